@@ -1,0 +1,27 @@
+/*
+ * ipc.h - sdlmd's libqb IPC server: accepts local clients, checks their
+ * credentials, validates every request header and hands commands to the
+ * daemon.
+ */
+#ifndef SDLM_IPCS_H
+#define SDLM_IPCS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <qb/qbloop.h>
+
+#include "render.h"
+
+/*
+ * Text command handler: render the reply for cmd (enum sdlm_cmd) into out;
+ * return 0 or an error for the reply header.  admin says whether the
+ * client is root or in the admin group.
+ */
+typedef int (*ipc_text_fn)(void *ctx, int cmd, const char *arg, bool json,
+			   bool admin, struct sbuf *out);
+
+int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
+	      ipc_text_fn text_fn, void *ctx);
+void ipc_close(void);
+
+#endif

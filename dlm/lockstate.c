@@ -1,0 +1,1935 @@
+/*
+ * lockstate.c - the replicated cluster-level lock state machine.
+ *
+ * Every member of a lockspace applies the same CPG-ordered event stream to
+ * its own copy of this state; nothing here reads a clock, does I/O, draws
+ * a random number, or lets a hash-table order or a pointer value decide
+ * anything.  docs/locking.md is the reference; this is the short version.
+ *
+ * Per resource, three queues (as the DLM):
+ *
+ *	granted   locks holding a mode (lk_grmode == lk_rqmode)
+ *	convert   granted locks asking for another mode; they keep holding
+ *		  lk_grmode until the conversion is granted or cancelled
+ *	wait      new requests, holding nothing (lk_grmode == MODE_NONE)
+ *
+ *	  REQUEST          grant                RELEASE
+ *	 ---------> wait ---------> granted -----------> (freed)
+ *	              |  CANCEL,      |   ^
+ *	              |  node left,   |   | grant, or CANCEL / node left
+ *	              v  fenced       v   |   (back to its granted mode)
+ *	           (freed)          convert
+ *	                             CONVERT (not a down-convert)
+ *
+ * Granting (res_grant_pending), after every event that may change it:
+ * scan the convert queue, then - only if no eligible converter is left
+ * blocked - the wait queue, each in arrival order.  A lock of a node that
+ * is not *eligible* (see node_eligible) is skipped but keeps its place.
+ * The first eligible lock that is not compatible with every granted mode
+ * stops the scan (no barging); its conflicting holders get one BLOCKING
+ * each per episode, or, when the holder's node is away, its node one
+ * NEED_FENCE.  A converter never waits for a lock behind it, so a
+ * conversion deadlock can only be created by a new CONVERT whose granted
+ * mode blocks an earlier converter: that CONVERT is refused (DEADLOCK,
+ * -EDEADLK), the later one in the total order loses.
+ *
+ * Membership: a node that leaves keeps its granted locks (away is not
+ * dead) and loses its queued requests; only NODE_FENCED frees its locks.
+ *
+ * Determinism of output order: per-lock events touch one resource;
+ * global events (CONFCHG, NODE_STATUS, NODE_FENCED, GATE) walk nodes in
+ * id order, a node's locks in creation order, and pending resources
+ * sorted by name.
+ *
+ * Lookups: resources and locks are in chained hash tables (FNV-1a over
+ * the name, a 64-bit mixer over the lock id), so 100 000 resources cost
+ * O(1) each; the node table is a sorted array (binary search).  Hash
+ * order is never observable: walks that produce output sort first.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "lockstate.h"
+#include "sdlm.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct dl {
+	struct dl *next, *prev;
+};
+
+static void dl_init(struct dl *h)
+{
+	h->next = h->prev = h;
+}
+
+static bool dl_empty(const struct dl *h)
+{
+	return h->next == h;
+}
+
+static void dl_add_tail(struct dl *h, struct dl *n)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static void dl_del(struct dl *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+struct ls_node {
+	uint32_t	nd_id;
+	bool		nd_member;
+	bool		nd_live;
+	bool		nd_pill;
+	bool		nd_fenced;
+	bool		nd_has_fenced_inc;
+	bool		nd_need_fence_sent;	/* once per away episode */
+	uint64_t	nd_fenced_inc;
+	size_t		nd_lock_count;
+	struct dl	nd_locks;		/* creation (lk_seq) order */
+};
+
+struct ls_res;
+
+struct ls_lock {
+	uint64_t	lk_id;
+	uint64_t	lk_seq;		/* creation order, for node lists */
+	uint32_t	lk_flags;
+	int8_t		lk_grmode;
+	int8_t		lk_rqmode;
+	int8_t		lk_bast_mode;	/* BLOCKING sent this episode, or NONE */
+	uint8_t		lk_queue;
+	struct ls_res	*lk_res;
+	struct ls_node	*lk_node;
+	struct dl	lk_qlink;
+	struct dl	lk_nlink;
+	struct ls_lock	*lk_hnext;
+};
+
+struct ls_res {
+	uint64_t	res_hash;
+	struct ls_res	*res_hnext;
+	size_t		res_pend_idx;	/* in ls_pend, or SIZE_MAX */
+	size_t		res_nlocks;
+	size_t		res_qcount[3];
+	uint32_t	res_grcount[MODE_COUNT];
+	struct dl	res_queue[3];
+	uint8_t		res_namelen;
+	bool		res_lvb_valid;
+	uint8_t		res_name[LS_NAME_MAX];
+	uint8_t		res_lvb[LS_LVB_LEN];	/* zero while invalid */
+};
+
+struct ls_state {
+	bool		ls_gate_open;
+	bool		ls_quorate;
+	bool		ls_default_live;
+	uint64_t	ls_ring_id;
+	uint64_t	ls_lock_seq;	/* next lk_seq */
+
+	struct ls_node	**ls_nodes;	/* sorted by nd_id */
+	size_t		ls_node_count;
+	size_t		ls_node_cap;
+
+	struct ls_res	**ls_rhash;
+	size_t		ls_rhash_size;	/* power of two */
+	size_t		ls_res_count;
+
+	struct ls_lock	**ls_lhash;
+	size_t		ls_lhash_size;
+	size_t		ls_lock_count;
+
+	/*
+	 * Resources with a non-empty convert or wait queue, unordered.
+	 * ls_scratch has the same capacity (>= ls_res_count, grown when a
+	 * resource is created, before anything changes) so that a global
+	 * retry can copy and sort them without allocating mid-event.
+	 */
+	struct ls_res	**ls_pend;
+	struct ls_res	**ls_scratch;
+	size_t		ls_pend_count;
+	size_t		ls_pend_cap;
+};
+
+/* ---- hashing ------------------------------------------------------------ */
+
+#define FNV64_OFFSET	0xcbf29ce484222325ull
+#define FNV64_PRIME	0x100000001b3ull
+
+static uint64_t fnv64(uint64_t h, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len--) {
+		h ^= *p++;
+		h *= FNV64_PRIME;
+	}
+	return h;
+}
+
+/* splitmix64's finaliser: a bijective 64-bit mixer */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+void ls_out_init(struct ls_out *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+void ls_out_reset(struct ls_out *out)
+{
+	out->count = 0;
+	out->lost = false;
+}
+
+void ls_out_free(struct ls_out *out)
+{
+	free(out->items);
+	memset(out, 0, sizeof(*out));
+}
+
+static struct ls_out_item *out_add_raw(struct ls_out *out,
+					enum ls_out_kind kind, int err,
+					uint32_t nodeid, uint64_t lkid,
+					int mode, const void *name,
+					size_t namelen)
+{
+	struct ls_out_item *it;
+	size_t ncap;
+
+	if (!out)
+		return NULL;
+	if (out->count == out->cap) {
+		ncap = out->cap ? out->cap * 2 : 16;
+		it = realloc(out->items, ncap * sizeof(*it));
+		if (!it) {
+			out->lost = true;
+			return NULL;
+		}
+		out->items = it;
+		out->cap = ncap;
+	}
+	it = &out->items[out->count++];
+	memset(it, 0, sizeof(*it));
+	it->o_kind = kind;
+	it->o_err = err;
+	it->o_nodeid = nodeid;
+	it->o_lkid = lkid;
+	it->o_mode = mode;
+	it->o_namelen = (uint8_t)namelen;
+	if (namelen)
+		memcpy(it->o_name, name, namelen);
+	return it;
+}
+
+/* A decision about a lock on res (NULL for NEED_FENCE); GRANTED carries
+ * the LVB as it is now. */
+static void out_add(struct ls_out *out, enum ls_out_kind kind, int err,
+		    uint32_t nodeid, uint64_t lkid, int mode,
+		    const struct ls_res *res)
+{
+	struct ls_out_item *it;
+
+	it = out_add_raw(out, kind, err, nodeid, lkid, mode,
+			 res ? res->res_name : NULL,
+			 res ? res->res_namelen : 0);
+	if (it && kind == LS_OUT_GRANTED) {
+		it->o_lvb_valid = res->res_lvb_valid;
+		memcpy(it->o_lvb, res->res_lvb, LS_LVB_LEN);
+	}
+}
+
+/* ---- nodes -------------------------------------------------------------- */
+
+static struct ls_node *node_find(const struct ls_state *ls, uint32_t id)
+{
+	size_t lo = 0, hi = ls->ls_node_count, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ls->ls_nodes[mid]->nd_id == id)
+			return ls->ls_nodes[mid];
+		if (ls->ls_nodes[mid]->nd_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void node_insert(struct ls_state *ls, struct ls_node *nd)
+{
+	size_t i = ls->ls_node_count;
+
+	while (i > 0 && ls->ls_nodes[i - 1]->nd_id > nd->nd_id)
+		i--;
+	memmove(&ls->ls_nodes[i + 1], &ls->ls_nodes[i],
+		(ls->ls_node_count - i) * sizeof(*ls->ls_nodes));
+	ls->ls_nodes[i] = nd;
+	ls->ls_node_count++;
+}
+
+static struct ls_node *node_alloc(const struct ls_state *ls, uint32_t id)
+{
+	struct ls_node *nd = calloc(1, sizeof(*nd));
+
+	if (!nd)
+		return NULL;
+	nd->nd_id = id;
+	nd->nd_live = ls->ls_default_live;
+	dl_init(&nd->nd_locks);
+	return nd;
+}
+
+/*
+ * Make sure every id in ids[0..n) (ascending, unique) has a node record.
+ * All or nothing: on failure no record was added.  0, -ENOSPC, -ENOMEM.
+ */
+static int nodes_ensure(struct ls_state *ls, const uint32_t *ids, size_t n)
+{
+	struct ls_node **fresh = NULL, **grown;
+	size_t i, missing = 0, made = 0, ncap;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if (!node_find(ls, ids[i]))
+			missing++;
+	if (!missing)
+		return 0;
+	if (ls->ls_node_count + missing > LS_MAX_NODES)
+		return -ENOSPC;
+	if (ls->ls_node_count + missing > ls->ls_node_cap) {
+		ncap = ls->ls_node_count + missing;
+		if (ncap < 2 * ls->ls_node_cap)
+			ncap = 2 * ls->ls_node_cap;
+		grown = realloc(ls->ls_nodes, ncap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		ls->ls_nodes = grown;
+		ls->ls_node_cap = ncap;
+	}
+	fresh = calloc(missing, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (node_find(ls, ids[i]))
+			continue;
+		fresh[made] = node_alloc(ls, ids[i]);
+		if (!fresh[made]) {
+			rc = -ENOMEM;
+			goto out_free_fresh;
+		}
+		made++;
+	}
+	for (i = 0; i < made; i++)
+		node_insert(ls, fresh[i]);
+	made = 0;
+out_free_fresh:
+	for (i = 0; i < made; i++)
+		free(fresh[i]);
+	free(fresh);
+	return rc;
+}
+
+static bool node_eligible(const struct ls_state *ls, const struct ls_node *nd)
+{
+	return ls->ls_gate_open && ls->ls_quorate && nd->nd_member &&
+	       nd->nd_live && !nd->nd_pill && !nd->nd_fenced;
+}
+
+/* ---- resources and locks ------------------------------------------------ */
+
+static struct ls_res *res_find(const struct ls_state *ls, const void *name,
+			       size_t len)
+{
+	uint64_t h = fnv64(FNV64_OFFSET, name, len);
+	struct ls_res *res;
+
+	for (res = ls->ls_rhash[h & (ls->ls_rhash_size - 1)]; res;
+	     res = res->res_hnext)
+		if (res->res_hash == h && res->res_namelen == len &&
+		    !memcmp(res->res_name, name, len))
+			return res;
+	return NULL;
+}
+
+/* A failed resize leaves longer chains, never an error. */
+static void rhash_maybe_grow(struct ls_state *ls)
+{
+	struct ls_res **nt, *res, *next;
+	size_t i, nsize = ls->ls_rhash_size * 2;
+
+	if (ls->ls_res_count < ls->ls_rhash_size)
+		return;
+	nt = calloc(nsize, sizeof(*nt));
+	if (!nt)
+		return;
+	for (i = 0; i < ls->ls_rhash_size; i++) {
+		for (res = ls->ls_rhash[i]; res; res = next) {
+			next = res->res_hnext;
+			res->res_hnext = nt[res->res_hash & (nsize - 1)];
+			nt[res->res_hash & (nsize - 1)] = res;
+		}
+	}
+	free(ls->ls_rhash);
+	ls->ls_rhash = nt;
+	ls->ls_rhash_size = nsize;
+}
+
+static void lhash_maybe_grow(struct ls_state *ls)
+{
+	struct ls_lock **nt, *lk, *next;
+	size_t i, b, nsize = ls->ls_lhash_size * 2;
+
+	if (ls->ls_lock_count < ls->ls_lhash_size)
+		return;
+	nt = calloc(nsize, sizeof(*nt));
+	if (!nt)
+		return;
+	for (i = 0; i < ls->ls_lhash_size; i++) {
+		for (lk = ls->ls_lhash[i]; lk; lk = next) {
+			next = lk->lk_hnext;
+			b = mix64(lk->lk_id) & (nsize - 1);
+			lk->lk_hnext = nt[b];
+			nt[b] = lk;
+		}
+	}
+	free(ls->ls_lhash);
+	ls->ls_lhash = nt;
+	ls->ls_lhash_size = nsize;
+}
+
+/* Room in ls_pend/ls_scratch for one more resource.  0 or -ENOMEM. */
+static int pend_reserve(struct ls_state *ls)
+{
+	struct ls_res **p;
+	size_t ncap;
+
+	if (ls->ls_res_count + 1 <= ls->ls_pend_cap)
+		return 0;
+	ncap = ls->ls_pend_cap ? ls->ls_pend_cap * 2 : 64;
+	p = realloc(ls->ls_pend, ncap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ls->ls_pend = p;
+	p = realloc(ls->ls_scratch, ncap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;	/* ls_pend merely grew: harmless */
+	ls->ls_scratch = p;
+	ls->ls_pend_cap = ncap;
+	return 0;
+}
+
+/* Create and hash a resource.  0 or -ENOMEM (nothing changed). */
+static int res_create(struct ls_state *ls, const void *name, size_t len,
+		      struct ls_res **resp)
+{
+	struct ls_res *res;
+	size_t b;
+	int q, rc;
+
+	rc = pend_reserve(ls);
+	if (rc)
+		return rc;
+	res = calloc(1, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	memcpy(res->res_name, name, len);
+	res->res_namelen = (uint8_t)len;
+	res->res_hash = fnv64(FNV64_OFFSET, name, len);
+	res->res_pend_idx = SIZE_MAX;
+	for (q = 0; q < 3; q++)
+		dl_init(&res->res_queue[q]);
+	b = res->res_hash & (ls->ls_rhash_size - 1);
+	res->res_hnext = ls->ls_rhash[b];
+	ls->ls_rhash[b] = res;
+	ls->ls_res_count++;
+	rhash_maybe_grow(ls);
+	*resp = res;
+	return 0;
+}
+
+static void res_update_pending(struct ls_state *ls, struct ls_res *res)
+{
+	bool pending = !dl_empty(&res->res_queue[LS_Q_CONVERT]) ||
+		       !dl_empty(&res->res_queue[LS_Q_WAIT]);
+	size_t i = res->res_pend_idx;
+
+	if (pending && i == SIZE_MAX) {
+		res->res_pend_idx = ls->ls_pend_count;
+		ls->ls_pend[ls->ls_pend_count++] = res;
+	} else if (!pending && i != SIZE_MAX) {
+		ls->ls_pend[i] = ls->ls_pend[--ls->ls_pend_count];
+		ls->ls_pend[i]->res_pend_idx = i;
+		res->res_pend_idx = SIZE_MAX;
+	}
+}
+
+/* Free the resource if no lock remains (its LVB goes with it). */
+static void res_put(struct ls_state *ls, struct ls_res *res)
+{
+	struct ls_res **pp;
+
+	if (res->res_nlocks)
+		return;
+	res_update_pending(ls, res);
+	pp = &ls->ls_rhash[res->res_hash & (ls->ls_rhash_size - 1)];
+	while (*pp != res)
+		pp = &(*pp)->res_hnext;
+	*pp = res->res_hnext;
+	ls->ls_res_count--;
+	free(res);
+}
+
+static struct ls_lock *lock_find(const struct ls_state *ls, uint64_t lkid)
+{
+	struct ls_lock *lk;
+
+	for (lk = ls->ls_lhash[mix64(lkid) & (ls->ls_lhash_size - 1)]; lk;
+	     lk = lk->lk_hnext)
+		if (lk->lk_id == lkid)
+			return lk;
+	return NULL;
+}
+
+/* Hook a fully set-up lock (queue, modes) into resource, node and hash. */
+static void lock_link(struct ls_state *ls, struct ls_lock *lk)
+{
+	struct ls_res *res = lk->lk_res;
+	size_t b = mix64(lk->lk_id) & (ls->ls_lhash_size - 1);
+
+	lk->lk_hnext = ls->ls_lhash[b];
+	ls->ls_lhash[b] = lk;
+	ls->ls_lock_count++;
+	dl_add_tail(&res->res_queue[lk->lk_queue], &lk->lk_qlink);
+	res->res_qcount[lk->lk_queue]++;
+	if (lk->lk_grmode != MODE_NONE)
+		res->res_grcount[lk->lk_grmode]++;
+	res->res_nlocks++;
+	dl_add_tail(&lk->lk_node->nd_locks, &lk->lk_nlink);
+	lk->lk_node->nd_lock_count++;
+	lhash_maybe_grow(ls);
+}
+
+/* Unhook and free; the caller calls res_update_pending/res_put. */
+static void lock_free(struct ls_state *ls, struct ls_lock *lk)
+{
+	struct ls_res *res = lk->lk_res;
+	struct ls_lock **pp;
+
+	pp = &ls->ls_lhash[mix64(lk->lk_id) & (ls->ls_lhash_size - 1)];
+	while (*pp != lk)
+		pp = &(*pp)->lk_hnext;
+	*pp = lk->lk_hnext;
+	ls->ls_lock_count--;
+	dl_del(&lk->lk_qlink);
+	res->res_qcount[lk->lk_queue]--;
+	if (lk->lk_grmode != MODE_NONE)
+		res->res_grcount[lk->lk_grmode]--;
+	res->res_nlocks--;
+	dl_del(&lk->lk_nlink);
+	lk->lk_node->nd_lock_count--;
+	free(lk);
+}
+
+static void lock_move(struct ls_lock *lk, enum ls_queue q)
+{
+	struct ls_res *res = lk->lk_res;
+
+	dl_del(&lk->lk_qlink);
+	res->res_qcount[lk->lk_queue]--;
+	lk->lk_queue = (uint8_t)q;
+	dl_add_tail(&res->res_queue[q], &lk->lk_qlink);
+	res->res_qcount[q]++;
+}
+
+static void lock_set_grmode(struct ls_lock *lk, int mode)
+{
+	struct ls_res *res = lk->lk_res;
+
+	if (lk->lk_grmode != MODE_NONE)
+		res->res_grcount[lk->lk_grmode]--;
+	lk->lk_grmode = (int8_t)mode;
+	if (mode != MODE_NONE)
+		res->res_grcount[mode]++;
+}
+
+#define lock_of_q(d)	container_of(d, struct ls_lock, lk_qlink)
+#define lock_of_n(d)	container_of(d, struct ls_lock, lk_nlink)
+
+/* ---- LVB ------------------------------------------------------------------ */
+
+static void lvb_invalidate(struct ls_res *res)
+{
+	res->res_lvb_valid = false;
+	memset(res->res_lvb, 0, LS_LVB_LEN);
+}
+
+/* A PW/EX holder's RELEASE or CONVERT writes (or invalidates) the LVB. */
+static void lvb_from_holder(struct ls_res *res, const struct ls_lock *lk,
+			    const struct ls_event *ev)
+{
+	if (!mode_is_write(lk->lk_grmode))
+		return;
+	if (ev->ev_flags & LS_LKF_IVVALBLK) {
+		lvb_invalidate(res);
+	} else if (ev->ev_lvb) {
+		memcpy(res->res_lvb, ev->ev_lvb, LS_LVB_LEN);
+		res->res_lvb_valid = true;
+	}
+}
+
+/* ---- granting ------------------------------------------------------------- */
+
+/* Is mode compatible with every granted mode on res, self's excepted? */
+static bool res_compat(const struct ls_res *res, const struct ls_lock *self,
+		       int mode)
+{
+	uint32_t n;
+	int k;
+
+	if (!res)
+		return true;
+	for (k = 0; k < MODE_COUNT; k++) {
+		n = res->res_grcount[k];
+		if (self && self->lk_grmode == k)
+			n--;
+		if (n && !mode_compat(mode, k))
+			return false;
+	}
+	return true;
+}
+
+/* Does any eligible lock wait in queue q (i.e. is blocked there)? */
+static bool res_eligible_queued(const struct ls_state *ls,
+				const struct ls_res *res, enum ls_queue q)
+{
+	const struct dl *d;
+
+	if (!res)
+		return false;
+	for (d = res->res_queue[q].next; d != &res->res_queue[q]; d = d->next)
+		if (node_eligible(ls, lock_of_q(d)->lk_node))
+			return true;
+	return false;
+}
+
+/*
+ * A request for `want` (by `self`, which may hold a mode, or NULL) is
+ * blocked: tell each conflicting holder once per episode, or have an away
+ * holder's node fenced.  Holders in granted order, then converters.
+ */
+static void res_notify(struct ls_res *res,
+		       const struct ls_lock *self, int want, struct ls_out *out)
+{
+	struct ls_lock *h;
+	struct dl *d;
+	int q;
+
+	for (q = LS_Q_GRANTED; q <= LS_Q_CONVERT; q++) {
+		for (d = res->res_queue[q].next; d != &res->res_queue[q];
+		     d = d->next) {
+			h = lock_of_q(d);
+			if (h == self || mode_compat(h->lk_grmode, want))
+				continue;
+			if (!h->lk_node->nd_member) {
+				if (!h->lk_node->nd_need_fence_sent) {
+					h->lk_node->nd_need_fence_sent = true;
+					out_add(out, LS_OUT_NEED_FENCE, 0,
+						h->lk_node->nd_id, 0,
+						MODE_NONE, NULL);
+				}
+			} else if (h->lk_bast_mode == MODE_NONE) {
+				h->lk_bast_mode = (int8_t)want;
+				out_add(out, LS_OUT_BLOCKING, 0,
+					h->lk_node->nd_id, h->lk_id, want, res);
+			}
+		}
+	}
+}
+
+static void lock_grant(struct ls_lock *lk, struct ls_out *out)
+{
+	lock_set_grmode(lk, lk->lk_rqmode);
+	lock_move(lk, LS_Q_GRANTED);
+	lk->lk_bast_mode = MODE_NONE;
+	out_add(out, LS_OUT_GRANTED, 0, lk->lk_node->nd_id, lk->lk_id,
+		lk->lk_grmode, lk->lk_res);
+}
+
+/* Grant what can be granted, in queue order; notify the first blocked. */
+static void res_grant_pending(struct ls_state *ls, struct ls_res *res,
+			      struct ls_out *out)
+{
+	struct ls_lock *lk, *blocked = NULL;
+	struct dl *d, *next;
+	int q;
+
+	for (q = LS_Q_CONVERT; q <= LS_Q_WAIT && !blocked; q++) {
+		for (d = res->res_queue[q].next; d != &res->res_queue[q];
+		     d = next) {
+			next = d->next;
+			lk = lock_of_q(d);
+			if (!node_eligible(ls, lk->lk_node))
+				continue;
+			if (!res_compat(res, lk, lk->lk_rqmode)) {
+				blocked = lk;
+				break;
+			}
+			lock_grant(lk, out);
+		}
+	}
+	if (blocked)
+		res_notify(res, blocked, blocked->lk_rqmode, out);
+	res_update_pending(ls, res);
+}
+
+static int res_cmp(const void *a, const void *b)
+{
+	const struct ls_res *x = *(struct ls_res *const *)a;
+	const struct ls_res *y = *(struct ls_res *const *)b;
+	size_t n = x->res_namelen < y->res_namelen ? x->res_namelen :
+						      y->res_namelen;
+	int c = memcmp(x->res_name, y->res_name, n);
+
+	if (c)
+		return c;
+	return (int)x->res_namelen - (int)y->res_namelen;
+}
+
+/* After a global change: retry every pending resource in name order. */
+static void grant_all_pending(struct ls_state *ls, struct ls_out *out)
+{
+	size_t i, n = ls->ls_pend_count;
+
+	/* nobody is eligible: nothing to grant, nobody to notify */
+	if (!ls->ls_gate_open || !ls->ls_quorate || !n)
+		return;
+	memcpy(ls->ls_scratch, ls->ls_pend, n * sizeof(*ls->ls_pend));
+	qsort(ls->ls_scratch, n, sizeof(*ls->ls_scratch), res_cmp);
+	for (i = 0; i < n; i++)
+		res_grant_pending(ls, ls->ls_scratch[i], out);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+/* The sender of a lock event must be a member and not fenced. */
+static int sender_check(const struct ls_state *ls, uint32_t nodeid,
+			struct ls_node **ndp)
+{
+	struct ls_node *nd = node_find(ls, nodeid);
+
+	if (!nd || !nd->nd_member)
+		return -EPERM;
+	if (nd->nd_fenced)
+		return SDLM_EFENCED;
+	*ndp = nd;
+	return 0;
+}
+
+static int sender_lock(const struct ls_state *ls, const struct ls_event *ev,
+		       struct ls_lock **lkp)
+{
+	struct ls_node *nd;
+	struct ls_lock *lk;
+	int rc;
+
+	rc = sender_check(ls, ev->ev_nodeid, &nd);
+	if (rc)
+		return rc;
+	lk = lock_find(ls, ev->ev_lkid);
+	if (!lk || lk->lk_node != nd)
+		return -ENOENT;
+	*lkp = lk;
+	return 0;
+}
+
+static int ev_request(struct ls_state *ls, const struct ls_event *ev,
+		      struct ls_out *out)
+{
+	struct ls_lock *lk;
+	struct ls_node *nd;
+	struct ls_res *res;
+	bool grantable;
+	int rc;
+
+	if (!mode_valid(ev->ev_mode) || !ev->ev_name || !ev->ev_namelen ||
+	    ev->ev_namelen > LS_NAME_MAX ||
+	    (ev->ev_flags & ~(LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST)) ||
+	    (ev->ev_lkid >> 32) != ev->ev_nodeid)
+		return -EINVAL;
+	rc = sender_check(ls, ev->ev_nodeid, &nd);
+	if (rc)
+		return rc;
+	if (lock_find(ls, ev->ev_lkid))
+		return -EEXIST;
+	res = res_find(ls, ev->ev_name, ev->ev_namelen);
+
+	if (ev->ev_flags & LS_LKF_NOQUEUE) {
+		grantable = node_eligible(ls, nd) &&
+			    !res_eligible_queued(ls, res, LS_Q_CONVERT) &&
+			    !res_eligible_queued(ls, res, LS_Q_WAIT) &&
+			    res_compat(res, NULL, ev->ev_mode);
+		if (!grantable) {
+			/* no lock is created; the name may have no resource */
+			out_add_raw(out, LS_OUT_NOQUEUE_FAILED, SDLM_EBUSY,
+				    ev->ev_nodeid, ev->ev_lkid, ev->ev_mode,
+				    ev->ev_name, ev->ev_namelen);
+			if (res && (ev->ev_flags & LS_LKF_NOQUEUEBAST) &&
+			    node_eligible(ls, nd))
+				res_notify(res, NULL, ev->ev_mode, out);
+			return 0;
+		}
+	}
+
+	lk = calloc(1, sizeof(*lk));
+	if (!lk)
+		return -ENOMEM;
+	if (!res) {
+		rc = res_create(ls, ev->ev_name, ev->ev_namelen, &res);
+		if (rc) {
+			free(lk);
+			return rc;
+		}
+	}
+	lk->lk_id = ev->ev_lkid;
+	lk->lk_seq = ls->ls_lock_seq++;
+	lk->lk_flags = ev->ev_flags;
+	lk->lk_grmode = MODE_NONE;
+	lk->lk_rqmode = (int8_t)ev->ev_mode;
+	lk->lk_bast_mode = MODE_NONE;
+	lk->lk_queue = LS_Q_WAIT;
+	lk->lk_res = res;
+	lk->lk_node = nd;
+	lock_link(ls, lk);
+	if (ev->ev_flags & LS_LKF_NOQUEUE)
+		lock_grant(lk, out);
+	res_grant_pending(ls, res, out);
+	return 0;
+}
+
+static int ev_convert(struct ls_state *ls, const struct ls_event *ev,
+		      struct ls_out *out)
+{
+	struct ls_lock *lk, *c;
+	struct ls_res *res;
+	struct dl *d;
+	bool grantable;
+	int rc;
+
+	if (!mode_valid(ev->ev_mode) || (ev->ev_flags & ~LS_LKF_ALL))
+		return -EINVAL;
+	rc = sender_lock(ls, ev, &lk);
+	if (rc)
+		return rc;
+	if (lk->lk_queue != LS_Q_GRANTED)
+		return -EBUSY;
+	res = lk->lk_res;
+	lvb_from_holder(res, lk, ev);
+
+	/* A down-convert (or same mode) can block nobody: granted now,
+	 * even to an ineligible node, as a release would be. */
+	if (mode_covers(lk->lk_grmode, ev->ev_mode)) {
+		lk->lk_rqmode = (int8_t)ev->ev_mode;
+		lock_grant(lk, out);
+		goto out_retry;
+	}
+
+	if (ev->ev_flags & LS_LKF_NOQUEUE) {
+		grantable = node_eligible(ls, lk->lk_node) &&
+			    !res_eligible_queued(ls, res, LS_Q_CONVERT) &&
+			    res_compat(res, lk, ev->ev_mode);
+		if (grantable) {
+			lk->lk_rqmode = (int8_t)ev->ev_mode;
+			lock_grant(lk, out);
+		} else {
+			out_add(out, LS_OUT_NOQUEUE_FAILED, SDLM_EBUSY,
+				ev->ev_nodeid, lk->lk_id, lk->lk_grmode, res);
+			if ((ev->ev_flags & LS_LKF_NOQUEUEBAST) &&
+			    node_eligible(ls, lk->lk_node))
+				res_notify(res, lk, ev->ev_mode, out);
+		}
+		goto out_retry;
+	}
+
+	/*
+	 * Converters are served strictly in order and never wait for one
+	 * behind them, so the only cycle possible is: an earlier converter
+	 * wants a mode this lock's granted mode blocks, while this one
+	 * would queue behind it.  Refuse the newcomer.
+	 */
+	for (d = res->res_queue[LS_Q_CONVERT].next;
+	     d != &res->res_queue[LS_Q_CONVERT]; d = d->next) {
+		c = lock_of_q(d);
+		if (!mode_compat(c->lk_rqmode, lk->lk_grmode)) {
+			out_add(out, LS_OUT_DEADLOCK, -EDEADLK, ev->ev_nodeid,
+				lk->lk_id, lk->lk_grmode, res);
+			goto out_retry;
+		}
+	}
+	lk->lk_rqmode = (int8_t)ev->ev_mode;
+	lk->lk_flags = ev->ev_flags;
+	lock_move(lk, LS_Q_CONVERT);
+out_retry:
+	res_grant_pending(ls, res, out);
+	return 0;
+}
+
+static int ev_release(struct ls_state *ls, const struct ls_event *ev,
+		      struct ls_out *out)
+{
+	struct ls_lock *lk;
+	struct ls_res *res;
+	int rc;
+
+	if (ev->ev_flags & ~LS_LKF_IVVALBLK)
+		return -EINVAL;
+	rc = sender_lock(ls, ev, &lk);
+	if (rc)
+		return rc;
+	if (lk->lk_queue != LS_Q_GRANTED)
+		return -EBUSY;
+	res = lk->lk_res;
+	lvb_from_holder(res, lk, ev);
+	out_add(out, LS_OUT_RELEASED, 0, ev->ev_nodeid, lk->lk_id,
+		lk->lk_grmode, res);
+	lock_free(ls, lk);
+	res_grant_pending(ls, res, out);
+	res_put(ls, res);
+	return 0;
+}
+
+/* Withdraw a queued request: a waiter is freed, a converter goes back to
+ * its granted mode.  The caller retries the resource. */
+static void lock_withdraw(struct ls_state *ls, struct ls_lock *lk, int err,
+			  struct ls_out *out)
+{
+	if (lk->lk_queue == LS_Q_WAIT) {
+		out_add(out, LS_OUT_CANCELLED, err, lk->lk_node->nd_id,
+			lk->lk_id, MODE_NONE, lk->lk_res);
+		lock_free(ls, lk);
+	} else {
+		lk->lk_rqmode = lk->lk_grmode;
+		lock_move(lk, LS_Q_GRANTED);
+		out_add(out, LS_OUT_CANCELLED, err, lk->lk_node->nd_id,
+			lk->lk_id, lk->lk_grmode, lk->lk_res);
+	}
+}
+
+static int ev_cancel(struct ls_state *ls, const struct ls_event *ev,
+		     struct ls_out *out)
+{
+	struct ls_lock *lk;
+	struct ls_res *res;
+	int rc;
+
+	rc = sender_lock(ls, ev, &lk);
+	if (rc)
+		return rc;
+	if (lk->lk_queue == LS_Q_GRANTED)
+		return -EALREADY;
+	res = lk->lk_res;
+	lock_withdraw(ls, lk, SDLM_ECANCELED, out);
+	res_grant_pending(ls, res, out);
+	res_put(ls, res);
+	return 0;
+}
+
+static bool ids_contain(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return true;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int ev_confchg(struct ls_state *ls, const struct ls_event *ev,
+		      struct ls_out *out)
+{
+	struct ls_node *nd;
+	struct ls_lock *lk;
+	struct ls_res *res;
+	struct dl *d, *next;
+	size_t i;
+	int rc;
+
+	if (ev->ev_member_count > LS_MAX_NODES ||
+	    (ev->ev_member_count && !ev->ev_members))
+		return -EINVAL;
+	for (i = 0; i < ev->ev_member_count; i++)
+		if (!ev->ev_members[i] ||
+		    (i && ev->ev_members[i] <= ev->ev_members[i - 1]))
+			return -EINVAL;
+	rc = nodes_ensure(ls, ev->ev_members, ev->ev_member_count);
+	if (rc)
+		return rc;
+
+	for (i = 0; i < ls->ls_node_count; i++) {
+		nd = ls->ls_nodes[i];
+		if (ids_contain(ev->ev_members, ev->ev_member_count, nd->nd_id)) {
+			if (!nd->nd_member) {
+				/* joined: a fenced node starts afresh */
+				nd->nd_member = true;
+				nd->nd_fenced = false;
+				nd->nd_need_fence_sent = false;
+			}
+			continue;
+		}
+		if (!nd->nd_member)
+			continue;
+		/* left: keeps its granted locks, loses its requests */
+		nd->nd_member = false;
+		for (d = nd->nd_locks.next; d != &nd->nd_locks; d = next) {
+			next = d->next;
+			lk = lock_of_n(d);
+			if (lk->lk_queue == LS_Q_GRANTED)
+				continue;
+			res = lk->lk_res;
+			lock_withdraw(ls, lk, SDLM_ENOQUORUM, out);
+			res_update_pending(ls, res);
+			res_put(ls, res);
+		}
+	}
+	ls->ls_ring_id = ev->ev_ring_id;
+	ls->ls_quorate = ev->ev_quorate;
+	grant_all_pending(ls, out);
+	return 0;
+}
+
+static int ev_node_status(struct ls_state *ls, const struct ls_event *ev,
+			  struct ls_out *out)
+{
+	struct ls_node *nd;
+	int rc;
+
+	if (!ev->ev_nodeid)
+		return -EINVAL;
+	rc = nodes_ensure(ls, &ev->ev_nodeid, 1);
+	if (rc)
+		return rc;
+	nd = node_find(ls, ev->ev_nodeid);
+	nd->nd_live = ev->ev_hb_live;
+	nd->nd_pill = ev->ev_pill_pending;
+	grant_all_pending(ls, out);
+	return 0;
+}
+
+static int ev_node_fenced(struct ls_state *ls, const struct ls_event *ev,
+			  struct ls_out *out)
+{
+	struct ls_node *nd;
+	struct ls_lock *lk;
+	struct ls_res *res;
+	struct dl *d, *next;
+	int rc;
+
+	if (!ev->ev_nodeid)
+		return -EINVAL;
+	nd = node_find(ls, ev->ev_nodeid);
+	if (nd && nd->nd_has_fenced_inc &&
+	    ev->ev_incarnation <= nd->nd_fenced_inc)
+		return -EALREADY;
+	rc = nodes_ensure(ls, &ev->ev_nodeid, 1);
+	if (rc)
+		return rc;
+	nd = node_find(ls, ev->ev_nodeid);
+	nd->nd_fenced = true;
+	nd->nd_has_fenced_inc = true;
+	nd->nd_fenced_inc = ev->ev_incarnation;
+	nd->nd_need_fence_sent = false;
+
+	for (d = nd->nd_locks.next; d != &nd->nd_locks; d = next) {
+		next = d->next;
+		lk = lock_of_n(d);
+		res = lk->lk_res;
+		/* its last writes may never have reached us */
+		if (mode_is_write(lk->lk_grmode))
+			lvb_invalidate(res);
+		out_add(out, lk->lk_queue == LS_Q_WAIT ? LS_OUT_CANCELLED :
+			LS_OUT_RELEASED, SDLM_EFENCED, nd->nd_id, lk->lk_id,
+			lk->lk_grmode, res);
+		lock_free(ls, lk);
+		res_update_pending(ls, res);
+		res_put(ls, res);
+	}
+	grant_all_pending(ls, out);
+	return 0;
+}
+
+static int ev_gate(struct ls_state *ls, const struct ls_event *ev,
+		   struct ls_out *out)
+{
+	ls->ls_gate_open = ev->ev_gate_open;
+	grant_all_pending(ls, out);
+	return 0;
+}
+
+int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
+{
+	int rc;
+
+	if (out)
+		ls_out_reset(out);
+	if (!ls || !ev)
+		return -EINVAL;
+	switch (ev->ev_kind) {
+	case LS_EV_REQUEST:
+		rc = ev_request(ls, ev, out);
+		break;
+	case LS_EV_CONVERT:
+		rc = ev_convert(ls, ev, out);
+		break;
+	case LS_EV_RELEASE:
+		rc = ev_release(ls, ev, out);
+		break;
+	case LS_EV_CANCEL:
+		rc = ev_cancel(ls, ev, out);
+		break;
+	case LS_EV_CONFCHG:
+		rc = ev_confchg(ls, ev, out);
+		break;
+	case LS_EV_NODE_STATUS:
+		rc = ev_node_status(ls, ev, out);
+		break;
+	case LS_EV_NODE_FENCED:
+		rc = ev_node_fenced(ls, ev, out);
+		break;
+	case LS_EV_GATE:
+		rc = ev_gate(ls, ev, out);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (!rc && out && out->lost)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+#define LS_HASH_INIT	256
+
+int ls_create(const struct ls_params *params, struct ls_state **lsp)
+{
+	struct ls_state *ls;
+	int rc = -ENOMEM;
+
+	if (!params || !lsp)
+		return -EINVAL;
+	ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		goto out;
+	ls->ls_gate_open = !params->cold;
+	ls->ls_default_live = params->default_live;
+	ls->ls_rhash_size = LS_HASH_INIT;
+	ls->ls_rhash = calloc(ls->ls_rhash_size, sizeof(*ls->ls_rhash));
+	if (!ls->ls_rhash)
+		goto out_free_ls;
+	ls->ls_lhash_size = LS_HASH_INIT;
+	ls->ls_lhash = calloc(ls->ls_lhash_size, sizeof(*ls->ls_lhash));
+	if (!ls->ls_lhash)
+		goto out_free_rhash;
+	*lsp = ls;
+	return 0;
+
+out_free_rhash:
+	free(ls->ls_rhash);
+out_free_ls:
+	free(ls);
+out:
+	return rc;
+}
+
+void ls_destroy(struct ls_state *ls)
+{
+	struct ls_lock *lk, *lnext;
+	struct ls_res *res, *rnext;
+	size_t i;
+
+	if (!ls)
+		return;
+	for (i = 0; i < ls->ls_lhash_size; i++)
+		for (lk = ls->ls_lhash[i]; lk; lk = lnext) {
+			lnext = lk->lk_hnext;
+			free(lk);
+		}
+	for (i = 0; i < ls->ls_rhash_size; i++)
+		for (res = ls->ls_rhash[i]; res; res = rnext) {
+			rnext = res->res_hnext;
+			free(res);
+		}
+	for (i = 0; i < ls->ls_node_count; i++)
+		free(ls->ls_nodes[i]);
+	free(ls->ls_nodes);
+	free(ls->ls_lhash);
+	free(ls->ls_rhash);
+	free(ls->ls_pend);
+	free(ls->ls_scratch);
+	free(ls);
+}
+
+/* ---- introspection -------------------------------------------------------- */
+
+bool ls_grants_blocked(const struct ls_state *ls)
+{
+	return !ls->ls_gate_open;
+}
+
+bool ls_quorate(const struct ls_state *ls)
+{
+	return ls->ls_quorate;
+}
+
+uint64_t ls_ring_id(const struct ls_state *ls)
+{
+	return ls->ls_ring_id;
+}
+
+size_t ls_resource_count(const struct ls_state *ls)
+{
+	return ls->ls_res_count;
+}
+
+size_t ls_lock_count(const struct ls_state *ls)
+{
+	return ls->ls_lock_count;
+}
+
+int ls_node_get(const struct ls_state *ls, uint32_t nodeid,
+		struct ls_node_info *info)
+{
+	const struct ls_node *nd = node_find(ls, nodeid);
+
+	if (!nd)
+		return -ENOENT;
+	info->nodeid = nd->nd_id;
+	info->member = nd->nd_member;
+	info->hb_live = nd->nd_live;
+	info->pill_pending = nd->nd_pill;
+	info->fenced = nd->nd_fenced;
+	info->eligible = node_eligible(ls, nd);
+	info->fenced_incarnation = nd->nd_fenced_inc;
+	info->lock_count = nd->nd_lock_count;
+	return 0;
+}
+
+static void lock_info_fill(const struct ls_lock *lk, struct ls_lock_info *info)
+{
+	info->lkid = lk->lk_id;
+	info->nodeid = lk->lk_node->nd_id;
+	info->grmode = lk->lk_grmode;
+	info->rqmode = lk->lk_rqmode;
+	info->queue = (enum ls_queue)lk->lk_queue;
+	info->flags = lk->lk_flags;
+	info->away = !lk->lk_node->nd_member;
+}
+
+int ls_lock_get(const struct ls_state *ls, uint64_t lkid,
+		struct ls_lock_info *info)
+{
+	const struct ls_lock *lk = lock_find(ls, lkid);
+
+	if (!lk)
+		return -ENOENT;
+	lock_info_fill(lk, info);
+	return 0;
+}
+
+/* All resources sorted by name, in a fresh array.  0 or -ENOMEM. */
+static int res_sorted(const struct ls_state *ls, struct ls_res ***arrp)
+{
+	struct ls_res **arr, *res;
+	size_t i, n = 0;
+
+	arr = malloc((ls->ls_res_count ? ls->ls_res_count : 1) * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	for (i = 0; i < ls->ls_rhash_size; i++)
+		for (res = ls->ls_rhash[i]; res; res = res->res_hnext)
+			arr[n++] = res;
+	qsort(arr, n, sizeof(*arr), res_cmp);
+	*arrp = arr;
+	return 0;
+}
+
+int ls_foreach_resource(const struct ls_state *ls,
+			int (*cb)(const struct ls_res_info *res, void *arg),
+			void *arg)
+{
+	struct ls_res_info info;
+	struct ls_res **arr;
+	size_t i;
+	int rc;
+
+	rc = res_sorted(ls, &arr);
+	if (rc)
+		return rc;
+	for (i = 0; i < ls->ls_res_count && !rc; i++) {
+		info.name = arr[i]->res_name;
+		info.namelen = arr[i]->res_namelen;
+		info.lvb_valid = arr[i]->res_lvb_valid;
+		info.lvb = arr[i]->res_lvb;
+		info.granted = arr[i]->res_qcount[LS_Q_GRANTED];
+		info.converting = arr[i]->res_qcount[LS_Q_CONVERT];
+		info.waiting = arr[i]->res_qcount[LS_Q_WAIT];
+		rc = cb(&info, arg);
+	}
+	free(arr);
+	return rc;
+}
+
+int ls_foreach_lock(const struct ls_state *ls, const void *name,
+		    size_t namelen,
+		    int (*cb)(const struct ls_lock_info *lk, void *arg),
+		    void *arg)
+{
+	const struct ls_res *res;
+	struct ls_lock_info info;
+	const struct dl *d;
+	int q, rc = 0;
+
+	if (!name || !namelen || namelen > LS_NAME_MAX)
+		return -ENOENT;
+	res = res_find(ls, name, namelen);
+	if (!res)
+		return -ENOENT;
+	for (q = 0; q < 3 && !rc; q++)
+		for (d = res->res_queue[q].next;
+		     d != &res->res_queue[q] && !rc; d = d->next) {
+			lock_info_fill(lock_of_q(d), &info);
+			rc = cb(&info, arg);
+		}
+	return rc;
+}
+
+/*
+ * ---- snapshot --------------------------------------------------------------
+ *
+ * Layout (all integers little-endian, every record naturally aligned):
+ *
+ *	offset	what
+ *	0	struct ls_snap_hdr		48 bytes
+ *	48	node_count x ls_snap_node	16 bytes each, ascending id
+ *	...	res_count x { ls_snap_res	104 bytes, ascending name
+ *		  lock_count x ls_snap_lock }	32 bytes each: granted,
+ *						converting, waiting, each in
+ *						queue order
+ *	len-8	struct ls_snap_tail		reserved, then CRC32C of
+ *						every byte before it
+ *
+ * total_len in the header equals the buffer length.  A mode is one byte,
+ * 0xff for MODE_NONE.  Every reserved byte and the unused tail of names
+ * and of an invalid LVB are zero, so that one state has exactly one
+ * encoding (ls_digest relies on it).
+ */
+
+#define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
+#define LS_SNAP_MAJOR	1
+#define LS_SNAP_MINOR	0
+#define LS_SNAP_MODE_NONE 0xff
+
+#define SNAP_GATE_OPEN		0x1u
+#define SNAP_QUORATE		0x2u
+#define SNAP_DEFAULT_LIVE	0x4u
+#define SNAP_HDR_FLAGS		0x7u
+
+#define SNAPN_MEMBER		0x01u
+#define SNAPN_LIVE		0x02u
+#define SNAPN_PILL		0x04u
+#define SNAPN_FENCED		0x08u
+#define SNAPN_HAS_FENCED_INC	0x10u
+#define SNAPN_NEED_FENCE_SENT	0x20u
+#define SNAPN_FLAGS		0x3fu
+
+#define SNAPR_LVB_VALID		0x01u
+
+struct ls_snap_hdr {
+	uint32_t	sh_magic;
+	uint16_t	sh_major;
+	uint16_t	sh_minor;
+	uint32_t	sh_flags;
+	uint32_t	sh_node_count;
+	uint64_t	sh_ring_id;
+	uint64_t	sh_lock_seq;
+	uint32_t	sh_res_count;
+	uint32_t	sh_lock_count;
+	uint64_t	sh_total_len;
+};
+_Static_assert(sizeof(struct ls_snap_hdr) == 48, "ls_snap_hdr layout");
+
+struct ls_snap_node {
+	uint32_t	sn_nodeid;
+	uint32_t	sn_flags;
+	uint64_t	sn_fenced_inc;
+};
+_Static_assert(sizeof(struct ls_snap_node) == 16, "ls_snap_node layout");
+
+struct ls_snap_res {
+	uint8_t		sr_namelen;
+	uint8_t		sr_flags;
+	uint16_t	sr_reserved;
+	uint32_t	sr_lock_count;
+	uint8_t		sr_name[LS_NAME_MAX];
+	uint8_t		sr_lvb[LS_LVB_LEN];
+};
+_Static_assert(sizeof(struct ls_snap_res) == 104, "ls_snap_res layout");
+
+struct ls_snap_lock {
+	uint64_t	sl_lkid;
+	uint64_t	sl_seq;
+	uint32_t	sl_nodeid;
+	uint32_t	sl_flags;
+	uint8_t		sl_grmode;
+	uint8_t		sl_rqmode;
+	uint8_t		sl_bast_mode;
+	uint8_t		sl_queue;
+	uint32_t	sl_reserved;
+};
+_Static_assert(sizeof(struct ls_snap_lock) == 32, "ls_snap_lock layout");
+
+struct ls_snap_tail {
+	uint32_t	st_reserved;
+	uint32_t	st_crc;
+};
+_Static_assert(sizeof(struct ls_snap_tail) == 8, "ls_snap_tail layout");
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+#define PUT(sz, buf, type, field, v) \
+	put##sz((buf) + offsetof(type, field), (v))
+#define GET(sz, buf, type, field) \
+	get##sz((buf) + offsetof(type, field))
+
+static uint8_t mode_out(int m)
+{
+	return m == MODE_NONE ? LS_SNAP_MODE_NONE : (uint8_t)m;
+}
+
+static int mode_in(uint8_t v)
+{
+	return v == LS_SNAP_MODE_NONE ? MODE_NONE : (int)v;
+}
+
+/* *_out: native -> zeroed wire buffer; *_in: wire -> native. */
+static void snap_hdr_out(const struct ls_snap_hdr *h, uint8_t *p)
+{
+	memset(p, 0, sizeof(*h));
+	PUT(32, p, struct ls_snap_hdr, sh_magic, h->sh_magic);
+	PUT(16, p, struct ls_snap_hdr, sh_major, h->sh_major);
+	PUT(16, p, struct ls_snap_hdr, sh_minor, h->sh_minor);
+	PUT(32, p, struct ls_snap_hdr, sh_flags, h->sh_flags);
+	PUT(32, p, struct ls_snap_hdr, sh_node_count, h->sh_node_count);
+	PUT(64, p, struct ls_snap_hdr, sh_ring_id, h->sh_ring_id);
+	PUT(64, p, struct ls_snap_hdr, sh_lock_seq, h->sh_lock_seq);
+	PUT(32, p, struct ls_snap_hdr, sh_res_count, h->sh_res_count);
+	PUT(32, p, struct ls_snap_hdr, sh_lock_count, h->sh_lock_count);
+	PUT(64, p, struct ls_snap_hdr, sh_total_len, h->sh_total_len);
+}
+
+static void snap_hdr_in(const uint8_t *p, struct ls_snap_hdr *h)
+{
+	h->sh_magic = GET(32, p, struct ls_snap_hdr, sh_magic);
+	h->sh_major = GET(16, p, struct ls_snap_hdr, sh_major);
+	h->sh_minor = GET(16, p, struct ls_snap_hdr, sh_minor);
+	h->sh_flags = GET(32, p, struct ls_snap_hdr, sh_flags);
+	h->sh_node_count = GET(32, p, struct ls_snap_hdr, sh_node_count);
+	h->sh_ring_id = GET(64, p, struct ls_snap_hdr, sh_ring_id);
+	h->sh_lock_seq = GET(64, p, struct ls_snap_hdr, sh_lock_seq);
+	h->sh_res_count = GET(32, p, struct ls_snap_hdr, sh_res_count);
+	h->sh_lock_count = GET(32, p, struct ls_snap_hdr, sh_lock_count);
+	h->sh_total_len = GET(64, p, struct ls_snap_hdr, sh_total_len);
+}
+
+static void snap_node_out(const struct ls_node *nd, uint8_t *p)
+{
+	uint32_t f = 0;
+
+	f |= nd->nd_member ? SNAPN_MEMBER : 0;
+	f |= nd->nd_live ? SNAPN_LIVE : 0;
+	f |= nd->nd_pill ? SNAPN_PILL : 0;
+	f |= nd->nd_fenced ? SNAPN_FENCED : 0;
+	f |= nd->nd_has_fenced_inc ? SNAPN_HAS_FENCED_INC : 0;
+	f |= nd->nd_need_fence_sent ? SNAPN_NEED_FENCE_SENT : 0;
+	memset(p, 0, sizeof(struct ls_snap_node));
+	PUT(32, p, struct ls_snap_node, sn_nodeid, nd->nd_id);
+	PUT(32, p, struct ls_snap_node, sn_flags, f);
+	PUT(64, p, struct ls_snap_node, sn_fenced_inc, nd->nd_fenced_inc);
+}
+
+static void snap_node_in(const uint8_t *p, struct ls_snap_node *sn)
+{
+	sn->sn_nodeid = GET(32, p, struct ls_snap_node, sn_nodeid);
+	sn->sn_flags = GET(32, p, struct ls_snap_node, sn_flags);
+	sn->sn_fenced_inc = GET(64, p, struct ls_snap_node, sn_fenced_inc);
+}
+
+static void snap_res_out(const struct ls_res *res, uint8_t *p)
+{
+	memset(p, 0, sizeof(struct ls_snap_res));
+	p[offsetof(struct ls_snap_res, sr_namelen)] = res->res_namelen;
+	p[offsetof(struct ls_snap_res, sr_flags)] =
+		res->res_lvb_valid ? SNAPR_LVB_VALID : 0;
+	PUT(32, p, struct ls_snap_res, sr_lock_count, (uint32_t)res->res_nlocks);
+	memcpy(p + offsetof(struct ls_snap_res, sr_name), res->res_name,
+	       res->res_namelen);
+	memcpy(p + offsetof(struct ls_snap_res, sr_lvb), res->res_lvb,
+	       LS_LVB_LEN);
+}
+
+static void snap_res_in(const uint8_t *p, struct ls_snap_res *sr)
+{
+	sr->sr_namelen = p[offsetof(struct ls_snap_res, sr_namelen)];
+	sr->sr_flags = p[offsetof(struct ls_snap_res, sr_flags)];
+	sr->sr_reserved = GET(16, p, struct ls_snap_res, sr_reserved);
+	sr->sr_lock_count = GET(32, p, struct ls_snap_res, sr_lock_count);
+	memcpy(sr->sr_name, p + offsetof(struct ls_snap_res, sr_name),
+	       LS_NAME_MAX);
+	memcpy(sr->sr_lvb, p + offsetof(struct ls_snap_res, sr_lvb),
+	       LS_LVB_LEN);
+}
+
+static void snap_lock_out(const struct ls_lock *lk, uint8_t *p)
+{
+	memset(p, 0, sizeof(struct ls_snap_lock));
+	PUT(64, p, struct ls_snap_lock, sl_lkid, lk->lk_id);
+	PUT(64, p, struct ls_snap_lock, sl_seq, lk->lk_seq);
+	PUT(32, p, struct ls_snap_lock, sl_nodeid, lk->lk_node->nd_id);
+	PUT(32, p, struct ls_snap_lock, sl_flags, lk->lk_flags);
+	p[offsetof(struct ls_snap_lock, sl_grmode)] = mode_out(lk->lk_grmode);
+	p[offsetof(struct ls_snap_lock, sl_rqmode)] = mode_out(lk->lk_rqmode);
+	p[offsetof(struct ls_snap_lock, sl_bast_mode)] =
+		mode_out(lk->lk_bast_mode);
+	p[offsetof(struct ls_snap_lock, sl_queue)] = lk->lk_queue;
+}
+
+static void snap_lock_in(const uint8_t *p, struct ls_snap_lock *sl)
+{
+	sl->sl_lkid = GET(64, p, struct ls_snap_lock, sl_lkid);
+	sl->sl_seq = GET(64, p, struct ls_snap_lock, sl_seq);
+	sl->sl_nodeid = GET(32, p, struct ls_snap_lock, sl_nodeid);
+	sl->sl_flags = GET(32, p, struct ls_snap_lock, sl_flags);
+	sl->sl_grmode = p[offsetof(struct ls_snap_lock, sl_grmode)];
+	sl->sl_rqmode = p[offsetof(struct ls_snap_lock, sl_rqmode)];
+	sl->sl_bast_mode = p[offsetof(struct ls_snap_lock, sl_bast_mode)];
+	sl->sl_queue = p[offsetof(struct ls_snap_lock, sl_queue)];
+	sl->sl_reserved = GET(32, p, struct ls_snap_lock, sl_reserved);
+}
+
+static void snap_hdr_fill(const struct ls_state *ls, struct ls_snap_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->sh_magic = LS_SNAP_MAGIC;
+	h->sh_major = LS_SNAP_MAJOR;
+	h->sh_minor = LS_SNAP_MINOR;
+	h->sh_flags = (ls->ls_gate_open ? SNAP_GATE_OPEN : 0) |
+		      (ls->ls_quorate ? SNAP_QUORATE : 0) |
+		      (ls->ls_default_live ? SNAP_DEFAULT_LIVE : 0);
+	h->sh_node_count = (uint32_t)ls->ls_node_count;
+	h->sh_ring_id = ls->ls_ring_id;
+	h->sh_lock_seq = ls->ls_lock_seq;
+	h->sh_res_count = (uint32_t)ls->ls_res_count;
+	h->sh_lock_count = (uint32_t)ls->ls_lock_count;
+	h->sh_total_len = ls_snapshot_size(ls);
+}
+
+size_t ls_snapshot_size(const struct ls_state *ls)
+{
+	return sizeof(struct ls_snap_hdr) +
+	       ls->ls_node_count * sizeof(struct ls_snap_node) +
+	       ls->ls_res_count * sizeof(struct ls_snap_res) +
+	       ls->ls_lock_count * sizeof(struct ls_snap_lock) +
+	       sizeof(struct ls_snap_tail);
+}
+
+/*
+ * The digest hashes the same canonical records as the snapshot, but
+ * combines resources by a sum of mixed per-resource hashes, so it needs
+ * neither sorting nor memory and cannot fail.
+ */
+uint64_t ls_digest(const struct ls_state *ls)
+{
+	uint8_t buf[sizeof(struct ls_snap_res)];
+	struct ls_snap_hdr h;
+	const struct ls_res *res;
+	const struct dl *d;
+	uint64_t head, rh, sum = 0;
+	size_t i;
+	int q;
+
+	snap_hdr_fill(ls, &h);
+	snap_hdr_out(&h, buf);
+	head = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_hdr));
+	for (i = 0; i < ls->ls_node_count; i++) {
+		snap_node_out(ls->ls_nodes[i], buf);
+		head = fnv64(head, buf, sizeof(struct ls_snap_node));
+	}
+	for (i = 0; i < ls->ls_rhash_size; i++) {
+		for (res = ls->ls_rhash[i]; res; res = res->res_hnext) {
+			snap_res_out(res, buf);
+			rh = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_res));
+			for (q = 0; q < 3; q++)
+				for (d = res->res_queue[q].next;
+				     d != &res->res_queue[q]; d = d->next) {
+					snap_lock_out(lock_of_q(d), buf);
+					rh = fnv64(rh, buf,
+						   sizeof(struct ls_snap_lock));
+				}
+			sum += mix64(rh);
+		}
+	}
+	return mix64(head ^ mix64(sum));
+}
+
+int ls_snapshot_encode(const struct ls_state *ls, void *buf, size_t len,
+		       size_t *written)
+{
+	size_t i, need = ls_snapshot_size(ls), off = 0;
+	struct ls_snap_hdr h;
+	struct ls_res **arr;
+	const struct dl *d;
+	uint8_t *p = buf;
+	int q, rc;
+
+	if (len < need)
+		return -ENOSPC;
+	rc = res_sorted(ls, &arr);
+	if (rc)
+		return rc;
+	snap_hdr_fill(ls, &h);
+	snap_hdr_out(&h, p);
+	off += sizeof(struct ls_snap_hdr);
+	for (i = 0; i < ls->ls_node_count; i++) {
+		snap_node_out(ls->ls_nodes[i], p + off);
+		off += sizeof(struct ls_snap_node);
+	}
+	for (i = 0; i < ls->ls_res_count; i++) {
+		snap_res_out(arr[i], p + off);
+		off += sizeof(struct ls_snap_res);
+		for (q = 0; q < 3; q++)
+			for (d = arr[i]->res_queue[q].next;
+			     d != &arr[i]->res_queue[q]; d = d->next) {
+				snap_lock_out(lock_of_q(d), p + off);
+				off += sizeof(struct ls_snap_lock);
+			}
+	}
+	memset(p + off, 0, sizeof(struct ls_snap_tail));
+	put32(p + off + offsetof(struct ls_snap_tail, st_crc),
+	      crc32c(0, p, off + offsetof(struct ls_snap_tail, st_crc)));
+	off += sizeof(struct ls_snap_tail);
+	free(arr);
+	*written = off;
+	return 0;
+}
+
+static int lock_seq_cmp(const void *a, const void *b)
+{
+	const struct ls_lock *x = *(struct ls_lock *const *)a;
+	const struct ls_lock *y = *(struct ls_lock *const *)b;
+
+	return x->lk_seq < y->lk_seq ? -1 : x->lk_seq > y->lk_seq;
+}
+
+/* Decode the node table.  0 or SDLM_EPROTO / -ENOMEM. */
+static int snap_nodes_in(struct ls_state *ls, const uint8_t *p, size_t n)
+{
+	struct ls_snap_node sn;
+	struct ls_node *nd;
+	size_t i;
+
+	ls->ls_nodes = calloc(n ? n : 1, sizeof(*ls->ls_nodes));
+	if (!ls->ls_nodes)
+		return -ENOMEM;
+	ls->ls_node_cap = n ? n : 1;
+	for (i = 0; i < n; i++, p += sizeof(struct ls_snap_node)) {
+		snap_node_in(p, &sn);
+		if (!sn.sn_nodeid || (sn.sn_flags & ~SNAPN_FLAGS) ||
+		    (i && sn.sn_nodeid <= ls->ls_nodes[i - 1]->nd_id))
+			return SDLM_EPROTO;
+		if (!(sn.sn_flags & SNAPN_HAS_FENCED_INC) &&
+		    ((sn.sn_flags & SNAPN_FENCED) || sn.sn_fenced_inc))
+			return SDLM_EPROTO;
+		if ((sn.sn_flags & SNAPN_NEED_FENCE_SENT) &&
+		    (sn.sn_flags & SNAPN_MEMBER))
+			return SDLM_EPROTO;
+		nd = node_alloc(ls, sn.sn_nodeid);
+		if (!nd)
+			return -ENOMEM;
+		nd->nd_member = sn.sn_flags & SNAPN_MEMBER;
+		nd->nd_live = sn.sn_flags & SNAPN_LIVE;
+		nd->nd_pill = sn.sn_flags & SNAPN_PILL;
+		nd->nd_fenced = sn.sn_flags & SNAPN_FENCED;
+		nd->nd_has_fenced_inc = sn.sn_flags & SNAPN_HAS_FENCED_INC;
+		nd->nd_need_fence_sent = sn.sn_flags & SNAPN_NEED_FENCE_SENT;
+		nd->nd_fenced_inc = sn.sn_fenced_inc;
+		ls->ls_nodes[ls->ls_node_count++] = nd;
+	}
+	return 0;
+}
+
+/* Check one decoded lock record against its resource and the nodes. */
+static int snap_lock_check(const struct ls_state *ls,
+			   const struct ls_snap_lock *sl, int prev_queue,
+			   uint64_t lock_seq, struct ls_node **ndp)
+{
+	int gr = mode_in(sl->sl_grmode), rq = mode_in(sl->sl_rqmode);
+	int bast = mode_in(sl->sl_bast_mode);
+	struct ls_node *nd;
+
+	if (sl->sl_reserved || sl->sl_queue > LS_Q_WAIT ||
+	    sl->sl_queue < prev_queue || (sl->sl_flags & ~LS_LKF_ALL) ||
+	    (sl->sl_lkid >> 32) != sl->sl_nodeid || sl->sl_seq >= lock_seq)
+		return SDLM_EPROTO;
+	if ((gr != MODE_NONE && !mode_valid(gr)) || !mode_valid(rq) ||
+	    (bast != MODE_NONE && !mode_valid(bast)))
+		return SDLM_EPROTO;
+	switch (sl->sl_queue) {
+	case LS_Q_GRANTED:
+		if (gr != rq)
+			return SDLM_EPROTO;
+		break;
+	case LS_Q_CONVERT:
+		if (gr == MODE_NONE || mode_covers(gr, rq))
+			return SDLM_EPROTO;
+		break;
+	default:
+		if (gr != MODE_NONE || bast != MODE_NONE)
+			return SDLM_EPROTO;
+		break;
+	}
+	nd = node_find(ls, sl->sl_nodeid);
+	/* a fenced node holds nothing; an away node only granted locks */
+	if (!nd || nd->nd_fenced ||
+	    (!nd->nd_member && sl->sl_queue != LS_Q_GRANTED))
+		return SDLM_EPROTO;
+	if (lock_find(ls, sl->sl_lkid))
+		return SDLM_EPROTO;
+	*ndp = nd;
+	return 0;
+}
+
+/* No two granted modes on res may conflict: the safety invariant. */
+static bool res_grants_sane(const struct ls_res *res)
+{
+	int a, b;
+
+	for (a = 0; a < MODE_COUNT; a++) {
+		if (!res->res_grcount[a])
+			continue;
+		if (res->res_grcount[a] > 1 && !mode_compat(a, a))
+			return false;
+		for (b = a + 1; b < MODE_COUNT; b++)
+			if (res->res_grcount[b] && !mode_compat(a, b))
+				return false;
+	}
+	return true;
+}
+
+int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
+{
+	const size_t fixed = sizeof(struct ls_snap_hdr) +
+			     sizeof(struct ls_snap_tail);
+	struct ls_params params = { 0 };
+	struct ls_lock **all = NULL, *lk;
+	struct ls_res *res, *prev = NULL;
+	struct ls_state *ls = NULL;
+	struct ls_snap_hdr h;
+	struct ls_snap_res sr;
+	struct ls_snap_lock sl;
+	struct ls_node *nd;
+	const uint8_t *p = buf;
+	size_t off, end, i, j, nall = 0;
+	int rc, prev_queue;
+
+	if (!buf || !lsp || len < fixed)
+		return SDLM_EPROTO;
+	snap_hdr_in(p, &h);
+	if (h.sh_magic != LS_SNAP_MAGIC)
+		return SDLM_EMAGIC;
+	if (h.sh_major != LS_SNAP_MAJOR)
+		return SDLM_EVERSION;
+	if (h.sh_total_len != len)
+		return SDLM_EPROTO;
+	end = len - sizeof(struct ls_snap_tail);
+	if (get32(p + end + offsetof(struct ls_snap_tail, st_crc)) !=
+	    crc32c(0, p, end + offsetof(struct ls_snap_tail, st_crc)))
+		return SDLM_ECHECKSUM;
+	/* a good checksum does not make the content sane */
+	if (get32(p + end + offsetof(struct ls_snap_tail, st_reserved)) ||
+	    (h.sh_flags & ~SNAP_HDR_FLAGS) ||
+	    h.sh_node_count > LS_MAX_NODES ||
+	    h.sh_res_count > h.sh_lock_count ||
+	    (uint64_t)h.sh_node_count * sizeof(struct ls_snap_node) +
+	    (uint64_t)h.sh_res_count * sizeof(struct ls_snap_res) +
+	    (uint64_t)h.sh_lock_count * sizeof(struct ls_snap_lock) !=
+	    len - fixed)
+		return SDLM_EPROTO;
+
+	params.cold = !(h.sh_flags & SNAP_GATE_OPEN);
+	params.default_live = h.sh_flags & SNAP_DEFAULT_LIVE;
+	rc = ls_create(&params, &ls);
+	if (rc)
+		return rc;
+	ls->ls_quorate = h.sh_flags & SNAP_QUORATE;
+	ls->ls_ring_id = h.sh_ring_id;
+	ls->ls_lock_seq = h.sh_lock_seq;
+
+	off = sizeof(struct ls_snap_hdr);
+	rc = snap_nodes_in(ls, p + off, h.sh_node_count);
+	if (rc)
+		goto out_destroy;
+	off += h.sh_node_count * sizeof(struct ls_snap_node);
+
+	all = malloc((h.sh_lock_count ? h.sh_lock_count : 1) * sizeof(*all));
+	if (!all) {
+		rc = -ENOMEM;
+		goto out_destroy;
+	}
+	for (i = 0; i < h.sh_res_count; i++) {
+		rc = SDLM_EPROTO;
+		if (end - off < sizeof(struct ls_snap_res))
+			goto out_free_all;
+		snap_res_in(p + off, &sr);
+		off += sizeof(struct ls_snap_res);
+		if (!sr.sr_namelen || sr.sr_namelen > LS_NAME_MAX ||
+		    (sr.sr_flags & ~SNAPR_LVB_VALID) || sr.sr_reserved ||
+		    !sr.sr_lock_count ||
+		    sr.sr_lock_count > h.sh_lock_count - nall ||
+		    (end - off) / sizeof(struct ls_snap_lock) <
+		    sr.sr_lock_count)
+			goto out_free_all;
+		for (j = sr.sr_namelen; j < LS_NAME_MAX; j++)
+			if (sr.sr_name[j])
+				goto out_free_all;
+		if (!(sr.sr_flags & SNAPR_LVB_VALID))
+			for (j = 0; j < LS_LVB_LEN; j++)
+				if (sr.sr_lvb[j])
+					goto out_free_all;
+		rc = res_create(ls, sr.sr_name, sr.sr_namelen, &res);
+		if (rc)
+			goto out_free_all;
+		res->res_lvb_valid = sr.sr_flags & SNAPR_LVB_VALID;
+		memcpy(res->res_lvb, sr.sr_lvb, LS_LVB_LEN);
+		/* strictly ascending names, hence also unique */
+		if (prev && res_cmp(&prev, &res) >= 0) {
+			rc = SDLM_EPROTO;
+			goto out_free_res;
+		}
+		prev_queue = LS_Q_GRANTED;
+		for (j = 0; j < sr.sr_lock_count; j++) {
+			snap_lock_in(p + off, &sl);
+			off += sizeof(struct ls_snap_lock);
+			rc = snap_lock_check(ls, &sl, prev_queue,
+					     h.sh_lock_seq, &nd);
+			if (rc)
+				goto out_free_res;
+			prev_queue = sl.sl_queue;
+			lk = calloc(1, sizeof(*lk));
+			if (!lk) {
+				rc = -ENOMEM;
+				goto out_free_res;
+			}
+			lk->lk_id = sl.sl_lkid;
+			lk->lk_seq = sl.sl_seq;
+			lk->lk_flags = sl.sl_flags;
+			lk->lk_grmode = (int8_t)mode_in(sl.sl_grmode);
+			lk->lk_rqmode = (int8_t)mode_in(sl.sl_rqmode);
+			lk->lk_bast_mode = (int8_t)mode_in(sl.sl_bast_mode);
+			lk->lk_queue = sl.sl_queue;
+			lk->lk_res = res;
+			lk->lk_node = nd;
+			lock_link(ls, lk);
+			all[nall++] = lk;
+		}
+		if (!res_grants_sane(res)) {
+			rc = SDLM_EPROTO;
+			goto out_free_all;
+		}
+		res_update_pending(ls, res);
+		prev = res;
+	}
+	rc = SDLM_EPROTO;
+	if (off != end || nall != h.sh_lock_count)
+		goto out_free_all;
+
+	/* node lock lists in creation order; lk_seq must be unique */
+	qsort(all, nall, sizeof(*all), lock_seq_cmp);
+	for (i = 0; i < nall; i++) {
+		if (i && all[i]->lk_seq == all[i - 1]->lk_seq)
+			goto out_free_all;
+		dl_del(&all[i]->lk_nlink);
+		dl_add_tail(&all[i]->lk_node->nd_locks, &all[i]->lk_nlink);
+	}
+	free(all);
+	*lsp = ls;
+	return 0;
+
+out_free_res:
+	/* res is hashed and owns the locks linked so far: ls_destroy frees
+	 * them; an empty res must still be freed by hand */
+	if (!res->res_nlocks)
+		res_put(ls, res);
+out_free_all:
+	free(all);
+out_destroy:
+	ls_destroy(ls);
+	return rc;
+}

@@ -1,0 +1,240 @@
+/*
+ * lockstate.h - the replicated, deterministic cluster-level lock state
+ * machine of one lockspace.
+ *
+ * Every member of a lockspace feeds the same CPG-ordered stream of events
+ * (lock requests, conversions, releases, cancels, configuration changes,
+ * fencer reports, the cold-start gate) to its own struct ls_state through
+ * ls_apply().  The state machine is pure: no I/O, no clock, no randomness,
+ * no decision depends on hash order or pointer values.  So the same stream
+ * yields the same state (ls_digest()) and the same decisions (struct
+ * ls_out) on every node.  "Who am I" is not part of the state: each daemon
+ * picks out of the decisions those addressed to its own node id.
+ *
+ * It tracks which NODE holds each resource in which mode; which local
+ * client uses a node's lock, and caching, live in the daemon.  A node keeps
+ * a granted lock until it releases it, typically after a BLOCKING decision.
+ *
+ * docs/locking.md gives the exact semantics of every event and decision.
+ *
+ * Errors: functions return 0 or a negative errno / sdlm domain error
+ * (dlm/sdlm.h).  An event that ls_apply() rejects leaves the state
+ * untouched, on every replica alike.
+ */
+#ifndef SDLM_LOCKSTATE_H
+#define SDLM_LOCKSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "modes.h"
+
+#define LS_NAME_MAX	64	/* resource names: 1..64 arbitrary bytes */
+#define LS_LVB_LEN	32	/* lock value block */
+#define LS_MAX_NODES	4096	/* node records one lockspace may know */
+
+/* Lock flags (REQUEST, CONVERT, RELEASE). Values travel on the wire. */
+#define LS_LKF_NOQUEUE		0x1u	/* grant now or fail with SDLM_EBUSY */
+#define LS_LKF_NOQUEUEBAST	0x2u	/* a failed NOQUEUE still notifies holders */
+#define LS_LKF_IVVALBLK		0x4u	/* PW/EX holder invalidates the LVB */
+#define LS_LKF_ALL		0x7u
+
+enum ls_queue {
+	LS_Q_GRANTED	= 0,
+	LS_Q_CONVERT	= 1,
+	LS_Q_WAIT	= 2,
+};
+
+enum ls_event_kind {
+	LS_EV_REQUEST		= 1,	/* nodeid lkid name mode flags */
+	LS_EV_CONVERT		= 2,	/* nodeid lkid mode flags [lvb] */
+	LS_EV_RELEASE		= 3,	/* nodeid lkid flags [lvb] */
+	LS_EV_CANCEL		= 4,	/* nodeid lkid */
+	LS_EV_CONFCHG		= 5,	/* ring_id members quorate */
+	LS_EV_NODE_STATUS	= 6,	/* nodeid hb_live pill_pending */
+	LS_EV_NODE_FENCED	= 7,	/* nodeid incarnation */
+	LS_EV_GATE		= 8,	/* gate_open */
+};
+
+/*
+ * One ordered input.  Only the fields named for the kind above are read;
+ * the rest may be anything (zero them).  Nothing is retained after
+ * ls_apply() returns: name, lvb and members are copied.
+ */
+struct ls_event {
+	enum ls_event_kind ev_kind;
+	uint32_t	ev_nodeid;
+	uint64_t	ev_lkid;	/* (nodeid << 32) | node-local counter */
+	int		ev_mode;	/* enum lk_mode */
+	uint32_t	ev_flags;	/* LS_LKF_* */
+	const void	*ev_name;
+	size_t		ev_namelen;
+	const uint8_t	*ev_lvb;	/* LS_LVB_LEN bytes, or NULL */
+	uint64_t	ev_ring_id;	/* CONFCHG */
+	const uint32_t	*ev_members;	/* CONFCHG: ascending node ids */
+	size_t		ev_member_count;
+	bool		ev_quorate;	/* CONFCHG */
+	bool		ev_hb_live;	/* NODE_STATUS */
+	bool		ev_pill_pending; /* NODE_STATUS */
+	uint64_t	ev_incarnation;	/* NODE_FENCED */
+	bool		ev_gate_open;	/* GATE */
+};
+
+enum ls_out_kind {
+	LS_OUT_GRANTED		= 1,	/* nodeid lkid name mode lvb */
+	LS_OUT_NOQUEUE_FAILED	= 2,	/* nodeid lkid, err SDLM_EBUSY */
+	LS_OUT_CANCELLED	= 3,	/* nodeid lkid name, err = why */
+	LS_OUT_DEADLOCK		= 4,	/* nodeid lkid name, err -EDEADLK */
+	LS_OUT_BLOCKING		= 5,	/* holder nodeid lkid name, mode wanted */
+	LS_OUT_NEED_FENCE	= 6,	/* nodeid (away holder in the way) */
+	LS_OUT_RELEASED		= 7,	/* nodeid lkid name, err 0 or SDLM_EFENCED */
+};
+
+/* One decision.  Self-contained (the name and LVB are copies). */
+struct ls_out_item {
+	enum ls_out_kind o_kind;
+	int		o_err;
+	uint32_t	o_nodeid;
+	uint64_t	o_lkid;
+	int		o_mode;		/* granted mode; BLOCKING: mode wanted */
+	uint8_t		o_namelen;
+	uint8_t		o_name[LS_NAME_MAX];
+	bool		o_lvb_valid;	/* GRANTED */
+	uint8_t		o_lvb[LS_LVB_LEN];
+};
+
+/* The decisions of one ls_apply(), in the order they were taken. */
+struct ls_out {
+	struct ls_out_item *items;
+	size_t		count;
+	size_t		cap;
+	bool		lost;		/* some decision could not be stored */
+};
+
+void ls_out_init(struct ls_out *out);
+void ls_out_reset(struct ls_out *out);	/* count = 0, keeps the buffer */
+void ls_out_free(struct ls_out *out);
+
+struct ls_params {
+	/* Gate closed at creation: nothing is granted until a GATE(open)
+	 * event (cold start; see docs/locking.md). */
+	bool		cold;
+	/* Heartbeat liveness assumed for a node before its first
+	 * NODE_STATUS.  false (the safe choice) means a node is granted
+	 * nothing until the fencer has reported it live. */
+	bool		default_live;
+};
+
+struct ls_state;
+
+/* Create an empty lockspace.  0, -EINVAL or -ENOMEM. */
+int ls_create(const struct ls_params *params, struct ls_state **lsp);
+void ls_destroy(struct ls_state *ls);
+
+/*
+ * Apply one event.  out (may be NULL) is reset and receives the decisions.
+ *
+ * Returns 0 when the event was applied; a negative error when it was
+ * rejected, and then the state is unchanged (the same on every replica):
+ *	-EINVAL		malformed (bad mode, name length, flags, lkid not
+ *			of the node, unsorted members, node id 0 ...)
+ *	-EPERM		sender is not a member of the current configuration
+ *	SDLM_EFENCED	sender was fenced and has not rejoined since
+ *	-EEXIST		REQUEST with a lock id already in use
+ *	-ENOENT		no such lock (of this node)
+ *	-EBUSY		CONVERT/RELEASE of a lock that is not granted or
+ *			already converting (cancel it first)
+ *	-EALREADY	CANCEL of a granted lock (the grant won the race);
+ *			NODE_FENCED of an incarnation already fenced
+ *	-ENOSPC		more than LS_MAX_NODES nodes
+ *	-ENOMEM		allocation failed before anything changed
+ * If an event was applied but out could not hold every decision,
+ * out->lost is set and -ENOMEM is returned: the state is correct but the
+ * caller missed decisions, and must leave the lockspace.
+ */
+int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out);
+
+/* --- introspection ----------------------------------------------------- */
+
+bool ls_grants_blocked(const struct ls_state *ls);	/* gate closed */
+bool ls_quorate(const struct ls_state *ls);
+uint64_t ls_ring_id(const struct ls_state *ls);
+size_t ls_resource_count(const struct ls_state *ls);
+size_t ls_lock_count(const struct ls_state *ls);
+
+struct ls_node_info {
+	uint32_t	nodeid;
+	bool		member;
+	bool		hb_live;
+	bool		pill_pending;
+	bool		fenced;		/* since its last NODE_FENCED, not rejoined */
+	bool		eligible;	/* may be granted something right now */
+	uint64_t	fenced_incarnation;	/* 0 if never fenced */
+	size_t		lock_count;
+};
+
+/* 0 or -ENOENT. */
+int ls_node_get(const struct ls_state *ls, uint32_t nodeid,
+		struct ls_node_info *info);
+
+struct ls_lock_info {
+	uint64_t	lkid;
+	uint32_t	nodeid;
+	int		grmode;		/* MODE_NONE while waiting */
+	int		rqmode;		/* == grmode when granted */
+	enum ls_queue	queue;
+	uint32_t	flags;
+	bool		away;		/* holder's node is not a member */
+};
+
+struct ls_res_info {
+	const uint8_t	*name;
+	size_t		namelen;
+	bool		lvb_valid;
+	const uint8_t	*lvb;
+	size_t		granted, converting, waiting;
+};
+
+/* 0 or -ENOENT. */
+int ls_lock_get(const struct ls_state *ls, uint64_t lkid,
+		struct ls_lock_info *info);
+
+/*
+ * Visit every resource in name order (memcmp, then shorter first).  The
+ * callback returns 0 to go on; anything else stops the walk and is
+ * returned.  The state must not change during the walk.  -ENOMEM possible.
+ */
+int ls_foreach_resource(const struct ls_state *ls,
+			int (*cb)(const struct ls_res_info *res, void *arg),
+			void *arg);
+
+/* Visit the locks of one resource: granted, then converting, then waiting,
+ * each in queue order.  0, the callback's value, or -ENOENT. */
+int ls_foreach_lock(const struct ls_state *ls, const void *name,
+		    size_t namelen,
+		    int (*cb)(const struct ls_lock_info *lk, void *arg),
+		    void *arg);
+
+/* A 64-bit hash of the whole replicated state; equal states give equal
+ * digests on every host.  Used to compare replicas. */
+uint64_t ls_digest(const struct ls_state *ls);
+
+/* --- state transfer (docs/locking.md "Snapshot") ------------------------ */
+
+/* Exact size of ls_snapshot_encode()'s output. */
+size_t ls_snapshot_size(const struct ls_state *ls);
+
+/* Encode into buf.  0, -ENOSPC (len too small) or -ENOMEM; *written is
+ * set on success. */
+int ls_snapshot_encode(const struct ls_state *ls, void *buf, size_t len,
+		       size_t *written);
+
+/*
+ * Build a new lockspace from a snapshot.  0; SDLM_EMAGIC, SDLM_EVERSION,
+ * SDLM_ECHECKSUM for those; SDLM_EPROTO for any length, count, ordering
+ * or consistency error; -ENOMEM.
+ */
+int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp);
+
+#endif /* SDLM_LOCKSTATE_H */

@@ -1,0 +1,133 @@
+/*
+ * sdlmctl - the sdlm command line.
+ *
+ *   sdlmctl [--json] [--ipc NAME] COMMAND ...
+ *
+ * "fence ..." works directly on the device (fencecmd.c); the rest asks the
+ * local sdlmd over libsdlm.  Human tables by default, JSON with --json.
+ * Exit codes: see fencecmd.h and sdlmctl(8).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdlm.h"
+#include "fencecmd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sdlmctl [--json] [--ipc NAME] COMMAND [ARGS]\n"
+		"\n"
+		"Commands that ask the local sdlmd:\n"
+		"  status                 this node, its lease, fencing in progress\n"
+		"  nodes                  every node the daemon sees on the disk\n"
+		"  ls                     lockspaces\n"
+		"  locks [LOCKSPACE]      locks\n"
+		"  dump                   the daemon's in-memory debug log\n"
+		"  dump-config            the daemon's effective configuration\n"
+		"\n"
+		"Direct commands on the shared device (no daemon needed):\n"
+		"  fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
+		"             [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
+		"             [--watchdog-timeout MS] [--force]\n"
+		"  fence dump -d DEV\n"
+		"  fence list -d DEV [all]\n"
+		"  fence message -d DEV [--wait[=S]] NODE test|reset|off|clear\n"
+		"  fence status -d DEV NODE    exit 0 alive, 2 fenced/off, 1 unknown\n"
+		"\n"
+		"Options:\n"
+		"  --json        machine-readable output\n"
+		"  --ipc NAME    IPC service name of the daemon (default: $SDLM_IPC or sdlm)\n"
+		"  -h, --help    this text\n"
+		"\n"
+		"Exit codes: 0 ok, 1 failed (status: unknown), 2 status: fenced/off,\n"
+		"64 usage, 65 corrupt or uninitialised area, 66 cannot open device,\n"
+		"69 daemon not reachable, 73 refused to overwrite, 77 permission denied.\n");
+}
+
+static int daemon_text(const char *ipc, const char *cmd, const char *arg, bool json)
+{
+	sdlm_handle_t *h;
+	char *text = NULL;
+	int rc;
+
+	rc = sdlm_connect(ipc, &h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n",
+			ipc ? ipc : (getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm"),
+			sdlm_strerror(rc));
+		return ctl_exit_for(rc == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+	}
+	rc = sdlm_admin_text(h, cmd, arg, json, &text);
+	sdlm_disconnect(h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: %s: %s\n", cmd, sdlm_strerror(rc));
+		return ctl_exit_for(rc);
+	}
+	fputs(text, stdout);
+	free(text);
+	return CTL_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "ipc", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *ipc = NULL, *cmd;
+	bool json = false;
+	int c, i;
+
+	/* Global options come before the command; --json may also follow it. */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'i': ipc = optarg; break;
+		case 'h': usage(stdout); return CTL_OK;
+		default: usage(stderr); return CTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	/* Drop --json wherever it stands so subcommand parsers never see it. */
+	{
+		int j = optind;
+		for (i = optind; i < argc; i++)
+			if (strcmp(argv[i], "--json"))
+				argv[j++] = argv[i];
+		argc = j;
+	}
+	cmd = argv[optind];
+	if (!strcmp(cmd, "fence"))
+		return fence_main(argc - optind, argv + optind, json);
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
+	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
+		if (argc - optind != 1) {
+			fprintf(stderr, "sdlmctl: %s takes no arguments\n", cmd);
+			return CTL_USAGE;
+		}
+		return daemon_text(ipc, cmd, NULL, json);
+	}
+	if (!strcmp(cmd, "locks") || !strcmp(cmd, "lockdump")) {
+		if (argc - optind > 2) {
+			fprintf(stderr, "sdlmctl: locks takes at most one lockspace\n");
+			return CTL_USAGE;
+		}
+		return daemon_text(ipc, "locks", argc - optind == 2 ? argv[optind + 1] : NULL, json);
+	}
+	fprintf(stderr, "sdlmctl: unknown command '%s' (sdlmctl --help)\n", cmd);
+	return CTL_USAGE;
+}

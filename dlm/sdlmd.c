@@ -1,0 +1,689 @@
+/*
+ * sdlmd - the sdlm daemon.
+ *
+ * Subsystems, set up in this order on one libqb main loop:
+ *
+ *   1. configuration (one option table: conf.c) and logging (log.c), so
+ *      every later failure is reported where the operator looks;
+ *   2. memory locking and real-time priority: wanted, not required (a
+ *      container refuses both: warn and go on);
+ *   3. the fencing area (area.c): header verified, timeouts derived and
+ *      checked before anything is written;
+ *   4. the watchdog (watchdog.c) armed BEFORE the first heartbeat: a node
+ *      must never announce itself live on the disk without something that
+ *      resets it if it stops;
+ *   5. our slot: a live foreign incarnation on it (a duplicate node id or a
+ *      cloned machine) refuses the start;
+ *   6. the heartbeat engine (heartbeat.c): its interval timer, the aio
+ *      eventfd and the aio deadline timer;
+ *   7. the IPC server last, so clients only reach a daemon that is live.
+ *
+ * The fence side obeys pills: on RESET/OFF it stops all lock use, waits
+ * for its I/O to drain, acknowledges in its slot and stops feeding the
+ * watchdog (HBE_SELF_FENCE).  Without a watchdog (explicit no_watchdog)
+ * it exits instead, loudly.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <qb/qbloop.h>
+
+#include "sdlm.h"
+#include "sdlm_ipc.h"
+#include "conf.h"
+#include "log.h"
+#include "ipc.h"
+#include "render.h"
+#include "ondisk.h"
+#include "area.h"
+#include "aio.h"
+#include "timeouts.h"
+#include "fencesm.h"
+#include "heartbeat.h"
+#include "watchdog.h"
+
+/* Exit codes of sdlmd (sdlmd(8)). */
+#define SDLMD_EXIT_OK		0
+#define SDLMD_EXIT_CONFIG	1	/* bad configuration or command line */
+#define SDLMD_EXIT_DEVICE	2	/* the area cannot be used */
+#define SDLMD_EXIT_WATCHDOG	3	/* the watchdog cannot be armed */
+#define SDLMD_EXIT_SLOT		4	/* our slot is used by a live incarnation */
+#define SDLMD_EXIT_RUNNING	5	/* another sdlmd runs with this ipc name */
+#define SDLMD_EXIT_FENCED	6	/* self-fenced with no watchdog */
+#define SDLMD_EXIT_INTERNAL	7
+
+struct sdlmd {
+	struct sdlm_conf conf;
+	qb_loop_t *loop;
+	struct area *area;
+	struct sdlm_timeouts to;
+	uint32_t node_id;
+	char node_name[SDLM_NAME_LEN];
+	uint64_t incarnation;
+	struct hb_engine *hb;
+	struct wd *wd;
+	qb_loop_timer_handle tick_timer, aio_timer;
+	bool aio_timer_armed;
+	bool self_fenced;
+	int self_fence_reason;
+	bool locks_stopped;
+	char fault_spec[128];
+	uint64_t start_ms;
+	int pid_fd;
+	char pid_path[512];
+};
+
+static struct sdlmd D;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_aio_timer(void);
+
+/* The fault file (tests only) is re-read every heartbeat. */
+static void fault_refresh(void)
+{
+	const char *path = conf_str(&D.conf, OPT_FAULT_FILE);
+	char spec[128] = "";
+	FILE *f;
+
+	if (!path || !path[0])
+		return;
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(spec, sizeof(spec), f))
+			spec[0] = '\0';
+		fclose(f);
+	}
+	spec[strcspn(spec, "\r\n")] = '\0';
+	if (strcmp(spec, D.fault_spec)) {
+		log_warn("fault injection: '%s' (was '%s')", spec[0] ? spec : "none",
+			 D.fault_spec[0] ? D.fault_spec : "none");
+		snprintf(D.fault_spec, sizeof(D.fault_spec), "%s", spec);
+		hbe_apply_fault(D.hb, spec[0] ? spec : NULL);
+	}
+}
+
+static void feed_watchdog(void)
+{
+	int rc;
+
+	if (!D.wd || D.self_fenced)
+		return;
+	rc = wd_feed(D.wd);
+	if (rc < 0)
+		log_warn("watchdog: feed failed: %s (the node may be unprotected)",
+			 strerror(-rc));
+}
+
+static void tick(void *data)
+{
+	uint64_t now = now_ms();
+
+	fault_refresh();
+	hbe_tick(D.hb, now);
+	if (hbe_feed_ok(D.hb))
+		feed_watchdog();
+	arm_aio_timer();
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
+			  (uint64_t)D.to.base.hb_interval_ms * QB_TIME_NS_IN_MSEC,
+			  NULL, tick, &D.tick_timer);
+}
+
+static void aio_timer_fire(void *data)
+{
+	D.aio_timer_armed = false;
+	hbe_process(D.hb, now_ms());
+	arm_aio_timer();
+}
+
+static void arm_aio_timer(void)
+{
+	uint64_t dl = hbe_next_deadline_ms(D.hb), now = now_ms();
+
+	if (D.aio_timer_armed) {
+		qb_loop_timer_del(D.loop, D.aio_timer);
+		D.aio_timer_armed = false;
+	}
+	if (dl == UINT64_MAX)
+		return;
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
+			  (dl > now ? dl - now : 0) * QB_TIME_NS_IN_MSEC + 1,
+			  NULL, aio_timer_fire, &D.aio_timer);
+	D.aio_timer_armed = true;
+}
+
+static int32_t aio_ready(int32_t fd, int32_t revents, void *data)
+{
+	hbe_process(D.hb, now_ms());
+	arm_aio_timer();
+	return 0;
+}
+
+static void hb_event(void *ctx, int what, int reason)
+{
+	switch (what) {
+	case HBE_STOP_LOCKS:
+		log_notice("fence node %u: %s: stopping all lock use", D.node_id,
+			   sdlm_strerror(reason));
+		D.locks_stopped = true;
+		/* No lock clients exist yet on the fencing side; the lock
+		 * manager kills and reaps its clients here. */
+		hbe_clients_stopped(D.hb, true);
+		break;
+	case HBE_DUPWRITER:
+		log_err("fence node %u: another incarnation writes our slot (duplicate node id or cloned machine): no lock use",
+			D.node_id);
+		break;
+	case HBE_SELF_FENCE:
+		D.self_fenced = true;
+		D.self_fence_reason = reason;
+		if (D.wd && wd_kind(D.wd) != WD_KIND_NONE) {
+			log_notice("fence node %u: self-fencing (%s): watchdog no longer fed, reset within %u s",
+				   D.node_id, sdlm_strerror(reason), wd_timeout_s(D.wd));
+		} else {
+			log_err("fence node %u: self-fencing (%s) with NO watchdog: exiting",
+				D.node_id, sdlm_strerror(reason));
+			/* Let the acknowledgement reach the disk first. */
+			exit(SDLMD_EXIT_FENCED);
+		}
+		break;
+	}
+}
+
+static const char *self_word(void)
+{
+	int use = hbe_may_use_locks(D.hb, now_ms());
+
+	if (D.self_fenced)
+		return "self-fenced";
+	if (D.locks_stopped)
+		return "obeying pill";
+	return use == 0 ? "fenced-safe" : "not-safe";
+}
+
+static void render_status(struct sbuf *b, bool json)
+{
+	const struct self_state *ss = hbe_self(D.hb);
+	const struct hbe_stats *st = hbe_stats(D.hb);
+	uint64_t now = now_ms();
+	int use = hbe_may_use_locks(D.hb, now);
+	long long lease_age = ss->ss_lease_have ? (long long)(now - ss->ss_lease_sub_ms) : -1;
+
+	if (json) {
+		sb_printf(b, "{\"cluster\":");
+		sb_json_str(b, D.area->hdr.cluster_name);
+		sb_printf(b, ",\"node_id\":%u,\"node_name\":", D.node_id);
+		sb_json_str(b, D.node_name);
+		sb_printf(b, ",\"device\":");
+		sb_json_str(b, D.area->path);
+		sb_printf(b, ",\"state\":\"%s\",\"may_use_locks\":%s,\"reason\":",
+			  self_word(), use == 0 ? "true" : "false");
+		sb_json_str(b, use == 0 ? "" : sdlm_strerror(use));
+		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
+			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
+			  "\"watchdog\":\"%s\",\"uptime_ms\":%llu,"
+			  "\"hb_writes\":%llu,\"hb_write_fail\":%llu,"
+			  "\"hb_reads\":%llu,\"hb_read_fail\":%llu,"
+			  "\"last_write_us\":%llu,\"last_read_us\":%llu}\n",
+			  (unsigned long long)D.incarnation,
+			  (unsigned long long)hbe_counter(D.hb), lease_age,
+			  D.to.lease_ms, D.to.dead_ms,
+			  !D.wd ? "none" : wd_kind(D.wd) == WD_KIND_DEVICE ? "device" :
+			  wd_kind(D.wd) == WD_KIND_FIFO ? "process" : "none",
+			  (unsigned long long)(now - D.start_ms),
+			  (unsigned long long)st->writes, (unsigned long long)st->write_fail,
+			  (unsigned long long)st->reads, (unsigned long long)st->read_fail,
+			  (unsigned long long)st->last_write_us,
+			  (unsigned long long)st->last_read_us);
+		return;
+	}
+	sb_printf(b, "cluster      %s\nnode         %u (%s)\ndevice       %s\n",
+		  D.area->hdr.cluster_name, D.node_id, D.node_name, D.area->path);
+	sb_printf(b, "state        %s%s%s\n", self_word(),
+		  use ? ": " : "", use ? sdlm_strerror(use) : "");
+	sb_printf(b, "incarnation  %016llx\ncounter      %llu\n",
+		  (unsigned long long)D.incarnation, (unsigned long long)hbe_counter(D.hb));
+	if (lease_age >= 0)
+		sb_printf(b, "lease        renewed %lld ms ago (lease %u ms)\n", lease_age, D.to.lease_ms);
+	else
+		sb_printf(b, "lease        never renewed\n");
+	sb_printf(b, "watchdog     %s\n", !D.wd ? "NONE" :
+		  wd_kind(D.wd) == WD_KIND_DEVICE ? "device" :
+		  wd_kind(D.wd) == WD_KIND_FIFO ? "sdlm-watchdog process" : "NONE");
+	sb_printf(b, "heartbeat    %llu writes (%llu failed, last %llu us), %llu reads (%llu failed, last %llu us)\n",
+		  (unsigned long long)st->writes, (unsigned long long)st->write_fail,
+		  (unsigned long long)st->last_write_us,
+		  (unsigned long long)st->reads, (unsigned long long)st->read_fail,
+		  (unsigned long long)st->last_read_us);
+}
+
+static void render_nodes(struct sbuf *b, bool json)
+{
+	uint64_t now = now_ms();
+	uint32_t i;
+	bool first = true;
+
+	if (json)
+		sb_printf(b, "{\"nodes\":[");
+	else
+		sb_printf(b, "node  name             slot-state   liveness   counter     still-ms  message\n");
+	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
+		const struct peer_view *pv = hbe_peer(D.hb, i);
+		const struct sdlm_msg *m;
+		const struct sdlm_hb *hb;
+		int hrc, mrc;
+		const char *live;
+		long long still;
+
+		hb = hbe_slot(D.hb, i, &hrc);
+		m = hbe_msg(D.hb, i, &mrc);
+		if (!hb || (hrc == 0 && hb->state == HB_FREE && hb->counter == 0 && i != D.node_id))
+			continue;
+		live = i == D.node_id ? "self" : peer_state_name(peer_state(pv, now, &D.to));
+		still = i != D.node_id && pv->pv_have ? (long long)(now - pv->pv_first_seen_ms) : 0;
+		if (json) {
+			sb_printf(b, "%s{\"node\":%u,\"name\":", first ? "" : ",", i);
+			sb_json_str(b, hrc ? "" : hb->node_name);
+			sb_printf(b, ",\"slot_state\":\"%s\",\"liveness\":\"%s\",\"counter\":%llu,"
+				  "\"still_ms\":%lld,\"message\":\"%s\",\"message_seq\":%llu%s%s%s}",
+				  hrc ? "unreadable" : hb_state_name(hb->state), live,
+				  (unsigned long long)(hrc ? 0 : hb->counter), still,
+				  mrc ? "unreadable" : msg_cmd_name(m->cmd),
+				  (unsigned long long)(mrc ? 0 : m->seq),
+				  hrc ? ",\"error\":\"" : "", hrc ? sdlm_strerror(hrc) : "",
+				  hrc ? "\"" : "");
+		} else {
+			sb_printf(b, "%4u  %-16s %-12s %-9s %8llu %12lld  %s",
+				  i, hrc ? "?" : (hb->node_name[0] ? hb->node_name : "-"),
+				  hrc ? "unreadable" : hb_state_name(hb->state), live,
+				  (unsigned long long)(hrc ? 0 : hb->counter), still,
+				  mrc ? "unreadable" : msg_cmd_name(m->cmd));
+			if (!mrc && m->cmd != MSG_CLEAR)
+				sb_printf(b, "#%llu", (unsigned long long)m->seq);
+			sb_printf(b, "\n");
+		}
+		first = false;
+	}
+	if (json)
+		sb_printf(b, "]}\n");
+}
+
+static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
+		    struct sbuf *out)
+{
+	char *ring;
+	size_t len;
+	FILE *f;
+	char *buf = NULL;
+	size_t blen = 0;
+
+	switch (cmd) {
+	case SDLM_CMD_STATUS:
+		render_status(out, json);
+		return 0;
+	case SDLM_CMD_NODES:
+		render_nodes(out, json);
+		return 0;
+	case SDLM_CMD_DUMP:
+		if (!admin)
+			return -EPERM;
+		if (log_ring_copy(&ring, &len) < 0)
+			return -ENOMEM;
+		if (json) {
+			sb_printf(out, "{\"ring\":");
+			sb_json_str(out, ring);
+			sb_printf(out, "}\n");
+		} else {
+			sb_printf(out, "%s", ring);
+		}
+		free(ring);
+		return 0;
+	case SDLM_CMD_DUMP_CONFIG:
+		f = open_memstream(&buf, &blen);
+		if (!f)
+			return -ENOMEM;
+		conf_dump(f, &D.conf, CONF_DAEMON, false);
+		fclose(f);
+		if (json) {
+			sb_printf(out, "{\"config\":");
+			sb_json_str(out, buf);
+			sb_printf(out, "}\n");
+		} else {
+			sb_printf(out, "%s", buf);
+		}
+		free(buf);
+		return 0;
+	case SDLM_CMD_LS_LIST:
+	case SDLM_CMD_LOCKS:
+		sb_printf(out, json ? "{\"lockspaces\":[]}\n" : "no lockspaces\n");
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int32_t sig_term(int32_t sig, void *data)
+{
+	log_notice("signal %d: leaving", sig);
+	qb_loop_stop(D.loop);
+	return 0;
+}
+
+/* Memory locking and real-time scheduling are wanted, not required. */
+static void harden_process(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall refused (%s): going on; page faults may delay heartbeats",
+			 strerror(errno));
+	if (sched_setscheduler(0, SCHED_RR, &sp) < 0)
+		log_warn("real-time priority refused (%s): going on with normal priority",
+			 strerror(errno));
+}
+
+static int pidfile_lock(void)
+{
+	const char *dir = conf_str(&D.conf, OPT_RUN_DIR);
+	char buf[32];
+	int n;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		log_err("run dir %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(D.pid_path, sizeof(D.pid_path), "%s/sdlmd-%s.pid", dir,
+		 conf_str(&D.conf, OPT_IPC_NAME));
+	D.pid_fd = open(D.pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (D.pid_fd < 0) {
+		log_err("pid file %s: %s", D.pid_path, strerror(errno));
+		return -errno;
+	}
+	if (flock(D.pid_fd, LOCK_EX | LOCK_NB) < 0) {
+		log_err("pid file %s is locked: another sdlmd runs with ipc name '%s'",
+			D.pid_path, conf_str(&D.conf, OPT_IPC_NAME));
+		return -EEXIST;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(D.pid_fd, 0) < 0 || write(D.pid_fd, buf, (size_t)n) != n)
+		log_warn("pid file %s: cannot write", D.pid_path);
+	return 0;
+}
+
+/*
+ * Our slot must not be in use by another live incarnation: read it, wait
+ * one interval plus the I/O timeout, read again.  A moving counter under a
+ * foreign incarnation means a duplicate node id or a cloned machine.
+ * Returns 0 (and the counter to continue from) or SDLM_EDUPWRITER / error.
+ */
+static int slot_claim(uint64_t *start_counter)
+{
+	struct sdlm_hb *hb = calloc(2 * (SDLM_MAX_NODES + 1), sizeof(*hb));
+	struct sdlm_msg *msg = calloc(SDLM_MAX_NODES + 1, sizeof(*msg));
+	int *hrc = calloc(SDLM_MAX_NODES + 1, sizeof(int));
+	int *mrc = calloc(SDLM_MAX_NODES + 1, sizeof(int));
+	struct timespec ts;
+	uint64_t c0;
+	int rc;
+
+	if (!hb || !msg || !hrc || !mrc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = area_read_slots(D.area, hb, hrc, msg, mrc);
+	if (rc < 0)
+		goto out;
+	if (hrc[D.node_id]) {
+		log_warn("fence node %u: own slot unreadable (%s): it will be rewritten",
+			 D.node_id, sdlm_strerror(hrc[D.node_id]));
+		*start_counter = 0;
+		rc = 0;
+		goto out;
+	}
+	c0 = hb[D.node_id].counter;
+	if (hb[D.node_id].state == HB_ALIVE) {
+		ts.tv_sec = (D.to.base.hb_interval_ms + D.to.base.io_timeout_ms) / 1000;
+		ts.tv_nsec = (long)((D.to.base.hb_interval_ms + D.to.base.io_timeout_ms) % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		rc = area_read_slots(D.area, hb, hrc, msg, mrc);
+		if (rc < 0)
+			goto out;
+		if (!hrc[D.node_id] && hb[D.node_id].counter != c0) {
+			log_err("fence node %u: slot is being written by incarnation %016llx (%s): duplicate node id?",
+				D.node_id, (unsigned long long)hb[D.node_id].incarnation,
+				hb[D.node_id].node_name);
+			rc = SDLM_EDUPWRITER;
+			goto out;
+		}
+		log_notice("fence node %u: previous incarnation %016llx left the slot ALIVE (crash or fenced)",
+			   D.node_id, (unsigned long long)hb[D.node_id].incarnation);
+	}
+	*start_counter = hb[D.node_id].counter;
+	rc = 0;
+out:
+	free(hb);
+	free(msg);
+	free(hrc);
+	free(mrc);
+	return rc;
+}
+
+static void usage_error(const char *err)
+{
+	fprintf(stderr, "sdlmd: %s\n(sdlmd --help for the options)\n", err);
+}
+
+int main(int argc, char **argv)
+{
+	struct log_setup lsu;
+	const char *why = NULL, *wdpath, *grp;
+	char err[512];
+	struct sdlm_timeouts_base base;
+	gid_t admin_gid = (gid_t)-1;
+	uint64_t start_counter = 0;
+	int first, rc, lvl;
+	qb_loop_signal_handle sh;
+
+	conf_defaults(&D.conf);
+	rc = conf_parse_args(&D.conf, argc, argv, CONF_DAEMON, &first, err, sizeof(err));
+	if (rc < 0) {
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (conf_bool(&D.conf, OPT_HELP)) {
+		conf_help(stdout, CONF_DAEMON, "sdlmd");
+		return SDLMD_EXIT_OK;
+	}
+	if (conf_bool(&D.conf, OPT_DUMP_CONFIG)) {
+		conf_dump(stdout, &D.conf, CONF_DAEMON, false);
+		return SDLMD_EXIT_OK;
+	}
+	if (first < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[first]);
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (!conf_str(&D.conf, OPT_DEVICE)[0]) {
+		usage_error("no device: set 'device' in sdlm.conf or give -d DEV");
+		return SDLMD_EXIT_CONFIG;
+	}
+	D.node_id = conf_uint(&D.conf, OPT_NODE_ID);
+	if (conf_bool(&D.conf, OPT_COROSYNC)) {
+		usage_error("corosync = yes: the lock manager over corosync is not in this build yet; run the fencing side with corosync = no (--corosync=no)");
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (D.node_id == 0) {
+		usage_error("node_id is required when corosync = no (-n ID)");
+		return SDLMD_EXIT_CONFIG;
+	}
+	grp = conf_str(&D.conf, OPT_ADMIN_GROUP);
+	if (grp[0]) {
+		struct group *g = getgrnam(grp);
+
+		if (!g) {
+			snprintf(err, sizeof(err), "admin_group '%s': no such group", grp);
+			usage_error(err);
+			return SDLMD_EXIT_CONFIG;
+		}
+		admin_gid = g->gr_gid;
+	}
+	lvl = log_level_parse(conf_str(&D.conf, OPT_LOG_LEVEL));
+	lsu = (struct log_setup) {
+		.ident = "sdlmd",
+		.file = conf_str(&D.conf, OPT_LOG_FILE),
+		.syslog = conf_bool(&D.conf, OPT_LOG_SYSLOG),
+		.to_stderr = conf_bool(&D.conf, OPT_FOREGROUND),
+		.level = lvl < 0 ? LOG_INFO : lvl,
+		.ring_size = conf_uint(&D.conf, OPT_DEBUG_RING_SIZE),
+	};
+	if (!conf_bool(&D.conf, OPT_FOREGROUND) && daemon(0, 0) < 0) {
+		fprintf(stderr, "sdlmd: daemon(): %s\n", strerror(errno));
+		return SDLMD_EXIT_INTERNAL;
+	}
+	rc = log_init(&lsu);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmd: log file %s: %s\n", lsu.file, strerror(-rc));
+		return SDLMD_EXIT_CONFIG;
+	}
+	D.start_ms = now_ms();
+	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
+	if (!D.node_name[0])
+		gethostname(D.node_name, sizeof(D.node_name) - 1);
+	if (getrandom(&D.incarnation, sizeof(D.incarnation), 0) != sizeof(D.incarnation) ||
+	    D.incarnation == 0)
+		D.incarnation = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ now_ms();
+	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
+		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
+
+	if (pidfile_lock() < 0) {
+		rc = SDLMD_EXIT_RUNNING;
+		goto out_log;
+	}
+	harden_process();
+
+	rc = area_open(&D.area, conf_str(&D.conf, OPT_DEVICE), 10000, err);
+	if (rc < 0) {
+		log_err("%s", err);
+		fprintf(stderr, "sdlmd: %s\n", err);
+		rc = SDLMD_EXIT_DEVICE;
+		goto out_log;
+	}
+	base = (struct sdlm_timeouts_base) {
+		.io_timeout_ms = D.area->hdr.io_timeout_ms,
+		.hb_interval_ms = D.area->hdr.hb_interval_ms,
+		.watchdog_ms = D.area->hdr.watchdog_timeout_ms,
+	};
+	if (timeouts_derive(&base, &D.to, &why) < 0) {
+		log_err("%s: timeouts in the header are inconsistent: %s",
+			D.area->path, why ? why : "?");
+		rc = SDLMD_EXIT_DEVICE;
+		goto out_area;
+	}
+	D.area->io_timeout_ms = D.to.base.io_timeout_ms;
+	if (D.node_id > D.area->hdr.num_nodes) {
+		log_err("%s: node id %u has no slot (the area has %u)", D.area->path,
+			D.node_id, D.area->hdr.num_nodes);
+		rc = SDLMD_EXIT_CONFIG;
+		goto out_area;
+	}
+	log_info("area %s: cluster %s, %u slots, I=%u T=%u W=%u ms, lease %u, dead %u ms",
+		 D.area->path, D.area->hdr.cluster_name, D.area->hdr.num_nodes,
+		 D.to.base.hb_interval_ms, D.to.base.io_timeout_ms, D.to.base.watchdog_ms,
+		 D.to.lease_ms, D.to.dead_ms);
+
+	wdpath = conf_str(&D.conf, OPT_WATCHDOG_DEVICE);
+	if (conf_bool(&D.conf, OPT_NO_WATCHDOG))
+		wdpath = WD_PATH_NONE;
+	else if (!strcmp(wdpath, WD_PATH_NONE) || !wdpath[0]) {
+		log_err("watchdog_device is '%s' but no_watchdog is not set: refusing to run unprotected",
+			wdpath);
+		rc = SDLMD_EXIT_WATCHDOG;
+		goto out_area;
+	}
+	rc = wd_open(&D.wd, wdpath, (D.to.base.watchdog_ms + 999) / 1000, &why);
+	if (rc < 0) {
+		log_err("watchdog %s: %s", wdpath, why ? why : strerror(-rc));
+		rc = SDLMD_EXIT_WATCHDOG;
+		goto out_area;
+	}
+	if (wd_kind(D.wd) == WD_KIND_NONE)
+		log_warn("RUNNING WITHOUT A WATCHDOG (no_watchdog = yes): %s",
+			 why ? why : "nothing resets this node if sdlmd hangs");
+
+	rc = slot_claim(&start_counter);
+	if (rc < 0) {
+		rc = rc == SDLM_EDUPWRITER ? SDLMD_EXIT_SLOT : SDLMD_EXIT_DEVICE;
+		goto out_wd;
+	}
+	rc = hbe_create(&D.hb, D.area, &D.to, D.node_id, D.node_name,
+			D.incarnation, start_counter, hb_event, NULL);
+	if (rc < 0) {
+		rc = SDLMD_EXIT_INTERNAL;
+		goto out_wd;
+	}
+
+	D.loop = qb_loop_create();
+	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGTERM, NULL, sig_term, &sh);
+	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGINT, NULL, sig_term, &sh);
+	signal(SIGPIPE, SIG_IGN);
+	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
+	tick(NULL);
+
+	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), admin_gid, text_cmd, &D);
+	if (rc < 0) {
+		log_err("ipc '%s': %s", conf_str(&D.conf, OPT_IPC_NAME), strerror(-rc));
+		rc = SDLMD_EXIT_INTERNAL;
+		goto out_hb;
+	}
+	log_notice("fence node %u: joined %s (ipc '%s')", D.node_id, D.area->path,
+		   conf_str(&D.conf, OPT_IPC_NAME));
+
+	qb_loop_run(D.loop);
+
+	/* Clean stop: mark the slot free, then disarm the watchdog. */
+	rc = SDLMD_EXIT_OK;
+	ipc_close();
+	if (D.self_fenced) {
+		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);
+		wd_close_nomagic(D.wd);
+		D.wd = NULL;
+		rc = SDLMD_EXIT_FENCED;
+	} else if (hbe_leave(D.hb) < 0) {
+		log_warn("fence node %u: could not mark the slot free; peers will see it stop", D.node_id);
+	}
+out_hb:
+	hbe_destroy(D.hb);
+out_wd:
+	if (D.wd)
+		wd_close_magic(D.wd);
+out_area:
+	area_close(D.area);
+out_log:
+	if (D.pid_fd > 0) {
+		unlink(D.pid_path);
+		close(D.pid_fd);
+	}
+	log_notice("sdlmd exiting (%d)", rc);
+	log_fini();
+	conf_free(&D.conf);
+	return rc;
+}

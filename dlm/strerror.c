@@ -1,0 +1,43 @@
+/*
+ * strerror.c - text for errno values and sdlm's domain errors.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sdlm.h"
+
+static const char *const domain_text[] = {
+	[-(SDLM_EMAGIC) - 1001]		= "not an sdlm record (bad magic)",
+	[-(SDLM_EVERSION) - 1001]	= "unsupported format or protocol version",
+	[-(SDLM_ECHECKSUM) - 1001]	= "checksum mismatch",
+	[-(SDLM_EIDENTITY) - 1001]	= "record belongs to another cluster or node",
+	[-(SDLM_EIOTIMEOUT) - 1001]	= "I/O timed out",
+	[-(SDLM_ESHORTIO) - 1001]	= "short I/O",
+	[-(SDLM_ENOTINIT) - 1001]	= "device holds no sdlm area",
+	[-(SDLM_ETIMEOUTS) - 1001]	= "inconsistent timeouts",
+	[-(SDLM_ENOTSAFE) - 1001]	= "this node is not fenced-safe",
+	[-(SDLM_EFENCED) - 1001]	= "this node was fenced",
+	[-(SDLM_EDUPWRITER) - 1001]	= "another incarnation writes this node's slot",
+	[-(SDLM_ENOQUORUM) - 1001]	= "not in a quorate membership",
+	[-(SDLM_ELEASE) - 1001]		= "own disk lease expired",
+	[-(SDLM_EPILL) - 1001]		= "a poison pill was received",
+	[-(SDLM_EEPOCH) - 1001]		= "stale fencing token (epoch)",
+	[-(SDLM_EPROTO) - 1001]		= "malformed message",
+	[-(SDLM_EBUSY) - 1001]		= "resource busy (not grantable without waiting)",
+	[-(SDLM_ECANCELED) - 1001]	= "request cancelled",
+	[-(SDLM_EDAEMON) - 1001]	= "cannot reach sdlmd",
+};
+
+const char *sdlm_strerror(int err)
+{
+	if (err == 0)
+		return "success";
+	if (err <= SDLM_EMAGIC && err > SDLM_ELAST) {
+		const char *t = domain_text[-err - 1001];
+		return t ? t : "unknown sdlm error";
+	}
+	if (err < 0 && err > -4096)
+		return strerror(-err);
+	return "unknown error";
+}

@@ -1,0 +1,346 @@
+/*
+ * area.c - synchronous open/init/read/write of the fencing area.
+ *
+ * Probing: the header is read with one 4096-byte I/O at offset 0, which is
+ * a whole number of sectors for both supported sector sizes; areas are
+ * created at least 4096 bytes long for that reason.  An all-zero first
+ * sector is reported as SDLM_ENOTINIT ("never initialised") rather than as
+ * a bad magic, so an operator can tell an empty LUN from a foreign one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "sdlm.h"
+#include "aio.h"
+#include "area.h"
+
+#define PROBE_LEN	4096u
+#define AREA_MIN_LEN	(1u << 20)	/* files are created at least 1 MiB */
+
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+static void *sector_alloc(size_t n)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, AIO_BUF_ALIGN, n))
+		return NULL;
+	memset(p, 0, n);
+	return p;
+}
+
+static int area_open_dev(struct area *a, const char *path, unsigned io_timeout_ms)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	a->io_timeout_ms = io_timeout_ms;
+	rc = aio_open_dev(path, &a->fd, &a->dev_sector);
+	if (rc < 0) {
+		const char *what = rc == -EINVAL ?
+			"the file system refuses O_DIRECT (tmpfs?)" :
+			rc == -ENOTBLK ? "not a regular file or block device" :
+			strerror(-rc);
+		snprintf(a->why, sizeof(a->why), "%s: cannot open: %s", path, what);
+		return rc;
+	}
+	rc = aio_ctx_create(&a->aio, 8);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: io_setup: %s", path, strerror(-rc));
+		close(a->fd);
+		a->fd = -1;
+	}
+	return rc;
+}
+
+/* Returns 0 or -errno / SDLM_E*. */
+int area_open(struct area **out, const char *path, unsigned io_timeout_ms,
+	      char why[AREA_WHY_LEN])
+{
+	struct area *a = calloc(1, sizeof(*a));
+	void *buf = NULL;
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	rc = area_open_dev(a, path, io_timeout_ms);
+	if (rc < 0)
+		goto out_free;
+	buf = sector_alloc(PROBE_LEN);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	rc = aio_read_sync(a->aio, a->fd, 0, buf, PROBE_LEN, io_timeout_ms);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: reading the header: %s",
+			 path, sdlm_strerror(rc));
+		goto out_close;
+	}
+	if (all_zero(buf, SDLM_RECORD_SIZE)) {
+		rc = SDLM_ENOTINIT;
+		snprintf(a->why, sizeof(a->why),
+			 "%s: no sdlm area (first sector is empty; run 'sdlmctl fence init')", path);
+		goto out_close;
+	}
+	rc = hdr_in(&a->hdr, buf, PROBE_LEN);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: header: %s%s", path,
+			 rc == -EUCLEAN ? "insane values under a valid checksum" :
+			 sdlm_strerror(rc),
+			 rc == SDLM_EMAGIC ? " (not an sdlm area)" : "");
+		goto out_close;
+	}
+	if (a->dev_sector > a->hdr.sector_size) {
+		rc = -EINVAL;
+		snprintf(a->why, sizeof(a->why),
+			 "%s: area sector size %u is below the device's %u",
+			 path, a->hdr.sector_size, a->dev_sector);
+		goto out_close;
+	}
+	free(buf);
+	*out = a;
+	return 0;
+out_close:
+	free(buf);
+	snprintf(why, AREA_WHY_LEN, "%s", a->why);
+	area_close(a);
+	return rc;
+out_free:
+	snprintf(why, AREA_WHY_LEN, "%s", a->why);
+	free(a);
+	return rc;
+}
+
+void area_close(struct area *a)
+{
+	if (!a)
+		return;
+	if (a->aio)
+		aio_ctx_destroy(a->aio, a->io_timeout_ms ? 2 * a->io_timeout_ms : 1000);
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a);
+}
+
+static int area_size_ok(struct area *a, uint64_t need)
+{
+	struct stat st;
+	uint64_t have = 0;
+
+	if (fstat(a->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size >= need)
+			return 0;
+		if (ftruncate(a->fd, (off_t)need) < 0) {
+			int rc = -errno;
+			snprintf(a->why, sizeof(a->why), "%s: cannot extend to %llu bytes: %s",
+				 a->path, (unsigned long long)need, strerror(-rc));
+			return rc;
+		}
+		return 0;
+	}
+	if (ioctl(a->fd, BLKGETSIZE64, &have) < 0)
+		return -errno;
+	if (have < need) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: device has %llu bytes, the area needs %llu", a->path,
+			 (unsigned long long)have, (unsigned long long)need);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Returns 0 or -errno / SDLM_E*. */
+int area_init(const char *path, const struct sdlm_header *h, bool force,
+	      unsigned io_timeout_ms, char why[AREA_WHY_LEN])
+{
+	struct area *a = calloc(1, sizeof(*a));
+	struct sdlm_header old;
+	uint64_t len, need;
+	void *buf = NULL;
+	uint32_t i, ss = h->sector_size;
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	/* A missing path becomes a file-backed area (tests, demos). */
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	rc = area_open_dev(a, path, io_timeout_ms);
+	if (rc < 0)
+		goto out;
+	if (a->dev_sector > ss) {
+		rc = -EINVAL;
+		snprintf(a->why, sizeof(a->why),
+			 "%s: sector size %u is below the device's %u (use --sector-size %u)",
+			 path, ss, a->dev_sector, a->dev_sector);
+		goto out;
+	}
+	len = layout_area_len(h);
+	need = len < AREA_MIN_LEN ? AREA_MIN_LEN : len;
+	rc = area_size_ok(a, need);
+	if (rc < 0)
+		goto out;
+	buf = sector_alloc(PROBE_LEN > ss ? PROBE_LEN : ss);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = aio_read_sync(a->aio, a->fd, 0, buf, PROBE_LEN, io_timeout_ms);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: reading sector 0: %s", path,
+			 sdlm_strerror(rc));
+		goto out;
+	}
+	if (!force && hdr_in(&old, buf, PROBE_LEN) == 0) {
+		rc = -EEXIST;
+		snprintf(a->why, sizeof(a->why),
+			 "%s: already holds the sdlm area of cluster '%s' (use --force to overwrite)",
+			 path, old.cluster_name);
+		goto out;
+	}
+	a->hdr = *h;
+	/* Slots first, header last: a crash midway leaves no valid header
+	 * over half-written slots. */
+	for (i = 1; i <= h->num_nodes; i++) {
+		struct sdlm_hb hb = { .node_id = i, .state = HB_FREE };
+		struct sdlm_msg msg = { .node_id = i, .cmd = MSG_CLEAR };
+		uint64_t off;
+
+		layout_hb_offset(h, i, &off);
+		rc = hb_out(&hb, h->uuid, buf, ss);
+		if (rc == 0)
+			rc = aio_write_sync(a->aio, a->fd, off, buf, ss, io_timeout_ms);
+		if (rc == 0) {
+			layout_msg_offset(h, i, &off);
+			rc = msg_out(&msg, h->uuid, buf, ss);
+		}
+		if (rc == 0)
+			rc = aio_write_sync(a->aio, a->fd, off, buf, ss, io_timeout_ms);
+		if (rc < 0) {
+			snprintf(a->why, sizeof(a->why), "%s: writing slot %u: %s",
+				 path, i, sdlm_strerror(rc));
+			goto out;
+		}
+	}
+	rc = hdr_out(h, buf, ss);
+	if (rc == 0)
+		rc = aio_write_sync(a->aio, a->fd, 0, buf, ss, io_timeout_ms);
+	if (rc < 0)
+		snprintf(a->why, sizeof(a->why), "%s: writing the header: %s",
+			 path, sdlm_strerror(rc));
+out:
+	free(buf);
+	snprintf(why, AREA_WHY_LEN, "%s", a->why);
+	area_close(a);
+	return rc;
+}
+
+void area_decode_slots(const struct sdlm_header *h, const void *buf,
+		       struct sdlm_hb *hb, int *hb_rc,
+		       struct sdlm_msg *msg, int *msg_rc)
+{
+	const unsigned char *p = buf;
+	uint32_t i, ss = h->sector_size, n = h->num_nodes;
+
+	for (i = 1; i <= n; i++) {
+		hb_rc[i] = hb_in(&hb[i], p + (size_t)(i - 1) * ss, ss, h->uuid, i);
+		msg_rc[i] = msg_in(&msg[i], p + (size_t)(n + i - 1) * ss, ss, h->uuid, i);
+	}
+}
+
+/* Returns 0 or -errno / SDLM_E*. */
+int area_read_slots(struct area *a, struct sdlm_hb *hb, int *hb_rc,
+		    struct sdlm_msg *msg, int *msg_rc)
+{
+	uint64_t len = layout_slots_len(&a->hdr);
+	void *buf = sector_alloc(len);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = aio_read_sync(a->aio, a->fd, layout_slots_offset(&a->hdr), buf,
+			   len, a->io_timeout_ms);
+	if (rc < 0)
+		snprintf(a->why, sizeof(a->why), "%s: reading the slots: %s",
+			 a->path, sdlm_strerror(rc));
+	else
+		area_decode_slots(&a->hdr, buf, hb, hb_rc, msg, msg_rc);
+	free(buf);
+	return rc;
+}
+
+/* Returns 0 or -errno / SDLM_E*. */
+int area_write_hb(struct area *a, const struct sdlm_hb *hb)
+{
+	uint32_t ss = a->hdr.sector_size;
+	void *buf = sector_alloc(ss);
+	uint64_t off;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = layout_hb_offset(&a->hdr, hb->node_id, &off);
+	if (rc == 0)
+		rc = hb_out(hb, a->hdr.uuid, buf, ss);
+	if (rc == 0)
+		rc = aio_write_sync(a->aio, a->fd, off, buf, ss, a->io_timeout_ms);
+	if (rc < 0)
+		snprintf(a->why, sizeof(a->why), "%s: writing heartbeat slot %u: %s",
+			 a->path, hb->node_id, sdlm_strerror(rc));
+	free(buf);
+	return rc;
+}
+
+/* Returns 0 or -errno / SDLM_E*; -EIO when the read-back differs. */
+int area_write_msg(struct area *a, const struct sdlm_msg *msg)
+{
+	uint32_t ss = a->hdr.sector_size;
+	unsigned char *buf = sector_alloc(2 * (size_t)ss);
+	uint64_t off;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = layout_msg_offset(&a->hdr, msg->node_id, &off);
+	if (rc == 0)
+		rc = msg_out(msg, a->hdr.uuid, buf, ss);
+	if (rc == 0)
+		rc = aio_write_sync(a->aio, a->fd, off, buf, ss, a->io_timeout_ms);
+	if (rc == 0)
+		rc = aio_read_sync(a->aio, a->fd, off, buf + ss, ss, a->io_timeout_ms);
+	if (rc == 0 && memcmp(buf, buf + ss, ss))
+		rc = -EIO;
+	if (rc < 0)
+		snprintf(a->why, sizeof(a->why), "%s: writing message slot %u: %s%s",
+			 a->path, msg->node_id, sdlm_strerror(rc),
+			 rc == -EIO ? " (read-back differs)" : "");
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * area.h - synchronous access to the fencing area for sdlmctl's direct
+ * commands (no daemon needed, like `sbd -d DEV list`) and for sdlmd's
+ * start-up.  The daemon's steady state uses the asynchronous path
+ * (heartbeat.c) on the same aio context.
+ *
+ * All calls return 0 or a negative error (-errno or SDLM_E*); on error a
+ * one-line reason naming the device and what is wrong is left in
+ * area->why (or in the caller's buffer for area_open/area_init).
+ */
+#ifndef SDLM_AREA_H
+#define SDLM_AREA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <limits.h>
+
+#include "ondisk.h"
+
+struct aio_ctx;
+
+struct area {
+	char path[PATH_MAX];
+	int fd;
+	uint32_t dev_sector;		/* device's sector size, 0 for a file */
+	struct aio_ctx *aio;
+	struct sdlm_header hdr;
+	unsigned io_timeout_ms;
+	char why[256];
+};
+
+#define AREA_WHY_LEN 256
+
+/* Open path and read and verify its header. */
+int area_open(struct area **out, const char *path, unsigned io_timeout_ms,
+	      char why[AREA_WHY_LEN]);
+void area_close(struct area *a);
+
+/*
+ * Initialise an area: header, every heartbeat slot FREE with counter 0 and
+ * every message slot CLEAR with seq 0.  Refuses (-EEXIST) when the device
+ * already holds a valid sdlm header unless force.  A regular file is
+ * extended to the area's size; a block device must be large enough.
+ */
+int area_init(const char *path, const struct sdlm_header *h, bool force,
+	      unsigned io_timeout_ms, char why[AREA_WHY_LEN]);
+
+/*
+ * Decode the slot range read in one I/O (layout_slots_len bytes from
+ * layout_slots_offset) into per-node arrays indexed by node id (entry 0
+ * unused; arrays of num_nodes + 1).  rc[i] is hb_in's / msg_in's result.
+ */
+void area_decode_slots(const struct sdlm_header *h, const void *buf,
+		       struct sdlm_hb *hb, int *hb_rc,
+		       struct sdlm_msg *msg, int *msg_rc);
+
+/* One synchronous read of every slot, decoded as above. */
+int area_read_slots(struct area *a, struct sdlm_hb *hb, int *hb_rc,
+		    struct sdlm_msg *msg, int *msg_rc);
+
+/* Write one record; the message write is read back and compared. */
+int area_write_hb(struct area *a, const struct sdlm_hb *hb);
+int area_write_msg(struct area *a, const struct sdlm_msg *msg);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * fencesm.c - peer liveness, fence operation and self state (the state
+ * diagrams are in fencesm.h; the safety argument in docs/fencing.md and
+ * docs/timeouts.md).
+ *
+ * Why the dead check reads only f (first seen) and r (last successful
+ * read): a victim write that completed before our read r was submitted
+ * landed before it, so if r still shows the counter first seen at f, every
+ * write the victim saw complete by then was submitted no later than f
+ * (counters are never rewritten, so a value cannot come back).  Its lease
+ * therefore ended by f + L whatever happened in between, and reads that
+ * failed in between prove nothing either way and are ignored.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "sdlm.h"
+#include "fencesm.h"
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static bool cmd_is_pill(uint32_t cmd)
+{
+	return cmd == SM_CMD_RESET || cmd == SM_CMD_OFF;
+}
+
+/* ---- 1. peer liveness ---------------------------------------------- */
+
+void peer_init(struct peer_view *pv)
+{
+	memset(pv, 0, sizeof(*pv));
+	pv->pv_memb = PEER_MEMB_UNKNOWN;
+}
+
+enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
+			      const struct hb_input *hb)
+{
+	enum peer_change ch = PEER_SAME;
+
+	if (!hb) {
+		pv->pv_last_fail_ms = now_ms;
+		pv->pv_read_failures++;
+		return PEER_SAME;
+	}
+	pv->pv_read_failures = 0;
+
+	if (!pv->pv_have) {
+		ch = PEER_FIRST;
+	} else if (hb->incarnation != pv->pv_incarnation) {
+		ch = PEER_RESTARTED;
+		pv->pv_restarts++;
+	} else if (hb->counter != pv->pv_counter) {
+		ch = PEER_MOVED;
+	}
+	if (ch != PEER_SAME) {
+		pv->pv_have = true;
+		pv->pv_counter = hb->counter;
+		pv->pv_incarnation = hb->incarnation;
+		pv->pv_first_seen_ms = now_ms;
+	}
+	pv->pv_slot_state = hb->state;
+	pv->pv_last_ok_ms = max_u64(pv->pv_last_ok_ms, now_ms);
+	return ch;
+}
+
+void peer_membership(struct peer_view *pv, uint64_t now_ms, bool member)
+{
+	if (member) {
+		pv->pv_memb = PEER_MEMB_IN;
+		return;
+	}
+	/* The first time we saw it leave is what counts: later reports of
+	 * the same absence must not restart a wait already counting. */
+	if (pv->pv_memb != PEER_MEMB_AWAY) {
+		pv->pv_memb = PEER_MEMB_AWAY;
+		pv->pv_away_since_ms = now_ms;
+	}
+}
+
+uint64_t peer_dead_at(const struct peer_view *pv,
+		      const struct sdlm_timeouts *t)
+{
+	if (!pv->pv_have || pv->pv_memb != PEER_MEMB_AWAY)
+		return UINT64_MAX;
+	return max_u64(pv->pv_first_seen_ms, pv->pv_away_since_ms) + t->dead_ms;
+}
+
+bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t)
+{
+	uint64_t at = peer_dead_at(pv, t);
+
+	return at != UINT64_MAX && pv->pv_last_ok_ms >= at;
+}
+
+bool peer_live(const struct peer_view *pv, uint64_t now_ms,
+	       const struct sdlm_timeouts *t)
+{
+	if (!pv->pv_have)
+		return false;
+	/* Measured to now, not to r: if we cannot read, it is not proven live. */
+	return now_ms < pv->pv_first_seen_ms ||
+	       now_ms - pv->pv_first_seen_ms <= t->lease_ms;
+}
+
+enum peer_state peer_state(const struct peer_view *pv, uint64_t now_ms,
+			   const struct sdlm_timeouts *t)
+{
+	if (!pv->pv_have)
+		return PEER_UNKNOWN;
+	if (pv->pv_slot_state == SM_SLOT_FREE ||
+	    pv->pv_slot_state == SM_SLOT_EXITING)
+		return PEER_EXITED;
+	if (peer_dead(pv, t))
+		return PEER_DEAD;
+	return peer_live(pv, now_ms, t) ? PEER_LIVE : PEER_STILL;
+}
+
+const char *peer_state_name(enum peer_state s)
+{
+	switch (s) {
+	case PEER_UNKNOWN:	return "unknown";
+	case PEER_LIVE:		return "live";
+	case PEER_STILL:	return "still";
+	case PEER_DEAD:		return "dead";
+	case PEER_EXITED:	return "exited";
+	}
+	return "invalid";
+}
+
+/* ---- 2. fence operation -------------------------------------------- */
+
+static bool fence_final(const struct fence_op *op)
+{
+	return op->fo_state == FENCE_ACKED || op->fo_state == FENCE_DEAD ||
+	       op->fo_state == FENCE_FENCED || op->fo_state == FENCE_CANCELLED;
+}
+
+static bool fence_waiting(const struct fence_op *op)
+{
+	return op->fo_state == FENCE_PILL_PENDING ||
+	       op->fo_state == FENCE_PILL_SENT;
+}
+
+/*
+ * The common tail of every event: the dead path first (it needs no pill
+ * and no write), then a pending write whose time has come.
+ */
+static void fence_eval(struct fence_op *op, uint64_t now_ms,
+		       struct fence_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = FENCE_ACT_NONE;
+	d->wake_ms = UINT64_MAX;
+	if (!fence_waiting(op))
+		return;
+
+	if (peer_dead(op->fo_pv, op->fo_t)) {
+		op->fo_state = FENCE_DEAD;
+		d->action = FENCE_ACT_DECLARE_DEAD;
+		return;
+	}
+
+	if (op->fo_need_write && !op->fo_inflight) {
+		if (now_ms >= op->fo_write_at_ms) {
+			op->fo_need_write = false;
+			op->fo_inflight = true;
+			op->fo_inflight_seq = op->fo_seq;
+			d->action = FENCE_ACT_WRITE_PILL;
+			d->cmd = op->fo_cmd;
+			d->seq = op->fo_seq;
+			d->target_incarnation = op->fo_target;
+		} else {
+			d->wake_ms = op->fo_write_at_ms;
+		}
+	}
+	/* The dead check moves only with reads, which the caller drives;
+	 * the wake-up is a hint for when it could first be true. */
+	d->wake_ms = min_u64(d->wake_ms, peer_dead_at(op->fo_pv, op->fo_t));
+}
+
+static bool fence_ack_matches(const struct fence_op *op,
+			      const struct hb_input *hb)
+{
+	return cmd_is_pill(hb->ack_cmd) && hb->ack_seq == op->fo_seq &&
+	       hb->ack_incarnation == op->fo_target;
+}
+
+/*
+ * The victim's slot in hb: an ack of our pill ends the op; a new
+ * incarnation means the one our pill names will never ack, so the pill
+ * is re-aimed at the new one (which holds nothing yet and, acking, resets
+ * the machine the old one ran on).
+ */
+static void fence_apply_hb(struct fence_op *op, uint64_t now_ms,
+			   const struct hb_input *hb, struct fence_decision *d)
+{
+	if (fence_ack_matches(op, hb)) {
+		op->fo_state = FENCE_ACKED;
+		memset(d, 0, sizeof(*d));
+		d->action = FENCE_ACT_DECLARE_ACK;
+		d->wake_ms = UINT64_MAX;
+		return;
+	}
+	if (op->fo_target != 0 && hb->incarnation != op->fo_target) {
+		op->fo_repills++;
+		op->fo_seq++;
+		op->fo_target = hb->incarnation;
+		op->fo_state = FENCE_PILL_PENDING;
+		op->fo_need_write = true;
+		op->fo_write_at_ms = now_ms;
+	}
+	fence_eval(op, now_ms, d);
+}
+
+void fence_op_init(struct fence_op *op, const struct sdlm_timeouts *t,
+		   const struct peer_view *pv)
+{
+	memset(op, 0, sizeof(*op));
+	op->fo_t = t;
+	op->fo_pv = pv;
+	op->fo_state = FENCE_IDLE;
+}
+
+static int fence_check_start(const struct fence_op *op, uint32_t cmd,
+			     const struct fence_decision *d)
+{
+	if (!op->fo_t || !op->fo_pv || !d || !cmd_is_pill(cmd))
+		return -EINVAL;
+	if (op->fo_state != FENCE_IDLE)
+		return -EBUSY;
+	return 0;
+}
+
+static void fence_begin(struct fence_op *op, uint32_t victim, uint32_t cmd,
+			uint64_t now_ms)
+{
+	op->fo_victim = victim;
+	op->fo_cmd = cmd;
+	op->fo_started_ms = now_ms;
+	op->fo_inflight = false;
+	op->fo_write_failures = 0;
+	op->fo_repills = 0;
+}
+
+int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
+		uint64_t now_ms, uint64_t disk_seq, uint64_t victim_incarnation,
+		struct fence_decision *d)
+{
+	int rv;
+
+	if (!op)
+		return -EINVAL;
+	rv = fence_check_start(op, cmd, d);
+	if (rv)
+		return rv;
+	if (disk_seq == UINT64_MAX)
+		return -EINVAL;
+
+	fence_begin(op, victim, cmd, now_ms);
+	op->fo_state = FENCE_PILL_PENDING;
+	op->fo_seq = disk_seq + 1;
+	op->fo_target = victim_incarnation;
+	op->fo_need_write = true;
+	op->fo_write_at_ms = now_ms;
+	fence_eval(op, now_ms, d);
+	return 0;
+}
+
+int fence_resume(struct fence_op *op, uint32_t victim, uint32_t cmd,
+		 uint64_t now_ms, const struct msg_input *msg,
+		 const struct hb_input *hb, struct fence_decision *d)
+{
+	bool reuse;
+	int rv;
+
+	if (!op || !msg)
+		return -EINVAL;
+	rv = fence_check_start(op, cmd, d);
+	if (rv)
+		return rv;
+
+	reuse = hb && cmd_is_pill(msg->cmd) &&
+		(msg->target_incarnation == hb->incarnation ||
+		 msg->target_incarnation == 0);
+	if (!reuse)
+		return fence_start(op, victim, cmd, now_ms, msg->seq,
+				   hb ? hb->incarnation : 0, d);
+
+	fence_begin(op, victim, cmd, now_ms);
+	op->fo_state = FENCE_PILL_SENT;
+	op->fo_cmd = msg->cmd;
+	op->fo_seq = msg->seq;
+	op->fo_target = msg->target_incarnation;
+	op->fo_sent_ms = now_ms;
+	op->fo_need_write = false;
+	fence_apply_hb(op, now_ms, hb, d);
+	return 0;
+}
+
+int fence_pill_written(struct fence_op *op, uint64_t now_ms, int err,
+		       struct fence_decision *d)
+{
+	if (!op || !d || !op->fo_inflight)
+		return -EINVAL;
+	op->fo_inflight = false;
+
+	/* A write for a seq we have since replaced is of no interest. */
+	if (fence_waiting(op) && op->fo_inflight_seq == op->fo_seq) {
+		if (err == 0) {
+			op->fo_state = FENCE_PILL_SENT;
+			op->fo_sent_ms = now_ms;
+		} else {
+			/* Same seq and content again: rewriting is idempotent,
+			 * whether or not the failed write landed. */
+			op->fo_write_failures++;
+			op->fo_need_write = true;
+			op->fo_write_at_ms = now_ms +
+					     op->fo_t->base.hb_interval_ms;
+		}
+	}
+	fence_eval(op, now_ms, d);
+	return 0;
+}
+
+int fence_hb_read(struct fence_op *op, uint64_t now_ms,
+		  const struct hb_input *hb, struct fence_decision *d)
+{
+	if (!op || !d)
+		return -EINVAL;
+	/* An ack may arrive while the write is still reported in flight: the
+	 * ack itself proves the pill landed. */
+	if (hb && fence_waiting(op))
+		fence_apply_hb(op, now_ms, hb, d);
+	else
+		fence_eval(op, now_ms, d);
+	return 0;
+}
+
+int fence_tick(struct fence_op *op, uint64_t now_ms, struct fence_decision *d)
+{
+	if (!op || !d)
+		return -EINVAL;
+	fence_eval(op, now_ms, d);
+	return 0;
+}
+
+int fence_cancel(struct fence_op *op)
+{
+	if (!op || fence_final(op))
+		return -EINVAL;
+	op->fo_state = FENCE_CANCELLED;
+	op->fo_need_write = false;
+	return 0;
+}
+
+int fence_announced(struct fence_op *op)
+{
+	if (!op || (op->fo_state != FENCE_ACKED && op->fo_state != FENCE_DEAD))
+		return -EINVAL;
+	op->fo_state = FENCE_FENCED;
+	return 0;
+}
+
+const char *fence_op_state_name(enum fence_op_state s)
+{
+	switch (s) {
+	case FENCE_IDLE:		return "idle";
+	case FENCE_PILL_PENDING:	return "pill-pending";
+	case FENCE_PILL_SENT:		return "pill-sent";
+	case FENCE_ACKED:		return "acked";
+	case FENCE_DEAD:		return "dead";
+	case FENCE_FENCED:		return "fenced";
+	case FENCE_CANCELLED:		return "cancelled";
+	}
+	return "invalid";
+}
+
+/* ---- 3. self state ------------------------------------------------- */
+
+void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
+	       uint64_t incarnation)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_t = t;
+	ss->ss_incarnation = incarnation;
+}
+
+void self_renew_submitted(struct self_state *ss, uint64_t sub_ms)
+{
+	ss->ss_last_submit_ms = sub_ms;
+	ss->ss_inflight++;
+}
+
+void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err)
+{
+	if (ss->ss_inflight)
+		ss->ss_inflight--;
+	if (err) {
+		ss->ss_renew_failures++;
+		return;
+	}
+	ss->ss_renew_failures = 0;
+	/* Writes may complete out of order: the lease follows the latest
+	 * submission that completed, never goes back. */
+	if (!ss->ss_lease_have || sub_ms > ss->ss_lease_sub_ms)
+		ss->ss_lease_sub_ms = sub_ms;
+	ss->ss_lease_have = true;
+}
+
+static void self_set_ack(struct self_state *ss, uint32_t cmd, uint64_t seq,
+			 uint64_t target)
+{
+	ss->ss_ack_have = true;
+	ss->ss_ack_cmd = cmd;
+	ss->ss_ack_seq = seq;
+	ss->ss_ack_incarnation = target;
+}
+
+void self_msg_read(struct self_state *ss, uint64_t now_ms,
+		   const struct msg_input *msg)
+{
+	bool first = !ss->ss_msg_seen;
+
+	if (!msg)
+		return;
+	ss->ss_msg_seen = true;
+
+	if (msg->target_incarnation != 0 &&
+	    msg->target_incarnation != ss->ss_incarnation)
+		return;		/* for another incarnation of this node */
+
+	/* An "any incarnation" message already there when we start was meant
+	 * for a previous life; one naming our fresh random incarnation can
+	 * only be for us, so it is obeyed even on the first read. */
+	if (first && msg->target_incarnation == 0) {
+		ss->ss_msg_handled_seq = msg->seq;
+		return;
+	}
+	if (msg->seq <= ss->ss_msg_handled_seq)
+		return;
+	ss->ss_msg_handled_seq = msg->seq;
+
+	switch (msg->cmd) {
+	case SM_CMD_TEST:
+		/* Never hide a pill's ack behind a test's. */
+		if (!ss->ss_pill)
+			self_set_ack(ss, SM_CMD_TEST, msg->seq,
+				     msg->target_incarnation);
+		break;
+	case SM_CMD_RESET:
+	case SM_CMD_OFF:
+		if (!ss->ss_pill)
+			ss->ss_pill_seen_ms = now_ms;
+		ss->ss_pill = true;
+		ss->ss_pill_cmd = msg->cmd;
+		ss->ss_pill_seq = msg->seq;
+		ss->ss_pill_target = msg->target_incarnation;
+		/* Already stopped and drained: a newer pill is acked at once
+		 * (self_decide); the fencer waits for its own seq. */
+		if (ss->ss_pill_acked)
+			self_set_ack(ss, msg->cmd, msg->seq,
+				     msg->target_incarnation);
+		break;
+	default:
+		break;		/* CLEAR: nothing to a running node */
+	}
+}
+
+int self_own_read(struct self_state *ss, uint64_t now_ms,
+		  const struct hb_input *own)
+{
+	(void)now_ms;
+	if (!own || ss->ss_dup)
+		goto out;
+	if (own->incarnation == ss->ss_incarnation) {
+		ss->ss_own_seen = true;
+		goto out;
+	}
+	/* Before our first write shows, the slot holds the previous
+	 * incarnation's last record.  After it, one foreign counter can be a
+	 * dead predecessor's late write; two different ones need a writer. */
+	if (!ss->ss_own_seen)
+		goto out;
+	if (ss->ss_foreign_have &&
+	    ss->ss_foreign_incarnation == own->incarnation &&
+	    ss->ss_foreign_counter != own->counter) {
+		ss->ss_dup = true;
+		goto out;
+	}
+	ss->ss_foreign_have = true;
+	ss->ss_foreign_incarnation = own->incarnation;
+	ss->ss_foreign_counter = own->counter;
+out:
+	return ss->ss_dup ? SDLM_EDUPWRITER : 0;
+}
+
+void self_quorum(struct self_state *ss, bool quorate)
+{
+	ss->ss_quorate = quorate;
+}
+
+void self_io_idle(struct self_state *ss, bool idle)
+{
+	ss->ss_io_idle = idle;
+}
+
+void self_clients_stopped(struct self_state *ss, bool stopped)
+{
+	ss->ss_clients_stopped = stopped;
+}
+
+static bool self_lease_valid(const struct self_state *ss, uint64_t now_ms)
+{
+	if (!ss->ss_lease_have)
+		return false;
+	if (now_ms < ss->ss_lease_sub_ms)
+		return true;
+	return now_ms - ss->ss_lease_sub_ms < ss->ss_t->lease_ms;
+}
+
+int self_may_use_locks(const struct self_state *ss, uint64_t now_ms)
+{
+	if (ss->ss_dup)
+		return SDLM_EDUPWRITER;
+	if (ss->ss_pill_acked || ss->ss_self_fenced)
+		return SDLM_EFENCED;
+	if (ss->ss_pill)
+		return SDLM_EPILL;
+	if (!self_lease_valid(ss, now_ms))
+		return SDLM_ELEASE;
+	return 0;
+}
+
+static void self_fence(struct self_state *ss, int reason)
+{
+	if (!ss->ss_self_fenced) {
+		ss->ss_self_fenced = true;
+		ss->ss_self_fence_reason = reason;
+	}
+}
+
+void self_decide(struct self_state *ss, uint64_t now_ms,
+		 struct self_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+
+	if (ss->ss_pill && !ss->ss_pill_acked && ss->ss_clients_stopped &&
+	    ss->ss_io_idle) {
+		ss->ss_pill_acked = true;
+		self_set_ack(ss, ss->ss_pill_cmd, ss->ss_pill_seq,
+			     ss->ss_pill_target);
+	}
+
+	/* Sticky: resuming the feed after quorum or disk come back would let
+	 * a node the others may already count as reset use its locks. */
+	if (ss->ss_pill_acked)
+		self_fence(ss, SDLM_EFENCED);
+	else if (ss->ss_pill && now_ms >= ss->ss_pill_seen_ms &&
+		 now_ms - ss->ss_pill_seen_ms >= ss->ss_t->drain_ms)
+		self_fence(ss, SDLM_EPILL);
+	else if (ss->ss_lease_have && !self_lease_valid(ss, now_ms) &&
+		 !ss->ss_quorate)
+		self_fence(ss, SDLM_ELEASE);
+
+	d->use_err = self_may_use_locks(ss, now_ms);
+	d->stop_locks = ss->ss_pill || ss->ss_self_fenced || ss->ss_dup;
+	d->feed_watchdog = !ss->ss_self_fenced;
+	d->ack_have = ss->ss_ack_have;
+	d->ack_cmd = ss->ss_ack_cmd;
+	d->ack_seq = ss->ss_ack_seq;
+	d->ack_incarnation = ss->ss_ack_incarnation;
+	d->slot_state = ss->ss_self_fenced ? SM_SLOT_FENCED_SELF
+					   : SM_SLOT_ALIVE;
+}

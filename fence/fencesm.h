@@ -1,0 +1,360 @@
+/*
+ * fencesm.h - the pure fence state machine: peer liveness, the fence
+ * operation of a fencer, and the node's own state.
+ *
+ * Pure: no I/O, no clock, no allocation, no printing.  Time is an argument
+ * (now_ms on the caller's CLOCK_BOOTTIME, never compared across nodes).
+ * The edges (heartbeat I/O, corosync, the watchdog) feed events in and
+ * carry decisions out.  The disk records are given as the small input
+ * structs below; their enum values equal fence/ondisk.h's (enum hb_state,
+ * enum msg_cmd), so the edge copies fields without translation.
+ *
+ * Time stamps the edge must pass (docs/fencing.md, docs/timeouts.md):
+ *	peer_observe, fence_hb_read, self_msg_read, self_own_read:
+ *		the COMPLETION time of the read (later is safe, earlier not)
+ *	self_renew_done: sub_ms = the time taken just BEFORE submitting the
+ *		write (earlier is safe, later not)
+ *
+ * 1. Peer liveness (struct peer_view, one per peer, on every node)
+ *
+ *	f = local time the current (incarnation, counter) was first seen
+ *	r = local time of the last SUCCESSFUL read (a failed or unverified
+ *	    read changes nothing: stillness is measured only between
+ *	    successful reads, from f to r)
+ *	a = local time the peer was seen leaving the membership
+ *
+ *	          first sample
+ *	UNKNOWN ───────────────► LIVE ◄──────── counter or incarnation changes
+ *	                          │  ▲               (f := now)
+ *	          now - f > L     ▼  │
+ *	                         STILL
+ *	                          │   not a member and r >= max(f, a) + D
+ *	                          ▼
+ *	                         DEAD (dead by timeout: eligible to be declared)
+ *
+ *	EXITED whenever the last sample's slot state is FREE or EXITING (a
+ *	cleanly exited daemon holds no locks); DEAD takes precedence only
+ *	over LIVE and STILL.  A member is never DEAD; a membership of
+ *	"unknown" (never told) is never DEAD either: the pure-disk caller
+ *	says peer_membership(false) when it starts watching.
+ *
+ * 2. Fence operation (struct fence_op, one in flight per fencer)
+ *
+ *	IDLE ─fence_start / fence_resume─► PILL_PENDING ──written ok──► PILL_SENT
+ *	                                     │  ▲   │write failed:           │
+ *	                                     │  │   └─retry at now + I       │
+ *	                                     │  └── victim restarted (new    │
+ *	                                     │      incarnation): new pill,  │
+ *	                                     │      seq + 1, target = new ◄──┤
+ *	                                     ▼                               ▼
+ *	            ack (cmd RESET|OFF, ack_seq == seq, ack_incarnation == target)
+ *	                     ──► ACKED ─┐
+ *	            peer_dead(victim)   ├─ fence_announced ─► FENCED
+ *	                     ──► DEAD  ─┘
+ *	any non-final state ── fence_cancel (operator) ──► CANCELLED
+ *
+ *	Each event returns a struct fence_decision: WRITE_PILL (cmd, seq,
+ *	target) exactly once per write to issue, DECLARE_ACK / DECLARE_DEAD
+ *	exactly once, else NONE; wake_ms says when fence_tick wants to run
+ *	next.  An ack that names another seq or another incarnation is stale
+ *	and never counts.  The dead path needs no pill: a victim already dead
+ *	is declared at once.
+ *
+ * 3. Self state (struct self_state, on every node)
+ *
+ *	lease:   valid while now - sub(last completed renewal) < L
+ *	         may_use_locks = lease valid, no pill, no duplicate writer,
+ *	                         not self-fenced
+ *	pill:    RESET|OFF for our incarnation (or 0), seq > last handled
+ *	           ─► OBEYING: stop_locks ─(clients stopped, I/O idle)─►
+ *	           ACKED: heartbeat carries (cmd, seq, target); stop feeding
+ *	         not acked within drain_ms of reading it: stop feeding anyway
+ *	         TEST: acked at once, nothing stops; CLEAR: nothing
+ *	feed:    yes, until SELF_FENCED (sticky for the incarnation):
+ *	           pill acked, pill not drained in time, or
+ *	           (lease once held and now expired) and not quorate
+ *	dup:     our slot shows a foreign incarnation with two different
+ *	         counters after we saw our own: SDLM_EDUPWRITER, sticky
+ */
+#ifndef SDLM_FENCESM_H
+#define SDLM_FENCESM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timeouts.h"
+
+/* Values equal to ondisk.h's enum hb_state. */
+enum sm_slot_state {
+	SM_SLOT_FREE		= 0,
+	SM_SLOT_ALIVE		= 1,
+	SM_SLOT_FENCED_SELF	= 2,
+	SM_SLOT_EXITING		= 3,
+};
+
+/* Values equal to ondisk.h's enum msg_cmd. */
+enum sm_cmd {
+	SM_CMD_CLEAR	= 0,
+	SM_CMD_TEST	= 1,
+	SM_CMD_RESET	= 2,
+	SM_CMD_OFF	= 3,
+};
+
+/* A verified heartbeat slot. */
+struct hb_input {
+	uint64_t counter;
+	uint64_t incarnation;
+	uint32_t state;			/* enum sm_slot_state */
+	uint32_t ack_cmd;		/* enum sm_cmd */
+	uint64_t ack_seq;
+	uint64_t ack_incarnation;	/* the target the pill named, echoed */
+};
+
+/* A verified message slot. */
+struct msg_input {
+	uint32_t cmd;			/* enum sm_cmd */
+	uint64_t seq;
+	uint64_t target_incarnation;	/* 0: whatever incarnation */
+};
+
+/* ---- 1. peer liveness ---------------------------------------------- */
+
+enum peer_state {
+	PEER_UNKNOWN	= 0,
+	PEER_LIVE	= 1,
+	PEER_STILL	= 2,
+	PEER_DEAD	= 3,
+	PEER_EXITED	= 4,
+};
+
+enum peer_membership {
+	PEER_MEMB_UNKNOWN	= 0,
+	PEER_MEMB_IN		= 1,
+	PEER_MEMB_AWAY		= 2,
+};
+
+/* What peer_observe saw. */
+enum peer_change {
+	PEER_SAME	= 0,	/* same incarnation and counter, or read failed */
+	PEER_FIRST	= 1,	/* first successful sample */
+	PEER_MOVED	= 2,	/* counter changed */
+	PEER_RESTARTED	= 3,	/* incarnation changed */
+};
+
+struct peer_view {
+	bool pv_have;
+	uint64_t pv_counter;
+	uint64_t pv_incarnation;
+	uint32_t pv_slot_state;
+	uint64_t pv_first_seen_ms;	/* f */
+	uint64_t pv_last_ok_ms;		/* r */
+	uint64_t pv_last_fail_ms;
+	uint32_t pv_read_failures;	/* consecutive */
+	uint32_t pv_restarts;
+	enum peer_membership pv_memb;
+	uint64_t pv_away_since_ms;	/* a, valid when AWAY */
+};
+
+void peer_init(struct peer_view *pv);
+
+/* hb == NULL: our read failed or did not verify.  Returns enum peer_change. */
+enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
+			      const struct hb_input *hb);
+
+/* The peer is (member) or is not in our current membership. */
+void peer_membership(struct peer_view *pv, uint64_t now_ms, bool member);
+
+enum peer_state peer_state(const struct peer_view *pv, uint64_t now_ms,
+			   const struct sdlm_timeouts *t);
+
+/* The counter moved within L of now. */
+bool peer_live(const struct peer_view *pv, uint64_t now_ms,
+	       const struct sdlm_timeouts *t);
+
+/* Dead by timeout: away, and r >= max(f, a) + D. */
+bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t);
+
+/*
+ * The earliest r at which peer_dead can become true with no further
+ * change, or UINT64_MAX (no sample, or not away).
+ */
+uint64_t peer_dead_at(const struct peer_view *pv,
+		      const struct sdlm_timeouts *t);
+
+const char *peer_state_name(enum peer_state s);
+
+/* ---- 2. fence operation -------------------------------------------- */
+
+enum fence_op_state {
+	FENCE_IDLE		= 0,
+	FENCE_PILL_PENDING	= 1,
+	FENCE_PILL_SENT		= 2,
+	FENCE_ACKED		= 3,
+	FENCE_DEAD		= 4,
+	FENCE_FENCED		= 5,
+	FENCE_CANCELLED		= 6,
+};
+
+enum fence_action {
+	FENCE_ACT_NONE		= 0,
+	FENCE_ACT_WRITE_PILL	= 1,	/* write (cmd, seq, target) to the
+					   victim's message slot, then call
+					   fence_pill_written */
+	FENCE_ACT_DECLARE_ACK	= 2,	/* announce "node fenced" (acked) */
+	FENCE_ACT_DECLARE_DEAD	= 3,	/* announce "node fenced" (dead) */
+};
+
+struct fence_decision {
+	enum fence_action action;
+	uint32_t cmd;			/* for WRITE_PILL */
+	uint64_t seq;
+	uint64_t target_incarnation;
+	uint64_t wake_ms;		/* next fence_tick; UINT64_MAX: none */
+};
+
+struct fence_op {
+	const struct sdlm_timeouts *fo_t;
+	const struct peer_view *fo_pv;	/* the victim's, fed by the caller */
+	enum fence_op_state fo_state;
+	uint32_t fo_victim;
+	uint32_t fo_cmd;		/* SM_CMD_RESET or SM_CMD_OFF */
+	uint64_t fo_seq;
+	uint64_t fo_target;		/* incarnation the pill names; 0 any */
+	uint64_t fo_started_ms;
+	uint64_t fo_sent_ms;		/* written ok (PILL_SENT) */
+	bool fo_need_write;
+	uint64_t fo_write_at_ms;	/* not before (retry) */
+	bool fo_inflight;
+	uint64_t fo_inflight_seq;
+	uint32_t fo_write_failures;
+	uint32_t fo_repills;		/* victim restarts seen */
+};
+
+/* t and pv must outlive the op; pv is the victim's peer_view. */
+void fence_op_init(struct fence_op *op, const struct sdlm_timeouts *t,
+		   const struct peer_view *pv);
+
+/*
+ * Decide to fence victim with cmd (SM_CMD_RESET or SM_CMD_OFF).  disk_seq
+ * is the seq now in the victim's message slot; the pill gets disk_seq + 1.
+ * victim_incarnation 0 (unknown) makes a pill any incarnation obeys.
+ * Returns 0, -EINVAL (bad argument) or -EBUSY (op not IDLE or final).
+ */
+int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
+		uint64_t now_ms, uint64_t disk_seq, uint64_t victim_incarnation,
+		struct fence_decision *d);
+
+/*
+ * Take over a fence from what the disk shows: a RESET/OFF pill in msg
+ * whose target is hb's incarnation (or 0) is waited on, not rewritten;
+ * otherwise a new pill as fence_start (hb == NULL: target 0).  If hb
+ * already carries the ack, the decision is DECLARE_ACK.  Returns as
+ * fence_start; msg == NULL is -EINVAL (the slot must have been read).
+ */
+int fence_resume(struct fence_op *op, uint32_t victim, uint32_t cmd,
+		 uint64_t now_ms, const struct msg_input *msg,
+		 const struct hb_input *hb, struct fence_decision *d);
+
+/* The WRITE_PILL finished: err 0 (written and verified) or negative. */
+int fence_pill_written(struct fence_op *op, uint64_t now_ms, int err,
+		       struct fence_decision *d);
+
+/*
+ * A read of the victim's heartbeat slot completed (hb NULL: failed).  Feed
+ * peer_observe with the same read first: the dead check reads fo_pv.
+ */
+int fence_hb_read(struct fence_op *op, uint64_t now_ms,
+		  const struct hb_input *hb, struct fence_decision *d);
+
+int fence_tick(struct fence_op *op, uint64_t now_ms, struct fence_decision *d);
+
+/* Operator: stop waiting.  Returns 0 or -EINVAL if already final. */
+int fence_cancel(struct fence_op *op);
+
+/* The DECLARE_* was announced: ACKED/DEAD -> FENCED.  0 or -EINVAL. */
+int fence_announced(struct fence_op *op);
+
+const char *fence_op_state_name(enum fence_op_state s);
+
+/* ---- 3. self state ------------------------------------------------- */
+
+struct self_decision {
+	int use_err;			/* self_may_use_locks() now */
+	bool stop_locks;		/* stop every lock use, tell clients */
+	bool feed_watchdog;
+	bool ack_have;			/* heartbeats carry this ack */
+	uint32_t ack_cmd;
+	uint64_t ack_seq;
+	uint64_t ack_incarnation;
+	uint32_t slot_state;		/* SM_SLOT_ALIVE or SM_SLOT_FENCED_SELF */
+};
+
+struct self_state {
+	const struct sdlm_timeouts *ss_t;
+	uint64_t ss_incarnation;
+	bool ss_lease_have;
+	uint64_t ss_lease_sub_ms;	/* sub of the last completed renewal */
+	uint64_t ss_last_submit_ms;
+	uint32_t ss_inflight;
+	uint32_t ss_renew_failures;	/* consecutive */
+	bool ss_quorate;
+	bool ss_io_idle;
+	bool ss_clients_stopped;
+	bool ss_msg_seen;
+	uint64_t ss_msg_handled_seq;
+	bool ss_pill;
+	uint32_t ss_pill_cmd;
+	uint64_t ss_pill_seq;
+	uint64_t ss_pill_target;
+	uint64_t ss_pill_seen_ms;
+	bool ss_pill_acked;
+	bool ss_ack_have;
+	uint32_t ss_ack_cmd;
+	uint64_t ss_ack_seq;
+	uint64_t ss_ack_incarnation;
+	bool ss_self_fenced;
+	int ss_self_fence_reason;	/* SDLM_EFENCED, SDLM_EPILL, SDLM_ELEASE */
+	bool ss_dup;
+	bool ss_own_seen;
+	bool ss_foreign_have;
+	uint64_t ss_foreign_incarnation;
+	uint64_t ss_foreign_counter;
+};
+
+void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
+	       uint64_t incarnation);
+
+/* sub_ms: clock read just before io_submit of a heartbeat write. */
+void self_renew_submitted(struct self_state *ss, uint64_t sub_ms);
+/* That write completed: err 0 (on disk) or negative (failed/timed out). */
+void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err);
+
+/* Our message slot, read at now_ms (NULL: read failed). */
+void self_msg_read(struct self_state *ss, uint64_t now_ms,
+		   const struct msg_input *msg);
+
+/*
+ * Our own heartbeat slot read back (NULL: failed).  Returns 0 or
+ * SDLM_EDUPWRITER once a duplicate writer has been seen.
+ */
+int self_own_read(struct self_state *ss, uint64_t now_ms,
+		  const struct hb_input *own);
+
+void self_quorum(struct self_state *ss, bool quorate);
+void self_io_idle(struct self_state *ss, bool idle);
+void self_clients_stopped(struct self_state *ss, bool stopped);
+
+/*
+ * Checked right before a lock is used or a UID returned.  0, or the reason
+ * it may not: SDLM_EDUPWRITER, SDLM_EFENCED, SDLM_EPILL, SDLM_ELEASE.
+ */
+int self_may_use_locks(const struct self_state *ss, uint64_t now_ms);
+
+/*
+ * Evaluate at now_ms (after any input, and at least once per I): may
+ * move OBEYING -> ACKED and into SELF_FENCED; fills *d.
+ */
+void self_decide(struct self_state *ss, uint64_t now_ms,
+		 struct self_decision *d);
+
+#endif /* SDLM_FENCESM_H */

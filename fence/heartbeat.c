@@ -1,0 +1,359 @@
+/*
+ * heartbeat.c - the disk heartbeat engine (the I/O edge of fencesm.c).
+ *
+ * Per interval I, at hbe_tick():
+ *
+ *	write   own slot: counter + 1, incarnation, state, the current ack;
+ *	        submitted with deadline now + T.  self_renew_submitted() is
+ *	        told the time taken just before the submit, so the lease is
+ *	        measured from the submission of the last completed renewal.
+ *	read    sectors [1, 2N] in one I/O, deadline now + T: every peer's
+ *	        slot (peer_observe), our own slot read back (duplicate
+ *	        writer check) and our message slot (pills).
+ *
+ * Exactly one write and one read per interval, whatever else happens.
+ *
+ * A write that missed its deadline may still be in the kernel and may
+ * land later.  No new write is submitted while such a stale write exists:
+ * otherwise an old record (without the ack, with a lower counter) could
+ * land over a newer one.  The same count decides "every I/O we issued has
+ * completed", which a victim needs before it acknowledges a pill.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdlm.h"
+#include "aio.h"
+#include "area.h"
+#include "heartbeat.h"
+
+struct hb_engine {
+	struct area *a;
+	const struct sdlm_timeouts *t;
+	uint32_t node_id;
+	char name[SDLM_NAME_LEN];
+	uint64_t incarnation;
+	uint64_t counter;
+	struct self_state self;
+	struct self_decision dec;
+	bool stop_told, fence_told, dup_told;
+	struct peer_view pv[SDLM_MAX_NODES + 1];
+	struct sdlm_hb hb[SDLM_MAX_NODES + 1];
+	int hb_rc[SDLM_MAX_NODES + 1];
+	struct sdlm_msg msg[SDLM_MAX_NODES + 1];
+	int msg_rc[SDLM_MAX_NODES + 1];
+	bool write_pending, read_pending;
+	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
+	uint64_t now_ms;		/* of the current hbe_process */
+	struct hbe_stats st;
+	hbe_event_fn fn;
+	void *ctx;
+	void *wbuf;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Requests the kernel owns that we no longer wait for (timed out). */
+static unsigned stale_ios(const struct hb_engine *e)
+{
+	unsigned inflight = aio_inflight(e->a->aio);
+	unsigned pending = (unsigned)e->write_pending + (unsigned)e->read_pending;
+
+	return inflight > pending ? inflight - pending : 0;
+}
+
+static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
+{
+	in->counter = hb->counter;
+	in->incarnation = hb->incarnation;
+	in->state = hb->state;
+	in->ack_cmd = hb->ack_cmd;
+	in->ack_seq = hb->ack_seq;
+	in->ack_incarnation = hb->ack_incarnation;
+}
+
+static void decide(struct hb_engine *e, uint64_t now_ms)
+{
+	self_io_idle(&e->self, stale_ios(e) == 0 && !e->write_pending);
+	self_decide(&e->self, now_ms, &e->dec);
+	if (e->dec.stop_locks && !e->stop_told) {
+		e->stop_told = true;
+		e->fn(e->ctx, HBE_STOP_LOCKS, e->dec.use_err);
+	}
+	if (e->self.ss_dup && !e->dup_told) {
+		e->dup_told = true;
+		e->fn(e->ctx, HBE_DUPWRITER, SDLM_EDUPWRITER);
+	}
+	if (!e->dec.feed_watchdog && !e->fence_told) {
+		e->fence_told = true;
+		e->fn(e->ctx, HBE_SELF_FENCE, e->self.ss_self_fence_reason);
+	}
+}
+
+static void write_done(void *arg, int result, const void *data, size_t len)
+{
+	struct hb_engine *e = arg;
+
+	e->write_pending = false;
+	e->st.writes++;
+	e->st.last_write_us = (aio_now_ns() - e->write_sub_ns) / 1000;
+	if (result < 0)
+		e->st.write_fail++;
+	self_renew_done(&e->self, e->write_sub_ms, result);
+}
+
+static void read_done(void *arg, int result, const void *data, size_t len)
+{
+	struct hb_engine *e = arg;
+	uint32_t i, n = e->a->hdr.num_nodes;
+	uint64_t now = e->now_ms;
+	struct hb_input in;
+	struct msg_input mi;
+
+	e->read_pending = false;
+	e->st.reads++;
+	e->st.last_read_us = (aio_now_ns() - e->read_sub_ns) / 1000;
+	if (result < 0 || !data) {
+		e->st.read_fail++;
+		for (i = 1; i <= n; i++)
+			if (i != e->node_id)
+				peer_observe(&e->pv[i], now, NULL);
+		self_msg_read(&e->self, now, NULL);
+		self_own_read(&e->self, now, NULL);
+		return;
+	}
+	area_decode_slots(&e->a->hdr, data, e->hb, e->hb_rc, e->msg, e->msg_rc);
+	for (i = 1; i <= n; i++) {
+		if (i == e->node_id)
+			continue;
+		if (e->hb_rc[i] == 0) {
+			hb_to_input(&e->hb[i], &in);
+			peer_observe(&e->pv[i], now, &in);
+		} else {
+			peer_observe(&e->pv[i], now, NULL);
+		}
+	}
+	if (e->hb_rc[e->node_id] == 0) {
+		hb_to_input(&e->hb[e->node_id], &in);
+		self_own_read(&e->self, now, &in);
+	} else {
+		self_own_read(&e->self, now, NULL);
+	}
+	if (e->msg_rc[e->node_id] == 0) {
+		mi.cmd = e->msg[e->node_id].cmd;
+		mi.seq = e->msg[e->node_id].seq;
+		mi.target_incarnation = e->msg[e->node_id].target_incarnation;
+		self_msg_read(&e->self, now, &mi);
+	} else {
+		self_msg_read(&e->self, now, NULL);
+	}
+}
+
+/* Returns 0 or -errno. */
+int hbe_create(struct hb_engine **out, struct area *a,
+	       const struct sdlm_timeouts *t, uint32_t node_id,
+	       const char *node_name, uint64_t incarnation,
+	       uint64_t start_counter, hbe_event_fn fn, void *ctx)
+{
+	struct hb_engine *e;
+	uint32_t i;
+
+	if (node_id < 1 || node_id > a->hdr.num_nodes)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	if (posix_memalign(&e->wbuf, AIO_BUF_ALIGN, a->hdr.sector_size)) {
+		free(e);
+		return -ENOMEM;
+	}
+	e->a = a;
+	e->t = t;
+	e->node_id = node_id;
+	snprintf(e->name, sizeof(e->name), "%s", node_name ? node_name : "");
+	e->incarnation = incarnation;
+	e->counter = start_counter;
+	e->fn = fn;
+	e->ctx = ctx;
+	self_init(&e->self, t, incarnation);
+	/* Without corosync (disk-only mode) nobody is a member and we are
+	 * not quorate: peers can be judged dead, and a lost lease fences. */
+	for (i = 0; i <= SDLM_MAX_NODES; i++) {
+		peer_init(&e->pv[i]);
+		e->hb_rc[i] = e->msg_rc[i] = -ENODATA;
+	}
+	self_quorum(&e->self, false);
+	self_decide(&e->self, 0, &e->dec);
+	e->dec.feed_watchdog = true;
+	*out = e;
+	return 0;
+}
+
+void hbe_destroy(struct hb_engine *e)
+{
+	if (!e)
+		return;
+	free(e->wbuf);
+	free(e);
+}
+
+void hbe_tick(struct hb_engine *e, uint64_t now_ms)
+{
+	uint64_t now_ns = aio_now_ns(), dl = now_ns + (uint64_t)e->t->base.io_timeout_ms * 1000000;
+	uint64_t off;
+	int rc;
+
+	decide(e, now_ms);
+	if (!e->write_pending && stale_ios(e) == 0) {
+		struct sdlm_hb hb = {
+			.node_id = e->node_id,
+			.state = e->dec.slot_state,
+			.counter = e->counter + 1,
+			.incarnation = e->incarnation,
+			.hb_interval_ms = e->t->base.hb_interval_ms,
+			.wall_time_ms = wall_ms(),
+		};
+
+		if (e->dec.ack_have) {
+			hb.ack_cmd = e->dec.ack_cmd;
+			hb.ack_seq = e->dec.ack_seq;
+			hb.ack_incarnation = e->dec.ack_incarnation;
+		}
+		snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
+		layout_hb_offset(&e->a->hdr, e->node_id, &off);
+		rc = hb_out(&hb, e->a->hdr.uuid, e->wbuf, e->a->hdr.sector_size);
+		if (rc == 0) {
+			e->write_sub_ms = now_ms;
+			e->write_sub_ns = now_ns;
+			self_renew_submitted(&e->self, now_ms);
+			rc = aio_submit_write(e->a->aio, e->a->fd, off, e->wbuf,
+					      e->a->hdr.sector_size, dl, write_done, e);
+		}
+		if (rc == 0) {
+			e->write_pending = true;
+			e->counter++;
+		} else {
+			e->st.write_fail++;
+			self_renew_done(&e->self, now_ms, rc);
+		}
+	}
+	if (!e->read_pending) {
+		e->read_sub_ns = now_ns;
+		rc = aio_submit_read(e->a->aio, e->a->fd, layout_slots_offset(&e->a->hdr),
+				     layout_slots_len(&e->a->hdr), dl, read_done, e);
+		if (rc == 0)
+			e->read_pending = true;
+		else
+			e->st.read_fail++;
+	}
+}
+
+int hbe_process(struct hb_engine *e, uint64_t now_ms)
+{
+	int rc;
+
+	e->now_ms = now_ms;
+	rc = aio_process(e->a->aio, aio_now_ns());
+	decide(e, now_ms);
+	return rc;
+}
+
+uint64_t hbe_next_deadline_ms(struct hb_engine *e)
+{
+	uint64_t d = aio_next_deadline(e->a->aio);
+
+	return d == UINT64_MAX ? d : d / 1000000 + 1;
+}
+
+void hbe_set_quorate(struct hb_engine *e, bool quorate)
+{
+	self_quorum(&e->self, quorate);
+}
+
+void hbe_set_member(struct hb_engine *e, uint32_t node_id, bool member, uint64_t now_ms)
+{
+	if (node_id >= 1 && node_id <= SDLM_MAX_NODES)
+		peer_membership(&e->pv[node_id], now_ms, member);
+}
+
+void hbe_clients_stopped(struct hb_engine *e, bool stopped)
+{
+	self_clients_stopped(&e->self, stopped);
+}
+
+void hbe_apply_fault(struct hb_engine *e, const char *spec)
+{
+	struct aio_fault f;
+
+	if (!spec || aio_fault_parse(spec, &f) < 0)
+		aio_fault_set(e->a->aio, NULL);
+	else
+		aio_fault_set(e->a->aio, &f);
+}
+
+bool hbe_feed_ok(const struct hb_engine *e)
+{
+	return e->dec.feed_watchdog;
+}
+
+int hbe_may_use_locks(const struct hb_engine *e, uint64_t now_ms)
+{
+	return self_may_use_locks(&e->self, now_ms);
+}
+
+/* Returns 0 or -errno / SDLM_E*. */
+int hbe_leave(struct hb_engine *e)
+{
+	struct sdlm_hb hb = {
+		.node_id = e->node_id,
+		.state = HB_FREE,
+		.counter = e->counter + 1,
+		.incarnation = e->incarnation,
+		.hb_interval_ms = e->t->base.hb_interval_ms,
+		.wall_time_ms = wall_ms(),
+	};
+
+	if (stale_ios(e) || e->write_pending)
+		return -EBUSY;
+	snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
+	e->counter++;
+	return area_write_hb(e->a, &hb);
+}
+
+const struct self_state *hbe_self(const struct hb_engine *e) { return &e->self; }
+const struct self_decision *hbe_decision(const struct hb_engine *e) { return &e->dec; }
+const struct hbe_stats *hbe_stats(const struct hb_engine *e) { return &e->st; }
+uint64_t hbe_counter(const struct hb_engine *e) { return e->counter; }
+int hbe_aio_fd(const struct hb_engine *e) { return aio_ctx_fd(e->a->aio); }
+
+const struct peer_view *hbe_peer(const struct hb_engine *e, uint32_t node_id)
+{
+	return node_id <= SDLM_MAX_NODES ? &e->pv[node_id] : NULL;
+}
+
+const struct sdlm_hb *hbe_slot(const struct hb_engine *e, uint32_t node_id, int *rc)
+{
+	if (node_id < 1 || node_id > e->a->hdr.num_nodes)
+		return NULL;
+	*rc = e->hb_rc[node_id];
+	return &e->hb[node_id];
+}
+
+const struct sdlm_msg *hbe_msg(const struct hb_engine *e, uint32_t node_id, int *rc)
+{
+	if (node_id < 1 || node_id > e->a->hdr.num_nodes)
+		return NULL;
+	*rc = e->msg_rc[node_id];
+	return &e->msg[node_id];
+}

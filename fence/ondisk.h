@@ -1,0 +1,178 @@
+/*
+ * ondisk.h - the on-disk format of the sdlm heartbeat/fencing area.
+ *
+ * Sector layout (S = sector size, 512 or 4096, fixed at init and stored in
+ * the header; N = num_nodes, 1..SDLM_MAX_NODES; node ids are 1..N):
+ *
+ *	sector 0		header			struct sdlm_header
+ *	sector i, 1 <= i <= N	heartbeat slot of node i	struct sdlm_hb
+ *	sector N + i		message slot of node i	struct sdlm_msg
+ *	sector 2N + 1 ...	reserved for the UID area (uid_area_start,
+ *				uid_area_sectors in the header; 0 = none)
+ *
+ * so one read of sectors [1, 2N + 1) returns every heartbeat and every
+ * message (layout_slots_offset / layout_slots_len).  Each heartbeat slot
+ * has exactly one writer, its node; each message slot is written by the
+ * fencer or the operator tool and read by its target.
+ *
+ * Every record is SDLM_RECORD_SIZE (512) bytes at the start of its sector:
+ * magic[8], major u16, minor u16, flags u32, fields naturally aligned with
+ * explicit padding, reserved zero bytes, and a CRC32C in the last 4 bytes
+ * that covers every byte before it.  All integers are little-endian.  On a
+ * 4096-byte sector the 3584 bytes after the record are zero; the CRC does
+ * not cover them, but the decoders require them to be zero and report a
+ * non-zero tail as SDLM_ECHECKSUM (the sector as a whole is corrupt).
+ *
+ * The structs below are host-order views for the rest of the code; the
+ * byte layout is private to ondisk.c and documented in docs/ondisk.md.
+ *
+ * *_out encode: they zero the whole sector buffer, write the record and its
+ * CRC, and return 0, or -EINVAL if the buffer is shorter than a record or
+ * the host struct holds a value the format forbids (an insane record is
+ * never written).
+ *
+ * *_in decode and verify, in this order, with a distinct error for each:
+ *	len < SDLM_RECORD_SIZE (or a bad argument)	-EINVAL, payload untouched
+ *	wrong magic					SDLM_EMAGIC
+ *	major != SDLM_ONDISK_MAJOR (higher minor is fine)	SDLM_EVERSION
+ *	CRC32C mismatch, or non-zero sector tail	SDLM_ECHECKSUM
+ *	uuid / node id not the expected ones		SDLM_EIDENTITY
+ *	a value the format forbids (checksum valid)	-EUCLEAN
+ * -EUCLEAN ("structure needs cleaning") is what Linux file systems return
+ * for on-disk metadata that is well checksummed but inconsistent; it keeps
+ * "the disk holds nonsense" apart from "the caller passed nonsense"
+ * (-EINVAL).  On any error the output struct is zeroed.
+ */
+#ifndef SDLM_ONDISK_H
+#define SDLM_ONDISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SDLM_ONDISK_MAJOR	1	/* incompatible changes */
+#define SDLM_ONDISK_MINOR	0	/* compatible additions in reserved space */
+
+#define SDLM_RECORD_SIZE	512
+#define SDLM_RECORD_CRC_OFFSET	(SDLM_RECORD_SIZE - 4)
+#define SDLM_SECTOR_SIZE_MIN	512
+#define SDLM_SECTOR_SIZE_MAX	4096
+#define SDLM_MAX_NODES		255
+#define SDLM_NAME_LEN		64	/* NUL included: 63 characters at most */
+#define SDLM_UUID_LEN		16
+#define SDLM_UUID_STR_LEN	37	/* 36 characters and the NUL */
+
+struct sdlm_header {
+	uint16_t major;			/* filled by hdr_in; hdr_out writes ours */
+	uint16_t minor;
+	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t sector_size;		/* 512 or 4096 */
+	uint32_t num_nodes;		/* N, 1..SDLM_MAX_NODES */
+	char cluster_name[SDLM_NAME_LEN];	/* 1..63 characters */
+	uint8_t uuid[SDLM_UUID_LEN];	/* cluster identity, not all zero */
+	uint32_t io_timeout_ms;		/* all three non-zero; their */
+	uint32_t hb_interval_ms;	/* consistency is timeouts.c's */
+	uint32_t watchdog_timeout_ms;	/* business (SDLM_ETIMEOUTS) */
+	uint64_t create_time;		/* unix seconds, information only */
+	char create_host[SDLM_NAME_LEN];	/* 0..63 characters */
+	uint64_t uid_area_start;	/* first sector, >= 2N + 1; 0 = none */
+	uint64_t uid_area_sectors;	/* 0 = none */
+};
+
+enum hb_state {
+	HB_FREE		= 0,	/* never used, or the node left cleanly */
+	HB_ALIVE	= 1,
+	HB_FENCED_SELF	= 2,	/* stopped after a pill or an I/O failure */
+	HB_EXITING	= 3,	/* clean exit in progress */
+};
+#define HB_STATE_MAX	HB_EXITING
+
+struct sdlm_hb {
+	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t node_id;		/* 1..SDLM_MAX_NODES, = slot index */
+	uint32_t state;			/* enum hb_state */
+	uint64_t counter;		/* +1 per write; liveness */
+	uint64_t incarnation;		/* random nonce per daemon start */
+	uint32_t ack_cmd;		/* enum msg_cmd acknowledged, 0 none */
+	uint64_t ack_seq;		/* seq of the acknowledged message */
+	uint64_t ack_incarnation;	/* the pill's target_incarnation */
+	uint32_t hb_interval_ms;	/* the writer's own interval */
+	uint64_t wall_time_ms;		/* information only, never liveness */
+	char node_name[SDLM_NAME_LEN];	/* 0..63 characters */
+	uint8_t uuid[SDLM_UUID_LEN];	/* set by hb_in from the disk */
+};
+
+enum msg_cmd {
+	MSG_CLEAR	= 0,
+	MSG_TEST	= 1,
+	MSG_RESET	= 2,
+	MSG_OFF		= 3,
+};
+#define MSG_CMD_MAX	MSG_OFF
+
+struct sdlm_msg {
+	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t node_id;		/* target, 1..SDLM_MAX_NODES */
+	uint32_t cmd;			/* enum msg_cmd */
+	uint64_t seq;			/* strictly increasing per slot */
+	uint64_t target_incarnation;	/* 0 = whatever incarnation */
+	uint32_t from_node;		/* 0 = operator tool, else 1..255 */
+	uint64_t wall_time_ms;		/* information only */
+	uint8_t uuid[SDLM_UUID_LEN];	/* set by msg_in from the disk */
+};
+
+/*
+ * Header.  hdr_in's len may exceed the header's sector (a probe read of
+ * 4096 bytes on a 512-byte-sector area); only the tail up to the header's
+ * own sector_size must be zero.  There is no identity to check.
+ */
+int hdr_out(const struct sdlm_header *h, void *sector, size_t sector_size);
+int hdr_in(struct sdlm_header *h, const void *sector, size_t len);
+
+/*
+ * Heartbeat slot.  hb_out stamps uuid (hb->uuid is ignored).  hb_in's
+ * len is exactly one sector; the record must carry uuid and
+ * expect_node_id (1..SDLM_MAX_NODES, else -EINVAL).
+ */
+int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
+	   void *sector, size_t sector_size);
+int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
+	  const uint8_t uuid[SDLM_UUID_LEN], uint32_t expect_node_id);
+
+/* Message slot: same contract as the heartbeat slot; node_id = target. */
+int msg_out(const struct sdlm_msg *msg, const uint8_t uuid[SDLM_UUID_LEN],
+	    void *sector, size_t sector_size);
+int msg_in(struct sdlm_msg *msg, const void *sector, size_t len,
+	   const uint8_t uuid[SDLM_UUID_LEN], uint32_t expect_node_id);
+
+/*
+ * Layout arithmetic, in bytes from the start of the area, for a header
+ * that hdr_in accepted.  The slot offsets return 0 and store *off, or
+ * -EINVAL when node_id is outside 1..num_nodes (an error rather than a
+ * sentinel: a caller that ignored a sentinel 0 would write the header).
+ */
+int layout_hb_offset(const struct sdlm_header *h, uint32_t node_id,
+		     uint64_t *off);
+int layout_msg_offset(const struct sdlm_header *h, uint32_t node_id,
+		      uint64_t *off);
+uint64_t layout_slots_offset(const struct sdlm_header *h);	/* sector 1 */
+uint64_t layout_slots_len(const struct sdlm_header *h);	/* 2N sectors */
+uint64_t layout_area_len(const struct sdlm_header *h);	/* through UID area */
+
+/* Names for logs and sdlmctl; "unknown" for values outside the enums. */
+const char *hb_state_name(uint32_t state);
+const char *msg_cmd_name(uint32_t cmd);
+/* "clear", "test", "reset", "off" -> enum msg_cmd; else -EINVAL. */
+int msg_cmd_parse(const char *name);
+
+/*
+ * UUIDs in the 8-4-4-4-12 text form.  Prefixed, unlike libuuid's
+ * uuid_parse/uuid_unparse, so the two can never interpose each other in
+ * a process that loads libuuid through some other library.
+ * sdlm_uuid_unparse writes 36 lowercase characters and a NUL into out;
+ * sdlm_uuid_parse accepts either case and returns 0 or -EINVAL.
+ */
+void sdlm_uuid_unparse(const uint8_t uuid[SDLM_UUID_LEN],
+		       char out[SDLM_UUID_STR_LEN]);
+int sdlm_uuid_parse(const char *in, uint8_t uuid[SDLM_UUID_LEN]);
+
+#endif /* SDLM_ONDISK_H */

@@ -1,0 +1,87 @@
+#!/bin/bash
+# Format tests on file-backed disks through the real CLI: init, dump, list,
+# message, status; every kind of bad input gets its documented exit code, a
+# message naming the device and what is wrong, and leaves the disk as it was.
+. "$SDLM_SRCDIR/tests/lib.sh"
+t_init area
+
+C="$SDLMCTL"
+D512="$TD/a512.img"
+D4K="$TD/a4k.img"
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+# run CMD, expect exit code E and stderr matching RE
+expect() {
+	local desc=$1 e=$2 re=$3; shift 3
+	local out rc
+	out=$("$@" 2>&1); rc=$?
+	if [ "$rc" = "$e" ] && echo "$out" | grep -qE -- "$re"; then
+		ok "$desc (exit $rc)"
+	else
+		nok "$desc: expected exit $e and /$re/, got exit $rc: $out"
+	fi
+}
+
+expect "init 512" 0 "initialised" $C fence init -d "$D512" --cluster t1 --nodes 8 --profile test
+expect "init 4096" 0 "sector size +4096" $C fence init -d "$D4K" --cluster t2 --nodes 3 --sector-size 4096
+expect "dump shows the derived dead bound" 0 "dead bound" $C fence dump -d "$D512"
+out=$($C --json fence dump -d "$D4K")
+check "dump --json parses and carries the sector size" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["sector_size"]==4096 and d["nodes"]==3' "$out"
+
+s=$(sum "$D512")
+expect "re-init refused without --force" 73 "already holds the sdlm area of cluster 't1'" \
+	$C fence init -d "$D512" --cluster other
+check "refused re-init changed nothing" test "$(sum "$D512")" = "$s"
+expect "re-init with --force" 0 "initialised" $C fence init -d "$D512" --cluster t1 --nodes 8 --force
+
+expect "missing device" 66 "$TD/nope.img: cannot open" $C fence list -d "$TD/nope.img"
+expect "directory as device" 66 "$TD: cannot open" $C fence list -d "$TD"
+expect "no device given" 64 "no device" env -u SDLM_DEVICE $C fence list
+expect "bad option" 64 "usage" $C fence list -d "$D512" --bogus
+expect "bad sector size" 64 "512 or 4096" $C fence init -d "$TD/x.img" --cluster x --sector-size 1000
+expect "inconsistent timeouts" 64 "inconsistent timeouts" \
+	$C fence init -d "$TD/x.img" --cluster x --io-timeout 9000 --hb-interval 1000
+check "refused init created no area" test ! -s "$TD/x.img"
+expect "unknown message" 64 "unknown message" $C fence message -d "$D512" 1 explode
+expect "node out of range" 64 "not a slot" $C fence message -d "$D512" 99 test
+
+dd if=/dev/zero of="$TD/zero.img" bs=1M count=1 status=none
+expect "uninitialised device" 65 "no sdlm area" $C fence list -d "$TD/zero.img"
+
+# Corruptions: each gets its own error and the image stays byte-identical.
+corrupt() {	# file offset byte
+	printf "$(printf '\\x%02x' "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+cp "$D512" "$TD/c1.img"; corrupt "$TD/c1.img" 0 0x41; s=$(sum "$TD/c1.img")
+expect "bad header magic" 65 "bad magic" $C fence list -d "$TD/c1.img"
+expect "bad header magic: message refused" 65 "bad magic" $C fence message -d "$TD/c1.img" 1 reset
+check "bad magic image unchanged" test "$(sum "$TD/c1.img")" = "$s"
+cp "$D512" "$TD/c2.img"; corrupt "$TD/c2.img" 40 0x7e; s=$(sum "$TD/c2.img")
+expect "bad header checksum" 65 "checksum" $C fence dump -d "$TD/c2.img"
+check "bad checksum image unchanged" test "$(sum "$TD/c2.img")" = "$s"
+cp "$D512" "$TD/c3.img"; corrupt "$TD/c3.img" 8 0x09; s=$(sum "$TD/c3.img")
+expect "unknown major version" 65 "version" $C fence dump -d "$TD/c3.img"
+check "bad version image unchanged" test "$(sum "$TD/c3.img")" = "$s"
+# heartbeat slot of node 2 is sector 2: corrupt one byte in its payload
+cp "$D512" "$TD/c4.img"; corrupt "$TD/c4.img" $((2 * 512 + 100)) 0x55; s=$(sum "$TD/c4.img")
+out=$($C fence list -d "$TD/c4.img" all 2>&1); rc=$?
+if [ $rc = 0 ] && echo "$out" | grep -E '^ +2 .*checksum' >/dev/null &&
+   echo "$out" | grep -E '^ +1 +- +free' >/dev/null; then
+	ok "corrupt slot 2 reported alone, other slots listed"
+else
+	nok "corrupt slot listing: rc=$rc $out"
+fi
+expect "status of a corrupt slot is unknown" 1 "UNKNOWN" $C fence status -d "$TD/c4.img" 2
+check "corrupt slot image unchanged" test "$(sum "$TD/c4.img")" = "$s"
+
+# Messages on a quiet area.
+expect "message test" 0 "sent test #1 to node 3" $C fence message -d "$D512" 3 test
+expect "second message gets the next seq" 0 "sent clear #2 to node 3" $C fence message -d "$D512" 3 clear
+out=$($C --json fence list -d "$D512" all)
+check "json list shows seq 2 clear for node 3" python3 -c '
+import json,sys
+d=json.loads(sys.argv[1]); n=[x for x in d["nodes"] if x["node"]==3][0]
+assert n["message"]["seq"]==2 and n["message"]["cmd"]=="clear", n' "$out"
+expect "status of a free slot is OFF" 2 "Status: OFF" $C fence status -d "$D512" 1
+
+t_done

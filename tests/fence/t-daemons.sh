@@ -1,0 +1,70 @@
+#!/bin/bash
+# Three sdlmd on one file-backed disk (disk-only mode, test watchdog per
+# node): all alive; a reset pill is acknowledged within the ack bound and
+# the node dies by its watchdog; failing disk I/O on a node makes it stop
+# and die within lease + watchdog while the others stay up; a clean stop
+# frees the slot; nothing is left running.
+. "$SDLM_SRCDIR/tests/lib.sh"
+t_init daemons
+C="$SDLMCTL"
+DISK="$TD/disk.img"
+WD_S=8
+$C fence init -d "$DISK" --cluster daemons --nodes 4 --profile test >/dev/null || { nok "init"; t_done; exit 1; }
+eval "$($C --json fence dump -d "$DISK" | python3 -c '
+import json,sys; t=json.load(sys.stdin)["timeouts"]
+print("I=%d T=%d W=%d L=%d DEAD=%d ACK=%d" % (t["hb_interval_ms"], t["io_timeout_ms"],
+      t["watchdog_timeout_ms"], t["lease_ms"], t["dead_ms"], t["ack_bound_ms"]))')"
+echo "timeouts: I=$I T=$T W=$W lease=$L dead=$DEAD ack=$ACK (ms)"
+
+for i in 1 2 3; do node_start $i || nok "start node $i"; done
+all_alive() {
+	local out
+	out=$($C --json fence list -d "$DISK") || return 1
+	python3 -c '
+import json,sys
+n={x["node"]:x for x in json.loads(sys.argv[1])["nodes"]}
+assert all(n.get(i,{}).get("state")=="alive" and n[i]["counter"]>=2 for i in (1,2,3)), n' "$out"
+}
+check "fence list shows nodes 1-3 alive" wait_for 30 "all three alive" all_alive
+check "node 1 status: fenced-safe" wait_for 10 "node 1 fenced-safe" sh -c "$C --ipc $T_RUN-n1 status | grep -q 'fenced-safe'"
+check "node 1 sees node 3 live" wait_for 10 "node 1 sees 3 live" sh -c "$C --ipc $T_RUN-n1 --json nodes | grep -q '\"node\":3,[^}]*\"liveness\":\"live\"'"
+check "fence status 3 says ON" $C fence status -d "$DISK" 3
+
+# --- reset pill: acknowledged path ----------------------------------------
+t0=$(now_ms)
+out=$($C fence message -d "$DISK" --wait=60 2 reset 2>&1); rc=$?
+t1=$(now_ms)
+echo "$out"
+if [ $rc = 0 ] && echo "$out" | grep -q acknowledged; then
+	ok "reset pill to node 2 acknowledged after $((t1 - t0)) ms (bound $ACK ms)"
+	check "acknowledged within the ack bound" test $((t1 - t0)) -le "$ACK"
+else
+	nok "reset pill to node 2: rc=$rc $out"
+fi
+check "node 2 killed by its watchdog within W + 2I" wait_for $(( (W + 2 * I) / 1000 + 5 )) "node 2 gone" node_gone 2
+t2=$(now_ms); echo "node 2 gone $((t2 - t1)) ms after the ack"
+check "fence status 2 says OFF (exit 2)" sh -c "$C fence status -d '$DISK' 2 >/dev/null; test \$? = 2"
+check "nodes 1 and 3 still running" sh -c "test -n \"\$(cat $(cg_dir 1)/cgroup.procs)\" && test -n \"\$(cat $(cg_dir 3)/cgroup.procs)\""
+check "node 2's log tells the pill" grep -q "poison pill" "$TD/n2/sdlmd.log"
+
+# --- disk I/O failing on node 3 -----------------------------------------
+echo "all:error=EIO" > "$TD/n3/fault"
+t0=$(now_ms)
+check "node 3 stops and dies within lease + W + 2I" \
+	wait_for $(( (L + W + 2 * I) / 1000 + 5 )) "node 3 gone" node_gone 3
+echo "node 3 gone $(( $(now_ms) - t0 )) ms after its I/O started failing (bound $((L + W)) ms + injection latency)"
+check "node 3's log says it self-fenced" grep -q "self-fencing" "$TD/n3/sdlmd.log"
+check "node 1 still up and fenced-safe" sh -c "$C --ipc $T_RUN-n1 status | grep -q fenced-safe"
+# node 1's view of node 3: its counter stands still
+check "node 1 sees node 3 still" wait_for $(( L / 1000 + 10 )) "node 3 still" \
+	sh -c "$C --ipc $T_RUN-n1 --json nodes | grep -q '\"node\":3,[^}]*\"liveness\":\"\\(still\\|dead\\)\"'"
+
+# --- clean stop of node 1 frees its slot, watchdog disarmed ---------------
+kill -TERM "$(cat "$TD/n1/sdlmd.pid")"
+check "node 1 exits cleanly" wait_for 20 "node 1 exit" node_gone 1
+check "node 1 slot is free after a clean stop" wait_for 5 "slot 1 free" \
+	sh -c "$C --json fence list -d '$DISK' | grep -q '\"node\":1,[^}]*\"state\":\"free\"'"
+check "node 1 watchdog disarmed by the magic close" grep -q "magic close" "$TD/n1/wd.log"
+check "dump of the debug ring needs the daemon" sh -c "$C --ipc $T_RUN-n1 dump >/dev/null 2>&1; test \$? = 69"
+
+t_done

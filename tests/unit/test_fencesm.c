@@ -1,0 +1,919 @@
+/*
+ * test_fencesm.c - the fence state machine on synthetic time.
+ *
+ * Every test drives the pure functions with explicit now_ms values: a
+ * peer's counter moving (or not), our reads failing, membership changes,
+ * pills and acks in the slots.  The two timeline tests at the end run a
+ * victim's self_state and a fencer's peer_view + fence_op against one
+ * simulated pair of slots and check the safety claim of docs/timeouts.md:
+ * when the fencer declares the victim dead, the victim's watchdog has
+ * already reset it.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdlm.h"
+#include "timeouts.h"
+#include "fencesm.h"
+
+#define INC_A	0xaaaa0001ull
+#define INC_B	0xbbbb0002ull
+
+static struct sdlm_timeouts tmo;
+
+static int setup_default(void **state)
+{
+	struct sdlm_timeouts_base b;
+
+	(void)state;
+	if (timeouts_profile("default", &b) || timeouts_derive(&b, &tmo, NULL))
+		return -1;
+	return 0;
+}
+
+static struct hb_input hb_make(uint64_t inc, uint64_t counter)
+{
+	struct hb_input hb;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.incarnation = inc;
+	hb.counter = counter;
+	hb.state = SM_SLOT_ALIVE;
+	return hb;
+}
+
+static struct hb_input hb_ack(uint64_t inc, uint64_t counter, uint32_t cmd,
+			      uint64_t seq, uint64_t ack_inc)
+{
+	struct hb_input hb = hb_make(inc, counter);
+
+	hb.ack_cmd = cmd;
+	hb.ack_seq = seq;
+	hb.ack_incarnation = ack_inc;
+	return hb;
+}
+
+static struct msg_input msg_make(uint32_t cmd, uint64_t seq, uint64_t target)
+{
+	struct msg_input m = { .cmd = cmd, .seq = seq,
+			       .target_incarnation = target };
+	return m;
+}
+
+/* ---- peer liveness ------------------------------------------------- */
+
+static void test_peer_normal_liveness(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb;
+	uint64_t now;
+
+	(void)state;
+	peer_init(&pv);
+	assert_int_equal(peer_state(&pv, 0, &tmo), PEER_UNKNOWN);
+	assert_false(peer_live(&pv, 0, &tmo));
+
+	hb = hb_make(INC_A, 1);
+	assert_int_equal(peer_observe(&pv, 1000, &hb), PEER_FIRST);
+	peer_membership(&pv, 1000, true);
+	for (now = 2000; now <= 60000; now += 1000) {
+		hb.counter++;
+		assert_int_equal(peer_observe(&pv, now, &hb), PEER_MOVED);
+		assert_int_equal(peer_state(&pv, now, &tmo), PEER_LIVE);
+		assert_true(peer_live(&pv, now + 500, &tmo));
+		assert_false(peer_dead(&pv, &tmo));
+	}
+	assert_int_equal(pv.pv_first_seen_ms, 60000);
+	/* Same sample again: no change, first-seen stays. */
+	assert_int_equal(peer_observe(&pv, 61000, &hb), PEER_SAME);
+	assert_int_equal(pv.pv_first_seen_ms, 60000);
+	assert_int_equal(pv.pv_last_ok_ms, 61000);
+}
+
+/*
+ * Counter last moves at 5000 (first seen then), the peer leaves the
+ * membership at 5500: dead exactly on the first read at or after
+ * 5500 + D, never before; STILL once L has passed.
+ */
+static void test_peer_dead_after_D(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 0);
+	uint64_t now, expect = 5500 + (uint64_t)tmo.dead_ms;
+	bool seen_still = false;
+
+	(void)state;
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	for (now = 1000; now <= 5000; now += 1000) {
+		hb.counter++;
+		peer_observe(&pv, now, &hb);
+	}
+	peer_membership(&pv, 5500, false);
+	peer_membership(&pv, 9000, false);	/* repeated: keeps 5500 */
+	assert_int_equal(pv.pv_away_since_ms, 5500);
+	assert_int_equal(peer_dead_at(&pv, &tmo), expect);
+
+	for (now = 5100; now < expect; now += 100) {
+		peer_observe(&pv, now, &hb);
+		assert_false(peer_dead(&pv, &tmo));
+		if (now - 5000 > tmo.lease_ms) {
+			assert_int_equal(peer_state(&pv, now, &tmo),
+					 PEER_STILL);
+			seen_still = true;
+		} else {
+			assert_int_equal(peer_state(&pv, now, &tmo),
+					 PEER_LIVE);
+		}
+	}
+	assert_true(seen_still);
+	peer_observe(&pv, expect, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+	assert_int_equal(peer_state(&pv, expect, &tmo), PEER_DEAD);
+}
+
+/* Still for ages, but it left the membership late: D counts from then. */
+static void test_peer_left_late(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 7);
+	uint64_t now;
+
+	(void)state;
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	peer_observe(&pv, 1000, &hb);
+	for (now = 2000; now < 100000; now += 1000) {
+		peer_observe(&pv, now, &hb);
+		assert_false(peer_dead(&pv, &tmo));	/* a member */
+	}
+	peer_membership(&pv, 100000, false);
+	for (; now < 100000 + tmo.dead_ms; now += 1000) {
+		peer_observe(&pv, now, &hb);
+		assert_false(peer_dead(&pv, &tmo));
+	}
+	peer_observe(&pv, now, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+
+	/* Back in the membership: not dead any more. */
+	peer_membership(&pv, now + 1, true);
+	assert_false(peer_dead(&pv, &tmo));
+}
+
+static void test_peer_membership_unknown_never_dead(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 7);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	peer_observe(&pv, 1000000, &hb);
+	assert_false(peer_dead(&pv, &tmo));
+	assert_int_equal(peer_dead_at(&pv, &tmo), UINT64_MAX);
+	assert_int_equal(peer_state(&pv, 1000000, &tmo), PEER_STILL);
+}
+
+/* Our reads fail for a long time: nothing about the peer advances. */
+static void test_peer_own_read_failures(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 3);
+	uint64_t now;
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 1000, &hb);
+	peer_membership(&pv, 1000, false);
+	for (now = 2000; now <= 60000; now += 1000) {
+		assert_int_equal(peer_observe(&pv, now, NULL), PEER_SAME);
+		assert_false(peer_dead(&pv, &tmo));
+		/* Not proven live either. */
+		if (now - 1000 > tmo.lease_ms)
+			assert_int_equal(peer_state(&pv, now, &tmo),
+					 PEER_STILL);
+	}
+	assert_int_equal(pv.pv_last_ok_ms, 1000);
+	assert_int_equal(pv.pv_read_failures, 59);
+
+	/* The next good read shows the counter moved meanwhile: alive. */
+	hb.counter = 4;
+	assert_int_equal(peer_observe(&pv, 61000, &hb), PEER_MOVED);
+	assert_int_equal(pv.pv_read_failures, 0);
+	assert_false(peer_dead(&pv, &tmo));
+	assert_int_equal(peer_state(&pv, 61000, &tmo), PEER_LIVE);
+	/* ... while one showing the same counter would have been enough. */
+	peer_init(&pv);
+	hb.counter = 3;
+	peer_observe(&pv, 1000, &hb);
+	peer_membership(&pv, 1000, false);
+	peer_observe(&pv, 30000, NULL);
+	assert_false(peer_dead(&pv, &tmo));
+	peer_observe(&pv, 61000, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+}
+
+static void test_peer_restart_and_exit(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 50);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 1000, &hb);
+	peer_membership(&pv, 1000, false);
+	peer_observe(&pv, 1000 + tmo.dead_ms - 1, &hb);
+	assert_false(peer_dead(&pv, &tmo));
+	/* New daemon, counter restarted: a change like any other. */
+	hb = hb_make(INC_B, 1);
+	assert_int_equal(peer_observe(&pv, 1000 + tmo.dead_ms, &hb),
+			 PEER_RESTARTED);
+	assert_int_equal(pv.pv_restarts, 1);
+	assert_false(peer_dead(&pv, &tmo));
+	assert_int_equal(pv.pv_first_seen_ms, 1000 + tmo.dead_ms);
+
+	hb.state = SM_SLOT_EXITING;
+	peer_observe(&pv, 20000, &hb);
+	assert_int_equal(peer_state(&pv, 20000, &tmo), PEER_EXITED);
+	assert_string_equal(peer_state_name(PEER_EXITED), "exited");
+}
+
+/* ---- fence operation ----------------------------------------------- */
+
+static void test_fence_ack_path(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	peer_membership(&pv, 0, false);
+	fence_op_init(&op, &tmo, &pv);
+
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 100, 4, INC_A, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.cmd, SM_CMD_RESET);
+	assert_int_equal(d.seq, 5);
+	assert_int_equal(d.target_incarnation, INC_A);
+	assert_int_equal(op.fo_state, FENCE_PILL_PENDING);
+	/* Busy while in flight. */
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 100, 4, INC_A, &d),
+			 -EBUSY);
+	assert_int_equal(fence_tick(&op, 200, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+
+	assert_int_equal(fence_pill_written(&op, 300, 0, &d), 0);
+	assert_int_equal(op.fo_state, FENCE_PILL_SENT);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	/* A second completion for a write never issued is a caller bug. */
+	assert_int_equal(fence_pill_written(&op, 300, 0, &d), -EINVAL);
+
+	hb.counter++;
+	peer_observe(&pv, 1000, &hb);
+	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_hb_read(&op, 1500, NULL, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+
+	hb = hb_ack(INC_A, 12, SM_CMD_RESET, 5, INC_A);
+	peer_observe(&pv, 2000, &hb);
+	assert_int_equal(fence_hb_read(&op, 2000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+	assert_int_equal(op.fo_state, FENCE_ACKED);
+	/* Declared once only. */
+	assert_int_equal(fence_hb_read(&op, 3000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_announced(&op), 0);
+	assert_int_equal(op.fo_state, FENCE_FENCED);
+	assert_int_equal(fence_cancel(&op), -EINVAL);
+	assert_string_equal(fence_op_state_name(op.fo_state), "fenced");
+}
+
+static void test_fence_stale_acks_ignored(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	const struct hb_input stale[] = {
+		hb_ack(INC_A, 11, SM_CMD_RESET, 4, INC_A),	/* older seq */
+		hb_ack(INC_A, 12, SM_CMD_RESET, 5, INC_B),	/* other inc */
+		hb_ack(INC_A, 13, SM_CMD_TEST, 5, INC_A),	/* a test ack */
+		hb_ack(INC_A, 14, SM_CMD_RESET, 6, INC_A),	/* future seq */
+		hb_ack(INC_A, 15, SM_CMD_RESET, 5, 0),		/* no target */
+	};
+	size_t k;
+
+	(void)state;
+	peer_init(&pv);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 4, INC_A, &d),
+			 0);
+	assert_int_equal(fence_pill_written(&op, 10, 0, &d), 0);
+	for (k = 0; k < sizeof(stale) / sizeof(stale[0]); k++) {
+		peer_observe(&pv, 1000 * (k + 1), &stale[k]);
+		assert_int_equal(fence_hb_read(&op, 1000 * (k + 1), &stale[k],
+					       &d), 0);
+		assert_int_equal(d.action, FENCE_ACT_NONE);
+		assert_int_equal(op.fo_state, FENCE_PILL_SENT);
+		assert_int_equal(op.fo_seq, 5);
+	}
+	/* An OFF ack for a RESET pill is still "stopped": it counts. */
+	{
+		struct hb_input ok = hb_ack(INC_A, 20, SM_CMD_OFF, 5, INC_A);
+
+		assert_int_equal(fence_hb_read(&op, 9000, &ok, &d), 0);
+		assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+	}
+}
+
+/* The victim restarts during the fence, with our write still in flight. */
+static void test_fence_victim_restarts(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 4, INC_A, &d),
+			 0);
+	assert_int_equal(d.seq, 5);
+
+	hb = hb_make(INC_B, 1);
+	assert_int_equal(peer_observe(&pv, 500, &hb), PEER_RESTARTED);
+	assert_int_equal(fence_hb_read(&op, 500, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);	/* seq 5 in flight */
+	assert_int_equal(op.fo_repills, 1);
+	assert_int_equal(op.fo_target, INC_B);
+
+	/* The old write completes: stale, and the re-aimed pill goes out. */
+	assert_int_equal(fence_pill_written(&op, 600, 0, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 6);
+	assert_int_equal(d.target_incarnation, INC_B);
+	assert_int_equal(op.fo_state, FENCE_PILL_PENDING);
+	assert_int_equal(fence_pill_written(&op, 700, 0, &d), 0);
+	assert_int_equal(op.fo_state, FENCE_PILL_SENT);
+
+	/* The new incarnation acking the old pill is stale ... */
+	hb = hb_ack(INC_B, 2, SM_CMD_RESET, 5, INC_A);
+	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	/* ... its ack of the re-aimed one counts. */
+	hb = hb_ack(INC_B, 3, SM_CMD_RESET, 6, INC_B);
+	assert_int_equal(fence_hb_read(&op, 2000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+}
+
+static void test_fence_resume(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct msg_input m = msg_make(SM_CMD_RESET, 9, INC_A);
+	struct hb_input hb = hb_make(INC_A, 40);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+
+	/* A pill for the current incarnation is there: wait, do not write. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(op.fo_state, FENCE_PILL_SENT);
+	assert_int_equal(op.fo_seq, 9);
+	hb = hb_ack(INC_A, 41, SM_CMD_RESET, 9, INC_A);
+	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+
+	/* Already acked on disk: declared at once. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+
+	/* A pill for a previous incarnation: a new one, seq + 1. */
+	hb = hb_make(INC_B, 1);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_OFF, 0, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(d.cmd, SM_CMD_OFF);
+	assert_int_equal(d.target_incarnation, INC_B);
+
+	/* A test message is not a pill to wait on. */
+	m = msg_make(SM_CMD_TEST, 12, INC_B);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 13);
+
+	/* Victim slot unreadable: a pill for any incarnation. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, NULL, &d),
+			 0);
+	assert_int_equal(d.target_incarnation, 0);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, &hb, &d),
+			 -EINVAL);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_TEST, 0, 1, INC_A, &d),
+			 -EINVAL);
+}
+
+/* Write fails, retried one interval later; then the dead path wins. */
+static void test_fence_retry_then_dead(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+	uint64_t now, dead_at;
+	int declared = 0;
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	peer_membership(&pv, 500, false);
+	dead_at = 500 + (uint64_t)tmo.dead_ms;
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 1000, 0, INC_A, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(fence_pill_written(&op, 2000, SDLM_EIOTIMEOUT, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(d.wake_ms, 2000 + tmo.base.hb_interval_ms);
+	assert_int_equal(fence_tick(&op, 2999, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_tick(&op, 3000, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 1);		/* same pill again */
+	assert_int_equal(op.fo_write_failures, 1);
+	assert_int_equal(fence_pill_written(&op, 3100, 0, &d), 0);
+	assert_int_equal(d.wake_ms, dead_at);
+
+	for (now = 4000; now < 30000; now += 1000) {
+		peer_observe(&pv, now, &hb);
+		assert_int_equal(fence_hb_read(&op, now, &hb, &d), 0);
+		if (d.action == FENCE_ACT_DECLARE_DEAD) {
+			declared++;
+			assert_true(now >= dead_at);
+			assert_true(now < dead_at + 1000);
+		} else {
+			assert_int_equal(d.action, FENCE_ACT_NONE);
+		}
+	}
+	assert_int_equal(declared, 1);
+	assert_int_equal(op.fo_state, FENCE_DEAD);
+	assert_int_equal(fence_announced(&op), 0);
+}
+
+static void test_fence_already_dead_and_cancel(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	peer_membership(&pv, 0, false);
+	peer_observe(&pv, tmo.dead_ms, &hb);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, tmo.dead_ms, 0,
+				     INC_A, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_DEAD);	/* no pill */
+
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 0, INC_A, &d),
+			 0);
+	assert_int_equal(fence_cancel(&op), 0);
+	assert_int_equal(op.fo_state, FENCE_CANCELLED);
+	assert_int_equal(fence_pill_written(&op, 10, 0, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(op.fo_state, FENCE_CANCELLED);
+	assert_int_equal(fence_announced(&op), -EINVAL);
+}
+
+/* ---- self state ---------------------------------------------------- */
+
+static void test_self_lease_with_quorum(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	uint64_t now;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	assert_int_equal(self_may_use_locks(&ss, 0), SDLM_ELEASE);
+	self_decide(&ss, 0, &d);
+	assert_true(d.feed_watchdog);		/* never held: nothing to fence */
+
+	self_quorum(&ss, true);
+	self_renew_submitted(&ss, 1000);
+	self_renew_done(&ss, 1000, 0);
+	assert_int_equal(self_may_use_locks(&ss, 1000), 0);
+	assert_int_equal(self_may_use_locks(&ss, 1000 + tmo.lease_ms - 1), 0);
+	assert_int_equal(self_may_use_locks(&ss, 1000 + tmo.lease_ms),
+			 SDLM_ELEASE);
+
+	/* Disk gone, quorum kept: no lock use, but no self-fence. */
+	for (now = 2000; now < 60000; now += 1000) {
+		self_renew_submitted(&ss, now);
+		self_renew_done(&ss, now, SDLM_EIOTIMEOUT);
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+		assert_int_equal(d.slot_state, SM_SLOT_ALIVE);
+	}
+	assert_int_equal(d.use_err, SDLM_ELEASE);
+	assert_int_equal(ss.ss_renew_failures, 58);
+	/* A late completion of an older write never moves the lease back. */
+	self_renew_done(&ss, 70000, 0);
+	self_renew_done(&ss, 65000, 0);
+	assert_int_equal(ss.ss_lease_sub_ms, 70000);
+	assert_int_equal(self_may_use_locks(&ss, 70000), 0);
+}
+
+static void test_self_lease_without_quorum(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	uint64_t now;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_done(&ss, 1000, 0);
+	self_quorum(&ss, false);	/* quorum lost, lease still good */
+	for (now = 1000; now < 1000 + tmo.lease_ms; now += 100) {
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+		assert_int_equal(d.use_err, 0);	/* quorum not needed to use */
+	}
+	self_decide(&ss, now, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.stop_locks);
+	assert_int_equal(d.slot_state, SM_SLOT_FENCED_SELF);
+	assert_int_equal(d.use_err, SDLM_EFENCED);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+
+	/* Sticky: disk and quorum back before the watchdog fires. */
+	self_quorum(&ss, true);
+	self_renew_done(&ss, now + 100, 0);
+	self_decide(&ss, now + 200, &d);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(self_may_use_locks(&ss, now + 200), SDLM_EFENCED);
+}
+
+static void test_self_pill_stop_then_ack(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	struct msg_input m;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, false);
+	self_renew_done(&ss, 0, 0);
+
+	/* Already there at start, for any incarnation: a previous life's. */
+	m = msg_make(SM_CMD_RESET, 3, 0);
+	self_msg_read(&ss, 100, &m);
+	self_decide(&ss, 100, &d);
+	assert_false(d.stop_locks);
+	assert_int_equal(d.use_err, 0);
+	/* For another incarnation: not ours. */
+	m = msg_make(SM_CMD_RESET, 4, INC_B);
+	self_msg_read(&ss, 200, &m);
+	self_decide(&ss, 200, &d);
+	assert_false(d.stop_locks);
+
+	self_io_idle(&ss, false);
+	self_clients_stopped(&ss, false);
+	m = msg_make(SM_CMD_RESET, 5, INC_A);
+	self_msg_read(&ss, 1000, &m);
+	assert_int_equal(self_may_use_locks(&ss, 1000), SDLM_EPILL);
+	self_decide(&ss, 1000, &d);
+	assert_true(d.stop_locks);
+	assert_false(d.ack_have);
+	assert_true(d.feed_watchdog);
+
+	self_clients_stopped(&ss, true);	/* I/O still in flight */
+	self_decide(&ss, 1100, &d);
+	assert_false(d.ack_have);
+	assert_true(d.feed_watchdog);
+
+	self_clients_stopped(&ss, false);
+	self_io_idle(&ss, true);		/* clients not stopped */
+	self_decide(&ss, 1200, &d);
+	assert_false(d.ack_have);
+
+	self_clients_stopped(&ss, true);
+	self_decide(&ss, 1300, &d);
+	assert_true(d.ack_have);
+	assert_int_equal(d.ack_cmd, SM_CMD_RESET);
+	assert_int_equal(d.ack_seq, 5);
+	assert_int_equal(d.ack_incarnation, INC_A);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(d.slot_state, SM_SLOT_FENCED_SELF);
+	assert_int_equal(d.use_err, SDLM_EFENCED);
+
+	/* The same pill re-read is not handled twice; a newer one is acked
+	 * at once (already stopped and drained); a test does not hide it. */
+	self_msg_read(&ss, 2000, &m);
+	m = msg_make(SM_CMD_TEST, 6, 0);
+	self_msg_read(&ss, 2100, &m);
+	self_decide(&ss, 2100, &d);
+	assert_int_equal(d.ack_seq, 5);
+	m = msg_make(SM_CMD_OFF, 7, 0);
+	self_msg_read(&ss, 3000, &m);
+	self_decide(&ss, 3000, &d);
+	assert_int_equal(d.ack_cmd, SM_CMD_OFF);
+	assert_int_equal(d.ack_seq, 7);
+	assert_int_equal(d.ack_incarnation, 0);
+}
+
+static void test_self_test_clear_and_drain(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	struct msg_input m;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_done(&ss, 0, 0);
+	m = msg_make(SM_CMD_CLEAR, 1, 0);
+	self_msg_read(&ss, 100, &m);		/* baseline */
+	m = msg_make(SM_CMD_TEST, 2, 0);
+	self_msg_read(&ss, 1000, &m);
+	self_decide(&ss, 1000, &d);
+	assert_true(d.ack_have);
+	assert_int_equal(d.ack_cmd, SM_CMD_TEST);
+	assert_int_equal(d.ack_seq, 2);
+	assert_false(d.stop_locks);
+	assert_true(d.feed_watchdog);
+	assert_int_equal(d.use_err, 0);
+	m = msg_make(SM_CMD_CLEAR, 3, 0);
+	self_msg_read(&ss, 1500, &m);
+	self_decide(&ss, 1500, &d);
+	assert_false(d.stop_locks);
+	assert_int_equal(d.use_err, 0);
+
+	/* A pill that cannot be drained: the feed stops after drain_ms. */
+	self_renew_done(&ss, 2000, 0);
+	m = msg_make(SM_CMD_RESET, 4, 0);
+	self_msg_read(&ss, 2000, &m);
+	self_decide(&ss, 2000 + tmo.drain_ms - 1, &d);
+	assert_true(d.feed_watchdog);
+	assert_true(d.stop_locks);
+	self_decide(&ss, 2000 + tmo.drain_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_false(d.ack_have && d.ack_seq == 4);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_EPILL);
+}
+
+static void test_self_duplicate_writer(void **state)
+{
+	struct self_state ss;
+	struct hb_input own = hb_make(INC_B, 900);	/* predecessor's */
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_done(&ss, 0, 0);
+	/* The previous incarnation's record, before ours lands: fine. */
+	assert_int_equal(self_own_read(&ss, 100, &own), 0);
+	own.counter = 901;
+	assert_int_equal(self_own_read(&ss, 200, &own), 0);
+	own = hb_make(INC_A, 1);
+	assert_int_equal(self_own_read(&ss, 1000, &own), 0);
+	/* One late write of the predecessor after ours: not yet a writer. */
+	own = hb_make(INC_B, 902);
+	assert_int_equal(self_own_read(&ss, 2000, &own), 0);
+	assert_int_equal(self_own_read(&ss, 2500, NULL), 0);
+	own = hb_make(INC_A, 3);
+	assert_int_equal(self_own_read(&ss, 3000, &own), 0);
+	self_renew_done(&ss, 2500, 0);
+	assert_int_equal(self_may_use_locks(&ss, 3000), 0);
+	/* Its counter moved again: somebody is writing our slot. */
+	own = hb_make(INC_B, 903);
+	assert_int_equal(self_own_read(&ss, 4000, &own), SDLM_EDUPWRITER);
+	assert_int_equal(self_may_use_locks(&ss, 4000), SDLM_EDUPWRITER);
+	own = hb_make(INC_A, 5);
+	assert_int_equal(self_own_read(&ss, 5000, &own), SDLM_EDUPWRITER);
+}
+
+/* ---- whole timelines ----------------------------------------------- */
+
+struct sim_disk {
+	struct hb_input hb;		/* the victim's heartbeat slot */
+	struct msg_input msg;		/* the victim's message slot */
+};
+
+/*
+ * Ack path, instant I/O: victim's cycle (read, then write) at k*I + 300,
+ * fencer's read at k*I + 700.  The fence starts at 10000; the ack must be
+ * seen within two intervals (and within the worst-case bound ack_ms).
+ */
+static void test_timeline_ack_path(void **state)
+{
+	const uint64_t i = tmo.base.hb_interval_ms;
+	struct sim_disk disk = { .hb = hb_make(INC_A, 0),
+				 .msg = msg_make(SM_CMD_CLEAR, 7, 0) };
+	struct self_state victim;
+	struct self_decision sd;
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision fd;
+	uint64_t now, start = 10000, acked_at = 0, stopped_at = 0;
+	bool started = false;
+
+	(void)state;
+	self_init(&victim, &tmo, INC_A);
+	self_quorum(&victim, false);	/* cut off from the cluster network */
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	fence_op_init(&op, &tmo, &pv);
+
+	for (now = 0; now < 30000 && !acked_at; now += 100) {
+		if (now % i == 300) {
+			self_msg_read(&victim, now, &disk.msg);
+			self_own_read(&victim, now, &disk.hb);
+			/* The clients stop at once when told; no I/O pending. */
+			self_decide(&victim, now, &sd);
+			if (sd.stop_locks && !stopped_at) {
+				stopped_at = now;
+				self_clients_stopped(&victim, true);
+				self_io_idle(&victim, true);
+				self_decide(&victim, now, &sd);
+			}
+			disk.hb.counter++;
+			disk.hb.state = sd.slot_state;
+			if (sd.ack_have) {
+				disk.hb.ack_cmd = sd.ack_cmd;
+				disk.hb.ack_seq = sd.ack_seq;
+				disk.hb.ack_incarnation = sd.ack_incarnation;
+			}
+			self_renew_submitted(&victim, now);
+			self_renew_done(&victim, now, 0);
+		}
+		if (now == start) {
+			peer_membership(&pv, now, false);
+			assert_int_equal(fence_start(&op, 2, SM_CMD_RESET, now,
+						     disk.msg.seq,
+						     pv.pv_incarnation, &fd), 0);
+			assert_int_equal(fd.action, FENCE_ACT_WRITE_PILL);
+			disk.msg = msg_make(fd.cmd, fd.seq,
+					    fd.target_incarnation);
+			assert_int_equal(fence_pill_written(&op, now, 0, &fd),
+					 0);
+			started = true;
+		}
+		if (now % i == 700) {
+			peer_observe(&pv, now, &disk.hb);
+			if (started) {
+				fence_hb_read(&op, now, &disk.hb, &fd);
+				assert_true(fd.action == FENCE_ACT_NONE ||
+					    fd.action == FENCE_ACT_DECLARE_ACK);
+				if (fd.action == FENCE_ACT_DECLARE_ACK)
+					acked_at = now;
+			}
+		}
+		/* Until it stopped, the victim used its locks (lease valid,
+		 * quorum not needed); after, never again. */
+		if (stopped_at && now >= stopped_at)
+			assert_int_not_equal(self_may_use_locks(&victim, now),
+					     0);
+		else if (now >= 300)
+			assert_int_equal(self_may_use_locks(&victim, now), 0);
+	}
+	assert_true(acked_at > 0);
+	assert_int_equal(disk.msg.seq, 8);
+	assert_true(stopped_at > start);
+	assert_true(acked_at - start <= 2 * i);
+	assert_true(acked_at - start <= tmo.ack_ms);
+	self_decide(&victim, acked_at, &sd);
+	assert_false(sd.feed_watchdog);
+}
+
+/*
+ * Dead path: the victim loses the disk at 5000 (its writes fail from
+ * then on, its process keeps running) and leaves the membership at
+ * 5600.  The fencer reads every interval.  Checked: the fencer declares
+ * dead exactly on its first read at or after max(f, away) + D, and by
+ * then the victim stopped feeding at least W earlier (so the watchdog
+ * has reset it) and stopped using locks before that.
+ */
+static void test_timeline_dead_path(void **state)
+{
+	const uint64_t i = tmo.base.hb_interval_ms;
+	const uint64_t w = tmo.base.watchdog_ms;
+	struct sim_disk disk = { .hb = hb_make(INC_A, 0) };
+	struct self_state victim;
+	struct self_decision sd;
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision fd;
+	uint64_t now, away = 5600, declared = 0, last_feed = 0, last_use = 0;
+	uint64_t f_seen = 0;
+	bool started = false;
+
+	(void)state;
+	self_init(&victim, &tmo, INC_A);
+	self_quorum(&victim, true);
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	fence_op_init(&op, &tmo, &pv);
+
+	for (now = 0; now < 40000 && !declared; now += 100) {
+		if (now == away) {
+			self_quorum(&victim, false);	/* M = 0 */
+			peer_membership(&pv, now, false);
+			assert_int_equal(fence_start(&op, 2, SM_CMD_RESET, now,
+						     0, pv.pv_incarnation,
+						     &fd), 0);
+			/* The pill lands but the victim cannot read it. */
+			assert_int_equal(fence_pill_written(&op, now, 0, &fd),
+					 0);
+			started = true;
+		}
+		if (now % i == 300) {
+			self_renew_submitted(&victim, now);
+			if (now < 5000) {
+				disk.hb.counter++;
+				self_renew_done(&victim, now, 0);
+			} else {
+				self_renew_done(&victim, now, SDLM_EIOTIMEOUT);
+			}
+		}
+		self_decide(&victim, now, &sd);
+		if (sd.feed_watchdog)
+			last_feed = now;
+		if (self_may_use_locks(&victim, now) == 0)
+			last_use = now;
+		if (now % i == 700) {
+			if (peer_observe(&pv, now, &disk.hb) != PEER_SAME)
+				f_seen = now;
+			if (started) {
+				fence_hb_read(&op, now, &disk.hb, &fd);
+				if (fd.action == FENCE_ACT_DECLARE_DEAD)
+					declared = now;
+				else
+					assert_int_equal(fd.action,
+							 FENCE_ACT_NONE);
+			}
+		}
+	}
+	assert_true(declared > 0);
+	assert_int_equal(f_seen, 4700);
+	assert_true(declared >= (f_seen > away ? f_seen : away) + tmo.dead_ms);
+	assert_true(declared < (f_seen > away ? f_seen : away) +
+			       tmo.dead_ms + i);
+	/* The safety claim: reset (last feed + W) before the declaration. */
+	assert_true(last_feed + w <= declared);
+	assert_true(last_use < last_feed + 100);
+	assert_true(last_use < 4300 + tmo.lease_ms);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_peer_normal_liveness),
+		cmocka_unit_test(test_peer_dead_after_D),
+		cmocka_unit_test(test_peer_left_late),
+		cmocka_unit_test(test_peer_membership_unknown_never_dead),
+		cmocka_unit_test(test_peer_own_read_failures),
+		cmocka_unit_test(test_peer_restart_and_exit),
+		cmocka_unit_test(test_fence_ack_path),
+		cmocka_unit_test(test_fence_stale_acks_ignored),
+		cmocka_unit_test(test_fence_victim_restarts),
+		cmocka_unit_test(test_fence_resume),
+		cmocka_unit_test(test_fence_retry_then_dead),
+		cmocka_unit_test(test_fence_already_dead_and_cancel),
+		cmocka_unit_test(test_self_lease_with_quorum),
+		cmocka_unit_test(test_self_lease_without_quorum),
+		cmocka_unit_test(test_self_pill_stop_then_ack),
+		cmocka_unit_test(test_self_test_clear_and_drain),
+		cmocka_unit_test(test_self_duplicate_writer),
+		cmocka_unit_test(test_timeline_ack_path),
+		cmocka_unit_test(test_timeline_dead_path),
+	};
+
+	return cmocka_run_group_tests(tests, setup_default, NULL);
+}

@@ -1,0 +1,886 @@
+/*
+ * test_ondisk.c - unit tests of fence/crc32c.c and fence/ondisk.c.
+ *
+ * Pure buffer tests: no I/O except the golden images.  The golden images
+ * are the format's fixed points: fixed records (fixed uuid, times, names)
+ * are encoded and compared byte for byte with the files in tests/golden, and the
+ * files are decoded back into the same records.  A change that alters a
+ * single byte of the format fails here until it is made on purpose.
+ *
+ * Golden directory: $SDLM_GOLDEN_DIR, else the compile-time SDLM_GOLDEN_DIR,
+ * else "tests/golden" under the current directory.  To (re)generate the
+ * images after a deliberate format change, run once with
+ * SDLM_GOLDEN_WRITE=1; the golden test then writes instead of comparing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sdlm.h"
+#include "crc32c.h"
+#include "ondisk.h"
+
+#ifndef SDLM_GOLDEN_DIR
+#define SDLM_GOLDEN_DIR "tests/golden"
+#endif
+
+#define SECTOR_MAX 4096
+
+static const uint8_t uuid_a[SDLM_UUID_LEN] = {
+	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
+	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfb,
+};
+static const uint8_t uuid_b[SDLM_UUID_LEN] = {
+	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
+	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfc,
+};
+
+/* ---- helpers ---- */
+
+static uint32_t crc32c_bitwise(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t crc = 0xffffffffu;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+	}
+	return ~crc;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, v & 0xffff);
+	put_le16(p + 2, v >> 16);
+}
+
+/* Recompute the record CRC, as a corrupter that knows the format would. */
+static void reseal(uint8_t *rec)
+{
+	put_le32(rec + SDLM_RECORD_CRC_OFFSET,
+		 crc32c(0, rec, SDLM_RECORD_CRC_OFFSET));
+}
+
+static void fixed_header(struct sdlm_header *h, uint32_t sector_size)
+{
+	memset(h, 0, sizeof(*h));
+	h->major = SDLM_ONDISK_MAJOR;
+	h->minor = SDLM_ONDISK_MINOR;
+	h->sector_size = sector_size;
+	h->num_nodes = 16;
+	strcpy(h->cluster_name, "imap-cluster");
+	memcpy(h->uuid, uuid_a, SDLM_UUID_LEN);
+	h->io_timeout_ms = 2000;
+	h->hb_interval_ms = 1000;
+	h->watchdog_timeout_ms = 5000;
+	h->create_time = 1700000000u;
+	strcpy(h->create_host, "node1.example.com");
+}
+
+static void fixed_hb(struct sdlm_hb *hb)
+{
+	memset(hb, 0, sizeof(*hb));
+	hb->node_id = 7;
+	hb->state = HB_ALIVE;
+	hb->counter = 0x0102030405060708ull;
+	hb->incarnation = 0xdeadbeefcafef00dull;
+	hb->ack_cmd = MSG_RESET;
+	hb->ack_seq = 41;
+	hb->ack_incarnation = 0x1122334455667788ull;
+	hb->hb_interval_ms = 1000;
+	hb->wall_time_ms = 1700000000123ull;
+	strcpy(hb->node_name, "node7");
+	memcpy(hb->uuid, uuid_a, SDLM_UUID_LEN);
+}
+
+static void fixed_msg(struct sdlm_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->node_id = 7;
+	msg->cmd = MSG_OFF;
+	msg->seq = 42;
+	msg->target_incarnation = 0xdeadbeefcafef00dull;
+	msg->from_node = 3;
+	msg->wall_time_ms = 1700000000456ull;
+	memcpy(msg->uuid, uuid_a, SDLM_UUID_LEN);
+}
+
+static void assert_header_equal(const struct sdlm_header *a,
+				const struct sdlm_header *b)
+{
+	assert_int_equal(a->major, b->major);
+	assert_int_equal(a->minor, b->minor);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->sector_size, b->sector_size);
+	assert_int_equal(a->num_nodes, b->num_nodes);
+	assert_string_equal(a->cluster_name, b->cluster_name);
+	assert_memory_equal(a->uuid, b->uuid, SDLM_UUID_LEN);
+	assert_int_equal(a->io_timeout_ms, b->io_timeout_ms);
+	assert_int_equal(a->hb_interval_ms, b->hb_interval_ms);
+	assert_int_equal(a->watchdog_timeout_ms, b->watchdog_timeout_ms);
+	assert_int_equal(a->create_time, b->create_time);
+	assert_string_equal(a->create_host, b->create_host);
+	assert_int_equal(a->uid_area_start, b->uid_area_start);
+	assert_int_equal(a->uid_area_sectors, b->uid_area_sectors);
+}
+
+static void assert_hb_equal(const struct sdlm_hb *a, const struct sdlm_hb *b)
+{
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->node_id, b->node_id);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->counter, b->counter);
+	assert_int_equal(a->incarnation, b->incarnation);
+	assert_int_equal(a->ack_cmd, b->ack_cmd);
+	assert_int_equal(a->ack_seq, b->ack_seq);
+	assert_int_equal(a->ack_incarnation, b->ack_incarnation);
+	assert_int_equal(a->hb_interval_ms, b->hb_interval_ms);
+	assert_int_equal(a->wall_time_ms, b->wall_time_ms);
+	assert_string_equal(a->node_name, b->node_name);
+	assert_memory_equal(a->uuid, b->uuid, SDLM_UUID_LEN);
+}
+
+static void assert_msg_equal(const struct sdlm_msg *a, const struct sdlm_msg *b)
+{
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->node_id, b->node_id);
+	assert_int_equal(a->cmd, b->cmd);
+	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->target_incarnation, b->target_incarnation);
+	assert_int_equal(a->from_node, b->from_node);
+	assert_int_equal(a->wall_time_ms, b->wall_time_ms);
+	assert_memory_equal(a->uuid, b->uuid, SDLM_UUID_LEN);
+}
+
+static int buf_is_zero(const uint8_t *p, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		if (p[from])
+			return 0;
+	return 1;
+}
+
+/* ---- crc32c ---- */
+
+static void test_crc32c_known_answers(void **state)
+{
+	uint8_t buf[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
+	assert_int_equal(crc32c(0, "", 0), 0);
+	/* RFC 3720 appendix B.4 */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(crc32c(0, buf, 32), 0x8a9136aau);
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(crc32c(0, buf, 32), 0x62a8ab43u);
+	for (i = 0; i < 32; i++)
+		buf[i] = (uint8_t)i;
+	assert_int_equal(crc32c(0, buf, 32), 0x46dd794eu);
+	for (i = 0; i < 32; i++)
+		buf[i] = (uint8_t)(31 - i);
+	assert_int_equal(crc32c(0, buf, 32), 0x113fdb5cu);
+}
+
+/* Slice-by-8 against the bitwise definition, every alignment and split. */
+static void test_crc32c_matches_bitwise(void **state)
+{
+	uint8_t buf[300];
+	size_t start, len, split;
+	uint32_t want;
+
+	(void)state;
+	for (start = 0; start < sizeof(buf); start++)
+		buf[start] = (uint8_t)(start * 131 + 7);
+	for (start = 0; start < 9; start++) {
+		for (len = 0; len + start <= sizeof(buf); len += 37) {
+			want = crc32c_bitwise(buf + start, len);
+			assert_int_equal(crc32c(0, buf + start, len), want);
+			for (split = 0; split <= len; split += 13)
+				assert_int_equal(crc32c(crc32c(0, buf + start, split),
+							buf + start + split,
+							len - split), want);
+		}
+	}
+}
+
+/* ---- round trips and byte positions ---- */
+
+static void test_hdr_round_trip(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX + 1];
+	struct sdlm_header in, out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fixed_header(&in, sizes[i]);
+		in.uid_area_start = 2 * in.num_nodes + 1;
+		in.uid_area_sectors = 1000;
+		memset(sector, 0xa5, sizeof(sector));
+		assert_int_equal(hdr_out(&in, sector, sizes[i]), 0);
+		assert_memory_equal(sector, "SDLMHDR\0", 8);
+		assert_int_equal(sector[8], 1);
+		assert_int_equal(get_le32(sector + 16), sizes[i]);
+		assert_int_equal(get_le32(sector + 20), 16);
+		assert_int_equal(get_le64(sector + 40), 1700000000u);
+		assert_int_equal(get_le64(sector + 48), 33);
+		assert_memory_equal(sector + 64, uuid_a, SDLM_UUID_LEN);
+		assert_string_equal((char *)sector + 80, "imap-cluster");
+		assert_string_equal((char *)sector + 144, "node1.example.com");
+		assert_int_equal(get_le32(sector + 508), crc32c(0, sector, 508));
+		assert_true(buf_is_zero(sector, 208, 508));
+		assert_true(buf_is_zero(sector, 512, sizes[i]));
+		assert_int_equal(sector[sizes[i]], 0xa5);	/* no overrun */
+
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_header_equal(&out, &in);
+	}
+}
+
+static void test_hb_round_trip(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_hb in, out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fixed_hb(&in);
+		memset(sector, 0xa5, sizeof(sector));
+		assert_int_equal(hb_out(&in, uuid_a, sector, sizes[i]), 0);
+		assert_memory_equal(sector, "SDLMHB\0\0", 8);
+		assert_int_equal(get_le32(sector + 16), 7);
+		assert_int_equal(get_le32(sector + 20), HB_ALIVE);
+		/* little-endian on disk, whatever the host */
+		assert_int_equal(sector[24], 0x08);
+		assert_int_equal(sector[31], 0x01);
+		assert_int_equal(get_le64(sector + 32), 0xdeadbeefcafef00dull);
+		assert_int_equal(get_le64(sector + 40), 41);
+		assert_int_equal(get_le32(sector + 56), MSG_RESET);
+		assert_memory_equal(sector + 72, uuid_a, SDLM_UUID_LEN);
+		assert_string_equal((char *)sector + 88, "node7");
+		assert_true(buf_is_zero(sector, 152, 508));
+		assert_true(buf_is_zero(sector, 512, sizes[i]));
+
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_hb_equal(&out, &in);
+	}
+}
+
+static void test_msg_round_trip(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	static const uint32_t cmds[] = { MSG_CLEAR, MSG_TEST, MSG_RESET, MSG_OFF };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_msg in, out;
+	size_t i, c;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (c = 0; c < 4; c++) {
+			fixed_msg(&in);
+			in.cmd = cmds[c];
+			in.seq += c;
+			assert_int_equal(msg_out(&in, uuid_a, sector, sizes[i]), 0);
+			assert_memory_equal(sector, "SDLMMSG\0", 8);
+			assert_int_equal(get_le32(sector + 20), cmds[c]);
+			assert_int_equal(get_le64(sector + 24), 42 + c);
+			assert_int_equal(get_le32(sector + 40), 3);
+			assert_memory_equal(sector + 56, uuid_a, SDLM_UUID_LEN);
+			assert_true(buf_is_zero(sector, 72, 508));
+			assert_true(buf_is_zero(sector, 512, sizes[i]));
+			assert_int_equal(msg_in(&out, sector, sizes[i], uuid_a, 7), 0);
+			assert_msg_equal(&out, &in);
+		}
+	}
+}
+
+/* hb_out stamps the uuid argument, not hb->uuid. */
+static void test_hb_out_stamps_uuid(void **state)
+{
+	uint8_t sector[512];
+	struct sdlm_hb in, out;
+
+	(void)state;
+	fixed_hb(&in);
+	memcpy(in.uuid, uuid_b, SDLM_UUID_LEN);
+	assert_int_equal(hb_out(&in, uuid_a, sector, sizeof(sector)), 0);
+	assert_int_equal(hb_in(&out, sector, sizeof(sector), uuid_a, 7), 0);
+	assert_memory_equal(out.uuid, uuid_a, SDLM_UUID_LEN);
+}
+
+/* ---- verification order and errors ---- */
+
+typedef int (*decode_fn)(const uint8_t *sector, size_t len);
+
+static int decode_hdr(const uint8_t *sector, size_t len)
+{
+	struct sdlm_header h;
+
+	return hdr_in(&h, sector, len);
+}
+
+static int decode_hb(const uint8_t *sector, size_t len)
+{
+	struct sdlm_hb hb;
+	int rv = hb_in(&hb, sector, len, uuid_a, 7);
+
+	if (rv)
+		assert_int_equal(hb.counter, 0);	/* cleared on error */
+	return rv;
+}
+
+static int decode_msg(const uint8_t *sector, size_t len)
+{
+	struct sdlm_msg msg;
+
+	return msg_in(&msg, sector, len, uuid_a, 7);
+}
+
+static void encode_fixed(int kind, uint8_t *sector, size_t size)
+{
+	struct sdlm_header h;
+	struct sdlm_hb hb;
+	struct sdlm_msg msg;
+
+	switch (kind) {
+	case 0:
+		fixed_header(&h, (uint32_t)size);
+		assert_int_equal(hdr_out(&h, sector, size), 0);
+		break;
+	case 1:
+		fixed_hb(&hb);
+		assert_int_equal(hb_out(&hb, uuid_a, sector, size), 0);
+		break;
+	default:
+		fixed_msg(&msg);
+		assert_int_equal(msg_out(&msg, uuid_a, sector, size), 0);
+		break;
+	}
+}
+
+/* Corruptions common to all three records, each with its own error. */
+static void test_corruption_common(void **state)
+{
+	static const decode_fn decode[] = { decode_hdr, decode_hb, decode_msg };
+	static const size_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	int kind;
+	size_t s, size;
+
+	(void)state;
+	for (kind = 0; kind < 3; kind++) {
+		for (s = 0; s < 2; s++) {
+			size = sizes[s];
+			encode_fixed(kind, sector, size);
+			assert_int_equal(decode[kind](sector, size), 0);
+
+			/* too short: refused before the payload is read */
+			assert_int_equal(decode[kind](sector, 511), -EINVAL);
+
+			/* magic, even with a valid CRC */
+			encode_fixed(kind, sector, size);
+			sector[3] ^= 0x20;
+			assert_int_equal(decode[kind](sector, size), SDLM_EMAGIC);
+			reseal(sector);
+			assert_int_equal(decode[kind](sector, size), SDLM_EMAGIC);
+
+			/* major: checked before the CRC */
+			encode_fixed(kind, sector, size);
+			put_le16(sector + 8, SDLM_ONDISK_MAJOR + 1);
+			assert_int_equal(decode[kind](sector, size), SDLM_EVERSION);
+			reseal(sector);
+			assert_int_equal(decode[kind](sector, size), SDLM_EVERSION);
+			put_le16(sector + 8, 0);
+			reseal(sector);
+			assert_int_equal(decode[kind](sector, size), SDLM_EVERSION);
+
+			/* a higher minor is compatible */
+			encode_fixed(kind, sector, size);
+			put_le16(sector + 10, SDLM_ONDISK_MINOR + 3);
+			sector[300] = 0x5a;	/* a newer field in reserved */
+			reseal(sector);
+			assert_int_equal(decode[kind](sector, size), 0);
+
+			/* a payload byte, a CRC byte, the last covered byte */
+			encode_fixed(kind, sector, size);
+			sector[20] ^= 0x01;
+			assert_int_equal(decode[kind](sector, size), SDLM_ECHECKSUM);
+			encode_fixed(kind, sector, size);
+			sector[510] ^= 0x80;
+			assert_int_equal(decode[kind](sector, size), SDLM_ECHECKSUM);
+			encode_fixed(kind, sector, size);
+			sector[507] ^= 0x01;
+			assert_int_equal(decode[kind](sector, size), SDLM_ECHECKSUM);
+
+			/* all-zero sector: never initialised */
+			memset(sector, 0, size);
+			assert_int_equal(decode[kind](sector, size), SDLM_EMAGIC);
+		}
+
+		/* the tail of a 4096-byte sector is outside the CRC, but checked */
+		encode_fixed(kind, sector, 4096);
+		sector[4095] = 1;
+		assert_int_equal(decode[kind](sector, 4096), SDLM_ECHECKSUM);
+		encode_fixed(kind, sector, 4096);
+		sector[512] = 1;
+		assert_int_equal(decode[kind](sector, 4096), SDLM_ECHECKSUM);
+	}
+}
+
+static void test_identity(void **state)
+{
+	uint8_t sector[4096];
+	struct sdlm_hb hb;
+	struct sdlm_msg msg;
+
+	(void)state;
+	encode_fixed(1, sector, 4096);
+	assert_int_equal(hb_in(&hb, sector, 4096, uuid_b, 7), SDLM_EIDENTITY);
+	assert_int_equal(hb_in(&hb, sector, 4096, uuid_a, 8), SDLM_EIDENTITY);
+	assert_int_equal(hb_in(&hb, sector, 4096, uuid_a, 0), -EINVAL);
+	assert_int_equal(hb_in(&hb, sector, 4096, uuid_a, 256), -EINVAL);
+	assert_int_equal(hb_in(&hb, sector, 4096, NULL, 7), -EINVAL);
+	assert_int_equal(hb_in(&hb, sector, 4096, uuid_a, 7), 0);
+
+	encode_fixed(2, sector, 512);
+	assert_int_equal(msg_in(&msg, sector, 512, uuid_b, 7), SDLM_EIDENTITY);
+	assert_int_equal(msg_in(&msg, sector, 512, uuid_a, 6), SDLM_EIDENTITY);
+	assert_int_equal(msg_in(&msg, sector, 512, uuid_a, 0), -EINVAL);
+	assert_int_equal(msg_in(&msg, sector, 512, uuid_a, 7), 0);
+
+	/* a record of one kind read as another is a magic error */
+	encode_fixed(1, sector, 512);
+	assert_int_equal(msg_in(&msg, sector, 512, uuid_a, 7), SDLM_EMAGIC);
+	assert_int_equal(decode_hdr(sector, 512), SDLM_EMAGIC);
+}
+
+/* Patch a u32 at off, re-seal, expect err from decode. */
+static void expect_u32_patch(int kind, size_t size, size_t off, uint32_t v,
+			     int err)
+{
+	static const decode_fn decode[] = { decode_hdr, decode_hb, decode_msg };
+	uint8_t sector[SECTOR_MAX];
+
+	encode_fixed(kind, sector, size);
+	put_le32(sector + off, v);
+	reseal(sector);
+	assert_int_equal(decode[kind](sector, size), err);
+}
+
+static void expect_bytes_patch(int kind, size_t off, uint8_t v, size_t n,
+			       int err)
+{
+	static const decode_fn decode[] = { decode_hdr, decode_hb, decode_msg };
+	uint8_t sector[512];
+
+	encode_fixed(kind, sector, 512);
+	memset(sector + off, v, n);
+	reseal(sector);
+	assert_int_equal(decode[kind](sector, 512), err);
+}
+
+/* A valid CRC does not make a record sane. */
+static void test_insane_values(void **state)
+{
+	(void)state;
+	/* header: sector_size, num_nodes, timeouts */
+	expect_u32_patch(0, 512, 16, 1024, -EUCLEAN);
+	expect_u32_patch(0, 512, 16, 0, -EUCLEAN);
+	expect_u32_patch(0, 512, 20, 0, -EUCLEAN);
+	expect_u32_patch(0, 512, 20, 256, -EUCLEAN);
+	expect_u32_patch(0, 512, 20, 255, 0);
+	expect_u32_patch(0, 512, 24, 0, -EUCLEAN);
+	expect_u32_patch(0, 512, 28, 0, -EUCLEAN);
+	expect_u32_patch(0, 512, 32, 0, -EUCLEAN);
+	/* header: uid area inside the slots (N = 16: first free sector 33) */
+	expect_u32_patch(0, 512, 48, 5, -EUCLEAN);	/* start, no sectors */
+	{
+		uint8_t sector[512];
+		struct sdlm_header h;
+
+		encode_fixed(0, sector, 512);
+		put_le32(sector + 48, 32);
+		put_le32(sector + 56, 10);
+		reseal(sector);
+		assert_int_equal(hdr_in(&h, sector, 512), -EUCLEAN);
+		put_le32(sector + 48, 33);
+		reseal(sector);
+		assert_int_equal(hdr_in(&h, sector, 512), 0);
+		assert_int_equal(h.uid_area_start, 33);
+		assert_int_equal(h.uid_area_sectors, 10);
+		memset(sector + 56, 0xff, 8);	/* end overflows */
+		reseal(sector);
+		assert_int_equal(hdr_in(&h, sector, 512), -EUCLEAN);
+	}
+	/* header: nil uuid, empty or unterminated names */
+	expect_bytes_patch(0, 64, 0, SDLM_UUID_LEN, -EUCLEAN);
+	expect_bytes_patch(0, 80, 0, 1, -EUCLEAN);
+	expect_bytes_patch(0, 80, 'x', SDLM_NAME_LEN, -EUCLEAN);
+	expect_bytes_patch(0, 144, 'x', SDLM_NAME_LEN, -EUCLEAN);
+	expect_bytes_patch(0, 144, 0, 1, 0);	/* empty host is fine */
+	/* header with an insane sector_size skips the tail check */
+	expect_u32_patch(0, 4096, 16, 8192, -EUCLEAN);
+
+	/* heartbeat: state, ack_cmd, name */
+	expect_u32_patch(1, 512, 20, HB_STATE_MAX + 1, -EUCLEAN);
+	expect_u32_patch(1, 512, 20, HB_EXITING, 0);
+	expect_u32_patch(1, 512, 56, MSG_CMD_MAX + 1, -EUCLEAN);
+	expect_bytes_patch(1, 88, 'x', SDLM_NAME_LEN, -EUCLEAN);
+	/* an identity check comes before sanity */
+	expect_u32_patch(1, 512, 16, 300, SDLM_EIDENTITY);
+
+	/* message: cmd, from_node */
+	expect_u32_patch(2, 512, 20, MSG_CMD_MAX + 1, -EUCLEAN);
+	expect_u32_patch(2, 512, 20, 0xffffffffu, -EUCLEAN);
+	expect_u32_patch(2, 512, 40, 256, -EUCLEAN);
+	expect_u32_patch(2, 512, 40, 0, 0);
+	expect_u32_patch(2, 512, 40, 255, 0);
+}
+
+/* Names after the NUL are not data: decoded names are zero-filled. */
+static void test_name_garbage_after_nul(void **state)
+{
+	uint8_t sector[512];
+	struct sdlm_hb hb;
+	char want[SDLM_NAME_LEN] = "node7";
+
+	(void)state;
+	encode_fixed(1, sector, 512);
+	memset(sector + 88 + 6, 'z', SDLM_NAME_LEN - 6);
+	reseal(sector);
+	assert_int_equal(hb_in(&hb, sector, 512, uuid_a, 7), 0);
+	assert_memory_equal(hb.node_name, want, SDLM_NAME_LEN);
+}
+
+/* *_out never writes what *_in would refuse. */
+static void test_out_refuses_insane(void **state)
+{
+	uint8_t sector[SECTOR_MAX];
+	static const uint8_t nil[SDLM_UUID_LEN];
+	struct sdlm_header h;
+	struct sdlm_hb hb;
+	struct sdlm_msg msg;
+
+	(void)state;
+	fixed_header(&h, 512);
+	assert_int_equal(hdr_out(&h, sector, 511), -EINVAL);
+	h.sector_size = 2048;
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+	fixed_header(&h, 512);
+	h.num_nodes = 0;
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+	fixed_header(&h, 512);
+	h.cluster_name[0] = '\0';
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+	fixed_header(&h, 512);
+	memset(h.cluster_name, 'c', SDLM_NAME_LEN);
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+	fixed_header(&h, 512);
+	memcpy(h.uuid, nil, SDLM_UUID_LEN);
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+	fixed_header(&h, 512);
+	h.uid_area_start = 10;
+	h.uid_area_sectors = 5;
+	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
+
+	fixed_hb(&hb);
+	assert_int_equal(hb_out(&hb, nil, sector, 512), -EINVAL);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 100), -EINVAL);
+	hb.node_id = 0;
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), -EINVAL);
+	fixed_hb(&hb);
+	hb.state = 9;
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), -EINVAL);
+
+	fixed_msg(&msg);
+	msg.cmd = 4;
+	assert_int_equal(msg_out(&msg, uuid_a, sector, 512), -EINVAL);
+	fixed_msg(&msg);
+	msg.node_id = 256;
+	assert_int_equal(msg_out(&msg, uuid_a, sector, 512), -EINVAL);
+	fixed_msg(&msg);
+	msg.from_node = 1000;
+	assert_int_equal(msg_out(&msg, uuid_a, sector, 512), -EINVAL);
+}
+
+/* ---- layout ---- */
+
+static void test_layout_arithmetic(void **state)
+{
+	struct sdlm_header h;
+	uint64_t off;
+
+	(void)state;
+	fixed_header(&h, 512);
+	h.num_nodes = 3;
+	assert_int_equal(layout_hb_offset(&h, 1, &off), 0);
+	assert_int_equal(off, 512);
+	assert_int_equal(layout_hb_offset(&h, 3, &off), 0);
+	assert_int_equal(off, 1536);
+	assert_int_equal(layout_msg_offset(&h, 1, &off), 0);
+	assert_int_equal(off, 2048);
+	assert_int_equal(layout_msg_offset(&h, 3, &off), 0);
+	assert_int_equal(off, 3072);
+	off = 77;
+	assert_int_equal(layout_hb_offset(&h, 0, &off), -EINVAL);
+	assert_int_equal(layout_hb_offset(&h, 4, &off), -EINVAL);
+	assert_int_equal(layout_msg_offset(&h, 0, &off), -EINVAL);
+	assert_int_equal(layout_msg_offset(&h, 4, &off), -EINVAL);
+	assert_int_equal(off, 77);
+	assert_int_equal(layout_slots_offset(&h), 512);
+	assert_int_equal(layout_slots_len(&h), 3072);
+	assert_int_equal(layout_area_len(&h), 3584);
+	h.uid_area_start = 10;
+	h.uid_area_sectors = 20;
+	assert_int_equal(layout_area_len(&h), 30 * 512);
+
+	fixed_header(&h, 4096);
+	h.num_nodes = SDLM_MAX_NODES;
+	assert_int_equal(layout_hb_offset(&h, 255, &off), 0);
+	assert_int_equal(off, 255ull * 4096);
+	assert_int_equal(layout_msg_offset(&h, 255, &off), 0);
+	assert_int_equal(off, 510ull * 4096);
+	assert_int_equal(layout_slots_offset(&h), 4096);
+	assert_int_equal(layout_slots_len(&h), 510ull * 4096);
+	assert_int_equal(layout_area_len(&h), 511ull * 4096);
+	/* last message slot ends exactly where the slots region ends */
+	assert_int_equal(off + 4096,
+			 layout_slots_offset(&h) + layout_slots_len(&h));
+}
+
+/*
+ * A whole area in memory, as init would write it: every record at its
+ * layout offset, then everything decoded from one "read" of the slots.
+ */
+static void test_area_image(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	struct sdlm_header h, h2;
+	struct sdlm_hb hb, hb2;
+	struct sdlm_msg msg, msg2;
+	uint8_t *area, *slots;
+	uint64_t off;
+	uint32_t id, ss;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		ss = sizes[i];
+		fixed_header(&h, ss);
+		h.num_nodes = 5;
+		area = calloc(1, layout_area_len(&h));
+		assert_non_null(area);
+		assert_int_equal(hdr_out(&h, area, ss), 0);
+		for (id = 1; id <= h.num_nodes; id++) {
+			fixed_hb(&hb);
+			hb.node_id = id;
+			hb.counter = 100 + id;
+			assert_int_equal(layout_hb_offset(&h, id, &off), 0);
+			assert_int_equal(hb_out(&hb, h.uuid, area + off, ss), 0);
+			fixed_msg(&msg);
+			msg.node_id = id;
+			msg.seq = 200 + id;
+			assert_int_equal(layout_msg_offset(&h, id, &off), 0);
+			assert_int_equal(msg_out(&msg, h.uuid, area + off, ss), 0);
+		}
+
+		/* probe the header with a 4096-byte read whatever the sector */
+		assert_int_equal(hdr_in(&h2, area, 4096), 0);
+		assert_int_equal(h2.sector_size, ss);
+
+		slots = area + layout_slots_offset(&h2);
+		for (id = 1; id <= h2.num_nodes; id++) {
+			assert_int_equal(layout_hb_offset(&h2, id, &off), 0);
+			off -= layout_slots_offset(&h2);
+			assert_int_equal(hb_in(&hb2, slots + off, ss, h2.uuid, id), 0);
+			assert_int_equal(hb2.counter, 100 + id);
+			assert_int_equal(layout_msg_offset(&h2, id, &off), 0);
+			off -= layout_slots_offset(&h2);
+			assert_int_equal(msg_in(&msg2, slots + off, ss, h2.uuid, id), 0);
+			assert_int_equal(msg2.seq, 200 + id);
+		}
+		/* node 2's heartbeat read as node 3's */
+		assert_int_equal(hb_in(&hb2, area + 2 * ss, ss, h2.uuid, 3),
+				 SDLM_EIDENTITY);
+		/* a read spanning two sectors is not a sector */
+		assert_int_equal(hb_in(&hb2, area + ss, 2 * ss, h2.uuid, 1),
+				 SDLM_ECHECKSUM);
+		free(area);
+	}
+}
+
+/* ---- names and uuids ---- */
+
+static void test_names(void **state)
+{
+	uint32_t c;
+
+	(void)state;
+	assert_string_equal(hb_state_name(HB_FREE), "free");
+	assert_string_equal(hb_state_name(HB_ALIVE), "alive");
+	assert_string_equal(hb_state_name(HB_FENCED_SELF), "fenced-self");
+	assert_string_equal(hb_state_name(HB_EXITING), "exiting");
+	assert_string_equal(hb_state_name(4), "unknown");
+	assert_string_equal(hb_state_name(0xffffffffu), "unknown");
+	assert_string_equal(msg_cmd_name(MSG_OFF), "off");
+	assert_string_equal(msg_cmd_name(4), "unknown");
+	for (c = 0; c <= MSG_CMD_MAX; c++)
+		assert_int_equal(msg_cmd_parse(msg_cmd_name(c)), (int)c);
+	assert_int_equal(msg_cmd_parse("reset"), MSG_RESET);
+	assert_int_equal(msg_cmd_parse("unknown"), -EINVAL);
+	assert_int_equal(msg_cmd_parse("OFF"), -EINVAL);
+	assert_int_equal(msg_cmd_parse(""), -EINVAL);
+	assert_int_equal(msg_cmd_parse(NULL), -EINVAL);
+}
+
+static void test_uuid_text(void **state)
+{
+	char text[SDLM_UUID_STR_LEN];
+	uint8_t u[SDLM_UUID_LEN];
+
+	(void)state;
+	sdlm_uuid_unparse(uuid_a, text);
+	assert_string_equal(text, "6b1d2e3f-4051-4263-8495-a6b7c8d9eafb");
+	assert_int_equal(sdlm_uuid_parse(text, u), 0);
+	assert_memory_equal(u, uuid_a, SDLM_UUID_LEN);
+	assert_int_equal(sdlm_uuid_parse("6B1D2E3F-4051-4263-8495-A6B7C8D9EAFC", u), 0);
+	assert_memory_equal(u, uuid_b, SDLM_UUID_LEN);
+
+	memset(u, 0x11, sizeof(u));
+	assert_int_equal(sdlm_uuid_parse("6b1d2e3f-4051-4263-8495-a6b7c8d9eaf", u), -EINVAL);
+	assert_int_equal(sdlm_uuid_parse("6b1d2e3f-4051-4263-8495-a6b7c8d9eafb0", u), -EINVAL);
+	assert_int_equal(sdlm_uuid_parse("6b1d2e3f40514263-8495-a6b7c8d9eafb00", u), -EINVAL);
+	assert_int_equal(sdlm_uuid_parse("6b1d2e3f-4051-4263-8495-a6b7c8d9eafg", u), -EINVAL);
+	assert_int_equal(sdlm_uuid_parse("", u), -EINVAL);
+	assert_int_equal(u[0], 0x11);	/* untouched on error */
+}
+
+/* ---- golden images ---- */
+
+static const char *golden_dir(void)
+{
+	const char *dir = getenv("SDLM_GOLDEN_DIR");
+
+	return dir && *dir ? dir : SDLM_GOLDEN_DIR;
+}
+
+/* Compare with, or with SDLM_GOLDEN_WRITE set write, one golden file. */
+static void golden_check(const char *name, const uint8_t *buf, size_t len)
+{
+	char path[4096];
+	uint8_t file[SECTOR_MAX + 1];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", golden_dir(), name);
+	if (getenv("SDLM_GOLDEN_WRITE")) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+		assert_int_equal(close(fd), 0);
+		fprintf(stderr, "wrote %s\n", path);
+		return;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		fail_msg("cannot open golden image %s: %s", path, strerror(errno));
+	n = read(fd, file, sizeof(file));
+	close(fd);
+	assert_int_equal(n, (ssize_t)len);
+	assert_memory_equal(file, buf, len);
+}
+
+static void test_golden(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_header h, h2;
+	struct sdlm_hb hb, hb2;
+	struct sdlm_msg msg, msg2;
+	char name[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fixed_header(&h, sizes[i]);
+		h.uid_area_start = 33;
+		h.uid_area_sectors = 4096;
+		assert_int_equal(hdr_out(&h, sector, sizes[i]), 0);
+		snprintf(name, sizeof(name), "hdr-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(hdr_in(&h2, sector, sizes[i]), 0);
+		assert_header_equal(&h2, &h);
+
+		fixed_hb(&hb);
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		snprintf(name, sizeof(name), "hb-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(hb_in(&hb2, sector, sizes[i], uuid_a, 7), 0);
+		assert_hb_equal(&hb2, &hb);
+
+		fixed_msg(&msg);
+		assert_int_equal(msg_out(&msg, uuid_a, sector, sizes[i]), 0);
+		snprintf(name, sizeof(name), "msg-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(msg_in(&msg2, sector, sizes[i], uuid_a, 7), 0);
+		assert_msg_equal(&msg2, &msg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_known_answers),
+		cmocka_unit_test(test_crc32c_matches_bitwise),
+		cmocka_unit_test(test_hdr_round_trip),
+		cmocka_unit_test(test_hb_round_trip),
+		cmocka_unit_test(test_msg_round_trip),
+		cmocka_unit_test(test_hb_out_stamps_uuid),
+		cmocka_unit_test(test_corruption_common),
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_insane_values),
+		cmocka_unit_test(test_name_garbage_after_nul),
+		cmocka_unit_test(test_out_refuses_insane),
+		cmocka_unit_test(test_layout_arithmetic),
+		cmocka_unit_test(test_area_image),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_uuid_text),
+		cmocka_unit_test(test_golden),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
