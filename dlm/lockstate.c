@@ -576,7 +576,7 @@ static void lock_set_grmode(struct ls_lock *lk, int mode)
 #define lock_of_q(d)	container_of(d, struct ls_lock, lk_qlink)
 #define lock_of_n(d)	container_of(d, struct ls_lock, lk_nlink)
 
-/* ---- LVB ------------------------------------------------------------------ */
+/* ---- LVB ---------------------------------------------------------------- */
 
 static void lvb_invalidate(struct ls_res *res)
 {
@@ -598,7 +598,7 @@ static void lvb_from_holder(struct ls_res *res, const struct ls_lock *lk,
 	}
 }
 
-/* ---- granting ------------------------------------------------------------- */
+/* ---- granting ----------------------------------------------------------- */
 
 /* Is mode compatible with every granted mode on res, self's excepted? */
 static bool res_compat(const struct ls_res *res, const struct ls_lock *self,
@@ -730,7 +730,7 @@ static void grant_all_pending(struct ls_state *ls, struct ls_out *out)
 		res_grant_pending(ls, ls->ls_scratch[i], out);
 }
 
-/* ---- events --------------------------------------------------------------- */
+/* ---- events ------------------------------------------------------------- */
 
 /* The sender of a lock event must be a member and not fenced. */
 static int sender_check(const struct ls_state *ls, uint32_t nodeid,
@@ -1133,7 +1133,7 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 	return rc;
 }
 
-/* ---- life cycle ----------------------------------------------------------- */
+/* ---- life cycle --------------------------------------------------------- */
 
 #define LS_HASH_INIT	256
 
@@ -1196,7 +1196,7 @@ void ls_destroy(struct ls_state *ls)
 	free(ls);
 }
 
-/* ---- introspection -------------------------------------------------------- */
+/* ---- introspection ------------------------------------------------------ */
 
 bool ls_grants_blocked(const struct ls_state *ls)
 {

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -94,6 +96,17 @@ int log_init(const struct log_setup *ls)
 	qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, ls->to_stderr ? QB_TRUE : QB_FALSE);
 
 	if (ls->file && ls->file[0] && strcmp(ls->file, "none")) {
+		char dir[4096];
+		char *slash;
+
+		/* The default /var/log/sdlm may not exist yet: create it. */
+		snprintf(dir, sizeof(dir), "%s", ls->file);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+				return -errno;
+		}
 		ft = qb_log_file_open(ls->file);
 		if (ft < 0)
 			return ft;

@@ -55,6 +55,7 @@
 #include "fencesm.h"
 #include "heartbeat.h"
 #include "watchdog.h"
+#include "quorum.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
 #define SDLMD_EXIT_OK		0
@@ -85,6 +86,11 @@ struct sdlmd {
 	uint64_t start_ms;
 	int pid_fd;
 	char pid_path[512];
+	bool corosync;
+	bool quorate;
+	uint32_t members[SDLM_MAX_NODES + 1];
+	uint32_t n_members;
+	uint64_t ring_seq;
 };
 
 static struct sdlmd D;
@@ -239,6 +245,7 @@ static void render_status(struct sbuf *b, bool json)
 		sb_printf(b, ",\"state\":\"%s\",\"may_use_locks\":%s,\"reason\":",
 			  self_word(), use == 0 ? "true" : "false");
 		sb_json_str(b, use == 0 ? "" : sdlm_strerror(use));
+		sb_printf(b, ",\"quorum\":\"%s\"", !D.corosync ? "disk-only" : D.quorate ? "quorate" : "not-quorate");
 		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
 			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
 			  "\"watchdog\":\"%s\",\"uptime_ms\":%llu,"
@@ -259,6 +266,11 @@ static void render_status(struct sbuf *b, bool json)
 	}
 	sb_printf(b, "cluster      %s\nnode         %u (%s)\ndevice       %s\n",
 		  D.area->hdr.cluster_name, D.node_id, D.node_name, D.area->path);
+	if (D.corosync)
+		sb_printf(b, "quorum       %s (ring %llu, %u members)\n", D.quorate ? "quorate" : "NOT quorate",
+			  (unsigned long long)D.ring_seq, D.n_members);
+	else
+		sb_printf(b, "quorum       none (disk-only mode)\n");
 	sb_printf(b, "state        %s%s%s\n", self_word(),
 		  use ? ": " : "", use ? sdlm_strerror(use) : "");
 	sb_printf(b, "incarnation  %016llx\ncounter      %llu\n",
@@ -379,6 +391,43 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		return 0;
 	}
 	return -EOPNOTSUPP;
+}
+
+/* Push corosync's view into the fence side: quorum and peer membership. */
+static void membership_apply(void)
+{
+	uint64_t now = now_ms();
+	uint32_t i, j;
+
+	if (!D.hb)
+		return;
+	hbe_set_quorate(D.hb, D.quorate);
+	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
+		bool member = false;
+
+		for (j = 0; j < D.n_members; j++)
+			if (D.members[j] == i)
+				member = true;
+		if (i != D.node_id)
+			hbe_set_member(D.hb, i, member, now);
+	}
+}
+
+static void on_quorum(void *ctx, bool quorate, uint64_t ring_seq, uint32_t n,
+		      const uint32_t *members)
+{
+	uint32_t i;
+
+	if (quorate != D.quorate)
+		log_notice("corosync: this node is %s (ring %llu, %u members)",
+			   quorate ? "quorate" : "NOT quorate",
+			   (unsigned long long)ring_seq, n);
+	D.quorate = quorate;
+	D.ring_seq = ring_seq;
+	D.n_members = n > SDLM_MAX_NODES ? SDLM_MAX_NODES : n;
+	for (i = 0; i < D.n_members; i++)
+		D.members[i] = members[i];
+	membership_apply();
 }
 
 static int32_t sig_term(int32_t sig, void *data)
@@ -527,11 +576,8 @@ int main(int argc, char **argv)
 		return SDLMD_EXIT_CONFIG;
 	}
 	D.node_id = conf_uint(&D.conf, OPT_NODE_ID);
-	if (conf_bool(&D.conf, OPT_COROSYNC)) {
-		usage_error("corosync = yes: the lock manager over corosync is not in this build yet; run the fencing side with corosync = no (--corosync=no)");
-		return SDLMD_EXIT_CONFIG;
-	}
-	if (D.node_id == 0) {
+	D.corosync = conf_bool(&D.conf, OPT_COROSYNC);
+	if (!D.corosync && D.node_id == 0) {
 		usage_error("node_id is required when corosync = no (-n ID)");
 		return SDLMD_EXIT_CONFIG;
 	}
@@ -574,6 +620,36 @@ int main(int argc, char **argv)
 	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
 		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
 
+	D.loop = qb_loop_create();
+	if (!D.loop) {
+		rc = SDLMD_EXIT_INTERNAL;
+		goto out_log;
+	}
+	if (D.corosync) {
+		char cs_cluster[SDLM_NAME_LEN] = "";
+		uint32_t cs_node = 0;
+
+		rc = quorum_setup(D.loop, on_quorum, NULL, &cs_node, cs_cluster,
+				  sizeof(cs_cluster), &why);
+		if (rc < 0) {
+			log_err("corosync: %s: %s", why, strerror(-rc));
+			fprintf(stderr, "sdlmd: corosync: %s: %s (use --corosync=no for the disk-only mode)\n",
+				why, strerror(-rc));
+			rc = SDLMD_EXIT_CONFIG;
+			goto out_log;
+		}
+		if (D.node_id && D.node_id != cs_node) {
+			log_err("node_id %u is configured but corosync says this node is %u",
+				D.node_id, cs_node);
+			rc = SDLMD_EXIT_CONFIG;
+			goto out_log;
+		}
+		D.node_id = cs_node;
+		if (!conf_str(&D.conf, OPT_CLUSTER_NAME)[0] && cs_cluster[0])
+			conf_set(&D.conf, OPT_CLUSTER_NAME, cs_cluster, CONF_SRC_DEFAULT, err, sizeof(err));
+		log_info("corosync: node id %u, cluster '%s'", D.node_id, cs_cluster);
+	}
+
 	if (pidfile_lock() < 0) {
 		rc = SDLMD_EXIT_RUNNING;
 		goto out_log;
@@ -599,6 +675,13 @@ int main(int argc, char **argv)
 		goto out_area;
 	}
 	D.area->io_timeout_ms = D.to.base.io_timeout_ms;
+	if (conf_str(&D.conf, OPT_CLUSTER_NAME)[0] &&
+	    strcmp(conf_str(&D.conf, OPT_CLUSTER_NAME), D.area->hdr.cluster_name)) {
+		log_err("%s: belongs to cluster '%s', this node is in cluster '%s'",
+			D.area->path, D.area->hdr.cluster_name, conf_str(&D.conf, OPT_CLUSTER_NAME));
+		rc = SDLMD_EXIT_DEVICE;
+		goto out_area;
+	}
 	if (D.node_id > D.area->hdr.num_nodes) {
 		log_err("%s: node id %u has no slot (the area has %u)", D.area->path,
 			D.node_id, D.area->hdr.num_nodes);
@@ -641,7 +724,16 @@ int main(int argc, char **argv)
 		goto out_wd;
 	}
 
-	D.loop = qb_loop_create();
+	if (D.corosync) {
+		membership_apply();
+	} else {
+		uint32_t i;
+
+		/* Disk-only: no membership, so every peer counts as away. */
+		for (i = 1; i <= D.area->hdr.num_nodes; i++)
+			if (i != D.node_id)
+				hbe_set_member(D.hb, i, false, now_ms());
+	}
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGTERM, NULL, sig_term, &sh);
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGINT, NULL, sig_term, &sh);
 	signal(SIGPIPE, SIG_IGN);
@@ -662,6 +754,7 @@ int main(int argc, char **argv)
 	/* Clean stop: mark the slot free, then disarm the watchdog. */
 	rc = SDLMD_EXIT_OK;
 	ipc_close();
+	quorum_close();
 	if (D.self_fenced) {
 		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);
 		wd_close_nomagic(D.wd);
@@ -678,6 +771,7 @@ out_wd:
 out_area:
 	area_close(D.area);
 out_log:
+	quorum_close();
 	if (D.pid_fd > 0) {
 		unlink(D.pid_path);
 		close(D.pid_fd);

@@ -1,0 +1,27 @@
+/*
+ * quorum.h - sdlmd's view of corosync's quorum and membership (libquorum)
+ * and of its own node id (cmap).  This feeds only what the fence side
+ * needs (is this node quorate, which peers are members); the lock
+ * manager's replicated state gets its membership from CPG, in order.
+ */
+#ifndef SDLM_QUORUM_H
+#define SDLM_QUORUM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <qb/qbloop.h>
+
+typedef void (*quorum_change_fn)(void *ctx, bool quorate, uint64_t ring_seq,
+				 uint32_t n, const uint32_t *members);
+
+/*
+ * Connect to corosync, read our node id (cmap runtime.votequorum.this_node_id)
+ * and the cluster name (totem.cluster_name, may be NULL), start tracking.
+ * Returns 0 or a negative errno; *why names the failing call.
+ */
+int quorum_setup(qb_loop_t *loop, quorum_change_fn fn, void *ctx,
+		 uint32_t *node_id, char *cluster, size_t cluster_len,
+		 const char **why);
+void quorum_close(void);
+
+#endif
