@@ -176,7 +176,8 @@ size_t msg_encoded_len(const struct msg *m);
 /*
  * Encode m into buf (len bytes).  Refuses (-EINVAL) anything msg_decode()
  * would refuse, so an insane message is never sent; -ENOSPC if len is too
- * small.  *written gets the message length.
+ * small.  *written gets the message length.  buf must not overlap
+ * m->u.snap.data (a decoded chunk points into its own buffer).
  */
 int msg_encode(const struct msg *m, void *buf, size_t len, size_t *written);
 

@@ -68,6 +68,80 @@ void sdlm_disconnect(sdlm_handle_t *h);
 int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 		    int json, char **text);
 
+/* ---- locks ------------------------------------------------------------ */
+
+/* DLM's six modes, weakest first. */
+enum sdlm_mode {
+	SDLM_NL = 0,	/* null: holds a place, blocks nobody */
+	SDLM_CR = 1,	/* concurrent read */
+	SDLM_CW = 2,	/* concurrent write */
+	SDLM_PR = 3,	/* protected read (shared) */
+	SDLM_PW = 4,	/* protected write */
+	SDLM_EX = 5,	/* exclusive */
+};
+
+#define SDLM_NAME_MAX	64	/* lockspace and resource names, bytes */
+#define SDLM_LVB_LEN	32	/* lock value block */
+
+/* Request flags. */
+#define SDLM_LKF_NOQUEUE	0x0001	/* fail with SDLM_EBUSY instead of waiting */
+#define SDLM_LKF_VALBLK		0x0002	/* unlock/convert: write lksb->lvb */
+#define SDLM_LKF_IVVALBLK	0x0004	/* unlock/convert: invalidate the LVB */
+
+typedef uint64_t sdlm_lkid_t;
+
+/*
+ * Lock status block: one per lock, owned by the caller, filled by the
+ * library.  status is 0 when granted, else the error of the request.
+ */
+struct sdlm_lksb {
+	int status;
+	sdlm_lkid_t lkid;		/* 0 until the daemon accepted the request */
+	int mode;			/* granted mode */
+	int lvb_valid;			/* lvb holds the resource's value */
+	unsigned char lvb[SDLM_LVB_LEN];
+};
+
+/* Completion of an asynchronous request (grant, failure, cancel). */
+typedef void (*sdlm_ast_fn)(void *arg, struct sdlm_lksb *lksb);
+/* Another node or client waits for a mode incompatible with ours. */
+typedef void (*sdlm_bast_fn)(void *arg, struct sdlm_lksb *lksb, int mode_wanted);
+
+/*
+ * Synchronous calls: return when the request completed (0 granted, or the
+ * error), or -ETIMEDOUT after timeout_ms (0 = wait for ever; a timed-out
+ * request is cancelled).  The lockspace is joined on first use.
+ */
+int sdlm_lock(sdlm_handle_t *h, const char *lockspace, const char *resource,
+	      int mode, uint32_t flags, unsigned timeout_ms,
+	      struct sdlm_lksb *lksb);
+int sdlm_convert(sdlm_handle_t *h, struct sdlm_lksb *lksb, int mode,
+		 uint32_t flags, unsigned timeout_ms);
+int sdlm_unlock(sdlm_handle_t *h, struct sdlm_lksb *lksb, uint32_t flags);
+
+/*
+ * Asynchronous calls: return 0 once the daemon accepted the request (the
+ * lksb then has its lkid); ast runs later from sdlm_dispatch() with the
+ * result; bast (may be NULL) whenever someone waits for this lock.
+ */
+int sdlm_lock_async(sdlm_handle_t *h, const char *lockspace,
+		    const char *resource, int mode, uint32_t flags,
+		    struct sdlm_lksb *lksb, sdlm_ast_fn ast, sdlm_bast_fn bast,
+		    void *arg);
+int sdlm_convert_async(sdlm_handle_t *h, struct sdlm_lksb *lksb, int mode,
+		       uint32_t flags);
+/* Cancel a waiting request or conversion; its ast reports SDLM_ECANCELED. */
+int sdlm_cancel(sdlm_handle_t *h, struct sdlm_lksb *lksb);
+
+/* A descriptor that becomes readable when sdlm_dispatch() has work. */
+int sdlm_fd(sdlm_handle_t *h);
+/* Run pending completions and blocking callbacks; returns how many ran. */
+int sdlm_dispatch(sdlm_handle_t *h);
+
+const char *sdlm_mode_name(int mode);
+/* "NL".."EX" (any case) -> mode, else -EINVAL. */
+int sdlm_mode_parse(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

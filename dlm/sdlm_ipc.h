@@ -38,6 +38,16 @@ enum sdlm_cmd {
 	SDLM_CMD_DUMP_CONFIG	= 4,	/* text: effective configuration */
 	SDLM_CMD_LS_LIST	= 5,	/* text: lockspaces */
 	SDLM_CMD_LOCKS		= 6,	/* text: locks of one or all lockspaces */
+	SDLM_CMD_LOCK		= 20,	/* req_lock -> res_lock, then ev_ast */
+	SDLM_CMD_CONVERT	= 21,	/* req_convert -> res_lock, then ev_ast */
+	SDLM_CMD_UNLOCK		= 22,	/* req_unlock -> res_lock (done) */
+	SDLM_CMD_CANCEL		= 23,	/* req_cancel -> res_lock, then ev_ast */
+};
+
+/* Events the daemon sends on the libqb event channel. */
+enum sdlm_event {
+	SDLM_EV_AST		= 100,	/* ev_ast: a request completed */
+	SDLM_EV_BAST		= 101,	/* ev_bast: someone waits for our lock */
 };
 
 /* hdr.flags */
@@ -66,6 +76,68 @@ struct sdlm_res_hdr {
 struct req_text {
 	struct sdlm_req_hdr hdr;
 	char arg[256];
+};
+
+/*
+ * Lock requests.  client_ref is the client's cookie for the lock (libsdlm
+ * uses it to find the lksb); the daemon echoes it in every event.  Names
+ * are byte strings of name_len / res_len bytes (1..SDLM_NAME_MAX), not
+ * NUL-terminated on the wire.  mode is enum sdlm_mode; flags SDLM_LKF_*.
+ */
+struct req_lock {
+	struct sdlm_req_hdr hdr;
+	uint64_t client_ref;
+	uint32_t flags;
+	int32_t mode;
+	uint16_t ls_len;
+	uint16_t res_len;
+	uint32_t pad;
+	char ls[64];
+	unsigned char res[64];
+};
+
+struct req_convert {
+	struct sdlm_req_hdr hdr;
+	uint64_t lkid;
+	uint32_t flags;			/* VALBLK: lvb is written on down-convert */
+	int32_t mode;
+	unsigned char lvb[32];
+};
+
+struct req_unlock {
+	struct sdlm_req_hdr hdr;
+	uint64_t lkid;
+	uint32_t flags;			/* VALBLK / IVVALBLK */
+	uint32_t pad;
+	unsigned char lvb[32];
+};
+
+struct req_cancel {
+	struct sdlm_req_hdr hdr;
+	uint64_t lkid;
+};
+
+/* Immediate reply to LOCK/CONVERT/UNLOCK/CANCEL: accepted (lkid) or error. */
+struct res_lock {
+	struct sdlm_res_hdr hdr;
+	uint64_t lkid;
+};
+
+struct ev_ast {
+	struct sdlm_res_hdr hdr;	/* qb.id = SDLM_EV_AST, qb.error = status */
+	uint64_t lkid;
+	uint64_t client_ref;
+	int32_t mode;			/* granted mode (status 0) */
+	int32_t lvb_valid;
+	unsigned char lvb[32];
+};
+
+struct ev_bast {
+	struct sdlm_res_hdr hdr;	/* qb.id = SDLM_EV_BAST */
+	uint64_t lkid;
+	uint64_t client_ref;
+	int32_t mode_wanted;
+	uint32_t pad;
 };
 
 #endif

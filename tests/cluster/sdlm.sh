@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# tests/cluster/sdlm.sh - sdlm on top of the corosync test cluster (lib.sh).
+#
+#   sd_disk [profile]     make the shared disk (file under $CL_DIR, ext4) and
+#                         initialise the fencing area for the cluster
+#   sd_start I [opts]     node I: sdlm-watchdog OUTSIDE the node's freezer
+#                         group (it kills the whole group when not fed), then
+#                         sdlmd INSIDE it, corosync mode, default ipc name
+#   sd_ctl I ARGS...      sdlmctl in node I's network namespace (outside the
+#                         freezer group, so asking a frozen node fails fast)
+#   sd_node_gone I        every process of node I is gone (corosync too)
+#   sd_fault I SPEC       write node I's disk fault-injection spec
+#   sd_timeouts           sets I T W L DEAD ACK (ms) from the disk header
+: "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
+
+sd_disk() {
+	SD_DISK=$(cl_make_disk 8) || return 1
+	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes 8 \
+		--profile "${1:-test}" >/dev/null
+}
+
+sd_timeouts() {
+	eval "$("$SDLMCTL" --json fence dump -d "$SD_DISK" | python3 -c '
+import json,sys; t=json.load(sys.stdin)["timeouts"]
+print("I=%d T=%d W=%d L=%d DEAD=%d ACK=%d" % (t["hb_interval_ms"], t["io_timeout_ms"],
+      t["watchdog_timeout_ms"], t["lease_ms"], t["dead_ms"], t["ack_bound_ms"]))')"
+}
+
+sd_start() {
+	local i=$1 d cg wds pid
+	shift
+	d="$CL_DIR/n$i"
+	cg="/sys/fs/cgroup/freezer/${CL_PREFIX}n$i"
+	wds=$("$SDLMCTL" --json fence dump -d "$SD_DISK" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["timeouts"]["watchdog_timeout_ms"] // 1000)')
+	rm -f "$d/wd.fifo" "$d/wd.pidfile"
+	# Not through `ip netns exec`: it remounts /sys, hiding the freezer
+	# hierarchy the watchdog must reach.  The FIFO needs no namespace.
+	# Recorded like lib.sh's processes, so cl_teardown ends it by pid.
+	pid=$("$SDLM_WATCHDOG" --fifo "$d/wd.fifo" --timeout "$wds" --kill-cgroup "$cg" \
+		--pidfile "$d/wd.pidfile" </dev/null >>"$d/watchdog.log" 2>&1 & echo $!)
+	echo "$pid" >"$d/watchdog.pid"
+	_cl_proc_start "$pid" >"$d/watchdog.start" 2>/dev/null || echo gone >"$d/watchdog.start"
+	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile" || return 1
+	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
+		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
+		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
+		"$@" >/dev/null
+}
+
+sd_ctl() {
+	local i=$1
+	shift
+	timeout 20 ip netns exec "${CL_PREFIX}n$i" "$SDLMCTL" "$@"
+}
+
+sd_node_gone() {
+	[ -z "$(cat "/sys/fs/cgroup/freezer/${CL_PREFIX}n$1/cgroup.procs" 2>/dev/null)" ]
+}
+
+sd_fault() { echo "$2" >"$CL_DIR/n$1/fault"; }
+
+# sd_status_has I REGEX: node I's `sdlmctl status` matches
+sd_status_has() { sd_ctl "$1" status 2>/dev/null | grep -qE "$2"; }

@@ -1,0 +1,786 @@
+/*
+ * test_msg.c - the lockspace CPG wire format (dlm/msg.c): round trips of
+ * every type, each verification step with its own error, event mapping,
+ * snapshot chunking through the real lockstate snapshot, version
+ * negotiation, and a seeded fuzz loop whose every accepted input must
+ * re-encode to the very same bytes (one message, one encoding).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crc32c.h"
+#include "lockstate.h"
+#include "modes.h"
+#include "msg.h"
+#include "sdlm.h"
+
+#define LKID(node, n)	(((uint64_t)(node) << 32) | (uint32_t)(n))
+
+static uint8_t buf[MSG_MAX_LEN + 16];
+static uint8_t snapbuf[3 * MSG_SNAP_CHUNK_MAX + 100];
+
+/* xorshift64*: the tests' only randomness, always seeded. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static void hdr_fill(struct msg *m, enum msg_type type)
+{
+	memset(m, 0, sizeof(*m));
+	m->m_type = type;
+	m->m_nodeid = 3;
+	m->m_incarnation = 0x1122334455667788ULL;
+	m->m_ring_id = 0x100000017ULL;
+	m->m_seq = 42;
+}
+
+/* One valid message of each type (index 0..8). */
+static void sample(struct msg *m, int which)
+{
+	static const enum msg_type types[] = {
+		MSG_REQUEST, MSG_CONVERT, MSG_RELEASE, MSG_CANCEL,
+		MSG_NODE_STATUS, MSG_NODE_FENCED, MSG_GATE, MSG_JOIN,
+		MSG_SNAPSHOT,
+	};
+	static uint8_t chunk[1001];
+	size_t i;
+
+	hdr_fill(m, types[which]);
+	switch (m->m_type) {
+	case MSG_REQUEST:
+		m->u.lock.lkid = LKID(3, 7);
+		m->u.lock.mode = MODE_EX;
+		m->u.lock.flags = LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST;
+		m->u.lock.namelen = 12;
+		memcpy(m->u.lock.name, "mbox/INBOX\0x", 12);
+		break;
+	case MSG_CONVERT:
+		m->u.lock.lkid = LKID(3, 8);
+		m->u.lock.mode = MODE_PR;
+		m->u.lock.flags = LS_LKF_IVVALBLK;
+		m->u.lock.has_lvb = true;
+		for (i = 0; i < LS_LVB_LEN; i++)
+			m->u.lock.lvb[i] = (uint8_t)(0xa0 + i);
+		break;
+	case MSG_RELEASE:
+		m->u.lock.lkid = LKID(3, 9);
+		m->u.lock.has_lvb = true;
+		memset(m->u.lock.lvb, 0x5a, LS_LVB_LEN);
+		break;
+	case MSG_CANCEL:
+		m->u.lock.lkid = LKID(3, 10);
+		break;
+	case MSG_NODE_STATUS:
+		m->u.status.nodeid = 2;
+		m->u.status.hb_live = true;
+		m->u.status.pill_pending = true;
+		break;
+	case MSG_NODE_FENCED:
+		m->u.fenced.nodeid = 2;
+		m->u.fenced.incarnation = 0xdeadbeefcafeULL;
+		break;
+	case MSG_GATE:
+		m->u.gate.open = true;
+		break;
+	case MSG_JOIN:
+		m->u.join.proto_min = 1;
+		m->u.join.proto_max = 4;
+		break;
+	case MSG_SNAPSHOT:
+		for (i = 0; i < sizeof(chunk); i++)
+			chunk[i] = (uint8_t)(i * 7 + 1);
+		m->u.snap.xfer_id = 99;
+		m->u.snap.basis_nodeid = 5;
+		m->u.snap.basis_incarnation = 77;
+		m->u.snap.basis_seq = 1234;
+		m->u.snap.total_len = 5000;
+		m->u.snap.offset = 3999;
+		m->u.snap.total_crc = 0x12345678;
+		m->u.snap.data = chunk;
+		m->u.snap.len = sizeof(chunk);	/* odd: exercises padding */
+		break;
+	}
+}
+
+#define NSAMPLES 9
+
+static size_t enc(const struct msg *m)
+{
+	size_t n = 0;
+
+	assert_int_equal(msg_encode(m, buf, sizeof(buf), &n), 0);
+	assert_int_equal(n, msg_encoded_len(m));
+	return n;
+}
+
+/* Recompute the trailing CRC so a test reaches the checks behind it. */
+static void reseal(uint8_t *p, size_t len)
+{
+	uint32_t crc = htole32(crc32c(0, p, len - MSG_CRC_LEN));
+
+	memcpy(p + len - MSG_CRC_LEN, &crc, sizeof(crc));
+}
+
+static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+
+static void assert_msg_equal(const struct msg *a, const struct msg *b)
+{
+	assert_int_equal(a->m_type, b->m_type);
+	assert_int_equal(a->m_nodeid, b->m_nodeid);
+	assert_true(a->m_incarnation == b->m_incarnation);
+	assert_true(a->m_ring_id == b->m_ring_id);
+	assert_true(a->m_seq == b->m_seq);
+	switch (a->m_type) {
+	case MSG_REQUEST:
+		assert_int_equal(a->u.lock.namelen, b->u.lock.namelen);
+		assert_memory_equal(a->u.lock.name, b->u.lock.name, a->u.lock.namelen);
+		/* fall through */
+	case MSG_CONVERT:
+		assert_int_equal(a->u.lock.mode, b->u.lock.mode);
+		/* fall through */
+	case MSG_RELEASE:
+		assert_int_equal(a->u.lock.flags, b->u.lock.flags);
+		assert_int_equal(a->u.lock.has_lvb, b->u.lock.has_lvb);
+		if (a->u.lock.has_lvb)
+			assert_memory_equal(a->u.lock.lvb, b->u.lock.lvb, LS_LVB_LEN);
+		/* fall through */
+	case MSG_CANCEL:
+		assert_true(a->u.lock.lkid == b->u.lock.lkid);
+		break;
+	case MSG_NODE_STATUS:
+		assert_int_equal(a->u.status.nodeid, b->u.status.nodeid);
+		assert_int_equal(a->u.status.hb_live, b->u.status.hb_live);
+		assert_int_equal(a->u.status.pill_pending, b->u.status.pill_pending);
+		break;
+	case MSG_NODE_FENCED:
+		assert_int_equal(a->u.fenced.nodeid, b->u.fenced.nodeid);
+		assert_true(a->u.fenced.incarnation == b->u.fenced.incarnation);
+		break;
+	case MSG_GATE:
+		assert_int_equal(a->u.gate.open, b->u.gate.open);
+		break;
+	case MSG_JOIN:
+		assert_int_equal(a->u.join.proto_min, b->u.join.proto_min);
+		assert_int_equal(a->u.join.proto_max, b->u.join.proto_max);
+		break;
+	case MSG_SNAPSHOT:
+		assert_true(a->u.snap.xfer_id == b->u.snap.xfer_id);
+		assert_int_equal(a->u.snap.basis_nodeid, b->u.snap.basis_nodeid);
+		assert_true(a->u.snap.basis_incarnation == b->u.snap.basis_incarnation);
+		assert_true(a->u.snap.basis_seq == b->u.snap.basis_seq);
+		assert_int_equal(a->u.snap.total_len, b->u.snap.total_len);
+		assert_int_equal(a->u.snap.offset, b->u.snap.offset);
+		assert_int_equal(a->u.snap.total_crc, b->u.snap.total_crc);
+		assert_int_equal(a->u.snap.len, b->u.snap.len);
+		assert_memory_equal(a->u.snap.data, b->u.snap.data, a->u.snap.len);
+		break;
+	}
+}
+
+/* ---- round trips ---- */
+
+static void test_round_trip_every_type(void **state)
+{
+	static uint8_t copy[MSG_MAX_LEN];
+	struct msg m, d;
+	size_t n, n2;
+	int i;
+
+	(void)state;
+	for (i = 0; i < NSAMPLES; i++) {
+		sample(&m, i);
+		n = enc(&m);
+		assert_int_equal(msg_decode(buf, n, &d), 0);
+		assert_int_equal(d.m_minor, MSG_MINOR);
+		assert_msg_equal(&m, &d);
+		/* one message, one encoding (into another buffer: d's
+		 * snapshot chunk points into buf) */
+		assert_int_equal(msg_encode(&d, copy, sizeof(copy), &n2), 0);
+		assert_int_equal(n2, n);
+		assert_memory_equal(copy, buf, n);
+	}
+}
+
+static void test_header_layout(void **state)
+{
+	struct msg m;
+	uint32_t v32;
+	uint64_t v64;
+	size_t n;
+
+	(void)state;
+	sample(&m, 0);
+	n = enc(&m);
+	assert_int_equal(n, MSG_OVERHEAD + 80);
+	assert_memory_equal(buf, "SDLC", 4);
+	assert_int_equal(buf[4] | buf[5] << 8, MSG_MAJOR);
+	assert_int_equal(buf[8] | buf[9] << 8, MSG_REQUEST);
+	memcpy(&v32, buf + 12, 4);
+	assert_int_equal(le32toh(v32), 3);
+	memcpy(&v64, buf + 16, 8);
+	assert_true(le64toh(v64) == 0x1122334455667788ULL);
+	memcpy(&v64, buf + 32, 8);
+	assert_true(le64toh(v64) == 42);
+	memcpy(&v32, buf + 40, 4);
+	assert_int_equal(le32toh(v32), 80);
+	memcpy(&v32, buf + n - 4, 4);
+	assert_int_equal(le32toh(v32), crc32c(0, buf, n - 4));
+	/* the name sits at payload offset 16, zero padded */
+	assert_memory_equal(buf + MSG_HDR_LEN + 16, "mbox/INBOX\0x", 12);
+	assert_int_equal(buf[MSG_HDR_LEN + 16 + 12], 0);
+}
+
+static void test_event_mapping(void **state)
+{
+	uint8_t lvb[LS_LVB_LEN];
+	struct ls_event evs[] = {
+		{ .ev_kind = LS_EV_REQUEST, .ev_nodeid = 3, .ev_lkid = LKID(3, 1),
+		  .ev_mode = MODE_CW, .ev_flags = LS_LKF_NOQUEUE,
+		  .ev_name = "r1", .ev_namelen = 2 },
+		{ .ev_kind = LS_EV_CONVERT, .ev_nodeid = 3, .ev_lkid = LKID(3, 1),
+		  .ev_mode = MODE_EX, .ev_flags = LS_LKF_IVVALBLK, .ev_lvb = lvb },
+		{ .ev_kind = LS_EV_CONVERT, .ev_nodeid = 3, .ev_lkid = LKID(3, 1),
+		  .ev_mode = MODE_NL },
+		{ .ev_kind = LS_EV_RELEASE, .ev_nodeid = 3, .ev_lkid = LKID(3, 1),
+		  .ev_lvb = lvb },
+		{ .ev_kind = LS_EV_CANCEL, .ev_nodeid = 3, .ev_lkid = LKID(3, 2) },
+		{ .ev_kind = LS_EV_NODE_STATUS, .ev_nodeid = 9, .ev_hb_live = true },
+		{ .ev_kind = LS_EV_NODE_FENCED, .ev_nodeid = 9, .ev_incarnation = 5 },
+		{ .ev_kind = LS_EV_GATE, .ev_gate_open = true },
+	};
+	struct ls_event out;
+	struct msg m, d;
+	size_t i, n;
+
+	(void)state;
+	memset(lvb, 0xc3, sizeof(lvb));
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		const struct ls_event *e = &evs[i];
+
+		hdr_fill(&m, MSG_GATE);
+		m.m_nodeid = 3;
+		assert_int_equal(msg_from_event(e, &m), 0);
+		assert_int_equal((int)m.m_type, (int)e->ev_kind);
+		n = enc(&m);
+		assert_int_equal(msg_decode(buf, n, &d), 0);
+		assert_int_equal(msg_to_event(&d, &out), 0);
+		assert_int_equal(out.ev_kind, e->ev_kind);
+		if (e->ev_kind <= LS_EV_CANCEL) {
+			/* lock events: the node is the sender */
+			assert_int_equal(out.ev_nodeid, 3);
+			assert_true(out.ev_lkid == e->ev_lkid);
+		} else if (e->ev_kind != LS_EV_GATE) {
+			assert_int_equal(out.ev_nodeid, e->ev_nodeid);
+		}
+		switch (e->ev_kind) {
+		case LS_EV_REQUEST:
+			assert_int_equal(out.ev_namelen, e->ev_namelen);
+			assert_memory_equal(out.ev_name, e->ev_name, e->ev_namelen);
+			/* fall through */
+		case LS_EV_CONVERT:
+			assert_int_equal(out.ev_mode, e->ev_mode);
+			assert_int_equal(out.ev_flags, e->ev_flags);
+			/* fall through */
+		case LS_EV_RELEASE:
+			assert_int_equal(out.ev_lvb != NULL, e->ev_lvb != NULL);
+			if (e->ev_lvb)
+				assert_memory_equal(out.ev_lvb, e->ev_lvb, LS_LVB_LEN);
+			break;
+		case LS_EV_NODE_STATUS:
+			assert_int_equal(out.ev_hb_live, e->ev_hb_live);
+			assert_int_equal(out.ev_pill_pending, e->ev_pill_pending);
+			break;
+		case LS_EV_NODE_FENCED:
+			assert_true(out.ev_incarnation == e->ev_incarnation);
+			break;
+		case LS_EV_GATE:
+			assert_int_equal(out.ev_gate_open, e->ev_gate_open);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void test_event_mapping_refusals(void **state)
+{
+	uint32_t members[] = { 1, 2 };
+	struct ls_event confchg = { .ev_kind = LS_EV_CONFCHG, .ev_members = members,
+				    .ev_member_count = 2, .ev_quorate = true };
+	struct ls_event noname = { .ev_kind = LS_EV_REQUEST, .ev_nodeid = 1,
+				   .ev_lkid = LKID(1, 1), .ev_mode = MODE_EX,
+				   .ev_name = "x", .ev_namelen = 0 };
+	struct ls_event longname = noname;
+	struct ls_event badmode = noname;
+	struct ls_event badflags = noname;
+	struct ls_event status0 = { .ev_kind = LS_EV_NODE_STATUS };
+	struct msg m, j;
+	struct ls_event ev;
+	char name[LS_NAME_MAX + 1];
+
+	(void)state;
+	memset(name, 'a', sizeof(name));
+	longname.ev_name = name;
+	longname.ev_namelen = LS_NAME_MAX + 1;
+	badmode.ev_namelen = 1;
+	badmode.ev_mode = MODE_COUNT;
+	badflags.ev_namelen = 1;
+	badflags.ev_flags = 0x80;
+	hdr_fill(&m, MSG_GATE);
+	assert_int_equal(msg_from_event(&confchg, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&noname, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&longname, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&badmode, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&badflags, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&status0, &m), -EINVAL);
+	longname.ev_namelen = LS_NAME_MAX;
+	assert_int_equal(msg_from_event(&longname, &m), 0);
+	assert_int_equal(m.u.lock.namelen, LS_NAME_MAX);
+	/* JOIN and SNAPSHOT are not lock-state events */
+	sample(&j, 7);
+	assert_int_equal(msg_to_event(&j, &ev), -EINVAL);
+	sample(&j, 8);
+	assert_int_equal(msg_to_event(&j, &ev), -EINVAL);
+}
+
+/* ---- the verification steps, each with its error ---- */
+
+static void test_truncated_and_oversized(void **state)
+{
+	struct msg m, d;
+	size_t n, l;
+	int i;
+
+	(void)state;
+	for (i = 0; i < NSAMPLES; i++) {
+		sample(&m, i);
+		n = enc(&m);
+		for (l = 0; l < n; l++)
+			assert_int_equal(msg_decode(buf, l, &d), SDLM_EPROTO);
+		/* trailing garbage is a length lie too */
+		buf[n] = 0;
+		assert_int_equal(msg_decode(buf, n + 1, &d), SDLM_EPROTO);
+		assert_int_equal(msg_decode(buf, n + 8, &d), SDLM_EPROTO);
+	}
+	assert_int_equal(msg_decode(buf, MSG_MAX_LEN + 1, &d), SDLM_EPROTO);
+	assert_int_equal(msg_decode(NULL, 100, &d), SDLM_EPROTO);
+	assert_int_equal(msg_decode(buf, 100, NULL), -EINVAL);
+}
+
+static void test_magic_version_crc(void **state)
+{
+	struct msg m, d;
+	size_t n, i;
+
+	(void)state;
+	sample(&m, 0);
+	n = enc(&m);
+	buf[0] ^= 0x20;
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EMAGIC);
+	buf[0] ^= 0x20;
+	put16(buf + 4, MSG_MAJOR + 1);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EVERSION);
+	put16(buf + 4, MSG_MAJOR);
+	/* a higher minor is fine */
+	put16(buf + 6, MSG_MINOR + 3);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.m_minor, MSG_MINOR + 3);
+	/* every single bit flip behind the major is caught by the CRC */
+	for (i = 64; i < n * 8; i++) {
+		if (i / 8 >= 40 && i / 8 < 44)
+			continue;	/* payload_len: a length lie, below */
+		buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+		assert_int_equal(msg_decode(buf, n, &d), SDLM_ECHECKSUM);
+		buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	/* on error the output is zeroed */
+	buf[20] ^= 1;
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_ECHECKSUM);
+	assert_int_equal(d.m_type, 0);
+	assert_int_equal(d.m_nodeid, 0);
+}
+
+static void test_length_lies(void **state)
+{
+	struct msg m, d;
+	size_t n;
+
+	(void)state;
+	sample(&m, 1);
+	n = enc(&m);
+	/* payload_len says more / less than the buffer holds */
+	put32(buf + 40, 1000);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	put32(buf + 40, 0xffffffffu);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	put32(buf + 40, 40);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	/* consistent length, valid CRC, wrong size for the type */
+	put32(buf + 40, 40);
+	reseal(buf, MSG_OVERHEAD + 40);
+	assert_int_equal(msg_decode(buf, MSG_OVERHEAD + 40, &d), SDLM_EPROTO);
+	/* a REQUEST payload relabelled as CANCEL */
+	sample(&m, 0);
+	n = enc(&m);
+	put16(buf + 8, MSG_CANCEL);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	/* a snapshot whose chunk_len disagrees with payload_len */
+	sample(&m, 8);
+	n = enc(&m);
+	put32(buf + MSG_HDR_LEN + 36, m.u.snap.len + 8);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	put32(buf + MSG_HDR_LEN + 36, m.u.snap.len - 8);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	put32(buf + MSG_HDR_LEN + 36, 0xfffffff8u);
+	reseal(buf, n);
+	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+}
+
+static void test_unknown_type(void **state)
+{
+	static const uint16_t bad[] = { 0, 5, 9, 15, 18, 0xffff };
+	struct msg m, d;
+	size_t n, i;
+
+	(void)state;
+	sample(&m, 3);	/* CANCEL: 8-byte payload, like several others */
+	n = enc(&m);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put16(buf + 8, bad[i]);
+		reseal(buf, n);
+		assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	}
+	m.m_type = 5;
+	assert_int_equal(msg_encoded_len(&m), 0);
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	assert_string_equal(msg_type_name(MSG_SNAPSHOT), "SNAPSHOT");
+	assert_string_equal(msg_type_name(5), "?");
+}
+
+/* Change byte off (absolute) of sample `which`, reseal: must be EPROTO. */
+static void expect_proto(int which, size_t off, uint8_t val)
+{
+	struct msg m, d;
+	size_t n;
+	int rc;
+
+	sample(&m, which);
+	n = enc(&m);
+	assert_true(off < n - MSG_CRC_LEN);
+	buf[off] = val;
+	reseal(buf, n);
+	rc = msg_decode(buf, n, &d);
+	if (rc != SDLM_EPROTO)
+		fail_msg("sample %d, byte %zu = %#x: %d, want SDLM_EPROTO",
+			 which, off, val, rc);
+}
+
+static void test_field_checks(void **state)
+{
+	const size_t P = MSG_HDR_LEN;
+	size_t i;
+
+	(void)state;
+	expect_proto(0, 10, 1);		/* header flags */
+	expect_proto(0, 44, 1);		/* header reserved */
+	for (i = 12; i < 16; i++)
+		buf[i] = 0;
+	reseal(buf, MSG_OVERHEAD + 80);
+	assert_int_equal(msg_decode(buf, MSG_OVERHEAD + 80, &(struct msg){0}),
+			 SDLM_EPROTO);		/* nodeid 0 */
+	expect_proto(0, P + 8, 6);		/* REQUEST mode */
+	expect_proto(0, P + 8, 0xff);
+	expect_proto(0, P + 9, 0);		/* namelen 0 */
+	expect_proto(0, P + 9, 65);		/* namelen > 64 */
+	expect_proto(0, P + 10, 1);		/* reserved */
+	expect_proto(0, P + 12, 0x8);		/* unknown lock flag */
+	expect_proto(0, P + 16 + 12, 'z');	/* name padding */
+	expect_proto(0, P + 16 + 63, 1);
+	expect_proto(1, P + 8, 7);		/* CONVERT mode */
+	expect_proto(1, P + 9, 2);		/* has_lvb not boolean */
+	expect_proto(1, P + 15, 0x80);		/* flags */
+	expect_proto(2, P + 8, 1);		/* RELEASE carries no mode */
+	expect_proto(4, P + 0, 0);		/* NODE_STATUS nodeid 0 */
+	expect_proto(4, P + 4, 0x7);		/* unknown status bit */
+	expect_proto(5, P + 4, 1);		/* NODE_FENCED reserved */
+	expect_proto(6, P + 0, 2);		/* GATE open not boolean */
+	expect_proto(6, P + 7, 1);		/* GATE reserved */
+	expect_proto(7, P + 0, 5);		/* JOIN min 5 > max 4 */
+	expect_proto(7, P + 4, 1);		/* JOIN reserved */
+	expect_proto(8, P + 44, 1);		/* SNAPSHOT reserved */
+	expect_proto(8, P + 33, 0x20);		/* offset 8351: chunk past total */
+	expect_proto(8, P + 48 + 1001, 1);	/* chunk padding */
+
+	/* LVB bytes without has_lvb */
+	{
+		struct msg m, d;
+		size_t n;
+
+		sample(&m, 1);
+		m.u.lock.has_lvb = false;
+		memset(m.u.lock.lvb, 0, LS_LVB_LEN);
+		n = enc(&m);
+		assert_int_equal(msg_decode(buf, n, &d), 0);
+		buf[P + 16 + 5] = 1;
+		reseal(buf, n);
+		assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	}
+}
+
+static void test_encode_refusals(void **state)
+{
+	struct msg m;
+	size_t n = 0, need;
+
+	(void)state;
+	sample(&m, 0);
+	need = msg_encoded_len(&m);
+	assert_int_equal(msg_encode(&m, buf, need - 1, &n), -ENOSPC);
+	assert_int_equal(msg_encode(&m, buf, need, &n), 0);
+	assert_int_equal(n, need);
+	m.m_nodeid = 0;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 0);
+	m.m_incarnation = 0;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 0);
+	m.u.lock.name[40] = 'q';	/* garbage behind namelen */
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 1);
+	m.u.lock.has_lvb = false;	/* LVB bytes but no flag */
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 8);
+	m.u.snap.len = MSG_SNAP_CHUNK_MAX + 1;
+	m.u.snap.total_len = MSG_SNAP_CHUNK_MAX + 1;
+	m.u.snap.offset = 0;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 8);
+	m.u.snap.offset = 4000;		/* 4000 + 1001 > 5000 */
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	sample(&m, 7);
+	m.u.join.proto_min = 0;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	assert_int_equal(msg_encode(NULL, buf, sizeof(buf), &n), -EINVAL);
+}
+
+/* ---- snapshots through CPG-sized chunks ---- */
+
+static void test_snapshot_chunking(void **state)
+{
+	struct ls_params params = { .default_live = true };
+	uint32_t members[] = { 1, 2, 3 };
+	struct ls_event ev = { .ev_kind = LS_EV_CONFCHG, .ev_ring_id = 4,
+			       .ev_members = members, .ev_member_count = 3,
+			       .ev_quorate = true };
+	struct ls_state *ls, *copy;
+	size_t size, written, off, n, chunks = 0;
+	struct msg m, d;
+	uint32_t total_crc, got_crc = 0;
+	char name[LS_NAME_MAX];
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(ls_create(&params, &ls), 0);
+	assert_int_equal(ls_apply(ls, &ev, NULL), 0);
+	/* enough resources for a snapshot of more than two chunks */
+	for (i = 0; i < 1400; i++) {
+		uint32_t node = 1 + i % 3;
+
+		snprintf(name, sizeof(name), "resource-%05u-with-a-long-name", i);
+		ev = (struct ls_event){ .ev_kind = LS_EV_REQUEST, .ev_nodeid = node,
+					.ev_lkid = LKID(node, i + 1),
+					.ev_mode = (int)(i % MODE_COUNT),
+					.ev_name = name, .ev_namelen = strlen(name) };
+		assert_int_equal(ls_apply(ls, &ev, NULL), 0);
+	}
+	size = ls_snapshot_size(ls);
+	assert_true(size > 2 * MSG_SNAP_CHUNK_MAX);
+	assert_true(size <= sizeof(snapbuf));
+	assert_int_equal(ls_snapshot_encode(ls, snapbuf, sizeof(snapbuf), &written), 0);
+	assert_int_equal(written, size);
+	total_crc = crc32c(0, snapbuf, size);
+
+	/* sender: chunk; receiver: decode each and reassemble in a new buffer */
+	uint8_t *rx = calloc(1, size);
+	assert_non_null(rx);
+	for (off = 0; off < size; off += n) {
+		n = size - off < MSG_SNAP_CHUNK_MAX ? size - off : MSG_SNAP_CHUNK_MAX;
+		hdr_fill(&m, MSG_SNAPSHOT);
+		m.u.snap = (struct msg_snapshot){
+			.xfer_id = 1, .basis_nodeid = 2, .basis_incarnation = 9,
+			.basis_seq = 3, .total_len = (uint32_t)size,
+			.offset = (uint32_t)off, .total_crc = total_crc,
+			.data = snapbuf + off, .len = (uint32_t)n,
+		};
+		size_t len = enc(&m);
+		assert_true(len <= MSG_MAX_LEN);
+		assert_int_equal(msg_decode(buf, len, &d), 0);
+		assert_int_equal(d.u.snap.offset, off);
+		memcpy(rx + d.u.snap.offset, d.u.snap.data, d.u.snap.len);
+		got_crc = d.u.snap.total_crc;
+		chunks++;
+	}
+	assert_int_equal(chunks, (size + MSG_SNAP_CHUNK_MAX - 1) / MSG_SNAP_CHUNK_MAX);
+	assert_int_equal(crc32c(0, rx, size), got_crc);
+	assert_int_equal(ls_snapshot_decode(rx, size, &copy), 0);
+	assert_true(ls_digest(copy) == ls_digest(ls));
+	assert_int_equal(ls_lock_count(copy), 1400);
+	free(rx);
+	ls_destroy(copy);
+	ls_destroy(ls);
+}
+
+/* ---- version negotiation ---- */
+
+static void test_version_agree(void **state)
+{
+	struct msg_proto_range r[4] = { { 1, 3 }, { 2, 5 }, { 1, 2 }, { 3, 4 } };
+	bool ok[4];
+	uint16_t v = 0;
+
+	(void)state;
+	/* agreed = min of the maxima = 2; { 3, 4 } cannot speak 2 */
+	assert_int_equal(msg_version_agree(r, 4, &v, ok), 1);
+	assert_int_equal(v, 2);
+	assert_true(ok[0] && ok[1] && ok[2]);
+	assert_false(ok[3]);
+	assert_int_equal(msg_version_agree(r, 3, &v, ok), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(msg_version_agree(r + 1, 1, &v, NULL), 0);
+	assert_int_equal(v, 5);
+	r[1].proto_min = 6;
+	assert_int_equal(msg_version_agree(r, 2, &v, ok), -EINVAL);
+	r[1].proto_min = 0;
+	assert_int_equal(msg_version_agree(r, 2, &v, ok), -EINVAL);
+	assert_int_equal(msg_version_agree(r, 0, &v, ok), -EINVAL);
+	/* this build agrees with itself */
+	r[0] = (struct msg_proto_range){ MSG_PROTO_MIN, MSG_PROTO_MAX };
+	r[1] = r[0];
+	assert_int_equal(msg_version_agree(r, 2, &v, ok), 0);
+	assert_int_equal(v, MSG_PROTO_MAX);
+}
+
+/* ---- fuzz ---- */
+
+static bool expected_error(int rc)
+{
+	return rc == SDLM_EPROTO || rc == SDLM_EMAGIC || rc == SDLM_EVERSION ||
+	       rc == SDLM_ECHECKSUM;
+}
+
+/*
+ * Random buffers and mutations of valid messages (half of them resealed,
+ * so the checks behind the CRC are reached).  Every answer is 0 or one of
+ * the four decode errors, and whatever is accepted re-encodes to exactly
+ * the bytes it came from.
+ */
+static void test_fuzz(void **state)
+{
+	static uint8_t in[MSG_MAX_LEN + 8], again[MSG_MAX_LEN + 8];
+	unsigned long accepted = 0, magic = 0, version = 0, checksum = 0, proto = 0;
+	struct msg m, d;
+	size_t n, n2, k, flips;
+	int i, rc;
+
+	(void)state;
+	rng_state = 0x5d1e5eed12345ULL;
+	for (i = 0; i < 100000; i++) {
+		if (i % 4 == 0) {
+			n = rng() % 300;
+			for (k = 0; k < n; k++)
+				in[k] = (uint8_t)rng();
+			if (n >= 8 && (rng() & 1)) {
+				put32(in, MSG_MAGIC);
+				put16(in + 4, MSG_MAJOR);
+			}
+		} else {
+			sample(&m, (int)(rng() % NSAMPLES));
+			assert_int_equal(msg_encode(&m, in, sizeof(in), &n), 0);
+			flips = 1 + rng() % 4;
+			for (k = 0; k < flips; k++) {
+				switch (rng() % 4) {
+				case 0: /* byte */
+					if (n)
+						in[rng() % n] = (uint8_t)rng();
+					break;
+				case 1: /* bit */
+					if (n)
+						in[rng() % n] ^= (uint8_t)(1u << (rng() % 8));
+					break;
+				case 2: /* length */
+					n = (size_t)(rng() % (n + 16));
+					break;
+				default: /* a header field */
+					in[8 + rng() % 40] ^= (uint8_t)rng();
+					break;
+				}
+			}
+			if ((rng() & 1) && n >= MSG_OVERHEAD)
+				reseal(in, n);
+		}
+		rc = msg_decode(in, n, &d);
+		if (rc == 0) {
+			accepted++;
+			assert_int_equal(msg_encode(&d, again, sizeof(again), &n2), 0);
+			assert_int_equal(n2, n);
+			/* the minor is the encoder's own; everything else equal */
+			put16(again + 6, d.m_minor);
+			reseal(again, n2);
+			assert_memory_equal(again, in, n);
+			continue;
+		}
+		if (!expected_error(rc))
+			fail_msg("iteration %d: unexpected error %d", i, rc);
+		magic += rc == SDLM_EMAGIC;
+		version += rc == SDLM_EVERSION;
+		checksum += rc == SDLM_ECHECKSUM;
+		proto += rc == SDLM_EPROTO;
+	}
+	/* the loop reached every layer */
+	print_message("fuzz: %lu accepted, %lu magic, %lu version, %lu crc, %lu proto\n",
+		      accepted, magic, version, checksum, proto);
+	assert_true(accepted > 0 && magic > 0 && version > 0 && checksum > 0 &&
+		    proto > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_every_type),
+		cmocka_unit_test(test_header_layout),
+		cmocka_unit_test(test_event_mapping),
+		cmocka_unit_test(test_event_mapping_refusals),
+		cmocka_unit_test(test_truncated_and_oversized),
+		cmocka_unit_test(test_magic_version_crc),
+		cmocka_unit_test(test_length_lies),
+		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_field_checks),
+		cmocka_unit_test(test_encode_refusals),
+		cmocka_unit_test(test_snapshot_chunking),
+		cmocka_unit_test(test_version_agree),
+		cmocka_unit_test(test_fuzz),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
