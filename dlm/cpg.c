@@ -1,0 +1,428 @@
+/*
+ * cpg.c - one lockspace's CPG group: join, ordered delivery, sending with
+ * flow control.  cpg.h has the picture; this file only adapts corosync.
+ *
+ * Send queue timeline (one lockspace):
+ *
+ *	ls_cpg_send(m1)  queue [m1]  mcast OK         queue []
+ *	ls_cpg_send(m2)  queue [m2]  mcast TRY_AGAIN  queue [m2], retry in 1 ms
+ *	ls_cpg_send(m3)  queue [m2 m3]  head blocked: not even tried
+ *	  (retry timer)  ls_cpg_flush  TRY_AGAIN  retry in 2 ms (doubling,
+ *	                 capped at LS_CPG_RETRY_MAX_MS)
+ *	  (fd readable)  ls_cpg_dispatch -> callbacks, then flush: m2, m3 OK
+ *
+ * A message is encoded when queued, so its seq and ring id say when the
+ * sender decided it, not when corosync took it.  Only the head is ever
+ * tried, so agreed order among one sender's messages is send order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <corosync/cpg.h>
+
+#include "cpg.h"
+#include "msg.h"
+#include "sdlm.h"
+
+#define LS_CPG_RETRY_MIN_MS	1
+#define LS_CPG_RETRY_MAX_MS	64
+#define LS_CPG_SETUP_TRIES	1000	/* x 10 ms while corosync says TRY_AGAIN */
+
+struct qmsg {
+	struct qmsg	*next;
+	size_t		len;
+	uint8_t		data[];
+};
+
+struct ls_cpg {
+	cpg_handle_t	handle;
+	struct cpg_name	group;
+	int		fd;
+	uint32_t	nodeid;
+	uint32_t	pid;
+	uint64_t	incarnation;
+	uint64_t	seq;
+	struct ls_cpg_callbacks cb;
+	void		*arg;
+	struct ls_cpg_view view;
+	struct qmsg	*q_head, *q_tail;
+	size_t		q_len;
+	int		retry_ms;	/* 0: head not blocked */
+};
+
+/* cs_error_t -> -errno.  CS_OK is 1 in corosync; here success is 0. */
+static int cs_to_errno(cs_error_t err)
+{
+	switch (err) {
+	case CS_OK:			return 0;
+	case CS_ERR_TRY_AGAIN:		return -EAGAIN;
+	case CS_ERR_INVALID_PARAM:	return -EINVAL;
+	case CS_ERR_NO_MEMORY:		return -ENOMEM;
+	case CS_ERR_BAD_HANDLE:		return -EBADF;
+	case CS_ERR_BUSY:		return -EBUSY;
+	case CS_ERR_ACCESS:		return -EACCES;
+	case CS_ERR_NOT_EXIST:		return -ENOENT;
+	case CS_ERR_NAME_TOO_LONG:	return -ENAMETOOLONG;
+	case CS_ERR_EXIST:		return -EEXIST;
+	case CS_ERR_NO_SPACE:		return -ENOSPC;
+	case CS_ERR_INTERRUPT:		return -EINTR;
+	case CS_ERR_NAME_NOT_FOUND:	return -ENOENT;
+	case CS_ERR_NO_RESOURCES:	return -ENOBUFS;
+	case CS_ERR_NOT_SUPPORTED:	return -EOPNOTSUPP;
+	case CS_ERR_TIMEOUT:		return -ETIMEDOUT;
+	case CS_ERR_TOO_BIG:		return -EMSGSIZE;
+	case CS_ERR_LIBRARY:		/* the IPC connection is gone */
+	case CS_ERR_INIT:		return -ENOTCONN;
+	case CS_ERR_VERSION:		return -EPROTONOSUPPORT;
+	case CS_ERR_SECURITY:		return -EPERM;
+	default:			return -EIO;
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort and drop duplicates (one node may run two group members). */
+static size_t ids_normalize(uint32_t *ids, size_t n)
+{
+	size_t i, out = 0;
+
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	for (i = 0; i < n; i++)
+		if (out == 0 || ids[out - 1] != ids[i])
+			ids[out++] = ids[i];
+	return out;
+}
+
+static bool lockspace_name_ok(const char *name)
+{
+	size_t i, n;
+
+	if (!name)
+		return false;
+	n = strlen(name);
+	if (n < 1 || n > LS_CPG_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] > '~')
+			return false;
+	return true;
+}
+
+/* ---- corosync callbacks ---- */
+
+static void on_deliver(cpg_handle_t handle, const struct cpg_name *group,
+		       uint32_t nodeid, uint32_t pid, void *data, size_t len)
+{
+	struct ls_cpg *c = NULL;
+	struct msg m;
+	int rc;
+
+	(void)group;
+	if (cpg_context_get(handle, (void **)&c) != CS_OK || !c)
+		return;
+	rc = msg_decode(data, len, &m);
+	if (rc == 0 && m.m_nodeid != nodeid)
+		rc = SDLM_EPROTO;
+	if (rc != 0) {
+		if (c->cb.bad_msg)
+			c->cb.bad_msg(c, nodeid, pid, rc, c->arg);
+		return;
+	}
+	c->cb.deliver(c, &m, nodeid == c->nodeid && pid == c->pid, c->arg);
+}
+
+static void members_out(struct ls_cpg_member *out, const struct cpg_address *in,
+			size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[i].nodeid = in[i].nodeid;
+		out[i].pid = in[i].pid;
+		out[i].reason = (enum ls_cpg_reason)in[i].reason;
+	}
+}
+
+static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
+		       const struct cpg_address *member_list, size_t n_members,
+		       const struct cpg_address *left_list, size_t n_left,
+		       const struct cpg_address *joined_list, size_t n_joined)
+{
+	struct ls_cpg_member left[LS_CPG_MAX_NODES], joined[LS_CPG_MAX_NODES];
+	struct ls_cpg_view *v;
+	struct ls_cpg *c = NULL;
+	size_t i, j, out;
+
+	(void)group;
+	if (cpg_context_get(handle, (void **)&c) != CS_OK || !c)
+		return;
+	v = &c->view;
+	if (n_members > LS_CPG_MAX_NODES)
+		n_members = LS_CPG_MAX_NODES;
+	if (n_left > LS_CPG_MAX_NODES)
+		n_left = LS_CPG_MAX_NODES;
+	if (n_joined > LS_CPG_MAX_NODES)
+		n_joined = LS_CPG_MAX_NODES;
+	for (i = 0; i < n_members; i++)
+		v->members[i] = member_list[i].nodeid;
+	v->member_count = ids_normalize(v->members, n_members);
+
+	/* A node reported down is not in the next ring: stop counting it now. */
+	for (i = 0; i < n_left; i++) {
+		if (left_list[i].reason != CPG_REASON_NODEDOWN)
+			continue;
+		for (j = 0, out = 0; j < v->ring_count; j++)
+			if (v->ring[j] != left_list[i].nodeid)
+				v->ring[out++] = v->ring[j];
+		v->ring_count = out;
+	}
+	members_out(left, left_list, n_left);
+	members_out(joined, joined_list, n_joined);
+	if (c->cb.confchg)
+		c->cb.confchg(c, v, left, n_left, joined, n_joined, c->arg);
+}
+
+static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id,
+		     uint32_t n, const uint32_t *member_list)
+{
+	struct ls_cpg *c = NULL;
+	struct ls_cpg_view *v;
+
+	if (cpg_context_get(handle, (void **)&c) != CS_OK || !c)
+		return;
+	v = &c->view;
+	if (n > LS_CPG_MAX_NODES)
+		n = LS_CPG_MAX_NODES;
+	v->ring_id = ring_id.seq;
+	v->ring_nodeid = ring_id.nodeid;
+	memcpy(v->ring, member_list, n * sizeof(*member_list));
+	v->ring_count = ids_normalize(v->ring, n);
+	if (c->cb.totem)
+		c->cb.totem(c, v, c->arg);
+}
+
+/* ---- setup and teardown ---- */
+
+int ls_cpg_join(const char *lockspace, uint64_t incarnation,
+		const struct ls_cpg_callbacks *cb, void *arg,
+		struct ls_cpg **cp)
+{
+	cpg_model_v1_data_t model = {
+		.model = CPG_MODEL_V1,
+		.cpg_deliver_fn = on_deliver,
+		.cpg_confchg_fn = on_confchg,
+		.cpg_totem_confchg_fn = on_totem,
+		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
+	};
+	struct ls_cpg *c;
+	uint32_t max_atomic = 0;
+	unsigned int nodeid;
+	cs_error_t err;
+	int rc, tries;
+
+	if (!lockspace_name_ok(lockspace) || incarnation == 0 || !cb ||
+	    !cb->deliver || !cp)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->incarnation = incarnation;
+	c->cb = *cb;
+	c->arg = arg;
+	c->pid = (uint32_t)getpid();
+	c->group.length = (uint32_t)(strlen(LS_CPG_PREFIX) + strlen(lockspace));
+	memcpy(c->group.value, LS_CPG_PREFIX, strlen(LS_CPG_PREFIX));
+	memcpy(c->group.value + strlen(LS_CPG_PREFIX), lockspace, strlen(lockspace));
+
+	for (tries = 0; tries < LS_CPG_SETUP_TRIES; tries++) {
+		err = cpg_model_initialize(&c->handle, CPG_MODEL_V1,
+					   (cpg_model_data_t *)&model, c);
+		if (err != CS_ERR_TRY_AGAIN)
+			break;
+		sleep_ms(10);
+	}
+	rc = cs_to_errno(err);
+	if (rc)
+		goto out_free;
+
+	rc = cs_to_errno(cpg_local_get(c->handle, &nodeid));
+	if (rc)
+		goto out_finalize;
+	c->nodeid = nodeid;
+	rc = cs_to_errno(cpg_fd_get(c->handle, &c->fd));
+	if (rc)
+		goto out_finalize;
+	rc = cs_to_errno(cpg_max_atomic_msgsize_get(c->handle, &max_atomic));
+	if (rc)
+		goto out_finalize;
+	rc = -EMSGSIZE;
+	if (max_atomic < MSG_MAX_LEN)
+		goto out_finalize;
+
+	for (tries = 0; tries < LS_CPG_SETUP_TRIES; tries++) {
+		err = cpg_join(c->handle, &c->group);
+		if (err != CS_ERR_TRY_AGAIN)
+			break;
+		sleep_ms(10);
+	}
+	rc = cs_to_errno(err);
+	if (rc)
+		goto out_finalize;
+	*cp = c;
+	return 0;
+
+out_finalize:
+	cpg_finalize(c->handle);
+out_free:
+	free(c);
+	return rc;
+}
+
+void ls_cpg_close(struct ls_cpg *c)
+{
+	struct qmsg *q, *next;
+
+	if (!c)
+		return;
+	cpg_finalize(c->handle);
+	for (q = c->q_head; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	free(c);
+}
+
+/* ---- sending ---- */
+
+int ls_cpg_flush(struct ls_cpg *c)
+{
+	struct iovec iov;
+	struct qmsg *q;
+	cs_error_t err;
+
+	while ((q = c->q_head) != NULL) {
+		iov.iov_base = q->data;
+		iov.iov_len = q->len;
+		err = cpg_mcast_joined(c->handle, CPG_TYPE_AGREED, &iov, 1);
+		if (err == CS_ERR_TRY_AGAIN) {
+			c->retry_ms = c->retry_ms ? c->retry_ms * 2 : LS_CPG_RETRY_MIN_MS;
+			if (c->retry_ms > LS_CPG_RETRY_MAX_MS)
+				c->retry_ms = LS_CPG_RETRY_MAX_MS;
+			return 0;
+		}
+		if (err != CS_OK)
+			return cs_to_errno(err);
+		c->q_head = q->next;
+		if (!c->q_head)
+			c->q_tail = NULL;
+		c->q_len--;
+		free(q);
+		c->retry_ms = 0;
+	}
+	return 0;
+}
+
+int ls_cpg_send(struct ls_cpg *c, struct msg *m)
+{
+	struct qmsg *q;
+	size_t len;
+	int rc;
+
+	if (!c || !m)
+		return -EINVAL;
+	if (c->q_len >= LS_CPG_QUEUE_MAX)
+		return -ENOBUFS;
+	m->m_nodeid = c->nodeid;
+	m->m_incarnation = c->incarnation;
+	m->m_ring_id = c->view.ring_id;
+	m->m_seq = c->seq + 1;
+	len = msg_encoded_len(m);
+	if (len == 0)
+		return -EINVAL;
+	q = malloc(sizeof(*q) + len);
+	if (!q)
+		return -ENOMEM;
+	rc = msg_encode(m, q->data, len, &q->len);
+	if (rc)
+		goto out_free;
+	c->seq++;
+	q->next = NULL;
+	if (c->q_tail)
+		c->q_tail->next = q;
+	else
+		c->q_head = q;
+	c->q_tail = q;
+	c->q_len++;
+	/* behind a blocked head: wait for the retry, keep the order */
+	if (c->retry_ms)
+		return 0;
+	return ls_cpg_flush(c);
+
+out_free:
+	free(q);
+	return rc;
+}
+
+/* ---- the poll loop's side ---- */
+
+int ls_cpg_dispatch(struct ls_cpg *c)
+{
+	int rc;
+
+	rc = cs_to_errno(cpg_dispatch(c->handle, CS_DISPATCH_ALL));
+	if (rc == -EAGAIN)	/* nothing was pending */
+		rc = 0;
+	if (rc)
+		return rc;
+	/* corosync just talked to us: worth trying the head again now */
+	c->retry_ms = 0;
+	return ls_cpg_flush(c);
+}
+
+int ls_cpg_retry_ms(const struct ls_cpg *c)
+{
+	if (!c->q_head)
+		return -1;
+	return c->retry_ms ? c->retry_ms : 0;
+}
+
+int ls_cpg_fd(const struct ls_cpg *c)
+{
+	return c->fd;
+}
+
+size_t ls_cpg_queued(const struct ls_cpg *c)
+{
+	return c->q_len;
+}
+
+uint32_t ls_cpg_nodeid(const struct ls_cpg *c)
+{
+	return c->nodeid;
+}
+
+const struct ls_cpg_view *ls_cpg_view(const struct ls_cpg *c)
+{
+	return &c->view;
+}
+
+bool ls_cpg_quorate(const struct ls_cpg_view *view, uint32_t expected_nodes)
+{
+	return expected_nodes > 0 && 2 * (uint64_t)view->ring_count > expected_nodes;
+}
