@@ -85,7 +85,10 @@ LSBD=$(losetup -f --show "$TD/sbd.img") || die "losetup"
 LOOPS="$LSBD"
 LSDLM=$(losetup -f --show "$TD/sdlm.img") || die "losetup"
 LOOPS="$LOOPS $LSDLM"
+# read by tests/lib.sh's node_start
+# shellcheck disable=SC2034
 DISK=$LSDLM
+# shellcheck disable=SC2034
 WD_S=5
 
 echo "== machine"

@@ -1,0 +1,249 @@
+/*
+ * nodelock.h - the node-level lock cache of one lockspace on one node.
+ *
+ * Two levels of holding (docs/nodelock.md):
+ *
+ *	cluster level  which NODE holds a resource in which mode; replicated
+ *	               (lockstate.[ch]); one cluster lock per resource per
+ *	               node, owned by this module
+ *	node level     which local CLIENT of this node holds it; local only;
+ *	               this module
+ *
+ * The node keeps a cluster lock CACHED after its clients are done with it
+ * and gives it up only when another node asks (a BLOCKING from the cluster)
+ * or under memory pressure (nl_drop_cached).  While the cached mode covers
+ * what a client asks for, nl_lock / nl_unlock decide locally and emit no
+ * cluster action at all: that is the whole point.
+ *
+ * Pure: no I/O, no clock, no printing, no randomness; the daemon feeds
+ * client calls and cluster decisions (in CPG order) and carries out the
+ * actions returned in a struct nl_out, in list order.
+ *
+ * Errors: every function returns 0 or a negative errno / sdlm domain error
+ * (dlm/sdlm.h).  A rejected call changes nothing and emits nothing.  If a
+ * call was applied but out could not hold every action, out->lost is set
+ * and -ENOMEM is returned: the state is right but the daemon missed
+ * actions and must stop the lockspace (nl_stop_all) and leave it.
+ */
+#ifndef SDLM_NODELOCK_H
+#define SDLM_NODELOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockstate.h"	/* LS_NAME_MAX, LS_LVB_LEN, LS_LKF_* (header only) */
+#include "modes.h"
+
+/* Cluster side of a resource, as this node sees it. */
+enum nl_cl_state {
+	NL_CL_NONE		= 0,	/* no cluster lock */
+	NL_CL_REQUESTING	= 1,	/* CLUSTER_REQUEST sent, no answer yet */
+	NL_CL_HELD		= 2,	/* granted: cl_mode */
+	NL_CL_CONVERTING	= 3,	/* holds cl_mode, CONVERT to cl_rqmode sent */
+	NL_CL_RELEASING		= 4,	/* CLUSTER_RELEASE sent */
+};
+
+enum nl_queue {
+	NL_Q_GRANTED	= 0,
+	NL_Q_CONVERT	= 1,
+	NL_Q_WAIT	= 2,
+};
+
+enum nl_out_kind {
+	NL_OUT_LOCAL_GRANT	= 1,	/* client local_lkid client_ref mode lvb */
+	NL_OUT_LOCAL_FAIL	= 2,	/* client local_lkid client_ref err; mode =
+					 * what the lock still holds (NONE: gone) */
+	NL_OUT_LOCAL_BAST	= 3,	/* client local_lkid client_ref mode wanted */
+	NL_OUT_CLUSTER_REQUEST	= 4,	/* name lkid mode flags */
+	NL_OUT_CLUSTER_CONVERT	= 5,	/* name lkid mode flags [lvb] */
+	NL_OUT_CLUSTER_RELEASE	= 6,	/* name lkid flags [lvb] */
+	NL_OUT_CLUSTER_CANCEL	= 7,	/* name lkid */
+};
+
+/* One action.  Self-contained: name and LVB are copies. */
+struct nl_out_item {
+	enum nl_out_kind o_kind;
+	int		o_err;
+	uint32_t	o_client;
+	uint64_t	o_local_lkid;
+	uint64_t	o_client_ref;
+	uint64_t	o_lkid;		/* CLUSTER_*: the cluster lock id */
+	int		o_mode;
+	uint32_t	o_flags;	/* CLUSTER_*: LS_LKF_* */
+	/* LOCAL_GRANT: o_lvb is the resource's value.  CLUSTER_CONVERT /
+	 * CLUSTER_RELEASE: o_lvb is to be sent (else send none; the flag
+	 * LS_LKF_IVVALBLK in o_flags asks the cluster to invalidate it). */
+	bool		o_lvb_valid;
+	uint8_t		o_namelen;
+	uint8_t		o_name[LS_NAME_MAX];
+	uint8_t		o_lvb[LS_LVB_LEN];
+};
+
+struct nl_out {
+	struct nl_out_item *items;
+	size_t		count;
+	size_t		cap;
+	bool		lost;	/* some action could not be stored */
+};
+
+void nl_out_init(struct nl_out *out);
+void nl_out_reset(struct nl_out *out);	/* count = 0, keeps the buffer */
+void nl_out_free(struct nl_out *out);
+
+/* Local request flags: the client's SDLM_LKF_* (sdlm.h). */
+#define NL_LKF_ALL	0x0007u
+
+struct nl_state;
+
+/* nodeid: this node (non-zero); cluster lock ids are nodeid << 32 | n.
+ * 0, -EINVAL or -ENOMEM. */
+int nl_create(uint32_t nodeid, struct nl_state **nlp);
+void nl_destroy(struct nl_state *nl);
+
+/* The weakest mode that blocks everything a or b blocks (DLM lattice:
+ * NL < CR < CW, PR < PW < EX, sup(CW, PR) = PW).  MODE_NONE is the
+ * bottom: sup(NONE, m) = m.  MODE_NONE if an argument is invalid. */
+int nl_mode_sup(int a, int b);
+
+/* --- client calls ---------------------------------------------------- */
+
+/*
+ * A new local lock.  may_use is the daemon's verdict on whether this node
+ * may use locks now (0, or e.g. SDLM_ELEASE / SDLM_EPILL / SDLM_ENOTSAFE):
+ * a non-zero verdict is returned and nothing happens.  On 0, *local_lkid
+ * is set and out holds LOCAL_GRANT if it was granted at once, else the
+ * lock waits (maybe with a CLUSTER_* action).
+ * Errors: -EINVAL, may_use, SDLM_EBUSY (NOQUEUE and not grantable without
+ * waiting behind others), -ENOMEM.
+ */
+int nl_lock(struct nl_state *nl, uint32_t client, uint64_t client_ref,
+	    const void *name, size_t namelen, int mode, uint32_t flags,
+	    int may_use, uint64_t *local_lkid, struct nl_out *out);
+
+/*
+ * Convert a granted lock of client.  A down-convert (mode_covers) is
+ * granted at once (LOCAL_GRANT) whatever may_use says; an up-convert is
+ * refused with may_use if non-zero.  VALBLK + lvb from a PW/EX holder
+ * writes the LVB, IVVALBLK invalidates it, when the conversion is
+ * accepted.  Errors: -EINVAL, -ENOENT (no such lock of client), -EBUSY
+ * (not granted, or already converting), may_use, -EDEADLK (its granted
+ * mode blocks a local conversion queued earlier), SDLM_EBUSY (NOQUEUE).
+ */
+int nl_convert(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
+	       int mode, uint32_t flags, const uint8_t *lvb, int may_use,
+	       struct nl_out *out);
+
+/* Release a granted lock of client (LVB as for nl_convert).  No action
+ * for the caller itself.  -EINVAL, -ENOENT, -EBUSY (waiting or converting:
+ * cancel first). */
+int nl_unlock(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
+	      uint32_t flags, const uint8_t *lvb, struct nl_out *out);
+
+/* Withdraw a waiting request (freed) or a conversion (back to its granted
+ * mode): LOCAL_FAIL with SDLM_ECANCELED.  -ENOENT, -EALREADY (granted:
+ * the grant won the race; unlock it). */
+int nl_cancel(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
+	      struct nl_out *out);
+
+/* The client's connection is gone: its requests are withdrawn and its
+ * locks released, with no action addressed to it. */
+int nl_client_gone(struct nl_state *nl, uint32_t client, struct nl_out *out);
+
+/*
+ * Revoke everything (poison pill, lost lease: the node is being fenced).
+ * All local state is forgotten (cluster side included) and nothing is
+ * emitted: the cluster takes the node's locks when it is fenced.
+ * *clients receives the ids of every client that held or waited for a
+ * lock, ascending, unique (malloc'ed; free it; NULL when *count is 0):
+ * the daemon kills them.  -ENOMEM: the state is forgotten anyway but the
+ * list could not be made (*clients NULL): kill every lock user.
+ */
+int nl_stop_all(struct nl_state *nl, uint32_t **clients, size_t *count);
+
+/* Release up to max idle cached cluster locks, least recently used first
+ * (CLUSTER_RELEASE each); *released (may be NULL) gets how many. */
+int nl_drop_cached(struct nl_state *nl, size_t max, size_t *released,
+		   struct nl_out *out);
+
+/* --- cluster decisions addressed to this node, in CPG order ---------- */
+/*
+ * Each names the resource and the cluster lock id.  An answer for a lock
+ * id that is not the resource's current one is stale: -ENOENT, ignored.
+ * One in the wrong state (e.g. GRANTED while HELD): -EINVAL, ignored.
+ */
+
+/* GRANTED (a request, an up- or a down-conversion). */
+int nl_cluster_granted(struct nl_state *nl, const void *name, size_t namelen,
+		       uint64_t lkid, int mode, const uint8_t *lvb,
+		       bool lvb_valid, struct nl_out *out);
+
+/* NOQUEUE_FAILED (SDLM_EBUSY), CANCELLED (SDLM_ECANCELED, SDLM_ENOQUORUM,
+ * SDLM_EFENCED ...), DEADLOCK (-EDEADLK) of a request or conversion.
+ * SDLM_EFENCED: the node lost the lock, every local lock on it fails. */
+int nl_cluster_failed(struct nl_state *nl, const void *name, size_t namelen,
+		      uint64_t lkid, int err, struct nl_out *out);
+
+/* BLOCKING: another node wants mode_wanted. */
+int nl_cluster_blocking(struct nl_state *nl, const void *name,
+			size_t namelen, uint64_t lkid, int mode_wanted,
+			struct nl_out *out);
+
+/* RELEASED: err 0 (our CLUSTER_RELEASE done) or SDLM_EFENCED (taken from
+ * this fenced node: every local lock on it fails with SDLM_EFENCED). */
+int nl_cluster_released(struct nl_state *nl, const void *name,
+			size_t namelen, uint64_t lkid, int err,
+			struct nl_out *out);
+
+/* --- introspection (sdlmctl locks) ----------------------------------- */
+
+size_t nl_resource_count(const struct nl_state *nl);
+size_t nl_lock_count(const struct nl_state *nl);
+
+struct nl_res_info {
+	const uint8_t	*name;
+	size_t		namelen;
+	enum nl_cl_state cl_state;
+	uint64_t	cl_lkid;	/* 0 in NL_CL_NONE */
+	int		cl_mode;	/* held (HELD, CONVERTING, RELEASING) */
+	int		cl_rqmode;	/* asked (REQUESTING, CONVERTING) */
+	int		wanted;		/* mode another node waits for, or NONE */
+	bool		idle;		/* cached: held, no local lock */
+	bool		lvb_valid;
+	const uint8_t	*lvb;
+	size_t		granted, converting, waiting;
+};
+
+struct nl_lock_info {
+	uint64_t	local_lkid;
+	uint32_t	client;
+	uint64_t	client_ref;
+	int		grmode;		/* MODE_NONE while waiting */
+	int		rqmode;		/* == grmode when granted */
+	enum nl_queue	queue;
+	uint32_t	flags;
+	const uint8_t	*name;
+	size_t		namelen;
+};
+
+/* 0 or -ENOENT. */
+int nl_res_get(const struct nl_state *nl, const void *name, size_t namelen,
+	       struct nl_res_info *info);
+int nl_lock_get(const struct nl_state *nl, uint64_t local_lkid,
+		struct nl_lock_info *info);
+
+/* Every resource in name order (memcmp, then shorter first).  The callback
+ * returns 0 to go on, anything else stops the walk and is returned.  The
+ * state must not change during the walk.  -ENOMEM possible. */
+int nl_foreach_resource(const struct nl_state *nl,
+			int (*cb)(const struct nl_res_info *res, void *arg),
+			void *arg);
+
+/* The local locks of one resource: granted, converting, waiting, each in
+ * queue order.  0, the callback's value, or -ENOENT. */
+int nl_foreach_lock(const struct nl_state *nl, const void *name,
+		    size_t namelen,
+		    int (*cb)(const struct nl_lock_info *lk, void *arg),
+		    void *arg);
+
+#endif /* SDLM_NODELOCK_H */

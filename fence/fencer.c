@@ -1,0 +1,352 @@
+/*
+ * fencer.c - the fence executor (see fencer.h).
+ *
+ *   request(X) --queue--> start: read X's message slot and heartbeat from
+ *   the engine's last read, fence_resume() (a pill already on the disk for
+ *   X's incarnation is waited on, not rewritten)
+ *     WRITE_PILL   -> async write of X's message slot (deadline T)
+ *     every read   -> peer_observe has run in the engine; fence_hb_read()
+ *     DECLARE_ACK / DECLARE_DEAD -> done callback; record (X, incarnation)
+ *     as fenced; fence_announced(); next queued request
+ *
+ * The write is durable when it completes (O_DSYNC); the next heartbeat
+ * read of X's message slot shows it to every node, ours included.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdlm.h"
+#include "aio.h"
+#include "area.h"
+#include "ondisk.h"
+#include "heartbeat.h"
+#include "fencer.h"
+
+#define FENCE_HISTORY 64
+
+struct fencer {
+	struct area *a;
+	struct hb_engine *hb;
+	const struct sdlm_timeouts *t;
+	uint32_t my_node;
+	fencer_done_fn fn;
+	void *ctx;
+	struct fence_op op;
+	bool busy;
+	uint64_t victim_inc;
+	bool write_pending;
+	void *wbuf;
+	uint32_t queue[SDLM_MAX_NODES];
+	unsigned nqueue;
+	struct { uint32_t node; uint64_t inc; uint64_t at_ms; } done[FENCE_HISTORY];
+	unsigned ndone;
+	uint32_t max_per_window;
+	uint32_t window_s;
+	uint64_t now_ms;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void hb_input_of(const struct sdlm_hb *hb, struct hb_input *in)
+{
+	in->counter = hb->counter;
+	in->incarnation = hb->incarnation;
+	in->state = hb->state;
+	in->ack_cmd = hb->ack_cmd;
+	in->ack_seq = hb->ack_seq;
+	in->ack_incarnation = hb->ack_incarnation;
+}
+
+static void act(struct fencer *f, const struct fence_decision *d);
+
+static void pill_done(void *arg, int result, const void *data, size_t len)
+{
+	struct fencer *f = arg;
+	struct fence_decision d;
+
+	f->write_pending = false;
+	if (!f->busy)
+		return;
+	if (fence_pill_written(&f->op, f->now_ms, result, &d) == 0)
+		act(f, &d);
+}
+
+static void write_pill(struct fencer *f, const struct fence_decision *d)
+{
+	struct sdlm_msg m = {
+		.node_id = f->op.fo_victim,
+		.cmd = d->cmd,
+		.seq = d->seq,
+		.target_incarnation = d->target_incarnation,
+		.from_node = f->my_node,
+		.wall_time_ms = wall_ms(),
+	};
+	uint64_t off, dl;
+	int rc;
+
+	if (f->write_pending)
+		return;
+	rc = layout_msg_offset(&f->a->hdr, m.node_id, &off);
+	if (rc == 0)
+		rc = msg_out(&m, f->a->hdr.uuid, f->wbuf, f->a->hdr.sector_size);
+	if (rc == 0) {
+		dl = aio_now_ns() + (uint64_t)f->t->base.io_timeout_ms * 1000000;
+		rc = aio_submit_write(f->a->aio, f->a->fd, off, f->wbuf,
+				      f->a->hdr.sector_size, dl, pill_done, f);
+	}
+	if (rc == 0) {
+		f->write_pending = true;
+		return;
+	}
+	{
+		struct fence_decision d2;
+
+		if (fence_pill_written(&f->op, f->now_ms, rc, &d2) == 0)
+			act(f, &d2);
+	}
+}
+
+static void start_next(struct fencer *f);
+
+static void finish(struct fencer *f, int path)
+{
+	uint32_t victim = f->op.fo_victim;
+	uint64_t inc = f->op.fo_target ? f->op.fo_target : f->victim_inc;
+	unsigned i = f->ndone % FENCE_HISTORY;
+
+	fence_announced(&f->op);
+	f->done[i].node = victim;
+	f->done[i].inc = inc;
+	f->done[i].at_ms = f->now_ms;
+	f->ndone++;
+	f->busy = false;
+	f->fn(f->ctx, victim, inc, path);
+	start_next(f);
+}
+
+static void act(struct fencer *f, const struct fence_decision *d)
+{
+	switch (d->action) {
+	case FENCE_ACT_WRITE_PILL:
+		write_pill(f, d);
+		break;
+	case FENCE_ACT_DECLARE_ACK:
+		finish(f, FENCER_PATH_ACK);
+		break;
+	case FENCE_ACT_DECLARE_DEAD:
+		finish(f, FENCER_PATH_DEAD);
+		break;
+	case FENCE_ACT_NONE:
+		break;
+	}
+}
+
+static void start_next(struct fencer *f)
+{
+	const struct sdlm_hb *hb;
+	const struct sdlm_msg *msg;
+	struct hb_input hin;
+	struct msg_input min;
+	struct fence_decision d;
+	uint32_t victim;
+	int hrc = -ENODATA, mrc = -ENODATA;
+
+	if (f->busy || f->nqueue == 0)
+		return;
+	victim = f->queue[0];
+	memmove(f->queue, f->queue + 1, --f->nqueue * sizeof(f->queue[0]));
+	hb = hbe_slot(f->hb, victim, &hrc);
+	msg = hbe_msg(f->hb, victim, &mrc);
+	fence_op_init(&f->op, f->t, hbe_peer(f->hb, victim));
+	f->busy = true;
+	f->victim_inc = hrc == 0 ? hb->incarnation : 0;
+	memset(&min, 0, sizeof(min));
+	if (mrc == 0) {
+		min.cmd = msg->cmd;
+		min.seq = msg->seq;
+		min.target_incarnation = msg->target_incarnation;
+	}
+	if (hrc == 0)
+		hb_input_of(hb, &hin);
+	if (fence_resume(&f->op, victim, SM_CMD_RESET, f->now_ms, &min,
+			 hrc == 0 ? &hin : NULL, &d) < 0) {
+		f->busy = false;
+		return;
+	}
+	act(f, &d);
+}
+
+/* Returns 0 or -errno. */
+int fencer_create(struct fencer **out, struct area *a, struct hb_engine *hb,
+		  const struct sdlm_timeouts *t, uint32_t my_node,
+		  fencer_done_fn fn, void *ctx)
+{
+	struct fencer *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	if (posix_memalign(&f->wbuf, AIO_BUF_ALIGN, a->hdr.sector_size)) {
+		free(f);
+		return -ENOMEM;
+	}
+	f->a = a;
+	f->hb = hb;
+	f->t = t;
+	f->my_node = my_node;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->window_s = 300;
+	f->max_per_window = (a->hdr.num_nodes + 1) / 2 > 1 ? (a->hdr.num_nodes + 1) / 2 - 1 : 1;
+	*out = f;
+	return 0;
+}
+
+void fencer_destroy(struct fencer *f)
+{
+	if (!f)
+		return;
+	/* A pill write still in flight owns wbuf through the aio layer's
+	 * bounce buffer, not ours: ours can go. */
+	free(f->wbuf);
+	free(f);
+}
+
+void fencer_set_limit(struct fencer *f, uint32_t max_per_window, uint32_t window_s)
+{
+	if (max_per_window)
+		f->max_per_window = max_per_window;
+	if (window_s)
+		f->window_s = window_s;
+}
+
+bool fencer_is_fenced(const struct fencer *f, uint32_t node, uint64_t inc)
+{
+	unsigned i, n = f->ndone < FENCE_HISTORY ? f->ndone : FENCE_HISTORY;
+
+	for (i = 0; i < n; i++)
+		if (f->done[i].node == node && (inc == 0 || f->done[i].inc == inc))
+			return true;
+	return false;
+}
+
+static unsigned fences_in_window(const struct fencer *f, uint64_t now)
+{
+	unsigned i, c = 0, n = f->ndone < FENCE_HISTORY ? f->ndone : FENCE_HISTORY;
+	uint64_t w = (uint64_t)f->window_s * 1000;
+
+	for (i = 0; i < n; i++)
+		if (now - f->done[i].at_ms < w)
+			c++;
+	return c;
+}
+
+/* Returns 0, -EALREADY, -EDQUOT or -EINVAL. */
+int fencer_request(struct fencer *f, uint32_t victim, uint64_t now_ms)
+{
+	const struct sdlm_hb *hb;
+	unsigned i;
+	int hrc = -ENODATA;
+
+	f->now_ms = now_ms;
+	if (victim < 1 || victim > f->a->hdr.num_nodes || victim == f->my_node)
+		return -EINVAL;
+	hb = hbe_slot(f->hb, victim, &hrc);
+	if (hrc == 0 && fencer_is_fenced(f, victim, hb->incarnation))
+		return -EALREADY;
+	if (f->busy && f->op.fo_victim == victim)
+		return 0;
+	for (i = 0; i < f->nqueue; i++)
+		if (f->queue[i] == victim)
+			return 0;
+	if (fences_in_window(f, now_ms) + f->nqueue + (f->busy ? 1 : 0) >= f->max_per_window)
+		return -EDQUOT;
+	f->queue[f->nqueue++] = victim;
+	start_next(f);
+	return 0;
+}
+
+void fencer_cancel(struct fencer *f, uint32_t victim)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nqueue; i++)
+		if (f->queue[i] == victim) {
+			memmove(f->queue + i, f->queue + i + 1,
+				(f->nqueue - i - 1) * sizeof(f->queue[0]));
+			f->nqueue--;
+			break;
+		}
+	if (f->busy && f->op.fo_victim == victim) {
+		fence_cancel(&f->op);
+		f->busy = false;
+		start_next(f);
+	}
+}
+
+void fencer_confirm(struct fencer *f, uint32_t victim)
+{
+	const struct sdlm_hb *hb;
+	unsigned i = f->ndone % FENCE_HISTORY;
+	int hrc = -ENODATA;
+
+	hb = hbe_slot(f->hb, victim, &hrc);
+	if (f->busy && f->op.fo_victim == victim) {
+		fence_cancel(&f->op);
+		f->busy = false;
+	}
+	f->done[i].node = victim;
+	f->done[i].inc = hrc == 0 ? hb->incarnation : 0;
+	f->done[i].at_ms = f->now_ms;
+	f->ndone++;
+	f->fn(f->ctx, victim, f->done[i].inc, FENCER_PATH_OPERATOR);
+	start_next(f);
+}
+
+void fencer_on_read(struct fencer *f, uint64_t now_ms)
+{
+	const struct sdlm_hb *hb;
+	struct hb_input in;
+	struct fence_decision d;
+	int hrc = -ENODATA;
+
+	f->now_ms = now_ms;
+	if (!f->busy)
+		return;
+	hb = hbe_slot(f->hb, f->op.fo_victim, &hrc);
+	if (hrc == 0) {
+		hb_input_of(hb, &in);
+		if (!f->victim_inc)
+			f->victim_inc = hb->incarnation;
+	}
+	if (fence_hb_read(&f->op, now_ms, hrc == 0 ? &in : NULL, &d) == 0)
+		act(f, &d);
+}
+
+void fencer_tick(struct fencer *f, uint64_t now_ms)
+{
+	struct fence_decision d;
+
+	f->now_ms = now_ms;
+	if (!f->busy)
+		return;
+	if (fence_tick(&f->op, now_ms, &d) == 0)
+		act(f, &d);
+}
+
+uint32_t fencer_current(const struct fencer *f, const char **state)
+{
+	if (!f->busy)
+		return 0;
+	*state = fence_op_state_name(f->op.fo_state);
+	return f->op.fo_victim;
+}
