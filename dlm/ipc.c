@@ -19,6 +19,7 @@
 #include "sdlm_ipc.h"
 #include "log.h"
 #include "ipc.h"
+#include "lockspace.h"
 
 static struct {
 	qb_ipcs_service_t *svc;
@@ -26,12 +27,19 @@ static struct {
 	gid_t admin_gid;
 	ipc_text_fn text_fn;
 	void *ctx;
+	bool locks_enabled;
+	uint32_t next_id;
+	struct client *clients;		/* list of live connections */
 } ipcs;
 
 struct client {
 	uid_t uid;
 	gid_t gid;
 	bool admin;
+	uint32_t id;			/* the lock manager's client id */
+	pid_t pid;
+	qb_ipcs_connection_t *conn;
+	struct client *next;
 };
 
 /*
@@ -59,7 +67,27 @@ static void conn_created(qb_ipcs_connection_t *c)
 	cl->gid = accepted_gid;
 	cl->admin = cl->uid == 0 ||
 		    (ipcs.admin_gid != (gid_t)-1 && cl->gid == ipcs.admin_gid);
+	cl->id = ++ipcs.next_id ? ipcs.next_id : ++ipcs.next_id;
+	cl->conn = c;
+	{
+		struct qb_ipcs_connection_stats st;
+
+		if (qb_ipcs_connection_stats_get(c, &st, QB_FALSE) == 0)
+			cl->pid = st.client_pid;
+	}
+	cl->next = ipcs.clients;
+	ipcs.clients = cl;
 	qb_ipcs_context_set(c, cl);
+}
+
+static struct client *client_find(uint32_t id)
+{
+	struct client *cl;
+
+	for (cl = ipcs.clients; cl; cl = cl->next)
+		if (cl->id == id)
+			return cl;
+	return NULL;
 }
 
 static int32_t conn_closed(qb_ipcs_connection_t *c)
@@ -69,7 +97,155 @@ static int32_t conn_closed(qb_ipcs_connection_t *c)
 
 static void conn_destroyed(qb_ipcs_connection_t *c)
 {
-	free(qb_ipcs_context_get(c));
+	struct client *cl = qb_ipcs_context_get(c), **pp;
+
+	if (!cl)
+		return;
+	for (pp = &ipcs.clients; *pp; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	if (ipcs.locks_enabled)
+		lsm_client_gone(cl->id);
+	free(cl);
+}
+
+void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
+		  int mode, const uint8_t *lvb, bool lvb_valid)
+{
+	struct client *cl = client_find(client);
+	struct ev_ast ev;
+
+	if (!cl)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.qb.id = SDLM_EV_AST;
+	ev.hdr.qb.size = sizeof(ev);
+	ev.hdr.qb.error = err;
+	ev.hdr.magic = SDLM_IPC_MAGIC;
+	ev.hdr.version = SDLM_IPC_VERSION;
+	ev.lkid = lkid;
+	ev.client_ref = ref;
+	ev.mode = mode;
+	ev.lvb_valid = lvb_valid;
+	if (lvb && lvb_valid)
+		memcpy(ev.lvb, lvb, sizeof(ev.lvb));
+	if (qb_ipcs_event_send(cl->conn, &ev, sizeof(ev)) < 0)
+		log_debug("ipc: client %u: completion of %016llx not delivered", client,
+			  (unsigned long long)lkid);
+}
+
+void ipc_send_bast(uint32_t client, uint64_t lkid, uint64_t ref, int mode)
+{
+	struct client *cl = client_find(client);
+	struct ev_bast ev;
+
+	if (!cl)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.qb.id = SDLM_EV_BAST;
+	ev.hdr.qb.size = sizeof(ev);
+	ev.hdr.magic = SDLM_IPC_MAGIC;
+	ev.hdr.version = SDLM_IPC_VERSION;
+	ev.lkid = lkid;
+	ev.client_ref = ref;
+	ev.mode_wanted = mode;
+	qb_ipcs_event_send(cl->conn, &ev, sizeof(ev));
+}
+
+pid_t ipc_client_pid(uint32_t client)
+{
+	struct client *cl = client_find(client);
+
+	return cl ? cl->pid : 0;
+}
+
+void ipc_enable_locks(bool on)
+{
+	ipcs.locks_enabled = on;
+}
+
+static void send_lock_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
+			    int err, uint64_t lkid)
+{
+	struct res_lock res;
+
+	memset(&res, 0, sizeof(res));
+	res.hdr.qb.id = req->qb.id | SDLM_IPC_RESPONSE;
+	res.hdr.qb.size = sizeof(res);
+	res.hdr.qb.error = err;
+	res.hdr.magic = SDLM_IPC_MAGIC;
+	res.hdr.version = SDLM_IPC_VERSION;
+	res.hdr.seq = req->seq;
+	res.lkid = lkid;
+	qb_ipcs_response_send(c, &res, sizeof(res));
+}
+
+static size_t lock_cmd_size(int cmd)
+{
+	switch (cmd) {
+	case SDLM_CMD_LOCK: return sizeof(struct req_lock);
+	case SDLM_CMD_CONVERT: return sizeof(struct req_convert);
+	case SDLM_CMD_UNLOCK: return sizeof(struct req_unlock);
+	case SDLM_CMD_CANCEL: return sizeof(struct req_cancel);
+	}
+	return 0;
+}
+
+static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const void *data,
+		     size_t size)
+{
+	const struct sdlm_req_hdr *hdr = data;
+	uint64_t lkid = 0;
+	int rc;
+
+	if (size < lock_cmd_size(hdr->qb.id)) {
+		send_lock_reply(c, hdr, SDLM_EPROTO, 0);
+		return;
+	}
+	if (!ipcs.locks_enabled) {
+		send_lock_reply(c, hdr, -ENOTCONN, 0);
+		return;
+	}
+	switch (hdr->qb.id) {
+	case SDLM_CMD_LOCK: {
+		const struct req_lock *r = data;
+
+		if (r->ls_len == 0 || r->ls_len > sizeof(r->ls) ||
+		    r->res_len == 0 || r->res_len > sizeof(r->res)) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res,
+			      r->res_len, r->mode, r->flags, &lkid);
+		break;
+	}
+	case SDLM_CMD_CONVERT: {
+		const struct req_convert *r = data;
+
+		lkid = r->lkid;
+		rc = lsm_convert(cl->id, r->lkid, r->mode, r->flags,
+				 (r->flags & SDLM_LKF_VALBLK) ? r->lvb : NULL);
+		break;
+	}
+	case SDLM_CMD_UNLOCK: {
+		const struct req_unlock *r = data;
+
+		lkid = r->lkid;
+		rc = lsm_unlock(cl->id, r->lkid, r->flags,
+				(r->flags & SDLM_LKF_VALBLK) ? r->lvb : NULL);
+		break;
+	}
+	default: {
+		const struct req_cancel *r = data;
+
+		lkid = r->lkid;
+		rc = lsm_cancel(cl->id, r->lkid);
+		break;
+	}
+	}
+	send_lock_reply(c, hdr, rc, lkid);
 }
 
 static void send_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
@@ -120,6 +296,7 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	case SDLM_CMD_DUMP_CONFIG:
 	case SDLM_CMD_LS_LIST:
 	case SDLM_CMD_LOCKS:
+	case SDLM_CMD_FENCE_CONFIRM:
 		if (size < sizeof(struct req_text)) {
 			send_reply(c, hdr, hdr->qb.id, SDLM_EPROTO, NULL, 0);
 			return 0;
@@ -134,6 +311,16 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		send_reply(c, hdr, hdr->qb.id, rc, rc ? NULL : out.s,
 			   rc || !out.s ? 0 : out.len + 1);
 		sb_free(&out);
+		return 0;
+	case SDLM_CMD_LOCK:
+	case SDLM_CMD_CONVERT:
+	case SDLM_CMD_UNLOCK:
+	case SDLM_CMD_CANCEL:
+		if (!cl) {
+			send_reply(c, hdr, hdr->qb.id, -ENOMEM, NULL, 0);
+			return 0;
+		}
+		lock_cmd(c, cl, data, size);
 		return 0;
 	default:
 		log_debug("ipc: unknown command %d", hdr->qb.id);

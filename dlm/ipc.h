@@ -7,6 +7,7 @@
 #define SDLM_IPCS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <qb/qbloop.h>
 
@@ -23,5 +24,12 @@ typedef int (*ipc_text_fn)(void *ctx, int cmd, const char *arg, bool json,
 int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
 	      ipc_text_fn text_fn, void *ctx);
 void ipc_close(void);
+
+/* Lock commands are served only when the lock manager runs (corosync). */
+void ipc_enable_locks(bool on);
+void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
+		  int mode, const uint8_t *lvb, bool lvb_valid);
+void ipc_send_bast(uint32_t client, uint64_t lkid, uint64_t ref, int mode);
+pid_t ipc_client_pid(uint32_t client);
 
 #endif

@@ -45,7 +45,14 @@
  * within REPLY_TIMEOUT_MS is treated as lost: the protocol state is then
  * unknown, and disconnecting is the only way to make the daemon drop it.
  *
+ * Whether sdlm_fd() wakes a poller when the daemon dies depends on the
+ * libqb transport the daemon chose: with QB_IPC_SHM the fd is the stream
+ * setup socket, which hangs up; with QB_IPC_SOCKET it is a datagram socket
+ * that does not, and the loss is seen at the next call or dispatch.
+ *
  * A handle is not thread-safe: use each handle from one thread at a time.
+ * Callbacks may call any function of the library except sdlm_disconnect()
+ * of their own handle.
  */
 #include "config.h"
 
@@ -132,7 +139,7 @@ static unsigned hash_u64(uint64_t v)
 static int is_conn_error(long rc)
 {
 	return rc == -ENOTCONN || rc == -EPIPE || rc == -ECONNRESET ||
-	       rc == -ESHUTDOWN || rc == -EBADF;
+	       rc == -ESHUTDOWN || rc == -EBADF || rc == -ECONNREFUSED;
 }
 
 static uint64_t now_ms(void)
@@ -380,8 +387,9 @@ static void ast_apply(struct lock_ent *e, const struct ev_ast *ev)
 
 /*
  * Deliver one event to its lock: fill the lksb, run the callback.  The
- * callback may call back into the library (unlock, lock_async, ...), so
- * the entry is looked up again afterwards.  Returns 1 if a callback ran.
+ * callback may call back into the library (unlock, lock_async, a sync
+ * call that reuses h->evbuf, ...), so nothing of the entry or the event
+ * is touched once the callback was called.  Returns 1 if a callback ran.
  */
 static int event_deliver(struct sdlm_handle *h, const struct sdlm_res_hdr *hdr,
 			 size_t len)
@@ -564,7 +572,7 @@ int sdlm_dispatch(sdlm_handle_t *h)
 		h->q_tail = NULL;
 		if (!h->dead_reported)
 			ran += dispatch_dead(h);
-		else if (!ran)
+		if (!ran)
 			return SDLM_EDAEMON;
 	}
 	return ran;
@@ -879,6 +887,7 @@ static const struct { const char *name; enum sdlm_cmd cmd; } text_cmds[] = {
 	{ "dump-config", SDLM_CMD_DUMP_CONFIG },
 	{ "ls", SDLM_CMD_LS_LIST },
 	{ "locks", SDLM_CMD_LOCKS },
+	{ "fence-confirm", SDLM_CMD_FENCE_CONFIRM },
 };
 
 /* Returns 0 or -errno / SDLM_E*. */

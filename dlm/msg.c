@@ -83,7 +83,7 @@ struct msg_gate_wire {
 struct msg_join_wire {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
-	uint32_t	reserved;
+	uint32_t	flags;		/* MSG_JOIN_* */
 };
 
 struct msg_snap_wire {
@@ -211,7 +211,8 @@ static bool msg_is_sane(const struct msg *m)
 		return true;
 	case MSG_JOIN:
 		return m->u.join.proto_min >= 1 &&
-		       m->u.join.proto_min <= m->u.join.proto_max;
+		       m->u.join.proto_min <= m->u.join.proto_max &&
+		       !(m->u.join.flags & ~MSG_JOIN_ALL);
 	case MSG_SNAPSHOT:
 		return snap_is_sane(&m->u.snap);
 	}
@@ -285,6 +286,7 @@ static void payload_out(const struct msg *m, uint8_t *p)
 		struct msg_join_wire w = {
 			.proto_min = htole16(m->u.join.proto_min),
 			.proto_max = htole16(m->u.join.proto_max),
+			.flags = htole32(m->u.join.flags),
 		};
 		memcpy(p, &w, sizeof(w));
 		break;
@@ -419,7 +421,8 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		memcpy(&w, p, sizeof(w));
 		m->u.join.proto_min = le16toh(w.proto_min);
 		m->u.join.proto_max = le16toh(w.proto_max);
-		return w.reserved == 0;
+		m->u.join.flags = le32toh(w.flags);
+		return !(m->u.join.flags & ~MSG_JOIN_ALL);
 	}
 	case MSG_SNAPSHOT: {
 		struct msg_snap_wire w;

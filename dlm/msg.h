@@ -30,7 +30,7 @@
  *	NODE_STATUS   8  nodeid u32, status u32 (bit 0 hb_live, bit 1 pill)
  *	NODE_FENCED  16  nodeid u32, rsvd u32, incarnation u64
  *	GATE          8  open u8, rsvd[7]
- *	JOIN          8  proto_min u16, proto_max u16, rsvd u32
+ *	JOIN          8  proto_min u16, proto_max u16, flags u32 (MSG_JOIN_*)
  *	SNAPSHOT  48+C+pad  xfer_id u64, basis_incarnation u64, basis_seq
  *	                 u64, basis_nodeid u32, total_len u32, offset u32,
  *	                 chunk_len u32 (= C), total_crc u32, rsvd u32, then C
@@ -129,9 +129,20 @@ struct msg_gate {
 	bool		open;
 };
 
+/*
+ * JOIN flags (docs/protocol.md "State transfer"): SYNC asks for the
+ * lockspace state; TAINTED says the sender's replica was built while not
+ * quorate (a minority side coming back), so an untainted member's state
+ * wins.
+ */
+#define MSG_JOIN_SYNC		0x1u
+#define MSG_JOIN_TAINTED	0x2u
+#define MSG_JOIN_ALL		0x3u
+
 struct msg_join {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
+	uint32_t	flags;		/* MSG_JOIN_* */
 };
 
 /*

@@ -128,3 +128,30 @@ void quorum_close(void)
 	quorum_finalize(Q.qh);
 	Q.have = false;
 }
+
+void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consensus_ms)
+{
+	cmap_iter_handle_t it;
+	cmap_handle_t ch;
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	size_t len;
+	cmap_value_types_t type;
+	uint32_t n = 0;
+
+	*nodes = *token_ms = *consensus_ms = 0;
+	if (cmap_initialize(&ch) != CS_OK)
+		return;
+	if (cmap_iter_init(ch, "nodelist.node.", &it) == CS_OK) {
+		while (cmap_iter_next(ch, it, key, &len, &type) == CS_OK) {
+			size_t kl = strlen(key);
+
+			if (kl > 7 && !strcmp(key + kl - 7, ".nodeid"))
+				n++;
+		}
+		cmap_iter_finalize(ch, it);
+	}
+	*nodes = n;
+	cmap_get_uint32(ch, "runtime.config.totem.token", token_ms);
+	cmap_get_uint32(ch, "runtime.config.totem.consensus", consensus_ms);
+	cmap_finalize(ch);
+}

@@ -24,4 +24,11 @@ int quorum_setup(qb_loop_t *loop, quorum_change_fn fn, void *ctx,
 		 const char **why);
 void quorum_close(void);
 
+/*
+ * From cmap: the number of nodes in corosync's nodelist (votes for
+ * quorum) and the totem token and consensus timeouts in ms (the grace
+ * an away node gets derives from them).  0 where unknown.
+ */
+void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consensus_ms);
+
 #endif

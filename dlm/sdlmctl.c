@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "sdlm.h"
 #include "fencecmd.h"
 
@@ -39,6 +42,12 @@ static void usage(FILE *f)
 		"  fence list -d DEV [all]\n"
 		"  fence message -d DEV [--wait[=S]] NODE test|reset|off|clear\n"
 		"  fence status -d DEV NODE    exit 0 alive, 2 fenced/off, 1 unknown\n"
+		"\n"
+		"Through the daemon:\n"
+		"  fence confirm NODE [--force]   an operator says NODE is down\n"
+		"  lock [-m MODE] [-w S] [-n] LOCKSPACE RESOURCE -- COMMAND...\n"
+		"                         hold a lock while COMMAND runs (exit: its status;\n"
+		"                         75 when -n/-w could not get the lock)\n"
 		"\n"
 		"Options:\n"
 		"  --json        machine-readable output\n"
@@ -72,6 +81,81 @@ static int daemon_text(const char *ipc, const char *cmd, const char *arg, bool j
 	fputs(text, stdout);
 	free(text);
 	return CTL_OK;
+}
+
+/*
+ * sdlmctl lock [-m MODE] [-w SECONDS] [-n] LOCKSPACE RESOURCE -- COMMAND...
+ * Hold the lock while COMMAND runs (like flock(1)); exit with its status.
+ */
+static int cmd_lock(const char *ipc, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "nonblock", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *usage_s = "usage: sdlmctl lock [-m NL|CR|CW|PR|PW|EX] [-w SECONDS] [-n] LOCKSPACE RESOURCE -- COMMAND...";
+	struct sdlm_lksb lksb;
+	sdlm_handle_t *h;
+	unsigned wait_s = 0;
+	uint32_t flags = 0;
+	int mode = SDLM_EX, c, rc, status;
+	pid_t pid;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+m:w:nh", o, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			mode = sdlm_mode_parse(optarg);
+			if (mode < 0) {
+				fprintf(stderr, "sdlmctl: lock: unknown mode '%s' (NL CR CW PR PW EX)\n", optarg);
+				return CTL_USAGE;
+			}
+			break;
+		case 'w': wait_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': flags |= SDLM_LKF_NOQUEUE; break;
+		case 'h': puts(usage_s); return CTL_OK;
+		default: fprintf(stderr, "%s\n", usage_s); return CTL_USAGE;
+		}
+	}
+	if (argc - optind < 3) {
+		fprintf(stderr, "%s\n", usage_s);
+		return CTL_USAGE;
+	}
+	rc = sdlm_connect(ipc, &h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
+		return CTL_NODAEMON;
+	}
+	memset(&lksb, 0, sizeof(lksb));
+	rc = sdlm_lock(h, argv[optind], argv[optind + 1], mode, flags, wait_s * 1000, &lksb);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: lock %s/%s %s: %s\n", argv[optind], argv[optind + 1],
+			sdlm_mode_name(mode), sdlm_strerror(rc));
+		sdlm_disconnect(h);
+		return rc == SDLM_EBUSY || rc == -ETIMEDOUT ? CTL_FAIL + 74 : CTL_FAIL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char **cmd = argv + optind + 2;
+
+		if (!strcmp(cmd[0], "--"))
+			cmd++;
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "sdlmctl: %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	status = 0;
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	sdlm_unlock(h, &lksb, 0);
+	sdlm_disconnect(h);
+	if (pid < 0)
+		return CTL_FAIL;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int main(int argc, char **argv)
@@ -111,8 +195,22 @@ int main(int argc, char **argv)
 		argc = j;
 	}
 	cmd = argv[optind];
+	if (!strcmp(cmd, "fence") && argc - optind >= 2 && !strcmp(argv[optind + 1], "confirm")) {
+		char arg[64];
+
+		if (argc - optind < 3 || argc - optind > 4 ||
+		    (argc - optind == 4 && strcmp(argv[optind + 3], "--force"))) {
+			fprintf(stderr, "usage: sdlmctl fence confirm NODE [--force]\n");
+			return CTL_USAGE;
+		}
+		snprintf(arg, sizeof(arg), "%s%s", argv[optind + 2],
+			 argc - optind == 4 ? " force" : "");
+		return daemon_text(ipc, "fence-confirm", arg, json);
+	}
 	if (!strcmp(cmd, "fence"))
 		return fence_main(argc - optind, argv + optind, json);
+	if (!strcmp(cmd, "lock"))
+		return cmd_lock(ipc, argc - optind, argv + optind);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
 	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
 		if (argc - optind != 1) {

@@ -56,6 +56,8 @@
 #include "heartbeat.h"
 #include "watchdog.h"
 #include "quorum.h"
+#include "fencer.h"
+#include "lockspace.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
 #define SDLMD_EXIT_OK		0
@@ -91,6 +93,13 @@ struct sdlmd {
 	uint32_t members[SDLM_MAX_NODES + 1];
 	uint32_t n_members;
 	uint64_t ring_seq;
+	struct fencer *fencer;
+	bool locks_on;
+	uint32_t expected_nodes;
+	uint32_t grace_ms;
+	pid_t killing[256];		/* clients killed for a revocation */
+	unsigned n_killing;
+	bool stop_pending;		/* pill: waiting for clients to die */
 };
 
 static struct sdlmd D;
@@ -104,6 +113,48 @@ static uint64_t now_ms(void)
 }
 
 static void arm_aio_timer(void);
+
+/*
+ * Clients killed because their locks were revoked: the node acknowledges
+ * a pill only once every one of them is gone ("killed and reaped": they
+ * are not our children, so we watch /proc until the pid is gone).
+ */
+static void clients_reap(void)
+{
+	unsigned i, j = 0;
+	char path[64];
+
+	for (i = 0; i < D.n_killing; i++) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)D.killing[i]);
+		if (access(path, F_OK) == 0) {
+			kill(D.killing[i], SIGKILL);
+			D.killing[j++] = D.killing[i];
+		}
+	}
+	D.n_killing = j;
+	if (D.stop_pending && D.n_killing == 0) {
+		D.stop_pending = false;
+		log_notice("fence node %u: every lock holder is gone", D.node_id);
+		hbe_clients_stopped(D.hb, true);
+	}
+}
+
+static void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		pid_t pid = ipc_client_pid(clients[i]);
+
+		if (pid <= 1 || pid == getpid())
+			continue;
+		log_notice("revoking locks: killing client %u (pid %d)", clients[i], (int)pid);
+		kill(pid, SIGKILL);
+		if (D.n_killing < sizeof(D.killing) / sizeof(D.killing[0]))
+			D.killing[D.n_killing++] = pid;
+	}
+	clients_reap();
+}
 
 /* The fault file (tests only) is re-read every heartbeat. */
 static void fault_refresh(void)
@@ -147,6 +198,11 @@ static void tick(void *data)
 
 	fault_refresh();
 	hbe_tick(D.hb, now);
+	if (D.fencer)
+		fencer_tick(D.fencer, now);
+	if (D.locks_on)
+		lsm_tick(now);
+	clients_reap();
 	if (hbe_feed_ok(D.hb))
 		feed_watchdog();
 	arm_aio_timer();
@@ -192,13 +248,18 @@ static void hb_event(void *ctx, int what, int reason)
 		log_notice("fence node %u: %s: stopping all lock use", D.node_id,
 			   sdlm_strerror(reason));
 		D.locks_stopped = true;
-		/* No lock clients exist yet on the fencing side; the lock
-		 * manager kills and reaps its clients here. */
-		hbe_clients_stopped(D.hb, true);
+		D.stop_pending = true;
+		if (D.locks_on)
+			lsm_stop_all(reason);
+		clients_reap();
 		break;
 	case HBE_DUPWRITER:
 		log_err("fence node %u: another incarnation writes our slot (duplicate node id or cloned machine): no lock use",
 			D.node_id);
+		break;
+	case HBE_READ:
+		if (D.fencer)
+			fencer_on_read(D.fencer, now_ms());
 		break;
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
@@ -214,6 +275,91 @@ static void hb_event(void *ctx, int what, int reason)
 		}
 		break;
 	}
+}
+
+static int host_may_use(void *ctx)
+{
+	return hbe_may_use_locks(D.hb, now_ms());
+}
+
+static bool host_hb_live(void *ctx, uint32_t node)
+{
+	const struct peer_view *pv = hbe_peer(D.hb, node);
+
+	return pv && peer_state(pv, now_ms(), &D.to) == PEER_LIVE;
+}
+
+static bool host_pill_pending(void *ctx, uint32_t node)
+{
+	const struct sdlm_msg *m;
+	const struct sdlm_hb *hb;
+	int mrc = -ENODATA, hrc = -ENODATA;
+
+	m = hbe_msg(D.hb, node, &mrc);
+	hb = hbe_slot(D.hb, node, &hrc);
+	if (!m || mrc || (m->cmd != MSG_RESET && m->cmd != MSG_OFF))
+		return false;
+	if (!hb || hrc)
+		return true;
+	if (m->target_incarnation && m->target_incarnation != hb->incarnation)
+		return false;	/* aimed at an earlier life */
+	return true;
+}
+
+static bool host_cold_ok(void *ctx, uint32_t node)
+{
+	const struct peer_view *pv = hbe_peer(D.hb, node);
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA;
+	enum peer_state ps;
+
+	if (node > D.area->hdr.num_nodes)
+		return true;
+	hb = hbe_slot(D.hb, node, &hrc);
+	if (hrc)
+		return false;	/* cannot tell: not safe */
+	if (hb->state == HB_FREE || hb->state == HB_EXITING)
+		return true;
+	if (D.fencer && fencer_is_fenced(D.fencer, node, hb->incarnation))
+		return true;
+	ps = peer_state(pv, now_ms(), &D.to);
+	return ps == PEER_DEAD || ps == PEER_EXITED;
+}
+
+static int host_fence(void *ctx, uint32_t node)
+{
+	int rc = fencer_request(D.fencer, node, now_ms());
+
+	if (rc == -EDQUOT)
+		log_warn("fence node %u: refused by the rate limit: confirm by hand (sdlmctl fence confirm %u)",
+			 node, node);
+	return rc;
+}
+
+static void host_fence_cancel(void *ctx, uint32_t node)
+{
+	fencer_cancel(D.fencer, node);
+}
+
+static void host_ast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
+		     int err, int mode, const uint8_t *lvb, bool lvb_valid)
+{
+	ipc_send_ast(client, lkid, ref, err, mode, lvb, lvb_valid);
+}
+
+static void host_bast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref, int mode)
+{
+	ipc_send_bast(client, lkid, ref, mode);
+}
+
+static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
+{
+	log_notice("fence node %u: fenced (%s), incarnation %016llx", victim,
+		   path == FENCER_PATH_ACK ? "acknowledged the pill" :
+		   path == FENCER_PATH_DEAD ? "dead by heartbeat timeout" : "confirmed by an operator",
+		   (unsigned long long)inc);
+	if (D.locks_on)
+		lsm_fenced(victim, inc);
 }
 
 static const char *self_word(void)
@@ -340,6 +486,35 @@ static void render_nodes(struct sbuf *b, bool json)
 		sb_printf(b, "]}\n");
 }
 
+/*
+ * An operator says the node is down (powered off, reset by hand).  Refused
+ * while its heartbeat still moves, unless forced ("NODE force").
+ */
+static int fence_confirm(const char *arg, bool json, bool admin, struct sbuf *out)
+{
+	char *end;
+	unsigned long node = strtoul(arg, &end, 10);
+	bool force = !strcmp(end, " force");
+
+	if (!admin)
+		return -EPERM;
+	if (!D.fencer)
+		return -ENOTCONN;
+	if (node < 1 || node > D.area->hdr.num_nodes || node == D.node_id ||
+	    (*end && !force))
+		return -EINVAL;
+	if (!force && host_hb_live(NULL, (uint32_t)node)) {
+		sb_printf(out, json ? "{\"node\":%lu,\"result\":\"refused\",\"reason\":\"heartbeat moving\"}\n" :
+			  "node %lu: refused: its heartbeat is still moving (use --force if you are sure)\n", node);
+		return -EBUSY;
+	}
+	log_warn("fence node %lu: confirmed by an operator%s", node, force ? " (forced)" : "");
+	fencer_confirm(D.fencer, (uint32_t)node);
+	sb_printf(out, json ? "{\"node\":%lu,\"result\":\"confirmed\"}\n" :
+		  "node %lu: fence confirmed\n", node);
+	return 0;
+}
+
 static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		    struct sbuf *out)
 {
@@ -386,9 +561,22 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		free(buf);
 		return 0;
 	case SDLM_CMD_LS_LIST:
-	case SDLM_CMD_LOCKS:
-		sb_printf(out, json ? "{\"lockspaces\":[]}\n" : "no lockspaces\n");
+		if (!D.locks_on) {
+			sb_printf(out, json ? "{\"lockspaces\":[],\"mode\":\"disk-only\"}\n" :
+				  "no lockspaces (disk-only mode: corosync = no)\n");
+			return 0;
+		}
+		lsm_render_ls(out, json);
 		return 0;
+	case SDLM_CMD_LOCKS:
+		if (!D.locks_on) {
+			sb_printf(out, json ? "{\"lockspaces\":[]}\n" : "(no lockspaces)\n");
+			return 0;
+		}
+		lsm_render_locks(out, arg, json);
+		return 0;
+	case SDLM_CMD_FENCE_CONFIRM:
+		return fence_confirm(arg, json, admin, out);
 	}
 	return -EOPNOTSUPP;
 }
@@ -724,7 +912,46 @@ int main(int argc, char **argv)
 		goto out_wd;
 	}
 
+	rc = fencer_create(&D.fencer, D.area, D.hb, &D.to, D.node_id, fence_done, NULL);
+	if (rc < 0) {
+		rc = SDLMD_EXIT_INTERNAL;
+		goto out_hb;
+	}
 	if (D.corosync) {
+		struct ls_host host = {
+			.nodeid = D.node_id,
+			.incarnation = D.incarnation,
+			.loop = D.loop,
+			.may_use = host_may_use,
+			.hb_live = host_hb_live,
+			.pill_pending = host_pill_pending,
+			.cold_ok = host_cold_ok,
+			.fence = host_fence,
+			.fence_cancel = host_fence_cancel,
+			.ast = host_ast,
+			.bast = host_bast,
+			.kill_clients = host_kill_clients,
+		};
+		uint32_t token = 0, consensus = 0;
+
+		quorum_cluster_facts(&D.expected_nodes, &token, &consensus);
+		if (!D.expected_nodes)
+			D.expected_nodes = D.area->hdr.num_nodes;
+		D.grace_ms = conf_uint(&D.conf, OPT_GRACE_MS);
+		if (!D.grace_ms)
+			/* Long enough for a blip: corosync's own time to notice a
+			 * loss and re-form (token + consensus), once more for the
+			 * merge, plus two heartbeat intervals. */
+			D.grace_ms = 2 * (token + consensus) + 2 * D.to.base.hb_interval_ms;
+		host.expected_nodes = D.expected_nodes;
+		host.grace_ms = D.grace_ms;
+		fencer_set_limit(D.fencer, conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW),
+				 conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
+		lsm_init(&host);
+		D.locks_on = true;
+		ipc_enable_locks(true);
+		log_info("lock manager: %u nodes expected, grace %u ms (token %u, consensus %u)",
+			 D.expected_nodes, D.grace_ms, token, consensus);
 		membership_apply();
 	} else {
 		uint32_t i;
@@ -754,6 +981,8 @@ int main(int argc, char **argv)
 	/* Clean stop: mark the slot free, then disarm the watchdog. */
 	rc = SDLMD_EXIT_OK;
 	ipc_close();
+	if (D.locks_on)
+		lsm_fini();
 	quorum_close();
 	if (D.self_fenced) {
 		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);
@@ -764,6 +993,7 @@ int main(int argc, char **argv)
 		log_warn("fence node %u: could not mark the slot free; peers will see it stop", D.node_id);
 	}
 out_hb:
+	fencer_destroy(D.fencer);
 	hbe_destroy(D.hb);
 out_wd:
 	if (D.wd)

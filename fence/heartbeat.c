@@ -131,6 +131,7 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 				peer_observe(&e->pv[i], now, NULL);
 		self_msg_read(&e->self, now, NULL);
 		self_own_read(&e->self, now, NULL);
+		e->fn(e->ctx, HBE_READ, result);
 		return;
 	}
 	area_decode_slots(&e->a->hdr, data, e->hb, e->hb_rc, e->msg, e->msg_rc);
@@ -158,6 +159,7 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	} else {
 		self_msg_read(&e->self, now, NULL);
 	}
+	e->fn(e->ctx, HBE_READ, 0);
 }
 
 /* Returns 0 or -errno. */

@@ -29,6 +29,7 @@ typedef void (*hbe_event_fn)(void *ctx, int what, int reason);
 #define HBE_STOP_LOCKS	1	/* a pill (or lost lease): stop all lock use now */
 #define HBE_SELF_FENCE	2	/* stop feeding the watchdog: reason SDLM_E* */
 #define HBE_DUPWRITER	3	/* another incarnation writes our slot */
+#define HBE_READ	4	/* a slot read completed (ok or not) */
 
 int hbe_create(struct hb_engine **out, struct area *a,
 	       const struct sdlm_timeouts *t, uint32_t node_id,

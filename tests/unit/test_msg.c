@@ -99,6 +99,7 @@ static void sample(struct msg *m, int which)
 	case MSG_JOIN:
 		m->u.join.proto_min = 1;
 		m->u.join.proto_max = 4;
+		m->u.join.flags = MSG_JOIN_SYNC | MSG_JOIN_TAINTED;
 		break;
 	case MSG_SNAPSHOT:
 		for (i = 0; i < sizeof(chunk); i++)
@@ -177,6 +178,7 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 	case MSG_JOIN:
 		assert_int_equal(a->u.join.proto_min, b->u.join.proto_min);
 		assert_int_equal(a->u.join.proto_max, b->u.join.proto_max);
+		assert_int_equal(a->u.join.flags, b->u.join.flags);
 		break;
 	case MSG_SNAPSHOT:
 		assert_true(a->u.snap.xfer_id == b->u.snap.xfer_id);
@@ -527,7 +529,8 @@ static void test_field_checks(void **state)
 	expect_proto(6, P + 0, 2);		/* GATE open not boolean */
 	expect_proto(6, P + 7, 1);		/* GATE reserved */
 	expect_proto(7, P + 0, 5);		/* JOIN min 5 > max 4 */
-	expect_proto(7, P + 4, 1);		/* JOIN reserved */
+	expect_proto(7, P + 4, 0x7);		/* JOIN: unknown flag bit 0x4 */
+	expect_proto(7, P + 7, 1);		/* JOIN: flags high byte */
 	expect_proto(8, P + 44, 1);		/* SNAPSHOT reserved */
 	expect_proto(8, P + 33, 0x20);		/* offset 8351: chunk past total */
 	expect_proto(8, P + 48 + 1001, 1);	/* chunk padding */

@@ -1,0 +1,1444 @@
+/*
+ * lockspace.c - sdlmd's lockspaces over CPG (see lockspace.h).
+ *
+ * Each lockspace is one CPG group "sdlm:<name>".  Everything that changes
+ * the replicated state arrives through that group in agreed order and is
+ * applied by every ready member to its own replica (lockstate.c):
+ *
+ *	client call -> nodelock (local decision; cached path: no message)
+ *	            -> CLUSTER_* action -> CPG message -> every member:
+ *	               ls_apply -> decisions; the ones addressed to this
+ *	               node go back into nodelock -> LOCAL_* -> the client
+ *
+ * State transfer ("ready" members and the sync rule).  A member is ready
+ * when its replica is current.  Readiness is decided at fixed points of
+ * the ordered stream, so every member computes the same ready set:
+ *
+ *   JOIN(SYNC) from X, X not ready or its replica TAINTED (built while not
+ *   quorate) and another ready member exists:
+ *	X leaves the ready set; responder R = lowest ready member that did
+ *	not announce a taint, else the lowest ready member; R encodes its
+ *	state right there (basis = this JOIN) and multicasts it in chunks.
+ *	When the last chunk of a transfer is delivered, every member that was
+ *	waiting at its basis becomes ready.  A waiting member buffers every
+ *	message after its own JOIN; on the complete snapshot it drops what
+ *	precedes the basis and replays the rest.
+ *   JOIN(SYNC|TAINTED) from X and X is the lowest ready member and no
+ *	untainted one exists: X's state wins (the request is void).
+ *   JOIN(SYNC) and nobody is ready (every member is new: a cold start):
+ *	the lowest member forms a fresh, gated replica right there and
+ *	answers as R.  A restarted daemon has no cached locks, so a fresh
+ *	replica loses nothing.
+ *
+ * Membership.  Group and totem confchgs become CONFCHG events (members of
+ * the group; quorate = 2 * ring > expected nodes, from cpg.c's ring view,
+ * which never counts a node known down).  A node that leaves keeps its
+ * locks (away is not dead); only NODE_FENCED releases them.
+ *
+ * The lockspace fencer is the lowest ready member while the view is
+ * quorate.  It alone multicasts NODE_STATUS (heartbeat verdicts), GATE
+ * (cold start: open once every node with a live heartbeat outside the
+ * ring is dead or fenced) and NODE_FENCED, and asks the fence executor to
+ * fence an away holder whose lock is wanted once it has been away longer
+ * than the grace.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sdlm.h"
+#include "log.h"
+#include "modes.h"
+#include "lockstate.h"
+#include "nodelock.h"
+#include "msg.h"
+#include "cpg.h"
+#include "crc32c.h"
+#include "lockspace.h"
+
+#define LS_MAX		256		/* lockspaces per daemon */
+#define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
+#define NODES_MAX	LS_CPG_MAX_NODES
+#define STATUS_RESEND_MS 3000
+#define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
+
+struct buffered {
+	struct msg m;			/* snapshot data never buffered */
+	bool is_confchg;
+	uint32_t members[NODES_MAX];
+	size_t n_members;
+	bool quorate;
+	uint64_t ring_id;
+};
+
+struct xfer {
+	bool active;
+	uint32_t sender;
+	uint64_t xfer_id;
+	uint32_t basis_node;
+	uint64_t basis_inc, basis_seq;
+	bool waiting[NODES_MAX + 1];	/* by index into node table */
+	uint8_t *buf;			/* only when we wait for it */
+	uint32_t total, got;
+};
+
+struct lspace {
+	unsigned lsid;
+	char name[SDLM_NAME_MAX + 1];
+	struct ls_cpg *cpg;
+	struct ls_state *st;		/* NULL while not ready */
+	struct nl_state *nl;
+	struct ls_out lo;
+	struct nl_out no;
+	bool ready;			/* our replica is current */
+	bool tainted;			/* built while not quorate */
+	bool joined_sent;
+	bool own_join_seen;		/* our JOIN(SYNC) was delivered */
+	uint32_t own_join_seq;
+	uint64_t own_join_seq64;
+	struct buffered *buf;
+	size_t nbuf, capbuf;
+	/* ready set, by node id; replicated decisions */
+	uint32_t ready_nodes[NODES_MAX];
+	size_t n_ready;
+	uint32_t tainted_nodes[NODES_MAX];
+	size_t n_tainted;
+	uint32_t waiting_nodes[NODES_MAX];
+	size_t n_waiting;
+	struct xfer xf[4];
+	uint8_t *snap_buf;
+	uint64_t next_xfer_id;
+	/* fencer duties */
+	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
+	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
+	uint64_t gate_sent_ms;
+	uint64_t retry_timer_armed;
+	qb_loop_timer_handle retry_timer;
+	uint64_t last_quorate_view;
+};
+
+static struct {
+	struct ls_host h;
+	struct lspace *ls[LS_MAX];
+} M;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- small sets of node ids ------------------------------------------- */
+
+static bool set_has(const uint32_t *s, size_t n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == v)
+			return true;
+	return false;
+}
+
+static void set_add(uint32_t *s, size_t *n, uint32_t v)
+{
+	size_t i, j;
+
+	if (set_has(s, *n, v) || *n >= NODES_MAX)
+		return;
+	for (i = 0; i < *n && s[i] < v; i++)
+		;
+	for (j = *n; j > i; j--)
+		s[j] = s[j - 1];
+	s[i] = v;
+	(*n)++;
+}
+
+static void set_del(uint32_t *s, size_t *n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (s[i] == v) {
+			memmove(s + i, s + i + 1, (*n - i - 1) * sizeof(*s));
+			(*n)--;
+			return;
+		}
+}
+
+/* --- sending ---------------------------------------------------------- */
+
+static void arm_retry(struct lspace *l);
+
+static int send_msg(struct lspace *l, struct msg *m)
+{
+	int rc = ls_cpg_send(l->cpg, m);
+
+	if (rc < 0)
+		log_warn("ls %s: send %s: %s", l->name, msg_type_name(m->m_type),
+			 sdlm_strerror(rc));
+	arm_retry(l);
+	return rc;
+}
+
+static int send_event(struct lspace *l, const struct ls_event *ev)
+{
+	struct msg m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = msg_from_event(ev, &m);
+	if (rc < 0)
+		return rc;
+	return send_msg(l, &m);
+}
+
+static int send_join(struct lspace *l, uint32_t flags)
+{
+	struct msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.m_type = MSG_JOIN;
+	m.u.join.proto_min = MSG_PROTO_MIN;
+	m.u.join.proto_max = MSG_PROTO_MAX;
+	m.u.join.flags = flags;
+	log_debug("ls %s: JOIN%s%s", l->name, flags & MSG_JOIN_SYNC ? " sync" : "",
+		  flags & MSG_JOIN_TAINTED ? " tainted" : "");
+	return send_msg(l, &m);
+}
+
+static void retry_fire(void *data)
+{
+	struct lspace *l = data;
+
+	l->retry_timer_armed = 0;
+	ls_cpg_flush(l->cpg);
+	arm_retry(l);
+}
+
+static void arm_retry(struct lspace *l)
+{
+	int ms = ls_cpg_retry_ms(l->cpg);
+
+	if (ms < 0 || l->retry_timer_armed)
+		return;
+	l->retry_timer_armed = 1;
+	qb_loop_timer_add(M.h.loop, QB_LOOP_HIGH, (uint64_t)(ms ? ms : 1) * QB_TIME_NS_IN_MSEC,
+			  l, retry_fire, &l->retry_timer);
+}
+
+/* --- applying nodelock actions and cluster decisions ------------------ */
+
+static uint64_t global_lkid(const struct lspace *l, uint64_t local)
+{
+	return ((uint64_t)l->lsid << LSID_SHIFT) | local;
+}
+
+static void run_nl_out(struct lspace *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->no.count; i++) {
+		const struct nl_out_item *o = &l->no.items[i];
+		struct ls_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.ev_nodeid = M.h.nodeid;
+		ev.ev_lkid = o->o_lkid;
+		ev.ev_mode = o->o_mode;
+		ev.ev_flags = o->o_flags & LS_LKF_ALL;
+		ev.ev_name = o->o_name;
+		ev.ev_namelen = o->o_namelen;
+		switch (o->o_kind) {
+		case NL_OUT_LOCAL_GRANT:
+			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+				o->o_client_ref, 0, o->o_mode, o->o_lvb, o->o_lvb_valid);
+			break;
+		case NL_OUT_LOCAL_FAIL:
+			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+				o->o_client_ref, o->o_err, o->o_mode, NULL, false);
+			break;
+		case NL_OUT_LOCAL_BAST:
+			M.h.bast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+				 o->o_client_ref, o->o_mode);
+			break;
+		case NL_OUT_CLUSTER_REQUEST:
+			ev.ev_kind = LS_EV_REQUEST;
+			send_event(l, &ev);
+			break;
+		case NL_OUT_CLUSTER_CONVERT:
+			ev.ev_kind = LS_EV_CONVERT;
+			ev.ev_lvb = o->o_lvb_valid ? o->o_lvb : NULL;
+			send_event(l, &ev);
+			break;
+		case NL_OUT_CLUSTER_RELEASE:
+			ev.ev_kind = LS_EV_RELEASE;
+			ev.ev_lvb = o->o_lvb_valid ? o->o_lvb : NULL;
+			send_event(l, &ev);
+			break;
+		case NL_OUT_CLUSTER_CANCEL:
+			ev.ev_kind = LS_EV_CANCEL;
+			send_event(l, &ev);
+			break;
+		}
+	}
+	if (l->no.lost)
+		log_err("ls %s: node-level actions lost (out of memory)", l->name);
+	nl_out_reset(&l->no);
+}
+
+static bool am_fencer(const struct lspace *l)
+{
+	return l->ready && l->st && ls_quorate(l->st) && l->n_ready &&
+	       l->ready_nodes[0] == M.h.nodeid;
+}
+
+static void run_ls_out(struct lspace *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->lo.count; i++) {
+		const struct ls_out_item *o = &l->lo.items[i];
+
+		if (o->o_kind == LS_OUT_NEED_FENCE) {
+			if (o->o_nodeid <= SDLM_MAX_NODES_LS && !l->need_fence_since[o->o_nodeid]) {
+				l->need_fence_since[o->o_nodeid] = now_ms();
+				log_info("ls %s: node %u: away and holding a wanted lock", l->name,
+					 o->o_nodeid);
+			}
+			continue;
+		}
+		if (o->o_nodeid != M.h.nodeid)
+			continue;
+		switch (o->o_kind) {
+		case LS_OUT_GRANTED:
+			nl_cluster_granted(l->nl, o->o_name, o->o_namelen, o->o_lkid,
+					   o->o_mode, o->o_lvb, o->o_lvb_valid, &l->no);
+			break;
+		case LS_OUT_NOQUEUE_FAILED:
+		case LS_OUT_CANCELLED:
+		case LS_OUT_DEADLOCK:
+			nl_cluster_failed(l->nl, o->o_name, o->o_namelen, o->o_lkid,
+					  o->o_err, &l->no);
+			break;
+		case LS_OUT_BLOCKING:
+			nl_cluster_blocking(l->nl, o->o_name, o->o_namelen, o->o_lkid,
+					    o->o_mode, &l->no);
+			break;
+		case LS_OUT_RELEASED:
+			nl_cluster_released(l->nl, o->o_name, o->o_namelen, o->o_lkid,
+					    o->o_err, &l->no);
+			break;
+		default:
+			break;
+		}
+		run_nl_out(l);
+	}
+	if (l->lo.lost)
+		log_err("ls %s: cluster decisions lost (out of memory)", l->name);
+	ls_out_reset(&l->lo);
+}
+
+static void apply_event(struct lspace *l, const struct ls_event *ev)
+{
+	int rc;
+
+	rc = ls_apply(l->st, ev, &l->lo);
+	if (rc < 0 && rc != -EALREADY)
+		log_debug("ls %s: event %d from node %u rejected: %s", l->name,
+			  ev->ev_kind, ev->ev_nodeid, sdlm_strerror(rc));
+	if (ev->ev_kind == LS_EV_CONFCHG && !ev->ev_quorate)
+		l->tainted = true;
+	run_ls_out(l);
+}
+
+static void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
+			  bool quorate, uint64_t ring_id)
+{
+	struct ls_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_CONFCHG;
+	ev.ev_members = members;
+	ev.ev_member_count = n;
+	ev.ev_quorate = quorate;
+	ev.ev_ring_id = ring_id;
+	apply_event(l, &ev);
+}
+
+/* --- reconciliation after a state transfer ---------------------------- */
+
+/*
+ * Our cluster locks in the received state that our cache does not know
+ * (released while we were in a minority, or held by a previous
+ * incarnation of this daemon): release them.  Locks our cache holds that
+ * the state does not: we were fenced meanwhile; revoke everything.
+ */
+struct mine_ctx {
+	struct lspace *l;
+	const struct ls_res_info *res;
+	uint64_t cached_lkid;
+	int n_release;
+};
+
+static int mine_lock(const struct ls_lock_info *lk, void *arg)
+{
+	struct mine_ctx *c = arg;
+	struct ls_event ev;
+
+	if (lk->nodeid != M.h.nodeid || lk->lkid == c->cached_lkid)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_nodeid = M.h.nodeid;
+	ev.ev_lkid = lk->lkid;
+	if (lk->queue == LS_Q_GRANTED) {
+		ev.ev_kind = LS_EV_RELEASE;
+	} else {
+		ev.ev_kind = LS_EV_CANCEL;
+	}
+	log_info("ls %s: releasing stale cluster lock %016llx", c->l->name,
+		 (unsigned long long)lk->lkid);
+	send_event(c->l, &ev);
+	c->n_release++;
+	return 0;
+}
+
+static int mine_res(const struct ls_res_info *res, void *arg)
+{
+	struct mine_ctx *c = arg;
+	struct nl_res_info ni;
+
+	c->res = res;
+	c->cached_lkid = nl_res_get(c->l->nl, res->name, res->namelen, &ni) == 0 ?
+		ni.cl_lkid : 0;
+	return ls_foreach_lock(c->l->st, res->name, res->namelen, mine_lock, c);
+}
+
+static void revoke_all(struct lspace *l, int reason);
+static void fencer_duties(struct lspace *l, uint64_t now);
+
+struct cache_ctx {
+	struct lspace *l;
+	bool missing;
+};
+
+static int cache_res(const struct nl_res_info *res, void *arg)
+{
+	struct cache_ctx *c = arg;
+	struct ls_lock_info li;
+
+	if (res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING) {
+		if (ls_lock_get(c->l->st, res->cl_lkid, &li) < 0 ||
+		    li.queue == LS_Q_WAIT)
+			c->missing = true;
+	} else if (res->cl_state == NL_CL_REQUESTING &&
+		   ls_lock_get(c->l->st, res->cl_lkid, &li) < 0) {
+		/* Our request went out before the state we now have was
+		 * formed: send it again. */
+		struct ls_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.ev_kind = LS_EV_REQUEST;
+		ev.ev_nodeid = M.h.nodeid;
+		ev.ev_lkid = res->cl_lkid;
+		ev.ev_mode = res->cl_rqmode;
+		ev.ev_name = res->name;
+		ev.ev_namelen = res->namelen;
+		send_event(c->l, &ev);
+	}
+	return 0;
+}
+
+static void reconcile(struct lspace *l)
+{
+	struct mine_ctx mc = { .l = l };
+	struct cache_ctx cc = { .l = l };
+
+	nl_foreach_resource(l->nl, cache_res, &cc);
+	if (cc.missing) {
+		log_warn("ls %s: the cluster state no longer shows locks this node holds: revoking every local lock",
+			 l->name);
+		revoke_all(l, SDLM_EFENCED);
+	}
+	ls_foreach_resource(l->st, mine_res, &mc);
+}
+
+/* --- the ready set, joins and transfers -------------------------------- */
+
+static struct xfer *xfer_slot(struct lspace *l)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(l->xf) / sizeof(l->xf[0]); i++)
+		if (!l->xf[i].active)
+			return &l->xf[i];
+	return NULL;
+}
+
+static void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
+{
+	size_t len = ls_snapshot_size(l->st), w = 0, off;
+	uint8_t *buf = malloc(len ? len : 1);
+	struct msg m;
+	uint32_t crc;
+	int rc;
+
+	if (!buf) {
+		log_err("ls %s: no memory for a snapshot of %zu bytes", l->name, len);
+		return;
+	}
+	rc = ls_snapshot_encode(l->st, buf, len, &w);
+	if (rc < 0) {
+		log_err("ls %s: snapshot: %s", l->name, sdlm_strerror(rc));
+		free(buf);
+		return;
+	}
+	crc = crc32c(0, buf, w);
+	for (off = 0; off < w; off += MSG_SNAP_CHUNK_MAX) {
+		memset(&m, 0, sizeof(m));
+		m.m_type = MSG_SNAPSHOT;
+		m.u.snap.xfer_id = xfer_id;
+		m.u.snap.basis_nodeid = basis->m_nodeid;
+		m.u.snap.basis_incarnation = basis->m_incarnation;
+		m.u.snap.basis_seq = basis->m_seq;
+		m.u.snap.total_len = (uint32_t)w;
+		m.u.snap.offset = (uint32_t)off;
+		m.u.snap.total_crc = crc;
+		m.u.snap.data = buf + off;
+		m.u.snap.len = (uint32_t)(w - off < MSG_SNAP_CHUNK_MAX ? w - off : MSG_SNAP_CHUNK_MAX);
+		send_msg(l, &m);
+	}
+	log_info("ls %s: sent state (%zu bytes) for node %u's join", l->name, w,
+		 basis->m_nodeid);
+	free(buf);
+}
+
+static void become_waiting(struct lspace *l)
+{
+	/* Our replica is about to be replaced: drop it (nodelock stays). */
+	ls_destroy(l->st);
+	l->st = NULL;
+	l->ready = false;
+	l->nbuf = 0;
+}
+
+static int form_fresh(struct lspace *l)
+{
+	struct ls_params p = { .cold = true, .default_live = false };
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	int rc;
+
+	rc = ls_create(&p, &l->st);
+	if (rc < 0)
+		return rc;
+	l->ready = true;
+	l->tainted = false;
+	log_notice("ls %s: formed (cold start, gate closed until the fencer clears it)", l->name);
+	apply_confchg(l, v->members, v->member_count,
+		      ls_cpg_quorate(v, M.h.expected_nodes), v->ring_id);
+	return 0;
+}
+
+static void on_join(struct lspace *l, const struct msg *m, bool self)
+{
+	uint32_t x = m->m_nodeid, r = 0;
+	bool tainted = m->u.join.flags & MSG_JOIN_TAINTED;
+	struct xfer *xf;
+	size_t i;
+
+	if (!(m->u.join.flags & MSG_JOIN_SYNC))
+		return;
+	if (self) {
+		l->own_join_seen = true;
+		l->own_join_seq64 = m->m_seq;
+	}
+	if (tainted)
+		set_add(l->tainted_nodes, &l->n_tainted, x);
+	else
+		set_del(l->tainted_nodes, &l->n_tainted, x);
+
+	/* Void: a tainted request from the lowest ready member with no
+	 * untainted ready member to take the state from. */
+	if (set_has(l->ready_nodes, l->n_ready, x)) {
+		bool untainted_other = false;
+
+		for (i = 0; i < l->n_ready; i++)
+			if (l->ready_nodes[i] != x &&
+			    !set_has(l->tainted_nodes, l->n_tainted, l->ready_nodes[i]))
+				untainted_other = true;
+		if (!untainted_other && l->ready_nodes[0] == x) {
+			log_debug("ls %s: node %u keeps its state (no untainted member)", l->name, x);
+			if (self)
+				l->tainted = false;
+			return;
+		}
+		set_del(l->ready_nodes, &l->n_ready, x);
+		if (self)
+			become_waiting(l);
+	}
+	set_add(l->waiting_nodes, &l->n_waiting, x);
+
+	if (l->n_ready == 0) {
+		/* Nobody has a replica: the lowest member forms one here. */
+		const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+
+		r = v->member_count ? v->members[0] : x;
+		set_del(l->waiting_nodes, &l->n_waiting, r);
+		set_add(l->ready_nodes, &l->n_ready, r);
+		if (r == M.h.nodeid && !l->ready) {
+			if (form_fresh(l) < 0) {
+				log_err("ls %s: cannot form the lockspace", l->name);
+				return;
+			}
+			l->nbuf = 0;
+			reconcile(l);
+			fencer_duties(l, now_ms());
+		}
+		if (l->n_waiting == 0)
+			return;
+	} else {
+		for (i = 0; i < l->n_ready; i++)
+			if (!set_has(l->tainted_nodes, l->n_tainted, l->ready_nodes[i])) {
+				r = l->ready_nodes[i];
+				break;
+			}
+		if (!r)
+			r = l->ready_nodes[0];
+	}
+	xf = xfer_slot(l);
+	if (!xf) {
+		log_err("ls %s: too many state transfers at once", l->name);
+		return;
+	}
+	memset(xf, 0, sizeof(*xf));
+	xf->active = true;
+	xf->sender = r;
+	xf->xfer_id = ((uint64_t)x << 32) ^ m->m_seq ^ (m->m_incarnation << 16);
+	xf->basis_node = x;
+	xf->basis_inc = m->m_incarnation;
+	xf->basis_seq = m->m_seq;
+	for (i = 0; i < l->n_waiting && i < NODES_MAX; i++)
+		xf->waiting[i] = true;
+	/* waiting[] marks positions in waiting_nodes at the basis; keep a
+	 * copy of the ids in the buffer-free way: stash them in buf later. */
+	xf->total = 0;
+	xf->got = 0;
+	{
+		uint32_t *ids = calloc(l->n_waiting + 1, sizeof(uint32_t));
+
+		if (ids) {
+			memcpy(ids, l->waiting_nodes, l->n_waiting * sizeof(uint32_t));
+			ids[l->n_waiting] = 0;
+		}
+		xf->buf = (uint8_t *)ids;
+	}
+	if (r == M.h.nodeid && l->ready)
+		send_snapshot(l, m, xf->xfer_id);
+}
+
+static void buffer_msg(struct lspace *l, const struct msg *m, bool confchg,
+		       const uint32_t *members, size_t n, bool quorate, uint64_t ring)
+{
+	struct buffered *b;
+
+	if (!l->own_join_seen)
+		return;		/* before our JOIN: covered by any snapshot */
+	if (l->nbuf == l->capbuf) {
+		size_t cap = l->capbuf ? 2 * l->capbuf : 64;
+		struct buffered *nb = realloc(l->buf, cap * sizeof(*nb));
+
+		if (!nb) {
+			log_err("ls %s: cannot buffer during the state transfer", l->name);
+			return;
+		}
+		l->buf = nb;
+		l->capbuf = cap;
+	}
+	b = &l->buf[l->nbuf++];
+	memset(b, 0, sizeof(*b));
+	b->is_confchg = confchg;
+	if (m)
+		b->m = *m;
+	if (confchg) {
+		memcpy(b->members, members, n * sizeof(*members));
+		b->n_members = n;
+		b->quorate = quorate;
+		b->ring_id = ring;
+	}
+}
+
+static void deliver_ready(struct lspace *l, const struct msg *m);
+
+static void finish_transfer(struct lspace *l, struct xfer *xf, uint8_t *snap,
+			    uint32_t len)
+{
+	uint32_t *ids = (uint32_t *)xf->buf;
+	bool me_waiting = false;
+	size_t i, start = 0;
+	int rc;
+
+	for (i = 0; ids && ids[i]; i++) {
+		if (ids[i] == M.h.nodeid)
+			me_waiting = true;
+		set_del(l->waiting_nodes, &l->n_waiting, ids[i]);
+		set_add(l->ready_nodes, &l->n_ready, ids[i]);
+	}
+	if (me_waiting && !l->ready && snap) {
+		rc = ls_snapshot_decode(snap, len, &l->st);
+		if (rc < 0) {
+			log_err("ls %s: state from node %u does not decode: %s", l->name,
+				xf->sender, sdlm_strerror(rc));
+			l->st = NULL;
+		} else {
+			l->ready = true;
+			l->tainted = false;
+			log_notice("ls %s: state received from node %u (%u bytes, %zu locks)",
+				   l->name, xf->sender, len, ls_lock_count(l->st));
+			/* Replay what followed the basis. */
+			for (i = 0; i < l->nbuf; i++) {
+				const struct msg *bm = &l->buf[i].m;
+
+				if (!l->buf[i].is_confchg && bm->m_type == MSG_JOIN &&
+				    bm->m_nodeid == xf->basis_node &&
+				    bm->m_incarnation == xf->basis_inc &&
+				    bm->m_seq == xf->basis_seq) {
+					start = i + 1;
+					break;
+				}
+			}
+			for (i = start; i < l->nbuf; i++) {
+				if (l->buf[i].is_confchg)
+					apply_confchg(l, l->buf[i].members, l->buf[i].n_members,
+						      l->buf[i].quorate, l->buf[i].ring_id);
+				else
+					deliver_ready(l, &l->buf[i].m);
+			}
+			l->nbuf = 0;
+			reconcile(l);
+			fencer_duties(l, now_ms());
+		}
+	}
+	free(xf->buf);
+	xf->buf = NULL;
+	xf->active = false;
+}
+
+static void on_snapshot(struct lspace *l, const struct msg *m)
+{
+	const struct msg_snapshot *s = &m->u.snap;
+	struct xfer *xf = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(l->xf) / sizeof(l->xf[0]); i++)
+		if (l->xf[i].active && l->xf[i].sender == m->m_nodeid &&
+		    l->xf[i].basis_node == s->basis_nodeid &&
+		    l->xf[i].basis_seq == s->basis_seq)
+			xf = &l->xf[i];
+	if (!xf)
+		return;		/* a transfer that started before we joined */
+	if (s->offset == 0) {
+		xf->total = s->total_len;
+		xf->got = 0;
+		free(l->snap_buf);
+		l->snap_buf = NULL;
+		if (!l->ready)
+			l->snap_buf = malloc(s->total_len ? s->total_len : 1);
+	}
+	if (s->offset != xf->got || s->offset + s->len > xf->total)
+		return;
+	if (l->snap_buf)
+		memcpy(l->snap_buf + s->offset, s->data, s->len);
+	xf->got += s->len;
+	if (xf->got < xf->total)
+		return;
+	if (l->snap_buf && crc32c(0, l->snap_buf, xf->total) != s->total_crc) {
+		log_err("ls %s: state transfer from node %u: checksum mismatch", l->name,
+			m->m_nodeid);
+		free(l->snap_buf);
+		l->snap_buf = NULL;
+	}
+	finish_transfer(l, xf, l->snap_buf, xf->total);
+	free(l->snap_buf);
+	l->snap_buf = NULL;
+}
+
+/* A message applied to a current replica. */
+static void deliver_ready(struct lspace *l, const struct msg *m)
+{
+	struct ls_event ev;
+
+	if (msg_to_event(m, &ev) < 0)
+		return;
+	/* Only the fencer speaks for the fence side. */
+	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
+	     ev.ev_kind == LS_EV_GATE) &&
+	    !(l->n_ready && set_has(l->ready_nodes, l->n_ready, m->m_nodeid))) {
+		log_warn("ls %s: fencer message from node %u, which is not ready: ignored",
+			 l->name, m->m_nodeid);
+		return;
+	}
+	if (ev.ev_kind == LS_EV_NODE_FENCED && ev.ev_nodeid <= SDLM_MAX_NODES_LS)
+		l->need_fence_since[ev.ev_nodeid] = 0;
+	apply_event(l, &ev);
+}
+
+/* --- CPG callbacks ------------------------------------------------------ */
+
+static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *arg)
+{
+	struct lspace *l = arg;
+
+	switch (m->m_type) {
+	case MSG_JOIN:
+		if (!l->ready)
+			buffer_msg(l, m, false, NULL, 0, false, 0);
+		on_join(l, m, self);
+		return;
+	case MSG_SNAPSHOT:
+		on_snapshot(l, m);
+		return;
+	default:
+		if (l->ready)
+			deliver_ready(l, m);
+		else
+			buffer_msg(l, m, false, NULL, 0, false, 0);
+	}
+}
+
+static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, void *arg)
+{
+	struct lspace *l = arg;
+
+	log_warn("ls %s: undecodable message from node %u pid %u: %s", l->name,
+		 nodeid, pid, sdlm_strerror(err));
+}
+
+static void view_event(struct lspace *l, const struct ls_cpg_view *v)
+{
+	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
+
+	if (l->ready)
+		apply_confchg(l, v->members, v->member_count, q, v->ring_id);
+	else
+		buffer_msg(l, NULL, true, v->members, v->member_count, q, v->ring_id);
+}
+
+static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
+		       const struct ls_cpg_member *left, size_t n_left,
+		       const struct ls_cpg_member *joined, size_t n_joined, void *arg)
+{
+	struct lspace *l = arg;
+	bool me_joined = false, others_joined = false;
+	size_t i, k;
+
+	for (i = 0; i < n_joined; i++) {
+		if (joined[i].nodeid == M.h.nodeid)
+			me_joined = true;
+		else
+			others_joined = true;
+	}
+	for (i = 0; i < n_left; i++) {
+		uint32_t x = left[i].nodeid;
+
+		log_info("ls %s: node %u left (%s)", l->name, x,
+			 left[i].reason == LS_CPG_REASON_LEAVE ? "clean leave" :
+			 left[i].reason == LS_CPG_REASON_NODEDOWN ? "node down" :
+			 left[i].reason == LS_CPG_REASON_PROCDOWN ? "daemon died" : "?");
+		set_del(l->ready_nodes, &l->n_ready, x);
+		set_del(l->waiting_nodes, &l->n_waiting, x);
+		set_del(l->tainted_nodes, &l->n_tainted, x);
+		/* A transfer whose sender left will never finish: waiting
+		 * members ask again. */
+		for (k = 0; k < sizeof(l->xf) / sizeof(l->xf[0]); k++)
+			if (l->xf[k].active && l->xf[k].sender == x) {
+				free(l->xf[k].buf);
+				l->xf[k].buf = NULL;
+				l->xf[k].active = false;
+				if (!l->ready)
+					send_join(l, MSG_JOIN_SYNC);
+			}
+	}
+	for (i = 0; i < n_joined; i++)
+		log_info("ls %s: node %u joined", l->name, joined[i].nodeid);
+	view_event(l, v);
+	if (me_joined && !l->joined_sent) {
+		l->joined_sent = true;
+		send_join(l, MSG_JOIN_SYNC);
+	} else if (others_joined && l->ready && l->tainted) {
+		/* A merge after we were in a minority: the other side's
+		 * state wins if it has one that is not tainted. */
+		send_join(l, MSG_JOIN_SYNC | MSG_JOIN_TAINTED);
+	}
+	fencer_duties(l, now_ms());
+}
+
+static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
+{
+	struct lspace *l = arg;
+
+	if (!l->joined_sent)
+		return;		/* the initial totem confchg: before our JOIN */
+	view_event(l, v);
+}
+
+static const struct ls_cpg_callbacks cpg_cbs = {
+	.deliver = cb_deliver,
+	.bad_msg = cb_bad,
+	.confchg = cb_confchg,
+	.totem = cb_totem,
+};
+
+static int32_t cpg_ready(int32_t fd, int32_t revents, void *data)
+{
+	struct lspace *l = data;
+	int rc;
+
+	rc = ls_cpg_dispatch(l->cpg);
+	if (rc < 0) {
+		log_err("ls %s: corosync connection lost (%s): revoking local locks",
+			l->name, sdlm_strerror(rc));
+		qb_loop_poll_del(M.h.loop, ls_cpg_fd(l->cpg));
+		revoke_all(l, SDLM_EDAEMON);
+		return -1;
+	}
+	arm_retry(l);
+	return 0;
+}
+
+/* --- lockspace table --------------------------------------------------- */
+
+static struct lspace *ls_find(const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (M.ls[i] && strlen(M.ls[i]->name) == len && !memcmp(M.ls[i]->name, name, len))
+			return M.ls[i];
+	return NULL;
+}
+
+static int ls_open(const char *name, size_t len, struct lspace **out)
+{
+	struct lspace *l;
+	unsigned i;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < len; k++)
+		if (name[k] <= ' ' || name[k] > '~' || name[k] == '/')
+			return -EINVAL;
+	for (i = 1; i < LS_MAX && M.ls[i]; i++)
+		;
+	if (i == LS_MAX)
+		return -ENOSPC;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->lsid = i;
+	memcpy(l->name, name, len);
+	ls_out_init(&l->lo);
+	nl_out_init(&l->no);
+	rc = nl_create(M.h.nodeid, &l->nl);
+	if (rc < 0)
+		goto out_free;
+	rc = ls_cpg_join(l->name, M.h.incarnation, &cpg_cbs, l, &l->cpg);
+	if (rc < 0) {
+		log_err("ls %s: cannot join its CPG group: %s", l->name, sdlm_strerror(rc));
+		goto out_nl;
+	}
+	qb_loop_poll_add(M.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
+	M.ls[i] = l;
+	log_notice("ls %s: joining", l->name);
+	*out = l;
+	return 0;
+out_nl:
+	nl_destroy(l->nl);
+out_free:
+	free(l);
+	return rc;
+}
+
+int lsm_init(const struct ls_host *host)
+{
+	M.h = *host;
+	return 0;
+}
+
+void lsm_fini(void)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+
+		if (!l)
+			continue;
+		qb_loop_poll_del(M.h.loop, ls_cpg_fd(l->cpg));
+		if (l->retry_timer_armed)
+			qb_loop_timer_del(M.h.loop, l->retry_timer);
+		ls_cpg_close(l->cpg);
+		if (l->st)
+			ls_destroy(l->st);
+		nl_destroy(l->nl);
+		ls_out_free(&l->lo);
+		nl_out_free(&l->no);
+		free(l->buf);
+		free(l->snap_buf);
+		free(l);
+		M.ls[i] = NULL;
+	}
+}
+
+size_t lsm_count(void)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (M.ls[i])
+			n++;
+	return n;
+}
+
+static struct lspace *ls_of_lkid(uint64_t lkid, uint64_t *local)
+{
+	unsigned id = (unsigned)(lkid >> LSID_SHIFT);
+
+	if (id == 0 || id >= LS_MAX || !M.ls[id])
+		return NULL;
+	*local = lkid & ((1ULL << LSID_SHIFT) - 1);
+	return M.ls[id];
+}
+
+/* --- client calls -------------------------------------------------------- */
+
+int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
+	     const void *res, size_t res_len, int mode, uint32_t flags,
+	     uint64_t *lkid)
+{
+	struct lspace *l;
+	uint64_t local = 0;
+	int rc;
+
+	if (!ls_len || ls_len > SDLM_NAME_MAX || !res_len || res_len > SDLM_NAME_MAX)
+		return -EINVAL;
+	l = ls_find(ls, ls_len);
+	if (!l) {
+		rc = ls_open(ls, ls_len, &l);
+		if (rc < 0)
+			return rc;
+	}
+	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, M.h.may_use(M.h.ctx),
+		     &local, &l->no);
+	if (rc == 0)
+		*lkid = global_lkid(l, local);
+	run_nl_out(l);
+	return rc;
+}
+
+int lsm_convert(uint32_t client, uint64_t lkid, int mode, uint32_t flags,
+		const uint8_t *lvb)
+{
+	uint64_t local;
+	struct lspace *l = ls_of_lkid(lkid, &local);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	rc = nl_convert(l->nl, client, local, mode, flags, lvb, M.h.may_use(M.h.ctx), &l->no);
+	run_nl_out(l);
+	return rc;
+}
+
+int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lvb)
+{
+	uint64_t local;
+	struct lspace *l = ls_of_lkid(lkid, &local);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	rc = nl_unlock(l->nl, client, local, flags, lvb, &l->no);
+	run_nl_out(l);
+	return rc;
+}
+
+int lsm_cancel(uint32_t client, uint64_t lkid)
+{
+	uint64_t local;
+	struct lspace *l = ls_of_lkid(lkid, &local);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	rc = nl_cancel(l->nl, client, local, &l->no);
+	run_nl_out(l);
+	return rc;
+}
+
+void lsm_client_gone(uint32_t client)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (M.ls[i]) {
+			nl_client_gone(M.ls[i]->nl, client, &M.ls[i]->no);
+			run_nl_out(M.ls[i]);
+		}
+}
+
+static void revoke_all(struct lspace *l, int reason)
+{
+	uint32_t *clients = NULL;
+	size_t n = 0;
+
+	nl_stop_all(l->nl, &clients, &n);
+	if (n) {
+		log_notice("ls %s: %s: stopping %zu local lock holder(s)", l->name,
+			   sdlm_strerror(reason), n);
+		M.h.kill_clients(M.h.ctx, clients, n);
+	}
+	free(clients);
+}
+
+void lsm_stop_all(int reason)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (M.ls[i])
+			revoke_all(M.ls[i], reason);
+}
+
+/* --- fencer duties ------------------------------------------------------- */
+
+static void fencer_status(struct lspace *l, uint64_t now)
+{
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	struct ls_node_info ni;
+	struct ls_event ev;
+	size_t i;
+
+	for (i = 0; i < v->member_count; i++) {
+		uint32_t n = v->members[i];
+		bool live, pill;
+
+		if (n == M.h.nodeid) {
+			live = M.h.may_use(M.h.ctx) == 0;
+			pill = false;
+		} else {
+			live = M.h.hb_live(M.h.ctx, n);
+			pill = M.h.pill_pending(M.h.ctx, n);
+		}
+		if (ls_node_get(l->st, n, &ni) == 0 && ni.hb_live == live &&
+		    ni.pill_pending == pill)
+			continue;
+		if (n <= SDLM_MAX_NODES_LS && now - l->status_sent_ms[n] < STATUS_RESEND_MS)
+			continue;
+		if (n <= SDLM_MAX_NODES_LS)
+			l->status_sent_ms[n] = now;
+		memset(&ev, 0, sizeof(ev));
+		ev.ev_kind = LS_EV_NODE_STATUS;
+		ev.ev_nodeid = n;
+		ev.ev_hb_live = live;
+		ev.ev_pill_pending = pill;
+		log_debug("ls %s: fencer: node %u %s%s", l->name, n, live ? "live" : "NOT live",
+			  pill ? ", pill pending" : "");
+		send_event(l, &ev);
+	}
+}
+
+static void fencer_gate(struct lspace *l, uint64_t now)
+{
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	struct ls_event ev;
+	bool ok = true;
+	uint32_t n;
+
+	if (!ls_grants_blocked(l->st) || now - l->gate_sent_ms < STATUS_RESEND_MS)
+		return;
+	/* Every node with a live heartbeat must be in the ring (reachable:
+	 * if it held locks of this lockspace it would be a member) or be
+	 * dead or fenced. */
+	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
+		if (n == M.h.nodeid || set_has(v->ring, v->ring_count, n))
+			continue;
+		if (!M.h.cold_ok(M.h.ctx, n)) {
+			ok = false;
+			if (M.h.fence(M.h.ctx, n) == 0)
+				log_notice("ls %s: cold start: node %u has a live heartbeat outside the ring: fencing it",
+					   l->name, n);
+		}
+	}
+	if (!ok)
+		return;
+	l->gate_sent_ms = now;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_GATE;
+	ev.ev_gate_open = true;
+	log_info("ls %s: cold start cleared: opening the gate", l->name);
+	send_event(l, &ev);
+}
+
+static void fencer_fence(struct lspace *l, uint64_t now)
+{
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	uint32_t n;
+
+	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
+		uint64_t since = l->need_fence_since[n];
+		int rc;
+
+		if (!since)
+			continue;
+		if (set_has(v->members, v->member_count, n)) {
+			/* Came back in time: keeps its locks. */
+			l->need_fence_since[n] = 0;
+			M.h.fence_cancel(M.h.ctx, n);
+			continue;
+		}
+		if (now - since < M.h.grace_ms)
+			continue;
+		rc = M.h.fence(M.h.ctx, n);
+		if (rc == -EALREADY)
+			lsm_fenced(n, 0);
+	}
+}
+
+static void fencer_duties(struct lspace *l, uint64_t now)
+{
+	if (!am_fencer(l))
+		return;
+	fencer_status(l, now);
+	fencer_gate(l, now);
+	fencer_fence(l, now);
+}
+
+void lsm_tick(uint64_t now)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+
+		if (!l)
+			continue;
+		ls_cpg_flush(l->cpg);
+		arm_retry(l);
+		fencer_duties(l, now);
+	}
+}
+
+void lsm_fenced(uint32_t node, uint64_t incarnation)
+{
+	struct ls_node_info ni;
+	struct ls_event ev;
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+
+		if (!l || !am_fencer(l))
+			continue;
+		if (ls_node_get(l->st, node, &ni) < 0 || (ni.fenced && !ni.member))
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.ev_kind = LS_EV_NODE_FENCED;
+		ev.ev_nodeid = node;
+		ev.ev_incarnation = incarnation ? incarnation : ni.fenced_incarnation + 1;
+		log_notice("ls %s: node %u fenced: releasing its locks", l->name, node);
+		send_event(l, &ev);
+	}
+}
+
+/* --- status output ------------------------------------------------------- */
+
+void lsm_render_ls(struct sbuf *b, bool json)
+{
+	unsigned i;
+	bool first = true;
+
+	if (json)
+		sb_printf(b, "{\"lockspaces\":[");
+	else
+		sb_printf(b, "lockspace         state     quorate  gate    members  ready  resources  locks(cluster/local)\n");
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		const struct ls_cpg_view *v;
+		size_t k;
+
+		if (!l)
+			continue;
+		v = ls_cpg_view(l->cpg);
+		if (json) {
+			sb_printf(b, "%s{\"name\":", first ? "" : ",");
+			sb_json_str(b, l->name);
+			sb_printf(b, ",\"state\":\"%s\",\"quorate\":%s,\"gate\":\"%s\",\"members\":[",
+				  l->ready ? "ready" : "syncing",
+				  l->st && ls_quorate(l->st) ? "true" : "false",
+				  !l->st ? "?" : ls_grants_blocked(l->st) ? "closed" : "open");
+			for (k = 0; k < v->member_count; k++)
+				sb_printf(b, "%s%u", k ? "," : "", v->members[k]);
+			sb_printf(b, "],\"fencer\":%u,\"resources\":%zu,\"cluster_locks\":%zu,"
+				  "\"local_locks\":%zu}",
+				  l->n_ready ? l->ready_nodes[0] : 0,
+				  l->st ? ls_resource_count(l->st) : 0,
+				  l->st ? ls_lock_count(l->st) : 0, nl_lock_count(l->nl));
+		} else {
+			char mem[128] = "";
+			size_t off = 0;
+
+			for (k = 0; k < v->member_count && off < sizeof(mem) - 8; k++)
+				off += (size_t)snprintf(mem + off, sizeof(mem) - off, "%s%u",
+							k ? "," : "", v->members[k]);
+			sb_printf(b, "%-17s %-9s %-8s %-7s %-8s %-6u %-10zu %zu/%zu\n", l->name,
+				  l->ready ? "ready" : "syncing",
+				  l->st && ls_quorate(l->st) ? "yes" : "no",
+				  !l->st ? "?" : ls_grants_blocked(l->st) ? "closed" : "open",
+				  mem, l->n_ready ? l->ready_nodes[0] : 0,
+				  l->st ? ls_resource_count(l->st) : 0,
+				  l->st ? ls_lock_count(l->st) : 0, nl_lock_count(l->nl));
+		}
+		first = false;
+	}
+	if (json)
+		sb_printf(b, "]}\n");
+	else if (first)
+		sb_printf(b, "(no lockspaces)\n");
+}
+
+struct render_ctx {
+	struct sbuf *b;
+	struct lspace *l;
+	bool json;
+	bool first_res, first_lock;
+	const struct ls_res_info *res;
+};
+
+static void render_name(struct sbuf *b, const uint8_t *name, size_t len, bool json)
+{
+	char tmp[LS_NAME_MAX * 4 + 1];
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (name[i] >= ' ' && name[i] <= '~' && name[i] != '\\')
+			tmp[o++] = (char)name[i];
+		else
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", name[i]);
+	}
+	tmp[o] = '\0';
+	if (json)
+		sb_json_str(b, tmp);
+	else
+		sb_printf(b, "%s", tmp);
+}
+
+static int render_cl_lock(const struct ls_lock_info *lk, void *arg)
+{
+	struct render_ctx *c = arg;
+	const char *q = lk->queue == LS_Q_GRANTED ? "granted" :
+		lk->queue == LS_Q_CONVERT ? "converting" : "waiting";
+
+	if (c->json) {
+		sb_printf(c->b, "%s{\"lkid\":\"%016llx\",\"node\":%u,\"queue\":\"%s\","
+			  "\"granted\":\"%s\",\"requested\":\"%s\",\"away\":%s}",
+			  c->first_lock ? "" : ",", (unsigned long long)lk->lkid, lk->nodeid, q,
+			  lk->grmode >= 0 ? mode_name(lk->grmode) : "-",
+			  mode_name(lk->rqmode), lk->away ? "true" : "false");
+	} else {
+		sb_printf(c->b, "    node %-3u %-10s %-2s", lk->nodeid, q,
+			  lk->grmode >= 0 ? mode_name(lk->grmode) : "-");
+		if (lk->queue != LS_Q_GRANTED)
+			sb_printf(c->b, " -> %s", mode_name(lk->rqmode));
+		sb_printf(c->b, "%s  lkid %016llx\n", lk->away ? "  (away)" : "",
+			  (unsigned long long)lk->lkid);
+	}
+	c->first_lock = false;
+	return 0;
+}
+
+static int render_local_lock(const struct nl_lock_info *lk, void *arg)
+{
+	struct render_ctx *c = arg;
+	const char *q = lk->queue == NL_Q_GRANTED ? "granted" :
+		lk->queue == NL_Q_CONVERT ? "converting" : "waiting";
+
+	if (c->json) {
+		sb_printf(c->b, "%s{\"client\":%u,\"lkid\":\"%016llx\",\"queue\":\"%s\","
+			  "\"granted\":\"%s\",\"requested\":\"%s\"}",
+			  c->first_lock ? "" : ",", lk->client,
+			  (unsigned long long)global_lkid(c->l, lk->local_lkid), q,
+			  lk->grmode >= 0 ? mode_name(lk->grmode) : "-", mode_name(lk->rqmode));
+	} else {
+		sb_printf(c->b, "    local client %-6u %-10s %-2s", lk->client, q,
+			  lk->grmode >= 0 ? mode_name(lk->grmode) : "-");
+		if (lk->queue != NL_Q_GRANTED)
+			sb_printf(c->b, " -> %s", mode_name(lk->rqmode));
+		sb_printf(c->b, "\n");
+	}
+	c->first_lock = false;
+	return 0;
+}
+
+static int render_res(const struct ls_res_info *res, void *arg)
+{
+	struct render_ctx *c = arg;
+
+	if (c->json) {
+		sb_printf(c->b, "%s{\"resource\":", c->first_res ? "" : ",");
+		render_name(c->b, res->name, res->namelen, true);
+		sb_printf(c->b, ",\"lvb_valid\":%s,\"cluster\":[", res->lvb_valid ? "true" : "false");
+	} else {
+		sb_printf(c->b, "  resource ");
+		render_name(c->b, res->name, res->namelen, false);
+		sb_printf(c->b, "%s\n", res->lvb_valid ? "" : "  (lvb invalid)");
+	}
+	c->first_lock = true;
+	ls_foreach_lock(c->l->st, res->name, res->namelen, render_cl_lock, c);
+	if (c->json)
+		sb_printf(c->b, "],\"local\":[");
+	c->first_lock = true;
+	nl_foreach_lock(c->l->nl, res->name, res->namelen, render_local_lock, c);
+	if (c->json)
+		sb_printf(c->b, "]}");
+	c->first_res = false;
+	return 0;
+}
+
+void lsm_render_locks(struct sbuf *b, const char *ls, bool json)
+{
+	unsigned i;
+	bool first = true;
+
+	if (json)
+		sb_printf(b, "{\"lockspaces\":[");
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		struct render_ctx c = { .b = b, .l = l, .json = json, .first_res = true };
+
+		if (!l || (ls && ls[0] && strcmp(ls, l->name)))
+			continue;
+		if (json) {
+			sb_printf(b, "%s{\"name\":", first ? "" : ",");
+			sb_json_str(b, l->name);
+			sb_printf(b, ",\"resources\":[");
+		} else {
+			sb_printf(b, "lockspace %s%s\n", l->name, l->ready ? "" : " (syncing)");
+		}
+		if (l->st)
+			ls_foreach_resource(l->st, render_res, &c);
+		if (json)
+			sb_printf(b, "]}");
+		first = false;
+	}
+	if (json)
+		sb_printf(b, "]}\n");
+	else if (first)
+		sb_printf(b, ls && ls[0] ? "no lockspace '%s' on this node\n" : "(no lockspaces)\n",
+			  ls ? ls : "");
+}

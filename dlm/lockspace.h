@@ -1,0 +1,79 @@
+/*
+ * lockspace.h - sdlmd's lockspaces: each joins its own CPG group, keeps a
+ * replica of the cluster-level lock state (lockstate.c) fed only by the
+ * ordered stream, and the node-level cache of this node (nodelock.c) fed
+ * by local clients and by the decisions addressed to this node.
+ *
+ * The daemon provides the host interface below (heartbeat verdicts,
+ * fencing, delivering completions to clients); lockspace.c owns the CPG
+ * protocol: joining, state transfer, merges, the fencer's announcements.
+ */
+#ifndef SDLM_LOCKSPACE_H
+#define SDLM_LOCKSPACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include <qb/qbloop.h>
+
+#include "render.h"
+
+struct ls_host {
+	uint32_t nodeid;
+	uint64_t incarnation;
+	uint32_t expected_nodes;	/* votes for quorum: 2*ring > expected */
+	uint32_t grace_ms;		/* an away holder is fenced after this */
+	qb_loop_t *loop;
+	void *ctx;
+	/* 0 when this node may use locks now, else why not (SDLM_E*). */
+	int (*may_use)(void *ctx);
+	/* Heartbeat view of another node: live (counter moving), pill. */
+	bool (*hb_live)(void *ctx, uint32_t node);
+	bool (*pill_pending)(void *ctx, uint32_t node);
+	/* A live heartbeat on the disk from a node outside the ring blocks a
+	 * cold start until it is fenced: true when node is dead, free or
+	 * fenced (safe to ignore). */
+	bool (*cold_ok)(void *ctx, uint32_t node);
+	/* Ask the fence executor; 0 / -EALREADY (done) / other. */
+	int (*fence)(void *ctx, uint32_t node);
+	void (*fence_cancel)(void *ctx, uint32_t node);
+	/* Deliver to a local client. */
+	void (*ast)(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
+		    int err, int mode, const uint8_t *lvb, bool lvb_valid);
+	void (*bast)(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
+		     int mode);
+	/* Kill (and reap) these local clients: they held revoked locks. */
+	void (*kill_clients)(void *ctx, const uint32_t *clients, size_t n);
+};
+
+int lsm_init(const struct ls_host *host);
+void lsm_fini(void);
+
+/*
+ * Client calls.  lkids returned to clients are global (they name the
+ * lockspace).  Each returns 0 or an error; completions come through
+ * host->ast.
+ */
+int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
+	     const void *res, size_t res_len, int mode, uint32_t flags,
+	     uint64_t *lkid);
+int lsm_convert(uint32_t client, uint64_t lkid, int mode, uint32_t flags,
+		const uint8_t *lvb);
+int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags,
+	       const uint8_t *lvb);
+int lsm_cancel(uint32_t client, uint64_t lkid);
+void lsm_client_gone(uint32_t client);
+
+/* Every interval: fencer duties, retries. */
+void lsm_tick(uint64_t now_ms);
+/* The fence executor finished with node. */
+void lsm_fenced(uint32_t node, uint64_t incarnation);
+/* Stop every lock use now (pill, lease): revoke and kill clients. */
+void lsm_stop_all(int reason);
+
+void lsm_render_ls(struct sbuf *b, bool json);
+void lsm_render_locks(struct sbuf *b, const char *ls, bool json);
+size_t lsm_count(void);
+
+#endif
