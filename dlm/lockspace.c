@@ -65,24 +65,45 @@
 #define STATUS_RESEND_MS 3000
 #define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
 
+/* Something delivered while we wait for the state, kept for the replay. */
+enum buf_kind { BUF_MSG, BUF_CONFCHG, BUF_TOTEM };
+
 struct buffered {
-	struct msg m;			/* snapshot data never buffered */
-	bool is_confchg;
+	enum buf_kind kind;
+	struct msg m;			/* BUF_MSG; a chunk keeps no data */
 	uint32_t members[NODES_MAX];
 	size_t n_members;
+	uint32_t left[NODES_MAX];
+	size_t n_left;
+	uint32_t joined[NODES_MAX];
+	size_t n_joined;
 	bool quorate;
 	uint64_t ring_id;
 };
 
+/* A state transfer in progress, as every ready member tracks it. */
 struct xfer {
 	bool active;
 	uint32_t sender;
 	uint64_t xfer_id;
 	uint32_t basis_node;
 	uint64_t basis_inc, basis_seq;
-	bool waiting[NODES_MAX + 1];	/* by index into node table */
-	uint8_t *buf;			/* only when we wait for it */
+	uint32_t waiting[NODES_MAX];	/* who becomes ready when it ends */
+	size_t n_waiting;
 	uint32_t total, got;
+};
+
+#define XFER_MAX	8
+
+/* A transfer we (not ready) collect, keyed by (sender, xfer_id). */
+struct collect {
+	bool active;
+	uint32_t sender;
+	uint64_t xfer_id;
+	uint8_t *data;
+	uint32_t total, got, crc;
+	uint32_t basis_node;
+	uint64_t basis_inc, basis_seq;
 };
 
 struct lspace {
@@ -95,29 +116,36 @@ struct lspace {
 	struct nl_out no;
 	bool ready;			/* our replica is current */
 	bool tainted;			/* built while not quorate */
-	bool joined_sent;
-	bool own_join_seen;		/* our JOIN(SYNC) was delivered */
-	uint32_t own_join_seq;
-	uint64_t own_join_seq64;
+	bool own_join_seen;		/* a confchg was buffered already */
+	bool buffering;			/* not ready: keeping the stream */
+	bool replaying;
+	/* the current sync round (see "sync rounds") */
+	bool round_active;
+	bool view_quorate;
+	uint32_t round_members[NODES_MAX];
+	uint32_t round_flags[NODES_MAX];
+	bool round_got[NODES_MAX];
+	size_t n_round, n_round_got;
 	struct buffered *buf;
 	size_t nbuf, capbuf;
-	/* ready set, by node id; replicated decisions */
+	/* Replicated bookkeeping, valid while ready (same on every ready
+	 * member because it changes only at points of the ordered stream). */
 	uint32_t ready_nodes[NODES_MAX];
 	size_t n_ready;
 	uint32_t tainted_nodes[NODES_MAX];
 	size_t n_tainted;
 	uint32_t waiting_nodes[NODES_MAX];
 	size_t n_waiting;
-	struct xfer xf[4];
-	uint8_t *snap_buf;
-	uint64_t next_xfer_id;
+	struct xfer xf[XFER_MAX];
+	struct collect col[XFER_MAX];
 	/* fencer duties */
 	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
 	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
 	uint64_t gate_sent_ms;
 	uint64_t retry_timer_armed;
 	qb_loop_timer_handle retry_timer;
-	uint64_t last_quorate_view;
+	uint64_t n_sent;		/* CPG messages sent (stats, tests) */
+	uint64_t n_delivered;
 };
 
 static struct {
@@ -179,6 +207,7 @@ static int send_msg(struct lspace *l, struct msg *m)
 {
 	int rc = ls_cpg_send(l->cpg, m);
 
+	l->n_sent++;
 	if (rc < 0)
 		log_warn("ls %s: send %s: %s", l->name, msg_type_name(m->m_type),
 			 sdlm_strerror(rc));
@@ -256,6 +285,8 @@ static void run_nl_out(struct lspace *l)
 		ev.ev_namelen = o->o_namelen;
 		switch (o->o_kind) {
 		case NL_OUT_LOCAL_GRANT:
+			log_debug("ls %s: client %u granted %s (lkid %llx)", l->name, o->o_client,
+				  mode_name(o->o_mode), (unsigned long long)o->o_local_lkid);
 			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
 				o->o_client_ref, 0, o->o_mode, o->o_lvb, o->o_lvb_valid);
 			break;
@@ -268,6 +299,8 @@ static void run_nl_out(struct lspace *l)
 				 o->o_client_ref, o->o_mode);
 			break;
 		case NL_OUT_CLUSTER_REQUEST:
+			log_debug("ls %s: send REQUEST %016llx %s", l->name,
+				  (unsigned long long)o->o_lkid, mode_name(o->o_mode));
 			ev.ev_kind = LS_EV_REQUEST;
 			send_event(l, &ev);
 			break;
@@ -317,6 +350,8 @@ static void run_ls_out(struct lspace *l)
 			continue;
 		switch (o->o_kind) {
 		case LS_OUT_GRANTED:
+			log_debug("ls %s: cluster grant %s %016llx", l->name, mode_name(o->o_mode),
+				  (unsigned long long)o->o_lkid);
 			nl_cluster_granted(l->nl, o->o_name, o->o_namelen, o->o_lkid,
 					   o->o_mode, o->o_lvb, o->o_lvb_valid, &l->no);
 			break;
@@ -349,6 +384,8 @@ static void apply_event(struct lspace *l, const struct ls_event *ev)
 	int rc;
 
 	rc = ls_apply(l->st, ev, &l->lo);
+	log_debug("ls %s: apply kind %d node %u lkid %llx mode %d: %d", l->name, ev->ev_kind,
+		  ev->ev_nodeid, (unsigned long long)ev->ev_lkid, ev->ev_mode, rc);
 	if (rc < 0 && rc != -EALREADY)
 		log_debug("ls %s: event %d from node %u rejected: %s", l->name,
 			  ev->ev_kind, ev->ev_nodeid, sdlm_strerror(rc));
@@ -470,67 +507,179 @@ static void reconcile(struct lspace *l)
 
 /* --- the ready set, joins and transfers -------------------------------- */
 
-static struct xfer *xfer_slot(struct lspace *l)
-{
-	size_t i;
+/*
+ * The snapshot a responder sends is the lock state plus the bookkeeping a
+ * newcomer cannot know, both as of the basis JOIN:
+ *
+ *	u32 magic "SLSY"  u32 n_ready  u32 n_tainted  u32 n_waiting
+ *	u32 n_xfer        ready[], tainted[], waiting[] (u32 node ids)
+ *	per transfer: u32 sender, u32 basis_node, u64 xfer_id, u64 basis_inc,
+ *	              u64 basis_seq, u32 total, u32 got, u32 n_waiting,
+ *	              u32 pad, waiting[] (u32)
+ *	then the lockstate snapshot (its own magic, version and CRC)
+ * little-endian; the whole is covered by the transfer's CRC32C.
+ */
+#define SYNC_MAGIC	0x59534c53u	/* "SLSY" */
 
-	for (i = 0; i < sizeof(l->xf) / sizeof(l->xf[0]); i++)
-		if (!l->xf[i].active)
-			return &l->xf[i];
-	return NULL;
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void wb_put(struct wbuf *w, const void *d, size_t n)
+{
+	if (w->oom)
+		return;
+	if (w->len + n > w->cap) {
+		size_t cap = w->cap ? w->cap : 256;
+		uint8_t *np;
+
+		while (cap < w->len + n)
+			cap *= 2;
+		np = realloc(w->p, cap);
+		if (!np) {
+			w->oom = true;
+			return;
+		}
+		w->p = np;
+		w->cap = cap;
+	}
+	memcpy(w->p + w->len, d, n);
+	w->len += n;
+}
+
+static void wb_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+
+	wb_put(w, b, 4);
+}
+
+static void wb_u64(struct wbuf *w, uint64_t v)
+{
+	wb_u32(w, (uint32_t)v);
+	wb_u32(w, (uint32_t)(v >> 32));
+}
+
+struct rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	bool bad;
+};
+
+static uint32_t rb_u32(struct rbuf *r)
+{
+	const uint8_t *b;
+
+	if (r->bad || r->len - r->off < 4) {
+		r->bad = true;
+		return 0;
+	}
+	b = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t rb_u64(struct rbuf *r)
+{
+	uint64_t lo = rb_u32(r);
+
+	return lo | (uint64_t)rb_u32(r) << 32;
+}
+
+static void rb_ids(struct rbuf *r, uint32_t *ids, size_t *n, uint32_t count)
+{
+	uint32_t i;
+
+	if (count > NODES_MAX) {
+		r->bad = true;
+		return;
+	}
+	for (i = 0; i < count; i++)
+		ids[i] = rb_u32(r);
+	*n = r->bad ? 0 : count;
 }
 
 static void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 {
-	size_t len = ls_snapshot_size(l->st), w = 0, off;
-	uint8_t *buf = malloc(len ? len : 1);
+	size_t slen = ls_snapshot_size(l->st), w = 0, off, i, k;
+	struct wbuf wb = { 0 };
 	struct msg m;
+	uint8_t *sbuf;
 	uint32_t crc;
 	int rc;
 
-	if (!buf) {
-		log_err("ls %s: no memory for a snapshot of %zu bytes", l->name, len);
-		return;
+	wb_u32(&wb, SYNC_MAGIC);
+	wb_u32(&wb, (uint32_t)l->n_ready);
+	wb_u32(&wb, (uint32_t)l->n_tainted);
+	wb_u32(&wb, (uint32_t)l->n_waiting);
+	for (i = 0, k = 0; i < XFER_MAX; i++)
+		k += l->xf[i].active;
+	wb_u32(&wb, (uint32_t)k);
+	for (i = 0; i < l->n_ready; i++)
+		wb_u32(&wb, l->ready_nodes[i]);
+	for (i = 0; i < l->n_tainted; i++)
+		wb_u32(&wb, l->tainted_nodes[i]);
+	for (i = 0; i < l->n_waiting; i++)
+		wb_u32(&wb, l->waiting_nodes[i]);
+	for (i = 0; i < XFER_MAX; i++) {
+		const struct xfer *x = &l->xf[i];
+
+		if (!x->active)
+			continue;
+		wb_u32(&wb, x->sender);
+		wb_u32(&wb, x->basis_node);
+		wb_u64(&wb, x->xfer_id);
+		wb_u64(&wb, x->basis_inc);
+		wb_u64(&wb, x->basis_seq);
+		wb_u32(&wb, x->total);
+		wb_u32(&wb, x->got);
+		wb_u32(&wb, (uint32_t)x->n_waiting);
+		wb_u32(&wb, 0);
+		for (k = 0; k < x->n_waiting; k++)
+			wb_u32(&wb, x->waiting[k]);
 	}
-	rc = ls_snapshot_encode(l->st, buf, len, &w);
+	sbuf = malloc(slen ? slen : 1);
+	if (!sbuf || wb.oom) {
+		log_err("ls %s: no memory for a snapshot", l->name);
+		goto out;
+	}
+	rc = ls_snapshot_encode(l->st, sbuf, slen, &w);
 	if (rc < 0) {
 		log_err("ls %s: snapshot: %s", l->name, sdlm_strerror(rc));
-		free(buf);
-		return;
+		goto out;
 	}
-	crc = crc32c(0, buf, w);
-	for (off = 0; off < w; off += MSG_SNAP_CHUNK_MAX) {
+	wb_put(&wb, sbuf, w);
+	if (wb.oom)
+		goto out;
+	crc = crc32c(0, wb.p, wb.len);
+	for (off = 0; off < wb.len; off += MSG_SNAP_CHUNK_MAX) {
 		memset(&m, 0, sizeof(m));
 		m.m_type = MSG_SNAPSHOT;
 		m.u.snap.xfer_id = xfer_id;
 		m.u.snap.basis_nodeid = basis->m_nodeid;
 		m.u.snap.basis_incarnation = basis->m_incarnation;
 		m.u.snap.basis_seq = basis->m_seq;
-		m.u.snap.total_len = (uint32_t)w;
+		m.u.snap.total_len = (uint32_t)wb.len;
 		m.u.snap.offset = (uint32_t)off;
 		m.u.snap.total_crc = crc;
-		m.u.snap.data = buf + off;
-		m.u.snap.len = (uint32_t)(w - off < MSG_SNAP_CHUNK_MAX ? w - off : MSG_SNAP_CHUNK_MAX);
+		m.u.snap.data = wb.p + off;
+		m.u.snap.len = (uint32_t)(wb.len - off < MSG_SNAP_CHUNK_MAX ?
+					  wb.len - off : MSG_SNAP_CHUNK_MAX);
 		send_msg(l, &m);
 	}
-	log_info("ls %s: sent state (%zu bytes) for node %u's join", l->name, w,
-		 basis->m_nodeid);
-	free(buf);
+	log_info("ls %s: sent state (%zu bytes, %zu locks) for node %u's join", l->name,
+		 wb.len, ls_lock_count(l->st), basis->m_nodeid);
+out:
+	free(sbuf);
+	free(wb.p);
 }
 
-static void become_waiting(struct lspace *l)
-{
-	/* Our replica is about to be replaced: drop it (nodelock stays). */
-	ls_destroy(l->st);
-	l->st = NULL;
-	l->ready = false;
-	l->nbuf = 0;
-}
-
-static int form_fresh(struct lspace *l)
+static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
+		      bool quorate, uint64_t ring_id)
 {
 	struct ls_params p = { .cold = true, .default_live = false };
-	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
 	int rc;
 
 	rc = ls_create(&p, &l->st);
@@ -538,246 +687,183 @@ static int form_fresh(struct lspace *l)
 		return rc;
 	l->ready = true;
 	l->tainted = false;
-	log_notice("ls %s: formed (cold start, gate closed until the fencer clears it)", l->name);
-	apply_confchg(l, v->members, v->member_count,
-		      ls_cpg_quorate(v, M.h.expected_nodes), v->ring_id);
+	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it)", l->name);
+	apply_confchg(l, members, n, quorate, ring_id);
 	return 0;
 }
 
-static void on_join(struct lspace *l, const struct msg *m, bool self)
+/* --- sync rounds -----------------------------------------------------------
+ *
+ * Every group confchg starts a round: each member then multicasts one JOIN
+ * saying whether it has a current replica (READY) or needs one (SYNC).  A
+ * round completes at the delivery of the last member's JOIN; at that point
+ * of the stream every member (newcomers included: they saw the confchg)
+ * decides the same thing:
+ *	ready set = the members that said READY;
+ *	if it is empty: the lowest member forms a fresh, gated replica;
+ *	the lowest ready member sends the others the state as of this JOIN.
+ * A replica that saw its partition lose quorum is dropped at once (its
+ * node keeps using its cached locks, obtains nothing new, and takes the
+ * quorate side's state when it comes back), so no stale replica can ever
+ * grant anything.
+ */
+
+static void drop_replica(struct lspace *l, const char *why)
 {
-	uint32_t x = m->m_nodeid, r = 0;
-	bool tainted = m->u.join.flags & MSG_JOIN_TAINTED;
-	struct xfer *xf;
+	if (!l->ready)
+		return;
+	log_notice("ls %s: dropping the replica (%s); cached locks stay in use", l->name, why);
+	ls_destroy(l->st);
+	l->st = NULL;
+	l->ready = false;
+	l->nbuf = 0;
+	l->n_ready = l->n_waiting = l->n_tainted = 0;
+	memset(l->xf, 0, sizeof(l->xf));
+}
+
+static void round_start(struct lspace *l, const uint32_t *members, size_t n)
+{
+	memcpy(l->round_members, members, n * sizeof(uint32_t));
+	l->n_round = n;
+	l->n_round_got = 0;
+	memset(l->round_flags, 0, sizeof(l->round_flags));
+	memset(l->round_got, 0, sizeof(l->round_got));
+	l->round_active = true;
+}
+
+static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *basis,
+			   const uint32_t *waiting, size_t n_waiting)
+{
+	struct xfer *xf = NULL;
 	size_t i;
 
-	if (!(m->u.join.flags & MSG_JOIN_SYNC))
-		return;
-	if (self) {
-		l->own_join_seen = true;
-		l->own_join_seq64 = m->m_seq;
-	}
-	if (tainted)
-		set_add(l->tainted_nodes, &l->n_tainted, x);
-	else
-		set_del(l->tainted_nodes, &l->n_tainted, x);
-
-	/* Void: a tainted request from the lowest ready member with no
-	 * untainted ready member to take the state from. */
-	if (set_has(l->ready_nodes, l->n_ready, x)) {
-		bool untainted_other = false;
-
-		for (i = 0; i < l->n_ready; i++)
-			if (l->ready_nodes[i] != x &&
-			    !set_has(l->tainted_nodes, l->n_tainted, l->ready_nodes[i]))
-				untainted_other = true;
-		if (!untainted_other && l->ready_nodes[0] == x) {
-			log_debug("ls %s: node %u keeps its state (no untainted member)", l->name, x);
-			if (self)
-				l->tainted = false;
-			return;
+	for (i = 0; i < XFER_MAX; i++)
+		if (!l->xf[i].active) {
+			xf = &l->xf[i];
+			break;
 		}
-		set_del(l->ready_nodes, &l->n_ready, x);
-		if (self)
-			become_waiting(l);
-	}
-	set_add(l->waiting_nodes, &l->n_waiting, x);
-
-	if (l->n_ready == 0) {
-		/* Nobody has a replica: the lowest member forms one here. */
-		const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
-
-		r = v->member_count ? v->members[0] : x;
-		set_del(l->waiting_nodes, &l->n_waiting, r);
-		set_add(l->ready_nodes, &l->n_ready, r);
-		if (r == M.h.nodeid && !l->ready) {
-			if (form_fresh(l) < 0) {
-				log_err("ls %s: cannot form the lockspace", l->name);
-				return;
-			}
-			l->nbuf = 0;
-			reconcile(l);
-			fencer_duties(l, now_ms());
-		}
-		if (l->n_waiting == 0)
-			return;
-	} else {
-		for (i = 0; i < l->n_ready; i++)
-			if (!set_has(l->tainted_nodes, l->n_tainted, l->ready_nodes[i])) {
-				r = l->ready_nodes[i];
-				break;
-			}
-		if (!r)
-			r = l->ready_nodes[0];
-	}
-	xf = xfer_slot(l);
 	if (!xf) {
 		log_err("ls %s: too many state transfers at once", l->name);
 		return;
 	}
 	memset(xf, 0, sizeof(*xf));
 	xf->active = true;
-	xf->sender = r;
-	xf->xfer_id = ((uint64_t)x << 32) ^ m->m_seq ^ (m->m_incarnation << 16);
-	xf->basis_node = x;
-	xf->basis_inc = m->m_incarnation;
-	xf->basis_seq = m->m_seq;
-	for (i = 0; i < l->n_waiting && i < NODES_MAX; i++)
-		xf->waiting[i] = true;
-	/* waiting[] marks positions in waiting_nodes at the basis; keep a
-	 * copy of the ids in the buffer-free way: stash them in buf later. */
-	xf->total = 0;
-	xf->got = 0;
-	{
-		uint32_t *ids = calloc(l->n_waiting + 1, sizeof(uint32_t));
-
-		if (ids) {
-			memcpy(ids, l->waiting_nodes, l->n_waiting * sizeof(uint32_t));
-			ids[l->n_waiting] = 0;
-		}
-		xf->buf = (uint8_t *)ids;
-	}
-	if (r == M.h.nodeid && l->ready)
-		send_snapshot(l, m, xf->xfer_id);
+	xf->sender = sender;
+	xf->xfer_id = basis->m_seq ^ ((uint64_t)basis->m_nodeid << 40) ^ basis->m_incarnation;
+	xf->basis_node = basis->m_nodeid;
+	xf->basis_inc = basis->m_incarnation;
+	xf->basis_seq = basis->m_seq;
+	memcpy(xf->waiting, waiting, n_waiting * sizeof(uint32_t));
+	xf->n_waiting = n_waiting;
+	if (sender == M.h.nodeid && l->ready)
+		send_snapshot(l, basis, xf->xfer_id);
 }
 
-static void buffer_msg(struct lspace *l, const struct msg *m, bool confchg,
-		       const uint32_t *members, size_t n, bool quorate, uint64_t ring)
+static void round_complete(struct lspace *l, const struct msg *last)
 {
-	struct buffered *b;
+	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
+	size_t nr = 0, nw = 0, i;
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
 
-	if (!l->own_join_seen)
-		return;		/* before our JOIN: covered by any snapshot */
-	if (l->nbuf == l->capbuf) {
-		size_t cap = l->capbuf ? 2 * l->capbuf : 64;
-		struct buffered *nb = realloc(l->buf, cap * sizeof(*nb));
-
-		if (!nb) {
-			log_err("ls %s: cannot buffer during the state transfer", l->name);
-			return;
-		}
-		l->buf = nb;
-		l->capbuf = cap;
+	l->round_active = false;
+	for (i = 0; i < l->n_round; i++) {
+		if (l->round_flags[i] & MSG_JOIN_SYNC)
+			waiting[nw++] = l->round_members[i];
+		else
+			ready[nr++] = l->round_members[i];
 	}
-	b = &l->buf[l->nbuf++];
-	memset(b, 0, sizeof(*b));
-	b->is_confchg = confchg;
-	if (m)
-		b->m = *m;
-	if (confchg) {
-		memcpy(b->members, members, n * sizeof(*members));
-		b->n_members = n;
-		b->quorate = quorate;
-		b->ring_id = ring;
+	if (nr == 0 && !ls_cpg_quorate(v, M.h.expected_nodes)) {
+		/* Nobody has a replica and we may not form one without
+		 * quorum: wait for the round that quorum starts. */
+		memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
+		l->n_waiting = nw;
+		l->n_ready = 0;
+		return;
 	}
-}
+	if (nr == 0) {
+		/* Nobody has a replica: the lowest member forms one here. */
+		uint32_t former = l->round_members[0];
 
-static void deliver_ready(struct lspace *l, const struct msg *m);
-
-static void finish_transfer(struct lspace *l, struct xfer *xf, uint8_t *snap,
-			    uint32_t len)
-{
-	uint32_t *ids = (uint32_t *)xf->buf;
-	bool me_waiting = false;
-	size_t i, start = 0;
-	int rc;
-
-	for (i = 0; ids && ids[i]; i++) {
-		if (ids[i] == M.h.nodeid)
-			me_waiting = true;
-		set_del(l->waiting_nodes, &l->n_waiting, ids[i]);
-		set_add(l->ready_nodes, &l->n_ready, ids[i]);
-	}
-	if (me_waiting && !l->ready && snap) {
-		rc = ls_snapshot_decode(snap, len, &l->st);
-		if (rc < 0) {
-			log_err("ls %s: state from node %u does not decode: %s", l->name,
-				xf->sender, sdlm_strerror(rc));
-			l->st = NULL;
-		} else {
-			l->ready = true;
-			l->tainted = false;
-			log_notice("ls %s: state received from node %u (%u bytes, %zu locks)",
-				   l->name, xf->sender, len, ls_lock_count(l->st));
-			/* Replay what followed the basis. */
-			for (i = 0; i < l->nbuf; i++) {
-				const struct msg *bm = &l->buf[i].m;
-
-				if (!l->buf[i].is_confchg && bm->m_type == MSG_JOIN &&
-				    bm->m_nodeid == xf->basis_node &&
-				    bm->m_incarnation == xf->basis_inc &&
-				    bm->m_seq == xf->basis_seq) {
-					start = i + 1;
-					break;
-				}
-			}
-			for (i = start; i < l->nbuf; i++) {
-				if (l->buf[i].is_confchg)
-					apply_confchg(l, l->buf[i].members, l->buf[i].n_members,
-						      l->buf[i].quorate, l->buf[i].ring_id);
-				else
-					deliver_ready(l, &l->buf[i].m);
+		for (i = 0, nw = 0; i < l->n_round; i++)
+			if (l->round_members[i] != former)
+				waiting[nw++] = l->round_members[i];
+		ready[nr++] = former;
+		if (former == M.h.nodeid && !l->ready) {
+			if (form_fresh(l, v->members, v->member_count,
+				       ls_cpg_quorate(v, M.h.expected_nodes), v->ring_id) < 0) {
+				log_err("ls %s: cannot form the lockspace", l->name);
+				return;
 			}
 			l->nbuf = 0;
-			reconcile(l);
-			fencer_duties(l, now_ms());
 		}
 	}
-	free(xf->buf);
-	xf->buf = NULL;
-	xf->active = false;
+	memcpy(l->ready_nodes, ready, nr * sizeof(uint32_t));
+	l->n_ready = nr;
+	memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
+	l->n_waiting = nw;
+	l->n_tainted = 0;
+	log_debug("ls %s: round complete: %zu ready, %zu waiting, fencer %u", l->name,
+		  nr, nw, ready[0]);
+	if (nw)
+		transfer_start(l, ready[0], last, waiting, nw);
+	if (l->ready && ready[0] == M.h.nodeid && nr == 1 && l->st) {
+		reconcile(l);
+		fencer_duties(l, now_ms());
+	}
 }
 
-static void on_snapshot(struct lspace *l, const struct msg *m)
+static void round_join(struct lspace *l, const struct msg *m)
 {
-	const struct msg_snapshot *s = &m->u.snap;
-	struct xfer *xf = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(l->xf) / sizeof(l->xf[0]); i++)
-		if (l->xf[i].active && l->xf[i].sender == m->m_nodeid &&
-		    l->xf[i].basis_node == s->basis_nodeid &&
-		    l->xf[i].basis_seq == s->basis_seq)
-			xf = &l->xf[i];
-	if (!xf)
-		return;		/* a transfer that started before we joined */
-	if (s->offset == 0) {
-		xf->total = s->total_len;
-		xf->got = 0;
-		free(l->snap_buf);
-		l->snap_buf = NULL;
-		if (!l->ready)
-			l->snap_buf = malloc(s->total_len ? s->total_len : 1);
-	}
-	if (s->offset != xf->got || s->offset + s->len > xf->total)
+	if (!l->round_active)
 		return;
-	if (l->snap_buf)
-		memcpy(l->snap_buf + s->offset, s->data, s->len);
-	xf->got += s->len;
-	if (xf->got < xf->total)
-		return;
-	if (l->snap_buf && crc32c(0, l->snap_buf, xf->total) != s->total_crc) {
-		log_err("ls %s: state transfer from node %u: checksum mismatch", l->name,
-			m->m_nodeid);
-		free(l->snap_buf);
-		l->snap_buf = NULL;
-	}
-	finish_transfer(l, xf, l->snap_buf, xf->total);
-	free(l->snap_buf);
-	l->snap_buf = NULL;
+	for (i = 0; i < l->n_round; i++)
+		if (l->round_members[i] == m->m_nodeid)
+			break;
+	if (i == l->n_round || l->round_got[i])
+		return;		/* not of this round, or said already */
+	l->round_got[i] = true;
+	l->round_flags[i] = m->u.join.flags;
+	if (++l->n_round_got == l->n_round)
+		round_complete(l, m);
 }
 
-/* A message applied to a current replica. */
-static void deliver_ready(struct lspace *l, const struct msg *m)
+static void chunk_progress(struct lspace *l, const struct msg *m)
+{
+	const struct msg_snapshot *s = &m->u.snap;
+	size_t i, k;
+
+	for (i = 0; i < XFER_MAX; i++) {
+		struct xfer *x = &l->xf[i];
+
+		if (!x->active || x->sender != m->m_nodeid || x->xfer_id != s->xfer_id)
+			continue;
+		x->total = s->total_len;
+		if (s->offset != x->got)
+			return;
+		x->got += s->len;
+		if (x->got < x->total)
+			return;
+		for (k = 0; k < x->n_waiting; k++) {
+			set_del(l->waiting_nodes, &l->n_waiting, x->waiting[k]);
+			set_add(l->ready_nodes, &l->n_ready, x->waiting[k]);
+		}
+		x->active = false;
+		return;
+	}
+}
+
+/* A lock or fencer message applied to a current replica. */
+static void ready_msg(struct lspace *l, const struct msg *m)
 {
 	struct ls_event ev;
 
 	if (msg_to_event(m, &ev) < 0)
 		return;
-	/* Only the fencer speaks for the fence side. */
+	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
-	     ev.ev_kind == LS_EV_GATE) &&
-	    !(l->n_ready && set_has(l->ready_nodes, l->n_ready, m->m_nodeid))) {
+	     ev.ev_kind == LS_EV_GATE) && !set_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
 		log_warn("ls %s: fencer message from node %u, which is not ready: ignored",
 			 l->name, m->m_nodeid);
 		return;
@@ -787,27 +873,242 @@ static void deliver_ready(struct lspace *l, const struct msg *m)
 	apply_event(l, &ev);
 }
 
+/* One ordered input, whatever our state (replay included). */
+static void handle_msg(struct lspace *l, const struct msg *m)
+{
+	switch (m->m_type) {
+	case MSG_JOIN:
+		round_join(l, m);
+		return;
+	case MSG_SNAPSHOT:
+		chunk_progress(l, m);
+		return;
+	default:
+		if (l->ready)
+			ready_msg(l, m);
+	}
+}
+
+static void handle_view(struct lspace *l, const uint32_t *members, size_t n,
+			bool quorate, uint64_t ring_id)
+{
+	if (!l->ready)
+		return;
+	if (!quorate) {
+		drop_replica(l, "partition not quorate");
+		return;
+	}
+	apply_confchg(l, members, n, quorate, ring_id);
+}
+
+static void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
+			   const uint32_t *left, size_t n_left, bool quorate,
+			   uint64_t ring_id)
+{
+	size_t i, k;
+
+	for (i = 0; i < n_left; i++) {
+		set_del(l->ready_nodes, &l->n_ready, left[i]);
+		set_del(l->waiting_nodes, &l->n_waiting, left[i]);
+		for (k = 0; k < XFER_MAX; k++)
+			if (l->xf[k].active && l->xf[k].sender == left[i])
+				l->xf[k].active = false;
+	}
+	round_start(l, members, n);
+	handle_view(l, members, n, quorate, ring_id);
+}
+
+/* --- waiting for the state ---------------------------------------------- */
+
+static struct buffered *buf_add(struct lspace *l, enum buf_kind kind)
+{
+	struct buffered *b;
+
+	if (l->nbuf == l->capbuf) {
+		size_t cap = l->capbuf ? 2 * l->capbuf : 64;
+		struct buffered *nb = realloc(l->buf, cap * sizeof(*nb));
+
+		if (!nb) {
+			log_err("ls %s: cannot buffer during the state transfer", l->name);
+			return NULL;
+		}
+		l->buf = nb;
+		l->capbuf = cap;
+	}
+	b = &l->buf[l->nbuf++];
+	memset(b, 0, sizeof(*b));
+	b->kind = kind;
+	return b;
+}
+
+static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
+{
+	struct rbuf r = { .p = p, .len = len };
+	uint32_t nr, nt, nw, nx, i;
+	struct ls_state *st = NULL;
+	int rc;
+
+	if (rb_u32(&r) != SYNC_MAGIC)
+		return SDLM_EMAGIC;
+	nr = rb_u32(&r);
+	nt = rb_u32(&r);
+	nw = rb_u32(&r);
+	nx = rb_u32(&r);
+	if (r.bad || nx > XFER_MAX)
+		return SDLM_EPROTO;
+	rb_ids(&r, l->ready_nodes, &l->n_ready, nr);
+	rb_ids(&r, l->tainted_nodes, &l->n_tainted, nt);
+	rb_ids(&r, l->waiting_nodes, &l->n_waiting, nw);
+	memset(l->xf, 0, sizeof(l->xf));
+	for (i = 0; i < nx && !r.bad; i++) {
+		struct xfer *x = &l->xf[i];
+		uint32_t n;
+
+		x->active = true;
+		x->sender = rb_u32(&r);
+		x->basis_node = rb_u32(&r);
+		x->xfer_id = rb_u64(&r);
+		x->basis_inc = rb_u64(&r);
+		x->basis_seq = rb_u64(&r);
+		x->total = rb_u32(&r);
+		x->got = rb_u32(&r);
+		n = rb_u32(&r);
+		rb_u32(&r);
+		rb_ids(&r, x->waiting, &x->n_waiting, n);
+	}
+	if (r.bad)
+		return SDLM_EPROTO;
+	rc = ls_snapshot_decode(p + r.off, len - r.off, &st);
+	if (rc < 0)
+		return rc;
+	l->st = st;
+	return 0;
+}
+
+/* A complete transfer whose basis is in our buffer: take it and replay. */
+static void take_state(struct lspace *l, struct collect *c)
+{
+	size_t i, start = SIZE_MAX;
+	int rc;
+
+	for (i = 0; i < l->nbuf; i++) {
+		const struct msg *bm = &l->buf[i].m;
+
+		if (l->buf[i].kind == BUF_MSG && bm->m_type == MSG_JOIN &&
+		    bm->m_nodeid == c->basis_node && bm->m_incarnation == c->basis_inc &&
+		    bm->m_seq == c->basis_seq) {
+			start = i + 1;
+			break;
+		}
+	}
+	if (start == SIZE_MAX)
+		return;		/* its basis precedes what we buffered */
+	rc = load_sync(l, c->data, c->total);
+	if (rc < 0) {
+		log_err("ls %s: state from node %u unusable: %s", l->name, c->sender,
+			sdlm_strerror(rc));
+		return;
+	}
+	l->ready = true;
+	log_notice("ls %s: state received from node %u (%u bytes, %zu locks)", l->name,
+		   c->sender, c->total, ls_lock_count(l->st));
+	/* The rounds and transfers after the basis are replayed too, so our
+	 * bookkeeping ends where every other member's is. */
+	l->replaying = true;
+	for (i = start; i < l->nbuf; i++) {
+		struct buffered *b = &l->buf[i];
+
+		switch (b->kind) {
+		case BUF_CONFCHG:
+			handle_confchg(l, b->members, b->n_members, b->left, b->n_left,
+				       b->quorate, b->ring_id);
+			break;
+		case BUF_TOTEM:
+			handle_view(l, b->members, b->n_members, b->quorate, b->ring_id);
+			break;
+		case BUF_MSG:
+			handle_msg(l, &b->m);
+			break;
+		}
+	}
+	l->replaying = false;
+	l->nbuf = 0;
+	for (i = 0; i < XFER_MAX; i++) {
+		free(l->col[i].data);
+		memset(&l->col[i], 0, sizeof(l->col[i]));
+	}
+	if (l->ready) {
+		reconcile(l);
+		fencer_duties(l, now_ms());
+	}
+}
+
+static void collect_chunk(struct lspace *l, const struct msg *m)
+{
+	const struct msg_snapshot *s = &m->u.snap;
+	struct collect *c = NULL;
+	size_t i;
+
+	for (i = 0; i < XFER_MAX; i++)
+		if (l->col[i].active && l->col[i].sender == m->m_nodeid &&
+		    l->col[i].xfer_id == s->xfer_id)
+			c = &l->col[i];
+	if (!c) {
+		if (s->offset != 0)
+			return;		/* joined the transfer midway */
+		for (i = 0; i < XFER_MAX && !c; i++)
+			if (!l->col[i].active)
+				c = &l->col[i];
+		if (!c)
+			return;
+		memset(c, 0, sizeof(*c));
+		c->data = malloc(s->total_len ? s->total_len : 1);
+		if (!c->data)
+			return;
+		c->active = true;
+		c->sender = m->m_nodeid;
+		c->xfer_id = s->xfer_id;
+		c->total = s->total_len;
+		c->crc = s->total_crc;
+		c->basis_node = s->basis_nodeid;
+		c->basis_inc = s->basis_incarnation;
+		c->basis_seq = s->basis_seq;
+	}
+	if (s->offset != c->got || s->total_len != c->total || s->offset + s->len > c->total)
+		return;
+	memcpy(c->data + s->offset, s->data, s->len);
+	c->got += s->len;
+	if (c->got < c->total)
+		return;
+	if (crc32c(0, c->data, c->total) != c->crc) {
+		log_err("ls %s: state transfer from node %u: checksum mismatch", l->name, c->sender);
+	} else {
+		take_state(l, c);
+		if (l->ready)
+			return;		/* take_state freed the collections */
+	}
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
 /* --- CPG callbacks ------------------------------------------------------ */
 
 static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *arg)
 {
 	struct lspace *l = arg;
+	struct buffered *b;
 
-	switch (m->m_type) {
-	case MSG_JOIN:
-		if (!l->ready)
-			buffer_msg(l, m, false, NULL, 0, false, 0);
-		on_join(l, m, self);
-		return;
-	case MSG_SNAPSHOT:
-		on_snapshot(l, m);
-		return;
-	default:
-		if (l->ready)
-			deliver_ready(l, m);
-		else
-			buffer_msg(l, m, false, NULL, 0, false, 0);
+	l->n_delivered++;
+	if (!l->ready && l->buffering) {
+		b = buf_add(l, BUF_MSG);
+		if (b) {
+			b->m = *m;
+			b->m.u.snap.data = NULL;
+		}
 	}
+	handle_msg(l, m);
+	if (!l->ready && l->buffering && m->m_type == MSG_SNAPSHOT)
+		collect_chunk(l, m);
 }
 
 static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, void *arg)
@@ -818,72 +1119,76 @@ static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, voi
 		 nodeid, pid, sdlm_strerror(err));
 }
 
-static void view_event(struct lspace *l, const struct ls_cpg_view *v)
-{
-	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
-
-	if (l->ready)
-		apply_confchg(l, v->members, v->member_count, q, v->ring_id);
-	else
-		buffer_msg(l, NULL, true, v->members, v->member_count, q, v->ring_id);
-}
-
 static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 		       const struct ls_cpg_member *left, size_t n_left,
 		       const struct ls_cpg_member *joined, size_t n_joined, void *arg)
 {
 	struct lspace *l = arg;
-	bool me_joined = false, others_joined = false;
-	size_t i, k;
+	uint32_t lids[NODES_MAX];
+	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
+	size_t i;
 
-	for (i = 0; i < n_joined; i++) {
-		if (joined[i].nodeid == M.h.nodeid)
-			me_joined = true;
-		else
-			others_joined = true;
-	}
-	for (i = 0; i < n_left; i++) {
-		uint32_t x = left[i].nodeid;
-
-		log_info("ls %s: node %u left (%s)", l->name, x,
+	for (i = 0; i < n_left && i < NODES_MAX; i++) {
+		lids[i] = left[i].nodeid;
+		log_info("ls %s: node %u left (%s)", l->name, lids[i],
 			 left[i].reason == LS_CPG_REASON_LEAVE ? "clean leave" :
 			 left[i].reason == LS_CPG_REASON_NODEDOWN ? "node down" :
 			 left[i].reason == LS_CPG_REASON_PROCDOWN ? "daemon died" : "?");
-		set_del(l->ready_nodes, &l->n_ready, x);
-		set_del(l->waiting_nodes, &l->n_waiting, x);
-		set_del(l->tainted_nodes, &l->n_tainted, x);
-		/* A transfer whose sender left will never finish: waiting
-		 * members ask again. */
-		for (k = 0; k < sizeof(l->xf) / sizeof(l->xf[0]); k++)
-			if (l->xf[k].active && l->xf[k].sender == x) {
-				free(l->xf[k].buf);
-				l->xf[k].buf = NULL;
-				l->xf[k].active = false;
-				if (!l->ready)
-					send_join(l, MSG_JOIN_SYNC);
-			}
 	}
 	for (i = 0; i < n_joined; i++)
 		log_info("ls %s: node %u joined", l->name, joined[i].nodeid);
-	view_event(l, v);
-	if (me_joined && !l->joined_sent) {
-		l->joined_sent = true;
-		send_join(l, MSG_JOIN_SYNC);
-	} else if (others_joined && l->ready && l->tainted) {
-		/* A merge after we were in a minority: the other side's
-		 * state wins if it has one that is not tainted. */
-		send_join(l, MSG_JOIN_SYNC | MSG_JOIN_TAINTED);
+	if (!l->ready) {
+		/* Everything from this round on may follow a basis we get. */
+		l->nbuf = 0;
+		l->buffering = true;
+		if (l->own_join_seen) {
+			struct buffered *b = buf_add(l, BUF_CONFCHG);
+
+			if (b) {
+				memcpy(b->members, v->members, v->member_count * sizeof(uint32_t));
+				b->n_members = v->member_count;
+				memcpy(b->left, lids, n_left * sizeof(uint32_t));
+				b->n_left = n_left;
+				b->quorate = q;
+				b->ring_id = v->ring_id;
+			}
+		}
+		l->own_join_seen = true;
 	}
-	fencer_duties(l, now_ms());
+	l->view_quorate = q;
+	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id);
+	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
+	if (l->ready)
+		fencer_duties(l, now_ms());
 }
 
 static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 {
 	struct lspace *l = arg;
+	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
 
-	if (!l->joined_sent)
-		return;		/* the initial totem confchg: before our JOIN */
-	view_event(l, v);
+	if (!l->ready && l->buffering) {
+		struct buffered *b = buf_add(l, BUF_TOTEM);
+
+		if (b) {
+			memcpy(b->members, v->members, v->member_count * sizeof(uint32_t));
+			b->n_members = v->member_count;
+			b->quorate = q;
+			b->ring_id = v->ring_id;
+		}
+	}
+	handle_view(l, v->members, v->member_count, q, v->ring_id);
+	/* Quorum came back without a change of the group: that is a round
+	 * too (members whose replica was dropped need the state). */
+	if (q && !l->view_quorate) {
+		if (!l->ready) {
+			l->nbuf = 0;
+			l->buffering = true;
+		}
+		round_start(l, v->members, v->member_count);
+		send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
+	}
+	l->view_quorate = q;
 }
 
 static const struct ls_cpg_callbacks cpg_cbs = {
@@ -988,7 +1293,12 @@ void lsm_fini(void)
 		ls_out_free(&l->lo);
 		nl_out_free(&l->no);
 		free(l->buf);
-		free(l->snap_buf);
+		{
+			size_t k;
+
+			for (k = 0; k < XFER_MAX; k++)
+				free(l->col[k].data);
+		}
 		free(l);
 		M.ls[i] = NULL;
 	}
@@ -1202,7 +1512,9 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 			M.h.fence_cancel(M.h.ctx, n);
 			continue;
 		}
-		if (now - since < M.h.grace_ms)
+		/* Away and its heartbeat stopped: no reason to wait for the
+		 * grace (the dead path itself waits the dead bound). */
+		if (now - since < M.h.grace_ms && M.h.hb_live(M.h.ctx, n))
 			continue;
 		rc = M.h.fence(M.h.ctx, n);
 		if (rc == -EALREADY)
@@ -1284,9 +1596,10 @@ void lsm_render_ls(struct sbuf *b, bool json)
 				  !l->st ? "?" : ls_grants_blocked(l->st) ? "closed" : "open");
 			for (k = 0; k < v->member_count; k++)
 				sb_printf(b, "%s%u", k ? "," : "", v->members[k]);
-			sb_printf(b, "],\"fencer\":%u,\"resources\":%zu,\"cluster_locks\":%zu,"
-				  "\"local_locks\":%zu}",
+			sb_printf(b, "],\"fencer\":%u,\"msgs_sent\":%llu,\"msgs_delivered\":%llu,"
+				  "\"resources\":%zu,\"cluster_locks\":%zu,\"local_locks\":%zu}",
 				  l->n_ready ? l->ready_nodes[0] : 0,
+				  (unsigned long long)l->n_sent, (unsigned long long)l->n_delivered,
 				  l->st ? ls_resource_count(l->st) : 0,
 				  l->st ? ls_lock_count(l->st) : 0, nl_lock_count(l->nl));
 		} else {

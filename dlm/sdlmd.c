@@ -943,6 +943,15 @@ int main(int argc, char **argv)
 			 * loss and re-form (token + consensus), once more for the
 			 * merge, plus two heartbeat intervals. */
 			D.grace_ms = 2 * (token + consensus) + 2 * D.to.base.hb_interval_ms;
+		/* The dead bound must cover the skew between the fencer and
+		 * the victim learning of the same membership change. */
+		base.membership_ms = token + consensus;
+		if (timeouts_derive(&base, &D.to, &why) < 0) {
+			log_err("timeouts with corosync's token %u + consensus %u ms: %s",
+				token, consensus, why ? why : "?");
+			rc = SDLMD_EXIT_CONFIG;
+			goto out_hb;
+		}
 		host.expected_nodes = D.expected_nodes;
 		host.grace_ms = D.grace_ms;
 		fencer_set_limit(D.fencer, conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW),

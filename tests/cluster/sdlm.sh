@@ -51,7 +51,27 @@ sd_start() {
 sd_ctl() {
 	local i=$1
 	shift
-	timeout 20 ip netns exec "${CL_PREFIX}n$i" "$SDLMCTL" "$@"
+	timeout "${SD_CTL_TIMEOUT:-20}" ip netns exec "${CL_PREFIX}n$i" "$SDLMCTL" "$@"
+}
+
+# sd_lock I ARGS...: `sdlmctl lock` in node I, no time limit of its own (use -w)
+sd_lock() {
+	local i=$1
+	shift
+	ip netns exec "${CL_PREFIX}n$i" "$SDLMCTL" lock "$@"
+}
+
+# The test watchdogs run outside the nodes; an armed one that sees its
+# node vanish in teardown would try to "reset" it: end them first.
+sd_teardown() {
+	local f pid start
+	for f in "$CL_DIR"/n*/watchdog.pid; do
+		[ -f "$f" ] || continue
+		read -r pid <"$f"
+		read -r start <"${f%.pid}.start" 2>/dev/null || start=
+		_cl_alive "$pid" "$start" && kill -KILL "$pid" 2>/dev/null
+	done
+	cl_teardown
 }
 
 sd_node_gone() {

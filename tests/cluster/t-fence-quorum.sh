@@ -11,7 +11,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
-trap cl_teardown EXIT
+trap sd_teardown EXIT
 fails=0; passes=0
 pass() { echo "PASS: $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }

@@ -1,0 +1,620 @@
+/*
+ * uid.c - the UID allocator's pure core (see uid.h for the state machine
+ * and docs/uid.md for the safety argument).
+ *
+ * The two copies of a mailbox record, as this holder sees them:
+ *
+ *	copy_w[0], copy_w[1]	watermarks our own completed writes put there
+ *	usable = min(copy_w)	highest UID we may hand out
+ *	max(copy_w)		highest UID reserved (durable in one copy)
+ *
+ * Takeover (and create, and a UIDVALIDITY bump) writes copy 0 := A then,
+ * once that completed, copy 1 := B, with base = max(durable max, next-1),
+ * A = base + range and B = A + range: usable = A, one range in reserve.
+ * Each later reservation rewrites the LOWER copy with max + range, issued
+ * when less than half a range is left below usable, so usable advances
+ * by one range per write and allocations below it need no I/O:
+ *
+ *	copies (A, B)      usable A    next in (A - r, A]  -> write copy 0 := B + r
+ *	copies (B + r, B)  usable B    next in (B - r, B]  -> write copy 1 := B + 2r
+ *
+ * Adaptation, at each reservation write: if the previous reservation
+ * write was issued less than grow_ns ago the range doubles, if more than
+ * shrink_ns ago it halves, always within [reserve_min, reserve_max].  So a
+ * range lasts about grow_ns..shrink_ns at the current rate, and a fenced
+ * holder burns at most about 2.5 ranges of the 32-bit space.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "sdlm.h"
+#include "crc32c.h"
+#include "uid.h"
+
+#define NS_PER_SEC		1000000000ull
+#define UID_GROW_NS_DEFAULT	(1 * NS_PER_SEC)
+#define UID_SHRINK_NS_DEFAULT	(30 * NS_PER_SEC)
+
+#define LVB_MAGIC		0x4955u		/* "UI" little-endian */
+#define LVB_VERSION		1
+#define LVB_CRC_OFFSET		28
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* a + b, clamped to the largest UID. */
+static uint32_t uid_add_clamp(uint32_t a, uint64_t b)
+{
+	uint64_t s = (uint64_t)a + b;
+
+	return s > UID_MAX ? UID_MAX : (uint32_t)s;
+}
+
+static bool guid_is_nil(const uint8_t guid[UID_GUID_LEN])
+{
+	static const uint8_t nil[UID_GUID_LEN];
+
+	return memcmp(guid, nil, UID_GUID_LEN) == 0;
+}
+
+/* ---- parameters ---- */
+
+void uid_params_default(struct uid_params *p)
+{
+	p->reserve_min = UID_RESERVE_MIN_DEFAULT;
+	p->reserve_max = UID_RESERVE_MAX_DEFAULT;
+	p->grow_ns = UID_GROW_NS_DEFAULT;
+	p->shrink_ns = UID_SHRINK_NS_DEFAULT;
+}
+
+/* Returns 0 or -EINVAL. */
+int uid_params_check(const struct uid_params *p)
+{
+	if (!p || p->reserve_min < 1 || p->reserve_min > p->reserve_max ||
+	    p->reserve_max > UID_RESERVE_CAP || p->grow_ns >= p->shrink_ns)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- LVB ---- */
+
+struct lvb_wire {
+	uint16_t magic;
+	uint8_t version;
+	uint8_t flags;
+	uint32_t uidvalidity;
+	uint64_t epoch;
+	uint32_t next;
+	uint32_t slot_plus1;
+	uint32_t range;
+	uint32_t crc;
+};
+
+_Static_assert(sizeof(struct lvb_wire) == UID_LVB_LEN, "uid lvb size");
+_Static_assert(offsetof(struct lvb_wire, crc) == LVB_CRC_OFFSET, "uid lvb crc");
+_Static_assert(offsetof(struct lvb_wire, epoch) == 8, "uid lvb epoch");
+_Static_assert(offsetof(struct lvb_wire, next) == 16, "uid lvb next");
+
+static bool lvb_is_sane(const struct uid_lvb *l)
+{
+	return l->uidvalidity && l->epoch && l->next;
+}
+
+/* Returns 0 or -EINVAL. */
+int uid_lvb_out(const struct uid_lvb *l, uint8_t out[UID_LVB_LEN])
+{
+	struct lvb_wire wv;
+
+	if (!l || !out || !lvb_is_sane(l))
+		return -EINVAL;
+	memset(&wv, 0, sizeof(wv));
+	wv.magic = htole16(LVB_MAGIC);
+	wv.version = LVB_VERSION;
+	wv.uidvalidity = htole32(l->uidvalidity);
+	wv.epoch = htole64(l->epoch);
+	wv.next = htole32(l->next);
+	wv.slot_plus1 = htole32(l->slot_plus1);
+	wv.range = htole32(l->range);
+	wv.crc = htole32(crc32c(0, &wv, LVB_CRC_OFFSET));
+	memcpy(out, &wv, UID_LVB_LEN);
+	return 0;
+}
+
+/* Returns 0, UID_LVB_EMPTY, -EINVAL, SDLM_EMAGIC/EVERSION/ECHECKSUM, -EUCLEAN. */
+int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN])
+{
+	static const uint8_t zero[UID_LVB_LEN];
+	struct lvb_wire wv;
+
+	if (!l)
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	if (!in)
+		return -EINVAL;
+	if (memcmp(in, zero, UID_LVB_LEN) == 0)
+		return UID_LVB_EMPTY;
+	memcpy(&wv, in, UID_LVB_LEN);
+	if (le16toh(wv.magic) != LVB_MAGIC)
+		return SDLM_EMAGIC;
+	if (wv.version != LVB_VERSION)
+		return SDLM_EVERSION;
+	if (le32toh(wv.crc) != crc32c(0, &wv, LVB_CRC_OFFSET))
+		return SDLM_ECHECKSUM;
+	l->uidvalidity = le32toh(wv.uidvalidity);
+	l->epoch = le64toh(wv.epoch);
+	l->next = le32toh(wv.next);
+	l->slot_plus1 = le32toh(wv.slot_plus1);
+	l->range = le32toh(wv.range);
+	if (!lvb_is_sane(l)) {
+		memset(l, 0, sizeof(*l));
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* ---- write sequences ---- */
+
+/* Fill w with the record for copy c of the sequence in progress. */
+static void op_issue(struct uid_mbox *m, uint32_t c, uint32_t res_first,
+		     uint32_t res_last, struct uid_write *w)
+{
+	struct uid_rec *r = &w->rec;
+
+	*r = m->um_op_rec;
+	r->copy = c;
+	r->seq = ++m->um_seq;
+	r->watermark = m->um_op_w[c];
+	r->res_first = res_first;
+	r->res_last = res_last;
+	w->count = 1;
+	m->um_op_copy = c;
+	m->um_inflight = true;
+}
+
+/* The record every write of this holder carries, before per-write fields. */
+static void op_template(struct uid_mbox *m, uint32_t state, uint32_t uidvalidity)
+{
+	struct uid_rec *r = &m->um_op_rec;
+
+	memset(r, 0, sizeof(*r));
+	r->state = state;
+	memcpy(r->guid, m->um_guid, UID_GUID_LEN);
+	r->slot = m->um_slot;
+	r->gen = m->um_gen;
+	r->epoch = m->um_epoch;
+	r->incarnation = m->um_incarnation;
+	r->node_id = m->um_node_id;
+	r->uidvalidity = uidvalidity;
+	r->name_len = m->um_name_len;
+	memcpy(r->name, m->um_name, m->um_name_len);
+}
+
+/* Reservation journal entry for a write raising a watermark from..to. */
+static void res_span(uint64_t from_excl, uint32_t to, uint32_t *first,
+		     uint32_t *last)
+{
+	if (from_excl >= to) {
+		*first = 0;
+		*last = 0;
+	} else {
+		*first = (uint32_t)(from_excl + 1);
+		*last = to;
+	}
+}
+
+/*
+ * Start a two-write sequence that sets both copies (takeover, create,
+ * bump): copy 0 := base + r first, copy 1 := base + 2r after it.  start is
+ * the first UID this holder will hand out (2^32 = none left).
+ */
+static int op_start_pair(struct uid_mbox *m, enum uid_op op, uint32_t state,
+			 uint32_t uidvalidity, uint32_t base, uint64_t start,
+			 struct uid_write *w)
+{
+	uint32_t first, last;
+
+	m->um_op = op;
+	m->um_op_from = m->um_phase;
+	m->um_phase = UID_STARTING;
+	op_template(m, state, uidvalidity);
+	m->um_op_w[0] = uid_add_clamp(base, m->um_range);
+	m->um_op_w[1] = uid_add_clamp(m->um_op_w[0], m->um_range);
+	m->um_op_next = start > UID_MAX ? 0 : (uint32_t)start;
+	m->um_op_left = 1;
+	res_span(start - 1, m->um_op_w[0], &first, &last);
+	op_issue(m, 0, first, last, w);
+	return UID_WAIT;
+}
+
+/*
+ * Two writes that rewrite both copies with their current watermarks and a
+ * new state or name (never lowering a copy: each keeps its own value).
+ */
+static int op_start_rewrite(struct uid_mbox *m, enum uid_op op, uint32_t state,
+			    const char *name, size_t name_len,
+			    struct uid_write *w)
+{
+	m->um_op = op;
+	m->um_op_from = m->um_phase;
+	m->um_phase = UID_STARTING;
+	op_template(m, state, m->um_uidvalidity);
+	memset(m->um_op_rec.name, 0, sizeof(m->um_op_rec.name));
+	memcpy(m->um_op_rec.name, name, name_len);
+	m->um_op_rec.name_len = (uint16_t)name_len;
+	m->um_op_w[0] = m->um_copy_w[0];
+	m->um_op_w[1] = m->um_copy_w[1];
+	m->um_op_next = m->um_next;
+	m->um_op_left = 1;
+	op_issue(m, 0, 0, 0, w);
+	return UID_WAIT;
+}
+
+/* Adapt the range to the rate, then reserve one range in the lower copy. */
+static void reserve_issue(struct uid_mbox *m, const struct uid_params *p,
+			  uint32_t count, uint64_t now_ns, struct uid_write *w)
+{
+	uint64_t elapsed = now_ns - m->um_last_reserve_ns;
+	uint32_t lo = m->um_copy_w[0] <= m->um_copy_w[1] ? 0 : 1;
+	uint32_t hi_w = max_u32(m->um_copy_w[0], m->um_copy_w[1]);
+	uint32_t range, first, last;
+
+	if (now_ns >= m->um_last_reserve_ns && elapsed < p->grow_ns)
+		m->um_range = min_u32(m->um_range * 2, p->reserve_max);
+	else if (now_ns >= m->um_last_reserve_ns && elapsed > p->shrink_ns)
+		m->um_range = max_u32(m->um_range / 2, p->reserve_min);
+	m->um_last_reserve_ns = now_ns;
+	range = max_u32(m->um_range, count);
+
+	m->um_op = UID_OP_RESERVE;
+	m->um_op_from = m->um_phase;
+	op_template(m, UIDREC_USED, m->um_uidvalidity);
+	m->um_op_w[lo] = uid_add_clamp(hi_w, range);
+	m->um_op_w[!lo] = m->um_copy_w[!lo];
+	m->um_op_left = 0;
+	res_span(hi_w, m->um_op_w[lo], &first, &last);
+	op_issue(m, lo, first, last, w);
+}
+
+/* Can a reservation write still raise usable? */
+static bool reserve_possible(const struct uid_mbox *m)
+{
+	return min_u32(m->um_copy_w[0], m->um_copy_w[1]) < UID_MAX;
+}
+
+/* ---- holder operations ---- */
+
+static int holder_init(struct uid_mbox *m, const struct uid_params *p,
+		       const uint8_t guid[UID_GUID_LEN], uint64_t slot,
+		       uint32_t node_id, uint64_t incarnation, uint64_t now_ns)
+{
+	if (uid_params_check(p) || guid_is_nil(guid) ||
+	    node_id < 1 || node_id > SDLM_MAX_NODES)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	memcpy(m->um_guid, guid, UID_GUID_LEN);
+	m->um_slot = slot;
+	m->um_node_id = node_id;
+	m->um_incarnation = incarnation;
+	m->um_range = p->reserve_min;
+	m->um_last_reserve_ns = now_ns;
+	return 0;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Returns UID_WAIT, -ENOENT or -EINVAL; see uid.h. */
+int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
+		 const uint8_t guid[UID_GUID_LEN], uint64_t slot,
+		 const struct uid_slot_view *v, const uint8_t *lvb,
+		 uint64_t lock_epoch, uint32_t node_id, uint64_t incarnation,
+		 uint64_t now_ns, struct uid_write *w)
+{
+	struct uid_lvb l;
+	uint64_t start;
+	bool lvb_ok = false;
+	int rv;
+
+	if (!m || !p || !guid || !v || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_inflight)
+		return -EBUSY;
+	rv = holder_init(m, p, guid, slot, node_id, incarnation, now_ns);
+	if (rv)
+		return rv;
+	if (v->kind != UID_SLOT_USED || memcmp(v->guid, guid, UID_GUID_LEN) != 0)
+		return -ENOENT;
+
+	m->um_gen = v->gen;
+	m->um_seq = v->seq;
+	m->um_uidvalidity = v->uidvalidity;
+	m->um_name_len = v->latest.name_len;
+	memcpy(m->um_name, v->latest.name, v->latest.name_len);
+	m->um_epoch = max_u64(lock_epoch, v->epoch + 1);
+	start = (uint64_t)v->watermark + 1;
+
+	/*
+	 * The LVB counts only if it is at least as recent as the disk (its
+	 * writer was the last to write the record) and claims nothing
+	 * beyond the durable watermark; otherwise resume from the disk.
+	 */
+	if (lvb && uid_lvb_in(&l, lvb) == 0) {
+		m->um_epoch = max_u64(m->um_epoch, l.epoch + 1);
+		lvb_ok = l.uidvalidity == v->uidvalidity &&
+			 l.epoch >= v->epoch &&
+			 l.next <= (uint64_t)v->watermark + 1 &&
+			 (l.slot_plus1 == 0 || l.slot_plus1 - 1 == slot);
+		if (lvb_ok) {
+			start = l.next;
+			if (l.range >= p->reserve_min && l.range <= p->reserve_max)
+				m->um_range = l.range;
+		}
+	}
+	m->um_lvb_used = lvb_ok;
+	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, m->um_uidvalidity,
+			     max_u32(v->watermark, (uint32_t)(start - 1)),
+			     start, w);
+}
+
+/* Returns UID_WAIT, -EINVAL, -ENAMETOOLONG, -EILSEQ or -EEXIST; see uid.h. */
+int uid_create(struct uid_mbox *m, const struct uid_params *p,
+	       const uint8_t guid[UID_GUID_LEN], const char *name,
+	       size_t name_len, uint32_t uidvalidity, uint64_t slot,
+	       const struct uid_slot_view *v, uint64_t lock_epoch,
+	       uint32_t node_id, uint64_t incarnation, uint64_t now_ns,
+	       struct uid_write *w)
+{
+	int rv;
+
+	if (!m || !p || !guid || !v || !w || !uidvalidity)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_inflight)
+		return -EBUSY;
+	rv = uidrec_name_check(name, name_len);
+	if (rv)
+		return rv;
+	if (v->kind == UID_SLOT_USED)
+		return -EEXIST;
+	rv = holder_init(m, p, guid, slot, node_id, incarnation, now_ns);
+	if (rv)
+		return rv;
+
+	m->um_gen = v->gen + 1;
+	m->um_uidvalidity = uidvalidity;
+	m->um_name_len = (uint16_t)name_len;
+	memcpy(m->um_name, name, name_len);
+	m->um_epoch = max_u64(lock_epoch, 1);
+	/* A tombstone of this very GUID: its lock's epochs go on rising. */
+	if (v->kind == UID_SLOT_DELETED &&
+	    memcmp(v->guid, guid, UID_GUID_LEN) == 0)
+		m->um_epoch = max_u64(m->um_epoch, v->epoch + 1);
+	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity, 0, 1, w);
+}
+
+/* Returns 0, UID_WAIT, may_use, -ENOLCK, -EINVAL or UID_EWRAP; see uid.h. */
+int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
+	      uint64_t now_ns, int may_use, uint32_t *first,
+	      struct uid_write *w)
+{
+	uint64_t end, usable;
+
+	if (!m || !p || !first || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (may_use)
+		return may_use;
+	if (m->um_phase == UID_STARTING)
+		return UID_WAIT;	/* a two-write sequence is under way */
+	if (m->um_phase != UID_READY)
+		return -ENOLCK;
+	if (count == 0 || count > p->reserve_max)
+		return -EINVAL;
+	if (m->um_exhausted)
+		return UID_EWRAP;
+	end = (uint64_t)m->um_next + count - 1;	/* last UID handed out */
+	if (end > UID_MAX)
+		return UID_EWRAP;
+
+	usable = min_u32(m->um_copy_w[0], m->um_copy_w[1]);
+	if (end > usable) {
+		if (!m->um_inflight && reserve_possible(m))
+			reserve_issue(m, p, count, now_ns, w);
+		return UID_WAIT;
+	}
+
+	*first = m->um_next;
+	if (end == UID_MAX) {
+		m->um_exhausted = true;
+		m->um_next = 0;
+		return 0;
+	}
+	m->um_next = (uint32_t)end + 1;
+	/* Less than half a range left below usable: reserve in the background. */
+	if (!m->um_inflight && reserve_possible(m) &&
+	    2 * (usable - end) < m->um_range)
+		reserve_issue(m, p, 0, now_ns, w);
+	return 0;
+}
+
+/* A sequence ended (done or failed): drop its state. */
+static void op_clear(struct uid_mbox *m)
+{
+	m->um_op = UID_OP_NONE;
+	m->um_op_left = 0;
+	m->um_inflight = false;
+}
+
+/* Returns 0, UID_WAIT, status or -EINVAL; see uid.h. */
+int uid_write_done(struct uid_mbox *m, const struct uid_params *p, int status,
+		   uint64_t now_ns, struct uid_write *w)
+{
+	uint32_t c;
+
+	(void)p;
+	(void)now_ns;
+	if (!m || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (!m->um_inflight)
+		return -EINVAL;
+	m->um_inflight = false;
+
+	if (status < 0) {
+		/*
+		 * The sector holds the old record or the new one.  A failed
+		 * reservation leaves what we knew; a failed two-write
+		 * sequence may have changed one copy under our feet (name,
+		 * UIDVALIDITY), so we stop and must take over afresh.
+		 */
+		if (m->um_op != UID_OP_RESERVE)
+			m->um_phase = UID_IDLE;
+		op_clear(m);
+		return status;
+	}
+	if (status > 0)
+		return -EINVAL;
+
+	c = m->um_op_copy;
+	if (m->um_op == UID_OP_RESERVE) {
+		m->um_copy_w[c] = m->um_op_w[c];
+		m->um_copy_ours[c] = true;
+		op_clear(m);
+		return 0;
+	}
+	if (m->um_op_left) {
+		uint32_t first, last;
+
+		m->um_op_left--;
+		c = !c;
+		if (m->um_op == UID_OP_TAKEOVER)
+			res_span(m->um_op_w[!c], m->um_op_w[c], &first, &last);
+		else
+			first = last = 0;
+		op_issue(m, c, first, last, w);
+		return UID_WAIT;
+	}
+
+	/* Both copies now carry the sequence's record. */
+	m->um_copy_w[0] = m->um_op_w[0];
+	m->um_copy_w[1] = m->um_op_w[1];
+	m->um_copy_ours[0] = m->um_copy_ours[1] = true;
+	m->um_uidvalidity = m->um_op_rec.uidvalidity;
+	m->um_name_len = m->um_op_rec.name_len;
+	memcpy(m->um_name, m->um_op_rec.name, sizeof(m->um_name));
+	switch (m->um_op) {
+	case UID_OP_TAKEOVER:
+		m->um_next = m->um_op_next;
+		m->um_exhausted = m->um_op_next == 0;
+		m->um_phase = UID_READY;
+		break;
+	case UID_OP_RENAME:
+		m->um_phase = UID_READY;
+		break;
+	default:
+		m->um_phase = UID_DELETED;
+		break;
+	}
+	op_clear(m);
+	return 0;
+}
+
+/* Returns UID_WAIT, -ENOLCK, -EBUSY or a name error; see uid.h. */
+int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
+	       struct uid_write *w)
+{
+	int rv;
+
+	if (!m || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_phase != UID_READY)
+		return -ENOLCK;
+	if (m->um_inflight)
+		return -EBUSY;
+	rv = uidrec_name_check(name, name_len);
+	if (rv)
+		return rv;
+	return op_start_rewrite(m, UID_OP_RENAME, UIDREC_USED, name, name_len, w);
+}
+
+/* Returns UID_WAIT, -ENOLCK or -EBUSY; see uid.h. */
+int uid_delete(struct uid_mbox *m, struct uid_write *w)
+{
+	if (!m || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_phase != UID_READY)
+		return -ENOLCK;
+	if (m->um_inflight)
+		return -EBUSY;
+	return op_start_rewrite(m, UID_OP_DELETE, UIDREC_DELETED, m->um_name,
+				m->um_name_len, w);
+}
+
+/* Returns UID_WAIT, -ENOLCK, -EBUSY, -ERANGE or -EOVERFLOW; see uid.h. */
+int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
+			 uint32_t uidvalidity, uint64_t now_ns,
+			 struct uid_write *w)
+{
+	if (!m || !p || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_phase != UID_READY)
+		return -ENOLCK;
+	if (m->um_inflight)
+		return -EBUSY;
+	if (!uidvalidity) {
+		if (m->um_uidvalidity == UINT32_MAX)
+			return -EOVERFLOW;
+		uidvalidity = m->um_uidvalidity + 1;
+	}
+	if (uidvalidity <= m->um_uidvalidity)
+		return -ERANGE;
+	m->um_range = p->reserve_min;
+	m->um_last_reserve_ns = now_ns;
+	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity, 0, 1, w);
+}
+
+/* Returns 0, -EINVAL or -EBUSY; see uid.h. */
+int uid_release(struct uid_mbox *m, uint8_t *lvb)
+{
+	struct uid_lvb l;
+	int rv = 0;
+
+	if (!m || !lvb)
+		return -EINVAL;
+	if (m->um_inflight)
+		return -EBUSY;
+	memset(lvb, 0, UID_LVB_LEN);
+	if (m->um_phase == UID_READY && !m->um_exhausted) {
+		memset(&l, 0, sizeof(l));
+		l.uidvalidity = m->um_uidvalidity;
+		l.epoch = m->um_epoch;
+		l.next = m->um_next;
+		l.slot_plus1 = m->um_slot < UINT32_MAX ? (uint32_t)m->um_slot + 1 : 0;
+		l.range = m->um_range;
+		rv = uid_lvb_out(&l, lvb);
+	}
+	if (m->um_phase != UID_DELETED)
+		m->um_phase = UID_IDLE;
+	return rv;
+}
+
+uint64_t uid_remaining(const struct uid_mbox *m)
+{
+	if (!m || m->um_phase != UID_READY || m->um_exhausted)
+		return 0;
+	return (uint64_t)UID_MAX - m->um_next + 1;
+}

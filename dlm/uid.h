@@ -1,0 +1,234 @@
+/*
+ * uid.h - the UID allocator's pure core: one mailbox, one holder.
+ *
+ * The core decides; the caller does the I/O and reads the clock.  It is
+ * driven by the daemon while this node holds the mailbox's EX lock, and
+ * every decision that touches the disk comes back as ONE record to write
+ * (struct uid_write).  At most one write per mailbox is ever in flight:
+ * the caller issues it, waits for its completion, and reports it with
+ * uid_write_done(), which may hand back the next write.
+ *
+ * Life of a holder (docs/uid.md has the argument for every step):
+ *
+ *   IDLE --uid_takeover / uid_create--> STARTING   2 writes, one per copy
+ *   STARTING --both writes done--> READY           UIDs may be handed out
+ *   READY --uid_alloc--> READY                     no I/O below the reservation;
+ *                                                  else a reservation write
+ *   READY --uid_rename--> STARTING -> READY        2 writes
+ *   READY --uid_bump_uidvalidity--> STARTING -> READY   2 writes, next = 1
+ *   READY --uid_delete--> STARTING -> DELETED      2 writes (tombstones)
+ *   READY --uid_release--> IDLE                    LVB carries next UID
+ *   any write failed --> the phase it came from (STARTING -> IDLE)
+ *
+ * The safety rule the core enforces: a UID u is handed out only when BOTH
+ * copies of the mailbox's record carry, from writes of this holder that
+ * completed, a watermark >= u.  Each write goes to the copy holding the
+ * lower watermark and sets it to (higher watermark + range), so in the
+ * steady state one write buys one range, and a late write of a fenced
+ * holder can lower at most one copy: a reader's max over both copies never
+ * goes below a UID handed out.
+ *
+ * Caller loop, for every call that may need I/O:
+ *
+ *	rv = uid_alloc(m, &params, count, now, may_use, &first, &w);
+ *	while (rv == UID_WAIT) {
+ *		if (w.count)  write w.rec (uidrec_out + uidtab_offset), then
+ *			      rv2 = uid_write_done(m, &params, status, now, &w)
+ *			      and loop while w.count;
+ *		rv = uid_alloc(...);
+ *	}
+ *
+ * may_use is the caller's verdict, computed right before the call and
+ * re-checked right before the UID is returned to the client: 0 when the
+ * node holds the mailbox EX, its lease is valid and it read no pill; else
+ * the reason (SDLM_ELEASE, SDLM_EPILL, SDLM_ENOTSAFE, SDLM_EFENCED...).
+ *
+ * Errors: 0 or a negative errno / sdlm domain error.  UID_WAIT (> 0) is
+ * not an error.  Nothing here prints or allocates.
+ */
+#ifndef SDLM_UID_H
+#define SDLM_UID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uidrec.h"
+
+#define UID_LVB_LEN		32	/* = LS_LVB_LEN = SDLM_LVB_LEN */
+#define UID_WAIT		1	/* issue w (if any), then call again */
+#define UID_LVB_EMPTY		1	/* uid_lvb_in: all-zero LVB */
+
+/*
+ * Proposed for sdlm.h: SDLM_EUIDWRAP "UID space exhausted, bump
+ * UIDVALIDITY".  Until it exists the allocator says -EOVERFLOW.
+ */
+#define UID_EWRAP		(-EOVERFLOW)
+
+#define UID_RESERVE_MIN_DEFAULT	16
+#define UID_RESERVE_MAX_DEFAULT	65536
+#define UID_RESERVE_CAP		(1u << 24)	/* largest reserve_max accepted */
+
+/* The uid_reserve_min/max options and the adaptation periods. */
+struct uid_params {
+	uint32_t reserve_min;	/* >= 1 */
+	uint32_t reserve_max;	/* reserve_min..UID_RESERVE_CAP */
+	uint64_t grow_ns;	/* a range used up faster than this: double */
+	uint64_t shrink_ns;	/* a range that lasted longer: halve */
+};
+
+void uid_params_default(struct uid_params *p);
+int uid_params_check(const struct uid_params *p);	/* 0 or -EINVAL */
+
+enum uid_phase {
+	UID_IDLE	= 0,	/* not holding (or released) */
+	UID_STARTING	= 1,	/* a two-write sequence is under way */
+	UID_READY	= 2,
+	UID_DELETED	= 3,	/* the mailbox's tombstones are durable */
+};
+
+/* What the in-flight write sequence does; drives uid_write_done(). */
+enum uid_op {
+	UID_OP_NONE	= 0,
+	UID_OP_TAKEOVER	= 1,	/* also create and uidvalidity bump */
+	UID_OP_RESERVE	= 2,
+	UID_OP_RENAME	= 3,
+	UID_OP_DELETE	= 4,
+};
+
+/* The record the caller must write now (count 0 or 1). */
+struct uid_write {
+	unsigned count;
+	struct uid_rec rec;	/* rec.slot / rec.copy say where */
+};
+
+/* The per-mailbox state of a holder.  Zero it, then takeover or create. */
+struct uid_mbox {
+	enum uid_phase um_phase;
+	uint8_t um_guid[UID_GUID_LEN];
+	uint64_t um_slot;
+	uint64_t um_gen;
+	uint32_t um_node_id;
+	uint64_t um_incarnation;
+	uint16_t um_name_len;
+	char um_name[UIDREC_NAME_MAX + 1];
+	uint32_t um_uidvalidity;
+	uint64_t um_epoch;		/* our fencing token while holding */
+	uint64_t um_seq;		/* seq of our last issued write */
+	uint32_t um_next;		/* next UID to hand out; 0 = none left */
+	bool um_exhausted;		/* next would be 2^32: bump needed */
+	uint32_t um_copy_w[UIDREC_COPIES];	/* durable by our completed writes */
+	bool um_copy_ours[UIDREC_COPIES];	/* written by us this tenure */
+	uint32_t um_range;		/* current reservation size */
+	uint64_t um_last_reserve_ns;	/* when the last RESERVE was issued */
+	bool um_lvb_used;		/* takeover resumed from the LVB */
+
+	/* the sequence in flight */
+	enum uid_op um_op;
+	enum uid_phase um_op_from;
+	bool um_inflight;		/* a write was handed out, not done */
+	unsigned um_op_left;		/* writes still to issue after this */
+	struct uid_rec um_op_rec;	/* template of the sequence's writes */
+	uint32_t um_op_w[UIDREC_COPIES];	/* watermark per copy to write */
+	uint32_t um_op_next;		/* next UID once the sequence is done */
+	uint32_t um_op_copy;		/* copy of the write in flight */
+};
+
+/* ---- LVB: the next UID carried to the next holder ---- */
+
+/*
+ * 32 bytes, little-endian, CRC32C last:
+ *	 0 magic u16 0x4955 ("UI")	 2 version u8 1	 3 flags u8 0
+ *	 4 uidvalidity u32		 8 epoch u64 (of the releasing holder)
+ *	16 next u32 (1..2^32-1)		20 slot + 1 u32 (0 = unknown)
+ *	24 range u32 (adapted size)	28 crc32c of bytes 0..27
+ */
+struct uid_lvb {
+	uint32_t uidvalidity;
+	uint64_t epoch;
+	uint32_t next;
+	uint32_t slot_plus1;
+	uint32_t range;
+};
+
+int uid_lvb_out(const struct uid_lvb *l, uint8_t out[UID_LVB_LEN]);
+/* 0, UID_LVB_EMPTY, -EINVAL, SDLM_EMAGIC, SDLM_EVERSION, SDLM_ECHECKSUM, -EUCLEAN */
+int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
+
+/* ---- holder operations ---- */
+
+/*
+ * Take over an existing mailbox after being granted its EX lock.  v is the
+ * resolved slot (uidrec_resolve) read AFTER the grant; lvb the lock's value
+ * block, or NULL if the lock manager marked it invalid (previous holder
+ * fenced).  The epoch used is max(lock_epoch, v->epoch + 1, lvb epoch + 1)
+ * (strictly above every epoch this mailbox has durably used, even if the
+ * lock manager's counter restarted); it is m->um_epoch afterwards.  Next
+ * UID: the LVB's when the LVB is at least as recent as the disk, else the
+ * durable maximum + 1 (a gap, never a reuse).  Returns UID_WAIT with the
+ * first of two writes, -ENOENT (slot not USED by guid), -EINVAL.
+ */
+int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
+		 const uint8_t guid[UID_GUID_LEN], uint64_t slot,
+		 const struct uid_slot_view *v, const uint8_t *lvb,
+		 uint64_t lock_epoch, uint32_t node_id, uint64_t incarnation,
+		 uint64_t now_ns, struct uid_write *w);
+
+/*
+ * Create a mailbox in slot (the answer of an insert probe, with the EX lock
+ * of the mailbox and of the slot held).  v is that slot's resolved view
+ * (EMPTY or DELETED); the generation becomes v->gen + 1.  next = 1.
+ * Returns UID_WAIT with the first write, or -EINVAL / -ENAMETOOLONG /
+ * -EILSEQ (bad name) / -EEXIST (slot is USED).
+ */
+int uid_create(struct uid_mbox *m, const struct uid_params *p,
+	       const uint8_t guid[UID_GUID_LEN], const char *name,
+	       size_t name_len, uint32_t uidvalidity, uint64_t slot,
+	       const struct uid_slot_view *v, uint64_t lock_epoch,
+	       uint32_t node_id, uint64_t incarnation, uint64_t now_ns,
+	       struct uid_write *w);
+
+/*
+ * Hand out [*first, *first + count).  Returns 0 (and maybe a background
+ * reservation write in w), UID_WAIT (nothing handed out; w holds a write
+ * or is empty while one is in flight), may_use if non-zero, -ENOLCK (not
+ * READY), -EINVAL (count 0 or > reserve_max), UID_EWRAP (the range would
+ * pass 2^32-1: bump UIDVALIDITY).
+ */
+int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
+	      uint64_t now_ns, int may_use, uint32_t *first,
+	      struct uid_write *w);
+
+/*
+ * The write handed out last completed (status 0) or failed (status < 0:
+ * its sector holds the old or the new record, so only what was known
+ * before is trusted; a failed STARTING sequence returns to IDLE).
+ * Returns 0 (w empty: sequence over), UID_WAIT (w holds the next write of
+ * the sequence), status, or -EINVAL (no write in flight).
+ */
+int uid_write_done(struct uid_mbox *m, const struct uid_params *p, int status,
+		   uint64_t now_ns, struct uid_write *w);
+
+/* READY, nothing in flight.  UID_WAIT with the first of two writes. */
+int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
+	       struct uid_write *w);
+int uid_delete(struct uid_mbox *m, struct uid_write *w);
+/*
+ * New UIDVALIDITY (0 = old + 1) strictly above the old one, next UID back
+ * to 1.  -ERANGE if not above, -EOVERFLOW if old is 2^32-1.
+ */
+int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
+			 uint32_t uidvalidity, uint64_t now_ns,
+			 struct uid_write *w);
+
+/*
+ * Give the lock up: fill lvb (UID_LVB_LEN bytes) for the next holder and
+ * go IDLE.  -EBUSY while a write is in flight (wait for it: a write that
+ * lands after the release would be a late write).  A DELETED or IDLE
+ * mailbox yields an all-zero LVB.
+ */
+int uid_release(struct uid_mbox *m, uint8_t *lvb);
+
+/* UIDs left before UID_EWRAP (0 when exhausted or not holding). */
+uint64_t uid_remaining(const struct uid_mbox *m);
+
+#endif /* SDLM_UID_H */

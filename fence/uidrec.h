@@ -1,0 +1,198 @@
+/*
+ * uidrec.h - the on-disk UID area: per-mailbox UID records and the table
+ * that addresses them.  docs/uid.md is the full description; this is the
+ * arithmetic.
+ *
+ * The UID area is uid_area_sectors sectors starting at uid_area_start
+ * (both in the fencing-area header, docs/ondisk.md).  It is a hash table
+ * of SLOTS; each slot is a PAIR of sectors, copy 0 and copy 1:
+ *
+ *	sector uid_area_start + 2 * slot + copy		slot < nslots
+ *	nslots = uid_area_sectors / 2			(an odd last sector is unused)
+ *
+ * One record per sector, so no two writers ever share a sector; the area's
+ * sector size is the record's block size (on a 512e disk initialise the
+ * area with sector_size 4096 so that a 512-byte write never becomes a
+ * read-modify-write of a physical block shared with another record).
+ *
+ * A mailbox (keyed by its 16-byte GUID) lives in the slot found by linear
+ * probing from uidtab_home(guid): slots are probed home, home+1, ... (mod
+ * nslots) until the GUID, or an EMPTY slot, is found.  A deleted mailbox
+ * leaves a tombstone (state DELETED) so that probes continue past it; an
+ * insertion reuses the first tombstone on its path and bumps the slot's
+ * generation so that a late write of the slot's previous owner is stale.
+ *
+ * Why two copies: the holder of a mailbox only hands out a UID once BOTH
+ * copies carry a watermark at or above it, and every write goes to one
+ * copy only, so a single late write (a fenced holder's write that lands
+ * after a takeover) can lower at most one copy; readers take the maximum.
+ * dlm/uid.c implements the writer side; the argument is in docs/uid.md.
+ *
+ * Codec contract, as in ondisk.h: uidrec_out zeroes the whole sector,
+ * writes the record and its CRC32C, and refuses (-EINVAL) a record a
+ * reader would refuse.  uidrec_in checks, in order, with distinct errors:
+ *	bad argument, len < SDLM_RECORD_SIZE		-EINVAL
+ *	all-zero sector (never written)			UIDREC_ABSENT (> 0)
+ *	wrong magic					SDLM_EMAGIC
+ *	major != SDLM_ONDISK_MAJOR			SDLM_EVERSION
+ *	CRC32C mismatch or non-zero sector tail		SDLM_ECHECKSUM
+ *	cluster uuid, slot or copy not the expected	SDLM_EIDENTITY
+ *	a value the format forbids			-EUCLEAN
+ * On anything but 0 the output struct is zeroed.  The mailbox GUID is not
+ * checked by uidrec_in: a slot legitimately holds other mailboxes.
+ */
+#ifndef SDLM_UIDREC_H
+#define SDLM_UIDREC_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ondisk.h"
+
+#define UID_GUID_LEN		16
+#define UIDREC_NAME_MAX		255	/* bytes of UTF-8, no NUL stored */
+#define UID_MAX			UINT32_MAX	/* IMAP UIDs are 1..2^32-1 */
+#define UIDREC_COPIES		2
+
+#define UIDREC_ABSENT		1	/* uidrec_in: sector never written */
+
+enum uidrec_state {
+	UIDREC_USED	= 1,
+	UIDREC_DELETED	= 2,	/* tombstone: probes continue past it */
+};
+
+/*
+ * One record, host order.  A record is written whole every time: the
+ * writer's current view of the mailbox plus the reservation this write
+ * makes durable (the journal entry: node_id, epoch, guid, res_first..
+ * res_last; 0..0 when the write reserves nothing, e.g. a rename).
+ */
+struct uid_rec {
+	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t state;			/* enum uidrec_state */
+	uint8_t guid[UID_GUID_LEN];	/* mailbox identity, not all zero */
+	uint8_t uuid[SDLM_UUID_LEN];	/* set by uidrec_in from the disk */
+	uint64_t slot;			/* where it belongs (misdirected writes) */
+	uint32_t copy;			/* 0 or 1, likewise */
+	uint64_t gen;			/* slot generation, +1 per new owner; >= 1 */
+	uint64_t epoch;			/* writer's fencing token; >= 1 */
+	uint64_t seq;			/* +1 per write within a generation; >= 1 */
+	uint64_t incarnation;		/* writer daemon's incarnation */
+	uint64_t wall_time_ms;		/* information only */
+	uint32_t node_id;		/* writer, 1..SDLM_MAX_NODES */
+	uint32_t uidvalidity;		/* >= 1 */
+	uint32_t watermark;		/* highest UID reserved; 0 = none yet */
+	uint32_t res_first;		/* journal: this write's reservation */
+	uint32_t res_last;		/* res_first <= res_last <= watermark */
+	uint16_t name_len;		/* 1..255 (0 allowed when DELETED) */
+	char name[UIDREC_NAME_MAX + 1];	/* NUL-terminated copy of the name */
+};
+
+int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
+	       void *sector, size_t sector_size);
+int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
+	      const uint8_t uuid[SDLM_UUID_LEN], uint64_t expect_slot,
+	      uint32_t expect_copy);
+
+/*
+ * Mailbox names: 1..255 bytes of well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), no C0 control character, no DEL.
+ * '/' is allowed: it is the usual IMAP hierarchy separator and the name is
+ * a label only (mailboxes are keyed by GUID).  Returns 0, -EINVAL (empty,
+ * NULL or a control character), -ENAMETOOLONG or -EILSEQ (bad UTF-8).
+ */
+int uidrec_name_check(const char *name, size_t len);
+
+/* ---- a slot pair, resolved ---- */
+
+enum uid_slot_kind {
+	UID_SLOT_EMPTY	= 0,	/* neither copy ever written */
+	UID_SLOT_USED	= 1,
+	UID_SLOT_DELETED = 2,
+};
+
+/*
+ * What readers trust about one slot, from its two copies:
+ *   - only copies of the highest generation count (older ones are late
+ *     writes of a previous owner of the slot);
+ *   - uidvalidity = the highest among them; watermark = the highest among
+ *     the copies of that uidvalidity; epoch and seq = the highest;
+ *   - state, name, node and reservation come from the LATEST copy, the
+ *     greatest (epoch, seq, watermark), copy 0 on a full tie.
+ * copies_ok says which copies counted (bit c for copy c).
+ */
+struct uid_slot_view {
+	enum uid_slot_kind kind;
+	uint8_t guid[UID_GUID_LEN];
+	uint64_t gen;
+	uint64_t epoch;
+	uint64_t seq;
+	uint32_t uidvalidity;
+	uint32_t watermark;
+	unsigned copies_ok;
+	struct uid_rec latest;
+};
+
+/*
+ * rc[c] is what uidrec_in returned for copy c and rec[c] its output.
+ * Returns 0, or the first copy error (fail closed: a corrupt copy may have
+ * held the highest watermark, so nobody may resume from the other copy
+ * alone without an operator), or -EUCLEAN when two copies of the same
+ * generation name different mailboxes.
+ */
+int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
+		   const int rc[UIDREC_COPIES], struct uid_slot_view *v);
+
+/* ---- table addressing ---- */
+
+/* Number of slots of the header's UID area (0 = no UID area). */
+uint64_t uidtab_nslots(const struct sdlm_header *h);
+/* Byte offset of (slot, copy): 0, or -EINVAL when out of the area. */
+int uidtab_offset(const struct sdlm_header *h, uint64_t slot, uint32_t copy,
+		  uint64_t *off);
+/* Home slot of a GUID; nslots >= 1. Stable: it is part of the format. */
+uint64_t uidtab_home(const uint8_t guid[UID_GUID_LEN], uint64_t nslots);
+
+/*
+ * A probe walks the table for one GUID, one slot at a time (each step is a
+ * read of one slot pair by the caller):
+ *
+ *	uidtab_probe_init(&p, guid, nslots, insert);
+ *	while ((rv = uidtab_probe_step(&p, &view_of(p.slot))) == UIDTAB_MORE)
+ *		;
+ *
+ * uidtab_probe_step returns
+ *	UIDTAB_MORE	read slot p.slot and step again
+ *	0		done: p.slot is the answer.  Lookup: the GUID's slot
+ *			(USED).  Insert: the slot to create in (EMPTY, or a
+ *			tombstone; p.reuse_gen is its generation, 0 if empty)
+ *	-ENOENT		lookup: no such mailbox (or it was deleted)
+ *	-EEXIST		insert: the mailbox exists (p.slot holds it)
+ *	UIDTAB_EFULL	insert: every slot probed, none free
+ * A tombstone of the same GUID ends a lookup (-ENOENT) and is the slot an
+ * insert of that GUID reuses: an insert stops at its own GUID, so a GUID
+ * is never in two slots.  Creating needs the slot's lock (see uid.md).
+ */
+#define UIDTAB_MORE	1
+#define UIDTAB_EFULL	(-ENOSPC)	/* proposed: SDLM_EUIDFULL */
+
+struct uidtab_probe {
+	uint8_t guid[UID_GUID_LEN];
+	uint64_t nslots;
+	uint64_t home;
+	uint64_t step;		/* slots probed so far */
+	uint64_t slot;		/* slot to read next / the answer */
+	bool insert;
+	bool have_tomb;
+	uint64_t tomb_slot;	/* first tombstone on the path */
+	uint64_t tomb_gen;
+	uint64_t reuse_gen;	/* insert answer: generation found there */
+};
+
+int uidtab_probe_init(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
+		      uint64_t nslots, bool insert);
+int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v);
+
+#endif /* SDLM_UIDREC_H */
