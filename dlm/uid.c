@@ -99,6 +99,7 @@ struct lvb_wire {
 };
 
 _Static_assert(sizeof(struct lvb_wire) == UID_LVB_LEN, "uid lvb size");
+_Static_assert(UID_LVB_LEN == SDLM_LVB_LEN, "the LVB is the lock's");
 _Static_assert(offsetof(struct lvb_wire, crc) == LVB_CRC_OFFSET, "uid lvb crc");
 _Static_assert(offsetof(struct lvb_wire, epoch) == 8, "uid lvb epoch");
 _Static_assert(offsetof(struct lvb_wire, next) == 16, "uid lvb next");
@@ -457,17 +458,14 @@ static void op_clear(struct uid_mbox *m)
 }
 
 /* Returns 0, UID_WAIT, status or -EINVAL; see uid.h. */
-int uid_write_done(struct uid_mbox *m, const struct uid_params *p, int status,
-		   uint64_t now_ns, struct uid_write *w)
+int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w)
 {
 	uint32_t c;
 
-	(void)p;
-	(void)now_ns;
 	if (!m || !w)
 		return -EINVAL;
 	w->count = 0;
-	if (!m->um_inflight)
+	if (!m->um_inflight || status > 0)
 		return -EINVAL;
 	m->um_inflight = false;
 
@@ -483,8 +481,6 @@ int uid_write_done(struct uid_mbox *m, const struct uid_params *p, int status,
 		op_clear(m);
 		return status;
 	}
-	if (status > 0)
-		return -EINVAL;
 
 	c = m->um_op_copy;
 	if (m->um_op == UID_OP_RESERVE) {

@@ -28,15 +28,18 @@
  * holder can lower at most one copy: a reader's max over both copies never
  * goes below a UID handed out.
  *
- * Caller loop, for every call that may need I/O:
+ * Caller loop (synchronous form; the daemon does the same with aio):
  *
- *	rv = uid_alloc(m, &params, count, now, may_use, &first, &w);
- *	while (rv == UID_WAIT) {
- *		if (w.count)  write w.rec (uidrec_out + uidtab_offset), then
- *			      rv2 = uid_write_done(m, &params, status, now, &w)
- *			      and loop while w.count;
- *		rv = uid_alloc(...);
+ *	while ((rv = uid_alloc(m, &params, count, now, may_use, &first, &w))
+ *	       == UID_WAIT) {
+ *		while (w.count)		(if w is empty a write is in flight:
+ *			write w.rec;	 wait for it and report it first)
+ *			uid_write_done(m, write status, &w);
  *	}
+ *	if (rv == 0 && w.count)		a background reservation: issue it
+ *
+ * Writing w.rec: set wall_time_ms, uidrec_out(), then write one sector at
+ * uidtab_offset(h, w.rec.slot, w.rec.copy).
  *
  * may_use is the caller's verdict, computed right before the call and
  * re-checked right before the UID is returned to the client: 0 when the
@@ -49,6 +52,7 @@
 #ifndef SDLM_UID_H
 #define SDLM_UID_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -205,8 +209,7 @@ int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
  * Returns 0 (w empty: sequence over), UID_WAIT (w holds the next write of
  * the sequence), status, or -EINVAL (no write in flight).
  */
-int uid_write_done(struct uid_mbox *m, const struct uid_params *p, int status,
-		   uint64_t now_ns, struct uid_write *w);
+int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w);
 
 /* READY, nothing in flight.  UID_WAIT with the first of two writes. */
 int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,

