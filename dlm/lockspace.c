@@ -142,6 +142,7 @@ struct lspace {
 	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
 	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
 	uint64_t gate_sent_ms;
+	bool cold_blocked[SDLM_MAX_NODES_LS + 1];
 	uint64_t retry_timer_armed;
 	qb_loop_timer_handle retry_timer;
 	uint64_t n_sent;		/* CPG messages sent (stats, tests) */
@@ -197,6 +198,26 @@ static void set_del(uint32_t *s, size_t *n, uint32_t v)
 			(*n)--;
 			return;
 		}
+}
+
+/*
+ * Quorum for granting, from the ordered ring view: a majority of the
+ * expected nodes; in a two-node cluster also a lone node that won the
+ * arbitration on the disk (its peer is fenced).
+ */
+static bool view_quorate(const struct ls_cpg_view *v)
+{
+	if (ls_cpg_quorate(v, M.h.expected_nodes))
+		return true;
+	return M.h.alone_quorate && v->ring_count == 1 && v->ring[0] == M.h.nodeid &&
+	       M.h.alone_quorate(M.h.ctx);
+}
+
+/* A two-node cluster's lone node keeps its replica: nobody else can
+ * advance it, and it either wins the arbitration or is fenced. */
+static bool keep_alone(const struct ls_cpg_view *v)
+{
+	return M.h.alone_quorate && M.h.expected_nodes == 2 && v->member_count <= 1;
 }
 
 /* --- sending ---------------------------------------------------------- */
@@ -772,7 +793,7 @@ static void round_complete(struct lspace *l, const struct msg *last)
 		else
 			ready[nr++] = l->round_members[i];
 	}
-	if (nr == 0 && !ls_cpg_quorate(v, M.h.expected_nodes)) {
+	if (nr == 0 && !view_quorate(v)) {
 		/* Nobody has a replica and we may not form one without
 		 * quorum: wait for the round that quorum starts. */
 		memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
@@ -790,7 +811,7 @@ static void round_complete(struct lspace *l, const struct msg *last)
 		ready[nr++] = former;
 		if (former == M.h.nodeid && !l->ready) {
 			if (form_fresh(l, v->members, v->member_count,
-				       ls_cpg_quorate(v, M.h.expected_nodes), v->ring_id) < 0) {
+				       view_quorate(v), v->ring_id) < 0) {
 				log_err("ls %s: cannot form the lockspace", l->name);
 				return;
 			}
@@ -894,7 +915,7 @@ static void handle_view(struct lspace *l, const uint32_t *members, size_t n,
 {
 	if (!l->ready)
 		return;
-	if (!quorate) {
+	if (!quorate && !keep_alone(ls_cpg_view(l->cpg))) {
 		drop_replica(l, "partition not quorate");
 		return;
 	}
@@ -1125,7 +1146,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 {
 	struct lspace *l = arg;
 	uint32_t lids[NODES_MAX];
-	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
+	bool q = view_quorate(v);
 	size_t i;
 
 	for (i = 0; i < n_left && i < NODES_MAX; i++) {
@@ -1165,7 +1186,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 {
 	struct lspace *l = arg;
-	bool q = ls_cpg_quorate(v, M.h.expected_nodes);
+	bool q = view_quorate(v);
 
 	if (!l->ready && l->buffering) {
 		struct buffered *b = buf_add(l, BUF_TOTEM);
@@ -1480,9 +1501,11 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 			continue;
 		if (!M.h.cold_ok(M.h.ctx, n)) {
 			ok = false;
-			if (M.h.fence(M.h.ctx, n) == 0)
-				log_notice("ls %s: cold start: node %u has a live heartbeat outside the ring: fencing it",
+			if (!l->cold_blocked[n])
+				log_notice("ls %s: cold start: node %u has a live heartbeat outside the ring: fencing it before granting anything",
 					   l->name, n);
+			l->cold_blocked[n] = true;
+			M.h.fence(M.h.ctx, n);
 		}
 	}
 	if (!ok)
@@ -1543,6 +1566,39 @@ void lsm_tick(uint64_t now)
 		ls_cpg_flush(l->cpg);
 		arm_retry(l);
 		fencer_duties(l, now);
+	}
+}
+
+void lsm_requorum(void)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		const struct ls_cpg_view *v;
+
+		if (!l || !l->ready)
+			continue;
+		v = ls_cpg_view(l->cpg);
+		handle_view(l, v->members, v->member_count, view_quorate(v), v->ring_id);
+		fencer_duties(l, now_ms());
+	}
+	/* Lockspaces that waited for quorum to form or get the state: a
+	 * round, as when quorum comes back through corosync. */
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		const struct ls_cpg_view *v;
+
+		if (!l || l->ready)
+			continue;
+		v = ls_cpg_view(l->cpg);
+		if (!view_quorate(v))
+			continue;
+		l->nbuf = 0;
+		l->buffering = true;
+		l->view_quorate = true;
+		round_start(l, v->members, v->member_count);
+		send_join(l, MSG_JOIN_SYNC);
 	}
 }
 

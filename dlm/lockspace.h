@@ -45,6 +45,9 @@ struct ls_host {
 		     int mode);
 	/* Kill (and reap) these local clients: they held revoked locks. */
 	void (*kill_clients)(void *ctx, const uint32_t *clients, size_t n);
+	/* Two-node clusters: true when this node won the disk arbitration
+	 * and may act as quorate alone (NULL: never). */
+	bool (*alone_quorate)(void *ctx);
 };
 
 int lsm_init(const struct ls_host *host);
@@ -71,6 +74,9 @@ void lsm_tick(uint64_t now_ms);
 void lsm_fenced(uint32_t node, uint64_t incarnation);
 /* Stop every lock use now (pill, lease): revoke and kill clients. */
 void lsm_stop_all(int reason);
+/* The daemon's quorum verdict changed outside corosync (two-node
+ * arbitration won): re-evaluate every lockspace's view. */
+void lsm_requorum(void);
 
 void lsm_render_ls(struct sbuf *b, bool json);
 void lsm_render_locks(struct sbuf *b, const char *ls, bool json);

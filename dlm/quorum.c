@@ -155,3 +155,35 @@ void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consens
 	cmap_get_uint32(ch, "runtime.config.totem.consensus", consensus_ms);
 	cmap_finalize(ch);
 }
+
+size_t quorum_nodelist(uint32_t *ids, size_t max)
+{
+	cmap_iter_handle_t it;
+	cmap_handle_t ch;
+	char key[CMAP_KEYNAME_MAXLEN + 1];
+	size_t len, n = 0, i, j;
+	cmap_value_types_t type;
+
+	if (cmap_initialize(&ch) != CS_OK)
+		return 0;
+	if (cmap_iter_init(ch, "nodelist.node.", &it) == CS_OK) {
+		while (n < max && cmap_iter_next(ch, it, key, &len, &type) == CS_OK) {
+			size_t kl = strlen(key);
+			uint32_t id;
+
+			if (kl > 7 && !strcmp(key + kl - 7, ".nodeid") &&
+			    cmap_get_uint32(ch, key, &id) == CS_OK)
+				ids[n++] = id;
+		}
+		cmap_iter_finalize(ch, it);
+	}
+	cmap_finalize(ch);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+			uint32_t t = ids[j];
+
+			ids[j] = ids[j - 1];
+			ids[j - 1] = t;
+		}
+	return n;
+}

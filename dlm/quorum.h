@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <qb/qbloop.h>
 
 typedef void (*quorum_change_fn)(void *ctx, bool quorate, uint64_t ring_seq,
@@ -30,5 +31,8 @@ void quorum_close(void);
  * an away node gets derives from them).  0 where unknown.
  */
 void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consensus_ms);
+
+/* The node ids of corosync's nodelist, ascending; returns how many (<= max). */
+size_t quorum_nodelist(uint32_t *ids, size_t max);
 
 #endif

@@ -100,6 +100,11 @@ struct sdlmd {
 	pid_t killing[256];		/* clients killed for a revocation */
 	unsigned n_killing;
 	bool stop_pending;		/* pill: waiting for clients to die */
+	/* Two-node clusters: a split is arbitrated on the disk. */
+	bool two_node;
+	uint32_t peer;
+	uint64_t alone_since;
+	bool won;
 };
 
 static struct sdlmd D;
@@ -113,6 +118,7 @@ static uint64_t now_ms(void)
 }
 
 static void arm_aio_timer(void);
+static void two_node_tick(uint64_t now);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -200,6 +206,7 @@ static void tick(void *data)
 	hbe_tick(D.hb, now);
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
+	two_node_tick(now);
 	if (D.locks_on)
 		lsm_tick(now);
 	clients_reap();
@@ -358,6 +365,13 @@ static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
 		   path == FENCER_PATH_ACK ? "acknowledged the pill" :
 		   path == FENCER_PATH_DEAD ? "dead by heartbeat timeout" : "confirmed by an operator",
 		   (unsigned long long)inc);
+	if (D.two_node && victim == D.peer && D.n_members == 1 && !D.quorate) {
+		log_notice("two-node: peer %u fenced: this node continues alone", victim);
+		D.won = true;
+		hbe_set_quorate(D.hb, true);
+		if (D.locks_on)
+			lsm_requorum();
+	}
 	if (D.locks_on)
 		lsm_fenced(victim, inc);
 }
@@ -581,6 +595,56 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 	return -EOPNOTSUPP;
 }
 
+/*
+ * Two-node arbitration.  With two nodes neither half of a split is a
+ * majority, so the disk decides and exactly one side survives: the lower
+ * node id fences its peer once the grace has passed (a blip heals before
+ * that); the higher node never fences a peer whose heartbeat is live (it
+ * is the one being fenced: it acknowledges and is reset), and fences it by
+ * the dead path only when the peer's heartbeat stopped.  The winner then
+ * counts as quorate alone.
+ */
+static bool quorate_now(void)
+{
+	return D.quorate || (D.two_node && D.n_members == 1 && D.won);
+}
+
+static bool host_alone_quorate(void *ctx)
+{
+	return D.two_node && D.won;
+}
+
+static void two_node_tick(uint64_t now)
+{
+	const struct peer_view *pv;
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA, rc;
+	bool wanted = false;
+
+	if (!D.two_node || !D.fencer || D.quorate || D.n_members != 1 || D.won)
+		return;
+	hb = hbe_slot(D.hb, D.peer, &hrc);
+	pv = hbe_peer(D.hb, D.peer);
+	if (hrc == 0 && (hb->state == HB_FREE || fencer_is_fenced(D.fencer, D.peer, hb->incarnation))) {
+		log_notice("two-node: peer %u is %s: this node continues alone", D.peer,
+			   hb->state == HB_FREE ? "stopped cleanly" : "fenced");
+		D.won = true;
+		hbe_set_quorate(D.hb, true);
+		if (D.locks_on)
+			lsm_requorum();
+		return;
+	}
+	if (D.node_id < D.peer)
+		wanted = now - D.alone_since >= D.grace_ms;
+	else
+		wanted = pv && peer_state(pv, now, &D.to) == PEER_DEAD;
+	if (!wanted)
+		return;
+	rc = fencer_request(D.fencer, D.peer, now);
+	if (rc == 0)
+		log_debug("two-node: fencing peer %u", D.peer);
+}
+
 /* Push corosync's view into the fence side: quorum and peer membership. */
 static void membership_apply(void)
 {
@@ -589,7 +653,18 @@ static void membership_apply(void)
 
 	if (!D.hb)
 		return;
-	hbe_set_quorate(D.hb, D.quorate);
+	if (D.two_node) {
+		if (D.n_members == 1 && !D.alone_since) {
+			D.alone_since = now;
+			log_warn("two-node: peer %u is gone: %s", D.peer,
+				 D.node_id < D.peer ? "fencing it after the grace unless it returns" :
+				 "waiting: the lower node arbitrates");
+		} else if (D.n_members != 1) {
+			D.alone_since = 0;
+			D.won = false;
+		}
+	}
+	hbe_set_quorate(D.hb, quorate_now());
 	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
 		bool member = false;
 
@@ -931,12 +1006,22 @@ int main(int argc, char **argv)
 			.ast = host_ast,
 			.bast = host_bast,
 			.kill_clients = host_kill_clients,
+			.alone_quorate = host_alone_quorate,
 		};
 		uint32_t token = 0, consensus = 0;
 
 		quorum_cluster_facts(&D.expected_nodes, &token, &consensus);
 		if (!D.expected_nodes)
 			D.expected_nodes = D.area->hdr.num_nodes;
+		if (D.expected_nodes == 2) {
+			uint32_t ids[2];
+
+			if (quorum_nodelist(ids, 2) == 2) {
+				D.two_node = true;
+				D.peer = ids[0] == D.node_id ? ids[1] : ids[0];
+				log_info("two-node cluster: splits are arbitrated on the disk (peer %u)", D.peer);
+			}
+		}
 		D.grace_ms = conf_uint(&D.conf, OPT_GRACE_MS);
 		if (!D.grace_ms)
 			/* Long enough for a blip: corosync's own time to notice a

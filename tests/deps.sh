@@ -3,7 +3,8 @@
 SDLM_DEPS="build-essential autoconf automake libtool pkg-config
  libqb-dev libcorosync-common-dev libcpg-dev libcmap-dev libquorum-dev
  libvotequorum-dev libcfg-dev libaio-dev libcmocka-dev
- corosync nftables iproute2 libxml2-utils procps psmisc util-linux"
+ corosync nftables iproute2 libxml2-utils procps psmisc util-linux
+ g++ python3 resource-agents pacemaker-cli-utils fence-agents"
 
 deps_install() {
 	local missing="" p
@@ -24,9 +25,13 @@ deps_install() {
 	} || { echo "error: apt-get install failed for:$missing" >&2; return 1; }
 	# corosync's package enables and starts a host-wide instance; tests run
 	# their own per-namespace instances and must not talk to it.
-	if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q corosync 2>/dev/null; then
-		systemctl stop corosync >/dev/null 2>&1 || true
+	if command -v systemctl >/dev/null 2>&1; then
+		for svc in corosync pacemaker sbd openhpid; do
+			systemctl is-active -q "$svc" 2>/dev/null && systemctl stop "$svc" >/dev/null 2>&1
+			systemctl disable "$svc" >/dev/null 2>&1
+		done
 	fi
+	return 0
 }
 
 # Build into $top/_build (ext4 under the work tree: the disk tests need

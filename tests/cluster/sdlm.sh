@@ -68,12 +68,15 @@ sd_lock() {
 # The test watchdogs run outside the nodes; an armed one that sees its
 # node vanish in teardown would try to "reset" it: end them first.
 sd_teardown() {
-	local f pid start
-	for f in "$CL_DIR"/n*/watchdog.pid; do
+	local f wpid
+	for f in "${CL_DIR:-/nonexistent}"/n*/watchdog.pid; do
 		[ -f "$f" ] || continue
-		read -r pid <"$f"
-		read -r start <"${f%.pid}.start" 2>/dev/null || start=
-		_cl_alive "$pid" "$start" && kill -KILL "$pid" 2>/dev/null
+		read -r wpid <"$f"
+		# Ours for sure: its command line names this run's FIFO.
+		if [ -r "/proc/$wpid/cmdline" ] &&
+		   tr '\0' ' ' <"/proc/$wpid/cmdline" 2>/dev/null | grep -q -- "$CL_DIR/"; then
+			kill -KILL "$wpid" 2>/dev/null
+		fi
 	done
 	cl_teardown
 }
