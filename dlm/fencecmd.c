@@ -29,6 +29,10 @@
 #include "timeouts.h"
 #include "render.h"
 #include "fencecmd.h"
+#include "uidrec.h"
+
+#define UID_SLOTS_DEFAULT	1024u		/* tests; size real areas (--help) */
+#define UID_SLOTS_MAX		0x7fffffffu
 
 int ctl_exit_for(int err)
 {
@@ -126,15 +130,18 @@ static void render_header(struct sbuf *b, const struct sdlm_header *h, bool json
 			  "\"create_time\":%llu,\"create_host\":", u, h->sector_size,
 			  h->num_nodes, (unsigned long long)h->create_time);
 		sb_json_str(b, h->create_host);
-		sb_printf(b, ",\"area_bytes\":%llu",
-			  (unsigned long long)layout_area_len(h));
+		sb_printf(b, ",\"area_bytes\":%llu,\"uid_slots\":%llu",
+			  (unsigned long long)layout_area_len(h),
+			  (unsigned long long)uidtab_nslots(h));
 		return;
 	}
 	sb_printf(b, "format version     %u.%u\ncluster            %s\nuuid               %s\n"
 		  "sector size        %u\nnode slots         %u\narea size          %llu bytes\n"
+		  "uid slots          %llu\n"
 		  "created            %llu by %s\n",
 		  h->major, h->minor, h->cluster_name, u, h->sector_size, h->num_nodes,
 		  (unsigned long long)layout_area_len(h),
+		  (unsigned long long)uidtab_nslots(h),
 		  (unsigned long long)h->create_time, h->create_host);
 }
 
@@ -159,6 +166,7 @@ static const struct option init_opts[] = {
 	{ "hb-interval", required_argument, NULL, 'H' },
 	{ "watchdog-timeout", required_argument, NULL, 'W' },
 	{ "uuid", required_argument, NULL, 'U' },
+	{ "uid-slots", required_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -186,7 +194,12 @@ static void init_usage(FILE *f)
 	fprintf(f,
 		"usage: sdlmctl fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"                          [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
-		"                          [--watchdog-timeout MS] [--uuid UUID] [--force] [--json]\n");
+		"                          [--watchdog-timeout MS] [--uuid UUID] [--uid-slots N]\n"
+		"                          [--force] [--json]\n"
+		"  --uid-slots N   mailboxes' UID records (2 sectors each; 0 = no UID area;\n"
+		"                  default %u).  Size it 10/7 x the mailboxes: 1 000 000\n"
+		"                  mailboxes -> 1428572 slots = 1.36 GiB at 512 B sectors.\n",
+		UID_SLOTS_DEFAULT);
 }
 
 static int fence_init(int argc, char **argv, bool json)
@@ -196,6 +209,7 @@ static int fence_init(int argc, char **argv, bool json)
 	struct sdlm_timeouts t;
 	const char *dev = NULL, *cluster = NULL, *profile = "default", *why = NULL;
 	uint32_t nodes = 16, ss = 0, io = 0, hbi = 0, wd = 0;
+	uint32_t uid_slots = UID_SLOTS_DEFAULT;
 	char err[AREA_WHY_LEN], host[SDLM_NAME_LEN] = "";
 	bool force = false, have_uuid = false;
 	struct sbuf b;
@@ -225,6 +239,7 @@ static int fence_init(int argc, char **argv, bool json)
 			}
 			have_uuid = true;
 			break;
+		case 'u': if (parse_u32(optarg, "--uid-slots", 0, UID_SLOTS_MAX, &uid_slots)) return CTL_USAGE; break;
 		case 'F': force = true; break;
 		case 'h': init_usage(stdout); return CTL_OK;
 		default: init_usage(stderr); return CTL_USAGE;
@@ -256,6 +271,11 @@ static int fence_init(int argc, char **argv, bool json)
 	h.minor = SDLM_ONDISK_MINOR;
 	h.sector_size = ss ? ss : 512;
 	h.num_nodes = nodes;
+	/* the UID area follows the slots: docs/uid.md "Layout" */
+	if (uid_slots) {
+		h.uid_area_start = 2 * (uint64_t)nodes + 1;
+		h.uid_area_sectors = 2 * (uint64_t)uid_slots;
+	}
 	snprintf(h.cluster_name, sizeof(h.cluster_name), "%s", cluster);
 	if (!have_uuid) {
 		FILE *r = fopen("/dev/urandom", "r");

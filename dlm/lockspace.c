@@ -374,7 +374,8 @@ static void run_ls_out(struct lspace *l)
 			log_debug("ls %s: cluster grant %s %016llx", l->name, mode_name(o->o_mode),
 				  (unsigned long long)o->o_lkid);
 			nl_cluster_granted(l->nl, o->o_name, o->o_namelen, o->o_lkid,
-					   o->o_mode, o->o_lvb, o->o_lvb_valid, &l->no);
+					   o->o_mode, o->o_lvb, o->o_lvb_valid, o->o_epoch,
+					   &l->no);
 			break;
 		case LS_OUT_NOQUEUE_FAILED:
 		case LS_OUT_CANCELLED:

@@ -126,6 +126,7 @@ struct ls_res {
 	struct dl	res_queue[3];
 	uint8_t		res_namelen;
 	bool		res_lvb_valid;
+	uint64_t	res_epoch;	/* epoch of the last write tenure */
 	uint8_t		res_name[LS_NAME_MAX];
 	uint8_t		res_lvb[LS_LVB_LEN];	/* zero while invalid */
 };
@@ -136,6 +137,7 @@ struct ls_state {
 	bool		ls_default_live;
 	uint64_t	ls_ring_id;
 	uint64_t	ls_lock_seq;	/* next lk_seq */
+	uint64_t	ls_epoch;	/* last epoch handed out (o_epoch) */
 
 	struct ls_node	**ls_nodes;	/* sorted by nd_id */
 	size_t		ls_node_count;
@@ -255,6 +257,7 @@ static void out_add(struct ls_out *out, enum ls_out_kind kind, int err,
 	if (it && kind == LS_OUT_GRANTED) {
 		it->o_lvb_valid = res->res_lvb_valid;
 		memcpy(it->o_lvb, res->res_lvb, LS_LVB_LEN);
+		it->o_epoch = res->res_epoch;
 	}
 }
 
@@ -667,8 +670,17 @@ static void res_notify(struct ls_res *res,
 	}
 }
 
-static void lock_grant(struct ls_lock *lk, struct ls_out *out)
+/*
+ * A grant that starts a write tenure (PW/EX to a lock holding neither)
+ * takes a new epoch from the lockspace-wide counter: the fencing token
+ * the holder stamps on what it writes (docs/locking.md "Epochs").  A
+ * down-convert EX -> PW keeps the tenure and its epoch.
+ */
+static void lock_grant(struct ls_state *ls, struct ls_lock *lk,
+		       struct ls_out *out)
 {
+	if (mode_is_write(lk->lk_rqmode) && !mode_is_write(lk->lk_grmode))
+		lk->lk_res->res_epoch = ++ls->ls_epoch;
 	lock_set_grmode(lk, lk->lk_rqmode);
 	lock_move(lk, LS_Q_GRANTED);
 	lk->lk_bast_mode = MODE_NONE;
@@ -695,7 +707,7 @@ static void res_grant_pending(struct ls_state *ls, struct ls_res *res,
 				blocked = lk;
 				break;
 			}
-			lock_grant(lk, out);
+			lock_grant(ls, lk, out);
 		}
 	}
 	if (blocked)
@@ -822,7 +834,7 @@ static int ev_request(struct ls_state *ls, const struct ls_event *ev,
 	lk->lk_node = nd;
 	lock_link(ls, lk);
 	if (ev->ev_flags & LS_LKF_NOQUEUE)
-		lock_grant(lk, out);
+		lock_grant(ls, lk, out);
 	res_grant_pending(ls, res, out);
 	return 0;
 }
@@ -850,7 +862,7 @@ static int ev_convert(struct ls_state *ls, const struct ls_event *ev,
 	 * even to an ineligible node, as a release would be. */
 	if (mode_covers(lk->lk_grmode, ev->ev_mode)) {
 		lk->lk_rqmode = (int8_t)ev->ev_mode;
-		lock_grant(lk, out);
+		lock_grant(ls, lk, out);
 		goto out_retry;
 	}
 
@@ -860,7 +872,7 @@ static int ev_convert(struct ls_state *ls, const struct ls_event *ev,
 			    res_compat(res, lk, ev->ev_mode);
 		if (grantable) {
 			lk->lk_rqmode = (int8_t)ev->ev_mode;
-			lock_grant(lk, out);
+			lock_grant(ls, lk, out);
 		} else {
 			out_add(out, LS_OUT_NOQUEUE_FAILED, SDLM_EBUSY,
 				ev->ev_nodeid, lk->lk_id, lk->lk_grmode, res);
@@ -1213,6 +1225,11 @@ uint64_t ls_ring_id(const struct ls_state *ls)
 	return ls->ls_ring_id;
 }
 
+uint64_t ls_epoch(const struct ls_state *ls)
+{
+	return ls->ls_epoch;
+}
+
 size_t ls_resource_count(const struct ls_state *ls)
 {
 	return ls->ls_res_count;
@@ -1297,6 +1314,7 @@ int ls_foreach_resource(const struct ls_state *ls,
 		info.namelen = arr[i]->res_namelen;
 		info.lvb_valid = arr[i]->res_lvb_valid;
 		info.lvb = arr[i]->res_lvb;
+		info.epoch = arr[i]->res_epoch;
 		info.granted = arr[i]->res_qcount[LS_Q_GRANTED];
 		info.converting = arr[i]->res_qcount[LS_Q_CONVERT];
 		info.waiting = arr[i]->res_qcount[LS_Q_WAIT];
@@ -1342,8 +1360,16 @@ int ls_foreach_lock(const struct ls_state *ls, const void *name,
  *		  lock_count x ls_snap_lock }	32 bytes each: granted,
  *						converting, waiting, each in
  *						queue order
+ *	...	epoch section (minor >= 1)	u64 lockspace epoch, then
+ *						res_count x u64 resource
+ *						epoch, in resource order
  *	len-8	struct ls_snap_tail		reserved, then CRC32C of
  *						every byte before it
+ *
+ * Minor 1 added the epoch section at the end, so every earlier offset is
+ * unchanged; a minor 0 snapshot decodes with every epoch 0 (a decoder of
+ * minor 0 rejects a minor 1 snapshot by its length: upgrade every node
+ * before relying on epochs).  Minors above LS_SNAP_MINOR: SDLM_EVERSION.
  *
  * total_len in the header equals the buffer length.  A mode is one byte,
  * 0xff for MODE_NONE.  Every reserved byte and the unused tail of names
@@ -1353,7 +1379,7 @@ int ls_foreach_lock(const struct ls_state *ls, const void *name,
 
 #define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
 #define LS_SNAP_MAJOR	1
-#define LS_SNAP_MINOR	0
+#define LS_SNAP_MINOR	1
 #define LS_SNAP_MODE_NONE 0xff
 
 #define SNAP_GATE_OPEN		0x1u
@@ -1591,12 +1617,19 @@ static void snap_hdr_fill(const struct ls_state *ls, struct ls_snap_hdr *h)
 	h->sh_total_len = ls_snapshot_size(ls);
 }
 
+/* Bytes of the epoch section for res_count resources (minor >= 1). */
+static size_t snap_epoch_size(size_t res_count)
+{
+	return sizeof(uint64_t) * (1 + res_count);
+}
+
 size_t ls_snapshot_size(const struct ls_state *ls)
 {
 	return sizeof(struct ls_snap_hdr) +
 	       ls->ls_node_count * sizeof(struct ls_snap_node) +
 	       ls->ls_res_count * sizeof(struct ls_snap_res) +
 	       ls->ls_lock_count * sizeof(struct ls_snap_lock) +
+	       snap_epoch_size(ls->ls_res_count) +
 	       sizeof(struct ls_snap_tail);
 }
 
@@ -1618,6 +1651,8 @@ uint64_t ls_digest(const struct ls_state *ls)
 	snap_hdr_fill(ls, &h);
 	snap_hdr_out(&h, buf);
 	head = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_hdr));
+	put64(buf, ls->ls_epoch);
+	head = fnv64(head, buf, sizeof(uint64_t));
 	for (i = 0; i < ls->ls_node_count; i++) {
 		snap_node_out(ls->ls_nodes[i], buf);
 		head = fnv64(head, buf, sizeof(struct ls_snap_node));
@@ -1626,6 +1661,8 @@ uint64_t ls_digest(const struct ls_state *ls)
 		for (res = ls->ls_rhash[i]; res; res = res->res_hnext) {
 			snap_res_out(res, buf);
 			rh = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_res));
+			put64(buf, res->res_epoch);
+			rh = fnv64(rh, buf, sizeof(uint64_t));
 			for (q = 0; q < 3; q++)
 				for (d = res->res_queue[q].next;
 				     d != &res->res_queue[q]; d = d->next) {
@@ -1670,6 +1707,12 @@ int ls_snapshot_encode(const struct ls_state *ls, void *buf, size_t len,
 				snap_lock_out(lock_of_q(d), p + off);
 				off += sizeof(struct ls_snap_lock);
 			}
+	}
+	put64(p + off, ls->ls_epoch);
+	off += sizeof(uint64_t);
+	for (i = 0; i < ls->ls_res_count; i++) {
+		put64(p + off, arr[i]->res_epoch);
+		off += sizeof(uint64_t);
 	}
 	memset(p + off, 0, sizeof(struct ls_snap_tail));
 	put32(p + off + offsetof(struct ls_snap_tail, st_crc),
@@ -1789,14 +1832,14 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 			     sizeof(struct ls_snap_tail);
 	struct ls_params params = { 0 };
 	struct ls_lock **all = NULL, *lk;
-	struct ls_res *res, *prev = NULL;
+	struct ls_res *res, *prev = NULL, **byname = NULL;
 	struct ls_state *ls = NULL;
 	struct ls_snap_hdr h;
 	struct ls_snap_res sr;
 	struct ls_snap_lock sl;
 	struct ls_node *nd;
 	const uint8_t *p = buf;
-	size_t off, end, i, j, nall = 0;
+	size_t off, end, i, j, nall = 0, epoch_len = 0;
 	int rc, prev_queue;
 
 	if (!buf || !lsp || len < fixed)
@@ -1804,7 +1847,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	snap_hdr_in(p, &h);
 	if (h.sh_magic != LS_SNAP_MAGIC)
 		return SDLM_EMAGIC;
-	if (h.sh_major != LS_SNAP_MAJOR)
+	if (h.sh_major != LS_SNAP_MAJOR || h.sh_minor > LS_SNAP_MINOR)
 		return SDLM_EVERSION;
 	if (h.sh_total_len != len)
 		return SDLM_EPROTO;
@@ -1816,12 +1859,16 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	if (get32(p + end + offsetof(struct ls_snap_tail, st_reserved)) ||
 	    (h.sh_flags & ~SNAP_HDR_FLAGS) ||
 	    h.sh_node_count > LS_MAX_NODES ||
-	    h.sh_res_count > h.sh_lock_count ||
-	    (uint64_t)h.sh_node_count * sizeof(struct ls_snap_node) +
-	    (uint64_t)h.sh_res_count * sizeof(struct ls_snap_res) +
-	    (uint64_t)h.sh_lock_count * sizeof(struct ls_snap_lock) !=
-	    len - fixed)
+	    h.sh_res_count > h.sh_lock_count)
 		return SDLM_EPROTO;
+	if (h.sh_minor >= 1)
+		epoch_len = snap_epoch_size(h.sh_res_count);
+	if ((uint64_t)h.sh_node_count * sizeof(struct ls_snap_node) +
+	    (uint64_t)h.sh_res_count * sizeof(struct ls_snap_res) +
+	    (uint64_t)h.sh_lock_count * sizeof(struct ls_snap_lock) +
+	    epoch_len != len - fixed)
+		return SDLM_EPROTO;
+	end -= epoch_len;
 
 	params.cold = !(h.sh_flags & SNAP_GATE_OPEN);
 	params.default_live = h.sh_flags & SNAP_DEFAULT_LIVE;
@@ -1839,9 +1886,11 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	off += h.sh_node_count * sizeof(struct ls_snap_node);
 
 	all = malloc((h.sh_lock_count ? h.sh_lock_count : 1) * sizeof(*all));
-	if (!all) {
+	byname = malloc((h.sh_res_count ? h.sh_res_count : 1) *
+			sizeof(*byname));
+	if (!all || !byname) {
 		rc = -ENOMEM;
-		goto out_destroy;
+		goto out_free_all;
 	}
 	for (i = 0; i < h.sh_res_count; i++) {
 		rc = SDLM_EPROTO;
@@ -1904,11 +1953,21 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 			goto out_free_all;
 		}
 		res_update_pending(ls, res);
+		byname[i] = res;
 		prev = res;
 	}
 	rc = SDLM_EPROTO;
 	if (off != end || nall != h.sh_lock_count)
 		goto out_free_all;
+	/* no resource epoch above the counter that handed it out */
+	if (epoch_len) {
+		ls->ls_epoch = get64(p + off);
+		for (i = 0; i < h.sh_res_count; i++) {
+			byname[i]->res_epoch = get64(p + off + 8 * (i + 1));
+			if (byname[i]->res_epoch > ls->ls_epoch)
+				goto out_free_all;
+		}
+	}
 
 	/* node lock lists in creation order; lk_seq must be unique */
 	qsort(all, nall, sizeof(*all), lock_seq_cmp);
@@ -1918,6 +1977,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 		dl_del(&all[i]->lk_nlink);
 		dl_add_tail(&all[i]->lk_node->nd_locks, &all[i]->lk_nlink);
 	}
+	free(byname);
 	free(all);
 	*lsp = ls;
 	return 0;
@@ -1928,6 +1988,7 @@ out_free_res:
 	if (!res->res_nlocks)
 		res_put(ls, res);
 out_free_all:
+	free(byname);
 	free(all);
 out_destroy:
 	ls_destroy(ls);

@@ -82,7 +82,7 @@ struct ls_event {
 };
 
 enum ls_out_kind {
-	LS_OUT_GRANTED		= 1,	/* nodeid lkid name mode lvb */
+	LS_OUT_GRANTED		= 1,	/* nodeid lkid name mode lvb epoch */
 	LS_OUT_NOQUEUE_FAILED	= 2,	/* nodeid lkid, err SDLM_EBUSY */
 	LS_OUT_CANCELLED	= 3,	/* nodeid lkid name, err = why */
 	LS_OUT_DEADLOCK		= 4,	/* nodeid lkid name, err -EDEADLK */
@@ -102,6 +102,17 @@ struct ls_out_item {
 	uint8_t		o_name[LS_NAME_MAX];
 	bool		o_lvb_valid;	/* GRANTED */
 	uint8_t		o_lvb[LS_LVB_LEN];
+	/*
+	 * GRANTED: the resource's epoch, a fencing token.  Every grant that
+	 * starts a write tenure (PW or EX granted to a lock that held neither)
+	 * sets it to a new value of a lockspace-wide counter, so on one
+	 * resource it strictly increases from one writer to the next while
+	 * the lockspace lives (it restarts with a new lockspace: users that
+	 * need more, like the UID allocator, combine it with a durable epoch).
+	 * A grant that is no new write tenure (a read mode, a down-convert)
+	 * carries the current value.
+	 */
+	uint64_t	o_epoch;
 };
 
 /* The decisions of one ls_apply(), in the order they were taken. */
@@ -160,6 +171,8 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 bool ls_grants_blocked(const struct ls_state *ls);	/* gate closed */
 bool ls_quorate(const struct ls_state *ls);
 uint64_t ls_ring_id(const struct ls_state *ls);
+/* The lockspace-wide epoch counter: the last epoch handed out (0 = none). */
+uint64_t ls_epoch(const struct ls_state *ls);
 size_t ls_resource_count(const struct ls_state *ls);
 size_t ls_lock_count(const struct ls_state *ls);
 
@@ -193,6 +206,7 @@ struct ls_res_info {
 	size_t		namelen;
 	bool		lvb_valid;
 	const uint8_t	*lvb;
+	uint64_t	epoch;		/* of the last write tenure, 0 = none */
 	size_t		granted, converting, waiting;
 };
 

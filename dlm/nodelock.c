@@ -98,6 +98,7 @@ struct nl_res {
 	struct dl	r_idle;		/* on nl_idle while cached, unused */
 	struct dl	r_touch;	/* nl_client_gone's work list */
 	uint64_t	r_cl_lkid;
+	uint64_t	r_epoch;	/* of the last cluster GRANTED */
 	uint8_t		r_cl_state;	/* enum nl_cl_state */
 	int8_t		r_cl_mode;
 	int8_t		r_cl_rqmode;
@@ -273,6 +274,7 @@ static void out_local(struct nl_out *out, enum nl_out_kind kind, int err,
 	if (kind == NL_OUT_LOCAL_GRANT) {
 		it->o_lvb_valid = res->r_lvb_valid;
 		memcpy(it->o_lvb, res->r_lvb, LS_LVB_LEN);
+		it->o_epoch = res->r_epoch;
 	}
 }
 
@@ -1157,7 +1159,7 @@ static int cl_lookup(struct nl_state *nl, const void *name, size_t namelen,
 
 int nl_cluster_granted(struct nl_state *nl, const void *name, size_t namelen,
 		       uint64_t lkid, int mode, const uint8_t *lvb,
-		       bool lvb_valid, struct nl_out *out)
+		       bool lvb_valid, uint64_t epoch, struct nl_out *out)
 {
 	struct nl_res *r;
 	int rc;
@@ -1177,6 +1179,7 @@ int nl_cluster_granted(struct nl_state *nl, const void *name, size_t namelen,
 	r->r_cl_state = NL_CL_HELD;
 	r->r_cl_mode = (int8_t)mode;
 	r->r_cl_rqmode = MODE_NONE;
+	r->r_epoch = epoch;
 	r->r_cancel_sent = false;
 	bast_clear(r);
 	if (!r->r_lvb_dirty) {
@@ -1319,6 +1322,7 @@ static void res_info(const struct nl_res *r, struct nl_res_info *info)
 	info->idle = !dl_empty(&r->r_idle);
 	info->lvb_valid = r->r_lvb_valid;
 	info->lvb = r->r_lvb;
+	info->epoch = r->r_epoch;
 	info->granted = r->r_qcount[NL_Q_GRANTED];
 	info->converting = r->r_qcount[NL_Q_CONVERT];
 	info->waiting = r->r_qcount[NL_Q_WAIT];

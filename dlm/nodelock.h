@@ -51,7 +51,7 @@ enum nl_queue {
 };
 
 enum nl_out_kind {
-	NL_OUT_LOCAL_GRANT	= 1,	/* client local_lkid client_ref mode lvb */
+	NL_OUT_LOCAL_GRANT	= 1,	/* client local_lkid client_ref mode lvb epoch */
 	NL_OUT_LOCAL_FAIL	= 2,	/* client local_lkid client_ref err; mode =
 					 * what the lock still holds (NONE: gone) */
 	NL_OUT_LOCAL_BAST	= 3,	/* client local_lkid client_ref mode wanted */
@@ -78,6 +78,9 @@ struct nl_out_item {
 	uint8_t		o_namelen;
 	uint8_t		o_name[LS_NAME_MAX];
 	uint8_t		o_lvb[LS_LVB_LEN];
+	/* LOCAL_GRANT: the epoch of the cluster lock's last GRANTED (the
+	 * fencing token of lockstate.h's o_epoch; 0 before any). */
+	uint64_t	o_epoch;
 };
 
 struct nl_out {
@@ -173,10 +176,11 @@ int nl_drop_cached(struct nl_state *nl, size_t max, size_t *released,
  * One in the wrong state (e.g. GRANTED while HELD): -EINVAL, ignored.
  */
 
-/* GRANTED (a request, an up- or a down-conversion). */
+/* GRANTED (a request, an up- or a down-conversion); epoch is the
+ * decision's o_epoch, handed to every local grant until the next GRANTED. */
 int nl_cluster_granted(struct nl_state *nl, const void *name, size_t namelen,
 		       uint64_t lkid, int mode, const uint8_t *lvb,
-		       bool lvb_valid, struct nl_out *out);
+		       bool lvb_valid, uint64_t epoch, struct nl_out *out);
 
 /* NOQUEUE_FAILED (SDLM_EBUSY), CANCELLED (SDLM_ECANCELED, SDLM_ENOQUORUM,
  * SDLM_EFENCED ...), DEADLOCK (-EDEADLK) of a request or conversion.
@@ -211,6 +215,7 @@ struct nl_res_info {
 	bool		idle;		/* cached: held, no local lock */
 	bool		lvb_valid;
 	const uint8_t	*lvb;
+	uint64_t	epoch;		/* of the last cluster GRANTED */
 	size_t		granted, converting, waiting;
 };
 

@@ -43,7 +43,9 @@ enum sdlm_error {
 	SDLM_EBUSY	= -1017,	/* NOQUEUE request not grantable now */
 	SDLM_ECANCELED	= -1018,	/* request cancelled */
 	SDLM_EDAEMON	= -1019,	/* cannot reach sdlmd */
-	SDLM_ELAST	= -1020,
+	SDLM_EUIDWRAP	= -1020,	/* mailbox UID space exhausted: bump UIDVALIDITY */
+	SDLM_EUIDFULL	= -1021,	/* UID table full: no free mailbox slot */
+	SDLM_ELAST	= -1022,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */

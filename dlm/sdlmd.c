@@ -119,6 +119,7 @@ static uint64_t now_ms(void)
 
 static void arm_aio_timer(void);
 static void two_node_tick(uint64_t now);
+static bool quorate_now(void);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -405,7 +406,15 @@ static void render_status(struct sbuf *b, bool json)
 		sb_printf(b, ",\"state\":\"%s\",\"may_use_locks\":%s,\"reason\":",
 			  self_word(), use == 0 ? "true" : "false");
 		sb_json_str(b, use == 0 ? "" : sdlm_strerror(use));
-		sb_printf(b, ",\"quorum\":\"%s\"", !D.corosync ? "disk-only" : D.quorate ? "quorate" : "not-quorate");
+		sb_printf(b, ",\"quorum\":\"%s\"", !D.corosync ? "disk-only" : quorate_now() ? "quorate" : "not-quorate");
+		{
+			const char *fs = NULL;
+			uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
+
+			sb_printf(b, ",\"fencing\":{\"node\":%u,\"state\":\"%s\"}", victim, victim ? fs : "none");
+		}
+		if (D.locks_on)
+			sb_printf(b, ",\"lockspaces\":%zu,\"grace_ms\":%u", lsm_count(), D.grace_ms);
 		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
 			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
 			  "\"watchdog\":\"%s\",\"uptime_ms\":%llu,"
@@ -427,10 +436,23 @@ static void render_status(struct sbuf *b, bool json)
 	sb_printf(b, "cluster      %s\nnode         %u (%s)\ndevice       %s\n",
 		  D.area->hdr.cluster_name, D.node_id, D.node_name, D.area->path);
 	if (D.corosync)
-		sb_printf(b, "quorum       %s (ring %llu, %u members)\n", D.quorate ? "quorate" : "NOT quorate",
-			  (unsigned long long)D.ring_seq, D.n_members);
+		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
+			  quorate_now() ? "quorate" : "NOT quorate",
+			  (unsigned long long)D.ring_seq, D.n_members,
+			  D.two_node && D.won && !D.quorate ? ", alone: won the two-node arbitration" : "");
 	else
 		sb_printf(b, "quorum       none (disk-only mode)\n");
+	{
+		const char *fs = NULL;
+		uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
+
+		if (victim)
+			sb_printf(b, "fencing      node %u: %s\n", victim, fs);
+		else
+			sb_printf(b, "fencing      none in progress\n");
+	}
+	if (D.locks_on)
+		sb_printf(b, "lockspaces   %zu (grace for away nodes %u ms)\n", lsm_count(), D.grace_ms);
 	sb_printf(b, "state        %s%s%s\n", self_word(),
 		  use ? ": " : "", use ? sdlm_strerror(use) : "");
 	sb_printf(b, "incarnation  %016llx\ncounter      %llu\n",

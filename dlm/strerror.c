@@ -27,6 +27,8 @@ static const char *const domain_text[] = {
 	[-(SDLM_EBUSY) - 1001]		= "resource busy (not grantable without waiting)",
 	[-(SDLM_ECANCELED) - 1001]	= "request cancelled",
 	[-(SDLM_EDAEMON) - 1001]	= "cannot reach sdlmd",
+	[-(SDLM_EUIDWRAP) - 1001]	= "UID space of the mailbox exhausted (bump UIDVALIDITY)",
+	[-(SDLM_EUIDFULL) - 1001]	= "UID table full (no free mailbox slot)",
 };
 
 const char *sdlm_strerror(int err)

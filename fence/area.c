@@ -143,6 +143,52 @@ void area_close(struct area *a)
 	free(a);
 }
 
+/*
+ * Zero the UID area: an all-zero sector is UIDREC_ABSENT (never written),
+ * while a record left by an earlier area on the same device would fail its
+ * identity check and close its slot.  Cheapest first: a hole punched in a
+ * regular file (sparse, any size, instant), BLKZEROOUT on a block device
+ * (the array may offload it), else plain zero writes of up to 1 MiB.
+ * Returns 0 or -errno / SDLM_E*.
+ */
+#define ZERO_CHUNK	(1u << 20)
+
+static int uid_area_zero(struct area *a, const struct sdlm_header *h,
+			 unsigned io_timeout_ms)
+{
+	uint64_t off = h->uid_area_start * h->sector_size;
+	uint64_t len = h->uid_area_sectors * h->sector_size, done;
+	struct stat st;
+	void *zero;
+	int rc = 0;
+
+	if (!h->uid_area_sectors)
+		return 0;
+	if (fstat(a->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) &&
+	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len) == 0)
+		return 0;
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t range[2] = { off, len };
+
+		if (ioctl(a->fd, BLKZEROOUT, range) == 0)
+			return 0;
+	}
+	zero = sector_alloc(ZERO_CHUNK);
+	if (!zero)
+		return -ENOMEM;
+	for (done = 0; done < len && rc == 0; ) {
+		size_t n = len - done < ZERO_CHUNK ? (size_t)(len - done) : ZERO_CHUNK;
+
+		rc = aio_write_sync(a->aio, a->fd, off + done, zero, n, io_timeout_ms);
+		done += n;
+	}
+	free(zero);
+	return rc;
+}
+
 static int area_size_ok(struct area *a, uint64_t need)
 {
 	struct stat st;
@@ -178,6 +224,7 @@ int area_init(const char *path, const struct sdlm_header *h, bool force,
 {
 	struct area *a = calloc(1, sizeof(*a));
 	struct sdlm_header old;
+	struct stat st;
 	uint64_t len, need;
 	void *buf = NULL;
 	uint32_t i, ss = h->sector_size;
@@ -204,30 +251,45 @@ int area_init(const char *path, const struct sdlm_header *h, bool force,
 	}
 	len = layout_area_len(h);
 	need = len < AREA_MIN_LEN ? AREA_MIN_LEN : len;
-	rc = area_size_ok(a, need);
-	if (rc < 0)
-		goto out;
 	buf = sector_alloc(PROBE_LEN > ss ? PROBE_LEN : ss);
 	if (!buf) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = aio_read_sync(a->aio, a->fd, 0, buf, PROBE_LEN, io_timeout_ms);
-	if (rc < 0) {
-		snprintf(a->why, sizeof(a->why), "%s: reading sector 0: %s", path,
-			 sdlm_strerror(rc));
+	/* Refuse an existing area before touching anything (a refused init
+	 * must not even extend the file); a file too short to hold a header
+	 * (just created) has none. */
+	if (fstat(a->fd, &st) < 0) {
+		rc = -errno;
 		goto out;
 	}
-	if (!force && hdr_in(&old, buf, PROBE_LEN) == 0) {
-		rc = -EEXIST;
-		snprintf(a->why, sizeof(a->why),
-			 "%s: already holds the sdlm area of cluster '%s' (use --force to overwrite)",
-			 path, old.cluster_name);
-		goto out;
+	if (!S_ISREG(st.st_mode) || st.st_size >= (off_t)PROBE_LEN) {
+		rc = aio_read_sync(a->aio, a->fd, 0, buf, PROBE_LEN, io_timeout_ms);
+		if (rc < 0) {
+			snprintf(a->why, sizeof(a->why), "%s: reading sector 0: %s",
+				 path, sdlm_strerror(rc));
+			goto out;
+		}
+		if (!force && hdr_in(&old, buf, PROBE_LEN) == 0) {
+			rc = -EEXIST;
+			snprintf(a->why, sizeof(a->why),
+				 "%s: already holds the sdlm area of cluster '%s' (use --force to overwrite)",
+				 path, old.cluster_name);
+			goto out;
+		}
 	}
+	rc = area_size_ok(a, need);
+	if (rc < 0)
+		goto out;
 	a->hdr = *h;
-	/* Slots first, header last: a crash midway leaves no valid header
-	 * over half-written slots. */
+	/* Slots and UID area first, header last: a crash midway leaves no
+	 * valid header over half-written slots. */
+	rc = uid_area_zero(a, h, io_timeout_ms);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: zeroing the UID area: %s",
+			 path, sdlm_strerror(rc));
+		goto out;
+	}
 	for (i = 1; i <= h->num_nodes; i++) {
 		struct sdlm_hb hb = { .node_id = i, .state = HB_FREE };
 		struct sdlm_msg msg = { .node_id = i, .cmd = MSG_CLEAR };

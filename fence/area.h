@@ -37,8 +37,10 @@ int area_open(struct area **out, const char *path, unsigned io_timeout_ms,
 void area_close(struct area *a);
 
 /*
- * Initialise an area: header, every heartbeat slot FREE with counter 0 and
- * every message slot CLEAR with seq 0.  Refuses (-EEXIST) when the device
+ * Initialise an area: header, every heartbeat slot FREE with counter 0,
+ * every message slot CLEAR with seq 0, and the UID area (if the header
+ * has one) all zero: every slot EMPTY (a hole in a file, BLKZEROOUT on a
+ * device, else zero writes).  Refuses (-EEXIST) when the device
  * already holds a valid sdlm header unless force.  A regular file is
  * extended to the area's size; a block device must be large enough.
  */

@@ -19,6 +19,7 @@ T_GROUPS=""
 t_init() {
 	T_NAME=$1
 	T_RUN="sdlmt-$$"
+	[ -n "${SDLM_RUNS_FILE:-}" ] && echo "$T_RUN-" >>"$SDLM_RUNS_FILE"
 	TD="${SDLM_TEST_DIR:-$PWD}/run-$T_NAME-$$"
 	rm -rf "$TD"
 	mkdir -p "$TD"

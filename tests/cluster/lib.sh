@@ -149,6 +149,8 @@ _cl_init() {
 		CL_RUN_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') || return 1
 	fi
 	CL_PREFIX="sdlmt-${CL_RUN_ID}-"
+	# tests/check lists every run it started, for its leak check.
+	[ -n "${SDLM_RUNS_FILE:-}" ] && echo "$CL_PREFIX" >>"$SDLM_RUNS_FILE"
 	CL_NET=${CL_NET:-10.213.7}
 	CL_TOKEN=${CL_TOKEN:-3000}
 	if [ -z "${CL_DIR:-}" ]; then

@@ -929,6 +929,160 @@ static void test_snapshot_corrupt(void **state)
 	free(buf);
 }
 
+/* ---- epochs (fencing tokens) -------------------------------------------- */
+
+static uint64_t granted_epoch(const struct fx *f, uint32_t node, uint32_t n)
+{
+	const struct ls_out_item *it = find(f, LS_OUT_GRANTED, LKID(node, n));
+
+	assert_non_null(it);
+	return it->o_epoch;
+}
+
+static int epoch_of_cb(const struct ls_res_info *res, void *arg)
+{
+	uint64_t *e = arg;
+
+	if (res->namelen == 4 && !memcmp(res->name, "mbox", 4))
+		*e = res->epoch;
+	return 0;
+}
+
+static void test_epochs(void **state)
+{
+	struct fx *f = *state, g = { 0 };
+	uint64_t e1, e2, e3, e;
+	uint8_t *buf;
+	size_t len;
+
+	assert_int_equal(ls_epoch(f->ls), 0);
+	assert_int_equal(req(f, 1, 1, "mbox", MODE_EX, 0), 0);
+	e1 = granted_epoch(f, 1, 1);
+	assert_true(e1 >= 1);
+	/* a read grant on an unwritten resource starts no tenure */
+	assert_int_equal(req(f, 3, 1, "other", MODE_PR, 0), 0);
+	assert_int_equal(granted_epoch(f, 3, 1), 0);
+	/* the next writer of mbox gets a strictly larger epoch */
+	assert_int_equal(req(f, 2, 1, "mbox", MODE_EX, 0), 0);
+	assert_null(find(f, LS_OUT_GRANTED, LKID(2, 1)));
+	assert_int_equal(rel(f, 1, 1, NULL), 0);
+	e2 = granted_epoch(f, 2, 1);
+	assert_true(e2 > e1);
+	/* an up-conversion to a write mode is a new tenure */
+	assert_int_equal(conv(f, 3, 1, MODE_EX, 0, NULL), 0);
+	e3 = granted_epoch(f, 3, 1);
+	assert_true(e3 > e2);
+	/* a down-convert keeps the tenure: EX -> PW, same epoch */
+	assert_int_equal(conv(f, 3, 1, MODE_PW, 0, NULL), 0);
+	assert_int_equal(granted_epoch(f, 3, 1), e3);
+	/* EX -> PR on mbox; a reader joining sees the last writer's epoch */
+	assert_int_equal(conv(f, 2, 1, MODE_PR, 0, NULL), 0);
+	assert_int_equal(granted_epoch(f, 2, 1), e2);
+	assert_int_equal(req(f, 1, 2, "mbox", MODE_PR, 0), 0);
+	assert_int_equal(granted_epoch(f, 1, 2), e2);
+	assert_int_equal(ls_epoch(f->ls), e3);
+	e = 0;
+	assert_int_equal(ls_foreach_resource(f->ls, epoch_of_cb, &e), 0);
+	assert_int_equal(e, e2);
+
+	/* a fenced writer's successor: larger again */
+	assert_int_equal(conv(f, 2, 1, MODE_EX, 0, NULL), 0);
+	assert_int_equal(rel(f, 1, 2, NULL), 0);
+	e = granted_epoch(f, 2, 1);
+	assert_true(e > e3);
+	assert_int_equal(req(f, 1, 3, "mbox", MODE_EX, 0), 0);
+	assert_null(find(f, LS_OUT_GRANTED, LKID(1, 3)));
+
+	/* snapshots carry both the counter and the resource epochs */
+	buf = snap(f->ls, &len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g.ls), 0);
+	ls_out_init(&g.out);
+	assert_int_equal(ls_epoch(g.ls), ls_epoch(f->ls));
+	assert_int_equal(ls_digest(g.ls), ls_digest(f->ls));
+	assert_int_equal(fenced(f, 2, 1), 0);
+	assert_int_equal(fenced(&g, 2, 1), 0);
+	assert_true(granted_epoch(f, 1, 3) > e);
+	assert_int_equal(granted_epoch(&g, 1, 3), granted_epoch(f, 1, 3));
+	ls_out_free(&g.out);
+	ls_destroy(g.ls);
+	g.ls = NULL;
+	free(buf);
+}
+
+/* The digest sees an epoch that differs and nothing else. */
+static void test_epoch_in_digest(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d1;
+
+	assert_int_equal(req(f, 1, 1, "mbox", MODE_PR, 0), 0);
+	d1 = ls_digest(f->ls);
+	assert_int_equal(conv(f, 1, 1, MODE_EX, 0, NULL), 0);
+	assert_int_equal(conv(f, 1, 1, MODE_PR, 0, NULL), 0);
+	assert_int_not_equal(ls_digest(f->ls), d1);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_snapshot_epoch_compat(void **state)
+{
+	struct fx *f = *state;
+	struct ls_state *g = NULL;
+	size_t len, res_count, sec, old_len;
+	uint8_t *buf, *old;
+
+	assert_int_equal(req(f, 1, 1, "mbox", MODE_EX, 0), 0);
+	assert_int_equal(req(f, 2, 1, "zeta", MODE_PW, 0), 0);
+	buf = snap(f->ls, &len);
+	assert_int_equal(buf[6], 1);		/* minor 1 */
+	res_count = ls_resource_count(f->ls);
+	assert_int_equal(res_count, 2);
+	sec = 8 * (1 + res_count);
+
+	/* minor 0: no epoch section, decodes with every epoch 0 */
+	old_len = len - sec;
+	old = malloc(old_len);
+	assert_non_null(old);
+	memcpy(old, buf, len - 8 - sec);
+	memcpy(old + len - 8 - sec, buf + len - 8, 8);
+	old[6] = 0;
+	put_le(old + 40, old_len, 8);
+	recrc(old, old_len);
+	assert_int_equal(ls_snapshot_decode(old, old_len, &g), 0);
+	assert_int_equal(ls_epoch(g), 0);
+	assert_int_equal(ls_lock_count(g), 2);
+	ls_destroy(g);
+	g = NULL;
+	/* ... but a minor 0 header on a minor 1 body is refused */
+	buf[6] = 0;
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
+	/* an unknown minor */
+	buf[6] = 2;
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EVERSION);
+	buf[6] = 1;
+	/* a resource epoch above the counter */
+	put_le(buf + len - 8 - 8, 1000, 8);
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
+	assert_null(g);
+	/* the counter itself raised: fine, and the next writer uses it */
+	put_le(buf + len - 8 - sec, 2000, 8);
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), 0);
+	assert_int_equal(ls_epoch(g), 2000);
+	ls_destroy(g);
+	free(old);
+	free(buf);
+}
+
 /* ---- replay ------------------------------------------------------------- */
 
 static uint64_t rng_state;
@@ -1168,6 +1322,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rejects_leave_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epochs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epoch_in_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_epoch_compat, setup, teardown),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test_setup_teardown(test_many_resources, setup, teardown),
 	};

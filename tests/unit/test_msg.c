@@ -25,7 +25,7 @@
 #define LKID(node, n)	(((uint64_t)(node) << 32) | (uint32_t)(n))
 
 static uint8_t buf[MSG_MAX_LEN + 16];
-static uint8_t snapbuf[3 * MSG_SNAP_CHUNK_MAX + 100];
+static uint8_t snapbuf[4 * MSG_SNAP_CHUNK_MAX];
 
 /* xorshift64*: the tests' only randomness, always seeded. */
 static uint64_t rng_state;

@@ -71,7 +71,7 @@ static int granted(struct fx *f, const char *name, uint64_t lkid, int mode,
 	if (lvb)
 		memcpy(buf, lvb, strlen(lvb));
 	return nl_cluster_granted(f->nl, name, strlen(name), lkid, mode,
-				  lvb ? buf : NULL, lvb != NULL, &f->out);
+				  lvb ? buf : NULL, lvb != NULL, 0, &f->out);
 }
 
 static const struct nl_out_item *item(struct fx *f, size_t i)
@@ -260,6 +260,43 @@ static void test_cached_relock(void **state)
 	assert_int_equal(nl_unlock(f->nl, 3, id, 0, NULL, &f->out), -ENOENT);
 	assert_int_equal(nl_unlock(f->nl, 2, id + 1, 0, NULL, &f->out),
 			 -ENOENT);
+}
+
+/* The cluster grant's epoch reaches every local grant, cached ones too,
+ * and a new cluster grant replaces it. */
+static void test_epoch_passed_up(void **state)
+{
+	struct fx *f = *state;
+	struct nl_res_info ri;
+	uint64_t a, b;
+
+	a = lock_ok(f, 1, "mbox", MODE_EX, 0);
+	assert_int_equal(nl_cluster_granted(f->nl, "mbox", 4, CLID(1), MODE_EX,
+					    NULL, false, 77, &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_grant(f, 0, 1, a, MODE_EX);
+	assert_int_equal(item(f, 0)->o_epoch, 77);
+	assert_int_equal(nl_unlock(f->nl, 1, a, 0, NULL, &f->out), 0);
+	/* cached: no cluster action, same epoch */
+	b = lock_ok(f, 2, "mbox", MODE_EX, 0);
+	assert_int_equal(f->out.count, 1);
+	is_grant(f, 0, 2, b, MODE_EX);
+	assert_int_equal(item(f, 0)->o_epoch, 77);
+	assert_int_equal(nl_res_get(f->nl, "mbox", 4, &ri), 0);
+	assert_int_equal(ri.epoch, 77);
+	/* hand-off and back: the new tenure's epoch */
+	assert_int_equal(nl_cluster_blocking(f->nl, "mbox", 4, CLID(1), MODE_EX,
+					     &f->out), 0);
+	assert_int_equal(nl_unlock(f->nl, 2, b, 0, NULL, &f->out), 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_RELEASE, "mbox", CLID(1), MODE_NONE, 0);
+	assert_int_equal(nl_cluster_released(f->nl, "mbox", 4, CLID(1), 0,
+					     &f->out), 0);
+	a = lock_ok(f, 1, "mbox", MODE_EX, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "mbox", CLID(2), MODE_EX, 0);
+	assert_int_equal(nl_cluster_granted(f->nl, "mbox", 4, CLID(2), MODE_EX,
+					    NULL, false, 79, &f->out), 0);
+	is_grant(f, 0, 1, a, MODE_EX);
+	assert_int_equal(item(f, 0)->o_epoch, 79);
 }
 
 static void test_local_ex_serialize(void **state)
@@ -728,7 +765,7 @@ static void test_scale(void **state)
 					 MODE_EX, 0, 0, &id, &f->out), 0);
 		assert_int_equal(nl_cluster_granted(f->nl, name, (size_t)len,
 						    CLID(i), MODE_EX, NULL,
-						    false, &f->out), 0);
+						    false, 0, &f->out), 0);
 		assert_int_equal(f->out.count, 1);
 		assert_int_equal(nl_unlock(f->nl, 1, id, 0, NULL, &f->out), 0);
 	}
@@ -1057,7 +1094,7 @@ static void deliver(struct sim *s)
 	switch (a.kind) {
 	case A_GRANTED:
 		rc = nl_cluster_granted(s->f->nl, name, 4, a.lkid, a.mode,
-					a.lvb, a.lvb_valid, &s->f->out);
+					a.lvb, a.lvb_valid, 0, &s->f->out);
 		assert_int_equal(rc, 0);
 		break;
 	case A_FAILED:
@@ -1288,6 +1325,7 @@ int main(void)
 		cmocka_unit_test(test_mode_sup),
 		cmocka_unit_test_setup_teardown(test_first_lock_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cached_relock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epoch_passed_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_ex_serialize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pr_sharing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_needs_convert, setup, teardown),
