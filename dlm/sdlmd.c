@@ -494,6 +494,10 @@ static void render_nodes(struct sbuf *b, bool json)
 		if (!hb || (hrc == 0 && hb->state == HB_FREE && hb->counter == 0 && i != D.node_id))
 			continue;
 		live = i == D.node_id ? "self" : peer_state_name(peer_state(pv, now, &D.to));
+		if (i != D.node_id && hrc == 0 &&
+		    (hb->state == HB_FENCED_SELF ||
+		     (D.fencer && fencer_is_fenced(D.fencer, i, hb->incarnation))))
+			live = "fenced";
 		still = i != D.node_id && pv->pv_have ? (long long)(now - pv->pv_first_seen_ms) : 0;
 		if (json) {
 			sb_printf(b, "%s{\"node\":%u,\"name\":", first ? "" : ",", i);
