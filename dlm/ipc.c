@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ipc.h"
 #include "lockspace.h"
+#include "uidsvc.h"
 
 static struct {
 	qb_ipcs_service_t *svc;
@@ -106,8 +107,10 @@ static void conn_destroyed(qb_ipcs_connection_t *c)
 			*pp = cl->next;
 			break;
 		}
-	if (ipcs.locks_enabled)
+	if (ipcs.locks_enabled) {
+		uidsvc_client_gone(cl->id);
 		lsm_client_gone(cl->id);
+	}
 	free(cl);
 }
 
@@ -159,6 +162,27 @@ pid_t ipc_client_pid(uint32_t client)
 	struct client *cl = client_find(client);
 
 	return cl ? cl->pid : 0;
+}
+
+void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
+{
+	struct client *cl = client_find(client);
+	struct res_uid res;
+
+	if (!cl)
+		return;		/* gone: its allocation was aborted */
+	if (r)
+		res = *r;
+	else
+		memset(&res, 0, sizeof(res));
+	memset(&res.hdr, 0, sizeof(res.hdr));
+	res.hdr.qb.id = SDLM_CMD_UID | SDLM_IPC_RESPONSE;
+	res.hdr.qb.size = sizeof(res);
+	res.hdr.qb.error = err;
+	res.hdr.magic = SDLM_IPC_MAGIC;
+	res.hdr.version = SDLM_IPC_VERSION;
+	res.hdr.seq = seq;
+	qb_ipcs_response_send(cl->conn, &res, sizeof(res));
 }
 
 void ipc_enable_locks(bool on)
@@ -297,6 +321,7 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	case SDLM_CMD_LS_LIST:
 	case SDLM_CMD_LOCKS:
 	case SDLM_CMD_FENCE_CONFIRM:
+	case SDLM_CMD_UID_LIST:
 		if (size < sizeof(struct req_text)) {
 			send_reply(c, hdr, hdr->qb.id, SDLM_EPROTO, NULL, 0);
 			return 0;
@@ -312,6 +337,28 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 			   rc || !out.s ? 0 : out.len + 1);
 		sb_free(&out);
 		return 0;
+	case SDLM_CMD_UID: {
+		const struct req_uid *r = data;
+
+		if (!cl) {
+			send_reply(c, hdr, hdr->qb.id, -ENOMEM, NULL, 0);
+			return 0;
+		}
+		if (size < sizeof(*r)) {
+			ipc_uid_reply(cl->id, hdr->seq, SDLM_EPROTO, NULL);
+			return 0;
+		}
+		if (!ipcs.locks_enabled) {
+			ipc_uid_reply(cl->id, hdr->seq, -ENOTCONN, NULL);
+			return 0;
+		}
+		if ((r->op == SDLM_UID_RAISE || r->op == SDLM_UID_BUMP) && !cl->admin) {
+			ipc_uid_reply(cl->id, hdr->seq, -EPERM, NULL);
+			return 0;
+		}
+		uidsvc_request(cl->id, hdr->seq, r);
+		return 0;
+	}
 	case SDLM_CMD_LOCK:
 	case SDLM_CMD_CONVERT:
 	case SDLM_CMD_UNLOCK:

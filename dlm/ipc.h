@@ -31,5 +31,7 @@ void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 		  int mode, const uint8_t *lvb, bool lvb_valid);
 void ipc_send_bast(uint32_t client, uint64_t lkid, uint64_t ref, int mode);
 pid_t ipc_client_pid(uint32_t client);
+struct res_uid;
+void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r);
 
 #endif

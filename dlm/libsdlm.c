@@ -888,6 +888,7 @@ static const struct { const char *name; enum sdlm_cmd cmd; } text_cmds[] = {
 	{ "ls", SDLM_CMD_LS_LIST },
 	{ "locks", SDLM_CMD_LOCKS },
 	{ "fence-confirm", SDLM_CMD_FENCE_CONFIRM },
+	{ "uids", SDLM_CMD_UID_LIST },
 };
 
 /* Returns 0 or -errno / SDLM_E*. */
@@ -957,4 +958,171 @@ int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 out_free:
 	free(res);
 	return rc;
+}
+
+/* ---- UID allocation ---------------------------------------------------- */
+
+/*
+ * One UID request and its reply.  The reply may come late (a lock
+ * hand-off and a takeover first), so the wait is UID_TIMEOUT_MS.
+ * Returns 0 and fills *out, or the daemon's error, SDLM_EDAEMON,
+ * SDLM_EPROTO.
+ */
+#define UID_TIMEOUT_MS	120000
+
+static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_uid *out)
+{
+	struct res_uid res;
+	uint64_t deadline;
+	ssize_t got;
+
+	if (h->dead)
+		return SDLM_EDAEMON;
+	req->hdr.qb.id = SDLM_CMD_UID;
+	req->hdr.qb.size = sizeof(*req);
+	req->hdr.magic = SDLM_IPC_MAGIC;
+	req->hdr.version = SDLM_IPC_VERSION;
+	req->hdr.seq = ++h->seq;
+	got = qb_ipcc_send(h->conn, req, sizeof(*req));
+	if (got < 0)
+		return is_conn_error(got) ? handle_lost(h) : (int)got;
+	deadline = now_ms() + UID_TIMEOUT_MS;
+	for (;;) {
+		int32_t left = ms_left(deadline);
+
+		if (left == 0)
+			return handle_lost(h);
+		got = qb_ipcc_recv(h->conn, &res, sizeof(res), left);
+		if (got == -ETIMEDOUT || got == -EAGAIN)
+			continue;
+		if (got < 0)
+			return is_conn_error(got) ? handle_lost(h) : (int)got;
+		if ((size_t)got < sizeof(struct sdlm_res_hdr) || res.hdr.magic != SDLM_IPC_MAGIC)
+			return SDLM_EPROTO;
+		if ((int32_t)(res.hdr.seq - req->hdr.seq) < 0)
+			continue;
+		if (res.hdr.seq != req->hdr.seq)
+			return SDLM_EPROTO;
+		break;
+	}
+	if (res.hdr.qb.error)
+		return res.hdr.qb.error > 0 ? SDLM_EPROTO : res.hdr.qb.error;
+	if ((size_t)got < sizeof(res) || res.hdr.qb.id != (SDLM_CMD_UID | SDLM_IPC_RESPONSE))
+		return SDLM_EPROTO;
+	if (out)
+		*out = res;
+	return 0;
+}
+
+static int uid_names(struct req_uid *req, const char *lockspace, const char *mailbox)
+{
+	size_t ll, ml;
+
+	if (!lockspace || !mailbox)
+		return -EINVAL;
+	ll = strlen(lockspace);
+	ml = strlen(mailbox);
+	if (ll == 0 || ml == 0)
+		return -EINVAL;
+	if (ll > SDLM_NAME_MAX || ml > sizeof(req->mailbox) - 1)
+		return -ENAMETOOLONG;
+	memcpy(req->ls, lockspace, ll);
+	memcpy(req->mailbox, mailbox, ml);
+	req->ls_len = (uint16_t)ll;
+	req->mb_len = (uint16_t)ml;
+	return 0;
+}
+
+int sdlm_uid_alloc(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		   uint32_t count, struct sdlm_uid_result *r)
+{
+	struct req_uid req;
+	struct res_uid res;
+	int rc;
+
+	if (!h || !r || count == 0)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = SDLM_UID_ALLOC;
+	req.count = count;
+	rc = uid_request(h, &req, &res);
+	if (rc < 0)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->first = res.first;
+	r->count = res.count;
+	r->uidvalidity = res.uidvalidity;
+	r->epoch = res.epoch;
+	r->alloc_id = res.alloc_id;
+	return 0;
+}
+
+static int uid_finish(sdlm_handle_t *h, const struct sdlm_uid_result *r, uint32_t op)
+{
+	struct req_uid req;
+
+	if (!h || !r || !r->alloc_id)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.alloc_id = r->alloc_id;
+	return uid_request(h, &req, NULL);
+}
+
+int sdlm_uid_commit(sdlm_handle_t *h, const struct sdlm_uid_result *r)
+{
+	return uid_finish(h, r, SDLM_UID_COMMIT);
+}
+
+int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *r)
+{
+	return uid_finish(h, r, SDLM_UID_ABORT);
+}
+
+int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		   uint32_t next_uid)
+{
+	struct req_uid req;
+	int rc;
+
+	if (!h || next_uid == 0)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = SDLM_UID_RAISE;
+	req.value = next_uid;
+	return uid_request(h, &req, NULL);
+}
+
+int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  uint32_t op, uint32_t value, struct sdlm_uid_info *info)
+{
+	struct req_uid req;
+	struct res_uid res;
+	int rc;
+
+	if (!h || !info || (op != SDLM_UID_INFO_SHOW && op != SDLM_UID_INFO_BUMP))
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = op == SDLM_UID_INFO_SHOW ? SDLM_UID_SHOW : SDLM_UID_BUMP;
+	req.value = value;
+	rc = uid_request(h, &req, &res);
+	if (rc < 0)
+		return rc;
+	memset(info, 0, sizeof(*info));
+	info->uidvalidity = res.uidvalidity;
+	info->next = res.next;
+	info->watermark = res.watermark;
+	info->held = res.held;
+	info->epoch = res.epoch;
+	memcpy(info->guid, res.guid, sizeof(info->guid));
+	return 0;
 }

@@ -309,11 +309,12 @@ static void run_nl_out(struct lspace *l)
 			log_debug("ls %s: client %u granted %s (lkid %llx)", l->name, o->o_client,
 				  mode_name(o->o_mode), (unsigned long long)o->o_local_lkid);
 			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
-				o->o_client_ref, 0, o->o_mode, o->o_lvb, o->o_lvb_valid);
+				o->o_client_ref, 0, o->o_mode, o->o_lvb, o->o_lvb_valid,
+				o->o_epoch);
 			break;
 		case NL_OUT_LOCAL_FAIL:
 			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
-				o->o_client_ref, o->o_err, o->o_mode, NULL, false);
+				o->o_client_ref, o->o_err, o->o_mode, NULL, false, 0);
 			break;
 		case NL_OUT_LOCAL_BAST:
 			M.h.bast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),

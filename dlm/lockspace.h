@@ -40,7 +40,8 @@ struct ls_host {
 	void (*fence_cancel)(void *ctx, uint32_t node);
 	/* Deliver to a local client. */
 	void (*ast)(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
-		    int err, int mode, const uint8_t *lvb, bool lvb_valid);
+		    int err, int mode, const uint8_t *lvb, bool lvb_valid,
+		    uint64_t epoch);
 	void (*bast)(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
 		     int mode);
 	/* Kill (and reap) these local clients: they held revoked locks. */

@@ -140,6 +140,53 @@ int sdlm_fd(sdlm_handle_t *h);
 /* Run pending completions and blocking callbacks; returns how many ran. */
 int sdlm_dispatch(sdlm_handle_t *h);
 
+/* ---- UID allocation (IMAP message UIDs) --------------------------------- */
+
+struct sdlm_uid_result {
+	uint32_t first;		/* first UID of the range handed out */
+	uint32_t count;
+	uint32_t uidvalidity;
+	uint32_t reserved;
+	uint64_t epoch;		/* fencing token: strictly increasing per mailbox
+				   across holders; check it where data is written */
+	uint64_t alloc_id;	/* for commit/abort */
+};
+
+/*
+ * Allocate count UIDs in a mailbox.  mailbox is a Dovecot mailbox GUID as
+ * 32 hex digits (stable across RENAME) or a name (1..255 bytes of UTF-8;
+ * its GUID is derived from lockspace and name).  An unknown mailbox is
+ * created (UIDVALIDITY chosen by sdlm).  The mailbox's UID lock stays with
+ * this node until the allocation is committed or aborted, so UIDs become
+ * visible in ascending order: commit once the message is in the store.
+ * Returns 0 or -errno / SDLM_E* (SDLM_EUIDWRAP: the UID space would wrap,
+ * bump UIDVALIDITY).
+ */
+int sdlm_uid_alloc(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		   uint32_t count, struct sdlm_uid_result *res);
+int sdlm_uid_commit(sdlm_handle_t *h, const struct sdlm_uid_result *res);
+/* The UIDs are never handed out again: they become a gap. */
+int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *res);
+/* Raise the mailbox's next UID to at least next_uid (UIDs assigned
+ * without sdlm, e.g. by Dovecot itself).  Root or the admin group. */
+int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		   uint32_t next_uid);
+
+struct sdlm_uid_info {
+	uint32_t uidvalidity;
+	uint32_t next;		/* next UID this node gives (held == 1) */
+	uint32_t watermark;	/* durable watermark on the disk */
+	uint32_t held;		/* this node holds the mailbox now */
+	uint64_t epoch;
+	uint8_t guid[16];
+};
+
+#define SDLM_UID_INFO_SHOW	1	/* read the mailbox's state */
+#define SDLM_UID_INFO_BUMP	2	/* new UIDVALIDITY (value, or old + 1),
+					   next UID 1; root or admin group */
+int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  uint32_t op, uint32_t value, struct sdlm_uid_info *info);
+
 const char *sdlm_mode_name(int mode);
 /* "NL".."EX" (any case) -> mode, else -EINVAL. */
 int sdlm_mode_parse(const char *name);

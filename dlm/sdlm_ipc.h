@@ -39,10 +39,22 @@ enum sdlm_cmd {
 	SDLM_CMD_LS_LIST	= 5,	/* text: lockspaces */
 	SDLM_CMD_LOCKS		= 6,	/* text: locks of one or all lockspaces */
 	SDLM_CMD_FENCE_CONFIRM	= 7,	/* text, admin: arg "NODE" or "NODE force" */
+	SDLM_CMD_UID_LIST	= 8,	/* text: mailboxes this node holds */
 	SDLM_CMD_LOCK		= 20,	/* req_lock -> res_lock, then ev_ast */
 	SDLM_CMD_CONVERT	= 21,	/* req_convert -> res_lock, then ev_ast */
 	SDLM_CMD_UNLOCK		= 22,	/* req_unlock -> res_lock (done) */
 	SDLM_CMD_CANCEL		= 23,	/* req_cancel -> res_lock, then ev_ast */
+	SDLM_CMD_UID		= 30,	/* req_uid -> res_uid (may come later) */
+};
+
+/* req_uid.op */
+enum sdlm_uid_op {
+	SDLM_UID_ALLOC		= 1,	/* count UIDs; held until COMMIT/ABORT */
+	SDLM_UID_COMMIT		= 2,	/* alloc_id */
+	SDLM_UID_ABORT		= 3,	/* alloc_id */
+	SDLM_UID_RAISE		= 4,	/* next UID >= value (admin) */
+	SDLM_UID_BUMP		= 5,	/* new UIDVALIDITY, next = 1 (admin) */
+	SDLM_UID_SHOW		= 6,	/* the mailbox's state */
 };
 
 /* Events the daemon sends on the libqb event channel. */
@@ -122,6 +134,36 @@ struct req_cancel {
 struct res_lock {
 	struct sdlm_res_hdr hdr;
 	uint64_t lkid;
+};
+
+/*
+ * UID requests name a lockspace and a mailbox (32 hex digits of its GUID,
+ * or a name); the reply is sent once the allocation is durable, which may
+ * be after a lock hand-off and a takeover.
+ */
+struct req_uid {
+	struct sdlm_req_hdr hdr;
+	uint32_t op;			/* enum sdlm_uid_op */
+	uint32_t count;			/* ALLOC */
+	uint64_t alloc_id;		/* COMMIT, ABORT */
+	uint32_t value;			/* RAISE: next UID; BUMP: UIDVALIDITY or 0 */
+	uint16_t ls_len;
+	uint16_t mb_len;
+	char ls[64];
+	char mailbox[256];
+};
+
+struct res_uid {
+	struct sdlm_res_hdr hdr;
+	uint32_t first;
+	uint32_t count;
+	uint32_t uidvalidity;
+	uint32_t next;			/* SHOW: next UID this holder gives */
+	uint64_t epoch;
+	uint64_t alloc_id;
+	uint32_t watermark;		/* SHOW: durable watermark (max of copies) */
+	uint32_t held;			/* SHOW: this node holds the mailbox */
+	uint8_t guid[16];
 };
 
 struct ev_ast {

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"\n"
 		"Through the daemon:\n"
 		"  fence confirm NODE [--force]   an operator says NODE is down\n"
+		"  uid alloc|show|raise|uidvalidity-bump LOCKSPACE MAILBOX [N]\n"
+		"  uid list               mailboxes whose UIDs this node hands out\n"
 		"  lock [-m MODE] [-w S] [-n] LOCKSPACE RESOURCE -- COMMAND...\n"
 		"                         hold a lock while COMMAND runs (exit: its status;\n"
 		"                         75 when -n/-w could not get the lock)\n"
@@ -158,6 +160,120 @@ static int cmd_lock(const char *ipc, int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static void guid_hex(const uint8_t *g, char out[33])
+{
+	static const char hx[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hx[g[i] >> 4];
+		out[2 * i + 1] = hx[g[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+/*
+ * sdlmctl uid alloc LS MAILBOX [COUNT]      allocate and commit at once
+ *        uid show LS MAILBOX
+ *        uid raise LS MAILBOX NEXT_UID
+ *        uid uidvalidity-bump LS MAILBOX [UIDVALIDITY]
+ *        uid list                           mailboxes this node holds
+ */
+static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
+{
+	const char *usage_s =
+		"usage: sdlmctl uid alloc LOCKSPACE MAILBOX [COUNT]\n"
+		"       sdlmctl uid show LOCKSPACE MAILBOX\n"
+		"       sdlmctl uid raise LOCKSPACE MAILBOX NEXT_UID\n"
+		"       sdlmctl uid uidvalidity-bump LOCKSPACE MAILBOX [UIDVALIDITY]\n"
+		"       sdlmctl uid list\n"
+		"MAILBOX: its GUID as 32 hex digits, or a name";
+	const char *sub = argc > 1 ? argv[1] : "";
+	unsigned long v = 0;
+	sdlm_handle_t *h;
+	char g[33];
+	int rc;
+
+	if (!strcmp(sub, "list")) {
+		if (argc != 2) {
+			fprintf(stderr, "%s\n", usage_s);
+			return CTL_USAGE;
+		}
+		return daemon_text(ipc, "uids", NULL, json);
+	}
+	if (argc < 4 || argc > 5 || (strcmp(sub, "alloc") && strcmp(sub, "show") &&
+				     strcmp(sub, "raise") && strcmp(sub, "uidvalidity-bump")) ||
+	    (!strcmp(sub, "show") && argc != 4) || (!strcmp(sub, "raise") && argc != 5)) {
+		fprintf(stderr, "%s\n", usage_s);
+		return CTL_USAGE;
+	}
+	if (argc == 5) {
+		char *end;
+
+		v = strtoul(argv[4], &end, 10);
+		if (*end || v == 0 || v > 0xffffffffUL) {
+			fprintf(stderr, "sdlmctl: uid %s: '%s' is not a number in 1..4294967295\n",
+				sub, argv[4]);
+			return CTL_USAGE;
+		}
+	}
+	rc = sdlm_connect(ipc, &h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
+		return CTL_NODAEMON;
+	}
+	if (!strcmp(sub, "alloc")) {
+		struct sdlm_uid_result r;
+
+		rc = sdlm_uid_alloc(h, argv[2], argv[3], v ? (uint32_t)v : 1, &r);
+		if (rc == 0)
+			rc = sdlm_uid_commit(h, &r);
+		if (rc == 0) {
+			if (json)
+				printf("{\"first\":%u,\"count\":%u,\"uidvalidity\":%u,\"epoch\":%llu}\n",
+				       r.first, r.count, r.uidvalidity, (unsigned long long)r.epoch);
+			else if (r.count == 1)
+				printf("uid %u (uidvalidity %u, epoch %llu)\n", r.first, r.uidvalidity,
+				       (unsigned long long)r.epoch);
+			else
+				printf("uids %u..%u (uidvalidity %u, epoch %llu)\n", r.first,
+				       r.first + r.count - 1, r.uidvalidity, (unsigned long long)r.epoch);
+		}
+	} else if (!strcmp(sub, "raise")) {
+		rc = sdlm_uid_raise(h, argv[2], argv[3], (uint32_t)v);
+		if (rc == 0 && !json)
+			printf("next uid of %s is now at least %lu\n", argv[3], v);
+		else if (rc == 0)
+			printf("{\"next_at_least\":%lu}\n", v);
+	} else {
+		struct sdlm_uid_info in;
+
+		rc = sdlm_uid_info(h, argv[2], argv[3],
+				   !strcmp(sub, "show") ? SDLM_UID_INFO_SHOW : SDLM_UID_INFO_BUMP,
+				   (uint32_t)v, &in);
+		if (rc == 0) {
+			guid_hex(in.guid, g);
+			if (json)
+				printf("{\"guid\":\"%s\",\"uidvalidity\":%u,\"watermark\":%u,"
+				       "\"next\":%u,\"held\":%s,\"epoch\":%llu}\n", g, in.uidvalidity,
+				       in.watermark, in.next, in.held ? "true" : "false",
+				       (unsigned long long)in.epoch);
+			else
+				printf("mailbox     %s\nguid        %s\nuidvalidity %u\nwatermark   %u (durable)\n"
+				       "held here   %s%s\nepoch       %llu\n", argv[3], g, in.uidvalidity,
+				       in.watermark, in.held ? "yes, next uid " : "no",
+				       in.held ? (snprintf(g, sizeof(g), "%u", in.next), g) : "",
+				       (unsigned long long)in.epoch);
+		}
+	}
+	sdlm_disconnect(h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: uid %s %s/%s: %s\n", sub, argv[2], argv[3], sdlm_strerror(rc));
+		return ctl_exit_for(rc);
+	}
+	return CTL_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -211,6 +327,8 @@ int main(int argc, char **argv)
 		return fence_main(argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "lock"))
 		return cmd_lock(ipc, argc - optind, argv + optind);
+	if (!strcmp(cmd, "uid"))
+		return cmd_uid(ipc, argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
 	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
 		if (argc - optind != 1) {

@@ -58,6 +58,7 @@
 #include "quorum.h"
 #include "fencer.h"
 #include "lockspace.h"
+#include "uidsvc.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
 #define SDLMD_EXIT_OK		0
@@ -257,8 +258,10 @@ static void hb_event(void *ctx, int what, int reason)
 			   sdlm_strerror(reason));
 		D.locks_stopped = true;
 		D.stop_pending = true;
-		if (D.locks_on)
+		if (D.locks_on) {
+			uidsvc_stop_all();
 			lsm_stop_all(reason);
+		}
 		clients_reap();
 		break;
 	case HBE_DUPWRITER:
@@ -350,14 +353,26 @@ static void host_fence_cancel(void *ctx, uint32_t node)
 }
 
 static void host_ast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref,
-		     int err, int mode, const uint8_t *lvb, bool lvb_valid)
+		     int err, int mode, const uint8_t *lvb, bool lvb_valid, uint64_t epoch)
 {
-	ipc_send_ast(client, lkid, ref, err, mode, lvb, lvb_valid);
+	if (client == UIDSVC_CLIENT)
+		uidsvc_ast(lkid, ref, err, mode, lvb, lvb_valid, epoch);
+	else
+		ipc_send_ast(client, lkid, ref, err, mode, lvb, lvb_valid);
 }
 
 static void host_bast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref, int mode)
 {
-	ipc_send_bast(client, lkid, ref, mode);
+	if (client == UIDSVC_CLIENT)
+		uidsvc_bast(lkid, ref, mode);
+	else
+		ipc_send_bast(client, lkid, ref, mode);
+}
+
+static void host_uid_reply(void *ctx, uint32_t client, uint32_t seq, int err,
+			   const struct res_uid *res)
+{
+	ipc_uid_reply(client, seq, err, res);
 }
 
 static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
@@ -617,6 +632,13 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		return 0;
 	case SDLM_CMD_FENCE_CONFIRM:
 		return fence_confirm(arg, json, admin, out);
+	case SDLM_CMD_UID_LIST:
+		if (!D.locks_on) {
+			sb_printf(out, json ? "{\"mailboxes\":[]}\n" : "(no UID service: disk-only mode)\n");
+			return 0;
+		}
+		uidsvc_render(out, json);
+		return 0;
 	}
 	return -EOPNOTSUPP;
 }
@@ -1068,6 +1090,24 @@ int main(int argc, char **argv)
 		fencer_set_limit(D.fencer, conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW),
 				 conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
 		lsm_init(&host);
+		{
+			struct uidsvc_host uh = {
+				.nodeid = D.node_id,
+				.incarnation = D.incarnation,
+				.reserve_min = conf_uint(&D.conf, OPT_UID_RESERVE_MIN),
+				.reserve_max = conf_uint(&D.conf, OPT_UID_RESERVE_MAX),
+				.may_use = host_may_use,
+				.reply = host_uid_reply,
+				.kill_clients = host_kill_clients,
+			};
+			int urc = uidsvc_init(&uh, D.area);
+
+			if (urc == -ENOTSUP)
+				log_warn("UID allocation off: %s has no UID table (sdlmctl fence init --uid-slots)",
+					 D.area->path);
+			else if (urc < 0)
+				log_err("UID allocation off: %s", sdlm_strerror(urc));
+		}
 		D.locks_on = true;
 		ipc_enable_locks(true);
 		log_info("lock manager: %u nodes expected, grace %u ms (token %u, consensus %u)",
@@ -1101,8 +1141,10 @@ int main(int argc, char **argv)
 	/* Clean stop: mark the slot free, then disarm the watchdog. */
 	rc = SDLMD_EXIT_OK;
 	ipc_close();
-	if (D.locks_on)
+	if (D.locks_on) {
+		uidsvc_fini();
 		lsm_fini();
+	}
 	quorum_close();
 	if (D.self_fenced) {
 		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);

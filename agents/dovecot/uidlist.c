@@ -1,0 +1,728 @@
+/*
+ * uidlist.c - dovecot-uidlist v3: parser, formatter, dotlock and writer.
+ *
+ * The format and the write rules are in uidlist.h.  The parser walks the
+ * buffer line by line and checks, in this order per line: length bound,
+ * no NUL, then the grammar, then the cross-line rules (ascending UIDs,
+ * no duplicate file names).  The first failure wins and names its line.
+ * Duplicate names are found with a small open-addressing hash of the
+ * names seen so far (the file may hold millions of records).
+ */
+#define _GNU_SOURCE
+#include "uidlist.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void uidlist_init(struct uidlist *ul)
+{
+	memset(ul, 0, sizeof(*ul));
+}
+
+void uidlist_free(struct uidlist *ul)
+{
+	size_t i;
+
+	for (i = 0; i < ul->nrecs; i++) {
+		free(ul->recs[i].fields);
+		free(ul->recs[i].name);
+	}
+	free(ul->recs);
+	free(ul->hdr_extra);
+	uidlist_init(ul);
+}
+
+static int err_set(struct uidlist_err *err, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int err_set(struct uidlist_err *err, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		err->line = line;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+int uidlist_name_check(const char *name)
+{
+	size_t i, len;
+
+	if (!name)
+		return -EINVAL;
+	len = strlen(name);
+	if (len == 0 || len > UIDLIST_NAME_MAX)
+		return -EINVAL;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return -EINVAL;
+	}
+	if (name[0] == ' ' || name[len - 1] == ' ')
+		return -EINVAL;
+	return 0;
+}
+
+/* A field list as kept in a record: space-separated tokens, each an
+ * upper-case key letter and a value without spaces, none starting ':'. */
+static int fields_check(const char *f)
+{
+	size_t len = strlen(f);
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	if (len > UIDLIST_LINE_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+		bool tok_start = i == 0 || f[i - 1] == ' ';
+
+		if (c < 0x20 || c == 0x7f)
+			return -EINVAL;
+		if (c == ' ' && (i + 1 == len || f[i + 1] == ' '))
+			return -EINVAL;
+		if (tok_start && !(c >= 'A' && c <= 'Z'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Decimal without sign or leading '+', within max. */
+static int parse_dec(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 20)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int is_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int extra_add(char **extra, const char *tok, size_t len)
+{
+	size_t old = *extra ? strlen(*extra) : 0;
+	char *n;
+
+	n = realloc(*extra, old + len + 2);
+	if (!n)
+		return -ENOMEM;
+	if (old)
+		n[old++] = ' ';
+	memcpy(n + old, tok, len);
+	n[old + len] = '\0';
+	*extra = n;
+	return 0;
+}
+
+static int parse_header(const char *l, size_t len, struct uidlist *ul,
+			struct uidlist_err *err)
+{
+	bool seen[256] = { false };
+	size_t i = 2;
+	int rv;
+
+	if (len < 1)
+		return err_set(err, 1, "Broken header (empty line)");
+	if (l[0] != '3') {
+		err_set(err, 1, "Unsupported version %c (only 3 is handled)", l[0]);
+		return -EPROTONOSUPPORT;
+	}
+	if (len < 2 || l[1] != ' ')
+		return err_set(err, 1, "Broken header (no fields)");
+
+	while (i < len) {
+		size_t s = i, tl;
+		uint64_t v;
+		unsigned char key;
+
+		while (i < len && l[i] != ' ')
+			i++;
+		tl = i - s;
+		if (tl == 0)
+			return err_set(err, 1, "Broken header (empty field at column %zu)", s + 1);
+		key = (unsigned char)l[s];
+		if (key < 0x21 || key > 0x7e)
+			return err_set(err, 1, "Broken header (bad field key)");
+		if (seen[key])
+			return err_set(err, 1, "Broken header (field %c twice)", key);
+		seen[key] = true;
+		switch (key) {
+		case 'V':
+		case 'N':
+			if (parse_dec(l + s + 1, tl - 1, UINT32_MAX, &v) || v == 0)
+				return err_set(err, 1, "Broken header (bad %c value)", key);
+			if (key == 'V')
+				ul->uidvalidity = (uint32_t)v;
+			else
+				ul->next_uid = (uint32_t)v;
+			break;
+		case 'G':
+			if (tl - 1 != UIDLIST_GUID_HEX || !is_hex(l + s + 1, tl - 1))
+				return err_set(err, 1, "Broken header (G is not 32 hex digits)");
+			memcpy(ul->guid, l + s + 1, UIDLIST_GUID_HEX);
+			ul->guid[UIDLIST_GUID_HEX] = '\0';
+			break;
+		case 'E':
+			if (parse_dec(l + s + 1, tl - 1, UINT64_MAX, &v) || v == 0)
+				return err_set(err, 1, "Broken header (bad E epoch)");
+			ul->epoch = v;
+			break;
+		default:
+			rv = extra_add(&ul->hdr_extra, l + s, tl);
+			if (rv)
+				return rv;
+		}
+		if (i < len)
+			i++;	/* the separating space */
+		if (i == len && l[len - 1] == ' ')
+			return err_set(err, 1, "Broken header (trailing space)");
+	}
+	if (!seen['V'] || !seen['N'])
+		return err_set(err, 1, "Broken header (missing %s)", seen['V'] ? "N" : "V");
+	return 0;
+}
+
+static int recs_grow(struct uidlist *ul)
+{
+	struct uidlist_rec *n;
+	size_t cap;
+
+	if (ul->nrecs < ul->cap)
+		return 0;
+	cap = ul->cap ? ul->cap * 2 : 16;
+	n = realloc(ul->recs, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ul->recs = n;
+	ul->cap = cap;
+	return 0;
+}
+
+/* ---- names seen: open addressing on FNV-1a, indices into ul->recs ---- */
+
+struct nameset {
+	size_t *slot;		/* record index + 1; 0 = empty */
+	size_t mask;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/* Insert record idx; 1 if its name is already there, 0 if added. */
+static int nameset_add(struct nameset *ns, const struct uidlist *ul, size_t idx,
+		       size_t *dup)
+{
+	size_t i = (size_t)name_hash(ul->recs[idx].name) & ns->mask;
+
+	while (ns->slot[i]) {
+		if (strcmp(ul->recs[ns->slot[i] - 1].name, ul->recs[idx].name) == 0) {
+			*dup = ns->slot[i] - 1;
+			return 1;
+		}
+		i = (i + 1) & ns->mask;
+	}
+	ns->slot[i] = idx + 1;
+	return 0;
+}
+
+static int parse_record(const char *l, size_t len, unsigned lineno,
+			struct uidlist *ul, struct uidlist_err *err)
+{
+	size_t i = 0, fs, fe, ns;
+	uint64_t uid;
+	struct uidlist_rec *r;
+	int rv;
+
+	while (i < len && l[i] >= '0' && l[i] <= '9')
+		i++;
+	if (i == 0 || parse_dec(l, i, UINT32_MAX, &uid) || uid == 0)
+		return err_set(err, lineno, "Invalid UID");
+	if (i == len || l[i] != ' ')
+		return err_set(err, lineno, "Missing space after UID");
+	i++;
+	fs = i;
+	/* Fields until a token that starts with ':'. */
+	while (i < len && l[i] != ':') {
+		if (!(l[i] >= 'A' && l[i] <= 'Z'))
+			return err_set(err, lineno, "Invalid extension key '%c'",
+				       l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '?');
+		while (i < len && l[i] != ' ')
+			i++;
+		if (i == len)
+			return err_set(err, lineno, "Missing ':' before the file name");
+		i++;
+	}
+	if (i == len)
+		return err_set(err, lineno, "Missing ':' before the file name");
+	fe = i > fs ? i - 1 : fs;	/* drop the space before ':' */
+	ns = i + 1;
+	if (ns == len)
+		return err_set(err, lineno, "Empty file name");
+	if (len - ns > UIDLIST_NAME_MAX)
+		return err_set(err, lineno, "File name too long");
+
+	if (ul->nrecs && uid <= ul->recs[ul->nrecs - 1].uid)
+		return err_set(err, lineno, "UIDs not ordered (%" PRIu32 " >= %" PRIu64 ")",
+			       ul->recs[ul->nrecs - 1].uid, uid);
+	rv = recs_grow(ul);
+	if (rv)
+		return rv;
+	r = &ul->recs[ul->nrecs];
+	r->uid = (uint32_t)uid;
+	r->fields = strndup(l + fs, fe - fs);
+	r->name = strndup(l + ns, len - ns);
+	if (!r->fields || !r->name) {
+		free(r->fields);
+		free(r->name);
+		return -ENOMEM;
+	}
+	if (uidlist_name_check(r->name)) {
+		free(r->fields);
+		free(r->name);
+		return err_set(err, lineno, "Invalid file name");
+	}
+	ul->nrecs++;
+	return 0;
+}
+
+int uidlist_parse(const char *buf, size_t len, struct uidlist *ul,
+		  struct uidlist_err *err)
+{
+	struct nameset ns = { NULL, 0 };
+	size_t pos = 0, nlines = 0, i, sz;
+	unsigned lineno = 0;
+	int rv = 0;
+
+	uidlist_init(ul);
+	if (err) {
+		err->line = 0;
+		err->msg[0] = '\0';
+	}
+	if (!buf)
+		return -EINVAL;
+	if (len > UIDLIST_FILE_MAX)
+		return -EFBIG;
+	if (len == 0)
+		return err_set(err, 1, "Empty file");
+	if (memchr(buf, '\0', len)) {
+		const char *z = memchr(buf, '\0', len);
+
+		for (i = 0, lineno = 1; buf + i < z; i++)
+			lineno += buf[i] == '\n';
+		return err_set(err, lineno, "NUL byte");
+	}
+	for (i = 0; i < len; i++)
+		nlines += buf[i] == '\n';
+	for (sz = 16; sz < 2 * nlines; sz <<= 1)
+		;
+	ns.slot = calloc(sz, sizeof(*ns.slot));
+	if (!ns.slot)
+		return -ENOMEM;
+	ns.mask = sz - 1;
+
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t ll;
+		size_t dup;
+
+		lineno++;
+		if (!nl) {
+			rv = err_set(err, lineno, "No newline at the end (partial write?)");
+			goto out_free;
+		}
+		ll = (size_t)(nl - (buf + pos));
+		if (ll > UIDLIST_LINE_MAX) {
+			rv = err_set(err, lineno, "Line too long (%zu bytes)", ll);
+			goto out_free;
+		}
+		if (lineno == 1) {
+			rv = parse_header(buf + pos, ll, ul, err);
+		} else if (ll == 0) {
+			rv = err_set(err, lineno, "Empty line");
+		} else {
+			rv = parse_record(buf + pos, ll, lineno, ul, err);
+			if (rv == 0 && nameset_add(&ns, ul, ul->nrecs - 1, &dup))
+				rv = err_set(err, lineno, "Duplicate file entry: %s (UIDs %" PRIu32
+					     " and %" PRIu32 ")", ul->recs[dup].name,
+					     ul->recs[dup].uid, ul->recs[ul->nrecs - 1].uid);
+		}
+		if (rv)
+			goto out_free;
+		pos += ll + 1;
+	}
+	free(ns.slot);
+	return 0;
+
+out_free:
+	free(ns.slot);
+	uidlist_free(ul);
+	return rv;
+}
+
+uint32_t uidlist_max_uid(const struct uidlist *ul)
+{
+	return ul->nrecs ? ul->recs[ul->nrecs - 1].uid : 0;
+}
+
+uint64_t uidlist_next_uid(const struct uidlist *ul)
+{
+	uint64_t hi = (uint64_t)uidlist_max_uid(ul) + 1;
+
+	return ul->next_uid > hi ? ul->next_uid : hi;
+}
+
+int uidlist_format(const struct uidlist *ul, char **out, size_t *out_len)
+{
+	char *buf = NULL;
+	size_t sz = 0, i;
+	FILE *f;
+	int rv = 0;
+
+	if (!ul || !out || ul->uidvalidity == 0 || ul->next_uid == 0)
+		return -EINVAL;
+	f = open_memstream(&buf, &sz);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "3 V%" PRIu32 " N%" PRIu32, ul->uidvalidity, ul->next_uid);
+	if (ul->guid[0])
+		fprintf(f, " G%s", ul->guid);
+	if (ul->epoch)
+		fprintf(f, " E%" PRIu64, ul->epoch);
+	if (ul->hdr_extra && ul->hdr_extra[0])
+		fprintf(f, " %s", ul->hdr_extra);
+	fputc('\n', f);
+	for (i = 0; i < ul->nrecs; i++) {
+		const struct uidlist_rec *r = &ul->recs[i];
+
+		if (r->fields && r->fields[0])
+			fprintf(f, "%" PRIu32 " %s :%s\n", r->uid, r->fields, r->name);
+		else
+			fprintf(f, "%" PRIu32 " :%s\n", r->uid, r->name);
+	}
+	if (ferror(f))
+		rv = -ENOMEM;
+	if (fclose(f) && !rv)
+		rv = -ENOMEM;
+	if (rv) {
+		free(buf);
+		return rv;
+	}
+	*out = buf;
+	if (out_len)
+		*out_len = sz;
+	return 0;
+}
+
+long uidlist_find_name(const struct uidlist *ul, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ul->nrecs; i++)
+		if (strcmp(ul->recs[i].name, name) == 0)
+			return (long)i;
+	return -ENOENT;
+}
+
+int uidlist_append(struct uidlist *ul, uint32_t uid, const char *fields,
+		   const char *name)
+{
+	struct uidlist_rec *r;
+	int rv;
+
+	if (uid == 0 || uidlist_name_check(name) || strchr(name, ':') ||
+	    (fields && fields_check(fields)))
+		return -EINVAL;
+	if (uid <= uidlist_max_uid(ul))
+		return -ERANGE;
+	if (uidlist_find_name(ul, name) >= 0)
+		return -EEXIST;
+	rv = recs_grow(ul);
+	if (rv)
+		return rv;
+	r = &ul->recs[ul->nrecs];
+	r->uid = uid;
+	r->fields = strdup(fields ? fields : "");
+	r->name = strdup(name);
+	if (!r->fields || !r->name) {
+		free(r->fields);
+		free(r->name);
+		return -ENOMEM;
+	}
+	ul->nrecs++;
+	return 0;
+}
+
+const char *uidlist_rec_guid(const struct uidlist_rec *rec, size_t *len)
+{
+	const char *f = rec->fields;
+
+	while (f && *f) {
+		const char *e = strchr(f, ' ');
+		size_t tl = e ? (size_t)(e - f) : strlen(f);
+
+		if (f[0] == 'G' && tl > 1) {
+			*len = tl - 1;
+			return f + 1;
+		}
+		f = e ? e + 1 : NULL;
+	}
+	*len = strlen(rec->name);
+	return rec->name;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int path_join(char *dst, size_t sz, const char *dir, const char *name)
+{
+	int n = snprintf(dst, sz, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Files we create belong to the Maildir's owner (Dovecot runs as the
+ * mail user and must be able to rewrite them): matters when run as root. */
+static void owner_follow_dir(int fd, const char *dir)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) != 0)
+		return;
+	if (fchown(fd, st.st_uid, st.st_gid) != 0)
+		return;	/* best effort: Dovecot then reports EACCES itself */
+}
+
+int dir_fsync(const char *dir)
+{
+	int fd, rv = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rv = -errno;
+	close(fd);
+	return rv;
+}
+
+int uidlist_lock(const char *dir, unsigned timeout_ms, struct uidlist_lock *lk)
+{
+	uint64_t deadline = mono_ms() + timeout_ms;
+	char host[256] = "";
+	char text[320];
+	struct stat st;
+	int fd, rv, n;
+
+	lk->fd = -1;
+	rv = path_join(lk->path, sizeof(lk->path), dir, UIDLIST_LOCK_FILE);
+	if (rv)
+		return rv;
+	for (;;) {
+		fd = open(lk->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST)
+			return -errno;
+		if (stat(lk->path, &st) == 0 &&
+		    time(NULL) - st.st_mtime > UIDLIST_LOCK_STALE_S)
+			unlink(lk->path);	/* stale: its holder stopped touching it */
+		else if (mono_ms() >= deadline)
+			return -ETIMEDOUT;
+		else
+			usleep(2000);
+	}
+	gethostname(host, sizeof(host) - 1);
+	n = snprintf(text, sizeof(text), "%d:%s", (int)getpid(), host);
+	if (n > 0 && write(fd, text, (size_t)n) != n) {
+		rv = errno ? -errno : -EIO;
+		goto out_unlink;
+	}
+	if (fstat(fd, &st) != 0) {
+		rv = -errno;
+		goto out_unlink;
+	}
+	owner_follow_dir(fd, dir);
+	lk->fd = fd;
+	lk->dev = st.st_dev;
+	lk->ino = st.st_ino;
+	return 0;
+
+out_unlink:
+	unlink(lk->path);
+	close(fd);
+	return rv;
+}
+
+int uidlist_unlock(struct uidlist_lock *lk)
+{
+	struct stat st;
+	int rv = 0;
+
+	if (lk->fd < 0)
+		return -EBADF;
+	if (stat(lk->path, &st) != 0)
+		rv = errno == ENOENT ? -ESTALE : -errno;
+	else if (st.st_dev != lk->dev || st.st_ino != lk->ino)
+		rv = -ESTALE;
+	else if (unlink(lk->path) != 0)
+		rv = -errno;
+	close(lk->fd);
+	lk->fd = -1;
+	return rv;
+}
+
+int uidlist_read(const char *dir, struct uidlist *ul, struct uidlist_err *err)
+{
+	char path[4096];
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd, rv;
+
+	uidlist_init(ul);
+	rv = path_join(path, sizeof(path), dir, UIDLIST_FILE);
+	if (rv)
+		return rv;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		rv = -errno;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > UIDLIST_FILE_MAX) {
+		rv = -EFBIG;
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rv = -ENOMEM;
+		goto out_close;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rv = -errno;
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	rv = uidlist_parse(buf, got, ul, err);
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return rv;
+}
+
+int uidlist_write(const char *dir, const struct uidlist *ul)
+{
+	char tmp[4096], path[4096];
+	struct uidlist hdr = *ul;
+	uint64_t next = uidlist_next_uid(ul);
+	char *text = NULL;
+	size_t len = 0, off = 0;
+	int fd, rv;
+
+	if (next <= UINT32_MAX)
+		hdr.next_uid = (uint32_t)next;
+	rv = path_join(tmp, sizeof(tmp), dir, UIDLIST_TMP_FILE);
+	if (!rv)
+		rv = path_join(path, sizeof(path), dir, UIDLIST_FILE);
+	if (!rv)
+		rv = uidlist_format(&hdr, &text, &len);
+	if (rv)
+		return rv;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rv = -errno;
+		goto out_free;
+	}
+	owner_follow_dir(fd, dir);
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rv = n < 0 ? -errno : -EIO;
+			goto out_unlink;
+		}
+		off += (size_t)n;
+	}
+	if (fdatasync(fd) != 0) {
+		rv = -errno;
+		goto out_unlink;
+	}
+	if (rename(tmp, path) != 0) {
+		rv = -errno;
+		goto out_unlink;
+	}
+	close(fd);
+	free(text);
+	return dir_fsync(dir);
+
+out_unlink:
+	unlink(tmp);
+	close(fd);
+out_free:
+	free(text);
+	return rv;
+}

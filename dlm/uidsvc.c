@@ -1,0 +1,900 @@
+/*
+ * uidsvc.c - the UID service (see uidsvc.h and docs/uid.md).
+ *
+ * Per (lockspace, mailbox GUID) one entry:
+ *
+ *   IDLE --request--> LOCKING  (EX on "uid:<guid>" as the internal client)
+ *   LOCKING --grant--> take over: probe the table for the GUID, read both
+ *       copies, uid_takeover() (or uid_create() under the "uid-table" EX
+ *       lock when the mailbox is new: TABLE) and write the records
+ *       --> READY
+ *   READY: allocations are served from the reserved range with no I/O;
+ *       a reservation write when the range runs out.  The EX lock stays
+ *       held (that is the cache) until another node asks for it.
+ *   READY --blocking, and no allocation left uncommitted--> uid_release()
+ *       puts the next UID in the LVB; unlock --> IDLE
+ *
+ * An allocation stays "uncommitted" until its client commits or aborts it
+ * (or dies: then it is aborted and its UIDs are a gap).  Meanwhile the
+ * mailbox is exclusive to that client: the lock is not given away and the
+ * next allocation, even from another local client, waits for the commit,
+ * so UIDs become visible in ascending order.
+ *
+ * Disk I/O here is synchronous, on its own aio context (never re-entering
+ * the heartbeat engine's callbacks): it happens at takeover and once per
+ * reserved range, never per UID.  A UID leaves only after may_use() said
+ * yes right before the reply: lease valid, no pill.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sdlm.h"
+#include "sdlm_ipc.h"
+#include "log.h"
+#include "aio.h"
+#include "area.h"
+#include "crc32c.h"
+#include "uidrec.h"
+#include "uid.h"
+#include "lockspace.h"
+#include "uidsvc.h"
+
+enum ent_state {
+	ENT_IDLE	= 0,
+	ENT_LOCKING	= 1,	/* mailbox EX requested */
+	ENT_TABLE	= 2,	/* new mailbox: table EX requested */
+	ENT_READY	= 3,
+};
+
+struct pending {
+	uint32_t client, seq;
+	struct req_uid req;
+	struct pending *next;
+};
+
+struct alloc {
+	uint64_t id;
+	uint32_t client;
+	uint32_t first, count;
+	struct alloc *next;
+};
+
+struct entry {
+	uint64_t id;
+	char ls[SDLM_NAME_MAX + 1];
+	uint8_t guid[UID_GUID_LEN];
+	char name[UIDREC_NAME_MAX + 1];
+	enum ent_state state;
+	uint64_t lkid, table_lkid;
+	uint64_t lock_epoch;
+	bool lvb_valid;
+	uint8_t lvb[UID_LVB_LEN];
+	bool wanted;		/* another node waits for the mailbox */
+	struct uid_mbox m;
+	struct pending *pend, **pend_tail;
+	struct alloc *allocs;
+	struct entry *next;
+};
+
+#define NBUCKET 4096
+
+static struct {
+	struct uidsvc_host h;
+	struct area *a;
+	struct aio_ctx *aio;
+	int fd;
+	uint64_t nslots;
+	struct uid_params params;
+	struct entry *bucket[NBUCKET];
+	uint64_t next_entry_id, next_alloc_id;
+	void *buf;
+	bool on;
+} U;
+
+static uint64_t now_ns(void)
+{
+	return aio_now_ns();
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- mailbox identity ---------------------------------------------------- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * A mailbox is named by its GUID (32 hex digits, Dovecot's mailbox GUID:
+ * stable across RENAME) or by a name, whose GUID is derived from the
+ * lockspace and the name (stable as long as the name is).
+ */
+static int mailbox_guid(const char *ls, const char *mb, size_t len, uint8_t guid[UID_GUID_LEN])
+{
+	size_t i;
+	int rc;
+
+	if (len == 32) {
+		for (i = 0; i < 16; i++) {
+			int hi = hexval(mb[2 * i]), lo = hexval(mb[2 * i + 1]);
+
+			if (hi < 0 || lo < 0)
+				break;
+			guid[i] = (uint8_t)(hi << 4 | lo);
+		}
+		if (i == 16)
+			return 0;
+	}
+	rc = uidrec_name_check(mb, len);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < 4; i++) {
+		uint32_t c = crc32c((uint32_t)i * 0x9e3779b9u, ls, strlen(ls));
+
+		c = crc32c(c, "/", 1);
+		c = crc32c(c, mb, len);
+		memcpy(guid + 4 * i, &c, 4);
+	}
+	guid[6] = (guid[6] & 0x0f) | 0x80;	/* never all zero */
+	return 0;
+}
+
+static unsigned bucket_of(const char *ls, const uint8_t *guid)
+{
+	return crc32c(crc32c(0, ls, strlen(ls)), guid, UID_GUID_LEN) % NBUCKET;
+}
+
+static struct entry *entry_find(const char *ls, const uint8_t *guid, bool create)
+{
+	unsigned b = bucket_of(ls, guid);
+	struct entry *e;
+
+	for (e = U.bucket[b]; e; e = e->next)
+		if (!strcmp(e->ls, ls) && !memcmp(e->guid, guid, UID_GUID_LEN))
+			return e;
+	if (!create)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->id = ++U.next_entry_id;
+	snprintf(e->ls, sizeof(e->ls), "%s", ls);
+	memcpy(e->guid, guid, UID_GUID_LEN);
+	e->pend_tail = &e->pend;
+	e->next = U.bucket[b];
+	U.bucket[b] = e;
+	return e;
+}
+
+static struct entry *entry_by_id(uint64_t id)
+{
+	struct entry *e;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (e->id == id)
+				return e;
+	return NULL;
+}
+
+/* --- disk ---------------------------------------------------------------- */
+
+static int read_view(uint64_t slot, struct uid_slot_view *v)
+{
+	struct uid_rec rec[UIDREC_COPIES];
+	int rc[UIDREC_COPIES];
+	uint32_t c, ss = U.a->hdr.sector_size;
+	uint64_t off;
+	int r;
+
+	for (c = 0; c < UIDREC_COPIES; c++) {
+		r = uidtab_offset(&U.a->hdr, slot, c, &off);
+		if (r == 0)
+			r = aio_read_sync(U.aio, U.fd, off, U.buf, ss, U.a->hdr.io_timeout_ms);
+		if (r < 0)
+			return r;
+		rc[c] = uidrec_in(&rec[c], U.buf, ss, U.a->hdr.uuid, slot, c);
+	}
+	return uidrec_resolve(rec, rc, v);
+}
+
+/* Find the GUID's slot (insert: or where it would go).  0 and *slot, *v;
+ * -ENOENT (lookup: not there), UIDTAB_EFULL, or an I/O / format error. */
+static int probe(const uint8_t *guid, bool insert, uint64_t *slot, struct uid_slot_view *v)
+{
+	struct uidtab_probe p;
+	int rc;
+
+	rc = uidtab_probe_init(&p, guid, U.nslots, insert);
+	while (rc == UIDTAB_MORE || rc == 0) {
+		rc = read_view(p.slot, v);
+		if (rc < 0)
+			return rc;
+		rc = uidtab_probe_step(&p, v);
+		if (rc == 0) {
+			*slot = p.slot;
+			/* the answer's own view (a tombstone's, for insert) */
+			return read_view(p.slot, v);
+		}
+		if (rc != UIDTAB_MORE)
+			return rc;
+	}
+	return rc;
+}
+
+static int write_rec(struct uid_rec *r)
+{
+	uint32_t ss = U.a->hdr.sector_size;
+	uint64_t off;
+	int rc;
+
+	r->wall_time_ms = wall_ms();
+	rc = uidtab_offset(&U.a->hdr, r->slot, r->copy, &off);
+	if (rc == 0)
+		rc = uidrec_out(r, U.a->hdr.uuid, U.buf, ss);
+	if (rc == 0)
+		rc = aio_write_sync(U.aio, U.fd, off, U.buf, ss, U.a->hdr.io_timeout_ms);
+	return rc;
+}
+
+/* Run the core's write sequence to its end.  Returns 0 or the error. */
+static int run_writes(struct entry *e, struct uid_write *w)
+{
+	int rc = 0;
+
+	while (w->count) {
+		rc = write_rec(&w->rec);
+		if (rc < 0)
+			log_warn("uid %s: record write (slot %llu copy %u): %s", e->name,
+				 (unsigned long long)w->rec.slot, w->rec.copy, sdlm_strerror(rc));
+		rc = uid_write_done(&e->m, rc, w);
+		if (rc < 0)
+			return rc;
+	}
+	return rc == UID_WAIT ? 0 : rc;
+}
+
+/* --- the internal lock ----------------------------------------------------- */
+
+static void lock_name(const struct entry *e, char out[40])
+{
+	static const char hx[] = "0123456789abcdef";
+	int i;
+
+	memcpy(out, "uid:", 4);
+	for (i = 0; i < UID_GUID_LEN; i++) {
+		out[4 + 2 * i] = hx[e->guid[i] >> 4];
+		out[5 + 2 * i] = hx[e->guid[i] & 15];
+	}
+	out[36] = '\0';
+}
+
+static void fail_pending(struct entry *e, int err)
+{
+	struct pending *p;
+
+	while ((p = e->pend)) {
+		e->pend = p->next;
+		U.h.reply(U.h.ctx, p->client, p->seq, err, NULL);
+		free(p);
+	}
+	e->pend_tail = &e->pend;
+}
+
+static void serve(struct entry *e);
+
+static void release(struct entry *e)
+{
+	uint8_t lvb[UID_LVB_LEN];
+	int rc;
+
+	rc = uid_release(&e->m, lvb);
+	if (rc < 0) {
+		log_warn("uid %s: cannot release yet: %s", e->name, sdlm_strerror(rc));
+		return;
+	}
+	rc = lsm_unlock(UIDSVC_CLIENT, e->lkid, SDLM_LKF_VALBLK, lvb);
+	if (rc < 0)
+		log_warn("uid %s: unlock: %s", e->name, sdlm_strerror(rc));
+	log_debug("uid %s: given up (next %u, epoch %llu)", e->name, e->m.um_next,
+		  (unsigned long long)e->m.um_epoch);
+	e->state = ENT_IDLE;
+	e->lkid = 0;
+	e->wanted = false;
+	memset(&e->m, 0, sizeof(e->m));
+	/* requests that arrived meanwhile: take the lock again */
+	if (e->pend)
+		serve(e);
+}
+
+static void maybe_release(struct entry *e)
+{
+	if (e->state == ENT_READY && e->wanted && !e->allocs)
+		release(e);
+}
+
+static int lock_ex(struct entry *e, const char *name, size_t len, uint64_t *lkid)
+{
+	return lsm_lock(UIDSVC_CLIENT, e->id, e->ls, strlen(e->ls), name, len,
+			SDLM_EX, 0, lkid);
+}
+
+static void takeover(struct entry *e);
+
+static void create(struct entry *e)
+{
+	struct uid_slot_view v;
+	struct uid_write w = { 0 };
+	uint64_t slot = 0;
+	uint32_t uv = (uint32_t)time(NULL);
+	int rc;
+
+	rc = probe(e->guid, false, &slot, &v);
+	if (rc == 0) {
+		/* created by another node meanwhile */
+		rc = lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+		e->table_lkid = 0;
+		takeover(e);
+		return;
+	}
+	rc = probe(e->guid, true, &slot, &v);
+	if (rc == 0)
+		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
+				uv ? uv : 1, slot, &v, e->lock_epoch, U.h.nodeid,
+				U.h.incarnation, now_ns(), &w);
+	if (rc >= 0)
+		rc = run_writes(e, &w);
+	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	e->table_lkid = 0;
+	if (rc < 0) {
+		log_warn("uid %s: create: %s", e->name, sdlm_strerror(rc));
+		fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
+		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		return;
+	}
+	log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u", e->name,
+		   (unsigned long long)slot, e->m.um_uidvalidity);
+	e->state = ENT_READY;
+	serve(e);
+}
+
+static void takeover(struct entry *e)
+{
+	struct uid_slot_view v;
+	struct uid_write w = { 0 };
+	uint64_t slot = 0, tl = 0;
+	int rc;
+
+	rc = probe(e->guid, false, &slot, &v);
+	if (rc == -ENOENT) {
+		/* A new mailbox: creating takes the table lock (two creators
+		 * must not pick the same free slot). */
+		e->state = ENT_TABLE;
+		rc = lock_ex(e, "uid-table", 9, &tl);
+		if (rc < 0) {
+			fail_pending(e, rc);
+			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+			e->lkid = 0;
+			e->state = ENT_IDLE;
+		}
+		/* the table lock's grant (maybe already delivered) continues */
+		return;
+	}
+	if (rc == 0)
+		rc = uid_takeover(&e->m, &U.params, e->guid, slot, &v,
+				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
+				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	if (rc >= 0)
+		rc = run_writes(e, &w);
+	if (rc < 0) {
+		log_warn("uid %s: takeover: %s", e->name, sdlm_strerror(rc));
+		fail_pending(e, rc);
+		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		memset(&e->m, 0, sizeof(e->m));
+		return;
+	}
+	if (!e->name[0] && v.latest.name_len)
+		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
+	log_info("uid %s: taken over at epoch %llu, next %u (%s)", e->name,
+		 (unsigned long long)e->m.um_epoch, e->m.um_next,
+		 e->m.um_lvb_used ? "from the lock value block" : "from the disk");
+	e->state = ENT_READY;
+	serve(e);
+}
+
+void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
+		const uint8_t *lvb, bool lvb_valid, uint64_t epoch)
+{
+	struct entry *e = entry_by_id(ref);
+
+	if (!e)
+		return;
+	if (e->state == ENT_TABLE) {
+		if (err) {
+			fail_pending(e, err);
+			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+			e->state = ENT_IDLE;
+			e->lkid = 0;
+			return;
+		}
+		e->table_lkid = lkid;
+		create(e);
+		return;
+	}
+	if (e->state != ENT_LOCKING)
+		return;
+	if (err) {
+		log_warn("uid %s: lock: %s", e->name, sdlm_strerror(err));
+		fail_pending(e, err);
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		return;
+	}
+	e->lkid = lkid;
+	e->lock_epoch = epoch;
+	e->lvb_valid = lvb_valid && lvb;
+	if (e->lvb_valid)
+		memcpy(e->lvb, lvb, UID_LVB_LEN);
+	takeover(e);
+}
+
+void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode)
+{
+	struct entry *e = entry_by_id(ref);
+
+	if (!e || e->lkid != lkid)
+		return;
+	e->wanted = true;
+	maybe_release(e);
+}
+
+/* --- requests ---------------------------------------------------------------- */
+
+static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first, uint32_t count)
+{
+	struct res_uid r;
+	struct alloc *a;
+
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		U.h.reply(U.h.ctx, p->client, p->seq, -ENOMEM, NULL);
+		return;
+	}
+	a->id = ++U.next_alloc_id;
+	a->client = p->client;
+	a->first = first;
+	a->count = count;
+	a->next = e->allocs;
+	e->allocs = a;
+	memset(&r, 0, sizeof(r));
+	r.first = first;
+	r.count = count;
+	r.uidvalidity = e->m.um_uidvalidity;
+	r.epoch = e->m.um_epoch;
+	r.alloc_id = a->id;
+	memcpy(r.guid, e->guid, UID_GUID_LEN);
+	U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
+}
+
+/* One request against a READY entry.  Returns false to keep it queued. */
+static bool serve_one(struct entry *e, struct pending *p)
+{
+	struct uid_write w = { 0 };
+	uint32_t first = 0, want;
+	int rc, use;
+
+	switch (p->req.op) {
+	case SDLM_UID_ALLOC:
+		/* One allocation in flight per mailbox: the next waits for the
+		 * commit, so UIDs become visible in ascending order. */
+		if (e->allocs)
+			return false;
+		for (;;) {
+			use = U.h.may_use(U.h.ctx);
+			rc = uid_alloc(&e->m, &U.params, p->req.count, now_ns(), use, &first, &w);
+			if (rc != UID_WAIT)
+				break;
+			if (!w.count)
+				break;	/* cannot happen with synchronous writes */
+			rc = run_writes(e, &w);
+			if (rc < 0)
+				break;
+		}
+		if (rc == 0) {
+			/* Checked again right before the UID leaves. */
+			use = U.h.may_use(U.h.ctx);
+			if (use) {
+				U.h.reply(U.h.ctx, p->client, p->seq, use, NULL);
+				return true;
+			}
+			reply_alloc(e, p, first, p->req.count);
+			if (w.count)
+				run_writes(e, &w);	/* the next range, ahead */
+			return true;
+		}
+		U.h.reply(U.h.ctx, p->client, p->seq, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
+		return true;
+	case SDLM_UID_RAISE:
+		want = p->req.value;
+		rc = 0;
+		while (rc == 0 && e->m.um_next && e->m.um_next < want) {
+			uint32_t n = want - e->m.um_next;
+
+			if (n > U.params.reserve_max)
+				n = U.params.reserve_max;
+			for (;;) {
+				rc = uid_alloc(&e->m, &U.params, n, now_ns(), U.h.may_use(U.h.ctx), &first, &w);
+				if (rc != UID_WAIT || !w.count)
+					break;
+				rc = run_writes(e, &w);
+				if (rc < 0)
+					break;
+			}
+			if (rc == 0 && w.count)
+				rc = run_writes(e, &w);
+		}
+		if (rc == 0) {
+			struct res_uid r = { .next = e->m.um_next, .uidvalidity = e->m.um_uidvalidity,
+					     .epoch = e->m.um_epoch };
+
+			memcpy(r.guid, e->guid, UID_GUID_LEN);
+			U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
+		} else {
+			U.h.reply(U.h.ctx, p->client, p->seq, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
+		}
+		return true;
+	case SDLM_UID_BUMP:
+		if (e->allocs)
+			return false;	/* after the allocations in flight */
+		rc = uid_bump_uidvalidity(&e->m, &U.params, p->req.value, now_ns(), &w);
+		if (rc >= 0)
+			rc = run_writes(e, &w);
+		if (rc == 0) {
+			struct res_uid r = { .next = e->m.um_next, .uidvalidity = e->m.um_uidvalidity,
+					     .epoch = e->m.um_epoch };
+
+			memcpy(r.guid, e->guid, UID_GUID_LEN);
+			log_notice("uid %s: UIDVALIDITY bumped to %u", e->name, e->m.um_uidvalidity);
+			U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
+		} else {
+			U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
+		}
+		return true;
+	}
+	U.h.reply(U.h.ctx, p->client, p->seq, -EINVAL, NULL);
+	return true;
+}
+
+static void serve(struct entry *e)
+{
+	struct pending *p;
+	int rc;
+	uint64_t lkid = 0;
+	char name[40];
+
+	if (e->state == ENT_IDLE && e->pend) {
+		e->state = ENT_LOCKING;
+		lock_name(e, name);
+		rc = lock_ex(e, name, strlen(name), &lkid);
+		if (rc < 0) {
+			e->state = ENT_IDLE;
+			fail_pending(e, rc);
+		}
+		return;		/* the grant (maybe already delivered) continues */
+	}
+	if (e->state != ENT_READY)
+		return;
+	while ((p = e->pend)) {
+		if (!serve_one(e, p))
+			break;
+		e->pend = p->next;
+		if (!e->pend)
+			e->pend_tail = &e->pend;
+		free(p);
+		if (e->state != ENT_READY)
+			return;
+	}
+	maybe_release(e);
+}
+
+static struct alloc *alloc_take(uint64_t id, uint32_t client, struct entry **ep)
+{
+	struct entry *e;
+	struct alloc **pp, *a;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			for (pp = &e->allocs; (a = *pp); pp = &a->next)
+				if (a->id == id && a->client == client) {
+					*pp = a->next;
+					*ep = e;
+					return a;
+				}
+	return NULL;
+}
+
+static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid)
+{
+	struct entry *e = entry_find(ls, guid, false);
+	struct uid_slot_view v;
+	struct res_uid r;
+	uint64_t slot;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.guid, guid, UID_GUID_LEN);
+	rc = probe(guid, false, &slot, &v);
+	if (rc < 0 && !(e && e->state == ENT_READY)) {
+		U.h.reply(U.h.ctx, client, seq, rc, NULL);
+		return;
+	}
+	if (rc == 0) {
+		r.uidvalidity = v.uidvalidity;
+		r.watermark = v.watermark;
+		r.epoch = v.epoch;
+	}
+	if (e && e->state == ENT_READY) {
+		r.held = 1;
+		r.next = e->m.um_next;
+		r.epoch = e->m.um_epoch;
+		r.uidvalidity = e->m.um_uidvalidity;
+	}
+	U.h.reply(U.h.ctx, client, seq, 0, &r);
+}
+
+void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
+{
+	char ls[SDLM_NAME_MAX + 1], mb[UIDREC_NAME_MAX + 1];
+	uint8_t guid[UID_GUID_LEN];
+	struct pending *p;
+	struct entry *e;
+	struct alloc *a;
+	int rc;
+
+	if (!U.on) {
+		U.h.reply(U.h.ctx, client, seq, -ENOTSUP, NULL);
+		return;
+	}
+	if (req->op == SDLM_UID_COMMIT || req->op == SDLM_UID_ABORT) {
+		a = alloc_take(req->alloc_id, client, &e);
+		if (!a) {
+			U.h.reply(U.h.ctx, client, seq, -ENOENT, NULL);
+			return;
+		}
+		free(a);
+		U.h.reply(U.h.ctx, client, seq, 0, NULL);
+		if (e->pend)
+			serve(e);
+		maybe_release(e);
+		return;
+	}
+	if (!req->ls_len || req->ls_len > SDLM_NAME_MAX || !req->mb_len ||
+	    req->mb_len > UIDREC_NAME_MAX) {
+		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		return;
+	}
+	memcpy(ls, req->ls, req->ls_len);
+	ls[req->ls_len] = '\0';
+	memcpy(mb, req->mailbox, req->mb_len);
+	mb[req->mb_len] = '\0';
+	if (strlen(ls) != req->ls_len || strlen(mb) != req->mb_len) {
+		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		return;
+	}
+	rc = mailbox_guid(ls, mb, req->mb_len, guid);
+	if (rc < 0) {
+		U.h.reply(U.h.ctx, client, seq, rc, NULL);
+		return;
+	}
+	if (req->op == SDLM_UID_SHOW) {
+		show(client, seq, ls, guid);
+		return;
+	}
+	if ((req->op == SDLM_UID_ALLOC && (req->count == 0 || req->count > U.params.reserve_max)) ||
+	    req->op > SDLM_UID_SHOW || req->op < SDLM_UID_ALLOC) {
+		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		return;
+	}
+	e = entry_find(ls, guid, true);
+	p = calloc(1, sizeof(*p));
+	if (!e || !p) {
+		free(p);
+		U.h.reply(U.h.ctx, client, seq, -ENOMEM, NULL);
+		return;
+	}
+	if (!e->name[0])
+		snprintf(e->name, sizeof(e->name), "%s", mb);
+	p->client = client;
+	p->seq = seq;
+	p->req = *req;
+	*e->pend_tail = p;
+	e->pend_tail = &p->next;
+	serve(e);
+}
+
+void uidsvc_client_gone(uint32_t client)
+{
+	struct entry *e;
+	struct alloc **pp, *a;
+	struct pending **qq, *p;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next) {
+			for (pp = &e->allocs; (a = *pp);) {
+				if (a->client == client) {
+					log_info("uid %s: client %u died: UIDs %u..%u aborted (a gap)",
+						 e->name, client, a->first, a->first + a->count - 1);
+					*pp = a->next;
+					free(a);
+				} else {
+					pp = &a->next;
+				}
+			}
+			for (qq = &e->pend; (p = *qq);) {
+				if (p->client == client) {
+					*qq = p->next;
+					free(p);
+				} else {
+					qq = &p->next;
+				}
+			}
+			for (e->pend_tail = &e->pend; *e->pend_tail; e->pend_tail = &(*e->pend_tail)->next)
+				;
+			if (e->pend && e->state == ENT_READY)
+				serve(e);
+			maybe_release(e);
+		}
+}
+
+void uidsvc_stop_all(void)
+{
+	uint32_t clients[256];
+	size_t n = 0;
+	struct entry *e;
+	struct alloc *a;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next) {
+			while ((a = e->allocs)) {
+				e->allocs = a->next;
+				if (n < sizeof(clients) / sizeof(clients[0]))
+					clients[n++] = a->client;
+				free(a);
+			}
+			fail_pending(e, SDLM_EFENCED);
+			e->state = ENT_IDLE;
+			e->lkid = e->table_lkid = 0;
+			e->wanted = false;
+			memset(&e->m, 0, sizeof(e->m));
+		}
+	if (n)
+		U.h.kill_clients(U.h.ctx, clients, n);
+}
+
+int uidsvc_init(const struct uidsvc_host *host, struct area *a)
+{
+	uint32_t ss;
+	int rc;
+
+	memset(&U, 0, sizeof(U));
+	U.h = *host;
+	U.a = a;
+	U.fd = -1;
+	U.nslots = uidtab_nslots(&a->hdr);
+	uid_params_default(&U.params);
+	if (host->reserve_min)
+		U.params.reserve_min = host->reserve_min;
+	if (host->reserve_max)
+		U.params.reserve_max = host->reserve_max;
+	if (uid_params_check(&U.params) < 0)
+		return -EINVAL;
+	if (U.nslots == 0)
+		return -ENOTSUP;
+	ss = a->hdr.sector_size;
+	if (posix_memalign(&U.buf, AIO_BUF_ALIGN, ss))
+		return -ENOMEM;
+	rc = aio_open_dev(a->path, &U.fd, &ss);
+	if (rc == 0)
+		rc = aio_ctx_create(&U.aio, 4);
+	if (rc < 0) {
+		if (U.fd >= 0)
+			close(U.fd);
+		free(U.buf);
+		return rc;
+	}
+	U.on = true;
+	return 0;
+}
+
+void uidsvc_fini(void)
+{
+	struct entry *e, *n;
+	struct pending *p;
+	struct alloc *a;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = n) {
+			n = e->next;
+			while ((p = e->pend)) {
+				e->pend = p->next;
+				free(p);
+			}
+			while ((a = e->allocs)) {
+				e->allocs = a->next;
+				free(a);
+			}
+			free(e);
+		}
+	if (U.aio)
+		aio_ctx_destroy(U.aio, 2 * U.a->hdr.io_timeout_ms);
+	if (U.fd >= 0)
+		close(U.fd);
+	free(U.buf);
+	memset(&U, 0, sizeof(U));
+}
+
+void uidsvc_render(struct sbuf *b, bool json)
+{
+	struct entry *e;
+	struct alloc *a;
+	unsigned k;
+	bool first = true;
+
+	if (json)
+		sb_printf(b, "{\"mailboxes\":[");
+	else
+		sb_printf(b, "lockspace        mailbox                          state    uidvalidity  next        epoch  uncommitted\n");
+	for (k = 0; k < NBUCKET; k++)
+		for (e = U.bucket[k]; e; e = e->next) {
+			unsigned n = 0;
+
+			for (a = e->allocs; a; a = a->next)
+				n++;
+			if (json) {
+				sb_printf(b, "%s{\"lockspace\":", first ? "" : ",");
+				sb_json_str(b, e->ls);
+				sb_printf(b, ",\"mailbox\":");
+				sb_json_str(b, e->name);
+				sb_printf(b, ",\"state\":\"%s\",\"uidvalidity\":%u,\"next\":%u,\"epoch\":%llu,\"uncommitted\":%u}",
+					  e->state == ENT_READY ? "held" : e->state == ENT_IDLE ? "idle" : "locking",
+					  e->m.um_uidvalidity, e->m.um_next,
+					  (unsigned long long)e->m.um_epoch, n);
+			} else {
+				sb_printf(b, "%-16s %-32.32s %-8s %-12u %-11u %-6llu %u\n", e->ls, e->name,
+					  e->state == ENT_READY ? "held" : e->state == ENT_IDLE ? "idle" : "locking",
+					  e->m.um_uidvalidity, e->m.um_next,
+					  (unsigned long long)e->m.um_epoch, n);
+			}
+			first = false;
+		}
+	if (json)
+		sb_printf(b, "]}\n");
+}

@@ -1,0 +1,54 @@
+/*
+ * uidsvc.h - the daemon's UID service: per mailbox, the EX lock held as an
+ * internal client of the lockspace, the allocator core (uid.c) and the
+ * mailbox's records on the shared disk (uidrec.c).
+ */
+#ifndef SDLM_UIDSVC_H
+#define SDLM_UIDSVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "render.h"
+
+struct area;
+struct res_uid;
+struct req_uid;
+
+/* The lock manager's client id of the UID service (IPC ids never reach it). */
+#define UIDSVC_CLIENT	0xffffffffu
+
+struct uidsvc_host {
+	void *ctx;
+	uint32_t nodeid;
+	uint64_t incarnation;
+	uint32_t reserve_min, reserve_max;
+	/* 0 when this node may use its locks right now (lease, pill). */
+	int (*may_use)(void *ctx);
+	/* Send the (possibly late) reply of a UID request. */
+	void (*reply)(void *ctx, uint32_t client, uint32_t seq, int err,
+		      const struct res_uid *res);
+	void (*kill_clients)(void *ctx, const uint32_t *clients, size_t n);
+};
+
+/* Returns 0, or -errno (the area has no UID table: fence init --uid-slots). */
+int uidsvc_init(const struct uidsvc_host *host, struct area *a);
+void uidsvc_fini(void);
+
+/* A request from a client; the reply comes through host->reply. */
+void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req);
+void uidsvc_client_gone(uint32_t client);
+
+/* The internal lock's completions (routed here by the daemon). */
+void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
+		const uint8_t *lvb, bool lvb_valid, uint64_t epoch);
+void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode);
+
+/* Lock use stops (pill, revocation): forget every holding, kill the
+ * clients with allocations not yet committed. */
+void uidsvc_stop_all(void);
+
+void uidsvc_render(struct sbuf *b, bool json);
+
+#endif

@@ -1,0 +1,440 @@
+/*
+ * sdlm.pml - a bounded Promela model of sdlm's safety protocol: three
+ * nodes, one mailbox whose EX lock guards UID allocation, the fencing area
+ * (heartbeats, poison pills, acks) and the two-copy UID record.
+ * docs/model.md maps every step below to the code and says what is
+ * abstracted and why.
+ *
+ * Timeline of one hand-off, as the model sees it (every step atomic):
+ *
+ *   fencer (quorate side)            victim V (away, holds EX)   disk
+ *   ---------------------            -------------------------   ----
+ *   V's lock wanted, V away
+ *   pill(V, inc V) -------------------------------------------> msg slot
+ *                                    hb cycle: read area, pill
+ *                                    for us -> stop all use
+ *                                    drained (no write in flight)
+ *                                    ack in hb, stop feeding ---> hb slot
+ *   ack(seq, inc V) seen  <------------------------------------
+ *   NODE_FENCED V: owner := 0, grant the next holder
+ *   next holder: read both copies, base := max, write
+ *   copy 0 := base+1, then copy 1 := base+2, hand out base+1 ...
+ *
+ *   dead path instead of the ack: V's heartbeat stood still for D after
+ *   it left; by the timing lemma of docs/timeouts.md its lease had
+ *   expired and it had stopped feeding (or it is frozen, watchdog
+ *   included).  The model takes the lemma as the guard of the
+ *   "dead" event (deadv[V]) and checks everything else.
+ *
+ * Safety (assertions, checked in every reachable state):
+ *   S1 at most one node USES the EX lock (may hand out a UID) at a time;
+ *   S2 no UID is handed out twice;
+ *   S3 the watermark a reader takes is never below a handed-out UID, and
+ *      never goes backwards.
+ * Liveness (-DLIVE, ltl "live"): once the environment has healed every
+ * fault, some UID is handed out.
+ *
+ * Variants (each must make spin find a violation; tests/model/t-spin.sh):
+ *   BAD_ACK_EARLY   the victim acks the pill before its in-flight write
+ *                   completed (design: ack only when drained)
+ *   BAD_LATEST      readers take the watermark of the copy written last
+ *                   instead of the maximum of both copies
+ *   CODE_AS_IS      two behaviours of the daemon as it is today that the
+ *                   model shows unsafe (docs/model.md "Findings"): the
+ *                   dead path declares a victim already dead without
+ *                   first writing a pill, and a member's cached locks are
+ *                   revoked asynchronously when a fresh replica forms.
+ * Without them the model is the design with the two fixes of
+ * docs/model.md applied.
+ */
+
+#define N	3
+#define UMAX	8	/* UIDs 1..UMAX, bitmask in an int */
+#define EMAX	5	/* grants (lock epochs) per run */
+#define CUTS	3	/* membership changes the environment may make */
+
+#ifdef LIVE
+#define FREEZES	0
+#else
+#define FREEZES	1	/* A3: at most one late write outstanding */
+#endif
+
+/* ---- environment ---- */
+bool up[N + 1];		/* daemon running; a reset node stays down */
+bool frozen[N + 1];	/* cgroup freezer: node and its watchdog paused */
+bit side[N + 1];	/* network partition */
+byte cuts, freezes;
+bool healed;
+
+/* ---- the replicated state of the quorate partition ---- */
+byte owner;		/* EX holder at cluster level, 0 none */
+byte epoch;		/* grants so far (the lock epoch) */
+bool gate;		/* cold-start gate open */
+bool fresh_needed;	/* every replica dropped: next quorum starts cold */
+bool fenced[N + 1];	/* NODE_FENCED applied, not rejoined since */
+byte op;		/* victim of the fence in flight, 0 none */
+
+/* ---- fencing area ---- */
+bool pill[N + 1];	/* RESET pill in the node's message slot */
+bool ack[N + 1];	/* the node's heartbeat carries the pill's ack */
+bool hb_still[N + 1];	/* fencer saw no heartbeat change since it left */
+bool deadv[N + 1];	/* still for D (lemma of docs/timeouts.md holds) */
+
+/* ---- per node ---- */
+bool qview[N + 1];	/* the node's own view: in a quorate membership */
+bool lease[N + 1];	/* own lease valid */
+bool lease_had[N + 1];
+bool obeying[N + 1];	/* read a pill for its incarnation: stop all use */
+bool selffenced[N + 1];	/* stopped feeding (sticky) */
+bool wants[N + 1];
+bool holds[N + 1];	/* node-level belief: holds EX */
+byte hep[N + 1];	/* epoch of that grant */
+bool revk[N + 1];	/* CODE_AS_IS: cached lock to drop at its next step */
+byte phase[N + 1];	/* 0 idle, 1 takeover copy 0, 2 copy 1, 3 ready */
+byte cw0[N + 1], cw1[N + 1];	/* copies as its completed writes left them */
+byte nextu[N + 1];
+bool did[N + 1];	/* handed out a UID in this tenure */
+/* one UID-record write in flight per node */
+bool wb[N + 1];
+bool wlanded[N + 1];
+bit wc[N + 1];
+byte wv[N + 1];
+
+/* ---- UID record on disk, and what was handed out ---- */
+byte dw[2];
+bit last;		/* copy written last */
+int issued;		/* bit u: UID u handed out */
+byte maxu;
+byte rlast;		/* the last value a reader took */
+bool progressed;	/* a UID handed out after the heal */
+
+#define member(n)	(up[n] && !frozen[n] && \
+			 ((side[n] == side[1] && up[1] && !frozen[1]) + \
+			  (side[n] == side[2] && up[2] && !frozen[2]) + \
+			  (side[n] == side[3] && up[3] && !frozen[3]) >= 2))
+#define quorum_exists	(member(1) || member(2) || member(3))
+#define may_use(n)	(holds[n] && lease[n] && !obeying[n] && \
+			 !selffenced[n] && up[n] && !frozen[n])
+#define MAX2(a, b)	((a) > (b) -> (a) : (b))
+#define MIN2(a, b)	((a) < (b) -> (a) : (b))
+#ifdef BAD_LATEST
+#define reader_view	(dw[last])
+#else
+#define reader_view	(MAX2(dw[0], dw[1]))
+#endif
+#define users		(may_use(1) + may_use(2) + may_use(3))
+
+/* S3: what a reader takes, checked after every landing */
+inline reader_check()
+{
+	assert(reader_view >= maxu);
+	assert(reader_view >= rlast);
+	rlast = reader_view
+}
+
+/* A write lands on the disk (any time: the I/O may sit in the fabric). */
+inline land(n)
+{
+	dw[wc[n]] = wv[n];
+	last = wc[n];
+	wlanded[n] = true;
+	reader_check()
+}
+
+inline write_issue(n, c, v)
+{
+	wb[n] = true;
+	wlanded[n] = false;
+	wc[n] = c;
+	wv[n] = v
+}
+
+inline drop_lock(n)
+{
+	holds[n] = false;
+	phase[n] = 0;
+	revk[n] = false
+}
+
+/* The daemon of node n: heartbeat loop, self state, UID core. */
+proctype node(byte n)
+{
+	byte base;
+end:	do
+	/* membership as the node's daemon learns it (confchg processing);
+	 * rejoining a quorate membership reconciles cached locks */
+	:: atomic { up[n] && !frozen[n] && qview[n] != member(n) ->
+		if
+		:: member(n) && holds[n] && (owner != n || hep[n] != epoch) ->
+#ifdef CODE_AS_IS
+			revk[n] = true
+#else
+			drop_lock(n)
+#endif
+		:: else -> skip
+		fi;
+		qview[n] = member(n) }
+#ifdef CODE_AS_IS
+	:: atomic { up[n] && !frozen[n] && revk[n] -> drop_lock(n) }
+#endif
+	/* heartbeat cycle: read the area (pill?), then write (renew) */
+	:: atomic { up[n] && !frozen[n] && !selffenced[n] && !lease[n] ->
+		if
+		:: pill[n] -> obeying[n] = true
+		:: else -> skip
+		fi;
+		lease[n] = true;
+		lease_had[n] = true;
+		hb_still[n] = false;
+		deadv[n] = false }
+	/* obey: ack only once drained */
+	:: atomic { up[n] && !frozen[n] && obeying[n] && !ack[n] &&
+#ifdef BAD_ACK_EARLY
+		true ->
+#else
+		!wb[n] ->
+#endif
+		ack[n] = true;
+		selffenced[n] = true;
+		hb_still[n] = false;
+		deadv[n] = false }
+	/* self_decide: lease expired and not quorate -> stop feeding */
+	:: atomic { up[n] && !frozen[n] && !selffenced[n] && lease_had[n] &&
+		!lease[n] && !qview[n] -> selffenced[n] = true }
+	/* the watchdog resets a node that stopped feeding; an I/O still in
+	 * flight completes or is lost at the reset */
+	:: atomic { up[n] && !frozen[n] && selffenced[n] && !(obeying[n] && !ack[n]) ->
+		if
+		:: wb[n] && !wlanded[n] -> land(n)
+		:: true -> skip
+		fi;
+		wb[n] = false;
+		up[n] = false;
+		lease[n] = false;
+		qview[n] = false;
+		drop_lock(n);
+		wants[n] = false }
+	/* a client asks for the mailbox lock */
+	:: atomic { up[n] && !frozen[n] && !wants[n] && !holds[n] && !healed ->
+		wants[n] = true }
+	/* UID core: takeover writes (sequential), reservation, allocation */
+	:: atomic { may_use(n) && phase[n] == 1 && !wb[n] ->
+		base = reader_view;
+		if
+		:: base + 2 <= UMAX -> write_issue(n, 0, base + 1); cw0[n] = base + 1; cw1[n] = 0; nextu[n] = base + 1; phase[n] = 2
+		:: else -> skip
+		fi }
+	:: atomic { may_use(n) && phase[n] == 2 && !wb[n] ->
+		write_issue(n, 1, cw0[n] + 1); phase[n] = 3 }
+	:: atomic { may_use(n) && phase[n] == 3 && !wb[n] &&
+		nextu[n] > MIN2(cw0[n], cw1[n]) && MAX2(cw0[n], cw1[n]) < UMAX ->
+		if
+		:: cw0[n] <= cw1[n] -> write_issue(n, 0, cw1[n] + 1)
+		:: else -> write_issue(n, 1, cw0[n] + 1)
+		fi }
+	:: atomic { up[n] && !frozen[n] && wb[n] && wlanded[n] ->
+		if
+		:: wc[n] == 0 -> cw0[n] = wv[n]
+		:: else -> cw1[n] = wv[n]
+		fi;
+		wb[n] = false }
+	:: atomic { may_use(n) && phase[n] == 3 && !wb[n] && cw1[n] > 0 &&
+		nextu[n] <= MIN2(cw0[n], cw1[n]) ->
+		assert(users == 1);			/* S1 */
+		assert((issued & (1 << nextu[n])) == 0);	/* S2 */
+		issued = issued | (1 << nextu[n]);
+		maxu = MAX2(maxu, nextu[n]);
+		assert(MAX2(dw[0], dw[1]) >= maxu);
+		nextu[n]++;
+		did[n] = true;
+		progressed = healed }
+	/* release through the ordered stream (quorate, tenure used) */
+	:: atomic { holds[n] && up[n] && !frozen[n] && member(n) && qview[n] &&
+		owner == n && did[n] && !wb[n] ->
+		owner = 0;
+		drop_lock(n);
+		wants[n] = false }
+	od
+}
+
+/* The lockspace fencer and the replicated lock state of the quorate side. */
+proctype fencer()
+{
+	byte m, v;
+end:	do
+	/* the first quorate membership after every replica was dropped */
+	:: atomic { quorum_exists && fresh_needed ->
+		fresh_needed = false;
+		owner = 0;
+		gate = false;
+		op = 0;
+		fenced[1] = false; fenced[2] = false; fenced[3] = false }
+	/* quorum lost everywhere: replicas dropped */
+	:: atomic { !quorum_exists && !fresh_needed -> fresh_needed = true }
+	/* cold-start gate: every non-member fenced or dead (and, with the
+	 * fix, every member's cached locks dropped and drained) */
+	:: atomic { quorum_exists && !fresh_needed && !gate &&
+		(member(1) || fenced[1] || deadv[1]) &&
+		(member(2) || fenced[2] || deadv[2]) &&
+		(member(3) || fenced[3] || deadv[3]) &&
+#ifndef CODE_AS_IS
+		(!member(1) || (!holds[1] && !wb[1])) &&
+		(!member(2) || (!holds[2] && !wb[2])) &&
+		(!member(3) || (!holds[3] && !wb[3])) &&
+#endif
+		true -> gate = true }
+	/* grant to an eligible member that wants it */
+	:: atomic { quorum_exists && !fresh_needed && gate && owner == 0 &&
+		epoch < EMAX ->
+		m = 1;
+		do
+		:: m <= N && !(member(m) && qview[m] && wants[m] && !fenced[m] &&
+			lease[m] && !pill[m] && !holds[m] && !selffenced[m]) -> m++
+		:: m > N || (member(m) && qview[m] && wants[m] && !fenced[m] &&
+			lease[m] && !pill[m] && !holds[m] && !selffenced[m]) -> break
+		od;
+		if
+		:: m <= N ->
+			epoch++;
+			owner = m;
+			holds[m] = true;
+			hep[m] = epoch;
+			phase[m] = 1;
+			did[m] = false
+		:: else -> skip
+		fi;
+		m = 0 }
+	/* fence on demand: the owner is away and its lock is wanted; on a
+	 * cold start, any non-member with a live heartbeat */
+	:: atomic { quorum_exists && !fresh_needed && op == 0 ->
+		v = 1;
+		do
+		:: v <= N && !(!member(v) && !fenced[v] && !pill[v] &&
+			((gate && owner == v && (wants[1] || wants[2] || wants[3])) ||
+			 (!gate && !deadv[v]))) -> v++
+		:: v > N || (!member(v) && !fenced[v] && !pill[v] &&
+			((gate && owner == v && (wants[1] || wants[2] || wants[3])) ||
+			 (!gate && !deadv[v]))) -> break
+		od;
+		if
+		:: v <= N ->
+#ifdef CODE_AS_IS
+			if
+			:: deadv[v] -> skip	/* already dead: no pill */
+			:: else -> pill[v] = true
+			fi;
+#else
+			pill[v] = true;
+#endif
+			op = v
+		:: else -> skip
+		fi;
+		v = 0 }
+	/* the verdict: ack of our pill, or dead by timeout */
+	:: atomic { quorum_exists && !fresh_needed && op != 0 &&
+		((ack[op] && pill[op]) || deadv[op]) ->
+		if
+		:: owner == op -> owner = 0
+		:: else -> skip
+		fi;
+		fenced[op] = true;
+		op = 0 }
+	od
+}
+
+/* Faults, time passing, and the heal. */
+proctype env()
+{
+	byte n;
+end:	do
+	/* time: a lease runs out unless renewed (renewals can be late) */
+	:: atomic { !healed -> n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		lease[n] = false; n = 0 }
+	/* the fencer starts watching a node when it leaves (first seen) */
+	:: atomic { n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		if
+		:: !member(n) && !hb_still[n] -> hb_still[n] = true
+		:: else -> skip
+		fi; n = 0 }
+	/* the timing lemma: still for D => lease over, not feeding */
+	:: atomic { n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		if
+		:: hb_still[n] && !lease[n] && !member(n) &&
+		   (!up[n] || selffenced[n] || frozen[n]) -> deadv[n] = true
+		:: else -> skip
+		fi; n = 0 }
+	/* a write in flight lands (possibly late, possibly while frozen) */
+	:: atomic { n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		if
+		:: wb[n] && !wlanded[n] -> land(n)
+		:: else -> skip
+		fi; n = 0 }
+	/* membership change: a node moves to the other side */
+	:: atomic { cuts < CUTS && !healed -> cuts++; n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		side[n] = 1 - side[n]; n = 0 }
+	/* pause and resume (freezer: watchdog paused too) */
+	:: atomic { freezes < FREEZES && !healed -> freezes++; n = 1;
+		do
+		:: n < N -> n++
+		:: break
+		od;
+		frozen[n] = true; n = 0 }
+	:: atomic { (frozen[1] || frozen[2] || frozen[3]) ->
+		frozen[1] = false; frozen[2] = false; frozen[3] = false }
+#ifdef LIVE
+	/* heal: network whole, nothing frozen; from now on time is kind
+	 * (leases are renewed in time) and every live node wants the lock */
+	:: atomic { !healed && !frozen[1] && !frozen[2] && !frozen[3] &&
+		(up[1] + up[2] + up[3] >= 2) &&
+		MAX2(dw[0], dw[1]) + 3 <= UMAX && epoch + 2 <= EMAX ->
+		side[1] = 0; side[2] = 0; side[3] = 0;
+		healed = true }
+#endif
+	od
+}
+
+init {
+	atomic {
+		up[1] = true; up[2] = true; up[3] = true;
+		qview[1] = true; qview[2] = true; qview[3] = true;
+		lease[1] = true; lease[2] = true; lease[3] = true;
+		lease_had[1] = true; lease_had[2] = true; lease_had[3] = true;
+		if
+		:: gate = true		/* warm: a running, whole cluster */
+		:: side[3] = 1;		/* cold start with node 3 cut off, */
+		   qview[3] = false;	/* still holding EX from before */
+		   holds[3] = true; phase[3] = 3;
+		   cw0[3] = 2; cw1[3] = 2; nextu[3] = 2;
+		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1; rlast = 2;
+		   did[3] = true; wants[3] = true;
+		   fresh_needed = true
+		fi;
+		run node(1); run node(2); run node(3);
+		run fencer();
+		run env()
+	}
+}
+
+#ifdef LIVE
+ltl live { [] (healed -> <> progressed) }
+#endif

@@ -1,0 +1,235 @@
+/*
+ * cpgrtt.c - raw corosync CPG round trip, the yardstick of a lock hand-off.
+ * Prints numbers, asserts nothing.
+ *
+ *   cpgrtt --group G --nodes N [--count C] [--secs S] [--send] [--samples FILE]
+ *
+ * Every instance joins CPG group G (CPG_MODEL_V1) and waits until the
+ * group has N members.  The one started with --send then multicasts C
+ * small messages (CPG_TYPE_AGREED), one at a time: the next leaves when
+ * the previous one was delivered back to it in agreed order.  One sample
+ * is that send -> own delivery time, the same measurement as
+ * tests/cluster/cpgprobe.c, without sdlm's lock state on top: the time
+ * for a message to be ordered by totem and delivered to every member,
+ * which is what one lock hand-off costs at least (the releasing node's
+ * RELEASE must be delivered at the waiting node in agreed order).
+ * The sender ends with a "done" message; the others leave when they
+ * receive it.  Stops at C samples or after S seconds.
+ *
+ * Prints (sender): cpgrtt samples <n> secs <s> p50_us <..> p99_us <..> max_us <..>
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <corosync/cpg.h>
+
+#define MSG_PING	1u
+#define MSG_DONE	2u
+
+struct rtt_msg {
+	uint32_t	kind;
+	uint32_t	pid;
+	uint64_t	seq;
+	uint8_t		pad[48];	/* a lock message's order of size */
+};
+
+struct rtt {
+	uint32_t	members;
+	uint32_t	mypid;
+	uint64_t	seq;		/* in flight, 0 = none */
+	bool		delivered;
+	bool		done;
+};
+
+static struct rtt R;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid,
+		       uint32_t pid, void *msg, size_t len)
+{
+	struct rtt_msg m;
+
+	(void)h; (void)g; (void)nodeid;
+	if (len != sizeof(m))
+		return;
+	memcpy(&m, msg, sizeof(m));
+	if (m.kind == MSG_DONE)
+		R.done = true;
+	else if (m.kind == MSG_PING && pid == R.mypid && m.pid == R.mypid && m.seq == R.seq)
+		R.delivered = true;
+}
+
+static void on_confchg(cpg_handle_t h, const struct cpg_name *g,
+		       const struct cpg_address *members, size_t n_members,
+		       const struct cpg_address *left, size_t n_left,
+		       const struct cpg_address *joined, size_t n_joined)
+{
+	(void)h; (void)g; (void)members; (void)left; (void)n_left;
+	(void)joined; (void)n_joined;
+	R.members = (uint32_t)n_members;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct_us(const uint64_t *s, size_t n, unsigned q)
+{
+	size_t i = (n * q + 99) / 100;
+
+	return n ? s[i ? i - 1 : 0] / 1e3 : 0;
+}
+
+/* Dispatch until cond or the deadline.  0, -ETIMEDOUT or -EIO. */
+static int wait_for(cpg_handle_t h, int fd, bool (*cond)(void), uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (!cond()) {
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return -errno;
+		if (cpg_dispatch(h, CS_DISPATCH_ALL) != CS_OK)
+			return -EIO;
+	}
+	return 0;
+}
+
+static uint32_t want_members;
+static bool have_members(void) { return R.members >= want_members; }
+static bool was_delivered(void) { return R.delivered; }
+static bool is_done(void) { return R.done; }
+
+/* Returns 0 or -EIO (corosync kept saying TRY_AGAIN or failed). */
+static int send_msg(cpg_handle_t h, const struct rtt_msg *m)
+{
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	cs_error_t e;
+	int tries = 0;
+
+	while ((e = cpg_mcast_joined(h, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN &&
+	       tries++ < 10000)
+		usleep(100);
+	return e == CS_OK ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "group", required_argument, NULL, 'g' },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "send", no_argument, NULL, 'S' },
+		{ "samples", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	cpg_model_v1_data_t model = {
+		.model = CPG_MODEL_V1,
+		.cpg_deliver_fn = on_deliver,
+		.cpg_confchg_fn = on_confchg,
+	};
+	const char *group = "sdlm-bench-rtt", *out = NULL;
+	unsigned long count = 2000;
+	double secs = 60;
+	bool sender = false;
+	struct cpg_name name;
+	struct rtt_msg m;
+	cpg_handle_t h;
+	uint64_t *s = NULL, t0, end;
+	size_t n = 0, i;
+	int fd = -1, opt, rc = 1;
+	FILE *f;
+
+	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'g': group = optarg; break;
+		case 'n': want_members = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'c': count = strtoul(optarg, NULL, 0); break;
+		case 's': secs = strtod(optarg, NULL); break;
+		case 'S': sender = true; break;
+		case 'o': out = optarg; break;
+		default: return 2;
+		}
+	}
+	if (!want_members || strlen(group) >= CPG_MAX_NAME_LENGTH || count == 0)
+		return 2;
+	s = calloc(count, sizeof(*s));
+	if (!s)
+		return 1;
+	if (cpg_model_initialize(&h, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL) != CS_OK) {
+		fprintf(stderr, "cpgrtt: cannot reach corosync\n");
+		goto out_free;
+	}
+	R.mypid = (uint32_t)getpid();
+	memset(&name, 0, sizeof(name));
+	name.length = (uint32_t)strlen(group);
+	memcpy(name.value, group, name.length);
+	if (cpg_join(h, &name) != CS_OK || cpg_fd_get(h, &fd) != CS_OK) {
+		fprintf(stderr, "cpgrtt: cannot join %s\n", group);
+		goto out_finalize;
+	}
+	if (wait_for(h, fd, have_members, now_ns() + 30000000000ull)) {
+		fprintf(stderr, "cpgrtt: group never reached %u members\n", want_members);
+		goto out_leave;
+	}
+	if (!sender) {
+		rc = wait_for(h, fd, is_done, now_ns() + (uint64_t)((secs + 30) * 1e9)) ? 1 : 0;
+		goto out_leave;
+	}
+	t0 = now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	memset(&m, 0, sizeof(m));
+	m.kind = MSG_PING;
+	m.pid = R.mypid;
+	while (n < count && now_ns() < end) {
+		uint64_t a;
+
+		m.seq = ++R.seq;
+		R.delivered = false;
+		a = now_ns();
+		if (send_msg(h, &m) || wait_for(h, fd, was_delivered, end) == -EIO)
+			goto out_leave;
+		if (!R.delivered)
+			break;
+		s[n++] = now_ns() - a;
+	}
+	qsort(s, n, sizeof(*s), cmp_u64);
+	printf("cpgrtt samples %zu secs %.3f p50_us %.1f p99_us %.1f max_us %.1f\n",
+	       n, (now_ns() - t0) / 1e9, pct_us(s, n, 50), pct_us(s, n, 99),
+	       n ? s[n - 1] / 1e3 : 0.0);
+	if (out && (f = fopen(out, "w"))) {
+		for (i = 0; i < n; i++)
+			fprintf(f, "%.1f\n", s[i] / 1e3);
+		fclose(f);
+	}
+	m.kind = MSG_DONE;
+	send_msg(h, &m);
+	rc = 0;
+out_leave:
+	cpg_leave(h, &name);
+out_finalize:
+	cpg_finalize(h);
+out_free:
+	free(s);
+	return rc;
+}

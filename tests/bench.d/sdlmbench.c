@@ -1,0 +1,423 @@
+/*
+ * sdlmbench.c - lock benchmarks through libsdlm, one client per process.
+ * A program that prints numbers; it asserts nothing (tests/bench runs it).
+ *
+ *   sdlmbench loop     --ls LS --res R [--secs S] [--at NS] [--samples FILE]
+ *   sdlmbench pingpong --ls LS --res R [--count N] [--secs S] [--at NS]
+ *                      [--samples FILE]
+ *   sdlmbench hold     --ls LS --res R --count N [--window W]
+ *
+ * loop: EX lock + unlock of one resource, as fast as the client can, from
+ * --at (CLOCK_MONOTONIC ns; every "node" of a test cluster shares the
+ * machine's clock, so one --at starts all clients together) for S seconds.
+ * Before --at the lock is taken once, so a lone client measures the cached
+ * path (no message, no I/O).  Several clients on one resource on different
+ * nodes measure contended hand-offs instead.  One sample = one lock+unlock
+ * pair.  Prints:
+ *	loop ops <n> secs <s> ops_s <r> p50_us <..> p99_us <..> max_us <..>
+ *
+ * pingpong: two clients on two nodes, one resource, EX.  The lock value
+ * block carries { magic, node of the last holder, CLOCK_MONOTONIC ns
+ * just before its unlock, sequence }; the holder writes it with
+ * SDLM_LKF_VALBLK on unlock.  A client granted the lock after the other
+ * node's unlock takes one sample:
+ *
+ *	hand-off = (grant seen by this client) - (the other client's clock
+ *	           reading just before it called sdlm_unlock)
+ *
+ * i.e. the whole path unlock -> IPC -> daemon A gives way (CPG RELEASE) ->
+ * agreed delivery at B -> daemon B grants -> IPC ast -> client B.  A client
+ * that re-takes the lock without a hand-off (its own node still caches it)
+ * takes no sample.  Stops after N samples of its own, after S seconds, or
+ * 2 s after the other client stopped handing it the lock.  Prints:
+ *	pingpong samples <n> grants <g> secs <s> p50_us .. p99_us .. max_us ..
+ *
+ * hold: N EX locks on R.0 .. R.<N-1>, at most W requests in flight
+ * (sdlm_lock_async), then prints "held <n> secs <s>" and keeps them until
+ * SIGTERM or SIGINT (the daemon releases the client's locks
+ * when its connection closes; the node keeps the cluster locks cached).
+ *
+ * --samples FILE gets every sample in microseconds, one per line (plots).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sdlm.h"
+
+#define PP_MAGIC	0x70696e67u	/* "ping" */
+
+struct pp_lvb {
+	uint32_t	magic;
+	uint32_t	node;		/* bench node id of the last holder */
+	uint64_t	unlock_ns;	/* its clock just before sdlm_unlock */
+	uint64_t	seq;		/* hand-offs so far */
+	uint64_t	reserved;
+};
+_Static_assert(sizeof(struct pp_lvb) <= SDLM_LVB_LEN, "pp_lvb fits the LVB");
+
+struct samples {
+	uint64_t	*s_ns;
+	size_t		s_n, s_cap;
+};
+
+struct opts {
+	const char	*ls, *res, *out;
+	double		secs;
+	uint64_t	at_ns;
+	unsigned long	count, window;
+	unsigned	node;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Returns 0 or -ENOMEM. */
+static int samples_add(struct samples *s, uint64_t v)
+{
+	uint64_t *n;
+
+	if (s->s_n == s->s_cap) {
+		s->s_cap = s->s_cap ? s->s_cap * 2 : 4096;
+		n = realloc(s->s_ns, s->s_cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->s_ns = n;
+	}
+	s->s_ns[s->s_n++] = v;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank, as tests/cluster/cpgprobe.c: smallest sample with >= q% at or below. */
+static double pct_us(const struct samples *s, unsigned q)
+{
+	size_t i;
+
+	if (!s->s_n)
+		return 0;
+	i = (s->s_n * q + 99) / 100;
+	return s->s_ns[i ? i - 1 : 0] / 1e3;
+}
+
+/* Sorts the samples; writes them to path if given.  Returns 0 or -errno. */
+static int samples_finish(struct samples *s, const char *path)
+{
+	FILE *f;
+	size_t i;
+	int rc = 0;
+
+	qsort(s->s_ns, s->s_n, sizeof(*s->s_ns), cmp_u64);
+	if (!path)
+		return 0;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	for (i = 0; i < s->s_n; i++)
+		fprintf(f, "%.1f\n", s->s_ns[i] / 1e3);
+	if (fclose(f) != 0)
+		rc = -errno;
+	return rc;
+}
+
+static void print_lat(const struct samples *s)
+{
+	printf(" p50_us %.1f p99_us %.1f max_us %.1f\n", pct_us(s, 50),
+	       pct_us(s, 99), s->s_n ? s->s_ns[s->s_n - 1] / 1e3 : 0.0);
+}
+
+static int bench_loop(sdlm_handle_t *h, const struct opts *o)
+{
+	struct sdlm_lksb lksb;
+	struct samples s = { 0 };
+	uint64_t t0, t1, end;
+	int rc;
+
+	memset(&lksb, 0, sizeof(lksb));
+	rc = sdlm_lock(h, o->ls, o->res, SDLM_EX, 0, 60000, &lksb);
+	if (rc)
+		goto out;
+	rc = sdlm_unlock(h, &lksb, 0);
+	if (rc)
+		goto out;
+	if (o->at_ns)
+		sleep_until(o->at_ns);
+	t0 = now_ns();
+	end = t0 + (uint64_t)(o->secs * 1e9);
+	for (t1 = t0; t1 < end && !stop_flag;) {
+		uint64_t a = t1;
+
+		rc = sdlm_lock(h, o->ls, o->res, SDLM_EX, 0, 60000, &lksb);
+		if (rc)
+			goto out;
+		rc = sdlm_unlock(h, &lksb, 0);
+		if (rc)
+			goto out;
+		t1 = now_ns();
+		rc = samples_add(&s, t1 - a);
+		if (rc)
+			goto out;
+	}
+	rc = samples_finish(&s, o->out);
+	if (rc)
+		goto out;
+	printf("loop ops %zu secs %.3f ops_s %.0f", s.s_n, (t1 - t0) / 1e9,
+	       s.s_n / ((t1 - t0) / 1e9));
+	print_lat(&s);
+out:
+	free(s.s_ns);
+	return rc;
+}
+
+static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
+{
+	struct sdlm_lksb lksb;
+	struct samples s = { 0 };
+	struct pp_lvb v;
+	uint64_t t0, now, end, last_handoff, grants = 0, seq;
+	int rc;
+
+	memset(&lksb, 0, sizeof(lksb));
+	if (o->at_ns)
+		sleep_until(o->at_ns);
+	t0 = now_ns();
+	end = t0 + (uint64_t)(o->secs * 1e9);
+	last_handoff = t0;
+	for (;;) {
+		now = now_ns();
+		if (now >= end || stop_flag || s.s_n >= o->count)
+			break;
+		/* The other client is done: nothing more to hand over. */
+		if (s.s_n && now - last_handoff > 2000000000ull)
+			break;
+		rc = sdlm_lock(h, o->ls, o->res, SDLM_EX, 0, 10000, &lksb);
+		if (rc == -ETIMEDOUT)
+			continue;
+		if (rc)
+			goto out;
+		now = now_ns();
+		grants++;
+		memcpy(&v, lksb.lvb, sizeof(v));
+		seq = 0;
+		if (lksb.lvb_valid && v.magic == PP_MAGIC) {
+			seq = v.seq;
+			if (v.node != o->node && v.unlock_ns && v.unlock_ns <= now) {
+				rc = samples_add(&s, now - v.unlock_ns);
+				if (rc)
+					goto out;
+				last_handoff = now;
+			}
+		}
+		memset(&v, 0, sizeof(v));
+		v.magic = PP_MAGIC;
+		v.node = o->node;
+		v.seq = seq + 1;
+		v.unlock_ns = now_ns();
+		memcpy(lksb.lvb, &v, sizeof(v));
+		rc = sdlm_unlock(h, &lksb, SDLM_LKF_VALBLK);
+		if (rc)
+			goto out;
+	}
+	rc = samples_finish(&s, o->out);
+	if (rc)
+		goto out;
+	printf("pingpong samples %zu grants %" PRIu64 " secs %.3f", s.s_n,
+	       grants, (now_ns() - t0) / 1e9);
+	print_lat(&s);
+out:
+	free(s.s_ns);
+	return rc;
+}
+
+struct hold_state {
+	unsigned long	granted, failed, inflight;
+	int		first_err;
+};
+
+static void hold_ast(void *arg, struct sdlm_lksb *lksb)
+{
+	struct hold_state *st = arg;
+
+	st->inflight--;
+	if (lksb->status == 0) {
+		st->granted++;
+	} else {
+		st->failed++;
+		if (!st->first_err)
+			st->first_err = lksb->status;
+	}
+}
+
+/* Runs sdlm_dispatch() until an event arrived or 1 s passed. */
+static int hold_wait(sdlm_handle_t *h)
+{
+	struct pollfd p = { .fd = sdlm_fd(h), .events = POLLIN };
+	int rc;
+
+	rc = sdlm_dispatch(h);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return 0;
+	if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+		return -errno;
+	rc = sdlm_dispatch(h);
+	return rc < 0 ? rc : 0;
+}
+
+static int bench_hold(sdlm_handle_t *h, const struct opts *o)
+{
+	struct hold_state st = { 0 };
+	struct sdlm_lksb *lk;
+	char name[SDLM_NAME_MAX + 1];
+	unsigned long i = 0;
+	uint64_t t0;
+	sigset_t block, old;
+	int rc = 0;
+
+	lk = calloc(o->count ? o->count : 1, sizeof(*lk));
+	if (!lk)
+		return -ENOMEM;
+	t0 = now_ns();
+	while ((i < o->count || st.inflight) && !stop_flag) {
+		while (i < o->count && st.inflight < o->window) {
+			snprintf(name, sizeof(name), "%s.%lu", o->res, i);
+			rc = sdlm_lock_async(h, o->ls, name, SDLM_EX, 0, &lk[i],
+					     hold_ast, NULL, &st);
+			if (rc)
+				goto out;
+			st.inflight++;
+			i++;
+		}
+		rc = hold_wait(h);
+		if (rc)
+			goto out;
+	}
+	if (st.failed) {
+		rc = st.first_err;
+		goto out;
+	}
+	printf("held %lu secs %.3f\n", st.granted, (now_ns() - t0) / 1e9);
+	fflush(stdout);
+	/* Keep everything until SIGTERM/SIGINT (blocked between the check
+	 * and the wait, so none is lost). */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	while (!stop_flag)
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	free(lk);
+	return rc;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: sdlmbench loop|pingpong|hold --ls LS --res R [--secs S] [--at NS]\n"
+		"                 [--count N] [--window W] [--node I] [--samples FILE]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "ls", required_argument, NULL, 'l' },
+		{ "res", required_argument, NULL, 'r' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "samples", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .ls = "bench", .res = "r", .secs = 10, .count = 2000,
+			  .window = 256, .node = 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sdlm_handle_t *h;
+	const char *mode;
+	int opt, rc;
+
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	mode = argv[1];
+	optind = 2;
+	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': o.ls = optarg; break;
+		case 'r': o.res = optarg; break;
+		case 's': o.secs = strtod(optarg, NULL); break;
+		case 'a': o.at_ns = strtoull(optarg, NULL, 0); break;
+		case 'c': o.count = strtoul(optarg, NULL, 0); break;
+		case 'w': o.window = strtoul(optarg, NULL, 0); break;
+		case 'n': o.node = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'o': o.out = optarg; break;
+		default: usage(); return 2;
+		}
+	}
+	if (optind != argc || o.window == 0 || o.secs <= 0) {
+		usage();
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	rc = sdlm_connect(NULL, &h);
+	if (rc) {
+		fprintf(stderr, "sdlmbench: connect: %s\n", sdlm_strerror(rc));
+		return 1;
+	}
+	if (!strcmp(mode, "loop")) {
+		rc = bench_loop(h, &o);
+	} else if (!strcmp(mode, "pingpong")) {
+		rc = bench_pingpong(h, &o);
+	} else if (!strcmp(mode, "hold")) {
+		rc = bench_hold(h, &o);
+	} else {
+		usage();
+		rc = -EINVAL;
+	}
+	if (rc)
+		fprintf(stderr, "sdlmbench %s: %s\n", mode, sdlm_strerror(rc));
+	fflush(stdout);
+	sdlm_disconnect(h);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * uidclient - a test client of the UID service: allocates UIDs through
+ * libsdlm in a loop and writes a history line per UID, so a checker can
+ * prove uniqueness and ascending visibility.
+ *
+ *   uidclient LOCKSPACE MAILBOX COUNT ITERATIONS LABEL HISTORY [HOLD_MS]
+ *
+ * For each iteration: alloc COUNT UIDs; write "got LABEL MAILBOX UIDVALIDITY
+ * UID EPOCH T" per UID (T = CLOCK_MONOTONIC ns; one clock for every node of
+ * a test cluster on one machine); sleep HOLD_MS (the message being
+ * written); commit; write "commit LABEL MAILBOX UIDVALIDITY FIRST LAST T".
+ * Lines are appended with O_APPEND writes of one line each.  Exit 0 when
+ * every iteration succeeded, 1 at the first error (printed on stderr).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sdlm.h"
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+static void put(int fd, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (write(fd, line, n) != (ssize_t)n)
+		perror("uidclient: history");
+}
+
+int main(int argc, char **argv)
+{
+	struct sdlm_uid_result r;
+	sdlm_handle_t *h;
+	char line[256];
+	unsigned count, iters, i, k, hold_ms = 0;
+	int fd, rc;
+
+	if (argc < 7) {
+		fprintf(stderr, "usage: uidclient LOCKSPACE MAILBOX COUNT ITERATIONS LABEL HISTORY [HOLD_MS]\n");
+		return 2;
+	}
+	count = (unsigned)strtoul(argv[3], NULL, 10);
+	iters = (unsigned)strtoul(argv[4], NULL, 10);
+	if (argc > 7)
+		hold_ms = (unsigned)strtoul(argv[7], NULL, 10);
+	fd = open(argv[6], O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(argv[6]);
+		return 2;
+	}
+	rc = sdlm_connect(NULL, &h);
+	if (rc < 0) {
+		fprintf(stderr, "uidclient %s: connect: %s\n", argv[5], sdlm_strerror(rc));
+		return 1;
+	}
+	for (i = 0; i < iters; i++) {
+		rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
+		if (rc < 0) {
+			fprintf(stderr, "uidclient %s: alloc #%u: %s\n", argv[5], i, sdlm_strerror(rc));
+			return 1;
+		}
+		for (k = 0; k < r.count; k++) {
+			snprintf(line, sizeof(line), "got %s %s %u %u %llu %llu\n", argv[5], argv[2],
+				 r.uidvalidity, r.first + k, (unsigned long long)r.epoch, mono_ns());
+			put(fd, line);
+		}
+		if (hold_ms)
+			usleep(hold_ms * 1000);
+		rc = sdlm_uid_commit(h, &r);
+		if (rc < 0) {
+			fprintf(stderr, "uidclient %s: commit #%u: %s\n", argv[5], i, sdlm_strerror(rc));
+			return 1;
+		}
+		snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", argv[5], argv[2],
+			 r.uidvalidity, r.first, r.first + r.count - 1, mono_ns());
+		put(fd, line);
+	}
+	sdlm_disconnect(h);
+	close(fd);
+	return 0;
+}
