@@ -4,7 +4,8 @@ SDLM_DEPS="build-essential autoconf automake libtool pkg-config
  libqb-dev libcorosync-common-dev libcpg-dev libcmap-dev libquorum-dev
  libvotequorum-dev libcfg-dev libaio-dev libcmocka-dev
  corosync nftables iproute2 libxml2-utils procps psmisc util-linux
- g++ python3 resource-agents pacemaker-cli-utils fence-agents"
+ g++ python3 resource-agents pacemaker-cli-utils fence-agents
+ dovecot-core dovecot-imapd"
 
 deps_install() {
 	local missing="" p
@@ -26,7 +27,7 @@ deps_install() {
 	# corosync's package enables and starts a host-wide instance; tests run
 	# their own per-namespace instances and must not talk to it.
 	if command -v systemctl >/dev/null 2>&1; then
-		for svc in corosync pacemaker sbd openhpid; do
+		for svc in corosync pacemaker sbd openhpid dovecot; do
 			systemctl is-active -q "$svc" 2>/dev/null && systemctl stop "$svc" >/dev/null 2>&1
 			systemctl disable "$svc" >/dev/null 2>&1
 		done

@@ -64,8 +64,10 @@ enum merge_side {
 /* One renumbering done by an earlier run (a repair log line). */
 struct merge_prior {
 	const char *guid;
+	size_t guid_len;	/* 0: guid is NUL-terminated */
 	uint32_t old_uid;
 	uint32_t new_uid;
+	enum merge_reason reason;	/* as logged, reported again */
 };
 
 /* One message of the merged list; items[i] describes out.recs[i]. */
@@ -89,6 +91,14 @@ int merge_uidlists(const struct uidlist *a, const struct uidlist *b,
 		   uint32_t floor_next, const struct merge_prior *prior,
 		   size_t nprior, struct merge_result *res);
 void merge_result_free(struct merge_result *res);
+
+/*
+ * The repair log lines for item i of a result: 0 if it did not move in
+ * this run, 1, or 2 for a message listed on both sides under different
+ * UIDs (both old UIDs map to the new one).  out[].guid points into res.
+ */
+size_t merge_log_entries(const struct merge_result *res, size_t i,
+			 struct merge_prior out[2]);
 
 const char *merge_reason_name(enum merge_reason r);
 

@@ -8,7 +8,8 @@
  * For each iteration: alloc COUNT UIDs; write "got LABEL MAILBOX UIDVALIDITY
  * UID EPOCH T" per UID (T = CLOCK_MONOTONIC ns; one clock for every node of
  * a test cluster on one machine); sleep HOLD_MS (the message being
- * written); commit; write "commit LABEL MAILBOX UIDVALIDITY FIRST LAST T".
+ * written); write "commit LABEL MAILBOX UIDVALIDITY FIRST LAST T" (the
+ * moment the message is visible, still under the allocation); commit.
  * Lines are appended with O_APPEND writes of one line each.  Exit 0 when
  * every iteration succeeded, 1 at the first error (printed on stderr).
  */
@@ -77,14 +78,16 @@ int main(int argc, char **argv)
 		}
 		if (hold_ms)
 			usleep(hold_ms * 1000);
+		/* The message is in the store now (visible): record that
+		 * moment while the allocation is still held, then commit. */
+		snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", argv[5], argv[2],
+			 r.uidvalidity, r.first, r.first + r.count - 1, mono_ns());
+		put(fd, line);
 		rc = sdlm_uid_commit(h, &r);
 		if (rc < 0) {
 			fprintf(stderr, "uidclient %s: commit #%u: %s\n", argv[5], i, sdlm_strerror(rc));
 			return 1;
 		}
-		snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", argv[5], argv[2],
-			 r.uidvalidity, r.first, r.first + r.count - 1, mono_ns());
-		put(fd, line);
 	}
 	sdlm_disconnect(h);
 	close(fd);

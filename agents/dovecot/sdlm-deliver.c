@@ -1,0 +1,519 @@
+/*
+ * sdlm-deliver - deliver one message into a Maildir with a UID from sdlm.
+ *
+ *	sdlm-deliver [options] MAILDIR [FILE]      (FILE absent or "-": stdin)
+ *
+ * Timeline of one delivery (docs/imap.md explains each guarantee):
+ *
+ *   1. copy the message to MAILDIR/tmp/<unique>, fsync       no lock held
+ *   2. sdlm_uid_alloc(mailbox, 1) -> first, UIDVALIDITY, epoch
+ *                                  the mailbox's UID lock is now ours
+ *   3. take dovecot-uidlist.lock (Dovecot's own writers take it too)
+ *   4. read dovecot-uidlist; refuse if its E<epoch> is newer than ours
+ *      (a later holder wrote it: we were fenced) or its UIDVALIDITY is not
+ *      sdlm's (unless --adopt-uidvalidity)
+ *   5. uid = max(first, uidlist next UID): Dovecot may have assigned UIDs
+ *      without sdlm (IMAP APPEND, LMTP, the new/ scan) under the same
+ *      dotlock; the uidlist is the final word for this mailbox
+ *   6. rename tmp/<unique> -> new/<name> (or cur/<name>:2,<flags>), fsync
+ *   7. rewrite dovecot-uidlist with the record and E = max(E, epoch)
+ *      (.tmp, fdatasync, rename, fsync dir)                durable here
+ *   8. drop the dotlock; sdlm_uid_commit (UIDs become visible in order);
+ *      if uid was above sdlm's range, sdlm_uid_raise(uid + 1)
+ *
+ * Any failure before 7 completes undoes 6 and 1 and aborts the allocation
+ * (the UID becomes a gap, never reused); the uidlist is then unchanged.
+ *
+ * --uid-source=file:PATH is a TEST SEAM, not a product mode: UIDs come
+ * from a text file "V<uidvalidity> N<next> E<epoch>" held with flock()
+ * from allocation to commit, so the Dovecot tests run without a cluster.
+ *
+ * Exit codes: 0 delivered (stdout: "uid=U uidvalidity=V epoch=E file=F");
+ * 1 error; 2 usage; 3 refused: stale epoch (uidlist unchanged);
+ * 4 refused: UIDVALIDITY mismatch; 75 temporary failure (lock timeout,
+ * sdlmd unreachable: the MTA should retry, as with EX_TEMPFAIL).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sdlm.h"
+#include "uidlist.h"
+
+#define EXIT_USAGE	2
+#define EXIT_STALE	3
+#define EXIT_UIDVALIDITY 4
+#define EXIT_TEMPFAIL	75
+
+struct opts {
+	const char *lockspace;
+	const char *mailbox;
+	const char *uid_source;		/* "sdlm" or "file:PATH" */
+	const char *ipc;
+	const char *flags;
+	bool cur;
+	bool adopt;
+	unsigned lock_timeout_ms;
+	const char *maildir;
+	const char *input;
+};
+
+/* ---- UID sources ------------------------------------------------------ */
+
+struct uid_src {
+	sdlm_handle_t *h;
+	int file_fd;			/* test seam: flock'ed state file */
+	struct sdlm_uid_result res;
+	uint32_t file_next;
+};
+
+static int src_open(const struct opts *o, struct uid_src *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->file_fd = -1;
+	if (strncmp(o->uid_source, "file:", 5) == 0) {
+		s->file_fd = open(o->uid_source + 5, O_RDWR | O_CLOEXEC);
+		return s->file_fd < 0 ? -errno : 0;
+	}
+	return sdlm_connect(o->ipc, &s->h);
+}
+
+static int file_state(int fd, uint32_t *v, uint32_t *n, uint64_t *e)
+{
+	char buf[128];
+	ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (len <= 0)
+		return len < 0 ? -errno : -EBADMSG;
+	buf[len] = '\0';
+	if (sscanf(buf, "V%" SCNu32 " N%" SCNu32 " E%" SCNu64, v, n, e) != 3 ||
+	    *v == 0 || *n == 0 || *e == 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static int file_store(int fd, uint32_t v, uint32_t n, uint64_t e)
+{
+	char buf[128];
+	int len = snprintf(buf, sizeof(buf), "V%" PRIu32 " N%" PRIu32 " E%" PRIu64 "\n",
+			   v, n, e);
+
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len ||
+	    fdatasync(fd) != 0)
+		return -EIO;
+	return 0;
+}
+
+static int src_alloc(const struct opts *o, struct uid_src *s)
+{
+	uint32_t v, n;
+	uint64_t e;
+	int rv;
+
+	if (s->h)
+		return sdlm_uid_alloc(s->h, o->lockspace, o->mailbox, 1, &s->res);
+	if (flock(s->file_fd, LOCK_EX) != 0)
+		return -errno;
+	rv = file_state(s->file_fd, &v, &n, &e);
+	if (rv)
+		return rv;
+	s->res.first = n;
+	s->res.count = 1;
+	s->res.uidvalidity = v;
+	s->res.epoch = e;
+	s->res.alloc_id = 1;
+	s->file_next = n;
+	return 0;
+}
+
+/* Commit the allocation; next is the UID after the one used. */
+static int src_commit(const struct opts *o, struct uid_src *s, uint32_t next)
+{
+	uint32_t v, n;
+	uint64_t e;
+	int rv;
+
+	if (s->h) {
+		rv = sdlm_uid_commit(s->h, &s->res);
+		if (rv == 0 && next > s->res.first + s->res.count)
+			rv = sdlm_uid_raise(s->h, o->lockspace, o->mailbox, next);
+		return rv;
+	}
+	rv = file_state(s->file_fd, &v, &n, &e);
+	if (!rv)
+		rv = file_store(s->file_fd, v, next > n ? next : n, e);
+	flock(s->file_fd, LOCK_UN);
+	return rv;
+}
+
+static void src_abort(struct uid_src *s)
+{
+	if (s->h)
+		sdlm_uid_abort(s->h, &s->res);
+	else if (s->file_fd >= 0)
+		flock(s->file_fd, LOCK_UN);
+}
+
+static void src_close(struct uid_src *s)
+{
+	if (s->h)
+		sdlm_disconnect(s->h);
+	if (s->file_fd >= 0)
+		close(s->file_fd);
+}
+
+/* ---- Maildir ---------------------------------------------------------- */
+
+/* Dovecot's unique name: <secs>.M<usecs>P<pid>R<random>.<host>; the host
+ * part escapes '/' and ':' as Dovecot does (\057, \072). */
+static int name_make(char *buf, size_t sz)
+{
+	char host[256] = "localhost", esc[1024];
+	struct timeval tv;
+	uint32_t rnd = 0;
+	size_t i, j = 0;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)tv.tv_usec ^ (uint32_t)getpid();
+	for (i = 0; host[i] && j + 5 < sizeof(esc); i++) {
+		if (host[i] == '/' || host[i] == ':' || host[i] == ',') {
+			j += (size_t)snprintf(esc + j, sizeof(esc) - j, "\\%03o",
+					      (unsigned char)host[i]);
+		} else {
+			esc[j++] = host[i];
+		}
+	}
+	esc[j] = '\0';
+	n = snprintf(buf, sz, "%ld.M%ldP%dR%08" PRIx32 ".%s", (long)tv.tv_sec,
+		     (long)tv.tv_usec, (int)getpid(), rnd, esc);
+	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+}
+
+static void owner_follow(int fd, const char *dir)
+{
+	struct stat st;
+
+	if (geteuid() == 0 && stat(dir, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0)
+		return;	/* best effort: Dovecot reports EACCES itself */
+}
+
+/* Copy the input into tmp/, fsync; *size = bytes written. */
+static int message_spool(const struct opts *o, const char *tmp_path, size_t *size)
+{
+	char buf[65536];
+	int in = 0, out, rv = 0;
+	ssize_t n;
+
+	*size = 0;
+	if (o->input && strcmp(o->input, "-") != 0) {
+		in = open(o->input, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return -errno;
+	}
+	out = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rv = -errno;
+		goto out_close_in;
+	}
+	owner_follow(out, o->maildir);
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			rv = errno ? -errno : -EIO;
+			goto out_close_out;
+		}
+		*size += (size_t)n;
+	}
+	if (fsync(out) != 0)
+		rv = -errno;
+out_close_out:
+	close(out);
+	if (rv)
+		unlink(tmp_path);
+out_close_in:
+	if (in > 0)
+		close(in);
+	return rv;
+}
+
+static int guid_hex(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != UIDLIST_GUID_HEX)
+		return 0;
+	for (i = 0; i < UIDLIST_GUID_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* G of a new uidlist: the mailbox GUID (given, or sdlm's for a name). */
+static void guid_for_new(const struct opts *o, struct uid_src *s, char *guid)
+{
+	struct sdlm_uid_info info;
+	uint8_t raw[16];
+	size_t i;
+
+	if (guid_hex(o->mailbox)) {
+		memcpy(guid, o->mailbox, UIDLIST_GUID_HEX + 1);
+		return;
+	}
+	if (s->h && sdlm_uid_info(s->h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0,
+				  &info) == 0)
+		memcpy(raw, info.guid, sizeof(raw));
+	else if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		memset(raw, 0x5a, sizeof(raw));
+	for (i = 0; i < 16; i++)
+		snprintf(guid + 2 * i, 3, "%02x", raw[i]);
+}
+
+static int deliver(const struct opts *o)
+{
+	char uniq[512], tmp_path[4096], dst_path[4096], dst_dir[4096], tmp_dir[4096];
+	struct uid_src src;
+	struct uidlist ul;
+	struct uidlist_err perr;
+	struct uidlist_lock lk;
+	size_t size;
+	uint64_t next;
+	uint32_t uid;
+	int rv, code = 1;
+
+	uidlist_init(&ul);
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", o->maildir);
+	snprintf(dst_dir, sizeof(dst_dir), "%s/%s", o->maildir, o->cur ? "cur" : "new");
+	if (name_make(uniq, sizeof(uniq)) ||
+	    snprintf(tmp_path, sizeof(tmp_path), "%s/%s", tmp_dir, uniq) >= (int)sizeof(tmp_path)) {
+		fprintf(stderr, "sdlm-deliver: path too long\n");
+		return 1;
+	}
+	rv = message_spool(o, tmp_path, &size);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: %s: %s\n", tmp_path, strerror(-rv));
+		return rv == -ENOSPC || rv == -EDQUOT ? EXIT_TEMPFAIL : 1;
+	}
+	/* The base name carries the size (Dovecot trusts S= for the size). */
+	snprintf(uniq + strlen(uniq), sizeof(uniq) - strlen(uniq), ",S=%zu", size);
+
+	rv = src_open(o, &src);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: UID source %s: %s\n", o->uid_source,
+			sdlm_strerror(rv));
+		code = EXIT_TEMPFAIL;
+		goto out_unlink_tmp;
+	}
+	rv = src_alloc(o, &src);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: %s: UID allocation: %s\n", o->mailbox,
+			sdlm_strerror(rv));
+		code = rv == SDLM_EUIDWRAP ? 1 : EXIT_TEMPFAIL;
+		goto out_close_src;
+	}
+	rv = uidlist_lock(o->maildir, o->lock_timeout_ms, &lk);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: %s/%s: %s\n", o->maildir, UIDLIST_LOCK_FILE,
+			strerror(-rv));
+		code = EXIT_TEMPFAIL;
+		goto out_abort;
+	}
+	rv = uidlist_read(o->maildir, &ul, &perr);
+	if (rv == -ENOENT) {
+		uidlist_init(&ul);
+		ul.uidvalidity = src.res.uidvalidity;
+		ul.next_uid = 1;
+		guid_for_new(o, &src, ul.guid);
+	} else if (rv) {
+		if (rv == -EBADMSG)
+			fprintf(stderr, "sdlm-deliver: %s/%s line %u: %s\n", o->maildir,
+				UIDLIST_FILE, perr.line, perr.msg);
+		else
+			fprintf(stderr, "sdlm-deliver: %s/%s: %s\n", o->maildir, UIDLIST_FILE,
+				strerror(-rv));
+		goto out_unlock;
+	}
+	if (ul.epoch > src.res.epoch) {
+		fprintf(stderr, "sdlm-deliver: %s: stale epoch: the uidlist carries epoch %"
+			PRIu64 ", this allocation has %" PRIu64 " (a newer holder wrote it); "
+			"nothing written\n", o->maildir, ul.epoch, src.res.epoch);
+		code = EXIT_STALE;
+		goto out_unlock;
+	}
+	if (ul.uidvalidity != src.res.uidvalidity) {
+		if (!o->adopt) {
+			fprintf(stderr, "sdlm-deliver: %s: UIDVALIDITY %" PRIu32 " in the uidlist, "
+				"%" PRIu32 " in sdlm (--adopt-uidvalidity rewrites it: clients "
+				"resynchronise); nothing written\n", o->maildir, ul.uidvalidity,
+				src.res.uidvalidity);
+			code = EXIT_UIDVALIDITY;
+			goto out_unlock;
+		}
+		ul.uidvalidity = src.res.uidvalidity;
+	}
+	next = uidlist_next_uid(&ul);
+	if (next < src.res.first)
+		next = src.res.first;
+	if (next > UINT32_MAX) {
+		fprintf(stderr, "sdlm-deliver: %s: UID space used up: bump UIDVALIDITY\n",
+			o->maildir);
+		goto out_unlock;
+	}
+	uid = (uint32_t)next;
+	rv = uidlist_append(&ul, uid, NULL, uniq);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: record %s: %s\n", uniq, strerror(-rv));
+		goto out_unlock;
+	}
+	if (src.res.epoch > ul.epoch)
+		ul.epoch = src.res.epoch;
+	if (snprintf(dst_path, sizeof(dst_path), "%s/%s%s%s", dst_dir, uniq,
+		     o->cur ? ":2," : "", o->cur ? o->flags : "") >= (int)sizeof(dst_path)) {
+		fprintf(stderr, "sdlm-deliver: path too long\n");
+		goto out_unlock;
+	}
+	if (rename(tmp_path, dst_path) != 0) {
+		rv = -errno;
+		fprintf(stderr, "sdlm-deliver: rename to %s: %s\n", dst_path, strerror(-rv));
+		goto out_unlock;
+	}
+	rv = dir_fsync(dst_dir);
+	if (!rv)
+		rv = dir_fsync(tmp_dir);
+	if (!rv)
+		rv = uidlist_write(o->maildir, &ul);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: %s: writing: %s\n", o->maildir, strerror(-rv));
+		unlink(dst_path);
+		dir_fsync(dst_dir);
+		goto out_unlock;
+	}
+	rv = uidlist_unlock(&lk);
+	if (rv)
+		fprintf(stderr, "sdlm-deliver: %s: the dotlock was taken over while held "
+			"(stale after %d s): check the uidlist\n", o->maildir,
+			UIDLIST_LOCK_STALE_S);
+	rv = src_commit(o, &src, uid + 1);
+	if (rv) {
+		/* The message is in the store with its UID: delivered.  Only
+		 * sdlm's bookkeeping failed; its next holder resumes above. */
+		fprintf(stderr, "sdlm-deliver: %s: commit: %s (message delivered)\n",
+			o->mailbox, sdlm_strerror(rv));
+	}
+	printf("uid=%" PRIu32 " uidvalidity=%" PRIu32 " epoch=%" PRIu64 " file=%s\n",
+	       uid, ul.uidvalidity, ul.epoch, dst_path);
+	uidlist_free(&ul);
+	src_close(&src);
+	return 0;
+
+out_unlock:
+	uidlist_unlock(&lk);
+out_abort:
+	src_abort(&src);
+out_close_src:
+	src_close(&src);
+out_unlink_tmp:
+	unlink(tmp_path);
+	uidlist_free(&ul);
+	return code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sdlm-deliver [options] MAILDIR [FILE|-]\n"
+		"  -l, --lockspace LS        sdlm lockspace (default imap)\n"
+		"  -m, --mailbox MB          mailbox GUID (32 hex) or name; default: the\n"
+		"                            uidlist's G (Dovecot's mailbox GUID)\n"
+		"      --cur                 deliver into cur/ (default new/)\n"
+		"      --flags FLAGS         Maildir flags with --cur (e.g. S)\n"
+		"      --adopt-uidvalidity   rewrite a different UIDVALIDITY to sdlm's\n"
+		"      --lock-timeout MS     dotlock wait (default 30000)\n"
+		"      --ipc NAME            sdlmd IPC name (default $SDLM_IPC or sdlm)\n"
+		"      --uid-source=SRC      sdlm (default) or file:PATH (TEST SEAM)\n"
+		"exit: 0 ok, 1 error, 2 usage, 3 stale epoch, 4 UIDVALIDITY, 75 tempfail\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "lockspace", required_argument, NULL, 'l' },
+		{ "mailbox", required_argument, NULL, 'm' },
+		{ "cur", no_argument, NULL, 'c' },
+		{ "flags", required_argument, NULL, 'f' },
+		{ "adopt-uidvalidity", no_argument, NULL, 'A' },
+		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "ipc", required_argument, NULL, 'i' },
+		{ "uid-source", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = {
+		.lockspace = "imap", .uid_source = "sdlm", .flags = "",
+		.lock_timeout_ms = 30000,
+	};
+	struct uidlist ul;
+	static char g[UIDLIST_GUID_HEX + 1];
+	size_t i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:m:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.lockspace = optarg; break;
+		case 'm': o.mailbox = optarg; break;
+		case 'c': o.cur = true; break;
+		case 'f': o.flags = optarg; break;
+		case 'A': o.adopt = true; break;
+		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': o.ipc = optarg; break;
+		case 's': o.uid_source = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc || argc - optind > 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	o.maildir = argv[optind];
+	o.input = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (strcmp(o.uid_source, "sdlm") != 0 && strncmp(o.uid_source, "file:", 5) != 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; o.flags[i]; i++)
+		if (o.flags[i] < 'A' || o.flags[i] > 'z' || o.flags[i] == '/') {
+			fprintf(stderr, "sdlm-deliver: bad flags %s\n", o.flags);
+			return EXIT_USAGE;
+		}
+	if (!o.mailbox) {
+		/* Unlocked read: G never changes for a mailbox's life. */
+		if (uidlist_read(o.maildir, &ul, NULL) != 0 || !ul.guid[0]) {
+			fprintf(stderr, "sdlm-deliver: %s: no --mailbox and no mailbox GUID "
+				"in its uidlist\n", o.maildir);
+			uidlist_free(&ul);
+			return EXIT_USAGE;
+		}
+		memcpy(g, ul.guid, sizeof(g));
+		for (i = 0; g[i]; i++)
+			if (g[i] >= 'A' && g[i] <= 'F')
+				g[i] = (char)(g[i] - 'A' + 'a');
+		o.mailbox = g;
+		uidlist_free(&ul);
+	}
+	return deliver(&o);
+}

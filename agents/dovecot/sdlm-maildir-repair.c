@@ -1,0 +1,817 @@
+/*
+ * sdlm-maildir-repair - rejoin repair of a Maildir mailbox split in two
+ * copies: merge copy B into copy A with dsync's renumbering rule
+ * (merge.h), before Dovecot reads either.
+ *
+ *	sdlm-maildir-repair [--floor N] [--lockspace LS --mailbox MB] [--json] A B
+ *	sdlm-maildir-repair --status [--json] A
+ *	sdlm-maildir-repair --show [--json] A
+ *
+ * One run, in crash-safe order (a rerun after a crash at any point
+ * completes the same repair; a rerun after success changes nothing):
+ *
+ *   1. dotlocks of A then B (Dovecot's writers wait on them)
+ *   2. read both uidlists and A/sdlm-repair.log: the renumberings logged by
+ *      earlier runs are "prior" (merge.h), and a "done" line naming B with
+ *      the same content hash means B is already merged: stop
+ *   3. merge; floor = max(--floor, sdlm's next UID for the mailbox)
+ *   4. append one "renumber" line per moved message to the log, fsync
+ *      (the intent: a rerun maps these messages to the same new UIDs)
+ *   5. copy every message only B has into A: B/{cur,new}/<file> ->
+ *      A/tmp/<file>.sdlm-repair (fsync, mtime kept: it is INTERNALDATE)
+ *      -> rename to A/{cur,new}/<file>, fsync the directory
+ *   6. write A's uidlist (.tmp, fdatasync, rename): the only step a reader
+ *      notices, and it happens once every file is in place
+ *   7. delete A's Dovecot index files (dovecot.index, .index.log*,
+ *      .index.cache, and for INBOX the list index): they cache the old
+ *      UIDs; Dovecot rebuilds them from the uidlist
+ *   8. append the "done" line, fsync; drop the dotlocks; sdlm_uid_raise
+ *      to the merged N so sdlm never hands out a UID the repair used
+ *
+ * The log (append-only JSON lines, in A):
+ *   {"event":"renumber","time":T,"guid":G,"name":F,"old_uid":O,"new_uid":N,
+ *    "side":"A|B|both","reason":"duplicate|below-uidnext|uid-differs","uidvalidity":V}
+ *   {"event":"done","time":T,"source":PATH,"source_hash":H,"renumbered":K,"next_uid":N}
+ *
+ * Exit codes: 0 repaired or nothing to do; 1 error; 2 usage; 3 refused
+ * (the copies are not one mailbox generation, or a copy is inconsistent:
+ * see the message; nothing written).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sdlm.h"
+#include "merge.h"
+#include "uidlist.h"
+
+#define REPAIR_LOG	"sdlm-repair.log"
+#define LOG_LINE_MAX	4096
+#define EXIT_USAGE	2
+#define EXIT_REFUSED	3
+
+struct opts {
+	const char *a, *b;
+	const char *lockspace, *mailbox, *ipc;
+	uint32_t floor;
+	bool json, status, show;
+	unsigned lock_timeout_ms;
+};
+
+/* ---- the repair log --------------------------------------------------- */
+
+struct log_entry {
+	struct merge_prior p;		/* guid owned (malloc) */
+	char *name;
+	char side[8];
+	long long time;
+};
+
+struct repair_log {
+	struct log_entry *e;
+	size_t n, cap;
+	size_t runs;			/* "done" lines */
+	size_t after_done;		/* renumber lines after the last done */
+	long long last_time;
+	char last_source[4096];
+	char last_hash[32];
+	char **done_keys;		/* "source\thash" of every done line */
+	size_t ndone;
+};
+
+static void json_str_out(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
+	fputc('"', f);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* Value of "key":"..." in one of our own log lines, unescaped. */
+static int json_get_str(const char *line, const char *key, char *out, size_t sz)
+{
+	char pat[64];
+	const char *p;
+	size_t j = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(line, pat);
+	if (!p)
+		return -ENOENT;
+	for (p += strlen(pat); *p && *p != '"'; p++) {
+		char c = *p;
+
+		if (c == '\\') {
+			p++;
+			if (*p == 'u') {
+				unsigned v;
+
+				if (sscanf(p + 1, "%4x", &v) != 1)
+					return -EBADMSG;
+				c = (char)v;
+				p += 4;
+			} else if (*p) {
+				c = *p;
+			} else {
+				return -EBADMSG;
+			}
+		}
+		if (j + 1 >= sz)
+			return -ENAMETOOLONG;
+		out[j++] = c;
+	}
+	if (*p != '"')
+		return -EBADMSG;
+	out[j] = '\0';
+	return 0;
+}
+
+static int json_get_u64(const char *line, const char *key, uint64_t *v)
+{
+	char pat[64];
+	const char *p;
+	char *end;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	if (!p)
+		return -ENOENT;
+	p += strlen(pat);
+	if (*p < '0' || *p > '9')
+		return -EBADMSG;
+	errno = 0;
+	*v = strtoull(p, &end, 10);
+	return errno ? -errno : 0;
+}
+
+static enum merge_reason reason_parse(const char *s)
+{
+	if (strcmp(s, "duplicate") == 0)
+		return MERGE_DUPLICATE;
+	if (strcmp(s, "below-uidnext") == 0)
+		return MERGE_BELOW_UIDNEXT;
+	if (strcmp(s, "uid-differs") == 0)
+		return MERGE_UID_DIFFERS;
+	return MERGE_KEEP;
+}
+
+static void log_free(struct repair_log *lg)
+{
+	size_t i;
+
+	for (i = 0; i < lg->n; i++) {
+		free((char *)lg->e[i].p.guid);
+		free(lg->e[i].name);
+	}
+	for (i = 0; i < lg->ndone; i++)
+		free(lg->done_keys[i]);
+	free(lg->e);
+	free(lg->done_keys);
+	memset(lg, 0, sizeof(*lg));
+}
+
+static int log_parse_line(struct repair_log *lg, const char *line, unsigned lineno)
+{
+	char ev[16], buf[LOG_LINE_MAX], reason[32];
+	uint64_t o, nw, t = 0;
+	struct log_entry *e;
+
+	if (json_get_str(line, "event", ev, sizeof(ev)))
+		goto bad;
+	json_get_u64(line, "time", &t);
+	if (strcmp(ev, "done") == 0) {
+		char **k, src[4096], hash[32];
+
+		if (json_get_str(line, "source", src, sizeof(src)) ||
+		    json_get_str(line, "source_hash", hash, sizeof(hash)))
+			goto bad;
+		k = realloc(lg->done_keys, (lg->ndone + 1) * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		lg->done_keys = k;
+		if (asprintf(&k[lg->ndone], "%s\t%s", src, hash) < 0)
+			return -ENOMEM;
+		lg->ndone++;
+		lg->runs++;
+		lg->after_done = 0;
+		lg->last_time = (long long)t;
+		snprintf(lg->last_source, sizeof(lg->last_source), "%s", src);
+		snprintf(lg->last_hash, sizeof(lg->last_hash), "%s", hash);
+		return 0;
+	}
+	if (strcmp(ev, "renumber") != 0)
+		goto bad;
+	if (json_get_u64(line, "old_uid", &o) || json_get_u64(line, "new_uid", &nw) ||
+	    o == 0 || nw == 0 || o > UINT32_MAX || nw > UINT32_MAX ||
+	    json_get_str(line, "guid", buf, sizeof(buf)) || !buf[0] ||
+	    json_get_str(line, "reason", reason, sizeof(reason)))
+		goto bad;
+	if (lg->n == lg->cap) {
+		size_t cap = lg->cap ? lg->cap * 2 : 16;
+		struct log_entry *ne = realloc(lg->e, cap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		lg->e = ne;
+		lg->cap = cap;
+	}
+	e = &lg->e[lg->n];
+	memset(e, 0, sizeof(*e));
+	e->p.guid = strdup(buf);
+	if (json_get_str(line, "name", buf, sizeof(buf)))
+		buf[0] = '\0';
+	e->name = strdup(buf);
+	if (!e->p.guid || !e->name) {
+		free((char *)e->p.guid);
+		free(e->name);
+		return -ENOMEM;
+	}
+	if (json_get_str(line, "side", e->side, sizeof(e->side)))
+		e->side[0] = '\0';
+	e->p.old_uid = (uint32_t)o;
+	e->p.new_uid = (uint32_t)nw;
+	e->p.reason = reason_parse(reason);
+	e->time = (long long)t;
+	lg->n++;
+	lg->after_done++;
+	return 0;
+bad:
+	fprintf(stderr, "sdlm-maildir-repair: %s line %u: not a repair log line\n",
+		REPAIR_LOG, lineno);
+	return -EBADMSG;
+}
+
+/* A missing log is an empty one; a last line without '\n' is a write cut
+ * by a crash (its run did not get further: it is ignored). */
+static int log_read(const char *dir, struct repair_log *lg)
+{
+	char path[4096], line[LOG_LINE_MAX + 2];
+	unsigned lineno = 0;
+	FILE *f;
+	int rv = 0;
+
+	memset(lg, 0, sizeof(*lg));
+	snprintf(path, sizeof(path), "%s/%s", dir, REPAIR_LOG);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len == 0 || line[len - 1] != '\n') {
+			if (feof(f))
+				break;
+			fprintf(stderr, "sdlm-maildir-repair: %s line %u: too long\n",
+				REPAIR_LOG, lineno);
+			rv = -EBADMSG;
+			break;
+		}
+		line[len - 1] = '\0';
+		rv = log_parse_line(lg, line, lineno);
+		if (rv)
+			break;
+	}
+	fclose(f);
+	if (rv)
+		log_free(lg);
+	return rv;
+}
+
+/* The log is appended with O_APPEND; a cut last line (crash) is ended
+ * with '\n' first so the next line stays parseable. */
+static FILE *log_open_append(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, REPAIR_LOG);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		char last = '\n';
+		int rfd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (rfd >= 0) {
+			if (pread(rfd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+				fputc('\n', f);
+			close(rfd);
+		}
+	}
+	return f;
+}
+
+static int log_sync(FILE *f)
+{
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Where a message's file is: subdir "cur"/"new" and full name. */
+static int file_find(const char *maildir, const char *base, char *sub, char *full,
+		     size_t fsz)
+{
+	static const char *const subs[] = { "new", "cur" };
+	size_t bl = strlen(base), i;
+
+	for (i = 0; i < 2; i++) {
+		char d[4096];
+		struct dirent *de;
+		DIR *dp;
+
+		snprintf(d, sizeof(d), "%s/%s", maildir, subs[i]);
+		dp = opendir(d);
+		if (!dp)
+			continue;
+		while ((de = readdir(dp))) {
+			if (strncmp(de->d_name, base, bl) == 0 &&
+			    (de->d_name[bl] == '\0' || de->d_name[bl] == ':')) {
+				strcpy(sub, subs[i]);
+				snprintf(full, fsz, "%s", de->d_name);
+				closedir(dp);
+				return 0;
+			}
+		}
+		closedir(dp);
+	}
+	return -ENOENT;
+}
+
+static int file_copy_in(const char *a, const char *b, const char *sub, const char *full)
+{
+	char src[4096], tmp[4096], dst[4096], dd[4096], buf[65536];
+	struct timespec times[2];
+	struct stat st, ast;
+	int in, out, rv = 0;
+	ssize_t n;
+
+	snprintf(src, sizeof(src), "%s/%s/%s", b, sub, full);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s.sdlm-repair", a, full);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", a, sub, full);
+	snprintf(dd, sizeof(dd), "%s/%s", a, sub);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) != 0) {
+		rv = -errno;
+		goto out_close_in;
+	}
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 0777);
+	if (out < 0) {
+		rv = -errno;
+		goto out_close_in;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			rv = errno ? -errno : -EIO;
+			goto out_unlink;
+		}
+	}
+	if (geteuid() == 0 && stat(a, &ast) == 0 && fchown(out, ast.st_uid, ast.st_gid) != 0) {
+		rv = -errno;
+		goto out_unlink;
+	}
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;	/* INTERNALDATE */
+	if (futimens(out, times) != 0 || fsync(out) != 0 || rename(tmp, dst) != 0) {
+		rv = -errno;
+		goto out_unlink;
+	}
+	close(out);
+	close(in);
+	return dir_fsync(dd);
+
+out_unlink:
+	close(out);
+	unlink(tmp);
+out_close_in:
+	close(in);
+	return rv;
+}
+
+/* Dovecot's caches of the mailbox: rebuilt from the uidlist. */
+static int index_invalidate(const char *a)
+{
+	static const char *const files[] = {
+		"dovecot.index", "dovecot.index.log", "dovecot.index.log.2",
+		"dovecot.index.cache", "dovecot.list.index", "dovecot.list.index.log",
+		"dovecot.list.index.log.2",
+	};
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", a, files[i]);
+		if (unlink(p) != 0 && errno != ENOENT)
+			return -errno;
+	}
+	return dir_fsync(a);
+}
+
+/* FNV-1a 64 of B's uidlist as formatted: names B's state in "done". */
+static int source_hash(const struct uidlist *b, char *out, size_t sz)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	char *text = NULL;
+	size_t len = 0, i;
+	int rv = uidlist_format(b, &text, &len);
+
+	if (rv)
+		return rv;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
+	free(text);
+	snprintf(out, sz, "%016" PRIx64, h);
+	return 0;
+}
+
+static const char *side_name(enum merge_side s)
+{
+	return s == MERGE_SIDE_A ? "A" : s == MERGE_SIDE_B ? "B" : "both";
+}
+
+/* ---- the commands ----------------------------------------------------- */
+
+static int read_list(const char *dir, struct uidlist *ul)
+{
+	struct uidlist_err err;
+	int rv = uidlist_read(dir, ul, &err);
+
+	if (rv == -EBADMSG)
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s line %u: %s\n", dir,
+			UIDLIST_FILE, err.line, err.msg);
+	else if (rv)
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: %s\n", dir, UIDLIST_FILE,
+			strerror(-rv));
+	return rv;
+}
+
+static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor)
+{
+	struct sdlm_uid_info info;
+	int rv;
+
+	*h = NULL;
+	if (!o->lockspace)
+		return 0;
+	rv = sdlm_connect(o->ipc, h);
+	if (!rv)
+		rv = sdlm_uid_info(*h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
+			o->mailbox, sdlm_strerror(rv));
+		return rv;
+	}
+	/* Everything sdlm may have handed out is at or below the watermark. */
+	if (info.watermark != UINT32_MAX && info.watermark + 1 > *floor)
+		*floor = info.watermark + 1;
+	if (info.next > *floor)
+		*floor = info.next;
+	return 0;
+}
+
+static int cmd_merge(const struct opts *o)
+{
+	struct uidlist a, b;
+	struct uidlist_lock la, lb;
+	struct repair_log lg;
+	struct merge_result r;
+	struct merge_prior *prior = NULL;
+	sdlm_handle_t *h = NULL;
+	char hash[32], key[4200], real_b[4096];
+	uint32_t floor = o->floor;
+	size_t i, copied = 0;
+	FILE *lf = NULL;
+	int rv, code = 1;
+
+	uidlist_init(&a);
+	uidlist_init(&b);
+	if (!realpath(o->b, real_b)) {
+		fprintf(stderr, "sdlm-maildir-repair: %s: %s\n", o->b, strerror(errno));
+		return 1;
+	}
+	if (sdlm_floor(o, &h, &floor))
+		return 1;
+	rv = uidlist_lock(o->a, o->lock_timeout_ms, &la);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: %s: dotlock: %s\n", o->a, strerror(-rv));
+		goto out_disconnect;
+	}
+	rv = uidlist_lock(o->b, o->lock_timeout_ms, &lb);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: %s: dotlock: %s\n", o->b, strerror(-rv));
+		goto out_unlock_a;
+	}
+	if (read_list(o->b, &b))
+		goto out_unlock_b;
+	rv = uidlist_read(o->a, &a, NULL);
+	if (rv == -ENOENT) {
+		/* A is empty: it takes B's identity. */
+		uidlist_init(&a);
+		a.uidvalidity = b.uidvalidity;
+		a.next_uid = 1;
+		memcpy(a.guid, b.guid, sizeof(a.guid));
+	} else if (rv) {
+		uidlist_free(&a);
+		if (read_list(o->a, &a))
+			goto out_unlock_b;
+	}
+	if (log_read(o->a, &lg))
+		goto out_unlock_b;
+	if (source_hash(&b, hash, sizeof(hash)))
+		goto out_log;
+	snprintf(key, sizeof(key), "%s\t%s", real_b, hash);
+	for (i = 0; i < lg.ndone; i++)
+		if (strcmp(lg.done_keys[i], key) == 0)
+			break;
+	if (i < lg.ndone) {
+		if (o->json)
+			printf("{\"result\":\"already-merged\",\"source\":\"%s\",\"renumbered\":0}\n",
+			       real_b);
+		else
+			printf("%s: already merged into %s, nothing to do\n", o->b, o->a);
+		code = 0;
+		goto out_log;
+	}
+	prior = calloc(lg.n + 1, sizeof(*prior));
+	if (!prior)
+		goto out_log;
+	for (i = 0; i < lg.n; i++)
+		prior[i] = lg.e[i].p;
+
+	rv = merge_uidlists(&a, &b, floor, prior, lg.n, &r);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: %s + %s: %s: refused, nothing written\n",
+			o->a, o->b, r.msg[0] ? r.msg : strerror(-rv));
+		code = rv == -ENOMEM ? 1 : 3;
+		goto out_prior;
+	}
+
+	/* 4. intent */
+	lf = log_open_append(o->a);
+	if (!lf) {
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: %s\n", o->a, REPAIR_LOG,
+			strerror(errno));
+		goto out_result;
+	}
+	for (i = 0; i < r.out.nrecs; i++) {
+		struct merge_prior lp[2];
+		size_t k, n = merge_log_entries(&r, i, lp);
+
+		for (k = 0; k < n; k++) {
+			fprintf(lf, "{\"event\":\"renumber\",\"time\":%lld,\"guid\":",
+				(long long)time(NULL));
+			json_str_out(lf, lp[k].guid, lp[k].guid_len);
+			fputs(",\"name\":", lf);
+			json_str_out(lf, r.out.recs[i].name, strlen(r.out.recs[i].name));
+			fprintf(lf, ",\"old_uid\":%" PRIu32 ",\"new_uid\":%" PRIu32
+				",\"side\":\"%s\",\"reason\":\"%s\",\"uidvalidity\":%" PRIu32 "}\n",
+				lp[k].old_uid, lp[k].new_uid, side_name(r.items[i].side),
+				merge_reason_name(lp[k].reason), r.out.uidvalidity);
+		}
+	}
+	if (log_sync(lf)) {
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: write failed\n", o->a, REPAIR_LOG);
+		goto out_logfile;
+	}
+
+	/* 5. files of B into A */
+	for (i = 0; i < r.out.nrecs; i++) {
+		char sub[8], full[512], asub[8], afull[512];
+
+		if (r.items[i].side != MERGE_SIDE_B)
+			continue;
+		if (file_find(o->a, r.out.recs[i].name, asub, afull, sizeof(afull)) == 0)
+			continue;	/* copied by an interrupted run */
+		if (file_find(o->b, r.out.recs[i].name, sub, full, sizeof(full)) != 0)
+			continue;	/* expunged in B: listed, Dovecot drops it */
+		rv = file_copy_in(o->a, o->b, sub, full);
+		if (rv) {
+			fprintf(stderr, "sdlm-maildir-repair: copying %s/%s/%s: %s\n", o->b, sub,
+				full, strerror(-rv));
+			goto out_logfile;
+		}
+		copied++;
+	}
+	if (dir_fsync(o->a) == 0) {
+		char t[4096];
+
+		snprintf(t, sizeof(t), "%s/tmp", o->a);
+		dir_fsync(t);
+	}
+
+	/* 6, 7 */
+	rv = uidlist_write(o->a, &r.out);
+	if (!rv)
+		rv = index_invalidate(o->a);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: %s: %s (rerun to complete)\n", o->a,
+			strerror(-rv));
+		goto out_logfile;
+	}
+
+	/* 8 */
+	fprintf(lf, "{\"event\":\"done\",\"time\":%lld,\"source\":", (long long)time(NULL));
+	json_str_out(lf, real_b, strlen(real_b));
+	fprintf(lf, ",\"source_hash\":\"%s\",\"renumbered\":%zu,\"next_uid\":%" PRIu32 "}\n",
+		hash, r.renumbered, r.out.next_uid);
+	if (log_sync(lf))
+		goto out_logfile;
+	if (h) {
+		rv = sdlm_uid_raise(h, o->lockspace, o->mailbox, r.out.next_uid);
+		if (rv)
+			fprintf(stderr, "sdlm-maildir-repair: sdlm raise to %" PRIu32 ": %s\n",
+				r.out.next_uid, sdlm_strerror(rv));
+	}
+	if (o->json)
+		printf("{\"result\":\"merged\",\"source\":\"%s\",\"renumbered\":%zu,"
+		       "\"copied\":%zu,\"messages\":%zu,\"uidvalidity\":%" PRIu32
+		       ",\"next_uid\":%" PRIu32 "}\n", real_b, r.renumbered, copied,
+		       r.out.nrecs, r.out.uidvalidity, r.out.next_uid);
+	else
+		printf("%s: merged %s: %zu messages, %zu renumbered, %zu copied, "
+		       "UIDVALIDITY %" PRIu32 ", next UID %" PRIu32 "\n", o->a, o->b,
+		       r.out.nrecs, r.renumbered, copied, r.out.uidvalidity, r.out.next_uid);
+	code = 0;
+
+out_logfile:
+	fclose(lf);
+out_result:
+	merge_result_free(&r);
+out_prior:
+	free(prior);
+out_log:
+	log_free(&lg);
+out_unlock_b:
+	uidlist_unlock(&lb);
+out_unlock_a:
+	uidlist_unlock(&la);
+out_disconnect:
+	if (h)
+		sdlm_disconnect(h);
+	uidlist_free(&a);
+	uidlist_free(&b);
+	return code;
+}
+
+static int cmd_report(const struct opts *o)
+{
+	struct repair_log lg;
+	size_t i;
+
+	if (log_read(o->a, &lg))
+		return 1;
+	if (o->status) {
+		const char *state = lg.after_done ? "incomplete" : lg.runs ? "repaired" : "none";
+
+		if (o->json) {
+			printf("{\"maildir\":");
+			json_str_out(stdout, o->a, strlen(o->a));
+			printf(",\"state\":\"%s\",\"runs\":%zu,\"renumbered\":%zu,"
+			       "\"pending\":%zu,\"last_time\":%lld,\"last_source\":", state,
+			       lg.runs, lg.n, lg.after_done, lg.last_time);
+			json_str_out(stdout, lg.last_source, strlen(lg.last_source));
+			printf("}\n");
+		} else {
+			printf("%s: %s; %zu runs, %zu renumberings", o->a, state, lg.runs, lg.n);
+			if (lg.after_done)
+				printf(", %zu from an interrupted run (rerun the merge)",
+				       lg.after_done);
+			printf("\n");
+		}
+	} else {
+		if (o->json)
+			printf("[");
+		else
+			printf("%-10s %-10s %-6s %-14s %s\n", "OLD_UID", "NEW_UID", "SIDE",
+			       "REASON", "GUID");
+		for (i = 0; i < lg.n; i++) {
+			const struct log_entry *e = &lg.e[i];
+
+			if (o->json) {
+				printf("%s{\"guid\":", i ? "," : "");
+				json_str_out(stdout, e->p.guid, strlen(e->p.guid));
+				printf(",\"name\":");
+				json_str_out(stdout, e->name, strlen(e->name));
+				printf(",\"old_uid\":%" PRIu32 ",\"new_uid\":%" PRIu32 ",\"side\":\"%s\","
+				       "\"reason\":\"%s\",\"time\":%lld}", e->p.old_uid, e->p.new_uid,
+				       e->side, merge_reason_name(e->p.reason), e->time);
+			} else {
+				printf("%-10" PRIu32 " %-10" PRIu32 " %-6s %-14s %s\n", e->p.old_uid,
+				       e->p.new_uid, e->side, merge_reason_name(e->p.reason),
+				       e->p.guid);
+			}
+		}
+		if (o->json)
+			printf("]\n");
+	}
+	log_free(&lg);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sdlm-maildir-repair [options] A B   merge copy B into copy A\n"
+		"       sdlm-maildir-repair --status [--json] A\n"
+		"       sdlm-maildir-repair --show [--json] A\n"
+		"  --floor N             new UIDs start at N or above (sdlm's next UID)\n"
+		"  --lockspace LS --mailbox MB   read the floor from sdlm, raise it after\n"
+		"  --ipc NAME            sdlmd IPC name\n"
+		"  --lock-timeout MS     dotlock wait (default 30000)\n"
+		"  --json                machine output\n"
+		"exit: 0 ok, 1 error, 2 usage, 3 refused (nothing written)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "floor", required_argument, NULL, 'F' },
+		{ "lockspace", required_argument, NULL, 'l' },
+		{ "mailbox", required_argument, NULL, 'm' },
+		{ "ipc", required_argument, NULL, 'i' },
+		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "status", no_argument, NULL, 's' },
+		{ "show", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .lock_timeout_ms = 30000 };
+	unsigned long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			v = strtoul(optarg, NULL, 10);
+			if (v == 0 || v > UINT32_MAX) {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			o.floor = (uint32_t)v;
+			break;
+		case 'l': o.lockspace = optarg; break;
+		case 'm': o.mailbox = optarg; break;
+		case 'i': o.ipc = optarg; break;
+		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'j': o.json = true; break;
+		case 's': o.status = true; break;
+		case 'S': o.show = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if ((o.lockspace != NULL) != (o.mailbox != NULL)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.status || o.show) {
+		if (argc - optind != 1 || (o.status && o.show)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		o.a = argv[optind];
+		return cmd_report(&o);
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	o.a = argv[optind];
+	o.b = argv[optind + 1];
+	return cmd_merge(&o);
+}
