@@ -184,7 +184,17 @@ static void fault_refresh(void)
 		log_warn("fault injection: '%s' (was '%s')", spec[0] ? spec : "none",
 			 D.fault_spec[0] ? D.fault_spec : "none");
 		snprintf(D.fault_spec, sizeof(D.fault_spec), "%s", spec);
-		hbe_apply_fault(D.hb, spec[0] ? spec : NULL);
+		/* "uid SPEC" faults the UID service's record I/O only; any
+		 * other spec the heartbeat's (and clears the other). */
+		if (!strncmp(spec, "uid ", 4)) {
+			hbe_apply_fault(D.hb, NULL);
+			if (D.locks_on)
+				uidsvc_apply_fault(spec + 4);
+		} else {
+			hbe_apply_fault(D.hb, spec[0] ? spec : NULL);
+			if (D.locks_on)
+				uidsvc_apply_fault(NULL);
+		}
 	}
 }
 

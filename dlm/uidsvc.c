@@ -898,3 +898,15 @@ void uidsvc_render(struct sbuf *b, bool json)
 	if (json)
 		sb_printf(b, "]}\n");
 }
+
+void uidsvc_apply_fault(const char *spec)
+{
+	struct aio_fault f;
+
+	if (!U.aio)
+		return;
+	if (!spec || aio_fault_parse(spec, &f) < 0)
+		aio_fault_set(U.aio, NULL);
+	else
+		aio_fault_set(U.aio, &f);
+}

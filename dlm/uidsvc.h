@@ -51,4 +51,7 @@ void uidsvc_stop_all(void);
 
 void uidsvc_render(struct sbuf *b, bool json);
 
+/* Test fault injection on the record I/O (aio_fault_parse grammar; NULL = none). */
+void uidsvc_apply_fault(const char *spec);
+
 #endif
