@@ -219,8 +219,10 @@ static void tick(void *data)
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
 	two_node_tick(now);
-	if (D.locks_on)
+	if (D.locks_on) {
 		lsm_tick(now);
+		uidsvc_tick();
+	}
 	clients_reap();
 	if (hbe_feed_ok(D.hb))
 		feed_watchdog();

@@ -76,6 +76,7 @@ struct entry {
 	bool lvb_valid;
 	uint8_t lvb[UID_LVB_LEN];
 	bool wanted;		/* another node waits for the mailbox */
+	unsigned release_waits;	/* ticks a release waited for the disk */
 	struct uid_mbox m;
 	struct pending *pend, **pend_tail;
 	struct alloc *allocs;
@@ -308,6 +309,19 @@ static void release(struct entry *e)
 	uint8_t lvb[UID_LVB_LEN];
 	int rc;
 
+	/* A record write that timed out may still land: giving the lock
+	 * away now would make it a late write of a live node.  Keep the
+	 * mailbox until the kernel is done with it (uidsvc_tick retries). */
+	if (aio_inflight(U.aio)) {
+		aio_process(U.aio, now_ns());
+		if (aio_inflight(U.aio)) {
+			if (!e->release_waits++)
+				log_warn("uid %s: a record write is still in flight: keeping the mailbox until it completes",
+					 e->name);
+			return;
+		}
+	}
+	e->release_waits = 0;
 	rc = uid_release(&e->m, lvb);
 	if (rc < 0) {
 		log_warn("uid %s: cannot release yet: %s", e->name, sdlm_strerror(rc));
@@ -909,4 +923,19 @@ void uidsvc_apply_fault(const char *spec)
 		aio_fault_set(U.aio, NULL);
 	else
 		aio_fault_set(U.aio, &f);
+}
+
+/* Every heartbeat interval: releases that waited for a write to leave the kernel. */
+void uidsvc_tick(void)
+{
+	struct entry *e;
+	unsigned b;
+
+	if (!U.on)
+		return;
+	aio_process(U.aio, now_ns());
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (e->release_waits)
+				maybe_release(e);
 }

@@ -51,6 +51,9 @@ void uidsvc_stop_all(void);
 
 void uidsvc_render(struct sbuf *b, bool json);
 
+/* Every heartbeat interval. */
+void uidsvc_tick(void);
+
 /* Test fault injection on the record I/O (aio_fault_parse grammar; NULL = none). */
 void uidsvc_apply_fault(const char *spec);
 
