@@ -124,6 +124,10 @@ struct lspace {
 	bool view_quorate;
 	uint32_t round_members[NODES_MAX];
 	uint32_t round_flags[NODES_MAX];
+	struct msg_proto_range round_proto[NODES_MAX];
+	uint16_t proto_agreed;		/* protocol version of the lockspace */
+	uint32_t incompatible[NODES_MAX];	/* members outside it: ignored */
+	size_t n_incompatible;
 	bool round_got[NODES_MAX];
 	size_t n_round, n_round_got;
 	struct buffered *buf;
@@ -789,6 +793,25 @@ static void round_complete(struct lspace *l, const struct msg *last)
 	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
 
 	l->round_active = false;
+	/* Version negotiation: every member computes the same agreed
+	 * version from the same JOINs; a member that cannot speak it is
+	 * ignored (its lock traffic is not applied) until it leaves. */
+	{
+		bool ok[NODES_MAX];
+		uint16_t agreed = 0;
+
+		l->n_incompatible = 0;
+		if (msg_version_agree(l->round_proto, l->n_round, &agreed, ok) >= 0) {
+			l->proto_agreed = agreed;
+			for (i = 0; i < l->n_round; i++)
+				if (!ok[i]) {
+					log_warn("ls %s: node %u speaks protocol %u..%u, the lockspace %u: ignoring it",
+						 l->name, l->round_members[i], l->round_proto[i].proto_min,
+						 l->round_proto[i].proto_max, agreed);
+					l->incompatible[l->n_incompatible++] = l->round_members[i];
+				}
+		}
+	}
 	for (i = 0; i < l->n_round; i++) {
 		if (l->round_flags[i] & MSG_JOIN_SYNC)
 			waiting[nw++] = l->round_members[i];
@@ -848,6 +871,8 @@ static void round_join(struct lspace *l, const struct msg *m)
 		return;		/* not of this round, or said already */
 	l->round_got[i] = true;
 	l->round_flags[i] = m->u.join.flags;
+	l->round_proto[i].proto_min = m->u.join.proto_min;
+	l->round_proto[i].proto_max = m->u.join.proto_max;
 	if (++l->n_round_got == l->n_round)
 		round_complete(l, m);
 }
@@ -883,6 +908,8 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 	struct ls_event ev;
 
 	if (msg_to_event(m, &ev) < 0)
+		return;
+	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid))
 		return;
 	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
