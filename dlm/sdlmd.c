@@ -438,7 +438,7 @@ static void render_status(struct sbuf *b, bool json)
 			const char *fs = NULL;
 			uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
 
-			sb_printf(b, ",\"fencing\":{\"node\":%u,\"state\":\"%s\"}", victim, victim ? fs : "none");
+			sb_printf(b, ",\"fencing_node\":%u,\"fencing_phase\":\"%s\"", victim, victim ? fs : "none");
 		}
 		if (D.locks_on)
 			sb_printf(b, ",\"lockspaces\":%zu,\"grace_ms\":%u", lsm_count(), D.grace_ms);

@@ -50,13 +50,13 @@
 
 #define N	3
 #ifndef UMAX
-#define UMAX	8
+#define UMAX	6
 #endif	/* UIDs 1..UMAX, bitmask in an int */
 #ifndef EMAX
-#define EMAX	5
+#define EMAX	3
 #endif	/* grants (lock epochs) per run */
 #ifndef CUTS
-#define CUTS	3
+#define CUTS	2
 #endif	/* membership changes the environment may make */
 
 #ifdef LIVE
@@ -83,7 +83,6 @@ byte op;		/* victim of the fence in flight, 0 none */
 /* ---- fencing area ---- */
 bool pill[N + 1];	/* RESET pill in the node's message slot */
 bool ack[N + 1];	/* the node's heartbeat carries the pill's ack */
-bool hb_still[N + 1];	/* fencer saw no heartbeat change since it left */
 bool deadv[N + 1];	/* still for D (lemma of docs/timeouts.md holds) */
 
 /* ---- per node ---- */
@@ -193,7 +192,6 @@ end:	do
 		fi;
 		lease[n] = true;
 		lease_had[n] = true;
-		hb_still[n] = false;
 		deadv[n] = false }
 	/* obey: ack only once drained */
 	:: atomic { up[n] && !frozen[n] && obeying[n] && !ack[n] &&
@@ -204,7 +202,6 @@ end:	do
 #endif
 		ack[n] = true;
 		selffenced[n] = true;
-		hb_still[n] = false;
 		deadv[n] = false }
 	/* self_decide: lease expired and not quorate -> stop feeding */
 	:: atomic { up[n] && !frozen[n] && !selffenced[n] && lease_had[n] &&
@@ -355,31 +352,27 @@ proctype env()
 {
 	byte n;
 end:	do
-	/* time: a lease runs out unless renewed (renewals can be late) */
+	/* time: the lease of an away or frozen node runs out (a member's
+	 * disk is assumed to work: the lost-disk case is not modelled) */
 	:: atomic { !healed -> n = 1;
 		do
 		:: n < N -> n++
 		:: break
 		od;
-		lease[n] = false; n = 0 }
-	/* the fencer starts watching a node when it leaves (first seen) */
-	:: atomic { n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
 		if
-		:: !member(n) && !hb_still[n] -> hb_still[n] = true
+		:: lease[n] && (!member(n) || frozen[n]) -> lease[n] = false
 		:: else -> skip
 		fi; n = 0 }
-	/* the timing lemma: still for D => lease over, not feeding */
+	/* D passes: the fencer saw the heartbeat still for D since the node
+	 * left; the timing lemma of docs/timeouts.md is the guard (lease
+	 * over, not feeding or frozen); a later landing clears it */
 	:: atomic { n = 1;
 		do
 		:: n < N -> n++
 		:: break
 		od;
 		if
-		:: hb_still[n] && !lease[n] && !member(n) &&
+		:: !deadv[n] && !lease[n] && !member(n) &&
 		   (!up[n] || selffenced[n] || frozen[n]) -> deadv[n] = true
 		:: else -> skip
 		fi; n = 0 }

@@ -28,8 +28,10 @@
  * i.e. the whole path unlock -> IPC -> daemon A gives way (CPG RELEASE) ->
  * agreed delivery at B -> daemon B grants -> IPC ast -> client B.  A client
  * that re-takes the lock without a hand-off (its own node still caches it)
- * takes no sample.  Stops after N samples of its own, after S seconds, or
- * 2 s after the other client stopped handing it the lock.  Prints:
+ * takes no sample.  Stops after N samples of its own (saying so in the
+ * LVB's done flag), when it sees the other client's done flag, after S
+ * seconds, or 30 s after the last hand-off (under packet loss one hand-off
+ * can take seconds).  Prints:
  *	pingpong samples <n> grants <g> secs <s> p50_us .. p99_us .. max_us ..
  *
  * hold: N EX locks on R.0 .. R.<N-1>, at most W requests in flight
@@ -45,6 +47,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +63,8 @@ struct pp_lvb {
 	uint32_t	node;		/* bench node id of the last holder */
 	uint64_t	unlock_ns;	/* its clock just before sdlm_unlock */
 	uint64_t	seq;		/* hand-offs so far */
-	uint64_t	reserved;
+	uint32_t	done;		/* the last holder took all its samples */
+	uint32_t	reserved;
 };
 _Static_assert(sizeof(struct pp_lvb) <= SDLM_LVB_LEN, "pp_lvb fits the LVB");
 
@@ -204,6 +208,7 @@ static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 	struct samples s = { 0 };
 	struct pp_lvb v;
 	uint64_t t0, now, end, last_handoff, grants = 0, seq;
+	bool peer_done = false;
 	int rc;
 
 	memset(&lksb, 0, sizeof(lksb));
@@ -217,7 +222,7 @@ static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 		if (now >= end || stop_flag || s.s_n >= o->count)
 			break;
 		/* The other client is done: nothing more to hand over. */
-		if (s.s_n && now - last_handoff > 2000000000ull)
+		if (s.s_n && now - last_handoff > 30000000000ull)
 			break;
 		rc = sdlm_lock(h, o->ls, o->res, SDLM_EX, 0, 10000, &lksb);
 		if (rc == -ETIMEDOUT)
@@ -229,6 +234,8 @@ static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 		memcpy(&v, lksb.lvb, sizeof(v));
 		seq = 0;
 		if (lksb.lvb_valid && v.magic == PP_MAGIC) {
+			if (v.done && v.node != o->node)
+				peer_done = true;
 			seq = v.seq;
 			if (v.node != o->node && v.unlock_ns && v.unlock_ns <= now) {
 				rc = samples_add(&s, now - v.unlock_ns);
@@ -241,11 +248,14 @@ static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 		v.magic = PP_MAGIC;
 		v.node = o->node;
 		v.seq = seq + 1;
+		v.done = s.s_n >= o->count;
 		v.unlock_ns = now_ns();
 		memcpy(lksb.lvb, &v, sizeof(v));
 		rc = sdlm_unlock(h, &lksb, SDLM_LKF_VALBLK);
 		if (rc)
 			goto out;
+		if (peer_done)
+			break;
 	}
 	rc = samples_finish(&s, o->out);
 	if (rc)

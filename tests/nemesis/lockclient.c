@@ -41,8 +41,10 @@
  * Errors are part of the workload, not of the client: a lock request that
  * times out in a minority, a daemon that went away, an allocation refused
  * while fencing - each is a "fail" line, after which the client reconnects
- * and goes on.  Exit status 0 when it stopped on STOPFILE / ITERATIONS, 2 on
- * a usage or history-file error.
+ * and goes on.  Exit status 0 when it stopped on STOPFILE or ran its
+ * ITERATIONS rounds without an error, 1 when one of those rounds failed
+ * (the driver's recovery probe is "lockclient run ... -n 1"), 2 on a usage
+ * or history-file error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,15 +223,17 @@ out_unlock:
 	return rc;
 }
 
+/* Returns 0, or 1 when a round of a bounded run (-n) failed. */
 static int client_run(struct client *c)
 {
 	unsigned long i;
-	int rc;
+	int rc, failed = 0;
 
 	for (i = 0; !c->iterations || i < c->iterations; i++) {
 		if (c->stop && access(c->stop, F_OK) == 0)
 			break;
 		if (!c->h && client_reconnect(c) < 0) {
+			failed = 1;
 			sleep_ms(200);
 			continue;
 		}
@@ -239,6 +243,7 @@ static int client_run(struct client *c)
 		/* Any error may have been the connection: start afresh,
 		 * after a pause so a lost daemon is not hammered. */
 		if (rc < 0) {
+			failed = 1;
 			sdlm_disconnect(c->h);
 			c->h = NULL;
 			sleep_ms(100);
@@ -246,7 +251,7 @@ static int client_run(struct client *c)
 	}
 	if (c->h)
 		sdlm_disconnect(c->h);
-	return 0;
+	return c->iterations && failed ? 1 : 0;
 }
 
 static int usage(void)

@@ -1,0 +1,442 @@
+#!/bin/bash
+# tests/nemesis/nemesis.sh - a nemesis run: clients on every node of a real
+# corosync cluster (tests/cluster/lib.sh + sdlm.sh) allocate UIDs and
+# increment a lock-protected counter while faults are injected on a seeded
+# schedule; then tests/nemesis/checker.py judges the history.
+#
+#   nemesis.sh [--seed S] [--duration SECS] [--nodes 3..5] [--clients K]
+#              [--short] [--history FILE]
+#
+#   --short      every fault kind once, in a seeded order, with short
+#                durations (tests/nemesis/t-nemesis.sh: < 3 min in all)
+#   --duration   (long run) inject random faults until SECS have passed
+#   --history    copy the history there (it lives in the run dir otherwise,
+#                which teardown removes unless CL_KEEP=1)
+#
+# Timeline of one fault (docs/nemesis.md has the table of kinds):
+#
+#   fault ──hold──► heal ──► probe: on a quorate surviving node, one UID
+#     │                      allocation + one EX lock of the counter, retried
+#     │                      until both succeed or the bound passes
+#     │                      (recover KIND SECONDS BOUND ok|timeout)
+#     │                  ──► restore: every node that is gone, self-fenced or
+#     │                      not fenced-safe in time is reset (its watchdog,
+#     │                      else by us), restarted (corosync + sdlmd) and
+#     │                      gets fresh clients; wait for N members
+#     └── every step is a history line "nemesis fault|heal|restart ..."
+#
+# Bound after a heal: grace + dead bound + corosync detection (token +
+# consensus) + 10 s of slack for a 2-core machine running N nodes; the
+# grace comes from `sdlmctl --json status` (grace_ms), the dead bound from
+# the disk header (`sdlmctl --json fence dump`).
+#
+# Prints PASS:/FAIL: lines, the checker's verdict and its summary table;
+# exits 0 when there is no violation and the cluster came back after every
+# fault, 1 otherwise.  Everything is torn down on exit (sd_teardown).
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+: "${SDLM_BUILDDIR:=$top/_build}"
+: "${SDLMD:=$SDLM_BUILDDIR/dlm/sdlmd}"
+: "${SDLMCTL:=$SDLM_BUILDDIR/dlm/sdlmctl}"
+: "${SDLM_WATCHDOG:=$SDLM_BUILDDIR/fence/sdlm-watchdog}"
+: "${LOCKCLIENT:=$SDLM_BUILDDIR/tests/nemesis/lockclient}"
+export SDLMD SDLMCTL SDLM_WATCHDOG
+. "$here/../cluster/lib.sh"
+. "$here/../cluster/sdlm.sh"
+export SD_CTL_TIMEOUT=5
+
+SEED=1 DURATION=600 NODES=3 CLIENTS=2 SHORT=0 HIST_COPY=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--seed) SEED=$2; shift ;;
+	--duration) DURATION=$2; shift ;;
+	--nodes) NODES=$2; shift ;;
+	--clients) CLIENTS=$2; shift ;;
+	--short) SHORT=1 ;;
+	--history) HIST_COPY=$2; shift ;;
+	-h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+	*) echo "nemesis: unknown argument '$1' (see --help)" >&2; exit 64 ;;
+	esac
+	shift
+done
+case "$SEED$DURATION$NODES$CLIENTS" in *[!0-9]*)
+	echo "nemesis: --seed, --duration, --nodes and --clients take numbers" >&2; exit 64 ;;
+esac
+[ "$NODES" -ge 3 ] && [ "$NODES" -le 5 ] || { echo "nemesis: --nodes 3..5" >&2; exit 64; }
+# Every draw comes from this one generator, in the main shell only (a
+# $(...) would fork its state): a seed replays the same schedule.
+RANDOM=$SEED
+
+fails=0; passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+finish() {
+	[ -n "$HIST_COPY" ] && [ -f "${H:-/nonexistent}" ] && cp "$H" "$HIST_COPY"
+	echo "nemesis: seed $SEED, $passes passed, $fails failed"
+	[ "$fails" = 0 ] && exit 0
+	exit 1
+}
+require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; finish; fi; }
+trap 'sd_teardown' EXIT
+trap 'echo "nemesis: interrupted"; exit 1' INT TERM
+
+# rnd N: R = a draw in 0..N-1 (no subshell, see RANDOM above).
+rnd() { R=$((RANDOM % $1)); }
+now_ns() { "$LOCKCLIENT" now; }
+hist() { echo "$* $(now_ns)" >>"$H"; }
+log() { printf 'nemesis %6.1fs: %s\n' "$(elapsed_s)" "$*"; }
+elapsed_s() { echo "$(( ($(_cl_now_cs) - T_START) / 100 )).$(( ($(_cl_now_cs) - T_START) % 100 / 10 ))"; }
+
+# ---- the client binary --------------------------------------------------------
+lockclient_build() {	# when the build tree has none (a run from the source tree)
+	local out=$CL_DIR/lockclient
+	cc -std=gnu11 -O2 -I"$top/dlm" "$here/lockclient.c" -o "$out" \
+		-L"$SDLM_BUILDDIR/dlm/.libs" -lsdlm -Wl,-rpath,"$SDLM_BUILDDIR/dlm/.libs" || return 1
+	LOCKCLIENT=$out
+}
+
+# ---- nodes --------------------------------------------------------------------
+declare -A GEN	# node -> client generation (labels stay unique across restarts)
+
+clients_start() {	# node
+	local i=$1 k
+	GEN[$i]=$(( ${GEN[$i]:--1} + 1 ))
+	for ((k = 1; k <= CLIENTS; k++)); do
+		cl_spawn "$i" "lc$k" "$LOCKCLIENT" run "$i" "n${i}c${k}g${GEN[$i]}" "$H" "$CTR" \
+			-l t -m mb -r counter -H "$HOLD_MS" -t "$LOCK_TIMEOUT_MS" -s "$STOP" >/dev/null
+	done
+}
+
+node_state() {	# node: ok | gone | fenced | unsafe
+	local out
+	cl_pid "$1" sdlmd >/dev/null || { echo gone; return; }
+	out=$(sd_ctl "$1" status 2>/dev/null | sed -n 's/^state *//p')
+	case "$out" in
+	fenced-safe) echo ok ;;
+	self-fenced* | "obeying pill"*) echo fenced ;;
+	*) echo unsafe ;;
+	esac
+}
+
+watchdog_pid() {	# node: the test watchdog's pid if it still runs
+	local f="$CL_DIR/n$1/watchdog.pid" p
+	[ -f "$f" ] || return 1
+	read -r p <"$f"
+	[ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "$CL_DIR/n$1/" &&
+		echo "$p"
+}
+
+# node_reset I: make node I's machine "reset" for good: its watchdog gets
+# W + a few seconds to do it (that is the design's reset), then whatever is
+# left is killed by us, watchdog included.
+node_reset() {
+	local i=$1 wp
+	if wp=$(watchdog_pid "$i") && [ "$(node_state "$i")" != gone ]; then
+		cl_wait_for "node $i reset by its watchdog" $((W / 1000 + 12)) sd_node_gone "$i" 2>/dev/null
+	fi
+	cl_kill_node "$i"
+	wp=$(watchdog_pid "$i") && kill -KILL "$wp" 2>/dev/null
+	return 0
+}
+
+node_restart() {	# node: corosync, sdlmd, clients
+	local i=$1
+	log "node $i: restart"
+	hist nemesis restart "$i"
+	RESTARTS=$((RESTARTS + 1))
+	node_reset "$i"
+	cl_start_corosync "$i" >/dev/null || return 1
+	sd_start "$i" >/dev/null || return 1
+	cl_wait_for "node $i fenced-safe after restart" 90 sd_status_has "$i" "fenced-safe" || return 1
+	clients_start "$i"
+}
+
+all_members() {	# every node sees all N
+	local i
+	for ((i = 1; i <= NODES; i++)); do
+		[ "$(cl_members "$i" 2>/dev/null)" = "$ALL" ] || return 1
+	done
+}
+
+# restore: every node back, fenced-safe, all N members.  A node whose
+# daemon is gone or fenced is restarted at once; one that is merely not
+# safe yet (membership re-forming, disk coming back) gets SETTLE seconds.
+restore() {
+	local i st deadline ok
+	deadline=$(($(_cl_now_cs) + SETTLE * 100))
+	while :; do
+		ok=1
+		for ((i = 1; i <= NODES; i++)); do
+			st=$(node_state "$i")
+			case "$st" in
+			ok) ;;
+			gone | fenced) node_restart "$i" || { fail "node $i restarts"; return 1; } ;;
+			*) if [ "$(_cl_now_cs)" -ge "$deadline" ]; then
+				log "node $i still $st after ${SETTLE}s"
+				node_restart "$i" || { fail "node $i restarts"; return 1; }
+			   else ok=0; fi ;;
+			esac
+		done
+		[ "$ok" = 1 ] && break
+		sleep 0.5
+	done
+	cl_wait_for "all $NODES members on every node" 90 all_members || return 1
+}
+
+# ---- recovery probe -----------------------------------------------------------
+probe_node() {	# PROBE = lowest quorate node with a safe daemon, not in $1
+	local i
+	for ((i = 1; i <= NODES; i++)); do
+		case " $1 " in *" $i "*) continue ;; esac
+		cl_quorate "$i" 2>/dev/null && [ "$(node_state "$i")" = ok ] && { PROBE=$i; return 0; }
+	done
+	return 1
+}
+
+# probe KIND VICTIMS: time until a surviving quorate node completes one
+# allocation and one EX lock of the counter (the resource every client
+# contends for, so a dead or away holder must have been dealt with).
+probe() {
+	local kind=$1 victims=$2 t0 left secs verdict=timeout n=0
+	t0=$(_cl_now_cs)
+	while :; do
+		left=$(( BOUND_S - ($(_cl_now_cs) - t0) / 100 ))
+		[ "$left" -le 0 ] && break
+		if probe_node "$victims"; then
+			n=$((n + 1))
+			if ip netns exec "${CL_PREFIX}n$PROBE" timeout "$left" "$LOCKCLIENT" run "$PROBE" \
+				"probe${PROBES}n$PROBE.$n" "$H" "$CTR" -l t -m mb -r counter -H 0 \
+				-t $((left * 1000)) -n 1 >/dev/null 2>&1; then
+				verdict=ok
+				break
+			fi
+		fi
+		sleep 0.3
+	done
+	PROBES=$((PROBES + 1))
+	secs=$(( ($(_cl_now_cs) - t0) / 100 )).$(( ($(_cl_now_cs) - t0) % 100 / 10 ))
+	hist recover "$kind" "$secs" "$BOUND_S" "$verdict"
+	log "$kind: serving again after $secs s (bound $BOUND_S s): $verdict"
+	[ "$verdict" = ok ]
+}
+
+# ---- faults -------------------------------------------------------------------
+# Each fault_* injects, holds for $2 seconds and heals; VICTIMS is set to
+# the nodes that may not serve the probe.
+pick_node() { rnd "$NODES"; V=$((R + 1)); }
+others_of() { local i o=; for ((i = 1; i <= NODES; i++)); do [ "$i" = "$1" ] || o="$o $i"; done; echo "${o# }"; }
+
+fault_kill() {
+	pick_node; VICTIMS=$V
+	hist nemesis fault kill "$V" -
+	log "kill -9 node $V (its watchdog too: the machine is gone)"
+	cl_kill_node "$V"
+	local wp
+	wp=$(watchdog_pid "$V") && kill -KILL "$wp" 2>/dev/null
+	hist nemesis heal kill
+}
+
+fault_stop() {	# stop-sdlmd | stop-corosync
+	local what=${1#stop-} d=$2
+	pick_node; VICTIMS=$V
+	hist nemesis fault "$1" "$V" "${d}s"
+	log "SIGSTOP $what on node $V for $d s"
+	cl_stop_proc "$V" "$what"
+	sleep "$d"
+	cl_cont_proc "$V" "$what"
+	hist nemesis heal "$1"
+}
+
+fault_partition() {	# part-alone | part-split | part-overlap
+	local kind=$1 d=$2 a b minority= majority= i k=0 size
+	pick_node; a=$V
+	case "$kind" in
+	part-alone) minority=$a ;;
+	part-split)	# a clean split: the largest minority, drawn at random
+		size=$(( (NODES - 1) / 2 ))
+		minority=$a
+		while [ "$(echo $minority | wc -w)" -lt "$size" ]; do
+			pick_node
+			case " $minority " in *" $V "*) ;; *) minority="$minority $V" ;; esac
+		done ;;
+	part-overlap)	# only the link a-b is cut: {a, rest} and {b, rest} both majorities
+		while :; do pick_node; [ "$V" != "$a" ] && break; done
+		b=$V ;;
+	esac
+	if [ "$kind" = part-overlap ]; then
+		VICTIMS=""
+		hist nemesis fault "$kind" "$a,$b" "${d}s"
+		log "partition: link $a-$b cut (overlapping majorities) for $d s"
+		cl_partition "$a" "$b"
+	else
+		for ((i = 1; i <= NODES; i++)); do
+			case " $minority " in *" $i "*) ;; *) majority="$majority $i" ;; esac
+		done
+		VICTIMS=$minority
+		hist nemesis fault "$kind" "$(echo $minority | tr ' ' ,)" "${d}s"
+		log "partition: [$minority] | [${majority# }] for $d s"
+		cl_partition "$minority" "${majority# }"
+	fi
+	sleep "$d"
+	cl_heal_all
+	hist nemesis heal "$kind"
+}
+
+fault_loss() {	# loss-2pct | loss-20pct
+	local kind=$1 d=$2 p i
+	p=${kind#loss-}; p=${p%pct}%
+	VICTIMS=""
+	hist nemesis fault "$kind" all "${d}s"
+	log "$p random loss on every node's output for $d s"
+	for ((i = 1; i <= NODES; i++)); do cl_loss "$i" "$p" out; done
+	sleep "$d"
+	for ((i = 1; i <= NODES; i++)); do cl_loss_off "$i"; done
+	hist nemesis heal "$kind"
+}
+
+fault_disk() {	# disk-eio | disk-stall | disk-lost
+	local kind=$1 d=$2 spec
+	case "$kind" in
+	disk-eio) spec="write:error=EIO" ;;
+	disk-stall) spec="all:stall=$STALL_MS" ;;
+	disk-lost) spec="all:error=EIO" ;;
+	esac
+	pick_node; VICTIMS=$V
+	hist nemesis fault "$kind" "$V" "$spec,${d}s"
+	log "disk fault '$spec' on node $V for $d s"
+	sd_fault "$V" "$spec"
+	sleep "$d"
+	sd_fault "$V" none
+	hist nemesis heal "$kind"
+}
+
+# run_fault KIND SECONDS: inject, heal, probe, restore.
+run_fault() {
+	local kind=$1 d=$2
+	VICTIMS=""
+	case "$kind" in
+	kill) fault_kill ;;
+	stop-*) fault_stop "$kind" "$d" ;;
+	part-*) fault_partition "$kind" "$d" ;;
+	loss-*) fault_loss "$kind" "$d" ;;
+	disk-*) fault_disk "$kind" "$d" ;;
+	esac
+	FAULTS=$((FAULTS + 1))
+	probe "$kind" "$VICTIMS" || fail "$kind: the cluster serves again within $BOUND_S s"
+	restore || { fail "$kind: every node back after the fault"; return 1; }
+}
+
+# Durations.  Short run: one of each kind, around the corosync token for
+# pauses, below the grace for partitions (no fence needed), packet loss in
+# a short phase and a 20 % burst of a few seconds.
+short_duration() {
+	case "$1" in
+	kill) D_S=0 ;;
+	stop-sdlmd | stop-corosync) D_S=$((TOKEN_MS / 1000)) ;;
+	part-*) D_S=4 ;;
+	loss-2pct) D_S=10 ;;
+	loss-20pct) D_S=3 ;;
+	disk-eio) D_S=3 ;;
+	disk-stall | disk-lost) D_S=5 ;;
+	esac
+}
+
+# Long run: pauses either around the token timeout or around the dead
+# bound; partitions up to past the grace (a wanted holder is then fenced
+# and restarted); loss phases of at most 90 s; disk faults past the lease.
+long_duration() {
+	local dead_s=$((DEAD / 1000)) grace_s=$((GRACE / 1000)) tok=$((TOKEN_MS / 1000))
+	case "$1" in
+	kill) D_S=0 ;;
+	stop-*) rnd 2
+		if [ "$R" = 0 ]; then rnd 3; D_S=$((tok - 1 + R))
+		else rnd 7; D_S=$((dead_s - 3 + R)); fi ;;
+	part-*) rnd $((grace_s + 6)); D_S=$((2 + R)) ;;
+	loss-2pct) rnd 81; D_S=$((10 + R)) ;;
+	loss-20pct) rnd 5; D_S=$((2 + R)) ;;
+	disk-*) rnd $((L / 1000 + 6)); D_S=$((2 + R)) ;;
+	esac
+}
+
+KINDS="kill stop-sdlmd stop-corosync part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
+
+# ---- main ---------------------------------------------------------------------
+T_START=$(_cl_now_cs)
+[ -x "$SDLMD" ] && [ -x "$SDLMCTL" ] && [ -x "$SDLM_WATCHDOG" ] ||
+	{ echo "FAIL: sdlmd, sdlmctl or sdlm-watchdog not built under $SDLM_BUILDDIR"; exit 1; }
+require "create $NODES nodes" cl_create "$NODES"
+if [ ! -x "$LOCKCLIENT" ]; then
+	require "build lockclient" lockclient_build
+fi
+require "shared disk" sd_disk test
+sd_timeouts
+TOKEN_MS=$CL_TOKEN
+require "corosync on all nodes" cl_start_all
+for ((i = 1; i <= NODES; i++)); do require "node $i quorate" cl_wait_quorate "$i" 90; done
+for ((i = 1; i <= NODES; i++)); do require "sdlmd on node $i" sd_start "$i"; done
+for ((i = 1; i <= NODES; i++)); do
+	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
+done
+GRACE=$(sd_ctl 1 --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["grace_ms"])')
+# corosync's detection: token + consensus (1.2 x token by default).
+DETECT=$((TOKEN_MS + TOKEN_MS * 12 / 10))
+BOUND_S=$(( (GRACE + DEAD + DETECT) / 1000 + 10 ))
+STALL_MS=$((T * 5 / 6))	# near the I/O timeout, below it
+SETTLE=20
+HOLD_MS=20
+LOCK_TIMEOUT_MS=10000
+ALL=$(seq -s' ' 1 "$NODES")
+H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
+: >"$H"
+"$LOCKCLIENT" counter-init "$CTR" || { fail "counter file"; finish; }
+echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1 ] && echo short || echo "${DURATION}s") run"
+echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
+FAULTS=0 RESTARTS=0 PROBES=0
+for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
+sleep 2
+
+if [ "$SHORT" = 1 ]; then
+	# Every kind once, in a seeded order (Fisher-Yates).
+	read -ra order <<<"$KINDS"
+	for ((k = ${#order[@]} - 1; k > 0; k--)); do
+		rnd $((k + 1)); tmp=${order[$k]}; order[$k]=${order[$R]}; order[$R]=$tmp
+	done
+	for kind in "${order[@]}"; do
+		short_duration "$kind"
+		run_fault "$kind" "$D_S" || break
+		sleep 1
+	done
+else
+	read -ra kinds <<<"$KINDS"
+	end=$(($(_cl_now_cs) + DURATION * 100))
+	while [ "$(_cl_now_cs)" -lt "$end" ]; do
+		rnd ${#kinds[@]}; kind=${kinds[$R]}
+		long_duration "$kind"
+		run_fault "$kind" "$D_S" || break
+		rnd 4; sleep $((2 + R))
+	done
+fi
+
+# Stop the clients; those blocked in a request get a few seconds, then die
+# (their last operation stays "invoked": the checker allows that).
+touch "$STOP"
+sleep $(( LOCK_TIMEOUT_MS / 1000 + 1 ))
+for ((i = 1; i <= NODES; i++)); do
+	for ((k = 1; k <= CLIENTS; k++)); do cl_kill "$i" "lc$k" 2>/dev/null; done
+done
+probe_node "" && WM=$(sd_ctl "$PROBE" --json uid show t mb |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["watermark"])')
+if [ -n "${WM:-}" ]; then
+	pass "durable watermark of mb read on node $PROBE: $WM"
+else
+	fail "durable watermark of mb could not be read"
+fi
+echo "nemesis: $FAULTS faults, $RESTARTS node restarts, $(grep -c '^invoke' "$H") operations in $(elapsed_s) s"
+echo "---- checker"
+if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR"; then
+	pass "history: no violation"
+else
+	fail "history: violations (offending operations above)"
+fi
+finish
