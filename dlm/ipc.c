@@ -322,6 +322,7 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	case SDLM_CMD_LOCKS:
 	case SDLM_CMD_FENCE_CONFIRM:
 	case SDLM_CMD_UID_LIST:
+	case SDLM_CMD_STATS:
 		if (size < sizeof(struct req_text)) {
 			send_reply(c, hdr, hdr->qb.id, SDLM_EPROTO, NULL, 0);
 			return 0;

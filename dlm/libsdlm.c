@@ -889,6 +889,7 @@ static const struct { const char *name; enum sdlm_cmd cmd; } text_cmds[] = {
 	{ "locks", SDLM_CMD_LOCKS },
 	{ "fence-confirm", SDLM_CMD_FENCE_CONFIRM },
 	{ "uids", SDLM_CMD_UID_LIST },
+	{ "stats", SDLM_CMD_STATS },
 };
 
 /* Returns 0 or -errno / SDLM_E*. */

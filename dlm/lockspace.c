@@ -156,6 +156,7 @@ struct lspace {
 static struct {
 	struct ls_host h;
 	struct lspace *ls[LS_MAX];
+	struct lsm_stats st;
 } M;
 
 static uint64_t now_ms(void)
@@ -233,6 +234,7 @@ static int send_msg(struct lspace *l, struct msg *m)
 	int rc = ls_cpg_send(l->cpg, m);
 
 	l->n_sent++;
+	M.st.msgs_sent++;
 	if (rc < 0)
 		log_warn("ls %s: send %s: %s", l->name, msg_type_name(m->m_type),
 			 sdlm_strerror(rc));
@@ -310,6 +312,7 @@ static void run_nl_out(struct lspace *l)
 		ev.ev_namelen = o->o_namelen;
 		switch (o->o_kind) {
 		case NL_OUT_LOCAL_GRANT:
+			M.st.local_grants++;
 			log_debug("ls %s: client %u granted %s (lkid %llx)", l->name, o->o_client,
 				  mode_name(o->o_mode), (unsigned long long)o->o_local_lkid);
 			M.h.ast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
@@ -321,10 +324,12 @@ static void run_nl_out(struct lspace *l)
 				o->o_client_ref, o->o_err, o->o_mode, NULL, false, 0);
 			break;
 		case NL_OUT_LOCAL_BAST:
+			M.st.local_basts++;
 			M.h.bast(M.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
 				 o->o_client_ref, o->o_mode);
 			break;
 		case NL_OUT_CLUSTER_REQUEST:
+			M.st.cluster_requests++;
 			log_debug("ls %s: send REQUEST %016llx %s", l->name,
 				  (unsigned long long)o->o_lkid, mode_name(o->o_mode));
 			ev.ev_kind = LS_EV_REQUEST;
@@ -376,6 +381,7 @@ static void run_ls_out(struct lspace *l)
 			continue;
 		switch (o->o_kind) {
 		case LS_OUT_GRANTED:
+			M.st.cluster_grants++;
 			log_debug("ls %s: cluster grant %s %016llx", l->name, mode_name(o->o_mode),
 				  (unsigned long long)o->o_lkid);
 			nl_cluster_granted(l->nl, o->o_name, o->o_namelen, o->o_lkid,
@@ -389,6 +395,7 @@ static void run_ls_out(struct lspace *l)
 					  o->o_err, &l->no);
 			break;
 		case LS_OUT_BLOCKING:
+			M.st.blocking++;
 			nl_cluster_blocking(l->nl, o->o_name, o->o_namelen, o->o_lkid,
 					    o->o_mode, &l->no);
 			break;
@@ -1149,6 +1156,7 @@ static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *a
 	struct buffered *b;
 
 	l->n_delivered++;
+	M.st.msgs_delivered++;
 	if (!l->ready && l->buffering) {
 		b = buf_add(l, BUF_MSG);
 		if (b) {
@@ -1839,4 +1847,10 @@ void lsm_render_locks(struct sbuf *b, const char *ls, bool json)
 	else if (first)
 		sb_printf(b, ls && ls[0] ? "no lockspace '%s' on this node\n" : "(no lockspaces)\n",
 			  ls ? ls : "");
+}
+
+void lsm_get_stats(struct lsm_stats *st)
+{
+	*st = M.st;
+	st->lockspaces = lsm_count();
 }

@@ -83,4 +83,16 @@ void lsm_render_ls(struct sbuf *b, bool json);
 void lsm_render_locks(struct sbuf *b, const char *ls, bool json);
 size_t lsm_count(void);
 
+/* Counters since start, for `sdlmctl stats`. */
+struct lsm_stats {
+	uint64_t local_grants;		/* client grants (cached ones included) */
+	uint64_t cluster_requests;	/* acquisitions that needed the cluster */
+	uint64_t cluster_grants;	/* grants to this node by the cluster */
+	uint64_t blocking;		/* another node asked for our lock */
+	uint64_t local_basts;
+	uint64_t msgs_sent, msgs_delivered;
+	size_t lockspaces;
+};
+void lsm_get_stats(struct lsm_stats *st);
+
 #endif

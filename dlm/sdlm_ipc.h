@@ -40,6 +40,7 @@ enum sdlm_cmd {
 	SDLM_CMD_LOCKS		= 6,	/* text: locks of one or all lockspaces */
 	SDLM_CMD_FENCE_CONFIRM	= 7,	/* text, admin: arg "NODE" or "NODE force" */
 	SDLM_CMD_UID_LIST	= 8,	/* text: mailboxes this node holds */
+	SDLM_CMD_STATS		= 9,	/* text: counters; arg "prometheus" */
 	SDLM_CMD_LOCK		= 20,	/* req_lock -> res_lock, then ev_ast */
 	SDLM_CMD_CONVERT	= 21,	/* req_convert -> res_lock, then ev_ast */
 	SDLM_CMD_UNLOCK		= 22,	/* req_unlock -> res_lock (done) */

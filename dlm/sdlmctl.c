@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"  locks [LOCKSPACE]      locks\n"
 		"  dump                   the daemon's in-memory debug log\n"
 		"  dump-config            the daemon's effective configuration\n"
+		"  stats [--prometheus]   counters (Prometheus text format on request)\n"
 		"\n"
 		"Direct commands on the shared device (no daemon needed):\n"
 		"  fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
@@ -336,6 +337,13 @@ int main(int argc, char **argv)
 			return CTL_USAGE;
 		}
 		return daemon_text(ipc, cmd, NULL, json);
+	}
+	if (!strcmp(cmd, "stats")) {
+		if (argc - optind > 2 || (argc - optind == 2 && strcmp(argv[optind + 1], "--prometheus"))) {
+			fprintf(stderr, "usage: sdlmctl stats [--prometheus] [--json]\n");
+			return CTL_USAGE;
+		}
+		return daemon_text(ipc, "stats", argc - optind == 2 ? "prometheus" : NULL, json);
 	}
 	if (!strcmp(cmd, "locks") || !strcmp(cmd, "lockdump")) {
 		if (argc - optind > 2) {

@@ -106,6 +106,7 @@ struct sdlmd {
 	uint32_t peer;
 	uint64_t alone_since;
 	bool won;
+	uint64_t fences[4];		/* by path: ack, dead, operator */
 };
 
 static struct sdlmd D;
@@ -389,6 +390,8 @@ static void host_uid_reply(void *ctx, uint32_t client, uint32_t seq, int err,
 
 static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
 {
+	if (path >= 1 && path <= 3)
+		D.fences[path]++;
 	log_notice("fence node %u: fenced (%s), incarnation %016llx", victim,
 		   path == FENCER_PATH_ACK ? "acknowledged the pill" :
 		   path == FENCER_PATH_DEAD ? "dead by heartbeat timeout" : "confirmed by an operator",
@@ -582,6 +585,73 @@ static int fence_confirm(const char *arg, bool json, bool admin, struct sbuf *ou
 	return 0;
 }
 
+/* Counters: human, JSON, or the Prometheus text format. */
+static void render_stats(struct sbuf *b, bool json, bool prom)
+{
+	const struct hbe_stats *h = hbe_stats(D.hb);
+	struct lsm_stats l = { 0 };
+	struct uidsvc_stats u = { 0 };
+	struct {
+		const char *name, *help;
+		uint64_t v;
+		bool gauge;
+	} m[] = {
+		{ "sdlm_heartbeat_writes_total", "heartbeat writes", h->writes, false },
+		{ "sdlm_heartbeat_write_failures_total", "heartbeat writes failed or timed out", h->write_fail, false },
+		{ "sdlm_heartbeat_reads_total", "slot-range reads", h->reads, false },
+		{ "sdlm_heartbeat_read_failures_total", "slot-range reads failed or timed out", h->read_fail, false },
+		{ "sdlm_heartbeat_write_latency_us", "latency of the last heartbeat write", h->last_write_us, true },
+		{ "sdlm_heartbeat_read_latency_us", "latency of the last slot-range read", h->last_read_us, true },
+		{ "sdlm_lockspaces", "lockspaces joined", 0, true },
+		{ "sdlm_local_grants_total", "locks granted to local clients (cached included)", 0, false },
+		{ "sdlm_cluster_requests_total", "acquisitions that needed the cluster", 0, false },
+		{ "sdlm_cluster_grants_total", "cluster grants to this node (hand-offs in)", 0, false },
+		{ "sdlm_blocking_total", "requests by other nodes for our locks (hand-offs out)", 0, false },
+		{ "sdlm_cpg_messages_sent_total", "lockspace messages sent", 0, false },
+		{ "sdlm_cpg_messages_delivered_total", "lockspace messages delivered", 0, false },
+		{ "sdlm_fences_ack_total", "fences completed by acknowledgement", D.fences[1], false },
+		{ "sdlm_fences_dead_total", "fences completed by the dead bound", D.fences[2], false },
+		{ "sdlm_fences_operator_total", "fences confirmed by an operator", D.fences[3], false },
+		{ "sdlm_uid_allocations_total", "UID allocations served", 0, false },
+		{ "sdlm_uids_total", "UIDs handed out", 0, false },
+		{ "sdlm_uid_record_writes_total", "UID record writes (reservations, takeovers)", 0, false },
+		{ "sdlm_uid_takeovers_total", "mailbox takeovers", 0, false },
+	};
+	size_t i, n = sizeof(m) / sizeof(m[0]);
+
+	if (D.locks_on) {
+		lsm_get_stats(&l);
+		uidsvc_get_stats(&u);
+	}
+	m[6].v = l.lockspaces;
+	m[7].v = l.local_grants;
+	m[8].v = l.cluster_requests;
+	m[9].v = l.cluster_grants;
+	m[10].v = l.blocking;
+	m[11].v = l.msgs_sent;
+	m[12].v = l.msgs_delivered;
+	m[16].v = u.allocations;
+	m[17].v = u.uids;
+	m[18].v = u.record_writes;
+	m[19].v = u.takeovers;
+	if (json)
+		sb_printf(b, "{");
+	for (i = 0; i < n; i++) {
+		if (prom)
+			sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s{node=\"%u\"} %llu\n", m[i].name,
+				  m[i].help, m[i].name, m[i].gauge ? "gauge" : "counter", m[i].name,
+				  D.node_id, (unsigned long long)m[i].v);
+		else if (json)
+			sb_printf(b, "%s\"%s\":%llu", i ? "," : "", m[i].name + 5,
+				  (unsigned long long)m[i].v);
+		else
+			sb_printf(b, "%-40s %12llu  %s\n", m[i].name + 5, (unsigned long long)m[i].v,
+				  m[i].help);
+	}
+	if (json)
+		sb_printf(b, "}\n");
+}
+
 static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		    struct sbuf *out)
 {
@@ -644,6 +714,9 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 		return 0;
 	case SDLM_CMD_FENCE_CONFIRM:
 		return fence_confirm(arg, json, admin, out);
+	case SDLM_CMD_STATS:
+		render_stats(out, json, !strcmp(arg, "prometheus"));
+		return 0;
 	case SDLM_CMD_UID_LIST:
 		if (!D.locks_on) {
 			sb_printf(out, json ? "{\"mailboxes\":[]}\n" : "(no UID service: disk-only mode)\n");

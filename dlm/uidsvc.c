@@ -96,6 +96,7 @@ static struct {
 	uint64_t next_entry_id, next_alloc_id;
 	void *buf;
 	bool on;
+	struct uidsvc_stats st;
 } U;
 
 static uint64_t now_ns(void)
@@ -250,6 +251,7 @@ static int write_rec(struct uid_rec *r)
 	int rc;
 
 	r->wall_time_ms = wall_ms();
+	U.st.record_writes++;
 	rc = uidtab_offset(&U.a->hdr, r->slot, r->copy, &off);
 	if (rc == 0)
 		rc = uidrec_out(r, U.a->hdr.uuid, U.buf, ss);
@@ -433,6 +435,7 @@ static void takeover(struct entry *e)
 	}
 	if (!e->name[0] && v.latest.name_len)
 		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
+	U.st.takeovers++;
 	log_info("uid %s: taken over at epoch %llu, next %u (%s)", e->name,
 		 (unsigned long long)e->m.um_epoch, e->m.um_next,
 		 e->m.um_lvb_used ? "from the lock value block" : "from the disk");
@@ -499,6 +502,8 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 		return;
 	}
 	a->id = ++U.next_alloc_id;
+	U.st.allocations++;
+	U.st.uids += count;
 	a->client = p->client;
 	a->first = first;
 	a->count = count;
@@ -938,4 +943,9 @@ void uidsvc_tick(void)
 		for (e = U.bucket[b]; e; e = e->next)
 			if (e->release_waits)
 				maybe_release(e);
+}
+
+void uidsvc_get_stats(struct uidsvc_stats *st)
+{
+	*st = U.st;
 }

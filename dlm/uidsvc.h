@@ -51,6 +51,11 @@ void uidsvc_stop_all(void);
 
 void uidsvc_render(struct sbuf *b, bool json);
 
+struct uidsvc_stats {
+	uint64_t allocations, uids, record_writes, takeovers;
+};
+void uidsvc_get_stats(struct uidsvc_stats *st);
+
 /* Every heartbeat interval. */
 void uidsvc_tick(void);
 

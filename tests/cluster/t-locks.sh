@@ -93,5 +93,14 @@ echo "bound: grace (token+consensus, twice) or the dead bound $DEAD ms + members
 
 for i in 1 3; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 
+# --- metrics ----------------------------------------------------------------------
+prom=$(sd_ctl 1 stats --prometheus)
+check "stats --prometheus: counters in the text format" sh -c "echo '$prom' | grep -q '^# TYPE sdlm_cluster_grants_total counter'"
+check "node 1 counted cluster grants and a fence by the dead path" python3 -c '
+import sys, re
+t = sys.argv[1]
+v = lambda n: int(re.search(r"^%s\{[^}]*\} (\d+)$" % n, t, re.M).group(1))
+assert v("sdlm_cluster_grants_total") > 0 and v("sdlm_local_grants_total") >= v("sdlm_cluster_grants_total")
+assert v("sdlm_fences_dead_total") >= 1, v("sdlm_fences_dead_total")' "$prom"
 echo "t-locks: $passes passed, $fails failed"
 [ "$fails" = 0 ]
