@@ -209,6 +209,14 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"no", "", 0, 1, NULL,
 		"Print JSON for machines instead of tables.",
 	},
+	[OPT_RECOVER] = {
+		"recover", 0, CONF_BOOL, D, CONF_F_CLI_ONLY,
+		"no", "", 0, 1, NULL,
+		"Start although the previous sdlmd of this boot stopped without "
+		"a clean exit: the operator states that every process that used "
+		"its locks is gone (otherwise the node waits for its watchdog "
+		"reset, which the unclean exit set off).",
+	},
 	[OPT_DUMP_CONFIG] = {
 		"dump_config", 0, CONF_BOOL, D | C, CONF_F_CLI_ONLY,
 		"no", "", 0, 1, NULL,

@@ -89,6 +89,8 @@ struct sdlmd {
 	uint64_t start_ms;
 	int pid_fd;
 	char pid_path[512];
+	char marker_path[600];
+	bool marker_mine;		/* we wrote it: ours to remove */
 	bool corosync;
 	bool quorate;
 	uint32_t members[SDLM_MAX_NODES + 1];
@@ -875,6 +877,51 @@ static int pidfile_lock(void)
 }
 
 /*
+ * A restarted sdlmd whose previous incarnation (of this boot: the run dir
+ * is a tmpfs, emptied at boot) did not exit cleanly may leave clients that
+ * still use that incarnation's locks; the lock manager releases them only
+ * once that incarnation is fenced.  The unclean exit stopped the watchdog
+ * feed, so the node's reset is on its way: this daemon must not feed it
+ * again.  Refuse, unless the operator says every lock user is gone.
+ * The marker holds the incarnation; a clean exit removes it.
+ * Returns 0, or -EBUSY (refused).
+ */
+static int marker_check(void)
+{
+	char path[600];
+	FILE *f;
+	unsigned long long prev = 0;
+
+	snprintf(D.marker_path, sizeof(D.marker_path), "%s/sdlmd-%s.running",
+		 conf_str(&D.conf, OPT_RUN_DIR), conf_str(&D.conf, OPT_IPC_NAME));
+	snprintf(path, sizeof(path), "%s", D.marker_path);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llx", &prev) != 1)
+			prev = 0;
+		fclose(f);
+		if (!conf_bool(&D.conf, OPT_RECOVER)) {
+			log_err("the previous sdlmd of this boot (incarnation %016llx) did not exit cleanly: "
+				"its lock users may still run; waiting for the watchdog reset it set off "
+				"(or, once every process that used its locks is gone: sdlmd --recover)", prev);
+			fprintf(stderr, "sdlmd: previous incarnation %016llx did not exit cleanly; "
+				"not starting (see sdlmd(8), --recover)\n", prev);
+			return -EBUSY;
+		}
+		log_warn("--recover: the operator states the lock users of incarnation %016llx are gone",
+			 prev);
+	}
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%016llx\n", (unsigned long long)D.incarnation) < 0)
+		log_warn("marker %s: cannot write", path);
+	else
+		D.marker_mine = true;
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+/*
  * Our slot must not be in use by another live incarnation: read it, wait
  * one interval plus the I/O timeout, read again.  A moving counter under a
  * foreign incarnation means a duplicate node id or a cloned machine.
@@ -1050,6 +1097,10 @@ int main(int argc, char **argv)
 		rc = SDLMD_EXIT_RUNNING;
 		goto out_log;
 	}
+	if (marker_check() < 0) {
+		rc = SDLMD_EXIT_SLOT;
+		goto out_log;
+	}
 	harden_process();
 
 	rc = area_open(&D.area, conf_str(&D.conf, OPT_DEVICE), 10000, err);
@@ -1172,8 +1223,18 @@ int main(int argc, char **argv)
 		}
 		host.expected_nodes = D.expected_nodes;
 		host.grace_ms = D.grace_ms;
-		fencer_set_limit(D.fencer, conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW),
+		/* Without an operator, at most ceil(N/2) - 1 fences per window
+		 * (at least one), N the cluster's size: a network storm cannot
+		 * empty the cluster. */
+		{
+			uint32_t lim = conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW);
+
+			if (!lim)
+				lim = (D.expected_nodes + 1) / 2 > 1 ? (D.expected_nodes + 1) / 2 - 1 : 1;
+			fencer_set_limit(D.fencer, lim, conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
+			log_info("fencing: at most %u fence(s) per %u s without an operator", lim,
 				 conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
+		}
 		lsm_init(&host);
 		{
 			struct uidsvc_host uh = {
@@ -1236,8 +1297,12 @@ int main(int argc, char **argv)
 		wd_close_nomagic(D.wd);
 		D.wd = NULL;
 		rc = SDLMD_EXIT_FENCED;
-	} else if (hbe_leave(D.hb) < 0) {
-		log_warn("fence node %u: could not mark the slot free; peers will see it stop", D.node_id);
+	} else {
+		if (hbe_leave(D.hb) < 0)
+			log_warn("fence node %u: could not mark the slot free; peers will see it stop",
+				 D.node_id);
+		if (D.marker_mine)
+			unlink(D.marker_path);
 	}
 out_hb:
 	fencer_destroy(D.fencer);
@@ -1248,6 +1313,10 @@ out_wd:
 out_area:
 	area_close(D.area);
 out_log:
+	/* The marker stays only when this incarnation may have left lock
+	 * users behind: it self-fenced (the node is being reset). */
+	if (D.marker_mine && !D.self_fenced)
+		unlink(D.marker_path);
 	quorum_close();
 	if (D.pid_fd > 0) {
 		unlink(D.pid_path);

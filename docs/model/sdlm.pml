@@ -237,7 +237,12 @@ end:	do
 		:: cw0[n] <= cw1[n] -> write_issue(n, 0, cw1[n] + 1)
 		:: else -> write_issue(n, 1, cw0[n] + 1)
 		fi }
-	:: atomic { up[n] && !frozen[n] && wb[n] && wlanded[n] ->
+	/* a running node's write lands and completes (one step) */
+	:: atomic { up[n] && !frozen[n] && wb[n] ->
+		if
+		:: !wlanded[n] -> land(n)
+		:: else -> skip
+		fi;
 		if
 		:: wc[n] == 0 -> cw0[n] = wv[n]
 		:: else -> cw1[n] = wv[n]
@@ -376,14 +381,15 @@ end:	do
 		   (!up[n] || selffenced[n] || frozen[n]) -> deadv[n] = true
 		:: else -> skip
 		fi; n = 0 }
-	/* a write in flight lands (possibly late, possibly while frozen) */
+	/* the write of a node that may not use its lock (frozen, pilled,
+	 * fenced) lands: late, at any time (the I/O sits in the fabric) */
 	:: atomic { n = 1;
 		do
 		:: n < N -> n++
 		:: break
 		od;
 		if
-		:: wb[n] && !wlanded[n] -> land(n)
+		:: wb[n] && !wlanded[n] && (frozen[n] || !may_use(n)) -> land(n)
 		:: else -> skip
 		fi; n = 0 }
 	/* membership change: a node moves to the other side */

@@ -4,6 +4,10 @@
 #   sd_disk [profile]     make the shared disk (file under $CL_DIR, ext4) and
 #                         initialise the fencing area for the cluster
 #   sd_start I [opts]     node I: sdlm-watchdog OUTSIDE the node's freezer
+#                         group, then sdlmd INSIDE it (the fence rate limit's
+#                         window is shortened to SD_FENCE_WINDOW_S, default
+#                         20 s, since tests fence several nodes in minutes)
+#   (sd_start continued)
 #                         group (it kills the whole group when not fed), then
 #                         sdlmd INSIDE it, corosync mode, default ipc name
 #   sd_ctl I ARGS...      sdlmctl in node I's network namespace (outside the
@@ -46,10 +50,13 @@ sd_start() {
 	echo "$pid" >"$d/watchdog.pid"
 	_cl_proc_start "$pid" >"$d/watchdog.start" 2>/dev/null || echo gone >"$d/watchdog.start"
 	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile" || return 1
+	# A node starts with an empty /run, as after a boot: a fenced node's
+	# restart is a reboot here (every process of it was killed).
+	rm -rf "$d/run"
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		"$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" "$@" >/dev/null
 }
 
 sd_ctl() {
@@ -99,7 +106,7 @@ sd_restart() {
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		"$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" "$@" >/dev/null
 }
 
 # sd_holds I LS RES MODE: node I's view says node I holds RES in MODE

@@ -67,4 +67,31 @@ check "node 1 slot is free after a clean stop" wait_for 5 "slot 1 free" \
 check "node 1 watchdog disarmed by the magic close" grep -q "magic close" "$TD/n1/wd.log"
 check "dump of the debug ring needs the daemon" sh -c "$C --ipc $T_RUN-n1 dump >/dev/null 2>&1; test \$? = 69"
 
+# --- a restarted daemon after an unclean exit ---------------------------------
+# The marker in the run dir (a tmpfs in production, emptied at boot) tells
+# the new daemon that its predecessor of this boot died: its lock users may
+# still run, so it must not serve (nor feed the watchdog) - unless an
+# operator says they are gone (--recover).
+node_start 4 || nok "start node 4"
+check "node 4 runs" wait_for 30 "node 4 fenced-safe" sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+kill -KILL "$(cat "$TD/n4/sdlmd.pid")"
+check "node 4's daemon is gone" wait_for 10 "node 4 daemon gone" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+restart4() {
+	exec bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$(cg_dir 4)" \
+		"$SDLMD" -f -d "$DISK" -n 4 --corosync=no --node-name=node4 \
+		--watchdog-device="$TD/n4/wd.fifo" --ipc-name="$T_RUN-n4" \
+		--run-dir="$TD/n4" --log-file="$TD/n4/sdlmd.log" --log-syslog=no "$@"
+}
+(restart4) >"$TD/n4/restart.out" 2>&1; rc=$?
+check "a restart after the unclean exit is refused (exit $rc = 4)" test "$rc" = 4
+check "and says why" grep -q "did not exit cleanly" "$TD/n4/restart.out"
+restart4 --recover >"$TD/n4/recover.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+echo $! >"$TD/n4/sdlmd.pid"
+check "with --recover it starts and is fenced-safe" wait_for 30 "node 4 recovered" \
+	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
+check "node 4 stops cleanly" wait_for 20 "node 4 stopped" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "a clean exit removes the marker" test ! -e "$TD/n4/sdlmd-$T_RUN-n4.running"
+
 t_done

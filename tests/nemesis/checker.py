@@ -10,7 +10,7 @@ and completed) and tests/nemesis/nemesis.sh (faults, heals, recoveries)
 appended during a run; lockclient.c documents the client lines, the driver
 adds
 
-  nemesis fault KIND NODES T DETAIL     NODES: "2" or "1,3"; DETAIL no spaces
+  nemesis fault KIND NODES DETAIL T     NODES: "2", "1,3" or "all"; DETAIL no spaces
   nemesis heal KIND T
   nemesis restart NODE T
   recover KIND SECONDS BOUND ok|timeout T
@@ -99,7 +99,7 @@ class History:
             cs.update(t_exit=int(f[4]), wrote=int(f[3]), exit=ln)
             self.sections[cs['res']].append(cs)
         elif k == 'nemesis' and f[1] == 'fault':
-            self.faults.append((f[2], f[3], int(f[4]), f[5] if len(f) > 5 else '', ln))
+            self.faults.append((f[2], f[3], int(f[-1]), f[4] if len(f) > 5 else '', ln))
         elif k == 'nemesis' and f[1] == 'heal':
             self.heals.append((f[2], int(f[3]), ln))
         elif k == 'nemesis' and f[1] == 'restart':
@@ -316,7 +316,8 @@ def selftest():
             _cs('a', '1', 2, 'b', 500, finish=False) +     # killed, write lost
             _cs('b', '2', 2, 'b', 600) +
             ['fail 3 c lock counter -110 650',
-             'nemesis fault kill 3 640 -', 'nemesis heal kill 700',
+             'nemesis fault kill 3 - 640', 'nemesis heal kill 700',
+             'nemesis fault part-split 1 4s 720', 'nemesis restart 3 730',
              'recover kill 3.2 40 ok 710'])
     cases.append(('clean history', good, 3, {'mb': 2}, None))
     landed = (_cs('a', '1', 0, 'init', 300) + _cs('b', '2', 1, 'a', 400, finish=False) +

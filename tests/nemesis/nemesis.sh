@@ -147,6 +147,8 @@ node_restart() {	# node: corosync, sdlmd, clients
 	RESTARTS=$((RESTARTS + 1))
 	node_reset "$i"
 	cl_start_corosync "$i" >/dev/null || return 1
+	# sdlmd refuses to start without its corosync (cmap).
+	cl_wait_quorate "$i" 60 >/dev/null || return 1
 	sd_start "$i" >/dev/null || return 1
 	cl_wait_for "node $i fenced-safe after restart" 90 sd_status_has "$i" "fenced-safe" || return 1
 	clients_start "$i"
@@ -194,6 +196,26 @@ probe_node() {	# PROBE = lowest quorate node with a safe daemon, not in $1
 	return 1
 }
 
+# diagnose KIND: what every node thinks, kept in $CL_DIR/diag-N.txt and
+# (its lock tables) printed, when the cluster did not come back.
+diagnose() {
+	local i f=$CL_DIR/diag-$PROBES.txt
+	{
+		for ((i = 1; i <= NODES; i++)); do
+			echo "=== node $i after $1: members [$(cl_members "$i" 2>/dev/null)]"
+			sd_ctl "$i" status 2>&1
+			sd_ctl "$i" locks t 2>&1
+			sd_ctl "$i" uid list 2>&1
+			echo "--- node $i: sdlmctl dump (last 60 lines)"
+			sd_ctl "$i" dump 2>&1 | tail -60
+		done
+	} >"$f"
+	echo "nemesis: the cluster did not serve again after $1; lock tables (all in $f):"
+	for ((i = 1; i <= NODES; i++)); do
+		echo "  node $i:"; sd_ctl "$i" locks t 2>&1 | sed 's/^/    /'
+	done
+}
+
 # probe KIND VICTIMS: time until a surviving quorate node completes one
 # allocation and one EX lock of the counter (the resource every client
 # contends for, so a dead or away holder must have been dealt with).
@@ -215,6 +237,7 @@ probe() {
 		sleep 0.3
 	done
 	PROBES=$((PROBES + 1))
+	[ "$verdict" = ok ] || diagnose "$kind"
 	secs=$(( ($(_cl_now_cs) - t0) / 100 )).$(( ($(_cl_now_cs) - t0) % 100 / 10 ))
 	hist recover "$kind" "$secs" "$BOUND_S" "$verdict"
 	log "$kind: serving again after $secs s (bound $BOUND_S s): $verdict"
@@ -323,7 +346,9 @@ run_fault() {
 	disk-*) fault_disk "$kind" "$d" ;;
 	esac
 	FAULTS=$((FAULTS + 1))
-	probe "$kind" "$VICTIMS" || fail "$kind: the cluster serves again within $BOUND_S s"
+	# A cluster that does not serve again makes every later fault moot:
+	# stop the schedule there and judge the history.
+	probe "$kind" "$VICTIMS" || { fail "$kind: the cluster serves again within $BOUND_S s"; return 1; }
 	restore || { fail "$kind: every node back after the fault"; return 1; }
 }
 
