@@ -353,7 +353,8 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 			ipc_uid_reply(cl->id, hdr->seq, -ENOTCONN, NULL);
 			return 0;
 		}
-		if ((r->op == SDLM_UID_RAISE || r->op == SDLM_UID_BUMP) && !cl->admin) {
+		if ((r->op == SDLM_UID_RAISE || r->op == SDLM_UID_BUMP ||
+		     r->op == SDLM_UID_DELETE || r->op == SDLM_UID_RENAME) && !cl->admin) {
 			ipc_uid_reply(cl->id, hdr->seq, -EPERM, NULL);
 			return 0;
 		}

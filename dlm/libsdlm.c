@@ -1127,3 +1127,44 @@ int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 	memcpy(info->guid, res.guid, sizeof(info->guid));
 	return 0;
 }
+
+/* Delete a mailbox's record (reclaimed) or rename it (GUID-named
+ * mailboxes keep their UIDs).  Root or the admin group. */
+int sdlm_uid_delete(sdlm_handle_t *h, const char *lockspace, const char *mailbox)
+{
+	struct req_uid req;
+	int rc;
+
+	if (!h)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = SDLM_UID_DELETE;
+	return uid_request(h, &req, NULL);
+}
+
+int sdlm_uid_rename(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    const char *new_name)
+{
+	struct req_uid req;
+	size_t n;
+	int rc;
+
+	if (!h || !new_name)
+		return -EINVAL;
+	n = strlen(new_name);
+	if (n == 0)
+		return -EINVAL;
+	if (n > sizeof(req.arg) - 1)
+		return -ENAMETOOLONG;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = SDLM_UID_RENAME;
+	memcpy(req.arg, new_name, n);
+	req.arg_len = (uint16_t)n;
+	return uid_request(h, &req, NULL);
+}

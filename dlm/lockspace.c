@@ -493,34 +493,144 @@ static int mine_res(const struct ls_res_info *res, void *arg)
 static void revoke_all(struct lspace *l, int reason);
 static void fencer_duties(struct lspace *l, uint64_t now);
 
+/*
+ * Decisions about our own locks that were taken before we had a replica
+ * (while we waited for the state) never reached our cache: a grant of a
+ * request we sent, or another node waiting for a lock we hold.  They are
+ * derived from the received state and fed to the cache now.
+ */
+struct fixup {
+	bool grant;			/* else: blocking */
+	uint8_t name[LS_NAME_MAX];
+	size_t namelen;
+	uint64_t lkid, epoch;
+	int mode;
+	bool lvb_valid;
+	uint8_t lvb[LS_LVB_LEN];
+};
+
 struct cache_ctx {
 	struct lspace *l;
 	bool missing;
+	struct fixup *fx;
+	size_t nfx, capfx;
+	/* for the blocking scan of one resource */
+	int my_mode;
+	int wanted;
 };
+
+static struct fixup *fixup_add(struct cache_ctx *c)
+{
+	if (c->nfx == c->capfx) {
+		size_t cap = c->capfx ? 2 * c->capfx : 16;
+		struct fixup *n = realloc(c->fx, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->fx = n;
+		c->capfx = cap;
+	}
+	memset(&c->fx[c->nfx], 0, sizeof(c->fx[0]));
+	return &c->fx[c->nfx++];
+}
+
+static int wanted_scan(const struct ls_lock_info *lk, void *arg)
+{
+	struct cache_ctx *c = arg;
+
+	if (lk->nodeid != M.h.nodeid && lk->queue != LS_Q_GRANTED &&
+	    !mode_compat(c->my_mode, lk->rqmode) && c->wanted < 0)
+		c->wanted = lk->rqmode;
+	return 0;
+}
+
+struct res_find {
+	const uint8_t *name;
+	size_t len;
+	struct ls_res_info info;
+	bool found;
+};
+
+static int res_find_cb(const struct ls_res_info *r, void *arg)
+{
+	struct res_find *f = arg;
+
+	if (r->namelen == f->len && !memcmp(r->name, f->name, f->len)) {
+		f->info = *r;
+		f->found = true;
+		return 1;
+	}
+	return 0;
+}
 
 static int cache_res(const struct nl_res_info *res, void *arg)
 {
 	struct cache_ctx *c = arg;
 	struct ls_lock_info li;
+	struct fixup *fx;
 
-	if (res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING) {
-		if (ls_lock_get(c->l->st, res->cl_lkid, &li) < 0 ||
-		    li.queue == LS_Q_WAIT)
+	if (res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING ||
+	    res->cl_state == NL_CL_REQUESTING) {
+		if (ls_lock_get(c->l->st, res->cl_lkid, &li) < 0) {
+			if (res->cl_state != NL_CL_REQUESTING) {
+				c->missing = true;
+				return 0;
+			}
+			/* Our request went out before the state we now have
+			 * was formed: send it again. */
+			struct ls_event ev;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.ev_kind = LS_EV_REQUEST;
+			ev.ev_nodeid = M.h.nodeid;
+			ev.ev_lkid = res->cl_lkid;
+			ev.ev_mode = res->cl_rqmode;
+			ev.ev_name = res->name;
+			ev.ev_namelen = res->namelen;
+			send_event(c->l, &ev);
+			return 0;
+		}
+		if (li.queue == LS_Q_WAIT && res->cl_state != NL_CL_REQUESTING) {
 			c->missing = true;
-	} else if (res->cl_state == NL_CL_REQUESTING &&
-		   ls_lock_get(c->l->st, res->cl_lkid, &li) < 0) {
-		/* Our request went out before the state we now have was
-		 * formed: send it again. */
-		struct ls_event ev;
+			return 0;
+		}
+		/* Granted (or converted) before we had a replica. */
+		if ((res->cl_state == NL_CL_REQUESTING && li.queue == LS_Q_GRANTED) ||
+		    (res->cl_state == NL_CL_CONVERTING && li.queue == LS_Q_GRANTED &&
+		     li.grmode == res->cl_rqmode)) {
+			struct res_find f = { .name = res->name, .len = res->namelen };
 
-		memset(&ev, 0, sizeof(ev));
-		ev.ev_kind = LS_EV_REQUEST;
-		ev.ev_nodeid = M.h.nodeid;
-		ev.ev_lkid = res->cl_lkid;
-		ev.ev_mode = res->cl_rqmode;
-		ev.ev_name = res->name;
-		ev.ev_namelen = res->namelen;
-		send_event(c->l, &ev);
+			ls_foreach_resource(c->l->st, res_find_cb, &f);
+			fx = fixup_add(c);
+			if (!fx)
+				return -ENOMEM;
+			fx->grant = true;
+			memcpy(fx->name, res->name, res->namelen);
+			fx->namelen = res->namelen;
+			fx->lkid = res->cl_lkid;
+			fx->mode = li.grmode;
+			if (f.found) {
+				fx->lvb_valid = f.info.lvb_valid;
+				if (f.info.lvb_valid && f.info.lvb)
+					memcpy(fx->lvb, f.info.lvb, LS_LVB_LEN);
+				fx->epoch = f.info.epoch;
+			}
+		}
+		/* Someone waits behind our granted lock. */
+		if (li.queue == LS_Q_GRANTED || li.queue == LS_Q_CONVERT) {
+			c->my_mode = li.grmode;
+			c->wanted = -1;
+			ls_foreach_lock(c->l->st, res->name, res->namelen, wanted_scan, c);
+			if (c->wanted >= 0) {
+				fx = fixup_add(c);
+				if (!fx)
+					return -ENOMEM;
+				memcpy(fx->name, res->name, res->namelen);
+				fx->namelen = res->namelen;
+				fx->lkid = res->cl_lkid;
+				fx->mode = c->wanted;
+			}
+		}
 	}
 	return 0;
 }
@@ -529,13 +639,31 @@ static void reconcile(struct lspace *l)
 {
 	struct mine_ctx mc = { .l = l };
 	struct cache_ctx cc = { .l = l };
+	size_t i;
 
 	nl_foreach_resource(l->nl, cache_res, &cc);
 	if (cc.missing) {
 		log_warn("ls %s: the cluster state no longer shows locks this node holds: revoking every local lock",
 			 l->name);
 		revoke_all(l, SDLM_EFENCED);
+	} else {
+		for (i = 0; i < cc.nfx; i++) {
+			struct fixup *f = &cc.fx[i];
+
+			if (f->grant) {
+				log_debug("ls %s: granted before we had the state: %016llx", l->name,
+					  (unsigned long long)f->lkid);
+				nl_cluster_granted(l->nl, f->name, f->namelen, f->lkid, f->mode,
+						   f->lvb_valid ? f->lvb : NULL, f->lvb_valid,
+						   f->epoch, &l->no);
+			} else {
+				nl_cluster_blocking(l->nl, f->name, f->namelen, f->lkid, f->mode,
+						    &l->no);
+			}
+			run_nl_out(l);
+		}
 	}
+	free(cc.fx);
 	ls_foreach_resource(l->st, mine_res, &mc);
 }
 
@@ -1853,4 +1981,108 @@ void lsm_get_stats(struct lsm_stats *st)
 {
 	*st = M.st;
 	st->lockspaces = lsm_count();
+}
+
+void lsm_set_expected(uint32_t n)
+{
+	if (n && n != M.h.expected_nodes) {
+		log_notice("lock manager: %u nodes expected (was %u)", n, M.h.expected_nodes);
+		M.h.expected_nodes = n;
+	}
+}
+
+/*
+ * Clean stop: every local lock user is stopped (killed: its locks are
+ * about to go), every cluster lock of this node released or cancelled
+ * through the ordered stream - with the value block our cache still had
+ * to send - so no other node ever waits for a daemon that left.
+ */
+struct shut_ctx {
+	struct lspace *l;
+	struct { uint64_t lkid; bool lvb_valid; uint8_t lvb[LS_LVB_LEN]; } *lv;
+	size_t n, cap;
+};
+
+static int shut_lvb(const struct nl_res_info *res, void *arg)
+{
+	struct shut_ctx *c = arg;
+
+	if (!res->cl_lkid || !res->lvb_valid || !res->lvb)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		void *n = realloc(c->lv, cap * sizeof(*c->lv));
+
+		if (!n)
+			return 0;
+		c->lv = n;
+		c->cap = cap;
+	}
+	c->lv[c->n].lkid = res->cl_lkid;
+	c->lv[c->n].lvb_valid = true;
+	memcpy(c->lv[c->n].lvb, res->lvb, LS_LVB_LEN);
+	c->n++;
+	return 0;
+}
+
+static int shut_lock(const struct ls_lock_info *lk, void *arg)
+{
+	struct shut_ctx *c = arg;
+	struct ls_event ev;
+	size_t i;
+
+	if (lk->nodeid != M.h.nodeid)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_nodeid = M.h.nodeid;
+	ev.ev_lkid = lk->lkid;
+	ev.ev_kind = lk->queue == LS_Q_GRANTED ? LS_EV_RELEASE : LS_EV_CANCEL;
+	if (ev.ev_kind == LS_EV_RELEASE && mode_is_write(lk->grmode))
+		for (i = 0; i < c->n; i++)
+			if (c->lv[i].lkid == lk->lkid)
+				ev.ev_lvb = c->lv[i].lvb;
+	send_event(c->l, &ev);
+	return 0;
+}
+
+static int shut_res(const struct ls_res_info *res, void *arg)
+{
+	struct shut_ctx *c = arg;
+
+	return ls_foreach_lock(c->l->st, res->name, res->namelen, shut_lock, c);
+}
+
+void lsm_shutdown(void)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		struct shut_ctx c = { .l = l };
+
+		if (!l)
+			continue;
+		nl_foreach_resource(l->nl, shut_lvb, &c);
+		revoke_all(l, SDLM_EDAEMON);
+		if (l->ready && l->st)
+			ls_foreach_resource(l->st, shut_res, &c);
+		ls_cpg_flush(l->cpg);
+		free(c.lv);
+	}
+}
+
+/* Locks of this node still in a ready replica (the releases not applied yet). */
+size_t lsm_own_locks(void)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = M.ls[i];
+		struct ls_node_info ni;
+
+		if (l && l->ready && l->st && ls_node_get(l->st, M.h.nodeid, &ni) == 0)
+			n += ni.lock_count;
+	}
+	return n;
 }

@@ -95,4 +95,12 @@ struct lsm_stats {
 };
 void lsm_get_stats(struct lsm_stats *st);
 
+/* The cluster's size changed (a node added to corosync's nodelist). */
+void lsm_set_expected(uint32_t n);
+/* Clean stop: kill local lock users, release every cluster lock of this
+ * node through the ordered stream.  lsm_own_locks() reaches 0 once every
+ * release was applied. */
+void lsm_shutdown(void);
+size_t lsm_own_locks(void);
+
 #endif

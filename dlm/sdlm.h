@@ -172,6 +172,12 @@ int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *res);
 int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t next_uid);
 
+/* Delete a mailbox (its record is reclaimed) or rename it; a mailbox named
+ * by its GUID keeps its UIDs across a rename.  Root or the admin group. */
+int sdlm_uid_delete(sdlm_handle_t *h, const char *lockspace, const char *mailbox);
+int sdlm_uid_rename(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    const char *new_name);
+
 struct sdlm_uid_info {
 	uint32_t uidvalidity;
 	uint32_t next;		/* next UID this node gives (held == 1) */

@@ -56,6 +56,8 @@ enum sdlm_uid_op {
 	SDLM_UID_RAISE		= 4,	/* next UID >= value (admin) */
 	SDLM_UID_BUMP		= 5,	/* new UIDVALIDITY, next = 1 (admin) */
 	SDLM_UID_SHOW		= 6,	/* the mailbox's state */
+	SDLM_UID_DELETE		= 7,	/* tombstone the record (admin) */
+	SDLM_UID_RENAME		= 8,	/* new name in arg (admin) */
 };
 
 /* Events the daemon sends on the libqb event channel. */
@@ -152,6 +154,9 @@ struct req_uid {
 	uint16_t mb_len;
 	char ls[64];
 	char mailbox[256];
+	uint16_t arg_len;		/* RENAME: the new name */
+	uint16_t pad2[3];
+	char arg[256];
 };
 
 struct res_uid {

@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"Direct commands on the shared device (no daemon needed):\n"
 		"  fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"             [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
-		"             [--watchdog-timeout MS] [--force]\n"
+		"             [--watchdog-timeout MS] [--uid-slots N] [--uuid UUID] [--force]\n"
 		"  fence dump -d DEV\n"
 		"  fence list -d DEV [all]\n"
 		"  fence message -d DEV [--wait[=S]] NODE test|reset|off|clear\n"
@@ -187,6 +187,8 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"       sdlmctl uid show LOCKSPACE MAILBOX\n"
 		"       sdlmctl uid raise LOCKSPACE MAILBOX NEXT_UID\n"
 		"       sdlmctl uid uidvalidity-bump LOCKSPACE MAILBOX [UIDVALIDITY]\n"
+		"       sdlmctl uid delete LOCKSPACE MAILBOX\n"
+		"       sdlmctl uid rename LOCKSPACE MAILBOX NEW_NAME\n"
 		"       sdlmctl uid list\n"
 		"MAILBOX: its GUID as 32 hex digits, or a name";
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -201,6 +203,29 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 			return CTL_USAGE;
 		}
 		return daemon_text(ipc, "uids", NULL, json);
+	}
+	if (!strcmp(sub, "delete") || !strcmp(sub, "rename")) {
+		if (argc != (!strcmp(sub, "delete") ? 4 : 5)) {
+			fprintf(stderr, "%s\n", usage_s);
+			return CTL_USAGE;
+		}
+		rc = sdlm_connect(ipc, &h);
+		if (rc < 0) {
+			fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
+			return CTL_NODAEMON;
+		}
+		rc = !strcmp(sub, "delete") ? sdlm_uid_delete(h, argv[2], argv[3]) :
+			sdlm_uid_rename(h, argv[2], argv[3], argv[4]);
+		sdlm_disconnect(h);
+		if (rc < 0) {
+			fprintf(stderr, "sdlmctl: uid %s %s/%s: %s\n", sub, argv[2], argv[3], sdlm_strerror(rc));
+			return ctl_exit_for(rc);
+		}
+		if (json)
+			printf("{\"result\":\"%s\"}\n", !strcmp(sub, "delete") ? "deleted" : "renamed");
+		else
+			printf("%s %s\n", argv[3], !strcmp(sub, "delete") ? "deleted" : "renamed");
+		return CTL_OK;
 	}
 	if (argc < 4 || argc > 5 || (strcmp(sub, "alloc") && strcmp(sub, "show") &&
 				     strcmp(sub, "raise") && strcmp(sub, "uidvalidity-bump")) ||
@@ -259,12 +284,16 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 				       "\"next\":%u,\"held\":%s,\"epoch\":%llu}\n", g, in.uidvalidity,
 				       in.watermark, in.next, in.held ? "true" : "false",
 				       (unsigned long long)in.epoch);
-			else
+			else {
+				char nx[16] = "";
+
+				if (in.held)
+					snprintf(nx, sizeof(nx), "%u", in.next);
 				printf("mailbox     %s\nguid        %s\nuidvalidity %u\nwatermark   %u (durable)\n"
 				       "held here   %s%s\nepoch       %llu\n", argv[3], g, in.uidvalidity,
-				       in.watermark, in.held ? "yes, next uid " : "no",
-				       in.held ? (snprintf(g, sizeof(g), "%u", in.next), g) : "",
+				       in.watermark, in.held ? "yes, next uid " : "no", nx,
 				       (unsigned long long)in.epoch);
+			}
 		}
 	}
 	sdlm_disconnect(h);

@@ -155,7 +155,15 @@ static void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		pid_t pid = ipc_client_pid(clients[i]);
+		pid_t pid;
+
+		/* The UID service lost its mailbox locks with the rest: it
+		 * must not hand out another UID from its reserved ranges. */
+		if (clients[i] == UIDSVC_CLIENT) {
+			uidsvc_stop_all();
+			continue;
+		}
+		pid = ipc_client_pid(clients[i]);
 
 		if (pid <= 1 || pid == getpid())
 			continue;
@@ -822,16 +830,56 @@ static void on_quorum(void *ctx, bool quorate, uint64_t ring_seq, uint32_t n,
 			   (unsigned long long)ring_seq, n);
 	D.quorate = quorate;
 	D.ring_seq = ring_seq;
+	if (D.locks_on) {
+		uint32_t nodes = 0, tok, cons;
+
+		quorum_cluster_facts(&nodes, &tok, &cons);
+		if (nodes && nodes != D.expected_nodes) {
+			D.expected_nodes = nodes;
+			lsm_set_expected(nodes);
+		}
+	}
 	D.n_members = n > SDLM_MAX_NODES ? SDLM_MAX_NODES : n;
 	for (i = 0; i < D.n_members; i++)
 		D.members[i] = members[i];
 	membership_apply();
 }
 
+/*
+ * Clean stop.  With the lock manager on, every local lock user is stopped
+ * and every cluster lock of this node released through the ordered stream
+ * first (nobody must wait for a daemon that left); the loop goes on until
+ * the releases are applied, at most a few seconds, then stops.
+ */
+static void stop_check(void *data)
+{
+	uint64_t started = (uint64_t)(uintptr_t)data;
+
+	if (lsm_own_locks() == 0 || now_ms() - started > 5000) {
+		if (lsm_own_locks())
+			log_warn("leaving with %zu lock(s) not released yet", lsm_own_locks());
+		qb_loop_stop(D.loop);
+		return;
+	}
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH, 50 * QB_TIME_NS_IN_MSEC, data, stop_check,
+			  NULL);
+}
+
 static int32_t sig_term(int32_t sig, void *data)
 {
+	static bool stopping;
+
+	if (stopping)
+		return 0;
+	stopping = true;
 	log_notice("signal %d: leaving", sig);
-	qb_loop_stop(D.loop);
+	if (!D.locks_on) {
+		qb_loop_stop(D.loop);
+		return 0;
+	}
+	uidsvc_stop_all();
+	lsm_shutdown();
+	stop_check((void *)(uintptr_t)now_ms());
 	return 0;
 }
 
@@ -1057,9 +1105,22 @@ int main(int argc, char **argv)
 	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
 	if (!D.node_name[0])
 		gethostname(D.node_name, sizeof(D.node_name) - 1);
-	if (getrandom(&D.incarnation, sizeof(D.incarnation), 0) != sizeof(D.incarnation) ||
-	    D.incarnation == 0)
-		D.incarnation = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ now_ms();
+	/*
+	 * Incarnations grow across restarts (the lock state machine ignores a
+	 * "node fenced" for an incarnation not above the last one fenced):
+	 * wall-clock milliseconds in the high bits, 20 random bits below so
+	 * two starts in one millisecond (cloned machines) still differ.
+	 */
+	{
+		struct timespec ts;
+		uint32_t r = 0;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint32_t)getpid() ^ (uint32_t)ts.tv_nsec;
+		D.incarnation = (((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 20) |
+				(r & 0xfffff);
+	}
 	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
 		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
 

@@ -374,6 +374,11 @@ static void create(struct entry *e)
 		return;
 	}
 	rc = probe(e->guid, true, &slot, &v);
+	/* A mailbox created again where one was deleted gets a higher
+	 * UIDVALIDITY than the old one had (IMAP: a name's UIDs never
+	 * mean another message under the same UIDVALIDITY). */
+	if (rc == 0 && v.kind == UID_SLOT_DELETED && uv <= v.uidvalidity)
+		uv = v.uidvalidity + 1;
 	if (rc == 0)
 		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
 				uv ? uv : 1, slot, &v, e->lock_epoch, U.h.nodeid,
@@ -460,6 +465,31 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		}
 		e->table_lkid = lkid;
 		create(e);
+		return;
+	}
+	if (e->state == ENT_READY && err && lkid == e->lkid) {
+		/* The mailbox lock was taken from us (this node fenced, or
+		 * its locks revoked): hand out nothing more; the clients with
+		 * an allocation in flight are stopped like every lock user. */
+		uint32_t clients[64];
+		size_t n = 0;
+		struct alloc *a;
+
+		log_warn("uid %s: mailbox lock lost (%s): no more UIDs from this node",
+			 e->name, sdlm_strerror(err));
+		while ((a = e->allocs)) {
+			e->allocs = a->next;
+			if (n < sizeof(clients) / sizeof(clients[0]))
+				clients[n++] = a->client;
+			free(a);
+		}
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		e->wanted = false;
+		memset(&e->m, 0, sizeof(e->m));
+		fail_pending(e, err);
+		if (n)
+			U.h.kill_clients(U.h.ctx, clients, n);
 		return;
 	}
 	if (e->state != ENT_LOCKING)
@@ -585,6 +615,39 @@ static bool serve_one(struct entry *e, struct pending *p)
 		} else {
 			U.h.reply(U.h.ctx, p->client, p->seq, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
 		}
+		return true;
+	case SDLM_UID_DELETE:
+	case SDLM_UID_RENAME:
+		if (e->allocs)
+			return false;
+		if (p->req.op == SDLM_UID_DELETE) {
+			rc = uid_delete(&e->m, &w);
+		} else {
+			char nm[UIDREC_NAME_MAX + 1];
+			size_t nl = p->req.arg_len < sizeof(nm) ? p->req.arg_len : 0;
+
+			memcpy(nm, p->req.arg, nl);
+			nm[nl] = '\0';
+			rc = nl && strlen(nm) == nl ? uid_rename(&e->m, nm, nl, &w) : -EINVAL;
+			if (rc >= 0)
+				snprintf(e->name, sizeof(e->name), "%s", nm);
+		}
+		if (rc >= 0)
+			rc = run_writes(e, &w);
+		if (rc == 0 && p->req.op == SDLM_UID_DELETE) {
+			log_notice("uid %s: mailbox deleted (record reclaimed)", e->name);
+			U.h.reply(U.h.ctx, p->client, p->seq, 0, NULL);
+			/* Nothing left to hold: give the lock back at once. */
+			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+			e->state = ENT_IDLE;
+			e->lkid = 0;
+			e->wanted = false;
+			memset(&e->m, 0, sizeof(e->m));
+			return true;
+		}
+		if (rc == 0)
+			log_notice("uid %s: renamed", e->name);
+		U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
 		return true;
 	case SDLM_UID_BUMP:
 		if (e->allocs)
@@ -735,7 +798,7 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		return;
 	}
 	if ((req->op == SDLM_UID_ALLOC && (req->count == 0 || req->count > U.params.reserve_max)) ||
-	    req->op > SDLM_UID_SHOW || req->op < SDLM_UID_ALLOC) {
+	    req->op > SDLM_UID_RENAME || req->op < SDLM_UID_ALLOC) {
 		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
 		return;
 	}
@@ -808,6 +871,12 @@ void uidsvc_stop_all(void)
 				free(a);
 			}
 			fail_pending(e, SDLM_EFENCED);
+			/* A lock that survived (another lockspace) is given
+			 * back; one already revoked answers -ENOENT. */
+			if (e->lkid)
+				lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+			if (e->table_lkid)
+				lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
 			e->state = ENT_IDLE;
 			e->lkid = e->table_lkid = 0;
 			e->wanted = false;

@@ -30,7 +30,9 @@
  *   S1 at most one node USES the EX lock (may hand out a UID) at a time;
  *   S2 no UID is handed out twice;
  *   S3 the watermark a reader takes is never below a handed-out UID
- *      (so a reader resuming from it never goes backwards over a UID).
+ *      (so a reader resuming from it never goes backwards over a UID);
+ *   S4 no write of a node lands after it acknowledged a pill (the ack
+ *      path leaves no late write: what A3 of docs/uid.md relies on).
  * Liveness (-DLIVE, ltl "live"): once the environment has healed every
  * fault, some UID is handed out.
  *
@@ -40,15 +42,21 @@
  *   BAD_LATEST      readers take the watermark of the copy written last
  *                   instead of the maximum of both copies
  *   CODE_AS_IS      two behaviours of the daemon as it is today that the
- *                   model shows unsafe (docs/model.md "Findings"): the
- *                   dead path declares a victim already dead without
- *                   first writing a pill, and a member's cached locks are
- *                   revoked asynchronously when a fresh replica forms.
+ *                   model shows unsafe (docs/model.md "Findings"), also
+ *                   one at a time: AS_IS_NOPILL, the dead path declares a
+ *                   victim already dead without first writing a pill;
+ *                   AS_IS_REVOKE, a member's cached locks are revoked
+ *                   asynchronously when a fresh replica forms.
  * Without them the model is the design with the two fixes of
  * docs/model.md applied.
  */
 
 #define N	3
+
+#ifdef CODE_AS_IS
+#define AS_IS_NOPILL
+#define AS_IS_REVOKE
+#endif
 #ifndef UMAX
 #define UMAX	6
 #endif	/* UIDs 1..UMAX, bitmask in an int */
@@ -59,10 +67,12 @@
 #define CUTS	2
 #endif	/* membership changes the environment may make */
 
+#ifndef FREEZES
 #ifdef LIVE
 #define FREEZES	0
 #else
-#define FREEZES	1	/* A3: at most one late write outstanding */
+#define FREEZES	1	/* pauses per run */
+#endif
 #endif
 
 /* ---- environment ---- */
@@ -108,6 +118,8 @@ byte wv[N + 1];
 /* ---- UID record on disk, and what was handed out ---- */
 byte dw[2];
 bit last;		/* copy written last */
+bool lpend;		/* a late write landed, its copy not rewritten yet */
+bit lcopy;
 int issued;		/* bit u: UID u handed out */
 byte maxu;
 bool progressed;	/* a UID handed out after the heal */
@@ -126,6 +138,20 @@ bool progressed;	/* a UID handed out after the heal */
 #else
 #define reader_view	(MAX2(dw[0], dw[1]))
 #endif
+#define eligible(m)	(member(m) && qview[m] && wants[m] && !fenced[m] && \
+			 lease[m] && !pill[m] && !holds[m] && !selffenced[m])
+#define victim(v)	(!member(v) && !fenced[v] && !pill[v] && \
+			 ((gate && owner == v && (wants[1] || wants[2] || wants[3])) || \
+			  (!gate && !deadv[v])))
+#define sound(n)	(up[n] && lease[n] && !selffenced[n] && !obeying[n])
+/* env steps, enabled only when they change something (weak fairness
+ * is per process: a no-op branch could otherwise starve the others) */
+#define expire_ok(n)	(!healed && lease[n] && (!member(n) || frozen[n]))
+#define dead_ok(n)	(!deadv[n] && !lease[n] && !member(n) && \
+			 (!up[n] || selffenced[n] || frozen[n]))
+#define land_ok(n)	(wb[n] && !wlanded[n] && (frozen[n] || !may_use(n)))
+#define PICK(v, ok)	if :: ok(1) -> v = 1 :: ok(2) -> v = 2 :: ok(3) -> v = 3 fi
+#define late(n)	(owner != n || !holds[n] || obeying[n] || selffenced[n])
 #define users		(may_use(1) + may_use(2) + may_use(3))
 
 /*
@@ -139,11 +165,32 @@ inline reader_check()
 	assert(reader_view >= maxu)
 }
 
-/* A write lands on the disk (any time: the I/O may sit in the fabric). */
+/*
+ * A write lands on the disk (any time: the I/O may sit in the fabric).
+ * A write is LATE when its node no longer holds the lock for good (not
+ * the owner any more, or obeying a pill, or self-fenced).  Assumption A3 of
+ * docs/uid.md: no two late writes land on different copies before a live
+ * holder rewrote the first one's copy; a landing A3 excludes is dropped
+ * (the model does not check what A3 assumes: docs/model.md).
+ */
 inline land(n)
 {
-	dw[wc[n]] = wv[n];
-	last = wc[n];
+	if
+	:: !late(n) ->
+		dw[wc[n]] = wv[n];
+		last = wc[n];
+		if
+		:: lpend && lcopy == wc[n] -> lpend = false
+		:: else -> skip
+		fi
+	:: late(n) && !(lpend && lcopy != wc[n]) ->
+		dw[wc[n]] = wv[n];
+		last = wc[n];
+		lpend = true;
+		lcopy = wc[n]
+	:: else -> skip		/* excluded by A3 */
+	fi;
+	assert(!ack[n]);	/* S4: an acked victim has nothing in flight */
 	wlanded[n] = true;
 	reader_check()
 }
@@ -173,7 +220,7 @@ end:	do
 	:: atomic { up[n] && !frozen[n] && qview[n] != member(n) ->
 		if
 		:: member(n) && holds[n] && (owner != n || hep[n] != epoch) ->
-#ifdef CODE_AS_IS
+#ifdef AS_IS_REVOKE
 			revk[n] = true
 #else
 			drop_lock(n)
@@ -181,7 +228,7 @@ end:	do
 		:: else -> skip
 		fi;
 		qview[n] = member(n) }
-#ifdef CODE_AS_IS
+#ifdef AS_IS_REVOKE
 	:: atomic { up[n] && !frozen[n] && revk[n] -> drop_lock(n) }
 #endif
 	/* heartbeat cycle: read the area (pill?), then write (renew) */
@@ -220,7 +267,7 @@ end:	do
 		drop_lock(n);
 		wants[n] = false }
 	/* a client asks for the mailbox lock */
-	:: atomic { up[n] && !frozen[n] && !wants[n] && !holds[n] && !healed ->
+	:: atomic { up[n] && !frozen[n] && !wants[n] && !holds[n] ->
 		wants[n] = true }
 	/* UID core: takeover writes (sequential), reservation, allocation */
 	:: atomic { may_use(n) && phase[n] == 1 && !wb[n] ->
@@ -287,58 +334,45 @@ end:	do
 		(member(1) || fenced[1] || deadv[1]) &&
 		(member(2) || fenced[2] || deadv[2]) &&
 		(member(3) || fenced[3] || deadv[3]) &&
-#ifndef CODE_AS_IS
+#ifndef AS_IS_REVOKE
 		(!member(1) || (!holds[1] && !wb[1])) &&
 		(!member(2) || (!holds[2] && !wb[2])) &&
 		(!member(3) || (!holds[3] && !wb[3])) &&
 #endif
 		true -> gate = true }
-	/* grant to an eligible member that wants it */
+	/* grant to an eligible member that wants it (lowest id first) */
 	:: atomic { quorum_exists && !fresh_needed && gate && owner == 0 &&
-		epoch < EMAX ->
-		m = 1;
-		do
-		:: m <= N && !(member(m) && qview[m] && wants[m] && !fenced[m] &&
-			lease[m] && !pill[m] && !holds[m] && !selffenced[m]) -> m++
-		:: m > N || (member(m) && qview[m] && wants[m] && !fenced[m] &&
-			lease[m] && !pill[m] && !holds[m] && !selffenced[m]) -> break
-		od;
+		epoch < EMAX && (eligible(1) || eligible(2) || eligible(3)) ->
 		if
-		:: m <= N ->
-			epoch++;
-			owner = m;
-			holds[m] = true;
-			hep[m] = epoch;
-			phase[m] = 1;
-			did[m] = false
-		:: else -> skip
+		:: eligible(1) -> m = 1
+		:: !eligible(1) && eligible(2) -> m = 2
+		:: !eligible(1) && !eligible(2) -> m = 3
 		fi;
+		epoch++;
+		owner = m;
+		holds[m] = true;
+		hep[m] = epoch;
+		phase[m] = 1;
+		did[m] = false;
 		m = 0 }
 	/* fence on demand: the owner is away and its lock is wanted; on a
 	 * cold start, any non-member with a live heartbeat */
-	:: atomic { quorum_exists && !fresh_needed && op == 0 ->
-		v = 1;
-		do
-		:: v <= N && !(!member(v) && !fenced[v] && !pill[v] &&
-			((gate && owner == v && (wants[1] || wants[2] || wants[3])) ||
-			 (!gate && !deadv[v]))) -> v++
-		:: v > N || (!member(v) && !fenced[v] && !pill[v] &&
-			((gate && owner == v && (wants[1] || wants[2] || wants[3])) ||
-			 (!gate && !deadv[v]))) -> break
-		od;
+	:: atomic { quorum_exists && !fresh_needed && op == 0 &&
+		(victim(1) || victim(2) || victim(3)) ->
 		if
-		:: v <= N ->
-#ifdef CODE_AS_IS
-			if
-			:: deadv[v] -> skip	/* already dead: no pill */
-			:: else -> pill[v] = true
-			fi;
-#else
-			pill[v] = true;
-#endif
-			op = v
-		:: else -> skip
+		:: victim(1) -> v = 1
+		:: !victim(1) && victim(2) -> v = 2
+		:: !victim(1) && !victim(2) -> v = 3
 		fi;
+#ifdef AS_IS_NOPILL
+		if
+		:: deadv[v] -> skip	/* already dead: no pill */
+		:: else -> pill[v] = true
+		fi;
+#else
+		pill[v] = true;		/* always a pill, even if already dead */
+#endif
+		op = v;
 		v = 0 }
 	/* the verdict: ack of our pill, or dead by timeout */
 	:: atomic { quorum_exists && !fresh_needed && op != 0 &&
@@ -359,60 +393,44 @@ proctype env()
 end:	do
 	/* time: the lease of an away or frozen node runs out (a member's
 	 * disk is assumed to work: the lost-disk case is not modelled) */
-	:: atomic { !healed -> n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
-		if
-		:: lease[n] && (!member(n) || frozen[n]) -> lease[n] = false
-		:: else -> skip
-		fi; n = 0 }
+	:: atomic { expire_ok(1) || expire_ok(2) || expire_ok(3) ->
+		PICK(n, expire_ok);
+		lease[n] = false; n = 0 }
 	/* D passes: the fencer saw the heartbeat still for D since the node
 	 * left; the timing lemma of docs/timeouts.md is the guard (lease
 	 * over, not feeding or frozen); a later landing clears it */
-	:: atomic { n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
-		if
-		:: !deadv[n] && !lease[n] && !member(n) &&
-		   (!up[n] || selffenced[n] || frozen[n]) -> deadv[n] = true
-		:: else -> skip
-		fi; n = 0 }
+	:: atomic { dead_ok(1) || dead_ok(2) || dead_ok(3) ->
+		PICK(n, dead_ok);
+		deadv[n] = true; n = 0 }
 	/* the write of a node that may not use its lock (frozen, pilled,
 	 * fenced) lands: late, at any time (the I/O sits in the fabric) */
-	:: atomic { n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
-		if
-		:: wb[n] && !wlanded[n] && (frozen[n] || !may_use(n)) -> land(n)
-		:: else -> skip
-		fi; n = 0 }
+	:: atomic { land_ok(1) || land_ok(2) || land_ok(3) ->
+		PICK(n, land_ok);
+		land(n); n = 0 }
 	/* membership change: a node moves to the other side */
-	:: atomic { cuts < CUTS && !healed -> cuts++; n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
+	:: atomic { cuts < CUTS && !healed -> cuts++;
+		if
+		:: n = 1
+		:: n = 2
+		:: n = 3
+		fi;
 		side[n] = 1 - side[n]; n = 0 }
 	/* pause and resume (freezer: watchdog paused too) */
-	:: atomic { freezes < FREEZES && !healed -> freezes++; n = 1;
-		do
-		:: n < N -> n++
-		:: break
-		od;
+	:: atomic { freezes < FREEZES && !healed -> freezes++;
+		if
+		:: n = 1
+		:: n = 2
+		:: n = 3
+		fi;
 		frozen[n] = true; n = 0 }
 	:: atomic { (frozen[1] || frozen[2] || frozen[3]) ->
 		frozen[1] = false; frozen[2] = false; frozen[3] = false }
 #ifdef LIVE
-	/* heal: network whole, nothing frozen; from now on time is kind
-	 * (leases are renewed in time) and every live node wants the lock */
+	/* heal: network whole, nothing frozen, two nodes sound (a reset
+	 * node is not restarted in the model); from now on time is kind:
+	 * leases are renewed in time */
 	:: atomic { !healed && !frozen[1] && !frozen[2] && !frozen[3] &&
-		(up[1] + up[2] + up[3] >= 2) &&
+		(sound(1) + sound(2) + sound(3) >= 2) &&
 		MAX2(dw[0], dw[1]) + 3 <= UMAX && epoch + 2 <= EMAX ->
 		side[1] = 0; side[2] = 0; side[3] = 0;
 		healed = true }

@@ -57,6 +57,23 @@ check "unique and ascending per mailbox (6 clients on one, 2 on each of three)" 
 	sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 check "6x25x2 + 3x2x20x3 = 660 UIDs received" sh -c "[ \$(grep -c '^got' '$H') = 660 ]"
 
+# --- create, rename, delete ------------------------------------------------------
+G=0123456789abcdef0123456789abcdef
+first=$(sd_ctl 1 --json uid alloc t "$G" 3 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["first"], d["uidvalidity"])')
+check "a GUID-named mailbox is created on first use ($first)" test -n "$first"
+check "rename (admin) keeps the record" sd_ctl 2 uid rename t "$G" "Archive/2026"
+second=$(sd_ctl 3 --json uid alloc t "$G" 1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["first"], d["uidvalidity"])')
+check "UIDs go on after the rename, same UIDVALIDITY ($first -> $second)" python3 -c "
+a, b = '$first'.split(), '$second'.split()
+assert a[1] == b[1] and int(b[0]) > int(a[0]) + 2, (a, b)"
+check "delete (admin)" sd_ctl 1 uid delete t "$G"
+sd_ctl 2 uid show t "$G" >/dev/null 2>&1; rc=$?
+check "a deleted mailbox is gone (show exits $rc)" test "$rc" != 0
+third=$(sd_ctl 2 --json uid alloc t "$G" 1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["first"], d["uidvalidity"])')
+check "using it again creates a new mailbox: UID 1 again under another UIDVALIDITY ($third)" python3 -c "
+a, c = '$first'.split(), '$third'.split()
+assert c[0] == '1' and c[1] != a[1], (a, c)"
+
 # --- 2. kill -9 of the holder in the middle of allocation ------------------------
 client 2 "n2-victim" killbox 1 400 20 >/dev/null 2>&1 & victim=$!
 cl_wait_for "node 2 allocating in killbox" 30 sh -c "grep -q 'n2-victim' '$H'"

@@ -202,12 +202,13 @@ diagnose() {
 	local i f=$CL_DIR/diag-$PROBES.txt
 	{
 		for ((i = 1; i <= NODES; i++)); do
-			echo "=== node $i after $1: members [$(cl_members "$i" 2>/dev/null)]"
+			# The debug ring first: every sdlmctl call adds IPC noise.
+			echo "=== node $i after $1: sdlmctl dump (last 80 lines, IPC noise left out)"
+			sd_ctl "$i" dump 2>&1 | grep -v ' [DE] \(IPC\|connecting\|added\|LIVENESS\|HUP\|qb_ipcs\|0: getsockopt\|ENTERING\)' | tail -80
+			echo "--- node $i: members [$(cl_members "$i" 2>/dev/null)]"
 			sd_ctl "$i" status 2>&1
 			sd_ctl "$i" locks t 2>&1
 			sd_ctl "$i" uid list 2>&1
-			echo "--- node $i: sdlmctl dump (last 60 lines)"
-			sd_ctl "$i" dump 2>&1 | tail -60
 		done
 	} >"$f"
 	echo "nemesis: the cluster did not serve again after $1; lock tables (all in $f):"
@@ -272,7 +273,7 @@ fault_stop() {	# stop-sdlmd | stop-corosync
 }
 
 fault_partition() {	# part-alone | part-split | part-overlap
-	local kind=$1 d=$2 a b minority= majority= i k=0 size
+	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
 	case "$kind" in
 	part-alone) minority=$a ;;
@@ -360,7 +361,7 @@ short_duration() {
 	kill) D_S=0 ;;
 	stop-sdlmd | stop-corosync) D_S=$((TOKEN_MS / 1000)) ;;
 	part-*) D_S=4 ;;
-	loss-2pct) D_S=10 ;;
+	loss-2pct) D_S=8 ;;
 	loss-20pct) D_S=3 ;;
 	disk-eio) D_S=3 ;;
 	disk-stall | disk-lost) D_S=5 ;;
@@ -419,7 +420,7 @@ echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1
 echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
 FAULTS=0 RESTARTS=0 PROBES=0
 for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
-sleep 2
+sleep 1
 
 if [ "$SHORT" = 1 ]; then
 	# Every kind once, in a seeded order (Fisher-Yates).
@@ -430,7 +431,6 @@ if [ "$SHORT" = 1 ]; then
 	for kind in "${order[@]}"; do
 		short_duration "$kind"
 		run_fault "$kind" "$D_S" || break
-		sleep 1
 	done
 else
 	read -ra kinds <<<"$KINDS"
@@ -443,10 +443,10 @@ else
 	done
 fi
 
-# Stop the clients; those blocked in a request get a few seconds, then die
+# Stop the clients; those blocked in a request get 3 s, then die
 # (their last operation stays "invoked": the checker allows that).
 touch "$STOP"
-sleep $(( LOCK_TIMEOUT_MS / 1000 + 1 ))
+sleep 3
 for ((i = 1; i <= NODES; i++)); do
 	for ((k = 1; k <= CLIENTS; k++)); do cl_kill "$i" "lc$k" 2>/dev/null; done
 done

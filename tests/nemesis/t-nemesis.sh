@@ -4,22 +4,22 @@
 # 3-node cluster with 2 clients per node and every fault kind once, in the
 # order seed 7 gives, with short durations: kill -9, SIGSTOP of sdlmd and of
 # corosync for the token timeout, three partitions of 4 s (one node alone,
-# a majority/minority split, overlapping majorities), 10 s of 2 % loss and
+# a majority/minority split, overlapping majorities), 8 s of 2 % loss and
 # 3 s of 20 % loss, 3-5 s of disk write errors, stalls near the I/O timeout
 # and a lost disk on one node; fenced nodes are restarted.  About 2.5 min
-# when every fault heals as documented; a hard limit of 155 s (+20 s to tear down) keeps it under
+# when every fault heals as documented; a hard limit of 168 s (+10 s to tear down) keeps it under
 # 3 min whatever happens.  PASS:/FAIL: lines, exit 0/1.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SDLM_TEST_DIR=${SDLM_TEST_DIR:-$PWD}
 rc=0
 python3 "$here/checker.py" --selftest || rc=1
-# SIGTERM first (the driver's trap tears the cluster down), KILL 20 s later.
-timeout -k 20 155 bash "$here/nemesis.sh" --short --seed "${NEMESIS_SEED:-7}" --nodes 3 --clients 2
+# SIGTERM first (the driver's trap tears the cluster down), KILL 10 s later.
+timeout -k 10 168 bash "$here/nemesis.sh" --short --seed "${NEMESIS_SEED:-7}" --nodes 3 --clients 2
 r=$?
 case "$r" in
 0) echo "PASS: nemesis short run (seed ${NEMESIS_SEED:-7})" ;;
-124 | 137) echo "FAIL: nemesis short run exceeded 155 s"; rc=1 ;;
+124 | 137) echo "FAIL: nemesis short run exceeded 168 s"; rc=1 ;;
 *) echo "FAIL: nemesis short run (seed ${NEMESIS_SEED:-7}, exit $r)"; rc=1 ;;
 esac
 exit "$rc"
