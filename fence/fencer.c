@@ -45,6 +45,7 @@ struct fencer {
 	struct { uint32_t node; uint64_t inc; uint64_t at_ms; } done[FENCE_HISTORY];
 	unsigned ndone;
 	uint32_t max_per_window;
+	bool dead_pill_done;		/* the dead path's pill is on the disk */
 	uint32_t window_s;
 	uint64_t now_ms;
 };
@@ -144,6 +145,38 @@ static void act(struct fencer *f, const struct fence_decision *d)
 		finish(f, FENCER_PATH_ACK);
 		break;
 	case FENCE_ACT_DECLARE_DEAD:
+		/*
+		 * Dead by the timeout - but a pill goes on the disk first, even
+		 * then: a victim that was only paused (a VM pause stops its
+		 * watchdog too) reads it on its first read after waking and
+		 * stops, before it trusts its lease again (heartbeat.c).
+		 */
+		if (!f->dead_pill_done) {
+			struct sdlm_msg m = {
+				.node_id = f->op.fo_victim,
+				.cmd = MSG_RESET,
+				.seq = f->op.fo_seq ? f->op.fo_seq : 1,
+				.target_incarnation = f->op.fo_target ? f->op.fo_target : f->victim_inc,
+				.from_node = f->my_node,
+				.wall_time_ms = wall_ms(),
+			};
+			const struct sdlm_msg *cur;
+			int mrc = -ENODATA;
+
+			cur = hbe_msg(f->hb, m.node_id, &mrc);
+			if (mrc == 0 && cur && cur->seq >= m.seq &&
+			    (cur->cmd == MSG_RESET || cur->cmd == MSG_OFF))
+				m.seq = cur->seq;	/* a pill is there already */
+			else if (mrc == 0 && cur)
+				m.seq = cur->seq + 1;
+			if (!(mrc == 0 && cur && cur->seq == m.seq && cur->cmd != MSG_CLEAR) &&
+			    area_write_msg(f->a, &m) < 0) {
+				/* Cannot mark it: do not declare yet; the next
+				 * tick tries again. */
+				break;
+			}
+			f->dead_pill_done = true;
+		}
 		finish(f, FENCER_PATH_DEAD);
 		break;
 	case FENCE_ACT_NONE:
@@ -169,6 +202,7 @@ static void start_next(struct fencer *f)
 	msg = hbe_msg(f->hb, victim, &mrc);
 	fence_op_init(&f->op, f->t, hbe_peer(f->hb, victim));
 	f->busy = true;
+	f->dead_pill_done = false;
 	f->victim_inc = hrc == 0 ? hb->incarnation : 0;
 	memset(&min, 0, sizeof(min));
 	if (mrc == 0) {
@@ -339,6 +373,12 @@ void fencer_tick(struct fencer *f, uint64_t now_ms)
 	f->now_ms = now_ms;
 	if (!f->busy)
 		return;
+	if (f->op.fo_state == FENCE_DEAD) {
+		/* declared dead, its pill not written yet: try again */
+		d.action = FENCE_ACT_DECLARE_DEAD;
+		act(f, &d);
+		return;
+	}
 	if (fence_tick(&f->op, now_ms, &d) == 0)
 		act(f, &d);
 }

@@ -48,6 +48,11 @@ struct hb_engine {
 	struct sdlm_msg msg[SDLM_MAX_NODES + 1];
 	int msg_rc[SDLM_MAX_NODES + 1];
 	bool write_pending, read_pending;
+	/* After a lapse of the lease (a pause, a stall), a renewal alone does
+	 * not make locks usable again: a read submitted after it must show
+	 * no pill first - a fencer may have declared us dead meanwhile. */
+	bool need_read;
+	uint64_t need_read_after_ns;
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
 	uint64_t now_ms;		/* of the current hbe_process */
 	struct hbe_stats st;
@@ -110,6 +115,11 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 	e->st.last_write_us = (aio_now_ns() - e->write_sub_ns) / 1000;
 	if (result < 0)
 		e->st.write_fail++;
+	if (result == 0 && e->self.ss_lease_have &&
+	    e->write_sub_ms - e->self.ss_lease_sub_ms >= e->t->lease_ms) {
+		e->need_read = true;
+		e->need_read_after_ns = aio_now_ns();
+	}
 	self_renew_done(&e->self, e->write_sub_ms, result);
 }
 
@@ -135,6 +145,8 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 		return;
 	}
 	area_decode_slots(&e->a->hdr, data, e->hb, e->hb_rc, e->msg, e->msg_rc);
+	if (e->need_read && e->read_sub_ns >= e->need_read_after_ns)
+		e->need_read = false;	/* self_msg_read below sees any pill */
 	for (i = 1; i <= n; i++) {
 		if (i == e->node_id)
 			continue;
@@ -311,6 +323,8 @@ bool hbe_feed_ok(const struct hb_engine *e)
 
 int hbe_may_use_locks(const struct hb_engine *e, uint64_t now_ms)
 {
+	if (e->need_read)
+		return SDLM_ELEASE;
 	return self_may_use_locks(&e->self, now_ms);
 }
 
