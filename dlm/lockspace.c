@@ -983,8 +983,9 @@ static void round_complete(struct lspace *l, const struct msg *last)
 	memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
 	l->n_waiting = nw;
 	l->n_tainted = 0;
-	log_debug("ls %s: round complete: %zu ready, %zu waiting, fencer %u", l->name,
-		  nr, nw, ready[0]);
+	log_debug("ls %s: round complete: %zu ready, %zu waiting, fencer %u, digest %016llx",
+		  l->name, nr, nw, ready[0],
+		  l->st ? (unsigned long long)ls_digest(l->st) : 0ULL);
 	if (nw)
 		transfer_start(l, ready[0], last, waiting, nw);
 	if (l->ready && ready[0] == M.h.nodeid && nr == 1 && l->st) {
@@ -1195,8 +1196,9 @@ static void take_state(struct lspace *l, struct collect *c)
 		return;
 	}
 	l->ready = true;
-	log_notice("ls %s: state received from node %u (%u bytes, %zu locks)", l->name,
-		   c->sender, c->total, ls_lock_count(l->st));
+	log_notice("ls %s: state received from node %u (%u bytes, %zu locks, digest %016llx)",
+		   l->name, c->sender, c->total, ls_lock_count(l->st),
+		   (unsigned long long)ls_digest(l->st));
 	/* The rounds and transfers after the basis are replayed too, so our
 	 * bookkeeping ends where every other member's is. */
 	l->replaying = true;

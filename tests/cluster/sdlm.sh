@@ -56,7 +56,7 @@ sd_start() {
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" "$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} "$@" >/dev/null
 }
 
 sd_ctl() {
@@ -106,7 +106,7 @@ sd_restart() {
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" "$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} "$@" >/dev/null
 }
 
 # sd_holds I LS RES MODE: node I's view says node I holds RES in MODE
