@@ -418,8 +418,10 @@ static void apply_event(struct lspace *l, const struct ls_event *ev)
 	int rc;
 
 	rc = ls_apply(l->st, ev, &l->lo);
-	log_debug("ls %s: apply kind %d node %u lkid %llx mode %d: %d", l->name, ev->ev_kind,
-		  ev->ev_nodeid, (unsigned long long)ev->ev_lkid, ev->ev_mode, rc);
+	log_debug("ls %s: apply kind %d node %u lkid %llx mode %d res %.*s: %d", l->name,
+		  ev->ev_kind, ev->ev_nodeid, (unsigned long long)ev->ev_lkid, ev->ev_mode,
+		  ev->ev_name ? (int)ev->ev_namelen : 0, ev->ev_name ? (const char *)ev->ev_name : "",
+		  rc);
 	if (rc < 0 && rc != -EALREADY)
 		log_debug("ls %s: event %d from node %u rejected: %s", l->name,
 			  ev->ev_kind, ev->ev_nodeid, sdlm_strerror(rc));
