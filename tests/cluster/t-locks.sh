@@ -93,6 +93,15 @@ echo "bound: grace (token+consensus, twice) or the dead bound $DEAD ms + members
 
 for i in 1 3; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 
+# --- a clean stop releases the node's locks -------------------------------------------
+cl_spawn 3 holder3 "$SDLMCTL" lock -m EX -w 60 t stopme -- sleep 600 >/dev/null
+require "node 3 holds EX on 'stopme'" cl_wait_for "node 3 holds stopme" 30 \
+	sh -c "ip netns exec ${CL_PREFIX}n3 $SDLMCTL locks t | grep -A2 'resource stopme' | grep -q 'node 3 .*granted *EX'"
+cl_kill 3 sdlmd TERM
+holder3_gone() { ! cl_pid 3 holder3 >/dev/null; }
+check "the stopped daemon's lock user was stopped" cl_wait_for "holder3 gone" 20 holder3_gone
+check "node 1 gets the stopped node's lock at once, no fence" sd_lock 1 -w 10 t stopme -- true
+
 # --- metrics ----------------------------------------------------------------------
 prom=$(sd_ctl 1 stats --prometheus)
 check "stats --prometheus: counters in the text format" sh -c "echo '$prom' | grep -q '^# TYPE sdlm_cluster_grants_total counter'"
