@@ -301,13 +301,18 @@ static int handle_lost(struct sdlm_handle *h)
  * Returns 0 with *lkid set, the daemon's error, or SDLM_EDAEMON /
  * SDLM_EPROTO.
  */
-static int request_send(struct sdlm_handle *h, struct sdlm_req_hdr *req,
-			size_t size, int cmd, sdlm_lkid_t *lkid)
+/*
+ * Send one request and read its reply into res (res_cap bytes), waiting
+ * at most timeout_ms.  Replies older than this request (left by a caller
+ * that gave up) are skipped.  Returns 0 when the reply is the answer to
+ * cmd, at least min_len bytes, with no error; else the daemon's error,
+ * or SDLM_EDAEMON / SDLM_EPROTO.
+ */
+static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
+		    int cmd, unsigned timeout_ms, void *res, size_t res_cap,
+		    size_t min_len)
 {
-	union {
-		struct res_lock lock;
-		char raw[512];
-	} res;
+	struct sdlm_res_hdr *hdr = res;
 	uint64_t deadline;
 	ssize_t got;
 
@@ -323,35 +328,50 @@ static int request_send(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 	if (got < 0)
 		return is_conn_error(got) ? handle_lost(h) : (int)got;
 
-	deadline = now_ms() + REPLY_TIMEOUT_MS;
+	deadline = now_ms() + timeout_ms;
 	for (;;) {
 		int32_t left = ms_left(deadline);
 
 		if (left == 0)
 			return handle_lost(h);
-		got = qb_ipcc_recv(h->conn, &res, sizeof(res), left);
+		got = qb_ipcc_recv(h->conn, res, res_cap, left);
 		if (got == -ETIMEDOUT || got == -EAGAIN)
 			continue;
 		if (got < 0)
 			return is_conn_error(got) ? handle_lost(h) : (int)got;
-		if ((size_t)got < sizeof(struct sdlm_res_hdr) ||
-		    res.lock.hdr.magic != SDLM_IPC_MAGIC)
+		if ((size_t)got < sizeof(*hdr) || hdr->magic != SDLM_IPC_MAGIC)
 			return SDLM_EPROTO;
-		if ((int32_t)(res.lock.hdr.seq - req->seq) < 0)
+		if ((int32_t)(hdr->seq - req->seq) < 0)
 			continue;
-		if (res.lock.hdr.seq != req->seq)
+		if (hdr->seq != req->seq)
 			return SDLM_EPROTO;
 		break;
 	}
-	if (res.lock.hdr.qb.error)
-		return res.lock.hdr.qb.error > 0 ? SDLM_EPROTO
-						 : res.lock.hdr.qb.error;
-	if ((size_t)got < sizeof(struct res_lock) ||
-	    res.lock.hdr.qb.id != (cmd | SDLM_IPC_RESPONSE))
+	if (hdr->qb.error)
+		return hdr->qb.error > 0 ? SDLM_EPROTO : hdr->qb.error;
+	if ((size_t)got < min_len || hdr->qb.id != (cmd | SDLM_IPC_RESPONSE))
 		return SDLM_EPROTO;
-	if (lkid)
-		*lkid = res.lock.lkid;
 	return 0;
+}
+
+/*
+ * Send one lock-family request and read its immediate reply.  Returns 0
+ * with *lkid set, the daemon's error, or SDLM_EDAEMON / SDLM_EPROTO.
+ */
+static int request_send(struct sdlm_handle *h, struct sdlm_req_hdr *req,
+			size_t size, int cmd, sdlm_lkid_t *lkid)
+{
+	union {
+		struct res_lock lock;
+		char raw[512];
+	} res;
+	int rc;
+
+	rc = exchange(h, req, size, cmd, REPLY_TIMEOUT_MS, &res, sizeof(res),
+		      sizeof(struct res_lock));
+	if (rc == 0 && lkid)
+		*lkid = res.lock.lkid;
+	return rc;
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -974,45 +994,13 @@ out_free:
 static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_uid *out)
 {
 	struct res_uid res;
-	uint64_t deadline;
-	ssize_t got;
+	int rc;
 
-	if (h->dead)
-		return SDLM_EDAEMON;
-	req->hdr.qb.id = SDLM_CMD_UID;
-	req->hdr.qb.size = sizeof(*req);
-	req->hdr.magic = SDLM_IPC_MAGIC;
-	req->hdr.version = SDLM_IPC_VERSION;
-	req->hdr.seq = ++h->seq;
-	got = qb_ipcc_send(h->conn, req, sizeof(*req));
-	if (got < 0)
-		return is_conn_error(got) ? handle_lost(h) : (int)got;
-	deadline = now_ms() + UID_TIMEOUT_MS;
-	for (;;) {
-		int32_t left = ms_left(deadline);
-
-		if (left == 0)
-			return handle_lost(h);
-		got = qb_ipcc_recv(h->conn, &res, sizeof(res), left);
-		if (got == -ETIMEDOUT || got == -EAGAIN)
-			continue;
-		if (got < 0)
-			return is_conn_error(got) ? handle_lost(h) : (int)got;
-		if ((size_t)got < sizeof(struct sdlm_res_hdr) || res.hdr.magic != SDLM_IPC_MAGIC)
-			return SDLM_EPROTO;
-		if ((int32_t)(res.hdr.seq - req->hdr.seq) < 0)
-			continue;
-		if (res.hdr.seq != req->hdr.seq)
-			return SDLM_EPROTO;
-		break;
-	}
-	if (res.hdr.qb.error)
-		return res.hdr.qb.error > 0 ? SDLM_EPROTO : res.hdr.qb.error;
-	if ((size_t)got < sizeof(res) || res.hdr.qb.id != (SDLM_CMD_UID | SDLM_IPC_RESPONSE))
-		return SDLM_EPROTO;
-	if (out)
+	rc = exchange(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, UID_TIMEOUT_MS,
+		      &res, sizeof(res), sizeof(res));
+	if (rc == 0 && out)
 		*out = res;
-	return 0;
+	return rc;
 }
 
 static int uid_names(struct req_uid *req, const char *lockspace, const char *mailbox)
