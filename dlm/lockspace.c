@@ -1293,7 +1293,7 @@ static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *a
 		b = buf_add(l, BUF_MSG);
 		if (b) {
 			b->m = *m;
-			b->m.u.snap.data = NULL;
+			msg_detach(&b->m);
 		}
 	}
 	handle_msg(l, m);

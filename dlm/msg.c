@@ -644,6 +644,12 @@ int msg_version_agree(const struct msg_proto_range *ranges, size_t n,
 	return bad;
 }
 
+void msg_detach(struct msg *m)
+{
+	if (m->m_type == MSG_SNAPSHOT)
+		m->u.snap.data = NULL;
+}
+
 const char *msg_type_name(int type)
 {
 	switch (type) {

@@ -199,6 +199,15 @@ int msg_encode(const struct msg *m, void *buf, size_t len, size_t *written);
 int msg_decode(const void *buf, size_t len, struct msg *m);
 
 /*
+ * Make m safe to keep after the buffer it was decoded from is gone: a
+ * SNAPSHOT chunk forgets its data (data = NULL, len kept); every other
+ * type owns all its bytes already and is left exactly as it is.  (Never
+ * clear a union member of a message of another type: u.snap.data
+ * overlays the middle of a REQUEST's resource name.)
+ */
+void msg_detach(struct msg *m);
+
+/*
  * Fill m's type and payload from a lock-state event (REQUEST, CONVERT,
  * RELEASE, CANCEL, NODE_STATUS, NODE_FENCED, GATE); the header fields are
  * left alone (cpg.c stamps them).  -EINVAL for CONFCHG or a field that

@@ -5,11 +5,13 @@
 # schedule; then tests/nemesis/checker.py judges the history.
 #
 #   nemesis.sh [--seed S] [--duration SECS] [--nodes 3..5] [--clients K]
-#              [--short] [--history FILE]
+#              [--short] [--history FILE] [--kinds "K1 K2 ..."]
 #
 #   --short      every fault kind once, in a seeded order, with short
 #                durations (tests/nemesis/t-nemesis.sh: < 3 min in all)
 #   --duration   (long run) inject random faults until SECS have passed
+#   --kinds      draw faults only from these kinds (default: all, see
+#                KINDS below); with --short each listed kind runs once
 #   --history    copy the history there (it lives in the run dir otherwise,
 #                which teardown removes unless CL_KEEP=1)
 #
@@ -46,7 +48,7 @@ export SDLMD SDLMCTL SDLM_WATCHDOG
 . "$here/../cluster/sdlm.sh"
 export SD_CTL_TIMEOUT=5
 
-SEED=1 DURATION=600 NODES=3 CLIENTS=2 SHORT=0 HIST_COPY=
+SEED=1 DURATION=600 NODES=3 CLIENTS=2 SHORT=0 HIST_COPY= ONLY_KINDS=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seed) SEED=$2; shift ;;
@@ -55,7 +57,8 @@ while [ $# -gt 0 ]; do
 	--clients) CLIENTS=$2; shift ;;
 	--short) SHORT=1 ;;
 	--history) HIST_COPY=$2; shift ;;
-	-h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+	--kinds) ONLY_KINDS=$2; shift ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "nemesis: unknown argument '$1' (see --help)" >&2; exit 64 ;;
 	esac
 	shift
@@ -386,6 +389,14 @@ long_duration() {
 }
 
 KINDS="kill stop-sdlmd stop-corosync part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
+if [ -n "$ONLY_KINDS" ]; then
+	for k in $ONLY_KINDS; do
+		case " $KINDS " in *" $k "*) ;; *)
+			echo "nemesis: unknown fault kind '$k' (kinds: $KINDS)" >&2; exit 64 ;;
+		esac
+	done
+	KINDS=$ONLY_KINDS
+fi
 
 # ---- main ---------------------------------------------------------------------
 T_START=$(_cl_now_cs)

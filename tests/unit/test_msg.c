@@ -218,6 +218,49 @@ static void test_round_trip_every_type(void **state)
 	}
 }
 
+/*
+ * A message kept after its receive buffer is reused (sdlmd buffers the
+ * stream while it waits for the state) must keep every byte it owns.
+ * Regression: clearing u.snap.data on a REQUEST zeroed bytes 31..38 of
+ * its resource name, so the replayed request named another resource and
+ * the replica diverged (nemesis seed 11: one UID handed out twice).
+ */
+static void test_detach_keeps_payload(void **state)
+{
+	static uint8_t before[MSG_MAX_LEN];
+	struct msg m, d, kept;
+	size_t n, n2, i;
+	int k;
+
+	(void)state;
+	for (k = 0; k < NSAMPLES; k++) {
+		sample(&m, k);
+		if (m.m_type == MSG_REQUEST) {
+			/* a name that covers every byte the union shares */
+			m.u.lock.namelen = LS_NAME_MAX;
+			for (i = 0; i < LS_NAME_MAX; i++)
+				m.u.lock.name[i] = (uint8_t)('a' + i % 26);
+		}
+		n = enc(&m);
+		memcpy(before, buf, n);
+		assert_int_equal(msg_decode(buf, n, &d), 0);
+		kept = d;
+		msg_detach(&kept);
+		memset(buf, 0xee, sizeof(buf));	/* the buffer is reused */
+		if (m.m_type == MSG_SNAPSHOT) {
+			assert_null(kept.u.snap.data);
+			assert_int_equal(kept.u.snap.len, m.u.snap.len);
+			assert_int_equal(kept.u.snap.xfer_id, m.u.snap.xfer_id);
+			assert_int_equal(kept.u.snap.basis_seq, m.u.snap.basis_seq);
+			continue;
+		}
+		assert_memory_equal(&kept, &d, sizeof(kept));
+		assert_int_equal(msg_encode(&kept, buf, sizeof(buf), &n2), 0);
+		assert_int_equal(n2, n);
+		assert_memory_equal(buf, before, n);
+	}
+}
+
 static void test_header_layout(void **state)
 {
 	struct msg m;
@@ -771,6 +814,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_type),
+		cmocka_unit_test(test_detach_keeps_payload),
 		cmocka_unit_test(test_header_layout),
 		cmocka_unit_test(test_event_mapping),
 		cmocka_unit_test(test_event_mapping_refusals),
