@@ -140,6 +140,12 @@ struct lspace {
 	size_t n_tainted;
 	uint32_t waiting_nodes[NODES_MAX];
 	size_t n_waiting;
+	/* Members that still used locks cached before a fresh replica was
+	 * formed: it grants nothing until each reported CLEAN or was
+	 * fenced ("Fresh replicas and cached locks" below). */
+	uint32_t dirty_nodes[NODES_MAX];
+	size_t n_dirty;
+	bool clean_sent;		/* our CLEAN for the current dirty set */
 	struct xfer xf[XFER_MAX];
 	struct collect col[XFER_MAX];
 	/* fencer duties */
@@ -254,17 +260,23 @@ static int send_event(struct lspace *l, const struct ls_event *ev)
 	return send_msg(l, &m);
 }
 
+static bool has_cached(struct lspace *l);
+
 static int send_join(struct lspace *l, uint32_t flags)
 {
 	struct msg m;
 
+	if ((flags & MSG_JOIN_SYNC) && has_cached(l))
+		flags |= MSG_JOIN_CACHED;
 	memset(&m, 0, sizeof(m));
 	m.m_type = MSG_JOIN;
 	m.u.join.proto_min = MSG_PROTO_MIN;
 	m.u.join.proto_max = MSG_PROTO_MAX;
 	m.u.join.flags = flags;
-	log_debug("ls %s: JOIN%s%s", l->name, flags & MSG_JOIN_SYNC ? " sync" : "",
-		  flags & MSG_JOIN_TAINTED ? " tainted" : "");
+	log_debug("ls %s: JOIN%s%s%s%s", l->name, flags & MSG_JOIN_SYNC ? " sync" : "",
+		  flags & MSG_JOIN_TAINTED ? " tainted" : "",
+		  flags & MSG_JOIN_CACHED ? " cached" : "",
+		  flags & MSG_JOIN_CLEAN ? " clean" : "");
 	return send_msg(l, &m);
 }
 
@@ -496,6 +508,41 @@ static void revoke_all(struct lspace *l, int reason);
 static void fencer_duties(struct lspace *l, uint64_t now);
 
 /*
+ * Fresh replicas and cached locks.  After every partition lost quorum,
+ * the nodes keep using the cluster locks they cached; the replica the
+ * next quorate round forms knows none of them.  Each member that still
+ * uses such locks says CACHED in its round JOIN; if the round forms a
+ * fresh replica, those members are its dirty set.  A dirty member that
+ * got the state revokes its cached locks (reconcile: they are missing)
+ * and, once every lock user it killed is reaped, multicasts JOIN(CLEAN).
+ * The fencer opens the cold-start gate only with an empty dirty set; a
+ * dirty node that left is fenced instead (its NODE_FENCED clears it).
+ * docs/model.md, finding 2.
+ */
+static int cached_cb(const struct nl_res_info *res, void *arg)
+{
+	(void)arg;
+	return res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING;
+}
+
+static bool has_cached(struct lspace *l)
+{
+	return l->nl && nl_foreach_resource(l->nl, cached_cb, NULL) > 0;
+}
+
+static void maybe_clean(struct lspace *l)
+{
+	if (!l->ready || l->clean_sent || !set_has(l->dirty_nodes, l->n_dirty, M.h.nodeid))
+		return;
+	if (has_cached(l) || (M.h.clients_stopping && M.h.clients_stopping(M.h.ctx)))
+		return;
+	log_notice("ls %s: every user of the locks cached before quorum was lost is gone: reporting clean",
+		   l->name);
+	l->clean_sent = true;
+	send_join(l, MSG_JOIN_CLEAN);
+}
+
+/*
  * Decisions about our own locks that were taken before we had a replica
  * (while we waited for the state) never reached our cache: a grant of a
  * request we sent, or another node waiting for a lock we hold.  They are
@@ -667,6 +714,7 @@ static void reconcile(struct lspace *l)
 	}
 	free(cc.fx);
 	ls_foreach_resource(l->st, mine_res, &mc);
+	maybe_clean(l);
 }
 
 /* --- the ready set, joins and transfers -------------------------------- */
@@ -675,15 +723,16 @@ static void reconcile(struct lspace *l)
  * The snapshot a responder sends is the lock state plus the bookkeeping a
  * newcomer cannot know, both as of the basis JOIN:
  *
- *	u32 magic "SLSY"  u32 n_ready  u32 n_tainted  u32 n_waiting
- *	u32 n_xfer        ready[], tainted[], waiting[] (u32 node ids)
+ *	u32 magic "SLS2"  u32 n_ready  u32 n_tainted  u32 n_waiting
+ *	u32 n_xfer  u32 n_dirty
+ *	ready[], tainted[], waiting[], dirty[] (u32 node ids)
  *	per transfer: u32 sender, u32 basis_node, u64 xfer_id, u64 basis_inc,
  *	              u64 basis_seq, u32 total, u32 got, u32 n_waiting,
  *	              u32 pad, waiting[] (u32)
  *	then the lockstate snapshot (its own magic, version and CRC)
  * little-endian; the whole is covered by the transfer's CRC32C.
  */
-#define SYNC_MAGIC	0x59534c53u	/* "SLSY" */
+#define SYNC_MAGIC	0x32534c53u	/* "SLS2" */
 
 struct wbuf {
 	uint8_t *p;
@@ -781,12 +830,15 @@ static void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xf
 	for (i = 0, k = 0; i < XFER_MAX; i++)
 		k += l->xf[i].active;
 	wb_u32(&wb, (uint32_t)k);
+	wb_u32(&wb, (uint32_t)l->n_dirty);
 	for (i = 0; i < l->n_ready; i++)
 		wb_u32(&wb, l->ready_nodes[i]);
 	for (i = 0; i < l->n_tainted; i++)
 		wb_u32(&wb, l->tainted_nodes[i]);
 	for (i = 0; i < l->n_waiting; i++)
 		wb_u32(&wb, l->waiting_nodes[i]);
+	for (i = 0; i < l->n_dirty; i++)
+		wb_u32(&wb, l->dirty_nodes[i]);
 	for (i = 0; i < XFER_MAX; i++) {
 		const struct xfer *x = &l->xf[i];
 
@@ -881,7 +933,7 @@ static void drop_replica(struct lspace *l, const char *why)
 	l->st = NULL;
 	l->ready = false;
 	l->nbuf = 0;
-	l->n_ready = l->n_waiting = l->n_tainted = 0;
+	l->n_ready = l->n_waiting = l->n_tainted = l->n_dirty = 0;
 	memset(l->xf, 0, sizeof(l->xf));
 }
 
@@ -964,9 +1016,12 @@ static void round_complete(struct lspace *l, const struct msg *last)
 		return;
 	}
 	if (nr == 0) {
-		/* Nobody has a replica: the lowest member forms one here. */
+		/* Nobody has a replica: the lowest member forms one here.
+		 * Members that still use cached locks make it dirty. */
 		uint32_t former = l->round_members[0];
 
+		l->n_dirty = 0;
+		l->clean_sent = false;
 		for (i = 0, nw = 0; i < l->n_round; i++)
 			if (l->round_members[i] != former)
 				waiting[nw++] = l->round_members[i];
@@ -985,9 +1040,26 @@ static void round_complete(struct lspace *l, const struct msg *last)
 	memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
 	l->n_waiting = nw;
 	l->n_tainted = 0;
-	log_debug("ls %s: round complete: %zu ready, %zu waiting, fencer %u, digest %016llx",
-		  l->name, nr, nw, ready[0],
-		  l->st ? (unsigned long long)ls_digest(l->st) : 0ULL);
+	/* While the replica's gate is closed (a fresh one), a member that
+	 * still uses cached locks it cannot know is dirty.  Decided before
+	 * the transfer below, whose basis is this point. */
+	if (l->st && ls_grants_blocked(l->st)) {
+		size_t before = l->n_dirty;
+
+		for (i = 0; i < l->n_round; i++)
+			if ((l->round_flags[i] & MSG_JOIN_CACHED) &&
+			    !set_has(l->dirty_nodes, l->n_dirty, l->round_members[i]))
+				set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
+		if (l->n_dirty > before)
+			log_notice("ls %s: gate closed and %zu member(s) still use locks cached before quorum was lost: nothing is granted until they stopped",
+				   l->name, l->n_dirty);
+	}
+	/* Every ready member logs the same digest for the same basis
+	 * (tests/nemesis/digests.py compares them across nodes). */
+	log_info("ls %s: round complete at %u:%llx:%llu: %zu ready, %zu waiting, fencer %u, digest %016llx",
+		 l->name, last->m_nodeid, (unsigned long long)last->m_incarnation,
+		 (unsigned long long)last->m_seq, nr, nw, ready[0],
+		 l->st ? (unsigned long long)ls_digest(l->st) : 0ULL);
 	if (nw)
 		transfer_start(l, ready[0], last, waiting, nw);
 	if (l->ready && ready[0] == M.h.nodeid && nr == 1 && l->st) {
@@ -1000,6 +1072,15 @@ static void round_join(struct lspace *l, const struct msg *m)
 {
 	size_t i;
 
+	if (m->u.join.flags & MSG_JOIN_CLEAN) {
+		/* a report, not a round's JOIN */
+		if (set_has(l->dirty_nodes, l->n_dirty, m->m_nodeid)) {
+			set_del(l->dirty_nodes, &l->n_dirty, m->m_nodeid);
+			log_info("ls %s: node %u stopped using its old cached locks (%zu still to go)",
+				 l->name, m->m_nodeid, l->n_dirty);
+		}
+		return;
+	}
 	if (!l->round_active)
 		return;
 	for (i = 0; i < l->n_round; i++)
@@ -1058,7 +1139,22 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 	}
 	if (ev.ev_kind == LS_EV_NODE_FENCED && ev.ev_nodeid <= SDLM_MAX_NODES_LS)
 		l->need_fence_since[ev.ev_nodeid] = 0;
+	/* The gate opens only at a point of the stream where every member
+	 * has said whether it still uses cached locks, and none does. */
+	if (ev.ev_kind == LS_EV_GATE && ev.ev_gate_open && (l->round_active || l->n_dirty)) {
+		log_info("ls %s: GATE from node %u ignored: %s", l->name, m->m_nodeid,
+			 l->round_active ? "a round is not complete" :
+			 "a member still uses cached locks");
+		return;
+	}
 	apply_event(l, &ev);
+	if (ev.ev_kind == LS_EV_NODE_FENCED && l->st) {
+		struct ls_node_info ni;
+
+		/* a fenced node's lock users are gone with it */
+		if (ls_node_get(l->st, ev.ev_nodeid, &ni) == 0 && ni.fenced)
+			set_del(l->dirty_nodes, &l->n_dirty, ev.ev_nodeid);
+	}
 }
 
 /* One ordered input, whatever our state (replay included). */
@@ -1132,7 +1228,7 @@ static struct buffered *buf_add(struct lspace *l, enum buf_kind kind)
 static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 {
 	struct rbuf r = { .p = p, .len = len };
-	uint32_t nr, nt, nw, nx, i;
+	uint32_t nr, nt, nw, nx, nd, i;
 	struct ls_state *st = NULL;
 	int rc;
 
@@ -1142,11 +1238,14 @@ static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 	nt = rb_u32(&r);
 	nw = rb_u32(&r);
 	nx = rb_u32(&r);
+	nd = rb_u32(&r);
 	if (r.bad || nx > XFER_MAX)
 		return SDLM_EPROTO;
 	rb_ids(&r, l->ready_nodes, &l->n_ready, nr);
 	rb_ids(&r, l->tainted_nodes, &l->n_tainted, nt);
 	rb_ids(&r, l->waiting_nodes, &l->n_waiting, nw);
+	rb_ids(&r, l->dirty_nodes, &l->n_dirty, nd);
+	l->clean_sent = false;
 	memset(l->xf, 0, sizeof(l->xf));
 	for (i = 0; i < nx && !r.bad; i++) {
 		struct xfer *x = &l->xf[i];
@@ -1198,8 +1297,9 @@ static void take_state(struct lspace *l, struct collect *c)
 		return;
 	}
 	l->ready = true;
-	log_notice("ls %s: state received from node %u (%u bytes, %zu locks, digest %016llx)",
-		   l->name, c->sender, c->total, ls_lock_count(l->st),
+	log_notice("ls %s: state received from node %u (%u bytes, %zu locks, basis %u:%llx:%llu, digest %016llx)",
+		   l->name, c->sender, c->total, ls_lock_count(l->st), c->basis_node,
+		   (unsigned long long)c->basis_inc, (unsigned long long)c->basis_seq,
 		   (unsigned long long)ls_digest(l->st));
 	/* The rounds and transfers after the basis are replayed too, so our
 	 * bookkeeping ends where every other member's is. */
@@ -1589,6 +1689,7 @@ void lsm_client_gone(uint32_t client)
 		if (M.ls[i]) {
 			nl_client_gone(M.ls[i]->nl, client, &M.ls[i]->no);
 			run_nl_out(M.ls[i]);
+			maybe_clean(M.ls[i]);
 		}
 }
 
@@ -1659,8 +1760,10 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	struct ls_event ev;
 	bool ok = true;
 	uint32_t n;
+	size_t i;
 
-	if (!ls_grants_blocked(l->st) || now - l->gate_sent_ms < STATUS_RESEND_MS)
+	if (!ls_grants_blocked(l->st) || now - l->gate_sent_ms < STATUS_RESEND_MS ||
+	    l->round_active)
 		return;
 	/* Every node with a live heartbeat must be in the ring (reachable:
 	 * if it held locks of this lockspace it would be a member) or be
@@ -1676,6 +1779,15 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 			l->cold_blocked[n] = true;
 			M.h.fence(M.h.ctx, n);
 		}
+	}
+	/* Members that still use locks cached before this replica formed
+	 * must stop first; a dirty node that left is fenced. */
+	for (i = 0; i < l->n_dirty; i++) {
+		n = l->dirty_nodes[i];
+		ok = false;
+		if (!set_has(v->members, v->member_count, n) && n != M.h.nodeid &&
+		    M.h.fence(M.h.ctx, n) == -EALREADY)
+			lsm_fenced(n, 0);
 	}
 	if (!ok)
 		return;
@@ -1734,6 +1846,7 @@ void lsm_tick(uint64_t now)
 			continue;
 		ls_cpg_flush(l->cpg);
 		arm_retry(l);
+		maybe_clean(l);
 		fencer_duties(l, now);
 	}
 }

@@ -46,6 +46,9 @@ struct ls_host {
 		     int mode);
 	/* Kill (and reap) these local clients: they held revoked locks. */
 	void (*kill_clients)(void *ctx, const uint32_t *clients, size_t n);
+	/* True while a client killed that way is not reaped yet (NULL:
+	 * never). */
+	bool (*clients_stopping)(void *ctx);
 	/* Two-node clusters: true when this node won the disk arbitration
 	 * and may act as quorate alone (NULL: never). */
 	bool (*alone_quorate)(void *ctx);

@@ -671,6 +671,31 @@ static void res_notify(struct ls_res *res,
 }
 
 /*
+ * The blocking episode of res is over (nobody eligible is blocked): its
+ * holders may hear the next one.  Without this a holder told while its
+ * node had no replica (it was waiting for the state), whose waiter then
+ * left or cancelled, would never hear of the next waiter, and its node
+ * would keep serving the lock from its cache forever.
+ */
+static void res_bast_clear(struct ls_res *res)
+{
+	struct dl *d;
+	int q;
+
+	for (q = LS_Q_GRANTED; q <= LS_Q_CONVERT; q++)
+		for (d = res->res_queue[q].next; d != &res->res_queue[q]; d = d->next)
+			lock_of_q(d)->lk_bast_mode = MODE_NONE;
+}
+
+/* After a waiter or converter was withdrawn outside res_grant_pending. */
+static void res_bast_maybe_clear(struct ls_res *res)
+{
+	if (dl_empty(&res->res_queue[LS_Q_CONVERT]) &&
+	    dl_empty(&res->res_queue[LS_Q_WAIT]))
+		res_bast_clear(res);
+}
+
+/*
  * A grant that starts a write tenure (PW/EX to a lock holding neither)
  * takes a new epoch from the lockspace-wide counter: the fencing token
  * the holder stamps on what it writes (docs/locking.md "Epochs").  A
@@ -712,6 +737,8 @@ static void res_grant_pending(struct ls_state *ls, struct ls_res *res,
 	}
 	if (blocked)
 		res_notify(res, blocked, blocked->lk_rqmode, out);
+	else
+		res_bast_clear(res);
 	res_update_pending(ls, res);
 }
 
@@ -1025,6 +1052,7 @@ static int ev_confchg(struct ls_state *ls, const struct ls_event *ev,
 				continue;
 			res = lk->lk_res;
 			lock_withdraw(ls, lk, SDLM_ENOQUORUM, out);
+			res_bast_maybe_clear(res);
 			res_update_pending(ls, res);
 			res_put(ls, res);
 		}
@@ -1088,6 +1116,7 @@ static int ev_node_fenced(struct ls_state *ls, const struct ls_event *ev,
 			LS_OUT_RELEASED, SDLM_EFENCED, nd->nd_id, lk->lk_id,
 			lk->lk_grmode, res);
 		lock_free(ls, lk);
+		res_bast_maybe_clear(res);
 		res_update_pending(ls, res);
 		res_put(ls, res);
 	}

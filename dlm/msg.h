@@ -133,11 +133,17 @@ struct msg_gate {
  * JOIN flags (docs/protocol.md "State transfer"): SYNC asks for the
  * lockspace state; TAINTED says the sender's replica was built while not
  * quorate (a minority side coming back), so an untainted member's state
- * wins.
+ * wins.  CACHED (with SYNC): the sender still uses cluster locks it
+ * cached before it lost its replica; if the round forms a fresh replica,
+ * that replica grants nothing until the sender has reported CLEAN.
+ * CLEAN: not a round's JOIN but that report - every lock user of the
+ * sender's old cached locks is gone (killed and reaped).
  */
 #define MSG_JOIN_SYNC		0x1u
 #define MSG_JOIN_TAINTED	0x2u
-#define MSG_JOIN_ALL		0x3u
+#define MSG_JOIN_CACHED		0x4u
+#define MSG_JOIN_CLEAN		0x8u
+#define MSG_JOIN_ALL		0xfu
 
 struct msg_join {
 	uint16_t	proto_min;

@@ -175,6 +175,13 @@ static void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
 	clients_reap();
 }
 
+static bool host_clients_stopping(void *ctx)
+{
+	(void)ctx;
+	clients_reap();
+	return D.n_killing > 0;
+}
+
 /* The fault file (tests only) is re-read every heartbeat. */
 static void fault_refresh(void)
 {
@@ -1251,6 +1258,7 @@ int main(int argc, char **argv)
 			.ast = host_ast,
 			.bast = host_bast,
 			.kill_clients = host_kill_clients,
+			.clients_stopping = host_clients_stopping,
 			.alone_quorate = host_alone_quorate,
 		};
 		uint32_t token = 0, consensus = 0;

@@ -7,7 +7,10 @@
 #      another node wants, is fenced through the acknowledged path and the
 #      others get its lock within grace + detection + two heartbeats;
 #   C. a cold start with one node cut off grants nothing that node holds
-#      until it is fenced.
+#      until it is fenced;
+#   D. every partition loses quorum, quorum re-forms: the fresh replica
+#      grants nothing until the lock users of the locks a node kept using
+#      meanwhile are gone (killed and reaped), and then grants.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -54,6 +57,45 @@ check "node 1 gets 'mine' from node 3 (it releases on request)" sd_lock 1 -w 60 
 echo "hand-off after the heal took $(elapsed "$t0") s"
 check "node 3 was not fenced" sh -c "$SDLMCTL fence status -d '$SD_DISK' 3 >/dev/null"
 check "node 3 still running" sd_status_has 3 "fenced-safe"
+
+# --- D. total loss of quorum, then a fresh replica -------------------------
+# Every replica is dropped; the next quorate round forms a fresh one that
+# knows none of the locks the nodes kept using meanwhile.  Node 3's lock
+# user must be gone - killed AND reaped - before that replica grants
+# anything.  Its parent here reaps it only 10 s after it died (a zombie
+# stays in /proc), so a gate that did not wait would grant while it is
+# still there (docs/model.md, finding 2).
+reaper='import os, sys, time
+pid = int(sys.argv[1])
+def state():
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+while state() not in ("Z", None):
+    time.sleep(0.1)
+time.sleep(10)
+os.waitpid(pid, 0)'
+cl_spawn 3 totholder sh -c '"$1" lock -m EX -w 60 t tot -- sleep 600 & echo $! >"$2"; exec python3 -c "$3" $!' \
+	sh "$SDLMCTL" "$CL_DIR/tot.pid" "$reaper" >/dev/null
+require "node 3 holds EX on 'tot'" cl_wait_for "node 3 holds tot" 30 sd_holds 3 t tot EX
+read -r hp <"$CL_DIR/tot.pid"
+cl_cut 1; cl_cut 2; cl_cut 3
+for i in 1 2 3; do
+	require "node $i alone and inquorate" cl_wait_for "node $i inquorate" 60 cl_inquorate "$i"
+done
+check "node 3 keeps using its cached lock (holder pid $hp runs)" kill -0 "$hp"
+cl_heal_all
+require "healed: [1 2 3] again" cl_wait_members 1 "1 2 3" 90
+t0=$(now_s)
+out=$(sd_lock 1 -w 120 t tot -- sh -c "if kill -0 $hp 2>/dev/null; then echo holder-present; else echo holder-gone; fi" 2>&1)
+echo "node 1 got 'tot' $(elapsed "$t0") s after the heal: $out"
+check "node 1 got 'tot' only after node 3's lock user was reaped" sh -c "echo '$out' | grep -q holder-gone"
+check "the fresh replica waited for node 3 (fencer log)" \
+	grep -q "still use locks cached before quorum was lost" "$CL_DIR/n1/sdlmd-file.log"
+check "node 3 revoked its cached lock and reported clean" \
+	grep -q "reporting clean" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3 was not fenced" sd_status_has 3 "fenced-safe"
 
 # --- B. cut off, disk still there: the acknowledged path --------------------
 cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t cut -- sleep 600 >/dev/null

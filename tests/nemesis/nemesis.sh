@@ -17,6 +17,9 @@
 #
 # Timeline of one fault (docs/nemesis.md has the table of kinds):
 #
+# After the run, tests/nemesis/digests.py compares the digest every node
+# logged for its replica at each sync round: equal input, equal state.
+#
 #   fault ──hold──► heal ──► probe: on a quorate surviving node, one UID
 #     │                      allocation + one EX lock of the counter, retried
 #     │                      until both succeed or the bound passes
@@ -58,7 +61,7 @@ while [ $# -gt 0 ]; do
 	--short) SHORT=1 ;;
 	--history) HIST_COPY=$2; shift ;;
 	--kinds) ONLY_KINDS=$2; shift ;;
-	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
 	*) echo "nemesis: unknown argument '$1' (see --help)" >&2; exit 64 ;;
 	esac
 	shift
@@ -474,5 +477,11 @@ if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR";
 	pass "history: no violation"
 else
 	fail "history: violations (offending operations above)"
+fi
+echo "---- replica digests"
+if python3 "$here/digests.py" "$CL_DIR"/n*/sdlmd-file.log; then
+	pass "replicas agree at every sync round"
+else
+	fail "replicas diverged (offending log lines above)"
 fi
 finish

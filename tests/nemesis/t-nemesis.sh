@@ -14,6 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SDLM_TEST_DIR=${SDLM_TEST_DIR:-$PWD}
 rc=0
 python3 "$here/checker.py" --selftest || rc=1
+python3 "$here/digests.py" --selftest || rc=1
 # SIGTERM first (the driver's trap tears the cluster down), KILL 10 s later.
 timeout -k 10 168 bash "$here/nemesis.sh" --short --seed "${NEMESIS_SEED:-7}" --nodes 3 --clients 2
 r=$?

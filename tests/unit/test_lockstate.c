@@ -507,6 +507,41 @@ static void test_blocking_once(void **state)
 	assert_int_equal(n_kind(f, LS_OUT_BLOCKING), 0);
 }
 
+/*
+ * A blocking episode ends when nobody is blocked any more (the waiter
+ * cancelled, or its node left): the next waiter is a new episode and the
+ * holder hears of it again.  Regression (nemesis seed 4): a holder whose
+ * node missed the first BLOCKING (it was waiting for the state) never
+ * heard of the next waiter and served the lock from its cache forever.
+ */
+static void test_blocking_new_episode(void **state)
+{
+	struct fx *f = *state;
+	const struct ls_out_item *it;
+
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(req(f, 3, 1, "r", MODE_EX, 0), 0);
+	assert_non_null(find(f, LS_OUT_BLOCKING, LKID(2, 1)));
+	assert_int_equal(cancel(f, 3, 1), 0);
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	it = find(f, LS_OUT_BLOCKING, LKID(2, 1));
+	assert_non_null(it);
+	assert_int_equal(it->o_mode, MODE_EX);
+	/* same after a waiter's node left */
+	assert_int_equal(cancel(f, 1, 1), 0);
+	assert_int_equal(req(f, 3, 2, "r", MODE_PR, 0), 0);
+	assert_non_null(find(f, LS_OUT_BLOCKING, LKID(2, 1)));
+	assert_int_equal(confchg(f, 2, true, m12, 2), 0);
+	assert_int_equal(lk_queue(f, 3, 2), -1);
+	assert_int_equal(req(f, 1, 2, "r", MODE_PR, 0), 0);
+	it = find(f, LS_OUT_BLOCKING, LKID(2, 1));
+	assert_non_null(it);
+	assert_int_equal(it->o_mode, MODE_PR);
+	/* while someone stays blocked, once per episode still holds */
+	assert_int_equal(req(f, 1, 3, "r", MODE_EX, 0), 0);
+	assert_int_equal(n_kind(f, LS_OUT_BLOCKING), 0);
+}
+
 /* ---- membership and fencing ----------------------------------------------- */
 
 static void test_away_need_fence_return(void **state)
@@ -1311,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_noqueue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lvb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocking_new_episode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_away_need_fence_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_releases, setup, teardown),

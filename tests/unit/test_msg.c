@@ -572,7 +572,7 @@ static void test_field_checks(void **state)
 	expect_proto(6, P + 0, 2);		/* GATE open not boolean */
 	expect_proto(6, P + 7, 1);		/* GATE reserved */
 	expect_proto(7, P + 0, 5);		/* JOIN min 5 > max 4 */
-	expect_proto(7, P + 4, 0x7);		/* JOIN: unknown flag bit 0x4 */
+	expect_proto(7, P + 4, 0x1f);		/* JOIN: unknown flag bit 0x10 */
 	expect_proto(7, P + 7, 1);		/* JOIN: flags high byte */
 	expect_proto(8, P + 44, 1);		/* SNAPSHOT reserved */
 	expect_proto(8, P + 33, 0x20);		/* offset 8351: chunk past total */
