@@ -1007,6 +1007,24 @@ static int slot_claim(uint64_t *start_counter)
 		goto out;
 	}
 	c0 = hb[D.node_id].counter;
+	/* Incarnations must grow across restarts even if the wall clock
+	 * went back (a "node fenced" for one not above the last is ignored):
+	 * never start at or below the one our slot names. */
+	if (hb[D.node_id].incarnation >= D.incarnation) {
+		uint64_t prev = hb[D.node_id].incarnation;
+
+		D.incarnation = (((prev >> 20) + 1) << 20) | (D.incarnation & 0xfffff);
+		log_warn("fence node %u: the clock is behind the previous incarnation %016llx: starting as %016llx",
+			 D.node_id, (unsigned long long)prev, (unsigned long long)D.incarnation);
+		if (D.marker_mine) {
+			FILE *f = fopen(D.marker_path, "w");
+
+			if (f) {
+				fprintf(f, "%016llx\n", (unsigned long long)D.incarnation);
+				fclose(f);
+			}
+		}
+	}
 	if (hb[D.node_id].state == HB_ALIVE) {
 		ts.tv_sec = (D.to.base.hb_interval_ms + D.to.base.io_timeout_ms) / 1000;
 		ts.tv_nsec = (long)((D.to.base.hb_interval_ms + D.to.base.io_timeout_ms) % 1000) * 1000000L;

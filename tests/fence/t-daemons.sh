@@ -94,4 +94,25 @@ kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
 check "node 4 stops cleanly" wait_for 20 "node 4 stopped" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 check "a clean exit removes the marker" test ! -e "$TD/n4/sdlmd-$T_RUN-n4.running"
 
+# --- incarnations grow even when the wall clock went back ----------------------
+# A "node fenced" for an incarnation not above the last one fenced is
+# ignored, so a daemon started with its clock two days behind must still
+# take an incarnation above the one its slot names.
+prev=$(sed -n 's/.*incarnation \([0-9a-f]\{16\}\)$/\1/p' "$TD/n4/sdlmd.log" | tail -1)
+FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f -2d bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$(cg_dir 4)" \
+	"$SDLMD" -f -d "$DISK" -n 4 --corosync=no --node-name=node4 \
+	--watchdog-device="$TD/n4/wd.fifo" --ipc-name="$T_RUN-n4" \
+	--run-dir="$TD/n4" --log-file="$TD/n4/sdlmd.log" --log-syslog=no >"$TD/n4/behind.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+echo $! >"$TD/n4/sdlmd.pid"
+check "with its clock 2 days behind node 4 starts and is fenced-safe" wait_for 30 "node 4 behind" \
+	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+now=$($C --ipc "$T_RUN-n4" status | sed -n 's/^incarnation *//p')
+echo "incarnation before: $prev, with the clock behind: $now"
+check "its incarnation is above the previous one" \
+	python3 -c "import sys; sys.exit(0 if int('$now', 16) > int('${prev:-x}', 16) else 1)"
+check "and its log says the clock is behind" grep -q "clock is behind the previous incarnation" "$TD/n4/sdlmd.log"
+kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
+check "node 4 stops cleanly again" wait_for 20 "node 4 stopped" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+
 t_done
