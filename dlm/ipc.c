@@ -1,10 +1,11 @@
 /*
  * ipc.c - the libqb IPC server of sdlmd.
  *
- * Every request is checked before its payload is read: size at least a
- * header, magic, version, then the command's own minimum size.  A bad
- * request gets SDLM_EPROTO and the connection stays usable; the daemon
- * never trusts a length it did not check.
+ * Every request is decoded and checked by ipcreq.c before its payload is
+ * used: header size, magic, version, the command's own size, then its
+ * fields.  A bad request gets an error reply (SDLM_EPROTO for a malformed
+ * one) and the connection stays usable; the daemon never trusts a length
+ * it did not check.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "sdlm_ipc.h"
 #include "log.h"
 #include "ipc.h"
+#include "ipcreq.h"
 #include "lockspace.h"
 #include "uidsvc.h"
 
@@ -190,13 +192,13 @@ void ipc_enable_locks(bool on)
 	ipcs.locks_enabled = on;
 }
 
-static void send_lock_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
+static void send_lock_reply(qb_ipcs_connection_t *c, const struct ipcreq *req,
 			    int err, uint64_t lkid)
 {
 	struct res_lock res;
 
 	memset(&res, 0, sizeof(res));
-	res.hdr.qb.id = req->qb.id | SDLM_IPC_RESPONSE;
+	res.hdr.qb.id = req->cmd | SDLM_IPC_RESPONSE;
 	res.hdr.qb.size = sizeof(res);
 	res.hdr.qb.error = err;
 	res.hdr.magic = SDLM_IPC_MAGIC;
@@ -206,47 +208,21 @@ static void send_lock_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *
 	qb_ipcs_response_send(c, &res, sizeof(res));
 }
 
-static size_t lock_cmd_size(int cmd)
+static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const struct ipcreq *req)
 {
-	switch (cmd) {
-	case SDLM_CMD_LOCK: return sizeof(struct req_lock);
-	case SDLM_CMD_CONVERT: return sizeof(struct req_convert);
-	case SDLM_CMD_UNLOCK: return sizeof(struct req_unlock);
-	case SDLM_CMD_CANCEL: return sizeof(struct req_cancel);
-	}
-	return 0;
-}
-
-static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const void *data,
-		     size_t size)
-{
-	const struct sdlm_req_hdr *hdr = data;
 	uint64_t lkid = 0;
 	int rc;
 
-	if (size < lock_cmd_size(hdr->qb.id)) {
-		send_lock_reply(c, hdr, SDLM_EPROTO, 0);
-		return;
-	}
-	if (!ipcs.locks_enabled) {
-		send_lock_reply(c, hdr, -ENOTCONN, 0);
-		return;
-	}
-	switch (hdr->qb.id) {
+	switch (req->cmd) {
 	case SDLM_CMD_LOCK: {
-		const struct req_lock *r = data;
+		const struct req_lock *r = &req->u.lock;
 
-		if (r->ls_len == 0 || r->ls_len > sizeof(r->ls) ||
-		    r->res_len == 0 || r->res_len > sizeof(r->res)) {
-			rc = -EINVAL;
-			break;
-		}
 		rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res,
 			      r->res_len, r->mode, r->flags, &lkid);
 		break;
 	}
 	case SDLM_CMD_CONVERT: {
-		const struct req_convert *r = data;
+		const struct req_convert *r = &req->u.convert;
 
 		lkid = r->lkid;
 		rc = lsm_convert(cl->id, r->lkid, r->mode, r->flags,
@@ -254,7 +230,7 @@ static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const void *dat
 		break;
 	}
 	case SDLM_CMD_UNLOCK: {
-		const struct req_unlock *r = data;
+		const struct req_unlock *r = &req->u.unlock;
 
 		lkid = r->lkid;
 		rc = lsm_unlock(cl->id, r->lkid, r->flags,
@@ -262,18 +238,18 @@ static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const void *dat
 		break;
 	}
 	default: {
-		const struct req_cancel *r = data;
+		const struct req_cancel *r = &req->u.cancel;
 
 		lkid = r->lkid;
 		rc = lsm_cancel(cl->id, r->lkid);
 		break;
 	}
 	}
-	send_lock_reply(c, hdr, rc, lkid);
+	send_lock_reply(c, req, rc, lkid);
 }
 
-static void send_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
-		       int cmd, int err, const char *text, size_t len)
+static void send_reply(qb_ipcs_connection_t *c, const struct ipcreq *req,
+		       int err, const char *text, size_t len)
 {
 	struct sdlm_res_hdr res;
 	struct iovec iov[2];
@@ -283,12 +259,12 @@ static void send_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
 		len = 0;
 	}
 	memset(&res, 0, sizeof(res));
-	res.qb.id = cmd | SDLM_IPC_RESPONSE;
+	res.qb.id = req->cmd | SDLM_IPC_RESPONSE;
 	res.qb.size = (int32_t)(sizeof(res) + len);
 	res.qb.error = err;
 	res.magic = SDLM_IPC_MAGIC;
 	res.version = SDLM_IPC_VERSION;
-	res.seq = req ? req->seq : 0;
+	res.seq = req->seq;
 	iov[0].iov_base = &res;
 	iov[0].iov_len = sizeof(res);
 	iov[1].iov_base = (void *)text;
@@ -296,86 +272,71 @@ static void send_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
 	qb_ipcs_response_sendv(c, iov, len ? 2 : 1);
 }
 
+/* An error in the reply shape the command's client waits for. */
+static void send_error(qb_ipcs_connection_t *c, const struct client *cl,
+		       const struct ipcreq *req, int err)
+{
+	if (ipcreq_is_lock(req->cmd))
+		send_lock_reply(c, req, err, 0);
+	else if (req->cmd == SDLM_CMD_UID && cl)
+		ipc_uid_reply(cl->id, req->seq, err, NULL);
+	else
+		send_reply(c, req, err, NULL, 0);
+}
+
+/*
+ * Every request is decoded and checked by ipcreq_decode (ipcreq.h lists
+ * the checks and their errors) before anything else looks at it; then the
+ * checks that need the daemon: a client context, a running lock manager,
+ * the client's credentials.
+ */
 static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 {
-	const struct sdlm_req_hdr *hdr = data;
 	struct client *cl = qb_ipcs_context_get(c);
+	struct ipcreq req;
 	struct sbuf out;
-	char arg[sizeof(((struct req_text *)0)->arg)];
 	int rc;
 
-	if (size < sizeof(*hdr) || hdr->magic != SDLM_IPC_MAGIC) {
-		log_debug("ipc: request of %zu bytes without a valid header", size);
-		send_reply(c, NULL, 0, SDLM_EPROTO, NULL, 0);
+	rc = ipcreq_decode(data, size, &req);
+	if (rc) {
+		if (rc == -EOPNOTSUPP)
+			log_debug("ipc: unknown command %d", req.cmd);
+		else if (!req.cmd)
+			log_debug("ipc: request of %zu bytes without a valid header", size);
+		send_error(c, cl, &req, rc);
 		return 0;
 	}
-	if (hdr->version != SDLM_IPC_VERSION) {
-		send_reply(c, hdr, hdr->qb.id, SDLM_EVERSION, NULL, 0);
-		return 0;
-	}
-	switch (hdr->qb.id) {
-	case SDLM_CMD_STATUS:
-	case SDLM_CMD_NODES:
-	case SDLM_CMD_DUMP:
-	case SDLM_CMD_DUMP_CONFIG:
-	case SDLM_CMD_LS_LIST:
-	case SDLM_CMD_LOCKS:
-	case SDLM_CMD_FENCE_CONFIRM:
-	case SDLM_CMD_UID_LIST:
-	case SDLM_CMD_STATS:
-		if (size < sizeof(struct req_text)) {
-			send_reply(c, hdr, hdr->qb.id, SDLM_EPROTO, NULL, 0);
+	if (ipcreq_is_text(req.cmd)) {
+		if (ipcreq_admin_only(&req) && !(cl && cl->admin)) {
+			send_reply(c, &req, -EPERM, NULL, 0);
 			return 0;
 		}
-		memcpy(arg, ((const struct req_text *)data)->arg, sizeof(arg));
-		arg[sizeof(arg) - 1] = '\0';
 		sb_init(&out);
-		rc = ipcs.text_fn(ipcs.ctx, hdr->qb.id, arg,
-				  hdr->flags & SDLM_F_JSON, cl && cl->admin, &out);
+		rc = ipcs.text_fn(ipcs.ctx, &req, cl && cl->admin, &out);
 		if (out.oom)
 			rc = -ENOMEM;
-		send_reply(c, hdr, hdr->qb.id, rc, rc ? NULL : out.s,
+		send_reply(c, &req, rc, rc ? NULL : out.s,
 			   rc || !out.s ? 0 : out.len + 1);
 		sb_free(&out);
 		return 0;
-	case SDLM_CMD_UID: {
-		const struct req_uid *r = data;
-
-		if (!cl) {
-			send_reply(c, hdr, hdr->qb.id, -ENOMEM, NULL, 0);
-			return 0;
-		}
-		if (size < sizeof(*r)) {
-			ipc_uid_reply(cl->id, hdr->seq, SDLM_EPROTO, NULL);
-			return 0;
-		}
-		if (!ipcs.locks_enabled) {
-			ipc_uid_reply(cl->id, hdr->seq, -ENOTCONN, NULL);
-			return 0;
-		}
-		if ((r->op == SDLM_UID_RAISE || r->op == SDLM_UID_BUMP ||
-		     r->op == SDLM_UID_DELETE || r->op == SDLM_UID_RENAME) && !cl->admin) {
-			ipc_uid_reply(cl->id, hdr->seq, -EPERM, NULL);
-			return 0;
-		}
-		uidsvc_request(cl->id, hdr->seq, r);
+	}
+	if (!cl) {
+		send_reply(c, &req, -ENOMEM, NULL, 0);
 		return 0;
 	}
-	case SDLM_CMD_LOCK:
-	case SDLM_CMD_CONVERT:
-	case SDLM_CMD_UNLOCK:
-	case SDLM_CMD_CANCEL:
-		if (!cl) {
-			send_reply(c, hdr, hdr->qb.id, -ENOMEM, NULL, 0);
-			return 0;
-		}
-		lock_cmd(c, cl, data, size);
-		return 0;
-	default:
-		log_debug("ipc: unknown command %d", hdr->qb.id);
-		send_reply(c, hdr, hdr->qb.id, -EOPNOTSUPP, NULL, 0);
+	if (!ipcs.locks_enabled) {
+		send_error(c, cl, &req, -ENOTCONN);
 		return 0;
 	}
+	if (ipcreq_admin_only(&req) && !cl->admin) {
+		send_error(c, cl, &req, -EPERM);
+		return 0;
+	}
+	if (req.cmd == SDLM_CMD_UID)
+		uidsvc_request(cl->id, req.seq, &req.u.uid);
+	else
+		lock_cmd(c, cl, &req);
+	return 0;
 }
 
 /* libqb asks the application to run its sockets on the main loop. */

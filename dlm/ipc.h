@@ -13,13 +13,15 @@
 
 #include "render.h"
 
+struct ipcreq;
+
 /*
- * Text command handler: render the reply for cmd (enum sdlm_cmd) into out;
- * return 0 or an error for the reply header.  admin says whether the
- * client is root or in the admin group.
+ * Text command handler: render the reply for req (a decoded and checked
+ * text command, ipcreq.h) into out; return 0 or an error for the reply
+ * header.  admin says whether the client is root or in the admin group.
  */
-typedef int (*ipc_text_fn)(void *ctx, int cmd, const char *arg, bool json,
-			   bool admin, struct sbuf *out);
+typedef int (*ipc_text_fn)(void *ctx, const struct ipcreq *req, bool admin,
+			   struct sbuf *out);
 
 int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
 	      ipc_text_fn text_fn, void *ctx);

@@ -47,6 +47,7 @@
 #include "conf.h"
 #include "log.h"
 #include "ipc.h"
+#include "ipcreq.h"
 #include "render.h"
 #include "ondisk.h"
 #include "area.h"
@@ -575,30 +576,27 @@ static void render_nodes(struct sbuf *b, bool json)
 
 /*
  * An operator says the node is down (powered off, reset by hand).  Refused
- * while its heartbeat still moves, unless forced ("NODE force").
+ * while its heartbeat still moves, unless forced ("NODE force"; the
+ * argument was parsed by ipcreq.c).
  */
-static int fence_confirm(const char *arg, bool json, bool admin, struct sbuf *out)
+static int fence_confirm(uint32_t node, bool force, bool json, bool admin,
+			 struct sbuf *out)
 {
-	char *end;
-	unsigned long node = strtoul(arg, &end, 10);
-	bool force = !strcmp(end, " force");
-
 	if (!admin)
 		return -EPERM;
 	if (!D.fencer)
 		return -ENOTCONN;
-	if (node < 1 || node > D.area->hdr.num_nodes || node == D.node_id ||
-	    (*end && !force))
+	if (node < 1 || node > D.area->hdr.num_nodes || node == D.node_id)
 		return -EINVAL;
-	if (!force && host_hb_live(NULL, (uint32_t)node)) {
-		sb_printf(out, json ? "{\"node\":%lu,\"result\":\"refused\",\"reason\":\"heartbeat moving\"}\n" :
-			  "node %lu: refused: its heartbeat is still moving (use --force if you are sure)\n", node);
+	if (!force && host_hb_live(NULL, node)) {
+		sb_printf(out, json ? "{\"node\":%u,\"result\":\"refused\",\"reason\":\"heartbeat moving\"}\n" :
+			  "node %u: refused: its heartbeat is still moving (use --force if you are sure)\n", node);
 		return -EBUSY;
 	}
-	log_warn("fence node %lu: confirmed by an operator%s", node, force ? " (forced)" : "");
-	fencer_confirm(D.fencer, (uint32_t)node);
-	sb_printf(out, json ? "{\"node\":%lu,\"result\":\"confirmed\"}\n" :
-		  "node %lu: fence confirmed\n", node);
+	log_warn("fence node %u: confirmed by an operator%s", node, force ? " (forced)" : "");
+	fencer_confirm(D.fencer, node);
+	sb_printf(out, json ? "{\"node\":%u,\"result\":\"confirmed\"}\n" :
+		  "node %u: fence confirmed\n", node);
 	return 0;
 }
 
@@ -669,16 +667,16 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		sb_printf(b, "}\n");
 }
 
-static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
-		    struct sbuf *out)
+static int text_cmd(void *ctx, const struct ipcreq *req, bool admin, struct sbuf *out)
 {
+	bool json = req->json;
 	char *ring;
 	size_t len;
 	FILE *f;
 	char *buf = NULL;
 	size_t blen = 0;
 
-	switch (cmd) {
+	switch (req->cmd) {
 	case SDLM_CMD_STATUS:
 		render_status(out, json);
 		return 0;
@@ -727,12 +725,12 @@ static int text_cmd(void *ctx, int cmd, const char *arg, bool json, bool admin,
 			sb_printf(out, json ? "{\"lockspaces\":[]}\n" : "(no lockspaces)\n");
 			return 0;
 		}
-		lsm_render_locks(out, arg, json);
+		lsm_render_locks(out, req->u.text.arg, json);
 		return 0;
 	case SDLM_CMD_FENCE_CONFIRM:
-		return fence_confirm(arg, json, admin, out);
+		return fence_confirm(req->u.text.node, req->u.text.force, json, admin, out);
 	case SDLM_CMD_STATS:
-		render_stats(out, json, !strcmp(arg, "prometheus"));
+		render_stats(out, json, req->u.text.prometheus);
 		return 0;
 	case SDLM_CMD_UID_LIST:
 		if (!D.locks_on) {

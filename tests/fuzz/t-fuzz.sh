@@ -36,6 +36,7 @@ declare -A SRCS=(
 	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c"
 	[fuzz_snapshot]="$D/lockstate.c $D/modes.c $F/crc32c.c"
 	[fuzz_conf]="$D/conf.c"
+	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $src/tests/common/ipcsample.c"
 )
 declare -A GENARGS=(
 	[fuzz_ondisk]="$src/tests/golden"
@@ -43,14 +44,15 @@ declare -A GENARGS=(
 	[fuzz_msg]=""
 	[fuzz_snapshot]=""
 	[fuzz_conf]="$src"
+	[fuzz_ipc]=""
 )
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror
-	-I$work/inc -I$D -I$F"
+	-I$work/inc -I$D -I$F -I$src/tests/common"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf; do
+for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf fuzz_ipc; do
 	bin=$work/$t
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then

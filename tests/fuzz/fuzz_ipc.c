@@ -1,0 +1,298 @@
+/*
+ * fuzz_ipc.c - libFuzzer target for the daemon's decoding of client
+ * requests (dlm/ipcreq.c: ipcreq_decode, which msg_process in dlm/ipc.c
+ * calls on every request before anything else).
+ *
+ * Input: one control byte, then the request as libqb would hand it over.
+ * Control bit 0 "fix the size": the harness writes the input's length
+ * into the header's qb.size (as libqb's framing guarantees), so the
+ * fuzzer reaches the checks behind it when it changes a request's length.
+ *
+ * Properties checked, besides "no crash, no out-of-bounds read":
+ *   - the error is one of those ipcreq.h lists, and a failed decode
+ *     leaves nothing of the payload (and, for an untrusted header, no
+ *     command or sequence to echo);
+ *   - decoding is deterministic (the same bytes, the same result);
+ *   - an accepted request satisfies, by checks written here anew, every
+ *     rule of ipcreq.h that the daemon then relies on: terminated text,
+ *     names within their fields and of the allowed bytes, valid modes and
+ *     flags, a known UID op;
+ *   - what was accepted is accepted again, to the same result, when
+ *     re-encoded at its exact size: the decoder reads nothing past the
+ *     command's struct.
+ *
+ * --gen-corpus DIR writes one valid request of each kind and a few bad
+ * ones (also checked in under tests/fuzz/corpus/fuzz_ipc/) and exits.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdlm.h"
+#include "sdlm_ipc.h"
+#include "ipcreq.h"
+#include "ipcsample.h"
+
+#define CTL_FIXSIZE	0x1u
+
+static struct ipcreq r, r2, r3;
+
+static int all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		if (*b++)
+			return 0;
+	return 1;
+}
+
+static int ls_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > SDLM_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '!' || s[i] > '~' || s[i] == '/')
+			return 0;
+	return 1;
+}
+
+/* Bytes a UID record name may hold: no NUL, no control character. */
+static int mb_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int flags_ok(uint32_t f)
+{
+	return !(f & ~(uint32_t)(SDLM_LKF_NOQUEUE | SDLM_LKF_VALBLK | SDLM_LKF_IVVALBLK));
+}
+
+static int mode_ok(int32_t m)
+{
+	return m >= SDLM_NL && m <= SDLM_EX;
+}
+
+/* The rules an accepted request must satisfy; 0 when one is broken. */
+static int accepted_sane(const struct ipcreq *q)
+{
+	const struct ipcreq_text *t = &q->u.text;
+	const struct req_uid *u = &q->u.uid;
+	size_t len;
+
+	if (ipcreq_is_text(q->cmd)) {
+		len = strnlen(t->arg, sizeof(t->arg));
+		if (len == sizeof(t->arg))
+			return 0;
+		switch (q->cmd) {
+		case SDLM_CMD_LOCKS:
+			return len == 0 || ls_name_ok(t->arg, len);
+		case SDLM_CMD_STATS:
+			return t->prometheus == (len != 0);
+		case SDLM_CMD_FENCE_CONFIRM:
+			return t->node >= 1 && (unsigned long)t->node == strtoul(t->arg, NULL, 10);
+		}
+		return len == 0;
+	}
+	switch (q->cmd) {
+	case SDLM_CMD_LOCK:
+		return ls_name_ok(q->u.lock.ls, q->u.lock.ls_len) &&
+		       q->u.lock.res_len >= 1 && q->u.lock.res_len <= SDLM_NAME_MAX &&
+		       mode_ok(q->u.lock.mode) && flags_ok(q->u.lock.flags);
+	case SDLM_CMD_CONVERT:
+		return mode_ok(q->u.convert.mode) && flags_ok(q->u.convert.flags);
+	case SDLM_CMD_UNLOCK:
+		return flags_ok(q->u.unlock.flags);
+	case SDLM_CMD_CANCEL:
+		return 1;
+	case SDLM_CMD_UID:
+		if (u->op < SDLM_UID_ALLOC || u->op > SDLM_UID_RENAME)
+			return 0;
+		if (u->op == SDLM_UID_COMMIT || u->op == SDLM_UID_ABORT)
+			return 1;
+		if (!ls_name_ok(u->ls, u->ls_len) || !mb_name_ok(u->mailbox, u->mb_len))
+			return 0;
+		if (u->op == SDLM_UID_ALLOC && u->count == 0)
+			return 0;
+		return u->op != SDLM_UID_RENAME || mb_name_ok(u->arg, u->arg_len);
+	}
+	return 0;
+}
+
+/* Size, magic and the header's own size agree: the reply may echo it. */
+static int header_trusted(const uint8_t *buf, size_t len)
+{
+	struct sdlm_req_hdr h;
+
+	if (len < sizeof(h))
+		return 0;
+	memcpy(&h, buf, sizeof(h));
+	return h.magic == SDLM_IPC_MAGIC && h.qb.size >= 0 && (size_t)h.qb.size == len;
+}
+
+/* Encode an accepted request again at its command's exact size. */
+static size_t reencode(const struct ipcreq *q, const uint8_t *in, union ipc_sample_buf *b)
+{
+	size_t n;
+
+	memset(b, 0, sizeof(*b));
+	if (ipcreq_is_text(q->cmd)) {
+		memcpy(&b->hdr, in, sizeof(b->hdr));
+		strcpy(b->text.arg, q->u.text.arg);
+		n = sizeof(b->text);
+	} else {
+		switch (q->cmd) {
+		case SDLM_CMD_LOCK: n = sizeof(b->lock); break;
+		case SDLM_CMD_CONVERT: n = sizeof(b->convert); break;
+		case SDLM_CMD_UNLOCK: n = sizeof(b->unlock); break;
+		case SDLM_CMD_CANCEL: n = sizeof(b->cancel); break;
+		default: n = sizeof(b->uid); break;
+		}
+		memcpy(b, &q->u, n);
+	}
+	b->hdr.qb.size = (int32_t)n;
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static union ipc_sample_buf again;
+	uint8_t *buf;
+	size_t len, n;
+	int rc, rc2;
+
+	if (size < 1)
+		return 0;
+	len = size - 1;
+	buf = malloc(len ? len : 1);	/* exact size for ASan */
+	if (!buf)
+		return 0;
+	memcpy(buf, data + 1, len);
+	if ((data[0] & CTL_FIXSIZE) && len >= sizeof(struct sdlm_req_hdr)) {
+		int32_t sz = (int32_t)len;
+
+		memcpy(buf + offsetof(struct sdlm_req_hdr, qb.size), &sz, sizeof(sz));
+	}
+
+	rc = ipcreq_decode(buf, len, &r);
+	rc2 = ipcreq_decode(buf, len, &r2);
+	if (rc != rc2 || memcmp(&r, &r2, sizeof(r)))
+		abort();
+	(void)ipcreq_admin_only(&r);
+	if (header_trusted(buf, len)) {
+		if (r.cmd != ((const struct sdlm_req_hdr *)(const void *)buf)->qb.id ||
+		    r.seq != ((const struct sdlm_req_hdr *)(const void *)buf)->seq)
+			abort();
+	} else if (rc != SDLM_EPROTO || r.cmd || r.seq || r.json) {
+		abort();
+	}
+	switch (rc) {
+	case 0:
+		if (!accepted_sane(&r))
+			abort();
+		n = reencode(&r, buf, &again);
+		r3 = r;		/* the copied header now tells the exact size */
+		if (!ipcreq_is_text(r.cmd))
+			memcpy((char *)&r3.u + offsetof(struct sdlm_req_hdr, qb.size),
+			       &again.hdr.qb.size, sizeof(again.hdr.qb.size));
+		if (ipcreq_decode(&again, n, &r2) != 0 || memcmp(&r3, &r2, sizeof(r3)))
+			abort();
+		break;
+	case SDLM_EPROTO:
+	case SDLM_EVERSION:
+	case -EOPNOTSUPP:
+	case -EINVAL:
+	case -EILSEQ:
+		if (!all_zero(&r.u, sizeof(r.u)))
+			abort();
+		break;
+	default:
+		abort();
+	}
+	free(buf);
+	return 0;
+}
+
+/* ---- seed corpus ---- */
+
+static int write_seed(const char *dir, const char *name, uint8_t ctl,
+		      const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	if (fwrite(&ctl, 1, 1, f) != 1 || fwrite(p, 1, n, f) != n) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) ? -1 : 0;
+}
+
+static int gen_corpus(const char *dir)
+{
+	union ipc_sample_buf b;
+	const char *name;
+	unsigned i;
+	size_t n;
+	int rc = 0;
+
+	for (i = 0; i < IPC_NSAMPLES; i++) {
+		n = ipc_sample(i, &b, &name);
+		rc |= write_seed(dir, name, CTL_FIXSIZE, &b, n);
+	}
+	/* bad ones: each stops at a different check of ipcreq.h */
+	n = ipc_sample(0, &b, &name);
+	rc |= write_seed(dir, "bad-short-header", 0, &b, sizeof(b.hdr) - 1);
+	b.hdr.magic = 0x4c4d4453u;
+	rc |= write_seed(dir, "bad-magic", 0, &b, n);
+	n = ipc_sample(0, &b, &name);
+	b.hdr.version = SDLM_IPC_VERSION + 1;
+	rc |= write_seed(dir, "bad-version", 0, &b, n);
+	n = ipc_sample(0, &b, &name);
+	b.hdr.qb.id = 77;
+	rc |= write_seed(dir, "bad-command", 0, &b, n);
+	n = ipc_sample(9, &b, &name);	/* lock */
+	b.hdr.qb.size = (int32_t)(n - 8);
+	rc |= write_seed(dir, "bad-lock-truncated", 0, &b, n - 8);
+	n = ipc_sample(9, &b, &name);
+	b.lock.mode = 6;
+	rc |= write_seed(dir, "bad-lock-mode", 0, &b, n);
+	n = ipc_sample(9, &b, &name);
+	b.lock.ls_len = 65;
+	rc |= write_seed(dir, "bad-lock-ls-len", 0, &b, n);
+	n = ipc_sample(5, &b, &name);	/* locks */
+	memset(b.text.arg, 'x', sizeof(b.text.arg));
+	rc |= write_seed(dir, "bad-text-unterminated", 0, &b, n);
+	n = ipc_sample(6, &b, &name);	/* fence-confirm */
+	strcpy(b.text.arg, "3 forced");
+	rc |= write_seed(dir, "bad-fence-arg", 0, &b, n);
+	n = ipc_sample(13, &b, &name);	/* uid-alloc */
+	b.uid.mailbox[3] = (char)0xff;
+	rc |= write_seed(dir, "bad-uid-mailbox-utf8", 0, &b, n);
+	return rc;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	if (*argc >= 3 && strcmp((*argv)[1], "--gen-corpus") == 0)
+		exit(gen_corpus((*argv)[2]) ? 1 : 0);
+	return 0;
+}
