@@ -26,9 +26,9 @@
 #include "sdlm.h"
 #include "crc32c.h"
 #include "msg.h"
+#include "msgsample.h"
 
 #define CTL_FIXCRC	0x1u
-#define LKID(node, n)	(((uint64_t)(node) << 32) | (uint32_t)(n))
 
 static uint8_t enc[MSG_MAX_LEN];
 static uint8_t enc2[MSG_MAX_LEN];
@@ -115,91 +115,22 @@ out_free:
 
 /* ---- seed corpus ---- */
 
-static void sample(struct msg *m, enum msg_type type)
-{
-	static uint8_t chunk[203];
-	size_t i;
-
-	memset(m, 0, sizeof(*m));
-	m->m_type = type;
-	m->m_nodeid = 3;
-	m->m_incarnation = 0x1122334455667788ull;
-	m->m_ring_id = 0x100000017ull;
-	m->m_seq = 42;
-	switch (type) {
-	case MSG_REQUEST:
-		m->u.lock.lkid = LKID(3, 7);
-		m->u.lock.mode = MODE_EX;
-		m->u.lock.flags = LS_LKF_NOQUEUE;
-		m->u.lock.namelen = 10;
-		memcpy(m->u.lock.name, "mbox/INBOX", 10);
-		break;
-	case MSG_CONVERT:
-		m->u.lock.lkid = LKID(3, 8);
-		m->u.lock.mode = MODE_PR;
-		m->u.lock.flags = LS_LKF_IVVALBLK;
-		m->u.lock.has_lvb = true;
-		for (i = 0; i < LS_LVB_LEN; i++)
-			m->u.lock.lvb[i] = (uint8_t)(0xa0 + i);
-		break;
-	case MSG_RELEASE:
-		m->u.lock.lkid = LKID(3, 9);
-		break;
-	case MSG_CANCEL:
-		m->u.lock.lkid = LKID(3, 10);
-		break;
-	case MSG_NODE_STATUS:
-		m->u.status.nodeid = 2;
-		m->u.status.hb_live = true;
-		m->u.status.pill_pending = true;
-		break;
-	case MSG_NODE_FENCED:
-		m->u.fenced.nodeid = 2;
-		m->u.fenced.incarnation = 0xdeadbeefcafeull;
-		break;
-	case MSG_GATE:
-		m->u.gate.open = true;
-		break;
-	case MSG_JOIN:
-		m->u.join.proto_min = 1;
-		m->u.join.proto_max = 1;
-		m->u.join.flags = MSG_JOIN_SYNC;
-		break;
-	case MSG_SNAPSHOT:
-		for (i = 0; i < sizeof(chunk); i++)
-			chunk[i] = (uint8_t)(i * 7 + 1);
-		m->u.snap.xfer_id = 99;
-		m->u.snap.basis_nodeid = 5;
-		m->u.snap.basis_incarnation = 77;
-		m->u.snap.basis_seq = 1234;
-		m->u.snap.total_len = 1000;
-		m->u.snap.offset = 600;
-		m->u.snap.total_crc = 0x12345678;
-		m->u.snap.data = chunk;
-		m->u.snap.len = sizeof(chunk);	/* odd: padding */
-		break;
-	}
-}
-
+/* The unit test's samples (tests/common/msgsample.c). */
 static int gen_corpus(const char *dir)
 {
-	static const enum msg_type types[] = {
-		MSG_REQUEST, MSG_CONVERT, MSG_RELEASE, MSG_CANCEL,
-		MSG_NODE_STATUS, MSG_NODE_FENCED, MSG_GATE, MSG_JOIN,
-		MSG_SNAPSHOT,
-	};
 	struct msg m;
 	char path[4096];
 	uint8_t ctl = 0;
-	size_t i, n;
+	size_t n;
+	int i;
 	FILE *f;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		sample(&m, types[i]);
+	for (i = 0; i < MSG_NSAMPLES; i++) {
+		msg_sample(&m, i);
 		if (msg_encode(&m, enc, sizeof(enc), &n))
 			return -1;
 		snprintf(path, sizeof(path), "%s/%s", dir,
-			 msg_type_name(types[i]));
+			 msg_type_name(m.m_type));
 		f = fopen(path, "we");
 		if (!f)
 			return -1;

@@ -33,7 +33,7 @@ D=$src/dlm; F=$src/fence
 declare -A SRCS=(
 	[fuzz_ondisk]="$F/ondisk.c $F/crc32c.c"
 	[fuzz_uidrec]="$F/uidrec.c $F/ondisk.c $F/crc32c.c"
-	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c"
+	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c $src/tests/common/msgsample.c"
 	[fuzz_snapshot]="$D/lockstate.c $D/modes.c $F/crc32c.c"
 	[fuzz_conf]="$D/conf.c"
 	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $src/tests/common/ipcsample.c"

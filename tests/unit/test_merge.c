@@ -29,6 +29,21 @@ static void parse(const char *text, struct uidlist *ul)
 		fail_msg("test input line %u: %s", err.line, err.msg);
 }
 
+/* parse() of a printf-formatted uidlist (the cases share base3). */
+static void __attribute__((format(printf, 2, 3)))
+parsef(struct uidlist *ul, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < sizeof(text));
+	parse(text, ul);
+}
+
 /* The merged list as text, for whole-result comparisons. */
 static char *text_of(const struct uidlist *ul)
 {
@@ -70,14 +85,11 @@ static void test_disjoint_above(void **state)
 {
 	struct uidlist a, b;
 	struct merge_result r;
-	char ta[256], tb[256];
 
 	(void)state;
 	/* A added a4, a5 at or above B's UIDNEXT (4): both keep. */
-	snprintf(ta, sizeof(ta), "3 V9 N1\n%s4 :a4\n5 :a5\n", base3);
-	snprintf(tb, sizeof(tb), "3 V9 N1\n%s", base3);
-	parse(ta, &a);
-	parse(tb, &b);
+	parsef(&a, "3 V9 N1\n%s4 :a4\n5 :a5\n", base3);
+	parsef(&b, "3 V9 N1\n%s", base3);
 	assert_int_equal(merge_uidlists(&a, &b, 0, NULL, 0, &r), 0);
 	assert_int_equal(r.renumbered, 0);
 	assert_int_equal(r.out.nrecs, 5);
@@ -101,15 +113,12 @@ static void test_duplicates_both_move(void **state)
 {
 	struct uidlist a, b;
 	struct merge_result r;
-	char ta[256], tb[256];
 
 	(void)state;
 	/* A: a4, a5; B: b4.  UID 4 names two messages: both move, above
 	 * max(UIDNEXT A = 6, UIDNEXT B = 5); a5 >= 5 keeps. */
-	snprintf(ta, sizeof(ta), "3 V9 N4 E3\n%s4 :a4\n5 :a5\n", base3);
-	snprintf(tb, sizeof(tb), "3 V9 N4 E5\n%s4 W10 :b4\n", base3);
-	parse(ta, &a);
-	parse(tb, &b);
+	parsef(&a, "3 V9 N4 E3\n%s4 :a4\n5 :a5\n", base3);
+	parsef(&b, "3 V9 N4 E5\n%s4 W10 :b4\n", base3);
 	assert_int_equal(merge_uidlists(&a, &b, 0, NULL, 0, &r), 0);
 	assert_int_equal(r.base, 6);
 	assert_int_equal(r.renumbered, 2);
@@ -137,15 +146,12 @@ static void test_below_uidnext(void **state)
 {
 	struct uidlist a, b;
 	struct merge_result r;
-	char ta[256], tb[256];
 
 	(void)state;
 	/* A handed out 4..9 (since expunged): UIDNEXT 10.  B added b5 during
 	 * the split: a client of A may have seen UID 5, so b5 moves to 10. */
-	snprintf(ta, sizeof(ta), "3 V9 N10\n%s", base3);
-	snprintf(tb, sizeof(tb), "3 V9 N4\n%s5 :b5\n", base3);
-	parse(ta, &a);
-	parse(tb, &b);
+	parsef(&a, "3 V9 N10\n%s", base3);
+	parsef(&b, "3 V9 N4\n%s5 :b5\n", base3);
 	assert_int_equal(merge_uidlists(&a, &b, 0, NULL, 0, &r), 0);
 	assert_int_equal(r.renumbered, 1);
 	assert_int_equal(uid_of(&r, "b5"), 10);
@@ -193,15 +199,12 @@ static void test_idempotent(void **state)
 	struct uidlist a, b, a2;
 	struct merge_result r, r2, r3;
 	struct merge_prior p[16];
-	char ta[256], tb[256];
 	char *t1, *t2, *t3;
 	size_t np;
 
 	(void)state;
-	snprintf(ta, sizeof(ta), "3 V9 N4\n%s4 :a4\n5 :a5\n7 GQ :q\n", base3);
-	snprintf(tb, sizeof(tb), "3 V9 N4\n%s4 :b4\n6 :b6\n8 GQ :q\n", base3);
-	parse(ta, &a);
-	parse(tb, &b);
+	parsef(&a, "3 V9 N4\n%s4 :a4\n5 :a5\n7 GQ :q\n", base3);
+	parsef(&b, "3 V9 N4\n%s4 :b4\n6 :b6\n8 GQ :q\n", base3);
 	assert_int_equal(merge_uidlists(&a, &b, 0, NULL, 0, &r), 0);
 	assert_true(r.renumbered >= 4);
 	np = prior_of(&r, p, 16);

@@ -21,6 +21,7 @@
 #include "modes.h"
 #include "msg.h"
 #include "sdlm.h"
+#include "msgsample.h"
 
 #define LKID(node, n)	(((uint64_t)(node) << 32) | (uint32_t)(n))
 
@@ -38,86 +39,6 @@ static uint64_t rng(void)
 	return rng_state * 0x2545F4914F6CDD1DULL;
 }
 
-static void hdr_fill(struct msg *m, enum msg_type type)
-{
-	memset(m, 0, sizeof(*m));
-	m->m_type = type;
-	m->m_nodeid = 3;
-	m->m_incarnation = 0x1122334455667788ULL;
-	m->m_ring_id = 0x100000017ULL;
-	m->m_seq = 42;
-}
-
-/* One valid message of each type (index 0..8). */
-static void sample(struct msg *m, int which)
-{
-	static const enum msg_type types[] = {
-		MSG_REQUEST, MSG_CONVERT, MSG_RELEASE, MSG_CANCEL,
-		MSG_NODE_STATUS, MSG_NODE_FENCED, MSG_GATE, MSG_JOIN,
-		MSG_SNAPSHOT,
-	};
-	static uint8_t chunk[1001];
-	size_t i;
-
-	hdr_fill(m, types[which]);
-	switch (m->m_type) {
-	case MSG_REQUEST:
-		m->u.lock.lkid = LKID(3, 7);
-		m->u.lock.mode = MODE_EX;
-		m->u.lock.flags = LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST;
-		m->u.lock.namelen = 12;
-		memcpy(m->u.lock.name, "mbox/INBOX\0x", 12);
-		break;
-	case MSG_CONVERT:
-		m->u.lock.lkid = LKID(3, 8);
-		m->u.lock.mode = MODE_PR;
-		m->u.lock.flags = LS_LKF_IVVALBLK;
-		m->u.lock.has_lvb = true;
-		for (i = 0; i < LS_LVB_LEN; i++)
-			m->u.lock.lvb[i] = (uint8_t)(0xa0 + i);
-		break;
-	case MSG_RELEASE:
-		m->u.lock.lkid = LKID(3, 9);
-		m->u.lock.has_lvb = true;
-		memset(m->u.lock.lvb, 0x5a, LS_LVB_LEN);
-		break;
-	case MSG_CANCEL:
-		m->u.lock.lkid = LKID(3, 10);
-		break;
-	case MSG_NODE_STATUS:
-		m->u.status.nodeid = 2;
-		m->u.status.hb_live = true;
-		m->u.status.pill_pending = true;
-		break;
-	case MSG_NODE_FENCED:
-		m->u.fenced.nodeid = 2;
-		m->u.fenced.incarnation = 0xdeadbeefcafeULL;
-		break;
-	case MSG_GATE:
-		m->u.gate.open = true;
-		break;
-	case MSG_JOIN:
-		m->u.join.proto_min = 1;
-		m->u.join.proto_max = 4;
-		m->u.join.flags = MSG_JOIN_SYNC | MSG_JOIN_TAINTED;
-		break;
-	case MSG_SNAPSHOT:
-		for (i = 0; i < sizeof(chunk); i++)
-			chunk[i] = (uint8_t)(i * 7 + 1);
-		m->u.snap.xfer_id = 99;
-		m->u.snap.basis_nodeid = 5;
-		m->u.snap.basis_incarnation = 77;
-		m->u.snap.basis_seq = 1234;
-		m->u.snap.total_len = 5000;
-		m->u.snap.offset = 3999;
-		m->u.snap.total_crc = 0x12345678;
-		m->u.snap.data = chunk;
-		m->u.snap.len = sizeof(chunk);	/* odd: exercises padding */
-		break;
-	}
-}
-
-#define NSAMPLES 9
 
 static size_t enc(const struct msg *m)
 {
@@ -204,8 +125,8 @@ static void test_round_trip_every_type(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < NSAMPLES; i++) {
-		sample(&m, i);
+	for (i = 0; i < MSG_NSAMPLES; i++) {
+		msg_sample(&m, i);
 		n = enc(&m);
 		assert_int_equal(msg_decode(buf, n, &d), 0);
 		assert_int_equal(d.m_minor, MSG_MINOR);
@@ -233,8 +154,8 @@ static void test_detach_keeps_payload(void **state)
 	int k;
 
 	(void)state;
-	for (k = 0; k < NSAMPLES; k++) {
-		sample(&m, k);
+	for (k = 0; k < MSG_NSAMPLES; k++) {
+		msg_sample(&m, k);
 		if (m.m_type == MSG_REQUEST) {
 			/* a name that covers every byte the union shares */
 			m.u.lock.namelen = LS_NAME_MAX;
@@ -269,7 +190,7 @@ static void test_header_layout(void **state)
 	size_t n;
 
 	(void)state;
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	n = enc(&m);
 	assert_int_equal(n, MSG_OVERHEAD + 80);
 	assert_memory_equal(buf, "SDLC", 4);
@@ -317,7 +238,7 @@ static void test_event_mapping(void **state)
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		const struct ls_event *e = &evs[i];
 
-		hdr_fill(&m, MSG_GATE);
+		msg_sample_hdr(&m, MSG_GATE);
 		m.m_nodeid = 3;
 		assert_int_equal(msg_from_event(e, &m), 0);
 		assert_int_equal((int)m.m_type, (int)e->ev_kind);
@@ -386,7 +307,7 @@ static void test_event_mapping_refusals(void **state)
 	badmode.ev_mode = MODE_COUNT;
 	badflags.ev_namelen = 1;
 	badflags.ev_flags = 0x80;
-	hdr_fill(&m, MSG_GATE);
+	msg_sample_hdr(&m, MSG_GATE);
 	assert_int_equal(msg_from_event(&confchg, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&noname, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&longname, &m), -EINVAL);
@@ -397,9 +318,9 @@ static void test_event_mapping_refusals(void **state)
 	assert_int_equal(msg_from_event(&longname, &m), 0);
 	assert_int_equal(m.u.lock.namelen, LS_NAME_MAX);
 	/* JOIN and SNAPSHOT are not lock-state events */
-	sample(&j, 7);
+	msg_sample(&j, 7);
 	assert_int_equal(msg_to_event(&j, &ev), -EINVAL);
-	sample(&j, 8);
+	msg_sample(&j, 8);
 	assert_int_equal(msg_to_event(&j, &ev), -EINVAL);
 }
 
@@ -412,8 +333,8 @@ static void test_truncated_and_oversized(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < NSAMPLES; i++) {
-		sample(&m, i);
+	for (i = 0; i < MSG_NSAMPLES; i++) {
+		msg_sample(&m, i);
 		n = enc(&m);
 		for (l = 0; l < n; l++)
 			assert_int_equal(msg_decode(buf, l, &d), SDLM_EPROTO);
@@ -433,7 +354,7 @@ static void test_magic_version_crc(void **state)
 	size_t n, i;
 
 	(void)state;
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	n = enc(&m);
 	buf[0] ^= 0x20;
 	assert_int_equal(msg_decode(buf, n, &d), SDLM_EMAGIC);
@@ -469,7 +390,7 @@ static void test_length_lies(void **state)
 	size_t n;
 
 	(void)state;
-	sample(&m, 1);
+	msg_sample(&m, 1);
 	n = enc(&m);
 	/* payload_len says more / less than the buffer holds */
 	put32(buf + 40, 1000);
@@ -483,13 +404,13 @@ static void test_length_lies(void **state)
 	reseal(buf, MSG_OVERHEAD + 40);
 	assert_int_equal(msg_decode(buf, MSG_OVERHEAD + 40, &d), SDLM_EPROTO);
 	/* a REQUEST payload relabelled as CANCEL */
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	n = enc(&m);
 	put16(buf + 8, MSG_CANCEL);
 	reseal(buf, n);
 	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
 	/* a snapshot whose chunk_len disagrees with payload_len */
-	sample(&m, 8);
+	msg_sample(&m, 8);
 	n = enc(&m);
 	put32(buf + MSG_HDR_LEN + 36, m.u.snap.len + 8);
 	reseal(buf, n);
@@ -509,7 +430,7 @@ static void test_unknown_type(void **state)
 	size_t n, i;
 
 	(void)state;
-	sample(&m, 3);	/* CANCEL: 8-byte payload, like several others */
+	msg_sample(&m, 3);	/* CANCEL: 8-byte payload, like several others */
 	n = enc(&m);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put16(buf + 8, bad[i]);
@@ -530,7 +451,7 @@ static void expect_proto(int which, size_t off, uint8_t val)
 	size_t n;
 	int rc;
 
-	sample(&m, which);
+	msg_sample(&m, which);
 	n = enc(&m);
 	assert_true(off < n - MSG_CRC_LEN);
 	buf[off] = val;
@@ -583,7 +504,7 @@ static void test_field_checks(void **state)
 		struct msg m, d;
 		size_t n;
 
-		sample(&m, 1);
+		msg_sample(&m, 1);
 		m.u.lock.has_lvb = false;
 		memset(m.u.lock.lvb, 0, LS_LVB_LEN);
 		n = enc(&m);
@@ -600,31 +521,31 @@ static void test_encode_refusals(void **state)
 	size_t n = 0, need;
 
 	(void)state;
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	need = msg_encoded_len(&m);
 	assert_int_equal(msg_encode(&m, buf, need - 1, &n), -ENOSPC);
 	assert_int_equal(msg_encode(&m, buf, need, &n), 0);
 	assert_int_equal(n, need);
 	m.m_nodeid = 0;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	m.m_incarnation = 0;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 0);
+	msg_sample(&m, 0);
 	m.u.lock.name[40] = 'q';	/* garbage behind namelen */
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 1);
+	msg_sample(&m, 1);
 	m.u.lock.has_lvb = false;	/* LVB bytes but no flag */
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 8);
+	msg_sample(&m, 8);
 	m.u.snap.len = MSG_SNAP_CHUNK_MAX + 1;
 	m.u.snap.total_len = MSG_SNAP_CHUNK_MAX + 1;
 	m.u.snap.offset = 0;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 8);
+	msg_sample(&m, 8);
 	m.u.snap.offset = 4000;		/* 4000 + 1001 > 5000 */
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
-	sample(&m, 7);
+	msg_sample(&m, 7);
 	m.u.join.proto_min = 0;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
 	assert_int_equal(msg_encode(NULL, buf, sizeof(buf), &n), -EINVAL);
@@ -672,7 +593,7 @@ static void test_snapshot_chunking(void **state)
 	assert_non_null(rx);
 	for (off = 0; off < size; off += n) {
 		n = size - off < MSG_SNAP_CHUNK_MAX ? size - off : MSG_SNAP_CHUNK_MAX;
-		hdr_fill(&m, MSG_SNAPSHOT);
+		msg_sample_hdr(&m, MSG_SNAPSHOT);
 		m.u.snap = (struct msg_snapshot){
 			.xfer_id = 1, .basis_nodeid = 2, .basis_incarnation = 9,
 			.basis_seq = 3, .total_len = (uint32_t)size,
@@ -761,7 +682,7 @@ static void test_fuzz(void **state)
 				put16(in + 4, MSG_MAJOR);
 			}
 		} else {
-			sample(&m, (int)(rng() % NSAMPLES));
+			msg_sample(&m, (int)(rng() % MSG_NSAMPLES));
 			assert_int_equal(msg_encode(&m, in, sizeof(in), &n), 0);
 			flips = 1 + rng() % 4;
 			for (k = 0; k < flips; k++) {

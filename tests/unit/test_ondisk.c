@@ -6,11 +6,7 @@
  * are encoded and compared byte for byte with the files in tests/golden, and the
  * files are decoded back into the same records.  A change that alters a
  * single byte of the format fails here until it is made on purpose.
- *
- * Golden directory: $SDLM_GOLDEN_DIR, else the compile-time SDLM_GOLDEN_DIR,
- * else "tests/golden" under the current directory.  To (re)generate the
- * images after a deliberate format change, run once with
- * SDLM_GOLDEN_WRITE=1; the golden test then writes instead of comparing.
+ * Golden directory and SDLM_GOLDEN_WRITE: see tests/common/ondisk_fixture.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,21 +24,7 @@
 #include "sdlm.h"
 #include "crc32c.h"
 #include "ondisk.h"
-
-#ifndef SDLM_GOLDEN_DIR
-#define SDLM_GOLDEN_DIR "tests/golden"
-#endif
-
-#define SECTOR_MAX 4096
-
-static const uint8_t uuid_a[SDLM_UUID_LEN] = {
-	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
-	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfb,
-};
-static const uint8_t uuid_b[SDLM_UUID_LEN] = {
-	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
-	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfc,
-};
+#include "ondisk_fixture.h"
 
 /* ---- helpers ---- */
 
@@ -69,25 +51,6 @@ static uint32_t get_le32(const uint8_t *p)
 static uint64_t get_le64(const uint8_t *p)
 {
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, v & 0xffff);
-	put_le16(p + 2, v >> 16);
-}
-
-/* Recompute the record CRC, as a corrupter that knows the format would. */
-static void reseal(uint8_t *rec)
-{
-	put_le32(rec + SDLM_RECORD_CRC_OFFSET,
-		 crc32c(0, rec, SDLM_RECORD_CRC_OFFSET));
 }
 
 static void fixed_header(struct sdlm_header *h, uint32_t sector_size)
@@ -790,39 +753,6 @@ static void test_uuid_text(void **state)
 }
 
 /* ---- golden images ---- */
-
-static const char *golden_dir(void)
-{
-	const char *dir = getenv("SDLM_GOLDEN_DIR");
-
-	return dir && *dir ? dir : SDLM_GOLDEN_DIR;
-}
-
-/* Compare with, or with SDLM_GOLDEN_WRITE set write, one golden file. */
-static void golden_check(const char *name, const uint8_t *buf, size_t len)
-{
-	char path[4096];
-	uint8_t file[SECTOR_MAX + 1];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", golden_dir(), name);
-	if (getenv("SDLM_GOLDEN_WRITE")) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, buf, len), (ssize_t)len);
-		assert_int_equal(close(fd), 0);
-		fprintf(stderr, "wrote %s\n", path);
-		return;
-	}
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		fail_msg("cannot open golden image %s: %s", path, strerror(errno));
-	n = read(fd, file, sizeof(file));
-	close(fd);
-	assert_int_equal(n, (ssize_t)len);
-	assert_memory_equal(file, buf, len);
-}
 
 static void test_golden(void **state)
 {

@@ -3,9 +3,8 @@
  * errors, name validation, slot-pair resolution and table addressing.
  *
  * Pure buffer tests; the table tests run on an in-memory array of sectors
- * through the real codec.  Golden images (tests/golden/uid-{512,4096}.bin)
- * follow test_ondisk.c: $SDLM_GOLDEN_DIR, else the compile-time
- * SDLM_GOLDEN_DIR, else "tests/golden"; SDLM_GOLDEN_WRITE=1 rewrites them.
+ * through the real codec.  Golden images (tests/golden/uid-{512,4096}.bin):
+ * see tests/common/ondisk_fixture.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,21 +22,7 @@
 #include "sdlm.h"
 #include "crc32c.h"
 #include "uidrec.h"
-
-#ifndef SDLM_GOLDEN_DIR
-#define SDLM_GOLDEN_DIR "tests/golden"
-#endif
-
-#define SECTOR_MAX 4096
-
-static const uint8_t uuid_a[SDLM_UUID_LEN] = {
-	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
-	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfb,
-};
-static const uint8_t uuid_b[SDLM_UUID_LEN] = {
-	0x6b, 0x1d, 0x2e, 0x3f, 0x40, 0x51, 0x42, 0x63,
-	0x84, 0x95, 0xa6, 0xb7, 0xc8, 0xd9, 0xea, 0xfc,
-};
+#include "ondisk_fixture.h"
 
 static void guid_make(uint8_t guid[UID_GUID_LEN], uint32_t n)
 {
@@ -89,25 +74,6 @@ static void assert_rec_equal(const struct uid_rec *a, const struct uid_rec *b)
 	assert_int_equal(a->res_last, b->res_last);
 	assert_int_equal(a->name_len, b->name_len);
 	assert_memory_equal(a->name, b->name, sizeof(a->name));
-}
-
-/* Recompute the CRC after a deliberate edit, to reach the later checks. */
-static void reseal(uint8_t *sector)
-{
-	uint32_t crc = crc32c(0, sector, SDLM_RECORD_CRC_OFFSET);
-
-	sector[508] = (uint8_t)crc;
-	sector[509] = (uint8_t)(crc >> 8);
-	sector[510] = (uint8_t)(crc >> 16);
-	sector[511] = (uint8_t)(crc >> 24);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
 }
 
 /* ---- codec ---- */
@@ -591,38 +557,6 @@ static void test_table_addressing(void **state)
 }
 
 /* ---- golden images ---- */
-
-static const char *golden_dir(void)
-{
-	const char *dir = getenv("SDLM_GOLDEN_DIR");
-
-	return dir && *dir ? dir : SDLM_GOLDEN_DIR;
-}
-
-static void golden_check(const char *name, const uint8_t *buf, size_t len)
-{
-	char path[4096];
-	uint8_t file[SECTOR_MAX + 1];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", golden_dir(), name);
-	if (getenv("SDLM_GOLDEN_WRITE")) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, buf, len), (ssize_t)len);
-		assert_int_equal(close(fd), 0);
-		fprintf(stderr, "wrote %s\n", path);
-		return;
-	}
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		fail_msg("cannot open golden image %s: %s", path, strerror(errno));
-	n = read(fd, file, sizeof(file));
-	close(fd);
-	assert_int_equal(n, (ssize_t)len);
-	assert_memory_equal(file, buf, len);
-}
 
 static void test_golden(void **state)
 {
