@@ -153,6 +153,8 @@ struct lspace {
 	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
 	uint64_t gate_sent_ms;
 	bool cold_blocked[SDLM_MAX_NODES_LS + 1];
+	uint64_t cold_since[SDLM_MAX_NODES_LS + 1];
+	bool cold_fencing[SDLM_MAX_NODES_LS + 1];
 	uint64_t retry_timer_armed;
 	qb_loop_timer_handle retry_timer;
 	uint64_t n_sent;		/* CPG messages sent (stats, tests) */
@@ -548,8 +550,10 @@ static void maybe_clean(struct lspace *l)
  * request we sent, or another node waiting for a lock we hold.  They are
  * derived from the received state and fed to the cache now.
  */
+enum fix_kind { FIX_GRANTED, FIX_BLOCKING, FIX_RELEASED, FIX_FAILED };
+
 struct fixup {
-	bool grant;			/* else: blocking */
+	enum fix_kind kind;
 	uint8_t name[LS_NAME_MAX];
 	size_t namelen;
 	uint64_t lkid, epoch;
@@ -568,8 +572,11 @@ struct cache_ctx {
 	int wanted;
 };
 
-static struct fixup *fixup_add(struct cache_ctx *c)
+static struct fixup *fixup_add(struct cache_ctx *c, enum fix_kind kind,
+				const struct nl_res_info *res)
 {
+	struct fixup *fx;
+
 	if (c->nfx == c->capfx) {
 		size_t cap = c->capfx ? 2 * c->capfx : 16;
 		struct fixup *n = realloc(c->fx, cap * sizeof(*n));
@@ -579,8 +586,13 @@ static struct fixup *fixup_add(struct cache_ctx *c)
 		c->fx = n;
 		c->capfx = cap;
 	}
-	memset(&c->fx[c->nfx], 0, sizeof(c->fx[0]));
-	return &c->fx[c->nfx++];
+	fx = &c->fx[c->nfx++];
+	memset(fx, 0, sizeof(*fx));
+	fx->kind = kind;
+	memcpy(fx->name, res->name, res->namelen);
+	fx->namelen = res->namelen;
+	fx->lkid = res->cl_lkid;
+	return fx;
 }
 
 static int wanted_scan(const struct ls_lock_info *lk, void *arg)
@@ -612,73 +624,143 @@ static int res_find_cb(const struct ls_res_info *r, void *arg)
 	return 0;
 }
 
+/* Send one of our cluster actions again (reconcile: it was lost). */
+static void resend(struct lspace *l, const struct nl_res_info *res, enum ls_event_kind kind,
+		   int mode)
+{
+	struct ls_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = kind;
+	ev.ev_nodeid = M.h.nodeid;
+	ev.ev_lkid = res->cl_lkid;
+	ev.ev_mode = mode;
+	ev.ev_name = res->name;
+	ev.ev_namelen = res->namelen;
+	/* The value block the lost message carried: our cache still has it.
+	 * Without one, a write holder invalidates it rather than leave an
+	 * older holder's value standing (the next holder then reads what is
+	 * durable: a UID watermark never goes backwards). */
+	if ((kind == LS_EV_RELEASE || kind == LS_EV_CONVERT) && mode_is_write(res->cl_mode)) {
+		if (res->lvb_valid)
+			ev.ev_lvb = res->lvb;
+		else
+			ev.ev_flags = LS_LKF_IVVALBLK;
+	}
+	log_info("ls %s: %s of %016llx never reached the cluster (sent in a partition): sending it again",
+		 l->name, kind == LS_EV_REQUEST ? "REQUEST" : kind == LS_EV_CONVERT ? "CONVERT" :
+		 kind == LS_EV_RELEASE ? "RELEASE" : "CANCEL", (unsigned long long)res->cl_lkid);
+	send_event(l, &ev);
+}
+
+/*
+ * Bring one resource of our cache and the received state together.  What
+ * we sent while we had no replica either reached the cluster before the
+ * basis (its effect is in the state; the decision about it may not have
+ * reached our cache: a fixup), after it (replayed already), or never - it
+ * went out in a partition that did not survive (EVS delivers it to that
+ * partition only): then it is sent again.  A duplicate of something that
+ * did arrive is refused by the state machine and harmless (lkids are never
+ * reused).
+ *
+ *   cache        state shows                      action
+ *   REQUESTING   nothing                          cancel sent: fail it; else REQUEST again
+ *   REQUESTING   waiting                          cancel sent: CANCEL again
+ *   REQUESTING   granted                          fixup GRANTED
+ *   CONVERTING   converting                       (in progress)
+ *   CONVERTING   granted in the mode asked        fixup GRANTED
+ *   CONVERTING   granted in the old mode          cancel sent: fail it; else CONVERT again
+ *   RELEASING    granted                          RELEASE again (with our value block)
+ *   RELEASING    nothing                          fixup RELEASED
+ *   HELD         nothing, or only waiting         we were fenced meanwhile: revoke all
+ *   HELD/CONV.   granted, another node waits      fixup BLOCKING
+ */
 static int cache_res(const struct nl_res_info *res, void *arg)
 {
 	struct cache_ctx *c = arg;
 	struct ls_lock_info li;
 	struct fixup *fx;
+	bool known;
 
-	if (res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING ||
-	    res->cl_state == NL_CL_REQUESTING) {
-		if (ls_lock_get(c->l->st, res->cl_lkid, &li) < 0) {
-			if (res->cl_state != NL_CL_REQUESTING) {
-				c->missing = true;
-				return 0;
+	if (res->cl_state == NL_CL_NONE)
+		return 0;
+	known = ls_lock_get(c->l->st, res->cl_lkid, &li) == 0;
+	switch (res->cl_state) {
+	case NL_CL_RELEASING:
+		if (known && li.queue == LS_Q_GRANTED) {
+			resend(c->l, res, LS_EV_RELEASE, MODE_NONE);
+		} else if (!known) {
+			if (!fixup_add(c, FIX_RELEASED, res))
+				return -ENOMEM;
+		}
+		return 0;
+	case NL_CL_REQUESTING:
+		if (!known || li.queue == LS_Q_WAIT) {
+			if (res->cancel_sent && known) {
+				resend(c->l, res, LS_EV_CANCEL, MODE_NONE);
+			} else if (res->cancel_sent) {
+				if (!fixup_add(c, FIX_FAILED, res))
+					return -ENOMEM;
+			} else if (!known) {
+				/* Our request went out before the state we now
+				 * have was formed, or in a lost partition. */
+				resend(c->l, res, LS_EV_REQUEST, res->cl_rqmode);
 			}
-			/* Our request went out before the state we now have
-			 * was formed: send it again. */
-			struct ls_event ev;
-
-			memset(&ev, 0, sizeof(ev));
-			ev.ev_kind = LS_EV_REQUEST;
-			ev.ev_nodeid = M.h.nodeid;
-			ev.ev_lkid = res->cl_lkid;
-			ev.ev_mode = res->cl_rqmode;
-			ev.ev_name = res->name;
-			ev.ev_namelen = res->namelen;
-			send_event(c->l, &ev);
 			return 0;
 		}
-		if (li.queue == LS_Q_WAIT && res->cl_state != NL_CL_REQUESTING) {
+		break;
+	case NL_CL_CONVERTING:
+		if (!known || li.queue == LS_Q_WAIT) {
 			c->missing = true;
 			return 0;
 		}
-		/* Granted (or converted) before we had a replica. */
-		if ((res->cl_state == NL_CL_REQUESTING && li.queue == LS_Q_GRANTED) ||
-		    (res->cl_state == NL_CL_CONVERTING && li.queue == LS_Q_GRANTED &&
-		     li.grmode == res->cl_rqmode)) {
-			struct res_find f = { .name = res->name, .len = res->namelen };
+		if (li.queue == LS_Q_GRANTED && li.grmode != res->cl_rqmode) {
+			if (res->cancel_sent) {
+				if (!fixup_add(c, FIX_FAILED, res))
+					return -ENOMEM;
+			} else {
+				resend(c->l, res, LS_EV_CONVERT, res->cl_rqmode);
+			}
+			return 0;
+		}
+		break;
+	case NL_CL_HELD:
+		if (!known || li.queue == LS_Q_WAIT) {
+			c->missing = true;
+			return 0;
+		}
+		break;
+	default:
+		return 0;
+	}
+	/* Granted (or converted) before we had a replica. */
+	if ((res->cl_state == NL_CL_REQUESTING && li.queue == LS_Q_GRANTED) ||
+	    (res->cl_state == NL_CL_CONVERTING && li.queue == LS_Q_GRANTED &&
+	     li.grmode == res->cl_rqmode)) {
+		struct res_find f = { .name = res->name, .len = res->namelen };
 
-			ls_foreach_resource(c->l->st, res_find_cb, &f);
-			fx = fixup_add(c);
+		ls_foreach_resource(c->l->st, res_find_cb, &f);
+		fx = fixup_add(c, FIX_GRANTED, res);
+		if (!fx)
+			return -ENOMEM;
+		fx->mode = li.grmode;
+		if (f.found) {
+			fx->lvb_valid = f.info.lvb_valid;
+			if (f.info.lvb_valid && f.info.lvb)
+				memcpy(fx->lvb, f.info.lvb, LS_LVB_LEN);
+			fx->epoch = f.info.epoch;
+		}
+	}
+	/* Someone waits behind our granted lock. */
+	if (li.queue == LS_Q_GRANTED || li.queue == LS_Q_CONVERT) {
+		c->my_mode = li.grmode;
+		c->wanted = -1;
+		ls_foreach_lock(c->l->st, res->name, res->namelen, wanted_scan, c);
+		if (c->wanted >= 0) {
+			fx = fixup_add(c, FIX_BLOCKING, res);
 			if (!fx)
 				return -ENOMEM;
-			fx->grant = true;
-			memcpy(fx->name, res->name, res->namelen);
-			fx->namelen = res->namelen;
-			fx->lkid = res->cl_lkid;
-			fx->mode = li.grmode;
-			if (f.found) {
-				fx->lvb_valid = f.info.lvb_valid;
-				if (f.info.lvb_valid && f.info.lvb)
-					memcpy(fx->lvb, f.info.lvb, LS_LVB_LEN);
-				fx->epoch = f.info.epoch;
-			}
-		}
-		/* Someone waits behind our granted lock. */
-		if (li.queue == LS_Q_GRANTED || li.queue == LS_Q_CONVERT) {
-			c->my_mode = li.grmode;
-			c->wanted = -1;
-			ls_foreach_lock(c->l->st, res->name, res->namelen, wanted_scan, c);
-			if (c->wanted >= 0) {
-				fx = fixup_add(c);
-				if (!fx)
-					return -ENOMEM;
-				memcpy(fx->name, res->name, res->namelen);
-				fx->namelen = res->namelen;
-				fx->lkid = res->cl_lkid;
-				fx->mode = c->wanted;
-			}
+			fx->mode = c->wanted;
 		}
 	}
 	return 0;
@@ -699,15 +781,29 @@ static void reconcile(struct lspace *l)
 		for (i = 0; i < cc.nfx; i++) {
 			struct fixup *f = &cc.fx[i];
 
-			if (f->grant) {
+			switch (f->kind) {
+			case FIX_GRANTED:
 				log_debug("ls %s: granted before we had the state: %016llx", l->name,
 					  (unsigned long long)f->lkid);
 				nl_cluster_granted(l->nl, f->name, f->namelen, f->lkid, f->mode,
 						   f->lvb_valid ? f->lvb : NULL, f->lvb_valid,
 						   f->epoch, &l->no);
-			} else {
+				break;
+			case FIX_BLOCKING:
 				nl_cluster_blocking(l->nl, f->name, f->namelen, f->lkid, f->mode,
 						    &l->no);
+				break;
+			case FIX_RELEASED:
+				log_debug("ls %s: released before we had the state: %016llx", l->name,
+					  (unsigned long long)f->lkid);
+				nl_cluster_released(l->nl, f->name, f->namelen, f->lkid, 0, &l->no);
+				break;
+			case FIX_FAILED:
+				log_debug("ls %s: cancelled before we had the state: %016llx", l->name,
+					  (unsigned long long)f->lkid);
+				nl_cluster_failed(l->nl, f->name, f->namelen, f->lkid,
+						  SDLM_ECANCELED, &l->no);
+				break;
 			}
 			run_nl_out(l);
 		}
@@ -1767,16 +1863,27 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 		return;
 	/* Every node with a live heartbeat must be in the ring (reachable:
 	 * if it held locks of this lockspace it would be a member) or be
-	 * dead or fenced. */
+	 * dead or fenced.  One that is merely late to join (corosync merges
+	 * the nodes of a healed network one ring after another) gets the
+	 * grace to come in before it is fenced; nothing is granted meanwhile. */
 	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
-		if (n == M.h.nodeid || set_has(v->ring, v->ring_count, n))
+		if (n == M.h.nodeid || set_has(v->ring, v->ring_count, n) ||
+		    M.h.cold_ok(M.h.ctx, n)) {
+			l->cold_blocked[n] = l->cold_fencing[n] = false;
 			continue;
-		if (!M.h.cold_ok(M.h.ctx, n)) {
-			ok = false;
-			if (!l->cold_blocked[n])
-				log_notice("ls %s: cold start: node %u has a live heartbeat outside the ring: fencing it before granting anything",
+		}
+		ok = false;
+		if (!l->cold_blocked[n]) {
+			log_notice("ls %s: cold start: node %u has a live heartbeat outside the ring: nothing is granted until it joins, or is fenced after %u ms",
+				   l->name, n, M.h.grace_ms);
+			l->cold_since[n] = now;
+		}
+		l->cold_blocked[n] = true;
+		if (now - l->cold_since[n] >= M.h.grace_ms) {
+			if (!l->cold_fencing[n])
+				log_notice("ls %s: cold start: fencing node %u before granting anything",
 					   l->name, n);
-			l->cold_blocked[n] = true;
+			l->cold_fencing[n] = true;
 			M.h.fence(M.h.ctx, n);
 		}
 	}

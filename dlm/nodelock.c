@@ -1319,6 +1319,7 @@ static void res_info(const struct nl_res *r, struct nl_res_info *info)
 	info->cl_mode = r->r_cl_mode;
 	info->cl_rqmode = r->r_cl_rqmode;
 	info->wanted = r->r_wanted;
+	info->cancel_sent = r->r_cancel_sent;
 	info->idle = !dl_empty(&r->r_idle);
 	info->lvb_valid = r->r_lvb_valid;
 	info->lvb = r->r_lvb;

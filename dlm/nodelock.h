@@ -212,6 +212,7 @@ struct nl_res_info {
 	int		cl_mode;	/* held (HELD, CONVERTING, RELEASING) */
 	int		cl_rqmode;	/* asked (REQUESTING, CONVERTING) */
 	int		wanted;		/* mode another node waits for, or NONE */
+	bool		cancel_sent;	/* a CANCEL of cl_lkid's request is out */
 	bool		idle;		/* cached: held, no local lock */
 	bool		lvb_valid;
 	const uint8_t	*lvb;

@@ -10,7 +10,10 @@
 #      until it is fenced;
 #   D. every partition loses quorum, quorum re-forms: the fresh replica
 #      grants nothing until the lock users of the locks a node kept using
-#      meanwhile are gone (killed and reaped), and then grants.
+#      meanwhile are gone (killed and reaped), and then grants;
+#   E. a release made while cut off never reaches the others (it is
+#      delivered in the lone node's partition only): after the heal the
+#      node sends it again and the waiter gets the lock, nobody fenced.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -96,6 +99,26 @@ check "the fresh replica waited for node 3 (fencer log)" \
 check "node 3 revoked its cached lock and reported clean" \
 	grep -q "reporting clean" "$CL_DIR/n3/sdlmd-file.log"
 check "node 3 was not fenced" sd_status_has 3 "fenced-safe"
+
+# --- E. a release lost in a partition -----------------------------------------
+cl_spawn 1 lostholder "$SDLMCTL" lock -m EX -w 60 t lost -- \
+	sh -c 'while [ ! -e "$1" ]; do sleep 0.1; done' sh "$CL_DIR/release-lost" >/dev/null
+require "node 1 holds EX on 'lost'" cl_wait_for "node 1 holds lost" 30 sd_holds 1 t lost EX
+cl_spawn 2 lostwaiter "$SDLMCTL" lock -m EX -w 120 t lost -- touch "$CL_DIR/lost-got" >/dev/null
+node2_waits() { sd_ctl 1 locks t 2>/dev/null | grep -A6 "resource lost" | grep -q "node 2 *waiting"; }
+require "node 1 sees node 2 waiting for 'lost'" cl_wait_for "node 2 waits" 30 node2_waits
+cl_cut 1
+require "node 1 alone and inquorate" cl_wait_for "node 1 inquorate" 60 cl_inquorate 1
+touch "$CL_DIR/release-lost"
+holder_gone() { ! cl_pid 1 lostholder >/dev/null; }
+require "node 1's holder released 'lost' while cut off" cl_wait_for "holder done" 30 holder_gone
+cl_heal_all
+require "healed: [1 2 3] again" cl_wait_members 1 "1 2 3" 90
+t0=$(now_s)
+check "node 2 gets 'lost' after the heal" cl_wait_for "node 2 got lost" 60 test -e "$CL_DIR/lost-got"
+echo "node 2 got 'lost' $(elapsed "$t0") s after the heal"
+check "node 1 sent its lost release again" grep -q "RELEASE of .* never reached the cluster" "$CL_DIR/n1/sdlmd-file.log"
+check "node 1 was not fenced" sd_status_has 1 "fenced-safe"
 
 # --- B. cut off, disk still there: the acknowledged path --------------------
 cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t cut -- sleep 600 >/dev/null

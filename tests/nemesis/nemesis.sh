@@ -278,6 +278,20 @@ fault_stop() {	# stop-sdlmd | stop-corosync
 	hist nemesis heal "$1"
 }
 
+# A whole node paused: every process of it frozen by the cgroup freezer,
+# its test watchdog outside the group (as a hardware watchdog would be),
+# so a pause past the watchdog timeout resets the node.
+fault_freeze() {
+	local d=$1
+	pick_node; VICTIMS=$V
+	hist nemesis fault freeze "$V" "${d}s"
+	log "freeze every process of node $V for $d s (its watchdog runs on)"
+	cl_pause "$V"
+	sleep "$d"
+	cl_resume "$V"
+	hist nemesis heal freeze
+}
+
 fault_partition() {	# part-alone | part-split | part-overlap
 	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
@@ -348,6 +362,7 @@ run_fault() {
 	case "$kind" in
 	kill) fault_kill ;;
 	stop-*) fault_stop "$kind" "$d" ;;
+	freeze) fault_freeze "$d" ;;
 	part-*) fault_partition "$kind" "$d" ;;
 	loss-*) fault_loss "$kind" "$d" ;;
 	disk-*) fault_disk "$kind" "$d" ;;
@@ -365,7 +380,7 @@ run_fault() {
 short_duration() {
 	case "$1" in
 	kill) D_S=0 ;;
-	stop-sdlmd | stop-corosync) D_S=$((TOKEN_MS / 1000)) ;;
+	stop-sdlmd | stop-corosync | freeze) D_S=$((TOKEN_MS / 1000)) ;;
 	part-*) D_S=4 ;;
 	loss-2pct) D_S=8 ;;
 	loss-20pct) D_S=3 ;;
@@ -381,7 +396,7 @@ long_duration() {
 	local dead_s=$((DEAD / 1000)) grace_s=$((GRACE / 1000)) tok=$((TOKEN_MS / 1000))
 	case "$1" in
 	kill) D_S=0 ;;
-	stop-*) rnd 2
+	stop-* | freeze) rnd 2
 		if [ "$R" = 0 ]; then rnd 3; D_S=$((tok - 1 + R))
 		else rnd 7; D_S=$((dead_s - 3 + R)); fi ;;
 	part-*) rnd $((grace_s + 6)); D_S=$((2 + R)) ;;
@@ -391,7 +406,7 @@ long_duration() {
 	esac
 }
 
-KINDS="kill stop-sdlmd stop-corosync part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
+KINDS="kill stop-sdlmd stop-corosync freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
 if [ -n "$ONLY_KINDS" ]; then
 	for k in $ONLY_KINDS; do
 		case " $KINDS " in *" $k "*) ;; *)

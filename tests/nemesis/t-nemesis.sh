@@ -1,13 +1,15 @@
 #!/bin/bash
-# The short nemesis run of tests/check (docs/nemesis.md): the history
-# checker's self-test (it must catch each violation it claims to), then a
-# 3-node cluster with 2 clients per node and every fault kind once, in the
-# order seed 7 gives, with short durations: kill -9, SIGSTOP of sdlmd and of
-# corosync for the token timeout, three partitions of 4 s (one node alone,
-# a majority/minority split, overlapping majorities), 8 s of 2 % loss and
-# 3 s of 20 % loss, 3-5 s of disk write errors, stalls near the I/O timeout
-# and a lost disk on one node; fenced nodes are restarted.  About 2.5 min
-# when every fault heals as documented; a hard limit of 168 s (+10 s to tear down) keeps it under
+# The short nemesis run of tests/check (docs/nemesis.md): the self-tests of
+# the history checker and of digests.py (each must catch the violation it
+# claims to), then a 3-node cluster with 2 clients per node and every fault
+# kind once, in the order seed 7 gives, with short durations: kill -9;
+# SIGSTOP of sdlmd, of corosync, and a freeze of a whole node, each for the
+# token timeout; three partitions of 4 s (one node alone, a majority/minority
+# split, overlapping majorities); 8 s of 2 % loss and 3 s of 20 % loss; 3-5 s
+# of disk write errors, stalls near the I/O timeout and a lost disk on one
+# node.  Fenced nodes are restarted.  Then the history checker and the
+# replica digests of every sync round.  About 2 min when every fault heals
+# as documented; a hard limit of 168 s (+10 s to tear down) keeps it under
 # 3 min whatever happens.  PASS:/FAIL: lines, exit 0/1.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
