@@ -382,10 +382,11 @@ short_duration() {
 	kill) D_S=0 ;;
 	stop-sdlmd | stop-corosync | freeze) D_S=$((TOKEN_MS / 1000)) ;;
 	part-*) D_S=4 ;;
-	loss-2pct) D_S=8 ;;
-	loss-20pct) D_S=3 ;;
-	disk-eio) D_S=3 ;;
-	disk-stall | disk-lost) D_S=5 ;;
+	loss-2pct) D_S=5 ;;
+	loss-20pct) D_S=2 ;;
+	disk-eio) D_S=2 ;;
+	disk-stall) D_S=3 ;;
+	disk-lost) D_S=5 ;;
 	esac
 }
 
