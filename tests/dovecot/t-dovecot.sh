@@ -41,7 +41,10 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-dovecot: $passes passed, $fails failed"; exit 1; fi; }
 
-T=$(mktemp -d "${SDLM_TEST_DIR:-$PWD}/t-dovecot.XXXXXX")
+# Dovecot runs as nobody: its directory must be reachable through every
+# parent, which one under a checkout in a 0700 directory (mktemp -d) is not.
+# /var/tmp is; nothing here needs O_DIRECT (the sdlm disk lives in $CL_DIR).
+T=$(mktemp -d /var/tmp/sdlm-dovecot.XXXXXX)
 chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT
 MB=0123456789abcdef0123456789abcdef
