@@ -49,8 +49,12 @@ dd if=/dev/zero of="$TD/zero.img" bs=1M count=1 status=none
 expect "uninitialised device" 65 "no sdlm area" $C fence list -d "$TD/zero.img"
 
 # Corruptions: each gets its own error and the image stays byte-identical.
-corrupt() {	# file offset byte
-	printf "$(printf '\\x%02x' "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+corrupt() {	# file offset mask: the byte there XOR mask (mask != 0: it always changes;
+		# setting a value instead failed when the byte already had it,
+		# e.g. one of create_time's, 1 run in 256)
+	local orig
+	orig=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\x%02x' $((orig ^ $3)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 cp "$D512" "$TD/c1.img"; corrupt "$TD/c1.img" 0 0x41; s=$(sum "$TD/c1.img")
 expect "bad header magic" 65 "bad magic" $C fence list -d "$TD/c1.img"
