@@ -5,8 +5,9 @@
  * by local clients and by the decisions addressed to this node.
  *
  * The daemon provides the host interface below (heartbeat verdicts,
- * fencing, delivering completions to clients); lockspace.c owns the CPG
- * protocol: joining, state transfer, merges, the fencer's announcements.
+ * fencing, delivering completions to clients); lockspace.c and its parts
+ * (lsint.h) own the CPG protocol: joining, state transfer, merges, the
+ * fencer's announcements.
  */
 #ifndef SDLM_LOCKSPACE_H
 #define SDLM_LOCKSPACE_H

@@ -1,0 +1,230 @@
+/*
+ * lsint.h - the private side of sdlmd's lockspaces (lockspace.h is the
+ * public one): struct lspace, the lock manager's table, and the functions
+ * its parts share.  One concept a file:
+ *
+ *	lockspace.c	the table, CPG callbacks, sending, applying decisions,
+ *			client calls, clean stop
+ *	lsround.c	sync rounds and the ready set
+ *	lsxfer.c	state transfer: the snapshot sent, the stream buffered
+ *			while waiting, the state collected, loaded and replayed
+ *	lsreconcile.c	our cache against a received state; the dirty set of
+ *			a fresh replica and the CLEAN reports
+ *	lsfencer.c	the lockspace fencer's duties
+ *	lsrender.c	status output and counters
+ */
+#ifndef SDLM_LSINT_H
+#define SDLM_LSINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <qb/qbloop.h>
+
+#include "sdlm.h"
+#include "lockstate.h"
+#include "nodelock.h"
+#include "msg.h"
+#include "cpg.h"
+#include "lockspace.h"
+
+#define LS_MAX		256		/* lockspaces per daemon */
+#define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
+#define NODES_MAX	LS_CPG_MAX_NODES
+#define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
+
+/* Something delivered while we wait for the state, kept for the replay. */
+enum buf_kind { BUF_MSG, BUF_CONFCHG, BUF_TOTEM };
+
+struct buffered {
+	enum buf_kind kind;
+	struct msg m;			/* BUF_MSG; a chunk keeps no data */
+	uint32_t members[NODES_MAX];
+	size_t n_members;
+	uint32_t left[NODES_MAX];
+	size_t n_left;
+	uint32_t joined[NODES_MAX];
+	size_t n_joined;
+	bool quorate;
+	uint64_t ring_id;
+};
+
+/* A state transfer in progress, as every ready member tracks it. */
+struct xfer {
+	bool active;
+	uint32_t sender;
+	uint64_t xfer_id;
+	uint32_t basis_node;
+	uint64_t basis_inc, basis_seq;
+	uint32_t waiting[NODES_MAX];	/* who becomes ready when it ends */
+	size_t n_waiting;
+	uint32_t total, got;
+};
+
+#define XFER_MAX	8
+
+/* A transfer we (not ready) collect, keyed by (sender, xfer_id). */
+struct collect {
+	bool active;
+	uint32_t sender;
+	uint64_t xfer_id;
+	uint8_t *data;
+	uint32_t total, got, crc;
+	uint32_t basis_node;
+	uint64_t basis_inc, basis_seq;
+};
+
+struct lspace {
+	unsigned lsid;
+	char name[SDLM_NAME_MAX + 1];
+	struct ls_cpg *cpg;
+	struct ls_state *st;		/* NULL while not ready */
+	struct nl_state *nl;
+	struct ls_out lo;
+	struct nl_out no;
+	bool ready;			/* our replica is current */
+	bool tainted;			/* built while not quorate */
+	bool own_join_seen;		/* a confchg was buffered already */
+	bool buffering;			/* not ready: keeping the stream */
+	bool replaying;
+	/* the current sync round (see "sync rounds") */
+	bool round_active;
+	bool view_quorate;
+	uint32_t round_members[NODES_MAX];
+	uint32_t round_flags[NODES_MAX];
+	struct msg_proto_range round_proto[NODES_MAX];
+	uint16_t proto_agreed;		/* protocol version of the lockspace */
+	uint32_t incompatible[NODES_MAX];	/* members outside it: ignored */
+	size_t n_incompatible;
+	bool round_got[NODES_MAX];
+	size_t n_round, n_round_got;
+	struct buffered *buf;
+	size_t nbuf, capbuf;
+	/* Replicated bookkeeping, valid while ready (same on every ready
+	 * member because it changes only at points of the ordered stream). */
+	uint32_t ready_nodes[NODES_MAX];
+	size_t n_ready;
+	uint32_t tainted_nodes[NODES_MAX];
+	size_t n_tainted;
+	uint32_t waiting_nodes[NODES_MAX];
+	size_t n_waiting;
+	/* Members that still used locks cached before a fresh replica was
+	 * formed: it grants nothing until each reported CLEAN or was
+	 * fenced ("Fresh replicas and cached locks" below). */
+	uint32_t dirty_nodes[NODES_MAX];
+	size_t n_dirty;
+	bool clean_sent;		/* our CLEAN for the current dirty set */
+	struct xfer xf[XFER_MAX];
+	struct collect col[XFER_MAX];
+	/* fencer duties */
+	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
+	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
+	uint64_t gate_sent_ms;
+	bool cold_blocked[SDLM_MAX_NODES_LS + 1];
+	uint64_t cold_since[SDLM_MAX_NODES_LS + 1];
+	bool cold_fencing[SDLM_MAX_NODES_LS + 1];
+	uint64_t retry_timer_armed;
+	qb_loop_timer_handle retry_timer;
+	uint64_t n_sent;		/* CPG messages sent (stats, tests) */
+	uint64_t n_delivered;
+};
+
+/* The lock manager: one per daemon. */
+struct ls_manager {
+	struct ls_host h;
+	struct lspace *ls[LS_MAX];
+	struct lsm_stats st;
+};
+
+extern struct ls_manager lsm;
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- small sets of node ids ------------------------------------------- */
+
+static inline bool set_has(const uint32_t *s, size_t n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == v)
+			return true;
+	return false;
+}
+
+static inline void set_add(uint32_t *s, size_t *n, uint32_t v)
+{
+	size_t i, j;
+
+	if (set_has(s, *n, v) || *n >= NODES_MAX)
+		return;
+	for (i = 0; i < *n && s[i] < v; i++)
+		;
+	for (j = *n; j > i; j--)
+		s[j] = s[j - 1];
+	s[i] = v;
+	(*n)++;
+}
+
+static inline void set_del(uint32_t *s, size_t *n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (s[i] == v) {
+			memmove(s + i, s + i + 1, (*n - i - 1) * sizeof(*s));
+			(*n)--;
+			return;
+		}
+}
+
+static inline uint64_t global_lkid(const struct lspace *l, uint64_t local)
+{
+	return ((uint64_t)l->lsid << LSID_SHIFT) | local;
+}
+
+/* lockspace.c */
+bool view_quorate(const struct ls_cpg_view *v);
+bool keep_alone(const struct ls_cpg_view *v);
+int send_msg(struct lspace *l, struct msg *m);
+int send_event(struct lspace *l, const struct ls_event *ev);
+int send_join(struct lspace *l, uint32_t flags);
+void arm_retry(struct lspace *l);
+void run_nl_out(struct lspace *l);
+void apply_event(struct lspace *l, const struct ls_event *ev);
+void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
+		   bool quorate, uint64_t ring_id);
+void revoke_all(struct lspace *l, int reason);
+
+/* lsround.c */
+void round_start(struct lspace *l, const uint32_t *members, size_t n);
+void handle_msg(struct lspace *l, const struct msg *m);
+void handle_view(struct lspace *l, const uint32_t *members, size_t n,
+		 bool quorate, uint64_t ring_id);
+void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
+		    const uint32_t *left, size_t n_left, bool quorate,
+		    uint64_t ring_id);
+
+/* lsxfer.c */
+void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id);
+struct buffered *buf_add(struct lspace *l, enum buf_kind kind);
+void collect_chunk(struct lspace *l, const struct msg *m);
+
+/* lsreconcile.c */
+bool has_cached(struct lspace *l);
+void maybe_clean(struct lspace *l);
+void reconcile(struct lspace *l);
+
+/* lsfencer.c */
+void fencer_duties(struct lspace *l, uint64_t now);
+
+#endif

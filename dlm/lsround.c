@@ -1,0 +1,344 @@
+/*
+ * lsround.c - sync rounds and the ready set of a lockspace (lsint.h).
+ *
+ * State transfer ("ready" members and the sync rule).  A member is ready
+ * when its replica is current.  Readiness is decided at fixed points of
+ * the ordered stream, so every member computes the same ready set:
+ *
+ *   JOIN(SYNC) from X, X not ready or its replica TAINTED (built while not
+ *   quorate) and another ready member exists:
+ *	X leaves the ready set; responder R = lowest ready member that did
+ *	not announce a taint, else the lowest ready member; R encodes its
+ *	state right there (basis = this JOIN) and multicasts it in chunks.
+ *	When the last chunk of a transfer is delivered, every member that was
+ *	waiting at its basis becomes ready.  A waiting member buffers every
+ *	message after its own JOIN; on the complete snapshot it drops what
+ *	precedes the basis and replays the rest.
+ *   JOIN(SYNC|TAINTED) from X and X is the lowest ready member and no
+ *	untainted one exists: X's state wins (the request is void).
+ *   JOIN(SYNC) and nobody is ready (every member is new: a cold start):
+ *	the lowest member forms a fresh, gated replica right there and
+ *	answers as R.  A restarted daemon has no cached locks, so a fresh
+ *	replica loses nothing.
+ *
+ * The snapshot itself, and how a waiting member collects and replays it,
+ * are in lsxfer.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sdlm.h"
+#include "log.h"
+#include "lsint.h"
+
+/* --- sync rounds -----------------------------------------------------------
+ *
+ * Every group confchg starts a round: each member then multicasts one JOIN
+ * saying whether it has a current replica (READY) or needs one (SYNC).  A
+ * round completes at the delivery of the last member's JOIN; at that point
+ * of the stream every member (newcomers included: they saw the confchg)
+ * decides the same thing:
+ *	ready set = the members that said READY;
+ *	if it is empty: the lowest member forms a fresh, gated replica;
+ *	the lowest ready member sends the others the state as of this JOIN.
+ * A replica that saw its partition lose quorum is dropped at once (its
+ * node keeps using its cached locks, obtains nothing new, and takes the
+ * quorate side's state when it comes back), so no stale replica can ever
+ * grant anything.
+ */
+
+static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
+		      bool quorate, uint64_t ring_id)
+{
+	struct ls_params p = { .cold = true, .default_live = false };
+	int rc;
+
+	rc = ls_create(&p, &l->st);
+	if (rc < 0)
+		return rc;
+	l->ready = true;
+	l->tainted = false;
+	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it)", l->name);
+	apply_confchg(l, members, n, quorate, ring_id);
+	return 0;
+}
+
+static void drop_replica(struct lspace *l, const char *why)
+{
+	if (!l->ready)
+		return;
+	log_notice("ls %s: dropping the replica (%s); cached locks stay in use", l->name, why);
+	ls_destroy(l->st);
+	l->st = NULL;
+	l->ready = false;
+	l->nbuf = 0;
+	l->n_ready = l->n_waiting = l->n_tainted = l->n_dirty = 0;
+	memset(l->xf, 0, sizeof(l->xf));
+}
+
+void round_start(struct lspace *l, const uint32_t *members, size_t n)
+{
+	memcpy(l->round_members, members, n * sizeof(uint32_t));
+	l->n_round = n;
+	l->n_round_got = 0;
+	memset(l->round_flags, 0, sizeof(l->round_flags));
+	memset(l->round_got, 0, sizeof(l->round_got));
+	l->round_active = true;
+}
+
+static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *basis,
+			   const uint32_t *waiting, size_t n_waiting)
+{
+	struct xfer *xf = NULL;
+	size_t i;
+
+	for (i = 0; i < XFER_MAX; i++)
+		if (!l->xf[i].active) {
+			xf = &l->xf[i];
+			break;
+		}
+	if (!xf) {
+		log_err("ls %s: too many state transfers at once", l->name);
+		return;
+	}
+	memset(xf, 0, sizeof(*xf));
+	xf->active = true;
+	xf->sender = sender;
+	xf->xfer_id = basis->m_seq ^ ((uint64_t)basis->m_nodeid << 40) ^ basis->m_incarnation;
+	xf->basis_node = basis->m_nodeid;
+	xf->basis_inc = basis->m_incarnation;
+	xf->basis_seq = basis->m_seq;
+	memcpy(xf->waiting, waiting, n_waiting * sizeof(uint32_t));
+	xf->n_waiting = n_waiting;
+	if (sender == lsm.h.nodeid && l->ready)
+		send_snapshot(l, basis, xf->xfer_id);
+}
+
+static void round_complete(struct lspace *l, const struct msg *last)
+{
+	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
+	size_t nr = 0, nw = 0, i;
+	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+
+	l->round_active = false;
+	/* Version negotiation: every member computes the same agreed
+	 * version from the same JOINs; a member that cannot speak it is
+	 * ignored (its lock traffic is not applied) until it leaves. */
+	{
+		bool ok[NODES_MAX];
+		uint16_t agreed = 0;
+
+		l->n_incompatible = 0;
+		if (msg_version_agree(l->round_proto, l->n_round, &agreed, ok) >= 0) {
+			l->proto_agreed = agreed;
+			for (i = 0; i < l->n_round; i++)
+				if (!ok[i]) {
+					log_warn("ls %s: node %u speaks protocol %u..%u, the lockspace %u: ignoring it",
+						 l->name, l->round_members[i], l->round_proto[i].proto_min,
+						 l->round_proto[i].proto_max, agreed);
+					l->incompatible[l->n_incompatible++] = l->round_members[i];
+				}
+		}
+	}
+	for (i = 0; i < l->n_round; i++) {
+		if (l->round_flags[i] & MSG_JOIN_SYNC)
+			waiting[nw++] = l->round_members[i];
+		else
+			ready[nr++] = l->round_members[i];
+	}
+	if (nr == 0 && !view_quorate(v)) {
+		/* Nobody has a replica and we may not form one without
+		 * quorum: wait for the round that quorum starts. */
+		memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
+		l->n_waiting = nw;
+		l->n_ready = 0;
+		return;
+	}
+	if (nr == 0) {
+		/* Nobody has a replica: the lowest member forms one here.
+		 * Members that still use cached locks make it dirty. */
+		uint32_t former = l->round_members[0];
+
+		l->n_dirty = 0;
+		l->clean_sent = false;
+		for (i = 0, nw = 0; i < l->n_round; i++)
+			if (l->round_members[i] != former)
+				waiting[nw++] = l->round_members[i];
+		ready[nr++] = former;
+		if (former == lsm.h.nodeid && !l->ready) {
+			if (form_fresh(l, v->members, v->member_count,
+				       view_quorate(v), v->ring_id) < 0) {
+				log_err("ls %s: cannot form the lockspace", l->name);
+				return;
+			}
+			l->nbuf = 0;
+		}
+	}
+	memcpy(l->ready_nodes, ready, nr * sizeof(uint32_t));
+	l->n_ready = nr;
+	memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
+	l->n_waiting = nw;
+	l->n_tainted = 0;
+	/* While the replica's gate is closed (a fresh one), a member that
+	 * still uses cached locks it cannot know is dirty.  Decided before
+	 * the transfer below, whose basis is this point. */
+	if (l->st && ls_grants_blocked(l->st)) {
+		size_t before = l->n_dirty;
+
+		for (i = 0; i < l->n_round; i++)
+			if ((l->round_flags[i] & MSG_JOIN_CACHED) &&
+			    !set_has(l->dirty_nodes, l->n_dirty, l->round_members[i]))
+				set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
+		if (l->n_dirty > before)
+			log_notice("ls %s: gate closed and %zu member(s) still use locks cached before quorum was lost: nothing is granted until they stopped",
+				   l->name, l->n_dirty);
+	}
+	/* Every ready member logs the same digest for the same basis
+	 * (tests/nemesis/digests.py compares them across nodes). */
+	log_info("ls %s: round complete at %u:%llx:%llu: %zu ready, %zu waiting, fencer %u, digest %016llx",
+		 l->name, last->m_nodeid, (unsigned long long)last->m_incarnation,
+		 (unsigned long long)last->m_seq, nr, nw, ready[0],
+		 l->st ? (unsigned long long)ls_digest(l->st) : 0ULL);
+	if (nw)
+		transfer_start(l, ready[0], last, waiting, nw);
+	if (l->ready && ready[0] == lsm.h.nodeid && nr == 1 && l->st) {
+		reconcile(l);
+		fencer_duties(l, now_ms());
+	}
+}
+
+static void round_join(struct lspace *l, const struct msg *m)
+{
+	size_t i;
+
+	if (m->u.join.flags & MSG_JOIN_CLEAN) {
+		/* a report, not a round's JOIN */
+		if (set_has(l->dirty_nodes, l->n_dirty, m->m_nodeid)) {
+			set_del(l->dirty_nodes, &l->n_dirty, m->m_nodeid);
+			log_info("ls %s: node %u stopped using its old cached locks (%zu still to go)",
+				 l->name, m->m_nodeid, l->n_dirty);
+		}
+		return;
+	}
+	if (!l->round_active)
+		return;
+	for (i = 0; i < l->n_round; i++)
+		if (l->round_members[i] == m->m_nodeid)
+			break;
+	if (i == l->n_round || l->round_got[i])
+		return;		/* not of this round, or said already */
+	l->round_got[i] = true;
+	l->round_flags[i] = m->u.join.flags;
+	l->round_proto[i].proto_min = m->u.join.proto_min;
+	l->round_proto[i].proto_max = m->u.join.proto_max;
+	if (++l->n_round_got == l->n_round)
+		round_complete(l, m);
+}
+
+static void chunk_progress(struct lspace *l, const struct msg *m)
+{
+	const struct msg_snapshot *s = &m->u.snap;
+	size_t i, k;
+
+	for (i = 0; i < XFER_MAX; i++) {
+		struct xfer *x = &l->xf[i];
+
+		if (!x->active || x->sender != m->m_nodeid || x->xfer_id != s->xfer_id)
+			continue;
+		x->total = s->total_len;
+		if (s->offset != x->got)
+			return;
+		x->got += s->len;
+		if (x->got < x->total)
+			return;
+		for (k = 0; k < x->n_waiting; k++) {
+			set_del(l->waiting_nodes, &l->n_waiting, x->waiting[k]);
+			set_add(l->ready_nodes, &l->n_ready, x->waiting[k]);
+		}
+		x->active = false;
+		return;
+	}
+}
+
+/* A lock or fencer message applied to a current replica. */
+static void ready_msg(struct lspace *l, const struct msg *m)
+{
+	struct ls_event ev;
+
+	if (msg_to_event(m, &ev) < 0)
+		return;
+	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid))
+		return;
+	/* Only a ready member speaks for the fence side. */
+	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
+	     ev.ev_kind == LS_EV_GATE) && !set_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
+		log_warn("ls %s: fencer message from node %u, which is not ready: ignored",
+			 l->name, m->m_nodeid);
+		return;
+	}
+	if (ev.ev_kind == LS_EV_NODE_FENCED && ev.ev_nodeid <= SDLM_MAX_NODES_LS)
+		l->need_fence_since[ev.ev_nodeid] = 0;
+	/* The gate opens only at a point of the stream where every member
+	 * has said whether it still uses cached locks, and none does. */
+	if (ev.ev_kind == LS_EV_GATE && ev.ev_gate_open && (l->round_active || l->n_dirty)) {
+		log_info("ls %s: GATE from node %u ignored: %s", l->name, m->m_nodeid,
+			 l->round_active ? "a round is not complete" :
+			 "a member still uses cached locks");
+		return;
+	}
+	apply_event(l, &ev);
+	if (ev.ev_kind == LS_EV_NODE_FENCED && l->st) {
+		struct ls_node_info ni;
+
+		/* a fenced node's lock users are gone with it */
+		if (ls_node_get(l->st, ev.ev_nodeid, &ni) == 0 && ni.fenced)
+			set_del(l->dirty_nodes, &l->n_dirty, ev.ev_nodeid);
+	}
+}
+
+/* One ordered input, whatever our state (replay included). */
+void handle_msg(struct lspace *l, const struct msg *m)
+{
+	switch (m->m_type) {
+	case MSG_JOIN:
+		round_join(l, m);
+		return;
+	case MSG_SNAPSHOT:
+		chunk_progress(l, m);
+		return;
+	default:
+		if (l->ready)
+			ready_msg(l, m);
+	}
+}
+
+void handle_view(struct lspace *l, const uint32_t *members, size_t n,
+			bool quorate, uint64_t ring_id)
+{
+	if (!l->ready)
+		return;
+	if (!quorate && !keep_alone(ls_cpg_view(l->cpg))) {
+		drop_replica(l, "partition not quorate");
+		return;
+	}
+	apply_confchg(l, members, n, quorate, ring_id);
+}
+
+void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
+			   const uint32_t *left, size_t n_left, bool quorate,
+			   uint64_t ring_id)
+{
+	size_t i, k;
+
+	for (i = 0; i < n_left; i++) {
+		set_del(l->ready_nodes, &l->n_ready, left[i]);
+		set_del(l->waiting_nodes, &l->n_waiting, left[i]);
+		for (k = 0; k < XFER_MAX; k++)
+			if (l->xf[k].active && l->xf[k].sender == left[i])
+				l->xf[k].active = false;
+	}
+	round_start(l, members, n);
+	handle_view(l, members, n, quorate, ring_id);
+}
