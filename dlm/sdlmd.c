@@ -60,6 +60,7 @@
 #include "fencer.h"
 #include "lockspace.h"
 #include "uidsvc.h"
+#include "twonode.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
 #define SDLMD_EXIT_OK		0
@@ -104,11 +105,7 @@ struct sdlmd {
 	pid_t killing[256];		/* clients killed for a revocation */
 	unsigned n_killing;
 	bool stop_pending;		/* pill: waiting for clients to die */
-	/* Two-node clusters: a split is arbitrated on the disk. */
-	bool two_node;
-	uint32_t peer;
-	uint64_t alone_since;
-	bool won;
+	struct twonode tn;		/* two-node clusters: the disk arbitrates */
 	uint64_t fences[4];		/* by path: ack, dead, operator */
 };
 
@@ -123,8 +120,8 @@ static uint64_t now_ms(void)
 }
 
 static void arm_aio_timer(void);
-static void two_node_tick(uint64_t now);
 static bool quorate_now(void);
+static void continue_alone(void);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -237,7 +234,8 @@ static void tick(void *data)
 	hbe_tick(D.hb, now);
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
-	two_node_tick(now);
+	if (twonode_tick(&D.tn, D.hb, D.fencer, &D.to, D.grace_ms, D.quorate, D.n_members, now))
+		continue_alone();
 	if (D.locks_on) {
 		lsm_tick(now);
 		uidsvc_tick();
@@ -414,13 +412,8 @@ static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
 		   path == FENCER_PATH_ACK ? "acknowledged the pill" :
 		   path == FENCER_PATH_DEAD ? "dead by heartbeat timeout" : "confirmed by an operator",
 		   (unsigned long long)inc);
-	if (D.two_node && victim == D.peer && D.n_members == 1 && !D.quorate) {
-		log_notice("two-node: peer %u fenced: this node continues alone", victim);
-		D.won = true;
-		hbe_set_quorate(D.hb, true);
-		if (D.locks_on)
-			lsm_requorum();
-	}
+	if (twonode_fenced(&D.tn, victim, D.quorate, D.n_members))
+		continue_alone();
 	if (D.locks_on)
 		lsm_fenced(victim, inc);
 }
@@ -487,7 +480,7 @@ static void render_status(struct sbuf *b, bool json)
 		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
 			  quorate_now() ? "quorate" : "NOT quorate",
 			  (unsigned long long)D.ring_seq, D.n_members,
-			  D.two_node && D.won && !D.quorate ? ", alone: won the two-node arbitration" : "");
+			  twonode_won(&D.tn) && !D.quorate ? ", alone: won the two-node arbitration" : "");
 	else
 		sb_printf(b, "quorum       none (disk-only mode)\n");
 	{
@@ -743,54 +736,22 @@ static int text_cmd(void *ctx, const struct ipcreq *req, bool admin, struct sbuf
 	return -EOPNOTSUPP;
 }
 
-/*
- * Two-node arbitration.  With two nodes neither half of a split is a
- * majority, so the disk decides and exactly one side survives: the lower
- * node id fences its peer once the grace has passed (a blip heals before
- * that); the higher node never fences a peer whose heartbeat is live (it
- * is the one being fenced: it acknowledges and is reset), and fences it by
- * the dead path only when the peer's heartbeat stopped.  The winner then
- * counts as quorate alone.
- */
 static bool quorate_now(void)
 {
-	return D.quorate || (D.two_node && D.n_members == 1 && D.won);
+	return twonode_quorate(&D.tn, D.quorate, D.n_members);
 }
 
 static bool host_alone_quorate(void *ctx)
 {
-	return D.two_node && D.won;
+	return twonode_won(&D.tn);
 }
 
-static void two_node_tick(uint64_t now)
+/* Two-node arbitration won: this node continues alone, quorate. */
+static void continue_alone(void)
 {
-	const struct peer_view *pv;
-	const struct sdlm_hb *hb;
-	int hrc = -ENODATA, rc;
-	bool wanted = false;
-
-	if (!D.two_node || !D.fencer || D.quorate || D.n_members != 1 || D.won)
-		return;
-	hb = hbe_slot(D.hb, D.peer, &hrc);
-	pv = hbe_peer(D.hb, D.peer);
-	if (hrc == 0 && (hb->state == HB_FREE || fencer_is_fenced(D.fencer, D.peer, hb->incarnation))) {
-		log_notice("two-node: peer %u is %s: this node continues alone", D.peer,
-			   hb->state == HB_FREE ? "stopped cleanly" : "fenced");
-		D.won = true;
-		hbe_set_quorate(D.hb, true);
-		if (D.locks_on)
-			lsm_requorum();
-		return;
-	}
-	if (D.node_id < D.peer)
-		wanted = now - D.alone_since >= D.grace_ms;
-	else
-		wanted = pv && peer_state(pv, now, &D.to) == PEER_DEAD;
-	if (!wanted)
-		return;
-	rc = fencer_request(D.fencer, D.peer, now);
-	if (rc == 0)
-		log_debug("two-node: fencing peer %u", D.peer);
+	hbe_set_quorate(D.hb, true);
+	if (D.locks_on)
+		lsm_requorum();
 }
 
 /* Push corosync's view into the fence side: quorum and peer membership. */
@@ -801,17 +762,7 @@ static void membership_apply(void)
 
 	if (!D.hb)
 		return;
-	if (D.two_node) {
-		if (D.n_members == 1 && !D.alone_since) {
-			D.alone_since = now;
-			log_warn("two-node: peer %u is gone: %s", D.peer,
-				 D.node_id < D.peer ? "fencing it after the grace unless it returns" :
-				 "waiting: the lower node arbitrates");
-		} else if (D.n_members != 1) {
-			D.alone_since = 0;
-			D.won = false;
-		}
-	}
+	twonode_membership(&D.tn, D.n_members, now);
 	hbe_set_quorate(D.hb, quorate_now());
 	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
 		bool member = false;
@@ -1285,11 +1236,8 @@ int main(int argc, char **argv)
 		if (D.expected_nodes == 2) {
 			uint32_t ids[2];
 
-			if (quorum_nodelist(ids, 2) == 2) {
-				D.two_node = true;
-				D.peer = ids[0] == D.node_id ? ids[1] : ids[0];
-				log_info("two-node cluster: splits are arbitrated on the disk (peer %u)", D.peer);
-			}
+			if (quorum_nodelist(ids, 2) == 2)
+				twonode_init(&D.tn, D.node_id, ids[0] == D.node_id ? ids[1] : ids[0]);
 		}
 		D.grace_ms = conf_uint(&D.conf, OPT_GRACE_MS);
 		if (!D.grace_ms)
