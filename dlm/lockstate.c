@@ -51,40 +51,10 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "hash.h"
+#include "list.h"
 #include "lockstate.h"
 #include "sdlm.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-struct dl {
-	struct dl *next, *prev;
-};
-
-static void dl_init(struct dl *h)
-{
-	h->next = h->prev = h;
-}
-
-static bool dl_empty(const struct dl *h)
-{
-	return h->next == h;
-}
-
-static void dl_add_tail(struct dl *h, struct dl *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static void dl_del(struct dl *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
 
 struct ls_node {
 	uint32_t	nd_id;
@@ -162,33 +132,6 @@ struct ls_state {
 	size_t		ls_pend_count;
 	size_t		ls_pend_cap;
 };
-
-/* ---- hashing ------------------------------------------------------------ */
-
-#define FNV64_OFFSET	0xcbf29ce484222325ull
-#define FNV64_PRIME	0x100000001b3ull
-
-static uint64_t fnv64(uint64_t h, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len--) {
-		h ^= *p++;
-		h *= FNV64_PRIME;
-	}
-	return h;
-}
-
-/* splitmix64's finaliser: a bijective 64-bit mixer */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
 
 /* ---- output ------------------------------------------------------------- */
 

@@ -54,40 +54,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+#include "list.h"
 #include "nodelock.h"
 #include "sdlm.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-struct dl {
-	struct dl *next, *prev;
-};
-
-static void dl_init(struct dl *h)
-{
-	h->next = h->prev = h;
-}
-
-static bool dl_empty(const struct dl *h)
-{
-	return h->next == h;
-}
-
-static void dl_add_tail(struct dl *h, struct dl *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static void dl_del(struct dl *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
 
 struct nl_res {
 	struct nl_res	*r_hnext;
@@ -146,34 +116,6 @@ struct nl_state {
 
 #define HASH_INIT	1024
 #define CL_COUNTER_MAX	0xffffffffull
-
-/* ---- hashing ------------------------------------------------------------ */
-
-#define FNV64_OFFSET	0xcbf29ce484222325ull
-#define FNV64_PRIME	0x100000001b3ull
-
-static uint64_t fnv64(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint64_t h = FNV64_OFFSET;
-
-	while (len--) {
-		h ^= *p++;
-		h *= FNV64_PRIME;
-	}
-	return h;
-}
-
-/* splitmix64's finaliser: a bijective 64-bit mixer */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
 
 /* ---- modes -------------------------------------------------------------- */
 
@@ -347,7 +289,7 @@ static void lhash_grow(struct nl_state *nl)
 static struct nl_res *res_find(const struct nl_state *nl, const void *name,
 			       size_t namelen)
 {
-	uint64_t h = fnv64(name, namelen);
+	uint64_t h = fnv64(FNV64_OFFSET, name, namelen);
 	struct nl_res *r;
 
 	for (r = nl->nl_rhash[h & (nl->nl_rhash_size - 1)]; r; r = r->r_hnext)
@@ -375,7 +317,7 @@ static struct nl_res *res_alloc(const void *name, size_t namelen)
 
 	if (!r)
 		return NULL;
-	r->r_hash = fnv64(name, namelen);
+	r->r_hash = fnv64(FNV64_OFFSET, name, namelen);
 	for (q = 0; q < 3; q++)
 		dl_init(&r->r_queue[q]);
 	dl_init(&r->r_idle);
