@@ -416,6 +416,13 @@ uint64_t uidlist_next_uid(const struct uidlist *ul)
 	return ul->next_uid > hi ? ul->next_uid : hi;
 }
 
+/*
+ * -E2BIG if a line would be longer than UIDLIST_LINE_MAX: the parser
+ * refuses such a file, so it is never written.  A list that parsed formats
+ * to lines no longer than it read, but uidlist_write raises N (a lagging
+ * "N1" can become "N4294967295") and uidlist_append takes fields up to the
+ * bound on their own.
+ */
 int uidlist_format(const struct uidlist *ul, char **out, size_t *out_len)
 {
 	char *buf = NULL;
@@ -436,15 +443,20 @@ int uidlist_format(const struct uidlist *ul, char **out, size_t *out_len)
 	if (ul->hdr_extra && ul->hdr_extra[0])
 		fprintf(f, " %s", ul->hdr_extra);
 	fputc('\n', f);
-	for (i = 0; i < ul->nrecs; i++) {
+	if (ftell(f) > (long)UIDLIST_LINE_MAX + 1)
+		rv = -E2BIG;
+	for (i = 0; i < ul->nrecs && !rv; i++) {
 		const struct uidlist_rec *r = &ul->recs[i];
+		int n;
 
 		if (r->fields && r->fields[0])
-			fprintf(f, "%" PRIu32 " %s :%s\n", r->uid, r->fields, r->name);
+			n = fprintf(f, "%" PRIu32 " %s :%s\n", r->uid, r->fields, r->name);
 		else
-			fprintf(f, "%" PRIu32 " :%s\n", r->uid, r->name);
+			n = fprintf(f, "%" PRIu32 " :%s\n", r->uid, r->name);
+		if (n > UIDLIST_LINE_MAX + 1)
+			rv = -E2BIG;
 	}
-	if (ferror(f))
+	if (ferror(f) && !rv)
 		rv = -ENOMEM;
 	if (fclose(f) && !rv)
 		rv = -ENOMEM;

@@ -322,6 +322,87 @@ static void test_write_and_lock(void **state)
 	uidlist_free(&ul);
 }
 
+/*
+ * Never write what the parser refuses (the writer round trip of
+ * tests/fuzz/fuzz_uidlist; input tests/fuzz/regress/fuzz_uidlist/
+ * long-header-raised-n): a header of
+ * exactly UIDLIST_LINE_MAX bytes with a lagging N parses, but the writer
+ * raises N to the next UID, the header grows past the bound and the file
+ * written could not be read back ("Line too long").  A record line made
+ * long by uidlist_append's fields is the same case.  Now such a list is
+ * refused with -E2BIG and the file on disk is left as it was.
+ */
+static void test_write_line_bound(void **state)
+{
+	static const char head[] = "3 V1 N1 X";
+	static const char tail[] = "\n4294967294 :a\n";
+	static const char old[] = "3 V1 N2\n1 :old\n";
+	size_t n = UIDLIST_LINE_MAX + sizeof(tail) - 1;
+	struct uidlist ul, back;
+	struct stat st;
+	char path[4096];
+	char *buf, *out = NULL, *fields;
+	char *dir = test_dir();
+	size_t len;
+
+	(void)state;
+	assert_non_null(dir);
+	buf = malloc(n);
+	assert_non_null(buf);
+	memcpy(buf, head, sizeof(head) - 1);
+	memset(buf + sizeof(head) - 1, 'x', UIDLIST_LINE_MAX - (sizeof(head) - 1));
+	memcpy(buf + UIDLIST_LINE_MAX, tail, sizeof(tail) - 1);
+	assert_int_equal(uidlist_parse(buf, n, &ul, NULL), 0);
+	/* As read, it formats back (N unchanged, same length). */
+	assert_int_equal(uidlist_format(&ul, &out, &len), 0);
+	assert_int_equal(len, n);
+	free(out);
+	/* The writer would raise N1 to N4294967295: 9 bytes too long.  The
+	 * file there stays, and no temporary file is left. */
+	assert_int_equal(uidlist_parse(old, strlen(old), &back, NULL), 0);
+	assert_int_equal(uidlist_write(dir, &back), 0);
+	uidlist_free(&back);
+	assert_int_equal(uidlist_write(dir, &ul), -E2BIG);
+	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
+	assert_int_equal(back.nrecs, 1);
+	assert_string_equal(back.recs[0].name, "old");
+	uidlist_free(&back);
+	snprintf(path, sizeof(path), "%s/" UIDLIST_TMP_FILE, dir);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/" UIDLIST_FILE, dir);
+	uidlist_free(&ul);
+
+	/* A record line over the bound, through uidlist_append's fields. */
+	uidlist_init(&ul);
+	ul.uidvalidity = 1;
+	ul.next_uid = 1;
+	fields = malloc(UIDLIST_LINE_MAX);
+	assert_non_null(fields);
+	memset(fields, 'W', UIDLIST_LINE_MAX - 4);
+	fields[UIDLIST_LINE_MAX - 4] = '\0';
+	assert_int_equal(uidlist_append(&ul, 1, fields, "a"), 0);
+	assert_int_equal(uidlist_format(&ul, &out, &len), -E2BIG);
+	uidlist_free(&ul);
+	/* One byte shorter than the bound on its line: written and read. */
+	uidlist_init(&ul);
+	ul.uidvalidity = 1;
+	ul.next_uid = 1;
+	fields[UIDLIST_LINE_MAX - 5] = '\0';	/* "1 " + fields + " :a" = LINE_MAX */
+	assert_int_equal(uidlist_append(&ul, 1, fields, "a"), 0);
+	assert_int_equal(uidlist_write(dir, &ul), 0);
+	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
+	assert_int_equal(back.nrecs, 1);
+	assert_string_equal(back.recs[0].fields, fields);
+	uidlist_free(&back);
+	uidlist_free(&ul);
+
+	unlink(path);
+	rmdir(dir);
+	free(fields);
+	free(buf);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_nul_and_bounds),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_write_and_lock),
+		cmocka_unit_test(test_write_line_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
