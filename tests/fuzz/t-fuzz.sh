@@ -8,8 +8,9 @@
 #      tests/fuzz/corpus/<target>/ plus what --gen-corpus writes now.
 # A crash, leak or broken property is a FAIL; its input is copied to
 # tests/fuzz/regress/<target>/ (so the next run replays it first) and the
-# stack is printed.  Work files live in a mktemp dir under /var/tmp,
-# removed at the end.  Needs clang and libclang-rt-14-dev.
+# stack is printed.  Work files live in a mktemp dir under /var/tmp (and
+# fuzz_uidlist's scratch Maildir under /dev/shm), removed at the end.
+# Needs clang and libclang-rt-14-dev.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${SDLM_SRCDIR:-$(cd "$here/../.." && pwd)}
@@ -24,11 +25,14 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 	exit 1
 fi
 work=$(mktemp -d /var/tmp/sdlm-fuzz.XXXXXX) || exit 1
-trap 'rm -rf "$work"' EXIT
+# fuzz_uidlist writes every accepted list through uidlist_write (fdatasync,
+# rename): on tmpfs that costs nothing
+shm=$(mktemp -d /dev/shm/sdlm-fuzz.XXXXXX 2>/dev/null) || shm=$work
+trap 'rm -rf "$work" "$shm"' EXIT
 mkdir -p "$work/inc"
 echo '#define _GNU_SOURCE 1' >"$work/inc/config.h"
 
-D=$src/dlm; F=$src/fence
+D=$src/dlm; F=$src/fence; V=$src/agents/dovecot
 # target: the sources it links (besides its own .c) and --gen-corpus args
 declare -A SRCS=(
 	[fuzz_ondisk]="$F/ondisk.c $F/crc32c.c"
@@ -37,6 +41,7 @@ declare -A SRCS=(
 	[fuzz_snapshot]="$D/lockstate.c $D/modes.c $F/crc32c.c"
 	[fuzz_conf]="$D/conf.c"
 	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $src/tests/common/ipcsample.c"
+	[fuzz_uidlist]="$V/uidlist.c"
 )
 declare -A GENARGS=(
 	[fuzz_ondisk]="$src/tests/golden"
@@ -45,14 +50,16 @@ declare -A GENARGS=(
 	[fuzz_snapshot]=""
 	[fuzz_conf]="$src"
 	[fuzz_ipc]=""
+	[fuzz_uidlist]=""
 )
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror
-	-I$work/inc -I$D -I$F -I$src/tests/common"
+	-I$work/inc -I$D -I$F -I$V -I$src/tests/common"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export SDLM_FUZZ_TMPDIR=$shm
 
-for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf fuzz_ipc; do
+for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf fuzz_ipc fuzz_uidlist; do
 	bin=$work/$t
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then
