@@ -16,6 +16,15 @@
  * The sender ends with a "done" message; the others leave when they
  * receive it.  Stops at C samples or after S seconds.
  *
+ * A receiver also times every PING it delivers from the sender: sent_ns
+ * (the sender's CLOCK_MONOTONIC, the one clock of every test node) ->
+ * delivery here.  That one-way time to another node is the floor of a
+ * lock hand-off (the RELEASE must reach the waiter's node), and it is
+ * longer than the sender's own round trip by the network hop and the
+ * wake-up of the receiving corosync.  --samples names the receiver's
+ * file too.
+ *
+ * Prints (receiver): cpgoneway samples <n> secs <s> p50_us <..> p99_us <..> max_us <..>
  * Prints (sender): cpgrtt samples <n> secs <s> p50_us <..> p99_us <..> max_us <..>
  */
 #define _GNU_SOURCE
@@ -31,6 +40,8 @@
 
 #include <corosync/cpg.h>
 
+#include "stats.h"
+
 #define MSG_PING	1u
 #define MSG_DONE	2u
 
@@ -38,7 +49,8 @@ struct rtt_msg {
 	uint32_t	kind;
 	uint32_t	pid;
 	uint64_t	seq;
-	uint8_t		pad[48];	/* a lock message's order of size */
+	uint64_t	sent_ns;	/* sender's CLOCK_MONOTONIC at send */
+	uint8_t		pad[40];	/* a lock message's order of size */
 };
 
 struct rtt {
@@ -50,14 +62,7 @@ struct rtt {
 };
 
 static struct rtt R;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+static struct samples oneway;	/* receiver: send -> delivery here */
 
 static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid,
 		       uint32_t pid, void *msg, size_t len)
@@ -72,6 +77,8 @@ static void on_deliver(cpg_handle_t h, const struct cpg_name *g, uint32_t nodeid
 		R.done = true;
 	else if (m.kind == MSG_PING && pid == R.mypid && m.pid == R.mypid && m.seq == R.seq)
 		R.delivered = true;
+	else if (m.kind == MSG_PING && pid != R.mypid && m.sent_ns)
+		samples_add(&oneway, now_ns() - m.sent_ns);
 }
 
 static void on_confchg(cpg_handle_t h, const struct cpg_name *g,
@@ -82,20 +89,6 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *g,
 	(void)h; (void)g; (void)members; (void)left; (void)n_left;
 	(void)joined; (void)n_joined;
 	R.members = (uint32_t)n_members;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(const uint64_t *s, size_t n, unsigned q)
-{
-	size_t i = (n * q + 99) / 100;
-
-	return n ? s[i ? i - 1 : 0] / 1e3 : 0;
 }
 
 /* Dispatch until cond or the deadline.  0, -ETIMEDOUT or -EIO. */
@@ -155,10 +148,9 @@ int main(int argc, char **argv)
 	struct cpg_name name;
 	struct rtt_msg m;
 	cpg_handle_t h;
-	uint64_t *s = NULL, t0, end;
-	size_t n = 0, i;
+	struct samples s = { 0 };
+	uint64_t t0, end;
 	int fd = -1, opt, rc = 1;
-	FILE *f;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (opt) {
@@ -173,9 +165,6 @@ int main(int argc, char **argv)
 	}
 	if (!want_members || strlen(group) >= CPG_MAX_NAME_LENGTH || count == 0)
 		return 2;
-	s = calloc(count, sizeof(*s));
-	if (!s)
-		return 1;
 	if (cpg_model_initialize(&h, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL) != CS_OK) {
 		fprintf(stderr, "cpgrtt: cannot reach corosync\n");
 		goto out_free;
@@ -193,7 +182,12 @@ int main(int argc, char **argv)
 		goto out_leave;
 	}
 	if (!sender) {
+		t0 = now_ns();
 		rc = wait_for(h, fd, is_done, now_ns() + (uint64_t)((secs + 30) * 1e9)) ? 1 : 0;
+		printf("cpgoneway samples %zu secs %.3f", oneway.s_n, (now_ns() - t0) / 1e9);
+		samples_print_lat(&oneway, stdout);
+		if (samples_write(&oneway, out))
+			fprintf(stderr, "cpgrtt: cannot write %s\n", out);
 		goto out_leave;
 	}
 	t0 = now_ns();
@@ -201,27 +195,24 @@ int main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.kind = MSG_PING;
 	m.pid = R.mypid;
-	while (n < count && now_ns() < end) {
+	while (s.s_n < count && now_ns() < end) {
 		uint64_t a;
 
 		m.seq = ++R.seq;
 		R.delivered = false;
 		a = now_ns();
+		m.sent_ns = a;
 		if (send_msg(h, &m) || wait_for(h, fd, was_delivered, end) == -EIO)
 			goto out_leave;
 		if (!R.delivered)
 			break;
-		s[n++] = now_ns() - a;
+		if (samples_add(&s, now_ns() - a))
+			goto out_leave;
 	}
-	qsort(s, n, sizeof(*s), cmp_u64);
-	printf("cpgrtt samples %zu secs %.3f p50_us %.1f p99_us %.1f max_us %.1f\n",
-	       n, (now_ns() - t0) / 1e9, pct_us(s, n, 50), pct_us(s, n, 99),
-	       n ? s[n - 1] / 1e3 : 0.0);
-	if (out && (f = fopen(out, "w"))) {
-		for (i = 0; i < n; i++)
-			fprintf(f, "%.1f\n", s[i] / 1e3);
-		fclose(f);
-	}
+	printf("cpgrtt samples %zu secs %.3f", s.s_n, (now_ns() - t0) / 1e9);
+	samples_print_lat(&s, stdout);
+	if (samples_write(&s, out))
+		fprintf(stderr, "cpgrtt: cannot write %s\n", out);
 	m.kind = MSG_DONE;
 	send_msg(h, &m);
 	rc = 0;
@@ -230,6 +221,7 @@ out_leave:
 out_finalize:
 	cpg_finalize(h);
 out_free:
-	free(s);
+	samples_free(&s);
+	samples_free(&oneway);
 	return rc;
 }

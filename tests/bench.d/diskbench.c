@@ -41,75 +41,17 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "stats.h"
+
 #define SECTOR		512
 #define ODIRECT_FILE_SECTORS	2048
 #define LIST_MAX	(1 << 20)
 
-struct samples {
-	uint64_t	*s_ns;
-	size_t		s_n, s_cap;
-};
-
-static uint64_t now_ns(void)
+/* Prints the summary line, writes the samples if asked.  0 or -errno. */
+static int report(struct samples *s, const char *mode, uint64_t ns, const char *path)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Returns 0 or -ENOMEM. */
-static int samples_add(struct samples *s, uint64_t v)
-{
-	uint64_t *n;
-
-	if (s->s_n == s->s_cap) {
-		s->s_cap = s->s_cap ? s->s_cap * 2 : 4096;
-		n = realloc(s->s_ns, s->s_cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->s_ns = n;
-	}
-	s->s_ns[s->s_n++] = v;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(const struct samples *s, unsigned q)
-{
-	size_t i;
-
-	if (!s->s_n)
-		return 0;
-	i = (s->s_n * q + 99) / 100;
-	return s->s_ns[i ? i - 1 : 0] / 1e3;
-}
-
-/* Sorts, prints the summary line, writes the samples if asked.  0 or -errno. */
-static int samples_report(struct samples *s, const char *mode, uint64_t ns,
-			  const char *path)
-{
-	FILE *f;
-	size_t i;
-
-	qsort(s->s_ns, s->s_n, sizeof(*s->s_ns), cmp_u64);
-	printf("%s ops %zu secs %.3f ops_s %.0f p50_us %.1f p99_us %.1f max_us %.1f\n",
-	       mode, s->s_n, ns / 1e9, s->s_n / (ns / 1e9), pct_us(s, 50),
-	       pct_us(s, 99), s->s_n ? s->s_ns[s->s_n - 1] / 1e3 : 0.0);
-	if (!path)
-		return 0;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	for (i = 0; i < s->s_n; i++)
-		fprintf(f, "%.1f\n", s->s_ns[i] / 1e3);
-	return fclose(f) == 0 ? 0 : -errno;
+	samples_report(s, mode, ns, stdout);
+	return samples_write(s, path);
 }
 
 static int bench_odirect(const char *dir, double secs, const char *out)
@@ -157,13 +99,13 @@ static int bench_odirect(const char *dir, double secs, const char *out)
 		if (rc)
 			goto out_free_buf;
 	}
-	rc = samples_report(&s, "odirect", t1 - t0, out);
+	rc = report(&s, "odirect", t1 - t0, out);
 out_free_buf:
 	free(buf);
 out_close_fd:
 	close(fd);
 	unlink(path);
-	free(s.s_ns);
+	samples_free(&s);
 	return rc;
 }
 
@@ -261,12 +203,12 @@ static int bench_dotlock(const char *dir, double secs, const char *out, unsigned
 		if (rc)
 			goto out_unlink;
 	}
-	rc = samples_report(&s, "dotlock", t1 - t0, out);
+	rc = report(&s, "dotlock", t1 - t0, out);
 out_unlink:
 	unlink(ul);
 out_free:
 	free(list);
-	free(s.s_ns);
+	samples_free(&s);
 	return rc;
 }
 

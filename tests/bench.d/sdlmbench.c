@@ -5,6 +5,8 @@
  *   sdlmbench loop     --ls LS --res R [--secs S] [--at NS] [--samples FILE]
  *   sdlmbench pingpong --ls LS --res R [--count N] [--secs S] [--at NS]
  *                      [--samples FILE]
+ *   sdlmbench handoff  --ls LS --res R [--count N] [--secs S] [--at NS]
+ *                      [--samples FILE]
  *   sdlmbench hold     --ls LS --res R --count N [--window W]
  *
  * loop: EX lock + unlock of one resource, as fast as the client can, from
@@ -34,6 +36,15 @@
  * can take seconds).  Prints:
  *	pingpong samples <n> grants <g> secs <s> p50_us .. p99_us .. max_us ..
  *
+ * handoff: as pingpong, but a client granted the lock keeps it until its
+ * blocking callback (bast) says the other node waits, then unlocks: every
+ * sample is then a hand-off to a node that already waits (its request was
+ * ordered before the unlock), the figure design.md's goal is about.
+ * pingpong's back-to-back cycle is kept beside it: there the waiter's
+ * request is sent only once its own previous release was delivered, so a
+ * sample also carries that request's ordering.  Prints:
+ *	handoff samples <n> grants <g> secs <s> p50_us .. p99_us .. max_us ..
+ *
  * hold: N EX locks on R.0 .. R.<N-1>, at most W requests in flight
  * (sdlm_lock_async), then prints "held <n> secs <s>" and keeps them until
  * SIGTERM or SIGINT (the daemon releases the client's locks
@@ -55,6 +66,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "stats.h"
 
 #define PP_MAGIC	0x70696e67u	/* "ping" */
 
@@ -68,11 +80,6 @@ struct pp_lvb {
 };
 _Static_assert(sizeof(struct pp_lvb) <= SDLM_LVB_LEN, "pp_lvb fits the LVB");
 
-struct samples {
-	uint64_t	*s_ns;
-	size_t		s_n, s_cap;
-};
-
 struct opts {
 	const char	*ls, *res, *out;
 	double		secs;
@@ -82,82 +89,6 @@ struct opts {
 };
 
 static volatile sig_atomic_t stop_flag;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-/* Returns 0 or -ENOMEM. */
-static int samples_add(struct samples *s, uint64_t v)
-{
-	uint64_t *n;
-
-	if (s->s_n == s->s_cap) {
-		s->s_cap = s->s_cap ? s->s_cap * 2 : 4096;
-		n = realloc(s->s_ns, s->s_cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->s_ns = n;
-	}
-	s->s_ns[s->s_n++] = v;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank, as tests/cluster/cpgprobe.c: smallest sample with >= q% at or below. */
-static double pct_us(const struct samples *s, unsigned q)
-{
-	size_t i;
-
-	if (!s->s_n)
-		return 0;
-	i = (s->s_n * q + 99) / 100;
-	return s->s_ns[i ? i - 1 : 0] / 1e3;
-}
-
-/* Sorts the samples; writes them to path if given.  Returns 0 or -errno. */
-static int samples_finish(struct samples *s, const char *path)
-{
-	FILE *f;
-	size_t i;
-	int rc = 0;
-
-	qsort(s->s_ns, s->s_n, sizeof(*s->s_ns), cmp_u64);
-	if (!path)
-		return 0;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	for (i = 0; i < s->s_n; i++)
-		fprintf(f, "%.1f\n", s->s_ns[i] / 1e3);
-	if (fclose(f) != 0)
-		rc = -errno;
-	return rc;
-}
-
-static void print_lat(const struct samples *s)
-{
-	printf(" p50_us %.1f p99_us %.1f max_us %.1f\n", pct_us(s, 50),
-	       pct_us(s, 99), s->s_n ? s->s_ns[s->s_n - 1] / 1e3 : 0.0);
-}
 
 static int bench_loop(sdlm_handle_t *h, const struct opts *o)
 {
@@ -191,22 +122,68 @@ static int bench_loop(sdlm_handle_t *h, const struct opts *o)
 		if (rc)
 			goto out;
 	}
-	rc = samples_finish(&s, o->out);
-	if (rc)
-		goto out;
-	printf("loop ops %zu secs %.3f ops_s %.0f", s.s_n, (t1 - t0) / 1e9,
-	       s.s_n / ((t1 - t0) / 1e9));
-	print_lat(&s);
+	samples_report(&s, "loop", t1 - t0, stdout);
+	rc = samples_write(&s, o->out);
 out:
-	free(s.s_ns);
+	samples_free(&s);
 	return rc;
+}
+
+/*
+ * A grant just seen at time now: if the LVB says the other client held
+ * the lock last, one hand-off sample (now - its unlock time).  Sets
+ * *peer_done when the other client is done and *seq to the LVB's count.
+ * Returns 1 if a sample was taken, 0 if none, -ENOMEM.
+ */
+static int lvb_take_sample(const struct opts *o, const struct sdlm_lksb *lksb,
+			   uint64_t now, struct samples *s, bool *peer_done,
+			   uint64_t *seq)
+{
+	struct pp_lvb v;
+
+	memcpy(&v, lksb->lvb, sizeof(v));
+	*seq = 0;
+	if (!lksb->lvb_valid || v.magic != PP_MAGIC)
+		return 0;
+	if (v.done && v.node != o->node)
+		*peer_done = true;
+	*seq = v.seq;
+	if (v.node == o->node || !v.unlock_ns || v.unlock_ns > now)
+		return 0;
+	return samples_add(s, now - v.unlock_ns) ? -ENOMEM : 1;
+}
+
+/* Stamps the LVB (our node, our clock now) and unlocks with VALBLK. */
+static int lvb_stamp_unlock(sdlm_handle_t *h, const struct opts *o,
+			    struct sdlm_lksb *lksb, uint64_t seq, bool done)
+{
+	struct pp_lvb v;
+
+	memset(&v, 0, sizeof(v));
+	v.magic = PP_MAGIC;
+	v.node = o->node;
+	v.seq = seq + 1;
+	v.done = done;
+	v.unlock_ns = now_ns();
+	memcpy(lksb->lvb, &v, sizeof(v));
+	return sdlm_unlock(h, lksb, SDLM_LKF_VALBLK);
+}
+
+/* "<label> samples <n> grants <g> secs <s> p50_us ..", then the samples
+ * file.  Returns 0 or -errno. */
+static int report_grants(const char *label, struct samples *s, uint64_t grants,
+			 uint64_t t0, const char *out)
+{
+	printf("%s samples %zu grants %" PRIu64 " secs %.3f", label, s->s_n,
+	       grants, (now_ns() - t0) / 1e9);
+	samples_print_lat(s, stdout);
+	return samples_write(s, out);
 }
 
 static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 {
 	struct sdlm_lksb lksb;
 	struct samples s = { 0 };
-	struct pp_lvb v;
 	uint64_t t0, now, end, last_handoff, grants = 0, seq;
 	bool peer_done = false;
 	int rc;
@@ -231,40 +208,126 @@ static int bench_pingpong(sdlm_handle_t *h, const struct opts *o)
 			goto out;
 		now = now_ns();
 		grants++;
-		memcpy(&v, lksb.lvb, sizeof(v));
-		seq = 0;
-		if (lksb.lvb_valid && v.magic == PP_MAGIC) {
-			if (v.done && v.node != o->node)
-				peer_done = true;
-			seq = v.seq;
-			if (v.node != o->node && v.unlock_ns && v.unlock_ns <= now) {
-				rc = samples_add(&s, now - v.unlock_ns);
-				if (rc)
-					goto out;
-				last_handoff = now;
-			}
-		}
-		memset(&v, 0, sizeof(v));
-		v.magic = PP_MAGIC;
-		v.node = o->node;
-		v.seq = seq + 1;
-		v.done = s.s_n >= o->count;
-		v.unlock_ns = now_ns();
-		memcpy(lksb.lvb, &v, sizeof(v));
-		rc = sdlm_unlock(h, &lksb, SDLM_LKF_VALBLK);
+		rc = lvb_take_sample(o, &lksb, now, &s, &peer_done, &seq);
+		if (rc < 0)
+			goto out;
+		if (rc)
+			last_handoff = now;
+		rc = lvb_stamp_unlock(h, o, &lksb, seq, s.s_n >= o->count);
 		if (rc)
 			goto out;
 		if (peer_done)
 			break;
 	}
-	rc = samples_finish(&s, o->out);
-	if (rc)
-		goto out;
-	printf("pingpong samples %zu grants %" PRIu64 " secs %.3f", s.s_n,
-	       grants, (now_ns() - t0) / 1e9);
-	print_lat(&s);
+	rc = report_grants("pingpong", &s, grants, t0, o->out);
 out:
-	free(s.s_ns);
+	samples_free(&s);
+	return rc;
+}
+
+/*
+ * handoff: like pingpong, but the holder keeps the lock until its bast
+ * says the other node waits (GFS2's way: demote on the callback), so each
+ * sample is a hand-off to a node whose request is already ordered at the
+ * holder: unlock on A -> RELEASE ordered -> grant on B.  pingpong's
+ * back-to-back cycle also pays for B's re-request (sent only once B's own
+ * RELEASE was delivered), i.e. two orderings per sample.
+ */
+struct ho_state {
+	bool	granted, blocked;
+	int	status;
+};
+
+static void ho_ast(void *arg, struct sdlm_lksb *lksb)
+{
+	struct ho_state *st = arg;
+
+	st->granted = true;
+	st->status = lksb->status;
+}
+
+static void ho_bast(void *arg, struct sdlm_lksb *lksb, int mode)
+{
+	struct ho_state *st = arg;
+
+	(void)lksb; (void)mode;
+	st->blocked = true;
+}
+
+/* Dispatches until *flag or the deadline.  0, -ETIMEDOUT or an error. */
+static int ho_wait(sdlm_handle_t *h, const bool *flag, uint64_t deadline)
+{
+	struct pollfd p = { .fd = sdlm_fd(h), .events = POLLIN };
+	int rc;
+
+	for (;;) {
+		rc = sdlm_dispatch(h);
+		if (rc < 0)
+			return rc;
+		if (*flag)
+			return 0;
+		if (now_ns() >= deadline || stop_flag)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int bench_handoff(sdlm_handle_t *h, const struct opts *o)
+{
+	struct sdlm_lksb lksb;
+	struct samples s = { 0 };
+	struct ho_state st;
+	uint64_t t0, now, end, grants = 0, seq;
+	bool peer_done = false, done;
+	int rc;
+
+	if (o->at_ns)
+		sleep_until(o->at_ns);
+	t0 = now_ns();
+	end = t0 + (uint64_t)(o->secs * 1e9);
+	while (!peer_done && !stop_flag) {
+		memset(&lksb, 0, sizeof(lksb));
+		memset(&st, 0, sizeof(st));
+		rc = sdlm_lock_async(h, o->ls, o->res, SDLM_EX, 0, &lksb, ho_ast,
+				     ho_bast, &st);
+		if (rc)
+			goto out;
+		/* Under loss one hand-off can take seconds: 30 s of grace. */
+		rc = ho_wait(h, &st.granted, end + 30000000000ull);
+		if (rc == -ETIMEDOUT) {
+			sdlm_cancel(h, &lksb);
+			ho_wait(h, &st.granted, now_ns() + 5000000000ull);
+			if (st.granted && st.status == 0)
+				sdlm_unlock(h, &lksb, 0);
+			break;
+		}
+		if (rc)
+			goto out;
+		if (st.status) {
+			rc = st.status;
+			goto out;
+		}
+		now = now_ns();
+		grants++;
+		rc = lvb_take_sample(o, &lksb, now, &s, &peer_done, &seq);
+		if (rc < 0)
+			goto out;
+		done = s.s_n >= o->count || now >= end;
+		/* Hold until the other node waits; a peer that stopped
+		 * never asks (5 s without a bast ends the run). */
+		if (!done && !peer_done &&
+		    ho_wait(h, &st.blocked, now_ns() + 5000000000ull) == -ETIMEDOUT)
+			done = true;
+		rc = lvb_stamp_unlock(h, o, &lksb, seq, done);
+		if (rc)
+			goto out;
+		if (done)
+			break;
+	}
+	rc = report_grants("handoff", &s, grants, t0, o->out);
+out:
+	samples_free(&s);
 	return rc;
 }
 
@@ -361,7 +424,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sdlmbench loop|pingpong|hold --ls LS --res R [--secs S] [--at NS]\n"
+		"usage: sdlmbench loop|pingpong|handoff|hold --ls LS --res R [--secs S] [--at NS]\n"
 		"                 [--count N] [--window W] [--node I] [--samples FILE]\n");
 }
 
@@ -419,6 +482,8 @@ int main(int argc, char **argv)
 		rc = bench_loop(h, &o);
 	} else if (!strcmp(mode, "pingpong")) {
 		rc = bench_pingpong(h, &o);
+	} else if (!strcmp(mode, "handoff")) {
+		rc = bench_handoff(h, &o);
 	} else if (!strcmp(mode, "hold")) {
 		rc = bench_hold(h, &o);
 	} else {

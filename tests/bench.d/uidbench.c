@@ -3,7 +3,7 @@
  * sdlm_uid_alloc(count 1) + sdlm_uid_commit per sample, the cost of one
  * delivery's UID.  Prints numbers, asserts nothing.
  *
- *   uidbench --ls LS --mailboxes M [--secs S] [--samples FILE]
+ *   uidbench --ls LS --mailboxes M [--count C] [--secs S] [--samples FILE]
  *
  * The mailboxes are "bench.0" .. "bench.<M-1>", used round robin.  A first
  * untimed pass allocates once in each, so the timed loop measures the
@@ -12,7 +12,13 @@
  * only when a range is used up.  M = 1 is one hot mailbox; a large M is a
  * busy server's many mailboxes.
  *
+ * --count C asks for C UIDs per call (the API's batch: one call, one
+ * commit, one range of C UIDs), the way a delivery of C messages at once
+ * would; C = 1 (default) is one UID per delivery.
+ *
  * Prints: uid ops <n> secs <s> ops_s <r> p50_us <..> p99_us <..> max_us <..>
+ *         uids <C> per call, uids_s <UIDs per second>
+ * (ops = calls; a sample is one alloc+commit pair)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,60 +30,15 @@
 #include <time.h>
 
 #include "sdlm.h"
+#include "stats.h"
 
-struct samples {
-	uint64_t	*s_ns;
-	size_t		s_n, s_cap;
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Returns 0 or -ENOMEM. */
-static int samples_add(struct samples *s, uint64_t v)
-{
-	uint64_t *n;
-
-	if (s->s_n == s->s_cap) {
-		s->s_cap = s->s_cap ? s->s_cap * 2 : 4096;
-		n = realloc(s->s_ns, s->s_cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->s_ns = n;
-	}
-	s->s_ns[s->s_n++] = v;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(const struct samples *s, unsigned q)
-{
-	size_t i;
-
-	if (!s->s_n)
-		return 0;
-	i = (s->s_n * q + 99) / 100;
-	return s->s_ns[i ? i - 1 : 0] / 1e3;
-}
-
-/* One allocation of one UID, committed.  Returns 0 or the error. */
-static int uid_one(sdlm_handle_t *h, const char *ls, const char *mbox)
+/* One allocation of count UIDs, committed.  Returns 0 or the error. */
+static int uid_one(sdlm_handle_t *h, const char *ls, const char *mbox, uint32_t count)
 {
 	struct sdlm_uid_result r;
 	int rc;
 
-	rc = sdlm_uid_alloc(h, ls, mbox, 1, &r);
+	rc = sdlm_uid_alloc(h, ls, mbox, count, &r);
 	if (rc)
 		return rc;
 	return sdlm_uid_commit(h, &r);
@@ -90,17 +51,17 @@ int main(int argc, char **argv)
 		{ "mailboxes", required_argument, NULL, 'm' },
 		{ "secs", required_argument, NULL, 's' },
 		{ "samples", required_argument, NULL, 'o' },
+		{ "count", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ls = "bench", *out = NULL;
-	unsigned long mboxes = 1, i;
+	unsigned long mboxes = 1, count = 1, i;
 	double secs = 10;
 	struct samples s = { 0 };
 	char name[64];
 	sdlm_handle_t *h;
 	uint64_t t0, t1, end;
 	int opt, rc;
-	FILE *f;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (opt) {
@@ -108,10 +69,11 @@ int main(int argc, char **argv)
 		case 'm': mboxes = strtoul(optarg, NULL, 0); break;
 		case 's': secs = strtod(optarg, NULL); break;
 		case 'o': out = optarg; break;
+		case 'c': count = strtoul(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
-	if (!mboxes || secs <= 0)
+	if (!mboxes || secs <= 0 || !count || count > 1000000)
 		return 2;
 	rc = sdlm_connect(NULL, &h);
 	if (rc) {
@@ -120,7 +82,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < mboxes; i++) {
 		snprintf(name, sizeof(name), "bench.%lu", i);
-		rc = uid_one(h, ls, name);
+		rc = uid_one(h, ls, name, (uint32_t)count);
 		if (rc)
 			goto out;
 	}
@@ -130,7 +92,7 @@ int main(int argc, char **argv)
 		uint64_t a = t1;
 
 		snprintf(name, sizeof(name), "bench.%lu", i);
-		rc = uid_one(h, ls, name);
+		rc = uid_one(h, ls, name, (uint32_t)count);
 		if (rc)
 			goto out;
 		t1 = now_ns();
@@ -138,19 +100,14 @@ int main(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
-	qsort(s.s_ns, s.s_n, sizeof(*s.s_ns), cmp_u64);
-	printf("uid ops %zu secs %.3f ops_s %.0f p50_us %.1f p99_us %.1f max_us %.1f\n",
-	       s.s_n, (t1 - t0) / 1e9, s.s_n / ((t1 - t0) / 1e9), pct_us(&s, 50),
-	       pct_us(&s, 99), s.s_n ? s.s_ns[s.s_n - 1] / 1e3 : 0.0);
-	if (out && (f = fopen(out, "w"))) {
-		for (i = 0; i < s.s_n; i++)
-			fprintf(f, "%.1f\n", s.s_ns[i] / 1e3);
-		fclose(f);
-	}
+	samples_report(&s, "uid", t1 - t0, stdout);
+	printf("uids %lu per call, uids_s %.0f\n", count,
+	       s.s_n * (double)count / ((t1 - t0) / 1e9));
+	rc = samples_write(&s, out);
 out:
 	if (rc)
 		fprintf(stderr, "uidbench: %s\n", sdlm_strerror(rc));
-	free(s.s_ns);
+	samples_free(&s);
 	sdlm_disconnect(h);
 	return rc ? 1 : 0;
 }
