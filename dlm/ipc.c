@@ -116,6 +116,20 @@ static void conn_destroyed(qb_ipcs_connection_t *c)
 	free(cl);
 }
 
+/*
+ * A LOCK request with SDLM_F_SYNC_AST being processed: its ast, if the
+ * lock manager decides it before lock_cmd() replies, is kept here and sent
+ * in the reply (res_lock_ast) instead of as an ev_ast.  Only the ast of
+ * that very request (client and client_ref) is taken; everything else,
+ * basts and other asts included, goes out as events, in order.
+ */
+static struct {
+	bool active, taken;
+	uint32_t client;
+	uint64_t ref;
+	struct res_lock_ast res;
+} inline_ast;
+
 void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 		  int mode, const uint8_t *lvb, bool lvb_valid)
 {
@@ -124,6 +138,17 @@ void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 
 	if (!cl)
 		return;
+	if (inline_ast.active && !inline_ast.taken && inline_ast.client == client &&
+	    inline_ast.ref == ref) {
+		inline_ast.taken = true;
+		inline_ast.res.lkid = lkid;
+		inline_ast.res.ast_status = err;
+		inline_ast.res.mode = mode;
+		inline_ast.res.lvb_valid = lvb_valid;
+		if (lvb && lvb_valid)
+			memcpy(inline_ast.res.lvb, lvb, sizeof(inline_ast.res.lvb));
+		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.qb.id = SDLM_EV_AST;
 	ev.hdr.qb.size = sizeof(ev);
@@ -192,20 +217,63 @@ void ipc_enable_locks(bool on)
 	ipcs.locks_enabled = on;
 }
 
+static void fill_res_hdr(struct sdlm_res_hdr *hdr, const struct ipcreq *req,
+			 int err, size_t size)
+{
+	hdr->qb.id = req->cmd | SDLM_IPC_RESPONSE;
+	hdr->qb.size = (int32_t)size;
+	hdr->qb.error = err;
+	hdr->magic = SDLM_IPC_MAGIC;
+	hdr->version = SDLM_IPC_VERSION;
+	hdr->seq = req->seq;
+}
+
 static void send_lock_reply(qb_ipcs_connection_t *c, const struct ipcreq *req,
 			    int err, uint64_t lkid)
 {
 	struct res_lock res;
 
 	memset(&res, 0, sizeof(res));
-	res.hdr.qb.id = req->cmd | SDLM_IPC_RESPONSE;
-	res.hdr.qb.size = sizeof(res);
-	res.hdr.qb.error = err;
-	res.hdr.magic = SDLM_IPC_MAGIC;
-	res.hdr.version = SDLM_IPC_VERSION;
-	res.hdr.seq = req->seq;
+	fill_res_hdr(&res.hdr, req, err, sizeof(res));
 	res.lkid = lkid;
 	qb_ipcs_response_send(c, &res, sizeof(res));
+}
+
+/*
+ * LOCK with SDLM_F_SYNC_AST: run it with the inline capture armed; reply
+ * with the ast inside if it was decided meanwhile.  A request that failed
+ * cannot have had an ast of its own; if one was taken all the same, it is
+ * sent as the event it would have been.
+ */
+static void lock_cmd_inline(qb_ipcs_connection_t *c, struct client *cl,
+			    const struct ipcreq *req)
+{
+	const struct req_lock *r = &req->u.lock;
+	uint64_t lkid = 0;
+	int rc;
+
+	memset(&inline_ast, 0, sizeof(inline_ast));
+	inline_ast.active = true;
+	inline_ast.client = cl->id;
+	inline_ast.ref = r->client_ref;
+	rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res, r->res_len,
+		      r->mode, r->flags, &lkid);
+	inline_ast.active = false;
+	if (!inline_ast.taken) {
+		send_lock_reply(c, req, rc, lkid);
+		return;
+	}
+	if (rc) {
+		send_lock_reply(c, req, rc, lkid);
+		ipc_send_ast(cl->id, inline_ast.res.lkid, r->client_ref,
+			     inline_ast.res.ast_status, inline_ast.res.mode,
+			     inline_ast.res.lvb, inline_ast.res.lvb_valid);
+		return;
+	}
+	fill_res_hdr(&inline_ast.res.hdr, req, 0, sizeof(inline_ast.res));
+	inline_ast.res.hdr.flags = SDLM_F_AST_INLINE;
+	inline_ast.res.lkid = lkid;
+	qb_ipcs_response_send(c, &inline_ast.res, sizeof(inline_ast.res));
 }
 
 static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const struct ipcreq *req)
@@ -217,6 +285,10 @@ static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const struct ip
 	case SDLM_CMD_LOCK: {
 		const struct req_lock *r = &req->u.lock;
 
+		if (r->hdr.flags & SDLM_F_SYNC_AST) {
+			lock_cmd_inline(c, cl, req);
+			return;
+		}
 		rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res,
 			      r->res_len, r->mode, r->flags, &lkid);
 		break;

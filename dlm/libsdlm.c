@@ -26,7 +26,10 @@
  * set while a request (lock, convert) waits for its ast; an ast clears it.
  *
  * Sync calls send the request, then read the event channel themselves
- * until the ast of their own request arrives.  Events for other locks met
+ * until the ast of their own request arrives.  A sync sdlm_lock() asks
+ * (SDLM_F_SYNC_AST) for an ast the daemon decides at once (a cached
+ * grant, a NOQUEUE refusal) to come inside the reply (res_lock_ast): one
+ * message and one read fewer on the cached path, the same result.  Events for other locks met
  * meanwhile are copied to a FIFO and delivered by the next sdlm_dispatch():
  * user callbacks never run inside a sync call, only inside sdlm_dispatch().
  * Because those queued events were already taken off the socket, sdlm_fd()
@@ -118,6 +121,7 @@ struct sdlm_handle {
 	struct lock_ent *by_ref[LOCK_HASH_SIZE];
 	struct lock_ent *by_id[LOCK_HASH_SIZE];
 	struct ev_queued *q_head, *q_tail;
+	size_t reply_len;		/* bytes of the last good reply */
 	union {
 		struct sdlm_res_hdr hdr;
 		struct ev_ast ast;
@@ -351,6 +355,7 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 		return hdr->qb.error > 0 ? SDLM_EPROTO : hdr->qb.error;
 	if ((size_t)got < min_len || hdr->qb.id != (cmd | SDLM_IPC_RESPONSE))
 		return SDLM_EPROTO;
+	h->reply_len = (size_t)got;
 	return 0;
 }
 
@@ -358,17 +363,26 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
  * Send one lock-family request and read its immediate reply.  Returns 0
  * with *lkid set, the daemon's error, or SDLM_EDAEMON / SDLM_EPROTO.
  */
+union res_lock_any {
+	struct res_lock lock;
+	struct res_lock_ast ast;
+	char raw[512];
+};
+
+static int request_send_res(struct sdlm_handle *h, struct sdlm_req_hdr *req,
+			    size_t size, int cmd, union res_lock_any *res)
+{
+	return exchange(h, req, size, cmd, REPLY_TIMEOUT_MS, res, sizeof(*res),
+			sizeof(struct res_lock));
+}
+
 static int request_send(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 			size_t size, int cmd, sdlm_lkid_t *lkid)
 {
-	union {
-		struct res_lock lock;
-		char raw[512];
-	} res;
+	union res_lock_any res;
 	int rc;
 
-	rc = exchange(h, req, size, cmd, REPLY_TIMEOUT_MS, &res, sizeof(res),
-		      sizeof(struct res_lock));
+	rc = request_send_res(h, req, size, cmd, &res);
 	if (rc == 0 && lkid)
 		*lkid = res.lock.lkid;
 	return rc;
@@ -609,10 +623,12 @@ static int lock_start(struct sdlm_handle *h, const char *lockspace,
 		      struct sdlm_lksb *lksb, sdlm_ast_fn ast, sdlm_bast_fn bast,
 		      void *arg, struct lock_ent **out)
 {
+	union res_lock_any res;
 	struct req_lock req;
 	struct lock_ent *e;
 	size_t ls_len, res_len;
 	sdlm_lkid_t lkid = 0;
+	int inline_ast = 0;
 	int rc;
 
 	if (!h || !lksb)
@@ -645,7 +661,17 @@ static int lock_start(struct sdlm_handle *h, const char *lockspace,
 	req.res_len = (uint16_t)res_len;
 	memcpy(req.ls, lockspace, ls_len);
 	memcpy(req.res, resource, res_len);
-	rc = request_send(h, &req.hdr, sizeof(req), SDLM_CMD_LOCK, &lkid);
+	/* A sync call (no ast callback) takes an ast decided at once in
+	 * the reply: nothing can run between the two for it anyway. */
+	if (!ast)
+		req.hdr.flags = SDLM_F_SYNC_AST;
+	rc = request_send_res(h, &req.hdr, sizeof(req), SDLM_CMD_LOCK, &res);
+	if (rc == 0) {
+		lkid = res.lock.lkid;
+		inline_ast = !ast && (res.lock.hdr.flags & SDLM_F_AST_INLINE);
+		if (inline_ast && h->reply_len < sizeof(res.ast))
+			rc = SDLM_EPROTO;
+	}
 	if (rc == 0 && (!lkid || ent_by_id(h, lkid)))
 		rc = SDLM_EPROTO;
 	if (rc < 0) {
@@ -658,6 +684,18 @@ static int lock_start(struct sdlm_handle *h, const char *lockspace,
 	lksb->lkid = lkid;
 	lksb->status = -EINPROGRESS;
 	ent_insert(h, e);
+	if (inline_ast) {
+		struct ev_ast ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.hdr.qb.error = res.ast.ast_status;
+		ev.lkid = lkid;
+		ev.client_ref = e->lk_ref;
+		ev.mode = res.ast.mode;
+		ev.lvb_valid = res.ast.lvb_valid;
+		memcpy(ev.lvb, res.ast.lvb, SDLM_LVB_LEN);
+		ast_apply(e, &ev);
+	}
 	*out = e;
 	return 0;
 }

@@ -68,6 +68,11 @@ enum sdlm_event {
 
 /* hdr.flags */
 #define SDLM_F_JSON		0x0001	/* render text replies as JSON */
+#define SDLM_F_SYNC_AST		0x0002	/* req_lock: the client waits for this
+					   request's ast; one decided at once
+					   may come in the reply */
+#define SDLM_F_AST_INLINE	0x0004	/* res_lock_ast: the reply carries the
+					   ast; no ev_ast follows for it */
 
 struct sdlm_req_hdr {
 	struct qb_ipc_request_header qb;	/* id = enum sdlm_cmd, size */
@@ -137,6 +142,25 @@ struct req_cancel {
 struct res_lock {
 	struct sdlm_res_hdr hdr;
 	uint64_t lkid;
+};
+
+/*
+ * Reply to a LOCK sent with SDLM_F_SYNC_AST whose outcome was decided
+ * while the daemon processed it (a cached grant, a NOQUEUE refusal): the
+ * ast rides in the reply (hdr.flags SDLM_F_AST_INLINE) instead of an
+ * ev_ast, saving one message and one read per cached lock.  The fields
+ * after lkid are those of ev_ast.  A client that did not ask, or a daemon
+ * that does not know the flag, keeps the two-message exchange; a reply
+ * without SDLM_F_AST_INLINE means the ast comes as an event.
+ */
+struct res_lock_ast {
+	struct sdlm_res_hdr hdr;
+	uint64_t lkid;
+	int32_t ast_status;		/* ev_ast's qb.error */
+	int32_t mode;
+	int32_t lvb_valid;
+	uint32_t pad;
+	unsigned char lvb[32];
 };
 
 /*

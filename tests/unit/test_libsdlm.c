@@ -73,6 +73,15 @@ struct fk_res {
 };
 
 static enum qb_ipc_type fk_type = QB_IPC_SOCKET;
+/* Answer a sync LOCK's immediate ast inside the reply (sdlmd's
+ * SDLM_F_SYNC_AST / res_lock_ast), as sdlmd does; the suites run with it
+ * off (an older daemon: the ast always comes as an event) and on. */
+static int fk_inline;
+static struct {
+	struct fk_lock *l;	/* the LOCK being processed */
+	int taken;
+	struct res_lock_ast res;
+} fk_cap;
 
 static struct {
 	qb_loop_t *loop;
@@ -148,6 +157,15 @@ static void fk_ast(struct fk_lock *l, int status)
 	ev.lvb_valid = status == 0 && r->lvb_valid;
 	if (ev.lvb_valid)
 		memcpy(ev.lvb, r->lvb, SDLM_LVB_LEN);
+	if (fk_cap.l == l && !fk_cap.taken) {
+		fk_cap.taken = 1;
+		fk_cap.res.lkid = ev.lkid;
+		fk_cap.res.ast_status = status;
+		fk_cap.res.mode = ev.mode;
+		fk_cap.res.lvb_valid = ev.lvb_valid;
+		memcpy(fk_cap.res.lvb, ev.lvb, SDLM_LVB_LEN);
+		return;
+	}
 	qb_ipcs_event_send(l->c, &ev, sizeof(ev));
 }
 
@@ -319,6 +337,23 @@ static int32_t fk_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 			while (t->next)
 				t = t->next;
 			t->next = l;
+		}
+		if (fk_inline && (hdr->flags & SDLM_F_SYNC_AST)) {
+			uint64_t lkid = l->lkid;
+
+			memset(&fk_cap, 0, sizeof(fk_cap));
+			fk_cap.l = l;
+			fk_try(l);	/* may free l (NOQUEUE refusal) */
+			fk_cap.l = NULL;
+			if (!fk_cap.taken) {
+				fk_reply(c, hdr, 0, lkid);
+				return 0;
+			}
+			fk_hdr(&fk_cap.res.hdr, hdr->qb.id | SDLM_IPC_RESPONSE,
+			       sizeof(fk_cap.res), 0, hdr->seq);
+			fk_cap.res.hdr.flags = SDLM_F_AST_INLINE;
+			qb_ipcs_response_send(c, &fk_cap.res, sizeof(fk_cap.res));
+			return 0;
 		}
 		fk_reply(c, hdr, 0, l->lkid);
 		fk_try(l);
@@ -989,6 +1024,10 @@ int main(void)
 					     tests, NULL, NULL);
 	fk_type = QB_IPC_SHM;
 	failed += cmocka_run_group_tests_name("libsdlm over QB_IPC_SHM",
+					      tests, NULL, NULL);
+	fk_type = QB_IPC_SOCKET;
+	fk_inline = 1;
+	failed += cmocka_run_group_tests_name("libsdlm over QB_IPC_SOCKET, asts in sync replies",
 					      tests, NULL, NULL);
 	return failed;
 }
