@@ -125,6 +125,18 @@ static int send_msg(cpg_handle_t h, const struct rtt_msg *m)
 	return e == CS_OK ? 0 : -EIO;
 }
 
+/* cpg_join, retried while corosync says TRY_AGAIN (under packet loss the
+ * membership may be re-forming) for up to 30 s. */
+static cs_error_t join_retry(cpg_handle_t h, const struct cpg_name *name)
+{
+	uint64_t deadline = now_ns() + 30000000000ull;
+	cs_error_t e;
+
+	while ((e = cpg_join(h, name)) == CS_ERR_TRY_AGAIN && now_ns() < deadline)
+		usleep(10000);
+	return e;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -173,7 +185,7 @@ int main(int argc, char **argv)
 	memset(&name, 0, sizeof(name));
 	name.length = (uint32_t)strlen(group);
 	memcpy(name.value, group, name.length);
-	if (cpg_join(h, &name) != CS_OK || cpg_fd_get(h, &fd) != CS_OK) {
+	if (join_retry(h, &name) != CS_OK || cpg_fd_get(h, &fd) != CS_OK) {
 		fprintf(stderr, "cpgrtt: cannot join %s\n", group);
 		goto out_finalize;
 	}
