@@ -8,6 +8,7 @@
 if (!exists("dir")) dir = "."
 set terminal pngcairo size 900,540 font ",10"
 set output dir."/local.png"
+set termoption noenhanced
 set title "One node: per-operation latency"
 set xlabel "latency (µs, log scale)"
 set ylabel "fraction of samples at or below"
