@@ -29,9 +29,10 @@
  * until the ast of their own request arrives.  A sync sdlm_lock() asks
  * (SDLM_F_SYNC_AST) for an ast the daemon decides at once (a cached
  * grant, a NOQUEUE refusal) to come inside the reply (res_lock_ast): one
- * message and one read fewer on the cached path, the same result.  Events for other locks met
- * meanwhile are copied to a FIFO and delivered by the next sdlm_dispatch():
- * user callbacks never run inside a sync call, only inside sdlm_dispatch().
+ * message and one read fewer on the cached path, the same result.
+ * Events for other locks met meanwhile are copied to a FIFO and delivered
+ * by the next sdlm_dispatch(): user callbacks never run inside a sync
+ * call, only inside sdlm_dispatch().
  * Because those queued events were already taken off the socket, sdlm_fd()
  * does not signal them: after a sync call, call sdlm_dispatch() once.
  *
@@ -359,16 +360,13 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 	return 0;
 }
 
-/*
- * Send one lock-family request and read its immediate reply.  Returns 0
- * with *lkid set, the daemon's error, or SDLM_EDAEMON / SDLM_EPROTO.
- */
 union res_lock_any {
 	struct res_lock lock;
 	struct res_lock_ast ast;
 	char raw[512];
 };
 
+/* As request_send, with the whole reply in *res. */
 static int request_send_res(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 			    size_t size, int cmd, union res_lock_any *res)
 {
@@ -376,6 +374,10 @@ static int request_send_res(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 			sizeof(struct res_lock));
 }
 
+/*
+ * Send one lock-family request and read its immediate reply.  Returns 0
+ * with *lkid set, the daemon's error, or SDLM_EDAEMON / SDLM_EPROTO.
+ */
 static int request_send(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 			size_t size, int cmd, sdlm_lkid_t *lkid)
 {
