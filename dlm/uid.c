@@ -196,6 +196,10 @@ static void op_template(struct uid_mbox *m, uint32_t state, uint32_t uidvalidity
 	r->uidvalidity = uidvalidity;
 	r->name_len = m->um_name_len;
 	memcpy(r->name, m->um_name, m->um_name_len);
+	if (m->um_prov) {
+		r->flags |= UIDREC_F_PROVISIONAL;
+		r->prov_base = m->um_prov_base;
+	}
 }
 
 /* Reservation journal entry for a write raising a watermark from..to. */
@@ -363,6 +367,13 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		}
 	}
 	m->um_lvb_used = lvb_ok;
+	if (v->provisional) {
+		m->um_prov = true;
+		m->um_prov_base = v->prov_base;
+	} else if (p->provisional) {
+		m->um_prov = true;
+		m->um_prov_base = (uint32_t)(start - 1);
+	}
 	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, m->um_uidvalidity,
 			     max_u32(v->watermark, (uint32_t)(start - 1)),
 			     start, w);
@@ -401,6 +412,8 @@ int uid_create(struct uid_mbox *m, const struct uid_params *p,
 	if (v->kind == UID_SLOT_DELETED &&
 	    memcmp(v->guid, guid, UID_GUID_LEN) == 0)
 		m->um_epoch = max_u64(m->um_epoch, v->epoch + 1);
+	m->um_prov = p->provisional;
+	m->um_prov_base = 0;
 	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity, 0, 1, w);
 }
 
@@ -518,6 +531,11 @@ int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w)
 	case UID_OP_RENAME:
 		m->um_phase = UID_READY;
 		break;
+	case UID_OP_SETTLE:
+		m->um_prov = false;
+		m->um_prov_base = 0;
+		m->um_phase = UID_READY;
+		break;
 	default:
 		m->um_phase = UID_DELETED;
 		break;
@@ -580,7 +598,33 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 		return -ERANGE;
 	m->um_range = p->reserve_min;
 	m->um_last_reserve_ns = now_ns;
+	/* The sequence's template is made from these; a failed bump goes
+	 * IDLE, so the old mark is never needed again. */
+	m->um_prov = p->provisional;
+	m->um_prov_base = 0;
 	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity, 0, 1, w);
+}
+
+/* Returns UID_WAIT, 0, -ENOLCK or -EBUSY; see uid.h. */
+int uid_settle(struct uid_mbox *m, const struct uid_params *p,
+	       struct uid_write *w)
+{
+	if (!m || !p || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (m->um_phase != UID_READY)
+		return -ENOLCK;
+	if (m->um_inflight || p->provisional)
+		return -EBUSY;
+	if (!m->um_prov)
+		return 0;
+	op_start_rewrite(m, UID_OP_SETTLE, UIDREC_USED, m->um_name,
+			 m->um_name_len, w);
+	m->um_op_rec.flags &= ~UIDREC_F_PROVISIONAL;
+	m->um_op_rec.prov_base = 0;
+	w->rec.flags = m->um_op_rec.flags;
+	w->rec.prov_base = 0;
+	return UID_WAIT;
 }
 
 /* Returns 0, -EINVAL or -EBUSY; see uid.h. */

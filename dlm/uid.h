@@ -17,6 +17,7 @@
  *   READY --uid_rename--> STARTING -> READY        2 writes
  *   READY --uid_bump_uidvalidity--> STARTING -> READY   2 writes, next = 1
  *   READY --uid_delete--> STARTING -> DELETED      2 writes (tombstones)
+ *   READY --uid_settle--> STARTING -> READY        2 writes, PROVISIONAL cleared
  *   READY --uid_release--> IDLE                    LVB carries next UID
  *   any write failed --> the phase it came from (STARTING -> IDLE)
  *
@@ -78,6 +79,8 @@ struct uid_params {
 	uint32_t reserve_max;	/* reserve_min..UID_RESERVE_CAP */
 	uint64_t grow_ns;	/* a range used up faster than this: double */
 	uint64_t shrink_ns;	/* a range that lasted longer: halve */
+	bool provisional;	/* degraded mode: new holders mark their
+				   records PROVISIONAL (docs/uid.md) */
 };
 
 void uid_params_default(struct uid_params *p);
@@ -97,6 +100,7 @@ enum uid_op {
 	UID_OP_RESERVE	= 2,
 	UID_OP_RENAME	= 3,
 	UID_OP_DELETE	= 4,
+	UID_OP_SETTLE	= 5,	/* clear the PROVISIONAL mark */
 };
 
 /* The record the caller must write now (count 0 or 1). */
@@ -125,6 +129,8 @@ struct uid_mbox {
 	uint32_t um_range;		/* current reservation size */
 	uint64_t um_last_reserve_ns;	/* when the last RESERVE was issued */
 	bool um_lvb_used;		/* takeover resumed from the LVB */
+	bool um_prov;			/* our writes carry PROVISIONAL */
+	uint32_t um_prov_base;		/* and this prov_base */
 
 	/* the sequence in flight */
 	enum uid_op um_op;
@@ -168,7 +174,10 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
  * (strictly above every epoch this mailbox has durably used, even if the
  * lock manager's counter restarted); it is m->um_epoch afterwards.  Next
  * UID: the LVB's when the LVB is at least as recent as the disk, else the
- * durable maximum + 1 (a gap, never a reuse).  Returns UID_WAIT with the
+ * durable maximum + 1 (a gap, never a reuse).  Provisional marks: a
+ * record that carries one keeps it (until uid_settle); in degraded mode
+ * (p->provisional) an unmarked record gets one with prov_base = the UID
+ * before the first this holder hands out.  Returns UID_WAIT with the
  * first of two writes, -ENOENT (slot not USED by guid), -EINVAL.
  */
 int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
@@ -180,7 +189,8 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 /*
  * Create a mailbox in slot (the answer of an insert probe, with the EX lock
  * of the mailbox and of the slot held).  v is that slot's resolved view
- * (EMPTY or DELETED); the generation becomes v->gen + 1.  next = 1.
+ * (EMPTY or DELETED); the generation becomes v->gen + 1.  next = 1.  In
+ * degraded mode (p->provisional) the record is PROVISIONAL, prov_base 0.
  * Returns UID_WAIT with the first write, or -EINVAL / -ENAMETOOLONG /
  * -EILSEQ (bad name) / -EEXIST (slot is USED).
  */
@@ -217,11 +227,22 @@ int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
 int uid_delete(struct uid_mbox *m, struct uid_write *w);
 /*
  * New UIDVALIDITY (0 = old + 1) strictly above the old one, next UID back
- * to 1.  -ERANGE if not above, -EOVERFLOW if old is 2^32-1.
+ * to 1.  -ERANGE if not above, -EOVERFLOW if old is 2^32-1.  A new
+ * UIDVALIDITY needs no merge: the mark is dropped, except in degraded mode
+ * (p->provisional), where every UID of the new one is provisional.
  */
 int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 			 uint32_t uidvalidity, uint64_t now_ns,
 			 struct uid_write *w);
+
+/*
+ * The rejoin repair is done (docs/imap.md): rewrite both copies without
+ * the PROVISIONAL mark, watermarks unchanged.  READY, nothing in flight,
+ * not in degraded mode (p->provisional: -EBUSY).  Returns UID_WAIT with
+ * the first of two writes, or 0 (w empty) when there is no mark.
+ */
+int uid_settle(struct uid_mbox *m, const struct uid_params *p,
+	       struct uid_write *w);
 
 /*
  * Give the lock up: fill lvb (UID_LVB_LEN bytes) for the next holder and

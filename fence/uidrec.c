@@ -5,8 +5,8 @@
  *
  *	  0  magic[8]	"SDLMUID\0"
  *	  8  major u16	SDLM_ONDISK_MAJOR
- *	 10  minor u16	SDLM_ONDISK_MINOR
- *	 12  flags u32
+ *	 10  minor u16	UIDREC_MINOR (1: flags and prov_base defined)
+ *	 12  flags u32	bit 0 PROVISIONAL (degraded allocations above prov_base)
  *	 16  guid[16]	mailbox GUID
  *	 32  uuid[16]	cluster uuid (identity)
  *	 48  slot u64	table slot this record belongs to (identity)
@@ -25,7 +25,8 @@
  *	124  name_len u16
  *	126  pad u16
  *	128  name[256]	name_len bytes of UTF-8, the rest zero
- *	384  reserved[124]
+ *	384  prov_base u32	PROVISIONAL: UIDs above it are provisional; else 0
+ *	388  reserved[120]
  *	508  crc u32	crc32c(0, record, 508)
  *
  * Verification: length -> all-zero (absent) -> magic -> major -> CRC ->
@@ -68,7 +69,8 @@ struct uid_disk {
 	uint16_t name_len;
 	uint16_t pad0;
 	char name[UIDREC_NAME_MAX + 1];
-	uint8_t reserved[124];
+	uint32_t prov_base;
+	uint8_t reserved[120];
 	uint32_t crc;
 };
 
@@ -84,7 +86,8 @@ _Static_assert(offsetof(struct uid_disk, uidvalidity) == 108, "uid uidvalidity")
 _Static_assert(offsetof(struct uid_disk, res_last) == 120, "uid res_last");
 _Static_assert(offsetof(struct uid_disk, name_len) == 124, "uid name_len");
 _Static_assert(offsetof(struct uid_disk, name) == 128, "uid name");
-_Static_assert(offsetof(struct uid_disk, reserved) == 384, "uid reserved");
+_Static_assert(offsetof(struct uid_disk, prov_base) == 384, "uid prov_base");
+_Static_assert(offsetof(struct uid_disk, reserved) == 388, "uid reserved");
 
 /* ---- names ---- */
 
@@ -175,6 +178,12 @@ static bool uidrec_is_sane(const struct uid_rec *r)
 		    r->res_last > r->watermark)
 			return false;
 	}
+	if (r->flags & UIDREC_F_PROVISIONAL) {
+		if (r->prov_base > r->watermark)
+			return false;
+	} else if (r->prov_base) {
+		return false;
+	}
 	if (r->name_len == 0)
 		return r->state == UIDREC_DELETED;
 	return uidrec_name_check(r->name, r->name_len) == 0;
@@ -195,7 +204,7 @@ int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
 	memset(&d, 0, sizeof(d));
 	memcpy(d.magic, uid_magic, sizeof(d.magic));
 	d.major = htole16(SDLM_ONDISK_MAJOR);
-	d.minor = htole16(SDLM_ONDISK_MINOR);
+	d.minor = htole16(UIDREC_MINOR);
 	d.flags = htole32(r->flags);
 	memcpy(d.guid, r->guid, UID_GUID_LEN);
 	memcpy(d.uuid, uuid, SDLM_UUID_LEN);
@@ -214,6 +223,7 @@ int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
 	d.res_last = htole32(r->res_last);
 	d.name_len = htole16(r->name_len);
 	memcpy(d.name, r->name, r->name_len);
+	d.prov_base = htole32(r->prov_base);
 
 	crc = htole32(crc32c(0, &d, SDLM_RECORD_CRC_OFFSET));
 	memcpy((uint8_t *)&d + SDLM_RECORD_CRC_OFFSET, &crc, sizeof(crc));
@@ -274,6 +284,7 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
 	r->res_first = le32toh(d.res_first);
 	r->res_last = le32toh(d.res_last);
 	r->name_len = le16toh(d.name_len);
+	r->prov_base = le32toh(d.prov_base);
 	if (r->name_len > UIDREC_NAME_MAX) {
 		rv = -EUCLEAN;
 		goto out_clear;
@@ -341,9 +352,17 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 		if (rec[c].uidvalidity > v->uidvalidity) {
 			v->uidvalidity = rec[c].uidvalidity;
 			v->watermark = rec[c].watermark;
+			v->provisional = false;
+			v->prov_base = 0;
 		} else if (rec[c].uidvalidity == v->uidvalidity &&
 			   rec[c].watermark > v->watermark) {
 			v->watermark = rec[c].watermark;
+		}
+		if (rec[c].uidvalidity == v->uidvalidity &&
+		    (rec[c].flags & UIDREC_F_PROVISIONAL) &&
+		    (!v->provisional || rec[c].prov_base < v->prov_base)) {
+			v->provisional = true;
+			v->prov_base = rec[c].prov_base;
 		}
 		if (latest < 0 || rec_is_later(&rec[c], &rec[latest]))
 			latest = c;

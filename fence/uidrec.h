@@ -58,6 +58,17 @@
 
 #define UIDREC_ABSENT		1	/* uidrec_in: sector never written */
 
+/*
+ * Record flags (minor 1).  PROVISIONAL: UIDs above prov_base were handed
+ * out in degraded mode (split storage, docs/uid.md "Degraded operation"):
+ * another copy of the mail store may have given the same UIDs to other
+ * messages, so a rejoin repair must look at this mailbox.  The mark is
+ * carried by every later write of the mailbox until a repair settles it.
+ * Readers ignore flags they do not know (a later minor may add some).
+ */
+#define UIDREC_F_PROVISIONAL	0x00000001u
+#define UIDREC_MINOR		1	/* minor of the UID record written */
+
 enum uidrec_state {
 	UIDREC_USED	= 1,
 	UIDREC_DELETED	= 2,	/* tombstone: probes continue past it */
@@ -70,7 +81,7 @@ enum uidrec_state {
  * res_last; 0..0 when the write reserves nothing, e.g. a rename).
  */
 struct uid_rec {
-	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t flags;			/* UIDREC_F_* (none in 1.0) */
 	uint32_t state;			/* enum uidrec_state */
 	uint8_t guid[UID_GUID_LEN];	/* mailbox identity, not all zero */
 	uint8_t uuid[SDLM_UUID_LEN];	/* set by uidrec_in from the disk */
@@ -86,6 +97,8 @@ struct uid_rec {
 	uint32_t watermark;		/* highest UID reserved; 0 = none yet */
 	uint32_t res_first;		/* journal: this write's reservation */
 	uint32_t res_last;		/* res_first <= res_last <= watermark */
+	uint32_t prov_base;		/* PROVISIONAL: UIDs above it are provisional;
+					   <= watermark; 0 when not PROVISIONAL */
 	uint16_t name_len;		/* 1..255 (0 allowed when DELETED) */
 	char name[UIDREC_NAME_MAX + 1];	/* NUL-terminated copy of the name */
 };
@@ -119,6 +132,8 @@ enum uid_slot_kind {
  *     writes of a previous owner of the slot);
  *   - uidvalidity = the highest among them; watermark = the highest among
  *     the copies of that uidvalidity; epoch and seq = the highest;
+ *   - provisional if any counted copy of that uidvalidity is (a copy
+ *     without the mark may be the older one), prov_base the lowest;
  *   - state, name, node and reservation come from the LATEST copy, the
  *     greatest (epoch, seq, watermark), copy 0 on a full tie.
  * copies_ok says which copies counted (bit c for copy c).
@@ -131,6 +146,8 @@ struct uid_slot_view {
 	uint64_t seq;
 	uint32_t uidvalidity;
 	uint32_t watermark;
+	bool provisional;	/* a counted copy carries PROVISIONAL */
+	uint32_t prov_base;	/* the lowest prov_base among those copies */
 	unsigned copies_ok;
 	struct uid_rec latest;
 };

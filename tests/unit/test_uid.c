@@ -917,6 +917,135 @@ static void test_create_rename_delete(void **state)
 	}
 }
 
+/*
+ * ---- degraded mode: provisional marks ----
+ *
+ * Two copies of one disk after a split: each side takes over in degraded
+ * mode, resumes above the common watermark, marks every write; the mark
+ * survives a normal takeover and a release, and only uid_settle (after
+ * the rejoin repair) drops it.  A mailbox created in degraded mode is
+ * provisional from UID 1.
+ */
+static void test_provisional(void **state)
+{
+	struct uid_params p = params_fixed(16), pd = params_fixed(16);
+	struct uid_mbox m;
+	struct uid_slot_view v;
+	struct uid_write w;
+	uint8_t lvb[UID_LVB_LEN], copy[2][S];
+	uint32_t first, first_b;
+	uint64_t i;
+
+	(void)state;
+	pd.provisional = true;
+	disk_reset();
+	memset(&m, 0, sizeof(m));
+	create_sync(&m, &p, 50, 1, 1);
+	assert_int_equal(alloc_sync(&m, &p, 3, 0, &first), 0);
+	assert_int_equal(uid_release(&m, lvb), 0);
+	disk_view(&v);
+	assert_false(v.provisional);
+	assert_int_equal(v.watermark, 32);
+	memcpy(copy, disk, sizeof(disk));	/* the replica, at the split */
+
+	/* side A, degraded: no LVB, resumes above the durable watermark */
+	takeover_sync(&m, &pd, NULL, 0, 1, 0);
+	assert_true(m.um_prov);
+	assert_int_equal(m.um_prov_base, 32);
+	assert_int_equal(alloc_sync(&m, &pd, 1, 0, &first), 0);
+	assert_int_equal(first, 33);
+	for (i = 0; i < 40; i++)	/* several reservation writes */
+		assert_int_equal(alloc_sync(&m, &pd, 1, 0, &first), 0);
+	disk_view(&v);
+	assert_true(v.provisional);
+	assert_int_equal(v.prov_base, 32);
+	assert_true(v.latest.flags & UIDREC_F_PROVISIONAL);
+	assert_int_equal(uid_settle(&m, &pd, &w), -EBUSY);	/* still degraded */
+	assert_int_equal(uid_release(&m, lvb), 0);
+
+	/* side B, degraded on its own copy: the same UIDs (what the repair fixes) */
+	{
+		uint8_t a[2][S];
+		struct uid_mbox mb;
+
+		memcpy(a, disk, sizeof(disk));
+		memcpy(disk, copy, sizeof(disk));
+		memset(&mb, 0, sizeof(mb));
+		takeover_sync(&mb, &pd, NULL, 0, 3, 0);
+		assert_int_equal(alloc_sync(&mb, &pd, 1, 0, &first_b), 0);
+		assert_int_equal(first_b, 33);
+		disk_view(&v);
+		assert_true(v.provisional);
+		assert_int_equal(v.prov_base, 32);
+		memcpy(disk, a, sizeof(disk));
+	}
+
+	/* degraded mode left: a normal takeover (with the LVB) keeps the mark */
+	takeover_sync(&m, &p, lvb, 9, 2, 0);
+	assert_true(m.um_prov);
+	assert_int_equal(m.um_prov_base, 32);
+	assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	disk_view(&v);
+	assert_true(v.provisional);
+
+	/* settle: both copies rewritten unmarked, watermarks unchanged */
+	{
+		uint32_t w0 = disk_copy_w(0), w1 = disk_copy_w(1);
+
+		assert_int_equal(uid_settle(&m, &p, &w), UID_WAIT);
+		assert_false(w.rec.flags & UIDREC_F_PROVISIONAL);
+		assert_int_equal(w.rec.prov_base, 0);
+		run_writes(&m, &w);
+		assert_int_equal(m.um_phase, UID_READY);
+		assert_false(m.um_prov);
+		assert_int_equal(disk_copy_w(0), w0);
+		assert_int_equal(disk_copy_w(1), w1);
+	}
+	disk_view(&v);
+	assert_false(v.provisional);
+	assert_int_equal(uid_settle(&m, &p, &w), 0);	/* nothing to do */
+	assert_int_equal(w.count, 0);
+	assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	disk_view(&v);
+	assert_false(v.latest.flags & UIDREC_F_PROVISIONAL);
+
+	/* a settle that fails half way leaves the mark (conservative) */
+	assert_int_equal(uid_release(&m, lvb), 0);
+	takeover_sync(&m, &pd, NULL, 0, 1, 0);
+	assert_int_equal(uid_release(&m, lvb), 0);
+	takeover_sync(&m, &p, lvb, 20, 1, 0);
+	assert_int_equal(uid_settle(&m, &p, &w), UID_WAIT);
+	disk_write(&w.rec);
+	assert_int_equal(uid_write_done(&m, 0, &w), UID_WAIT);
+	assert_int_equal(uid_write_done(&m, -EIO, &w), -EIO);
+	assert_int_equal(m.um_phase, UID_IDLE);
+	disk_view(&v);
+	assert_true(v.provisional);
+
+	/* created in degraded mode: provisional from UID 1 */
+	disk_reset();
+	memset(&m, 0, sizeof(m));
+	create_sync(&m, &pd, 60, 1, 1);
+	assert_int_equal(alloc_sync(&m, &pd, 1, 0, &first), 0);
+	assert_int_equal(first, 1);
+	disk_view(&v);
+	assert_true(v.provisional);
+	assert_int_equal(v.prov_base, 0);
+
+	/* a UIDVALIDITY bump outside degraded mode needs no merge */
+	assert_int_equal(uid_bump_uidvalidity(&m, &p, 0, 0, &w), UID_WAIT);
+	run_writes(&m, &w);
+	disk_view(&v);
+	assert_false(v.provisional);
+	assert_int_equal(v.uidvalidity, 61);
+	/* in degraded mode, every UID of the new one is provisional */
+	assert_int_equal(uid_bump_uidvalidity(&m, &pd, 0, 0, &w), UID_WAIT);
+	run_writes(&m, &w);
+	disk_view(&v);
+	assert_true(v.provisional);
+	assert_int_equal(v.prov_base, 0);
+}
+
 /* ---- the use verdict, and failed writes ---- */
 
 static void test_may_use_and_failures(void **state)
@@ -981,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_lvb_codec),
 		cmocka_unit_test(test_create_rename_delete),
 		cmocka_unit_test(test_may_use_and_failures),
+		cmocka_unit_test(test_provisional),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
