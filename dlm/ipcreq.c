@@ -39,6 +39,9 @@ bool ipcreq_is_text(int32_t cmd)
 	case SDLM_CMD_FENCE_CONFIRM:
 	case SDLM_CMD_UID_LIST:
 	case SDLM_CMD_STATS:
+	case SDLM_CMD_DEGRADED:
+	case SDLM_CMD_DEGRADED_ENABLE:
+	case SDLM_CMD_DEGRADED_DISABLE:
 		return true;
 	}
 	return false;
@@ -223,6 +226,8 @@ bool ipcreq_admin_only(const struct ipcreq *r)
 	switch (r->cmd) {
 	case SDLM_CMD_DUMP:
 	case SDLM_CMD_FENCE_CONFIRM:
+	case SDLM_CMD_DEGRADED_ENABLE:
+	case SDLM_CMD_DEGRADED_DISABLE:
 		return true;
 	case SDLM_CMD_UID:
 		switch (r->u.uid.op) {

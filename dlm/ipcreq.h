@@ -89,7 +89,8 @@ bool ipcreq_is_lock(int32_t cmd);
 
 /*
  * true when a decoded request may be served only to root or the admin
- * group: DUMP, FENCE_CONFIRM, and the UID ops RAISE, BUMP, DELETE, RENAME.
+ * group: DUMP, FENCE_CONFIRM, DEGRADED_ENABLE, DEGRADED_DISABLE, and the
+ * UID ops RAISE, BUMP, DELETE, RENAME.
  */
 bool ipcreq_admin_only(const struct ipcreq *r);
 

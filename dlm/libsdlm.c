@@ -950,6 +950,9 @@ static const struct { const char *name; enum sdlm_cmd cmd; } text_cmds[] = {
 	{ "fence-confirm", SDLM_CMD_FENCE_CONFIRM },
 	{ "uids", SDLM_CMD_UID_LIST },
 	{ "stats", SDLM_CMD_STATS },
+	{ "degraded", SDLM_CMD_DEGRADED },
+	{ "degraded-enable", SDLM_CMD_DEGRADED_ENABLE },
+	{ "degraded-disable", SDLM_CMD_DEGRADED_DISABLE },
 };
 
 /* Returns 0 or -errno / SDLM_E*. */
@@ -1111,8 +1114,8 @@ int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *r)
 	return uid_finish(h, r, SDLM_UID_ABORT);
 }
 
-int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		   uint32_t next_uid)
+static int uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		     uint32_t next_uid, uint32_t how)
 {
 	struct req_uid req;
 	int rc;
@@ -1125,7 +1128,20 @@ int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		return rc;
 	req.op = SDLM_UID_RAISE;
 	req.value = next_uid;
+	req.count = how;
 	return uid_request(h, &req, NULL);
+}
+
+int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		   uint32_t next_uid)
+{
+	return uid_raise(h, lockspace, mailbox, next_uid, 0);
+}
+
+int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    uint32_t next_uid)
+{
+	return uid_raise(h, lockspace, mailbox, next_uid, SDLM_UID_RAISE_SETTLE);
 }
 
 int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
@@ -1153,6 +1169,8 @@ int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 	info->held = res.held;
 	info->epoch = res.epoch;
 	memcpy(info->guid, res.guid, sizeof(info->guid));
+	info->flags = res.flags;
+	info->prov_base = res.prov_base;
 	return 0;
 }
 

@@ -45,7 +45,10 @@ enum sdlm_error {
 	SDLM_EDAEMON	= -1019,	/* cannot reach sdlmd */
 	SDLM_EUIDWRAP	= -1020,	/* mailbox UID space exhausted: bump UIDVALIDITY */
 	SDLM_EUIDFULL	= -1021,	/* UID table full: no free mailbox slot */
-	SDLM_ELAST	= -1022,
+	SDLM_EQUORATE	= -1022,	/* quorate: normal rules, no degraded mode */
+	SDLM_EPEERLIVE	= -1023,	/* another node's heartbeat is on this disk */
+	SDLM_EDEGRADED	= -1024,	/* degraded mode suspended: operator needed */
+	SDLM_ELAST	= -1025,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */
@@ -172,6 +175,12 @@ int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *res);
 int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t next_uid);
 
+/* The rejoin repair of the mailbox is done: raise its next UID to at least
+ * next_uid (the merged list's) and clear its provisional mark.  Refused
+ * (-EBUSY) while this node is in degraded mode.  Root or the admin group. */
+int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    uint32_t next_uid);
+
 /* Delete a mailbox (its record is reclaimed) or rename it; a mailbox named
  * by its GUID keeps its UIDs across a rename.  Root or the admin group. */
 int sdlm_uid_delete(sdlm_handle_t *h, const char *lockspace, const char *mailbox);
@@ -185,7 +194,13 @@ struct sdlm_uid_info {
 	uint32_t held;		/* this node holds the mailbox now */
 	uint64_t epoch;
 	uint8_t guid[16];
+	uint32_t flags;		/* SDLM_UID_F_* */
+	uint32_t prov_base;	/* PROVISIONAL: UIDs above it are provisional */
 };
+
+/* The mailbox has UIDs handed out in degraded mode (split storage) that
+ * no rejoin repair has settled yet (docs/uid.md, docs/imap.md). */
+#define SDLM_UID_F_PROVISIONAL	0x1
 
 #define SDLM_UID_INFO_SHOW	1	/* read the mailbox's state */
 #define SDLM_UID_INFO_BUMP	2	/* new UIDVALIDITY (value, or old + 1),

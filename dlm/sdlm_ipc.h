@@ -41,6 +41,9 @@ enum sdlm_cmd {
 	SDLM_CMD_FENCE_CONFIRM	= 7,	/* text, admin: arg "NODE" or "NODE force" */
 	SDLM_CMD_UID_LIST	= 8,	/* text: mailboxes this node holds */
 	SDLM_CMD_STATS		= 9,	/* text: counters; arg "prometheus" */
+	SDLM_CMD_DEGRADED	= 10,	/* text: degraded mode (docs/uid.md) */
+	SDLM_CMD_DEGRADED_ENABLE = 11,	/* text, admin: the operator's word */
+	SDLM_CMD_DEGRADED_DISABLE = 12,	/* text, admin: leave degraded mode */
 	SDLM_CMD_LOCK		= 20,	/* req_lock -> res_lock, then ev_ast */
 	SDLM_CMD_CONVERT	= 21,	/* req_convert -> res_lock, then ev_ast */
 	SDLM_CMD_UNLOCK		= 22,	/* req_unlock -> res_lock (done) */
@@ -53,12 +56,22 @@ enum sdlm_uid_op {
 	SDLM_UID_ALLOC		= 1,	/* count UIDs; held until COMMIT/ABORT */
 	SDLM_UID_COMMIT		= 2,	/* alloc_id */
 	SDLM_UID_ABORT		= 3,	/* alloc_id */
-	SDLM_UID_RAISE		= 4,	/* next UID >= value (admin) */
+	SDLM_UID_RAISE		= 4,	/* next UID >= value (admin); count
+					   SDLM_UID_RAISE_SETTLE: and clear the
+					   provisional mark (rejoin repair done) */
 	SDLM_UID_BUMP		= 5,	/* new UIDVALIDITY, next = 1 (admin) */
 	SDLM_UID_SHOW		= 6,	/* the mailbox's state */
 	SDLM_UID_DELETE		= 7,	/* tombstone the record (admin) */
 	SDLM_UID_RENAME		= 8,	/* new name in arg (admin) */
 };
+
+#define SDLM_UID_RAISE_SETTLE	1
+
+/*
+ * Degraded mode (SDLM_CMD_DEGRADED*, no argument): a refusal of ENABLE or
+ * DISABLE is the reply's error (SDLM_EQUORATE, SDLM_EPEERLIVE, -EBUSY)
+ * and DEGRADED (the status) names the reason and the node.
+ */
 
 /* Events the daemon sends on the libqb event channel. */
 enum sdlm_event {
@@ -194,6 +207,8 @@ struct res_uid {
 	uint32_t watermark;		/* SHOW: durable watermark (max of copies) */
 	uint32_t held;			/* SHOW: this node holds the mailbox */
 	uint8_t guid[16];
+	uint32_t flags;			/* SHOW: SDLM_UID_F_PROVISIONAL */
+	uint32_t prov_base;		/* SHOW: provisional above this UID */
 };
 
 struct ev_ast {

@@ -48,6 +48,13 @@ static void usage(FILE *f)
 		"  fence confirm NODE [--force]   an operator says NODE is down\n"
 		"  uid alloc|show|raise|uidvalidity-bump LOCKSPACE MAILBOX [N]\n"
 		"  uid list               mailboxes whose UIDs this node hands out\n"
+		"  uid settle LOCKSPACE MAILBOX NEXT_UID   rejoin repair done: clear the\n"
+		"                         provisional mark, next UID >= NEXT_UID\n"
+		"  degraded status        split-storage degraded mode, and may it be enabled\n"
+		"  degraded enable --confirm-split-storage\n"
+		"                         hand out provisional UIDs without the cluster\n"
+		"                         (refused: 3 quorate, 4 another heartbeat on the disk)\n"
+		"  degraded disable       leave degraded mode (5: an allocation in flight)\n"
 		"  lock [-m MODE] [-w S] [-n] LOCKSPACE RESOURCE -- COMMAND...\n"
 		"                         hold a lock while COMMAND runs (exit: its status;\n"
 		"                         75 when -n/-w could not get the lock)\n"
@@ -186,6 +193,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"usage: sdlmctl uid alloc LOCKSPACE MAILBOX [COUNT]\n"
 		"       sdlmctl uid show LOCKSPACE MAILBOX\n"
 		"       sdlmctl uid raise LOCKSPACE MAILBOX NEXT_UID\n"
+		"       sdlmctl uid settle LOCKSPACE MAILBOX NEXT_UID\n"
 		"       sdlmctl uid uidvalidity-bump LOCKSPACE MAILBOX [UIDVALIDITY]\n"
 		"       sdlmctl uid delete LOCKSPACE MAILBOX\n"
 		"       sdlmctl uid rename LOCKSPACE MAILBOX NEW_NAME\n"
@@ -228,8 +236,10 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		return CTL_OK;
 	}
 	if (argc < 4 || argc > 5 || (strcmp(sub, "alloc") && strcmp(sub, "show") &&
-				     strcmp(sub, "raise") && strcmp(sub, "uidvalidity-bump")) ||
-	    (!strcmp(sub, "show") && argc != 4) || (!strcmp(sub, "raise") && argc != 5)) {
+				     strcmp(sub, "raise") && strcmp(sub, "settle") &&
+				     strcmp(sub, "uidvalidity-bump")) ||
+	    (!strcmp(sub, "show") && argc != 4) ||
+	    ((!strcmp(sub, "raise") || !strcmp(sub, "settle")) && argc != 5)) {
 		fprintf(stderr, "%s\n", usage_s);
 		return CTL_USAGE;
 	}
@@ -265,6 +275,12 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 				printf("uids %u..%u (uidvalidity %u, epoch %llu)\n", r.first,
 				       r.first + r.count - 1, r.uidvalidity, (unsigned long long)r.epoch);
 		}
+	} else if (!strcmp(sub, "settle")) {
+		rc = sdlm_uid_settle(h, argv[2], argv[3], (uint32_t)v);
+		if (rc == 0 && !json)
+			printf("%s settled: provisional mark cleared, next uid at least %lu\n", argv[3], v);
+		else if (rc == 0)
+			printf("{\"settled\":true,\"next_at_least\":%lu}\n", v);
 	} else if (!strcmp(sub, "raise")) {
 		rc = sdlm_uid_raise(h, argv[2], argv[3], (uint32_t)v);
 		if (rc == 0 && !json)
@@ -281,9 +297,12 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 			guid_hex(in.guid, g);
 			if (json)
 				printf("{\"guid\":\"%s\",\"uidvalidity\":%u,\"watermark\":%u,"
-				       "\"next\":%u,\"held\":%s,\"epoch\":%llu}\n", g, in.uidvalidity,
+				       "\"next\":%u,\"held\":%s,\"epoch\":%llu,"
+				       "\"provisional\":%s,\"prov_base\":%u}\n", g, in.uidvalidity,
 				       in.watermark, in.next, in.held ? "true" : "false",
-				       (unsigned long long)in.epoch);
+				       (unsigned long long)in.epoch,
+				       in.flags & SDLM_UID_F_PROVISIONAL ? "true" : "false",
+				       in.prov_base);
 			else {
 				char nx[16] = "";
 
@@ -293,6 +312,9 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 				       "held here   %s%s\nepoch       %llu\n", argv[3], g, in.uidvalidity,
 				       in.watermark, in.held ? "yes, next uid " : "no", nx,
 				       (unsigned long long)in.epoch);
+				if (in.flags & SDLM_UID_F_PROVISIONAL)
+					printf("provisional UIDs above %u (degraded mode; not settled by a rejoin repair)\n",
+					       in.prov_base);
 			}
 		}
 	}
@@ -301,6 +323,85 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		fprintf(stderr, "sdlmctl: uid %s %s/%s: %s\n", sub, argv[2], argv[3], sdlm_strerror(rc));
 		return ctl_exit_for(rc);
 	}
+	return CTL_OK;
+}
+
+/* Exit codes of "degraded" (sdlmctl(8)). */
+#define DEG_REFUSED_QUORATE	3
+#define DEG_REFUSED_PEER	4
+#define DEG_BUSY		5
+
+/*
+ * sdlmctl degraded [status]
+ *        degraded enable --confirm-split-storage
+ *        degraded disable
+ * The operator's word for split storage (docs/uid.md).  A refusal names
+ * its reason: the daemon's status, printed to stderr, says which node.
+ */
+static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
+{
+	const char *usage_s =
+		"usage: sdlmctl degraded [status]\n"
+		"       sdlmctl degraded enable --confirm-split-storage\n"
+		"       sdlmctl degraded disable\n"
+		"Degraded mode is for SPLIT STORAGE only (two copies of the mail store whose\n"
+		"replication broke): this node hands out UIDs without the cluster, marked\n"
+		"provisional, until a rejoin repair (sdlm-maildir-repair) merges the copies.";
+	const char *sub = argc > 1 ? argv[1] : "status";
+	char cmdname[32], *text = NULL;
+	sdlm_handle_t *h;
+	int rc;
+
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		puts(usage_s);
+		return CTL_OK;
+	}
+	if ((!strcmp(sub, "status") && argc > 2) ||
+	    (!strcmp(sub, "disable") && argc != 2) ||
+	    (!strcmp(sub, "enable") && (argc != 3 || strcmp(argv[2], "--confirm-split-storage"))) ||
+	    (strcmp(sub, "status") && strcmp(sub, "enable") && strcmp(sub, "disable"))) {
+		if (!strcmp(sub, "enable"))
+			fprintf(stderr, "sdlmctl: degraded enable needs --confirm-split-storage: "
+				"it is only for two copies of the storage that no longer replicate, "
+				"with this node the only one left on this copy\n");
+		fprintf(stderr, "%s\n", usage_s);
+		return CTL_USAGE;
+	}
+	snprintf(cmdname, sizeof(cmdname), "%s%s", !strcmp(sub, "status") ? "degraded" : "degraded-",
+		 !strcmp(sub, "status") ? "" : sub);
+	rc = sdlm_connect(ipc, &h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
+		return ctl_exit_for(rc == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+	}
+	rc = sdlm_admin_text(h, cmdname, NULL, json, &text);
+	if (rc == SDLM_EQUORATE || rc == SDLM_EPEERLIVE || rc == -EBUSY) {
+		char *st = NULL;
+
+		fprintf(stderr, "sdlmctl: degraded %s refused: %s\n", sub,
+			rc == -EBUSY ? "a UID allocation is not committed yet (retry)" :
+			sdlm_strerror(rc));
+		if (rc == SDLM_EQUORATE)
+			fprintf(stderr, "sdlmctl: this node is in a quorate membership: the normal fencing rules apply\n");
+		if (sdlm_admin_text(h, "degraded", NULL, false, &st) == 0) {
+			fputs(st, stderr);
+			free(st);
+		}
+		if (json)
+			printf("{\"result\":\"refused\",\"reason\":\"%s\"}\n",
+			       rc == SDLM_EQUORATE ? "quorate" : rc == SDLM_EPEERLIVE ?
+			       "peer-heartbeat" : "busy");
+		sdlm_disconnect(h);
+		return rc == SDLM_EQUORATE ? DEG_REFUSED_QUORATE :
+		       rc == SDLM_EPEERLIVE ? DEG_REFUSED_PEER : DEG_BUSY;
+	}
+	sdlm_disconnect(h);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: degraded %s: %s\n", sub, sdlm_strerror(rc));
+		return ctl_exit_for(rc);
+	}
+	fputs(text, stdout);
+	free(text);
 	return CTL_OK;
 }
 
@@ -359,6 +460,8 @@ int main(int argc, char **argv)
 		return cmd_lock(ipc, argc - optind, argv + optind);
 	if (!strcmp(cmd, "uid"))
 		return cmd_uid(ipc, argc - optind, argv + optind, json);
+	if (!strcmp(cmd, "degraded"))
+		return cmd_degraded(ipc, argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
 	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
 		if (argc - optind != 1) {

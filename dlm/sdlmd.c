@@ -61,6 +61,7 @@
 #include "lockspace.h"
 #include "uidsvc.h"
 #include "twonode.h"
+#include "uid.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
 #define SDLMD_EXIT_OK		0
@@ -226,9 +227,12 @@ static void feed_watchdog(void)
 			 strerror(-rc));
 }
 
+static int degraded_check(uint32_t *blocker);
+
 static void tick(void *data)
 {
 	uint64_t now = now_ms();
+	int rc;
 
 	fault_refresh();
 	hbe_tick(D.hb, now);
@@ -239,6 +243,13 @@ static void tick(void *data)
 	if (D.locks_on) {
 		lsm_tick(now);
 		uidsvc_tick();
+		if (uidsvc_degraded(&rc) && !rc) {
+			uint32_t blocker;
+
+			rc = degraded_check(&blocker);
+			if (rc)
+				uidsvc_degraded_suspend(rc, blocker);
+		}
 	}
 	clients_reap();
 	if (hbe_feed_ok(D.hb))
@@ -456,6 +467,12 @@ static void render_status(struct sbuf *b, bool json)
 		}
 		if (D.locks_on)
 			sb_printf(b, ",\"lockspaces\":%zu,\"grace_ms\":%u", lsm_count(), D.grace_ms);
+		if (D.locks_on) {
+			int susp = 0;
+			bool deg = uidsvc_degraded(&susp);
+
+			sb_printf(b, ",\"degraded\":\"%s\"", !deg ? "off" : susp ? "suspended" : "on");
+		}
 		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
 			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
 			  "\"watchdog\":\"%s\",\"uptime_ms\":%llu,"
@@ -494,6 +511,13 @@ static void render_status(struct sbuf *b, bool json)
 	}
 	if (D.locks_on)
 		sb_printf(b, "lockspaces   %zu (grace for away nodes %u ms)\n", lsm_count(), D.grace_ms);
+	if (D.locks_on) {
+		int susp = 0;
+
+		if (uidsvc_degraded(&susp))
+			sb_printf(b, "degraded     %s: provisional UIDs without the cluster (sdlmctl degraded status)\n",
+				  susp ? "SUSPENDED" : "ON");
+	}
 	sb_printf(b, "state        %s%s%s\n", self_word(),
 		  use ? ": " : "", use ? sdlm_strerror(use) : "");
 	sb_printf(b, "incarnation  %016llx\ncounter      %llu\n",
@@ -660,6 +684,88 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		sb_printf(b, "}\n");
 }
 
+/*
+ * Degraded operation (docs/uid.md): allowed only for a node alone on its
+ * copy of the disk, outside any quorate membership.  What our reads say
+ * about another node's slot: stopped only when it left cleanly, fenced
+ * itself, was fenced, or is dead by the dead bound on our clock.
+ */
+static uint8_t peer_seen(uint32_t i)
+{
+	const struct peer_view *pv = hbe_peer(D.hb, i);
+	const struct sdlm_hb *hb;
+	int hrc;
+
+	hb = hbe_slot(D.hb, i, &hrc);
+	if (!hb || hrc || !pv)
+		return UID_PEER_UNREAD;
+	if (hb->state == HB_FREE || hb->state == HB_FENCED_SELF ||
+	    (D.fencer && fencer_is_fenced(D.fencer, i, hb->incarnation)))
+		return UID_PEER_STOPPED;
+	switch (peer_state(pv, now_ms(), &D.to)) {
+	case PEER_DEAD:
+	case PEER_EXITED:
+		return UID_PEER_STOPPED;
+	case PEER_UNKNOWN:
+		return UID_PEER_UNREAD;
+	default:
+		return UID_PEER_VISIBLE;
+	}
+}
+
+/* Returns 0, SDLM_EQUORATE or SDLM_EPEERLIVE (*blocker); see uid.h. */
+static int degraded_check(uint32_t *blocker)
+{
+	uint8_t seen[SDLM_MAX_NODES + 1] = { 0 };
+	uint32_t i;
+
+	for (i = 1; i <= D.area->hdr.num_nodes; i++)
+		if (i != D.node_id)
+			seen[i] = peer_seen(i);
+	return uid_degraded_allowed(quorate_now(), seen, D.area->hdr.num_nodes,
+				    D.node_id, blocker);
+}
+
+/*
+ * SDLM_CMD_DEGRADED (status), _ENABLE, _DISABLE: the operator's word.  A
+ * refusal is the reply's error; the reason and the blocking node are in
+ * the status that sdlmctl then prints.
+ */
+static int degraded_cmd(int cmd, bool json, bool admin, struct sbuf *out)
+{
+	uint32_t blocker = 0;
+	int rc;
+
+	if (cmd == SDLM_CMD_DEGRADED) {
+		rc = degraded_check(&blocker);
+		uidsvc_degraded_render(out, json);
+		if (!json) {
+			sb_printf(out, "may enable   %s%s", rc ? "no: " : "yes",
+				  rc ? sdlm_strerror(rc) : "");
+			if (blocker)
+				sb_printf(out, " (node %u)", blocker);
+			sb_printf(out, "\n");
+		}
+		return 0;
+	}
+	if (!admin)
+		return -EPERM;
+	if (cmd == SDLM_CMD_DEGRADED_ENABLE) {
+		rc = degraded_check(&blocker);
+		if (rc) {
+			log_warn("uid: degraded mode refused: %s%s%u", sdlm_strerror(rc),
+				 blocker ? ", node " : "", blocker);
+			return rc;
+		}
+		rc = uidsvc_degraded_set(true);
+	} else {
+		rc = uidsvc_degraded_set(false);
+	}
+	if (rc == 0)
+		uidsvc_degraded_render(out, json);
+	return rc;
+}
+
 static int text_cmd(void *ctx, const struct ipcreq *req, bool admin, struct sbuf *out)
 {
 	bool json = req->json;
@@ -732,6 +838,12 @@ static int text_cmd(void *ctx, const struct ipcreq *req, bool admin, struct sbuf
 		}
 		uidsvc_render(out, json);
 		return 0;
+	case SDLM_CMD_DEGRADED:
+	case SDLM_CMD_DEGRADED_ENABLE:
+	case SDLM_CMD_DEGRADED_DISABLE:
+		if (!D.locks_on)
+			return -ENOTCONN;	/* disk-only: no UID service */
+		return degraded_cmd(req->cmd, json, admin, out);
 	}
 	return -EOPNOTSUPP;
 }

@@ -29,6 +29,9 @@ static const char *const domain_text[] = {
 	[-(SDLM_EDAEMON) - 1001]	= "cannot reach sdlmd",
 	[-(SDLM_EUIDWRAP) - 1001]	= "UID space of the mailbox exhausted (bump UIDVALIDITY)",
 	[-(SDLM_EUIDFULL) - 1001]	= "UID table full (no free mailbox slot)",
+	[-(SDLM_EQUORATE) - 1001]	= "the cluster is quorate: normal rules apply, no degraded mode",
+	[-(SDLM_EPEERLIVE) - 1001]	= "another node's heartbeat is visible on this disk",
+	[-(SDLM_EDEGRADED) - 1001]	= "degraded mode suspended (an operator must look)",
 };
 
 const char *sdlm_strerror(int err)

@@ -658,3 +658,23 @@ uint64_t uid_remaining(const struct uid_mbox *m)
 		return 0;
 	return (uint64_t)UID_MAX - m->um_next + 1;
 }
+
+/* Returns 0, SDLM_EQUORATE or SDLM_EPEERLIVE; see uid.h. */
+int uid_degraded_allowed(bool quorate, const uint8_t *seen, uint32_t nnodes,
+			 uint32_t self, uint32_t *blocker)
+{
+	uint32_t i;
+
+	if (blocker)
+		*blocker = 0;
+	if (quorate)
+		return SDLM_EQUORATE;
+	for (i = 1; i <= nnodes; i++) {
+		if (i == self || seen[i] == UID_PEER_STOPPED)
+			continue;
+		if (blocker)
+			*blocker = i;
+		return SDLM_EPEERLIVE;
+	}
+	return 0;
+}

@@ -252,6 +252,33 @@ int uid_settle(struct uid_mbox *m, const struct uid_params *p,
  */
 int uid_release(struct uid_mbox *m, uint8_t *lvb);
 
+/* ---- degraded mode: may this node allocate without the cluster? ---- */
+
+/*
+ * What this node's reads of the disk say about another node's slot:
+ * STOPPED: never used, left cleanly, self-fenced, or dead by the dead
+ * bound (its counter stood still, seen by us, for as long as its watchdog
+ * needs to reset it); VISIBLE: its counter moved, or has not stood still
+ * long enough yet; UNREAD: not read yet, or the read failed.
+ */
+enum uid_peer_seen {
+	UID_PEER_STOPPED	= 0,
+	UID_PEER_VISIBLE	= 1,
+	UID_PEER_UNREAD		= 2,
+};
+
+/*
+ * Degraded operation is for split storage only (docs/uid.md): this node
+ * alone on ITS copy of the disk, outside any quorate membership.  seen[i]
+ * describes node i (1..nnodes; seen[self] and seen[0] are ignored).
+ * Returns 0 (allowed), SDLM_EQUORATE (quorate: the normal rules apply)
+ * or SDLM_EPEERLIVE with *blocker = the lowest node whose heartbeat is
+ * visible or unread on this disk (a node of the other site on ONE shared
+ * disk, or another node of this site: both must be stopped first).
+ */
+int uid_degraded_allowed(bool quorate, const uint8_t *seen, uint32_t nnodes,
+			 uint32_t self, uint32_t *blocker);
+
 /* UIDs left before UID_EWRAP (0 when exhausted or not holding). */
 uint64_t uid_remaining(const struct uid_mbox *m);
 

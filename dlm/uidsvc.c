@@ -24,6 +24,22 @@
  * the heartbeat engine's callbacks): it happens at takeover and once per
  * reserved range, never per UID.  A UID leaves only after may_use() said
  * yes right before the reply: lease valid, no pill.
+ *
+ * Degraded mode (split storage, an operator's word; docs/uid.md): the
+ * daemon has checked that this node is alone on its copy of the disk and
+ * outside any quorate membership.  The mailbox lock is then not asked
+ * for: a mailbox is taken over straight from the disk (no LVB, epoch
+ * above the disk's), every record written carries the PROVISIONAL mark,
+ * and e->deg says the core holds such a degraded takeover.  Meanwhile
+ * e->state speaks only of the cluster lock (a request made before the
+ * mode was entered may still be waiting, and is granted once quorum
+ * returns); nothing is released on a blocking callback.  Entering drops
+ * every normal holding's core (the lock stays held: no one can get it
+ * while we are not quorate) so that each mailbox is taken over again,
+ * marked; leaving drops the degraded cores and gives held locks back
+ * without an LVB, so the next holder resumes from the disk, mark and all.
+ * When the daemon sees the conditions break (quorum, another heartbeat on
+ * the disk) it suspends allocation until the operator decides.
  */
 #include "config.h"
 
@@ -76,6 +92,7 @@ struct entry {
 	bool lvb_valid;
 	uint8_t lvb[UID_LVB_LEN];
 	bool wanted;		/* another node waits for the mailbox */
+	bool deg;		/* m holds a degraded (provisional) takeover */
 	unsigned release_waits;	/* ticks a release waited for the disk */
 	struct uid_mbox m;
 	struct pending *pend, **pend_tail;
@@ -96,6 +113,11 @@ static struct {
 	uint64_t next_entry_id, next_alloc_id;
 	void *buf;
 	bool on;
+	bool degraded;
+	int deg_suspended;	/* 0, or why degraded allocation stopped */
+	uint32_t deg_blocker;	/* the node whose heartbeat was seen */
+	uint64_t deg_since_ms;	/* wall clock, information only */
+	uint64_t deg_allocs;	/* provisional UIDs handed out */
 	struct uidsvc_stats st;
 } U;
 
@@ -345,6 +367,8 @@ static void release(struct entry *e)
 
 static void maybe_release(struct entry *e)
 {
+	if (U.degraded)
+		return;		/* nothing is handed on in degraded mode */
 	if (e->state == ENT_READY && e->wanted && !e->allocs)
 		release(e);
 }
@@ -356,6 +380,69 @@ static int lock_ex(struct entry *e, const char *name, size_t len, uint64_t *lkid
 }
 
 static void takeover(struct entry *e);
+
+/* The core is ready to serve this entry (normal: the lock's takeover is
+ * done; degraded: the degraded takeover is). */
+static bool core_ready(const struct entry *e)
+{
+	return U.degraded ? e->deg : e->state == ENT_READY;
+}
+
+/* Forget what the core holds (no LVB: the next holder reads the disk). */
+static void core_drop(struct entry *e)
+{
+	uint8_t lvb[UID_LVB_LEN];
+
+	uid_release(&e->m, lvb);
+	memset(&e->m, 0, sizeof(e->m));
+	e->deg = false;
+}
+
+/*
+ * Degraded mode: take the mailbox over from the disk with no lock (the
+ * daemon made sure no other node uses this copy of the disk), creating it
+ * if it is new.  Returns 0 or the error for the waiting requests.
+ */
+static int deg_takeover(struct entry *e)
+{
+	struct uid_slot_view v;
+	struct uid_write w = { 0 };
+	uint64_t slot = 0;
+	uint32_t uv = (uint32_t)time(NULL);
+	bool created = false;
+	int rc;
+
+	core_drop(e);
+	rc = probe(e->guid, false, &slot, &v);
+	if (rc == -ENOENT) {
+		rc = probe(e->guid, true, &slot, &v);
+		if (rc == 0 && v.kind == UID_SLOT_DELETED && uv <= v.uidvalidity)
+			uv = v.uidvalidity + 1;
+		if (rc == 0)
+			rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
+					uv ? uv : 1, slot, &v, 0, U.h.nodeid,
+					U.h.incarnation, now_ns(), &w);
+		created = true;
+	} else if (rc == 0) {
+		rc = uid_takeover(&e->m, &U.params, e->guid, slot, &v, NULL, 0,
+				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	}
+	if (rc >= 0)
+		rc = run_writes(e, &w);
+	if (rc < 0) {
+		log_warn("uid %s: DEGRADED takeover: %s", e->name, sdlm_strerror(rc));
+		memset(&e->m, 0, sizeof(e->m));
+		return rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc;
+	}
+	if (!e->name[0] && v.latest.name_len)
+		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
+	e->deg = true;
+	U.st.takeovers++;
+	log_warn("uid %s: DEGRADED %s without the cluster lock: epoch %llu, next %u, UIDs above %u are PROVISIONAL",
+		 e->name, created ? "creation" : "takeover", (unsigned long long)e->m.um_epoch,
+		 e->m.um_next, e->m.um_prov_base);
+	return 0;
+}
 
 static void create(struct entry *e)
 {
@@ -455,6 +542,26 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 
 	if (!e)
 		return;
+	if (U.degraded && !err && (e->state == ENT_TABLE || e->state == ENT_LOCKING)) {
+		/* A request from before degraded mode, granted now (quorum is
+		 * back: allocation is suspended).  Keep the mailbox lock; the
+		 * core is the degraded one until the operator leaves. */
+		if (e->state == ENT_TABLE) {
+			lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+		} else {
+			e->lkid = lkid;
+			e->lock_epoch = epoch;
+		}
+		e->state = ENT_READY;
+		return;
+	}
+	if (U.degraded && e->state == ENT_READY && err && lkid == e->lkid) {
+		log_warn("uid %s: mailbox lock lost (%s) in degraded mode", e->name,
+			 sdlm_strerror(err));
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		return;
+	}
 	if (e->state == ENT_TABLE) {
 		if (err) {
 			fail_pending(e, err);
@@ -534,6 +641,8 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 	a->id = ++U.next_alloc_id;
 	U.st.allocations++;
 	U.st.uids += count;
+	if (U.degraded)
+		U.deg_allocs += count;
 	a->client = p->client;
 	a->first = first;
 	a->count = count;
@@ -590,6 +699,10 @@ static bool serve_one(struct entry *e, struct pending *p)
 	case SDLM_UID_RAISE:
 		want = p->req.value;
 		rc = 0;
+		if (p->req.count == SDLM_UID_RAISE_SETTLE && U.degraded) {
+			U.h.reply(U.h.ctx, p->client, p->seq, -EBUSY, NULL);
+			return true;
+		}
 		while (rc == 0 && e->m.um_next && e->m.um_next < want) {
 			uint32_t n = want - e->m.um_next;
 
@@ -606,6 +719,27 @@ static bool serve_one(struct entry *e, struct pending *p)
 			if (rc == 0 && w.count)
 				rc = run_writes(e, &w);
 		}
+		if (rc == 0 && p->req.count == SDLM_UID_RAISE_SETTLE && e->m.um_prov) {
+			uint32_t base = e->m.um_prov_base;
+
+			rc = uid_settle(&e->m, &U.params, &w);
+			if (rc >= 0)
+				rc = run_writes(e, &w);
+			if (rc == 0)
+				log_notice("uid %s: provisional UIDs (above %u) settled by the rejoin repair, next %u",
+					   e->name, base, e->m.um_next);
+			else
+				log_warn("uid %s: settle: %s", e->name, sdlm_strerror(rc));
+			if (e->m.um_phase == UID_IDLE) {
+				/* a failed settle sequence: take over afresh */
+				U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
+				lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+				e->state = ENT_IDLE;
+				e->lkid = 0;
+				memset(&e->m, 0, sizeof(e->m));
+				return true;
+			}
+		}
 		if (rc == 0) {
 			struct res_uid r = { .next = e->m.um_next, .uidvalidity = e->m.um_uidvalidity,
 					     .epoch = e->m.um_epoch };
@@ -618,6 +752,11 @@ static bool serve_one(struct entry *e, struct pending *p)
 		return true;
 	case SDLM_UID_DELETE:
 	case SDLM_UID_RENAME:
+		if (U.degraded) {
+			/* One copy only would change: wait for the rejoin. */
+			U.h.reply(U.h.ctx, p->client, p->seq, -EBUSY, NULL);
+			return true;
+		}
 		if (e->allocs)
 			return false;
 		if (p->req.op == SDLM_UID_DELETE) {
@@ -678,6 +817,35 @@ static void serve(struct entry *e)
 	uint64_t lkid = 0;
 	char name[40];
 
+	if (U.degraded) {
+		if (!e->pend)
+			return;
+		if (U.deg_suspended) {
+			fail_pending(e, SDLM_EDEGRADED);
+			return;
+		}
+		if (!e->deg) {
+			rc = deg_takeover(e);
+			if (rc < 0) {
+				fail_pending(e, rc);
+				return;
+			}
+		}
+		while ((p = e->pend)) {
+			if (!serve_one(e, p))
+				break;
+			e->pend = p->next;
+			if (!e->pend)
+				e->pend_tail = &e->pend;
+			free(p);
+			if (!e->deg || e->m.um_phase != UID_READY) {
+				/* a failed write sequence: the next request takes over again */
+				e->deg = false;
+				break;
+			}
+		}
+		return;
+	}
 	if (e->state == ENT_IDLE && e->pend) {
 		e->state = ENT_LOCKING;
 		lock_name(e, name);
@@ -731,7 +899,7 @@ static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *g
 	memset(&r, 0, sizeof(r));
 	memcpy(r.guid, guid, UID_GUID_LEN);
 	rc = probe(guid, false, &slot, &v);
-	if (rc < 0 && !(e && e->state == ENT_READY)) {
+	if (rc < 0 && !(e && core_ready(e))) {
 		U.h.reply(U.h.ctx, client, seq, rc, NULL);
 		return;
 	}
@@ -739,12 +907,16 @@ static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *g
 		r.uidvalidity = v.uidvalidity;
 		r.watermark = v.watermark;
 		r.epoch = v.epoch;
+		r.flags = v.provisional ? SDLM_UID_F_PROVISIONAL : 0;
+		r.prov_base = v.prov_base;
 	}
-	if (e && e->state == ENT_READY) {
+	if (e && core_ready(e)) {
 		r.held = 1;
 		r.next = e->m.um_next;
 		r.epoch = e->m.um_epoch;
 		r.uidvalidity = e->m.um_uidvalidity;
+		r.flags = e->m.um_prov ? SDLM_UID_F_PROVISIONAL : 0;
+		r.prov_base = e->m.um_prov_base;
 	}
 	U.h.reply(U.h.ctx, client, seq, 0, &r);
 }
@@ -848,7 +1020,7 @@ void uidsvc_client_gone(uint32_t client)
 			}
 			for (e->pend_tail = &e->pend; *e->pend_tail; e->pend_tail = &(*e->pend_tail)->next)
 				;
-			if (e->pend && e->state == ENT_READY)
+			if (e->pend && core_ready(e))
 				serve(e);
 			maybe_release(e);
 		}
@@ -880,6 +1052,7 @@ void uidsvc_stop_all(void)
 			e->state = ENT_IDLE;
 			e->lkid = e->table_lkid = 0;
 			e->wanted = false;
+			e->deg = false;
 			memset(&e->m, 0, sizeof(e->m));
 		}
 	if (n)
@@ -949,6 +1122,13 @@ void uidsvc_fini(void)
 	memset(&U, 0, sizeof(U));
 }
 
+static const char *ent_word(const struct entry *e)
+{
+	if (U.degraded)
+		return e->deg ? "degraded" : "idle";
+	return e->state == ENT_READY ? "held" : e->state == ENT_IDLE ? "idle" : "locking";
+}
+
 void uidsvc_render(struct sbuf *b, bool json)
 {
 	struct entry *e;
@@ -971,15 +1151,15 @@ void uidsvc_render(struct sbuf *b, bool json)
 				sb_json_str(b, e->ls);
 				sb_printf(b, ",\"mailbox\":");
 				sb_json_str(b, e->name);
-				sb_printf(b, ",\"state\":\"%s\",\"uidvalidity\":%u,\"next\":%u,\"epoch\":%llu,\"uncommitted\":%u}",
-					  e->state == ENT_READY ? "held" : e->state == ENT_IDLE ? "idle" : "locking",
-					  e->m.um_uidvalidity, e->m.um_next,
-					  (unsigned long long)e->m.um_epoch, n);
+				sb_printf(b, ",\"state\":\"%s\",\"uidvalidity\":%u,\"next\":%u,\"epoch\":%llu,\"uncommitted\":%u,\"provisional\":%s,\"prov_base\":%u}",
+					  ent_word(e), e->m.um_uidvalidity, e->m.um_next,
+					  (unsigned long long)e->m.um_epoch, n,
+					  e->m.um_prov ? "true" : "false", e->m.um_prov_base);
 			} else {
-				sb_printf(b, "%-16s %-32.32s %-8s %-12u %-11u %-6llu %u\n", e->ls, e->name,
-					  e->state == ENT_READY ? "held" : e->state == ENT_IDLE ? "idle" : "locking",
-					  e->m.um_uidvalidity, e->m.um_next,
-					  (unsigned long long)e->m.um_epoch, n);
+				sb_printf(b, "%-16s %-32.32s %-8s %-12u %-11u %-6llu %u%s\n", e->ls, e->name,
+					  ent_word(e), e->m.um_uidvalidity, e->m.um_next,
+					  (unsigned long long)e->m.um_epoch, n,
+					  e->m.um_prov ? "  PROVISIONAL" : "");
 			}
 			first = false;
 		}
@@ -1017,4 +1197,153 @@ void uidsvc_tick(void)
 void uidsvc_get_stats(struct uidsvc_stats *st)
 {
 	*st = U.st;
+}
+
+/* --- degraded mode ----------------------------------------------------------- */
+
+static bool any_alloc_in_flight(void)
+{
+	struct entry *e;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (e->allocs)
+				return true;
+	return false;
+}
+
+/* Returns 0, -ENOTSUP (no UID service) or -EBUSY (an allocation is not
+ * committed yet: its mailbox cannot change hands under it). */
+int uidsvc_degraded_set(bool on)
+{
+	struct entry *e;
+	unsigned b;
+
+	if (!U.on)
+		return -ENOTSUP;
+	if (on == U.degraded) {
+		if (on && U.deg_suspended) {
+			log_err("uid: DEGRADED MODE RESUMED by an operator (was suspended: %s)",
+				sdlm_strerror(U.deg_suspended));
+			U.deg_suspended = 0;
+			U.deg_blocker = 0;
+		}
+		return 0;
+	}
+	if (any_alloc_in_flight())
+		return -EBUSY;
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next) {
+			if (on) {
+				/* A normal holding: taken over again, marked,
+				 * by the first request (the lock stays ours). */
+				if (e->state == ENT_READY)
+					core_drop(e);
+				continue;
+			}
+			if (e->deg)
+				core_drop(e);
+			if (e->state == ENT_READY) {
+				/* No LVB: the next holder resumes from the disk. */
+				lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+				e->state = ENT_IDLE;
+				e->lkid = 0;
+				e->wanted = false;
+			}
+		}
+	U.degraded = on;
+	U.params.provisional = on;
+	U.deg_suspended = 0;
+	U.deg_blocker = 0;
+	if (on) {
+		U.deg_since_ms = wall_ms();
+		U.deg_allocs = 0;
+		log_err("uid: DEGRADED MODE ENTERED by an operator: UIDs are handed out WITHOUT the cluster, on this copy of the storage only, and are PROVISIONAL until a rejoin repair");
+	} else {
+		log_err("uid: degraded mode LEFT by an operator after %llu provisional UIDs: mailboxes keep their provisional mark until the rejoin repair settles them",
+			(unsigned long long)U.deg_allocs);
+	}
+	/* requests that waited for a lock before the change */
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (e->pend && (on || e->state == ENT_IDLE))
+				serve(e);
+	return 0;
+}
+
+bool uidsvc_degraded(int *suspended)
+{
+	if (suspended)
+		*suspended = U.deg_suspended;
+	return U.degraded;
+}
+
+void uidsvc_degraded_suspend(int reason, uint32_t node)
+{
+	struct entry *e;
+	unsigned b;
+
+	if (!U.degraded || U.deg_suspended)
+		return;
+	U.deg_suspended = reason;
+	U.deg_blocker = node;
+	if (node)
+		log_err("uid: DEGRADED MODE SUSPENDED: %s (node %u): no more UIDs until an operator enables or leaves degraded mode",
+			sdlm_strerror(reason), node);
+	else
+		log_err("uid: DEGRADED MODE SUSPENDED: %s: no more UIDs until an operator enables or leaves degraded mode",
+			sdlm_strerror(reason));
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			fail_pending(e, SDLM_EDEGRADED);
+}
+
+/* The mode and the mailboxes this daemon marked provisional. */
+void uidsvc_degraded_render(struct sbuf *b, bool json)
+{
+	struct entry *e;
+	unsigned k;
+	bool first = true;
+	const char *state = !U.degraded ? "off" : U.deg_suspended ? "suspended" : "on";
+
+	if (json) {
+		sb_printf(b, "{\"degraded\":\"%s\",\"reason\":", state);
+		sb_json_str(b, U.deg_suspended ? sdlm_strerror(U.deg_suspended) : "");
+		sb_printf(b, ",\"blocker\":%u,\"since_ms\":%llu,\"provisional_uids\":%llu,\"mailboxes\":[",
+			  U.deg_blocker, (unsigned long long)(U.degraded ? U.deg_since_ms : 0),
+			  (unsigned long long)U.deg_allocs);
+	} else {
+		sb_printf(b, "degraded     %s", state);
+		if (U.deg_suspended)
+			sb_printf(b, " (%s%s)", sdlm_strerror(U.deg_suspended),
+				  U.deg_blocker ? ", see the node below" : "");
+		sb_printf(b, "\n");
+		if (U.deg_blocker)
+			sb_printf(b, "blocker      node %u\n", U.deg_blocker);
+		if (U.degraded)
+			sb_printf(b, "provisional  %llu UIDs handed out in degraded mode\n",
+				  (unsigned long long)U.deg_allocs);
+	}
+	for (k = 0; k < NBUCKET; k++)
+		for (e = U.bucket[k]; e; e = e->next) {
+			if (!e->m.um_prov)
+				continue;
+			if (json) {
+				sb_printf(b, "%s{\"lockspace\":", first ? "" : ",");
+				sb_json_str(b, e->ls);
+				sb_printf(b, ",\"mailbox\":");
+				sb_json_str(b, e->name);
+				sb_printf(b, ",\"prov_base\":%u,\"next\":%u,\"epoch\":%llu}",
+					  e->m.um_prov_base, e->m.um_next,
+					  (unsigned long long)e->m.um_epoch);
+			} else {
+				sb_printf(b, "%s  %s/%s: provisional above %u, next %u\n",
+					  first ? "mailboxes\n" : "", e->ls, e->name,
+					  e->m.um_prov_base, e->m.um_next);
+			}
+			first = false;
+		}
+	if (json)
+		sb_printf(b, "]}\n");
 }

@@ -59,6 +59,18 @@ void uidsvc_get_stats(struct uidsvc_stats *st);
 /* Every heartbeat interval. */
 void uidsvc_tick(void);
 
+/*
+ * Degraded mode (docs/uid.md): the caller (the daemon) has checked the
+ * conditions (uid_degraded_allowed).  set: 0, -ENOTSUP, -EBUSY (an
+ * allocation is not committed yet); enabling again resumes a suspended
+ * mode.  suspend: the conditions broke; allocations fail with
+ * SDLM_EDEGRADED until the operator enables again or leaves.
+ */
+int uidsvc_degraded_set(bool on);
+bool uidsvc_degraded(int *suspended);
+void uidsvc_degraded_suspend(int reason, uint32_t node);
+void uidsvc_degraded_render(struct sbuf *b, bool json);
+
 /* Test fault injection on the record I/O (aio_fault_parse grammar; NULL = none). */
 void uidsvc_apply_fault(const char *spec);
 

@@ -26,7 +26,18 @@
  *      .index.cache, and for INBOX the list index): they cache the old
  *      UIDs; Dovecot rebuilds them from the uidlist
  *   8. append the "done" line, fsync; drop the dotlocks; sdlm_uid_raise
- *      to the merged N so sdlm never hands out a UID the repair used
+ *      to the merged N so sdlm never hands out a UID the repair used; when
+ *      sdlm marks the mailbox PROVISIONAL (UIDs handed out in degraded
+ *      mode, docs/uid.md), sdlm_uid_settle instead: raise and clear the
+ *      mark, the repair it called for being done
+ *
+ * Provisional marks (with --lockspace/--mailbox): the mark's base is the
+ * last UID this copy handed out before the split; a UID at or below it
+ * that the two copies give to different messages is not a split artifact
+ * (a writer without the lock, or copies that were never one) and is
+ * reported as such, though repaired the same way.  The repair refuses to
+ * start (exit 3, nothing written) while the local sdlmd is still in
+ * degraded mode: the copy would go on changing under the merge.
  *
  * The log (append-only JSON lines, in A):
  *   {"event":"renumber","time":T,"guid":G,"name":F,"old_uid":O,"new_uid":N,
@@ -479,12 +490,27 @@ static int read_list(const char *dir, struct uidlist *ul)
 	return rv;
 }
 
-static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor)
+/* Is the local sdlmd in degraded mode (on or suspended)? */
+static bool sdlm_degraded(sdlm_handle_t *h)
+{
+	char *text = NULL;
+	bool deg;
+
+	if (sdlm_admin_text(h, "degraded", NULL, 1, &text))
+		return false;
+	deg = !strstr(text, "\"degraded\":\"off\"");
+	free(text);
+	return deg;
+}
+
+static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
+		      struct sdlm_uid_info *info_out)
 {
 	struct sdlm_uid_info info;
 	int rv;
 
 	*h = NULL;
+	memset(info_out, 0, sizeof(*info_out));
 	if (!o->lockspace)
 		return 0;
 	rv = sdlm_connect(o->ipc, h);
@@ -494,6 +520,13 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor)
 		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
 			o->mailbox, sdlm_strerror(rv));
 		return rv;
+	}
+	*info_out = info;
+	if ((info.flags & SDLM_UID_F_PROVISIONAL) && sdlm_degraded(*h)) {
+		fprintf(stderr, "sdlm-maildir-repair: %s %s: the local sdlmd is still in degraded mode: "
+			"leave it first (sdlmctl degraded disable); refused, nothing written\n",
+			o->lockspace, o->mailbox);
+		return -EBUSY;
 	}
 	/* Everything sdlm may have handed out is at or below the watermark. */
 	if (info.watermark != UINT32_MAX && info.watermark + 1 > *floor)
@@ -511,9 +544,11 @@ static int cmd_merge(const struct opts *o)
 	struct merge_result r;
 	struct merge_prior *prior = NULL;
 	sdlm_handle_t *h = NULL;
+	struct sdlm_uid_info info;
 	char hash[32], key[4200], real_b[4096];
 	uint32_t floor = o->floor;
-	size_t i, copied = 0;
+	size_t i, copied = 0, below_base = 0;
+	bool prov;
 	FILE *lf = NULL;
 	int rv, code = 1;
 
@@ -523,8 +558,13 @@ static int cmd_merge(const struct opts *o)
 		fprintf(stderr, "sdlm-maildir-repair: %s: %s\n", o->b, strerror(errno));
 		return 1;
 	}
-	if (sdlm_floor(o, &h, &floor))
-		return 1;
+	rv = sdlm_floor(o, &h, &floor, &info);
+	if (rv) {
+		if (h)
+			sdlm_disconnect(h);
+		return rv == -EBUSY ? EXIT_REFUSED : 1;
+	}
+	prov = info.flags & SDLM_UID_F_PROVISIONAL;
 	rv = uidlist_lock(o->a, o->lock_timeout_ms, &la);
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: %s: dotlock: %s\n", o->a, strerror(-rv));
@@ -558,6 +598,18 @@ static int cmd_merge(const struct opts *o)
 		if (strcmp(lg.done_keys[i], key) == 0)
 			break;
 	if (i < lg.ndone) {
+		if (prov && h) {
+			/* A run that stopped between its done line and the settle. */
+			uint64_t n64 = uidlist_next_uid(&a);
+			uint32_t next = n64 > UINT32_MAX ? UINT32_MAX : (uint32_t)n64;
+
+			rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, next);
+			if (rv) {
+				fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s\n",
+					next, sdlm_strerror(rv));
+				goto out_log;
+			}
+		}
 		if (o->json)
 			printf("{\"result\":\"already-merged\",\"source\":\"%s\",\"renumbered\":0}\n",
 			       real_b);
@@ -578,6 +630,21 @@ static int cmd_merge(const struct opts *o)
 			o->a, o->b, r.msg[0] ? r.msg : strerror(-rv));
 		code = rv == -ENOMEM ? 1 : 3;
 		goto out_prior;
+	}
+
+	if (prov) {
+		for (i = 0; i < r.out.nrecs; i++) {
+			uint32_t old = r.items[i].old_uid;
+
+			if (r.items[i].reason != MERGE_KEEP && !r.items[i].logged &&
+			    r.items[i].reason != MERGE_BELOW_UIDNEXT && old && old <= info.prov_base)
+				below_base++;
+		}
+		if (below_base)
+			fprintf(stderr, "sdlm-maildir-repair: warning: %zu conflicting UID(s) at or below %" PRIu32
+				", the last UID handed out before the split: not a split artifact "
+				"(a writer without the lock?); repaired all the same\n",
+				below_base, info.prov_base);
 	}
 
 	/* 4. intent */
@@ -651,16 +718,21 @@ static int cmd_merge(const struct opts *o)
 	if (log_sync(lf))
 		goto out_logfile;
 	if (h) {
-		rv = sdlm_uid_raise(h, o->lockspace, o->mailbox, r.out.next_uid);
-		if (rv)
-			fprintf(stderr, "sdlm-maildir-repair: sdlm raise to %" PRIu32 ": %s\n",
-				r.out.next_uid, sdlm_strerror(rv));
+		rv = prov ? sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid)
+			  : sdlm_uid_raise(h, o->lockspace, o->mailbox, r.out.next_uid);
+		if (rv) {
+			fprintf(stderr, "sdlm-maildir-repair: sdlm %s to %" PRIu32 ": %s (rerun to complete)\n",
+				prov ? "settle" : "raise", r.out.next_uid, sdlm_strerror(rv));
+			goto out_logfile;
+		}
 	}
 	if (o->json)
 		printf("{\"result\":\"merged\",\"source\":\"%s\",\"renumbered\":%zu,"
 		       "\"copied\":%zu,\"messages\":%zu,\"uidvalidity\":%" PRIu32
-		       ",\"next_uid\":%" PRIu32 "}\n", real_b, r.renumbered, copied,
-		       r.out.nrecs, r.out.uidvalidity, r.out.next_uid);
+		       ",\"next_uid\":%" PRIu32 ",\"provisional\":%s,\"prov_base\":%" PRIu32
+		       ",\"settled\":%s,\"below_prov_base\":%zu}\n", real_b, r.renumbered, copied,
+		       r.out.nrecs, r.out.uidvalidity, r.out.next_uid, prov ? "true" : "false",
+		       info.prov_base, prov && h ? "true" : "false", below_base);
 	else
 		printf("%s: merged %s: %zu messages, %zu renumbered, %zu copied, "
 		       "UIDVALIDITY %" PRIu32 ", next UID %" PRIu32 "\n", o->a, o->b,

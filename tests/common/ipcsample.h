@@ -20,8 +20,8 @@ union ipc_sample_buf {
 	struct req_uid uid;
 };
 
-/* 9 text commands, 4 lock commands, the 8 UID ops. */
-#define IPC_NSAMPLES	21
+/* 12 text commands, 4 lock commands, the 8 UID ops. */
+#define IPC_NSAMPLES	24
 
 /*
  * Write sample `which` (0..IPC_NSAMPLES-1) into *b with a complete header

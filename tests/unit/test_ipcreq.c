@@ -207,6 +207,9 @@ static void test_text_bad(void **state)
 	text_expect(SDLM_CMD_STATUS, "x", -EINVAL);	/* takes no argument */
 	text_expect(SDLM_CMD_DUMP, "all", -EINVAL);
 	text_expect(SDLM_CMD_UID_LIST, " ", -EINVAL);
+	text_expect(SDLM_CMD_DEGRADED, "status", -EINVAL);
+	text_expect(SDLM_CMD_DEGRADED_ENABLE, "force", -EINVAL);
+	text_expect(SDLM_CMD_DEGRADED_DISABLE, " ", -EINVAL);
 	text_expect(SDLM_CMD_STATS, "prom", -EINVAL);
 	text_expect(SDLM_CMD_STATS, "prometheus ", -EINVAL);
 	text_expect(SDLM_CMD_LOCKS, "a b", -EINVAL);
@@ -401,6 +404,9 @@ static void test_admin_only(void **state)
 		{ SDLM_CMD_FENCE_CONFIRM, 0, true },
 		{ SDLM_CMD_UID_LIST, 0, false },
 		{ SDLM_CMD_STATS, 0, false },
+		{ SDLM_CMD_DEGRADED, 0, false },
+		{ SDLM_CMD_DEGRADED_ENABLE, 0, true },
+		{ SDLM_CMD_DEGRADED_DISABLE, 0, true },
 		{ SDLM_CMD_LOCK, 0, false },
 		{ SDLM_CMD_CONVERT, 0, false },
 		{ SDLM_CMD_UNLOCK, 0, false },

@@ -1046,6 +1046,32 @@ static void test_provisional(void **state)
 	assert_int_equal(v.prov_base, 0);
 }
 
+static void test_degraded_allowed(void **state)
+{
+	uint8_t peers[9] = { 0 };
+	uint32_t blocker = 99;
+
+	(void)state;
+	/* alone on the disk, not quorate: allowed */
+	assert_int_equal(uid_degraded_allowed(false, peers, 8, 3, &blocker), 0);
+	assert_int_equal(blocker, 0);
+	/* quorate: the normal rules, whatever the disk says */
+	assert_int_equal(uid_degraded_allowed(true, peers, 8, 3, &blocker), SDLM_EQUORATE);
+	/* our own slot does not count */
+	peers[3] = UID_PEER_VISIBLE;
+	assert_int_equal(uid_degraded_allowed(false, peers, 8, 3, &blocker), 0);
+	/* another node visible (one shared disk, or a node of this site) */
+	peers[7] = UID_PEER_VISIBLE;
+	peers[5] = UID_PEER_UNREAD;
+	assert_int_equal(uid_degraded_allowed(false, peers, 8, 3, &blocker), SDLM_EPEERLIVE);
+	assert_int_equal(blocker, 5);	/* not read yet: not provably stopped */
+	peers[5] = UID_PEER_STOPPED;
+	assert_int_equal(uid_degraded_allowed(false, peers, 8, 3, &blocker), SDLM_EPEERLIVE);
+	assert_int_equal(blocker, 7);
+	/* beyond the area's nodes: not looked at */
+	assert_int_equal(uid_degraded_allowed(false, peers, 6, 3, NULL), 0);
+}
+
 /* ---- the use verdict, and failed writes ---- */
 
 static void test_may_use_and_failures(void **state)
@@ -1111,6 +1137,7 @@ int main(void)
 		cmocka_unit_test(test_create_rename_delete),
 		cmocka_unit_test(test_may_use_and_failures),
 		cmocka_unit_test(test_provisional),
+		cmocka_unit_test(test_degraded_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
