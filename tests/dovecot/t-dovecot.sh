@@ -19,7 +19,9 @@
 #      available (SDLMD etc.), the same on a 3-node cluster with UIDs from
 #      sdlm (several sdlm-deliver per node, shared and own mailboxes).
 # Parts a-c and the first half of d use the --uid-source=file: TEST SEAM
-# (UIDs from a flock'ed file), not sdlmd.  Needs root and dovecot-core,
+# (UIDs from a flock'ed file), not sdlmd; part b exercises the merge's
+# corner cases (a crash in the middle, reruns).  The split with real sdlmd
+# daemons in degraded mode on two copies of the disk is t-degraded.sh.  Needs root and dovecot-core,
 # dovecot-imapd, python3; exit 77 (skip) when missing.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
