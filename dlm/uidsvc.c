@@ -385,7 +385,8 @@ static void takeover(struct entry *e);
  * done; degraded: the degraded takeover is). */
 static bool core_ready(const struct entry *e)
 {
-	return U.degraded ? e->deg : e->state == ENT_READY;
+	return U.degraded ? e->deg && e->m.um_phase == UID_READY
+			  : e->state == ENT_READY;
 }
 
 /* Forget what the core holds (no LVB: the next holder reads the disk). */
@@ -810,39 +811,45 @@ static bool serve_one(struct entry *e, struct pending *p)
 	return true;
 }
 
-static void serve(struct entry *e)
+/* Serve the queue in order while the core can (see core_ready). */
+static void serve_queue(struct entry *e)
 {
 	struct pending *p;
+
+	while ((p = e->pend) && core_ready(e)) {
+		if (!serve_one(e, p))
+			break;
+		e->pend = p->next;
+		if (!e->pend)
+			e->pend_tail = &e->pend;
+		free(p);
+	}
+}
+
+static void serve(struct entry *e)
+{
 	int rc;
 	uint64_t lkid = 0;
 	char name[40];
 
 	if (U.degraded) {
-		if (!e->pend)
-			return;
-		if (U.deg_suspended) {
-			fail_pending(e, SDLM_EDEGRADED);
-			return;
-		}
-		if (!e->deg) {
-			rc = deg_takeover(e);
-			if (rc < 0) {
-				fail_pending(e, rc);
+		/* Each round serves at least one request, or stops. */
+		while (e->pend) {
+			if (U.deg_suspended) {
+				fail_pending(e, SDLM_EDEGRADED);
 				return;
 			}
-		}
-		while ((p = e->pend)) {
-			if (!serve_one(e, p))
-				break;
-			e->pend = p->next;
-			if (!e->pend)
-				e->pend_tail = &e->pend;
-			free(p);
-			if (!e->deg || e->m.um_phase != UID_READY) {
-				/* a failed write sequence: the next request takes over again */
-				e->deg = false;
-				break;
+			if (!core_ready(e)) {
+				/* first use, or a write sequence failed: take over again */
+				rc = deg_takeover(e);
+				if (rc < 0) {
+					fail_pending(e, rc);
+					return;
+				}
 			}
+			serve_queue(e);
+			if (core_ready(e))
+				return;	/* done, or waiting for a commit */
 		}
 		return;
 	}
@@ -858,17 +865,9 @@ static void serve(struct entry *e)
 	}
 	if (e->state != ENT_READY)
 		return;
-	while ((p = e->pend)) {
-		if (!serve_one(e, p))
-			break;
-		e->pend = p->next;
-		if (!e->pend)
-			e->pend_tail = &e->pend;
-		free(p);
-		if (e->state != ENT_READY)
-			return;
-	}
-	maybe_release(e);
+	serve_queue(e);
+	if (e->state == ENT_READY)
+		maybe_release(e);
 }
 
 static struct alloc *alloc_take(uint64_t id, uint32_t client, struct entry **ep)
