@@ -15,7 +15,7 @@
 #      replica is frozen: disk A -> disk B, store A -> store B; node 3 runs
 #      on disk B and is refused until node 1's copied heartbeat is dead
 #   3. both sides in degraded mode deliver (A: a4, 10 UIDs lost, a5;
-#      B: b4..b7): the same UIDs twice, marked provisional in both UID
+#      B: b4..b7, and Dovecot's own doveadm save): the same UIDs twice, marked provisional in both UID
 #      records (uid show --json); a heartbeat appearing on a degraded
 #      node's disk suspends it until the operator enables again
 #   4. the repair is refused while degraded; both sides leave degraded
@@ -147,6 +147,10 @@ a5=$(cdeliver 1 "$A" a5) && pass "a5 delivered on A (uid $a5)" || fail "a5 deliv
 for s in b4 b5 b6 b7; do
 	u=$(cdeliver 3 "$B" "$s") && pass "$s delivered on B (uid $u)" || fail "$s delivered on B"
 done
+dc_own "$B"
+msg dove-b | dc_adm "$B" save -m INBOX
+db=$(uid_of_subject "$B" dove-b)
+check "Dovecot's own writer on copy B goes on (doveadm save: uid $db)" test "${db:-0}" -gt 3
 check "both sides gave the first UID after the split to different messages" \
 	test "$a4" = "$(uid_of_subject "$B" b4)"
 PB_A=$(show 1 prov_base) PB_B=$(show 3 prov_base)
@@ -200,15 +204,15 @@ rc=$?
 echo "$out"; cat "$T/repair.err"
 check "repair: exit 0, merged, provisional mailbox settled" \
 	sh -c "[ $rc = 0 ] && echo '$out' | grep -q '\"result\":\"merged\"' && echo '$out' | grep -q '\"settled\":true' && echo '$out' | grep -q '\"below_prov_base\":0'"
-check "repair: 5 renumbered (a4 b4 duplicates; b5 b6 b7 below A's UIDNEXT)" \
-	sh -c "echo '$out' | grep -q '\"renumbered\":5'"
+check "repair: 6 renumbered (a4 b4 duplicates; b5 b6 b7 dove-b below A's UIDNEXT)" \
+	sh -c "echo '$out' | grep -q '\"renumbered\":6'"
 dc_own "$A"
 after=$(dc_uids "$A")
 echo "$after"
-check "every message of both copies present once (9)" \
-	test "$(echo "$after" | wc -l)" = 9 -a "$(echo "$after" | cut -f2 | sort -u | wc -l)" = 9
+check "every message of both copies present once (10)" \
+	test "$(echo "$after" | wc -l)" = 10 -a "$(echo "$after" | cut -f2 | sort -u | wc -l)" = 10
 check "every subject once" \
-	test "$(dc_adm "$A" -f tab fetch 'hdr.subject' mailbox INBOX all | tail -n +2 | sort -u | wc -l)" = 9
+	test "$(dc_adm "$A" -f tab fetch 'hdr.subject' mailbox INBOX all | tail -n +2 | sort -u | wc -l)" = 10
 check "UIDs strictly ascending" ascending <<<"$after"
 check "fetch equals the repaired uidlist" diff <(dc_listed "$A") <(echo "$after")
 check "UIDVALIDITY unchanged" test "$(dc_status "$A" uidvalidity)" = "$UV"
@@ -217,7 +221,7 @@ for s in m1:1 m2:2 m3:3 "a5:$a5"; do
 done
 low=$FA
 for x in "$FB" "$NA" "$NB"; do [ "$x" -gt "$low" ] && low=$x; done
-for s in a4 b4 b5 b6 b7; do
+for s in a4 b4 b5 b6 b7 dove-b; do
 	u=$(uid_of_subject "$A" "$s")
 	check "$s moved above both sides' UIDNEXT and watermarks (now $u >= $low)" test "${u:-0}" -ge "$low"
 done
@@ -233,8 +237,8 @@ check "it lands at or above the merged UIDNEXT" test "${u:-0}" -ge "$N"
 check "its record is not provisional" test "$(show 3 provisional)" = false
 dc_own "$A"
 after=$(dc_uids "$A")
-check "Dovecot: 10 messages, fetch equals the uidlist, ascending" \
-	sh -c "[ $(echo "$after" | wc -l) = 10 ]" && check "  (fetch = uidlist)" diff <(dc_listed "$A") <(echo "$after") &&
+check "Dovecot: 11 messages, fetch equals the uidlist, ascending" \
+	sh -c "[ $(echo "$after" | wc -l) = 11 ]" && check "  (fetch = uidlist)" diff <(dc_listed "$A") <(echo "$after") &&
 	check "  (ascending)" ascending <<<"$after"
 check "Dovecot logged nothing broken (A)" dc_clean "$A"
 check "Dovecot logged nothing broken (B)" dc_clean "$B"
