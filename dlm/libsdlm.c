@@ -1115,7 +1115,7 @@ int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *r)
 }
 
 static int uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		     uint32_t next_uid, uint32_t how)
+		     uint32_t next_uid, uint32_t how, uint64_t epoch_min)
 {
 	struct req_uid req;
 	int rc;
@@ -1129,19 +1129,20 @@ static int uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbo
 	req.op = SDLM_UID_RAISE;
 	req.value = next_uid;
 	req.count = how;
+	req.alloc_id = epoch_min;
 	return uid_request(h, &req, NULL);
 }
 
 int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t next_uid)
 {
-	return uid_raise(h, lockspace, mailbox, next_uid, 0);
+	return uid_raise(h, lockspace, mailbox, next_uid, 0, 0);
 }
 
 int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		    uint32_t next_uid)
+		    uint32_t next_uid, uint64_t epoch_min)
 {
-	return uid_raise(h, lockspace, mailbox, next_uid, SDLM_UID_RAISE_SETTLE);
+	return uid_raise(h, lockspace, mailbox, next_uid, SDLM_UID_RAISE_SETTLE, epoch_min);
 }
 
 int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,

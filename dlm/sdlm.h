@@ -176,10 +176,12 @@ int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t next_uid);
 
 /* The rejoin repair of the mailbox is done: raise its next UID to at least
- * next_uid (the merged list's) and clear its provisional mark.  Refused
- * (-EBUSY) while this node is in degraded mode.  Root or the admin group. */
+ * next_uid (the merged list's), clear its provisional mark, and make the
+ * epochs handed out from now on at least epoch_min (the merged list's:
+ * 0 = no floor).  Refused (-EBUSY) while this node is in degraded mode.
+ * Root or the admin group. */
 int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		    uint32_t next_uid);
+		    uint32_t next_uid, uint64_t epoch_min);
 
 /* Delete a mailbox (its record is reclaimed) or rename it; a mailbox named
  * by its GUID keeps its UIDs across a rename.  Root or the admin group. */

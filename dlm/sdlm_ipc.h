@@ -58,7 +58,8 @@ enum sdlm_uid_op {
 	SDLM_UID_ABORT		= 3,	/* alloc_id */
 	SDLM_UID_RAISE		= 4,	/* next UID >= value (admin); count
 					   SDLM_UID_RAISE_SETTLE: and clear the
-					   provisional mark (rejoin repair done) */
+					   provisional mark, epoch >= alloc_id
+					   (rejoin repair done) */
 	SDLM_UID_BUMP		= 5,	/* new UIDVALIDITY, next = 1 (admin) */
 	SDLM_UID_SHOW		= 6,	/* the mailbox's state */
 	SDLM_UID_DELETE		= 7,	/* tombstone the record (admin) */

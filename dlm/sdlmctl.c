@@ -276,7 +276,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 				       r.first + r.count - 1, r.uidvalidity, (unsigned long long)r.epoch);
 		}
 	} else if (!strcmp(sub, "settle")) {
-		rc = sdlm_uid_settle(h, argv[2], argv[3], (uint32_t)v);
+		rc = sdlm_uid_settle(h, argv[2], argv[3], (uint32_t)v, 0);
 		if (rc == 0 && !json)
 			printf("%s settled: provisional mark cleared, next uid at least %lu\n", argv[3], v);
 		else if (rc == 0)

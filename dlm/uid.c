@@ -607,7 +607,7 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 
 /* Returns UID_WAIT, 0, -ENOLCK or -EBUSY; see uid.h. */
 int uid_settle(struct uid_mbox *m, const struct uid_params *p,
-	       struct uid_write *w)
+	       uint64_t epoch_min, struct uid_write *w)
 {
 	if (!m || !p || !w)
 		return -EINVAL;
@@ -616,8 +616,11 @@ int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 		return -ENOLCK;
 	if (m->um_inflight || p->provisional)
 		return -EBUSY;
-	if (!m->um_prov)
+	if (!m->um_prov && m->um_epoch >= epoch_min)
 		return 0;
+	/* Raised before the writes: nothing is handed out until both are
+	 * durable (STARTING), and a failure sends the core IDLE. */
+	m->um_epoch = max_u64(m->um_epoch, epoch_min);
 	op_start_rewrite(m, UID_OP_SETTLE, UIDREC_USED, m->um_name,
 			 m->um_name_len, w);
 	m->um_op_rec.flags &= ~UIDREC_F_PROVISIONAL;

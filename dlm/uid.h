@@ -237,12 +237,15 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 
 /*
  * The rejoin repair is done (docs/imap.md): rewrite both copies without
- * the PROVISIONAL mark, watermarks unchanged.  READY, nothing in flight,
- * not in degraded mode (p->provisional: -EBUSY).  Returns UID_WAIT with
- * the first of two writes, or 0 (w empty) when there is no mark.
+ * the PROVISIONAL mark, watermarks unchanged, and with an epoch of at
+ * least epoch_min (the merged mail store's: the other copy's holders used
+ * epochs this disk never saw, and the store refuses older ones).  READY,
+ * nothing in flight, not in degraded mode (p->provisional: -EBUSY).
+ * Returns UID_WAIT with the first of two writes, or 0 (w empty) when there
+ * is no mark and the epoch is already high enough.
  */
 int uid_settle(struct uid_mbox *m, const struct uid_params *p,
-	       struct uid_write *w);
+	       uint64_t epoch_min, struct uid_write *w);
 
 /*
  * Give the lock up: fill lvb (UID_LVB_LEN bytes) for the next holder and

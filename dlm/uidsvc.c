@@ -720,15 +720,16 @@ static bool serve_one(struct entry *e, struct pending *p)
 			if (rc == 0 && w.count)
 				rc = run_writes(e, &w);
 		}
-		if (rc == 0 && p->req.count == SDLM_UID_RAISE_SETTLE && e->m.um_prov) {
+		if (rc == 0 && p->req.count == SDLM_UID_RAISE_SETTLE) {
 			uint32_t base = e->m.um_prov_base;
+			bool was = e->m.um_prov;
 
-			rc = uid_settle(&e->m, &U.params, &w);
+			rc = uid_settle(&e->m, &U.params, p->req.alloc_id, &w);
 			if (rc >= 0)
 				rc = run_writes(e, &w);
-			if (rc == 0)
-				log_notice("uid %s: provisional UIDs (above %u) settled by the rejoin repair, next %u",
-					   e->name, base, e->m.um_next);
+			if (rc == 0 && was)
+				log_notice("uid %s: provisional UIDs (above %u) settled by the rejoin repair, next %u, epoch %llu",
+					   e->name, base, e->m.um_next, (unsigned long long)e->m.um_epoch);
 			else
 				log_warn("uid %s: settle: %s", e->name, sdlm_strerror(rc));
 			if (e->m.um_phase == UID_IDLE) {

@@ -25,19 +25,20 @@
  *   7. delete A's Dovecot index files (dovecot.index, .index.log*,
  *      .index.cache, and for INBOX the list index): they cache the old
  *      UIDs; Dovecot rebuilds them from the uidlist
- *   8. append the "done" line, fsync; drop the dotlocks; sdlm_uid_raise
- *      to the merged N so sdlm never hands out a UID the repair used; when
- *      sdlm marks the mailbox PROVISIONAL (UIDs handed out in degraded
- *      mode, docs/uid.md), sdlm_uid_settle instead: raise and clear the
- *      mark, the repair it called for being done
+ *   8. append the "done" line, fsync; drop the dotlocks; sdlm_uid_settle:
+ *      next UID raised to the merged N so sdlm never hands out a UID the
+ *      repair used, the PROVISIONAL mark cleared (UIDs handed out in
+ *      degraded mode, docs/uid.md: the repair it called for is done), and
+ *      the epoch raised to the merged E (the other copy's epochs were
+ *      never on this disk; sdlm-deliver refuses an epoch below E)
  *
  * Provisional marks (with --lockspace/--mailbox): the mark's base is the
  * last UID this copy handed out before the split; a UID at or below it
  * that the two copies give to different messages is not a split artifact
  * (a writer without the lock, or copies that were never one) and is
  * reported as such, though repaired the same way.  The repair refuses to
- * start (exit 3, nothing written) while the local sdlmd is still in
- * degraded mode: the copy would go on changing under the merge.
+ * start (exit 3, nothing written) while the local sdlmd is in degraded
+ * mode: the copy would go on changing under the merge.
  *
  * The log (append-only JSON lines, in A):
  *   {"event":"renumber","time":T,"guid":G,"name":F,"old_uid":O,"new_uid":N,
@@ -522,7 +523,7 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
 		return rv;
 	}
 	*info_out = info;
-	if ((info.flags & SDLM_UID_F_PROVISIONAL) && sdlm_degraded(*h)) {
+	if (sdlm_degraded(*h)) {
 		fprintf(stderr, "sdlm-maildir-repair: %s %s: the local sdlmd is still in degraded mode: "
 			"leave it first (sdlmctl degraded disable); refused, nothing written\n",
 			o->lockspace, o->mailbox);
@@ -598,12 +599,12 @@ static int cmd_merge(const struct opts *o)
 		if (strcmp(lg.done_keys[i], key) == 0)
 			break;
 	if (i < lg.ndone) {
-		if (prov && h) {
+		if (h) {
 			/* A run that stopped between its done line and the settle. */
 			uint64_t n64 = uidlist_next_uid(&a);
 			uint32_t next = n64 > UINT32_MAX ? UINT32_MAX : (uint32_t)n64;
 
-			rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, next);
+			rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, next, a.epoch);
 			if (rv) {
 				fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s\n",
 					next, sdlm_strerror(rv));
@@ -718,11 +719,10 @@ static int cmd_merge(const struct opts *o)
 	if (log_sync(lf))
 		goto out_logfile;
 	if (h) {
-		rv = prov ? sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid)
-			  : sdlm_uid_raise(h, o->lockspace, o->mailbox, r.out.next_uid);
+		rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid, r.out.epoch);
 		if (rv) {
-			fprintf(stderr, "sdlm-maildir-repair: sdlm %s to %" PRIu32 ": %s (rerun to complete)\n",
-				prov ? "settle" : "raise", r.out.next_uid, sdlm_strerror(rv));
+			fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s (rerun to complete)\n",
+				r.out.next_uid, sdlm_strerror(rv));
 			goto out_logfile;
 		}
 	}
@@ -732,7 +732,7 @@ static int cmd_merge(const struct opts *o)
 		       ",\"next_uid\":%" PRIu32 ",\"provisional\":%s,\"prov_base\":%" PRIu32
 		       ",\"settled\":%s,\"below_prov_base\":%zu}\n", real_b, r.renumbered, copied,
 		       r.out.nrecs, r.out.uidvalidity, r.out.next_uid, prov ? "true" : "false",
-		       info.prov_base, prov && h ? "true" : "false", below_base);
+		       info.prov_base, h ? "true" : "false", below_base);
 	else
 		printf("%s: merged %s: %zu messages, %zu renumbered, %zu copied, "
 		       "UIDVALIDITY %" PRIu32 ", next UID %" PRIu32 "\n", o->a, o->b,

@@ -15,16 +15,20 @@
 #      replica is frozen: disk A -> disk B, store A -> store B; node 3 runs
 #      on disk B and is refused until node 1's copied heartbeat is dead
 #   3. both sides in degraded mode deliver (A: a4, 10 UIDs lost, a5;
-#      B: b4..b7, and Dovecot's own doveadm save): the same UIDs twice, marked provisional in both UID
+#      B: b4..b7, and Dovecot's own doveadm save; B's operator leaves and
+#      re-enters degraded mode twice, so copy B ends with the higher
+#      epoch): the same UIDs twice, marked provisional in both UID
 #      records (uid show --json); a heartbeat appearing on a degraded
 #      node's disk suspends it until the operator enables again
 #   4. the repair is refused while degraded; both sides leave degraded
 #      mode explicitly (the mark stays); site B rejoins on disk A; the
 #      repair merges B into A with the floor of both sides and settles the
-#      mark; Dovecot: every message once, duplicates and below-UIDNEXT
-#      messages renumbered above both sides' UIDNEXT and watermarks,
-#      kept UIDs unchanged, UIDVALIDITY unchanged, nothing "broken"; a
-#      delivery after the rejoin lands above the merged UIDNEXT.
+#      mark (and lifts the epoch to the merged list's); Dovecot: every
+#      message once, duplicates and below-UIDNEXT messages renumbered
+#      above both sides' UIDNEXT and watermarks (dsync's rule checked
+#      message by message), the rest unchanged, UIDVALIDITY unchanged,
+#      nothing "broken"; a delivery after the rejoin lands above the
+#      merged UIDNEXT with an epoch the merged list accepts.
 # Needs root, corosync, dovecot-core, dovecot-imapd; exit 77 (skip) when
 # missing.
 set -u
@@ -144,9 +148,23 @@ require "node 3: degraded mode enabled once node 1's slot on disk B is dead" \
 a4=$(cdeliver 1 "$A" a4) && pass "a4 delivered on A (uid $a4)" || fail "a4 delivered on A"
 require "10 UIDs handed out on A and lost" sd_ctl 1 uid alloc "$LS" "$MB" 10
 a5=$(cdeliver 1 "$A" a5) && pass "a5 delivered on A (uid $a5)" || fail "a5 delivered on A"
+# Site B's operator leaves and re-enters degraded mode twice: each time
+# the mailbox is taken over again with a higher epoch, so copy B's
+# uidlist ends with a higher epoch than copy A's (the merged list keeps
+# the higher one, and the holder after the rejoin must be above it).
 for s in b4 b5 b6 b7; do
 	u=$(cdeliver 3 "$B" "$s") && pass "$s delivered on B (uid $u)" || fail "$s delivered on B"
+	case $s in b4 | b5)
+		check "node 3: leave and enter degraded mode again" \
+			sh -c "ip netns exec ${CL_PREFIX}n3 '$SDLMCTL' degraded disable >/dev/null && ip netns exec ${CL_PREFIX}n3 '$SDLMCTL' degraded enable --confirm-split-storage >/dev/null"
+	esac
 done
+check "copy B's uidlist has the higher epoch" python3 - "$A/Maildir/dovecot-uidlist" "$B/Maildir/dovecot-uidlist" <<'PY'
+import re, sys
+e = [int(re.search(r' E(\d+)', open(f).readline()).group(1)) for f in sys.argv[1:]]
+print("epochs A %d B %d" % tuple(e))
+sys.exit(0 if e[1] > e[0] + 1 else 1)
+PY
 dc_own "$B"
 msg dove-b | dc_adm "$B" save -m INBOX
 db=$(uid_of_subject "$B" dove-b)
@@ -197,17 +215,19 @@ require "node 1 quorate again" cl_wait_quorate 1 90
 SD_DISK=$DISK_A require "node 3: sdlmd on disk A again" sd_restart 3
 require "node 3 fenced-safe on disk A" cl_wait_for "node 3 safe" 90 sd_status_has 3 "fenced-safe"
 require "node 1 fenced-safe" cl_wait_for "node 1 safe" 90 sd_status_has 1 "fenced-safe"
-before=$(dc_uids "$A")
+cp "$A/Maildir/dovecot-uidlist" "$T/A-pre"
+cp "$B/Maildir/dovecot-uidlist" "$T/B-pre"
+low=$FA
+for x in "$FB" "$NA" "$NB"; do [ "$x" -gt "$low" ] && low=$x; done
 out=$(ip netns exec "${CL_PREFIX}n1" "$SDLM_MAILDIR_REPAIR" --json --lockspace "$LS" --mailbox "$MB" \
 	--floor "$FB" "$A/Maildir" "$B/Maildir" 2>"$T/repair.err")
 rc=$?
 echo "$out"; cat "$T/repair.err"
 check "repair: exit 0, merged, provisional mailbox settled" \
 	sh -c "[ $rc = 0 ] && echo '$out' | grep -q '\"result\":\"merged\"' && echo '$out' | grep -q '\"settled\":true' && echo '$out' | grep -q '\"below_prov_base\":0'"
-check "repair: 6 renumbered (a4 b4 duplicates; b5 b6 b7 dove-b below A's UIDNEXT)" \
-	sh -c "echo '$out' | grep -q '\"renumbered\":6'"
 dc_own "$A"
-after=$(dc_uids "$A")
+dc_uids "$A" >"$T/after"
+after=$(cat "$T/after")
 echo "$after"
 check "every message of both copies present once (10)" \
 	test "$(echo "$after" | wc -l)" = 10 -a "$(echo "$after" | cut -f2 | sort -u | wc -l)" = 10
@@ -216,16 +236,49 @@ check "every subject once" \
 check "UIDs strictly ascending" ascending <<<"$after"
 check "fetch equals the repaired uidlist" diff <(dc_listed "$A") <(echo "$after")
 check "UIDVALIDITY unchanged" test "$(dc_status "$A" uidvalidity)" = "$UV"
-for s in m1:1 m2:2 m3:3 "a5:$a5"; do
+for s in m1:1 m2:2 m3:3; do
 	check "${s%%:*} kept UID ${s#*:}" test "$(uid_of_subject "$A" "${s%%:*}")" = "${s#*:}"
 done
-low=$FA
-for x in "$FB" "$NA" "$NB"; do [ "$x" -gt "$low" ] && low=$x; done
-for s in a4 b4 b5 b6 b7 dove-b; do
-	u=$(uid_of_subject "$A" "$s")
-	check "$s moved above both sides' UIDNEXT and watermarks (now $u >= $low)" test "${u:-0}" -ge "$low"
-done
+# dsync's rule, message by message, from the two copies as they were:
+# both of a duplicate pair and every message below the other side's
+# UIDNEXT move above both sides' UIDNEXT and watermarks; the rest keep
+# their UIDs; the repair's count is the number that moved.
+check "dsync's rule: duplicates and below-UIDNEXT moved above $low, the rest kept" \
+	python3 - "$T/A-pre" "$T/B-pre" "$T/after" "$low" "$(echo "$out" | jget renumbered)" <<'PY'
+import sys
+def load(f):
+    lines = open(f).read().splitlines()
+    n = int([x[1:] for x in lines[0].split() if x.startswith("N")][0])
+    recs = {}
+    for l in lines[1:]:
+        uid, rest = l.split(" ", 1)
+        recs[rest.split(":", 1)[1]] = int(uid)
+    return recs, max([n] + [u + 1 for u in recs.values()])
+(a, na), (b, nb) = load(sys.argv[1]), load(sys.argv[2])
+after = {g: int(u) for u, g in (l.split("\t") for l in open(sys.argv[3]).read().split("\n") if l)}
+low, count = int(sys.argv[4]), int(sys.argv[5])
+ua, ub = {u: g for g, u in a.items()}, {u: g for g, u in b.items()}
+moved = {}
+for g in set(a) | set(b):
+    if g in a and g in b:
+        why = "kept" if a[g] == b[g] else "uid-differs"
+    elif g in a:
+        why = "duplicate" if a[g] in ub else "below-uidnext" if a[g] < nb else "kept"
+    else:
+        why = "duplicate" if b[g] in ua else "below-uidnext" if b[g] < na else "kept"
+    old = a.get(g, b.get(g))
+    ok = after.get(g) == old if why == "kept" else after.get(g, 0) >= low
+    print("%-10s %-45s %6d -> %6s %s" % ("ok" if ok else "WRONG", g, old, after.get(g), why))
+    moved[g] = (why, ok)
+kinds = {w for w, _ in moved.values()}
+sys.exit(0 if all(ok for _, ok in moved.values()) and "duplicate" in kinds and
+         "below-uidnext" in kinds and count == sum(w != "kept" for w, _ in moved.values()) else 1)
+PY
 check "A: the mark is settled" test "$(show 1 provisional)" = false
+EM=$(head -1 "$A/Maildir/dovecot-uidlist" | sed -nE 's/.* E([0-9]+).*/\1/p')
+EB=$(head -1 "$T/B-pre" | sed -nE 's/.* E([0-9]+).*/\1/p')
+check "the merged list keeps copy B's higher epoch ($EM)" test "${EM:-0}" = "$EB"
+check "the settle lifted sdlm's epoch to it ($(show 1 epoch))" test "$(show 1 epoch)" -ge "${EM:-0}"
 N=$(dc_status "$A" uidnext)
 check "sdlm's next UID is at or above the merged UIDNEXT $N" test "$(show 1 watermark)" -ge $((N - 1))
 check "IMAP sees the same" test "$(dc_imap "$A" | cut -d' ' -f1,2)" = "$UV $N"
@@ -234,6 +287,8 @@ out2=$(ip netns exec "${CL_PREFIX}n1" "$SDLM_MAILDIR_REPAIR" --json --lockspace 
 check "second run: already merged" sh -c "echo '$out2' | grep -q already-merged"
 u=$(cdeliver 3 "$A" after) && pass "a delivery after the rejoin (node 3, uid $u)" || fail "a delivery after the rejoin"
 check "it lands at or above the merged UIDNEXT" test "${u:-0}" -ge "$N"
+check "the holder's epoch after the rejoin ($(show 3 epoch)) is at or above the merged list's ($EM)" \
+	test "$(show 3 epoch)" -ge "${EM:-0}"
 check "its record is not provisional" test "$(show 3 provisional)" = false
 dc_own "$A"
 after=$(dc_uids "$A")

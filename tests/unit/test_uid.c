@@ -960,7 +960,7 @@ static void test_provisional(void **state)
 	assert_true(v.provisional);
 	assert_int_equal(v.prov_base, 32);
 	assert_true(v.latest.flags & UIDREC_F_PROVISIONAL);
-	assert_int_equal(uid_settle(&m, &pd, &w), -EBUSY);	/* still degraded */
+	assert_int_equal(uid_settle(&m, &pd, 0, &w), -EBUSY);	/* still degraded */
 	assert_int_equal(uid_release(&m, lvb), 0);
 
 	/* side B, degraded on its own copy: the same UIDs (what the repair fixes) */
@@ -992,7 +992,7 @@ static void test_provisional(void **state)
 	{
 		uint32_t w0 = disk_copy_w(0), w1 = disk_copy_w(1);
 
-		assert_int_equal(uid_settle(&m, &p, &w), UID_WAIT);
+		assert_int_equal(uid_settle(&m, &p, 0, &w), UID_WAIT);
 		assert_false(w.rec.flags & UIDREC_F_PROVISIONAL);
 		assert_int_equal(w.rec.prov_base, 0);
 		run_writes(&m, &w);
@@ -1003,8 +1003,31 @@ static void test_provisional(void **state)
 	}
 	disk_view(&v);
 	assert_false(v.provisional);
-	assert_int_equal(uid_settle(&m, &p, &w), 0);	/* nothing to do */
+	assert_int_equal(uid_settle(&m, &p, 0, &w), 0);	/* nothing to do */
 	assert_int_equal(w.count, 0);
+	assert_int_equal(uid_settle(&m, &p, m.um_epoch, &w), 0);
+
+	/* the other copy's epochs were higher: the floor is written to both
+	 * copies before the next UID, and the next holder goes above it */
+	{
+		uint64_t e0 = m.um_epoch;
+		struct uid_write w2;
+		uint32_t f0;
+
+		assert_int_equal(uid_settle(&m, &p, e0 + 40, &w), UID_WAIT);
+		assert_int_equal(w.rec.epoch, e0 + 40);
+		assert_int_equal(uid_alloc(&m, &p, 1, 0, 0, &f0, &w2), UID_WAIT);
+		assert_int_equal(w2.count, 0);	/* nothing while it is under way */
+		run_writes(&m, &w);
+		disk_view(&v);
+		assert_int_equal(v.epoch, e0 + 40);
+		assert_false(v.provisional);
+		assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+		assert_int_equal(m.um_epoch, e0 + 40);
+		assert_int_equal(uid_release(&m, lvb), 0);
+		takeover_sync(&m, &p, NULL, 3, 1, 0);
+		assert_true(m.um_epoch > e0 + 40);
+	}
 	assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
 	disk_view(&v);
 	assert_false(v.latest.flags & UIDREC_F_PROVISIONAL);
@@ -1014,7 +1037,7 @@ static void test_provisional(void **state)
 	takeover_sync(&m, &pd, NULL, 0, 1, 0);
 	assert_int_equal(uid_release(&m, lvb), 0);
 	takeover_sync(&m, &p, lvb, 20, 1, 0);
-	assert_int_equal(uid_settle(&m, &p, &w), UID_WAIT);
+	assert_int_equal(uid_settle(&m, &p, 0, &w), UID_WAIT);
 	disk_write(&w.rec);
 	assert_int_equal(uid_write_done(&m, 0, &w), UID_WAIT);
 	assert_int_equal(uid_write_done(&m, -EIO, &w), -EIO);
