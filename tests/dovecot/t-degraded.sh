@@ -54,7 +54,9 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 finish() { echo "t-degraded: $passes passed, $fails failed"; [ "$fails" = 0 ]; exit $?; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; finish; fi; }
 
-T=$(mktemp -d "${SDLM_TEST_DIR:-$PWD}/t-degraded.XXXXXX")
+# Dovecot runs as nobody: its directory must be reachable through every
+# parent (not so under a checkout in a 0700 directory); /var/tmp is.
+T=$(mktemp -d /var/tmp/sdlm-degraded.XXXXXX)
 chmod 755 "$T"
 . "$SDLM_SRCDIR/tests/cluster/lib.sh"
 . "$SDLM_SRCDIR/tests/cluster/sdlm.sh"
