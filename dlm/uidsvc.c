@@ -97,7 +97,9 @@ struct entry {
 	struct uid_mbox m;
 	struct pending *pend, **pend_tail;
 	struct alloc *allocs;
+	uint32_t next_alloc;	/* low half of this entry's allocation ids */
 	struct entry *next;
+	struct entry *idnext;	/* in U.byid */
 };
 
 #define NBUCKET 4096
@@ -110,7 +112,10 @@ static struct {
 	uint64_t nslots;
 	struct uid_params params;
 	struct entry *bucket[NBUCKET];
-	uint64_t next_entry_id, next_alloc_id;
+	uint64_t next_entry_id;
+	/* Entries by id: an allocation id is (entry id << 32 | a sequence),
+	 * so a commit finds its entry without walking the table. */
+	struct entry *byid[NBUCKET];
 	void *buf;
 	bool on;
 	bool degraded;
@@ -206,18 +211,18 @@ static struct entry *entry_find(const char *ls, const uint8_t *guid, bool create
 	e->pend_tail = &e->pend;
 	e->next = U.bucket[b];
 	U.bucket[b] = e;
+	e->idnext = U.byid[e->id % NBUCKET];
+	U.byid[e->id % NBUCKET] = e;
 	return e;
 }
 
 static struct entry *entry_by_id(uint64_t id)
 {
 	struct entry *e;
-	unsigned b;
 
-	for (b = 0; b < NBUCKET; b++)
-		for (e = U.bucket[b]; e; e = e->next)
-			if (e->id == id)
-				return e;
+	for (e = U.byid[id % NBUCKET]; e; e = e->idnext)
+		if (e->id == id)
+			return e;
 	return NULL;
 }
 
@@ -639,7 +644,7 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 		U.h.reply(U.h.ctx, p->client, p->seq, -ENOMEM, NULL);
 		return;
 	}
-	a->id = ++U.next_alloc_id;
+	a->id = e->id << 32 | ++e->next_alloc;
 	U.st.allocations++;
 	U.st.uids += count;
 	if (U.degraded)
@@ -873,18 +878,17 @@ static void serve(struct entry *e)
 
 static struct alloc *alloc_take(uint64_t id, uint32_t client, struct entry **ep)
 {
-	struct entry *e;
+	struct entry *e = entry_by_id(id >> 32);
 	struct alloc **pp, *a;
-	unsigned b;
 
-	for (b = 0; b < NBUCKET; b++)
-		for (e = U.bucket[b]; e; e = e->next)
-			for (pp = &e->allocs; (a = *pp); pp = &a->next)
-				if (a->id == id && a->client == client) {
-					*pp = a->next;
-					*ep = e;
-					return a;
-				}
+	if (!e)
+		return NULL;
+	for (pp = &e->allocs; (a = *pp); pp = &a->next)
+		if (a->id == id && a->client == client) {
+			*pp = a->next;
+			*ep = e;
+			return a;
+		}
 	return NULL;
 }
 

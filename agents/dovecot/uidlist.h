@@ -87,7 +87,9 @@ void uidlist_free(struct uidlist *ul);
 int uidlist_parse(const char *buf, size_t len, struct uidlist *ul,
 		  struct uidlist_err *err);
 
-/* The whole file as Dovecot would write it; *out is malloc'ed, NUL-ended. */
+/* The whole file as Dovecot would write it; *out is malloc'ed, NUL-ended.
+ * -E2BIG if a line would be longer than the parser accepts (a header near
+ * the limit whose N grew): nothing is produced that cannot be read back. */
 int uidlist_format(const struct uidlist *ul, char **out, size_t *out_len);
 
 /* max(N, highest UID + 1); 2^32 means the UID space is used up. */
@@ -150,7 +152,8 @@ int uidlist_read(const char *dir, struct uidlist *ul, struct uidlist_err *err);
 /*
  * Replace dir/dovecot-uidlist by ul (.tmp, fdatasync, rename, fsync of
  * dir).  The caller holds the lock.  The header N written is
- * uidlist_next_uid(ul), so it never lowers what a reader saw.
+ * uidlist_next_uid(ul), so it never lowers what a reader saw.  -E2BIG
+ * (uidlist_format) before anything is written: the file stays as it was.
  */
 int uidlist_write(const char *dir, const struct uidlist *ul);
 
