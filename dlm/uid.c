@@ -69,6 +69,7 @@ static bool guid_is_nil(const uint8_t guid[UID_GUID_LEN])
 
 void uid_params_default(struct uid_params *p)
 {
+	memset(p, 0, sizeof(*p));	/* every field, later ones too */
 	p->reserve_min = UID_RESERVE_MIN_DEFAULT;
 	p->reserve_max = UID_RESERVE_MAX_DEFAULT;
 	p->grow_ns = UID_GROW_NS_DEFAULT;
