@@ -16,6 +16,8 @@
  * a granted lock until it releases it, typically after a BLOCKING decision.
  *
  * docs/locking.md gives the exact semantics of every event and decision.
+ * lockstate.c implements the machine, lssnap.c the snapshot and the
+ * digest (lockstate_int.h is what they share).
  *
  * Errors: functions return 0 or a negative errno / sdlm domain error
  * (dlm/sdlm.h).  An event that ls_apply() rejects leaves the state

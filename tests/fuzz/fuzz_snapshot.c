@@ -1,6 +1,6 @@
 /*
  * fuzz_snapshot.c - libFuzzer target for the lock state snapshot
- * (dlm/lockstate.c: ls_snapshot_decode, ls_snapshot_encode, ls_digest).
+ * (dlm/lssnap.c: ls_snapshot_decode, ls_snapshot_encode, ls_digest).
  *
  * Input: one control byte, then the snapshot bytes.  Control bit 0 "fix
  * the CRC": when the snapshot is at least 8 bytes the harness rewrites

@@ -1,0 +1,656 @@
+/*
+ * lssnap.c - the lock state (lockstate.c) as bytes: the snapshot a joining
+ * member decodes, and the digest replicas compare.
+ *
+ * Layout (all integers little-endian, every record naturally aligned):
+ *
+ *	offset	what
+ *	0	struct ls_snap_hdr		48 bytes
+ *	48	node_count x ls_snap_node	16 bytes each, ascending id
+ *	...	res_count x { ls_snap_res	104 bytes, ascending name
+ *		  lock_count x ls_snap_lock }	32 bytes each: granted,
+ *						converting, waiting, each in
+ *						queue order
+ *	...	epoch section (minor >= 1)	u64 lockspace epoch, then
+ *						res_count x u64 resource
+ *						epoch, in resource order
+ *	len-8	struct ls_snap_tail		reserved, then CRC32C of
+ *						every byte before it
+ *
+ * Minor 1 added the epoch section at the end, so every earlier offset is
+ * unchanged; a minor 0 snapshot decodes with every epoch 0 (a decoder of
+ * minor 0 rejects a minor 1 snapshot by its length: upgrade every node
+ * before relying on epochs).  Minors above LS_SNAP_MINOR: SDLM_EVERSION.
+ *
+ * total_len in the header equals the buffer length.  A mode is one byte,
+ * 0xff for MODE_NONE.  Every reserved byte and the unused tail of names
+ * and of an invalid LVB are zero, so that one state has exactly one
+ * encoding (ls_digest relies on it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "hash.h"
+#include "list.h"
+#include "lockstate_int.h"
+#include "sdlm.h"
+
+#define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
+#define LS_SNAP_MAJOR	1
+#define LS_SNAP_MINOR	1
+#define LS_SNAP_MODE_NONE 0xff
+
+#define SNAP_GATE_OPEN		0x1u
+#define SNAP_QUORATE		0x2u
+#define SNAP_DEFAULT_LIVE	0x4u
+#define SNAP_HDR_FLAGS		0x7u
+
+#define SNAPN_MEMBER		0x01u
+#define SNAPN_LIVE		0x02u
+#define SNAPN_PILL		0x04u
+#define SNAPN_FENCED		0x08u
+#define SNAPN_HAS_FENCED_INC	0x10u
+#define SNAPN_NEED_FENCE_SENT	0x20u
+#define SNAPN_FLAGS		0x3fu
+
+#define SNAPR_LVB_VALID		0x01u
+
+struct ls_snap_hdr {
+	uint32_t	sh_magic;
+	uint16_t	sh_major;
+	uint16_t	sh_minor;
+	uint32_t	sh_flags;
+	uint32_t	sh_node_count;
+	uint64_t	sh_ring_id;
+	uint64_t	sh_lock_seq;
+	uint32_t	sh_res_count;
+	uint32_t	sh_lock_count;
+	uint64_t	sh_total_len;
+};
+_Static_assert(sizeof(struct ls_snap_hdr) == 48, "ls_snap_hdr layout");
+
+struct ls_snap_node {
+	uint32_t	sn_nodeid;
+	uint32_t	sn_flags;
+	uint64_t	sn_fenced_inc;
+};
+_Static_assert(sizeof(struct ls_snap_node) == 16, "ls_snap_node layout");
+
+struct ls_snap_res {
+	uint8_t		sr_namelen;
+	uint8_t		sr_flags;
+	uint16_t	sr_reserved;
+	uint32_t	sr_lock_count;
+	uint8_t		sr_name[LS_NAME_MAX];
+	uint8_t		sr_lvb[LS_LVB_LEN];
+};
+_Static_assert(sizeof(struct ls_snap_res) == 104, "ls_snap_res layout");
+
+struct ls_snap_lock {
+	uint64_t	sl_lkid;
+	uint64_t	sl_seq;
+	uint32_t	sl_nodeid;
+	uint32_t	sl_flags;
+	uint8_t		sl_grmode;
+	uint8_t		sl_rqmode;
+	uint8_t		sl_bast_mode;
+	uint8_t		sl_queue;
+	uint32_t	sl_reserved;
+};
+_Static_assert(sizeof(struct ls_snap_lock) == 32, "ls_snap_lock layout");
+
+struct ls_snap_tail {
+	uint32_t	st_reserved;
+	uint32_t	st_crc;
+};
+_Static_assert(sizeof(struct ls_snap_tail) == 8, "ls_snap_tail layout");
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+#define PUT(sz, buf, type, field, v) \
+	put##sz((buf) + offsetof(type, field), (v))
+#define GET(sz, buf, type, field) \
+	get##sz((buf) + offsetof(type, field))
+
+static uint8_t mode_out(int m)
+{
+	return m == MODE_NONE ? LS_SNAP_MODE_NONE : (uint8_t)m;
+}
+
+static int mode_in(uint8_t v)
+{
+	return v == LS_SNAP_MODE_NONE ? MODE_NONE : (int)v;
+}
+
+/* *_out: native -> zeroed wire buffer; *_in: wire -> native. */
+static void snap_hdr_out(const struct ls_snap_hdr *h, uint8_t *p)
+{
+	memset(p, 0, sizeof(*h));
+	PUT(32, p, struct ls_snap_hdr, sh_magic, h->sh_magic);
+	PUT(16, p, struct ls_snap_hdr, sh_major, h->sh_major);
+	PUT(16, p, struct ls_snap_hdr, sh_minor, h->sh_minor);
+	PUT(32, p, struct ls_snap_hdr, sh_flags, h->sh_flags);
+	PUT(32, p, struct ls_snap_hdr, sh_node_count, h->sh_node_count);
+	PUT(64, p, struct ls_snap_hdr, sh_ring_id, h->sh_ring_id);
+	PUT(64, p, struct ls_snap_hdr, sh_lock_seq, h->sh_lock_seq);
+	PUT(32, p, struct ls_snap_hdr, sh_res_count, h->sh_res_count);
+	PUT(32, p, struct ls_snap_hdr, sh_lock_count, h->sh_lock_count);
+	PUT(64, p, struct ls_snap_hdr, sh_total_len, h->sh_total_len);
+}
+
+static void snap_hdr_in(const uint8_t *p, struct ls_snap_hdr *h)
+{
+	h->sh_magic = GET(32, p, struct ls_snap_hdr, sh_magic);
+	h->sh_major = GET(16, p, struct ls_snap_hdr, sh_major);
+	h->sh_minor = GET(16, p, struct ls_snap_hdr, sh_minor);
+	h->sh_flags = GET(32, p, struct ls_snap_hdr, sh_flags);
+	h->sh_node_count = GET(32, p, struct ls_snap_hdr, sh_node_count);
+	h->sh_ring_id = GET(64, p, struct ls_snap_hdr, sh_ring_id);
+	h->sh_lock_seq = GET(64, p, struct ls_snap_hdr, sh_lock_seq);
+	h->sh_res_count = GET(32, p, struct ls_snap_hdr, sh_res_count);
+	h->sh_lock_count = GET(32, p, struct ls_snap_hdr, sh_lock_count);
+	h->sh_total_len = GET(64, p, struct ls_snap_hdr, sh_total_len);
+}
+
+static void snap_node_out(const struct ls_node *nd, uint8_t *p)
+{
+	uint32_t f = 0;
+
+	f |= nd->nd_member ? SNAPN_MEMBER : 0;
+	f |= nd->nd_live ? SNAPN_LIVE : 0;
+	f |= nd->nd_pill ? SNAPN_PILL : 0;
+	f |= nd->nd_fenced ? SNAPN_FENCED : 0;
+	f |= nd->nd_has_fenced_inc ? SNAPN_HAS_FENCED_INC : 0;
+	f |= nd->nd_need_fence_sent ? SNAPN_NEED_FENCE_SENT : 0;
+	memset(p, 0, sizeof(struct ls_snap_node));
+	PUT(32, p, struct ls_snap_node, sn_nodeid, nd->nd_id);
+	PUT(32, p, struct ls_snap_node, sn_flags, f);
+	PUT(64, p, struct ls_snap_node, sn_fenced_inc, nd->nd_fenced_inc);
+}
+
+static void snap_node_in(const uint8_t *p, struct ls_snap_node *sn)
+{
+	sn->sn_nodeid = GET(32, p, struct ls_snap_node, sn_nodeid);
+	sn->sn_flags = GET(32, p, struct ls_snap_node, sn_flags);
+	sn->sn_fenced_inc = GET(64, p, struct ls_snap_node, sn_fenced_inc);
+}
+
+static void snap_res_out(const struct ls_res *res, uint8_t *p)
+{
+	memset(p, 0, sizeof(struct ls_snap_res));
+	p[offsetof(struct ls_snap_res, sr_namelen)] = res->res_namelen;
+	p[offsetof(struct ls_snap_res, sr_flags)] =
+		res->res_lvb_valid ? SNAPR_LVB_VALID : 0;
+	PUT(32, p, struct ls_snap_res, sr_lock_count, (uint32_t)res->res_nlocks);
+	memcpy(p + offsetof(struct ls_snap_res, sr_name), res->res_name,
+	       res->res_namelen);
+	memcpy(p + offsetof(struct ls_snap_res, sr_lvb), res->res_lvb,
+	       LS_LVB_LEN);
+}
+
+static void snap_res_in(const uint8_t *p, struct ls_snap_res *sr)
+{
+	sr->sr_namelen = p[offsetof(struct ls_snap_res, sr_namelen)];
+	sr->sr_flags = p[offsetof(struct ls_snap_res, sr_flags)];
+	sr->sr_reserved = GET(16, p, struct ls_snap_res, sr_reserved);
+	sr->sr_lock_count = GET(32, p, struct ls_snap_res, sr_lock_count);
+	memcpy(sr->sr_name, p + offsetof(struct ls_snap_res, sr_name),
+	       LS_NAME_MAX);
+	memcpy(sr->sr_lvb, p + offsetof(struct ls_snap_res, sr_lvb),
+	       LS_LVB_LEN);
+}
+
+static void snap_lock_out(const struct ls_lock *lk, uint8_t *p)
+{
+	memset(p, 0, sizeof(struct ls_snap_lock));
+	PUT(64, p, struct ls_snap_lock, sl_lkid, lk->lk_id);
+	PUT(64, p, struct ls_snap_lock, sl_seq, lk->lk_seq);
+	PUT(32, p, struct ls_snap_lock, sl_nodeid, lk->lk_node->nd_id);
+	PUT(32, p, struct ls_snap_lock, sl_flags, lk->lk_flags);
+	p[offsetof(struct ls_snap_lock, sl_grmode)] = mode_out(lk->lk_grmode);
+	p[offsetof(struct ls_snap_lock, sl_rqmode)] = mode_out(lk->lk_rqmode);
+	p[offsetof(struct ls_snap_lock, sl_bast_mode)] =
+		mode_out(lk->lk_bast_mode);
+	p[offsetof(struct ls_snap_lock, sl_queue)] = lk->lk_queue;
+}
+
+static void snap_lock_in(const uint8_t *p, struct ls_snap_lock *sl)
+{
+	sl->sl_lkid = GET(64, p, struct ls_snap_lock, sl_lkid);
+	sl->sl_seq = GET(64, p, struct ls_snap_lock, sl_seq);
+	sl->sl_nodeid = GET(32, p, struct ls_snap_lock, sl_nodeid);
+	sl->sl_flags = GET(32, p, struct ls_snap_lock, sl_flags);
+	sl->sl_grmode = p[offsetof(struct ls_snap_lock, sl_grmode)];
+	sl->sl_rqmode = p[offsetof(struct ls_snap_lock, sl_rqmode)];
+	sl->sl_bast_mode = p[offsetof(struct ls_snap_lock, sl_bast_mode)];
+	sl->sl_queue = p[offsetof(struct ls_snap_lock, sl_queue)];
+	sl->sl_reserved = GET(32, p, struct ls_snap_lock, sl_reserved);
+}
+
+static void snap_hdr_fill(const struct ls_state *ls, struct ls_snap_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->sh_magic = LS_SNAP_MAGIC;
+	h->sh_major = LS_SNAP_MAJOR;
+	h->sh_minor = LS_SNAP_MINOR;
+	h->sh_flags = (ls->ls_gate_open ? SNAP_GATE_OPEN : 0) |
+		      (ls->ls_quorate ? SNAP_QUORATE : 0) |
+		      (ls->ls_default_live ? SNAP_DEFAULT_LIVE : 0);
+	h->sh_node_count = (uint32_t)ls->ls_node_count;
+	h->sh_ring_id = ls->ls_ring_id;
+	h->sh_lock_seq = ls->ls_lock_seq;
+	h->sh_res_count = (uint32_t)ls->ls_res_count;
+	h->sh_lock_count = (uint32_t)ls->ls_lock_count;
+	h->sh_total_len = ls_snapshot_size(ls);
+}
+
+/* Bytes of the epoch section for res_count resources (minor >= 1). */
+static size_t snap_epoch_size(size_t res_count)
+{
+	return sizeof(uint64_t) * (1 + res_count);
+}
+
+size_t ls_snapshot_size(const struct ls_state *ls)
+{
+	return sizeof(struct ls_snap_hdr) +
+	       ls->ls_node_count * sizeof(struct ls_snap_node) +
+	       ls->ls_res_count * sizeof(struct ls_snap_res) +
+	       ls->ls_lock_count * sizeof(struct ls_snap_lock) +
+	       snap_epoch_size(ls->ls_res_count) +
+	       sizeof(struct ls_snap_tail);
+}
+
+/*
+ * The digest hashes the same canonical records as the snapshot, but
+ * combines resources by a sum of mixed per-resource hashes, so it needs
+ * neither sorting nor memory and cannot fail.
+ */
+uint64_t ls_digest(const struct ls_state *ls)
+{
+	uint8_t buf[sizeof(struct ls_snap_res)];
+	struct ls_snap_hdr h;
+	const struct ls_res *res;
+	const struct dl *d;
+	uint64_t head, rh, sum = 0;
+	size_t i;
+	int q;
+
+	snap_hdr_fill(ls, &h);
+	snap_hdr_out(&h, buf);
+	head = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_hdr));
+	put64(buf, ls->ls_epoch);
+	head = fnv64(head, buf, sizeof(uint64_t));
+	for (i = 0; i < ls->ls_node_count; i++) {
+		snap_node_out(ls->ls_nodes[i], buf);
+		head = fnv64(head, buf, sizeof(struct ls_snap_node));
+	}
+	for (i = 0; i < ls->ls_rhash_size; i++) {
+		for (res = ls->ls_rhash[i]; res; res = res->res_hnext) {
+			snap_res_out(res, buf);
+			rh = fnv64(FNV64_OFFSET, buf, sizeof(struct ls_snap_res));
+			put64(buf, res->res_epoch);
+			rh = fnv64(rh, buf, sizeof(uint64_t));
+			for (q = 0; q < 3; q++)
+				for (d = res->res_queue[q].next;
+				     d != &res->res_queue[q]; d = d->next) {
+					snap_lock_out(lock_of_q(d), buf);
+					rh = fnv64(rh, buf,
+						   sizeof(struct ls_snap_lock));
+				}
+			sum += mix64(rh);
+		}
+	}
+	return mix64(head ^ mix64(sum));
+}
+
+int ls_snapshot_encode(const struct ls_state *ls, void *buf, size_t len,
+		       size_t *written)
+{
+	size_t i, need = ls_snapshot_size(ls), off = 0;
+	struct ls_snap_hdr h;
+	struct ls_res **arr;
+	const struct dl *d;
+	uint8_t *p = buf;
+	int q, rc;
+
+	if (len < need)
+		return -ENOSPC;
+	rc = res_sorted(ls, &arr);
+	if (rc)
+		return rc;
+	snap_hdr_fill(ls, &h);
+	snap_hdr_out(&h, p);
+	off += sizeof(struct ls_snap_hdr);
+	for (i = 0; i < ls->ls_node_count; i++) {
+		snap_node_out(ls->ls_nodes[i], p + off);
+		off += sizeof(struct ls_snap_node);
+	}
+	for (i = 0; i < ls->ls_res_count; i++) {
+		snap_res_out(arr[i], p + off);
+		off += sizeof(struct ls_snap_res);
+		for (q = 0; q < 3; q++)
+			for (d = arr[i]->res_queue[q].next;
+			     d != &arr[i]->res_queue[q]; d = d->next) {
+				snap_lock_out(lock_of_q(d), p + off);
+				off += sizeof(struct ls_snap_lock);
+			}
+	}
+	put64(p + off, ls->ls_epoch);
+	off += sizeof(uint64_t);
+	for (i = 0; i < ls->ls_res_count; i++) {
+		put64(p + off, arr[i]->res_epoch);
+		off += sizeof(uint64_t);
+	}
+	memset(p + off, 0, sizeof(struct ls_snap_tail));
+	put32(p + off + offsetof(struct ls_snap_tail, st_crc),
+	      crc32c(0, p, off + offsetof(struct ls_snap_tail, st_crc)));
+	off += sizeof(struct ls_snap_tail);
+	free(arr);
+	*written = off;
+	return 0;
+}
+
+static int lock_seq_cmp(const void *a, const void *b)
+{
+	const struct ls_lock *x = *(struct ls_lock *const *)a;
+	const struct ls_lock *y = *(struct ls_lock *const *)b;
+
+	return x->lk_seq < y->lk_seq ? -1 : x->lk_seq > y->lk_seq;
+}
+
+/* Decode the node table.  0 or SDLM_EPROTO / -ENOMEM. */
+static int snap_nodes_in(struct ls_state *ls, const uint8_t *p, size_t n)
+{
+	struct ls_snap_node sn;
+	struct ls_node *nd;
+	size_t i;
+
+	ls->ls_nodes = calloc(n ? n : 1, sizeof(*ls->ls_nodes));
+	if (!ls->ls_nodes)
+		return -ENOMEM;
+	ls->ls_node_cap = n ? n : 1;
+	for (i = 0; i < n; i++, p += sizeof(struct ls_snap_node)) {
+		snap_node_in(p, &sn);
+		if (!sn.sn_nodeid || (sn.sn_flags & ~SNAPN_FLAGS) ||
+		    (i && sn.sn_nodeid <= ls->ls_nodes[i - 1]->nd_id))
+			return SDLM_EPROTO;
+		if (!(sn.sn_flags & SNAPN_HAS_FENCED_INC) &&
+		    ((sn.sn_flags & SNAPN_FENCED) || sn.sn_fenced_inc))
+			return SDLM_EPROTO;
+		if ((sn.sn_flags & SNAPN_NEED_FENCE_SENT) &&
+		    (sn.sn_flags & SNAPN_MEMBER))
+			return SDLM_EPROTO;
+		nd = node_alloc(ls, sn.sn_nodeid);
+		if (!nd)
+			return -ENOMEM;
+		nd->nd_member = sn.sn_flags & SNAPN_MEMBER;
+		nd->nd_live = sn.sn_flags & SNAPN_LIVE;
+		nd->nd_pill = sn.sn_flags & SNAPN_PILL;
+		nd->nd_fenced = sn.sn_flags & SNAPN_FENCED;
+		nd->nd_has_fenced_inc = sn.sn_flags & SNAPN_HAS_FENCED_INC;
+		nd->nd_need_fence_sent = sn.sn_flags & SNAPN_NEED_FENCE_SENT;
+		nd->nd_fenced_inc = sn.sn_fenced_inc;
+		ls->ls_nodes[ls->ls_node_count++] = nd;
+	}
+	return 0;
+}
+
+/* Check one decoded lock record against its resource and the nodes. */
+static int snap_lock_check(const struct ls_state *ls,
+			   const struct ls_snap_lock *sl, int prev_queue,
+			   uint64_t lock_seq, struct ls_node **ndp)
+{
+	int gr = mode_in(sl->sl_grmode), rq = mode_in(sl->sl_rqmode);
+	int bast = mode_in(sl->sl_bast_mode);
+	struct ls_node *nd;
+
+	if (sl->sl_reserved || sl->sl_queue > LS_Q_WAIT ||
+	    sl->sl_queue < prev_queue || (sl->sl_flags & ~LS_LKF_ALL) ||
+	    (sl->sl_lkid >> 32) != sl->sl_nodeid || sl->sl_seq >= lock_seq)
+		return SDLM_EPROTO;
+	if ((gr != MODE_NONE && !mode_valid(gr)) || !mode_valid(rq) ||
+	    (bast != MODE_NONE && !mode_valid(bast)))
+		return SDLM_EPROTO;
+	switch (sl->sl_queue) {
+	case LS_Q_GRANTED:
+		if (gr != rq)
+			return SDLM_EPROTO;
+		break;
+	case LS_Q_CONVERT:
+		if (gr == MODE_NONE || mode_covers(gr, rq))
+			return SDLM_EPROTO;
+		break;
+	default:
+		if (gr != MODE_NONE || bast != MODE_NONE)
+			return SDLM_EPROTO;
+		break;
+	}
+	nd = node_find(ls, sl->sl_nodeid);
+	/* a fenced node holds nothing; an away node only granted locks */
+	if (!nd || nd->nd_fenced ||
+	    (!nd->nd_member && sl->sl_queue != LS_Q_GRANTED))
+		return SDLM_EPROTO;
+	if (lock_find(ls, sl->sl_lkid))
+		return SDLM_EPROTO;
+	*ndp = nd;
+	return 0;
+}
+
+/* No two granted modes on res may conflict: the safety invariant. */
+static bool res_grants_sane(const struct ls_res *res)
+{
+	int a, b;
+
+	for (a = 0; a < MODE_COUNT; a++) {
+		if (!res->res_grcount[a])
+			continue;
+		if (res->res_grcount[a] > 1 && !mode_compat(a, a))
+			return false;
+		for (b = a + 1; b < MODE_COUNT; b++)
+			if (res->res_grcount[b] && !mode_compat(a, b))
+				return false;
+	}
+	return true;
+}
+
+int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
+{
+	const size_t fixed = sizeof(struct ls_snap_hdr) +
+			     sizeof(struct ls_snap_tail);
+	struct ls_params params = { 0 };
+	struct ls_lock **all = NULL, *lk;
+	struct ls_res *res, *prev = NULL, **byname = NULL;
+	struct ls_state *ls = NULL;
+	struct ls_snap_hdr h;
+	struct ls_snap_res sr;
+	struct ls_snap_lock sl;
+	struct ls_node *nd;
+	const uint8_t *p = buf;
+	size_t off, end, i, j, nall = 0, epoch_len = 0;
+	int rc, prev_queue;
+
+	if (!buf || !lsp || len < fixed)
+		return SDLM_EPROTO;
+	snap_hdr_in(p, &h);
+	if (h.sh_magic != LS_SNAP_MAGIC)
+		return SDLM_EMAGIC;
+	if (h.sh_major != LS_SNAP_MAJOR || h.sh_minor > LS_SNAP_MINOR)
+		return SDLM_EVERSION;
+	if (h.sh_total_len != len)
+		return SDLM_EPROTO;
+	end = len - sizeof(struct ls_snap_tail);
+	if (get32(p + end + offsetof(struct ls_snap_tail, st_crc)) !=
+	    crc32c(0, p, end + offsetof(struct ls_snap_tail, st_crc)))
+		return SDLM_ECHECKSUM;
+	/* a good checksum does not make the content sane */
+	if (get32(p + end + offsetof(struct ls_snap_tail, st_reserved)) ||
+	    (h.sh_flags & ~SNAP_HDR_FLAGS) ||
+	    h.sh_node_count > LS_MAX_NODES ||
+	    h.sh_res_count > h.sh_lock_count)
+		return SDLM_EPROTO;
+	if (h.sh_minor >= 1)
+		epoch_len = snap_epoch_size(h.sh_res_count);
+	if ((uint64_t)h.sh_node_count * sizeof(struct ls_snap_node) +
+	    (uint64_t)h.sh_res_count * sizeof(struct ls_snap_res) +
+	    (uint64_t)h.sh_lock_count * sizeof(struct ls_snap_lock) +
+	    epoch_len != len - fixed)
+		return SDLM_EPROTO;
+	end -= epoch_len;
+
+	params.cold = !(h.sh_flags & SNAP_GATE_OPEN);
+	params.default_live = h.sh_flags & SNAP_DEFAULT_LIVE;
+	rc = ls_create(&params, &ls);
+	if (rc)
+		return rc;
+	ls->ls_quorate = h.sh_flags & SNAP_QUORATE;
+	ls->ls_ring_id = h.sh_ring_id;
+	ls->ls_lock_seq = h.sh_lock_seq;
+
+	off = sizeof(struct ls_snap_hdr);
+	rc = snap_nodes_in(ls, p + off, h.sh_node_count);
+	if (rc)
+		goto out_destroy;
+	off += h.sh_node_count * sizeof(struct ls_snap_node);
+
+	all = malloc((h.sh_lock_count ? h.sh_lock_count : 1) * sizeof(*all));
+	byname = malloc((h.sh_res_count ? h.sh_res_count : 1) *
+			sizeof(*byname));
+	if (!all || !byname) {
+		rc = -ENOMEM;
+		goto out_free_all;
+	}
+	for (i = 0; i < h.sh_res_count; i++) {
+		rc = SDLM_EPROTO;
+		if (end - off < sizeof(struct ls_snap_res))
+			goto out_free_all;
+		snap_res_in(p + off, &sr);
+		off += sizeof(struct ls_snap_res);
+		if (!sr.sr_namelen || sr.sr_namelen > LS_NAME_MAX ||
+		    (sr.sr_flags & ~SNAPR_LVB_VALID) || sr.sr_reserved ||
+		    !sr.sr_lock_count ||
+		    sr.sr_lock_count > h.sh_lock_count - nall ||
+		    (end - off) / sizeof(struct ls_snap_lock) <
+		    sr.sr_lock_count)
+			goto out_free_all;
+		for (j = sr.sr_namelen; j < LS_NAME_MAX; j++)
+			if (sr.sr_name[j])
+				goto out_free_all;
+		if (!(sr.sr_flags & SNAPR_LVB_VALID))
+			for (j = 0; j < LS_LVB_LEN; j++)
+				if (sr.sr_lvb[j])
+					goto out_free_all;
+		rc = res_create(ls, sr.sr_name, sr.sr_namelen, &res);
+		if (rc)
+			goto out_free_all;
+		res->res_lvb_valid = sr.sr_flags & SNAPR_LVB_VALID;
+		memcpy(res->res_lvb, sr.sr_lvb, LS_LVB_LEN);
+		/* strictly ascending names, hence also unique */
+		if (prev && res_cmp(&prev, &res) >= 0) {
+			rc = SDLM_EPROTO;
+			goto out_free_res;
+		}
+		prev_queue = LS_Q_GRANTED;
+		for (j = 0; j < sr.sr_lock_count; j++) {
+			snap_lock_in(p + off, &sl);
+			off += sizeof(struct ls_snap_lock);
+			rc = snap_lock_check(ls, &sl, prev_queue,
+					     h.sh_lock_seq, &nd);
+			if (rc)
+				goto out_free_res;
+			prev_queue = sl.sl_queue;
+			lk = calloc(1, sizeof(*lk));
+			if (!lk) {
+				rc = -ENOMEM;
+				goto out_free_res;
+			}
+			lk->lk_id = sl.sl_lkid;
+			lk->lk_seq = sl.sl_seq;
+			lk->lk_flags = sl.sl_flags;
+			lk->lk_grmode = (int8_t)mode_in(sl.sl_grmode);
+			lk->lk_rqmode = (int8_t)mode_in(sl.sl_rqmode);
+			lk->lk_bast_mode = (int8_t)mode_in(sl.sl_bast_mode);
+			lk->lk_queue = sl.sl_queue;
+			lk->lk_res = res;
+			lk->lk_node = nd;
+			lock_link(ls, lk);
+			all[nall++] = lk;
+		}
+		if (!res_grants_sane(res)) {
+			rc = SDLM_EPROTO;
+			goto out_free_all;
+		}
+		res_update_pending(ls, res);
+		byname[i] = res;
+		prev = res;
+	}
+	rc = SDLM_EPROTO;
+	if (off != end || nall != h.sh_lock_count)
+		goto out_free_all;
+	/* no resource epoch above the counter that handed it out */
+	if (epoch_len) {
+		ls->ls_epoch = get64(p + off);
+		for (i = 0; i < h.sh_res_count; i++) {
+			byname[i]->res_epoch = get64(p + off + 8 * (i + 1));
+			if (byname[i]->res_epoch > ls->ls_epoch)
+				goto out_free_all;
+		}
+	}
+
+	/* node lock lists in creation order; lk_seq must be unique */
+	qsort(all, nall, sizeof(*all), lock_seq_cmp);
+	for (i = 0; i < nall; i++) {
+		if (i && all[i]->lk_seq == all[i - 1]->lk_seq)
+			goto out_free_all;
+		dl_del(&all[i]->lk_nlink);
+		dl_add_tail(&all[i]->lk_node->nd_locks, &all[i]->lk_nlink);
+	}
+	free(byname);
+	free(all);
+	*lsp = ls;
+	return 0;
+
+out_free_res:
+	/* res is hashed and owns the locks linked so far: ls_destroy frees
+	 * them; an empty res must still be freed by hand */
+	if (!res->res_nlocks)
+		res_put(ls, res);
+out_free_all:
+	free(byname);
+	free(all);
+out_destroy:
+	ls_destroy(ls);
+	return rc;
+}
