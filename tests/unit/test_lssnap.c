@@ -1,0 +1,468 @@
+/*
+ * test_lssnap.c - the lock state as bytes (dlm/lssnap.c): snapshot round
+ * trips, every corruption the decoder must refuse, the epoch section and
+ * its minor 0 compatibility, the digest, and a seeded replay across
+ * independent replicas (one rebuilt from a snapshot again and again) with
+ * a safety check after every step.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crc32c.h"
+#include "lockstate.h"
+#include "lsfx.h"
+#include "sdlm.h"
+
+/* ---- snapshot ------------------------------------------------------------- */
+
+static void build_rich_state(struct fx *f)
+{
+	uint8_t a[LS_LVB_LEN];
+
+	memset(a, 0x42, sizeof(a));
+	assert_int_equal(req(f, 1, 1, "alpha", MODE_EX, 0), 0);
+	assert_int_equal(req(f, 2, 1, "alpha", MODE_PR, 0), 0);
+	assert_int_equal(req(f, 3, 1, "alpha", MODE_CR, 0), 0);
+	assert_int_equal(req(f, 1, 2, "beta", MODE_PR, 0), 0);
+	assert_int_equal(req(f, 2, 2, "beta", MODE_PR, 0), 0);
+	assert_int_equal(conv(f, 1, 2, MODE_EX, 0, NULL), 0);
+	assert_int_equal(req(f, 3, 2, "gamma", MODE_PW, 0), 0);
+	assert_int_equal(req(f, 1, 3, "gamma", MODE_EX, 0), 0);
+	assert_int_equal(rel(f, 3, 2, a), 0);
+	assert_int_equal(req(f, 3, 3, "\x01\xff", MODE_NL, 0), 0);
+	assert_int_equal(status(f, 4, false, true), 0);
+	assert_int_equal(confchg(f, 7, true, m23, 2), 0);
+	assert_int_equal(req(f, 3, 4, "gamma", MODE_PR, 0), 0);
+}
+
+static void recrc(uint8_t *buf, size_t len)
+{
+	uint32_t c = crc32c(0, buf, len - 4);
+
+	buf[len - 4] = (uint8_t)c;
+	buf[len - 3] = (uint8_t)(c >> 8);
+	buf[len - 2] = (uint8_t)(c >> 16);
+	buf[len - 1] = (uint8_t)(c >> 24);
+}
+
+static void test_snapshot_roundtrip(void **state)
+{
+	struct fx *f = *state, g = { 0 };
+	uint8_t *buf, *buf2;
+	size_t len, len2, i;
+
+	build_rich_state(f);
+	buf = snap(f->ls, &len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g.ls), 0);
+	ls_out_init(&g.out);
+	assert_int_equal(ls_digest(f->ls), ls_digest(g.ls));
+	assert_int_equal(ls_lock_count(f->ls), ls_lock_count(g.ls));
+	assert_int_equal(ls_resource_count(f->ls), 4);
+	assert_int_equal(ls_resource_count(g.ls), 4);
+	buf2 = snap(g.ls, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, buf2, len);
+	free(buf2);
+
+	/* both go on identically: node 1 fenced frees gamma and alpha */
+	assert_int_equal(fenced(f, 1, 1), 0);
+	assert_int_equal(fenced(&g, 1, 1), 0);
+	assert_true(f->out.count > 0);
+	assert_int_equal(f->out.count, g.out.count);
+	for (i = 0; i < f->out.count; i++)
+		assert_memory_equal(&f->out.items[i], &g.out.items[i],
+				    sizeof(f->out.items[i]));
+	assert_int_equal(ls_digest(f->ls), ls_digest(g.ls));
+	/* the digest does see a change */
+	assert_int_equal(req(f, 2, 9, "delta", MODE_NL, 0), 0);
+	assert_int_not_equal(ls_digest(f->ls), ls_digest(g.ls));
+
+	ls_out_free(&g.out);
+	ls_destroy(g.ls);
+	free(buf);
+}
+
+static void test_snapshot_corrupt(void **state)
+{
+	struct fx *f = *state;
+	struct ls_state *g = NULL;
+	uint8_t *buf, *bad;
+	size_t len, i;
+	int rc;
+
+	build_rich_state(f);
+	buf = snap(f->ls, &len);
+	bad = malloc(len);
+	assert_non_null(bad);
+
+	for (i = 0; i < len; i++) {
+		assert_int_equal(ls_snapshot_decode(buf, i, &g), SDLM_EPROTO);
+		assert_null(g);
+	}
+	for (i = 0; i < len; i++) {
+		memcpy(bad, buf, len);
+		bad[i] ^= 0x10;
+		rc = ls_snapshot_decode(bad, len, &g);
+		assert_true(rc == SDLM_ECHECKSUM || rc == SDLM_EMAGIC ||
+			    rc == SDLM_EVERSION || rc == SDLM_EPROTO);
+		assert_null(g);
+	}
+	memcpy(bad, buf, len);
+	bad[len / 2] ^= 1;
+	assert_int_equal(ls_snapshot_decode(bad, len, &g), SDLM_ECHECKSUM);
+	memcpy(bad, buf, len);
+	bad[0] ^= 1;
+	assert_int_equal(ls_snapshot_decode(bad, len, &g), SDLM_EMAGIC);
+	memcpy(bad, buf, len);
+	bad[4] = 9;
+	assert_int_equal(ls_snapshot_decode(bad, len, &g), SDLM_EVERSION);
+
+	/* sane checksum, insane content: every field with a rule */
+	{
+		/* offsets: hdr 48, 4 nodes x 16, then the "\1\377" resource */
+		size_t res0 = 48 + 4 * 16, lk0 = res0 + 104;
+		struct { size_t off; uint8_t val; } cases[] = {
+			{ res0 + 0, 0 },		/* name length 0 */
+			{ res0 + 0, 65 },		/* name length 65 */
+			{ res0 + 1, 0x80 },		/* unknown flag */
+			{ res0 + 4, 0 },		/* no locks */
+			{ res0 + 4, 200 },		/* more locks than exist */
+			{ res0 + 8 + 10, 1 },		/* name tail not zero */
+			{ lk0 + 16, 2 },		/* lkid of another node */
+			{ lk0 + 24, 9 },		/* bad granted mode */
+			{ lk0 + 27, 3 },		/* bad queue */
+			{ lk0 + 28, 1 },		/* reserved */
+			{ 8, 0x80 },			/* header flag */
+			{ 12, 5 },			/* node count */
+			{ 48, 0 },			/* node id 0 */
+		};
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memcpy(bad, buf, len);
+			bad[cases[i].off] = cases[i].val;
+			recrc(bad, len);
+			assert_int_equal(ls_snapshot_decode(bad, len, &g),
+					 SDLM_EPROTO);
+			assert_null(g);
+		}
+	}
+	/* two EX grants on one resource: the safety invariant */
+	{
+		struct fx h;
+		size_t hlen, res0 = 48 + 3 * 16, lk0 = res0 + 104;
+		uint8_t *hb;
+
+		memset(&h, 0, sizeof(h));
+		{
+			struct ls_params p = { .default_live = true };
+
+			assert_int_equal(ls_create(&p, &h.ls), 0);
+		}
+		ls_out_init(&h.out);
+		assert_int_equal(confchg(&h, 1, true, m123, 3), 0);
+		assert_int_equal(req(&h, 1, 1, "z", MODE_PR, 0), 0);
+		assert_int_equal(req(&h, 2, 1, "z", MODE_PR, 0), 0);
+		hb = snap(h.ls, &hlen);
+		assert_int_equal(ls_snapshot_decode(hb, hlen, &g), 0);
+		ls_destroy(g);
+		g = NULL;
+		hb[lk0 + 24] = MODE_EX;
+		hb[lk0 + 25] = MODE_EX;
+		recrc(hb, hlen);
+		assert_int_equal(ls_snapshot_decode(hb, hlen, &g), SDLM_EPROTO);
+		assert_null(g);
+		free(hb);
+		ls_out_free(&h.out);
+		ls_destroy(h.ls);
+	}
+	free(bad);
+	free(buf);
+}
+
+/* ---- epochs in the snapshot and the digest ------------------------------ */
+
+/* The digest sees an epoch that differs and nothing else. */
+static void test_epoch_in_digest(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d1;
+
+	assert_int_equal(req(f, 1, 1, "mbox", MODE_PR, 0), 0);
+	d1 = ls_digest(f->ls);
+	assert_int_equal(conv(f, 1, 1, MODE_EX, 0, NULL), 0);
+	assert_int_equal(conv(f, 1, 1, MODE_PR, 0, NULL), 0);
+	assert_int_not_equal(ls_digest(f->ls), d1);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_snapshot_epoch_compat(void **state)
+{
+	struct fx *f = *state;
+	struct ls_state *g = NULL;
+	size_t len, res_count, sec, old_len;
+	uint8_t *buf, *old;
+
+	assert_int_equal(req(f, 1, 1, "mbox", MODE_EX, 0), 0);
+	assert_int_equal(req(f, 2, 1, "zeta", MODE_PW, 0), 0);
+	buf = snap(f->ls, &len);
+	assert_int_equal(buf[6], 1);		/* minor 1 */
+	res_count = ls_resource_count(f->ls);
+	assert_int_equal(res_count, 2);
+	sec = 8 * (1 + res_count);
+
+	/* minor 0: no epoch section, decodes with every epoch 0 */
+	old_len = len - sec;
+	old = malloc(old_len);
+	assert_non_null(old);
+	memcpy(old, buf, len - 8 - sec);
+	memcpy(old + len - 8 - sec, buf + len - 8, 8);
+	old[6] = 0;
+	put_le(old + 40, old_len, 8);
+	recrc(old, old_len);
+	assert_int_equal(ls_snapshot_decode(old, old_len, &g), 0);
+	assert_int_equal(ls_epoch(g), 0);
+	assert_int_equal(ls_lock_count(g), 2);
+	ls_destroy(g);
+	g = NULL;
+	/* ... but a minor 0 header on a minor 1 body is refused */
+	buf[6] = 0;
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
+	/* an unknown minor */
+	buf[6] = 2;
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EVERSION);
+	buf[6] = 1;
+	/* a resource epoch above the counter */
+	put_le(buf + len - 8 - 8, 1000, 8);
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
+	assert_null(g);
+	/* the counter itself raised: fine, and the next writer uses it */
+	put_le(buf + len - 8 - sec, 2000, 8);
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), 0);
+	assert_int_equal(ls_epoch(g), 2000);
+	ls_destroy(g);
+	free(old);
+	free(buf);
+}
+
+/* ---- replay ------------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	/* xorshift64*: the test's own fixed-seed generator */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 33) % n;
+}
+
+#define R_NODES		5
+#define R_NAMES		12
+#define R_REPLICAS	4	/* the 4th joins from a snapshot */
+
+struct check_ctx {
+	int modes[64];
+	size_t n;
+	const struct ls_state *ls;
+	size_t resources;
+};
+
+static int check_lock(const struct ls_lock_info *lk, void *arg)
+{
+	struct check_ctx *c = arg;
+	struct ls_node_info ni;
+
+	assert_int_equal(ls_node_get(c->ls, lk->nodeid, &ni), 0);
+	assert_false(ni.fenced);
+	if (lk->away)
+		assert_int_equal(lk->queue, LS_Q_GRANTED);
+	if (lk->grmode != MODE_NONE) {
+		assert_true(c->n < 64);
+		c->modes[c->n++] = lk->grmode;
+	}
+	return 0;
+}
+
+static int check_res(const struct ls_res_info *r, void *arg)
+{
+	struct check_ctx *c = arg;
+	size_t i, j;
+
+	c->n = 0;
+	c->resources++;
+	assert_int_equal(ls_foreach_lock(c->ls, r->name, r->namelen,
+					 check_lock, c), 0);
+	assert_true(r->granted + r->converting + r->waiting > 0);
+	for (i = 0; i < c->n; i++)
+		for (j = i + 1; j < c->n; j++)
+			assert_true(mode_compat(c->modes[i], c->modes[j]));
+	return 0;
+}
+
+static void check_safety(const struct ls_state *ls)
+{
+	struct check_ctx c = { .ls = ls };
+
+	assert_int_equal(ls_foreach_resource(ls, check_res, &c), 0);
+	assert_int_equal(c.resources, ls_resource_count(ls));
+}
+
+static void random_event(struct ls_event *ev, uint32_t *members,
+			 uint32_t *counter, uint64_t *inc, uint8_t *lvb,
+			 char *name)
+{
+	uint32_t node = 1 + rnd(R_NODES), k = rnd(100), i, n;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->ev_nodeid = node;
+	snprintf(name, 8, "n%u", rnd(R_NAMES));
+	ev->ev_name = name;
+	ev->ev_namelen = strlen(name);
+	ev->ev_mode = rnd(MODE_COUNT);
+	/* pick a lock id this node probably used recently */
+	ev->ev_lkid = LKID(node, counter[node] ? counter[node] - rnd(6) : 0);
+	if (k < 35) {
+		ev->ev_kind = LS_EV_REQUEST;
+		ev->ev_lkid = LKID(node, ++counter[node]);
+		if (rnd(8) == 0)
+			ev->ev_flags = LS_LKF_NOQUEUE |
+				       (rnd(2) ? LS_LKF_NOQUEUEBAST : 0);
+	} else if (k < 52) {
+		ev->ev_kind = LS_EV_CONVERT;
+		if (rnd(8) == 0)
+			ev->ev_flags = LS_LKF_NOQUEUE;
+		if (rnd(2)) {
+			memset(lvb, (int)rnd(256), LS_LVB_LEN);
+			ev->ev_lvb = lvb;
+		}
+	} else if (k < 80) {
+		ev->ev_kind = LS_EV_RELEASE;
+		memset(lvb, (int)rnd(256), LS_LVB_LEN);
+		ev->ev_lvb = lvb;
+	} else if (k < 86) {
+		ev->ev_kind = LS_EV_CANCEL;
+	} else if (k < 91) {
+		ev->ev_kind = LS_EV_CONFCHG;
+		ev->ev_ring_id = rnd(1000000);
+		for (i = 1, n = 0; i <= R_NODES; i++)
+			if (rnd(5))
+				members[n++] = i;
+		ev->ev_members = members;
+		ev->ev_member_count = n;
+		ev->ev_quorate = n > R_NODES / 2 && rnd(8);
+	} else if (k < 96) {
+		ev->ev_kind = LS_EV_NODE_STATUS;
+		ev->ev_hb_live = rnd(6) != 0;
+		ev->ev_pill_pending = rnd(8) == 0;
+	} else if (k < 99) {
+		ev->ev_kind = LS_EV_NODE_FENCED;
+		ev->ev_incarnation = inc[node] += rnd(3);
+	} else {
+		ev->ev_kind = LS_EV_GATE;
+		ev->ev_gate_open = rnd(4) != 0;
+	}
+}
+
+static void test_replay(void **state)
+{
+	struct ls_params p = { .cold = true, .default_live = false };
+	struct ls_state *r[R_REPLICAS] = { NULL };
+	struct ls_out out[R_REPLICAS];
+	uint32_t members[R_NODES], counter[R_NODES + 1] = { 0 };
+	uint64_t inc[R_NODES + 1] = { 0 };
+	uint8_t lvb[LS_LVB_LEN];
+	struct ls_event ev;
+	struct ls_node_info ni;
+	char name[8];
+	int rc[R_REPLICAS], i, active = 3;
+	size_t step, j, grants = 0, applied = 0;
+	const size_t steps = 20000, join_at = 7000;
+
+	(void)state;
+	rng_state = 0x5d1e5eedull;
+	for (i = 0; i < R_REPLICAS; i++)
+		ls_out_init(&out[i]);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ls_create(&p, &r[i]), 0);
+
+	for (step = 0; step < steps; step++) {
+		/* a node joins from a snapshot, and again and again: its
+		 * hash tables and pending set are built in another order */
+		if (step >= join_at && step % 1000 == 0) {
+			size_t len;
+			uint8_t *buf = snap(r[1], &len);
+
+			ls_destroy(r[3]);
+			r[3] = NULL;
+			assert_int_equal(ls_snapshot_decode(buf, len, &r[3]), 0);
+			assert_int_equal(ls_digest(r[3]), ls_digest(r[1]));
+			free(buf);
+			active = 4;
+		}
+		random_event(&ev, members, counter, inc, lvb, name);
+		for (i = 0; i < active; i++)
+			rc[i] = ls_apply(r[i], &ev, &out[i]);
+		for (i = 1; i < active; i++) {
+			assert_int_equal(rc[i], rc[0]);
+			assert_int_equal(out[i].count, out[0].count);
+			for (j = 0; j < out[0].count; j++)
+				assert_memory_equal(&out[i].items[j],
+						    &out[0].items[j],
+						    sizeof(out[0].items[j]));
+			assert_int_equal(ls_digest(r[i]), ls_digest(r[0]));
+		}
+		applied += rc[0] == 0;
+		for (j = 0; j < out[0].count; j++) {
+			const struct ls_out_item *it = &out[0].items[j];
+
+			if (it->o_kind != LS_OUT_GRANTED)
+				continue;
+			grants++;
+			/* only a down-convert reaches an ineligible node */
+			assert_int_equal(ls_node_get(r[0], it->o_nodeid, &ni), 0);
+			if (!ni.eligible)
+				assert_true(ev.ev_kind == LS_EV_CONVERT &&
+					    ev.ev_nodeid == it->o_nodeid);
+		}
+		if (step % 10 == 0 || out[0].count)
+			check_safety(r[0]);
+	}
+	/* the stream really exercised the machine */
+	assert_true(grants > 1000);
+	assert_true(applied > steps / 3);
+	for (i = 0; i < R_REPLICAS; i++) {
+		ls_out_free(&out[i]);
+		ls_destroy(r[i]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_snapshot_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epoch_in_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_epoch_compat, setup, teardown),
+		cmocka_unit_test(test_replay),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
