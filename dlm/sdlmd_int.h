@@ -1,0 +1,82 @@
+/*
+ * sdlmd_int.h - the private side of the daemon: struct sdlmd, its one
+ * instance D, and the functions its two files share.
+ *
+ *	sdlmd.c		main and the setup order, the heartbeat, aio and
+ *			watchdog glue, the lockspaces' host callbacks,
+ *			quorum and membership, the degraded-mode check,
+ *			signals
+ *	sdlmd_status.c	the text commands: status, nodes, stats, dump,
+ *			fence confirm, degraded...
+ */
+#ifndef SDLM_SDLMD_INT_H
+#define SDLM_SDLMD_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <qb/qbloop.h>
+
+#include "conf.h"
+#include "ondisk.h"
+#include "area.h"
+#include "timeouts.h"
+#include "heartbeat.h"
+#include "watchdog.h"
+#include "fencer.h"
+#include "twonode.h"
+#include "ipcreq.h"
+#include "render.h"
+
+struct sdlmd {
+	struct sdlm_conf conf;
+	qb_loop_t *loop;
+	struct area *area;
+	struct sdlm_timeouts to;
+	uint32_t node_id;
+	char node_name[SDLM_NAME_LEN];
+	uint64_t incarnation;
+	struct hb_engine *hb;
+	struct wd *wd;
+	qb_loop_timer_handle tick_timer, aio_timer;
+	bool aio_timer_armed;
+	bool self_fenced;
+	int self_fence_reason;
+	bool locks_stopped;
+	char fault_spec[128];
+	uint64_t start_ms;
+	int pid_fd;
+	char pid_path[512];
+	char marker_path[600];
+	bool marker_mine;		/* we wrote it: ours to remove */
+	bool corosync;
+	bool quorate;
+	uint32_t members[SDLM_MAX_NODES + 1];
+	uint32_t n_members;
+	uint64_t ring_seq;
+	struct fencer *fencer;
+	bool locks_on;
+	uint32_t expected_nodes;
+	uint32_t grace_ms;
+	pid_t killing[256];		/* clients killed for a revocation */
+	unsigned n_killing;
+	bool stop_pending;		/* pill: waiting for clients to die */
+	struct twonode tn;		/* two-node clusters: the disk arbitrates */
+	uint64_t fences[4];		/* by path: ack, dead, operator */
+};
+
+/* The daemon: one instance, defined in sdlmd.c (the name kept from when
+ * it was static there). */
+extern struct sdlmd D;
+
+/* sdlmd.c */
+uint64_t now_ms(void);
+bool quorate_now(void);
+bool host_hb_live(void *ctx, uint32_t node);
+int degraded_check(uint32_t *blocker);
+
+/* sdlmd_status.c: ipc.c's text command handler */
+int text_cmd(void *ctx, const struct ipcreq *req, bool admin, struct sbuf *out);
+
+#endif
