@@ -15,12 +15,30 @@
 #   sd_node_gone I        every process of node I is gone (corosync too)
 #   sd_fault I SPEC       write node I's disk fault-injection spec
 #   sd_timeouts           sets I T W L DEAD ACK (ms) from the disk header
+#   sd_up N               N nodes, disk, corosync, sdlmd, all fenced-safe,
+#                         each step through the caller's `require`
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
 sd_disk() {
 	SD_DISK=$(cl_make_disk 8) || return 1
 	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes 8 \
 		--profile "${1:-test}" >/dev/null
+}
+
+# sd_up N: N nodes, the shared disk ($SD_DISK), corosync on all of them,
+# quorate, sdlmd on each, each fenced-safe.  Every step goes through the
+# caller's `require DESCRIPTION COMMAND...` (which stops the test on a
+# failure), so it reports as the test's own PASS:/FAIL: lines.
+sd_up() {
+	local n=$1 i
+	require "create $n nodes" cl_create "$n"
+	require "shared disk" sd_disk test
+	require "corosync on all nodes" cl_start_all
+	for ((i = 1; i <= n; i++)); do require "node $i quorate" cl_wait_quorate "$i" 90; done
+	for ((i = 1; i <= n; i++)); do require "sdlmd on node $i" sd_start "$i"; done
+	for ((i = 1; i <= n; i++)); do
+		require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
+	done
 }
 
 sd_timeouts() {

@@ -16,14 +16,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-coldstart: $passes passed, $fails failed"; exit 1; fi; }
 
-require "create 3 nodes" cl_create 3
-require "shared disk" sd_disk test
-require "corosync on all nodes" cl_start_all
-for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-for i in 1 2 3; do
-	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-done
+sd_up 3
 cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t cold -- sleep 600 >/dev/null
 require "node 3 holds EX on 'cold'" cl_wait_for "node 3 holds cold" 30 sd_holds 3 t cold EX
 cl_cut 3

@@ -15,14 +15,7 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-loss: $passes passed, $fails failed"; exit 1; fi; }
 LOSS_S=${LOSS_S:-90}
 
-require "create 3 nodes" cl_create 3
-require "shared disk" sd_disk test
-require "corosync on all nodes" cl_start_all
-for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-for i in 1 2 3; do
-	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-done
+sd_up 3
 for i in 1 2 3; do require "node $i caches its own lock" sd_lock "$i" -w 60 t "own$i" -- true; done
 ring0=$(cl_ring_id 1)
 CTR="$CL_DIR/counter"

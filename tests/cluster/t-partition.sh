@@ -27,15 +27,8 @@ require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
-require "create 3 nodes" cl_create 3
-require "shared disk" sd_disk test
+sd_up 3
 sd_timeouts
-require "corosync on all nodes" cl_start_all
-for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-for i in 1 2 3; do
-	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-done
 GRACE=$(sed -n 's/.*grace \([0-9]*\) ms.*/\1/p' "$CL_DIR/n1/sdlmd-file.log" | head -1)
 echo "grace $GRACE ms, heartbeat $I ms, dead bound $DEAD ms (+ membership)"
 

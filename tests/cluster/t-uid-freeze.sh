@@ -18,14 +18,7 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-freeze: $passes passed, $fails failed"; exit 1; fi; }
 mono() { python3 -c 'import time; print(time.monotonic_ns())'; }
 
-require "create 3 nodes" cl_create 3
-require "shared disk" sd_disk test
-require "corosync on all nodes" cl_start_all
-for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-for i in 1 2 3; do
-	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-done
+sd_up 3
 H="$CL_DIR/history"
 : >"$H"
 client() { ip netns exec "${CL_PREFIX}n$1" "$UIDCLIENT" t "$3" "$4" "$5" "$2" "$H" "${6:-0}"; }

@@ -29,15 +29,8 @@ watermark() {	# mailbox: the durable watermark, read by node $1
 	sd_ctl "$1" --json uid show t "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watermark"])'
 }
 
-require "create 3 nodes" cl_create 3
-require "shared disk" sd_disk test
+sd_up 3
 sd_timeouts
-require "corosync on all nodes" cl_start_all
-for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-for i in 1 2 3; do
-	require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-done
 H="$CL_DIR/history"
 : >"$H"
 

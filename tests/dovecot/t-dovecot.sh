@@ -206,14 +206,7 @@ if [ -n "${SDLMD:-}" ] && [ -n "${SDLMCTL:-}" ] && [ -n "${SDLM_WATCHDOG:-}" ] &
 	. "$SDLM_SRCDIR/tests/cluster/lib.sh"
 	. "$SDLM_SRCDIR/tests/cluster/sdlm.sh"
 	trap 'sd_teardown; rm -rf "$T"' EXIT
-	require "create 3 nodes" cl_create 3
-	require "shared disk" sd_disk test
-	require "corosync on all nodes" cl_start_all
-	for i in 1 2 3; do require "node $i quorate" cl_wait_quorate "$i" 90; done
-	for i in 1 2 3; do require "sdlmd on node $i" sd_start "$i"; done
-	for i in 1 2 3; do
-		require "node $i fenced-safe" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
-	done
+	sd_up 3
 	K="$T/cluster"
 	SH=fedcba98765432100123456789abcdef
 	dc_home "$K/shared"
