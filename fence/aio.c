@@ -9,6 +9,8 @@
  *   REQ_KERNEL  the kernel: submitted, completion not reaped yet
  *   REQ_HELD    us, but reported as in flight: reaped while a STALL
  *               fault holds it, result kept in r_result until r_release
+ *   REQ_LATE    us, reported as in flight: a write a LATE fault withholds
+ *               from the kernel until r_release (its landing time)
  *
  * r_abandoned is set once the request's callback was made early (deadline
  * passed, or destroy cancelled it); its completion is then discarded.
@@ -21,9 +23,11 @@
  *   2. reap kernel completions; hold them if a STALL fault says so
  *   3. release held completions whose time came
  *   4. deliver injected errors
- *   5. time out requests whose deadline passed
+ *   5. land withheld LATE writes whose time came, oldest first (after the
+ *      reap: a newer write reaped in this pass is on the disk already)
+ *   6. time out requests whose deadline passed
  *
- * Steps 3-5 look only at slots submitted before the pass began (r_seq),
+ * Steps 3, 4 and 6 look only at slots submitted before the pass began (r_seq),
  * so a callback that resubmits cannot make one pass run on without end.
  *
  * Why io_destroy is skipped when a request is still in the kernel:
@@ -60,6 +64,7 @@ enum req_state {
 	REQ_QUEUED	= 1,
 	REQ_KERNEL	= 2,
 	REQ_HELD	= 3,
+	REQ_LATE	= 4,
 };
 
 struct aio_req {
@@ -86,6 +91,7 @@ struct aio_ctx {
 	unsigned	c_max;
 	unsigned	c_hint;		/* where the next free-slot search starts */
 	uint64_t	c_seq;
+	uint64_t	c_late_landings;
 	struct aio_fault c_fault;
 	struct aio_req	*c_reqs;
 	struct io_event	*c_events;
@@ -276,6 +282,15 @@ static int req_submit(struct aio_ctx *c, unsigned op, int fd, uint64_t off,
 	r->r_iocb.data = r;
 	io_set_eventfd(&r->r_iocb, c->c_efd);
 
+	if (c->c_fault.kind != AIO_FAULT_NONE &&
+	    fault_hits(c, op, AIO_FAULT_LATE) && op == AIO_FAULT_WRITE) {
+		r->r_release = c->c_fault.late_ms == AIO_STALL_FOREVER ?
+			UINT64_MAX :
+			r->r_submit_ns + (uint64_t)c->c_fault.late_ms * NS_PER_MS;
+		r->r_state = REQ_LATE;
+		goto out;
+	}
+
 	iocbs[0] = &r->r_iocb;
 	do {
 		rv = io_submit(c->c_io, 1, iocbs);
@@ -385,11 +400,59 @@ static int process_reap(struct aio_ctx *c, uint64_t now_ns)
 	return calls;
 }
 
+/* Hand a withheld LATE write to the kernel.  0 or io_submit's error. */
+static int req_land(struct aio_ctx *c, struct aio_req *r)
+{
+	struct iocb *iocbs[1] = { &r->r_iocb };
+	int rv;
+
+	do {
+		rv = io_submit(c->c_io, 1, iocbs);
+	} while (rv == -EINTR);
+	if (rv != 1)
+		return rv < 0 ? rv : -EAGAIN;
+	if (r->r_abandoned)
+		c->c_late_landings++;
+	r->r_state = REQ_KERNEL;
+	r->r_release = 0;
+	return 0;
+}
+
+/*
+ * Step 5 (and aio_land_late with until UINT64_MAX): land the withheld
+ * writes whose landing time is <= until, oldest submission first.
+ * Returns how many landed, or io_submit's error.
+ */
+static int process_land(struct aio_ctx *c, uint64_t until, bool all)
+{
+	struct aio_req *r, *oldest;
+	int landed = 0, rv;
+	unsigned i;
+
+	for (;;) {
+		oldest = NULL;
+		for (i = 0; i < c->c_max; i++) {
+			r = &c->c_reqs[i];
+			if (r->r_state != REQ_LATE ||
+			    (!all && r->r_release > until))
+				continue;
+			if (!oldest || r->r_seq < oldest->r_seq)
+				oldest = r;
+		}
+		if (!oldest)
+			return landed;
+		rv = req_land(c, oldest);
+		if (rv < 0)
+			return rv;
+		landed++;
+	}
+}
+
 int aio_process(struct aio_ctx *c, uint64_t now_ns)
 {
 	uint64_t seq_end = c->c_seq;
 	struct aio_req *r;
-	int calls;
+	int calls, rv;
 	unsigned i;
 
 	efd_drain(c);
@@ -405,10 +468,29 @@ int aio_process(struct aio_ctx *c, uint64_t now_ns)
 			calls += req_finish(r, r->r_result);
 		else if (r->r_state == REQ_QUEUED)
 			calls += req_finish(r, r->r_result);
-		else if (r->r_deadline <= now_ns)
+	}
+	rv = process_land(c, now_ns, false);
+	if (rv < 0)
+		return rv;
+	for (i = 0; i < c->c_max; i++) {
+		r = &c->c_reqs[i];
+		if (r->r_state == REQ_FREE || r->r_seq >= seq_end ||
+		    r->r_state == REQ_QUEUED)
+			continue;
+		if (r->r_deadline <= now_ns)
 			calls += req_abandon(r, SDLM_EIOTIMEOUT);
 	}
 	return calls;
+}
+
+int aio_land_late(struct aio_ctx *c)
+{
+	return process_land(c, UINT64_MAX, true);
+}
+
+uint64_t aio_late_landings(struct aio_ctx *c)
+{
+	return c->c_late_landings;
 }
 
 uint64_t aio_next_deadline(struct aio_ctx *c)
@@ -423,7 +505,8 @@ uint64_t aio_next_deadline(struct aio_ctx *c)
 			continue;
 		if (r->r_state == REQ_QUEUED)
 			return 0;
-		if (r->r_state == REQ_HELD && r->r_release < next)
+		if ((r->r_state == REQ_HELD || r->r_state == REQ_LATE) &&
+		    r->r_release < next)
 			next = r->r_release;
 		if (!r->r_abandoned && r->r_deadline < next)
 			next = r->r_deadline;
@@ -437,7 +520,8 @@ unsigned aio_inflight(struct aio_ctx *c)
 
 	for (i = 0; i < c->c_max; i++)
 		if (c->c_reqs[i].r_state == REQ_KERNEL ||
-		    c->c_reqs[i].r_state == REQ_HELD)
+		    c->c_reqs[i].r_state == REQ_HELD ||
+		    c->c_reqs[i].r_state == REQ_LATE)
 			n++;
 	return n;
 }
@@ -757,6 +841,15 @@ int aio_fault_parse(const char *spec, struct aio_fault *f)
 		else if (parse_u32(val, vn, AIO_STALL_FOREVER - 1,
 				   &nf.stall_ms) < 0)
 			return -EINVAL;
+	} else if (word_is(s, (size_t)(eq - s), "late")) {
+		nf.kind = AIO_FAULT_LATE;
+		if (nf.ops != AIO_FAULT_WRITE)
+			return -EINVAL;
+		if (word_is(val, vn, "inf"))
+			nf.late_ms = AIO_STALL_FOREVER;
+		else if (parse_u32(val, vn, AIO_STALL_FOREVER - 1,
+				   &nf.late_ms) < 0)
+			return -EINVAL;
 	} else if (word_is(s, (size_t)(eq - s), "short")) {
 		nf.kind = AIO_FAULT_SHORT;
 		if (parse_u32(val, vn, UINT32_MAX, &nf.short_len) < 0)
@@ -780,6 +873,13 @@ void aio_fault_set(struct aio_ctx *c, const struct aio_fault *f)
 
 	for (i = 0; i < c->c_max; i++) {
 		r = &c->c_reqs[i];
+		if (r->r_state == REQ_LATE && r->r_release == UINT64_MAX &&
+		    !(c->c_fault.kind == AIO_FAULT_LATE &&
+		      c->c_fault.late_ms == AIO_STALL_FOREVER)) {
+			r->r_release = 0;	/* the path came back */
+			released = true;
+			continue;
+		}
 		if (r->r_state != REQ_HELD)
 			continue;
 		r->r_release = req_release_time(c, r);

@@ -18,6 +18,12 @@
  *   submit with an ERROR fault ──► QUEUED (never reaches the kernel)
  *                                  ──(next aio_process)──► callback(-err)
  *
+ *   write with a LATE fault ──► LATE (withheld: not in the kernel yet,
+ *        but counted in flight) ──(deadline)──► callback(SDLM_EIOTIMEOUT)
+ *        ──(landing time, or aio_land_late)──► KERNEL, abandoned: the
+ *        write lands on the disk AFTER its caller saw the timeout, and
+ *        after any write submitted meanwhile
+ *
  * Rules the caller can rely on:
  *  - Each accepted submission gets exactly one callback: its result, or
  *    SDLM_EIOTIMEOUT once its deadline passed, or SDLM_ECANCELED from
@@ -31,8 +37,10 @@
  *  - result is 0 when all len bytes moved, the negated errno the kernel
  *    reported, SDLM_ESHORTIO when fewer bytes moved, SDLM_EIOTIMEOUT.
  *  - aio_inflight() counts requests the kernel still owns, timed-out ones
- *    included (and ones a STALL fault holds): a fenced node acknowledges a
- *    poison pill only when it is 0.
+ *    included (and ones a STALL fault holds, and writes a LATE fault
+ *    withholds): a fenced node acknowledges a poison pill only when it is
+ *    0, and a writer must not reuse a sector while a timed-out write to
+ *    it is counted here (it may still land over the newer one).
  *  - A timed-out request keeps its slot until its completion arrives, so
  *    a hung path fills the table and submits then fail with -EAGAIN.
  *
@@ -164,8 +172,18 @@ int aio_open_dev(const char *path, int *fd_out, uint32_t *sector_size_out);
  *          a hung SAN path.  Its deadline passes as usual.
  *   SHORT  the request goes to the disk, but its completion reports at
  *          most short_len bytes (SDLM_ESHORTIO when short_len < len).
+ *   LATE   (writes only) the write is withheld from the kernel and handed
+ *          to it late_ms after submission, or with late_ms ==
+ *          AIO_STALL_FOREVER when the fault is changed or aio_land_late()
+ *          is called.  Its deadline passes as usual (the caller sees
+ *          SDLM_EIOTIMEOUT and may write again), then the old data lands
+ *          over whatever was written meanwhile: a slow multipath path
+ *          delivering a write after its retry.  Its completion is
+ *          discarded; aio_inflight() counts it until then.  Destroying
+ *          the context drops a withheld write unwritten.
  *
- * ERROR applies to requests submitted while it is set.  STALL and SHORT
+ * ERROR and LATE apply to requests submitted while they are set (a LATE
+ * write keeps the landing time it got then).  STALL and SHORT
  * are decided when the kernel completion is reaped, with the fault set at
  * that moment; aio_fault_set re-decides the hold of every held request
  * (clearing a STALL releases them at the next aio_process: the path came
@@ -176,6 +194,7 @@ enum aio_fault_kind {
 	AIO_FAULT_ERROR	= 1,
 	AIO_FAULT_STALL	= 2,
 	AIO_FAULT_SHORT	= 3,
+	AIO_FAULT_LATE	= 4,
 };
 
 #define AIO_FAULT_READ	0x1u
@@ -190,6 +209,7 @@ struct aio_fault {
 	int		err;		/* ERROR: positive errno */
 	uint32_t	stall_ms;	/* STALL: ms, or AIO_STALL_FOREVER */
 	uint32_t	short_len;	/* SHORT: bytes reported */
+	uint32_t	late_ms;	/* LATE: ms, or AIO_STALL_FOREVER */
 };
 
 /*
@@ -201,6 +221,7 @@ struct aio_fault {
  *   action := "error=" (ENAME | 1..4095)      e.g. error=EIO, error=5
  *           | "stall=" (0..4294967294 | "inf")  ms, inf = forever
  *           | "short=" 0..4294967295            bytes reported
+ *           | "late=" (0..4294967294 | "inf")   ms; ops must be "write"
  *
  * ENAME is one of EIO ENOSPC EROFS EAGAIN ETIMEDOUT ENOLINK ENODEV ENXIO
  * EPERM EACCES EBUSY EINTR ENOMEM EINVAL ECANCELED EREMOTEIO ENOMEDIUM.
@@ -209,7 +230,20 @@ struct aio_fault {
  */
 int aio_fault_parse(const char *spec, struct aio_fault *f);
 
-/* Install a fault (NULL: none). */
+/* Install a fault (NULL: none).  Withheld LATE writes with no landing
+ * time (late=inf) land at the next aio_process. */
 void aio_fault_set(struct aio_ctx *c, const struct aio_fault *f);
+
+/*
+ * Hand every write a LATE fault withholds to the kernel now, oldest
+ * first (a test choosing the moment of the late landing).  Their
+ * completions are discarded as usual.  Returns how many were submitted,
+ * or io_submit's error (the rest stay withheld).
+ */
+int aio_land_late(struct aio_ctx *c);
+
+/* Late landings so far: withheld writes handed to the kernel after their
+ * caller had seen the timeout (what the nemesis counts as a hazard). */
+uint64_t aio_late_landings(struct aio_ctx *c);
 
 #endif /* SDLM_FENCE_AIO_H */

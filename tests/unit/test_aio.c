@@ -407,6 +407,8 @@ static void test_fault_parse(void **state)
 		"read:stall=4294967295", "read:stall=1x", "read:stall=infinity",
 		"read:short=4294967296", "read:short=+3", "all:hang=3",
 		"all:stall=3 000", "all:stall=3000,write:error=EIO",
+		"read:late=5", "all:late=5", "write:late=", "write:late=-1",
+		"write:late=4294967295", "write:late=never",
 	};
 	size_t i;
 
@@ -435,6 +437,14 @@ static void test_fault_parse(void **state)
 	assert_int_equal(aio_fault_parse("all:stall=inf", &f), 0);
 	assert_int_equal(f.stall_ms, AIO_STALL_FOREVER);
 
+	assert_int_equal(aio_fault_parse("write:late=2500", &f), 0);
+	assert_int_equal(f.kind, AIO_FAULT_LATE);
+	assert_int_equal(f.ops, AIO_FAULT_WRITE);
+	assert_int_equal(f.late_ms, 2500);
+
+	assert_int_equal(aio_fault_parse("write:late=inf", &f), 0);
+	assert_int_equal(f.late_ms, AIO_STALL_FOREVER);
+
 	assert_int_equal(aio_fault_parse("read:short=256", &f), 0);
 	assert_int_equal(f.kind, AIO_FAULT_SHORT);
 	assert_int_equal(f.short_len, 256);
@@ -446,6 +456,124 @@ static void test_fault_parse(void **state)
 		assert_int_equal(f.kind, 0x5a5a5a5a);	/* left untouched */
 	}
 	assert_int_equal(aio_fault_parse(NULL, &f), -EINVAL);
+}
+
+/* Wait (with a deadline) until the context has nothing in flight. */
+static void wait_idle(struct aio_ctx *c, unsigned timeout_ms)
+{
+	struct pollfd pfd = { .fd = aio_ctx_fd(c), .events = POLLIN };
+	uint64_t end = aio_now_ns() + timeout_ms * MS;
+
+	while (aio_inflight(c) && aio_now_ns() < end) {
+		assert_true(poll(&pfd, 1, 20) >= 0);
+		assert_true(aio_process(c, aio_now_ns()) >= 0);
+	}
+	assert_int_equal(aio_inflight(c), 0);
+}
+
+/*
+ * LATE: write B times out (its caller sees SDLM_EIOTIMEOUT) while it is
+ * withheld; write C to the same sector, submitted after B, completes;
+ * then B lands and the disk holds B's older data over C's.
+ */
+static void test_late_lands_after_newer(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char a[SECT], b[SECT], cc[SECT], disk[SECT];
+	struct done_rec rb = { 0 };
+	uint64_t t0;
+
+	fill(a, SECT, 11);
+	fill(b, SECT, 12);
+	fill(cc, SECT, 13);
+	assert_int_equal(aio_write_sync(fx->ctx, fx->fd, 5 * SECT, a, SECT,
+					5000), 0);
+
+	/* A landing time no test run reaches: only aio_land_late lands it. */
+	set_fault(fx->ctx, "write:late=4294967294");
+	t0 = aio_now_ns();
+	assert_int_equal(aio_submit_write(fx->ctx, fx->fd, 5 * SECT, b, SECT,
+					  t0 + 50 * MS, done_record, &rb), 0);
+	assert_int_equal(aio_process(fx->ctx, t0 + 60 * MS), 1);
+	assert_int_equal(rb.calls, 1);
+	assert_int_equal(rb.result, SDLM_EIOTIMEOUT);
+	assert_int_equal(aio_inflight(fx->ctx), 1);
+	disk_read(fx->path, 5 * SECT, disk, SECT);
+	assert_memory_equal(disk, a, SECT);	/* not landed yet */
+
+	aio_fault_set(fx->ctx, NULL);		/* B keeps its landing time */
+	assert_int_equal(aio_write_sync(fx->ctx, fx->fd, 5 * SECT, cc, SECT,
+					5000), 0);
+	assert_int_equal(aio_inflight(fx->ctx), 1);
+	disk_read(fx->path, 5 * SECT, disk, SECT);
+	assert_memory_equal(disk, cc, SECT);
+	assert_int_equal(aio_late_landings(fx->ctx), 0);
+
+	assert_int_equal(aio_land_late(fx->ctx), 1);
+	wait_idle(fx->ctx, 5000);
+	assert_int_equal(rb.calls, 1);		/* its completion is discarded */
+	assert_int_equal(aio_late_landings(fx->ctx), 1);
+	disk_read(fx->path, 5 * SECT, disk, SECT);
+	assert_memory_equal(disk, b, SECT);	/* the old data over the new */
+}
+
+/*
+ * late=MS lands by itself MS after submission; a landing before the
+ * deadline is only a slow write (its result is reported, no late
+ * landing); late=inf lands when the fault is cleared.
+ */
+static void test_late_timed_and_cleared(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char b[SECT], d[SECT], disk[SECT];
+	struct done_rec rb = { 0 }, rd = { 0 }, re = { 0 };
+	uint64_t t0, next;
+
+	fill(b, SECT, 21);
+	fill(d, SECT, 22);
+	set_fault(fx->ctx, "write:late=100");
+	t0 = aio_now_ns();
+	assert_int_equal(aio_submit_write(fx->ctx, fx->fd, 6 * SECT, b, SECT,
+					  t0 + 30 * MS, done_record, &rb), 0);
+	next = aio_next_deadline(fx->ctx);
+	assert_int_equal(next, t0 + 30 * MS);
+	wait_idle(fx->ctx, 5000);
+	assert_int_equal(rb.calls, 1);
+	assert_int_equal(rb.result, SDLM_EIOTIMEOUT);
+	assert_int_equal(aio_late_landings(fx->ctx), 1);
+	disk_read(fx->path, 6 * SECT, disk, SECT);
+	assert_memory_equal(disk, b, SECT);
+
+	/* Lands within its deadline: an ordinary, slow, write. */
+	t0 = aio_now_ns();
+	assert_int_equal(aio_submit_write(fx->ctx, fx->fd, 7 * SECT, d, SECT,
+					  UINT64_MAX, done_record, &rd), 0);
+	wait_callback(fx->ctx, &rd, 5000);
+	assert_int_equal(rd.calls, 1);
+	assert_int_equal(rd.result, 0);
+	assert_true(aio_now_ns() - t0 >= 100 * MS);
+	assert_int_equal(aio_late_landings(fx->ctx), 1);
+
+	set_fault(fx->ctx, "write:late=inf");
+	t0 = aio_now_ns();
+	assert_int_equal(aio_submit_write(fx->ctx, fx->fd, 8 * SECT, b, SECT,
+					  t0 + 10 * MS, done_record, &re), 0);
+	assert_int_equal(aio_process(fx->ctx, t0 + 20 * MS), 1);
+	assert_int_equal(re.result, SDLM_EIOTIMEOUT);
+	assert_int_equal(aio_next_deadline(fx->ctx), UINT64_MAX);
+	assert_int_equal(aio_inflight(fx->ctx), 1);
+	aio_fault_set(fx->ctx, NULL);		/* the path came back */
+	assert_int_equal(aio_next_deadline(fx->ctx), 0);
+	wait_idle(fx->ctx, 5000);
+	assert_int_equal(aio_late_landings(fx->ctx), 2);
+	disk_read(fx->path, 8 * SECT, disk, SECT);
+	assert_memory_equal(disk, b, SECT);
+
+	/* Reads are never withheld. */
+	set_fault(fx->ctx, "write:late=inf");
+	assert_int_equal(aio_read_sync(fx->ctx, fx->fd, 8 * SECT, disk, SECT,
+				       5000), 0);
+	assert_int_equal(aio_inflight(fx->ctx), 0);
 }
 
 /*
@@ -568,6 +696,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_error_fault,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_fault,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_lands_after_newer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_timed_and_cleared,
 						setup, teardown),
 		cmocka_unit_test(test_fault_parse),
 		cmocka_unit_test_setup_teardown(test_destroy_busy,
