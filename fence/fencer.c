@@ -1,13 +1,18 @@
 /*
  * fencer.c - the fence executor (see fencer.h).
  *
- *   request(X) --queue--> start: read X's message slot and heartbeat from
- *   the engine's last read, fence_resume() (a pill already on the disk for
- *   X's incarnation is waited on, not rewritten)
+ *   request(X) --queue--> start: X's message and heartbeat slots from
+ *   the engine's last read (NULL where that failed), fence_resume()
  *     WRITE_PILL   -> async write of X's message slot (deadline T)
- *     every read   -> peer_observe has run in the engine; fence_hb_read()
+ *     every read   -> peer_observe has run in the engine; fence_read()
+ *                     with both slots (a slot that failed is NULL)
  *     DECLARE_ACK / DECLARE_DEAD -> done callback; record (X, incarnation)
  *     as fenced; fence_announced(); next queued request
+ *
+ * Every decision comes from the state machine: which pill (seq above the
+ * disk's, the incarnation read), when to write it, and that the dead path
+ * has its own pill read back before it declares.  This file makes none
+ * up: an unreadable slot is simply passed on as NULL.
  *
  * The write is durable when it completes (O_DSYNC); the next heartbeat
  * read of X's message slot shows it to every node, ours included.
@@ -45,7 +50,6 @@ struct fencer {
 	struct { uint32_t node; uint64_t inc; uint64_t at_ms; } done[FENCE_HISTORY];
 	unsigned ndone;
 	uint32_t max_per_window;
-	bool dead_pill_done;		/* the dead path's pill is on the disk */
 	uint32_t window_s;
 	uint64_t now_ms;
 };
@@ -69,6 +73,33 @@ static void hb_input_of(const struct sdlm_hb *hb, struct hb_input *in)
 }
 
 static void act(struct fencer *f, const struct fence_decision *d);
+
+/* The victim's slots as the engine last read them; NULL where that failed. */
+static void victim_slots(struct fencer *f, uint32_t victim,
+			 struct msg_input *min, const struct msg_input **mp,
+			 struct hb_input *hin, const struct hb_input **hp)
+{
+	const struct sdlm_hb *hb;
+	const struct sdlm_msg *msg;
+	int hrc = -ENODATA, mrc = -ENODATA;
+
+	hb = hbe_slot(f->hb, victim, &hrc);
+	msg = hbe_msg(f->hb, victim, &mrc);
+	*mp = NULL;
+	*hp = NULL;
+	if (mrc == 0) {
+		min->cmd = msg->cmd;
+		min->seq = msg->seq;
+		min->target_incarnation = msg->target_incarnation;
+		*mp = min;
+	}
+	if (hrc == 0) {
+		hb_input_of(hb, hin);
+		*hp = hin;
+		if (!f->victim_inc)
+			f->victim_inc = hb->incarnation;
+	}
+}
 
 static void pill_done(void *arg, int result, const void *data, size_t len)
 {
@@ -145,38 +176,6 @@ static void act(struct fencer *f, const struct fence_decision *d)
 		finish(f, FENCER_PATH_ACK);
 		break;
 	case FENCE_ACT_DECLARE_DEAD:
-		/*
-		 * Dead by the timeout - but a pill goes on the disk first, even
-		 * then: a victim that was only paused (a VM pause stops its
-		 * watchdog too) reads it on its first read after waking and
-		 * stops, before it trusts its lease again (heartbeat.c).
-		 */
-		if (!f->dead_pill_done) {
-			struct sdlm_msg m = {
-				.node_id = f->op.fo_victim,
-				.cmd = MSG_RESET,
-				.seq = f->op.fo_seq ? f->op.fo_seq : 1,
-				.target_incarnation = f->op.fo_target ? f->op.fo_target : f->victim_inc,
-				.from_node = f->my_node,
-				.wall_time_ms = wall_ms(),
-			};
-			const struct sdlm_msg *cur;
-			int mrc = -ENODATA;
-
-			cur = hbe_msg(f->hb, m.node_id, &mrc);
-			if (mrc == 0 && cur && cur->seq >= m.seq &&
-			    (cur->cmd == MSG_RESET || cur->cmd == MSG_OFF))
-				m.seq = cur->seq;	/* a pill is there already */
-			else if (mrc == 0 && cur)
-				m.seq = cur->seq + 1;
-			if (!(mrc == 0 && cur && cur->seq == m.seq && cur->cmd != MSG_CLEAR) &&
-			    area_write_msg(f->a, &m) < 0) {
-				/* Cannot mark it: do not declare yet; the next
-				 * tick tries again. */
-				break;
-			}
-			f->dead_pill_done = true;
-		}
 		finish(f, FENCER_PATH_DEAD);
 		break;
 	case FENCE_ACT_NONE:
@@ -186,34 +185,23 @@ static void act(struct fencer *f, const struct fence_decision *d)
 
 static void start_next(struct fencer *f)
 {
-	const struct sdlm_hb *hb;
-	const struct sdlm_msg *msg;
+	const struct msg_input *mp;
+	const struct hb_input *hp;
 	struct hb_input hin;
 	struct msg_input min;
 	struct fence_decision d;
 	uint32_t victim;
-	int hrc = -ENODATA, mrc = -ENODATA;
 
 	if (f->busy || f->nqueue == 0)
 		return;
 	victim = f->queue[0];
 	memmove(f->queue, f->queue + 1, --f->nqueue * sizeof(f->queue[0]));
-	hb = hbe_slot(f->hb, victim, &hrc);
-	msg = hbe_msg(f->hb, victim, &mrc);
 	fence_op_init(&f->op, f->t, hbe_peer(f->hb, victim));
 	f->busy = true;
-	f->dead_pill_done = false;
-	f->victim_inc = hrc == 0 ? hb->incarnation : 0;
-	memset(&min, 0, sizeof(min));
-	if (mrc == 0) {
-		min.cmd = msg->cmd;
-		min.seq = msg->seq;
-		min.target_incarnation = msg->target_incarnation;
-	}
-	if (hrc == 0)
-		hb_input_of(hb, &hin);
-	if (fence_resume(&f->op, victim, SM_CMD_RESET, f->now_ms, &min,
-			 hrc == 0 ? &hin : NULL, &d) < 0) {
+	f->victim_inc = 0;
+	victim_slots(f, victim, &min, &mp, &hin, &hp);
+	if (fence_resume(&f->op, victim, SM_CMD_RESET, f->now_ms, mp, hp,
+			 &d) < 0) {
 		f->busy = false;
 		return;
 	}
@@ -348,21 +336,17 @@ void fencer_confirm(struct fencer *f, uint32_t victim)
 
 void fencer_on_read(struct fencer *f, uint64_t now_ms)
 {
-	const struct sdlm_hb *hb;
-	struct hb_input in;
+	const struct msg_input *mp;
+	const struct hb_input *hp;
+	struct hb_input hin;
+	struct msg_input min;
 	struct fence_decision d;
-	int hrc = -ENODATA;
 
 	f->now_ms = now_ms;
 	if (!f->busy)
 		return;
-	hb = hbe_slot(f->hb, f->op.fo_victim, &hrc);
-	if (hrc == 0) {
-		hb_input_of(hb, &in);
-		if (!f->victim_inc)
-			f->victim_inc = hb->incarnation;
-	}
-	if (fence_hb_read(&f->op, now_ms, hrc == 0 ? &in : NULL, &d) == 0)
+	victim_slots(f, f->op.fo_victim, &min, &mp, &hin, &hp);
+	if (fence_read(&f->op, now_ms, mp, hp, &d) == 0)
 		act(f, &d);
 }
 
@@ -373,12 +357,6 @@ void fencer_tick(struct fencer *f, uint64_t now_ms)
 	f->now_ms = now_ms;
 	if (!f->busy)
 		return;
-	if (f->op.fo_state == FENCE_DEAD) {
-		/* declared dead, its pill not written yet: try again */
-		d.action = FENCE_ACT_DECLARE_DEAD;
-		act(f, &d);
-		return;
-	}
 	if (fence_tick(&f->op, now_ms, &d) == 0)
 		act(f, &d);
 }

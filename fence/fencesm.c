@@ -3,6 +3,12 @@
  * diagrams are in fencesm.h; the safety argument in docs/fencing.md and
  * docs/timeouts.md).
  *
+ * Why a pill is aimed only from reads (fence_aim): the victim obeys a pill
+ * only if it names its incarnation (or 0) and its seq is above every seq
+ * it has handled, and it takes an "any incarnation" pill it finds at its
+ * first read as a baseline it ignores.  A pill made up without reading
+ * the slot (seq 1), or reused from the slot, may be one it never obeys.
+ *
  * Why the dead check reads only f (first seen) and r (last successful
  * read): a victim write that completed before our read r was submitted
  * landed before it, so if r still shows the counter first seen at f, every
@@ -151,8 +157,35 @@ static bool fence_waiting(const struct fence_op *op)
 }
 
 /*
- * The common tail of every event: the dead path first (it needs no pill
- * and no write), then a pending write whose time has come.
+ * Aim a new pill: seq above anything known to be on the disk (the last
+ * read of the slot, or our own pill if that read predates it), naming the
+ * incarnation last read from the victim's heartbeat slot.  Needs both
+ * reads: without them the op waits for the next (fo_need_read).
+ */
+static void fence_aim(struct fence_op *op, uint64_t now_ms)
+{
+	op->fo_state = FENCE_PILL_PENDING;
+	op->fo_verified = false;
+	if (!op->fo_disk_have || !op->fo_inc_have) {
+		op->fo_need_read = true;
+		op->fo_need_write = false;
+		return;
+	}
+	op->fo_need_read = false;
+	op->fo_seq = max_u64(op->fo_seq, op->fo_disk_seq) + 1;
+	op->fo_target = op->fo_inc;
+	op->fo_need_write = true;
+	op->fo_write_at_ms = now_ms;
+}
+
+/*
+ * The common tail of every event.  The dead path declares only once our
+ * own pill, naming the victim's current incarnation with a seq above
+ * anything it can have handled, has been read back from its slot: a
+ * victim that was merely paused (its watchdog paused with it) reads that
+ * pill on its first read after waking and stops before it trusts its
+ * lease again.  A pill already there, or one for "any incarnation", does
+ * not do: the victim may have taken it as its baseline and ignored it.
  */
 static void fence_eval(struct fence_op *op, uint64_t now_ms,
 		       struct fence_decision *d)
@@ -163,7 +196,7 @@ static void fence_eval(struct fence_op *op, uint64_t now_ms,
 	if (!fence_waiting(op))
 		return;
 
-	if (peer_dead(op->fo_pv, op->fo_t)) {
+	if (peer_dead(op->fo_pv, op->fo_t) && op->fo_verified) {
 		op->fo_state = FENCE_DEAD;
 		d->action = FENCE_ACT_DECLARE_DEAD;
 		return;
@@ -190,33 +223,93 @@ static void fence_eval(struct fence_op *op, uint64_t now_ms,
 static bool fence_ack_matches(const struct fence_op *op,
 			      const struct hb_input *hb)
 {
-	return cmd_is_pill(hb->ack_cmd) && hb->ack_seq == op->fo_seq &&
-	       hb->ack_incarnation == op->fo_target;
+	return op->fo_target != 0 && cmd_is_pill(hb->ack_cmd) &&
+	       hb->ack_seq == op->fo_seq &&
+	       hb->ack_incarnation == op->fo_target &&
+	       hb->incarnation == op->fo_target;
 }
 
 /*
- * The victim's slot in hb: an ack of our pill ends the op; a new
- * incarnation means the one our pill names will never ack, so the pill
- * is re-aimed at the new one (which holds nothing yet and, acking, resets
- * the machine the old one ran on).
+ * The victim's message slot as read (NULL: the read failed; what we knew
+ * stays, and a pill waiting for a first read keeps waiting).
+ *
+ * Our pill (or a newer pill naming the same incarnation, taken over) seen
+ * in the slot is verified: the dead path may use it.  Another message at
+ * or above our seq means somebody wrote over ours: a new pill above it.
+ * A lower seq is a read that started before our write landed, unless it
+ * completed at least T after our write did (then it started after): our
+ * write is not there, and the same pill is written again.
  */
-static void fence_apply_hb(struct fence_op *op, uint64_t now_ms,
-			   const struct hb_input *hb, struct fence_decision *d)
+static void fence_apply_msg(struct fence_op *op, uint64_t now_ms,
+			    const struct msg_input *msg)
 {
-	if (fence_ack_matches(op, hb)) {
+	bool ours, after_write;
+
+	if (!msg)
+		return;
+	op->fo_disk_have = true;
+	op->fo_disk_seq = msg->seq;
+	if (op->fo_need_read)
+		return;		/* fence_aim once both slots are read */
+	ours = cmd_is_pill(msg->cmd) &&
+	       msg->target_incarnation == op->fo_target;
+	if (ours && msg->seq >= op->fo_seq) {
+		if (msg->seq > op->fo_seq || op->fo_state != FENCE_PILL_SENT)
+			op->fo_sent_ms = now_ms;
+		op->fo_seq = msg->seq;
+		op->fo_state = FENCE_PILL_SENT;
+		op->fo_need_write = false;
+		op->fo_verified = true;
+		return;
+	}
+	after_write = op->fo_state == FENCE_PILL_SENT &&
+		      now_ms >= op->fo_sent_ms + op->fo_t->base.io_timeout_ms;
+	if (msg->seq >= op->fo_seq) {
+		if (op->fo_state == FENCE_PILL_SENT && !after_write)
+			return;	/* perhaps read before our write landed */
+		op->fo_overwritten++;
+		fence_aim(op, now_ms);
+		return;
+	}
+	if (after_write && !op->fo_inflight) {
+		op->fo_verified = false;
+		op->fo_need_write = true;
+		op->fo_write_at_ms = now_ms;
+	}
+}
+
+/*
+ * One read of the victim's slots (msg, hb NULL: that slot failed).  In
+ * this order: an ack of our pill in hb ends the op; the incarnation in hb
+ * is what a pill names from now on; the message slot may verify our pill
+ * or show it overwritten; a new incarnation means the one our pill names
+ * will never ack, so the pill is re-aimed at the new one (which holds
+ * nothing yet and, acking, resets the machine the old one ran on).
+ */
+static void fence_apply_read(struct fence_op *op, uint64_t now_ms,
+			     const struct msg_input *msg,
+			     const struct hb_input *hb,
+			     struct fence_decision *d)
+{
+	if (hb && fence_ack_matches(op, hb)) {
 		op->fo_state = FENCE_ACKED;
 		memset(d, 0, sizeof(*d));
 		d->action = FENCE_ACT_DECLARE_ACK;
 		d->wake_ms = UINT64_MAX;
 		return;
 	}
-	if (op->fo_target != 0 && hb->incarnation != op->fo_target) {
+	/* Incarnation 0 is a slot its owner never wrote: nothing to name. */
+	if (hb && hb->incarnation != 0) {
+		op->fo_inc_have = true;
+		op->fo_inc = hb->incarnation;
+	}
+	fence_apply_msg(op, now_ms, msg);
+	if (op->fo_need_read) {
+		if (op->fo_disk_have && op->fo_inc_have)
+			fence_aim(op, now_ms);
+	} else if (op->fo_inc_have && op->fo_inc != op->fo_target) {
 		op->fo_repills++;
-		op->fo_seq++;
-		op->fo_target = hb->incarnation;
-		op->fo_state = FENCE_PILL_PENDING;
-		op->fo_need_write = true;
-		op->fo_write_at_ms = now_ms;
+		fence_aim(op, now_ms);
 	}
 	fence_eval(op, now_ms, d);
 }
@@ -249,6 +342,12 @@ static void fence_begin(struct fence_op *op, uint32_t victim, uint32_t cmd,
 	op->fo_inflight = false;
 	op->fo_write_failures = 0;
 	op->fo_repills = 0;
+	op->fo_overwritten = 0;
+	op->fo_seq = 0;
+	op->fo_target = 0;
+	op->fo_verified = false;
+	op->fo_disk_have = false;
+	op->fo_inc_have = false;
 }
 
 int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
@@ -262,15 +361,15 @@ int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
 	rv = fence_check_start(op, cmd, d);
 	if (rv)
 		return rv;
-	if (disk_seq == UINT64_MAX)
+	if (disk_seq == UINT64_MAX || victim_incarnation == 0)
 		return -EINVAL;
 
 	fence_begin(op, victim, cmd, now_ms);
-	op->fo_state = FENCE_PILL_PENDING;
-	op->fo_seq = disk_seq + 1;
-	op->fo_target = victim_incarnation;
-	op->fo_need_write = true;
-	op->fo_write_at_ms = now_ms;
+	op->fo_disk_have = true;
+	op->fo_disk_seq = disk_seq;
+	op->fo_inc_have = true;
+	op->fo_inc = victim_incarnation;
+	fence_aim(op, now_ms);
 	fence_eval(op, now_ms, d);
 	return 0;
 }
@@ -279,30 +378,29 @@ int fence_resume(struct fence_op *op, uint32_t victim, uint32_t cmd,
 		 uint64_t now_ms, const struct msg_input *msg,
 		 const struct hb_input *hb, struct fence_decision *d)
 {
-	bool reuse;
 	int rv;
 
-	if (!op || !msg)
+	if (!op)
 		return -EINVAL;
 	rv = fence_check_start(op, cmd, d);
 	if (rv)
 		return rv;
-
-	reuse = hb && cmd_is_pill(msg->cmd) &&
-		(msg->target_incarnation == hb->incarnation ||
-		 msg->target_incarnation == 0);
-	if (!reuse)
-		return fence_start(op, victim, cmd, now_ms, msg->seq,
-				   hb ? hb->incarnation : 0, d);
+	if (msg && msg->seq == UINT64_MAX)
+		return -EINVAL;
 
 	fence_begin(op, victim, cmd, now_ms);
-	op->fo_state = FENCE_PILL_SENT;
-	op->fo_cmd = msg->cmd;
-	op->fo_seq = msg->seq;
-	op->fo_target = msg->target_incarnation;
-	op->fo_sent_ms = now_ms;
-	op->fo_need_write = false;
-	fence_apply_hb(op, now_ms, hb, d);
+	op->fo_state = FENCE_PILL_PENDING;
+	op->fo_need_read = true;
+	/* An ack on the disk of the pill on the disk, both naming the
+	 * incarnation now in the slot, is that incarnation stopped. */
+	if (msg && hb && cmd_is_pill(msg->cmd) &&
+	    msg->target_incarnation == hb->incarnation) {
+		op->fo_seq = msg->seq;
+		op->fo_target = msg->target_incarnation;
+		if (!fence_ack_matches(op, hb))
+			op->fo_target = 0;
+	}
+	fence_apply_read(op, now_ms, msg, hb, d);
 	return 0;
 }
 
@@ -331,17 +429,19 @@ int fence_pill_written(struct fence_op *op, uint64_t now_ms, int err,
 	return 0;
 }
 
-int fence_hb_read(struct fence_op *op, uint64_t now_ms,
-		  const struct hb_input *hb, struct fence_decision *d)
+int fence_read(struct fence_op *op, uint64_t now_ms,
+	       const struct msg_input *msg, const struct hb_input *hb,
+	       struct fence_decision *d)
 {
 	if (!op || !d)
 		return -EINVAL;
+	if (!fence_waiting(op)) {
+		fence_eval(op, now_ms, d);
+		return 0;
+	}
 	/* An ack may arrive while the write is still reported in flight: the
 	 * ack itself proves the pill landed. */
-	if (hb && fence_waiting(op))
-		fence_apply_hb(op, now_ms, hb, d);
-	else
-		fence_eval(op, now_ms, d);
+	fence_apply_read(op, now_ms, msg, hb, d);
 	return 0;
 }
 

@@ -10,7 +10,7 @@
  * enum msg_cmd), so the edge copies fields without translation.
  *
  * Time stamps the edge must pass (docs/fencing.md, docs/timeouts.md):
- *	peer_observe, fence_hb_read, self_msg_read, self_own_read:
+ *	peer_observe, fence_read, self_msg_read, self_own_read:
  *		the COMPLETION time of the read (later is safe, earlier not)
  *	self_renew_done: sub_ms = the time taken just BEFORE submitting the
  *		write (earlier is safe, later not)
@@ -41,24 +41,30 @@
  * 2. Fence operation (struct fence_op, one in flight per fencer)
  *
  *	IDLE ─fence_start / fence_resume─► PILL_PENDING ──written ok──► PILL_SENT
- *	                                     │  ▲   │write failed:           │
+ *	         (both slots read)           │  ▲   │write failed:           │
  *	                                     │  │   └─retry at now + I       │
- *	                                     │  └── victim restarted (new    │
- *	                                     │      incarnation): new pill,  │
- *	                                     │      seq + 1, target = new ◄──┤
+ *	                                     │  └── victim restarted, or our │
+ *	                                     │      pill overwritten: new ◄──┤
+ *	                                     │      pill above the disk's seq│
  *	                                     ▼                               ▼
  *	            ack (cmd RESET|OFF, ack_seq == seq, ack_incarnation == target)
  *	                     ──► ACKED ─┐
- *	            peer_dead(victim)   ├─ fence_announced ─► FENCED
- *	                     ──► DEAD  ─┘
+ *	            peer_dead(victim) and our pill read back from the slot
+ *	                     ──► DEAD  ─┴─ fence_announced ─► FENCED
  *	any non-final state ── fence_cancel (operator) ──► CANCELLED
  *
  *	Each event returns a struct fence_decision: WRITE_PILL (cmd, seq,
  *	target) exactly once per write to issue, DECLARE_ACK / DECLARE_DEAD
  *	exactly once, else NONE; wake_ms says when fence_tick wants to run
  *	next.  An ack that names another seq or another incarnation is stale
- *	and never counts.  The dead path needs no pill: a victim already dead
- *	is declared at once.
+ *	and never counts.
+ *
+ *	Every pill written has seq = (seq last read from the victim's message
+ *	slot, or our own pill's if higher) + 1 and names the incarnation last
+ *	read from its heartbeat slot; until both slots have been read the op
+ *	waits (a slot that fails to read is read again, never guessed).  The
+ *	dead path always writes its own pill and declares only once a read
+ *	shows it in the slot: a victim only paused reads it first on waking.
  *
  * 3. Self state (struct self_state, on every node)
  *
@@ -228,6 +234,13 @@ struct fence_op {
 	uint64_t fo_inflight_seq;
 	uint32_t fo_write_failures;
 	uint32_t fo_repills;		/* victim restarts seen */
+	uint32_t fo_overwritten;	/* our pill replaced by another message */
+	bool fo_need_read;		/* no pill aimed yet: both slots unread */
+	bool fo_verified;		/* our pill read back from the slot */
+	bool fo_disk_have;		/* fo_disk_seq is from a read */
+	uint64_t fo_disk_seq;		/* seq of the last message slot read */
+	bool fo_inc_have;		/* fo_inc is from a read */
+	uint64_t fo_inc;		/* incarnation last read from the slot */
 };
 
 /* t and pv must outlive the op; pv is the victim's peer_view. */
@@ -236,8 +249,9 @@ void fence_op_init(struct fence_op *op, const struct sdlm_timeouts *t,
 
 /*
  * Decide to fence victim with cmd (SM_CMD_RESET or SM_CMD_OFF).  disk_seq
- * is the seq now in the victim's message slot; the pill gets disk_seq + 1.
- * victim_incarnation 0 (unknown) makes a pill any incarnation obeys.
+ * is the seq just read from the victim's message slot, victim_incarnation
+ * the incarnation just read from its heartbeat slot (never 0); the pill
+ * gets disk_seq + 1 and names that incarnation.
  * Returns 0, -EINVAL (bad argument) or -EBUSY (op not IDLE or final).
  */
 int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
@@ -245,11 +259,13 @@ int fence_start(struct fence_op *op, uint32_t victim, uint32_t cmd,
 		struct fence_decision *d);
 
 /*
- * Take over a fence from what the disk shows: a RESET/OFF pill in msg
- * whose target is hb's incarnation (or 0) is waited on, not rewritten;
- * otherwise a new pill as fence_start (hb == NULL: target 0).  If hb
- * already carries the ack, the decision is DECLARE_ACK.  Returns as
- * fence_start; msg == NULL is -EINVAL (the slot must have been read).
+ * Take over a fence from what the disk shows (msg, hb: the victim's
+ * message and heartbeat slots as last read; NULL: that read failed).  A
+ * pill on the disk is never reused: a new one is aimed above it; if hb
+ * already carries the ack of the pill on the disk, both naming the
+ * incarnation in hb, the decision is DECLARE_ACK.  With a slot unread the
+ * op waits in PILL_PENDING for fence_read to bring it.  Returns as
+ * fence_start.
  */
 int fence_resume(struct fence_op *op, uint32_t victim, uint32_t cmd,
 		 uint64_t now_ms, const struct msg_input *msg,
@@ -260,11 +276,13 @@ int fence_pill_written(struct fence_op *op, uint64_t now_ms, int err,
 		       struct fence_decision *d);
 
 /*
- * A read of the victim's heartbeat slot completed (hb NULL: failed).  Feed
- * peer_observe with the same read first: the dead check reads fo_pv.
+ * A read of the victim's slots completed (msg, hb NULL: that slot failed
+ * to read or verify).  Feed peer_observe with the same read first: the
+ * dead check reads fo_pv.
  */
-int fence_hb_read(struct fence_op *op, uint64_t now_ms,
-		  const struct hb_input *hb, struct fence_decision *d);
+int fence_read(struct fence_op *op, uint64_t now_ms,
+	       const struct msg_input *msg, const struct hb_input *hb,
+	       struct fence_decision *d);
 
 int fence_tick(struct fence_op *op, uint64_t now_ms, struct fence_decision *d);
 

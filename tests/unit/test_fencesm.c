@@ -280,18 +280,18 @@ static void test_fence_ack_path(void **state)
 
 	hb.counter++;
 	peer_observe(&pv, 1000, &hb);
-	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 1000, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_NONE);
-	assert_int_equal(fence_hb_read(&op, 1500, NULL, &d), 0);
+	assert_int_equal(fence_read(&op, 1500, NULL, NULL, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_NONE);
 
 	hb = hb_ack(INC_A, 12, SM_CMD_RESET, 5, INC_A);
 	peer_observe(&pv, 2000, &hb);
-	assert_int_equal(fence_hb_read(&op, 2000, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 2000, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
 	assert_int_equal(op.fo_state, FENCE_ACKED);
 	/* Declared once only. */
-	assert_int_equal(fence_hb_read(&op, 3000, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 3000, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_NONE);
 	assert_int_equal(fence_announced(&op), 0);
 	assert_int_equal(op.fo_state, FENCE_FENCED);
@@ -321,7 +321,7 @@ static void test_fence_stale_acks_ignored(void **state)
 	assert_int_equal(fence_pill_written(&op, 10, 0, &d), 0);
 	for (k = 0; k < sizeof(stale) / sizeof(stale[0]); k++) {
 		peer_observe(&pv, 1000 * (k + 1), &stale[k]);
-		assert_int_equal(fence_hb_read(&op, 1000 * (k + 1), &stale[k],
+		assert_int_equal(fence_read(&op, 1000 * (k + 1), NULL, &stale[k],
 					       &d), 0);
 		assert_int_equal(d.action, FENCE_ACT_NONE);
 		assert_int_equal(op.fo_state, FENCE_PILL_SENT);
@@ -331,7 +331,7 @@ static void test_fence_stale_acks_ignored(void **state)
 	{
 		struct hb_input ok = hb_ack(INC_A, 20, SM_CMD_OFF, 5, INC_A);
 
-		assert_int_equal(fence_hb_read(&op, 9000, &ok, &d), 0);
+		assert_int_equal(fence_read(&op, 9000, NULL, &ok, &d), 0);
 		assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
 	}
 }
@@ -354,7 +354,7 @@ static void test_fence_victim_restarts(void **state)
 
 	hb = hb_make(INC_B, 1);
 	assert_int_equal(peer_observe(&pv, 500, &hb), PEER_RESTARTED);
-	assert_int_equal(fence_hb_read(&op, 500, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 500, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_NONE);	/* seq 5 in flight */
 	assert_int_equal(op.fo_repills, 1);
 	assert_int_equal(op.fo_target, INC_B);
@@ -370,11 +370,11 @@ static void test_fence_victim_restarts(void **state)
 
 	/* The new incarnation acking the old pill is stale ... */
 	hb = hb_ack(INC_B, 2, SM_CMD_RESET, 5, INC_A);
-	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 1000, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_NONE);
 	/* ... its ack of the re-aimed one counts. */
 	hb = hb_ack(INC_B, 3, SM_CMD_RESET, 6, INC_B);
-	assert_int_equal(fence_hb_read(&op, 2000, &hb, &d), 0);
+	assert_int_equal(fence_read(&op, 2000, NULL, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
 }
 
@@ -390,17 +390,9 @@ static void test_fence_resume(void **state)
 	peer_init(&pv);
 	peer_observe(&pv, 0, &hb);
 
-	/* A pill for the current incarnation is there: wait, do not write. */
-	fence_op_init(&op, &tmo, &pv);
-	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
-	assert_int_equal(d.action, FENCE_ACT_NONE);
-	assert_int_equal(op.fo_state, FENCE_PILL_SENT);
-	assert_int_equal(op.fo_seq, 9);
+	/* Already acked on disk (pill and ack name the incarnation in the
+	 * slot): declared at once. */
 	hb = hb_ack(INC_A, 41, SM_CMD_RESET, 9, INC_A);
-	assert_int_equal(fence_hb_read(&op, 1000, &hb, &d), 0);
-	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
-
-	/* Already acked on disk: declared at once. */
 	fence_op_init(&op, &tmo, &pv);
 	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
@@ -414,20 +406,17 @@ static void test_fence_resume(void **state)
 	assert_int_equal(d.cmd, SM_CMD_OFF);
 	assert_int_equal(d.target_incarnation, INC_B);
 
-	/* A test message is not a pill to wait on. */
+	/* A test message is not a pill. */
 	m = msg_make(SM_CMD_TEST, 12, INC_B);
 	fence_op_init(&op, &tmo, &pv);
 	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, &hb, &d), 0);
 	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
 	assert_int_equal(d.seq, 13);
 
-	/* Victim slot unreadable: a pill for any incarnation. */
 	fence_op_init(&op, &tmo, &pv);
-	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, NULL, &d),
-			 0);
-	assert_int_equal(d.target_incarnation, 0);
-	fence_op_init(&op, &tmo, &pv);
-	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, &hb, &d),
+	assert_int_equal(fence_resume(NULL, 3, SM_CMD_RESET, 0, &m, &hb, &d),
+			 -EINVAL);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_TEST, 0, &m, &hb, &d),
 			 -EINVAL);
 	assert_int_equal(fence_start(&op, 3, SM_CMD_TEST, 0, 1, INC_A, &d),
 			 -EINVAL);
@@ -440,6 +429,7 @@ static void test_fence_retry_then_dead(void **state)
 	struct fence_op op;
 	struct fence_decision d;
 	struct hb_input hb = hb_make(INC_A, 10);
+	struct msg_input m = msg_make(SM_CMD_RESET, 1, INC_A);
 	uint64_t now, dead_at;
 	int declared = 0;
 
@@ -466,7 +456,7 @@ static void test_fence_retry_then_dead(void **state)
 
 	for (now = 4000; now < 30000; now += 1000) {
 		peer_observe(&pv, now, &hb);
-		assert_int_equal(fence_hb_read(&op, now, &hb, &d), 0);
+		assert_int_equal(fence_read(&op, now, &m, &hb, &d), 0);
 		if (d.action == FENCE_ACT_DECLARE_DEAD) {
 			declared++;
 			assert_true(now >= dead_at);
@@ -490,15 +480,6 @@ static void test_fence_already_dead_and_cancel(void **state)
 	(void)state;
 	peer_init(&pv);
 	peer_observe(&pv, 0, &hb);
-	peer_membership(&pv, 0, false);
-	peer_observe(&pv, tmo.dead_ms, &hb);
-	fence_op_init(&op, &tmo, &pv);
-	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, tmo.dead_ms, 0,
-				     INC_A, &d), 0);
-	assert_int_equal(d.action, FENCE_ACT_DECLARE_DEAD);	/* no pill */
-
-	peer_init(&pv);
-	peer_observe(&pv, 0, &hb);
 	fence_op_init(&op, &tmo, &pv);
 	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 0, INC_A, &d),
 			 0);
@@ -508,6 +489,195 @@ static void test_fence_already_dead_and_cancel(void **state)
 	assert_int_equal(d.action, FENCE_ACT_NONE);
 	assert_int_equal(op.fo_state, FENCE_CANCELLED);
 	assert_int_equal(fence_announced(&op), -EINVAL);
+}
+
+/*
+ * Hole 3 of issue 13: a stale pill must never disarm a fence.  A pill for
+ * "any incarnation" already in the slot is what a victim takes as its
+ * baseline and ignores; even one naming it may be one it already handled.
+ * The fencer writes its own, seq on disk + 1, naming the incarnation.
+ */
+static void test_fence_stale_pill_not_reused(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct msg_input any = msg_make(SM_CMD_RESET, 9, 0);
+	struct msg_input named = msg_make(SM_CMD_RESET, 9, INC_A);
+	struct hb_input hb = hb_make(INC_A, 40);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &any, &hb, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(d.target_incarnation, INC_A);
+
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &named, &hb,
+				      &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(d.target_incarnation, INC_A);
+	/* The victim's ack of the old pill is not an ack of ours. */
+	hb = hb_ack(INC_A, 41, SM_CMD_RESET, 9, 0);
+	assert_int_equal(fence_read(&op, 500, NULL, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_pill_written(&op, 600, 0, &d), 0);
+	hb = hb_ack(INC_A, 42, SM_CMD_RESET, 10, INC_A);
+	assert_int_equal(fence_read(&op, 1000, NULL, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_ACK);
+}
+
+/* An unreadable slot is read again; nothing is written until it reads. */
+static void test_fence_unreadable_slot_reread(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct msg_input m = msg_make(SM_CMD_CLEAR, 20, 0);
+	struct hb_input hb = hb_make(INC_A, 40);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+
+	/* Message slot unreadable: no seq is guessed. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, &hb, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(op.fo_state, FENCE_PILL_PENDING);
+	assert_int_equal(fence_tick(&op, 1000, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_read(&op, 1000, NULL, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_read(&op, 2000, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 21);
+	assert_int_equal(d.target_incarnation, INC_A);
+
+	/* Heartbeat slot unreadable: no "any incarnation" pill. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, &m, NULL, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_read(&op, 1000, &m, NULL, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	/* The message slot moved meanwhile: the later read counts. */
+	m.seq = 25;
+	assert_int_equal(fence_read(&op, 2000, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 26);
+	assert_int_equal(d.target_incarnation, INC_A);
+
+	/* Neither: still nothing; fence_start never takes an unknown one. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, NULL, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 4, 0, &d),
+			 -EINVAL);
+}
+
+/*
+ * The dead path writes its own pill and declares only once a read shows
+ * it in the slot, even when a pill (stale or not) is there already and
+ * the victim is dead by timeout before the fence starts.
+ */
+static void test_fence_dead_path_writes_own_pill(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+	struct msg_input old = msg_make(SM_CMD_RESET, 9, 0);
+	struct msg_input ours = msg_make(SM_CMD_RESET, 10, INC_A);
+	struct msg_input cleared = msg_make(SM_CMD_CLEAR, 10, INC_A);
+	uint64_t t0 = tmo.dead_ms, io = tmo.base.io_timeout_ms;
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	peer_membership(&pv, 0, false);
+	peer_observe(&pv, t0, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, t0, &old, &hb, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(d.target_incarnation, INC_A);
+	/* Written, not yet read back: not declared. */
+	assert_int_equal(fence_pill_written(&op, t0 + 10, 0, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	assert_int_equal(fence_tick(&op, t0 + 20, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	/* A read that may have started before the write landed. */
+	peer_observe(&pv, t0 + 30, &hb);
+	assert_int_equal(fence_read(&op, t0 + 30, &old, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	/* Read back: dead, declared once. */
+	peer_observe(&pv, t0 + 1000, &hb);
+	assert_int_equal(fence_read(&op, t0 + 1000, &ours, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_DEAD);
+	assert_int_equal(fence_read(&op, t0 + 2000, &ours, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+
+	/* fence_start on a dead victim: a pill first, never at once. */
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, t0, 9, INC_A, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(fence_pill_written(&op, t0 + 10, 0, &d), 0);
+	/* A read that started after the write completed and does not show
+	 * it: the write is lost, the same pill again. */
+	assert_int_equal(fence_read(&op, t0 + 10 + io, &old, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 10);
+	assert_int_equal(fence_pill_written(&op, t0 + 2000, 0, &d), 0);
+	/* Somebody cleared the slot over it: a new pill above that. */
+	assert_int_equal(fence_read(&op, t0 + 2000 + io, &cleared, &hb, &d),
+			 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 11);
+	assert_int_equal(op.fo_overwritten, 1);
+	assert_int_equal(fence_pill_written(&op, t0 + 4000, 0, &d), 0);
+	ours.seq = 11;
+	assert_int_equal(fence_read(&op, t0 + 5000, &ours, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_DECLARE_DEAD);
+}
+
+/* A re-aimed pill goes above what the disk shows, not just our seq + 1. */
+static void test_fence_repill_above_disk(void **state)
+{
+	struct peer_view pv;
+	struct fence_op op;
+	struct fence_decision d;
+	struct hb_input hb = hb_make(INC_A, 10);
+	struct msg_input m = msg_make(SM_CMD_TEST, 30, INC_A);
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &hb);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 0, 4, INC_A, &d),
+			 0);
+	assert_int_equal(d.seq, 5);
+	hb = hb_make(INC_B, 1);
+	peer_observe(&pv, 500, &hb);
+	assert_int_equal(fence_read(&op, 500, &m, &hb, &d), 0);
+	assert_int_equal(fence_pill_written(&op, 600, 0, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 31);
+	assert_int_equal(d.target_incarnation, INC_B);
 }
 
 /* ---- self state ---------------------------------------------------- */
@@ -788,7 +958,7 @@ static void test_timeline_ack_path(void **state)
 		if (now % i == 700) {
 			peer_observe(&pv, now, &disk.hb);
 			if (started) {
-				fence_hb_read(&op, now, &disk.hb, &fd);
+				fence_read(&op, now, &disk.msg, &disk.hb, &fd);
 				assert_true(fd.action == FENCE_ACT_NONE ||
 					    fd.action == FENCE_ACT_DECLARE_ACK);
 				if (fd.action == FENCE_ACT_DECLARE_ACK)
@@ -848,7 +1018,10 @@ static void test_timeline_dead_path(void **state)
 			assert_int_equal(fence_start(&op, 2, SM_CMD_RESET, now,
 						     0, pv.pv_incarnation,
 						     &fd), 0);
+			assert_int_equal(fd.action, FENCE_ACT_WRITE_PILL);
 			/* The pill lands but the victim cannot read it. */
+			disk.msg = msg_make(fd.cmd, fd.seq,
+					    fd.target_incarnation);
 			assert_int_equal(fence_pill_written(&op, now, 0, &fd),
 					 0);
 			started = true;
@@ -871,7 +1044,7 @@ static void test_timeline_dead_path(void **state)
 			if (peer_observe(&pv, now, &disk.hb) != PEER_SAME)
 				f_seen = now;
 			if (started) {
-				fence_hb_read(&op, now, &disk.hb, &fd);
+				fence_read(&op, now, &disk.msg, &disk.hb, &fd);
 				if (fd.action == FENCE_ACT_DECLARE_DEAD)
 					declared = now;
 				else
@@ -906,6 +1079,10 @@ int main(void)
 		cmocka_unit_test(test_fence_resume),
 		cmocka_unit_test(test_fence_retry_then_dead),
 		cmocka_unit_test(test_fence_already_dead_and_cancel),
+		cmocka_unit_test(test_fence_stale_pill_not_reused),
+		cmocka_unit_test(test_fence_unreadable_slot_reread),
+		cmocka_unit_test(test_fence_dead_path_writes_own_pill),
+		cmocka_unit_test(test_fence_repill_above_disk),
 		cmocka_unit_test(test_self_lease_with_quorum),
 		cmocka_unit_test(test_self_lease_without_quorum),
 		cmocka_unit_test(test_self_pill_stop_then_ack),
