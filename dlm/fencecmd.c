@@ -701,6 +701,7 @@ static int fence_status(int argc, char **argv, bool json)
 	struct slots *s = NULL;
 	struct area *a;
 	const char *state, *reason;
+	bool fenced = false;
 	uint64_t c0;
 	uint32_t node;
 	int rc;
@@ -736,6 +737,7 @@ static int fence_status(int argc, char **argv, bool json)
 	     acked(&s->hb[node], &s->msg[node]))) {
 		state = "off";
 		reason = "fenced (acknowledged a poison pill)";
+		fenced = true;
 		rc = CTL_OFF;
 		goto report;
 	}
@@ -750,7 +752,7 @@ static int fence_status(int argc, char **argv, bool json)
 		rc = CTL_OK;
 	} else if (s->hb[node].state == HB_FREE || s->hb[node].state == HB_EXITING) {
 		state = "off";
-		reason = "not running (slot free or cleanly left)";
+		reason = "not running (slot free or cleanly left), not fenced";
 		rc = CTL_OFF;
 	} else {
 		state = "unknown";
@@ -759,7 +761,8 @@ static int fence_status(int argc, char **argv, bool json)
 	}
 report:
 	if (json)
-		printf("{\"node\":%u,\"status\":\"%s\",\"reason\":\"%s\"}\n", node, state, reason);
+		printf("{\"node\":%u,\"status\":\"%s\",\"fenced\":%s,\"reason\":\"%s\"}\n",
+		       node, state, fenced ? "true" : "false", reason);
 	else
 		printf("Status: %s (node %u: %s)\n", !strcmp(state, "on") ? "ON" :
 		       !strcmp(state, "off") ? "OFF" : "UNKNOWN", node, reason);

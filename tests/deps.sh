@@ -4,7 +4,7 @@ SDLM_DEPS="build-essential autoconf automake libtool pkg-config
  libqb-dev libcorosync-common-dev libcpg-dev libcmap-dev libquorum-dev
  libvotequorum-dev libcfg-dev libaio-dev libcmocka-dev
  corosync nftables iproute2 libxml2-utils procps psmisc util-linux
- g++ python3 resource-agents pacemaker-cli-utils fence-agents
+ g++ python3 resource-agents pacemaker pacemaker-cli-utils fence-agents
  dovecot-core dovecot-imapd spin clang libclang-rt-14-dev faketime"
 
 deps_install() {
