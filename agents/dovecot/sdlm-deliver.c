@@ -50,6 +50,7 @@
 
 #include "sdlm.h"
 #include "uidlist.h"
+#include "testhook.h"
 
 #define EXIT_USAGE	2
 #define EXIT_STALE	3
@@ -65,6 +66,7 @@ struct opts {
 	bool cur;
 	bool adopt;
 	unsigned lock_timeout_ms;
+	unsigned lock_stale_s;
 	const char *maildir;
 	const char *input;
 };
@@ -325,13 +327,14 @@ static int deliver(const struct opts *o)
 		code = rv == SDLM_EUIDWRAP ? 1 : EXIT_TEMPFAIL;
 		goto out_close_src;
 	}
-	rv = uidlist_lock(o->maildir, o->lock_timeout_ms, &lk);
+	rv = uidlist_lock(o->maildir, o->lock_timeout_ms, o->lock_stale_s, &lk);
 	if (rv) {
 		fprintf(stderr, "sdlm-deliver: %s/%s: %s\n", o->maildir, UIDLIST_LOCK_FILE,
 			strerror(-rv));
 		code = EXIT_TEMPFAIL;
 		goto out_abort;
 	}
+	test_hook("locked");
 	rv = uidlist_read(o->maildir, &ul, &perr);
 	if (rv == -ENOENT) {
 		uidlist_init(&ul);
@@ -386,6 +389,14 @@ static int deliver(const struct opts *o)
 		fprintf(stderr, "sdlm-deliver: path too long\n");
 		goto out_unlock;
 	}
+	rv = uidlist_lock_check(&lk);
+	if (rv) {
+		fprintf(stderr, "sdlm-deliver: %s/%s: %s before the message was placed: "
+			"nothing written\n", o->maildir, UIDLIST_LOCK_FILE,
+			rv == -ESTALE ? "the dotlock was taken over" : strerror(-rv));
+		code = EXIT_TEMPFAIL;
+		goto out_unlock;
+	}
 	if (rename(tmp_path, dst_path) != 0) {
 		rv = -errno;
 		fprintf(stderr, "sdlm-deliver: rename to %s: %s\n", dst_path, strerror(-rv));
@@ -394,19 +405,23 @@ static int deliver(const struct opts *o)
 	rv = dir_fsync(dst_dir);
 	if (!rv)
 		rv = dir_fsync(tmp_dir);
+	test_hook("placed");
 	if (!rv)
-		rv = uidlist_write(o->maildir, &ul);
+		rv = uidlist_write(o->maildir, &ul, &lk);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: %s: writing: %s\n", o->maildir, strerror(-rv));
+		if (rv == -ESTALE)
+			fprintf(stderr, "sdlm-deliver: %s/%s: the dotlock was taken over before "
+				"the uidlist was written: message removed, nothing written\n",
+				o->maildir, UIDLIST_LOCK_FILE);
+		else
+			fprintf(stderr, "sdlm-deliver: %s: writing: %s\n", o->maildir, strerror(-rv));
+		code = EXIT_TEMPFAIL;
 		unlink(dst_path);
 		dir_fsync(dst_dir);
 		goto out_unlock;
 	}
-	rv = uidlist_unlock(&lk);
-	if (rv)
-		fprintf(stderr, "sdlm-deliver: %s: the dotlock was taken over while held "
-			"(stale after %d s): check the uidlist\n", o->maildir,
-			UIDLIST_LOCK_STALE_S);
+	/* Checked right before both renames: the uidlist is ours. */
+	uidlist_unlock(&lk);
 	rv = src_commit(o, &src, uid + 1);
 	if (rv) {
 		/* The message is in the store with its UID: delivered.  Only
@@ -443,6 +458,8 @@ static void usage(FILE *f)
 		"      --flags FLAGS         Maildir flags with --cur (e.g. S)\n"
 		"      --adopt-uidvalidity   rewrite a different UIDVALIDITY to sdlm's\n"
 		"      --lock-timeout MS     dotlock wait (default 30000)\n"
+		"      --lock-stale S        a dotlock unchanged this long is stale\n"
+		"                            (default 120, Dovecot's)\n"
 		"      --ipc NAME            sdlmd IPC name (default $SDLM_IPC or sdlm)\n"
 		"      --uid-source=SRC      sdlm (default) or file:PATH (TEST SEAM)\n"
 		"exit: 0 ok, 1 error, 2 usage, 3 stale epoch, 4 UIDVALIDITY, 75 tempfail\n");
@@ -457,6 +474,7 @@ int main(int argc, char **argv)
 		{ "flags", required_argument, NULL, 'f' },
 		{ "adopt-uidvalidity", no_argument, NULL, 'A' },
 		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "lock-stale", required_argument, NULL, 'T' },
 		{ "ipc", required_argument, NULL, 'i' },
 		{ "uid-source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -479,6 +497,7 @@ int main(int argc, char **argv)
 		case 'f': o.flags = optarg; break;
 		case 'A': o.adopt = true; break;
 		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'T': o.lock_stale_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': o.ipc = optarg; break;
 		case 's': o.uid_source = optarg; break;
 		case 'h': usage(stdout); return 0;

@@ -10,22 +10,34 @@
  * One run, in crash-safe order (a rerun after a crash at any point
  * completes the same repair; a rerun after success changes nothing):
  *
- *   1. dotlocks of A then B (Dovecot's writers wait on them)
- *   2. read both uidlists and A/sdlm-repair.log: the renumberings logged by
- *      earlier runs are "prior" (merge.h), and a "done" line naming B with
- *      the same content hash means B is already merged: stop
+ *   1. dotlocks of A then B (Dovecot's writers wait on them; both are
+ *      refreshed while the run works, and a run whose lock was taken over
+ *      stops before writing the uidlist)                   point "locked"
+ *   2. read both uidlists, the message files of both (one directory scan
+ *      each, sorted: lookups are binary searches) and A/sdlm-repair.log:
+ *      the renumberings logged by earlier runs are "prior" (merge.h), and
+ *      a "done" line naming B with the same hash (B's uidlist and the
+ *      base names of all its message files) means B is already merged
  *   3. merge; floor = max(--floor, sdlm's next UID for the mailbox)
  *   4. append one "renumber" line per moved message to the log, fsync
  *      (the intent: a rerun maps these messages to the same new UIDs)
+ *                                                          point "logged"
  *   5. copy every message only B has into A: B/{cur,new}/<file> ->
  *      A/tmp/<file>.sdlm-repair (fsync, mtime kept: it is INTERNALDATE)
- *      -> rename to A/{cur,new}/<file>, fsync the directory
- *   6. write A's uidlist (.tmp, fdatasync, rename): the only step a reader
- *      notices, and it happens once every file is in place
+ *      -> rename to A/{cur,new}/<file>, fsync the directory; that is the
+ *      files the merge took from B's list, and every file of B that B's
+ *      uidlist does not list (an MTA wrote it, Dovecot had not scanned
+ *      new/ yet, an sdlm-deliver died between its rename and its uidlist
+ *      write): Dovecot numbers those above the merged UIDNEXT.  A file
+ *      already in A is skipped (an earlier run copied it)  point "copied"
+ *   6. write A's uidlist (.tmp, fdatasync, ownership of the dotlock
+ *      checked, rename): the only step a reader notices, and it happens
+ *      once every file is in place                         point "written"
  *   7. delete A's Dovecot index files (dovecot.index, .index.log*,
  *      .index.cache, and for INBOX the list index): they cache the old
- *      UIDs; Dovecot rebuilds them from the uidlist
- *   8. append the "done" line, fsync; drop the dotlocks; sdlm_uid_settle:
+ *      UIDs; Dovecot rebuilds them from the uidlist    point "invalidated"
+ *   8. append the "done" line, fsync (point "done"); sdlm_uid_settle
+ *      (point "settled"); drop the dotlocks.  sdlm_uid_settle:
  *      next UID raised to the merged N so sdlm never hands out a UID the
  *      repair used, the PROVISIONAL mark cleared (UIDs handed out in
  *      degraded mode, docs/uid.md: the repair it called for is done), and
@@ -44,6 +56,10 @@
  *   {"event":"renumber","time":T,"guid":G,"name":F,"old_uid":O,"new_uid":N,
  *    "side":"A|B|both","reason":"duplicate|below-uidnext|uid-differs","uidvalidity":V}
  *   {"event":"done","time":T,"source":PATH,"source_hash":H,"renumbered":K,"next_uid":N}
+ *
+ * The points name where SDLM_TEST_HOOK (testhook.h, a test seam) stops or
+ * kills the run: tests/dovecot/t-repair.sh kills it at each and checks
+ * that a rerun ends in the same uidlist and files as an uninterrupted run.
  *
  * Exit codes: 0 repaired or nothing to do; 1 error; 2 usage; 3 refused
  * (the copies are not one mailbox generation, or a copy is inconsistent:
@@ -66,6 +82,7 @@
 #include "sdlm.h"
 #include "merge.h"
 #include "uidlist.h"
+#include "testhook.h"
 
 #define REPAIR_LOG	"sdlm-repair.log"
 #define LOG_LINE_MAX	4096
@@ -78,6 +95,7 @@ struct opts {
 	uint32_t floor;
 	bool json, status, show;
 	unsigned lock_timeout_ms;
+	unsigned lock_stale_s;
 };
 
 /* ---- the repair log --------------------------------------------------- */
@@ -350,13 +368,46 @@ static int log_sync(FILE *f)
 
 /* ---- files ------------------------------------------------------------ */
 
-/* Where a message's file is: subdir "cur"/"new" and full name. */
-static int file_find(const char *maildir, const char *base, char *sub, char *full,
-		     size_t fsz)
+/*
+ * The message files of one Maildir (new/ and cur/), read once and sorted
+ * by base name (the file name without ":2,<flags>"), so finding a file
+ * costs a binary search, not a directory scan per message.
+ */
+struct dent {
+	char *base;
+	char *full;
+	char sub[4];		/* "new" or "cur" */
+};
+
+struct dir_index {
+	struct dent *e;
+	size_t n, cap;
+};
+
+static void dir_index_free(struct dir_index *ix)
+{
+	size_t i;
+
+	for (i = 0; i < ix->n; i++) {
+		free(ix->e[i].base);
+		free(ix->e[i].full);
+	}
+	free(ix->e);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static int dent_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct dent *)x)->base, ((const struct dent *)y)->base);
+}
+
+/* 0, or -errno of a directory that exists but cannot be read. */
+static int dir_index_load(const char *maildir, struct dir_index *ix)
 {
 	static const char *const subs[] = { "new", "cur" };
-	size_t bl = strlen(base), i;
+	size_t i;
 
+	memset(ix, 0, sizeof(*ix));
 	for (i = 0; i < 2; i++) {
 		char d[4096];
 		struct dirent *de;
@@ -364,20 +415,86 @@ static int file_find(const char *maildir, const char *base, char *sub, char *ful
 
 		snprintf(d, sizeof(d), "%s/%s", maildir, subs[i]);
 		dp = opendir(d);
-		if (!dp)
-			continue;
+		if (!dp) {
+			if (errno == ENOENT)
+				continue;
+			dir_index_free(ix);
+			return -errno;
+		}
 		while ((de = readdir(dp))) {
-			if (strncmp(de->d_name, base, bl) == 0 &&
-			    (de->d_name[bl] == '\0' || de->d_name[bl] == ':')) {
-				strcpy(sub, subs[i]);
-				snprintf(full, fsz, "%s", de->d_name);
-				closedir(dp);
-				return 0;
+			struct dent *e;
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (ix->n == ix->cap) {
+				size_t cap = ix->cap ? ix->cap * 2 : 256;
+				struct dent *ne = realloc(ix->e, cap * sizeof(*ne));
+
+				if (!ne) {
+					closedir(dp);
+					dir_index_free(ix);
+					return -ENOMEM;
+				}
+				ix->e = ne;
+				ix->cap = cap;
 			}
+			e = &ix->e[ix->n];
+			e->full = strdup(de->d_name);
+			e->base = strndup(de->d_name, strcspn(de->d_name, ":"));
+			strcpy(e->sub, subs[i]);
+			if (!e->full || !e->base) {
+				free(e->full);
+				free(e->base);
+				closedir(dp);
+				dir_index_free(ix);
+				return -ENOMEM;
+			}
+			ix->n++;
 		}
 		closedir(dp);
 	}
-	return -ENOENT;
+	if (ix->n)
+		qsort(ix->e, ix->n, sizeof(*ix->e), dent_cmp);
+	return 0;
+}
+
+static const struct dent *dir_index_find(const struct dir_index *ix, const char *base)
+{
+	struct dent key = { .base = (char *)base };
+
+	if (!ix->n)
+		return NULL;
+	return bsearch(&key, ix->e, ix->n, sizeof(*ix->e), dent_cmp);
+}
+
+/* The base names a uidlist lists, sorted: "is it listed" in O(log n). */
+struct name_set {
+	const char **v;
+	size_t n;
+};
+
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int name_set_make(const struct uidlist *ul, struct name_set *ns)
+{
+	size_t i;
+
+	ns->n = ul->nrecs;
+	ns->v = malloc((ul->nrecs + 1) * sizeof(*ns->v));
+	if (!ns->v)
+		return -ENOMEM;
+	for (i = 0; i < ul->nrecs; i++)
+		ns->v[i] = ul->recs[i].name;
+	qsort(ns->v, ns->n, sizeof(*ns->v), str_cmp);
+	return 0;
+}
+
+static bool name_set_has(const struct name_set *ns, const char *name)
+{
+	return ns->n && bsearch(&name, ns->v, ns->n, sizeof(*ns->v), str_cmp);
 }
 
 static int file_copy_in(const char *a, const char *b, const char *sub, const char *full)
@@ -453,8 +570,20 @@ static int index_invalidate(const char *a)
 	return dir_fsync(a);
 }
 
-/* FNV-1a 64 of B's uidlist as formatted: names B's state in "done". */
-static int source_hash(const struct uidlist *b, char *out, size_t sz)
+static uint64_t fnv_add(uint64_t h, const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* FNV-1a 64 of B's uidlist as formatted and of the base names of every
+ * message file in B (sorted): names B's state in "done", so a file that
+ * appears in B later, listed or not, makes the next run merge again. */
+static int source_hash(const struct uidlist *b, const struct dir_index *bix,
+		       char *out, size_t sz)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	char *text = NULL;
@@ -463,9 +592,12 @@ static int source_hash(const struct uidlist *b, char *out, size_t sz)
 
 	if (rv)
 		return rv;
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
+	h = fnv_add(h, text, len);
 	free(text);
+	for (i = 0; i < bix->n; i++) {
+		h = fnv_add(h, "\n", 1);
+		h = fnv_add(h, bix->e[i].base, strlen(bix->e[i].base));
+	}
 	snprintf(out, sz, "%016" PRIx64, h);
 	return 0;
 }
@@ -537,6 +669,27 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
 	return 0;
 }
 
+/* A long step under the dotlocks: keep both fresh, and stop at once if
+ * either was taken over (another writer judged us stale). */
+static int locks_refresh(const struct opts *o, struct uidlist_lock *la,
+			 struct uidlist_lock *lb)
+{
+	int rv = uidlist_lock_refresh(la);
+
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: %s: stopped, the uidlist not "
+			"written (rerun to complete)\n", o->a, UIDLIST_LOCK_FILE,
+			rv == -ESTALE ? "the dotlock was taken over" : strerror(-rv));
+		return rv;
+	}
+	rv = uidlist_lock_refresh(lb);
+	if (rv)
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: %s: stopped, the uidlist not "
+			"written (rerun to complete)\n", o->b, UIDLIST_LOCK_FILE,
+			rv == -ESTALE ? "the dotlock was taken over" : strerror(-rv));
+	return rv;
+}
+
 static int cmd_merge(const struct opts *o)
 {
 	struct uidlist a, b;
@@ -544,17 +697,21 @@ static int cmd_merge(const struct opts *o)
 	struct repair_log lg;
 	struct merge_result r;
 	struct merge_prior *prior = NULL;
+	struct dir_index aix, bix;
+	struct name_set bnames = { 0 }, outnames = { 0 };
 	sdlm_handle_t *h = NULL;
 	struct sdlm_uid_info info;
 	char hash[32], key[4200], real_b[4096];
 	uint32_t floor = o->floor;
-	size_t i, copied = 0, below_base = 0;
+	size_t i, copied = 0, unlisted = 0, below_base = 0;
 	bool prov;
 	FILE *lf = NULL;
 	int rv, code = 1;
 
 	uidlist_init(&a);
 	uidlist_init(&b);
+	memset(&aix, 0, sizeof(aix));
+	memset(&bix, 0, sizeof(bix));
 	if (!realpath(o->b, real_b)) {
 		fprintf(stderr, "sdlm-maildir-repair: %s: %s\n", o->b, strerror(errno));
 		return 1;
@@ -566,16 +723,17 @@ static int cmd_merge(const struct opts *o)
 		return rv == -EBUSY ? EXIT_REFUSED : 1;
 	}
 	prov = info.flags & SDLM_UID_F_PROVISIONAL;
-	rv = uidlist_lock(o->a, o->lock_timeout_ms, &la);
+	rv = uidlist_lock(o->a, o->lock_timeout_ms, o->lock_stale_s, &la);
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: %s: dotlock: %s\n", o->a, strerror(-rv));
 		goto out_disconnect;
 	}
-	rv = uidlist_lock(o->b, o->lock_timeout_ms, &lb);
+	rv = uidlist_lock(o->b, o->lock_timeout_ms, o->lock_stale_s, &lb);
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: %s: dotlock: %s\n", o->b, strerror(-rv));
 		goto out_unlock_a;
 	}
+	test_hook("locked");
 	if (read_list(o->b, &b))
 		goto out_unlock_b;
 	rv = uidlist_read(o->a, &a, NULL);
@@ -590,9 +748,17 @@ static int cmd_merge(const struct opts *o)
 		if (read_list(o->a, &a))
 			goto out_unlock_b;
 	}
-	if (log_read(o->a, &lg))
+	rv = dir_index_load(o->b, &bix);
+	if (!rv)
+		rv = dir_index_load(o->a, &aix);
+	if (rv) {
+		fprintf(stderr, "sdlm-maildir-repair: reading the message directories: %s\n",
+			strerror(-rv));
 		goto out_unlock_b;
-	if (source_hash(&b, hash, sizeof(hash)))
+	}
+	if (log_read(o->a, &lg))
+		goto out_index;
+	if (source_hash(&b, &bix, hash, sizeof(hash)))
 		goto out_log;
 	snprintf(key, sizeof(key), "%s\t%s", real_b, hash);
 	for (i = 0; i < lg.ndone; i++)
@@ -611,11 +777,13 @@ static int cmd_merge(const struct opts *o)
 				goto out_log;
 			}
 		}
-		if (o->json)
-			printf("{\"result\":\"already-merged\",\"source\":\"%s\",\"renumbered\":0}\n",
-			       real_b);
-		else
+		if (o->json) {
+			printf("{\"result\":\"already-merged\",\"source\":");
+			json_str_out(stdout, real_b, strlen(real_b));
+			printf(",\"renumbered\":0}\n");
+		} else {
 			printf("%s: already merged into %s, nothing to do\n", o->b, o->a);
+		}
 		code = 0;
 		goto out_log;
 	}
@@ -632,6 +800,8 @@ static int cmd_merge(const struct opts *o)
 		code = rv == -ENOMEM ? 1 : 3;
 		goto out_prior;
 	}
+	if (name_set_make(&b, &bnames) || name_set_make(&r.out, &outnames))
+		goto out_result;
 
 	if (prov) {
 		for (i = 0; i < r.out.nrecs; i++) {
@@ -675,24 +845,43 @@ static int cmd_merge(const struct opts *o)
 		fprintf(stderr, "sdlm-maildir-repair: %s/%s: write failed\n", o->a, REPAIR_LOG);
 		goto out_logfile;
 	}
+	test_hook("logged");
 
-	/* 5. files of B into A */
-	for (i = 0; i < r.out.nrecs; i++) {
-		char sub[8], full[512], asub[8], afull[512];
+	/* 5. files of B into A: the ones B lists that the merge took from B,
+	 * then every file B has without a record (an MTA's, a new/ Dovecot
+	 * has not scanned, a delivery cut between its rename and its uidlist
+	 * write): they go to the same subdirectory of A, flags kept, for
+	 * Dovecot to number above the merged UIDNEXT.  A file A already has
+	 * (an interrupted run copied it) or A's list names is skipped. */
+	for (i = 0; i < r.out.nrecs + bix.n; i++) {
+		const struct dent *d;
+		bool listed = i < r.out.nrecs;
 
-		if (r.items[i].side != MERGE_SIDE_B)
-			continue;
-		if (file_find(o->a, r.out.recs[i].name, asub, afull, sizeof(afull)) == 0)
-			continue;	/* copied by an interrupted run */
-		if (file_find(o->b, r.out.recs[i].name, sub, full, sizeof(full)) != 0)
-			continue;	/* expunged in B: listed, Dovecot drops it */
-		rv = file_copy_in(o->a, o->b, sub, full);
+		if (listed) {
+			if (r.items[i].side != MERGE_SIDE_B)
+				continue;
+			d = dir_index_find(&bix, r.out.recs[i].name);
+			if (!d)
+				continue;	/* expunged in B: listed, Dovecot drops it */
+		} else {
+			d = &bix.e[i - r.out.nrecs];
+			if (name_set_has(&bnames, d->base) || name_set_has(&outnames, d->base))
+				continue;
+		}
+		if (dir_index_find(&aix, d->base))
+			continue;	/* already in A (an interrupted run copied it) */
+		if (locks_refresh(o, &la, &lb))
+			goto out_logfile;
+		rv = file_copy_in(o->a, o->b, d->sub, d->full);
 		if (rv) {
-			fprintf(stderr, "sdlm-maildir-repair: copying %s/%s/%s: %s\n", o->b, sub,
-				full, strerror(-rv));
+			fprintf(stderr, "sdlm-maildir-repair: copying %s/%s/%s: %s\n", o->b, d->sub,
+				d->full, strerror(-rv));
 			goto out_logfile;
 		}
 		copied++;
+		if (!listed)
+			unlisted++;
+		test_hook("copied");
 	}
 	if (dir_fsync(o->a) == 0) {
 		char t[4096];
@@ -702,14 +891,22 @@ static int cmd_merge(const struct opts *o)
 	}
 
 	/* 6, 7 */
-	rv = uidlist_write(o->a, &r.out);
-	if (!rv)
+	rv = uidlist_write(o->a, &r.out, &la);
+	if (rv == -ESTALE) {
+		fprintf(stderr, "sdlm-maildir-repair: %s/%s: the dotlock was taken over: "
+			"the uidlist not written (rerun to complete)\n", o->a, UIDLIST_LOCK_FILE);
+		goto out_logfile;
+	}
+	if (!rv) {
+		test_hook("written");
 		rv = index_invalidate(o->a);
+	}
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: %s: %s (rerun to complete)\n", o->a,
 			strerror(-rv));
 		goto out_logfile;
 	}
+	test_hook("invalidated");
 
 	/* 8 */
 	fprintf(lf, "{\"event\":\"done\",\"time\":%lld,\"source\":", (long long)time(NULL));
@@ -718,6 +915,7 @@ static int cmd_merge(const struct opts *o)
 		hash, r.renumbered, r.out.next_uid);
 	if (log_sync(lf))
 		goto out_logfile;
+	test_hook("done");
 	if (h) {
 		rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid, r.out.epoch);
 		if (rv) {
@@ -725,28 +923,38 @@ static int cmd_merge(const struct opts *o)
 				r.out.next_uid, sdlm_strerror(rv));
 			goto out_logfile;
 		}
+		test_hook("settled");
 	}
-	if (o->json)
-		printf("{\"result\":\"merged\",\"source\":\"%s\",\"renumbered\":%zu,"
-		       "\"copied\":%zu,\"messages\":%zu,\"uidvalidity\":%" PRIu32
-		       ",\"next_uid\":%" PRIu32 ",\"provisional\":%s,\"prov_base\":%" PRIu32
-		       ",\"settled\":%s,\"below_prov_base\":%zu}\n", real_b, r.renumbered, copied,
-		       r.out.nrecs, r.out.uidvalidity, r.out.next_uid, prov ? "true" : "false",
-		       info.prov_base, h ? "true" : "false", below_base);
-	else
-		printf("%s: merged %s: %zu messages, %zu renumbered, %zu copied, "
-		       "UIDVALIDITY %" PRIu32 ", next UID %" PRIu32 "\n", o->a, o->b,
-		       r.out.nrecs, r.renumbered, copied, r.out.uidvalidity, r.out.next_uid);
+	if (o->json) {
+		printf("{\"result\":\"merged\",\"source\":");
+		json_str_out(stdout, real_b, strlen(real_b));
+		printf(",\"renumbered\":%zu,\"copied\":%zu,\"unlisted\":%zu,\"messages\":%zu,"
+		       "\"uidvalidity\":%" PRIu32 ",\"next_uid\":%" PRIu32 ",\"provisional\":%s,"
+		       "\"prov_base\":%" PRIu32 ",\"settled\":%s,\"below_prov_base\":%zu}\n",
+		       r.renumbered, copied, unlisted, r.out.nrecs, r.out.uidvalidity,
+		       r.out.next_uid, prov ? "true" : "false", info.prov_base,
+		       h ? "true" : "false", below_base);
+	} else {
+		printf("%s: merged %s: %zu messages, %zu renumbered, %zu copied (%zu without a "
+		       "record: Dovecot numbers them), UIDVALIDITY %" PRIu32 ", next UID %" PRIu32
+		       "\n", o->a, o->b, r.out.nrecs, r.renumbered, copied, unlisted,
+		       r.out.uidvalidity, r.out.next_uid);
+	}
 	code = 0;
 
 out_logfile:
 	fclose(lf);
 out_result:
+	free(bnames.v);
+	free(outnames.v);
 	merge_result_free(&r);
 out_prior:
 	free(prior);
 out_log:
 	log_free(&lg);
+out_index:
+	dir_index_free(&aix);
+	dir_index_free(&bix);
 out_unlock_b:
 	uidlist_unlock(&lb);
 out_unlock_a:
@@ -824,6 +1032,7 @@ static void usage(FILE *f)
 		"  --lockspace LS --mailbox MB   read the floor from sdlm, raise it after\n"
 		"  --ipc NAME            sdlmd IPC name\n"
 		"  --lock-timeout MS     dotlock wait (default 30000)\n"
+		"  --lock-stale S        a dotlock unchanged this long is stale (default 120)\n"
 		"  --json                machine output\n"
 		"exit: 0 ok, 1 error, 2 usage, 3 refused (nothing written)\n");
 }
@@ -836,6 +1045,7 @@ int main(int argc, char **argv)
 		{ "mailbox", required_argument, NULL, 'm' },
 		{ "ipc", required_argument, NULL, 'i' },
 		{ "lock-timeout", required_argument, NULL, 't' },
+		{ "lock-stale", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "status", no_argument, NULL, 's' },
 		{ "show", no_argument, NULL, 'S' },
@@ -860,6 +1070,7 @@ int main(int argc, char **argv)
 		case 'm': o.mailbox = optarg; break;
 		case 'i': o.ipc = optarg; break;
 		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'T': o.lock_stale_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'j': o.json = true; break;
 		case 's': o.status = true; break;
 		case 'S': o.show = true; break;

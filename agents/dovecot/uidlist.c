@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -569,31 +570,133 @@ int dir_fsync(const char *dir)
 	return rv;
 }
 
-int uidlist_lock(const char *dir, unsigned timeout_ms, struct uidlist_lock *lk)
+/*
+ * The dotlock, by Dovecot's rules (file-dotlock.c, read for facts):
+ *
+ * - the holder creates dovecot-uidlist.lock with O_CREAT|O_EXCL and
+ *   writes "<pid>:<host>" into it;
+ * - a waiter never compares the lock's mtime with its own clock (another
+ *   node's, the NFS server's, or a stepped clock may differ by minutes):
+ *   it remembers what it saw (device, inode, size, mtime, ctime) and
+ *   when, on its own monotonic clock; the lock is stale once it has not
+ *   changed for stale_s seconds of that clock.  A live holder refreshes
+ *   (touches) it every stale_s / 4, so it never looks unchanged that long;
+ * - a lock naming this host and a process that no longer exists is
+ *   stale at once (a crashed or killed holder);
+ * - before unlinking a stale lock the waiter looks again: if it changed
+ *   meanwhile (refreshed, or replaced by a new holder) it is left alone.
+ *   The last stat and the unlink are not atomic: a holder therefore also
+ *   checks, right before each rename that publishes its work, that the
+ *   lock on disk is still its own inode (uidlist_lock_check), and gives
+ *   up without writing if not.
+ */
+struct lock_seen {
+	bool valid;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	uint64_t since_ms;	/* monotonic: when we first saw this state */
+	uint64_t pid_check_ms;
+};
+
+static bool lock_same(const struct lock_seen *s, const struct stat *st)
 {
-	uint64_t deadline = mono_ms() + timeout_ms;
+	return s->valid && s->dev == st->st_dev && s->ino == st->st_ino &&
+	       s->size == st->st_size && s->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       s->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       s->ctime.tv_sec == st->st_ctim.tv_sec && s->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Does the lock name a process of this host that is gone? */
+static bool lock_owner_dead(const char *path)
+{
+	char buf[320], host[256] = "", *colon, *end;
+	ssize_t n;
+	long pid;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;	/* not written yet: judged by time only */
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	colon = strchr(buf, ':');
+	if (!colon)
+		return false;
+	*colon = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || *end || pid <= 0 || pid > INT32_MAX)
+		return false;
+	gethostname(host, sizeof(host) - 1);
+	if (strcmp(colon + 1, host) != 0)
+		return false;	/* another host's process: cannot tell */
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int uidlist_lock(const char *dir, unsigned timeout_ms, unsigned stale_s,
+		 struct uidlist_lock *lk)
+{
+	uint64_t now, deadline = mono_ms() + timeout_ms;
+	struct lock_seen seen = { .valid = false };
+	unsigned pause_us = 1000;
 	char host[256] = "";
 	char text[320];
 	struct stat st;
 	int fd, rv, n;
 
 	lk->fd = -1;
+	lk->stale_s = stale_s ? stale_s : UIDLIST_LOCK_STALE_S;
 	rv = path_join(lk->path, sizeof(lk->path), dir, UIDLIST_LOCK_FILE);
 	if (rv)
 		return rv;
 	for (;;) {
+		bool stale = false;
+
 		fd = open(lk->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0)
 			break;
 		if (errno != EEXIST)
 			return -errno;
-		if (stat(lk->path, &st) == 0 &&
-		    time(NULL) - st.st_mtime > UIDLIST_LOCK_STALE_S)
-			unlink(lk->path);	/* stale: its holder stopped touching it */
-		else if (mono_ms() >= deadline)
+		now = mono_ms();
+		if (lstat(lk->path, &st) != 0) {
+			if (errno == ENOENT)
+				continue;	/* just released: try again */
+			return -errno;
+		}
+		if (!lock_same(&seen, &st)) {
+			seen.valid = true;
+			seen.dev = st.st_dev;
+			seen.ino = st.st_ino;
+			seen.size = st.st_size;
+			seen.mtime = st.st_mtim;
+			seen.ctime = st.st_ctim;
+			seen.since_ms = now;
+			seen.pid_check_ms = 0;
+		}
+		if (now - seen.since_ms >= (uint64_t)lk->stale_s * 1000) {
+			stale = true;
+		} else if (seen.pid_check_ms == 0 || now - seen.pid_check_ms >= 1000) {
+			seen.pid_check_ms = now;
+			stale = lock_owner_dead(lk->path);
+		}
+		if (stale) {
+			/* Look again right before the unlink: a refresh or a new
+			 * holder since our judgement keeps the lock. */
+			if (lstat(lk->path, &st) == 0 && lock_same(&seen, &st))
+				unlink(lk->path);
+			seen.valid = false;
+			continue;
+		}
+		if (now >= deadline)
 			return -ETIMEDOUT;
-		else
-			usleep(2000);
+		usleep(pause_us);
+		if (pause_us < 20000)
+			pause_us *= 2;
 	}
 	gethostname(host, sizeof(host) - 1);
 	n = snprintf(text, sizeof(text), "%d:%s", (int)getpid(), host);
@@ -609,6 +712,7 @@ int uidlist_lock(const char *dir, unsigned timeout_ms, struct uidlist_lock *lk)
 	lk->fd = fd;
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
+	lk->touched_ms = mono_ms();
 	return 0;
 
 out_unlink:
@@ -617,18 +721,55 @@ out_unlink:
 	return rv;
 }
 
-int uidlist_unlock(struct uidlist_lock *lk)
+/* Is the lock on disk still the inode we created? */
+static int lock_ours(const struct uidlist_lock *lk)
 {
 	struct stat st;
-	int rv = 0;
 
 	if (lk->fd < 0)
 		return -EBADF;
-	if (stat(lk->path, &st) != 0)
-		rv = errno == ENOENT ? -ESTALE : -errno;
-	else if (st.st_dev != lk->dev || st.st_ino != lk->ino)
-		rv = -ESTALE;
-	else if (unlink(lk->path) != 0)
+	if (lstat(lk->path, &st) != 0)
+		return errno == ENOENT ? -ESTALE : -errno;
+	if (st.st_dev != lk->dev || st.st_ino != lk->ino)
+		return -ESTALE;
+	return 0;
+}
+
+static int lock_touch(struct uidlist_lock *lk)
+{
+	if (futimens(lk->fd, NULL) != 0)
+		return -errno;
+	lk->touched_ms = mono_ms();
+	return 0;
+}
+
+int uidlist_lock_refresh(struct uidlist_lock *lk)
+{
+	uint64_t every = (uint64_t)lk->stale_s * 1000 / 4;
+	int rv = lock_ours(lk);
+
+	if (rv)
+		return rv;
+	if (mono_ms() - lk->touched_ms < every)
+		return 0;
+	return lock_touch(lk);
+}
+
+int uidlist_lock_check(struct uidlist_lock *lk)
+{
+	int rv = lock_ours(lk);
+
+	return rv ? rv : lock_touch(lk);
+}
+
+int uidlist_unlock(struct uidlist_lock *lk)
+{
+	int rv;
+
+	if (lk->fd < 0)
+		return -EBADF;
+	rv = lock_ours(lk);
+	if (!rv && unlink(lk->path) != 0)
 		rv = -errno;
 	close(lk->fd);
 	lk->fd = -1;
@@ -684,7 +825,7 @@ out_close:
 	return rv;
 }
 
-int uidlist_write(const char *dir, const struct uidlist *ul)
+int uidlist_write(const char *dir, const struct uidlist *ul, struct uidlist_lock *lk)
 {
 	char tmp[4096], path[4096];
 	struct uidlist hdr = *ul;
@@ -722,6 +863,11 @@ int uidlist_write(const char *dir, const struct uidlist *ul)
 	if (fdatasync(fd) != 0) {
 		rv = -errno;
 		goto out_unlink;
+	}
+	if (lk) {
+		rv = uidlist_lock_check(lk);
+		if (rv)
+			goto out_unlink;
 	}
 	if (rename(tmp, path) != 0) {
 		rv = -errno;

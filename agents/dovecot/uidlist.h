@@ -21,8 +21,8 @@
  *   touching the header, so N may lag behind.
  *
  * Writing (uidlist_write): only while holding the dotlock
- * dovecot-uidlist.lock (uidlist_lock: O_CREAT|O_EXCL, stale after 120 s
- * without a touch, removed only if it is still ours); the whole file is
+ * dovecot-uidlist.lock (uidlist_lock: O_CREAT|O_EXCL, Dovecot's stale
+ * rules, refreshed while held, removed only if it is still ours); the whole file is
  * written to dovecot-uidlist.tmp (O_TRUNC), fdatasync'ed, renamed over
  * dovecot-uidlist, and the directory fsync'ed.  A reader sees the old or
  * the new file, never a mix.
@@ -129,15 +129,33 @@ struct uidlist_lock {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	unsigned stale_s;
+	uint64_t touched_ms;	/* monotonic: our last refresh */
 	char path[4096];
 };
 
 /*
- * Take dir/dovecot-uidlist.lock, waiting up to timeout_ms (polling); a
- * lock file whose mtime is older than UIDLIST_LOCK_STALE_S is removed as
- * stale, as Dovecot does.  Returns 0 or -ETIMEDOUT / -errno.
+ * Take dir/dovecot-uidlist.lock, waiting up to timeout_ms.  Dovecot's
+ * stale rules (uidlist.c explains them): a lock is broken when it has not
+ * changed for stale_s seconds of *our* monotonic clock since we first saw
+ * it (0 = UIDLIST_LOCK_STALE_S, Dovecot's default), or at once when it
+ * names a process of this host that no longer exists; never because of
+ * its mtime against our clock.  Returns 0 or -ETIMEDOUT / -errno.
  */
-int uidlist_lock(const char *dir, unsigned timeout_ms, struct uidlist_lock *lk);
+int uidlist_lock(const char *dir, unsigned timeout_ms, unsigned stale_s,
+		 struct uidlist_lock *lk);
+
+/*
+ * While holding: -ESTALE if the lock on disk is no longer ours (it was
+ * judged stale and taken over: the caller must write nothing more), else
+ * touch it when stale_s / 4 has passed since the last touch, so waiters
+ * see a live holder.  Call it in every long loop under the lock.
+ */
+int uidlist_lock_refresh(struct uidlist_lock *lk);
+
+/* Ownership check and touch now: right before a rename that publishes
+ * work done under the lock.  0 or -ESTALE / -errno. */
+int uidlist_lock_check(struct uidlist_lock *lk);
 
 /*
  * Remove the lock if it is still ours (same inode); -ESTALE if someone
@@ -151,11 +169,12 @@ int uidlist_read(const char *dir, struct uidlist *ul, struct uidlist_err *err);
 
 /*
  * Replace dir/dovecot-uidlist by ul (.tmp, fdatasync, rename, fsync of
- * dir).  The caller holds the lock.  The header N written is
+ * dir).  The caller holds the lock; with lk non-NULL its ownership is
+ * checked right before the rename (-ESTALE: nothing replaced).  The header N written is
  * uidlist_next_uid(ul), so it never lowers what a reader saw.  -E2BIG
  * (uidlist_format) before anything is written: the file stays as it was.
  */
-int uidlist_write(const char *dir, const struct uidlist *ul);
+int uidlist_write(const char *dir, const struct uidlist *ul, struct uidlist_lock *lk);
 
 /* fsync a directory (after rename/link/unlink in it). */
 int dir_fsync(const char *dir);

@@ -300,7 +300,7 @@ static void check_write(const struct uidlist *ul)
 
 	if (next <= UINT32_MAX)
 		want.next_uid = (uint32_t)next;
-	rc = uidlist_write(scratch, ul);
+	rc = uidlist_write(scratch, ul, NULL);
 	if (header_len(&want) > UIDLIST_LINE_MAX) {
 		if (rc != -E2BIG)
 			abort();

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,9 +272,9 @@ static void test_write_and_lock(void **state)
 	(void)state;
 	assert_non_null(dir);
 	assert_int_equal(uidlist_read(dir, &back, NULL), -ENOENT);
-	assert_int_equal(uidlist_lock(dir, 1000, &lk), 0);
+	assert_int_equal(uidlist_lock(dir, 1000, 0, &lk), 0);
 	/* A second taker times out while we hold it. */
-	assert_int_equal(uidlist_lock(dir, 20, &lk2), -ETIMEDOUT);
+	assert_int_equal(uidlist_lock(dir, 20, 0, &lk2), -ETIMEDOUT);
 
 	uidlist_init(&ul);
 	ul.uidvalidity = 77;
@@ -281,7 +282,7 @@ static void test_write_and_lock(void **state)
 	ul.epoch = 3;
 	assert_int_equal(uidlist_append(&ul, 1, NULL, "m1"), 0);
 	assert_int_equal(uidlist_append(&ul, 9, "W5", "m9"), 0);
-	assert_int_equal(uidlist_write(dir, &ul), 0);
+	assert_int_equal(uidlist_write(dir, &ul, NULL), 0);
 	snprintf(tmp, sizeof(tmp), "%s/" UIDLIST_TMP_FILE, dir);
 	assert_int_equal(stat(tmp, &st), -1);	/* renamed away */
 	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
@@ -296,22 +297,63 @@ static void test_write_and_lock(void **state)
 	assert_int_equal(stat(path, &st), -1);
 
 	/* A lock replaced under us is reported, and the new one left alone. */
-	assert_int_equal(uidlist_lock(dir, 1000, &lk), 0);
+	assert_int_equal(uidlist_lock(dir, 1000, 0, &lk), 0);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(uidlist_lock(dir, 1000, &lk2), 0);
+	assert_int_equal(uidlist_lock(dir, 1000, 0, &lk2), 0);
 	assert_int_equal(uidlist_unlock(&lk), -ESTALE);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(uidlist_unlock(&lk2), 0);
 
-	/* A stale lock (mtime older than 120 s) is broken. */
+	/* A lock that was taken over is noticed before the publishing
+	 * rename: the uidlist stays as it was. */
+	assert_int_equal(uidlist_lock(dir, 1000, 0, &lk), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(uidlist_lock(dir, 1000, 0, &lk2), 0);
+	assert_int_equal(uidlist_lock_check(&lk), -ESTALE);
+	assert_int_equal(uidlist_lock_refresh(&lk), -ESTALE);
+	assert_int_equal(uidlist_append(&ul, 10, NULL, "m10"), 0);
+	assert_int_equal(uidlist_write(dir, &ul, &lk), -ESTALE);
+	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
+	assert_int_equal(back.nrecs, 2);
+	uidlist_free(&back);
+	assert_int_equal(uidlist_write(dir, &ul, &lk2), 0);
+	assert_int_equal(uidlist_unlock(&lk), -ESTALE);
+	assert_int_equal(uidlist_unlock(&lk2), 0);
+
+	/* An old lock of unknown owner is stale only after stale_s of our
+	 * own clock, whatever its mtime. */
 	{
 		struct timespec old[2] = { { time(NULL) - 600, 0 }, { time(NULL) - 600, 0 } };
+		struct timespec t0, t1;
 		int fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0644);
 
 		assert_true(fd >= 0);
 		close(fd);
 		assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
-		assert_int_equal(uidlist_lock(dir, 200, &lk), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(uidlist_lock(dir, 10000, 1, &lk), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 1000);
+		assert_int_equal(uidlist_unlock(&lk), 0);
+	}
+	/* A lock of a process of this host that is gone: broken at once. */
+	{
+		char text[320], host[256] = "";
+		pid_t dead = fork();
+		int fd, n;
+
+		assert_true(dead >= 0);
+		if (dead == 0)
+			_exit(0);
+		assert_int_equal(waitpid(dead, NULL, 0), dead);
+		gethostname(host, sizeof(host) - 1);
+		n = snprintf(text, sizeof(text), "%d:%s", (int)dead, host);
+		fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, text, (size_t)n), n);
+		close(fd);
+		assert_int_equal(uidlist_lock(dir, 300, 0, &lk), 0);
 		assert_int_equal(uidlist_unlock(&lk), 0);
 	}
 
@@ -360,9 +402,9 @@ static void test_write_line_bound(void **state)
 	/* The writer would raise N1 to N4294967295: 9 bytes too long.  The
 	 * file there stays, and no temporary file is left. */
 	assert_int_equal(uidlist_parse(old, strlen(old), &back, NULL), 0);
-	assert_int_equal(uidlist_write(dir, &back), 0);
+	assert_int_equal(uidlist_write(dir, &back, NULL), 0);
 	uidlist_free(&back);
-	assert_int_equal(uidlist_write(dir, &ul), -E2BIG);
+	assert_int_equal(uidlist_write(dir, &ul, NULL), -E2BIG);
 	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
 	assert_int_equal(back.nrecs, 1);
 	assert_string_equal(back.recs[0].name, "old");
@@ -389,7 +431,7 @@ static void test_write_line_bound(void **state)
 	ul.next_uid = 1;
 	fields[UIDLIST_LINE_MAX - 5] = '\0';	/* "1 " + fields + " :a" = LINE_MAX */
 	assert_int_equal(uidlist_append(&ul, 1, fields, "a"), 0);
-	assert_int_equal(uidlist_write(dir, &ul), 0);
+	assert_int_equal(uidlist_write(dir, &ul, NULL), 0);
 	assert_int_equal(uidlist_read(dir, &back, NULL), 0);
 	assert_int_equal(back.nrecs, 1);
 	assert_string_equal(back.recs[0].fields, fields);
@@ -400,6 +442,81 @@ static void test_write_line_bound(void **state)
 	rmdir(dir);
 	free(fields);
 	free(buf);
+	free(dir);
+}
+
+/*
+ * Issue 14 item 2: the stale rule follows Dovecot's, not the lock file's
+ * mtime against our clock.  A lock whose mtime lies 600 s in the past
+ * (a clock behind ours: another node, the NFS server, a step) but whose
+ * holder is alive must not be broken.
+ */
+static void test_lock_skewed_mtime_live_holder(void **state)
+{
+	struct timespec old[2] = { { time(NULL) - 600, 0 }, { time(NULL) - 600, 0 } };
+	struct uidlist_lock lk;
+	char path[4096], host[256] = "", text[320];
+	char *dir = test_dir();
+	int fd, n;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/" UIDLIST_LOCK_FILE, dir);
+	gethostname(host, sizeof(host) - 1);
+	n = snprintf(text, sizeof(text), "%d:%s", (int)getpid(), host);
+	fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, (size_t)n), n);
+	close(fd);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	assert_int_equal(uidlist_lock(dir, 300, 0, &lk), -ETIMEDOUT);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
+/*
+ * A holder that refreshes its lock keeps it for longer than stale_s: a
+ * waiter with the same stale_s times out instead of breaking it.  The
+ * holder is a child process refreshing in a loop for 3 stale periods.
+ */
+static void test_lock_refresh_keeps_it(void **state)
+{
+	struct uidlist_lock lk;
+	char *dir = test_dir();
+	int go[2], status;
+	pid_t child;
+	char c;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct timespec t0, t;
+
+		if (uidlist_lock(dir, 1000, 2, &lk) != 0)
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			if (uidlist_lock_refresh(&lk) != 0)
+				_exit(2);
+			usleep(20000);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while (t.tv_sec - t0.tv_sec < 6);
+		_exit(uidlist_unlock(&lk) == 0 ? 0 : 3);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	assert_int_equal(uidlist_lock(dir, 4500, 2, &lk), -ETIMEDOUT);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(go[0]);
+	close(go[1]);
+	rmdir(dir);
 	free(dir);
 }
 
@@ -415,6 +532,8 @@ int main(void)
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_write_and_lock),
 		cmocka_unit_test(test_write_line_bound),
+		cmocka_unit_test(test_lock_skewed_mtime_live_holder),
+		cmocka_unit_test(test_lock_refresh_keeps_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
