@@ -38,8 +38,8 @@
  *    reported, SDLM_ESHORTIO when fewer bytes moved, SDLM_EIOTIMEOUT.
  *  - aio_inflight() counts requests the kernel still owns, timed-out ones
  *    included (and ones a STALL fault holds, and writes a LATE fault
- *    withholds): a fenced node acknowledges a poison pill only when it is
- *    0, and a writer must not reuse a sector while a timed-out write to
+ *    withholds): a fenced node acknowledges a poison pill only when
+ *    aio_inflight_all() (every context) is 0, and a writer must not reuse a sector while a timed-out write to
  *    it is counted here (it may still land over the newer one).
  *  - A timed-out request keeps its slot until its completion arrives, so
  *    a hung path fills the table and submits then fail with -EAGAIN.
@@ -125,6 +125,15 @@ uint64_t aio_next_deadline(struct aio_ctx *c);
 
 /* Requests the kernel still owns, timed-out and STALL-held ones included. */
 unsigned aio_inflight(struct aio_ctx *c);
+
+/*
+ * aio_inflight summed over every context of the process that is created
+ * and not yet destroyed: the one place that knows all the daemon's I/O
+ * (heartbeat area, UID service, any later one).  A fenced node
+ * acknowledges a pill only when this, less its own heartbeat read in
+ * flight, is 0.
+ */
+unsigned aio_inflight_all(void);
 
 /*
  * Submit and wait up to timeout_ms (for sdlmctl's direct commands).  The

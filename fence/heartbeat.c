@@ -78,6 +78,19 @@ static unsigned stale_ios(const struct hb_engine *e)
 	return inflight > pending ? inflight - pending : 0;
 }
 
+/*
+ * No write of this daemon can still land: nothing in flight in any aio
+ * context of the process (the UID service's has its own) except our own
+ * heartbeat read, which changes nothing on the disk.  A pill is
+ * acknowledged only then (issue 13, hole 2).
+ */
+static bool all_ios_idle(const struct hb_engine *e)
+{
+	unsigned reading = e->read_pending ? 1 : 0;
+
+	return !e->write_pending && aio_inflight_all() <= reading;
+}
+
 static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 {
 	in->counter = hb->counter;
@@ -90,7 +103,7 @@ static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 
 static void decide(struct hb_engine *e, uint64_t now_ms)
 {
-	self_io_idle(&e->self, stale_ios(e) == 0 && !e->write_pending);
+	self_io_idle(&e->self, all_ios_idle(e));
 	self_decide(&e->self, now_ms, &e->dec);
 	if (e->dec.stop_locks && !e->stop_told) {
 		e->stop_told = true;

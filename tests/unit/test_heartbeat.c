@@ -1,0 +1,256 @@
+/*
+ * test_heartbeat.c - the daemon's heartbeat engine (fence/heartbeat.c) on a
+ * real file-backed area with O_DIRECT, driven by the real clock.
+ *
+ * The file must be on a file system that takes O_DIRECT (ext4, not
+ * tmpfs): SDLM_TEST_DIR, as for test_aio.  Waits are counted in the
+ * engine's own heartbeat writes, or bounded by multiples of the
+ * configured timeouts, never by fixed sleeps.
+ *
+ * Issue 13, hole 2: a victim must not acknowledge a poison pill while any
+ * I/O context of the daemon still has a write in flight - the UID
+ * service's included, which is not the heartbeat's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sdlm.h"
+#include "aio.h"
+#include "area.h"
+#include "ondisk.h"
+#include "timeouts.h"
+#include "heartbeat.h"
+
+#define INC_SELF	0x5e1f00000000001ull
+
+struct fixture {
+	char path[512];
+	struct sdlm_timeouts t;
+	struct area *a;		/* the engine's */
+	struct area *peer;	/* another node's view (sdlmctl-like) */
+	struct hb_engine *e;
+	struct aio_ctx *uid;	/* a second context, as the UID service's */
+	int uid_fd;
+	void *ubuf;
+	bool stop_told;
+	int uid_write_result;
+	bool uid_write_done;
+};
+
+static const char *test_dir(void)
+{
+	const char *d = getenv("SDLM_TEST_DIR");
+
+	return d && *d ? d : ".";
+}
+
+static uint64_t now_ms(void)
+{
+	return aio_now_ns() / 1000000;
+}
+
+static void on_event(void *ctx, int what, int reason)
+{
+	struct fixture *fx = ctx;
+
+	(void)reason;
+	if (what == HBE_STOP_LOCKS)
+		fx->stop_told = true;
+}
+
+static void uid_write_done(void *arg, int result, const void *data,
+			   size_t len)
+{
+	struct fixture *fx = arg;
+
+	(void)data;
+	(void)len;
+	fx->uid_write_done = true;
+	fx->uid_write_result = result;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct sdlm_timeouts_base b = { .io_timeout_ms = 300,
+					.hb_interval_ms = 100,
+					.watchdog_ms = 1000 };
+	struct sdlm_header h;
+	char why[AREA_WHY_LEN];
+	uint32_t ss = 0;
+	int rv;
+
+	assert_non_null(fx);
+	assert_int_equal(timeouts_derive(&b, &fx->t, NULL), 0);
+	snprintf(fx->path, sizeof(fx->path), "%s/sdlm-test-hb-%ld.img",
+		 test_dir(), (long)getpid());
+	memset(&h, 0, sizeof(h));
+	h.sector_size = 512;
+	h.num_nodes = 2;
+	snprintf(h.cluster_name, sizeof(h.cluster_name), "hbtest");
+	memset(h.uuid, 0x5a, sizeof(h.uuid));
+	h.io_timeout_ms = b.io_timeout_ms;
+	h.hb_interval_ms = b.hb_interval_ms;
+	h.watchdog_timeout_ms = b.watchdog_ms;
+	rv = area_init(fx->path, &h, true, 2000, why);
+	if (rv == -EINVAL)
+		fail_msg("%s (tmpfs?): set SDLM_TEST_DIR to a directory on "
+			 "ext4/xfs", why);
+	assert_int_equal(rv, 0);
+	assert_int_equal(area_open(&fx->a, fx->path, 2000, why), 0);
+	assert_int_equal(area_open(&fx->peer, fx->path, 2000, why), 0);
+	assert_int_equal(hbe_create(&fx->e, fx->a, &fx->t, 1, "n1", INC_SELF,
+				    0, on_event, fx), 0);
+	assert_int_equal(aio_ctx_create(&fx->uid, 4), 0);
+	assert_int_equal(aio_open_dev(fx->path, &fx->uid_fd, &ss), 0);
+	assert_int_equal(posix_memalign(&fx->ubuf, AIO_BUF_ALIGN, 512), 0);
+	memset(fx->ubuf, 0xee, 512);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	aio_fault_set(fx->uid, NULL);
+	aio_ctx_destroy(fx->uid, 2000);
+	close(fx->uid_fd);
+	free(fx->ubuf);
+	hbe_destroy(fx->e);
+	area_close(fx->peer);
+	area_close(fx->a);
+	unlink(fx->path);
+	free(fx);
+	return 0;
+}
+
+/*
+ * Run the engine as the daemon's loop does (a tick per interval, reaping
+ * on the eventfd and at deadlines; the second context reaped every turn,
+ * as uidsvc_tick does) until cond holds or budget_ms passes.
+ */
+static bool run_until(struct fixture *fx, uint64_t budget_ms,
+		      bool (*cond)(struct fixture *))
+{
+	uint64_t end = now_ms() + budget_ms, next_tick = 0, now, dl;
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	int wait;
+
+	for (;;) {
+		now = now_ms();
+		if (now >= next_tick) {
+			hbe_tick(fx->e, now);
+			next_tick = now + fx->t.base.hb_interval_ms;
+		}
+		dl = hbe_next_deadline_ms(fx->e);
+		if (dl > next_tick)
+			dl = next_tick;
+		wait = dl > now ? (int)(dl - now) : 0;
+		if (wait > 20)
+			wait = 20;	/* the second context has no fd here */
+		(void)poll(&p, 1, wait);
+		hbe_process(fx->e, now_ms());
+		aio_process(fx->uid, aio_now_ns());
+		if (cond(fx))
+			return true;
+		if (now_ms() >= end)
+			return false;
+	}
+}
+
+static bool alive(struct fixture *fx)
+{
+	return hbe_counter(fx->e) >= 2 &&
+	       hbe_may_use_locks(fx->e, now_ms()) == 0;
+}
+
+static bool stop_told(struct fixture *fx)
+{
+	return fx->stop_told;
+}
+
+static uint64_t writes_goal;
+
+static bool writes_done(struct fixture *fx)
+{
+	return hbe_stats(fx->e)->writes >= writes_goal;
+}
+
+/* The ack as another node sees it on the disk. */
+static bool ack_on_disk(struct fixture *fx)
+{
+	struct sdlm_hb hb[3];
+	struct sdlm_msg msg[3];
+	int hb_rc[3], msg_rc[3];
+
+	if (area_read_slots(fx->peer, hb, hb_rc, msg, msg_rc) < 0)
+		return false;
+	return hb_rc[1] == 0 && hb[1].ack_cmd == MSG_RESET &&
+	       hb[1].ack_seq == 1 && hb[1].ack_incarnation == INC_SELF;
+}
+
+static void test_no_ack_with_uid_write_in_flight(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct aio_fault stall = { .ops = AIO_FAULT_WRITE,
+				   .kind = AIO_FAULT_STALL,
+				   .stall_ms = AIO_STALL_FOREVER };
+	struct sdlm_msg pill = { .node_id = 1, .cmd = MSG_RESET, .seq = 1,
+				 .target_incarnation = INC_SELF,
+				 .from_node = 2 };
+	uint64_t off = layout_area_len(&fx->a->hdr);
+
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+
+	/* The UID service's write: in the kernel, its completion held. */
+	aio_fault_set(fx->uid, &stall);
+	assert_int_equal(aio_submit_write(fx->uid, fx->uid_fd, off, fx->ubuf,
+					  512, aio_now_ns() +
+					  (uint64_t)t->base.io_timeout_ms *
+					  1000000, uid_write_done, fx), 0);
+	assert_int_equal(aio_inflight(fx->uid), 1);
+
+	/* Another node's fencer pills us; our clients stop at once. */
+	assert_int_equal(area_write_msg(fx->peer, &pill), 0);
+	assert_true(run_until(fx, 4 * t->lease_ms, stop_told));
+	hbe_clients_stopped(fx->e, true);
+
+	/* Three more heartbeats written, the UID write still in flight (its
+	 * deadline passed meanwhile): no ack, neither decided nor on disk. */
+	writes_goal = hbe_stats(fx->e)->writes + 3;
+	assert_true(run_until(fx, 4 * t->lease_ms + 3 * t->base.io_timeout_ms,
+			      writes_done));
+	assert_int_equal(aio_inflight(fx->uid), 1);
+	assert_false(hbe_decision(fx->e)->ack_have);
+	assert_false(ack_on_disk(fx));
+
+	/* The path comes back, the write completes: now the ack goes out. */
+	aio_fault_set(fx->uid, NULL);
+	assert_true(run_until(fx, 4 * t->ack_ms, ack_on_disk));
+	assert_int_equal(aio_inflight(fx->uid), 0);
+	assert_true(fx->uid_write_done);
+	assert_true(hbe_decision(fx->e)->ack_have);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_no_ack_with_uid_write_in_flight, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
