@@ -7,6 +7,10 @@
  *	copy_w[0], copy_w[1]	watermarks our own completed writes put there
  *	usable = min(copy_w)	highest UID we may hand out
  *	max(copy_w)		highest UID reserved (durable in one copy)
+ *	issued_w[0], issued_w[1]  the highest watermark each copy was ever
+ *				sent (a failed or timed-out write may have
+ *				landed it): the floor of every later write
+ *				to that copy
  *
  * Takeover (and create, and a UIDVALIDITY bump) writes copy 0 := A then,
  * once that completed, copy 1 := B, with base = max(durable max, next-1),
@@ -176,6 +180,8 @@ static void op_issue(struct uid_mbox *m, uint32_t c, uint32_t res_first,
 	r->watermark = m->um_op_w[c];
 	r->res_first = res_first;
 	r->res_last = res_last;
+	if (r->watermark > m->um_issued_w[c])
+		m->um_issued_w[c] = r->watermark;
 	w->count = 1;
 	m->um_op_copy = c;
 	m->um_inflight = true;
@@ -255,22 +261,33 @@ static int op_start_rewrite(struct uid_mbox *m, enum uid_op op, uint32_t state,
 	memset(m->um_op_rec.name, 0, sizeof(m->um_op_rec.name));
 	memcpy(m->um_op_rec.name, name, name_len);
 	m->um_op_rec.name_len = (uint16_t)name_len;
-	m->um_op_w[0] = m->um_copy_w[0];
-	m->um_op_w[1] = m->um_copy_w[1];
+	/* A copy may hold a higher watermark than we know (a failed write
+	 * that landed): never write it lower. */
+	m->um_op_w[0] = max_u32(m->um_copy_w[0], m->um_issued_w[0]);
+	m->um_op_w[1] = max_u32(m->um_copy_w[1], m->um_issued_w[1]);
 	m->um_op_next = m->um_next;
 	m->um_op_left = 1;
 	op_issue(m, 0, 0, 0, w);
 	return UID_WAIT;
 }
 
-/* Adapt the range to the rate, then reserve one range in the lower copy. */
-static void reserve_issue(struct uid_mbox *m, const struct uid_params *p,
+/*
+ * Adapt the range to the rate, then reserve one range in the lower copy
+ * (or in the copy a reaped late write left unknown).  Returns false, and
+ * issues nothing, when that copy is stuck.
+ */
+static bool reserve_issue(struct uid_mbox *m, const struct uid_params *p,
 			  uint32_t count, uint64_t now_ns, struct uid_write *w)
 {
 	uint64_t elapsed = now_ns - m->um_last_reserve_ns;
 	uint32_t lo = m->um_copy_w[0] <= m->um_copy_w[1] ? 0 : 1;
 	uint32_t hi_w = max_u32(m->um_copy_w[0], m->um_copy_w[1]);
 	uint32_t range, first, last;
+
+	if (m->um_rewrite & (1u << !lo))
+		lo = !lo;
+	if (m->um_stuck & (1u << lo))
+		return false;
 
 	if (now_ns >= m->um_last_reserve_ns && elapsed < p->grow_ns)
 		m->um_range = min_u32(m->um_range * 2, p->reserve_max);
@@ -282,11 +299,15 @@ static void reserve_issue(struct uid_mbox *m, const struct uid_params *p,
 	m->um_op = UID_OP_RESERVE;
 	m->um_op_from = m->um_phase;
 	op_template(m, UIDREC_USED, m->um_uidvalidity);
-	m->um_op_w[lo] = uid_add_clamp(hi_w, range);
+	/* Never below what this copy was sent before (a failed write
+	 * that landed; the range may have shrunk since): no copy goes down. */
+	m->um_op_w[lo] = max_u32(uid_add_clamp(hi_w, range), m->um_issued_w[lo]);
 	m->um_op_w[!lo] = m->um_copy_w[!lo];
 	m->um_op_left = 0;
 	res_span(hi_w, m->um_op_w[lo], &first, &last);
 	op_issue(m, lo, first, last, w);
+	m->um_rewrite &= ~(1u << lo);
+	return true;
 }
 
 /* Can a reservation write still raise usable? */
@@ -334,7 +355,7 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 	if (!m || !p || !guid || !v || !w)
 		return -EINVAL;
 	w->count = 0;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	rv = holder_init(m, p, guid, slot, node_id, incarnation, now_ns);
 	if (rv)
@@ -352,16 +373,20 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 
 	/*
 	 * The LVB counts only if it is at least as recent as the disk (its
-	 * writer was the last to write the record) and claims nothing
-	 * beyond the durable watermark; otherwise resume from the disk.
+	 * writer was the last to write the record); otherwise resume from
+	 * the disk.  A next above the disk's maximum + 1 is honoured, never
+	 * discarded: the disk can only be behind its writer because late
+	 * landings lowered it below UIDs that writer handed out (starting
+	 * at disk + 1 would reuse them); op_start_pair rewrites both copies
+	 * above it.
 	 */
 	if (lvb && uid_lvb_in(&l, lvb) == 0) {
 		m->um_epoch = max_u64(m->um_epoch, l.epoch + 1);
 		lvb_ok = l.uidvalidity == v->uidvalidity &&
 			 l.epoch >= v->epoch &&
-			 l.next <= (uint64_t)v->watermark + 1 &&
 			 (l.slot_plus1 == 0 || l.slot_plus1 - 1 == slot);
 		if (lvb_ok) {
+			m->um_lvb_above = l.next > (uint64_t)v->watermark + 1;
 			start = l.next;
 			if (l.range >= p->reserve_min && l.range <= p->reserve_max)
 				m->um_range = l.range;
@@ -393,7 +418,7 @@ int uid_create(struct uid_mbox *m, const struct uid_params *p,
 	if (!m || !p || !guid || !v || !w || !uidvalidity)
 		return -EINVAL;
 	w->count = 0;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	rv = uidrec_name_check(name, name_len);
 	if (rv)
@@ -444,6 +469,7 @@ int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
 
 	usable = min_u32(m->um_copy_w[0], m->um_copy_w[1]);
 	if (end > usable) {
+		/* (nothing issued while the copy to write is stuck) */
 		if (!m->um_inflight && reserve_possible(m))
 			reserve_issue(m, p, count, now_ns, w);
 		return UID_WAIT;
@@ -482,6 +508,11 @@ int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w)
 	if (!m->um_inflight || status > 0)
 		return -EINVAL;
 	m->um_inflight = false;
+
+	/* Timed out: still in the kernel, it may land after anything we
+	 * write next.  Nothing goes to that copy until it is reaped. */
+	if (status == SDLM_EIOTIMEOUT)
+		m->um_stuck |= 1u << m->um_op_copy;
 
 	if (status < 0) {
 		/*
@@ -545,6 +576,21 @@ int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w)
 	return 0;
 }
 
+/* Returns 0 or -EINVAL; see uid.h. */
+int uid_write_reaped(struct uid_mbox *m, uint32_t copy)
+{
+	if (!m || copy >= UIDREC_COPIES || !(m->um_stuck & (1u << copy)))
+		return -EINVAL;
+	m->um_stuck &= ~(1u << copy);
+	m->um_rewrite |= 1u << copy;
+	return 0;
+}
+
+bool uid_busy(const struct uid_mbox *m)
+{
+	return m && (m->um_inflight || m->um_stuck);
+}
+
 /* Returns UID_WAIT, -ENOLCK, -EBUSY or a name error; see uid.h. */
 int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
 	       struct uid_write *w)
@@ -556,7 +602,7 @@ int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
 	w->count = 0;
 	if (m->um_phase != UID_READY)
 		return -ENOLCK;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	rv = uidrec_name_check(name, name_len);
 	if (rv)
@@ -572,7 +618,7 @@ int uid_delete(struct uid_mbox *m, struct uid_write *w)
 	w->count = 0;
 	if (m->um_phase != UID_READY)
 		return -ENOLCK;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	return op_start_rewrite(m, UID_OP_DELETE, UIDREC_DELETED, m->um_name,
 				m->um_name_len, w);
@@ -588,7 +634,7 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 	w->count = 0;
 	if (m->um_phase != UID_READY)
 		return -ENOLCK;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	if (!uidvalidity) {
 		if (m->um_uidvalidity == UINT32_MAX)
@@ -599,6 +645,9 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 		return -ERANGE;
 	m->um_range = p->reserve_min;
 	m->um_last_reserve_ns = now_ns;
+	/* Watermarks of the old UIDVALIDITY are no floor for the new one
+	 * (readers compare (UIDVALIDITY, watermark)); nothing is stuck. */
+	m->um_issued_w[0] = m->um_issued_w[1] = 0;
 	/* The sequence's template is made from these; a failed bump goes
 	 * IDLE, so the old mark is never needed again. */
 	m->um_prov = p->provisional;
@@ -615,7 +664,7 @@ int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 	w->count = 0;
 	if (m->um_phase != UID_READY)
 		return -ENOLCK;
-	if (m->um_inflight || p->provisional)
+	if (uid_busy(m) || p->provisional)
 		return -EBUSY;
 	if (!m->um_prov && m->um_epoch >= epoch_min)
 		return 0;
@@ -639,7 +688,7 @@ int uid_release(struct uid_mbox *m, uint8_t *lvb)
 
 	if (!m || !lvb)
 		return -EINVAL;
-	if (m->um_inflight)
+	if (uid_busy(m))
 		return -EBUSY;
 	memset(lvb, 0, UID_LVB_LEN);
 	if (m->um_phase == UID_READY && !m->um_exhausted) {

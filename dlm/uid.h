@@ -21,6 +21,17 @@
  *   READY --uid_release--> IDLE                    LVB carries next UID
  *   any write failed --> the phase it came from (STARTING -> IDLE)
  *
+ * A write that timed out (uid_write_done with SDLM_EIOTIMEOUT) is NOT
+ * over: it may still land, after anything written later.  Until the
+ * caller reports it reaped (uid_write_reaped: the kernel is done with
+ * it) its copy is "stuck": no write goes to that copy, and the holder
+ * cannot be released, taken over or started again (-EBUSY) — the caller
+ * keeps the lock.  A reservation that needs the stuck copy answers
+ * UID_WAIT with no write.  Once reaped, the copy holds the old record or
+ * the timed-out one, so the next write rewrites it, and every write
+ * carries a watermark above everything this holder ever issued (landed
+ * or not): a copy's watermark on the disk never goes down.
+ *
  * The safety rule the core enforces: a UID u is handed out only when BOTH
  * copies of the mailbox's record carry, from writes of this holder that
  * completed, a watermark >= u.  Each write goes to the copy holding the
@@ -131,6 +142,14 @@ struct uid_mbox {
 	bool um_lvb_used;		/* takeover resumed from the LVB */
 	bool um_prov;			/* our writes carry PROVISIONAL */
 	uint32_t um_prov_base;		/* and this prov_base */
+	bool um_lvb_above;		/* the LVB's next was above the disk's
+					   maximum + 1 and was honoured */
+	unsigned um_stuck;		/* bit c: a timed-out write to copy c
+					   may still land (not reaped) */
+	unsigned um_rewrite;		/* bit c: copy c's content is unknown
+					   (reaped late write): write it next */
+	uint32_t um_issued_w[UIDREC_COPIES];	/* highest watermark issued
+					   to each copy, landed or not */
 
 	/* the sequence in flight */
 	enum uid_op um_op;
@@ -174,11 +193,17 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
  * (strictly above every epoch this mailbox has durably used, even if the
  * lock manager's counter restarted); it is m->um_epoch afterwards.  Next
  * UID: the LVB's when the LVB is at least as recent as the disk, else the
- * durable maximum + 1 (a gap, never a reuse).  Provisional marks: a
+ * durable maximum + 1 (a gap, never a reuse).  The LVB counts when it
+ * is valid (CRC, same UIDVALIDITY and slot) and its epoch is >= the
+ * disk's (it comes from the holder that wrote the record last); its next
+ * may be ABOVE the disk's maximum + 1 (late landings lowered the disk
+ * below UIDs that holder handed out): it is honoured, both copies are
+ * rewritten above it, and um_lvb_above says so.  Provisional marks: a
  * record that carries one keeps it (until uid_settle); in degraded mode
  * (p->provisional) an unmarked record gets one with prov_base = the UID
  * before the first this holder hands out.  Returns UID_WAIT with the
- * first of two writes, -ENOENT (slot not USED by guid), -EINVAL.
+ * first of two writes, -ENOENT (slot not USED by guid), -EINVAL, -EBUSY
+ * (m still has a write in flight or stuck: keep the lock, wait).
  */
 int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		 const uint8_t guid[UID_GUID_LEN], uint64_t slot,
@@ -204,9 +229,9 @@ int uid_create(struct uid_mbox *m, const struct uid_params *p,
 /*
  * Hand out [*first, *first + count).  Returns 0 (and maybe a background
  * reservation write in w), UID_WAIT (nothing handed out; w holds a write
- * or is empty while one is in flight), may_use if non-zero, -ENOLCK (not
- * READY), -EINVAL (count 0 or > reserve_max), UID_EWRAP (the range would
- * pass 2^32-1: bump UIDVALIDITY).
+ * or is empty while one is in flight or the copy to write is stuck),
+ * may_use if non-zero, -ENOLCK (not READY), -EINVAL (count 0 or >
+ * reserve_max), UID_EWRAP (the range would pass 2^32-1: bump UIDVALIDITY).
  */
 int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
 	      uint64_t now_ns, int may_use, uint32_t *first,
@@ -216,10 +241,22 @@ int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
  * The write handed out last completed (status 0) or failed (status < 0:
  * its sector holds the old or the new record, so only what was known
  * before is trusted; a failed STARTING sequence returns to IDLE).
+ * SDLM_EIOTIMEOUT is a failure that is not over: the write may still
+ * land, so its copy is stuck until uid_write_reaped.
  * Returns 0 (w empty: sequence over), UID_WAIT (w holds the next write of
  * the sequence), status, or -EINVAL (no write in flight).
  */
 int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w);
+
+/*
+ * The timed-out write to copy has left the kernel (landed or not): the
+ * copy is usable again and is rewritten by the next write.  Returns 0,
+ * or -EINVAL (no stuck write to that copy).
+ */
+int uid_write_reaped(struct uid_mbox *m, uint32_t copy);
+
+/* Does m have a write in flight or stuck (no release, no unlock)? */
+bool uid_busy(const struct uid_mbox *m);
 
 /* READY, nothing in flight.  UID_WAIT with the first of two writes. */
 int uid_rename(struct uid_mbox *m, const char *name, size_t name_len,
@@ -249,8 +286,8 @@ int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 
 /*
  * Give the lock up: fill lvb (UID_LVB_LEN bytes) for the next holder and
- * go IDLE.  -EBUSY while a write is in flight (wait for it: a write that
- * lands after the release would be a late write).  A DELETED or IDLE
+ * go IDLE.  -EBUSY while a write is in flight or stuck (wait for it: a
+ * write that lands after the release would be a late write).  A DELETED or IDLE
  * mailbox yields an all-zero LVB.
  */
 int uid_release(struct uid_mbox *m, uint8_t *lvb);

@@ -25,6 +25,15 @@
  * reserved range, never per UID.  A UID leaves only after may_use() said
  * yes right before the reply: lease valid, no pill.
  *
+ * A record write that timed out is still in flight until the context
+ * reaps it (it may land after anything written later: issue 13, hole 1).
+ * Until then the core refuses to write that copy again and to release,
+ * and this file never unlocks the mailbox (nor the table lock of a
+ * create): a failed sequence with a write stuck parks the entry with
+ * e->unlock_wait set, and uidsvc_tick, once the context is idle, reports
+ * the write reaped to the core, gives parked locks back (no LVB: the
+ * next holder reads the disk) and serves what waited.
+ *
  * Degraded mode (split storage, an operator's word; docs/uid.md): the
  * daemon has checked that this node is alone on its copy of the disk and
  * outside any quorate membership.  The mailbox lock is then not asked
@@ -94,6 +103,8 @@ struct entry {
 	bool wanted;		/* another node waits for the mailbox */
 	bool deg;		/* m holds a degraded (provisional) takeover */
 	unsigned release_waits;	/* ticks a release waited for the disk */
+	bool unlock_wait;	/* a failed sequence left a write stuck: give
+				   the locks back once it is reaped */
 	struct uid_mbox m;
 	struct pending *pend, **pend_tail;
 	struct alloc *allocs;
@@ -304,6 +315,29 @@ static int run_writes(struct entry *e, struct uid_write *w)
 	return rc == UID_WAIT ? 0 : rc;
 }
 
+/*
+ * Once the context has nothing in flight, every timed-out write of this
+ * entry has left the kernel: tell the core.  Returns true when the core
+ * has nothing stuck any more.
+ */
+static bool reap_stuck(struct entry *e)
+{
+	uint32_t c;
+
+	if (!e->m.um_stuck)
+		return true;
+	aio_process(U.aio, now_ns());
+	if (aio_inflight(U.aio))
+		return false;
+	for (c = 0; c < UIDREC_COPIES; c++)
+		if (e->m.um_stuck & (1u << c)) {
+			uid_write_reaped(&e->m, c);
+			log_notice("uid %s: the timed-out write to slot %llu copy %u has left the kernel: the copy is rewritten next",
+				   e->name, (unsigned long long)e->m.um_slot, c);
+		}
+	return true;
+}
+
 /* --- the internal lock ----------------------------------------------------- */
 
 static void lock_name(const struct entry *e, char out[40])
@@ -351,6 +385,7 @@ static void release(struct entry *e)
 		}
 	}
 	e->release_waits = 0;
+	reap_stuck(e);
 	rc = uid_release(&e->m, lvb);
 	if (rc < 0) {
 		log_warn("uid %s: cannot release yet: %s", e->name, sdlm_strerror(rc));
@@ -370,9 +405,36 @@ static void release(struct entry *e)
 		serve(e);
 }
 
+/*
+ * A write sequence failed (takeover, create, settle): give the mailbox
+ * lock (and a create's table lock) back without an LVB, unless a write
+ * of it may still land: then park the entry (unlock_wait) until
+ * uidsvc_tick sees it reaped.
+ */
+static void give_up(struct entry *e)
+{
+	if (uid_busy(&e->m) && !reap_stuck(e)) {
+		if (!e->unlock_wait)
+			log_warn("uid %s: a record write timed out and may still land: keeping the mailbox lock until it has left the kernel",
+				 e->name);
+		e->unlock_wait = true;
+		return;
+	}
+	e->unlock_wait = false;
+	if (e->table_lkid)
+		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	if (e->lkid)
+		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+	e->table_lkid = 0;
+	e->lkid = 0;
+	e->state = ENT_IDLE;
+	e->wanted = false;
+	memset(&e->m, 0, sizeof(e->m));
+}
+
 static void maybe_release(struct entry *e)
 {
-	if (U.degraded)
+	if (U.degraded || e->unlock_wait)
 		return;		/* nothing is handed on in degraded mode */
 	if (e->state == ENT_READY && e->wanted && !e->allocs)
 		release(e);
@@ -478,16 +540,14 @@ static void create(struct entry *e)
 				U.h.incarnation, now_ns(), &w);
 	if (rc >= 0)
 		rc = run_writes(e, &w);
-	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-	e->table_lkid = 0;
 	if (rc < 0) {
 		log_warn("uid %s: create: %s", e->name, sdlm_strerror(rc));
 		fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
-		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-		e->state = ENT_IDLE;
-		e->lkid = 0;
+		give_up(e);
 		return;
 	}
+	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	e->table_lkid = 0;
 	log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u", e->name,
 		   (unsigned long long)slot, e->m.um_uidvalidity);
 	e->state = ENT_READY;
@@ -525,15 +585,15 @@ static void takeover(struct entry *e)
 	if (rc < 0) {
 		log_warn("uid %s: takeover: %s", e->name, sdlm_strerror(rc));
 		fail_pending(e, rc);
-		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-		e->state = ENT_IDLE;
-		e->lkid = 0;
-		memset(&e->m, 0, sizeof(e->m));
+		give_up(e);
 		return;
 	}
 	if (!e->name[0] && v.latest.name_len)
 		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
 	U.st.takeovers++;
+	if (e->m.um_lvb_above)
+		log_notice("uid %s: the lock value block's next %u is above the disk's maximum + 1: honoured, both copies rewritten above it",
+			   e->name, e->m.um_next);
 	log_info("uid %s: taken over at epoch %llu, next %u (%s)", e->name,
 		 (unsigned long long)e->m.um_epoch, e->m.um_next,
 		 e->m.um_lvb_used ? "from the lock value block" : "from the disk");
@@ -671,6 +731,10 @@ static bool serve_one(struct entry *e, struct pending *p)
 	uint32_t first = 0, want;
 	int rc, use;
 
+	/* A timed-out write may still land: nothing more until it is reaped
+	 * (uidsvc_tick serves the queue again then). */
+	if (e->m.um_stuck && !reap_stuck(e))
+		return false;
 	switch (p->req.op) {
 	case SDLM_UID_ALLOC:
 		/* One allocation in flight per mailbox: the next waits for the
@@ -683,7 +747,7 @@ static bool serve_one(struct entry *e, struct pending *p)
 			if (rc != UID_WAIT)
 				break;
 			if (!w.count)
-				break;	/* cannot happen with synchronous writes */
+				return false;	/* a copy is stuck: uidsvc_tick */
 			rc = run_writes(e, &w);
 			if (rc < 0)
 				break;
@@ -716,7 +780,9 @@ static bool serve_one(struct entry *e, struct pending *p)
 				n = U.params.reserve_max;
 			for (;;) {
 				rc = uid_alloc(&e->m, &U.params, n, now_ns(), U.h.may_use(U.h.ctx), &first, &w);
-				if (rc != UID_WAIT || !w.count)
+				if (rc == UID_WAIT && !w.count)
+					return false;	/* stuck: resumes after the reap */
+				if (rc != UID_WAIT)
 					break;
 				rc = run_writes(e, &w);
 				if (rc < 0)
@@ -740,10 +806,7 @@ static bool serve_one(struct entry *e, struct pending *p)
 			if (e->m.um_phase == UID_IDLE) {
 				/* a failed settle sequence: take over afresh */
 				U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
-				lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-				e->state = ENT_IDLE;
-				e->lkid = 0;
-				memset(&e->m, 0, sizeof(e->m));
+				give_up(e);
 				return true;
 			}
 		}
@@ -838,6 +901,8 @@ static void serve(struct entry *e)
 	uint64_t lkid = 0;
 	char name[40];
 
+	if (e->unlock_wait)
+		return;		/* parked: uidsvc_tick resumes it */
 	if (U.degraded) {
 		/* Each round serves at least one request, or stops. */
 		while (e->pend) {
@@ -846,7 +911,10 @@ static void serve(struct entry *e)
 				return;
 			}
 			if (!core_ready(e)) {
-				/* first use, or a write sequence failed: take over again */
+				/* first use, or a write sequence failed: take over
+				 * again, once no write of the old one may land */
+				if (e->m.um_stuck && !reap_stuck(e))
+					return;
 				rc = deg_takeover(e);
 				if (rc < 0) {
 					fail_pending(e, rc);
@@ -1048,16 +1116,10 @@ void uidsvc_stop_all(void)
 			}
 			fail_pending(e, SDLM_EFENCED);
 			/* A lock that survived (another lockspace) is given
-			 * back; one already revoked answers -ENOENT. */
-			if (e->lkid)
-				lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-			if (e->table_lkid)
-				lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-			e->state = ENT_IDLE;
-			e->lkid = e->table_lkid = 0;
-			e->wanted = false;
+			 * back, once no record write of it may still land;
+			 * one already revoked answers -ENOENT. */
 			e->deg = false;
-			memset(&e->m, 0, sizeof(e->m));
+			give_up(e);
 		}
 	if (n)
 		U.h.kill_clients(U.h.ctx, clients, n);
@@ -1183,7 +1245,11 @@ void uidsvc_apply_fault(const char *spec)
 		aio_fault_set(U.aio, &f);
 }
 
-/* Every heartbeat interval: releases that waited for a write to leave the kernel. */
+/*
+ * Every heartbeat interval: timed-out writes that left the kernel are
+ * reported to their cores; parked locks are given back; queues that
+ * waited for a stuck copy and releases that waited for the disk go on.
+ */
 void uidsvc_tick(void)
 {
 	struct entry *e;
@@ -1193,9 +1259,20 @@ void uidsvc_tick(void)
 		return;
 	aio_process(U.aio, now_ns());
 	for (b = 0; b < NBUCKET; b++)
-		for (e = U.bucket[b]; e; e = e->next)
+		for (e = U.bucket[b]; e; e = e->next) {
+			if (e->m.um_stuck && !reap_stuck(e))
+				continue;
+			if (e->unlock_wait) {
+				give_up(e);
+				if (e->pend && !e->unlock_wait)
+					serve(e);
+				continue;
+			}
+			if (e->pend && core_ready(e))
+				serve(e);
 			if (e->release_waits)
 				maybe_release(e);
+		}
 }
 
 void uidsvc_get_stats(struct uidsvc_stats *st)

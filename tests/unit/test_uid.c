@@ -12,8 +12,13 @@
  * UIDVALIDITY bumps, and checks after every step that no UID was handed
  * out twice and that what a reader would trust never went backwards.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +29,7 @@
 #include <cmocka.h>
 
 #include "sdlm.h"
+#include "aio.h"
 #include "crc32c.h"
 #include "uid.h"
 
@@ -384,16 +390,35 @@ static void test_takeover_lvb_vs_fence(void **state)
 	assert_int_equal(alloc_sync(&a, &p, 1, 0, &first), 0);
 	assert_int_equal(first, v.watermark + 1);
 
-	/* an LVB claiming more than the disk made durable is ignored */
+	/*
+	 * An LVB above the disk's maximum + 1 (late writes lowered the disk
+	 * below UIDs its writer handed out) is honoured, never discarded:
+	 * the holder starts at its next and both copies are rewritten
+	 * above it.
+	 */
 	assert_int_equal(uid_release(&a, lvb), 0);
 	disk_view(&v);
 	assert_int_equal(uid_lvb_in(&l, lvb), 0);
-	l.next = v.watermark + 2;
+	l.next = v.watermark + 50;
 	assert_int_equal(uid_lvb_out(&l, lvb), 0);
 	memset(&b, 0, sizeof(b));
 	takeover_sync(&b, &p, lvb, 5, 2, 0);
-	assert_false(b.um_lvb_used);
+	assert_true(b.um_lvb_used);
 	assert_int_equal(alloc_sync(&b, &p, 1, 0, &first), 0);
+	assert_int_equal(first, l.next);
+	assert_true(disk_copy_w(0) >= l.next && disk_copy_w(1) >= l.next);
+
+	/* An LVB older than the disk's epoch is not: the disk's max + 1. */
+	assert_int_equal(uid_release(&b, lvb), 0);
+	disk_view(&v);
+	assert_int_equal(uid_lvb_in(&l, lvb), 0);
+	l.epoch = v.epoch - 1;
+	l.next = v.watermark + 50;
+	assert_int_equal(uid_lvb_out(&l, lvb), 0);
+	memset(&c, 0, sizeof(c));
+	takeover_sync(&c, &p, lvb, 6, 3, 0);
+	assert_false(c.um_lvb_used);
+	assert_int_equal(alloc_sync(&c, &p, 1, 0, &first), 0);
 	assert_int_equal(first, v.watermark + 1);
 }
 
@@ -452,6 +477,218 @@ static void test_late_write_scripted(void **state)
 	assert_int_equal(alloc_sync(&c, &p, 1, 0, &first), 0);
 	assert_true(first > b_max && first > a_max);
 	assert_true(c.um_epoch > 2);
+}
+
+/* ---- late landings through the real aio layer (issue 13, hole 1) ---- */
+
+/*
+ * The slot pair in a file on a file system that takes O_DIRECT
+ * ($SDLM_TEST_DIR), written through fence/aio.c, whose LATE fault makes a
+ * write miss its deadline (the core is told SDLM_EIOTIMEOUT) and land
+ * later, over what was written after it.
+ */
+#define AS		4096u
+#define IO_MS		5000u		/* deadline of a write that is not late */
+
+struct adisk {
+	char path[PATH_MAX];
+	int fd;
+	struct aio_ctx *ctx;
+	uint8_t *buf;
+};
+
+static void adisk_open(struct adisk *d)
+{
+	const char *dir = getenv("SDLM_TEST_DIR");
+	uint32_t ss;
+	int fd, rv;
+
+	snprintf(d->path, sizeof(d->path), "%s/sdlm-test-uid-%ld.img",
+		 dir && *dir ? dir : ".", (long)getpid());
+	fd = open(d->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 2 * AS), 0);
+	close(fd);
+	rv = aio_open_dev(d->path, &d->fd, &ss);
+	if (rv == -EINVAL)
+		fail_msg("O_DIRECT refused in %s: set SDLM_TEST_DIR", d->path);
+	assert_int_equal(rv, 0);
+	assert_int_equal(aio_ctx_create(&d->ctx, 8), 0);
+	assert_int_equal(posix_memalign((void **)&d->buf, AS, AS), 0);
+}
+
+static void adisk_close(struct adisk *d)
+{
+	aio_ctx_destroy(d->ctx, 2000);
+	close(d->fd);
+	unlink(d->path);
+	free(d->buf);
+}
+
+static void adisk_view(struct adisk *d, struct uid_slot_view *v)
+{
+	struct uid_rec rec[2];
+	int rc[2], c;
+
+	for (c = 0; c < 2; c++) {
+		assert_int_equal(aio_read_sync(d->ctx, d->fd, (uint64_t)c * AS,
+					       d->buf, AS, IO_MS), 0);
+		rc[c] = uidrec_in(&rec[c], d->buf, AS, uuid_a, SLOT, c);
+	}
+	assert_int_equal(uidrec_resolve(rec, rc, v), 0);
+}
+
+/* Write one record; a LATE fault makes it time out and stay withheld. */
+static int adisk_write(struct adisk *d, const struct uid_rec *r)
+{
+	assert_int_equal(uidrec_out(r, uuid_a, d->buf, AS), 0);
+	return aio_write_sync(d->ctx, d->fd, (uint64_t)r->copy * AS, d->buf,
+			      AS, IO_MS);
+}
+
+static void adisk_fault(struct adisk *d, const char *spec)
+{
+	struct aio_fault f;
+
+	assert_int_equal(aio_fault_parse(spec, &f), 0);
+	aio_fault_set(d->ctx, &f);
+}
+
+/* Land every withheld write now and wait until the context is idle. */
+static void adisk_land(struct adisk *d)
+{
+	struct pollfd pfd = { .fd = aio_ctx_fd(d->ctx), .events = POLLIN };
+	uint64_t end = aio_now_ns() + (uint64_t)IO_MS * MS;
+
+	assert_true(aio_land_late(d->ctx) >= 0);
+	while (aio_inflight(d->ctx) && aio_now_ns() < end) {
+		assert_true(poll(&pfd, 1, 20) >= 0);
+		assert_true(aio_process(d->ctx, aio_now_ns()) >= 0);
+	}
+	assert_int_equal(aio_inflight(d->ctx), 0);
+}
+
+/*
+ * Drive the core through the disk: every write the core hands out is
+ * issued; those issued while *late is set are withheld by the LATE fault
+ * (their deadline passes: SDLM_EIOTIMEOUT).  Returns uid_alloc's verdict.
+ */
+static int adisk_alloc(struct adisk *d, struct uid_mbox *m,
+		       const struct uid_params *p, uint32_t *first, bool *late,
+		       unsigned *reaps)
+{
+	struct uid_write w;
+	int rv, wr, guard = 0;
+	uint32_t c;
+
+	for (;;) {
+		rv = uid_alloc(m, p, 1, 0, 0, first, &w);
+		while (w.count) {
+			if (*late)
+				adisk_fault(d, "write:late=4294967294");
+			wr = adisk_write(d, &w.rec);
+			if (*late) {
+				assert_int_equal(wr, SDLM_EIOTIMEOUT);
+				adisk_fault(d, "none");
+				*late = false;
+			} else {
+				assert_int_equal(wr, 0);
+			}
+			uid_write_done(m, wr, &w);
+		}
+		if (rv != UID_WAIT)
+			return rv;
+		if (m->um_stuck) {
+			/* The core waits for the stuck write: the path comes
+			 * back, it lands, it is reaped. */
+			assert_int_equal(aio_inflight(d->ctx), 1);
+			adisk_land(d);
+			for (c = 0; c < UIDREC_COPIES; c++)
+				if (m->um_stuck & (1u << c))
+					assert_int_equal(uid_write_reaped(m, c), 0);
+			(*reaps)++;
+		}
+		assert_true(++guard < 16);
+	}
+}
+
+/*
+ * The issue's sequence: a reservation to copy 0 times out but stays
+ * queued, the retry succeeds and allocation goes on; the same on copy 1;
+ * then both stuck writes land after the newer ones.  Whatever the core
+ * did meanwhile, the disk must still cover every UID handed out, and the
+ * next holder (clean hand-off through the LVB, or from the disk) must
+ * start above all of them.
+ */
+static void test_late_landing_aio(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_slot_view v;
+	struct uid_mbox a, b;
+	struct uid_write w;
+	struct adisk d;
+	uint8_t lvb[UID_LVB_LEN];
+	uint32_t first, max = 0, i, timeouts = 0;
+	unsigned reaps = 0;
+	bool late = false;
+	int rv;
+
+	(void)state;
+	adisk_open(&d);
+	memset(&a, 0, sizeof(a));
+	adisk_view(&d, &v);
+	assert_int_equal(uid_create(&a, &p, guid_x, "INBOX", 5, 9, SLOT, &v, 1,
+				    1, 101, 0, &w), UID_WAIT);
+	while (w.count) {
+		rv = adisk_write(&d, &w.rec);
+		assert_int_equal(rv, 0);
+		uid_write_done(&a, rv, &w);
+	}
+	assert_int_equal(a.um_phase, UID_READY);
+
+	for (i = 0; i < 200; i++) {
+		/* the next reservation issued after these points is withheld */
+		if (i == 10 || i == 60)
+			late = true;
+		rv = adisk_alloc(&d, &a, &p, &first, &late, &reaps);
+		assert_int_equal(rv, 0);
+		assert_true(first > max);
+		max = first;
+		if (!late && (i >= 10 && timeouts == 0))
+			timeouts = 1;
+		if (!late && (i >= 60 && timeouts == 1))
+			timeouts = 2;
+	}
+	assert_int_equal(timeouts, 2);
+	/* Each stuck write held the allocation up until it was reaped:
+	 * nothing newer went to its copy meanwhile. */
+	assert_int_equal(reaps, 2);
+	assert_int_equal(a.um_stuck, 0);
+	assert_true(max >= 40);
+
+	/* The stuck writes land now, after the newer ones. */
+	adisk_land(&d);
+	adisk_view(&d, &v);
+	if (v.watermark < max)
+		fail_msg("disk watermark %u below UID %u already handed out",
+			 v.watermark, max);
+
+	/* A clean hand-off: the next holder starts right above. */
+	assert_int_equal(uid_release(&a, lvb), 0);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(uid_takeover(&b, &p, guid_x, SLOT, &v, lvb, 2, 2, 102,
+				      0, &w), UID_WAIT);
+	while (w.count) {
+		rv = adisk_write(&d, &w.rec);
+		assert_int_equal(rv, 0);
+		uid_write_done(&b, rv, &w);
+	}
+	assert_int_equal(uid_alloc(&b, &p, 1, 0, 0, &first, &w), 0);
+	if (first <= max)
+		fail_msg("next holder starts at %u, UID %u was handed out",
+			 first, max);
+	assert_int_equal(first, max + 1);
+	adisk_close(&d);
 }
 
 /* ---- randomized schedule: uniqueness under late writes ---- */
@@ -1155,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(test_takeover_lvb_vs_fence),
 		cmocka_unit_test(test_late_write_scripted),
 		cmocka_unit_test(test_late_write_random),
+		cmocka_unit_test(test_late_landing_aio),
 		cmocka_unit_test(test_wrap_and_bump),
 		cmocka_unit_test(test_lvb_codec),
 		cmocka_unit_test(test_create_rename_delete),
