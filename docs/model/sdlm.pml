@@ -41,6 +41,12 @@
  *                   completed (design: ack only when drained)
  *   BAD_LATEST      readers take the watermark of the copy written last
  *                   instead of the maximum of both copies
+ *   BAD_FORGET_TIMEOUT  a live holder treats a reservation write that
+ *                   timed out as over (the old uid.c: issue 13, hole 1):
+ *                   it writes again while the old write is still in the
+ *                   fabric, which then lands after the newer one (the
+ *                   design: a timed-out write stays in flight, wb[n],
+ *                   until it landed)
  *   CODE_AS_IS      two behaviours of the daemon as it is today that the
  *                   model shows unsafe (docs/model.md "Findings"), also
  *                   one at a time: AS_IS_NOPILL, the dead path declares a
@@ -114,6 +120,12 @@ bool wb[N + 1];
 bool wlanded[N + 1];
 bit wc[N + 1];
 byte wv[N + 1];
+
+#ifdef BAD_FORGET_TIMEOUT
+/* a timed-out write the holder forgot, per copy (0: none), still to land */
+byte gv0[N + 1], gv1[N + 1];
+#define ghost_ok(n)	(gv0[n] > 0 || gv1[n] > 0)
+#endif
 
 /* ---- UID record on disk, and what was handed out ---- */
 byte dw[2];
@@ -284,6 +296,18 @@ end:	do
 		:: cw0[n] <= cw1[n] -> write_issue(n, 0, cw1[n] + 1)
 		:: else -> write_issue(n, 1, cw0[n] + 1)
 		fi }
+#ifdef BAD_FORGET_TIMEOUT
+	/* a reservation write misses its deadline and is forgotten: the
+	 * holder may write that copy again, the old write lands later */
+	:: atomic { up[n] && !frozen[n] && wb[n] && !wlanded[n] &&
+		phase[n] == 3 && cw1[n] > 0 &&
+		((wc[n] == 0 && gv0[n] == 0) || (wc[n] == 1 && gv1[n] == 0)) ->
+		if
+		:: wc[n] == 0 -> gv0[n] = wv[n]
+		:: else -> gv1[n] = wv[n]
+		fi;
+		wb[n] = false }
+#endif
 	/* a running node's write lands and completes (one step) */
 	:: atomic { up[n] && !frozen[n] && wb[n] ->
 		if
@@ -407,6 +431,16 @@ end:	do
 	:: atomic { land_ok(1) || land_ok(2) || land_ok(3) ->
 		PICK(n, land_ok);
 		land(n); n = 0 }
+#ifdef BAD_FORGET_TIMEOUT
+	/* a forgotten write lands, after whatever was written since */
+	:: atomic { ghost_ok(1) || ghost_ok(2) || ghost_ok(3) ->
+		PICK(n, ghost_ok);
+		if
+		:: gv0[n] > 0 -> dw[0] = gv0[n]; last = 0; gv0[n] = 0
+		:: gv1[n] > 0 -> dw[1] = gv1[n]; last = 1; gv1[n] = 0
+		fi;
+		reader_check(); n = 0 }
+#endif
 	/* membership change: a node moves to the other side */
 	:: atomic { cuts < CUTS && !healed -> cuts++;
 		if
