@@ -576,6 +576,21 @@ int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w)
 	return 0;
 }
 
+/* Returns 0, may_use or -EINVAL; see uid.h. */
+int uid_write_gate(struct uid_mbox *m, int may_use, struct uid_write *w)
+{
+	struct uid_write none;
+
+	if (!m || !w || may_use > 0)
+		return -EINVAL;
+	if (!may_use)
+		return 0;
+	if (w->count && m->um_inflight)
+		uid_write_done(m, may_use, &none);	/* never issued */
+	w->count = 0;
+	return may_use;
+}
+
 /* Returns 0 or -EINVAL; see uid.h. */
 int uid_write_reaped(struct uid_mbox *m, uint32_t copy)
 {

@@ -249,6 +249,16 @@ int uid_alloc(struct uid_mbox *m, const struct uid_params *p, uint32_t count,
 int uid_write_done(struct uid_mbox *m, int status, struct uid_write *w);
 
 /*
+ * Right before the caller submits w: may_use is its verdict computed now
+ * (as for uid_alloc).  0: submit w.  Otherwise the write is not issued:
+ * the core takes it as failed without reaching the disk (as
+ * uid_write_done with that error: a failed sequence goes IDLE), w is
+ * emptied, and may_use is returned.  Every record write passes here, the
+ * second write of a sequence too (the lease may lapse between them).
+ */
+int uid_write_gate(struct uid_mbox *m, int may_use, struct uid_write *w);
+
+/*
  * The timed-out write to copy has left the kernel (landed or not): the
  * copy is usable again and is rewritten by the next write.  Returns 0,
  * or -EINVAL (no stuck write to that copy).

@@ -304,6 +304,15 @@ static int run_writes(struct entry *e, struct uid_write *w)
 	int rc = 0;
 
 	while (w->count) {
+		/* docs/uid.md: every record write checks, right before it is
+		 * submitted, that this node may still use its locks. */
+		rc = uid_write_gate(&e->m, U.h.may_use(U.h.ctx), w);
+		if (rc < 0) {
+			log_warn("uid %s: record write (slot %llu copy %u) not issued: %s",
+				 e->name, (unsigned long long)w->rec.slot, w->rec.copy,
+				 sdlm_strerror(rc));
+			return rc;
+		}
 		rc = write_rec(&w->rec);
 		if (rc < 0)
 			log_warn("uid %s: record write (slot %llu copy %u): %s", e->name,

@@ -1332,6 +1332,61 @@ static void test_degraded_allowed(void **state)
 	assert_int_equal(uid_degraded_allowed(false, peers, 6, 3, NULL), 0);
 }
 
+/* ---- hole 9: every record write checks the use verdict ---- */
+
+static void test_write_gate(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_mbox a, b;
+	struct uid_slot_view v;
+	struct uid_write w;
+	uint8_t lvb[UID_LVB_LEN];
+	uint32_t first;
+	unsigned n;
+
+	(void)state;
+	disk_reset();
+	memset(&a, 0, sizeof(a));
+	create_sync(&a, &p, 3, 1, 1);
+	assert_int_equal(alloc_sync(&a, &p, 1, 0, &first), 0);
+	assert_int_equal(uid_release(&a, lvb), 0);
+
+	/* B's lease lapses between its two takeover writes: the second is
+	 * never submitted, and B hands nothing out. */
+	memset(&b, 0, sizeof(b));
+	disk_view(&v);
+	assert_int_equal(uid_takeover(&b, &p, guid_x, SLOT, &v, lvb, 2, 2, 102,
+				      0, &w), UID_WAIT);
+	assert_int_equal(uid_write_gate(&b, 0, &w), 0);
+	assert_int_equal(w.count, 1);
+	disk_write(&w.rec);
+	assert_int_equal(uid_write_done(&b, 0, &w), UID_WAIT);
+	assert_int_equal(w.rec.copy, 1);
+	n = disk_writes;
+	assert_int_equal(uid_write_gate(&b, SDLM_ELEASE, &w), SDLM_ELEASE);
+	assert_int_equal(w.count, 0);
+	assert_int_equal(disk_writes, n);
+	assert_int_equal(b.um_phase, UID_IDLE);
+	assert_false(uid_busy(&b));
+	assert_int_equal(uid_alloc(&b, &p, 1, 0, 0, &first, &w), -ENOLCK);
+
+	/* A reservation refused by a pill: nothing written, READY, retried
+	 * by the next allocation once the node may use its locks again. */
+	memset(&b, 0, sizeof(b));
+	takeover_sync(&b, &p, NULL, 3, 2, 0);
+	do
+		assert_int_equal(uid_alloc(&b, &p, 1, 0, 0, &first, &w), 0);
+	while (!w.count);
+	n = disk_writes;
+	assert_int_equal(uid_write_gate(&b, SDLM_EPILL, &w), SDLM_EPILL);
+	assert_int_equal(disk_writes, n);
+	assert_int_equal(b.um_phase, UID_READY);
+	assert_false(uid_busy(&b));
+	assert_int_equal(alloc_sync(&b, &p, 1, 0, &first), 0);
+	assert_true(disk_writes > n);
+	assert_int_equal(uid_write_gate(&b, 1, &w), -EINVAL);
+}
+
 /* ---- the use verdict, and failed writes ---- */
 
 static void test_may_use_and_failures(void **state)
@@ -1397,6 +1452,7 @@ int main(void)
 		cmocka_unit_test(test_lvb_codec),
 		cmocka_unit_test(test_create_rename_delete),
 		cmocka_unit_test(test_may_use_and_failures),
+		cmocka_unit_test(test_write_gate),
 		cmocka_unit_test(test_provisional),
 		cmocka_unit_test(test_degraded_allowed),
 	};
