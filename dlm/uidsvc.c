@@ -239,7 +239,11 @@ static struct entry *entry_by_id(uint64_t id)
 
 /* --- disk ---------------------------------------------------------------- */
 
-static int read_view(uint64_t slot, struct uid_slot_view *v)
+/*
+ * Read and resolve one slot.  Returns 0, an I/O error (*io set), or the
+ * slot's format error (a damaged copy, logged naming slot and copy).
+ */
+static int read_view_io(uint64_t slot, struct uid_slot_view *v, bool *io)
 {
 	struct uid_rec rec[UIDREC_COPIES];
 	int rc[UIDREC_COPIES];
@@ -247,15 +251,28 @@ static int read_view(uint64_t slot, struct uid_slot_view *v)
 	uint64_t off;
 	int r;
 
+	*io = false;
 	for (c = 0; c < UIDREC_COPIES; c++) {
 		r = uidtab_offset(&U.a->hdr, slot, c, &off);
 		if (r == 0)
 			r = aio_read_sync(U.aio, U.fd, off, U.buf, ss, U.a->hdr.io_timeout_ms);
-		if (r < 0)
+		if (r < 0) {
+			*io = true;
 			return r;
+		}
 		rc[c] = uidrec_in(&rec[c], U.buf, ss, U.a->hdr.uuid, slot, c);
+		if (rc[c] < 0)
+			log_warn("uid: slot %llu copy %u is damaged: %s",
+				 (unsigned long long)slot, c, sdlm_strerror(rc[c]));
 	}
 	return uidrec_resolve(rec, rc, v);
+}
+
+static int read_view(uint64_t slot, struct uid_slot_view *v)
+{
+	bool io;
+
+	return read_view_io(slot, v, &io);
 }
 
 /* Find the GUID's slot (insert: or where it would go).  0 and *slot, *v;
@@ -263,14 +280,20 @@ static int read_view(uint64_t slot, struct uid_slot_view *v)
 static int probe(const uint8_t *guid, bool insert, uint64_t *slot, struct uid_slot_view *v)
 {
 	struct uidtab_probe p;
+	bool io;
 	int rc;
 
 	rc = uidtab_probe_init(&p, guid, U.nslots, insert);
 	while (rc == UIDTAB_MORE || rc == 0) {
-		rc = read_view(p.slot, v);
-		if (rc < 0)
+		rc = read_view_io(p.slot, v, &io);
+		if (rc < 0 && io)
 			return rc;
-		rc = uidtab_probe_step(&p, v);
+		/* A damaged slot is passed (it never blocks a mailbox found
+		 * further on); not finding ours past it is its error. */
+		rc = rc < 0 ? uidtab_probe_damaged(&p, rc) : uidtab_probe_step(&p, v);
+		if (rc < 0 && p.damaged && rc == p.damaged)
+			log_warn("uid: the mailbox may be in damaged slot %llu: %s (docs/uid.md, damaged records)",
+				 (unsigned long long)p.damaged_slot, sdlm_strerror(rc));
 		if (rc == 0) {
 			*slot = p.slot;
 			/* the answer's own view (a tombstone's, for insert) */

@@ -447,8 +447,47 @@ static int probe_insert_here(struct uidtab_probe *p, uint64_t slot, uint64_t gen
 	return 0;
 }
 
+static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v);
+
+/* A "not there" answer, unless the probe passed a damaged slot. */
+static int probe_absent(struct uidtab_probe *p, int rv)
+{
+	if (!p->damaged)
+		return rv;
+	p->slot = p->damaged_slot;
+	return p->damaged;
+}
+
 /* Returns UIDTAB_MORE, 0, -ENOENT, -EEXIST or UIDTAB_EFULL; see uidrec.h. */
 int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
+{
+	int rv;
+
+	rv = probe_step(p, v);
+	if (rv == 0 && !p->insert)
+		return 0;
+	if (rv == 0 || rv == -ENOENT || rv == UIDTAB_EFULL)
+		return probe_absent(p, rv);
+	return rv;
+}
+
+/* Returns UIDTAB_MORE, or err / -EINVAL; see uidrec.h. */
+int uidtab_probe_damaged(struct uidtab_probe *p, int err)
+{
+	if (!p || err >= 0 || p->step >= p->nslots)
+		return -EINVAL;
+	if (!p->damaged) {
+		p->damaged = err;
+		p->damaged_slot = p->slot;
+	}
+	p->step++;
+	if (p->step == p->nslots)
+		return probe_absent(p, -ENOENT);
+	p->slot = (p->slot + 1) % p->nslots;
+	return UIDTAB_MORE;
+}
+
+static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 {
 	bool mine;
 

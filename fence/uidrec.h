@@ -206,10 +206,24 @@ struct uidtab_probe {
 	uint64_t tomb_slot;	/* first tombstone on the path */
 	uint64_t tomb_gen;
 	uint64_t reuse_gen;	/* insert answer: generation found there */
+	int damaged;		/* first unreadable slot's error, 0 none */
+	uint64_t damaged_slot;	/* and which slot it was */
 };
 
 int uidtab_probe_init(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
 		      uint64_t nslots, bool insert);
 int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v);
+
+/*
+ * Slot p.slot cannot be resolved (err: uidrec_in's or uidrec_resolve's
+ * error for one of its copies).  It may hold any mailbox, ours included,
+ * so the probe goes on past it (a damaged slot never blocks a mailbox
+ * found further on: a GUID is in one slot only), never reuses it, and
+ * every answer that would say "not there" (lookup -ENOENT, an insert
+ * position) becomes err instead, with p.damaged_slot naming the slot:
+ * the mailbox may be the damaged one, and creating it again would reuse
+ * its UIDs.  Returns UIDTAB_MORE or that answer, like uidtab_probe_step.
+ */
+int uidtab_probe_damaged(struct uidtab_probe *p, int err);
 
 #endif /* SDLM_UIDREC_H */

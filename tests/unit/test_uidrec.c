@@ -434,6 +434,29 @@ static int tab_lookup(uint32_t guid_n, uint64_t *slot)
 	return rv;
 }
 
+/* A probe that goes on past slots that cannot be resolved. */
+static int tab_probe_d(uint32_t guid_n, bool insert, struct uidtab_probe *p)
+{
+	uint8_t guid[UID_GUID_LEN];
+	struct uid_slot_view v;
+	struct uid_rec rec[2];
+	int rc[2], c, rv;
+
+	guid_make(guid, guid_n);
+	assert_int_equal(uidtab_probe_init(p, guid, TAB_SLOTS, insert), 0);
+	do {
+		for (c = 0; c < 2; c++)
+			rc[c] = uidrec_in(&rec[c], tab[p->slot][c], TAB_S, uuid_a,
+					  p->slot, c);
+		rv = uidrec_resolve(rec, rc, &v);
+		if (rv < 0)
+			rv = uidtab_probe_damaged(p, rv);
+		else
+			rv = uidtab_probe_step(p, &v);
+	} while (rv == UIDTAB_MORE);
+	return rv;
+}
+
 /* Find n GUID numbers whose home in TAB_SLOTS is home. */
 static void find_colliding(uint64_t home, uint32_t *out, int n)
 {
@@ -446,6 +469,47 @@ static void find_colliding(uint64_t home, uint32_t *out, int n)
 		if (uidtab_home(guid, TAB_SLOTS) == home)
 			out[k++] = g;
 	}
+}
+
+static void find_colliding(uint64_t home, uint32_t *out, int n);
+
+/*
+ * Issue 13, hole 11 (b): a damaged slot never blocks a mailbox found
+ * further on its probe path; a mailbox that is not found past it may be
+ * the damaged one, so "not there" becomes the damage, naming the slot.
+ */
+static void test_probe_damaged(void **state)
+{
+	struct uidtab_probe p;
+	uint32_t g[4];
+	uint64_t slot;
+
+	(void)state;
+	memset(tab, 0, sizeof(tab));
+	find_colliding(3, g, 4);
+	assert_int_equal(tab_insert(g[0], &slot), 0);
+	assert_int_equal(slot, 3);
+	assert_int_equal(tab_insert(g[1], &slot), 0);
+	assert_int_equal(slot, 4);
+	assert_int_equal(tab_insert(g[2], &slot), 0);
+	assert_int_equal(slot, 5);
+	tab[3][0][200] ^= 0x40;		/* slot 3, copy 0: torn */
+
+	assert_int_equal(tab_probe_d(g[1], false, &p), 0);
+	assert_int_equal(p.slot, 4);
+	assert_int_equal(tab_probe_d(g[2], false, &p), 0);
+	assert_int_equal(p.slot, 5);
+	assert_int_equal(tab_probe_d(g[1], true, &p), -EEXIST);
+
+	/* not found past it: it may be the damaged one */
+	assert_int_equal(tab_probe_d(g[3], false, &p), SDLM_ECHECKSUM);
+	assert_int_equal(p.slot, 3);
+	assert_int_equal(p.damaged_slot, 3);
+	assert_int_equal(tab_probe_d(g[3], true, &p), SDLM_ECHECKSUM);
+	assert_int_equal(p.slot, 3);
+	assert_int_equal(tab_probe_d(g[0], false, &p), SDLM_ECHECKSUM);
+
+	assert_int_equal(uidtab_probe_damaged(&p, 0), -EINVAL);
 }
 
 static void test_table_probe(void **state)
@@ -705,6 +769,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_provisional),
 		cmocka_unit_test(test_golden_minor0),
+		cmocka_unit_test(test_probe_damaged),
 		cmocka_unit_test(test_resolve_provisional),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_errors),
