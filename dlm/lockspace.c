@@ -580,7 +580,13 @@ void revoke_all(struct lspace *l, int reason)
 	uint32_t *clients = NULL;
 	size_t n = 0;
 
-	nl_stop_all(l->nl, &clients, &n);
+	if (nl_stop_all(l->nl, &clients, &n) < 0) {
+		log_err("ls %s: %s: out of memory listing the local lock holders: "
+			"this node will not acknowledge a pill", l->name,
+			sdlm_strerror(reason));
+		if (lsm.h.kill_lost)
+			lsm.h.kill_lost(lsm.h.ctx);
+	}
 	if (n) {
 		log_notice("ls %s: %s: stopping %zu local lock holder(s)", l->name,
 			   sdlm_strerror(reason), n);

@@ -50,6 +50,10 @@ struct ls_host {
 	/* True while a client killed that way is not reaped yet (NULL:
 	 * never). */
 	bool (*clients_stopping)(void *ctx);
+	/* The list of clients to kill could not be made (out of memory):
+	 * some lock users cannot be named, so none may be counted as
+	 * stopped (NULL: ignored). */
+	void (*kill_lost)(void *ctx);
 	/* Two-node clusters: true when this node won the disk arbitration
 	 * and may act as quorate alone (NULL: never). */
 	bool (*alone_quorate)(void *ctx);

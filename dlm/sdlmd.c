@@ -93,20 +93,31 @@ static void continue_alone(void);
  * a pill only once every one of them is gone ("killed and reaped": they
  * are not our children, so we watch /proc until the pid is gone).
  */
-static void clients_reap(void)
+static bool pid_alive(pid_t pid, void *ctx)
 {
-	unsigned i, j = 0;
 	char path[64];
 
-	for (i = 0; i < D.n_killing; i++) {
-		snprintf(path, sizeof(path), "/proc/%d", (int)D.killing[i]);
-		if (access(path, F_OK) == 0) {
-			kill(D.killing[i], SIGKILL);
-			D.killing[j++] = D.killing[i];
-		}
+	(void)ctx;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) == 0;
+}
+
+static void pid_kill(pid_t pid, void *ctx)
+{
+	(void)ctx;
+	kill(pid, SIGKILL);
+}
+
+static void clients_reap(void)
+{
+	killset_reap(&D.killing, pid_alive, pid_kill, NULL);
+	if (D.killing.ks_lost && !D.killing_lost_told) {
+		D.killing_lost_told = true;
+		log_err("fence node %u: out of memory recording the lock users killed: "
+			"cannot prove they are gone, so no pill is acknowledged; "
+			"the watchdog resets this node instead", D.node_id);
 	}
-	D.n_killing = j;
-	if (D.stop_pending && D.n_killing == 0) {
+	if (D.stop_pending && killset_done(&D.killing)) {
 		D.stop_pending = false;
 		log_notice("fence node %u: every lock holder is gone", D.node_id);
 		hbe_clients_stopped(D.hb, true);
@@ -132,9 +143,17 @@ static void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
 			continue;
 		log_notice("revoking locks: killing client %u (pid %d)", clients[i], (int)pid);
 		kill(pid, SIGKILL);
-		if (D.n_killing < sizeof(D.killing) / sizeof(D.killing[0]))
-			D.killing[D.n_killing++] = pid;
+		if (killset_add(&D.killing, pid) < 0)
+			killset_lost(&D.killing);
 	}
+	clients_reap();
+}
+
+/* A list of lock users to kill could not be made (out of memory). */
+static void host_kill_lost(void *ctx)
+{
+	(void)ctx;
+	killset_lost(&D.killing);
 	clients_reap();
 }
 
@@ -142,7 +161,7 @@ static bool host_clients_stopping(void *ctx)
 {
 	(void)ctx;
 	clients_reap();
-	return D.n_killing > 0;
+	return !killset_done(&D.killing);
 }
 
 /* The fault file (tests only) is re-read every heartbeat. */
@@ -923,6 +942,7 @@ int main(int argc, char **argv)
 			.bast = host_bast,
 			.kill_clients = host_kill_clients,
 			.clients_stopping = host_clients_stopping,
+			.kill_lost = host_kill_lost,
 			.alone_quorate = host_alone_quorate,
 		};
 		uint32_t token = 0, consensus = 0;

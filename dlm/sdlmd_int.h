@@ -19,6 +19,7 @@
 #include <qb/qbloop.h>
 
 #include "conf.h"
+#include "killset.h"
 #include "ondisk.h"
 #include "area.h"
 #include "timeouts.h"
@@ -59,8 +60,8 @@ struct sdlmd {
 	bool locks_on;
 	uint32_t expected_nodes;
 	uint32_t grace_ms;
-	pid_t killing[256];		/* clients killed for a revocation */
-	unsigned n_killing;
+	struct killset killing;		/* clients killed for a revocation */
+	bool killing_lost_told;
 	bool stop_pending;		/* pill: waiting for clients to die */
 	struct twonode tn;		/* two-node clusters: the disk arbitrates */
 	uint64_t fences[4];		/* by path: ack, dead, operator */

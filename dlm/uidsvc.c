@@ -676,25 +676,24 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		/* The mailbox lock was taken from us (this node fenced, or
 		 * its locks revoked): hand out nothing more; the clients with
 		 * an allocation in flight are stopped like every lock user. */
-		uint32_t clients[64];
-		size_t n = 0;
-		struct alloc *a;
+		struct alloc *a, *kill_list;
 
 		log_warn("uid %s: mailbox lock lost (%s): no more UIDs from this node",
 			 e->name, sdlm_strerror(err));
-		while ((a = e->allocs)) {
-			e->allocs = a->next;
-			if (n < sizeof(clients) / sizeof(clients[0]))
-				clients[n++] = a->client;
-			free(a);
-		}
+		kill_list = e->allocs;
+		e->allocs = NULL;
 		e->state = ENT_IDLE;
 		e->lkid = 0;
 		e->wanted = false;
 		memset(&e->m, 0, sizeof(e->m));
 		fail_pending(e, err);
-		if (n)
-			U.h.kill_clients(U.h.ctx, clients, n);
+		/* Every client with an allocation in flight, however many: no
+		 * cap on a safety path (issue 13, hole 4). */
+		while ((a = kill_list)) {
+			kill_list = a->next;
+			U.h.kill_clients(U.h.ctx, &a->client, 1);
+			free(a);
+		}
 		return;
 	}
 	if (e->state != ENT_LOCKING)
@@ -1132,8 +1131,7 @@ void uidsvc_client_gone(uint32_t client)
 
 void uidsvc_stop_all(void)
 {
-	uint32_t clients[256];
-	size_t n = 0;
+	struct alloc *kill_list = NULL;
 	struct entry *e;
 	struct alloc *a;
 	unsigned b;
@@ -1142,9 +1140,8 @@ void uidsvc_stop_all(void)
 		for (e = U.bucket[b]; e; e = e->next) {
 			while ((a = e->allocs)) {
 				e->allocs = a->next;
-				if (n < sizeof(clients) / sizeof(clients[0]))
-					clients[n++] = a->client;
-				free(a);
+				a->next = kill_list;
+				kill_list = a;
 			}
 			fail_pending(e, SDLM_EFENCED);
 			/* A lock that survived (another lockspace) is given
@@ -1153,8 +1150,13 @@ void uidsvc_stop_all(void)
 			e->deg = false;
 			give_up(e);
 		}
-	if (n)
-		U.h.kill_clients(U.h.ctx, clients, n);
+	/* Every client with an allocation in flight, however many: no cap
+	 * on a safety path (issue 13, hole 4). */
+	while ((a = kill_list)) {
+		kill_list = a->next;
+		U.h.kill_clients(U.h.ctx, &a->client, 1);
+		free(a);
+	}
 }
 
 int uidsvc_init(const struct uidsvc_host *host, struct area *a)
