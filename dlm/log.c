@@ -25,6 +25,11 @@ static struct {
 	int target;
 } ring = { .target = -1 };
 
+static struct {
+	int target;		/* libqb file target, -1 = no log file */
+	char path[4096];
+} logfile = { .target = -1 };
+
 static void ring_put(const char *s, size_t n)
 {
 	while (n > 0) {
@@ -93,7 +98,8 @@ int log_init(const struct log_setup *ls)
 
 	qb_log_format_set(QB_LOG_STDERR, fmt);
 	qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", ls->level);
-	qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, ls->to_stderr ? QB_TRUE : QB_FALSE);
+	qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED,
+		   ls->to_stderr && !(ls->journal && ls->syslog) ? QB_TRUE : QB_FALSE);
 
 	if (ls->file && ls->file[0] && strcmp(ls->file, "none")) {
 		char dir[4096];
@@ -113,6 +119,8 @@ int log_init(const struct log_setup *ls)
 		qb_log_format_set(ft, fmt);
 		qb_log_filter_ctl(ft, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", ls->level);
 		qb_log_ctl(ft, QB_LOG_CONF_ENABLED, QB_TRUE);
+		logfile.target = ft;
+		snprintf(logfile.path, sizeof(logfile.path), "%s", ls->file);
 	}
 
 	ring.size = ls->ring_size ? ls->ring_size : 1 << 20;
@@ -127,9 +135,28 @@ int log_init(const struct log_setup *ls)
 	return 0;
 }
 
+int log_reopen(void)
+{
+	if (logfile.target < 0)
+		return 0;
+	return qb_log_file_reopen(logfile.target, logfile.path);
+}
+
+bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_fini(void)
 {
 	qb_log_fini();
+	logfile.target = -1;
 	free(ring.buf);
 	ring.buf = NULL;
 }

@@ -24,13 +24,26 @@ struct log_setup {
 	const char *file;	/* NULL or "" = no log file */
 	bool syslog;
 	bool to_stderr;
+	bool journal;		/* stderr is the systemd journal: log_stderr_is_journal() */
 	int level;		/* LOG_ERR .. LOG_DEBUG for syslog/file/stderr */
 	size_t ring_size;	/* bytes of the debug ring */
 };
 
-/* Returns 0 or -errno (the log file could not be opened). */
+/*
+ * Returns 0 or -errno (the log file could not be opened).  Under systemd
+ * (ls->journal) stderr is the journal, and so is syslog: lines go there
+ * once, through syslog when it is on (it carries the priority), else
+ * through stderr.
+ */
 int log_init(const struct log_setup *ls);
 void log_fini(void);
+
+/* Reopen the log file at its path (SIGHUP, after logrotate moved it).
+ * Returns 0, or -errno with the old file still in use. */
+int log_reopen(void);
+
+/* True when stderr is the stream systemd named in $JOURNAL_STREAM. */
+bool log_stderr_is_journal(void);
 
 /*
  * Copy the ring, oldest line first, into a malloc'ed NUL-terminated buffer.

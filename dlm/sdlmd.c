@@ -49,6 +49,7 @@
 #include "sdlm_ipc.h"
 #include "conf.h"
 #include "log.h"
+#include "notify.h"
 #include "ipc.h"
 #include "ondisk.h"
 #include "area.h"
@@ -86,6 +87,7 @@ uint64_t now_ms(void)
 }
 
 static void arm_aio_timer(void);
+static void notify_ready(uint64_t now);
 static void continue_alone(void);
 
 /*
@@ -235,6 +237,7 @@ static void tick(void *data)
 	clients_reap();
 	if (hbe_feed_ok(D.hb))
 		feed_watchdog();
+	notify_ready(now);
 	arm_aio_timer();
 	qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
 			  (uint64_t)D.to.base.hb_interval_ms * QB_TIME_NS_IN_MSEC,
@@ -537,6 +540,48 @@ static void stop_check(void *data)
 			  NULL);
 }
 
+/*
+ * systemd (Type=notify): READY=1 once, the first time this node is
+ * fenced-safe (what `sdlmctl status` calls it), so that pacemaker.service,
+ * ordered after sdlmd.service, starts only on a node that may use locks.
+ */
+static void notify_ready(uint64_t now)
+{
+	static bool sent;
+	int rc;
+
+	if (sent || D.self_fenced || D.locks_stopped || hbe_may_use_locks(D.hb, now) != 0)
+		return;
+	sent = true;
+	rc = notify_send("READY=1\nSTATUS=fenced-safe");
+	if (rc < 0)
+		log_warn("systemd notify socket %s: %s", getenv("NOTIFY_SOCKET"), strerror(-rc));
+}
+
+/* logrotate's postrotate: `systemctl kill -s HUP sdlmd` (conf/sdlmd.logrotate). */
+static int32_t sig_hup(int32_t sig, void *data)
+{
+	int rc;
+
+	log_notice("SIGHUP: reopening the log file");
+	rc = log_reopen();
+	if (rc < 0)
+		log_warn("log file could not be reopened (%s): still writing the old one",
+			 strerror(-rc));
+	else
+		log_notice("log file reopened");
+	return 0;
+}
+
+/* Signals whose default action would end the daemon (and have the armed
+ * watchdog reset the node) but that nobody should send on purpose. */
+static int32_t sig_ignored(int32_t sig, void *data)
+{
+	log_notice("signal %d (%s) ignored: sdlmd stops on SIGTERM or SIGINT",
+		   sig, strsignal(sig));
+	return 0;
+}
+
 static int32_t sig_term(int32_t sig, void *data)
 {
 	static bool stopping;
@@ -545,6 +590,7 @@ static int32_t sig_term(int32_t sig, void *data)
 		return 0;
 	stopping = true;
 	log_notice("signal %d: leaving", sig);
+	notify_send("STOPPING=1");
 	if (!D.locks_on) {
 		qb_loop_stop(D.loop);
 		return 0;
@@ -779,6 +825,7 @@ int main(int argc, char **argv)
 		.file = conf_str(&D.conf, OPT_LOG_FILE),
 		.syslog = conf_bool(&D.conf, OPT_LOG_SYSLOG),
 		.to_stderr = conf_bool(&D.conf, OPT_FOREGROUND),
+		.journal = log_stderr_is_journal(),
 		.level = lvl < 0 ? LOG_INFO : lvl,
 		.ring_size = conf_uint(&D.conf, OPT_DEBUG_RING_SIZE),
 	};
@@ -791,6 +838,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sdlmd: log file %s: %s\n", lsu.file, strerror(-rc));
 		return SDLMD_EXIT_CONFIG;
 	}
+	/* Until the main loop handles them (sdlmd.8, SIGNALS). */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	D.start_ms = now_ms();
 	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
 	if (!D.node_name[0])
@@ -1019,7 +1070,14 @@ int main(int argc, char **argv)
 	}
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGTERM, NULL, sig_term, &sh);
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGINT, NULL, sig_term, &sh);
+	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGHUP, NULL, sig_hup, &sh);
+	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGUSR1, NULL, sig_ignored, &sh);
+	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGUSR2, NULL, sig_ignored, &sh);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPROF, SIG_IGN);
+	signal(SIGVTALRM, SIG_IGN);
 	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
 	tick(NULL);
 

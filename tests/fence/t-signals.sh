@@ -1,0 +1,109 @@
+#!/bin/bash
+# sdlmd and signals, systemd's notify protocol and the journal (issue 16,
+# item 2).  Real disk-only sdlmd with the test watchdog:
+#   - SIGHUP (logrotate's postrotate) reopens the log file: the daemon
+#     stays, stays fenced-safe, and writes into a new file at the old path;
+#     its watchdog never fires;
+#   - SIGUSR1/SIGUSR2 (sent by accident) do not end it either;
+#   - with NOTIFY_SOCKET set (Type=notify), READY=1 arrives only once the
+#     node is fenced-safe, STOPPING=1 on a clean stop;
+#   - with its stderr the journal (JOURNAL_STREAM) and syslog on, lines go
+#     to the journal once: nothing on stderr.
+. "$SDLM_SRCDIR/tests/lib.sh"
+t_init signals
+C="$SDLMCTL"
+DISK="$TD/disk.img"
+WD_S=8
+$C fence init -d "$DISK" --cluster signals --nodes 4 --profile test >/dev/null || { nok "init"; t_done; exit 1; }
+eval "$($C --json fence dump -d "$DISK" | python3 -c '
+import json,sys; t=json.load(sys.stdin)["timeouts"]
+print("I=%d T=%d L=%d" % (t["hb_interval_ms"], t["io_timeout_ms"], t["lease_ms"]))')"
+safe() { ctl "$1" status 2>/dev/null | grep -q fenced-safe; }
+alive() { kill -0 "$(cat "$TD/n$1/sdlmd.pid")" 2>/dev/null; }
+
+# --- SIGHUP reopens the log -------------------------------------------------
+node_start 1 || nok "start node 1"
+check "node 1 fenced-safe" wait_for 30 "node 1 fenced-safe" safe 1
+mv "$TD/n1/sdlmd.log" "$TD/n1/sdlmd.log.1"
+kill -HUP "$(cat "$TD/n1/sdlmd.pid")"
+check "after SIGHUP a new log file is written at the old path" \
+	wait_for $(( (I + T) / 1000 + 10 )) "new sdlmd.log" grep -q "log file reopened" "$TD/n1/sdlmd.log"
+check "the rotated file got the line before the reopen" grep -q "SIGHUP" "$TD/n1/sdlmd.log.1"
+check "sdlmd still runs after SIGHUP" alive 1
+# Wait out a lease: a daemon that stopped feeding would be gone by then.
+sleep_until=$(( $(now_ms) + L + 2 * I ))
+still_safe() { safe 1 && [ "$(now_ms)" -ge "$sleep_until" ]; }
+check "and stays fenced-safe for a lease after it" wait_for $(( (L + 2 * I) / 1000 + 20 )) "safe for a lease" still_safe
+check "its watchdog did not fire" node_alive 1
+
+# --- the shipped logrotate file, run by logrotate itself ----------------------
+if command -v logrotate >/dev/null; then
+	sed -e "s|/var/log/sdlm/sdlmd.log|$TD/n1/sdlmd.log|" -e "s|/run/sdlm/|$TD/n1/|" \
+		"$SDLM_SRCDIR/conf/sdlmd.logrotate" >"$TD/logrotate.conf"
+	chmod 644 "$TD/logrotate.conf"
+	check "logrotate -f with conf/sdlmd.logrotate succeeds" \
+		logrotate -f -s "$TD/logrotate.state" "$TD/logrotate.conf"
+	check "the log was rotated" test -s "$TD/n1/sdlmd.log.1"
+	check "postrotate's HUP made sdlmd reopen its log" \
+		wait_for $(( (I + T) / 1000 + 10 )) "reopened after logrotate" grep -q "log file reopened" "$TD/n1/sdlmd.log"
+	check "sdlmd still runs after logrotate" alive 1
+else
+	nok "logrotate missing (tests/deps.sh installs it)"
+fi
+
+# --- SIGUSR1, SIGUSR2 ------------------------------------------------------
+kill -USR1 "$(cat "$TD/n1/sdlmd.pid")"
+kill -USR2 "$(cat "$TD/n1/sdlmd.pid")"
+check "SIGUSR1 and SIGUSR2 are logged (into the reopened file), not fatal" \
+	wait_for 10 "signal lines" sh -c "grep -q 'signal 10' '$TD/n1/sdlmd.log' && grep -q 'signal 12' '$TD/n1/sdlmd.log'"
+check "sdlmd still runs after SIGUSR1/SIGUSR2" alive 1
+check "still fenced-safe" safe 1
+
+# --- Type=notify --------------------------------------------------------------
+# The listener records each datagram with what `sdlmctl status` said at
+# that moment.
+sock="$TD/notify.sock"
+python3 - "$sock" "$TD/notify.log" "$C" "$T_RUN-n2" <<'EOF' &
+import os, socket, subprocess, sys
+path, log, ctl, ipc = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(300)
+with open(log, "a") as f:
+    while True:
+        try:
+            msg = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        st = subprocess.run([ctl, "--ipc", ipc, "status"], capture_output=True, text=True).stdout
+        safe = "fenced-safe" if "fenced-safe" in st else "not-safe"
+        for line in msg.splitlines():
+            f.write("%s %s\n" % (line, safe))
+        f.flush()
+        if "STOPPING=1" in msg:
+            break
+EOF
+T_PIDS="$T_PIDS $!"
+check "notify listener ready" wait_for 10 "socket" test -S "$sock"
+export NOTIFY_SOCKET="$sock"
+node_start 2 || nok "start node 2"
+unset NOTIFY_SOCKET
+check "READY=1 arrives" wait_for 30 "READY=1" grep -q "^READY=1" "$TD/notify.log"
+check "and only once the node is fenced-safe" grep -q "^READY=1 fenced-safe" "$TD/notify.log"
+check "READY=1 sent once" test "$(grep -c '^READY=1' "$TD/notify.log")" = 1
+kill -TERM "$(cat "$TD/n2/sdlmd.pid")"
+check "STOPPING=1 on a clean stop" wait_for 20 "STOPPING=1" grep -q "^STOPPING=1" "$TD/notify.log"
+check "node 2 exits cleanly" wait_for 20 "node 2 stopped" sh -c "! kill -0 $(cat "$TD/n2/sdlmd.pid") 2>/dev/null"
+
+# --- the journal once -----------------------------------------------------------
+mkdir -p "$TD/n3"
+: >"$TD/n3/out.log"
+export JOURNAL_STREAM
+JOURNAL_STREAM=$(stat -c '%d:%i' "$TD/n3/out.log")
+node_start 3 --log-syslog=yes || nok "start node 3"
+unset JOURNAL_STREAM
+check "node 3 fenced-safe" wait_for 30 "node 3 fenced-safe" safe 3
+check "node 3 logs to its file" grep -q "starting" "$TD/n3/sdlmd.log"
+check "stderr is the journal and syslog is on: nothing on stderr" \
+	test "$(grep -c . "$TD/n3/out.log")" = 0
+t_done
