@@ -393,6 +393,15 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		}
 	}
 	m->um_lvb_used = lvb_ok;
+	/* One copy damaged: it may have reserved up to one range above the
+	 * intact one, and the LVB may be older than it. */
+	if (v->damaged_copy) {
+		uint64_t above = (uint64_t)v->watermark + 1 + UID_DAMAGE_MARGIN;
+
+		m->um_damaged_copy = v->damaged_copy;
+		if (start < above)
+			start = above > (uint64_t)UID_MAX + 1 ? (uint64_t)UID_MAX + 1 : above;
+	}
 	if (v->provisional) {
 		m->um_prov = true;
 		m->um_prov_base = v->prov_base;

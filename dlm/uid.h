@@ -83,6 +83,15 @@
 #define UID_RESERVE_MIN_DEFAULT	16
 #define UID_RESERVE_MAX_DEFAULT	65536
 #define UID_RESERVE_CAP		(1u << 24)	/* largest reserve_max accepted */
+/*
+ * How far above its intact copy a mailbox with one damaged copy resumes:
+ * the two copies of a record differ by at most one reservation (each
+ * write sets the lower copy to the higher + range, a takeover writes
+ * base + r then base + 2r), and no writer's range exceeds
+ * UID_RESERVE_CAP, so the damaged copy reserved at most this much above
+ * the intact one.  A gap of 2^25 UIDs (0.8 % of the space) per damage.
+ */
+#define UID_DAMAGE_MARGIN	(2ull * UID_RESERVE_CAP)
 
 /* The uid_reserve_min/max options and the adaptation periods. */
 struct uid_params {
@@ -144,6 +153,8 @@ struct uid_mbox {
 	uint32_t um_prov_base;		/* and this prov_base */
 	bool um_lvb_above;		/* the LVB's next was above the disk's
 					   maximum + 1 and was honoured */
+	uint32_t um_damaged_copy;	/* takeover: copy + 1 that was damaged
+					   (resumed above it), 0 none */
 	unsigned um_stuck;		/* bit c: a timed-out write to copy c
 					   may still land (not reaped) */
 	unsigned um_rewrite;		/* bit c: copy c's content is unknown
@@ -198,7 +209,11 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
  * disk's (it comes from the holder that wrote the record last); its next
  * may be ABOVE the disk's maximum + 1 (late landings lowered the disk
  * below UIDs that holder handed out): it is honoured, both copies are
- * rewritten above it, and um_lvb_above says so.  Provisional marks: a
+ * rewritten above it, and um_lvb_above says so.  One damaged copy
+ * (v->damaged_copy): the next UID is above anything it could have
+ * reserved, the intact copy's watermark + UID_DAMAGE_MARGIN + 1 (or the
+ * LVB's next if higher), and the takeover's two writes rewrite the
+ * damaged copy; um_damaged_copy says so.  Provisional marks: a
  * record that carries one keeps it (until uid_settle); in degraded mode
  * (p->provisional) an unmarked record gets one with prov_base = the UID
  * before the first this holder hands out.  Returns UID_WAIT with the

@@ -623,6 +623,10 @@ static void takeover(struct entry *e)
 	if (!e->name[0] && v.latest.name_len)
 		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
 	U.st.takeovers++;
+	if (e->m.um_damaged_copy)
+		log_notice("uid %s: slot %llu copy %u was damaged (%s): resumed from the other copy above anything it could have reserved, next %u; both copies rewritten",
+			   e->name, (unsigned long long)slot, e->m.um_damaged_copy - 1,
+			   sdlm_strerror(v.damaged_err), e->m.um_next);
 	if (e->m.um_lvb_above)
 		log_notice("uid %s: the lock value block's next %u is above the disk's maximum + 1: honoured, both copies rewritten above it",
 			   e->name, e->m.um_next);

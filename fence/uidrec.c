@@ -328,11 +328,20 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 		return -EINVAL;
 
 	for (c = 0; c < UIDREC_COPIES; c++) {
-		if (rc[c] < 0)
-			return rc[c];
+		if (rc[c] >= 0)
+			continue;
+		/* one damaged copy next to an intact one: resolve from it */
+		if (!v->damaged_copy && rc[!c] == 0) {
+			v->damaged_copy = (uint32_t)c + 1;
+			v->damaged_err = rc[c];
+			continue;
+		}
+		memset(v, 0, sizeof(*v));
+		return rc[0] < 0 ? rc[0] : rc[1];
+	}
+	for (c = 0; c < UIDREC_COPIES; c++)
 		if (rc[c] == 0 && rec[c].gen > gen)
 			gen = rec[c].gen;
-	}
 	if (!gen)
 		return 0;	/* both absent: EMPTY */
 

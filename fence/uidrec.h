@@ -137,6 +137,13 @@ enum uid_slot_kind {
  *   - state, name, node and reservation come from the LATEST copy, the
  *     greatest (epoch, seq, watermark), copy 0 on a full tie.
  * copies_ok says which copies counted (bit c for copy c).
+ *
+ * One damaged copy (uidrec_in failed) with the other intact: the slot is
+ * resolved from the intact copy alone, and damaged_copy (copy + 1) and
+ * damaged_err say so.  One intact copy tells the slot's owner (a create
+ * writes copy 0 then copy 1, so a newer owner whose create completed is
+ * in both), but not how far the damaged copy had reserved: a holder must
+ * resume above anything it could have (uid_takeover does).
  */
 struct uid_slot_view {
 	enum uid_slot_kind kind;
@@ -149,15 +156,17 @@ struct uid_slot_view {
 	bool provisional;	/* a counted copy carries PROVISIONAL */
 	uint32_t prov_base;	/* the lowest prov_base among those copies */
 	unsigned copies_ok;
+	uint32_t damaged_copy;	/* 0, or the damaged copy + 1 */
+	int damaged_err;	/* its uidrec_in error */
 	struct uid_rec latest;
 };
 
 /*
  * rc[c] is what uidrec_in returned for copy c and rec[c] its output.
- * Returns 0, or the first copy error (fail closed: a corrupt copy may have
- * held the highest watermark, so nobody may resume from the other copy
- * alone without an operator), or -EUCLEAN when two copies of the same
- * generation name different mailboxes.
+ * Returns 0 (one damaged copy included, see above), or the first copy
+ * error when no copy is intact (fail closed: only an operator restores
+ * such a mailbox, from the mail store), or -EUCLEAN when two copies of
+ * the same generation name different mailboxes.
  */
 int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 		   const int rc[UIDREC_COPIES], struct uid_slot_view *v);

@@ -1332,6 +1332,60 @@ static void test_degraded_allowed(void **state)
 	assert_int_equal(uid_degraded_allowed(false, peers, 6, 3, NULL), 0);
 }
 
+/* ---- hole 11 (a): one damaged copy, the other intact ---- */
+
+static void test_damaged_resume(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_mbox a, b;
+	struct uid_slot_view v;
+	struct uid_write w;
+	uint8_t lvb[UID_LVB_LEN];
+	uint32_t first, max = 0, i, hi;
+	int c;
+
+	(void)state;
+	disk_reset();
+	memset(&a, 0, sizeof(a));
+	create_sync(&a, &p, 7, 1, 1);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(alloc_sync(&a, &p, 1, 0, &first), 0);
+		max = first;
+	}
+	assert_int_equal(uid_release(&a, lvb), 0);
+	/* the copy with the higher watermark is torn */
+	c = disk_copy_w(0) > disk_copy_w(1) ? 0 : 1;
+	hi = disk_copy_w(c);
+	disk[c][100] ^= 0x08;
+
+	/* the slot still resolves, naming the damaged copy */
+	{
+		struct uid_rec rec[2];
+		int rc[2], k;
+
+		for (k = 0; k < 2; k++)
+			rc[k] = uidrec_in(&rec[k], disk[k], S, uuid_a, SLOT, k);
+		assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	}
+	assert_int_equal(v.damaged_copy, (uint32_t)c + 1);
+	assert_true(v.watermark < hi);
+
+	/* the next holder, even with a valid LVB, resumes above anything
+	 * the damaged copy could have reserved, and rewrites it */
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(uid_takeover(&b, &p, guid_x, SLOT, &v, lvb, 2, 2, 102,
+				      0, &w), UID_WAIT);
+	run_writes(&b, &w);
+	assert_int_equal(b.um_phase, UID_READY);
+	assert_int_equal(b.um_damaged_copy, (uint32_t)c + 1);
+	assert_int_equal(alloc_sync(&b, &p, 1, 0, &first), 0);
+	assert_true(first > max && first > hi);
+	assert_int_equal(first, v.watermark + 1 + UID_DAMAGE_MARGIN);
+	disk_view(&v);		/* both copies intact again */
+	assert_int_equal(v.damaged_copy, 0);
+	assert_true(v.watermark >= first);
+}
+
 /* ---- hole 9: every record write checks the use verdict ---- */
 
 static void test_write_gate(void **state)
@@ -1453,6 +1507,7 @@ int main(void)
 		cmocka_unit_test(test_create_rename_delete),
 		cmocka_unit_test(test_may_use_and_failures),
 		cmocka_unit_test(test_write_gate),
+		cmocka_unit_test(test_damaged_resume),
 		cmocka_unit_test(test_provisional),
 		cmocka_unit_test(test_degraded_allowed),
 	};

@@ -355,10 +355,37 @@ static void test_resolve(void **state)
 	assert_int_equal(uidrec_resolve(rec, rc, &v), -EUCLEAN);
 	assert_int_equal(v.kind, UID_SLOT_EMPTY);
 
-	/* a corrupt copy fails the slot (fail closed) */
-	rec_for(&rec[1], 1, 2, 2, 3, 100, 32);
+	/*
+	 * One damaged copy, the other intact (issue 13, hole 11 a): the
+	 * slot resolves from the intact copy and says which copy is
+	 * damaged and how (the holder resumes above anything it could have
+	 * reserved: dlm/uid.c).
+	 */
+	rec_for(&rec[0], 1, 2, 2, 3, 100, 32);
+	rc[0] = 0;
+	rec_for(&rec[1], 1, 2, 2, 4, 100, 48);
 	rc[1] = SDLM_ECHECKSUM;
-	assert_int_equal(uidrec_resolve(rec, rc, &v), SDLM_ECHECKSUM);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_int_equal(v.kind, UID_SLOT_USED);
+	assert_int_equal(v.watermark, 32);
+	assert_int_equal(v.copies_ok, 1);
+	assert_int_equal(v.damaged_copy, 2);		/* copy 1, + 1 */
+	assert_int_equal(v.damaged_err, SDLM_ECHECKSUM);
+	rc[0] = SDLM_EIDENTITY;
+	rc[1] = 0;
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_int_equal(v.watermark, 48);
+	assert_int_equal(v.damaged_copy, 1);
+	assert_int_equal(v.damaged_err, SDLM_EIDENTITY);
+	/* no intact copy: fail closed, the first error */
+	rc[1] = -EUCLEAN;
+	assert_int_equal(uidrec_resolve(rec, rc, &v), SDLM_EIDENTITY);
+	rc[0] = UIDREC_ABSENT;
+	assert_int_equal(uidrec_resolve(rec, rc, &v), -EUCLEAN);
+	/* intact copies agree: nothing damaged */
+	rc[0] = rc[1] = 0;
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_int_equal(v.damaged_copy, 0);
 }
 
 /* ---- table ---- */
@@ -493,7 +520,13 @@ static void test_probe_damaged(void **state)
 	assert_int_equal(slot, 4);
 	assert_int_equal(tab_insert(g[2], &slot), 0);
 	assert_int_equal(slot, 5);
-	tab[3][0][200] ^= 0x40;		/* slot 3, copy 0: torn */
+	/* slot 3, copy 0 torn: copy 1 still names g[0] */
+	tab[3][0][200] ^= 0x40;
+	assert_int_equal(tab_probe_d(g[0], false, &p), 0);
+	assert_int_equal(p.slot, 3);
+	assert_int_equal(tab_probe_d(g[3], false, &p), -ENOENT);
+	/* both copies bad: the slot's owner is unknown */
+	tab[3][1][200] ^= 0x40;
 
 	assert_int_equal(tab_probe_d(g[1], false, &p), 0);
 	assert_int_equal(p.slot, 4);
