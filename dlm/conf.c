@@ -169,10 +169,33 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"Empty: no fault injection.",
 	},
 	[OPT_ADMIN_GROUP] = {
-		"admin_group", 0, CONF_STR, D, 0,
+		"admin_group", 0, CONF_STR, D | C, 0,
 		"", "", 0, STR_MAX, NULL,
-		"A group whose members may administer sdlmd besides root. "
+		"A group (name or gid) whose members may administer sdlmd "
+		"besides root: fence confirm, degraded mode, UIDVALIDITY bump, "
+		"settle, delete, rename, dump. Supplementary groups count. "
 		"Empty: root only.",
+	},
+	[OPT_CLIENT_GROUP] = {
+		"client_group", 0, CONF_STR, D | C, 0,
+		"", "", 0, STR_MAX, NULL,
+		"A group (name or gid) whose members may connect to sdlmd: "
+		"locks, UID allocation for mail delivery, status. "
+		"Supplementary groups count. Everyone else but root and "
+		"admin_group is refused at connect time. Empty: root and "
+		"admin_group only.",
+	},
+	[OPT_MAX_LOCKS_PER_CLIENT] = {
+		"max_locks_per_client", 0, CONF_UINT, D, 0,
+		"16384", "", 1, 1048576u, NULL,
+		"Locks one connection may hold or wait for at once; one more "
+		"is refused (SDLM_ELIMIT).",
+	},
+	[OPT_MAX_REQUESTS_PER_CLIENT] = {
+		"max_requests_per_client", 0, CONF_UINT, D, 0,
+		"1024", "", 1, 65536, NULL,
+		"UID requests one connection may have waiting for their answer "
+		"at once; one more is refused (SDLM_ELIMIT).",
 	},
 	[OPT_GRACE_MS] = {
 		"grace_ms", 0, CONF_UINT, D, 0,

@@ -6,12 +6,24 @@
  * fields.  A bad request gets an error reply (SDLM_EPROTO for a malformed
  * one) and the connection stays usable; the daemon never trusts a length
  * it did not check.
+ *
+ * Who may connect is decided once, when the connection is accepted
+ * (access.h: root, admin_group, client_group, supplementary groups
+ * counted); a refusal is libqb's own connect error, -EACCES, before any
+ * request is read.  What a connection may then ask is ipcreq_permit's
+ * table.  Each connection carries two caps: lock objects (held, converting
+ * or waiting; each has at most one request in flight) and UID requests
+ * awaiting their answer; one more is refused with SDLM_ELIMIT, so the
+ * daemon's memory per connection is bounded (docs/operations.md).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qb/qbipcs.h>
 #include <qb/qbloop.h>
@@ -21,13 +33,15 @@
 #include "log.h"
 #include "ipc.h"
 #include "ipcreq.h"
+#include "access.h"
+#include "modes.h"
 #include "lockspace.h"
 #include "uidsvc.h"
 
 static struct {
 	qb_ipcs_service_t *svc;
 	qb_loop_t *loop;
-	gid_t admin_gid;
+	struct ipc_policy pol;
 	ipc_text_fn text_fn;
 	void *ctx;
 	bool locks_enabled;
@@ -38,7 +52,9 @@ static struct {
 struct client {
 	uid_t uid;
 	gid_t gid;
-	bool admin;
+	enum ipcreq_level level;
+	uint32_t nlocks;		/* lock objects it owns */
+	uint32_t nreq;			/* UID requests not answered yet */
 	uint32_t id;			/* the lock manager's client id */
 	pid_t pid;
 	qb_ipcs_connection_t *conn;
@@ -52,9 +68,68 @@ struct client {
  */
 static uid_t accepted_uid;
 static gid_t accepted_gid;
+static enum ipcreq_level accepted_level;
+
+#define STATUS_MAX	(1024 * 1024)	/* /proc/PID/status; 65536 groups fit */
+
+/* The text of /proc/<pid>/status (malloc'ed, *len bytes), or NULL.  procfs
+ * answers from the kernel's memory: no wait on a disk or a name service. */
+static char *proc_status(pid_t pid, size_t *len)
+{
+	char path[48], *buf = NULL, *nb;
+	size_t cap = 0, n = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			nb = cap <= STATUS_MAX ? realloc(buf, cap) : NULL;
+			if (!nb)
+				goto fail;
+			buf = nb;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto fail;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
 
 static int32_t conn_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
+	struct qb_ipcs_connection_stats st;
+	char *status = NULL;
+	size_t len = 0;
+	pid_t pid = 0;
+
+	if (qb_ipcs_connection_stats_get(c, &st, QB_FALSE) == 0)
+		pid = st.client_pid;
+	if (uid != 0 && pid > 0)
+		status = proc_status(pid, &len);
+	accepted_level = access_level(&ipcs.pol.access, (uint32_t)uid, status, len);
+	free(status);
+	if (accepted_level == IPCREQ_NONE) {
+		log_notice("ipc: refused a connection of pid %d (uid %u gid %u): not root, "
+			   "not in client_group or admin_group", (int)pid, (unsigned)uid,
+			   (unsigned)gid);
+		return -EACCES;
+	}
 	accepted_uid = uid;
 	accepted_gid = gid;
 	return 0;
@@ -68,8 +143,7 @@ static void conn_created(qb_ipcs_connection_t *c)
 		return;
 	cl->uid = accepted_uid;
 	cl->gid = accepted_gid;
-	cl->admin = cl->uid == 0 ||
-		    (ipcs.admin_gid != (gid_t)-1 && cl->gid == ipcs.admin_gid);
+	cl->level = accepted_level;
 	cl->id = ++ipcs.next_id ? ipcs.next_id : ++ipcs.next_id;
 	cl->conn = c;
 	{
@@ -130,6 +204,14 @@ static struct {
 	struct res_lock_ast res;
 } inline_ast;
 
+/* A failure that leaves no mode is the end of the lock object (nodelock.h:
+ * LOCAL_FAIL with MODE_NONE): one lock fewer for the cap. */
+static void lock_gone_account(struct client *cl, int err, int mode)
+{
+	if (err && mode == MODE_NONE && cl->nlocks)
+		cl->nlocks--;
+}
+
 void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 		  int mode, const uint8_t *lvb, bool lvb_valid)
 {
@@ -149,6 +231,7 @@ void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 			memcpy(inline_ast.res.lvb, lvb, sizeof(inline_ast.res.lvb));
 		return;
 	}
+	lock_gone_account(cl, err, mode);
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.qb.id = SDLM_EV_AST;
 	ev.hdr.qb.size = sizeof(ev);
@@ -191,13 +274,10 @@ pid_t ipc_client_pid(uint32_t client)
 	return cl ? cl->pid : 0;
 }
 
-void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
+static void uid_reply(const struct client *cl, uint32_t seq, int err, const struct res_uid *r)
 {
-	struct client *cl = client_find(client);
 	struct res_uid res;
 
-	if (!cl)
-		return;		/* gone: its allocation was aborted */
 	if (r)
 		res = *r;
 	else
@@ -210,6 +290,18 @@ void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid 
 	res.hdr.version = SDLM_IPC_VERSION;
 	res.hdr.seq = seq;
 	qb_ipcs_response_send(cl->conn, &res, sizeof(res));
+}
+
+/* The UID service's answer to a request it took (counted in nreq). */
+void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
+{
+	struct client *cl = client_find(client);
+
+	if (!cl)
+		return;		/* gone: its allocation was aborted */
+	if (cl->nreq)
+		cl->nreq--;
+	uid_reply(cl, seq, err, r);
 }
 
 void ipc_enable_locks(bool on)
@@ -256,9 +348,12 @@ static void lock_cmd_inline(qb_ipcs_connection_t *c, struct client *cl,
 	inline_ast.active = true;
 	inline_ast.client = cl->id;
 	inline_ast.ref = r->client_ref;
+	cl->nlocks++;
 	rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res, r->res_len,
 		      r->mode, r->flags, &lkid);
 	inline_ast.active = false;
+	if (rc && cl->nlocks)
+		cl->nlocks--;
 	if (!inline_ast.taken) {
 		send_lock_reply(c, req, rc, lkid);
 		return;
@@ -270,6 +365,7 @@ static void lock_cmd_inline(qb_ipcs_connection_t *c, struct client *cl,
 			     inline_ast.res.lvb, inline_ast.res.lvb_valid);
 		return;
 	}
+	lock_gone_account(cl, inline_ast.res.ast_status, inline_ast.res.mode);
 	fill_res_hdr(&inline_ast.res.hdr, req, 0, sizeof(inline_ast.res));
 	inline_ast.res.hdr.flags = SDLM_F_AST_INLINE;
 	inline_ast.res.lkid = lkid;
@@ -285,12 +381,19 @@ static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const struct ip
 	case SDLM_CMD_LOCK: {
 		const struct req_lock *r = &req->u.lock;
 
+		if (cl->nlocks >= ipcs.pol.max_locks) {
+			rc = SDLM_ELIMIT;
+			break;
+		}
 		if (r->hdr.flags & SDLM_F_SYNC_AST) {
 			lock_cmd_inline(c, cl, req);
 			return;
 		}
+		cl->nlocks++;
 		rc = lsm_lock(cl->id, r->client_ref, r->ls, r->ls_len, r->res,
 			      r->res_len, r->mode, r->flags, &lkid);
+		if (rc && cl->nlocks)
+			cl->nlocks--;
 		break;
 	}
 	case SDLM_CMD_CONVERT: {
@@ -307,6 +410,8 @@ static void lock_cmd(qb_ipcs_connection_t *c, struct client *cl, const struct ip
 		lkid = r->lkid;
 		rc = lsm_unlock(cl->id, r->lkid, r->flags,
 				(r->flags & SDLM_LKF_VALBLK) ? r->lvb : NULL);
+		if (rc == 0 && cl->nlocks)
+			cl->nlocks--;
 		break;
 	}
 	default: {
@@ -351,7 +456,7 @@ static void send_error(qb_ipcs_connection_t *c, const struct client *cl,
 	if (ipcreq_is_lock(req->cmd))
 		send_lock_reply(c, req, err, 0);
 	else if (req->cmd == SDLM_CMD_UID && cl)
-		ipc_uid_reply(cl->id, req->seq, err, NULL);
+		uid_reply(cl, req->seq, err, NULL);	/* never taken: not counted */
 	else
 		send_reply(c, req, err, NULL, 0);
 }
@@ -378,13 +483,16 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		send_error(c, cl, &req, rc);
 		return 0;
 	}
+	rc = ipcreq_permit(&req, cl ? cl->level : IPCREQ_NONE);
+	if (rc) {
+		log_debug("ipc: client %u (uid %u): command %d refused: %s", cl ? cl->id : 0,
+			  cl ? (unsigned)cl->uid : 0, req.cmd, sdlm_strerror(rc));
+		send_error(c, cl, &req, rc);
+		return 0;
+	}
 	if (ipcreq_is_text(req.cmd)) {
-		if (ipcreq_admin_only(&req) && !(cl && cl->admin)) {
-			send_reply(c, &req, -EPERM, NULL, 0);
-			return 0;
-		}
 		sb_init(&out);
-		rc = ipcs.text_fn(ipcs.ctx, &req, cl && cl->admin, &out);
+		rc = ipcs.text_fn(ipcs.ctx, &req, cl && cl->level == IPCREQ_ADMIN, &out);
 		if (out.oom)
 			rc = -ENOMEM;
 		send_reply(c, &req, rc, rc ? NULL : out.s,
@@ -400,14 +508,27 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		send_error(c, cl, &req, -ENOTCONN);
 		return 0;
 	}
-	if (ipcreq_admin_only(&req) && !cl->admin) {
-		send_error(c, cl, &req, -EPERM);
+	if (req.cmd == SDLM_CMD_UID) {
+		if (cl->nreq >= ipcs.pol.max_requests) {
+			send_error(c, cl, &req, SDLM_ELIMIT);
+			return 0;
+		}
+		cl->nreq++;
+		uidsvc_request(cl->id, req.seq, &req.u.uid);
 		return 0;
 	}
-	if (req.cmd == SDLM_CMD_UID)
-		uidsvc_request(cl->id, req.seq, &req.u.uid);
-	else
-		lock_cmd(c, cl, &req);
+	if (req.cmd != SDLM_CMD_LOCK) {
+		/* a lock id of the daemon's own (the UID service's) */
+		uint64_t lkid = req.cmd == SDLM_CMD_CONVERT ? req.u.convert.lkid :
+				req.cmd == SDLM_CMD_UNLOCK ? req.u.unlock.lkid : req.u.cancel.lkid;
+		uint32_t owner;
+
+		if (lsm_lock_owner(lkid, &owner) == 0 && owner == UIDSVC_CLIENT) {
+			send_error(c, cl, &req, SDLM_ERESERVED);
+			return 0;
+		}
+	}
+	lock_cmd(c, cl, &req);
 	return 0;
 }
 
@@ -435,7 +556,7 @@ static int32_t dispatch_del(int32_t fd)
 }
 
 /* Returns 0 or -errno. */
-int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
+int ipc_setup(qb_loop_t *loop, const char *name, const struct ipc_policy *pol,
 	      ipc_text_fn text_fn, void *ctx)
 {
 	static struct qb_ipcs_service_handlers sh = {
@@ -454,7 +575,7 @@ int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
 	int rc;
 
 	ipcs.loop = loop;
-	ipcs.admin_gid = admin_gid;
+	ipcs.pol = *pol;
 	ipcs.text_fn = text_fn;
 	ipcs.ctx = ctx;
 	ipcs.svc = qb_ipcs_create(name, 0, QB_IPC_SOCKET, &sh);

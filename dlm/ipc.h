@@ -12,18 +12,26 @@
 #include <qb/qbloop.h>
 
 #include "render.h"
+#include "access.h"
 
 struct ipcreq;
 
 /*
  * Text command handler: render the reply for req (a decoded and checked
  * text command, ipcreq.h) into out; return 0 or an error for the reply
- * header.  admin says whether the client is root or in the admin group.
+ * header.  admin says whether the client is root or in admin_group.
  */
 typedef int (*ipc_text_fn)(void *ctx, const struct ipcreq *req, bool admin,
 			   struct sbuf *out);
 
-int ipc_setup(qb_loop_t *loop, const char *name, gid_t admin_gid,
+/* Who may connect, and the caps of each connection (ipc.c). */
+struct ipc_policy {
+	struct access_policy access;
+	uint32_t max_locks;		/* lock objects per connection */
+	uint32_t max_requests;		/* UID requests awaiting an answer */
+};
+
+int ipc_setup(qb_loop_t *loop, const char *name, const struct ipc_policy *pol,
 	      ipc_text_fn text_fn, void *ctx);
 void ipc_close(void);
 

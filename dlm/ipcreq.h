@@ -88,11 +88,45 @@ bool ipcreq_is_text(int32_t cmd);
 bool ipcreq_is_lock(int32_t cmd);
 
 /*
- * true when a decoded request may be served only to root or the admin
- * group: DUMP, FENCE_CONFIRM, DEGRADED_ENABLE, DEGRADED_DISABLE, and the
- * UID ops RAISE, BUMP, DELETE, RENAME.
+ * Who may send what (docs/operations.md, "Security").  A connection gets
+ * its level once, when it connects (dlm/access.c): root and members of
+ * admin_group are ADMIN, members of client_group CLIENT, everyone else is
+ * refused before a request is read.
  */
+enum ipcreq_level {
+	IPCREQ_NONE	= 0,
+	IPCREQ_CLIENT	= 1,	/* locks, UID delivery ops, read-only status */
+	IPCREQ_ADMIN	= 2,	/* fencing, degraded mode, UIDVALIDITY, settle */
+};
+
+/*
+ * The level a decoded request needs: the table in ipcreq.c.  Everything a
+ * delivery does (UID alloc, commit, abort, raise, show) is CLIENT; DUMP,
+ * FENCE_CONFIRM, DEGRADED_ENABLE/DISABLE and the UID ops BUMP, DELETE,
+ * RENAME and RAISE with SDLM_UID_RAISE_SETTLE are ADMIN.  A command or UID
+ * op the table does not name needs ADMIN (fail closed).
+ */
+enum ipcreq_level ipcreq_needs(const struct ipcreq *r);
+
+/* ipcreq_needs(r) == IPCREQ_ADMIN */
 bool ipcreq_admin_only(const struct ipcreq *r);
+
+/*
+ * true if res[0..len) is a name sdlmd locks itself, in every lockspace:
+ * "uid-table", anything starting with "uid:" (a mailbox's lock, whose value
+ * block carries its UID state) and anything starting with "sdlm:" (kept
+ * for names the daemon adds later).
+ */
+bool ipcreq_name_reserved(const void *res, size_t len);
+
+/*
+ * May a connection of level have r served?  0, -EPERM (r needs more than
+ * level) or SDLM_ERESERVED (a LOCK of a reserved name: refused at every
+ * level, root's included).  A client converts, unlocks and cancels only
+ * locks it took, so the name check at LOCK covers those too; the daemon
+ * also answers SDLM_ERESERVED when a lock id names one of its own locks.
+ */
+int ipcreq_permit(const struct ipcreq *r, enum ipcreq_level level);
 
 /* true if name[0..len) may name a lockspace (1..SDLM_NAME_MAX bytes of
  * printable ASCII, no space, no '/'). */

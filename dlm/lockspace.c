@@ -563,6 +563,14 @@ int lsm_cancel(uint32_t client, uint64_t lkid)
 	return rc;
 }
 
+int lsm_lock_owner(uint64_t lkid, uint32_t *client)
+{
+	uint64_t local;
+	struct lspace *l = ls_of_lkid(lkid, &local);
+
+	return l ? nl_lock_owner(l->nl, local, client) : -ENOENT;
+}
+
 void lsm_client_gone(uint32_t client)
 {
 	unsigned i;

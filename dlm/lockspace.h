@@ -76,6 +76,8 @@ int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags,
 	       const uint8_t *lvb);
 int lsm_cancel(uint32_t client, uint64_t lkid);
 void lsm_client_gone(uint32_t client);
+/* The client that owns lkid: 0 and *client, or -ENOENT. */
+int lsm_lock_owner(uint64_t lkid, uint32_t *client);
 
 /* Every interval: fencer duties, retries. */
 void lsm_tick(uint64_t now_ms);

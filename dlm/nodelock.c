@@ -865,6 +865,16 @@ static int lock_lookup(struct nl_state *nl, uint32_t client, uint64_t id,
 	return 0;
 }
 
+int nl_lock_owner(const struct nl_state *nl, uint64_t local_lkid, uint32_t *client)
+{
+	struct nl_lock *lk = nl && local_lkid ? lock_find(nl, local_lkid) : NULL;
+
+	if (!lk)
+		return -ENOENT;
+	*client = lk->lk_client;
+	return 0;
+}
+
 int nl_convert(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
 	       int mode, uint32_t flags, const uint8_t *lvb, int may_use,
 	       struct nl_out *out)

@@ -149,6 +149,10 @@ int nl_unlock(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
 int nl_cancel(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
 	      struct nl_out *out);
 
+/* The client that owns local_lkid (held, converting or waiting):
+ * 0 and *client, or -ENOENT. */
+int nl_lock_owner(const struct nl_state *nl, uint64_t local_lkid, uint32_t *client);
+
 /* The client's connection is gone: its requests are withdrawn and its
  * locks released, with no action addressed to it. */
 int nl_client_gone(struct nl_state *nl, uint32_t client, struct nl_out *out);

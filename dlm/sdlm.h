@@ -48,7 +48,9 @@ enum sdlm_error {
 	SDLM_EQUORATE	= -1022,	/* quorate: normal rules, no degraded mode */
 	SDLM_EPEERLIVE	= -1023,	/* another node's heartbeat is on this disk */
 	SDLM_EDEGRADED	= -1024,	/* degraded mode suspended: operator needed */
-	SDLM_ELAST	= -1025,
+	SDLM_ERESERVED	= -1025,	/* resource name reserved for sdlmd itself */
+	SDLM_ELIMIT	= -1026,	/* per-connection limit reached */
+	SDLM_ELAST	= -1027,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */

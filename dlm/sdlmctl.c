@@ -20,11 +20,29 @@
 
 #include "sdlm.h"
 #include "fencecmd.h"
+#include "access.h"
+
+/* -c/--config: where the daemon's configuration says who may talk to it. */
+static const char *config_path;
+
+/* After a refusal: say which group is needed and where it is set. */
+static int refused(int rc)
+{
+	if (rc == -EACCES || rc == -EPERM)
+		access_hint(stderr, "sdlmctl", config_path, rc == -EPERM);
+	return rc;
+}
+
+/* A connect failure's exit code: 77 refused, else 69 no daemon. */
+static int connect_exit(int rc)
+{
+	return ctl_exit_for(refused(rc) == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sdlmctl [--json] [--ipc NAME] COMMAND [ARGS]\n"
+		"usage: sdlmctl [--json] [--ipc NAME] [-c FILE] COMMAND [ARGS]\n"
 		"\n"
 		"Commands that ask the local sdlmd:\n"
 		"  status                 this node, its lease, fencing in progress\n"
@@ -62,6 +80,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  --json        machine-readable output\n"
 		"  --ipc NAME    IPC service name of the daemon (default: $SDLM_IPC or sdlm)\n"
+		"  -c, --config FILE  sdlm.conf, read to say which group a refusal needs\n"
+		"                (default /etc/sdlm/sdlm.conf)\n"
 		"  -h, --help    this text\n"
 		"\n"
 		"Exit codes: 0 ok, 1 failed (status: unknown), 2 status: fenced/off,\n"
@@ -80,12 +100,12 @@ static int daemon_text(const char *ipc, const char *cmd, const char *arg, bool j
 		fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n",
 			ipc ? ipc : (getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm"),
 			sdlm_strerror(rc));
-		return ctl_exit_for(rc == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+		return connect_exit(rc);
 	}
 	rc = sdlm_admin_text(h, cmd, arg, json, &text);
 	sdlm_disconnect(h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: %s: %s\n", cmd, sdlm_strerror(rc));
+		fprintf(stderr, "sdlmctl: %s: %s\n", cmd, sdlm_strerror(refused(rc)));
 		return ctl_exit_for(rc);
 	}
 	fputs(text, stdout);
@@ -137,13 +157,13 @@ static int cmd_lock(const char *ipc, int argc, char **argv)
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return CTL_NODAEMON;
+		return connect_exit(rc);
 	}
 	memset(&lksb, 0, sizeof(lksb));
 	rc = sdlm_lock(h, argv[optind], argv[optind + 1], mode, flags, wait_s * 1000, &lksb);
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: lock %s/%s %s: %s\n", argv[optind], argv[optind + 1],
-			sdlm_mode_name(mode), sdlm_strerror(rc));
+			sdlm_mode_name(mode), sdlm_strerror(refused(rc)));
 		sdlm_disconnect(h);
 		return rc == SDLM_EBUSY || rc == -ETIMEDOUT ? CTL_FAIL + 74 : CTL_FAIL;
 	}
@@ -220,10 +240,11 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		rc = sdlm_connect(ipc, &h);
 		if (rc < 0) {
 			fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-			return CTL_NODAEMON;
+			return connect_exit(rc);
 		}
 		rc = !strcmp(sub, "delete") ? sdlm_uid_delete(h, argv[2], argv[3]) :
 			sdlm_uid_rename(h, argv[2], argv[3], argv[4]);
+		refused(rc);
 		sdlm_disconnect(h);
 		if (rc < 0) {
 			fprintf(stderr, "sdlmctl: uid %s %s/%s: %s\n", sub, argv[2], argv[3], sdlm_strerror(rc));
@@ -256,7 +277,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return CTL_NODAEMON;
+		return connect_exit(rc);
 	}
 	if (!strcmp(sub, "alloc")) {
 		struct sdlm_uid_result r;
@@ -320,6 +341,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	}
 	sdlm_disconnect(h);
 	if (rc < 0) {
+		refused(rc);
 		fprintf(stderr, "sdlmctl: uid %s %s/%s: %s\n", sub, argv[2], argv[3], sdlm_strerror(rc));
 		return ctl_exit_for(rc);
 	}
@@ -372,7 +394,7 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return ctl_exit_for(rc == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+		return connect_exit(rc);
 	}
 	rc = sdlm_admin_text(h, cmdname, NULL, json, &text);
 	if (rc == SDLM_EQUORATE || rc == SDLM_EPEERLIVE || rc == -EBUSY) {
@@ -397,7 +419,7 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 	}
 	sdlm_disconnect(h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: degraded %s: %s\n", sub, sdlm_strerror(rc));
+		fprintf(stderr, "sdlmctl: degraded %s: %s\n", sub, sdlm_strerror(refused(rc)));
 		return ctl_exit_for(rc);
 	}
 	fputs(text, stdout);
@@ -410,6 +432,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "ipc", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -421,8 +444,9 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c': config_path = optarg; break;
 		case 'j': json = true; break;
 		case 'i': ipc = optarg; break;
 		case 'h': usage(stdout); return CTL_OK;

@@ -763,6 +763,34 @@ out:
 	return rc;
 }
 
+/* client_group, admin_group (resolved to gids) and the per-connection
+ * caps; returns 0 or -ENOENT with err set. */
+static int ipc_policy_from_conf(const struct sdlm_conf *cf, struct ipc_policy *p,
+				char *err, size_t errlen)
+{
+	const char *cg = conf_str(cf, OPT_CLIENT_GROUP), *ag = conf_str(cf, OPT_ADMIN_GROUP);
+	char why[256];
+
+	memset(p, 0, sizeof(*p));
+	if (cg[0]) {
+		if (access_group_resolve(cg, &p->access.client_gid, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "client_group: %s", why);
+			return -ENOENT;
+		}
+		p->access.client_set = true;
+	}
+	if (ag[0]) {
+		if (access_group_resolve(ag, &p->access.admin_gid, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "admin_group: %s", why);
+			return -ENOENT;
+		}
+		p->access.admin_set = true;
+	}
+	p->max_locks = conf_uint(cf, OPT_MAX_LOCKS_PER_CLIENT);
+	p->max_requests = conf_uint(cf, OPT_MAX_REQUESTS_PER_CLIENT);
+	return 0;
+}
+
 static void usage_error(const char *err)
 {
 	fprintf(stderr, "sdlmd: %s\n(sdlmd --help for the options)\n", err);
@@ -771,10 +799,10 @@ static void usage_error(const char *err)
 int main(int argc, char **argv)
 {
 	struct log_setup lsu;
-	const char *why = NULL, *wdpath, *grp;
+	const char *why = NULL, *wdpath;
 	char err[512];
 	struct sdlm_timeouts_base base;
-	gid_t admin_gid = (gid_t)-1;
+	struct ipc_policy ipol = { .max_locks = 0 };
 	uint64_t start_counter = 0;
 	int first, rc, lvl;
 	qb_loop_signal_handle sh;
@@ -808,16 +836,10 @@ int main(int argc, char **argv)
 		usage_error("node_id is required when corosync = no (-n ID)");
 		return SDLMD_EXIT_CONFIG;
 	}
-	grp = conf_str(&D.conf, OPT_ADMIN_GROUP);
-	if (grp[0]) {
-		struct group *g = getgrnam(grp);
-
-		if (!g) {
-			snprintf(err, sizeof(err), "admin_group '%s': no such group", grp);
-			usage_error(err);
-			return SDLMD_EXIT_CONFIG;
-		}
-		admin_gid = g->gr_gid;
+	/* Group names become ids now, once: the loop never asks NSS. */
+	if (ipc_policy_from_conf(&D.conf, &ipol, err, sizeof(err)) < 0) {
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
 	}
 	lvl = log_level_parse(conf_str(&D.conf, OPT_LOG_LEVEL));
 	lsu = (struct log_setup) {
@@ -1081,7 +1103,14 @@ int main(int argc, char **argv)
 	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
 	tick(NULL);
 
-	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), admin_gid, text_cmd, &D);
+	log_notice("access: root%s%s%s%s%s%s; per connection at most %u locks and %u UID requests waiting",
+		   ipol.access.client_set ? ", client_group " : "",
+		   ipol.access.client_set ? conf_str(&D.conf, OPT_CLIENT_GROUP) : "",
+		   ipol.access.admin_set ? ", admin_group " : "",
+		   ipol.access.admin_set ? conf_str(&D.conf, OPT_ADMIN_GROUP) : "",
+		   ipol.access.client_set || ipol.access.admin_set ? "" : " only",
+		   "", ipol.max_locks, ipol.max_requests);
+	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), &ipol, text_cmd, &D);
 	if (rc < 0) {
 		log_err("ipc '%s': %s", conf_str(&D.conf, OPT_IPC_NAME), strerror(-rc));
 		rc = SDLMD_EXIT_INTERNAL;

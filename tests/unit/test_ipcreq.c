@@ -2,7 +2,8 @@
  * test_ipcreq.c - the decoder of client requests (dlm/ipcreq.c): every
  * valid request kind decodes to its fields; every check of ipcreq.h fails
  * with its own error, in its order; a failed decode leaves nothing of the
- * payload behind; which requests need an administrator.
+ * payload behind; which requests need an administrator; which resource
+ * names no client may lock (issue 15).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -414,7 +415,7 @@ static void test_admin_only(void **state)
 		{ SDLM_CMD_UID, SDLM_UID_ALLOC, false },
 		{ SDLM_CMD_UID, SDLM_UID_COMMIT, false },
 		{ SDLM_CMD_UID, SDLM_UID_ABORT, false },
-		{ SDLM_CMD_UID, SDLM_UID_RAISE, true },
+		{ SDLM_CMD_UID, SDLM_UID_RAISE, false },	/* a delivery raises */
 		{ SDLM_CMD_UID, SDLM_UID_BUMP, true },
 		{ SDLM_CMD_UID, SDLM_UID_SHOW, false },
 		{ SDLM_CMD_UID, SDLM_UID_DELETE, true },
@@ -431,7 +432,76 @@ static void test_admin_only(void **state)
 		assert_int_equal(ipcreq_is_lock(r.cmd),
 				 t[i].cmd >= SDLM_CMD_LOCK && t[i].cmd <= SDLM_CMD_CANCEL);
 		assert_int_equal(ipcreq_is_text(r.cmd), t[i].cmd < SDLM_CMD_LOCK);
+		assert_int_equal(ipcreq_needs(&r), t[i].admin ? IPCREQ_ADMIN : IPCREQ_CLIENT);
+		assert_int_equal(ipcreq_permit(&r, IPCREQ_ADMIN), 0);
+		assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), t[i].admin ? -EPERM : 0);
+		assert_int_equal(ipcreq_permit(&r, IPCREQ_NONE), -EPERM);
 	}
+	/* settling (the rejoin repair's word) stays with the administrator */
+	n = sample_of(SDLM_CMD_UID, SDLM_UID_RAISE);
+	b.uid.count = SDLM_UID_RAISE_SETTLE;
+	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
+	assert_int_equal(ipcreq_needs(&r), IPCREQ_ADMIN);
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), -EPERM);
+	/* an op the table does not know needs the administrator: fail closed */
+	memset(&r, 0, sizeof(r));
+	r.cmd = SDLM_CMD_UID;
+	r.u.uid.op = 99;
+	assert_int_equal(ipcreq_needs(&r), IPCREQ_ADMIN);
+	r.cmd = 77;
+	assert_int_equal(ipcreq_needs(&r), IPCREQ_ADMIN);
+}
+
+/* ---- reserved names ---- */
+
+static void lock_named(const char *res, size_t len)
+{
+	size_t n = sample_of(SDLM_CMD_LOCK, 0);
+
+	memset(b.lock.res, 0, sizeof(b.lock.res));
+	memcpy(b.lock.res, res, len);
+	b.lock.res_len = (uint16_t)len;
+	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
+}
+
+static void test_reserved(void **state)
+{
+	static const struct {
+		const char *name;
+		bool reserved;
+	} t[] = {
+		{ "uid:0123456789abcdef0123456789abcdef", true },	/* a mailbox's lock */
+		{ "uid:", true },
+		{ "uid:x", true },
+		{ "uid-table", true },		/* creating mailboxes */
+		{ "sdlm:anything", true },	/* kept for what the daemon adds */
+		{ "sdlm:", true },
+		{ "uid-table2", false },
+		{ "uid-tabl", false },
+		{ "uid", false },
+		{ "UID:0123", false },
+		{ "xuid:0123", false },
+		{ "sdlm", false },
+		{ "mbox/INBOX", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(ipcreq_name_reserved(t[i].name, strlen(t[i].name)),
+				 t[i].reserved);
+		lock_named(t[i].name, strlen(t[i].name));
+		/* whatever the group, root included: the daemon's names are its own */
+		assert_int_equal(ipcreq_permit(&r, IPCREQ_ADMIN), t[i].reserved ? SDLM_ERESERVED : 0);
+		assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), t[i].reserved ? SDLM_ERESERVED : 0);
+	}
+	/* binary names: only the prefix counts, a NUL after it changes nothing */
+	lock_named("uid:\0\xff", 6);
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), SDLM_ERESERVED);
+	lock_named("uid-table\0", 10);
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), 0);
+	assert_false(ipcreq_name_reserved(NULL, 0));
+	assert_true(strstr(sdlm_strerror(SDLM_ERESERVED), "reserved") != NULL);
 }
 
 int main(void)
@@ -447,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_convert_unlock_cancel),
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_admin_only),
+		cmocka_unit_test(test_reserved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
