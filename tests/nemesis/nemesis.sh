@@ -84,7 +84,8 @@ finish() {
 	exit 1
 }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; finish; fi; }
-trap 'sd_teardown' EXIT
+GUARD=
+trap '[ -n "$GUARD" ] && kill "$GUARD" 2>/dev/null; sd_teardown' EXIT
 trap 'echo "nemesis: interrupted"; exit 1' INT TERM
 
 # rnd N: R = a draw in 0..N-1 (no subshell, see RANDOM above).
@@ -441,6 +442,20 @@ BOUND_S=$(( (GRACE + DEAD + DETECT) / 1000 + 10 ))
 STALL_MS=$((T * 5 / 6))	# near the I/O timeout, below it
 SETTLE=20
 HOLD_MS=20
+# A hang guard for the short run, derived from the timeouts, never a fixed
+# budget: every fault heals within BOUND_S or is judged a failure right
+# there, so the run ends by its own bounded waits however slow the machine
+# is.  This only ends a run whose bounded waits failed to (a bug), with
+# room for each kind's fault, recovery and settling, and the setup.
+if [ "$SHORT" = 1 ]; then
+	CAP_S=$(( $(wc -w <<<"$KINDS") * (BOUND_S + SETTLE + 30) + 300 ))
+	( sleep "$CAP_S" & s=$!
+	  trap 'kill "$s" 2>/dev/null; exit 0' TERM
+	  wait "$s" || exit 0
+	  echo "nemesis: hang guard fired after $CAP_S s (derived from the timeouts)"
+	  kill -TERM $$ ) &
+	GUARD=$!
+fi
 LOCK_TIMEOUT_MS=10000
 ALL=$(seq -s' ' 1 "$NODES")
 H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
