@@ -292,6 +292,11 @@ static void hb_event(void *ctx, int what, int reason)
 		log_err("fence node %u: another incarnation writes our slot (duplicate node id or cloned machine): no lock use",
 			D.node_id);
 		break;
+	case HBE_CLOCK_MISSED:
+		log_warn("fence node %u: peers' heartbeats advanced at least %d ms more than our clock "
+			 "(a VM pause?): lease lapsed, no lock use until renewed and our pill slot re-read",
+			 D.node_id, reason);
+		break;
 	case HBE_READ:
 		if (D.fencer)
 			fencer_on_read(D.fencer, now_ms());

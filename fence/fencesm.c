@@ -509,6 +509,10 @@ void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err)
 		return;
 	}
 	ss->ss_renew_failures = 0;
+	/* Submitted before a pause our clock missed: its time stamp is
+	 * earlier than it looks, it renews nothing. */
+	if (sub_ms < ss->ss_lease_floor_ms)
+		return;
 	/* Writes may complete out of order: the lease follows the latest
 	 * submission that completed, never goes back. */
 	if (!ss->ss_lease_have || sub_ms > ss->ss_lease_sub_ms)
@@ -603,6 +607,28 @@ out:
 	return ss->ss_dup ? SDLM_EDUPWRITER : 0;
 }
 
+uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
+			 uint32_t peer_interval_ms, uint32_t own_interval_ms)
+{
+	uint64_t peer_min, ours;
+
+	if (peer_writes < 2 || peer_interval_ms == 0)
+		return 0;
+	if (peer_writes - 1 > UINT64_MAX / peer_interval_ms)
+		return UINT64_MAX;
+	peer_min = (peer_writes - 1) * peer_interval_ms;
+	ours = own_elapsed_ms + own_interval_ms;
+	if (ours < own_elapsed_ms)
+		return 0;
+	return peer_min > ours ? peer_min - ours : 0;
+}
+
+void self_clock_missed(struct self_state *ss, uint64_t now_ms)
+{
+	ss->ss_clock_misses++;
+	ss->ss_lease_floor_ms = max_u64(ss->ss_lease_floor_ms, now_ms);
+}
+
 void self_quorum(struct self_state *ss, bool quorate)
 {
 	ss->ss_quorate = quorate;
@@ -622,6 +648,8 @@ static bool self_lease_valid(const struct self_state *ss, uint64_t now_ms)
 {
 	if (!ss->ss_lease_have)
 		return false;
+	if (ss->ss_lease_sub_ms < ss->ss_lease_floor_ms)
+		return false;	/* renewed before a pause we missed */
 	if (now_ms < ss->ss_lease_sub_ms)
 		return true;
 	return now_ms - ss->ss_lease_sub_ms < ss->ss_t->lease_ms;

@@ -337,6 +337,8 @@ struct self_state {
 	bool ss_foreign_have;
 	uint64_t ss_foreign_incarnation;
 	uint64_t ss_foreign_counter;
+	uint64_t ss_lease_floor_ms;	/* renewals submitted before: void */
+	uint32_t ss_clock_misses;	/* pauses our clock did not count */
 };
 
 void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
@@ -357,6 +359,27 @@ void self_msg_read(struct self_state *ss, uint64_t now_ms,
  */
 int self_own_read(struct self_state *ss, uint64_t now_ms,
 		  const struct hb_input *own);
+
+/*
+ * Clock check (issue 13, hole 8).  A VM pause may not advance
+ * CLOCK_BOOTTIME: after it the lease looks valid.  What sdlm owns shows
+ * it: between two successful reads of the area our clock advanced
+ * own_elapsed_ms while a peer (same incarnation) wrote peer_writes more
+ * heartbeats, never two within its interval peer_interval_ms, so at least
+ * (peer_writes - 1) * peer_interval_ms passed.  Returns how much more
+ * than own_elapsed_ms + own_interval_ms (the slack) that is: the time
+ * our clock missed, 0 when nothing beyond the slack.
+ */
+uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
+			 uint32_t peer_interval_ms, uint32_t own_interval_ms);
+
+/*
+ * Our clock missed time (clock_missed_ms > 0) at now_ms: the lease counts
+ * as lapsed (self_may_use_locks says SDLM_ELEASE, and without quorum the
+ * node self-fences as for any lapse); only a renewal submitted at or after
+ * now_ms renews it - a write submitted before the pause does not.
+ */
+void self_clock_missed(struct self_state *ss, uint64_t now_ms);
 
 void self_quorum(struct self_state *ss, bool quorate);
 void self_io_idle(struct self_state *ss, bool idle);

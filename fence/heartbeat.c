@@ -53,6 +53,13 @@ struct hb_engine {
 	 * no pill first - a fencer may have declared us dead meanwhile. */
 	bool need_read;
 	uint64_t need_read_after_ns;
+	/* Clock check (a VM pause CLOCK_BOOTTIME did not count): each peer's
+	 * counter and incarnation at our last successful read, and when. */
+	bool clk_have;
+	uint64_t clk_read_ms;
+	uint64_t clk_counter[SDLM_MAX_NODES + 1];
+	uint64_t clk_inc[SDLM_MAX_NODES + 1];
+	bool pause_recheck;	/* the next renewal must be followed by a read */
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
 	uint64_t now_ms;		/* of the current hbe_process */
 	struct hbe_stats st;
@@ -134,6 +141,54 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 		e->need_read_after_ns = aio_now_ns();
 	}
 	self_renew_done(&e->self, e->write_sub_ms, result);
+	if (result == 0 && e->pause_recheck &&
+	    e->write_sub_ms >= e->self.ss_lease_floor_ms) {
+		/* As after any lapse: a pill may have been written while we
+		 * were paused; a read submitted after this renewal decides. */
+		e->pause_recheck = false;
+		e->need_read = true;
+		e->need_read_after_ns = aio_now_ns();
+	}
+}
+
+/*
+ * Peers' counters against our own clock (fencesm.h clock_missed_ms): a
+ * peer that wrote far more heartbeats than our elapsed time allows means
+ * we were paused without our clock counting it.  Then the lease counts as
+ * lapsed and the next renewal must be followed by a fresh read of our
+ * message slot before any lock is used again.
+ */
+static void clock_check(struct hb_engine *e, uint64_t now)
+{
+	uint64_t missed = 0, m, elapsed;
+	uint32_t i, n = e->a->hdr.num_nodes;
+
+	elapsed = now > e->clk_read_ms ? now - e->clk_read_ms : 0;
+	for (i = 1; i <= n; i++) {
+		if (i == e->node_id || e->hb_rc[i] != 0)
+			continue;
+		if (e->clk_have && e->clk_inc[i] != 0 &&
+		    e->hb[i].incarnation == e->clk_inc[i] &&
+		    e->hb[i].counter > e->clk_counter[i]) {
+			m = clock_missed_ms(elapsed,
+					    e->hb[i].counter - e->clk_counter[i],
+					    e->hb[i].hb_interval_ms,
+					    e->t->base.hb_interval_ms);
+			if (m > missed)
+				missed = m;
+		}
+		e->clk_inc[i] = e->hb[i].incarnation;
+		e->clk_counter[i] = e->hb[i].counter;
+	}
+	e->clk_have = true;
+	e->clk_read_ms = now;
+	if (!missed)
+		return;
+	self_clock_missed(&e->self, now);
+	e->pause_recheck = true;
+	e->st.clock_misses++;
+	e->fn(e->ctx, HBE_CLOCK_MISSED,
+	      missed > INT32_MAX ? INT32_MAX : (int)missed);
 }
 
 static void read_done(void *arg, int result, const void *data, size_t len)
@@ -158,6 +213,7 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 		return;
 	}
 	area_decode_slots(&e->a->hdr, data, e->hb, e->hb_rc, e->msg, e->msg_rc);
+	clock_check(e, now);
 	if (e->need_read && e->read_sub_ns >= e->need_read_after_ns)
 		e->need_read = false;	/* self_msg_read below sees any pill */
 	for (i = 1; i <= n; i++) {

@@ -21,6 +21,7 @@ struct area;
 struct hbe_stats {
 	uint64_t writes, write_fail, reads, read_fail;
 	uint64_t last_write_us, last_read_us;	/* latency of the last ones */
+	uint64_t clock_misses;	/* pauses our clock missed (peers' counters) */
 };
 
 struct hb_engine;
@@ -30,6 +31,9 @@ typedef void (*hbe_event_fn)(void *ctx, int what, int reason);
 #define HBE_SELF_FENCE	2	/* stop feeding the watchdog: reason SDLM_E* */
 #define HBE_DUPWRITER	3	/* another incarnation writes our slot */
 #define HBE_READ	4	/* a slot read completed (ok or not) */
+#define HBE_CLOCK_MISSED 5	/* peers' counters show a pause our clock
+				   missed: reason = ms missed (at least);
+				   the lease counts as lapsed */
 
 int hbe_create(struct hb_engine **out, struct area *a,
 	       const struct sdlm_timeouts *t, uint32_t node_id,

@@ -889,6 +889,60 @@ static void test_self_duplicate_writer(void **state)
 	assert_int_equal(self_own_read(&ss, 5000, &own), SDLM_EDUPWRITER);
 }
 
+/*
+ * Issue 13, hole 8: a pause our clock did not count, seen in a peer's
+ * counter; the lease counts as lapsed, a write submitted before it renews
+ * nothing, one submitted after does.
+ */
+static void test_self_clock_missed(void **state)
+{
+	const uint32_t i = tmo.base.hb_interval_ms;
+	struct self_state ss;
+	struct self_decision d;
+
+	(void)state;
+	/* Normal pace, jitter, a slow reader: nothing missed. */
+	assert_int_equal(clock_missed_ms(10 * i, 11, i, i), 0);
+	assert_int_equal(clock_missed_ms(10 * i, 12, i, i), 0);
+	assert_int_equal(clock_missed_ms(30 * i, 2, i, i), 0);
+	assert_int_equal(clock_missed_ms(0, 1, i, i), 0);
+	assert_int_equal(clock_missed_ms(0, 0, i, i), 0);
+	/* 30 writes in one interval of ours: at least 27 intervals missed. */
+	assert_int_equal(clock_missed_ms(i, 31, i, i), 28 * (uint64_t)i);
+	assert_int_equal(clock_missed_ms(i, UINT64_MAX, i, i), UINT64_MAX);
+
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_submitted(&ss, 1000);
+	self_renew_submitted(&ss, 1900);
+	self_renew_done(&ss, 1000, 0);
+	assert_int_equal(self_may_use_locks(&ss, 2000), 0);
+	self_clock_missed(&ss, 2000);
+	assert_int_equal(self_may_use_locks(&ss, 2000), SDLM_ELEASE);
+	assert_int_equal(ss.ss_clock_misses, 1);
+	/* Quorate: refused, not self-fenced. */
+	self_decide(&ss, 2000, &d);
+	assert_true(d.feed_watchdog);
+	assert_int_equal(d.use_err, SDLM_ELEASE);
+	/* The write submitted before the pause completes now: void. */
+	self_renew_done(&ss, 1900, 0);
+	assert_int_equal(self_may_use_locks(&ss, 2100), SDLM_ELEASE);
+	/* One submitted after: the lease is back. */
+	self_renew_submitted(&ss, 2200);
+	self_renew_done(&ss, 2200, 0);
+	assert_int_equal(self_may_use_locks(&ss, 2300), 0);
+
+	/* Not quorate: a lapse like any other, the node self-fences. */
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, false);
+	self_renew_submitted(&ss, 1000);
+	self_renew_done(&ss, 1000, 0);
+	self_clock_missed(&ss, 1500);
+	self_decide(&ss, 1500, &d);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(d.use_err, SDLM_EFENCED);
+}
+
 /* ---- whole timelines ----------------------------------------------- */
 
 struct sim_disk {
@@ -1088,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(test_self_pill_stop_then_ack),
 		cmocka_unit_test(test_self_test_clear_and_drain),
 		cmocka_unit_test(test_self_duplicate_writer),
+		cmocka_unit_test(test_self_clock_missed),
 		cmocka_unit_test(test_timeline_ack_path),
 		cmocka_unit_test(test_timeline_dead_path),
 	};

@@ -10,6 +10,11 @@
  * Issue 13, hole 2: a victim must not acknowledge a poison pill while any
  * I/O context of the daemon still has a write in flight - the UID
  * service's included, which is not the heartbeat's.
+ *
+ * Issue 13, hole 8: a VM pause CLOCK_BOOTTIME did not count.  The clock
+ * seam is the engine's now_ms argument: the test's clock runs on while a
+ * peer's slot shows it wrote 30 heartbeats in what our clock calls one
+ * interval - what a paused guest sees on waking.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +49,7 @@ struct fixture {
 	int uid_fd;
 	void *ubuf;
 	bool stop_told;
+	int clock_missed;
 	int uid_write_result;
 	bool uid_write_done;
 };
@@ -67,6 +73,8 @@ static void on_event(void *ctx, int what, int reason)
 	(void)reason;
 	if (what == HBE_STOP_LOCKS)
 		fx->stop_told = true;
+	if (what == HBE_CLOCK_MISSED)
+		fx->clock_missed = reason;
 }
 
 static void uid_write_done(void *arg, int result, const void *data,
@@ -245,11 +253,71 @@ static void test_no_ack_with_uid_write_in_flight(void **state)
 	assert_true(hbe_decision(fx->e)->ack_have);
 }
 
+static uint64_t reads_goal;
+
+static bool reads_done(struct fixture *fx)
+{
+	return hbe_stats(fx->e)->reads >= reads_goal;
+}
+
+static bool locks_refused(struct fixture *fx)
+{
+	return hbe_may_use_locks(fx->e, now_ms()) != 0;
+}
+
+static void peer_write(struct fixture *fx, uint64_t counter)
+{
+	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
+			      .counter = counter, .incarnation = 0x9e9e,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms };
+
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+}
+
+static void test_pause_seen_in_peer_counters(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
+
+	/* Quorate (a pause lapses the lease; without quorum the node would
+	 * self-fence, test_fencesm covers that): lock use is refused, then
+	 * allowed again after a renewal and a read. */
+	hbe_set_quorate(fx->e, true);
+	peer_write(fx, 100);
+	assert_true(run_until(fx, budget, alive));
+	/* Two reads see the peer at 100: its pace is known. */
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), 0);
+	/* A peer moving at its normal pace changes nothing. */
+	peer_write(fx, 101);
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), 0);
+	assert_int_equal(fx->clock_missed, 0);
+
+	/* We "wake": the peer wrote 30 heartbeats (29 intervals at least)
+	 * while our clock moved about one interval.  The lease counts as
+	 * lapsed at the next read. */
+	peer_write(fx, 131);
+	assert_true(run_until(fx, budget, locks_refused));
+	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), SDLM_ELEASE);
+	assert_true(fx->clock_missed > 0);
+	assert_true(fx->clock_missed <= (int)(29 * t->base.hb_interval_ms));
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 1);
+	/* Usable again only after a renewal and a read after it. */
+	assert_true(run_until(fx, budget, alive));
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_no_ack_with_uid_write_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pause_seen_in_peer_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
