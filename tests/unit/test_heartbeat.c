@@ -15,6 +15,12 @@
  * seam is the engine's now_ms argument: the test's clock runs on while a
  * peer's slot shows it wrote 30 heartbeats in what our clock calls one
  * interval - what a paused guest sees on waking.
+ *
+ * Issue 13, hole 3, the executor's side: fence/fencer.c, driven by the
+ * engine's reads, fencing a peer whose slot holds a stale "any
+ * incarnation" pill, carries out what the state machine decides: its own
+ * pill (seq on disk + 1, naming the incarnation), and the dead verdict
+ * only with that pill in the slot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,7 @@
 #include "ondisk.h"
 #include "timeouts.h"
 #include "heartbeat.h"
+#include "fencer.h"
 
 #define INC_SELF	0x5e1f00000000001ull
 
@@ -50,6 +57,11 @@ struct fixture {
 	void *ubuf;
 	bool stop_told;
 	int clock_missed;
+	struct fencer *f;
+	int fenced_path;
+	uint64_t fenced_inc;
+	struct sdlm_msg msg_at_verdict;	/* victim's slot when declared */
+	int msg_at_verdict_rc;
 	int uid_write_result;
 	bool uid_write_done;
 };
@@ -75,6 +87,8 @@ static void on_event(void *ctx, int what, int reason)
 		fx->stop_told = true;
 	if (what == HBE_CLOCK_MISSED)
 		fx->clock_missed = reason;
+	if (what == HBE_READ && fx->f)
+		fencer_on_read(fx->f, now_ms());
 }
 
 static void uid_write_done(void *arg, int result, const void *data,
@@ -132,6 +146,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	fencer_destroy(fx->f);
 	aio_fault_set(fx->uid, NULL);
 	aio_ctx_destroy(fx->uid, 2000);
 	close(fx->uid_fd);
@@ -159,6 +174,8 @@ static bool run_until(struct fixture *fx, uint64_t budget_ms,
 	for (;;) {
 		now = now_ms();
 		if (now >= next_tick) {
+			if (fx->f)
+				fencer_tick(fx->f, now);
 			hbe_tick(fx->e, now);
 			next_tick = now + fx->t.base.hb_interval_ms;
 		}
@@ -311,6 +328,57 @@ static void test_pause_seen_in_peer_counters(void **state)
 	assert_int_equal(hbe_stats(fx->e)->clock_misses, 1);
 }
 
+static void on_fenced(void *ctx, uint32_t victim, uint64_t inc, int path)
+{
+	struct fixture *fx = ctx;
+	struct sdlm_hb hb[3];
+	struct sdlm_msg msg[3];
+	int hb_rc[3], msg_rc[3];
+
+	assert_int_equal(victim, 2);
+	fx->fenced_path = path;
+	fx->fenced_inc = inc;
+	fx->msg_at_verdict_rc = area_read_slots(fx->peer, hb, hb_rc, msg,
+						msg_rc);
+	if (fx->msg_at_verdict_rc == 0)
+		fx->msg_at_verdict_rc = msg_rc[2];
+	fx->msg_at_verdict = msg[2];
+}
+
+static bool fenced(struct fixture *fx)
+{
+	return fx->fenced_path != 0;
+}
+
+static void test_fencer_stale_pill_dead_path(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct sdlm_msg stale = { .node_id = 2, .cmd = MSG_RESET, .seq = 7,
+				  .target_incarnation = 0, .from_node = 3 };
+	uint64_t budget = 2 * t->dead_ms + 4 * t->lease_ms;
+
+	/* Node 2: a stale pill of a previous life in its slot, a heartbeat
+	 * that stands still, away from the membership. */
+	assert_int_equal(area_write_msg(fx->peer, &stale), 0);
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, now_ms());
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	assert_int_equal(fencer_request(fx->f, 2, now_ms()), 0);
+
+	assert_true(run_until(fx, budget, fenced));
+	assert_int_equal(fx->fenced_path, FENCER_PATH_DEAD);
+	assert_int_equal(fx->fenced_inc, 0x9e9e);
+	/* Declared with our own pill in the slot, one it will obey. */
+	assert_int_equal(fx->msg_at_verdict_rc, 0);
+	assert_int_equal(fx->msg_at_verdict.cmd, MSG_RESET);
+	assert_int_equal(fx->msg_at_verdict.seq, 8);
+	assert_int_equal(fx->msg_at_verdict.target_incarnation, 0x9e9e);
+	assert_int_equal(fx->msg_at_verdict.from_node, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +386,8 @@ int main(void)
 			test_no_ack_with_uid_write_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pause_seen_in_peer_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fencer_stale_pill_dead_path, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
