@@ -36,9 +36,27 @@
  * Liveness (-DLIVE, ltl "live"): once the environment has healed every
  * fault, some UID is handed out.
  *
+ * I/O contexts: a node's writes go through two aio contexts, the fencing
+ * area's (heartbeat writes, hw[]) and the UID service's (record writes,
+ * wb[]).  The design acks a pill only when both are idle
+ * (aio_inflight_all() in fence/heartbeat.c).
+ *
+ * Pills carry a seq: pseq[n] is the seq in n's message slot, handled[n]
+ * the highest seq n has handled.  A node obeys a pill only when pseq[n] >
+ * handled[n]; one already in the slot when it starts (a previous life's
+ * "any incarnation" pill) is its baseline, handled and ignored.  The
+ * design's fencer always writes its own pill, seq on disk + 1, the dead
+ * path included (fence/fencesm.c fence_aim).
+ *
  * Variants (each must make spin find a violation; tests/model/t-spin.sh):
  *   BAD_ACK_EARLY   the victim acks the pill before its in-flight write
  *                   completed (design: ack only when drained)
+ *   BAD_ACK_UIDCTX  the victim acks when the area's context is idle,
+ *                   with a UID write still in flight in the UID
+ *                   service's (issue 13, hole 2)
+ *   BAD_STALE_PILL  the dead path reuses a pill already in the slot (the
+ *                   victim's baseline) instead of writing its own
+ *                   (issue 13, hole 3)
  *   BAD_LATEST      readers take the watermark of the copy written last
  *                   instead of the maximum of both copies
  *   BAD_FORGET_TIMEOUT  a live holder treats a reservation write that
@@ -97,7 +115,9 @@ bool fenced[N + 1];	/* NODE_FENCED applied, not rejoined since */
 byte op;		/* victim of the fence in flight, 0 none */
 
 /* ---- fencing area ---- */
-bool pill[N + 1];	/* RESET pill in the node's message slot */
+bool pill[N + 1];	/* the fence op's RESET pill is in the node's slot */
+byte pseq[N + 1];	/* seq of the pill in the node's message slot */
+byte handled[N + 1];	/* highest seq the node has handled (baseline) */
 bool ack[N + 1];	/* the node's heartbeat carries the pill's ack */
 bool deadv[N + 1];	/* still for D (lemma of docs/timeouts.md holds) */
 
@@ -115,7 +135,9 @@ byte phase[N + 1];	/* 0 idle, 1 takeover copy 0, 2 copy 1, 3 ready */
 byte cw0[N + 1], cw1[N + 1];	/* copies as its completed writes left them */
 byte nextu[N + 1];
 bool did[N + 1];	/* handed out a UID in this tenure */
-/* one UID-record write in flight per node */
+/* one heartbeat write in flight per node (the area's aio context) */
+bool hw[N + 1];
+/* one UID-record write in flight per node (the UID service's context) */
 bool wb[N + 1];
 bool wlanded[N + 1];
 bit wc[N + 1];
@@ -246,18 +268,23 @@ end:	do
 	/* heartbeat cycle: read the area (pill?), then write (renew) */
 	:: atomic { up[n] && !frozen[n] && !selffenced[n] && !lease[n] ->
 		if
-		:: pill[n] -> obeying[n] = true
+		:: pseq[n] > handled[n] -> obeying[n] = true; handled[n] = pseq[n]
 		:: else -> skip
 		fi;
+		hw[n] = true;
 		lease[n] = true;
 		lease_had[n] = true;
 		deadv[n] = false }
-	/* obey: ack only once drained */
+	/* the heartbeat write completes (area context) */
+	:: atomic { up[n] && !frozen[n] && hw[n] -> hw[n] = false }
+	/* obey: ack only once every I/O context is drained */
 	:: atomic { up[n] && !frozen[n] && obeying[n] && !ack[n] &&
-#ifdef BAD_ACK_EARLY
+#if defined(BAD_ACK_EARLY)
 		true ->
+#elif defined(BAD_ACK_UIDCTX)
+		!hw[n] ->
 #else
-		!wb[n] ->
+		!hw[n] && !wb[n] ->
 #endif
 		ack[n] = true;
 		selffenced[n] = true;
@@ -273,6 +300,7 @@ end:	do
 		:: true -> skip
 		fi;
 		wb[n] = false;
+		hw[n] = false;
 		up[n] = false;
 		lease[n] = false;
 		qview[n] = false;
@@ -388,13 +416,20 @@ end:	do
 		:: !victim(1) && victim(2) -> v = 2
 		:: !victim(1) && !victim(2) -> v = 3
 		fi;
-#ifdef AS_IS_NOPILL
+#if defined(AS_IS_NOPILL)
 		if
 		:: deadv[v] -> skip	/* already dead: no pill */
-		:: else -> pill[v] = true
+		:: else -> pill[v] = true; pseq[v]++
+		fi;
+#elif defined(BAD_STALE_PILL)
+		if
+		:: deadv[v] && pseq[v] > 0 -> pill[v] = true	/* reused */
+		:: else -> pill[v] = true; pseq[v]++
 		fi;
 #else
-		pill[v] = true;		/* always a pill, even if already dead */
+		/* always our own pill, seq on disk + 1, even if already dead */
+		pill[v] = true;
+		pseq[v]++;
 #endif
 		op = v;
 		v = 0 }
@@ -478,6 +513,13 @@ init {
 		qview[1] = true; qview[2] = true; qview[3] = true;
 		lease[1] = true; lease[2] = true; lease[3] = true;
 		lease_had[1] = true; lease_had[2] = true; lease_had[3] = true;
+		/* A previous life's pill in every slot, each daemon took it as
+		 * its baseline at its first read.  The worst case, and no loss:
+		 * the design compares seqs only, so an empty slot (0, 0) behaves
+		 * the same, and only a fencer that reuses what is there
+		 * (BAD_STALE_PILL) tells them apart. */
+		pseq[1] = 1; pseq[2] = 1; pseq[3] = 1;
+		handled[1] = 1; handled[2] = 1; handled[3] = 1;
 		if
 		:: gate = true		/* warm: a running, whole cluster */
 		:: side[3] = 1;		/* cold start with node 3 cut off, */

@@ -4,7 +4,7 @@
 #      to SDLM_SPIN_MINUTES (default 1) minute: no violation allowed;
 #   2. liveness (-DLIVE, ltl "live", weak fairness): no acceptance cycle;
 #   3. each known-bad variant (BAD_ACK_EARLY, BAD_LATEST,
-#      BAD_FORGET_TIMEOUT) and each
+#      BAD_FORGET_TIMEOUT, BAD_ACK_UIDCTX, BAD_STALE_PILL) and each
 #      behaviour of today's code the model shows unsafe (AS_IS_NOPILL,
 #      AS_IS_REVOKE; docs/model.md "Findings") MUST be caught: a variant
 #      spin finds nothing wrong with is a FAIL (the model lost its teeth).
@@ -60,7 +60,8 @@ else
 	tail -20 "$work/live/pan.out"
 fi
 
-for pair in "BAD_ACK_EARLY BAD_LATEST" "AS_IS_NOPILL AS_IS_REVOKE" "BAD_FORGET_TIMEOUT"; do
+for pair in "BAD_ACK_EARLY BAD_LATEST" "AS_IS_NOPILL AS_IS_REVOKE" \
+	    "BAD_FORGET_TIMEOUT BAD_ACK_UIDCTX" "BAD_STALE_PILL"; do
 	for v in $pair; do
 		verify "$v" "-D$v" "$SAFE_CC" "" &
 	done
