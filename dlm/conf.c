@@ -246,6 +246,11 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"Print the effective configuration (defaults, file and command "
 		"line merged) in config file syntax and exit.",
 	},
+	[OPT_VERSION] = {
+		"version", 0, CONF_BOOL, D | C, CONF_F_CLI_ONLY,
+		"no", "", 0, 1, NULL,
+		"Print the program's name and sdlm's version and exit.",
+	},
 	[OPT_HELP] = {
 		"help", 'h', CONF_BOOL, D | C, CONF_F_CLI_ONLY,
 		"no", "", 0, 1, NULL,
@@ -839,7 +844,7 @@ int conf_parse_args(struct sdlm_conf *cf, int argc, char **argv,
 		set[nset].id = id;
 		set[nset].arg = optarg;
 		nset++;
-		if (id == OPT_HELP)
+		if (id == OPT_HELP || id == OPT_VERSION)
 			help = true;
 	}
 	*first_nonopt = optind;

@@ -61,6 +61,7 @@ enum conf_opt {
 	OPT_JSON,
 	OPT_RECOVER,
 	OPT_DUMP_CONFIG,
+	OPT_VERSION,
 	OPT_HELP,
 	OPT_COUNT
 };

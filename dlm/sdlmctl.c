@@ -83,6 +83,7 @@ static void usage(FILE *f)
 		"  -c, --config FILE  sdlm.conf, read to say which group a refusal needs\n"
 		"                (default /etc/sdlm/sdlm.conf)\n"
 		"  -h, --help    this text\n"
+		"  --version     print the version and exit\n"
 		"\n"
 		"Exit codes: 0 ok, 1 failed (status: unknown), 2 status: fenced/off,\n"
 		"64 usage, 65 corrupt or uninitialised area, 66 cannot open device,\n"
@@ -434,6 +435,7 @@ int main(int argc, char **argv)
 		{ "ipc", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *ipc = NULL, *cmd;
@@ -450,6 +452,7 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'i': ipc = optarg; break;
 		case 'h': usage(stdout); return CTL_OK;
+		case 'V': printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION); return CTL_OK;
 		default: usage(stderr); return CTL_USAGE;
 		}
 	}

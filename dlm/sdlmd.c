@@ -818,6 +818,10 @@ int main(int argc, char **argv)
 		usage_error(err);
 		return SDLMD_EXIT_CONFIG;
 	}
+	if (conf_bool(&D.conf, OPT_VERSION)) {
+		printf("sdlmd (sdlm) %s\n", PACKAGE_VERSION);
+		return SDLMD_EXIT_OK;
+	}
 	if (conf_bool(&D.conf, OPT_HELP)) {
 		conf_help(stdout, CONF_DAEMON, "sdlmd");
 		return SDLMD_EXIT_OK;

@@ -49,7 +49,8 @@ static void render_status(struct sbuf *b, bool json)
 	if (json) {
 		sb_printf(b, "{\"cluster\":");
 		sb_json_str(b, D.area->hdr.cluster_name);
-		sb_printf(b, ",\"node_id\":%u,\"node_name\":", D.node_id);
+		sb_printf(b, ",\"version\":\"%s\",\"node_id\":%u,\"node_name\":",
+			  PACKAGE_VERSION, D.node_id);
 		sb_json_str(b, D.node_name);
 		sb_printf(b, ",\"device\":");
 		sb_json_str(b, D.area->path);
@@ -89,8 +90,8 @@ static void render_status(struct sbuf *b, bool json)
 			  (unsigned long long)st->last_read_us);
 		return;
 	}
-	sb_printf(b, "cluster      %s\nnode         %u (%s)\ndevice       %s\n",
-		  D.area->hdr.cluster_name, D.node_id, D.node_name, D.area->path);
+	sb_printf(b, "cluster      %s\nnode         %u (%s)\nversion      %s\ndevice       %s\n",
+		  D.area->hdr.cluster_name, D.node_id, D.node_name, PACKAGE_VERSION, D.area->path);
 	if (D.corosync)
 		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
 			  quorate_now() ? "quorate" : "NOT quorate",
@@ -265,7 +266,13 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	m[18].v = u.record_writes;
 	m[19].v = u.takeovers;
 	if (json)
-		sb_printf(b, "{");
+		sb_printf(b, "{\"version\":\"%s\",", PACKAGE_VERSION);
+	else if (prom)
+		sb_printf(b, "# HELP sdlm_build_info the sdlm version this daemon runs (value 1)\n"
+			  "# TYPE sdlm_build_info gauge\nsdlm_build_info{node=\"%u\",version=\"%s\"} 1\n",
+			  D.node_id, PACKAGE_VERSION);
+	else
+		sb_printf(b, "%-40s %12s  %s\n", "version", PACKAGE_VERSION, "sdlm's version");
 	for (i = 0; i < n; i++) {
 		if (prom)
 			sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s{node=\"%u\"} %llu\n", m[i].name,

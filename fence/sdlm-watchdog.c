@@ -46,6 +46,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* ppoll */
 #endif
+#include "config.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -170,6 +172,7 @@ static void usage(FILE *f)
 "  --debug               log every feed\n"
 "  --syslog              log to syslog as well as stderr\n"
 "  -h, --help            this text\n"
+"      --version         print the version and exit\n"
 "\n"
 "Exit: 0 clean stop, 1 runtime error, 2 usage error, 3 expired and node\n"
 "killed, 4 expired but the kill did not complete.\n", MAX_PIDS);
@@ -259,6 +262,7 @@ static int parse_args(int argc, char **argv)
 		{ "debug",		no_argument,	   NULL, O_DEBUG },
 		{ "syslog",		no_argument,	   NULL, O_SYSLOG },
 		{ "help",		no_argument,	   NULL, 'h' },
+		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -330,6 +334,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return EXIT_CLEAN;
+		case 'V':
+			printf("sdlm-watchdog (sdlm) %s\n", PACKAGE_VERSION);
 			return EXIT_CLEAN;
 		case ':':
 			return usage_error("option '%s' needs a value",

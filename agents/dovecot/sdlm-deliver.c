@@ -34,6 +34,8 @@
  * sdlmd unreachable: the MTA should retry, as with EX_TEMPFAIL).
  */
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -462,6 +464,7 @@ static void usage(FILE *f)
 		"                            (default 120, Dovecot's)\n"
 		"      --ipc NAME            sdlmd IPC name (default $SDLM_IPC or sdlm)\n"
 		"      --uid-source=SRC      sdlm (default) or file:PATH (TEST SEAM)\n"
+		"  -h, --help                this text;  --version  the version\n"
 		"exit: 0 ok, 1 error, 2 usage, 3 stale epoch, 4 UIDVALIDITY, 75 tempfail\n");
 }
 
@@ -478,6 +481,7 @@ int main(int argc, char **argv)
 		{ "ipc", required_argument, NULL, 'i' },
 		{ "uid-source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = {
@@ -501,6 +505,7 @@ int main(int argc, char **argv)
 		case 'i': o.ipc = optarg; break;
 		case 's': o.uid_source = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("sdlm-deliver (sdlm) %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}

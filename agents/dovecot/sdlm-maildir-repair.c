@@ -66,6 +66,8 @@
  * see the message; nothing written).
  */
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1034,6 +1036,7 @@ static void usage(FILE *f)
 		"  --lock-timeout MS     dotlock wait (default 30000)\n"
 		"  --lock-stale S        a dotlock unchanged this long is stale (default 120)\n"
 		"  --json                machine output\n"
+		"  -h, --help            this text;  --version  the version\n"
 		"exit: 0 ok, 1 error, 2 usage, 3 refused (nothing written)\n");
 }
 
@@ -1050,6 +1053,7 @@ int main(int argc, char **argv)
 		{ "status", no_argument, NULL, 's' },
 		{ "show", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .lock_timeout_ms = 30000 };
@@ -1075,6 +1079,7 @@ int main(int argc, char **argv)
 		case 's': o.status = true; break;
 		case 'S': o.show = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("sdlm-maildir-repair (sdlm) %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
