@@ -61,7 +61,8 @@ typedef struct sdlm_handle sdlm_handle_t;
 
 /*
  * Connect to the local sdlmd.  ipc_name NULL means the environment variable
- * SDLM_IPC, else "sdlm".  Returns 0 or SDLM_EDAEMON / -errno.
+ * SDLM_IPC, else "sdlm".  Returns 0 or SDLM_EDAEMON / -errno (-EACCES: the
+ * daemon admits root, client_group and admin_group only).
  */
 int sdlm_connect(const char *ipc_name, sdlm_handle_t **h);
 void sdlm_disconnect(sdlm_handle_t *h);
@@ -173,7 +174,8 @@ int sdlm_uid_commit(sdlm_handle_t *h, const struct sdlm_uid_result *res);
 /* The UIDs are never handed out again: they become a gap. */
 int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *res);
 /* Raise the mailbox's next UID to at least next_uid (UIDs assigned
- * without sdlm, e.g. by Dovecot itself).  Root or the admin group. */
+ * without sdlm, e.g. by Dovecot itself).  A delivery's operation: root,
+ * client_group or admin_group. */
 int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t next_uid);
 

@@ -19,7 +19,12 @@
  *     flags, a known UID op;
  *   - what was accepted is accepted again, to the same result, when
  *     re-encoded at its exact size: the decoder reads nothing past the
- *     command's struct.
+ *     command's struct;
+ *   - who may have an accepted request served (ipcreq_permit, issue 15),
+ *     by rules written here anew: a LOCK of a reserved name (uid:*,
+ *     uid-table, sdlm:*) is refused at every level, root's included; the
+ *     administrator's commands are refused to a client; a connection of
+ *     no level gets nothing.
  *
  * --gen-corpus DIR writes one valid request of each kind and a few bad
  * ones (also checked in under tests/fuzz/corpus/fuzz_ipc/) and exits.
@@ -165,6 +170,49 @@ static size_t reencode(const struct ipcreq *q, const uint8_t *in, union ipc_samp
 	return n;
 }
 
+/* The reserved names, from docs/operations.md ("Security"). */
+static int reserved(const struct ipcreq *q)
+{
+	const unsigned char *n = q->u.lock.res;
+	size_t len = q->u.lock.res_len;
+
+	if (q->cmd != SDLM_CMD_LOCK)
+		return 0;
+	return (len == 9 && !memcmp(n, "uid-table", 9)) ||
+	       (len >= 4 && !memcmp(n, "uid:", 4)) || (len >= 5 && !memcmp(n, "sdlm:", 5));
+}
+
+/* The administrator's requests, from docs/operations.md ("Security"). */
+static int admin_needed(const struct ipcreq *q)
+{
+	switch (q->cmd) {
+	case SDLM_CMD_DUMP:
+	case SDLM_CMD_FENCE_CONFIRM:
+	case SDLM_CMD_DEGRADED_ENABLE:
+	case SDLM_CMD_DEGRADED_DISABLE:
+		return 1;
+	case SDLM_CMD_UID:
+		return q->u.uid.op == SDLM_UID_BUMP || q->u.uid.op == SDLM_UID_DELETE ||
+		       q->u.uid.op == SDLM_UID_RENAME ||
+		       (q->u.uid.op == SDLM_UID_RAISE && q->u.uid.count == SDLM_UID_RAISE_SETTLE);
+	}
+	return 0;
+}
+
+static int permit_sane(const struct ipcreq *q)
+{
+	int res = reserved(q), adm = admin_needed(q);
+
+	if (ipcreq_permit(q, IPCREQ_ADMIN) != (res ? SDLM_ERESERVED : 0))
+		return 0;
+	if (ipcreq_permit(q, IPCREQ_CLIENT) != (res ? SDLM_ERESERVED : adm ? -EPERM : 0))
+		return 0;
+	if (ipcreq_permit(q, IPCREQ_NONE) == 0)
+		return 0;
+	return ipcreq_admin_only(q) == adm && ipcreq_name_reserved(q->u.lock.res, q->u.lock.res_len) ==
+	       (q->cmd == SDLM_CMD_LOCK ? res : ipcreq_name_reserved(q->u.lock.res, q->u.lock.res_len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -202,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	switch (rc) {
 	case 0:
-		if (!accepted_sane(&r))
+		if (!accepted_sane(&r) || !permit_sane(&r))
 			abort();
 		n = reencode(&r, buf, &again);
 		r3 = r;		/* the copied header now tells the exact size */
@@ -246,6 +294,22 @@ static int write_seed(const char *dir, const char *name, uint8_t ctl,
 	return fclose(f) ? -1 : 0;
 }
 
+/* The sample called `want` (ipcsample.c's names: the indices moved when
+ * commands were added). */
+static size_t sample_named(const char *want, union ipc_sample_buf *b)
+{
+	const char *name;
+	unsigned i;
+	size_t n;
+
+	for (i = 0; i < IPC_NSAMPLES; i++) {
+		n = ipc_sample(i, b, &name);
+		if (!strcmp(name, want))
+			return n;
+	}
+	abort();
+}
+
 static int gen_corpus(const char *dir)
 {
 	union ipc_sample_buf b;
@@ -269,24 +333,45 @@ static int gen_corpus(const char *dir)
 	n = ipc_sample(0, &b, &name);
 	b.hdr.qb.id = 77;
 	rc |= write_seed(dir, "bad-command", 0, &b, n);
-	n = ipc_sample(9, &b, &name);	/* lock */
+	n = sample_named("lock", &b);
 	b.hdr.qb.size = (int32_t)(n - 8);
 	rc |= write_seed(dir, "bad-lock-truncated", 0, &b, n - 8);
-	n = ipc_sample(9, &b, &name);
+	n = sample_named("lock", &b);
 	b.lock.mode = 6;
 	rc |= write_seed(dir, "bad-lock-mode", 0, &b, n);
-	n = ipc_sample(9, &b, &name);
+	n = sample_named("lock", &b);
 	b.lock.ls_len = 65;
 	rc |= write_seed(dir, "bad-lock-ls-len", 0, &b, n);
-	n = ipc_sample(5, &b, &name);	/* locks */
+	n = sample_named("locks", &b);
 	memset(b.text.arg, 'x', sizeof(b.text.arg));
 	rc |= write_seed(dir, "bad-text-unterminated", 0, &b, n);
-	n = ipc_sample(6, &b, &name);	/* fence-confirm */
+	n = sample_named("fence-confirm", &b);
 	strcpy(b.text.arg, "3 forced");
 	rc |= write_seed(dir, "bad-fence-arg", 0, &b, n);
-	n = ipc_sample(13, &b, &name);	/* uid-alloc */
+	n = sample_named("uid-alloc", &b);
 	b.uid.mailbox[3] = (char)0xff;
 	rc |= write_seed(dir, "bad-uid-mailbox-utf8", 0, &b, n);
+	/* refusals (ipcreq_permit): reserved names, and settle is admin's */
+	{
+		static const char *const names[][2] = {
+			{ "uid:00112233445566778899aabbccddeeff", "refuse-lock-uid-mailbox" },
+			{ "uid-table", "refuse-lock-uid-table" },
+			{ "sdlm:future", "refuse-lock-sdlm-prefix" },
+			{ "uid-tables", "lock-almost-reserved" },
+		};
+		unsigned k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			n = sample_named("lock", &b);
+			memset(b.lock.res, 0, sizeof(b.lock.res));
+			b.lock.res_len = (uint16_t)strlen(names[k][0]);
+			memcpy(b.lock.res, names[k][0], b.lock.res_len);
+			rc |= write_seed(dir, names[k][1], CTL_FIXSIZE, &b, n);
+		}
+	}
+	n = sample_named("uid-raise", &b);
+	b.uid.count = SDLM_UID_RAISE_SETTLE;
+	rc |= write_seed(dir, "refuse-uid-settle-as-client", CTL_FIXSIZE, &b, n);
 	return rc;
 }
 
