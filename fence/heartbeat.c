@@ -61,6 +61,7 @@ struct hb_engine {
 	uint64_t clk_inc[SDLM_MAX_NODES + 1];
 	bool pause_recheck;	/* the next renewal must be followed by a read */
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
+	uint64_t read_sub_ms;		/* caller's clock at the read's submit */
 	uint64_t now_ms;		/* of the current hbe_process */
 	struct hbe_stats st;
 	hbe_event_fn fn;
@@ -163,6 +164,11 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 	uint64_t missed = 0, m, elapsed;
 	uint32_t i, n = e->a->hdr.num_nodes;
 
+	/* From the previous read's SUBMISSION to this one's completion: the
+	 * longest the disk can have moved between what the two reads saw.
+	 * (Measured from its completion instead, a stall of our own loop
+	 * between the kernel finishing that read and our processing it would
+	 * shrink the window and look like a pause.) */
 	elapsed = now > e->clk_read_ms ? now - e->clk_read_ms : 0;
 	for (i = 1; i <= n; i++) {
 		if (i == e->node_id || e->hb_rc[i] != 0)
@@ -181,7 +187,7 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 		e->clk_counter[i] = e->hb[i].counter;
 	}
 	e->clk_have = true;
-	e->clk_read_ms = now;
+	e->clk_read_ms = e->read_sub_ms;
 	if (!missed)
 		return;
 	self_clock_missed(&e->self, now);
@@ -333,6 +339,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 	}
 	if (!e->read_pending) {
 		e->read_sub_ns = now_ns;
+		e->read_sub_ms = now_ms;
 		rc = aio_submit_read(e->a->aio, e->a->fd, layout_slots_offset(&e->a->hdr),
 				     layout_slots_len(&e->a->hdr), dl, read_done, e);
 		if (rc == 0)

@@ -328,6 +328,48 @@ static void test_pause_seen_in_peer_counters(void **state)
 	assert_int_equal(hbe_stats(fx->e)->clock_misses, 1);
 }
 
+/* Reap with the test's clock at fake_now until goal reads completed. */
+static void process_at(struct fixture *fx, uint64_t fake_now, uint64_t goal)
+{
+	uint64_t end = now_ms() + 4 * fx->t.base.io_timeout_ms;
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+
+	while (hbe_stats(fx->e)->reads < goal && now_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, fake_now);
+	}
+	assert_true(hbe_stats(fx->e)->reads >= goal);
+}
+
+/*
+ * Our own loop stalls (the clock counts it) between the kernel finishing
+ * a read and our processing it, while a peer goes on at its pace: no
+ * pause may be seen.  The window runs from the earlier read's submission.
+ */
+static void test_no_pause_after_own_stall(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
+	uint64_t f0, r0, i = t->base.hb_interval_ms;
+
+	hbe_set_quorate(fx->e, true);
+	peer_write(fx, 100);
+	assert_true(run_until(fx, budget, alive));
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+
+	f0 = now_ms();
+	r0 = hbe_stats(fx->e)->reads;
+	hbe_tick(fx->e, f0);			/* read A sees the peer at 100 */
+	process_at(fx, f0 + 4 * i + i / 2, r0 + 1);	/* processed late */
+	peer_write(fx, 105);			/* the peer's 4.5 intervals */
+	hbe_tick(fx->e, f0 + 4 * i + i / 2);	/* read B */
+	process_at(fx, f0 + 5 * i + i / 2, r0 + 2);
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 0);
+	assert_int_equal(fx->clock_missed, 0);
+}
+
 static void on_fenced(void *ctx, uint32_t victim, uint64_t inc, int path)
 {
 	struct fixture *fx = ctx;
@@ -386,6 +428,8 @@ int main(void)
 			test_no_ack_with_uid_write_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pause_seen_in_peer_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_pause_after_own_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_stale_pill_dead_path, setup, teardown),
 	};
