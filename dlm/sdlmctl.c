@@ -39,6 +39,36 @@ static int connect_exit(int rc)
 	return ctl_exit_for(refused(rc) == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
 }
 
+/*
+ * sdlm_connect() failed: say so, and for the common case (no daemon under
+ * that IPC name) what usually causes it and how to check.  Returns the
+ * exit code.
+ */
+static int no_daemon(const char *ipc, int rc)
+{
+	const char *name = ipc ? ipc : getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm";
+
+	fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n", name, sdlm_strerror(rc));
+	if (connect_exit(rc) == CTL_NODAEMON)
+		fprintf(stderr,
+			"  is sdlmd running on this node, with ipc_name '%s'?  Check with\n"
+			"  'systemctl status sdlmd' (or 'crm_resource --locate -r sdlm' under Pacemaker)\n"
+			"  and 'journalctl -u sdlmd'; another name: sdlmctl --ipc NAME or $SDLM_IPC;\n"
+			"  run as root or a member of client_group/admin_group (sdlm.conf(5)).\n",
+			name);
+	return connect_exit(rc);
+}
+
+/* `sdlmctl CMD --help` for the commands that take no options. */
+static bool cmd_help(int argc, char **argv, const char *usage_line)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: sdlmctl %s\n(sdlmctl --help, sdlmctl(8))\n", usage_line);
+		return true;
+	}
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -98,10 +128,7 @@ static int daemon_text(const char *ipc, const char *cmd, const char *arg, bool j
 
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n",
-			ipc ? ipc : (getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm"),
-			sdlm_strerror(rc));
-		return connect_exit(rc);
+		return no_daemon(ipc, rc);
 	}
 	rc = sdlm_admin_text(h, cmd, arg, json, &text);
 	sdlm_disconnect(h);
@@ -157,8 +184,7 @@ static int cmd_lock(const char *ipc, int argc, char **argv)
 	}
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return connect_exit(rc);
+		return no_daemon(ipc, rc);
 	}
 	memset(&lksb, 0, sizeof(lksb));
 	rc = sdlm_lock(h, argv[optind], argv[optind + 1], mode, flags, wait_s * 1000, &lksb);
@@ -240,8 +266,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		}
 		rc = sdlm_connect(ipc, &h);
 		if (rc < 0) {
-			fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-			return connect_exit(rc);
+			return no_daemon(ipc, rc);
 		}
 		rc = !strcmp(sub, "delete") ? sdlm_uid_delete(h, argv[2], argv[3]) :
 			sdlm_uid_rename(h, argv[2], argv[3], argv[4]);
@@ -277,8 +302,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	}
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return connect_exit(rc);
+		return no_daemon(ipc, rc);
 	}
 	if (!strcmp(sub, "alloc")) {
 		struct sdlm_uid_result r;
@@ -394,8 +418,7 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 		 !strcmp(sub, "status") ? "" : sub);
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: cannot reach sdlmd: %s\n", sdlm_strerror(rc));
-		return connect_exit(rc);
+		return no_daemon(ipc, rc);
 	}
 	rc = sdlm_admin_text(h, cmdname, NULL, json, &text);
 	if (rc == SDLM_EQUORATE || rc == SDLM_EPEERLIVE || rc == -EBUSY) {
@@ -442,30 +465,38 @@ int main(int argc, char **argv)
 	bool json = false;
 	int c, i;
 
-	/* Global options come before the command; --json may also follow it. */
-	for (i = 1; i < argc; i++)
+	/* Global options come before the command; --json may also follow it,
+	 * up to a "--": what follows belongs to the command `lock` runs. */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-	while ((c = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'j': json = true; break;
 		case 'i': ipc = optarg; break;
 		case 'h': usage(stdout); return CTL_OK;
 		case 'V': printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION); return CTL_OK;
-		default: usage(stderr); return CTL_USAGE;
+		default:
+			fprintf(stderr, "sdlmctl: %s '%s' (sdlmctl --help)\n",
+				c == ':' ? "option needs a value" : "unknown option",
+				argv[optind - 1]);
+			return CTL_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		fprintf(stderr, "sdlmctl: no command (sdlmctl --help lists them)\n");
 		return CTL_USAGE;
 	}
 	/* Drop --json wherever it stands so subcommand parsers never see it. */
 	{
 		int j = optind;
-		for (i = optind; i < argc; i++)
+		for (i = optind; i < argc && strcmp(argv[i], "--"); i++)
 			if (strcmp(argv[i], "--json"))
 				argv[j++] = argv[i];
+		for (; i < argc; i++)
+			argv[j++] = argv[i];
 		argc = j;
 	}
 	cmd = argv[optind];
@@ -491,6 +522,8 @@ int main(int argc, char **argv)
 		return cmd_degraded(ipc, argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
 	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
+		if (cmd_help(argc - optind, argv + optind, cmd))
+			return CTL_OK;
 		if (argc - optind != 1) {
 			fprintf(stderr, "sdlmctl: %s takes no arguments\n", cmd);
 			return CTL_USAGE;
@@ -498,6 +531,8 @@ int main(int argc, char **argv)
 		return daemon_text(ipc, cmd, NULL, json);
 	}
 	if (!strcmp(cmd, "stats")) {
+		if (cmd_help(argc - optind, argv + optind, "stats [--prometheus] [--json]"))
+			return CTL_OK;
 		if (argc - optind > 2 || (argc - optind == 2 && strcmp(argv[optind + 1], "--prometheus"))) {
 			fprintf(stderr, "usage: sdlmctl stats [--prometheus] [--json]\n");
 			return CTL_USAGE;
@@ -505,6 +540,8 @@ int main(int argc, char **argv)
 		return daemon_text(ipc, "stats", argc - optind == 2 ? "prometheus" : NULL, json);
 	}
 	if (!strcmp(cmd, "locks") || !strcmp(cmd, "lockdump")) {
+		if (cmd_help(argc - optind, argv + optind, "locks [LOCKSPACE]"))
+			return CTL_OK;
 		if (argc - optind > 2) {
 			fprintf(stderr, "sdlmctl: locks takes at most one lockspace\n");
 			return CTL_USAGE;
