@@ -171,6 +171,13 @@ static void fence_aim(struct fence_op *op, uint64_t now_ms)
 		op->fo_need_write = false;
 		return;
 	}
+	/* No seq above UINT64_MAX: wait; an operator must clear the slot. */
+	if (max_u64(op->fo_seq, op->fo_disk_seq) == UINT64_MAX) {
+		op->fo_need_read = true;
+		op->fo_need_write = false;
+		op->fo_disk_have = false;
+		return;
+	}
 	op->fo_need_read = false;
 	op->fo_seq = max_u64(op->fo_seq, op->fo_disk_seq) + 1;
 	op->fo_target = op->fo_inc;

@@ -575,6 +575,18 @@ static void test_fence_unreadable_slot_reread(void **state)
 	assert_int_equal(d.seq, 26);
 	assert_int_equal(d.target_incarnation, INC_A);
 
+	/* A seq that cannot be topped: wait for the slot to be cleared. */
+	m = msg_make(SM_CMD_TEST, UINT64_MAX, INC_A);
+	fence_op_init(&op, &tmo, &pv);
+	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, &hb, &d),
+			 0);
+	assert_int_equal(fence_read(&op, 1000, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_NONE);
+	m = msg_make(SM_CMD_CLEAR, 3, 0);
+	assert_int_equal(fence_read(&op, 2000, &m, &hb, &d), 0);
+	assert_int_equal(d.action, FENCE_ACT_WRITE_PILL);
+	assert_int_equal(d.seq, 4);
+
 	/* Neither: still nothing; fence_start never takes an unknown one. */
 	fence_op_init(&op, &tmo, &pv);
 	assert_int_equal(fence_resume(&op, 3, SM_CMD_RESET, 0, NULL, NULL, &d),
