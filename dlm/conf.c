@@ -197,6 +197,13 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"UID requests one connection may have waiting for their answer "
 		"at once; one more is refused (SDLM_ELIMIT).",
 	},
+	[OPT_MAX_CONNECTIONS_PER_USER] = {
+		"max_connections_per_user", 0, CONF_UINT, D, 0,
+		"256", "", 1, 65536, NULL,
+		"Connections one user (uid) other than root may have open at "
+		"once; one more is refused at connect time (SDLM_ELIMIT). Each "
+		"costs about 1 MiB of IPC buffers in the daemon.",
+	},
 	[OPT_GRACE_MS] = {
 		"grace_ms", 0, CONF_UINT, D, 0,
 		"0", "ms", 0, 3600000u, NULL,

@@ -11,7 +11,9 @@
  * (access.h: root, admin_group, client_group, supplementary groups
  * counted); a refusal is libqb's own connect error, -EACCES, before any
  * request is read.  What a connection may then ask is ipcreq_permit's
- * table.  Each connection carries two caps: lock objects (held, converting
+ * table.  A user other than root has at most max_connections_per_user
+ * connections (one more: -EMFILE at connect, SDLM_ELIMIT in libsdlm).
+ * Each connection carries two caps: lock objects (held, converting
  * or waiting; each has at most one request in flight) and UID requests
  * awaiting their answer; one more is refused with SDLM_ELIMIT, so the
  * daemon's memory per connection is bounded (docs/operations.md).
@@ -129,6 +131,19 @@ static int32_t conn_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 			   "not in client_group or admin_group", (int)pid, (unsigned)uid,
 			   (unsigned)gid);
 		return -EACCES;
+	}
+	if (uid != 0) {
+		const struct client *cl;
+		uint32_t n = 0;
+
+		for (cl = ipcs.clients; cl; cl = cl->next)
+			n += cl->uid == uid;
+		if (n >= ipcs.pol.max_conns) {
+			log_notice("ipc: refused a connection of pid %d (uid %u): the user has %u "
+				   "connections open (max_connections_per_user)", (int)pid,
+				   (unsigned)uid, n);
+			return -EMFILE;
+		}
 	}
 	accepted_uid = uid;
 	accepted_gid = gid;

@@ -29,6 +29,7 @@ struct ipc_policy {
 	struct access_policy access;
 	uint32_t max_locks;		/* lock objects per connection */
 	uint32_t max_requests;		/* UID requests awaiting an answer */
+	uint32_t max_conns;		/* connections per uid (root: no cap) */
 };
 
 int ipc_setup(qb_loop_t *loop, const char *name, const struct ipc_policy *pol,

@@ -278,6 +278,8 @@ int sdlm_connect(const char *ipc_name, sdlm_handle_t **out)
 		int err = errno;
 
 		free(h);
+		if (err == EMFILE)
+			return SDLM_ELIMIT;	/* max_connections_per_user */
 		return err == EACCES || err == EPERM ? -err : SDLM_EDAEMON;
 	}
 	*out = h;

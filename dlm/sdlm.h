@@ -49,7 +49,7 @@ enum sdlm_error {
 	SDLM_EPEERLIVE	= -1023,	/* another node's heartbeat is on this disk */
 	SDLM_EDEGRADED	= -1024,	/* degraded mode suspended: operator needed */
 	SDLM_ERESERVED	= -1025,	/* resource name reserved for sdlmd itself */
-	SDLM_ELIMIT	= -1026,	/* per-connection limit reached */
+	SDLM_ELIMIT	= -1026,	/* per-client limit reached */
 	SDLM_ELAST	= -1027,
 };
 
@@ -62,7 +62,8 @@ typedef struct sdlm_handle sdlm_handle_t;
 /*
  * Connect to the local sdlmd.  ipc_name NULL means the environment variable
  * SDLM_IPC, else "sdlm".  Returns 0 or SDLM_EDAEMON / -errno (-EACCES: the
- * daemon admits root, client_group and admin_group only).
+ * daemon admits root, client_group and admin_group only) / SDLM_ELIMIT (the
+ * user has max_connections_per_user connections open).
  */
 int sdlm_connect(const char *ipc_name, sdlm_handle_t **h);
 void sdlm_disconnect(sdlm_handle_t *h);

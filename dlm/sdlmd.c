@@ -793,6 +793,7 @@ static int ipc_policy_from_conf(const struct sdlm_conf *cf, struct ipc_policy *p
 	}
 	p->max_locks = conf_uint(cf, OPT_MAX_LOCKS_PER_CLIENT);
 	p->max_requests = conf_uint(cf, OPT_MAX_REQUESTS_PER_CLIENT);
+	p->max_conns = conf_uint(cf, OPT_MAX_CONNECTIONS_PER_USER);
 	return 0;
 }
 
@@ -1112,13 +1113,14 @@ int main(int argc, char **argv)
 	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
 	tick(NULL);
 
-	log_notice("access: root%s%s%s%s%s%s; per connection at most %u locks and %u UID requests waiting",
+	log_notice("access: root%s%s%s%s%s%s; per connection at most %u locks and %u UID requests waiting; "
+		   "at most %u connections per user",
 		   ipol.access.client_set ? ", client_group " : "",
 		   ipol.access.client_set ? conf_str(&D.conf, OPT_CLIENT_GROUP) : "",
 		   ipol.access.admin_set ? ", admin_group " : "",
 		   ipol.access.admin_set ? conf_str(&D.conf, OPT_ADMIN_GROUP) : "",
 		   ipol.access.client_set || ipol.access.admin_set ? "" : " only",
-		   "", ipol.max_locks, ipol.max_requests);
+		   "", ipol.max_locks, ipol.max_requests, ipol.max_conns);
 	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), &ipol, text_cmd, &D);
 	if (rc < 0) {
 		log_err("ipc '%s': %s", conf_str(&D.conf, OPT_IPC_NAME), strerror(-rc));

@@ -33,7 +33,7 @@ static const char *const domain_text[] = {
 	[-(SDLM_EPEERLIVE) - 1001]	= "another node's heartbeat is visible on this disk",
 	[-(SDLM_EDEGRADED) - 1001]	= "degraded mode suspended (an operator must look)",
 	[-(SDLM_ERESERVED) - 1001]	= "resource name is reserved for sdlmd's own use (uid:*, uid-table, sdlm:*)",
-	[-(SDLM_ELIMIT) - 1001]		= "per-connection limit reached (max_locks_per_client or max_requests_per_client): release locks or wait for answers",
+	[-(SDLM_ELIMIT) - 1001]		= "per-client limit reached (max_locks_per_client, max_requests_per_client or max_connections_per_user): release locks, wait for answers or close connections",
 };
 
 const char *sdlm_strerror(int err)
