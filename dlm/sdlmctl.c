@@ -33,10 +33,12 @@ static int refused(int rc)
 	return rc;
 }
 
-/* A connect failure's exit code: 77 refused, else 69 no daemon. */
+/* A connect failure's exit code: 77 refused, 1 too many connections of
+ * this user (max_connections_per_user), else 69 no daemon. */
 static int connect_exit(int rc)
 {
-	return ctl_exit_for(refused(rc) == -EACCES || rc == -EPERM ? rc : SDLM_EDAEMON);
+	return ctl_exit_for(refused(rc) == -EACCES || rc == -EPERM || rc == SDLM_ELIMIT ?
+			    rc : SDLM_EDAEMON);
 }
 
 /*
@@ -48,15 +50,18 @@ static int no_daemon(const char *ipc, int rc)
 {
 	const char *name = ipc ? ipc : getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm";
 
+	int code;
+
 	fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n", name, sdlm_strerror(rc));
-	if (connect_exit(rc) == CTL_NODAEMON)
+	code = connect_exit(rc);
+	if (code == CTL_NODAEMON)
 		fprintf(stderr,
 			"  is sdlmd running on this node, with ipc_name '%s'?  Check with\n"
 			"  'systemctl status sdlmd' (or 'crm_resource --locate -r sdlm' under Pacemaker)\n"
 			"  and 'journalctl -u sdlmd'; another name: sdlmctl --ipc NAME or $SDLM_IPC;\n"
 			"  run as root or a member of client_group/admin_group (sdlm.conf(5)).\n",
 			name);
-	return connect_exit(rc);
+	return code;
 }
 
 /* `sdlmctl CMD --help` for the commands that take no options. */

@@ -82,6 +82,7 @@ check "the daemon logs its access policy" grep -q "access: root, client_group $C
 check "nobody in no group is refused at connect time (exit 77)" exits "" 77 status
 check "... and sdlmctl names the group it needs and where it is set" \
 	says "needs group '$CG' (client_group in $conf)"
+check "... once" test "$(echo "$ERR" | grep -c "needs group")" = 1
 as "" "$ACCESSCLIENT" connect 2>/dev/null; rc=$?
 check "a raw libqb client is refused before any request (EACCES: $rc)" test "$rc" = 77
 check "the daemon logs the refusal" grep -q "refused a connection of pid .* (uid 65534" "$log"
