@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "access.h"
 #include "uidlist.h"
 #include "testhook.h"
 
@@ -319,6 +320,8 @@ static int deliver(const struct opts *o)
 	if (rv) {
 		fprintf(stderr, "sdlm-deliver: UID source %s: %s\n", o->uid_source,
 			sdlm_strerror(rv));
+		if (rv == -EACCES)	/* not admitted: say which group */
+			access_hint(stderr, "sdlm-deliver", NULL, false);
 		code = EXIT_TEMPFAIL;
 		goto out_unlink_tmp;
 	}

@@ -82,6 +82,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "access.h"
 #include "merge.h"
 #include "uidlist.h"
 #include "testhook.h"
@@ -654,6 +655,8 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
 			o->mailbox, sdlm_strerror(rv));
+		if (rv == -EACCES)	/* not admitted: say which group */
+			access_hint(stderr, "sdlm-maildir-repair", NULL, false);
 		return rv;
 	}
 	*info_out = info;
@@ -776,6 +779,8 @@ static int cmd_merge(const struct opts *o)
 			if (rv) {
 				fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s\n",
 					next, sdlm_strerror(rv));
+				if (rv == -EPERM)	/* settling is admin_group's */
+					access_hint(stderr, "sdlm-maildir-repair", NULL, true);
 				goto out_log;
 			}
 		}
@@ -923,6 +928,8 @@ static int cmd_merge(const struct opts *o)
 		if (rv) {
 			fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s (rerun to complete)\n",
 				r.out.next_uid, sdlm_strerror(rv));
+			if (rv == -EPERM)	/* settling is admin_group's */
+				access_hint(stderr, "sdlm-maildir-repair", NULL, true);
 			goto out_logfile;
 		}
 		test_hook("settled");

@@ -86,6 +86,14 @@ check "... once" test "$(echo "$ERR" | grep -c "needs group")" = 1
 as "" "$ACCESSCLIENT" connect 2>/dev/null; rc=$?
 check "a raw libqb client is refused before any request (EACCES: $rc)" test "$rc" = 77
 check "the daemon logs the refusal" grep -q "refused a connection of pid .* (uid 65534" "$log"
+if [ -n "${SDLM_DELIVER:-}" ]; then
+	md=$(mktemp -d /tmp/sdlm-access-md.XXXXXX); mkdir -p "$md/Maildir/new" "$md/Maildir/cur" "$md/Maildir/tmp"
+	chown -R nobody:nogroup "$md"
+	ERR=$(echo "Subject: x" | as "" "$SDLM_DELIVER" -l t -m 00112233445566778899aabbccddeef0 "$md/Maildir" 2>&1 >/dev/null); rc=$?
+	rm -rf "$md"
+	check "sdlm-deliver as a user in no group: temporary failure (75, got $rc), the MTA retries" test "$rc" = 75
+	check "... and it says which setting admits it" says "client_group"
+fi
 check "a supplementary member of client_group connects" ctl "$CG" status
 check "a process whose effective group is client_group connects" ctl "gid:$CG" status
 check "a supplementary member of admin_group connects" ctl "$AG" status
