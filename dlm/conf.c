@@ -234,6 +234,14 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"Cap of the adaptive UID range reservation. Must not be below "
 		"uid_reserve_min.",
 	},
+	[OPT_UID_ALLOC_LEASE_S] = {
+		"uid_alloc_lease_s", 0, CONF_UINT, D, 0,
+		"600", "s", 1, 86400, NULL,
+		"Time a UID allocation may stay uncommitted. Past it the "
+		"allocation is aborted (its UIDs become a gap, never reused), "
+		"the mailbox serves the next delivery, and the late commit "
+		"fails. Keep it well above the longest delivery.",
+	},
 	[OPT_JSON] = {
 		"json", 0, CONF_BOOL, C, 0,
 		"no", "", 0, 1, NULL,

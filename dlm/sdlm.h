@@ -50,7 +50,8 @@ enum sdlm_error {
 	SDLM_EDEGRADED	= -1024,	/* degraded mode suspended: operator needed */
 	SDLM_ERESERVED	= -1025,	/* resource name reserved for sdlmd itself */
 	SDLM_ELIMIT	= -1026,	/* per-client limit reached */
-	SDLM_ELAST	= -1027,
+	SDLM_EEXPIRED	= -1027,	/* UID allocation not committed within its lease */
+	SDLM_ELAST	= -1028,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */
@@ -167,7 +168,9 @@ struct sdlm_uid_result {
  * this node until the allocation is committed or aborted, so UIDs become
  * visible in ascending order: commit once the message is in the store.
  * Returns 0 or -errno / SDLM_E* (SDLM_EUIDWRAP: the UID space would wrap,
- * bump UIDVALIDITY).
+ * bump UIDVALIDITY).  An allocation not committed within the daemon's
+ * uid_alloc_lease_s is aborted: its commit then fails with SDLM_EEXPIRED
+ * (do not write the message under those UIDs; allocate again).
  */
 int sdlm_uid_alloc(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		   uint32_t count, struct sdlm_uid_result *res);

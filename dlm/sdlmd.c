@@ -1075,6 +1075,7 @@ int main(int argc, char **argv)
 				.incarnation = D.incarnation,
 				.reserve_min = conf_uint(&D.conf, OPT_UID_RESERVE_MIN),
 				.reserve_max = conf_uint(&D.conf, OPT_UID_RESERVE_MAX),
+				.alloc_lease_ms = (uint64_t)conf_uint(&D.conf, OPT_UID_ALLOC_LEASE_S) * 1000,
 				.may_use = host_may_use,
 				.reply = host_uid_reply,
 				.kill_clients = host_kill_clients,

@@ -18,7 +18,12 @@
  * (or dies: then it is aborted and its UIDs are a gap).  Meanwhile the
  * mailbox is exclusive to that client: the lock is not given away and the
  * next allocation, even from another local client, waits for the commit,
- * so UIDs become visible in ascending order.
+ * so UIDs become visible in ascending order.  An allocation has a lease
+ * (uid_alloc_lease_s): past it uidsvc_tick aborts it (a gap, never
+ * reused), the mailbox goes on, and the late commit fails with
+ * SDLM_EEXPIRED.  The lock may move before that late writer gives up:
+ * the guard against it writing the store is the store-side epoch check
+ * (docs/imap.md).
  *
  * Disk I/O here is synchronous, on its own aio context (never re-entering
  * the heartbeat engine's callbacks): it happens at takeover and once per
@@ -87,8 +92,13 @@ struct alloc {
 	uint64_t id;
 	uint32_t client;
 	uint32_t first, count;
+	uint64_t t_ns;		/* handed out (CLOCK_BOOTTIME) */
 	struct alloc *next;
 };
+
+/* Allocation ids that expired, remembered so that their late commit gets
+ * SDLM_EEXPIRED rather than "no such allocation". */
+#define EXPIRED_KEEP	16
 
 struct entry {
 	uint64_t id;
@@ -109,6 +119,8 @@ struct entry {
 	struct pending *pend, **pend_tail;
 	struct alloc *allocs;
 	uint32_t next_alloc;	/* low half of this entry's allocation ids */
+	uint64_t expired[EXPIRED_KEEP];	/* ring of expired allocation ids */
+	unsigned expired_next;
 	struct entry *next;
 	struct entry *idnext;	/* in U.byid */
 };
@@ -740,6 +752,7 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 		return;
 	}
 	a->id = e->id << 32 | ++e->next_alloc;
+	a->t_ns = now_ns();
 	U.st.allocations++;
 	U.st.uids += count;
 	if (U.degraded)
@@ -995,6 +1008,44 @@ static struct alloc *alloc_take(uint64_t id, uint32_t client, struct entry **ep)
 	return NULL;
 }
 
+static bool alloc_expired(uint64_t id)
+{
+	struct entry *e = entry_by_id(id >> 32);
+	unsigned i;
+
+	if (!e)
+		return false;
+	for (i = 0; i < EXPIRED_KEEP; i++)
+		if (e->expired[i] == id)
+			return true;
+	return false;
+}
+
+/* Abort the allocations of e older than the lease.  True if any was. */
+static bool expire_allocs(struct entry *e, uint64_t now)
+{
+	uint64_t lease = U.h.alloc_lease_ms * 1000000ull;
+	struct alloc **pp, *a;
+	bool any = false;
+
+	if (!lease)
+		return false;
+	for (pp = &e->allocs; (a = *pp);) {
+		if (now - a->t_ns < lease) {
+			pp = &a->next;
+			continue;
+		}
+		log_warn("uid %s: allocation of UIDs %u..%u by client %u not committed within uid_alloc_lease_s (%llu s): aborted, its UIDs are a gap; its commit will fail",
+			 e->name, a->first, a->first + a->count - 1, a->client,
+			 (unsigned long long)(U.h.alloc_lease_ms / 1000));
+		e->expired[e->expired_next++ % EXPIRED_KEEP] = a->id;
+		*pp = a->next;
+		free(a);
+		any = true;
+	}
+	return any;
+}
+
 static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid)
 {
 	struct entry *e = entry_find(ls, guid, false);
@@ -1044,7 +1095,8 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	if (req->op == SDLM_UID_COMMIT || req->op == SDLM_UID_ABORT) {
 		a = alloc_take(req->alloc_id, client, &e);
 		if (!a) {
-			U.h.reply(U.h.ctx, client, seq, -ENOENT, NULL);
+			U.h.reply(U.h.ctx, client, seq,
+				  alloc_expired(req->alloc_id) ? SDLM_EEXPIRED : -ENOENT, NULL);
 			return;
 		}
 		free(a);
@@ -1284,20 +1336,28 @@ void uidsvc_apply_fault(const char *spec)
 }
 
 /*
- * Every heartbeat interval: timed-out writes that left the kernel are
- * reported to their cores; parked locks are given back; queues that
- * waited for a stuck copy and releases that waited for the disk go on.
+ * Every heartbeat interval: allocations past their lease are aborted;
+ * timed-out writes that left the kernel are reported to their cores;
+ * parked locks are given back; queues that waited for a stuck copy and
+ * releases that waited for the disk go on.
  */
 void uidsvc_tick(void)
 {
 	struct entry *e;
+	uint64_t now;
 	unsigned b;
 
 	if (!U.on)
 		return;
 	aio_process(U.aio, now_ns());
+	now = now_ns();
 	for (b = 0; b < NBUCKET; b++)
 		for (e = U.bucket[b]; e; e = e->next) {
+			if (e->allocs && expire_allocs(e, now)) {
+				if (e->pend)
+					serve(e);
+				maybe_release(e);
+			}
 			if (e->m.um_stuck && !reap_stuck(e))
 				continue;
 			if (e->unlock_wait) {

@@ -24,6 +24,7 @@ struct uidsvc_host {
 	uint32_t nodeid;
 	uint64_t incarnation;
 	uint32_t reserve_min, reserve_max;
+	uint64_t alloc_lease_ms;	/* uncommitted allocations expire (0: never) */
 	/* 0 when this node may use its locks right now (lease, pill). */
 	int (*may_use)(void *ctx);
 	/* Send the (possibly late) reply of a UID request. */
