@@ -17,6 +17,9 @@
 #   sd_timeouts           sets I T W L DEAD ACK (ms) from the disk header
 #   sd_up N               N nodes, disk, corosync, sdlmd, all fenced-safe,
 #                         each step through the caller's `require`
+#   sd_watchdog_start I   (re)start node I's test watchdog on its FIFO
+#   sd_vm_pause I / sd_vm_resume I
+#                         node I paused with its watchdog (a VM pause)
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
 sd_disk() {
@@ -48,14 +51,16 @@ print("I=%d T=%d W=%d L=%d DEAD=%d ACK=%d" % (t["hb_interval_ms"], t["io_timeout
       t["watchdog_timeout_ms"], t["lease_ms"], t["dead_ms"], t["ack_bound_ms"]))')"
 }
 
-sd_start() {
+# sd_watchdog_start I: node I's test watchdog on $CL_DIR/nI/wd.fifo (the
+# FIFO is created when missing and kept when there: a running sdlmd's feed
+# goes on into the new one).
+sd_watchdog_start() {
 	local i=$1 d cg wds pid
-	shift
 	d="$CL_DIR/n$i"
 	cg="/sys/fs/cgroup/freezer/${CL_PREFIX}n$i"
 	wds=$("$SDLMCTL" --json fence dump -d "$SD_DISK" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["timeouts"]["watchdog_timeout_ms"] // 1000)')
-	rm -f "$d/wd.fifo" "$d/wd.pidfile"
+	rm -f "$d/wd.pidfile"
 	# Not through `ip netns exec`: it remounts /sys, hiding the freezer
 	# hierarchy the watchdog must reach.  The FIFO needs no namespace.
 	# Recorded like lib.sh's processes, so cl_teardown ends it by pid.
@@ -67,7 +72,15 @@ sd_start() {
 	disown "$pid" 2>/dev/null
 	echo "$pid" >"$d/watchdog.pid"
 	_cl_proc_start "$pid" >"$d/watchdog.start" 2>/dev/null || echo gone >"$d/watchdog.start"
-	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile" || return 1
+	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile"
+}
+
+sd_start() {
+	local i=$1 d
+	shift
+	d="$CL_DIR/n$i"
+	rm -f "$d/wd.fifo"
+	sd_watchdog_start "$i" || return 1
 	# A node starts with an empty /run, as after a boot: a fenced node's
 	# restart is a reboot here (every process of it was killed).
 	rm -rf "$d/run"
@@ -75,6 +88,32 @@ sd_start() {
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
 		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} "$@" >/dev/null
+}
+
+# sd_vm_pause I / sd_vm_resume I: node I paused as a whole VM is, its
+# watchdog with it (docs/testing-cluster.md).  A VM's virtual watchdog
+# stops counting while the VM is paused; the test watchdog counts
+# CLOCK_BOOTTIME and, merely stopped and continued, would fire the moment
+# it runs again.  So the resume replaces the stopped one by a fresh
+# watchdog on the same FIFO (SIGKILL: a killed watchdog resets nothing),
+# armed at once by one byte: a full W from the resume, where the paused
+# one had between W - I and W left.  Then the node is thawed.
+sd_vm_pause() {
+	cl_stop_proc "$1" watchdog && cl_pause "$1"
+}
+
+sd_vm_resume() {
+	local i=$1 d n
+	d="$CL_DIR/n$i"
+	cl_kill "$i" watchdog KILL || return 1
+	n=$(grep -c "armed: timeout" "$d/watchdog.log")
+	sd_watchdog_start "$i" || return 1
+	# O_RDWR: never blocks, and closing without a 'V' leaves it armed.
+	python3 -c 'import os,sys; fd = os.open(sys.argv[1], os.O_RDWR); os.write(fd, b"1"); os.close(fd)' \
+		"$d/wd.fifo" || return 1
+	cl_wait_for "node $i's new watchdog armed" 10 \
+		sh -c '[ "$(grep -c "armed: timeout" "$1")" -gt "$2" ]' sh "$d/watchdog.log" "$n" || return 1
+	cl_resume "$i"
 }
 
 sd_ctl() {
