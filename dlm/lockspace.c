@@ -291,6 +291,21 @@ static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, voi
 		 nodeid, pid, sdlm_strerror(err));
 }
 
+/* "[1 2 3]" for a debug line. */
+struct ids_buf { char s[4 * NODES_MAX + 3]; };
+
+static struct ids_buf ids_str(const uint32_t *ids, size_t n)
+{
+	struct ids_buf b;
+	size_t i, off = 0;
+
+	b.s[off++] = '[';
+	for (i = 0; i < n && off < sizeof(b.s) - 6; i++)
+		off += (size_t)snprintf(b.s + off, sizeof(b.s) - off, "%s%u", i ? " " : "", ids[i]);
+	snprintf(b.s + off, sizeof(b.s) - off, "]");
+	return b;
+}
+
 static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 		       const struct ls_cpg_member *left, size_t n_left,
 		       const struct ls_cpg_member *joined, size_t n_joined, void *arg)
@@ -309,6 +324,10 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	}
 	for (i = 0; i < n_joined; i++)
 		log_info("ls %s: node %u joined", l->name, joined[i].nodeid);
+	log_debug("ls %s: group confchg: members %s, %zu left, %zu joined, ring %u.%llx %s",
+		  l->name, ids_str(v->members, v->member_count).s, n_left, n_joined,
+		  v->ring_nodeid, (unsigned long long)v->ring_id,
+		  q ? "quorate" : "NOT quorate");
 	if (!l->ready) {
 		/* Everything from this round on may follow a basis we get. */
 		l->nbuf = 0;
@@ -339,6 +358,10 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	struct lspace *l = arg;
 	bool q = view_quorate(v);
 
+	log_debug("ls %s: totem confchg: ring %u.%llx, nodes %s, %s, %s", l->name,
+		  v->ring_nodeid, (unsigned long long)v->ring_id,
+		  ids_str(v->ring, v->ring_count).s, q ? "quorate" : "NOT quorate",
+		  l->ready ? "ready" : "not ready");
 	if (!l->ready && l->buffering) {
 		struct buffered *b = buf_add(l, BUF_TOTEM);
 

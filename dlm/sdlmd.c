@@ -504,6 +504,8 @@ static void on_quorum(void *ctx, bool quorate, uint64_t ring_seq, uint32_t n,
 {
 	uint32_t i;
 
+	log_debug("corosync: quorum callback: %s, ring %llu, %u members",
+		  quorate ? "quorate" : "NOT quorate", (unsigned long long)ring_seq, n);
 	if (quorate != D.quorate)
 		log_notice("corosync: this node is %s (ring %llu, %u members)",
 			   quorate ? "quorate" : "NOT quorate",
