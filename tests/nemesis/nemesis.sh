@@ -293,6 +293,52 @@ fault_freeze() {
 	hist nemesis heal freeze
 }
 
+# The hazard of issue 12: node V the sole member of a lockspace of its
+# own (soleK: a fresh one per fault), allocating in its mailbox; V paused
+# with its watchdog (sd_vm_pause) until another node U, asking for the
+# same mailbox meanwhile, has formed a replica of soleK without V - that
+# is, V was excluded from the ring and U joined: the hazard reached - but
+# never to the dead bound (D - 2I: V is not fenced).  Then V is thawed;
+# both clients go on until the run ends, so later faults meet two
+# replicas that both think they are the lockspace's.  SOLE_TRIES counts
+# the faults, SOLE_REACHED those that reached the hazard.
+fault_sole_freeze() {
+	local ls u f0 limit m lbl ctr
+	pick_node; VICTIMS=$V
+	SOLE_TRIES=$((SOLE_TRIES + 1))
+	ls=sole$SOLE_TRIES
+	ctr=$CL_DIR/ctr-$ls
+	"$LOCKCLIENT" counter-init "$ctr" || return 0
+	lbl=n${V}s$SOLE_TRIES
+	cl_spawn "$V" "sv$SOLE_TRIES" "$LOCKCLIENT" run "$V" "$lbl" "$H" "$ctr" \
+		-l "$ls" -m "$ls" -r "ctr-$ls" -H "$HOLD_MS" -t "$LOCK_TIMEOUT_MS" -s "$STOP" >/dev/null
+	if ! cl_wait_for "node $V allocates in $ls" "$BOUND_S" grep -q "^got $lbl " "$H" >/dev/null 2>&1; then
+		log "sole-freeze: node $V could not allocate in $ls: hazard not tried"
+		return 0
+	fi
+	while :; do rnd "$NODES"; u=$((R + 1)); [ "$u" != "$V" ] && break; done
+	m=$(wc -l <"$CL_DIR/n$u/sdlmd-file.log")
+	hist nemesis fault sole-freeze "$V" "$ls,joiner=$u"
+	log "sole-freeze: node $V, sole member of $ls, paused with its watchdog; node $u asks for its mailbox"
+	f0=$(_cl_now_cs)
+	limit=$((f0 + (DEAD - 2 * I) / 10))
+	sd_vm_pause "$V"
+	cl_spawn "$u" "sj$SOLE_TRIES" "$LOCKCLIENT" run "$u" "n${u}j$SOLE_TRIES" "$H" "$ctr" \
+		-l "$ls" -m "$ls" -r "ctr-$ls" -H "$HOLD_MS" -t "$LOCK_TIMEOUT_MS" -s "$STOP" >/dev/null
+	while ! tail -n +$((m + 1)) "$CL_DIR/n$u/sdlmd-file.log" | grep -q "ls $ls: formed"; do
+		[ "$(_cl_now_cs)" -ge "$limit" ] && break
+		sleep 0.1
+	done
+	if tail -n +$((m + 1)) "$CL_DIR/n$u/sdlmd-file.log" | grep -q "ls $ls: formed"; then
+		SOLE_REACHED=$((SOLE_REACHED + 1))
+		log "sole-freeze: hazard reached after $(( ($(_cl_now_cs) - f0) / 100 )) s: node $u formed $ls while node $V was out"
+	else
+		log "sole-freeze: hazard NOT reached within D - 2I = $(( (DEAD - 2 * I) / 1000 )) s"
+	fi
+	sd_vm_resume "$V"
+	hist nemesis heal sole-freeze
+}
+
 fault_partition() {	# part-alone | part-split | part-overlap
 	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
@@ -364,6 +410,7 @@ run_fault() {
 	kill) fault_kill ;;
 	stop-*) fault_stop "$kind" "$d" ;;
 	freeze) fault_freeze "$d" ;;
+	sole-freeze) fault_sole_freeze ;;
 	part-*) fault_partition "$kind" "$d" ;;
 	loss-*) fault_loss "$kind" "$d" ;;
 	disk-*) fault_disk "$kind" "$d" ;;
@@ -380,7 +427,7 @@ run_fault() {
 # a short phase and a 20 % burst of a few seconds.
 short_duration() {
 	case "$1" in
-	kill) D_S=0 ;;
+	kill | sole-freeze) D_S=0 ;;
 	stop-sdlmd | stop-corosync | freeze) D_S=$((TOKEN_MS / 1000)) ;;
 	part-*) D_S=4 ;;
 	loss-2pct) D_S=5 ;;
@@ -397,7 +444,7 @@ short_duration() {
 long_duration() {
 	local dead_s=$((DEAD / 1000)) grace_s=$((GRACE / 1000)) tok=$((TOKEN_MS / 1000))
 	case "$1" in
-	kill) D_S=0 ;;
+	kill | sole-freeze) D_S=0 ;;
 	stop-* | freeze) rnd 2
 		if [ "$R" = 0 ]; then rnd 3; D_S=$((tok - 1 + R))
 		else rnd 7; D_S=$((dead_s - 3 + R)); fi ;;
@@ -408,7 +455,7 @@ long_duration() {
 	esac
 }
 
-KINDS="kill stop-sdlmd stop-corosync freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
+KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
 if [ -n "$ONLY_KINDS" ]; then
 	for k in $ONLY_KINDS; do
 		case " $KINDS " in *" $k "*) ;; *)
@@ -463,7 +510,7 @@ H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
 "$LOCKCLIENT" counter-init "$CTR" || { fail "counter file"; finish; }
 echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1 ] && echo short || echo "${DURATION}s") run"
 echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
-FAULTS=0 RESTARTS=0 PROBES=0
+FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0
 for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
 sleep 1
 
@@ -494,6 +541,9 @@ touch "$STOP"
 sleep 3
 for ((i = 1; i <= NODES; i++)); do
 	for ((k = 1; k <= CLIENTS; k++)); do cl_kill "$i" "lc$k" 2>/dev/null; done
+	for f in "$CL_DIR/n$i"/s[vj][0-9]*.pid; do
+		[ -f "$f" ] && cl_kill "$i" "$(basename "$f" .pid)" 2>/dev/null
+	done
 done
 probe_node "" && WM=$(sd_ctl "$PROBE" --json uid show t mb |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["watermark"])')
@@ -503,6 +553,7 @@ else
 	fail "durable watermark of mb could not be read"
 fi
 echo "nemesis: $FAULTS faults, $RESTARTS node restarts, $(grep -c '^invoke' "$H") operations in $(elapsed_s) s"
+echo "nemesis: sole-freeze hazard reached $SOLE_REACHED of $SOLE_TRIES time(s) (the sole member of a lockspace out of the ring while another node joined it)"
 echo "---- checker"
 if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR"; then
 	pass "history: no violation"

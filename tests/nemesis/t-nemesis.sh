@@ -4,7 +4,8 @@
 # claims to), then a 3-node cluster with 2 clients per node and every fault
 # kind once, in the order seed 7 gives, with short durations: kill -9;
 # SIGSTOP of sdlmd, of corosync, and a freeze of a whole node, each for the
-# token timeout; three partitions of 4 s (one node alone, a majority/minority
+# token timeout; the sole member of a lockspace paused with its watchdog
+# while another node joins that lockspace (sole-freeze); three partitions of 4 s (one node alone, a majority/minority
 # split, overlapping majorities); 5 s of 2 % loss and 2 s of 20 % loss; 2 s
 # of disk write errors, 3 s of stalls near the I/O timeout and 5 s of a lost
 # disk on one node.  Fenced nodes are restarted.  Then the history checker and the
