@@ -79,21 +79,45 @@ int send_event(struct lspace *l, const struct ls_event *ev)
 	return send_msg(l, &m);
 }
 
+/* What our JOIN says of our replica (nothing without one). */
+void join_history(const struct lspace *l, struct msg_join *j)
+{
+	j->digest = j->formed_ring = j->gen = 0;
+	j->hist = 0;
+	if (!l->ready || !l->st)
+		return;
+	j->hist = MSG_HIST_REPLICA | (l->hist_decided ? MSG_HIST_DECIDED : 0);
+	j->digest = ls_digest(l->st);
+	j->formed_ring = l->hist_formed;
+	j->gen = l->hist_gen;
+}
+
+/*
+ * CACHED: our cache still holds cluster locks.  With SYNC it makes a fresh
+ * replica dirty; from a ready member whose replica loses a divergence, it
+ * makes the survivor's dirty (lsround.c).
+ */
 int send_join(struct lspace *l, uint32_t flags)
 {
 	struct msg m;
 
-	if ((flags & MSG_JOIN_SYNC) && has_cached(l))
+	if (!(flags & MSG_JOIN_CLEAN) && has_cached(l))
 		flags |= MSG_JOIN_CACHED;
 	memset(&m, 0, sizeof(m));
 	m.m_type = MSG_JOIN;
 	m.u.join.proto_min = MSG_PROTO_MIN;
 	m.u.join.proto_max = MSG_PROTO_MAX;
 	m.u.join.flags = flags;
-	log_debug("ls %s: JOIN%s%s%s%s", l->name, flags & MSG_JOIN_SYNC ? " sync" : "",
+	if (!(flags & MSG_JOIN_SYNC))
+		join_history(l, &m.u.join);
+	log_debug("ls %s: JOIN%s%s%s%s digest %016llx formed %llx gen %llu%s", l->name,
+		  flags & MSG_JOIN_SYNC ? " sync" : "",
 		  flags & MSG_JOIN_TAINTED ? " tainted" : "",
 		  flags & MSG_JOIN_CACHED ? " cached" : "",
-		  flags & MSG_JOIN_CLEAN ? " clean" : "");
+		  flags & MSG_JOIN_CLEAN ? " clean" : "",
+		  (unsigned long long)m.u.join.digest, (unsigned long long)m.u.join.formed_ring,
+		  (unsigned long long)m.u.join.gen,
+		  m.u.join.hist & MSG_HIST_DECIDED ? " decided" : "");
 	return send_msg(l, &m);
 }
 
@@ -291,6 +315,30 @@ static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, voi
 		 nodeid, pid, sdlm_strerror(err));
 }
 
+/*
+ * Test seam (tests/cluster/t-diverge.sh): SDLM_TEST_CORRUPT_LS=<name> in
+ * sdlmd's environment corrupts this node's replica of that lockspace once,
+ * at the first confchg after it is ready, by recording a heartbeat verdict
+ * for node 250 that no fencer sent.  No lock changes; the digest does, and
+ * the divergence detector must catch it.
+ */
+static void corrupt_seam(struct lspace *l)
+{
+	static bool done;
+	const char *name = getenv("SDLM_TEST_CORRUPT_LS");
+	struct ls_event ev;
+
+	if (done || !name || strcmp(name, l->name) || !l->ready || !l->st)
+		return;
+	done = true;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_NODE_STATUS;
+	ev.ev_nodeid = 250;
+	ev.ev_hb_live = true;
+	log_err("ls %s: test seam: corrupting this replica (SDLM_TEST_CORRUPT_LS)", l->name);
+	apply_event(l, &ev);
+}
+
 /* "[1 2 3]" for a debug line. */
 struct ids_buf { char s[4 * NODES_MAX + 3]; };
 
@@ -348,6 +396,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	}
 	l->view_quorate = q;
 	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id);
+	corrupt_seam(l);
 	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	if (l->ready)
 		fencer_duties(l, now_ms());
@@ -538,6 +587,8 @@ int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 		if (rc < 0)
 			return rc;
 	}
+	if (l->self_refused)
+		return SDLM_EFENCED;
 	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, lsm.h.may_use(lsm.h.ctx),
 		     &local, &l->no);
 	if (rc == 0)

@@ -57,6 +57,17 @@ struct ls_host {
 	/* Two-node clusters: true when this node won the disk arbitration
 	 * and may act as quorate alone (NULL: never). */
 	bool (*alone_quorate)(void *ctx);
+	/* The cluster's replica records this incarnation as fenced: stop
+	 * every lock use for good, as after a pill (NULL: nothing). */
+	void (*fenced_self)(void *ctx);
+	/* True when node's current incarnation (its heartbeat slot) was
+	 * fenced by our fence executor (NULL: never). */
+	bool (*inc_fenced)(void *ctx, uint32_t node);
+	/* True once this daemon fenced itself (pill, lease, refusal): it
+	 * never takes a replica again (NULL: never). */
+	bool (*is_fenced)(void *ctx);
+	/* node's incarnation as its heartbeat slot shows it (0: unknown). */
+	uint64_t (*node_inc)(void *ctx, uint32_t node);
 };
 
 int lsm_init(const struct ls_host *host);
@@ -101,6 +112,7 @@ struct lsm_stats {
 	uint64_t blocking;		/* another node asked for our lock */
 	uint64_t local_basts;
 	uint64_t msgs_sent, msgs_delivered;
+	uint64_t divergences;		/* rounds that found replicas differ */
 	size_t lockspaces;
 };
 void lsm_get_stats(struct lsm_stats *st);

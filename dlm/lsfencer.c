@@ -22,7 +22,8 @@
 static bool am_fencer(const struct lspace *l)
 {
 	return l->ready && l->st && ls_quorate(l->st) && l->n_ready &&
-	       l->ready_nodes[0] == lsm.h.nodeid;
+	       l->ready_nodes[0] == lsm.h.nodeid &&
+	       !(lsm.h.is_fenced && lsm.h.is_fenced(lsm.h.ctx));
 }
 
 static void fencer_status(struct lspace *l, uint64_t now)
@@ -96,6 +97,17 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 					   l->name, n);
 			l->cold_fencing[n] = true;
 			lsm.h.fence(lsm.h.ctx, n);
+		}
+	}
+	/* A member whose incarnation our executor fenced is never a member
+	 * again: it must go (its watchdog resets it) before anything is
+	 * granted. */
+	for (i = 0; lsm.h.inc_fenced && i < v->member_count; i++) {
+		n = v->members[i];
+		if (n != lsm.h.nodeid && lsm.h.inc_fenced(lsm.h.ctx, n)) {
+			log_debug("ls %s: gate: node %u is in the group as an incarnation that was fenced: nothing is granted until it is gone",
+				  l->name, n);
+			ok = false;
 		}
 	}
 	/* Members that still use locks cached before this replica formed
@@ -202,7 +214,12 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 		memset(&ev, 0, sizeof(ev));
 		ev.ev_kind = LS_EV_NODE_FENCED;
 		ev.ev_nodeid = node;
-		ev.ev_incarnation = incarnation ? incarnation : ni.fenced_incarnation + 1;
+		/* The incarnation fenced is what a rejoin is refused by
+		 * (lsround.c): the slot's when the executor did not say. */
+		if (!incarnation && lsm.h.node_inc)
+			incarnation = lsm.h.node_inc(lsm.h.ctx, node);
+		ev.ev_incarnation = incarnation > ni.fenced_incarnation ? incarnation :
+				    ni.fenced_incarnation + 1;
 		log_notice("ls %s: node %u fenced: releasing its locks", l->name, node);
 		send_event(l, &ev);
 	}

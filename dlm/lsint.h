@@ -100,6 +100,8 @@ struct lspace {
 	uint32_t incompatible[NODES_MAX];	/* members outside it: ignored */
 	size_t n_incompatible;
 	bool round_got[NODES_MAX];
+	struct msg_join round_join[NODES_MAX];	/* each member's round JOIN */
+	uint64_t round_inc[NODES_MAX];		/* and the incarnation it came from */
 	size_t n_round, n_round_got;
 	struct buffered *buf;
 	size_t nbuf, capbuf;
@@ -117,6 +119,18 @@ struct lspace {
 	uint32_t dirty_nodes[NODES_MAX];
 	size_t n_dirty;
 	bool clean_sent;		/* our CLEAN for the current dirty set */
+	bool cache_ok;			/* reconcile found every cached lock */
+	/* The replica's history (lsround.c "Divergent replicas"): when its
+	 * lineage was formed, the rounds it completed since, whether it
+	 * ever decided anything (opened its gate, fenced a node). */
+	uint64_t hist_formed;
+	uint64_t hist_gen;
+	bool hist_decided;
+	/* Incarnations the replica records as fenced that are in the group
+	 * again: never members (their messages are ignored). */
+	uint32_t refused[NODES_MAX];
+	size_t n_refused;
+	bool self_refused;		/* we are one of them: stopped for good */
 	struct xfer xf[XFER_MAX];
 	struct collect col[XFER_MAX];
 	/* fencer duties */
@@ -204,6 +218,7 @@ void apply_event(struct lspace *l, const struct ls_event *ev);
 void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
 		   bool quorate, uint64_t ring_id);
 void revoke_all(struct lspace *l, int reason);
+void join_history(const struct lspace *l, struct msg_join *j);
 
 /* lsround.c */
 void round_start(struct lspace *l, const uint32_t *members, size_t n);
@@ -213,6 +228,7 @@ void handle_view(struct lspace *l, const uint32_t *members, size_t n,
 void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 		    const uint32_t *left, size_t n_left, bool quorate,
 		    uint64_t ring_id);
+void refused_self(struct lspace *l);
 
 /* lsxfer.c */
 void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id);

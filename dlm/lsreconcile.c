@@ -87,7 +87,10 @@ void maybe_clean(struct lspace *l)
 {
 	if (!l->ready || l->clean_sent || !set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid))
 		return;
-	if (has_cached(l) || (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)))
+	/* Cached locks the replica shows granted to us (re-asserted after a
+	 * divergence) are no reason to wait; any other must be gone. */
+	if ((has_cached(l) && !l->cache_ok) ||
+	    (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)))
 		return;
 	log_notice("ls %s: every user of the locks cached before quorum was lost is gone: reporting clean",
 		   l->name);
@@ -324,6 +327,7 @@ void reconcile(struct lspace *l)
 	size_t i;
 
 	nl_foreach_resource(l->nl, cache_res, &cc);
+	l->cache_ok = !cc.missing;
 	if (cc.missing) {
 		log_warn("ls %s: the cluster state no longer shows locks this node holds: revoking every local lock",
 			 l->name);

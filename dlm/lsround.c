@@ -45,8 +45,9 @@
  *	the lowest ready member sends the others the state as of this JOIN.
  * A replica that saw its partition lose quorum is dropped at once (its
  * node keeps using its cached locks, obtains nothing new, and takes the
- * quorate side's state when it comes back), so no stale replica can ever
- * grant anything.
+ * quorate side's state when it comes back).  One that did not see it (a
+ * member frozen past its exclusion) comes back claiming READY: the
+ * histories in the JOINs tell, and "Divergent replicas" below decides.
  */
 
 static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
@@ -60,6 +61,9 @@ static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 		return rc;
 	l->ready = true;
 	l->tainted = false;
+	l->hist_formed = ring_id;
+	l->hist_gen = 0;
+	l->hist_decided = false;
 	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it)", l->name);
 	apply_confchg(l, members, n, quorate, ring_id);
 	return 0;
@@ -74,8 +78,29 @@ static void drop_replica(struct lspace *l, const char *why)
 	l->st = NULL;
 	l->ready = false;
 	l->nbuf = 0;
-	l->n_ready = l->n_waiting = l->n_tainted = l->n_dirty = 0;
+	l->n_ready = l->n_waiting = l->n_tainted = l->n_dirty = l->n_refused = 0;
+	l->hist_formed = l->hist_gen = 0;
+	l->hist_decided = false;
+	l->cache_ok = false;
 	memset(l->xf, 0, sizeof(l->xf));
+}
+
+/*
+ * The cluster's replica says this incarnation of ours was fenced: we must
+ * have been cut off or paused long enough for the others to take our
+ * locks.  Nothing of ours may be used again; only a restart (a new
+ * incarnation) comes back.
+ */
+void refused_self(struct lspace *l)
+{
+	if (l->self_refused)
+		return;
+	l->self_refused = true;
+	log_err("ls %s: the cluster records this incarnation (%016llx) as fenced: stopping every lock use; restart sdlmd to rejoin",
+		l->name, (unsigned long long)lsm.h.incarnation);
+	revoke_all(l, SDLM_EFENCED);
+	if (lsm.h.fenced_self)
+		lsm.h.fenced_self(lsm.h.ctx);
 }
 
 void round_start(struct lspace *l, const uint32_t *members, size_t n)
@@ -85,6 +110,8 @@ void round_start(struct lspace *l, const uint32_t *members, size_t n)
 	l->n_round_got = 0;
 	memset(l->round_flags, 0, sizeof(l->round_flags));
 	memset(l->round_got, 0, sizeof(l->round_got));
+	memset(l->round_join, 0, sizeof(l->round_join));
+	memset(l->round_inc, 0, sizeof(l->round_inc));
 	l->round_active = true;
 }
 
@@ -116,11 +143,171 @@ static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *
 		send_snapshot(l, basis, xf->xfer_id);
 }
 
+/*
+ * Divergent replicas.  Members of one history apply the same stream, so
+ * right after the confchg that starts a round their replicas are equal:
+ * the JOINs of the ready members carry equal histories (digest, formation,
+ * generation, DECIDED).  Different histories mean some member missed part
+ * of the stream - it was frozen past its exclusion from the ring and came
+ * back believing nothing happened, or a replica is corrupt - and two
+ * replicas must never both go on granting.  Exactly one survives, chosen
+ * by every member from the JOINs alone (never by counting members: the
+ * stale side can be the larger one):
+ *
+ *	1. a replica that DECIDED something (opened its gate, so it may have
+ *	   granted; or fenced a node) beats one that never did - a fresh,
+ *	   gated replica has nothing to lose;
+ *	2. then the later lineage: a higher formation ring (a fresh replica
+ *	   that could decide was formed by a quorate partition after the
+ *	   other lineage lost its last contact with it);
+ *	3. then the longer history: more rounds completed by the lineage
+ *	   (the side that applied the confchg which excluded the other);
+ *	4. then the side of the lowest node id (equal histories with
+ *	   different digests: a corrupt replica - no side is trusted more).
+ *
+ * Members whose replica loses drop it and wait for the survivor's state
+ * (basis: this JOIN), then reconcile their cache with it: a cached lock
+ * the survivor shows granted to them is kept, anything else is revoked.
+ * If a loser still uses cached locks, may have granted, or the replicas
+ * differ in their digest alone, the survivor's gate closes here and the
+ * losers with cached locks are its dirty set: nothing is granted until
+ * each reported CLEAN and the cold-start rules hold again.
+ *
+ * Then every member holding the survivor refuses each round member whose
+ * JOIN came from an incarnation it records as fenced: that incarnation is
+ * never a member again (its messages are ignored; it stops for good when
+ * it sees the state).  The refused set travels with the state.
+ */
+static bool hist_same(const struct msg_join *a, const struct msg_join *b)
+{
+	return a->digest == b->digest && a->formed_ring == b->formed_ring &&
+	       a->gen == b->gen && a->hist == b->hist;
+}
+
+/* Does history a (lowest member a_low) survive against b? */
+static bool hist_beats(const struct msg_join *a, uint32_t a_low,
+		       const struct msg_join *b, uint32_t b_low)
+{
+	bool ad = a->hist & MSG_HIST_DECIDED, bd = b->hist & MSG_HIST_DECIDED;
+
+	if (ad != bd)
+		return ad;
+	if (a->formed_ring != b->formed_ring)
+		return a->formed_ring > b->formed_ring;
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
+	return a_low < b_low;
+}
+
+/* A member that answered READY: it claims a replica. */
+static bool round_ready(const struct lspace *l, size_t i)
+{
+	return !(l->round_flags[i] & MSG_JOIN_SYNC);
+}
+
+/*
+ * Pick the surviving history among the ready members of the round.
+ * Returns the index of one member of it, or -1 if nobody is ready;
+ * *n_hist gets the number of distinct histories.
+ */
+static long round_survivor(const struct lspace *l, size_t *n_hist)
+{
+	const struct msg_join *hist[NODES_MAX];
+	uint32_t low[NODES_MAX];
+	size_t first[NODES_MAX], nh = 0, i, k;
+	long best = -1;
+	size_t bk = 0;
+
+	for (i = 0; i < l->n_round; i++) {
+		if (!round_ready(l, i))
+			continue;
+		for (k = 0; k < nh; k++)
+			if (hist_same(hist[k], &l->round_join[i]))
+				break;
+		if (k == nh) {
+			hist[nh] = &l->round_join[i];
+			low[nh] = l->round_members[i];
+			first[nh] = i;
+			nh++;
+		} else if (l->round_members[i] < low[k]) {
+			low[k] = l->round_members[i];
+		}
+	}
+	for (k = 0; k < nh; k++)
+		if (best < 0 || hist_beats(hist[k], low[k], hist[bk], low[bk])) {
+			best = (long)first[k];
+			bk = k;
+		}
+	*n_hist = nh;
+	return best;
+}
+
+static void log_divergence(struct lspace *l, const struct msg *last, long win)
+{
+	const struct msg_join *w = &l->round_join[win];
+	size_t i;
+
+	log_err("ls %s: REPLICAS DIVERGED at round %u:%llx:%llu: ready members carry different histories; the replica of node %u survives (digest %016llx formed %llx gen %llu%s)",
+		l->name, last->m_nodeid, (unsigned long long)last->m_incarnation,
+		(unsigned long long)last->m_seq, l->round_members[win],
+		(unsigned long long)w->digest, (unsigned long long)w->formed_ring,
+		(unsigned long long)w->gen, w->hist & MSG_HIST_DECIDED ? " decided" : "");
+	for (i = 0; i < l->n_round; i++) {
+		const struct msg_join *j = &l->round_join[i];
+
+		if (!round_ready(l, i) || hist_same(j, w))
+			continue;
+		log_err("ls %s: node %u's replica is dropped (digest %016llx formed %llx gen %llu%s%s)",
+			l->name, l->round_members[i], (unsigned long long)j->digest,
+			(unsigned long long)j->formed_ring, (unsigned long long)j->gen,
+			j->hist & MSG_HIST_DECIDED ? " decided" : "",
+			l->round_flags[i] & MSG_JOIN_CACHED ? ", cached locks in use" : "");
+	}
+}
+
+/* Close the survivor's gate at this point of the stream (every holder of
+ * it does the same here): the fencer opens it again under the cold rules. */
+static void hold_gate(struct lspace *l)
+{
+	struct ls_event ev;
+
+	if (!l->st || ls_grants_blocked(l->st))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_GATE;
+	ev.ev_gate_open = false;
+	apply_event(l, &ev);
+	l->gate_sent_ms = 0;
+}
+
+/* The round's members whose JOIN came from an incarnation the replica
+ * records as fenced (holders of the replica only). */
+static void refuse_fenced(struct lspace *l)
+{
+	struct ls_node_info ni;
+	size_t i;
+
+	l->n_refused = 0;
+	for (i = 0; i < l->n_round; i++) {
+		uint32_t n = l->round_members[i];
+
+		if (ls_node_get(l->st, n, &ni) == 0 && ni.fenced_incarnation &&
+		    l->round_inc[i] <= ni.fenced_incarnation) {
+			log_warn("ls %s: node %u rejoined as incarnation %016llx, which was fenced: it is not a member",
+				 l->name, n, (unsigned long long)l->round_inc[i]);
+			set_add(l->refused, &l->n_refused, n);
+		}
+	}
+}
+
 static void round_complete(struct lspace *l, const struct msg *last)
 {
 	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
-	size_t nr = 0, nw = 0, i;
+	size_t nr = 0, nw = 0, n_hist = 0, i;
 	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	const struct msg_join *win = NULL;
+	bool hold = false;
+	long w;
 
 	l->round_active = false;
 	/* Version negotiation: every member computes the same agreed
@@ -142,11 +329,45 @@ static void round_complete(struct lspace *l, const struct msg *last)
 				}
 		}
 	}
+	w = round_survivor(l, &n_hist);
+	if (w >= 0)
+		win = &l->round_join[w];
+	if (n_hist > 1) {
+		bool me_lost = false;
+
+		lsm.st.divergences++;
+		log_divergence(l, last, w);
+		for (i = 0; i < l->n_round; i++) {
+			const struct msg_join *j = &l->round_join[i];
+
+			if (!round_ready(l, i) || hist_same(j, win))
+				continue;
+			if ((l->round_flags[i] & MSG_JOIN_CACHED) || (j->hist & MSG_HIST_DECIDED) ||
+			    (j->formed_ring == win->formed_ring && j->gen == win->gen))
+				hold = true;
+			if (l->round_members[i] == lsm.h.nodeid)
+				me_lost = true;
+		}
+		if (me_lost && l->ready) {
+			struct buffered *b;
+
+			drop_replica(l, "it diverged from the surviving replica");
+			/* The state comes as of this JOIN: keep the stream
+			 * from here on, this JOIN first (take_state looks
+			 * for its basis in the buffer). */
+			l->buffering = true;
+			b = buf_add(l, BUF_MSG);
+			if (b) {
+				b->m = *last;
+				msg_detach(&b->m);
+			}
+		}
+	}
 	for (i = 0; i < l->n_round; i++) {
-		if (l->round_flags[i] & MSG_JOIN_SYNC)
-			waiting[nw++] = l->round_members[i];
-		else
+		if (round_ready(l, i) && hist_same(&l->round_join[i], win))
 			ready[nr++] = l->round_members[i];
+		else
+			waiting[nw++] = l->round_members[i];
 	}
 	if (nr == 0 && !view_quorate(v)) {
 		/* Nobody has a replica and we may not form one without
@@ -176,25 +397,63 @@ static void round_complete(struct lspace *l, const struct msg *last)
 			l->nbuf = 0;
 		}
 	}
+	if (l->st) {
+		/* Holders of the surviving replica: its bookkeeping. */
+		l->hist_gen++;
+		if (hold) {
+			hold_gate(l);
+			for (i = 0; i < l->n_round; i++)
+				if (round_ready(l, i) && !hist_same(&l->round_join[i], win) &&
+				    (l->round_flags[i] & MSG_JOIN_CACHED))
+					set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
+			l->clean_sent = false;
+		}
+		refuse_fenced(l);
+		if (l->n_refused) {
+			size_t k;
+
+			/* A refused member is never ready; it still gets the
+			 * state, which tells it to stop (chunk_progress never
+			 * makes it ready). */
+			for (i = 0, k = 0; i < nr; i++)
+				if (!set_has(l->refused, l->n_refused, ready[i]))
+					ready[k++] = ready[i];
+				else
+					waiting[nw++] = ready[i];
+			nr = k;
+			if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+				refused_self(l);
+				drop_replica(l, "this incarnation was fenced");
+				return;
+			}
+		}
+	}
+	if (nr == 0)
+		return;
 	memcpy(l->ready_nodes, ready, nr * sizeof(uint32_t));
 	l->n_ready = nr;
 	memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
 	l->n_waiting = nw;
 	l->n_tainted = 0;
 	/* While the replica's gate is closed (a fresh one), a member that
-	 * still uses cached locks it cannot know is dirty.  Decided before
-	 * the transfer below, whose basis is this point. */
-	if (l->st && ls_grants_blocked(l->st)) {
+	 * asks for the state and still uses cached locks it cannot know is
+	 * dirty.  Decided before the transfer below, whose basis is this
+	 * point. */
+	if (l->st && ls_grants_blocked(l->st) && !hold) {
 		size_t before = l->n_dirty;
 
 		for (i = 0; i < l->n_round; i++)
-			if ((l->round_flags[i] & MSG_JOIN_CACHED) &&
+			if ((l->round_flags[i] & MSG_JOIN_SYNC) &&
+			    (l->round_flags[i] & MSG_JOIN_CACHED) &&
 			    !set_has(l->dirty_nodes, l->n_dirty, l->round_members[i]))
 				set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
 		if (l->n_dirty > before)
 			log_notice("ls %s: gate closed and %zu member(s) still use locks cached before quorum was lost: nothing is granted until they stopped",
 				   l->name, l->n_dirty);
 	}
+	if (hold && l->st)
+		log_notice("ls %s: gate held after the divergence: %zu member(s) must stop their cached locks first",
+			   l->name, l->n_dirty);
 	/* Every ready member logs the same digest for the same basis
 	 * (tests/nemesis/digests.py compares them across nodes). */
 	log_info("ls %s: round complete at %u:%llx:%llu: %zu ready, %zu waiting, fencer %u, digest %016llx",
@@ -231,6 +490,8 @@ static void round_join(struct lspace *l, const struct msg *m)
 		return;		/* not of this round, or said already */
 	l->round_got[i] = true;
 	l->round_flags[i] = m->u.join.flags;
+	l->round_join[i] = m->u.join;
+	l->round_inc[i] = m->m_incarnation;
 	l->round_proto[i].proto_min = m->u.join.proto_min;
 	l->round_proto[i].proto_max = m->u.join.proto_max;
 	if (++l->n_round_got == l->n_round)
@@ -255,7 +516,8 @@ static void chunk_progress(struct lspace *l, const struct msg *m)
 			return;
 		for (k = 0; k < x->n_waiting; k++) {
 			set_del(l->waiting_nodes, &l->n_waiting, x->waiting[k]);
-			set_add(l->ready_nodes, &l->n_ready, x->waiting[k]);
+			if (!set_has(l->refused, l->n_refused, x->waiting[k]))
+				set_add(l->ready_nodes, &l->n_ready, x->waiting[k]);
 		}
 		x->active = false;
 		return;
@@ -269,7 +531,8 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 
 	if (msg_to_event(m, &ev) < 0)
 		return;
-	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid))
+	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid) ||
+	    set_has(l->refused, l->n_refused, m->m_nodeid))
 		return;
 	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
@@ -289,6 +552,10 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 		return;
 	}
 	apply_event(l, &ev);
+	/* A replica that may have granted, or fenced a node, has a history
+	 * a divergence must not throw away. */
+	if ((ev.ev_kind == LS_EV_GATE && ev.ev_gate_open) || ev.ev_kind == LS_EV_NODE_FENCED)
+		l->hist_decided = true;
 	if (ev.ev_kind == LS_EV_NODE_FENCED && l->st) {
 		struct ls_node_info ni;
 

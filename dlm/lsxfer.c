@@ -7,9 +7,10 @@
  * The snapshot a responder sends is the lock state plus the bookkeeping a
  * newcomer cannot know, both as of the basis JOIN:
  *
- *	u32 magic "SLS2"  u32 n_ready  u32 n_tainted  u32 n_waiting
- *	u32 n_xfer  u32 n_dirty
- *	ready[], tainted[], waiting[], dirty[] (u32 node ids)
+ *	u32 magic "SLS3"  u32 n_ready  u32 n_tainted  u32 n_waiting
+ *	u32 n_xfer  u32 n_dirty  u32 n_refused  u32 decided (0/1)
+ *	u64 formed  u64 gen  (the replica's history, lsround.c)
+ *	ready[], tainted[], waiting[], dirty[], refused[] (u32 node ids)
  *	per transfer: u32 sender, u32 basis_node, u64 xfer_id, u64 basis_inc,
  *	              u64 basis_seq, u32 total, u32 got, u32 n_waiting,
  *	              u32 pad, waiting[] (u32)
@@ -34,7 +35,7 @@
 #include "crc32c.h"
 #include "lsint.h"
 
-#define SYNC_MAGIC	0x32534c53u	/* "SLS2" */
+#define SYNC_MAGIC	0x33534c53u	/* "SLS3" */
 
 struct wbuf {
 	uint8_t *p;
@@ -133,6 +134,10 @@ void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 		k += l->xf[i].active;
 	wb_u32(&wb, (uint32_t)k);
 	wb_u32(&wb, (uint32_t)l->n_dirty);
+	wb_u32(&wb, (uint32_t)l->n_refused);
+	wb_u32(&wb, l->hist_decided ? 1 : 0);
+	wb_u64(&wb, l->hist_formed);
+	wb_u64(&wb, l->hist_gen);
 	for (i = 0; i < l->n_ready; i++)
 		wb_u32(&wb, l->ready_nodes[i]);
 	for (i = 0; i < l->n_tainted; i++)
@@ -141,6 +146,8 @@ void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 		wb_u32(&wb, l->waiting_nodes[i]);
 	for (i = 0; i < l->n_dirty; i++)
 		wb_u32(&wb, l->dirty_nodes[i]);
+	for (i = 0; i < l->n_refused; i++)
+		wb_u32(&wb, l->refused[i]);
 	for (i = 0; i < XFER_MAX; i++) {
 		const struct xfer *x = &l->xf[i];
 
@@ -220,7 +227,7 @@ struct buffered *buf_add(struct lspace *l, enum buf_kind kind)
 static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 {
 	struct rbuf r = { .p = p, .len = len };
-	uint32_t nr, nt, nw, nx, nd, i;
+	uint32_t nr, nt, nw, nx, nd, nf, decided, i;
 	struct ls_state *st = NULL;
 	int rc;
 
@@ -231,13 +238,20 @@ static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 	nw = rb_u32(&r);
 	nx = rb_u32(&r);
 	nd = rb_u32(&r);
-	if (r.bad || nx > XFER_MAX)
+	nf = rb_u32(&r);
+	decided = rb_u32(&r);
+	l->hist_formed = rb_u64(&r);
+	l->hist_gen = rb_u64(&r);
+	if (r.bad || nx > XFER_MAX || decided > 1)
 		return SDLM_EPROTO;
+	l->hist_decided = decided;
 	rb_ids(&r, l->ready_nodes, &l->n_ready, nr);
 	rb_ids(&r, l->tainted_nodes, &l->n_tainted, nt);
 	rb_ids(&r, l->waiting_nodes, &l->n_waiting, nw);
 	rb_ids(&r, l->dirty_nodes, &l->n_dirty, nd);
+	rb_ids(&r, l->refused, &l->n_refused, nf);
 	l->clean_sent = false;
+	l->cache_ok = false;
 	memset(l->xf, 0, sizeof(l->xf));
 	for (i = 0; i < nx && !r.bad; i++) {
 		struct xfer *x = &l->xf[i];
@@ -282,6 +296,11 @@ static void take_state(struct lspace *l, struct collect *c)
 	}
 	if (start == SIZE_MAX)
 		return;		/* its basis precedes what we buffered */
+	if (lsm.h.is_fenced && lsm.h.is_fenced(lsm.h.ctx)) {
+		log_notice("ls %s: state from node %u not taken: this incarnation fenced itself",
+			   l->name, c->sender);
+		return;
+	}
 	rc = load_sync(l, c->data, c->total);
 	if (rc < 0) {
 		log_err("ls %s: state from node %u unusable: %s", l->name, c->sender,
@@ -289,6 +308,15 @@ static void take_state(struct lspace *l, struct collect *c)
 		return;
 	}
 	l->ready = true;
+	if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+		/* Refused at the basis: this incarnation was fenced. */
+		ls_destroy(l->st);
+		l->st = NULL;
+		l->ready = false;
+		l->nbuf = 0;
+		refused_self(l);
+		return;
+	}
 	log_notice("ls %s: state received from node %u (%u bytes, %zu locks, basis %u:%llx:%llu, digest %016llx)",
 		   l->name, c->sender, c->total, ls_lock_count(l->st), c->basis_node,
 		   (unsigned long long)c->basis_inc, (unsigned long long)c->basis_seq,
@@ -317,6 +345,14 @@ static void take_state(struct lspace *l, struct collect *c)
 	for (i = 0; i < XFER_MAX; i++) {
 		free(l->col[i].data);
 		memset(&l->col[i], 0, sizeof(l->col[i]));
+	}
+	if (l->ready && set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+		/* refused by a round replayed after the basis */
+		ls_destroy(l->st);
+		l->st = NULL;
+		l->ready = false;
+		refused_self(l);
+		return;
 	}
 	if (l->ready) {
 		reconcile(l);

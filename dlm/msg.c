@@ -84,6 +84,11 @@ struct msg_join_wire {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
 	uint32_t	flags;		/* MSG_JOIN_* */
+	uint64_t	digest;
+	uint64_t	formed_ring;
+	uint64_t	gen;
+	uint32_t	hist;		/* MSG_HIST_* */
+	uint32_t	reserved;
 };
 
 struct msg_snap_wire {
@@ -114,7 +119,9 @@ _Static_assert(sizeof(struct msg_status_wire) == 8, "status size");
 _Static_assert(sizeof(struct msg_fenced_wire) == 16, "fenced size");
 _Static_assert(offsetof(struct msg_fenced_wire, incarnation) == 8, "fenced inc");
 _Static_assert(sizeof(struct msg_gate_wire) == 8, "gate size");
-_Static_assert(sizeof(struct msg_join_wire) == 8, "join size");
+_Static_assert(sizeof(struct msg_join_wire) == 40, "join size");
+_Static_assert(offsetof(struct msg_join_wire, digest) == 8, "join digest");
+_Static_assert(offsetof(struct msg_join_wire, hist) == 32, "join hist");
 _Static_assert(sizeof(struct msg_snap_wire) == MSG_SNAP_HDR_LEN, "snap size");
 _Static_assert(offsetof(struct msg_snap_wire, basis_nodeid) == 24, "snap basis");
 _Static_assert(offsetof(struct msg_snap_wire, total_crc) == 40, "snap crc");
@@ -186,6 +193,18 @@ static bool lock_is_sane(enum msg_type type, const struct msg_lock *l)
 	}
 }
 
+/* A JOIN without a replica carries no history; one asking for the state
+ * (SYNC) has no replica. */
+static bool join_is_sane(const struct msg_join *j)
+{
+	if (j->proto_min < 1 || j->proto_min > j->proto_max ||
+	    (j->flags & ~MSG_JOIN_ALL) || (j->hist & ~MSG_HIST_ALL))
+		return false;
+	if (!(j->hist & MSG_HIST_REPLICA))
+		return j->hist == 0 && !j->digest && !j->formed_ring && !j->gen;
+	return !(j->flags & MSG_JOIN_SYNC);
+}
+
 static bool snap_is_sane(const struct msg_snapshot *s)
 {
 	return s->len >= 1 && s->len <= MSG_SNAP_CHUNK_MAX && s->data &&
@@ -210,9 +229,7 @@ static bool msg_is_sane(const struct msg *m)
 	case MSG_GATE:
 		return true;
 	case MSG_JOIN:
-		return m->u.join.proto_min >= 1 &&
-		       m->u.join.proto_min <= m->u.join.proto_max &&
-		       !(m->u.join.flags & ~MSG_JOIN_ALL);
+		return join_is_sane(&m->u.join);
 	case MSG_SNAPSHOT:
 		return snap_is_sane(&m->u.snap);
 	}
@@ -287,6 +304,10 @@ static void payload_out(const struct msg *m, uint8_t *p)
 			.proto_min = htole16(m->u.join.proto_min),
 			.proto_max = htole16(m->u.join.proto_max),
 			.flags = htole32(m->u.join.flags),
+			.digest = htole64(m->u.join.digest),
+			.formed_ring = htole64(m->u.join.formed_ring),
+			.gen = htole64(m->u.join.gen),
+			.hist = htole32(m->u.join.hist),
 		};
 		memcpy(p, &w, sizeof(w));
 		break;
@@ -422,7 +443,11 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.join.proto_min = le16toh(w.proto_min);
 		m->u.join.proto_max = le16toh(w.proto_max);
 		m->u.join.flags = le32toh(w.flags);
-		return !(m->u.join.flags & ~MSG_JOIN_ALL);
+		m->u.join.digest = le64toh(w.digest);
+		m->u.join.formed_ring = le64toh(w.formed_ring);
+		m->u.join.gen = le64toh(w.gen);
+		m->u.join.hist = le32toh(w.hist);
+		return w.reserved == 0;
 	}
 	case MSG_SNAPSHOT: {
 		struct msg_snap_wire w;

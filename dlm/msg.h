@@ -30,7 +30,9 @@
  *	NODE_STATUS   8  nodeid u32, status u32 (bit 0 hb_live, bit 1 pill)
  *	NODE_FENCED  16  nodeid u32, rsvd u32, incarnation u64
  *	GATE          8  open u8, rsvd[7]
- *	JOIN          8  proto_min u16, proto_max u16, flags u32 (MSG_JOIN_*)
+ *	JOIN         40  proto_min u16, proto_max u16, flags u32 (MSG_JOIN_*),
+ *	                 digest u64, formed_ring u64, gen u64, hist u32
+ *	                 (MSG_HIST_*), rsvd u32: the sender's replica history
  *	SNAPSHOT  48+C+pad  xfer_id u64, basis_incarnation u64, basis_seq
  *	                 u64, basis_nodeid u32, total_len u32, offset u32,
  *	                 chunk_len u32 (= C), total_crc u32, rsvd u32, then C
@@ -76,8 +78,8 @@
 #define MSG_MINOR		0
 
 /* Protocol versions this build speaks (JOIN's range). */
-#define MSG_PROTO_MIN		1
-#define MSG_PROTO_MAX		1
+#define MSG_PROTO_MIN		2
+#define MSG_PROTO_MAX		2
 
 #define MSG_HDR_LEN		48
 #define MSG_CRC_LEN		4
@@ -145,10 +147,29 @@ struct msg_gate {
 #define MSG_JOIN_CLEAN		0x8u
 #define MSG_JOIN_ALL		0xfu
 
+/*
+ * The history a ready member's JOIN carries (protocol 2, docs/protocol.md
+ * "Divergent replicas"): what every member needs to see, from the JOINs
+ * alone, whether the ready members' replicas are one replica, and if not
+ * which one survives.  REPLICA: the sender has one (else every field is
+ * 0); DECIDED: the replica took a decision that must not be discarded (its
+ * gate has been open, so it may have granted; or it fenced a node).
+ * digest is ls_digest() right after the confchg that started the round;
+ * formed_ring the ring id when the replica's lineage was formed fresh;
+ * gen the rounds that lineage completed since.
+ */
+#define MSG_HIST_REPLICA	0x1u
+#define MSG_HIST_DECIDED	0x2u
+#define MSG_HIST_ALL		0x3u
+
 struct msg_join {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
 	uint32_t	flags;		/* MSG_JOIN_* */
+	uint64_t	digest;
+	uint64_t	formed_ring;
+	uint64_t	gen;
+	uint32_t	hist;		/* MSG_HIST_* */
 };
 
 /*

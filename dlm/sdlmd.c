@@ -366,6 +366,55 @@ static bool host_cold_ok(void *ctx, uint32_t node)
 	return ps == PEER_DEAD || ps == PEER_EXITED;
 }
 
+/*
+ * The cluster's replica records this incarnation as fenced (we came back
+ * from a freeze the others outlived): as after a pill, every lock use
+ * stops and the watchdog is no longer fed; only a restart rejoins.
+ */
+static void host_fenced_self(void *ctx)
+{
+	if (D.self_fenced)
+		return;
+	log_err("fence node %u: the cluster fenced this incarnation %016llx: stopping all lock use and self-fencing",
+		D.node_id, (unsigned long long)D.incarnation);
+	D.locks_stopped = true;
+	if (D.locks_on) {
+		uidsvc_stop_all();
+		lsm_stop_all(SDLM_EFENCED);
+	}
+	clients_reap();
+	hb_event(NULL, HBE_SELF_FENCE, SDLM_EFENCED);
+}
+
+/* Our fence executor fenced node's current incarnation (its slot's). */
+static bool host_inc_fenced(void *ctx, uint32_t node)
+{
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA;
+
+	if (!D.fencer || node > D.area->hdr.num_nodes)
+		return false;
+	hb = hbe_slot(D.hb, node, &hrc);
+	return !hrc && hb && hb->state != HB_FREE &&
+	       fencer_is_fenced(D.fencer, node, hb->incarnation);
+}
+
+static bool host_is_fenced(void *ctx)
+{
+	return D.self_fenced;
+}
+
+static uint64_t host_node_inc(void *ctx, uint32_t node)
+{
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA;
+
+	if (node > D.area->hdr.num_nodes)
+		return 0;
+	hb = hbe_slot(D.hb, node, &hrc);
+	return !hrc && hb && hb->state != HB_FREE ? hb->incarnation : 0;
+}
+
 static int host_fence(void *ctx, uint32_t node)
 {
 	int rc = fencer_request(D.fencer, node, now_ms());
@@ -1029,6 +1078,10 @@ int main(int argc, char **argv)
 			.clients_stopping = host_clients_stopping,
 			.kill_lost = host_kill_lost,
 			.alone_quorate = host_alone_quorate,
+			.fenced_self = host_fenced_self,
+			.inc_fenced = host_inc_fenced,
+			.is_fenced = host_is_fenced,
+			.node_inc = host_node_inc,
 		};
 		uint32_t token = 0, consensus = 0;
 

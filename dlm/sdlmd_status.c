@@ -247,6 +247,7 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		{ "sdlm_uids_total", "UIDs handed out", 0, false },
 		{ "sdlm_uid_record_writes_total", "UID record writes (reservations, takeovers)", 0, false },
 		{ "sdlm_uid_takeovers_total", "mailbox takeovers", 0, false },
+		{ "sdlm_replica_divergences_total", "rounds whose ready members carried different replicas", 0, false },
 	};
 	size_t i, n = sizeof(m) / sizeof(m[0]);
 
@@ -265,6 +266,7 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	m[17].v = u.uids;
 	m[18].v = u.record_writes;
 	m[19].v = u.takeovers;
+	m[20].v = l.divergences;
 	if (json)
 		sb_printf(b, "{\"version\":\"%s\",", PACKAGE_VERSION);
 	else if (prom)
