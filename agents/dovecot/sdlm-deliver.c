@@ -28,10 +28,20 @@
  * from a text file "V<uidvalidity> N<next> E<epoch>" held with flock()
  * from allocation to commit, so the Dovecot tests run without a cluster.
  *
- * Exit codes: 0 delivered (stdout: "uid=U uidvalidity=V epoch=E file=F");
- * 1 error; 2 usage; 3 refused: stale epoch (uidlist unchanged);
- * 4 refused: UIDVALIDITY mismatch; 75 temporary failure (lock timeout,
- * sdlmd unreachable: the MTA should retry, as with EX_TEMPFAIL).
+ * Exit codes (an MTA retries only EX_TEMPFAIL and bounces on anything
+ * else, so only a problem of this very message may bounce):
+ *   0   delivered (stdout: "uid=U uidvalidity=V epoch=E file=F")
+ *   65  EX_DATAERR, permanent, this message: it is empty (5.6.0)
+ *   75  EX_TEMPFAIL, everything else: the cluster, sdlmd, the dotlock, the
+ *       store, a stale epoch, a UIDVALIDITY that is not sdlm's, a bad
+ *       command line (4.3.5: the transport is misconfigured; the mail
+ *       waits in the queue until it is fixed)
+ * Every failure line on stderr starts with an RFC 3463 enhanced status
+ * code (4.x.x or 5.x.x), which Postfix copies into its DSN.
+ *
+ * Test points (SDLM_TEST_HOOK, testhook.h): "locked" (dotlock held, the
+ * uidlist not read yet), "placed" (the message renamed into new/, the
+ * uidlist not written yet).
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -40,6 +50,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +66,8 @@
 #include "uidlist.h"
 #include "testhook.h"
 
-#define EXIT_USAGE	2
-#define EXIT_STALE	3
-#define EXIT_UIDVALIDITY 4
-#define EXIT_TEMPFAIL	75
+#define EXIT_DATAERR	65	/* EX_DATAERR: this message cannot be delivered */
+#define EXIT_TEMPFAIL	75	/* EX_TEMPFAIL: the MTA keeps it and retries */
 
 struct opts {
 	const char *lockspace;
@@ -244,7 +253,9 @@ static int message_spool(const struct opts *o, const char *tmp_path, size_t *siz
 		}
 		*size += (size_t)n;
 	}
-	if (fsync(out) != 0)
+	if (*size == 0)
+		rv = -ENODATA;
+	else if (fsync(out) != 0)
 		rv = -errno;
 out_close_out:
 	close(out);
@@ -288,6 +299,55 @@ static void guid_for_new(const struct opts *o, struct uid_src *s, char *guid)
 		snprintf(guid + 2 * i, 3, "%02x", raw[i]);
 }
 
+/*
+ * Every failure message starts with an RFC 3463 enhanced status code, as
+ * delivery agents print them: Postfix (pipe, local's mailbox_command)
+ * takes a leading 4.x.x / 5.x.x from the output into its DSN, Exim shows
+ * it in the log.  code is the exit code that goes with it.
+ */
+static int fail(int code, const char *dsn, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(int code, const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s sdlm-deliver: ", dsn);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/*
+ * The mailbox's current epoch as the UID source knows it now, for a
+ * uidlist that carries no E (Dovecot rebuilt it, or it is new): sdlm's
+ * view of the mailbox (held by this node, at which epoch), or the test
+ * seam's file.  0 if our allocation is still the current one, else an
+ * error the caller reports (nothing written).
+ */
+static int src_still_current(const struct opts *o, struct uid_src *s, uint64_t *cur)
+{
+	struct sdlm_uid_info info;
+	uint32_t v, n;
+	int rv;
+
+	if (s->h) {
+		rv = sdlm_uid_info(s->h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+		if (rv)
+			return rv;
+		*cur = info.epoch;
+		if (!info.held || info.epoch != s->res.epoch)
+			return -ESTALE;
+		return 0;
+	}
+	rv = file_state(s->file_fd, &v, &n, cur);
+	if (rv)
+		return rv;
+	return *cur != s->res.epoch ? -ESTALE : 0;
+}
+
 static int deliver(const struct opts *o)
 {
 	char uniq[512], tmp_path[4096], dst_path[4096], dst_dir[4096], tmp_dir[4096];
@@ -296,47 +356,50 @@ static int deliver(const struct opts *o)
 	struct uidlist_err perr;
 	struct uidlist_lock lk;
 	size_t size;
-	uint64_t next;
+	uint64_t next, cur;
 	uint32_t uid;
-	int rv, code = 1;
+	int rv, code = EXIT_TEMPFAIL;
 
 	uidlist_init(&ul);
 	snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", o->maildir);
 	snprintf(dst_dir, sizeof(dst_dir), "%s/%s", o->maildir, o->cur ? "cur" : "new");
 	if (name_make(uniq, sizeof(uniq)) ||
-	    snprintf(tmp_path, sizeof(tmp_path), "%s/%s", tmp_dir, uniq) >= (int)sizeof(tmp_path)) {
-		fprintf(stderr, "sdlm-deliver: path too long\n");
-		return 1;
-	}
+	    snprintf(tmp_path, sizeof(tmp_path), "%s/%s", tmp_dir, uniq) >= (int)sizeof(tmp_path))
+		return fail(EXIT_TEMPFAIL, "4.3.5", "%s: path too long", o->maildir);
 	rv = message_spool(o, tmp_path, &size);
-	if (rv) {
-		fprintf(stderr, "sdlm-deliver: %s: %s\n", tmp_path, strerror(-rv));
-		return rv == -ENOSPC || rv == -EDQUOT ? EXIT_TEMPFAIL : 1;
-	}
+	if (rv == -ENODATA)
+		return fail(EXIT_DATAERR, "5.6.0", "empty message: nothing to deliver");
+	if (rv == -EDQUOT)
+		return fail(EXIT_TEMPFAIL, "4.2.2", "%s: over quota: %s", tmp_path, strerror(-rv));
+	if (rv == -ENOSPC)
+		return fail(EXIT_TEMPFAIL, "4.3.1", "%s: %s", tmp_path, strerror(-rv));
+	if (rv)
+		return fail(EXIT_TEMPFAIL, "4.3.0", "%s: %s", tmp_path, strerror(-rv));
 	/* The base name carries the size (Dovecot trusts S= for the size). */
 	snprintf(uniq + strlen(uniq), sizeof(uniq) - strlen(uniq), ",S=%zu", size);
 
 	rv = src_open(o, &src);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: UID source %s: %s\n", o->uid_source,
-			sdlm_strerror(rv));
+		fail(EXIT_TEMPFAIL, "4.3.0", "UID source %s: %s%s", o->uid_source,
+		     sdlm_strerror(rv), rv == -EACCES ? "" : " (is sdlmd running?)");
 		if (rv == -EACCES)	/* not admitted: say which group */
 			access_hint(stderr, "sdlm-deliver", NULL, false);
-		code = EXIT_TEMPFAIL;
 		goto out_unlink_tmp;
 	}
 	rv = src_alloc(o, &src);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: %s: UID allocation: %s\n", o->mailbox,
-			sdlm_strerror(rv));
-		code = rv == SDLM_EUIDWRAP ? 1 : EXIT_TEMPFAIL;
+		if (rv == SDLM_EUIDWRAP)
+			fail(EXIT_TEMPFAIL, "4.2.0", "%s: UID space used up: an administrator "
+			     "bumps UIDVALIDITY (sdlmctl uid bump)", o->mailbox);
+		else
+			fail(EXIT_TEMPFAIL, "4.3.0", "%s: UID allocation: %s", o->mailbox,
+			     sdlm_strerror(rv));
 		goto out_close_src;
 	}
 	rv = uidlist_lock(o->maildir, o->lock_timeout_ms, o->lock_stale_s, &lk);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: %s/%s: %s\n", o->maildir, UIDLIST_LOCK_FILE,
-			strerror(-rv));
-		code = EXIT_TEMPFAIL;
+		fail(EXIT_TEMPFAIL, "4.2.0", "%s/%s: %s", o->maildir, UIDLIST_LOCK_FILE,
+		     rv == -ETIMEDOUT ? "held by another writer (timed out)" : strerror(-rv));
 		goto out_abort;
 	}
 	test_hook("locked");
@@ -348,27 +411,43 @@ static int deliver(const struct opts *o)
 		guid_for_new(o, &src, ul.guid);
 	} else if (rv) {
 		if (rv == -EBADMSG)
-			fprintf(stderr, "sdlm-deliver: %s/%s line %u: %s\n", o->maildir,
-				UIDLIST_FILE, perr.line, perr.msg);
+			fail(EXIT_TEMPFAIL, "4.2.0", "%s/%s line %u: %s (doveadm force-resync "
+			     "rebuilds it)", o->maildir, UIDLIST_FILE, perr.line, perr.msg);
 		else
-			fprintf(stderr, "sdlm-deliver: %s/%s: %s\n", o->maildir, UIDLIST_FILE,
-				strerror(-rv));
+			fail(EXIT_TEMPFAIL, "4.3.0", "%s/%s: %s", o->maildir, UIDLIST_FILE,
+			     strerror(-rv));
 		goto out_unlock;
 	}
 	if (ul.epoch > src.res.epoch) {
-		fprintf(stderr, "sdlm-deliver: %s: stale epoch: the uidlist carries epoch %"
-			PRIu64 ", this allocation has %" PRIu64 " (a newer holder wrote it); "
-			"nothing written\n", o->maildir, ul.epoch, src.res.epoch);
-		code = EXIT_STALE;
+		fail(EXIT_TEMPFAIL, "4.4.0", "%s: stale epoch: the uidlist carries epoch %" PRIu64
+		     ", this allocation has %" PRIu64 " (a newer holder wrote it); nothing "
+		     "written", o->maildir, ul.epoch, src.res.epoch);
 		goto out_unlock;
+	}
+	if (ul.epoch == 0) {
+		/* No E: Dovecot rebuilt the list (or it is new).  Its absence
+		 * says nothing about later holders: ask the UID source. */
+		rv = src_still_current(o, &src, &cur);
+		if (rv == -ESTALE) {
+			fail(EXIT_TEMPFAIL, "4.4.0", "%s: stale epoch: the uidlist carries none "
+			     "and sdlm's mailbox is at epoch %" PRIu64 ", this allocation has %"
+			     PRIu64 " (a newer holder took over); nothing written", o->maildir,
+			     cur, src.res.epoch);
+			goto out_unlock;
+		}
+		if (rv) {
+			fail(EXIT_TEMPFAIL, "4.3.0", "%s: the uidlist carries no epoch and sdlm "
+			     "cannot confirm ours: %s; nothing written", o->maildir,
+			     sdlm_strerror(rv));
+			goto out_unlock;
+		}
 	}
 	if (ul.uidvalidity != src.res.uidvalidity) {
 		if (!o->adopt) {
-			fprintf(stderr, "sdlm-deliver: %s: UIDVALIDITY %" PRIu32 " in the uidlist, "
-				"%" PRIu32 " in sdlm (--adopt-uidvalidity rewrites it: clients "
-				"resynchronise); nothing written\n", o->maildir, ul.uidvalidity,
-				src.res.uidvalidity);
-			code = EXIT_UIDVALIDITY;
+			fail(EXIT_TEMPFAIL, "4.2.0", "%s: UIDVALIDITY %" PRIu32 " in the uidlist, %"
+			     PRIu32 " in sdlm: an administrator adopts the mailbox (sdlmctl uid "
+			     "import) or rewrites it (--adopt-uidvalidity: clients resynchronise); "
+			     "nothing written", o->maildir, ul.uidvalidity, src.res.uidvalidity);
 			goto out_unlock;
 		}
 		ul.uidvalidity = src.res.uidvalidity;
@@ -377,34 +456,32 @@ static int deliver(const struct opts *o)
 	if (next < src.res.first)
 		next = src.res.first;
 	if (next > UINT32_MAX) {
-		fprintf(stderr, "sdlm-deliver: %s: UID space used up: bump UIDVALIDITY\n",
-			o->maildir);
+		fail(EXIT_TEMPFAIL, "4.2.0", "%s: UID space used up: an administrator bumps "
+		     "UIDVALIDITY", o->maildir);
 		goto out_unlock;
 	}
 	uid = (uint32_t)next;
 	rv = uidlist_append(&ul, uid, NULL, uniq);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: record %s: %s\n", uniq, strerror(-rv));
+		fail(EXIT_TEMPFAIL, "4.3.0", "record %s: %s", uniq, strerror(-rv));
 		goto out_unlock;
 	}
 	if (src.res.epoch > ul.epoch)
 		ul.epoch = src.res.epoch;
 	if (snprintf(dst_path, sizeof(dst_path), "%s/%s%s%s", dst_dir, uniq,
 		     o->cur ? ":2," : "", o->cur ? o->flags : "") >= (int)sizeof(dst_path)) {
-		fprintf(stderr, "sdlm-deliver: path too long\n");
+		fail(EXIT_TEMPFAIL, "4.3.5", "%s: path too long", o->maildir);
 		goto out_unlock;
 	}
 	rv = uidlist_lock_check(&lk);
 	if (rv) {
-		fprintf(stderr, "sdlm-deliver: %s/%s: %s before the message was placed: "
-			"nothing written\n", o->maildir, UIDLIST_LOCK_FILE,
-			rv == -ESTALE ? "the dotlock was taken over" : strerror(-rv));
-		code = EXIT_TEMPFAIL;
+		fail(EXIT_TEMPFAIL, "4.2.0", "%s/%s: %s before the message was placed: nothing "
+		     "written", o->maildir, UIDLIST_LOCK_FILE,
+		     rv == -ESTALE ? "the dotlock was taken over" : strerror(-rv));
 		goto out_unlock;
 	}
 	if (rename(tmp_path, dst_path) != 0) {
-		rv = -errno;
-		fprintf(stderr, "sdlm-deliver: rename to %s: %s\n", dst_path, strerror(-rv));
+		fail(EXIT_TEMPFAIL, "4.3.0", "rename to %s: %s", dst_path, strerror(errno));
 		goto out_unlock;
 	}
 	rv = dir_fsync(dst_dir);
@@ -415,12 +492,11 @@ static int deliver(const struct opts *o)
 		rv = uidlist_write(o->maildir, &ul, &lk);
 	if (rv) {
 		if (rv == -ESTALE)
-			fprintf(stderr, "sdlm-deliver: %s/%s: the dotlock was taken over before "
-				"the uidlist was written: message removed, nothing written\n",
-				o->maildir, UIDLIST_LOCK_FILE);
+			fail(EXIT_TEMPFAIL, "4.2.0", "%s/%s: the dotlock was taken over before "
+			     "the uidlist was written: message removed, nothing written",
+			     o->maildir, UIDLIST_LOCK_FILE);
 		else
-			fprintf(stderr, "sdlm-deliver: %s: writing: %s\n", o->maildir, strerror(-rv));
-		code = EXIT_TEMPFAIL;
+			fail(EXIT_TEMPFAIL, "4.3.0", "%s: writing: %s", o->maildir, strerror(-rv));
 		unlink(dst_path);
 		dir_fsync(dst_dir);
 		goto out_unlock;
@@ -468,7 +544,8 @@ static void usage(FILE *f)
 		"      --ipc NAME            sdlmd IPC name (default $SDLM_IPC or sdlm)\n"
 		"      --uid-source=SRC      sdlm (default) or file:PATH (TEST SEAM)\n"
 		"  -h, --help                this text;  --version  the version\n"
-		"exit: 0 ok, 1 error, 2 usage, 3 stale epoch, 4 UIDVALIDITY, 75 tempfail\n");
+		"exit: 0 delivered; 65 this message is undeliverable (5.x.x on stderr);\n"
+		"      75 temporary, the MTA retries (4.x.x on stderr): everything else\n");
 }
 
 int main(int argc, char **argv)
@@ -509,31 +586,31 @@ int main(int argc, char **argv)
 		case 's': o.uid_source = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sdlm-deliver (sdlm) %s\n", PACKAGE_VERSION); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			usage(stderr);
+			return fail(EXIT_TEMPFAIL, "4.3.5", "bad command line");
 		}
 	}
 	if (optind >= argc || argc - optind > 2) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return fail(EXIT_TEMPFAIL, "4.3.5", "bad command line: MAILDIR [FILE|-]");
 	}
 	o.maildir = argv[optind];
 	o.input = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (strcmp(o.uid_source, "sdlm") != 0 && strncmp(o.uid_source, "file:", 5) != 0) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return fail(EXIT_TEMPFAIL, "4.3.5", "bad --uid-source %s", o.uid_source);
 	}
 	for (i = 0; o.flags[i]; i++)
-		if (o.flags[i] < 'A' || o.flags[i] > 'z' || o.flags[i] == '/') {
-			fprintf(stderr, "sdlm-deliver: bad flags %s\n", o.flags);
-			return EXIT_USAGE;
-		}
+		if (o.flags[i] < 'A' || o.flags[i] > 'z' || o.flags[i] == '/')
+			return fail(EXIT_TEMPFAIL, "4.3.5", "bad --flags %s", o.flags);
 	if (!o.mailbox) {
 		/* Unlocked read: G never changes for a mailbox's life. */
 		if (uidlist_read(o.maildir, &ul, NULL) != 0 || !ul.guid[0]) {
-			fprintf(stderr, "sdlm-deliver: %s: no --mailbox and no mailbox GUID "
-				"in its uidlist\n", o.maildir);
 			uidlist_free(&ul);
-			return EXIT_USAGE;
+			return fail(EXIT_TEMPFAIL, "4.3.5", "%s: no --mailbox and no mailbox GUID "
+				    "in its uidlist: pass -m (the Dovecot mailbox GUID, doveadm "
+				    "mailbox status guid)", o.maildir);
 		}
 		memcpy(g, ul.guid, sizeof(g));
 		for (i = 0; g[i]; i++)
