@@ -4,6 +4,7 @@
  * (merge.h), before Dovecot reads either.
  *
  *	sdlm-maildir-repair [--floor N] [--lockspace LS --mailbox MB] [--json] A B
+ *	sdlm-maildir-repair --batch [--floor N] [--json] < LIST   (a whole store)
  *	sdlm-maildir-repair --status [--json] A
  *	sdlm-maildir-repair --show [--json] A
  *
@@ -40,9 +41,15 @@
  *      (point "settled"); drop the dotlocks.  sdlm_uid_settle:
  *      next UID raised to the merged N so sdlm never hands out a UID the
  *      repair used, the PROVISIONAL mark cleared (UIDs handed out in
- *      degraded mode, docs/uid.md: the repair it called for is done), and
- *      the epoch raised to the merged E (the other copy's epochs were
- *      never on this disk; sdlm-deliver refuses an epoch below E)
+ *      degraded mode, docs/uid.md: the repair it called for is done).
+ *      The epoch is not touched: a uidlist's E is written by whoever can
+ *      write the mailbox, so it never feeds sdlm's record (a forged
+ *      E18446744073709551615 would wrap the next takeover's epoch).
+ *      Instead the merged list's E comes from sdlm's own record: with
+ *      --lockspace/--mailbox it is max(A's E, the mailbox's epoch in
+ *      sdlm, read once the dotlocks are held), never copy B's (B's epochs
+ *      were handed out on another disk and mean nothing here: keeping
+ *      them would make the next holder look stale)
  *
  * Provisional marks (with --lockspace/--mailbox): the mark's base is the
  * last UID this copy handed out before the split; a UID at or below it
@@ -96,7 +103,8 @@ struct opts {
 	const char *a, *b;
 	const char *lockspace, *mailbox, *ipc;
 	uint32_t floor;
-	bool json, status, show;
+	bool json, status, show, batch;
+	bool progress;			/* stderr is a terminal */
 	unsigned lock_timeout_ms;
 	unsigned lock_stale_s;
 };
@@ -739,6 +747,17 @@ static int cmd_merge(const struct opts *o)
 		goto out_unlock_a;
 	}
 	test_hook("locked");
+	if (h) {
+		/* sdlm's epoch now: every writer that got into A's uidlist
+		 * under the dotlock had its epoch durable in the record first,
+		 * so this is at least the E of any holder's write. */
+		rv = sdlm_uid_info(h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+		if (rv) {
+			fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
+				o->mailbox, sdlm_strerror(rv));
+			goto out_unlock_b;
+		}
+	}
 	if (read_list(o->b, &b))
 		goto out_unlock_b;
 	rv = uidlist_read(o->a, &a, NULL);
@@ -775,7 +794,7 @@ static int cmd_merge(const struct opts *o)
 			uint64_t n64 = uidlist_next_uid(&a);
 			uint32_t next = n64 > UINT32_MAX ? UINT32_MAX : (uint32_t)n64;
 
-			rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, next, a.epoch);
+			rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, next, 0);
 			if (rv) {
 				fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s\n",
 					next, sdlm_strerror(rv));
@@ -809,6 +828,8 @@ static int cmd_merge(const struct opts *o)
 	}
 	if (name_set_make(&b, &bnames) || name_set_make(&r.out, &outnames))
 		goto out_result;
+	if (h)
+		r.out.epoch = a.epoch > info.epoch ? a.epoch : info.epoch;
 
 	if (prov) {
 		for (i = 0; i < r.out.nrecs; i++) {
@@ -888,8 +909,12 @@ static int cmd_merge(const struct opts *o)
 		copied++;
 		if (!listed)
 			unlisted++;
+		if (o->progress && copied % 1000 == 0)
+			fprintf(stderr, "\r%s: %zu files copied", o->a, copied);
 		test_hook("copied");
 	}
+	if (o->progress && copied >= 1000)
+		fprintf(stderr, "\r%s: %zu files copied\n", o->a, copied);
 	if (dir_fsync(o->a) == 0) {
 		char t[4096];
 
@@ -924,7 +949,7 @@ static int cmd_merge(const struct opts *o)
 		goto out_logfile;
 	test_hook("done");
 	if (h) {
-		rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid, r.out.epoch);
+		rv = sdlm_uid_settle(h, o->lockspace, o->mailbox, r.out.next_uid, 0);
 		if (rv) {
 			fprintf(stderr, "sdlm-maildir-repair: sdlm settle to %" PRIu32 ": %s (rerun to complete)\n",
 				r.out.next_uid, sdlm_strerror(rv));
@@ -974,6 +999,80 @@ out_disconnect:
 	uidlist_free(&a);
 	uidlist_free(&b);
 	return code;
+}
+
+/*
+ * A whole store: one mailbox per line on stdin, fields separated by tabs
+ * (paths may hold spaces):  A <TAB> B [<TAB> LOCKSPACE <TAB> MAILBOX].
+ * Each is merged as if given on the command line (the same output, one
+ * JSON line each with --json), a terminal sees "[k/n]" progress on
+ * stderr, a failed mailbox does not stop the others, and the exit code is
+ * the worst one met.
+ */
+static int cmd_batch(const struct opts *base)
+{
+	char **lines = NULL, *line = NULL;
+	size_t n = 0, cap = 0, len = 0, i, failed = 0;
+	int worst = 0;
+	ssize_t got;
+
+	while ((got = getline(&line, &len, stdin)) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (n == cap) {
+			char **nl = realloc(lines, (cap ? cap * 2 : 64) * sizeof(*nl));
+
+			if (!nl) {
+				fprintf(stderr, "sdlm-maildir-repair: out of memory\n");
+				return 1;
+			}
+			lines = nl;
+			cap = cap ? cap * 2 : 64;
+		}
+		lines[n] = strdup(line);
+		if (!lines[n++]) {
+			fprintf(stderr, "sdlm-maildir-repair: out of memory\n");
+			return 1;
+		}
+	}
+	free(line);
+	for (i = 0; i < n; i++) {
+		struct opts o = *base;
+		char *f[4] = { NULL }, *save = NULL, *t;
+		int k = 0, rc;
+
+		for (t = strtok_r(lines[i], "\t", &save); t && k < 4; t = strtok_r(NULL, "\t", &save))
+			f[k++] = t;
+		if ((k != 2 && k != 4) || t) {
+			fprintf(stderr, "sdlm-maildir-repair: stdin line %zu: want A<TAB>B"
+				"[<TAB>LOCKSPACE<TAB>MAILBOX]\n", i + 1);
+			rc = EXIT_USAGE;
+		} else {
+			o.a = f[0];
+			o.b = f[1];
+			if (k == 4) {
+				o.lockspace = f[2];
+				o.mailbox = f[3];
+			}
+			if (o.progress)
+				fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, o.a);
+			fflush(stdout);
+			rc = cmd_merge(&o);
+		}
+		if (rc) {
+			failed++;
+			if (rc > worst)
+				worst = rc;
+		}
+		free(lines[i]);
+	}
+	free(lines);
+	if (base->json)
+		printf("{\"result\":\"batch\",\"mailboxes\":%zu,\"failed\":%zu}\n", n, failed);
+	else
+		printf("%zu mailboxes, %zu failed\n", n, failed);
+	return worst;
 }
 
 static int cmd_report(const struct opts *o)
@@ -1035,10 +1134,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sdlm-maildir-repair [options] A B   merge copy B into copy A\n"
+		"       sdlm-maildir-repair --batch [options] < LIST   a whole store: lines\n"
+		"                             A<TAB>B[<TAB>LOCKSPACE<TAB>MAILBOX]\n"
 		"       sdlm-maildir-repair --status [--json] A\n"
 		"       sdlm-maildir-repair --show [--json] A\n"
 		"  --floor N             new UIDs start at N or above (sdlm's next UID)\n"
-		"  --lockspace LS --mailbox MB   read the floor from sdlm, raise it after\n"
+		"  -l, --lockspace LS -m, --mailbox MB   the mailbox in sdlm: floor, epoch, settle\n"
 		"  --ipc NAME            sdlmd IPC name\n"
 		"  --lock-timeout MS     dotlock wait (default 30000)\n"
 		"  --lock-stale S        a dotlock unchanged this long is stale (default 120)\n"
@@ -1059,6 +1160,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "status", no_argument, NULL, 's' },
 		{ "show", no_argument, NULL, 'S' },
+		{ "batch", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1067,7 +1169,7 @@ int main(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:m:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			v = strtoul(optarg, NULL, 10);
@@ -1085,6 +1187,7 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 's': o.status = true; break;
 		case 'S': o.show = true; break;
+		case 'B': o.batch = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sdlm-maildir-repair (sdlm) %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -1101,6 +1204,14 @@ int main(int argc, char **argv)
 		}
 		o.a = argv[optind];
 		return cmd_report(&o);
+	}
+	o.progress = isatty(STDERR_FILENO);
+	if (o.batch) {
+		if (argc != optind || o.lockspace) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return cmd_batch(&o);
 	}
 	if (argc - optind != 2) {
 		usage(stderr);

@@ -240,6 +240,34 @@ if [ -n "${SDLMD:-}" ] && [ -n "${SDLMCTL:-}" ] && [ -n "${SDLM_WATCHDOG:-}" ] &
 			sh -c "[ $(echo "$u" | wc -l) = 8 ] && echo '$u' | python3 -c 'import sys; u=[int(x.split()[0]) for x in sys.stdin if x.strip()]; sys.exit(0 if u == sorted(set(u)) else 1)'"
 		check "cluster: own$i Dovecot clean" dc_clean "$K/own$i"
 	done
+	# Issue 14 item 4: the settle never takes an epoch from a uidlist
+	# (the mail user writes it).  Copy B of the shared mailbox carries a
+	# forged E at the top of the 64-bit range and one more message; the
+	# repair with sdlm must leave sdlm's epoch where it was, write sdlm's
+	# epoch (not B's) into the merged list, and deliveries go on.
+	show_epoch() { sd_ctl "$1" --json uid show t "$SH" | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])'; }
+	F="$K/forged"
+	mkdir -p "$F"
+	cp -a "$K/shared/Maildir" "$F/"
+	sed -i -E '1s/ E[0-9]+/ E18446744073709551615/' "$F/Maildir/dovecot-uidlist"
+	msg forged-extra >"$F/Maildir/new/$(date +%s).M1P1.forged-extra"
+	ep0=$(show_epoch 1)
+	out=$(ip netns exec "${CL_PREFIX}n1" "$SDLM_MAILDIR_REPAIR" --json -l t -m "$SH" "$K/shared/Maildir" "$F/Maildir")
+	echo "$out"
+	check "item 4: the repair with a forged E in copy B succeeds" \
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["result"] == "merged" and d["settled"] else 1)' "$out"
+	ep1=$(show_epoch 1)
+	# (the settle takes the mailbox over on node 1: one more epoch, not 2^64 - 1)
+	check "item 4: sdlm's epoch not taken from the uidlist ($ep0 -> $ep1)" \
+		test "$ep1" -ge "$ep0" -a "$ep1" -le $((ep0 + 3))
+	em=$(head -1 "$K/shared/Maildir/dovecot-uidlist" | sed -nE 's/.* E([0-9]+).*/\1/p')
+	check "item 4: the merged list's E ($em) is sdlm's record epoch, not copy B's" \
+		test "${em:-0}" -ge "$ep0" -a "${em:-0}" -le "$ep1"
+	check "item 4: a delivery after the repair (node 2)" cdeliver 2 "$K/shared" "$SH" after-forged
+	dc_own "$K/shared"
+	check "item 4: Dovecot shows the extra message and the new one, clean" \
+		sh -c "env USER=t HOME='$K/shared' doveadm -c '$K/shared/dovecot.conf' -f tab fetch hdr.subject mailbox INBOX all | grep -c -e forged-extra -e after-forged | grep -qx 2"
+	check "item 4: shared Dovecot clean" dc_clean "$K/shared"
 else
 	echo "NOTE: cluster part of d not run (SDLMD/SDLMCTL/SDLM_WATCHDOG unset)"
 fi
