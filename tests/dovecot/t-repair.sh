@@ -14,7 +14,9 @@
 #      left behind (the dead holder's lock is broken at once);
 #   d. a repair whose dotlock is taken over while it works writes no
 #      uidlist and says so; a rerun completes it;
-#   e. JSON output stays valid for a path with a quote and a backslash.
+#   e. JSON output stays valid for a path with a quote and a backslash;
+#   f. --batch: a whole store from a list on stdin, a failure does not
+#      stop the others, one JSON line each and a summary.
 # Uses the --uid-source=file: test seam for the deliveries that build the
 # copies.  Needs root and dovecot-core, python3; exit 77 (skip) when missing.
 set -u
@@ -184,6 +186,26 @@ check "e: merge --json is valid JSON with a quote in the path" \
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["source"].endswith("/B/Maildir"), d' "$out"
 out=$("$SDLM_MAILDIR_REPAIR" --json "$Q/A/Maildir" "$Q/B/Maildir")
 check "e: already-merged --json is valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
+
+# --- f. a whole store: a list on stdin ----------------------------------------------
+W="$T/store"
+mkdir -p "$W/one" "$W/two words"
+cp -a "$T/tmpl/A" "$T/tmpl/B" "$W/one/"
+cp -a "$T/tmpl/A" "$T/tmpl/B" "$W/two words/"
+printf '%s\t%s\n' "$W/one/A/Maildir" "$W/one/B/Maildir" "$W/two words/A/Maildir" "$W/two words/B/Maildir" \
+	"$W/none/A/Maildir" "$W/none/B/Maildir" >"$T/list"
+out=$("$SDLM_MAILDIR_REPAIR" --batch --json <"$T/list" 2>"$T/batch.err")
+rc=$?
+echo "$out"
+check "f: batch: every line valid JSON, two merged, one failed, a summary" \
+	python3 -c '
+import json, sys
+l = [json.loads(x) for x in sys.argv[1].splitlines()]
+assert [d["result"] for d in l] == ["merged", "merged", "batch"], l
+assert l[-1]["mailboxes"] == 3 and l[-1]["failed"] == 1, l' "$out"
+check "f: batch exit is the worst one met (1: a missing mailbox)" test $rc = 1
+check "f: both stores repaired like the reference" \
+	sh -c "cmp -s '$T/ref/A/Maildir/dovecot-uidlist' '$W/one/A/Maildir/dovecot-uidlist' && cmp -s '$T/ref/A/Maildir/dovecot-uidlist' '$W/two words/A/Maildir/dovecot-uidlist'"
 
 echo "t-repair: $passes passed, $fails failed"
 [ "$fails" = 0 ]
