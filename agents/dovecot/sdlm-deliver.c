@@ -445,9 +445,10 @@ static int deliver(const struct opts *o)
 	if (ul.uidvalidity != src.res.uidvalidity) {
 		if (!o->adopt) {
 			fail(EXIT_TEMPFAIL, "4.2.0", "%s: UIDVALIDITY %" PRIu32 " in the uidlist, %"
-			     PRIu32 " in sdlm: an administrator adopts the mailbox (sdlmctl uid "
-			     "import) or rewrites it (--adopt-uidvalidity: clients resynchronise); "
-			     "nothing written", o->maildir, ul.uidvalidity, src.res.uidvalidity);
+			     PRIu32 " in sdlm (a mailbox older than sdlm's record of it): an "
+			     "administrator decides; --adopt-uidvalidity rewrites it to sdlm's "
+			     "(clients resynchronise); nothing written", o->maildir,
+			     ul.uidvalidity, src.res.uidvalidity);
 			goto out_unlock;
 		}
 		ul.uidvalidity = src.res.uidvalidity;
