@@ -65,14 +65,22 @@
  *                   fabric, which then lands after the newer one (the
  *                   design: a timed-out write stays in flight, wb[n],
  *                   until it landed)
- *   CODE_AS_IS      two behaviours of the daemon as it is today that the
- *                   model shows unsafe (docs/model.md "Findings"), also
- *                   one at a time: AS_IS_NOPILL, the dead path declares a
+ *   CODE_AS_IS      behaviours of the daemon that the model shows unsafe
+ *                   (docs/model.md "Findings"), also one at a time:
+ *                   AS_IS_NOPILL, the dead path declares a
  *                   victim already dead without first writing a pill;
  *                   AS_IS_REVOKE, a member's cached locks are revoked
- *                   asynchronously when a fresh replica forms.
- * Without them the model is the design with the two fixes of
- * docs/model.md applied.
+ *                   asynchronously when a fresh replica forms;
+ *                   AS_IS_COLDDEAD, the cold-start gate counts a non-member
+ *                   that is dead by timeout without fencing it (no pill).
+ *   BAD_KEEP_REPLICA a node that missed a configuration change (paused
+ *                   past its exclusion) rejoins claiming ready and its
+ *                   replica is accepted alongside the other one (issue 12)
+ *   BAD_LOSER_KEEPS  when two replicas meet, the losing side's cached
+ *                   locks are revoked asynchronously and the gate does not
+ *                   wait for them
+ * Without them the model is the design with the fixes of docs/model.md
+ * applied.
  */
 
 #define N	3
@@ -80,6 +88,7 @@
 #ifdef CODE_AS_IS
 #define AS_IS_NOPILL
 #define AS_IS_REVOKE
+#define AS_IS_COLDDEAD
 #endif
 #ifndef UMAX
 #define UMAX	6
@@ -106,13 +115,27 @@ bit side[N + 1];	/* network partition */
 byte cuts, freezes;
 bool healed;
 
-/* ---- the replicated state of the quorate partition ---- */
+/* ---- the replicated state of the quorate partition (the main lineage) ---- */
 byte owner;		/* EX holder at cluster level, 0 none */
-byte epoch;		/* grants so far (the lock epoch) */
+byte oep;		/* the lock epoch of that grant */
+byte epoch;		/* grants so far (bounds the run; hep values) */
 bool gate;		/* cold-start gate open */
 bool fresh_needed;	/* every replica dropped: next quorum starts cold */
 bool fenced[N + 1];	/* NODE_FENCED applied, not rejoined since */
 byte op;		/* victim of the fence in flight, 0 none */
+byte dirty;		/* bit n: member still using locks the replica does not know */
+/* its history, carried in every ready member's round JOIN */
+bool hopen;		/* its gate ever opened (it could have granted) */
+byte hform;		/* ring of the round that formed it fresh */
+byte hgen;		/* rounds it completed */
+byte ring;		/* rounds completed by any quorate partition (ring id) */
+byte mset;		/* bit n: member at the main lineage's last round */
+
+/* ---- the stale copy a paused node kept (one pause per run: at most one) ---- */
+byte sn;		/* node holding it, 0 none */
+byte s_owner, s_oep, s_dirty, s_form, s_gen;
+bool s_gate, s_open;
+bool s_fenced[N + 1];
 
 /* ---- fencing area ---- */
 bool pill[N + 1];	/* the fence op's RESET pill is in the node's slot */
@@ -130,7 +153,8 @@ bool selffenced[N + 1];	/* stopped feeding (sticky) */
 bool wants[N + 1];
 bool holds[N + 1];	/* node-level belief: holds EX */
 byte hep[N + 1];	/* epoch of that grant */
-bool revk[N + 1];	/* CODE_AS_IS: cached lock to drop at its next step */
+byte rep[N + 1];	/* its replica: 0 none (waiting), 1 the main lineage, 2 the stale copy */
+bool sync[N + 1];	/* received the state: reconcile its cached locks */
 byte phase[N + 1];	/* 0 idle, 1 takeover copy 0, 2 copy 1, 3 ready */
 byte cw0[N + 1], cw1[N + 1];	/* copies as its completed writes left them */
 byte nextu[N + 1];
@@ -163,6 +187,17 @@ bool progressed;	/* a UID handed out after the heal */
 			  (side[n] == side[2] && up[2] && !frozen[2]) + \
 			  (side[n] == side[3] && up[3] && !frozen[3]) >= 2))
 #define quorum_exists	(member(1) || member(2) || member(3))
+#define RB(n)		(1 << (n))
+#define MASK		((member(1) -> 2 : 0) + (member(2) -> 4 : 0) + (member(3) -> 8 : 0))
+#define settled		(MASK == mset)	/* the replica applied the current membership */
+#define joined(n)	(!member(n) || qview[n])	/* a member sent its round JOIN */
+#define mready(n)	(member(n) && rep[n] == 1)
+/* the fixed rule: gate ever opened, then later formation, then higher
+ * generation, then the lowest node id (never the number of members) */
+#define stale_wins	(s_open != hopen -> s_open : \
+			 (s_form != hform -> s_form > hform : \
+			  (s_gen != hgen -> s_gen > hgen : \
+			   ((mready(1) && 1 < sn) || (mready(2) && 2 < sn)) == 0)))
 #define may_use(n)	(holds[n] && lease[n] && !obeying[n] && \
 			 !selffenced[n] && up[n] && !frozen[n])
 #define MAX2(a, b)	((a) > (b) -> (a) : (b))
@@ -174,9 +209,16 @@ bool progressed;	/* a UID handed out after the heal */
 #endif
 #define eligible(m)	(member(m) && qview[m] && wants[m] && !fenced[m] && \
 			 lease[m] && !pill[m] && !holds[m] && !selffenced[m])
-#define victim(v)	(!member(v) && !fenced[v] && !pill[v] && \
+#ifdef AS_IS_COLDDEAD
+#define COLD_OK(v)	(fenced[v] || deadv[v])	/* code: cold_ok() takes PEER_DEAD */
+#define COLD_FENCE(v)	(!deadv[v])
+#else
+#define COLD_OK(v)	(fenced[v])		/* dead too: fenced, pill first */
+#define COLD_FENCE(v)	(true)
+#endif
+#define victim(v)	(!member(v) && !fenced[v] && \
 			 ((gate && owner == v && (wants[1] || wants[2] || wants[3])) || \
-			  (!gate && !deadv[v])))
+			  (!gate && COLD_FENCE(v))))
 #define sound(n)	(up[n] && lease[n] && !selffenced[n] && !obeying[n])
 /* env steps, enabled only when they change something (weak fairness
  * is per process: a no-op branch could otherwise starve the others) */
@@ -240,8 +282,40 @@ inline write_issue(n, c, v)
 inline drop_lock(n)
 {
 	holds[n] = false;
-	phase[n] = 0;
-	revk[n] = false
+	phase[n] = 0
+}
+
+/* the node drops its replica (a non-quorate view, a reset); cached
+ * locks stay in use */
+inline drop_replica(n)
+{
+	if
+	:: rep[n] == 2 -> sn = 0
+	:: else -> skip
+	fi;
+	rep[n] = 0;
+	sync[n] = false
+}
+
+/* node n, paused, keeps its replica: it is stale from now on */
+inline fork(n)
+{
+	sn = n; rep[n] = 2;
+	s_owner = owner; s_oep = oep; s_dirty = dirty; s_gate = gate;
+	s_open = hopen; s_form = hform; s_gen = hgen;
+	s_fenced[1] = fenced[1]; s_fenced[2] = fenced[2]; s_fenced[3] = fenced[3]
+}
+
+/* the stale copy survives: it becomes the partition's state */
+inline adopt()
+{
+	owner = s_owner; oep = s_oep; dirty = s_dirty; gate = s_gate;
+	hopen = s_open; hform = s_form; hgen = s_gen;
+	fenced[1] = s_fenced[1]; fenced[2] = s_fenced[2]; fenced[3] = s_fenced[3];
+	op = 0;
+	fresh_needed = false;
+	rep[sn] = 1;
+	sn = 0
 }
 
 /* The daemon of node n: heartbeat loop, self state, UID core. */
@@ -251,22 +325,28 @@ proctype node(byte n)
 end:	do
 	/* membership as the node's daemon learns it (confchg processing);
 	 * rejoining a quorate membership reconciles cached locks */
-	:: atomic { up[n] && !frozen[n] && qview[n] != member(n) ->
+	:: d_step { up[n] && !frozen[n] && qview[n] != member(n) ->
 		if
-		:: member(n) && holds[n] && (owner != n || hep[n] != epoch) ->
-#ifdef AS_IS_REVOKE
-			revk[n] = true
-#else
-			drop_lock(n)
-#endif
-		:: else -> skip
+		:: !member(n) -> drop_replica(n)	/* not quorate */
+		:: else -> skip		/* its round JOIN: READY if rep[n], else SYNC */
 		fi;
 		qview[n] = member(n) }
-#ifdef AS_IS_REVOKE
-	:: atomic { up[n] && !frozen[n] && revk[n] -> drop_lock(n) }
-#endif
+	/* with the state received: a cached lock the state does not show
+	 * granted to it is revoked (its users killed and reaped) */
+	:: d_step { up[n] && !frozen[n] && sync[n] ->
+		sync[n] = false;
+		if
+		:: holds[n] && !(owner == n && hep[n] == oep) -> drop_lock(n)
+		:: else -> skip
+		fi }
+	/* JOIN(CLEAN): it uses no lock the replica does not know, and no
+	 * write of a dropped one is in flight */
+	:: d_step { up[n] && !frozen[n] && member(n) && qview[n] && rep[n] == 1 &&
+		!sync[n] && (dirty & RB(n)) &&
+		((holds[n] && owner == n && hep[n] == oep) || (!holds[n] && !wb[n])) ->
+		dirty = dirty & ~RB(n) }
 	/* heartbeat cycle: read the area (pill?), then write (renew) */
-	:: atomic { up[n] && !frozen[n] && !selffenced[n] && !lease[n] ->
+	:: d_step { up[n] && !frozen[n] && !selffenced[n] && !lease[n] ->
 		if
 		:: pseq[n] > handled[n] -> obeying[n] = true; handled[n] = pseq[n]
 		:: else -> skip
@@ -276,9 +356,9 @@ end:	do
 		lease_had[n] = true;
 		deadv[n] = false }
 	/* the heartbeat write completes (area context) */
-	:: atomic { up[n] && !frozen[n] && hw[n] -> hw[n] = false }
+	:: d_step { up[n] && !frozen[n] && hw[n] -> hw[n] = false }
 	/* obey: ack only once every I/O context is drained */
-	:: atomic { up[n] && !frozen[n] && obeying[n] && !ack[n] &&
+	:: d_step { up[n] && !frozen[n] && obeying[n] && !ack[n] &&
 #if defined(BAD_ACK_EARLY)
 		true ->
 #elif defined(BAD_ACK_UIDCTX)
@@ -290,7 +370,7 @@ end:	do
 		selffenced[n] = true;
 		deadv[n] = false }
 	/* self_decide: lease expired and not quorate -> stop feeding */
-	:: atomic { up[n] && !frozen[n] && !selffenced[n] && lease_had[n] &&
+	:: d_step { up[n] && !frozen[n] && !selffenced[n] && lease_had[n] &&
 		!lease[n] && !qview[n] -> selffenced[n] = true }
 	/* the watchdog resets a node that stopped feeding; an I/O still in
 	 * flight completes or is lost at the reset */
@@ -305,20 +385,21 @@ end:	do
 		lease[n] = false;
 		qview[n] = false;
 		drop_lock(n);
+		drop_replica(n);
 		wants[n] = false }
 	/* a client asks for the mailbox lock */
-	:: atomic { up[n] && !frozen[n] && !wants[n] && !holds[n] ->
+	:: d_step { up[n] && !frozen[n] && !wants[n] && !holds[n] ->
 		wants[n] = true }
 	/* UID core: takeover writes (sequential), reservation, allocation */
-	:: atomic { may_use(n) && phase[n] == 1 && !wb[n] ->
+	:: d_step { may_use(n) && phase[n] == 1 && !wb[n] ->
 		base = reader_view;
 		if
 		:: base + 2 <= UMAX -> write_issue(n, 0, base + 1); cw0[n] = base + 1; cw1[n] = 0; nextu[n] = base + 1; phase[n] = 2
 		:: else -> skip
 		fi }
-	:: atomic { may_use(n) && phase[n] == 2 && !wb[n] ->
+	:: d_step { may_use(n) && phase[n] == 2 && !wb[n] ->
 		write_issue(n, 1, cw0[n] + 1); phase[n] = 3 }
-	:: atomic { may_use(n) && phase[n] == 3 && !wb[n] &&
+	:: d_step { may_use(n) && phase[n] == 3 && !wb[n] &&
 		nextu[n] > MIN2(cw0[n], cw1[n]) && MAX2(cw0[n], cw1[n]) < UMAX ->
 		if
 		:: cw0[n] <= cw1[n] -> write_issue(n, 0, cw1[n] + 1)
@@ -337,7 +418,7 @@ end:	do
 		wb[n] = false }
 #endif
 	/* a running node's write lands and completes (one step) */
-	:: atomic { up[n] && !frozen[n] && wb[n] ->
+	:: d_step { up[n] && !frozen[n] && wb[n] ->
 		if
 		:: !wlanded[n] -> land(n)
 		:: else -> skip
@@ -347,7 +428,7 @@ end:	do
 		:: else -> cw1[n] = wv[n]
 		fi;
 		wb[n] = false }
-	:: atomic { may_use(n) && phase[n] == 3 && !wb[n] && cw1[n] > 0 &&
+	:: d_step { may_use(n) && phase[n] == 3 && !wb[n] && cw1[n] > 0 &&
 		nextu[n] <= MIN2(cw0[n], cw1[n]) ->
 		assert(users == 1);			/* S1 */
 		assert((issued & (1 << nextu[n])) == 0);	/* S2 */
@@ -358,7 +439,7 @@ end:	do
 		did[n] = true;
 		progressed = healed }
 	/* release through the ordered stream (quorate, tenure used) */
-	:: atomic { holds[n] && up[n] && !frozen[n] && member(n) && qview[n] &&
+	:: d_step { holds[n] && up[n] && !frozen[n] && member(n) && qview[n] &&
 		owner == n && did[n] && !wb[n] ->
 		owner = 0;
 		drop_lock(n);
@@ -366,34 +447,111 @@ end:	do
 	od
 }
 
+/*
+ * A round of the quorate partition: its membership changed and every
+ * member has sent its JOIN (READY with its replica's history, or SYNC,
+ * with CACHED if it still uses a cluster lock).  At the last JOIN every
+ * member decides the same thing from the JOINs alone.
+ */
+inline left_behind(n)
+{
+	if	/* a running node left behind drops its replica when it
+		 * processes the view (in order: it cannot come back first) */
+	:: !member(n) && rep[n] == 1 && !frozen[n] -> rep[n] = 0; sync[n] = false
+	:: else -> skip
+	fi
+}
+
+inline waiting(n)
+{
+	if
+	:: member(n) && rep[n] == 0 && fenced[n] ->
+		obeying[n] = true	/* refused: a fenced incarnation */
+	:: member(n) && rep[n] == 0 && !fenced[n] ->
+		rep[n] = 1;	/* receives the state */
+		sync[n] = true;
+#ifndef AS_IS_REVOKE
+		if
+		:: holds[n] && (!gate || (lose & RB(n))
+#ifdef BAD_LOSER_KEEPS
+			&& false
+#endif
+			) -> dirty = dirty | RB(n)
+		:: else -> skip
+		fi;
+#endif
+		skip
+	:: else -> skip
+	fi
+}
+
+inline round()
+{
+	ring++;
+	mset = MASK;
+	left_behind(1); left_behind(2); left_behind(3);
+	lose = 0;
+	if
+	:: !(mready(1) || mready(2) || mready(3)) && !(sn != 0 && member(sn)) ->
+		/* nobody ready: a fresh, gated replica */
+		fresh_needed = false;
+		owner = 0; gate = false; op = 0; dirty = 0;
+		fenced[1] = false; fenced[2] = false; fenced[3] = false;
+		hopen = false; hform = ring; hgen = 0
+	:: !(mready(1) || mready(2) || mready(3)) && sn != 0 && member(sn) ->
+		adopt()		/* the only history there is */
+	:: (mready(1) || mready(2) || mready(3)) && !(sn != 0 && member(sn)) -> skip
+	:: (mready(1) || mready(2) || mready(3)) && sn != 0 && member(sn) ->
+#ifdef BAD_KEEP_REPLICA
+		skip		/* both ready: the stale copy is kept */
+#else
+		/* two histories: exactly one class survives */
+		if
+		:: stale_wins ->
+			lose = (mready(1) -> 2 : 0) + (mready(2) -> 4 : 0) + (mready(3) -> 8 : 0);
+			if :: mready(1) -> rep[1] = 0 :: else -> skip fi;
+			if :: mready(2) -> rep[2] = 0 :: else -> skip fi;
+			if :: mready(3) -> rep[3] = 0 :: else -> skip fi;
+			adopt()
+		:: else ->
+			lose = RB(sn);
+			rep[sn] = 0;
+			sn = 0
+		fi
+#endif
+	fi;
+	hgen++;
+	waiting(1); waiting(2); waiting(3);
+	if	/* losers still using cached locks: the gate closes */
+	:: (dirty & lose) -> gate = false
+	:: else -> skip
+	fi;
+	lose = 0
+}
+
 /* The lockspace fencer and the replicated lock state of the quorate side. */
 proctype fencer()
 {
-	byte m, v;
+	byte m, v, lose;
 end:	do
-	/* the first quorate membership after every replica was dropped */
-	:: atomic { quorum_exists && fresh_needed ->
-		fresh_needed = false;
-		owner = 0;
-		gate = false;
-		op = 0;
-		fenced[1] = false; fenced[2] = false; fenced[3] = false }
-	/* quorum lost everywhere: replicas dropped */
-	:: atomic { !quorum_exists && !fresh_needed -> fresh_needed = true }
-	/* cold-start gate: every non-member fenced or dead (and, with the
-	 * fix, every member's cached locks dropped and drained) */
-	:: atomic { quorum_exists && !fresh_needed && !gate &&
-		(member(1) || fenced[1] || deadv[1]) &&
-		(member(2) || fenced[2] || deadv[2]) &&
-		(member(3) || fenced[3] || deadv[3]) &&
-#ifndef AS_IS_REVOKE
-		(!member(1) || (!holds[1] && !wb[1])) &&
-		(!member(2) || (!holds[2] && !wb[2])) &&
-		(!member(3) || (!holds[3] && !wb[3])) &&
-#endif
-		true -> gate = true }
+	:: d_step { quorum_exists && !settled &&
+		joined(1) && joined(2) && joined(3) -> round() }
+	/* quorum lost everywhere: every running node drops its replica */
+	:: d_step { !quorum_exists && !fresh_needed ->
+		fresh_needed = true;
+		mset = 0;
+		if :: rep[1] == 1 -> rep[1] = 0; sync[1] = false :: else -> skip fi;
+		if :: rep[2] == 1 -> rep[2] = 0; sync[2] = false :: else -> skip fi;
+		if :: rep[3] == 1 -> rep[3] = 0; sync[3] = false :: else -> skip fi }
+	/* cold-start gate: every non-member fenced (AS_IS_COLDDEAD: or dead
+	 * by timeout), every member's cached locks reported dropped */
+	:: d_step { quorum_exists && settled && !fresh_needed && !gate &&
+		(member(1) || COLD_OK(1)) &&
+		(member(2) || COLD_OK(2)) &&
+		(member(3) || COLD_OK(3)) &&
+		dirty == 0 -> gate = true; hopen = true }
 	/* grant to an eligible member that wants it (lowest id first) */
-	:: atomic { quorum_exists && !fresh_needed && gate && owner == 0 &&
+	:: d_step { quorum_exists && settled && !fresh_needed && gate && owner == 0 &&
 		epoch < EMAX && (eligible(1) || eligible(2) || eligible(3)) ->
 		if
 		:: eligible(1) -> m = 1
@@ -402,6 +560,7 @@ end:	do
 		fi;
 		epoch++;
 		owner = m;
+		oep = epoch;
 		holds[m] = true;
 		hep[m] = epoch;
 		phase[m] = 1;
@@ -409,7 +568,7 @@ end:	do
 		m = 0 }
 	/* fence on demand: the owner is away and its lock is wanted; on a
 	 * cold start, any non-member with a live heartbeat */
-	:: atomic { quorum_exists && !fresh_needed && op == 0 &&
+	:: d_step { quorum_exists && settled && !fresh_needed && op == 0 &&
 		(victim(1) || victim(2) || victim(3)) ->
 		if
 		:: victim(1) -> v = 1
@@ -434,13 +593,14 @@ end:	do
 		op = v;
 		v = 0 }
 	/* the verdict: ack of our pill, or dead by timeout */
-	:: atomic { quorum_exists && !fresh_needed && op != 0 &&
+	:: d_step { quorum_exists && settled && !fresh_needed && op != 0 &&
 		((ack[op] && pill[op]) || deadv[op]) ->
 		if
 		:: owner == op -> owner = 0
 		:: else -> skip
 		fi;
 		fenced[op] = true;
+		dirty = dirty & ~RB(op);	/* its lock users are gone with it */
 		op = 0 }
 	od
 }
@@ -491,9 +651,19 @@ end:	do
 		:: n = 2
 		:: n = 3
 		fi;
-		frozen[n] = true; n = 0 }
-	:: atomic { (frozen[1] || frozen[2] || frozen[3]) ->
-		frozen[1] = false; frozen[2] = false; frozen[3] = false }
+		frozen[n] = true;
+		if	/* it keeps its replica and misses what follows */
+		:: rep[n] == 1 -> fork(n)
+		:: else -> skip
+		fi;
+		n = 0 }
+	:: d_step { (frozen[1] || frozen[2] || frozen[3]) ->
+		frozen[1] = false; frozen[2] = false; frozen[3] = false;
+		if	/* nothing happened meanwhile: the copy is current */
+		:: sn != 0 && !fresh_needed && s_form == hform && s_gen == hgen ->
+			rep[sn] = 1; sn = 0
+		:: else -> skip
+		fi }
 #ifdef LIVE
 	/* heal: network whole, nothing frozen, two nodes sound (a reset
 	 * node is not restarted in the model); from now on time is kind:
@@ -521,7 +691,9 @@ init {
 		pseq[1] = 1; pseq[2] = 1; pseq[3] = 1;
 		handled[1] = 1; handled[2] = 1; handled[3] = 1;
 		if
-		:: gate = true		/* warm: a running, whole cluster */
+		:: gate = true;		/* warm: a running, whole cluster */
+		   hopen = true; mset = 14;
+		   rep[1] = 1; rep[2] = 1; rep[3] = 1
 		:: side[3] = 1;		/* cold start with node 3 cut off, */
 		   qview[3] = false;	/* still holding EX from before */
 		   holds[3] = true; phase[3] = 3;
@@ -529,6 +701,33 @@ init {
 		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1;
 		   did[3] = true; wants[3] = true;
 		   fresh_needed = true
+#if FREEZES > 0
+		:: gate = true;		/* paused holder: node 3 holds EX (UID 1 */
+		   hopen = true;	/* handed out) and has just been paused */
+		   mset = 14;		/* past its exclusion, keeping its replica */
+		   rep[1] = 1; rep[2] = 1; rep[3] = 1;
+		   epoch = 1; owner = 3; oep = 1; hep[3] = 1;
+		   holds[3] = true; phase[3] = 3;
+		   cw0[3] = 2; cw1[3] = 2; nextu[3] = 2;
+		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1;
+		   did[3] = true; wants[3] = true;
+		   frozen[3] = true; freezes = FREEZES;
+		   fork(3)
+		:: hopen = true;	/* lost continuation: node 3 was paused */
+		   gate = true;		/* (holding nothing) and kept its replica; */
+		   rep[3] = 1;		/* nodes 1 and 2 went on, node 1 got EX */
+		   frozen[3] = true;	/* (UID 1 handed out), then quorum was lost */
+		   freezes = FREEZES;	/* everywhere and regained: a fresh replica */
+		   fork(3);		/* with node 1 dirty, its reconcile pending */
+		   ring = 2; mset = 6; cuts = CUTS;
+		   hopen = false; hform = 2; hgen = 1; gate = false;
+		   rep[1] = 1; rep[2] = 1; sync[1] = true; dirty = 2;
+		   epoch = 1; hep[1] = 1;
+		   holds[1] = true; phase[1] = 3;
+		   cw0[1] = 2; cw1[1] = 2; nextu[1] = 2;
+		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1;
+		   did[1] = true; wants[1] = true
+#endif
 		fi;
 		run node(1); run node(2); run node(3);
 		run fencer();

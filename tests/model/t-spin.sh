@@ -1,13 +1,20 @@
 #!/bin/bash
 # tests/model/t-spin.sh - model-check docs/model/sdlm.pml with spin.
-#   1. safety (assertions S1..S4) of the design, bitstate search bounded
-#      to SDLM_SPIN_MINUTES (default 1) minute: no violation allowed;
+#   1. safety (assertions S1..S4) of the design, twice, each bitstate and
+#      bounded to SDLM_SPIN_MINUTES (default 1) minute: a depth-first
+#      search (reaches long runs) and a breadth-first one (every short run
+#      up to the depth it reaches: the depth-first one alone missed a
+#      violation 22 steps deep, docs/model.md finding 3); no violation
+#      allowed;
 #   2. liveness (-DLIVE, ltl "live", weak fairness): no acceptance cycle;
 #   3. each known-bad variant (BAD_ACK_EARLY, BAD_LATEST,
-#      BAD_FORGET_TIMEOUT, BAD_ACK_UIDCTX, BAD_STALE_PILL) and each
-#      behaviour of today's code the model shows unsafe (AS_IS_NOPILL,
-#      AS_IS_REVOKE; docs/model.md "Findings") MUST be caught: a variant
-#      spin finds nothing wrong with is a FAIL (the model lost its teeth).
+#      BAD_FORGET_TIMEOUT, BAD_ACK_UIDCTX, BAD_STALE_PILL,
+#      BAD_KEEP_REPLICA, BAD_LOSER_KEEPS) and each behaviour of today's
+#      code the model shows unsafe (AS_IS_NOPILL, AS_IS_REVOKE,
+#      AS_IS_COLDDEAD; docs/model.md "Findings") MUST be caught, each with
+#      the search that finds it in seconds (breadth-first: the shortest
+#      counter-example; or depth-first): a variant spin finds nothing
+#      wrong with is a FAIL (the model lost its teeth).
 # Runs two verifiers at a time (2 cores); prints the state counts.
 # Work files in a mktemp dir under /var/tmp, removed at the end.
 set -u
@@ -42,16 +49,32 @@ errors() { sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$work/$1/pan.out" | head -1; 
 what() { grep -m1 -E '^pan:1:' "$work/$1/pan.out" | cut -c1-160; }
 
 SAFE_CC="-DSAFETY -DNOFAIR -DBITSTATE"
-verify safety "" "$SAFE_CC" "" &
+BFS_CC="$SAFE_CC -DBFS"
+depth() { sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$work/$1/pan.out" | head -1; }
+safety() {	# NAME: no violation allowed
+	local e
+	e=$(errors "$1")
+	if [ "$e" = 0 ]; then
+		pass "$1 S1-S4: no violation in $(states "$1") states, depth $(depth "$1") (bitstate, ${mins} min bound)"
+	else
+		fail "$1: ${e:-no result}: $(what "$1")"
+		tail -20 "$work/$1/pan.out"
+	fi
+}
+variant() {	# NAME: spin must find a violation
+	local e
+	e=$(errors "$1")
+	if [ -n "$e" ] && [ "$e" != 0 ]; then
+		pass "variant $1 caught after $(states "$1") states: $(what "$1")"
+	else
+		fail "variant $1: spin found no violation in $(states "$1") states (the model no longer catches it)"
+	fi
+}
+
+verify safety-dfs "" "$SAFE_CC" "" &
 verify live "-DLIVE" "-DBITSTATE -DNFAIR=3" "-a -f -N live" &
 wait
-e=$(errors safety)
-if [ "$e" = 0 ]; then
-	pass "safety S1-S4: no violation in $(states safety) states (bitstate, ${mins} min bound)"
-else
-	fail "safety: ${e:-no result}: $(what safety)"
-	tail -20 "$work/safety/pan.out"
-fi
+safety safety-dfs
 e=$(errors live)
 if [ "$e" = 0 ]; then
 	pass "liveness after heal: no acceptance cycle in $(states live) states (weak fairness)"
@@ -60,20 +83,22 @@ else
 	tail -20 "$work/live/pan.out"
 fi
 
-for pair in "BAD_ACK_EARLY BAD_LATEST" "AS_IS_NOPILL AS_IS_REVOKE" \
-	    "BAD_FORGET_TIMEOUT BAD_ACK_UIDCTX" "BAD_STALE_PILL"; do
-	for v in $pair; do
-		verify "$v" "-D$v" "$SAFE_CC" "" &
+# variant:search - the search that finds it in seconds, not minutes
+VARIANTS="BAD_ACK_EARLY:bfs BAD_LATEST:dfs BAD_FORGET_TIMEOUT:dfs
+	BAD_ACK_UIDCTX:dfs BAD_STALE_PILL:dfs BAD_KEEP_REPLICA:bfs
+	BAD_LOSER_KEEPS:bfs AS_IS_NOPILL:dfs AS_IS_REVOKE:bfs AS_IS_COLDDEAD:bfs"
+verify safety-bfs "" "$BFS_CC" "" &
+(
+	for vs in $VARIANTS; do
+		cc=$SAFE_CC
+		[ "${vs#*:}" = bfs ] && cc=$BFS_CC
+		verify "${vs%:*}" "-D${vs%:*}" "$cc" ""
 	done
-	wait
-	for v in $pair; do
-		e=$(errors "$v")
-		if [ -n "$e" ] && [ "$e" != 0 ]; then
-			pass "variant $v caught after $(states "$v") states: $(what "$v")"
-		else
-			fail "variant $v: spin found no violation in $(states "$v") states (the model no longer catches it)"
-		fi
-	done
+) &
+wait
+safety safety-bfs
+for vs in $VARIANTS; do
+	variant "${vs%:*}"
 done
 echo "t-spin: $passes passed, $fails failed"
 [ "$fails" = 0 ]
