@@ -105,6 +105,8 @@ struct entry {
 	char ls[SDLM_NAME_MAX + 1];
 	uint8_t guid[UID_GUID_LEN];
 	char name[UIDREC_NAME_MAX + 1];
+	char key[UIDREC_NAME_MAX + 1];	/* the name the GUID derives from,
+					   "" when the caller gave a GUID */
 	enum ent_state state;
 	uint64_t lkid, table_lkid;
 	uint64_t lock_epoch;
@@ -178,7 +180,8 @@ static int hexval(char c)
 /*
  * A mailbox is named by its GUID (32 hex digits, Dovecot's mailbox GUID:
  * stable across RENAME) or by a name, whose GUID is derived from the
- * lockspace and the name (stable as long as the name is).
+ * lockspace and the name with SHA-256 (uid_name_guid, stable as long as
+ * the name is).  Returns 0 (a GUID), 1 (a name) or a name error.
  */
 static int mailbox_guid(const char *ls, const char *mb, size_t len, uint8_t guid[UID_GUID_LEN])
 {
@@ -196,18 +199,8 @@ static int mailbox_guid(const char *ls, const char *mb, size_t len, uint8_t guid
 		if (i == 16)
 			return 0;
 	}
-	rc = uidrec_name_check(mb, len);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < 4; i++) {
-		uint32_t c = crc32c((uint32_t)i * 0x9e3779b9u, ls, strlen(ls));
-
-		c = crc32c(c, "/", 1);
-		c = crc32c(c, mb, len);
-		memcpy(guid + 4 * i, &c, 4);
-	}
-	guid[6] = (guid[6] & 0x0f) | 0x80;	/* never all zero */
-	return 0;
+	rc = uid_name_guid(ls, mb, len, UIDNAME_V2, guid);
+	return rc < 0 ? rc : 1;
 }
 
 static unsigned bucket_of(const char *ls, const uint8_t *guid)
@@ -289,13 +282,19 @@ static int read_view(uint64_t slot, struct uid_slot_view *v)
 
 /* Find the GUID's slot (insert: or where it would go).  0 and *slot, *v;
  * -ENOENT (lookup: not there), UIDTAB_EFULL, or an I/O / format error. */
-static int probe(const uint8_t *guid, bool insert, uint64_t *slot, struct uid_slot_view *v)
+static int probe(const uint8_t *guid, const char *key, bool insert, uint64_t *slot,
+		 struct uid_slot_view *v)
 {
 	struct uidtab_probe p;
 	bool io;
 	int rc;
 
 	rc = uidtab_probe_init(&p, guid, U.nslots, insert);
+	if (key && key[0]) {
+		/* a record of our GUID under another name is a collision */
+		p.name = key;
+		p.name_len = strlen(key);
+	}
 	while (rc == UIDTAB_MORE || rc == 0) {
 		rc = read_view_io(p.slot, v, &io);
 		if (rc < 0 && io)
@@ -313,6 +312,33 @@ static int probe(const uint8_t *guid, bool insert, uint64_t *slot, struct uid_sl
 		}
 		if (rc != UIDTAB_MORE)
 			return rc;
+	}
+	return rc;
+}
+
+/*
+ * Look a mailbox up: by its GUID, comparing the name when it was given
+ * (key).  A named mailbox not found may be a record created before GUIDs
+ * were derived with SHA-256: it is looked up by its legacy GUID too
+ * (same name required) and used as it is; *rec_guid is the GUID the
+ * record carries.  Returns as probe().
+ */
+static int lookup(const char *ls, const uint8_t *guid, const char *key, uint64_t *slot,
+		  struct uid_slot_view *v, uint8_t rec_guid[UID_GUID_LEN])
+{
+	uint8_t legacy[UID_GUID_LEN];
+	int rc;
+
+	memcpy(rec_guid, guid, UID_GUID_LEN);
+	rc = probe(guid, key, false, slot, v);
+	if (rc != -ENOENT || !key || !key[0] ||
+	    uid_name_guid(ls, key, strlen(key), UIDNAME_V1, legacy) < 0)
+		return rc;
+	rc = probe(legacy, key, false, slot, v);
+	if (rc == 0) {
+		memcpy(rec_guid, legacy, UID_GUID_LEN);
+		log_info("uid %s: a record of the legacy name GUID (slot %llu): used as it is",
+			 key, (unsigned long long)*slot);
 	}
 	return rc;
 }
@@ -517,6 +543,7 @@ static void core_drop(struct entry *e)
  */
 static int deg_takeover(struct entry *e)
 {
+	uint8_t rg[UID_GUID_LEN];
 	struct uid_slot_view v;
 	struct uid_write w = { 0 };
 	uint64_t slot = 0;
@@ -525,9 +552,9 @@ static int deg_takeover(struct entry *e)
 	int rc;
 
 	core_drop(e);
-	rc = probe(e->guid, false, &slot, &v);
+	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
 	if (rc == -ENOENT) {
-		rc = probe(e->guid, true, &slot, &v);
+		rc = probe(e->guid, e->key, true, &slot, &v);
 		if (rc == 0 && v.kind == UID_SLOT_DELETED && uv <= v.uidvalidity)
 			uv = v.uidvalidity + 1;
 		if (rc == 0)
@@ -536,7 +563,7 @@ static int deg_takeover(struct entry *e)
 					U.h.incarnation, now_ns(), &w);
 		created = true;
 	} else if (rc == 0) {
-		rc = uid_takeover(&e->m, &U.params, e->guid, slot, &v, NULL, 0,
+		rc = uid_takeover(&e->m, &U.params, rg, slot, &v, NULL, 0,
 				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
 	}
 	if (rc >= 0)
@@ -558,13 +585,14 @@ static int deg_takeover(struct entry *e)
 
 static void create(struct entry *e)
 {
+	uint8_t rg[UID_GUID_LEN];
 	struct uid_slot_view v;
 	struct uid_write w = { 0 };
 	uint64_t slot = 0;
 	uint32_t uv = (uint32_t)time(NULL);
 	int rc;
 
-	rc = probe(e->guid, false, &slot, &v);
+	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
 	if (rc == 0) {
 		/* created by another node meanwhile */
 		rc = lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
@@ -572,7 +600,14 @@ static void create(struct entry *e)
 		takeover(e);
 		return;
 	}
-	rc = probe(e->guid, true, &slot, &v);
+	if (rc != -ENOENT) {
+		/* not found past a damaged slot: it may be the damaged one */
+		log_warn("uid %s: create: %s", e->name, sdlm_strerror(rc));
+		fail_pending(e, rc);
+		give_up(e);
+		return;
+	}
+	rc = probe(e->guid, e->key, true, &slot, &v);
 	/* A mailbox created again where one was deleted gets a higher
 	 * UIDVALIDITY than the old one had (IMAP: a name's UIDs never
 	 * mean another message under the same UIDVALIDITY). */
@@ -600,12 +635,13 @@ static void create(struct entry *e)
 
 static void takeover(struct entry *e)
 {
+	uint8_t rg[UID_GUID_LEN];
 	struct uid_slot_view v;
 	struct uid_write w = { 0 };
 	uint64_t slot = 0, tl = 0;
 	int rc;
 
-	rc = probe(e->guid, false, &slot, &v);
+	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
 	if (rc == -ENOENT) {
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot). */
@@ -621,7 +657,7 @@ static void takeover(struct entry *e)
 		return;
 	}
 	if (rc == 0)
-		rc = uid_takeover(&e->m, &U.params, e->guid, slot, &v,
+		rc = uid_takeover(&e->m, &U.params, rg, slot, &v,
 				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
 				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
 	if (rc >= 0)
@@ -1046,9 +1082,11 @@ static bool expire_allocs(struct entry *e, uint64_t now)
 	return any;
 }
 
-static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid)
+static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid,
+		 const char *key)
 {
 	struct entry *e = entry_find(ls, guid, false);
+	uint8_t rg[UID_GUID_LEN];
 	struct uid_slot_view v;
 	struct res_uid r;
 	uint64_t slot;
@@ -1056,7 +1094,7 @@ static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *g
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.guid, guid, UID_GUID_LEN);
-	rc = probe(guid, false, &slot, &v);
+	rc = lookup(ls, guid, key, &slot, &v, rg);
 	if (rc < 0 && !(e && core_ready(e))) {
 		U.h.reply(U.h.ctx, client, seq, rc, NULL);
 		return;
@@ -1086,6 +1124,7 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	struct pending *p;
 	struct entry *e;
 	struct alloc *a;
+	bool named;
 	int rc;
 
 	if (!U.on) {
@@ -1124,8 +1163,9 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		U.h.reply(U.h.ctx, client, seq, rc, NULL);
 		return;
 	}
+	named = rc == 1;
 	if (req->op == SDLM_UID_SHOW) {
-		show(client, seq, ls, guid);
+		show(client, seq, ls, guid, named ? mb : NULL);
 		return;
 	}
 	if ((req->op == SDLM_UID_ALLOC && (req->count == 0 || req->count > U.params.reserve_max)) ||
@@ -1142,6 +1182,8 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	}
 	if (!e->name[0])
 		snprintf(e->name, sizeof(e->name), "%s", mb);
+	if (named && !e->key[0])
+		snprintf(e->key, sizeof(e->key), "%s", mb);
 	p->client = client;
 	p->seq = seq;
 	p->req = *req;

@@ -43,6 +43,7 @@
 #include "sdlm.h"
 #include "crc32c.h"
 #include "uidrec.h"
+#include "sha256.h"
 
 static const char uid_magic[8] = "SDLMUID";	/* + NUL */
 
@@ -503,7 +504,9 @@ static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 	if (!p || !v || p->step >= p->nslots)
 		return -EINVAL;
 	mine = v->kind != UID_SLOT_EMPTY &&
-	       memcmp(v->guid, p->guid, UID_GUID_LEN) == 0;
+	       memcmp(v->guid, p->guid, UID_GUID_LEN) == 0 &&
+	       (!p->name || (v->latest.name_len == p->name_len &&
+			     memcmp(v->latest.name, p->name, p->name_len) == 0));
 	p->step++;
 
 	if (v->kind == UID_SLOT_EMPTY)
@@ -526,4 +529,41 @@ static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 	}
 	p->slot = (p->slot + 1) % p->nslots;
 	return UIDTAB_MORE;
+}
+
+/* ---- names and GUIDs ---- */
+
+/* Returns 0, -EINVAL or a uidrec_name_check error; see uidrec.h. */
+int uid_name_guid(const char *ls, const char *name, size_t len, int version,
+		  uint8_t guid[UID_GUID_LEN])
+{
+	static const char tag[] = "sdlm mailbox guid v2";
+	uint8_t d[SHA256_LEN], nul = 0;
+	struct sha256 s;
+	uint32_t i, c;
+	int rv;
+
+	if (!ls || !guid || (version != UIDNAME_V1 && version != UIDNAME_V2))
+		return -EINVAL;
+	rv = uidrec_name_check(name, len);
+	if (rv)
+		return rv;
+	if (version == UIDNAME_V1) {
+		for (i = 0; i < 4; i++) {
+			c = crc32c(i * 0x9e3779b9u, ls, strlen(ls));
+			c = crc32c(c, "/", 1);
+			c = crc32c(c, name, len);
+			memcpy(guid + 4 * i, &c, 4);
+		}
+	} else {
+		sha256_init(&s);
+		sha256_update(&s, tag, sizeof(tag));	/* with its NUL */
+		sha256_update(&s, ls, strlen(ls));
+		sha256_update(&s, &nul, 1);
+		sha256_update(&s, name, len);
+		sha256_final(&s, d);
+		memcpy(guid, d, UID_GUID_LEN);
+	}
+	guid[6] = (guid[6] & 0x0f) | 0x80;	/* never all zero */
+	return 0;
 }

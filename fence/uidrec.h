@@ -118,6 +118,21 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
  */
 int uidrec_name_check(const char *name, size_t len);
 
+/*
+ * The GUID of a mailbox known by its name in a lockspace (docs/uid.md,
+ * "Names and GUIDs").  UIDNAME_V2: the first 16 bytes of
+ * SHA-256("sdlm mailbox guid v2" NUL ls NUL name).  UIDNAME_V1, the
+ * legacy derivation (four CRC32C of "ls/name" with different seeds: CRC
+ * is affine in its seed, so this has 32 bits of strength and names of
+ * equal length collide completely) is kept only to find records created
+ * before v2.  Both set byte 6 to 0x8X (never all zero).  Returns 0,
+ * -EINVAL or a uidrec_name_check error.
+ */
+#define UIDNAME_V1	1
+#define UIDNAME_V2	2
+int uid_name_guid(const char *ls, const char *name, size_t len, int version,
+		  uint8_t guid[UID_GUID_LEN]);
+
 /* ---- a slot pair, resolved ---- */
 
 enum uid_slot_kind {
@@ -217,6 +232,11 @@ struct uidtab_probe {
 	uint64_t reuse_gen;	/* insert answer: generation found there */
 	int damaged;		/* first unreadable slot's error, 0 none */
 	uint64_t damaged_slot;	/* and which slot it was */
+	/* Set after init when the caller named the mailbox: a slot of our
+	 * GUID whose record carries another name is a collision, not ours
+	 * (the probe goes on past it). */
+	const char *name;
+	size_t name_len;
 };
 
 int uidtab_probe_init(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],

@@ -22,6 +22,7 @@
 #include "sdlm.h"
 #include "crc32c.h"
 #include "uidrec.h"
+#include "sha256.h"
 #include "ondisk_fixture.h"
 
 static void guid_make(uint8_t guid[UID_GUID_LEN], uint32_t n)
@@ -500,6 +501,111 @@ static void find_colliding(uint64_t home, uint32_t *out, int n)
 
 static void find_colliding(uint64_t home, uint32_t *out, int n);
 
+static void hex_is(const uint8_t *d, const char *hex)
+{
+	char got[2 * SHA256_LEN + 1];
+	int i;
+
+	for (i = 0; i < SHA256_LEN; i++)
+		snprintf(got + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(got, hex);
+}
+
+/* FIPS 180-4 example vectors, one-shot and fed in odd pieces. */
+static void test_sha256(void **state)
+{
+	static const char m448[] =
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t d[SHA256_LEN], a[1001];
+	struct sha256 s;
+	int i;
+
+	(void)state;
+	sha256("abc", 3, d);
+	hex_is(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256("", 0, d);
+	hex_is(d, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256(m448, strlen(m448), d);
+	hex_is(d, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(a, 'a', sizeof(a));
+	sha256_init(&s);
+	for (i = 0; i < 1000; i++)
+		sha256_update(&s, a, i % 2 ? 999 : 1001);
+	sha256_final(&s, d);
+	hex_is(d, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/*
+ * Issue 13, hole 5: the legacy name -> GUID derivation has 32 bits of
+ * strength (the issue's pair collides completely); v2 does not, and a
+ * probe given the name treats a record of its GUID with another name as
+ * a collision, not as its mailbox.
+ */
+static void test_name_guid(void **state)
+{
+	uint8_t g1[UID_GUID_LEN], g2[UID_GUID_LEN];
+	struct uidtab_probe p;
+	struct uid_slot_view v;
+	struct uid_rec r;
+	uint64_t slot;
+	int c, rv;
+
+	(void)state;
+	assert_int_equal(uid_name_guid("t", "user04f14f65/IN", 15, UIDNAME_V1, g1), 0);
+	assert_int_equal(uid_name_guid("t", "user29de60e8/IN", 15, UIDNAME_V1, g2), 0);
+	assert_memory_equal(g1, g2, UID_GUID_LEN);	/* the hole, kept for old records */
+	assert_int_equal(uid_name_guid("t", "user04f14f65/IN", 15, UIDNAME_V2, g1), 0);
+	assert_int_equal(uid_name_guid("t", "user29de60e8/IN", 15, UIDNAME_V2, g2), 0);
+	assert_memory_not_equal(g1, g2, UID_GUID_LEN);
+	assert_int_equal(g1[6] & 0xf0, 0x80);
+	assert_int_equal(uid_name_guid("u", "user04f14f65/IN", 15, UIDNAME_V2, g2), 0);
+	assert_memory_not_equal(g1, g2, UID_GUID_LEN);	/* the lockspace counts */
+	assert_int_equal(uid_name_guid("t", "", 0, UIDNAME_V2, g2), -EINVAL);
+	assert_int_equal(uid_name_guid("t", "x", 1, 3, g2), -EINVAL);
+
+	/* a record of g1 named "A" in its home slot */
+	memset(tab, 0, sizeof(tab));
+	slot = uidtab_home(g1, TAB_SLOTS);
+	for (c = 0; c < 2; c++) {
+		rec_for(&r, 1, 1, 1, 1 + c, 1, 0);
+		memcpy(r.guid, g1, UID_GUID_LEN);
+		r.name_len = 1;
+		memset(r.name, 0, sizeof(r.name));
+		r.name[0] = 'A';
+		r.slot = slot;
+		r.copy = c;
+		assert_int_equal(uidrec_out(&r, uuid_a, tab[slot][c], TAB_S), 0);
+	}
+	assert_int_equal(tab_probe(g1, false, &p), 0);	/* by GUID: found */
+	assert_int_equal(uidtab_probe_init(&p, g1, TAB_SLOTS, false), 0);
+	p.name = "A";
+	p.name_len = 1;
+	do {
+		tab_view(p.slot, &v);
+		rv = uidtab_probe_step(&p, &v);
+	} while (rv == UIDTAB_MORE);
+	assert_int_equal(rv, 0);
+	assert_int_equal(p.slot, slot);
+	/* another name with the same GUID: a collision, probe on */
+	assert_int_equal(uidtab_probe_init(&p, g1, TAB_SLOTS, false), 0);
+	p.name = "B";
+	p.name_len = 1;
+	do {
+		tab_view(p.slot, &v);
+		rv = uidtab_probe_step(&p, &v);
+	} while (rv == UIDTAB_MORE);
+	assert_int_equal(rv, -ENOENT);
+	assert_int_equal(uidtab_probe_init(&p, g1, TAB_SLOTS, true), 0);
+	p.name = "B";
+	p.name_len = 1;
+	do {
+		tab_view(p.slot, &v);
+		rv = uidtab_probe_step(&p, &v);
+	} while (rv == UIDTAB_MORE);
+	assert_int_equal(rv, 0);		/* not -EEXIST */
+	assert_int_equal(p.slot, (slot + 1) % TAB_SLOTS);
+}
+
 /*
  * Issue 13, hole 11 (b): a damaged slot never blocks a mailbox found
  * further on its probe path; a mailbox that is not found past it may be
@@ -803,6 +909,8 @@ int main(void)
 		cmocka_unit_test(test_provisional),
 		cmocka_unit_test(test_golden_minor0),
 		cmocka_unit_test(test_probe_damaged),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_name_guid),
 		cmocka_unit_test(test_resolve_provisional),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_errors),
