@@ -73,7 +73,7 @@ static const struct conf_choice log_levels[] = {
 const struct conf_option conf_options[OPT_COUNT] = {
 	[OPT_CONFIG] = {
 		"config", 'c', CONF_PATH, D | C, CONF_F_CLI_ONLY,
-		"/etc/sdlm/sdlm.conf", "", 0, PATH_LEN_MAX, NULL,
+		SDLM_CONFIG_FILE, "", 0, PATH_LEN_MAX, NULL,
 		"Configuration file to read. A missing default file is fine; "
 		"a missing file named here is an error.",
 	},

@@ -31,6 +31,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* $(sysconfdir)/sdlm/sdlm.conf from dlm/Makefile.am; builds outside make
+ * (the fuzz targets) get the usual place. */
+#ifndef SDLM_CONFIG_FILE
+#define SDLM_CONFIG_FILE "/etc/sdlm/sdlm.conf"
+#endif
+
 /* Option ids: the index into conf_options[] and into struct sdlm_conf. */
 enum conf_opt {
 	OPT_CONFIG = 0,

@@ -116,7 +116,7 @@ static void usage(FILE *f)
 		"  --json        machine-readable output\n"
 		"  --ipc NAME    IPC service name of the daemon (default: $SDLM_IPC or sdlm)\n"
 		"  -c, --config FILE  sdlm.conf, read to say which group a refusal needs\n"
-		"                (default /etc/sdlm/sdlm.conf)\n"
+		"                (default " SDLM_CONFIG_FILE ")\n"
 		"  -h, --help    this text\n"
 		"  --version     print the version and exit\n"
 		"\n"
