@@ -146,8 +146,8 @@ static void test_defaults(void **state)
 	}
 	conf_free(&scratch);
 
-	assert_string_equal(conf_str(&fx->cf, OPT_CONFIG),
-			    "/etc/sdlm/sdlm.conf");
+	/* --sysconfdir decides it (dlm/Makefile.am, tests/Makefile.am). */
+	assert_string_equal(conf_str(&fx->cf, OPT_CONFIG), SDLM_CONFIG_FILE);
 	assert_string_equal(conf_str(&fx->cf, OPT_DEVICE), "");
 	assert_int_equal(conf_uint(&fx->cf, OPT_NODE_ID), 0);
 	assert_string_equal(conf_str(&fx->cf, OPT_NODE_ID), "0");
