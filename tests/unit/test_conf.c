@@ -365,7 +365,7 @@ static void test_missing_files(void **state)
 	assert_true(conf_bool(&fx->cf, OPT_HELP));
 
 	/* The default file missing is fine (skip where one is installed). */
-	if (access("/etc/sdlm/sdlm.conf", F_OK) == 0)
+	if (access(SDLM_CONFIG_FILE, F_OK) == 0)
 		return;
 	conf_free(&fx->cf);
 	assert_int_equal(parse_argv(fx, CONF_DAEMON, &first, "sdlmd", "-f",
