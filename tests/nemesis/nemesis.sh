@@ -339,6 +339,36 @@ fault_sole_freeze() {
 	hist nemesis heal sole-freeze
 }
 
+# Late landing of UID record writes (issue 13, hole 1): node V's UID
+# service writes are withheld by the aio LATE fault and land T + I after
+# submission - after their deadline, so the service sees the timeout - for
+# d seconds.  The hazard: a timed-out record write kept in flight and then
+# reaped (V logs "has left the kernel"); LATE_TRIES counts the faults,
+# LATE_REACHED those that reached it.
+fault_uid_late() {
+	local d=$1 spec m log
+	pick_node; VICTIMS=$V
+	log=$CL_DIR/n$V/sdlmd-file.log
+	LATE_TRIES=$((LATE_TRIES + 1))
+	spec="uid write:late=$((T + I))"
+	m=$(grep -c "has left the kernel" "$log")
+	hist nemesis fault uid-late "$V" "$spec,${d}s"
+	log "uid-late: node $V's UID record writes land $((T + I)) ms after submission for $d s"
+	sd_fault "$V" "$spec"
+	sleep "$d"
+	sd_fault "$V" none
+	# the last withheld write lands T + I after it was submitted and is
+	# reaped at the next heartbeat tick
+	sleep $(( (T + 2 * I) / 1000 + 1 ))
+	if [ "$(grep -c "has left the kernel" "$log")" -gt "$m" ]; then
+		LATE_REACHED=$((LATE_REACHED + 1))
+		log "uid-late: hazard reached: a timed-out UID record write of node $V was kept in flight until it landed"
+	else
+		log "uid-late: hazard NOT reached (node $V wrote no UID record in the window)"
+	fi
+	hist nemesis heal uid-late
+}
+
 fault_partition() {	# part-alone | part-split | part-overlap
 	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
@@ -411,6 +441,7 @@ run_fault() {
 	stop-*) fault_stop "$kind" "$d" ;;
 	freeze) fault_freeze "$d" ;;
 	sole-freeze) fault_sole_freeze ;;
+	uid-late) fault_uid_late "$d" ;;
 	part-*) fault_partition "$kind" "$d" ;;
 	loss-*) fault_loss "$kind" "$d" ;;
 	disk-*) fault_disk "$kind" "$d" ;;
@@ -435,6 +466,7 @@ short_duration() {
 	disk-eio) D_S=2 ;;
 	disk-stall) D_S=3 ;;
 	disk-lost) D_S=5 ;;
+	uid-late) D_S=$(( (T + 2 * I) / 1000 + 3 )) ;;
 	esac
 }
 
@@ -451,11 +483,11 @@ long_duration() {
 	part-*) rnd $((grace_s + 6)); D_S=$((2 + R)) ;;
 	loss-2pct) rnd 81; D_S=$((10 + R)) ;;
 	loss-20pct) rnd 5; D_S=$((2 + R)) ;;
-	disk-*) rnd $((L / 1000 + 6)); D_S=$((2 + R)) ;;
+	disk-* | uid-late) rnd $((L / 1000 + 6)); D_S=$((2 + R)) ;;
 	esac
 }
 
-KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost"
+KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost uid-late"
 if [ -n "$ONLY_KINDS" ]; then
 	for k in $ONLY_KINDS; do
 		case " $KINDS " in *" $k "*) ;; *)
@@ -510,7 +542,7 @@ H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
 "$LOCKCLIENT" counter-init "$CTR" || { fail "counter file"; finish; }
 echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1 ] && echo short || echo "${DURATION}s") run"
 echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
-FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0
+FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0 LATE_TRIES=0 LATE_REACHED=0
 for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
 sleep 1
 
@@ -554,6 +586,7 @@ else
 fi
 echo "nemesis: $FAULTS faults, $RESTARTS node restarts, $(grep -c '^invoke' "$H") operations in $(elapsed_s) s"
 echo "nemesis: sole-freeze hazard reached $SOLE_REACHED of $SOLE_TRIES time(s) (the sole member of a lockspace out of the ring while another node joined it)"
+echo "nemesis: uid-late hazard reached $LATE_REACHED of $LATE_TRIES time(s) (a timed-out UID record write kept in flight until it landed)"
 echo "---- checker"
 if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR"; then
 	pass "history: no violation"
