@@ -125,7 +125,8 @@ bool fenced[N + 1];	/* NODE_FENCED applied, not rejoined since */
 byte op;		/* victim of the fence in flight, 0 none */
 byte dirty;		/* bit n: member still using locks the replica does not know */
 /* its history, carried in every ready member's round JOIN */
-bool hopen;		/* its gate ever opened (it could have granted) */
+bool hopen;		/* DECIDED: its gate ever opened (it could have
+			 * granted) or it fenced a node */
 byte hform;		/* ring of the round that formed it fresh */
 byte hgen;		/* rounds it completed */
 byte ring;		/* rounds completed by any quorate partition (ring id) */
@@ -192,7 +193,7 @@ bool progressed;	/* a UID handed out after the heal */
 #define settled		(MASK == mset)	/* the replica applied the current membership */
 #define joined(n)	(!member(n) || qview[n])	/* a member sent its round JOIN */
 #define mready(n)	(member(n) && rep[n] == 1)
-/* the fixed rule: gate ever opened, then later formation, then higher
+/* the fixed rule: DECIDED (gate opened or a node fenced), then later formation, then higher
  * generation, then the lowest node id (never the number of members) */
 #define stale_wins	(s_open != hopen -> s_open : \
 			 (s_form != hform -> s_form > hform : \
@@ -466,7 +467,7 @@ inline waiting(n)
 {
 	if
 	:: member(n) && rep[n] == 0 && fenced[n] ->
-		obeying[n] = true	/* refused: a fenced incarnation */
+		selffenced[n] = true	/* refused: a fenced incarnation stops */
 	:: member(n) && rep[n] == 0 && !fenced[n] ->
 		rep[n] = 1;	/* receives the state */
 		sync[n] = true;
@@ -509,12 +510,14 @@ inline round()
 		if
 		:: stale_wins ->
 			lose = (mready(1) -> 2 : 0) + (mready(2) -> 4 : 0) + (mready(3) -> 8 : 0);
+			ldec = hopen;
 			if :: mready(1) -> rep[1] = 0 :: else -> skip fi;
 			if :: mready(2) -> rep[2] = 0 :: else -> skip fi;
 			if :: mready(3) -> rep[3] = 0 :: else -> skip fi;
 			adopt()
 		:: else ->
 			lose = RB(sn);
+			ldec = s_open;
 			rep[sn] = 0;
 			sn = 0
 		fi
@@ -522,10 +525,12 @@ inline round()
 	fi;
 	hgen++;
 	waiting(1); waiting(2); waiting(3);
-	if	/* losers still using cached locks: the gate closes */
-	:: (dirty & lose) -> gate = false
+	if	/* losers still using cached locks, or a losing replica
+		 * that may have granted: the survivor's gate closes */
+	:: (dirty & lose) || ldec -> gate = false
 	:: else -> skip
 	fi;
+	ldec = false;
 	lose = 0
 }
 
@@ -533,6 +538,7 @@ inline round()
 proctype fencer()
 {
 	byte m, v, lose;
+	bool ldec;	/* the losing replica had DECIDED */
 end:	do
 	:: d_step { quorum_exists && !settled &&
 		joined(1) && joined(2) && joined(3) -> round() }
@@ -549,6 +555,8 @@ end:	do
 		(member(1) || COLD_OK(1)) &&
 		(member(2) || COLD_OK(2)) &&
 		(member(3) || COLD_OK(3)) &&
+		!(member(1) && fenced[1]) && !(member(2) && fenced[2]) &&
+		!(member(3) && fenced[3]) &&
 		dirty == 0 -> gate = true; hopen = true }
 	/* grant to an eligible member that wants it (lowest id first) */
 	:: d_step { quorum_exists && settled && !fresh_needed && gate && owner == 0 &&
@@ -600,6 +608,7 @@ end:	do
 		:: else -> skip
 		fi;
 		fenced[op] = true;
+		hopen = true;		/* DECIDED */
 		dirty = dirty & ~RB(op);	/* its lock users are gone with it */
 		op = 0 }
 	od
