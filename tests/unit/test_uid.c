@@ -510,9 +510,12 @@ static void adisk_open(struct adisk *d)
 	assert_int_equal(ftruncate(fd, 2 * AS), 0);
 	close(fd);
 	rv = aio_open_dev(d->path, &d->fd, &ss);
+	if (rv < 0)
+		unlink(d->path);
 	if (rv == -EINVAL)
 		fail_msg("O_DIRECT refused in %s: set SDLM_TEST_DIR", d->path);
 	assert_int_equal(rv, 0);
+	unlink(d->path);	/* gone with the fd, even if a check fails */
 	assert_int_equal(aio_ctx_create(&d->ctx, 8), 0);
 	assert_int_equal(posix_memalign((void **)&d->buf, AS, AS), 0);
 }
@@ -521,7 +524,6 @@ static void adisk_close(struct adisk *d)
 {
 	aio_ctx_destroy(d->ctx, 2000);
 	close(d->fd);
-	unlink(d->path);
 	free(d->buf);
 }
 
