@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * access.c - who may talk to sdlmd (see access.h).
  *

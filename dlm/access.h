@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * access.h - who may talk to sdlmd (docs/operations.md, "Security").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * conf.c - the option table and its four faces: command line, sdlm.conf,
  * --help and dump-config.

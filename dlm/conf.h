@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * conf.h - the one option table of sdlmd and sdlmctl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cpg.c - one lockspace's CPG group: join, ordered delivery, sending with
  * flow control.  cpg.h has the picture; this file only adapts corosync.

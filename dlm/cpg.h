@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cpg.h - the corosync edge of a lockspace: one CPG group per lockspace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fencecmd.c - `sdlmctl fence init|dump|list|message|status`, working on
  * the device directly: no daemon, no corosync.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fencecmd.h - `sdlmctl fence ...`: direct commands on the fencing area
  * that need no running daemon (like `sbd -d DEV list`).

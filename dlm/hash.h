@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hash.h - the two hashes of the lock tables: FNV-1a over a name (start
  * with FNV64_OFFSET; feed a running value back to hash several pieces)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipc.c - the libqb IPC server of sdlmd.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipc.h - sdlmd's libqb IPC server: accepts local clients, checks their
  * credentials, validates every request header and hands commands to the

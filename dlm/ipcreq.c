@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipcreq.c - decoding and validation of a client request to sdlmd; the
  * checks and their order are listed in ipcreq.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipcreq.h - decoding and validation of a client request to sdlmd (the
  * private protocol of sdlm_ipc.h).  Pure: bytes in, a decoded request or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * killset.c - killed lock users until they are gone (see killset.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * killset.h - the lock users this node killed because their locks were
  * revoked (pill, lost lease), until each is gone.

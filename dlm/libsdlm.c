@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libsdlm.c - the thin client library: libqb IPC to the local sdlmd and
  * nothing else (no libaio, no corosync).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * list.h - an intrusive doubly-linked list: a struct dl inside each
  * element, a struct dl as the head; container_of() gets back from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lockspace.c - sdlmd's lockspaces over CPG (see lockspace.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lockspace.h - sdlmd's lockspaces: each joins its own CPG group, keeps a
  * replica of the cluster-level lock state (lockstate.c) fed only by the

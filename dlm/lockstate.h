@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lockstate.h - the replicated, deterministic cluster-level lock state
  * machine of one lockspace.

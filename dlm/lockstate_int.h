@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lockstate_int.h - the private side of the replicated lock state
  * (lockstate.h is the public one): its structures and the functions its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h - sdlmd logging: libqb's targets (syslog, file, stderr) filtered by
  * the configured level, plus an always-on in-memory debug ring that takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsint.h - the private side of sdlmd's lockspaces (lockspace.h is the
  * public one): struct lspace, the lock manager's table, and the functions

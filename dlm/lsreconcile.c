@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsreconcile.c - after a lockspace got a replica (lsint.h): our node-level
  * cache set against the received state, and the dirty set of a fresh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsrender.c - status output of the lockspaces (`sdlmctl ls`, `sdlmctl
  * locks`) and their counters (`sdlmctl stats`).

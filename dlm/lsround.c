@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsround.c - sync rounds and the ready set of a lockspace (lsint.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lssnap.c - the lock state (lockstate.c) as bytes: the snapshot a joining
  * member decodes, and the digest replicas compare.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsxfer.c - state transfer of a lockspace (lsint.h): the responder's
  * snapshot, and on a member waiting for it the buffered stream, the

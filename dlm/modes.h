@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * modes.h - the six DLM lock modes and their compatibility.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * msg.c - every byte of a lockspace CPG message is laid out here.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * msg.h - the CPG wire protocol of a lockspace (pure: no I/O, no clock).
  *

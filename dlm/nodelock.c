@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * nodelock.c - the node-level lock cache (docs/nodelock.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * nodelock.h - the node-level lock cache of one lockspace on one node.
  *

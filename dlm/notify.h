@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * notify.h - systemd's readiness protocol (sd_notify(3)) without libsystemd:
  * one datagram of "NAME=value" lines to the AF_UNIX socket named in

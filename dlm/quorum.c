@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quorum.c - libquorum tracking on the main loop (see quorum.h).
  *

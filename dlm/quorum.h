@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quorum.h - sdlmd's view of corosync's quorum and membership (libquorum)
  * and of its own node id (cmap).  This feeds only what the fence side

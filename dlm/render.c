@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * render.c - text buffer and JSON escaping (see render.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * render.h - a growing text buffer and JSON string escaping, shared by
  * sdlmd (status replies) and sdlmctl (direct commands), so both render

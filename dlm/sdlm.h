@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sdlm.h - public interface of libsdlm, the sdlm client library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sdlm_ipc.h - the private protocol between sdlmd and its local clients
  * (libsdlm, sdlmctl).  Not installed.

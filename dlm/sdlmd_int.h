@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlmd_int.h - the private side of the daemon: struct sdlmd, its one
  * instance D, and the functions its two files share.

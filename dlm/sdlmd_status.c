@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlmd_status.c - what sdlmd answers to the text commands of sdlmctl:
  * status, nodes, dump, dump-config, ls, locks, fence confirm, stats (human,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * strerror.c - text for errno values and sdlm's domain errors.
  */

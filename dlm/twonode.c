@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * twonode.c - two-node arbitration (twonode.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * twonode.h - two-node arbitration (twonode.c): with two nodes neither
  * half of a split is a majority, so the disk decides which one survives.

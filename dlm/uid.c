@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uid.c - the UID allocator's pure core (see uid.h for the state machine
  * and docs/uid.md for the safety argument).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uid.h - the UID allocator's pure core: one mailbox, one holder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidsvc.c - the UID service (see uidsvc.h and docs/uid.md).
  *

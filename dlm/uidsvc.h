@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidsvc.h - the daemon's UID service: per mailbox, the EX lock held as an
  * internal client of the lockspace, the allocator core (uid.c) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * aio.c - timed asynchronous O_DIRECT I/O (libaio) for the fencing area.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * aio.h - timed asynchronous O_DIRECT I/O (libaio) for the fencing area.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * area.c - synchronous open/init/read/write of the fencing area.
  *

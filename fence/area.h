@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * area.h - synchronous access to the fencing area for sdlmctl's direct
  * commands (no daemon needed, like `sbd -d DEV list`) and for sdlmd's

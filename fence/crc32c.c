@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * crc32c.c - CRC-32C, slice-by-8, portable C.
  *

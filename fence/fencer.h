@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fencer.h - runs fence operations (fencesm.c's fence_op) against the disk:
  * writes poison pills through the heartbeat engine's aio context and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fencesm.c - peer liveness, fence operation and self state (the state
  * diagrams are in fencesm.h; the safety argument in docs/fencing.md and

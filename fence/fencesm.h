@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fencesm.h - the pure fence state machine: peer liveness, the fence
  * operation of a fencer, and the node's own state.

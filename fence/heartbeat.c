@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * heartbeat.c - the disk heartbeat engine (the I/O edge of fencesm.c).
  *

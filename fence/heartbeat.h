@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * heartbeat.h - the daemon's disk heartbeat engine: once per interval one
  * write of the node's own slot and one read of the whole slot range, both

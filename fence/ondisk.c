@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ondisk.c - every byte of the heartbeat/fencing area is laid out here.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ondisk.h - the on-disk format of the sdlm heartbeat/fencing area.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlm-watchdog - a watchdog "device" in a process, for tests and for
  * machines without /dev/watchdog.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sha256.c - SHA-256 as FIPS 180-4 section 6.2 describes it: 512-bit
  * blocks, a 64-word message schedule, 64 rounds, big-endian words, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sha256.h - SHA-256 (FIPS 180-4), for deriving mailbox GUIDs from names
  * (docs/uid.md "Names and GUIDs").  One-shot and incremental forms; no

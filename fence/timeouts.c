@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * timeouts.c - derive and check sdlm's time bounds (see timeouts.h for the
  * formulas and docs/timeouts.md for why each one is safe).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidrec.c - every byte of the UID area is laid out here.
  *

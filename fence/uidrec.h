@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidrec.h - the on-disk UID area: per-mailbox UID records and the table
  * that addresses them.  docs/uid.md is the full description; this is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watchdog.c - watchdog backends: Linux watchdog device, sdlm-watchdog's
  * FIFO, and "none".  The protocol and the states are in watchdog.h.

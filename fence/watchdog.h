@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watchdog.h - the watchdog that resets this node when sdlmd stops feeding.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/deps.sh - install the Debian 12 packages sdlm needs, if missing.
 # Sourced by tests/check, tests/quickstart and tests/bench.
 SDLM_DEPS="build-essential autoconf automake libtool pkg-config

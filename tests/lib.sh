@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/lib.sh - helpers for sdlm's script tests (sourced).
 #
 #   t_init NAME          run directory $TD under the build tree, cleanup trap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * merge.c - dsync's renumbering rule over two dovecot-uidlist copies.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * merge.h - the rejoin repair of one Maildir mailbox: merge two diverged
  * copies of its dovecot-uidlist the way dsync does (pure: no I/O).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlm-deliver - deliver one message into a Maildir with a UID from sdlm.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlm-maildir-repair - rejoin repair of a Maildir mailbox split in two
  * copies: merge copy B into copy A with dsync's renumbering rule

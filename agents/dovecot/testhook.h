@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * testhook.h - a TEST SEAM for the Dovecot tools, like --uid-source=file:
  * (not a product mode): the environment variable

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidlist.c - dovecot-uidlist v3: parser, formatter, dotlock and writer.
  *

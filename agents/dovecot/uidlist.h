@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidlist.h - Dovecot's Maildir dovecot-uidlist (version 3): parse, format,
  * and the locked writer.

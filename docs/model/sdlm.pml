@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlm.pml - a bounded Promela model of sdlm's safety protocol: three
  * nodes, one mailbox whose EX lock guards UID allocation, the fencing area

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Latency distributions of tests/bench: lock hand-off between two nodes
 # against the raw CPG round trip and one-way delivery, without and with
 # 2% loss.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Latency distributions of tests/bench on one node: the cached lock, UID
 # allocation, the disk's O_DSYNC write, Dovecot's dotlock + uidlist
 # rewrite, and whole deliveries (sdlm-deliver, dovecot-lda).

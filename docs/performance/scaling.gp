@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Aggregate lock+unlock rate of tests/bench against the number of active
 # nodes in a 5-node cluster (one client per node).
 #   gnuplot -e "dir='_build/bench'" docs/performance/scaling.gp

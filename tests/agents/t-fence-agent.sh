@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fence_sdlm against a live three-node cluster.  Real corosync in network
 # namespaces (tests/cluster/lib.sh), sdlmd on each node with its test
 # watchdog, one file-backed shared disk:

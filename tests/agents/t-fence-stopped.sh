@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fence_sdlm never reports a node fenced that was not (issue 16, item 1).
 # A slot that is free (the node's sdlmd never ran, or stopped cleanly, as
 # when Pacemaker stops a clone) is not OFF: the agent writes the pill and

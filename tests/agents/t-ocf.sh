@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The OCF agent ocf:sdlm:sdlmd against a real node.  A one-node corosync
 # cluster (tests/cluster/lib.sh) with the shared disk and a test watchdog
 # (sdlm-watchdog, outside the node's freezer group, kills the node when not

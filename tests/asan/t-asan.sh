@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/asan/t-asan.sh - the sanitizer tier.
 #   1. configure a separate build with --enable-sanitizers (ASan + UBSan,
 #      -fno-sanitize-recover) and build it;

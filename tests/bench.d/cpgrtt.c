@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cpgrtt.c - raw corosync CPG round trip, the yardstick of a lock hand-off.
  * Prints numbers, asserts nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * deliverbench.c - whole deliveries per second: one delivery program run
  * per message, as an MTA runs its local delivery agent.  Prints numbers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * diskbench.c - the disk-side yardsticks of docs/performance.md, on the
  * same file system as the cluster's shared disk.  Prints numbers, asserts

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bench.d/repairbench.sh - how long sdlm-maildir-repair takes for a
 # large mailbox (issue 14 item 8).  A benchmark: it prints numbers and
 # asserts nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlmbench.c - lock benchmarks through libsdlm, one client per process.
  * A program that prints numbers; it asserts nothing (tests/bench runs it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * stats.c - samples and nearest-rank percentiles for tests/bench.d
  * (stats.h).  Unit-tested by tests/unit/test_benchstats.c.

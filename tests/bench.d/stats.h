@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * stats.h - the samples, clock and percentiles every program of
  * tests/bench.d shares (one definition, so every figure of the table is

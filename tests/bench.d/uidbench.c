@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidbench.c - UID allocation through libsdlm on one node: one
  * sdlm_uid_alloc(count 1) + sdlm_uid_commit per sample, the cost of one

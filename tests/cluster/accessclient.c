@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * accessclient - what an unprivileged local user can send to sdlmd, spoken
  * in the raw protocol (sdlm_ipc.h) so nothing in libsdlm stands between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cpgprobe.c - the determinism claim on real corosync.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 #
 # tests/cluster/lib.sh - an N-node corosync 3 cluster on one machine.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # tests/cluster/sdlm.sh - sdlm on top of the corosync test cluster (lib.sh).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """stalecheck.py - judge the sdlmd logs of a cluster test for two holders.
 
   stalecheck.py takeovers MAILBOX N=LOG ...

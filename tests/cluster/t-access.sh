@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Local access control of sdlmd against a real daemon (issue 15), tried as
 # an unprivileged user would: `nobody`, alone and as a member of each
 # group (setpriv: real credentials, supplementary groups included).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A cold start with one node cut off grants nothing until that node is
 # fenced.  Node 3 holds EX on 'cold' and is cut off the network (not the
 # disk); sdlmd is restarted on nodes 1 and 2, so the lockspace forms anew

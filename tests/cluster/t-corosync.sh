@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # t-corosync.sh - the cluster harness itself, against real corosync.
 #

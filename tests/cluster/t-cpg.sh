@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # t-cpg.sh - the lockspace CPG protocol on real corosync: every replica
 # that applies the agreed stream ends in the same state.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The divergence detector acts (docs/protocol.md "Divergent replicas").
 # Node 2's sdlmd runs with the test seam SDLM_TEST_CORRUPT_LS=t: at the
 # first configuration change after it has a replica of lockspace t, it

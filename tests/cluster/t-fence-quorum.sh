@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Losing the disk is not losing the cluster.  Three real corosync nodes,
 # sdlmd in corosync mode on each, one shared file-backed disk:
 #   - all three join, are quorate and fenced-safe;

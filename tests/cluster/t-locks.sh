@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The lock manager on a real 3-node corosync cluster (one shared disk):
 #   1. mutual exclusion of EX across nodes: a counter in a shared file,
 #      incremented by clients on all three nodes with a sleep inside the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 2% random packet loss on every node for 90 s, with the corosync settings
 # the project ships (token 3000, miss_count_const 1, retransmits 10,
 # knet_pong_count 1): every result stays correct, nobody is fenced, and a

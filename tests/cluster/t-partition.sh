@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Partitions on a real 3-node corosync cluster with one shared disk:
 #   A. the minority side grants nothing new (a request there fails at once
 #      with SDLM_ENOQUORUM) while its node keeps using what it holds

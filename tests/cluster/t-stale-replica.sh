@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A stale replica rejoins (issue 12): a node that was frozen out of the
 # ring must not come back with its old replica of a lockspace, nor may a
 # fenced incarnation ever be a member again.  Three variants, each on its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A two-node cluster split by the network (both nodes keep the disk):
 # neither half is a majority, so the disk arbitrates and exactly one node
 # survives - the lower node id fences its peer after the grace; the peer

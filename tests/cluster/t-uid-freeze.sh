@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A UID holder frozen - every process of its node, by the cgroup freezer -
 # while a reservation write is in flight; a takeover by another node; then
 # the thaw.  The test watchdog stands outside the frozen group (as a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Late landing of the UID service's own record writes (issue 13, hole 1),
 # on a real 2-node cluster.  Node 1's UID record writes are withheld by
 # the aio LATE fault past their deadline (T) and land later; the daemon

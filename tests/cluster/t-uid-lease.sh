@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The allocation lease (issue 13, hole 10), on a real 2-node cluster with
 # uid_alloc_lease_s=LEASE: a delivery that allocates and then hangs
 # (longer than the lease) no longer blocks its mailbox for ever.  Its

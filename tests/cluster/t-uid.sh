@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # UID allocation on a real 3-node cluster with one shared disk:
 #   1. several clients per node allocate concurrently in the same and in
 #      different mailboxes: every UID unique per mailbox and, per mailbox,

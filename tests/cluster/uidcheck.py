@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Check a UID history written by uidclient (and by the test itself).
 
   uidcheck.py HISTORY [--watermark MAILBOX=N ...]

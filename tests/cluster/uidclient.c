@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidclient - a test client of the UID service: allocates UIDs through
  * libsdlm in a loop and writes a history line per UID, so a checker can

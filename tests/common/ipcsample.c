@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipcsample.c - one valid client request of each kind; see ipcsample.h.
  * The values are chosen to reach every field's check: a resource name with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipcsample.h - one valid client request of each kind (sdlm_ipc.h), shared
  * by the unit test of the request decoder and its fuzzer's seed corpus.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsfx.c - driving a lock state in unit tests; see lsfx.h.
  */

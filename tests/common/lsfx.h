@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lsfx.h - driving a lock state (dlm/lockstate.h) in unit tests: a state
  * with its decision list, one call per event kind, the cmocka fixtures and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * msgsample.c - one valid lockspace CPG message of each type; see
  * msgsample.h.

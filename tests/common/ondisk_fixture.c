@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ondisk_fixture.c - shared by the on-disk record tests; see
  * ondisk_fixture.h.

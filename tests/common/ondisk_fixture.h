@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ondisk_fixture.h - what the unit tests of the on-disk records share
  * (test_ondisk.c, test_uidrec.c): the two cluster uuids they encode with,

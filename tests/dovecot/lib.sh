@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # tests/dovecot/lib.sh - real Dovecot on a Maildir, no daemon
 # (docs/imap.md, contracts 5.7): a private config per mailbox home, every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Split storage, degraded operation on both copies, rejoin repair, judged
 # by real Dovecot (issue 5; docs/uid.md "Degraded operation", docs/imap.md
 # "Split storage").  Real corosync, real sdlmd, real Dovecot:

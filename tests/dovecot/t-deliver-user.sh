@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A delivery as the mail user, not root (issue 14 item 6, the delivery
 # side), with real sdlmd and real Dovecot 2.3:
 #   sdlm-deliver runs as nobody with client_group (and nothing else) and

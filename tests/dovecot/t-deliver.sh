@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sdlm-deliver as a mail operator meets it (issue 14, items 2, 3, 5),
 # judged by real Dovecot 2.3 (doveadm, no daemon):
 #   a. the dotlock under a clock skew: a delivery holding the lock (paused

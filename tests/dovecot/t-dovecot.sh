@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sdlm-deliver and sdlm-maildir-repair against real Dovecot 2.3 (doveadm,
 # /usr/lib/dovecot/imap), no Dovecot daemon:
 #   a. uidlists written by sdlm-deliver are read by Dovecot as written:

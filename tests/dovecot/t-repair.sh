@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sdlm-maildir-repair loses nothing and survives being killed (issue 14,
 # items 1 and 8), judged by real Dovecot 2.3 (doveadm, no daemon):
 #   a. every message file of copy B ends up in A: the ones B's uidlist

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/fence/compare-sbd.sh - sdlm's fencing area against sbd 1.5, measured
 # once on two loop devices. A benchmark that prints numbers, not a test: it
 # asserts nothing and is not part of tests/check. Results and their reading:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Format tests on file-backed disks through the real CLI: init, dump, list,
 # message, status; every kind of bad input gets its documented exit code, a
 # message naming the device and what is wrong, and leaves the disk as it was.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Three sdlmd on one file-backed disk (disk-only mode, test watchdog per
 # node): all alive; a reset pill is acknowledged within the ack bound and
 # the node dies by its watchdog; failing disk I/O on a node makes it stop

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sdlmd and signals, systemd's notify protocol and the journal (issue 16,
 # item 2).  Real disk-only sdlmd with the test watchdog:
 #   - SIGHUP (logrotate's postrotate) reopens the log file: the daemon

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # t-watchdog.sh - sdlm-watchdog end to end: feeding keeps the node alive,
 # silence kills it, the magic close disarms it, a frozen node dies too.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_conf.c - libFuzzer target for the configuration file parser
  * (dlm/conf.c: conf_parse_file, conf_check, conf_dump).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_ipc.c - libFuzzer target for the daemon's decoding of client
  * requests (dlm/ipcreq.c: ipcreq_decode, which msg_process in dlm/ipc.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_msg.c - libFuzzer target for the lockspace CPG messages
  * (dlm/msg.c: msg_decode, msg_encode, msg_to_event, msg_from_event).

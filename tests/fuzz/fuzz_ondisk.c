@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_ondisk.c - libFuzzer target for the fencing-area records
  * (fence/ondisk.c: hdr_in, hb_in, msg_in).

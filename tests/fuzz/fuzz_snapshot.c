@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_snapshot.c - libFuzzer target for the lock state snapshot
  * (dlm/lssnap.c: ls_snapshot_decode, ls_snapshot_encode, ls_digest).

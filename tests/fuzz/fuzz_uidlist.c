@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_uidlist.c - libFuzzer target for the dovecot-uidlist v3 parser
  * (agents/dovecot/uidlist.c: uidlist_parse, which uidlist_read, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_uidrec.c - libFuzzer target for the UID area records
  * (fence/uidrec.c: uidrec_in on both copies of a slot, then

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/fuzz/t-fuzz.sh - the decoders under libFuzzer (clang
 # -fsanitize=fuzzer,address,undefined).  For each target:
 #   1. build it against the real project sources;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/model/t-spin.sh - model-check docs/model/sdlm.pml with spin.
 #   1. safety (assertions S1..S4) of the design, twice, each bitstate and
 #      bounded to SDLM_SPIN_MINUTES (default 1) minute: a depth-first

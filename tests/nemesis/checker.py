@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """History checker of the nemesis runs (docs/nemesis.md).
 
   checker.py HISTORY [--watermark=MAILBOX=N ...] [--counter=FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """digests.py - do the replicas of every node agree?
 
     digests.py LOG...     (sdlmd log files, one per node; also a selftest:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lockclient - the workload of the nemesis runs (docs/nemesis.md): a client
  * of libsdlm that alternates UID allocations and increments of a shared

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nemesis/nemesis.sh - a nemesis run: clients on every node of a real
 # corosync cluster (tests/cluster/lib.sh + sdlm.sh) allocate UIDs and
 # increment a lock-protected counter while faults are injected on a seeded

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The short nemesis run of tests/check (docs/nemesis.md): the self-tests of
 # the history checker and of digests.py (each must catch the violation it
 # claims to), then a 3-node cluster with 2 clients per node and every fault

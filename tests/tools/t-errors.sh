@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Errors that say what to do (issue 16, item 5):
 #   - "cannot reach sdlmd" names the likely cause and the command to check;
 #   - a usage error is one line that says where the help is;

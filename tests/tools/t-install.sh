@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # An install a distribution can package (issue 16, items 4 and 9), checked
 # on this build tree:
 #   - the default config path follows --sysconfdir (sdlmd --help, sdlmctl

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every tool tells its version, and so does a running daemon (issue 16,
 # item 3): --version on sdlmd, sdlmctl, sdlm-watchdog, sdlm-deliver,
 # sdlm-maildir-repair, fence_sdlm (-V as fence-agents do); the version in

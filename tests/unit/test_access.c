@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_access.c - who may connect to sdlmd (dlm/access.c): the level of
  * a process from its /proc/<pid>/status text, supplementary groups

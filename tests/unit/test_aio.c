@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_aio.c - fence/aio.c on a real file with O_DIRECT.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_benchstats.c - the benchmarks' shared sample statistics
  * (tests/bench.d/stats.c): nearest-rank percentiles against values worked

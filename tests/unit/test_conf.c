@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_conf.c - unit tests of the option table (dlm/conf.c).
  *

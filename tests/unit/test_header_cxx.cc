@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_header_cxx.cc - the installed header compiles alone as C++ and
  * links against the C library (its extern "C" block is right).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_heartbeat.c - the daemon's heartbeat engine (fence/heartbeat.c) on a
  * real file-backed area with O_DIRECT, driven by the real clock.

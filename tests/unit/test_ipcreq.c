@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_ipcreq.c - the decoder of client requests (dlm/ipcreq.c): every
  * valid request kind decodes to its fields; every check of ipcreq.h fails

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_killset.c - the lock users a fenced node killed, until each is
  * gone (dlm/killset.c).  Issue 13, hole 4: no cap on this safety path,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_lockstate.c - the replicated lock state machine, driven by plain
  * event sequences: grants and queues, conversions, NOQUEUE, cancel, LVB,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_lssnap.c - the lock state as bytes (dlm/lssnap.c): snapshot round
  * trips, every corruption the decoder must refuse, the epoch section and

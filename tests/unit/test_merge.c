@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_merge.c - unit tests of agents/dovecot/merge.c, the rejoin repair
  * rule (dsync's): crafted splits with duplicates, messages added below

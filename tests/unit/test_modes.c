@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_modes.c - the DLM compatibility matrix, checked pair by pair
  * against a table written here independently (as "who may join a holder"

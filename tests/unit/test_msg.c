@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_msg.c - the lockspace CPG wire format (dlm/msg.c): round trips of
  * every type, each verification step with its own error, event mapping,

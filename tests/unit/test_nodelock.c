@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_nodelock.c - the node-level lock cache, driven by plain call
  * sequences with exact action lists: the cached path (no cluster action),

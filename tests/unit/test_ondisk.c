@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_ondisk.c - unit tests of fence/crc32c.c and fence/ondisk.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_timeouts.c - timeouts_derive and the profiles.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_uid.c - unit tests of dlm/uid.c, the UID allocator's pure core.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_uidlist.c - unit tests of agents/dovecot/uidlist.c: the
  * dovecot-uidlist v3 parser and formatter, the next-UID rule, and the

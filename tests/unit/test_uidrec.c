@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_uidrec.c - unit tests of fence/uidrec.c: the UID record codec, its
  * errors, name validation, slot-pair resolution and table addressing.

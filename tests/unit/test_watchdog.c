@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_watchdog.c - the watchdog backends (fence/watchdog.c) against real
  * FIFOs, a regular file and /dev/null; the FIFO's reader plays
