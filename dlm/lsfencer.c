@@ -92,7 +92,9 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 			l->cold_since[n] = now;
 		}
 		l->cold_blocked[n] = true;
-		if (now - l->cold_since[n] >= lsm.h.grace_ms) {
+		/* A node whose heartbeat stopped gets no grace: the dead path
+		 * fences it (its pill first) without waiting. */
+		if (now - l->cold_since[n] >= lsm.h.grace_ms || !lsm.h.hb_live(lsm.h.ctx, n)) {
 			if (!l->cold_fencing[n])
 				log_notice("ls %s: cold start: fencing node %u before granting anything",
 					   l->name, n);

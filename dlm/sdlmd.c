@@ -363,8 +363,12 @@ static bool host_cold_ok(void *ctx, uint32_t node)
 		return true;
 	if (D.fencer && fencer_is_fenced(D.fencer, node, hb->incarnation))
 		return true;
+	/* Dead by timeout is not enough (docs/model.md finding 3): a node
+	 * paused with its watchdog (a VM) can come back, missed the change
+	 * and still caches its locks.  Only a fence - whose dead path writes
+	 * a pill it must read first - clears it; the fencer asks at once. */
 	ps = peer_state(pv, now_ms(), &D.to);
-	return ps == PEER_DEAD || ps == PEER_EXITED;
+	return ps == PEER_EXITED;
 }
 
 /*
