@@ -187,6 +187,10 @@ def check_counter(h, counter_file):
         if res == 'counter' and final is not None:
             readers.append((final, final_writer, 'final counter file: %d %s' % (final, final_writer)))
         landed_unfinished = set()
+        # (value, writer) of every finished section: one set lookup per
+        # reader, not a scan of every section (quadratic: a 30-minute run
+        # has tens of thousands of sections).
+        finished = {(c['wrote'], c['label']) for c in css if c['exit']}
         for v, w, ln in readers:
             if w in unfinished and unfinished[w]['read'] + 1 == v:
                 if w not in landed_unfinished:
@@ -194,7 +198,7 @@ def check_counter(h, counter_file):
                     landed_unfinished.add(w)
             elif v == 0 and w == 'init':
                 pass
-            elif not any(v == c['wrote'] and w == c['label'] for c in css if c['exit']):
+            elif (v, w) not in finished:
                 out.append(('COUNTER %s: read %d from %s, which never wrote it' % (res, v, w), [ln]))
         for v, lns in sorted(writes.items()):
             if len(lns) > 1:
