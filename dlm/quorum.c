@@ -8,11 +8,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <corosync/corotypes.h>
 #include <corosync/quorum.h>
@@ -190,82 +187,4 @@ size_t quorum_nodelist(uint32_t *ids, size_t max)
 			ids[j - 1] = t;
 		}
 	return n;
-}
-
-/* --- the probe ------------------------------------------------------- */
-
-static struct {
-	uint32_t interval_ms;
-	_Atomic uint64_t asked_ms;
-} P;
-
-static uint64_t boot_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void probe_notify(quorum_handle_t h, uint32_t quorate,
-			 struct quorum_ring_id ring_id, uint32_t n, const uint32_t *members)
-{
-	(void)h; (void)quorate; (void)ring_id; (void)n; (void)members;
-}
-
-/* No logging here: the log is the event loop's. */
-static void *probe_main(void *arg)
-{
-	quorum_model_v1_data_t md;
-	quorum_handle_t h = 0;
-	bool have = false;
-	struct timespec ts;
-
-	(void)arg;
-	memset(&md, 0, sizeof(md));
-	md.model = QUORUM_MODEL_V1;
-	md.quorum_notify_fn = probe_notify;
-	ts.tv_sec = P.interval_ms / 1000;
-	ts.tv_nsec = (long)(P.interval_ms % 1000) * 1000000;
-	for (;;) {
-		uint64_t asked = boot_ms();
-		uint32_t type;
-		int q;
-
-		if (!have)
-			have = quorum_model_initialize(&h, QUORUM_MODEL_V1,
-						       (quorum_model_data_t *)&md,
-						       &type, NULL) == CS_OK;
-		if (have) {
-			cs_error_t e = quorum_getquorate(h, &q);
-
-			if (e == CS_OK)
-				atomic_store(&P.asked_ms, asked);
-			else if (e != CS_ERR_TRY_AGAIN) {
-				quorum_finalize(h);
-				have = false;
-			}
-		}
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
-int quorum_probe_start(uint32_t interval_ms)
-{
-	pthread_attr_t a;
-	pthread_t t;
-	int rc;
-
-	P.interval_ms = interval_ms ? interval_ms : 1;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &a, probe_main, NULL);
-	pthread_attr_destroy(&a);
-	return -rc;
-}
-
-uint64_t quorum_probe_asked(void)
-{
-	return atomic_load(&P.asked_ms);
 }

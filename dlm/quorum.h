@@ -36,19 +36,4 @@ void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consens
 /* The node ids of corosync's nodelist, ascending; returns how many (<= max). */
 size_t quorum_nodelist(uint32_t *ids, size_t max);
 
-/*
- * Is corosync still answering?  A thread with its own libquorum handle
- * asks corosync whether this node is quorate every interval_ms and
- * stamps, on CLOCK_BOOTTIME (now_ms's clock), when it asked the last
- * question that was answered; it reconnects after an error.  The event
- * loop never waits on corosync: it reads the stamp (quorum_probe_asked).
- * A hung corosync answers nothing, so the stamp ages (issue 13, hole 6).
- * 0 or a negative errno (the thread could not start).
- */
-int quorum_probe_start(uint32_t interval_ms);
-
-/* When the last answered question was asked (ms on CLOCK_BOOTTIME), 0
- * before the first answer. */
-uint64_t quorum_probe_asked(void);
-
 #endif

@@ -514,82 +514,9 @@ int degraded_check(uint32_t *blocker)
 				    D.node_id, blocker);
 }
 
-/*
- * corosync answered a question asked at most probe_age_ms ago.  The age
- * limit is M minus the check period: a node whose corosync hangs at h
- * (its last answered question was asked at or before h) counts itself
- * not quorate by h + M at the latest, which is what the dead bound's
- * proof assumes of a node the others saw leave at or after h
- * (docs/timeouts.md).
- */
-static bool corosync_answers(uint64_t now)
-{
-	uint64_t asked;
-
-	if (!D.probe_on)
-		return true;
-	/* Before the probe's first answer: corosync answered our setup. */
-	asked = quorum_probe_asked();
-	if (asked < D.probe_started_ms)
-		asked = D.probe_started_ms;
-	return now <= asked + D.probe_age_ms;
-}
-
 bool quorate_now(void)
 {
-	return twonode_quorate(&D.tn, D.quorate && corosync_answers(now_ms()), D.n_members);
-}
-
-static void membership_apply(void);
-
-/* Every probe period: a corosync that stopped answering is not quorum. */
-static void probe_check(void *data)
-{
-	uint64_t now = now_ms();
-	bool stale = !corosync_answers(now);
-
-	(void)data;
-	if (stale != D.probe_stale) {
-		uint64_t asked = quorum_probe_asked();
-
-		if (asked < D.probe_started_ms)
-			asked = D.probe_started_ms;
-		if (stale)
-			log_err("corosync: no answer for %llu ms (limit %u ms): "
-				"treating this node as not quorate until it answers again",
-				(unsigned long long)(now - asked), D.probe_age_ms);
-		else
-			log_notice("corosync: answering again");
-		D.probe_stale = stale;
-		membership_apply();
-	}
-	qb_loop_timer_add(D.loop, QB_LOOP_HIGH, (uint64_t)D.probe_period_ms * QB_TIME_NS_IN_MSEC,
-			  NULL, probe_check, &D.probe_timer);
-}
-
-/* Start the probe: period P = M / 4 (at least 50 ms), age limit M - P. */
-static void probe_start(uint32_t membership_ms)
-{
-	int rc;
-
-	D.probe_period_ms = membership_ms / 4 > 50 ? membership_ms / 4 : 50;
-	if (membership_ms < 2 * D.probe_period_ms) {
-		log_warn("corosync: token + consensus %u ms too short to check that corosync answers",
-			 membership_ms);
-		return;
-	}
-	D.probe_age_ms = membership_ms - D.probe_period_ms;
-	D.probe_started_ms = now_ms();
-	rc = quorum_probe_start(D.probe_period_ms);
-	if (rc < 0) {
-		log_err("corosync: cannot start the thread that checks corosync answers: %s",
-			strerror(-rc));
-		return;
-	}
-	D.probe_on = true;
-	log_info("corosync: asked every %u ms whether it answers; unanswered for %u ms is not quorate",
-		 D.probe_period_ms, D.probe_age_ms);
-	probe_check(NULL);
+	return twonode_quorate(&D.tn, D.quorate, D.n_members);
 }
 
 static bool host_alone_quorate(void *ctx)
@@ -1225,7 +1152,6 @@ int main(int argc, char **argv)
 		ipc_enable_locks(true);
 		log_info("lock manager: %u nodes expected, grace %u ms (token %u, consensus %u)",
 			 D.expected_nodes, D.grace_ms, token, consensus);
-		probe_start(token + consensus);
 		membership_apply();
 	} else {
 		uint32_t i;

@@ -54,12 +54,6 @@ struct sdlmd {
 	bool marker_mine;		/* we wrote it: ours to remove */
 	bool corosync;
 	bool quorate;
-	/* Is corosync still answering (quorum_probe_*, issue 13 hole 6)?
-	 * A question older than probe_age_ms unanswered: not quorate. */
-	bool probe_on, probe_stale;
-	uint32_t probe_period_ms, probe_age_ms;
-	uint64_t probe_started_ms;
-	qb_loop_timer_handle probe_timer;
 	uint32_t members[SDLM_MAX_NODES + 1];
 	uint32_t n_members;
 	uint64_t ring_seq;

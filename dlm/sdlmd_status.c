@@ -94,11 +94,10 @@ static void render_status(struct sbuf *b, bool json)
 	sb_printf(b, "cluster      %s\nnode         %u (%s)\nversion      %s\ndevice       %s\n",
 		  D.area->hdr.cluster_name, D.node_id, D.node_name, PACKAGE_VERSION, D.area->path);
 	if (D.corosync)
-		sb_printf(b, "quorum       %s (ring %llu, %u members)%s%s\n",
+		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
 			  quorate_now() ? "quorate" : "NOT quorate",
 			  (unsigned long long)D.ring_seq, D.n_members,
-			  twonode_won(&D.tn) && !D.quorate ? ", alone: won the two-node arbitration" : "",
-			  D.probe_stale ? ", corosync is not answering" : "");
+			  twonode_won(&D.tn) && !D.quorate ? ", alone: won the two-node arbitration" : "");
 	else
 		sb_printf(b, "quorum       none (disk-only mode)\n");
 	{
