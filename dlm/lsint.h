@@ -132,9 +132,6 @@ struct lspace {
 	uint32_t refused[NODES_MAX];
 	size_t n_refused;
 	bool self_refused;		/* we are one of them: stopped for good */
-	/* The corosync connection is gone (lockspace.c "Cut off"): no
-	 * replica, nothing sent; the node keeps what it holds. */
-	bool cut_off;
 	struct xfer xf[XFER_MAX];
 	struct collect col[XFER_MAX];
 	/* fencer duties */
