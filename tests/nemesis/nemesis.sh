@@ -518,7 +518,11 @@ done
 GRACE=$(sd_ctl 1 --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["grace_ms"])')
 # corosync's detection: token + consensus (1.2 x token by default).
 DETECT=$((TOKEN_MS + TOKEN_MS * 12 / 10))
-BOUND_S=$(( (GRACE + DEAD + DETECT) / 1000 + 10 ))
+# The worst recovery the design allows: corosync's detection, the grace
+# before an away holder is fenced, the dead bound, and - since the dead
+# path writes its own pill and declares only once it read it back (issue
+# 13 hole 3) - one more write and read of the slot (2T + I).
+BOUND_S=$(( (GRACE + DEAD + 2 * T + I + DETECT) / 1000 + 10 ))
 STALL_MS=$((T * 5 / 6))	# near the I/O timeout, below it
 SETTLE=20
 HOLD_MS=20
