@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,9 +291,40 @@ int hbe_create(struct hb_engine **out, struct area *a,
 	return 0;
 }
 
+/*
+ * The completion of a write or read still pending calls back into e, and
+ * the area's context outlives the engine (area_close reaps or cancels what
+ * is left, calling back as it goes).  So wait for this engine's callbacks
+ * first: every request has a deadline of T, by which its callback has run
+ * (a request that misses it stays counted in stale_ios() but no longer
+ * calls back).  If one still has not after 2T, e is leaked rather than
+ * freed under a callback to come.
+ */
 void hbe_destroy(struct hb_engine *e)
 {
+	struct aio_ctx *c;
+	uint64_t now, end;
+
 	if (!e)
+		return;
+	c = e->a->aio;
+	now = aio_now_ns();
+	end = now + 2 * (uint64_t)e->t->base.io_timeout_ms * 1000000;
+	while ((e->write_pending || e->read_pending) && now < end) {
+		struct pollfd pfd = { .fd = aio_ctx_fd(c), .events = POLLIN };
+		uint64_t until = aio_next_deadline(c);
+
+		if (aio_process(c, now) < 0)
+			break;
+		if (!e->write_pending && !e->read_pending)
+			break;
+		if (until > end)
+			until = end;
+		(void)poll(&pfd, 1, until > now ?
+			   (int)((until - now + 999999) / 1000000) : 0);
+		now = aio_now_ns();
+	}
+	if (e->write_pending || e->read_pending)
 		return;
 	free(e->wbuf);
 	free(e);

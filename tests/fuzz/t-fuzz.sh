@@ -37,11 +37,11 @@ D=$src/dlm; F=$src/fence; V=$src/agents/dovecot
 # target: the sources it links (besides its own .c) and --gen-corpus args
 declare -A SRCS=(
 	[fuzz_ondisk]="$F/ondisk.c $F/crc32c.c"
-	[fuzz_uidrec]="$F/uidrec.c $F/ondisk.c $F/crc32c.c"
+	[fuzz_uidrec]="$F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c"
 	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c $src/tests/common/msgsample.c"
 	[fuzz_snapshot]="$D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c"
 	[fuzz_conf]="$D/conf.c"
-	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $src/tests/common/ipcsample.c"
+	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c $src/tests/common/ipcsample.c"
 	[fuzz_uidlist]="$V/uidlist.c"
 )
 declare -A GENARGS=(

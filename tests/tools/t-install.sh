@@ -14,8 +14,12 @@
 : "${SDLM_BUILDDIR:?}"
 t_init install
 B="$SDLM_BUILDDIR"
-# mkvar NAME: a variable of the top Makefile, fully expanded by make
+# mkvar NAME: a variable of the top Makefile, fully expanded by make.  The
+# make running this test passes its flags down (with -w when it was started
+# with -C, as CI does), and "Entering directory" lines would end up in the
+# value: run a make of our own, with none of them.
 mkvar() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
 	make -s --no-print-directory -C "$B" -f Makefile -f - "print-$1" <<'MK'
 print-%:
 	@echo '$($*)'
