@@ -588,6 +588,55 @@ int conf_set(struct sdlm_conf *cf, int id, const char *text,
 			 err, errlen);
 }
 
+int conf_client_file(struct sdlm_conf *cf, const char *path,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	err_set(err, errlen, "%s", "");
+	if (path) {
+		rc = value_set(cf, OPT_CONFIG, path, CONF_SRC_CLI, "--config",
+			       err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	rc = conf_parse_file(cf, conf_str(cf, OPT_CONFIG), CONF_CTL,
+			     err, errlen);
+	if (rc == -ENOENT && !path) {
+		err_set(err, errlen, "%s", "");
+		return 0;
+	}
+	if (rc == -EACCES && !path)
+		return 0;	/* err keeps why */
+	return rc;
+}
+
+const char *conf_client_value(const struct sdlm_conf *cf, int id,
+			      const char *env, const char *env_name,
+			      char *from, size_t fromlen)
+{
+	char name[LONG_NAME_MAX];
+
+	if (!id_valid(id))
+		return "";
+	long_name(name, sizeof(name), conf_options[id].co_name);
+	if (conf_source(cf, id) == CONF_SRC_CLI) {
+		err_set(from, fromlen, "--%s", name);
+		return conf_str(cf, id);
+	}
+	if (env && env[0]) {
+		err_set(from, fromlen, "$%s", env_name ? env_name : "?");
+		return env;
+	}
+	if (conf_source(cf, id) == CONF_SRC_FILE)
+		err_set(from, fromlen, "%s in %s", conf_options[id].co_name,
+			conf_str(cf, OPT_CONFIG));
+	else
+		err_set(from, fromlen, "the built-in default: no %s in %s",
+			conf_options[id].co_name, conf_str(cf, OPT_CONFIG));
+	return conf_str(cf, id);
+}
+
 int conf_check(const struct sdlm_conf *cf, char *err, size_t errlen)
 {
 	if (conf_uint(cf, OPT_UID_RESERVE_MIN) >
@@ -887,6 +936,9 @@ read_file:
 			rc = 0;
 			err_set(err, errlen, "%s", "");
 		}
+		if (rc == -EACCES && !explicit_config &&
+		    (mask & CONF_SOFT_DEFAULT))
+			rc = 0;		/* err keeps why, for the caller */
 		if (rc < 0)
 			goto out_free;
 	}

@@ -87,6 +87,11 @@ enum conf_type {
 #define CONF_DAEMON	0x1u	/* sdlmd */
 #define CONF_CTL	0x2u	/* sdlmctl */
 #define CONF_ALL	(CONF_DAEMON | CONF_CTL)
+/* A flag of the mask argument of conf_parse_args(), not a program: a client
+ * tool, for which an unreadable *default* file (-EACCES: a user outside the
+ * file's group) is not an error: parsing goes on with the defaults and err
+ * keeps why, for the tool to say when something then fails. */
+#define CONF_SOFT_DEFAULT 0x80u
 
 /* co_flags */
 #define CONF_F_CLI_ONLY	0x1u	/* not a config file key (config, help...) */
@@ -165,6 +170,28 @@ int conf_parse_args(struct sdlm_conf *cf, int argc, char **argv,
  * Returns 0 or -EINVAL with err set.
  */
 int conf_check(const struct sdlm_conf *cf, char *err, size_t errlen);
+
+/*
+ * The client tools' configuration (sdlmctl, sdlm-deliver,
+ * sdlm-maildir-repair): read path (NULL: the default file) with the keys of
+ * CONF_CTL into cf (conf_defaults() first).  A missing or unreadable
+ * (-EACCES) default file is no error (err then says why, or is empty); an
+ * explicit path must be read.  Returns 0 or the errors of conf_parse_file().
+ */
+int conf_client_file(struct sdlm_conf *cf, const char *path,
+		     char *err, size_t errlen);
+
+/*
+ * What a client tool uses for option id (ipc_name, device): the command
+ * line, else the environment variable's value env (NULL or "": unset; its
+ * name env_name), else the config file, else the built-in default.  from
+ * (may be NULL) receives where the value came from, for error messages:
+ * "--ipc-name", "$SDLM_IPC", "ipc_name in /etc/sdlm/sdlm.conf", "the
+ * built-in default: no ipc_name in /etc/sdlm/sdlm.conf".
+ */
+const char *conf_client_value(const struct sdlm_conf *cf, int id,
+			      const char *env, const char *env_name,
+			      char *from, size_t fromlen);
 
 /* Value access.  conf_str() works for every type (canonical text). */
 const char *conf_str(const struct sdlm_conf *cf, int id);

@@ -146,6 +146,17 @@ static void render_header(struct sbuf *b, const struct sdlm_header *h, bool json
 		  (unsigned long long)h->create_time, h->create_host);
 }
 
+/* The device when a command has no -d: sdlmctl's --device, $SDLM_DEVICE or
+ * sdlm.conf's device (fence_main), and where it came from. */
+static const char *default_dev;
+static const char *default_dev_from = "";
+
+static void no_device(const char *usage)
+{
+	fprintf(stderr, "sdlmctl: no device: give -d DEV or --device, or set device = DEV in sdlm.conf (%s)\n"
+		"usage: %s\n", default_dev_from, usage);
+}
+
 static int output(struct sbuf *b)
 {
 	if (b->oom) {
@@ -193,7 +204,7 @@ static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max
 static void init_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sdlmctl fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
+		"usage: sdlmctl fence init [-d DEV] --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"                          [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
 		"                          [--watchdog-timeout MS] [--uuid UUID] [--uid-slots N]\n"
 		"                          [--force] [--json]\n"
@@ -246,8 +257,10 @@ static int fence_init(int argc, char **argv, bool json)
 		default: init_usage(stderr); return CTL_USAGE;
 		}
 	}
+	if (!dev)
+		dev = default_dev;
 	if (!dev || !cluster || optind != argc) {
-		fprintf(stderr, "sdlmctl: fence init needs -d DEV and --cluster NAME\n");
+		fprintf(stderr, "sdlmctl: fence init needs -d DEV (or device in sdlm.conf) and --cluster NAME\n");
 		init_usage(stderr);
 		return CTL_USAGE;
 	}
@@ -352,9 +365,9 @@ static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char
 		}
 	}
 	if (!da->dev)
-		da->dev = getenv("SDLM_DEVICE");
+		da->dev = default_dev;
 	if (!da->dev) {
-		fprintf(stderr, "sdlmctl: no device: give -d DEV (or set SDLM_DEVICE)\nusage: %s\n", usage);
+		no_device(usage);
 		return CTL_USAGE;
 	}
 	da->first = optind;
@@ -384,7 +397,7 @@ static int fence_dump(int argc, char **argv, bool json)
 	struct sbuf b;
 	int rc;
 
-	rc = parse_dev_args(argc, argv, &da, "sdlmctl fence dump -d DEV [--json]");
+	rc = parse_dev_args(argc, argv, &da, "sdlmctl fence dump [-d DEV] [--json]");
 	if (rc >= 0)
 		return rc;
 	rc = open_area(da.dev, &a);
@@ -498,7 +511,7 @@ static int fence_list(int argc, char **argv, bool json)
 	bool first = true, all = false;
 	int rc;
 
-	rc = parse_dev_args(argc, argv, &da, "sdlmctl fence list -d DEV [--json] [all]");
+	rc = parse_dev_args(argc, argv, &da, "sdlmctl fence list [-d DEV] [--json] [all]");
 	if (rc >= 0)
 		return rc;
 	if (da.first < argc && !strcmp(argv[da.first], "all"))
@@ -577,7 +590,7 @@ static int parse_node(struct area *a, const char *arg, uint32_t *node)
 
 static int fence_message(int argc, char **argv, bool json)
 {
-	const char *usage = "sdlmctl fence message -d DEV [--wait[=SECONDS]] NODE test|reset|off|clear";
+	const char *usage = "sdlmctl fence message [-d DEV] [--wait[=SECONDS]] NODE test|reset|off|clear";
 	struct dev_args da;
 	struct sdlm_timeouts t;
 	struct sdlm_msg m;
@@ -697,7 +710,7 @@ out:
 
 static int fence_status(int argc, char **argv, bool json)
 {
-	const char *usage = "sdlmctl fence status -d DEV NODE";
+	const char *usage = "sdlmctl fence status [-d DEV] NODE";
 	struct dev_args da;
 	struct slots *s = NULL;
 	struct area *a;
@@ -773,9 +786,12 @@ out:
 	return rc;
 }
 
-int fence_main(int argc, char **argv, bool json)
+int fence_main(int argc, char **argv, bool json, const char *dev, const char *dev_from)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	default_dev = dev && dev[0] ? dev : NULL;
+	default_dev_from = dev_from ? dev_from : "";
 
 	if (!sub || !strcmp(sub, "help") || !strcmp(sub, "--help")) {
 		printf("usage: sdlmctl fence init|dump|list|message|status ... (see sdlmctl(8))\n");

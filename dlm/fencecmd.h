@@ -22,6 +22,9 @@ enum ctl_exit {
 };
 
 int ctl_exit_for(int err);
-int fence_main(int argc, char **argv, bool json);
+/* dev: the device when a command has no -d (sdlmctl's --device,
+ * $SDLM_DEVICE, sdlm.conf's device; NULL or "": none), dev_from: where it
+ * came from, for the error when there is none. */
+int fence_main(int argc, char **argv, bool json, const char *dev, const char *dev_from);
 
 #endif

@@ -2,7 +2,11 @@
 /*
  * sdlmctl - the sdlm command line.
  *
- *   sdlmctl [--json] [--ipc NAME] COMMAND ...
+ *   sdlmctl [-c FILE] [--ipc-name NAME] [--json] COMMAND ...
+ *
+ * The global options and sdlm.conf go through sdlmd's option table
+ * (conf.c, the keys of CONF_CTL): ipc_name and device come from the
+ * command line, else $SDLM_IPC / $SDLM_DEVICE, else the file.
  *
  * "fence ..." works directly on the device (fencecmd.c); the rest asks the
  * local sdlmd over libsdlm.  Human tables by default, JSON with --json.
@@ -12,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +27,14 @@
 #include "sdlm.h"
 #include "fencecmd.h"
 #include "access.h"
+#include "conf.h"
 
-/* -c/--config: where the daemon's configuration says who may talk to it. */
+/* -c/--config: the sdlm.conf read (also for who may talk to the daemon). */
 static const char *config_path;
+/* Where the IPC name came from (conf_client_value), and why the default
+ * sdlm.conf could not be read, if so: said when the daemon is not found. */
+static char ipc_from[PATH_MAX + 64];
+static const char *conf_read_note;
 
 /* After a refusal: say which group is needed and where it is set. */
 static int refused(int rc)
@@ -49,19 +59,21 @@ static int connect_exit(int rc)
  */
 static int no_daemon(const char *ipc, int rc)
 {
-	const char *name = ipc ? ipc : getenv("SDLM_IPC") ? getenv("SDLM_IPC") : "sdlm";
-
 	int code;
 
-	fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s'): %s\n", name, sdlm_strerror(rc));
+	fprintf(stderr, "sdlmctl: cannot reach sdlmd (ipc '%s', from %s): %s\n", ipc, ipc_from,
+		sdlm_strerror(rc));
 	code = connect_exit(rc);
 	if (code == CTL_NODAEMON)
 		fprintf(stderr,
 			"  is sdlmd running on this node, with ipc_name '%s'?  Check with\n"
 			"  'systemctl status sdlmd' (or 'crm_resource --locate -r sdlm' under Pacemaker)\n"
-			"  and 'journalctl -u sdlmd'; another name: sdlmctl --ipc NAME or $SDLM_IPC;\n"
-			"  run as root or a member of client_group/admin_group (sdlm.conf(5)).\n",
-			name);
+			"  and 'journalctl -u sdlmd'; another name: sdlmctl --ipc-name NAME, $SDLM_IPC\n"
+			"  or ipc_name in sdlm.conf (-c FILE); run as root or a member of\n"
+			"  client_group/admin_group (sdlm.conf(5)).\n",
+			ipc);
+	if (code == CTL_NODAEMON && conf_read_note)
+		fprintf(stderr, "  (%s: the defaults were used)\n", conf_read_note);
 	return code;
 }
 
@@ -77,8 +89,9 @@ static bool cmd_help(int argc, char **argv, const char *usage_line)
 
 static void usage(FILE *f)
 {
+	/* The options: sdlmd's option table, as sdlmd --help prints its own. */
+	conf_help(f, CONF_CTL, "sdlmctl");
 	fprintf(f,
-		"usage: sdlmctl [--json] [--ipc NAME] [-c FILE] COMMAND [ARGS]\n"
 		"\n"
 		"Commands that ask the local sdlmd:\n"
 		"  status                 this node, its lease, fencing in progress\n"
@@ -89,14 +102,15 @@ static void usage(FILE *f)
 		"  dump-config            the daemon's effective configuration\n"
 		"  stats [--prometheus]   counters (Prometheus text format on request)\n"
 		"\n"
-		"Direct commands on the shared device (no daemon needed):\n"
-		"  fence init -d DEV --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
+		"Direct commands on the shared device (no daemon needed; DEV: -d, else\n"
+		"--device, $SDLM_DEVICE or device in sdlm.conf):\n"
+		"  fence init [-d DEV] --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"             [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
 		"             [--watchdog-timeout MS] [--uid-slots N] [--uuid UUID] [--force]\n"
-		"  fence dump -d DEV\n"
-		"  fence list -d DEV [all]\n"
-		"  fence message -d DEV [--wait[=S]] NODE test|reset|off|clear\n"
-		"  fence status -d DEV NODE    exit 0 alive, 2 fenced/off, 1 unknown\n"
+		"  fence dump [-d DEV]\n"
+		"  fence list [-d DEV] [all]\n"
+		"  fence message [-d DEV] [--wait[=S]] NODE test|reset|off|clear\n"
+		"  fence status [-d DEV] NODE  exit 0 alive, 2 fenced/off, 1 unknown\n"
 		"\n"
 		"Through the daemon:\n"
 		"  fence confirm NODE [--force]   an operator says NODE is down\n"
@@ -104,6 +118,8 @@ static void usage(FILE *f)
 		"  uid list               mailboxes whose UIDs this node hands out\n"
 		"  uid settle LOCKSPACE MAILBOX NEXT_UID   rejoin repair done: clear the\n"
 		"                         provisional mark, next UID >= NEXT_UID\n"
+		"  uid delete LOCKSPACE MAILBOX            the mailbox is gone: free its record\n"
+		"  uid rename LOCKSPACE MAILBOX NEW_NAME   a mailbox named by name moved\n"
 		"  degraded status        split-storage degraded mode, and may it be enabled\n"
 		"  degraded enable --confirm-split-storage\n"
 		"                         hand out provisional UIDs without the cluster\n"
@@ -113,16 +129,8 @@ static void usage(FILE *f)
 		"                         hold a lock while COMMAND runs (exit: its status;\n"
 		"                         75 when -n/-w could not get the lock)\n"
 		"\n"
-		"Options:\n"
-		"  --json        machine-readable output\n"
-		"  --ipc NAME    IPC service name of the daemon (default: $SDLM_IPC or sdlm)\n"
-		"  -c, --config FILE  sdlm.conf, read to say which group a refusal needs\n"
-		"                (default " SDLM_CONFIG_FILE ")\n"
-		"  -h, --help    this text\n"
-		"  --version     print the version and exit\n"
-		"\n"
 		"Exit codes: 0 ok, 1 failed (status: unknown), 2 status: fenced/off,\n"
-		"64 usage, 65 corrupt or uninitialised area, 66 cannot open device,\n"
+		"64 usage or a bad sdlm.conf, 65 corrupt or uninitialised area, 66 cannot open device,\n"
 		"69 daemon not reachable, 73 refused to overwrite, 77 permission denied.\n");
 }
 
@@ -459,38 +467,53 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "ipc", required_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *ipc = NULL, *cmd;
+	struct sdlm_conf cf;
+	char err[PATH_MAX + 300], dev_from[PATH_MAX + 64];
+	const char *ipc, *dev, *cmd;
 	bool json = false;
-	int c, i;
+	int i, first, rc;
 
-	/* Global options come before the command; --json may also follow it,
-	 * up to a "--": what follows belongs to the command `lock` runs. */
+	/* --json may also follow the command, up to a "--": what follows
+	 * belongs to the command `lock` runs. */
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config_path = optarg; break;
-		case 'j': json = true; break;
-		case 'i': ipc = optarg; break;
-		case 'h': usage(stdout); return CTL_OK;
-		case 'V': printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION); return CTL_OK;
-		default:
-			fprintf(stderr, "sdlmctl: %s '%s' (sdlmctl --help)\n",
-				c == ':' ? "option needs a value" : "unknown option",
-				argv[optind - 1]);
-			return CTL_USAGE;
-		}
+	/* The global options and sdlm.conf, through sdlmd's option table.
+	 * getopt takes --ipc, the old spelling, as an abbreviation of
+	 * --ipc-name. */
+	conf_defaults(&cf);
+	rc = conf_parse_args(&cf, argc, argv, CONF_CTL | CONF_SOFT_DEFAULT, &first,
+			     err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: %s (sdlmctl --help)\n", err);
+		return CTL_USAGE;
 	}
+	conf_read_note = err[0] ? strdup(err) : NULL;
+	if (conf_bool(&cf, OPT_HELP)) {
+		usage(stdout);
+		return CTL_OK;
+	}
+	if (conf_bool(&cf, OPT_VERSION)) {
+		printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION);
+		return CTL_OK;
+	}
+	if (conf_bool(&cf, OPT_DUMP_CONFIG)) {
+		conf_dump(stdout, &cf, CONF_CTL, false);
+		return CTL_OK;
+	}
+	if (conf_bool(&cf, OPT_JSON))
+		json = true;
+	config_path = strdup(conf_str(&cf, OPT_CONFIG));
+	ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
+				       ipc_from, sizeof(ipc_from)));
+	dev = strdup(conf_client_value(&cf, OPT_DEVICE, getenv("SDLM_DEVICE"), "SDLM_DEVICE",
+				       dev_from, sizeof(dev_from)));
+	conf_free(&cf);
+	if (!config_path || !ipc || !dev) {
+		fprintf(stderr, "sdlmctl: out of memory\n");
+		return CTL_FAIL;
+	}
+	optind = first;
 	if (optind >= argc) {
 		fprintf(stderr, "sdlmctl: no command (sdlmctl --help lists them)\n");
 		return CTL_USAGE;
@@ -519,7 +542,7 @@ int main(int argc, char **argv)
 		return daemon_text(ipc, "fence-confirm", arg, json);
 	}
 	if (!strcmp(cmd, "fence"))
-		return fence_main(argc - optind, argv + optind, json);
+		return fence_main(argc - optind, argv + optind, json, dev, dev_from);
 	if (!strcmp(cmd, "lock"))
 		return cmd_lock(ipc, argc - optind, argv + optind);
 	if (!strcmp(cmd, "uid"))

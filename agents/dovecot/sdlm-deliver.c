@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -64,6 +65,7 @@
 
 #include "sdlm.h"
 #include "access.h"
+#include "conf.h"
 #include "uidlist.h"
 #include "testhook.h"
 
@@ -74,7 +76,9 @@ struct opts {
 	const char *lockspace;
 	const char *mailbox;
 	const char *uid_source;		/* "sdlm" or "file:PATH" */
-	const char *ipc;
+	const char *ipc;		/* conf_client_value(): never NULL */
+	const char *ipc_from;		/* where ipc came from, for errors */
+	const char *config;		/* the sdlm.conf read */
 	const char *flags;
 	bool cur;
 	bool adopt;
@@ -381,10 +385,11 @@ static int deliver(const struct opts *o)
 
 	rv = src_open(o, &src);
 	if (rv) {
-		fail(EXIT_TEMPFAIL, "4.3.0", "UID source %s: %s%s", o->uid_source,
+		fail(EXIT_TEMPFAIL, "4.3.0", "UID source %s (ipc '%s', from %s): %s%s",
+		     o->uid_source, o->ipc, o->ipc_from,
 		     sdlm_strerror(rv), rv == -EACCES ? "" : " (is sdlmd running?)");
 		if (rv == -EACCES)	/* not admitted: say which group */
-			access_hint(stderr, "sdlm-deliver", NULL, false);
+			access_hint(stderr, "sdlm-deliver", o->config, false);
 		goto out_unlink_tmp;
 	}
 	rv = src_alloc(o, &src);
@@ -543,7 +548,10 @@ static void usage(FILE *f)
 		"      --lock-timeout MS     dotlock wait (default 30000)\n"
 		"      --lock-stale S        a dotlock unchanged this long is stale\n"
 		"                            (default 120, Dovecot's)\n"
-		"      --ipc NAME            sdlmd IPC name (default $SDLM_IPC or sdlm)\n"
+		"  -c, --config FILE         sdlm.conf to read ipc_name from (default\n"
+		"                            " SDLM_CONFIG_FILE ")\n"
+		"      --ipc-name NAME       sdlmd IPC name (default: $SDLM_IPC, else\n"
+		"                            ipc_name in sdlm.conf, else sdlm)\n"
 		"      --uid-source=SRC      sdlm (default) or file:PATH (TEST SEAM)\n"
 		"  -h, --help                this text;  --version  the version\n"
 		"exit: 0 delivered; 65 this message is undeliverable (5.x.x on stderr);\n"
@@ -555,12 +563,14 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "lockspace", required_argument, NULL, 'l' },
 		{ "mailbox", required_argument, NULL, 'm' },
-		{ "cur", no_argument, NULL, 'c' },
+		{ "cur", no_argument, NULL, 'C' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "flags", required_argument, NULL, 'f' },
 		{ "adopt-uidvalidity", no_argument, NULL, 'A' },
 		{ "lock-timeout", required_argument, NULL, 't' },
 		{ "lock-stale", required_argument, NULL, 'T' },
-		{ "ipc", required_argument, NULL, 'i' },
+		{ "ipc-name", required_argument, NULL, 'i' },
+		{ "ipc", required_argument, NULL, 'i' },	/* the old spelling */
 		{ "uid-source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -571,20 +581,24 @@ int main(int argc, char **argv)
 		.lock_timeout_ms = 30000,
 	};
 	struct uidlist ul;
+	struct sdlm_conf cf;
 	static char g[UIDLIST_GUID_HEX + 1];
+	static char ipc_from[PATH_MAX + 64], err[PATH_MAX + 300];
+	const char *config = NULL, *ipc = NULL;
 	size_t i;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "l:m:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:m:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': o.lockspace = optarg; break;
 		case 'm': o.mailbox = optarg; break;
-		case 'c': o.cur = true; break;
+		case 'C': o.cur = true; break;
+		case 'c': config = optarg; break;
 		case 'f': o.flags = optarg; break;
 		case 'A': o.adopt = true; break;
 		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'T': o.lock_stale_s = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'i': o.ipc = optarg; break;
+		case 'i': ipc = optarg; break;
 		case 's': o.uid_source = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sdlm-deliver (sdlm) %s\n", PACKAGE_VERSION); return 0;
@@ -599,6 +613,21 @@ int main(int argc, char **argv)
 	}
 	o.maildir = argv[optind];
 	o.input = optind + 1 < argc ? argv[optind + 1] : NULL;
+	/* ipc_name: --ipc-name, else $SDLM_IPC, else sdlm.conf (sdlmd's option
+	 * table), else "sdlm".  The strings stay until exit. */
+	conf_defaults(&cf);
+	rc = conf_client_file(&cf, config, err, sizeof(err));
+	if (rc == 0 && ipc)
+		rc = conf_set(&cf, OPT_IPC_NAME, ipc, CONF_SRC_CLI, err, sizeof(err));
+	if (rc < 0)
+		return fail(EXIT_TEMPFAIL, "4.3.5", "configuration: %s", err);
+	o.config = strdup(conf_str(&cf, OPT_CONFIG));
+	o.ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
+					 ipc_from, sizeof(ipc_from)));
+	o.ipc_from = ipc_from;
+	conf_free(&cf);
+	if (!o.config || !o.ipc)
+		return fail(EXIT_TEMPFAIL, "4.3.0", "out of memory");
 	if (strcmp(o.uid_source, "sdlm") != 0 && strncmp(o.uid_source, "file:", 5) != 0) {
 		usage(stderr);
 		return fail(EXIT_TEMPFAIL, "4.3.5", "bad --uid-source %s", o.uid_source);

@@ -80,6 +80,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@
 #include "merge.h"
 #include "uidlist.h"
 #include "testhook.h"
+#include "conf.h"
 
 #define REPAIR_LOG	"sdlm-repair.log"
 #define LOG_LINE_MAX	4096
@@ -102,7 +104,9 @@
 
 struct opts {
 	const char *a, *b;
-	const char *lockspace, *mailbox, *ipc;
+	const char *lockspace, *mailbox;
+	const char *ipc, *ipc_from;	/* conf_client_value(), where it came from */
+	const char *config;		/* the sdlm.conf read */
 	uint32_t floor;
 	bool json, status, show, batch;
 	bool progress;			/* stderr is a terminal */
@@ -662,10 +666,10 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
 	if (!rv)
 		rv = sdlm_uid_info(*h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
 	if (rv) {
-		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
-			o->mailbox, sdlm_strerror(rv));
+		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s (ipc '%s', from %s): %s\n",
+			o->lockspace, o->mailbox, o->ipc, o->ipc_from, sdlm_strerror(rv));
 		if (rv == -EACCES)	/* not admitted: say which group */
-			access_hint(stderr, "sdlm-maildir-repair", NULL, false);
+			access_hint(stderr, "sdlm-maildir-repair", o->config, false);
 		return rv;
 	}
 	*info_out = info;
@@ -1141,7 +1145,10 @@ static void usage(FILE *f)
 		"       sdlm-maildir-repair --show [--json] A\n"
 		"  --floor N             new UIDs start at N or above (sdlm's next UID)\n"
 		"  -l, --lockspace LS -m, --mailbox MB   the mailbox in sdlm: floor, epoch, settle\n"
-		"  --ipc NAME            sdlmd IPC name\n"
+		"  -c, --config FILE     sdlm.conf to read ipc_name from\n"
+		"                        (default " SDLM_CONFIG_FILE ")\n"
+		"  --ipc-name NAME       sdlmd IPC name (default: $SDLM_IPC, else\n"
+		"                        ipc_name in sdlm.conf, else sdlm)\n"
 		"  --lock-timeout MS     dotlock wait (default 30000)\n"
 		"  --lock-stale S        a dotlock unchanged this long is stale (default 120)\n"
 		"  --json                machine output\n"
@@ -1155,7 +1162,9 @@ int main(int argc, char **argv)
 		{ "floor", required_argument, NULL, 'F' },
 		{ "lockspace", required_argument, NULL, 'l' },
 		{ "mailbox", required_argument, NULL, 'm' },
-		{ "ipc", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "ipc-name", required_argument, NULL, 'i' },
+		{ "ipc", required_argument, NULL, 'i' },	/* the old spelling */
 		{ "lock-timeout", required_argument, NULL, 't' },
 		{ "lock-stale", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
@@ -1167,10 +1176,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .lock_timeout_ms = 30000 };
+	static char ipc_from[PATH_MAX + 64], err[PATH_MAX + 300];
+	const char *config = NULL, *ipc = NULL;
+	struct sdlm_conf cf;
 	unsigned long v;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "l:m:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:m:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			v = strtoul(optarg, NULL, 10);
@@ -1182,7 +1194,8 @@ int main(int argc, char **argv)
 			break;
 		case 'l': o.lockspace = optarg; break;
 		case 'm': o.mailbox = optarg; break;
-		case 'i': o.ipc = optarg; break;
+		case 'c': config = optarg; break;
+		case 'i': ipc = optarg; break;
 		case 't': o.lock_timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'T': o.lock_stale_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'j': o.json = true; break;
@@ -1197,6 +1210,25 @@ int main(int argc, char **argv)
 	if ((o.lockspace != NULL) != (o.mailbox != NULL)) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/* ipc_name: --ipc-name, else $SDLM_IPC, else sdlm.conf (sdlmd's option
+	 * table), else "sdlm".  The strings stay until exit. */
+	conf_defaults(&cf);
+	rc = conf_client_file(&cf, config, err, sizeof(err));
+	if (rc == 0 && ipc)
+		rc = conf_set(&cf, OPT_IPC_NAME, ipc, CONF_SRC_CLI, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "sdlm-maildir-repair: configuration: %s\n", err);
+		return EXIT_USAGE;
+	}
+	o.config = strdup(conf_str(&cf, OPT_CONFIG));
+	o.ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
+					 ipc_from, sizeof(ipc_from)));
+	o.ipc_from = ipc_from;
+	conf_free(&cf);
+	if (!o.config || !o.ipc) {
+		fprintf(stderr, "sdlm-maildir-repair: out of memory\n");
+		return 1;
 	}
 	if (o.status || o.show) {
 		if (argc - optind != 1 || (o.status && o.show)) {

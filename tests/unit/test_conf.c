@@ -420,6 +420,87 @@ static void test_cli_overrides_file(void **state)
 			"uid_reserve_max (100)");
 }
 
+/*
+ * The client tools (issue 16, item 4): ipc_name and device come from the
+ * command line, else the environment, else the file, else the default;
+ * `from` says which.  conf_client_file() reads the keys of CONF_CTL: an
+ * explicit file must exist, the default may be missing.
+ */
+static void test_client_values(void **state)
+{
+	struct fixture *fx = *state;
+	char from[PATH_MAX + 64], missing[PATH_MAX + 64];
+	int first = -1;
+
+	write_file(fx->path, "ipc_name = from-file\ndevice = /dev/file-dev\n"
+		   "node_id = 4\n");
+	assert_int_equal(parse_argv(fx, CONF_CTL | CONF_SOFT_DEFAULT, &first,
+				    "sdlmctl", "-c", fx->path, "status", NULL), 0);
+	assert_int_equal(first, 3);
+	assert_string_equal(conf_client_value(&fx->cf, OPT_IPC_NAME, NULL,
+					      "SDLM_IPC", from, sizeof(from)),
+			    "from-file");
+	assert_contains(from, "ipc_name in ");
+	assert_contains(from, fx->path);
+	/* the environment beats the file; "" is unset */
+	assert_string_equal(conf_client_value(&fx->cf, OPT_IPC_NAME, "from-env",
+					      "SDLM_IPC", from, sizeof(from)),
+			    "from-env");
+	assert_string_equal(from, "$SDLM_IPC");
+	assert_string_equal(conf_client_value(&fx->cf, OPT_IPC_NAME, "",
+					      "SDLM_IPC", NULL, 0), "from-file");
+	/* sdlmd's keys are checked but not taken */
+	assert_int_equal(conf_uint(&fx->cf, OPT_NODE_ID), 0);
+
+	/* the command line beats both; --ipc is --ipc-name abbreviated */
+	conf_free(&fx->cf);
+	assert_int_equal(parse_argv(fx, CONF_CTL | CONF_SOFT_DEFAULT, &first,
+				    "sdlmctl", "--ipc", "from-cli", "-c",
+				    fx->path, "-d", "/dev/cli-dev", "fence",
+				    NULL), 0);
+	assert_string_equal(conf_client_value(&fx->cf, OPT_IPC_NAME, "from-env",
+					      "SDLM_IPC", from, sizeof(from)),
+			    "from-cli");
+	assert_string_equal(from, "--ipc-name");
+	assert_string_equal(conf_client_value(&fx->cf, OPT_DEVICE, "/dev/env",
+					      "SDLM_DEVICE", from, sizeof(from)),
+			    "/dev/cli-dev");
+	assert_string_equal(from, "--device");
+
+	/* nothing anywhere: the default, and the message says so */
+	conf_free(&fx->cf);
+	if (access(SDLM_CONFIG_FILE, F_OK) != 0) {	/* none installed */
+		assert_int_equal(conf_client_file(&fx->cf, NULL, fx->err,
+						  sizeof(fx->err)), 0);
+		assert_string_equal(fx->err, "");
+		assert_string_equal(conf_client_value(&fx->cf, OPT_IPC_NAME,
+						      NULL, "SDLM_IPC", from,
+						      sizeof(from)), "sdlm");
+		assert_contains(from, "built-in default: no ipc_name in ");
+		assert_string_equal(conf_client_value(&fx->cf, OPT_DEVICE,
+						      NULL, "SDLM_DEVICE", from,
+						      sizeof(from)), "");
+	}
+
+	/* conf_client_file: an explicit file is read, a missing one is an
+	 * error, a bad one names file:line */
+	conf_free(&fx->cf);
+	assert_int_equal(conf_client_file(&fx->cf, fx->path, fx->err,
+					  sizeof(fx->err)), 0);
+	assert_string_equal(conf_str(&fx->cf, OPT_IPC_NAME), "from-file");
+	assert_string_equal(conf_str(&fx->cf, OPT_DEVICE), "/dev/file-dev");
+	conf_free(&fx->cf);
+	snprintf(missing, sizeof(missing), "%s/nope.conf", fx->dir);
+	assert_int_equal(conf_client_file(&fx->cf, missing, fx->err,
+					  sizeof(fx->err)), -ENOENT);
+	assert_contains(fx->err, missing);
+	conf_free(&fx->cf);
+	write_file(fx->path, "ipc_name = x\nfrobnicate = 1\n");
+	assert_int_equal(conf_client_file(&fx->cf, fx->path, fx->err,
+					  sizeof(fx->err)), -EINVAL);
+	assert_contains(fx->err, ":2: unknown key 'frobnicate'");
+}
+
 static void test_short_and_long_flags(void **state)
 {
 	struct fixture *fx = *state;
@@ -661,6 +742,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_missing_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli_overrides_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_values, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_short_and_long_flags,
 						setup, teardown),
