@@ -92,6 +92,7 @@ static void usage(FILE *f)
 	/* The options: sdlmd's option table, as sdlmd --help prints its own. */
 	conf_help(f, CONF_CTL, "sdlmctl");
 	fprintf(f,
+		"          (--ipc, the old spelling of --ipc-name, still works.)\n"
 		"\n"
 		"Commands that ask the local sdlmd:\n"
 		"  status                 this node, its lease, fencing in progress\n"

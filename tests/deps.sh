@@ -6,7 +6,8 @@ SDLM_DEPS="build-essential autoconf automake libtool pkg-config
  libvotequorum-dev libcfg-dev libaio-dev libcmocka-dev
  corosync nftables iproute2 libxml2-utils procps psmisc util-linux
  g++ python3 resource-agents pacemaker pacemaker-cli-utils fence-agents
- dovecot-core dovecot-imapd spin clang libclang-rt-14-dev faketime logrotate"
+ dovecot-core dovecot-imapd spin clang libclang-rt-14-dev faketime logrotate
+ groff-base bsdextrautils"
 
 deps_install() {
 	local missing="" p

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Docs that match the code (issue 16, item 10): every flag a tool's --help
+# shows is in its man page (docs/man/) and every flag its man page
+# documents is in --help.  Long flags (--name) and short flags (-x) are
+# compared as sets.  From the man page (groff, ASCII, no hyphenation) only
+# the sections that document the tool's own flags are read: SYNOPSIS,
+# OPTIONS, TARGET and the *COMMANDS sections; DESCRIPTION, EXAMPLES and
+# the others may quote other programs' flags.
+#
+# Also checks the man page facts the issue names: sdlmctl.8 has stats,
+# fence init --uuid and uid delete/rename; libsdlm.3 has every function
+# of sdlm.h.
+set -u
+: "${SDLM_SRCDIR:?}" "${SDLM_BUILDDIR:?}"
+for t in groff col; do
+	command -v $t >/dev/null || { echo "SKIP: $t missing (groff-base, bsdextrautils)"; exit 77; }
+done
+fails=0; passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+man_text() {
+	groff -man -Tascii -rLL=400n -rHY=0 -P-c "$1" 2>/dev/null | col -b |
+		awk '/^[A-Z][A-Z -]*$/ { keep = ($0 ~ /^(SYNOPSIS|OPTIONS|TARGET)$/ || $0 ~ /COMMANDS/); next } keep'
+}
+longs() { grep -oE -- '(^|[^a-zA-Z0-9_-])--[a-z][a-z0-9-]*' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+shorts() { grep -oE -- '(^|[][ (,|])-[a-zA-Z]([],= |)]|$)' | grep -oE -- '-[a-zA-Z]' | sort -u; }
+
+# compare NAME MANPAGE CMD...: the flag sets of CMD's output and the man page
+compare() {
+	local name=$1 man=$2 help mt kind only_help only_man
+	shift 2
+	help=$("$@" 2>&1)
+	mt=$(man_text "$SDLM_SRCDIR/docs/man/$man")
+	if [ "$(longs <<<"$help" | grep -c .)" -lt 2 ] || [ "$(longs <<<"$mt" | grep -c .)" -lt 2 ]; then
+		fail "$name: no flags found in --help or $man (the extraction is broken)"
+		return
+	fi
+	for kind in longs shorts; do
+		only_help=$(comm -23 <($kind <<<"$help") <($kind <<<"$mt") | tr '\n' ' ')
+		only_man=$(comm -13 <($kind <<<"$help") <($kind <<<"$mt") | tr '\n' ' ')
+		if [ -z "$only_help" ]; then
+			pass "$name: every flag of --help is in $man ($kind)"
+		else
+			fail "$name: in --help, not in $man: $only_help"
+		fi
+		if [ -z "$only_man" ]; then
+			pass "$name: every flag of $man is in --help ($kind)"
+		else
+			fail "$name: in $man, not in --help: $only_man"
+		fi
+	done
+}
+
+B=$SDLM_BUILDDIR
+compare sdlmd sdlmd.8 "$B/dlm/sdlmd" --help
+compare sdlmctl sdlmctl.8 "$B/dlm/sdlmctl" --help
+compare sdlm-watchdog sdlm-watchdog.8 "$B/fence/sdlm-watchdog" --help
+compare sdlm-deliver sdlm-deliver.1 "$B/agents/dovecot/sdlm-deliver" --help
+compare sdlm-maildir-repair sdlm-maildir-repair.8 "$B/agents/dovecot/sdlm-maildir-repair" --help
+compare fence_sdlm fence_sdlm.8 python3 "$SDLM_SRCDIR/agents/fence_sdlm" --help
+
+# sdlmctl.8: the commands the issue found missing
+ctl=$(man_text "$SDLM_SRCDIR/docs/man/sdlmctl.8")
+for want in "stats" "fence init .*--uuid" "uid delete" "uid rename"; do
+	if grep -Eq -- "^ *$want" <<<"$ctl"; then pass "sdlmctl.8 documents '$want'"
+	else fail "sdlmctl.8 does not document '$want'"; fi
+done
+# libsdlm.3: every function sdlm.h declares
+lib=$(groff -man -Tascii -rLL=400n -rHY=0 -P-c "$SDLM_SRCDIR/docs/man/libsdlm.3" 2>/dev/null | col -b)
+missing=""
+for f in $(grep -oE '\bsdlm_[a-z_0-9]+\(' "$SDLM_SRCDIR/dlm/sdlm.h" | tr -d '(' | sort -u); do
+	grep -q "\b$f\b" <<<"$lib" || missing="$missing $f"
+done
+if [ -z "$missing" ]; then pass "libsdlm.3 documents every function of sdlm.h"
+else fail "libsdlm.3 lacks:$missing"; fi
+
+echo "t-manpages: $passes passed, $fails failed"
+[ "$fails" = 0 ]
