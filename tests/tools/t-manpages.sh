@@ -10,7 +10,8 @@
 #
 # Also checks the man page facts the issue names: sdlmctl.8 has stats,
 # fence init --uuid and uid delete/rename; libsdlm.3 has every function
-# of sdlm.h.
+# of sdlm.h; and that docs/guide.md and docs/operations.md state the
+# area sizes `fence init` makes.
 set -u
 : "${SDLM_SRCDIR:?}" "${SDLM_BUILDDIR:?}"
 for t in groff col; do
@@ -75,6 +76,34 @@ for f in $(grep -oE '\bsdlm_[a-z_0-9]+\(' "$SDLM_SRCDIR/dlm/sdlm.h" | tr -d '(' 
 done
 if [ -z "$missing" ]; then pass "libsdlm.3 documents every function of sdlm.h"
 else fail "libsdlm.3 lacks:$missing"; fi
+
+# The area size: docs/guide.md and docs/operations.md give the same bytes
+# for the same N (nodes), S (UID slots) and sector size, and they are what
+# `fence init` makes (sparse files: init punches a hole).
+: "${SDLMCTL:?}"
+tmp=$(mktemp -d "${SDLM_TEST_DIR:-$SDLM_BUILDDIR}/run-manpages.XXXXXX") || exit 1
+trap 'rm -rf -- "$tmp"' EXIT
+# size N S SECTOR: the area bytes fence init reports, with spaces every 3 digits
+size() {
+	rm -f "$tmp/a.img"
+	"$SDLMCTL" --json fence init -d "$tmp/a.img" --cluster size --nodes "$1" --uid-slots "$2" \
+		--sector-size "$3" --profile test |
+		python3 -c 'import json, sys; print(format(json.load(sys.stdin)["area_bytes"], ",").replace(",", " "))'
+}
+for case in "16 0 512" "16 0 4096" "16 1024 512" "16 1024 4096" "16 1428572 512" "16 1428572 4096" \
+	    "255 1024 4096"; do
+	# shellcheck disable=SC2086
+	b=$(size $case)
+	for doc in operations.md guide.md; do
+		[ "$case" = "255 1024 4096" ] && [ "$doc" = guide.md ] && continue
+		if [ -n "$b" ] && grep -q "| $b B" "$SDLM_SRCDIR/docs/$doc"; then
+			pass "docs/$doc: area of N S sector = $case is $b B"
+		else
+			fail "docs/$doc does not give the area of N S sector = $case as '${b:-?} B'"
+		fi
+	done
+done
+rm -f "$tmp/a.img"
 
 echo "t-manpages: $passes passed, $fails failed"
 [ "$fails" = 0 ]
