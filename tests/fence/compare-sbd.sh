@@ -194,7 +194,7 @@ stats() { echo "$@" | tr ' ' '\n' | sort -n | awk 'NF { v[n++] = $1 }
 	END { printf "%.2f / %.2f / %.2f s", v[0] / 1000, v[int(n / 2)] / 1000, v[n - 1] / 1000 }'; }
 
 echo
-echo "== summary (paste into docs/sbd-comparison.md)"
+echo "== summary (paste into a new dated report under docs/reports/, as docs/reports/sbd-comparison-2026-11-28.md)"
 echo "| | sbd $(dpkg-query -W -f '${Version}' sbd 2>/dev/null) | sdlm (profile default) |"
 echo "|---|---|---|"
 echo "| reads/s per node (${DUR} s) | $SBD_R ($SBD_RB B/s) | $SDLM_R ($SDLM_RB B/s) |"

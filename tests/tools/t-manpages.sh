@@ -10,8 +10,9 @@
 #
 # Also checks the man page facts the issue names: sdlmctl.8 has stats,
 # fence init --uuid and uid delete/rename; libsdlm.3 has every function
-# of sdlm.h; and that docs/guide.md and docs/operations.md state the
-# area sizes `fence init` makes.
+# of sdlm.h; that docs/guide.md and docs/operations.md state the area
+# sizes `fence init` makes; and that dated run reports are under
+# docs/reports/, not in the reference docs.
 set -u
 : "${SDLM_SRCDIR:?}" "${SDLM_BUILDDIR:?}"
 for t in groff col; do
@@ -104,6 +105,22 @@ for case in "16 0 512" "16 0 4096" "16 1024 512" "16 1024 4096" "16 1428572 512"
 	done
 done
 rm -f "$tmp/a.img"
+
+# Dated run reports live under docs/reports/ (and are distributed), not in
+# the reference docs: no docs/*.md heading carries a date, no paragraph
+# starts "Run of <date>".
+dated=$(cd "$SDLM_SRCDIR/docs" &&
+	grep -nE '^#+ .*20[0-9]{2}-[0-9]{2}-[0-9]{2}|^Runs? (of|on) 20[0-9]{2}-' ./*.md)
+if [ -z "$dated" ]; then pass "no dated run report in docs/*.md"
+else fail "dated run reports in the reference docs (move them to docs/reports/): $dated"; fi
+for r in "$SDLM_SRCDIR"/docs/reports/*.md; do
+	[ -e "$r" ] || continue
+	if grep -q "reports/$(basename "$r")" "$SDLM_SRCDIR/docs/Makefile.am"; then
+		pass "docs/Makefile.am distributes reports/$(basename "$r")"
+	else
+		fail "docs/Makefile.am does not distribute reports/$(basename "$r")"
+	fi
+done
 
 echo "t-manpages: $passes passed, $fails failed"
 [ "$fails" = 0 ]
