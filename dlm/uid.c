@@ -204,6 +204,7 @@ static void op_template(struct uid_mbox *m, uint32_t state, uint32_t uidvalidity
 	r->uidvalidity = uidvalidity;
 	r->name_len = m->um_name_len;
 	memcpy(r->name, m->um_name, m->um_name_len);
+	r->floor = m->um_floor;
 	if (m->um_prov) {
 		r->flags |= UIDREC_F_PROVISIONAL;
 		r->prov_base = m->um_prov_base;
@@ -237,6 +238,9 @@ static int op_start_pair(struct uid_mbox *m, enum uid_op op, uint32_t state,
 	m->um_op = op;
 	m->um_op_from = m->um_phase;
 	m->um_phase = UID_STARTING;
+	/* Nothing handed out yet: the floor is the first UID (a failed
+	 * sequence goes IDLE and leaves no LVB to check against it). */
+	m->um_floor = start > UID_MAX ? UID_MAX : (uint32_t)start;
 	op_template(m, state, uidvalidity);
 	m->um_op_w[0] = uid_add_clamp(base, m->um_range);
 	m->um_op_w[1] = uid_add_clamp(m->um_op_w[0], m->um_range);
@@ -245,6 +249,16 @@ static int op_start_pair(struct uid_mbox *m, enum uid_op op, uint32_t state,
 	res_span(start - 1, m->um_op_w[0], &first, &last);
 	op_issue(m, 0, first, last, w);
 	return UID_WAIT;
+}
+
+/*
+ * The floor a write of a READY holder carries: the lowest UID not handed
+ * out yet.  um_next only rises, so the next a release puts in the LVB is
+ * at or above the floor of every write before it.
+ */
+static void floor_now(struct uid_mbox *m)
+{
+	m->um_floor = m->um_exhausted ? UID_MAX : m->um_next;
 }
 
 /*
@@ -258,6 +272,7 @@ static int op_start_rewrite(struct uid_mbox *m, enum uid_op op, uint32_t state,
 	m->um_op = op;
 	m->um_op_from = m->um_phase;
 	m->um_phase = UID_STARTING;
+	floor_now(m);
 	op_template(m, state, m->um_uidvalidity);
 	memset(m->um_op_rec.name, 0, sizeof(m->um_op_rec.name));
 	memcpy(m->um_op_rec.name, name, name_len);
@@ -299,6 +314,7 @@ static bool reserve_issue(struct uid_mbox *m, const struct uid_params *p,
 
 	m->um_op = UID_OP_RESERVE;
 	m->um_op_from = m->um_phase;
+	floor_now(m);
 	op_template(m, UIDREC_USED, m->um_uidvalidity);
 	/* Never below what this copy was sent before (a failed write
 	 * that landed; the range may have shrunk since): no copy goes down. */
@@ -374,19 +390,48 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 
 	/*
 	 * The LVB counts only if it is at least as recent as the disk (its
-	 * writer was the last to write the record); otherwise resume from
-	 * the disk.  A next above the disk's maximum + 1 is honoured, never
+	 * writer was the last to write the record) and its next is not
+	 * below the floor of that write (the lowest UID its writer had not
+	 * handed out then; its next only rose since); otherwise resume from
+	 * the disk.  Every UID handed out before that write is below the
+	 * floor, so a next at or above it reuses none of them; what the
+	 * writer handed out after its last write (about one range) the
+	 * disk cannot see: that is what the reserved uid:* names guard
+	 * (docs/uid.md).  A record without a floor (minor < 2) bounds
+	 * nothing below its maximum + 1: such a next is not used.
+	 *
+	 * A next above the disk's maximum + 1 is honoured, never
 	 * discarded: the disk can only be behind its writer because late
 	 * landings lowered it below UIDs that writer handed out (starting
 	 * at disk + 1 would reuse them); op_start_pair rewrites both copies
-	 * above it.
+	 * above it.  It is above the floor too (the floor is at most the
+	 * watermark + 1), so the two rules never disagree; a forged high
+	 * next costs a gap, never a reuse.
 	 */
-	if (lvb && uid_lvb_in(&l, lvb) == 0) {
-		m->um_epoch = max_u64(m->um_epoch, l.epoch + 1);
-		lvb_ok = l.uidvalidity == v->uidvalidity &&
-			 l.epoch >= v->epoch &&
-			 (l.slot_plus1 == 0 || l.slot_plus1 - 1 == slot);
+	m->um_lvb_verdict = UID_LVBV_NONE;
+	if (lvb) {
+		rv = uid_lvb_in(&l, lvb);
+		if (rv < 0) {
+			m->um_lvb_verdict = UID_LVBV_BAD;
+			m->um_lvb_err = rv;
+		} else if (rv == 0) {
+			m->um_epoch = max_u64(m->um_epoch, l.epoch + 1);
+			m->um_lvb_next = l.next;
+			m->um_lvb_epoch = l.epoch;
+			if (l.uidvalidity != v->uidvalidity ||
+			    (l.slot_plus1 != 0 && l.slot_plus1 - 1 != slot))
+				m->um_lvb_verdict = UID_LVBV_OTHER;
+			else if (l.epoch < v->epoch)
+				m->um_lvb_verdict = UID_LVBV_STALE;
+			else if (l.next <= v->watermark && !v->floor)
+				m->um_lvb_verdict = UID_LVBV_NOFLOOR;
+			else if (l.next < v->floor)
+				m->um_lvb_verdict = UID_LVBV_BELOW;
+			else
+				lvb_ok = true;
+		}
 		if (lvb_ok) {
+			m->um_lvb_verdict = UID_LVBV_USED;
 			m->um_lvb_above = l.next > (uint64_t)v->watermark + 1;
 			start = l.next;
 			if (l.range >= p->reserve_min && l.range <= p->reserve_max)

@@ -130,6 +130,23 @@ struct uid_write {
 	struct uid_rec rec;	/* rec.slot / rec.copy say where */
 };
 
+/*
+ * What a takeover made of the lock value block (um_lvb_verdict).  Only
+ * UID_LVBV_USED takes its next; every other verdict resumes from the
+ * disk's maximum + 1 (a gap, never a reuse).  The daemon logs the
+ * refusals: they mean a stale, damaged or forged value block.
+ */
+enum uid_lvb_verdict {
+	UID_LVBV_NONE	= 0,	/* no value block (invalid, or all zero) */
+	UID_LVBV_USED	= 1,	/* next taken from it */
+	UID_LVBV_BAD	= 2,	/* does not decode (um_lvb_err says why) */
+	UID_LVBV_OTHER	= 3,	/* another UIDVALIDITY or slot than the disk's */
+	UID_LVBV_STALE	= 4,	/* epoch below the disk's */
+	UID_LVBV_BELOW	= 5,	/* next below the disk's floor */
+	UID_LVBV_NOFLOOR = 6,	/* next at or below the disk's maximum, and
+				   the record has no floor (minor < 2) */
+};
+
 /* The per-mailbox state of a holder.  Zero it, then takeover or create. */
 struct uid_mbox {
 	enum uid_phase um_phase;
@@ -150,6 +167,12 @@ struct uid_mbox {
 	uint32_t um_range;		/* current reservation size */
 	uint64_t um_last_reserve_ns;	/* when the last RESERVE was issued */
 	bool um_lvb_used;		/* takeover resumed from the LVB */
+	enum uid_lvb_verdict um_lvb_verdict;	/* takeover: why (not) */
+	int um_lvb_err;			/* UID_LVBV_BAD: uid_lvb_in's error */
+	uint32_t um_lvb_next;		/* the LVB's next and epoch, if it */
+	uint64_t um_lvb_epoch;		/* decoded (for the log) */
+	uint32_t um_floor;		/* the floor our writes carry: the
+					   lowest UID not handed out yet */
 	bool um_prov;			/* our writes carry PROVISIONAL */
 	uint32_t um_prov_base;		/* and this prov_base */
 	bool um_lvb_above;		/* the LVB's next was above the disk's
@@ -204,13 +227,19 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
  * fenced).  The epoch used is max(lock_epoch, v->epoch + 1, lvb epoch + 1)
  * (strictly above every epoch this mailbox has durably used, even if the
  * lock manager's counter restarted); it is m->um_epoch afterwards.  Next
- * UID: the LVB's when the LVB is at least as recent as the disk, else the
- * durable maximum + 1 (a gap, never a reuse).  The LVB counts when it
- * is valid (CRC, same UIDVALIDITY and slot) and its epoch is >= the
- * disk's (it comes from the holder that wrote the record last); its next
- * may be ABOVE the disk's maximum + 1 (late landings lowered the disk
- * below UIDs that holder handed out): it is honoured, both copies are
- * rewritten above it, and um_lvb_above says so.  One damaged copy
+ * UID: the LVB's when the LVB is at least as recent as the disk and its
+ * next is within what the disk allows, else the durable maximum + 1 (a
+ * gap, never a reuse).  The LVB counts when it is valid (CRC, same
+ * UIDVALIDITY and slot), its epoch is >= the disk's (it comes from the
+ * holder that wrote the record last) and its next is not below v->floor,
+ * the lowest UID that holder had not handed out at its last write (an
+ * LVB below it is stale or forged: the CRC32C is public).  A next at or
+ * below the disk's maximum with no floor on the disk (record minor < 2)
+ * is refused too: nothing bounds it.  A next ABOVE the disk's maximum + 1 (late landings lowered
+ * the disk below UIDs that holder handed out) is honoured, both copies
+ * are rewritten above it, and um_lvb_above says so.  um_lvb_verdict says
+ * what was made of the LVB (enum uid_lvb_verdict).  Every write of the
+ * holder carries its floor: the takeover's start, then um_next.  One damaged copy
  * (v->damaged_copy): the next UID is above anything it could have
  * reserved, the intact copy's watermark + UID_DAMAGE_MARGIN + 1 (or the
  * LVB's next if higher), and the takeover's two writes rewrite the

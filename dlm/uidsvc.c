@@ -634,6 +634,43 @@ static void create(struct entry *e)
 	serve(e);
 }
 
+/*
+ * A takeover refused the lock value block (issue 15 item 3): say why.  A
+ * record without a floor (minor < 2: written before this check existed,
+ * or by an older daemon during an upgrade) is routine, a notice; the
+ * rest mean a stale, damaged or forged value block.
+ */
+static void log_lvb_refused(const struct entry *e, const struct uid_slot_view *v)
+{
+	const struct uid_mbox *m = &e->m;
+
+	switch (m->um_lvb_verdict) {
+	case UID_LVBV_BAD:
+		log_warn("uid %s: lock value block refused: it does not decode (%s); resumed from the disk's maximum + 1, next %u",
+			 e->name, sdlm_strerror(m->um_lvb_err), m->um_next);
+		break;
+	case UID_LVBV_OTHER:
+		log_warn("uid %s: lock value block refused: its UIDVALIDITY or slot is not the disk's (UIDVALIDITY %u); resumed from the disk's maximum + 1, next %u",
+			 e->name, v->uidvalidity, m->um_next);
+		break;
+	case UID_LVBV_STALE:
+		log_warn("uid %s: lock value block refused: its epoch %llu is below the disk's %llu; resumed from the disk's maximum + 1, next %u",
+			 e->name, (unsigned long long)m->um_lvb_epoch,
+			 (unsigned long long)v->epoch, m->um_next);
+		break;
+	case UID_LVBV_BELOW:
+		log_warn("uid %s: lock value block refused: its next %u is below the first UID %u of the disk's current reservation (stale or forged); resumed from the disk's maximum + 1, next %u",
+			 e->name, m->um_lvb_next, v->floor, m->um_next);
+		break;
+	case UID_LVBV_NOFLOOR:
+		log_notice("uid %s: lock value block not used: its next %u is at or below the disk's maximum %u and the record (minor < 2) has no floor to check it against; resumed from the disk's maximum + 1, next %u",
+			   e->name, m->um_lvb_next, v->watermark, m->um_next);
+		break;
+	default:
+		break;
+	}
+}
+
 static void takeover(struct entry *e)
 {
 	uint8_t rg[UID_GUID_LEN];
@@ -679,6 +716,7 @@ static void takeover(struct entry *e)
 	if (e->m.um_lvb_above)
 		log_notice("uid %s: the lock value block's next %u is above the disk's maximum + 1: honoured, both copies rewritten above it",
 			   e->name, e->m.um_next);
+	log_lvb_refused(e, &v);
 	log_info("uid %s: taken over at epoch %llu, next %u (%s)", e->name,
 		 (unsigned long long)e->m.um_epoch, e->m.um_next,
 		 e->m.um_lvb_used ? "from the lock value block" : "from the disk");

@@ -6,7 +6,7 @@
  *
  *	  0  magic[8]	"SDLMUID\0"
  *	  8  major u16	SDLM_ONDISK_MAJOR
- *	 10  minor u16	UIDREC_MINOR (1: flags and prov_base defined)
+ *	 10  minor u16	UIDREC_MINOR (1: flags and prov_base defined; 2: floor)
  *	 12  flags u32	bit 0 PROVISIONAL (degraded allocations above prov_base)
  *	 16  guid[16]	mailbox GUID
  *	 32  uuid[16]	cluster uuid (identity)
@@ -27,11 +27,14 @@
  *	126  pad u16
  *	128  name[256]	name_len bytes of UTF-8, the rest zero
  *	384  prov_base u32	PROVISIONAL: UIDs above it are provisional; else 0
- *	388  reserved[120]
+ *	388  floor u32	minor >= 2: lowest UID the writer had not handed out
+ *			(<= watermark + 1, 0 = unknown); reserved (not read) before
+ *	392  reserved[116]
  *	508  crc u32	crc32c(0, record, 508)
  *
  * Verification: length -> all-zero (absent) -> magic -> major -> CRC ->
- * sector tail -> identity (cluster uuid, slot, copy) -> sanity.  The same
+ * sector tail -> identity (cluster uuid, slot, copy) -> sanity (prov_base at
+ * most the watermark, floor at most the watermark + 1, among others).  The same
  * sanity predicate guards uidrec_out, so nothing is written that a reader
  * would refuse.
  */
@@ -72,7 +75,8 @@ struct uid_disk {
 	uint16_t pad0;
 	char name[UIDREC_NAME_MAX + 1];
 	uint32_t prov_base;
-	uint8_t reserved[120];
+	uint32_t floor;
+	uint8_t reserved[116];
 	uint32_t crc;
 };
 
@@ -89,7 +93,11 @@ _Static_assert(offsetof(struct uid_disk, res_last) == 120, "uid res_last");
 _Static_assert(offsetof(struct uid_disk, name_len) == 124, "uid name_len");
 _Static_assert(offsetof(struct uid_disk, name) == 128, "uid name");
 _Static_assert(offsetof(struct uid_disk, prov_base) == 384, "uid prov_base");
-_Static_assert(offsetof(struct uid_disk, reserved) == 388, "uid reserved");
+_Static_assert(offsetof(struct uid_disk, floor) == 388, "uid floor");
+_Static_assert(offsetof(struct uid_disk, reserved) == 392, "uid reserved");
+
+/* The first minor that defines floor; older minors leave it reserved. */
+#define UIDREC_MINOR_FLOOR	2
 
 /* ---- names ---- */
 
@@ -186,6 +194,8 @@ static bool uidrec_is_sane(const struct uid_rec *r)
 	} else if (r->prov_base) {
 		return false;
 	}
+	if ((uint64_t)r->floor > (uint64_t)r->watermark + 1)
+		return false;
 	if (r->name_len == 0)
 		return r->state == UIDREC_DELETED;
 	return uidrec_name_check(r->name, r->name_len) == 0;
@@ -226,6 +236,7 @@ int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
 	d.name_len = htole16(r->name_len);
 	memcpy(d.name, r->name, r->name_len);
 	d.prov_base = htole32(r->prov_base);
+	d.floor = htole32(r->floor);
 
 	crc = htole32(crc32c(0, &d, SDLM_RECORD_CRC_OFFSET));
 	memcpy((uint8_t *)&d + SDLM_RECORD_CRC_OFFSET, &crc, sizeof(crc));
@@ -287,6 +298,9 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
 	r->res_last = le32toh(d.res_last);
 	r->name_len = le16toh(d.name_len);
 	r->prov_base = le32toh(d.prov_base);
+	/* Reserved before minor 2: not data, whatever it holds. */
+	if (le16toh(d.minor) >= UIDREC_MINOR_FLOOR)
+		r->floor = le32toh(d.floor);
 	if (r->name_len > UIDREC_NAME_MAX) {
 		rv = -EUCLEAN;
 		goto out_clear;
@@ -380,6 +394,8 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 	}
 	v->gen = gen;
 	v->latest = rec[latest];
+	if (rec[latest].uidvalidity == v->uidvalidity)
+		v->floor = rec[latest].floor;
 	memcpy(v->guid, rec[latest].guid, UID_GUID_LEN);
 	v->kind = rec[latest].state == UIDREC_USED ? UID_SLOT_USED
 						    : UID_SLOT_DELETED;

@@ -39,6 +39,9 @@
  *	CRC32C mismatch or non-zero sector tail		SDLM_ECHECKSUM
  *	cluster uuid, slot or copy not the expected	SDLM_EIDENTITY
  *	a value the format forbids			-EUCLEAN
+ *	  (among them, minor 1: prov_base above the watermark or without
+ *	  PROVISIONAL; minor 2: a floor above the watermark + 1)
+ * A record of minor < 2 reads with floor 0 (its bytes there are reserved).
  * On anything but 0 the output struct is zeroed.  The mailbox GUID is not
  * checked by uidrec_in: a slot legitimately holds other mailboxes.
  */
@@ -68,7 +71,17 @@
  * Readers ignore flags they do not know (a later minor may add some).
  */
 #define UIDREC_F_PROVISIONAL	0x00000001u
-#define UIDREC_MINOR		1	/* minor of the UID record written */
+/*
+ * Minor 2 adds floor (offset 388, formerly reserved): the lowest UID the
+ * writer had not handed out when it issued the write (a takeover's start,
+ * 1 after a create or a UIDVALIDITY bump, its next UID at every later
+ * write).  A holder's next only rises, so the value block it leaves has a
+ * next at or above the floor of its last write: uid_takeover refuses one
+ * below the latest copy's floor.  Every UID handed out is below the next
+ * of its holder, so floor <= watermark + 1.  0 = unknown (a record of
+ * minor < 2, whose bytes there are reserved and not read).
+ */
+#define UIDREC_MINOR		2	/* minor of the UID record written */
 
 enum uidrec_state {
 	UIDREC_USED	= 1,
@@ -100,6 +113,8 @@ struct uid_rec {
 	uint32_t res_last;		/* res_first <= res_last <= watermark */
 	uint32_t prov_base;		/* PROVISIONAL: UIDs above it are provisional;
 					   <= watermark; 0 when not PROVISIONAL */
+	uint32_t floor;			/* lowest UID the writer had not handed
+					   out, <= watermark + 1; 0 = unknown */
 	uint16_t name_len;		/* 1..255 (0 allowed when DELETED) */
 	char name[UIDREC_NAME_MAX + 1];	/* NUL-terminated copy of the name */
 };
@@ -151,7 +166,9 @@ enum uid_slot_kind {
  *   - provisional if any counted copy of that uidvalidity is (a copy
  *     without the mark may be the older one), prov_base the lowest;
  *   - state, name, node and reservation come from the LATEST copy, the
- *     greatest (epoch, seq, watermark), copy 0 on a full tie.
+ *     greatest (epoch, seq, watermark), copy 0 on a full tie;
+ *   - floor is the latest copy's (the tenure that wrote last), 0 if that
+ *     copy has none or is of another UIDVALIDITY than the view's.
  * copies_ok says which copies counted (bit c for copy c).
  *
  * One damaged copy (uidrec_in failed) with the other intact: the slot is
@@ -171,6 +188,7 @@ struct uid_slot_view {
 	uint32_t watermark;
 	bool provisional;	/* a counted copy carries PROVISIONAL */
 	uint32_t prov_base;	/* the lowest prov_base among those copies */
+	uint32_t floor;		/* the latest copy's floor; 0 = unknown */
 	unsigned copies_ok;
 	uint32_t damaged_copy;	/* 0, or the damaged copy + 1 */
 	int damaged_err;	/* its uidrec_in error */

@@ -22,7 +22,11 @@
  *     generation = the highest among good copies; uidvalidity = the
  *     highest among that generation's copies; watermark = the highest
  *     among those copies of that uidvalidity (never below any of them:
- *     "the watermark a reader takes never goes backwards").
+ *     "the watermark a reader takes never goes backwards");
+ *   - floor (record minor 2): a decoded floor is at most the watermark +
+ *     1, and 0 in a record of minor < 2 whatever its bytes hold; the
+ *     view's floor is the latest copy's, 0 when that copy is of another
+ *     uidvalidity than the view's.
  *
  * --gen-corpus DIR [GOLDEN_DIR] writes seeds and exits.
  */
@@ -68,7 +72,8 @@ static void rec_roundtrip(const struct uid_rec *r, const uint8_t *uuid)
 	    r2.wall_time_ms != r->wall_time_ms || r2.node_id != r->node_id ||
 	    r2.uidvalidity != r->uidvalidity ||
 	    r2.watermark != r->watermark || r2.res_first != r->res_first ||
-	    r2.res_last != r->res_last || r2.name_len != r->name_len ||
+	    r2.res_last != r->res_last || r2.floor != r->floor ||
+	    r2.name_len != r->name_len ||
 	    memcmp(r2.name, r->name, r->name_len))
 		abort();
 }
@@ -98,6 +103,19 @@ static void check_view(const struct uid_rec rec[2], const int rc[2],
 	if (v->gen != gen || v->uidvalidity != uv || v->watermark != wm)
 		abort();
 	if (v->kind != UID_SLOT_USED && v->kind != UID_SLOT_DELETED)
+		abort();
+	if (v->floor != (v->latest.uidvalidity == uv ? v->latest.floor : 0))
+		abort();
+}
+
+/* A decoded record's floor: within its bounds, absent before minor 2. */
+static void check_floor(const struct uid_rec *r, const uint8_t *sec)
+{
+	unsigned minor = sec[10] | (unsigned)sec[11] << 8;
+
+	if ((uint64_t)r->floor > (uint64_t)r->watermark + 1)
+		abort();
+	if (minor < 2 && r->floor)
 		abort();
 }
 
@@ -135,6 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc[c] = uidrec_in(&rec[c], sec[c], half, data + 1, slot, c);
 		if (rc[c] != 0 && !all_zero(&rec[c], sizeof(rec[c])))
 			abort();
+		if (rc[c] == 0)
+			check_floor(&rec[c], sec[c]);
 		if (rc[c] == 0 && !all_zero(data + 1, SDLM_UUID_LEN))
 			rec_roundtrip(&rec[c], data + 1);
 	}
@@ -213,7 +233,7 @@ static int gen_pair(const char *dir, const char *name, size_t ss,
 
 static int gen_golden(const char *dir, const char *golden)
 {
-	static const char *const sizes[] = { "512", "4096" };
+	static const char *const sizes[] = { "512", "4096", "1.1-512", "1.1-4096" };
 	uint8_t buf[SDLM_SECTOR_SIZE_MAX], zero[SDLM_SECTOR_SIZE_MAX];
 	char path[4096], name[64];
 	uint64_t slot = 0;
@@ -222,7 +242,7 @@ static int gen_golden(const char *dir, const char *golden)
 	int i, c;
 
 	memset(zero, 0, sizeof(zero));
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/uid-%s.bin", golden, sizes[i]);
 		f = fopen(path, "re");
 		if (!f)
@@ -240,6 +260,28 @@ static int gen_golden(const char *dir, const char *golden)
 			return -1;
 	}
 	return 0;
+}
+
+static int gen_floor_minor1(const char *dir, const struct uid_rec *r0,
+			    const struct uid_rec *r1)
+{
+	uint8_t sec[2][SDLM_RECORD_SIZE];
+	uint32_t crc;
+	int c;
+
+	for (c = 0; c < 2; c++) {
+		if (uidrec_out(c ? r1 : r0, seed_uuid, sec[c], SDLM_RECORD_SIZE))
+			return -1;
+		sec[c][10] = 1;				/* minor 1 */
+		memset(sec[c] + 388, 0xee, 4);		/* not a floor there */
+		crc = crc32c(0, sec[c], SDLM_RECORD_CRC_OFFSET);
+		sec[c][508] = crc & 0xff;
+		sec[c][509] = (crc >> 8) & 0xff;
+		sec[c][510] = (crc >> 16) & 0xff;
+		sec[c][511] = crc >> 24;
+	}
+	return seed_write(dir, "floor-minor1", seed_uuid, 9, sec[0], sec[1],
+			  SDLM_RECORD_SIZE);
 }
 
 static int gen_corpus(const char *dir, const char *golden)
@@ -266,6 +308,15 @@ static int gen_corpus(const char *dir, const char *golden)
 	b.name_len = 0;
 	b.name[0] = 0;
 	if (gen_pair(dir, "newgen-tomb", 512, &a, &b))
+		return -1;
+	/* minor 2: floors (the latest copy's counts), and the same pair put
+	 * back to minor 1 with junk where the floor is (reserved there) */
+	rec_fill(&a, 0, 1, 3, 7, 10, 1000);
+	rec_fill(&b, 1, 1, 3, 8, 10, 1064);
+	a.floor = 990;
+	b.floor = 1001;
+	if (gen_pair(dir, "floor", 512, &a, &b) ||
+	    gen_floor_minor1(dir, &a, &b))
 		return -1;
 	return golden ? gen_golden(dir, golden) : 0;
 }
