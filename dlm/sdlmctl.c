@@ -35,6 +35,8 @@ static const char *config_path;
  * sdlm.conf could not be read, if so: said when the daemon is not found. */
 static char ipc_from[PATH_MAX + 64];
 static const char *conf_read_note;
+/* The IPC name and the default device (ctl_main), freed by main. */
+static char *ctl_ipc, *ctl_dev;
 
 /* After a refusal: say which group is needed and where it is set. */
 static int refused(int rc)
@@ -466,7 +468,7 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 	return CTL_OK;
 }
 
-int main(int argc, char **argv)
+static int ctl_main(int argc, char **argv)
 {
 	struct sdlm_conf cf;
 	char err[PATH_MAX + 300], dev_from[PATH_MAX + 64];
@@ -487,28 +489,28 @@ int main(int argc, char **argv)
 			     err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: %s (sdlmctl --help)\n", err);
+		conf_free(&cf);
 		return CTL_USAGE;
 	}
 	conf_read_note = err[0] ? strdup(err) : NULL;
-	if (conf_bool(&cf, OPT_HELP)) {
-		usage(stdout);
-		return CTL_OK;
-	}
-	if (conf_bool(&cf, OPT_VERSION)) {
-		printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION);
-		return CTL_OK;
-	}
-	if (conf_bool(&cf, OPT_DUMP_CONFIG)) {
-		conf_dump(stdout, &cf, CONF_CTL, false);
+	if (conf_bool(&cf, OPT_HELP) || conf_bool(&cf, OPT_VERSION) ||
+	    conf_bool(&cf, OPT_DUMP_CONFIG)) {
+		if (conf_bool(&cf, OPT_HELP))
+			usage(stdout);
+		else if (conf_bool(&cf, OPT_VERSION))
+			printf("sdlmctl (sdlm) %s\n", PACKAGE_VERSION);
+		else
+			conf_dump(stdout, &cf, CONF_CTL, false);
+		conf_free(&cf);
 		return CTL_OK;
 	}
 	if (conf_bool(&cf, OPT_JSON))
 		json = true;
 	config_path = strdup(conf_str(&cf, OPT_CONFIG));
-	ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
-				       ipc_from, sizeof(ipc_from)));
-	dev = strdup(conf_client_value(&cf, OPT_DEVICE, getenv("SDLM_DEVICE"), "SDLM_DEVICE",
-				       dev_from, sizeof(dev_from)));
+	ipc = ctl_ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"),
+						 "SDLM_IPC", ipc_from, sizeof(ipc_from)));
+	dev = ctl_dev = strdup(conf_client_value(&cf, OPT_DEVICE, getenv("SDLM_DEVICE"),
+						 "SDLM_DEVICE", dev_from, sizeof(dev_from)));
 	conf_free(&cf);
 	if (!config_path || !ipc || !dev) {
 		fprintf(stderr, "sdlmctl: out of memory\n");
@@ -580,4 +582,15 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "sdlmctl: unknown command '%s' (sdlmctl --help)\n", cmd);
 	return CTL_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = ctl_main(argc, argv);
+
+	free(ctl_ipc);
+	free(ctl_dev);
+	free((char *)config_path);
+	free((char *)conf_read_note);
+	return rc;
 }

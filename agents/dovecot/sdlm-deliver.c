@@ -559,7 +559,10 @@ static void usage(FILE *f)
 		"      75 temporary, the MTA retries (4.x.x on stderr): everything else\n");
 }
 
-int main(int argc, char **argv)
+/* What run() strdup()s from the configuration, freed by main(). */
+static char *conf_keep[2];
+
+static int run(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "lockspace", required_argument, NULL, 'l' },
@@ -620,11 +623,13 @@ int main(int argc, char **argv)
 	rc = conf_client_file(&cf, config, err, sizeof(err));
 	if (rc == 0 && ipc)
 		rc = conf_set(&cf, OPT_IPC_NAME, ipc, CONF_SRC_CLI, err, sizeof(err));
-	if (rc < 0)
+	if (rc < 0) {
+		conf_free(&cf);
 		return fail(EXIT_TEMPFAIL, "4.3.5", "configuration: %s", err);
-	o.config = strdup(conf_str(&cf, OPT_CONFIG));
-	o.ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
-					 ipc_from, sizeof(ipc_from)));
+	}
+	o.config = conf_keep[0] = strdup(conf_str(&cf, OPT_CONFIG));
+	o.ipc = conf_keep[1] = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"),
+							"SDLM_IPC", ipc_from, sizeof(ipc_from)));
 	o.ipc_from = ipc_from;
 	conf_free(&cf);
 	if (!o.config || !o.ipc)
@@ -652,4 +657,13 @@ int main(int argc, char **argv)
 		uidlist_free(&ul);
 	}
 	return deliver(&o);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	free(conf_keep[0]);
+	free(conf_keep[1]);
+	return rc;
 }

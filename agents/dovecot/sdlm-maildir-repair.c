@@ -1157,7 +1157,10 @@ static void usage(FILE *f)
 		"exit: 0 ok, 1 error, 2 usage, 3 refused (nothing written)\n");
 }
 
-int main(int argc, char **argv)
+/* What run() strdup()s from the configuration, freed by main(). */
+static char *conf_keep[2];
+
+static int run(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "floor", required_argument, NULL, 'F' },
@@ -1220,11 +1223,12 @@ int main(int argc, char **argv)
 		rc = conf_set(&cf, OPT_IPC_NAME, ipc, CONF_SRC_CLI, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sdlm-maildir-repair: configuration: %s\n", err);
+		conf_free(&cf);
 		return EXIT_USAGE;
 	}
-	o.config = strdup(conf_str(&cf, OPT_CONFIG));
-	o.ipc = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"), "SDLM_IPC",
-					 ipc_from, sizeof(ipc_from)));
+	o.config = conf_keep[0] = strdup(conf_str(&cf, OPT_CONFIG));
+	o.ipc = conf_keep[1] = strdup(conf_client_value(&cf, OPT_IPC_NAME, getenv("SDLM_IPC"),
+							"SDLM_IPC", ipc_from, sizeof(ipc_from)));
 	o.ipc_from = ipc_from;
 	conf_free(&cf);
 	if (!o.config || !o.ipc) {
@@ -1254,4 +1258,13 @@ int main(int argc, char **argv)
 	o.a = argv[optind];
 	o.b = argv[optind + 1];
 	return cmd_merge(&o);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	free(conf_keep[0]);
+	free(conf_keep[1]);
+	return rc;
 }
