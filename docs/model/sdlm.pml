@@ -80,6 +80,12 @@
  *   BAD_LOSER_KEEPS  when two replicas meet, the losing side's cached
  *                   locks are revoked asynchronously and the gate does not
  *                   wait for them
+ *   BAD_ROUND_GRANTS replicas grant while a round is incomplete (between
+ *                   the configuration change and the last JOIN): the stale
+ *                   copy, back in the membership, grants its own node's
+ *                   request from its own state before the divergence is
+ *                   known (the daemon before "Rounds hold grants",
+ *                   dlm/lsround.c)
  * Without them the model is the design with the fixes of docs/model.md
  * applied.
  */
@@ -194,6 +200,30 @@ bool progressed;	/* a UID handed out after the heal */
 #define settled		(MASK == mset)	/* the replica applied the current membership */
 #define joined(n)	(!member(n) || qview[n])	/* a member sent its round JOIN */
 #define mready(n)	(member(n) && rep[n] == 1)
+/*
+ * A round starts with the configuration change that alters the quorate
+ * membership (env: cut, freeze, thaw, reset; the confchg sits at one point
+ * of the ordered stream, so every node's round starts at the same point),
+ * collects JOINs while members process it (node: qview), and completes at
+ * the last JOIN (fencer: round_complete()).  in_round is that window.
+ * Requests delivered in it are applied by every holder of a replica; the
+ * design holds grants from the start to the completion (dlm/lsround.c
+ * "Rounds hold grants"), BAD_ROUND_GRANTS does not: then the main lineage
+ * grants to a member that holds it, and the stale copy grants its own
+ * node's request from its own state, before the divergence is known.
+ */
+#define in_round	(quorum_exists && !settled)
+#ifdef BAD_ROUND_GRANTS
+#define round_holds	false
+#else
+#define round_holds	true
+#endif
+/* the main lineage grants: no round in progress, or (BAD_ROUND_GRANTS) a
+ * member holding it applies the request mid-round, to a member that
+ * learns the grant from its own replica of it */
+#define main_grants	(settled || (!round_holds && \
+			 (mready(1) || mready(2) || mready(3))))
+#define grantee(m)	(eligible(m) && (settled || rep[m] == 1))
 /* the fixed rule: DECIDED (gate opened or a node fenced), then later formation, then higher
  * generation, then the lowest node id (never the number of members) */
 #define stale_wins	(s_open != hopen -> s_open : \
@@ -450,10 +480,11 @@ end:	do
 }
 
 /*
- * A round of the quorate partition: its membership changed and every
- * member has sent its JOIN (READY with its replica's history, or SYNC,
- * with CACHED if it still uses a cluster lock).  At the last JOIN every
- * member decides the same thing from the JOINs alone.
+ * The completion of a round of the quorate partition: its membership
+ * changed (the round's start: in_round) and every member has sent its JOIN
+ * (READY with its replica's history, or SYNC, with CACHED if it still uses
+ * a cluster lock).  At the last JOIN every member decides the same thing
+ * from the JOINs alone; then the hold on grants is released.
  */
 inline left_behind(n)
 {
@@ -487,7 +518,7 @@ inline waiting(n)
 	fi
 }
 
-inline round()
+inline round_complete()
 {
 	ring++;
 	mset = MASK;
@@ -542,7 +573,7 @@ proctype fencer()
 	bool ldec;	/* the losing replica had DECIDED */
 end:	do
 	:: d_step { quorum_exists && !settled &&
-		joined(1) && joined(2) && joined(3) -> round() }
+		joined(1) && joined(2) && joined(3) -> round_complete() }
 	/* quorum lost everywhere: every running node drops its replica */
 	:: d_step { !quorum_exists && !fresh_needed ->
 		fresh_needed = true;
@@ -560,12 +591,12 @@ end:	do
 		!(member(3) && fenced[3]) &&
 		dirty == 0 -> gate = true; hopen = true }
 	/* grant to an eligible member that wants it (lowest id first) */
-	:: d_step { quorum_exists && settled && !fresh_needed && gate && owner == 0 &&
-		epoch < EMAX && (eligible(1) || eligible(2) || eligible(3)) ->
+	:: d_step { quorum_exists && main_grants && !fresh_needed && gate && owner == 0 &&
+		epoch < EMAX && (grantee(1) || grantee(2) || grantee(3)) ->
 		if
-		:: eligible(1) -> m = 1
-		:: !eligible(1) && eligible(2) -> m = 2
-		:: !eligible(1) && !eligible(2) -> m = 3
+		:: grantee(1) -> m = 1
+		:: !grantee(1) && grantee(2) -> m = 2
+		:: !grantee(1) && !grantee(2) -> m = 3
 		fi;
 		epoch++;
 		owner = m;
@@ -575,6 +606,21 @@ end:	do
 		phase[m] = 1;
 		did[m] = false;
 		m = 0 }
+	/* the stale copy applies its own node's request (sn is a member
+	 * again: a round is in progress until the divergence rule resolved
+	 * the copy, so only where rounds do not hold grants) and grants
+	 * from its own state; sn believes its replica */
+	:: d_step { sn != 0 && member(sn) && qview[sn] && (!in_round || !round_holds) &&
+		s_gate && s_owner == 0 && epoch < EMAX &&
+		wants[sn] && !s_fenced[sn] && lease[sn] && !pill[sn] &&
+		!holds[sn] && !selffenced[sn] ->
+		epoch++;
+		s_owner = sn;
+		s_oep = epoch;
+		holds[sn] = true;
+		hep[sn] = epoch;
+		phase[sn] = 1;
+		did[sn] = false }
 	/* fence on demand: the owner is away and its lock is wanted; on a
 	 * cold start, any non-member with a live heartbeat */
 	:: d_step { quorum_exists && settled && !fresh_needed && op == 0 &&
