@@ -73,7 +73,10 @@
  *                   AS_IS_REVOKE, a member's cached locks are revoked
  *                   asynchronously when a fresh replica forms;
  *                   AS_IS_COLDDEAD, the cold-start gate counts a non-member
- *                   that is dead by timeout without fencing it (no pill).
+ *                   that is dead by timeout without fencing it (no pill);
+ *                   AS_IS_ADOPTOPEN, a stale copy adopted as the only
+ *                   replica after the lineage that went on was lost
+ *                   everywhere keeps its gate open (finding 6).
  *   BAD_KEEP_REPLICA a node that missed a configuration change (paused
  *                   past its exclusion) rejoins claiming ready and its
  *                   replica is accepted alongside the other one (issue 12)
@@ -96,6 +99,7 @@
 #define AS_IS_NOPILL
 #define AS_IS_REVOKE
 #define AS_IS_COLDDEAD
+#define AS_IS_ADOPTOPEN
 #endif
 #ifndef UMAX
 #define UMAX	6
@@ -532,7 +536,19 @@ inline round_complete()
 		fenced[1] = false; fenced[2] = false; fenced[3] = false;
 		hopen = false; hform = ring; hgen = 0
 	:: !(mready(1) || mready(2) || mready(3)) && sn != 0 && member(sn) ->
-		adopt()		/* the only history there is */
+#ifndef AS_IS_ADOPTOPEN
+		/* the only replica there is, but the lineage that went on
+		 * after it forked was lost (its holders dropped it with
+		 * quorum; by quorum intersection one of them is in this round
+		 * and carries its history): the copy cannot know what that
+		 * lineage granted, so it starts gated, as a fresh one would */
+		ldec = (s_form != hform || s_gen != hgen);
+#endif
+		adopt();	/* the only history there is */
+		if	/* before the dirty set is decided (waiting()) */
+		:: ldec -> gate = false
+		:: else -> skip
+		fi
 	:: (mready(1) || mready(2) || mready(3)) && !(sn != 0 && member(sn)) -> skip
 	:: (mready(1) || mready(2) || mready(3)) && sn != 0 && member(sn) ->
 #ifdef BAD_KEEP_REPLICA
@@ -773,11 +789,12 @@ init {
 		   gate = true;		/* (holding nothing) and kept its replica; */
 		   rep[3] = 1;		/* nodes 1 and 2 went on, node 1 got EX */
 		   frozen[3] = true;	/* (UID 1 handed out), then quorum was lost */
-		   freezes = FREEZES;	/* everywhere and regained: a fresh replica */
-		   fork(3);		/* with node 1 dirty, its reconcile pending */
-		   ring = 2; mset = 6; cuts = CUTS;
-		   hopen = false; hform = 2; hgen = 1; gate = false;
-		   rep[1] = 1; rep[2] = 1; sync[1] = true; dirty = 2;
+		   freezes = FREEZES;	/* everywhere (every replica dropped, node */
+		   fork(3);		/* 1 still using its EX) and is back: the */
+		   ring = 1; mset = 0;	/* next round forms a fresh replica (node 1 */
+		   cuts = CUTS;		/* dirty) or, node 3 thawed first, adopts */
+		   hgen = 1; owner = 1;	/* node 3's copy */
+		   oep = 1; fresh_needed = true;
 		   epoch = 1; hep[1] = 1;
 		   holds[1] = true; phase[1] = 3;
 		   cw0[1] = 2; cw1[1] = 2; nextu[1] = 2;
