@@ -75,6 +75,11 @@ struct ls_cpg_view {
 	uint32_t	ring[LS_CPG_MAX_NODES];	/* nodes in the ring */
 	size_t		member_count;
 	uint32_t	members[LS_CPG_MAX_NODES]; /* nodes in the group */
+	/* Identifies the last group confchg, the same on every member: a
+	 * hash of its member, left and joined lists (node id and pid each,
+	 * in any order).  Two confchgs of one group never have the same
+	 * lists: a process joins a group once. */
+	uint64_t	conf_tag;
 };
 
 struct ls_cpg;
@@ -112,6 +117,12 @@ int ls_cpg_join(const char *lockspace, uint64_t incarnation,
 /* Finalize (corosync reports our leave to the others) and free.  Queued,
  * unsent messages are discarded: the caller is leaving the lockspace. */
 void ls_cpg_close(struct ls_cpg *c);
+
+/* Leave the group (corosync reports a clean leave to the others) but keep
+ * the handle: callbacks may still come and are the caller's to ignore.
+ * Queued, unsent messages are discarded.  0; -EAGAIN (corosync busy: call
+ * again later); other mapped errors. */
+int ls_cpg_leave(struct ls_cpg *c);
 
 /* The fd to poll for reading. */
 int ls_cpg_fd(const struct ls_cpg *c);

@@ -57,7 +57,11 @@ bool keep_alone(const struct ls_cpg_view *v)
 
 int send_msg(struct lspace *l, struct msg *m)
 {
-	int rc = ls_cpg_send(l->cpg, m);
+	int rc;
+
+	if (l->gone)
+		return SDLM_EFENCED;
+	rc = ls_cpg_send(l->cpg, m);
 
 	l->n_sent++;
 	lsm.st.msgs_sent++;
@@ -109,6 +113,8 @@ int send_join(struct lspace *l, uint32_t flags)
 	m.u.join.proto_min = MSG_PROTO_MIN;
 	m.u.join.proto_max = MSG_PROTO_MAX;
 	m.u.join.flags = flags;
+	if (!(flags & MSG_JOIN_CLEAN))
+		m.u.join.round = l->round_tag;
 	if (!(flags & MSG_JOIN_SYNC))
 		join_history(l, &m.u.join);
 	log_debug("ls %s: JOIN%s%s%s%s digest %016llx formed %llx gen %llu%s", l->name,
@@ -294,6 +300,8 @@ static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *a
 	struct lspace *l = arg;
 	struct buffered *b;
 
+	if (l->gone)
+		return;
 	l->n_delivered++;
 	lsm.st.msgs_delivered++;
 	if (!l->ready && l->buffering) {
@@ -364,6 +372,8 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	bool q = view_quorate(v);
 	size_t i;
 
+	if (l->gone)
+		return;
 	for (i = 0; i < n_left && i < NODES_MAX; i++) {
 		lids[i] = left[i].nodeid;
 		log_info("ls %s: node %u left (%s)", l->name, lids[i],
@@ -391,12 +401,14 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 				b->n_left = n_left;
 				b->quorate = q;
 				b->ring_id = v->ring_id;
+				b->tag = v->conf_tag;
 			}
 		}
 		l->own_join_seen = true;
 	}
 	l->view_quorate = q;
-	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id);
+	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id,
+		       v->conf_tag);
 	corrupt_seam(l);
 	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	if (l->ready)
@@ -408,6 +420,8 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	struct lspace *l = arg;
 	bool q = view_quorate(v);
 
+	if (l->gone)
+		return;
 	log_debug("ls %s: totem confchg: ring %u.%llx, nodes %s, %s, %s", l->name,
 		  v->ring_nodeid, (unsigned long long)v->ring_id,
 		  ids_str(v->ring, v->ring_count).s, q ? "quorate" : "NOT quorate",
@@ -424,13 +438,17 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	}
 	handle_view(l, v->members, v->member_count, q, v->ring_id);
 	/* Quorum came back without a change of the group: that is a round
-	 * too (members whose replica was dropped need the state). */
-	if (q && !l->view_quorate) {
+	 * too (members whose replica was dropped need the state).  Not while
+	 * a round is active: it completes with quorum as it is then.  (A
+	 * newcomer gets its first totem view right after the confchg of its
+	 * own join, whose round it has answered already: a second round
+	 * there, with another tag, would be its alone.) */
+	if (q && !l->view_quorate && !l->round_active) {
 		if (!l->ready) {
 			l->nbuf = 0;
 			l->buffering = true;
 		}
-		round_start(l, v->members, v->member_count);
+		round_start(l, v->members, v->member_count, view_round_tag(v));
 		send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	}
 	l->view_quorate = q;
@@ -482,6 +500,8 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	for (k = 0; k < len; k++)
 		if (name[k] <= ' ' || name[k] > '~' || name[k] == '/')
 			return -EINVAL;
+	if (lsm.h.is_fenced && lsm.h.is_fenced(lsm.h.ctx))
+		return SDLM_EFENCED;	/* a fenced node joins nothing */
 	for (i = 1; i < LS_MAX && lsm.ls[i]; i++)
 		;
 	if (i == LS_MAX)
@@ -686,6 +706,15 @@ void lsm_stop_all(int reason)
 		if (lsm.ls[i])
 			revoke_all(lsm.ls[i], reason);
 }
+void lsm_self_fenced(void)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (lsm.ls[i])
+			round_leave(lsm.ls[i]);
+}
+
 void lsm_tick(uint64_t now)
 {
 	unsigned i;
@@ -695,6 +724,10 @@ void lsm_tick(uint64_t now)
 
 		if (!l)
 			continue;
+		if (l->gone) {
+			round_leave(l);		/* retries a busy leave */
+			continue;
+		}
 		ls_cpg_flush(l->cpg);
 		arm_retry(l);
 		maybe_clean(l);

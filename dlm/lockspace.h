@@ -97,6 +97,11 @@ void lsm_tick(uint64_t now_ms);
 void lsm_fenced(uint32_t node, uint64_t incarnation);
 /* Stop every lock use now (pill, lease): revoke and kill clients. */
 void lsm_stop_all(int reason);
+/* This node was fenced (a pill, or the cluster records this incarnation
+ * as fenced): drop every replica and leave every lockspace's group, so
+ * that the others neither count it ready nor take state or fencer duties
+ * from it; nothing joins again until a restart. */
+void lsm_self_fenced(void);
 /* The daemon's quorum verdict changed outside corosync (two-node
  * arbitration won): re-evaluate every lockspace's view. */
 void lsm_requorum(void);

@@ -221,7 +221,7 @@ out_free_fresh:
 
 static bool node_eligible(const struct ls_state *ls, const struct ls_node *nd)
 {
-	return ls->ls_gate_open && ls->ls_quorate && nd->nd_member &&
+	return ls->ls_gate_open && !ls->ls_hold && ls->ls_quorate && nd->nd_member &&
 	       nd->nd_live && !nd->nd_pill && !nd->nd_fenced;
 }
 
@@ -624,7 +624,7 @@ static void grant_all_pending(struct ls_state *ls, struct ls_out *out)
 	size_t i, n = ls->ls_pend_count;
 
 	/* nobody is eligible: nothing to grant, nobody to notify */
-	if (!ls->ls_gate_open || !ls->ls_quorate || !n)
+	if (!ls->ls_gate_open || ls->ls_hold || !ls->ls_quorate || !n)
 		return;
 	memcpy(ls->ls_scratch, ls->ls_pend, n * sizeof(*ls->ls_pend));
 	qsort(ls->ls_scratch, n, sizeof(*ls->ls_scratch), res_cmp);
@@ -995,6 +995,17 @@ static int ev_gate(struct ls_state *ls, const struct ls_event *ev,
 	return 0;
 }
 
+static int ev_hold(struct ls_state *ls, const struct ls_event *ev,
+		   struct ls_out *out)
+{
+	bool was = ls->ls_hold;
+
+	ls->ls_hold = ev->ev_hold;
+	if (was && !ls->ls_hold)
+		grant_all_pending(ls, out);
+	return 0;
+}
+
 int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 {
 	int rc;
@@ -1027,6 +1038,9 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 		break;
 	case LS_EV_GATE:
 		rc = ev_gate(ls, ev, out);
+		break;
+	case LS_EV_HOLD:
+		rc = ev_hold(ls, ev, out);
 		break;
 	default:
 		rc = -EINVAL;
@@ -1105,6 +1119,11 @@ void ls_destroy(struct ls_state *ls)
 bool ls_grants_blocked(const struct ls_state *ls)
 {
 	return !ls->ls_gate_open;
+}
+
+bool ls_held(const struct ls_state *ls)
+{
+	return ls->ls_hold;
 }
 
 bool ls_quorate(const struct ls_state *ls)

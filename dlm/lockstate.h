@@ -58,6 +58,7 @@ enum ls_event_kind {
 	LS_EV_NODE_STATUS	= 6,	/* nodeid hb_live pill_pending */
 	LS_EV_NODE_FENCED	= 7,	/* nodeid incarnation */
 	LS_EV_GATE		= 8,	/* gate_open */
+	LS_EV_HOLD		= 9,	/* hold (local: never on the wire) */
 };
 
 /*
@@ -82,6 +83,17 @@ struct ls_event {
 	bool		ev_pill_pending; /* NODE_STATUS */
 	uint64_t	ev_incarnation;	/* NODE_FENCED */
 	bool		ev_gate_open;	/* GATE */
+	/*
+	 * HOLD: while set, nothing is granted (a NOQUEUE request fails with
+	 * SDLM_EBUSY, as with the gate closed); releases, cancels and
+	 * down-conversions go on.  Cleared, what waits is granted at once.
+	 * The host sets it while a sync round collects its JOINs: a replica
+	 * may turn out to have diverged, and must not have granted meanwhile
+	 * (lsround.c "Rounds hold grants").  Not part of the snapshot or the
+	 * digest: every holder sets and clears it at the same points of the
+	 * stream, and a snapshot is never taken while it is set.
+	 */
+	bool		ev_hold;
 };
 
 enum ls_out_kind {
@@ -172,6 +184,7 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 /* --- introspection ----------------------------------------------------- */
 
 bool ls_grants_blocked(const struct ls_state *ls);	/* gate closed */
+bool ls_held(const struct ls_state *ls);		/* HOLD set */
 bool ls_quorate(const struct ls_state *ls);
 uint64_t ls_ring_id(const struct ls_state *ls);
 /* The lockspace-wide epoch counter: the last epoch handed out (0 = none). */

@@ -188,7 +188,7 @@ void lsm_requorum(void)
 		struct lspace *l = lsm.ls[i];
 		const struct ls_cpg_view *v;
 
-		if (!l || l->ready)
+		if (!l || l->ready || l->gone)
 			continue;
 		v = ls_cpg_view(l->cpg);
 		if (!view_quorate(v))
@@ -196,7 +196,7 @@ void lsm_requorum(void)
 		l->nbuf = 0;
 		l->buffering = true;
 		l->view_quorate = true;
-		round_start(l, v->members, v->member_count);
+		round_start(l, v->members, v->member_count, view_round_tag(v));
 		send_join(l, MSG_JOIN_SYNC);
 	}
 }

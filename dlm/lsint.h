@@ -51,6 +51,7 @@ struct buffered {
 	size_t n_joined;
 	bool quorate;
 	uint64_t ring_id;
+	uint64_t tag;			/* BUF_CONFCHG: its conf_tag */
 };
 
 /* A state transfer in progress, as every ready member tracks it. */
@@ -104,6 +105,7 @@ struct lspace {
 	struct msg_join round_join[NODES_MAX];	/* each member's round JOIN */
 	uint64_t round_inc[NODES_MAX];		/* and the incarnation it came from */
 	size_t n_round, n_round_got;
+	uint64_t round_tag;		/* the round JOINs must answer */
 	struct buffered *buf;
 	size_t nbuf, capbuf;
 	/* Replicated bookkeeping, valid while ready (same on every ready
@@ -132,6 +134,8 @@ struct lspace {
 	uint32_t refused[NODES_MAX];
 	size_t n_refused;
 	bool self_refused;		/* we are one of them: stopped for good */
+	bool gone;			/* left the group (lsm_self_fenced) */
+	bool leave_retry;		/* the leave met CS_ERR_TRY_AGAIN */
 	struct xfer xf[XFER_MAX];
 	struct collect col[XFER_MAX];
 	/* fencer duties */
@@ -222,14 +226,17 @@ void revoke_all(struct lspace *l, int reason);
 void join_history(const struct lspace *l, struct msg_join *j);
 
 /* lsround.c */
-void round_start(struct lspace *l, const uint32_t *members, size_t n);
+void round_start(struct lspace *l, const uint32_t *members, size_t n,
+		 uint64_t tag);
+uint64_t view_round_tag(const struct ls_cpg_view *v);
 void handle_msg(struct lspace *l, const struct msg *m);
 void handle_view(struct lspace *l, const uint32_t *members, size_t n,
 		 bool quorate, uint64_t ring_id);
 void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 		    const uint32_t *left, size_t n_left, bool quorate,
-		    uint64_t ring_id);
+		    uint64_t ring_id, uint64_t tag);
 void refused_self(struct lspace *l);
+void round_leave(struct lspace *l);
 
 /* lsxfer.c */
 void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id);

@@ -44,6 +44,9 @@
  *	ready set = the members that said READY;
  *	if it is empty: the lowest member forms a fresh, gated replica;
  *	the lowest ready member sends the others the state as of this JOIN.
+ * A JOIN counts only in the round it answers (msg_join.round, the conf_tag
+ * of the confchg that started it): one sent for a round that a later
+ * confchg superseded carries the history of that earlier point.
  * A replica that saw its partition lose quorum is dropped at once (its
  * node keeps using its cached locks, obtains nothing new, and takes the
  * quorate side's state when it comes back).  One that did not see it (a
@@ -104,8 +107,84 @@ void refused_self(struct lspace *l)
 		lsm.h.fenced_self(lsm.h.ctx);
 }
 
-void round_start(struct lspace *l, const uint32_t *members, size_t n)
+/*
+ * Rounds hold grants.  From the confchg that starts a round to the
+ * delivery of its last JOIN, a replica may be one that diverged: only the
+ * JOINs tell ("Divergent replicas" below), and a lock granted from it in
+ * the meantime would be a second holder.  So every holder of a replica
+ * holds its grants (LS_EV_HOLD) at the start of a round, goes on applying
+ * the stream (releases, cancels, fencer verdicts, requests queued), and
+ * releases the hold at the round's completion - after the divergence
+ * rule, the held gate and the dirty set are decided, and before the state
+ * for waiting members is encoded, so the snapshot carries what the release
+ * granted.  Losers drop their replica, with its held requests: the
+ * survivor's state has them.  A node replaying its buffer after taking the
+ * state passes the same confchgs and JOINs, so it holds and releases at
+ * the same points.  A NOQUEUE request that meets a hold fails with
+ * SDLM_EBUSY, as it would with the gate closed.
+ */
+static void set_hold(struct lspace *l, bool hold)
 {
+	struct ls_event ev;
+
+	if (!l->ready || !l->st || ls_held(l->st) == hold)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_HOLD;
+	ev.ev_hold = hold;
+	apply_event(l, &ev);
+}
+
+/*
+ * This node was fenced: its replica is dropped and it leaves the group.
+ * A fenced node that stayed in the group would still be counted READY by
+ * a round whose JOIN it sent before (and so be the fencer or the sender
+ * of the state, doing neither), or form a fresh replica when it is the
+ * lowest member; leaving ends all of it, and the others see it gone
+ * (away with its locks: fenced already, they take them back).
+ */
+void round_leave(struct lspace *l)
+{
+	int rc;
+
+	if (l->gone && !l->leave_retry)
+		return;
+	if (!l->gone) {
+		l->gone = true;
+		l->self_refused = true;
+		drop_replica(l, "this node was fenced");
+		l->buffering = false;
+		l->nbuf = 0;
+		l->round_active = false;
+	}
+	rc = ls_cpg_leave(l->cpg);
+	l->leave_retry = rc == -EAGAIN;
+	if (rc == 0)
+		log_notice("ls %s: left the group: this node was fenced", l->name);
+	else if (rc != -EAGAIN)
+		log_err("ls %s: cannot leave the group: %s (the watchdog resets this node)",
+			l->name, sdlm_strerror(rc));
+}
+
+/* The tag of a round that quorum's return starts (no group confchg): the
+ * totem ring it came with, and the members.  Salted apart from conf_tag. */
+uint64_t view_round_tag(const struct ls_cpg_view *v)
+{
+	uint64_t t = v->ring_id ^ 0x71756f72756d0000ULL;
+	size_t i;
+
+	for (i = 0; i < v->member_count; i++) {
+		t ^= v->members[i];
+		t *= 0x100000001b3ULL;
+	}
+	return t ? t : 1;
+}
+
+void round_start(struct lspace *l, const uint32_t *members, size_t n,
+		 uint64_t tag)
+{
+	set_hold(l, true);
+	l->round_tag = tag;
 	memcpy(l->round_members, members, n * sizeof(uint32_t));
 	l->n_round = n;
 	l->n_round_got = 0;
@@ -301,7 +380,7 @@ static void refuse_fenced(struct lspace *l)
 	}
 }
 
-static void round_complete(struct lspace *l, const struct msg *last)
+static void round_decide(struct lspace *l, const struct msg *last)
 {
 	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
 	size_t nr = 0, nw = 0, n_hist = 0, i;
@@ -455,6 +534,7 @@ static void round_complete(struct lspace *l, const struct msg *last)
 	if (hold && l->st)
 		log_notice("ls %s: gate held after the divergence: %zu member(s) must stop their cached locks first",
 			   l->name, l->n_dirty);
+	set_hold(l, false);
 	/* Every ready member logs the same digest for the same basis
 	 * (tests/nemesis/digests.py compares them across nodes). */
 	log_info("ls %s: round complete at %u:%llx:%llu: %zu ready, %zu waiting, fencer %u, digest %016llx",
@@ -467,6 +547,13 @@ static void round_complete(struct lspace *l, const struct msg *last)
 		reconcile(l);
 		fencer_duties(l, now_ms());
 	}
+}
+
+static void round_complete(struct lspace *l, const struct msg *last)
+{
+	round_decide(l, last);
+	set_hold(l, false);	/* on every path (released already if a
+				 * snapshot was encoded) */
 }
 
 static void round_join(struct lspace *l, const struct msg *m)
@@ -484,6 +571,14 @@ static void round_join(struct lspace *l, const struct msg *m)
 	}
 	if (!l->round_active)
 		return;
+	if (m->u.join.round != l->round_tag) {
+		/* Sent for a round a later confchg superseded: its history is
+		 * of that earlier point.  The sender answers this one too. */
+		log_debug("ls %s: JOIN from node %u answers another round (%016llx, this one %016llx): not counted",
+			  l->name, m->m_nodeid, (unsigned long long)m->u.join.round,
+			  (unsigned long long)l->round_tag);
+		return;
+	}
 	for (i = 0; i < l->n_round; i++)
 		if (l->round_members[i] == m->m_nodeid)
 			break;
@@ -596,7 +691,7 @@ void handle_view(struct lspace *l, const uint32_t *members, size_t n,
 
 void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 			   const uint32_t *left, size_t n_left, bool quorate,
-			   uint64_t ring_id)
+			   uint64_t ring_id, uint64_t tag)
 {
 	size_t i, k;
 
@@ -607,6 +702,6 @@ void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 			if (l->xf[k].active && l->xf[k].sender == left[i])
 				l->xf[k].active = false;
 	}
-	round_start(l, members, n);
+	round_start(l, members, n, tag);
 	handle_view(l, members, n, quorate, ring_id);
 }

@@ -331,7 +331,7 @@ static void take_state(struct lspace *l, struct collect *c)
 		switch (b->kind) {
 		case BUF_CONFCHG:
 			handle_confchg(l, b->members, b->n_members, b->left, b->n_left,
-				       b->quorate, b->ring_id);
+				       b->quorate, b->ring_id, b->tag);
 			break;
 		case BUF_TOTEM:
 			handle_view(l, b->members, b->n_members, b->quorate, b->ring_id);

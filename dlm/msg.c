@@ -90,6 +90,7 @@ struct msg_join_wire {
 	uint64_t	gen;
 	uint32_t	hist;		/* MSG_HIST_* */
 	uint32_t	reserved;
+	uint64_t	round;
 };
 
 struct msg_snap_wire {
@@ -120,7 +121,8 @@ _Static_assert(sizeof(struct msg_status_wire) == 8, "status size");
 _Static_assert(sizeof(struct msg_fenced_wire) == 16, "fenced size");
 _Static_assert(offsetof(struct msg_fenced_wire, incarnation) == 8, "fenced inc");
 _Static_assert(sizeof(struct msg_gate_wire) == 8, "gate size");
-_Static_assert(sizeof(struct msg_join_wire) == 40, "join size");
+_Static_assert(sizeof(struct msg_join_wire) == 48, "join size");
+_Static_assert(offsetof(struct msg_join_wire, round) == 40, "join round");
 _Static_assert(offsetof(struct msg_join_wire, digest) == 8, "join digest");
 _Static_assert(offsetof(struct msg_join_wire, hist) == 32, "join hist");
 _Static_assert(sizeof(struct msg_snap_wire) == MSG_SNAP_HDR_LEN, "snap size");
@@ -309,6 +311,7 @@ static void payload_out(const struct msg *m, uint8_t *p)
 			.formed_ring = htole64(m->u.join.formed_ring),
 			.gen = htole64(m->u.join.gen),
 			.hist = htole32(m->u.join.hist),
+			.round = htole64(m->u.join.round),
 		};
 		memcpy(p, &w, sizeof(w));
 		break;
@@ -448,6 +451,7 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.join.formed_ring = le64toh(w.formed_ring);
 		m->u.join.gen = le64toh(w.gen);
 		m->u.join.hist = le32toh(w.hist);
+		m->u.join.round = le64toh(w.round);
 		return w.reserved == 0;
 	}
 	case MSG_SNAPSHOT: {

@@ -171,6 +171,15 @@ struct msg_join {
 	uint64_t	formed_ring;
 	uint64_t	gen;
 	uint32_t	hist;		/* MSG_HIST_* */
+	/*
+	 * The round this JOIN answers: the conf_tag of the group confchg
+	 * (struct ls_cpg_view) that started it, or the tag of a round that
+	 * quorum's return started.  A JOIN is counted only in its own round:
+	 * one sent for a round that a later confchg superseded may be
+	 * delivered after that confchg, and its history (digest) is of the
+	 * earlier point.  0 in a CLEAN report.
+	 */
+	uint64_t	round;
 };
 
 /*

@@ -305,6 +305,7 @@ static void hb_event(void *ctx, int what, int reason)
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
 		D.self_fence_reason = reason;
+		lsm_self_fenced();
 		if (D.wd && wd_kind(D.wd) != WD_KIND_NONE) {
 			log_notice("fence node %u: self-fencing (%s): watchdog no longer fed, reset within %u s",
 				   D.node_id, sdlm_strerror(reason), wd_timeout_s(D.wd));

@@ -231,8 +231,12 @@ if [ "$FENCED" = 0 ]; then
 	cl_kill 1 watchdog KILL
 	cl_kill_node 1
 	echo "node 1 power-cut"
+	# Fenced by a lockspace's fencer after the power cut, or already by the
+	# cold-start gate of node 2's fresh replica during the freeze (node
+	# 1's heartbeat had stopped: fenced without a grace), acknowledged by
+	# node 1 when it thawed.
 	require "node 1 fenced by the others" cl_wait_for "node 1 fenced" "$FENCE_S" \
-		sh -c "grep -qE 'ls t: node 1 fenced' '$(log 2)' '$(log 3)'"
+		sh -c "grep -qE 'ls t: node 1 fenced|fence node 1: fenced' '$(log 2)' '$(log 3)'"
 	# Both remaining nodes must be served again (after the fix: in turn).
 	check "node 2 gets UIDs in M after the power cut" \
 		cl_wait_for "node 2 served" "$REFORM_S" got_at_least n2 "$t_cut" 3

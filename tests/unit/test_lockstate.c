@@ -597,6 +597,60 @@ static void test_cold_gate(void **state)
 	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 0);
 }
 
+static int hold(struct fx *f, bool on)
+{
+	struct ls_event ev = { .ev_kind = LS_EV_HOLD, .ev_hold = on };
+
+	return ls_apply(f->ls, &ev, &f->out);
+}
+
+/*
+ * A sync round holds grants (lsround.c "Rounds hold grants"): requests
+ * queue, NOQUEUE fails, releases and down-conversions go on, and the
+ * release of the hold grants what waits, in order.  The hold is not in
+ * the digest (holders set it at the same points; no snapshot has it).
+ */
+static void test_hold(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d;
+
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+	d = ls_digest(f->ls);
+	assert_int_equal(hold(f, true), 0);
+	assert_true(ls_held(f->ls));
+	assert_false(ls_grants_blocked(f->ls));		/* the gate is apart */
+	assert_int_equal(ls_digest(f->ls), d);
+	assert_int_equal(req(f, 2, 1, "s", MODE_EX, 0), 0);	/* free: still held */
+	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_WAIT);
+	assert_int_equal(req(f, 3, 1, "t", MODE_PR, LS_LKF_NOQUEUE), 0);
+	assert_non_null(find(f, LS_OUT_NOQUEUE_FAILED, LKID(3, 1)));
+	assert_int_equal(req(f, 3, 2, "r", MODE_EX, 0), 0);
+	assert_int_equal(conv(f, 1, 1, MODE_PR, 0, NULL), 0);	/* down: goes on */
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+	assert_null(find(f, LS_OUT_GRANTED, LKID(3, 2)));
+	assert_int_equal(rel(f, 1, 1, NULL), 0);		/* release: goes on */
+	assert_non_null(find(f, LS_OUT_RELEASED, LKID(1, 1)));
+	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 0);
+	assert_int_equal(hold(f, true), 0);			/* idempotent */
+	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 0);
+	assert_int_equal(hold(f, false), 0);
+	assert_false(ls_held(f->ls));
+	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 2);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(2, 1)));
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(3, 2)));
+	/* A closed gate still blocks after the hold is released. */
+	assert_int_equal(gate(f, false), 0);
+	assert_int_equal(hold(f, true), 0);
+	assert_int_equal(req(f, 1, 2, "u", MODE_EX, 0), 0);
+	assert_int_equal(hold(f, false), 0);
+	assert_int_equal(n_kind(f, LS_OUT_GRANTED), 0);
+	assert_int_equal(gate(f, true), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 2)));
+}
+
 static void test_rejects_leave_state(void **state)
 {
 	struct fx *f = *state;
@@ -771,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_gates_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_not_live, setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_gate, setup_cold, teardown),
+		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_leave_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epochs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_resources, setup, teardown),

@@ -105,6 +105,7 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 		assert_int_equal(a->u.join.formed_ring, b->u.join.formed_ring);
 		assert_int_equal(a->u.join.gen, b->u.join.gen);
 		assert_int_equal(a->u.join.hist, b->u.join.hist);
+		assert_int_equal(a->u.join.round, b->u.join.round);
 		break;
 	case MSG_SNAPSHOT:
 		assert_true(a->u.snap.xfer_id == b->u.snap.xfer_id);
@@ -580,8 +581,9 @@ static void test_join_history(void **state)
 	m.u.join.digest = 0x0123456789abcdefULL;
 	m.u.join.formed_ring = 0x88;
 	m.u.join.gen = 7;
+	m.u.join.round = 0xfedcba9876543210ULL;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), 0);
-	assert_int_equal(n, MSG_HDR_LEN + 40 + 4);
+	assert_int_equal(n, MSG_HDR_LEN + 48 + 4);
 	assert_int_equal(msg_decode(buf, n, &d), 0);
 	assert_msg_equal(&m, &d);
 
