@@ -160,15 +160,14 @@ static void members_out(struct ls_cpg_member *out, const struct cpg_address *in,
 	}
 }
 
-/* One list's part of conf_tag: order-independent (a sum of mixed hashes
- * of each entry), salted by which list it is. */
-static uint64_t list_tag(const struct cpg_address *a, size_t n, uint64_t salt)
+/* conf_tag: order-independent (a sum of mixed hashes of each member). */
+static uint64_t conf_tag(const struct cpg_address *a, size_t n)
 {
-	uint64_t sum = 0, x;
+	uint64_t sum = 0x6d656d62ULL, x;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		x = ((uint64_t)a[i].nodeid << 32 | a[i].pid) ^ salt;
+		x = (uint64_t)a[i].nodeid << 32 | a[i].pid;
 		x ^= x >> 33;
 		x *= 0xff51afd7ed558ccdULL;
 		x ^= x >> 33;
@@ -176,18 +175,7 @@ static uint64_t list_tag(const struct cpg_address *a, size_t n, uint64_t salt)
 		x ^= x >> 33;
 		sum += x;
 	}
-	return sum;
-}
-
-static uint64_t conf_tag(const struct cpg_address *m, size_t nm,
-			 const struct cpg_address *l, size_t nl,
-			 const struct cpg_address *j, size_t nj)
-{
-	uint64_t t = list_tag(m, nm, 0x6d656d62ULL) ^
-		     (list_tag(l, nl, 0x6c656674ULL) * 3) ^
-		     (list_tag(j, nj, 0x6a6f696eULL) * 5);
-
-	return t ? t : 1;	/* 0 means "no round" */
+	return sum ? sum : 1;	/* 0 means "no round" */
 }
 
 static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
@@ -223,8 +211,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 				v->ring[out++] = v->ring[j];
 		v->ring_count = out;
 	}
-	v->conf_tag = conf_tag(member_list, n_members, left_list, n_left,
-			       joined_list, n_joined);
+	v->conf_tag = conf_tag(member_list, n_members);
 	members_out(left, left_list, n_left);
 	members_out(joined, joined_list, n_joined);
 	if (c->cb.confchg)

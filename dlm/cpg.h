@@ -75,10 +75,13 @@ struct ls_cpg_view {
 	uint32_t	ring[LS_CPG_MAX_NODES];	/* nodes in the ring */
 	size_t		member_count;
 	uint32_t	members[LS_CPG_MAX_NODES]; /* nodes in the group */
-	/* Identifies the last group confchg, the same on every member: a
-	 * hash of its member, left and joined lists (node id and pid each,
-	 * in any order).  Two confchgs of one group never have the same
-	 * lists: a process joins a group once. */
+	/* Identifies the group as the last confchg left it, the same on
+	 * every member: a hash of the member list (node id and pid each, in
+	 * any order).  Only the member list: when two partitions merge, each
+	 * side gets its own sequence of confchgs (one per process joining
+	 * from the other side), with different joined lists, but they end
+	 * at the same members.  Two consecutive confchgs never have the same
+	 * members (each reports a join or a leave). */
 	uint64_t	conf_tag;
 };
 

@@ -407,6 +407,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 		l->own_join_seen = true;
 	}
 	l->view_quorate = q;
+	l->confchg_since_totem = true;
 	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id,
 		       v->conf_tag);
 	corrupt_seam(l);
@@ -438,12 +439,13 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	}
 	handle_view(l, v->members, v->member_count, q, v->ring_id);
 	/* Quorum came back without a change of the group: that is a round
-	 * too (members whose replica was dropped need the state).  Not while
-	 * a round is active: it completes with quorum as it is then.  (A
-	 * newcomer gets its first totem view right after the confchg of its
-	 * own join, whose round it has answered already: a second round
-	 * there, with another tag, would be its alone.) */
-	if (q && !l->view_quorate && !l->round_active) {
+	 * too (members whose replica was dropped need the state).  Not when
+	 * a group confchg came since the last totem view: that started the
+	 * round already, on every member (a newcomer gets its first totem
+	 * view right after the confchg of its own join; both sides of a
+	 * merge get their confchgs before the totem view).  A round of its
+	 * own there, with another tag, would be this member's alone. */
+	if (q && !l->view_quorate && !l->confchg_since_totem) {
 		if (!l->ready) {
 			l->nbuf = 0;
 			l->buffering = true;
@@ -452,6 +454,7 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 		send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	}
 	l->view_quorate = q;
+	l->confchg_since_totem = false;
 }
 
 static const struct ls_cpg_callbacks cpg_cbs = {

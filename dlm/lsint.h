@@ -95,6 +95,7 @@ struct lspace {
 	/* the current sync round (see "sync rounds") */
 	bool round_active;
 	bool view_quorate;
+	bool confchg_since_totem;	/* a group confchg since the last totem view */
 	uint32_t round_members[NODES_MAX];
 	uint32_t round_flags[NODES_MAX];
 	struct msg_proto_range round_proto[NODES_MAX];

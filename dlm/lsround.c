@@ -158,10 +158,11 @@ void round_leave(struct lspace *l)
 		l->round_active = false;
 	}
 	rc = ls_cpg_leave(l->cpg);
-	l->leave_retry = rc == -EAGAIN;
+	/* busy: corosync is still joining us; try again at the next tick */
+	l->leave_retry = rc == -EAGAIN || rc == -EBUSY;
 	if (rc == 0)
 		log_notice("ls %s: left the group: this node was fenced", l->name);
-	else if (rc != -EAGAIN)
+	else if (!l->leave_retry)
 		log_err("ls %s: cannot leave the group: %s (the watchdog resets this node)",
 			l->name, sdlm_strerror(rc));
 }

@@ -14,6 +14,9 @@ takeovers: every holding of MAILBOX's UID lock starts with
 and ends with
     uid M: given up (next N, epoch E)              (debug level)
     uid M: mailbox lock lost (...)
+    fence node A: every lock holder is gone         (A's own log: it
+                                                     acknowledges a pill
+                                                     only after that)
 or with the node's fence.  Ordered by epoch, each takeover by a node B
 after a holding of another node A must follow the end of A's holding:
 A's log says it gave the mailbox up, or some log shows A fenced ("ls LS:
@@ -47,6 +50,10 @@ GIVEN = r"uid %s: given up \(next \d+, epoch (\d+)\)"
 LOST = r"uid %s: mailbox lock lost"
 FENCED_LS = re.compile(r"ls \S+: node (\d+) fenced: releasing its locks")
 FENCED_ME = re.compile(r"fence node (\d+): fenced \(([^)]*)\)")
+# the victim's own word, logged once its lock users are gone and before it
+# acknowledges the pill (the fencer may never log the ack: a node that
+# comes back into the ring cancels its cold-start fence)
+STOPPED = r"fence node %d: every lock holder is gone"
 
 
 def stamp(line):
@@ -87,7 +94,7 @@ def takeovers(mb, logs, quiet=False):
                 holds.append((int(m.group(1)), node, i, ln))
             elif create.search(ln):
                 holds.append((-1, node, i, ln))
-            elif given.search(ln) or lost.search(ln):
+            elif given.search(ln) or lost.search(ln) or re.search(STOPPED % node, ln):
                 ends.setdefault(node, []).append((i, secs(stamp(ln)), ln))
             m = FENCED_LS.search(ln) or FENCED_ME.search(ln)
             t = secs(stamp(ln))
@@ -180,6 +187,14 @@ def selftest():
     assert len(takeovers("M", {1: n1b, 2: n2f, 3: n3}, True)) == 1      # 3 while 2 held it
     late = ["Dec 06 21:00:09 sdlmd[2] notice ls t: node 1 fenced: releasing its locks"] + n2
     assert len(takeovers("M", {1: n1b, 2: late}, True)) == 1            # fenced only after
+    # the victim's own "every lock holder is gone" ends its holding; another
+    # node's does not, nor does it after the takeover
+    gone1 = n1b + ["Dec 06 21:00:02 sdlmd[1] notice fence node 1: every lock holder is gone"]
+    assert not takeovers("M", {1: gone1, 2: n2}, True)
+    gone2 = ["Dec 06 21:00:02 sdlmd[1] notice fence node 2: every lock holder is gone"]
+    assert takeovers("M", {1: n1b + gone2, 2: n2}, True)
+    gone_late = n1b + ["Dec 06 21:00:05 sdlmd[1] notice fence node 1: every lock holder is gone"]
+    assert takeovers("M", {1: gone_late, 2: n2}, True)
     ok2 = ["x notice fence node 1: fenced (dead by heartbeat timeout), incarnation 00ab",
            "x info ls t: round complete at 2:1:5: 2 ready, 0 waiting, fencer 2, digest 00000000000000aa"]
     assert fenced_member(1, {2: ok2}, True) == ([], 1)
