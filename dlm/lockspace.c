@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qb/qbutil.h>
+
 #include "sdlm.h"
 #include "log.h"
 #include "modes.h"
@@ -168,6 +170,11 @@ void run_nl_out(struct lspace *l)
 		switch (o->o_kind) {
 		case NL_OUT_LOCAL_GRANT:
 			lsm.st.local_grants++;
+			if (o->o_req_ns) {
+				uint64_t t = qb_util_nano_current_get();
+
+				hist_observe_ns(&lsm.st.grant_latency, t > o->o_req_ns ? t - o->o_req_ns : 0);
+			}
 			log_debug("ls %s: client %u granted %s (lkid %llx)", l->name, o->o_client,
 				  mode_name(o->o_mode), (unsigned long long)o->o_local_lkid);
 			lsm.h.ast(lsm.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
@@ -613,6 +620,7 @@ int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	}
 	if (l->self_refused)
 		return SDLM_EFENCED;
+	nl_set_now(l->nl, qb_util_nano_current_get());
 	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, lsm.h.may_use(lsm.h.ctx),
 		     &local, &l->no);
 	if (rc == 0)
@@ -630,6 +638,7 @@ int lsm_convert(uint32_t client, uint64_t lkid, int mode, uint32_t flags,
 
 	if (!l)
 		return -ENOENT;
+	nl_set_now(l->nl, qb_util_nano_current_get());
 	rc = nl_convert(l->nl, client, local, mode, flags, lvb, lsm.h.may_use(lsm.h.ctx), &l->no);
 	run_nl_out(l);
 	return rc;

@@ -20,6 +20,7 @@
 #include <qb/qbloop.h>
 
 #include "render.h"
+#include "hist.h"
 
 struct ls_host {
 	uint32_t nodeid;
@@ -119,6 +120,7 @@ struct lsm_stats {
 	uint64_t local_basts;
 	uint64_t msgs_sent, msgs_delivered;
 	uint64_t divergences;		/* rounds that found replicas differ */
+	struct hist grant_latency;	/* client request in to its grant */
 	size_t lockspaces;
 };
 void lsm_get_stats(struct lsm_stats *st);

@@ -93,6 +93,7 @@ struct nl_lock {
 	int8_t		lk_rqmode;
 	uint8_t		lk_queue;
 	bool		lk_bast_sent;	/* this BLOCKING episode */
+	uint64_t	lk_req_ns;	/* nl_now when requested / converted */
 	struct nl_res	*lk_res;
 	struct dl	lk_qlink;
 	struct dl	lk_alink;	/* nl_all, creation order */
@@ -102,6 +103,7 @@ struct nl_state {
 	uint32_t	nl_nodeid;
 	uint64_t	nl_next_cl;	/* next cluster lock counter */
 	uint64_t	nl_next_local;	/* next local lkid */
+	uint64_t	nl_now;		/* nl_set_now */
 
 	struct nl_res	**nl_rhash;
 	size_t		nl_rhash_size;	/* power of two */
@@ -218,6 +220,7 @@ static void out_local(struct nl_out *out, enum nl_out_kind kind, int err,
 		it->o_lvb_valid = res->r_lvb_valid;
 		memcpy(it->o_lvb, res->r_lvb, LS_LVB_LEN);
 		it->o_epoch = res->r_epoch;
+		it->o_req_ns = lk->lk_req_ns;
 	}
 }
 
@@ -842,6 +845,7 @@ int nl_lock(struct nl_state *nl, uint32_t client, uint64_t client_ref,
 	lk->lk_flags = flags;
 	lk->lk_grmode = MODE_NONE;
 	lk->lk_rqmode = (int8_t)mode;
+	lk->lk_req_ns = nl->nl_now;
 	lk->lk_res = r;
 	dl_init(&lk->lk_qlink);
 	dl_init(&lk->lk_alink);
@@ -876,6 +880,12 @@ int nl_lock_owner(const struct nl_state *nl, uint64_t local_lkid, uint32_t *clie
 	return 0;
 }
 
+void nl_set_now(struct nl_state *nl, uint64_t now_ns)
+{
+	if (nl)
+		nl->nl_now = now_ns;
+}
+
 int nl_convert(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
 	       int mode, uint32_t flags, const uint8_t *lvb, int may_use,
 	       struct nl_out *out)
@@ -895,6 +905,7 @@ int nl_convert(struct nl_state *nl, uint32_t client, uint64_t local_lkid,
 	if (lk->lk_queue != NL_Q_GRANTED)
 		return -EBUSY;
 	r = lk->lk_res;
+	lk->lk_req_ns = nl->nl_now;
 
 	if (mode_covers(lk->lk_grmode, mode)) {
 		/* Down (or same): only reduces what is held, never waits. */

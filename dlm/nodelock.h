@@ -82,6 +82,9 @@ struct nl_out_item {
 	/* LOCAL_GRANT: the epoch of the cluster lock's last GRANTED (the
 	 * fencing token of lockstate.h's o_epoch; 0 before any). */
 	uint64_t	o_epoch;
+	/* LOCAL_GRANT: the caller's clock (nl_set_now) when the request or
+	 * conversion was made; 0 when the caller gave none. */
+	uint64_t	o_req_ns;
 };
 
 struct nl_out {
@@ -121,6 +124,10 @@ int nl_mode_sup(int a, int b);
  * Errors: -EINVAL, may_use, SDLM_EBUSY (NOQUEUE and not grantable without
  * waiting behind others), -ENOMEM.
  */
+/* The caller's clock for the requests that follow (nodelock reads no
+ * clock): stamped on the lock, returned in its LOCAL_GRANT's o_req_ns. */
+void nl_set_now(struct nl_state *nl, uint64_t now_ns);
+
 int nl_lock(struct nl_state *nl, uint32_t client, uint64_t client_ref,
 	    const void *name, size_t namelen, int mode, uint32_t flags,
 	    int may_use, uint64_t *local_lkid, struct nl_out *out);

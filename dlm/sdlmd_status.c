@@ -217,6 +217,65 @@ static int fence_confirm(uint32_t node, bool force, bool json, bool admin,
 	return 0;
 }
 
+/*
+ * What an operator alerts on (docs/alerts.md), Prometheus text only:
+ * state gauges, per-peer liveness (label peer: node names the reporting
+ * node on every sdlm metric), and the latency histograms in seconds.
+ */
+static void render_prom_state(struct sbuf *b)
+{
+	const struct self_state *ss = hbe_self(D.hb);
+	uint64_t now = now_ms();
+	int susp = 0;
+	bool deg = D.locks_on && uidsvc_degraded(&susp);
+	struct lsm_stats l = { 0 };
+	struct uidsvc_stats u = { 0 };
+	uint32_t i;
+
+#define GAUGE(name, help) \
+	sb_printf(b, "# HELP " name " " help "\n# TYPE " name " gauge\n")
+	GAUGE("sdlm_fenced_safe", "1 when this node may use locks (fenced-safe), else 0");
+	sb_printf(b, "sdlm_fenced_safe{node=\"%u\"} %d\n", D.node_id,
+		  !D.self_fenced && !D.locks_stopped && hbe_may_use_locks(D.hb, now) == 0);
+	GAUGE("sdlm_corosync", "1 when sdlmd runs with corosync, 0 in disk-only mode");
+	sb_printf(b, "sdlm_corosync{node=\"%u\"} %d\n", D.node_id, D.corosync ? 1 : 0);
+	GAUGE("sdlm_quorate", "1 when this node counts itself quorate (0 in disk-only mode)");
+	sb_printf(b, "sdlm_quorate{node=\"%u\"} %d\n", D.node_id, D.corosync && quorate_now() ? 1 : 0);
+	GAUGE("sdlm_lease_age_seconds", "age of the disk lease of this node (-1: it holds none)");
+	if (ss->ss_lease_have)
+		sb_printf(b, "sdlm_lease_age_seconds{node=\"%u\"} %.3f\n", D.node_id,
+			  (double)(now - ss->ss_lease_sub_ms) / 1e3);
+	else
+		sb_printf(b, "sdlm_lease_age_seconds{node=\"%u\"} -1\n", D.node_id);
+	GAUGE("sdlm_lease_seconds", "the lease this node renews (configured)");
+	sb_printf(b, "sdlm_lease_seconds{node=\"%u\"} %.3f\n", D.node_id, D.to.lease_ms / 1e3);
+	GAUGE("sdlm_degraded", "1 while UID degraded mode is on or suspended, else 0");
+	sb_printf(b, "sdlm_degraded{node=\"%u\"} %d\n", D.node_id, deg ? 1 : 0);
+	GAUGE("sdlm_peer_alive", "1 while the heartbeat of a peer moves, as this node sees it");
+	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
+		const struct sdlm_hb *hb;
+		int hrc;
+
+		if (i == D.node_id)
+			continue;
+		hb = hbe_slot(D.hb, i, &hrc);
+		if (!hb || (hrc == 0 && hb->state == HB_FREE && hb->counter == 0))
+			continue;	/* a slot never used */
+		sb_printf(b, "sdlm_peer_alive{node=\"%u\",peer=\"%u\"} %d\n", D.node_id, i,
+			  host_hb_live(NULL, i) ? 1 : 0);
+	}
+#undef GAUGE
+	if (D.locks_on) {
+		lsm_get_stats(&l);
+		uidsvc_get_stats(&u);
+	}
+	hist_render(b, "sdlm_lock_grant_latency_seconds",
+		    "from the lock request or conversion of a client to its grant", D.node_id,
+		    &l.grant_latency);
+	hist_render(b, "sdlm_uid_alloc_latency_seconds",
+		    "from a UID allocation request to its answer", D.node_id, &u.alloc_latency);
+}
+
 /* Counters: human, JSON, or the Prometheus text format. */
 static void render_stats(struct sbuf *b, bool json, bool prom)
 {
@@ -290,6 +349,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	}
 	if (json)
 		sb_printf(b, "}\n");
+	if (prom)
+		render_prom_state(b);
 }
 
 /*

@@ -85,6 +85,7 @@ enum ent_state {
 
 struct pending {
 	uint32_t client, seq;
+	uint64_t t_ns;		/* the request came in (latency metric) */
 	struct req_uid req;
 	struct pending *next;
 };
@@ -829,6 +830,8 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 	a->id = e->id << 32 | ++e->next_alloc;
 	a->t_ns = now_ns();
 	U.st.allocations++;
+	if (p->t_ns)
+		hist_observe_ns(&U.st.alloc_latency, a->t_ns - p->t_ns);
 	U.st.uids += count;
 	if (U.degraded)
 		U.deg_allocs += count;
@@ -1219,6 +1222,7 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		U.h.reply(U.h.ctx, client, seq, -ENOMEM, NULL);
 		return;
 	}
+	p->t_ns = now_ns();
 	if (!e->name[0])
 		snprintf(e->name, sizeof(e->name), "%s", mb);
 	if (named && !e->key[0])

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "render.h"
+#include "hist.h"
 
 struct area;
 struct res_uid;
@@ -55,6 +56,7 @@ void uidsvc_render(struct sbuf *b, bool json);
 
 struct uidsvc_stats {
 	uint64_t allocations, uids, record_writes, takeovers;
+	struct hist alloc_latency;	/* request in to allocation answered */
 };
 void uidsvc_get_stats(struct uidsvc_stats *st);
 

@@ -44,6 +44,18 @@ wait $p1 $p2 $p3
 echo "3 x $K locked increments in $(elapsed "$t0") s"
 check "no lock request failed" test ! -s "$CL_DIR/errors"
 check "counter = $((3 * K)): no update lost under EX" test "$(cat "$CTR")" = $((3 * K))
+# Every grant node 1 made is in its lock grant latency histogram (issue 16,
+# item 6): _count (= the +Inf bucket) equals the local grants counter.
+prom=$(sd_ctl 1 stats --prometheus)
+check "node 1's lock grant latency histogram counts every grant" python3 -c "
+import re, sys
+t = sys.argv[1]
+def v(pat): return float(re.search('^' + pat + r' (\\S+)$', t, re.M).group(1))
+n = v(r'sdlm_local_grants_total\\{node=\"1\"\\}')
+c = v(r'sdlm_lock_grant_latency_seconds_count\\{node=\"1\"\\}')
+i = v(r'sdlm_lock_grant_latency_seconds_bucket\\{node=\"1\",le=\"\\+Inf\"\\}')
+s = v(r'sdlm_lock_grant_latency_seconds_sum\\{node=\"1\"\\}')
+assert n >= $K and c == n and i == c and s > 0, (n, c, i, s)" "$prom"
 
 # --- 2. PR sharing ---------------------------------------------------------
 cl_spawn 1 prhold "$SDLMCTL" lock -m PR -w 60 t shared -- sleep 600 >/dev/null

@@ -50,6 +50,18 @@ out=$(python3 "$here/uidcheck.py" "$H"); echo "$out"
 check "unique and ascending per mailbox (6 clients on one, 2 on each of three)" \
 	sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 check "6x25x2 + 3x2x20x3 = 660 UIDs received" sh -c "[ \$(grep -c '^got' '$H') = 660 ]"
+# Every allocation node 1 answered is in its latency histogram (issue 16,
+# item 6): _count (= the +Inf bucket) equals the allocations counter.
+prom=$(sd_ctl 1 stats --prometheus)
+check "node 1's UID allocation latency histogram counts every allocation" python3 -c "
+import re, sys
+t = sys.argv[1]
+def v(pat): return float(re.search('^' + pat + r' (\\S+)$', t, re.M).group(1))
+n = v(r'sdlm_uid_allocations_total\\{node=\"1\"\\}')
+c = v(r'sdlm_uid_alloc_latency_seconds_count\\{node=\"1\"\\}')
+i = v(r'sdlm_uid_alloc_latency_seconds_bucket\\{node=\"1\",le=\"\\+Inf\"\\}')
+s = v(r'sdlm_uid_alloc_latency_seconds_sum\\{node=\"1\"\\}')
+assert n > 0 and c == n and i == c and s > 0, (n, c, i, s)" "$prom"
 
 # --- create, rename, delete ------------------------------------------------------
 G=0123456789abcdef0123456789abcdef

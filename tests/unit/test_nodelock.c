@@ -232,6 +232,35 @@ static void test_first_lock_requests(void **state)
 	assert_int_equal(granted(f, "mbox", CLID(1), MODE_EX, NULL), -EINVAL);
 }
 
+/* The request time (nl_set_now) comes back with the grant, however late
+ * the grant: what the lock grant latency metric measures (issue 16 item 6). */
+static void test_grant_carries_request_time(void **state)
+{
+	struct fx *f = *state;
+	uint64_t id, id2;
+
+	nl_set_now(f->nl, 1000);
+	id = lock_ok(f, 1, "t", MODE_EX, 0);
+	nl_set_now(f->nl, 5000);
+	assert_int_equal(granted(f, "t", CLID(1), MODE_EX, NULL), 0);
+	is_grant(f, 0, 1, id, MODE_EX);
+	assert_int_equal(f->out.items[0].o_req_ns, 1000);
+	/* a second client waits behind the first: granted at its unlock */
+	nl_set_now(f->nl, 6000);
+	id2 = lock_ok(f, 2, "t", MODE_EX, 0);
+	assert_int_equal(queue_of(f, id2), NL_Q_WAIT);
+	nl_set_now(f->nl, 9000);
+	assert_int_equal(nl_unlock(f->nl, 1, id, 0, NULL, &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_grant(f, 0, 2, id2, MODE_EX);
+	assert_int_equal(f->out.items[0].o_req_ns, 6000);
+	/* a conversion is stamped anew */
+	nl_set_now(f->nl, 12000);
+	assert_int_equal(nl_convert(f->nl, 2, id2, MODE_PR, 0, NULL, 0, &f->out), 0);
+	is_grant(f, 0, 2, id2, MODE_PR);
+	assert_int_equal(f->out.items[0].o_req_ns, 12000);
+}
+
 static void test_cached_relock(void **state)
 {
 	struct fx *f = *state;
@@ -1343,6 +1372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_introspection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grant_carries_request_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
 	};
