@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,8 +340,53 @@ struct dev_args {
 	const char *dev;
 	unsigned wait;		/* message --wait: give up after this many seconds, 0 = no wait */
 	bool force;
+	bool progress;		/* --progress: show it even when stderr is no terminal */
 	int first;		/* first positional argument */
 };
+
+/*
+ * Progress of a long operation, on stderr only: when stderr is a terminal
+ * (one line redrawn in place) or with --progress (a line at most every
+ * second), never with --json.
+ */
+struct progress {
+	bool on, tty, shown;
+	uint64_t last_ms;
+};
+
+static void progress_init(struct progress *p, bool asked, bool json)
+{
+	memset(p, 0, sizeof(*p));
+	p->tty = isatty(STDERR_FILENO);
+	p->on = !json && (asked || p->tty);
+}
+
+static void progress_show(struct progress *p, uint64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void progress_show(struct progress *p, uint64_t now, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->on || (!p->tty && p->shown && now - p->last_ms < 1000))
+		return;
+	p->last_ms = now;
+	p->shown = true;
+	if (p->tty)
+		fputs("\r", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(p->tty ? "\033[K" : "\n", stderr);
+	fflush(stderr);
+}
+
+/* Before the result line: a terminal's progress line is erased. */
+static void progress_end(struct progress *p)
+{
+	if (p->on && p->tty && p->shown)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
 
 static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char *usage)
 {
@@ -348,6 +394,7 @@ static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char
 		{ "device", required_argument, NULL, 'd' },
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -360,6 +407,7 @@ static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char
 		case 'd': da->dev = optarg; break;
 		case 'w': da->wait = optarg ? (unsigned)strtoul(optarg, NULL, 10) : 3600; break;
 		case 'F': da->force = true; break;
+		case 'P': da->progress = true; break;
 		case 'h': printf("usage: %s\n", usage); return 0;
 		default: fprintf(stderr, "usage: %s\n", usage); return CTL_USAGE;
 		}
@@ -590,7 +638,7 @@ static int parse_node(struct area *a, const char *arg, uint32_t *node)
 
 static int fence_message(int argc, char **argv, bool json)
 {
-	const char *usage = "sdlmctl fence message [-d DEV] [--wait[=SECONDS]] NODE test|reset|off|clear";
+	const char *usage = "sdlmctl fence message [-d DEV] [--wait[=SECONDS]] [--progress] NODE test|reset|off|clear";
 	struct dev_args da;
 	struct sdlm_timeouts t;
 	struct sdlm_msg m;
@@ -598,6 +646,7 @@ static int fence_message(int argc, char **argv, bool json)
 	const char *why = NULL;
 	struct area *a;
 	uint64_t start, still_since, last_counter;
+	struct progress pg;
 	uint32_t node;
 	int cmd, rc;
 
@@ -670,9 +719,16 @@ static int fence_message(int argc, char **argv, bool json)
 	start = now_ms();
 	still_since = start;
 	last_counter = s->hb_rc[node] ? 0 : s->hb[node].counter;
+	progress_init(&pg, da.progress, json);
 	for (;;) {
 		const char *result = NULL;
+		uint64_t now = now_ms(), dead_at = still_since + t.dead_ms;
+		uint64_t end = start + (uint64_t)da.wait * 1000;
 
+		progress_show(&pg, now, "node %u: waiting for the acknowledgement, %llu s left; "
+			      "dead if its heartbeat stands still %.1f s more",
+			      node, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000,
+			      (dead_at > now ? dead_at - now : 0) / 1000.0);
 		sleep_ms(t.base.hb_interval_ms);
 		rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
 		if (rc == 0 && !s->hb_rc[node]) {
@@ -685,12 +741,14 @@ static int fence_message(int argc, char **argv, bool json)
 				result = "dead";
 		}
 		if (!result && now_ms() - start >= (uint64_t)da.wait * 1000) {
+			progress_end(&pg);
 			fprintf(stderr, "sdlmctl: node %u: no acknowledgement and not provably dead after %u s\n",
 				node, da.wait);
 			rc = CTL_FAIL;
 			goto out;
 		}
 		if (result) {
+			progress_end(&pg);
 			if (json)
 				printf("{\"node\":%u,\"message\":\"%s\",\"seq\":%llu,\"result\":\"%s\",\"elapsed_ms\":%llu}\n",
 				       node, msg_cmd_name(m.cmd), (unsigned long long)m.seq, result,

@@ -112,7 +112,7 @@ static void usage(FILE *f)
 		"             [--watchdog-timeout MS] [--uid-slots N] [--uuid UUID] [--force]\n"
 		"  fence dump [-d DEV]\n"
 		"  fence list [-d DEV] [all]\n"
-		"  fence message [-d DEV] [--wait[=S]] NODE test|reset|off|clear\n"
+		"  fence message [-d DEV] [--wait[=S]] [--progress] NODE test|reset|off|clear\n"
 		"  fence status [-d DEV] NODE  exit 0 alive, 2 fenced/off, 1 unknown\n"
 		"\n"
 		"Through the daemon:\n"
