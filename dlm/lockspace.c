@@ -91,8 +91,14 @@ void join_history(const struct lspace *l, struct msg_join *j)
 {
 	j->digest = j->formed_ring = j->gen = 0;
 	j->hist = 0;
-	if (!l->ready || !l->st)
+	if (!l->ready || !l->st) {
+		if (l->drop_have) {
+			j->hist = MSG_HIST_DROPPED | (l->drop_decided ? MSG_HIST_DECIDED : 0);
+			j->formed_ring = l->drop_formed;
+			j->gen = l->drop_gen;
+		}
 		return;
+	}
 	j->hist = MSG_HIST_REPLICA | (l->hist_decided ? MSG_HIST_DECIDED : 0);
 	j->digest = ls_digest(l->st);
 	j->formed_ring = l->hist_formed;
@@ -117,7 +123,7 @@ int send_join(struct lspace *l, uint32_t flags)
 	m.u.join.flags = flags;
 	if (!(flags & MSG_JOIN_CLEAN))
 		m.u.join.round = l->round_tag;
-	if (!(flags & MSG_JOIN_SYNC))
+	if (!(flags & MSG_JOIN_CLEAN))
 		join_history(l, &m.u.join);
 	log_debug("ls %s: JOIN%s%s%s%s digest %016llx formed %llx gen %llu%s", l->name,
 		  flags & MSG_JOIN_SYNC ? " sync" : "",

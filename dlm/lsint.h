@@ -130,6 +130,12 @@ struct lspace {
 	uint64_t hist_formed;
 	uint64_t hist_gen;
 	bool hist_decided;
+	/* The history of the replica we dropped last (kept until we are
+	 * ready again): a SYNC JOIN carries it (MSG_HIST_DROPPED). */
+	bool drop_have;
+	uint64_t drop_formed;
+	uint64_t drop_gen;
+	bool drop_decided;
 	/* Incarnations the replica records as fenced that are in the group
 	 * again: never members (their messages are ignored). */
 	uint32_t refused[NODES_MAX];

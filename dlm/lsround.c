@@ -65,6 +65,7 @@ static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 		return rc;
 	l->ready = true;
 	l->tainted = false;
+	l->drop_have = false;
 	l->hist_formed = ring_id;
 	l->hist_gen = 0;
 	l->hist_decided = false;
@@ -78,6 +79,10 @@ static void drop_replica(struct lspace *l, const char *why)
 	if (!l->ready)
 		return;
 	log_notice("ls %s: dropping the replica (%s); cached locks stay in use", l->name, why);
+	l->drop_have = true;
+	l->drop_formed = l->hist_formed;
+	l->drop_gen = l->hist_gen;
+	l->drop_decided = l->hist_decided;
 	ls_destroy(l->st);
 	l->st = NULL;
 	l->ready = false;
@@ -346,6 +351,47 @@ static void log_divergence(struct lspace *l, const struct msg *last, long win)
 	}
 }
 
+/*
+ * A stale survivor (model finding 6).  The surviving history is "the only
+ * one there is" when every other replica was dropped: a member frozen past
+ * its exclusion keeps an old replica while the others go on, grant, then
+ * all lose quorum and drop theirs, their nodes still using the locks they
+ * cached.  The old replica cannot know those grants and would grant them
+ * again.  A SYNC member's JOIN carries the history of the replica it
+ * dropped (MSG_HIST_DROPPED); one that DECIDED and is later than the
+ * survivor's (a later formation, or the same lineage further on) makes
+ * the survivor stale: its gate is held as after a divergence, members
+ * still using cached locks are its dirty set, and the cold-start rules
+ * (every node outside the ring fenced) hold before anything is granted.
+ * By quorum intersection, a quorate round has a member of the last
+ * quorate partition of that later history.
+ */
+static bool stale_survivor(struct lspace *l, const struct msg *last,
+			   const struct msg_join *win)
+{
+	bool stale = false;
+	size_t i;
+
+	for (i = 0; i < l->n_round; i++) {
+		const struct msg_join *j = &l->round_join[i];
+
+		if (!(j->hist & MSG_HIST_DROPPED) || !(j->hist & MSG_HIST_DECIDED))
+			continue;
+		if (j->formed_ring < win->formed_ring ||
+		    (j->formed_ring == win->formed_ring && j->gen <= win->gen))
+			continue;
+		log_err("ls %s: STALE REPLICA at round %u:%llx:%llu: node %u dropped a later history (formed %llx gen %llu) than the surviving one (formed %llx gen %llu): gate held",
+			l->name, last->m_nodeid, (unsigned long long)last->m_incarnation,
+			(unsigned long long)last->m_seq, l->round_members[i],
+			(unsigned long long)j->formed_ring, (unsigned long long)j->gen,
+			(unsigned long long)win->formed_ring, (unsigned long long)win->gen);
+		stale = true;
+	}
+	if (stale)
+		lsm.st.divergences++;
+	return stale;
+}
+
 /* Close the survivor's gate at this point of the stream (every holder of
  * it does the same here): the fencer opens it again under the cold rules. */
 static void hold_gate(struct lspace *l)
@@ -444,6 +490,8 @@ static void round_decide(struct lspace *l, const struct msg *last)
 			}
 		}
 	}
+	if (win && stale_survivor(l, last, win))
+		hold = true;
 	for (i = 0; i < l->n_round; i++) {
 		if (round_ready(l, i) && hist_same(&l->round_join[i], win))
 			ready[nr++] = l->round_members[i];
@@ -520,7 +568,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 	 * asks for the state and still uses cached locks it cannot know is
 	 * dirty.  Decided before the transfer below, whose basis is this
 	 * point. */
-	if (l->st && ls_grants_blocked(l->st) && !hold) {
+	if (l->st && ls_grants_blocked(l->st)) {
 		size_t before = l->n_dirty;
 
 		for (i = 0; i < l->n_round; i++)

@@ -309,6 +309,7 @@ static void take_state(struct lspace *l, struct collect *c)
 		return;
 	}
 	l->ready = true;
+	l->drop_have = false;
 	if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
 		/* Refused at the basis: this incarnation was fenced. */
 		ls_destroy(l->st);

@@ -203,6 +203,9 @@ static bool join_is_sane(const struct msg_join *j)
 	if (j->proto_min < 1 || j->proto_min > j->proto_max ||
 	    (j->flags & ~MSG_JOIN_ALL) || (j->hist & ~MSG_HIST_ALL))
 		return false;
+	if (j->hist & MSG_HIST_DROPPED)
+		return !(j->hist & MSG_HIST_REPLICA) && (j->flags & MSG_JOIN_SYNC) &&
+		       !j->digest;
 	if (!(j->hist & MSG_HIST_REPLICA))
 		return j->hist == 0 && !j->digest && !j->formed_ring && !j->gen;
 	return !(j->flags & MSG_JOIN_SYNC);

@@ -161,7 +161,15 @@ struct msg_gate {
  */
 #define MSG_HIST_REPLICA	0x1u
 #define MSG_HIST_DECIDED	0x2u
-#define MSG_HIST_ALL		0x3u
+#define MSG_HIST_DROPPED	0x4u
+#define MSG_HIST_ALL		0x7u
+/*
+ * DROPPED (only with SYNC, never with REPLICA): the sender has no replica
+ * but had one, dropped (quorum lost, a divergence lost, fenced); formed_ring,
+ * gen and DECIDED are that replica's at the drop, digest is 0.  A ready
+ * replica older than a dropped one of its lineage (or of a later one) is
+ * stale: lsround.c "A stale survivor".
+ */
 
 struct msg_join {
 	uint16_t	proto_min;

@@ -598,8 +598,26 @@ static void test_join_history(void **state)
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
 	/* unknown history bit */
 	m.u.join.flags = 0;
-	m.u.join.hist = MSG_HIST_REPLICA | 0x4;
+	m.u.join.hist = MSG_HIST_REPLICA | 0x8;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	/* a dropped replica's history: only with SYNC, never with REPLICA
+	 * or a digest */
+	m.u.join.flags = MSG_JOIN_SYNC | MSG_JOIN_CACHED;
+	m.u.join.hist = MSG_HIST_DROPPED | MSG_HIST_DECIDED;
+	m.u.join.formed_ring = 0x88;
+	m.u.join.gen = 9;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), 0);
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_msg_equal(&m, &d);
+	m.u.join.digest = 1;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	m.u.join.digest = 0;
+	m.u.join.hist = MSG_HIST_DROPPED | MSG_HIST_REPLICA;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	m.u.join.flags = 0;
+	m.u.join.hist = MSG_HIST_DROPPED;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	m.u.join.formed_ring = m.u.join.gen = 0;
 
 	/* the decoder refuses a reserved word or a bit no encoder sets */
 	m.u.join.hist = MSG_HIST_REPLICA;
@@ -608,7 +626,7 @@ static void test_join_history(void **state)
 	reseal(buf, n);
 	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
 	buf[MSG_HDR_LEN + 36] = 0;
-	buf[MSG_HDR_LEN + 32] = 0x4;		/* hist: unknown bit */
+	buf[MSG_HDR_LEN + 32] = 0x8;		/* hist: unknown bit */
 	reseal(buf, n);
 	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
 }
