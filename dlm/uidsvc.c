@@ -495,8 +495,12 @@ static void give_up(struct entry *e)
 	e->unlock_wait = false;
 	if (e->table_lkid)
 		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-	if (e->lkid)
+	if (e->lkid) {
 		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+		/* the same line as release(): where a holding ends */
+		log_debug("uid %s: given up (next %u, epoch %llu)", e->name, e->m.um_next,
+			  (unsigned long long)e->m.um_epoch);
+	}
 	e->table_lkid = 0;
 	e->lkid = 0;
 	e->state = ENT_IDLE;
