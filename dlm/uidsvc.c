@@ -736,6 +736,21 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 
 	if (!e)
 		return;
+	/*
+	 * A grant while the entry waits for none: a request it gave up while
+	 * it was still queued (an unlock of a waiting request fails, so it
+	 * stayed in the queue).  Ignored, it would be held by this node for
+	 * ever and every other node would wait for the mailbox (the nemesis
+	 * part-overlap stall: one UID service lock granted, another waiting
+	 * behind it).  Give it straight back; nothing was allocated under it.
+	 */
+	if (!err && e->state != ENT_LOCKING && e->state != ENT_TABLE && lkid != e->lkid &&
+	    lkid != e->table_lkid) {
+		log_info("uid %s: a lock request given up while queued was granted: released",
+			 e->name);
+		lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+		return;
+	}
 	if (U.degraded && !err && (e->state == ENT_TABLE || e->state == ENT_LOCKING)) {
 		/* A request from before degraded mode, granted now (quorum is
 		 * back: allocation is suspended).  Keep the mailbox lock; the
