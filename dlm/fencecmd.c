@@ -340,6 +340,8 @@ struct dev_args {
 	const char *dev;
 	unsigned wait;		/* message --wait: give up after this many seconds, 0 = no wait */
 	bool force;
+	bool have_seq;		/* message --seq: the operator's seq for a slot that does not verify */
+	uint64_t seq;
 	bool progress;		/* --progress: show it even when stderr is no terminal */
 	int first;		/* first positional argument */
 };
@@ -395,9 +397,11 @@ static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "seq", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char *end;
 	int c;
 
 	memset(da, 0, sizeof(*da));
@@ -408,6 +412,17 @@ static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char
 		case 'w': da->wait = optarg ? (unsigned)strtoul(optarg, NULL, 10) : 3600; break;
 		case 'F': da->force = true; break;
 		case 'P': da->progress = true; break;
+		case 'S':
+			errno = 0;
+			da->seq = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    da->seq == 0 || da->seq == UINT64_MAX) {
+				fprintf(stderr, "sdlmctl: --seq: '%s' is not a number in 1..%llu\n",
+					optarg, (unsigned long long)UINT64_MAX - 1);
+				return CTL_USAGE;
+			}
+			da->have_seq = true;
+			break;
 		case 'h': printf("usage: %s\n", usage); return 0;
 		default: fprintf(stderr, "usage: %s\n", usage); return CTL_USAGE;
 		}
@@ -636,9 +651,102 @@ static int parse_node(struct area *a, const char *arg, uint32_t *node)
 	return -1;
 }
 
+/*
+ * Read the target's two slots until both verify: the fencer's rule
+ * (fence/fencesm.h, "Every pill written ..."; issue 13, hole 3) - a slot
+ * that does not verify is read again, never guessed.  A running node
+ * rewrites its heartbeat slot every interval and a torn read does not
+ * repeat, so the reads go on for two heartbeat intervals plus the I/O
+ * timeout.  Returns area_read_slots' result of the last read (< 0: the
+ * read itself failed); the per-slot results are in s.  *reads counts them.
+ */
+static int read_target_slots(struct area *a, struct slots *s, uint32_t node,
+			     const struct sdlm_timeouts *t, unsigned *reads)
+{
+	uint64_t end = now_ms() + 2 * (uint64_t)t->base.hb_interval_ms +
+		       t->base.io_timeout_ms;
+	int rc;
+
+	for (*reads = 1;; ++*reads) {
+		rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
+		if (rc == 0 && !s->hb_rc[node] && !s->msg_rc[node])
+			return 0;
+		if (now_ms() >= end)
+			return rc;
+		sleep_ms(t->base.hb_interval_ms);
+	}
+}
+
+/*
+ * The message to write: seq = (seq on disk) + 1, naming the incarnation
+ * in the heartbeat slot, as the fencer aims its pills.  A message slot
+ * that does not verify has no seq on disk: only the operator's --seq
+ * (above anything the node can have handled) rewrites it.  A heartbeat
+ * slot that does not verify has no incarnation: no test/reset/off (a
+ * message for "any incarnation" may be taken as the node's baseline and
+ * ignored); a clear names nobody and stops nothing, so it may go.
+ * Returns 0 or an exit code, the reason on stderr.
+ */
+static int aim_message(const struct slots *s, uint32_t node, int cmd,
+		       const struct dev_args *da, unsigned reads, struct sdlm_msg *m)
+{
+	const struct sdlm_hb *hb = &s->hb[node];
+
+	memset(m, 0, sizeof(*m));
+	m->node_id = node;
+	m->cmd = (uint32_t)cmd;
+	if (s->msg_rc[node] && !da->have_seq) {
+		fprintf(stderr, "sdlmctl: node %u: message slot does not verify (%s) in %u reads: "
+			"the seq on disk is unknown, and a message at or below one the node "
+			"already handled is ignored, so none is guessed.  Check the path to the "
+			"device ('sdlmctl fence list all'); to rewrite the slot, give --seq N above "
+			"any seq the node can have handled (%s%llu; sdlmd logs the seq of every "
+			"pill it writes)\n",
+			node, sdlm_strerror(s->msg_rc[node]), reads,
+			s->hb_rc[node] ? "its heartbeat slot does not verify either, last ack #" :
+			"its last acknowledgement is #",
+			(unsigned long long)(s->hb_rc[node] ? 0 : hb->ack_seq));
+		return CTL_DATAERR;
+	}
+	if (!s->msg_rc[node] && da->have_seq) {
+		fprintf(stderr, "sdlmctl: --seq is only for a message slot that does not verify: "
+			"node %u's holds #%llu, the next message gets #%llu\n", node,
+			(unsigned long long)s->msg[node].seq,
+			(unsigned long long)s->msg[node].seq + 1);
+		return CTL_USAGE;
+	}
+	if (s->msg_rc[node] && !s->hb_rc[node] && da->seq <= hb->ack_seq) {
+		fprintf(stderr, "sdlmctl: --seq %llu: node %u already acknowledged #%llu; "
+			"give a seq above it\n", (unsigned long long)da->seq, node,
+			(unsigned long long)hb->ack_seq);
+		return CTL_USAGE;
+	}
+	if (!s->msg_rc[node] && s->msg[node].seq == UINT64_MAX) {
+		fprintf(stderr, "sdlmctl: node %u: message slot holds the last seq there is; "
+			"reinitialise the area ('sdlmctl fence init --force') with the cluster stopped\n",
+			node);
+		return CTL_DATAERR;
+	}
+	if (s->hb_rc[node] && cmd != MSG_CLEAR) {
+		fprintf(stderr, "sdlmctl: node %u: heartbeat slot does not verify (%s) in %u reads: "
+			"the node's incarnation is unknown and a %s must name it (one for any "
+			"incarnation may be ignored), so none is sent.  A running sdlmd rewrites "
+			"its slot every heartbeat interval: check the path to the device "
+			"('sdlmctl fence list all'); if the slot stays unreadable, fence the node "
+			"by other means (power it off)\n",
+			node, sdlm_strerror(s->hb_rc[node]), reads, msg_cmd_name(m->cmd));
+		return CTL_DATAERR;
+	}
+	m->seq = s->msg_rc[node] ? da->seq : s->msg[node].seq + 1;
+	m->target_incarnation = s->hb_rc[node] ? 0 : hb->incarnation;
+	m->from_node = 0;
+	m->wall_time_ms = wall_ms();
+	return 0;
+}
+
 static int fence_message(int argc, char **argv, bool json)
 {
-	const char *usage = "sdlmctl fence message [-d DEV] [--wait[=SECONDS]] [--progress] NODE test|reset|off|clear";
+	const char *usage = "sdlmctl fence message [-d DEV] [--wait[=SECONDS]] [--progress] [--seq N] NODE test|reset|off|clear";
 	struct dev_args da;
 	struct sdlm_timeouts t;
 	struct sdlm_msg m;
@@ -648,6 +756,7 @@ static int fence_message(int argc, char **argv, bool json)
 	uint64_t start, still_since, last_counter;
 	struct progress pg;
 	uint32_t node;
+	unsigned reads;
 	int cmd, rc;
 
 	rc = parse_dev_args(argc, argv, &da, usage);
@@ -680,20 +789,14 @@ static int fence_message(int argc, char **argv, bool json)
 		rc = CTL_FAIL;
 		goto out;
 	}
-	rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
+	rc = read_target_slots(a, s, node, &t, &reads);
 	if (rc < 0) {
 		rc = fail(rc, a->why);
 		goto out;
 	}
-	memset(&m, 0, sizeof(m));
-	m.node_id = node;
-	m.cmd = (uint32_t)cmd;
-	/* A corrupt message slot is overwritten (that is how an operator
-	 * repairs it); its sequence restarts above anything plausible. */
-	m.seq = (s->msg_rc[node] ? 0 : s->msg[node].seq) + 1;
-	m.target_incarnation = s->hb_rc[node] ? 0 : s->hb[node].incarnation;
-	m.from_node = 0;
-	m.wall_time_ms = wall_ms();
+	rc = aim_message(s, node, cmd, &da, reads, &m);
+	if (rc)
+		goto out;
 	rc = area_write_msg(a, &m);
 	if (rc < 0) {
 		rc = fail(rc, a->why);

@@ -78,6 +78,27 @@ else
 fi
 expect "status of a corrupt slot is unknown" 1 "UNKNOWN" $C fence status -d "$TD/c4.img" 2
 check "corrupt slot image unchanged" test "$(sum "$TD/c4.img")" = "$s"
+cp "$TD/c4.img" "$TD/c4.img.orig"
+
+# A slot that does not verify is re-read, never guessed (issue 13, hole 3):
+# a pill with a made-up seq 1 may be at or below what the node already
+# handled, and one for "any incarnation" may be taken as its baseline -
+# either way ignored while the fencer believes it delivered.
+cp "$D512" "$TD/m1.img"; corrupt "$TD/m1.img" $(( (8 + 2) * 512 + 100 )) 0x55; s=$(sum "$TD/m1.img")
+expect "reset to a node whose message slot does not verify is refused" 65 \
+	"node 2: message slot does not verify .*seq" $C fence message -d "$TD/m1.img" 2 reset
+expect "the refusal says what to do" 65 "--seq" $C fence message -d "$TD/m1.img" 2 off
+check "refused pill wrote nothing" test "$(sum "$TD/m1.img")" = "$s"
+expect "reset to a node whose heartbeat slot does not verify is refused" 65 \
+	"node 2: heartbeat slot does not verify .*incarnation" $C fence message -d "$TD/c4.img" 2 reset
+check "refused pill wrote nothing (heartbeat slot)" test "$(sum "$TD/c4.img")" = "$(sum "$TD/c4.img.orig")"
+expect "--seq on a slot that verifies is refused" 64 "only for a message slot that does not verify" $C fence message -d "$D512" --seq 7 3 test
+expect "the operator repairs the message slot with an explicit --seq" 0 "sent clear #500 to node 2" \
+	$C fence message -d "$TD/m1.img" --seq 500 2 clear
+expect "after the repair a pill follows the slot's seq" 0 "sent reset #501 to node 2" \
+	$C fence message -d "$TD/m1.img" 2 reset
+expect "clear needs no incarnation: a corrupt heartbeat slot does not block it" 0 "sent clear #1 to node 2" \
+	$C fence message -d "$TD/c4.img" 2 clear
 
 # Messages on a quiet area.
 expect "message test" 0 "sent test #1 to node 3" $C fence message -d "$D512" 3 test
