@@ -293,6 +293,11 @@ static void hb_event(void *ctx, int what, int reason)
 		log_err("fence node %u: another incarnation writes our slot (duplicate node id or cloned machine): no lock use",
 			D.node_id);
 		break;
+	case HBE_ACK_WAIT:
+		log_notice("fence node %u: pill read and lock users stopped; the acknowledgement waits for "
+			   "%d I/O request(s) still in flight (a UID record write may still land)",
+			   D.node_id, reason);
+		break;
 	case HBE_CLOCK_MISSED:
 		log_warn("fence node %u: peers' heartbeats advanced at least %d ms more than our clock "
 			 "(a VM pause?): lease lapsed, no lock use until renewed and our pill slot re-read",

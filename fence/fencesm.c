@@ -711,6 +711,8 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 	d->stop_locks = ss->ss_pill || ss->ss_self_fenced || ss->ss_dup;
 	d->feed_watchdog = !ss->ss_self_fenced;
 	d->ack_have = ss->ss_ack_have;
+	d->ack_waits_io = ss->ss_pill && !ss->ss_pill_acked &&
+			  ss->ss_clients_stopped && !ss->ss_io_idle;
 	d->ack_cmd = ss->ss_ack_cmd;
 	d->ack_seq = ss->ss_ack_seq;
 	d->ack_incarnation = ss->ss_ack_incarnation;

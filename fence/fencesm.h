@@ -302,6 +302,9 @@ struct self_decision {
 	bool stop_locks;		/* stop every lock use, tell clients */
 	bool feed_watchdog;
 	bool ack_have;			/* heartbeats carry this ack */
+	bool ack_waits_io;		/* a pill is read and the clients are
+					   stopped, but an I/O of this node is
+					   still in flight: no ack yet */
 	uint32_t ack_cmd;
 	uint64_t ack_seq;
 	uint64_t ack_incarnation;

@@ -44,6 +44,7 @@ struct hb_engine {
 	struct self_state self;
 	struct self_decision dec;
 	bool stop_told, fence_told, dup_told;
+	uint64_t ack_wait_told;	/* pill seq whose ack wait was told, 0 none */
 	struct peer_view pv[SDLM_MAX_NODES + 1];
 	struct sdlm_hb hb[SDLM_MAX_NODES + 1];
 	int hb_rc[SDLM_MAX_NODES + 1];
@@ -118,6 +119,10 @@ static void decide(struct hb_engine *e, uint64_t now_ms)
 	if (e->dec.stop_locks && !e->stop_told) {
 		e->stop_told = true;
 		e->fn(e->ctx, HBE_STOP_LOCKS, e->dec.use_err);
+	}
+	if (e->dec.ack_waits_io && e->ack_wait_told != e->self.ss_pill_seq) {
+		e->ack_wait_told = e->self.ss_pill_seq;
+		e->fn(e->ctx, HBE_ACK_WAIT, (int)aio_inflight_all());
 	}
 	if (e->self.ss_dup && !e->dup_told) {
 		e->dup_told = true;

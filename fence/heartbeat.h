@@ -32,6 +32,9 @@ typedef void (*hbe_event_fn)(void *ctx, int what, int reason);
 #define HBE_SELF_FENCE	2	/* stop feeding the watchdog: reason SDLM_E* */
 #define HBE_DUPWRITER	3	/* another incarnation writes our slot */
 #define HBE_READ	4	/* a slot read completed (ok or not) */
+#define HBE_ACK_WAIT	6	/* a pill's ack waits for I/O still in
+				   flight: reason = requests in flight
+				   (told once per pill) */
 #define HBE_CLOCK_MISSED 5	/* peers' counters show a pause our clock
 				   missed: reason = ms missed (at least);
 				   the lease counts as lapsed */

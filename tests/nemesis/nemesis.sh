@@ -370,6 +370,51 @@ fault_uid_late() {
 	hist nemesis heal uid-late
 }
 
+# A pill read while a UID record write is in flight (issue 13, hole 2):
+# node V's UID record writes are withheld and land 3T after submission;
+# as soon as V logged one timing out (the write is still to land), a reset
+# pill is written into V's slot from outside, as an operator's `sdlmctl
+# fence message` or fence_sdlm would.  The hazard: V read the pill and
+# stopped its lock users with that write still in flight (V logs "the
+# acknowledgement waits").  V may acknowledge only once the write has left
+# the kernel; it is then reset and restored.  The checker judges what the
+# late write could break: the next holder's UIDs.  ACKW_TRIES counts the
+# faults, ACKW_REACHED those that reached the hazard.
+fault_pill_uid_late() {
+	local spec m w log deadline
+	pick_node; VICTIMS=$V
+	log=$CL_DIR/n$V/sdlmd-file.log
+	ACKW_TRIES=$((ACKW_TRIES + 1))
+	spec="uid write:late=$((3 * T))"
+	m=$(grep -c "record write (slot .*I/O timed out" "$log")
+	w=$(grep -c "the acknowledgement waits" "$log")
+	hist nemesis fault pill-uid-late "$V" "$spec"
+	log "pill-uid-late: node $V's UID record writes land $((3 * T)) ms after submission"
+	sd_fault "$V" "$spec"
+	# a record write of V's clients times out within a lease or so
+	deadline=$(( $(_cl_now_cs) + (L + 2 * T) / 10 + 500 ))
+	while [ "$(grep -c "record write (slot .*I/O timed out" "$log")" -le "$m" ]; do
+		if [ "$(_cl_now_cs)" -ge "$deadline" ]; then
+			sd_fault "$V" none
+			log "pill-uid-late: hazard NOT reached (node $V wrote no UID record in the window)"
+			hist nemesis heal pill-uid-late
+			return 0
+		fi
+		sleep 0.1
+	done
+	"$SDLMCTL" fence message -d "$SD_DISK" "$V" reset >/dev/null 2>&1 ||
+		log "pill-uid-late: writing the pill to node $V failed"
+	sd_fault "$V" none	# writes already withheld keep their landing time
+	if cl_wait_for "node $V reads the pill" $(( ACK / 1000 + 5 )) \
+		sh -c '[ "$(grep -c "the acknowledgement waits" "$1")" -gt "$2" ]' sh "$log" "$w"; then
+		ACKW_REACHED=$((ACKW_REACHED + 1))
+		log "pill-uid-late: hazard reached: node $V read its pill with a UID record write in flight"
+	else
+		log "pill-uid-late: hazard NOT reached (the write had landed before node $V read its pill)"
+	fi
+	hist nemesis heal pill-uid-late
+}
+
 fault_partition() {	# part-alone | part-split | part-overlap
 	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
@@ -443,6 +488,7 @@ run_fault() {
 	freeze) fault_freeze "$d" ;;
 	sole-freeze) fault_sole_freeze ;;
 	uid-late) fault_uid_late "$d" ;;
+	pill-uid-late) fault_pill_uid_late ;;
 	part-*) fault_partition "$kind" "$d" ;;
 	loss-*) fault_loss "$kind" "$d" ;;
 	disk-*) fault_disk "$kind" "$d" ;;
@@ -459,7 +505,7 @@ run_fault() {
 # a short phase and a 20 % burst of a few seconds.
 short_duration() {
 	case "$1" in
-	kill | sole-freeze) D_S=0 ;;
+	kill | sole-freeze | pill-uid-late) D_S=0 ;;
 	stop-sdlmd | stop-corosync | freeze) D_S=$((TOKEN_MS / 1000)) ;;
 	part-*) D_S=4 ;;
 	loss-2pct) D_S=5 ;;
@@ -477,7 +523,7 @@ short_duration() {
 long_duration() {
 	local dead_s=$((DEAD / 1000)) grace_s=$((GRACE / 1000)) tok=$((TOKEN_MS / 1000))
 	case "$1" in
-	kill | sole-freeze) D_S=0 ;;
+	kill | sole-freeze | pill-uid-late) D_S=0 ;;
 	stop-* | freeze) rnd 2
 		if [ "$R" = 0 ]; then rnd 3; D_S=$((tok - 1 + R))
 		else rnd 7; D_S=$((dead_s - 3 + R)); fi ;;
@@ -488,7 +534,7 @@ long_duration() {
 	esac
 }
 
-KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost uid-late"
+KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost uid-late pill-uid-late"
 if [ -n "$ONLY_KINDS" ]; then
 	for k in $ONLY_KINDS; do
 		case " $KINDS " in *" $k "*) ;; *)
@@ -547,7 +593,7 @@ H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
 "$LOCKCLIENT" counter-init "$CTR" || { fail "counter file"; finish; }
 echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1 ] && echo short || echo "${DURATION}s") run"
 echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
-FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0 LATE_TRIES=0 LATE_REACHED=0
+FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0 LATE_TRIES=0 LATE_REACHED=0 ACKW_TRIES=0 ACKW_REACHED=0
 for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
 sleep 1
 
@@ -592,6 +638,7 @@ fi
 echo "nemesis: $FAULTS faults, $RESTARTS node restarts, $(grep -c '^invoke' "$H") operations in $(elapsed_s) s"
 echo "nemesis: sole-freeze hazard reached $SOLE_REACHED of $SOLE_TRIES time(s) (the sole member of a lockspace out of the ring while another node joined it)"
 echo "nemesis: uid-late hazard reached $LATE_REACHED of $LATE_TRIES time(s) (a timed-out UID record write kept in flight until it landed)"
+echo "nemesis: pill-uid-late hazard reached $ACKW_REACHED of $ACKW_TRIES time(s) (a pill read with a UID record write in flight)"
 echo "---- checker"
 if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR"; then
 	pass "history: no violation"

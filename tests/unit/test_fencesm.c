@@ -796,9 +796,12 @@ static void test_self_pill_stop_then_ack(void **state)
 	assert_false(d.ack_have);
 	assert_true(d.feed_watchdog);
 
+	assert_false(d.ack_waits_io);		/* clients not stopped yet */
+
 	self_clients_stopped(&ss, true);	/* I/O still in flight */
 	self_decide(&ss, 1100, &d);
 	assert_false(d.ack_have);
+	assert_true(d.ack_waits_io);
 	assert_true(d.feed_watchdog);
 
 	self_clients_stopped(&ss, false);
@@ -809,6 +812,7 @@ static void test_self_pill_stop_then_ack(void **state)
 	self_clients_stopped(&ss, true);
 	self_decide(&ss, 1300, &d);
 	assert_true(d.ack_have);
+	assert_false(d.ack_waits_io);
 	assert_int_equal(d.ack_cmd, SM_CMD_RESET);
 	assert_int_equal(d.ack_seq, 5);
 	assert_int_equal(d.ack_incarnation, INC_A);

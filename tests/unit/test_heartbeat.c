@@ -57,6 +57,8 @@ struct fixture {
 	int uid_fd;
 	void *ubuf;
 	bool stop_told;
+	int ack_wait_told;	/* HBE_ACK_WAIT: times told */
+	int ack_wait_inflight;	/* its reason */
 	int clock_missed;
 	struct fencer *f;
 	int fenced_path;
@@ -88,6 +90,10 @@ static void on_event(void *ctx, int what, int reason)
 		fx->stop_told = true;
 	if (what == HBE_CLOCK_MISSED)
 		fx->clock_missed = reason;
+	if (what == HBE_ACK_WAIT) {
+		fx->ack_wait_told++;
+		fx->ack_wait_inflight = reason;
+	}
 	if (what == HBE_READ && fx->f)
 		fencer_on_read(fx->f, now_ms());
 }
@@ -262,6 +268,9 @@ static void test_no_ack_with_uid_write_in_flight(void **state)
 	assert_int_equal(aio_inflight(fx->uid), 1);
 	assert_false(hbe_decision(fx->e)->ack_have);
 	assert_false(ack_on_disk(fx));
+	/* ... and the daemon was told once why (the nemesis counts it) */
+	assert_int_equal(fx->ack_wait_told, 1);
+	assert_true(fx->ack_wait_inflight >= 1);
 
 	/* The path comes back, the write completes: now the ack goes out. */
 	aio_fault_set(fx->uid, NULL);
@@ -269,6 +278,7 @@ static void test_no_ack_with_uid_write_in_flight(void **state)
 	assert_int_equal(aio_inflight(fx->uid), 0);
 	assert_true(fx->uid_write_done);
 	assert_true(hbe_decision(fx->e)->ack_have);
+	assert_int_equal(fx->ack_wait_told, 1);
 }
 
 static uint64_t reads_goal;
