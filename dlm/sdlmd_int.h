@@ -66,6 +66,8 @@ struct sdlmd {
 	bool stop_pending;		/* pill: waiting for clients to die */
 	struct twonode tn;		/* two-node clusters: the disk arbitrates */
 	uint64_t fences[4];		/* by path: ack, dead, operator */
+	uint64_t feed_last_ms;		/* the last watchdog feed */
+	uint64_t feed_gap_max_ms;	/* the longest time between two feeds */
 };
 
 /* The daemon: one instance, defined in sdlmd.c (the name kept from when

@@ -308,6 +308,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		{ "sdlm_uid_record_writes_total", "UID record writes (reservations, takeovers)", 0, false },
 		{ "sdlm_uid_takeovers_total", "mailbox takeovers", 0, false },
 		{ "sdlm_replica_divergences_total", "rounds whose ready members carried different replicas", 0, false },
+		{ "sdlm_watchdog_feed_gap_max_ms", "the longest time between two watchdog feeds (about the heartbeat interval when the event loop keeps up)", D.feed_gap_max_ms, true },
+		{ "sdlm_heartbeat_submit_gap_max_ms", "the longest time between two heartbeat write submissions", h->submit_gap_max_ms, true },
 	};
 	size_t i, n = sizeof(m) / sizeof(m[0]);
 

@@ -361,6 +361,8 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 		layout_hb_offset(&e->a->hdr, e->node_id, &off);
 		rc = hb_out(&hb, e->a->hdr.uuid, e->wbuf, e->a->hdr.sector_size);
 		if (rc == 0) {
+			if (e->write_sub_ms && now_ms - e->write_sub_ms > e->st.submit_gap_max_ms)
+				e->st.submit_gap_max_ms = now_ms - e->write_sub_ms;
 			e->write_sub_ms = now_ms;
 			e->write_sub_ns = now_ns;
 			self_renew_submitted(&e->self, now_ms);

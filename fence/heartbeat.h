@@ -23,6 +23,10 @@ struct hbe_stats {
 	uint64_t writes, write_fail, reads, read_fail;
 	uint64_t last_write_us, last_read_us;	/* latency of the last ones */
 	uint64_t clock_misses;	/* pauses our clock missed (peers' counters) */
+	/* The longest time between two heartbeat write submissions (ms):
+	 * about I when the loop and the disk keep up; a stalled event loop
+	 * or a write still pending shows here first. */
+	uint64_t submit_gap_max_ms;
 };
 
 struct hb_engine;
