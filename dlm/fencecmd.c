@@ -530,6 +530,8 @@ static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool 
 				  hb_state_name(hb->state), (unsigned long long)hb->counter,
 				  (unsigned long long)hb->incarnation, age,
 				  msg_cmd_name(hb->ack_cmd), (unsigned long long)hb->ack_seq);
+			sb_printf(b, ",\"version\":");
+			sb_json_str(b, hb->version[0] ? hb->version : "unknown");
 		}
 		if (s->msg_rc[i]) {
 			sb_printf(b, ",\"message_error\":");
@@ -554,6 +556,7 @@ static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool 
 		sb_printf(b, "%7.1fs  ", age / 1000.0);
 	else
 		sb_printf(b, "%8s  ", "-");
+	sb_printf(b, "%-16s ", hb->version[0] ? hb->version : "unknown");
 	if (s->msg_rc[i])
 		sb_printf(b, "msg? %s", sdlm_strerror(s->msg_rc[i]));
 	else if (m->cmd != MSG_CLEAR)
@@ -596,7 +599,7 @@ static int fence_list(int argc, char **argv, bool json)
 	if (json)
 		sb_printf(&b, "{\"cluster\":\"%s\",\"nodes\":[", a->hdr.cluster_name);
 	else
-		sb_printf(&b, "node  name             state           counter  incarnation        wall-age  message\n");
+		sb_printf(&b, "node  name             state           counter  incarnation        wall-age  version          message\n");
 	for (i = 1; i <= a->hdr.num_nodes; i++) {
 		/* Unused slots are noise on a 255-slot area; "all" shows them. */
 		if (!all && !s->hb_rc[i] && s->hb[i].state == HB_FREE &&

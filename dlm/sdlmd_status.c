@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sdlm.h"
 #include "conf.h"
@@ -37,6 +38,68 @@ static const char *self_word(void)
 	if (D.locks_stopped)
 		return "obeying pill";
 	return use == 0 ? "fenced-safe" : "not-safe";
+}
+
+/* A slot's version as shown: "unknown" for an unreadable slot or one
+ * written by an sdlm older than heartbeat minor 1. */
+static const char *slot_version(uint32_t node, const struct sdlm_hb *hb, int hrc)
+{
+	if (node == D.node_id)
+		return PACKAGE_VERSION;
+	return !hb || hrc || !hb->version[0] ? "unknown" : hb->version;
+}
+
+/* A slot in use: not one never written since fence init (ourselves always). */
+static bool slot_used(uint32_t node, const struct sdlm_hb *hb, int hrc)
+{
+	return node == D.node_id ||
+	       (hb && !(hrc == 0 && hb->state == HB_FREE && hb->counter == 0));
+}
+
+/*
+ * The version of every node, as its heartbeat slot says (issue 16, item
+ * 3): a mixed-version cluster must be visible.  "Mixed" compares the
+ * running nodes (slot ALIVE, and ourselves); "unknown" (an sdlm older
+ * than the version field) counts as a version of its own.  Stopped nodes
+ * are listed with the version they last ran, marked.
+ */
+static void render_versions(struct sbuf *b, bool json)
+{
+	const char *first_v = NULL;
+	bool mixed = false, first = true;
+	uint32_t i;
+
+	sb_printf(b, json ? ",\"node_versions\":[" : "versions    ");
+	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
+		int hrc = 0;
+		const struct sdlm_hb *hb = hbe_slot(D.hb, i, &hrc);
+		const char *v = slot_version(i, hb, hrc);
+		bool running = i == D.node_id || (hb && !hrc && hb->state == HB_ALIVE);
+
+		if (!slot_used(i, hb, hrc))
+			continue;
+		if (running) {
+			if (first_v && strcmp(first_v, v))
+				mixed = true;
+			if (!first_v)
+				first_v = v;
+		}
+		if (json) {
+			sb_printf(b, "%s{\"node\":%u,\"name\":", first ? "" : ",", i);
+			sb_json_str(b, i == D.node_id ? D.node_name : hb && !hrc ? hb->node_name : "");
+			sb_printf(b, ",\"version\":");
+			sb_json_str(b, v);
+			sb_printf(b, ",\"running\":%s}", running ? "true" : "false");
+		} else {
+			sb_printf(b, "%s %u %s%s", first ? "" : ",", i, v,
+				  running ? "" : " (not running)");
+		}
+		first = false;
+	}
+	if (json)
+		sb_printf(b, "],\"versions_mixed\":%s", mixed ? "true" : "false");
+	else
+		sb_printf(b, "%s\n", mixed ? "  MIXED: the running nodes differ" : "");
 }
 
 static void render_status(struct sbuf *b, bool json)
@@ -73,6 +136,7 @@ static void render_status(struct sbuf *b, bool json)
 
 			sb_printf(b, ",\"degraded\":\"%s\"", !deg ? "off" : susp ? "suspended" : "on");
 		}
+		render_versions(b, true);
 		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
 			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
 			  "\"watchdog\":\"%s\",\"uptime_ms\":%llu,"
@@ -93,6 +157,7 @@ static void render_status(struct sbuf *b, bool json)
 	}
 	sb_printf(b, "cluster      %s\nnode         %u (%s)\nversion      %s\ndevice       %s\n",
 		  D.area->hdr.cluster_name, D.node_id, D.node_name, PACKAGE_VERSION, D.area->path);
+	render_versions(b, false);
 	if (D.corosync)
 		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
 			  quorate_now() ? "quorate" : "NOT quorate",
@@ -145,7 +210,7 @@ static void render_nodes(struct sbuf *b, bool json)
 	if (json)
 		sb_printf(b, "{\"nodes\":[");
 	else
-		sb_printf(b, "node  name             slot-state   liveness   counter     still-ms  message\n");
+		sb_printf(b, "node  name             slot-state   liveness   counter     still-ms  version          message\n");
 	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
 		const struct peer_view *pv = hbe_peer(D.hb, i);
 		const struct sdlm_msg *m;
@@ -168,18 +233,22 @@ static void render_nodes(struct sbuf *b, bool json)
 			sb_printf(b, "%s{\"node\":%u,\"name\":", first ? "" : ",", i);
 			sb_json_str(b, hrc ? "" : hb->node_name);
 			sb_printf(b, ",\"slot_state\":\"%s\",\"liveness\":\"%s\",\"counter\":%llu,"
-				  "\"still_ms\":%lld,\"message\":\"%s\",\"message_seq\":%llu%s%s%s}",
+				  "\"still_ms\":%lld,\"message\":\"%s\",\"message_seq\":%llu%s%s%s",
 				  hrc ? "unreadable" : hb_state_name(hb->state), live,
 				  (unsigned long long)(hrc ? 0 : hb->counter), still,
 				  mrc ? "unreadable" : msg_cmd_name(m->cmd),
 				  (unsigned long long)(mrc ? 0 : m->seq),
 				  hrc ? ",\"error\":\"" : "", hrc ? sdlm_strerror(hrc) : "",
 				  hrc ? "\"" : "");
+			sb_printf(b, ",\"version\":");
+			sb_json_str(b, slot_version(i, hb, hrc));
+			sb_printf(b, "}");
 		} else {
-			sb_printf(b, "%4u  %-16s %-12s %-9s %8llu %12lld  %s",
+			sb_printf(b, "%4u  %-16s %-12s %-9s %8llu %12lld  %-16s %s",
 				  i, hrc ? "?" : (hb->node_name[0] ? hb->node_name : "-"),
 				  hrc ? "unreadable" : hb_state_name(hb->state), live,
 				  (unsigned long long)(hrc ? 0 : hb->counter), still,
+				  slot_version(i, hb, hrc),
 				  mrc ? "unreadable" : msg_cmd_name(m->cmd));
 			if (!mrc && m->cmd != MSG_CLEAR)
 				sb_printf(b, "#%llu", (unsigned long long)m->seq);
@@ -263,6 +332,26 @@ static void render_prom_state(struct sbuf *b)
 			continue;	/* a slot never used */
 		sb_printf(b, "sdlm_peer_alive{node=\"%u\",peer=\"%u\"} %d\n", D.node_id, i,
 			  host_hb_live(NULL, i) ? 1 : 0);
+	}
+	/* The version is printable ASCII (ondisk.c): a label value needs only
+	 * its backslashes and quotes escaped. */
+	GAUGE("sdlm_peer_build_info", "the sdlm version a peer's heartbeat carries "
+	      "(unknown: an sdlm older than that field), value 1");
+	for (i = 1; i <= D.area->hdr.num_nodes; i++) {
+		const struct sdlm_hb *hb;
+		const char *v, *p;
+		int hrc;
+
+		if (i == D.node_id)
+			continue;
+		hb = hbe_slot(D.hb, i, &hrc);
+		if (!slot_used(i, hb, hrc))
+			continue;
+		sb_printf(b, "sdlm_peer_build_info{node=\"%u\",peer=\"%u\",version=\"", D.node_id, i);
+		v = slot_version(i, hb, hrc);
+		for (p = v; *p; p++)
+			sb_printf(b, "%s%c", *p == '\\' || *p == '"' ? "\\" : "", *p);
+		sb_printf(b, "\"} 1\n");
 	}
 #undef GAUGE
 	if (D.locks_on) {

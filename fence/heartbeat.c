@@ -102,6 +102,29 @@ static bool all_ios_idle(const struct hb_engine *e)
 	return !e->write_pending && aio_inflight_all() <= reading;
 }
 
+/*
+ * Every heartbeat carries the version of the sdlm that writes it, so each
+ * node sees the others' (sdlmctl status, sdlm_peer_build_info): a
+ * mixed-version cluster is visible without asking every daemon.  The
+ * slot is the carrier because every node reads every slot once per
+ * interval whether or not it shares a CPG group with the writer.  A
+ * version the format cannot carry (over 31 characters, not printable
+ * ASCII) is written as "" (unknown) rather than stop the heartbeat.
+ */
+static void hb_set_version(struct sdlm_hb *hb)
+{
+	const char *v = PACKAGE_VERSION;
+	size_t i, n = strlen(v);
+
+	memset(hb->version, 0, sizeof(hb->version));
+	if (n >= sizeof(hb->version))
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return;
+	memcpy(hb->version, v, n);
+}
+
 static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 {
 	in->counter = hb->counter;
@@ -358,6 +381,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			hb.ack_incarnation = e->dec.ack_incarnation;
 		}
 		snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
+		hb_set_version(&hb);
 		layout_hb_offset(&e->a->hdr, e->node_id, &off);
 		rc = hb_out(&hb, e->a->hdr.uuid, e->wbuf, e->a->hdr.sector_size);
 		if (rc == 0) {
@@ -459,6 +483,7 @@ int hbe_leave(struct hb_engine *e)
 	if (stale_ios(e) || e->write_pending)
 		return -EBUSY;
 	snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
+	hb_set_version(&hb);
 	e->counter++;
 	return area_write_hb(e->a, &hb);
 }

@@ -11,7 +11,8 @@
  *	common prefix (every record)
  *	  0  magic[8]	"SDLMHDR\0" / "SDLMHB\0\0" / "SDLMMSG\0"
  *	  8  major u16	SDLM_ONDISK_MAJOR; another major is refused
- *	 10  minor u16	any; a higher minor only adds fields in reserved
+ *	 10  minor u16	per record kind (ondisk.h); a higher minor only adds
+ *			fields in reserved
  *	 12  flags u32
  *	 16  ...record fields...
  *	508  crc u32	crc32c(0, record, 508)
@@ -78,9 +79,13 @@ struct hb_disk {
 	uint64_t wall_time_ms;
 	uint8_t uuid[SDLM_UUID_LEN];
 	char node_name[SDLM_NAME_LEN];
-	uint8_t reserved[356];
+	char version[SDLM_VERSION_LEN];	/* minor >= 1; reserved in minor 0 */
+	uint8_t reserved[324];
 	uint32_t crc;
 };
+
+/* The first heartbeat minor that defines version. */
+#define HB_MINOR_VERSION	1
 
 struct msg_disk {
 	struct rec_prefix pfx;
@@ -115,7 +120,8 @@ _Static_assert(offsetof(struct hb_disk, ack_cmd) == 56, "hb ack_cmd");
 _Static_assert(offsetof(struct hb_disk, wall_time_ms) == 64, "hb wall_time_ms");
 _Static_assert(offsetof(struct hb_disk, uuid) == 72, "hb uuid");
 _Static_assert(offsetof(struct hb_disk, node_name) == 88, "hb node_name");
-_Static_assert(offsetof(struct hb_disk, reserved) == 152, "hb reserved");
+_Static_assert(offsetof(struct hb_disk, version) == 152, "hb version");
+_Static_assert(offsetof(struct hb_disk, reserved) == 184, "hb reserved");
 _Static_assert(offsetof(struct msg_disk, node_id) == 16, "msg node_id");
 _Static_assert(offsetof(struct msg_disk, seq) == 24, "msg seq");
 _Static_assert(offsetof(struct msg_disk, from_node) == 40, "msg from_node");
@@ -125,11 +131,12 @@ _Static_assert(offsetof(struct msg_disk, reserved) == 72, "msg reserved");
 
 /* ---- shared pieces ---- */
 
-static void prefix_out(struct rec_prefix *p, const char magic[8], uint32_t flags)
+static void prefix_out(struct rec_prefix *p, const char magic[8], uint16_t minor,
+		       uint32_t flags)
 {
 	memcpy(p->magic, magic, sizeof(p->magic));
 	p->major = htole16(SDLM_ONDISK_MAJOR);
-	p->minor = htole16(SDLM_ONDISK_MINOR);
+	p->minor = htole16(minor);
 	p->flags = htole32(flags);
 }
 
@@ -241,7 +248,7 @@ int hdr_out(const struct sdlm_header *h, void *sector, size_t sector_size)
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, hdr_magic, h->flags);
+	prefix_out(&d.pfx, hdr_magic, SDLM_ONDISK_MINOR, h->flags);
 	d.sector_size = htole32(h->sector_size);
 	d.num_nodes = htole32(h->num_nodes);
 	d.io_timeout_ms = htole32(h->io_timeout_ms);
@@ -317,12 +324,34 @@ out_clear:
 
 /* ---- heartbeat slot ---- */
 
+/*
+ * A version field holds 0..31 printable ASCII characters, a NUL and zero
+ * bytes after it: it is printed in tables, JSON and Prometheus labels,
+ * and a checksummed record with anything else in it is nonsense.
+ */
+static bool version_is_sane(const char *v)
+{
+	const char *nul = memchr(v, '\0', SDLM_VERSION_LEN);
+	const char *p;
+
+	if (!nul)
+		return false;
+	for (p = v; p < nul; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	for (p = nul; p < v + SDLM_VERSION_LEN; p++)
+		if (*p)
+			return false;
+	return true;
+}
+
 static bool hb_is_sane(const struct sdlm_hb *hb)
 {
 	return node_id_is_valid(hb->node_id) &&
 	       hb->state <= HB_STATE_MAX &&
 	       hb->ack_cmd <= MSG_CMD_MAX &&
-	       name_is_sane(hb->node_name, 0);
+	       name_is_sane(hb->node_name, 0) &&
+	       version_is_sane(hb->version);
 }
 
 /* Returns 0 or -EINVAL; see ondisk.h. */
@@ -336,7 +365,7 @@ int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, hb_magic, hb->flags);
+	prefix_out(&d.pfx, hb_magic, SDLM_HB_MINOR, hb->flags);
 	d.node_id = htole32(hb->node_id);
 	d.state = htole32(hb->state);
 	d.counter = htole64(hb->counter);
@@ -348,6 +377,7 @@ int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
 	d.wall_time_ms = htole64(hb->wall_time_ms);
 	memcpy(d.uuid, uuid, SDLM_UUID_LEN);
 	name_copy(d.node_name, hb->node_name);
+	memcpy(d.version, hb->version, SDLM_VERSION_LEN);
 	record_seal(sector, sector_size, &d);
 	return 0;
 }
@@ -380,6 +410,7 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	}
 
 	hb->flags = le32toh(d.pfx.flags);
+	hb->minor = le16toh(d.pfx.minor);
 	hb->node_id = le32toh(d.node_id);
 	hb->state = le32toh(d.state);
 	hb->counter = le64toh(d.counter);
@@ -391,6 +422,9 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	hb->wall_time_ms = le64toh(d.wall_time_ms);
 	memcpy(hb->uuid, d.uuid, SDLM_UUID_LEN);
 	memcpy(hb->node_name, d.node_name, SDLM_NAME_LEN);
+	/* Reserved in minor 0: not data, whatever it holds. */
+	if (hb->minor >= HB_MINOR_VERSION)
+		memcpy(hb->version, d.version, SDLM_VERSION_LEN);
 	if (!hb_is_sane(hb)) {
 		rv = -EUCLEAN;
 		goto out_clear;
@@ -423,7 +457,7 @@ int msg_out(const struct sdlm_msg *msg, const uint8_t uuid[SDLM_UUID_LEN],
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, msg_magic, msg->flags);
+	prefix_out(&d.pfx, msg_magic, SDLM_ONDISK_MINOR, msg->flags);
 	d.node_id = htole32(msg->node_id);
 	d.cmd = htole32(msg->cmd);
 	d.seq = htole64(msg->seq);

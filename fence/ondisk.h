@@ -35,10 +35,20 @@
  * *_in decode and verify, in this order, with a distinct error for each:
  *	len < SDLM_RECORD_SIZE (or a bad argument)	-EINVAL, payload untouched
  *	wrong magic					SDLM_EMAGIC
- *	major != SDLM_ONDISK_MAJOR (higher minor is fine)	SDLM_EVERSION
+ *	major != SDLM_ONDISK_MAJOR (any minor is fine)	SDLM_EVERSION
  *	CRC32C mismatch, or non-zero sector tail	SDLM_ECHECKSUM
  *	uuid / node id not the expected ones		SDLM_EIDENTITY
  *	a value the format forbids (checksum valid)	-EUCLEAN
+ *	  (heartbeat of minor >= 1: also a version that is not 0..31
+ *	  printable ASCII characters and a NUL)
+ *
+ * Minors are per record kind, each one only adding fields in what the
+ * lower minor reserved (readers of a lower minor ignore reserved bytes,
+ * so they read the new record as before; a reader of a higher minor reads
+ * a field the record's minor does not define as zero):
+ *	header	0
+ *	heartbeat	1: version (sdlm's version of the writer; "" = unknown)
+ *	message	0
  * -EUCLEAN ("structure needs cleaning") is what Linux file systems return
  * for on-disk metadata that is well checksummed but inconsistent; it keeps
  * "the disk holds nonsense" apart from "the caller passed nonsense"
@@ -51,7 +61,10 @@
 #include <stdint.h>
 
 #define SDLM_ONDISK_MAJOR	1	/* incompatible changes */
-#define SDLM_ONDISK_MINOR	0	/* compatible additions in reserved space */
+#define SDLM_ONDISK_MINOR	0	/* header and message slot: compatible
+					   additions in reserved space */
+#define SDLM_HB_MINOR		1	/* heartbeat slot (1: version) */
+#define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
 
 #define SDLM_RECORD_SIZE	512
 #define SDLM_RECORD_CRC_OFFSET	(SDLM_RECORD_SIZE - 4)
@@ -99,6 +112,10 @@ struct sdlm_hb {
 	uint32_t hb_interval_ms;	/* the writer's own interval */
 	uint64_t wall_time_ms;		/* information only, never liveness */
 	char node_name[SDLM_NAME_LEN];	/* 0..63 characters */
+	char version[SDLM_VERSION_LEN];	/* minor 1: the writer's sdlm version,
+					   0..31 printable ASCII; "" unknown
+					   (minor 0 slots read as "") */
+	uint16_t minor;			/* set by hb_in from the disk */
 	uint8_t uuid[SDLM_UUID_LEN];	/* set by hb_in from the disk */
 };
 
@@ -130,7 +147,8 @@ int hdr_out(const struct sdlm_header *h, void *sector, size_t sector_size);
 int hdr_in(struct sdlm_header *h, const void *sector, size_t len);
 
 /*
- * Heartbeat slot.  hb_out stamps uuid (hb->uuid is ignored).  hb_in's
+ * Heartbeat slot.  hb_out stamps uuid and writes minor SDLM_HB_MINOR
+ * (hb->uuid and hb->minor are ignored).  hb_in's
  * len is exactly one sector; the record must carry uuid and
  * expect_node_id (1..SDLM_MAX_NODES, else -EINVAL).
  */

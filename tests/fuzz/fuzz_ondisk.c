@@ -19,7 +19,9 @@
  * Properties checked, besides "no crash, no out-of-bounds read":
  *   - on error the output struct is all zero (the documented contract);
  *   - a record that decodes re-encodes (*_out refuses only what *_in
- *     refuses) and the re-encoding decodes to the same fields.  One
+ *     refuses) and the re-encoding decodes to the same fields (a
+ *     heartbeat of any minor re-encodes at SDLM_HB_MINOR: a minor-0
+ *     slot's version is "" either way).  One
  *     known asymmetry is skipped: hb_in/msg_in accept an all-zero
  *     expected uuid (and so a record carrying it), hb_out/msg_out refuse
  *     it; callers always pass the header's uuid, which hdr_in never
@@ -123,6 +125,8 @@ static void check_hb(const uint8_t *sec, size_t len, const uint8_t *uuid,
 	    hb2.hb_interval_ms != hb.hb_interval_ms ||
 	    hb2.wall_time_ms != hb.wall_time_ms ||
 	    strcmp(hb2.node_name, hb.node_name) ||
+	    memcmp(hb2.version, hb.version, SDLM_VERSION_LEN) ||
+	    hb2.minor != SDLM_HB_MINOR ||
 	    memcmp(hb2.uuid, hb.uuid, SDLM_UUID_LEN))
 		abort();
 }
@@ -231,13 +235,15 @@ static size_t file_read(const char *path, uint8_t *buf, size_t cap)
 static int gen_golden(const char *dir, const char *golden)
 {
 	static const char *const sizes[] = { "512", "4096" };
+	/* heartbeat images: this minor's, and format 1.0's (minor 0) */
+	static const char *const hb_versions[] = { "", "1.0-" };
 	uint8_t buf[SDLM_SECTOR_SIZE_MAX];
 	struct sdlm_header h;
 	struct sdlm_hb hb;
 	struct sdlm_msg m;
 	char path[4096], name[64];
 	size_t n;
-	unsigned i, node;
+	unsigned i, v, node;
 
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/hdr-%s.bin", golden, sizes[i]);
@@ -247,15 +253,19 @@ static int gen_golden(const char *dir, const char *golden)
 		snprintf(name, sizeof(name), "golden-hdr-%s", sizes[i]);
 		if (seed_write(dir, name, 0, h.uuid, 0, buf, n))
 			return -1;
-		snprintf(path, sizeof(path), "%s/hb-%s.bin", golden, sizes[i]);
-		n = file_read(path, buf, sizeof(buf));
-		for (node = 1; node <= SDLM_MAX_NODES; node++)
-			if (hb_in(&hb, buf, n, h.uuid, node) == 0)
-				break;
-		snprintf(name, sizeof(name), "golden-hb-%s", sizes[i]);
-		if (node > SDLM_MAX_NODES ||
-		    seed_write(dir, name, 1, h.uuid, node, buf, n))
-			return -1;
+		for (v = 0; v < 2; v++) {
+			snprintf(path, sizeof(path), "%s/hb-%s%s.bin", golden,
+				 hb_versions[v], sizes[i]);
+			n = file_read(path, buf, sizeof(buf));
+			for (node = 1; node <= SDLM_MAX_NODES; node++)
+				if (hb_in(&hb, buf, n, h.uuid, node) == 0)
+					break;
+			snprintf(name, sizeof(name), "golden-hb-%s%s",
+				 hb_versions[v], sizes[i]);
+			if (node > SDLM_MAX_NODES ||
+			    seed_write(dir, name, 1, h.uuid, node, buf, n))
+				return -1;
+		}
 		snprintf(path, sizeof(path), "%s/msg-%s.bin", golden, sizes[i]);
 		n = file_read(path, buf, sizeof(buf));
 		for (node = 1; node <= SDLM_MAX_NODES; node++)
@@ -305,6 +315,7 @@ static int gen_corpus(const char *dir, const char *golden)
 		hb.ack_incarnation = hb.incarnation;
 		hb.hb_interval_ms = 1000;
 		strcpy(hb.node_name, "node2");
+		strcpy(hb.version, "0.9.0");
 		if (hb_out(&hb, seed_uuid, buf, ss))
 			return -1;
 		snprintf(name, sizeof(name), "hb-%zu", ss);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,8 @@ static void fixed_hb(struct sdlm_hb *hb)
 	hb->hb_interval_ms = 1000;
 	hb->wall_time_ms = 1700000000123ull;
 	strcpy(hb->node_name, "node7");
+	strcpy(hb->version, "1.2.3-test");
+	hb->minor = SDLM_HB_MINOR;
 	memcpy(hb->uuid, uuid_a, SDLM_UUID_LEN);
 }
 
@@ -130,6 +133,8 @@ static void assert_hb_equal(const struct sdlm_hb *a, const struct sdlm_hb *b)
 	assert_int_equal(a->hb_interval_ms, b->hb_interval_ms);
 	assert_int_equal(a->wall_time_ms, b->wall_time_ms);
 	assert_string_equal(a->node_name, b->node_name);
+	assert_memory_equal(a->version, b->version, SDLM_VERSION_LEN);
+	assert_int_equal(a->minor, b->minor);
 	assert_memory_equal(a->uuid, b->uuid, SDLM_UUID_LEN);
 }
 
@@ -256,7 +261,9 @@ static void test_hb_round_trip(void **state)
 		assert_int_equal(get_le32(sector + 56), MSG_RESET);
 		assert_memory_equal(sector + 72, uuid_a, SDLM_UUID_LEN);
 		assert_string_equal((char *)sector + 88, "node7");
-		assert_true(buf_is_zero(sector, 152, 508));
+		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR | SDLM_HB_MINOR << 16);
+		assert_memory_equal(sector + 152, "1.2.3-test\0", 11);
+		assert_true(buf_is_zero(sector, 163, 508));
 		assert_true(buf_is_zero(sector, 512, sizes[i]));
 
 		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
@@ -753,6 +760,138 @@ static void test_uuid_text(void **state)
 	assert_int_equal(u[0], 0x11);	/* untouched on error */
 }
 
+/* ---- heartbeat minor 1: the writer's version ---- */
+
+/* The 1.0 heartbeat golden image of one sector size (as it was written). */
+static void read_hb_1_0(uint32_t size, uint8_t *sector)
+{
+	const char *dir = getenv("SDLM_GOLDEN_DIR");
+	char path[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/hb-1.0-%u.bin", dir ? dir : SDLM_GOLDEN_DIR, size);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_int_equal(fread(sector, 1, size, f), size);
+	fclose(f);
+}
+
+/*
+ * Backward: the slot of a writer of minor 0 (tests/golden/hb-1.0-*.bin,
+ * the images of format 1.0 as they were) reads with version "" (shown
+ * as "unknown"), every other field as before; its bytes where minor 1
+ * keeps the version are reserved there and not read, whatever they hold.
+ */
+static void test_hb_minor0_reads(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_hb want, out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		read_hb_1_0(sizes[i], sector);
+		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR);	/* 1.0 */
+		fixed_hb(&want);
+		memset(want.version, 0, sizeof(want.version));
+		want.minor = 0;
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_hb_equal(&out, &want);
+
+		/* reserved in 1.0: junk there (no NUL, control bytes) is ignored */
+		memset(sector + 152, 0x01, SDLM_VERSION_LEN);
+		reseal(sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_string_equal(out.version, "");
+	}
+}
+
+/*
+ * Forward: a reader of format 1.0 checks the magic, the major (not the
+ * minor), the CRC, the tail, the identity and the fields it knows, and
+ * ignores reserved bytes.  So it reads a minor-1 slot exactly as the 1.0
+ * slot of the same fields if the two differ only in the minor, in bytes
+ * 1.0 reserved and in the CRC - shown here byte for byte against the 1.0
+ * golden image that reader's own encoder wrote.
+ */
+static void test_hb_minor1_old_reader(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX], old[SECTOR_MAX];
+	struct sdlm_hb hb;
+	size_t i, b;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		read_hb_1_0(sizes[i], old);
+		fixed_hb(&hb);
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		assert_int_equal(get_le32(sector + 8) & 0xffff, SDLM_ONDISK_MAJOR);
+		for (b = 0; b < sizes[i]; b++) {
+			bool minor = b == 10 || b == 11;
+			bool reserved_in_10 = b >= 152 && b < SDLM_RECORD_CRC_OFFSET;
+			bool crc = b >= SDLM_RECORD_CRC_OFFSET && b < SDLM_RECORD_SIZE;
+
+			if (!minor && !reserved_in_10 && !crc && sector[b] != old[b])
+				fail_msg("byte %zu differs from the 1.0 image", b);
+		}
+	}
+}
+
+/* A minor-1 version is 0..31 printable characters, a NUL, zeros. */
+static void test_hb_version_sanity(void **state)
+{
+	static const char *const bad[] = {
+		"1.2\n3",			/* a control character */
+		"1.2\x7f",			/* DEL */
+		"\xc3\xa9t\xc3\xa9",		/* not ASCII */
+	};
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_hb hb, out;
+	size_t i;
+
+	(void)state;
+	/* no NUL in 32 bytes */
+	fixed_hb(&hb);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), 0);
+	memset(sector + 152, 'v', SDLM_VERSION_LEN);
+	reseal(sector);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), -EUCLEAN);
+	memset(hb.version, 'v', SDLM_VERSION_LEN);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), -EINVAL);
+	/* garbage after the NUL */
+	fixed_hb(&hb);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), 0);
+	sector[152 + 20] = 'x';
+	reseal(sector);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), -EUCLEAN);
+	hb.version[20] = 'x';
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), -EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fixed_hb(&hb);
+		assert_int_equal(hb_out(&hb, uuid_a, sector, 512), 0);
+		memset(sector + 152, 0, SDLM_VERSION_LEN);
+		memcpy(sector + 152, bad[i], strlen(bad[i]));
+		reseal(sector);
+		assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), -EUCLEAN);
+		memset(hb.version, 0, SDLM_VERSION_LEN);
+		memcpy(hb.version, bad[i], strlen(bad[i]));
+		assert_int_equal(hb_out(&hb, uuid_a, sector, 512), -EINVAL);
+	}
+	/* 31 characters is the longest; "" (unknown) is fine */
+	fixed_hb(&hb);
+	memset(hb.version, 'a', SDLM_VERSION_LEN - 1);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), 0);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), 0);
+	assert_int_equal(strlen(out.version), SDLM_VERSION_LEN - 1);
+	memset(hb.version, 0, SDLM_VERSION_LEN);
+	assert_int_equal(hb_out(&hb, uuid_a, sector, 512), 0);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), 0);
+	assert_string_equal(out.version, "");
+	assert_int_equal(out.minor, SDLM_HB_MINOR);
+}
+
 /* ---- golden images ---- */
 
 static void test_golden(void **state)
@@ -810,6 +949,9 @@ int main(void)
 		cmocka_unit_test(test_area_image),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_uuid_text),
+		cmocka_unit_test(test_hb_minor0_reads),
+		cmocka_unit_test(test_hb_minor1_old_reader),
+		cmocka_unit_test(test_hb_version_sanity),
 		cmocka_unit_test(test_golden),
 	};
 
