@@ -308,11 +308,20 @@ static void uid_reply(const struct client *cl, uint32_t seq, int err, const stru
 	qb_ipcs_response_send(cl->conn, &res, sizeof(res));
 }
 
+/* The UID request being handed to the UID service: was it answered
+ * before uidsvc_request returned? */
+static struct {
+	uint32_t client, seq;
+	bool active, answered;
+} uid_inline;
+
 /* The UID service's answer to a request it took (counted in nreq). */
 void ipc_uid_reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
 {
 	struct client *cl = client_find(client);
 
+	if (uid_inline.active && uid_inline.client == client && uid_inline.seq == seq)
+		uid_inline.answered = true;
 	if (!cl)
 		return;		/* gone: its allocation was aborted */
 	if (cl->nreq)
@@ -530,7 +539,22 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 			return 0;
 		}
 		cl->nreq++;
+		uid_inline.client = cl->id;
+		uid_inline.seq = req.seq;
+		uid_inline.answered = false;
+		uid_inline.active = true;
 		uidsvc_request(cl->id, req.seq, &req.u.uid);
+		uid_inline.active = false;
+		/* Queued (a lock, a takeover, disk I/O first): say so at once,
+		 * so the client knows it waits for the cluster, not for a dead
+		 * daemon (libsdlm(3), sdlm_uid_set_timeout). */
+		if (!uid_inline.answered && (req.u.uid.req_flags & SDLM_UIDREQ_ACK)) {
+			struct res_uid ack = { .flags = SDLM_UIDRES_ACCEPTED };
+
+			cl = client_find(uid_inline.client);
+			if (cl)
+				uid_reply(cl, req.seq, 0, &ack);
+		}
 		return 0;
 	}
 	if (req.cmd != SDLM_CMD_LOCK) {

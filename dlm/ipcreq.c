@@ -138,6 +138,8 @@ static int uid_decode(const struct req_uid *q)
 
 	if (q->op < SDLM_UID_ALLOC || q->op > SDLM_UID_RENAME)
 		return -EINVAL;
+	if (q->req_flags & ~SDLM_UIDREQ_ALL)
+		return -EINVAL;
 	if (q->op == SDLM_UID_COMMIT || q->op == SDLM_UID_ABORT)
 		return 0;
 	if (q->ls_len > sizeof(q->ls) || !ipcreq_ls_name_ok(q->ls, q->ls_len) ||

@@ -24,7 +24,8 @@
  *      CONVERT  mode, flags as for LOCK
  *      UNLOCK   flags as for LOCK
  *      CANCEL   nothing more (the lkid is checked by the lock manager)
- *      UID      op known; COMMIT/ABORT carry only alloc_id; every other op
+ *      UID      op known; req_flags only SDLM_UIDREQ_*; COMMIT/ABORT
+ *               carry only alloc_id; every other op
  *               names a lockspace (as LOCK) and a mailbox (1..255 bytes,
  *               uidrec_name_check: -EINVAL, -EILSEQ); ALLOC count >= 1;
  *               RENAME a new name like a mailbox's

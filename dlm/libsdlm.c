@@ -50,6 +50,13 @@
  * within REPLY_TIMEOUT_MS is treated as lost: the protocol state is then
  * unknown, and disconnecting is the only way to make the daemon drop it.
  *
+ * UID requests:   send --> ACCEPTED ack (queued) --> answer
+ *   no ack and no answer within REPLY_TIMEOUT_MS -> SDLM_EDAEMON (lost)
+ *   acked, no answer within the handle's UID timeout -> SDLM_ESLOW, the
+ *   handle stays usable; an allocation answered later is aborted as soon
+ *   as its answer is read (late_reply), without waiting for the abort's
+ *   own reply (skipped by sequence number).
+ *
  * Whether sdlm_fd() wakes a poller when the daemon dies depends on the
  * libqb transport the daemon chose: with QB_IPC_SHM the fd is the stream
  * setup socket, which hangs up; with QB_IPC_SOCKET it is a datagram socket
@@ -62,6 +69,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +82,7 @@
 #include "sdlm_ipc.h"
 
 #define REPLY_TIMEOUT_MS	30000	/* immediate reply, and a cancel's ast */
+#define FF_MAX			16	/* aborts whose replies are skipped */
 #define LOCK_HASH_SIZE		256	/* power of two */
 #define DISPATCH_MAX_READ	4096	/* fresh events per sdlm_dispatch() */
 #define EV_BUF_SIZE		4096	/* larger than any event we know */
@@ -124,6 +133,11 @@ struct sdlm_handle {
 	struct lock_ent *by_id[LOCK_HASH_SIZE];
 	struct ev_queued *q_head, *q_tail;
 	size_t reply_len;		/* bytes of the last good reply */
+	unsigned uid_timeout_ms;	/* wait after sdlmd took a UID request */
+	/* Sequence numbers of the aborts sent for allocations answered after
+	 * their call gave up (SDLM_ESLOW): their replies are skipped. */
+	uint32_t ff_seq[FF_MAX];
+	unsigned ff_next;
 	union {
 		struct sdlm_res_hdr hdr;
 		struct ev_ast ast;
@@ -274,6 +288,7 @@ int sdlm_connect(const char *ipc_name, sdlm_handle_t **out)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	h->uid_timeout_ms = SDLM_UID_TIMEOUT_DEFAULT_MS;
 	h->conn = qb_ipcc_connect(ipc_name, SDLM_IPC_MAX_MSG);
 	if (!h->conn) {
 		int err = errno;
@@ -304,24 +319,62 @@ static int handle_lost(struct sdlm_handle *h)
 }
 
 /*
- * Send one lock-family request and read its immediate reply.  Replies
- * older than this request (left by a caller that gave up) are skipped.
- * Returns 0 with *lkid set, the daemon's error, or SDLM_EDAEMON /
- * SDLM_EPROTO.
+ * A reply older than the request being waited for: left by a call that
+ * gave up.  An allocation in it is aborted at once (its UIDs become a
+ * gap): it would hold the mailbox here, and keep later allocations of the
+ * mailbox waiting behind it, until the daemon's allocation lease.  The
+ * abort is not waited for: its reply is skipped when it comes.
  */
+static void late_reply(struct sdlm_handle *h, const void *res, size_t got)
+{
+	const struct res_uid *u = res;
+	struct req_uid req;
+
+	if (got < sizeof(*u) || u->hdr.qb.id != (SDLM_CMD_UID | SDLM_IPC_RESPONSE) ||
+	    u->hdr.qb.error || (u->flags & SDLM_UIDRES_ACCEPTED) || !u->alloc_id ||
+	    !u->count)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.hdr.qb.id = SDLM_CMD_UID;
+	req.hdr.qb.size = (int32_t)sizeof(req);
+	req.hdr.magic = SDLM_IPC_MAGIC;
+	req.hdr.version = SDLM_IPC_VERSION;
+	req.hdr.seq = ++h->seq;
+	req.op = SDLM_UID_ABORT;
+	req.alloc_id = u->alloc_id;
+	if (qb_ipcc_send(h->conn, &req, sizeof(req)) < 0)
+		return;		/* the daemon's lease ends it */
+	h->ff_seq[h->ff_next++ % FF_MAX] = req.hdr.seq;
+}
+
+/* Is seq one of the aborts late_reply sent? */
+static bool ff_reply(const struct sdlm_handle *h, uint32_t seq)
+{
+	unsigned i;
+
+	for (i = 0; i < FF_MAX; i++)
+		if (h->ff_seq[i] == seq && seq)
+			return true;
+	return false;
+}
+
 /*
  * Send one request and read its reply into res (res_cap bytes), waiting
- * at most timeout_ms.  Replies older than this request (left by a caller
- * that gave up) are skipped.  Returns 0 when the reply is the answer to
- * cmd, at least min_len bytes, with no error; else the daemon's error,
- * or SDLM_EDAEMON / SDLM_EPROTO.
+ * at most timeout_ms for it.  A UID request sdlmd queues is acknowledged
+ * first (SDLM_UIDRES_ACCEPTED): from then on the wait is acked_ms (0: as
+ * long as the connection lives), and running out of it is SDLM_ESLOW, not
+ * a lost daemon.  Replies older than this request (left by a caller that
+ * gave up) are skipped.  Returns 0 when the reply is the answer to cmd, at
+ * least min_len bytes, with no error; else the daemon's error, or
+ * SDLM_EDAEMON / SDLM_EPROTO / SDLM_ESLOW.
  */
-static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
-		    int cmd, unsigned timeout_ms, void *res, size_t res_cap,
-		    size_t min_len)
+static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
+			  int cmd, unsigned timeout_ms, unsigned acked_ms, void *res,
+			  size_t res_cap, size_t min_len)
 {
 	struct sdlm_res_hdr *hdr = res;
 	uint64_t deadline;
+	bool accepted = false;
 	ssize_t got;
 
 	if (h->dead)
@@ -341,7 +394,7 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 		int32_t left = ms_left(deadline);
 
 		if (left == 0)
-			return handle_lost(h);
+			return accepted ? SDLM_ESLOW : handle_lost(h);
 		got = qb_ipcc_recv(h->conn, res, res_cap, left);
 		if (got == -ETIMEDOUT || got == -EAGAIN)
 			continue;
@@ -349,10 +402,24 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 			return is_conn_error(got) ? handle_lost(h) : (int)got;
 		if ((size_t)got < sizeof(*hdr) || hdr->magic != SDLM_IPC_MAGIC)
 			return SDLM_EPROTO;
-		if ((int32_t)(hdr->seq - req->seq) < 0)
+		if ((int32_t)(hdr->seq - req->seq) < 0) {
+			late_reply(h, res, (size_t)got);
 			continue;
-		if (hdr->seq != req->seq)
+		}
+		if (hdr->seq != req->seq) {
+			if (ff_reply(h, hdr->seq))
+				continue;
 			return SDLM_EPROTO;
+		}
+		if (cmd == SDLM_CMD_UID && !hdr->qb.error &&
+		    (size_t)got >= sizeof(struct res_uid) &&
+		    (((const struct res_uid *)res)->flags & SDLM_UIDRES_ACCEPTED)) {
+			if (accepted)
+				return SDLM_EPROTO;
+			accepted = true;
+			deadline = acked_ms ? now_ms() + acked_ms : 0;
+			continue;
+		}
 		break;
 	}
 	if (hdr->qb.error)
@@ -361,6 +428,13 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 		return SDLM_EPROTO;
 	h->reply_len = (size_t)got;
 	return 0;
+}
+
+static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
+		    int cmd, unsigned timeout_ms, void *res, size_t res_cap,
+		    size_t min_len)
+{
+	return exchange_acked(h, req, size, cmd, timeout_ms, 0, res, res_cap, min_len);
 }
 
 union res_lock_any {
@@ -1030,23 +1104,31 @@ out_free:
 /* ---- UID allocation ---------------------------------------------------- */
 
 /*
- * One UID request and its reply.  The reply may come late (a lock
- * hand-off and a takeover first), so the wait is UID_TIMEOUT_MS.
- * Returns 0 and fills *out, or the daemon's error, SDLM_EDAEMON,
- * SDLM_EPROTO.
+ * One UID request and its reply.  sdlmd acknowledges a request it queues
+ * (within REPLY_TIMEOUT_MS, else it is lost); the answer may then take a
+ * lock hand-off and a takeover, and is waited for up to the handle's UID
+ * timeout (SDLM_ESLOW after it).  Returns 0 and fills *out, or the
+ * daemon's error, SDLM_EDAEMON, SDLM_EPROTO, SDLM_ESLOW.
  */
-#define UID_TIMEOUT_MS	120000
-
 static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_uid *out)
 {
 	struct res_uid res;
 	int rc;
 
-	rc = exchange(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, UID_TIMEOUT_MS,
-		      &res, sizeof(res), sizeof(res));
+	req->req_flags |= SDLM_UIDREQ_ACK;
+	rc = exchange_acked(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, REPLY_TIMEOUT_MS,
+			    h->uid_timeout_ms, &res, sizeof(res), sizeof(res));
 	if (rc == 0 && out)
 		*out = res;
 	return rc;
+}
+
+int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms)
+{
+	if (!h)
+		return -EINVAL;
+	h->uid_timeout_ms = timeout_ms;
+	return 0;
 }
 
 static int uid_names(struct req_uid *req, const char *lockspace, const char *mailbox)

@@ -52,7 +52,9 @@ enum sdlm_error {
 	SDLM_ERESERVED	= -1025,	/* resource name reserved for sdlmd itself */
 	SDLM_ELIMIT	= -1026,	/* per-client limit reached */
 	SDLM_EEXPIRED	= -1027,	/* UID allocation not committed within its lease */
-	SDLM_ELAST	= -1028,
+	SDLM_ESLOW	= -1028,	/* queued by sdlmd, no answer within the
+					   caller's UID timeout */
+	SDLM_ELAST	= -1029,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */
@@ -218,6 +220,18 @@ struct sdlm_uid_info {
 					   next UID 1; root or admin group */
 int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		  uint32_t op, uint32_t value, struct sdlm_uid_info *info);
+
+/*
+ * How long a UID call of this handle waits for its answer once sdlmd has
+ * taken the request (it acknowledges at once; an answer can take a lock
+ * hand-off or a fence first).  0: as long as the daemon lives.  Default
+ * SDLM_UID_TIMEOUT_DEFAULT_MS.  Past it the call returns SDLM_ESLOW and
+ * the handle stays usable; an allocation granted after that is aborted
+ * by the library (its UIDs become a gap).  A daemon that does not take a
+ * request within 30 s, or whose connection closes, is SDLM_EDAEMON.
+ */
+#define SDLM_UID_TIMEOUT_DEFAULT_MS	120000u
+int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
 
 const char *sdlm_mode_name(int mode);
 /* "NL".."EX" (any case) -> mode, else -EINVAL. */

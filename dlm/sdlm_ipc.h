@@ -194,9 +194,17 @@ struct req_uid {
 	char ls[64];
 	char mailbox[256];
 	uint16_t arg_len;		/* RENAME: the new name */
-	uint16_t pad2[3];
+	uint16_t req_flags;		/* SDLM_UIDREQ_* */
+	uint16_t pad2[2];
 	char arg[256];
 };
+
+/* The client takes an acknowledgement (a res_uid with SDLM_UIDRES_ACCEPTED
+ * and no error) before the answer of a request sdlmd queues. */
+#define SDLM_UIDREQ_ACK		0x1
+#define SDLM_UIDREQ_ALL		SDLM_UIDREQ_ACK
+/* res_uid.flags: this is the acknowledgement, the answer follows. */
+#define SDLM_UIDRES_ACCEPTED	0x80000000u
 
 struct res_uid {
 	struct sdlm_res_hdr hdr;

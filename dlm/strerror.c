@@ -35,6 +35,7 @@ static const char *const domain_text[] = {
 	[-(SDLM_EDEGRADED) - 1001]	= "degraded mode suspended (an operator must look)",
 	[-(SDLM_ERESERVED) - 1001]	= "resource name is reserved for sdlmd's own use (uid:*, uid-table, sdlm:*)",
 	[-(SDLM_ELIMIT) - 1001]		= "per-client limit reached (max_locks_per_client, max_requests_per_client or max_connections_per_user): release locks, wait for answers or close connections",
+	[-(SDLM_ESLOW) - 1001]		= "sdlmd has the request queued but gave no answer within the UID timeout (the cluster is slow: retry later)",
 	[-(SDLM_EEXPIRED) - 1001]	= "UID allocation expired: not committed within uid_alloc_lease_s, its UIDs are a gap (allocate again)",
 };
 

@@ -13,6 +13,14 @@
  * moment the message is visible, still under the allocation); commit.
  * Lines are appended with O_APPEND writes of one line each.  Exit 0 when
  * every iteration succeeded, 1 at the first error (printed on stderr).
+ *
+ * Environment (tests of libsdlm's UID timeout):
+ *   UIDCLIENT_TIMEOUT_MS  sdlm_uid_set_timeout() of the handle
+ *   UIDCLIENT_RETRY_SLOW  an allocation that ends in SDLM_ESLOW prints
+ *                         "uidclient LABEL: slow after N ms" and is tried
+ *                         again on the same handle (never more than 100 times)
+ *   UIDCLIENT_LINGER_MS   stay connected this long after the last commit
+ *                         (prints "uidclient LABEL: lingering")
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,8 +74,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uidclient %s: connect: %s\n", argv[5], sdlm_strerror(rc));
 		return 1;
 	}
+	if (getenv("UIDCLIENT_TIMEOUT_MS"))
+		sdlm_uid_set_timeout(h, (unsigned)strtoul(getenv("UIDCLIENT_TIMEOUT_MS"), NULL, 10));
 	for (i = 0; i < iters; i++) {
-		rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
+		unsigned slow = 0;
+		unsigned long long t0 = mono_ns();
+
+		while ((rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r)) == SDLM_ESLOW &&
+		       getenv("UIDCLIENT_RETRY_SLOW") && slow++ < 100) {
+			printf("uidclient %s: slow after %llu ms\n", argv[5], (mono_ns() - t0) / 1000000);
+			fflush(stdout);
+			t0 = mono_ns();
+		}
 		if (rc < 0) {
 			fprintf(stderr, "uidclient %s: alloc #%u: %s\n", argv[5], i, sdlm_strerror(rc));
 			return 1;
@@ -89,6 +107,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "uidclient %s: commit #%u: %s\n", argv[5], i, sdlm_strerror(rc));
 			return 1;
 		}
+	}
+	if (getenv("UIDCLIENT_LINGER_MS")) {
+		printf("uidclient %s: lingering\n", argv[5]);
+		fflush(stdout);
+		usleep((useconds_t)strtoul(getenv("UIDCLIENT_LINGER_MS"), NULL, 10) * 1000);
 	}
 	sdlm_disconnect(h);
 	close(fd);

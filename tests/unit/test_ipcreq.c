@@ -331,6 +331,15 @@ static void test_uid(void **state)
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
 	b.uid.count = 0;
 	expect(n, -EINVAL);
+	/* the acknowledgement flag is known, no other */
+	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
+	b.uid.req_flags = SDLM_UIDREQ_ACK;
+	expect(n, 0);
+	b.uid.req_flags = 0x2;
+	expect(n, -EINVAL);
+	n = sample_of(SDLM_CMD_UID, SDLM_UID_COMMIT);
+	b.uid.req_flags = 0x8000;
+	expect(n, -EINVAL);
 
 	/* COMMIT and ABORT carry only an allocation id: names are not read */
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_COMMIT);
