@@ -3,7 +3,8 @@
  * cpgrtt.c - raw corosync CPG round trip, the yardstick of a lock hand-off.
  * Prints numbers, asserts nothing.
  *
- *   cpgrtt --group G --nodes N [--count C] [--secs S] [--send] [--samples FILE]
+ *   cpgrtt --group G --nodes N [--count C] [--secs S] [--until NS] [--send]
+ *          [--samples FILE]
  *
  * Every instance joins CPG group G (CPG_MODEL_V1) and waits until the
  * group has N members.  The one started with --send then multicasts C
@@ -15,7 +16,9 @@
  * which is what one lock hand-off costs at least (the releasing node's
  * RELEASE must be delivered at the waiting node in agreed order).
  * The sender ends with a "done" message; the others leave when they
- * receive it.  Stops at C samples or after S seconds.
+ * receive it.  Stops at C samples, after S seconds, or at --until NS
+ * (CLOCK_MONOTONIC: the end of a phase of tests/bench scale), whichever
+ * comes first.
  *
  * A receiver also times every PING it delivers from the sender: sent_ns
  * (the sender's CLOCK_MONOTONIC, the one clock of every test node) ->
@@ -26,7 +29,9 @@
  * file too.
  *
  * Prints (receiver): cpgoneway samples <n> secs <s> p50_us <..> p99_us <..> max_us <..>
- * Prints (sender): cpgrtt samples <n> secs <s> p50_us <..> p99_us <..> max_us <..>
+ * Prints (sender): cpgrtt samples <n> secs <s> pending_us <..> p50_us <..> p99_us <..> max_us <..>
+ * (pending_us: how long the message still in flight at the end had waited,
+ * 0 if none: under loss the slowest round trip may be that one)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -147,6 +152,7 @@ int main(int argc, char **argv)
 		{ "secs", required_argument, NULL, 's' },
 		{ "send", no_argument, NULL, 'S' },
 		{ "samples", required_argument, NULL, 'o' },
+		{ "until", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cpg_model_v1_data_t model = {
@@ -162,7 +168,7 @@ int main(int argc, char **argv)
 	struct rtt_msg m;
 	cpg_handle_t h;
 	struct samples s = { 0 };
-	uint64_t t0, end;
+	uint64_t t0, end, pending = 0, until = 0;
 	int fd = -1, opt, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -173,6 +179,7 @@ int main(int argc, char **argv)
 		case 's': secs = strtod(optarg, NULL); break;
 		case 'S': sender = true; break;
 		case 'o': out = optarg; break;
+		case 'u': until = strtoull(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
@@ -205,6 +212,8 @@ int main(int argc, char **argv)
 	}
 	t0 = now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
+	if (until && until < end)
+		end = until;
 	memset(&m, 0, sizeof(m));
 	m.kind = MSG_PING;
 	m.pid = R.mypid;
@@ -217,12 +226,15 @@ int main(int argc, char **argv)
 		m.sent_ns = a;
 		if (send_msg(h, &m) || wait_for(h, fd, was_delivered, end) == -EIO)
 			goto out_leave;
-		if (!R.delivered)
+		if (!R.delivered) {
+			pending = now_ns() - a;
 			break;
+		}
 		if (samples_add(&s, now_ns() - a))
 			goto out_leave;
 	}
-	printf("cpgrtt samples %zu secs %.3f", s.s_n, (now_ns() - t0) / 1e9);
+	printf("cpgrtt samples %zu secs %.3f pending_us %.0f", s.s_n, (now_ns() - t0) / 1e9,
+	       pending / 1e3);
 	samples_print_lat(&s, stdout);
 	if (samples_write(&s, out))
 		fprintf(stderr, "cpgrtt: cannot write %s\n", out);

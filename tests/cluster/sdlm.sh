@@ -4,6 +4,7 @@
 #
 #   sd_disk [profile]     make the shared disk (file under $CL_DIR, ext4) and
 #                         initialise the fencing area for the cluster
+#                         (SD_DISK_MB, SD_DISK_NODES, SD_UID_SLOTS size it)
 #   sd_start I [opts]     node I: sdlm-watchdog OUTSIDE the node's freezer
 #                         group, then sdlmd INSIDE it (the fence rate limit's
 #                         window is shortened to SD_FENCE_WINDOW_S, default
@@ -23,10 +24,12 @@
 #                         node I paused with its watchdog (a VM pause)
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
+# Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (the
+# init's default) when set: tests/bench scale runs 16 nodes.
 sd_disk() {
-	SD_DISK=$(cl_make_disk 8) || return 1
-	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes 8 \
-		--profile "${1:-test}" >/dev/null
+	SD_DISK=$(cl_make_disk "${SD_DISK_MB:-8}") || return 1
+	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes "${SD_DISK_NODES:-8}" \
+		${SD_UID_SLOTS:+--uid-slots "$SD_UID_SLOTS"} --profile "${1:-test}" >/dev/null
 }
 
 # sd_up N: N nodes, the shared disk ($SD_DISK), corosync on all of them,
