@@ -198,8 +198,10 @@ void run_nl_out(struct lspace *l)
 			break;
 		case NL_OUT_CLUSTER_REQUEST:
 			lsm.st.cluster_requests++;
-			log_debug("ls %s: send REQUEST %016llx %s", l->name,
-				  (unsigned long long)o->o_lkid, mode_name(o->o_mode));
+			log_debug("ls %s: send REQUEST %016llx %s res %.*s (%zu queued before it)",
+				  l->name, (unsigned long long)o->o_lkid, mode_name(o->o_mode),
+				  (int)o->o_namelen, (const char *)o->o_name,
+				  ls_cpg_queued(l->cpg));
 			ev.ev_kind = LS_EV_REQUEST;
 			send_event(l, &ev);
 			break;
@@ -244,8 +246,9 @@ static void run_ls_out(struct lspace *l)
 		switch (o->o_kind) {
 		case LS_OUT_GRANTED:
 			lsm.st.cluster_grants++;
-			log_debug("ls %s: cluster grant %s %016llx", l->name, mode_name(o->o_mode),
-				  (unsigned long long)o->o_lkid);
+			log_debug("ls %s: cluster grant %s %016llx res %.*s", l->name,
+				  mode_name(o->o_mode), (unsigned long long)o->o_lkid,
+				  (int)o->o_namelen, (const char *)o->o_name);
 			nl_cluster_granted(l->nl, o->o_name, o->o_namelen, o->o_lkid,
 					   o->o_mode, o->o_lvb, o->o_lvb_valid, o->o_epoch,
 					   &l->no);

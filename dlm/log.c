@@ -88,7 +88,7 @@ int log_level_parse(const char *name)
 /* Returns 0 or -errno. */
 int log_init(const struct log_setup *ls)
 {
-	const char *fmt = "%t %N[%P] %p %b";
+	const char *fmt = "%T %N[%P] %p %b";	/* %T: with milliseconds */
 	int32_t ft;
 
 	qb_log_init(ls->ident, LOG_DAEMON, LOG_INFO);

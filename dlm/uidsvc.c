@@ -130,6 +130,7 @@ struct entry {
 };
 
 #define NBUCKET 4096
+#define UID_TRACE_NS	10000000ull	/* log an answer that waited this long */
 
 static struct {
 	struct uidsvc_host h;
@@ -689,6 +690,7 @@ static void takeover(struct entry *e)
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot). */
 		e->state = ENT_TABLE;
+		log_debug("uid %s: new mailbox: requesting the table lock", e->name);
 		rc = lock_ex(e, "uid-table", 9, &tl);
 		if (rc < 0) {
 			fail_pending(e, rc);
@@ -780,6 +782,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 			return;
 		}
 		e->table_lkid = lkid;
+		log_debug("uid %s: table lock granted", e->name);
 		create(e);
 		return;
 	}
@@ -821,6 +824,8 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	e->lvb_valid = lvb_valid && lvb;
 	if (e->lvb_valid)
 		memcpy(e->lvb, lvb, UID_LVB_LEN);
+	log_debug("uid %s: mailbox lock granted (epoch %llu)", e->name,
+		  (unsigned long long)epoch);
 	takeover(e);
 }
 
@@ -849,8 +854,15 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 	a->id = e->id << 32 | ++e->next_alloc;
 	a->t_ns = now_ns();
 	U.st.allocations++;
-	if (p->t_ns)
+	if (p->t_ns) {
 		hist_observe_ns(&U.st.alloc_latency, a->t_ns - p->t_ns);
+		/* Only a request that waited (the cached path takes µs). */
+		if (a->t_ns - p->t_ns >= UID_TRACE_NS)
+			log_debug("uid %s: client %u answered after %llu ms (UIDs %u..%u)",
+				  e->name, p->client,
+				  (unsigned long long)((a->t_ns - p->t_ns) / 1000000),
+				  first, first + count - 1);
+	}
 	U.st.uids += count;
 	if (U.degraded)
 		U.deg_allocs += count;
@@ -1075,6 +1087,11 @@ static void serve(struct entry *e)
 	if (e->state == ENT_IDLE && e->pend) {
 		e->state = ENT_LOCKING;
 		lock_name(e, name);
+		/* The request timeline (docs/performance.md): only where the
+		 * node must ask the cluster, never on the cached path.  Before
+		 * the call: its grant may be delivered within it. */
+		log_debug("uid %s: not held here: requesting lock %s for client %u",
+			  e->name, name, e->pend->client);
 		rc = lock_ex(e, name, strlen(name), &lkid);
 		if (rc < 0) {
 			e->state = ENT_IDLE;
