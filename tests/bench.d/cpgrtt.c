@@ -3,8 +3,8 @@
  * cpgrtt.c - raw corosync CPG round trip, the yardstick of a lock hand-off.
  * Prints numbers, asserts nothing.
  *
- *   cpgrtt --group G --nodes N [--count C] [--secs S] [--until NS] [--send]
- *          [--samples FILE]
+ *   cpgrtt --group G --nodes N [--count C] [--secs S] [--from NS] [--until NS]
+ *          [--send] [--samples FILE]
  *
  * Every instance joins CPG group G (CPG_MODEL_V1) and waits until the
  * group has N members.  The one started with --send then multicasts C
@@ -18,7 +18,9 @@
  * The sender ends with a "done" message; the others leave when they
  * receive it.  Stops at C samples, after S seconds, or at --until NS
  * (CLOCK_MONOTONIC: the end of a phase of tests/bench scale), whichever
- * comes first.
+ * comes first.  --from NS: the sender, once the group is complete, waits
+ * until NS before its first message (joined before a phase, measuring
+ * from its start: a join can take seconds on a busy machine).
  *
  * A receiver also times every PING it delivers from the sender: sent_ns
  * (the sender's CLOCK_MONOTONIC, the one clock of every test node) ->
@@ -153,6 +155,7 @@ int main(int argc, char **argv)
 		{ "send", no_argument, NULL, 'S' },
 		{ "samples", required_argument, NULL, 'o' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cpg_model_v1_data_t model = {
@@ -168,7 +171,7 @@ int main(int argc, char **argv)
 	struct rtt_msg m;
 	cpg_handle_t h;
 	struct samples s = { 0 };
-	uint64_t t0, end, pending = 0, until = 0;
+	uint64_t t0, end, pending = 0, until = 0, from = 0;
 	int fd = -1, opt, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -180,6 +183,7 @@ int main(int argc, char **argv)
 		case 'S': sender = true; break;
 		case 'o': out = optarg; break;
 		case 'u': until = strtoull(optarg, NULL, 0); break;
+		case 'f': from = strtoull(optarg, NULL, 0); break;
 		default: return 2;
 		}
 	}
@@ -210,6 +214,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cpgrtt: cannot write %s\n", out);
 		goto out_leave;
 	}
+	if (from)
+		sleep_until(from);
 	t0 = now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	if (until && until < end)
