@@ -16,6 +16,19 @@
  * which never counts a node known down).  A node that leaves keeps its
  * locks (away is not dead); only NODE_FENCED releases them.
  *
+ * Cut off.  A node whose corosync connection is lost is away too, seen
+ * from both sides: the others see it leave and must fence it (pill,
+ * acknowledgement or the dead bound) before they grant its locks; it
+ * keeps using what it holds while its lease is valid (the heartbeat
+ * engine decides; a pill or a lost lease stops its lock users at once).
+ * It drops its replica (it misses the stream from now on) and sends
+ * nothing: what needs the cluster - a request, an up-conversion, one
+ * already waiting - fails at once with SDLM_ENOQUORUM.  A node that is
+ * in a group but not quorate refuses new requests and up-conversions the
+ * same way (nothing would grant them before quorum comes back; except in
+ * a two-node cluster, whose lone node may win the arbitration); its
+ * releases and down-conversions still go out.
+ *
  * The parts (lsint.h): sync rounds and the ready set in lsround.c, state
  * transfer in lsxfer.c, reconciliation after it in lsreconcile.c, the
  * fencer in lsfencer.c, status output in lsrender.c.
@@ -149,7 +162,7 @@ void arm_retry(struct lspace *l)
 {
 	int ms = ls_cpg_retry_ms(l->cpg);
 
-	if (ms < 0 || l->retry_timer_armed)
+	if (ms < 0 || l->retry_timer_armed || l->cut_off)
 		return;
 	l->retry_timer_armed = 1;
 	qb_loop_timer_add(lsm.h.loop, QB_LOOP_HIGH, (uint64_t)(ms ? ms : 1) * QB_TIME_NS_IN_MSEC,
@@ -158,13 +171,120 @@ void arm_retry(struct lspace *l)
 
 /* --- applying nodelock actions and cluster decisions ------------------ */
 
-void run_nl_out(struct lspace *l)
+/*
+ * Is the lockspace quorate, as far as granting goes?  A ready replica
+ * knows; a dropped one (its partition lost quorum) goes by the group's
+ * view once the group has answered at all.  Keeps unq_since: when it
+ * stopped being quorate (0: it is).
+ */
+static bool ls_quorate_now(struct lspace *l, uint64_t now)
+{
+	bool q = l->ready && l->st ? ls_quorate(l->st) : !l->own_join_seen || l->view_quorate;
+
+	if (q)
+		l->unq_since = 0;
+	else if (!l->unq_since)
+		l->unq_since = now ? now : 1;
+	return q;
+}
+
+/* What refuse_action() refuses now: new requests and up-conversions
+ * (cut off, or on a minority side for longer than settle_ms). */
+const char *ls_refusing(const struct lspace *l)
+{
+	if (l->cut_off)
+		return "cut-off";
+	if (lsm.h.alone_quorate && lsm.h.expected_nodes == 2)
+		return NULL;
+	if (l->unq_since && now_ms() - l->unq_since >= lsm.h.settle_ms)
+		return "minority";
+	return NULL;
+}
+
+/*
+ * A cluster action that asks for more than the node holds cannot be
+ * served: cut off, or on a minority side (not quorate for longer than
+ * corosync takes to settle a membership change: settle_ms).  A view that
+ * is not quorate for less is a passing one (an overlapping partition
+ * goes through several): the request goes out and waits as before, or
+ * the UID service's own requests would fail in every blip.  Not in a
+ * two-node cluster, whose lone node may win the arbitration and grant.
+ * Down-conversions and releases still go out while the group is there.
+ */
+static bool refuse_action(struct lspace *l, const struct nl_out_item *o)
+{
+	struct nl_res_info ri;
+	uint64_t now = now_ms();
+
+	if (l->cut_off)
+		return o->o_kind == NL_OUT_CLUSTER_REQUEST || o->o_kind == NL_OUT_CLUSTER_CONVERT;
+	if (o->o_kind != NL_OUT_CLUSTER_REQUEST && o->o_kind != NL_OUT_CLUSTER_CONVERT)
+		return false;
+	if (lsm.h.alone_quorate && lsm.h.expected_nodes == 2)
+		return false;
+	if (ls_quorate_now(l, now) || now - l->unq_since < lsm.h.settle_ms)
+		return false;
+	if (o->o_kind == NL_OUT_CLUSTER_REQUEST)
+		return true;
+	return nl_res_get(l->nl, o->o_name, o->o_namelen, &ri) == 0 &&
+	       !mode_covers(ri.cl_mode, o->o_mode);
+}
+
+struct refused {
+	uint8_t name[LS_NAME_MAX];
+	uint8_t namelen;
+	uint64_t lkid;
+};
+
+/* Answer refused cluster actions: every local lock waiting on them fails
+ * with SDLM_ENOQUORUM (nodelock keeps what the node held). */
+static void refuse_run(struct lspace *l, const struct refused *rf, size_t n)
 {
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		log_info("ls %s: %.*s needs the cluster, which %s: refused (%s)", l->name,
+			 (int)rf[i].namelen, (const char *)rf[i].name,
+			 l->cut_off ? "this node cannot reach (no corosync)" :
+				      "has not been quorate here for the settle time",
+			 sdlm_strerror(SDLM_ENOQUORUM));
+		if (nl_cluster_failed(l->nl, rf[i].name, rf[i].namelen, rf[i].lkid,
+				      SDLM_ENOQUORUM, &l->no) < 0 && l->no.lost)
+			log_err("ls %s: node-level actions lost (out of memory)", l->name);
+		run_nl_out(l);
+	}
+}
+
+void run_nl_out(struct lspace *l)
+{
+	struct refused *rf = NULL;
+	size_t i, nrf = 0;
 
 	for (i = 0; i < l->no.count; i++) {
 		const struct nl_out_item *o = &l->no.items[i];
 		struct ls_event ev;
+
+		if (refuse_action(l, o)) {
+			if (!rf)
+				rf = calloc(l->no.count, sizeof(*rf));
+			if (rf) {
+				memcpy(rf[nrf].name, o->o_name, o->o_namelen);
+				rf[nrf].namelen = o->o_namelen;
+				rf[nrf].lkid = o->o_lkid;
+				nrf++;
+				continue;
+			}
+			/* Out of memory: it goes out (or nowhere, cut off) and
+			 * waits as before. */
+			log_err("ls %s: out of memory refusing a cluster request", l->name);
+		}
+		if (l->cut_off && o->o_kind != NL_OUT_LOCAL_GRANT &&
+		    o->o_kind != NL_OUT_LOCAL_FAIL && o->o_kind != NL_OUT_LOCAL_BAST) {
+			/* Nothing reaches the cluster: a release or cancel
+			 * stays undone there, and the others fence us. */
+			log_debug("ls %s: cut off: cluster action %d not sent", l->name, o->o_kind);
+			continue;
+		}
 
 		memset(&ev, 0, sizeof(ev));
 		ev.ev_nodeid = lsm.h.nodeid;
@@ -224,6 +344,9 @@ void run_nl_out(struct lspace *l)
 	if (l->no.lost)
 		log_err("ls %s: node-level actions lost (out of memory)", l->name);
 	nl_out_reset(&l->no);
+	if (nrf)
+		refuse_run(l, rf, nrf);
+	free(rf);
 }
 
 static void run_ls_out(struct lspace *l)
@@ -430,6 +553,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	if (l->ready)
 		fencer_duties(l, now_ms());
+	ls_quorate_now(l, now_ms());
 }
 
 static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
@@ -471,6 +595,7 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	}
 	l->view_quorate = q;
 	l->confchg_since_totem = false;
+	ls_quorate_now(l, now_ms());
 }
 
 static const struct ls_cpg_callbacks cpg_cbs = {
@@ -480,6 +605,75 @@ static const struct ls_cpg_callbacks cpg_cbs = {
 	.totem = cb_totem,
 };
 
+/* Requests and conversions this node's cache has out to the cluster. */
+struct waiting_ctx {
+	struct refused *rf;
+	size_t n, cap;
+};
+
+static int waiting_cb(const struct nl_res_info *res, void *arg)
+{
+	struct waiting_ctx *c = arg;
+
+	if (res->cl_state != NL_CL_REQUESTING && res->cl_state != NL_CL_CONVERTING)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct refused *n = realloc(c->rf, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->rf = n;
+		c->cap = cap;
+	}
+	memcpy(c->rf[c->n].name, res->name, res->namelen);
+	c->rf[c->n].namelen = (uint8_t)res->namelen;
+	c->rf[c->n].lkid = res->cl_lkid;
+	c->n++;
+	return 0;
+}
+
+/* Every request and conversion this node has out to the cluster fails
+ * with SDLM_ENOQUORUM (refuse_run; l->cut_off is set). */
+static void fail_waiting(struct lspace *l)
+{
+	struct waiting_ctx c = { 0 };
+
+	if (nl_foreach_resource(l->nl, waiting_cb, &c) < 0) {
+		/* Cannot answer them: stop them rather than leave them hang. */
+		log_err("ls %s: out of memory listing the waiting requests", l->name);
+		revoke_all(l, SDLM_ENOQUORUM);
+	} else {
+		refuse_run(l, c.rf, c.n);
+	}
+	free(c.rf);
+}
+
+/*
+ * The corosync connection is gone ("Cut off" above): no replica (it would
+ * miss the stream), nothing sent, what waits for the cluster fails now.
+ * The lock users stay: the heartbeat engine stops them on a pill or when
+ * the lease lapses, as for a node cut off the network.
+ */
+static void cut_off(struct lspace *l)
+{
+	l->cut_off = true;
+	l->ready = false;
+	l->buffering = false;
+	l->round_active = false;
+	l->view_quorate = false;
+	l->nbuf = 0;
+	if (l->st) {
+		ls_destroy(l->st);
+		l->st = NULL;
+	}
+	if (l->retry_timer_armed) {
+		qb_loop_timer_del(lsm.h.loop, l->retry_timer);
+		l->retry_timer_armed = 0;
+	}
+	fail_waiting(l);
+}
+
 static int32_t cpg_ready(int32_t fd, int32_t revents, void *data)
 {
 	struct lspace *l = data;
@@ -487,10 +681,13 @@ static int32_t cpg_ready(int32_t fd, int32_t revents, void *data)
 
 	rc = ls_cpg_dispatch(l->cpg);
 	if (rc < 0) {
-		log_err("ls %s: corosync connection lost (%s): revoking local locks",
-			l->name, sdlm_strerror(rc));
+		log_err("ls %s: corosync connection lost (%s): this node is cut off; "
+			"its lock users keep what they hold while its lease is valid, "
+			"requests that need the cluster fail (%s), and the other nodes "
+			"fence this node before they grant its locks",
+			l->name, sdlm_strerror(rc), sdlm_strerror(SDLM_ENOQUORUM));
 		qb_loop_poll_del(lsm.h.loop, ls_cpg_fd(l->cpg));
-		revoke_all(l, SDLM_EDAEMON);
+		cut_off(l);
 		return -1;
 	}
 	arm_retry(l);
@@ -743,7 +940,7 @@ void lsm_tick(uint64_t now)
 	for (i = 1; i < LS_MAX; i++) {
 		struct lspace *l = lsm.ls[i];
 
-		if (!l)
+		if (!l || l->cut_off)
 			continue;
 		if (l->gone) {
 			round_leave(l);		/* retries a busy leave */
@@ -753,6 +950,7 @@ void lsm_tick(uint64_t now)
 		arm_retry(l);
 		maybe_clean(l);
 		fencer_duties(l, now);
+		ls_quorate_now(l, now_ms());
 	}
 }
 

@@ -27,6 +27,10 @@ struct ls_host {
 	uint64_t incarnation;
 	uint32_t expected_nodes;	/* votes for quorum: 2*ring > expected */
 	uint32_t grace_ms;		/* an away holder is fenced after this */
+	/* corosync's time to notice a loss, re-form and merge: 2 x (token +
+	 * consensus).  A lockspace not quorate for longer is on a minority
+	 * side, not in a passing view. */
+	uint32_t settle_ms;
 	qb_loop_t *loop;
 	void *ctx;
 	/* 0 when this node may use locks now, else why not (SDLM_E*). */

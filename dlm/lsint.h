@@ -143,6 +143,12 @@ struct lspace {
 	bool self_refused;		/* we are one of them: stopped for good */
 	bool gone;			/* left the group (lsm_self_fenced) */
 	bool leave_retry;		/* the leave met CS_ERR_TRY_AGAIN */
+	/* The corosync connection is gone (lockspace.c "Cut off"): no
+	 * replica, nothing sent; the node keeps what it holds. */
+	bool cut_off;
+	/* Since when (now_ms) the group's view, as refuse_action() judges
+	 * it, has not been quorate; 0 while it is. */
+	uint64_t unq_since;
 	struct xfer xf[XFER_MAX];
 	struct collect col[XFER_MAX];
 	/* fencer duties */
@@ -166,6 +172,9 @@ struct ls_manager {
 };
 
 extern struct ls_manager lsm;
+
+/* "cut-off" or "minority" while new requests are refused, else NULL. */
+const char *ls_refusing(const struct lspace *l);
 
 static inline uint64_t now_ms(void)
 {

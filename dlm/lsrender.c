@@ -12,6 +12,13 @@
 #include "modes.h"
 #include "lsint.h"
 
+static const char *ls_state_word(const struct lspace *l)
+{
+	if (ls_refusing(l))
+		return ls_refusing(l);
+	return l->ready ? "ready" : "syncing";
+}
+
 void lsm_render_ls(struct sbuf *b, bool json)
 {
 	unsigned i;
@@ -33,7 +40,7 @@ void lsm_render_ls(struct sbuf *b, bool json)
 			sb_printf(b, "%s{\"name\":", first ? "" : ",");
 			sb_json_str(b, l->name);
 			sb_printf(b, ",\"state\":\"%s\",\"quorate\":%s,\"gate\":\"%s\",\"members\":[",
-				  l->ready ? "ready" : "syncing",
+				  ls_state_word(l),
 				  l->st && ls_quorate(l->st) ? "true" : "false",
 				  !l->st ? "?" : ls_grants_blocked(l->st) ? "closed" : "open");
 			for (k = 0; k < v->member_count; k++)
@@ -52,7 +59,7 @@ void lsm_render_ls(struct sbuf *b, bool json)
 				off += (size_t)snprintf(mem + off, sizeof(mem) - off, "%s%u",
 							k ? "," : "", v->members[k]);
 			sb_printf(b, "%-17s %-9s %-8s %-7s %-8s %-6u %-10zu %zu/%zu\n", l->name,
-				  l->ready ? "ready" : "syncing",
+				  ls_state_word(l),
 				  l->st && ls_quorate(l->st) ? "yes" : "no",
 				  !l->st ? "?" : ls_grants_blocked(l->st) ? "closed" : "open",
 				  mem, l->n_ready ? l->ready_nodes[0] : 0,

@@ -1131,6 +1131,11 @@ int main(int argc, char **argv)
 		}
 		host.expected_nodes = D.expected_nodes;
 		host.grace_ms = D.grace_ms;
+		/* corosync's time to notice a loss and re-form, once more for
+		 * a merge: a view not quorate for longer is a minority side. */
+		host.settle_ms = 2 * (token + consensus);
+		if (!host.settle_ms)
+			host.settle_ms = D.grace_ms;
 		/* Without an operator, at most ceil(N/2) - 1 fences per window
 		 * (at least one), N the cluster's size: a network storm cannot
 		 * empty the cluster. */
@@ -1165,8 +1170,8 @@ int main(int argc, char **argv)
 		}
 		D.locks_on = true;
 		ipc_enable_locks(true);
-		log_info("lock manager: %u nodes expected, grace %u ms (token %u, consensus %u)",
-			 D.expected_nodes, D.grace_ms, token, consensus);
+		log_info("lock manager: %u nodes expected, grace %u ms, settle %u ms (token %u, consensus %u)",
+			 D.expected_nodes, D.grace_ms, host.settle_ms, token, consensus);
 		membership_apply();
 	} else {
 		uint32_t i;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Partitions on a real 3-node corosync cluster with one shared disk:
-#   A. the minority side grants nothing new while its node keeps using
-#      what it holds (cached); after the heal it rejoins with its locks
-#      intact, is not fenced, and gives them up when asked;
+#   A. the minority side grants nothing new (once it has been a minority
+#      for corosync's settle time, a request there fails at once with
+#      SDLM_ENOQUORUM) while its node keeps using what it holds (cached);
+#      after the heal it rejoins with its locks intact, is not fenced, and
+#      gives them up when asked;
 #   B. a node cut off from the network but not from the disk, whose lock
 #      another node wants, is fenced through the acknowledged path and the
 #      others get its lock within grace + detection + two heartbeats;
@@ -31,7 +33,8 @@ elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 sd_up 3
 sd_timeouts
 GRACE=$(sed -n 's/.*grace \([0-9]*\) ms.*/\1/p' "$CL_DIR/n1/sdlmd-file.log" | head -1)
-echo "grace $GRACE ms, heartbeat $I ms, dead bound $DEAD ms (+ membership)"
+SETTLE=$(sed -n 's/.*settle \([0-9]*\) ms.*/\1/p' "$CL_DIR/n1/sdlmd-file.log" | head -1)
+echo "grace $GRACE ms, settle $SETTLE ms, heartbeat $I ms, dead bound $DEAD ms (+ membership)"
 
 # --- A. minority ---------------------------------------------------------
 for i in 1 2 3; do sd_lock "$i" -w 60 t warmup -- true; done
@@ -40,8 +43,16 @@ cl_partition "1 2" "3"
 require "nodes 1,2 see [1 2]" cl_wait_members 1 "1 2" 60
 require "node 3 sees itself alone" cl_wait_for "node 3 inquorate" 60 cl_inquorate 3
 check "node 3 (minority) re-takes its cached lock" sd_lock 3 -w 10 t mine -- true
-sd_lock 3 -w 8 t other -- true; rc=$?
+# A passing view is not a minority (an overlapping partition goes through
+# several): new requests are refused once it has lasted the settle time.
+check "node 3 counts as a minority after the settle time" \
+	cl_wait_for "node 3 minority" "$(( SETTLE / 1000 + 30 ))" \
+	sh -c "ip netns exec ${CL_PREFIX}n3 $SDLMCTL ls | grep -q '^t  *minority'"
+out=$(sd_lock 3 -w 8 t other -- true 2>&1); rc=$?
+echo "node 3 (minority) asked for 'other': $out"
 check "node 3 (minority) is granted nothing new (exit $rc)" test "$rc" != 0
+check "it is told at once why (not in a quorate membership, not a timeout)" \
+	sh -c 'printf "%s\n" "$1" | grep -q "not in a quorate membership"' sh "$out"
 check "node 3 still fenced-safe (its disk lease holds)" sd_status_has 3 "fenced-safe"
 check "majority still grants: node 1 gets 'majority'" sd_lock 1 -w 30 t majority -- true
 cl_heal_all
