@@ -15,6 +15,18 @@
  * A message is encoded when queued, so its seq and ring id say when the
  * sender decided it, not when corosync took it.  Only the head is ever
  * tried, so agreed order among one sender's messages is send order.
+ *
+ * Joining never blocks (the daemon's loop must not):
+ *
+ *	ls_cpg_open      STAGE_CONNECT  cpg_model_initialize  TRY_AGAIN
+ *	ls_cpg_send(m1)  queue [m1]  (not joined: not tried)
+ *	  (caller's timer) ls_cpg_join_step  initialize OK  STAGE_JOIN
+ *	                   cpg_join TRY_AGAIN  -> -EAGAIN, call again later
+ *	  (caller's timer) ls_cpg_join_step  cpg_join OK  STAGE_JOINED,
+ *	                   flush: m1 goes out behind our own join
+ *
+ * The caller decides how long to go on (lockspace.c: corosync's settle
+ * time) and polls the fd once it is joined.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,7 +42,18 @@
 
 #define LS_CPG_RETRY_MIN_MS	1
 #define LS_CPG_RETRY_MAX_MS	64
-#define LS_CPG_SETUP_TRIES	1000	/* x 10 ms while corosync says TRY_AGAIN */
+
+/* Test seam (tests/cluster/t-cpg-join.sh): while the file named by
+ * SDLM_TEST_CPG_JOIN_HOLD exists, cpg_join is answered CS_ERR_TRY_AGAIN
+ * without asking corosync, as corosync does in a membership change. */
+#define LS_CPG_JOIN_HOLD_ENV	"SDLM_TEST_CPG_JOIN_HOLD"
+
+enum ls_cpg_stage {
+	STAGE_CONNECT,		/* no handle yet */
+	STAGE_JOIN,		/* handle, fd; cpg_join not through yet */
+	STAGE_JOINED,
+	STAGE_LEFT,		/* left (or given up before joining) */
+};
 
 struct qmsg {
 	struct qmsg	*next;
@@ -39,6 +62,9 @@ struct qmsg {
 };
 
 struct ls_cpg {
+	enum ls_cpg_stage stage;
+	cpg_model_v1_data_t model;
+	bool		have_handle;	/* cpg_model_initialize went through */
 	cpg_handle_t	handle;
 	struct cpg_name	group;
 	int		fd;
@@ -81,14 +107,6 @@ static int cs_to_errno(cs_error_t err)
 	case CS_ERR_SECURITY:		return -EPERM;
 	default:			return -EIO;
 	}
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -239,22 +257,77 @@ static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id,
 
 /* ---- setup and teardown ---- */
 
-int ls_cpg_join(const char *lockspace, uint64_t incarnation,
+int ls_cpg_join_step(struct ls_cpg *c)
+{
+	uint32_t max_atomic = 0;
+	unsigned int nodeid;
+	const char *hold;
+	cs_error_t err;
+	int rc;
+
+	switch (c->stage) {
+	case STAGE_JOINED:
+		return 0;
+	case STAGE_LEFT:
+		return -ECANCELED;
+	case STAGE_CONNECT:
+		err = cpg_model_initialize(&c->handle, CPG_MODEL_V1,
+					   (cpg_model_data_t *)&c->model, c);
+		if (err == CS_ERR_TRY_AGAIN)
+			return -EAGAIN;
+		rc = cs_to_errno(err);
+		if (rc)
+			return rc;
+		c->have_handle = true;
+		rc = cs_to_errno(cpg_local_get(c->handle, &nodeid));
+		if (rc)
+			goto out_finalize;
+		rc = -EPROTO;		/* our messages would be refused */
+		if (c->nodeid && c->nodeid != nodeid)
+			goto out_finalize;
+		c->nodeid = nodeid;
+		rc = cs_to_errno(cpg_fd_get(c->handle, &c->fd));
+		if (rc)
+			goto out_finalize;
+		rc = cs_to_errno(cpg_max_atomic_msgsize_get(c->handle, &max_atomic));
+		if (rc)
+			goto out_finalize;
+		rc = -EMSGSIZE;
+		if (max_atomic < MSG_MAX_LEN)
+			goto out_finalize;
+		c->stage = STAGE_JOIN;
+		/* fall through */
+	case STAGE_JOIN:
+		hold = getenv(LS_CPG_JOIN_HOLD_ENV);
+		if (hold && *hold && access(hold, F_OK) == 0)
+			return -EAGAIN;
+		err = cpg_join(c->handle, &c->group);
+		if (err == CS_ERR_TRY_AGAIN)
+			return -EAGAIN;
+		rc = cs_to_errno(err);
+		if (rc)
+			return rc;
+		c->stage = STAGE_JOINED;
+		/* what was queued meanwhile goes out behind our join; a send
+		 * error leaves it queued for the next flush */
+		ls_cpg_flush(c);
+		return 0;
+	}
+	return -EINVAL;
+
+out_finalize:
+	cpg_finalize(c->handle);
+	c->have_handle = false;
+	c->fd = -1;
+	return rc;
+}
+
+int ls_cpg_open(const char *lockspace, uint32_t nodeid, uint64_t incarnation,
 		const struct ls_cpg_callbacks *cb, void *arg,
 		struct ls_cpg **cp)
 {
-	cpg_model_v1_data_t model = {
-		.model = CPG_MODEL_V1,
-		.cpg_deliver_fn = on_deliver,
-		.cpg_confchg_fn = on_confchg,
-		.cpg_totem_confchg_fn = on_totem,
-		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
-	};
 	struct ls_cpg *c;
-	uint32_t max_atomic = 0;
-	unsigned int nodeid;
-	cs_error_t err;
-	int rc, tries;
+	int rc;
 
 	if (!lockspace_name_ok(lockspace) || incarnation == 0 || !cb ||
 	    !cb->deliver || !cp)
@@ -262,6 +335,14 @@ int ls_cpg_join(const char *lockspace, uint64_t incarnation,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->stage = STAGE_CONNECT;
+	c->model.model = CPG_MODEL_V1;
+	c->model.cpg_deliver_fn = on_deliver;
+	c->model.cpg_confchg_fn = on_confchg;
+	c->model.cpg_totem_confchg_fn = on_totem;
+	c->model.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF;
+	c->fd = -1;
+	c->nodeid = nodeid;
 	c->incarnation = incarnation;
 	c->cb = *cb;
 	c->arg = arg;
@@ -270,48 +351,18 @@ int ls_cpg_join(const char *lockspace, uint64_t incarnation,
 	memcpy(c->group.value, LS_CPG_PREFIX, strlen(LS_CPG_PREFIX));
 	memcpy(c->group.value + strlen(LS_CPG_PREFIX), lockspace, strlen(lockspace));
 
-	for (tries = 0; tries < LS_CPG_SETUP_TRIES; tries++) {
-		err = cpg_model_initialize(&c->handle, CPG_MODEL_V1,
-					   (cpg_model_data_t *)&model, c);
-		if (err != CS_ERR_TRY_AGAIN)
-			break;
-		sleep_ms(10);
+	rc = ls_cpg_join_step(c);
+	if (rc && rc != -EAGAIN) {
+		free(c);
+		return rc;
 	}
-	rc = cs_to_errno(err);
-	if (rc)
-		goto out_free;
-
-	rc = cs_to_errno(cpg_local_get(c->handle, &nodeid));
-	if (rc)
-		goto out_finalize;
-	c->nodeid = nodeid;
-	rc = cs_to_errno(cpg_fd_get(c->handle, &c->fd));
-	if (rc)
-		goto out_finalize;
-	rc = cs_to_errno(cpg_max_atomic_msgsize_get(c->handle, &max_atomic));
-	if (rc)
-		goto out_finalize;
-	rc = -EMSGSIZE;
-	if (max_atomic < MSG_MAX_LEN)
-		goto out_finalize;
-
-	for (tries = 0; tries < LS_CPG_SETUP_TRIES; tries++) {
-		err = cpg_join(c->handle, &c->group);
-		if (err != CS_ERR_TRY_AGAIN)
-			break;
-		sleep_ms(10);
-	}
-	rc = cs_to_errno(err);
-	if (rc)
-		goto out_finalize;
 	*cp = c;
 	return 0;
+}
 
-out_finalize:
-	cpg_finalize(c->handle);
-out_free:
-	free(c);
-	return rc;
+bool ls_cpg_joined(const struct ls_cpg *c)
+{
+	return c->stage == STAGE_JOINED;
 }
 
 void ls_cpg_close(struct ls_cpg *c)
@@ -320,7 +371,8 @@ void ls_cpg_close(struct ls_cpg *c)
 
 	if (!c)
 		return;
-	cpg_finalize(c->handle);
+	if (c->have_handle)
+		cpg_finalize(c->handle);
 	for (q = c->q_head; q; q = next) {
 		next = q->next;
 		free(q);
@@ -339,6 +391,10 @@ int ls_cpg_leave(struct ls_cpg *c)
 	c->q_head = c->q_tail = NULL;
 	c->q_len = 0;
 	c->retry_ms = 0;
+	if (c->stage != STAGE_JOINED) {
+		c->stage = STAGE_LEFT;	/* no join attempt any more */
+		return 0;
+	}
 	return cs_to_errno(cpg_leave(c->handle, &c->group));
 }
 
@@ -350,6 +406,8 @@ int ls_cpg_flush(struct ls_cpg *c)
 	struct qmsg *q;
 	cs_error_t err;
 
+	if (c->stage != STAGE_JOINED)
+		return 0;	/* ls_cpg_join_step sends them once joined */
 	while ((q = c->q_head) != NULL) {
 		iov.iov_base = q->data;
 		iov.iov_len = q->len;
@@ -431,7 +489,7 @@ int ls_cpg_dispatch(struct ls_cpg *c)
 
 int ls_cpg_retry_ms(const struct ls_cpg *c)
 {
-	if (!c->q_head)
+	if (!c->q_head || c->stage != STAGE_JOINED)
 		return -1;
 	return c->retry_ms ? c->retry_ms : 0;
 }

@@ -3,8 +3,10 @@
  * cpg.h - the corosync edge of a lockspace: one CPG group per lockspace.
  *
  * A member joins the group "sdlm:<lockspace>" with CPG_MODEL_V1 and
- * CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF, so that everything the lock
- * state machine needs arrives through one ordered stream:
+ * CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF (ls_cpg_open, then
+ * ls_cpg_join_step from the caller's timer while corosync says try again:
+ * nothing here sleeps), so that everything the lock state machine needs
+ * arrives through one ordered stream:
  *
  *	cpg fd readable -> ls_cpg_dispatch()
  *	  group confchg  -> confchg cb  (lockspace members, left, joined)
@@ -107,15 +109,25 @@ struct ls_cpg_callbacks {
 };
 
 /*
- * Connect to corosync and join "sdlm:<lockspace>".  incarnation (non-zero)
- * goes into every message header.  Blocks while corosync answers
- * CS_ERR_TRY_AGAIN (sleeping, at most about 10 s).  0; -EINVAL (name,
+ * Start joining "sdlm:<lockspace>" without blocking: connect to corosync
+ * and join the group as far as corosync lets us now.  nodeid is ours (0:
+ * take corosync's; another than corosync's is -EPROTO); incarnation
+ * (non-zero) goes into every message header.  0 when joined or when
+ * corosync answered CS_ERR_TRY_AGAIN (ls_cpg_joined() says which; messages
+ * sent meanwhile are queued and go out once joined); -EINVAL (name,
  * incarnation, callbacks); -ENOMEM; -ENOTCONN (no corosync); -EMSGSIZE
  * (libcpg would fragment MSG_MAX_LEN messages); other mapped errors.
  */
-int ls_cpg_join(const char *lockspace, uint64_t incarnation,
+int ls_cpg_open(const char *lockspace, uint32_t nodeid, uint64_t incarnation,
 		const struct ls_cpg_callbacks *cb, void *arg,
 		struct ls_cpg **cp);
+
+/* Go on joining (from a timer of the caller's, never a sleep): 0 joined
+ * (the queue is flushed), -EAGAIN corosync still says try again, -ECANCELED
+ * left before it joined, else an error as ls_cpg_open's. */
+int ls_cpg_join_step(struct ls_cpg *c);
+
+bool ls_cpg_joined(const struct ls_cpg *c);
 
 /* Finalize (corosync reports our leave to the others) and free.  Queued,
  * unsent messages are discarded: the caller is leaving the lockspace. */
@@ -127,7 +139,7 @@ void ls_cpg_close(struct ls_cpg *c);
  * again later); other mapped errors. */
 int ls_cpg_leave(struct ls_cpg *c);
 
-/* The fd to poll for reading. */
+/* The fd to poll for reading once joined (-1 before corosync took us). */
 int ls_cpg_fd(const struct ls_cpg *c);
 
 /* Dispatch everything pending, then flush the send queue.  0, or an

@@ -29,6 +29,15 @@
  * a two-node cluster, whose lone node may win the arbitration); its
  * releases and down-conversions still go out.
  *
+ * Joining.  A client's first request for a lockspace opens it: the CPG
+ * join is started and never waited for on the loop.  While corosync
+ * answers CS_ERR_TRY_AGAIN (a membership change in progress) a timer
+ * tries again (10 ms doubling to 200 ms); the requests are queued in
+ * cpg.c and go out behind the join.  If the join is not through within
+ * settle_ms (corosync's own time to notice a loss, re-form and merge),
+ * or fails outright, the waiting requests fail with SDLM_ENOQUORUM and a
+ * log line, and the lockspace is closed: the next request tries afresh.
+ *
  * The parts (lsint.h): sync rounds and the ready set in lsround.c, state
  * transfer in lsxfer.c, reconciliation after it in lsreconcile.c, the
  * fencer in lsfencer.c, status output in lsrender.c.
@@ -245,6 +254,7 @@ static void refuse_run(struct lspace *l, const struct refused *rf, size_t n)
 	for (i = 0; i < n; i++) {
 		log_info("ls %s: %.*s needs the cluster, which %s: refused (%s)", l->name,
 			 (int)rf[i].namelen, (const char *)rf[i].name,
+			 l->joining ? "this node could not join (see above)" :
 			 l->cut_off ? "this node cannot reach (no corosync)" :
 				      "has not been quorate here for the settle time",
 			 sdlm_strerror(SDLM_ENOQUORUM));
@@ -706,6 +716,89 @@ static struct lspace *ls_find(const char *name, size_t len)
 	return NULL;
 }
 
+static void ls_free(struct lspace *l)
+{
+	size_t k;
+
+	if (ls_cpg_joined(l->cpg))
+		qb_loop_poll_del(lsm.h.loop, ls_cpg_fd(l->cpg));
+	if (l->retry_timer_armed)
+		qb_loop_timer_del(lsm.h.loop, l->retry_timer);
+	if (l->join_timer_armed)
+		qb_loop_timer_del(lsm.h.loop, l->join_timer);
+	ls_cpg_close(l->cpg);
+	if (l->st)
+		ls_destroy(l->st);
+	nl_destroy(l->nl);
+	ls_out_free(&l->lo);
+	nl_out_free(&l->no);
+	free(l->buf);
+	for (k = 0; k < XFER_MAX; k++)
+		free(l->col[k].data);
+	free(l);
+}
+
+static void join_fire(void *data);
+
+static void join_arm(struct lspace *l)
+{
+	l->join_timer_armed = true;
+	qb_loop_timer_add(lsm.h.loop, QB_LOOP_HIGH, (uint64_t)l->join_retry_ms * QB_TIME_NS_IN_MSEC,
+			  l, join_fire, &l->join_timer);
+}
+
+/* The join is through: from now on corosync talks to us on the fd. */
+static void joined(struct lspace *l)
+{
+	if (l->joining)
+		log_notice("ls %s: joined its CPG group after %llu ms", l->name,
+			   (unsigned long long)(now_ms() - l->join_since));
+	l->joining = false;
+	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
+	arm_retry(l);
+}
+
+/*
+ * The join did not go through in time (or failed): every request waiting
+ * for it fails with SDLM_ENOQUORUM, and the lockspace is closed (nothing
+ * can be held in a lockspace never joined); the next request opens it
+ * again.
+ */
+static void join_give_up(struct lspace *l, int why)
+{
+	log_err("ls %s: cannot join its CPG group in %llu ms (%s): its waiting requests fail (%s); "
+		"check corosync (corosync-cfgtool -s, corosync-cpgtool) and retry",
+		l->name, (unsigned long long)(now_ms() - l->join_since),
+		why == -EAGAIN ? "corosync kept answering try again" : sdlm_strerror(why),
+		sdlm_strerror(SDLM_ENOQUORUM));
+	lsm.ls[l->lsid] = NULL;
+	l->cut_off = true;	/* refuse_action: what follows fails too */
+	ls_cpg_leave(l->cpg);
+	fail_waiting(l);
+	ls_free(l);
+}
+
+static void join_fire(void *data)
+{
+	struct lspace *l = data;
+	int rc;
+
+	l->join_timer_armed = false;
+	rc = ls_cpg_join_step(l->cpg);
+	if (rc == 0) {
+		joined(l);
+		return;
+	}
+	if (rc == -ECANCELED)
+		return;		/* left before it joined: this node was fenced */
+	if (rc != -EAGAIN || now_ms() - l->join_since >= lsm.h.settle_ms) {
+		join_give_up(l, rc);
+		return;
+	}
+	l->join_retry_ms = l->join_retry_ms * 2 > 200 ? 200 : l->join_retry_ms * 2;
+	join_arm(l);
+}
+
 static int ls_open(const char *name, size_t len, struct lspace **out)
 {
 	struct lspace *l;
@@ -732,14 +825,23 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	rc = nl_create(lsm.h.nodeid, &l->nl);
 	if (rc < 0)
 		goto out_free;
-	rc = ls_cpg_join(l->name, lsm.h.incarnation, &cpg_cbs, l, &l->cpg);
+	rc = ls_cpg_open(l->name, lsm.h.nodeid, lsm.h.incarnation, &cpg_cbs, l, &l->cpg);
 	if (rc < 0) {
 		log_err("ls %s: cannot join its CPG group: %s", l->name, sdlm_strerror(rc));
 		goto out_nl;
 	}
-	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
 	lsm.ls[i] = l;
-	log_notice("ls %s: joining", l->name);
+	if (ls_cpg_joined(l->cpg)) {
+		log_notice("ls %s: joining", l->name);
+		joined(l);
+	} else {
+		log_notice("ls %s: joining: corosync says try again; its requests wait (at most %u ms)",
+			   l->name, lsm.h.settle_ms);
+		l->joining = true;
+		l->join_since = now_ms();
+		l->join_retry_ms = 10;
+		join_arm(l);
+	}
 	*out = l;
 	return 0;
 out_nl:
@@ -760,27 +862,9 @@ void lsm_fini(void)
 	unsigned i;
 
 	for (i = 1; i < LS_MAX; i++) {
-		struct lspace *l = lsm.ls[i];
-
-		if (!l)
+		if (!lsm.ls[i])
 			continue;
-		qb_loop_poll_del(lsm.h.loop, ls_cpg_fd(l->cpg));
-		if (l->retry_timer_armed)
-			qb_loop_timer_del(lsm.h.loop, l->retry_timer);
-		ls_cpg_close(l->cpg);
-		if (l->st)
-			ls_destroy(l->st);
-		nl_destroy(l->nl);
-		ls_out_free(&l->lo);
-		nl_out_free(&l->no);
-		free(l->buf);
-		{
-			size_t k;
-
-			for (k = 0; k < XFER_MAX; k++)
-				free(l->col[k].data);
-		}
-		free(l);
+		ls_free(lsm.ls[i]);
 		lsm.ls[i] = NULL;
 	}
 }
@@ -940,7 +1024,7 @@ void lsm_tick(uint64_t now)
 	for (i = 1; i < LS_MAX; i++) {
 		struct lspace *l = lsm.ls[i];
 
-		if (!l || l->cut_off)
+		if (!l || l->cut_off || l->joining)
 			continue;
 		if (l->gone) {
 			round_leave(l);		/* retries a busy leave */

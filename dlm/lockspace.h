@@ -29,7 +29,7 @@ struct ls_host {
 	uint32_t grace_ms;		/* an away holder is fenced after this */
 	/* corosync's time to notice a loss, re-form and merge: 2 x (token +
 	 * consensus).  A lockspace not quorate for longer is on a minority
-	 * side, not in a passing view. */
+	 * side, not in a passing view; a CPG join refused for longer fails. */
 	uint32_t settle_ms;
 	qb_loop_t *loop;
 	void *ctx;

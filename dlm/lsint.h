@@ -160,6 +160,13 @@ struct lspace {
 	bool cold_fencing[SDLM_MAX_NODES_LS + 1];
 	uint64_t retry_timer_armed;
 	qb_loop_timer_handle retry_timer;
+	/* Joining the CPG group (lockspace.c "Joining"): since when, the
+	 * retry timer and its current interval. */
+	bool joining;
+	uint64_t join_since;
+	bool join_timer_armed;
+	uint32_t join_retry_ms;
+	qb_loop_timer_handle join_timer;
 	uint64_t n_sent;		/* CPG messages sent (stats, tests) */
 	uint64_t n_delivered;
 };

@@ -14,6 +14,8 @@
 
 static const char *ls_state_word(const struct lspace *l)
 {
+	if (l->joining)
+		return "joining";
 	if (ls_refusing(l))
 		return ls_refusing(l);
 	return l->ready ? "ready" : "syncing";

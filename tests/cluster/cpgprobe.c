@@ -282,7 +282,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ls_out_init(&p.out);
-	rc = ls_cpg_join(lsname, (uint64_t)time(NULL), &cb, &p, &p.cpg);
+	/* A test program may wait for corosync; the daemon never does. */
+	rc = ls_cpg_open(lsname, 0, (uint64_t)time(NULL), &cb, &p, &p.cpg);
+	if (rc == 0) {
+		while ((rc = ls_cpg_join_step(p.cpg)) == -EAGAIN)
+			poll(NULL, 0, 10);
+		if (rc)
+			ls_cpg_close(p.cpg);
+	}
 	if (rc) {
 		fprintf(stderr, "cpgprobe: join %s: %s\n", lsname, sdlm_strerror(rc));
 		goto out_ls;

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A slow CPG join blocks nothing (issue 13, hole 7, the CPG half).
+#
+# corosync answers CS_ERR_TRY_AGAIN to cpg_join while a membership change
+# is in progress.  Node 1's sdlmd runs with the test seam
+# SDLM_TEST_CPG_JOIN_HOLD=<file>: while the file exists, its CPG joins are
+# answered that way.  A client's first request for lockspace 'slow' then
+# starts a join that does not go through.  Meanwhile:
+#   - the daemon answers `sdlmctl ls` and shows 'slow' joining; once the
+#     join goes through, the request waiting for it is granted;
+#   - held for longer than the watchdog timeout W: its heartbeat goes on
+#     (the loop feeds the watchdog: the node is not reset), another
+#     client's request in a lockspace already joined is granted, and the
+#     request ends (granted, or refused after the settle time).
+# A join that never goes through: the request fails with SDLM_ENOQUORUM
+# ("not in a quorate membership") once corosync's settle time is over
+# (2 x (token + consensus), from the daemon's log), not after the client's
+# own wait; a later request joins afresh.
+# On the old code the daemon slept in the join (up to 10 s per step) and
+# the watchdog reset the node.  Waits derive from the timeouts.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$here/sdlm.sh"
+trap sd_teardown EXIT
+fails=0; passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-cpg-join: $passes passed, $fails failed"; exit 1; fi; }
+now_s() { date +%s.%N; }
+elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: must run as root"; exit 1; }
+
+# A token of 5 s makes the settle time (about 25 s) longer than W.
+export CL_TOKEN=${CL_TOKEN:-5000}
+sd_up 3
+sd_timeouts
+SETTLE=$(sed -n 's/.*settle \([0-9]*\) ms.*/\1/p' "$CL_DIR/n1/sdlmd-file.log" | head -1)
+echo "settle $SETTLE ms, heartbeat $I ms, watchdog $W ms"
+require "the settle time is longer than W + 2 heartbeats" \
+	test "${SETTLE:-0}" -gt $(( W + 2 * I ))
+WAIT_S=$(( (SETTLE + 2 * W) / 1000 + 30 ))
+
+for i in 1 2 3; do sd_lock "$i" -w 60 t warmup -- true; done
+
+# node 1's sdlmd again, with the seam
+cl_kill 1 sdlmd TERM
+require "sdlmd on node 1 stopped cleanly" cl_wait_for "node 1 stopped" "$WAIT_S" \
+	sh -c "! ip netns exec ${CL_PREFIX}n1 $SDLMCTL status >/dev/null 2>&1"
+HOLD=$CL_DIR/n1/join-hold
+export SDLM_TEST_CPG_JOIN_HOLD=$HOLD
+require "sdlmd restarted on node 1 with the join seam" sd_restart 1
+unset SDLM_TEST_CPG_JOIN_HOLD
+require "node 1 fenced-safe again" cl_wait_for "node 1 safe" "$WAIT_S" sd_status_has 1 "fenced-safe"
+require "node 1 takes 't' again (joins at once: no hold yet)" sd_lock 1 -w 60 t warmup -- true
+
+# node 1's heartbeat counter on the disk
+counter() {
+	"$SDLMCTL" --json fence list -d "$SD_DISK" | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["node"] == 1:
+        print(n["counter"])'
+}
+advanced() { [ "$(counter)" -ge "$1" ]; }
+ls_state() { sd_ctl 1 ls 2>/dev/null | grep -qE "^$1 +$2( |\$)"; }
+
+# --- a join held briefly, then let through -------------------------------
+touch "$HOLD"
+cl_spawn 1 slow "$SDLMCTL" lock -m EX -w "$WAIT_S" slow r -- echo granted >/dev/null
+check "node 1's daemon answers while its join of 'slow' is held, and shows it joining" \
+	cl_wait_for "'slow' joining" 30 ls_state slow joining
+rm -f "$HOLD"
+check "once the join goes through, the queued request is granted" \
+	cl_wait_for "'slow' granted" "$WAIT_S" grep -q granted "$CL_DIR/n1/slow.log"
+check "'slow' is ready on node 1" cl_wait_for "'slow' ready" "$WAIT_S" ls_state slow ready
+check "the log says how long the join took" grep -q "ls slow: joined its CPG group after" \
+	"$CL_DIR/n1/sdlmd-file.log"
+
+# --- a join held for longer than W ----------------------------------------
+# A loop stuck that long would let the watchdog reset the node.  The hold
+# is a fault's duration, as in the nemesis.  How the request ends depends
+# on how long the steps below take on this machine: granted if the hold
+# ends within the settle time, else SDLM_ENOQUORUM; either way it ends.
+touch "$HOLD"
+t0=$(now_s)
+cl_spawn 1 held "$SDLMCTL" lock -m EX -w "$WAIT_S" held r -- echo granted >/dev/null
+hp=$(cl_pid 1 held)
+check "node 1 is joining 'held'" cl_wait_for "'held' joining" 30 ls_state held joining
+check "another request, in a lockspace joined before, is granted meanwhile" \
+	sd_lock 1 -w 30 t other -- true
+c1=$(counter)
+sleep $(( (W + 2 * I + 999) / 1000 ))
+check "node 1's heartbeat went on while the join was held past W (counter $c1 -> $(counter))" \
+	advanced $(( c1 + 2 ))
+check "node 1's sdlmd is alive (not reset by its watchdog)" sd_status_has 1 "fenced-safe"
+echo "the join of 'held' was held for $(elapsed "$t0") s"
+rm -f "$HOLD"
+check "the request for 'held' ends (granted, or refused after the settle time)" \
+	cl_wait_for "'held' answered" "$WAIT_S" sh -c "! kill -0 $hp 2>/dev/null"
+echo "  'held': $(tr '\n' ' ' <"$CL_DIR/n1/held.log")"
+check "  and it was granted or refused with a clear error" \
+	grep -qE "granted|not in a quorate membership" "$CL_DIR/n1/held.log"
+
+# --- a join that never goes through -----------------------------------------
+touch "$HOLD"
+t0=$(now_s)
+out=$(sd_lock 1 -w "$(( 2 * SETTLE / 1000 + 60 ))" never r -- echo granted 2>&1); rc=$?
+echo "the request for 'never' was answered after $(elapsed "$t0") s (exit $rc): $out"
+check "a join that never goes through fails the request (exit $rc)" test "$rc" != 0
+check "with a clear error (not in a quorate membership), not the client's timeout" \
+	sh -c 'printf "%s\n" "$1" | grep -q "not in a quorate membership"' sh "$out"
+check "the log names the lockspace and what to check" \
+	grep -q "ls never: cannot join its CPG group in .*check corosync" "$CL_DIR/n1/sdlmd-file.log"
+check "'never' is closed (no lockspace left behind)" sh -c "! ip netns exec ${CL_PREFIX}n1 $SDLMCTL ls | grep -q '^never '"
+rm -f "$HOLD"
+check "a later request joins afresh and is granted" sd_lock 1 -w "$WAIT_S" never r -- true
+check "node 1 is still fenced-safe" sd_status_has 1 "fenced-safe"
+
+echo "t-cpg-join: $passes passed, $fails failed"
+[ "$fails" = 0 ]
