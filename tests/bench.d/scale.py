@@ -19,21 +19,29 @@ DIR (tests/bench scale writes it) holds:
   uidcheck.out, not-safe-at-end (optional)
 
 Definitions (docs/performance.md, "Sixteen nodes"):
-  phase of a request   the phase its due time falls in
+  phase of a request   for latency (end - start): "loss" if the request
+                       was in flight at any moment of the loss, else the
+                       phase it started in (so are failures); for
+                       offered, served, unfinished and "from due": the
+                       phase its due time falls in
   cached served        a cached request that succeeded within 1 s of its
                        due time; offered = requests due in the phase
-  latency              end - start of one alloc+commit (new, shared)
+  latency              end - start of one alloc+commit (new, shared);
+                       "from due": end - due, with the wait behind the
+                       node's previous request of the stream
   unfinished           due in the phase but never logged (still running
                        when the run gave up on it)
   back to clean        after the heal, the end of the last request of any
                        stream that failed or took more than twice its
-                       stream's clean p99 (cached: end - due), minus the heal
+                       stream's clean p99 (end - start), minus the heal
 
-Writes DIR/table.md (and prints it), DIR/scale-latency.dat
+Writes DIR/table.md (and prints it), DIR/summary.json (the counts per
+phase, for tests/cluster/t-scale.sh), DIR/scale-latency.dat
 ("t_s stream node latency_ms rc", t from the start of the clean phase)
 and DIR/scale.svg (the plot; no gnuplot needed).
 """
 import glob
+import json
 import math
 import os
 import re
@@ -133,19 +141,31 @@ def main():
         k1 = math.ceil((hi - at) / step)
         return max(0, k1 - k0) * nodes
 
-    st = {p: {s: {'lat': [], 'n': 0, 'fail': 0, 'served': 0} for s in STREAMS} for p in PHASES}
+    st = {p: {s: {'lat': [], 'due': [], 'n': 0, 'fail': 0, 'served': 0} for s in STREAMS}
+          for p in PHASES}
+    lo_loss, hi_loss = bounds['loss']
+
+    def phase_run(t0, t1):
+        """The phase a request ran in: loss if it was in flight at any
+        moment of the loss, else the phase it started in."""
+        if t0 < hi_loss and t1 >= lo_loss:
+            return 'loss'
+        return phase_of(t0)
+
     for s, node, due, t0, t1, rc, mb in reqs:
         p = phase_of(due)
-        if p is None:
-            continue
-        e = st[p][s]
-        e['n'] += 1
-        if rc:
-            e['fail'] += 1
-            continue
-        e['lat'].append((t1 - t0) / 1e6)
-        if s == 'cached' and t1 - due <= 1e9:
-            e['served'] += 1
+        if p is not None:
+            e = st[p][s]
+            e['n'] += 1
+            if not rc:
+                e['due'].append((t1 - due) / 1e6)
+                if s == 'cached' and t1 - due <= 1e9:
+                    e['served'] += 1
+        p = phase_run(t0, t1)
+        if p is not None and rc:
+            st[p][s]['fail'] += 1
+        elif p is not None:
+            st[p][s]['lat'].append((t1 - t0) / 1e6)
 
     # Ring changes (node 1's corosync) and fences (every sdlmd), by phase.
     year = time.localtime((at + w2m) / 1e9).tm_year
@@ -188,19 +208,14 @@ def main():
     # Back to clean after the heal.
     clean_p99 = {}
     for s in STREAMS:
-        if s == 'cached':
-            v = [(t1 - due) / 1e6 for (x, n, due, t0, t1, rc, mb) in reqs
-                 if x == s and not rc and phase_of(due) == 'clean']
-        else:
-            v = st['clean'][s]['lat']
-        clean_p99[s] = pct(v, 99)
+        clean_p99[s] = pct(st['clean'][s]['lat'], 99)
     heal = ph['heal']
     last_bad = None
     slow_after = 0
     for s, node, due, t0, t1, rc, mb in reqs:
         if t1 < heal or clean_p99[s] is None:
             continue
-        lat = (t1 - due if s == 'cached' else t1 - t0) / 1e6
+        lat = (t1 - t0) / 1e6
         if rc or lat > 2 * clean_p99[s]:
             if due >= heal:
                 slow_after += 1
@@ -219,11 +234,14 @@ def main():
         off = c['n']
         cells = ['%s%s' % (p, ' (%s on every node)' % rate if p == 'loss' else ''),
                  '%.0f s' % ((hi - lo) / 1e9),
-                 '%.3f (%d / %d)' % (c['served'] / off if off else 0, c['served'], off)]
+                 '%.3f (%d / %d); one request p50 / p99 %s / %s' % (
+                     c['served'] / off if off else 0, c['served'], off,
+                     ms(pct(c['lat'], 50)), ms(pct(c['lat'], 99)))]
         for s in ('new', 'shared'):
-            v = st[p][s]['lat']
-            cells.append('%s / %s / %s (%d)' % (ms(pct(v, 50)), ms(pct(v, 99)),
-                                                 ms(max(v) if v else None), len(v)))
+            v, w = st[p][s]['lat'], st[p][s]['due']
+            cells.append('%s / %s / %s (%d); from due: %s / %s' % (
+                ms(pct(v, 50)), ms(pct(v, 99)), ms(max(v) if v else None), len(v),
+                ms(pct(w, 50)), ms(pct(w, 99))))
         fails = sum(st[p][s]['fail'] for s in STREAMS)
         unfin = sum(max(0, due_slots(s, p) - st[p][s]['n']) for s in STREAMS)
         cells += [str(fails), str(unfin), str(rings[p]), str(len(fenced[p]))]
@@ -268,6 +286,19 @@ def main():
                'every 2 s, the shared mailbox every 2 s; %d requests logged' % (nodes, len(reqs)))
     text = '\n'.join(out) + '\n'
     open(os.path.join(d, 'table.md'), 'w').write(text)
+    summary = {'nodes': nodes, 'uidcheck': uc, 'back_to_clean_s': back,
+               'fenced': sorted(fenced_any, key=int), 'not_safe_at_end': ns or '',
+               'phases': {}}
+    for p in PHASES:
+        summary['phases'][p] = {
+            'secs': (bounds[p][1] - bounds[p][0]) / 1e9,
+            'requests': sum(st[p][s]['n'] for s in STREAMS),
+            'failed': sum(st[p][s]['fail'] for s in STREAMS),
+            'unfinished': sum(max(0, due_slots(s, p) - st[p][s]['n']) for s in STREAMS),
+            'cached_offered': st[p]['cached']['n'], 'cached_served': st[p]['cached']['served'],
+            'ring_changes': rings[p], 'fenced': len(fenced[p])}
+    with open(os.path.join(d, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
     sys.stdout.write(text)
 
     # Latency over time: data file and SVG plot.

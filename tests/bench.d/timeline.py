@@ -8,7 +8,9 @@ log and the daemon's debug log (tests/bench scale runs sdlmd with
               [--rank K]
 
 Picks the K-th slowest (default 1: the slowest) successful request of the
-stream on node I (default 1) due in the phase (default loss), and prints
+stream on node I (default 1) of the phase (default loss; as in scale.py, a
+request in flight at any moment of the loss is of the loss phase, any
+other of the phase it started in), and prints
 every line of node I's sdlmd log between the request's start and its end
 that belongs to it, with the time since the client's start:
   uid <mailbox>: ...                 the UID service's steps
@@ -66,7 +68,14 @@ def main():
     reqs = []
     for ln in open(os.path.join(d, 'req.n%d.%s' % (node, stream))):
         s, n, due, t0, t1, rc, mb = ln.split()
-        if rc == '0' and lo <= int(due) < hi:
+        # as scale.py: "loss" = in flight at any moment of the loss,
+        # otherwise the phase the request started in
+        t0_, t1_ = int(t0), int(t1)
+        if phase == 'loss':
+            inside = t0_ < hi and t1_ >= lo
+        else:
+            inside = lo <= t0_ < hi and not (t0_ < ph['heal'] and t1_ >= ph['loss'])
+        if rc == '0' and inside:
             reqs.append((int(t1) - int(t0), int(t0), int(t1), mb))
     if len(reqs) < rank:
         print('timeline.py: only %d successful %s requests of node %d in the %s phase' % (
