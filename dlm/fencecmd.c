@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "timeouts.h"
 #include "render.h"
 #include "fencecmd.h"
+#include "progress.h"
 #include "uidrec.h"
 
 #define UID_SLOTS_DEFAULT	1024u		/* tests; size real areas (--help) */
@@ -59,10 +59,7 @@ int ctl_exit_for(int err)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return progress_now_ms();
 }
 
 static uint64_t wall_ms(void)
@@ -75,10 +72,7 @@ static uint64_t wall_ms(void)
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	progress_sleep_ms(ms);
 }
 
 static int fail(int rc, const char *why)
@@ -181,9 +175,36 @@ static const struct option init_opts[] = {
 	{ "uuid", required_argument, NULL, 'U' },
 	{ "uid-slots", required_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, 'F' },
+	{ "progress", no_argument, NULL, 'p' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* fence init's progress: zeroing the UID area (area_progress_fn). */
+struct init_progress {
+	struct progress pg;
+	uint64_t start_ms;
+};
+
+static void init_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct init_progress *ip = arg;
+	uint64_t now = now_ms(), el = now - ip->start_ms;
+	double mib = 1024.0 * 1024.0;
+
+	if (done == total) {
+		progress_show_now(&ip->pg, now, "zeroed the UID area: %.0f MiB in %.1f s",
+				  total / mib, el / 1000.0);
+		return;
+	}
+	if (done == 0 || el == 0) {
+		progress_show(&ip->pg, now, "zeroing the UID area: 0 of %.0f MiB", total / mib);
+		return;
+	}
+	progress_show(&ip->pg, now, "zeroing the UID area: %.0f of %.0f MiB (%.0f%%), about %.0f s left",
+		      done / mib, total / mib, 100.0 * done / total,
+		      (double)el * (total - done) / done / 1000.0);
+}
 
 static int parse_u32(const char *s, const char *what, uint32_t min, uint32_t max,
 		     uint32_t *out)
@@ -208,10 +229,12 @@ static void init_usage(FILE *f)
 		"usage: sdlmctl fence init [-d DEV] --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"                          [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
 		"                          [--watchdog-timeout MS] [--uuid UUID] [--uid-slots N]\n"
-		"                          [--force] [--json]\n"
+		"                          [--force] [--progress] [--json]\n"
 		"  --uid-slots N   mailboxes' UID records (2 sectors each; 0 = no UID area;\n"
 		"                  default %u).  Size it 10/7 x the mailboxes: 1 000 000\n"
-		"                  mailboxes -> 1428572 slots = 1.36 GiB at 512 B sectors.\n",
+		"                  mailboxes -> 1428572 slots = 1.36 GiB at 512 B sectors.\n"
+		"  --progress      show the zeroing of the UID area on stderr even when it\n"
+		"                  is not a terminal (on a terminal it is shown anyway)\n",
 		UID_SLOTS_DEFAULT);
 }
 
@@ -224,7 +247,8 @@ static int fence_init(int argc, char **argv, bool json)
 	uint32_t nodes = 16, ss = 0, io = 0, hbi = 0, wd = 0;
 	uint32_t uid_slots = UID_SLOTS_DEFAULT;
 	char err[AREA_WHY_LEN], host[SDLM_NAME_LEN] = "";
-	bool force = false, have_uuid = false;
+	bool force = false, have_uuid = false, progress = false;
+	struct init_progress ip;
 	struct sbuf b;
 	int c, rc;
 
@@ -254,6 +278,7 @@ static int fence_init(int argc, char **argv, bool json)
 			break;
 		case 'u': if (parse_u32(optarg, "--uid-slots", 0, UID_SLOTS_MAX, &uid_slots)) return CTL_USAGE; break;
 		case 'F': force = true; break;
+		case 'p': progress = true; break;
 		case 'h': init_usage(stdout); return CTL_OK;
 		default: init_usage(stderr); return CTL_USAGE;
 		}
@@ -312,7 +337,10 @@ static int fence_init(int argc, char **argv, bool json)
 	gethostname(host, sizeof(host) - 1);
 	snprintf(h.create_host, sizeof(h.create_host), "%s", host);
 
-	rc = area_init(dev, &h, force, base.io_timeout_ms, err);
+	progress_init(&ip.pg, progress, json);
+	ip.start_ms = now_ms();
+	rc = area_init(dev, &h, force, base.io_timeout_ms, err, init_progress, &ip);
+	progress_end(&ip.pg);
 	if (rc < 0)
 		return fail(rc, err);
 	sb_init(&b);
@@ -345,50 +373,6 @@ struct dev_args {
 	bool progress;		/* --progress: show it even when stderr is no terminal */
 	int first;		/* first positional argument */
 };
-
-/*
- * Progress of a long operation, on stderr only: when stderr is a terminal
- * (one line redrawn in place) or with --progress (a line at most every
- * second), never with --json.
- */
-struct progress {
-	bool on, tty, shown;
-	uint64_t last_ms;
-};
-
-static void progress_init(struct progress *p, bool asked, bool json)
-{
-	memset(p, 0, sizeof(*p));
-	p->tty = isatty(STDERR_FILENO);
-	p->on = !json && (asked || p->tty);
-}
-
-static void progress_show(struct progress *p, uint64_t now, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void progress_show(struct progress *p, uint64_t now, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!p->on || (!p->tty && p->shown && now - p->last_ms < 1000))
-		return;
-	p->last_ms = now;
-	p->shown = true;
-	if (p->tty)
-		fputs("\r", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(p->tty ? "\033[K" : "\n", stderr);
-	fflush(stderr);
-}
-
-/* Before the result line: a terminal's progress line is erased. */
-static void progress_end(struct progress *p)
-{
-	if (p->on && p->tty && p->shown)
-		fputs("\r\033[K", stderr);
-	fflush(stderr);
-}
 
 static int parse_dev_args(int argc, char **argv, struct dev_args *da, const char *usage)
 {

@@ -26,6 +26,7 @@
 
 #include "sdlm.h"
 #include "fencecmd.h"
+#include "progress.h"
 #include "access.h"
 #include "conf.h"
 
@@ -103,6 +104,10 @@ static void usage(FILE *f)
 		"  locks [LOCKSPACE]      locks\n"
 		"  dump                   the daemon's in-memory debug log\n"
 		"  dump-config            the daemon's effective configuration\n"
+		"  wait-safe [--timeout S] [--progress]\n"
+		"                         wait until this node is fenced-safe (exit 0;\n"
+		"                         1 not within S, default the dead bound;\n"
+		"                         2 fenced: never in this incarnation)\n"
 		"  stats [--prometheus]   counters (Prometheus text format on request)\n"
 		"\n"
 		"Direct commands on the shared device (no daemon needed; DEV: -d, else\n"
@@ -110,6 +115,7 @@ static void usage(FILE *f)
 		"  fence init [-d DEV] --cluster NAME [--nodes N] [--sector-size 512|4096]\n"
 		"             [--profile default|test] [--io-timeout MS] [--hb-interval MS]\n"
 		"             [--watchdog-timeout MS] [--uid-slots N] [--uuid UUID] [--force]\n"
+		"             [--progress]\n"
 		"  fence dump [-d DEV]\n"
 		"  fence list [-d DEV] [all]\n"
 		"  fence message [-d DEV] [--wait[=S]] [--progress] [--seq N]\n"
@@ -157,6 +163,188 @@ static int daemon_text(const char *ipc, const char *cmd, const char *arg, bool j
 	fputs(text, stdout);
 	free(text);
 	return CTL_OK;
+}
+
+/*
+ * A field of the daemon's status --json (render_status, sdlmd_status.c):
+ * a string into out, or a number.  Its own output, one flat object of
+ * known keys, whose strings are JSON-escaped (no bare quote inside).
+ */
+static bool status_str(const char *json, const char *key, char *out, size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(json, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	for (e = p; *e && *e != '"'; e++)
+		if (*e == '\\' && e[1])
+			e++;
+	snprintf(out, len, "%.*s", (int)(e - p), p);
+	return true;
+}
+
+static bool status_num(const char *json, const char *key, unsigned long long *v)
+{
+	char pat[64];
+	const char *p;
+	char *end;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	*v = strtoull(p, &end, 10);
+	return end != p;
+}
+
+/* Exit codes of wait-safe (sdlmctl(8)). */
+#define SAFE_TIMEOUT	1	/* not fenced-safe within the bound */
+#define SAFE_FENCED	2	/* self-fenced or obeying a pill */
+
+/*
+ * sdlmctl wait-safe [--timeout S] [--progress]: wait until this node is
+ * fenced-safe (what `status` says; the daemon's READY=1 to systemd).
+ * The bound, unless --timeout: the dead bound D of the area (status
+ * --json dead_ms) from the first answer - by then the other nodes treat
+ * a node that stood still as dead, so a node not fenced-safe after that
+ * long will not become so by waiting.  A node that fenced itself or
+ * obeys a pill never becomes fenced-safe in this incarnation: exit 2 at
+ * once.  An sdlmd that does not answer: exit 69 at once, or, with
+ * --timeout, when it has not answered within S.  Progress (progress.h):
+ * the reason it is not safe yet and the seconds left.
+ */
+static int cmd_wait_safe(const char *ipc, int argc, char **argv, bool json)
+{
+	static const struct option o[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *usage_s = "usage: sdlmctl wait-safe [--timeout SECONDS] [--progress]";
+	unsigned long long timeout_s = 0, dead_ms, lease_ms;
+	uint64_t start = progress_now_ms(), end = 0, now;
+	char state[32] = "", reason[256] = "", *text = NULL, *e;
+	sdlm_handle_t *h = NULL;
+	struct progress pg;
+	bool asked = false, have_timeout = false;
+	unsigned poll_ms = 200;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", o, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			errno = 0;
+			timeout_s = strtoull(optarg, &e, 10);
+			if (errno || e == optarg || *e || optarg[0] == '-' || timeout_s > 86400 * 365) {
+				fprintf(stderr, "sdlmctl: wait-safe --timeout: '%s' is not a number of seconds\n",
+					optarg);
+				return CTL_USAGE;
+			}
+			have_timeout = true;
+			end = start + timeout_s * 1000;
+			break;
+		case 'p': asked = true; break;
+		case 'h': printf("%s\n(sdlmctl --help, sdlmctl(8))\n", usage_s); return CTL_OK;
+		default: fprintf(stderr, "%s\n", usage_s); return CTL_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s\n", usage_s);
+		return CTL_USAGE;
+	}
+	progress_init(&pg, asked, json);
+	for (;;) {
+		now = progress_now_ms();
+		if (!h) {
+			rc = sdlm_connect(ipc, &h);
+			if (rc < 0) {
+				h = NULL;
+				if (!have_timeout || now >= end) {
+					progress_end(&pg);
+					if (have_timeout)
+						fprintf(stderr, "sdlmctl: wait-safe: sdlmd did not answer within %llu s\n",
+							timeout_s);
+					return no_daemon(ipc, rc);
+				}
+				progress_show(&pg, now, "waiting for sdlmd (ipc '%s') to answer, %llu s left",
+					      ipc, (unsigned long long)(end - now + 999) / 1000);
+				progress_sleep_ms(poll_ms);
+				continue;
+			}
+		}
+		free(text);
+		text = NULL;
+		rc = sdlm_admin_text(h, "status", NULL, true, &text);
+		if (rc < 0) {
+			/* The daemon went away: tried again within the bound. */
+			sdlm_disconnect(h);
+			h = NULL;
+			if (!end || now >= end) {
+				progress_end(&pg);
+				fprintf(stderr, "sdlmctl: wait-safe: status: %s\n", sdlm_strerror(refused(rc)));
+				free(text);
+				return ctl_exit_for(rc);
+			}
+			progress_sleep_ms(poll_ms);
+			continue;
+		}
+		if (!status_str(text, "state", state, sizeof(state)) ||
+		    !status_num(text, "dead_ms", &dead_ms) || !status_num(text, "lease_ms", &lease_ms)) {
+			progress_end(&pg);
+			fprintf(stderr, "sdlmctl: wait-safe: the daemon's status has no state (an sdlmd of another version?)\n");
+			rc = CTL_FAIL;
+			break;
+		}
+		status_str(text, "reason", reason, sizeof(reason));
+		if (!end)
+			end = now + dead_ms;
+		/* A tenth of the lease: the state changes with a renewal. */
+		poll_ms = lease_ms / 10 < 100 ? 100 : lease_ms / 10 > 1000 ? 1000 : (unsigned)(lease_ms / 10);
+		if (!strcmp(state, "fenced-safe") || !strcmp(state, "self-fenced") ||
+		    !strcmp(state, "obeying pill")) {
+			bool safe = !strcmp(state, "fenced-safe");
+
+			progress_end(&pg);
+			if (json)
+				printf("{\"state\":\"%s\",\"result\":\"%s\",\"elapsed_ms\":%llu}\n",
+				       state, safe ? "safe" : "fenced",
+				       (unsigned long long)(now - start));
+			else if (safe)
+				printf("fenced-safe after %.1f s\n", (now - start) / 1000.0);
+			if (!safe)
+				fprintf(stderr, "sdlmctl: wait-safe: this node is %s%s%s: it does not become "
+					"fenced-safe before sdlmd is restarted (sdlmctl status, journalctl -u sdlmd)\n",
+					state, reason[0] ? ": " : "", reason);
+			rc = safe ? CTL_OK : SAFE_FENCED;
+			break;
+		}
+		if (now >= end) {
+			progress_end(&pg);
+			if (json)
+				printf("{\"state\":\"%s\",\"reason\":\"%s\",\"result\":\"timeout\",\"elapsed_ms\":%llu}\n",
+				       state, reason, (unsigned long long)(now - start));
+			fprintf(stderr, "sdlmctl: wait-safe: not fenced-safe after %.1f s (%s%s%s); "
+				"sdlmctl status says why\n", (now - start) / 1000.0, state,
+				reason[0] ? ": " : "", reason);
+			rc = SAFE_TIMEOUT;
+			break;
+		}
+		progress_show(&pg, now, "waiting until fenced-safe: %s%s%s, %llu s left",
+			      state, reason[0] ? ": " : "", reason,
+			      (unsigned long long)(end - now + 999) / 1000);
+		progress_sleep_ms(poll_ms);
+	}
+	free(text);
+	if (h)
+		sdlm_disconnect(h);
+	return rc;
 }
 
 /*
@@ -553,6 +741,8 @@ static int ctl_main(int argc, char **argv)
 		return cmd_uid(ipc, argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "degraded"))
 		return cmd_degraded(ipc, argc - optind, argv + optind, json);
+	if (!strcmp(cmd, "wait-safe"))
+		return cmd_wait_safe(ipc, argc - optind, argv + optind, json);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "nodes") || !strcmp(cmd, "ls") ||
 	    !strcmp(cmd, "dump") || !strcmp(cmd, "dump-config")) {
 		if (cmd_help(argc - optind, argv + optind, cmd))

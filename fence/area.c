@@ -149,16 +149,17 @@ void area_close(struct area *a)
  * while a record left by an earlier area on the same device would fail its
  * identity check and close its slot.  Cheapest first: a hole punched in a
  * regular file (sparse, any size, instant), BLKZEROOUT on a block device
- * (the array may offload it), else plain zero writes of up to 1 MiB.
- * Returns 0 or -errno / SDLM_E*.
+ * (the array may offload it) in chunks of AREA_ZERO_CHUNK so that progress
+ * can be told, else plain zero writes of up to 1 MiB from where
+ * BLKZEROOUT stopped.  Returns 0 or -errno / SDLM_E*.
  */
-#define ZERO_CHUNK	(1u << 20)
+#define ZERO_WRITE	(1u << 20)
 
 static int uid_area_zero(struct area *a, const struct sdlm_header *h,
-			 unsigned io_timeout_ms)
+			 unsigned io_timeout_ms, area_progress_fn progress, void *arg)
 {
 	uint64_t off = h->uid_area_start * h->sector_size;
-	uint64_t len = h->uid_area_sectors * h->sector_size, done;
+	uint64_t len = h->uid_area_sectors * h->sector_size, done = 0;
 	struct stat st;
 	void *zero;
 	int rc = 0;
@@ -167,27 +168,42 @@ static int uid_area_zero(struct area *a, const struct sdlm_header *h,
 		return 0;
 	if (fstat(a->fd, &st) < 0)
 		return -errno;
+	if (progress)
+		progress(arg, 0, len);
 	if (S_ISREG(st.st_mode) &&
 	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)off, (off_t)len) == 0)
-		return 0;
-	if (S_ISBLK(st.st_mode)) {
-		uint64_t range[2] = { off, len };
+		goto done;
+	while (S_ISBLK(st.st_mode) && done < len) {
+		uint64_t n = len - done < AREA_ZERO_CHUNK ? len - done : AREA_ZERO_CHUNK;
+		uint64_t range[2] = { off + done, n };
 
-		if (ioctl(a->fd, BLKZEROOUT, range) == 0)
-			return 0;
+		if (ioctl(a->fd, BLKZEROOUT, range) < 0)
+			break;		/* not supported: write zeros from here */
+		done += n;
+		if (progress && done < len)
+			progress(arg, done, len);
 	}
-	zero = sector_alloc(ZERO_CHUNK);
+	if (done == len)
+		goto done;
+	zero = sector_alloc(ZERO_WRITE);
 	if (!zero)
 		return -ENOMEM;
-	for (done = 0; done < len && rc == 0; ) {
-		size_t n = len - done < ZERO_CHUNK ? (size_t)(len - done) : ZERO_CHUNK;
+	while (done < len && rc == 0) {
+		size_t n = len - done < ZERO_WRITE ? (size_t)(len - done) : ZERO_WRITE;
 
 		rc = aio_write_sync(a->aio, a->fd, off + done, zero, n, io_timeout_ms);
 		done += n;
+		if (rc == 0 && progress && done < len)
+			progress(arg, done, len);
 	}
 	free(zero);
-	return rc;
+	if (rc < 0)
+		return rc;
+done:
+	if (progress)
+		progress(arg, len, len);
+	return 0;
 }
 
 static int area_size_ok(struct area *a, uint64_t need)
@@ -221,7 +237,8 @@ static int area_size_ok(struct area *a, uint64_t need)
 
 /* Returns 0 or -errno / SDLM_E*. */
 int area_init(const char *path, const struct sdlm_header *h, bool force,
-	      unsigned io_timeout_ms, char why[AREA_WHY_LEN])
+	      unsigned io_timeout_ms, char why[AREA_WHY_LEN],
+	      area_progress_fn progress, void *progress_arg)
 {
 	struct area *a = calloc(1, sizeof(*a));
 	struct sdlm_header old;
@@ -285,7 +302,7 @@ int area_init(const char *path, const struct sdlm_header *h, bool force,
 	a->hdr = *h;
 	/* Slots and UID area first, header last: a crash midway leaves no
 	 * valid header over half-written slots. */
-	rc = uid_area_zero(a, h, io_timeout_ms);
+	rc = uid_area_zero(a, h, io_timeout_ms, progress, progress_arg);
 	if (rc < 0) {
 		snprintf(a->why, sizeof(a->why), "%s: zeroing the UID area: %s",
 			 path, sdlm_strerror(rc));

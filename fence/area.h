@@ -38,15 +38,26 @@ int area_open(struct area **out, const char *path, unsigned io_timeout_ms,
 void area_close(struct area *a);
 
 /*
+ * Progress of area_init's one long part, zeroing the UID area (a large
+ * area on a block device takes minutes): called with the bytes zeroed so
+ * far and the total, first with done 0, last with done == total (only
+ * if it succeeded), and after every chunk between.  NULL: not told.
+ */
+typedef void (*area_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/*
  * Initialise an area: header, every heartbeat slot FREE with counter 0,
  * every message slot CLEAR with seq 0, and the UID area (if the header
  * has one) all zero: every slot EMPTY (a hole in a file, BLKZEROOUT on a
- * device, else zero writes).  Refuses (-EEXIST) when the device
- * already holds a valid sdlm header unless force.  A regular file is
- * extended to the area's size; a block device must be large enough.
+ * device in chunks of AREA_ZERO_CHUNK, else zero writes).  Refuses
+ * (-EEXIST) when the device already holds a valid sdlm header unless
+ * force.  A regular file is extended to the area's size; a block device
+ * must be large enough.
  */
+#define AREA_ZERO_CHUNK		(64ull << 20)
 int area_init(const char *path, const struct sdlm_header *h, bool force,
-	      unsigned io_timeout_ms, char why[AREA_WHY_LEN]);
+	      unsigned io_timeout_ms, char why[AREA_WHY_LEN],
+	      area_progress_fn progress, void *progress_arg);
 
 /*
  * Decode the slot range read in one I/O (layout_slots_len bytes from

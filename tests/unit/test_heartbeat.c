@@ -132,7 +132,7 @@ static int setup(void **state)
 	h.io_timeout_ms = b.io_timeout_ms;
 	h.hb_interval_ms = b.hb_interval_ms;
 	h.watchdog_timeout_ms = b.watchdog_ms;
-	rv = area_init(fx->path, &h, true, 2000, why);
+	rv = area_init(fx->path, &h, true, 2000, why, NULL, NULL);
 	if (rv == -EINVAL)
 		fail_msg("%s (tmpfs?): set SDLM_TEST_DIR to a directory on "
 			 "ext4/xfs", why);
