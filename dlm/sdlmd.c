@@ -258,12 +258,27 @@ static void aio_timer_fire(void *data)
 {
 	D.aio_timer_armed = false;
 	hbe_process(D.hb, now_ms());
+	if (D.locks_on)
+		uidsvc_process();
 	arm_aio_timer();
 }
 
+/*
+ * One timer for both aio contexts (the heartbeat's and the UID
+ * service's): the earlier deadline.  The UID service's "now" (work left
+ * for the next turn) fires after the events already pending, the
+ * heartbeat's and the watchdog's among them.
+ */
 static void arm_aio_timer(void)
 {
 	uint64_t dl = hbe_next_deadline_ms(D.hb), now = now_ms();
+
+	if (D.locks_on) {
+		uint64_t u = uidsvc_next_deadline_ns();
+
+		if (u != UINT64_MAX && (u ? u / 1000000 + 1 : 0) < dl)
+			dl = u ? u / 1000000 + 1 : 0;
+	}
 
 	if (D.aio_timer_armed) {
 		qb_loop_timer_del(D.loop, D.aio_timer);
@@ -282,6 +297,19 @@ static int32_t aio_ready(int32_t fd, int32_t revents, void *data)
 	hbe_process(D.hb, now_ms());
 	arm_aio_timer();
 	return 0;
+}
+
+static int32_t uid_aio_ready(int32_t fd, int32_t revents, void *data)
+{
+	uidsvc_process();
+	arm_aio_timer();
+	return 0;
+}
+
+static void host_uid_kick(void *ctx)
+{
+	(void)ctx;
+	arm_aio_timer();
 }
 
 static void hb_event(void *ctx, int what, int reason)
@@ -1159,10 +1187,14 @@ int main(int argc, char **argv)
 				.may_use = host_may_use,
 				.reply = host_uid_reply,
 				.kill_clients = host_kill_clients,
+				.kick = host_uid_kick,
 			};
 			int urc = uidsvc_init(&uh, D.area);
 
-			if (urc == -ENOTSUP)
+			if (urc == 0)
+				qb_loop_poll_add(D.loop, QB_LOOP_HIGH, uidsvc_fd(), POLLIN, NULL,
+						 uid_aio_ready);
+			else if (urc == -ENOTSUP)
 				log_warn("UID allocation off: %s has no UID table (sdlmctl fence init --uid-slots)",
 					 D.area->path);
 			else if (urc < 0)

@@ -26,10 +26,17 @@
  * the guard against it writing the store is the store-side epoch check
  * (docs/imap.md).
  *
- * Disk I/O here is synchronous, on its own aio context (never re-entering
- * the heartbeat engine's callbacks): it happens at takeover and once per
- * reserved range, never per UID.  A UID leaves only after may_use() said
- * yes right before the reply: lease valid, no pill.
+ * Disk I/O happens at takeover and once per reserved range, never per
+ * UID, and never blocks the event loop (issue 13, hole 7): it runs on the
+ * service's own aio context through uidio.c, one operation at a time per
+ * entry, each step a continuation (takeover_looked, create_probed,
+ * request_written...).  While an entry's operation is in flight
+ * (busy()), only its continuation touches the core: new requests queue,
+ * a blocking callback or a commit only marks what to do, and a stop (a
+ * lost lock, a pill, a revocation) answers and kills the clients at once
+ * but leaves the mailbox to the continuation (e->drop), which gives it
+ * up once the core knows how the I/O ended.  A UID leaves only after
+ * may_use() said yes right before the reply: lease valid, no pill.
  *
  * A record write that timed out is still in flight until the context
  * reaps it (it may land after anything written later: issue 13, hole 1).
@@ -59,6 +66,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +81,7 @@
 #include "crc32c.h"
 #include "uidrec.h"
 #include "uid.h"
+#include "uidio.h"
 #include "lockspace.h"
 #include "uidsvc.h"
 
@@ -86,6 +95,7 @@ enum ent_state {
 struct pending {
 	uint32_t client, seq;
 	uint64_t t_ns;		/* the request came in (latency metric) */
+	bool gone;		/* answered already, or its client died */
 	struct req_uid req;
 	struct pending *next;
 };
@@ -120,6 +130,13 @@ struct entry {
 	bool unlock_wait;	/* a failed sequence left a write stuck: give
 				   the locks back once it is reaped */
 	struct uid_mbox m;
+	struct uio_op op;	/* the entry's record I/O (busy: in flight) */
+	struct pending *cur;	/* the request that operation serves */
+	bool drop;		/* lock use stopped meanwhile: give up when
+				   the operation ends */
+	bool created;		/* degraded takeover: the mailbox was new */
+	bool settle_was;	/* settle: the mark and its base before */
+	uint32_t settle_base;
 	struct pending *pend, **pend_tail;
 	struct alloc *allocs;
 	uint32_t next_alloc;	/* low half of this entry's allocation ids */
@@ -135,8 +152,8 @@ struct entry {
 static struct {
 	struct uidsvc_host h;
 	struct area *a;
-	struct aio_ctx *aio;
-	int fd;
+	struct uio *io;
+	bool closing;		/* uidsvc_fini: nothing is answered any more */
 	uint64_t nslots;
 	struct uid_params params;
 	struct entry *bucket[NBUCKET];
@@ -144,7 +161,6 @@ static struct {
 	/* Entries by id: an allocation id is (entry id << 32 | a sequence),
 	 * so a commit finds its entry without walking the table. */
 	struct entry *byid[NBUCKET];
-	void *buf;
 	bool on;
 	bool degraded;
 	int deg_suspended;	/* 0, or why degraded allocation stopped */
@@ -245,152 +261,66 @@ static struct entry *entry_by_id(uint64_t id)
 	return NULL;
 }
 
-/* --- disk ---------------------------------------------------------------- */
+/* --- record I/O (uidio.c) ------------------------------------------------- */
 
-/*
- * Read and resolve one slot.  Returns 0, an I/O error (*io set), or the
- * slot's format error (a damaged copy, logged naming slot and copy).
- */
-static int read_view_io(uint64_t slot, struct uid_slot_view *v, bool *io)
+static struct entry *op_entry(struct uio_op *op)
 {
-	struct uid_rec rec[UIDREC_COPIES];
-	int rc[UIDREC_COPIES];
-	uint32_t c, ss = U.a->hdr.sector_size;
-	uint64_t off;
-	int r;
-
-	*io = false;
-	for (c = 0; c < UIDREC_COPIES; c++) {
-		r = uidtab_offset(&U.a->hdr, slot, c, &off);
-		if (r == 0)
-			r = aio_read_sync(U.aio, U.fd, off, U.buf, ss, U.a->hdr.io_timeout_ms);
-		if (r < 0) {
-			*io = true;
-			return r;
-		}
-		rc[c] = uidrec_in(&rec[c], U.buf, ss, U.a->hdr.uuid, slot, c);
-		if (rc[c] < 0)
-			log_warn("uid: slot %llu copy %u is damaged: %s",
-				 (unsigned long long)slot, c, sdlm_strerror(rc[c]));
-	}
-	return uidrec_resolve(rec, rc, v);
+	return (struct entry *)((char *)op - offsetof(struct entry, op));
 }
 
-static int read_view(uint64_t slot, struct uid_slot_view *v)
+/* An operation of e is in flight: only its continuation touches e->m. */
+static bool busy(const struct entry *e)
 {
-	bool io;
-
-	return read_view_io(slot, v, &io);
+	return uio_busy(&e->op);
 }
 
-/* Find the GUID's slot (insert: or where it would go).  0 and *slot, *v;
- * -ENOENT (lookup: not there), UIDTAB_EFULL, or an I/O / format error. */
-static int probe(const uint8_t *guid, const char *key, bool insert, uint64_t *slot,
-		 struct uid_slot_view *v)
+static void reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
 {
-	struct uidtab_probe p;
-	bool io;
-	int rc;
+	if (!U.closing)
+		U.h.reply(U.h.ctx, client, seq, err, r);
+}
 
-	rc = uidtab_probe_init(&p, guid, U.nslots, insert);
-	if (key && key[0]) {
-		/* a record of our GUID under another name is a collision */
-		p.name = key;
-		p.name_len = strlen(key);
+/* Answer p, unless its client is gone or it was answered already. */
+static void answer(struct pending *p, int err, const struct res_uid *r)
+{
+	if (!p->gone)
+		reply(p->client, p->seq, err, r);
+	p->gone = true;
+}
+
+/* The request an operation served: answered, and forgotten. */
+static void answer_cur(struct entry *e, int err, const struct res_uid *r)
+{
+	struct pending *p = e->cur;
+
+	if (!p)
+		return;
+	e->cur = NULL;
+	answer(p, err, r);
+	free(p);
+}
+
+/* Back at the head of the queue: the request is served again next. */
+static void requeue_cur(struct entry *e)
+{
+	struct pending *p = e->cur;
+
+	if (!p)
+		return;
+	e->cur = NULL;
+	if (p->gone) {
+		free(p);
+		return;
 	}
-	while (rc == UIDTAB_MORE || rc == 0) {
-		rc = read_view_io(p.slot, v, &io);
-		if (rc < 0 && io)
-			return rc;
-		/* A damaged slot is passed (it never blocks a mailbox found
-		 * further on); not finding ours past it is its error. */
-		rc = rc < 0 ? uidtab_probe_damaged(&p, rc) : uidtab_probe_step(&p, v);
-		if (rc < 0 && p.damaged && rc == p.damaged)
-			log_warn("uid: the mailbox may be in damaged slot %llu: %s (docs/uid.md, damaged records)",
-				 (unsigned long long)p.damaged_slot, sdlm_strerror(rc));
-		if (rc == 0) {
-			*slot = p.slot;
-			/* the answer's own view (a tombstone's, for insert) */
-			return read_view(p.slot, v);
-		}
-		if (rc != UIDTAB_MORE)
-			return rc;
-	}
-	return rc;
+	p->next = e->pend;
+	e->pend = p;
+	if (!p->next)
+		e->pend_tail = &p->next;
 }
 
 /*
- * Look a mailbox up: by its GUID, comparing the name when it was given
- * (key).  A named mailbox not found may be a record created before GUIDs
- * were derived with SHA-256: it is looked up by its legacy GUID too
- * (same name required) and used as it is; *rec_guid is the GUID the
- * record carries.  Returns as probe().
- */
-static int lookup(const char *ls, const uint8_t *guid, const char *key, uint64_t *slot,
-		  struct uid_slot_view *v, uint8_t rec_guid[UID_GUID_LEN])
-{
-	uint8_t legacy[UID_GUID_LEN];
-	int rc;
-
-	memcpy(rec_guid, guid, UID_GUID_LEN);
-	rc = probe(guid, key, false, slot, v);
-	if (rc != -ENOENT || !key || !key[0] ||
-	    uid_name_guid(ls, key, strlen(key), UIDNAME_V1, legacy) < 0)
-		return rc;
-	rc = probe(legacy, key, false, slot, v);
-	if (rc == 0) {
-		memcpy(rec_guid, legacy, UID_GUID_LEN);
-		log_info("uid %s: a record of the legacy name GUID (slot %llu): used as it is",
-			 key, (unsigned long long)*slot);
-	}
-	return rc;
-}
-
-static int write_rec(struct uid_rec *r)
-{
-	uint32_t ss = U.a->hdr.sector_size;
-	uint64_t off;
-	int rc;
-
-	r->wall_time_ms = wall_ms();
-	U.st.record_writes++;
-	rc = uidtab_offset(&U.a->hdr, r->slot, r->copy, &off);
-	if (rc == 0)
-		rc = uidrec_out(r, U.a->hdr.uuid, U.buf, ss);
-	if (rc == 0)
-		rc = aio_write_sync(U.aio, U.fd, off, U.buf, ss, U.a->hdr.io_timeout_ms);
-	return rc;
-}
-
-/* Run the core's write sequence to its end.  Returns 0 or the error. */
-static int run_writes(struct entry *e, struct uid_write *w)
-{
-	int rc = 0;
-
-	while (w->count) {
-		/* docs/uid.md: every record write checks, right before it is
-		 * submitted, that this node may still use its locks. */
-		rc = uid_write_gate(&e->m, U.h.may_use(U.h.ctx), w);
-		if (rc < 0) {
-			log_warn("uid %s: record write (slot %llu copy %u) not issued: %s",
-				 e->name, (unsigned long long)w->rec.slot, w->rec.copy,
-				 sdlm_strerror(rc));
-			return rc;
-		}
-		rc = write_rec(&w->rec);
-		if (rc < 0)
-			log_warn("uid %s: record write (slot %llu copy %u): %s", e->name,
-				 (unsigned long long)w->rec.slot, w->rec.copy, sdlm_strerror(rc));
-		rc = uid_write_done(&e->m, rc, w);
-		if (rc < 0)
-			return rc;
-	}
-	return rc == UID_WAIT ? 0 : rc;
-}
-
-/*
- * Once the context has nothing in flight, every timed-out write of this
- * entry has left the kernel: tell the core.  Returns true when the core
+ * Once nothing of this service is in the kernel, every timed-out write
+ * of this entry has left it: tell the core.  Returns true when the core
  * has nothing stuck any more.
  */
 static bool reap_stuck(struct entry *e)
@@ -399,8 +329,7 @@ static bool reap_stuck(struct entry *e)
 
 	if (!e->m.um_stuck)
 		return true;
-	aio_process(U.aio, now_ns());
-	if (aio_inflight(U.aio))
+	if (!uio_idle(U.io))
 		return false;
 	for (c = 0; c < UIDREC_COPIES; c++)
 		if (e->m.um_stuck & (1u << c)) {
@@ -432,10 +361,39 @@ static void fail_pending(struct entry *e, int err)
 
 	while ((p = e->pend)) {
 		e->pend = p->next;
-		U.h.reply(U.h.ctx, p->client, p->seq, err, NULL);
+		answer(p, err, NULL);
 		free(p);
 	}
 	e->pend_tail = &e->pend;
+}
+
+/* Lock use ended under e (lost lock, pill, revocation): what waits is
+ * answered err, the clients with an allocation in flight are killed. */
+static void stop_clients(struct entry *e, int err, struct alloc **kill_list)
+{
+	struct alloc *a;
+
+	while ((a = e->allocs)) {
+		e->allocs = a->next;
+		a->next = *kill_list;
+		*kill_list = a;
+	}
+	fail_pending(e, err);
+	if (e->cur)
+		answer(e->cur, err, NULL);
+}
+
+/* Every client with an allocation in flight, however many: no cap on a
+ * safety path (issue 13, hole 4). */
+static void kill_allocs(struct alloc *kill_list)
+{
+	struct alloc *a;
+
+	while ((a = kill_list)) {
+		kill_list = a->next;
+		U.h.kill_clients(U.h.ctx, &a->client, 1);
+		free(a);
+	}
 }
 
 static void serve(struct entry *e);
@@ -448,17 +406,13 @@ static void release(struct entry *e)
 	/* A record write that timed out may still land: giving the lock
 	 * away now would make it a late write of a live node.  Keep the
 	 * mailbox until the kernel is done with it (uidsvc_tick retries). */
-	if (aio_inflight(U.aio)) {
-		aio_process(U.aio, now_ns());
-		if (aio_inflight(U.aio)) {
-			if (!e->release_waits++)
-				log_warn("uid %s: a record write is still in flight: keeping the mailbox until it completes",
-					 e->name);
-			return;
-		}
+	if (e->m.um_stuck && !reap_stuck(e)) {
+		if (!e->release_waits++)
+			log_warn("uid %s: a record write is still in flight: keeping the mailbox until it completes",
+				 e->name);
+		return;
 	}
 	e->release_waits = 0;
-	reap_stuck(e);
 	rc = uid_release(&e->m, lvb);
 	if (rc < 0) {
 		log_warn("uid %s: cannot release yet: %s", e->name, sdlm_strerror(rc));
@@ -479,13 +433,18 @@ static void release(struct entry *e)
 }
 
 /*
- * A write sequence failed (takeover, create, settle): give the mailbox
- * lock (and a create's table lock) back without an LVB, unless a write
- * of it may still land: then park the entry (unlock_wait) until
- * uidsvc_tick sees it reaped.
+ * A write sequence failed (takeover, create, settle), or lock use
+ * stopped: give the mailbox lock (and a create's table lock) back
+ * without an LVB, unless a write of it may still land: then park the
+ * entry (unlock_wait) until uidsvc_tick sees it reaped.  With an
+ * operation in flight, its continuation gives up (e->drop).
  */
 static void give_up(struct entry *e)
 {
+	if (busy(e)) {
+		e->drop = true;
+		return;
+	}
 	if (uid_busy(&e->m) && !reap_stuck(e)) {
 		if (!e->unlock_wait)
 			log_warn("uid %s: a record write timed out and may still land: keeping the mailbox lock until it has left the kernel",
@@ -509,9 +468,27 @@ static void give_up(struct entry *e)
 	memset(&e->m, 0, sizeof(e->m));
 }
 
+/*
+ * First thing in every continuation: lock use stopped (or the lock was
+ * lost) while the operation ran.  Its clients were answered then; now
+ * that the core knows how the I/O ended, give the mailbox up.
+ */
+static bool dropped(struct entry *e)
+{
+	if (!e->drop)
+		return false;
+	e->drop = false;
+	answer_cur(e, SDLM_EFENCED, NULL);
+	e->deg = false;
+	give_up(e);
+	if (e->pend && !e->unlock_wait)
+		serve(e);	/* came after the stop: they get its error */
+	return true;
+}
+
 static void maybe_release(struct entry *e)
 {
-	if (U.degraded || e->unlock_wait)
+	if (U.degraded || e->unlock_wait || busy(e))
 		return;		/* nothing is handed on in degraded mode */
 	if (e->state == ENT_READY && e->wanted && !e->allocs)
 		release(e);
@@ -522,8 +499,6 @@ static int lock_ex(struct entry *e, const char *name, size_t len, uint64_t *lkid
 	return lsm_lock(UIDSVC_CLIENT, e->id, e->ls, strlen(e->ls), name, len,
 			SDLM_EX, 0, lkid);
 }
-
-static void takeover(struct entry *e);
 
 /* The core is ready to serve this entry (normal: the lock's takeover is
  * done; degraded: the degraded takeover is). */
@@ -543,101 +518,164 @@ static void core_drop(struct entry *e)
 	e->deg = false;
 }
 
+/* A new mailbox: the first UIDVALIDITY, above a deleted one's. */
+static uint32_t new_uidvalidity(const struct uio_op *op)
+{
+	uint32_t uv = (uint32_t)time(NULL);
+
+	/* A mailbox created again where one was deleted gets a higher
+	 * UIDVALIDITY than the old one had (IMAP: a name's UIDs never
+	 * mean another message under the same UIDVALIDITY). */
+	if (op->v.kind == UID_SLOT_DELETED && uv <= op->v.uidvalidity)
+		uv = op->v.uidvalidity + 1;
+	return uv ? uv : 1;
+}
+
+/*
+ * The core answered a start (takeover, create): UID_WAIT runs its write
+ * sequence with then as the continuation; anything else goes to then at
+ * once (the op is not busy: a continuation may be called directly).
+ */
+static void run_writes(struct entry *e, int rc, const struct uid_write *w, uio_done_fn then)
+{
+	if (rc == UID_WAIT && w->count)
+		uio_writes(U.io, &e->op, &e->m, w, e->name, then);
+	else
+		then(&e->op, rc < 0 ? rc : 0);
+}
+
+/* --- degraded takeover ------------------------------------------------------- */
+
 /*
  * Degraded mode: take the mailbox over from the disk with no lock (the
  * daemon made sure no other node uses this copy of the disk), creating it
- * if it is new.  Returns 0 or the error for the waiting requests.
+ * if it is new: lookup --> (insert -->) writes --> deg_written.
  */
-static int deg_takeover(struct entry *e)
-{
-	uint8_t rg[UID_GUID_LEN];
-	struct uid_slot_view v;
-	struct uid_write w = { 0 };
-	uint64_t slot = 0;
-	uint32_t uv = (uint32_t)time(NULL);
-	bool created = false;
-	int rc;
+static void deg_looked(struct uio_op *op, int rc);
+static void deg_probed(struct uio_op *op, int rc);
+static void deg_written(struct uio_op *op, int rc);
 
+static void deg_takeover(struct entry *e)
+{
 	core_drop(e);
-	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
-	if (rc == -ENOENT) {
-		rc = probe(e->guid, e->key, true, &slot, &v);
-		if (rc == 0 && v.kind == UID_SLOT_DELETED && uv <= v.uidvalidity)
-			uv = v.uidvalidity + 1;
-		if (rc == 0)
-			rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
-					uv ? uv : 1, slot, &v, 0, U.h.nodeid,
-					U.h.incarnation, now_ns(), &w);
-		created = true;
-	} else if (rc == 0) {
-		rc = uid_takeover(&e->m, &U.params, rg, slot, &v, NULL, 0,
-				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	uio_lookup(U.io, &e->op, e->ls, e->guid, e->key, e->name, deg_looked);
+}
+
+static void deg_looked(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+	struct uid_write w = { 0 };
+
+	if (dropped(e))
+		return;
+	e->created = rc == -ENOENT;
+	if (e->created) {
+		uio_insert(U.io, op, e->guid, e->key, e->name, deg_probed);
+		return;
 	}
-	if (rc >= 0)
-		rc = run_writes(e, &w);
+	if (rc == 0)
+		rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v, NULL, 0,
+				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	run_writes(e, rc, &w, deg_written);
+}
+
+static void deg_probed(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+	struct uid_write w = { 0 };
+
+	if (dropped(e))
+		return;
+	if (rc == 0)
+		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
+				new_uidvalidity(op), op->slot, &op->v, 0, U.h.nodeid,
+				U.h.incarnation, now_ns(), &w);
+	run_writes(e, rc, &w, deg_written);
+}
+
+static void deg_written(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+
+	if (dropped(e))
+		return;
 	if (rc < 0) {
 		log_warn("uid %s: DEGRADED takeover: %s", e->name, sdlm_strerror(rc));
-		memset(&e->m, 0, sizeof(e->m));
-		return rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc;
+		/* a write that may still land stays known (serve waits) */
+		if (!e->m.um_stuck)
+			memset(&e->m, 0, sizeof(e->m));
+		fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
+		return;
 	}
-	if (!e->name[0] && v.latest.name_len)
-		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
+	if (!e->name[0] && op->v.latest.name_len)
+		snprintf(e->name, sizeof(e->name), "%s", op->v.latest.name);
 	e->deg = true;
 	U.st.takeovers++;
 	log_warn("uid %s: DEGRADED %s without the cluster lock: epoch %llu, next %u, UIDs above %u are PROVISIONAL",
-		 e->name, created ? "creation" : "takeover", (unsigned long long)e->m.um_epoch,
+		 e->name, e->created ? "creation" : "takeover", (unsigned long long)e->m.um_epoch,
 		 e->m.um_next, e->m.um_prov_base);
-	return 0;
+	serve(e);
+}
+
+/* --- takeover and create ----------------------------------------------------- */
+
+/*
+ * The mailbox lock was granted: lookup --> takeover_looked --> writes -->
+ * takeover_written --> READY.  A new mailbox takes the table lock; its
+ * grant runs create: lookup --> create_looked (found meanwhile: as a
+ * takeover) --> insert --> create_probed --> writes --> create_written.
+ */
+static void takeover_looked(struct uio_op *op, int rc);
+static void takeover_written(struct uio_op *op, int rc);
+static void create_looked(struct uio_op *op, int rc);
+static void create_probed(struct uio_op *op, int rc);
+static void create_written(struct uio_op *op, int rc);
+
+static void takeover(struct entry *e)
+{
+	uio_lookup(U.io, &e->op, e->ls, e->guid, e->key, e->name, takeover_looked);
 }
 
 static void create(struct entry *e)
 {
-	uint8_t rg[UID_GUID_LEN];
-	struct uid_slot_view v;
-	struct uid_write w = { 0 };
-	uint64_t slot = 0;
-	uint32_t uv = (uint32_t)time(NULL);
-	int rc;
+	uio_lookup(U.io, &e->op, e->ls, e->guid, e->key, e->name, create_looked);
+}
 
-	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
-	if (rc == 0) {
-		/* created by another node meanwhile */
-		rc = lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-		e->table_lkid = 0;
-		takeover(e);
+static void start_failed(struct entry *e, const char *what, int rc)
+{
+	log_warn("uid %s: %s: %s", e->name, what, sdlm_strerror(rc));
+	fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
+	give_up(e);
+}
+
+static void takeover_looked(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+	struct uid_write w = { 0 };
+	uint64_t tl = 0;
+
+	if (dropped(e))
+		return;
+	if (rc == -ENOENT) {
+		/* A new mailbox: creating takes the table lock (two creators
+		 * must not pick the same free slot). */
+		e->state = ENT_TABLE;
+		log_debug("uid %s: new mailbox: requesting the table lock", e->name);
+		rc = lock_ex(e, "uid-table", 9, &tl);
+		if (rc < 0) {
+			fail_pending(e, rc);
+			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+			e->lkid = 0;
+			e->state = ENT_IDLE;
+		}
+		/* the table lock's grant (maybe already delivered) continues */
 		return;
 	}
-	if (rc != -ENOENT) {
-		/* not found past a damaged slot: it may be the damaged one */
-		log_warn("uid %s: create: %s", e->name, sdlm_strerror(rc));
-		fail_pending(e, rc);
-		give_up(e);
-		return;
-	}
-	rc = probe(e->guid, e->key, true, &slot, &v);
-	/* A mailbox created again where one was deleted gets a higher
-	 * UIDVALIDITY than the old one had (IMAP: a name's UIDs never
-	 * mean another message under the same UIDVALIDITY). */
-	if (rc == 0 && v.kind == UID_SLOT_DELETED && uv <= v.uidvalidity)
-		uv = v.uidvalidity + 1;
 	if (rc == 0)
-		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
-				uv ? uv : 1, slot, &v, e->lock_epoch, U.h.nodeid,
-				U.h.incarnation, now_ns(), &w);
-	if (rc >= 0)
-		rc = run_writes(e, &w);
-	if (rc < 0) {
-		log_warn("uid %s: create: %s", e->name, sdlm_strerror(rc));
-		fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
-		give_up(e);
-		return;
-	}
-	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-	e->table_lkid = 0;
-	log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u", e->name,
-		   (unsigned long long)slot, e->m.um_uidvalidity);
-	e->state = ENT_READY;
-	serve(e);
+		rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v,
+				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
+				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	run_writes(e, rc, &w, takeover_written);
 }
 
 /*
@@ -677,53 +715,28 @@ static void log_lvb_refused(const struct entry *e, const struct uid_slot_view *v
 	}
 }
 
-static void takeover(struct entry *e)
+static void takeover_written(struct uio_op *op, int rc)
 {
-	uint8_t rg[UID_GUID_LEN];
-	struct uid_slot_view v;
-	struct uid_write w = { 0 };
-	uint64_t slot = 0, tl = 0;
-	int rc;
+	struct entry *e = op_entry(op);
+	const struct uid_slot_view *v = &op->v;
 
-	rc = lookup(e->ls, e->guid, e->key, &slot, &v, rg);
-	if (rc == -ENOENT) {
-		/* A new mailbox: creating takes the table lock (two creators
-		 * must not pick the same free slot). */
-		e->state = ENT_TABLE;
-		log_debug("uid %s: new mailbox: requesting the table lock", e->name);
-		rc = lock_ex(e, "uid-table", 9, &tl);
-		if (rc < 0) {
-			fail_pending(e, rc);
-			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-			e->lkid = 0;
-			e->state = ENT_IDLE;
-		}
-		/* the table lock's grant (maybe already delivered) continues */
+	if (dropped(e))
 		return;
-	}
-	if (rc == 0)
-		rc = uid_takeover(&e->m, &U.params, rg, slot, &v,
-				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
-				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
-	if (rc >= 0)
-		rc = run_writes(e, &w);
 	if (rc < 0) {
-		log_warn("uid %s: takeover: %s", e->name, sdlm_strerror(rc));
-		fail_pending(e, rc);
-		give_up(e);
+		start_failed(e, "takeover", rc);
 		return;
 	}
-	if (!e->name[0] && v.latest.name_len)
-		snprintf(e->name, sizeof(e->name), "%s", v.latest.name);
+	if (!e->name[0] && v->latest.name_len)
+		snprintf(e->name, sizeof(e->name), "%s", v->latest.name);
 	U.st.takeovers++;
 	if (e->m.um_damaged_copy)
 		log_notice("uid %s: slot %llu copy %u was damaged (%s): resumed from the other copy above anything it could have reserved, next %u; both copies rewritten",
-			   e->name, (unsigned long long)slot, e->m.um_damaged_copy - 1,
-			   sdlm_strerror(v.damaged_err), e->m.um_next);
+			   e->name, (unsigned long long)op->slot, e->m.um_damaged_copy - 1,
+			   sdlm_strerror(v->damaged_err), e->m.um_next);
 	if (e->m.um_lvb_above)
 		log_notice("uid %s: the lock value block's next %u is above the disk's maximum + 1: honoured, both copies rewritten above it",
 			   e->name, e->m.um_next);
-	log_lvb_refused(e, &v);
+	log_lvb_refused(e, v);
 	log_info("uid %s: taken over at epoch %llu, next %u (%s)", e->name,
 		 (unsigned long long)e->m.um_epoch, e->m.um_next,
 		 e->m.um_lvb_used ? "from the lock value block" : "from the disk");
@@ -731,6 +744,75 @@ static void takeover(struct entry *e)
 	serve(e);
 }
 
+static void create_looked(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+
+	if (dropped(e))
+		return;
+	if (rc == 0) {
+		/* created by another node meanwhile: take it over */
+		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+		e->table_lkid = 0;
+		takeover_looked(op, 0);
+		return;
+	}
+	if (rc != -ENOENT) {
+		/* not found past a damaged slot: it may be the damaged one */
+		start_failed(e, "create", rc);
+		return;
+	}
+	uio_insert(U.io, op, e->guid, e->key, e->name, create_probed);
+}
+
+static void create_probed(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+	struct uid_write w = { 0 };
+
+	if (dropped(e))
+		return;
+	if (rc == 0)
+		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
+				new_uidvalidity(op), op->slot, &op->v, e->lock_epoch, U.h.nodeid,
+				U.h.incarnation, now_ns(), &w);
+	run_writes(e, rc, &w, create_written);
+}
+
+static void create_written(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+
+	if (dropped(e))
+		return;
+	if (rc < 0) {
+		start_failed(e, "create", rc);
+		return;
+	}
+	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	e->table_lkid = 0;
+	log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u", e->name,
+		   (unsigned long long)op->slot, e->m.um_uidvalidity);
+	e->state = ENT_READY;
+	serve(e);
+}
+
+/* Lost the mailbox (or table) lock while an operation runs: answer and
+ * stop the clients now, give the mailbox up when the operation ends. */
+static void lost_while_busy(struct entry *e, uint64_t lkid, int err)
+{
+	struct alloc *kill_list = NULL;
+
+	log_warn("uid %s: %s lock lost (%s) with a record I/O in flight: no more UIDs from this node; given up once the I/O has ended",
+		 e->name, lkid == e->lkid ? "mailbox" : "table", sdlm_strerror(err));
+	if (lkid == e->lkid)
+		e->lkid = 0;
+	else
+		e->table_lkid = 0;
+	e->drop = true;
+	stop_clients(e, err, &kill_list);
+	kill_allocs(kill_list);
+}
 void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		const uint8_t *lvb, bool lvb_valid, uint64_t epoch)
 {
@@ -746,11 +828,27 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	 * part-overlap stall: one UID service lock granted, another waiting
 	 * behind it).  Give it straight back; nothing was allocated under it.
 	 */
-	if (!err && e->state != ENT_LOCKING && e->state != ENT_TABLE && lkid != e->lkid &&
-	    lkid != e->table_lkid) {
+	if (!err && lkid != e->lkid && lkid != e->table_lkid &&
+	    (busy(e) || (e->state != ENT_LOCKING && e->state != ENT_TABLE))) {
 		log_info("uid %s: a lock request given up while queued was granted: released",
 			 e->name);
 		lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+		return;
+	}
+	if (busy(e)) {
+		/* Every lock this entry waits for is granted before its
+		 * operation starts: only a loss can come now. */
+		if (!err || !lkid || (lkid != e->lkid && lkid != e->table_lkid))
+			return;
+		if (U.degraded && lkid == e->lkid) {
+			/* the degraded core does not depend on it */
+			log_warn("uid %s: mailbox lock lost (%s) in degraded mode", e->name,
+				 sdlm_strerror(err));
+			e->state = ENT_IDLE;
+			e->lkid = 0;
+			return;
+		}
+		lost_while_busy(e, lkid, err);
 		return;
 	}
 	if (U.degraded && !err && (e->state == ENT_TABLE || e->state == ENT_LOCKING)) {
@@ -790,24 +888,16 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		/* The mailbox lock was taken from us (this node fenced, or
 		 * its locks revoked): hand out nothing more; the clients with
 		 * an allocation in flight are stopped like every lock user. */
-		struct alloc *a, *kill_list;
+		struct alloc *kill_list = NULL;
 
 		log_warn("uid %s: mailbox lock lost (%s): no more UIDs from this node",
 			 e->name, sdlm_strerror(err));
-		kill_list = e->allocs;
-		e->allocs = NULL;
+		stop_clients(e, err, &kill_list);
 		e->state = ENT_IDLE;
 		e->lkid = 0;
 		e->wanted = false;
 		memset(&e->m, 0, sizeof(e->m));
-		fail_pending(e, err);
-		/* Every client with an allocation in flight, however many: no
-		 * cap on a safety path (issue 13, hole 4). */
-		while ((a = kill_list)) {
-			kill_list = a->next;
-			U.h.kill_clients(U.h.ctx, &a->client, 1);
-			free(a);
-		}
+		kill_allocs(kill_list);
 		return;
 	}
 	if (e->state != ENT_LOCKING)
@@ -841,14 +931,14 @@ void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode)
 
 /* --- requests ---------------------------------------------------------------- */
 
-static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first, uint32_t count)
+static void reply_alloc(struct entry *e, struct pending *p, uint32_t first, uint32_t count)
 {
 	struct res_uid r;
 	struct alloc *a;
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
-		U.h.reply(U.h.ctx, p->client, p->seq, -ENOMEM, NULL);
+		answer(p, -ENOMEM, NULL);
 		return;
 	}
 	a->id = e->id << 32 | ++e->next_alloc;
@@ -878,176 +968,281 @@ static void reply_alloc(struct entry *e, const struct pending *p, uint32_t first
 	r.epoch = e->m.um_epoch;
 	r.alloc_id = a->id;
 	memcpy(r.guid, e->guid, UID_GUID_LEN);
-	U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
+	answer(p, 0, &r);
 }
 
-/* One request against a READY entry.  Returns false to keep it queued. */
-static bool serve_one(struct entry *e, struct pending *p)
+/* The answer of raise, settle and bump: where the mailbox is now. */
+static void res_now(const struct entry *e, struct res_uid *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->next = e->m.um_next;
+	r->uidvalidity = e->m.um_uidvalidity;
+	r->epoch = e->m.um_epoch;
+	memcpy(r->guid, e->guid, UID_GUID_LEN);
+}
+
+/* What serve_one did with a request. */
+enum served {
+	SERVED	= 0,	/* answered */
+	WAITS	= 1,	/* keep it queued (a commit, a reap) */
+	STARTED	= 2,	/* an operation runs for it (e->cur) */
+};
+
+/*
+ * The continuations of the requests' write sequences.  A request that
+ * needed a write goes back to the head of the queue and is served again
+ * (the core goes on from where the write left it); one that failed is
+ * answered with the error.
+ */
+static void request_written(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+
+	if (dropped(e))
+		return;
+	if (rc < 0)
+		answer_cur(e, rc, NULL);
+	else
+		requeue_cur(e);
+	serve(e);
+}
+
+/* The next range, reserved ahead after the reply: nobody waits for it. */
+static void ahead_written(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+
+	(void)rc;	/* logged by uidio.c; the core retries */
+	if (dropped(e))
+		return;
+	serve(e);
+}
+
+static void admin_written(struct uio_op *op, int rc);
+
+static enum served write_for(struct entry *e, const struct uid_write *w, uio_done_fn then)
+{
+	uio_writes(U.io, &e->op, &e->m, w, e->name, then);
+	return STARTED;
+}
+
+static enum served serve_alloc(struct entry *e, struct pending *p)
 {
 	struct uid_write w = { 0 };
-	uint32_t first = 0, want;
+	uint32_t first = 0;
 	int rc, use;
 
+	/* One allocation in flight per mailbox: the next waits for the
+	 * commit, so UIDs become visible in ascending order. */
+	if (e->allocs)
+		return WAITS;
+	use = U.h.may_use(U.h.ctx);
+	rc = uid_alloc(&e->m, &U.params, p->req.count, now_ns(), use, &first, &w);
+	if (rc == UID_WAIT)
+		/* no write: a copy is stuck (uidsvc_tick) */
+		return w.count ? write_for(e, &w, request_written) : WAITS;
+	if (rc < 0) {
+		answer(p, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
+		return SERVED;
+	}
+	/* Checked again right before the UID leaves. */
+	use = U.h.may_use(U.h.ctx);
+	if (use) {
+		answer(p, use, NULL);
+		return SERVED;
+	}
+	reply_alloc(e, p, first, p->req.count);
+	if (w.count)
+		uio_writes(U.io, &e->op, &e->m, &w, e->name, ahead_written);
+	return SERVED;
+}
+
+static void settle_answer(struct entry *e, struct pending *p, int rc)
+{
+	if (rc == 0 && e->settle_was)
+		log_notice("uid %s: provisional UIDs (above %u) settled by the rejoin repair, next %u, epoch %llu",
+			   e->name, e->settle_base, e->m.um_next, (unsigned long long)e->m.um_epoch);
+	else if (rc < 0)
+		log_warn("uid %s: settle: %s", e->name, sdlm_strerror(rc));
+	if (e->m.um_phase == UID_IDLE) {
+		/* a failed settle sequence: take over afresh */
+		answer(p, rc, NULL);
+		give_up(e);
+		return;
+	}
+	if (rc == 0) {
+		struct res_uid r;
+
+		res_now(e, &r);
+		answer(p, 0, &r);
+	} else {
+		answer(p, rc, NULL);
+	}
+}
+
+/* Raise next to the value asked (one reservation at a time), then settle
+ * if asked. */
+static enum served serve_raise(struct entry *e, struct pending *p)
+{
+	struct uid_write w = { 0 };
+	struct res_uid r;
+	uint32_t first = 0, want = p->req.value;
+	int rc;
+
+	if (p->req.count == SDLM_UID_RAISE_SETTLE && U.degraded) {
+		answer(p, -EBUSY, NULL);
+		return SERVED;
+	}
+	while (e->m.um_next && e->m.um_next < want) {
+		uint32_t n = want - e->m.um_next;
+
+		if (n > U.params.reserve_max)
+			n = U.params.reserve_max;
+		rc = uid_alloc(&e->m, &U.params, n, now_ns(), U.h.may_use(U.h.ctx), &first, &w);
+		if (rc == UID_WAIT && !w.count)
+			return WAITS;	/* stuck: resumes after the reap */
+		if (w.count)
+			return write_for(e, &w, request_written);
+		if (rc < 0) {
+			answer(p, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
+			return SERVED;
+		}
+	}
+	if (p->req.count == SDLM_UID_RAISE_SETTLE) {
+		e->settle_base = e->m.um_prov_base;
+		e->settle_was = e->m.um_prov;
+		rc = uid_settle(&e->m, &U.params, p->req.alloc_id, &w);
+		if (rc == UID_WAIT && w.count)
+			return write_for(e, &w, admin_written);
+		settle_answer(e, p, rc < 0 ? rc : 0);
+		return SERVED;
+	}
+	res_now(e, &r);
+	answer(p, 0, &r);
+	return SERVED;
+}
+
+/* The end of a delete, rename or bump sequence (rc: how it went). */
+static void admin_answer(struct entry *e, struct pending *p, int rc)
+{
+	struct res_uid r;
+
+	res_now(e, &r);
+	if (rc < 0) {
+		answer(p, rc, NULL);
+		return;
+	}
+	switch (p->req.op) {
+	case SDLM_UID_DELETE:
+		log_notice("uid %s: mailbox deleted (record reclaimed)", e->name);
+		answer(p, 0, NULL);
+		/* Nothing left to hold: give the lock back at once. */
+		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+		e->state = ENT_IDLE;
+		e->lkid = 0;
+		e->wanted = false;
+		memset(&e->m, 0, sizeof(e->m));
+		break;
+	case SDLM_UID_RENAME:
+		log_notice("uid %s: renamed", e->name);
+		answer(p, 0, NULL);
+		break;
+	default:
+		log_notice("uid %s: UIDVALIDITY bumped to %u", e->name, e->m.um_uidvalidity);
+		answer(p, 0, &r);
+		break;
+	}
+}
+
+static void admin_written(struct uio_op *op, int rc)
+{
+	struct entry *e = op_entry(op);
+	struct pending *p = e->cur;
+
+	if (dropped(e))
+		return;
+	e->cur = NULL;
+	if (p) {
+		if (p->req.op == SDLM_UID_RAISE)
+			settle_answer(e, p, rc);
+		else
+			admin_answer(e, p, rc);
+		free(p);
+	}
+	serve(e);
+}
+
+static enum served serve_admin(struct entry *e, struct pending *p)
+{
+	struct uid_write w = { 0 };
+	int rc;
+
+	if (p->req.op != SDLM_UID_BUMP && U.degraded) {
+		/* One copy only would change: wait for the rejoin. */
+		answer(p, -EBUSY, NULL);
+		return SERVED;
+	}
+	if (e->allocs)
+		return WAITS;	/* after the allocations in flight */
+	if (p->req.op == SDLM_UID_DELETE) {
+		rc = uid_delete(&e->m, &w);
+	} else if (p->req.op == SDLM_UID_RENAME) {
+		char nm[UIDREC_NAME_MAX + 1];
+		size_t nl = p->req.arg_len < sizeof(nm) ? p->req.arg_len : 0;
+
+		memcpy(nm, p->req.arg, nl);
+		nm[nl] = '\0';
+		rc = nl && strlen(nm) == nl ? uid_rename(&e->m, nm, nl, &w) : -EINVAL;
+		if (rc >= 0)
+			snprintf(e->name, sizeof(e->name), "%s", nm);
+	} else {
+		rc = uid_bump_uidvalidity(&e->m, &U.params, p->req.value, now_ns(), &w);
+	}
+	if (rc >= 0 && w.count)
+		return write_for(e, &w, admin_written);
+	admin_answer(e, p, rc < 0 ? rc : 0);
+	return SERVED;
+}
+
+/* One request against a READY entry. */
+static enum served serve_one(struct entry *e, struct pending *p)
+{
 	/* A timed-out write may still land: nothing more until it is reaped
 	 * (uidsvc_tick serves the queue again then). */
 	if (e->m.um_stuck && !reap_stuck(e))
-		return false;
+		return WAITS;
 	switch (p->req.op) {
 	case SDLM_UID_ALLOC:
-		/* One allocation in flight per mailbox: the next waits for the
-		 * commit, so UIDs become visible in ascending order. */
-		if (e->allocs)
-			return false;
-		for (;;) {
-			use = U.h.may_use(U.h.ctx);
-			rc = uid_alloc(&e->m, &U.params, p->req.count, now_ns(), use, &first, &w);
-			if (rc != UID_WAIT)
-				break;
-			if (!w.count)
-				return false;	/* a copy is stuck: uidsvc_tick */
-			rc = run_writes(e, &w);
-			if (rc < 0)
-				break;
-		}
-		if (rc == 0) {
-			/* Checked again right before the UID leaves. */
-			use = U.h.may_use(U.h.ctx);
-			if (use) {
-				U.h.reply(U.h.ctx, p->client, p->seq, use, NULL);
-				return true;
-			}
-			reply_alloc(e, p, first, p->req.count);
-			if (w.count)
-				run_writes(e, &w);	/* the next range, ahead */
-			return true;
-		}
-		U.h.reply(U.h.ctx, p->client, p->seq, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
-		return true;
+		return serve_alloc(e, p);
 	case SDLM_UID_RAISE:
-		want = p->req.value;
-		rc = 0;
-		if (p->req.count == SDLM_UID_RAISE_SETTLE && U.degraded) {
-			U.h.reply(U.h.ctx, p->client, p->seq, -EBUSY, NULL);
-			return true;
-		}
-		while (rc == 0 && e->m.um_next && e->m.um_next < want) {
-			uint32_t n = want - e->m.um_next;
-
-			if (n > U.params.reserve_max)
-				n = U.params.reserve_max;
-			for (;;) {
-				rc = uid_alloc(&e->m, &U.params, n, now_ns(), U.h.may_use(U.h.ctx), &first, &w);
-				if (rc == UID_WAIT && !w.count)
-					return false;	/* stuck: resumes after the reap */
-				if (rc != UID_WAIT)
-					break;
-				rc = run_writes(e, &w);
-				if (rc < 0)
-					break;
-			}
-			if (rc == 0 && w.count)
-				rc = run_writes(e, &w);
-		}
-		if (rc == 0 && p->req.count == SDLM_UID_RAISE_SETTLE) {
-			uint32_t base = e->m.um_prov_base;
-			bool was = e->m.um_prov;
-
-			rc = uid_settle(&e->m, &U.params, p->req.alloc_id, &w);
-			if (rc >= 0)
-				rc = run_writes(e, &w);
-			if (rc == 0 && was)
-				log_notice("uid %s: provisional UIDs (above %u) settled by the rejoin repair, next %u, epoch %llu",
-					   e->name, base, e->m.um_next, (unsigned long long)e->m.um_epoch);
-			else
-				log_warn("uid %s: settle: %s", e->name, sdlm_strerror(rc));
-			if (e->m.um_phase == UID_IDLE) {
-				/* a failed settle sequence: take over afresh */
-				U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
-				give_up(e);
-				return true;
-			}
-		}
-		if (rc == 0) {
-			struct res_uid r = { .next = e->m.um_next, .uidvalidity = e->m.um_uidvalidity,
-					     .epoch = e->m.um_epoch };
-
-			memcpy(r.guid, e->guid, UID_GUID_LEN);
-			U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
-		} else {
-			U.h.reply(U.h.ctx, p->client, p->seq, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
-		}
-		return true;
+		return serve_raise(e, p);
 	case SDLM_UID_DELETE:
 	case SDLM_UID_RENAME:
-		if (U.degraded) {
-			/* One copy only would change: wait for the rejoin. */
-			U.h.reply(U.h.ctx, p->client, p->seq, -EBUSY, NULL);
-			return true;
-		}
-		if (e->allocs)
-			return false;
-		if (p->req.op == SDLM_UID_DELETE) {
-			rc = uid_delete(&e->m, &w);
-		} else {
-			char nm[UIDREC_NAME_MAX + 1];
-			size_t nl = p->req.arg_len < sizeof(nm) ? p->req.arg_len : 0;
-
-			memcpy(nm, p->req.arg, nl);
-			nm[nl] = '\0';
-			rc = nl && strlen(nm) == nl ? uid_rename(&e->m, nm, nl, &w) : -EINVAL;
-			if (rc >= 0)
-				snprintf(e->name, sizeof(e->name), "%s", nm);
-		}
-		if (rc >= 0)
-			rc = run_writes(e, &w);
-		if (rc == 0 && p->req.op == SDLM_UID_DELETE) {
-			log_notice("uid %s: mailbox deleted (record reclaimed)", e->name);
-			U.h.reply(U.h.ctx, p->client, p->seq, 0, NULL);
-			/* Nothing left to hold: give the lock back at once. */
-			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-			e->state = ENT_IDLE;
-			e->lkid = 0;
-			e->wanted = false;
-			memset(&e->m, 0, sizeof(e->m));
-			return true;
-		}
-		if (rc == 0)
-			log_notice("uid %s: renamed", e->name);
-		U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
-		return true;
 	case SDLM_UID_BUMP:
-		if (e->allocs)
-			return false;	/* after the allocations in flight */
-		rc = uid_bump_uidvalidity(&e->m, &U.params, p->req.value, now_ns(), &w);
-		if (rc >= 0)
-			rc = run_writes(e, &w);
-		if (rc == 0) {
-			struct res_uid r = { .next = e->m.um_next, .uidvalidity = e->m.um_uidvalidity,
-					     .epoch = e->m.um_epoch };
-
-			memcpy(r.guid, e->guid, UID_GUID_LEN);
-			log_notice("uid %s: UIDVALIDITY bumped to %u", e->name, e->m.um_uidvalidity);
-			U.h.reply(U.h.ctx, p->client, p->seq, 0, &r);
-		} else {
-			U.h.reply(U.h.ctx, p->client, p->seq, rc, NULL);
-		}
-		return true;
+		return serve_admin(e, p);
 	}
-	U.h.reply(U.h.ctx, p->client, p->seq, -EINVAL, NULL);
-	return true;
+	answer(p, -EINVAL, NULL);
+	return SERVED;
 }
 
-/* Serve the queue in order while the core can (see core_ready). */
+/* Serve the queue in order while the core can (see core_ready) and no
+ * operation runs. */
 static void serve_queue(struct entry *e)
 {
 	struct pending *p;
+	enum served s;
 
-	while ((p = e->pend) && core_ready(e)) {
-		if (!serve_one(e, p))
+	while ((p = e->pend) && core_ready(e) && !busy(e)) {
+		s = serve_one(e, p);
+		if (s == WAITS)
 			break;
 		e->pend = p->next;
 		if (!e->pend)
 			e->pend_tail = &e->pend;
+		if (s == STARTED) {
+			e->cur = p;
+			break;
+		}
 		free(p);
 	}
 }
@@ -1058,30 +1253,26 @@ static void serve(struct entry *e)
 	uint64_t lkid = 0;
 	char name[40];
 
-	if (e->unlock_wait)
-		return;		/* parked: uidsvc_tick resumes it */
+	if (e->unlock_wait || busy(e) || U.closing)
+		return;		/* parked (uidsvc_tick), or its continuation serves */
 	if (U.degraded) {
-		/* Each round serves at least one request, or stops. */
-		while (e->pend) {
-			if (U.deg_suspended) {
-				fail_pending(e, SDLM_EDEGRADED);
-				return;
-			}
-			if (!core_ready(e)) {
-				/* first use, or a write sequence failed: take over
-				 * again, once no write of the old one may land */
-				if (e->m.um_stuck && !reap_stuck(e))
-					return;
-				rc = deg_takeover(e);
-				if (rc < 0) {
-					fail_pending(e, rc);
-					return;
-				}
-			}
-			serve_queue(e);
-			if (core_ready(e))
-				return;	/* done, or waiting for a commit */
+		if (!e->pend)
+			return;
+		if (U.deg_suspended) {
+			fail_pending(e, SDLM_EDEGRADED);
+			return;
 		}
+		if (!core_ready(e)) {
+			/* first use, or a write sequence failed: take over
+			 * again, once no write of the old one may land */
+			if (e->m.um_stuck && !reap_stuck(e))
+				return;
+			deg_takeover(e);	/* deg_written serves */
+			return;
+		}
+		serve_queue(e);
+		if (!busy(e) && !core_ready(e) && e->pend)
+			serve(e);	/* a sequence failed: take over again */
 		return;
 	}
 	if (e->state == ENT_IDLE && e->pend) {
@@ -1160,29 +1351,36 @@ static bool expire_allocs(struct entry *e, uint64_t now)
 	return any;
 }
 
-static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid,
-		 const char *key)
+/* `uid show`: a lookup of its own (it needs no entry, and an entry's
+ * operation may be running); answered from the disk and, when this node
+ * holds the mailbox, from its core. */
+struct show_op {
+	struct uio_op op;
+	uint32_t client, seq;
+	char ls[SDLM_NAME_MAX + 1];
+	uint8_t guid[UID_GUID_LEN];
+};
+
+static void show_looked(struct uio_op *op, int rc)
 {
-	struct entry *e = entry_find(ls, guid, false);
-	uint8_t rg[UID_GUID_LEN];
-	struct uid_slot_view v;
+	struct show_op *s = (struct show_op *)((char *)op - offsetof(struct show_op, op));
+	struct entry *e = entry_find(s->ls, s->guid, false);
+	const struct uid_slot_view *v = &op->v;
 	struct res_uid r;
-	uint64_t slot;
-	int rc;
 
 	memset(&r, 0, sizeof(r));
-	memcpy(r.guid, guid, UID_GUID_LEN);
-	rc = lookup(ls, guid, key, &slot, &v, rg);
+	memcpy(r.guid, s->guid, UID_GUID_LEN);
 	if (rc < 0 && !(e && core_ready(e))) {
-		U.h.reply(U.h.ctx, client, seq, rc, NULL);
+		reply(s->client, s->seq, rc, NULL);
+		free(s);
 		return;
 	}
 	if (rc == 0) {
-		r.uidvalidity = v.uidvalidity;
-		r.watermark = v.watermark;
-		r.epoch = v.epoch;
-		r.flags = v.provisional ? SDLM_UID_F_PROVISIONAL : 0;
-		r.prov_base = v.prov_base;
+		r.uidvalidity = v->uidvalidity;
+		r.watermark = v->watermark;
+		r.epoch = v->epoch;
+		r.flags = v->provisional ? SDLM_UID_F_PROVISIONAL : 0;
+		r.prov_base = v->prov_base;
 	}
 	if (e && core_ready(e)) {
 		r.held = 1;
@@ -1192,7 +1390,24 @@ static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *g
 		r.flags = e->m.um_prov ? SDLM_UID_F_PROVISIONAL : 0;
 		r.prov_base = e->m.um_prov_base;
 	}
-	U.h.reply(U.h.ctx, client, seq, 0, &r);
+	reply(s->client, s->seq, 0, &r);
+	free(s);
+}
+
+static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *guid,
+		 const char *key)
+{
+	struct show_op *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		reply(client, seq, -ENOMEM, NULL);
+		return;
+	}
+	s->client = client;
+	s->seq = seq;
+	snprintf(s->ls, sizeof(s->ls), "%s", ls);
+	memcpy(s->guid, guid, UID_GUID_LEN);
+	uio_lookup(U.io, &s->op, ls, guid, key, "", show_looked);
 }
 
 void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
@@ -1206,18 +1421,18 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	int rc;
 
 	if (!U.on) {
-		U.h.reply(U.h.ctx, client, seq, -ENOTSUP, NULL);
+		reply(client, seq, -ENOTSUP, NULL);
 		return;
 	}
 	if (req->op == SDLM_UID_COMMIT || req->op == SDLM_UID_ABORT) {
 		a = alloc_take(req->alloc_id, client, &e);
 		if (!a) {
-			U.h.reply(U.h.ctx, client, seq,
-				  alloc_expired(req->alloc_id) ? SDLM_EEXPIRED : -ENOENT, NULL);
+			reply(client, seq,
+				alloc_expired(req->alloc_id) ? SDLM_EEXPIRED : -ENOENT, NULL);
 			return;
 		}
 		free(a);
-		U.h.reply(U.h.ctx, client, seq, 0, NULL);
+		reply(client, seq, 0, NULL);
 		if (e->pend)
 			serve(e);
 		maybe_release(e);
@@ -1225,7 +1440,7 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	}
 	if (!req->ls_len || req->ls_len > SDLM_NAME_MAX || !req->mb_len ||
 	    req->mb_len > UIDREC_NAME_MAX) {
-		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		reply(client, seq, -EINVAL, NULL);
 		return;
 	}
 	memcpy(ls, req->ls, req->ls_len);
@@ -1233,12 +1448,12 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	memcpy(mb, req->mailbox, req->mb_len);
 	mb[req->mb_len] = '\0';
 	if (strlen(ls) != req->ls_len || strlen(mb) != req->mb_len) {
-		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		reply(client, seq, -EINVAL, NULL);
 		return;
 	}
 	rc = mailbox_guid(ls, mb, req->mb_len, guid);
 	if (rc < 0) {
-		U.h.reply(U.h.ctx, client, seq, rc, NULL);
+		reply(client, seq, rc, NULL);
 		return;
 	}
 	named = rc == 1;
@@ -1248,14 +1463,14 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	}
 	if ((req->op == SDLM_UID_ALLOC && (req->count == 0 || req->count > U.params.reserve_max)) ||
 	    req->op > SDLM_UID_RENAME || req->op < SDLM_UID_ALLOC) {
-		U.h.reply(U.h.ctx, client, seq, -EINVAL, NULL);
+		reply(client, seq, -EINVAL, NULL);
 		return;
 	}
 	e = entry_find(ls, guid, true);
 	p = calloc(1, sizeof(*p));
 	if (!e || !p) {
 		free(p);
-		U.h.reply(U.h.ctx, client, seq, -ENOMEM, NULL);
+		reply(client, seq, -ENOMEM, NULL);
 		return;
 	}
 	p->t_ns = now_ns();
@@ -1290,6 +1505,9 @@ void uidsvc_client_gone(uint32_t client)
 					pp = &a->next;
 				}
 			}
+			/* the request an operation serves: not answered */
+			if (e->cur && e->cur->client == client)
+				e->cur->gone = true;
 			for (qq = &e->pend; (p = *qq);) {
 				if (p->client == client) {
 					*qq = p->next;
@@ -1310,41 +1528,41 @@ void uidsvc_stop_all(void)
 {
 	struct alloc *kill_list = NULL;
 	struct entry *e;
-	struct alloc *a;
 	unsigned b;
 
 	for (b = 0; b < NBUCKET; b++)
 		for (e = U.bucket[b]; e; e = e->next) {
-			while ((a = e->allocs)) {
-				e->allocs = a->next;
-				a->next = kill_list;
-				kill_list = a;
-			}
-			fail_pending(e, SDLM_EFENCED);
+			stop_clients(e, SDLM_EFENCED, &kill_list);
 			/* A lock that survived (another lockspace) is given
-			 * back, once no record write of it may still land;
-			 * one already revoked answers -ENOENT. */
+			 * back, once no record write of it may still land
+			 * (with an operation in flight: when it ends); one
+			 * already revoked answers -ENOENT. */
 			e->deg = false;
 			give_up(e);
 		}
-	/* Every client with an allocation in flight, however many: no cap
-	 * on a safety path (issue 13, hole 4). */
-	while ((a = kill_list)) {
-		kill_list = a->next;
-		U.h.kill_clients(U.h.ctx, &a->client, 1);
-		free(a);
-	}
+	kill_allocs(kill_list);
+}
+
+static int host_may_use(void *ctx)
+{
+	(void)ctx;
+	return U.h.may_use(U.h.ctx);
+}
+
+static void host_kick(void *ctx)
+{
+	(void)ctx;
+	if (U.h.kick)
+		U.h.kick(U.h.ctx);
 }
 
 int uidsvc_init(const struct uidsvc_host *host, struct area *a)
 {
-	uint32_t ss;
 	int rc;
 
 	memset(&U, 0, sizeof(U));
 	U.h = *host;
 	U.a = a;
-	U.fd = -1;
 	U.nslots = uidtab_nslots(&a->hdr);
 	uid_params_default(&U.params);
 	if (host->reserve_min)
@@ -1355,22 +1573,18 @@ int uidsvc_init(const struct uidsvc_host *host, struct area *a)
 		return -EINVAL;
 	if (U.nslots == 0)
 		return -ENOTSUP;
-	ss = a->hdr.sector_size;
-	if (posix_memalign(&U.buf, AIO_BUF_ALIGN, ss))
-		return -ENOMEM;
-	rc = aio_open_dev(a->path, &U.fd, &ss);
-	if (rc == 0)
-		rc = aio_ctx_create(&U.aio, 4);
-	if (rc < 0) {
-		if (U.fd >= 0)
-			close(U.fd);
-		free(U.buf);
+	rc = uio_create(&U.io, a, host_may_use, host_kick, NULL);
+	if (rc < 0)
 		return rc;
-	}
 	U.on = true;
 	return 0;
 }
 
+/*
+ * The continuations of operations still in flight run inside uio_destroy
+ * (they need the entries): nothing is answered any more (the IPC is
+ * closed), and each gives its mailbox up as after a failed write.
+ */
 void uidsvc_fini(void)
 {
 	struct entry *e, *n;
@@ -1378,6 +1592,10 @@ void uidsvc_fini(void)
 	struct alloc *a;
 	unsigned b;
 
+	U.closing = true;
+	if (U.io)
+		uio_destroy(U.io, 2 * U.a->hdr.io_timeout_ms);
+	U.io = NULL;
 	for (b = 0; b < NBUCKET; b++)
 		for (e = U.bucket[b]; e; e = n) {
 			n = e->next;
@@ -1385,17 +1603,13 @@ void uidsvc_fini(void)
 				e->pend = p->next;
 				free(p);
 			}
+			free(e->cur);
 			while ((a = e->allocs)) {
 				e->allocs = a->next;
 				free(a);
 			}
 			free(e);
 		}
-	if (U.aio)
-		aio_ctx_destroy(U.aio, 2 * U.a->hdr.io_timeout_ms);
-	if (U.fd >= 0)
-		close(U.fd);
-	free(U.buf);
 	memset(&U, 0, sizeof(U));
 }
 
@@ -1446,21 +1660,33 @@ void uidsvc_render(struct sbuf *b, bool json)
 
 void uidsvc_apply_fault(const char *spec)
 {
-	struct aio_fault f;
+	if (U.io)
+		uio_apply_fault(U.io, spec);
+}
 
-	if (!U.aio)
-		return;
-	if (!spec || aio_fault_parse(spec, &f) < 0)
-		aio_fault_set(U.aio, NULL);
-	else
-		aio_fault_set(U.aio, &f);
+/* The aio eventfd is readable or a deadline passed: one bounded turn. */
+void uidsvc_process(void)
+{
+	if (U.io)
+		uio_process(U.io, now_ns());
+}
+
+uint64_t uidsvc_next_deadline_ns(void)
+{
+	return U.io ? uio_next_deadline_ns(U.io) : UINT64_MAX;
+}
+
+int uidsvc_fd(void)
+{
+	return U.io ? uio_fd(U.io) : -1;
 }
 
 /*
  * Every heartbeat interval: allocations past their lease are aborted;
  * timed-out writes that left the kernel are reported to their cores;
  * parked locks are given back; queues that waited for a stuck copy and
- * releases that waited for the disk go on.
+ * releases that waited for the disk go on.  An entry whose operation is
+ * in flight is left to its continuation.
  */
 void uidsvc_tick(void)
 {
@@ -1470,7 +1696,7 @@ void uidsvc_tick(void)
 
 	if (!U.on)
 		return;
-	aio_process(U.aio, now_ns());
+	uio_process(U.io, now_ns());
 	now = now_ns();
 	for (b = 0; b < NBUCKET; b++)
 		for (e = U.bucket[b]; e; e = e->next) {
@@ -1479,6 +1705,8 @@ void uidsvc_tick(void)
 					serve(e);
 				maybe_release(e);
 			}
+			if (busy(e))
+				continue;
 			if (e->m.um_stuck && !reap_stuck(e))
 				continue;
 			if (e->unlock_wait) {
@@ -1497,6 +1725,7 @@ void uidsvc_tick(void)
 void uidsvc_get_stats(struct uidsvc_stats *st)
 {
 	*st = U.st;
+	st->record_writes = U.io ? uio_record_writes(U.io) : 0;
 }
 
 /* --- degraded mode ----------------------------------------------------------- */
@@ -1508,13 +1737,14 @@ static bool any_alloc_in_flight(void)
 
 	for (b = 0; b < NBUCKET; b++)
 		for (e = U.bucket[b]; e; e = e->next)
-			if (e->allocs)
+			if (e->allocs || busy(e))
 				return true;
 	return false;
 }
 
 /* Returns 0, -ENOTSUP (no UID service) or -EBUSY (an allocation is not
- * committed yet: its mailbox cannot change hands under it). */
+ * committed yet, or a record I/O is in flight: its mailbox cannot change
+ * hands under it). */
 int uidsvc_degraded_set(bool on)
 {
 	struct entry *e;

@@ -33,6 +33,9 @@ struct uidsvc_host {
 	void (*reply)(void *ctx, uint32_t client, uint32_t seq, int err,
 		      const struct res_uid *res);
 	void (*kill_clients)(void *ctx, const uint32_t *clients, size_t n);
+	/* Record I/O was queued outside uidsvc_process: arm the timer at
+	 * uidsvc_next_deadline_ns() (which is then "now"). */
+	void (*kick)(void *ctx);
 };
 
 /* Returns 0, or -errno (the area has no UID table: fence init --uid-slots). */
@@ -62,6 +65,17 @@ void uidsvc_get_stats(struct uidsvc_stats *st);
 
 /* Every heartbeat interval. */
 void uidsvc_tick(void);
+
+/*
+ * The record I/O (uidio.h), driven by the daemon's loop like the
+ * heartbeat's: poll uidsvc_fd() for POLLIN and arm a timer at
+ * uidsvc_next_deadline_ns() (ns of CLOCK_BOOTTIME, 0: now, UINT64_MAX:
+ * none), and call uidsvc_process() on either.  Each call is one bounded
+ * turn.  -1 / UINT64_MAX without a UID service.
+ */
+void uidsvc_process(void);
+uint64_t uidsvc_next_deadline_ns(void);
+int uidsvc_fd(void);
 
 /*
  * Degraded mode (docs/uid.md): the caller (the daemon) has checked the

@@ -21,9 +21,19 @@
  *                         again on the same handle (never more than 100 times)
  *   UIDCLIENT_LINGER_MS   stay connected this long after the last commit
  *                         (prints "uidclient LABEL: lingering")
+ *
+ *   uidclient --burst LOCKSPACE PREFIX N PROCS LABEL HISTORY
+ *
+ * A burst over many mailboxes at once: PROCS processes, each with its own
+ * connection, allocate one UID (and commit it, history lines as above) in
+ * each of the mailboxes PREFIX0 .. PREFIX<N-1>, process k taking those
+ * whose number is k modulo PROCS.  On a node that holds none of them it
+ * is a burst of N takeovers, PROCS at a time.  Exit 0 when every
+ * allocation and commit succeeded.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +58,81 @@ static void put(int fd, const char *line)
 		perror("uidclient: history");
 }
 
+/* One allocation of one UID in mailbox mb, recorded and committed. */
+static int alloc_one(sdlm_handle_t *h, int fd, const char *ls, const char *mb,
+		     const char *label)
+{
+	struct sdlm_uid_result r;
+	char line[256];
+	int rc;
+
+	rc = sdlm_uid_alloc(h, ls, mb, 1, &r);
+	if (rc < 0) {
+		fprintf(stderr, "uidclient %s: alloc in %s: %s\n", label, mb, sdlm_strerror(rc));
+		return rc;
+	}
+	snprintf(line, sizeof(line), "got %s %s %u %u %llu %llu\n", label, mb,
+		 r.uidvalidity, r.first, (unsigned long long)r.epoch, mono_ns());
+	put(fd, line);
+	snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", label, mb,
+		 r.uidvalidity, r.first, r.first, mono_ns());
+	put(fd, line);
+	rc = sdlm_uid_commit(h, &r);
+	if (rc < 0)
+		fprintf(stderr, "uidclient %s: commit in %s: %s\n", label, mb, sdlm_strerror(rc));
+	return rc;
+}
+
+static int burst(char **argv)
+{
+	const char *ls = argv[0], *prefix = argv[1], *label = argv[4];
+	unsigned n = (unsigned)strtoul(argv[2], NULL, 10);
+	unsigned procs = (unsigned)strtoul(argv[3], NULL, 10);
+	unsigned k, i, failed = 0;
+	char mb[128];
+	int fd, status;
+	pid_t pid;
+
+	if (!n || !procs) {
+		fprintf(stderr, "uidclient --burst: N and PROCS must be above 0\n");
+		return 2;
+	}
+	fd = open(argv[5], O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(argv[5]);
+		return 2;
+	}
+	for (k = 0; k < procs; k++) {
+		pid = fork();
+		if (pid < 0) {
+			perror("uidclient --burst: fork");
+			failed++;
+			break;
+		}
+		if (pid == 0) {
+			sdlm_handle_t *h;
+			int rc = sdlm_connect(NULL, &h);
+
+			if (rc < 0) {
+				fprintf(stderr, "uidclient %s: connect: %s\n", label, sdlm_strerror(rc));
+				_exit(1);
+			}
+			for (i = k; i < n; i += procs) {
+				snprintf(mb, sizeof(mb), "%s%u", prefix, i);
+				if (alloc_one(h, fd, ls, mb, label) < 0)
+					_exit(1);
+			}
+			sdlm_disconnect(h);
+			_exit(0);
+		}
+	}
+	while ((pid = wait(&status)) > 0 || (pid < 0 && errno == EINTR))
+		if (pid > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			failed++;
+	close(fd);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sdlm_uid_result r;
@@ -56,8 +141,10 @@ int main(int argc, char **argv)
 	unsigned count, iters, i, k, hold_ms = 0;
 	int fd, rc;
 
+	if (argc == 8 && !strcmp(argv[1], "--burst"))
+		return burst(argv + 2);
 	if (argc < 7) {
-		fprintf(stderr, "usage: uidclient LOCKSPACE MAILBOX COUNT ITERATIONS LABEL HISTORY [HOLD_MS]\n");
+		fprintf(stderr, "usage: uidclient LOCKSPACE MAILBOX COUNT ITERATIONS LABEL HISTORY [HOLD_MS]\n       uidclient --burst LOCKSPACE PREFIX N PROCS LABEL HISTORY\n");
 		return 2;
 	}
 	count = (unsigned)strtoul(argv[3], NULL, 10);
