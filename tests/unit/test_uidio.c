@@ -112,7 +112,7 @@ static int setup(void **state)
 	h.watchdog_timeout_ms = 1000;
 	h.uid_area_start = 2 * h.num_nodes + 1;
 	h.uid_area_sectors = 2 * NSLOTS;
-	rv = area_init(fx->path, &h, true, 2000, why);
+	rv = area_init(fx->path, &h, true, 2000, why, NULL, NULL);
 	if (rv == -EINVAL)
 		fail_msg("%s (tmpfs?): set SDLM_TEST_DIR to a directory on ext4/xfs", why);
 	assert_int_equal(rv, 0);
