@@ -8,11 +8,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <corosync/corotypes.h>
 #include <corosync/quorum.h>
+#include <corosync/votequorum.h>
 #include <corosync/cmap.h>
 
 #include "log.h"
@@ -187,4 +191,163 @@ size_t quorum_nodelist(uint32_t *ids, size_t max)
 			ids[j - 1] = t;
 		}
 	return n;
+}
+
+/* --- the probe ------------------------------------------------------- */
+
+/*
+ * Why votequorum: corosync stops reading the requests of every IPC
+ * service while it synchronises a new membership (and while its totem
+ * send queue is critical), votequorum's only excepted during the sync.
+ * A question to the quorum service waits out every membership change -
+ * seconds under packet loss - which is no sign of a hung corosync; a
+ * question to votequorum is answered through the sync.
+ */
+static struct {
+	uint32_t interval_ms;
+	uint32_t node_id;
+	_Atomic uint64_t asked_ms;	/* the last answered question was asked */
+	_Atomic uint64_t slowest_ms;	/* longest wait for an answer, since read */
+	_Atomic uint32_t refused;	/* questions that got no answer (an error) */
+	_Atomic uint32_t reconnects;	/* connections lost or refused */
+	_Atomic bool via_quorum;	/* no votequorum: asking the quorum service */
+} P;
+
+static uint64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void probe_notify(quorum_handle_t h, uint32_t quorate,
+			 struct quorum_ring_id ring_id, uint32_t n, const uint32_t *members)
+{
+	(void)h; (void)quorate; (void)ring_id; (void)n; (void)members;
+}
+
+/* One connection, to votequorum or (without it) to the quorum service. */
+struct probe_conn {
+	bool have, vq;
+	votequorum_handle_t vh;
+	quorum_handle_t qh;
+};
+
+static cs_error_t probe_connect(struct probe_conn *c)
+{
+	votequorum_callbacks_t vcb;
+	quorum_model_v1_data_t md;
+	uint32_t type;
+	cs_error_t e;
+
+	memset(&vcb, 0, sizeof(vcb));
+	e = votequorum_initialize(&c->vh, &vcb);
+	if (e == CS_OK) {
+		c->have = c->vq = true;
+		atomic_store(&P.via_quorum, false);
+		return e;
+	}
+	if (e != CS_ERR_NOT_EXIST)
+		return e;
+	memset(&md, 0, sizeof(md));
+	md.model = QUORUM_MODEL_V1;
+	md.quorum_notify_fn = probe_notify;
+	e = quorum_model_initialize(&c->qh, QUORUM_MODEL_V1, (quorum_model_data_t *)&md,
+				    &type, NULL);
+	if (e == CS_OK) {
+		c->have = true;
+		c->vq = false;
+		atomic_store(&P.via_quorum, true);
+	}
+	return e;
+}
+
+static void probe_disconnect(struct probe_conn *c)
+{
+	if (c->vq)
+		votequorum_finalize(c->vh);
+	else
+		quorum_finalize(c->qh);
+	c->have = false;
+}
+
+static cs_error_t probe_ask(struct probe_conn *c)
+{
+	struct votequorum_info info;
+	int q;
+
+	if (c->vq)
+		return votequorum_getinfo(c->vh, P.node_id, &info);
+	return quorum_getquorate(c->qh, &q);
+}
+
+/*
+ * No logging here: the log is the event loop's.  Only CS_OK counts as an
+ * answer: CS_ERR_TRY_AGAIN can come from the client library alone (a
+ * flow-control flag corosync set in shared memory before it hung).  A
+ * connection that fails is reopened at the next turn.
+ */
+static void *probe_main(void *arg)
+{
+	struct probe_conn c = { 0 };
+	struct timespec ts;
+
+	(void)arg;
+	ts.tv_sec = P.interval_ms / 1000;
+	ts.tv_nsec = (long)(P.interval_ms % 1000) * 1000000;
+	for (;;) {
+		uint64_t asked = boot_ms();
+		cs_error_t e = CS_OK;
+
+		if (!c.have && probe_connect(&c) != CS_OK)
+			atomic_fetch_add(&P.reconnects, 1);
+		if (c.have) {
+			e = probe_ask(&c);
+			if (e == CS_OK) {
+				uint64_t took = boot_ms() - asked, s = atomic_load(&P.slowest_ms);
+
+				while (took > s && !atomic_compare_exchange_weak(&P.slowest_ms, &s, took))
+					;
+				atomic_store(&P.asked_ms, asked);
+			} else {
+				atomic_fetch_add(&P.refused, 1);
+				if (e != CS_ERR_TRY_AGAIN) {
+					probe_disconnect(&c);
+					atomic_fetch_add(&P.reconnects, 1);
+				}
+			}
+		}
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int quorum_probe_start(uint32_t interval_ms, uint32_t node_id)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int rc;
+
+	P.interval_ms = interval_ms ? interval_ms : 1;
+	P.node_id = node_id;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &a, probe_main, NULL);
+	pthread_attr_destroy(&a);
+	return -rc;
+}
+
+uint64_t quorum_probe_asked(void)
+{
+	return atomic_load(&P.asked_ms);
+}
+
+void quorum_probe_stats(uint64_t *slowest_ms, uint32_t *refused, uint32_t *reconnects,
+			bool *via_quorum)
+{
+	*slowest_ms = atomic_exchange(&P.slowest_ms, 0);
+	*refused = atomic_exchange(&P.refused, 0);
+	*reconnects = atomic_exchange(&P.reconnects, 0);
+	*via_quorum = atomic_load(&P.via_quorum);
 }

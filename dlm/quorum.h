@@ -36,4 +36,26 @@ void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consens
 /* The node ids of corosync's nodelist, ascending; returns how many (<= max). */
 size_t quorum_nodelist(uint32_t *ids, size_t max);
 
+/*
+ * Is corosync still answering?  A thread with its own connection to
+ * corosync's votequorum service (the quorum service when votequorum is
+ * not loaded) asks every interval_ms for this node's (node_id) entry and
+ * stamps, on CLOCK_BOOTTIME (now_ms's clock), when it asked the last
+ * question that was answered (CS_OK only); it reconnects after an error.
+ * The event loop never waits on corosync: it reads the stamp
+ * (quorum_probe_asked).  A hung corosync answers nothing, so the stamp
+ * ages (issue 13, hole 6).  0 or a negative errno (no thread).
+ */
+int quorum_probe_start(uint32_t interval_ms, uint32_t node_id);
+
+/* When the last answered question was asked (ms on CLOCK_BOOTTIME), 0
+ * before the first answer. */
+uint64_t quorum_probe_asked(void);
+
+/* Since the last call: the longest wait for an answer (ms), questions that
+ * got an error instead, failed connections; and whether the probe asks the
+ * quorum service (votequorum not loaded). */
+void quorum_probe_stats(uint64_t *slowest_ms, uint32_t *refused, uint32_t *reconnects,
+			bool *via_quorum);
+
 #endif

@@ -90,6 +90,7 @@ uint64_t now_ms(void)
 static void arm_aio_timer(void);
 static void notify_ready(uint64_t now);
 static void continue_alone(void);
+static void corosync_stamp(void);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -228,6 +229,7 @@ static void tick(void *data)
 	int rc;
 
 	fault_refresh();
+	corosync_stamp();
 	hbe_tick(D.hb, now);
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
@@ -257,6 +259,7 @@ static void tick(void *data)
 static void aio_timer_fire(void *data)
 {
 	D.aio_timer_armed = false;
+	corosync_stamp();
 	hbe_process(D.hb, now_ms());
 	if (D.locks_on)
 		uidsvc_process();
@@ -294,6 +297,7 @@ static void arm_aio_timer(void)
 
 static int32_t aio_ready(int32_t fd, int32_t revents, void *data)
 {
+	corosync_stamp();
 	hbe_process(D.hb, now_ms());
 	arm_aio_timer();
 	return 0;
@@ -347,13 +351,16 @@ static void hb_event(void *ctx, int what, int reason)
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
 		D.self_fence_reason = reason;
-		lsm_self_fenced();
+		/* Logged first: leaving the groups asks corosync, which may be
+		 * the part that hung (issue 13, hole 6). */
 		if (D.wd && wd_kind(D.wd) != WD_KIND_NONE) {
 			log_notice("fence node %u: self-fencing (%s): watchdog no longer fed, reset within %u s",
 				   D.node_id, sdlm_strerror(reason), wd_timeout_s(D.wd));
+			lsm_self_fenced();
 		} else {
 			log_err("fence node %u: self-fencing (%s) with NO watchdog: exiting",
 				D.node_id, sdlm_strerror(reason));
+			lsm_self_fenced();
 			/* Let the acknowledgement reach the disk first. */
 			exit(SDLMD_EXIT_FENCED);
 		}
@@ -560,6 +567,92 @@ int degraded_check(uint32_t *blocker)
 bool quorate_now(void)
 {
 	return twonode_quorate(&D.tn, D.quorate, D.n_members);
+}
+
+/*
+ * When corosync last answered (issue 13, hole 6): the ask time of the
+ * newest question the probe thread got an answer to, or the probe's start
+ * before the first answer (corosync answered our setup just before).
+ */
+static uint64_t corosync_asked(void)
+{
+	uint64_t asked = quorum_probe_asked();
+
+	return asked > D.probe_started_ms ? asked : D.probe_started_ms;
+}
+
+/*
+ * Tell the fence side, right before it decides, when corosync last
+ * answered: only its self-fence rule reads it (self_corosync_answered).
+ * The log says when corosync falls silent before the decision it causes.
+ */
+static void corosync_stamp(void)
+{
+	uint64_t now = now_ms(), asked;
+	bool silent;
+
+	if (!D.probe_on)
+		return;
+	asked = corosync_asked();
+	hbe_corosync_answered(D.hb, asked);
+	silent = now > asked && now - asked > D.to.base.membership_ms;
+	if (silent != D.probe_silent) {
+		if (silent)
+			log_err("corosync: no answer for %llu ms (limit M = %u ms): not provably quorate; "
+				"with a lapsed lease this node fences itself",
+				(unsigned long long)(now - asked), D.to.base.membership_ms);
+		else
+			log_notice("corosync: answering again");
+		D.probe_silent = silent;
+	}
+}
+
+/* Every probe period: log when corosync answers slowly (half of M or
+ * more), falls silent or answers again. */
+static void probe_check(void *data)
+{
+	uint64_t slowest;
+	bool via_quorum;
+	uint32_t refused, reconnects;
+
+	(void)data;
+	quorum_probe_stats(&slowest, &refused, &reconnects, &via_quorum);
+	if (via_quorum != D.probe_via_quorum) {
+		D.probe_via_quorum = via_quorum;
+		if (via_quorum)
+			log_warn("corosync: votequorum not loaded: asking the quorum service, which "
+				 "answers nothing while corosync synchronises a membership");
+	}
+	if (slowest >= D.to.base.membership_ms / 2)
+		log_warn("corosync: took %llu ms to answer (a node whose lease has lapsed "
+			 "counts itself not quorate after %u ms without an answer)",
+			 (unsigned long long)slowest, D.to.base.membership_ms);
+	if (refused || reconnects)
+		log_debug("corosync: probe: %u questions refused, %u failed connections",
+			  refused, reconnects);
+	corosync_stamp();
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH, (uint64_t)D.probe_period_ms * QB_TIME_NS_IN_MSEC,
+			  NULL, probe_check, &D.probe_timer);
+}
+
+/* Start the probe: a question every P = M / 8 (at least 50 ms). */
+static void probe_start(void)
+{
+	uint32_t m = D.to.base.membership_ms;
+	int rc;
+
+	D.probe_period_ms = m / 8 > 50 ? m / 8 : 50;
+	D.probe_started_ms = now_ms();
+	rc = quorum_probe_start(D.probe_period_ms, D.node_id);
+	if (rc < 0) {
+		log_err("corosync: cannot start the thread that checks corosync answers: %s "
+			"(a hung corosync will not be noticed)", strerror(-rc));
+		return;
+	}
+	D.probe_on = true;
+	log_info("corosync: asked every %u ms whether it answers; with a lapsed lease, "
+		 "unanswered for M = %u ms is not quorate", D.probe_period_ms, m);
+	probe_check(NULL);
 }
 
 static bool host_alone_quorate(void *ctx)
@@ -1204,6 +1297,7 @@ int main(int argc, char **argv)
 		ipc_enable_locks(true);
 		log_info("lock manager: %u nodes expected, grace %u ms, settle %u ms (token %u, consensus %u)",
 			 D.expected_nodes, D.grace_ms, host.settle_ms, token, consensus);
+		probe_start();
 		membership_apply();
 	} else {
 		uint32_t i;

@@ -54,6 +54,12 @@ struct sdlmd {
 	bool marker_mine;		/* we wrote it: ours to remove */
 	bool corosync;
 	bool quorate;
+	/* Is corosync still answering (quorum_probe_*, issue 13 hole 6)?
+	 * probe_silent: unanswered for M, not provably quorate (corosync_stamp). */
+	bool probe_on, probe_silent, probe_via_quorum;
+	uint32_t probe_period_ms;
+	uint64_t probe_started_ms;
+	qb_loop_timer_handle probe_timer;
 	uint32_t members[SDLM_MAX_NODES + 1];
 	uint32_t n_members;
 	uint64_t ring_seq;

@@ -122,6 +122,8 @@ static void render_status(struct sbuf *b, bool json)
 			  self_word(), use == 0 ? "true" : "false");
 		sb_json_str(b, use == 0 ? "" : sdlm_strerror(use));
 		sb_printf(b, ",\"quorum\":\"%s\"", !D.corosync ? "disk-only" : quorate_now() ? "quorate" : "not-quorate");
+		if (D.corosync)
+			sb_printf(b, ",\"corosync_answering\":%s", D.probe_silent ? "false" : "true");
 		{
 			const char *fs = NULL;
 			uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
@@ -159,10 +161,11 @@ static void render_status(struct sbuf *b, bool json)
 		  D.area->hdr.cluster_name, D.node_id, D.node_name, PACKAGE_VERSION, D.area->path);
 	render_versions(b, false);
 	if (D.corosync)
-		sb_printf(b, "quorum       %s (ring %llu, %u members)%s\n",
+		sb_printf(b, "quorum       %s (ring %llu, %u members)%s%s\n",
 			  quorate_now() ? "quorate" : "NOT quorate",
 			  (unsigned long long)D.ring_seq, D.n_members,
-			  twonode_won(&D.tn) && !D.quorate ? ", alone: won the two-node arbitration" : "");
+			  twonode_won(&D.tn) && !D.quorate ? ", alone: won the two-node arbitration" : "",
+			  D.probe_silent ? ", corosync is not answering" : "");
 	else
 		sb_printf(b, "quorum       none (disk-only mode)\n");
 	{

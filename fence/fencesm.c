@@ -642,6 +642,22 @@ void self_quorum(struct self_state *ss, bool quorate)
 	ss->ss_quorate = quorate;
 }
 
+void self_corosync_answered(struct self_state *ss, uint64_t asked_ms)
+{
+	if (!ss->ss_answer_have || asked_ms > ss->ss_answer_asked_ms)
+		ss->ss_answer_asked_ms = asked_ms;
+	ss->ss_answer_have = true;
+}
+
+bool self_provably_quorate(const struct self_state *ss, uint64_t now_ms)
+{
+	if (!ss->ss_quorate)
+		return false;
+	if (!ss->ss_answer_have || now_ms <= ss->ss_answer_asked_ms)
+		return true;
+	return now_ms - ss->ss_answer_asked_ms <= ss->ss_t->base.membership_ms;
+}
+
 void self_io_idle(struct self_state *ss, bool idle)
 {
 	ss->ss_io_idle = idle;
@@ -704,7 +720,7 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 		 now_ms - ss->ss_pill_seen_ms >= ss->ss_t->drain_ms)
 		self_fence(ss, SDLM_EPILL);
 	else if (ss->ss_lease_have && !self_lease_valid(ss, now_ms) &&
-		 !ss->ss_quorate)
+		 !self_provably_quorate(ss, now_ms))
 		self_fence(ss, SDLM_ELEASE);
 
 	d->use_err = self_may_use_locks(ss, now_ms);

@@ -79,7 +79,10 @@
  *	         TEST: acked at once, nothing stops; CLEAR: nothing
  *	feed:    yes, until SELF_FENCED (sticky for the incarnation):
  *	           pill acked, pill not drained in time, or
- *	           (lease once held and now expired) and not quorate
+ *	           (lease once held and now expired) and not provably
+ *	           quorate: corosync says not quorate, or (once told when
+ *	           corosync answered) the last question it answered was
+ *	           asked more than M ago - a hung corosync is not quorum
  *	dup:     our slot shows a foreign incarnation with two different
  *	         counters after we saw our own: SDLM_EDUPWRITER, sticky
  */
@@ -320,6 +323,8 @@ struct self_state {
 	uint32_t ss_inflight;
 	uint32_t ss_renew_failures;	/* consecutive */
 	bool ss_quorate;
+	bool ss_answer_have;		/* told when corosync last answered */
+	uint64_t ss_answer_asked_ms;	/* the newest answered question's ask */
 	bool ss_io_idle;
 	bool ss_clients_stopped;
 	bool ss_msg_seen;
@@ -386,6 +391,20 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 void self_clock_missed(struct self_state *ss, uint64_t now_ms);
 
 void self_quorum(struct self_state *ss, bool quorate);
+
+/*
+ * corosync answered a question asked at asked_ms (issue 13, hole 6).  Once
+ * told, quorate counts only while now - (the newest such ask) <= M
+ * (ss_t->base.membership_ms): a corosync hung at h answers no question
+ * asked after h, so from h + M on the node is not quorate for the
+ * self-fence rule, as the dead bound assumes (docs/timeouts.md, step 3).
+ * Only the self-fence rule reads it: a node with a valid lease uses its
+ * locks whatever corosync says.
+ */
+void self_corosync_answered(struct self_state *ss, uint64_t asked_ms);
+
+/* ss_quorate and (if told) corosync answered within M of now_ms. */
+bool self_provably_quorate(const struct self_state *ss, uint64_t now_ms);
 void self_io_idle(struct self_state *ss, bool idle);
 void self_clients_stopped(struct self_state *ss, bool stopped);
 

@@ -435,6 +435,11 @@ void hbe_set_quorate(struct hb_engine *e, bool quorate)
 	self_quorum(&e->self, quorate);
 }
 
+void hbe_corosync_answered(struct hb_engine *e, uint64_t asked_ms)
+{
+	self_corosync_answered(&e->self, asked_ms);
+}
+
 void hbe_set_member(struct hb_engine *e, uint32_t node_id, bool member, uint64_t now_ms)
 {
 	if (node_id >= 1 && node_id <= SDLM_MAX_NODES)

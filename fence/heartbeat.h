@@ -57,6 +57,8 @@ int hbe_process(struct hb_engine *e, uint64_t now_ms);
 uint64_t hbe_next_deadline_ms(struct hb_engine *e);
 
 void hbe_set_quorate(struct hb_engine *e, bool quorate);
+/* corosync answered a question asked at asked_ms (self_corosync_answered). */
+void hbe_corosync_answered(struct hb_engine *e, uint64_t asked_ms);
 void hbe_set_member(struct hb_engine *e, uint32_t node_id, bool member, uint64_t now_ms);
 void hbe_clients_stopped(struct hb_engine *e, bool stopped);
 void hbe_apply_fault(struct hb_engine *e, const char *spec_or_null);

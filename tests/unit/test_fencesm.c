@@ -763,6 +763,73 @@ static void test_self_lease_without_quorum(void **state)
 	assert_int_equal(self_may_use_locks(&ss, now + 200), SDLM_EFENCED);
 }
 
+/*
+ * Issue 13, hole 6: a hung corosync is not quorum.  Disk lost (lease
+ * expired) while quorate: no self-fence as long as corosync answers; once
+ * its last answered question was asked more than M ago, the node fences
+ * itself - and not a moment before.  A node whose lease is valid never
+ * cares what corosync answers.
+ */
+static void test_self_corosync_silent(void **state)
+{
+	struct sdlm_timeouts_base b;
+	struct sdlm_timeouts t;
+	struct self_state ss;
+	struct self_decision d;
+	uint64_t now, hung, m;
+
+	(void)state;
+	assert_int_equal(timeouts_profile("default", &b), 0);
+	b.membership_ms = 6000;
+	assert_int_equal(timeouts_derive(&b, &t, NULL), 0);
+	m = t.base.membership_ms;
+	self_init(&ss, &t, INC_A);
+	self_quorum(&ss, true);
+	self_renew_done(&ss, 1000, 0);
+
+	/* Lease valid, corosync silent far longer than M: locks in use, fed. */
+	self_corosync_answered(&ss, 1000);
+	assert_false(self_provably_quorate(&ss, 1000 + m + 1));
+	self_decide(&ss, 1000 + t.lease_ms - 1, &d);
+	assert_true(d.feed_watchdog);
+	assert_int_equal(d.use_err, 0);
+
+	/* Disk lost, corosync answering every second: kept, as before. */
+	self_corosync_answered(&ss, 1000 + t.lease_ms - 1);
+	for (now = 1000 + t.lease_ms; now < 60000; now += 1000) {
+		self_corosync_answered(&ss, now - 500);
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+		assert_int_equal(d.use_err, SDLM_ELEASE);
+	}
+	/* An older stamp never moves the newest answer back. */
+	hung = now - 1000 - 500;
+	assert_int_equal(ss.ss_answer_asked_ms, hung);
+	self_corosync_answered(&ss, hung - 3000);
+	assert_int_equal(ss.ss_answer_asked_ms, hung);
+	/* corosync hangs: its last answered question was asked at hung. */
+	for (now = hung; now <= hung + m; now += 100) {
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+	}
+	self_decide(&ss, hung + m + 1, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.stop_locks);
+	assert_int_equal(d.slot_state, SM_SLOT_FENCED_SELF);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+	/* Sticky: corosync answering again does not undo it. */
+	self_corosync_answered(&ss, hung + m + 2);
+	self_decide(&ss, hung + m + 3, &d);
+	assert_false(d.feed_watchdog);
+
+	/* Never told (disk-only or no probe): corosync's word alone. */
+	self_init(&ss, &t, INC_A);
+	self_quorum(&ss, true);
+	assert_true(self_provably_quorate(&ss, UINT64_C(1) << 40));
+	self_quorum(&ss, false);
+	assert_false(self_provably_quorate(&ss, 0));
+}
+
 static void test_self_pill_stop_then_ack(void **state)
 {
 	struct self_state ss;
@@ -1156,6 +1223,7 @@ int main(void)
 		cmocka_unit_test(test_fence_repill_above_disk),
 		cmocka_unit_test(test_self_lease_with_quorum),
 		cmocka_unit_test(test_self_lease_without_quorum),
+		cmocka_unit_test(test_self_corosync_silent),
 		cmocka_unit_test(test_self_pill_stop_then_ack),
 		cmocka_unit_test(test_self_test_clear_and_drain),
 		cmocka_unit_test(test_self_duplicate_writer),
