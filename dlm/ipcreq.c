@@ -136,7 +136,7 @@ static int uid_decode(const struct req_uid *q)
 {
 	int rc;
 
-	if (q->op < SDLM_UID_ALLOC || q->op > SDLM_UID_RENAME)
+	if (q->op < SDLM_UID_ALLOC || q->op > SDLM_UID_IMPORT)
 		return -EINVAL;
 	if (q->req_flags & ~SDLM_UIDREQ_ALL)
 		return -EINVAL;
@@ -150,6 +150,14 @@ static int uid_decode(const struct req_uid *q)
 		return rc;
 	if (q->op == SDLM_UID_ALLOC && q->count == 0)
 		return -EINVAL;
+	if (q->op == SDLM_UID_IMPORT) {
+		/* only a restore may not know UIDVALIDITY or next */
+		if (q->op_flags & ~SDLM_UID_IMPORT_RESTORE)
+			return -EINVAL;
+		if (!(q->op_flags & SDLM_UID_IMPORT_RESTORE) && (!q->value || !q->count))
+			return -EINVAL;
+		return 0;
+	}
 	if (q->op == SDLM_UID_RENAME) {
 		if (q->arg_len > sizeof(q->arg))
 			return -EINVAL;
@@ -228,14 +236,14 @@ int ipcreq_decode(const void *data, size_t size, struct ipcreq *r)
  * The request table: what each command (and each UID op) needs.  Kept as
  * one table so that the split between a mail delivery (CLIENT) and an
  * operator (ADMIN) is read in one place (docs/imap.md says which group the
- * mail user needs).  uid_op 0: any op; settle: only RAISE with
- * SDLM_UID_RAISE_SETTLE in count.  The first row that matches decides;
- * no row: ADMIN.
+ * mail user needs).  uid_op 0: any op; admin_form: the op's operator
+ * form (uid_admin_form).  The first row that matches decides; no row:
+ * ADMIN.
  */
 static const struct {
 	int32_t cmd;
 	uint32_t uid_op;
-	bool settle;
+	bool admin_form;
 	enum ipcreq_level need;
 } need_table[] = {
 	/* read-only views */
@@ -264,12 +272,21 @@ static const struct {
 	{ SDLM_CMD_UID, SDLM_UID_RAISE,	 true,  IPCREQ_ADMIN },	/* settle */
 	{ SDLM_CMD_UID, SDLM_UID_RAISE,	 false, IPCREQ_CLIENT },	/* only up */
 	{ SDLM_CMD_UID, SDLM_UID_SHOW,	 false, IPCREQ_CLIENT },
-	/* first-contact adoption of an existing mailbox goes here, CLIENT */
+	/* first-contact adoption of an existing mailbox (issue 14 item 7) */
+	{ SDLM_CMD_UID, SDLM_UID_IMPORT, true,  IPCREQ_ADMIN },	/* restore */
+	{ SDLM_CMD_UID, SDLM_UID_IMPORT, false, IPCREQ_CLIENT },	/* create, raise */
 	/* what an operator does */
 	{ SDLM_CMD_UID, SDLM_UID_BUMP,	 false, IPCREQ_ADMIN },
 	{ SDLM_CMD_UID, SDLM_UID_DELETE, false, IPCREQ_ADMIN },
 	{ SDLM_CMD_UID, SDLM_UID_RENAME, false, IPCREQ_ADMIN },
 };
+
+/* The operator's form of a UID op: RAISE that settles, IMPORT that restores. */
+static bool uid_admin_form(const struct req_uid *q)
+{
+	return (q->op == SDLM_UID_RAISE && q->count == SDLM_UID_RAISE_SETTLE) ||
+	       (q->op == SDLM_UID_IMPORT && (q->op_flags & SDLM_UID_IMPORT_RESTORE));
+}
 
 enum ipcreq_level ipcreq_needs(const struct ipcreq *r)
 {
@@ -282,8 +299,7 @@ enum ipcreq_level ipcreq_needs(const struct ipcreq *r)
 			return need_table[i].need;
 		if (need_table[i].uid_op != r->u.uid.op)
 			continue;
-		if (r->u.uid.op == SDLM_UID_RAISE &&
-		    need_table[i].settle != (r->u.uid.count == SDLM_UID_RAISE_SETTLE))
+		if (need_table[i].admin_form != uid_admin_form(&r->u.uid))
 			continue;
 		return need_table[i].need;
 	}

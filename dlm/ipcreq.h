@@ -28,7 +28,9 @@
  *               carry only alloc_id; every other op
  *               names a lockspace (as LOCK) and a mailbox (1..255 bytes,
  *               uidrec_name_check: -EINVAL, -EILSEQ); ALLOC count >= 1;
- *               RENAME a new name like a mailbox's
+ *               RENAME a new name like a mailbox's; IMPORT flags only
+ *               SDLM_UID_IMPORT_RESTORE, and without it value
+ *               (UIDVALIDITY) and count (next UID) >= 1
  *
  * (*) The reply to a request whose header cannot be trusted carries
  *     command 0 and sequence 0; from check 2 on, the request's own.
@@ -103,9 +105,11 @@ enum ipcreq_level {
 
 /*
  * The level a decoded request needs: the table in ipcreq.c.  Everything a
- * delivery does (UID alloc, commit, abort, raise, show) is CLIENT; DUMP,
+ * delivery does (UID alloc, commit, abort, raise, show, import: the
+ * first-contact adoption of an existing mailbox) is CLIENT; DUMP,
  * FENCE_CONFIRM, DEGRADED_ENABLE/DISABLE and the UID ops BUMP, DELETE,
- * RENAME and RAISE with SDLM_UID_RAISE_SETTLE are ADMIN.  A command or UID
+ * RENAME, RAISE with SDLM_UID_RAISE_SETTLE and IMPORT with
+ * SDLM_UID_IMPORT_RESTORE are ADMIN.  A command or UID
  * op the table does not name needs ADMIN (fail closed).
  */
 enum ipcreq_level ipcreq_needs(const struct ipcreq *r);

@@ -1230,6 +1230,19 @@ int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox
 	return uid_raise(h, lockspace, mailbox, next_uid, SDLM_UID_RAISE_SETTLE, epoch_min);
 }
 
+static void info_from(struct sdlm_uid_info *info, const struct res_uid *res)
+{
+	memset(info, 0, sizeof(*info));
+	info->uidvalidity = res->uidvalidity;
+	info->next = res->next;
+	info->watermark = res->watermark;
+	info->held = res->held;
+	info->epoch = res->epoch;
+	memcpy(info->guid, res->guid, sizeof(info->guid));
+	info->flags = res->flags;
+	info->prov_base = res->prov_base;
+}
+
 int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		  uint32_t op, uint32_t value, struct sdlm_uid_info *info)
 {
@@ -1248,15 +1261,34 @@ int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 	rc = uid_request(h, &req, &res);
 	if (rc < 0)
 		return rc;
-	memset(info, 0, sizeof(*info));
-	info->uidvalidity = res.uidvalidity;
-	info->next = res.next;
-	info->watermark = res.watermark;
-	info->held = res.held;
-	info->epoch = res.epoch;
-	memcpy(info->guid, res.guid, sizeof(info->guid));
-	info->flags = res.flags;
-	info->prov_base = res.prov_base;
+	info_from(info, &res);
+	return 0;
+}
+
+int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t next_uid, uint64_t epoch_min,
+		    uint32_t flags, struct sdlm_uid_info *info)
+{
+	struct req_uid req;
+	struct res_uid res;
+	int rc;
+
+	if (!h || !info || (flags & ~(uint32_t)SDLM_UID_IMPORT_RESTORE) ||
+	    (!(flags & SDLM_UID_IMPORT_RESTORE) && (!uidvalidity || !next_uid)))
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	rc = uid_names(&req, lockspace, mailbox);
+	if (rc < 0)
+		return rc;
+	req.op = SDLM_UID_IMPORT;
+	req.value = uidvalidity;
+	req.count = next_uid;
+	req.alloc_id = epoch_min;
+	req.op_flags = (uint16_t)flags;
+	rc = uid_request(h, &req, &res);
+	if (rc < 0)
+		return rc;
+	info_from(info, &res);
 	return 0;
 }
 

@@ -214,6 +214,12 @@ struct sdlm_uid_info {
 /* The mailbox has UIDs handed out in degraded mode (split storage) that
  * no rejoin repair has settled yet (docs/uid.md, docs/imap.md). */
 #define SDLM_UID_F_PROVISIONAL	0x1
+/* What sdlm_uid_import did (info->flags). */
+#define SDLM_UID_F_CREATED	0x2	/* the record is new, as the store said */
+#define SDLM_UID_F_RAISED	0x4	/* the record existed: next raised to the
+					   store's (never lowered) */
+#define SDLM_UID_F_RESTORED	0x8	/* both copies were damaged: rewritten */
+#define SDLM_UID_F_BUMPED	0x10	/* restored with a new UIDVALIDITY */
 
 #define SDLM_UID_INFO_SHOW	1	/* read the mailbox's state */
 #define SDLM_UID_INFO_BUMP	2	/* new UIDVALIDITY (value, or old + 1),
@@ -232,6 +238,26 @@ int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
  */
 #define SDLM_UID_TIMEOUT_DEFAULT_MS	120000u
 int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
+
+/*
+ * A mailbox's record from what the mail store knows (docs/imap.md,
+ * "Migrating an existing store"; docs/uid.md, "Damaged records"): its
+ * UIDVALIDITY and its next UID (Dovecot's uidlist: max(N, highest UID +
+ * 1)), epoch_min the lowest epoch a record it creates or restores hands
+ * out (the uidlist's E + 1; 0 = none; above 2^63 - 1: -ERANGE).  No
+ * record: it is created with them, so that IMAP clients notice nothing.
+ * A record of the same UIDVALIDITY: its next is raised (never lowered).  Another UIDVALIDITY: -EEXIST (sdlmctl uid
+ * uidvalidity-bump decides).  With SDLM_UID_IMPORT_RESTORE (root or the
+ * admin group): only a mailbox whose record has no intact copy (else
+ * -EEXIST; no damaged record: -ENOENT), written anew above the store's
+ * next by a margin (docs/uid.md), or with a new UIDVALIDITY when
+ * uidvalidity is 0 (unknown).  Without it: a delivery's operation.
+ * info->flags says what was done (SDLM_UID_F_*).
+ */
+#define SDLM_UID_IMPORT_RESTORE	0x1
+int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		    uint32_t uidvalidity, uint32_t next_uid, uint64_t epoch_min,
+		    uint32_t flags, struct sdlm_uid_info *info);
 
 const char *sdlm_mode_name(int mode);
 /* "NL".."EX" (any case) -> mode, else -EINVAL. */

@@ -65,6 +65,11 @@ enum sdlm_uid_op {
 	SDLM_UID_SHOW		= 6,	/* the mailbox's state */
 	SDLM_UID_DELETE		= 7,	/* tombstone the record (admin) */
 	SDLM_UID_RENAME		= 8,	/* new name in arg (admin) */
+	SDLM_UID_IMPORT		= 9,	/* a record from the mail store: value
+					   UIDVALIDITY (0: unknown), count its
+					   next UID (0: unknown), alloc_id the
+					   epoch floor; flags
+					   SDLM_UID_IMPORT_RESTORE (admin) */
 };
 
 #define SDLM_UID_RAISE_SETTLE	1
@@ -195,7 +200,8 @@ struct req_uid {
 	char mailbox[256];
 	uint16_t arg_len;		/* RENAME: the new name */
 	uint16_t req_flags;		/* SDLM_UIDREQ_* */
-	uint16_t pad2[2];
+	uint16_t op_flags;		/* IMPORT: SDLM_UID_IMPORT_* */
+	uint16_t pad2[1];
 	char arg[256];
 };
 

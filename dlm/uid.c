@@ -461,6 +461,55 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 }
 
 /* Returns UID_WAIT, -EINVAL, -ENAMETOOLONG, -EILSEQ or -EEXIST; see uid.h. */
+/* A new record: both copies written from first, generation gen. */
+static int create_start(struct uid_mbox *m, const struct uid_params *p,
+			const uint8_t guid[UID_GUID_LEN], const char *name,
+			size_t name_len, uint32_t uidvalidity, uint32_t first,
+			uint64_t gen, uint64_t epoch, uint64_t slot,
+			uint32_t node_id, uint64_t incarnation, uint64_t now_ns,
+			struct uid_write *w)
+{
+	int rv;
+
+	rv = holder_init(m, p, guid, slot, node_id, incarnation, now_ns);
+	if (rv)
+		return rv;
+	m->um_gen = gen;
+	m->um_uidvalidity = uidvalidity;
+	m->um_name_len = (uint16_t)name_len;
+	memcpy(m->um_name, name, name_len);
+	m->um_epoch = epoch;
+	m->um_prov = p->provisional;
+	m->um_prov_base = first - 1;
+	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity,
+			     first - 1, first, w);
+}
+
+/* Checks common to uid_create and uid_import: 0 or the error. */
+static int create_check(const struct uid_mbox *m, const struct uid_params *p,
+			const uint8_t *guid, const char *name, size_t name_len,
+			struct uid_write *w)
+{
+	if (!m || !p || !guid || !w)
+		return -EINVAL;
+	w->count = 0;
+	if (uid_busy(m))
+		return -EBUSY;
+	return uidrec_name_check(name, name_len);
+}
+
+/* The epoch of a new record in a slot whose view is v (NULL: unknown). */
+static uint64_t create_epoch(const struct uid_slot_view *v,
+			     const uint8_t guid[UID_GUID_LEN], uint64_t epoch)
+{
+	epoch = max_u64(epoch, 1);
+	/* A tombstone of this very GUID: its lock's epochs go on rising. */
+	if (v && v->kind == UID_SLOT_DELETED &&
+	    memcmp(v->guid, guid, UID_GUID_LEN) == 0)
+		epoch = max_u64(epoch, v->epoch + 1);
+	return epoch;
+}
+
 int uid_create(struct uid_mbox *m, const struct uid_params *p,
 	       const uint8_t guid[UID_GUID_LEN], const char *name,
 	       size_t name_len, uint32_t uidvalidity, uint64_t slot,
@@ -470,32 +519,113 @@ int uid_create(struct uid_mbox *m, const struct uid_params *p,
 {
 	int rv;
 
-	if (!m || !p || !guid || !v || !w || !uidvalidity)
+	if (!v || !uidvalidity)
 		return -EINVAL;
-	w->count = 0;
-	if (uid_busy(m))
-		return -EBUSY;
-	rv = uidrec_name_check(name, name_len);
+	rv = create_check(m, p, guid, name, name_len, w);
 	if (rv)
 		return rv;
 	if (v->kind == UID_SLOT_USED)
 		return -EEXIST;
-	rv = holder_init(m, p, guid, slot, node_id, incarnation, now_ns);
+	return create_start(m, p, guid, name, name_len, uidvalidity, 1,
+			    v->gen + 1, create_epoch(v, guid, lock_epoch), slot,
+			    node_id, incarnation, now_ns, w);
+}
+
+/* Returns 0 or an error; the table of cases is in uid.h. */
+int uid_import_plan(const struct uid_import_req *q, int found,
+		    const struct uid_slot_view *v, uint64_t now_ms,
+		    struct uid_import_plan *pl)
+{
+	uint64_t next, now_s = now_ms / 1000;
+
+	if (!q || !pl || (found >= 0 && !v) || found > 0)
+		return -EINVAL;
+	memset(pl, 0, sizeof(*pl));
+	if (!q->restore && (!q->uidvalidity || !q->next))
+		return -EINVAL;
+	if (found == 0) {
+		if (q->restore)
+			return -EEXIST;
+		if (v->uidvalidity != q->uidvalidity)
+			return -EEXIST;
+		pl->act = UID_IMPORT_RAISE;
+		pl->uidvalidity = q->uidvalidity;
+		pl->next = q->next;
+		return 0;
+	}
+	if (found == -ENOENT) {
+		if (q->restore)
+			return -ENOENT;
+		next = q->next;
+		if (v->kind == UID_SLOT_DELETED &&
+		    !memcmp(v->guid, q->guid, UID_GUID_LEN)) {
+			if (q->uidvalidity < v->uidvalidity)
+				return -ERANGE;
+			if (q->uidvalidity == v->uidvalidity &&
+			    next <= v->watermark)
+				next = (uint64_t)v->watermark + 1;
+		}
+		if (next > UID_MAX)
+			return UID_EWRAP;
+		pl->act = UID_IMPORT_CREATE;
+		pl->uidvalidity = q->uidvalidity;
+		pl->next = (uint32_t)next;
+		return 0;
+	}
+	if (!q->restore)
+		return found;
+	pl->act = UID_IMPORT_RESTORE;
+	pl->gen = max_u64(now_ms, 1);
+	next = (uint64_t)(q->next ? q->next : 1) + UID_RESTORE_MARGIN;
+	if (q->uidvalidity && next <= UID_MAX) {
+		pl->uidvalidity = q->uidvalidity;
+		pl->next = (uint32_t)next;
+		return 0;
+	}
+	/* Not known, or no room left under it: a new UIDVALIDITY, next 1. */
+	next = max_u64(now_s, (uint64_t)q->uidvalidity + 1);
+	if (next > UINT32_MAX)
+		return -EOVERFLOW;
+	pl->uidvalidity = (uint32_t)next;
+	pl->next = 1;
+	pl->bumped = true;
+	return 0;
+}
+
+/* Returns UID_WAIT or an error; see uid.h. */
+int uid_import(struct uid_mbox *m, const struct uid_params *p,
+	       const struct uid_import_plan *pl, const uint8_t guid[UID_GUID_LEN],
+	       const char *name, size_t name_len, uint64_t slot,
+	       const struct uid_slot_view *v, uint64_t epoch_min,
+	       uint64_t lock_epoch, uint32_t node_id, uint64_t incarnation,
+	       uint64_t now_ns, struct uid_write *w)
+{
+	uint64_t gen, epoch = max_u64(lock_epoch, epoch_min);
+	int rv;
+
+	if (!pl || !pl->uidvalidity || !pl->next)
+		return -EINVAL;
+	if (epoch_min > UID_EPOCH_MIN_MAX)
+		return -ERANGE;
+	rv = create_check(m, p, guid, name, name_len, w);
 	if (rv)
 		return rv;
-
-	m->um_gen = v->gen + 1;
-	m->um_uidvalidity = uidvalidity;
-	m->um_name_len = (uint16_t)name_len;
-	memcpy(m->um_name, name, name_len);
-	m->um_epoch = max_u64(lock_epoch, 1);
-	/* A tombstone of this very GUID: its lock's epochs go on rising. */
-	if (v->kind == UID_SLOT_DELETED &&
-	    memcmp(v->guid, guid, UID_GUID_LEN) == 0)
-		m->um_epoch = max_u64(m->um_epoch, v->epoch + 1);
-	m->um_prov = p->provisional;
-	m->um_prov_base = 0;
-	return op_start_pair(m, UID_OP_TAKEOVER, UIDREC_USED, uidvalidity, 0, 1, w);
+	if (pl->act == UID_IMPORT_CREATE) {
+		if (!v)
+			return -EINVAL;
+		if (v->kind == UID_SLOT_USED)
+			return -EEXIST;
+		gen = v->gen + 1;
+		epoch = create_epoch(v, guid, epoch);
+	} else if (pl->act == UID_IMPORT_RESTORE && pl->gen) {
+		gen = pl->gen;
+		epoch = create_epoch(NULL, guid, epoch);
+	} else {
+		return -EINVAL;
+	}
+	return create_start(m, p, guid, name, name_len, pl->uidvalidity,
+			    pl->next, gen, epoch, slot, node_id, incarnation,
+			    now_ns, w);
 }
 
 /* Returns 0, UID_WAIT, may_use, -ENOLCK, -EINVAL or UID_EWRAP; see uid.h. */

@@ -339,6 +339,94 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
 int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 	       uint64_t epoch_min, struct uid_write *w);
 
+/* ---- import and restore: a record from what the mail store knows ---- */
+
+/*
+ * How far above the store's next UID a restored mailbox resumes (both
+ * copies of its record damaged: nothing says how far sdlm had handed UIDs
+ * out).  Every UID sdlm handed out but the store does not list yet
+ * belongs to an allocation not committed yet; one is in flight per
+ * mailbox at a time, of at most UID_RESERVE_CAP UIDs, and one whose lease
+ * expired may still be on its way: UID_DAMAGE_MARGIN (two of them) is
+ * above all of those, as for one damaged copy.  A late writer of such an
+ * allocation is refused by the store's epoch check (docs/imap.md): the
+ * restored record's epoch is above the store's.
+ */
+#define UID_RESTORE_MARGIN	UID_DAMAGE_MARGIN
+
+/* What the operator (or sdlm-deliver's first contact) says the store knows. */
+struct uid_import_req {
+	uint8_t guid[UID_GUID_LEN];	/* the mailbox's (a tombstone of it) */
+	uint32_t uidvalidity;	/* the store's; 0 = unknown (restore only) */
+	uint32_t next;		/* the store's next UID: max(N, highest + 1);
+				   0 = unknown (restore only) */
+	bool restore;		/* the operator's word: the record is lost */
+};
+
+enum uid_import_act {
+	UID_IMPORT_CREATE	= 1,	/* no record: create it at (uidvalidity, next) */
+	UID_IMPORT_RAISE	= 2,	/* the record, same UIDVALIDITY: next only rises */
+	UID_IMPORT_RESTORE	= 3,	/* no intact copy: write the record anew */
+};
+
+struct uid_import_plan {
+	enum uid_import_act act;
+	uint32_t uidvalidity;
+	uint32_t next;		/* CREATE/RESTORE: the first UID handed out;
+				   RAISE: next is raised to at least this */
+	uint64_t gen;		/* RESTORE: the slot generation written */
+	bool bumped;		/* RESTORE: UIDVALIDITY is a new one (the store
+				   did not know it, or next + margin wrapped) */
+};
+
+/*
+ * Decide what an import makes of what the lookup found (pure; the caller
+ * holds the mailbox lock, and the table lock to CREATE or RESTORE).
+ * found is the lookup's answer: 0 (v: the mailbox's slot, one damaged copy
+ * included: it resumes by itself), -ENOENT (no record; v: the slot an
+ * insert takes, EMPTY or a tombstone) or the error of a damaged slot the
+ * mailbox may be in (v unused).  now_ms: wall clock, for a bumped
+ * UIDVALIDITY (seconds, as Dovecot and uid_create's caller choose them,
+ * and above the store's) and a restored slot's generation (milliseconds:
+ * above any generation a slot reaches by one per new owner, so a late
+ * write of a former owner never outranks the restored record).
+ *
+ *   found 0, import   same UIDVALIDITY: RAISE (never lowers); another:
+ *                     -EEXIST (uid uidvalidity-bump is the way to change it)
+ *   found 0, restore  -EEXIST: an intact copy, nothing to restore
+ *   -ENOENT, import   CREATE at (uidvalidity, next); a tombstone of this
+ *                     GUID: the same UIDVALIDITY resumes above its
+ *                     watermark, a lower one is -ERANGE (the old one's
+ *                     UIDs are unknown; let sdlm choose, or a higher one)
+ *   -ENOENT, restore  -ENOENT: no damaged slot on the mailbox's path
+ *   damage, restore   RESTORE: the store's UIDVALIDITY with next + margin,
+ *                     or, unknown (or past 2^32-1 with the margin), a new
+ *                     UIDVALIDITY above now and the store's, next 1
+ *   damage, import    found (refused as every request is)
+ * -EINVAL: a request without UIDVALIDITY or next that is not a restore.
+ */
+int uid_import_plan(const struct uid_import_req *q, int found,
+		    const struct uid_slot_view *v, uint64_t now_ms,
+		    struct uid_import_plan *pl);
+
+/*
+ * Write the record a plan of act CREATE or RESTORE says, holding the
+ * mailbox lock and the table lock: as uid_create, with the plan's
+ * UIDVALIDITY and first UID; CREATE takes v (the insert slot's view),
+ * RESTORE ignores it (the slot's copies are unreadable) and writes
+ * generation pl->gen.  Epoch: max(lock_epoch, epoch_min, 1) (epoch_min:
+ * the store's E + 1, so that a holder the store has seen is stale; above
+ * UID_EPOCH_MIN_MAX it is -ERANGE: epochs must never come near a wrap).
+ * Returns UID_WAIT with the first of two writes, or as uid_create.
+ */
+#define UID_EPOCH_MIN_MAX	(UINT64_MAX >> 1)
+int uid_import(struct uid_mbox *m, const struct uid_params *p,
+	       const struct uid_import_plan *pl, const uint8_t guid[UID_GUID_LEN],
+	       const char *name, size_t name_len, uint64_t slot,
+	       const struct uid_slot_view *v, uint64_t epoch_min,
+	       uint64_t lock_epoch, uint32_t node_id, uint64_t incarnation,
+	       uint64_t now_ns, struct uid_write *w);
+
 /*
  * Give the lock up: fill lvb (UID_LVB_LEN bytes) for the next holder and
  * go IDLE.  -EBUSY while a write is in flight or stuck (wait for it: a

@@ -323,9 +323,11 @@ static void probe_step(struct uio_op *op)
 	/* A damaged slot is passed (it never blocks a mailbox found further
 	 * on); not finding ours past it is its error. */
 	rc = rc < 0 ? uidtab_probe_damaged(&op->p, rc) : uidtab_probe_step(&op->p, &op->v);
-	if (rc < 0 && op->p.damaged && rc == op->p.damaged)
+	if (rc < 0 && op->p.damaged && rc == op->p.damaged) {
 		log_warn("uid: the mailbox may be in damaged slot %llu: %s (docs/uid.md, damaged records)",
 			 (unsigned long long)op->p.damaged_slot, sdlm_strerror(rc));
+		op->slot = op->p.damaged_slot;	/* where a restore writes */
+	}
 	if (rc == 0) {
 		if (op->p.slot == op->rd_slot) {
 			found(op);

@@ -70,7 +70,8 @@ enum uio_kind {
 
 struct uio_op {
 	/* results: lookup / insert (0: slot, v; rec_guid the GUID the
-	 * record carries, the legacy one when found by it) */
+	 * record carries, the legacy one when found by it; a lookup that
+	 * ends on a damaged slot's format error: slot is that slot) */
 	uint64_t slot;
 	struct uid_slot_view v;
 	uint8_t rec_guid[UID_GUID_LEN];

@@ -96,6 +96,8 @@ struct pending {
 	uint32_t client, seq;
 	uint64_t t_ns;		/* the request came in (latency metric) */
 	bool gone;		/* answered already, or its client died */
+	bool imp_seen;		/* IMPORT: served once; imp_from the next */
+	uint32_t imp_from;	/* UID before (to say whether it rose) */
 	struct req_uid req;
 	struct pending *next;
 };
@@ -135,6 +137,7 @@ struct entry {
 	bool drop;		/* lock use stopped meanwhile: give up when
 				   the operation ends */
 	bool created;		/* degraded takeover: the mailbox was new */
+	struct uid_import_plan imp;	/* create: an import's (act 0: none) */
 	bool settle_was;	/* settle: the mark and its base before */
 	uint32_t settle_base;
 	struct pending *pend, **pend_tail;
@@ -630,6 +633,7 @@ static void takeover_written(struct uio_op *op, int rc);
 static void create_looked(struct uio_op *op, int rc);
 static void create_probed(struct uio_op *op, int rc);
 static void create_written(struct uio_op *op, int rc);
+static void res_now(const struct entry *e, struct res_uid *r);
 
 static void takeover(struct entry *e)
 {
@@ -648,6 +652,73 @@ static void start_failed(struct entry *e, const char *what, int rc)
 	give_up(e);
 }
 
+/* --- import: a record from what the mail store knows -------------------- */
+
+/* The lookup ended on a slot that cannot be read as a record (not I/O). */
+static bool rec_damaged(const struct uio_op *op, int rc)
+{
+	return !op->io_err && (rc == SDLM_EMAGIC || rc == SDLM_EVERSION ||
+			       rc == SDLM_ECHECKSUM || rc == SDLM_EIDENTITY || rc == -EUCLEAN);
+}
+
+/* The first request waiting is an import (restore: its restoring form). */
+static bool import_next(const struct entry *e, bool restore)
+{
+	const struct pending *p = e->pend;
+
+	return p && p->req.op == SDLM_UID_IMPORT &&
+	       (!restore || (p->req.op_flags & SDLM_UID_IMPORT_RESTORE));
+}
+
+/* What the import p makes of found (uid_import_plan) into *pl. */
+static int import_plan(const struct entry *e, const struct pending *p, int found,
+		       const struct uid_slot_view *v, struct uid_import_plan *pl)
+{
+	struct uid_import_req q = {
+		.uidvalidity = p->req.value, .next = p->req.count,
+		.restore = p->req.op_flags & SDLM_UID_IMPORT_RESTORE,
+	};
+
+	memcpy(q.guid, e->guid, UID_GUID_LEN);
+	return uid_import_plan(&q, found, v, wall_ms(), pl);
+}
+
+/*
+ * The import at the head of the queue, holding both locks: a create
+ * (found -ENOENT, op->v the insert slot) or a restore (found the damage,
+ * op->slot the damaged slot).  It becomes the operation's request
+ * (e->cur), answered by create_written.  A refused one is answered
+ * alone; the requests behind it go on as without it.
+ */
+static void import_start(struct entry *e, struct uio_op *op, int found)
+{
+	struct pending *p = e->pend;
+	struct uid_write w = { 0 };
+	int rc;
+
+	e->pend = p->next;
+	if (!e->pend)
+		e->pend_tail = &e->pend;
+	e->cur = p;
+	rc = import_plan(e, p, found, &op->v, &e->imp);
+	if (rc < 0) {
+		log_warn("uid %s: import refused: %s", e->name, sdlm_strerror(rc));
+		answer_cur(e, rc, NULL);
+		e->imp.act = 0;
+		if (found == -ENOENT && e->pend)
+			create_probed(op, 0);
+		else if (found == -ENOENT)
+			give_up(e);
+		else
+			start_failed(e, "create", found);
+		return;
+	}
+	rc = uid_import(&e->m, &U.params, &e->imp, e->guid, e->name, strlen(e->name),
+			op->slot, &op->v, p->req.alloc_id, e->lock_epoch, U.h.nodeid,
+			U.h.incarnation, now_ns(), &w);
+	run_writes(e, rc, &w, create_written);
+}
+
 static void takeover_looked(struct uio_op *op, int rc)
 {
 	struct entry *e = op_entry(op);
@@ -656,9 +727,10 @@ static void takeover_looked(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
-	if (rc == -ENOENT) {
+	if (rc == -ENOENT || (rec_damaged(op, rc) && import_next(e, true))) {
 		/* A new mailbox: creating takes the table lock (two creators
-		 * must not pick the same free slot). */
+		 * must not pick the same free slot); so does a restore (two
+		 * mailboxes may claim one damaged slot). */
 		e->state = ENT_TABLE;
 		log_debug("uid %s: new mailbox: requesting the table lock", e->name);
 		rc = lock_ex(e, "uid-table", 9, &tl);
@@ -757,6 +829,10 @@ static void create_looked(struct uio_op *op, int rc)
 		takeover_looked(op, 0);
 		return;
 	}
+	if (rec_damaged(op, rc) && import_next(e, true)) {
+		import_start(e, op, rc);	/* the operator's restore */
+		return;
+	}
 	if (rc != -ENOENT) {
 		/* not found past a damaged slot: it may be the damaged one */
 		start_failed(e, "create", rc);
@@ -772,6 +848,10 @@ static void create_probed(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
+	if (rc == 0 && import_next(e, false)) {
+		import_start(e, op, -ENOENT);	/* adopted from the store */
+		return;
+	}
 	if (rc == 0)
 		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
 				new_uidvalidity(op), op->slot, &op->v, e->lock_epoch, U.h.nodeid,
@@ -783,16 +863,34 @@ static void create_written(struct uio_op *op, int rc)
 {
 	struct entry *e = op_entry(op);
 
+	enum uid_import_act act = e->imp.act;
+	struct res_uid r;
+
+	e->imp.act = 0;
 	if (dropped(e))
 		return;
 	if (rc < 0) {
+		answer_cur(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc, NULL);
 		start_failed(e, "create", rc);
 		return;
 	}
 	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
 	e->table_lkid = 0;
-	log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u", e->name,
-		   (unsigned long long)op->slot, e->m.um_uidvalidity);
+	if (act == UID_IMPORT_RESTORE)
+		log_notice("uid %s: slot %llu restored from the mail store (both copies were damaged): UIDVALIDITY %u%s, next %u, epoch %llu",
+			   e->name, (unsigned long long)op->slot, e->m.um_uidvalidity,
+			   e->imp.bumped ? " (new: the store did not know it)" : " (the store's)",
+			   e->m.um_next, (unsigned long long)e->m.um_epoch);
+	else
+		log_notice("uid %s: mailbox created in slot %llu, UIDVALIDITY %u%s", e->name,
+			   (unsigned long long)op->slot, e->m.um_uidvalidity,
+			   act ? " and next UID adopted from the mail store" : "");
+	if (act) {
+		res_now(e, &r);
+		r.flags = act == UID_IMPORT_CREATE ? SDLM_UID_F_CREATED :
+			  SDLM_UID_F_RESTORED | (e->imp.bumped ? SDLM_UID_F_BUMPED : 0);
+		answer_cur(e, 0, &r);
+	}
 	e->state = ENT_READY;
 	serve(e);
 }
@@ -1082,17 +1180,15 @@ static void settle_answer(struct entry *e, struct pending *p, int rc)
 
 /* Raise next to the value asked (one reservation at a time), then settle
  * if asked. */
-static enum served serve_raise(struct entry *e, struct pending *p)
+/* Raise next toward want, one reservation at a time: SERVED (answered:
+ * an error), WAITS, STARTED (a write; served again after it), or -1:
+ * next is at want or above. */
+static int raise_toward(struct entry *e, struct pending *p, uint32_t want)
 {
 	struct uid_write w = { 0 };
-	struct res_uid r;
-	uint32_t first = 0, want = p->req.value;
+	uint32_t first = 0;
 	int rc;
 
-	if (p->req.count == SDLM_UID_RAISE_SETTLE && U.degraded) {
-		answer(p, -EBUSY, NULL);
-		return SERVED;
-	}
 	while (e->m.um_next && e->m.um_next < want) {
 		uint32_t n = want - e->m.um_next;
 
@@ -1108,6 +1204,22 @@ static enum served serve_raise(struct entry *e, struct pending *p)
 			return SERVED;
 		}
 	}
+	return -1;
+}
+
+static enum served serve_raise(struct entry *e, struct pending *p)
+{
+	struct uid_write w = { 0 };
+	struct res_uid r;
+	int rc;
+
+	if (p->req.count == SDLM_UID_RAISE_SETTLE && U.degraded) {
+		answer(p, -EBUSY, NULL);
+		return SERVED;
+	}
+	rc = raise_toward(e, p, p->req.value);
+	if (rc >= 0)
+		return (enum served)rc;
 	if (p->req.count == SDLM_UID_RAISE_SETTLE) {
 		e->settle_base = e->m.um_prov_base;
 		e->settle_was = e->m.um_prov;
@@ -1118,6 +1230,42 @@ static enum served serve_raise(struct entry *e, struct pending *p)
 		return SERVED;
 	}
 	res_now(e, &r);
+	answer(p, 0, &r);
+	return SERVED;
+}
+
+/* An import of a mailbox this node holds (a record exists): the same
+ * UIDVALIDITY only raises, never lowers (uid_import_plan). */
+static enum served serve_import(struct entry *e, struct pending *p)
+{
+	struct uid_slot_view v = { .kind = UID_SLOT_USED,
+				   .uidvalidity = e->m.um_uidvalidity };
+	struct uid_import_plan pl;
+	struct res_uid r;
+	int rc;
+
+	if (U.degraded) {
+		answer(p, -EBUSY, NULL);
+		return SERVED;
+	}
+	if (!p->imp_seen) {
+		p->imp_seen = true;
+		p->imp_from = e->m.um_next;
+	}
+	rc = import_plan(e, p, 0, &v, &pl);
+	if (rc < 0) {
+		log_warn("uid %s: import refused: the record has UIDVALIDITY %u, the store %u%s",
+			 e->name, e->m.um_uidvalidity, p->req.value,
+			 p->req.op_flags & SDLM_UID_IMPORT_RESTORE ?
+			 " (a restore: the record has an intact copy)" : "");
+		answer(p, rc, NULL);
+		return SERVED;
+	}
+	rc = raise_toward(e, p, pl.next);
+	if (rc >= 0)
+		return (enum served)rc;
+	res_now(e, &r);
+	r.flags = e->m.um_next != p->imp_from ? SDLM_UID_F_RAISED : 0;
 	answer(p, 0, &r);
 	return SERVED;
 }
@@ -1216,6 +1364,8 @@ static enum served serve_one(struct entry *e, struct pending *p)
 		return serve_alloc(e, p);
 	case SDLM_UID_RAISE:
 		return serve_raise(e, p);
+	case SDLM_UID_IMPORT:
+		return serve_import(e, p);
 	case SDLM_UID_DELETE:
 	case SDLM_UID_RENAME:
 	case SDLM_UID_BUMP:
@@ -1462,8 +1612,13 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		return;
 	}
 	if ((req->op == SDLM_UID_ALLOC && (req->count == 0 || req->count > U.params.reserve_max)) ||
-	    req->op > SDLM_UID_RENAME || req->op < SDLM_UID_ALLOC) {
+	    req->op > SDLM_UID_IMPORT || req->op < SDLM_UID_ALLOC) {
 		reply(client, seq, -EINVAL, NULL);
+		return;
+	}
+	if (req->op == SDLM_UID_IMPORT && U.degraded) {
+		/* one copy of the store only: adopt after the rejoin */
+		reply(client, seq, -EBUSY, NULL);
 		return;
 	}
 	e = entry_find(ls, guid, true);

@@ -65,6 +65,7 @@ size_t ipc_sample(unsigned which, union ipc_sample_buf *b, const char **name)
 		{ SDLM_CMD_UID, SDLM_UID_SHOW, "uid-show" },
 		{ SDLM_CMD_UID, SDLM_UID_DELETE, "uid-delete" },
 		{ SDLM_CMD_UID, SDLM_UID_RENAME, "uid-rename" },
+		{ SDLM_CMD_UID, SDLM_UID_IMPORT, "uid-import" },
 	};
 	int cmd = kinds[which].cmd;
 	size_t size, i;
@@ -126,6 +127,10 @@ size_t ipc_sample(unsigned which, union ipc_sample_buf *b, const char **name)
 			b->uid.count = 10;
 		if (b->uid.op == SDLM_UID_RAISE)
 			b->uid.value = 1000;
+		if (b->uid.op == SDLM_UID_IMPORT) {
+			b->uid.value = 1500000000;	/* the store's UIDVALIDITY */
+			b->uid.count = 4242;		/* and next UID */
+		}
 		if (b->uid.op == SDLM_UID_RENAME) {
 			b->uid.arg_len = 18;
 			memcpy(b->uid.arg, "user/alice/Archive", 18);

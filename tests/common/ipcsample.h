@@ -21,8 +21,8 @@ union ipc_sample_buf {
 	struct req_uid uid;
 };
 
-/* 12 text commands, 4 lock commands, the 8 UID ops. */
-#define IPC_NSAMPLES	24
+/* 12 text commands, 4 lock commands, the 9 UID ops. */
+#define IPC_NSAMPLES	25
 
 /*
  * Write sample `which` (0..IPC_NSAMPLES-1) into *b with a complete header

@@ -318,7 +318,7 @@ static void test_uid(void **state)
 {
 	static const unsigned named[] = {
 		SDLM_UID_ALLOC, SDLM_UID_RAISE, SDLM_UID_BUMP, SDLM_UID_SHOW,
-		SDLM_UID_DELETE, SDLM_UID_RENAME,
+		SDLM_UID_DELETE, SDLM_UID_RENAME, SDLM_UID_IMPORT,
 	};
 	size_t n, i;
 
@@ -326,7 +326,7 @@ static void test_uid(void **state)
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
 	b.uid.op = 0;
 	expect(n, -EINVAL);
-	b.uid.op = SDLM_UID_RENAME + 1;
+	b.uid.op = SDLM_UID_IMPORT + 1;
 	expect(n, -EINVAL);
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
 	b.uid.count = 0;
@@ -391,6 +391,21 @@ static void test_uid(void **state)
 	b.uid.arg[0] = (char)0xc3;			/* a truncated sequence */
 	b.uid.arg_len = 1;
 	expect(n, -EILSEQ);
+	/* IMPORT: UIDVALIDITY and next, unless a restore; one known flag */
+	n = sample_of(SDLM_CMD_UID, SDLM_UID_IMPORT);
+	b.uid.value = 0;
+	expect(n, -EINVAL);
+	b.uid.op_flags = SDLM_UID_IMPORT_RESTORE;
+	expect(n, 0);
+	b.uid.count = 0;
+	expect(n, 0);
+	b.uid.op_flags = 0;
+	b.uid.value = 7;
+	expect(n, -EINVAL);
+	b.uid.count = 1;
+	expect(n, 0);
+	b.uid.op_flags = 0x2;
+	expect(n, -EINVAL);
 	/* other ops do not read arg */
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_DELETE);
 	b.uid.arg_len = 0xffff;
@@ -430,6 +445,7 @@ static void test_admin_only(void **state)
 		{ SDLM_CMD_UID, SDLM_UID_SHOW, false },
 		{ SDLM_CMD_UID, SDLM_UID_DELETE, true },
 		{ SDLM_CMD_UID, SDLM_UID_RENAME, true },
+		{ SDLM_CMD_UID, SDLM_UID_IMPORT, false },	/* first contact */
 	};
 	size_t i, n;
 
@@ -450,6 +466,12 @@ static void test_admin_only(void **state)
 	/* settling (the rejoin repair's word) stays with the administrator */
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_RAISE);
 	b.uid.count = SDLM_UID_RAISE_SETTLE;
+	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
+	assert_int_equal(ipcreq_needs(&r), IPCREQ_ADMIN);
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), -EPERM);
+	/* so does restoring a record from the mail store (issue 13 hole 11) */
+	n = sample_of(SDLM_CMD_UID, SDLM_UID_IMPORT);
+	b.uid.op_flags = SDLM_UID_IMPORT_RESTORE;
 	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
 	assert_int_equal(ipcreq_needs(&r), IPCREQ_ADMIN);
 	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), -EPERM);

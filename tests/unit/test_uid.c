@@ -1389,6 +1389,219 @@ static void test_damaged_resume(void **state)
 	assert_true(v.watermark >= first);
 }
 
+/* ---- import (issue 14 item 7) and restore (issue 13 hole 11) ---- */
+
+static void plan_req(struct uid_import_req *q, uint32_t uv, uint32_t next, bool restore)
+{
+	memset(q, 0, sizeof(*q));
+	memcpy(q->guid, guid_x, UID_GUID_LEN);
+	q->uidvalidity = uv;
+	q->next = next;
+	q->restore = restore;
+}
+
+/* An existing mailbox adopted as the store has it: its UIDVALIDITY, and
+ * the first UID sdlm hands out is the store's next. */
+static void test_import_create(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_import_req q;
+	struct uid_import_plan pl;
+	struct uid_slot_view v;
+	struct uid_mbox m;
+	struct uid_write w;
+	uint32_t first;
+
+	(void)state;
+	disk_reset();
+	memset(&v, 0, sizeof(v));	/* EMPTY */
+	plan_req(&q, 1500000000, 42, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 1700000000000ull, &pl), 0);
+	assert_int_equal(pl.act, UID_IMPORT_CREATE);
+	assert_int_equal(pl.uidvalidity, 1500000000);
+	assert_int_equal(pl.next, 42);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(uid_import(&m, &p, &pl, guid_x, "INBOX", 5, SLOT, &v, 9, 3, 1,
+				    101, 0, &w), UID_WAIT);
+	run_writes(&m, &w);
+	assert_int_equal(m.um_phase, UID_READY);
+	assert_int_equal(m.um_epoch, 9);	/* the store's E + 1 beats the lock's 3 */
+	assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	assert_int_equal(first, 42);
+	disk_view(&v);
+	assert_int_equal(v.uidvalidity, 1500000000);
+	assert_int_equal(v.gen, 1);
+	assert_true(v.watermark >= 42);
+	assert_int_equal(v.floor, 42);
+
+	/* bad requests: no UIDVALIDITY or no next, unless a restore */
+	plan_req(&q, 0, 42, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), -EINVAL);
+	plan_req(&q, 7, 0, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), -EINVAL);
+	/* a damaged slot refuses an import as it refuses every request */
+	plan_req(&q, 7, 5, false);
+	assert_int_equal(uid_import_plan(&q, SDLM_ECHECKSUM, NULL, 0, &pl), SDLM_ECHECKSUM);
+}
+
+/* An import never lowers a record, nor changes its UIDVALIDITY. */
+static void test_import_existing(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_import_req q;
+	struct uid_import_plan pl;
+	struct uid_slot_view v;
+	struct uid_mbox m;
+	uint32_t first, i;
+
+	(void)state;
+	disk_reset();
+	memset(&m, 0, sizeof(m));
+	create_sync(&m, &p, 7, 1, 1);
+	for (i = 0; i < 30; i++)
+		assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	disk_view(&v);
+	/* lower than what sdlm handed out: a RAISE, which never lowers */
+	plan_req(&q, 7, 3, false);
+	assert_int_equal(uid_import_plan(&q, 0, &v, 0, &pl), 0);
+	assert_int_equal(pl.act, UID_IMPORT_RAISE);
+	assert_int_equal(pl.next, 3);
+	/* another UIDVALIDITY, higher or lower: refused */
+	plan_req(&q, 6, 100, false);
+	assert_int_equal(uid_import_plan(&q, 0, &v, 0, &pl), -EEXIST);
+	plan_req(&q, 8, 100, false);
+	assert_int_equal(uid_import_plan(&q, 0, &v, 0, &pl), -EEXIST);
+	/* a restore of a record with an intact copy: nothing to restore */
+	plan_req(&q, 7, 100, true);
+	assert_int_equal(uid_import_plan(&q, 0, &v, 0, &pl), -EEXIST);
+	/* uid_import itself never writes over a used slot */
+	pl.act = UID_IMPORT_CREATE;
+	pl.uidvalidity = 7;
+	pl.next = 1;
+	memset(&m, 0, sizeof(m));
+	{
+		struct uid_write w;
+
+		assert_int_equal(uid_import(&m, &p, &pl, guid_x, "INBOX", 5, SLOT, &v, 0, 5,
+					    1, 101, 0, &w), -EEXIST);
+		assert_int_equal(w.count, 0);
+	}
+	/* no damaged slot: a restore is refused (an import creates) */
+	memset(&v, 0, sizeof(v));
+	plan_req(&q, 7, 100, true);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), -ENOENT);
+}
+
+/* A tombstone of the mailbox: its UIDVALIDITY's UIDs are never reused. */
+static void test_import_tombstone(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_import_req q;
+	struct uid_import_plan pl;
+	struct uid_slot_view v;
+	struct uid_mbox m;
+	struct uid_write w;
+	uint32_t first, i;
+
+	(void)state;
+	disk_reset();
+	memset(&m, 0, sizeof(m));
+	create_sync(&m, &p, 70, 1, 1);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	assert_int_equal(uid_delete(&m, &w), UID_WAIT);
+	run_writes(&m, &w);
+	disk_view(&v);
+	assert_int_equal(v.kind, UID_SLOT_DELETED);
+	plan_req(&q, 70, 5, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), 0);
+	assert_int_equal(pl.act, UID_IMPORT_CREATE);
+	assert_int_equal(pl.next, v.watermark + 1);
+	plan_req(&q, 69, 500, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), -ERANGE);
+	plan_req(&q, 71, 5, false);
+	assert_int_equal(uid_import_plan(&q, -ENOENT, &v, 0, &pl), 0);
+	assert_int_equal(pl.next, 5);
+	/* the new record outranks the tombstone: generation and epoch */
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(uid_import(&m, &p, &pl, guid_x, "INBOX", 5, SLOT, &v, 0, 1, 2,
+				    102, 0, &w), UID_WAIT);
+	run_writes(&m, &w);
+	assert_int_equal(m.um_gen, v.gen + 1);
+	assert_true(m.um_epoch > v.epoch);
+}
+
+/* Both copies damaged (hole 11): restored from the store, allocation
+ * resumes above its highest UID with the documented margin; with the
+ * store's UIDVALIDITY unknown, a new one. */
+static void test_restore(void **state)
+{
+	struct uid_params p = params_fixed(16);
+	struct uid_import_req q;
+	struct uid_import_plan pl;
+	struct uid_slot_view v;
+	struct uid_mbox m;
+	struct uid_write w;
+	struct uid_rec rec[2];
+	int rc[2], k;
+	uint32_t first, i, max = 0, old_gen;
+
+	(void)state;
+	disk_reset();
+	memset(&m, 0, sizeof(m));
+	create_sync(&m, &p, 1500000000, 1, 4);
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+		max = first;
+	}
+	disk_view(&v);
+	old_gen = (uint32_t)v.gen;
+	disk[0][100] ^= 0x10;
+	disk[1][100] ^= 0x10;
+	for (k = 0; k < 2; k++)
+		rc[k] = uidrec_in(&rec[k], disk[k], S, uuid_a, SLOT, k);
+	assert_int_equal(rc[0], SDLM_ECHECKSUM);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), SDLM_ECHECKSUM);
+
+	/* the store lists UIDs up to 45 (five allocations not in it yet) */
+	plan_req(&q, 1500000000, 46, true);
+	assert_int_equal(uid_import_plan(&q, SDLM_ECHECKSUM, NULL, 1700000000123ull, &pl), 0);
+	assert_int_equal(pl.act, UID_IMPORT_RESTORE);
+	assert_false(pl.bumped);
+	assert_int_equal(pl.uidvalidity, 1500000000);
+	assert_int_equal(pl.next, 46 + UID_RESTORE_MARGIN);
+	assert_true(pl.gen > old_gen);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(uid_import(&m, &p, &pl, guid_x, "INBOX", 5, SLOT, NULL, 0, 5, 2,
+				    102, 0, &w), UID_WAIT);
+	run_writes(&m, &w);
+	assert_int_equal(alloc_sync(&m, &p, 1, 0, &first), 0);
+	assert_true(first > max);
+	assert_int_equal(first, 46 + UID_RESTORE_MARGIN);
+	disk_view(&v);
+	assert_int_equal(v.damaged_copy, 0);
+	assert_int_equal(v.uidvalidity, 1500000000);
+	assert_int_equal(v.gen, pl.gen);
+
+	/* UIDVALIDITY unknown: bumped above now and anything the store said */
+	plan_req(&q, 0, 0, true);
+	assert_int_equal(uid_import_plan(&q, SDLM_EMAGIC, NULL, 1700000000123ull, &pl), 0);
+	assert_true(pl.bumped);
+	assert_int_equal(pl.uidvalidity, 1700000000);
+	assert_int_equal(pl.next, 1);
+	/* known but no room for the margin below 2^32: bumped too */
+	plan_req(&q, 1800000000, UID_MAX - 10, true);
+	assert_int_equal(uid_import_plan(&q, SDLM_EMAGIC, NULL, 1700000000123ull, &pl), 0);
+	assert_true(pl.bumped);
+	assert_int_equal(pl.uidvalidity, 1800000001);
+	assert_int_equal(pl.next, 1);
+	/* a restore plan without a generation is not written */
+	pl.gen = 0;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(uid_import(&m, &p, &pl, guid_x, "INBOX", 5, SLOT, NULL, 0, 5, 2,
+				    102, 0, &w), -EINVAL);
+}
+
 /* ---- hole 9: every record write checks the use verdict ---- */
 
 static void test_write_gate(void **state)
@@ -1511,6 +1724,10 @@ int main(void)
 		cmocka_unit_test(test_may_use_and_failures),
 		cmocka_unit_test(test_write_gate),
 		cmocka_unit_test(test_damaged_resume),
+		cmocka_unit_test(test_import_create),
+		cmocka_unit_test(test_import_existing),
+		cmocka_unit_test(test_import_tombstone),
+		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_provisional),
 		cmocka_unit_test(test_degraded_allowed),
 	};
