@@ -29,6 +29,7 @@
 #include "progress.h"
 #include "access.h"
 #include "conf.h"
+#include "uidimport.h"
 
 /* -c/--config: the sdlm.conf read (also for who may talk to the daemon). */
 static const char *config_path;
@@ -130,6 +131,13 @@ static void usage(FILE *f)
 		"                         provisional mark, next UID >= NEXT_UID\n"
 		"  uid delete LOCKSPACE MAILBOX            the mailbox is gone: free its record\n"
 		"  uid rename LOCKSPACE MAILBOX NEW_NAME   a mailbox named by name moved\n"
+		"  uid import LOCKSPACE MAILBOX --maildir DIR | --uidvalidity V --next N\n"
+		"             [--epoch E] adopt a mailbox as its mail store has it\n"
+		"  uid import LOCKSPACE --store DIR | --stdin [--progress]\n"
+		"                         a whole store at once\n"
+		"  uid import LOCKSPACE MAILBOX --restore [--maildir DIR]\n"
+		"                         both copies of its record damaged: rewrite it\n"
+		"                         from the store (docs/uid.md)\n"
 		"  degraded status        split-storage degraded mode, and may it be enabled\n"
 		"  degraded enable --confirm-split-storage\n"
 		"                         hand out provisional UIDs without the cluster\n"
@@ -450,6 +458,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"       sdlmctl uid uidvalidity-bump LOCKSPACE MAILBOX [UIDVALIDITY]\n"
 		"       sdlmctl uid delete LOCKSPACE MAILBOX\n"
 		"       sdlmctl uid rename LOCKSPACE MAILBOX NEW_NAME\n"
+		"       sdlmctl uid import LOCKSPACE ... (sdlmctl uid import --help)\n"
 		"       sdlmctl uid list\n"
 		"MAILBOX: its GUID as 32 hex digits, or a name";
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -464,6 +473,21 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 			return CTL_USAGE;
 		}
 		return daemon_text(ipc, "uids", NULL, json);
+	}
+	if (!strcmp(sub, "import")) {
+		struct uidimport o;
+		int err;
+
+		rc = uidimport_args(&o, argc - 1, argv + 1);
+		if (rc >= 0)
+			return rc;
+		rc = sdlm_connect(ipc, &h);
+		if (rc < 0)
+			return no_daemon(ipc, rc);
+		rc = uidimport_run(h, &o, json, &err);
+		sdlm_disconnect(h);
+		refused(err);
+		return rc;
 	}
 	if (!strcmp(sub, "delete") || !strcmp(sub, "rename")) {
 		if (argc != (!strcmp(sub, "delete") ? 4 : 5)) {

@@ -7,6 +7,9 @@
  * Timeline of one delivery (docs/imap.md explains each guarantee):
  *
  *   1. copy the message to MAILDIR/tmp/<unique>, fsync       no lock held
+ *      a mailbox sdlm has no record of yet is adopted as Dovecot numbered
+ *      it: sdlm_uid_import(the uidlist's UIDVALIDITY and next UID), so
+ *      IMAP clients notice nothing (docs/imap.md, "Migrating")
  *   2. sdlm_uid_alloc(mailbox, 1) -> first, UIDVALIDITY, epoch
  *                                  the mailbox's UID lock is now ours
  *   3. take dovecot-uidlist.lock (Dovecot's own writers take it too)
@@ -132,6 +135,44 @@ static int file_store(int fd, uint32_t v, uint32_t n, uint64_t e)
 	    fdatasync(fd) != 0)
 		return -EIO;
 	return 0;
+}
+
+/*
+ * First contact (step 1): sdlm creates the record of a mailbox it has not
+ * seen with the uidlist's UIDVALIDITY and next UID instead of its own
+ * choice.  The header is enough (read without the lock, as Dovecot's
+ * readers do): its N may lag, but step 5 takes the uidlist's real next
+ * under the dotlock and step 8 raises sdlm above it.  A record that exists
+ * is kept (same UIDVALIDITY: raised, never lowered; another: refused, and
+ * step 4 says so), so this is best effort: whatever the daemon refuses
+ * here, the allocation that follows reports.
+ */
+static void src_adopt(const struct opts *o, struct uid_src *s)
+{
+	char path[4096], buf[UIDLIST_LINE_MAX + 2];
+	struct sdlm_uid_info info;
+	struct uidlist ul;
+	ssize_t len;
+	char *nl;
+	int fd;
+
+	if (!s->h || snprintf(path, sizeof(path), "%s/%s", o->maildir, UIDLIST_FILE) >=
+	    (int)sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* a new mailbox: sdlm chooses */
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	nl = len > 0 ? memchr(buf, '\n', (size_t)len) : NULL;
+	if (!nl)
+		return;
+	uidlist_init(&ul);
+	if (uidlist_parse(buf, (size_t)(nl - buf) + 1, &ul, NULL) == 0 &&
+	    ul.uidvalidity && ul.next_uid)
+		sdlm_uid_import(s->h, o->lockspace, o->mailbox, ul.uidvalidity, ul.next_uid,
+				ul.epoch ? ul.epoch + 1 : 0, 0, &info);
+	uidlist_free(&ul);
 }
 
 static int src_alloc(const struct opts *o, struct uid_src *s)
@@ -392,6 +433,7 @@ static int deliver(const struct opts *o)
 			access_hint(stderr, "sdlm-deliver", o->config, false);
 		goto out_unlink_tmp;
 	}
+	src_adopt(o, &src);
 	rv = src_alloc(o, &src);
 	if (rv) {
 		if (rv == SDLM_EUIDWRAP)
