@@ -126,9 +126,12 @@ static void render_header(struct sbuf *b, const struct sdlm_header *h, bool json
 			  "\"create_time\":%llu,\"create_host\":", u, h->sector_size,
 			  h->num_nodes, (unsigned long long)h->create_time);
 		sb_json_str(b, h->create_host);
-		sb_printf(b, ",\"area_bytes\":%llu,\"uid_slots\":%llu",
+		/* where a slot's copies are: uid_area_offset +
+		 * (2 * slot + copy) * sector_size (docs/ondisk.md) */
+		sb_printf(b, ",\"area_bytes\":%llu,\"uid_slots\":%llu,\"uid_area_offset\":%llu",
 			  (unsigned long long)layout_area_len(h),
-			  (unsigned long long)uidtab_nslots(h));
+			  (unsigned long long)uidtab_nslots(h),
+			  (unsigned long long)h->uid_area_start * h->sector_size);
 		return;
 	}
 	sb_printf(b, "format version     %u.%u\ncluster            %s\nuuid               %s\n"

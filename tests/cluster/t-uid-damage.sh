@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Damaged UID records on the shared disk, judged by the UID history
+# (issue 13, hole 11 and its verification).
+#
+# Node 1 allocates in four mailboxes; every sdlmd stops cleanly (no lock
+# value block survives: the next holder must take each mailbox over from
+# the disk); then, with nobody running, the disk is damaged:
+#   torn     copy 0 half overwritten (its checksum fails)
+#   rolled   copy 0 replaced by an older image of itself: a valid
+#            checksum and a lower watermark (a stale record)
+#   both     both copies overwritten
+#   good     untouched
+# The daemons start again and node 2 allocates in each:
+#   torn, rolled  served from the intact / newer copy, above every UID
+#                 handed out before (no UID twice), with a notice naming
+#                 slot and copy for the torn one
+#   both          refused, the error names the slot and the copy; never
+#                 served from nothing
+#   good          served
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$here/sdlm.sh"
+: "${UIDCLIENT:?}"
+trap sd_teardown EXIT
+fails=0; passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-damage: $passes passed, $fails failed"; exit 1; fi; }
+
+sd_up 3
+H="$CL_DIR/history"
+: >"$H"
+client() { ip netns exec "${CL_PREFIX}n$1" "$UIDCLIENT" t "$3" "$4" "$5" "$2" "$H" 0; }
+
+dump=$("$SDLMCTL" --json fence dump -d "$SD_DISK")
+read -r UOFF SS < <(python3 -c '
+import json,sys
+d=json.loads(sys.argv[1]); h=d.get("header", d)
+print(h["uid_area_offset"], h["sector_size"])' "$dump") ||
+	require "fence dump names the UID area's offset" false
+echo "UID area at byte $UOFF, sector size $SS"
+
+for mb in torn rolled both good; do
+	require "node 1 allocates in $mb" client 1 "n1-$mb" "$mb" 4 5
+done
+slot_of() {	# the slot node 1's log says the mailbox was created in
+	sed -n "s/.*uid $1: mailbox created in slot \([0-9]*\).*/\1/p" "$CL_DIR/n1/sdlmd-file.log" | tail -1
+}
+declare -A SLOT
+for mb in torn rolled both good; do
+	SLOT[$mb]=$(slot_of "$mb")
+	require "node 1 logged the slot of $mb (${SLOT[$mb]})" test -n "${SLOT[$mb]}"
+done
+off() { echo $(( UOFF + (2 * $1 + $2) * SS )); }
+sector() { dd if="$SD_DISK" bs=1 skip="$1" count="$SS" status=none | od -An -tx1 | tr -d ' \n'; }
+
+# An image of rolled's copy 0 now, and more UIDs after it: later records
+# carry a higher watermark.
+old=$CL_DIR/rolled-copy0.img
+dd if="$SD_DISK" of="$old" bs=1 skip="$(off "${SLOT[rolled]}" 0)" count="$SS" status=none
+require "node 1 allocates on in rolled" client 1 n1-rolled-more rolled 10 20
+check "rolled's copy 0 changed since the image" test "$(sector "$(off "${SLOT[rolled]}" 0)")" != "$(od -An -tx1 "$old" | tr -d ' \n')"
+
+for i in 1 2 3; do
+	cl_kill "$i" sdlmd TERM
+	require "sdlmd on node $i stopped cleanly" cl_wait_for "node $i stopped" 30 \
+		sh -c "! ip netns exec ${CL_PREFIX}n$i $SDLMCTL status >/dev/null 2>&1"
+done
+
+# The damage, with no daemon running.
+garbage() { head -c "$2" /dev/urandom | dd of="$SD_DISK" bs=1 seek="$1" conv=notrunc status=none; }
+garbage "$(( $(off "${SLOT[torn]}" 0) + SS / 2 ))" $(( SS / 2 ))
+dd if="$old" of="$SD_DISK" bs=1 seek="$(off "${SLOT[rolled]}" 0)" conv=notrunc status=none
+garbage "$(off "${SLOT[both]}" 0)" "$SS"
+garbage "$(off "${SLOT[both]}" 1)" "$SS"
+sync
+
+for i in 1 2 3; do require "sdlmd restarted on node $i" sd_restart "$i"; done
+for i in 1 2 3; do
+	require "node $i fenced-safe again" cl_wait_for "node $i safe" 60 sd_status_has "$i" "fenced-safe"
+done
+
+check "node 2 allocates in torn (one intact copy)" client 2 n2-torn torn 4 5
+check "node 2's log names the torn slot and copy" \
+	grep -q "slot ${SLOT[torn]} copy 0 is damaged" "$CL_DIR/n2/sdlmd-file.log"
+check "node 2 allocates in rolled (the newer copy wins)" client 2 n2-rolled rolled 4 5
+err=$(client 2 n2-both both 1 1 2>&1); rc=$?
+echo "both: rc=$rc $err"
+check "node 2 is refused the mailbox with both copies damaged" test "$rc" != 0
+check "the refusal names slot ${SLOT[both]} and a copy" \
+	sh -c "grep -q 'slot ${SLOT[both]} copy [01]' '$CL_DIR/n2/sdlmd-file.log'"
+check "nothing was handed out in both after the damage" \
+	sh -c "! grep -q '^got n2-both' '$H'"
+check "node 2 allocates in good" client 2 n2-good good 4 5
+
+res=$(python3 "$here/uidcheck.py" "$H"); echo "$res"
+check "no UID handed out twice (torn and rolled above everything before)" \
+	sh -c "echo '$res' | tail -1 | grep -q ': ok$'"
+echo "t-uid-damage: $passes passed, $fails failed"
+[ "$fails" = 0 ]
