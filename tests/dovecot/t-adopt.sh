@@ -12,7 +12,8 @@
 #      failed with 75 "UIDVALIDITY ... not sdlm's" or, with
 #      --adopt-uidvalidity, made every client resync);
 #   2. `sdlmctl uid import --store`: every folder of a second Dovecot store
-#      adopted at once (one JSON document); a rerun changes nothing; an
+#      adopted at once (one JSON document); a rerun, or a list on stdin,
+#      changes nothing; an
 #      import below what sdlm handed out never lowers the record, and one
 #      of another UIDVALIDITY is refused;
 #   3. both copies of mailbox 1's record damaged on the shared disk:
@@ -145,6 +146,14 @@ sd_ctl 1 --json uid import t --store "$S/Maildir" >"$T/imp2.json" 2>/dev/null
 check "a rerun changes nothing" python3 -c "
 import json; d = json.load(open('$T/imp2.json'))
 assert d['created'] == 0 and d['raised'] == 0 and d['unchanged'] == 3, d"
+printf '%s\n# a comment\n%s\t%s\n' "$S/Maildir/.Sent" "$S/Maildir/.Archive" "$SA" |
+	sd_ctl 1 --json uid import t --stdin >"$T/imp3.json" 2>/dev/null
+rc=$?
+cat "$T/imp3.json"
+check "uid import --stdin: a list of Maildirs (one named), exit $rc, nothing to change" python3 -c "
+import json; d = json.load(open('$T/imp3.json'))
+assert $rc == 0 and d['unchanged'] == 2 and len(d['mailboxes']) == 2, d
+assert d['mailboxes'][1]['mailbox'] == '$SA', d"
 n=$(show "$SA" next)
 sd_ctl 1 uid import t "$SA" --uidvalidity "$VA" --next 2 >"$T/low.out" 2>&1
 rc=$?
