@@ -18,6 +18,12 @@
 #   both          refused, the error names the slot and the copy; never
 #                 served from nothing
 #   good          served
+# Then the operator's way back (docs/uid.md, damaged records):
+#   both     `sdlmctl uid import --restore` with what the mail store knows
+#            (UIDVALIDITY and the highest UID + 1): served again, same
+#            UIDVALIDITY, above every UID handed out
+#   lost     (both copies destroyed too) `--restore` with nothing known:
+#            served again under a new UIDVALIDITY
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -43,14 +49,14 @@ print(h["uid_area_offset"], h["sector_size"])' "$dump") ||
 	require "fence dump names the UID area's offset" false
 echo "UID area at byte $UOFF, sector size $SS"
 
-for mb in torn rolled both good; do
+for mb in torn rolled both good lost; do
 	require "node 1 allocates in $mb" client 1 "n1-$mb" "$mb" 4 5
 done
 slot_of() {	# the slot node 1's log says the mailbox was created in
 	sed -n "s/.*uid $1: mailbox created in slot \([0-9]*\).*/\1/p" "$CL_DIR/n1/sdlmd-file.log" | tail -1
 }
 declare -A SLOT
-for mb in torn rolled both good; do
+for mb in torn rolled both good lost; do
 	SLOT[$mb]=$(slot_of "$mb")
 	require "node 1 logged the slot of $mb (${SLOT[$mb]})" test -n "${SLOT[$mb]}"
 done
@@ -76,6 +82,8 @@ garbage "$(( $(off "${SLOT[torn]}" 0) + SS / 2 ))" $(( SS / 2 ))
 dd if="$old" of="$SD_DISK" bs=1 seek="$(off "${SLOT[rolled]}" 0)" conv=notrunc status=none
 garbage "$(off "${SLOT[both]}" 0)" "$SS"
 garbage "$(off "${SLOT[both]}" 1)" "$SS"
+garbage "$(off "${SLOT[lost]}" 0)" "$SS"
+garbage "$(off "${SLOT[lost]}" 1)" "$SS"
 sync
 
 for i in 1 2 3; do require "sdlmd restarted on node $i" sd_restart "$i"; done
@@ -96,8 +104,24 @@ check "nothing was handed out in both after the damage" \
 	sh -c "! grep -q '^got n2-both' '$H'"
 check "node 2 allocates in good" client 2 n2-good good 4 5
 
+# What the store knows of 'both': its UIDVALIDITY and highest UID.
+read -r V MAXUID < <(awk '$1 == "got" && $3 == "both" { v = $4; if ($5 > m) m = $5 } END { print v, m }' "$H")
+out=$(sd_ctl 2 uid import t both --restore --uidvalidity "$V" --next $((MAXUID + 1)) 2>&1); rc=$?
+echo "restore both: rc=$rc $out"
+check "uid import --restore brings 'both' back from the store's UIDVALIDITY $V and next $((MAXUID + 1))" test "$rc" = 0
+check "node 2 allocates in both after the restore" client 2 n2-both-restored both 4 5
+v2=$(awk '$1 == "got" && $2 == "n2-both-restored" { print $4; exit }' "$H")
+check "under the same UIDVALIDITY ($v2)" test "$v2" = "$V"
+vlost=$(awk '$1 == "got" && $3 == "lost" { print $4; exit }' "$H")
+out=$(sd_ctl 2 uid import t lost --restore 2>&1); rc=$?
+echo "restore lost: rc=$rc $out"
+check "uid import --restore with nothing known brings 'lost' back" test "$rc" = 0
+check "node 2 allocates in lost after the restore" client 2 n2-lost lost 4 5
+v3=$(awk '$1 == "got" && $2 == "n2-lost" { print $4; exit }' "$H")
+check "under a new UIDVALIDITY ($vlost -> $v3)" test -n "$v3" -a "$v3" != "$vlost"
+
 res=$(python3 "$here/uidcheck.py" "$H"); echo "$res"
-check "no UID handed out twice (torn and rolled above everything before)" \
+check "no UID handed out twice under one UIDVALIDITY (torn, rolled, both above everything before)" \
 	sh -c "echo '$res' | tail -1 | grep -q ': ok$'"
 echo "t-uid-damage: $passes passed, $fails failed"
 [ "$fails" = 0 ]
