@@ -738,6 +738,35 @@ static void stop_check(void *data)
 }
 
 /*
+ * Before the release: the UID service's record writes must be over
+ * (docs/uid.md, "Leaving").  Its operations end at their current I/O; a
+ * write that timed out leaves the kernel when the device gives it back.
+ * Past 3 T it is still there: the locks are not released (a write of
+ * ours could land under another node's hold), the slot is not marked
+ * free and the watchdog stays armed, so that the others fence this node.
+ */
+static void uid_quiet_check(void *data)
+{
+	uint64_t started = (uint64_t)(uintptr_t)data;
+	uint64_t bound = 3ull * D.to.base.io_timeout_ms;
+
+	if (uidsvc_quiet()) {
+		lsm_shutdown();
+		stop_check((void *)(uintptr_t)now_ms());
+		return;
+	}
+	if (now_ms() - started > bound) {
+		log_err("fence node %u: a UID record write is still in the kernel %llu ms after the stop: leaving WITHOUT releasing the locks; the other nodes fence this node",
+			D.node_id, (unsigned long long)bound);
+		D.self_fenced = true;
+		qb_loop_stop(D.loop);
+		return;
+	}
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH, 20 * QB_TIME_NS_IN_MSEC, data, uid_quiet_check,
+			  NULL);
+}
+
+/*
  * systemd (Type=notify): READY=1 once, the first time this node is
  * fenced-safe (what `sdlmctl status` calls it), so that pacemaker.service,
  * ordered after sdlmd.service, starts only on a node that may use locks.
@@ -792,9 +821,8 @@ static int32_t sig_term(int32_t sig, void *data)
 		qb_loop_stop(D.loop);
 		return 0;
 	}
-	uidsvc_stop_all();
-	lsm_shutdown();
-	stop_check((void *)(uintptr_t)now_ms());
+	uidsvc_leave();
+	uid_quiet_check((void *)(uintptr_t)now_ms());
 	return 0;
 }
 

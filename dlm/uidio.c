@@ -143,8 +143,9 @@ static int submit_read(struct uio *io, struct uio_op *op)
 
 /*
  * docs/uid.md: every record write checks, right before it is submitted,
- * that this node may still use its locks.  A refusal is final for this
- * write (the core took it as failed): *gated says so.
+ * that this node may still use its locks and that the operation was not
+ * told to stop (uio_stop: the mailbox is being given up).  A refusal is
+ * final for this write (the core took it as failed): *gated says so.
  */
 static int submit_write(struct uio *io, struct uio_op *op)
 {
@@ -153,7 +154,7 @@ static int submit_write(struct uio *io, struct uio_op *op)
 	uint64_t off;
 	int rc;
 
-	rc = uid_write_gate(op->m, io->may_use(io->ctx), &op->w);
+	rc = uid_write_gate(op->m, op->stop ? SDLM_EFENCED : io->may_use(io->ctx), &op->w);
 	if (rc < 0) {
 		log_warn("uid %s: record write (slot %llu copy %u) not issued: %s", op->who,
 			 (unsigned long long)r->slot, r->copy, sdlm_strerror(rc));
@@ -222,6 +223,7 @@ static void start(struct uio *io, struct uio_op *op, enum uio_kind kind, const c
 	op->done = done;
 	op->who = who ? who : "";
 	op->gated = false;
+	op->stop = false;
 	op->io_err = false;
 	io->busy++;
 }
@@ -285,6 +287,12 @@ void uio_writes(struct uio *io, struct uio_op *op, struct uid_mbox *m,
 	op->m = m;
 	op->w = *w;
 	want_io(op);
+}
+
+void uio_stop(struct uio_op *op)
+{
+	if (op->busy)
+		op->stop = true;
 }
 
 static void found(struct uio_op *op)

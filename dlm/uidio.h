@@ -15,7 +15,9 @@
  *   writes  run the core's write sequence (uid.h): uid_write_gate right
  *           before each submission (the node may still use its locks),
  *           uid_write_done with each completion, the next write it hands
- *           back, until the sequence ends.
+ *           back, until the sequence ends or the operation is told to
+ *           stop (uio_stop: its owner gave the mailbox up; the next
+ *           write is refused at the gate like a lapsed lease).
  *
  * Bounded work per turn of the event loop:
  *   - at most UIO_MAX_INFLIGHT requests in the kernel (timed-out ones
@@ -99,6 +101,7 @@ struct uio_op {
 	struct uid_mbox *m;
 	struct uid_write w;
 	bool gated;		/* the gate refused: the core already knows */
+	bool stop;		/* uio_stop: no more writes in this chain */
 	/* the completion to step on */
 	int result;
 	struct uio_op *qnext;
@@ -135,6 +138,15 @@ void uio_insert(struct uio *io, struct uio_op *op,
  * caller's, untouched by anyone else until done. */
 void uio_writes(struct uio *io, struct uio_op *op, struct uid_mbox *m,
 		const struct uid_write *w, const char *who, uio_done_fn done);
+
+/*
+ * The owner stops using the mailbox (a lost lock, a pill, a shutdown):
+ * no write of op's chain is submitted from now on (the one in the
+ * kernel, if any, still ends and calls back); the core is told each
+ * refused write failed (SDLM_EFENCED), as the gate does.  Reads go on.
+ * Nothing when op is not busy; the next start clears it.
+ */
+void uio_stop(struct uio_op *op);
 
 static inline bool uio_busy(const struct uio_op *op)
 {

@@ -157,6 +157,7 @@ static struct {
 	struct area *a;
 	struct uio *io;
 	bool closing;		/* uidsvc_fini: nothing is answered any more */
+	bool leaving;		/* uidsvc_leave: no new request */
 	uint64_t nslots;
 	struct uid_params params;
 	struct entry *bucket[NBUCKET];
@@ -445,7 +446,9 @@ static void release(struct entry *e)
 static void give_up(struct entry *e)
 {
 	if (busy(e)) {
+		/* no write of its chain is submitted from now on */
 		e->drop = true;
+		uio_stop(&e->op);
 		return;
 	}
 	if (uid_busy(&e->m) && !reap_stuck(e)) {
@@ -908,6 +911,7 @@ static void lost_while_busy(struct entry *e, uint64_t lkid, int err)
 	else
 		e->table_lkid = 0;
 	e->drop = true;
+	uio_stop(&e->op);
 	stop_clients(e, err, &kill_list);
 	kill_allocs(kill_list);
 }
@@ -1574,6 +1578,10 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		reply(client, seq, -ENOTSUP, NULL);
 		return;
 	}
+	if (U.leaving) {
+		reply(client, seq, SDLM_EDAEMON, NULL);
+		return;
+	}
 	if (req->op == SDLM_UID_COMMIT || req->op == SDLM_UID_ABORT) {
 		a = alloc_take(req->alloc_id, client, &e);
 		if (!a) {
@@ -1696,6 +1704,26 @@ void uidsvc_stop_all(void)
 			give_up(e);
 		}
 	kill_allocs(kill_list);
+}
+
+void uidsvc_leave(void)
+{
+	U.leaving = true;
+	uidsvc_stop_all();
+}
+
+bool uidsvc_quiet(void)
+{
+	struct entry *e;
+	unsigned b;
+
+	if (!U.on)
+		return true;
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (busy(e) || e->unlock_wait || e->m.um_stuck)
+				return false;
+	return uio_idle(U.io);
 }
 
 static int host_may_use(void *ctx)

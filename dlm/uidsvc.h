@@ -55,6 +55,18 @@ void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode);
  * clients with allocations not yet committed. */
 void uidsvc_stop_all(void);
 
+/*
+ * The daemon leaves (SIGTERM): uidsvc_stop_all, and every new request is
+ * answered SDLM_EDAEMON.  The UID locks must not be released before
+ * uidsvc_quiet(): no operation running (each ends at its current I/O:
+ * no write is submitted after the stop), no entry keeping its lock for
+ * a timed-out write, nothing of the service in the kernel.  Until then
+ * a record write of ours may still land under a lock another node would
+ * take (docs/uid.md, "Leaving").
+ */
+void uidsvc_leave(void);
+bool uidsvc_quiet(void);
+
 void uidsvc_render(struct sbuf *b, bool json);
 
 struct uidsvc_stats {

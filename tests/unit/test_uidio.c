@@ -35,6 +35,9 @@
 #include "uidrec.h"
 #include "uid.h"
 #include "uidio.h"
+#include "sdlm_ipc.h"
+#include "lockspace.h"
+#include "uidsvc.h"
 
 #define IO_MS		300u	/* the area's T */
 #define NSLOTS		512u
@@ -128,6 +131,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
+	uidsvc_fini();		/* a service test that failed half way */
 	uio_destroy(fx->io, 2 * IO_MS);
 	area_close(fx->a);
 	unlink(fx->path);
@@ -421,6 +425,220 @@ static void test_destroy_calls_back(void **state)
 	assert_int_equal(uio_create(&fx->io, fx->a, fx_may_use, fx_kick, fx), 0);
 }
 
+
+/* --- the service over it (dlm/uidsvc.c): locks stubbed, grants by hand --- */
+
+#define MAXLK	16
+
+static struct {
+	uint64_t ref[MAXLK + 1];
+	char name[MAXLK + 1][48];
+	bool unlocked[MAXLK + 1];
+	unsigned n;
+	int last_err;
+	unsigned replies;
+	uint64_t alloc_id;
+	uint32_t client;
+} L;
+
+/* The lock manager, as uidsvc.c sees it: a request is queued (its grant
+ * is delivered by the test with uidsvc_ast), an unlock is recorded. */
+int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
+	     const void *res, size_t res_len, int mode, uint32_t flags, uint64_t *lkid)
+{
+	(void)client; (void)ls; (void)ls_len; (void)mode; (void)flags;
+	assert_true(L.n < MAXLK);
+	L.n++;
+	L.ref[L.n] = ref;
+	snprintf(L.name[L.n], sizeof(L.name[0]), "%.*s", (int)res_len, (const char *)res);
+	*lkid = L.n;
+	return 0;
+}
+
+int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lvb)
+{
+	(void)client; (void)flags; (void)lvb;
+	assert_true(lkid >= 1 && lkid <= L.n);
+	assert_false(L.unlocked[lkid]);
+	L.unlocked[lkid] = true;
+	return 0;
+}
+
+static int svc_may_use(void *ctx)
+{
+	return ((struct fixture *)ctx)->may_use;
+}
+
+static void svc_reply(void *ctx, uint32_t client, uint32_t seq, int err, const struct res_uid *r)
+{
+	(void)ctx; (void)seq;
+	L.replies++;
+	L.last_err = err;
+	L.client = client;
+	if (!err && r)
+		L.alloc_id = r->alloc_id;
+}
+
+static void svc_kill(void *ctx, const uint32_t *clients, size_t n)
+{
+	(void)ctx; (void)clients; (void)n;
+}
+
+static void svc_init(struct fixture *fx)
+{
+	struct uidsvc_host h = {
+		.ctx = fx, .nodeid = 1, .incarnation = 0x11, .may_use = svc_may_use,
+		.reply = svc_reply, .kill_clients = svc_kill,
+	};
+
+	memset(&L, 0, sizeof(L));
+	assert_int_equal(uidsvc_init(&h, fx->a), 0);
+}
+
+static void svc_req(uint32_t client, uint32_t op, const char *mb, uint64_t alloc_id)
+{
+	struct req_uid r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.count = 1;
+	r.alloc_id = alloc_id;
+	r.ls_len = 2;
+	memcpy(r.ls, "ls", 2);
+	r.mb_len = (uint16_t)strlen(mb);
+	memcpy(r.mailbox, mb, r.mb_len);
+	uidsvc_request(client, 1, &r);
+}
+
+static void svc_grant(uint64_t lkid)
+{
+	uidsvc_ast(lkid, L.ref[lkid], 0, SDLM_EX, NULL, false, 1);
+}
+
+static uint64_t svc_writes(void)
+{
+	struct uidsvc_stats st;
+
+	uidsvc_get_stats(&st);
+	return st.record_writes;
+}
+
+/* Turns of the daemon's loop (its I/O, its tick) until pred or 20 T. */
+static bool svc_until(bool (*pred)(void *), void *arg)
+{
+	uint64_t end = aio_now_ns() + 20ull * IO_MS * MS;
+
+	while (!pred(arg) && aio_now_ns() < end) {
+		struct pollfd pfd = { .fd = uidsvc_fd(), .events = POLLIN };
+		uint64_t dl = uidsvc_next_deadline_ns(), now = aio_now_ns();
+		int ms = dl == UINT64_MAX ? 20 : dl > now ? (int)((dl - now) / MS) + 1 : 0;
+
+		assert_true(poll(&pfd, 1, ms > 20 ? 20 : ms) >= 0);
+		uidsvc_process();
+		uidsvc_tick();
+	}
+	return pred(arg);
+}
+
+static bool lock_count(void *arg)
+{
+	return L.n >= (unsigned)(uintptr_t)arg;
+}
+
+static bool writes_reach(void *arg)
+{
+	return svc_writes() >= (uint64_t)(uintptr_t)arg;
+}
+
+static bool unlocked(void *arg)
+{
+	return L.unlocked[(uintptr_t)arg];
+}
+
+static bool replied(void *arg)
+{
+	return L.replies >= (unsigned)(uintptr_t)arg;
+}
+
+/* New mailbox: mailbox lock (1) granted, lookup, table lock (2) asked. */
+static void svc_to_table(const char *mb)
+{
+	svc_req(7, SDLM_UID_ALLOC, mb, 0);
+	assert_int_equal(L.n, 1);
+	assert_memory_equal(L.name[1], "uid:", 4);
+	svc_grant(1);
+	assert_true(svc_until(lock_count, (void *)2));
+	assert_string_equal(L.name[2], "uid-table");
+}
+
+/*
+ * Finding 1 (shutdown): lock use stops (uidsvc_stop_all, as on SIGTERM)
+ * while copy 0 of a create's two writes is in the kernel.  No record
+ * write may be submitted after that: the locks are about to be released.
+ */
+static void test_svc_no_write_after_stop(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t w0;
+
+	svc_init(fx);
+	svc_to_table("box1");
+	uidsvc_apply_fault("write:stall=200");
+	svc_grant(2);
+	assert_true(svc_until(writes_reach, (void *)1));
+	uidsvc_leave();		/* SIGTERM: uidsvc_stop_all and no new request */
+	w0 = svc_writes();
+	assert_int_equal(w0, 1);
+	/* the daemon may not release the locks yet */
+	assert_false(uidsvc_quiet());
+	/* the entry gives its mailbox up once copy 0 has left the kernel */
+	assert_true(svc_until(unlocked, (void *)1));
+	assert_true(L.unlocked[2]);
+	assert_int_equal(svc_writes(), w0);
+	assert_true(uidsvc_quiet());
+	svc_req(9, SDLM_UID_ALLOC, "box1", 0);
+	assert_int_equal(L.last_err, SDLM_EDAEMON);
+	assert_int_equal(L.n, 2);
+	uidsvc_apply_fault(NULL);
+	uidsvc_fini();
+}
+
+static bool svc_quiet(void *arg)
+{
+	(void)arg;
+	return uidsvc_quiet();
+}
+
+/*
+ * Finding 1, the timed-out write: a create's first write misses its
+ * deadline and stays in the kernel; the daemon leaves.  The service is
+ * not quiet (the daemon must not release the locks) and keeps both
+ * locks until the write has left the kernel.
+ */
+static void test_svc_leave_waits_stuck_write(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box5");
+	uidsvc_apply_fault("write:late=inf");
+	svc_grant(2);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, SDLM_EIOTIMEOUT);
+	uidsvc_leave();
+	assert_int_equal(svc_writes(), 1);
+	assert_false(uidsvc_quiet());
+	assert_false(L.unlocked[1]);
+	assert_false(L.unlocked[2]);
+	/* the path comes back: the write lands, is reaped, locks go back */
+	uidsvc_apply_fault(NULL);
+	assert_true(svc_until(svc_quiet, NULL));
+	assert_true(L.unlocked[1]);
+	assert_true(L.unlocked[2]);
+	assert_int_equal(svc_writes(), 1);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +648,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gate_before_each_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_calls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_no_write_after_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_leave_waits_stuck_write, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
