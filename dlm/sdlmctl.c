@@ -655,7 +655,7 @@ static int cmd_degraded(const char *ipc, int argc, char **argv, bool json)
 		char *st = NULL;
 
 		fprintf(stderr, "sdlmctl: degraded %s refused: %s\n", sub,
-			rc == -EBUSY ? "a UID allocation is not committed yet (retry)" :
+			rc == -EBUSY ? "a UID allocation is not committed yet or a record I/O is in flight (retry)" :
 			sdlm_strerror(rc));
 		if (rc == SDLM_EQUORATE)
 			fprintf(stderr, "sdlmctl: this node is in a quorate membership: the normal fencing rules apply\n");

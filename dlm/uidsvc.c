@@ -923,6 +923,33 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (!e)
 		return;
 	/*
+	 * Degraded mode: a request from before it was entered, answered now
+	 * (quorum is back: allocation is suspended), maybe while a degraded
+	 * takeover runs on the entry (busy): recorded here all the same,
+	 * never thrown away.  A mailbox lock granted is kept (leaving
+	 * degraded mode gives it back); the core is the degraded one until
+	 * the operator leaves.  The table lock is not needed any more: given
+	 * back at once.  A failed request leaves the requests to the
+	 * degraded core.
+	 */
+	if (U.degraded &&
+	    ((e->state == ENT_LOCKING && !e->lkid) || (e->state == ENT_TABLE && !e->table_lkid))) {
+		if (err && e->state == ENT_LOCKING) {
+			log_warn("uid %s: lock: %s (degraded mode)", e->name, sdlm_strerror(err));
+			e->state = ENT_IDLE;
+			return;
+		}
+		if (e->state == ENT_TABLE) {
+			if (!err)
+				lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+		} else {
+			e->lkid = lkid;
+			e->lock_epoch = epoch;
+		}
+		e->state = ENT_READY;
+		return;
+	}
+	/*
 	 * A grant while the entry waits for none: a request it gave up while
 	 * it was still queued (an unlock of a waiting request fails, so it
 	 * stayed in the queue).  Ignored, it would be held by this node for
@@ -951,19 +978,6 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 			return;
 		}
 		lost_while_busy(e, lkid, err);
-		return;
-	}
-	if (U.degraded && !err && (e->state == ENT_TABLE || e->state == ENT_LOCKING)) {
-		/* A request from before degraded mode, granted now (quorum is
-		 * back: allocation is suspended).  Keep the mailbox lock; the
-		 * core is the degraded one until the operator leaves. */
-		if (e->state == ENT_TABLE) {
-			lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
-		} else {
-			e->lkid = lkid;
-			e->lock_epoch = epoch;
-		}
-		e->state = ENT_READY;
 		return;
 	}
 	if (U.degraded && e->state == ENT_READY && err && lkid == e->lkid) {
@@ -1913,21 +1927,32 @@ void uidsvc_get_stats(struct uidsvc_stats *st)
 
 /* --- degraded mode ----------------------------------------------------------- */
 
+/*
+ * An allocation not committed, an operation running, or a record write
+ * that timed out and may still land (uid.h: its core is not dropped nor
+ * its lock given back until the write is reaped).
+ */
 static bool any_alloc_in_flight(void)
 {
 	struct entry *e;
 	unsigned b;
 
 	for (b = 0; b < NBUCKET; b++)
-		for (e = U.bucket[b]; e; e = e->next)
+		for (e = U.bucket[b]; e; e = e->next) {
 			if (e->allocs || busy(e))
 				return true;
+			if (e->unlock_wait || (e->m.um_stuck && !reap_stuck(e))) {
+				log_warn("uid %s: a timed-out record write is still in the kernel: degraded mode cannot change until it has left (retry)",
+					 e->name);
+				return true;
+			}
+		}
 	return false;
 }
 
 /* Returns 0, -ENOTSUP (no UID service) or -EBUSY (an allocation is not
- * committed yet, or a record I/O is in flight: its mailbox cannot change
- * hands under it). */
+ * committed yet, or a record I/O is in flight, a timed-out write
+ * included: its mailbox cannot change hands under it). */
 int uidsvc_degraded_set(bool on)
 {
 	struct entry *e;

@@ -555,6 +555,12 @@ static bool unlocked(void *arg)
 	return L.unlocked[(uintptr_t)arg];
 }
 
+static bool deg_left(void *arg)
+{
+	(void)arg;
+	return uidsvc_degraded_set(false) == 0;
+}
+
 static bool replied(void *arg)
 {
 	return L.replies >= (unsigned)(uintptr_t)arg;
@@ -639,6 +645,87 @@ static void test_svc_leave_waits_stuck_write(void **state)
 	uidsvc_fini();
 }
 
+/* Degraded: the allocation of client 7 answered, then committed, so that
+ * degraded mode may be left. */
+static void svc_deg_served(void)
+{
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	assert_int_equal(L.replies, 2);
+	assert_int_equal(L.last_err, 0);
+}
+
+/*
+ * Finding 2 (table variant): the table lock of a new mailbox waits;
+ * degraded mode is entered (a degraded takeover runs on the entry); the
+ * table lock is granted during that I/O.  Leaving degraded mode must
+ * give the mailbox lock back (every other node waits for it).
+ */
+static void test_svc_deg_table_grant_while_busy(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box2");
+	uidsvc_apply_fault("write:stall=100");
+	assert_int_equal(uidsvc_degraded_set(true), 0);
+	svc_grant(2);		/* the degraded lookup is in flight */
+	svc_deg_served();
+	uidsvc_apply_fault(NULL);
+	assert_int_equal(uidsvc_degraded_set(false), 0);
+	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[1]);
+	uidsvc_fini();
+}
+
+/*
+ * Finding 2 (locking variant): the mailbox lock is granted while the
+ * degraded takeover runs.  Once degraded mode is left, the mailbox is
+ * not held any more and a new request asks for the lock again.
+ */
+static void test_svc_deg_lock_grant_while_busy(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_req(7, SDLM_UID_ALLOC, "box3", 0);
+	assert_int_equal(L.n, 1);
+	assert_int_equal(uidsvc_degraded_set(true), 0);
+	svc_grant(1);		/* the degraded lookup is in flight */
+	svc_deg_served();
+	assert_int_equal(uidsvc_degraded_set(false), 0);
+	assert_true(L.unlocked[1]);
+	svc_req(8, SDLM_UID_ALLOC, "box3", 0);
+	assert_int_equal(L.n, 2);
+	svc_grant(2);
+	assert_true(svc_until(replied, (void *)3));
+	assert_int_equal(L.last_err, 0);
+	uidsvc_fini();
+}
+
+/*
+ * Finding 3: a degraded takeover's write times out and stays in the
+ * kernel (its copy stuck).  Degraded mode cannot be left (the core
+ * would be dropped with the write still able to land) until the write
+ * has left the kernel.
+ */
+static void test_svc_deg_leave_waits_stuck(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	assert_int_equal(uidsvc_degraded_set(true), 0);
+	uidsvc_apply_fault("write:late=inf");
+	svc_req(7, SDLM_UID_ALLOC, "box4", 0);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, SDLM_EIOTIMEOUT);
+	assert_int_equal(uidsvc_degraded_set(false), -EBUSY);
+	uidsvc_apply_fault(NULL);
+	assert_true(svc_until(deg_left, NULL));
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +737,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_calls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_no_write_after_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_leave_waits_stuck_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_deg_table_grant_while_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_deg_lock_grant_while_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
