@@ -1161,9 +1161,13 @@ static enum served serve_alloc(struct entry *e, struct pending *p)
 		answer(p, rc == UID_EWRAP ? SDLM_EUIDWRAP : rc, NULL);
 		return SERVED;
 	}
-	/* Checked again right before the UID leaves. */
+	/* Checked again right before the UID leaves.  Refused: the range
+	 * reserved ahead is not written either, and the core is told so
+	 * (else it would wait for that write for ever). */
 	use = U.h.may_use(U.h.ctx);
 	if (use) {
+		if (w.count)
+			uid_write_gate(&e->m, use, &w);
 		answer(p, use, NULL);
 		return SERVED;
 	}

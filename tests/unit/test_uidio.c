@@ -439,6 +439,8 @@ static struct {
 	unsigned replies;
 	uint64_t alloc_id;
 	uint32_t client;
+	unsigned may_calls;	/* host may_use calls so far */
+	unsigned fail_call;	/* the one that says SDLM_ELEASE (0: none) */
 } L;
 
 /* The lock manager, as uidsvc.c sees it: a request is queued (its grant
@@ -466,6 +468,8 @@ int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lv
 
 static int svc_may_use(void *ctx)
 {
+	if (++L.may_calls == L.fail_call)
+		return SDLM_ELEASE;
 	return ((struct fixture *)ctx)->may_use;
 }
 
@@ -492,6 +496,8 @@ static void svc_init(struct fixture *fx)
 	};
 
 	memset(&L, 0, sizeof(L));
+	h.reserve_min = 4;
+	h.reserve_max = 16;
 	assert_int_equal(uidsvc_init(&h, fx->a), 0);
 }
 
@@ -726,6 +732,73 @@ static void test_svc_deg_leave_waits_stuck(void **state)
 	uidsvc_fini();
 }
 
+/* One allocation of client 7 on mb, answered (err returned), committed. */
+static int svc_alloc1(const char *mb)
+{
+	unsigned want = L.replies + 1;
+	int err;
+
+	svc_req(7, SDLM_UID_ALLOC, mb, 0);
+	assert_true(svc_until(replied, (void *)(uintptr_t)want));
+	err = L.last_err;
+	if (!err)
+		svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	return err;
+}
+
+/*
+ * The allocation that reserves the next range ahead is refused by the
+ * second permission check, right before its reply.  The core had handed
+ * back that write: it must be told it was not issued, or the mailbox
+ * never reserves again (every later allocation waits for ever) nor
+ * releases.
+ */
+static void test_svc_ahead_refused(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t w;
+	unsigned n = 0, i;
+
+	svc_init(fx);
+	/* box6: how many allocations after the takeover reserve ahead */
+	svc_req(7, SDLM_UID_ALLOC, "box6", 0);
+	svc_grant(1);
+	assert_true(svc_until(lock_count, (void *)2));
+	svc_grant(2);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	w = svc_writes();
+	for (n = 2; n < 100; n++) {
+		assert_int_equal(svc_alloc1("box6"), 0);
+		if (svc_writes() > w)
+			break;
+	}
+	assert_true(n < 100);
+	/* box7, the same way, with allocation n refused at its second check */
+	svc_req(7, SDLM_UID_ALLOC, "box7", 0);
+	svc_grant(3);
+	assert_true(svc_until(lock_count, (void *)4));
+	svc_grant(4);
+	assert_true(svc_until(replied, (void *)(uintptr_t)(L.replies + 1)));
+	assert_int_equal(L.last_err, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	for (i = 2; i < n; i++)
+		assert_int_equal(svc_alloc1("box7"), 0);
+	w = svc_writes();
+	L.fail_call = L.may_calls + 2;
+	assert_int_equal(svc_alloc1("box7"), SDLM_ELEASE);
+	assert_int_equal(svc_writes(), w);	/* the write-ahead not issued */
+	/* the mailbox goes on past several ranges */
+	for (i = 0; i < 40; i++)
+		assert_int_equal(svc_alloc1("box7"), 0);
+	assert_true(svc_writes() > w);
+	/* and gives the lock back when asked */
+	uidsvc_bast(3, L.ref[3], SDLM_EX);
+	assert_true(svc_until(unlocked, (void *)3));
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_deg_table_grant_while_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_lock_grant_while_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
