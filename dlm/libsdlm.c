@@ -80,6 +80,7 @@
 
 #include "sdlm.h"
 #include "sdlm_ipc.h"
+#include "clientconf.h"
 
 #define REPLY_TIMEOUT_MS	30000	/* immediate reply, and a cancel's ast */
 #define FF_MAX			16	/* aborts whose replies are skipped */
@@ -277,12 +278,16 @@ static void table_free(struct sdlm_handle *h)
 
 int sdlm_connect(const char *ipc_name, sdlm_handle_t **out)
 {
+	char conf_name[65];	/* ipc_name: at most 64 bytes (conf.c) */
 	struct sdlm_handle *h;
 
 	if (!out)
 		return -EINVAL;
 	if (!ipc_name)
 		ipc_name = getenv("SDLM_IPC");
+	if ((!ipc_name || !ipc_name[0]) &&
+	    clientconf_ipc_name(SDLM_CONFIG_FILE, conf_name, sizeof(conf_name)) == 1)
+		ipc_name = conf_name;
 	if (!ipc_name || !ipc_name[0])
 		ipc_name = "sdlm";
 	h = calloc(1, sizeof(*h));

@@ -65,7 +65,8 @@ typedef struct sdlm_handle sdlm_handle_t;
 
 /*
  * Connect to the local sdlmd.  ipc_name NULL means the environment variable
- * SDLM_IPC, else "sdlm".  Returns 0 or SDLM_EDAEMON / -errno (-EACCES: the
+ * SDLM_IPC, else ipc_name in sdlm.conf (the daemon's file, under the
+ * sysconfdir libsdlm was built with), else "sdlm".  Returns 0 or SDLM_EDAEMON / -errno (-EACCES: the
  * daemon admits root, client_group and admin_group only) / SDLM_ELIMIT (the
  * user has max_connections_per_user connections open).
  */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Losing corosync is being away, not being dead (issue 13, hole 12).
 #
 # Node 3's corosync is killed while a client of node 3 holds EX on 'held'
