@@ -117,9 +117,23 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 
 static void write_done(void *arg, int result, const void *data, size_t len)
 {
+	struct uio_op *op = arg;
+
 	(void)data;
 	(void)len;
-	to_done(arg, result);
+	/* before the core hears of it: stuck is never set without this */
+	if (result == SDLM_EIOTIMEOUT)
+		op->out |= 1u << op->w.rec.copy;
+	to_done(op, result);
+}
+
+/* A timed-out write of ours has left the kernel (aio_submit_write_gone). */
+static void write_gone(void *arg)
+{
+	struct uio_gone *g = arg;
+
+	g->op->out &= ~(1u << g->copy);
+	kick_host(g->op->io);
 }
 
 static uint64_t deadline(const struct uio *io)
@@ -166,9 +180,14 @@ static int submit_write(struct uio *io, struct uio_op *op)
 	rc = uidtab_offset(&io->a->hdr, r->slot, r->copy, &off);
 	if (rc == 0)
 		rc = uidrec_out(r, io->a->hdr.uuid, io->wbuf, ss);
-	if (rc == 0)
-		rc = aio_submit_write(io->aio, io->fd, off, io->wbuf, ss, deadline(io),
-				      write_done, op);
+	if (rc == 0) {
+		struct uio_gone *g = &op->gone[r->copy % UIDREC_COPIES];
+
+		g->op = op;
+		g->copy = r->copy;
+		rc = aio_submit_write_gone(io->aio, io->fd, off, io->wbuf, ss, deadline(io),
+					   write_done, op, write_gone, g);
+	}
 	return rc;
 }
 

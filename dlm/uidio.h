@@ -35,8 +35,10 @@
  *     operation is no longer busy when done runs (done may start the
  *     next one on the same op).
  *   - A write that timed out stays in flight until the context reaps it
- *     (uid.h: its copy is stuck); uio_idle() says when every request has
- *     left the kernel.
+ *     (uid.h: its copy is stuck); uio_write_out() says whether the
+ *     op's own timed-out write to a copy is still in the kernel (other
+ *     operations' I/O does not matter), uio_idle() when every request
+ *     has left it.
  *   - No buffer is shared between requests: the aio layer copies a
  *     record into its own bounce buffer at submission, and a read's
  *     payload is decoded into its operation inside the completion.
@@ -102,6 +104,13 @@ struct uio_op {
 	struct uid_write w;
 	bool gated;		/* the gate refused: the core already knows */
 	bool stop;		/* uio_stop: no more writes in this chain */
+	/* copies whose timed-out write is still in the kernel (outlives
+	 * the chain: set by the timeout, cleared when it has left) */
+	uint32_t out;
+	struct uio_gone {
+		struct uio_op *op;
+		uint32_t copy;
+	} gone[UIDREC_COPIES];
 	/* the completion to step on */
 	int result;
 	struct uio_op *qnext;
@@ -147,6 +156,13 @@ void uio_writes(struct uio *io, struct uio_op *op, struct uid_mbox *m,
  * Nothing when op is not busy; the next start clears it.
  */
 void uio_stop(struct uio_op *op);
+
+/* op's write to copy timed out and has not left the kernel yet: the
+ * core must not be told it was reaped (uid_write_reaped). */
+static inline bool uio_write_out(const struct uio_op *op, uint32_t copy)
+{
+	return op->out & (1u << copy);
+}
 
 static inline bool uio_busy(const struct uio_op *op)
 {

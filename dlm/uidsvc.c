@@ -43,9 +43,10 @@
  * Until then the core refuses to write that copy again and to release,
  * and this file never unlocks the mailbox (nor the table lock of a
  * create): a failed sequence with a write stuck parks the entry with
- * e->unlock_wait set, and uidsvc_tick, once the context is idle, reports
- * the write reaped to the core, gives parked locks back (no LVB: the
- * next holder reads the disk) and serves what waited.
+ * e->unlock_wait set, and uidsvc_tick, once that write has left the
+ * kernel (its own signal: uio_write_out), reports it reaped to the core,
+ * gives parked locks back (no LVB: the next holder reads the disk) and
+ * serves what waited.
  *
  * Degraded mode (split storage, an operator's word; docs/uid.md): the
  * daemon has checked that this node is alone on its copy of the disk and
@@ -323,9 +324,9 @@ static void requeue_cur(struct entry *e)
 }
 
 /*
- * Once nothing of this service is in the kernel, every timed-out write
- * of this entry has left it: tell the core.  Returns true when the core
- * has nothing stuck any more.
+ * Each timed-out write of this entry that has left the kernel (its own
+ * signal, whatever other mailboxes have in flight): tell the core.
+ * Returns true when the core has nothing stuck any more.
  */
 static bool reap_stuck(struct entry *e)
 {
@@ -333,15 +334,13 @@ static bool reap_stuck(struct entry *e)
 
 	if (!e->m.um_stuck)
 		return true;
-	if (!uio_idle(U.io))
-		return false;
 	for (c = 0; c < UIDREC_COPIES; c++)
-		if (e->m.um_stuck & (1u << c)) {
+		if ((e->m.um_stuck & (1u << c)) && !uio_write_out(&e->op, c)) {
 			uid_write_reaped(&e->m, c);
 			log_notice("uid %s: the timed-out write to slot %llu copy %u has left the kernel: the copy is rewritten next",
 				   e->name, (unsigned long long)e->m.um_slot, c);
 		}
-	return true;
+	return !e->m.um_stuck;
 }
 
 /* --- the internal lock ----------------------------------------------------- */

@@ -14,7 +14,8 @@
  *               from the kernel until r_release (its landing time)
  *
  * r_abandoned is set once the request's callback was made early (deadline
- * passed, or destroy cancelled it); its completion is then discarded.
+ * passed, or destroy cancelled it); its completion is then discarded, and
+ * r_gone (aio_submit_write_gone) is called when the slot is freed.
  *
  * One pass of aio_process, in this order so that a completion that
  * arrived in time wins over a deadline that passed while we slept:
@@ -83,6 +84,8 @@ struct aio_req {
 	size_t		r_len;
 	aio_done_fn	r_fn;
 	void		*r_arg;
+	aio_gone_fn	r_gone;		/* left the kernel after the timeout */
+	void		*r_gone_arg;
 };
 
 struct aio_ctx {
@@ -279,6 +282,8 @@ static int req_submit(struct aio_ctx *c, unsigned op, int fd, uint64_t off,
 	r->r_len = len;
 	r->r_fn = fn;
 	r->r_arg = arg;
+	r->r_gone = NULL;
+	r->r_gone_arg = NULL;
 
 	if (c->c_fault.kind != AIO_FAULT_NONE &&
 	    fault_hits(c, op, AIO_FAULT_ERROR)) {
@@ -336,6 +341,25 @@ int aio_submit_write(struct aio_ctx *c, int fd, uint64_t off,
 			  fn, arg, NULL);
 }
 
+int aio_submit_write_gone(struct aio_ctx *c, int fd, uint64_t off,
+			  const void *buf, size_t len, uint64_t deadline_ns,
+			  aio_done_fn fn, void *arg, aio_gone_fn gone,
+			  void *gone_arg)
+{
+	struct aio_req *r = NULL;
+	int rv;
+
+	if (!buf)
+		return -EINVAL;
+	rv = req_submit(c, AIO_FAULT_WRITE, fd, off, buf, len, deadline_ns,
+			fn, arg, &r);
+	if (rv == 0) {
+		r->r_gone = gone;
+		r->r_gone_arg = gone_arg;
+	}
+	return rv;
+}
+
 /*
  * The request is over: call back unless that was done already, then free
  * the slot.  The slot is freed after the callback because data points
@@ -345,6 +369,7 @@ static int req_finish(struct aio_req *r, int result)
 {
 	const void *data = NULL;
 	bool called = !r->r_abandoned;
+	aio_gone_fn gone = called ? NULL : r->r_gone;
 
 	if (called) {
 		if (result == 0 && r->r_op == AIO_FAULT_READ)
@@ -355,6 +380,10 @@ static int req_finish(struct aio_req *r, int result)
 	r->r_state = REQ_FREE;
 	r->r_fn = NULL;
 	r->r_arg = NULL;
+	r->r_gone = NULL;
+	/* Freed first: aio_inflight no longer counts it when gone runs. */
+	if (gone)
+		gone(r->r_gone_arg);
 	return called ? 1 : 0;
 }
 

@@ -44,6 +44,9 @@
  *    it is counted here (it may still land over the newer one).
  *  - A timed-out request keeps its slot until its completion arrives, so
  *    a hung path fills the table and submits then fail with -EAGAIN.
+ *    A write submitted with aio_submit_write_gone reports that moment
+ *    (its gone callback), so that its writer need not wait for
+ *    aio_inflight() to reach 0.
  *
  * Time is ns of CLOCK_BOOTTIME (aio_now_ns()), passed in by the caller
  * except where a call must wait by itself (*_sync, destroy).
@@ -109,6 +112,28 @@ int aio_submit_read(struct aio_ctx *c, int fd, uint64_t off, size_t len,
 int aio_submit_write(struct aio_ctx *c, int fd, uint64_t off,
 		     const void *buf, size_t len, uint64_t deadline_ns,
 		     aio_done_fn fn, void *arg);
+
+/*
+ * The request of aio_submit_write_gone left the kernel after its callback
+ * had reported SDLM_EIOTIMEOUT: its late completion was reaped and
+ * discarded (a STALL-held one released, a withheld LATE write landed and
+ * completed).  Called once, inside aio_process only, after the slot was
+ * freed: aio_inflight no longer counts it, and its sector may be written
+ * again.  Never called for a request whose callback had its real result,
+ * nor for one still in the kernel when aio_ctx_destroy stops waiting.
+ */
+typedef void (*aio_gone_fn)(void *gone_arg);
+
+/*
+ * aio_submit_write, and gone(gone_arg) as above: a caller with several
+ * writers on one context learns when its own timed-out write is over
+ * without waiting for the whole context to be idle.  Same returns (no
+ * call of either function when the submission is refused).
+ */
+int aio_submit_write_gone(struct aio_ctx *c, int fd, uint64_t off,
+			  const void *buf, size_t len, uint64_t deadline_ns,
+			  aio_done_fn fn, void *arg, aio_gone_fn gone,
+			  void *gone_arg);
 
 /*
  * Non-blocking.  Reap kernel completions, release STALL-held ones whose

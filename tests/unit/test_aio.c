@@ -577,6 +577,81 @@ static void test_late_timed_and_cleared(void **state)
 	assert_int_equal(aio_inflight(fx->ctx), 0);
 }
 
+/* What a gone callback saw: how often, and what was still in flight. */
+struct gone_rec {
+	struct aio_ctx	*ctx;
+	int		calls;
+	unsigned	inflight;
+};
+
+static void gone_record(void *arg)
+{
+	struct gone_rec *g = arg;
+
+	g->calls++;
+	g->inflight = aio_inflight(g->ctx);
+}
+
+/*
+ * aio_submit_write_gone: a write that timed out (LATE, withheld) reports
+ * leaving the kernel once, after its landing, while another request (a
+ * read held by STALL) is still in flight; a write that completes in time
+ * never calls gone; nor does one cancelled by destroy.
+ */
+static void test_write_gone(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char b[SECT];
+	struct done_rec rw = { 0 }, rr = { 0 }, rt = { 0 }, rc = { 0 };
+	struct gone_rec gw = { .ctx = fx->ctx }, gt = { .ctx = fx->ctx },
+			gc = { .ctx = fx->ctx };
+	uint64_t t0;
+
+	fill(b, SECT, 31);
+	/* in time: the callback has the result, gone is never called */
+	assert_int_equal(aio_submit_write_gone(fx->ctx, fx->fd, 9 * SECT, b, SECT, UINT64_MAX,
+					       done_record, &rt, gone_record, &gt), 0);
+	wait_callback(fx->ctx, &rt, 5000);
+	assert_int_equal(rt.result, 0);
+	wait_idle(fx->ctx, 5000);
+	assert_int_equal(gt.calls, 0);
+
+	set_fault(fx->ctx, "write:late=inf");
+	t0 = aio_now_ns();
+	assert_int_equal(aio_submit_write_gone(fx->ctx, fx->fd, 10 * SECT, b, SECT, t0 + 10 * MS,
+					       done_record, &rw, gone_record, &gw), 0);
+	assert_int_equal(aio_process(fx->ctx, t0 + 20 * MS), 1);
+	assert_int_equal(rw.result, SDLM_EIOTIMEOUT);
+	assert_int_equal(gw.calls, 0);		/* still withheld */
+	/* another request in flight for ever; the withheld write lands */
+	set_fault(fx->ctx, "read:stall=inf");
+	assert_int_equal(aio_submit_read(fx->ctx, fx->fd, 0, SECT, UINT64_MAX, done_record, &rr),
+			 0);
+	t0 = aio_now_ns();
+	while (!gw.calls && aio_now_ns() - t0 < 5000 * MS) {
+		struct pollfd pfd = { .fd = aio_ctx_fd(fx->ctx), .events = POLLIN };
+
+		assert_true(poll(&pfd, 1, 20) >= 0);
+		assert_true(aio_process(fx->ctx, aio_now_ns()) >= 0);
+	}
+	assert_int_equal(gw.calls, 1);
+	assert_int_equal(gw.inflight, 1);	/* only the stalled read: freed first */
+	assert_int_equal(rw.calls, 1);		/* no second callback */
+	assert_int_equal(rr.calls, 0);
+	assert_int_equal(aio_inflight(fx->ctx), 1);
+	assert_int_equal(aio_late_landings(fx->ctx), 1);
+
+	/* cancelled by destroy: callback once, no gone */
+	set_fault(fx->ctx, "write:stall=inf");
+	assert_int_equal(aio_submit_write_gone(fx->ctx, fx->fd, 11 * SECT, b, SECT, UINT64_MAX,
+					       done_record, &rc, gone_record, &gc), 0);
+	assert_int_equal(aio_ctx_destroy(fx->ctx, 50), -EBUSY);
+	fx->ctx = NULL;
+	assert_int_equal(rc.calls, 1);
+	assert_int_equal(gc.calls, 0);
+	assert_int_equal(gw.calls, 1);
+}
+
 /*
  * Destroy with a write stalled forever: -EBUSY after wait_ms, not before
  * and not much after, and its callback made exactly once (cancelled).
@@ -702,6 +777,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_timed_and_cleared,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_gone, setup, teardown),
 		cmocka_unit_test(test_fault_parse),
 		cmocka_unit_test_setup_teardown(test_destroy_busy,
 						setup, teardown),

@@ -799,6 +799,36 @@ static void test_svc_ahead_refused(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * Finding 4: a timed-out write of one mailbox leaves the kernel while
+ * another mailbox's ordinary I/O is in flight (a read stalled).  The
+ * first mailbox is told its write left (its locks, parked for it, go
+ * back) without waiting for the whole context to be idle.
+ */
+static void test_svc_reap_own_write(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box10");
+	uidsvc_apply_fault("write:late=inf");
+	svc_grant(2);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, SDLM_EIOTIMEOUT);
+	assert_false(L.unlocked[1]);
+	/* box11's lookup stalls; the withheld write lands (fault changed) */
+	uidsvc_apply_fault("read:stall=inf");
+	svc_req(8, SDLM_UID_ALLOC, "box11", 0);
+	assert_int_equal(L.n, 3);
+	svc_grant(3);
+	assert_true(svc_until(unlocked, (void *)1));
+	assert_true(L.unlocked[2]);
+	assert_false(uidsvc_quiet());	/* box11's read is still in flight */
+	uidsvc_apply_fault(NULL);
+	assert_true(svc_until(svc_quiet, NULL));
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,6 +844,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_deg_lock_grant_while_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
