@@ -190,7 +190,8 @@ int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 /* The rejoin repair of the mailbox is done: raise its next UID to at least
  * next_uid (the merged list's), clear its provisional mark, and make the
  * epochs handed out from now on at least epoch_min (the merged list's:
- * 0 = no floor).  Refused (-EBUSY) while this node is in degraded mode.
+ * 0 = no floor).  Refused (-EBUSY) while this node is in degraded mode,
+ * and (-ERANGE) for an epoch_min above 2^63 - 1 (epochs must never wrap).
  * Root or the admin group. */
 int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		    uint32_t next_uid, uint64_t epoch_min);

@@ -866,6 +866,8 @@ int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 		return -ENOLCK;
 	if (uid_busy(m) || p->provisional)
 		return -EBUSY;
+	if (epoch_min > UID_EPOCH_MIN_MAX)
+		return -ERANGE;	/* the next takeover's epoch would wrap */
 	if (!m->um_prov && m->um_epoch >= epoch_min)
 		return 0;
 	/* Raised before the writes: nothing is handed out until both are

@@ -334,7 +334,8 @@ int uid_bump_uidvalidity(struct uid_mbox *m, const struct uid_params *p,
  * epochs this disk never saw, and the store refuses older ones).  READY,
  * nothing in flight, not in degraded mode (p->provisional: -EBUSY).
  * Returns UID_WAIT with the first of two writes, or 0 (w empty) when there
- * is no mark and the epoch is already high enough.
+ * is no mark and the epoch is already high enough; -ERANGE (nothing
+ * written) for an epoch_min above UID_EPOCH_MIN_MAX.
  */
 int uid_settle(struct uid_mbox *m, const struct uid_params *p,
 	       uint64_t epoch_min, struct uid_write *w);

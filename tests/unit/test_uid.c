@@ -1246,6 +1246,16 @@ static void test_provisional(void **state)
 	assert_int_equal(uid_settle(&m, &p, 0, &w), 0);	/* nothing to do */
 	assert_int_equal(w.count, 0);
 	assert_int_equal(uid_settle(&m, &p, m.um_epoch, &w), 0);
+	/* a floor near the top of the epoch space would let the next
+	 * takeover's epoch wrap (issue 14, item 4): refused, nothing written */
+	{
+		uint64_t before = m.um_epoch;
+
+		assert_int_equal(uid_settle(&m, &p, UINT64_MAX, &w), -ERANGE);
+		assert_int_equal(uid_settle(&m, &p, UID_EPOCH_MIN_MAX + 1, &w), -ERANGE);
+		assert_int_equal(w.count, 0);
+		assert_int_equal(m.um_epoch, before);
+	}
 
 	/* the other copy's epochs were higher: the floor is written to both
 	 * copies before the next UID, and the next holder goes above it */
