@@ -110,7 +110,9 @@ check "node 1 gets the stopped node's lock at once, no fence" sd_lock 1 -w 10 t 
 
 # --- metrics ----------------------------------------------------------------------
 prom=$(sd_ctl 1 stats --prometheus)
-check "stats --prometheus: counters in the text format" sh -c "echo '$prom' | grep -q '^# TYPE sdlm_cluster_grants_total counter'"
+# (the text goes in on stdin: a HELP line may hold any quote)
+check "stats --prometheus: counters in the text format" \
+	grep -q '^# TYPE sdlm_cluster_grants_total counter' <<<"$prom"
 check "node 1 counted cluster grants and a fence by the dead path" python3 -c '
 import sys, re
 t = sys.argv[1]
