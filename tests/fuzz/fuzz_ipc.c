@@ -123,7 +123,9 @@ static int accepted_sane(const struct ipcreq *q)
 	case SDLM_CMD_CANCEL:
 		return 1;
 	case SDLM_CMD_UID:
-		if (u->op < SDLM_UID_ALLOC || u->op > SDLM_UID_RENAME)
+		if (u->op < SDLM_UID_ALLOC || u->op > SDLM_UID_IMPORT)
+			return 0;
+		if (u->req_flags & ~SDLM_UIDREQ_ACK)
 			return 0;
 		if (u->op == SDLM_UID_COMMIT || u->op == SDLM_UID_ABORT)
 			return 1;
@@ -131,6 +133,10 @@ static int accepted_sane(const struct ipcreq *q)
 			return 0;
 		if (u->op == SDLM_UID_ALLOC && u->count == 0)
 			return 0;
+		/* an import knows UIDVALIDITY and next, unless it restores */
+		if (u->op == SDLM_UID_IMPORT)
+			return !(u->op_flags & ~SDLM_UID_IMPORT_RESTORE) &&
+			       ((u->op_flags & SDLM_UID_IMPORT_RESTORE) || (u->value && u->count));
 		return u->op != SDLM_UID_RENAME || mb_name_ok(u->arg, u->arg_len);
 	}
 	return 0;
@@ -195,7 +201,9 @@ static int admin_needed(const struct ipcreq *q)
 	case SDLM_CMD_UID:
 		return q->u.uid.op == SDLM_UID_BUMP || q->u.uid.op == SDLM_UID_DELETE ||
 		       q->u.uid.op == SDLM_UID_RENAME ||
-		       (q->u.uid.op == SDLM_UID_RAISE && q->u.uid.count == SDLM_UID_RAISE_SETTLE);
+		       (q->u.uid.op == SDLM_UID_RAISE && q->u.uid.count == SDLM_UID_RAISE_SETTLE) ||
+		       (q->u.uid.op == SDLM_UID_IMPORT &&
+			(q->u.uid.op_flags & SDLM_UID_IMPORT_RESTORE));
 	}
 	return 0;
 }
