@@ -8,6 +8,8 @@
 #   - node 1 runs, node 2 ran and was stopped cleanly, node 3 never ran;
 #   - `fence_sdlm -o off -n 3` writes an off pill, takes at least the dead
 #     bound, says "Success: Powered OFF" (not "Already OFF");
+#   - node 4's message slot damaged: the agent fails naming the slot,
+#     and does not call it a timeout;
 #   - real Pacemaker: pacemaker-fenced (stand-alone, in its own network
 #     namespace so its IPC is private) with a fence_sdlm device, and
 #     `stonith_admin --reboot node2`: success only after a reset pill is on
@@ -70,6 +72,19 @@ check "off of a free slot is not 'Already OFF'" test "$out" != "Success: Already
 check "off of a free slot: exit 0, Success: Powered OFF" test "$rc:$out" = "0:Success: Powered OFF"
 check "node 3's slot carries the off pill" test "$(slot_msg 3 | cut -d' ' -f1)" = off
 check "success came no sooner than the dead bound ($DEAD ms)" test $((t1 - t0)) -ge "$DEAD"
+
+# --- the agent directly: a message slot that does not verify ---------------
+# Node 4 never ran; its message slot (sector nodes+4) is overwritten with
+# bytes that fail the CRC.  sdlmctl refuses to guess a seq (exit 65); the
+# agent fails (exit 1) saying why, and does not call it a timeout.
+ss=$($C --json fence dump -d "$DISK" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["sector_size"], d["nodes"])')
+printf 'not a message slot' | dd of="$DISK" bs=1 seek=$(( (${ss#* } + 4) * ${ss% *} + 40 )) conv=notrunc status=none
+out=$(printf 'action=off\nport=4\ndevices=%s\nsdlmctl_path=%s\n' "$DISK" "$C" | "$agent" 2>"$TD/agent4.err")
+rc=$?
+echo "fence_sdlm off port=4 (damaged slot): exit $rc: $out ($(cat "$TD/agent4.err"))"
+check "off with a damaged message slot: exit 1" test "$rc" = 1
+check "the failure names the damaged slot" grep -q "message slot does not verify" "$TD/agent4.err"
+check "the failure is not called a timeout" bash -c '! grep -qi "timed out" "$1"' _ "$TD/agent4.err"
 
 # --- real Pacemaker: stonith_admin --reboot of the stopped node 2 -------------
 if [ ! -e "$link" ] && [ ! -L "$link" ]; then
