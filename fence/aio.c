@@ -41,7 +41,7 @@
  */
 #define _GNU_SOURCE
 #include "aio.h"
-#include "sdlm.h"
+#include "sdlm_errors.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -56,7 +56,7 @@
  * aio_process, the *_sync calls or aio_ctx_destroy.
  *
  * Calls return 0 (or a count) or a negative errno / sdlm domain error
- * (dlm/sdlm.h).  Nothing here prints.
+ * (include/sdlm_errors.h).  Nothing here prints.
  *
  * Include this file as "aio.h": with -I fence it shadows the POSIX <aio.h>.
  */

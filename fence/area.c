@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "aio.h"
 #include "area.h"
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "fencesm.h"
 
 static uint64_t max_u64(uint64_t a, uint64_t b)

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "aio.h"
 #include "area.h"
 #include "heartbeat.h"

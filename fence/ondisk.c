@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "crc32c.h"
 #include "ondisk.h"
 

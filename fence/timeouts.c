@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "timeouts.h"
 
 struct timeouts_profile_entry {

@@ -44,7 +44,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "crc32c.h"
 #include "uidrec.h"
 #include "sha256.h"

@@ -55,7 +55,7 @@ declare -A GENARGS=(
 )
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror
-	-I$work/inc -I$D -I$F -I$V -I$src/tests/common"
+	-I$work/inc -I$src/include -I$D -I$F -I$V -I$src/tests/common"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SDLM_FUZZ_TMPDIR=$shm

@@ -27,6 +27,7 @@ MK
 }
 sysconfdir=$(mkvar sysconfdir)
 docdir=$(mkvar docdir)
+includedir=$(mkvar includedir)
 ocfdir=$(mkvar OCFDIR)
 unitdir=$(mkvar SYSTEMDUNITDIR)
 echo "sysconfdir=$sysconfdir docdir=$docdir OCFDIR=$ocfdir units=$unitdir"
@@ -58,5 +59,12 @@ for f in "$conf" "$sysconfdir/logrotate.d/sdlmd" "$docdir/corosync.conf.example"
 	"$ocfdir/resource.d/sdlm/sdlmd"; do
 	check "installed: $f" test -f "$D$f"
 done
+for f in "$includedir/sdlm.h" "$includedir/sdlm_errors.h"; do
+	check "installed: $f" test -f "$D$f"
+done
+# The public header needs nothing but what is installed beside it.
+printf '#include <sdlm.h>\nint main(void) { return SDLM_EFENCED == -1010 ? 0 : 1; }\n' >"$TD/hdr.c"
+check "the installed sdlm.h compiles alone (with sdlm_errors.h beside it)" \
+	sh -c "${CC:-cc} -fsyntax-only -I'$D$includedir' '$TD/hdr.c'"
 check "the installed unit reads the installed config path" grep -qF "$sysconfdir/sdlm/sdlm.conf" "$D$unitdir/sdlmd.service"
 t_done

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "timeouts.h"
 #include "fencesm.h"
 

@@ -37,7 +37,7 @@
 
 #include <cmocka.h>
 
-#include "sdlm.h"
+#include "sdlm_errors.h"
 #include "aio.h"
 #include "area.h"
 #include "ondisk.h"
