@@ -2,7 +2,8 @@
 # tests/lib.sh - helpers for sdlm's script tests (sourced).
 #
 #   t_init NAME          run directory $TD under the build tree, cleanup trap
-#   ok/nok MSG           record a check;  t_done  prints the tally, exits 0/1
+#   ok/nok MSG, check    record a check (tests/checks.sh's pass/fail/check);
+#                        t_done  prints the tally, true when all passed
 #   wait_for SECS DESC CMD...   poll CMD every 0.2 s until it succeeds; on the
 #                        deadline report DESC and CMD's last output (no fixed
 #                        sleeps as synchronisation anywhere in the tests)
@@ -12,8 +13,7 @@
 #   t_cleanup            kill every process we started, by pid; remove groups
 set -u
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
-T_PASS=0
-T_FAIL=0
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 T_PIDS=""
 T_GROUPS=""
 
@@ -28,9 +28,8 @@ t_init() {
 	trap 'exit 1' INT TERM
 }
 
-ok()  { T_PASS=$((T_PASS + 1)); echo "PASS: $*"; }
-nok() { T_FAIL=$((T_FAIL + 1)); echo "FAIL: $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+ok()  { pass "$@"; }
+nok() { fail "$@"; }
 
 wait_for() {
 	local secs=$1 desc=$2; shift 2
@@ -99,6 +98,6 @@ t_cleanup() {
 }
 
 t_done() {
-	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
-	[ "$T_FAIL" = 0 ] && [ "$T_PASS" -gt 0 ]
+	t_tally
+	[ "$fails" = 0 ] && [ "$passes" -gt 0 ]
 }

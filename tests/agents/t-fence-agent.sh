@@ -27,11 +27,7 @@ for t in stonith_admin xmllint python3; do
 done
 [ -f "$rng" ] || { echo "SKIP: $rng missing (fence-agents)"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; fi; }
-require() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; echo "$fails failed, cannot go on"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 agent=${SDLM_FENCE_AGENT:-$SDLM_SRCDIR/agents/fence_sdlm}
 # stonith_admin runs agents from /usr/sbin only: a symlink while the test
@@ -143,5 +139,5 @@ import json, sys
 print([n for n in json.load(sys.stdin)["nodes"] if n["node"] == 3][0]["message"]["cmd"])')
 check "node 3's message slot is clear (got '$msg')" test "$msg" = clear
 
-echo "t-fence-agent: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -26,11 +26,7 @@ done
 [ -f /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ] && [ -f /usr/share/resource-agents/ra-api-1.dtd ] ||
 	{ echo "SKIP: resource-agents not installed"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; fi; }
-require() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; echo "$fails failed, cannot go on"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # The agent: the one given, else sdlm.in with sbindir = where $SDLMD is, in
 # a directory "nobody" can search (ocf-tester runs meta-data as nobody).
@@ -133,5 +129,5 @@ check "stop: 0" test "$(ra stop)" = 0
 check "monitor after stop: 7" test "$(ra monitor)" = 7
 check "stop again: 0" test "$(ra stop)" = 0
 
-echo "t-ocf: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

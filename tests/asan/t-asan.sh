@@ -15,9 +15,7 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${SDLM_SRCDIR:-$(cd "$here/../.." && pwd)}
-passes=0; fails=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 finish() { echo "t-asan: $passes passed, $fails failed"; [ "$fails" = 0 ]; exit; }
 
 # Run from `make check`: the outer make's variables (TESTS=..., -j jobserver)

@@ -30,11 +30,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (setpriv to nobody)"; exit 77; }
 conf=$(mktemp /tmp/sdlm-access.XXXXXX) || exit 1
 trap 'sd_teardown; rm -f "$conf"' EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-access: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 CG=mail AG=adm			# Debian's groups 8 and 4: nobody is in neither
 getent group "$CG" >/dev/null && getent group "$AG" >/dev/null ||
@@ -183,5 +179,5 @@ check "one user opening 100 connections gets $MAX_CONNS (max_connections_per_use
 check "the daemon logs the refusal" grep -q "connections open (max_connections_per_user)" "$log"
 check "the daemon survived it all" sd_status_has 1 "fenced-safe"
 
-echo "t-access: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

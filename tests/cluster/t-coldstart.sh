@@ -11,11 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-coldstart: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 sd_up 3
 cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t cold -- sleep 600 >/dev/null
@@ -40,5 +36,5 @@ check "nothing granted before node 3 was fenced: 'other'" sh -c "echo '$out_othe
 check "node 3's own lock granted only after its fence" sh -c "echo '$out_cold' | grep -q fence-status=2"
 check "the fencer said why it fenced" sh -c "cat $CL_DIR/n1/sdlmd-file.log $CL_DIR/n2/sdlmd-file.log | grep -q \"cold start: node 3\""
 check "node 3 acknowledged the pill and was reset" cl_wait_for "node 3 gone" 60 sd_node_gone 3
-echo "t-coldstart: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

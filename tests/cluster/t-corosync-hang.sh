@@ -15,11 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-corosync-hang: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
@@ -60,5 +56,5 @@ for i in 1 2; do
 	check "node $i's probe never went stale" sh -c '! grep -q "corosync: no answer for" "$1"' sh "$CL_DIR/n$i/sdlmd-file.log"
 done
 
-echo "t-corosync-hang: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

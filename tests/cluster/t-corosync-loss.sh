@@ -20,11 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-corosync-loss: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
@@ -84,5 +80,5 @@ check "node 3 stopped its lock users only for the pill" \
 	sh -c '! grep -q "corosync connection lost.*revoking" "$1"' sh "$CL_DIR/n3/sdlmd-file.log"
 check "node 3 reset by its watchdog" cl_wait_for "node 3 gone" "$fence_s" sd_node_gone 3
 
-echo "t-corosync-loss: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

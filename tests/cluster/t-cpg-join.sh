@@ -24,11 +24,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-cpg-join: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
@@ -120,5 +116,5 @@ rm -f "$HOLD"
 check "a later request joins afresh and is granted" sd_lock 1 -w "$WAIT_S" never r -- true
 check "node 1 is still fenced-safe" sd_status_has 1 "fenced-safe"
 
-echo "t-cpg-join: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -15,11 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-diverge: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 log_of() { echo "$CL_DIR/n$1/sdlmd-file.log"; }
 # first line number of a pattern in node I's log (0: none)
 line_of() { local n; n=$(grep -n -m1 -- "$2" "$(log_of "$1")" | cut -d: -f1); echo "${n:-0}"; }
@@ -112,5 +108,5 @@ check "node 2 still holds 'b' (its cached lock re-asserted, not revoked)" sd_hol
 check "node 1 still holds 'a'" sd_holds 1 t a EX
 check "every later round: equal digests on every node (digests.py)" \
 	python3 "$here/../nemesis/digests.py" "$(log_of 1)" "$(log_of 2)" "$(log_of 3)"
-echo "t-diverge: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

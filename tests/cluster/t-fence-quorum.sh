@@ -13,10 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "$fails failed, cannot go on"; exit 1; fi; }
 
 require "create 3 nodes" cl_create 3
@@ -55,5 +52,5 @@ echo "node 3 reset $(( $(date +%s) - t0 )) s after it was cut off (token + lease
 check "node 3's log: self-fencing" grep -q "self-fencing" "$CL_DIR/n3/sdlmd-file.log"
 for i in 1 2; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 check "nodes 1 and 2 quorate as a pair" cl_wait_members 1 "1 2" 60
-echo "t-fence-quorum: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

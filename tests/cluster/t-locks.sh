@@ -14,11 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-locks: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
@@ -119,5 +115,5 @@ t = sys.argv[1]
 v = lambda n: int(re.search(r"^%s\{[^}]*\} (\d+)$" % n, t, re.M).group(1))
 assert v("sdlm_cluster_grants_total") > 0 and v("sdlm_local_grants_total") >= v("sdlm_cluster_grants_total")
 assert v("sdlm_fences_dead_total") >= 1, v("sdlm_fences_dead_total")' "$prom"
-echo "t-locks: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

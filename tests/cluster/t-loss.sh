@@ -9,11 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-loss: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 LOSS_S=${LOSS_S:-90}
 
 sd_up 3
@@ -64,5 +60,5 @@ for i in 1 2 3; do
 	check "node $i not fenced and still safe" sd_status_has "$i" "fenced-safe"
 	check "node $i's log shows no fence" sh -c "! grep -q 'fenced (' '$CL_DIR/n$i/sdlmd-file.log'"
 done
-echo "t-loss: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

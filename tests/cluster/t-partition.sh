@@ -22,11 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-partition: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
@@ -141,5 +137,5 @@ bound=$(python3 -c "print(($GRACE + 2 * $I) / 1000 + 30)")
 echo "bound used: grace + 2 heartbeats + 30 s for corosync to notice the cut and a slow machine: $bound s"
 check "within the bound ($took <= $bound s)" python3 -c "import sys; sys.exit(0 if $took <= $bound else 1)"
 
-echo "t-partition: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

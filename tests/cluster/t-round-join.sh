@@ -14,11 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-round-join: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 log_of() { echo "$CL_DIR/n$1/sdlmd-file.log"; }
 logs() { echo "$(log_of 1) $(log_of 2) $(log_of 3)"; }
 
@@ -57,5 +53,5 @@ check "node 1 still holds 'a'" sd_holds 1 t a EX
 check "node 2 still holds 'b'" sd_holds 2 t b EX
 check "every round: equal digests on every node (digests.py)" \
 	python3 "$here/../nemesis/digests.py" $(logs)
-echo "t-round-join: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -11,10 +11,7 @@
 # (docs/performance.md), too long for this machine's `make check`.
 set -u
 : "${SDLM_SRCDIR:?}" "${SDLM_BUILDDIR:?}"
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 out=$(mktemp -d /var/tmp/sdlm-t-scale.XXXXXX) || exit 1
 trap 'rm -rf "$out"' EXIT
 
@@ -42,5 +39,5 @@ for p in clean loss healed; do
 done
 check "nobody fenced ($(get fenced))" test "$(get fenced)" = "[]"
 check "every node fenced-safe at the end" test -z "$(get not_safe_at_end)"
-echo "t-scale: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -70,11 +70,10 @@ export SD_EXTRA_OPTS="--log-level=debug"
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 pass() { echo "PASS: [$V] $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL: [$V] $*"; fails=$((fails + 1)); }
 finish() { echo "t-stale-replica [$V]: $passes passed, $fails failed"; [ "$fails" = 0 ]; exit; }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; judge; finish; fi; }
 [ -x "$LOCKCLIENT" ] || { fail "no lockclient at $LOCKCLIENT (make check builds it)"; exit 1; }
 

@@ -9,11 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-twonode: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 require "create 2 nodes" cl_create 2
 require "shared disk" sd_disk test
@@ -38,5 +34,5 @@ fi
 check "node 2 was reset by its watchdog" cl_wait_for "node 2 gone" 60 sd_node_gone 2
 check "node 1 still running and fenced-safe" sd_status_has 1 "fenced-safe"
 if sd_node_gone 1; then fail "node 1 is gone too"; else pass "node 1 is the one survivor"; fi
-echo "t-twonode: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

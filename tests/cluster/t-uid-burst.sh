@@ -22,11 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-burst: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 stat2() { sd_ctl 2 --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 gaps_under() {
 	local f g
@@ -77,5 +73,5 @@ check "node 2 fed its watchdog and submitted heartbeats at least every 2I throug
 out=$(python3 "$here/uidcheck.py" "$H"); echo "$out"
 check "no UID reused" sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 
-echo "t-uid-burst: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

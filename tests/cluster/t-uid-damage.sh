@@ -30,11 +30,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-damage: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 sd_up 3
 H="$CL_DIR/history"
@@ -123,5 +119,5 @@ check "under a new UIDVALIDITY ($vlost -> $v3)" test -n "$v3" -a "$v3" != "$vlos
 res=$(python3 "$here/uidcheck.py" "$H"); echo "$res"
 check "no UID handed out twice under one UIDVALIDITY (torn, rolled, both above everything before)" \
 	sh -c "echo '$res' | tail -1 | grep -q ': ok$'"
-echo "t-uid-damage: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -12,11 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-freeze: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 mono() { python3 -c 'import time; print(time.monotonic_ns())'; }
 
 sd_up 3
@@ -43,5 +39,5 @@ out=$(python3 "$here/uidcheck.py" "$H" "--watermark=frozenbox=$w"); echo "$out"
 check "no UID reused, all below the durable watermark $w" sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 late=$(awk -v t="$t_freeze" '$1 == "got" && $2 == "n1-frozen" && $7 > t' "$H" | wc -l)
 check "the frozen node handed out nothing after the freeze ($late)" test "$late" = 0
-echo "t-uid-freeze: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -15,11 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-late: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 client() { ip netns exec "${CL_PREFIX}n$1" "$UIDCLIENT" t "$3" "$4" "$5" "$2" "$H" "${6:-0}"; }
 watermark() { sd_ctl "$1" --json uid show t "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watermark"])'; }
 
@@ -58,5 +54,5 @@ n1 = [int(l.split()[4]) for l in open('$H') if l.startswith('got') and ' n1-' in
 n2 = [int(l.split()[4]) for l in open('$H') if l.startswith('got') and ' n2-' in l]
 assert n1 and n2 and min(n2) > max(n1), (max(n1), min(n2))"
 
-echo "t-uid-late: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

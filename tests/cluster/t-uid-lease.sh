@@ -12,11 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-lease: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 client() { ip netns exec "${CL_PREFIX}n$1" "$UIDCLIENT" t "$3" "$4" "$5" "$2" "$H" "${6:-0}"; }
 watermark() { sd_ctl "$1" --json uid show t "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watermark"])'; }
 
@@ -56,5 +52,5 @@ out=$(python3 "$here/uidcheck.py" "$H.judged" "--watermark=leasebox=$w"); echo "
 check "no UID reused (the expired UIDs are a gap), all below the watermark $w" \
 	sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 
-echo "t-uid-lease: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

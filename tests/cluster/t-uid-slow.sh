@@ -20,11 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid-slow: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 sd_up 3
 sd_timeouts
@@ -66,5 +62,5 @@ check "node 1's client still connected then" kill -0 "$cpid"
 kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
 res=$(python3 "$here/uidcheck.py" "$H"); echo "$res"
 check "no UID handed out twice" sh -c "echo '$res' | tail -1 | grep -q ': ok$'"
-echo "t-uid-slow: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -17,11 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 : "${UIDCLIENT:?}"
 trap sd_teardown EXIT
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-uid: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 H=""
 client() {	# node label mailbox count iters [hold_ms]
 	ip netns exec "${CL_PREFIX}n$1" "$UIDCLIENT" t "$3" "$4" "$5" "$2" "$H" "${6:-0}"
@@ -109,5 +105,5 @@ out=$(python3 "$here/uidcheck.py" "$H" "--watermark=cutbox=$w"); echo "$out"
 check "no UID reused after the cut (watermark $w)" sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
 check "node 3 acknowledged and was reset" cl_wait_for "node 3 gone" 60 sd_node_gone 3
 
-echo "t-uid: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -42,11 +42,7 @@ done
 . "$SDLM_SRCDIR/tests/cluster/lib.sh"
 . "$SDLM_SRCDIR/tests/cluster/sdlm.sh"
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-adopt: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 T=$(mktemp -d /var/tmp/sdlm-adopt.XXXXXX)
 chmod 755 "$T"
@@ -212,5 +208,5 @@ sd_ctl 1 uid import t "$SA" --restore --uidvalidity "$VA" --next 5 >"$T/intact.o
 rc=$?
 check "a restore of a record that is not damaged is refused ($rc)" test $rc != 0
 
-echo "t-adopt: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -49,10 +49,7 @@ done
 [ -n "${SDLMD:-}" ] && [ -n "${SDLMCTL:-}" ] && [ -n "${SDLM_WATCHDOG:-}" ] ||
 	{ echo "SKIP: SDLMD, SDLMCTL, SDLM_WATCHDOG unset (run through make check)"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 finish() { echo "t-degraded: $passes passed, $fails failed"; [ "$fails" = 0 ]; exit $?; }
 require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; finish; fi; }
 

@@ -32,11 +32,7 @@ getent group "$CG" >/dev/null && getent group "$AG" >/dev/null ||
 . "$SDLM_SRCDIR/tests/cluster/lib.sh"
 . "$SDLM_SRCDIR/tests/cluster/sdlm.sh"
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-deliver-user: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 T=$(mktemp -d /var/tmp/sdlm-deliver-user.XXXXXX)
 chmod 755 "$T"
@@ -88,5 +84,5 @@ dc_own "$H"
 check "Dovecot: 7 messages, clean" sh -c "[ \$(env USER=t HOME='$H' doveadm -c '$H/dovecot.conf' -f tab fetch uid mailbox INBOX all | tail -n +2 | wc -l) = 7 ]"
 check "Dovecot logged nothing broken" dc_clean "$H"
 
-echo "t-deliver-user: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -34,10 +34,7 @@ for t in doveadm python3 "$SDLM_DELIVER"; do
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mail_uid=nobody)"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 T=$(mktemp -d /var/tmp/sdlm-deliver.XXXXXX)
 chmod 755 "$T"
@@ -190,5 +187,5 @@ code "empty message (permanent)" 65 5 "$SDLM_DELIVER" --uid-source="file:$T/src-
 check "d: nothing left in tmp/" test -z "$(ls "$H/Maildir/tmp")"
 check "d: the good uidlist untouched by the failures" cmp -s "$T/d.good" "$H/Maildir/dovecot-uidlist"
 
-echo "t-deliver: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

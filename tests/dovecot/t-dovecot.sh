@@ -38,11 +38,7 @@ for t in doveadm python3 /usr/lib/dovecot/imap "$SDLM_DELIVER" "$SDLM_MAILDIR_RE
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mail_uid=nobody)"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-require() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; echo "t-dovecot: $passes passed, $fails failed"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # Dovecot runs as nobody: its directory must be reachable through every
 # parent, which one under a checkout in a 0700 directory (mktemp -d) is not.
@@ -273,5 +269,5 @@ else
 	echo "NOTE: cluster part of d not run (SDLMD/SDLMCTL/SDLM_WATCHDOG unset)"
 fi
 
-echo "t-dovecot: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -34,10 +34,7 @@ for t in doveadm python3 "$SDLM_DELIVER" "$SDLM_MAILDIR_REPAIR"; do
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mail_uid=nobody)"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 T=$(mktemp -d /var/tmp/sdlm-repair.XXXXXX)
 chmod 755 "$T"
@@ -208,5 +205,5 @@ check "f: batch exit is the worst one met (1: a missing mailbox)" test $rc = 1
 check "f: both stores repaired like the reference" \
 	sh -c "cmp -s '$T/ref/A/Maildir/dovecot-uidlist' '$W/one/A/Maildir/dovecot-uidlist' && cmp -s '$T/ref/A/Maildir/dovecot-uidlist' '$W/two words/A/Maildir/dovecot-uidlist'"
 
-echo "t-repair: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -17,9 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${SDLM_SRCDIR:-$(cd "$here/../.." && pwd)}
 secs=${SDLM_FUZZ_SECONDS:-15}
 CC=${SDLM_FUZZ_CC:-clang}
-passes=0; fails=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
 	echo "FAIL: $CC not installed (apt-get install clang libclang-rt-14-dev)"
@@ -103,5 +101,5 @@ for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf fuzz_ipc fuzz_
 		fi
 	fi
 done
-echo "t-fuzz: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

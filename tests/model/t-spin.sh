@@ -24,9 +24,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${SDLM_SRCDIR:-$(cd "$here/../.." && pwd)}
 model=$src/docs/model/sdlm.pml
 mins=${SDLM_SPIN_MINUTES:-1}
-passes=0; fails=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 for t in spin gcc; do
 	command -v "$t" >/dev/null 2>&1 || { echo "FAIL: $t not installed (apt-get install spin)"; exit 1; }
@@ -103,5 +101,5 @@ safety safety-bfs
 for vs in $VARIANTS; do
 	variant "${vs%:*}"
 done
-echo "t-spin: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -75,9 +75,7 @@ esac
 # $(...) would fork its state): a seed replays the same schedule.
 RANDOM=$SEED
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 finish() {
 	[ -n "$HIST_COPY" ] && [ -f "${H:-/nonexistent}" ] && cp "$H" "$HIST_COPY"
 	echo "nemesis: seed $SEED, $passes passed, $fails failed"

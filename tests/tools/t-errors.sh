@@ -17,11 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$SDLM_SRCDIR/tests/cluster/sdlm.sh"
 [ -f /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ] || { echo "SKIP: resource-agents not installed"; exit 77; }
 
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; fi; }
-require() { local desc=$1; shift; if "$@"; then pass "$desc"; else fail "$desc"; echo "$fails failed, cannot go on"; exit 1; fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 tmp=$(mktemp -d /tmp/sdlm-errors.XXXXXX) || exit 1
 trap 'rm -rf -- "$tmp"; sd_teardown' EXIT
 C=$SDLMCTL
@@ -81,5 +77,5 @@ check "lock ... -- CMD --json: CMD gets --json" test "$out" = "args:--json a"
 out=$(ip netns exec "${CL_PREFIX}n1" "$C" --json lock -w 60 t r2 -- sh -c 'echo "args:$*"' _ x 2>&1); rc=$?
 echo "  --json lock -- sh -c ... x: exit $rc: $out"
 check "sdlmctl --json lock -- CMD: CMD does not get --json" test "$out" = "args:x"
-echo "t-errors: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]

@@ -18,9 +18,7 @@ set -u
 for t in groff col; do
 	command -v $t >/dev/null || { echo "SKIP: $t missing (groff-base, bsdextrautils)"; exit 77; }
 done
-fails=0; passes=0
-pass() { echo "PASS: $*"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 man_text() {
 	groff -man -Tascii -rLL=400n -rHY=0 -P-c "$1" 2>/dev/null | col -b |
@@ -122,5 +120,5 @@ for r in "$SDLM_SRCDIR"/docs/reports/*.md; do
 	fi
 done
 
-echo "t-manpages: $passes passed, $fails failed"
+t_tally
 [ "$fails" = 0 ]
