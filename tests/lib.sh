@@ -4,9 +4,10 @@
 #   t_init NAME          run directory $TD under the build tree, cleanup trap
 #   ok/nok MSG, check    record a check (tests/checks.sh's pass/fail/check);
 #                        t_done  prints the tally, true when all passed
-#   wait_for SECS DESC CMD...   poll CMD every 0.2 s until it succeeds; on the
+#   wait_for DESC SECS CMD...   poll CMD every 0.2 s until it succeeds; on the
 #                        deadline report DESC and CMD's last output (no fixed
-#                        sleeps as synchronisation anywhere in the tests)
+#                        sleeps as synchronisation anywhere in the tests;
+#                        the argument order of cluster/lib.sh's cl_wait_for)
 #   node_start I [opts]  start sdlm-watchdog (outside) and sdlmd (inside a
 #                        freezer group) for node I on $DISK, disk-only mode
 #   node_pids I          pids of node I's group;   node_gone I  true when empty
@@ -32,7 +33,7 @@ ok()  { pass "$@"; }
 nok() { fail "$@"; }
 
 wait_for() {
-	local secs=$1 desc=$2; shift 2
+	local desc=$1 secs=$2; shift 2
 	local end=$(( $(date +%s%N) / 1000000 + secs * 1000 )) out=""
 	while :; do
 		if out=$("$@" 2>&1); then
@@ -61,7 +62,7 @@ node_start() {
 	"$SDLM_WATCHDOG" --fifo "$nd/wd.fifo" --timeout "${WD_S:-8}" --kill-cgroup "$cg" \
 		--pidfile "$nd/wd.pid" >"$nd/wd.log" 2>&1 &
 	T_PIDS="$T_PIDS $!"
-	wait_for 10 "watchdog of node $i ready" test -s "$nd/wd.pid" || return 1
+	wait_for "watchdog of node $i ready" 10 test -s "$nd/wd.pid" || return 1
 	# The daemon enters the node's freezer group before it execs, so the
 	# test watchdog can kill "the node" without touching anything else.
 	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$cg" \

@@ -35,7 +35,7 @@ ln -s "$(readlink -f "$agent")" "$TD/bin/fence_sdlm"
 ln -s "$(readlink -f "$C")" "$TD/bin/sdlmctl"
 "$C" fence init -d "$DISK" --cluster manex --nodes 3 --profile test >/dev/null || nok "init"
 node_start 3 || nok "start node3"
-check "node3 fenced-safe" wait_for 30 "fenced-safe" sh -c "'$C' --ipc-name '$T_RUN-n3' status | grep -q fenced-safe"
+check "node3 fenced-safe" wait_for "fenced-safe" 30 sh -c "'$C' --ipc-name '$T_RUN-n3' status | grep -q fenced-safe"
 
 # run LINE: the example with /dev/sdb -> the file area, by bash
 run() {
@@ -50,7 +50,7 @@ run "$stdin_line"
 check "stdin example: exit 0, Success: Powered OFF" \
 	bash -c '[ "$1" = 0 ] && grep -q "Success: Powered OFF" <<<"$2"' _ "$rc" "$out"
 check "stdin example: no parse warnings" bash -c '! grep -qi "parse error\|unknown option" <<<"$1"' _ "$out"
-check "node3 is gone (its watchdog killed it)" wait_for $((WD_S + 20)) "node3 gone" node_gone 3
+check "node3 is gone (its watchdog killed it)" wait_for "node3 gone" $((WD_S + 20)) node_gone 3
 
 pcs_line=$(awk '/^pcs stonith create/ { l = $0; while (l ~ /\\$/ && (getline n) > 0) { sub(/\\$/, "", l); l = l " " n } print l }' <<<"$examples")
 if [ -n "$pcs_line" ] && command -v pcs >/dev/null; then

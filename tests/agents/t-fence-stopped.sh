@@ -55,11 +55,11 @@ print(m.get("cmd", "none"), m.get("seq", 0), n[0].get("state", "none") if n else
 slot_state_is() { [ "$(slot_msg "$1" | cut -d' ' -f3)" = "$2" ]; }
 
 for i in 1 2; do node_start $i || nok "start node $i"; done
-check "nodes 1 and 2 alive" wait_for 30 "slots 1 and 2 alive" \
+check "nodes 1 and 2 alive" wait_for "slots 1 and 2 alive" 30 \
 	sh -c "$(declare -f slot_msg slot_state_is); C='$C' DISK='$DISK'; slot_state_is 1 alive && slot_state_is 2 alive"
 kill -TERM "$(cat "$TD/n2/sdlmd.pid")"
-check "node 2's sdlmd stops cleanly" wait_for 20 "node 2 stopped" node_gone 2
-check "node 2's slot is free" wait_for 5 "slot 2 free" slot_state_is 2 free
+check "node 2's sdlmd stops cleanly" wait_for "node 2 stopped" 20 node_gone 2
+check "node 2's slot is free" wait_for "slot 2 free" 5 slot_state_is 2 free
 check "node 3's slot is free (never ran)" slot_state_is 3 free
 
 # --- the agent directly: off of a never-run node ----------------------------
@@ -100,12 +100,12 @@ ip netns exec "$NS" "$fenced" -s -l "$TD/fenced.log" >"$TD/fenced.out" 2>&1 &
 fenced_pid=$!
 T_PIDS="$T_PIDS $fenced_pid"
 sa() { timeout 300 ip netns exec "$NS" stonith_admin "$@"; }
-check "pacemaker-fenced answers" wait_for 30 "fenced up" sa --list-registered
+check "pacemaker-fenced answers" wait_for "fenced up" 30 sa --list-registered
 # The plug is the sdlm node id; Pacemaker names hosts: pcmk_host_map.
 check "register a fence_sdlm device" sa --register sdlm --agent fence_sdlm \
 	-o "devices=$DISK" -o "sdlmctl_path=$C" \
 	-o "pcmk_host_map=node1:1;node2:2;node3:3" -o "pcmk_reboot_timeout=200"
-check "the device can fence node2" wait_for 30 "device for node2" \
+check "the device can fence node2" wait_for "device for node2" 30 \
 	sh -c "timeout 60 ip netns exec '$NS' stonith_admin --list node2 | grep -q sdlm"
 before=$(slot_msg 2)
 t0=$(now_ms)

@@ -124,8 +124,8 @@ sys.exit(0 if all(n.get(int(i), {}).get("state") == "alive" and n[int(i)]["count
               for i in sys.argv[1:]) else 1)' "$@"
 }
 sbd_watching() { "$SBD" -d "$LSBD" list | grep -q "sbd-n1"$'\t'"clear"; }
-wait_for 30 "sbd watcher on slot sbd-n1" sbd_watching || die "sbd watcher did not start"
-wait_for 30 "sdlmd node 1 alive" node_alive_on_disk 1 || die "sdlmd node 1 not alive"
+wait_for "sbd watcher on slot sbd-n1" 30 sbd_watching || die "sbd watcher did not start"
+wait_for "sdlmd node 1 alive" 30 node_alive_on_disk 1 || die "sdlmd node 1 not alive"
 sleep 3		# past start-up I/O (slot allocation, first reads)
 
 echo "== (1) I/O per node, ${DUR} s, each daemon alone on its loop device"
@@ -149,7 +149,7 @@ t0=$(now_ms)
 "$SBD" -d "$LSBD" message sbd-n1 reset; rc=$?
 t1=$(now_ms)
 SBD_LIVE_MS=$((t1 - t0))
-wait_for 5 "sbd watcher gone" test -s "$gone_at"
+wait_for "sbd watcher gone" 5 test -s "$gone_at"
 SBD_OBEY_MS=$(( $(cat "$gone_at" 2>/dev/null || echo "$t0") - t0 ))
 echo "sbd message sbd-n1 reset (live watcher): rc=$rc after $SBD_LIVE_MS ms; the watcher obeyed (exited, debug mode) $SBD_OBEY_MS ms after the start"
 t0=$(now_ms)
@@ -164,7 +164,7 @@ echo "== (3) sdlm: fence message --wait reset"
 others=""
 for i in $(seq 2 $((RUNS + 1))); do node_start "$i" || die "sdlmd node $i"; others="$others $i"; done
 # shellcheck disable=SC2086
-wait_for 30 "sdlmd nodes$others alive" node_alive_on_disk $others || die "nodes$others not alive"
+wait_for "sdlmd nodes$others alive" 30 node_alive_on_disk $others || die "nodes$others not alive"
 result_of() { sed -n 's/.*"result":"\([a-z]*\)".*"elapsed_ms":\([0-9]*\).*/\1 \2/p'; }
 ACK_MS=""; ACK_GONE=""
 for i in $(seq 1 "$RUNS"); do
@@ -172,7 +172,7 @@ for i in $(seq 1 "$RUNS"); do
 	out=$("$SDLMCTL" --json fence message -d "$LSDLM" --wait=60 "$i" reset); rc=$?
 	t1=$(now_ms)
 	read -r res el <<<"$(echo "$out" | result_of)"
-	wait_for 30 "node $i removed by its watchdog" node_gone "$i"
+	wait_for "node $i removed by its watchdog" 30 node_gone "$i"
 	t2=$(now_ms)
 	echo "node $i (live): rc=$rc result=${res:-?} tool-elapsed=${el:-?} ms wall=$((t1 - t0)) ms; node gone $((t2 - t0)) ms after the start"
 	ACK_MS="$ACK_MS $((t1 - t0))"; ACK_GONE="$ACK_GONE $((t2 - t0))"
@@ -184,7 +184,7 @@ t0=$(now_ms)
 out=$("$SDLMCTL" --json fence message -d "$LSDLM" --wait=60 "$D" reset); rc=$?
 t1=$(now_ms)
 read -r DEAD_RES el <<<"$(echo "$out" | result_of)"
-wait_for 30 "node $D removed by its watchdog" node_gone "$D"
+wait_for "node $D removed by its watchdog" 30 node_gone "$D"
 DEAD_MS=$((t1 - t0))
 echo "node $D (frozen just before): rc=$rc result=${DEAD_RES:-?} tool-elapsed=${el:-?} ms wall=$DEAD_MS ms"
 echo "what the fencer can read afterwards (sdlmctl fence list):"

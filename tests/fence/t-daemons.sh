@@ -26,9 +26,9 @@ import json,sys
 n={x["node"]:x for x in json.loads(sys.argv[1])["nodes"]}
 assert all(n.get(i,{}).get("state")=="alive" and n[i]["counter"]>=2 for i in (1,2,3)), n' "$out"
 }
-check "fence list shows nodes 1-3 alive" wait_for 30 "all three alive" all_alive
-check "node 1 status: fenced-safe" wait_for 10 "node 1 fenced-safe" sh -c "$C --ipc $T_RUN-n1 status | grep -q 'fenced-safe'"
-check "node 1 sees node 3 live" wait_for 10 "node 1 sees 3 live" sh -c "$C --ipc $T_RUN-n1 --json nodes | grep -q '\"node\":3,[^}]*\"liveness\":\"live\"'"
+check "fence list shows nodes 1-3 alive" wait_for "all three alive" 30 all_alive
+check "node 1 status: fenced-safe" wait_for "node 1 fenced-safe" 10 sh -c "$C --ipc $T_RUN-n1 status | grep -q 'fenced-safe'"
+check "node 1 sees node 3 live" wait_for "node 1 sees 3 live" 10 sh -c "$C --ipc $T_RUN-n1 --json nodes | grep -q '\"node\":3,[^}]*\"liveness\":\"live\"'"
 check "fence status 3 says ON" $C fence status -d "$DISK" 3
 
 # --- reset pill: acknowledged path ----------------------------------------
@@ -42,7 +42,7 @@ if [ $rc = 0 ] && echo "$out" | grep -q acknowledged; then
 else
 	nok "reset pill to node 2: rc=$rc $out"
 fi
-check "node 2 killed by its watchdog within W + 2I" wait_for $(( (W + 2 * I) / 1000 + 5 )) "node 2 gone" node_gone 2
+check "node 2 killed by its watchdog within W + 2I" wait_for "node 2 gone" $(( (W + 2 * I) / 1000 + 5 )) node_gone 2
 t2=$(now_ms); echo "node 2 gone $((t2 - t1)) ms after the ack"
 check "fence status 2 says OFF (exit 2)" sh -c "$C fence status -d '$DISK' 2 >/dev/null; test \$? = 2"
 check "nodes 1 and 3 still running" sh -c "test -n \"\$(cat $(cg_dir 1)/cgroup.procs)\" && test -n \"\$(cat $(cg_dir 3)/cgroup.procs)\""
@@ -52,18 +52,18 @@ check "node 2's log tells the pill" grep -q "poison pill" "$TD/n2/sdlmd.log"
 echo "all:error=EIO" > "$TD/n3/fault"
 t0=$(now_ms)
 check "node 3 stops and dies within lease + W + 2I" \
-	wait_for $(( (L + W + 2 * I) / 1000 + 5 )) "node 3 gone" node_gone 3
+	wait_for "node 3 gone" $(( (L + W + 2 * I) / 1000 + 5 )) node_gone 3
 echo "node 3 gone $(( $(now_ms) - t0 )) ms after its I/O started failing (bound $((L + W)) ms + injection latency)"
 check "node 3's log says it self-fenced" grep -q "self-fencing" "$TD/n3/sdlmd.log"
 check "node 1 still up and fenced-safe" sh -c "$C --ipc $T_RUN-n1 status | grep -q fenced-safe"
 # node 1's view of node 3: its counter stands still
-check "node 1 sees node 3 still" wait_for $(( L / 1000 + 10 )) "node 3 still" \
+check "node 1 sees node 3 still" wait_for "node 3 still" $(( L / 1000 + 10 )) \
 	sh -c "$C --ipc $T_RUN-n1 --json nodes | grep -q '\"node\":3,[^}]*\"liveness\":\"\\(still\\|dead\\)\"'"
 
 # --- clean stop of node 1 frees its slot, watchdog disarmed ---------------
 kill -TERM "$(cat "$TD/n1/sdlmd.pid")"
-check "node 1 exits cleanly" wait_for 20 "node 1 exit" node_gone 1
-check "node 1 slot is free after a clean stop" wait_for 5 "slot 1 free" \
+check "node 1 exits cleanly" wait_for "node 1 exit" 20 node_gone 1
+check "node 1 slot is free after a clean stop" wait_for "slot 1 free" 5 \
 	sh -c "$C --json fence list -d '$DISK' | grep -q '\"node\":1,[^}]*\"state\":\"free\"'"
 check "node 1 watchdog disarmed by the magic close" grep -q "magic close" "$TD/n1/wd.log"
 check "dump of the debug ring needs the daemon" sh -c "$C --ipc $T_RUN-n1 dump >/dev/null 2>&1; test \$? = 69"
@@ -74,9 +74,9 @@ check "dump of the debug ring needs the daemon" sh -c "$C --ipc $T_RUN-n1 dump >
 # still run, so it must not serve (nor feed the watchdog) - unless an
 # operator says they are gone (--recover).
 node_start 4 || nok "start node 4"
-check "node 4 runs" wait_for 30 "node 4 fenced-safe" sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+check "node 4 runs" wait_for "node 4 fenced-safe" 30 sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
 kill -KILL "$(cat "$TD/n4/sdlmd.pid")"
-check "node 4's daemon is gone" wait_for 10 "node 4 daemon gone" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "node 4's daemon is gone" wait_for "node 4 daemon gone" 10 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 restart4() {
 	exec bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$(cg_dir 4)" \
 		"$SDLMD" -f -d "$DISK" -n 4 --corosync=no --node-name=node4 \
@@ -89,10 +89,10 @@ check "and says why" grep -q "did not exit cleanly" "$TD/n4/restart.out"
 restart4 --recover >"$TD/n4/recover.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 echo $! >"$TD/n4/sdlmd.pid"
-check "with --recover it starts and is fenced-safe" wait_for 30 "node 4 recovered" \
+check "with --recover it starts and is fenced-safe" wait_for "node 4 recovered" 30 \
 	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
-check "node 4 stops cleanly" wait_for 20 "node 4 stopped" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "node 4 stops cleanly" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 check "a clean exit removes the marker" test ! -e "$TD/n4/sdlmd-$T_RUN-n4.running"
 
 # --- incarnations grow even when the wall clock went back ----------------------
@@ -106,7 +106,7 @@ FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f -2d bash -c 'echo $$ > "$1/cgroup.pro
 	--run-dir="$TD/n4" --log-file="$TD/n4/sdlmd.log" --log-syslog=no >"$TD/n4/behind.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 echo $! >"$TD/n4/sdlmd.pid"
-check "with its clock 2 days behind node 4 starts and is fenced-safe" wait_for 30 "node 4 behind" \
+check "with its clock 2 days behind node 4 starts and is fenced-safe" wait_for "node 4 behind" 30 \
 	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
 now=$($C --ipc "$T_RUN-n4" status | sed -n 's/^incarnation *//p')
 echo "incarnation before: $prev, with the clock behind: $now"
@@ -114,6 +114,6 @@ check "its incarnation is above the previous one" \
 	python3 -c "import sys; sys.exit(0 if int('$now', 16) > int('${prev:-x}', 16) else 1)"
 check "and its log says the clock is behind" grep -q "clock is behind the previous incarnation" "$TD/n4/sdlmd.log"
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
-check "node 4 stops cleanly again" wait_for 20 "node 4 stopped" sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "node 4 stops cleanly again" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 
 t_done

@@ -22,10 +22,10 @@ print("I=%d T=%d L=%d" % (t["hb_interval_ms"], t["io_timeout_ms"], t["lease_ms"]
 safe() { ctl "$1" status 2>/dev/null | grep -q fenced-safe; }
 node_start 1 || nok "start node 1"
 node_start 2 || nok "start node 2"
-check "node 1 fenced-safe" wait_for $(( (L + 4 * I) / 1000 + 30 )) "node 1 fenced-safe" safe 1
-check "node 2 fenced-safe" wait_for $(( (L + 4 * I) / 1000 + 30 )) "node 2 fenced-safe" safe 2
+check "node 1 fenced-safe" wait_for "node 1 fenced-safe" $(( (L + 4 * I) / 1000 + 30 )) safe 1
+check "node 2 fenced-safe" wait_for "node 2 fenced-safe" $(( (L + 4 * I) / 1000 + 30 )) safe 2
 peer_live() { ctl 1 stats --prometheus | grep -q '^sdlm_peer_alive{node="1",peer="2"} 1$'; }
-check "node 1 sees node 2 alive (sdlm_peer_alive)" wait_for $(( (L + 4 * I) / 1000 + 30 )) "peer 2 alive" peer_live
+check "node 1 sees node 2 alive (sdlm_peer_alive)" wait_for "peer 2 alive" $(( (L + 4 * I) / 1000 + 30 )) peer_live
 
 ctl 1 stats --prometheus >"$TD/metrics.txt" 2>"$TD/metrics.err"
 check "sdlmctl stats --prometheus succeeds" test -s "$TD/metrics.txt"

@@ -24,17 +24,17 @@ alive() { kill -0 "$(cat "$TD/n$1/sdlmd.pid")" 2>/dev/null; }
 
 # --- SIGHUP reopens the log -------------------------------------------------
 node_start 1 || nok "start node 1"
-check "node 1 fenced-safe" wait_for 30 "node 1 fenced-safe" safe 1
+check "node 1 fenced-safe" wait_for "node 1 fenced-safe" 30 safe 1
 mv "$TD/n1/sdlmd.log" "$TD/n1/sdlmd.log.1"
 kill -HUP "$(cat "$TD/n1/sdlmd.pid")"
 check "after SIGHUP a new log file is written at the old path" \
-	wait_for $(( (I + T) / 1000 + 10 )) "new sdlmd.log" grep -q "log file reopened" "$TD/n1/sdlmd.log"
+	wait_for "new sdlmd.log" $(( (I + T) / 1000 + 10 )) grep -q "log file reopened" "$TD/n1/sdlmd.log"
 check "the rotated file got the line before the reopen" grep -q "SIGHUP" "$TD/n1/sdlmd.log.1"
 check "sdlmd still runs after SIGHUP" alive 1
 # Wait out a lease: a daemon that stopped feeding would be gone by then.
 sleep_until=$(( $(now_ms) + L + 2 * I ))
 still_safe() { safe 1 && [ "$(now_ms)" -ge "$sleep_until" ]; }
-check "and stays fenced-safe for a lease after it" wait_for $(( (L + 2 * I) / 1000 + 20 )) "safe for a lease" still_safe
+check "and stays fenced-safe for a lease after it" wait_for "safe for a lease" $(( (L + 2 * I) / 1000 + 20 )) still_safe
 check "its watchdog did not fire" node_alive 1
 
 # --- the shipped logrotate file, run by logrotate itself ----------------------
@@ -46,7 +46,7 @@ if command -v logrotate >/dev/null; then
 		logrotate -f -s "$TD/logrotate.state" "$TD/logrotate.conf"
 	check "the log was rotated" test -s "$TD/n1/sdlmd.log.1"
 	check "postrotate's HUP made sdlmd reopen its log" \
-		wait_for $(( (I + T) / 1000 + 10 )) "reopened after logrotate" grep -q "log file reopened" "$TD/n1/sdlmd.log"
+		wait_for "reopened after logrotate" $(( (I + T) / 1000 + 10 )) grep -q "log file reopened" "$TD/n1/sdlmd.log"
 	check "sdlmd still runs after logrotate" alive 1
 else
 	nok "logrotate missing (tests/deps.sh installs it)"
@@ -56,7 +56,7 @@ fi
 kill -USR1 "$(cat "$TD/n1/sdlmd.pid")"
 kill -USR2 "$(cat "$TD/n1/sdlmd.pid")"
 check "SIGUSR1 and SIGUSR2 are logged (into the reopened file), not fatal" \
-	wait_for 10 "signal lines" sh -c "grep -q 'signal 10' '$TD/n1/sdlmd.log' && grep -q 'signal 12' '$TD/n1/sdlmd.log'"
+	wait_for "signal lines" 10 sh -c "grep -q 'signal 10' '$TD/n1/sdlmd.log' && grep -q 'signal 12' '$TD/n1/sdlmd.log'"
 check "sdlmd still runs after SIGUSR1/SIGUSR2" alive 1
 check "still fenced-safe" safe 1
 
@@ -85,16 +85,16 @@ with open(log, "a") as f:
             break
 EOF
 T_PIDS="$T_PIDS $!"
-check "notify listener ready" wait_for 10 "socket" test -S "$sock"
+check "notify listener ready" wait_for "socket" 10 test -S "$sock"
 export NOTIFY_SOCKET="$sock"
 node_start 2 || nok "start node 2"
 unset NOTIFY_SOCKET
-check "READY=1 arrives" wait_for 30 "READY=1" grep -q "^READY=1" "$TD/notify.log"
+check "READY=1 arrives" wait_for "READY=1" 30 grep -q "^READY=1" "$TD/notify.log"
 check "and only once the node is fenced-safe" grep -q "^READY=1 fenced-safe" "$TD/notify.log"
 check "READY=1 sent once" test "$(grep -c '^READY=1' "$TD/notify.log")" = 1
 kill -TERM "$(cat "$TD/n2/sdlmd.pid")"
-check "STOPPING=1 on a clean stop" wait_for 20 "STOPPING=1" grep -q "^STOPPING=1" "$TD/notify.log"
-check "node 2 exits cleanly" wait_for 20 "node 2 stopped" sh -c "! kill -0 $(cat "$TD/n2/sdlmd.pid") 2>/dev/null"
+check "STOPPING=1 on a clean stop" wait_for "STOPPING=1" 20 grep -q "^STOPPING=1" "$TD/notify.log"
+check "node 2 exits cleanly" wait_for "node 2 stopped" 20 sh -c "! kill -0 $(cat "$TD/n2/sdlmd.pid") 2>/dev/null"
 
 # --- the journal once -----------------------------------------------------------
 mkdir -p "$TD/n3"
@@ -103,7 +103,7 @@ export JOURNAL_STREAM
 JOURNAL_STREAM=$(stat -c '%d:%i' "$TD/n3/out.log")
 node_start 3 --log-syslog=yes || nok "start node 3"
 unset JOURNAL_STREAM
-check "node 3 fenced-safe" wait_for 30 "node 3 fenced-safe" safe 3
+check "node 3 fenced-safe" wait_for "node 3 fenced-safe" 30 safe 3
 check "node 3 logs to its file" grep -q "starting" "$TD/n3/sdlmd.log"
 check "stderr is the journal and syslog is on: nothing on stderr" \
 	test "$(grep -c . "$TD/n3/out.log")" = 0

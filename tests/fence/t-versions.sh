@@ -39,10 +39,10 @@ V=sys.argv[2]; OLDV=sys.argv[3]
 assert eval(sys.argv[4]), s' "$out" "$V" "$OLDV" "$2"
 }
 check "node 1 shows node 2's version, read from its slot ($V), not mixed" \
-	wait_for $SEE "node 2's version on node 1" status_json 1 \
+	wait_for "node 2's version on node 1" $SEE status_json 1 \
 	'v[1]["version"]==V and v[2]["version"]==V and v[2]["name"]=="node2" and v[2]["running"] and not s["versions_mixed"]'
 check "node 2 shows node 1's version" \
-	wait_for $SEE "node 1's version on node 2" status_json 2 'v[1]["version"]==V and not s["versions_mixed"]'
+	wait_for "node 1's version on node 2" $SEE status_json 2 'v[1]["version"]==V and not s["versions_mixed"]'
 check "status (text) lists both versions, no MIXED" \
 	sh -c "'$C' --ipc '$T_RUN-n1' status | grep -E '^versions +1 $V, 2 $V\$'"
 check "nodes --json carries node 2's version" \
@@ -59,10 +59,10 @@ assert n[1][\"version\"]==n[2][\"version\"]==sys.argv[1], n' '$V'"
 python3 "$HBSLOT" "$DISK" 3 --minor 0 --name old3 --counter 7 || nok "write slot 3"
 python3 "$HBSLOT" "$DISK" 4 --minor 1 --version "$OLDV" --name older4 --counter 7 || nok "write slot 4"
 check "node 1: node 3 (minor 0) unknown, node 4 $OLDV, MIXED" \
-	wait_for $SEE "the mixed versions on node 1" status_json 1 \
+	wait_for "the mixed versions on node 1" $SEE status_json 1 \
 	'v[3]["version"]=="unknown" and v[3]["name"]=="old3" and v[4]["version"]==OLDV and s["versions_mixed"]'
 check "node 2 sees the mix too" \
-	wait_for $SEE "the mixed versions on node 2" status_json 2 'v[4]["version"]==OLDV and s["versions_mixed"]'
+	wait_for "the mixed versions on node 2" $SEE status_json 2 'v[4]["version"]==OLDV and s["versions_mixed"]'
 check "status (text) says MIXED and lists every version" \
 	sh -c "'$C' --ipc '$T_RUN-n1' status | grep -E '^versions +1 $V, 2 $V, 3 unknown, 4 $OLDV +MIXED'"
 prom=$(ctl 1 stats --prometheus)
@@ -77,7 +77,7 @@ check "fence list: node 3 unknown, node 4 $OLDV" \
 python3 "$HBSLOT" "$DISK" 3 --minor 1 --version "$V" --name old3 --counter 8 || nok "rewrite slot 3"
 python3 "$HBSLOT" "$DISK" 4 --minor 1 --version "$OLDV" --name older4 --counter 8 --state free || nok "free slot 4"
 check "node 1: node 4 left cleanly: listed, not running, not mixed" \
-	wait_for $SEE "the mix resolved on node 1" status_json 1 \
+	wait_for "the mix resolved on node 1" $SEE status_json 1 \
 	'v[3]["version"]==V and v[4]["version"]==OLDV and not v[4]["running"] and not s["versions_mixed"]'
 check "status (text) marks the stopped node" \
 	sh -c "'$C' --ipc '$T_RUN-n1' status | grep -E '^versions .* 4 $OLDV \\(not running\\)\$'"

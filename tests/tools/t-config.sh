@@ -42,7 +42,7 @@ node_id = 1
 EOF
 node_start 1 || nok "start node 1"
 check "node 1 fenced-safe (explicit --ipc-name)" \
-	wait_for 30 "fenced-safe" sh -c "'$C' --ipc-name '$IPC' status | grep -q fenced-safe"
+	wait_for "fenced-safe" 30 sh -c "'$C' --ipc-name '$IPC' status | grep -q fenced-safe"
 
 # --- sdlmctl reads sdlm.conf ----------------------------------------------------
 run "$C" -c "$CONF" status

@@ -78,7 +78,7 @@ print("L=%d D=%d" % (t["lease_ms"], t["dead_ms"]))')"
 mkdir -p "$TD/n1"
 echo "write:stall=inf" >"$TD/n1/fault"	# its first renewal never completes
 node_start 1 || nok "start node 1"
-check "node 1 answers" wait_for 30 "node 1's ipc" ctl 1 status
+check "node 1 answers" wait_for "node 1's ipc" 30 ctl 1 status
 ctl 1 wait-safe --timeout=2 --progress >"$TD/w1.out" 2>"$TD/w1.err"; rc=$?
 check "wait-safe, no lease: exit 1 at the bound ($rc)" sh -c "[ $rc = 1 ] && grep -q 'not fenced-safe after 2' '$TD/w1.err'"
 check "wait-safe --progress: the reason and a countdown on stderr" \
@@ -90,7 +90,7 @@ check "wait-safe --json: exit $rc, one JSON object, no countdown" \
 ctl 1 wait-safe --progress >"$TD/w3.out" 2>"$TD/w3.err" &
 WPID=$!; T_PIDS="$T_PIDS $WPID"
 check "wait-safe (default bound) waits, telling why" \
-	wait_for $(( D / 1000 )) "wait-safe's first progress line" grep -q '^waiting until fenced-safe' "$TD/w3.err"
+	wait_for "wait-safe's first progress line" $(( D / 1000 )) grep -q '^waiting until fenced-safe' "$TD/w3.err"
 echo none >"$TD/n1/fault"		# the path comes back
 wait $WPID; rc=$?
 check "the stall cleared: wait-safe exit 0 ($rc)" sh -c "[ $rc = 0 ] && grep -q '^fenced-safe after' '$TD/w3.out'"

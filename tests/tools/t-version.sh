@@ -36,7 +36,7 @@ DISK="$TD/disk.img"
 WD_S=8
 "$SDLMCTL" fence init -d "$DISK" --cluster version --nodes 2 --profile test >/dev/null || nok "init"
 node_start 1 || nok "start node 1"
-check "node 1 fenced-safe" wait_for 30 "fenced-safe" sh -c "'$SDLMCTL' --ipc '$T_RUN-n1' status | grep -q fenced-safe"
+check "node 1 fenced-safe" wait_for "fenced-safe" 30 sh -c "'$SDLMCTL' --ipc '$T_RUN-n1' status | grep -q fenced-safe"
 first=$(head -1 "$TD/n1/sdlmd.log")
 echo "  first log line: $first"
 check "the first log line names the version" grep -q "sdlmd $V starting" <<<"$first"
