@@ -96,7 +96,10 @@
  * may merely be reordered: they wait for a later ack or their timer).  A
  * SACKed message is never sent again.
  *
- * Incarnations.  A DATA or ACK frame names the receiver's incarnation; a
+ * Incarnations.  They grow across restarts of a node's daemon (sdlmd:
+ * milliseconds << 20, never at or below the one its heartbeat slot
+ * names), so "newer" is "greater".  A DATA or ACK frame names the
+ * receiver's incarnation; a
  * node that does not know a peer's incarnation yet queues its messages
  * (in the window) and sends a HELLO (retransmitted on the RTO like a
  * message), answered by an ACK frame; xport_peer_learn() skips that when

@@ -644,6 +644,20 @@ static void test_timer_retransmits_and_karn(void **state)
 	assert_true(i.srtt == 4 * MS && i.rto == rto);
 	assert_int_equal(i.inflight, 0);
 	assert_true(a.out.deadline == XP_NEVER);
+	/* Karn on a SACK: two messages lost, both sent again; only the second
+	 * retransmission arrives, and its SACK is no sample either */
+	send1(&a, 2, "p1", 200 * MS);
+	send1(&a, 2, "p2", 200 * MS);
+	assert_int_equal(xport_timer(a.xp, 200 * MS + rto, &a.out), 0);
+	assert_int_equal(a.out.ntx, 2);
+	hold(&again, &a.out, 1);
+	assert_int_equal(give(&b, &again, 200 * MS + rto + 1 * MS), 0);
+	hold(&ack, &b.out, 0);
+	assert_int_equal(peek(&ack).f_nsack, 1);
+	assert_int_equal(give(&a, &ack, 200 * MS + rto + 40 * MS), 0);
+	i = info(&a, 2);
+	assert_int_equal(i.rtt_samples, 1);
+	assert_true(i.srtt == 4 * MS);
 	unpair(&a, &b);
 }
 
@@ -909,8 +923,19 @@ static void test_incarnations(void **state)
 	/* a frame of 1's first daemon reaches 2 late: stale */
 	forge(&h, 1, 2, 11, 23, 0, 0);
 	assert_int_equal(give(&b2, &h, 14), -ESTALE);
-	/* a learned incarnation older than known is refused */
+	/* a learned incarnation older than known is refused, a newer one
+	 * resets like a frame of it */
 	assert_int_equal(xport_peer_learn(b2.xp, 1, 11, 15, &b2.out), -ESTALE);
+	send1(&b2, 1, "for a2", 15);
+	assert_int_equal(xport_peer_learn(b2.xp, 1, 13, 16, &b2.out), 0);
+	assert_true(b2.out.has_reset);
+	assert_true(b2.out.reset.old_inc == 12 && b2.out.reset.new_inc == 13);
+	assert_int_equal(b2.out.reset.dropped, 1);
+	/* an ACK frame sent to a predecessor of 2 is refused, not answered
+	 * (two daemons never ping-pong their refusals) */
+	forge(&h, 1, 2, 13, 22, 0, 0);
+	assert_int_equal(give(&b2, &h, 17), -EIDRM);
+	assert_int_equal(b2.out.ntx, 0);
 	xport_free(b.xp);
 	unpair(&a, &b2);
 }
