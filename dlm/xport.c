@@ -265,16 +265,21 @@ struct xp_txslot {
 	unsigned	ntx;		/* transmissions so far; 0: queued */
 	bool		sacked;
 	uint32_t	len;
-	uint8_t		data[XP_PAYLOAD_MAX];
+	uint8_t		*data;		/* last: stream_start() keeps it */
 };
 
 struct xp_rxslot {
 	uint64_t	seq;		/* 0: free */
 	uint64_t	epoch;
 	uint32_t	len;
-	uint8_t		data[XP_PAYLOAD_MAX];
+	uint8_t		*data;		/* last: stream_start() keeps it */
 };
 
+/*
+ * The slots are small and together (the timer and every ack scan them);
+ * the payloads they point to sit apart, so a reset or a scan touches no
+ * payload page.
+ */
 struct xp_peer {
 	uint32_t	node;		/* 0: unused */
 	uint64_t	inc;		/* 0: not known, HELLO */
@@ -289,6 +294,8 @@ struct xp_peer {
 	uint64_t	delivered, dups, refused;
 	struct xp_txslot tx[XP_WINDOW];
 	struct xp_rxslot rx[XP_WINDOW];
+	uint8_t		txbuf[XP_WINDOW][XP_PAYLOAD_MAX];
+	uint8_t		rxbuf[XP_WINDOW][XP_PAYLOAD_MAX];
 };
 
 struct xport {
@@ -305,6 +312,7 @@ struct xport {
 int xport_new(const struct xport_cfg *cfg, struct xport **xpp)
 {
 	struct xport *xp;
+	unsigned i, j;
 
 	*xpp = NULL;
 	if (!cfg->node || !cfg->incarnation || !cfg->key || !cfg->keylen ||
@@ -325,11 +333,20 @@ int xport_new(const struct xport_cfg *cfg, struct xport **xpp)
 	}
 	xport_key_init(&xp->key, cfg->key, cfg->keylen);
 	xp->max_peers = cfg->max_peers;
-	xp->peers = calloc(cfg->max_peers, sizeof(*xp->peers));
-	xp->arena = calloc(XP_OUT_MAX, XP_FRAME_MAX);
+	/* payload buffers are always written before they are read: only the
+	 * slots are zeroed (no page of payload touched before it is used) */
+	xp->peers = malloc(cfg->max_peers * sizeof(*xp->peers));
+	xp->arena = malloc((size_t)XP_OUT_MAX * XP_FRAME_MAX);
 	if (!xp->peers || !xp->arena) {
 		xport_free(xp);
 		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->max_peers; i++) {
+		memset(&xp->peers[i], 0, offsetof(struct xp_peer, txbuf));
+		for (j = 0; j < XP_WINDOW; j++) {
+			xp->peers[i].tx[j].data = xp->peers[i].txbuf[j];
+			xp->peers[i].rx[j].data = xp->peers[i].rxbuf[j];
+		}
 	}
 	*xpp = xp;
 	return 0;
