@@ -33,7 +33,7 @@
 #include "progress.h"
 #include "uidrec.h"
 
-#define UID_SLOTS_DEFAULT	1024u		/* tests; size real areas (--help) */
+#define UID_SLOTS_DEFAULT	1428572u	/* 10^6 mailboxes at 70%: 1.36 GiB at 512 B */
 #define UID_SLOTS_MAX		0x7fffffffu
 
 int ctl_exit_for(int err)
@@ -234,8 +234,9 @@ static void init_usage(FILE *f)
 		"                          [--watchdog-timeout MS] [--uuid UUID] [--uid-slots N]\n"
 		"                          [--force] [--progress] [--json]\n"
 		"  --uid-slots N   mailboxes' UID records (2 sectors each; 0 = no UID area;\n"
-		"                  default %u).  Size it 10/7 x the mailboxes: 1 000 000\n"
-		"                  mailboxes -> 1428572 slots = 1.36 GiB at 512 B sectors.\n"
+		"                  default %u: 1 000 000 mailboxes at 70%%, an area of\n"
+		"                  1.36 GiB at 512 B sectors, 10.9 GiB at 4096).  Size it\n"
+		"                  10/7 x the mailboxes; grow it later, online: sdlmctl uid grow\n"
 		"  --progress      show the zeroing of the UID area on stderr even when it\n"
 		"                  is not a terminal (on a terminal it is shown anyway)\n",
 		UID_SLOTS_DEFAULT);

@@ -30,6 +30,7 @@
 #include "access.h"
 #include "conf.h"
 #include "uidimport.h"
+#include "uidtabcmd.h"
 
 /* -c/--config: the sdlm.conf read (also for who may talk to the daemon). */
 static const char *config_path;
@@ -127,6 +128,10 @@ static void usage(FILE *f)
 		"  fence confirm NODE [--force]   an operator says NODE is down\n"
 		"  uid alloc|show|raise|uidvalidity-bump LOCKSPACE MAILBOX [N]\n"
 		"  uid list               mailboxes whose UIDs this node hands out\n"
+		"  uid summary [-d DEV] [--prometheus]\n"
+		"                         UID table slots used / free, from the device\n"
+		"  uid grow [-d DEV] [--slots N] [--wait S]\n"
+		"                         add a table of N slots online (default: double)\n"
 		"  uid settle LOCKSPACE MAILBOX NEXT_UID   rejoin repair done: clear the\n"
 		"                         provisional mark, next UID >= NEXT_UID\n"
 		"  uid delete LOCKSPACE MAILBOX            the mailbox is gone: free its record\n"
@@ -460,6 +465,8 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"       sdlmctl uid rename LOCKSPACE MAILBOX NEW_NAME\n"
 		"       sdlmctl uid import LOCKSPACE ... (sdlmctl uid import --help)\n"
 		"       sdlmctl uid list\n"
+		"       sdlmctl uid summary [-d DEV] [--prometheus]\n"
+		"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S]\n"
 		"MAILBOX: its GUID as 32 hex digits, or a name";
 	const char *sub = argc > 1 ? argv[1] : "";
 	unsigned long v = 0;
@@ -467,6 +474,8 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	char g[33];
 	int rc;
 
+	if (!strcmp(sub, "summary") || !strcmp(sub, "grow"))
+		return uidtab_main(ipc, ctl_dev, argc - 1, argv + 1, json);
 	if (!strcmp(sub, "list")) {
 		if (argc != 2) {
 			fprintf(stderr, "%s\n", usage_s);

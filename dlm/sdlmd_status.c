@@ -402,6 +402,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		{ "sdlm_replica_divergences_total", "rounds whose ready members carried different replicas", 0, false },
 		{ "sdlm_watchdog_feed_gap_max_ms", "the longest time between two watchdog feeds (about the heartbeat interval when the event loop keeps up)", D.feed_gap_max_ms, true },
 		{ "sdlm_heartbeat_submit_gap_max_ms", "the longest time between two heartbeat write submissions", h->submit_gap_max_ms, true },
+		{ "sdlm_uid_table_slots", "slots of the UID tables this node knows (grown tables included once a probe met them)", 0, true },
+		{ "sdlm_uid_table_full_total", "mailbox creations refused: the UID table is full (grow it: sdlmctl uid grow)", 0, false },
 	};
 	size_t i, n = sizeof(m) / sizeof(m[0]);
 
@@ -421,6 +423,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	m[18].v = u.record_writes;
 	m[19].v = u.takeovers;
 	m[20].v = l.divergences;
+	m[23].v = u.table_slots;
+	m[24].v = u.table_full;
 	if (json)
 		sb_printf(b, "{\"version\":\"%s\",", PACKAGE_VERSION);
 	else if (prom)

@@ -49,6 +49,7 @@ struct uio {
 	bool in_process;
 	bool closing;
 	uint64_t record_writes;
+	struct uidtab_geom g;	/* the tables known (grows, never shrinks) */
 };
 
 static uint64_t wall_ms(void)
@@ -106,7 +107,18 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	struct uio *io = op->io;
 	uint32_t ss = io->a->hdr.sector_size, c;
 
-	if (result == 0 && len == (size_t)UIDREC_COPIES * ss)
+	if (op->rd_desc && result == SDLM_ESHORTIO) {
+		/* the device (a file sized to the area) ends there: no table */
+		op->desc_stale = false;
+		op->desc_rc[0] = op->desc_rc[1] = UIDREC_ABSENT;
+		result = 0;
+	} else if (result == 0 && len == (size_t)UIDREC_COPIES * ss && op->rd_desc) {
+		/* a table descriptor: decoded against the chain known now */
+		op->desc_stale = io->g.next_desc != op->rd_desc_at;
+		for (c = 0; c < UIDREC_COPIES && !op->desc_stale; c++)
+			op->desc_rc[c] = uidtab_desc_in(&op->desc[c], (const uint8_t *)data + c * ss,
+							ss, io->a->hdr.uuid, &io->g, c);
+	} else if (result == 0 && len == (size_t)UIDREC_COPIES * ss)
 		for (c = 0; c < UIDREC_COPIES; c++)
 			op->rec_rc[c] = uidrec_in(&op->rec[c], (const uint8_t *)data + c * ss, ss,
 						  io->a->hdr.uuid, op->rd_slot, c);
@@ -147,7 +159,13 @@ static int submit_read(struct uio *io, struct uio_op *op)
 	uint64_t off;
 	int rc;
 
-	rc = uidtab_offset(&io->a->hdr, op->rd_slot, 0, &off);
+	if (op->rd_desc) {
+		op->rd_desc_at = io->g.next_desc;
+		off = io->g.next_desc * io->a->hdr.sector_size;
+		rc = 0;
+	} else {
+		rc = uidtab_geom_offset(&io->g, op->rd_slot, 0, &off);
+	}
 	if (rc == 0)
 		rc = aio_submit_read(io->aio, io->fd, off,
 				     (size_t)UIDREC_COPIES * io->a->hdr.sector_size,
@@ -177,7 +195,7 @@ static int submit_write(struct uio *io, struct uio_op *op)
 	}
 	r->wall_time_ms = wall_ms();
 	io->record_writes++;
-	rc = uidtab_offset(&io->a->hdr, r->slot, r->copy, &off);
+	rc = uidtab_geom_offset(&io->g, r->slot, r->copy, &off);
 	if (rc == 0)
 		rc = uidrec_out(r, io->a->hdr.uuid, io->wbuf, ss);
 	if (rc == 0) {
@@ -249,7 +267,7 @@ static void start(struct uio *io, struct uio_op *op, enum uio_kind kind, const c
 
 static int probe_begin(struct uio_op *op, const uint8_t guid[UID_GUID_LEN], bool insert)
 {
-	int rc = uidtab_probe_init(&op->p, guid, uidtab_nslots(&op->io->a->hdr), insert);
+	int rc = uidtab_probe_init_geom(&op->p, guid, &op->io->g, insert);
 
 	if (op->key[0]) {
 		/* a record of our GUID under another name is a collision */
@@ -257,6 +275,7 @@ static int probe_begin(struct uio_op *op, const uint8_t guid[UID_GUID_LEN], bool
 		op->p.name_len = strlen(op->key);
 	}
 	op->answer_read = false;
+	op->rd_desc = false;
 	op->rd_slot = op->p.slot;
 	return rc;
 }
@@ -323,6 +342,41 @@ static void found(struct uio_op *op)
 	finish(op, 0);
 }
 
+/*
+ * The descriptor after the last known table was read: a table another
+ * node added (learnt here, for every probe of this node from now on), or
+ * none.  One that does not read fails the probe closed: it may hold the
+ * mailbox.
+ */
+static int desc_read(struct uio_op *op)
+{
+	struct uio *io = op->io;
+	struct uidtab_desc d;
+	int rc;
+
+	op->rd_desc = false;
+	if (op->desc_stale)
+		return uidtab_probe_table(&op->p);	/* found by another probe */
+	rc = uidtab_desc_resolve(op->desc, op->desc_rc, &d);
+	if (rc == UIDREC_ABSENT)
+		return uidtab_probe_table(&op->p);
+	if (rc < 0) {
+		log_warn("uid: the UID table descriptor at sector %llu does not read: %s (a table may be there: refused; docs/uid.md, growing the table)",
+			 (unsigned long long)op->rd_desc_at, sdlm_strerror(rc));
+		return rc;
+	}
+	rc = uidtab_geom_add(&io->g, &d);
+	if (rc < 0) {
+		log_warn("uid: UID table %u at sector %llu cannot be added: %s", d.index,
+			 (unsigned long long)d.start, sdlm_strerror(rc));
+		return rc;
+	}
+	log_notice("uid: UID table %u found (grown online): %llu slots from sector %llu; %llu slots in %u tables",
+		   d.index, (unsigned long long)d.nslots, (unsigned long long)d.start,
+		   (unsigned long long)uidtab_geom_total(&io->g), io->g.ntables);
+	return uidtab_probe_table(&op->p);
+}
+
 /* A slot pair was read (or not): step the probe. */
 static void probe_step(struct uio_op *op)
 {
@@ -333,6 +387,10 @@ static void probe_step(struct uio_op *op)
 		op->io_err = true;
 		finish(op, rc);
 		return;
+	}
+	if (op->rd_desc) {
+		rc = desc_read(op);
+		goto stepped;
 	}
 	for (unsigned c = 0; c < UIDREC_COPIES; c++)
 		if (op->rec_rc[c] < 0)
@@ -350,6 +408,12 @@ static void probe_step(struct uio_op *op)
 	/* A damaged slot is passed (it never blocks a mailbox found further
 	 * on); not finding ours past it is its error. */
 	rc = rc < 0 ? uidtab_probe_damaged(&op->p, rc) : uidtab_probe_step(&op->p, &op->v);
+stepped:
+	if (rc == UIDTAB_TABLE) {
+		op->rd_desc = true;
+		want_io(op);
+		return;
+	}
 	if (rc < 0 && op->p.damaged && rc == op->p.damaged) {
 		log_warn("uid: the mailbox may be in damaged slot %llu: %s (docs/uid.md, damaged records)",
 			 (unsigned long long)op->p.damaged_slot, sdlm_strerror(rc));
@@ -508,8 +572,15 @@ int uio_create(struct uio **out, struct area *a, uio_may_use_fn may_use, uio_kic
 		free(io);
 		return rc;
 	}
+	if (uidtab_geom_init(&io->g, &a->hdr) < 0)
+		memset(&io->g, 0, sizeof(io->g));	/* no UID area: probes refuse */
 	*out = io;
 	return 0;
+}
+
+const struct uidtab_geom *uio_geom(const struct uio *io)
+{
+	return &io->g;
 }
 
 /* Run turns until no operation is busy or the time is up. */

@@ -99,6 +99,12 @@ struct uio_op {
 	uint64_t rd_slot;
 	struct uid_rec rec[UIDREC_COPIES];
 	int rec_rc[UIDREC_COPIES];
+	/* looking for a table after the known ones (UIDTAB_TABLE) */
+	bool rd_desc;
+	uint64_t rd_desc_at;	/* the descriptor's sector when submitted */
+	bool desc_stale;	/* another probe added a table meanwhile */
+	struct uidtab_desc desc[UIDREC_COPIES];
+	int desc_rc[UIDREC_COPIES];
 	/* writes */
 	struct uid_mbox *m;
 	struct uid_write w;
@@ -135,6 +141,15 @@ int uio_create(struct uio **out, struct area *a, uio_may_use_fn may_use,
  * returns.  NULL: nothing.
  */
 void uio_destroy(struct uio *io, unsigned wait_ms);
+
+/*
+ * The chain of tables this node knows (docs/uid.md, "Growing the table"):
+ * table 0 from the header, the others found by probes that walked past
+ * the last known table (a lookup that does not prove a mailbox absent in
+ * the tables known looks for the next one, so a table another node added
+ * is learnt by the first probe that needs it, without a restart).
+ */
+const struct uidtab_geom *uio_geom(const struct uio *io);
 
 /* Start an operation on op (not busy).  The result comes to done. */
 void uio_lookup(struct uio *io, struct uio_op *op, const char *ls,

@@ -647,9 +647,27 @@ static void create(struct entry *e)
 	uio_lookup(U.io, &e->op, e->ls, e->guid, e->key, e->name, create_looked);
 }
 
+/*
+ * A new mailbox found no free slot (docs/uid.md, "Growing the table"):
+ * the log line says what to do, as the client's error does.
+ */
+static void table_full(const struct entry *e)
+{
+	const struct uidtab_geom *g = uio_geom(U.io);
+	uint64_t total = uidtab_geom_total(g);
+
+	U.st.table_full++;
+	log_err("uid %s: the UID table is FULL: no free slot within %u of the mailbox's home in any of its %u table(s), %llu slots; the mailbox cannot be created until it is grown, online: 'sdlmctl uid grow --slots %llu' on any node (see 'sdlmctl uid summary', docs/uid.md)",
+		e->name, UIDTAB_WINDOW, g->ntables, (unsigned long long)total,
+		(unsigned long long)(total ? total : 1024));
+}
+
 static void start_failed(struct entry *e, const char *what, int rc)
 {
-	log_warn("uid %s: %s: %s", e->name, what, sdlm_strerror(rc));
+	if (rc == UIDTAB_EFULL)
+		table_full(e);
+	else
+		log_warn("uid %s: %s: %s", e->name, what, sdlm_strerror(rc));
 	fail_pending(e, rc == UIDTAB_EFULL ? SDLM_EUIDFULL : rc);
 	give_up(e);
 }
@@ -1763,7 +1781,7 @@ int uidsvc_init(const struct uidsvc_host *host, struct area *a)
 	memset(&U, 0, sizeof(U));
 	U.h = *host;
 	U.a = a;
-	U.nslots = uidtab_nslots(&a->hdr);
+	U.nslots = uidtab_nslots(&a->hdr);	/* table 0; uio finds the rest */
 	uid_params_default(&U.params);
 	if (host->reserve_min)
 		U.params.reserve_min = host->reserve_min;
@@ -1926,6 +1944,10 @@ void uidsvc_get_stats(struct uidsvc_stats *st)
 {
 	*st = U.st;
 	st->record_writes = U.io ? uio_record_writes(U.io) : 0;
+	if (U.io) {
+		st->table_slots = uidtab_geom_total(uio_geom(U.io));
+		st->table_tables = uio_geom(U.io)->ntables;
+	}
 }
 
 /* --- degraded mode ----------------------------------------------------------- */

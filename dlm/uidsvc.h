@@ -71,6 +71,9 @@ void uidsvc_render(struct sbuf *b, bool json);
 
 struct uidsvc_stats {
 	uint64_t allocations, uids, record_writes, takeovers;
+	uint64_t table_slots;	/* slots of the UID tables this node knows */
+	uint32_t table_tables;	/* and how many tables */
+	uint64_t table_full;	/* creations refused: the table is full */
 	struct hist alloc_latency;	/* request in to allocation answered */
 };
 void uidsvc_get_stats(struct uidsvc_stats *st);

@@ -23,6 +23,7 @@
 #include "sdlm_errors.h"
 #include "aio.h"
 #include "area.h"
+#include "uidrec.h"
 
 #define PROBE_LEN	4096u
 #define AREA_MIN_LEN	(1u << 20)	/* files are created at least 1 MiB */
@@ -155,17 +156,14 @@ void area_close(struct area *a)
  */
 #define ZERO_WRITE	(1u << 20)
 
-static int uid_area_zero(struct area *a, const struct sdlm_header *h,
-			 unsigned io_timeout_ms, area_progress_fn progress, void *arg)
+static int zero_range(struct area *a, uint64_t off, uint64_t len,
+		      unsigned io_timeout_ms, area_progress_fn progress, void *arg)
 {
-	uint64_t off = h->uid_area_start * h->sector_size;
-	uint64_t len = h->uid_area_sectors * h->sector_size, done = 0;
+	uint64_t done = 0;
 	struct stat st;
 	void *zero;
 	int rc = 0;
 
-	if (!h->uid_area_sectors)
-		return 0;
 	if (fstat(a->fd, &st) < 0)
 		return -errno;
 	if (progress)
@@ -204,6 +202,43 @@ done:
 	if (progress)
 		progress(arg, len, len);
 	return 0;
+}
+
+static uint64_t dev_bytes(struct area *a)
+{
+	struct stat st;
+	uint64_t have = 0;
+
+	if (fstat(a->fd, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return (uint64_t)st.st_size;
+	if (ioctl(a->fd, BLKGETSIZE64, &have) < 0)
+		return 0;
+	return have;
+}
+
+/*
+ * The UID area, and the sector pair after it where a grown table's
+ * descriptor would go (docs/uid.md, "Growing the table"): a pair left by
+ * an earlier area on the device must not read as a table.  The pair is
+ * zeroed only where the device has it (a file or LUN sized to the area
+ * ends there: a read past the end finds no table either).
+ */
+static int uid_area_zero(struct area *a, const struct sdlm_header *h,
+			 unsigned io_timeout_ms, area_progress_fn progress, void *arg)
+{
+	uint64_t end = (h->uid_area_start + h->uid_area_sectors) * h->sector_size;
+	uint64_t pair = (uint64_t)UIDREC_COPIES * h->sector_size;
+	int rc;
+
+	if (!h->uid_area_sectors)
+		return 0;
+	rc = zero_range(a, h->uid_area_start * h->sector_size,
+			h->uid_area_sectors * h->sector_size, io_timeout_ms, progress, arg);
+	if (rc == 0 && dev_bytes(a) >= end + pair)
+		rc = zero_range(a, end, pair, io_timeout_ms, NULL, NULL);
+	return rc;
 }
 
 static int area_size_ok(struct area *a, uint64_t need)
@@ -422,5 +457,117 @@ int area_write_msg(struct area *a, const struct sdlm_msg *msg)
 			 a->path, msg->node_id, sdlm_strerror(rc),
 			 rc == -EIO ? " (read-back differs)" : "");
 	free(buf);
+	return rc;
+}
+
+/* ---- the chain of UID tables (docs/uid.md, "Growing the table") ---- */
+
+/* Returns 0 (*found: a table was added to g, or none is there) or an error. */
+static int read_next_table(struct area *a, struct uidtab_geom *g, bool *found)
+{
+	uint32_t ss = a->hdr.sector_size, c;
+	uint64_t off = g->next_desc * ss;
+	struct uidtab_desc d[UIDREC_COPIES], r;
+	int rc, drc[UIDREC_COPIES];
+	uint8_t *buf;
+
+	*found = false;
+	if (dev_bytes(a) < off + (uint64_t)UIDREC_COPIES * ss)
+		return 0;		/* past the end: no table */
+	buf = sector_alloc((size_t)UIDREC_COPIES * ss);
+	if (!buf)
+		return -ENOMEM;
+	rc = aio_read_sync(a->aio, a->fd, off, buf, (size_t)UIDREC_COPIES * ss, a->io_timeout_ms);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: reading the UID table descriptor at sector %llu: %s",
+			 a->path, (unsigned long long)g->next_desc, sdlm_strerror(rc));
+		free(buf);
+		return rc;
+	}
+	for (c = 0; c < UIDREC_COPIES; c++)
+		drc[c] = uidtab_desc_in(&d[c], buf + (size_t)c * ss, ss, a->hdr.uuid, g, c);
+	free(buf);
+	rc = uidtab_desc_resolve(d, drc, &r);
+	if (rc == UIDREC_ABSENT)
+		return 0;
+	if (rc == 0)
+		rc = uidtab_geom_add(g, &r);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: the UID table descriptor at sector %llu does not read: %s",
+			 a->path, (unsigned long long)g->next_desc, sdlm_strerror(rc));
+		return rc;
+	}
+	*found = true;
+	return 0;
+}
+
+/* Returns 0 or -errno / SDLM_E*; -ENOTSUP: the area has no UID table. */
+int area_uid_tables(struct area *a, struct uidtab_geom *g)
+{
+	bool found = true;
+	int rc;
+
+	if (uidtab_geom_init(g, &a->hdr) < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: the area has no UID table", a->path);
+		return -ENOTSUP;
+	}
+	while (found && g->ntables < UIDTAB_MAX_TABLES) {
+		rc = read_next_table(a, g, &found);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Returns 0 or -errno / SDLM_E*; see area.h. */
+int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
+		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg)
+{
+	uint32_t ss = a->hdr.sector_size, c;
+	uint64_t from = g->next_desc * ss, need;
+	struct uidtab_desc d;
+	uint8_t *buf;
+	int rc;
+
+	rc = uidtab_geom_next(g, nslots, &d);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: no room for another UID table (%u tables at most)",
+			 a->path, UIDTAB_MAX_TABLES);
+		return rc;
+	}
+	d.create_time = now_s;
+	snprintf(d.create_host, sizeof(d.create_host), "%s", host ? host : "");
+	need = uidtab_geom_bytes_for(g, nslots);
+	rc = area_size_ok(a, need);
+	if (rc < 0)
+		return rc;
+	/* the new table, its descriptor pair and the pair after it: zero
+	 * BEFORE the descriptor is written (a crash before it leaves no table) */
+	rc = zero_range(a, from, need - from, a->io_timeout_ms, progress, arg);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: zeroing the new UID table: %s",
+			 a->path, sdlm_strerror(rc));
+		return rc;
+	}
+	buf = sector_alloc(2 * (size_t)ss);
+	if (!buf)
+		return -ENOMEM;
+	for (c = 0; c < UIDREC_COPIES && rc == 0; c++) {
+		d.copy = c;
+		rc = uidtab_desc_out(&d, a->hdr.uuid, buf, ss);
+		if (rc == 0)
+			rc = aio_write_sync(a->aio, a->fd, from + (uint64_t)c * ss, buf, ss,
+					    a->io_timeout_ms);
+		if (rc == 0)
+			rc = aio_read_sync(a->aio, a->fd, from + (uint64_t)c * ss, buf + ss, ss,
+					   a->io_timeout_ms);
+		if (rc == 0 && memcmp(buf, buf + ss, ss))
+			rc = -EIO;
+	}
+	free(buf);
+	if (rc < 0)
+		snprintf(a->why, sizeof(a->why), "%s: writing the UID table descriptor: %s%s",
+			 a->path, sdlm_strerror(rc), rc == -EIO ? " (read-back differs)" : "");
 	return rc;
 }

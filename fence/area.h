@@ -76,4 +76,19 @@ int area_read_slots(struct area *a, struct sdlm_hb *hb, int *hb_rc,
 int area_write_hb(struct area *a, const struct sdlm_hb *hb);
 int area_write_msg(struct area *a, const struct sdlm_msg *msg);
 
+/*
+ * The chain of UID tables (docs/uid.md, "Growing the table"): table 0
+ * from the header, then every table a grow added.  area_uid_grow adds
+ * one of nslots after the last of g (which must be the whole chain, read
+ * by area_uid_tables under the grow lock): extends a file or checks the
+ * device's size, zeroes the new table and the descriptor pairs before
+ * and after it, then writes the descriptor's two copies (each read
+ * back).  A crash before the first descriptor write leaves no table;
+ * after it, the table is there (one copy is enough to find it).
+ */
+struct uidtab_geom;
+int area_uid_tables(struct area *a, struct uidtab_geom *g);
+int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
+		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg);
+
 #endif

@@ -446,22 +446,65 @@ uint64_t uidtab_home(const uint8_t guid[UID_GUID_LEN], uint64_t nslots)
 	return mix64(lo ^ mix64(hi)) % nslots;
 }
 
+/* Walk table t of p->g from the GUID's home in it. */
+static void probe_enter(struct uidtab_probe *p, uint32_t t)
+{
+	p->tab = t;
+	p->nslots = p->g->t[t].nslots;
+	p->base = p->g->t[t].base;
+	p->home = uidtab_home(p->guid, p->nslots);
+	p->step = 0;
+	p->slot = p->base + p->home;
+}
+
+/* Returns 0 or -EINVAL (no table, all-zero GUID). */
+int uidtab_probe_init_geom(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
+			   const struct uidtab_geom *g, bool insert)
+{
+	uint32_t t;
+
+	if (!p || !guid || !g || !g->ntables || g->ntables > UIDTAB_MAX_TABLES ||
+	    bytes_are_zero(guid, 0, UID_GUID_LEN))
+		return -EINVAL;
+	for (t = 0; t < g->ntables; t++)
+		if (!g->t[t].nslots)
+			return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	memcpy(p->guid, guid, UID_GUID_LEN);
+	p->g = g;
+	p->insert = insert;
+	probe_enter(p, 0);
+	return 0;
+}
+
 /* Returns 0 or -EINVAL (nslots 0, all-zero GUID). */
 int uidtab_probe_init(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
 		      uint64_t nslots, bool insert)
 {
-	if (!p || !guid || !nslots || bytes_are_zero(guid, 0, UID_GUID_LEN))
+	struct uidtab_geom one;
+	int rv;
+
+	if (!p || !nslots)
 		return -EINVAL;
-	memset(p, 0, sizeof(*p));
-	memcpy(p->guid, guid, UID_GUID_LEN);
-	p->nslots = nslots;
-	p->home = uidtab_home(guid, nslots);
-	p->slot = p->home;
-	p->insert = insert;
-	return 0;
+	memset(&one, 0, sizeof(one));
+	one.ntables = 1;
+	one.t[0].nslots = nslots;
+	rv = uidtab_probe_init_geom(p, guid, &one, insert);
+	if (rv == 0) {
+		p->one = one;
+		p->g = &p->one;
+		p->last = true;
+	}
+	return rv;
 }
 
-/* The insert answer: the first tombstone on the path, else slot (EMPTY). */
+/* The insert window of the table being walked. */
+static uint64_t probe_window(const struct uidtab_probe *p)
+{
+	return p->nslots < UIDTAB_WINDOW ? p->nslots : UIDTAB_WINDOW;
+}
+
+/* The insert answer: the first free slot within a window, else slot. */
 static int probe_insert_here(struct uidtab_probe *p, uint64_t slot, uint64_t gen)
 {
 	if (p->have_tomb) {
@@ -485,12 +528,30 @@ static int probe_absent(struct uidtab_probe *p, int rv)
 	return p->damaged;
 }
 
-/* Returns UIDTAB_MORE, 0, -ENOENT, -EEXIST or UIDTAB_EFULL; see uidrec.h. */
-int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
+/* Every table walked, none proved the GUID absent. */
+static int probe_finish(struct uidtab_probe *p)
 {
-	int rv;
+	if (!p->insert)
+		return -ENOENT;
+	if (p->have_tomb)
+		return probe_insert_here(p, 0, 0);
+	return UIDTAB_EFULL;
+}
 
-	rv = probe_step(p, v);
+/* The table being walked ended without an answer: the next one. */
+static int probe_next_table(struct uidtab_probe *p)
+{
+	if (p->tab + 1 < p->g->ntables) {
+		probe_enter(p, p->tab + 1);
+		return UIDTAB_MORE;
+	}
+	if (!p->last)
+		return UIDTAB_TABLE;
+	return probe_finish(p);
+}
+
+static int probe_answer(struct uidtab_probe *p, int rv)
+{
 	if (rv == 0 && !p->insert)
 		return 0;
 	if (rv == 0 || rv == -ENOENT || rv == UIDTAB_EFULL)
@@ -498,54 +559,78 @@ int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 	return rv;
 }
 
-/* Returns UIDTAB_MORE, or err / -EINVAL; see uidrec.h. */
+/* Returns UIDTAB_MORE, UIDTAB_TABLE, 0, -ENOENT, -EEXIST or UIDTAB_EFULL. */
+int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
+{
+	return probe_answer(p, probe_step(p, v));
+}
+
+/* Returns UIDTAB_MORE or the answer; see uidrec.h. */
+int uidtab_probe_table(struct uidtab_probe *p)
+{
+	if (!p || !p->g)
+		return -EINVAL;
+	if (p->tab + 1 < p->g->ntables) {
+		probe_enter(p, p->tab + 1);
+		return UIDTAB_MORE;
+	}
+	p->last = true;
+	return probe_answer(p, probe_finish(p));
+}
+
+/* One slot passed: the next in this table, or the next table. */
+static int probe_advance(struct uidtab_probe *p)
+{
+	if (p->step == p->nslots)
+		return probe_next_table(p);
+	p->slot = p->base + (p->home + p->step) % p->nslots;
+	return UIDTAB_MORE;
+}
+
+/* Returns UIDTAB_MORE, UIDTAB_TABLE, or err / -EINVAL; see uidrec.h. */
 int uidtab_probe_damaged(struct uidtab_probe *p, int err)
 {
-	if (!p || err >= 0 || p->step >= p->nslots)
+	int rv;
+
+	if (!p || !p->g || err >= 0 || p->step >= p->nslots)
 		return -EINVAL;
 	if (!p->damaged) {
 		p->damaged = err;
 		p->damaged_slot = p->slot;
 	}
 	p->step++;
-	if (p->step == p->nslots)
-		return probe_absent(p, -ENOENT);
-	p->slot = (p->slot + 1) % p->nslots;
-	return UIDTAB_MORE;
+	rv = probe_advance(p);
+	return rv > 0 ? rv : probe_answer(p, rv);
 }
 
 static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 {
-	bool mine;
+	bool mine, in_window;
 
-	if (!p || !v || p->step >= p->nslots)
+	if (!p || !p->g || !v || p->step >= p->nslots)
 		return -EINVAL;
 	mine = v->kind != UID_SLOT_EMPTY &&
 	       memcmp(v->guid, p->guid, UID_GUID_LEN) == 0 &&
 	       (!p->name || (v->latest.name_len == p->name_len &&
 			     memcmp(v->latest.name, p->name, p->name_len) == 0));
+	in_window = p->step < probe_window(p);
 	p->step++;
 
-	if (v->kind == UID_SLOT_EMPTY)
+	if (v->kind == UID_SLOT_EMPTY) {
+		if (!in_window)		/* not proof: the GUID may be further on */
+			return probe_next_table(p);
 		return p->insert ? probe_insert_here(p, p->slot, 0) : -ENOENT;
+	}
 	if (mine && v->kind == UID_SLOT_USED)
 		return p->insert ? -EEXIST : 0;
 	if (mine)	/* our own tombstone: deleted, and where we would go */
 		return p->insert ? probe_insert_here(p, p->slot, v->gen) : -ENOENT;
-	if (v->kind == UID_SLOT_DELETED && !p->have_tomb) {
+	if (v->kind == UID_SLOT_DELETED && in_window && !p->have_tomb) {
 		p->have_tomb = true;
 		p->tomb_slot = p->slot;
 		p->tomb_gen = v->gen;
 	}
-	if (p->step == p->nslots) {
-		if (!p->insert)
-			return -ENOENT;
-		if (p->have_tomb)
-			return probe_insert_here(p, 0, 0);
-		return UIDTAB_EFULL;
-	}
-	p->slot = (p->slot + 1) % p->nslots;
-	return UIDTAB_MORE;
+	return probe_advance(p);
 }
 
 /* ---- names and GUIDs ---- */

@@ -207,6 +207,97 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 
 /* ---- table addressing ---- */
 
+/*
+ * Online growth (docs/uid.md, "Growing the table").  The UID table is a
+ * chain of TABLES: table 0 is the header's UID area; table k >= 1 was
+ * added by `sdlmctl uid grow` right after the end of table k-1, as a
+ * descriptor (a sector pair, two identical copies) followed by its slot
+ * pairs:
+ *
+ *	D_1 = uid_area_start + uid_area_sectors		(end of table 0)
+ *	table k: descriptor at sectors D_k, D_k + 1; slot pairs from D_k + 2;
+ *	D_{k+1} = D_k + 2 + 2 * nslots_k
+ *
+ * Slots are numbered globally: table k's slots are base_k .. base_k +
+ * nslots_k - 1, base_k = the sum of the tables before it; a record's slot
+ * field is its global slot.  A reader learns of a new table by reading
+ * the descriptor position after the last table it knows (an all-zero
+ * pair, another magic or another cluster's uuid: no table there).
+ */
+#define UIDTAB_MAX_TABLES	32
+/*
+ * The insert window: a new mailbox goes into the first free slot (EMPTY
+ * or tombstone) within UIDTAB_WINDOW slots of its home (the whole table
+ * if it is smaller) in the FIRST table that has one; none in any table:
+ * full.  So an EMPTY slot within the window of a table proves that the
+ * GUID is in no later table (EMPTY slots never come back), and a table
+ * past its load never makes every create walk all of it.  Part of the
+ * format.
+ */
+#define UIDTAB_WINDOW		1024
+#define UIDTAB_DESC_MAGIC	"SDLMUTB"	/* + NUL */
+#define UIDTAB_DESC_MINOR	0
+
+struct uidtab_table {
+	uint64_t start;		/* first sector of its slot 0 */
+	uint64_t nslots;
+	uint64_t base;		/* global slot number of its slot 0 */
+};
+
+struct uidtab_geom {
+	uint32_t sector_size;
+	uint32_t ntables;
+	uint64_t next_desc;	/* sector of the next table's descriptor */
+	struct uidtab_table t[UIDTAB_MAX_TABLES];
+};
+
+/* A table descriptor (one sector, both copies alike), host order. */
+struct uidtab_desc {
+	uint32_t index;		/* k >= 1 */
+	uint32_t copy;		/* 0 or 1 (identity) */
+	uint64_t start;		/* = its own sector pair + 2 (identity) */
+	uint64_t nslots;	/* >= 1 */
+	uint64_t base;		/* = the slots of the tables before it (identity) */
+	uint64_t create_time;	/* unix seconds, information only */
+	char create_host[SDLM_NAME_LEN];
+};
+
+/*
+ * uidtab_desc_in: 0, UIDREC_ABSENT (all zero, another magic, another
+ * cluster's uuid: no table here), -EINVAL, SDLM_EVERSION, SDLM_ECHECKSUM,
+ * SDLM_EIDENTITY (index, copy, start or base not the expected: a
+ * misdirected write), -EUCLEAN (nslots 0, start + slots past 2^64).
+ * uidtab_desc_resolve of the two copies: 0 (*out: a table; one intact copy
+ * is enough, the other may be absent or damaged), UIDREC_ABSENT (neither
+ * copy is there), or the first error when no copy is intact and one is
+ * not absent (fail closed: a table whose descriptor does not read may
+ * hold mailboxes), -EUCLEAN when both are intact and differ.
+ */
+int uidtab_desc_out(const struct uidtab_desc *d, const uint8_t uuid[SDLM_UUID_LEN],
+		    void *sector, size_t sector_size);
+int uidtab_desc_in(struct uidtab_desc *d, const void *sector, size_t len,
+		   const uint8_t uuid[SDLM_UUID_LEN], const struct uidtab_geom *g,
+		   uint32_t expect_copy);
+int uidtab_desc_resolve(const struct uidtab_desc d[UIDREC_COPIES],
+			const int rc[UIDREC_COPIES], struct uidtab_desc *out);
+
+/* Table 0 from the header: 0, or -EINVAL (no UID area). */
+int uidtab_geom_init(struct uidtab_geom *g, const struct sdlm_header *h);
+/* Append the table d (as uidtab_desc_resolve gave it): 0, -EINVAL (not the
+ * next one), -E2BIG (UIDTAB_MAX_TABLES reached). */
+int uidtab_geom_add(struct uidtab_geom *g, const struct uidtab_desc *d);
+/* The descriptor a new table of nslots gets (index, start, base). */
+int uidtab_geom_next(const struct uidtab_geom *g, uint64_t nslots, struct uidtab_desc *d);
+uint64_t uidtab_geom_total(const struct uidtab_geom *g);
+/* Byte offset of (global slot, copy): 0, or -EINVAL when out of every table. */
+int uidtab_geom_offset(const struct uidtab_geom *g, uint64_t slot, uint32_t copy,
+		       uint64_t *off);
+/* The table holding a global slot, or -1. */
+int uidtab_geom_table(const struct uidtab_geom *g, uint64_t slot);
+/* Byte end of the last table's next descriptor pair: a device (or file)
+ * must be at least this long to hold one more table of nslots. */
+uint64_t uidtab_geom_bytes_for(const struct uidtab_geom *g, uint64_t nslots);
+
 /* Number of slots of the header's UID area (0 = no UID area). */
 uint64_t uidtab_nslots(const struct sdlm_header *h);
 /* Byte offset of (slot, copy): 0, or -EINVAL when out of the area. */
@@ -236,17 +327,35 @@ uint64_t uidtab_home(const uint8_t guid[UID_GUID_LEN], uint64_t nslots);
  * is never in two slots.  Creating needs the slot's lock (see uid.md).
  */
 #define UIDTAB_MORE	1
+#define UIDTAB_TABLE	2	/* read the descriptor at g->next_desc, then
+				   uidtab_probe_table() */
 #define UIDTAB_EFULL	(-ENOSPC)	/* proposed: SDLM_EUIDFULL */
 
+/*
+ * Over a chain of tables (uidtab_probe_init_geom): each table is walked
+ * from the GUID's home in it (uidtab_home(guid, nslots_k), + base_k) until
+ * the GUID, an EMPTY slot or a full turn.  An EMPTY slot within the window
+ * ends the probe (lookup -ENOENT; insert: the first free slot within the
+ * window of the earliest table, EMPTY or tombstone).  Otherwise the next
+ * table is walked; past the last table known, UIDTAB_TABLE asks the caller
+ * to look for a new one (uidtab_probe_table), and when there is none:
+ * lookup -ENOENT, insert the free slot found or UIDTAB_EFULL.
+ * uidtab_probe_init is the one-table form (tests; no UIDTAB_TABLE).
+ */
 struct uidtab_probe {
 	uint8_t guid[UID_GUID_LEN];
-	uint64_t nslots;
-	uint64_t home;
-	uint64_t step;		/* slots probed so far */
-	uint64_t slot;		/* slot to read next / the answer */
+	const struct uidtab_geom *g;
+	struct uidtab_geom one;	/* uidtab_probe_init's single table */
+	bool last;		/* no table after g's: none to look for */
+	uint32_t tab;		/* table being walked */
+	uint64_t nslots;	/* its size */
+	uint64_t base;		/* its first global slot */
+	uint64_t home;		/* local home in it */
+	uint64_t step;		/* slots of it probed so far */
+	uint64_t slot;		/* global slot to read next / the answer */
 	bool insert;
-	bool have_tomb;
-	uint64_t tomb_slot;	/* first tombstone on the path */
+	bool have_tomb;		/* a free slot within a window (tombstone or EMPTY) */
+	uint64_t tomb_slot;	/* the first one on the path */
 	uint64_t tomb_gen;
 	uint64_t reuse_gen;	/* insert answer: generation found there */
 	int damaged;		/* first unreadable slot's error, 0 none */
@@ -260,7 +369,12 @@ struct uidtab_probe {
 
 int uidtab_probe_init(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
 		      uint64_t nslots, bool insert);
+int uidtab_probe_init_geom(struct uidtab_probe *p, const uint8_t guid[UID_GUID_LEN],
+			   const struct uidtab_geom *g, bool insert);
 int uidtab_probe_step(struct uidtab_probe *p, const struct uid_slot_view *v);
+/* After UIDTAB_TABLE: the caller added the table it found to p->g (or
+ * found none).  Returns UIDTAB_MORE (walk the new table) or the answer. */
+int uidtab_probe_table(struct uidtab_probe *p);
 
 /*
  * Slot p.slot cannot be resolved (err: uidrec_in's or uidrec_resolve's

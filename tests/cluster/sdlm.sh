@@ -24,12 +24,13 @@
 #                         node I paused with its watchdog (a VM pause)
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
-# Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (the
-# init's default) when set: tests/bench scale runs 16 nodes.
+# Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (1024: a
+# test cluster keeps a small table; fence init's default is a million
+# mailboxes' worth): tests/bench scale runs 16 nodes.
 sd_disk() {
 	SD_DISK=$(cl_make_disk "${SD_DISK_MB:-8}") || return 1
 	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes "${SD_DISK_NODES:-8}" \
-		${SD_UID_SLOTS:+--uid-slots "$SD_UID_SLOTS"} --profile "${1:-test}" >/dev/null
+		--uid-slots "${SD_UID_SLOTS:-1024}" --profile "${1:-test}" >/dev/null
 }
 
 # sd_up N: N nodes, the shared disk ($SD_DISK), corosync on all of them,
