@@ -89,8 +89,35 @@
  *                   request from its own state before the divergence is
  *                   known (the daemon before "Rounds hold grants",
  *                   dlm/lsround.c)
+ *   REVOKE_FRESH    the fresh-replica path before issue 17 item 6: a
+ *                   member's cached locks are revoked (users killed), not
+ *                   reported (a design choice, not a bad variant: safe)
+ *   BAD_REBUILD_NOFENCE the rebuilt replica's gate opens once the members'
+ *                   reports are in, without fencing the non-members
+ *                   ("nothing could have been granted while no partition
+ *                   was quorate" - but an absent node may still use a lock)
+ *   BAD_REBUILD_REVOKING a member whose lock users are being killed (its
+ *                   cache forgot their locks, they are not reaped yet)
+ *                   reports nothing held and counts as clean at once
+ *   BAD_REBUILD_STALE a member that may not use its cached lock (its
+ *                   lease lapsed and its slot is unread since, it read a
+ *                   pill, it stopped feeding: its lock may have been taken
+ *                   away by a lineage it missed) reports it: S5
+ *   BAD_REBUILD_CONFLICT as BAD_REBUILD_STALE, and a report that
+ *                   conflicts with one applied before is accepted as well
+ *                   (its node keeps the lock) instead of refused (the
+ *                   node revokes it): S1
+ *   AS_IS_FORGET    today's CACHED flag: a member whose lock users are
+ *                   being killed (revoke_all forgot their locks at once)
+ *                   says nothing is cached, so it is not dirty
  * Without them the model is the design with the fixes of docs/model.md
- * applied.
+ * applied, and a fresh replica is rebuilt from the members' reports of the
+ * locks they hold (issue 17 item 6, docs/protocol.md "Rebuilding a fresh
+ * replica").
+ *
+ *   S5 (off with BAD_REBUILD_CONFLICT): a report
+ *      never conflicts with the replica - the held locks of nodes that
+ *      may use them are exactly right, nothing has to be chosen.
  */
 
 #define N	3
@@ -100,6 +127,11 @@
 #define AS_IS_REVOKE
 #define AS_IS_COLDDEAD
 #define AS_IS_ADOPTOPEN
+#define AS_IS_FORGET
+#define REVOKE_FRESH
+#endif
+#ifdef BAD_REBUILD_CONFLICT
+#define BAD_REBUILD_STALE
 #endif
 #ifndef UMAX
 #define UMAX	6
@@ -142,11 +174,13 @@ byte hform;		/* ring of the round that formed it fresh */
 byte hgen;		/* rounds it completed */
 byte ring;		/* rounds completed by any quorate partition (ring id) */
 byte mset;		/* bit n: member at the main lineage's last round */
+bool rbld;		/* a fresh replica that takes the members' reports of
+			 * the locks they hold (until its gate opens) */
 
 /* ---- the stale copy a paused node kept (one pause per run: at most one) ---- */
 byte sn;		/* node holding it, 0 none */
 byte s_owner, s_oep, s_dirty, s_form, s_gen;
-bool s_gate, s_open;
+bool s_gate, s_open, s_rbld;
 bool s_fenced[N + 1];
 
 /* ---- fencing area ---- */
@@ -163,7 +197,9 @@ bool lease_had[N + 1];
 bool obeying[N + 1];	/* read a pill for its incarnation: stop all use */
 bool selffenced[N + 1];	/* stopped feeding (sticky) */
 bool wants[N + 1];
-bool holds[N + 1];	/* node-level belief: holds EX */
+bool holds[N + 1];	/* node-level belief: holds EX (its user may use it) */
+bool rvk[N + 1];	/* revoking: the users are killed, not reaped yet; the
+			 * node's cache forgot the lock (nl_stop_all) */
 byte hep[N + 1];	/* epoch of that grant */
 byte rep[N + 1];	/* its replica: 0 none (waiting), 1 the main lineage, 2 the stale copy */
 bool sync[N + 1];	/* received the state: reconcile its cached locks */
@@ -256,6 +292,29 @@ bool progressed;	/* a UID handed out after the heal */
 			 ((gate && owner == v && (wants[1] || wants[2] || wants[3])) || \
 			  (!gate && COLD_FENCE(v))))
 #define sound(n)	(up[n] && lease[n] && !selffenced[n] && !obeying[n])
+/* CACHED in a member's SYNC JOIN: its users may still use a lock */
+#ifdef AS_IS_FORGET
+#define cached(n)	(holds[n] && !rvk[n])	/* has_cached(): the cache only */
+#else
+#define cached(n)	(holds[n])		/* or users being killed */
+#endif
+/* who may report a held lock to a rebuilt replica: a node that may use it */
+#ifdef BAD_REBUILD_STALE
+#define reporter(n)	(up[n] && !frozen[n])
+#else
+#define reporter(n)	(may_use(n))
+#endif
+#ifdef REVOKE_FRESH
+#define REBUILD		false
+#else
+#define REBUILD		true
+#endif
+/* the gate of a rebuilt replica: every non-member fenced, as a cold start */
+#ifdef BAD_REBUILD_NOFENCE
+#define GATE_OK(v)	(rbld || COLD_OK(v))
+#else
+#define GATE_OK(v)	(COLD_OK(v))
+#endif
 /* env steps, enabled only when they change something (weak fairness
  * is per process: a no-op branch could otherwise starve the others) */
 #define expire_ok(n)	(!healed && lease[n] && (!member(n) || frozen[n]))
@@ -338,7 +397,7 @@ inline fork(n)
 {
 	sn = n; rep[n] = 2;
 	s_owner = owner; s_oep = oep; s_dirty = dirty; s_gate = gate;
-	s_open = hopen; s_form = hform; s_gen = hgen;
+	s_open = hopen; s_form = hform; s_gen = hgen; s_rbld = rbld;
 	s_fenced[1] = fenced[1]; s_fenced[2] = fenced[2]; s_fenced[3] = fenced[3]
 }
 
@@ -346,7 +405,7 @@ inline fork(n)
 inline adopt()
 {
 	owner = s_owner; oep = s_oep; dirty = s_dirty; gate = s_gate;
-	hopen = s_open; hform = s_form; hgen = s_gen;
+	hopen = s_open; hform = s_form; hgen = s_gen; rbld = s_rbld;
 	fenced[1] = s_fenced[1]; fenced[2] = s_fenced[2]; fenced[3] = s_fenced[3];
 	op = 0;
 	fresh_needed = false;
@@ -368,19 +427,54 @@ end:	do
 		fi;
 		qview[n] = member(n) }
 	/* with the state received: a cached lock the state does not show
-	 * granted to it is revoked (its users killed and reaped) */
+	 * granted to it is revoked: its users are killed now (the cache
+	 * forgets the lock), and gone only once reaped (below).  A dirty
+	 * member of a rebuilt replica reports its lock instead. */
 	:: d_step { up[n] && !frozen[n] && sync[n] ->
 		sync[n] = false;
 		if
-		:: holds[n] && !(owner == n && hep[n] == oep) -> drop_lock(n)
+		:: holds[n] && !rvk[n] && !(owner == n && hep[n] == oep) &&
+		   !(rbld && (dirty & RB(n))) -> rvk[n] = true
 		:: else -> skip
 		fi }
+	/* the killed users are reaped */
+	:: d_step { up[n] && !frozen[n] && rvk[n] -> rvk[n] = false; drop_lock(n) }
 	/* JOIN(CLEAN): it uses no lock the replica does not know, and no
 	 * write of a dropped one is in flight */
 	:: d_step { up[n] && !frozen[n] && member(n) && qview[n] && rep[n] == 1 &&
 		!sync[n] && (dirty & RB(n)) &&
-		((holds[n] && owner == n && hep[n] == oep) || (!holds[n] && !wb[n])) ->
+		((holds[n] && owner == n && hep[n] == oep && !rvk[n]) ||
+		 (!holds[n] && !wb[n])
+#ifdef BAD_REBUILD_REVOKING
+		 || (rvk[n] && rbld)	/* its cache shows nothing: "clean" */
+#endif
+		) ->
 		dirty = dirty & ~RB(n) }
+	/* HELD report to a rebuilt replica (issue 17 item 6): a dirty member
+	 * that holds a cached lock reports it (mode, epoch); applied at one
+	 * point of the ordered stream, the lock is granted to it there, and
+	 * the member is no longer dirty.  A report that conflicts with the
+	 * replica (another holder reported first) is refused: its node
+	 * revokes the lock and stays dirty until its users are reaped.  The
+	 * design never meets one (S5): reporters may use their lock. */
+	:: d_step { up[n] && !frozen[n] && member(n) && qview[n] && rep[n] == 1 &&
+		!sync[n] && rbld && (dirty & RB(n)) && holds[n] && !rvk[n] &&
+		reporter(n) ->
+		if
+		:: owner == 0 || owner == n ->
+			owner = n;
+			oep = hep[n];
+			dirty = dirty & ~RB(n)
+		:: else ->
+#ifndef BAD_REBUILD_CONFLICT
+			assert(false);		/* S5: a conflicting report */
+#endif
+#ifdef BAD_REBUILD_CONFLICT
+			dirty = dirty & ~RB(n)	/* accepted too: it keeps it */
+#else
+			rvk[n] = true		/* refused: revoked */
+#endif
+		fi }
 	/* heartbeat cycle: read the area (pill?), then write (renew) */
 	:: d_step { up[n] && !frozen[n] && !selffenced[n] && !lease[n] ->
 		if
@@ -421,6 +515,7 @@ end:	do
 		lease[n] = false;
 		qview[n] = false;
 		drop_lock(n);
+		rvk[n] = false;
 		drop_replica(n);
 		wants[n] = false }
 	/* a client asks for the mailbox lock */
@@ -475,7 +570,7 @@ end:	do
 		did[n] = true;
 		progressed = healed }
 	/* release through the ordered stream (quorate, tenure used) */
-	:: d_step { holds[n] && up[n] && !frozen[n] && member(n) && qview[n] &&
+	:: d_step { holds[n] && !rvk[n] && up[n] && !frozen[n] && member(n) && qview[n] &&
 		owner == n && did[n] && !wb[n] ->
 		owner = 0;
 		drop_lock(n);
@@ -509,7 +604,7 @@ inline waiting(n)
 		sync[n] = true;
 #ifndef AS_IS_REVOKE
 		if
-		:: holds[n] && (!gate || (lose & RB(n))
+		:: cached(n) && (!gate || (lose & RB(n))
 #ifdef BAD_LOSER_KEEPS
 			&& false
 #endif
@@ -534,7 +629,8 @@ inline round_complete()
 		fresh_needed = false;
 		owner = 0; gate = false; op = 0; dirty = 0;
 		fenced[1] = false; fenced[2] = false; fenced[3] = false;
-		hopen = false; hform = ring; hgen = 0
+		hopen = false; hform = ring; hgen = 0;
+		rbld = REBUILD	/* its dirty members report what they hold */
 	:: !(mready(1) || mready(2) || mready(3)) && sn != 0 && member(sn) ->
 #ifndef AS_IS_ADOPTOPEN
 		/* the only replica there is, but the lineage that went on
@@ -600,12 +696,12 @@ end:	do
 	/* cold-start gate: every non-member fenced (AS_IS_COLDDEAD: or dead
 	 * by timeout), every member's cached locks reported dropped */
 	:: d_step { quorum_exists && settled && !fresh_needed && !gate &&
-		(member(1) || COLD_OK(1)) &&
-		(member(2) || COLD_OK(2)) &&
-		(member(3) || COLD_OK(3)) &&
+		(member(1) || GATE_OK(1)) &&
+		(member(2) || GATE_OK(2)) &&
+		(member(3) || GATE_OK(3)) &&
 		!(member(1) && fenced[1]) && !(member(2) && fenced[2]) &&
 		!(member(3) && fenced[3]) &&
-		dirty == 0 -> gate = true; hopen = true }
+		dirty == 0 -> gate = true; hopen = true; rbld = false }
 	/* grant to an eligible member that wants it (lowest id first) */
 	:: d_step { quorum_exists && main_grants && !fresh_needed && gate && owner == 0 &&
 		epoch < EMAX && (grantee(1) || grantee(2) || grantee(3)) ->
@@ -801,6 +897,32 @@ init {
 		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1;
 		   did[1] = true; wants[1] = true
 #endif
+		:: fresh_needed = true;	/* revoking across a total loss: node 1 */
+		   ring = 2;		/* holds EX (UID 1 handed out) and its */
+		   cuts = CUTS;		/* users are being killed (a replica it */
+		   freezes = FREEZES;	/* took did not show the lock: its cache */
+		   epoch = 1; hep[1] = 1;	/* forgot it, rvk), when quorum */
+		   holds[1] = true;	/* was lost everywhere; it is back with */
+		   rvk[1] = true;	/* all three members about to JOIN */
+		   phase[1] = 3;
+		   qview[1] = false; qview[2] = false; qview[3] = false;
+		   cw0[1] = 2; cw1[1] = 2; nextu[1] = 2;
+		   dw[0] = 2; dw[1] = 2; issued = 2; maxu = 1;
+		   did[1] = true; wants[2] = true
+		:: fresh_needed = true;	/* a pilled holder across a total loss: */
+		   ring = 2;		/* node 3 held EX (UID 1), was cut off, */
+		   cuts = CUTS;		/* read its pill and acked; its watchdog */
+		   freezes = FREEZES;	/* has not reset it yet.  Node 1 got EX */
+		   epoch = 2;		/* (UID 3), then quorum was lost */
+		   holds[3] = true; hep[3] = 1; phase[3] = 3;	/* everywhere */
+		   cw0[3] = 2; cw1[3] = 2; nextu[3] = 2; did[3] = true;
+		   pseq[3] = 2; handled[3] = 2; pill[3] = true;
+		   obeying[3] = true; ack[3] = true; selffenced[3] = true;
+		   holds[1] = true; hep[1] = 2; phase[1] = 3;
+		   cw0[1] = 3; cw1[1] = 4; nextu[1] = 4; did[1] = true;
+		   dw[0] = 3; dw[1] = 4; issued = 10; maxu = 3;
+		   qview[1] = false; qview[2] = false; qview[3] = false;
+		   wants[1] = true; wants[2] = true
 		fi;
 		run node(1); run node(2); run node(3);
 		run fencer();

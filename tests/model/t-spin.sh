@@ -10,9 +10,11 @@
 #   2. liveness (-DLIVE, ltl "live", weak fairness): no acceptance cycle;
 #   3. each known-bad variant (BAD_ACK_EARLY, BAD_LATEST,
 #      BAD_FORGET_TIMEOUT, BAD_ACK_UIDCTX, BAD_STALE_PILL,
-#      BAD_KEEP_REPLICA, BAD_LOSER_KEEPS, BAD_ROUND_GRANTS) and each
+#      BAD_KEEP_REPLICA, BAD_LOSER_KEEPS, BAD_ROUND_GRANTS; the rebuilt
+#      fresh replica's BAD_REBUILD_NOFENCE, BAD_REBUILD_REVOKING,
+#      BAD_REBUILD_STALE, BAD_REBUILD_CONFLICT) and each
 #      behaviour of today's code the model shows unsafe (AS_IS_NOPILL,
-#      AS_IS_REVOKE, AS_IS_COLDDEAD, AS_IS_ADOPTOPEN; docs/model.md
+#      AS_IS_REVOKE, AS_IS_COLDDEAD, AS_IS_ADOPTOPEN, AS_IS_FORGET; docs/model.md
 #      "Findings") MUST be caught, each with the search that finds it
 #      in seconds (breadth-first: the shortest counter-example; or
 #      depth-first): a variant spin finds nothing wrong with is a FAIL
@@ -87,7 +89,9 @@ fi
 VARIANTS="BAD_ACK_EARLY:bfs BAD_LATEST:dfs BAD_FORGET_TIMEOUT:dfs
 	BAD_ACK_UIDCTX:dfs BAD_STALE_PILL:dfs BAD_KEEP_REPLICA:bfs
 	BAD_LOSER_KEEPS:bfs BAD_ROUND_GRANTS:bfs AS_IS_NOPILL:dfs
-	AS_IS_REVOKE:bfs AS_IS_COLDDEAD:bfs AS_IS_ADOPTOPEN:bfs"
+	AS_IS_REVOKE:bfs AS_IS_COLDDEAD:bfs AS_IS_ADOPTOPEN:bfs
+	AS_IS_FORGET:bfs BAD_REBUILD_NOFENCE:bfs BAD_REBUILD_REVOKING:bfs
+	BAD_REBUILD_STALE:bfs BAD_REBUILD_CONFLICT:bfs"
 verify safety-bfs "" "$BFS_CC" "" &
 (
 	for vs in $VARIANTS; do
