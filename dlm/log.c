@@ -5,16 +5,30 @@
  * The ring is a byte array written circularly; a line that does not fit at
  * the end wraps around.  log_ring_copy() returns it oldest-first, starting
  * after the first newline past the write position so no torn line is shown.
+ *
+ * Threads.  libqb calls every target from the thread that logs: the event
+ * loop, and also the quorum probe and the CPG join threads, through
+ * libqb's and corosync's client code (qb_ipcc_* log at LOG_DEBUG, and the
+ * ring takes every level).  So the ring and the log file each have a
+ * mutex: a line goes in whole, the write position never moves under a
+ * copy, and a reopen (SIGHUP) never closes the file under a writer.  The
+ * file is a custom target for that reason (libqb's own file target
+ * writes without a lock we could share); it keeps libqb's format.
+ * libqb's threaded logging (qb_log_thread_start) is not used: it would
+ * put lines in a queue that a crash dump of the ring never sees.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -24,13 +38,17 @@ static struct {
 	size_t pos;		/* next byte to write */
 	bool wrapped;
 	int target;
-} ring = { .target = -1 };
+	pthread_mutex_t lock;	/* buf's bytes, pos, wrapped */
+} ring = { .target = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static struct {
-	int target;		/* libqb file target, -1 = no log file */
+	int target;		/* custom libqb target, -1 = no log file */
+	FILE *f;
 	char path[4096];
-} logfile = { .target = -1 };
+	pthread_mutex_t lock;	/* f */
+} logfile = { .target = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Called with ring.lock held. */
 static void ring_put(const char *s, size_t n)
 {
 	while (n > 0) {
@@ -66,7 +84,41 @@ static void ring_log(int32_t t, struct qb_log_callsite *cs,
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
+	pthread_mutex_lock(&ring.lock);
 	ring_put(line, (size_t)n);
+	pthread_mutex_unlock(&ring.lock);
+}
+
+static void file_log(int32_t t, struct qb_log_callsite *cs,
+		     struct timespec *ts, const char *msg)
+{
+	char line[QB_LOG_MAX_LEN];
+
+	qb_log_target_format(t, cs, ts, msg, line);
+	pthread_mutex_lock(&logfile.lock);
+	if (logfile.f) {
+		fputs(line, logfile.f);
+		fputc('\n', logfile.f);
+		fflush(logfile.f);
+	}
+	pthread_mutex_unlock(&logfile.lock);
+}
+
+static FILE *file_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
 }
 
 int log_level_parse(const char *name)
@@ -114,9 +166,15 @@ int log_init(const struct log_setup *ls)
 			if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 				return -errno;
 		}
-		ft = qb_log_file_open(ls->file);
-		if (ft < 0)
+		logfile.f = file_open(ls->file);
+		if (!logfile.f)
+			return -errno;
+		ft = qb_log_custom_open(file_log, NULL, NULL, NULL);
+		if (ft < 0) {
+			fclose(logfile.f);
+			logfile.f = NULL;
 			return ft;
+		}
 		qb_log_format_set(ft, fmt);
 		qb_log_filter_ctl(ft, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", ls->level);
 		qb_log_ctl(ft, QB_LOG_CONF_ENABLED, QB_TRUE);
@@ -138,9 +196,19 @@ int log_init(const struct log_setup *ls)
 
 int log_reopen(void)
 {
+	FILE *f;
+
 	if (logfile.target < 0)
 		return 0;
-	return qb_log_file_reopen(logfile.target, logfile.path);
+	f = file_open(logfile.path);
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&logfile.lock);
+	if (logfile.f)
+		fclose(logfile.f);
+	logfile.f = f;
+	pthread_mutex_unlock(&logfile.lock);
+	return 0;
 }
 
 bool log_stderr_is_journal(void)
@@ -158,22 +226,40 @@ void log_fini(void)
 {
 	qb_log_fini();
 	logfile.target = -1;
+	pthread_mutex_lock(&logfile.lock);
+	if (logfile.f)
+		fclose(logfile.f);
+	logfile.f = NULL;
+	pthread_mutex_unlock(&logfile.lock);
+	pthread_mutex_lock(&ring.lock);
 	free(ring.buf);
 	ring.buf = NULL;
+	pthread_mutex_unlock(&ring.lock);
 }
 
 /* Returns 0 or -ENOMEM. */
 int log_ring_copy(char **out, size_t *len)
 {
-	size_t n = ring.wrapped ? ring.size : ring.pos;
+	size_t n = ring.size;
 	char *b = malloc(n + 1);
 	size_t start = 0;
+	bool wrapped;
 
 	if (!b)
 		return -ENOMEM;
-	if (ring.wrapped) {
+	pthread_mutex_lock(&ring.lock);
+	wrapped = ring.wrapped;
+	if (!ring.buf) {
+		n = 0;
+	} else if (wrapped) {
 		memcpy(b, ring.buf + ring.pos, ring.size - ring.pos);
 		memcpy(b + ring.size - ring.pos, ring.buf, ring.pos);
+	} else {
+		n = ring.pos;
+		memcpy(b, ring.buf, n);
+	}
+	pthread_mutex_unlock(&ring.lock);
+	if (wrapped) {
 		/* Drop the torn first line. */
 		while (start < n && b[start] != '\n')
 			start++;
@@ -181,8 +267,6 @@ int log_ring_copy(char **out, size_t *len)
 			start++;
 		memmove(b, b + start, n - start);
 		n -= start;
-	} else {
-		memcpy(b, ring.buf, n);
 	}
 	b[n] = '\0';
 	*out = b;
