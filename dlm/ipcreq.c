@@ -136,11 +136,11 @@ static int uid_decode(const struct req_uid *q)
 {
 	int rc;
 
-	if (q->op < SDLM_UID_ALLOC || q->op > SDLM_UID_IMPORT)
+	if (q->op < SDLM_UID_ALLOC || q->op > SDLM_UID_CANCEL)
 		return -EINVAL;
 	if (q->req_flags & ~SDLM_UIDREQ_ALL)
 		return -EINVAL;
-	if (q->op == SDLM_UID_COMMIT || q->op == SDLM_UID_ABORT)
+	if (q->op == SDLM_UID_COMMIT || q->op == SDLM_UID_ABORT || q->op == SDLM_UID_CANCEL)
 		return 0;
 	if (q->ls_len > sizeof(q->ls) || !ipcreq_ls_name_ok(q->ls, q->ls_len) ||
 	    q->mb_len > sizeof(q->mailbox))
@@ -269,6 +269,7 @@ static const struct {
 	{ SDLM_CMD_UID, SDLM_UID_ALLOC,	 false, IPCREQ_CLIENT },
 	{ SDLM_CMD_UID, SDLM_UID_COMMIT, false, IPCREQ_CLIENT },
 	{ SDLM_CMD_UID, SDLM_UID_ABORT,	 false, IPCREQ_CLIENT },
+	{ SDLM_CMD_UID, SDLM_UID_CANCEL, false, IPCREQ_CLIENT },	/* own calls only */
 	{ SDLM_CMD_UID, SDLM_UID_RAISE,	 true,  IPCREQ_ADMIN },	/* settle */
 	{ SDLM_CMD_UID, SDLM_UID_RAISE,	 false, IPCREQ_CLIENT },	/* only up */
 	{ SDLM_CMD_UID, SDLM_UID_SHOW,	 false, IPCREQ_CLIENT },

@@ -53,9 +53,17 @@
  * UID requests:   send --> ACCEPTED ack (queued) --> answer
  *   no ack and no answer within REPLY_TIMEOUT_MS -> SDLM_EDAEMON (lost)
  *   acked, no answer within the handle's UID timeout -> SDLM_ESLOW, the
- *   handle stays usable; an allocation answered later is aborted as soon
- *   as its answer is read (late_reply), without waiting for the abort's
- *   own reply (skipped by sequence number).
+ *   handle stays usable, and sdlmd is told at once that the call gave up
+ *   (SDLM_UID_CANCEL naming its seq: sdlmd drops it if still queued and
+ *   aborts the allocation it answered it with), so a caller that goes
+ *   quiet after SDLM_ESLOW holds nothing; the late answer itself is
+ *   skipped when read, an allocation in it aborted (late_reply: the
+ *   cancel may cross it).  Neither the cancel's nor the abort's reply is
+ *   waited for (skipped by sequence number).
+ *   A daemon older than the acknowledgement (before SDLM_1.2) never
+ *   sends one: until a handle has seen one, a UID call without an ack
+ *   waits LEGACY_UID_WAIT_MS, the limit of the library of that time,
+ *   before the daemon counts as lost.
  *
  * Whether sdlm_fd() wakes a poller when the daemon dies depends on the
  * libqb transport the daemon chose: with QB_IPC_SHM the fd is the stream
@@ -84,6 +92,7 @@
 
 #define REPLY_TIMEOUT_MS	30000	/* immediate reply, and a cancel's ast */
 #define FF_MAX			16	/* aborts whose replies are skipped */
+#define LEGACY_UID_WAIT_MS	120000	/* no ack ever seen: an older sdlmd */
 #define LOCK_HASH_SIZE		256	/* power of two */
 #define DISPATCH_MAX_READ	4096	/* fresh events per sdlm_dispatch() */
 #define EV_BUF_SIZE		4096	/* larger than any event we know */
@@ -139,6 +148,7 @@ struct sdlm_handle {
 	 * their call gave up (SDLM_ESLOW): their replies are skipped. */
 	uint32_t ff_seq[FF_MAX];
 	unsigned ff_next;
+	bool daemon_acks;		/* a UID acknowledgement was seen */
 	union {
 		struct sdlm_res_hdr hdr;
 		struct ev_ast ast;
@@ -330,26 +340,33 @@ static int handle_lost(struct sdlm_handle *h)
  * mailbox waiting behind it, until the daemon's allocation lease.  The
  * abort is not waited for: its reply is skipped when it comes.
  */
-static void late_reply(struct sdlm_handle *h, const void *res, size_t got)
+/* Send a UID op (ABORT, CANCEL) whose reply is skipped, not waited for. */
+static void uid_fire_and_forget(struct sdlm_handle *h, uint32_t op, uint64_t alloc_id)
 {
-	const struct res_uid *u = res;
 	struct req_uid req;
 
-	if (got < sizeof(*u) || u->hdr.qb.id != (SDLM_CMD_UID | SDLM_IPC_RESPONSE) ||
-	    u->hdr.qb.error || (u->flags & SDLM_UIDRES_ACCEPTED) || !u->alloc_id ||
-	    !u->count)
-		return;
 	memset(&req, 0, sizeof(req));
 	req.hdr.qb.id = SDLM_CMD_UID;
 	req.hdr.qb.size = (int32_t)sizeof(req);
 	req.hdr.magic = SDLM_IPC_MAGIC;
 	req.hdr.version = SDLM_IPC_VERSION;
 	req.hdr.seq = ++h->seq;
-	req.op = SDLM_UID_ABORT;
-	req.alloc_id = u->alloc_id;
+	req.op = op;
+	req.alloc_id = alloc_id;
 	if (qb_ipcc_send(h->conn, &req, sizeof(req)) < 0)
 		return;		/* the daemon's lease ends it */
 	h->ff_seq[h->ff_next++ % FF_MAX] = req.hdr.seq;
+}
+
+static void late_reply(struct sdlm_handle *h, const void *res, size_t got)
+{
+	const struct res_uid *u = res;
+
+	if (got < sizeof(*u) || u->hdr.qb.id != (SDLM_CMD_UID | SDLM_IPC_RESPONSE) ||
+	    u->hdr.qb.error || (u->flags & SDLM_UIDRES_ACCEPTED) || !u->alloc_id ||
+	    !u->count)
+		return;
+	uid_fire_and_forget(h, SDLM_UID_ABORT, u->alloc_id);
 }
 
 /* Is seq one of the aborts late_reply sent? */
@@ -378,8 +395,8 @@ static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_
 			  size_t res_cap, size_t min_len)
 {
 	struct sdlm_res_hdr *hdr = res;
-	uint64_t deadline;
-	bool accepted = false;
+	uint64_t deadline, sent;
+	bool accepted = false, legacy = false;
 	ssize_t got;
 
 	if (h->dead)
@@ -394,10 +411,18 @@ static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_
 	if (got < 0)
 		return is_conn_error(got) ? handle_lost(h) : (int)got;
 
-	deadline = now_ms() + timeout_ms;
+	sent = now_ms();
+	deadline = sent + timeout_ms;
 	for (;;) {
 		int32_t left = ms_left(deadline);
 
+		if (left == 0 && !accepted && !legacy && cmd == SDLM_CMD_UID &&
+		    !h->daemon_acks && sent + LEGACY_UID_WAIT_MS > deadline) {
+			/* no ack ever: maybe a daemon older than acks */
+			legacy = true;
+			deadline = sent + LEGACY_UID_WAIT_MS;
+			continue;
+		}
 		if (left == 0)
 			return accepted ? SDLM_ESLOW : handle_lost(h);
 		got = qb_ipcc_recv(h->conn, res, res_cap, left);
@@ -422,6 +447,7 @@ static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_
 			if (accepted)
 				return SDLM_EPROTO;
 			accepted = true;
+			h->daemon_acks = true;
 			deadline = acked_ms ? now_ms() + acked_ms : 0;
 			continue;
 		}
@@ -1044,7 +1070,6 @@ int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 	struct req_text req;
 	struct sdlm_res_hdr *res;
 	size_t i, n;
-	ssize_t got;
 	int rc;
 
 	if (!h || !cmd || !text)
@@ -1060,39 +1085,20 @@ int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 		return SDLM_EDAEMON;
 
 	memset(&req, 0, sizeof(req));
-	req.hdr.qb.id = text_cmds[i].cmd;
-	req.hdr.qb.size = sizeof(req);
-	req.hdr.magic = SDLM_IPC_MAGIC;
-	req.hdr.version = SDLM_IPC_VERSION;
 	req.hdr.flags = json ? SDLM_F_JSON : 0;
-	req.hdr.seq = ++h->seq;
 	if (arg)
 		strcpy(req.arg, arg);
 
 	res = malloc(SDLM_IPC_MAX_MSG);
 	if (!res)
 		return -ENOMEM;
-	got = qb_ipcc_send(h->conn, &req, sizeof(req));
-	if (got < 0) {
-		rc = is_conn_error(got) ? handle_lost(h) : (int)got;
+	/* exchange: a late UID answer left by a call that gave up is
+	 * skipped (and its allocation aborted), not taken for this reply */
+	rc = exchange(h, &req.hdr, sizeof(req), text_cmds[i].cmd, REPLY_TIMEOUT_MS, res,
+		      SDLM_IPC_MAX_MSG, sizeof(*res));
+	if (rc < 0)
 		goto out_free;
-	}
-	got = qb_ipcc_recv(h->conn, res, SDLM_IPC_MAX_MSG, REPLY_TIMEOUT_MS);
-	if (got < 0) {
-		rc = is_conn_error(got) || got == -ETIMEDOUT ? handle_lost(h)
-							     : (int)got;
-		goto out_free;
-	}
-	if ((size_t)got < sizeof(*res) || res->magic != SDLM_IPC_MAGIC ||
-	    res->seq != req.hdr.seq) {
-		rc = SDLM_EPROTO;
-		goto out_free;
-	}
-	if (res->qb.error) {
-		rc = res->qb.error;
-		goto out_free;
-	}
-	n = (size_t)got - sizeof(*res);
+	n = h->reply_len - sizeof(*res);
 	*text = malloc(n + 1);
 	if (!*text) {
 		rc = -ENOMEM;
@@ -1123,6 +1129,10 @@ static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_ui
 	req->req_flags |= SDLM_UIDREQ_ACK;
 	rc = exchange_acked(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, REPLY_TIMEOUT_MS,
 			    h->uid_timeout_ms, &res, sizeof(res), sizeof(res));
+	if (rc == SDLM_ESLOW)
+		/* the call gave up: sdlmd must not keep it, nor hold the
+		 * mailbox for it (an older sdlmd refuses the op: skipped) */
+		uid_fire_and_forget(h, SDLM_UID_CANCEL, req->hdr.seq);
 	if (rc == 0 && out)
 		*out = res;
 	return rc;

@@ -70,6 +70,10 @@ enum sdlm_uid_op {
 					   next UID (0: unknown), alloc_id the
 					   epoch floor; flags
 					   SDLM_UID_IMPORT_RESTORE (admin) */
+	SDLM_UID_CANCEL		= 10,	/* alloc_id: the seq of this client's
+					   call that gave up (SDLM_ESLOW): a
+					   queued one is answered SDLM_ECANCELED,
+					   its allocation aborted */
 };
 
 #define SDLM_UID_RAISE_SETTLE	1

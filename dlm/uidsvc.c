@@ -105,7 +105,7 @@ struct pending {
 
 struct alloc {
 	uint64_t id;
-	uint32_t client;
+	uint32_t client, seq;	/* the request it answered */
 	uint32_t first, count;
 	uint64_t t_ns;		/* handed out (CLOCK_BOOTTIME) */
 	struct alloc *next;
@@ -1069,6 +1069,14 @@ static void reply_alloc(struct entry *e, struct pending *p, uint32_t first, uint
 	struct res_uid r;
 	struct alloc *a;
 
+	if (p->gone) {
+		/* its client died, or gave the call up (SDLM_UID_CANCEL):
+		 * nobody will commit these UIDs, and nobody holds the
+		 * mailbox for them */
+		log_info("uid %s: UIDs %u..%u not handed out (client %u gone or gave up): a gap",
+			 e->name, first, first + count - 1, p->client);
+		return;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		answer(p, -ENOMEM, NULL);
@@ -1090,6 +1098,7 @@ static void reply_alloc(struct entry *e, struct pending *p, uint32_t first, uint
 	if (U.degraded)
 		U.deg_allocs += count;
 	a->client = p->client;
+	a->seq = p->seq;
 	a->first = first;
 	a->count = count;
 	a->next = e->allocs;
@@ -1599,6 +1608,64 @@ static void show(uint32_t client, uint32_t seq, const char *ls, const uint8_t *g
 	uio_lookup(U.io, &s->op, ls, guid, key, "", show_looked);
 }
 
+/*
+ * SDLM_UID_CANCEL: the call with sequence number gave_up of this client
+ * gave up (SDLM_ESLOW) and its caller may read nothing more.  Queued: it
+ * is answered SDLM_ECANCELED now.  Being served: its answer is dropped,
+ * and an allocation it makes is a gap (reply_alloc).  Answered with an
+ * allocation not committed yet: the allocation is aborted.  Either way the
+ * mailbox is not held for a caller that left.  Returns 0, or -ENOENT when
+ * nothing of that call is left (it was committed, or never came).
+ */
+static int cancel_call(uint32_t client, uint32_t gave_up)
+{
+	struct pending **qq, *p;
+	struct alloc **pp, *a;
+	struct entry *e;
+	bool found = false, hit;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next) {
+			hit = false;
+			for (pp = &e->allocs; (a = *pp);) {
+				if (a->client == client && a->seq == gave_up) {
+					log_info("uid %s: client %u gave the call up: UIDs %u..%u aborted (a gap)",
+						 e->name, client, a->first, a->first + a->count - 1);
+					*pp = a->next;
+					free(a);
+					hit = true;
+				} else {
+					pp = &a->next;
+				}
+			}
+			if (e->cur && e->cur->client == client && e->cur->seq == gave_up &&
+			    !e->cur->gone) {
+				answer(e->cur, SDLM_ECANCELED, NULL);
+				hit = true;
+			}
+			for (qq = &e->pend; (p = *qq);) {
+				if (p->client == client && p->seq == gave_up) {
+					*qq = p->next;
+					answer(p, SDLM_ECANCELED, NULL);
+					free(p);
+					hit = true;
+				} else {
+					qq = &p->next;
+				}
+			}
+			if (!hit)
+				continue;
+			found = true;
+			for (e->pend_tail = &e->pend; *e->pend_tail; e->pend_tail = &(*e->pend_tail)->next)
+				;
+			if (e->pend && core_ready(e))
+				serve(e);
+			maybe_release(e);
+		}
+	return found ? 0 : -ENOENT;
+}
+
 void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 {
 	char ls[SDLM_NAME_MAX + 1], mb[UIDREC_NAME_MAX + 1];
@@ -1615,6 +1682,10 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 	}
 	if (U.leaving) {
 		reply(client, seq, SDLM_EDAEMON, NULL);
+		return;
+	}
+	if (req->op == SDLM_UID_CANCEL) {
+		reply(client, seq, cancel_call(client, (uint32_t)req->alloc_id), NULL);
 		return;
 	}
 	if (req->op == SDLM_UID_COMMIT || req->op == SDLM_UID_ABORT) {

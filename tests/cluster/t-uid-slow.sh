@@ -13,6 +13,10 @@
 #    aborted by the library (otherwise node 1 would keep slowbox for the
 #    whole allocation lease): node 3 allocates in slowbox while node 1's
 #    client is still connected;
+#  - a caller that gives up and goes quiet (no further call on its handle,
+#    still connected) is not left holding the mailbox either: the library
+#    tells the daemon the call was given up, and node 3 allocates in
+#    idlebox while that client is still connected;
 #  - no UID is handed out twice.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,6 +64,22 @@ check "node 3 allocates in slowbox while node 1's client lingers" \
 	env UIDCLIENT_TIMEOUT_MS=$(( DEAD + 10000 )) ip netns exec "${CL_PREFIX}n3" "$UIDCLIENT" t slowbox 1 2 n3-after "$H" 0
 check "node 1's client still connected then" kill -0 "$cpid"
 kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+# The same with a caller that goes quiet after SDLM_ESLOW: its handle
+# reads nothing any more, so only the daemon can drop what it gave up.
+require "node 2 allocates in idlebox (and keeps it cached)" client 2 n2-idle idlebox 2 3
+cl_stop_proc 2 sdlmd
+out="$CL_DIR/n1-idle.out"
+ip netns exec "${CL_PREFIX}n1" env UIDCLIENT_TIMEOUT_MS=1000 UIDCLIENT_IDLE_SLOW_MS=$linger \
+	"$UIDCLIENT" t idlebox 1 1 n1-idle "$H" 0 >"$out" 2>&1 &
+ipid=$!
+check "node 1's quiet caller got SDLM_ESLOW" \
+	cl_wait_for "node 1's call returns SDLM_ESLOW" $(( W / 1000 - 3 )) grep -q "slow after .*, idle" "$out"
+cl_cont_proc 2 sdlmd
+check "node 3 allocates in idlebox while node 1's quiet caller is connected" \
+	env UIDCLIENT_TIMEOUT_MS=$(( DEAD + 10000 )) ip netns exec "${CL_PREFIX}n3" "$UIDCLIENT" t idlebox 1 2 n3-idle "$H" 0
+check "node 1's quiet caller still connected then" kill -0 "$ipid"
+kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null
+
 res=$(python3 "$here/uidcheck.py" "$H"); echo "$res"
 check "no UID handed out twice" sh -c "echo '$res' | tail -1 | grep -q ': ok$'"
 t_tally

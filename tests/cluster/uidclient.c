@@ -21,6 +21,11 @@
  *                         again on the same handle (never more than 100 times)
  *   UIDCLIENT_LINGER_MS   stay connected this long after the last commit
  *                         (prints "uidclient LABEL: lingering")
+ *   UIDCLIENT_IDLE_SLOW_MS  an allocation that ends in SDLM_ESLOW prints
+ *                         "uidclient LABEL: slow after N ms, idle", and the
+ *                         client stays connected this long without another
+ *                         call on the handle, then exits 0 (a caller that
+ *                         gave up and went quiet)
  *
  *   uidclient --burst LOCKSPACE PREFIX N PROCS LABEL HISTORY
  *
@@ -167,11 +172,21 @@ int main(int argc, char **argv)
 		unsigned slow = 0;
 		unsigned long long t0 = mono_ns();
 
-		while ((rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r)) == SDLM_ESLOW &&
-		       getenv("UIDCLIENT_RETRY_SLOW") && slow++ < 100) {
+		rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
+		if (rc == SDLM_ESLOW && getenv("UIDCLIENT_IDLE_SLOW_MS")) {
+			printf("uidclient %s: slow after %llu ms, idle\n", argv[5],
+			       (mono_ns() - t0) / 1000000);
+			fflush(stdout);
+			usleep((useconds_t)strtoul(getenv("UIDCLIENT_IDLE_SLOW_MS"), NULL, 10) * 1000);
+			sdlm_disconnect(h);
+			close(fd);
+			return 0;
+		}
+		while (rc == SDLM_ESLOW && getenv("UIDCLIENT_RETRY_SLOW") && slow++ < 100) {
 			printf("uidclient %s: slow after %llu ms\n", argv[5], (mono_ns() - t0) / 1000000);
 			fflush(stdout);
 			t0 = mono_ns();
+			rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
 		}
 		if (rc < 0) {
 			fprintf(stderr, "uidclient %s: alloc #%u: %s\n", argv[5], i, sdlm_strerror(rc));

@@ -60,6 +60,7 @@ size_t ipc_sample(unsigned which, union ipc_sample_buf *b, const char **name)
 		{ SDLM_CMD_UID, SDLM_UID_ALLOC, "uid-alloc" },
 		{ SDLM_CMD_UID, SDLM_UID_COMMIT, "uid-commit" },
 		{ SDLM_CMD_UID, SDLM_UID_ABORT, "uid-abort" },
+		{ SDLM_CMD_UID, SDLM_UID_CANCEL, "uid-cancel" },
 		{ SDLM_CMD_UID, SDLM_UID_RAISE, "uid-raise" },
 		{ SDLM_CMD_UID, SDLM_UID_BUMP, "uid-bump" },
 		{ SDLM_CMD_UID, SDLM_UID_SHOW, "uid-show" },
@@ -114,6 +115,7 @@ size_t ipc_sample(unsigned which, union ipc_sample_buf *b, const char **name)
 		switch (b->uid.op) {
 		case SDLM_UID_COMMIT:
 		case SDLM_UID_ABORT:
+		case SDLM_UID_CANCEL:
 			b->uid.alloc_id = 0x2a;
 			break;
 		case SDLM_UID_SHOW:

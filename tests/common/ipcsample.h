@@ -22,7 +22,7 @@ union ipc_sample_buf {
 };
 
 /* 12 text commands, 4 lock commands, the 9 UID ops. */
-#define IPC_NSAMPLES	25
+#define IPC_NSAMPLES	26
 
 /*
  * Write sample `which` (0..IPC_NSAMPLES-1) into *b with a complete header

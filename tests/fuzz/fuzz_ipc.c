@@ -123,11 +123,12 @@ static int accepted_sane(const struct ipcreq *q)
 	case SDLM_CMD_CANCEL:
 		return 1;
 	case SDLM_CMD_UID:
-		if (u->op < SDLM_UID_ALLOC || u->op > SDLM_UID_IMPORT)
+		if (u->op < SDLM_UID_ALLOC || u->op > SDLM_UID_CANCEL)
 			return 0;
 		if (u->req_flags & ~SDLM_UIDREQ_ACK)
 			return 0;
-		if (u->op == SDLM_UID_COMMIT || u->op == SDLM_UID_ABORT)
+		if (u->op == SDLM_UID_COMMIT || u->op == SDLM_UID_ABORT ||
+		    u->op == SDLM_UID_CANCEL)
 			return 1;
 		if (!ls_name_ok(u->ls, u->ls_len) || !mb_name_ok(u->mailbox, u->mb_len))
 			return 0;

@@ -326,7 +326,7 @@ static void test_uid(void **state)
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
 	b.uid.op = 0;
 	expect(n, -EINVAL);
-	b.uid.op = SDLM_UID_IMPORT + 1;
+	b.uid.op = SDLM_UID_CANCEL + 1;
 	expect(n, -EINVAL);
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_ALLOC);
 	b.uid.count = 0;
@@ -440,6 +440,7 @@ static void test_admin_only(void **state)
 		{ SDLM_CMD_UID, SDLM_UID_ALLOC, false },
 		{ SDLM_CMD_UID, SDLM_UID_COMMIT, false },
 		{ SDLM_CMD_UID, SDLM_UID_ABORT, false },
+		{ SDLM_CMD_UID, SDLM_UID_CANCEL, false },
 		{ SDLM_CMD_UID, SDLM_UID_RAISE, false },	/* a delivery raises */
 		{ SDLM_CMD_UID, SDLM_UID_BUMP, true },
 		{ SDLM_CMD_UID, SDLM_UID_SHOW, false },

@@ -18,7 +18,13 @@
  *   "race*"   resources whose requests never grant, except that a cancel
  *             grants them (ast 0) and is answered -EBUSY: the race of a
  *             grant with a timeout's cancel, made deterministic
- *   status    text "requests=<lock-family requests seen> locks=<n>"
+ *   uid       ALLOC in a mailbox named "slow*": acknowledged at once
+ *             (SDLM_UIDRES_ACCEPTED), answered FK_SLOW_MS later with an
+ *             allocation whose id is 1000 + the request's seq; CANCEL and
+ *             ABORT are counted (a CANCEL naming the seq of such an
+ *             allocation: cancel_ok); any other UID op -EOPNOTSUPP
+ *   status    text "requests=<lock-family requests seen> locks=<n>
+ *             cancels=<n> cancel_ok=<n> aborts=<n>"
  *
  * The server is a separate process so that killing it is a real daemon
  * loss for the library.  The whole suite runs twice: over QB_IPC_SOCKET
@@ -91,7 +97,12 @@ static struct {
 	struct fk_res *res;
 	uint64_t next_lkid;
 	unsigned requests;
+	unsigned cancels, cancel_ok, aborts;
+	uint32_t slow_seq[8];		/* seqs of the slow allocations */
+	unsigned nslow;
 } fk;
+
+#define FK_SLOW_MS	300
 
 static const unsigned char fk_compat[6][6] = {
 	{ 1, 1, 1, 1, 1, 1 },
@@ -278,7 +289,7 @@ static void fk_store_lvb(struct fk_lock *l, uint32_t flags, const unsigned char 
 
 static void fk_text(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req)
 {
-	struct { struct sdlm_res_hdr hdr; char text[64]; } res;
+	struct { struct sdlm_res_hdr hdr; char text[128]; } res;
 	struct fk_lock *l;
 	unsigned n = 0;
 	int len;
@@ -286,11 +297,70 @@ static void fk_text(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req)
 	for (l = fk.locks; l; l = l->next)
 		n++;
 	memset(&res, 0, sizeof(res));
-	len = snprintf(res.text, sizeof(res.text), "requests=%u locks=%u",
-		       fk.requests, n);
+	len = snprintf(res.text, sizeof(res.text),
+		       "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u",
+		       fk.requests, n, fk.cancels, fk.cancel_ok, fk.aborts);
 	fk_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE,
 	       sizeof(res.hdr) + (size_t)len + 1, 0, req->seq);
 	qb_ipcs_response_send(c, &res, sizeof(res.hdr) + (size_t)len + 1);
+}
+
+static void fk_uid_reply(qb_ipcs_connection_t *c, uint32_t seq, int err,
+			 struct res_uid *res)
+{
+	fk_hdr(&res->hdr, SDLM_CMD_UID | SDLM_IPC_RESPONSE, sizeof(*res), err, seq);
+	qb_ipcs_response_send(c, res, sizeof(*res));
+}
+
+/* The late answer of a slow allocation (a qb_loop timer). */
+static struct { qb_ipcs_connection_t *c; uint32_t seq; } fk_late;
+
+static void fk_uid_late(void *data)
+{
+	struct res_uid res;
+
+	(void)data;
+	memset(&res, 0, sizeof(res));
+	res.first = 1;
+	res.count = 1;
+	res.uidvalidity = 42;
+	res.alloc_id = 1000 + fk_late.seq;
+	fk_uid_reply(fk_late.c, fk_late.seq, 0, &res);
+}
+
+static void fk_uid(qb_ipcs_connection_t *c, const struct req_uid *r)
+{
+	struct res_uid res;
+	qb_loop_timer_handle t;
+	unsigned i;
+
+	memset(&res, 0, sizeof(res));
+	switch (r->op) {
+	case SDLM_UID_ALLOC:
+		if (r->mb_len < 4 || memcmp(r->mailbox, "slow", 4) ||
+		    fk.nslow == sizeof(fk.slow_seq) / sizeof(fk.slow_seq[0]))
+			break;
+		fk.slow_seq[fk.nslow++] = r->hdr.seq;
+		res.flags = SDLM_UIDRES_ACCEPTED;
+		fk_uid_reply(c, r->hdr.seq, 0, &res);
+		fk_late.c = c;
+		fk_late.seq = r->hdr.seq;
+		qb_loop_timer_add(fk.loop, QB_LOOP_MED, FK_SLOW_MS * 1000000ull, NULL,
+				  fk_uid_late, &t);
+		return;
+	case SDLM_UID_CANCEL:
+		fk.cancels++;
+		for (i = 0; i < fk.nslow; i++)
+			if (fk.slow_seq[i] == r->alloc_id)
+				fk.cancel_ok++;
+		fk_uid_reply(c, r->hdr.seq, 0, &res);
+		return;
+	case SDLM_UID_ABORT:
+		fk.aborts++;
+		fk_uid_reply(c, r->hdr.seq, 0, &res);
+		return;
+	}
+	fk_uid_reply(c, r->hdr.seq, -EOPNOTSUPP, &res);
 }
 
 static int32_t fk_msg(qb_ipcs_connection_t *c, void *data, size_t size)
@@ -303,6 +373,12 @@ static int32_t fk_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 		abort();	/* the library must never send this */
 	if (hdr->qb.id == SDLM_CMD_STATUS) {
 		fk_text(c, hdr);
+		return 0;
+	}
+	if (hdr->qb.id == SDLM_CMD_UID) {
+		if (size < sizeof(struct req_uid))
+			abort();
+		fk_uid(c, data);
 		return 0;
 	}
 	fk.requests++;
@@ -998,6 +1074,42 @@ static void test_connect_no_daemon(void **state)
 	assert_null(h);
 }
 
+/*
+ * A UID call that gives up (SDLM_ESLOW) tells the daemon so at once
+ * (SDLM_UID_CANCEL naming the call), so that a caller who then goes quiet
+ * does not leave the daemon holding the mailbox for it; and the handle
+ * stays usable for any call, a text command included, while the late
+ * answer of the given-up call arrives (it is skipped, its allocation
+ * aborted).  The fake answers the slow allocation FK_SLOW_MS after it.
+ */
+static void test_uid_gave_up(void **state)
+{
+	sdlm_handle_t *h = conn(state);
+	struct sdlm_uid_result r;
+	unsigned req, locks, cancels = 0, cancel_ok = 0, aborts = 0, polls = 0;
+	char *text;
+	int rc;
+
+	assert_int_equal(sdlm_uid_set_timeout(h, 50), 0);
+	assert_int_equal(sdlm_uid_alloc(h, "imap", "slowbox", 1, &r), SDLM_ESLOW);
+	/* Until the fake has seen the cancel: each text command must work
+	 * although the late answer comes in between (FK_SLOW_MS). */
+	while (polls++ < 200) {
+		text = NULL;
+		rc = sdlm_admin_text(h, "status", NULL, 0, &text);
+		assert_int_equal(rc, 0);
+		assert_int_equal(sscanf(text, "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u",
+					&req, &locks, &cancels, &cancel_ok, &aborts), 5);
+		free(text);
+		if (cancel_ok && polls * 10 > FK_SLOW_MS + 100)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(cancels, 1);
+	assert_int_equal(cancel_ok, 1);
+	sdlm_disconnect(h);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, server_start, server_stop)
 
 int main(void)
@@ -1016,6 +1128,7 @@ int main(void)
 		T(test_sync_call_queues_events),
 		T(test_convert),
 		T(test_daemon_killed),
+		T(test_uid_gave_up),
 	};
 
 	int failed;
