@@ -201,7 +201,10 @@ size_t quorum_nodelist(uint32_t *ids, size_t max)
  * send queue is critical), votequorum's only excepted during the sync.
  * A question to the quorum service waits out every membership change -
  * seconds under packet loss - which is no sign of a hung corosync; a
- * question to votequorum is answered through the sync.
+ * question to votequorum is answered through the sync, unless the totem
+ * queue is critical too: then votequorum waits like the others, and a
+ * node whose lease lapsed (disk lost) may fence itself under load
+ * (docs/timeouts.md).
  */
 static struct {
 	uint32_t interval_ms;
@@ -283,7 +286,8 @@ static cs_error_t probe_ask(struct probe_conn *c)
 }
 
 /*
- * No logging here: the log is the event loop's.  Only CS_OK counts as an
+ * No logging of our own here (libqb's client code does log from this
+ * thread, at LOG_DEBUG: log.c's targets take a lock).  Only CS_OK counts as an
  * answer: CS_ERR_TRY_AGAIN can come from the client library alone (a
  * flow-control flag corosync set in shared memory before it hung).  A
  * connection that fails is reopened at the next turn.
