@@ -128,7 +128,7 @@ static void usage(FILE *f)
 		"  fence confirm NODE [--force]   an operator says NODE is down\n"
 		"  uid alloc|show|raise|uidvalidity-bump LOCKSPACE MAILBOX [N]\n"
 		"  uid list               mailboxes whose UIDs this node hands out\n"
-		"  uid summary [-d DEV] [--prometheus]\n"
+		"  uid [summary [-d DEV] [--prometheus]]\n"
 		"                         UID table slots used / free, from the device\n"
 		"  uid grow [-d DEV] [--slots N] [--wait S]\n"
 		"                         add a table of N slots online (default: double)\n"
@@ -474,6 +474,11 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	char g[33];
 	int rc;
 
+	if (argc == 1) {	/* bare `sdlmctl uid`: the table's summary */
+		char *sv[] = { (char *)"summary", NULL };
+
+		return uidtab_main(ipc, ctl_dev, 1, sv, json);
+	}
 	if (!strcmp(sub, "summary") || !strcmp(sub, "grow"))
 		return uidtab_main(ipc, ctl_dev, argc - 1, argv + 1, json);
 	if (!strcmp(sub, "list")) {

@@ -355,8 +355,11 @@ static int desc_read(struct uio_op *op)
 	int rc;
 
 	op->rd_desc = false;
-	if (op->desc_stale)
-		return uidtab_probe_table(&op->p);	/* found by another probe */
+	/* Another probe of this node read the same descriptor and added the
+	 * table meanwhile (before this completion, or after it but before
+	 * this step: completions are reaped before their steps run). */
+	if (op->desc_stale || io->g.next_desc != op->rd_desc_at)
+		return uidtab_probe_table(&op->p);
 	rc = uidtab_desc_resolve(op->desc, op->desc_rc, &d);
 	if (rc == UIDREC_ABSENT)
 		return uidtab_probe_table(&op->p);

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -236,6 +237,91 @@ static void test_create_lookup(void **state)
 	uio_lookup(fx->io, &op.op, "ls", g, "", "", on_done);
 	assert_true(run_until(fx, op_called, &op));
 	assert_int_equal(op.rc, -ENOENT);
+}
+
+/* A used record of GUID i in global slot s, both copies, written with
+ * plain pwrite (the test plays another node). */
+static void put_rec(struct fixture *fx, const struct uidtab_geom *g, uint64_t s, unsigned i)
+{
+	uint8_t sec[512];
+	struct uid_rec r;
+	uint64_t off;
+	int fd = open(fx->path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		memset(&r, 0, sizeof(r));
+		r.state = UIDREC_USED;
+		guid_of(i, r.guid);
+		r.slot = s;
+		r.copy = c;
+		r.gen = 1;
+		r.epoch = 1;
+		r.seq = 1 + c;
+		r.node_id = 2;
+		r.uidvalidity = 9;
+		r.watermark = 10;
+		r.name_len = (uint16_t)snprintf(r.name, sizeof(r.name), "box%u", i);
+		assert_int_equal(uidrec_out(&r, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
+		assert_int_equal(uidtab_geom_offset(g, s, c, &off), 0);
+		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)off), (ssize_t)sizeof(sec));
+	}
+	close(fd);
+}
+
+static bool both_called(void *arg)
+{
+	struct mop *ops = arg;
+
+	return ops[0].calls && ops[1].calls;
+}
+
+/*
+ * Another node filled table 0, grew the table and created a mailbox in
+ * the new table.  Two lookups of this node walk table 0 side by side and
+ * read the new table's descriptor in the same turn: the first adds the
+ * table, the second must go on in it too (it failed with -EINVAL when it
+ * added the same table again), and this node knows the table from then on.
+ */
+static void test_grown_table_learnt(void **state)
+{
+	struct fixture *fx = *state;
+	struct mop ops[2] = { { .fx = fx }, { .fx = fx } };
+	struct uidtab_geom g;
+	struct uidtab_desc d;
+	uint8_t sec[512], gx[UID_GUID_LEN], gy[UID_GUID_LEN];
+	uint64_t home;
+	int fd;
+
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	for (unsigned s = 0; s < NSLOTS; s++)
+		put_rec(fx, &g, s, 1000 + s);
+	assert_int_equal(uidtab_geom_next(&g, 16, &d), 0);
+	fd = open(fx->path, O_WRONLY);
+	assert_true(fd >= 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		d.copy = c;
+		assert_int_equal(uidtab_desc_out(&d, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
+		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)((g.next_desc + c) * 512)),
+				 (ssize_t)sizeof(sec));
+	}
+	close(fd);
+	assert_int_equal(uidtab_geom_add(&g, &d), 0);
+	guid_of(7, gx);
+	home = uidtab_home(gx, 16);
+	put_rec(fx, &g, NSLOTS + home, 7);
+	assert_int_equal(uio_geom(fx->io)->ntables, 1);
+
+	guid_of(7, gx);
+	guid_of(8, gy);
+	uio_lookup(fx->io, &ops[0].op, "ls", gx, "box7", "box7", on_done);
+	uio_lookup(fx->io, &ops[1].op, "ls", gy, "box8", "box8", on_done);
+	assert_true(run_until(fx, both_called, ops));
+	assert_int_equal(ops[0].rc, 0);
+	assert_int_equal(ops[0].op.slot, NSLOTS + home);
+	assert_int_equal(ops[1].rc, -ENOENT);
+	assert_int_equal(uio_geom(fx->io)->ntables, 2);
+	assert_int_equal(uidtab_geom_total(uio_geom(fx->io)), NSLOTS + 16);
 }
 
 static bool all_called(void *arg)
@@ -833,6 +919,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grown_table_learnt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
