@@ -475,10 +475,18 @@ static void fill_ack(const struct xp_peer *p, struct xport_frame *f)
 	f->f_nsack = n;
 }
 
+enum emit_kind {
+	EMIT_STREAM,	/* DATA (msg) or ACK, with p's ack state */
+	EMIT_HELLO,
+	EMIT_STRANGER,	/* ACK naming dst_inc, no ack state: to a frame sent
+			 * to a predecessor of ours */
+};
+
 /* Encode one frame to p into the next output slot.  -ENOBUFS: the output
  * is full. */
 static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
-		const struct xp_txslot *msg, bool hello, struct xport_out *out)
+		const struct xp_txslot *msg, enum emit_kind kind,
+		struct xport_out *out)
 {
 	struct xport_frame f;
 	size_t n;
@@ -491,11 +499,11 @@ static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
 	f.f_dst_node = p->node;
 	f.f_src_inc = xp->inc;
 	f.f_epoch = xp->epoch;
-	if (hello) {
+	if (kind == EMIT_HELLO) {
 		f.f_flags = XP_F_HELLO;
 	} else {
 		f.f_dst_inc = dst_inc;
-		if (dst_inc == p->inc) {
+		if (kind == EMIT_STREAM) {
 			fill_ack(p, &f);
 			p->ack_owed = false;
 		}
@@ -520,7 +528,7 @@ static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
 static int transmit(struct xport *xp, struct xp_peer *p, struct xp_txslot *m,
 		    uint64_t now, struct xport_out *out)
 {
-	int rc = emit(xp, p, p->inc, m, false, out);
+	int rc = emit(xp, p, p->inc, m, EMIT_STREAM, out);
 
 	if (rc)
 		return rc;
@@ -536,7 +544,7 @@ static int transmit(struct xport *xp, struct xp_peer *p, struct xp_txslot *m,
 static int send_hello(struct xport *xp, struct xp_peer *p, uint64_t now,
 		      struct xport_out *out)
 {
-	int rc = emit(xp, p, 0, NULL, true, out);
+	int rc = emit(xp, p, 0, NULL, EMIT_HELLO, out);
 
 	if (rc)
 		return rc;
@@ -797,7 +805,7 @@ static int take_data(struct xp_peer *p, const struct xport_frame *f,
 static void answer_stranger(struct xport *xp, struct xp_peer *p,
 			    uint64_t dst_inc, struct xport_out *out)
 {
-	(void)emit(xp, p, dst_inc, NULL, false, out);
+	(void)emit(xp, p, dst_inc, NULL, EMIT_STRANGER, out);
 }
 
 int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
@@ -872,7 +880,7 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 	(void)flush_queued(xp, p, now, out);
 answer:
 	if (p->ack_owed)
-		(void)emit(xp, p, p->inc, NULL, false, out);
+		(void)emit(xp, p, p->inc, NULL, EMIT_STREAM, out);
 out:
 	out->deadline = deadline_of(xp);
 	return rc;

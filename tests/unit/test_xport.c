@@ -878,6 +878,7 @@ static void test_incarnations(void **state)
 	hold(&answer, &b2.out, 0);
 	f = peek(&answer);
 	assert_true(f.f_src_inc == 23 && f.f_dst_inc == 11 && f.f_seq == 0);
+	assert_true(f.f_ack == 0 && f.f_nsack == 0);
 	/* 1 learns 2 restarted: the two messages are dropped, reported */
 	assert_int_equal(give(&a, &answer, 4), 0);
 	assert_true(a.out.has_reset);
