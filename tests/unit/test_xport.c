@@ -742,6 +742,34 @@ static void test_fast_retransmit(void **state)
 	unpair(&a, &b);
 }
 
+/* A burst sent in one instant that the network delivers backwards is
+ * reordered, not lost: no message of it is sent again (the reordering
+ * allowance; without it every ack of a later one would resend the rest). */
+static void test_reordered_burst_not_retransmitted(void **state)
+{
+	struct ep a, b;
+	struct held m[8], ack;
+	int k;
+
+	(void)state;
+	pair(&a, &b);
+	round_trip(&a, &b, 0, 1 * MS);
+	for (k = 0; k < 8; k++) {
+		send1(&a, 2, "burst", 10 * MS);
+		hold(&m[k], &a.out, 0);
+	}
+	for (k = 7; k >= 0; k--) {
+		assert_int_equal(give(&b, &m[k], 10 * MS + 500 * US + (uint64_t)(7 - k) * US), 0);
+		hold(&ack, &b.out, 0);
+		assert_int_equal(give(&a, &ack, 11 * MS + (uint64_t)(7 - k) * US), 0);
+		assert_int_equal(a.out.ntx, 0);
+	}
+	assert_int_equal(info(&a, 2).inflight, 0);
+	assert_int_equal(info(&a, 2).retransmits, 0);
+	assert_int_equal(info(&b, 1).delivered, 9);
+	unpair(&a, &b);
+}
+
 static void test_send_window_backpressure(void **state)
 {
 	struct ep a, b;
@@ -1080,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_timer_retransmits_and_karn),
 		cmocka_unit_test(test_backoff_after_three_retransmissions),
 		cmocka_unit_test(test_fast_retransmit),
+		cmocka_unit_test(test_reordered_burst_not_retransmitted),
 		cmocka_unit_test(test_send_window_backpressure),
 		cmocka_unit_test(test_reorder_buffer_bound_and_ack_range),
 		cmocka_unit_test(test_peer_table_full),
