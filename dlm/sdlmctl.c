@@ -130,7 +130,7 @@ static void usage(FILE *f)
 		"  uid list               mailboxes whose UIDs this node hands out\n"
 		"  uid [summary [-d DEV] [--prometheus]]\n"
 		"                         UID table slots used / free, from the device\n"
-		"  uid grow [-d DEV] [--slots N] [--wait S]\n"
+		"  uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
 		"                         add a table of N slots online (default: double)\n"
 		"  uid settle LOCKSPACE MAILBOX NEXT_UID   rejoin repair done: clear the\n"
 		"                         provisional mark, next UID >= NEXT_UID\n"
@@ -466,7 +466,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"       sdlmctl uid import LOCKSPACE ... (sdlmctl uid import --help)\n"
 		"       sdlmctl uid list\n"
 		"       sdlmctl uid summary [-d DEV] [--prometheus]\n"
-		"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S]\n"
+		"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
 		"MAILBOX: its GUID as 32 hex digits, or a name";
 	const char *sub = argc > 1 ? argv[1] : "";
 	unsigned long v = 0;

@@ -39,10 +39,11 @@ struct tab_count {
 
 static const char usage_s[] =
 	"usage: sdlmctl uid summary [-d DEV] [--prometheus]\n"
-	"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S]\n"
+	"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
 	"  summary  slots used / free of the UID table, per table, read from the device\n"
 	"  grow     add a table of N slots (default: as many as there are), online:\n"
-	"           every node uses it from its next probe that needs it";
+	"           every node uses it from its next probe that needs it; refused\n"
+	"           while a node alive on the disk runs another version (--force)";
 
 /* Count one table's slots by reading it in chunks.  Returns 0 or an error. */
 static int count_table(struct area *a, const struct uidtab_geom *g, uint32_t t,
@@ -167,7 +168,48 @@ static int summary(struct area *a, bool json, bool prom)
 	return CTL_OK;
 }
 
-static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s, bool json)
+/*
+ * Every node that runs must know grown tables (docs/uid.md, "Growing the
+ * table"): an older daemon would not find a mailbox in a grown table and
+ * would create it again in table 0.  A slot marked alive whose version is
+ * not this sdlmctl's (or unknown: a heartbeat older than the field) is
+ * refused, unless force (the operator knows it is a dead node's slot).
+ * Returns 0 or CTL_FAIL, having printed the nodes.
+ */
+static int versions_ok(struct area *a, bool force)
+{
+	static struct sdlm_hb hb[SDLM_MAX_NODES + 1];
+	static struct sdlm_msg msg[SDLM_MAX_NODES + 1];
+	int hb_rc[SDLM_MAX_NODES + 1], msg_rc[SDLM_MAX_NODES + 1], rc, bad = 0;
+	uint32_t i;
+
+	rc = area_read_slots(a, hb, hb_rc, msg, msg_rc);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmctl: uid grow: %s\n", a->why);
+		return ctl_exit_for(rc);
+	}
+	for (i = 1; i <= a->hdr.num_nodes; i++) {
+		if (hb_rc[i] != 0 || hb[i].state != HB_ALIVE ||
+		    !strcmp(hb[i].version, PACKAGE_VERSION))
+			continue;
+		fprintf(stderr, "sdlmctl: uid grow: node %u (%s) runs sdlm %s, this is %s\n", i,
+			hb[i].node_name[0] ? hb[i].node_name : "?",
+			hb[i].version[0] ? hb[i].version : "unknown (older than the heartbeat's version field)", PACKAGE_VERSION);
+		bad++;
+	}
+	if (!bad)
+		return 0;
+	if (force) {
+		fprintf(stderr, "sdlmctl: uid grow: --force: going on with %d node%s of another version\n",
+			bad, bad == 1 ? "" : "s");
+		return 0;
+	}
+	fprintf(stderr, "sdlmctl: uid grow refused: every node must run a version that knows grown UID tables before the first grow (an older one would create its mailboxes again: UIDs twice).  Finish the upgrade first; --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md)\n");
+	return CTL_FAIL;
+}
+
+static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s, bool json,
+		bool force)
 {
 	struct sdlm_lksb lksb;
 	struct uidtab_geom g;
@@ -176,6 +218,9 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
 	uint64_t before = 0;
 	int rc;
 
+	rc = versions_ok(a, force);
+	if (rc)
+		return rc;
 	rc = sdlm_connect(ipc, &h);
 	if (rc < 0) {
 		fprintf(stderr, "sdlmctl: uid grow takes the cluster lock %s/%s through the local sdlmd, which is not reachable (ipc '%s'): %s\n",
@@ -228,10 +273,11 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		{ "slots", required_argument, NULL, 's' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "prometheus", no_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool is_grow = !strcmp(argv[0], "grow"), prom = false;
+	bool is_grow = !strcmp(argv[0], "grow"), prom = false, force = false;
 	unsigned long long slots = 0;
 	unsigned long wait_s = 60;
 	char why[AREA_WHY_LEN], *end;
@@ -262,11 +308,12 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 			}
 			break;
 		case 'P': prom = true; break;
+		case 'F': force = true; break;
 		case 'h': puts(usage_s); return CTL_OK;
 		default: fprintf(stderr, "%s\n", usage_s); return CTL_USAGE;
 		}
 	}
-	if (optind != argc || (is_grow && prom) || (!is_grow && slots)) {
+	if (optind != argc || (is_grow && prom) || (!is_grow && (slots || force))) {
 		fprintf(stderr, "%s\n", usage_s);
 		return CTL_USAGE;
 	}
@@ -280,7 +327,7 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		fprintf(stderr, "sdlmctl: %s\n", why);
 		return ctl_exit_for(rc);
 	}
-	rc = is_grow ? grow(ipc, a, slots, (unsigned)wait_s, json) : summary(a, json, prom);
+	rc = is_grow ? grow(ipc, a, slots, (unsigned)wait_s, json, force) : summary(a, json, prom);
 	area_close(a);
 	return rc;
 }

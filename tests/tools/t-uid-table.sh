@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `sdlmctl uid summary` and the refusals of `sdlmctl uid grow` that need no
+# cluster (issue 17, item 5; docs/uid.md, "Growing the table"; the grow
+# itself, online, is tests/cluster/t-uid-grow.sh):
+#   - summary (text, --json, --prometheus, bare `sdlmctl uid`) of a fresh
+#     table: every slot empty;
+#   - a grow is refused while a node alive on the disk runs another sdlm
+#     version, or one too old to say its version (an older daemon ignores
+#     grown tables and would create their mailboxes again: UIDs twice),
+#     naming the node; --force goes past it; with every node on this
+#     version it goes on (to the cluster lock: no daemon here, exit 69);
+#   - the table is not touched by a refused grow.
+. "$SDLM_SRCDIR/tests/lib.sh"
+t_init uidtable
+V=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$SDLM_BUILDDIR/config.h")
+[ -n "$V" ] || { nok "PACKAGE_VERSION in $SDLM_BUILDDIR/config.h"; t_done; exit 1; }
+HBSLOT="$SDLM_SRCDIR/tests/fence/hbslot.py"
+C=$SDLMCTL
+DISK="$TD/disk.img"
+"$C" fence init -d "$DISK" --cluster uidtable --nodes 4 --uid-slots 8 --profile test >/dev/null ||
+	{ nok "init"; t_done; exit 1; }
+
+out=$("$C" uid summary -d "$DISK"); echo "$out"
+check "summary: 8 slots, 0 used, 8 free" sh -c "echo '$out' | grep -q '^used    0 ' && echo '$out' | grep -q '^free    8 (empty 8, deleted 0)'"
+js=$("$C" --json uid summary -d "$DISK")
+check "summary --json" python3 -c "
+import json, sys; d = json.loads(sys.argv[1])
+assert d['slots'] == 8 and d['used'] == 0 and d['free'] == 8 and len(d['tables']) == 1, d" "$js"
+check "bare 'sdlmctl uid' is the summary (device from \$SDLM_DEVICE)" \
+	sh -c "SDLM_DEVICE='$DISK' '$C' uid | grep -q '^UID table on $DISK: 8 slots in 1 table'"
+check "summary --prometheus" sh -c "'$C' uid summary -d '$DISK' --prometheus |
+	grep -q '^sdlm_uid_table_slots_state{state=\"empty\"} 8$'"
+
+# grow_rc ARGS...: the exit code and stderr of a grow (no daemon: ipc name nobody has)
+grow() { "$C" --ipc-name "uidtable-none-$$" uid grow -d "$DISK" --slots 8 "$@" 2>"$TD/grow.err"; }
+
+python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "0.0.1-older" --name old2 --state alive >/dev/null ||
+	nok "hbslot node 2"
+grow; rc=$?; cat "$TD/grow.err"
+check "grow refused (exit 1): node 2 alive with another version" test "$rc" = 1
+check "the refusal names node 2 and its version" grep -q "node 2 (old2) runs sdlm 0.0.1-older" "$TD/grow.err"
+python3 "$HBSLOT" "$DISK" 2 --minor 0 --name old2 --state alive >/dev/null || nok "hbslot node 2 minor 0"
+grow; rc=$?
+check "grow refused (exit 1): node 2 too old to say its version" \
+	sh -c "[ $rc = 1 ] && grep -q 'node 2 (old2) runs sdlm unknown' '$TD/grow.err'"
+grow --force; rc=$?; cat "$TD/grow.err"
+check "--force goes past it (then no daemon for the lock: exit 69)" \
+	sh -c "[ $rc = 69 ] && grep -q 'going on with 1 node' '$TD/grow.err'"
+python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "$V" --name new2 --state alive >/dev/null ||
+	nok "hbslot node 2 upgraded"
+grow; rc=$?
+check "every node on $V: the grow goes on to the cluster lock (no daemon here: exit 69)" \
+	sh -c "[ $rc = 69 ] && grep -q 'takes the cluster lock sdlm-admin/uid-grow' '$TD/grow.err'"
+js=$("$C" --json uid summary -d "$DISK")
+check "no table added by the refused grows" python3 -c "
+import json, sys; d = json.loads(sys.argv[1]); assert len(d['tables']) == 1 and d['slots'] == 8, d" "$js"
+check "uid grow --prometheus is a usage error" sh -c "'$C' uid grow -d '$DISK' --prometheus 2>/dev/null; [ \$? = 64 ]"
+t_done
