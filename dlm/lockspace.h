@@ -38,9 +38,10 @@ struct ls_host {
 	/* Heartbeat view of another node: live (counter moving), pill. */
 	bool (*hb_live)(void *ctx, uint32_t node);
 	bool (*pill_pending)(void *ctx, uint32_t node);
-	/* A live heartbeat on the disk from a node outside the ring blocks a
-	 * cold start until it is fenced: true when node is dead, free or
-	 * fenced (safe to ignore). */
+	/* A slot in use on the disk of a node outside the ring blocks a
+	 * cold start until it is fenced: true when the node left cleanly
+	 * (slot free or exiting), has no slot, or was fenced - never for
+	 * dead alone (fencesm.h, peer_cold_ok). */
 	bool (*cold_ok)(void *ctx, uint32_t node);
 	/* Ask the fence executor; 0 / -EALREADY (done) / other. */
 	int (*fence)(void *ctx, uint32_t node);

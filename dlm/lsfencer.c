@@ -74,11 +74,13 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	if (!ls_grants_blocked(l->st) || now - l->gate_sent_ms < STATUS_RESEND_MS ||
 	    l->round_active)
 		return;
-	/* Every node with a live heartbeat must be in the ring (reachable:
-	 * if it held locks of this lockspace it would be a member) or be
-	 * dead or fenced.  One that is merely late to join (corosync merges
-	 * the nodes of a healed network one ring after another) gets the
-	 * grace to come in before it is fenced; nothing is granted meanwhile. */
+	/* Every node with a slot in use must be in the ring (reachable: if
+	 * it held locks of this lockspace it would be a member), or have
+	 * left cleanly, or be fenced (fencesm's peer_cold_ok: dead by
+	 * timeout is not enough).  One that is merely late to join (corosync
+	 * merges the nodes of a healed network one ring after another) gets
+	 * the grace to come in before it is fenced; nothing is granted
+	 * meanwhile. */
 	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
 		if (n == lsm.h.nodeid || set_has(v->ring, v->ring_count, n) ||
 		    lsm.h.cold_ok(lsm.h.ctx, n)) {

@@ -380,45 +380,37 @@ bool host_hb_live(void *ctx, uint32_t node)
 	return pv && peer_state(pv, now_ms(), &D.to) == PEER_LIVE;
 }
 
+/*
+ * A node's slots as our last read saw them, and whether our fence
+ * executor fenced the incarnation in them: the facts fencesm's peer
+ * verdicts (peer_pill_pending, peer_cold_ok, peer_seen) decide from.
+ */
+static void node_slots(uint32_t node, struct peer_slots *ps,
+		       struct hb_input *hin, struct msg_input *min)
+{
+	hbe_peer_slots(D.hb, node, ps, hin, min);
+	ps->fenced = ps->hb && D.fencer &&
+		     fencer_is_fenced(D.fencer, node, ps->hb->incarnation);
+}
+
 static bool host_pill_pending(void *ctx, uint32_t node)
 {
-	const struct sdlm_msg *m;
-	const struct sdlm_hb *hb;
-	int mrc = -ENODATA, hrc = -ENODATA;
+	struct peer_slots ps;
+	struct hb_input hin;
+	struct msg_input min;
 
-	m = hbe_msg(D.hb, node, &mrc);
-	hb = hbe_slot(D.hb, node, &hrc);
-	if (!m || mrc || (m->cmd != MSG_RESET && m->cmd != MSG_OFF))
-		return false;
-	if (!hb || hrc)
-		return true;
-	if (m->target_incarnation && m->target_incarnation != hb->incarnation)
-		return false;	/* aimed at an earlier life */
-	return true;
+	node_slots(node, &ps, &hin, &min);
+	return peer_pill_pending(&ps);
 }
 
 static bool host_cold_ok(void *ctx, uint32_t node)
 {
-	const struct peer_view *pv = hbe_peer(D.hb, node);
-	const struct sdlm_hb *hb;
-	int hrc = -ENODATA;
-	enum peer_state ps;
+	struct peer_slots ps;
+	struct hb_input hin;
+	struct msg_input min;
 
-	if (node > D.area->hdr.num_nodes)
-		return true;
-	hb = hbe_slot(D.hb, node, &hrc);
-	if (hrc)
-		return false;	/* cannot tell: not safe */
-	if (hb->state == HB_FREE || hb->state == HB_EXITING)
-		return true;
-	if (D.fencer && fencer_is_fenced(D.fencer, node, hb->incarnation))
-		return true;
-	/* Dead by timeout is not enough (docs/model.md finding 3): a node
-	 * paused with its watchdog (a VM) can come back, missed the change
-	 * and still caches its locks.  Only a fence - whose dead path writes
-	 * a pill it must read first - clears it; the fencer asks at once. */
-	ps = peer_state(pv, now_ms(), &D.to);
-	return ps == PEER_EXITED;
+	node_slots(node, &ps, &hin, &min);
+	return peer_cold_ok(&ps, hbe_peer(D.hb, node), now_ms(), &D.to);
 }
 
 /*
@@ -522,33 +514,25 @@ static void fence_done(void *ctx, uint32_t victim, uint64_t inc, int path)
 		lsm_fenced(victim, inc);
 }
 
+/* fencesm's verdict is what uid_degraded_allowed reads, value for value. */
+_Static_assert((int)PEER_SEEN_STOPPED == (int)UID_PEER_STOPPED &&
+	       (int)PEER_SEEN_VISIBLE == (int)UID_PEER_VISIBLE &&
+	       (int)PEER_SEEN_UNREAD == (int)UID_PEER_UNREAD,
+	       "enum peer_seen and UID_PEER_* must agree");
+
 /*
  * Degraded operation (docs/uid.md): allowed only for a node alone on its
  * copy of the disk, outside any quorate membership.  What our reads say
- * about another node's slot: stopped only when it left cleanly, fenced
- * itself, was fenced, or is dead by the dead bound on our clock.
+ * about another node's slot is fencesm's peer_seen.
  */
-static uint8_t peer_seen(uint32_t i)
+static uint8_t node_seen(uint32_t i)
 {
-	const struct peer_view *pv = hbe_peer(D.hb, i);
-	const struct sdlm_hb *hb;
-	int hrc;
+	struct peer_slots ps;
+	struct hb_input hin;
+	struct msg_input min;
 
-	hb = hbe_slot(D.hb, i, &hrc);
-	if (!hb || hrc || !pv)
-		return UID_PEER_UNREAD;
-	if (hb->state == HB_FREE || hb->state == HB_FENCED_SELF ||
-	    (D.fencer && fencer_is_fenced(D.fencer, i, hb->incarnation)))
-		return UID_PEER_STOPPED;
-	switch (peer_state(pv, now_ms(), &D.to)) {
-	case PEER_DEAD:
-	case PEER_EXITED:
-		return UID_PEER_STOPPED;
-	case PEER_UNKNOWN:
-		return UID_PEER_UNREAD;
-	default:
-		return UID_PEER_VISIBLE;
-	}
+	node_slots(i, &ps, &hin, &min);
+	return (uint8_t)peer_seen(&ps, hbe_peer(D.hb, i), now_ms(), &D.to);
 }
 
 /* Returns 0, SDLM_EQUORATE or SDLM_EPEERLIVE (*blocker); see uid.h. */
@@ -559,7 +543,7 @@ int degraded_check(uint32_t *blocker)
 
 	for (i = 1; i <= D.area->hdr.num_nodes; i++)
 		if (i != D.node_id)
-			seen[i] = peer_seen(i);
+			seen[i] = node_seen(i);
 	return uid_degraded_allowed(quorate_now(), seen, D.area->hdr.num_nodes,
 				    D.node_id, blocker);
 }

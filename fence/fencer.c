@@ -63,16 +63,6 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void hb_input_of(const struct sdlm_hb *hb, struct hb_input *in)
-{
-	in->counter = hb->counter;
-	in->incarnation = hb->incarnation;
-	in->state = hb->state;
-	in->ack_cmd = hb->ack_cmd;
-	in->ack_seq = hb->ack_seq;
-	in->ack_incarnation = hb->ack_incarnation;
-}
-
 static void act(struct fencer *f, const struct fence_decision *d);
 
 /* The victim's slots as the engine last read them; NULL where that failed. */
@@ -80,26 +70,13 @@ static void victim_slots(struct fencer *f, uint32_t victim,
 			 struct msg_input *min, const struct msg_input **mp,
 			 struct hb_input *hin, const struct hb_input **hp)
 {
-	const struct sdlm_hb *hb;
-	const struct sdlm_msg *msg;
-	int hrc = -ENODATA, mrc = -ENODATA;
+	struct peer_slots ps;
 
-	hb = hbe_slot(f->hb, victim, &hrc);
-	msg = hbe_msg(f->hb, victim, &mrc);
-	*mp = NULL;
-	*hp = NULL;
-	if (mrc == 0) {
-		min->cmd = msg->cmd;
-		min->seq = msg->seq;
-		min->target_incarnation = msg->target_incarnation;
-		*mp = min;
-	}
-	if (hrc == 0) {
-		hb_input_of(hb, hin);
-		*hp = hin;
-		if (!f->victim_inc)
-			f->victim_inc = hb->incarnation;
-	}
+	hbe_peer_slots(f->hb, victim, &ps, hin, min);
+	*mp = ps.msg;
+	*hp = ps.hb;
+	if (ps.hb && !f->victim_inc)
+		f->victim_inc = ps.hb->incarnation;
 }
 
 static void pill_done(void *arg, int result, const void *data, size_t len)

@@ -508,6 +508,14 @@ void self_renew_submitted(struct self_state *ss, uint64_t sub_ms)
 	ss->ss_inflight++;
 }
 
+/* Only a read numbered after now pays it (self_msg_read). */
+static void self_owe_read(struct self_state *ss)
+{
+	ss->ss_need_read = true;
+	ss->ss_need_read_after = ss->ss_reads;
+	ss->ss_fresh_reads++;
+}
+
 void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err)
 {
 	if (ss->ss_inflight)
@@ -517,6 +525,13 @@ void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err)
 		return;
 	}
 	ss->ss_renew_failures = 0;
+	/* A renewal after a lapse (a pause, a stall): the lease comes back,
+	 * but a fencer may have written a pill and declared us dead while
+	 * it was out.  A read submitted after this completion must show our
+	 * message slot before any lock is used. */
+	if (ss->ss_lease_have && sub_ms >= ss->ss_lease_sub_ms &&
+	    sub_ms - ss->ss_lease_sub_ms >= ss->ss_t->lease_ms)
+		self_owe_read(ss);
 	/* Submitted before a pause our clock missed: its time stamp is
 	 * earlier than it looks, it renews nothing. */
 	if (sub_ms < ss->ss_lease_floor_ms)
@@ -526,6 +541,17 @@ void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err)
 	if (!ss->ss_lease_have || sub_ms > ss->ss_lease_sub_ms)
 		ss->ss_lease_sub_ms = sub_ms;
 	ss->ss_lease_have = true;
+	/* The first renewal after a pause our clock missed: as after any
+	 * lapse, a pill may have been written while we were paused. */
+	if (ss->ss_pause_recheck) {
+		ss->ss_pause_recheck = false;
+		self_owe_read(ss);
+	}
+}
+
+void self_read_submitted(struct self_state *ss)
+{
+	ss->ss_reads++;
 }
 
 static void self_set_ack(struct self_state *ss, uint32_t cmd, uint64_t seq,
@@ -545,6 +571,10 @@ void self_msg_read(struct self_state *ss, uint64_t now_ms,
 	if (!msg)
 		return;
 	ss->ss_msg_seen = true;
+	/* Submitted after the renewal that owed it: whatever pill is there
+	 * is handled below, before any lock can be used. */
+	if (ss->ss_need_read && ss->ss_reads > ss->ss_need_read_after)
+		ss->ss_need_read = false;
 
 	if (msg->target_incarnation != 0 &&
 	    msg->target_incarnation != ss->ss_incarnation)
@@ -635,6 +665,7 @@ void self_clock_missed(struct self_state *ss, uint64_t now_ms)
 {
 	ss->ss_clock_misses++;
 	ss->ss_lease_floor_ms = max_u64(ss->ss_lease_floor_ms, now_ms);
+	ss->ss_pause_recheck = true;
 }
 
 void self_quorum(struct self_state *ss, bool quorate)
@@ -658,9 +689,15 @@ bool self_provably_quorate(const struct self_state *ss, uint64_t now_ms)
 	return now_ms - ss->ss_answer_asked_ms <= ss->ss_t->base.membership_ms;
 }
 
-void self_io_idle(struct self_state *ss, bool idle)
+bool self_io_is_idle(const struct self_io *io)
 {
-	ss->ss_io_idle = idle;
+	return !io->hb_write_pending &&
+	       io->inflight <= (io->hb_read_pending ? 1u : 0u);
+}
+
+void self_io(struct self_state *ss, const struct self_io *io)
+{
+	ss->ss_io_idle = self_io_is_idle(io);
 }
 
 void self_clients_stopped(struct self_state *ss, bool stopped)
@@ -687,7 +724,7 @@ int self_may_use_locks(const struct self_state *ss, uint64_t now_ms)
 		return SDLM_EFENCED;
 	if (ss->ss_pill)
 		return SDLM_EPILL;
-	if (!self_lease_valid(ss, now_ms))
+	if (ss->ss_need_read || !self_lease_valid(ss, now_ms))
 		return SDLM_ELEASE;
 	return 0;
 }
@@ -734,4 +771,56 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 	d->ack_incarnation = ss->ss_ack_incarnation;
 	d->slot_state = ss->ss_self_fenced ? SM_SLOT_FENCED_SELF
 					   : SM_SLOT_ALIVE;
+}
+
+/* ---- 4. verdicts on a peer's slots --------------------------------- */
+
+bool peer_pill_pending(const struct peer_slots *ps)
+{
+	const struct msg_input *m = ps->msg;
+
+	if (!ps->in_area || !m || !cmd_is_pill(m->cmd))
+		return false;
+	if (!ps->hb)
+		return true;	/* cannot tell which life it is for */
+	if (m->target_incarnation &&
+	    m->target_incarnation != ps->hb->incarnation)
+		return false;	/* aimed at an earlier life */
+	return true;
+}
+
+bool peer_cold_ok(const struct peer_slots *ps, const struct peer_view *pv,
+		  uint64_t now_ms, const struct sdlm_timeouts *t)
+{
+	if (!ps->in_area)
+		return true;	/* no slot: never ran here */
+	if (!ps->hb)
+		return false;	/* cannot tell: not safe */
+	if (ps->hb->state == SM_SLOT_FREE || ps->hb->state == SM_SLOT_EXITING)
+		return true;
+	if (ps->fenced)
+		return true;
+	/* Dead by timeout is not enough: only a fence clears it (the
+	 * lockspace fencer asks for one at once). */
+	return pv && peer_state(pv, now_ms, t) == PEER_EXITED;
+}
+
+enum peer_seen peer_seen(const struct peer_slots *ps,
+			 const struct peer_view *pv, uint64_t now_ms,
+			 const struct sdlm_timeouts *t)
+{
+	if (!ps->in_area || !ps->hb || !pv)
+		return PEER_SEEN_UNREAD;
+	if (ps->hb->state == SM_SLOT_FREE ||
+	    ps->hb->state == SM_SLOT_FENCED_SELF || ps->fenced)
+		return PEER_SEEN_STOPPED;
+	switch (peer_state(pv, now_ms, t)) {
+	case PEER_DEAD:
+	case PEER_EXITED:
+		return PEER_SEEN_STOPPED;
+	case PEER_UNKNOWN:
+		return PEER_SEEN_UNREAD;
+	default:
+		return PEER_SEEN_VISIBLE;
+	}
 }

@@ -71,7 +71,14 @@
  *
  *	lease:   valid while now - sub(last completed renewal) < L
  *	         may_use_locks = lease valid, no pill, no duplicate writer,
- *	                         not self-fenced
+ *	                         not self-fenced, no fresh read owed
+ *	fresh read: a renewal that completes after a lapse (its submission
+ *	         L or more after the previous lease's, or the first one
+ *	         submitted after a pause our clock missed) does not make
+ *	         the locks usable by itself: a fencer may have written a
+ *	         pill and declared us dead meanwhile.  A read of our message
+ *	         slot submitted after that completion must come back
+ *	         verified first (self_read_submitted numbers the reads)
  *	pill:    RESET|OFF for our incarnation (or 0), seq > last handled
  *	           ─► OBEYING: stop_locks ─(clients stopped, I/O idle)─►
  *	           ACKED: heartbeat carries (cmd, seq, target); stop feeding
@@ -125,6 +132,20 @@ struct msg_input {
 	uint32_t cmd;			/* enum sm_cmd */
 	uint64_t seq;
 	uint64_t target_incarnation;	/* 0: whatever incarnation */
+};
+
+/*
+ * The I/O of this node still owned by the kernel, as the ack rule needs
+ * it (self_io): a pill is acknowledged only once no write of this node
+ * can still land (issue 13, hole 2).
+ */
+struct self_io {
+	uint32_t inflight;		/* every request of the process the
+					   kernel still owns, every aio
+					   context, timed-out ones included */
+	bool hb_read_pending;		/* our slots read, waited for: one of
+					   inflight, changes nothing on disk */
+	bool hb_write_pending;		/* our heartbeat write, waited for */
 };
 
 /* ---- 1. peer liveness ---------------------------------------------- */
@@ -348,6 +369,12 @@ struct self_state {
 	uint64_t ss_foreign_counter;
 	uint64_t ss_lease_floor_ms;	/* renewals submitted before: void */
 	uint32_t ss_clock_misses;	/* pauses our clock did not count */
+	bool ss_pause_recheck;		/* the next renewal at or after the
+					   floor owes a fresh read */
+	bool ss_need_read;		/* a fresh read is owed (lapse) */
+	uint64_t ss_reads;		/* reads submitted (numbered 1, 2, ..) */
+	uint64_t ss_need_read_after;	/* a read numbered above clears it */
+	uint32_t ss_fresh_reads;	/* lapses that owed a fresh read */
 };
 
 void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
@@ -355,10 +382,24 @@ void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
 
 /* sub_ms: clock read just before io_submit of a heartbeat write. */
 void self_renew_submitted(struct self_state *ss, uint64_t sub_ms);
-/* That write completed: err 0 (on disk) or negative (failed/timed out). */
+/*
+ * That write completed: err 0 (on disk) or negative (failed/timed out).
+ * A completed renewal after a lapse owes a fresh read (above): only a
+ * read submitted after this call (self_read_submitted) pays it.
+ */
 void self_renew_done(struct self_state *ss, uint64_t sub_ms, int err);
 
-/* Our message slot, read at now_ms (NULL: read failed). */
+/*
+ * The edge is about to submit a read of the slots, our message slot
+ * among them.  Reads are numbered in this order; self_msg_read reports
+ * the one submitted last (the edge keeps one read in flight).
+ */
+void self_read_submitted(struct self_state *ss);
+
+/*
+ * Our message slot, read at now_ms (NULL: the read failed or the slot did
+ * not verify: it proves nothing, and pays no fresh read owed).
+ */
 void self_msg_read(struct self_state *ss, uint64_t now_ms,
 		   const struct msg_input *msg);
 
@@ -405,12 +446,22 @@ void self_corosync_answered(struct self_state *ss, uint64_t asked_ms);
 
 /* ss_quorate and (if told) corosync answered within M of now_ms. */
 bool self_provably_quorate(const struct self_state *ss, uint64_t now_ms);
-void self_io_idle(struct self_state *ss, bool idle);
+
+/*
+ * The node's I/O now (before every self_decide).  Idle - the condition of
+ * an ack - when no heartbeat write is waited for and every request the
+ * kernel still owns is our own heartbeat read, which changes nothing on
+ * the disk: a timed-out write, a UID record write of another context,
+ * anything else still in the kernel may land after the others took over.
+ */
+void self_io(struct self_state *ss, const struct self_io *io);
+bool self_io_is_idle(const struct self_io *io);
 void self_clients_stopped(struct self_state *ss, bool stopped);
 
 /*
  * Checked right before a lock is used or a UID returned.  0, or the reason
- * it may not: SDLM_EDUPWRITER, SDLM_EFENCED, SDLM_EPILL, SDLM_ELEASE.
+ * it may not, first that applies: SDLM_EDUPWRITER, SDLM_EFENCED,
+ * SDLM_EPILL, SDLM_ELEASE (a fresh read owed, or the lease expired).
  */
 int self_may_use_locks(const struct self_state *ss, uint64_t now_ms);
 
@@ -420,5 +471,56 @@ int self_may_use_locks(const struct self_state *ss, uint64_t now_ms);
  */
 void self_decide(struct self_state *ss, uint64_t now_ms,
 		 struct self_decision *d);
+
+/* ---- 4. verdicts on a peer's slots, for the layers above ----------- */
+
+/*
+ * What this node's reads say about another node, for the lockspace fencer
+ * (NODE_STATUS, the cold-start gate) and for degraded UID mode.  The edge
+ * passes the peer's slots as last read (NULL: that read failed or did not
+ * verify) and whether our fence executor fenced the incarnation in hb.
+ */
+struct peer_slots {
+	bool in_area;			/* the node id has slots (<= N) */
+	const struct hb_input *hb;	/* its heartbeat slot, NULL unread */
+	const struct msg_input *msg;	/* its message slot, NULL unread */
+	bool fenced;			/* we fenced hb's incarnation */
+};
+
+/*
+ * A pill (RESET or OFF) waits in the node's message slot for its current
+ * life: one naming an earlier incarnation does not count; with the
+ * heartbeat slot unread it counts (cannot tell which life it is for).
+ */
+bool peer_pill_pending(const struct peer_slots *ps);
+
+/*
+ * The cold-start gate may open without this node: no slot in the area,
+ * or its slot shows it left cleanly (FREE or EXITING), or we fenced the
+ * incarnation in it.  Dead by timeout is not enough (docs/model.md,
+ * finding 3): a node paused with its watchdog (a VM) can come back,
+ * having missed the change, still caching its locks; only a fence, whose
+ * dead path writes a pill it must read first, clears it.  A slot that
+ * did not read is not safe.
+ */
+bool peer_cold_ok(const struct peer_slots *ps, const struct peer_view *pv,
+		  uint64_t now_ms, const struct sdlm_timeouts *t);
+
+/* What degraded UID mode may assume of a node (values equal dlm/uid.h's
+ * UID_PEER_*). */
+enum peer_seen {
+	PEER_SEEN_STOPPED	= 0,	/* left, self-fenced, fenced or dead */
+	PEER_SEEN_VISIBLE	= 1,	/* its heartbeat may still be running */
+	PEER_SEEN_UNREAD	= 2,	/* its slot did not read */
+};
+
+/*
+ * Stopped only when it left cleanly, fenced itself, was fenced by us, or
+ * is dead (or exited) by our own reads on our own clock; never read:
+ * unread; anything else: visible.
+ */
+enum peer_seen peer_seen(const struct peer_slots *ps,
+			 const struct peer_view *pv, uint64_t now_ms,
+			 const struct sdlm_timeouts *t);
 
 #endif /* SDLM_FENCESM_H */

@@ -17,8 +17,13 @@
  * A write that missed its deadline may still be in the kernel and may
  * land later.  No new write is submitted while such a stale write exists:
  * otherwise an old record (without the ack, with a lower counter) could
- * land over a newer one.  The same count decides "every I/O we issued has
- * completed", which a victim needs before it acknowledges a pill.
+ * land over a newer one.
+ *
+ * This file decides nothing about safety: what is in flight goes to
+ * self_io (fencesm decides when an ack may go out), each read submitted
+ * to self_read_submitted and each renewal to self_renew_done (fencesm
+ * decides when a lapsed lease owes a fresh read before locks are used),
+ * and hbe_may_use_locks is self_may_use_locks.
  */
 #include "config.h"
 
@@ -51,18 +56,12 @@ struct hb_engine {
 	struct sdlm_msg msg[SDLM_MAX_NODES + 1];
 	int msg_rc[SDLM_MAX_NODES + 1];
 	bool write_pending, read_pending;
-	/* After a lapse of the lease (a pause, a stall), a renewal alone does
-	 * not make locks usable again: a read submitted after it must show
-	 * no pill first - a fencer may have declared us dead meanwhile. */
-	bool need_read;
-	uint64_t need_read_after_ns;
 	/* Clock check (a VM pause CLOCK_BOOTTIME did not count): each peer's
 	 * counter and incarnation at our last successful read, and when. */
 	bool clk_have;
 	uint64_t clk_read_ms;
 	uint64_t clk_counter[SDLM_MAX_NODES + 1];
 	uint64_t clk_inc[SDLM_MAX_NODES + 1];
-	bool pause_recheck;	/* the next renewal must be followed by a read */
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
 	uint64_t read_sub_ms;		/* caller's clock at the read's submit */
 	uint64_t now_ms;		/* of the current hbe_process */
@@ -90,16 +89,15 @@ static unsigned stale_ios(const struct hb_engine *e)
 }
 
 /*
- * No write of this daemon can still land: nothing in flight in any aio
- * context of the process (the UID service's has its own) except our own
- * heartbeat read, which changes nothing on the disk.  A pill is
- * acknowledged only then (issue 13, hole 2).
+ * What the ack rule needs (fencesm.h, self_io): every request in flight
+ * in any aio context of the process (the UID service's has its own),
+ * and which of them are our own heartbeat I/O.
  */
-static bool all_ios_idle(const struct hb_engine *e)
+static void io_now(const struct hb_engine *e, struct self_io *io)
 {
-	unsigned reading = e->read_pending ? 1 : 0;
-
-	return !e->write_pending && aio_inflight_all() <= reading;
+	io->inflight = aio_inflight_all();
+	io->hb_read_pending = e->read_pending;
+	io->hb_write_pending = e->write_pending;
 }
 
 /*
@@ -137,7 +135,10 @@ static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 
 static void decide(struct hb_engine *e, uint64_t now_ms)
 {
-	self_io_idle(&e->self, all_ios_idle(e));
+	struct self_io io;
+
+	io_now(e, &io);
+	self_io(&e->self, &io);
 	self_decide(&e->self, now_ms, &e->dec);
 	if (e->dec.stop_locks && !e->stop_told) {
 		e->stop_told = true;
@@ -145,7 +146,7 @@ static void decide(struct hb_engine *e, uint64_t now_ms)
 	}
 	if (e->dec.ack_waits_io && e->ack_wait_told != e->self.ss_pill_seq) {
 		e->ack_wait_told = e->self.ss_pill_seq;
-		e->fn(e->ctx, HBE_ACK_WAIT, (int)aio_inflight_all());
+		e->fn(e->ctx, HBE_ACK_WAIT, (int)io.inflight);
 	}
 	if (e->self.ss_dup && !e->dup_told) {
 		e->dup_told = true;
@@ -166,28 +167,17 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 	e->st.last_write_us = (aio_now_ns() - e->write_sub_ns) / 1000;
 	if (result < 0)
 		e->st.write_fail++;
-	if (result == 0 && e->self.ss_lease_have &&
-	    e->write_sub_ms - e->self.ss_lease_sub_ms >= e->t->lease_ms) {
-		e->need_read = true;
-		e->need_read_after_ns = aio_now_ns();
-	}
+	/* After a lapse fencesm owes a fresh read: only a read submitted
+	 * from now on (self_read_submitted) pays it. */
 	self_renew_done(&e->self, e->write_sub_ms, result);
-	if (result == 0 && e->pause_recheck &&
-	    e->write_sub_ms >= e->self.ss_lease_floor_ms) {
-		/* As after any lapse: a pill may have been written while we
-		 * were paused; a read submitted after this renewal decides. */
-		e->pause_recheck = false;
-		e->need_read = true;
-		e->need_read_after_ns = aio_now_ns();
-	}
 }
 
 /*
  * Peers' counters against our own clock (fencesm.h clock_missed_ms): a
  * peer that wrote far more heartbeats than our elapsed time allows means
  * we were paused without our clock counting it.  Then the lease counts as
- * lapsed and the next renewal must be followed by a fresh read of our
- * message slot before any lock is used again.
+ * lapsed and (fencesm decides) the next renewal must be followed by a
+ * fresh read of our message slot before any lock is used again.
  */
 static void clock_check(struct hb_engine *e, uint64_t now)
 {
@@ -221,7 +211,6 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 	if (!missed)
 		return;
 	self_clock_missed(&e->self, now);
-	e->pause_recheck = true;
 	e->st.clock_misses++;
 	e->fn(e->ctx, HBE_CLOCK_MISSED,
 	      missed > INT32_MAX ? INT32_MAX : (int)missed);
@@ -234,6 +223,7 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	uint64_t now = e->now_ms;
 	struct hb_input in;
 	struct msg_input mi;
+	struct peer_slots own;
 
 	e->read_pending = false;
 	e->st.reads++;
@@ -250,8 +240,6 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	}
 	area_decode_slots(&e->a->hdr, data, e->hb, e->hb_rc, e->msg, e->msg_rc);
 	clock_check(e, now);
-	if (e->need_read && e->read_sub_ns >= e->need_read_after_ns)
-		e->need_read = false;	/* self_msg_read below sees any pill */
 	for (i = 1; i <= n; i++) {
 		if (i == e->node_id)
 			continue;
@@ -268,14 +256,8 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	} else {
 		self_own_read(&e->self, now, NULL);
 	}
-	if (e->msg_rc[e->node_id] == 0) {
-		mi.cmd = e->msg[e->node_id].cmd;
-		mi.seq = e->msg[e->node_id].seq;
-		mi.target_incarnation = e->msg[e->node_id].target_incarnation;
-		self_msg_read(&e->self, now, &mi);
-	} else {
-		self_msg_read(&e->self, now, NULL);
-	}
+	hbe_peer_slots(e, e->node_id, &own, &in, &mi);
+	self_msg_read(&e->self, now, own.msg);
 	e->fn(e->ctx, HBE_READ, 0);
 }
 
@@ -404,6 +386,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 	if (!e->read_pending) {
 		e->read_sub_ns = now_ns;
 		e->read_sub_ms = now_ms;
+		self_read_submitted(&e->self);
 		rc = aio_submit_read(e->a->aio, e->a->fd, layout_slots_offset(&e->a->hdr),
 				     layout_slots_len(&e->a->hdr), dl, read_done, e);
 		if (rc == 0)
@@ -468,8 +451,6 @@ bool hbe_feed_ok(const struct hb_engine *e)
 
 int hbe_may_use_locks(const struct hb_engine *e, uint64_t now_ms)
 {
-	if (e->need_read)
-		return SDLM_ELEASE;
 	return self_may_use_locks(&e->self, now_ms);
 }
 
@@ -510,6 +491,28 @@ const struct sdlm_hb *hbe_slot(const struct hb_engine *e, uint32_t node_id, int 
 		return NULL;
 	*rc = e->hb_rc[node_id];
 	return &e->hb[node_id];
+}
+
+void hbe_peer_slots(const struct hb_engine *e, uint32_t node_id,
+		    struct peer_slots *ps, struct hb_input *hin,
+		    struct msg_input *min)
+{
+	memset(ps, 0, sizeof(*ps));
+	/* Node 0 is no node id: "in the area" with nothing read, so no
+	 * verdict takes it for a node that never ran here. */
+	ps->in_area = node_id <= e->a->hdr.num_nodes;
+	if (node_id < 1 || !ps->in_area)
+		return;
+	if (e->hb_rc[node_id] == 0) {
+		hb_to_input(&e->hb[node_id], hin);
+		ps->hb = hin;
+	}
+	if (e->msg_rc[node_id] == 0) {
+		min->cmd = e->msg[node_id].cmd;
+		min->seq = e->msg[node_id].seq;
+		min->target_incarnation = e->msg[node_id].target_incarnation;
+		ps->msg = min;
+	}
 }
 
 const struct sdlm_msg *hbe_msg(const struct hb_engine *e, uint32_t node_id, int *rc)

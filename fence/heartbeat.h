@@ -75,6 +75,14 @@ const struct self_decision *hbe_decision(const struct hb_engine *e);
 const struct peer_view *hbe_peer(const struct hb_engine *e, uint32_t node_id);
 const struct sdlm_hb *hbe_slot(const struct hb_engine *e, uint32_t node_id, int *rc);
 const struct sdlm_msg *hbe_msg(const struct hb_engine *e, uint32_t node_id, int *rc);
+/*
+ * node_id's slots as last read, as fencesm's inputs: ps->hb and ps->msg
+ * point into *hin and *min, or are NULL where that read failed; fenced is
+ * left false (the caller's fence executor knows).
+ */
+void hbe_peer_slots(const struct hb_engine *e, uint32_t node_id,
+		    struct peer_slots *ps, struct hb_input *hin,
+		    struct msg_input *min);
 const struct hbe_stats *hbe_stats(const struct hb_engine *e);
 uint64_t hbe_counter(const struct hb_engine *e);
 int hbe_aio_fd(const struct hb_engine *e);
