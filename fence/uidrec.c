@@ -504,7 +504,9 @@ static uint64_t probe_window(const struct uidtab_probe *p)
 	return p->nslots < UIDTAB_WINDOW ? p->nslots : UIDTAB_WINDOW;
 }
 
-/* The insert answer: the first free slot within a window, else slot. */
+/* The insert answer where a lookup proves absence: the first free slot
+ * within a window, else slot (never when the insert met its own
+ * tombstone: that is its answer, see probe_step). */
 static int probe_insert_here(struct uidtab_probe *p, uint64_t slot, uint64_t gen)
 {
 	if (p->have_tomb) {
@@ -623,8 +625,16 @@ static int probe_step(struct uidtab_probe *p, const struct uid_slot_view *v)
 	}
 	if (mine && v->kind == UID_SLOT_USED)
 		return p->insert ? -EEXIST : 0;
-	if (mine)	/* our own tombstone: deleted, and where we would go */
-		return p->insert ? probe_insert_here(p, p->slot, v->gen) : -ENOENT;
+	if (mine && !p->insert)
+		return -ENOENT;	/* our own tombstone: deleted */
+	if (mine) {
+		/* Our own tombstone is where we go, even past an earlier free
+		 * slot: the caller decides from its view (a deleted mailbox's
+		 * UIDVALIDITY, watermark and epoch), which another mailbox's
+		 * tombstone would hide (docs/uid.md). */
+		p->reuse_gen = v->gen;
+		return 0;
+	}
 	if (v->kind == UID_SLOT_DELETED && in_window && !p->have_tomb) {
 		p->have_tomb = true;
 		p->tomb_slot = p->slot;

@@ -323,8 +323,12 @@ uint64_t uidtab_home(const uint8_t guid[UID_GUID_LEN], uint64_t nslots);
  *	-EEXIST		insert: the mailbox exists (p.slot holds it)
  *	UIDTAB_EFULL	insert: every slot probed, none free
  * A tombstone of the same GUID ends a lookup (-ENOENT) and is the slot an
- * insert of that GUID reuses: an insert stops at its own GUID, so a GUID
- * is never in two slots.  Creating needs the slot's lock (see uid.md).
+ * insert of that GUID reuses, even when the insert passed another
+ * mailbox's tombstone before it (the caller decides from the answer's
+ * view: the deleted mailbox's UIDVALIDITY, watermark and epoch).  An
+ * insert that proves absence without meeting its own GUID takes the
+ * first free slot within a window on its path.  An insert stops at its own GUID, so a GUID is
+ * never in two slots.  Creating needs the slot's lock (see uid.md).
  */
 #define UIDTAB_MORE	1
 #define UIDTAB_TABLE	2	/* read the descriptor at g->next_desc, then

@@ -524,6 +524,7 @@ static struct {
 	int last_err;
 	unsigned replies;
 	uint64_t alloc_id;
+	struct res_uid last;	/* the last successful answer's */
 	uint32_t client;
 	unsigned may_calls;	/* host may_use calls so far */
 	unsigned fail_call;	/* the one that says SDLM_ELEASE (0: none) */
@@ -565,8 +566,10 @@ static void svc_reply(void *ctx, uint32_t client, uint32_t seq, int err, const s
 	L.replies++;
 	L.last_err = err;
 	L.client = client;
-	if (!err && r)
+	if (!err && r) {
 		L.alloc_id = r->alloc_id;
+		L.last = *r;
+	}
 }
 
 static void svc_kill(void *ctx, const uint32_t *clients, size_t n)
@@ -605,6 +608,24 @@ static void svc_req(uint32_t client, uint32_t op, const char *mb, uint64_t alloc
 static void svc_grant(uint64_t lkid)
 {
 	uidsvc_ast(lkid, L.ref[lkid], 0, SDLM_EX, NULL, false, 1);
+}
+
+/* An import (restore: its restoring form) of mailbox mb at (uv, next). */
+static void svc_import(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
+		       bool restore)
+{
+	struct req_uid r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = SDLM_UID_IMPORT;
+	r.value = uv;
+	r.count = next;
+	r.op_flags = restore ? SDLM_UID_IMPORT_RESTORE : 0;
+	r.ls_len = 2;
+	memcpy(r.ls, "ls", 2);
+	r.mb_len = (uint16_t)strlen(mb);
+	memcpy(r.mailbox, mb, r.mb_len);
+	uidsvc_request(client, 1, &r);
 }
 
 static uint64_t svc_writes(void)
@@ -656,6 +677,53 @@ static bool deg_left(void *arg)
 static bool replied(void *arg)
 {
 	return L.replies >= (unsigned)(uintptr_t)arg;
+}
+
+/* Locks granted so far by svc_drive (every request is granted in turn). */
+static unsigned granted;
+
+static bool replied_or_locking(void *arg)
+{
+	return replied(arg) || L.n > granted;
+}
+
+/* Turns of the loop, granting every lock asked for, until want replies. */
+static void svc_drive(unsigned want)
+{
+	while (L.replies < want) {
+		assert_true(svc_until(replied_or_locking, (void *)(uintptr_t)want));
+		while (L.n > granted)
+			svc_grant(++granted);
+	}
+}
+
+/* One request answered: its error. */
+static int svc_do(uint32_t op, const char *mb, uint64_t alloc_id)
+{
+	unsigned want = L.replies + 1;
+
+	svc_req(7, op, mb, alloc_id);
+	svc_drive(want);
+	return L.last_err;
+}
+
+/* Two names whose GUIDs have one home slot in the fixture's table. */
+static void colliding_names(char x[16], char m[16])
+{
+	uint8_t g[UID_GUID_LEN];
+	uint64_t home;
+	unsigned i;
+
+	snprintf(x, 16, "boxx0");
+	assert_int_equal(uid_name_guid("ls", x, strlen(x), UIDNAME_V2, g), 0);
+	home = uidtab_home(g, NSLOTS);
+	for (i = 1; i < 100000; i++) {
+		snprintf(m, 16, "boxm%u", i);
+		assert_int_equal(uid_name_guid("ls", m, strlen(m), UIDNAME_V2, g), 0);
+		if (uidtab_home(g, NSLOTS) == home)
+			return;
+	}
+	fail_msg("no colliding name");
 }
 
 /* New mailbox: mailbox lock (1) granted, lookup, table lock (2) asked. */
@@ -915,6 +983,61 @@ static void test_svc_reap_own_write(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * Finding 1 (s23): mailbox M's slot is after X's on M's probe path; X is
+ * deleted, then M; M comes back from a backup and is imported at its
+ * old UIDVALIDITY with the backup's next UID.  The import must resume
+ * above every UID M handed out before (its tombstone's watermark), and
+ * under a higher epoch than M's old ones, not from the view of X's
+ * tombstone, which the insert probe passes first.  Failed on the old
+ * probe: next 1 (UIDs handed out twice), epoch not above the old one.
+ */
+static void test_svc_import_own_tombstone(void **state)
+{
+	struct fixture *fx = *state;
+	char x[16], m[16];
+	uint32_t uv, last = 0;
+	uint64_t epoch;
+	unsigned i;
+
+	svc_init(fx);
+	granted = 0;
+	colliding_names(x, m);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, x, 0), 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(svc_do(SDLM_UID_ALLOC, m, 0), 0);
+		assert_true(L.last.first > last);
+		last = L.last.first;
+		svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	}
+	uv = L.last.uidvalidity;
+	epoch = L.last.epoch;
+	assert_int_equal(svc_do(SDLM_UID_DELETE, x, 0), 0);
+	assert_int_equal(svc_do(SDLM_UID_DELETE, m, 0), 0);
+
+	/* the backup's uidlist: V = uv, N = 10 */
+	svc_import(7, m, uv, 10, false);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.last.uidvalidity, uv);
+	assert_true(L.last.next > last);
+	assert_true(L.last.epoch > epoch);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, m, 0), 0);
+	assert_true(L.last.first > last);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	epoch = L.last.epoch;
+
+	/* deleted again and recreated plainly: a higher UIDVALIDITY, epochs
+	 * above the old ones */
+	assert_int_equal(svc_do(SDLM_UID_DELETE, m, 0), 0);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, m, 0), 0);
+	assert_true(L.last.uidvalidity > uv);
+	assert_true(L.last.epoch > epoch);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -932,6 +1055,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_import_own_tombstone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

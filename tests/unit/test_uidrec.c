@@ -656,6 +656,41 @@ static void test_probe_damaged(void **state)
 	assert_int_equal(uidtab_probe_damaged(&p, 0), -EINVAL);
 }
 
+/*
+ * An insert that passes another mailbox's tombstone and then meets its
+ * own answers its own (slot and generation): the caller decides from
+ * that slot's view (a deleted mailbox's UIDVALIDITY and watermark), and
+ * the earlier, foreign tombstone would hide it (an import under the same
+ * UIDVALIDITY would re-issue the deleted mailbox's UIDs).  Failed on the
+ * old probe, which answered the first tombstone on the path.
+ */
+static void test_probe_own_tombstone(void **state)
+{
+	struct uidtab_probe p;
+	uint32_t g[3];
+	uint64_t slot;
+
+	(void)state;
+	memset(tab, 0, sizeof(tab));
+	find_colliding(3, g, 3);
+	tab_put(3, g[0], 2, UIDREC_DELETED);	/* X's tombstone at home */
+	tab_put(4, g[1], 5, UIDREC_DELETED);	/* M's, further on */
+	assert_int_equal(tab_lookup(g[1], &slot), -ENOENT);
+	assert_int_equal(slot, 4);
+	assert_int_equal(tab_probe_d(g[1], true, &p), 0);
+	assert_int_equal(p.slot, 4);
+	assert_int_equal(p.reuse_gen, 5);
+	/* a mailbox with no tombstone of its own takes the first one */
+	assert_int_equal(tab_probe_d(g[2], true, &p), 0);
+	assert_int_equal(p.slot, 3);
+	assert_int_equal(p.reuse_gen, 2);
+	/* so M is created again over its own tombstone, found there */
+	assert_int_equal(tab_insert(g[1], &slot), 0);
+	assert_int_equal(slot, 4);
+	assert_int_equal(tab_lookup(g[1], &slot), 0);
+	assert_int_equal(slot, 4);
+}
+
 static void test_table_probe(void **state)
 {
 	uint32_t g[TAB_SLOTS + 1];
@@ -1016,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_floor),
 		cmocka_unit_test(test_resolve_floor),
 		cmocka_unit_test(test_probe_damaged),
+		cmocka_unit_test(test_probe_own_tombstone),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_name_guid),
 		cmocka_unit_test(test_resolve_provisional),
