@@ -695,6 +695,15 @@ bool self_io_is_idle(const struct self_io *io)
 	       io->inflight <= (io->hb_read_pending ? 1u : 0u);
 }
 
+bool self_may_write_hb(uint32_t area_inflight, bool hb_read_pending,
+		       bool hb_write_pending)
+{
+	uint32_t waited = (hb_read_pending ? 1u : 0u) +
+			  (hb_write_pending ? 1u : 0u);
+
+	return !hb_write_pending && area_inflight <= waited;
+}
+
 void self_io(struct self_state *ss, const struct self_io *io)
 {
 	ss->ss_io_idle = self_io_is_idle(io);

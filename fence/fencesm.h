@@ -456,6 +456,17 @@ bool self_provably_quorate(const struct self_state *ss, uint64_t now_ms);
  */
 void self_io(struct self_state *ss, const struct self_io *io);
 bool self_io_is_idle(const struct self_io *io);
+
+/*
+ * A heartbeat write (a renewal, or the last one marking the slot FREE)
+ * may be submitted: none is waited for, and no earlier one that missed
+ * its deadline is still in the kernel - it could land over the newer
+ * record (a lower counter, without the ack).  area_inflight: requests of
+ * the area's aio context the kernel still owns, timed-out ones included;
+ * of those, our pending read and write are waited for, the rest stale.
+ */
+bool self_may_write_hb(uint32_t area_inflight, bool hb_read_pending,
+		       bool hb_write_pending);
 void self_clients_stopped(struct self_state *ss, bool stopped);
 
 /*

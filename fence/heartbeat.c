@@ -19,8 +19,9 @@
  * otherwise an old record (without the ack, with a lower counter) could
  * land over a newer one.
  *
- * This file decides nothing about safety: what is in flight goes to
- * self_io (fencesm decides when an ack may go out), each read submitted
+ * This file decides nothing about safety: whether a write may go out is
+ * self_may_write_hb, what is in flight goes to self_io (fencesm decides
+ * when an ack may go out), each read submitted
  * to self_read_submitted and each renewal to self_renew_done (fencesm
  * decides when a lapsed lease owes a fresh read before locks are used),
  * and hbe_may_use_locks is self_may_use_locks.
@@ -79,13 +80,11 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Requests the kernel owns that we no longer wait for (timed out). */
-static unsigned stale_ios(const struct hb_engine *e)
+/* fencesm decides whether a heartbeat write may go out (no stale one). */
+static bool may_write(const struct hb_engine *e)
 {
-	unsigned inflight = aio_inflight(e->a->aio);
-	unsigned pending = (unsigned)e->write_pending + (unsigned)e->read_pending;
-
-	return inflight > pending ? inflight - pending : 0;
+	return self_may_write_hb(aio_inflight(e->a->aio), e->read_pending,
+				 e->write_pending);
 }
 
 /*
@@ -306,8 +305,8 @@ int hbe_create(struct hb_engine **out, struct area *a,
  * the area's context outlives the engine (area_close reaps or cancels what
  * is left, calling back as it goes).  So wait for this engine's callbacks
  * first: every request has a deadline of T, by which its callback has run
- * (a request that misses it stays counted in stale_ios() but no longer
- * calls back).  If one still has not after 2T, e is leaked rather than
+ * (a request that misses it stays counted by aio_inflight() - may_write()
+ * refuses while it is - but no longer calls back).  If one still has not after 2T, e is leaked rather than
  * freed under a callback to come.
  */
 void hbe_destroy(struct hb_engine *e)
@@ -347,7 +346,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 	int rc;
 
 	decide(e, now_ms);
-	if (!e->write_pending && stale_ios(e) == 0) {
+	if (may_write(e)) {
 		struct sdlm_hb hb = {
 			.node_id = e->node_id,
 			.state = e->dec.slot_state,
@@ -466,7 +465,7 @@ int hbe_leave(struct hb_engine *e)
 		.wall_time_ms = wall_ms(),
 	};
 
-	if (stale_ios(e) || e->write_pending)
+	if (!may_write(e))
 		return -EBUSY;
 	snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
 	hb_set_version(&hb);

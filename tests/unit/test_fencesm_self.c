@@ -9,7 +9,8 @@
  *   - the same after a pause our clock missed;
  *   - a pill is acknowledged only when no write of this node can still
  *     land: our heartbeat read in flight is harmless, anything else (a
- *     UID record write, a timed-out write, our heartbeat write) is not.
+ *     UID record write, a timed-out write, our heartbeat write) is not;
+ *   - no heartbeat write while a timed-out one is still in the kernel.
  *
  * Synthetic time, as test_fencesm.c.
  */
@@ -240,6 +241,25 @@ static void test_self_io_idle_rule(void **state)
 }
 
 /*
+ * A heartbeat write goes out only when no earlier one can still land
+ * over it: a write that missed its deadline stays in the kernel (counted
+ * in the area's context, no longer waited for) and blocks the next.
+ */
+static void test_self_no_write_over_stale(void **state)
+{
+	(void)state;
+	assert_true(self_may_write_hb(0, false, false));
+	assert_true(self_may_write_hb(1, true, false));	/* our read */
+	assert_false(self_may_write_hb(1, false, true));	/* one waited for */
+	assert_false(self_may_write_hb(2, true, true));
+	/* Timed out: no longer waited for, still in the kernel. */
+	assert_false(self_may_write_hb(1, false, false));
+	assert_false(self_may_write_hb(2, true, false));
+	/* It left: the next write may go. */
+	assert_true(self_may_write_hb(1, true, false));
+}
+
+/*
  * A pill read, the clients stopped, a UID record write still in the
  * kernel: no ack until it leaves, whatever else happens; then the ack,
  * and the node stops feeding.
@@ -307,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_self_second_lapse_during_read),
 		cmocka_unit_test(test_self_pause_owes_fresh_read),
 		cmocka_unit_test(test_self_io_idle_rule),
+		cmocka_unit_test(test_self_no_write_over_stale),
 		cmocka_unit_test(test_self_ack_waits_for_uid_write),
 		cmocka_unit_test(test_self_ack_never_idle_drain),
 	};
