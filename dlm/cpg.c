@@ -16,23 +16,36 @@
  * sender decided it, not when corosync took it.  Only the head is ever
  * tried, so agreed order among one sender's messages is send order.
  *
- * Joining never blocks (the daemon's loop must not):
+ * Joining never blocks the caller (the daemon's loop must not).  Every
+ * call of the join is a request/reply to corosync that libcpg waits for
+ * without a timeout, and corosync does not answer during a membership
+ * sync (or ever, hung): so a thread of its own joins, one per ls_cpg:
  *
- *	ls_cpg_open      STAGE_CONNECT  cpg_model_initialize  TRY_AGAIN
+ *	ls_cpg_open      starts the join thread; queue [] ; joined: no
  *	ls_cpg_send(m1)  queue [m1]  (not joined: not tried)
- *	  (caller's timer) ls_cpg_join_step  initialize OK  STAGE_JOIN
- *	                   cpg_join TRY_AGAIN  -> -EAGAIN, call again later
- *	  (caller's timer) ls_cpg_join_step  cpg_join OK  STAGE_JOINED,
- *	                   flush: m1 goes out behind our own join
+ *	  join thread    cpg_model_initialize, cpg_local_get,
+ *	                 cpg_max_atomic_msgsize_get, cpg_join (TRY_AGAIN:
+ *	                 again after 10 ms doubling to 200 ms), then posts
+ *	                 its result on the eventfd ls_cpg_join_fd()
+ *	  (eventfd readable, the loop) ls_cpg_join_step  STAGE_JOINED,
+ *	                 flush: m1 goes out behind our own join
  *
- * The caller decides how long to go on (lockspace.c: corosync's settle
- * time) and polls the fd once it is joined.
+ * Only the join thread touches the handle until it posted; after that
+ * only the loop (libcpg handles are not for two threads at once).  The
+ * caller decides how long to wait (lockspace.c: corosync's settle time),
+ * then leaves and closes: a join still in corosync is abandoned, and its
+ * thread finalizes the handle and frees everything when corosync answers
+ * at last.  cpg_finalize waits for a reply too: ls_cpg_close finalizes in
+ * a thread.  cpg_leave (a fenced node leaving, ls_cpg_leave) still waits
+ * on the caller's thread.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <corosync/cpg.h>
 
@@ -47,6 +60,7 @@
  * SDLM_TEST_CPG_JOIN_HOLD exists, cpg_join is answered CS_ERR_TRY_AGAIN
  * without asking corosync, as corosync does in a membership change. */
 #define LS_CPG_JOIN_HOLD_ENV	"SDLM_TEST_CPG_JOIN_HOLD"
+#define LS_CPG_JOIN_FAIL_ENV	"SDLM_TEST_CPG_JOIN_FAIL"
 
 enum ls_cpg_stage {
 	STAGE_CONNECT,		/* no handle yet */
@@ -62,7 +76,15 @@ struct qmsg {
 };
 
 struct ls_cpg {
-	enum ls_cpg_stage stage;
+	enum ls_cpg_stage stage;	/* the loop's */
+	/* the join thread and the loop: */
+	pthread_mutex_t	mu;
+	bool		running;	/* the join thread has c */
+	bool		cancel;		/* stop joining (left, closed) */
+	bool		abandoned;	/* closed: the thread frees c */
+	bool		join_ok;	/* joined, result not read yet */
+	int		result;		/* the thread's: 0 or -errno */
+	int		efd;		/* eventfd: the thread is done */
 	cpg_model_v1_data_t model;
 	bool		have_handle;	/* cpg_model_initialize went through */
 	cpg_handle_t	handle;
@@ -257,12 +279,192 @@ static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id,
 
 /* ---- setup and teardown ---- */
 
-int ls_cpg_join_step(struct ls_cpg *c)
+/*
+ * The join thread.  Everything it does is a request/reply call to corosync
+ * (cpg_model_initialize, cpg_local_get, cpg_max_atomic_msgsize_get,
+ * cpg_join) that libcpg waits for without a timeout (CS_IPC_TIMEOUT_MS
+ * -1): corosync holds the reply through a membership sync (its flow
+ * control rate-limits every service but votequorum), and a hung corosync
+ * never answers.  Only this thread touches the handle until it posts its
+ * result on c->efd; the loop reads the result and only then uses the
+ * handle (the eventfd's write and read order the two).
+ */
+static bool join_cancelled(struct ls_cpg *c)
+{
+	bool r;
+
+	pthread_mutex_lock(&c->mu);
+	r = c->cancel;
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The test seams, between the connection and cpg_join.  HOLD: the call
+ * does not return while the file exists (corosync holding its reply).
+ * FAIL: cpg_join is refused (CS_ERR_ACCESS) while the file exists. */
+static bool seam_file(const char *env)
+{
+	const char *f = getenv(env);
+
+	return f && *f && access(f, F_OK) == 0;
+}
+
+static cs_error_t join_call(struct ls_cpg *c)
+{
+	while (seam_file(LS_CPG_JOIN_HOLD_ENV))
+		sleep_ms(10);
+	if (seam_file(LS_CPG_JOIN_FAIL_ENV))
+		return CS_ERR_ACCESS;
+	return cpg_join(c->handle, &c->group);
+}
+
+/* Connect and join; 0 or an error.  On an error no handle is left. */
+static int join_run(struct ls_cpg *c)
 {
 	uint32_t max_atomic = 0;
 	unsigned int nodeid;
-	const char *hold;
+	int backoff = 10;
 	cs_error_t err;
+	int rc;
+
+	for (;;) {
+		if (join_cancelled(c))
+			return -ECANCELED;
+		err = cpg_model_initialize(&c->handle, CPG_MODEL_V1,
+					   (cpg_model_data_t *)&c->model, c);
+		if (err != CS_ERR_TRY_AGAIN)
+			break;
+		sleep_ms(backoff);
+		backoff = backoff * 2 > 200 ? 200 : backoff * 2;
+	}
+	rc = cs_to_errno(err);
+	if (rc)
+		return rc;
+	c->have_handle = true;
+	rc = cs_to_errno(cpg_local_get(c->handle, &nodeid));
+	if (rc)
+		goto out_finalize;
+	rc = -EPROTO;		/* our messages would be refused */
+	if (c->nodeid && c->nodeid != nodeid)
+		goto out_finalize;
+	c->nodeid = nodeid;
+	rc = cs_to_errno(cpg_fd_get(c->handle, &c->fd));
+	if (rc)
+		goto out_finalize;
+	rc = cs_to_errno(cpg_max_atomic_msgsize_get(c->handle, &max_atomic));
+	if (rc)
+		goto out_finalize;
+	rc = -EMSGSIZE;
+	if (max_atomic < MSG_MAX_LEN)
+		goto out_finalize;
+	backoff = 10;
+	for (;;) {
+		rc = -ECANCELED;
+		if (join_cancelled(c))
+			goto out_finalize;
+		err = join_call(c);
+		if (err != CS_ERR_TRY_AGAIN)
+			break;
+		sleep_ms(backoff);
+		backoff = backoff * 2 > 200 ? 200 : backoff * 2;
+	}
+	rc = cs_to_errno(err);
+	if (rc)
+		goto out_finalize;
+	/* Left (this node was fenced) while we joined: leave again, here. */
+	pthread_mutex_lock(&c->mu);
+	if (c->cancel) {
+		pthread_mutex_unlock(&c->mu);
+		cpg_leave(c->handle, &c->group);
+		rc = -ECANCELED;
+		goto out_finalize;
+	}
+	c->join_ok = true;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+
+out_finalize:
+	/* a handle that failed to join is finalized (review item 3: it
+	 * leaked an fd and corosync's shared memory per attempt) */
+	cpg_finalize(c->handle);
+	c->have_handle = false;
+	c->fd = -1;
+	return rc;
+}
+
+static void cpg_free(struct ls_cpg *c)
+{
+	struct qmsg *q, *next;
+
+	for (q = c->q_head; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	if (c->efd >= 0)
+		close(c->efd);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static void *join_main(void *arg)
+{
+	struct ls_cpg *c = arg;
+	uint64_t one = 1;
+	bool abandoned;
+	int rc;
+
+	rc = join_run(c);
+	pthread_mutex_lock(&c->mu);
+	c->result = rc;
+	c->running = false;
+	abandoned = c->abandoned;
+	/* under the lock: once it is released the loop may free c */
+	if (!abandoned && write(c->efd, &one, sizeof(one)) < 0) {
+		/* cannot happen with an eventfd below its maximum */
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (abandoned) {
+		/* closed while we joined: nobody reads the result */
+		if (c->have_handle)
+			cpg_finalize(c->handle);
+		cpg_free(c);
+	}
+	return NULL;
+}
+
+static void *finalize_main(void *arg)
+{
+	struct ls_cpg *c = arg;
+
+	cpg_finalize(c->handle);
+	cpg_free(c);
+	return NULL;
+}
+
+static int thread_start(void *(*fn)(void *), struct ls_cpg *c)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &a, fn, c);
+	pthread_attr_destroy(&a);
+	return -rc;
+}
+
+int ls_cpg_join_step(struct ls_cpg *c)
+{
+	uint64_t v;
+	bool running;
 	int rc;
 
 	switch (c->stage) {
@@ -271,55 +473,27 @@ int ls_cpg_join_step(struct ls_cpg *c)
 	case STAGE_LEFT:
 		return -ECANCELED;
 	case STAGE_CONNECT:
-		err = cpg_model_initialize(&c->handle, CPG_MODEL_V1,
-					   (cpg_model_data_t *)&c->model, c);
-		if (err == CS_ERR_TRY_AGAIN)
-			return -EAGAIN;
-		rc = cs_to_errno(err);
-		if (rc)
-			return rc;
-		c->have_handle = true;
-		rc = cs_to_errno(cpg_local_get(c->handle, &nodeid));
-		if (rc)
-			goto out_finalize;
-		rc = -EPROTO;		/* our messages would be refused */
-		if (c->nodeid && c->nodeid != nodeid)
-			goto out_finalize;
-		c->nodeid = nodeid;
-		rc = cs_to_errno(cpg_fd_get(c->handle, &c->fd));
-		if (rc)
-			goto out_finalize;
-		rc = cs_to_errno(cpg_max_atomic_msgsize_get(c->handle, &max_atomic));
-		if (rc)
-			goto out_finalize;
-		rc = -EMSGSIZE;
-		if (max_atomic < MSG_MAX_LEN)
-			goto out_finalize;
-		c->stage = STAGE_JOIN;
-		/* fall through */
 	case STAGE_JOIN:
-		hold = getenv(LS_CPG_JOIN_HOLD_ENV);
-		if (hold && *hold && access(hold, F_OK) == 0)
-			return -EAGAIN;
-		err = cpg_join(c->handle, &c->group);
-		if (err == CS_ERR_TRY_AGAIN)
-			return -EAGAIN;
-		rc = cs_to_errno(err);
-		if (rc)
-			return rc;
-		c->stage = STAGE_JOINED;
-		/* what was queued meanwhile goes out behind our join; a send
-		 * error leaves it queued for the next flush */
-		ls_cpg_flush(c);
-		return 0;
+		break;
 	}
-	return -EINVAL;
-
-out_finalize:
-	cpg_finalize(c->handle);
-	c->have_handle = false;
-	c->fd = -1;
-	return rc;
+	pthread_mutex_lock(&c->mu);
+	running = c->running;
+	rc = c->result;
+	pthread_mutex_unlock(&c->mu);
+	if (running)
+		return -EAGAIN;
+	if (read(c->efd, &v, sizeof(v)) < 0) {
+		/* already read: the result stays what it was */
+	}
+	if (rc) {
+		c->stage = STAGE_LEFT;
+		return rc;
+	}
+	c->stage = STAGE_JOINED;
+	/* what was queued meanwhile goes out behind our join; a send
+	 * error leaves it queued for the next flush */
+	ls_cpg_flush(c);
+	return 0;
 }
 
 int ls_cpg_open(const char *lockspace, uint32_t nodeid, uint64_t incarnation,
@@ -350,14 +524,27 @@ int ls_cpg_open(const char *lockspace, uint32_t nodeid, uint64_t incarnation,
 	c->group.length = (uint32_t)(strlen(LS_CPG_PREFIX) + strlen(lockspace));
 	memcpy(c->group.value, LS_CPG_PREFIX, strlen(LS_CPG_PREFIX));
 	memcpy(c->group.value + strlen(LS_CPG_PREFIX), lockspace, strlen(lockspace));
-
-	rc = ls_cpg_join_step(c);
-	if (rc && rc != -EAGAIN) {
-		free(c);
+	pthread_mutex_init(&c->mu, NULL);
+	c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->efd < 0) {
+		rc = -errno;
+		cpg_free(c);
+		return rc;
+	}
+	c->stage = STAGE_JOIN;
+	c->running = true;
+	rc = thread_start(join_main, c);
+	if (rc) {
+		cpg_free(c);
 		return rc;
 	}
 	*cp = c;
 	return 0;
+}
+
+int ls_cpg_join_fd(const struct ls_cpg *c)
+{
+	return c->efd;
 }
 
 bool ls_cpg_joined(const struct ls_cpg *c)
@@ -371,13 +558,26 @@ void ls_cpg_close(struct ls_cpg *c)
 
 	if (!c)
 		return;
-	if (c->have_handle)
-		cpg_finalize(c->handle);
+	pthread_mutex_lock(&c->mu);
+	if (c->running) {
+		/* the join thread is still in corosync: it cleans up */
+		c->abandoned = true;
+		c->cancel = true;
+		pthread_mutex_unlock(&c->mu);
+		return;
+	}
+	pthread_mutex_unlock(&c->mu);
 	for (q = c->q_head; q; q = next) {
 		next = q->next;
 		free(q);
 	}
-	free(c);
+	c->q_head = c->q_tail = NULL;
+	/* cpg_finalize waits for corosync's reply: not on the loop */
+	if (c->have_handle && thread_start(finalize_main, c) == 0)
+		return;
+	if (c->have_handle)
+		cpg_finalize(c->handle);	/* no thread: out of resources */
+	cpg_free(c);
 }
 
 int ls_cpg_leave(struct ls_cpg *c)
@@ -392,7 +592,17 @@ int ls_cpg_leave(struct ls_cpg *c)
 	c->q_len = 0;
 	c->retry_ms = 0;
 	if (c->stage != STAGE_JOINED) {
-		c->stage = STAGE_LEFT;	/* no join attempt any more */
+		/* no join attempt any more; a join that got through
+		 * meanwhile is left by the join thread */
+		pthread_mutex_lock(&c->mu);
+		c->cancel = true;
+		if (!c->running && c->join_ok) {
+			pthread_mutex_unlock(&c->mu);
+			c->stage = STAGE_JOINED;	/* through: leave it below */
+			return ls_cpg_leave(c);
+		}
+		pthread_mutex_unlock(&c->mu);
+		c->stage = STAGE_LEFT;
 		return 0;
 	}
 	return cs_to_errno(cpg_leave(c->handle, &c->group));

@@ -3,9 +3,9 @@
  * cpg.h - the corosync edge of a lockspace: one CPG group per lockspace.
  *
  * A member joins the group "sdlm:<lockspace>" with CPG_MODEL_V1 and
- * CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF (ls_cpg_open, then
- * ls_cpg_join_step from the caller's timer while corosync says try again:
- * nothing here sleeps), so that everything the lock state machine needs
+ * CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF (ls_cpg_open starts a join
+ * thread; ls_cpg_join_step once ls_cpg_join_fd is readable: the calling
+ * thread never waits on corosync), so that everything the lock state machine needs
  * arrives through one ordered stream:
  *
  *	cpg fd readable -> ls_cpg_dispatch()
@@ -109,34 +109,44 @@ struct ls_cpg_callbacks {
 };
 
 /*
- * Start joining "sdlm:<lockspace>" without blocking: connect to corosync
- * and join the group as far as corosync lets us now.  nodeid is ours (0:
- * take corosync's; another than corosync's is -EPROTO); incarnation
- * (non-zero) goes into every message header.  0 when joined or when
- * corosync answered CS_ERR_TRY_AGAIN (ls_cpg_joined() says which; messages
- * sent meanwhile are queued and go out once joined); -EINVAL (name,
- * incarnation, callbacks); -ENOMEM; -ENOTCONN (no corosync); -EMSGSIZE
- * (libcpg would fragment MSG_MAX_LEN messages); other mapped errors.
+ * Start joining "sdlm:<lockspace>" without blocking: a thread connects to
+ * corosync and joins the group (corosync may hold its answers through a
+ * membership sync, or forever when hung); messages sent meanwhile are
+ * queued and go out once joined.  nodeid is ours (0: take corosync's;
+ * another than corosync's fails the join with -EPROTO); incarnation
+ * (non-zero) goes into every message header.  0 (joining); -EINVAL
+ * (name, incarnation, callbacks); -ENOMEM, -EAGAIN (no thread, no eventfd).
  */
 int ls_cpg_open(const char *lockspace, uint32_t nodeid, uint64_t incarnation,
 		const struct ls_cpg_callbacks *cb, void *arg,
 		struct ls_cpg **cp);
 
-/* Go on joining (from a timer of the caller's, never a sleep): 0 joined
- * (the queue is flushed), -EAGAIN corosync still says try again, -ECANCELED
- * left before it joined, else an error as ls_cpg_open's. */
+/* Readable once the join thread is done (an eventfd; valid until
+ * ls_cpg_close): then call ls_cpg_join_step. */
+int ls_cpg_join_fd(const struct ls_cpg *c);
+
+/* The join's outcome, never waiting: 0 joined (the queue is flushed),
+ * -EAGAIN still joining, -ECANCELED left before it joined; else the
+ * join failed (no handle is kept): -ENOTCONN (no corosync), -EMSGSIZE
+ * (libcpg would fragment MSG_MAX_LEN messages), -EPROTO (node id), other
+ * mapped errors. */
 int ls_cpg_join_step(struct ls_cpg *c);
 
 bool ls_cpg_joined(const struct ls_cpg *c);
 
-/* Finalize (corosync reports our leave to the others) and free.  Queued,
- * unsent messages are discarded: the caller is leaving the lockspace. */
+/* Finalize (corosync reports our leave to the others) and free, without
+ * waiting: cpg_finalize runs in a thread, and a join still in corosync
+ * is abandoned to its thread, which finalizes once corosync answers.
+ * Queued, unsent messages are discarded: the caller is leaving. */
 void ls_cpg_close(struct ls_cpg *c);
 
 /* Leave the group (corosync reports a clean leave to the others) but keep
  * the handle: callbacks may still come and are the caller's to ignore.
- * Queued, unsent messages are discarded.  0; -EAGAIN (corosync busy: call
- * again later); other mapped errors. */
+ * Queued, unsent messages are discarded.  Before the join is through it
+ * only stops the join (the join thread leaves a join that got through).
+ * Once joined this is cpg_leave, which waits for corosync's reply (only a
+ * fenced node leaves).  0; -EAGAIN (corosync busy: call again later);
+ * other mapped errors. */
 int ls_cpg_leave(struct ls_cpg *c);
 
 /* The fd to poll for reading once joined (-1 before corosync took us). */

@@ -29,14 +29,16 @@
  * a two-node cluster, whose lone node may win the arbitration); its
  * releases and down-conversions still go out.
  *
- * Joining.  A client's first request for a lockspace opens it: the CPG
- * join is started and never waited for on the loop.  While corosync
- * answers CS_ERR_TRY_AGAIN (a membership change in progress) a timer
- * tries again (10 ms doubling to 200 ms); the requests are queued in
- * cpg.c and go out behind the join.  If the join is not through within
- * settle_ms (corosync's own time to notice a loss, re-form and merge),
- * or fails outright, the waiting requests fail with SDLM_ENOQUORUM and a
- * log line, and the lockspace is closed: the next request tries afresh.
+ * Joining.  A client's first request for a lockspace opens it: cpg.c
+ * joins in a thread of its own (corosync holds its replies through a
+ * membership sync, and a hung corosync never answers; the loop must go on
+ * feeding the watchdog and serving status meanwhile) and posts the result
+ * on an eventfd the loop polls; the requests are queued in cpg.c and go
+ * out behind the join.  If the join is not through within settle_ms
+ * (corosync's own time to notice a loss, re-form and merge), or fails
+ * outright, the waiting requests fail with SDLM_ENOQUORUM and a log line,
+ * and the lockspace is closed (a join still in corosync is abandoned to
+ * its thread): the next request tries afresh.
  *
  * The parts (lsint.h): sync rounds and the ready set in lsround.c, state
  * transfer in lsxfer.c, reconciliation after it in lsreconcile.c, the
@@ -716,6 +718,8 @@ static struct lspace *ls_find(const char *name, size_t len)
 	return NULL;
 }
 
+static void join_stop_waiting(struct lspace *l);
+
 static void ls_free(struct lspace *l)
 {
 	size_t k;
@@ -724,8 +728,7 @@ static void ls_free(struct lspace *l)
 		qb_loop_poll_del(lsm.h.loop, ls_cpg_fd(l->cpg));
 	if (l->retry_timer_armed)
 		qb_loop_timer_del(lsm.h.loop, l->retry_timer);
-	if (l->join_timer_armed)
-		qb_loop_timer_del(lsm.h.loop, l->join_timer);
+	join_stop_waiting(l);
 	ls_cpg_close(l->cpg);
 	if (l->st)
 		ls_destroy(l->st);
@@ -739,37 +742,41 @@ static void ls_free(struct lspace *l)
 }
 
 static void join_fire(void *data);
-
-static void join_arm(struct lspace *l)
-{
-	l->join_timer_armed = true;
-	qb_loop_timer_add(lsm.h.loop, QB_LOOP_HIGH, (uint64_t)l->join_retry_ms * QB_TIME_NS_IN_MSEC,
-			  l, join_fire, &l->join_timer);
-}
+static int32_t join_ready(int32_t fd, int32_t revents, void *data);
 
 /* The join is through: from now on corosync talks to us on the fd. */
 static void joined(struct lspace *l)
 {
-	if (l->joining)
-		log_notice("ls %s: joined its CPG group after %llu ms", l->name,
-			   (unsigned long long)(now_ms() - l->join_since));
+	log_notice("ls %s: joined its CPG group after %llu ms", l->name,
+		   (unsigned long long)(now_ms() - l->join_since));
 	l->joining = false;
 	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
 	arm_retry(l);
+}
+
+static void join_stop_waiting(struct lspace *l)
+{
+	if (l->join_polled)
+		qb_loop_poll_del(lsm.h.loop, ls_cpg_join_fd(l->cpg));
+	l->join_polled = false;
+	if (l->join_timer_armed)
+		qb_loop_timer_del(lsm.h.loop, l->join_timer);
+	l->join_timer_armed = false;
 }
 
 /*
  * The join did not go through in time (or failed): every request waiting
  * for it fails with SDLM_ENOQUORUM, and the lockspace is closed (nothing
  * can be held in a lockspace never joined); the next request opens it
- * again.
+ * again.  A join still in corosync is abandoned to cpg.c's join thread.
  */
 static void join_give_up(struct lspace *l, int why)
 {
 	log_err("ls %s: cannot join its CPG group in %llu ms (%s): its waiting requests fail (%s); "
 		"check corosync (corosync-cfgtool -s, corosync-cpgtool) and retry",
 		l->name, (unsigned long long)(now_ms() - l->join_since),
-		why == -EAGAIN ? "corosync kept answering try again" : sdlm_strerror(why),
+		why == -EAGAIN ? "corosync did not let us join: try again, or no answer" :
+				 sdlm_strerror(why),
 		sdlm_strerror(SDLM_ENOQUORUM));
 	lsm.ls[l->lsid] = NULL;
 	l->cut_off = true;	/* refuse_action: what follows fails too */
@@ -778,25 +785,43 @@ static void join_give_up(struct lspace *l, int why)
 	ls_free(l);
 }
 
+/* The join thread is done (or the settle time is over): see how it went. */
+static void join_check(struct lspace *l)
+{
+	int rc = ls_cpg_join_step(l->cpg);
+	uint64_t waited = now_ms() - l->join_since;
+
+	if (rc == -EAGAIN && waited < lsm.h.settle_ms) {
+		/* still in corosync: come back at the end of the settle time */
+		if (!l->join_timer_armed) {
+			l->join_timer_armed = true;
+			qb_loop_timer_add(lsm.h.loop, QB_LOOP_HIGH,
+					  (lsm.h.settle_ms - waited + 1) * QB_TIME_NS_IN_MSEC,
+					  l, join_fire, &l->join_timer);
+		}
+		return;
+	}
+	join_stop_waiting(l);
+	if (rc == 0)
+		joined(l);
+	else if (rc != -ECANCELED)	/* left before it joined: this node was fenced */
+		join_give_up(l, rc);
+}
+
 static void join_fire(void *data)
 {
 	struct lspace *l = data;
-	int rc;
 
 	l->join_timer_armed = false;
-	rc = ls_cpg_join_step(l->cpg);
-	if (rc == 0) {
-		joined(l);
-		return;
-	}
-	if (rc == -ECANCELED)
-		return;		/* left before it joined: this node was fenced */
-	if (rc != -EAGAIN || now_ms() - l->join_since >= lsm.h.settle_ms) {
-		join_give_up(l, rc);
-		return;
-	}
-	l->join_retry_ms = l->join_retry_ms * 2 > 200 ? 200 : l->join_retry_ms * 2;
-	join_arm(l);
+	join_check(l);
+}
+
+static int32_t join_ready(int32_t fd, int32_t revents, void *data)
+{
+	(void)fd;
+	(void)revents;
+	join_check(data);
+	return 0;
 }
 
 static int ls_open(const char *name, size_t len, struct lspace **out)
@@ -831,17 +856,16 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 		goto out_nl;
 	}
 	lsm.ls[i] = l;
-	if (ls_cpg_joined(l->cpg)) {
-		log_notice("ls %s: joining", l->name);
-		joined(l);
-	} else {
-		log_notice("ls %s: joining: corosync says try again; its requests wait (at most %u ms)",
-			   l->name, lsm.h.settle_ms);
-		l->joining = true;
-		l->join_since = now_ms();
-		l->join_retry_ms = 10;
-		join_arm(l);
-	}
+	/* cpg.c joins in a thread; its requests wait for it, at most
+	 * settle_ms (join_check) */
+	log_notice("ls %s: joining", l->name);
+	l->joining = true;
+	l->join_since = now_ms();
+	l->join_polled = true;
+	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_join_fd(l->cpg), POLLIN, l, join_ready);
+	l->join_timer_armed = true;
+	qb_loop_timer_add(lsm.h.loop, QB_LOOP_HIGH, (uint64_t)lsm.h.settle_ms * QB_TIME_NS_IN_MSEC,
+			  l, join_fire, &l->join_timer);
 	*out = l;
 	return 0;
 out_nl:

@@ -165,6 +165,7 @@ struct lspace {
 	bool joining;
 	uint64_t join_since;
 	bool join_timer_armed;
+	bool join_polled;	/* ls_cpg_join_fd is in the loop */
 	uint32_t join_retry_ms;
 	qb_loop_timer_handle join_timer;
 	uint64_t n_sent;		/* CPG messages sent (stats, tests) */

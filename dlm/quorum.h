@@ -42,7 +42,7 @@ size_t quorum_nodelist(uint32_t *ids, size_t max);
  * not loaded) asks every interval_ms for this node's (node_id) entry and
  * stamps, on CLOCK_BOOTTIME (now_ms's clock), when it asked the last
  * question that was answered (CS_OK only); it reconnects after an error.
- * The event loop never waits on corosync: it reads the stamp
+ * The event loop does not wait on this: it reads the stamp
  * (quorum_probe_asked).  A hung corosync answers nothing, so the stamp
  * ages (issue 13, hole 6).  0 or a negative errno (no thread).
  */

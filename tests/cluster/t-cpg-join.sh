@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A slow CPG join blocks nothing (issue 13, hole 7, the CPG half).
 #
-# corosync answers CS_ERR_TRY_AGAIN to cpg_join while a membership change
-# is in progress.  Node 1's sdlmd runs with the test seam
-# SDLM_TEST_CPG_JOIN_HOLD=<file>: while the file exists, its CPG joins are
-# answered that way.  A client's first request for lockspace 'slow' then
-# starts a join that does not go through.  Meanwhile:
+# corosync holds its reply to the calls of a CPG join while it syncs a
+# membership (and a hung corosync never replies: t-cpg-join-hang.sh).
+# Node 1's sdlmd runs with the test seam SDLM_TEST_CPG_JOIN_HOLD=<file>:
+# while the file exists, its cpg_join does not return (cpg.c's join
+# thread waits, as in corosync).  A client's first request for lockspace
+# 'slow' then starts a join that does not go through.  Meanwhile:
 #   - the daemon answers `sdlmctl ls` and shows 'slow' joining; once the
 #     join goes through, the request waiting for it is granted;
 #   - held for longer than the watchdog timeout W: its heartbeat goes on
@@ -17,6 +18,8 @@
 # ("not in a quorate membership") once corosync's settle time is over
 # (2 x (token + consensus), from the daemon's log), not after the client's
 # own wait; a later request joins afresh.
+# With SDLM_TEST_CPG_JOIN_FAIL=<file>, cpg_join is refused while the file
+# exists: each attempt's connection must be finalized (no fd leak).
 # On the old code the daemon slept in the join (up to 10 s per step) and
 # the watchdog reset the node.  Waits derive from the timeouts.
 set -u
@@ -47,9 +50,10 @@ cl_kill 1 sdlmd TERM
 require "sdlmd on node 1 stopped cleanly" cl_wait_for "node 1 stopped" "$WAIT_S" \
 	sh -c "! ip netns exec ${CL_PREFIX}n1 $SDLMCTL status >/dev/null 2>&1"
 HOLD=$CL_DIR/n1/join-hold
-export SDLM_TEST_CPG_JOIN_HOLD=$HOLD
-require "sdlmd restarted on node 1 with the join seam" sd_restart 1
-unset SDLM_TEST_CPG_JOIN_HOLD
+FAILJ=$CL_DIR/n1/join-fail
+export SDLM_TEST_CPG_JOIN_HOLD=$HOLD SDLM_TEST_CPG_JOIN_FAIL=$FAILJ
+require "sdlmd restarted on node 1 with the join seams" sd_restart 1
+unset SDLM_TEST_CPG_JOIN_HOLD SDLM_TEST_CPG_JOIN_FAIL
 require "node 1 fenced-safe again" cl_wait_for "node 1 safe" "$WAIT_S" sd_status_has 1 "fenced-safe"
 require "node 1 takes 't' again (joins at once: no hold yet)" sd_lock 1 -w 60 t warmup -- true
 
@@ -115,6 +119,25 @@ check "'never' is closed (no lockspace left behind)" sh -c "! ip netns exec ${CL
 rm -f "$HOLD"
 check "a later request joins afresh and is granted" sd_lock 1 -w "$WAIT_S" never r -- true
 check "node 1 is still fenced-safe" sd_status_has 1 "fenced-safe"
+
+# --- a join corosync refuses leaves nothing behind (review item 3) -----------
+# With SDLM_TEST_CPG_JOIN_FAIL's file present, cpg_join is refused (a hard
+# error, after the connection to corosync is made).  Each request fails;
+# the connection of each attempt must be finalized: the daemon's open fds
+# do not grow with the retries (the old code leaked one per attempt).
+dpid=$(cl_pid 1 sdlmd)
+nfds() { ls "/proc/$dpid/fd" | wc -l; }
+touch "$FAILJ"
+out=$(sd_lock 1 -w 60 refused r -- echo granted 2>&1); rc=$?
+echo "a refused join: exit $rc: $out"
+check "a join corosync refuses fails the request (exit $rc)" test "$rc" != 0
+f0=$(nfds)
+for k in 1 2 3 4 5 6 7 8 9 10; do sd_lock 1 -w 60 refused r -- true >/dev/null 2>&1; done
+few() { [ "$(nfds)" -le $(( f0 + 2 )) ]; }
+cl_wait_for "sdlmd's fds back to $f0" 30 few
+check "10 refused joins later sdlmd has $(nfds) fds open, $f0 before (nothing leaked)" few
+rm -f "$FAILJ"
+check "once corosync takes the join again, 'refused' works" sd_lock 1 -w "$WAIT_S" refused r -- true
 
 t_tally
 [ "$fails" = 0 ]
