@@ -6,14 +6,23 @@
  *
  *   IDLE --request--> LOCKING  (EX on "uid:<guid>" as the internal client)
  *   LOCKING --grant--> take over: probe the table for the GUID, read both
- *       copies, uid_takeover() (or uid_create() under the "uid-table" EX
- *       lock when the mailbox is new: TABLE) and write the records
+ *       copies, uid_takeover() (or uid_create() under the table lock when
+ *       the mailbox is new: TABLE) and write the records
  *       --> READY
  *   READY: allocations are served from the reserved range with no I/O;
  *       a reservation write when the range runs out.  The EX lock stays
  *       held (that is the cache) until another node asks for it.
  *   READY --blocking, and no allocation left uncommitted--> uid_release()
  *       puts the next UID in the LVB; unlock --> IDLE
+ *
+ * The table lock serialises the creators of new mailboxes: two must never
+ * pick the same free slot of the area's one UID table.  It is one per
+ * area, whatever the mailbox's lockspace: "uid-table" (EX) in the fixed
+ * lockspace UIDSVC_TABLE_LS.  Before it, a creator takes "uid-table" in
+ * the mailbox's own lockspace, the lock an older daemon takes (alone), so
+ * that a node not upgraded yet, creating in the same lockspace, is still
+ * serialised with this one during a rolling upgrade.  Always in this
+ * order (mailbox, lockspace's uid-table, area's uid-table): no cycle.
  *
  * An allocation stays "uncommitted" until its client commits or aborts it
  * (or dies: then it is aborted and its UIDs are a gap).  Meanwhile the
@@ -89,7 +98,7 @@
 enum ent_state {
 	ENT_IDLE	= 0,
 	ENT_LOCKING	= 1,	/* mailbox EX requested */
-	ENT_TABLE	= 2,	/* new mailbox: table EX requested */
+	ENT_TABLE	= 2,	/* new mailbox: table locks requested */
 	ENT_READY	= 3,
 };
 
@@ -123,7 +132,9 @@ struct entry {
 	char key[UIDREC_NAME_MAX + 1];	/* the name the GUID derives from,
 					   "" when the caller gave a GUID */
 	enum ent_state state;
-	uint64_t lkid, table_lkid;
+	uint64_t lkid;
+	uint64_t ls_table_lkid;	/* "uid-table" in e->ls (older daemons') */
+	uint64_t table_lkid;	/* "uid-table" in UIDSVC_TABLE_LS: the area's */
 	uint64_t lock_epoch;
 	bool lvb_valid;
 	uint8_t lvb[UID_LVB_LEN];
@@ -401,6 +412,18 @@ static void kill_allocs(struct alloc *kill_list)
 
 static void serve(struct entry *e);
 
+/* Give the table locks back (those held: a request still queued is given
+ * back by uidsvc_ast when it is granted). */
+static void table_unlock(struct entry *e)
+{
+	if (e->table_lkid)
+		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	if (e->ls_table_lkid)
+		lsm_unlock(UIDSVC_CLIENT, e->ls_table_lkid, 0, NULL);
+	e->table_lkid = 0;
+	e->ls_table_lkid = 0;
+}
+
 static void release(struct entry *e)
 {
 	uint8_t lvb[UID_LVB_LEN];
@@ -458,15 +481,13 @@ static void give_up(struct entry *e)
 		return;
 	}
 	e->unlock_wait = false;
-	if (e->table_lkid)
-		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
+	table_unlock(e);
 	if (e->lkid) {
 		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
 		/* the same line as release(): where a holding ends */
 		log_debug("uid %s: given up (next %u, epoch %llu)", e->name, e->m.um_next,
 			  (unsigned long long)e->m.um_epoch);
 	}
-	e->table_lkid = 0;
 	e->lkid = 0;
 	e->state = ENT_IDLE;
 	e->wanted = false;
@@ -503,6 +524,13 @@ static int lock_ex(struct entry *e, const char *name, size_t len, uint64_t *lkid
 {
 	return lsm_lock(UIDSVC_CLIENT, e->id, e->ls, strlen(e->ls), name, len,
 			SDLM_EX, 0, lkid);
+}
+
+/* The area's table lock, after the lockspace's one was granted. */
+static int lock_area_table(struct entry *e, uint64_t *lkid)
+{
+	return lsm_lock(UIDSVC_CLIENT, e->id, UIDSVC_TABLE_LS, strlen(UIDSVC_TABLE_LS),
+			UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES), SDLM_EX, 0, lkid);
 }
 
 /* The core is ready to serve this entry (normal: the lock's takeover is
@@ -752,8 +780,8 @@ static void takeover_looked(struct uio_op *op, int rc)
 		 * must not pick the same free slot); so does a restore (two
 		 * mailboxes may claim one damaged slot). */
 		e->state = ENT_TABLE;
-		log_debug("uid %s: new mailbox: requesting the table lock", e->name);
-		rc = lock_ex(e, "uid-table", 9, &tl);
+		log_debug("uid %s: new mailbox: requesting the table locks", e->name);
+		rc = lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES), &tl);
 		if (rc < 0) {
 			fail_pending(e, rc);
 			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
@@ -844,8 +872,7 @@ static void create_looked(struct uio_op *op, int rc)
 		return;
 	if (rc == 0) {
 		/* created by another node meanwhile: take it over */
-		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-		e->table_lkid = 0;
+		table_unlock(e);
 		takeover_looked(op, 0);
 		return;
 	}
@@ -894,8 +921,7 @@ static void create_written(struct uio_op *op, int rc)
 		start_failed(e, "create", rc);
 		return;
 	}
-	lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
-	e->table_lkid = 0;
+	table_unlock(e);
 	if (act == UID_IMPORT_RESTORE)
 		log_notice("uid %s: slot %llu restored from the mail store (both copies were damaged): UIDVALIDITY %u%s, next %u, epoch %llu",
 			   e->name, (unsigned long long)op->slot, e->m.um_uidvalidity,
@@ -925,6 +951,8 @@ static void lost_while_busy(struct entry *e, uint64_t lkid, int err)
 		 e->name, lkid == e->lkid ? "mailbox" : "table", sdlm_strerror(err));
 	if (lkid == e->lkid)
 		e->lkid = 0;
+	else if (lkid == e->ls_table_lkid)
+		e->ls_table_lkid = 0;
 	else
 		e->table_lkid = 0;
 	e->drop = true;
@@ -959,6 +987,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		if (e->state == ENT_TABLE) {
 			if (!err)
 				lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+			table_unlock(e);	/* the lockspace's, if held */
 		} else {
 			e->lkid = lkid;
 			e->lock_epoch = epoch;
@@ -974,7 +1003,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	 * part-overlap stall: one UID service lock granted, another waiting
 	 * behind it).  Give it straight back; nothing was allocated under it.
 	 */
-	if (!err && lkid != e->lkid && lkid != e->table_lkid &&
+	if (!err && lkid != e->lkid && lkid != e->table_lkid && lkid != e->ls_table_lkid &&
 	    (busy(e) || (e->state != ENT_LOCKING && e->state != ENT_TABLE))) {
 		log_info("uid %s: a lock request given up while queued was granted: released",
 			 e->name);
@@ -984,7 +1013,8 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (busy(e)) {
 		/* Every lock this entry waits for is granted before its
 		 * operation starts: only a loss can come now. */
-		if (!err || !lkid || (lkid != e->lkid && lkid != e->table_lkid))
+		if (!err || !lkid ||
+		    (lkid != e->lkid && lkid != e->table_lkid && lkid != e->ls_table_lkid))
 			return;
 		if (U.degraded && lkid == e->lkid) {
 			/* the degraded core does not depend on it */
@@ -1005,8 +1035,23 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		return;
 	}
 	if (e->state == ENT_TABLE) {
-		if (err) {
-			fail_pending(e, err);
+		uint64_t tl = 0;
+		int rc = err;
+
+		if (!rc && !e->ls_table_lkid) {
+			/* the lockspace's table lock: now the area's (its
+			 * grant, maybe delivered inside the call, continues) */
+			e->ls_table_lkid = lkid;
+			log_debug("uid %s: table lock of lockspace %s granted", e->name, e->ls);
+			rc = lock_area_table(e, &tl);
+			if (!rc)
+				return;
+			log_warn("uid %s: the table lock %s/%s: %s", e->name, UIDSVC_TABLE_LS,
+				 UIDSVC_TABLE_RES, sdlm_strerror(rc));
+		}
+		if (rc) {
+			fail_pending(e, rc);
+			table_unlock(e);
 			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
 			e->state = ENT_IDLE;
 			e->lkid = 0;

@@ -21,6 +21,11 @@ struct req_uid;
 /* The lock manager's client id of the UID service (IPC ids never reach it). */
 #define UIDSVC_CLIENT	0xffffffffu
 
+/* The table lock, one per area whatever the mailbox's lockspace (its
+ * name is reserved: no client may take it, ipcreq_name_reserved). */
+#define UIDSVC_TABLE_LS		"sdlm-admin"
+#define UIDSVC_TABLE_RES	"uid-table"
+
 struct uidsvc_host {
 	void *ctx;
 	uint32_t nodeid;

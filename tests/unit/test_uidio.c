@@ -518,6 +518,7 @@ static void test_destroy_calls_back(void **state)
 
 static struct {
 	uint64_t ref[MAXLK + 1];
+	char ls[MAXLK + 1][48];
 	char name[MAXLK + 1][48];
 	bool unlocked[MAXLK + 1];
 	unsigned n;
@@ -535,10 +536,11 @@ static struct {
 int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	     const void *res, size_t res_len, int mode, uint32_t flags, uint64_t *lkid)
 {
-	(void)client; (void)ls; (void)ls_len; (void)mode; (void)flags;
+	(void)client; (void)mode; (void)flags;
 	assert_true(L.n < MAXLK);
 	L.n++;
 	L.ref[L.n] = ref;
+	snprintf(L.ls[L.n], sizeof(L.ls[0]), "%.*s", (int)ls_len, ls);
 	snprintf(L.name[L.n], sizeof(L.name[0]), "%.*s", (int)res_len, (const char *)res);
 	*lkid = L.n;
 	return 0;
@@ -726,15 +728,26 @@ static void colliding_names(char x[16], char m[16])
 	fail_msg("no colliding name");
 }
 
-/* New mailbox: mailbox lock (1) granted, lookup, table lock (2) asked. */
+/*
+ * New mailbox: mailbox lock (1) granted, lookup, the lockspace's table
+ * lock (2: what an older daemon takes) asked and granted, then the
+ * area's table lock (3), in the fixed lockspace whatever the mailbox's
+ * (creators in two lockspaces must not take the same slot), asked.
+ */
 static void svc_to_table(const char *mb)
 {
 	svc_req(7, SDLM_UID_ALLOC, mb, 0);
 	assert_int_equal(L.n, 1);
+	assert_string_equal(L.ls[1], "ls");
 	assert_memory_equal(L.name[1], "uid:", 4);
 	svc_grant(1);
 	assert_true(svc_until(lock_count, (void *)2));
+	assert_string_equal(L.ls[2], "ls");
 	assert_string_equal(L.name[2], "uid-table");
+	svc_grant(2);
+	assert_int_equal(L.n, 3);
+	assert_string_equal(L.ls[3], "sdlm-admin");
+	assert_string_equal(L.name[3], "uid-table");
 }
 
 /*
@@ -750,7 +763,7 @@ static void test_svc_no_write_after_stop(void **state)
 	svc_init(fx);
 	svc_to_table("box1");
 	uidsvc_apply_fault("write:stall=200");
-	svc_grant(2);
+	svc_grant(3);
 	assert_true(svc_until(writes_reach, (void *)1));
 	uidsvc_leave();		/* SIGTERM: uidsvc_stop_all and no new request */
 	w0 = svc_writes();
@@ -760,11 +773,12 @@ static void test_svc_no_write_after_stop(void **state)
 	/* the entry gives its mailbox up once copy 0 has left the kernel */
 	assert_true(svc_until(unlocked, (void *)1));
 	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[3]);
 	assert_int_equal(svc_writes(), w0);
 	assert_true(uidsvc_quiet());
 	svc_req(9, SDLM_UID_ALLOC, "box1", 0);
 	assert_int_equal(L.last_err, SDLM_EDAEMON);
-	assert_int_equal(L.n, 2);
+	assert_int_equal(L.n, 3);
 	uidsvc_apply_fault(NULL);
 	uidsvc_fini();
 }
@@ -788,7 +802,7 @@ static void test_svc_leave_waits_stuck_write(void **state)
 	svc_init(fx);
 	svc_to_table("box5");
 	uidsvc_apply_fault("write:late=inf");
-	svc_grant(2);
+	svc_grant(3);
 	assert_true(svc_until(replied, (void *)1));
 	assert_int_equal(L.last_err, SDLM_EIOTIMEOUT);
 	uidsvc_leave();
@@ -796,11 +810,13 @@ static void test_svc_leave_waits_stuck_write(void **state)
 	assert_false(uidsvc_quiet());
 	assert_false(L.unlocked[1]);
 	assert_false(L.unlocked[2]);
+	assert_false(L.unlocked[3]);
 	/* the path comes back: the write lands, is reaped, locks go back */
 	uidsvc_apply_fault(NULL);
 	assert_true(svc_until(svc_quiet, NULL));
 	assert_true(L.unlocked[1]);
 	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[3]);
 	assert_int_equal(svc_writes(), 1);
 	uidsvc_fini();
 }
@@ -830,10 +846,11 @@ static void test_svc_deg_table_grant_while_busy(void **state)
 	svc_to_table("box2");
 	uidsvc_apply_fault("write:stall=100");
 	assert_int_equal(uidsvc_degraded_set(true), 0);
-	svc_grant(2);		/* the degraded lookup is in flight */
+	svc_grant(3);		/* the degraded lookup is in flight */
 	svc_deg_served();
 	uidsvc_apply_fault(NULL);
 	assert_int_equal(uidsvc_degraded_set(false), 0);
+	assert_true(L.unlocked[3]);
 	assert_true(L.unlocked[2]);
 	assert_true(L.unlocked[1]);
 	uidsvc_fini();
@@ -919,6 +936,7 @@ static void test_svc_ahead_refused(void **state)
 	svc_grant(1);
 	assert_true(svc_until(lock_count, (void *)2));
 	svc_grant(2);
+	svc_grant(3);
 	assert_true(svc_until(replied, (void *)1));
 	assert_int_equal(L.last_err, 0);
 	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
@@ -931,9 +949,10 @@ static void test_svc_ahead_refused(void **state)
 	assert_true(n < 100);
 	/* box7, the same way, with allocation n refused at its second check */
 	svc_req(7, SDLM_UID_ALLOC, "box7", 0);
-	svc_grant(3);
-	assert_true(svc_until(lock_count, (void *)4));
 	svc_grant(4);
+	assert_true(svc_until(lock_count, (void *)5));
+	svc_grant(5);
+	svc_grant(6);
 	assert_true(svc_until(replied, (void *)(uintptr_t)(L.replies + 1)));
 	assert_int_equal(L.last_err, 0);
 	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
@@ -948,8 +967,8 @@ static void test_svc_ahead_refused(void **state)
 		assert_int_equal(svc_alloc1("box7"), 0);
 	assert_true(svc_writes() > w);
 	/* and gives the lock back when asked */
-	uidsvc_bast(3, L.ref[3], SDLM_EX);
-	assert_true(svc_until(unlocked, (void *)3));
+	uidsvc_bast(4, L.ref[4], SDLM_EX);
+	assert_true(svc_until(unlocked, (void *)4));
 	uidsvc_fini();
 }
 
@@ -966,17 +985,18 @@ static void test_svc_reap_own_write(void **state)
 	svc_init(fx);
 	svc_to_table("box10");
 	uidsvc_apply_fault("write:late=inf");
-	svc_grant(2);
+	svc_grant(3);
 	assert_true(svc_until(replied, (void *)1));
 	assert_int_equal(L.last_err, SDLM_EIOTIMEOUT);
 	assert_false(L.unlocked[1]);
 	/* box11's lookup stalls; the withheld write lands (fault changed) */
 	uidsvc_apply_fault("read:stall=inf");
 	svc_req(8, SDLM_UID_ALLOC, "box11", 0);
-	assert_int_equal(L.n, 3);
-	svc_grant(3);
+	assert_int_equal(L.n, 4);
+	svc_grant(4);
 	assert_true(svc_until(unlocked, (void *)1));
 	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[3]);
 	assert_false(uidsvc_quiet());	/* box11's read is still in flight */
 	uidsvc_apply_fault(NULL);
 	assert_true(svc_until(svc_quiet, NULL));
@@ -1038,6 +1058,27 @@ static void test_svc_import_own_tombstone(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * The area's table lock is refused (its lockspace could not be used): the
+ * request is answered with the error, and the lockspace's table lock and
+ * the mailbox lock, both held, are given back.
+ */
+static void test_svc_area_table_refused(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box12");
+	uidsvc_ast(3, L.ref[3], SDLM_EFENCED, SDLM_EX, NULL, false, 1);
+	assert_int_equal(L.replies, 1);
+	assert_int_equal(L.last_err, SDLM_EFENCED);
+	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[1]);
+	assert_false(L.unlocked[3]);	/* never granted */
+	assert_true(uidsvc_quiet());
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1051,6 +1092,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_no_write_after_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_leave_waits_stuck_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_table_grant_while_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_area_table_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_lock_grant_while_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
