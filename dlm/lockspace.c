@@ -130,15 +130,20 @@ void join_history(const struct lspace *l, struct msg_join *j)
 }
 
 /*
- * CACHED: our cache still holds cluster locks.  With SYNC it makes a fresh
- * replica dirty; from a ready member whose replica loses a divergence, it
- * makes the survivor's dirty (lsround.c).
+ * CACHED: our cache still holds cluster locks, or lock users we killed
+ * (revoke_all: the cache forgot their locks at once) are not reaped yet -
+ * they may still write.  With SYNC it makes a fresh replica dirty; from a
+ * ready member whose replica loses a divergence, it makes the survivor's
+ * dirty (lsround.c).  Model finding 7 (docs/model.md): without the second
+ * half, a total loss of quorum while users are being killed let the next
+ * fresh replica grant their locks before they were gone.
  */
 int send_join(struct lspace *l, uint32_t flags)
 {
 	struct msg m;
 
-	if (!(flags & MSG_JOIN_CLEAN) && has_cached(l))
+	if (!(flags & MSG_JOIN_CLEAN) &&
+	    (has_cached(l) || (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx))))
 		flags |= MSG_JOIN_CACHED;
 	memset(&m, 0, sizeof(m));
 	m.m_type = MSG_JOIN;

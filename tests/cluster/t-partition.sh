@@ -14,6 +14,9 @@
 #   D. every partition loses quorum, quorum re-forms: the fresh replica
 #      grants nothing until the lock users of the locks a node kept using
 #      meanwhile are gone (killed and reaped), and then grants;
+#   F. as D, but the killed lock user is not reaped yet when every
+#      partition loses quorum again: the second fresh replica waits for it
+#      too (docs/model.md finding 7);
 #   E. a release made while cut off never reaches the others (it is
 #      delivered in the lone node's partition only): after the heal the
 #      node sends it again and the waiter gets the lock, nobody fenced.
@@ -99,6 +102,63 @@ check "the fresh replica waited for node 3 (fencer log)" \
 	grep -q "still use locks cached before quorum was lost" "$CL_DIR/n1/sdlmd-file.log"
 check "node 3 revoked its cached lock and reported clean" \
 	grep -q "reporting clean" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3 was not fenced" sd_status_has 3 "fenced-safe"
+
+# --- F. lock users still being killed at a second total loss of quorum ------
+# As D, but node 3's lock user is reaped only when the test says so, and
+# meanwhile every partition loses quorum again and quorum re-forms.  The
+# node's cache forgot the lock when it killed the user; the second fresh
+# replica must still wait until the user is reaped.  Before the fix
+# (docs/model.md finding 7, AS_IS_FORGET) node 3's JOIN did not say
+# CACHED, the fresh replica did not count it, and node 1 was granted the
+# lock while the killed user was still there.
+reaper_f='import os, sys, time
+pid, gate = int(sys.argv[1]), sys.argv[2]
+def state():
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+while state() not in ("Z", None):
+    time.sleep(0.1)
+while not os.path.exists(gate):
+    time.sleep(0.1)
+os.waitpid(pid, 0)'
+cl_spawn 3 f7holder sh -c '"$1" lock -m EX -w 60 t f7 -- sleep 600 & echo $! >"$2"; exec python3 -c "$3" $! "$4"' \
+	sh "$SDLMCTL" "$CL_DIR/f7.pid" "$reaper_f" "$CL_DIR/f7-reap" >/dev/null
+require "node 3 holds EX on 'f7'" cl_wait_for "node 3 holds f7" 30 sd_holds 3 t f7 EX
+read -r fp <"$CL_DIR/f7.pid"
+is_zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+total_loss() {
+	cl_cut 1; cl_cut 2; cl_cut 3
+	for i in 1 2 3; do
+		require "node $i alone and inquorate ($1)" cl_wait_for "node $i inquorate" 60 cl_inquorate "$i"
+	done
+	cl_heal_all
+	require "healed: [1 2 3] again ($1)" cl_wait_members 1 "1 2 3" 90
+}
+total_loss "first loss"
+require "node 3 killed its lock user (pid $fp), which is not reaped yet" \
+	cl_wait_for "f7 user killed" 60 is_zombie "$fp"
+dirty_line="still use locks cached before quorum was lost"
+# Logged by the replica's holders when it counts a member dirty (the
+# lowest member of the round that forms it may be any node: corosync
+# often merges the nodes one ring after another).
+dirty_count() { cat "$CL_DIR"/n[123]/sdlmd-file.log | grep -c "$dirty_line"; }
+n_dirty=$(dirty_count)
+total_loss "second loss, the killed user still there"
+cl_spawn 1 f7waiter sh -c '"$1" lock -m EX -w 240 t f7 -- sh -c "if kill -0 $2 2>/dev/null; then echo holder-present; else echo holder-gone; fi" >"$3" 2>&1' \
+	sh "$SDLMCTL" "$fp" "$CL_DIR/f7-out" >/dev/null
+# Either node 1 is granted 'f7' at once (the hole) or the second fresh
+# replica counts node 3 as still using cached locks.
+decided() { [ -s "$CL_DIR/f7-out" ] || [ "$(dirty_count)" -gt "$n_dirty" ]; }
+require "the second fresh replica decided about node 3" cl_wait_for "f7 decided" 120 decided
+check "node 1 was not granted 'f7' while node 3's killed user was there" \
+	sh -c '! grep -q holder-present "$1" 2>/dev/null' sh "$CL_DIR/f7-out"
+touch "$CL_DIR/f7-reap"
+require "node 1 gets 'f7'" cl_wait_for "node 1 got f7" 240 test -s "$CL_DIR/f7-out"
+check "node 1 got 'f7' only after node 3's user was reaped" grep -q holder-gone "$CL_DIR/f7-out"
+echo "node 1's request for 'f7': $(cat "$CL_DIR/f7-out" 2>/dev/null)"
 check "node 3 was not fenced" sd_status_has 3 "fenced-safe"
 
 # --- E. a release lost in a partition -----------------------------------------
