@@ -107,11 +107,26 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	struct uio *io = op->io;
 	uint32_t ss = io->a->hdr.sector_size, c;
 
-	if (op->rd_desc && result == SDLM_ESHORTIO) {
-		/* the device (a file sized to the area) ends there: no table */
-		op->desc_stale = false;
-		op->desc_rc[0] = op->desc_rc[1] = UIDREC_ABSENT;
+	if (op->rd_desc && result == SDLM_ESHORTIO && io->g.next_desc != op->rd_desc_at) {
+		/* another probe added the table meanwhile: go on in it */
+		op->desc_stale = true;
 		result = 0;
+	} else if (op->rd_desc && result == SDLM_ESHORTIO) {
+		/* "no table" only when the device, sized now, ends before the
+		 * pair after table 0 (a file or LUN sized to the area); a short
+		 * read of a pair that is there, or partly there, fails closed */
+		int rc = area_uid_desc_missing(io->a, &io->g);
+
+		if (rc == 1) {
+			op->desc_stale = false;
+			op->desc_rc[0] = op->desc_rc[1] = UIDREC_ABSENT;
+			result = 0;
+		} else {
+			log_warn("uid: a short read of the UID table descriptor at sector %llu: %s (a table may be there: refused; docs/uid.md, growing the table)",
+				 (unsigned long long)op->rd_desc_at,
+				 sdlm_strerror(rc < 0 ? rc : result));
+			result = rc < 0 ? rc : result;
+		}
 	} else if (result == 0 && len == (size_t)UIDREC_COPIES * ss && op->rd_desc) {
 		/* a table descriptor: decoded against the chain known now */
 		op->desc_stale = io->g.next_desc != op->rd_desc_at;

@@ -462,6 +462,31 @@ int area_write_msg(struct area *a, const struct sdlm_msg *msg)
 
 /* ---- the chain of UID tables (docs/uid.md, "Growing the table") ---- */
 
+/* Returns 1, 0 or an error; see area.h. */
+int area_uid_desc_missing(struct area *a, const struct uidtab_geom *g)
+{
+	uint64_t off = g->next_desc * a->hdr.sector_size;
+	uint64_t pair = (uint64_t)UIDREC_COPIES * a->hdr.sector_size;
+	uint64_t have = 0;
+	struct stat st;
+
+	if (fstat(a->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode))
+		have = (uint64_t)st.st_size;
+	else if (ioctl(a->fd, BLKGETSIZE64, &have) < 0)
+		return -errno;
+	if (have >= off + pair)
+		return 0;
+	/* only an area sized to table 0 ends before the pair after it: a
+	 * grow writes the pair after its table (zeroed), so after a grown
+	 * table, and wherever a part of the pair is there, the device was
+	 * cut short: a table may be there */
+	if (have <= off && g->ntables == 1)
+		return 1;
+	return SDLM_ESHORTIO;
+}
+
 /* Returns 0 (*found: a table was added to g, or none is there) or an error. */
 static int read_next_table(struct area *a, struct uidtab_geom *g, bool *found)
 {
@@ -472,8 +497,15 @@ static int read_next_table(struct area *a, struct uidtab_geom *g, bool *found)
 	uint8_t *buf;
 
 	*found = false;
-	if (dev_bytes(a) < off + (uint64_t)UIDREC_COPIES * ss)
-		return 0;		/* past the end: no table */
+	rc = area_uid_desc_missing(a, g);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: the UID table descriptor at sector %llu is not (all) on the device: %s (a table may be there: the device was cut short, or its size does not read)",
+			 a->path, (unsigned long long)g->next_desc, sdlm_strerror(rc));
+		return rc;
+	}
+	if (rc == 1)
+		return 0;		/* table 0 ends the device: no table */
 	buf = sector_alloc((size_t)UIDREC_COPIES * ss);
 	if (!buf)
 		return -ENOMEM;

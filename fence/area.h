@@ -88,6 +88,16 @@ int area_write_msg(struct area *a, const struct sdlm_msg *msg);
  */
 struct uidtab_geom;
 int area_uid_tables(struct area *a, struct uidtab_geom *g);
+/*
+ * Is the descriptor pair after g's last table on the device, sized now
+ * (no disk I/O: fstat or BLKGETSIZE64)?  0: all of it is (read it);
+ * 1: no table, only when g is table 0 alone and the device ends at or
+ * before the pair (an area sized to table 0); an error otherwise (a part
+ * of the pair, a device cut short after a grown table, a size that does
+ * not read): a table may be there, the caller fails closed.  A short read
+ * of the pair is "no table" only when this says 1.
+ */
+int area_uid_desc_missing(struct area *a, const struct uidtab_geom *g);
 int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg);
 

@@ -241,7 +241,8 @@ static void test_create_lookup(void **state)
 
 /* A used record of GUID i in global slot s, both copies, written with
  * plain pwrite (the test plays another node). */
-static void put_rec(struct fixture *fx, const struct uidtab_geom *g, uint64_t s, unsigned i)
+static void put_rec_st(struct fixture *fx, const struct uidtab_geom *g, uint64_t s, unsigned i,
+		       uint32_t state)
 {
 	uint8_t sec[512];
 	struct uid_rec r;
@@ -251,7 +252,7 @@ static void put_rec(struct fixture *fx, const struct uidtab_geom *g, uint64_t s,
 	assert_true(fd >= 0);
 	for (uint32_t c = 0; c < 2; c++) {
 		memset(&r, 0, sizeof(r));
-		r.state = UIDREC_USED;
+		r.state = state;
 		guid_of(i, r.guid);
 		r.slot = s;
 		r.copy = c;
@@ -267,6 +268,11 @@ static void put_rec(struct fixture *fx, const struct uidtab_geom *g, uint64_t s,
 		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)off), (ssize_t)sizeof(sec));
 	}
 	close(fd);
+}
+
+static void put_rec(struct fixture *fx, const struct uidtab_geom *g, uint64_t s, unsigned i)
+{
+	put_rec_st(fx, g, s, i, UIDREC_USED);
 }
 
 static bool both_called(void *arg)
@@ -322,6 +328,107 @@ static void test_grown_table_learnt(void **state)
 	assert_int_equal(ops[1].rc, -ENOENT);
 	assert_int_equal(uio_geom(fx->io)->ntables, 2);
 	assert_int_equal(uidtab_geom_total(uio_geom(fx->io)), NSLOTS + 16);
+}
+
+/* Until op is called; the descriptor read after table 0 completes short
+ * (a partial read on a bad path), no other read. */
+static bool called_desc_short(void *arg)
+{
+	struct mop *m = arg;
+
+	if (m->op.rd_desc && !m->rc) {
+		uio_apply_fault(m->fx->io, "read:short=512");
+		m->rc = 1;		/* the fault is set */
+	} else if (!m->op.rd_desc && m->rc == 1) {
+		uio_apply_fault(m->fx->io, NULL);
+		m->rc = 0;
+	}
+	if (m->calls)
+		uio_apply_fault(m->fx->io, NULL);
+	return m->calls > 0;
+}
+
+static void lookup_short_desc(struct fixture *fx, struct mop *op, unsigned i, bool insert)
+{
+	uint8_t g[UID_GUID_LEN];
+	char name[32];
+
+	guid_of(i, g);
+	snprintf(name, sizeof(name), "box%u", i);
+	memset(op, 0, sizeof(*op));
+	op->fx = fx;
+	if (insert)
+		uio_insert(fx->io, &op->op, g, name, name, on_done);
+	else
+		uio_lookup(fx->io, &op->op, "ls", g, name, name, on_done);
+	assert_true(run_until(fx, called_desc_short, op));
+}
+
+/*
+ * Finding 1 of the grow review (failed before the fix: the lookup said
+ * -ENOENT, the insert gave the tombstone's slot 3): table 0 is full, a
+ * grow added table 1 and another node created X in it; this node has not
+ * learnt table 1 and its read of table 1's descriptor comes back short.
+ * A short read is "no table" only when the device ends before the pair:
+ * here the pair is there, so the lookup and the insert fail closed (X
+ * is neither missed nor placed twice).  A device cut in the middle of the
+ * pair fails closed too; one ending right after table 0 is "no table".
+ */
+static void test_short_desc_read_fails_closed(void **state)
+{
+	struct fixture *fx = *state;
+	struct mop op;
+	struct uidtab_geom g;
+	struct uidtab_desc d;
+	uint8_t sec[512], gx[UID_GUID_LEN];
+	uint64_t home, t0_end;
+	int fd;
+
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	for (unsigned s = 0; s < NSLOTS; s++)
+		put_rec(fx, &g, s, 1000 + s);
+	put_rec_st(fx, &g, 3, 1003, UIDREC_DELETED);	/* a tombstone in table 0 */
+	t0_end = g.next_desc * 512;
+	fd = open(fx->path, O_WRONLY);
+	assert_true(fd >= 0);
+	/* an area sized to table 0 (the pair after it not on the device):
+	 * the short read is "no table" */
+	assert_int_equal(ftruncate(fd, (off_t)t0_end), 0);
+	lookup_short_desc(fx, &op, 7, false);
+	assert_int_equal(op.rc, -ENOENT);
+	/* half the pair: cut short, fail closed */
+	assert_int_equal(ftruncate(fd, (off_t)(t0_end + 512)), 0);
+	lookup_short_desc(fx, &op, 7, false);
+	assert_true(op.rc < 0 && op.rc != -ENOENT);
+
+	assert_int_equal(uidtab_geom_next(&g, 16, &d), 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		d.copy = c;
+		assert_int_equal(uidtab_desc_out(&d, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
+		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)((g.next_desc + c) * 512)),
+				 (ssize_t)sizeof(sec));
+	}
+	close(fd);
+	assert_int_equal(uidtab_geom_add(&g, &d), 0);
+	guid_of(7, gx);
+	home = uidtab_home(gx, 16);
+	put_rec(fx, &g, NSLOTS + home, 7);	/* extends the file past the pair */
+	assert_int_equal(uio_geom(fx->io)->ntables, 1);
+
+	lookup_short_desc(fx, &op, 7, false);
+	assert_true(op.rc < 0);
+	assert_int_not_equal(op.rc, -ENOENT);
+	lookup_short_desc(fx, &op, 7, true);
+	assert_true(op.rc < 0);
+	assert_int_equal(uio_geom(fx->io)->ntables, 1);
+	/* the path back: X is found in table 1, learnt */
+	memset(&op, 0, sizeof(op));
+	op.fx = fx;
+	uio_lookup(fx->io, &op.op, "ls", gx, "box7", "box7", on_done);
+	assert_true(run_until(fx, op_called, &op));
+	assert_int_equal(op.rc, 0);
+	assert_int_equal(op.op.slot, NSLOTS + home);
+	assert_int_equal(uio_geom(fx->io)->ntables, 2);
 }
 
 static bool all_called(void *arg)
@@ -1084,6 +1191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_table_learnt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_desc_read_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
