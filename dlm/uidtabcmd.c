@@ -185,7 +185,9 @@ static int versions_ok(struct area *a, bool force)
 
 	rc = area_read_slots(a, hb, hb_rc, msg, msg_rc);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: uid grow: %s\n", a->why);
+		fprintf(stderr, "sdlmctl: uid grow: %s%s\n", a->why,
+			rc == SDLM_EIOTIMEOUT || rc == -EIO ?
+			" (the table may have been added: run 'sdlmctl uid summary' before growing again)" : "");
 		return ctl_exit_for(rc);
 	}
 	for (i = 1; i <= a->hdr.num_nodes; i++) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -580,7 +581,7 @@ int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 	if (rc < 0) {
 		snprintf(a->why, sizeof(a->why), "%s: zeroing the new UID table: %s",
 			 a->path, sdlm_strerror(rc));
-		return rc;
+		goto drain;
 	}
 	buf = sector_alloc(2 * (size_t)ss);
 	if (!buf)
@@ -601,5 +602,15 @@ int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 	if (rc < 0)
 		snprintf(a->why, sizeof(a->why), "%s: writing the UID table descriptor: %s%s",
 			 a->path, sdlm_strerror(rc), rc == -EIO ? " (read-back differs)" : "");
+	/* never return (and so let the caller release the grow lock) while
+	 * a write of ours that timed out may still land: a later grow would
+	 * zero or write over a table in use (grow review finding 2) */
+drain:
+	while (aio_inflight(a->aio) > 0) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		aio_process(a->aio, aio_now_ns());
+		nanosleep(&ts, NULL);
+	}
 	return rc;
 }

@@ -431,6 +431,30 @@ static void test_short_desc_read_fails_closed(void **state)
 	assert_int_equal(uio_geom(fx->io)->ntables, 2);
 }
 
+/*
+ * Finding 2 of the grow review (failed before the fix: area_uid_grow
+ * returned SDLM_EIOTIMEOUT with the descriptor write still in flight, and
+ * `uid grow` released the grow lock): a descriptor write that lands late
+ * is waited for before area_uid_grow returns.
+ */
+static void test_grow_waits_late_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct aio_fault f = { .ops = AIO_FAULT_WRITE, .kind = AIO_FAULT_LATE,
+			       .late_ms = 0 };
+	struct uidtab_geom g;
+	int rc;
+
+	assert_int_equal(area_uid_tables(fx->a, &g), 0);
+	f.late_ms = fx->a->io_timeout_ms + IO_MS;	/* past the write's deadline */
+	aio_fault_set(fx->a->aio, &f);
+	rc = area_uid_grow(fx->a, &g, 16, "h", 1, NULL, NULL);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(rc, SDLM_EIOTIMEOUT);
+	assert_int_equal(aio_inflight(fx->a->aio), 0);
+	aio_fault_set(fx->a->aio, &f);
+}
+
 static bool all_called(void *arg)
 {
 	struct mop *ops = arg;
@@ -1192,6 +1216,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_table_learnt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_desc_read_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_waits_late_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
