@@ -718,6 +718,32 @@ static bool import_next(const struct entry *e, bool restore)
 	       (!restore || (p->req.op_flags & SDLM_UID_IMPORT_RESTORE));
 }
 
+/*
+ * The record is damaged: an operator's restore waiting anywhere in the
+ * queue goes to its head, so that it is served now (deliveries retrying
+ * into the damaged mailbox would otherwise stand before it, and the
+ * damage fail them all, the restore with them).  Returns whether there
+ * is one.
+ */
+static bool restore_first(struct entry *e)
+{
+	struct pending **qq, *p;
+
+	for (qq = &e->pend; (p = *qq); qq = &p->next) {
+		if (p->req.op != SDLM_UID_IMPORT || !(p->req.op_flags & SDLM_UID_IMPORT_RESTORE))
+			continue;
+		if (qq == &e->pend)
+			return true;
+		*qq = p->next;
+		if (e->pend_tail == &p->next)
+			e->pend_tail = qq;
+		p->next = e->pend;
+		e->pend = p;
+		return true;
+	}
+	return false;
+}
+
 /* What the import p makes of found (uid_import_plan) into *pl. */
 static int import_plan(const struct entry *e, const struct pending *p, int found,
 		       const struct uid_slot_view *v, struct uid_import_plan *pl)
@@ -775,7 +801,7 @@ static void takeover_looked(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
-	if (rc == -ENOENT || (rec_damaged(op, rc) && import_next(e, true))) {
+	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e))) {
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot); so does a restore (two
 		 * mailboxes may claim one damaged slot). */
@@ -876,7 +902,7 @@ static void create_looked(struct uio_op *op, int rc)
 		takeover_looked(op, 0);
 		return;
 	}
-	if (rec_damaged(op, rc) && import_next(e, true)) {
+	if (rec_damaged(op, rc) && restore_first(e)) {
 		import_start(e, op, rc);	/* the operator's restore */
 		return;
 	}

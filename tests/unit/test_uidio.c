@@ -1190,6 +1190,63 @@ static void test_svc_import_own_tombstone(void **state)
 }
 
 /*
+ * Review finding (s23 uidfix 3): a mailbox's record is damaged (both
+ * copies fail their checksum) while deliveries keep allocating in it; the
+ * operator's restore comes in behind an allocation.  The restore must be
+ * served first wherever it waits in the queue (it failed with the
+ * allocation at the head: the lookup's damage failed every request), and
+ * the allocation then goes on in the restored mailbox.
+ */
+static void test_svc_restore_behind_alloc(void **state)
+{
+	struct fixture *fx = *state;
+	struct uidtab_geom g;
+	struct uid_rec r;
+	uint8_t guid[UID_GUID_LEN], sec[512];
+	uint64_t home, off;
+	int fd;
+
+	svc_init(fx);
+	granted = 0;
+	assert_int_equal(uid_name_guid("ls", "boxr", 4, UIDNAME_V2, guid), 0);
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	home = uidtab_home(guid, NSLOTS);
+	fd = open(fx->path, O_WRONLY);
+	assert_true(fd >= 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		memset(&r, 0, sizeof(r));
+		r.state = UIDREC_USED;
+		memcpy(r.guid, guid, UID_GUID_LEN);
+		r.slot = home;
+		r.copy = c;
+		r.gen = 1;
+		r.epoch = 1;
+		r.seq = 1 + c;
+		r.node_id = 2;
+		r.uidvalidity = 9;
+		r.watermark = 10;
+		r.name_len = (uint16_t)snprintf(r.name, sizeof(r.name), "boxr");
+		assert_int_equal(uidrec_out(&r, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
+		sec[200] ^= 0x5a;	/* the checksum fails */
+		assert_int_equal(uidtab_geom_offset(&g, home, c, &off), 0);
+		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)off), (ssize_t)sizeof(sec));
+	}
+	close(fd);
+
+	svc_req(7, SDLM_UID_ALLOC, "boxr", 0);
+	svc_import(8, "boxr", 0, 0, true);
+	svc_drive(2);
+	/* the allocation, answered last, in the restored mailbox: nothing
+	 * was known of it, so under a new UIDVALIDITY */
+	assert_int_equal(L.client, 7);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.count == 1);
+	assert_int_not_equal(L.last.uidvalidity, 9);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
  * The area's table lock is refused (its lockspace could not be used): the
  * request is answered with the error, and the lockspace's table lock and
  * the mailbox lock, both held, are given back.
@@ -1231,6 +1288,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_own_tombstone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_restore_behind_alloc, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
