@@ -1013,7 +1013,7 @@ static void run_sim(unsigned n, double loss, unsigned per, uint64_t seed)
 	uint32_t v[3], i, j, k, burst;
 	uint64_t steps = 0, retx = 0, fast = 0, dups = 0;
 	struct xport_peer_info pi;
-	uint8_t msg[40];
+	uint8_t msg[sizeof(uint32_t) * 3 + 30];	/* v, then up to 29 more bytes */
 
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(xsim_new(&c, sim_deliver, &t, &s), 0);
