@@ -379,8 +379,10 @@ static int desc_read(struct uio_op *op)
 	if (rc == UIDREC_ABSENT)
 		return uidtab_probe_table(&op->p);
 	if (rc < 0) {
-		log_warn("uid: the UID table descriptor at sector %llu does not read: %s (a table may be there: refused; docs/uid.md, growing the table)",
-			 (unsigned long long)op->rd_desc_at, sdlm_strerror(rc));
+		char why[512];
+
+		uidtab_desc_why(why, sizeof(why), &io->g, op->desc_rc);
+		log_warn("uid: %s", why);
 		return rc;
 	}
 	rc = uidtab_geom_add(&io->g, &d);

@@ -523,8 +523,14 @@ static int read_next_table(struct area *a, struct uidtab_geom *g, bool *found)
 	rc = uidtab_desc_resolve(d, drc, &r);
 	if (rc == UIDREC_ABSENT)
 		return 0;
-	if (rc == 0)
-		rc = uidtab_geom_add(g, &r);
+	if (rc < 0) {
+		char why[sizeof(a->why) - 64];
+
+		uidtab_desc_why(why, sizeof(why), g, drc);
+		snprintf(a->why, sizeof(a->why), "%s: %s", a->path, why);
+		return rc;
+	}
+	rc = uidtab_geom_add(g, &r);
 	if (rc < 0) {
 		snprintf(a->why, sizeof(a->why),
 			 "%s: the UID table descriptor at sector %llu does not read: %s",

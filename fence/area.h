@@ -27,7 +27,7 @@ struct area {
 	struct aio_ctx *aio;
 	struct sdlm_header hdr;
 	unsigned io_timeout_ms;
-	char why[256];
+	char why[512];			/* long enough for a path and a reason */
 };
 
 #define AREA_WHY_LEN 256

@@ -222,7 +222,7 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
  * nslots_k - 1, base_k = the sum of the tables before it; a record's slot
  * field is its global slot.  A reader learns of a new table by reading
  * the descriptor position after the last table it knows (an all-zero
- * pair, another magic or another cluster's uuid: no table there).
+ * pair: no table there; any other bytes fail closed).
  */
 #define UIDTAB_MAX_TABLES	32
 /*
@@ -263,10 +263,11 @@ struct uidtab_desc {
 };
 
 /*
- * uidtab_desc_in: 0, UIDREC_ABSENT (all zero, another magic, another
- * cluster's uuid: no table here), -EINVAL, SDLM_EVERSION, SDLM_ECHECKSUM,
- * SDLM_EIDENTITY (index, copy, start or base not the expected: a
- * misdirected write), -EUCLEAN (nslots 0, start + slots past 2^64).
+ * uidtab_desc_in: 0, UIDREC_ABSENT (the all-zero sector, the only "no
+ * table here"), -EINVAL, SDLM_EMAGIC (any other bytes: a bad write, an
+ * earlier use of the LUN), SDLM_EVERSION, SDLM_ECHECKSUM, SDLM_EIDENTITY
+ * (another cluster's uuid; index, copy, start or base not the expected:
+ * a misdirected write), -EUCLEAN (nslots 0, start + slots past 2^64).
  * uidtab_desc_resolve of the two copies: 0 (*out: a table; one intact copy
  * is enough, the other may be absent or damaged), UIDREC_ABSENT (neither
  * copy is there), or the first error when no copy is intact and one is
@@ -280,6 +281,13 @@ int uidtab_desc_in(struct uidtab_desc *d, const void *sector, size_t len,
 		   uint32_t expect_copy);
 int uidtab_desc_resolve(const struct uidtab_desc d[UIDREC_COPIES],
 			const int rc[UIDREC_COPIES], struct uidtab_desc *out);
+/*
+ * The one-line reason for a descriptor pair after g's last table that
+ * uidtab_desc_resolve refused (rc: uidtab_desc_in per copy): names the
+ * table, its sectors, what each copy is and what to do.
+ */
+void uidtab_desc_why(char *buf, size_t len, const struct uidtab_geom *g,
+		     const int rc[UIDREC_COPIES]);
 
 /* Table 0 from the header: 0, or -EINVAL (no UID area). */
 int uidtab_geom_init(struct uidtab_geom *g, const struct sdlm_header *h);

@@ -25,6 +25,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sdlm_errors.h"
@@ -114,18 +115,24 @@ int uidtab_desc_in(struct uidtab_desc *d, const void *sector, size_t len,
 	if (!sector || len < SDLM_RECORD_SIZE || !uuid || !g || !g->ntables ||
 	    expect_copy >= UIDREC_COPIES)
 		return -EINVAL;
+	/* Only the all-zero sector is "no table": init zeroes the pair
+	 * after table 0, a grow the pair after its table.  Any other bytes
+	 * where a descriptor may be (a bad write over the magic, an earlier
+	 * use of the LUN) fail closed: read as no table, a table there
+	 * would be missed and its mailboxes created again (grow review,
+	 * hole 2). */
 	if (zero(sector, len))
 		return UIDREC_ABSENT;
 	memcpy(&x, sector, sizeof(x));
 	if (memcmp(x.magic, UIDTAB_DESC_MAGIC, sizeof(x.magic)))
-		return UIDREC_ABSENT;		/* whatever was on the LUN before */
+		return SDLM_EMAGIC;
 	if (le16toh(x.major) != SDLM_ONDISK_MAJOR)
 		return SDLM_EVERSION;
 	if (le32toh(x.crc) != crc32c(0, &x, SDLM_RECORD_CRC_OFFSET) ||
 	    !zero((const uint8_t *)sector + SDLM_RECORD_SIZE, len - SDLM_RECORD_SIZE))
 		return SDLM_ECHECKSUM;
 	if (memcmp(x.uuid, uuid, SDLM_UUID_LEN))
-		return UIDREC_ABSENT;		/* an earlier area on this LUN */
+		return SDLM_EIDENTITY;		/* another cluster's: fail closed too */
 	d->index = le32toh(x.index);
 	d->copy = le32toh(x.copy);
 	d->start = le64toh(x.start);
@@ -167,6 +174,39 @@ int uidtab_desc_resolve(const struct uidtab_desc d[UIDREC_COPIES],
 	if (rc[0] == UIDREC_ABSENT && rc[1] == UIDREC_ABSENT)
 		return UIDREC_ABSENT;
 	return rc[0] != UIDREC_ABSENT ? rc[0] : rc[1];
+}
+
+static const char *desc_rc_name(int rc)
+{
+	switch (rc) {
+	case 0:			return "intact";
+	case UIDREC_ABSENT:	return "all zero";
+	case SDLM_EMAGIC:	return "bad magic";
+	case SDLM_EVERSION:	return "unknown major version";
+	case SDLM_ECHECKSUM:	return "bad checksum";
+	case SDLM_EIDENTITY:	return "another table's or cluster's";
+	case -EUCLEAN:		return "insane values";
+	default:		return "does not decode";
+	}
+}
+
+/* See uidrec.h. */
+void uidtab_desc_why(char *buf, size_t len, const struct uidtab_geom *g,
+		     const int rc[UIDREC_COPIES])
+{
+	if (!buf || !len)
+		return;
+	if (!g || !rc) {
+		snprintf(buf, len, "bad argument");
+		return;
+	}
+	snprintf(buf, len,
+		 "UID table %u's descriptor (sectors %llu-%llu) does not read (copy 0: %s, copy 1: %s): "
+		 "a table may be there, refused; if none was ever grown here, zero both sectors "
+		 "(docs/uid.md, \"Growing the table\")",
+		 g->ntables, (unsigned long long)g->next_desc,
+		 (unsigned long long)g->next_desc + UIDREC_COPIES - 1,
+		 desc_rc_name(rc[0]), desc_rc_name(rc[1]));
 }
 
 /* ---- geometry ---- */

@@ -431,6 +431,94 @@ static void test_short_desc_read_fails_closed(void **state)
 	assert_int_equal(uio_geom(fx->io)->ntables, 2);
 }
 
+/* Both sectors of the descriptor pair after table 0 set to buf. */
+static void put_desc_pair(struct fixture *fx, const struct uidtab_geom *g, const uint8_t *a,
+			  const uint8_t *b)
+{
+	int fd = open(fx->path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, a, 512, (off_t)(g->next_desc * 512)), 512);
+	assert_int_equal(pwrite(fd, b, 512, (off_t)((g->next_desc + 1) * 512)), 512);
+	close(fd);
+}
+
+/*
+ * Hole 2 of the grow review (failed before the fix: a descriptor of
+ * another magic or another cluster's uuid read as "no table": the lookup
+ * of X, which lives in table 1, said -ENOENT and the insert placed X
+ * again in table 0's tombstone, slot 3: X in two slots, UIDs twice).
+ * Table 0 is full with a tombstone; table 1's descriptor is hit by a
+ * bad write.  Only the all-zero pair is "no table": the lookup and the
+ * insert fail closed, and the chain read by `uid grow`/`uid summary`
+ * fails naming the table.
+ */
+static void test_bad_desc_fails_closed(void **state)
+{
+	struct fixture *fx = *state;
+	struct mop op;
+	struct uidtab_geom g, g2;
+	struct uidtab_desc d;
+	uint8_t sec[2][512], zero[512], gx[UID_GUID_LEN];
+	uint64_t home;
+
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	for (unsigned s = 0; s < NSLOTS; s++)
+		put_rec(fx, &g, s, 1000 + s);
+	put_rec_st(fx, &g, 3, 1003, UIDREC_DELETED);	/* a tombstone in table 0 */
+	assert_int_equal(uidtab_geom_next(&g, 16, &d), 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		d.copy = c;
+		assert_int_equal(uidtab_desc_out(&d, fx->a->hdr.uuid, sec[c], sizeof(sec[c])), 0);
+	}
+	memset(zero, 0, sizeof(zero));
+	g2 = g;
+	assert_int_equal(uidtab_geom_add(&g2, &d), 0);
+	guid_of(7, gx);
+	home = uidtab_home(gx, 16);
+	put_rec(fx, &g2, NSLOTS + home, 7);	/* X lives in table 1 */
+
+	/* copy 0's magic hit, copy 1 lost (zero): fail closed */
+	sec[0][2] ^= 0x01;
+	put_desc_pair(fx, &g, sec[0], zero);
+	for (int insert = 0; insert < 2; insert++) {
+		memset(&op, 0, sizeof(op));
+		op.fx = fx;
+		if (insert)
+			uio_insert(fx->io, &op.op, gx, "box7", "box7", on_done);
+		else
+			uio_lookup(fx->io, &op.op, "ls", gx, "box7", "box7", on_done);
+		assert_true(run_until(fx, op_called, &op));
+		assert_int_equal(op.rc, SDLM_EMAGIC);
+	}
+	assert_int_equal(area_uid_tables(fx->a, &g2), SDLM_EMAGIC);
+	assert_non_null(strstr(fx->a->why, "UID table 1"));
+	/* another cluster's descriptor in both copies: not "no table" either */
+	{
+		uint8_t other[SDLM_UUID_LEN];
+
+		memset(other, 0x77, sizeof(other));
+		for (uint32_t c = 0; c < 2; c++) {
+			d.copy = c;
+			assert_int_equal(uidtab_desc_out(&d, other, sec[c], sizeof(sec[c])), 0);
+		}
+	}
+	put_desc_pair(fx, &g, sec[0], sec[1]);
+	memset(&op, 0, sizeof(op));
+	op.fx = fx;
+	uio_insert(fx->io, &op.op, gx, "box7", "box7", on_done);
+	assert_true(run_until(fx, op_called, &op));
+	assert_int_equal(op.rc, SDLM_EIDENTITY);
+	assert_int_equal(uio_geom(fx->io)->ntables, 1);
+	/* the empty pattern is no table: X (not there then) is not found */
+	put_desc_pair(fx, &g, zero, zero);
+	memset(&op, 0, sizeof(op));
+	op.fx = fx;
+	uio_lookup(fx->io, &op.op, "ls", gx, "box7", "box7", on_done);
+	assert_true(run_until(fx, op_called, &op));
+	assert_int_equal(op.rc, -ENOENT);
+}
+
 /*
  * Finding 2 of the grow review (failed before the fix: area_uid_grow
  * returned SDLM_EIOTIMEOUT with the descriptor write still in flight, and
@@ -1273,6 +1361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_table_learnt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_desc_read_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_desc_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_waits_late_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),

@@ -190,10 +190,9 @@ static void test_desc_codec(void **state)
 	assert_string_equal(r.create_host, "h1");
 	/* a copy read at the other copy's place: misdirected */
 	assert_int_equal(uidtab_desc_in(&in[0], sec[1], 4096, uuid_a, &G, 0), SDLM_EIDENTITY);
-	/* another cluster's descriptor, or no sdlm data at all: no table */
-	assert_int_equal(uidtab_desc_in(&in[0], sec[0], 4096, uuid_b, &G, 0), UIDREC_ABSENT);
-	memset(sec[1], 0x5a, sizeof(sec[1]));
-	assert_int_equal(uidtab_desc_in(&in[1], sec[1], 4096, uuid_a, &G, 1), UIDREC_ABSENT);
+	/* only the all-zero sector is "no table" (the empty pattern a grow
+	 * and init write); another cluster's descriptor or other bytes fail
+	 * closed (test_desc_not_empty_fails_closed) */
 	memset(sec[1], 0, sizeof(sec[1]));
 	assert_int_equal(uidtab_desc_in(&in[1], sec[1], 4096, uuid_a, &G, 1), UIDREC_ABSENT);
 	/* a damaged copy: CRC */
@@ -250,6 +249,54 @@ static void colliding(uint64_t nslots, uint64_t home, uint32_t *out, int n, uint
 		if (uidtab_home(guid, nslots) == home)
 			out[k++] = g;
 	}
+}
+
+/*
+ * Grow review, hole 2 (failed before the fix: both read as UIDREC_ABSENT,
+ * "no table", so a mailbox in that table was missed and created again
+ * in table 0: UIDs twice): where a descriptor may be, only the all-zero
+ * sector is no table.  Another magic (a damaged first bytes, whatever
+ * else) and another cluster's descriptor are errors, and a pair of one
+ * such copy and one all-zero copy fails closed.
+ */
+static void test_desc_not_empty_fails_closed(void **state)
+{
+	uint8_t sec[2][4096];
+	struct uidtab_desc d, in[2], r;
+	int rc[2];
+	char why[512];
+
+	(void)state;
+	geom_one(8);
+	assert_int_equal(uidtab_geom_next(&G, 100, &d), 0);
+	d.copy = 0;
+	assert_int_equal(uidtab_desc_out(&d, uuid_a, sec[0], 4096), 0);
+	memset(sec[1], 0, sizeof(sec[1]));
+	/* another cluster's descriptor */
+	assert_int_equal(uidtab_desc_in(&in[0], sec[0], 4096, uuid_b, &G, 0), SDLM_EIDENTITY);
+	/* the magic hit by a bad write */
+	sec[0][1] ^= 0x20;
+	rc[0] = uidtab_desc_in(&in[0], sec[0], 4096, uuid_a, &G, 0);
+	assert_int_equal(rc[0], SDLM_EMAGIC);
+	rc[1] = uidtab_desc_in(&in[1], sec[1], 4096, uuid_a, &G, 1);
+	assert_int_equal(rc[1], UIDREC_ABSENT);
+	assert_int_equal(uidtab_desc_resolve(in, rc, &r), SDLM_EMAGIC);
+	/* bytes that were never sdlm's */
+	memset(sec[0], 0x5a, sizeof(sec[0]));
+	assert_int_equal(uidtab_desc_in(&in[0], sec[0], 4096, uuid_a, &G, 0), SDLM_EMAGIC);
+	/* one non-zero byte anywhere is not the empty pattern */
+	memset(sec[0], 0, sizeof(sec[0]));
+	sec[0][4000] = 1;
+	assert_int_equal(uidtab_desc_in(&in[0], sec[0], 4096, uuid_a, &G, 0), SDLM_EMAGIC);
+	/* the message names the table, its sectors, each copy and what to do */
+	rc[0] = SDLM_EMAGIC;
+	rc[1] = UIDREC_ABSENT;
+	uidtab_desc_why(why, sizeof(why), &G, rc);
+	assert_non_null(strstr(why, "UID table 1"));
+	assert_non_null(strstr(why, "sectors 25-26"));
+	assert_non_null(strstr(why, "copy 0:"));
+	assert_non_null(strstr(why, "copy 1: all zero"));
+	assert_non_null(strstr(why, "docs/uid.md"));
 }
 
 /*
@@ -432,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_desc_codec),
+		cmocka_unit_test(test_desc_not_empty_fails_closed),
 		cmocka_unit_test(test_grow_probe),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_damaged_across),
