@@ -80,12 +80,26 @@ struct hb_disk {
 	uint8_t uuid[SDLM_UUID_LEN];
 	char node_name[SDLM_NAME_LEN];
 	char version[SDLM_VERSION_LEN];	/* minor >= 1; reserved in minor 0 */
-	uint8_t reserved[324];
+	/* minor >= 2; reserved in minor 0 and 1 (docs/design-handoff.md §4) */
+	uint64_t req_seq;
+	struct {
+		uint64_t lkid;
+		uint64_t target_incarnation;
+	} req[SDLM_HB_REQ_MAX];
+	uint64_t ans_seq;
+	uint32_t ans_count;
+	uint32_t ans_lvb;
+	struct {
+		uint64_t lkid;
+		uint8_t lvb[SDLM_HB_LVB_LEN];
+	} ans[SDLM_HB_ANS_MAX];
+	uint8_t reserved[12];
 	uint32_t crc;
 };
 
-/* The first heartbeat minor that defines version. */
+/* The first heartbeat minors that define version, the hand-off areas. */
 #define HB_MINOR_VERSION	1
+#define HB_MINOR_HANDOFF	2
 
 struct msg_disk {
 	struct rec_prefix pfx;
@@ -121,7 +135,15 @@ _Static_assert(offsetof(struct hb_disk, wall_time_ms) == 64, "hb wall_time_ms");
 _Static_assert(offsetof(struct hb_disk, uuid) == 72, "hb uuid");
 _Static_assert(offsetof(struct hb_disk, node_name) == 88, "hb node_name");
 _Static_assert(offsetof(struct hb_disk, version) == 152, "hb version");
-_Static_assert(offsetof(struct hb_disk, reserved) == 184, "hb reserved");
+_Static_assert(offsetof(struct hb_disk, req_seq) == 184, "hb req_seq");
+_Static_assert(offsetof(struct hb_disk, req) == 192, "hb req");
+_Static_assert(sizeof(((struct hb_disk *)0)->req[0]) == 16, "hb req entry");
+_Static_assert(offsetof(struct hb_disk, ans_seq) == 320, "hb ans_seq");
+_Static_assert(offsetof(struct hb_disk, ans_count) == 328, "hb ans_count");
+_Static_assert(offsetof(struct hb_disk, ans_lvb) == 332, "hb ans_lvb");
+_Static_assert(offsetof(struct hb_disk, ans) == 336, "hb ans");
+_Static_assert(sizeof(((struct hb_disk *)0)->ans[0]) == 40, "hb ans entry");
+_Static_assert(offsetof(struct hb_disk, reserved) == 496, "hb reserved");
 _Static_assert(offsetof(struct msg_disk, node_id) == 16, "msg node_id");
 _Static_assert(offsetof(struct msg_disk, seq) == 24, "msg seq");
 _Static_assert(offsetof(struct msg_disk, from_node) == 40, "msg from_node");
@@ -345,13 +367,83 @@ static bool version_is_sane(const char *v)
 	return true;
 }
 
-static bool hb_is_sane(const struct sdlm_hb *hb)
+static bool bytes_are_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* The node a cluster lock id names: its upper 32 bits (dlm/nodelock.c). */
+static uint64_t lkid_node(uint64_t lkid)
+{
+	return lkid >> 32;
+}
+
+/* Rules H1-H3 of ondisk.h: the release requests. */
+static bool hb_req_is_sane(const struct sdlm_hb *hb)
+{
+	bool empty_seen = false;
+	size_t i;
+
+	for (i = 0; i < SDLM_HB_REQ_MAX; i++) {
+		const struct sdlm_hb_req *e = &hb->req[i];
+
+		if (!e->lkid)
+			empty_seen = true;
+		if (empty_seen) {
+			if (e->lkid || e->target_incarnation)
+				return false;			/* H1 */
+			continue;
+		}
+		if (lkid_node(e->lkid) < 1 ||
+		    lkid_node(e->lkid) > SDLM_MAX_NODES ||
+		    lkid_node(e->lkid) == hb->node_id ||
+		    !e->target_incarnation)
+			return false;				/* H2 */
+	}
+	return hb->req_seq || !hb->req[0].lkid;			/* H3 */
+}
+
+/* Rules H4-H7 of ondisk.h: the answer. */
+static bool hb_ans_is_sane(const struct sdlm_hb *hb)
+{
+	size_t i;
+
+	if (hb->ans_count > SDLM_HB_ANS_MAX)
+		return false;					/* H4 */
+	if (hb->ans_count && !hb->ans_seq)
+		return false;					/* H7 */
+	if (hb->ans_lvb >> hb->ans_count)
+		return false;					/* H6 */
+	for (i = 0; i < SDLM_HB_ANS_MAX; i++) {
+		const struct sdlm_hb_ans *e = &hb->ans[i];
+
+		if (i >= hb->ans_count) {
+			if (e->lkid || !bytes_are_zero(e->lvb, SDLM_HB_LVB_LEN))
+				return false;			/* H4 */
+			continue;
+		}
+		if (lkid_node(e->lkid) != hb->node_id)
+			return false;				/* H5 */
+		if (!(hb->ans_lvb & (1u << i)) &&
+		    !bytes_are_zero(e->lvb, SDLM_HB_LVB_LEN))
+			return false;				/* H6 */
+	}
+	return true;
+}
+
+/* minor: the record's (hb_in) or the one written (hb_out). */
+static bool hb_is_sane(const struct sdlm_hb *hb, uint16_t minor)
 {
 	return node_id_is_valid(hb->node_id) &&
 	       hb->state <= HB_STATE_MAX &&
 	       hb->ack_cmd <= MSG_CMD_MAX &&
 	       name_is_sane(hb->node_name, 0) &&
-	       version_is_sane(hb->version);
+	       version_is_sane(hb->version) &&
+	       (minor < HB_MINOR_HANDOFF ||
+		(hb_req_is_sane(hb) && hb_ans_is_sane(hb)));
 }
 
 /* Returns 0 or -EINVAL; see ondisk.h. */
@@ -359,9 +451,10 @@ int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
 	   void *sector, size_t sector_size)
 {
 	struct hb_disk d;
+	size_t i;
 
 	if (!hb || !uuid || !sector || sector_size < SDLM_RECORD_SIZE ||
-	    uuid_is_nil(uuid) || !hb_is_sane(hb))
+	    uuid_is_nil(uuid) || !hb_is_sane(hb, SDLM_HB_MINOR))
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
@@ -378,6 +471,18 @@ int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
 	memcpy(d.uuid, uuid, SDLM_UUID_LEN);
 	name_copy(d.node_name, hb->node_name);
 	memcpy(d.version, hb->version, SDLM_VERSION_LEN);
+	d.req_seq = htole64(hb->req_seq);
+	for (i = 0; i < SDLM_HB_REQ_MAX; i++) {
+		d.req[i].lkid = htole64(hb->req[i].lkid);
+		d.req[i].target_incarnation = htole64(hb->req[i].target_incarnation);
+	}
+	d.ans_seq = htole64(hb->ans_seq);
+	d.ans_count = htole32(hb->ans_count);
+	d.ans_lvb = htole32(hb->ans_lvb);
+	for (i = 0; i < SDLM_HB_ANS_MAX; i++) {
+		d.ans[i].lkid = htole64(hb->ans[i].lkid);
+		memcpy(d.ans[i].lvb, hb->ans[i].lvb, SDLM_HB_LVB_LEN);
+	}
 	record_seal(sector, sector_size, &d);
 	return 0;
 }
@@ -387,6 +492,7 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	  const uint8_t uuid[SDLM_UUID_LEN], uint32_t expect_node_id)
 {
 	struct hb_disk d;
+	size_t i;
 	int rv;
 
 	if (!hb)
@@ -425,7 +531,23 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	/* Reserved in minor 0: not data, whatever it holds. */
 	if (hb->minor >= HB_MINOR_VERSION)
 		memcpy(hb->version, d.version, SDLM_VERSION_LEN);
-	if (!hb_is_sane(hb)) {
+	/* Reserved below minor 2: not data, the areas read as empty. */
+	if (hb->minor >= HB_MINOR_HANDOFF) {
+		hb->req_seq = le64toh(d.req_seq);
+		for (i = 0; i < SDLM_HB_REQ_MAX; i++) {
+			hb->req[i].lkid = le64toh(d.req[i].lkid);
+			hb->req[i].target_incarnation =
+				le64toh(d.req[i].target_incarnation);
+		}
+		hb->ans_seq = le64toh(d.ans_seq);
+		hb->ans_count = le32toh(d.ans_count);
+		hb->ans_lvb = le32toh(d.ans_lvb);
+		for (i = 0; i < SDLM_HB_ANS_MAX; i++) {
+			hb->ans[i].lkid = le64toh(d.ans[i].lkid);
+			memcpy(hb->ans[i].lvb, d.ans[i].lvb, SDLM_HB_LVB_LEN);
+		}
+	}
+	if (!hb_is_sane(hb, hb->minor)) {
 		rv = -EUCLEAN;
 		goto out_clear;
 	}

@@ -40,7 +40,8 @@
  *	uuid / node id not the expected ones		SDLM_EIDENTITY
  *	a value the format forbids (checksum valid)	-EUCLEAN
  *	  (heartbeat of minor >= 1: also a version that is not 0..31
- *	  printable ASCII characters and a NUL)
+ *	  printable ASCII characters and a NUL; of minor >= 2: also a
+ *	  hand-off area that breaks a rule below)
  *
  * Minors are per record kind, each one only adding fields in what the
  * lower minor reserved (readers of a lower minor ignore reserved bytes,
@@ -48,7 +49,28 @@
  * a field the record's minor does not define as zero):
  *	header	0
  *	heartbeat	1: version (sdlm's version of the writer; "" = unknown)
+ *			2: the hand-off areas (docs/design-handoff.md §4):
+ *			   release requests of this node (req_seq, req[8])
+ *			   and its answers (ans_seq, ans_count, ans_lvb,
+ *			   ans[4]), in what minor 1 reserved (184..495)
  *	message	0
+ *
+ * The hand-off areas' rules (hb_in: -EUCLEAN; hb_out: -EINVAL), checked
+ * for a record of minor >= 2 (hb_out always writes one):
+ *	H1  req[]: an entry is empty when its lkid is 0; the empty entries
+ *	    come last and are all zero (lkid and target_incarnation)
+ *	H2  a non-empty request's lkid names a node 1..255 in its upper 32
+ *	    bits, not the slot's own node, and its target_incarnation != 0
+ *	H3  req_seq == 0 (no request ever written) => every entry empty
+ *	H4  ans_count <= SDLM_HB_ANS_MAX; the entries at and after
+ *	    ans_count are all zero (lkid and lvb)
+ *	H5  an answer entry's lkid names the slot's own node (upper 32 bits)
+ *	H6  no ans_lvb bit at or above ans_count; an entry whose bit is
+ *	    clear has an all-zero lvb
+ *	H7  ans_seq == 0 (no answer ever written) => ans_count == 0
+ * A reader of minor 2 reads the areas of a minor 0/1 record as zero (no
+ * request, no answer) and never looks at those bytes, whatever they hold.
+ *
  * -EUCLEAN ("structure needs cleaning") is what Linux file systems return
  * for on-disk metadata that is well checksummed but inconsistent; it keeps
  * "the disk holds nonsense" apart from "the caller passed nonsense"
@@ -63,8 +85,12 @@
 #define SDLM_ONDISK_MAJOR	1	/* incompatible changes */
 #define SDLM_ONDISK_MINOR	0	/* header and message slot: compatible
 					   additions in reserved space */
-#define SDLM_HB_MINOR		1	/* heartbeat slot (1: version) */
+#define SDLM_HB_MINOR		2	/* heartbeat slot (1: version,
+					   2: hand-off areas) */
 #define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
+#define SDLM_HB_REQ_MAX		8	/* release requests per heartbeat */
+#define SDLM_HB_ANS_MAX		4	/* answered grants per heartbeat */
+#define SDLM_HB_LVB_LEN		32	/* a lock value block (LS_LVB_LEN) */
 
 #define SDLM_RECORD_SIZE	512
 #define SDLM_RECORD_CRC_OFFSET	(SDLM_RECORD_SIZE - 4)
@@ -100,6 +126,25 @@ enum hb_state {
 };
 #define HB_STATE_MAX	HB_EXITING
 
+/*
+ * Minor 2: "node V (target_incarnation): give back your grant lkid".
+ * lkid = V's node id << 32 | V's counter (dlm/nodelock.c); 0 = empty.
+ */
+struct sdlm_hb_req {
+	uint64_t lkid;
+	uint64_t target_incarnation;
+};
+
+/*
+ * Minor 2: "I, this slot's node (the record's incarnation), stopped the
+ * grant lkid for good; its value block is lvb" (valid if its ans_lvb bit
+ * is set, else all zero).
+ */
+struct sdlm_hb_ans {
+	uint64_t lkid;
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+};
+
 struct sdlm_hb {
 	uint32_t flags;			/* none defined in 1.0 */
 	uint32_t node_id;		/* 1..SDLM_MAX_NODES, = slot index */
@@ -115,6 +160,13 @@ struct sdlm_hb {
 	char version[SDLM_VERSION_LEN];	/* minor 1: the writer's sdlm version,
 					   0..31 printable ASCII; "" unknown
 					   (minor 0 slots read as "") */
+	/* minor 2 (all zero when read from a minor 0/1 record): */
+	uint64_t req_seq;		/* +1 per change of req[]; 0 = none yet */
+	struct sdlm_hb_req req[SDLM_HB_REQ_MAX];	/* empty ones last */
+	uint64_t ans_seq;		/* +1 per change of the answer area */
+	uint32_t ans_count;		/* 0..SDLM_HB_ANS_MAX */
+	uint32_t ans_lvb;		/* bit e: ans[e].lvb is valid */
+	struct sdlm_hb_ans ans[SDLM_HB_ANS_MAX];
 	uint16_t minor;			/* set by hb_in from the disk */
 	uint8_t uuid[SDLM_UUID_LEN];	/* set by hb_in from the disk */
 };

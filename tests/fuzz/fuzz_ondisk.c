@@ -21,7 +21,8 @@
  *   - a record that decodes re-encodes (*_out refuses only what *_in
  *     refuses) and the re-encoding decodes to the same fields (a
  *     heartbeat of any minor re-encodes at SDLM_HB_MINOR: a minor-0
- *     slot's version is "" either way).  One
+ *     slot's version is "" either way, a minor-0/1 slot's hand-off areas
+ *     empty).  One
  *     known asymmetry is skipped: hb_in/msg_in accept an all-zero
  *     expected uuid (and so a record carrying it), hb_out/msg_out refuse
  *     it; callers always pass the header's uuid, which hdr_in never
@@ -126,6 +127,11 @@ static void check_hb(const uint8_t *sec, size_t len, const uint8_t *uuid,
 	    hb2.wall_time_ms != hb.wall_time_ms ||
 	    strcmp(hb2.node_name, hb.node_name) ||
 	    memcmp(hb2.version, hb.version, SDLM_VERSION_LEN) ||
+	    hb2.req_seq != hb.req_seq ||
+	    memcmp(hb2.req, hb.req, sizeof(hb.req)) ||
+	    hb2.ans_seq != hb.ans_seq || hb2.ans_count != hb.ans_count ||
+	    hb2.ans_lvb != hb.ans_lvb ||
+	    memcmp(hb2.ans, hb.ans, sizeof(hb.ans)) ||
 	    hb2.minor != SDLM_HB_MINOR ||
 	    memcmp(hb2.uuid, hb.uuid, SDLM_UUID_LEN))
 		abort();
@@ -235,8 +241,8 @@ static size_t file_read(const char *path, uint8_t *buf, size_t cap)
 static int gen_golden(const char *dir, const char *golden)
 {
 	static const char *const sizes[] = { "512", "4096" };
-	/* heartbeat images: this minor's, and format 1.0's (minor 0) */
-	static const char *const hb_versions[] = { "", "1.0-" };
+	/* heartbeat images: this minor's, minor 1's and format 1.0's (minor 0) */
+	static const char *const hb_versions[] = { "", "1.1-", "1.0-" };
 	uint8_t buf[SDLM_SECTOR_SIZE_MAX];
 	struct sdlm_header h;
 	struct sdlm_hb hb;
@@ -253,7 +259,7 @@ static int gen_golden(const char *dir, const char *golden)
 		snprintf(name, sizeof(name), "golden-hdr-%s", sizes[i]);
 		if (seed_write(dir, name, 0, h.uuid, 0, buf, n))
 			return -1;
-		for (v = 0; v < 2; v++) {
+		for (v = 0; v < 3; v++) {
 			snprintf(path, sizeof(path), "%s/hb-%s%s.bin", golden,
 				 hb_versions[v], sizes[i]);
 			n = file_read(path, buf, sizeof(buf));
@@ -316,6 +322,14 @@ static int gen_corpus(const char *dir, const char *golden)
 		hb.hb_interval_ms = 1000;
 		strcpy(hb.node_name, "node2");
 		strcpy(hb.version, "0.9.0");
+		hb.req_seq = 1;
+		hb.req[0].lkid = (uint64_t)3 << 32 | 1;
+		hb.req[0].target_incarnation = 0x99;
+		hb.ans_seq = 1;
+		hb.ans_count = 1;
+		hb.ans_lvb = 1;
+		hb.ans[0].lkid = (uint64_t)2 << 32 | 5;
+		hb.ans[0].lvb[0] = 6;
 		if (hb_out(&hb, seed_uuid, buf, ss))
 			return -1;
 		snprintf(name, sizeof(name), "hb-%zu", ss);

@@ -55,6 +55,15 @@ static uint64_t get_le64(const uint8_t *p)
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* A cluster lock id of node n (dlm/nodelock.c). */
+#define LKID(n, c)	((uint64_t)(n) << 32 | (c))
+
 static void fixed_header(struct sdlm_header *h, uint32_t sector_size)
 {
 	memset(h, 0, sizeof(*h));
@@ -85,8 +94,33 @@ static void fixed_hb(struct sdlm_hb *hb)
 	hb->wall_time_ms = 1700000000123ull;
 	strcpy(hb->node_name, "node7");
 	strcpy(hb->version, "1.2.3-test");
+	/* minor 2: node 7 asks nodes 2 and 9 for a grant each, and answers
+	 * for two of its own, the first with a value block */
+	hb->req_seq = 3;
+	hb->req[0].lkid = LKID(2, 5);
+	hb->req[0].target_incarnation = 0x0a0b0c0d0e0f1011ull;
+	hb->req[1].lkid = LKID(9, 0x77);
+	hb->req[1].target_incarnation = 0x2122232425262728ull;
+	hb->ans_seq = 2;
+	hb->ans_count = 2;
+	hb->ans_lvb = 0x1;
+	hb->ans[0].lkid = LKID(7, 3);
+	for (int b = 0; b < SDLM_HB_LVB_LEN; b++)
+		hb->ans[0].lvb[b] = (uint8_t)(0x40 + b);
+	hb->ans[1].lkid = LKID(7, 4);
 	hb->minor = SDLM_HB_MINOR;
 	memcpy(hb->uuid, uuid_a, SDLM_UUID_LEN);
+}
+
+/* The minor-2 fields as a reader of minor 0 or 1 records sees them. */
+static void hb_clear_handoff(struct sdlm_hb *hb)
+{
+	hb->req_seq = 0;
+	memset(hb->req, 0, sizeof(hb->req));
+	hb->ans_seq = 0;
+	hb->ans_count = 0;
+	hb->ans_lvb = 0;
+	memset(hb->ans, 0, sizeof(hb->ans));
 }
 
 static void fixed_msg(struct sdlm_msg *msg)
@@ -134,6 +168,19 @@ static void assert_hb_equal(const struct sdlm_hb *a, const struct sdlm_hb *b)
 	assert_int_equal(a->wall_time_ms, b->wall_time_ms);
 	assert_string_equal(a->node_name, b->node_name);
 	assert_memory_equal(a->version, b->version, SDLM_VERSION_LEN);
+	assert_int_equal(a->req_seq, b->req_seq);
+	for (int i = 0; i < SDLM_HB_REQ_MAX; i++) {
+		assert_int_equal(a->req[i].lkid, b->req[i].lkid);
+		assert_int_equal(a->req[i].target_incarnation,
+				 b->req[i].target_incarnation);
+	}
+	assert_int_equal(a->ans_seq, b->ans_seq);
+	assert_int_equal(a->ans_count, b->ans_count);
+	assert_int_equal(a->ans_lvb, b->ans_lvb);
+	for (int i = 0; i < SDLM_HB_ANS_MAX; i++) {
+		assert_int_equal(a->ans[i].lkid, b->ans[i].lkid);
+		assert_memory_equal(a->ans[i].lvb, b->ans[i].lvb, SDLM_HB_LVB_LEN);
+	}
 	assert_int_equal(a->minor, b->minor);
 	assert_memory_equal(a->uuid, b->uuid, SDLM_UUID_LEN);
 }
@@ -263,7 +310,22 @@ static void test_hb_round_trip(void **state)
 		assert_string_equal((char *)sector + 88, "node7");
 		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR | SDLM_HB_MINOR << 16);
 		assert_memory_equal(sector + 152, "1.2.3-test\0", 11);
-		assert_true(buf_is_zero(sector, 163, 508));
+		assert_true(buf_is_zero(sector, 163, 184));
+		/* minor 2: the hand-off areas */
+		assert_int_equal(get_le64(sector + 184), 3);
+		assert_int_equal(get_le64(sector + 192), LKID(2, 5));
+		assert_int_equal(get_le64(sector + 200), 0x0a0b0c0d0e0f1011ull);
+		assert_int_equal(get_le64(sector + 208), LKID(9, 0x77));
+		assert_int_equal(get_le64(sector + 216), 0x2122232425262728ull);
+		assert_true(buf_is_zero(sector, 224, 320));
+		assert_int_equal(get_le64(sector + 320), 2);
+		assert_int_equal(get_le32(sector + 328), 2);
+		assert_int_equal(get_le32(sector + 332), 0x1);
+		assert_int_equal(get_le64(sector + 336), LKID(7, 3));
+		assert_int_equal(sector[344], 0x40);
+		assert_int_equal(sector[375], 0x40 + 31);
+		assert_int_equal(get_le64(sector + 376), LKID(7, 4));
+		assert_true(buf_is_zero(sector, 384, 508));
 		assert_true(buf_is_zero(sector, 512, sizes[i]));
 
 		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
@@ -401,8 +463,8 @@ static void test_corruption_common(void **state)
 
 			/* a higher minor is compatible */
 			encode_fixed(kind, sector, size);
-			put_le16(sector + 10, SDLM_ONDISK_MINOR + 3);
-			sector[300] = 0x5a;	/* a newer field in reserved */
+			put_le16(sector + 10, SDLM_HB_MINOR + 3);
+			sector[500] = 0x5a;	/* a newer field in reserved */
 			reseal(sector);
 			assert_int_equal(decode[kind](sector, size), 0);
 
@@ -678,6 +740,7 @@ static void test_area_image(void **state)
 		assert_int_equal(hdr_out(&h, area, ss), 0);
 		for (id = 1; id <= h.num_nodes; id++) {
 			fixed_hb(&hb);
+			hb_clear_handoff(&hb);	/* they name node 7 */
 			hb.node_id = id;
 			hb.counter = 100 + id;
 			assert_int_equal(layout_hb_offset(&h, id, &off), 0);
@@ -762,14 +825,18 @@ static void test_uuid_text(void **state)
 
 /* ---- heartbeat minor 1: the writer's version ---- */
 
-/* The 1.0 heartbeat golden image of one sector size (as it was written). */
-static void read_hb_1_0(uint32_t size, uint8_t *sector)
+/*
+ * An older heartbeat golden image of one sector size, as it was written:
+ * "1.0" (minor 0), "1.1" (minor 1).
+ */
+static void read_hb_image(const char *ver, uint32_t size, uint8_t *sector)
 {
 	const char *dir = getenv("SDLM_GOLDEN_DIR");
 	char path[4200];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/hb-1.0-%u.bin", dir ? dir : SDLM_GOLDEN_DIR, size);
+	snprintf(path, sizeof(path), "%s/hb-%s-%u.bin", dir ? dir : SDLM_GOLDEN_DIR,
+		 ver, size);
 	f = fopen(path, "re");
 	assert_non_null(f);
 	assert_int_equal(fread(sector, 1, size, f), size);
@@ -791,19 +858,22 @@ static void test_hb_minor0_reads(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
-		read_hb_1_0(sizes[i], sector);
+		read_hb_image("1.0", sizes[i], sector);
 		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR);	/* 1.0 */
 		fixed_hb(&want);
 		memset(want.version, 0, sizeof(want.version));
+		hb_clear_handoff(&want);
 		want.minor = 0;
 		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
 		assert_hb_equal(&out, &want);
 
 		/* reserved in 1.0: junk there (no NUL, control bytes) is ignored */
-		memset(sector + 152, 0x01, SDLM_VERSION_LEN);
+		memset(sector + 152, 0x01, SDLM_RECORD_CRC_OFFSET - 152);
 		reseal(sector);
 		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
 		assert_string_equal(out.version, "");
+		assert_int_equal(out.req[0].lkid, 0);
+		assert_int_equal(out.ans_count, 0);
 	}
 }
 
@@ -824,7 +894,7 @@ static void test_hb_minor1_old_reader(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
-		read_hb_1_0(sizes[i], old);
+		read_hb_image("1.0", sizes[i], old);
 		fixed_hb(&hb);
 		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
 		assert_int_equal(get_le32(sector + 8) & 0xffff, SDLM_ONDISK_MAJOR);
@@ -892,6 +962,219 @@ static void test_hb_version_sanity(void **state)
 	assert_int_equal(out.minor, SDLM_HB_MINOR);
 }
 
+/* ---- heartbeat minor 2: the hand-off areas ---- */
+
+/*
+ * Backward: a minor-2 reader reads the slot of a minor-1 writer
+ * (tests/golden/hb-1.1-*.bin, the images of minor 1 as they were) with
+ * every field as before and no request, no answer; the bytes where
+ * minor 2 keeps its areas are reserved in minor 1 and never read,
+ * whatever they hold (here: junk that breaks every hand-off rule).
+ */
+static void test_hb_minor1_reads(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_hb want, out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		read_hb_image("1.1", sizes[i], sector);
+		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR | 1 << 16);
+		fixed_hb(&want);
+		hb_clear_handoff(&want);
+		want.minor = 1;
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_hb_equal(&out, &want);
+
+		memset(sector + 184, 0xee, SDLM_RECORD_CRC_OFFSET - 184);
+		reseal(sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_hb_equal(&out, &want);
+		/* the same bytes in a minor-2 record: refused */
+		put_le16(sector + 10, 2);
+		reseal(sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), -EUCLEAN);
+	}
+}
+
+/*
+ * Forward: a reader of minor 1 checks the magic, the major, the CRC, the
+ * tail, the identity and the fields it knows (offsets below 184), and
+ * ignores reserved bytes.  A minor-2 slot with both areas in use differs
+ * from the minor-1 image of the same fields only in the minor, in bytes
+ * 184..507 (reserved in minor 1) and in the CRC - byte for byte against
+ * the minor-1 golden image that reader's own encoder wrote - so that
+ * reader decodes every field it knows as before and ignores the areas.
+ */
+static void test_hb_minor2_old_reader(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX], old[SECTOR_MAX];
+	struct sdlm_hb hb;
+	size_t i, b;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		read_hb_image("1.1", sizes[i], old);
+		fixed_hb(&hb);
+		assert_int_not_equal(hb.req[0].lkid, 0);	/* areas in use */
+		assert_int_not_equal(hb.ans_count, 0);
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		assert_int_equal(get_le32(sector + 8), SDLM_ONDISK_MAJOR | 2 << 16);
+		assert_false(buf_is_zero(sector, 184, 496));
+		for (b = 0; b < sizes[i]; b++) {
+			bool minor = b == 10 || b == 11;
+			bool reserved_in_11 = b >= 184 && b < SDLM_RECORD_CRC_OFFSET;
+			bool crc = b >= SDLM_RECORD_CRC_OFFSET && b < SDLM_RECORD_SIZE;
+
+			if (!minor && !reserved_in_11 && !crc && sector[b] != old[b])
+				fail_msg("byte %zu differs from the minor-1 image", b);
+		}
+	}
+}
+
+/* The test's own encoder of the areas: what hb_out would write, unchecked. */
+static void put_handoff(uint8_t *sector, const struct sdlm_hb *hb)
+{
+	int i;
+
+	put_le64(sector + 184, hb->req_seq);
+	for (i = 0; i < SDLM_HB_REQ_MAX; i++) {
+		put_le64(sector + 192 + 16 * i, hb->req[i].lkid);
+		put_le64(sector + 200 + 16 * i, hb->req[i].target_incarnation);
+	}
+	put_le64(sector + 320, hb->ans_seq);
+	put_le32(sector + 328, hb->ans_count);
+	put_le32(sector + 332, hb->ans_lvb);
+	for (i = 0; i < SDLM_HB_ANS_MAX; i++) {
+		put_le64(sector + 336 + 40 * i, hb->ans[i].lkid);
+		memcpy(sector + 344 + 40 * i, hb->ans[i].lvb, SDLM_HB_LVB_LEN);
+	}
+	reseal(sector);
+}
+
+/* hb_out refuses hb with -EINVAL, and its bytes on disk read -EUCLEAN. */
+static void expect_handoff_insane(const struct sdlm_hb *hb, const char *what)
+{
+	uint8_t sector[512];
+	struct sdlm_hb good, out;
+
+	if (hb_out(hb, uuid_a, sector, 512) != -EINVAL)
+		fail_msg("hb_out wrote an insane area (%s)", what);
+	fixed_hb(&good);
+	assert_int_equal(hb_out(&good, uuid_a, sector, 512), 0);
+	put_handoff(sector, hb);
+	if (hb_in(&out, sector, 512, uuid_a, 7) != -EUCLEAN)
+		fail_msg("hb_in read an insane area (%s)", what);
+}
+
+/* Both directions accept hb and the areas round-trip. */
+static void expect_handoff_sane(const struct sdlm_hb *hb)
+{
+	uint8_t sector[512];
+	struct sdlm_hb out;
+
+	assert_int_equal(hb_out(hb, uuid_a, sector, 512), 0);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), 0);
+	assert_hb_equal(&out, hb);
+	fixed_hb(&out);
+	assert_int_equal(hb_out(&out, uuid_a, sector, 512), 0);
+	put_handoff(sector, hb);
+	assert_int_equal(hb_in(&out, sector, 512, uuid_a, 7), 0);
+	assert_hb_equal(&out, hb);
+}
+
+/* Rules H1-H7 of ondisk.h, each one way to break it, both directions. */
+static void test_hb_handoff_sanity(void **state)
+{
+	struct sdlm_hb hb;
+	int i;
+
+	(void)state;
+	fixed_hb(&hb);
+	expect_handoff_sane(&hb);
+	/* the areas empty, and never written */
+	hb_clear_handoff(&hb);
+	expect_handoff_sane(&hb);
+	/* emptied again after use: seq stays */
+	hb.req_seq = 9;
+	hb.ans_seq = 4;
+	expect_handoff_sane(&hb);
+	/* full: 8 requests (node 1 and node 255 included), 4 answers, all
+	 * with their value block */
+	fixed_hb(&hb);
+	for (i = 0; i < SDLM_HB_REQ_MAX; i++) {
+		hb.req[i].lkid = LKID(i == 7 ? 255 : i + 1 + (i >= 6), 0xffffffffu - i);
+		hb.req[i].target_incarnation = 1 + i;
+	}
+	hb.ans_count = SDLM_HB_ANS_MAX;
+	hb.ans_lvb = 0xf;
+	for (i = 0; i < SDLM_HB_ANS_MAX; i++) {
+		hb.ans[i].lkid = LKID(7, 10 + i);
+		memset(hb.ans[i].lvb, 0xff - i, SDLM_HB_LVB_LEN);
+	}
+	expect_handoff_sane(&hb);
+
+	/* H1: a request after an empty entry; an empty entry not all zero */
+	fixed_hb(&hb);
+	hb.req[0].lkid = 0;
+	hb.req[0].target_incarnation = 0;
+	expect_handoff_insane(&hb, "request after an empty entry");
+	fixed_hb(&hb);
+	hb.req[5].target_incarnation = 1;
+	expect_handoff_insane(&hb, "empty entry with an incarnation");
+	/* H2: node 0, node 256, the slot's own node, incarnation 0 */
+	fixed_hb(&hb);
+	hb.req[1].lkid = 0x77;
+	expect_handoff_insane(&hb, "request naming node 0");
+	fixed_hb(&hb);
+	hb.req[1].lkid = LKID(256, 1);
+	expect_handoff_insane(&hb, "request naming node 256");
+	fixed_hb(&hb);
+	hb.req[1].lkid = LKID(7, 1);
+	expect_handoff_insane(&hb, "request naming its own writer");
+	fixed_hb(&hb);
+	hb.req[1].target_incarnation = 0;
+	expect_handoff_insane(&hb, "request for incarnation 0");
+	/* H3: requests, yet "never written" */
+	fixed_hb(&hb);
+	hb.req_seq = 0;
+	expect_handoff_insane(&hb, "requests with req_seq 0");
+	/* H4: too many answers; an entry at or after ans_count not zero */
+	fixed_hb(&hb);
+	hb.ans_count = SDLM_HB_ANS_MAX + 1;
+	expect_handoff_insane(&hb, "ans_count 5");
+	fixed_hb(&hb);
+	hb.ans[2].lkid = LKID(7, 9);
+	expect_handoff_insane(&hb, "answer entry past ans_count");
+	fixed_hb(&hb);
+	hb.ans[3].lvb[31] = 1;
+	expect_handoff_insane(&hb, "value block past ans_count");
+	/* H5: an answer for another node's grant, or lkid 0 */
+	fixed_hb(&hb);
+	hb.ans[1].lkid = LKID(2, 4);
+	expect_handoff_insane(&hb, "answer naming another node");
+	fixed_hb(&hb);
+	hb.ans[1].lkid = 0;
+	expect_handoff_insane(&hb, "answer entry 0 below ans_count");
+	/* H6: a valid bit at or above ans_count; a value block without it */
+	fixed_hb(&hb);
+	hb.ans_lvb = 0x5;
+	expect_handoff_insane(&hb, "lvb bit past ans_count");
+	fixed_hb(&hb);
+	hb.ans_lvb = 0x80000000u;
+	expect_handoff_insane(&hb, "lvb bit 31");
+	fixed_hb(&hb);
+	hb.ans[1].lvb[0] = 1;
+	expect_handoff_insane(&hb, "value block without its bit");
+	/* H7: answers, yet "never written" */
+	fixed_hb(&hb);
+	hb.ans_seq = 0;
+	expect_handoff_insane(&hb, "answers with ans_seq 0");
+}
+
 /* ---- golden images ---- */
 
 static void test_golden(void **state)
@@ -952,6 +1235,9 @@ int main(void)
 		cmocka_unit_test(test_hb_minor0_reads),
 		cmocka_unit_test(test_hb_minor1_old_reader),
 		cmocka_unit_test(test_hb_version_sanity),
+		cmocka_unit_test(test_hb_minor1_reads),
+		cmocka_unit_test(test_hb_minor2_old_reader),
+		cmocka_unit_test(test_hb_handoff_sanity),
 		cmocka_unit_test(test_golden),
 	};
 
