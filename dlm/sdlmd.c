@@ -843,6 +843,9 @@ static int pidfile_lock(void)
 	if (flock(D.pid_fd, LOCK_EX | LOCK_NB) < 0) {
 		log_err("pid file %s is locked: another sdlmd runs with ipc name '%s'",
 			D.pid_path, conf_str(&D.conf, OPT_IPC_NAME));
+		/* the running daemon's: not ours to remove on the way out */
+		close(D.pid_fd);
+		D.pid_fd = -1;
 		return -EEXIST;
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());

@@ -4,7 +4,8 @@
 # node): all alive; a reset pill is acknowledged within the ack bound and
 # the node dies by its watchdog; failing disk I/O on a node makes it stop
 # and die within lease + watchdog while the others stay up; a clean stop
-# frees the slot; nothing is left running.
+# frees the slot; a second daemon with the same ipc name is refused (exit
+# 5) without touching the first one's pid file; nothing is left running.
 . "$SDLM_SRCDIR/tests/lib.sh"
 t_init daemons
 C="$SDLMCTL"
@@ -91,6 +92,18 @@ T_PIDS="$T_PIDS $!"
 echo $! >"$TD/n4/sdlmd.pid"
 check "with --recover it starts and is fenced-safe" wait_for "node 4 recovered" 30 \
 	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+# A second daemon with the same ipc name is refused (exit 5) and leaves the
+# running one's pid file alone: logrotate finds the daemons to send SIGHUP
+# to by their pid files, and a third start must be refused the same way.
+pidf="$TD/n4/sdlmd-$T_RUN-n4.pid"
+check "node 4's pid file names its daemon" grep -qx "$(cat "$TD/n4/sdlmd.pid")" "$pidf"
+# (their own log file: the last incarnation in sdlmd.log stays the slot's)
+(restart4 --log-file="$TD/n4/refused.log") >"$TD/n4/second.out" 2>&1; rc=$?
+check "a second sdlmd with the same ipc name is refused (exit $rc = 5)" test "$rc" = 5
+check "and says why" grep -q "another sdlmd runs with ipc name" "$TD/n4/second.out"
+check "the running daemon's pid file is still there" grep -qx "$(cat "$TD/n4/sdlmd.pid")" "$pidf"
+(restart4 --log-file="$TD/n4/refused.log") >"$TD/n4/third.out" 2>&1; rc=$?
+check "a third one is refused the same way (exit $rc = 5)" test "$rc" = 5
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
 check "node 4 stops cleanly" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 check "a clean exit removes the marker" test ! -e "$TD/n4/sdlmd-$T_RUN-n4.running"
