@@ -83,7 +83,9 @@ void lsm_fini(void);
 /*
  * Client calls.  lkids returned to clients are global (they name the
  * lockspace).  Each returns 0 or an error; completions come through
- * host->ast.
+ * host->ast.  lsm_lock sets *lkid before any completion of the request is
+ * delivered (a grant may come within the call): the caller can tell its
+ * grant from a stale one by the lkid (uidsvc.c relies on it).
  */
 int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	     const void *res, size_t res_len, int mode, uint32_t flags,

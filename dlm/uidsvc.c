@@ -135,6 +135,9 @@ struct entry {
 	uint64_t lkid;
 	uint64_t ls_table_lkid;	/* "uid-table" in e->ls (older daemons') */
 	uint64_t table_lkid;	/* "uid-table" in UIDSVC_TABLE_LS: the area's */
+	uint64_t want_lkid;	/* the request the entry waits for (LOCKING:
+				   the mailbox's, TABLE: a table lock's), 0:
+				   none; any other grant is given back */
 	uint64_t lock_epoch;
 	bool lvb_valid;
 	uint8_t lvb[UID_LVB_LEN];
@@ -413,9 +416,10 @@ static void kill_allocs(struct alloc *kill_list)
 static void serve(struct entry *e);
 
 /* Give the table locks back (those held: a request still queued is given
- * back by uidsvc_ast when it is granted). */
+ * back by uidsvc_ast when it is granted: the entry stops waiting for it). */
 static void table_unlock(struct entry *e)
 {
+	e->want_lkid = 0;
 	if (e->table_lkid)
 		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
 	if (e->ls_table_lkid)
@@ -481,7 +485,7 @@ static void give_up(struct entry *e)
 		return;
 	}
 	e->unlock_wait = false;
-	table_unlock(e);
+	table_unlock(e);	/* and no request is waited for any more */
 	if (e->lkid) {
 		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
 		/* the same line as release(): where a holding ends */
@@ -520,17 +524,35 @@ static void maybe_release(struct entry *e)
 		release(e);
 }
 
-static int lock_ex(struct entry *e, const char *name, size_t len, uint64_t *lkid)
+/*
+ * Ask for a lock the entry then waits for (EX).  Its grant is known by
+ * its lkid, e->want_lkid: lsm_lock sets it before any completion of the
+ * request is delivered, within the call or later.  A grant of any other
+ * request (one the entry gave up while it was queued: an unlock is not
+ * tried on a waiting request) is given back by uidsvc_ast, never taken
+ * for the lock the entry waits for now (review s24 F1).
+ */
+static int want_lock(struct entry *e, const char *ls, const char *name, size_t len)
 {
-	return lsm_lock(UIDSVC_CLIENT, e->id, e->ls, strlen(e->ls), name, len,
-			SDLM_EX, 0, lkid);
+	int rc;
+
+	e->want_lkid = 0;
+	rc = lsm_lock(UIDSVC_CLIENT, e->id, ls, strlen(ls), name, len, SDLM_EX, 0,
+		      &e->want_lkid);
+	if (rc < 0)
+		e->want_lkid = 0;
+	return rc;
+}
+
+static int lock_ex(struct entry *e, const char *name, size_t len)
+{
+	return want_lock(e, e->ls, name, len);
 }
 
 /* The area's table lock, after the lockspace's one was granted. */
-static int lock_area_table(struct entry *e, uint64_t *lkid)
+static int lock_area_table(struct entry *e)
 {
-	return lsm_lock(UIDSVC_CLIENT, e->id, UIDSVC_TABLE_LS, strlen(UIDSVC_TABLE_LS),
-			UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES), SDLM_EX, 0, lkid);
+	return want_lock(e, UIDSVC_TABLE_LS, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
 }
 
 /* The core is ready to serve this entry (normal: the lock's takeover is
@@ -797,7 +819,6 @@ static void takeover_looked(struct uio_op *op, int rc)
 {
 	struct entry *e = op_entry(op);
 	struct uid_write w = { 0 };
-	uint64_t tl = 0;
 
 	if (dropped(e))
 		return;
@@ -807,7 +828,7 @@ static void takeover_looked(struct uio_op *op, int rc)
 		 * mailboxes may claim one damaged slot). */
 		e->state = ENT_TABLE;
 		log_debug("uid %s: new mailbox: requesting the table locks", e->name);
-		rc = lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES), &tl);
+		rc = lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
 		if (rc < 0) {
 			fail_pending(e, rc);
 			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
@@ -994,6 +1015,26 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (!e)
 		return;
 	/*
+	 * Which lock: the request the entry waits for, one it holds, or a
+	 * request it gave up while it was queued (stopped, failed, given up
+	 * while it waited for another lock), whose late grant is given
+	 * straight back.  Never told apart by the entry's state: a stale
+	 * sdlm-admin/uid-table grant taken for the mailbox lock was a
+	 * takeover without the mailbox lock (UIDs twice) and the area's
+	 * table lock held for ever.
+	 */
+	if (lkid && lkid == e->want_lkid) {
+		e->want_lkid = 0;
+	} else if (lkid && lkid != e->lkid && lkid != e->ls_table_lkid &&
+		   lkid != e->table_lkid) {
+		if (!err) {
+			log_info("uid %s: a lock request given up while queued was granted: released",
+				 e->name);
+			lsm_unlock(UIDSVC_CLIENT, lkid, 0, NULL);
+		}
+		return;
+	}
+	/*
 	 * Degraded mode: a request from before it was entered, answered now
 	 * (quorum is back: allocation is suspended), maybe while a degraded
 	 * takeover runs on the entry (busy): recorded here all the same,
@@ -1061,7 +1102,6 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		return;
 	}
 	if (e->state == ENT_TABLE) {
-		uint64_t tl = 0;
 		int rc = err;
 
 		if (!rc && !e->ls_table_lkid) {
@@ -1069,7 +1109,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 			 * grant, maybe delivered inside the call, continues) */
 			e->ls_table_lkid = lkid;
 			log_debug("uid %s: table lock of lockspace %s granted", e->name, e->ls);
-			rc = lock_area_table(e, &tl);
+			rc = lock_area_table(e);
 			if (!rc)
 				return;
 			log_warn("uid %s: the table lock %s/%s: %s", e->name, UIDSVC_TABLE_LS,
@@ -1519,7 +1559,6 @@ static void serve_queue(struct entry *e)
 static void serve(struct entry *e)
 {
 	int rc;
-	uint64_t lkid = 0;
 	char name[40];
 
 	if (e->unlock_wait || busy(e) || U.closing)
@@ -1552,7 +1591,7 @@ static void serve(struct entry *e)
 		 * the call: its grant may be delivered within it. */
 		log_debug("uid %s: not held here: requesting lock %s for client %u",
 			  e->name, name, e->pend->client);
-		rc = lock_ex(e, name, strlen(name), &lkid);
+		rc = lock_ex(e, name, strlen(name));
 		if (rc < 0) {
 			e->state = ENT_IDLE;
 			fail_pending(e, rc);

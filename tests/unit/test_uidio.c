@@ -1355,6 +1355,80 @@ static void test_svc_area_table_refused(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * Review s24 F1: a grant the entry no longer waits for is given straight
+ * back, whatever the entry waits for now.  A creator holds the mailbox
+ * lock (1) and ls/uid-table (2) and waits for sdlm-admin/uid-table (3)
+ * when lock use stops (uidsvc_stop_all: a revocation of the mailbox's
+ * lockspace; the request in sdlm-admin stays queued there).  The mailbox
+ * is asked for again (4).  The stale grant of 3 must not be taken for the
+ * mailbox lock: on the old code the entry took the mailbox over under
+ * sdlm-admin/uid-table, released 4 as "given up while queued" (no
+ * mailbox lock: another node allocates from the same record, UIDs
+ * twice) and kept the area's table lock for ever.
+ */
+static void test_svc_stale_area_grant(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box13");
+	uidsvc_stop_all();
+	assert_true(L.unlocked[1]);
+	assert_true(L.unlocked[2]);
+	assert_int_equal(L.replies, 1);		/* SDLM_EFENCED */
+	svc_req(7, SDLM_UID_ALLOC, "box13", 0);
+	assert_int_equal(L.n, 4);
+	assert_string_equal(L.ls[4], "ls");
+	assert_memory_equal(L.name[4], "uid:", 4);
+	svc_grant(3);			/* sdlm-admin/uid-table, stale */
+	assert_true(L.unlocked[3]);
+	assert_true(uidsvc_quiet());	/* no takeover started under it */
+	assert_int_equal(L.n, 4);
+	granted = 3;
+	svc_drive(2);			/* 4, then the table locks 5 and 6 */
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.last.count, 1);
+	assert_false(L.unlocked[4]);	/* the mailbox lock is the one held */
+	assert_string_equal(L.ls[5], "ls");
+	assert_string_equal(L.name[5], "uid-table");
+	assert_string_equal(L.ls[6], "sdlm-admin");
+	assert_true(L.unlocked[5]);
+	assert_true(L.unlocked[6]);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
+ * The same with the lockspace's table lock: it is queued (2) when lock use
+ * stops (sdlm-admin revoked, the mailbox's lockspace not); its late grant,
+ * while the entry waits for the mailbox lock again (3), is given back.
+ */
+static void test_svc_stale_ls_table_grant(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_req(7, SDLM_UID_ALLOC, "box14", 0);
+	svc_grant(1);
+	assert_true(svc_until(lock_count, (void *)2));
+	assert_string_equal(L.name[2], "uid-table");
+	uidsvc_stop_all();
+	assert_true(L.unlocked[1]);
+	svc_req(7, SDLM_UID_ALLOC, "box14", 0);
+	assert_int_equal(L.n, 3);
+	assert_memory_equal(L.name[3], "uid:", 4);
+	svc_grant(2);			/* ls/uid-table, stale */
+	assert_true(L.unlocked[2]);
+	assert_true(uidsvc_quiet());
+	assert_int_equal(L.n, 3);
+	svc_grant(3);
+	assert_false(L.unlocked[3]);
+	assert_true(svc_until(lock_count, (void *)4));
+	assert_string_equal(L.name[4], "uid-table");
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1378,6 +1452,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_own_tombstone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_behind_alloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_stale_area_grant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_stale_ls_table_grant, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
