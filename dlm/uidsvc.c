@@ -687,6 +687,18 @@ static void create_probed(struct uio_op *op, int rc);
 static void create_written(struct uio_op *op, int rc);
 static void res_now(const struct entry *e, struct res_uid *r);
 
+/*
+ * A new mailbox, and every request for it was cancelled (SDLM_UID_CANCEL)
+ * or its client died meanwhile: it is not created for nobody (review s24
+ * F3: a cancelled import left a fresh mailbox, a new UIDVALIDITY at UID
+ * 1, and the import tried again was refused).  The locks go back.
+ */
+static void nobody_waits(struct entry *e)
+{
+	log_debug("uid %s: not in the table and no request for it is left: not created", e->name);
+	give_up(e);
+}
+
 static void takeover(struct entry *e)
 {
 	uio_lookup(U.io, &e->op, e->ls, e->guid, e->key, e->name, takeover_looked);
@@ -822,6 +834,10 @@ static void takeover_looked(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
+	if (rc == -ENOENT && !e->pend) {
+		nobody_waits(e);
+		return;
+	}
 	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e))) {
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot); so does a restore (two
@@ -942,6 +958,10 @@ static void create_probed(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
+	if (rc == 0 && !e->pend) {
+		nobody_waits(e);
+		return;
+	}
 	if (rc == 0 && import_next(e, false)) {
 		import_start(e, op, -ENOENT);	/* adopted from the store */
 		return;

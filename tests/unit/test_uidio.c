@@ -1429,6 +1429,48 @@ static void test_svc_stale_ls_table_grant(void **state)
 	uidsvc_fini();
 }
 
+static bool mbx_given_back_or_table(void *arg)
+{
+	(void)arg;
+	return L.unlocked[1] || L.n >= 2;
+}
+
+/*
+ * Review s24 F3: an import (the operator's adoption of a mail store) gives
+ * up (SDLM_ESLOW) and cancels itself while the mailbox lock is asked for.
+ * Nobody waits any more: the mailbox must not be created for nobody.  On
+ * the old code it was created fresh, a new UIDVALIDITY at UID 1, and the
+ * import tried again was then refused (the record's UIDVALIDITY is not
+ * the store's): the store's UIDs could not be adopted any more.
+ */
+static void test_svc_cancelled_import_creates_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	granted = 0;
+	svc_import(7, "box15", 1234, 50, false);
+	assert_int_equal(L.n, 1);
+	svc_req(7, SDLM_UID_CANCEL, "", 1);	/* the call with seq 1 */
+	assert_int_equal(L.replies, 2);		/* ECANCELED, then the cancel's */
+	assert_int_equal(L.last_err, 0);
+	svc_grant(1);
+	granted = 1;
+	assert_true(svc_until(mbx_given_back_or_table, NULL));
+	assert_int_equal(L.n, 1);		/* no table lock asked */
+	assert_true(L.unlocked[1]);
+	assert_int_equal(svc_writes(), 0);
+	assert_true(svc_until(svc_quiet, NULL));
+
+	/* tried again: adopted, the store's UIDVALIDITY and next UID */
+	svc_import(7, "box15", 1234, 50, false);
+	svc_drive(3);
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.last.uidvalidity, 1234);
+	assert_true(L.last.next >= 50);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1454,6 +1496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_restore_behind_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_stale_area_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_stale_ls_table_grant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_cancelled_import_creates_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
