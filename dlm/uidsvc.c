@@ -1124,6 +1124,17 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (e->state == ENT_TABLE) {
 		int rc = err;
 
+		if (!rc && !e->ls_table_lkid && !strcmp(e->ls, UIDSVC_TABLE_LS)) {
+			/* The mailbox's lockspace is the area's table lock's:
+			 * the two table locks are one, held now.  Asked for
+			 * again, it would wait behind itself for ever (review
+			 * s24 F6: no creation anywhere in the cluster). */
+			e->table_lkid = lkid;
+			log_debug("uid %s: table lock granted (the area's: the mailbox's lockspace is %s)",
+				  e->name, UIDSVC_TABLE_LS);
+			create(e);
+			return;
+		}
 		if (!rc && !e->ls_table_lkid) {
 			/* the lockspace's table lock: now the area's (its
 			 * grant, maybe delivered inside the call, continues) */

@@ -1471,6 +1471,48 @@ static void test_svc_cancelled_import_creates_nothing(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * Review s24 F6: a mailbox in the lockspace of the area's table lock
+ * itself (UIDSVC_TABLE_LS, "sdlm-admin": any client may name it).  Its
+ * lockspace's table lock is the area's: the creator must not ask for it
+ * a second time while it holds it.  On the old code it did: the second
+ * EX request of the same resource waits behind the first for ever (the
+ * lock manager does not grant a client's request over its own), with
+ * the area's table lock held: no mailbox could be created anywhere in
+ * the cluster any more.
+ */
+static void test_svc_mailbox_in_table_ls(void **state)
+{
+	struct fixture *fx = *state;
+	struct req_uid r;
+
+	svc_init(fx);
+	memset(&r, 0, sizeof(r));
+	r.op = SDLM_UID_ALLOC;
+	r.count = 1;
+	r.ls_len = (uint16_t)strlen(UIDSVC_TABLE_LS);
+	memcpy(r.ls, UIDSVC_TABLE_LS, r.ls_len);
+	r.mb_len = 5;
+	memcpy(r.mailbox, "box16", 5);
+	uidsvc_request(7, 1, &r);
+	assert_int_equal(L.n, 1);
+	svc_grant(1);
+	assert_true(svc_until(lock_count, (void *)2));
+	assert_string_equal(L.ls[2], UIDSVC_TABLE_LS);
+	assert_string_equal(L.name[2], UIDSVC_TABLE_RES);
+	svc_grant(2);
+	granted = 2;
+	assert_true(svc_until(replied_or_locking, (void *)1));
+	assert_int_equal(L.n, 2);	/* not asked again while held */
+	assert_int_equal(L.replies, 1);
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.last.count, 1);
+	assert_true(L.unlocked[2]);	/* given back once, after the create */
+	assert_false(L.unlocked[1]);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1497,6 +1539,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_stale_area_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_stale_ls_table_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_cancelled_import_creates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_mailbox_in_table_ls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
