@@ -19,6 +19,11 @@
  *      eventfd and the aio deadline timer;
  *   7. the IPC server last, so clients only reach a daemon that is live.
  *
+ * Each is a setup_* / close_* pair in the table parts[] at the end of this
+ * file (the composition root): main sets them up in that order, runs the
+ * loop, and closes what was set up in the reverse order, after a clean
+ * stop as after a failed start.
+ *
  * The fence side obeys pills: on RESET/OFF it stops all lock use, waits
  * for its I/O to drain, acknowledges in its slot and stops feeding the
  * watchdog (HBE_SELF_FENCE).  Without a watchdog (explicit no_watchdog)
@@ -810,20 +815,239 @@ static int32_t sig_term(int32_t sig, void *data)
 	return 0;
 }
 
-/* Memory locking and real-time scheduling are wanted, not required. */
-static void harden_process(void)
-{
-	struct sched_param sp = { .sched_priority = 1 };
+/* ---- the composition root --------------------------------------------
+ *
+ * sdlmd is the list of parts below: each a setup_* and the close_* that
+ * undoes it.  main sets them up in the table's order (the header comment
+ * says why that order), runs the loop, and closes every part that was set
+ * up in the reverse order, after a clean stop as after a failed setup.  A
+ * setup that fails undoes what it did itself and returns the exit code
+ * (sdlmd(8)); its close is not called.  The order of the closes is the
+ * clean stop's:
+ *
+ *	ipc		clients are gone first
+ *	cluster		the UID service, the lockspaces (their CPG groups)
+ *			and corosync are let go before the slot is freed
+ *	fencer
+ *	heartbeat	the slot is marked free (after a clean stop, not
+ *			self-fenced), then the engine goes
+ *	watchdog	disarmed (magic close) only after the slot is free;
+ *			left armed when self-fenced
+ *	area
+ *	marker		removed unless self-fenced (the node is being reset)
+ *	pidfile, corosync, log ("sdlmd exiting (rc)"), conf
+ */
 
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_warn("mlockall refused (%s): going on; page faults may delay heartbeats",
-			 strerror(errno));
-	if (sched_setscheduler(0, SCHED_RR, &sp) < 0)
-		log_warn("real-time priority refused (%s): going on with normal priority",
-			 strerror(errno));
+/* A setup that ends the run with exit 0 (--help, --version...). */
+#define SDLMD_DONE	(-1)
+
+/* What one setup hands to a later one, and the run's outcome. */
+static struct {
+	int argc;
+	char **argv;
+	struct ipc_policy ipol;		/* conf -> ipc */
+	struct sdlm_timeouts_base base;	/* area -> cluster */
+	bool ran;			/* the loop ran and stopped */
+	int exit_code;
+} start;
+
+static void usage_error(const char *err)
+{
+	fprintf(stderr, "sdlmd: %s\n(sdlmd --help for the options)\n", err);
 }
 
-static int pidfile_lock(void)
+/* client_group, admin_group (resolved to gids) and the per-connection
+ * caps; returns 0 or -ENOENT with err set. */
+static int ipc_policy_from_conf(const struct sdlm_conf *cf, struct ipc_policy *p,
+				char *err, size_t errlen)
+{
+	const char *cg = conf_str(cf, OPT_CLIENT_GROUP), *ag = conf_str(cf, OPT_ADMIN_GROUP);
+	char why[256];
+
+	memset(p, 0, sizeof(*p));
+	if (cg[0]) {
+		if (access_group_resolve(cg, &p->access.client_gid, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "client_group: %s", why);
+			return -ENOENT;
+		}
+		p->access.client_set = true;
+	}
+	if (ag[0]) {
+		if (access_group_resolve(ag, &p->access.admin_gid, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "admin_group: %s", why);
+			return -ENOENT;
+		}
+		p->access.admin_set = true;
+	}
+	p->max_locks = conf_uint(cf, OPT_MAX_LOCKS_PER_CLIENT);
+	p->max_requests = conf_uint(cf, OPT_MAX_REQUESTS_PER_CLIENT);
+	p->max_conns = conf_uint(cf, OPT_MAX_CONNECTIONS_PER_USER);
+	return 0;
+}
+
+/* The command line and sdlm.conf; --help, --version and --dump-config
+ * answer here.  Group names become ids now, once: the loop never asks NSS. */
+static int setup_conf(void)
+{
+	char err[512];
+	int first, rc;
+
+	conf_defaults(&D.conf);
+	rc = conf_parse_args(&D.conf, start.argc, start.argv, CONF_DAEMON, &first, err, sizeof(err));
+	if (rc < 0) {
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (conf_bool(&D.conf, OPT_VERSION)) {
+		printf("sdlmd (sdlm) %s\n", PACKAGE_VERSION);
+		return SDLMD_DONE;
+	}
+	if (conf_bool(&D.conf, OPT_HELP)) {
+		conf_help(stdout, CONF_DAEMON, "sdlmd");
+		return SDLMD_DONE;
+	}
+	if (conf_bool(&D.conf, OPT_DUMP_CONFIG)) {
+		conf_dump(stdout, &D.conf, CONF_DAEMON, false);
+		return SDLMD_DONE;
+	}
+	if (first < start.argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", start.argv[first]);
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (!conf_str(&D.conf, OPT_DEVICE)[0]) {
+		usage_error("no device: set 'device' in sdlm.conf or give -d DEV");
+		return SDLMD_EXIT_CONFIG;
+	}
+	D.node_id = conf_uint(&D.conf, OPT_NODE_ID);
+	D.corosync = conf_bool(&D.conf, OPT_COROSYNC);
+	if (!D.corosync && D.node_id == 0) {
+		usage_error("node_id is required when corosync = no (-n ID)");
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (ipc_policy_from_conf(&D.conf, &start.ipol, err, sizeof(err)) < 0) {
+		usage_error(err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static void close_conf(void)
+{
+	conf_free(&D.conf);
+}
+
+/* Detach (unless foreground), then the log: every later failure is
+ * reported where the operator looks. */
+static int setup_log(void)
+{
+	struct log_setup lsu;
+	int rc, lvl;
+
+	lvl = log_level_parse(conf_str(&D.conf, OPT_LOG_LEVEL));
+	lsu = (struct log_setup) {
+		.ident = "sdlmd",
+		.file = conf_str(&D.conf, OPT_LOG_FILE),
+		.syslog = conf_bool(&D.conf, OPT_LOG_SYSLOG),
+		.to_stderr = conf_bool(&D.conf, OPT_FOREGROUND),
+		.journal = log_stderr_is_journal(),
+		.level = lvl < 0 ? LOG_INFO : lvl,
+		.ring_size = conf_uint(&D.conf, OPT_DEBUG_RING_SIZE),
+	};
+	if (!conf_bool(&D.conf, OPT_FOREGROUND) && daemon(0, 0) < 0) {
+		fprintf(stderr, "sdlmd: daemon(): %s\n", strerror(errno));
+		return SDLMD_EXIT_INTERNAL;
+	}
+	rc = log_init(&lsu);
+	if (rc < 0) {
+		fprintf(stderr, "sdlmd: log file %s: %s\n", lsu.file, strerror(-rc));
+		return SDLMD_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static void close_log(void)
+{
+	log_notice("sdlmd exiting (%d)", start.exit_code);
+	log_fini();
+}
+
+/* Who this daemon is: its name and incarnation. */
+static int setup_identity(void)
+{
+	struct timespec ts;
+	uint32_t r = 0;
+
+	/* Until the main loop handles them (sdlmd.8, SIGNALS). */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	D.start_ms = now_ms();
+	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
+	if (!D.node_name[0])
+		gethostname(D.node_name, sizeof(D.node_name) - 1);
+	/*
+	 * Incarnations grow across restarts (the lock state machine ignores a
+	 * "node fenced" for an incarnation not above the last one fenced):
+	 * wall-clock milliseconds in the high bits, 20 random bits below so
+	 * two starts in one millisecond (cloned machines) still differ.
+	 */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)getpid() ^ (uint32_t)ts.tv_nsec;
+	D.incarnation = (((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 20) |
+			(r & 0xfffff);
+	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
+		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
+	return 0;
+}
+
+/* The one libqb main loop; it lives until the process exits. */
+static int setup_loop(void)
+{
+	D.loop = qb_loop_create();
+	return D.loop ? 0 : SDLMD_EXIT_INTERNAL;
+}
+
+/* corosync's quorum service: our node id and the cluster's name. */
+static int setup_corosync(void)
+{
+	char cs_cluster[SDLM_NAME_LEN] = "", err[512];
+	const char *why = NULL;
+	uint32_t cs_node = 0;
+	int rc;
+
+	if (!D.corosync)
+		return 0;
+	rc = quorum_setup(D.loop, on_quorum, NULL, &cs_node, cs_cluster,
+			  sizeof(cs_cluster), &why);
+	if (rc < 0) {
+		log_err("corosync: %s: %s", why, strerror(-rc));
+		fprintf(stderr, "sdlmd: corosync: %s: %s (use --corosync=no for the disk-only mode)\n",
+			why, strerror(-rc));
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (D.node_id && D.node_id != cs_node) {
+		log_err("node_id %u is configured but corosync says this node is %u",
+			D.node_id, cs_node);
+		quorum_close();
+		return SDLMD_EXIT_CONFIG;
+	}
+	D.node_id = cs_node;
+	if (!conf_str(&D.conf, OPT_CLUSTER_NAME)[0] && cs_cluster[0])
+		conf_set(&D.conf, OPT_CLUSTER_NAME, cs_cluster, CONF_SRC_DEFAULT, err, sizeof(err));
+	log_info("corosync: node id %u, cluster '%s'", D.node_id, cs_cluster);
+	return 0;
+}
+
+static void close_corosync(void)
+{
+	quorum_close();
+}
+
+/* The pid file, locked: one sdlmd per ipc name.  A refused start leaves
+ * the running daemon's pid file alone. */
+static int setup_pidfile(void)
 {
 	const char *dir = conf_str(&D.conf, OPT_RUN_DIR);
 	char buf[32];
@@ -831,27 +1055,33 @@ static int pidfile_lock(void)
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		log_err("run dir %s: %s", dir, strerror(errno));
-		return -errno;
+		return SDLMD_EXIT_RUNNING;
 	}
 	snprintf(D.pid_path, sizeof(D.pid_path), "%s/sdlmd-%s.pid", dir,
 		 conf_str(&D.conf, OPT_IPC_NAME));
 	D.pid_fd = open(D.pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (D.pid_fd < 0) {
 		log_err("pid file %s: %s", D.pid_path, strerror(errno));
-		return -errno;
+		return SDLMD_EXIT_RUNNING;
 	}
 	if (flock(D.pid_fd, LOCK_EX | LOCK_NB) < 0) {
 		log_err("pid file %s is locked: another sdlmd runs with ipc name '%s'",
 			D.pid_path, conf_str(&D.conf, OPT_IPC_NAME));
-		/* the running daemon's: not ours to remove on the way out */
 		close(D.pid_fd);
 		D.pid_fd = -1;
-		return -EEXIST;
+		return SDLMD_EXIT_RUNNING;
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(D.pid_fd, 0) < 0 || write(D.pid_fd, buf, (size_t)n) != n)
 		log_warn("pid file %s: cannot write", D.pid_path);
 	return 0;
+}
+
+static void close_pidfile(void)
+{
+	unlink(D.pid_path);
+	close(D.pid_fd);
+	D.pid_fd = -1;
 }
 
 /*
@@ -862,9 +1092,8 @@ static int pidfile_lock(void)
  * feed, so the node's reset is on its way: this daemon must not feed it
  * again.  Refuse, unless the operator says every lock user is gone.
  * The marker holds the incarnation; a clean exit removes it.
- * Returns 0, or -EBUSY (refused).
  */
-static int marker_check(void)
+static int setup_marker(void)
 {
 	char path[600];
 	FILE *f;
@@ -884,7 +1113,7 @@ static int marker_check(void)
 				"(or, once every process that used its locks is gone: sdlmd --recover)", prev);
 			fprintf(stderr, "sdlmd: previous incarnation %016llx did not exit cleanly; "
 				"not starting (see sdlmd(8), --recover)\n", prev);
-			return -EBUSY;
+			return SDLMD_EXIT_SLOT;
 		}
 		log_warn("--recover: the operator states the lock users of incarnation %016llx are gone",
 			 prev);
@@ -897,6 +1126,125 @@ static int marker_check(void)
 	if (f)
 		fclose(f);
 	return 0;
+}
+
+/* The marker stays only when this incarnation may have left lock users
+ * behind: it self-fenced (the node is being reset). */
+static void close_marker(void)
+{
+	if (D.marker_mine && !D.self_fenced)
+		unlink(D.marker_path);
+}
+
+/* Memory locking and real-time scheduling are wanted, not required. */
+static int setup_harden(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall refused (%s): going on; page faults may delay heartbeats",
+			 strerror(errno));
+	if (sched_setscheduler(0, SCHED_RR, &sp) < 0)
+		log_warn("real-time priority refused (%s): going on with normal priority",
+			 strerror(errno));
+	return 0;
+}
+
+/* The fencing area: header verified, timeouts derived and checked
+ * before anything is written. */
+static int setup_area(void)
+{
+	const char *why = NULL;
+	char err[512];
+	int rc;
+
+	rc = area_open(&D.area, conf_str(&D.conf, OPT_DEVICE), 10000, err);
+	if (rc < 0) {
+		log_err("%s", err);
+		fprintf(stderr, "sdlmd: %s\n", err);
+		return SDLMD_EXIT_DEVICE;
+	}
+	start.base = (struct sdlm_timeouts_base) {
+		.io_timeout_ms = D.area->hdr.io_timeout_ms,
+		.hb_interval_ms = D.area->hdr.hb_interval_ms,
+		.watchdog_ms = D.area->hdr.watchdog_timeout_ms,
+	};
+	if (timeouts_derive(&start.base, &D.to, &why) < 0) {
+		log_err("%s: timeouts in the header are inconsistent: %s",
+			D.area->path, why ? why : "?");
+		rc = SDLMD_EXIT_DEVICE;
+		goto out_close;
+	}
+	D.area->io_timeout_ms = D.to.base.io_timeout_ms;
+	if (conf_str(&D.conf, OPT_CLUSTER_NAME)[0] &&
+	    strcmp(conf_str(&D.conf, OPT_CLUSTER_NAME), D.area->hdr.cluster_name)) {
+		log_err("%s: belongs to cluster '%s', this node is in cluster '%s'",
+			D.area->path, D.area->hdr.cluster_name, conf_str(&D.conf, OPT_CLUSTER_NAME));
+		rc = SDLMD_EXIT_DEVICE;
+		goto out_close;
+	}
+	if (D.node_id > D.area->hdr.num_nodes) {
+		log_err("%s: node id %u has no slot (the area has %u)", D.area->path,
+			D.node_id, D.area->hdr.num_nodes);
+		rc = SDLMD_EXIT_CONFIG;
+		goto out_close;
+	}
+	log_info("area %s: cluster %s, %u slots, I=%u T=%u W=%u ms, lease %u, dead %u ms",
+		 D.area->path, D.area->hdr.cluster_name, D.area->hdr.num_nodes,
+		 D.to.base.hb_interval_ms, D.to.base.io_timeout_ms, D.to.base.watchdog_ms,
+		 D.to.lease_ms, D.to.dead_ms);
+	return 0;
+
+out_close:
+	area_close(D.area);
+	D.area = NULL;
+	return rc;
+}
+
+static void close_area(void)
+{
+	area_close(D.area);
+	D.area = NULL;
+}
+
+/* The watchdog, armed BEFORE the first heartbeat: a node must never
+ * announce itself live on the disk without something that resets it if
+ * it stops. */
+static int setup_watchdog(void)
+{
+	const char *why = NULL, *wdpath;
+	int rc;
+
+	wdpath = conf_str(&D.conf, OPT_WATCHDOG_DEVICE);
+	if (conf_bool(&D.conf, OPT_NO_WATCHDOG))
+		wdpath = WD_PATH_NONE;
+	else if (!strcmp(wdpath, WD_PATH_NONE) || !wdpath[0]) {
+		log_err("watchdog_device is '%s' but no_watchdog is not set: refusing to run unprotected",
+			wdpath);
+		return SDLMD_EXIT_WATCHDOG;
+	}
+	rc = wd_open(&D.wd, wdpath, (D.to.base.watchdog_ms + 999) / 1000, &why);
+	if (rc < 0) {
+		log_err("watchdog %s: %s", wdpath, why ? why : strerror(-rc));
+		return SDLMD_EXIT_WATCHDOG;
+	}
+	if (wd_kind(D.wd) == WD_KIND_NONE)
+		log_warn("RUNNING WITHOUT A WATCHDOG (no_watchdog = yes): %s",
+			 why ? why : "nothing resets this node if sdlmd hangs");
+	return 0;
+}
+
+/* Disarmed only after the slot is marked free (close_heartbeat); a node
+ * that fenced itself leaves it armed: the reset is on its way. */
+static void close_watchdog(void)
+{
+	if (D.self_fenced) {
+		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);
+		wd_close_nomagic(D.wd);
+	} else {
+		wd_close_magic(D.wd);
+	}
+	D.wd = NULL;
 }
 
 /*
@@ -975,353 +1323,181 @@ out:
 	return rc;
 }
 
-/* client_group, admin_group (resolved to gids) and the per-connection
- * caps; returns 0 or -ENOENT with err set. */
-static int ipc_policy_from_conf(const struct sdlm_conf *cf, struct ipc_policy *p,
-				char *err, size_t errlen)
+/* Our slot claimed, and the heartbeat engine on it (its interval timer
+ * and aio eventfd start with the first tick: setup_live). */
+static int setup_heartbeat(void)
 {
-	const char *cg = conf_str(cf, OPT_CLIENT_GROUP), *ag = conf_str(cf, OPT_ADMIN_GROUP);
-	char why[256];
+	uint64_t start_counter = 0;
+	int rc;
 
-	memset(p, 0, sizeof(*p));
-	if (cg[0]) {
-		if (access_group_resolve(cg, &p->access.client_gid, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "client_group: %s", why);
-			return -ENOENT;
-		}
-		p->access.client_set = true;
-	}
-	if (ag[0]) {
-		if (access_group_resolve(ag, &p->access.admin_gid, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "admin_group: %s", why);
-			return -ENOENT;
-		}
-		p->access.admin_set = true;
-	}
-	p->max_locks = conf_uint(cf, OPT_MAX_LOCKS_PER_CLIENT);
-	p->max_requests = conf_uint(cf, OPT_MAX_REQUESTS_PER_CLIENT);
-	p->max_conns = conf_uint(cf, OPT_MAX_CONNECTIONS_PER_USER);
+	rc = slot_claim(&start_counter);
+	if (rc < 0)
+		return rc == SDLM_EDUPWRITER ? SDLMD_EXIT_SLOT : SDLMD_EXIT_DEVICE;
+	rc = hbe_create(&D.hb, D.area, &D.to, D.node_id, D.node_name,
+			D.incarnation, start_counter, hb_event, NULL);
+	if (rc < 0)
+		return SDLMD_EXIT_INTERNAL;
 	return 0;
 }
 
-static void usage_error(const char *err)
+/* A clean stop marks the slot free; a self-fenced node's slot stays as
+ * it is (the acknowledgement, or a heartbeat that stands still). */
+static void close_heartbeat(void)
 {
-	fprintf(stderr, "sdlmd: %s\n(sdlmd --help for the options)\n", err);
+	if (start.ran && !D.self_fenced && hbe_leave(D.hb) < 0)
+		log_warn("fence node %u: could not mark the slot free; peers will see it stop",
+			 D.node_id);
+	hbe_destroy(D.hb);
+	D.hb = NULL;
 }
 
-int main(int argc, char **argv)
+/* The fence executor: pills to the nodes the lock manager asks to fence. */
+static int setup_fencer(void)
 {
-	struct log_setup lsu;
-	const char *why = NULL, *wdpath;
-	char err[512];
-	struct sdlm_timeouts_base base;
-	struct ipc_policy ipol = { .max_locks = 0 };
-	uint64_t start_counter = 0;
-	int first, rc, lvl;
-	qb_loop_signal_handle sh;
-
-	conf_defaults(&D.conf);
-	rc = conf_parse_args(&D.conf, argc, argv, CONF_DAEMON, &first, err, sizeof(err));
-	if (rc < 0) {
-		usage_error(err);
-		return SDLMD_EXIT_CONFIG;
-	}
-	if (conf_bool(&D.conf, OPT_VERSION)) {
-		printf("sdlmd (sdlm) %s\n", PACKAGE_VERSION);
-		return SDLMD_EXIT_OK;
-	}
-	if (conf_bool(&D.conf, OPT_HELP)) {
-		conf_help(stdout, CONF_DAEMON, "sdlmd");
-		return SDLMD_EXIT_OK;
-	}
-	if (conf_bool(&D.conf, OPT_DUMP_CONFIG)) {
-		conf_dump(stdout, &D.conf, CONF_DAEMON, false);
-		return SDLMD_EXIT_OK;
-	}
-	if (first < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[first]);
-		usage_error(err);
-		return SDLMD_EXIT_CONFIG;
-	}
-	if (!conf_str(&D.conf, OPT_DEVICE)[0]) {
-		usage_error("no device: set 'device' in sdlm.conf or give -d DEV");
-		return SDLMD_EXIT_CONFIG;
-	}
-	D.node_id = conf_uint(&D.conf, OPT_NODE_ID);
-	D.corosync = conf_bool(&D.conf, OPT_COROSYNC);
-	if (!D.corosync && D.node_id == 0) {
-		usage_error("node_id is required when corosync = no (-n ID)");
-		return SDLMD_EXIT_CONFIG;
-	}
-	/* Group names become ids now, once: the loop never asks NSS. */
-	if (ipc_policy_from_conf(&D.conf, &ipol, err, sizeof(err)) < 0) {
-		usage_error(err);
-		return SDLMD_EXIT_CONFIG;
-	}
-	lvl = log_level_parse(conf_str(&D.conf, OPT_LOG_LEVEL));
-	lsu = (struct log_setup) {
-		.ident = "sdlmd",
-		.file = conf_str(&D.conf, OPT_LOG_FILE),
-		.syslog = conf_bool(&D.conf, OPT_LOG_SYSLOG),
-		.to_stderr = conf_bool(&D.conf, OPT_FOREGROUND),
-		.journal = log_stderr_is_journal(),
-		.level = lvl < 0 ? LOG_INFO : lvl,
-		.ring_size = conf_uint(&D.conf, OPT_DEBUG_RING_SIZE),
-	};
-	if (!conf_bool(&D.conf, OPT_FOREGROUND) && daemon(0, 0) < 0) {
-		fprintf(stderr, "sdlmd: daemon(): %s\n", strerror(errno));
+	if (fencer_create(&D.fencer, D.area, D.hb, &D.to, D.node_id, fence_done, NULL) < 0)
 		return SDLMD_EXIT_INTERNAL;
-	}
-	rc = log_init(&lsu);
-	if (rc < 0) {
-		fprintf(stderr, "sdlmd: log file %s: %s\n", lsu.file, strerror(-rc));
-		return SDLMD_EXIT_CONFIG;
-	}
-	/* Until the main loop handles them (sdlmd.8, SIGNALS). */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
-	D.start_ms = now_ms();
-	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
-	if (!D.node_name[0])
-		gethostname(D.node_name, sizeof(D.node_name) - 1);
-	/*
-	 * Incarnations grow across restarts (the lock state machine ignores a
-	 * "node fenced" for an incarnation not above the last one fenced):
-	 * wall-clock milliseconds in the high bits, 20 random bits below so
-	 * two starts in one millisecond (cloned machines) still differ.
-	 */
-	{
-		struct timespec ts;
-		uint32_t r = 0;
+	return 0;
+}
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (uint32_t)getpid() ^ (uint32_t)ts.tv_nsec;
-		D.incarnation = (((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 20) |
-				(r & 0xfffff);
-	}
-	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
-		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
+static void close_fencer(void)
+{
+	fencer_destroy(D.fencer);
+	D.fencer = NULL;
+}
 
-	D.loop = qb_loop_create();
-	if (!D.loop) {
-		rc = SDLMD_EXIT_INTERNAL;
-		goto out_log;
-	}
-	if (D.corosync) {
-		char cs_cluster[SDLM_NAME_LEN] = "";
-		uint32_t cs_node = 0;
+/* Without an operator, at most ceil(N/2) - 1 fences per window (at least
+ * one), N the cluster's size: a network storm cannot empty the cluster. */
+static void fence_limit(void)
+{
+	uint32_t lim = conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW);
 
-		rc = quorum_setup(D.loop, on_quorum, NULL, &cs_node, cs_cluster,
-				  sizeof(cs_cluster), &why);
-		if (rc < 0) {
-			log_err("corosync: %s: %s", why, strerror(-rc));
-			fprintf(stderr, "sdlmd: corosync: %s: %s (use --corosync=no for the disk-only mode)\n",
-				why, strerror(-rc));
-			rc = SDLMD_EXIT_CONFIG;
-			goto out_log;
-		}
-		if (D.node_id && D.node_id != cs_node) {
-			log_err("node_id %u is configured but corosync says this node is %u",
-				D.node_id, cs_node);
-			rc = SDLMD_EXIT_CONFIG;
-			goto out_log;
-		}
-		D.node_id = cs_node;
-		if (!conf_str(&D.conf, OPT_CLUSTER_NAME)[0] && cs_cluster[0])
-			conf_set(&D.conf, OPT_CLUSTER_NAME, cs_cluster, CONF_SRC_DEFAULT, err, sizeof(err));
-		log_info("corosync: node id %u, cluster '%s'", D.node_id, cs_cluster);
-	}
+	if (!lim)
+		lim = (D.expected_nodes + 1) / 2 > 1 ? (D.expected_nodes + 1) / 2 - 1 : 1;
+	fencer_set_limit(D.fencer, lim, conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
+	log_info("fencing: at most %u fence(s) per %u s without an operator", lim,
+		 conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
+}
 
-	if (pidfile_lock() < 0) {
-		rc = SDLMD_EXIT_RUNNING;
-		goto out_log;
-	}
-	if (marker_check() < 0) {
-		rc = SDLMD_EXIT_SLOT;
-		goto out_log;
-	}
-	harden_process();
-
-	rc = area_open(&D.area, conf_str(&D.conf, OPT_DEVICE), 10000, err);
-	if (rc < 0) {
-		log_err("%s", err);
-		fprintf(stderr, "sdlmd: %s\n", err);
-		rc = SDLMD_EXIT_DEVICE;
-		goto out_log;
-	}
-	base = (struct sdlm_timeouts_base) {
-		.io_timeout_ms = D.area->hdr.io_timeout_ms,
-		.hb_interval_ms = D.area->hdr.hb_interval_ms,
-		.watchdog_ms = D.area->hdr.watchdog_timeout_ms,
+/* The UID service, on the lockspaces; off when the area has no table. */
+static void uid_start(void)
+{
+	struct uidsvc_host uh = {
+		.nodeid = D.node_id,
+		.incarnation = D.incarnation,
+		.reserve_min = conf_uint(&D.conf, OPT_UID_RESERVE_MIN),
+		.reserve_max = conf_uint(&D.conf, OPT_UID_RESERVE_MAX),
+		.alloc_lease_ms = (uint64_t)conf_uint(&D.conf, OPT_UID_ALLOC_LEASE_S) * 1000,
+		.may_use = host_may_use,
+		.reply = host_uid_reply,
+		.kill_clients = host_kill_clients,
+		.kick = host_uid_kick,
 	};
-	if (timeouts_derive(&base, &D.to, &why) < 0) {
-		log_err("%s: timeouts in the header are inconsistent: %s",
-			D.area->path, why ? why : "?");
-		rc = SDLMD_EXIT_DEVICE;
-		goto out_area;
-	}
-	D.area->io_timeout_ms = D.to.base.io_timeout_ms;
-	if (conf_str(&D.conf, OPT_CLUSTER_NAME)[0] &&
-	    strcmp(conf_str(&D.conf, OPT_CLUSTER_NAME), D.area->hdr.cluster_name)) {
-		log_err("%s: belongs to cluster '%s', this node is in cluster '%s'",
-			D.area->path, D.area->hdr.cluster_name, conf_str(&D.conf, OPT_CLUSTER_NAME));
-		rc = SDLMD_EXIT_DEVICE;
-		goto out_area;
-	}
-	if (D.node_id > D.area->hdr.num_nodes) {
-		log_err("%s: node id %u has no slot (the area has %u)", D.area->path,
-			D.node_id, D.area->hdr.num_nodes);
-		rc = SDLMD_EXIT_CONFIG;
-		goto out_area;
-	}
-	log_info("area %s: cluster %s, %u slots, I=%u T=%u W=%u ms, lease %u, dead %u ms",
-		 D.area->path, D.area->hdr.cluster_name, D.area->hdr.num_nodes,
-		 D.to.base.hb_interval_ms, D.to.base.io_timeout_ms, D.to.base.watchdog_ms,
-		 D.to.lease_ms, D.to.dead_ms);
+	int urc = uidsvc_init(&uh, D.area);
 
-	wdpath = conf_str(&D.conf, OPT_WATCHDOG_DEVICE);
-	if (conf_bool(&D.conf, OPT_NO_WATCHDOG))
-		wdpath = WD_PATH_NONE;
-	else if (!strcmp(wdpath, WD_PATH_NONE) || !wdpath[0]) {
-		log_err("watchdog_device is '%s' but no_watchdog is not set: refusing to run unprotected",
-			wdpath);
-		rc = SDLMD_EXIT_WATCHDOG;
-		goto out_area;
-	}
-	rc = wd_open(&D.wd, wdpath, (D.to.base.watchdog_ms + 999) / 1000, &why);
-	if (rc < 0) {
-		log_err("watchdog %s: %s", wdpath, why ? why : strerror(-rc));
-		rc = SDLMD_EXIT_WATCHDOG;
-		goto out_area;
-	}
-	if (wd_kind(D.wd) == WD_KIND_NONE)
-		log_warn("RUNNING WITHOUT A WATCHDOG (no_watchdog = yes): %s",
-			 why ? why : "nothing resets this node if sdlmd hangs");
+	if (urc == 0)
+		qb_loop_poll_add(D.loop, QB_LOOP_HIGH, uidsvc_fd(), POLLIN, NULL, uid_aio_ready);
+	else if (urc == -ENOTSUP)
+		log_warn("UID allocation off: %s has no UID table (sdlmctl fence init --uid-slots)",
+			 D.area->path);
+	else if (urc < 0)
+		log_err("UID allocation off: %s", sdlm_strerror(urc));
+}
 
-	rc = slot_claim(&start_counter);
-	if (rc < 0) {
-		rc = rc == SDLM_EDUPWRITER ? SDLMD_EXIT_SLOT : SDLMD_EXIT_DEVICE;
-		goto out_wd;
-	}
-	rc = hbe_create(&D.hb, D.area, &D.to, D.node_id, D.node_name,
-			D.incarnation, start_counter, hb_event, NULL);
-	if (rc < 0) {
-		rc = SDLMD_EXIT_INTERNAL;
-		goto out_wd;
-	}
+/*
+ * With corosync: the lock manager and the UID service, the check that
+ * corosync answers, and corosync's view pushed into the fence side.
+ * Disk-only: no membership, so every peer counts as away.
+ */
+static int setup_cluster(void)
+{
+	struct ls_host host = {
+		.nodeid = D.node_id,
+		.incarnation = D.incarnation,
+		.loop = D.loop,
+		.may_use = host_may_use,
+		.hb_live = host_hb_live,
+		.pill_pending = host_pill_pending,
+		.cold_ok = host_cold_ok,
+		.fence = host_fence,
+		.fence_cancel = host_fence_cancel,
+		.ast = host_ast,
+		.bast = host_bast,
+		.kill_clients = host_kill_clients,
+		.clients_stopping = host_clients_stopping,
+		.kill_lost = host_kill_lost,
+		.alone_quorate = host_alone_quorate,
+		.fenced_self = host_fenced_self,
+		.inc_fenced = host_inc_fenced,
+		.is_fenced = host_is_fenced,
+		.node_inc = host_node_inc,
+	};
+	uint32_t token = 0, consensus = 0, i;
+	const char *why = NULL;
 
-	rc = fencer_create(&D.fencer, D.area, D.hb, &D.to, D.node_id, fence_done, NULL);
-	if (rc < 0) {
-		rc = SDLMD_EXIT_INTERNAL;
-		goto out_hb;
-	}
-	if (D.corosync) {
-		struct ls_host host = {
-			.nodeid = D.node_id,
-			.incarnation = D.incarnation,
-			.loop = D.loop,
-			.may_use = host_may_use,
-			.hb_live = host_hb_live,
-			.pill_pending = host_pill_pending,
-			.cold_ok = host_cold_ok,
-			.fence = host_fence,
-			.fence_cancel = host_fence_cancel,
-			.ast = host_ast,
-			.bast = host_bast,
-			.kill_clients = host_kill_clients,
-			.clients_stopping = host_clients_stopping,
-			.kill_lost = host_kill_lost,
-			.alone_quorate = host_alone_quorate,
-			.fenced_self = host_fenced_self,
-			.inc_fenced = host_inc_fenced,
-			.is_fenced = host_is_fenced,
-			.node_inc = host_node_inc,
-		};
-		uint32_t token = 0, consensus = 0;
-
-		quorum_cluster_facts(&D.expected_nodes, &token, &consensus);
-		if (!D.expected_nodes)
-			D.expected_nodes = D.area->hdr.num_nodes;
-		if (D.expected_nodes == 2) {
-			uint32_t ids[2];
-
-			if (quorum_nodelist(ids, 2) == 2)
-				twonode_init(&D.tn, D.node_id, ids[0] == D.node_id ? ids[1] : ids[0]);
-		}
-		D.grace_ms = conf_uint(&D.conf, OPT_GRACE_MS);
-		if (!D.grace_ms)
-			/* Long enough for a blip: corosync's own time to notice a
-			 * loss and re-form (token + consensus), once more for the
-			 * merge, plus two heartbeat intervals. */
-			D.grace_ms = 2 * (token + consensus) + 2 * D.to.base.hb_interval_ms;
-		/* The dead bound must cover the skew between the fencer and
-		 * the victim learning of the same membership change. */
-		base.membership_ms = token + consensus;
-		if (timeouts_derive(&base, &D.to, &why) < 0) {
-			log_err("timeouts with corosync's token %u + consensus %u ms: %s",
-				token, consensus, why ? why : "?");
-			rc = SDLMD_EXIT_CONFIG;
-			goto out_hb;
-		}
-		host.expected_nodes = D.expected_nodes;
-		host.grace_ms = D.grace_ms;
-		/* corosync's time to notice a loss and re-form, once more for
-		 * a merge: a view not quorate for longer is a minority side. */
-		host.settle_ms = 2 * (token + consensus);
-		if (!host.settle_ms)
-			host.settle_ms = D.grace_ms;
-		/* Without an operator, at most ceil(N/2) - 1 fences per window
-		 * (at least one), N the cluster's size: a network storm cannot
-		 * empty the cluster. */
-		{
-			uint32_t lim = conf_uint(&D.conf, OPT_MAX_FENCES_PER_WINDOW);
-
-			if (!lim)
-				lim = (D.expected_nodes + 1) / 2 > 1 ? (D.expected_nodes + 1) / 2 - 1 : 1;
-			fencer_set_limit(D.fencer, lim, conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
-			log_info("fencing: at most %u fence(s) per %u s without an operator", lim,
-				 conf_uint(&D.conf, OPT_FENCE_WINDOW_S));
-		}
-		lsm_init(&host);
-		{
-			struct uidsvc_host uh = {
-				.nodeid = D.node_id,
-				.incarnation = D.incarnation,
-				.reserve_min = conf_uint(&D.conf, OPT_UID_RESERVE_MIN),
-				.reserve_max = conf_uint(&D.conf, OPT_UID_RESERVE_MAX),
-				.alloc_lease_ms = (uint64_t)conf_uint(&D.conf, OPT_UID_ALLOC_LEASE_S) * 1000,
-				.may_use = host_may_use,
-				.reply = host_uid_reply,
-				.kill_clients = host_kill_clients,
-				.kick = host_uid_kick,
-			};
-			int urc = uidsvc_init(&uh, D.area);
-
-			if (urc == 0)
-				qb_loop_poll_add(D.loop, QB_LOOP_HIGH, uidsvc_fd(), POLLIN, NULL,
-						 uid_aio_ready);
-			else if (urc == -ENOTSUP)
-				log_warn("UID allocation off: %s has no UID table (sdlmctl fence init --uid-slots)",
-					 D.area->path);
-			else if (urc < 0)
-				log_err("UID allocation off: %s", sdlm_strerror(urc));
-		}
-		D.locks_on = true;
-		ipc_enable_locks(true);
-		log_info("lock manager: %u nodes expected, grace %u ms, settle %u ms (token %u, consensus %u)",
-			 D.expected_nodes, D.grace_ms, host.settle_ms, token, consensus);
-		probe_start();
-		membership_apply();
-	} else {
-		uint32_t i;
-
-		/* Disk-only: no membership, so every peer counts as away. */
+	if (!D.corosync) {
 		for (i = 1; i <= D.area->hdr.num_nodes; i++)
 			if (i != D.node_id)
 				hbe_set_member(D.hb, i, false, now_ms());
+		return 0;
 	}
+	quorum_cluster_facts(&D.expected_nodes, &token, &consensus);
+	if (!D.expected_nodes)
+		D.expected_nodes = D.area->hdr.num_nodes;
+	if (D.expected_nodes == 2) {
+		uint32_t ids[2];
+
+		if (quorum_nodelist(ids, 2) == 2)
+			twonode_init(&D.tn, D.node_id, ids[0] == D.node_id ? ids[1] : ids[0]);
+	}
+	D.grace_ms = conf_uint(&D.conf, OPT_GRACE_MS);
+	if (!D.grace_ms)
+		/* Long enough for a blip: corosync's own time to notice a
+		 * loss and re-form (token + consensus), once more for the
+		 * merge, plus two heartbeat intervals. */
+		D.grace_ms = 2 * (token + consensus) + 2 * D.to.base.hb_interval_ms;
+	/* The dead bound must cover the skew between the fencer and the
+	 * victim learning of the same membership change. */
+	start.base.membership_ms = token + consensus;
+	if (timeouts_derive(&start.base, &D.to, &why) < 0) {
+		log_err("timeouts with corosync's token %u + consensus %u ms: %s",
+			token, consensus, why ? why : "?");
+		return SDLMD_EXIT_CONFIG;
+	}
+	host.expected_nodes = D.expected_nodes;
+	host.grace_ms = D.grace_ms;
+	/* corosync's time to notice a loss and re-form, once more for a
+	 * merge: a view not quorate for longer is a minority side. */
+	host.settle_ms = 2 * (token + consensus);
+	if (!host.settle_ms)
+		host.settle_ms = D.grace_ms;
+	fence_limit();
+	lsm_init(&host);
+	uid_start();
+	D.locks_on = true;
+	ipc_enable_locks(true);
+	log_info("lock manager: %u nodes expected, grace %u ms, settle %u ms (token %u, consensus %u)",
+		 D.expected_nodes, D.grace_ms, host.settle_ms, token, consensus);
+	probe_start();
+	membership_apply();
+	return 0;
+}
+
+/* The lockspaces' CPG groups and corosync are let go before the slot is
+ * marked free (close_heartbeat). */
+static void close_cluster(void)
+{
+	if (D.locks_on) {
+		uidsvc_fini();
+		lsm_fini();
+	}
+	quorum_close();
+}
+
+/* The loop's signals (sdlmd.8, SIGNALS); the rest are ignored. */
+static int setup_signals(void)
+{
+	qb_loop_signal_handle sh;
+
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGTERM, NULL, sig_term, &sh);
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGINT, NULL, sig_term, &sh);
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGHUP, NULL, sig_hup, &sh);
@@ -1332,68 +1508,91 @@ int main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPROF, SIG_IGN);
 	signal(SIGVTALRM, SIG_IGN);
+	return 0;
+}
+
+/* The aio eventfd polled, and the first tick: the first heartbeat, the
+ * watchdog's first feed, the interval timer. */
+static int setup_live(void)
+{
 	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
 	tick(NULL);
+	return 0;
+}
+
+/* The IPC server last, so clients only reach a daemon that is live. */
+static int setup_ipc(void)
+{
+	const struct ipc_policy *p = &start.ipol;
+	int rc;
 
 	log_notice("access: root%s%s%s%s%s%s; per connection at most %u locks and %u UID requests waiting; "
 		   "at most %u connections per user",
-		   ipol.access.client_set ? ", client_group " : "",
-		   ipol.access.client_set ? conf_str(&D.conf, OPT_CLIENT_GROUP) : "",
-		   ipol.access.admin_set ? ", admin_group " : "",
-		   ipol.access.admin_set ? conf_str(&D.conf, OPT_ADMIN_GROUP) : "",
-		   ipol.access.client_set || ipol.access.admin_set ? "" : " only",
-		   "", ipol.max_locks, ipol.max_requests, ipol.max_conns);
-	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), &ipol, text_cmd, &D);
+		   p->access.client_set ? ", client_group " : "",
+		   p->access.client_set ? conf_str(&D.conf, OPT_CLIENT_GROUP) : "",
+		   p->access.admin_set ? ", admin_group " : "",
+		   p->access.admin_set ? conf_str(&D.conf, OPT_ADMIN_GROUP) : "",
+		   p->access.client_set || p->access.admin_set ? "" : " only",
+		   "", p->max_locks, p->max_requests, p->max_conns);
+	rc = ipc_setup(D.loop, conf_str(&D.conf, OPT_IPC_NAME), p, text_cmd, &D);
 	if (rc < 0) {
 		log_err("ipc '%s': %s", conf_str(&D.conf, OPT_IPC_NAME), strerror(-rc));
-		rc = SDLMD_EXIT_INTERNAL;
-		goto out_hb;
+		return SDLMD_EXIT_INTERNAL;
 	}
 	log_notice("fence node %u: joined %s (ipc '%s')", D.node_id, D.area->path,
 		   conf_str(&D.conf, OPT_IPC_NAME));
+	return 0;
+}
 
-	qb_loop_run(D.loop);
-
-	/* Clean stop: mark the slot free, then disarm the watchdog. */
-	rc = SDLMD_EXIT_OK;
+static void close_ipc(void)
+{
 	ipc_close();
-	if (D.locks_on) {
-		uidsvc_fini();
-		lsm_fini();
+}
+
+static const struct sdlmd_part {
+	int (*setup)(void);	/* 0, SDLMD_DONE or an exit code */
+	void (*close)(void);	/* NULL: nothing to undo */
+} parts[] = {
+	{ setup_conf,		close_conf },
+	{ setup_log,		close_log },
+	{ setup_identity,	NULL },
+	{ setup_loop,		NULL },
+	{ setup_corosync,	close_corosync },
+	{ setup_pidfile,	close_pidfile },
+	{ setup_marker,		close_marker },
+	{ setup_harden,		NULL },
+	{ setup_area,		close_area },
+	{ setup_watchdog,	close_watchdog },
+	{ setup_heartbeat,	close_heartbeat },
+	{ setup_fencer,		close_fencer },
+	{ setup_cluster,	close_cluster },
+	{ setup_signals,	NULL },
+	{ setup_live,		NULL },
+	{ setup_ipc,		close_ipc },
+};
+
+int main(int argc, char **argv)
+{
+	size_t n, count = sizeof(parts) / sizeof(parts[0]);
+	int rc = 0;
+
+	start.argc = argc;
+	start.argv = argv;
+	for (n = 0; n < count; n++) {
+		rc = parts[n].setup();
+		if (rc)
+			break;
 	}
-	quorum_close();
-	if (D.self_fenced) {
-		log_notice("fence node %u: stopping while self-fenced: watchdog left armed", D.node_id);
-		wd_close_nomagic(D.wd);
-		D.wd = NULL;
-		rc = SDLMD_EXIT_FENCED;
-	} else {
-		if (hbe_leave(D.hb) < 0)
-			log_warn("fence node %u: could not mark the slot free; peers will see it stop",
-				 D.node_id);
-		if (D.marker_mine)
-			unlink(D.marker_path);
+	if (n == count) {
+		qb_loop_run(D.loop);
+		start.ran = true;
+		/* Clean stop (sig_term), or the locks could not be released
+		 * safely (uid_quiet_check): exit 6, the watchdog left armed. */
+		rc = D.self_fenced ? SDLMD_EXIT_FENCED : SDLMD_EXIT_OK;
 	}
-out_hb:
-	fencer_destroy(D.fencer);
-	hbe_destroy(D.hb);
-out_wd:
-	if (D.wd)
-		wd_close_magic(D.wd);
-out_area:
-	area_close(D.area);
-out_log:
-	/* The marker stays only when this incarnation may have left lock
-	 * users behind: it self-fenced (the node is being reset). */
-	if (D.marker_mine && !D.self_fenced)
-		unlink(D.marker_path);
-	quorum_close();
-	if (D.pid_fd > 0) {
-		unlink(D.pid_path);
-		close(D.pid_fd);
-	}
-	log_notice("sdlmd exiting (%d)", rc);
-	log_fini();
-	conf_free(&D.conf);
-	return rc;
+	start.exit_code = rc == SDLMD_DONE ? SDLMD_EXIT_OK : rc;
+	while (n-- > 0)
+		if (parts[n].close)
+			parts[n].close();
+	return start.exit_code;
 }

@@ -3,7 +3,7 @@
  * sdlmd_int.h - the private side of the daemon: struct sdlmd, its one
  * instance D, and the functions its two files share.
  *
- *	sdlmd.c		main and the setup order, the heartbeat, aio and
+ *	sdlmd.c		the parts' setup/close pairs and main, the heartbeat, aio and
  *			watchdog glue, the lockspaces' host callbacks,
  *			quorum and membership, the degraded-mode check,
  *			signals
@@ -48,7 +48,7 @@ struct sdlmd {
 	bool locks_stopped;
 	char fault_spec[128];
 	uint64_t start_ms;
-	int pid_fd;
+	int pid_fd;			/* the locked pid file (setup_pidfile) */
 	char pid_path[512];
 	char marker_path[600];
 	bool marker_mine;		/* we wrote it: ours to remove */
