@@ -20,6 +20,8 @@
 # own wait; a later request joins afresh.
 # With SDLM_TEST_CPG_JOIN_FAIL=<file>, cpg_join is refused while the file
 # exists: each attempt's connection must be finalized (no fd leak).
+# SIGTERM while a join is held: the daemon still stops cleanly (exit 0,
+# slot free, watchdog disarmed, no marker left), and restarts.
 # On the old code the daemon slept in the join (up to 10 s per step) and
 # the watchdog reset the node.  Waits derive from the timeouts.
 set -u
@@ -138,6 +140,41 @@ cl_wait_for "sdlmd's fds back to $f0" 30 few
 check "10 refused joins later sdlmd has $(nfds) fds open, $f0 before (nothing leaked)" few
 rm -f "$FAILJ"
 check "once corosync takes the join again, 'refused' works" sd_lock 1 -w "$WAIT_S" refused r -- true
+
+# --- a clean stop while a join is held (the close-during-join path) --------
+# SIGTERM while the join thread is still in cpg_join: the lockspace is
+# closed under the thread (cpg.c abandons the join to it).  The daemon must
+# still stop cleanly, as without the join: exit 0, the waiting request
+# answered, the slot marked free, the watchdog disarmed (magic close), the
+# pid file and the unclean-exit marker removed; and a restart needs no
+# --recover.
+slot_state() {
+	"$SDLMCTL" --json fence list -d "$SD_DISK" | python3 -c '
+import json, sys
+s = [n["state"] for n in json.load(sys.stdin)["nodes"] if n["node"] == 1]
+print(s[0] if s else "free")'
+}
+touch "$HOLD"
+cl_spawn 1 byebye "$SDLMCTL" lock -m EX -w "$WAIT_S" byebye r -- echo granted >/dev/null
+bp=$(cl_pid 1 byebye)
+check "node 1 is joining 'byebye'" cl_wait_for "'byebye' joining" 30 ls_state byebye joining
+ndisarm=$(grep -c "magic close: disarmed" "$CL_DIR/n1/watchdog.log")
+kill -TERM "$dpid"
+check "SIGTERM while the join is held: sdlmd stops" \
+	cl_wait_for "node 1's sdlmd gone" "$WAIT_S" sh -c "! kill -0 $dpid 2>/dev/null"
+check "  with exit status 0 (its log: $(grep 'sdlmd exiting' "$CL_DIR/n1/sdlmd-file.log" | tail -1))" \
+	sh -c 'grep "sdlmd exiting" "$1" | tail -1 | grep -q "exiting (0)"' sh "$CL_DIR/n1/sdlmd-file.log"
+check "  the request waiting for the join is answered" \
+	cl_wait_for "'byebye' answered" "$WAIT_S" sh -c "! kill -0 $bp 2>/dev/null"
+check "  and was not granted" sh -c "! grep -q granted '$CL_DIR/n1/byebye.log'"
+check "  node 1's slot is free on the disk (it is $(slot_state))" test "$(slot_state)" = free
+check "  its watchdog was disarmed by the magic close" \
+	test "$(grep -c "magic close: disarmed" "$CL_DIR/n1/watchdog.log")" -gt "$ndisarm"
+check "  its pid file and unclean-exit marker are gone" \
+	sh -c "! ls '$CL_DIR/n1/run/' | grep -qE '\\.(pid|running)\$'"
+rm -f "$HOLD"
+require "sdlmd restarts on node 1 without --recover" sd_restart 1
+check "and is fenced-safe again" cl_wait_for "node 1 safe" "$WAIT_S" sd_status_has 1 "fenced-safe"
 
 t_tally
 [ "$fails" = 0 ]
