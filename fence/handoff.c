@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * handoff.c - the hand-off's rules, pure (see handoff.h and
+ * docs/design-handoff.md for the rules named V1-V6, F1-F6).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "handoff.h"
+
+uint64_t ho_kill_ms(const struct sdlm_timeouts *t)
+{
+	return t->drain_ms;
+}
+
+/*
+ * Design §6, in series from the completion of the requester's write:
+ * V's read (I + T), holders let go or killed (K), the grant's I/O leaves
+ * the kernel (T), V's write (I + T), the requester's read (I + T).
+ */
+uint64_t ho_bound_ms(const struct sdlm_timeouts *t)
+{
+	uint64_t i = t->base.hb_interval_ms, io = t->base.io_timeout_ms;
+
+	return 3 * i + 4 * io + ho_kill_ms(t);
+}
+
+/* ---- the away node ---- */
+
+void ho_away_init(struct ho_away *a, uint32_t node_id, uint64_t incarnation)
+{
+	memset(a, 0, sizeof(*a));
+	a->node_id = node_id;
+	a->incarnation = incarnation;
+}
+
+static struct ho_grant *away_find(const struct ho_away *a, uint64_t lkid)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->g[i].lkid == lkid)
+			return (struct ho_grant *)&a->g[i];
+	return NULL;
+}
+
+/* Order is kept: the answer lists oldest first. */
+static void away_remove(struct ho_away *a, struct ho_grant *g)
+{
+	size_t i = (size_t)(g - a->g);
+
+	memmove(&a->g[i], &a->g[i + 1], (a->n - i - 1) * sizeof(a->g[0]));
+	a->n--;
+	memset(&a->g[a->n], 0, sizeof(a->g[0]));
+}
+
+static void out_add(struct ho_away_out *out, enum ho_away_act act,
+		    const struct ho_grant *g)
+{
+	struct ho_away_action *x = &out->a[out->n++];
+
+	memset(x, 0, sizeof(*x));
+	x->act = act;
+	x->lkid = g->lkid;
+	if (act == HO_ACT_RELEASE) {
+		x->lvb_valid = g->lvb_valid;
+		memcpy(x->lvb, g->lvb, SDLM_HB_LVB_LEN);
+	}
+}
+
+int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
+		 size_t n, bool pill, struct ho_away_out *out)
+{
+	struct ho_grant *g;
+	uint32_t i;
+	size_t k;
+
+	if (!a || !out || (n && !seen))
+		return -EINVAL;
+	out->n = 0;
+	/* V1: a pill in the same read wins; it answers nothing more. */
+	if (pill)
+		a->pill = true;
+	if (a->pill)
+		return 0;
+
+	for (i = 0; i < a->n; i++)
+		a->g[i].requested = false;
+	for (k = 0; k < n; k++) {
+		const struct ho_seen *s = &seen[k];
+
+		if (ho_lkid_node(s->lkid) != a->node_id ||
+		    s->target_incarnation != a->incarnation)
+			continue;	/* not ours, or for a previous life */
+		g = away_find(a, s->lkid);
+		if (g) {
+			g->requested = true;
+			continue;
+		}
+		if (!s->held || a->n == HO_AWAY_MAX)
+			continue;	/* not held: ignored; full: later */
+		g = &a->g[a->n++];
+		memset(g, 0, sizeof(*g));
+		g->lkid = s->lkid;
+		g->state = HO_STOPPING;
+		g->order = a->next_order++;
+		g->stop_ms = now_ms;
+		g->requested = true;
+		out_add(out, HO_ACT_STOP, g);
+	}
+	/* V4: stopping or final, nobody asks any more: V's again. */
+	for (i = 0; i < a->n;) {
+		g = &a->g[i];
+		if (!g->requested &&
+		    (g->state == HO_STOPPING || g->state == HO_FINAL)) {
+			out_add(out, HO_ACT_KEEP, g);
+			away_remove(a, g);
+			continue;
+		}
+		i++;
+	}
+	return 0;
+}
+
+void ho_away_tick(struct ho_away *a, uint64_t now_ms,
+		  const struct sdlm_timeouts *t, struct ho_away_out *out,
+		  uint64_t *wake_ms)
+{
+	uint64_t k = ho_kill_ms(t), wake = UINT64_MAX, due;
+	uint32_t i;
+
+	out->n = 0;
+	for (i = 0; i < a->n; i++) {
+		struct ho_grant *g = &a->g[i];
+
+		if (g->state != HO_STOPPING || g->kill_sent)
+			continue;
+		due = g->stop_ms + k;
+		if (now_ms >= due) {
+			g->kill_sent = true;
+			out_add(out, HO_ACT_KILL, g);
+		} else if (due < wake) {
+			wake = due;
+		}
+	}
+	if (wake_ms)
+		*wake_ms = wake;
+}
+
+int ho_away_progress(struct ho_away *a, uint64_t lkid, uint32_t holders,
+		     uint32_t io_inflight, const uint8_t *lvb)
+{
+	struct ho_grant *g = away_find(a, lkid);
+
+	if (!g || g->state != HO_STOPPING)
+		return -ENOENT;
+	/* V2: final only once nobody holds it and none of its I/O can land. */
+	if (holders || io_inflight)
+		return 0;
+	g->state = HO_FINAL;
+	g->lvb_valid = lvb != NULL;
+	if (lvb)
+		memcpy(g->lvb, lvb, SDLM_HB_LVB_LEN);
+	else
+		memset(g->lvb, 0, SDLM_HB_LVB_LEN);
+	return 1;
+}
+
+/* Put g in the answer being built at index *count. */
+static void answer_add(struct sdlm_hb_ans *ans, uint32_t *count, uint32_t *bits,
+		       const struct ho_grant *g)
+{
+	struct sdlm_hb_ans *e = &ans[*count];
+
+	e->lkid = g->lkid;
+	if (g->lvb_valid) {
+		memcpy(e->lvb, g->lvb, SDLM_HB_LVB_LEN);
+		*bits |= 1u << *count;
+	}
+	(*count)++;
+}
+
+void ho_away_answer(struct ho_away *a, struct sdlm_hb *hb)
+{
+	struct sdlm_hb_ans ans[SDLM_HB_ANS_MAX];
+	uint32_t count = 0, bits = 0, i;
+
+	if (!a->pill) {
+		memset(ans, 0, sizeof(ans));
+		/* Grants already answered that a requester still names ... */
+		for (i = 0; i < a->n && count < SDLM_HB_ANS_MAX; i++)
+			if (a->g[i].state == HO_LISTED && a->g[i].requested)
+				answer_add(ans, &count, &bits, &a->g[i]);
+		/* ... then the final ones, oldest first: listed from now on
+		 * (V3: the point of no return is this write's submission). */
+		for (i = 0; i < a->n && count < SDLM_HB_ANS_MAX; i++) {
+			if (a->g[i].state != HO_FINAL)
+				continue;
+			answer_add(ans, &count, &bits, &a->g[i]);
+			a->g[i].state = HO_LISTED;
+		}
+		if (count != a->ans_count || bits != a->ans_lvb ||
+		    memcmp(ans, a->ans, sizeof(ans)) != 0) {
+			a->ans_seq++;
+			a->ans_count = count;
+			a->ans_lvb = bits;
+			memcpy(a->ans, ans, sizeof(ans));
+		}
+	}
+	hb->ans_seq = a->ans_seq;
+	hb->ans_count = a->ans_count;
+	hb->ans_lvb = a->ans_lvb;
+	memcpy(hb->ans, a->ans, sizeof(hb->ans));
+}
+
+void ho_away_rejoin(struct ho_away *a, struct ho_away_out *out)
+{
+	uint32_t i;
+
+	out->n = 0;
+	for (i = 0; i < a->n;) {
+		struct ho_grant *g = &a->g[i];
+
+		if (g->state == HO_LISTED) {
+			out_add(out, HO_ACT_RELEASE, g);	/* V5 */
+			i++;
+			continue;
+		}
+		out_add(out, HO_ACT_KEEP, g);			/* V4 */
+		away_remove(a, g);
+	}
+}
+
+int ho_away_released(struct ho_away *a, uint64_t lkid)
+{
+	struct ho_grant *g = away_find(a, lkid);
+
+	if (!g || g->state != HO_LISTED)
+		return -ENOENT;
+	away_remove(a, g);
+	return 0;
+}
+
+enum ho_grant_state ho_away_state(const struct ho_away *a, uint64_t lkid)
+{
+	const struct ho_grant *g = away_find(a, lkid);
+
+	return g ? g->state : HO_HELD;
+}
+
+bool ho_away_may_use(const struct ho_away *a, uint64_t lkid)
+{
+	enum ho_grant_state s = ho_away_state(a, lkid);
+
+	return s == HO_HELD || s == HO_STOPPING;
+}
+
+bool ho_away_may_grant_local(const struct ho_away *a, uint64_t lkid)
+{
+	return ho_away_state(a, lkid) == HO_HELD;
+}
+
+/* ---- the requester ---- */
+
+enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in)
+{
+	if (in->member)
+		return HO_F1_MEMBER;
+	if (in->fenced)
+		return HO_F1_FENCED;
+	if (in->fence_in_flight)
+		return HO_F1_FENCING;
+	if (!in->hb_live)
+		return HO_F1_NOT_LIVE;
+	if (!in->replica_incarnation ||
+	    in->hb_incarnation != in->replica_incarnation)
+		return HO_F1_RESTARTED;
+	if (in->hb_minor < HO_HB_MINOR_MIN)
+		return HO_F1_OLD_MINOR;
+	if (in->protocol < HO_PROTOCOL_MIN)
+		return HO_F1_OLD_PROTOCOL;
+	return HO_F1_OK;
+}
+
+const char *ho_f1_name(enum ho_f1_verdict v)
+{
+	switch (v) {
+	case HO_F1_OK:		return "ok";
+	case HO_F1_MEMBER:	return "member";
+	case HO_F1_NOT_LIVE:	return "heartbeat not live";
+	case HO_F1_RESTARTED:	return "another incarnation";
+	case HO_F1_FENCED:	return "fenced";
+	case HO_F1_FENCING:	return "fence in flight";
+	case HO_F1_OLD_MINOR:	return "heartbeat minor below 2";
+	case HO_F1_OLD_PROTOCOL: return "lockspace protocol below 3";
+	}
+	return "unknown";
+}
+
+void ho_req_init(struct ho_requester *r, uint32_t node_id)
+{
+	memset(r, 0, sizeof(*r));
+	r->node_id = node_id;
+}
+
+static struct ho_entry *req_find(struct ho_requester *r, uint64_t lkid,
+				 uint64_t target_incarnation)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->e[i].lkid == lkid &&
+		    r->e[i].target_incarnation == target_incarnation)
+			return &r->e[i];
+	return NULL;
+}
+
+static void req_remove(struct ho_requester *r, struct ho_entry *e)
+{
+	size_t i = (size_t)(e - r->e);
+
+	memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof(r->e[0]));
+	r->n--;
+	memset(&r->e[r->n], 0, sizeof(r->e[0]));
+}
+
+int ho_req_want(struct ho_requester *r, uint64_t lkid, uint64_t target_incarnation)
+{
+	struct ho_entry *e;
+	uint32_t node = ho_lkid_node(lkid);
+
+	if (!node || node == r->node_id || !target_incarnation)
+		return -EINVAL;
+	if (req_find(r, lkid, target_incarnation))
+		return -EEXIST;
+	if (r->n == HO_REQ_MAX)
+		return -ENOSPC;
+	e = &r->e[r->n++];
+	memset(e, 0, sizeof(*e));
+	e->lkid = lkid;
+	e->target_incarnation = target_incarnation;
+	e->order = r->next_order++;
+	return 0;
+}
+
+int ho_req_drop(struct ho_requester *r, uint64_t lkid, uint64_t target_incarnation)
+{
+	struct ho_entry *e = req_find(r, lkid, target_incarnation);
+
+	if (!e)
+		return -ENOENT;
+	req_remove(r, e);
+	return 0;
+}
+
+void ho_req_drop_node(struct ho_requester *r, uint32_t node)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n;) {
+		if (ho_lkid_node(r->e[i].lkid) == node) {
+			req_remove(r, &r->e[i]);
+			continue;
+		}
+		i++;
+	}
+}
+
+void ho_req_clear(struct ho_requester *r)
+{
+	r->n = 0;
+	memset(r->e, 0, sizeof(r->e));
+}
+
+/* Entries are kept in the order they were wanted: the area is the head. */
+void ho_req_area(struct ho_requester *r, struct sdlm_hb *hb)
+{
+	struct sdlm_hb_req area[SDLM_HB_REQ_MAX];
+	uint32_t i;
+
+	memset(area, 0, sizeof(area));
+	for (i = 0; i < r->n; i++) {
+		r->e[i].in_write = i < SDLM_HB_REQ_MAX;
+		if (i < SDLM_HB_REQ_MAX) {
+			area[i].lkid = r->e[i].lkid;
+			area[i].target_incarnation = r->e[i].target_incarnation;
+		}
+	}
+	if (memcmp(area, r->area, sizeof(area)) != 0) {
+		r->req_seq++;
+		memcpy(r->area, area, sizeof(area));
+	}
+	hb->req_seq = r->req_seq;
+	memcpy(hb->req, r->area, sizeof(hb->req));
+}
+
+void ho_req_written(struct ho_requester *r, uint64_t now_ms, bool ok)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct ho_entry *e = &r->e[i];
+
+		if (!e->in_write)
+			continue;
+		e->in_write = false;
+		if (ok && !e->carried) {
+			e->carried = true;
+			e->carried_ms = now_ms;
+		}
+	}
+}
+
+void ho_req_tick(struct ho_requester *r, uint64_t now_ms,
+		 const struct sdlm_timeouts *t, struct ho_req_out *out,
+		 uint64_t *wake_ms)
+{
+	uint64_t b = ho_bound_ms(t), wake = UINT64_MAX, due;
+	uint32_t i;
+
+	out->n = 0;
+	for (i = 0; i < r->n; i++) {
+		struct ho_entry *e = &r->e[i];
+
+		if (!e->carried || e->answered || e->fence_sent)
+			continue;
+		due = e->carried_ms + b;
+		if (now_ms >= due) {
+			e->fence_sent = true;
+			out->e[out->n].lkid = e->lkid;
+			out->e[out->n].target_incarnation = e->target_incarnation;
+			out->n++;
+		} else if (due < wake) {
+			wake = due;
+		}
+	}
+	if (wake_ms)
+		*wake_ms = wake;
+}
+
+size_t ho_answer_filter(const struct ho_answer_in *in, struct ho_release *out)
+{
+	const struct sdlm_hb *hb = in->hb;
+	size_t n = 0;
+	uint32_t i;
+
+	if (!hb || hb->node_id != in->node || hb->minor < HO_HB_MINOR_MIN)
+		return 0;
+	/* F2: an answer is its record's incarnation's, and only V's current
+	 * one (as the replica records it), not fenced, counts. */
+	if (!in->replica_incarnation || hb->incarnation != in->replica_incarnation ||
+	    in->fenced)
+		return 0;
+	for (i = 0; i < hb->ans_count && i < SDLM_HB_ANS_MAX; i++) {
+		const struct sdlm_hb_ans *a = &hb->ans[i];
+
+		if (ho_lkid_node(a->lkid) != in->node)
+			continue;	/* hb_in refuses it; never trusted */
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].incarnation = hb->incarnation;
+		out[n].lkid = a->lkid;
+		out[n].lvb_valid = (hb->ans_lvb >> i) & 1;
+		if (out[n].lvb_valid)
+			memcpy(out[n].lvb, a->lvb, SDLM_HB_LVB_LEN);
+		n++;
+	}
+	return n;
+}
+
+void ho_req_note_answer(struct ho_requester *r, const struct ho_release *rel,
+			size_t n)
+{
+	struct ho_entry *e;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		e = req_find(r, rel[k].lkid, rel[k].incarnation);
+		if (e)
+			e->answered = true;
+	}
+}
+
+bool ho_release_applies(const struct ho_held *h, uint64_t incarnation,
+			uint64_t lkid)
+{
+	return h->by_v && !h->v_fenced && incarnation &&
+	       h->incarnation == incarnation && h->lkid == lkid;
+}

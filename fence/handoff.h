@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * handoff.h - the pure rules of the hand-off through the disk: an away
+ * node V (not in the lockspace's membership, its heartbeat live) gives
+ * the grants it is asked for back through the shared disk instead of
+ * being fenced (docs/design-handoff.md; the checked model is
+ * docs/model/handoff.pml).  Rule names (V1-V6, F1-F6) are the design's.
+ *
+ * Pure: no I/O, no clock, no allocation, no printing, no randomness.
+ * Time is an argument (now_ms on the caller's CLOCK_BOOTTIME, never
+ * compared across nodes).  The areas it fills and reads are the
+ * heartbeat record's minor-2 fields (fence/ondisk.h, struct sdlm_hb):
+ * the requests go into the REQUESTER'S OWN heartbeat slot, the answer
+ * into V's own slot; nothing here ever writes another node's slot or a
+ * message slot (design §3, the model's finding H1).
+ *
+ * A grant is named by (incarnation, lkid), lkid = node id << 32 | counter
+ * (dlm/nodelock.c); an lkid alone does not name a grant across V's
+ * incarnations.
+ *
+ * 1. The away node V (struct ho_away, one per daemon incarnation)
+ *
+ *	a grant V holds and nobody asks for is not tracked here (HELD)
+ *
+ *	HELD ──a request for it, for our incarnation, read (V1)──► STOPPING
+ *	         actions: STOP (blocking callback to its holders; no new
+ *	         local client takes it); KILL once its holders did not let
+ *	         go within K = drain_ms of the read
+ *	STOPPING ──holders gone and no I/O of it left in the kernel (V2)──►
+ *	         FINAL (its value block is fixed)
+ *	FINAL ──put into the answer of the heartbeat write about to be
+ *	         submitted (V3, the point of no return)──► LISTED: never used
+ *	         again; not by a withdrawal, not by a rejoin
+ *	STOPPING, FINAL ──no request for it any more, or V rejoins (V4)──►
+ *	         HELD (action KEEP: the grant is V's again)
+ *	LISTED ──V rejoins (V5)──► action RELEASE (V's own RELEASE with the
+ *	         final value block if the state still shows it granted);
+ *	         forgotten by ho_away_released once its release was applied
+ *
+ *	A pill for V in a read wins (V1): from then on nothing new stops,
+ *	nothing new is listed and the answer area stays what it last was
+ *	(valid until NODE_FENCED, design §7).
+ *	The answer lists, oldest first, the LISTED grants some request still
+ *	names, then FINAL grants, SDLM_HB_ANS_MAX at most; ans_seq + 1 when
+ *	its content changes.  A LISTED grant no request names any more
+ *	leaves the answer (the requesters' drop is V's acknowledgement) but
+ *	stays tracked until released, so that it is answered again if asked
+ *	again and released through the stream at the rejoin.
+ *	At most HO_AWAY_MAX grants are tracked: a request beyond that is
+ *	ignored for now (not answered: the requester fences after B, today's
+ *	path; availability, never safety).
+ *
+ * 2. The requester (struct ho_requester, one per daemon: the requests of
+ *    every lockspace it is the fencer of share its one area, design §3)
+ *
+ *	F1  ho_f1_check: whether a request may be made at all
+ *	    ho_req_want: an entry (lkid, target_incarnation), oldest first;
+ *	    the area of the next heartbeat write carries the
+ *	    SDLM_HB_REQ_MAX oldest (ho_req_area; req_seq + 1 when its
+ *	    content changes), the others wait for a free entry
+ *	F4  the bound B = 3I + 4T + K (K = drain_ms) runs from the
+ *	    COMPLETION of the first write that carried the entry
+ *	    (ho_req_written); an entry not answered by then is returned by
+ *	    ho_req_tick, once, for today's fence of its node; it stays in
+ *	    the area while the fence runs
+ *	F2  ho_answer_filter: what of V's answer counts - only a record of
+ *	    V's incarnation as the replica knows it, V not fenced; every
+ *	    listed lkid then (whoever asked for it, F6)
+ *	    ho_req_note_answer: the entries it answers no longer run a bound
+ *	F5  ho_req_drop / ho_req_drop_node / ho_req_clear: an entry leaves
+ *	    once its release event was delivered, the waiter went away, V
+ *	    is a member again or fenced; the role lost: all of them
+ *	F3  ho_release_applies: the replica's test, the same on every
+ *	    replica, of whether a release event releases anything
+ *
+ * The edges (dlm/lsfencer.c, fence/heartbeat.c, the lockspace, the UID
+ * service, reconciliation) do not call this yet: design-handoff.md §10,
+ * steps 3-5.
+ */
+#ifndef SDLM_HANDOFF_H
+#define SDLM_HANDOFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ondisk.h"
+#include "timeouts.h"
+
+#define HO_AWAY_MAX		64	/* grants V tracks at once */
+#define HO_REQ_MAX		64	/* entries a requester keeps (the area
+					   carries SDLM_HB_REQ_MAX of them) */
+#define HO_HB_MINOR_MIN		2	/* V's heartbeat must speak it */
+#define HO_PROTOCOL_MIN		3	/* the lockspace protocol with
+					   HANDOFF_RELEASE (design §4) */
+
+/* The node a cluster lock id names (its upper 32 bits). */
+static inline uint32_t ho_lkid_node(uint64_t lkid)
+{
+	return lkid >> 32 > SDLM_MAX_NODES ? 0 : (uint32_t)(lkid >> 32);
+}
+
+/* B (design §6) and K, from the derived timeouts. */
+uint64_t ho_bound_ms(const struct sdlm_timeouts *t);
+uint64_t ho_kill_ms(const struct sdlm_timeouts *t);
+
+/* ---- 1. the away node V ------------------------------------------- */
+
+enum ho_grant_state {
+	HO_HELD		= 0,	/* not tracked */
+	HO_STOPPING	= 1,
+	HO_FINAL	= 2,
+	HO_LISTED	= 3,
+};
+
+struct ho_grant {
+	uint64_t lkid;
+	enum ho_grant_state state;
+	uint64_t order;			/* when it started stopping: oldest first */
+	uint64_t stop_ms;		/* the read that started it (K from here) */
+	bool requested;			/* a request names it in the last read */
+	bool kill_sent;
+	bool lvb_valid;
+	uint8_t lvb[SDLM_HB_LVB_LEN];	/* FINAL, LISTED: the final value block */
+};
+
+struct ho_away {
+	uint32_t node_id;
+	uint64_t incarnation;
+	bool pill;			/* a pill was read: nothing new */
+	uint64_t next_order;
+	uint32_t n;
+	struct ho_grant g[HO_AWAY_MAX];
+	/* the answer area as last built */
+	uint64_t ans_seq;
+	uint32_t ans_count;
+	uint32_t ans_lvb;
+	struct sdlm_hb_ans ans[SDLM_HB_ANS_MAX];
+};
+
+/*
+ * One request entry found by V's read in another node's heartbeat slot.
+ * held: V holds a grant of that lkid (the edge's look-up in its
+ * node-level cache; a LISTED grant has left it and is not "held").
+ */
+struct ho_seen {
+	uint64_t lkid;
+	uint64_t target_incarnation;
+	bool held;
+};
+
+enum ho_away_act {
+	HO_ACT_STOP	= 1,	/* blocking callback; no new local client */
+	HO_ACT_KEEP	= 2,	/* V4: not stopping any more, V's again */
+	HO_ACT_KILL	= 3,	/* holders did not let go within K */
+	HO_ACT_RELEASE	= 4,	/* V5: send RELEASE (lvb) if still granted */
+};
+
+struct ho_away_action {
+	enum ho_away_act act;
+	uint64_t lkid;
+	bool lvb_valid;			/* RELEASE only */
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+};
+
+/* At most one action per tracked grant per call. */
+struct ho_away_out {
+	uint32_t n;
+	struct ho_away_action a[HO_AWAY_MAX];
+};
+
+void ho_away_init(struct ho_away *a, uint32_t node_id, uint64_t incarnation);
+
+/*
+ * V1, V4: one read of the area, completed at now_ms: the request entries
+ * of every other slot (n of them, in any order) and whether the same
+ * read found a pill for V's incarnation (fencesm's self_msg_read).  An
+ * entry counts only if it names V's node and incarnation.  out is
+ * cleared and gets STOP and KEEP actions.  Returns 0, or -EINVAL.
+ */
+int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
+		 size_t n, bool pill, struct ho_away_out *out);
+
+/*
+ * K: STOPPING grants whose holders have not let go within K of the read
+ * that started them get one KILL each.  *wake_ms (if not NULL): when the
+ * next one is due, UINT64_MAX if none.
+ */
+void ho_away_tick(struct ho_away *a, uint64_t now_ms,
+		  const struct sdlm_timeouts *t, struct ho_away_out *out,
+		  uint64_t *wake_ms);
+
+/*
+ * V2: what is left of a STOPPING grant: its holders (not yet reaped) and
+ * its I/O still owned by the kernel (timed-out requests included).  Both
+ * 0: FINAL, with lvb (NULL: no valid value block) as its final value
+ * block; returns 1.  Returns 0 if still stopping, -ENOENT if lkid is not
+ * a STOPPING grant (not tracked, FINAL or LISTED already).
+ */
+int ho_away_progress(struct ho_away *a, uint64_t lkid, uint32_t holders,
+		     uint32_t io_inflight, const uint8_t *lvb);
+
+/*
+ * V3: the answer area for the heartbeat write about to be SUBMITTED:
+ * fills hb's ans_seq, ans_count, ans_lvb and ans[].  Every FINAL grant it
+ * lists is LISTED from this call on: the edge drops it from its node
+ * cache before submitting (if the write then fails, it stays LISTED and
+ * is listed again: V never uses it either way).
+ */
+void ho_away_answer(struct ho_away *a, struct sdlm_hb *hb);
+
+/* V5 (and V4): V is a member again and got the state.  out: KEEP for each
+ * STOPPING/FINAL grant (forgotten), RELEASE for each LISTED one (kept
+ * until ho_away_released). */
+void ho_away_rejoin(struct ho_away *a, struct ho_away_out *out);
+
+/* The release of a LISTED grant was applied (the state no longer shows
+ * it granted to V): forget it.  Returns 0 or -ENOENT (not LISTED). */
+int ho_away_released(struct ho_away *a, uint64_t lkid);
+
+enum ho_grant_state ho_away_state(const struct ho_away *a, uint64_t lkid);
+/* Its holders may go on using it: HELD or STOPPING (V3: never LISTED). */
+bool ho_away_may_use(const struct ho_away *a, uint64_t lkid);
+/* A new local client may be granted it: HELD only (V6). */
+bool ho_away_may_grant_local(const struct ho_away *a, uint64_t lkid);
+
+/* ---- 2. the requester --------------------------------------------- */
+
+/* F1's inputs: what the replica and the fencer's peer view say of V. */
+struct ho_f1_in {
+	bool member;			/* V in the lockspace's membership */
+	bool hb_live;			/* PEER_LIVE in the fencer's peer_view */
+	uint16_t hb_minor;		/* V's heartbeat record's minor */
+	uint64_t hb_incarnation;	/* V's heartbeat record's incarnation */
+	uint64_t replica_incarnation;	/* V's member incarnation (JOIN) */
+	bool fenced;			/* NODE_FENCED applied for it */
+	bool fence_in_flight;		/* a fence of V is running */
+	uint32_t protocol;		/* the lockspace's agreed version */
+};
+
+enum ho_f1_verdict {
+	HO_F1_OK		= 0,
+	HO_F1_MEMBER		= 1,	/* V is a member: its own RELEASE */
+	HO_F1_NOT_LIVE		= 2,	/* heartbeat not live: fence */
+	HO_F1_RESTARTED		= 3,	/* another incarnation: fence */
+	HO_F1_FENCED		= 4,
+	HO_F1_FENCING		= 5,	/* fence in flight: no new request */
+	HO_F1_OLD_MINOR		= 6,	/* V's heartbeat below minor 2: fence */
+	HO_F1_OLD_PROTOCOL	= 7,	/* lockspace below protocol 3: fence */
+};
+
+enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in);
+const char *ho_f1_name(enum ho_f1_verdict v);
+
+struct ho_entry {
+	uint64_t lkid;
+	uint64_t target_incarnation;
+	uint64_t order;			/* oldest first */
+	bool in_write;			/* carried by the write in flight */
+	bool carried;			/* a write carrying it completed */
+	uint64_t carried_ms;		/* that completion: B runs from here */
+	bool answered;			/* F2 saw it listed: no bound */
+	bool fence_sent;
+};
+
+struct ho_requester {
+	uint32_t node_id;
+	uint64_t next_order;
+	uint32_t n;
+	struct ho_entry e[HO_REQ_MAX];
+	/* the request area as last built */
+	uint64_t req_seq;
+	struct sdlm_hb_req area[SDLM_HB_REQ_MAX];
+};
+
+void ho_req_init(struct ho_requester *r, uint32_t node_id);
+
+/*
+ * F1 passed: ask for (lkid, target_incarnation).  Returns 0, -EEXIST
+ * (already asked), -ENOSPC (HO_REQ_MAX entries: fence instead), -EINVAL
+ * (lkid 0, of node 0 or above 255 or of our own node; incarnation 0).
+ */
+int ho_req_want(struct ho_requester *r, uint64_t lkid, uint64_t target_incarnation);
+
+/* F5: returns 0 or -ENOENT. */
+int ho_req_drop(struct ho_requester *r, uint64_t lkid, uint64_t target_incarnation);
+/* F5: every entry for node (a member again, or fenced). */
+void ho_req_drop_node(struct ho_requester *r, uint32_t node);
+/* F6: the role lost - every entry (the next area is empty). */
+void ho_req_clear(struct ho_requester *r);
+
+/* The request area of the heartbeat write about to be submitted: fills
+ * hb's req_seq and req[] (the SDLM_HB_REQ_MAX oldest entries). */
+void ho_req_area(struct ho_requester *r, struct sdlm_hb *hb);
+
+/* That write completed at now_ms (ok) or failed (!ok: no bound starts). */
+void ho_req_written(struct ho_requester *r, uint64_t now_ms, bool ok);
+
+/* F4: entries unanswered B after their first write completed, each once,
+ * as (lkid, target_incarnation): fence their node.  *wake_ms (if not
+ * NULL): the next deadline, UINT64_MAX if none. */
+struct ho_req_out {
+	uint32_t n;
+	struct sdlm_hb_req e[HO_REQ_MAX];
+};
+void ho_req_tick(struct ho_requester *r, uint64_t now_ms,
+		 const struct sdlm_timeouts *t, struct ho_req_out *out,
+		 uint64_t *wake_ms);
+
+/* What F2 needs: V's verified heartbeat slot and the replica's view. */
+struct ho_answer_in {
+	uint32_t node;			/* V */
+	const struct sdlm_hb *hb;	/* V's slot as hb_in decoded it */
+	uint64_t replica_incarnation;	/* V's incarnation as the replica
+					   records it */
+	bool fenced;			/* NODE_FENCED applied for it */
+};
+
+/* One release event to send: HANDOFF_RELEASE (V, incarnation, lkid, lvb). */
+struct ho_release {
+	uint64_t incarnation;
+	uint64_t lkid;
+	bool lvb_valid;
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+};
+
+/*
+ * F2: the answer entries that count, into out[SDLM_HB_ANS_MAX]; returns
+ * their number.  None unless the record is V's, of minor >= 2, of the
+ * incarnation the replica records for V (not 0), and V is not fenced.
+ * The edge sends one release event per entry whose grant the replica
+ * shows held by V (F3 decides again at apply).
+ */
+size_t ho_answer_filter(const struct ho_answer_in *in, struct ho_release *out);
+
+/* The entries these releases answer stop running their bound. */
+void ho_req_note_answer(struct ho_requester *r, const struct ho_release *rel,
+			size_t n);
+
+/* F3: the replica's record of a resource's grant to V. */
+struct ho_held {
+	bool by_v;			/* the resource is granted to V */
+	uint64_t incarnation;		/* under this incarnation of V */
+	uint64_t lkid;			/* with this lkid */
+	bool v_fenced;			/* NODE_FENCED applied for it */
+};
+
+/* F3: a release event (incarnation, lkid) releases the grant only if it is
+ * exactly that grant, held, and V is not fenced. */
+bool ho_release_applies(const struct ho_held *h, uint64_t incarnation,
+			uint64_t lkid);
+
+#endif /* SDLM_HANDOFF_H */
