@@ -18,7 +18,8 @@
  *
  * docs/locking.md gives the exact semantics of every event and decision.
  * lockstate.c implements the machine, lssnap.c the snapshot and the
- * digest (lockstate_int.h is what they share).
+ * digest (lockstate_int.h is what they share) and, declared in lssnap.h,
+ * the state transfer that carries the snapshot.
  *
  * Errors: functions return 0 or a negative errno / sdlm domain error
  * (dlm/sdlm.h).  An event that ls_apply() rejects leaves the state

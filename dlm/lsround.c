@@ -543,12 +543,13 @@ static void round_decide(struct lspace *l, const struct msg *last)
 
 			/* A refused member is never ready; it still gets the
 			 * state, which tells it to stop (chunk_progress never
-			 * makes it ready). */
+			 * makes it ready).  waiting stays a sorted set: the
+			 * state transfer carries it (lssnap.h). */
 			for (i = 0, k = 0; i < nr; i++)
 				if (!set_has(l->refused, l->n_refused, ready[i]))
 					ready[k++] = ready[i];
 				else
-					waiting[nw++] = ready[i];
+					set_add(waiting, &nw, ready[i]);
 			nr = k;
 			if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
 				refused_self(l);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * lssnap.c - the lock state (lockstate.c) as bytes: the snapshot a joining
- * member decodes, and the digest replicas compare.
+ * member decodes, and the digest replicas compare; at the end the state
+ * transfer around the snapshot (lssnap.h has its layout and checks).
  *
  * Layout (all integers little-endian, every record naturally aligned):
  *
@@ -36,6 +37,7 @@
 #include "hash.h"
 #include "list.h"
 #include "lockstate_int.h"
+#include "lssnap.h"
 #include "sdlm.h"
 
 #define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
@@ -654,4 +656,212 @@ out_free_all:
 out_destroy:
 	ls_destroy(ls);
 	return rc;
+}
+
+/* ---- the transfer: bookkeeping, then the snapshot (lssnap.h) ---- */
+
+/* A node list as the daemon keeps it: ids non-zero, strictly ascending. */
+static bool ids_sane(const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	if (n > LSSNAP_NODES_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!ids[i] || (i && ids[i] <= ids[i - 1]))
+			return false;
+	return true;
+}
+
+/* An active transfer: a chunk that reaches total ends it, and chunks are
+ * never empty (msg.h), so got < total unless no chunk came yet. */
+static bool xfer_sane(const struct lssnap_xfer *x)
+{
+	return x->sender && x->basis_node &&
+	       (x->got < x->total || (!x->got && !x->total)) &&
+	       ids_sane(x->waiting, x->n_waiting);
+}
+
+/* The predicate both directions share (the pad is the decoder's). */
+static bool book_sane(const struct lssnap_book *b)
+{
+	size_t i, j;
+
+	if (!ids_sane(b->ready, b->n_ready) ||
+	    !ids_sane(b->tainted, b->n_tainted) ||
+	    !ids_sane(b->waiting, b->n_waiting) ||
+	    !ids_sane(b->dirty, b->n_dirty) ||
+	    !ids_sane(b->refused, b->n_refused) ||
+	    b->n_xfer > LSSNAP_XFER_MAX)
+		return false;
+	for (i = 0; i < b->n_xfer; i++) {
+		if (!xfer_sane(&b->xf[i]))
+			return false;
+		for (j = 0; j < i; j++)
+			if (b->xf[j].sender == b->xf[i].sender &&
+			    b->xf[j].xfer_id == b->xf[i].xfer_id)
+				return false;
+	}
+	return true;
+}
+
+/* Bytes before the lock state snapshot (counts as given: check first). */
+static uint64_t book_size(const struct lssnap_book *b)
+{
+	uint64_t n = LSSNAP_HDR_LEN;
+	size_t i;
+
+	n += 4 * ((uint64_t)b->n_ready + b->n_tainted + b->n_waiting +
+		  b->n_dirty + b->n_refused);
+	for (i = 0; i < b->n_xfer && i < LSSNAP_XFER_MAX; i++)
+		n += LSSNAP_XFER_LEN + 4 * (uint64_t)b->xf[i].n_waiting;
+	return n;
+}
+
+size_t lssnap_size(const struct lssnap_book *b, const struct ls_state *st)
+{
+	return (size_t)book_size(b) + ls_snapshot_size(st);
+}
+
+static size_t ids_out(uint8_t *p, const uint32_t *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		put32(p + 4 * i, ids[i]);
+	return 4 * n;
+}
+
+int lssnap_encode(const struct lssnap_book *b, const struct ls_state *st,
+		  void *buf, size_t len, size_t *written)
+{
+	uint8_t *p = buf;
+	uint64_t head, need;
+	size_t off, i, w = 0;
+	int rc;
+
+	if (!b || !st || !buf || !written || !book_sane(b))
+		return -EINVAL;
+	head = book_size(b);
+	need = head + ls_snapshot_size(st);
+	if (need > UINT32_MAX)
+		return -EINVAL;
+	if (len < need)
+		return -ENOSPC;
+	put32(p, LSSNAP_MAGIC);
+	put32(p + 4, (uint32_t)b->n_ready);
+	put32(p + 8, (uint32_t)b->n_tainted);
+	put32(p + 12, (uint32_t)b->n_waiting);
+	put32(p + 16, (uint32_t)b->n_xfer);
+	put32(p + 20, (uint32_t)b->n_dirty);
+	put32(p + 24, (uint32_t)b->n_refused);
+	put32(p + 28, b->decided ? 1 : 0);
+	put64(p + 32, b->formed);
+	put64(p + 40, b->gen);
+	off = LSSNAP_HDR_LEN;
+	off += ids_out(p + off, b->ready, b->n_ready);
+	off += ids_out(p + off, b->tainted, b->n_tainted);
+	off += ids_out(p + off, b->waiting, b->n_waiting);
+	off += ids_out(p + off, b->dirty, b->n_dirty);
+	off += ids_out(p + off, b->refused, b->n_refused);
+	for (i = 0; i < b->n_xfer; i++) {
+		const struct lssnap_xfer *x = &b->xf[i];
+
+		put32(p + off, x->sender);
+		put32(p + off + 4, x->basis_node);
+		put64(p + off + 8, x->xfer_id);
+		put64(p + off + 16, x->basis_inc);
+		put64(p + off + 24, x->basis_seq);
+		put32(p + off + 32, x->total);
+		put32(p + off + 36, x->got);
+		put32(p + off + 40, (uint32_t)x->n_waiting);
+		put32(p + off + 44, 0);
+		off += LSSNAP_XFER_LEN;
+		off += ids_out(p + off, x->waiting, x->n_waiting);
+	}
+	rc = ls_snapshot_encode(st, p + off, len - off, &w);
+	if (rc)
+		return rc;
+	*written = off + w;
+	return 0;
+}
+
+/* n ids at *off, if they are inside the buffer. */
+static bool ids_in(const uint8_t *p, size_t len, size_t *off, uint32_t *ids,
+		   size_t n)
+{
+	size_t i;
+
+	if ((len - *off) / 4 < n)
+		return false;
+	for (i = 0; i < n; i++)
+		ids[i] = get32(p + *off + 4 * i);
+	*off += 4 * n;
+	return true;
+}
+
+int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
+		  struct ls_state **stp)
+{
+	struct lssnap_book b;
+	struct ls_state *st = NULL;
+	const uint8_t *p = buf;
+	uint32_t decided, pad;
+	size_t off, i;
+	int rc;
+
+	if (!buf || !out || !stp || len < LSSNAP_HDR_LEN || len > UINT32_MAX)
+		return SDLM_EPROTO;
+	if (get32(p) != LSSNAP_MAGIC)
+		return SDLM_EMAGIC;
+	memset(&b, 0, sizeof(b));
+	b.n_ready = get32(p + 4);
+	b.n_tainted = get32(p + 8);
+	b.n_waiting = get32(p + 12);
+	b.n_xfer = get32(p + 16);
+	b.n_dirty = get32(p + 20);
+	b.n_refused = get32(p + 24);
+	decided = get32(p + 28);
+	b.formed = get64(p + 32);
+	b.gen = get64(p + 40);
+	if (b.n_ready > LSSNAP_NODES_MAX || b.n_tainted > LSSNAP_NODES_MAX ||
+	    b.n_waiting > LSSNAP_NODES_MAX || b.n_dirty > LSSNAP_NODES_MAX ||
+	    b.n_refused > LSSNAP_NODES_MAX || b.n_xfer > LSSNAP_XFER_MAX ||
+	    decided > 1)
+		return SDLM_EPROTO;
+	b.decided = decided;
+	off = LSSNAP_HDR_LEN;
+	if (!ids_in(p, len, &off, b.ready, b.n_ready) ||
+	    !ids_in(p, len, &off, b.tainted, b.n_tainted) ||
+	    !ids_in(p, len, &off, b.waiting, b.n_waiting) ||
+	    !ids_in(p, len, &off, b.dirty, b.n_dirty) ||
+	    !ids_in(p, len, &off, b.refused, b.n_refused))
+		return SDLM_EPROTO;
+	for (i = 0; i < b.n_xfer; i++) {
+		struct lssnap_xfer *x = &b.xf[i];
+
+		if (len - off < LSSNAP_XFER_LEN)
+			return SDLM_EPROTO;
+		x->sender = get32(p + off);
+		x->basis_node = get32(p + off + 4);
+		x->xfer_id = get64(p + off + 8);
+		x->basis_inc = get64(p + off + 16);
+		x->basis_seq = get64(p + off + 24);
+		x->total = get32(p + off + 32);
+		x->got = get32(p + off + 36);
+		x->n_waiting = get32(p + off + 40);
+		pad = get32(p + off + 44);
+		off += LSSNAP_XFER_LEN;
+		if (pad || x->n_waiting > LSSNAP_NODES_MAX ||
+		    !ids_in(p, len, &off, x->waiting, x->n_waiting))
+			return SDLM_EPROTO;
+	}
+	if (!book_sane(&b))
+		return SDLM_EPROTO;
+	rc = ls_snapshot_decode(p + off, len - off, &st);
+	if (rc)
+		return rc;
+	memcpy(out, &b, sizeof(b));
+	*stp = st;
+	return 0;
 }

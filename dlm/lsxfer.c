@@ -6,17 +6,10 @@
  * a member becomes ready, is decided in lsround.c.
  *
  * The snapshot a responder sends is the lock state plus the bookkeeping a
- * newcomer cannot know, both as of the basis JOIN:
- *
- *	u32 magic "SLS3"  u32 n_ready  u32 n_tainted  u32 n_waiting
- *	u32 n_xfer  u32 n_dirty  u32 n_refused  u32 decided (0/1)
- *	u64 formed  u64 gen  (the replica's history, lsround.c)
- *	ready[], tainted[], waiting[], dirty[], refused[] (u32 node ids)
- *	per transfer: u32 sender, u32 basis_node, u64 xfer_id, u64 basis_inc,
- *	              u64 basis_seq, u32 total, u32 got, u32 n_waiting,
- *	              u32 pad, waiting[] (u32)
- *	then the lockstate snapshot (its own magic, version and CRC)
- * little-endian; the whole is covered by the transfer's CRC32C.
+ * newcomer cannot know (ready, waiting, dirty and refused sets, the
+ * replica's history, the transfers in progress), both as of the basis
+ * JOIN: lssnap.h has the bytes and their checks; here the lockspace is
+ * copied into a struct lssnap_book and back.
  *
  * While not ready, a member keeps the ordered stream from its latest round
  * on (messages, confchgs, totem changes: see the CPG callbacks); on a
@@ -35,171 +28,130 @@
 #include "log.h"
 #include "crc32c.h"
 #include "lsint.h"
+#include "lssnap.h"
 
-#define SYNC_MAGIC	0x33534c53u	/* "SLS3" */
+_Static_assert(NODES_MAX == LSSNAP_NODES_MAX, "lssnap's node lists hold a group");
+_Static_assert(XFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
 
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void wb_put(struct wbuf *w, const void *d, size_t n)
+static void book_of(const struct lspace *l, struct lssnap_book *b)
 {
-	if (w->oom)
-		return;
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : 256;
-		uint8_t *np;
+	size_t i;
 
-		while (cap < w->len + n)
-			cap *= 2;
-		np = realloc(w->p, cap);
-		if (!np) {
-			w->oom = true;
-			return;
-		}
-		w->p = np;
-		w->cap = cap;
+	memset(b, 0, sizeof(*b));
+	memcpy(b->ready, l->ready_nodes, l->n_ready * sizeof(uint32_t));
+	b->n_ready = l->n_ready;
+	memcpy(b->tainted, l->tainted_nodes, l->n_tainted * sizeof(uint32_t));
+	b->n_tainted = l->n_tainted;
+	memcpy(b->waiting, l->waiting_nodes, l->n_waiting * sizeof(uint32_t));
+	b->n_waiting = l->n_waiting;
+	memcpy(b->dirty, l->dirty_nodes, l->n_dirty * sizeof(uint32_t));
+	b->n_dirty = l->n_dirty;
+	memcpy(b->refused, l->refused, l->n_refused * sizeof(uint32_t));
+	b->n_refused = l->n_refused;
+	b->decided = l->hist_decided;
+	b->formed = l->hist_formed;
+	b->gen = l->hist_gen;
+	for (i = 0; i < XFER_MAX; i++) {
+		const struct xfer *x = &l->xf[i];
+		struct lssnap_xfer *bx;
+
+		if (!x->active)
+			continue;
+		bx = &b->xf[b->n_xfer++];
+		bx->sender = x->sender;
+		bx->basis_node = x->basis_node;
+		bx->xfer_id = x->xfer_id;
+		bx->basis_inc = x->basis_inc;
+		bx->basis_seq = x->basis_seq;
+		bx->total = x->total;
+		bx->got = x->got;
+		memcpy(bx->waiting, x->waiting, x->n_waiting * sizeof(uint32_t));
+		bx->n_waiting = x->n_waiting;
 	}
-	memcpy(w->p + w->len, d, n);
-	w->len += n;
 }
 
-static void wb_u32(struct wbuf *w, uint32_t v)
+/* A decoded book becomes the lockspace's (everything decoded already). */
+static void book_apply(struct lspace *l, const struct lssnap_book *b)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	size_t i;
 
-	wb_put(w, b, 4);
-}
+	memcpy(l->ready_nodes, b->ready, b->n_ready * sizeof(uint32_t));
+	l->n_ready = b->n_ready;
+	memcpy(l->tainted_nodes, b->tainted, b->n_tainted * sizeof(uint32_t));
+	l->n_tainted = b->n_tainted;
+	memcpy(l->waiting_nodes, b->waiting, b->n_waiting * sizeof(uint32_t));
+	l->n_waiting = b->n_waiting;
+	memcpy(l->dirty_nodes, b->dirty, b->n_dirty * sizeof(uint32_t));
+	l->n_dirty = b->n_dirty;
+	memcpy(l->refused, b->refused, b->n_refused * sizeof(uint32_t));
+	l->n_refused = b->n_refused;
+	l->hist_decided = b->decided;
+	l->hist_formed = b->formed;
+	l->hist_gen = b->gen;
+	l->clean_sent = false;
+	l->cache_ok = false;
+	memset(l->xf, 0, sizeof(l->xf));
+	for (i = 0; i < b->n_xfer; i++) {
+		const struct lssnap_xfer *bx = &b->xf[i];
+		struct xfer *x = &l->xf[i];
 
-static void wb_u64(struct wbuf *w, uint64_t v)
-{
-	wb_u32(w, (uint32_t)v);
-	wb_u32(w, (uint32_t)(v >> 32));
-}
-
-struct rbuf {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;
-};
-
-static uint32_t rb_u32(struct rbuf *r)
-{
-	const uint8_t *b;
-
-	if (r->bad || r->len - r->off < 4) {
-		r->bad = true;
-		return 0;
+		x->active = true;
+		x->sender = bx->sender;
+		x->basis_node = bx->basis_node;
+		x->xfer_id = bx->xfer_id;
+		x->basis_inc = bx->basis_inc;
+		x->basis_seq = bx->basis_seq;
+		x->total = bx->total;
+		x->got = bx->got;
+		memcpy(x->waiting, bx->waiting, bx->n_waiting * sizeof(uint32_t));
+		x->n_waiting = bx->n_waiting;
 	}
-	b = r->p + r->off;
-	r->off += 4;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t rb_u64(struct rbuf *r)
-{
-	uint64_t lo = rb_u32(r);
-
-	return lo | (uint64_t)rb_u32(r) << 32;
-}
-
-static void rb_ids(struct rbuf *r, uint32_t *ids, size_t *n, uint32_t count)
-{
-	uint32_t i;
-
-	if (count > NODES_MAX) {
-		r->bad = true;
-		return;
-	}
-	for (i = 0; i < count; i++)
-		ids[i] = rb_u32(r);
-	*n = r->bad ? 0 : count;
 }
 
 void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 {
-	size_t slen = ls_snapshot_size(l->st), w = 0, off, i, k;
-	struct wbuf wb = { 0 };
+	struct lssnap_book *book = malloc(sizeof(*book));
+	size_t len = 0, w = 0, off;
+	uint8_t *buf = NULL;
 	struct msg m;
-	uint8_t *sbuf;
 	uint32_t crc;
 	int rc;
 
-	wb_u32(&wb, SYNC_MAGIC);
-	wb_u32(&wb, (uint32_t)l->n_ready);
-	wb_u32(&wb, (uint32_t)l->n_tainted);
-	wb_u32(&wb, (uint32_t)l->n_waiting);
-	for (i = 0, k = 0; i < XFER_MAX; i++)
-		k += l->xf[i].active;
-	wb_u32(&wb, (uint32_t)k);
-	wb_u32(&wb, (uint32_t)l->n_dirty);
-	wb_u32(&wb, (uint32_t)l->n_refused);
-	wb_u32(&wb, l->hist_decided ? 1 : 0);
-	wb_u64(&wb, l->hist_formed);
-	wb_u64(&wb, l->hist_gen);
-	for (i = 0; i < l->n_ready; i++)
-		wb_u32(&wb, l->ready_nodes[i]);
-	for (i = 0; i < l->n_tainted; i++)
-		wb_u32(&wb, l->tainted_nodes[i]);
-	for (i = 0; i < l->n_waiting; i++)
-		wb_u32(&wb, l->waiting_nodes[i]);
-	for (i = 0; i < l->n_dirty; i++)
-		wb_u32(&wb, l->dirty_nodes[i]);
-	for (i = 0; i < l->n_refused; i++)
-		wb_u32(&wb, l->refused[i]);
-	for (i = 0; i < XFER_MAX; i++) {
-		const struct xfer *x = &l->xf[i];
-
-		if (!x->active)
-			continue;
-		wb_u32(&wb, x->sender);
-		wb_u32(&wb, x->basis_node);
-		wb_u64(&wb, x->xfer_id);
-		wb_u64(&wb, x->basis_inc);
-		wb_u64(&wb, x->basis_seq);
-		wb_u32(&wb, x->total);
-		wb_u32(&wb, x->got);
-		wb_u32(&wb, (uint32_t)x->n_waiting);
-		wb_u32(&wb, 0);
-		for (k = 0; k < x->n_waiting; k++)
-			wb_u32(&wb, x->waiting[k]);
+	if (book) {
+		book_of(l, book);
+		len = lssnap_size(book, l->st);
+		buf = malloc(len);
 	}
-	sbuf = malloc(slen ? slen : 1);
-	if (!sbuf || wb.oom) {
+	if (!book || !buf) {
 		log_err("ls %s: no memory for a snapshot", l->name);
 		goto out;
 	}
-	rc = ls_snapshot_encode(l->st, sbuf, slen, &w);
+	rc = lssnap_encode(book, l->st, buf, len, &w);
 	if (rc < 0) {
 		log_err("ls %s: snapshot: %s", l->name, sdlm_strerror(rc));
 		goto out;
 	}
-	wb_put(&wb, sbuf, w);
-	if (wb.oom)
-		goto out;
-	crc = crc32c(0, wb.p, wb.len);
-	for (off = 0; off < wb.len; off += MSG_SNAP_CHUNK_MAX) {
+	crc = crc32c(0, buf, w);
+	for (off = 0; off < w; off += MSG_SNAP_CHUNK_MAX) {
 		memset(&m, 0, sizeof(m));
 		m.m_type = MSG_SNAPSHOT;
 		m.u.snap.xfer_id = xfer_id;
 		m.u.snap.basis_nodeid = basis->m_nodeid;
 		m.u.snap.basis_incarnation = basis->m_incarnation;
 		m.u.snap.basis_seq = basis->m_seq;
-		m.u.snap.total_len = (uint32_t)wb.len;
+		m.u.snap.total_len = (uint32_t)w;
 		m.u.snap.offset = (uint32_t)off;
 		m.u.snap.total_crc = crc;
-		m.u.snap.data = wb.p + off;
-		m.u.snap.len = (uint32_t)(wb.len - off < MSG_SNAP_CHUNK_MAX ?
-					  wb.len - off : MSG_SNAP_CHUNK_MAX);
+		m.u.snap.data = buf + off;
+		m.u.snap.len = (uint32_t)(w - off < MSG_SNAP_CHUNK_MAX ?
+					  w - off : MSG_SNAP_CHUNK_MAX);
 		send_msg(l, &m);
 	}
 	log_info("ls %s: sent state (%zu bytes, %zu locks) for node %u's join", l->name,
-		 wb.len, ls_lock_count(l->st), basis->m_nodeid);
+		 w, ls_lock_count(l->st), basis->m_nodeid);
 out:
-	free(sbuf);
-	free(wb.p);
+	free(buf);
+	free(book);
 }
 
 /* --- waiting for the state ---------------------------------------------- */
@@ -225,58 +177,23 @@ struct buffered *buf_add(struct lspace *l, enum buf_kind kind)
 	return b;
 }
 
+/* Decode the whole transfer, then take it: nothing of l changes unless
+ * every byte decoded. */
 static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 {
-	struct rbuf r = { .p = p, .len = len };
-	uint32_t nr, nt, nw, nx, nd, nf, decided, i;
+	struct lssnap_book *book = malloc(sizeof(*book));
 	struct ls_state *st = NULL;
 	int rc;
 
-	if (rb_u32(&r) != SYNC_MAGIC)
-		return SDLM_EMAGIC;
-	nr = rb_u32(&r);
-	nt = rb_u32(&r);
-	nw = rb_u32(&r);
-	nx = rb_u32(&r);
-	nd = rb_u32(&r);
-	nf = rb_u32(&r);
-	decided = rb_u32(&r);
-	l->hist_formed = rb_u64(&r);
-	l->hist_gen = rb_u64(&r);
-	if (r.bad || nx > XFER_MAX || decided > 1)
-		return SDLM_EPROTO;
-	l->hist_decided = decided;
-	rb_ids(&r, l->ready_nodes, &l->n_ready, nr);
-	rb_ids(&r, l->tainted_nodes, &l->n_tainted, nt);
-	rb_ids(&r, l->waiting_nodes, &l->n_waiting, nw);
-	rb_ids(&r, l->dirty_nodes, &l->n_dirty, nd);
-	rb_ids(&r, l->refused, &l->n_refused, nf);
-	l->clean_sent = false;
-	l->cache_ok = false;
-	memset(l->xf, 0, sizeof(l->xf));
-	for (i = 0; i < nx && !r.bad; i++) {
-		struct xfer *x = &l->xf[i];
-		uint32_t n;
-
-		x->active = true;
-		x->sender = rb_u32(&r);
-		x->basis_node = rb_u32(&r);
-		x->xfer_id = rb_u64(&r);
-		x->basis_inc = rb_u64(&r);
-		x->basis_seq = rb_u64(&r);
-		x->total = rb_u32(&r);
-		x->got = rb_u32(&r);
-		n = rb_u32(&r);
-		rb_u32(&r);
-		rb_ids(&r, x->waiting, &x->n_waiting, n);
+	if (!book)
+		return -ENOMEM;
+	rc = lssnap_decode(p, len, book, &st);
+	if (rc == 0) {
+		book_apply(l, book);
+		l->st = st;
 	}
-	if (r.bad)
-		return SDLM_EPROTO;
-	rc = ls_snapshot_decode(p + r.off, len - r.off, &st);
-	if (rc < 0)
-		return rc;
-	l->st = st;
-	return 0;
+	free(book);
+	return rc;
 }
 
 /* A complete transfer whose basis is in our buffer: take it and replay. */

@@ -38,6 +38,7 @@ declare -A SRCS=(
 	[fuzz_uidrec]="$F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c"
 	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c $src/tests/common/msgsample.c"
 	[fuzz_snapshot]="$D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c"
+	[fuzz_lssnap]="$D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c"
 	[fuzz_conf]="$D/conf.c"
 	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c $src/tests/common/ipcsample.c"
 	[fuzz_uidlist]="$V/uidlist.c"
@@ -48,6 +49,7 @@ declare -A GENARGS=(
 	[fuzz_uidrec]="$src/tests/golden"
 	[fuzz_msg]=""
 	[fuzz_snapshot]=""
+	[fuzz_lssnap]="$src/tests/golden"
 	[fuzz_conf]="$src"
 	[fuzz_ipc]=""
 	[fuzz_uidlist]=""
@@ -60,7 +62,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SDLM_FUZZ_TMPDIR=$shm
 
-for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport; do
+for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport; do
 	bin=$work/$t
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then

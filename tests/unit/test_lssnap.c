@@ -4,7 +4,11 @@
  * trips, every corruption the decoder must refuse, the epoch section and
  * its minor 0 compatibility, the digest, and a seeded replay across
  * independent replicas (one rebuilt from a snapshot again and again) with
- * a safety check after every step.
+ * a safety check after every step; and the state transfer around it
+ * (dlm/lssnap.h: the bookkeeping, then the snapshot): round trip, its
+ * golden image (tests/golden/lssnap-sls3.bin, written by the encoder that
+ * lived in lsxfer.c before, so old and new nodes read each other), each
+ * check of lssnap_decode(), and that no failed decode changes anything.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +23,8 @@
 #include "crc32c.h"
 #include "lockstate.h"
 #include "lsfx.h"
+#include "lssnap.h"
+#include "ondisk_fixture.h"
 #include "sdlm.h"
 
 /* ---- snapshot ------------------------------------------------------------- */
@@ -455,6 +461,338 @@ static void test_replay(void **state)
 	}
 }
 
+/* ---- the state transfer: bookkeeping, then the snapshot ----------------- */
+
+/* The golden book: every list non-empty, two transfers. */
+static void golden_book(struct lssnap_book *b)
+{
+	static const uint32_t w35[] = { 3, 5 };
+
+	memset(b, 0, sizeof(*b));
+	b->ready[0] = 1;
+	b->ready[1] = 2;
+	b->n_ready = 2;
+	b->tainted[0] = 4;
+	b->n_tainted = 1;
+	memcpy(b->waiting, w35, sizeof(w35));
+	b->n_waiting = 2;
+	b->dirty[0] = 3;
+	b->n_dirty = 1;
+	b->refused[0] = 5;
+	b->n_refused = 1;
+	b->decided = true;
+	b->formed = 0x0102030405060708ull;
+	b->gen = 42;
+	b->n_xfer = 2;
+	b->xf[0].sender = 1;
+	b->xf[0].basis_node = 3;
+	b->xf[0].xfer_id = 0x1122334455667788ull;
+	b->xf[0].basis_inc = 0xa1b2c3d4e5f60718ull;
+	b->xf[0].basis_seq = 17;
+	b->xf[0].total = 1000;
+	b->xf[0].got = 0;
+	memcpy(b->xf[0].waiting, w35, sizeof(w35));
+	b->xf[0].n_waiting = 2;
+	b->xf[1].sender = 2;
+	b->xf[1].basis_node = 5;
+	b->xf[1].xfer_id = 99;
+	b->xf[1].basis_inc = 7;
+	b->xf[1].basis_seq = 3;
+	b->xf[1].total = 0x30000;
+	b->xf[1].got = 0x10000;
+	b->xf[1].waiting[0] = 5;
+	b->xf[1].n_waiting = 1;
+}
+
+/*
+ * The small book the checks below edit, and its offsets:
+ *	48 ready {1, 2}, 56 waiting {3}, 60 dirty {3},
+ *	64 transfer { sender 1, basis 3, total 1000, got 0 }: 64 sender,
+ *	68 basis_node, 96 total, 100 got, 104 n, 108 pad, 112 waiting {3},
+ *	116 the lock state snapshot.
+ */
+#define SB_READY	48
+#define SB_WAITING	56
+#define SB_DIRTY	60
+#define SB_XF		64
+#define SB_SNAP		116
+
+static void small_book(struct lssnap_book *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->ready[0] = 1;
+	b->ready[1] = 2;
+	b->n_ready = 2;
+	b->waiting[0] = 3;
+	b->n_waiting = 1;
+	b->dirty[0] = 3;
+	b->n_dirty = 1;
+	b->formed = 7;
+	b->gen = 3;
+	b->n_xfer = 1;
+	b->xf[0].sender = 1;
+	b->xf[0].basis_node = 3;
+	b->xf[0].xfer_id = 0x55;
+	b->xf[0].basis_inc = 0x66;
+	b->xf[0].basis_seq = 9;
+	b->xf[0].total = 1000;
+	b->xf[0].waiting[0] = 3;
+	b->xf[0].n_waiting = 1;
+}
+
+/* The transfer of book and ls, of exactly lssnap_size() bytes. */
+static uint8_t *xfer_enc(const struct lssnap_book *b, const struct ls_state *ls,
+			 size_t *len)
+{
+	size_t n = lssnap_size(b, ls), w = 0;
+	uint8_t *buf = malloc(n);
+
+	assert_non_null(buf);
+	assert_int_equal(lssnap_encode(b, ls, buf, n - 1, &w), -ENOSPC);
+	assert_int_equal(lssnap_encode(b, ls, buf, n, &w), 0);
+	assert_int_equal(w, n);
+	*len = n;
+	return buf;
+}
+
+/* What a receiver had before: any failed decode must leave it so. */
+#define SENTINEL_ST	((struct ls_state *)(uintptr_t)0x5a5a)
+
+static void sentinel(struct lssnap_book *b, struct ls_state **st)
+{
+	memset(b, 0xa5, sizeof(*b));
+	b->n_ready = 1;
+	b->ready[0] = 9;
+	*st = SENTINEL_ST;
+}
+
+static void decode_fails(const uint8_t *buf, size_t len, int want)
+{
+	struct lssnap_book b, before;
+	struct ls_state *st;
+
+	sentinel(&b, &st);
+	memcpy(&before, &b, sizeof(b));
+	assert_int_equal(lssnap_decode(buf, len, &b, &st), want);
+	assert_memory_equal(&b, &before, sizeof(b));
+	assert_ptr_equal(st, SENTINEL_ST);
+}
+
+static void test_xfer_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct lssnap_book b, got;
+	struct ls_state *st = NULL;
+	uint8_t *buf, *buf2;
+	size_t len, len2;
+
+	build_rich_state(f);
+	golden_book(&b);
+	buf = xfer_enc(&b, f->ls, &len);
+	/* header, 7 list ids, 2 transfer records with 3 ids, the snapshot */
+	assert_int_equal(len, LSSNAP_HDR_LEN + 4 * 7 + 2 * LSSNAP_XFER_LEN +
+			      4 * 3 + ls_snapshot_size(f->ls));
+	memset(&got, 0xee, sizeof(got));
+	assert_int_equal(lssnap_decode(buf, len, &got, &st), 0);
+	assert_non_null(st);
+	/* the decoder zeroes what it does not use: the whole struct compares */
+	assert_memory_equal(&got, &b, sizeof(b));
+	assert_int_equal(ls_digest(st), ls_digest(f->ls));
+	buf2 = xfer_enc(&got, st, &len2);
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	free(buf2);
+	ls_destroy(st);
+	free(buf);
+
+	/* empty lists and no transfer are fine too */
+	memset(&b, 0, sizeof(b));
+	buf = xfer_enc(&b, f->ls, &len);
+	assert_int_equal(len, LSSNAP_HDR_LEN + ls_snapshot_size(f->ls));
+	assert_int_equal(lssnap_decode(buf, len, &got, &st), 0);
+	assert_memory_equal(&got, &b, sizeof(b));
+	ls_destroy(st);
+	free(buf);
+}
+
+/*
+ * Golden bytes.  tests/golden/lssnap-sls3.bin was written by the encoder
+ * of lsxfer.c as it was before lssnap.c had the transfer (send_snapshot's
+ * wb_u32/wb_u64 calls, fed this book and state): the new encoder writes
+ * the same bytes and the new decoder reads them, so nodes of both
+ * versions share a lockspace.  A change of the layout fails here: give it
+ * a new magic (lssnap.h) and then rewrite the image (SDLM_GOLDEN_WRITE=1).
+ */
+static void test_xfer_golden(void **state)
+{
+	struct fx *f = *state;
+	struct lssnap_book b, got;
+	struct ls_state *st = NULL;
+	uint8_t *buf;
+	size_t len;
+
+	build_rich_state(f);
+	golden_book(&b);
+	buf = xfer_enc(&b, f->ls, &len);
+	golden_check("lssnap-sls3.bin", buf, len);
+	assert_int_equal(lssnap_decode(buf, len, &got, &st), 0);
+	assert_memory_equal(&got, &b, sizeof(b));
+	assert_int_equal(ls_digest(st), ls_digest(f->ls));
+	ls_destroy(st);
+	free(buf);
+}
+
+/*
+ * The hole of the decoder that lived in lsxfer.c (load_sync): it wrote
+ * the ready, waiting, dirty and refused sets, the history and the
+ * transfers into the lockspace as it read them, before the lock state's
+ * snapshot behind them was decoded.  A transfer whose snapshot does not
+ * decode must change nothing.
+ */
+static void test_xfer_inner_fails_book_untouched(void **state)
+{
+	struct fx *f = *state;
+	struct lssnap_book b;
+	uint8_t *buf;
+	size_t len;
+
+	build_rich_state(f);
+	small_book(&b);
+	buf = xfer_enc(&b, f->ls, &len);
+	buf[len - 20] ^= 0x01;			/* inside the snapshot: its CRC */
+	decode_fails(buf, len, SDLM_ECHECKSUM);
+	buf[len - 20] ^= 0x01;
+	buf[SB_SNAP] ^= 0x01;			/* the snapshot's magic */
+	decode_fails(buf, len, SDLM_EMAGIC);
+	buf[SB_SNAP] ^= 0x01;
+	decode_fails(buf, SB_SNAP, SDLM_EPROTO);	/* no snapshot at all */
+	decode_fails(buf, SB_SNAP + 47, SDLM_EPROTO);
+	free(buf);
+}
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Each check of lssnap_decode() (lssnap.h), one edit of the small book's
+ * bytes each; nothing of the receiver changes. */
+static void test_xfer_checks(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t off;
+		uint32_t val;
+		int rc;
+	} cases[] = {
+		{ "magic SLS4", 0, 0x34534c53u, SDLM_EMAGIC },
+		{ "magic of the lock snapshot", 0, 0x534c4453u, SDLM_EMAGIC },
+		{ "n_ready 129", 4, 129, SDLM_EPROTO },
+		{ "n_tainted 129", 8, 129, SDLM_EPROTO },
+		{ "n_waiting 129", 12, 129, SDLM_EPROTO },
+		{ "n_xfer 9", 16, 9, SDLM_EPROTO },
+		{ "n_dirty 129", 20, 129, SDLM_EPROTO },
+		{ "n_refused 129", 24, 129, SDLM_EPROTO },
+		{ "n_ready 2^32-1", 4, 0xffffffffu, SDLM_EPROTO },
+		{ "decided 2", 28, 2, SDLM_EPROTO },
+		{ "ready: id 0", SB_READY, 0, SDLM_EPROTO },
+		{ "ready: not ascending", SB_READY, 3, SDLM_EPROTO },
+		{ "ready: an id twice", SB_READY, 2, SDLM_EPROTO },
+		{ "waiting: id 0", SB_WAITING, 0, SDLM_EPROTO },
+		{ "dirty: id 0", SB_DIRTY, 0, SDLM_EPROTO },
+		{ "transfer: sender 0", SB_XF, 0, SDLM_EPROTO },
+		{ "transfer: basis node 0", SB_XF + 4, 0, SDLM_EPROTO },
+		{ "transfer: got = total", SB_XF + 36, 1000, SDLM_EPROTO },
+		{ "transfer: got > total", SB_XF + 36, 1001, SDLM_EPROTO },
+		{ "transfer: n_waiting 129", SB_XF + 40, 129, SDLM_EPROTO },
+		{ "transfer: pad", SB_XF + 44, 1, SDLM_EPROTO },
+		{ "transfer: waiting id 0", SB_XF + 48, 0, SDLM_EPROTO },
+	};
+	struct fx *f = *state;
+	struct lssnap_book b, got;
+	struct ls_state *st;
+	uint8_t *buf, *bad;
+	size_t len, i;
+
+	build_rich_state(f);
+	small_book(&b);
+	buf = xfer_enc(&b, f->ls, &len);
+	bad = malloc(len);
+	assert_non_null(bad);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(bad, buf, len);
+		put32le(bad + cases[i].off, cases[i].val);
+		print_message("lssnap_decode refuses: %s\n", cases[i].what);
+		decode_fails(bad, len, cases[i].rc);
+	}
+	/* lengths: every prefix is refused, and so is a null buffer */
+	for (i = 0; i < len; i++)
+		decode_fails(buf, i, SDLM_EPROTO);
+	decode_fails(NULL, len, SDLM_EPROTO);
+	/* lists that claim more ids than the bytes hold */
+	memcpy(bad, buf, len);
+	put32le(bad + 24, 128);			/* n_refused: 512 bytes */
+	decode_fails(bad, SB_XF + 100, SDLM_EPROTO);
+	/* got 0 with total 0 is a transfer no chunk of reached yet: fine */
+	memcpy(bad, buf, len);
+	put32le(bad + SB_XF + 32, 0);
+	assert_int_equal(lssnap_decode(bad, len, &got, &st), 0);
+	assert_int_equal(got.xf[0].total, 0);
+	ls_destroy(st);
+	free(bad);
+	free(buf);
+
+	/* two transfers with one (sender, xfer_id) */
+	b.n_xfer = 2;
+	b.xf[1] = b.xf[0];
+	b.xf[1].xfer_id = 0x56;
+	buf = xfer_enc(&b, f->ls, &len);
+	assert_int_equal(lssnap_decode(buf, len, &got, &st), 0);
+	ls_destroy(st);
+	buf[SB_XF + 52 + 8] = 0x55;		/* the second one's xfer_id */
+	decode_fails(buf, len, SDLM_EPROTO);
+	free(buf);
+}
+
+/* The encoder refuses what the decoder would: what one node sends, every
+ * node reads. */
+static void test_xfer_encode_refuses(void **state)
+{
+	struct fx *f = *state;
+	struct lssnap_book b;
+	uint8_t buf[4096];
+	size_t w = 0;
+
+	small_book(&b);
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), 0);
+	b.ready[0] = 2;				/* {2, 2} */
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.waiting[0] = 0;
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.n_dirty = LSSNAP_NODES_MAX + 1;
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.n_xfer = LSSNAP_XFER_MAX + 1;
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.xf[0].got = b.xf[0].total;
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.xf[0].sender = 0;
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	b.n_xfer = 2;
+	b.xf[1] = b.xf[0];
+	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
+	small_book(&b);
+	assert_int_equal(lssnap_encode(&b, NULL, buf, sizeof(buf), &w), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +801,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_epoch_in_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_epoch_compat, setup, teardown),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test_setup_teardown(test_xfer_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfer_golden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfer_inner_fails_book_untouched,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfer_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfer_encode_refuses, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
