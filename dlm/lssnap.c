@@ -660,6 +660,46 @@ out_destroy:
 
 /* ---- the transfer: bookkeeping, then the snapshot (lssnap.h) ---- */
 
+/* The two fixed records of the transfer; the id lists between them are
+ * plain u32 runs, so a record can start at any multiple of 4. */
+struct lssnap_hdr_wire {
+	uint32_t	magic;
+	uint32_t	n_ready;
+	uint32_t	n_tainted;
+	uint32_t	n_waiting;
+	uint32_t	n_xfer;
+	uint32_t	n_dirty;
+	uint32_t	n_refused;
+	uint32_t	decided;
+	uint64_t	formed;
+	uint64_t	gen;
+};
+_Static_assert(sizeof(struct lssnap_hdr_wire) == LSSNAP_HDR_LEN,
+	       "lssnap_hdr_wire layout");
+_Static_assert(offsetof(struct lssnap_hdr_wire, formed) == 32,
+	       "lssnap_hdr_wire formed");
+
+struct lssnap_xfer_wire {
+	uint32_t	sender;
+	uint32_t	basis_node;
+	uint64_t	xfer_id;
+	uint64_t	basis_inc;
+	uint64_t	basis_seq;
+	uint32_t	total;
+	uint32_t	got;
+	uint32_t	n_waiting;
+	uint32_t	pad;
+};
+_Static_assert(sizeof(struct lssnap_xfer_wire) == LSSNAP_XFER_LEN,
+	       "lssnap_xfer_wire layout");
+_Static_assert(offsetof(struct lssnap_xfer_wire, total) == 32,
+	       "lssnap_xfer_wire total");
+
+#define HPUT(sz, p, field, v)	PUT(sz, p, struct lssnap_hdr_wire, field, v)
+#define HGET(sz, p, field)	GET(sz, p, struct lssnap_hdr_wire, field)
+#define XPUT(sz, p, field, v)	PUT(sz, p, struct lssnap_xfer_wire, field, v)
+#define XGET(sz, p, field)	GET(sz, p, struct lssnap_xfer_wire, field)
+
 /* A node list as the daemon keeps it: ids non-zero, strictly ascending. */
 static bool ids_sane(const uint32_t *ids, size_t n)
 {
@@ -748,16 +788,17 @@ int lssnap_encode(const struct lssnap_book *b, const struct ls_state *st,
 		return -EINVAL;
 	if (len < need)
 		return -ENOSPC;
-	put32(p, LSSNAP_MAGIC);
-	put32(p + 4, (uint32_t)b->n_ready);
-	put32(p + 8, (uint32_t)b->n_tainted);
-	put32(p + 12, (uint32_t)b->n_waiting);
-	put32(p + 16, (uint32_t)b->n_xfer);
-	put32(p + 20, (uint32_t)b->n_dirty);
-	put32(p + 24, (uint32_t)b->n_refused);
-	put32(p + 28, b->decided ? 1 : 0);
-	put64(p + 32, b->formed);
-	put64(p + 40, b->gen);
+	memset(p, 0, LSSNAP_HDR_LEN);
+	HPUT(32, p, magic, LSSNAP_MAGIC);
+	HPUT(32, p, n_ready, (uint32_t)b->n_ready);
+	HPUT(32, p, n_tainted, (uint32_t)b->n_tainted);
+	HPUT(32, p, n_waiting, (uint32_t)b->n_waiting);
+	HPUT(32, p, n_xfer, (uint32_t)b->n_xfer);
+	HPUT(32, p, n_dirty, (uint32_t)b->n_dirty);
+	HPUT(32, p, n_refused, (uint32_t)b->n_refused);
+	HPUT(32, p, decided, b->decided ? 1 : 0);
+	HPUT(64, p, formed, b->formed);
+	HPUT(64, p, gen, b->gen);
 	off = LSSNAP_HDR_LEN;
 	off += ids_out(p + off, b->ready, b->n_ready);
 	off += ids_out(p + off, b->tainted, b->n_tainted);
@@ -766,16 +807,17 @@ int lssnap_encode(const struct lssnap_book *b, const struct ls_state *st,
 	off += ids_out(p + off, b->refused, b->n_refused);
 	for (i = 0; i < b->n_xfer; i++) {
 		const struct lssnap_xfer *x = &b->xf[i];
+		uint8_t *r = p + off;
 
-		put32(p + off, x->sender);
-		put32(p + off + 4, x->basis_node);
-		put64(p + off + 8, x->xfer_id);
-		put64(p + off + 16, x->basis_inc);
-		put64(p + off + 24, x->basis_seq);
-		put32(p + off + 32, x->total);
-		put32(p + off + 36, x->got);
-		put32(p + off + 40, (uint32_t)x->n_waiting);
-		put32(p + off + 44, 0);
+		memset(r, 0, LSSNAP_XFER_LEN);	/* and so the pad */
+		XPUT(32, r, sender, x->sender);
+		XPUT(32, r, basis_node, x->basis_node);
+		XPUT(64, r, xfer_id, x->xfer_id);
+		XPUT(64, r, basis_inc, x->basis_inc);
+		XPUT(64, r, basis_seq, x->basis_seq);
+		XPUT(32, r, total, x->total);
+		XPUT(32, r, got, x->got);
+		XPUT(32, r, n_waiting, (uint32_t)x->n_waiting);
 		off += LSSNAP_XFER_LEN;
 		off += ids_out(p + off, x->waiting, x->n_waiting);
 	}
@@ -812,18 +854,18 @@ int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
 
 	if (!buf || !out || !stp || len < LSSNAP_HDR_LEN || len > UINT32_MAX)
 		return SDLM_EPROTO;
-	if (get32(p) != LSSNAP_MAGIC)
+	if (HGET(32, p, magic) != LSSNAP_MAGIC)
 		return SDLM_EMAGIC;
 	memset(&b, 0, sizeof(b));
-	b.n_ready = get32(p + 4);
-	b.n_tainted = get32(p + 8);
-	b.n_waiting = get32(p + 12);
-	b.n_xfer = get32(p + 16);
-	b.n_dirty = get32(p + 20);
-	b.n_refused = get32(p + 24);
-	decided = get32(p + 28);
-	b.formed = get64(p + 32);
-	b.gen = get64(p + 40);
+	b.n_ready = HGET(32, p, n_ready);
+	b.n_tainted = HGET(32, p, n_tainted);
+	b.n_waiting = HGET(32, p, n_waiting);
+	b.n_xfer = HGET(32, p, n_xfer);
+	b.n_dirty = HGET(32, p, n_dirty);
+	b.n_refused = HGET(32, p, n_refused);
+	decided = HGET(32, p, decided);
+	b.formed = HGET(64, p, formed);
+	b.gen = HGET(64, p, gen);
 	if (b.n_ready > LSSNAP_NODES_MAX || b.n_tainted > LSSNAP_NODES_MAX ||
 	    b.n_waiting > LSSNAP_NODES_MAX || b.n_dirty > LSSNAP_NODES_MAX ||
 	    b.n_refused > LSSNAP_NODES_MAX || b.n_xfer > LSSNAP_XFER_MAX ||
@@ -842,15 +884,15 @@ int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
 
 		if (len - off < LSSNAP_XFER_LEN)
 			return SDLM_EPROTO;
-		x->sender = get32(p + off);
-		x->basis_node = get32(p + off + 4);
-		x->xfer_id = get64(p + off + 8);
-		x->basis_inc = get64(p + off + 16);
-		x->basis_seq = get64(p + off + 24);
-		x->total = get32(p + off + 32);
-		x->got = get32(p + off + 36);
-		x->n_waiting = get32(p + off + 40);
-		pad = get32(p + off + 44);
+		x->sender = XGET(32, p + off, sender);
+		x->basis_node = XGET(32, p + off, basis_node);
+		x->xfer_id = XGET(64, p + off, xfer_id);
+		x->basis_inc = XGET(64, p + off, basis_inc);
+		x->basis_seq = XGET(64, p + off, basis_seq);
+		x->total = XGET(32, p + off, total);
+		x->got = XGET(32, p + off, got);
+		x->n_waiting = XGET(32, p + off, n_waiting);
+		pad = XGET(32, p + off, pad);
 		off += LSSNAP_XFER_LEN;
 		if (pad || x->n_waiting > LSSNAP_NODES_MAX ||
 		    !ids_in(p, len, &off, x->waiting, x->n_waiting))

@@ -41,7 +41,7 @@
  *
  * lssnap_decode() checks, in this order, and reads no byte before its
  * offset is known to be inside the buffer:
- *	buf or book NULL, len < 48, len > UINT32_MAX	SDLM_EPROTO
+ *	buf, book or stp NULL, len < 48 or > UINT32_MAX	SDLM_EPROTO
  *	magic						SDLM_EMAGIC
  *	a count above its maximum, decided not 0/1	SDLM_EPROTO
  *	the lists or a transfer record past the end	SDLM_EPROTO
