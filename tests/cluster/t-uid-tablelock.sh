@@ -10,7 +10,10 @@
 #     its UIDs going on above the first ones;
 #   - `sdlmctl uid summary` counts exactly one used slot per mailbox and no
 #     damaged slot (two creators in one slot: one record over the other);
-#   - no UID twice in the whole history (uidcheck.py).
+#   - no UID twice in the whole history (uidcheck.py);
+#   - a mailbox in lockspace sdlm-admin (the area's table lock's own) is
+#     created, and creation goes on afterwards (its table lock is taken
+#     once: asked for twice, it waited behind itself for ever).
 # The table lock used to be taken in the mailbox's own lockspace: creators
 # in two lockspaces were not serialised and took the same free slot.
 set -u
@@ -86,10 +89,25 @@ for mb in bad:
     print('mailbox', mb, 'first', first.get(mb), 'again', again.get(mb), 'uidvalidity', uv.get(mb))
 assert not bad, bad
 " "$H"
+# --- a mailbox in lockspace sdlm-admin, the area's table lock's own ------------------
+# Its lockspace's uid-table is the area's: taken once.  It used to be asked
+# for a second time while held, waiting behind itself for ever with the
+# area's table lock held: no creation anywhere afterwards.
+# One creation, no fault: reads every slot twice at most and writes a few
+# records, each within T; room for a busy machine.  Past it the call gives
+# up (SDLM_ESLOW: uidclient exits 1) rather than wait for ever.
+one=$(( (2 * SLOTS + 4) * T / 1000 + 30 ))
+rc1=0; rc2=0
+timeout $((one + 30)) ip netns exec "${CL_PREFIX}n1" env UIDCLIENT_TIMEOUT_MS=$((one * 1000)) \
+	"$UIDCLIENT" sdlm-admin adminbox 1 1 adm1 "$H" || rc1=$?
+check "node 1 creates a mailbox in lockspace sdlm-admin (exit $rc1)" test "$rc1" = 0
+timeout $((one + 30)) ip netns exec "${CL_PREFIX}n2" env UIDCLIENT_TIMEOUT_MS=$((one * 1000)) \
+	"$UIDCLIENT" t afteradmin 1 1 adm2 "$H" || rc2=$?
+check "node 2 creates a mailbox in lockspace t after it (exit $rc2)" test "$rc2" = 0
 s=$(summary 1); echo "$s"
-check "uid summary at the end: still $((2 * N)) used (none created twice), none damaged" python3 -c "
+check "uid summary at the end: $((2 * N + 2)) used (none created twice), none damaged" python3 -c "
 import json, sys; d = json.loads(sys.argv[1])
-assert d['used'] == $((2 * N)) and d['damaged'] == 0, d" "$s"
+assert d['used'] == $((2 * N + 2)) and d['damaged'] == 0, d" "$s"
 out=$(python3 "$here/uidcheck.py" "$H"); echo "$out"
 check "no UID twice, ascending per mailbox, in the whole history" \
 	sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
