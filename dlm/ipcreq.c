@@ -152,7 +152,9 @@ static int uid_decode(const struct req_uid *q)
 		return -EINVAL;
 	if (q->op == SDLM_UID_IMPORT) {
 		/* only a restore may not know UIDVALIDITY or next */
-		if (q->op_flags & ~SDLM_UID_IMPORT_RESTORE)
+		if ((q->op_flags & ~SDLM_UID_IMPORT_FLAGS) ||
+		    ((q->op_flags & SDLM_UID_IMPORT_UNNAMED) &&
+		     !(q->op_flags & SDLM_UID_IMPORT_RESTORE)))
 			return -EINVAL;
 		if (!(q->op_flags & SDLM_UID_IMPORT_RESTORE) && (!q->value || !q->count))
 			return -EINVAL;

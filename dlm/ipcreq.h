@@ -29,7 +29,8 @@
  *               names a lockspace (as LOCK) and a mailbox (1..255 bytes,
  *               uidrec_name_check: -EINVAL, -EILSEQ); ALLOC count >= 1;
  *               RENAME a new name like a mailbox's; IMPORT flags only
- *               SDLM_UID_IMPORT_RESTORE, and without it value
+ *               SDLM_UID_IMPORT_RESTORE (and _UNNAMED with it), and
+ *               without RESTORE value
  *               (UIDVALIDITY) and count (next UID) >= 1
  *
  * (*) The reply to a request whose header cannot be trusted carries

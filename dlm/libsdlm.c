@@ -1288,7 +1288,8 @@ int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox
 	struct res_uid res;
 	int rc;
 
-	if (!h || !info || (flags & ~(uint32_t)SDLM_UID_IMPORT_RESTORE) ||
+	if (!h || !info || (flags & ~(uint32_t)SDLM_UID_IMPORT_FLAGS) ||
+	    ((flags & SDLM_UID_IMPORT_UNNAMED) && !(flags & SDLM_UID_IMPORT_RESTORE)) ||
 	    (!(flags & SDLM_UID_IMPORT_RESTORE) && (!uidvalidity || !next_uid)))
 		return -EINVAL;
 	memset(&req, 0, sizeof(req));

@@ -214,12 +214,19 @@ int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
  * A record of the same UIDVALIDITY: its next is raised (never lowered).  Another UIDVALIDITY: -EEXIST (sdlmctl uid
  * uidvalidity-bump decides).  With SDLM_UID_IMPORT_RESTORE (root or the
  * admin group): only a mailbox whose record has no intact copy (else
- * -EEXIST; no damaged record: -ENOENT), written anew above the store's
+ * -EEXIST; no damaged record: -ENOENT; only damaged slots whose copies
+ * name another mailbox: -EADDRINUSE; one naming none: its damage error),
+ * written anew in a damaged slot that names it, above the store's
  * next by a margin (docs/uid.md), or with a new UIDVALIDITY when
  * uidvalidity is 0 (unknown).  Without it: a delivery's operation.
  * info->flags says what was done (SDLM_UID_F_*).
  */
 #define SDLM_UID_IMPORT_RESTORE	0x1
+/* With RESTORE only: the operator's word that the first damaged slot on
+ * the mailbox's path whose copies name no mailbox was this one's (else a
+ * restore never writes there: it may have been any mailbox's). */
+#define SDLM_UID_IMPORT_UNNAMED	0x2
+#define SDLM_UID_IMPORT_FLAGS	(SDLM_UID_IMPORT_RESTORE | SDLM_UID_IMPORT_UNNAMED)
 int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		    uint32_t uidvalidity, uint32_t next_uid, uint64_t epoch_min,
 		    uint32_t flags, struct sdlm_uid_info *info);

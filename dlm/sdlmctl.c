@@ -140,7 +140,7 @@ static void usage(FILE *f)
 		"             [--epoch E] adopt a mailbox as its mail store has it\n"
 		"  uid import LOCKSPACE --store DIR | --stdin [--progress]\n"
 		"                         a whole store at once\n"
-		"  uid import LOCKSPACE MAILBOX --restore [--maildir DIR]\n"
+		"  uid import LOCKSPACE MAILBOX --restore [--maildir DIR] [--unnamed-slot]\n"
 		"                         both copies of its record damaged: rewrite it\n"
 		"                         from the store (docs/uid.md)\n"
 		"  degraded status        split-storage degraded mode, and may it be enabled\n"

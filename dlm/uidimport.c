@@ -39,6 +39,7 @@ static const char usage_s[] =
 	"usage: sdlmctl uid import LOCKSPACE MAILBOX --maildir DIR [--restore]\n"
 	"       sdlmctl uid import LOCKSPACE MAILBOX --uidvalidity V --next N [--epoch E] [--restore]\n"
 	"       sdlmctl uid import LOCKSPACE MAILBOX --restore      (UIDVALIDITY unknown: a new one)\n"
+	"       ... --restore --unnamed-slot   (the damaged slot naming no mailbox was this one's)\n"
 	"       sdlmctl uid import LOCKSPACE --store DIR [--progress]\n"
 	"       sdlmctl uid import LOCKSPACE --stdin [--progress]   (lines: MAILDIR[<TAB>MAILBOX])\n"
 	"MAILBOX: its GUID as 32 hex digits, or a name; default with --store and\n"
@@ -68,6 +69,7 @@ int uidimport_args(struct uidimport *o, int argc, char **argv)
 		{ "next", required_argument, NULL, 'N' },
 		{ "epoch", required_argument, NULL, 'E' },
 		{ "restore", no_argument, NULL, 'R' },
+		{ "unnamed-slot", no_argument, NULL, 'U' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -83,6 +85,7 @@ int uidimport_args(struct uidimport *o, int argc, char **argv)
 		case 'S': o->store = optarg; break;
 		case 'I': o->from_stdin = true; break;
 		case 'R': o->restore = true; break;
+		case 'U': o->unnamed = true; break;
 		case 'P': o->progress = true; break;
 		case 'V':
 			if (num("--uidvalidity", optarg, UINT32_MAX, &v))
@@ -115,6 +118,10 @@ int uidimport_args(struct uidimport *o, int argc, char **argv)
 	if (bulk && (o->maildir || o->have_uv || o->have_next || o->epoch || o->restore)) {
 		fprintf(stderr, "sdlmctl: uid import: --store and --stdin take every value from "
 			"each folder's uidlist (and restore one mailbox at a time)\n%s\n", usage_s);
+		return CTL_USAGE;
+	}
+	if (o->unnamed && !o->restore) {
+		fprintf(stderr, "sdlmctl: uid import: --unnamed-slot goes with --restore\n");
 		return CTL_USAGE;
 	}
 	if (!bulk && o->maildir && (o->have_uv || o->have_next || o->epoch)) {
@@ -222,6 +229,18 @@ static void explain(sdlm_handle_t *h, const char *ls, struct item *it, bool rest
 		snprintf(it->why, sizeof(it->why), "a deleted record of this mailbox had a higher "
 			 "UIDVALIDITY than the store's %u (its UIDs are unknown): let sdlm create it, "
 			 "or give it a higher one", it->uidvalidity);
+	} else if (rc == -EADDRINUSE && restore) {
+		snprintf(it->why, sizeof(it->why), "the damaged slot on its path is another "
+			 "mailbox's (its copies name that one; sdlmd's log names the slot and its "
+			 "GUID): a restore never writes there. Restore that mailbox (uid import "
+			 "%s GUID --restore); this one is then found, or created, as usual", ls);
+	} else if (restore && (rc == SDLM_EMAGIC || rc == SDLM_EVERSION ||
+			       rc == SDLM_ECHECKSUM || rc == SDLM_EIDENTITY || rc == -EUCLEAN)) {
+		snprintf(it->why, sizeof(it->why), "a damaged slot on its path names no mailbox "
+			 "(%s; sdlmd's log names the slot): it may have been any mailbox's, so a "
+			 "restore writes there only if you know it was this one's: add "
+			 "--unnamed-slot (docs/uid.md, damaged records)",
+			 sdlm_strerror(rc));
 	} else if (rc == SDLM_EMAGIC || rc == SDLM_EVERSION || rc == SDLM_ECHECKSUM ||
 		   rc == SDLM_EIDENTITY || rc == -EUCLEAN) {
 		snprintf(it->why, sizeof(it->why), "its UID record is damaged (%s; sdlmd's log "
@@ -250,7 +269,8 @@ static const char *result_word(const struct item *it)
 static void import_one(sdlm_handle_t *h, const struct uidimport *o, struct item *it)
 {
 	it->err = sdlm_uid_import(h, o->ls, it->mailbox, it->uidvalidity, it->next,
-				  it->epoch_min, o->restore ? SDLM_UID_IMPORT_RESTORE : 0,
+				  it->epoch_min, (o->restore ? SDLM_UID_IMPORT_RESTORE : 0) |
+				  (o->unnamed ? SDLM_UID_IMPORT_UNNAMED : 0),
 				  &it->info);
 	if (it->err)
 		explain(h, o->ls, it, o->restore);

@@ -18,6 +18,7 @@ struct uidimport {
 	const char *store;	/* --store: a Maildir++ root, every folder */
 	bool from_stdin;	/* --stdin: "MAILDIR[<TAB>MAILBOX]" lines */
 	bool restore;		/* --restore */
+	bool unnamed;		/* --unnamed-slot (with --restore) */
 	bool progress;		/* --progress */
 	bool have_uv, have_next;
 	uint32_t uidvalidity, next;	/* --uidvalidity, --next */

@@ -134,9 +134,16 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 			op->desc_rc[c] = uidtab_desc_in(&op->desc[c], (const uint8_t *)data + c * ss,
 							ss, io->a->hdr.uuid, &io->g, c);
 	} else if (result == 0 && len == (size_t)UIDREC_COPIES * ss)
-		for (c = 0; c < UIDREC_COPIES; c++)
-			op->rec_rc[c] = uidrec_in(&op->rec[c], (const uint8_t *)data + c * ss, ss,
-						  io->a->hdr.uuid, op->rd_slot, c);
+		for (c = 0; c < UIDREC_COPIES; c++) {
+			const uint8_t *sec = (const uint8_t *)data + c * ss;
+
+			op->rec_rc[c] = uidrec_in(&op->rec[c], sec, ss, io->a->hdr.uuid,
+						  op->rd_slot, c);
+			op->claim[c] = op->rec_rc[c] == 0 ? 0 :
+				       uidrec_claimed_guid(sec, ss, op->claim_guid[c]);
+			if (op->rec_rc[c] == 0)
+				memcpy(op->claim_guid[c], op->rec[c].guid, UID_GUID_LEN);
+		}
 	else if (result == 0)
 		result = SDLM_ESHORTIO;
 	to_done(op, result);
@@ -291,6 +298,7 @@ static int probe_begin(struct uio_op *op, const uint8_t guid[UID_GUID_LEN], bool
 	}
 	op->answer_read = false;
 	op->rd_desc = false;
+	op->own_err = op->other_err = op->blind_err = 0;
 	op->rd_slot = op->p.slot;
 	return rc;
 }
@@ -397,6 +405,39 @@ static int desc_read(struct uio_op *op)
 	return uidtab_probe_table(&op->p);
 }
 
+/*
+ * The slot read has no intact copy (err): whose do its copies say it is?
+ * Evidence only, for a restore's choice of slot (uio_op: own, other,
+ * blind); the probe passes the slot whatever they say.
+ */
+static void damaged_claims(struct uio_op *op, int err)
+{
+	bool ours = false, other = false;
+	unsigned c, o = 0;
+
+	for (c = 0; c < UIDREC_COPIES; c++) {
+		if (op->claim[c] < 0)
+			continue;
+		if (memcmp(op->claim_guid[c], op->p.guid, UID_GUID_LEN) == 0) {
+			ours = true;
+		} else if (!other) {
+			other = true;
+			o = c;
+		}
+	}
+	if (other && !op->other_err) {
+		op->other_err = err;
+		op->other_slot = op->rd_slot;
+		memcpy(op->other_guid, op->claim_guid[o], UID_GUID_LEN);
+	} else if (ours && !other && !op->own_err) {
+		op->own_err = err;
+		op->own_slot = op->rd_slot;
+	} else if (!ours && !other && !op->blind_err) {
+		op->blind_err = err;
+		op->blind_slot = op->rd_slot;
+	}
+}
+
 /* A slot pair was read (or not): step the probe. */
 static void probe_step(struct uio_op *op)
 {
@@ -427,6 +468,8 @@ static void probe_step(struct uio_op *op)
 	}
 	/* A damaged slot is passed (it never blocks a mailbox found further
 	 * on); not finding ours past it is its error. */
+	if (rc < 0)
+		damaged_claims(op, rc);
 	rc = rc < 0 ? uidtab_probe_damaged(&op->p, rc) : uidtab_probe_step(&op->p, &op->v);
 stepped:
 	if (rc == UIDTAB_TABLE) {

@@ -99,6 +99,22 @@ struct uio_op {
 	uint64_t rd_slot;
 	struct uid_rec rec[UIDREC_COPIES];
 	int rec_rc[UIDREC_COPIES];
+	/* The GUID each copy of the slot read names (0), even a damaged one
+	 * (uidrec_claimed_guid: evidence only), or -ENOENT. */
+	int claim[UIDREC_COPIES];
+	uint8_t claim_guid[UIDREC_COPIES][UID_GUID_LEN];
+	/*
+	 * Results too: the damaged slots (no intact copy) a probe passed,
+	 * by whose their copies say they are (docs/uid.md, damaged
+	 * records), the first of each kind: own (a copy names the GUID
+	 * probed, none another: where a restore writes), other (a copy
+	 * names another mailbox, other_guid: left for its own restore),
+	 * blind (no copy names any: never written by a restore).  The
+	 * *_err are the slots' errors, 0: none passed.
+	 */
+	int own_err, other_err, blind_err;
+	uint64_t own_slot, other_slot, blind_slot;
+	uint8_t other_guid[UID_GUID_LEN];
 	/* looking for a table after the known ones (UIDTAB_TABLE) */
 	bool rd_desc;
 	uint64_t rd_desc_at;	/* the descriptor's sector when submitted */

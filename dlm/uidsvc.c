@@ -792,6 +792,49 @@ static int import_plan(const struct entry *e, const struct pending *p, int found
 }
 
 /*
+ * A restore writes into a damaged slot only if a surviving copy of it
+ * names this mailbox and none names another (docs/uid.md, damaged
+ * records): the first such slot on the mailbox's path becomes op->slot.
+ * A slot that names another mailbox is that mailbox's (writing there
+ * would lose it, and its holder could write over this one: two mailboxes
+ * in one slot); one that names none may be any mailbox's: written only
+ * on the operator's word (SDLM_UID_IMPORT_UNNAMED: the first on the path
+ * was this mailbox's).  Else refused: the damage of a slot naming none
+ * when there is one (this mailbox may be the one lost there),
+ * -EADDRINUSE when only other mailboxes' slots are on the path.
+ */
+static int restore_slot(struct entry *e, const struct pending *p, struct uio_op *op)
+{
+	char gx[2 * UID_GUID_LEN + 1];
+	unsigned i;
+
+	if (op->own_err) {
+		op->slot = op->own_slot;
+		return 0;
+	}
+	if (op->other_err) {
+		for (i = 0; i < UID_GUID_LEN; i++)
+			snprintf(gx + 2 * i, 3, "%02x", op->other_guid[i]);
+		log_warn("uid %s: restore refused: damaged slot %llu on its path names mailbox %s, not this one (left for that mailbox's own restore: sdlmctl uid import %s %s --restore; docs/uid.md, damaged records)",
+			 e->name, (unsigned long long)op->other_slot, gx, e->ls, gx);
+	}
+	if (op->blind_err && (p->req.op_flags & SDLM_UID_IMPORT_UNNAMED)) {
+		log_notice("uid %s: restore into damaged slot %llu, which names no mailbox (%s): the operator's word that it was this one's",
+			   e->name, (unsigned long long)op->blind_slot,
+			   sdlm_strerror(op->blind_err));
+		op->slot = op->blind_slot;
+		return 0;
+	}
+	if (op->blind_err) {
+		log_warn("uid %s: restore refused: damaged slot %llu on its path names no mailbox (%s): a restore writes there only on the operator's word that it was this mailbox's (sdlmctl uid import ... --restore --unnamed-slot; docs/uid.md, damaged records)",
+			 e->name, (unsigned long long)op->blind_slot,
+			 sdlm_strerror(op->blind_err));
+		return op->blind_err;
+	}
+	return -EADDRINUSE;
+}
+
+/*
  * The import at the head of the queue, holding both locks: a create
  * (found -ENOENT, op->v the insert slot) or a restore (found the damage,
  * op->slot the damaged slot).  It becomes the operation's request
@@ -809,6 +852,8 @@ static void import_start(struct entry *e, struct uio_op *op, int found)
 		e->pend_tail = &e->pend;
 	e->cur = p;
 	rc = import_plan(e, p, found, &op->v, &e->imp);
+	if (rc == 0 && e->imp.act == UID_IMPORT_RESTORE)
+		rc = restore_slot(e, p, op);
 	if (rc < 0) {
 		log_warn("uid %s: import refused: %s", e->name, sdlm_strerror(rc));
 		answer_cur(e, rc, NULL);

@@ -245,6 +245,20 @@ int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
 	return 0;
 }
 
+/* Returns 0 or -ENOENT (-EINVAL: bad arguments); see uidrec.h. */
+int uidrec_claimed_guid(const void *sector, size_t len, uint8_t guid[UID_GUID_LEN])
+{
+	const uint8_t *b = sector;
+
+	if (!sector || !guid || len < SDLM_RECORD_SIZE)
+		return -EINVAL;
+	if (memcmp(b, uid_magic, sizeof(uid_magic)) != 0 ||
+	    bytes_are_zero(b, 16, 16 + UID_GUID_LEN))
+		return -ENOENT;
+	memcpy(guid, b + 16, UID_GUID_LEN);
+	return 0;
+}
+
 /*
  * Returns 0, UIDREC_ABSENT, -EINVAL, SDLM_EMAGIC/EVERSION/ECHECKSUM/
  * EIDENTITY or -EUCLEAN; see uidrec.h.

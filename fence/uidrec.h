@@ -126,6 +126,16 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
 	      uint32_t expect_copy);
 
 /*
+ * The GUID a sector that failed uidrec_in still names, as evidence only
+ * (never trusted as a record): 0 with guid filled when the sector starts
+ * with the record magic and its GUID field is not all zero, else -ENOENT.
+ * A restore writes into a damaged slot only if a copy names the mailbox
+ * and none names another, or, on the operator's word, if none names any
+ * (docs/uid.md, damaged records).
+ */
+int uidrec_claimed_guid(const void *sector, size_t len, uint8_t guid[UID_GUID_LEN]);
+
+/*
  * Mailbox names: 1..255 bytes of well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF), no C0 control character, no DEL.
  * '/' is allowed: it is the usual IMAP hierarchy separator and the name is

@@ -20,6 +20,7 @@
 #   good          served
 # Then the operator's way back (docs/uid.md, damaged records):
 #   both     `sdlmctl uid import --restore` with what the mail store knows
+#            (refused without --unnamed-slot: its copies name no mailbox)
 #            (UIDVALIDITY and the highest UID + 1): served again, same
 #            UIDVALIDITY, above every UID handed out
 #   lost     (both copies destroyed too) `--restore` with nothing known:
@@ -102,14 +103,22 @@ check "node 2 allocates in good" client 2 n2-good good 4 5
 
 # What the store knows of 'both': its UIDVALIDITY and highest UID.
 read -r V MAXUID < <(awk '$1 == "got" && $3 == "both" { v = $4; if ($5 > m) m = $5 } END { print v, m }' "$H")
+# Its two copies are random bytes: they name no mailbox, so the slot may
+# have been any mailbox's; the restore writes there only on the
+# operator's word (--unnamed-slot).
 out=$(sd_ctl 2 uid import t both --restore --uidvalidity "$V" --next $((MAXUID + 1)) 2>&1); rc=$?
+echo "restore both without --unnamed-slot: rc=$rc $out"
+refused_unnamed() { [ "$1" = 65 ] && printf '%s\n' "$2" | grep -q 'names no mailbox.*--unnamed-slot'; }
+check "a restore into a slot naming no mailbox is refused without --unnamed-slot (exit $rc: 65), saying so" \
+	refused_unnamed "$rc" "$out"
+out=$(sd_ctl 2 uid import t both --restore --unnamed-slot --uidvalidity "$V" --next $((MAXUID + 1)) 2>&1); rc=$?
 echo "restore both: rc=$rc $out"
 check "uid import --restore brings 'both' back from the store's UIDVALIDITY $V and next $((MAXUID + 1))" test "$rc" = 0
 check "node 2 allocates in both after the restore" client 2 n2-both-restored both 4 5
 v2=$(awk '$1 == "got" && $2 == "n2-both-restored" { print $4; exit }' "$H")
 check "under the same UIDVALIDITY ($v2)" test "$v2" = "$V"
 vlost=$(awk '$1 == "got" && $3 == "lost" { print $4; exit }' "$H")
-out=$(sd_ctl 2 uid import t lost --restore 2>&1); rc=$?
+out=$(sd_ctl 2 uid import t lost --restore --unnamed-slot 2>&1); rc=$?
 echo "restore lost: rc=$rc $out"
 check "uid import --restore with nothing known brings 'lost' back" test "$rc" = 0
 check "node 2 allocates in lost after the restore" client 2 n2-lost lost 4 5

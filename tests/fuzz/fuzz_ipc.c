@@ -136,7 +136,9 @@ static int accepted_sane(const struct ipcreq *q)
 			return 0;
 		/* an import knows UIDVALIDITY and next, unless it restores */
 		if (u->op == SDLM_UID_IMPORT)
-			return !(u->op_flags & ~SDLM_UID_IMPORT_RESTORE) &&
+			return !(u->op_flags & ~SDLM_UID_IMPORT_FLAGS) &&
+			       (!(u->op_flags & SDLM_UID_IMPORT_UNNAMED) ||
+				(u->op_flags & SDLM_UID_IMPORT_RESTORE)) &&
 			       ((u->op_flags & SDLM_UID_IMPORT_RESTORE) || (u->value && u->count));
 		return u->op != SDLM_UID_RENAME || mb_name_ok(u->arg, u->arg_len);
 	}

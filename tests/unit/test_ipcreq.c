@@ -404,7 +404,11 @@ static void test_uid(void **state)
 	expect(n, -EINVAL);
 	b.uid.count = 1;
 	expect(n, 0);
-	b.uid.op_flags = 0x2;
+	b.uid.op_flags = SDLM_UID_IMPORT_UNNAMED;	/* only with a restore */
+	expect(n, -EINVAL);
+	b.uid.op_flags = SDLM_UID_IMPORT_RESTORE | SDLM_UID_IMPORT_UNNAMED;
+	expect(n, 0);
+	b.uid.op_flags = 0x4;
 	expect(n, -EINVAL);
 	/* other ops do not read arg */
 	n = sample_of(SDLM_CMD_UID, SDLM_UID_DELETE);

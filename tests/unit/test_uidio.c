@@ -733,7 +733,7 @@ static void test_destroy_calls_back(void **state)
 
 /* --- the service over it (dlm/uidsvc.c): locks stubbed, grants by hand --- */
 
-#define MAXLK	16
+#define MAXLK	64
 
 static struct {
 	uint64_t ref[MAXLK + 1];
@@ -831,9 +831,9 @@ static void svc_grant(uint64_t lkid)
 	uidsvc_ast(lkid, L.ref[lkid], 0, SDLM_EX, NULL, false, 1);
 }
 
-/* An import (restore: its restoring form) of mailbox mb at (uv, next). */
-static void svc_import(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
-		       bool restore)
+/* An import of mailbox mb at (uv, next), flags SDLM_UID_IMPORT_*. */
+static void svc_import_f(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
+			 uint16_t flags)
 {
 	struct req_uid r;
 
@@ -841,12 +841,19 @@ static void svc_import(uint32_t client, const char *mb, uint32_t uv, uint32_t ne
 	r.op = SDLM_UID_IMPORT;
 	r.value = uv;
 	r.count = next;
-	r.op_flags = restore ? SDLM_UID_IMPORT_RESTORE : 0;
+	r.op_flags = flags;
 	r.ls_len = 2;
 	memcpy(r.ls, "ls", 2);
 	r.mb_len = (uint16_t)strlen(mb);
 	memcpy(r.mailbox, mb, r.mb_len);
 	uidsvc_request(client, 1, &r);
+}
+
+/* An import (restore: its restoring form) of mailbox mb at (uv, next). */
+static void svc_import(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
+		       bool restore)
+{
+	svc_import_f(client, mb, uv, next, restore ? SDLM_UID_IMPORT_RESTORE : 0);
 }
 
 static uint64_t svc_writes(void)
@@ -1335,6 +1342,166 @@ static void test_svc_restore_behind_alloc(void **state)
 }
 
 /*
+ * Both copies of slot s damaged (their checksum fails): written for the
+ * mailbox named mb, or, mb NULL, bytes that name no mailbox at all (no
+ * record magic).  The test plays the disk's damage.
+ */
+static void put_damaged(struct fixture *fx, uint64_t s, const char *mb)
+{
+	struct uidtab_geom g;
+	struct uid_rec r;
+	uint8_t sec[512];
+	uint64_t off;
+	int fd = open(fx->path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	for (uint32_t c = 0; c < 2; c++) {
+		memset(sec, 0xe7, sizeof(sec));
+		if (mb) {
+			memset(&r, 0, sizeof(r));
+			r.state = UIDREC_USED;
+			assert_int_equal(uid_name_guid("ls", mb, strlen(mb), UIDNAME_V2, r.guid), 0);
+			r.slot = s;
+			r.copy = c;
+			r.gen = 1;
+			r.epoch = 1;
+			r.seq = 1 + c;
+			r.node_id = 2;
+			r.uidvalidity = 9;
+			r.watermark = 10;
+			r.name_len = (uint16_t)snprintf(r.name, sizeof(r.name), "%s", mb);
+			assert_int_equal(uidrec_out(&r, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
+			sec[200] ^= 0x5a;	/* the checksum fails */
+		}
+		assert_int_equal(uidtab_geom_offset(&g, s, c, &off), 0);
+		assert_int_equal(pwrite(fd, sec, sizeof(sec), (off_t)off), (ssize_t)sizeof(sec));
+	}
+	close(fd);
+}
+
+/* Both copies of slot s as they are on the disk now (2 x 512 bytes). */
+static void get_slot(struct fixture *fx, uint64_t s, uint8_t out[1024])
+{
+	struct uidtab_geom g;
+	uint64_t off;
+	int fd = open(fx->path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	assert_int_equal(uidtab_geom_offset(&g, s, 0, &off), 0);
+	assert_int_equal(pread(fd, out, 1024, (off_t)off), 1024);
+	close(fd);
+}
+
+/*
+ * Import/restore review, finding 1 (safety): mailboxes X and Y share a
+ * home slot H; Y's record in H lost both copies (checksums fail, its
+ * GUID still there), X has no record.  X's probe path crosses H.
+ *   - X's restore must not write X into H (Y would be lost, and Y's
+ *     holder could write over X: two mailboxes in one slot).  It is
+ *     refused (-EADDRINUSE: the slot is another mailbox's), nothing is
+ *     written, H is left as it was, for Y's own restore.
+ *   - A slot whose copies name no mailbox at all (H+1 garbage) is never
+ *     written by a restore either: X's restore is refused with the
+ *     damage (X may be the one lost there, or any other mailbox).
+ *   - X's own damaged record further on (H+2) is where X's restore
+ *     writes, past both.
+ *   - Y's restore writes into H.
+ *   - The slot naming nobody is written only on the operator's word
+ *     (SDLM_UID_IMPORT_UNNAMED): a third mailbox Z of the same home is
+ *     restored into it.
+ * Failed on the old code: X's restore wrote into H (the first damaged
+ * slot on its path).
+ */
+static void test_svc_restore_other_damaged(void **state)
+{
+	struct fixture *fx = *state;
+	char x[16], y[16], z[16];
+	uint8_t g[UID_GUID_LEN], gz[UID_GUID_LEN], before[1024], after[1024];
+	uint64_t home, w0;
+	unsigned i;
+
+	svc_init(fx);
+	granted = 0;
+	colliding_names(x, y);
+	assert_int_equal(uid_name_guid("ls", x, strlen(x), UIDNAME_V2, g), 0);
+	home = uidtab_home(g, NSLOTS);
+	put_damaged(fx, home, y);
+	get_slot(fx, home, before);
+
+	/* only Y's damaged slot on X's path: refused, nothing written */
+	w0 = svc_writes();
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, -EADDRINUSE);
+	assert_int_equal(svc_writes(), w0);
+	get_slot(fx, home, after);
+	assert_memory_equal(before, after, sizeof(before));
+
+	/* and a slot naming nobody behind it: refused with the damage */
+	put_damaged(fx, (home + 1) % NSLOTS, NULL);
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, SDLM_EMAGIC);
+	assert_int_equal(svc_writes(), w0);
+	get_slot(fx, home, after);
+	assert_memory_equal(before, after, sizeof(before));
+
+	/* X's own damaged record past both: restored there */
+	put_damaged(fx, (home + 2) % NSLOTS, x);
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_RESTORED);
+	assert_int_equal(L.last.uidvalidity, 5);
+	get_slot(fx, home, after);
+	assert_memory_equal(before, after, sizeof(before));
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, x, 0), 0);
+	assert_true(L.last.first >= 100);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+
+	/* Y's restore: into H, its own */
+	svc_import(8, y, 6, 50, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_RESTORED);
+	assert_int_equal(L.last.uidvalidity, 6);
+	get_slot(fx, home, after);
+	assert_memory_not_equal(before, after, sizeof(before));
+	/* both found again, each in its own record */
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, y, 0), 0);
+	assert_int_equal(L.last.uidvalidity, 6);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, x, 0), 0);
+	assert_int_equal(L.last.uidvalidity, 5);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+
+	/* Z, same home: only the slot naming nobody is left on its path */
+	for (i = 1; i < 100000; i++) {
+		snprintf(z, sizeof(z), "boxz%u", i);
+		assert_int_equal(uid_name_guid("ls", z, strlen(z), UIDNAME_V2, g), 0);
+		if (uidtab_home(g, NSLOTS) == home)
+			break;
+	}
+	assert_true(i < 100000);
+	svc_import(8, z, 7, 30, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, SDLM_EMAGIC);
+	svc_import_f(8, z, 7, 30, SDLM_UID_IMPORT_RESTORE | SDLM_UID_IMPORT_UNNAMED);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_RESTORED);
+	get_slot(fx, (home + 1) % NSLOTS, after);
+	assert_int_equal(uidrec_claimed_guid(after, 512, gz), 0);
+	assert_memory_equal(gz, g, UID_GUID_LEN);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, z, 0), 0);
+	assert_int_equal(L.last.uidvalidity, 7);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
  * The area's table lock is refused (its lockspace could not be used): the
  * request is answered with the error, and the lockspace's table lock and
  * the mailbox lock, both held, are given back.
@@ -1540,6 +1707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_stale_ls_table_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_cancelled_import_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_mailbox_in_table_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

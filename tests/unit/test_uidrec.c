@@ -657,6 +657,47 @@ static void test_probe_damaged(void **state)
 }
 
 /*
+ * Import/restore review, finding 1: what a copy that fails uidrec_in
+ * still names (uidrec_claimed_guid), the evidence a restore uses to tell
+ * its own damaged slot from another mailbox's: the GUID of a torn or
+ * checksum-failing record; nothing for a sector without the record magic,
+ * with an all-zero GUID, or an empty one.
+ */
+static void test_claimed_guid(void **state)
+{
+	uint8_t g[UID_GUID_LEN], want[UID_GUID_LEN], sec[TAB_S];
+	struct uid_rec r;
+	uint64_t slot;
+
+	(void)state;
+	memset(tab, 0, sizeof(tab));
+	assert_int_equal(tab_insert(7, &slot), 0);
+	guid_make(want, 7);
+	/* intact, then its checksum broken: still names mailbox 7 */
+	assert_int_equal(uidrec_claimed_guid(tab[slot][0], TAB_S, g), 0);
+	assert_memory_equal(g, want, UID_GUID_LEN);
+	memcpy(sec, tab[slot][1], TAB_S);
+	sec[200] ^= 0x40;
+	assert_true(uidrec_in(&r, sec, TAB_S, uuid_a, slot, 1) < 0);
+	memset(g, 0, sizeof(g));
+	assert_int_equal(uidrec_claimed_guid(sec, TAB_S, g), 0);
+	assert_memory_equal(g, want, UID_GUID_LEN);
+	/* no magic: names nobody */
+	sec[0] ^= 0x01;
+	assert_int_equal(uidrec_claimed_guid(sec, TAB_S, g), -ENOENT);
+	/* the magic, a zero GUID: nobody */
+	sec[0] ^= 0x01;
+	memset(sec + 16, 0, UID_GUID_LEN);
+	assert_int_equal(uidrec_claimed_guid(sec, TAB_S, g), -ENOENT);
+	memset(sec, 0, sizeof(sec));
+	assert_int_equal(uidrec_claimed_guid(sec, TAB_S, g), -ENOENT);
+	memset(sec, 0xe7, sizeof(sec));
+	assert_int_equal(uidrec_claimed_guid(sec, TAB_S, g), -ENOENT);
+	assert_int_equal(uidrec_claimed_guid(sec, 100, g), -EINVAL);
+	assert_int_equal(uidrec_claimed_guid(NULL, TAB_S, g), -EINVAL);
+}
+
+/*
  * An insert that passes another mailbox's tombstone and then meets its
  * own answers its own (slot and generation): the caller decides from
  * that slot's view (a deleted mailbox's UIDVALIDITY and watermark), and
@@ -1051,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_floor),
 		cmocka_unit_test(test_resolve_floor),
 		cmocka_unit_test(test_probe_damaged),
+		cmocka_unit_test(test_claimed_guid),
 		cmocka_unit_test(test_probe_own_tombstone),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_name_guid),
