@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "cpg.h"
 #include "lockspace.h"
+#include "lssnap.h"
 
 #define LS_MAX		256		/* lockspaces per daemon */
 #define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
@@ -54,19 +55,17 @@ struct buffered {
 	uint64_t tag;			/* BUF_CONFCHG: its conf_tag */
 };
 
-/* A state transfer in progress, as every ready member tracks it. */
+/* A state transfer in progress, as every ready member tracks it (the
+ * fields travel in the state transfer: lssnap.h). */
 struct xfer {
 	bool active;
-	uint32_t sender;
-	uint64_t xfer_id;
-	uint32_t basis_node;
-	uint64_t basis_inc, basis_seq;
-	uint32_t waiting[NODES_MAX];	/* who becomes ready when it ends */
-	size_t n_waiting;
-	uint32_t total, got;
+	struct lssnap_xfer t;	/* t.waiting: who becomes ready when it ends */
 };
 
 #define XFER_MAX	8
+
+_Static_assert(NODES_MAX == LSSNAP_NODES_MAX, "lssnap's node lists hold a group");
+_Static_assert(XFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
 
 /* A transfer we (not ready) collect, keyed by (sender, xfer_id). */
 struct collect {

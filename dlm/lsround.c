@@ -218,15 +218,15 @@ static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *
 	}
 	memset(xf, 0, sizeof(*xf));
 	xf->active = true;
-	xf->sender = sender;
-	xf->xfer_id = basis->m_seq ^ ((uint64_t)basis->m_nodeid << 40) ^ basis->m_incarnation;
-	xf->basis_node = basis->m_nodeid;
-	xf->basis_inc = basis->m_incarnation;
-	xf->basis_seq = basis->m_seq;
-	memcpy(xf->waiting, waiting, n_waiting * sizeof(uint32_t));
-	xf->n_waiting = n_waiting;
+	xf->t.sender = sender;
+	xf->t.xfer_id = basis->m_seq ^ ((uint64_t)basis->m_nodeid << 40) ^ basis->m_incarnation;
+	xf->t.basis_node = basis->m_nodeid;
+	xf->t.basis_inc = basis->m_incarnation;
+	xf->t.basis_seq = basis->m_seq;
+	memcpy(xf->t.waiting, waiting, n_waiting * sizeof(uint32_t));
+	xf->t.n_waiting = n_waiting;
 	if (sender == lsm.h.nodeid && l->ready)
-		send_snapshot(l, basis, xf->xfer_id);
+		send_snapshot(l, basis, xf->t.xfer_id);
 }
 
 /*
@@ -652,18 +652,18 @@ static void chunk_progress(struct lspace *l, const struct msg *m)
 	for (i = 0; i < XFER_MAX; i++) {
 		struct xfer *x = &l->xf[i];
 
-		if (!x->active || x->sender != m->m_nodeid || x->xfer_id != s->xfer_id)
+		if (!x->active || x->t.sender != m->m_nodeid || x->t.xfer_id != s->xfer_id)
 			continue;
-		x->total = s->total_len;
-		if (s->offset != x->got)
+		x->t.total = s->total_len;
+		if (s->offset != x->t.got)
 			return;
-		x->got += s->len;
-		if (x->got < x->total)
+		x->t.got += s->len;
+		if (x->t.got < x->t.total)
 			return;
-		for (k = 0; k < x->n_waiting; k++) {
-			set_del(l->waiting_nodes, &l->n_waiting, x->waiting[k]);
-			if (!set_has(l->refused, l->n_refused, x->waiting[k]))
-				set_add(l->ready_nodes, &l->n_ready, x->waiting[k]);
+		for (k = 0; k < x->t.n_waiting; k++) {
+			set_del(l->waiting_nodes, &l->n_waiting, x->t.waiting[k]);
+			if (!set_has(l->refused, l->n_refused, x->t.waiting[k]))
+				set_add(l->ready_nodes, &l->n_ready, x->t.waiting[k]);
 		}
 		x->active = false;
 		return;
@@ -749,7 +749,7 @@ void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 		set_del(l->ready_nodes, &l->n_ready, left[i]);
 		set_del(l->waiting_nodes, &l->n_waiting, left[i]);
 		for (k = 0; k < XFER_MAX; k++)
-			if (l->xf[k].active && l->xf[k].sender == left[i])
+			if (l->xf[k].active && l->xf[k].t.sender == left[i])
 				l->xf[k].active = false;
 	}
 	round_start(l, members, n, tag);

@@ -28,10 +28,6 @@
 #include "log.h"
 #include "crc32c.h"
 #include "lsint.h"
-#include "lssnap.h"
-
-_Static_assert(NODES_MAX == LSSNAP_NODES_MAX, "lssnap's node lists hold a group");
-_Static_assert(XFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
 
 static void book_of(const struct lspace *l, struct lssnap_book *b)
 {
@@ -51,23 +47,9 @@ static void book_of(const struct lspace *l, struct lssnap_book *b)
 	b->decided = l->hist_decided;
 	b->formed = l->hist_formed;
 	b->gen = l->hist_gen;
-	for (i = 0; i < XFER_MAX; i++) {
-		const struct xfer *x = &l->xf[i];
-		struct lssnap_xfer *bx;
-
-		if (!x->active)
-			continue;
-		bx = &b->xf[b->n_xfer++];
-		bx->sender = x->sender;
-		bx->basis_node = x->basis_node;
-		bx->xfer_id = x->xfer_id;
-		bx->basis_inc = x->basis_inc;
-		bx->basis_seq = x->basis_seq;
-		bx->total = x->total;
-		bx->got = x->got;
-		memcpy(bx->waiting, x->waiting, x->n_waiting * sizeof(uint32_t));
-		bx->n_waiting = x->n_waiting;
-	}
+	for (i = 0; i < XFER_MAX; i++)
+		if (l->xf[i].active)
+			b->xf[b->n_xfer++] = l->xf[i].t;
 }
 
 /* A decoded book becomes the lockspace's (everything decoded already). */
@@ -92,19 +74,8 @@ static void book_apply(struct lspace *l, const struct lssnap_book *b)
 	l->cache_ok = false;
 	memset(l->xf, 0, sizeof(l->xf));
 	for (i = 0; i < b->n_xfer; i++) {
-		const struct lssnap_xfer *bx = &b->xf[i];
-		struct xfer *x = &l->xf[i];
-
-		x->active = true;
-		x->sender = bx->sender;
-		x->basis_node = bx->basis_node;
-		x->xfer_id = bx->xfer_id;
-		x->basis_inc = bx->basis_inc;
-		x->basis_seq = bx->basis_seq;
-		x->total = bx->total;
-		x->got = bx->got;
-		memcpy(x->waiting, bx->waiting, bx->n_waiting * sizeof(uint32_t));
-		x->n_waiting = bx->n_waiting;
+		l->xf[i].active = true;
+		l->xf[i].t = b->xf[i];
 	}
 }
 
