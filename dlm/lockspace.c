@@ -852,7 +852,7 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	memcpy(l->name, name, len);
 	ls_out_init(&l->lo);
 	nl_out_init(&l->no);
-	rc = nl_create(lsm.h.nodeid, &l->nl);
+	rc = nl_create(&lsm.lkids, &l->nl);
 	if (rc < 0)
 		goto out_free;
 	rc = ls_cpg_open(l->name, lsm.h.nodeid, lsm.h.incarnation, &cpg_cbs, l, &l->cpg);
@@ -883,7 +883,7 @@ out_free:
 int lsm_init(const struct ls_host *host)
 {
 	lsm.h = *host;
-	return 0;
+	return nl_lkids_init(&lsm.lkids, host->nodeid);
 }
 
 void lsm_fini(void)

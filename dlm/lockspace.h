@@ -77,6 +77,7 @@ struct ls_host {
 	uint64_t (*node_inc)(void *ctx, uint32_t node);
 };
 
+/* 0, or -EINVAL for a host without a node id. */
 int lsm_init(const struct ls_host *host);
 void lsm_fini(void);
 

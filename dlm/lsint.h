@@ -174,6 +174,9 @@ struct lspace {
 /* The lock manager: one per daemon. */
 struct ls_manager {
 	struct ls_host h;
+	/* the cluster lock ids of this incarnation, shared by every
+	 * lockspace's cache (nodelock.h, design-handoff.md H2) */
+	struct nl_lkids lkids;
 	struct lspace *ls[LS_MAX];
 	struct lsm_stats st;
 };

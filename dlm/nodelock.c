@@ -100,8 +100,7 @@ struct nl_lock {
 };
 
 struct nl_state {
-	uint32_t	nl_nodeid;
-	uint64_t	nl_next_cl;	/* next cluster lock counter */
+	struct nl_lkids	*nl_ids;	/* the daemon's, shared (nodelock.h) */
 	uint64_t	nl_next_local;	/* next local lkid */
 	uint64_t	nl_now;		/* nl_set_now */
 
@@ -562,13 +561,16 @@ static void fail_queued(struct nl_state *nl, struct nl_res *r, int err,
 static void cluster_request(struct nl_state *nl, struct nl_res *r, int mode,
 			    uint32_t flags, struct nl_out *out)
 {
-	if (nl->nl_next_cl > CL_COUNTER_MAX) {
-		/* Cluster lock ids are never reused: out of them, the node
-		 * must leave and rejoin the lockspace with a new state. */
+	struct nl_lkids *ids = nl->nl_ids;
+
+	if (ids->next > CL_COUNTER_MAX) {
+		/* Cluster lock ids are never reused in an incarnation (not
+		 * across lockspaces either, nodelock.h): out of them, only a
+		 * restart of the daemon gives new ones. */
 		fail_queued(nl, r, -EOVERFLOW, false, out);
 		return;
 	}
-	r->r_cl_lkid = ((uint64_t)nl->nl_nodeid << 32) | nl->nl_next_cl++;
+	r->r_cl_lkid = ((uint64_t)ids->nodeid << 32) | ids->next++;
 	r->r_cl_state = NL_CL_REQUESTING;
 	r->r_cl_rqmode = (int8_t)mode;
 	r->r_cancel_sent = false;
@@ -694,11 +696,20 @@ static int out_status(const struct nl_out *out)
 
 /* ---- create / destroy --------------------------------------------------- */
 
-int nl_create(uint32_t nodeid, struct nl_state **nlp)
+int nl_lkids_init(struct nl_lkids *ids, uint32_t nodeid)
+{
+	if (!ids || !nodeid)
+		return -EINVAL;
+	ids->nodeid = nodeid;
+	ids->next = 1;
+	return 0;
+}
+
+int nl_create(struct nl_lkids *ids, struct nl_state **nlp)
 {
 	struct nl_state *nl;
 
-	if (!nodeid || !nlp)
+	if (!ids || !ids->nodeid || !ids->next || !nlp)
 		return -EINVAL;
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
@@ -711,8 +722,7 @@ int nl_create(uint32_t nodeid, struct nl_state **nlp)
 		goto out_free_rhash;
 	nl->nl_rhash_size = HASH_INIT;
 	nl->nl_lhash_size = HASH_INIT;
-	nl->nl_nodeid = nodeid;
-	nl->nl_next_cl = 1;
+	nl->nl_ids = ids;
 	nl->nl_next_local = 1;
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);

@@ -103,9 +103,34 @@ void nl_out_free(struct nl_out *out);
 
 struct nl_state;
 
-/* nodeid: this node (non-zero); cluster lock ids are nodeid << 32 | n.
+/*
+ * The cluster lock ids of one daemon incarnation: ONE source, shared by
+ * the caches of every lockspace the daemon is in (the lockspace manager
+ * owns it; the caller keeps it alive while any cache uses it).  A cluster
+ * lock id is nodeid << 32 | n, n = 1, 2, ... 2^32 - 1 in the order the
+ * caches ask the cluster for locks, so an id is never handed out twice
+ * in one incarnation, whatever lockspace asked and whether the lockspace
+ * was left and joined again: (incarnation, lkid) names one grant of the
+ * daemon (docs/design-handoff.md, finding H2; the hand-off's request,
+ * answer and HANDOFF_RELEASE name no lockspace).
+ *
+ * Exhausted (after 2^32 - 1 cluster requests of the incarnation, every
+ * lockspace together): a new cluster request fails its local waiters
+ * with -EOVERFLOW in every lockspace; locks already held and cached keep
+ * working.  Only a restart of the daemon (a new incarnation) gives new
+ * ids.  The fields are the module's; tests may set next to reach the end.
+ */
+struct nl_lkids {
+	uint32_t	nodeid;
+	uint64_t	next;	/* the next n; above 2^32 - 1: exhausted */
+};
+
+/* nodeid: this node (non-zero).  0 or -EINVAL. */
+int nl_lkids_init(struct nl_lkids *ids, uint32_t nodeid);
+
+/* ids: the daemon's one source (nl_lkids_init), which gives the node id.
  * 0, -EINVAL or -ENOMEM. */
-int nl_create(uint32_t nodeid, struct nl_state **nlp);
+int nl_create(struct nl_lkids *ids, struct nl_state **nlp);
 void nl_destroy(struct nl_state *nl);
 
 /* The weakest mode that blocks everything a or b blocks (DLM lattice:

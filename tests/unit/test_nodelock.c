@@ -25,6 +25,7 @@
 #define CLID(n)		(((uint64_t)NODE << 32) | (n))
 
 struct fx {
+	struct nl_lkids ids;	/* the daemon's one source */
 	struct nl_state *nl;
 	struct nl_out out;
 };
@@ -34,7 +35,8 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(nl_create(NODE, &f->nl), 0);
+	assert_int_equal(nl_lkids_init(&f->ids, NODE), 0);
+	assert_int_equal(nl_create(&f->ids, &f->nl), 0);
 	nl_out_init(&f->out);
 	*state = f;
 	return 0;
@@ -666,6 +668,90 @@ static void test_stop_all(void **state)
 	/* lock ids are never reused */
 	lock_ok(f, 1, "a", MODE_EX, 0);
 	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "a", CLID(3), MODE_EX, 0);
+}
+
+/*
+ * Two lockspaces of one daemon: their caches hand out cluster lock ids
+ * from one source, so (incarnation, lkid) names one grant across every
+ * lockspace of the daemon (design-handoff.md, finding H2).  Before the
+ * fix each cache counted from 1: lockspace B's first request was CLID(1)
+ * too.  A lockspace left and joined again (a new cache) does not start
+ * over either.
+ */
+static void test_lkids_unique_across_lockspaces(void **state)
+{
+	struct fx *f = *state;
+	struct nl_state *b, *c;
+	struct nl_out bo;
+	uint64_t id = 0;
+
+	assert_int_equal(nl_create(&f->ids, &b), 0);
+	nl_out_init(&bo);
+	lock_ok(f, 1, "r", MODE_EX, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "r", CLID(1), MODE_EX, 0);
+	assert_int_equal(nl_lock(b, 1, 1, "r", 1, MODE_EX, 0, 0, &id, &bo), 0);
+	assert_int_equal(bo.count, 1);
+	assert_int_equal(bo.items[0].o_kind, NL_OUT_CLUSTER_REQUEST);
+	assert_int_equal(bo.items[0].o_lkid, CLID(2));
+	nl_out_reset(&f->out);
+	lock_ok(f, 2, "s", MODE_PR, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "s", CLID(3), MODE_PR, 0);
+
+	/* B left and joined again: a new cache, the same source */
+	nl_destroy(b);
+	assert_int_equal(nl_create(&f->ids, &c), 0);
+	nl_out_reset(&bo);
+	assert_int_equal(nl_lock(c, 1, 1, "r", 1, MODE_EX, 0, 0, &id, &bo), 0);
+	assert_int_equal(bo.count, 1);
+	assert_int_equal(bo.items[0].o_lkid, CLID(4));
+	nl_out_free(&bo);
+	nl_destroy(c);
+
+	/* bad sources */
+	assert_int_equal(nl_lkids_init(NULL, NODE), -EINVAL);
+	assert_int_equal(nl_lkids_init(&f->ids, 0), -EINVAL);
+	assert_int_equal(nl_create(NULL, &c), -EINVAL);
+	assert_int_equal(nl_create(&f->ids, NULL), -EINVAL);
+}
+
+/*
+ * The end of the ids: the last one is handed out, then a new cluster
+ * request fails its waiters with -EOVERFLOW in EVERY lockspace (never a
+ * wrap to an id already used); held and cached locks keep working.
+ */
+static void test_lkids_exhausted(void **state)
+{
+	struct fx *f = *state;
+	struct nl_state *b;
+	struct nl_out bo;
+	uint64_t a, id = 0;
+
+	assert_int_equal(nl_create(&f->ids, &b), 0);
+	nl_out_init(&bo);
+	a = lock_held(f, 1, "held", MODE_EX, CLID(1));
+	f->ids.next = 0xffffffffull;
+	nl_out_reset(&f->out);
+	lock_ok(f, 2, "last", MODE_EX, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "last", CLID(0xffffffffull),
+		   MODE_EX, 0);
+
+	nl_out_reset(&f->out);
+	id = lock_ok(f, 3, "next", MODE_EX, 0);
+	assert_int_equal(f->out.count, 1);
+	is_fail(f, 0, 3, id, -EOVERFLOW);
+	assert_int_equal(nl_lock(b, 1, 1, "x", 1, MODE_EX, 0, 0, &id, &bo), 0);
+	assert_int_equal(bo.count, 1);
+	assert_int_equal(bo.items[0].o_kind, NL_OUT_LOCAL_FAIL);
+	assert_int_equal(bo.items[0].o_err, -EOVERFLOW);
+
+	/* the held lock: released locally, cached, taken again locally */
+	nl_out_reset(&f->out);
+	assert_int_equal(nl_unlock(f->nl, 1, a, 0, NULL, &f->out), 0);
+	a = lock_ok(f, 1, "held", MODE_EX, 0);
+	assert_int_equal(f->out.count, 1);
+	is_grant(f, 0, 1, a, MODE_EX);
+	nl_out_free(&bo);
+	nl_destroy(b);
 }
 
 static void test_may_use(void **state)
@@ -1368,6 +1454,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cluster_deadlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lkids_unique_across_lockspaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lkids_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_cached, setup, teardown),
