@@ -209,7 +209,8 @@ int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
  * "Migrating an existing store"; docs/uid.md, "Damaged records"): its
  * UIDVALIDITY and its next UID (Dovecot's uidlist: max(N, highest UID +
  * 1)), epoch_min the lowest epoch a record it creates or restores hands
- * out (the uidlist's E + 1; 0 = none; above 2^63 - 1: -ERANGE).  No
+ * out (the uidlist's E + 1; 0 = none; above SDLM_UID_IMPORT_EPOCH_MAX:
+ * -ERANGE, whatever the record: the mail user can write E).  No
  * record: it is created with them, so that IMAP clients notice nothing.
  * A record of the same UIDVALIDITY: its next is raised (never lowered).  Another UIDVALIDITY: -EEXIST (sdlmctl uid
  * uidvalidity-bump decides).  With SDLM_UID_IMPORT_RESTORE (root or the
@@ -227,6 +228,10 @@ int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
  * restore never writes there: it may have been any mailbox's). */
 #define SDLM_UID_IMPORT_UNNAMED	0x2
 #define SDLM_UID_IMPORT_FLAGS	(SDLM_UID_IMPORT_RESTORE | SDLM_UID_IMPORT_UNNAMED)
+/* The highest epoch_min an import takes (2^48; above: -ERANGE).  Epochs
+ * rise by one per holder of a mailbox: no store's E reaches it, and a
+ * forged one cannot bring the mailbox's epochs near a wrap. */
+#define SDLM_UID_IMPORT_EPOCH_MAX	(UINT64_C(1) << 48)
 int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
 		    uint32_t uidvalidity, uint32_t next_uid, uint64_t epoch_min,
 		    uint32_t flags, struct sdlm_uid_info *info);

@@ -100,7 +100,8 @@ int uidimport_args(struct uidimport *o, int argc, char **argv)
 			o->have_next = true;
 			break;
 		case 'E':
-			if (num("--epoch", optarg, UINT64_MAX >> 1, &o->epoch))
+			/* the floor sent is E + 1 */
+			if (num("--epoch", optarg, SDLM_UID_IMPORT_EPOCH_MAX - 1, &o->epoch))
 				return CTL_USAGE;
 			break;
 		case 'h': puts(usage_s); return CTL_OK;
@@ -188,6 +189,14 @@ static int read_store(struct item *it, const char *dir, bool name_from_guid)
 			 "Dovecot must give it a new UIDVALIDITY first");
 		goto out;
 	}
+	if (ul.epoch >= SDLM_UID_IMPORT_EPOCH_MAX) {
+		rc = -ERANGE;
+		snprintf(it->why, sizeof(it->why), "its %s's epoch E%" PRIu64 " is above the "
+			 "limit %" PRIu64 " (2^48 - 1): forged or corrupt (sdlm never hands out "
+			 "such epochs); correct or remove the E field, then import again",
+			 UIDLIST_FILE, ul.epoch, (uint64_t)SDLM_UID_IMPORT_EPOCH_MAX - 1);
+		goto out;
+	}
 	it->uidvalidity = ul.uidvalidity;
 	it->next = (uint32_t)next;
 	it->epoch_min = ul.epoch ? ul.epoch + 1 : 0;
@@ -225,7 +234,12 @@ static void explain(sdlm_handle_t *h, const char *ls, struct item *it, bool rest
 	} else if (rc == -ENOENT && restore) {
 		snprintf(it->why, sizeof(it->why), "no damaged record where the mailbox would be: "
 			 "nothing to restore (an import without --restore creates it)");
-	} else if (rc == -ERANGE) {
+	} else if (rc == -ERANGE && it->epoch_min > SDLM_UID_IMPORT_EPOCH_MAX) {
+		snprintf(it->why, sizeof(it->why), "the store's epoch %" PRIu64 " is above the "
+			 "limit %" PRIu64 " (2^48 - 1) sdlmd takes: forged or corrupt; correct the "
+			 "uidlist's E (or --epoch)", it->epoch_min - 1,
+			 (uint64_t)SDLM_UID_IMPORT_EPOCH_MAX - 1);
+	} else if (rc == -ERANGE && !restore) {
 		snprintf(it->why, sizeof(it->why), "a deleted record of this mailbox had a higher "
 			 "UIDVALIDITY than the store's %u (its UIDs are unknown): let sdlm create it, "
 			 "or give it a higher one", it->uidvalidity);

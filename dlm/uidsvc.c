@@ -1916,6 +1916,15 @@ void uidsvc_request(uint32_t client, uint32_t seq, const struct req_uid *req)
 		reply(client, seq, -EINVAL, NULL);
 		return;
 	}
+	if (req->op == SDLM_UID_IMPORT && req->alloc_id > SDLM_UID_IMPORT_EPOCH_MAX) {
+		/* the store's E + 1, which the mail user can write: a floor
+		 * near 2^63 would leave the mailbox's epochs no room */
+		log_warn("uid %s: import refused: the store's epoch floor %llu is above the limit %llu (2^48; docs/uid.md, damaged records)",
+			 mb, (unsigned long long)req->alloc_id,
+			 (unsigned long long)SDLM_UID_IMPORT_EPOCH_MAX);
+		reply(client, seq, -ERANGE, NULL);
+		return;
+	}
 	if (req->op == SDLM_UID_IMPORT && U.degraded) {
 		/* one copy of the store only: adopt after the rejoin */
 		reply(client, seq, -EBUSY, NULL);

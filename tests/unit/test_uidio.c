@@ -831,14 +831,16 @@ static void svc_grant(uint64_t lkid)
 	uidsvc_ast(lkid, L.ref[lkid], 0, SDLM_EX, NULL, false, 1);
 }
 
-/* An import of mailbox mb at (uv, next), flags SDLM_UID_IMPORT_*. */
-static void svc_import_f(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
-			 uint16_t flags)
+/* An import of mailbox mb at (uv, next), flags SDLM_UID_IMPORT_*, the
+ * store's epoch floor epoch_min. */
+static void svc_import_e(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
+			 uint16_t flags, uint64_t epoch_min)
 {
 	struct req_uid r;
 
 	memset(&r, 0, sizeof(r));
 	r.op = SDLM_UID_IMPORT;
+	r.alloc_id = epoch_min;
 	r.value = uv;
 	r.count = next;
 	r.op_flags = flags;
@@ -847,6 +849,12 @@ static void svc_import_f(uint32_t client, const char *mb, uint32_t uv, uint32_t 
 	r.mb_len = (uint16_t)strlen(mb);
 	memcpy(r.mailbox, mb, r.mb_len);
 	uidsvc_request(client, 1, &r);
+}
+
+static void svc_import_f(uint32_t client, const char *mb, uint32_t uv, uint32_t next,
+			 uint16_t flags)
+{
+	svc_import_e(client, mb, uv, next, flags, 0);
 }
 
 /* An import (restore: its restoring form) of mailbox mb at (uv, next). */
@@ -1502,6 +1510,51 @@ static void test_svc_restore_other_damaged(void **state)
 }
 
 /*
+ * Import/restore review, finding 2: a client's import carries the
+ * store's epoch floor (the uidlist's E + 1, which the mail user can
+ * write).  One up to 2^63 - 1 was accepted: the record's epoch went
+ * there and every later takeover (epoch + 1) came near the wrap, the
+ * mailbox unusable.  Above SDLM_UID_IMPORT_EPOCH_MAX it is refused
+ * (-ERANGE), before any lock or write, for a create, a restore and a
+ * record that exists alike; at the limit it is honoured.  Failed on the
+ * old code (the import was served: 0).
+ */
+static void test_svc_import_epoch_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t w0;
+	unsigned want;
+
+	svc_init(fx);
+	granted = 0;
+	w0 = svc_writes();
+	want = L.replies + 1;
+	svc_import_e(8, "boxe", 5, 10, 0, SDLM_UID_IMPORT_EPOCH_MAX + 1);
+	svc_drive(want);
+	assert_int_equal(L.last_err, -ERANGE);
+	assert_int_equal(L.n, 0);		/* no lock asked */
+	assert_int_equal(svc_writes(), w0);
+	want = L.replies + 1;
+	svc_import_e(8, "boxe", 5, 10, SDLM_UID_IMPORT_RESTORE, UINT64_MAX >> 1);
+	svc_drive(want);
+	assert_int_equal(L.last_err, -ERANGE);
+	assert_int_equal(L.n, 0);
+
+	want = L.replies + 1;
+	svc_import_e(8, "boxe", 5, 10, 0, SDLM_UID_IMPORT_EPOCH_MAX);
+	svc_drive(want);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_CREATED);
+	assert_true(L.last.epoch == SDLM_UID_IMPORT_EPOCH_MAX);
+	/* the record exists: refused all the same */
+	want = L.replies + 1;
+	svc_import_e(8, "boxe", 5, 20, 0, SDLM_UID_IMPORT_EPOCH_MAX + 1);
+	svc_drive(want);
+	assert_int_equal(L.last_err, -ERANGE);
+	uidsvc_fini();
+}
+
+/*
  * The area's table lock is refused (its lockspace could not be used): the
  * request is answered with the error, and the lockspace's table lock and
  * the mailbox lock, both held, are given back.
@@ -1708,6 +1761,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_cancelled_import_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_mailbox_in_table_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
