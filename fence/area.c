@@ -559,6 +559,75 @@ int area_uid_tables(struct area *a, struct uidtab_geom *g)
 	return 0;
 }
 
+static bool hdr_same_area(const struct sdlm_header *x, const struct sdlm_header *y)
+{
+	return x->sector_size == y->sector_size && x->num_nodes == y->num_nodes &&
+	       !memcmp(x->uuid, y->uuid, SDLM_UUID_LEN) &&
+	       !strcmp(x->cluster_name, y->cluster_name) &&
+	       x->create_time == y->create_time && !strcmp(x->create_host, y->create_host) &&
+	       x->io_timeout_ms == y->io_timeout_ms && x->hb_interval_ms == y->hb_interval_ms &&
+	       x->watchdog_timeout_ms == y->watchdog_timeout_ms &&
+	       x->uid_area_start == y->uid_area_start &&
+	       x->uid_area_sectors == y->uid_area_sectors;
+}
+
+/*
+ * Set an incompatible feature in the header (ondisk.h, SDLM_HDR_F_*):
+ * the header is read again and must still be the one opened (an area
+ * initialised again meanwhile is not touched), then written with the
+ * feature (major 2) and read back.  Returns 0 or -errno / SDLM_E*.
+ */
+static int area_set_feature(struct area *a, uint32_t feature)
+{
+	uint32_t ss = a->hdr.sector_size;
+	struct sdlm_header now;
+	uint8_t *buf;
+	int rc;
+
+	if ((a->hdr.flags & feature) == feature)
+		return 0;		/* read from the disk with it */
+	buf = sector_alloc(2 * (size_t)ss);
+	if (!buf)
+		return -ENOMEM;
+	rc = aio_read_sync(a->aio, a->fd, 0, buf, ss, a->io_timeout_ms);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: reading the header again: %s", a->path,
+			 sdlm_strerror(rc));
+		goto out;
+	}
+	rc = hdr_in(&now, buf, ss);
+	if (rc == 0 && !hdr_same_area(&now, &a->hdr))
+		rc = -ESTALE;
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: the header is not the one read at open (%s): the area was initialised again or damaged meanwhile; nothing written",
+			 a->path, rc == -ESTALE ? "another area" : sdlm_strerror(rc));
+		goto out;
+	}
+	if ((now.flags & feature) == feature)
+		goto set;
+	now.flags |= feature;
+	rc = hdr_out(&now, buf, ss);
+	if (rc == 0)
+		rc = aio_write_sync(a->aio, a->fd, 0, buf, ss, a->io_timeout_ms);
+	if (rc == 0)
+		rc = aio_read_sync(a->aio, a->fd, 0, buf + ss, ss, a->io_timeout_ms);
+	if (rc == 0 && memcmp(buf, buf + ss, ss))
+		rc = -EIO;
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: writing the header's incompatible-feature flag: %s%s", a->path,
+			 sdlm_strerror(rc), rc == -EIO ? " (read-back differs)" : "");
+		goto out;
+	}
+set:
+	a->hdr.major = SDLM_HDR_MAJOR_FEATURES;
+	a->hdr.flags = now.flags;
+out:
+	free(buf);
+	return rc;
+}
+
 /* Returns 0 or -errno / SDLM_E*; see area.h. */
 int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg)
@@ -589,9 +658,17 @@ int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 			 a->path, sdlm_strerror(rc));
 		goto drain;
 	}
+	/* the UID_CHAIN feature BEFORE the descriptor: from the moment the
+	 * table can be found, no reader that does not follow the chain
+	 * uses the area (grow review, hole 1; docs/ondisk.md) */
+	rc = area_set_feature(a, SDLM_HDR_F_UID_CHAIN);
+	if (rc < 0)
+		goto drain;
 	buf = sector_alloc(2 * (size_t)ss);
-	if (!buf)
-		return -ENOMEM;
+	if (!buf) {
+		rc = -ENOMEM;
+		goto drain;
+	}
 	for (c = 0; c < UIDREC_COPIES && rc == 0; c++) {
 		d.copy = c;
 		rc = uidtab_desc_out(&d, a->hdr.uuid, buf, ss);

@@ -82,8 +82,10 @@ int area_write_msg(struct area *a, const struct sdlm_msg *msg);
  * one of nslots after the last of g (which must be the whole chain, read
  * by area_uid_tables under the grow lock): extends a file or checks the
  * device's size, zeroes the new table and the descriptor pairs before
- * and after it, then writes the descriptor's two copies (each read
- * back).  A crash before the first descriptor write leaves no table;
+ * and after it, sets the header's SDLM_HDR_F_UID_CHAIN feature (header
+ * read again and still the one opened, written, read back: no reader
+ * that does not follow the chain uses the area from then on), then
+ * writes the descriptor's two copies (each read back).  A crash before the first descriptor write leaves no table;
  * after it, the table is there (one copy is enough to find it).
  */
 struct uidtab_geom;

@@ -10,7 +10,8 @@
  *
  *	common prefix (every record)
  *	  0  magic[8]	"SDLMHDR\0" / "SDLMHB\0\0" / "SDLMMSG\0"
- *	  8  major u16	SDLM_ONDISK_MAJOR; another major is refused
+ *	  8  major u16	SDLM_ONDISK_MAJOR; another major is refused (the
+ *			header: 2 when it carries incompatible features)
  *	 10  minor u16	per record kind (ondisk.h); a higher minor only adds
  *			fields in reserved
  *	 12  flags u32
@@ -153,11 +154,11 @@ _Static_assert(offsetof(struct msg_disk, reserved) == 72, "msg reserved");
 
 /* ---- shared pieces ---- */
 
-static void prefix_out(struct rec_prefix *p, const char magic[8], uint16_t minor,
-		       uint32_t flags)
+static void prefix_out(struct rec_prefix *p, const char magic[8], uint16_t major,
+		       uint16_t minor, uint32_t flags)
 {
 	memcpy(p->magic, magic, sizeof(p->magic));
-	p->major = htole16(SDLM_ONDISK_MAJOR);
+	p->major = htole16(major);
 	p->minor = htole16(minor);
 	p->flags = htole32(flags);
 }
@@ -177,7 +178,8 @@ static void record_seal(void *sector, size_t sector_size, void *rec)
  * Magic, then major, then CRC, on a buffer of at least one record.
  * Copies the record into rec (SDLM_RECORD_SIZE bytes) for decoding.
  */
-static int record_verify(void *rec, const void *sector, const char magic[8])
+static int record_verify(void *rec, const void *sector, const char magic[8],
+			 uint16_t max_major)
 {
 	const struct rec_prefix *p = rec;
 	uint32_t disk_crc;
@@ -185,7 +187,7 @@ static int record_verify(void *rec, const void *sector, const char magic[8])
 	memcpy(rec, sector, SDLM_RECORD_SIZE);
 	if (memcmp(p->magic, magic, sizeof(p->magic)) != 0)
 		return SDLM_EMAGIC;
-	if (le16toh(p->major) != SDLM_ONDISK_MAJOR)
+	if (le16toh(p->major) < SDLM_ONDISK_MAJOR || le16toh(p->major) > max_major)
 		return SDLM_EVERSION;
 	memcpy(&disk_crc, (uint8_t *)rec + SDLM_RECORD_CRC_OFFSET, sizeof(disk_crc));
 	if (le32toh(disk_crc) != crc32c(0, rec, SDLM_RECORD_CRC_OFFSET))
@@ -266,11 +268,15 @@ int hdr_out(const struct sdlm_header *h, void *sector, size_t sector_size)
 {
 	struct hdr_disk d;
 
-	if (!h || !sector || sector_size < SDLM_RECORD_SIZE || !hdr_is_sane(h))
+	if (!h || !sector || sector_size < SDLM_RECORD_SIZE || !hdr_is_sane(h) ||
+	    (h->flags & ~SDLM_HDR_F_KNOWN))
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, hdr_magic, SDLM_ONDISK_MINOR, h->flags);
+	/* major 2 only with a feature an older reader must not miss: an
+	 * area without one stays readable by every 1.x reader */
+	prefix_out(&d.pfx, hdr_magic, h->flags ? SDLM_HDR_MAJOR_FEATURES : SDLM_ONDISK_MAJOR,
+		   SDLM_ONDISK_MINOR, h->flags);
 	d.sector_size = htole32(h->sector_size);
 	d.num_nodes = htole32(h->num_nodes);
 	d.io_timeout_ms = htole32(h->io_timeout_ms);
@@ -299,13 +305,29 @@ int hdr_in(struct sdlm_header *h, const void *sector, size_t len)
 	if (!sector || len < SDLM_RECORD_SIZE)
 		return -EINVAL;
 
-	rv = record_verify(&d, sector, hdr_magic);
+	rv = record_verify(&d, sector, hdr_magic, SDLM_HDR_MAJOR_MAX);
 	if (rv)
 		goto out_clear;
 
 	h->major = le16toh(d.pfx.major);
 	h->minor = le16toh(d.pfx.minor);
-	h->flags = le32toh(d.pfx.flags);
+	/*
+	 * Major 1 defines no header flag (every writer wrote 0, every
+	 * reader ignored them): read as none.  Major 2's flags are the
+	 * area's incompatible features, each one a reason an older reader
+	 * must not use the area: one this reader does not know refuses it,
+	 * as every 1.x reader refuses major 2.  A major-2 header without a
+	 * feature is never written.
+	 */
+	h->flags = h->major == SDLM_HDR_MAJOR_FEATURES ? le32toh(d.pfx.flags) : 0;
+	if (h->flags & ~SDLM_HDR_F_KNOWN) {
+		rv = SDLM_EVERSION;
+		goto out_clear;
+	}
+	if (h->major == SDLM_HDR_MAJOR_FEATURES && !h->flags) {
+		rv = -EUCLEAN;
+		goto out_clear;
+	}
 	h->sector_size = le32toh(d.sector_size);
 	h->num_nodes = le32toh(d.num_nodes);
 	h->io_timeout_ms = le32toh(d.io_timeout_ms);
@@ -458,7 +480,7 @@ int hb_out(const struct sdlm_hb *hb, const uint8_t uuid[SDLM_UUID_LEN],
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, hb_magic, SDLM_HB_MINOR, hb->flags);
+	prefix_out(&d.pfx, hb_magic, SDLM_ONDISK_MAJOR, SDLM_HB_MINOR, hb->flags);
 	d.node_id = htole32(hb->node_id);
 	d.state = htole32(hb->state);
 	d.counter = htole64(hb->counter);
@@ -502,7 +524,7 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	    !node_id_is_valid(expect_node_id))
 		return -EINVAL;
 
-	rv = record_verify(&d, sector, hb_magic);
+	rv = record_verify(&d, sector, hb_magic, SDLM_ONDISK_MAJOR);
 	if (rv)
 		goto out_clear;
 	if (!tail_is_zero(sector, len)) {
@@ -579,7 +601,7 @@ int msg_out(const struct sdlm_msg *msg, const uint8_t uuid[SDLM_UUID_LEN],
 		return -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	prefix_out(&d.pfx, msg_magic, SDLM_ONDISK_MINOR, msg->flags);
+	prefix_out(&d.pfx, msg_magic, SDLM_ONDISK_MAJOR, SDLM_ONDISK_MINOR, msg->flags);
 	d.node_id = htole32(msg->node_id);
 	d.cmd = htole32(msg->cmd);
 	d.seq = htole64(msg->seq);
@@ -605,7 +627,7 @@ int msg_in(struct sdlm_msg *msg, const void *sector, size_t len,
 	    !node_id_is_valid(expect_node_id))
 		return -EINVAL;
 
-	rv = record_verify(&d, sector, msg_magic);
+	rv = record_verify(&d, sector, msg_magic, SDLM_ONDISK_MAJOR);
 	if (rv)
 		goto out_clear;
 	if (!tail_is_zero(sector, len)) {

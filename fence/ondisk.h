@@ -36,6 +36,8 @@
  *	len < SDLM_RECORD_SIZE (or a bad argument)	-EINVAL, payload untouched
  *	wrong magic					SDLM_EMAGIC
  *	major != SDLM_ONDISK_MAJOR (any minor is fine)	SDLM_EVERSION
+ *	  (the header: major 1 or 2, and in major 2 a feature flag this
+ *	  reader does not know: SDLM_EVERSION; major 2 with none: -EUCLEAN)
  *	CRC32C mismatch, or non-zero sector tail	SDLM_ECHECKSUM
  *	uuid / node id not the expected ones		SDLM_EIDENTITY
  *	a value the format forbids (checksum valid)	-EUCLEAN
@@ -87,6 +89,21 @@
 					   additions in reserved space */
 #define SDLM_HB_MINOR		2	/* heartbeat slot (1: version,
 					   2: hand-off areas) */
+/*
+ * The header's incompatible features (docs/ondisk.md, "Incompatible
+ * features").  A header with none is major 1, as ever.  One with any is
+ * major 2 and its flags word lists them: every 1.x reader refuses major 2
+ * (SDLM_EVERSION), and a major-2 reader refuses a feature it does not
+ * know.  So a daemon that must not use the area as it is never does.
+ *   UID_CHAIN: the UID table has grown (docs/uid.md, "Growing the
+ *   table"); set by the first grow before its table's descriptor is
+ *   written.  A reader that does not follow the chain would look for a
+ *   mailbox in table 0 only and create it there again: UIDs twice.
+ */
+#define SDLM_HDR_MAJOR_FEATURES	2
+#define SDLM_HDR_MAJOR_MAX	SDLM_HDR_MAJOR_FEATURES
+#define SDLM_HDR_F_UID_CHAIN	0x00000001u
+#define SDLM_HDR_F_KNOWN	SDLM_HDR_F_UID_CHAIN
 #define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
 #define SDLM_HB_REQ_MAX		8	/* release requests per heartbeat */
 #define SDLM_HB_ANS_MAX		4	/* answered grants per heartbeat */
@@ -104,7 +121,9 @@
 struct sdlm_header {
 	uint16_t major;			/* filled by hdr_in; hdr_out writes ours */
 	uint16_t minor;
-	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t flags;			/* SDLM_HDR_F_*: incompatible features
+					   (major 2); hdr_out writes major 2
+					   when any is set */
 	uint32_t sector_size;		/* 512 or 4096 */
 	uint32_t num_nodes;		/* N, 1..SDLM_MAX_NODES */
 	char cluster_name[SDLM_NAME_LEN];	/* 1..63 characters */

@@ -92,6 +92,8 @@ check "both creators were refused: full (node 1 had $full1, node 2 $full2)" \
 out=$(SD_CTL_TIMEOUT=120 sd_ctl 1 uid grow -d "$SD_DISK" --slots 32); rc=$?
 echo "$out"
 check "uid grow on node 1 while the cluster runs (exit $rc)" test "$rc" = 0
+check "the grown area's header carries the UID_CHAIN feature (format 2.0: a build that does not follow the chain refuses it)" \
+	sh -c "'$SDLMCTL' --json fence dump -d '$SD_DISK' | grep -q '\"version\":\"2.0\"'"
 wait "$c1"; r1=$?
 wait "$c2"; r2=$?
 check "the creation waiting on node 1 succeeds after the grow" test "$r1" = 0

@@ -453,7 +453,8 @@ static void test_corruption_common(void **state)
 
 			/* major: checked before the CRC */
 			encode_fixed(kind, sector, size);
-			put_le16(sector + 8, SDLM_ONDISK_MAJOR + 1);
+			/* the header knows majors 1 and 2 (features) */
+			put_le16(sector + 8, (kind == 0 ? SDLM_HDR_MAJOR_MAX : SDLM_ONDISK_MAJOR) + 1);
 			assert_int_equal(decode[kind](sector, size), SDLM_EVERSION);
 			reseal(sector);
 			assert_int_equal(decode[kind](sector, size), SDLM_EVERSION);
@@ -909,6 +910,76 @@ static void test_hb_minor1_old_reader(void **state)
 	}
 }
 
+/*
+ * What every reader of the header checked before the incompatible
+ * features (format 1.0, fence/ondisk.c since a5ec514, and every build
+ * before this one): magic, major == 1, CRC.  It never looked at the
+ * flags word.
+ */
+static bool reader_1_0_accepts_hdr(const uint8_t *sector)
+{
+	return !memcmp(sector, "SDLMHDR", 8) && get_le32(sector + 8) % 65536 == 1 &&
+	       get_le32(sector + SDLM_RECORD_CRC_OFFSET) == crc32c(0, sector, SDLM_RECORD_CRC_OFFSET);
+}
+
+/*
+ * Grow review, hole 1 (failed before the fix: the header of a grown area
+ * was written major 1 with its flags ignored, so a daemon that does not
+ * follow the chain of UID tables used the area, looked for mailboxes in
+ * table 0 only and created one again there: UIDs twice).  The header of
+ * an area with the UID_CHAIN feature is major 2: the 1.0 rule refuses
+ * it; a feature this reader does not know refuses it too; an area with
+ * no feature stays major 1 (readable by every 1.x reader).
+ */
+static void test_hdr_features(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX];
+	struct sdlm_header h, out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fixed_header(&h, sizes[i]);
+		assert_int_equal(hdr_out(&h, sector, sizes[i]), 0);
+		assert_true(reader_1_0_accepts_hdr(sector));
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_int_equal(out.flags, 0);
+
+		h.flags = SDLM_HDR_F_UID_CHAIN;
+		assert_int_equal(hdr_out(&h, sector, sizes[i]), 0);
+		assert_false(reader_1_0_accepts_hdr(sector));
+		assert_int_equal(get_le32(sector + 8) % 65536, 2);
+		assert_int_equal(get_le32(sector + 12), SDLM_HDR_F_UID_CHAIN);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_int_equal(out.major, 2);
+		assert_int_equal(out.flags, SDLM_HDR_F_UID_CHAIN);
+
+		/* a feature this reader does not know: refused, like major 2
+		 * by a 1.x reader */
+		put_le32(sector + 12, SDLM_HDR_F_UID_CHAIN | 0x80000000u);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), SDLM_EVERSION);
+		assert_int_equal(out.sector_size, 0);
+		put_le32(sector + 12, 0x2);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), SDLM_EVERSION);
+		/* never written: major 2 without a feature */
+		put_le32(sector + 12, 0);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), -EUCLEAN);
+		/* major 1 defines no flag: whatever is there reads as none */
+		put_le16(sector + 8, 1);
+		put_le32(sector + 12, SDLM_HDR_F_UID_CHAIN);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_int_equal(out.flags, 0);
+		/* an encoder never writes a feature it does not know */
+		h.flags = 0x2;
+		assert_int_equal(hdr_out(&h, sector, sizes[i]), -EINVAL);
+	}
+}
+
 /* A minor-1 version is 0..31 printable characters, a NUL, zeros. */
 static void test_hb_version_sanity(void **state)
 {
@@ -1238,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(test_hb_minor1_reads),
 		cmocka_unit_test(test_hb_minor2_old_reader),
 		cmocka_unit_test(test_hb_handoff_sanity),
+		cmocka_unit_test(test_hdr_features),
 		cmocka_unit_test(test_golden),
 	};
 

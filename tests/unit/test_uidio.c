@@ -543,6 +543,73 @@ static void test_grow_waits_late_write(void **state)
 	aio_fault_set(fx->a->aio, &f);
 }
 
+static void read_at(struct fixture *fx, uint64_t off, uint8_t *buf, size_t len)
+{
+	int fd = open(fx->path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void write_hdr(struct fixture *fx, const struct sdlm_header *h)
+{
+	uint8_t sec[512];
+	int fd = open(fx->path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(hdr_out(h, sec, sizeof(sec)), 0);
+	assert_int_equal(pwrite(fd, sec, sizeof(sec), 0), (ssize_t)sizeof(sec));
+	close(fd);
+}
+
+/*
+ * Grow review, hole 1 (failed before the fix: the grow never touched the
+ * header, so a daemon that does not follow the chain of tables, started
+ * after the grow, used the area: a mailbox of table 1 created again in
+ * table 0).  The grow sets the header's UID_CHAIN feature (major 2,
+ * refused by every 1.x reader: test_ondisk test_hdr_features) BEFORE the
+ * table's descriptor is written: a grow that cannot set it leaves no
+ * table (here: the header changed under it, an area initialised again).
+ */
+static void test_grow_sets_feature_first(void **state)
+{
+	struct fixture *fx = *state;
+	struct sdlm_header h = fx->a->hdr, other = fx->a->hdr;
+	struct uidtab_geom g;
+	struct area *b;
+	char why[AREA_WHY_LEN];
+	uint8_t hsec[512], pair[1024], zero[1024];
+
+	memset(zero, 0, sizeof(zero));
+	assert_int_equal(area_uid_tables(fx->a, &g), 0);
+	assert_int_equal(g.ntables, 1);
+	snprintf(other.cluster_name, sizeof(other.cluster_name), "again");
+	write_hdr(fx, &other);
+	assert_true(area_uid_grow(fx->a, &g, 16, "h", 1, NULL, NULL) < 0);
+	assert_non_null(strstr(fx->a->why, "header"));
+	read_at(fx, g.next_desc * 512, pair, sizeof(pair));
+	assert_memory_equal(pair, zero, sizeof(pair));	/* no table */
+
+	write_hdr(fx, &h);
+	assert_int_equal(fx->a->hdr.flags, 0);
+	assert_int_equal(area_uid_grow(fx->a, &g, 16, "h", 1, NULL, NULL), 0);
+	read_at(fx, 0, hsec, sizeof(hsec));
+	assert_int_equal(hsec[8] | hsec[9] << 8, SDLM_HDR_MAJOR_FEATURES);
+	assert_int_equal(fx->a->hdr.flags, SDLM_HDR_F_UID_CHAIN);
+	assert_int_equal(area_open(&b, fx->path, 2000, why), 0);
+	assert_int_equal(b->hdr.flags, SDLM_HDR_F_UID_CHAIN);
+	assert_int_equal(area_uid_tables(b, &g), 0);
+	assert_int_equal(g.ntables, 2);
+	/* the next grow finds it set and leaves the header alone */
+	assert_int_equal(area_uid_grow(b, &g, 16, "h", 2, NULL, NULL), 0);
+	read_at(fx, 0, pair, sizeof(hsec));
+	assert_memory_equal(pair, hsec, sizeof(hsec));
+	area_close(b);
+	assert_int_equal(area_uid_tables(fx->a, &g), 0);
+	assert_int_equal(g.ntables, 3);
+}
+
 static bool all_called(void *arg)
 {
 	struct mop *ops = arg;
@@ -1741,6 +1808,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_desc_read_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_desc_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_waits_late_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_sets_feature_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
