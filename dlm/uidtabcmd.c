@@ -173,7 +173,8 @@ static int summary(struct area *a, bool json, bool prom)
  * table"): an older daemon would not find a mailbox in a grown table and
  * would create it again in table 0.  A slot marked alive whose version is
  * not this sdlmctl's (or unknown: a heartbeat older than the field) is
- * refused, unless force (the operator knows it is a dead node's slot).
+ * refused, and so is a slot that does not decode (its state and version
+ * unknown), unless force (the operator knows it is a dead node's slot).
  * Returns 0 or CTL_FAIL, having printed the nodes.
  */
 static int versions_ok(struct area *a, bool force)
@@ -191,8 +192,16 @@ static int versions_ok(struct area *a, bool force)
 		return ctl_exit_for(rc);
 	}
 	for (i = 1; i <= a->hdr.num_nodes; i++) {
-		if (hb_rc[i] != 0 || hb[i].state != HB_ALIVE ||
-		    !strcmp(hb[i].version, PACKAGE_VERSION))
+		if (hb_rc[i] != 0) {
+			/* neither its state nor its version can be read: a
+			 * daemon of any version may be writing it (grow
+			 * review, hole 3: such a slot passed the check) */
+			fprintf(stderr, "sdlmctl: uid grow: node %u: its heartbeat slot does not decode (%s): whether a daemon runs there, and which version, cannot be told\n",
+				i, sdlm_strerror(hb_rc[i]));
+			bad++;
+			continue;
+		}
+		if (hb[i].state != HB_ALIVE || !strcmp(hb[i].version, PACKAGE_VERSION))
 			continue;
 		fprintf(stderr, "sdlmctl: uid grow: node %u (%s) runs sdlm %s, this is %s\n", i,
 			hb[i].node_name[0] ? hb[i].node_name : "?",
@@ -202,11 +211,11 @@ static int versions_ok(struct area *a, bool force)
 	if (!bad)
 		return 0;
 	if (force) {
-		fprintf(stderr, "sdlmctl: uid grow: --force: going on with %d node%s of another version\n",
+		fprintf(stderr, "sdlmctl: uid grow: --force: going on with %d node%s of another or unknown version\n",
 			bad, bad == 1 ? "" : "s");
 		return 0;
 	}
-	fprintf(stderr, "sdlmctl: uid grow refused: every node must run a version that knows grown UID tables before the first grow (an older one would create its mailboxes again: UIDs twice).  Finish the upgrade first; --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md)\n");
+	fprintf(stderr, "sdlmctl: uid grow refused: every node must run a version that knows grown UID tables before the first grow (an older one would create its mailboxes again: UIDs twice).  Finish the upgrade first (a slot that does not decode: check that node, 'sdlmctl fence list' shows the slot); --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md)\n");
 	return CTL_FAIL;
 }
 

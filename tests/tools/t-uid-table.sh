@@ -8,7 +8,8 @@
 #   - a grow is refused while a node alive on the disk runs another sdlm
 #     version, or one too old to say its version (an older daemon ignores
 #     grown tables and would create their mailboxes again: UIDs twice),
-#     naming the node; --force goes past it; with every node on this
+#     naming the node, or while a heartbeat slot does not decode (its
+#     node's state and version unknown); --force goes past it; with every node on this
 #     version it goes on (to the cluster lock: no daemon here, exit 69);
 #   - the table is not touched by a refused grow.
 . "$SDLM_SRCDIR/tests/lib.sh"
@@ -49,6 +50,22 @@ check "--force goes past it (then no daemon for the lock: exit 69)" \
 	sh -c "[ $rc = 69 ] && grep -q 'going on with 1 node' '$TD/grow.err'"
 python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "$V" --name new2 --state alive >/dev/null ||
 	nok "hbslot node 2 upgraded"
+# grow review, hole 3 (passed the check before the fix: a slot that does
+# not decode was skipped): node 3's heartbeat hit by a bad write (one
+# byte of its payload), so neither its state nor its version can be read
+python3 -c "
+import struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    ss = struct.unpack('<I', f.read(20)[16:20])[0]
+    f.seek(3 * ss + 100); b = f.read(1); f.seek(3 * ss + 100); f.write(bytes([b[0] ^ 0x55]))" "$DISK" ||
+	nok "corrupt node 3's slot"
+grow; rc=$?; cat "$TD/grow.err"
+check "grow refused (exit 1): node 3's heartbeat slot does not decode" \
+	sh -c "[ $rc = 1 ] && grep -q 'node 3: its heartbeat slot does not decode (checksum' '$TD/grow.err'"
+grow --force; rc=$?
+check "--force goes past an undecodable slot (a dead node's)" \
+	sh -c "[ $rc = 69 ] && grep -q 'going on with 1 node' '$TD/grow.err'"
+python3 "$HBSLOT" "$DISK" 3 --minor 1 --name n3 --state free >/dev/null || nok "hbslot node 3 rewritten"
 grow; rc=$?
 check "every node on $V: the grow goes on to the cluster lock (no daemon here: exit 69)" \
 	sh -c "[ $rc = 69 ] && grep -q 'takes the cluster lock sdlm-admin/uid-grow' '$TD/grow.err'"
