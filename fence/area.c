@@ -205,18 +205,23 @@ done:
 	return 0;
 }
 
-static uint64_t dev_bytes(struct area *a)
+/* Returns 0 (*bytes: the device's or file's size now) or -errno. */
+int area_dev_size(struct area *a, uint64_t *bytes)
 {
 	struct stat st;
 	uint64_t have = 0;
 
+	*bytes = 0;
 	if (fstat(a->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
 		return 0;
-	if (S_ISREG(st.st_mode))
-		return (uint64_t)st.st_size;
+	}
 	if (ioctl(a->fd, BLKGETSIZE64, &have) < 0)
-		return 0;
-	return have;
+		return -errno;
+	*bytes = have;
+	return 0;
 }
 
 /*
@@ -230,14 +235,25 @@ static int uid_area_zero(struct area *a, const struct sdlm_header *h,
 			 unsigned io_timeout_ms, area_progress_fn progress, void *arg)
 {
 	uint64_t end = (h->uid_area_start + h->uid_area_sectors) * h->sector_size;
-	uint64_t pair = (uint64_t)UIDREC_COPIES * h->sector_size;
+	uint64_t pair = (uint64_t)UIDREC_COPIES * h->sector_size, have;
 	int rc;
 
 	if (!h->uid_area_sectors)
 		return 0;
 	rc = zero_range(a, h->uid_area_start * h->sector_size,
 			h->uid_area_sectors * h->sector_size, io_timeout_ms, progress, arg);
-	if (rc == 0 && dev_bytes(a) >= end + pair)
+	if (rc < 0)
+		return rc;
+	/* a size that does not read is an error, not a device ending at
+	 * the area: the pair would be left as it was (an old descriptor) */
+	rc = area_dev_size(a, &have);
+	if (rc < 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "%s: sizing the device (fstat/BLKGETSIZE64) to zero the UID table descriptor pair at sector %llu: %s",
+			 a->path, (unsigned long long)(end / h->sector_size), strerror(-rc));
+		return rc;
+	}
+	if (have >= end + pair)
 		rc = zero_range(a, end, pair, io_timeout_ms, NULL, NULL);
 	return rc;
 }
@@ -340,8 +356,9 @@ int area_init(const char *path, const struct sdlm_header *h, bool force,
 	 * valid header over half-written slots. */
 	rc = uid_area_zero(a, h, io_timeout_ms, progress, progress_arg);
 	if (rc < 0) {
-		snprintf(a->why, sizeof(a->why), "%s: zeroing the UID area: %s",
-			 path, sdlm_strerror(rc));
+		if (!a->why[0])
+			snprintf(a->why, sizeof(a->why), "%s: zeroing the UID area: %s",
+				 path, sdlm_strerror(rc));
 		goto out;
 	}
 	for (i = 1; i <= h->num_nodes; i++) {
@@ -469,14 +486,10 @@ int area_uid_desc_missing(struct area *a, const struct uidtab_geom *g)
 	uint64_t off = g->next_desc * a->hdr.sector_size;
 	uint64_t pair = (uint64_t)UIDREC_COPIES * a->hdr.sector_size;
 	uint64_t have = 0;
-	struct stat st;
+	int rc = area_dev_size(a, &have);
 
-	if (fstat(a->fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode))
-		have = (uint64_t)st.st_size;
-	else if (ioctl(a->fd, BLKGETSIZE64, &have) < 0)
-		return -errno;
+	if (rc < 0)
+		return rc;
 	if (have >= off + pair)
 		return 0;
 	/* only an area sized to table 0 ends before the pair after it: a

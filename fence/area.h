@@ -89,6 +89,9 @@ int area_write_msg(struct area *a, const struct sdlm_msg *msg);
  * after it, the table is there (one copy is enough to find it).
  */
 struct uidtab_geom;
+/* The device's (or file's) size now, no disk I/O: 0 (*bytes) or -errno
+ * (*bytes 0, never to be taken for a size). */
+int area_dev_size(struct area *a, uint64_t *bytes);
 int area_uid_tables(struct area *a, struct uidtab_geom *g);
 /*
  * Is the descriptor pair after g's last table on the device, sized now

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -608,6 +609,30 @@ static void test_grow_sets_feature_first(void **state)
 	area_close(b);
 	assert_int_equal(area_uid_tables(fx->a, &g), 0);
 	assert_int_equal(g.ntables, 3);
+}
+
+/*
+ * Grow review, item 4: the device size that area_init's zeroing of the
+ * descriptor pair and area_uid_desc_missing decide on.  The old dev_bytes
+ * returned 0 when fstat/BLKGETSIZE64 failed, which uid_area_zero took
+ * for "the device ends at the area" (the pair, maybe an old descriptor,
+ * left as it was, init reporting success).  A size that does not read
+ * is an error, never a size.
+ */
+static void test_dev_size_error(void **state)
+{
+	struct fixture *fx = *state;
+	struct stat st;
+	uint64_t have = 1;
+	int fd = fx->a->fd;
+
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(area_dev_size(fx->a, &have), 0);
+	assert_int_equal(have, (uint64_t)st.st_size);
+	fx->a->fd = -1;		/* a size query that fails */
+	assert_int_equal(area_dev_size(fx->a, &have), -EBADF);
+	assert_int_equal(have, 0);
+	fx->a->fd = fd;
 }
 
 static bool all_called(void *arg)
@@ -1809,6 +1834,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_desc_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_waits_late_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_sets_feature_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dev_size_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_keeps_turning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_write_stays_in_flight, setup, teardown),
