@@ -190,8 +190,17 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 	 * shrink the window and look like a pause.) */
 	elapsed = now > e->clk_read_ms ? now - e->clk_read_ms : 0;
 	for (i = 1; i <= n; i++) {
-		if (i == e->node_id || e->hb_rc[i] != 0)
+		if (i == e->node_id)
 			continue;
+		if (e->hb_rc[i] != 0) {
+			/* Unreadable this time: forget its counter.  Kept, it
+			 * would be compared with the next good read over this
+			 * read's window alone, and the writes the gap hid
+			 * would read as a pause (the lease voided; a node
+			 * that is not quorate then fences itself). */
+			e->clk_inc[i] = 0;
+			continue;
+		}
 		if (e->clk_have && e->clk_inc[i] != 0 &&
 		    e->hb[i].incarnation == e->clk_inc[i] &&
 		    e->hb[i].counter > e->clk_counter[i]) {

@@ -381,6 +381,58 @@ static void test_no_pause_after_own_stall(void **state)
 	assert_int_equal(fx->clock_missed, 0);
 }
 
+/* The peer's heartbeat sector as one that does not verify (zeros: a
+ * torn or damaged sector, a slot being re-initialised). */
+static void peer_slot_garble(struct fixture *fx)
+{
+	uint64_t off;
+	void *buf = NULL;
+
+	assert_int_equal(layout_hb_offset(&fx->peer->hdr, 2, &off), 0);
+	assert_int_equal(posix_memalign(&buf, AIO_BUF_ALIGN, 512), 0);
+	memset(buf, 0, 512);
+	assert_int_equal(aio_write_sync(fx->peer->aio, fx->peer->fd, off, buf,
+					512, 2000), 0);
+	free(buf);
+}
+
+/*
+ * Review s24-review2 F1: the peer's slot does not verify for a few reads
+ * (our reads succeed, its sector does not decode) while it goes on
+ * writing at its pace.  The clock check must not compare the counter it
+ * saw before the gap with the window of the last read alone: that reads
+ * as a pause our clock missed - the lease voided, and a node that is not
+ * quorate (cut off, serving on its lease) reset, with nothing wrong.
+ */
+static void test_no_pause_across_unreadable_slot(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
+	uint64_t f0, r0, i = t->base.hb_interval_ms, k;
+
+	hbe_set_quorate(fx->e, true);
+	peer_write(fx, 100);
+	assert_true(run_until(fx, budget, alive));
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+
+	f0 = now_ms();
+	r0 = hbe_stats(fx->e)->reads;
+	hbe_tick(fx->e, f0);			/* sees the peer at 100 */
+	process_at(fx, f0, r0 + 1);
+	peer_slot_garble(fx);
+	for (k = 1; k <= 4; k++) {		/* four reads: slot unreadable */
+		hbe_tick(fx->e, f0 + k * i);
+		process_at(fx, f0 + k * i, r0 + 1 + k);
+	}
+	peer_write(fx, 105);			/* the peer's five intervals */
+	hbe_tick(fx->e, f0 + 5 * i);
+	process_at(fx, f0 + 5 * i, r0 + 6);
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 0);
+	assert_int_equal(fx->clock_missed, 0);
+}
+
 static void on_fenced(void *ctx, uint32_t victim, uint64_t inc, int path)
 {
 	struct fixture *fx = ctx;
@@ -441,6 +493,8 @@ int main(void)
 			test_pause_seen_in_peer_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_pause_after_own_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_pause_across_unreadable_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_stale_pill_dead_path, setup, teardown),
 	};
