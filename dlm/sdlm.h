@@ -212,7 +212,8 @@ int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms);
  * out (the uidlist's E + 1; 0 = none; above SDLM_UID_IMPORT_EPOCH_MAX:
  * -ERANGE, whatever the record: the mail user can write E).  No
  * record: it is created with them, so that IMAP clients notice nothing.
- * A record of the same UIDVALIDITY: its next is raised (never lowered).  Another UIDVALIDITY: -EEXIST (sdlmctl uid
+ * A record of the same UIDVALIDITY: its next is raised (never lowered);
+ * an epoch_min above its epoch + 1 is -ESTALE (nothing changed).  Another UIDVALIDITY: -EEXIST (sdlmctl uid
  * uidvalidity-bump decides).  With SDLM_UID_IMPORT_RESTORE (root or the
  * admin group): only a mailbox whose record has no intact copy (else
  * -EEXIST; no damaged record: -ENOENT; only damaged slots whose copies

@@ -239,6 +239,11 @@ static void explain(sdlm_handle_t *h, const char *ls, struct item *it, bool rest
 			 "limit %" PRIu64 " (2^48 - 1) sdlmd takes: forged or corrupt; correct the "
 			 "uidlist's E (or --epoch)", it->epoch_min - 1,
 			 (uint64_t)SDLM_UID_IMPORT_EPOCH_MAX - 1);
+	} else if (rc == -ESTALE) {
+		snprintf(it->why, sizeof(it->why), "the store's epoch E%" PRIu64 " is above sdlm's "
+			 "record's (sdlmd's log names both): the store saw a writer this record "
+			 "never had. --epoch only sets the epoch of a record sdlm creates or "
+			 "restores; nothing changed (docs/imap.md)", it->epoch_min - 1);
 	} else if (rc == -ERANGE && !restore) {
 		snprintf(it->why, sizeof(it->why), "a deleted record of this mailbox had a higher "
 			 "UIDVALIDITY than the store's %u (its UIDs are unknown): let sdlm create it, "

@@ -1483,10 +1483,6 @@ static enum served serve_import(struct entry *e, struct pending *p)
 		answer(p, -EBUSY, NULL);
 		return SERVED;
 	}
-	if (!p->imp_seen) {
-		p->imp_seen = true;
-		p->imp_from = e->m.um_next;
-	}
 	rc = import_plan(e, p, 0, &v, &pl);
 	if (rc < 0) {
 		log_warn("uid %s: import refused: the record has UIDVALIDITY %u, the store %u%s",
@@ -1495,6 +1491,21 @@ static enum served serve_import(struct entry *e, struct pending *p)
 			 " (a restore: the record has an intact copy)" : "");
 		answer(p, rc, NULL);
 		return SERVED;
+	}
+	if (!p->imp_seen && p->req.alloc_id > e->m.um_epoch + 1) {
+		/* The store saw an epoch this record never handed out (its E
+		 * above the holder's): an import sets the epoch only when it
+		 * creates or restores; raising a live record's is not done
+		 * here.  Said, not dropped. */
+		log_warn("uid %s: import refused: the store's epoch %llu is above the record's %llu (a writer this record does not know: the store's epoch check refuses its deliveries; docs/imap.md)",
+			 e->name, (unsigned long long)(p->req.alloc_id - 1),
+			 (unsigned long long)e->m.um_epoch);
+		answer(p, -ESTALE, NULL);
+		return SERVED;
+	}
+	if (!p->imp_seen) {
+		p->imp_seen = true;
+		p->imp_from = e->m.um_next;
 	}
 	rc = raise_toward(e, p, pl.next);
 	if (rc >= 0)

@@ -1647,6 +1647,47 @@ static void test_svc_import_epoch_bounded(void **state)
 }
 
 /*
+ * Import/restore review, finding 3: the store's epoch floor (--epoch,
+ * the uidlist's E + 1) was silently ignored for a record that exists.
+ * A floor the record already meets (E at most its epoch: a writer this
+ * record knows) is fine; one above it (the store saw an epoch this record
+ * never handed out: its deliveries would be refused by the store's epoch
+ * check) is refused, -ESTALE, nothing raised.  Failed on the old code
+ * (answered 0, next raised, the floor dropped).
+ */
+static void test_svc_import_epoch_existing(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t epoch;
+	uint32_t uv, next;
+	unsigned want;
+
+	svc_init(fx);
+	granted = 0;
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, "boxf", 0), 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uv = L.last.uidvalidity;
+	epoch = L.last.epoch;
+	next = L.last.first + 1;
+	/* E = the record's epoch: met, the import raises as usual */
+	want = L.replies + 1;
+	svc_import_e(8, "boxf", uv, next + 5, 0, epoch + 1);
+	svc_drive(want);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.next >= next + 5);
+	next = L.last.next;
+	/* E above it: refused, nothing raised */
+	want = L.replies + 1;
+	svc_import_e(8, "boxf", uv, next + 1000, 0, epoch + 2);
+	svc_drive(want);
+	assert_int_equal(L.last_err, -ESTALE);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, "boxf", 0), 0);
+	assert_true(L.last.first < next + 1000);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
  * The area's table lock is refused (its lockspace could not be used): the
  * request is answered with the error, and the lockspace's table lock and
  * the mailbox lock, both held, are given back.
@@ -1856,6 +1897,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_mailbox_in_table_ls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_import_epoch_existing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
