@@ -107,6 +107,14 @@ int send_event(struct lspace *l, const struct ls_event *ev)
 	rc = msg_from_event(ev, &m);
 	if (rc < 0)
 		return rc;
+	/* a type newer than every member may speak: only once agreed */
+	if (msg_type_proto(m.m_type) > MSG_PROTO_MIN &&
+	    msg_type_proto(m.m_type) > l->proto_agreed) {
+		log_err("ls %s: not sending %s: the lockspace agreed on protocol %u, it needs %u",
+			l->name, msg_type_name(m.m_type), l->proto_agreed,
+			msg_type_proto(m.m_type));
+		return SDLM_EVERSION;
+	}
 	return send_msg(l, &m);
 }
 

@@ -60,6 +60,11 @@ enum ls_event_kind {
 	LS_EV_NODE_FENCED	= 7,	/* nodeid incarnation */
 	LS_EV_GATE		= 8,	/* gate_open */
 	LS_EV_HOLD		= 9,	/* hold (local: never on the wire) */
+	/* nodeid (the away node V) incarnation lkid [lvb]: the lockspace
+	 * fencer releases V's grant on V's behalf (design-handoff.md F3,
+	 * protocol 3).  ls_apply does not apply it yet (-EINVAL), and
+	 * nothing sends it: §10 step 3. */
+	LS_EV_HANDOFF_RELEASE	= 10,
 };
 
 /*

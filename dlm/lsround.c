@@ -680,9 +680,18 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid) ||
 	    set_has(l->refused, l->n_refused, m->m_nodeid))
 		return;
+	/* A type above the agreed protocol: a sender broke the agreement
+	 * (send_event refuses it); every member ignores it alike. */
+	if (msg_type_proto(m->m_type) > MSG_PROTO_MIN &&
+	    msg_type_proto(m->m_type) > l->proto_agreed) {
+		log_warn("ls %s: %s from node %u above the agreed protocol %u: ignored",
+			 l->name, msg_type_name(m->m_type), m->m_nodeid, l->proto_agreed);
+		return;
+	}
 	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
-	     ev.ev_kind == LS_EV_GATE) && !set_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
+	     ev.ev_kind == LS_EV_GATE || ev.ev_kind == LS_EV_HANDOFF_RELEASE) &&
+	    !set_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
 		log_warn("ls %s: fencer message from node %u, which is not ready: ignored",
 			 l->name, m->m_nodeid);
 		return;

@@ -81,6 +81,15 @@ struct msg_gate_wire {
 	uint8_t		reserved[7];
 };
 
+struct msg_handoff_wire {
+	uint32_t	nodeid;
+	uint8_t		has_lvb;
+	uint8_t		reserved[3];
+	uint64_t	incarnation;
+	uint64_t	lkid;
+	uint8_t		lvb[LS_LVB_LEN];
+};
+
 struct msg_join_wire {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
@@ -121,6 +130,10 @@ _Static_assert(sizeof(struct msg_status_wire) == 8, "status size");
 _Static_assert(sizeof(struct msg_fenced_wire) == 16, "fenced size");
 _Static_assert(offsetof(struct msg_fenced_wire, incarnation) == 8, "fenced inc");
 _Static_assert(sizeof(struct msg_gate_wire) == 8, "gate size");
+_Static_assert(sizeof(struct msg_handoff_wire) == 56, "handoff size");
+_Static_assert(offsetof(struct msg_handoff_wire, incarnation) == 8, "handoff inc");
+_Static_assert(offsetof(struct msg_handoff_wire, lkid) == 16, "handoff lkid");
+_Static_assert(offsetof(struct msg_handoff_wire, lvb) == 24, "handoff lvb");
 _Static_assert(sizeof(struct msg_join_wire) == 48, "join size");
 _Static_assert(offsetof(struct msg_join_wire, round) == 40, "join round");
 _Static_assert(offsetof(struct msg_join_wire, digest) == 8, "join digest");
@@ -155,6 +168,8 @@ static size_t payload_len(const struct msg *m)
 		return sizeof(struct msg_fenced_wire);
 	case MSG_GATE:
 		return sizeof(struct msg_gate_wire);
+	case MSG_HANDOFF_RELEASE:
+		return sizeof(struct msg_handoff_wire);
 	case MSG_JOIN:
 		return sizeof(struct msg_join_wire);
 	case MSG_SNAPSHOT:
@@ -211,6 +226,13 @@ static bool join_is_sane(const struct msg_join *j)
 	return !(j->flags & MSG_JOIN_SYNC);
 }
 
+static bool handoff_is_sane(const struct msg_handoff *h)
+{
+	return h->nodeid != 0 && h->incarnation != 0 &&
+	       (h->lkid >> 32) == h->nodeid &&
+	       (h->has_lvb || bytes_zero(h->lvb, LS_LVB_LEN));
+}
+
 static bool snap_is_sane(const struct msg_snapshot *s)
 {
 	return s->len >= 1 && s->len <= MSG_SNAP_CHUNK_MAX && s->data &&
@@ -234,6 +256,8 @@ static bool msg_is_sane(const struct msg *m)
 		return m->u.fenced.nodeid != 0 && m->u.fenced.incarnation != 0;
 	case MSG_GATE:
 		return true;
+	case MSG_HANDOFF_RELEASE:
+		return handoff_is_sane(&m->u.handoff);
 	case MSG_JOIN:
 		return join_is_sane(&m->u.join);
 	case MSG_SNAPSHOT:
@@ -302,6 +326,19 @@ static void payload_out(const struct msg *m, uint8_t *p)
 	}
 	case MSG_GATE: {
 		struct msg_gate_wire w = { .open = m->u.gate.open ? 1 : 0 };
+		memcpy(p, &w, sizeof(w));
+		break;
+	}
+	case MSG_HANDOFF_RELEASE: {
+		const struct msg_handoff *ho = &m->u.handoff;
+		struct msg_handoff_wire w = {
+			.nodeid = htole32(ho->nodeid),
+			.has_lvb = ho->has_lvb ? 1 : 0,
+			.incarnation = htole64(ho->incarnation),
+			.lkid = htole64(ho->lkid),
+		};
+		if (ho->has_lvb)
+			memcpy(w.lvb, ho->lvb, LS_LVB_LEN);
 		memcpy(p, &w, sizeof(w));
 		break;
 	}
@@ -442,6 +479,18 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		memcpy(&w, p, sizeof(w));
 		m->u.gate.open = w.open == 1;
 		return w.open <= 1 && bytes_zero(w.reserved, sizeof(w.reserved));
+	}
+	case MSG_HANDOFF_RELEASE: {
+		struct msg_handoff_wire w;
+
+		memcpy(&w, p, sizeof(w));
+		m->u.handoff.nodeid = le32toh(w.nodeid);
+		m->u.handoff.has_lvb = w.has_lvb == 1;
+		m->u.handoff.incarnation = le64toh(w.incarnation);
+		m->u.handoff.lkid = le64toh(w.lkid);
+		memcpy(m->u.handoff.lvb, w.lvb, LS_LVB_LEN);
+		return w.has_lvb <= 1 &&
+		       bytes_zero(w.reserved, sizeof(w.reserved));
 	}
 	case MSG_JOIN: {
 		struct msg_join_wire w;
@@ -585,6 +634,16 @@ int msg_from_event(const struct ls_event *ev, struct msg *m)
 		m->m_type = MSG_GATE;
 		m->u.gate.open = ev->ev_gate_open;
 		return 0;
+	case LS_EV_HANDOFF_RELEASE:
+		m->m_type = MSG_HANDOFF_RELEASE;
+		m->u.handoff.nodeid = ev->ev_nodeid;
+		m->u.handoff.incarnation = ev->ev_incarnation;
+		m->u.handoff.lkid = ev->ev_lkid;
+		if (ev->ev_lvb) {
+			m->u.handoff.has_lvb = true;
+			memcpy(m->u.handoff.lvb, ev->ev_lvb, LS_LVB_LEN);
+		}
+		return handoff_is_sane(&m->u.handoff) ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -641,6 +700,14 @@ int msg_to_event(const struct msg *m, struct ls_event *ev)
 		ev->ev_kind = LS_EV_GATE;
 		ev->ev_gate_open = m->u.gate.open;
 		return 0;
+	case MSG_HANDOFF_RELEASE:
+		ev->ev_kind = LS_EV_HANDOFF_RELEASE;
+		ev->ev_nodeid = m->u.handoff.nodeid;
+		ev->ev_incarnation = m->u.handoff.incarnation;
+		ev->ev_lkid = m->u.handoff.lkid;
+		if (m->u.handoff.has_lvb)
+			ev->ev_lvb = m->u.handoff.lvb;
+		return 0;
 	case MSG_JOIN:
 	case MSG_SNAPSHOT:
 		break;
@@ -683,6 +750,25 @@ void msg_detach(struct msg *m)
 		m->u.snap.data = NULL;
 }
 
+uint16_t msg_type_proto(int type)
+{
+	switch (type) {
+	case MSG_REQUEST:
+	case MSG_CONVERT:
+	case MSG_RELEASE:
+	case MSG_CANCEL:
+	case MSG_NODE_STATUS:
+	case MSG_NODE_FENCED:
+	case MSG_GATE:
+	case MSG_JOIN:
+	case MSG_SNAPSHOT:
+		return MSG_PROTO_MIN;
+	case MSG_HANDOFF_RELEASE:
+		return 3;
+	}
+	return 0;
+}
+
 const char *msg_type_name(int type)
 {
 	switch (type) {
@@ -693,6 +779,7 @@ const char *msg_type_name(int type)
 	case MSG_NODE_STATUS:	return "NODE_STATUS";
 	case MSG_NODE_FENCED:	return "NODE_FENCED";
 	case MSG_GATE:		return "GATE";
+	case MSG_HANDOFF_RELEASE: return "HANDOFF_RELEASE";
 	case MSG_JOIN:		return "JOIN";
 	case MSG_SNAPSHOT:	return "SNAPSHOT";
 	}

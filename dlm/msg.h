@@ -34,15 +34,20 @@
  *	JOIN         40  proto_min u16, proto_max u16, flags u32 (MSG_JOIN_*),
  *	                 digest u64, formed_ring u64, gen u64, hist u32
  *	                 (MSG_HIST_*), rsvd u32: the sender's replica history
+ *	HANDOFF_RELEASE  56  nodeid u32 (the away node V), has_lvb u8,
+ *	                 rsvd[3], incarnation u64 (V's), lkid u64, lvb[32]
+ *	                 (zero unless has_lvb; none: the value block is
+ *	                 invalidated, as after a fence) - protocol 3
  *	SNAPSHOT  48+C+pad  xfer_id u64, basis_incarnation u64, basis_seq
  *	                 u64, basis_nodeid u32, total_len u32, offset u32,
  *	                 chunk_len u32 (= C), total_crc u32, rsvd u32, then C
  *	                 bytes of the snapshot, zero padded to a multiple of 8
  *
  * The lock events' node is the sender (header nodeid); NODE_STATUS,
- * NODE_FENCED and GATE come from the fencer and name their target in the
- * payload.  Type values 1..8 equal enum ls_event_kind; 5 (CONFCHG) is no
- * message: configuration changes come from CPG itself.
+ * NODE_FENCED, GATE and HANDOFF_RELEASE come from the fencer and name
+ * their target in the payload.  Type values 1..8 and 10 equal enum
+ * ls_event_kind; 5 (CONFCHG) and 9 (HOLD) are no message: configuration
+ * changes come from CPG itself, HOLD is local.
  *
  * msg_decode() checks, in this order, each with its own error, and reads
  * no payload byte before its length is known to be inside the buffer:
@@ -55,13 +60,17 @@
  *	unknown type, payload size wrong for the type	SDLM_EPROTO
  *	payload fields: reserved/padding not zero, mode out of range,
  *	unknown lock flags, name length not 1..64, booleans not 0/1, LVB
- *	bytes without has_lvb, chunk outside total_len	SDLM_EPROTO
+ *	bytes without has_lvb, chunk outside total_len; HANDOFF_RELEASE:
+ *	nodeid or incarnation 0, an lkid whose upper half is not nodeid
+ *							SDLM_EPROTO
  * A valid CRC does not make a message sane; semantic rules (lock id of
  * the sender, membership) are ls_apply()'s, so every replica rejects the
  * same message alike and the requester learns why.
  *
  * Strict zero checks are safe across versions because nothing new is sent
- * before every member agreed to it: see msg_version_agree().
+ * before every member agreed to it: see msg_version_agree() and
+ * msg_type_proto() (a type newer than MSG_PROTO_MIN is sent only once the
+ * lockspace agreed to its protocol: an older member never receives it).
  *
  * All functions return 0 or a negative errno / sdlm domain error.
  */
@@ -103,6 +112,7 @@ enum msg_type {
 	MSG_NODE_STATUS	= 6,
 	MSG_NODE_FENCED	= 7,
 	MSG_GATE	= 8,
+	MSG_HANDOFF_RELEASE = 10,	/* protocol 3 */
 	MSG_JOIN	= 16,
 	MSG_SNAPSHOT	= 17,
 };
@@ -130,6 +140,17 @@ struct msg_node_fenced {
 
 struct msg_gate {
 	bool		open;
+};
+
+/* HANDOFF_RELEASE: V's grant (incarnation, lkid) is released on V's
+ * behalf, with the value block V's answer carried (docs/design-handoff.md
+ * F2, F3).  lkid's upper half is V's node id. */
+struct msg_handoff {
+	uint32_t	nodeid;		/* V */
+	uint64_t	incarnation;	/* V's, as its answer's record showed */
+	uint64_t	lkid;
+	bool		has_lvb;
+	uint8_t		lvb[LS_LVB_LEN];
 };
 
 /*
@@ -221,6 +242,7 @@ struct msg {
 		struct msg_node_status	status;
 		struct msg_node_fenced	fenced;
 		struct msg_gate		gate;
+		struct msg_handoff	handoff;
 		struct msg_join		join;
 		struct msg_snapshot	snap;
 	} u;
@@ -283,6 +305,14 @@ struct msg_proto_range {
 
 int msg_version_agree(const struct msg_proto_range *ranges, size_t n,
 		      uint16_t *agreed, bool *compatible);
+
+/*
+ * The protocol version that introduced a type: MSG_PROTO_MIN for every
+ * type a member may always send, 3 for HANDOFF_RELEASE; 0 for an unknown
+ * type.  The sender sends a type only if this is <= MSG_PROTO_MIN or <=
+ * the lockspace's agreed version (send_event, dlm/lockspace.c).
+ */
+uint16_t msg_type_proto(int type);
 
 /* "REQUEST" ... "SNAPSHOT", "?" for anything else. */
 const char *msg_type_name(int type);

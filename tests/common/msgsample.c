@@ -27,7 +27,7 @@ void msg_sample(struct msg *m, int which)
 	static const enum msg_type types[MSG_NSAMPLES] = {
 		MSG_REQUEST, MSG_CONVERT, MSG_RELEASE, MSG_CANCEL,
 		MSG_NODE_STATUS, MSG_NODE_FENCED, MSG_GATE, MSG_JOIN,
-		MSG_SNAPSHOT,
+		MSG_SNAPSHOT, MSG_HANDOFF_RELEASE,
 	};
 	static uint8_t chunk[1001];
 	size_t i;
@@ -68,6 +68,14 @@ void msg_sample(struct msg *m, int which)
 		break;
 	case MSG_GATE:
 		m->u.gate.open = true;
+		break;
+	case MSG_HANDOFF_RELEASE:
+		m->u.handoff.nodeid = 2;
+		m->u.handoff.incarnation = 0x0102030405060708ULL;
+		m->u.handoff.lkid = LKID(2, 0x11);
+		m->u.handoff.has_lvb = true;
+		for (i = 0; i < LS_LVB_LEN; i++)
+			m->u.handoff.lvb[i] = (uint8_t)(0xc0 + i);
 		break;
 	case MSG_JOIN:
 		m->u.join.proto_min = 1;

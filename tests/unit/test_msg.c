@@ -97,6 +97,13 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 	case MSG_GATE:
 		assert_int_equal(a->u.gate.open, b->u.gate.open);
 		break;
+	case MSG_HANDOFF_RELEASE:
+		assert_int_equal(a->u.handoff.nodeid, b->u.handoff.nodeid);
+		assert_true(a->u.handoff.incarnation == b->u.handoff.incarnation);
+		assert_true(a->u.handoff.lkid == b->u.handoff.lkid);
+		assert_int_equal(a->u.handoff.has_lvb, b->u.handoff.has_lvb);
+		assert_memory_equal(a->u.handoff.lvb, b->u.handoff.lvb, LS_LVB_LEN);
+		break;
 	case MSG_JOIN:
 		assert_int_equal(a->u.join.proto_min, b->u.join.proto_min);
 		assert_int_equal(a->u.join.proto_max, b->u.join.proto_max);
@@ -234,6 +241,10 @@ static void test_event_mapping(void **state)
 		{ .ev_kind = LS_EV_NODE_STATUS, .ev_nodeid = 9, .ev_hb_live = true },
 		{ .ev_kind = LS_EV_NODE_FENCED, .ev_nodeid = 9, .ev_incarnation = 5 },
 		{ .ev_kind = LS_EV_GATE, .ev_gate_open = true },
+		{ .ev_kind = LS_EV_HANDOFF_RELEASE, .ev_nodeid = 9,
+		  .ev_incarnation = 6, .ev_lkid = LKID(9, 4), .ev_lvb = lvb },
+		{ .ev_kind = LS_EV_HANDOFF_RELEASE, .ev_nodeid = 9,
+		  .ev_incarnation = 6, .ev_lkid = LKID(9, 5) },
 	};
 	struct ls_event out;
 	struct msg m, d;
@@ -283,6 +294,14 @@ static void test_event_mapping(void **state)
 		case LS_EV_GATE:
 			assert_int_equal(out.ev_gate_open, e->ev_gate_open);
 			break;
+		case LS_EV_HANDOFF_RELEASE:
+			/* V is named in the payload, not the sender */
+			assert_true(out.ev_incarnation == e->ev_incarnation);
+			assert_true(out.ev_lkid == e->ev_lkid);
+			assert_int_equal(out.ev_lvb != NULL, e->ev_lvb != NULL);
+			if (e->ev_lvb)
+				assert_memory_equal(out.ev_lvb, e->ev_lvb, LS_LVB_LEN);
+			break;
 		default:
 			break;
 		}
@@ -301,6 +320,12 @@ static void test_event_mapping_refusals(void **state)
 	struct ls_event badmode = noname;
 	struct ls_event badflags = noname;
 	struct ls_event status0 = { .ev_kind = LS_EV_NODE_STATUS };
+	struct ls_event ho_inc0 = { .ev_kind = LS_EV_HANDOFF_RELEASE,
+				    .ev_nodeid = 2, .ev_lkid = LKID(2, 1) };
+	struct ls_event ho_node = { .ev_kind = LS_EV_HANDOFF_RELEASE,
+				    .ev_nodeid = 2, .ev_incarnation = 1,
+				    .ev_lkid = LKID(3, 1) };
+	struct ls_event ho_hold = { .ev_kind = LS_EV_HOLD, .ev_hold = true };
 	struct msg m, j;
 	struct ls_event ev;
 	char name[LS_NAME_MAX + 1];
@@ -320,6 +345,10 @@ static void test_event_mapping_refusals(void **state)
 	assert_int_equal(msg_from_event(&badmode, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&badflags, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&status0, &m), -EINVAL);
+	/* HANDOFF_RELEASE: an incarnation, an lkid of V itself; HOLD is local */
+	assert_int_equal(msg_from_event(&ho_inc0, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&ho_node, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&ho_hold, &m), -EINVAL);
 	longname.ev_namelen = LS_NAME_MAX;
 	assert_int_equal(msg_from_event(&longname, &m), 0);
 	assert_int_equal(m.u.lock.namelen, LS_NAME_MAX);
@@ -429,6 +458,66 @@ static void test_length_lies(void **state)
 	assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
 }
 
+/*
+ * HANDOFF_RELEASE byte for byte (docs/protocol.md; design-handoff.md
+ * F3): written from the layout in msg.h, not from msg.c.
+ */
+static void test_handoff_release_golden(void **state)
+{
+	static const uint8_t payload[56] = {
+		0x02, 0x00, 0x00, 0x00,		/* nodeid 2 (V) */
+		0x01, 0x00, 0x00, 0x00,		/* has_lvb 1, reserved */
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,	/* incarnation */
+		0x11, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,	/* lkid 2 << 32 | 0x11 */
+		0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,	/* lvb */
+		0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+		0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
+		0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+	};
+	struct msg m, d;
+	struct ls_event ev;
+	uint32_t v32;
+	size_t n;
+
+	(void)state;
+	msg_sample(&m, 9);
+	assert_int_equal(m.m_type, MSG_HANDOFF_RELEASE);
+	n = enc(&m);
+	assert_int_equal(n, MSG_OVERHEAD + 56);
+	assert_int_equal(buf[8] | buf[9] << 8, 10);		/* type */
+	memcpy(&v32, buf + 40, 4);
+	assert_int_equal(le32toh(v32), 56);			/* payload_len */
+	assert_memory_equal(buf + MSG_HDR_LEN, payload, sizeof(payload));
+	memcpy(&v32, buf + n - 4, 4);
+	assert_int_equal(le32toh(v32), crc32c(0, buf, n - 4));
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_int_equal(msg_to_event(&d, &ev), 0);
+	assert_int_equal(ev.ev_kind, LS_EV_HANDOFF_RELEASE);
+	assert_int_equal(ev.ev_nodeid, 2);	/* V, not the sender (3) */
+	assert_string_equal(msg_type_name(MSG_HANDOFF_RELEASE), "HANDOFF_RELEASE");
+}
+
+/* Which protocol a type needs: only HANDOFF_RELEASE is above the minimum
+ * (send_event refuses it below an agreed 3). */
+static void test_type_proto(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < MSG_NSAMPLES; i++) {
+		struct msg m;
+
+		msg_sample(&m, i);
+		assert_int_equal(msg_type_proto(m.m_type),
+				 m.m_type == MSG_HANDOFF_RELEASE ? 3 : MSG_PROTO_MIN);
+	}
+	assert_int_equal(msg_type_proto(5), 0);
+	assert_int_equal(msg_type_proto(9), 0);
+	/* this build does not apply it yet (design-handoff.md §10 step 3):
+	 * it never agrees to protocol 3, so it never sends one */
+	assert_true(msg_type_proto(MSG_HANDOFF_RELEASE) > MSG_PROTO_MAX);
+}
+
 static void test_unknown_type(void **state)
 {
 	static const uint16_t bad[] = { 0, 5, 9, 15, 18, 0xffff };
@@ -504,6 +593,32 @@ static void test_field_checks(void **state)
 	expect_proto(8, P + 44, 1);		/* SNAPSHOT reserved */
 	expect_proto(8, P + 33, 0x20);		/* offset 8351: chunk past total */
 	expect_proto(8, P + 48 + 1001, 1);	/* chunk padding */
+	expect_proto(9, P + 0, 0);		/* HANDOFF_RELEASE: V 0 */
+	expect_proto(9, P + 0, 3);		/* V not the lkid's node */
+	expect_proto(9, P + 20, 3);		/* lkid not V's */
+	expect_proto(9, P + 4, 2);		/* has_lvb not boolean */
+	expect_proto(9, P + 5, 1);		/* reserved */
+	expect_proto(9, P + 7, 1);
+
+	/* HANDOFF_RELEASE: incarnation 0; LVB bytes without has_lvb */
+	{
+		struct msg m, d;
+		size_t n;
+
+		msg_sample(&m, 9);
+		n = enc(&m);
+		memset(buf + P + 8, 0, 8);
+		reseal(buf, n);
+		assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+		m.u.handoff.has_lvb = false;
+		memset(m.u.handoff.lvb, 0, LS_LVB_LEN);
+		n = enc(&m);
+		assert_int_equal(msg_decode(buf, n, &d), 0);
+		assert_false(d.u.handoff.has_lvb);
+		buf[P + 24 + 31] = 1;
+		reseal(buf, n);
+		assert_int_equal(msg_decode(buf, n, &d), SDLM_EPROTO);
+	}
 
 	/* LVB bytes without has_lvb */
 	{
@@ -823,6 +938,8 @@ int main(void)
 		cmocka_unit_test(test_magic_version_crc),
 		cmocka_unit_test(test_length_lies),
 		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_handoff_release_golden),
+		cmocka_unit_test(test_type_proto),
 		cmocka_unit_test(test_field_checks),
 		cmocka_unit_test(test_encode_refusals),
 		cmocka_unit_test(test_join_history),
