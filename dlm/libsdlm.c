@@ -53,10 +53,12 @@
  * UID requests:   send --> ACCEPTED ack (queued) --> answer
  *   no ack and no answer within REPLY_TIMEOUT_MS -> SDLM_EDAEMON (lost)
  *   acked, no answer within the handle's UID timeout -> SDLM_ESLOW, the
- *   handle stays usable, and sdlmd is told at once that the call gave up
- *   (SDLM_UID_CANCEL naming its seq: sdlmd drops it if still queued and
- *   aborts the allocation it answered it with), so a caller that goes
- *   quiet after SDLM_ESLOW holds nothing; the late answer itself is
+ *   handle stays usable, and sdlmd is told at once that an allocation
+ *   gave up (SDLM_UID_CANCEL naming its seq: sdlmd drops it if still
+ *   queued and aborts the allocation it answered it with), so a caller
+ *   that goes quiet after SDLM_ESLOW holds nothing; any other call stays
+ *   queued and is carried out (an import holds nothing, and must come
+ *   before the allocation that follows it); the late answer itself is
  *   skipped when read, an allocation in it aborted (late_reply: the
  *   cancel may cross it).  Neither the cancel's nor the abort's reply is
  *   waited for (skipped by sequence number).
@@ -1129,9 +1131,12 @@ static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_ui
 	req->req_flags |= SDLM_UIDREQ_ACK;
 	rc = exchange_acked(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, REPLY_TIMEOUT_MS,
 			    h->uid_timeout_ms, &res, sizeof(res), sizeof(res));
-	if (rc == SDLM_ESLOW)
-		/* the call gave up: sdlmd must not keep it, nor hold the
-		 * mailbox for it (an older sdlmd refuses the op: skipped) */
+	if (rc == SDLM_ESLOW && req->op == SDLM_UID_ALLOC)
+		/* the allocation gave up: sdlmd must not keep it, nor hold
+		 * the mailbox for it (an older sdlmd refuses the op:
+		 * skipped).  Any other call holds nothing once served and
+		 * stays queued: an import must still come before the
+		 * allocation a delivery makes next (review s24 F7). */
 		uid_fire_and_forget(h, SDLM_UID_CANCEL, req->hdr.seq);
 	if (rc == 0 && out)
 		*out = res;

@@ -197,8 +197,9 @@ int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
  * taken the request (it acknowledges at once; an answer can take a lock
  * hand-off or a fence first).  0: as long as the daemon lives.  Default
  * SDLM_UID_TIMEOUT_DEFAULT_MS.  Past it the call returns SDLM_ESLOW and
- * the handle stays usable; an allocation granted after that is aborted
- * by the library (its UIDs become a gap).  A daemon that does not take a
+ * the handle stays usable; an allocation that gave up is cancelled in
+ * sdlmd (dropped if queued, aborted if granted: its UIDs become a gap);
+ * any other call stays queued and is carried out, its answer skipped.  A daemon that does not take a
  * request within 30 s, or whose connection closes, is SDLM_EDAEMON.
  */
 #define SDLM_UID_TIMEOUT_DEFAULT_MS	120000u

@@ -20,11 +20,12 @@
  *             grant with a timeout's cancel, made deterministic
  *   uid       ALLOC in a mailbox named "slow*": acknowledged at once
  *             (SDLM_UIDRES_ACCEPTED), answered FK_SLOW_MS later with an
- *             allocation whose id is 1000 + the request's seq; CANCEL and
+ *             allocation whose id is 1000 + the request's seq; IMPORT in
+ *             such a mailbox likewise, answered with the mailbox; CANCEL and
  *             ABORT are counted (a CANCEL naming the seq of such an
  *             allocation: cancel_ok); any other UID op -EOPNOTSUPP
  *   status    text "requests=<lock-family requests seen> locks=<n>
- *             cancels=<n> cancel_ok=<n> aborts=<n>"
+ *             cancels=<n> cancel_ok=<n> aborts=<n> lates=<late answers sent>"
  *
  * The server is a separate process so that killing it is a real daemon
  * loss for the library.  The whole suite runs twice: over QB_IPC_SOCKET
@@ -43,6 +44,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +99,7 @@ static struct {
 	struct fk_res *res;
 	uint64_t next_lkid;
 	unsigned requests;
-	unsigned cancels, cancel_ok, aborts;
+	unsigned cancels, cancel_ok, aborts, lates;
 	uint32_t slow_seq[8];		/* seqs of the slow allocations */
 	unsigned nslow;
 } fk;
@@ -298,8 +300,8 @@ static void fk_text(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req)
 		n++;
 	memset(&res, 0, sizeof(res));
 	len = snprintf(res.text, sizeof(res.text),
-		       "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u",
-		       fk.requests, n, fk.cancels, fk.cancel_ok, fk.aborts);
+		       "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u lates=%u",
+		       fk.requests, n, fk.cancels, fk.cancel_ok, fk.aborts, fk.lates);
 	fk_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE,
 	       sizeof(res.hdr) + (size_t)len + 1, 0, req->seq);
 	qb_ipcs_response_send(c, &res, sizeof(res.hdr) + (size_t)len + 1);
@@ -313,7 +315,7 @@ static void fk_uid_reply(qb_ipcs_connection_t *c, uint32_t seq, int err,
 }
 
 /* The late answer of a slow allocation (a qb_loop timer). */
-static struct { qb_ipcs_connection_t *c; uint32_t seq; } fk_late;
+static struct { qb_ipcs_connection_t *c; uint32_t seq; bool import; } fk_late;
 
 static void fk_uid_late(void *data)
 {
@@ -321,11 +323,16 @@ static void fk_uid_late(void *data)
 
 	(void)data;
 	memset(&res, 0, sizeof(res));
-	res.first = 1;
-	res.count = 1;
 	res.uidvalidity = 42;
-	res.alloc_id = 1000 + fk_late.seq;
+	if (fk_late.import) {
+		res.next = 50;
+	} else {
+		res.first = 1;
+		res.count = 1;
+		res.alloc_id = 1000 + fk_late.seq;
+	}
 	fk_uid_reply(fk_late.c, fk_late.seq, 0, &res);
+	fk.lates++;
 }
 
 static void fk_uid(qb_ipcs_connection_t *c, const struct req_uid *r)
@@ -337,6 +344,7 @@ static void fk_uid(qb_ipcs_connection_t *c, const struct req_uid *r)
 	memset(&res, 0, sizeof(res));
 	switch (r->op) {
 	case SDLM_UID_ALLOC:
+	case SDLM_UID_IMPORT:
 		if (r->mb_len < 4 || memcmp(r->mailbox, "slow", 4) ||
 		    fk.nslow == sizeof(fk.slow_seq) / sizeof(fk.slow_seq[0]))
 			break;
@@ -345,6 +353,7 @@ static void fk_uid(qb_ipcs_connection_t *c, const struct req_uid *r)
 		fk_uid_reply(c, r->hdr.seq, 0, &res);
 		fk_late.c = c;
 		fk_late.seq = r->hdr.seq;
+		fk_late.import = r->op == SDLM_UID_IMPORT;
 		qb_loop_timer_add(fk.loop, QB_LOOP_MED, FK_SLOW_MS * 1000000ull, NULL,
 				  fk_uid_late, &t);
 		return;
@@ -1110,6 +1119,50 @@ static void test_uid_gave_up(void **state)
 	sdlm_disconnect(h);
 }
 
+/*
+ * Review s24 F7: an import that gives up (SDLM_ESLOW) is not cancelled.
+ * It holds nothing once served, and it must still come before what the
+ * caller asks next: sdlm-deliver adopts a mailbox Dovecot numbered
+ * (sdlm_uid_import, its result not needed) and allocates right after; a
+ * cancelled import let the allocation create the mailbox afresh under a
+ * new UIDVALIDITY, and every later delivery was refused (the uidlist's
+ * UIDVALIDITY is not sdlm's), the import too.  On the old code the
+ * library sent SDLM_UID_CANCEL for it (cancels 1).  Its late answer is
+ * skipped, nothing aborted.
+ */
+static void test_uid_import_gave_up(void **state)
+{
+	sdlm_handle_t *h = conn(state);
+	struct sdlm_uid_info info;
+	unsigned req, locks, cancels = 0, cancel_ok = 0, aborts = 0, lates = 0, seen = 0;
+	unsigned polls = 0;
+	char *text;
+	int rc;
+
+	assert_int_equal(sdlm_uid_set_timeout(h, 50), 0);
+	assert_int_equal(sdlm_uid_import(h, "imap", "slowbox", 42, 50, 0, 0, &info), SDLM_ESLOW);
+	/* Until the late answer was sent, then once more: the status call
+	 * that read (and skipped) it has sent whatever the library sends
+	 * for it before the next status is answered.  Bounded: the fake
+	 * answers FK_SLOW_MS after the request, 200 polls are 2 s. */
+	while (seen < 2 && polls++ < 200) {
+		text = NULL;
+		rc = sdlm_admin_text(h, "status", NULL, 0, &text);
+		assert_int_equal(rc, 0);
+		assert_int_equal(sscanf(text, "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u lates=%u",
+					&req, &locks, &cancels, &cancel_ok, &aborts, &lates), 6);
+		free(text);
+		if (lates)
+			seen++;
+		else
+			usleep(10000);
+	}
+	assert_int_equal(lates, 1);
+	assert_int_equal(cancels, 0);
+	assert_int_equal(aborts, 0);
+	sdlm_disconnect(h);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, server_start, server_stop)
 
 int main(void)
@@ -1129,6 +1182,7 @@ int main(void)
 		T(test_convert),
 		T(test_daemon_killed),
 		T(test_uid_gave_up),
+		T(test_uid_import_gave_up),
 	};
 
 	int failed;
