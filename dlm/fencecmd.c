@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "ondisk.h"
 #include "area.h"
 #include "timeouts.h"
@@ -55,11 +56,6 @@ int ctl_exit_for(int err)
 	default:
 		return CTL_FAIL;
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	return progress_now_ms();
 }
 
 static uint64_t wall_ms(void)
@@ -192,7 +188,7 @@ struct init_progress {
 static void init_progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct init_progress *ip = arg;
-	uint64_t now = now_ms(), el = now - ip->start_ms;
+	uint64_t now = clock_boottime_ms(), el = now - ip->start_ms;
 	double mib = 1024.0 * 1024.0;
 
 	if (done == total) {
@@ -342,7 +338,7 @@ static int fence_init(int argc, char **argv, bool json)
 	snprintf(h.create_host, sizeof(h.create_host), "%s", host);
 
 	progress_init(&ip.pg, progress, json);
-	ip.start_ms = now_ms();
+	ip.start_ms = clock_boottime_ms();
 	rc = area_init(dev, &h, force, base.io_timeout_ms, err, init_progress, &ip);
 	progress_end(&ip.pg);
 	if (rc < 0)
@@ -654,7 +650,7 @@ static int parse_node(struct area *a, const char *arg, uint32_t *node)
 static int read_target_slots(struct area *a, struct slots *s, uint32_t node,
 			     const struct sdlm_timeouts *t, unsigned *reads)
 {
-	uint64_t end = now_ms() + 2 * (uint64_t)t->base.hb_interval_ms +
+	uint64_t end = clock_boottime_ms() + 2 * (uint64_t)t->base.hb_interval_ms +
 		       t->base.io_timeout_ms;
 	int rc;
 
@@ -662,7 +658,7 @@ static int read_target_slots(struct area *a, struct slots *s, uint32_t node,
 		rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
 		if (rc == 0 && !s->hb_rc[node] && !s->msg_rc[node])
 			return 0;
-		if (now_ms() >= end)
+		if (clock_boottime_ms() >= end)
 			return rc;
 		sleep_ms(t->base.hb_interval_ms);
 	}
@@ -810,13 +806,13 @@ static int fence_message(int argc, char **argv, bool json)
 	 * the disk keeps running by design): the daemon's fencer checks
 	 * membership; this direct tool says which path it took.
 	 */
-	start = now_ms();
+	start = clock_boottime_ms();
 	still_since = start;
 	last_counter = s->hb_rc[node] ? 0 : s->hb[node].counter;
 	progress_init(&pg, da.progress, json);
 	for (;;) {
 		const char *result = NULL;
-		uint64_t now = now_ms(), dead_at = still_since + t.dead_ms;
+		uint64_t now = clock_boottime_ms(), dead_at = still_since + t.dead_ms;
 		uint64_t end = start + (uint64_t)da.wait * 1000;
 
 		progress_show(&pg, now, "node %u: waiting for the acknowledgement, %llu s left; "
@@ -830,11 +826,11 @@ static int fence_message(int argc, char **argv, bool json)
 				result = "acknowledged";
 			else if (s->hb[node].counter != last_counter) {
 				last_counter = s->hb[node].counter;
-				still_since = now_ms();
-			} else if (now_ms() - still_since >= t.dead_ms)
+				still_since = clock_boottime_ms();
+			} else if (clock_boottime_ms() - still_since >= t.dead_ms)
 				result = "dead";
 		}
-		if (!result && now_ms() - start >= (uint64_t)da.wait * 1000) {
+		if (!result && clock_boottime_ms() - start >= (uint64_t)da.wait * 1000) {
 			progress_end(&pg);
 			fprintf(stderr, "sdlmctl: node %u: no acknowledgement and not provably dead after %u s\n",
 				node, da.wait);
@@ -846,10 +842,10 @@ static int fence_message(int argc, char **argv, bool json)
 			if (json)
 				printf("{\"node\":%u,\"message\":\"%s\",\"seq\":%llu,\"result\":\"%s\",\"elapsed_ms\":%llu}\n",
 				       node, msg_cmd_name(m.cmd), (unsigned long long)m.seq, result,
-				       (unsigned long long)(now_ms() - start));
+				       (unsigned long long)(clock_boottime_ms() - start));
 			else
 				printf("node %u: %s after %.1f s\n", node, result,
-				       (now_ms() - start) / 1000.0);
+				       (clock_boottime_ms() - start) / 1000.0);
 			rc = CTL_OK;
 			goto out;
 		}

@@ -89,6 +89,7 @@
 #include <qb/qbipcc.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "sdlm_ipc.h"
 #include "clientconf.h"
 
@@ -175,14 +176,6 @@ static int is_conn_error(long rc)
 	       rc == -ESHUTDOWN || rc == -EBADF || rc == -ECONNREFUSED;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until deadline (0 = none): -1 blocks, 0 = expired. */
 static int32_t ms_left(uint64_t deadline)
 {
@@ -190,7 +183,7 @@ static int32_t ms_left(uint64_t deadline)
 
 	if (!deadline)
 		return -1;
-	now = now_ms();
+	now = clock_monotonic_ms();
 	if (now >= deadline)
 		return 0;
 	return deadline - now > INT32_MAX ? INT32_MAX : (int32_t)(deadline - now);
@@ -413,7 +406,7 @@ static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_
 	if (got < 0)
 		return is_conn_error(got) ? handle_lost(h) : (int)got;
 
-	sent = now_ms();
+	sent = clock_monotonic_ms();
 	deadline = sent + timeout_ms;
 	for (;;) {
 		int32_t left = ms_left(deadline);
@@ -450,7 +443,7 @@ static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_
 				return SDLM_EPROTO;
 			accepted = true;
 			h->daemon_acks = true;
-			deadline = acked_ms ? now_ms() + acked_ms : 0;
+			deadline = acked_ms ? clock_monotonic_ms() + acked_ms : 0;
 			continue;
 		}
 		break;
@@ -846,7 +839,7 @@ static int sync_cancel(struct sdlm_handle *h, struct lock_ent *e)
 	rc = cancel_send(h, e);
 	if (rc == SDLM_EDAEMON || rc == SDLM_EPROTO)
 		return handle_lost(h);
-	rc = ast_wait(h, e, now_ms() + REPLY_TIMEOUT_MS);
+	rc = ast_wait(h, e, clock_monotonic_ms() + REPLY_TIMEOUT_MS);
 	if (rc == -ETIMEDOUT)
 		return handle_lost(h);
 	return rc;
@@ -857,7 +850,7 @@ int sdlm_lock(sdlm_handle_t *h, const char *lockspace, const char *resource,
 	      int mode, uint32_t flags, unsigned timeout_ms,
 	      struct sdlm_lksb *lksb)
 {
-	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	uint64_t deadline = timeout_ms ? clock_monotonic_ms() + timeout_ms : 0;
 	struct lock_ent *e;
 	int rc;
 
@@ -942,7 +935,7 @@ static int convert_start(struct sdlm_handle *h, struct sdlm_lksb *lksb,
 int sdlm_convert(sdlm_handle_t *h, struct sdlm_lksb *lksb, int mode,
 		 uint32_t flags, unsigned timeout_ms)
 {
-	uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	uint64_t deadline = timeout_ms ? clock_monotonic_ms() + timeout_ms : 0;
 	struct lock_ent *e;
 	int rc;
 

@@ -220,7 +220,7 @@ const char *ls_refusing(const struct lspace *l)
 		return "cut-off";
 	if (lsm.h.alone_quorate && lsm.h.expected_nodes == 2)
 		return NULL;
-	if (l->unq_since && now_ms() - l->unq_since >= lsm.h.settle_ms)
+	if (l->unq_since && clock_boottime_ms() - l->unq_since >= lsm.h.settle_ms)
 		return "minority";
 	return NULL;
 }
@@ -238,7 +238,7 @@ const char *ls_refusing(const struct lspace *l)
 static bool refuse_action(struct lspace *l, const struct nl_out_item *o)
 {
 	struct nl_res_info ri;
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 
 	if (l->cut_off)
 		return o->o_kind == NL_OUT_CLUSTER_REQUEST || o->o_kind == NL_OUT_CLUSTER_CONVERT;
@@ -383,7 +383,7 @@ static void run_ls_out(struct lspace *l)
 
 		if (o->o_kind == LS_OUT_NEED_FENCE) {
 			if (o->o_nodeid <= SDLM_MAX_NODES_LS && !l->need_fence_since[o->o_nodeid]) {
-				l->need_fence_since[o->o_nodeid] = now_ms();
+				l->need_fence_since[o->o_nodeid] = clock_boottime_ms();
 				log_info("ls %s: node %u: away and holding a wanted lock", l->name,
 					 o->o_nodeid);
 			}
@@ -577,8 +577,8 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	corrupt_seam(l);
 	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	if (l->ready)
-		fencer_duties(l, now_ms());
-	ls_quorate_now(l, now_ms());
+		fencer_duties(l, clock_boottime_ms());
+	ls_quorate_now(l, clock_boottime_ms());
 }
 
 static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
@@ -620,7 +620,7 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 	}
 	l->view_quorate = q;
 	l->confchg_since_totem = false;
-	ls_quorate_now(l, now_ms());
+	ls_quorate_now(l, clock_boottime_ms());
 }
 
 static const struct ls_cpg_callbacks cpg_cbs = {
@@ -761,7 +761,7 @@ static int32_t join_ready(int32_t fd, int32_t revents, void *data);
 static void joined(struct lspace *l)
 {
 	log_notice("ls %s: joined its CPG group after %llu ms", l->name,
-		   (unsigned long long)(now_ms() - l->join_since));
+		   (unsigned long long)(clock_boottime_ms() - l->join_since));
 	l->joining = false;
 	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
 	arm_retry(l);
@@ -787,7 +787,7 @@ static void join_give_up(struct lspace *l, int why)
 {
 	log_err("ls %s: cannot join its CPG group in %llu ms (%s): its waiting requests fail (%s); "
 		"check corosync (corosync-cfgtool -s, corosync-cpgtool) and retry",
-		l->name, (unsigned long long)(now_ms() - l->join_since),
+		l->name, (unsigned long long)(clock_boottime_ms() - l->join_since),
 		why == -EAGAIN ? "corosync did not let us join: try again, or no answer" :
 				 sdlm_strerror(why),
 		sdlm_strerror(SDLM_ENOQUORUM));
@@ -802,7 +802,7 @@ static void join_give_up(struct lspace *l, int why)
 static void join_check(struct lspace *l)
 {
 	int rc = ls_cpg_join_step(l->cpg);
-	uint64_t waited = now_ms() - l->join_since;
+	uint64_t waited = clock_boottime_ms() - l->join_since;
 
 	if (rc == -EAGAIN && waited < lsm.h.settle_ms) {
 		/* still in corosync: come back at the end of the settle time */
@@ -873,7 +873,7 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	 * settle_ms (join_check) */
 	log_notice("ls %s: joining", l->name);
 	l->joining = true;
-	l->join_since = now_ms();
+	l->join_since = clock_boottime_ms();
 	l->join_polled = true;
 	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_join_fd(l->cpg), POLLIN, l, join_ready);
 	l->join_timer_armed = true;
@@ -1071,7 +1071,7 @@ void lsm_tick(uint64_t now)
 		arm_retry(l);
 		maybe_clean(l);
 		fencer_duties(l, now);
-		ls_quorate_now(l, now_ms());
+		ls_quorate_now(l, clock_boottime_ms());
 	}
 }
 

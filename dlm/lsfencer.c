@@ -182,7 +182,7 @@ void lsm_requorum(void)
 			continue;
 		v = ls_cpg_view(l->cpg);
 		handle_view(l, v->members, v->member_count, view_quorate(v), v->ring_id);
-		fencer_duties(l, now_ms());
+		fencer_duties(l, clock_boottime_ms());
 	}
 	/* Lockspaces that waited for quorum to form or get the state: a
 	 * round, as when quorum comes back through corosync. */

@@ -26,6 +26,7 @@
 #include <qb/qbloop.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "lockstate.h"
 #include "nodelock.h"
 #include "msg.h"
@@ -145,7 +146,7 @@ struct lspace {
 	/* The corosync connection is gone (lockspace.c "Cut off"): no
 	 * replica, nothing sent; the node keeps what it holds. */
 	bool cut_off;
-	/* Since when (now_ms) the group's view, as refuse_action() judges
+	/* Since when (clock_boottime_ms) the group's view, as refuse_action() judges
 	 * it, has not been quorate; 0 while it is. */
 	uint64_t unq_since;
 	struct xfer xf[XFER_MAX];
@@ -186,13 +187,6 @@ extern struct ls_manager lsm;
 /* "cut-off" or "minority" while new requests are refused, else NULL. */
 const char *ls_refusing(const struct lspace *l);
 
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- small sets of node ids ------------------------------------------- */
 

@@ -595,7 +595,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 		transfer_start(l, ready[0], last, waiting, nw);
 	if (l->ready && ready[0] == lsm.h.nodeid && nr == 1 && l->st) {
 		reconcile(l);
-		fencer_duties(l, now_ms());
+		fencer_duties(l, clock_boottime_ms());
 	}
 }
 

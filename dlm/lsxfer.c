@@ -246,7 +246,7 @@ static void take_state(struct lspace *l, struct collect *c)
 	}
 	if (l->ready) {
 		reconcile(l);
-		fencer_duties(l, now_ms());
+		fencer_duties(l, clock_boottime_ms());
 	}
 }
 

@@ -33,9 +33,8 @@ void progress_show_now(struct progress *p, uint64_t now_ms, const char *fmt, ...
 /* Before the result line: a terminal's progress line is erased. */
 void progress_end(struct progress *p);
 
-/* CLOCK_BOOTTIME in ms, and a sleep that survives signals: what the
- * waits that show progress count with. */
-uint64_t progress_now_ms(void);
+/* A sleep that survives signals: what the waits that show progress
+ * count with (their clock: clock_boottime_ms, clock.h). */
 void progress_sleep_ms(unsigned ms);
 
 #endif

@@ -20,6 +20,7 @@
 #include <corosync/cmap.h>
 
 #include "log.h"
+#include "clock.h"
 #include "quorum.h"
 
 static struct {
@@ -216,14 +217,6 @@ static struct {
 	_Atomic bool via_quorum;	/* no votequorum: asking the quorum service */
 } P;
 
-static uint64_t boot_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void probe_notify(quorum_handle_t h, uint32_t quorate,
 			 struct quorum_ring_id ring_id, uint32_t n, const uint32_t *members)
 {
@@ -301,7 +294,7 @@ static void *probe_main(void *arg)
 	ts.tv_sec = P.interval_ms / 1000;
 	ts.tv_nsec = (long)(P.interval_ms % 1000) * 1000000;
 	for (;;) {
-		uint64_t asked = boot_ms();
+		uint64_t asked = clock_boottime_ms();
 		cs_error_t e = CS_OK;
 
 		if (!c.have && probe_connect(&c) != CS_OK)
@@ -309,7 +302,7 @@ static void *probe_main(void *arg)
 		if (c.have) {
 			e = probe_ask(&c);
 			if (e == CS_OK) {
-				uint64_t took = boot_ms() - asked, s = atomic_load(&P.slowest_ms);
+				uint64_t took = clock_boottime_ms() - asked, s = atomic_load(&P.slowest_ms);
 
 				while (took > s && !atomic_compare_exchange_weak(&P.slowest_ms, &s, took))
 					;

@@ -40,7 +40,7 @@ size_t quorum_nodelist(uint32_t *ids, size_t max);
  * Is corosync still answering?  A thread with its own connection to
  * corosync's votequorum service (the quorum service when votequorum is
  * not loaded) asks every interval_ms for this node's (node_id) entry and
- * stamps, on CLOCK_BOOTTIME (now_ms's clock), when it asked the last
+ * stamps, on CLOCK_BOOTTIME (clock_boottime_ms, clock.h), when it asked the last
  * question that was answered (CS_OK only); it reconnects after an error.
  * The event loop does not wait on this: it reads the stamp
  * (quorum_probe_asked).  A hung corosync answers nothing, so the stamp

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "fencecmd.h"
 #include "progress.h"
 #include "access.h"
@@ -241,7 +242,7 @@ static int cmd_wait_safe(const char *ipc, int argc, char **argv, bool json)
 	};
 	const char *usage_s = "usage: sdlmctl wait-safe [--timeout SECONDS] [--progress]";
 	unsigned long long timeout_s = 0, dead_ms, lease_ms;
-	uint64_t start = progress_now_ms(), end = 0, now;
+	uint64_t start = clock_boottime_ms(), end = 0, now;
 	char state[32] = "", reason[256] = "", *text = NULL, *e;
 	sdlm_handle_t *h = NULL;
 	struct progress pg;
@@ -274,7 +275,7 @@ static int cmd_wait_safe(const char *ipc, int argc, char **argv, bool json)
 	}
 	progress_init(&pg, asked, json);
 	for (;;) {
-		now = progress_now_ms();
+		now = clock_boottime_ms();
 		if (!h) {
 			rc = sdlm_connect(ipc, &h);
 			if (rc < 0) {

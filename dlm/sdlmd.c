@@ -84,14 +84,6 @@
 
 struct sdlmd D;
 
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void arm_aio_timer(void);
 static void notify_ready(uint64_t now);
 static void continue_alone(void);
@@ -222,7 +214,7 @@ static void feed_watchdog(void)
 	}
 	/* The longest time between two feeds: about I while the loop keeps
 	 * its turns short (docs/watchdog.md); W resets the node. */
-	now = now_ms();
+	now = clock_boottime_ms();
 	if (D.feed_last_ms && now - D.feed_last_ms > D.feed_gap_max_ms)
 		D.feed_gap_max_ms = now - D.feed_last_ms;
 	D.feed_last_ms = now;
@@ -230,7 +222,7 @@ static void feed_watchdog(void)
 
 static void tick(void *data)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 	int rc;
 
 	fault_refresh();
@@ -265,7 +257,7 @@ static void aio_timer_fire(void *data)
 {
 	D.aio_timer_armed = false;
 	corosync_stamp();
-	hbe_process(D.hb, now_ms());
+	hbe_process(D.hb, clock_boottime_ms());
 	if (D.locks_on)
 		uidsvc_process();
 	arm_aio_timer();
@@ -279,7 +271,7 @@ static void aio_timer_fire(void *data)
  */
 static void arm_aio_timer(void)
 {
-	uint64_t dl = hbe_next_deadline_ms(D.hb), now = now_ms();
+	uint64_t dl = hbe_next_deadline_ms(D.hb), now = clock_boottime_ms();
 
 	if (D.locks_on) {
 		uint64_t u = uidsvc_next_deadline_ns();
@@ -303,7 +295,7 @@ static void arm_aio_timer(void)
 static int32_t aio_ready(int32_t fd, int32_t revents, void *data)
 {
 	corosync_stamp();
-	hbe_process(D.hb, now_ms());
+	hbe_process(D.hb, clock_boottime_ms());
 	arm_aio_timer();
 	return 0;
 }
@@ -351,7 +343,7 @@ static void hb_event(void *ctx, int what, int reason)
 		break;
 	case HBE_READ:
 		if (D.fencer)
-			fencer_on_read(D.fencer, now_ms());
+			fencer_on_read(D.fencer, clock_boottime_ms());
 		break;
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
@@ -375,14 +367,14 @@ static void hb_event(void *ctx, int what, int reason)
 
 static int host_may_use(void *ctx)
 {
-	return hbe_may_use_locks(D.hb, now_ms());
+	return hbe_may_use_locks(D.hb, clock_boottime_ms());
 }
 
 bool host_hb_live(void *ctx, uint32_t node)
 {
 	const struct peer_view *pv = hbe_peer(D.hb, node);
 
-	return pv && peer_state(pv, now_ms(), &D.to) == PEER_LIVE;
+	return pv && peer_state(pv, clock_boottime_ms(), &D.to) == PEER_LIVE;
 }
 
 /*
@@ -415,7 +407,7 @@ static bool host_cold_ok(void *ctx, uint32_t node)
 	struct msg_input min;
 
 	node_slots(node, &ps, &hin, &min);
-	return peer_cold_ok(&ps, hbe_peer(D.hb, node), now_ms(), &D.to);
+	return peer_cold_ok(&ps, hbe_peer(D.hb, node), clock_boottime_ms(), &D.to);
 }
 
 /*
@@ -469,7 +461,7 @@ static uint64_t host_node_inc(void *ctx, uint32_t node)
 
 static int host_fence(void *ctx, uint32_t node)
 {
-	int rc = fencer_request(D.fencer, node, now_ms());
+	int rc = fencer_request(D.fencer, node, clock_boottime_ms());
 
 	if (rc == -EDQUOT)
 		log_warn("fence node %u: refused by the rate limit: confirm by hand (sdlmctl fence confirm %u)",
@@ -537,7 +529,7 @@ static uint8_t node_seen(uint32_t i)
 	struct msg_input min;
 
 	node_slots(i, &ps, &hin, &min);
-	return (uint8_t)peer_seen(&ps, hbe_peer(D.hb, i), now_ms(), &D.to);
+	return (uint8_t)peer_seen(&ps, hbe_peer(D.hb, i), clock_boottime_ms(), &D.to);
 }
 
 /* Returns 0, SDLM_EQUORATE or SDLM_EPEERLIVE (*blocker); see uid.h. */
@@ -577,7 +569,7 @@ static uint64_t corosync_asked(void)
  */
 static void corosync_stamp(void)
 {
-	uint64_t now = now_ms(), asked;
+	uint64_t now = clock_boottime_ms(), asked;
 	bool silent;
 
 	if (!D.probe_on)
@@ -631,7 +623,7 @@ static void probe_start(void)
 	int rc;
 
 	D.probe_period_ms = m / 8 > 50 ? m / 8 : 50;
-	D.probe_started_ms = now_ms();
+	D.probe_started_ms = clock_boottime_ms();
 	rc = quorum_probe_start(D.probe_period_ms, D.node_id);
 	if (rc < 0) {
 		log_err("corosync: cannot start the thread that checks corosync answers: %s "
@@ -660,7 +652,7 @@ static void continue_alone(void)
 /* Push corosync's view into the fence side: quorum and peer membership. */
 static void membership_apply(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 	uint32_t i, j;
 
 	if (!D.hb)
@@ -716,7 +708,7 @@ static void stop_check(void *data)
 {
 	uint64_t started = (uint64_t)(uintptr_t)data;
 
-	if (lsm_own_locks() == 0 || now_ms() - started > 5000) {
+	if (lsm_own_locks() == 0 || clock_boottime_ms() - started > 5000) {
 		if (lsm_own_locks())
 			log_warn("leaving with %zu lock(s) not released yet", lsm_own_locks());
 		qb_loop_stop(D.loop);
@@ -741,10 +733,10 @@ static void uid_quiet_check(void *data)
 
 	if (uidsvc_quiet()) {
 		lsm_shutdown();
-		stop_check((void *)(uintptr_t)now_ms());
+		stop_check((void *)(uintptr_t)clock_boottime_ms());
 		return;
 	}
-	if (now_ms() - started > bound) {
+	if (clock_boottime_ms() - started > bound) {
 		log_err("fence node %u: a UID record write is still in the kernel %llu ms after the stop: leaving WITHOUT releasing the locks; the other nodes fence this node",
 			D.node_id, (unsigned long long)bound);
 		D.self_fenced = true;
@@ -811,7 +803,7 @@ static int32_t sig_term(int32_t sig, void *data)
 		return 0;
 	}
 	uidsvc_leave();
-	uid_quiet_check((void *)(uintptr_t)now_ms());
+	uid_quiet_check((void *)(uintptr_t)clock_boottime_ms());
 	return 0;
 }
 
@@ -982,7 +974,7 @@ static int setup_identity(void)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	D.start_ms = now_ms();
+	D.start_ms = clock_boottime_ms();
 	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
 	if (!D.node_name[0])
 		gethostname(D.node_name, sizeof(D.node_name) - 1);
@@ -1437,7 +1429,7 @@ static int setup_cluster(void)
 	if (!D.corosync) {
 		for (i = 1; i <= D.area->hdr.num_nodes; i++)
 			if (i != D.node_id)
-				hbe_set_member(D.hb, i, false, now_ms());
+				hbe_set_member(D.hb, i, false, clock_boottime_ms());
 		return 0;
 	}
 	quorum_cluster_facts(&D.expected_nodes, &token, &consensus);

@@ -19,6 +19,7 @@
 
 #include <qb/qbloop.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "killset.h"
 #include "ondisk.h"
@@ -81,7 +82,6 @@ struct sdlmd {
 extern struct sdlmd D;
 
 /* sdlmd.c */
-uint64_t now_ms(void);
 bool quorate_now(void);
 bool host_hb_live(void *ctx, uint32_t node);
 int degraded_check(uint32_t *blocker);

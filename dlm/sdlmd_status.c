@@ -31,7 +31,7 @@
 
 static const char *self_word(void)
 {
-	int use = hbe_may_use_locks(D.hb, now_ms());
+	int use = hbe_may_use_locks(D.hb, clock_boottime_ms());
 
 	if (D.self_fenced)
 		return "self-fenced";
@@ -106,7 +106,7 @@ static void render_status(struct sbuf *b, bool json)
 {
 	const struct self_state *ss = hbe_self(D.hb);
 	const struct hbe_stats *st = hbe_stats(D.hb);
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 	int use = hbe_may_use_locks(D.hb, now);
 	long long lease_age = ss->ss_lease_have ? (long long)(now - ss->ss_lease_sub_ms) : -1;
 
@@ -206,7 +206,7 @@ static void render_status(struct sbuf *b, bool json)
 
 static void render_nodes(struct sbuf *b, bool json)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 	uint32_t i;
 	bool first = true;
 
@@ -297,7 +297,7 @@ static int fence_confirm(uint32_t node, bool force, bool json, bool admin,
 static void render_prom_state(struct sbuf *b)
 {
 	const struct self_state *ss = hbe_self(D.hb);
-	uint64_t now = now_ms();
+	uint64_t now = clock_boottime_ms();
 	int susp = 0;
 	bool deg = D.locks_on && uidsvc_degraded(&susp);
 	struct lsm_stats l = { 0 };

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "fencecmd.h"
 #include "progress.h"
 #include "render.h"
@@ -472,9 +473,9 @@ int uidimport_run(sdlm_handle_t *h, const struct uidimport *o, bool json, int *f
 			print_text(&it);
 		}
 		if (total)
-			progress_show(&prog, progress_now_ms(), "import: %zu/%zu mailboxes", ++done, total);
+			progress_show(&prog, clock_boottime_ms(), "import: %zu/%zu mailboxes", ++done, total);
 		else
-			progress_show(&prog, progress_now_ms(), "import: %zu mailboxes", ++done);
+			progress_show(&prog, clock_boottime_ms(), "import: %zu mailboxes", ++done);
 	}
 	progress_end(&prog);
 	sb_printf(&b, "]");

@@ -41,6 +41,7 @@
  */
 #define _GNU_SOURCE
 #include "aio.h"
+#include "clock.h"
 #include "sdlm_errors.h"
 
 #include <errno.h>
@@ -112,10 +113,7 @@ static struct aio_ctx *all_ctx;
 
 uint64_t aio_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_boottime_ns();
 }
 
 static bool fault_hits(const struct aio_ctx *c, unsigned op, int kind)

@@ -69,6 +69,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define EXIT_CLEAN		0
 #define EXIT_RUNTIME		1
 #define EXIT_USAGE		2
@@ -107,14 +109,6 @@ static struct opts opt = { .kill_wait_s = 10 };
 static volatile sig_atomic_t stop_signal;
 static bool fifo_created;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -135,7 +129,7 @@ static void log_msg(int level, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 
-	t = now_ms();
+	t = (int64_t)clock_boottime_ms();
 	fprintf(stderr, "sdlm-watchdog[%d] %lld.%03lld %s: %s\n", (int)getpid(),
 		(long long)(t / 1000), (long long)(t % 1000),
 		names[level] ? names[level] : "LOG", text);
@@ -511,7 +505,7 @@ static int reboot_now(void)
 /* Reset the node; returns the exit code. */
 static int node_reset(const char *reason)
 {
-	int64_t give_up = now_ms() + (int64_t)opt.kill_wait_s * 1000;
+	int64_t give_up = (int64_t)clock_boottime_ms() + (int64_t)opt.kill_wait_s * 1000;
 	struct timespec pause = { 0, KILL_RETRY_MS * 1000000L };
 	int alive, passes = 0;
 
@@ -538,7 +532,7 @@ static int node_reset(const char *reason)
 			log_msg(LOG_ERR, "kill pass failed: %s",
 				strerror(-alive));
 		}
-		if (now_ms() >= give_up) {
+		if ((int64_t)clock_boottime_ms() >= give_up) {
 			log_msg(LOG_CRIT, "node not dead after %u s: %d "
 				"process(es) still alive", opt.kill_wait_s,
 				alive);
@@ -697,7 +691,7 @@ static int watch(int *rfdp, const sigset_t *poll_mask)
 			return EXIT_CLEAN;
 		}
 
-		now = now_ms();
+		now = (int64_t)clock_boottime_ms();
 		if (armed && now >= deadline)
 			return node_reset("expired");
 		if (armed) {
@@ -717,7 +711,7 @@ static int watch(int *rfdp, const sigset_t *poll_mask)
 		}
 
 		/* Late bytes do not count: see the comment at the top. */
-		if (armed && now_ms() >= deadline)
+		if (armed && (int64_t)clock_boottime_ms() >= deadline)
 			return node_reset("expired");
 		if (r == 0)
 			continue;
@@ -735,7 +729,7 @@ static int watch(int *rfdp, const sigset_t *poll_mask)
 				log_msg(LOG_INFO, "armed: timeout %u s",
 					opt.timeout_s);
 			armed = true;
-			deadline = now_ms() + (int64_t)opt.timeout_s * 1000;
+			deadline = (int64_t)clock_boottime_ms() + (int64_t)opt.timeout_s * 1000;
 			log_msg(LOG_DEBUG, "fed (%zd byte(s))", n);
 			continue;
 		}
@@ -749,7 +743,7 @@ static int watch(int *rfdp, const sigset_t *poll_mask)
 		} else if (armed) {
 			log_msg(LOG_WARNING, "writer closed without magic "
 				"close: still armed, %lld ms left",
-				(long long)(deadline - now_ms()));
+				(long long)(deadline - (int64_t)clock_boottime_ms()));
 		}
 		last = 0;
 		nfd = fifo_open_reader();

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "uidlist.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -538,14 +539,6 @@ static int path_join(char *dst, size_t sz, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Files we create belong to the Maildir's owner (Dovecot runs as the
  * mail user and must be able to rewrite them): matters when run as root. */
 static void owner_follow_dir(int fd, const char *dir)
@@ -642,7 +635,7 @@ static bool lock_owner_dead(const char *path)
 int uidlist_lock(const char *dir, unsigned timeout_ms, unsigned stale_s,
 		 struct uidlist_lock *lk)
 {
-	uint64_t now, deadline = mono_ms() + timeout_ms;
+	uint64_t now, deadline = clock_monotonic_ms() + timeout_ms;
 	struct lock_seen seen = { .valid = false };
 	unsigned pause_us = 1000;
 	char host[256] = "";
@@ -663,7 +656,7 @@ int uidlist_lock(const char *dir, unsigned timeout_ms, unsigned stale_s,
 			break;
 		if (errno != EEXIST)
 			return -errno;
-		now = mono_ms();
+		now = clock_monotonic_ms();
 		if (lstat(lk->path, &st) != 0) {
 			if (errno == ENOENT)
 				continue;	/* just released: try again */
@@ -713,7 +706,7 @@ int uidlist_lock(const char *dir, unsigned timeout_ms, unsigned stale_s,
 	lk->fd = fd;
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
-	lk->touched_ms = mono_ms();
+	lk->touched_ms = clock_monotonic_ms();
 	return 0;
 
 out_unlink:
@@ -740,7 +733,7 @@ static int lock_touch(struct uidlist_lock *lk)
 {
 	if (futimens(lk->fd, NULL) != 0)
 		return -errno;
-	lk->touched_ms = mono_ms();
+	lk->touched_ms = clock_monotonic_ms();
 	return 0;
 }
 
@@ -751,7 +744,7 @@ int uidlist_lock_refresh(struct uidlist_lock *lk)
 
 	if (rv)
 		return rv;
-	if (mono_ms() - lk->touched_ms < every)
+	if (clock_monotonic_ms() - lk->touched_ms < every)
 		return 0;
 	return lock_touch(lk);
 }

@@ -38,6 +38,7 @@
 #include "modes.h"
 #include "msg.h"
 #include "sdlm.h"
+#include "clock.h"
 
 #define OWN_MAX	64
 
@@ -59,14 +60,6 @@ struct probe {
 	size_t		own_count;
 	int		err;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t rnd(struct probe *p)
 {
@@ -137,7 +130,7 @@ static void on_deliver(struct ls_cpg *c, const struct msg *m, bool self,
 	(void)c;
 	p->delivered++;
 	if (self && p->in_flight) {
-		p->rtt_ns[p->sent - 1] = now_ns() - p->sent_at_ns;
+		p->rtt_ns[p->sent - 1] = clock_monotonic_ns() - p->sent_at_ns;
 		p->in_flight = false;
 	}
 	if (msg_to_event(m, &ev) != 0) {
@@ -202,7 +195,7 @@ static int send_next(struct probe *p)
 	rc = msg_from_event(&ev, &m);
 	if (rc)
 		return rc;
-	p->sent_at_ns = now_ns();
+	p->sent_at_ns = clock_monotonic_ns();
 	rc = ls_cpg_send(p->cpg, &m);
 	if (rc)
 		return rc;
@@ -302,12 +295,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	target = (uint64_t)p.nodes * p.count;
-	deadline = now_ns() + (uint64_t)timeout * 1000000000ull;
+	deadline = clock_monotonic_ns() + (uint64_t)timeout * 1000000000ull;
 	while (p.delivered < target && !p.err) {
 		struct pollfd pfd = { .fd = ls_cpg_fd(p.cpg), .events = POLLIN };
 		int wait = ls_cpg_retry_ms(p.cpg);
 
-		if (now_ns() > deadline) {
+		if (clock_monotonic_ns() > deadline) {
 			fprintf(stderr, "cpgprobe: timeout\n");
 			break;
 		}

@@ -46,14 +46,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
-
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-}
+#include "clock.h"
 
 static void put(int fd, const char *line)
 {
@@ -77,10 +70,10 @@ static int alloc_one(sdlm_handle_t *h, int fd, const char *ls, const char *mb,
 		return rc;
 	}
 	snprintf(line, sizeof(line), "got %s %s %u %u %llu %llu\n", label, mb,
-		 r.uidvalidity, r.first, (unsigned long long)r.epoch, mono_ns());
+		 r.uidvalidity, r.first, (unsigned long long)r.epoch, (unsigned long long)clock_monotonic_ns());
 	put(fd, line);
 	snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", label, mb,
-		 r.uidvalidity, r.first, r.first, mono_ns());
+		 r.uidvalidity, r.first, r.first, (unsigned long long)clock_monotonic_ns());
 	put(fd, line);
 	rc = sdlm_uid_commit(h, &r);
 	if (rc < 0)
@@ -170,12 +163,12 @@ int main(int argc, char **argv)
 		sdlm_uid_set_timeout(h, (unsigned)strtoul(getenv("UIDCLIENT_TIMEOUT_MS"), NULL, 10));
 	for (i = 0; i < iters; i++) {
 		unsigned slow = 0;
-		unsigned long long t0 = mono_ns();
+		unsigned long long t0 = (unsigned long long)clock_monotonic_ns();
 
 		rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
 		if (rc == SDLM_ESLOW && getenv("UIDCLIENT_IDLE_SLOW_MS")) {
 			printf("uidclient %s: slow after %llu ms, idle\n", argv[5],
-			       (mono_ns() - t0) / 1000000);
+			       ((unsigned long long)clock_monotonic_ns() - t0) / 1000000);
 			fflush(stdout);
 			usleep((useconds_t)strtoul(getenv("UIDCLIENT_IDLE_SLOW_MS"), NULL, 10) * 1000);
 			sdlm_disconnect(h);
@@ -183,9 +176,9 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		while (rc == SDLM_ESLOW && getenv("UIDCLIENT_RETRY_SLOW") && slow++ < 100) {
-			printf("uidclient %s: slow after %llu ms\n", argv[5], (mono_ns() - t0) / 1000000);
+			printf("uidclient %s: slow after %llu ms\n", argv[5], ((unsigned long long)clock_monotonic_ns() - t0) / 1000000);
 			fflush(stdout);
-			t0 = mono_ns();
+			t0 = (unsigned long long)clock_monotonic_ns();
 			rc = sdlm_uid_alloc(h, argv[1], argv[2], count, &r);
 		}
 		if (rc < 0) {
@@ -194,7 +187,7 @@ int main(int argc, char **argv)
 		}
 		for (k = 0; k < r.count; k++) {
 			snprintf(line, sizeof(line), "got %s %s %u %u %llu %llu\n", argv[5], argv[2],
-				 r.uidvalidity, r.first + k, (unsigned long long)r.epoch, mono_ns());
+				 r.uidvalidity, r.first + k, (unsigned long long)r.epoch, (unsigned long long)clock_monotonic_ns());
 			put(fd, line);
 		}
 		if (hold_ms)
@@ -202,7 +195,7 @@ int main(int argc, char **argv)
 		/* The message is in the store now (visible): record that
 		 * moment while the allocation is still held, then commit. */
 		snprintf(line, sizeof(line), "commit %s %s %u %u %u %llu\n", argv[5], argv[2],
-			 r.uidvalidity, r.first, r.first + r.count - 1, mono_ns());
+			 r.uidvalidity, r.first, r.first + r.count - 1, (unsigned long long)clock_monotonic_ns());
 		put(fd, line);
 		rc = sdlm_uid_commit(h, &r);
 		if (rc < 0) {

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "sdlm.h"
+#include "clock.h"
 
 #define COUNTER_REC_LEN	64	/* "%020llu %-42s\n" */
 #define LINE_MAX_LEN	384
@@ -76,14 +77,6 @@ struct client {
 	int ctr_fd;
 	sdlm_handle_t *h;
 };
-
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-}
 
 static void sleep_ms(unsigned ms)
 {
@@ -113,7 +106,7 @@ static void hist_put(struct client *c, const char *fmt, ...)
 
 static void hist_fail(struct client *c, const char *op, const char *target, int err)
 {
-	hist_put(c, "fail %s %s %s %s %d %llu\n", c->node, c->label, op, target, err, mono_ns());
+	hist_put(c, "fail %s %s %s %s %d %llu\n", c->node, c->label, op, target, err, (unsigned long long)clock_monotonic_ns());
 }
 
 /* Returns 0 or the sdlm_connect error. */
@@ -165,19 +158,19 @@ static int op_uid(struct client *c)
 	struct sdlm_uid_result r;
 	int rc;
 
-	hist_put(c, "invoke %s %s uid %s %llu\n", c->node, c->label, c->mailbox, mono_ns());
+	hist_put(c, "invoke %s %s uid %s %llu\n", c->node, c->label, c->mailbox, (unsigned long long)clock_monotonic_ns());
 	rc = sdlm_uid_alloc(c->h, c->ls, c->mailbox, 1, &r);
 	if (rc < 0) {
 		hist_fail(c, "uid", c->mailbox, rc);
 		return rc;
 	}
 	hist_put(c, "got %s %s %u %u %llu %llu %s\n", c->label, c->mailbox, r.uidvalidity,
-		 r.first, (unsigned long long)r.epoch, mono_ns(), c->node);
+		 r.first, (unsigned long long)r.epoch, (unsigned long long)clock_monotonic_ns(), c->node);
 	if (c->hold_ms)
 		sleep_ms(c->hold_ms);
 	/* Visible in the store now, still under the allocation (uidclient). */
 	hist_put(c, "commit %s %s %u %u %u %llu %s\n", c->label, c->mailbox, r.uidvalidity,
-		 r.first, r.first + r.count - 1, mono_ns(), c->node);
+		 r.first, r.first + r.count - 1, (unsigned long long)clock_monotonic_ns(), c->node);
 	rc = sdlm_uid_commit(c->h, &r);
 	if (rc < 0)
 		hist_fail(c, "uid-commit", c->mailbox, rc);
@@ -192,7 +185,7 @@ static int op_lock(struct client *c)
 	int rc, urc;
 
 	memset(&lksb, 0, sizeof(lksb));
-	hist_put(c, "invoke %s %s lock %s %llu\n", c->node, c->label, c->resource, mono_ns());
+	hist_put(c, "invoke %s %s lock %s %llu\n", c->node, c->label, c->resource, (unsigned long long)clock_monotonic_ns());
 	rc = sdlm_lock(c->h, c->ls, c->resource, SDLM_EX, 0, c->lock_timeout_ms, &lksb);
 	if (rc < 0) {
 		hist_fail(c, "lock", c->resource, rc);
@@ -204,7 +197,7 @@ static int op_lock(struct client *c)
 		goto out_unlock;
 	}
 	hist_put(c, "enter %s %s %llu %s %llu %s\n", c->label, c->resource, v, writer,
-		 mono_ns(), c->node);
+		 (unsigned long long)clock_monotonic_ns(), c->node);
 	/* The sleep widens the window a second holder would need. */
 	if (c->hold_ms)
 		sleep_ms(c->hold_ms);
@@ -213,7 +206,7 @@ static int op_lock(struct client *c)
 		hist_fail(c, "counter-write", c->resource, rc);
 		goto out_unlock;
 	}
-	hist_put(c, "exit %s %s %llu %llu %s\n", c->label, c->resource, v + 1, mono_ns(), c->node);
+	hist_put(c, "exit %s %s %llu %llu %s\n", c->label, c->resource, v + 1, (unsigned long long)clock_monotonic_ns(), c->node);
 out_unlock:
 	urc = sdlm_unlock(c->h, &lksb, 0);
 	if (urc < 0) {
@@ -275,7 +268,7 @@ int main(int argc, char **argv)
 	int opt, rc = 2;
 
 	if (argc >= 2 && !strcmp(argv[1], "now")) {
-		printf("%llu\n", mono_ns());
+		printf("%llu\n", (unsigned long long)clock_monotonic_ns());
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "counter-init")) {

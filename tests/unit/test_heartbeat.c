@@ -39,6 +39,7 @@
 
 #include "sdlm_errors.h"
 #include "aio.h"
+#include "clock.h"
 #include "area.h"
 #include "ondisk.h"
 #include "timeouts.h"
@@ -76,11 +77,6 @@ static const char *test_dir(void)
 	return d && *d ? d : ".";
 }
 
-static uint64_t now_ms(void)
-{
-	return aio_now_ns() / 1000000;
-}
-
 static void on_event(void *ctx, int what, int reason)
 {
 	struct fixture *fx = ctx;
@@ -95,7 +91,7 @@ static void on_event(void *ctx, int what, int reason)
 		fx->ack_wait_inflight = reason;
 	}
 	if (what == HBE_READ && fx->f)
-		fencer_on_read(fx->f, now_ms());
+		fencer_on_read(fx->f, clock_boottime_ms());
 }
 
 static void uid_write_done(void *arg, int result, const void *data,
@@ -174,12 +170,12 @@ static int teardown(void **state)
 static bool run_until(struct fixture *fx, uint64_t budget_ms,
 		      bool (*cond)(struct fixture *))
 {
-	uint64_t end = now_ms() + budget_ms, next_tick = 0, now, dl;
+	uint64_t end = clock_boottime_ms() + budget_ms, next_tick = 0, now, dl;
 	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
 	int wait;
 
 	for (;;) {
-		now = now_ms();
+		now = clock_boottime_ms();
 		if (now >= next_tick) {
 			if (fx->f)
 				fencer_tick(fx->f, now);
@@ -193,11 +189,11 @@ static bool run_until(struct fixture *fx, uint64_t budget_ms,
 		if (wait > 20)
 			wait = 20;	/* the second context has no fd here */
 		(void)poll(&p, 1, wait);
-		hbe_process(fx->e, now_ms());
+		hbe_process(fx->e, clock_boottime_ms());
 		aio_process(fx->uid, aio_now_ns());
 		if (cond(fx))
 			return true;
-		if (now_ms() >= end)
+		if (clock_boottime_ms() >= end)
 			return false;
 	}
 }
@@ -205,7 +201,7 @@ static bool run_until(struct fixture *fx, uint64_t budget_ms,
 static bool alive(struct fixture *fx)
 {
 	return hbe_counter(fx->e) >= 2 &&
-	       hbe_may_use_locks(fx->e, now_ms()) == 0;
+	       hbe_may_use_locks(fx->e, clock_boottime_ms()) == 0;
 }
 
 static bool stop_told(struct fixture *fx)
@@ -290,7 +286,7 @@ static bool reads_done(struct fixture *fx)
 
 static bool locks_refused(struct fixture *fx)
 {
-	return hbe_may_use_locks(fx->e, now_ms()) != 0;
+	return hbe_may_use_locks(fx->e, clock_boottime_ms()) != 0;
 }
 
 static void peer_write(struct fixture *fx, uint64_t counter)
@@ -317,12 +313,12 @@ static void test_pause_seen_in_peer_counters(void **state)
 	/* Two reads see the peer at 100: its pace is known. */
 	reads_goal = hbe_stats(fx->e)->reads + 2;
 	assert_true(run_until(fx, budget, reads_done));
-	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), 0);
+	assert_int_equal(hbe_may_use_locks(fx->e, clock_boottime_ms()), 0);
 	/* A peer moving at its normal pace changes nothing. */
 	peer_write(fx, 101);
 	reads_goal = hbe_stats(fx->e)->reads + 2;
 	assert_true(run_until(fx, budget, reads_done));
-	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), 0);
+	assert_int_equal(hbe_may_use_locks(fx->e, clock_boottime_ms()), 0);
 	assert_int_equal(fx->clock_missed, 0);
 
 	/* We "wake": the peer wrote 30 heartbeats (29 intervals at least)
@@ -330,7 +326,7 @@ static void test_pause_seen_in_peer_counters(void **state)
 	 * lapsed at the next read. */
 	peer_write(fx, 131);
 	assert_true(run_until(fx, budget, locks_refused));
-	assert_int_equal(hbe_may_use_locks(fx->e, now_ms()), SDLM_ELEASE);
+	assert_int_equal(hbe_may_use_locks(fx->e, clock_boottime_ms()), SDLM_ELEASE);
 	assert_true(fx->clock_missed > 0);
 	assert_true(fx->clock_missed <= (int)(29 * t->base.hb_interval_ms));
 	assert_int_equal(hbe_stats(fx->e)->clock_misses, 1);
@@ -342,10 +338,10 @@ static void test_pause_seen_in_peer_counters(void **state)
 /* Reap with the test's clock at fake_now until goal reads completed. */
 static void process_at(struct fixture *fx, uint64_t fake_now, uint64_t goal)
 {
-	uint64_t end = now_ms() + 4 * fx->t.base.io_timeout_ms;
+	uint64_t end = clock_boottime_ms() + 4 * fx->t.base.io_timeout_ms;
 	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
 
-	while (hbe_stats(fx->e)->reads < goal && now_ms() < end) {
+	while (hbe_stats(fx->e)->reads < goal && clock_boottime_ms() < end) {
 		(void)poll(&p, 1, 20);
 		hbe_process(fx->e, fake_now);
 	}
@@ -370,7 +366,7 @@ static void test_no_pause_after_own_stall(void **state)
 	reads_goal = hbe_stats(fx->e)->reads + 2;
 	assert_true(run_until(fx, budget, reads_done));
 
-	f0 = now_ms();
+	f0 = clock_boottime_ms();
 	r0 = hbe_stats(fx->e)->reads;
 	hbe_tick(fx->e, f0);			/* read A sees the peer at 100 */
 	process_at(fx, f0 + 4 * i + i / 2, r0 + 1);	/* processed late */
@@ -417,7 +413,7 @@ static void test_no_pause_across_unreadable_slot(void **state)
 	reads_goal = hbe_stats(fx->e)->reads + 2;
 	assert_true(run_until(fx, budget, reads_done));
 
-	f0 = now_ms();
+	f0 = clock_boottime_ms();
 	r0 = hbe_stats(fx->e)->reads;
 	hbe_tick(fx->e, f0);			/* sees the peer at 100 */
 	process_at(fx, f0, r0 + 1);
@@ -468,10 +464,10 @@ static void test_fencer_stale_pill_dead_path(void **state)
 	assert_int_equal(area_write_msg(fx->peer, &stale), 0);
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
-	hbe_set_member(fx->e, 2, false, now_ms());
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
 	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
 				       fx), 0);
-	assert_int_equal(fencer_request(fx->f, 2, now_ms()), 0);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
 
 	assert_true(run_until(fx, budget, fenced));
 	assert_int_equal(fx->fenced_path, FENCER_PATH_DEAD);

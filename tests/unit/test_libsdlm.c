@@ -58,6 +58,7 @@
 #include <qb/qbloop.h>
 
 #include "sdlm.h"
+#include "clock.h"
 #include "sdlm_ipc.h"
 
 /* ---- the fake daemon (child process) ---------------------------------- */
@@ -711,14 +712,6 @@ static int dispatch_until(sdlm_handle_t *h, int want)
 	return total;
 }
 
-static uint64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_mode_names(void **state)
@@ -918,9 +911,9 @@ static void test_timeout(void **state)
 	memset(&lb, 0, sizeof(lb));
 	memset(&lc, 0, sizeof(lc));
 	assert_int_equal(sdlm_lock(a, "ls", "r", SDLM_EX, 0, 1000, &la), 0);
-	t0 = ms_now();
+	t0 = clock_monotonic_ms();
 	assert_int_equal(sdlm_lock(b, "ls", "r", SDLM_EX, 0, 200, &lb), -ETIMEDOUT);
-	dt = ms_now() - t0;
+	dt = clock_monotonic_ms() - t0;
 	assert_true(dt >= 190);
 	assert_true(dt < 5000);
 	assert_int_equal(lb.status, -ETIMEDOUT);
