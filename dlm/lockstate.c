@@ -241,50 +241,30 @@ static struct ls_res *res_find(const struct ls_state *ls, const void *name,
 	return NULL;
 }
 
+static inline uint64_t res_hashof(const struct ls_res *res)
+{
+	return res->res_hash;
+}
+
+static inline uint64_t lock_hashof(const struct ls_lock *lk)
+{
+	return mix64(lk->lk_id);
+}
+
+HASH_GROW_FN(rhash_grow, struct ls_res, res_hnext, res_hashof)
+HASH_GROW_FN(lhash_grow, struct ls_lock, lk_hnext, lock_hashof)
+
 /* A failed resize leaves longer chains, never an error. */
 static void rhash_maybe_grow(struct ls_state *ls)
 {
-	struct ls_res **nt, *res, *next;
-	size_t i, nsize = ls->ls_rhash_size * 2;
-
-	if (ls->ls_res_count < ls->ls_rhash_size)
-		return;
-	nt = calloc(nsize, sizeof(*nt));
-	if (!nt)
-		return;
-	for (i = 0; i < ls->ls_rhash_size; i++) {
-		for (res = ls->ls_rhash[i]; res; res = next) {
-			next = res->res_hnext;
-			res->res_hnext = nt[res->res_hash & (nsize - 1)];
-			nt[res->res_hash & (nsize - 1)] = res;
-		}
-	}
-	free(ls->ls_rhash);
-	ls->ls_rhash = nt;
-	ls->ls_rhash_size = nsize;
+	if (ls->ls_res_count >= ls->ls_rhash_size)
+		(void)rhash_grow(&ls->ls_rhash, &ls->ls_rhash_size);
 }
 
 static void lhash_maybe_grow(struct ls_state *ls)
 {
-	struct ls_lock **nt, *lk, *next;
-	size_t i, b, nsize = ls->ls_lhash_size * 2;
-
-	if (ls->ls_lock_count < ls->ls_lhash_size)
-		return;
-	nt = calloc(nsize, sizeof(*nt));
-	if (!nt)
-		return;
-	for (i = 0; i < ls->ls_lhash_size; i++) {
-		for (lk = ls->ls_lhash[i]; lk; lk = next) {
-			next = lk->lk_hnext;
-			b = mix64(lk->lk_id) & (nsize - 1);
-			lk->lk_hnext = nt[b];
-			nt[b] = lk;
-		}
-	}
-	free(ls->ls_lhash);
-	ls->ls_lhash = nt;
-	ls->ls_lhash_size = nsize;
+	if (ls->ls_lock_count >= ls->ls_lhash_size)
+		(void)lhash_grow(&ls->ls_lhash, &ls->ls_lhash_size);
 }
 
 /* Room in ls_pend/ls_scratch for one more resource.  0 or -ENOMEM. */

@@ -250,44 +250,19 @@ static void out_cluster(struct nl_out *out, enum nl_out_kind kind,
 
 /* ---- tables ------------------------------------------------------------- */
 
-/* Grow a chained table to twice its size; on -ENOMEM keep the old one
- * (longer chains, still correct). */
-static void rhash_grow(struct nl_state *nl)
+static inline uint64_t res_hashof(const struct nl_res *r)
 {
-	size_t nsize = nl->nl_rhash_size * 2, i;
-	struct nl_res **nt = calloc(nsize, sizeof(*nt)), *r, *next;
-
-	if (!nt)
-		return;
-	for (i = 0; i < nl->nl_rhash_size; i++)
-		for (r = nl->nl_rhash[i]; r; r = next) {
-			next = r->r_hnext;
-			r->r_hnext = nt[r->r_hash & (nsize - 1)];
-			nt[r->r_hash & (nsize - 1)] = r;
-		}
-	free(nl->nl_rhash);
-	nl->nl_rhash = nt;
-	nl->nl_rhash_size = nsize;
+	return r->r_hash;
 }
 
-static void lhash_grow(struct nl_state *nl)
+static inline uint64_t lock_hashof(const struct nl_lock *lk)
 {
-	size_t nsize = nl->nl_lhash_size * 2, i, b;
-	struct nl_lock **nt = calloc(nsize, sizeof(*nt)), *lk, *next;
-
-	if (!nt)
-		return;
-	for (i = 0; i < nl->nl_lhash_size; i++)
-		for (lk = nl->nl_lhash[i]; lk; lk = next) {
-			next = lk->lk_hnext;
-			b = mix64(lk->lk_id) & (nsize - 1);
-			lk->lk_hnext = nt[b];
-			nt[b] = lk;
-		}
-	free(nl->nl_lhash);
-	nl->nl_lhash = nt;
-	nl->nl_lhash_size = nsize;
+	return mix64(lk->lk_id);
 }
+
+/* On -ENOMEM the old table stays (longer chains, still correct). */
+HASH_GROW_FN(rhash_grow, struct nl_res, r_hnext, res_hashof)
+HASH_GROW_FN(lhash_grow, struct nl_lock, lk_hnext, lock_hashof)
 
 static struct nl_res *res_find(const struct nl_state *nl, const void *name,
 			       size_t namelen)
@@ -339,7 +314,7 @@ static void res_insert(struct nl_state *nl, struct nl_res *r)
 	size_t b;
 
 	if (nl->nl_res_count >= nl->nl_rhash_size)
-		rhash_grow(nl);
+		(void)rhash_grow(&nl->nl_rhash, &nl->nl_rhash_size);
 	b = r->r_hash & (nl->nl_rhash_size - 1);
 	r->r_hnext = nl->nl_rhash[b];
 	nl->nl_rhash[b] = r;
@@ -369,7 +344,7 @@ static void lock_insert(struct nl_state *nl, struct nl_lock *lk)
 	size_t b;
 
 	if (nl->nl_lock_count >= nl->nl_lhash_size)
-		lhash_grow(nl);
+		(void)lhash_grow(&nl->nl_lhash, &nl->nl_lhash_size);
 	b = mix64(lk->lk_id) & (nl->nl_lhash_size - 1);
 	lk->lk_hnext = nl->nl_lhash[b];
 	nl->nl_lhash[b] = lk;
