@@ -249,11 +249,7 @@ void ipc_send_ast(uint32_t client, uint64_t lkid, uint64_t ref, int err,
 	}
 	lock_gone_account(cl, err, mode);
 	memset(&ev, 0, sizeof(ev));
-	ev.hdr.qb.id = SDLM_EV_AST;
-	ev.hdr.qb.size = sizeof(ev);
-	ev.hdr.qb.error = err;
-	ev.hdr.magic = SDLM_IPC_MAGIC;
-	ev.hdr.version = SDLM_IPC_VERSION;
+	ipcreq_res_hdr(&ev.hdr, SDLM_EV_AST, sizeof(ev), err, 0);
 	ev.lkid = lkid;
 	ev.client_ref = ref;
 	ev.mode = mode;
@@ -273,10 +269,7 @@ void ipc_send_bast(uint32_t client, uint64_t lkid, uint64_t ref, int mode)
 	if (!cl)
 		return;
 	memset(&ev, 0, sizeof(ev));
-	ev.hdr.qb.id = SDLM_EV_BAST;
-	ev.hdr.qb.size = sizeof(ev);
-	ev.hdr.magic = SDLM_IPC_MAGIC;
-	ev.hdr.version = SDLM_IPC_VERSION;
+	ipcreq_res_hdr(&ev.hdr, SDLM_EV_BAST, sizeof(ev), 0, 0);
 	ev.lkid = lkid;
 	ev.client_ref = ref;
 	ev.mode_wanted = mode;
@@ -298,13 +291,7 @@ static void uid_reply(const struct client *cl, uint32_t seq, int err, const stru
 		res = *r;
 	else
 		memset(&res, 0, sizeof(res));
-	memset(&res.hdr, 0, sizeof(res.hdr));
-	res.hdr.qb.id = SDLM_CMD_UID | SDLM_IPC_RESPONSE;
-	res.hdr.qb.size = sizeof(res);
-	res.hdr.qb.error = err;
-	res.hdr.magic = SDLM_IPC_MAGIC;
-	res.hdr.version = SDLM_IPC_VERSION;
-	res.hdr.seq = seq;
+	ipcreq_res_hdr(&res.hdr, SDLM_CMD_UID | SDLM_IPC_RESPONSE, sizeof(res), err, seq);
 	qb_ipcs_response_send(cl->conn, &res, sizeof(res));
 }
 
@@ -334,24 +321,13 @@ void ipc_enable_locks(bool on)
 	ipcs.locks_enabled = on;
 }
 
-static void fill_res_hdr(struct sdlm_res_hdr *hdr, const struct ipcreq *req,
-			 int err, size_t size)
-{
-	hdr->qb.id = req->cmd | SDLM_IPC_RESPONSE;
-	hdr->qb.size = (int32_t)size;
-	hdr->qb.error = err;
-	hdr->magic = SDLM_IPC_MAGIC;
-	hdr->version = SDLM_IPC_VERSION;
-	hdr->seq = req->seq;
-}
-
 static void send_lock_reply(qb_ipcs_connection_t *c, const struct ipcreq *req,
 			    int err, uint64_t lkid)
 {
 	struct res_lock res;
 
 	memset(&res, 0, sizeof(res));
-	fill_res_hdr(&res.hdr, req, err, sizeof(res));
+	ipcreq_res_hdr(&res.hdr, req->cmd | SDLM_IPC_RESPONSE, sizeof(res), err, req->seq);
 	res.lkid = lkid;
 	qb_ipcs_response_send(c, &res, sizeof(res));
 }
@@ -391,7 +367,8 @@ static void lock_cmd_inline(qb_ipcs_connection_t *c, struct client *cl,
 		return;
 	}
 	lock_gone_account(cl, inline_ast.res.ast_status, inline_ast.res.mode);
-	fill_res_hdr(&inline_ast.res.hdr, req, 0, sizeof(inline_ast.res));
+	ipcreq_res_hdr(&inline_ast.res.hdr, req->cmd | SDLM_IPC_RESPONSE,
+		       sizeof(inline_ast.res), 0, req->seq);
 	inline_ast.res.hdr.flags = SDLM_F_AST_INLINE;
 	inline_ast.res.lkid = lkid;
 	qb_ipcs_response_send(c, &inline_ast.res, sizeof(inline_ast.res));
@@ -460,13 +437,8 @@ static void send_reply(qb_ipcs_connection_t *c, const struct ipcreq *req,
 		err = -E2BIG;
 		len = 0;
 	}
-	memset(&res, 0, sizeof(res));
-	res.qb.id = req->cmd | SDLM_IPC_RESPONSE;
-	res.qb.size = (int32_t)(sizeof(res) + len);
-	res.qb.error = err;
-	res.magic = SDLM_IPC_MAGIC;
-	res.version = SDLM_IPC_VERSION;
-	res.seq = req->seq;
+	ipcreq_res_hdr(&res, req->cmd | SDLM_IPC_RESPONSE, sizeof(res) + len, err,
+		       req->seq);
 	iov[0].iov_base = &res;
 	iov[0].iov_len = sizeof(res);
 	iov[1].iov_base = (void *)text;

@@ -28,6 +28,18 @@ _Static_assert(sizeof(((struct req_uid *)0)->ls) == SDLM_NAME_MAX, "req_uid.ls h
 _Static_assert(sizeof(((struct req_uid *)0)->mailbox) > UIDREC_NAME_MAX, "req_uid.mailbox holds a name");
 _Static_assert(sizeof(((struct req_uid *)0)->arg) > UIDREC_NAME_MAX, "req_uid.arg holds a name");
 
+void ipcreq_res_hdr(struct sdlm_res_hdr *hdr, int32_t id, size_t size, int err,
+		    uint32_t seq)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->qb.id = id;
+	hdr->qb.size = (int32_t)size;
+	hdr->qb.error = err;
+	hdr->magic = SDLM_IPC_MAGIC;
+	hdr->version = SDLM_IPC_VERSION;
+	hdr->seq = seq;
+}
+
 bool ipcreq_is_text(int32_t cmd)
 {
 	switch (cmd) {

@@ -86,6 +86,15 @@ struct ipcreq {
  */
 int ipcreq_decode(const void *data, size_t size, struct ipcreq *r);
 
+/*
+ * The header of everything sdlmd sends a client, zeroed first (no byte
+ * left over): id is the request's cmd | SDLM_IPC_RESPONSE for a reply or
+ * SDLM_EV_AST/SDLM_EV_BAST for an event; size the whole message's; err
+ * the status (0 when there is none); seq the request's (0 for an event).
+ */
+void ipcreq_res_hdr(struct sdlm_res_hdr *hdr, int32_t id, size_t size, int err,
+		    uint32_t seq);
+
 /* true for the commands of enum sdlm_cmd that are text commands. */
 bool ipcreq_is_text(int32_t cmd);
 

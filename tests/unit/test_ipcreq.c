@@ -501,6 +501,41 @@ static void lock_named(const char *res, size_t len)
 	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
 }
 
+/* Every reply and event header sdlmd sends comes from ipcreq_res_hdr:
+ * each field as asked, and no byte of what was there before. */
+static void test_res_hdr(void **state)
+{
+	struct sdlm_res_hdr h, zero;
+	const uint8_t *bytes = (const uint8_t *)&h;
+	size_t i, off;
+
+	(void)state;
+	memset(&h, 0xa5, sizeof(h));
+	ipcreq_res_hdr(&h, SDLM_CMD_LOCK | SDLM_IPC_RESPONSE, 4242, SDLM_EIOTIMEOUT, 77);
+	assert_int_equal(h.qb.id, SDLM_CMD_LOCK | SDLM_IPC_RESPONSE);
+	assert_int_equal(h.qb.size, 4242);
+	assert_int_equal(h.qb.error, SDLM_EIOTIMEOUT);
+	assert_int_equal(h.magic, SDLM_IPC_MAGIC);
+	assert_int_equal(h.version, SDLM_IPC_VERSION);
+	assert_int_equal(h.flags, 0);
+	assert_int_equal(h.seq, 77);
+	assert_int_equal(h.reserved, 0);
+	/* the padding between qb and magic, if any, is zero too */
+	off = offsetof(struct sdlm_res_hdr, qb) + sizeof(h.qb);
+	for (i = off; i < offsetof(struct sdlm_res_hdr, magic); i++)
+		assert_int_equal(bytes[i], 0);
+
+	/* an event: no status, no seq; equal to a header built by hand */
+	memset(&h, 0xff, sizeof(h));
+	ipcreq_res_hdr(&h, SDLM_EV_BAST, 96, 0, 0);
+	memset(&zero, 0, sizeof(zero));
+	zero.qb.id = SDLM_EV_BAST;
+	zero.qb.size = 96;
+	zero.magic = SDLM_IPC_MAGIC;
+	zero.version = SDLM_IPC_VERSION;
+	assert_memory_equal(&h, &zero, sizeof(h));
+}
+
 static void test_reserved(void **state)
 {
 	static const struct {
@@ -555,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_admin_only),
 		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_res_hdr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,7 @@
 #include "sdlm.h"
 #include "clock.h"
 #include "sdlm_ipc.h"
+#include "ipcreq.h"
 
 /* ---- the fake daemon (child process) ---------------------------------- */
 
@@ -138,23 +139,13 @@ static struct fk_res *fk_res_get(const struct fk_lock *l)
 	return r;
 }
 
-static void fk_hdr(struct sdlm_res_hdr *h, int id, size_t size, int err, uint32_t seq)
-{
-	h->qb.id = id;
-	h->qb.size = (int32_t)size;
-	h->qb.error = err;
-	h->magic = SDLM_IPC_MAGIC;
-	h->version = SDLM_IPC_VERSION;
-	h->seq = seq;
-}
-
 static void fk_reply(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req,
 		     int err, uint64_t lkid)
 {
 	struct res_lock res;
 
 	memset(&res, 0, sizeof(res));
-	fk_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE, sizeof(res), err, req->seq);
+	ipcreq_res_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE, sizeof(res), err, req->seq);
 	res.lkid = lkid;
 	qb_ipcs_response_send(c, &res, sizeof(res));
 }
@@ -165,7 +156,7 @@ static void fk_ast(struct fk_lock *l, int status)
 	struct fk_res *r = fk_res_get(l);
 
 	memset(&ev, 0, sizeof(ev));
-	fk_hdr(&ev.hdr, SDLM_EV_AST, sizeof(ev), status, 0);
+	ipcreq_res_hdr(&ev.hdr, SDLM_EV_AST, sizeof(ev), status, 0);
 	ev.lkid = l->lkid;
 	ev.client_ref = l->ref;
 	ev.mode = l->gr;
@@ -194,7 +185,7 @@ static void fk_basts(struct fk_lock *waiter)
 		    fk_compat[h->gr][waiter->rq])
 			continue;
 		memset(&ev, 0, sizeof(ev));
-		fk_hdr(&ev.hdr, SDLM_EV_BAST, sizeof(ev), 0, 0);
+		ipcreq_res_hdr(&ev.hdr, SDLM_EV_BAST, sizeof(ev), 0, 0);
 		ev.lkid = h->lkid;
 		ev.client_ref = h->ref;
 		ev.mode_wanted = waiter->rq;
@@ -303,7 +294,7 @@ static void fk_text(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req)
 	len = snprintf(res.text, sizeof(res.text),
 		       "requests=%u locks=%u cancels=%u cancel_ok=%u aborts=%u lates=%u",
 		       fk.requests, n, fk.cancels, fk.cancel_ok, fk.aborts, fk.lates);
-	fk_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE,
+	ipcreq_res_hdr(&res.hdr, req->qb.id | SDLM_IPC_RESPONSE,
 	       sizeof(res.hdr) + (size_t)len + 1, 0, req->seq);
 	qb_ipcs_response_send(c, &res, sizeof(res.hdr) + (size_t)len + 1);
 }
@@ -311,7 +302,7 @@ static void fk_text(qb_ipcs_connection_t *c, const struct sdlm_req_hdr *req)
 static void fk_uid_reply(qb_ipcs_connection_t *c, uint32_t seq, int err,
 			 struct res_uid *res)
 {
-	fk_hdr(&res->hdr, SDLM_CMD_UID | SDLM_IPC_RESPONSE, sizeof(*res), err, seq);
+	ipcreq_res_hdr(&res->hdr, SDLM_CMD_UID | SDLM_IPC_RESPONSE, sizeof(*res), err, seq);
 	qb_ipcs_response_send(c, res, sizeof(*res));
 }
 
@@ -436,7 +427,7 @@ static int32_t fk_msg(qb_ipcs_connection_t *c, void *data, size_t size)
 				fk_reply(c, hdr, 0, lkid);
 				return 0;
 			}
-			fk_hdr(&fk_cap.res.hdr, hdr->qb.id | SDLM_IPC_RESPONSE,
+			ipcreq_res_hdr(&fk_cap.res.hdr, hdr->qb.id | SDLM_IPC_RESPONSE,
 			       sizeof(fk_cap.res), 0, hdr->seq);
 			fk_cap.res.hdr.flags = SDLM_F_AST_INLINE;
 			qb_ipcs_response_send(c, &fk_cap.res, sizeof(fk_cap.res));
