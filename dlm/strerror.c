@@ -36,6 +36,7 @@ static const char *const domain_text[] = {
 	[-(SDLM_ERESERVED) - 1001]	= "resource name is reserved for sdlmd's own use (uid:*, uid-table, sdlm:*)",
 	[-(SDLM_ELIMIT) - 1001]		= "per-client limit reached (max_locks_per_client, max_requests_per_client or max_connections_per_user): release locks, wait for answers or close connections",
 	[-(SDLM_ESLOW) - 1001]		= "sdlmd has the request queued but gave no answer within the UID timeout (the cluster is slow: retry later)",
+	[-(SDLM_EOTHERLS) - 1001]	= "the mailbox's GUID belongs to a mailbox of another lockspace: a GUID names one mailbox in one lockspace (docs/uid.md, \"One GUID, one lockspace\")",
 	[-(SDLM_EEXPIRED) - 1001]	= "UID allocation expired: not committed within uid_alloc_lease_s, its UIDs are a gap (allocate again)",
 };
 

@@ -205,6 +205,7 @@ static void op_template(struct uid_mbox *m, uint32_t state, uint32_t uidvalidity
 	r->name_len = m->um_name_len;
 	memcpy(r->name, m->um_name, m->um_name_len);
 	r->floor = m->um_floor;
+	memcpy(r->lstag, m->um_lstag, UIDREC_LSTAG_LEN);
 	if (m->um_prov) {
 		r->flags |= UIDREC_F_PROVISIONAL;
 		r->prov_base = m->um_prov_base;
@@ -339,10 +340,16 @@ static int holder_init(struct uid_mbox *m, const struct uid_params *p,
 		       const uint8_t guid[UID_GUID_LEN], uint64_t slot,
 		       uint32_t node_id, uint64_t incarnation, uint64_t now_ns)
 {
+	uint8_t tag[UIDREC_LSTAG_LEN];
+	bool may_stamp = m->um_may_stamp;
+
 	if (uid_params_check(p) || guid_is_nil(guid) ||
 	    node_id < 1 || node_id > SDLM_MAX_NODES)
 		return -EINVAL;
+	memcpy(tag, m->um_lstag, UIDREC_LSTAG_LEN);
 	memset(m, 0, sizeof(*m));
+	memcpy(m->um_lstag, tag, UIDREC_LSTAG_LEN);	/* uid_set_lstag's */
+	m->um_may_stamp = may_stamp;
 	memcpy(m->um_guid, guid, UID_GUID_LEN);
 	m->um_slot = slot;
 	m->um_node_id = node_id;
@@ -357,7 +364,25 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* Returns UID_WAIT, -ENOENT or -EINVAL; see uid.h. */
+void uid_set_lstag(struct uid_mbox *m, const uint8_t tag[UIDREC_LSTAG_LEN], bool may_stamp)
+{
+	if (!m)
+		return;
+	if (tag)
+		memcpy(m->um_lstag, tag, UIDREC_LSTAG_LEN);
+	else
+		memset(m->um_lstag, 0, UIDREC_LSTAG_LEN);
+	m->um_may_stamp = may_stamp;
+}
+
+static bool tag_is_nil(const uint8_t tag[UIDREC_LSTAG_LEN])
+{
+	static const uint8_t nil[UIDREC_LSTAG_LEN];
+
+	return memcmp(tag, nil, UIDREC_LSTAG_LEN) == 0;
+}
+
+/* Returns UID_WAIT, -ENOENT, -EINVAL, SDLM_EOTHERLS or -EPERM; see uid.h. */
 int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		 const uint8_t guid[UID_GUID_LEN], uint64_t slot,
 		 const struct uid_slot_view *v, const uint8_t *lvb,
@@ -379,6 +404,16 @@ int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		return rv;
 	if (v->kind != UID_SLOT_USED || memcmp(v->guid, guid, UID_GUID_LEN) != 0)
 		return -ENOENT;
+	/* The record belongs to one lockspace, whose mailbox lock we may
+	 * not be holding (docs/uid.md, "One GUID, one lockspace"). */
+	if (!tag_is_nil(m->um_lstag)) {
+		enum uid_lstag_verdict lv = uid_lstag_check(v, m->um_lstag);
+
+		if (lv == UID_LSTAG_OTHER)
+			return SDLM_EOTHERLS;
+		if (lv == UID_LSTAG_STAMP && !m->um_may_stamp)
+			return -EPERM;
+	}
 
 	m->um_gen = v->gen;
 	m->um_seq = v->seq;

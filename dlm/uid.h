@@ -185,6 +185,10 @@ struct uid_mbox {
 					   (reaped late write): write it next */
 	uint32_t um_issued_w[UIDREC_COPIES];	/* highest watermark issued
 					   to each copy, landed or not */
+	uint8_t um_lstag[UIDREC_LSTAG_LEN];	/* the tag our writes carry
+					   (uid_set_lstag; kept by every call) */
+	bool um_may_stamp;		/* a takeover may stamp an untagged
+					   record (the table lock is held) */
 
 	/* the sequence in flight */
 	enum uid_op um_op;
@@ -221,6 +225,16 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
 /* ---- holder operations ---- */
 
 /*
+ * The lockspace tag (uid_lstag) every write of this holder carries, and
+ * whether the next takeover may write it into a record that carries none
+ * (UID_LSTAG_STAMP: the caller holds the area's table lock and looked the
+ * record up after its grant).  Set before uid_takeover / uid_create /
+ * uid_import; those and every later call keep it.  A holder whose tag is
+ * all zero (tests of the core alone) checks and writes none.
+ */
+void uid_set_lstag(struct uid_mbox *m, const uint8_t tag[UIDREC_LSTAG_LEN], bool may_stamp);
+
+/*
  * Take over an existing mailbox after being granted its EX lock.  v is the
  * resolved slot (uidrec_resolve) read AFTER the grant; lvb the lock's value
  * block, or NULL if the lock manager marked it invalid (previous holder
@@ -248,7 +262,9 @@ int uid_lvb_in(struct uid_lvb *l, const uint8_t in[UID_LVB_LEN]);
  * (p->provisional) an unmarked record gets one with prov_base = the UID
  * before the first this holder hands out.  Returns UID_WAIT with the
  * first of two writes, -ENOENT (slot not USED by guid), -EINVAL, -EBUSY
- * (m still has a write in flight or stuck: keep the lock, wait).
+ * (m still has a write in flight or stuck: keep the lock, wait),
+ * SDLM_EOTHERLS (the record carries another lockspace's tag,
+ * uid_lstag_check) or -EPERM (it carries none and m may not stamp it).
  */
 int uid_takeover(struct uid_mbox *m, const struct uid_params *p,
 		 const uint8_t guid[UID_GUID_LEN], uint64_t slot,

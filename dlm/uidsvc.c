@@ -131,6 +131,10 @@ struct entry {
 	char name[UIDREC_NAME_MAX + 1];
 	char key[UIDREC_NAME_MAX + 1];	/* the name the GUID derives from,
 					   "" when the caller gave a GUID */
+	uint8_t lstag[UIDREC_LSTAG_LEN];	/* uid_lstag(ls): what the
+					   record must carry (review s24 F2) */
+	bool stamp;		/* the record carries no tag: the table locks
+				   are taken to write ours (then takeover) */
 	enum ent_state state;
 	uint64_t lkid;
 	uint64_t ls_table_lkid;	/* "uid-table" in e->ls (older daemons') */
@@ -262,6 +266,8 @@ static struct entry *entry_find(const char *ls, const uint8_t *guid, bool create
 	e->id = ++U.next_entry_id;
 	snprintf(e->ls, sizeof(e->ls), "%s", ls);
 	memcpy(e->guid, guid, UID_GUID_LEN);
+	if (uid_lstag(e->ls, e->lstag) < 0)
+		e->lstag[0] = 1;	/* no empty lockspace reaches here */
 	e->pend_tail = &e->pend;
 	e->next = U.bucket[b];
 	U.bucket[b] = e;
@@ -610,6 +616,38 @@ static void deg_looked(struct uio_op *op, int rc);
 static void deg_probed(struct uio_op *op, int rc);
 static void deg_written(struct uio_op *op, int rc);
 
+/*
+ * The record belongs to another lockspace (review s24 F2): the mailbox
+ * lock held here is not the one that guards it.  Refused, nothing
+ * written; the log line names the mailbox and says what to do.
+ */
+static void other_ls(struct entry *e, const struct uid_slot_view *v)
+{
+	char gx[2 * UID_GUID_LEN + 1];
+	unsigned i;
+
+	for (i = 0; i < UID_GUID_LEN; i++)
+		snprintf(gx + 2 * i, 3, "%02x", e->guid[i]);
+	log_warn("uid %s: refused in lockspace %s: GUID %s belongs to a mailbox of another lockspace (%s, in slot %llu): a GUID names one mailbox in one lockspace; name the mailbox in its own lockspace (docs/uid.md, \"One GUID, one lockspace\")",
+		 e->name, e->ls, gx, v->lstag_mixed ? "its copies carry two different lockspace tags" :
+		 "its record carries another lockspace's tag", (unsigned long long)e->op.slot);
+}
+
+/* Another entry of this node holds (or is taking) the same GUID in
+ * another lockspace. */
+static bool other_ls_local(const struct entry *e)
+{
+	const struct entry *o;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (o = U.bucket[b]; o; o = o->next)
+			if (o != e && (o->state != ENT_IDLE || o->deg || busy(o)) &&
+			    !memcmp(o->guid, e->guid, UID_GUID_LEN) && strcmp(o->ls, e->ls))
+				return true;
+	return false;
+}
+
 static void deg_takeover(struct entry *e)
 {
 	core_drop(e);
@@ -628,9 +666,21 @@ static void deg_looked(struct uio_op *op, int rc)
 		uio_insert(U.io, op, e->guid, e->key, e->name, deg_probed);
 		return;
 	}
-	if (rc == 0)
-		rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v, NULL, 0,
-				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	if (rc == 0) {
+		/* No other node uses this copy of the disk: an untagged
+		 * record is stamped without the table lock, unless another
+		 * entry of ours has the GUID in another lockspace. */
+		enum uid_lstag_verdict lv = uid_lstag_check(&op->v, e->lstag);
+
+		if (lv == UID_LSTAG_OTHER || (lv == UID_LSTAG_STAMP && other_ls_local(e))) {
+			other_ls(e, &op->v);
+			rc = SDLM_EOTHERLS;
+		} else {
+			uid_set_lstag(&e->m, e->lstag, true);
+			rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v,
+					  NULL, 0, U.h.nodeid, U.h.incarnation, now_ns(), &w);
+		}
+	}
 	run_writes(e, rc, &w, deg_written);
 }
 
@@ -641,10 +691,12 @@ static void deg_probed(struct uio_op *op, int rc)
 
 	if (dropped(e))
 		return;
-	if (rc == 0)
+	if (rc == 0) {
+		uid_set_lstag(&e->m, e->lstag, false);
 		rc = uid_create(&e->m, &U.params, e->guid, e->name, strlen(e->name),
 				new_uidvalidity(op), op->slot, &op->v, 0, U.h.nodeid,
 				U.h.incarnation, now_ns(), &w);
+	}
 	run_writes(e, rc, &w, deg_written);
 }
 
@@ -866,6 +918,7 @@ static void import_start(struct entry *e, struct uio_op *op, int found)
 			start_failed(e, "create", found);
 		return;
 	}
+	uid_set_lstag(&e->m, e->lstag, false);
 	rc = uid_import(&e->m, &U.params, &e->imp, e->guid, e->name, strlen(e->name),
 			op->slot, &op->v, p->req.alloc_id, e->lock_epoch, U.h.nodeid,
 			U.h.incarnation, now_ns(), &w);
@@ -883,10 +936,23 @@ static void takeover_looked(struct uio_op *op, int rc)
 		nobody_waits(e);
 		return;
 	}
-	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e))) {
+	if (rc == 0 && !e->table_lkid) {
+		/* The record must be this lockspace's (review s24 F2). */
+		enum uid_lstag_verdict lv = uid_lstag_check(&op->v, e->lstag);
+
+		if (lv == UID_LSTAG_OTHER) {
+			other_ls(e, &op->v);
+			start_failed(e, "takeover", SDLM_EOTHERLS);
+			return;
+		}
+		e->stamp = lv == UID_LSTAG_STAMP;
+	}
+	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e)) || (rc == 0 && e->stamp && !e->table_lkid)) {
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot); so does a restore (two
-		 * mailboxes may claim one damaged slot). */
+		 * mailboxes may claim one damaged slot), and the stamp of an
+		 * untagged record (two lockspaces may race to stamp it: the
+		 * record is looked up again under the lock, create_looked). */
 		e->state = ENT_TABLE;
 		log_debug("uid %s: new mailbox: requesting the table locks", e->name);
 		rc = lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
@@ -899,10 +965,14 @@ static void takeover_looked(struct uio_op *op, int rc)
 		/* the table lock's grant (maybe already delivered) continues */
 		return;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		/* stamping only with the table locks held, after the lookup
+		 * made under them */
+		uid_set_lstag(&e->m, e->lstag, e->stamp && e->table_lkid);
 		rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v,
 				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
 				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
+	}
 	run_writes(e, rc, &w, takeover_written);
 }
 
@@ -951,9 +1021,17 @@ static void takeover_written(struct uio_op *op, int rc)
 	if (dropped(e))
 		return;
 	if (rc < 0) {
+		e->stamp = false;
 		start_failed(e, "takeover", rc);
 		return;
 	}
+	if (e->stamp) {
+		log_notice("uid %s: record in slot %llu stamped as lockspace %s's (it carried no lockspace tag: written before this version or by an older daemon)",
+			   e->name, (unsigned long long)op->slot, e->ls);
+		e->stamp = false;
+	}
+	if (e->table_lkid || e->ls_table_lkid)
+		table_unlock(e);	/* held for a stamp */
 	if (!e->name[0] && v->latest.name_len)
 		snprintf(e->name, sizeof(e->name), "%s", v->latest.name);
 	U.st.takeovers++;
@@ -979,11 +1057,25 @@ static void create_looked(struct uio_op *op, int rc)
 	if (dropped(e))
 		return;
 	if (rc == 0) {
-		/* created by another node meanwhile: take it over */
-		table_unlock(e);
+		/* Created by another node meanwhile, or the record to stamp
+		 * (looked up again now that the table locks are held: two
+		 * lockspaces racing to stamp it cannot both win): take it
+		 * over, the table locks kept for a stamp only. */
+		enum uid_lstag_verdict lv = uid_lstag_check(&op->v, e->lstag);
+
+		if (lv == UID_LSTAG_OTHER) {
+			other_ls(e, &op->v);
+			e->stamp = false;
+			start_failed(e, "takeover", SDLM_EOTHERLS);
+			return;
+		}
+		e->stamp = lv == UID_LSTAG_STAMP;
+		if (!e->stamp)
+			table_unlock(e);
 		takeover_looked(op, 0);
 		return;
 	}
+	e->stamp = false;
 	if (rec_damaged(op, rc) && restore_first(e)) {
 		import_start(e, op, rc);	/* the operator's restore */
 		return;
@@ -1007,6 +1099,7 @@ static void create_probed(struct uio_op *op, int rc)
 		nobody_waits(e);
 		return;
 	}
+	uid_set_lstag(&e->m, e->lstag, false);
 	if (rc == 0 && import_next(e, false)) {
 		import_start(e, op, -ENOENT);	/* adopted from the store */
 		return;
@@ -1765,6 +1858,16 @@ static void show_looked(struct uio_op *op, int rc)
 
 	memset(&r, 0, sizeof(r));
 	memcpy(r.guid, s->guid, UID_GUID_LEN);
+	if (rc == 0) {
+		/* another lockspace's mailbox is not shown (review s24 F2) */
+		uint8_t tag[UIDREC_LSTAG_LEN];
+
+		if (uid_lstag(s->ls, tag) < 0 || uid_lstag_check(v, tag) == UID_LSTAG_OTHER) {
+			reply(s->client, s->seq, SDLM_EOTHERLS, NULL);
+			free(s);
+			return;
+		}
+	}
 	if (rc < 0 && !(e && core_ready(e))) {
 		reply(s->client, s->seq, rc, NULL);
 		free(s);

@@ -6,7 +6,8 @@
  *
  *	  0  magic[8]	"SDLMUID\0"
  *	  8  major u16	SDLM_ONDISK_MAJOR
- *	 10  minor u16	UIDREC_MINOR (1: flags and prov_base defined; 2: floor)
+ *	 10  minor u16	UIDREC_MINOR (1: flags and prov_base defined; 2: floor;
+ *			3: lstag)
  *	 12  flags u32	bit 0 PROVISIONAL (degraded allocations above prov_base)
  *	 16  guid[16]	mailbox GUID
  *	 32  uuid[16]	cluster uuid (identity)
@@ -29,7 +30,9 @@
  *	384  prov_base u32	PROVISIONAL: UIDs above it are provisional; else 0
  *	388  floor u32	minor >= 2: lowest UID the writer had not handed out
  *			(<= watermark + 1, 0 = unknown); reserved (not read) before
- *	392  reserved[116]
+ *	392  lstag[8]	minor >= 3: the tag of the mailbox's lockspace
+ *			(uid_lstag; all zero = not stamped yet); reserved before
+ *	400  reserved[108]
  *	508  crc u32	crc32c(0, record, 508)
  *
  * Verification: length -> all-zero (absent) -> magic -> major -> CRC ->
@@ -76,7 +79,8 @@ struct uid_disk {
 	char name[UIDREC_NAME_MAX + 1];
 	uint32_t prov_base;
 	uint32_t floor;
-	uint8_t reserved[116];
+	uint8_t lstag[UIDREC_LSTAG_LEN];
+	uint8_t reserved[108];
 	uint32_t crc;
 };
 
@@ -94,10 +98,13 @@ _Static_assert(offsetof(struct uid_disk, name_len) == 124, "uid name_len");
 _Static_assert(offsetof(struct uid_disk, name) == 128, "uid name");
 _Static_assert(offsetof(struct uid_disk, prov_base) == 384, "uid prov_base");
 _Static_assert(offsetof(struct uid_disk, floor) == 388, "uid floor");
-_Static_assert(offsetof(struct uid_disk, reserved) == 392, "uid reserved");
+_Static_assert(offsetof(struct uid_disk, lstag) == 392, "uid lstag");
+_Static_assert(offsetof(struct uid_disk, reserved) == 400, "uid reserved");
 
 /* The first minor that defines floor; older minors leave it reserved. */
 #define UIDREC_MINOR_FLOOR	2
+/* The first minor that defines lstag. */
+#define UIDREC_MINOR_LSTAG	3
 
 /* ---- names ---- */
 
@@ -237,6 +244,7 @@ int uidrec_out(const struct uid_rec *r, const uint8_t uuid[SDLM_UUID_LEN],
 	memcpy(d.name, r->name, r->name_len);
 	d.prov_base = htole32(r->prov_base);
 	d.floor = htole32(r->floor);
+	memcpy(d.lstag, r->lstag, UIDREC_LSTAG_LEN);
 
 	crc = htole32(crc32c(0, &d, SDLM_RECORD_CRC_OFFSET));
 	memcpy((uint8_t *)&d + SDLM_RECORD_CRC_OFFSET, &crc, sizeof(crc));
@@ -315,6 +323,8 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
 	/* Reserved before minor 2: not data, whatever it holds. */
 	if (le16toh(d.minor) >= UIDREC_MINOR_FLOOR)
 		r->floor = le32toh(d.floor);
+	if (le16toh(d.minor) >= UIDREC_MINOR_LSTAG)
+		memcpy(r->lstag, d.lstag, UIDREC_LSTAG_LEN);
 	if (r->name_len > UIDREC_NAME_MAX) {
 		rv = -EUCLEAN;
 		goto out_clear;
@@ -405,6 +415,15 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 		}
 		if (latest < 0 || rec_is_later(&rec[c], &rec[latest]))
 			latest = c;
+		/* the lockspace's tag: any counted copy's; two different
+		 * ones (never written by one lockspace) are lstag_mixed */
+		if (!bytes_are_zero(rec[c].lstag, 0, UIDREC_LSTAG_LEN)) {
+			if (!bytes_are_zero(v->lstag, 0, UIDREC_LSTAG_LEN) &&
+			    memcmp(v->lstag, rec[c].lstag, UIDREC_LSTAG_LEN) != 0)
+				v->lstag_mixed = true;
+			else
+				memcpy(v->lstag, rec[c].lstag, UIDREC_LSTAG_LEN);
+		}
 	}
 	v->gen = gen;
 	v->latest = rec[latest];
@@ -414,6 +433,39 @@ int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 	v->kind = rec[latest].state == UIDREC_USED ? UID_SLOT_USED
 						    : UID_SLOT_DELETED;
 	return 0;
+}
+
+/* ---- the lockspace a record belongs to ---- */
+
+/* Returns 0 or -EINVAL; see uidrec.h. */
+int uid_lstag(const char *ls, uint8_t tag[UIDREC_LSTAG_LEN])
+{
+	static const char dom[] = "sdlm lockspace tag v1";	/* + NUL */
+	uint8_t h[SHA256_LEN];
+	struct sha256 s;
+
+	if (!ls || !*ls || !tag)
+		return -EINVAL;
+	sha256_init(&s);
+	sha256_update(&s, dom, sizeof(dom));
+	sha256_update(&s, ls, strlen(ls) + 1);
+	sha256_final(&s, h);
+	memcpy(tag, h, UIDREC_LSTAG_LEN);
+	if (bytes_are_zero(tag, 0, UIDREC_LSTAG_LEN))
+		tag[0] = 1;	/* all zero means "not stamped" */
+	return 0;
+}
+
+/* Returns a verdict; see uidrec.h. */
+enum uid_lstag_verdict uid_lstag_check(const struct uid_slot_view *v,
+				       const uint8_t tag[UIDREC_LSTAG_LEN])
+{
+	if (!v || !tag || bytes_are_zero(tag, 0, UIDREC_LSTAG_LEN) || v->lstag_mixed)
+		return UID_LSTAG_OTHER;
+	if (bytes_are_zero(v->lstag, 0, UIDREC_LSTAG_LEN))
+		return UID_LSTAG_STAMP;
+	return memcmp(v->lstag, tag, UIDREC_LSTAG_LEN) == 0 ? UID_LSTAG_OURS
+							   : UID_LSTAG_OTHER;
 }
 
 /* ---- table ---- */

@@ -41,7 +41,8 @@
  *	a value the format forbids			-EUCLEAN
  *	  (among them, minor 1: prov_base above the watermark or without
  *	  PROVISIONAL; minor 2: a floor above the watermark + 1)
- * A record of minor < 2 reads with floor 0 (its bytes there are reserved).
+ * A record of minor < 2 reads with floor 0 (its bytes there are reserved),
+ * one of minor < 3 with lstag all zero (likewise).
  * On anything but 0 the output struct is zeroed.  The mailbox GUID is not
  * checked by uidrec_in: a slot legitimately holds other mailboxes.
  */
@@ -80,8 +81,16 @@
  * below the latest copy's floor.  Every UID handed out is below the next
  * of its holder, so floor <= watermark + 1.  0 = unknown (a record of
  * minor < 2, whose bytes there are reserved and not read).
+ *
+ * Minor 3 adds lstag (offset 392, formerly reserved): the tag of the
+ * lockspace the mailbox belongs to (uid_lstag), so that its GUID named in
+ * another lockspace, whose mailbox lock is another lock, never reaches
+ * the record (review s24 F2).  All zero = not stamped yet (a record of
+ * minor < 3, or rewritten by an older daemon: its writes zero the
+ * reserved bytes).  docs/uid.md, "One GUID, one lockspace".
  */
-#define UIDREC_MINOR		2	/* minor of the UID record written */
+#define UIDREC_MINOR		3	/* minor of the UID record written */
+#define UIDREC_LSTAG_LEN	8
 
 enum uidrec_state {
 	UIDREC_USED	= 1,
@@ -115,6 +124,8 @@ struct uid_rec {
 					   <= watermark; 0 when not PROVISIONAL */
 	uint32_t floor;			/* lowest UID the writer had not handed
 					   out, <= watermark + 1; 0 = unknown */
+	uint8_t lstag[UIDREC_LSTAG_LEN];	/* its lockspace's tag (minor >= 3);
+					   all zero = not stamped */
 	uint16_t name_len;		/* 1..255 (0 allowed when DELETED) */
 	char name[UIDREC_NAME_MAX + 1];	/* NUL-terminated copy of the name */
 };
@@ -178,7 +189,9 @@ enum uid_slot_kind {
  *   - state, name, node and reservation come from the LATEST copy, the
  *     greatest (epoch, seq, watermark), copy 0 on a full tie;
  *   - floor is the latest copy's (the tenure that wrote last), 0 if that
- *     copy has none or is of another UIDVALIDITY than the view's.
+ *     copy has none or is of another UIDVALIDITY than the view's;
+ *   - lstag is the one non-zero tag among them (all zero: none carries
+ *     one), lstag_mixed when two counted copies carry different ones.
  * copies_ok says which copies counted (bit c for copy c).
  *
  * One damaged copy (uidrec_in failed) with the other intact: the slot is
@@ -199,6 +212,8 @@ struct uid_slot_view {
 	bool provisional;	/* a counted copy carries PROVISIONAL */
 	uint32_t prov_base;	/* the lowest prov_base among those copies */
 	uint32_t floor;		/* the latest copy's floor; 0 = unknown */
+	uint8_t lstag[UIDREC_LSTAG_LEN];	/* the lockspace's tag; 0 = none */
+	bool lstag_mixed;	/* two counted copies, two different tags */
 	unsigned copies_ok;
 	uint32_t damaged_copy;	/* 0, or the damaged copy + 1 */
 	int damaged_err;	/* its uidrec_in error */
@@ -214,6 +229,32 @@ struct uid_slot_view {
  */
 int uidrec_resolve(const struct uid_rec rec[UIDREC_COPIES],
 		   const int rc[UIDREC_COPIES], struct uid_slot_view *v);
+
+/*
+ * The lockspace a record belongs to (review s24 F2, docs/uid.md "One
+ * GUID, one lockspace").  A record is found by its GUID alone, but the
+ * mailbox lock uid:<guid> is taken in the caller's lockspace: the same
+ * GUID named in two lockspaces would be two locks over one record.  So
+ * the record carries the tag of the lockspace whose lock guards it.
+ * uid_lstag: the first 8 bytes of SHA-256("sdlm lockspace tag v1" NUL
+ * ls NUL), never all zero; 0 or -EINVAL (NULL or empty).
+ * uid_lstag_check, of a USED slot's view and the caller's tag:
+ *	UID_LSTAG_OURS	the record carries the caller's tag: use it
+ *	UID_LSTAG_STAMP	it carries none (written before minor 3, or by
+ *			an older daemon): the caller writes its tag, under
+ *			the area's table lock, looked up again after the
+ *			grant, before any allocation from it
+ *	UID_LSTAG_OTHER	another lockspace's tag (or two different ones,
+ *			or the caller has none): refused, SDLM_EOTHERLS
+ */
+enum uid_lstag_verdict {
+	UID_LSTAG_OURS	= 0,
+	UID_LSTAG_STAMP	= 1,
+	UID_LSTAG_OTHER	= 2,
+};
+int uid_lstag(const char *ls, uint8_t tag[UIDREC_LSTAG_LEN]);
+enum uid_lstag_verdict uid_lstag_check(const struct uid_slot_view *v,
+				       const uint8_t tag[UIDREC_LSTAG_LEN]);
 
 /* ---- table addressing ---- */
 

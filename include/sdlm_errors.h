@@ -57,7 +57,9 @@ enum sdlm_error {
 	SDLM_EEXPIRED	= -1027,	/* UID allocation not committed within its lease */
 	SDLM_ESLOW	= -1028,	/* queued by sdlmd, no answer within the
 					   caller's UID timeout */
-	SDLM_ELAST	= -1029,
+	SDLM_EOTHERLS	= -1029,	/* the mailbox (its GUID) belongs to
+					   another lockspace */
+	SDLM_ELAST	= -1030,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */

@@ -1866,6 +1866,173 @@ static void test_svc_mailbox_in_table_ls(void **state)
 	uidsvc_fini();
 }
 
+/* A request of client in lockspace ls (count UIDs for an allocation). */
+static void svc_req_ls(uint32_t client, const char *ls, uint32_t op, const char *mb,
+		       uint32_t count, uint64_t alloc_id)
+{
+	struct req_uid r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.count = count;
+	r.alloc_id = alloc_id;
+	r.ls_len = (uint16_t)strlen(ls);
+	memcpy(r.ls, ls, r.ls_len);
+	r.mb_len = (uint16_t)strlen(mb);
+	memcpy(r.mailbox, mb, r.mb_len);
+	uidsvc_request(client, 1, &r);
+}
+
+/* One allocation of count UIDs in ls, every lock asked for granted: its
+ * error; on success [*first, *first + count) and committed. */
+static int svc_alloc_ls(const char *ls, const char *mb, uint32_t count, uint32_t *first)
+{
+	unsigned want = L.replies + 1;
+	int err;
+
+	svc_req_ls(7, ls, SDLM_UID_ALLOC, mb, count, 0);
+	svc_drive(want);
+	err = L.last_err;
+	if (!err) {
+		assert_int_equal(L.last.count, count);
+		*first = L.last.first;
+		svc_req_ls(7, ls, SDLM_UID_COMMIT, "", 0, L.alloc_id);
+	}
+	return err;
+}
+
+/*
+ * Review s24 F2: a record is found by its GUID only, but the mailbox lock
+ * uid:<guid> is taken in the caller's lockspace.  The victim's mailbox,
+ * named by its (not secret) GUID in lockspace "ls", and the same GUID in
+ * lockspace "evil" are two locks over one record: both holders allocate
+ * from it at once.  On the old code "evil" took the record over above
+ * the victim's reservation and then the victim, running on from its own
+ * reserved range and reserving the next one from its core, handed out
+ * the same UIDs again.  The record belongs to the lockspace that created
+ * it: the other lockspace is refused (SDLM_EOTHERLS), writes nothing,
+ * and the victim's UIDs stay unique.
+ */
+static void test_svc_guid_in_two_lockspaces(void **state)
+{
+	static const char gx[] = "0123456789abcdef0123456789abcdef";
+	struct fixture *fx = *state;
+	uint8_t seen[256] = { 0 };
+	uint32_t first;
+	uint64_t w;
+	unsigned i, k;
+	int err;
+
+	svc_init(fx);
+	granted = 0;
+	assert_int_equal(svc_alloc_ls("ls", gx, 1, &first), 0);	/* created */
+	seen[first] = 1;
+	w = svc_writes();
+	err = svc_alloc_ls("evil", gx, 1, &first);
+	if (!err) {
+		assert_true(first < sizeof(seen));
+		seen[first]++;
+	}
+	/* the victim runs on past its reservation, both keep allocating */
+	for (i = 0; i < 40 && !err; i++) {
+		for (k = 0; k < 2; k++) {
+			if (svc_alloc_ls(k ? "evil" : "ls", gx, 1, &first) != 0)
+				continue;
+			assert_true(first < sizeof(seen));
+			assert_true(++seen[first] == 1);	/* no UID twice */
+		}
+	}
+	assert_int_equal(err, SDLM_EOTHERLS);
+	assert_int_equal(svc_writes(), w);		/* nothing written for it */
+	/* the victim goes on as before */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(svc_alloc_ls("ls", gx, 1, &first), 0);
+		assert_true(first < sizeof(seen));
+		assert_int_equal(++seen[first], 1);
+	}
+	/* and "evil" stays refused */
+	assert_int_equal(svc_alloc_ls("evil", gx, 1, &first), SDLM_EOTHERLS);
+	uidsvc_fini();
+}
+
+static void hex_of(const uint8_t g[UID_GUID_LEN], char out[2 * UID_GUID_LEN + 1])
+{
+	unsigned i;
+
+	for (i = 0; i < UID_GUID_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", g[i]);
+}
+
+/*
+ * A record written before the lockspace tag existed (or by an older
+ * daemon) carries none: the first lockspace to take it over stamps it,
+ * under the area's table lock, and looks it up again after the grant.
+ * Here "ls" and "evil" take their mailbox locks over one untagged record
+ * at once, both see no tag and ask for the table locks; "ls" gets the
+ * area's first and stamps it; "evil", granted next, reads the stamp and
+ * is refused (SDLM_EOTHERLS), writing nothing.  No UID is handed out
+ * before the stamp is on disk.
+ */
+static void test_svc_untagged_stamped_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct uidtab_geom g;
+	uint8_t guid[UID_GUID_LEN];
+	char gx[2 * UID_GUID_LEN + 1];
+	uint32_t first;
+
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	guid_of(21, guid);
+	put_rec(fx, &g, uidtab_home(guid, NSLOTS), 21);	/* tag all zero */
+	hex_of(guid, gx);
+	svc_init(fx);
+	svc_req_ls(7, "ls", SDLM_UID_ALLOC, gx, 1, 0);
+	svc_req_ls(8, "evil", SDLM_UID_ALLOC, gx, 1, 0);
+	assert_int_equal(L.n, 2);
+	assert_string_equal(L.ls[2], "evil");
+	svc_grant(1);
+	svc_grant(2);
+	/* both found the record untagged: the table locks, no write */
+	assert_true(svc_until(lock_count, (void *)4));
+	assert_string_equal(L.name[3], "uid-table");
+	assert_string_equal(L.name[4], "uid-table");
+	assert_string_equal(L.ls[3], "ls");
+	assert_string_equal(L.ls[4], "evil");
+	assert_int_equal(svc_writes(), 0);
+	svc_grant(3);
+	svc_grant(4);
+	assert_int_equal(L.n, 6);
+	assert_string_equal(L.ls[5], UIDSVC_TABLE_LS);
+	assert_string_equal(L.ls[6], UIDSVC_TABLE_LS);
+	assert_int_equal(L.replies, 0);		/* nothing before the stamp */
+	svc_grant(5);				/* "ls" stamps it */
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.client, 7);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.first > 10);		/* above the record's watermark */
+	assert_true(svc_writes() >= 2);
+	assert_true(L.unlocked[3]);
+	assert_true(L.unlocked[5]);
+	assert_false(L.unlocked[1]);
+	svc_req_ls(7, "ls", SDLM_UID_COMMIT, "", 0, L.alloc_id);
+	svc_grant(6);				/* "evil", granted next */
+	assert_true(svc_until(replied, (void *)3));
+	assert_int_equal(L.client, 8);
+	assert_int_equal(L.last_err, SDLM_EOTHERLS);
+	assert_true(L.unlocked[2]);
+	assert_true(L.unlocked[4]);
+	assert_true(L.unlocked[6]);
+	/* asked again: refused at once, no table lock */
+	granted = 6;
+	assert_int_equal(svc_alloc_ls("evil", gx, 1, &first), SDLM_EOTHERLS);
+	assert_string_equal(L.ls[7], "evil");
+	assert_int_equal(L.n, 7);
+	/* "ls" goes on, without the table locks */
+	assert_int_equal(svc_alloc_ls("ls", gx, 1, &first), 0);
+	assert_int_equal(L.n, 7);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1898,6 +2065,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_guid_in_two_lockspaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_untagged_stamped_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,6 +54,7 @@ static void fixed_rec(struct uid_rec *r)
 	r->res_first = 4001;
 	r->res_last = 5000;
 	r->floor = 4321;
+	assert_int_equal(uid_lstag("imap", r->lstag), 0);
 	strcpy(r->name, "INBOX/Sent \xc3\xa9t\xc3\xa9");	/* "été" */
 	r->name_len = (uint16_t)strlen(r->name);
 }
@@ -77,6 +78,7 @@ static void assert_rec_equal(const struct uid_rec *a, const struct uid_rec *b)
 	assert_int_equal(a->res_last, b->res_last);
 	assert_int_equal(a->prov_base, b->prov_base);
 	assert_int_equal(a->floor, b->floor);
+	assert_memory_equal(a->lstag, b->lstag, UIDREC_LSTAG_LEN);
 	assert_int_equal(a->name_len, b->name_len);
 	assert_memory_equal(a->name, b->name, sizeof(a->name));
 }
@@ -107,8 +109,9 @@ static void test_round_trip(void **state)
 		assert_int_equal(sector[112], 5000 & 0xff);
 		assert_int_equal(sector[124], r.name_len);
 		assert_memory_equal(sector + 128, r.name, r.name_len);
-		assert_int_equal(sector[10], 2);
+		assert_int_equal(sector[10], 3);
 		assert_int_equal(sector[388] | sector[389] << 8, 4321);
+		assert_memory_equal(sector + 392, r.lstag, UIDREC_LSTAG_LEN);
 		assert_int_equal(crc32c(0, sector, 508),
 				 (uint32_t)sector[508] | (uint32_t)sector[509] << 8 |
 				 (uint32_t)sector[510] << 16 | (uint32_t)sector[511] << 24);
@@ -843,6 +846,123 @@ static void test_table_addressing(void **state)
 
 /* ---- golden images ---- */
 
+/*
+ * Minor 3: the lockspace tag (offset 392, review s24 F2).  The minor-2
+ * images (tests/golden/uid-1.2-*.bin, written before minor 3) are today's
+ * record with the minor put back to 2 and no tag, and read back with the
+ * tag all zero (not stamped); in a record of minor 2 those bytes are
+ * reserved: not read, whatever they hold (an older daemon writes them
+ * zero).  The tag itself is pinned: SHA-256("sdlm lockspace tag v1" NUL
+ * "imap" NUL), first 8 bytes (computed apart, with Python's hashlib).
+ */
+static void test_lstag(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	static const uint8_t imap[UIDREC_LSTAG_LEN] = {
+		0x70, 0x04, 0x70, 0xa4, 0xab, 0x9b, 0xa1, 0xba };
+	uint8_t sector[SECTOR_MAX], t[UIDREC_LSTAG_LEN], t2[UIDREC_LSTAG_LEN];
+	static const uint8_t zero[UIDREC_LSTAG_LEN];
+	struct uid_rec r, r2;
+	char name[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(uid_lstag("imap", t), 0);
+	assert_memory_equal(t, imap, UIDREC_LSTAG_LEN);
+	assert_int_equal(uid_lstag("imap2", t2), 0);
+	assert_memory_not_equal(t, t2, UIDREC_LSTAG_LEN);
+	assert_int_equal(uid_lstag("", t2), -EINVAL);
+	assert_int_equal(uid_lstag(NULL, t2), -EINVAL);
+
+	for (i = 0; i < 2; i++) {
+		fixed_rec(&r);
+		memset(r.lstag, 0, UIDREC_LSTAG_LEN);
+		assert_int_equal(uidrec_out(&r, uuid_a, sector, sizes[i]), 0);
+		put_le16(sector + 10, 2);
+		reseal(sector);
+		snprintf(name, sizeof(name), "uid-1.2-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(uidrec_in(&r2, sector, sizes[i], uuid_a, 4242, 1), 0);
+		assert_rec_equal(&r2, &r);
+		/* reserved in minor 2: bytes there are no tag, and no error */
+		memcpy(sector + 392, imap, UIDREC_LSTAG_LEN);
+		reseal(sector);
+		assert_int_equal(uidrec_in(&r2, sector, sizes[i], uuid_a, 4242, 1), 0);
+		assert_memory_equal(r2.lstag, zero, UIDREC_LSTAG_LEN);
+		/* the same bytes in minor 3 are the tag */
+		put_le16(sector + 10, 3);
+		reseal(sector);
+		assert_int_equal(uidrec_in(&r2, sector, sizes[i], uuid_a, 4242, 1), 0);
+		assert_memory_equal(r2.lstag, imap, UIDREC_LSTAG_LEN);
+		/* a record of minor 3 without a tag (not stamped) is legal */
+		assert_int_equal(uidrec_out(&r, uuid_a, sector, sizes[i]), 0);
+		assert_int_equal(sector[10], 3);
+		assert_memory_equal(sector + 392, zero, UIDREC_LSTAG_LEN);
+		assert_int_equal(uidrec_in(&r2, sector, sizes[i], uuid_a, 4242, 1), 0);
+		assert_memory_equal(r2.lstag, zero, UIDREC_LSTAG_LEN);
+	}
+}
+
+/*
+ * The verdict on a slot's tag (uid_lstag_check): ours, to stamp (no
+ * counted copy carries one), or another lockspace's (refused), from the
+ * resolved view of both copies.
+ */
+static void test_lstag_check(void **state)
+{
+	uint8_t a[UIDREC_LSTAG_LEN], b[UIDREC_LSTAG_LEN];
+	static const uint8_t zero[UIDREC_LSTAG_LEN];
+	struct uid_rec rec[2];
+	struct uid_slot_view v;
+	int rc[2] = { 0, 0 };
+
+	(void)state;
+	assert_int_equal(uid_lstag("ls", a), 0);
+	assert_int_equal(uid_lstag("evil", b), 0);
+	rec_for(&rec[0], 1, 1, 5, 10, 100, 900);
+	rec_for(&rec[1], 1, 1, 5, 11, 100, 1000);
+	/* neither copy tagged: a record of before minor 3 */
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_memory_equal(v.lstag, zero, UIDREC_LSTAG_LEN);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_STAMP);
+	assert_int_equal(uid_lstag_check(&v, b), UID_LSTAG_STAMP);
+	/* both tagged "ls" */
+	memcpy(rec[0].lstag, a, UIDREC_LSTAG_LEN);
+	memcpy(rec[1].lstag, a, UIDREC_LSTAG_LEN);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_OURS);
+	assert_int_equal(uid_lstag_check(&v, b), UID_LSTAG_OTHER);
+	/* the latest copy rewritten without it (an older daemon's write, or
+	 * a stamp whose second write did not land): still "ls"'s */
+	memset(rec[1].lstag, 0, UIDREC_LSTAG_LEN);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_memory_equal(v.lstag, a, UIDREC_LSTAG_LEN);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_OURS);
+	assert_int_equal(uid_lstag_check(&v, b), UID_LSTAG_OTHER);
+	/* two different tags: nobody's, refused to both */
+	memcpy(rec[1].lstag, b, UIDREC_LSTAG_LEN);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_true(v.lstag_mixed);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_OTHER);
+	assert_int_equal(uid_lstag_check(&v, b), UID_LSTAG_OTHER);
+	/* a copy of an older generation (a late write of the slot's
+	 * previous owner) does not count */
+	rec[1].gen = 2;
+	memcpy(rec[0].lstag, b, UIDREC_LSTAG_LEN);
+	memcpy(rec[1].lstag, a, UIDREC_LSTAG_LEN);
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_false(v.lstag_mixed);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_OURS);
+	/* one copy damaged: the intact one's tag */
+	rc[1] = SDLM_ECHECKSUM;
+	assert_int_equal(uidrec_resolve(rec, rc, &v), 0);
+	assert_int_equal(uid_lstag_check(&v, b), UID_LSTAG_OURS);
+	assert_int_equal(uid_lstag_check(&v, a), UID_LSTAG_OTHER);
+	/* a caller without a tag is never "ours" */
+	assert_int_equal(uid_lstag_check(&v, zero), UID_LSTAG_OTHER);
+	assert_int_equal(uid_lstag_check(NULL, a), UID_LSTAG_OTHER);
+}
+
 static void test_golden(void **state)
 {
 	static const uint32_t sizes[] = { 512, 4096 };
@@ -935,6 +1055,7 @@ static void test_golden_minor0(void **state)
 	for (i = 0; i < 2; i++) {
 		fixed_rec(&r);
 		r.floor = 0;	/* minor 2's: reserved bytes in 1.0 */
+		memset(r.lstag, 0, UIDREC_LSTAG_LEN);	/* minor 3's */
 		assert_int_equal(uidrec_out(&r, uuid_a, sector, sizes[i]), 0);
 		put_le16(sector + 10, 0);
 		reseal(sector);
@@ -965,6 +1086,7 @@ static void test_floor(void **state)
 	for (i = 0; i < 2; i++) {
 		fixed_rec(&r);
 		r.floor = 0;
+		memset(r.lstag, 0, UIDREC_LSTAG_LEN);	/* minor 3's */
 		assert_int_equal(uidrec_out(&r, uuid_a, sector, sizes[i]), 0);
 		put_le16(sector + 10, 1);
 		reseal(sector);
@@ -1105,6 +1227,8 @@ int main(void)
 		cmocka_unit_test(test_table_probe),
 		cmocka_unit_test(test_table_addressing),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_lstag),
+		cmocka_unit_test(test_lstag_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
