@@ -71,6 +71,19 @@ static void sleep_ms(unsigned ms)
 	progress_sleep_ms(ms);
 }
 
+/*
+ * Test seam (tests/fence/t-daemons.sh): SDLM_TEST_FENCE_READ_STALL_MS=<ms>
+ * stalls `fence message --wait` that long right after each read of the
+ * slots, as a process descheduled between a read and what follows does.
+ */
+static void test_stall_after_read(void)
+{
+	const char *v = getenv("SDLM_TEST_FENCE_READ_STALL_MS");
+
+	if (v && *v)
+		sleep_ms((unsigned)strtoul(v, NULL, 10));
+}
+
 static int fail(int rc, const char *why)
 {
 	fprintf(stderr, "sdlmctl: %s\n", why);
@@ -740,7 +753,7 @@ static int fence_message(int argc, char **argv, bool json)
 	struct slots *s = NULL;
 	const char *why = NULL;
 	struct area *a;
-	uint64_t start, still_since, last_counter;
+	uint64_t start, still_since, last_counter, before;
 	struct progress pg;
 	uint32_t node;
 	unsigned reads;
@@ -820,14 +833,21 @@ static int fence_message(int argc, char **argv, bool json)
 			      node, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000,
 			      (dead_at > now ? dead_at - now : 0) / 1000.0);
 		sleep_ms(t.base.hb_interval_ms);
+		/* A read shows the disk as it was when it was submitted, and
+		 * this tool has no watchdog to bound a stall after it: the dead
+		 * verdict is timed at the submission (a stall before the clock
+		 * is read must not age what the read saw); a moved counter is
+		 * timed after the read (later: the verdict only later). */
+		before = clock_boottime_ms();
 		rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
+		test_stall_after_read();
 		if (rc == 0 && !s->hb_rc[node]) {
 			if (acked(&s->hb[node], &m))
 				result = "acknowledged";
 			else if (s->hb[node].counter != last_counter) {
 				last_counter = s->hb[node].counter;
 				still_since = clock_boottime_ms();
-			} else if (clock_boottime_ms() - still_since >= t.dead_ms)
+			} else if (before >= still_since && before - still_since >= t.dead_ms)
 				result = "dead";
 		}
 		if (!result && clock_boottime_ms() - start >= (uint64_t)da.wait * 1000) {

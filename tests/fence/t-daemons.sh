@@ -5,7 +5,9 @@
 # the node dies by its watchdog; failing disk I/O on a node makes it stop
 # and die within lease + watchdog while the others stay up; a clean stop
 # frees the slot; a second daemon with the same ipc name is refused (exit
-# 5) without touching the first one's pid file; nothing is left running.
+# 5) without touching the first one's pid file; `fence message --wait`
+# stalled after each read (a test seam) does not call a live node dead;
+# nothing is left running.
 . "$SDLM_SRCDIR/tests/lib.sh"
 t_init daemons
 C="$SDLMCTL"
@@ -126,7 +128,38 @@ echo "incarnation before: $prev, with the clock behind: $now"
 check "its incarnation is above the previous one" \
 	python3 -c "import sys; sys.exit(0 if int('$now', 16) > int('${prev:-x}', 16) else 1)"
 check "and its log says the clock is behind" grep -q "clock is behind the previous incarnation" "$TD/n4/sdlmd.log"
+# $! is faketime's pid, not the daemon's: the daemon's own pid file says
+# which process to stop (a TERM to faketime left the daemon running).
+d4=$(cat "$pidf")
+check "the daemon under faketime wrote its pid file" test -n "$d4"
+kill -TERM "$d4"
+check "node 4 stops cleanly again" wait_for "node 4 stopped" 20 sh -c "! kill -0 $d4 2>/dev/null"
+
+# --- fence message --wait stalled after a read ----------------------------
+# The direct tool has no watchdog: a stall between a read and the clock
+# read after it must not age what the read saw.  Node 4's disk I/O fails
+# for L/2 (its lease stays valid: it is alive, and acknowledges the test
+# message once its I/O is back); the tool stalls D after every read.  A
+# verdict timed after the stall called node 4 dead on a read that was
+# taken with its counter still for one interval.
+restart4 --fault-file="$TD/n4/fault" >"$TD/n4/stall.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+echo $! >"$TD/n4/sdlmd.pid"
+check "node 4 runs again (fault file)" wait_for "node 4 fenced-safe" 30 \
+	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+echo "all:error=EIO" > "$TD/n4/fault"
+SDLM_TEST_FENCE_READ_STALL_MS=$DEAD $C fence message -d "$DISK" --wait=$(( (3 * DEAD + 4 * I) / 1000 + 30 )) 4 test \
+	>"$TD/stall-msg.out" 2>&1 &
+msg_pid=$!
+# The fault's length is the scenario, not a wait: half the lease.
+sleep "$(printf "%d.%03d" $(( L / 2000 )) $(( L / 2 % 1000 )))"
+: > "$TD/n4/fault"
+wait "$msg_pid"; rc=$?
+cat "$TD/stall-msg.out"
+check "node 4, alive with a valid lease, is acknowledged, not called dead (rc $rc)" \
+	grep -q "node 4: acknowledged" "$TD/stall-msg.out"
+check "node 4's daemon never stopped" kill -0 "$(cat "$TD/n4/sdlmd.pid")"
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
-check "node 4 stops cleanly again" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "node 4 stops cleanly a third time" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
 
 t_done
