@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,7 @@ struct fencer {
 	bool busy;
 	uint64_t victim_inc;
 	bool write_pending;
+	bool orphan;			/* destroyed: the pill's callback frees it */
 	void *wbuf;
 	uint32_t queue[SDLM_MAX_NODES];
 	unsigned nqueue;
@@ -85,6 +87,10 @@ static void pill_done(void *arg, int result, const void *data, size_t len)
 	struct fence_decision d;
 
 	f->write_pending = false;
+	if (f->orphan) {
+		free(f);	/* fencer_destroy left it to this callback */
+		return;
+	}
 	if (!f->busy)
 		return;
 	if (fence_pill_written(&f->op, f->now_ms, result, &d) == 0)
@@ -211,13 +217,47 @@ int fencer_create(struct fencer **out, struct area *a, struct hb_engine *hb,
 	return 0;
 }
 
+/*
+ * The area's aio context outlives us (the heartbeat engine and the area
+ * reap it after; sdlmd closes the fencer first): a pill write still in
+ * flight would have its callback run on freed memory.  So: nothing new
+ * starts (not busy, nothing queued: pill_done and fencer_on_read, which
+ * the engine's callbacks may call meanwhile, do nothing), the write is
+ * waited for up to twice the I/O timeout, and if the kernel still has it
+ * f is left to its callback, which frees it (the aio layer makes exactly
+ * one per accepted request, aio_ctx_destroy's SDLM_ECANCELED at the
+ * latest).  wbuf can go either way: the aio layer copied it.
+ */
 void fencer_destroy(struct fencer *f)
 {
+	struct aio_ctx *c;
+	uint64_t now, end;
+
 	if (!f)
 		return;
-	/* A pill write still in flight owns wbuf through the aio layer's
-	 * bounce buffer, not ours: ours can go. */
+	f->busy = false;
+	f->nqueue = 0;
 	free(f->wbuf);
+	f->wbuf = NULL;
+	c = f->a->aio;
+	now = aio_now_ns();
+	end = now + 2 * (uint64_t)f->t->base.io_timeout_ms * 1000000;
+	while (f->write_pending && now < end) {
+		struct pollfd pfd = { .fd = aio_ctx_fd(c), .events = POLLIN };
+		uint64_t until = aio_next_deadline(c);
+
+		if (aio_process(c, now) < 0 || !f->write_pending)
+			break;
+		if (until > end)
+			until = end;
+		(void)poll(&pfd, 1, until > now ?
+			   (int)((until - now + 999999) / 1000000) : 0);
+		now = aio_now_ns();
+	}
+	if (f->write_pending) {
+		f->orphan = true;	/* pill_done frees it */
+		return;
+	}
 	free(f);
 }
 

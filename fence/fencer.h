@@ -32,6 +32,12 @@ typedef void (*fencer_done_fn)(void *ctx, uint32_t victim, uint64_t incarnation,
 int fencer_create(struct fencer **out, struct area *a, struct hb_engine *hb,
 		  const struct sdlm_timeouts *t, uint32_t my_node,
 		  fencer_done_fn fn, void *ctx);
+/*
+ * Nothing new starts; a pill write in flight is waited for (up to 2 T)
+ * so that no callback of the fencer stays on the area's aio context,
+ * which the heartbeat engine and area_close reap after it; one the
+ * kernel still holds then frees the fencer itself when it completes.
+ */
 void fencer_destroy(struct fencer *f);
 
 /*

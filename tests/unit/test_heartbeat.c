@@ -480,6 +480,96 @@ static void test_fencer_stale_pill_dead_path(void **state)
 	assert_int_equal(fx->msg_at_verdict.from_node, 1);
 }
 
+/*
+ * Review s25-rev2 (composition root): sdlmd closes the fencer before the
+ * heartbeat engine and the area, which share its aio context.  A pill
+ * write still in flight then had its callback run on the freed fencer
+ * (hbe_destroy's and aio_ctx_destroy's reaping): a use after free that
+ * could act on a fence op of freed memory.  fencer_destroy must leave no
+ * request of its own on the context: it waits for its write (the one
+ * pending here completes at once), and nothing of it is called later.
+ */
+static bool engine_idle(struct fixture *fx)
+{
+	return aio_inflight(fx->a->aio) == 0;
+}
+
+static void test_fencer_destroy_pill_in_flight(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	uint64_t end;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	/* The engine's own I/O done (no tick meanwhile): only the pill's. */
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_true(engine_idle(fx));
+
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+	assert_int_equal(aio_inflight(fx->a->aio), 1);	/* the pill */
+
+	fencer_destroy(fx->f);
+	fx->f = NULL;
+	/* Nothing of the fencer left on the context ... */
+	assert_int_equal(aio_inflight(fx->a->aio), 0);
+	/* ... and reaping it calls nothing (teardown destroys the rest). */
+	(void)poll(&p, 1, 0);
+	hbe_process(fx->e, clock_boottime_ms());
+	assert_int_equal(fx->fenced_path, 0);
+}
+
+/* The same with the pill's completion held for good (a hung path):
+ * fencer_destroy gives up after twice the I/O timeout and leaves the
+ * fencer to the callback that aio_ctx_destroy (teardown) makes at last;
+ * the sanitizer tier (tests/asan) sees a use after free or a leak. */
+static void test_fencer_destroy_pill_stalled(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct aio_fault stall = { .ops = AIO_FAULT_WRITE,
+				   .kind = AIO_FAULT_STALL,
+				   .stall_ms = AIO_STALL_FOREVER };
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	uint64_t end;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_true(engine_idle(fx));
+
+	aio_fault_set(fx->a->aio, &stall);
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+	assert_int_equal(aio_inflight(fx->a->aio), 1);
+	fencer_destroy(fx->f);
+	fx->f = NULL;
+	assert_int_equal(aio_inflight(fx->a->aio), 1);	/* still the kernel's */
+	/* The path comes back: the late completion finds nothing to act on. */
+	aio_fault_set(fx->a->aio, NULL);
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_true(engine_idle(fx));
+	assert_int_equal(fx->fenced_path, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +583,10 @@ int main(void)
 			test_no_pause_across_unreadable_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_stale_pill_dead_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fencer_destroy_pill_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fencer_destroy_pill_stalled, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
