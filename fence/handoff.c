@@ -44,14 +44,23 @@ static struct ho_grant *away_find(const struct ho_away *a, uint64_t lkid)
 	return NULL;
 }
 
-/* Order is kept: the answer lists oldest first. */
+/*
+ * Remove entry i of an array of *n entries of size sz, keeping the order
+ * (V's answer lists oldest first, the request area is the oldest
+ * entries); the freed last entry is zeroed.
+ */
+static void ordered_remove(void *base, size_t sz, uint32_t *n, size_t i)
+{
+	uint8_t *p = base;
+
+	memmove(p + i * sz, p + (i + 1) * sz, (*n - i - 1) * sz);
+	(*n)--;
+	memset(p + *n * sz, 0, sz);
+}
+
 static void away_remove(struct ho_away *a, struct ho_grant *g)
 {
-	size_t i = (size_t)(g - a->g);
-
-	memmove(&a->g[i], &a->g[i + 1], (a->n - i - 1) * sizeof(a->g[0]));
-	a->n--;
-	memset(&a->g[a->n], 0, sizeof(a->g[0]));
+	ordered_remove(a->g, sizeof(a->g[0]), &a->n, (size_t)(g - a->g));
 }
 
 static void out_add(struct ho_away_out *out, enum ho_away_act act,
@@ -279,6 +288,8 @@ enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in)
 		return HO_F1_OLD_MINOR;
 	if (in->protocol < HO_PROTOCOL_MIN)
 		return HO_F1_OLD_PROTOCOL;
+	if (in->v_protocol < HO_PROTOCOL_MIN)
+		return HO_F1_V_OLD_PROTOCOL;
 	return HO_F1_OK;
 }
 
@@ -293,6 +304,7 @@ const char *ho_f1_name(enum ho_f1_verdict v)
 	case HO_F1_FENCING:	return "fence in flight";
 	case HO_F1_OLD_MINOR:	return "heartbeat minor below 2";
 	case HO_F1_OLD_PROTOCOL: return "lockspace protocol below 3";
+	case HO_F1_V_OLD_PROTOCOL: return "V announced a protocol below 3";
 	}
 	return "unknown";
 }
@@ -317,11 +329,7 @@ static struct ho_entry *req_find(struct ho_requester *r, uint64_t lkid,
 
 static void req_remove(struct ho_requester *r, struct ho_entry *e)
 {
-	size_t i = (size_t)(e - r->e);
-
-	memmove(&r->e[i], &r->e[i + 1], (r->n - i - 1) * sizeof(r->e[0]));
-	r->n--;
-	memset(&r->e[r->n], 0, sizeof(r->e[0]));
+	ordered_remove(r->e, sizeof(r->e[0]), &r->n, (size_t)(e - r->e));
 }
 
 int ho_req_want(struct ho_requester *r, uint64_t lkid, uint64_t target_incarnation)

@@ -53,7 +53,9 @@
  * 2. The requester (struct ho_requester, one per daemon: the requests of
  *    every lockspace it is the fencer of share its one area, design §3)
  *
- *	F1  ho_f1_check: whether a request may be made at all
+ *	F1  ho_f1_check: whether a request may be made at all (V's
+ *	    heartbeat minor >= 2, the lockspace's agreed protocol >= 3 AND
+ *	    V's own announced protocol >= 3, design §2 and §4)
  *	    ho_req_want: an entry (lkid, target_incarnation), oldest first;
  *	    the area of the next heartbeat write carries the
  *	    SDLM_HB_REQ_MAX oldest (ho_req_area; req_seq + 1 when its
@@ -236,6 +238,12 @@ struct ho_f1_in {
 	bool fenced;			/* NODE_FENCED applied for it */
 	bool fence_in_flight;		/* a fence of V is running */
 	uint32_t protocol;		/* the lockspace's agreed version */
+	uint32_t v_protocol;		/* the highest version V announced in
+					   its own last JOIN of the lockspace,
+					   kept with its member incarnation
+					   (0: unknown).  Not implied by the
+					   agreed one: V, away, is not among
+					   the members it is the minimum of */
 };
 
 enum ho_f1_verdict {
@@ -247,6 +255,9 @@ enum ho_f1_verdict {
 	HO_F1_FENCING		= 5,	/* fence in flight: no new request */
 	HO_F1_OLD_MINOR		= 6,	/* V's heartbeat below minor 2: fence */
 	HO_F1_OLD_PROTOCOL	= 7,	/* lockspace below protocol 3: fence */
+	HO_F1_V_OLD_PROTOCOL	= 8,	/* V announced below 3 (a build whose
+					   lkids are per lockspace, design
+					   §2 finding H2): fence */
 };
 
 enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in);

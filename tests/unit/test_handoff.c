@@ -333,6 +333,7 @@ static void test_f1(void **state)
 		.member = false, .hb_live = true, .hb_minor = 2,
 		.hb_incarnation = INC_A, .replica_incarnation = INC_A,
 		.fenced = false, .fence_in_flight = false, .protocol = 3,
+		.v_protocol = 3,
 	};
 	struct ho_f1_in in;
 
@@ -354,6 +355,19 @@ static void test_f1(void **state)
 	assert_int_equal(ho_f1_check(&in), HO_F1_OLD_MINOR);
 	in = ok; in.protocol = 2;
 	assert_int_equal(ho_f1_check(&in), HO_F1_OLD_PROTOCOL);
+	/*
+	 * Finding H2's rolling-upgrade rule (design §2, review s25-rev2 R2):
+	 * the agreed version is the minimum over the members, and V, away,
+	 * is not one; an old V (lkids per lockspace: (incarnation, lkid)
+	 * ambiguous) must not be asked even where the rest agreed on 3 and
+	 * its heartbeat is minor 2.
+	 */
+	in = ok; in.v_protocol = 2;
+	assert_int_equal(ho_f1_check(&in), HO_F1_V_OLD_PROTOCOL);
+	in = ok; in.v_protocol = 0;		/* not known: not asked */
+	assert_int_equal(ho_f1_check(&in), HO_F1_V_OLD_PROTOCOL);
+	assert_string_equal(ho_f1_name(HO_F1_V_OLD_PROTOCOL),
+			    "V announced a protocol below 3");
 	assert_string_equal(ho_f1_name(HO_F1_OLD_MINOR), "heartbeat minor below 2");
 	assert_string_equal(ho_f1_name((enum ho_f1_verdict)99), "unknown");
 }
