@@ -700,6 +700,37 @@ _Static_assert(offsetof(struct lssnap_xfer_wire, total) == 32,
 #define XPUT(sz, p, field, v)	PUT(sz, p, struct lssnap_xfer_wire, field, v)
 #define XGET(sz, p, field)	GET(sz, p, struct lssnap_xfer_wire, field)
 
+/*
+ * The book's five node lists, in their order on the wire: every pass over
+ * them (counts, size, sanity, encode, decode) walks this one table.
+ */
+static const struct {
+	size_t ids;		/* offsetof the uint32_t array */
+	size_t n;		/* offsetof its size_t count */
+} book_list[] = {
+	{ offsetof(struct lssnap_book, ready),	 offsetof(struct lssnap_book, n_ready) },
+	{ offsetof(struct lssnap_book, tainted), offsetof(struct lssnap_book, n_tainted) },
+	{ offsetof(struct lssnap_book, waiting), offsetof(struct lssnap_book, n_waiting) },
+	{ offsetof(struct lssnap_book, dirty),	 offsetof(struct lssnap_book, n_dirty) },
+	{ offsetof(struct lssnap_book, refused), offsetof(struct lssnap_book, n_refused) },
+};
+#define BOOK_LISTS	(sizeof(book_list) / sizeof(book_list[0]))
+
+static const uint32_t *list_ids(const struct lssnap_book *b, size_t k)
+{
+	return (const uint32_t *)((const uint8_t *)b + book_list[k].ids);
+}
+
+static size_t list_n(const struct lssnap_book *b, size_t k)
+{
+	return *(const size_t *)((const uint8_t *)b + book_list[k].n);
+}
+
+static uint32_t *list_ids_mut(struct lssnap_book *b, size_t k)
+{
+	return (uint32_t *)((uint8_t *)b + book_list[k].ids);
+}
+
 /* A node list as the daemon keeps it: ids non-zero, strictly ascending. */
 static bool ids_sane(const uint32_t *ids, size_t n)
 {
@@ -727,12 +758,10 @@ static bool book_sane(const struct lssnap_book *b)
 {
 	size_t i, j;
 
-	if (!ids_sane(b->ready, b->n_ready) ||
-	    !ids_sane(b->tainted, b->n_tainted) ||
-	    !ids_sane(b->waiting, b->n_waiting) ||
-	    !ids_sane(b->dirty, b->n_dirty) ||
-	    !ids_sane(b->refused, b->n_refused) ||
-	    b->n_xfer > LSSNAP_XFER_MAX)
+	for (i = 0; i < BOOK_LISTS; i++)
+		if (!ids_sane(list_ids(b, i), list_n(b, i)))
+			return false;
+	if (b->n_xfer > LSSNAP_XFER_MAX)
 		return false;
 	for (i = 0; i < b->n_xfer; i++) {
 		if (!xfer_sane(&b->xf[i]))
@@ -751,8 +780,8 @@ static uint64_t book_size(const struct lssnap_book *b)
 	uint64_t n = LSSNAP_HDR_LEN;
 	size_t i;
 
-	n += 4 * ((uint64_t)b->n_ready + b->n_tainted + b->n_waiting +
-		  b->n_dirty + b->n_refused);
+	for (i = 0; i < BOOK_LISTS; i++)
+		n += 4 * (uint64_t)list_n(b, i);
 	for (i = 0; i < b->n_xfer && i < LSSNAP_XFER_MAX; i++)
 		n += LSSNAP_XFER_LEN + 4 * (uint64_t)b->xf[i].n_waiting;
 	return n;
@@ -800,11 +829,8 @@ int lssnap_encode(const struct lssnap_book *b, const struct ls_state *st,
 	HPUT(64, p, formed, b->formed);
 	HPUT(64, p, gen, b->gen);
 	off = LSSNAP_HDR_LEN;
-	off += ids_out(p + off, b->ready, b->n_ready);
-	off += ids_out(p + off, b->tainted, b->n_tainted);
-	off += ids_out(p + off, b->waiting, b->n_waiting);
-	off += ids_out(p + off, b->dirty, b->n_dirty);
-	off += ids_out(p + off, b->refused, b->n_refused);
+	for (i = 0; i < BOOK_LISTS; i++)
+		off += ids_out(p + off, list_ids(b, i), list_n(b, i));
 	for (i = 0; i < b->n_xfer; i++) {
 		const struct lssnap_xfer *x = &b->xf[i];
 		uint8_t *r = p + off;
@@ -866,19 +892,16 @@ int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
 	decided = HGET(32, p, decided);
 	b.formed = HGET(64, p, formed);
 	b.gen = HGET(64, p, gen);
-	if (b.n_ready > LSSNAP_NODES_MAX || b.n_tainted > LSSNAP_NODES_MAX ||
-	    b.n_waiting > LSSNAP_NODES_MAX || b.n_dirty > LSSNAP_NODES_MAX ||
-	    b.n_refused > LSSNAP_NODES_MAX || b.n_xfer > LSSNAP_XFER_MAX ||
-	    decided > 1)
+	for (i = 0; i < BOOK_LISTS; i++)
+		if (list_n(&b, i) > LSSNAP_NODES_MAX)
+			return SDLM_EPROTO;
+	if (b.n_xfer > LSSNAP_XFER_MAX || decided > 1)
 		return SDLM_EPROTO;
 	b.decided = decided;
 	off = LSSNAP_HDR_LEN;
-	if (!ids_in(p, len, &off, b.ready, b.n_ready) ||
-	    !ids_in(p, len, &off, b.tainted, b.n_tainted) ||
-	    !ids_in(p, len, &off, b.waiting, b.n_waiting) ||
-	    !ids_in(p, len, &off, b.dirty, b.n_dirty) ||
-	    !ids_in(p, len, &off, b.refused, b.n_refused))
-		return SDLM_EPROTO;
+	for (i = 0; i < BOOK_LISTS; i++)
+		if (!ids_in(p, len, &off, list_ids_mut(&b, i), list_n(&b, i)))
+			return SDLM_EPROTO;
 	for (i = 0; i < b.n_xfer; i++) {
 		struct lssnap_xfer *x = &b.xf[i];
 
