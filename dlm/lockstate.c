@@ -971,7 +971,84 @@ static int ev_gate(struct ls_state *ls, const struct ls_event *ev,
 		   struct ls_out *out)
 {
 	ls->ls_gate_open = ev->ev_gate_open;
+	/* a rebuilt replica takes reports until its gate first opens */
+	if (ls->ls_gate_open)
+		ls->ls_rebuild = false;
 	grant_all_pending(ls, out);
+	return 0;
+}
+
+/*
+ * A lock a dirty member still holds, reported to a fresh replica that is
+ * rebuilt after a total loss of quorum (docs/protocol.md "Rebuilding a
+ * fresh replica", docs/model.md: each rule below stops one known-bad
+ * variant).  While no partition was quorate nothing could be granted, so
+ * the locks the members still hold are the locks there are; the replica
+ * enters each granted, under its closed gate:
+ *   - only on a replica that takes reports: formed fresh to be rebuilt,
+ *     its gate never opened (after it opened, a member with cached locks
+ *     was a non-member when it formed, and was fenced before: -ESTALE);
+ *   - only from a dirty member (its SYNC JOIN said CACHED, no CLEAN
+ *     since: -EACCES) - the host, which keeps the dirty set, says so in
+ *     ev_dirty;
+ *   - only if compatible with every lock granted on the resource: a
+ *     conflicting report is refused (-EBUSY), its sender revokes the lock
+ *     (BAD_REBUILD_CONFLICT: accepting it made two holders);
+ *   - the epoch counter rises to at least the reported epoch, so the
+ *     next write tenure's epoch is above the rebuilt holder's;
+ *   - the value block is invalid: the next holder reads what is durable.
+ * No decision is emitted (its holder has the lock); requests queued
+ * meanwhile wait behind it, and when the gate opens the holder hears of
+ * them (BLOCKING) like any holder.
+ */
+static int ev_held(struct ls_state *ls, const struct ls_event *ev)
+{
+	struct ls_lock *lk;
+	struct ls_node *nd;
+	struct ls_res *res;
+	int rc;
+
+	if (!mode_valid(ev->ev_mode) || !ev->ev_name || !ev->ev_namelen ||
+	    ev->ev_namelen > LS_NAME_MAX || ev->ev_flags ||
+	    (ev->ev_lkid >> 32) != ev->ev_nodeid)
+		return -EINVAL;
+	rc = sender_check(ls, ev->ev_nodeid, &nd);
+	if (rc)
+		return rc;
+	if (!ls->ls_rebuild)
+		return -ESTALE;
+	if (!ev->ev_dirty)
+		return -EACCES;
+	if (lock_find(ls, ev->ev_lkid))
+		return -EEXIST;
+	res = res_find(ls, ev->ev_name, ev->ev_namelen);
+	if (!res_compat(res, NULL, ev->ev_mode))
+		return -EBUSY;
+	lk = calloc(1, sizeof(*lk));
+	if (!lk)
+		return -ENOMEM;
+	if (!res) {
+		rc = res_create(ls, ev->ev_name, ev->ev_namelen, &res);
+		if (rc) {
+			free(lk);
+			return rc;
+		}
+	}
+	lk->lk_id = ev->ev_lkid;
+	lk->lk_seq = ls->ls_lock_seq++;
+	lk->lk_grmode = (int8_t)ev->ev_mode;
+	lk->lk_rqmode = (int8_t)ev->ev_mode;
+	lk->lk_bast_mode = MODE_NONE;
+	lk->lk_queue = LS_Q_GRANTED;
+	lk->lk_res = res;
+	lk->lk_node = nd;
+	lock_link(ls, lk);
+	if (ev->ev_epoch > ls->ls_epoch)
+		ls->ls_epoch = ev->ev_epoch;
+	if (ev->ev_epoch > res->res_epoch)
+		res->res_epoch = ev->ev_epoch;
+	lvb_invalidate(res);
+	res_update_pending(ls, res);
 	return 0;
 }
 
@@ -1022,6 +1099,9 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 	case LS_EV_HOLD:
 		rc = ev_hold(ls, ev, out);
 		break;
+	case LS_EV_HELD:
+		rc = ev_held(ls, ev);
+		break;
 	default:
 		rc = -EINVAL;
 		break;
@@ -1046,6 +1126,7 @@ int ls_create(const struct ls_params *params, struct ls_state **lsp)
 	if (!ls)
 		goto out;
 	ls->ls_gate_open = !params->cold;
+	ls->ls_rebuild = params->cold && params->rebuild;
 	ls->ls_default_live = params->default_live;
 	ls->ls_rhash_size = LS_HASH_INIT;
 	ls->ls_rhash = calloc(ls->ls_rhash_size, sizeof(*ls->ls_rhash));
@@ -1099,6 +1180,11 @@ void ls_destroy(struct ls_state *ls)
 bool ls_grants_blocked(const struct ls_state *ls)
 {
 	return !ls->ls_gate_open;
+}
+
+bool ls_rebuilding(const struct ls_state *ls)
+{
+	return ls && ls->ls_rebuild;
 }
 
 bool ls_held(const struct ls_state *ls)

@@ -65,6 +65,19 @@ enum ls_event_kind {
 	 * protocol 3).  ls_apply does not apply it yet (-EINVAL), and
 	 * nothing sends it: §10 step 3. */
 	LS_EV_HANDOFF_RELEASE	= 10,
+	/*
+	 * nodeid lkid name mode epoch dirty: a lock the sender still holds,
+	 * reported to a fresh replica rebuilt after a total loss of quorum
+	 * (protocol 4, docs/protocol.md "Rebuilding a fresh replica").
+	 * Entered granted to the sender in mode only on a replica that takes
+	 * reports (ls_params.rebuild, until its gate first opens), only with
+	 * ev_dirty (the host's replicated dirty set holds the sender), only
+	 * if mode is compatible with every lock granted on the resource: a
+	 * conflict is refused (-EBUSY) and the sender revokes.  The epoch
+	 * counter rises to at least the reported epoch; the resource's value
+	 * block is invalid.  No decision is emitted: the holder has the lock.
+	 */
+	LS_EV_HELD		= 18,
 };
 
 /*
@@ -88,6 +101,8 @@ struct ls_event {
 	bool		ev_hb_live;	/* NODE_STATUS */
 	bool		ev_pill_pending; /* NODE_STATUS */
 	uint64_t	ev_incarnation;	/* NODE_FENCED */
+	uint64_t	ev_epoch;	/* HELD: the grant's epoch */
+	bool		ev_dirty;	/* HELD: the sender is a dirty member */
 	bool		ev_gate_open;	/* GATE */
 	/*
 	 * HOLD: while set, nothing is granted (a NOQUEUE request fails with
@@ -156,6 +171,10 @@ struct ls_params {
 	 * NODE_STATUS.  false (the safe choice) means a node is granted
 	 * nothing until the fencer has reported it live. */
 	bool		default_live;
+	/* With cold: the replica is rebuilt from its dirty members'
+	 * reports (LS_EV_HELD) and takes them until its gate first opens
+	 * (protocol 4; the host sets it only when every member agreed). */
+	bool		rebuild;
 };
 
 struct ls_state;
@@ -177,6 +196,10 @@ void ls_destroy(struct ls_state *ls);
  *	-ENOENT		no such lock (of this node)
  *	-EBUSY		CONVERT/RELEASE of a lock that is not granted or
  *			already converting (cancel it first)
+ *	-ESTALE		HELD on a replica that takes no reports (not rebuilt,
+ *			or its gate has opened)
+ *	-EACCES		HELD from a member that is not dirty
+ *	-EBUSY		HELD that conflicts with a granted lock
  *	-EALREADY	CANCEL of a granted lock (the grant won the race);
  *			NODE_FENCED of an incarnation already fenced
  *	-ENOSPC		more than LS_MAX_NODES nodes
@@ -191,6 +214,8 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 
 bool ls_grants_blocked(const struct ls_state *ls);	/* gate closed */
 bool ls_held(const struct ls_state *ls);		/* HOLD set */
+/* The replica takes HELD reports (rebuilt, gate never opened yet). */
+bool ls_rebuilding(const struct ls_state *ls);
 bool ls_quorate(const struct ls_state *ls);
 uint64_t ls_ring_id(const struct ls_state *ls);
 /* The lockspace-wide epoch counter: the last epoch handed out (0 = none). */

@@ -70,6 +70,7 @@ struct ls_res {
 struct ls_state {
 	bool		ls_gate_open;
 	bool		ls_hold;	/* LS_EV_HOLD: nothing granted */
+	bool		ls_rebuild;	/* takes HELD reports (gate never open) */
 	bool		ls_quorate;
 	bool		ls_default_live;
 	uint64_t	ls_ring_id;

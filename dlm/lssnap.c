@@ -48,7 +48,11 @@
 #define SNAP_GATE_OPEN		0x1u
 #define SNAP_QUORATE		0x2u
 #define SNAP_DEFAULT_LIVE	0x4u
-#define SNAP_HDR_FLAGS		0x7u
+/* The replica takes HELD reports (protocol 4): set only while its gate has
+ * never opened, so only a lockspace whose members all speak protocol 4
+ * ever sends it; every other state encodes as before. */
+#define SNAP_REBUILD		0x8u
+#define SNAP_HDR_FLAGS		0xfu
 
 #define SNAPN_MEMBER		0x01u
 #define SNAPN_LIVE		0x02u
@@ -271,7 +275,8 @@ static void snap_hdr_fill(const struct ls_state *ls, struct ls_snap_hdr *h)
 	h->sh_minor = LS_SNAP_MINOR;
 	h->sh_flags = (ls->ls_gate_open ? SNAP_GATE_OPEN : 0) |
 		      (ls->ls_quorate ? SNAP_QUORATE : 0) |
-		      (ls->ls_default_live ? SNAP_DEFAULT_LIVE : 0);
+		      (ls->ls_default_live ? SNAP_DEFAULT_LIVE : 0) |
+		      (ls->ls_rebuild ? SNAP_REBUILD : 0);
 	h->sh_node_count = (uint32_t)ls->ls_node_count;
 	h->sh_ring_id = ls->ls_ring_id;
 	h->sh_lock_seq = ls->ls_lock_seq;
@@ -521,6 +526,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	/* a good checksum does not make the content sane */
 	if (get32(p + end + offsetof(struct ls_snap_tail, st_reserved)) ||
 	    (h.sh_flags & ~SNAP_HDR_FLAGS) ||
+	    ((h.sh_flags & SNAP_REBUILD) && (h.sh_flags & SNAP_GATE_OPEN)) ||
 	    h.sh_node_count > LS_MAX_NODES ||
 	    h.sh_res_count > h.sh_lock_count)
 		return SDLM_EPROTO;
@@ -535,6 +541,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 
 	params.cold = !(h.sh_flags & SNAP_GATE_OPEN);
 	params.default_live = h.sh_flags & SNAP_DEFAULT_LIVE;
+	params.rebuild = h.sh_flags & SNAP_REBUILD;
 	rc = ls_create(&params, &ls);
 	if (rc)
 		return rc;

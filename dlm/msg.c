@@ -90,6 +90,16 @@ struct msg_handoff_wire {
 	uint8_t		lvb[LS_LVB_LEN];
 };
 
+struct msg_held_wire {
+	uint64_t	lkid;
+	uint64_t	epoch;
+	uint8_t		mode;
+	uint8_t		namelen;
+	uint16_t	reserved16;
+	uint32_t	reserved;
+	uint8_t		name[LS_NAME_MAX];
+};
+
 struct msg_join_wire {
 	uint16_t	proto_min;
 	uint16_t	proto_max;
@@ -134,6 +144,10 @@ _Static_assert(sizeof(struct msg_handoff_wire) == 56, "handoff size");
 _Static_assert(offsetof(struct msg_handoff_wire, incarnation) == 8, "handoff inc");
 _Static_assert(offsetof(struct msg_handoff_wire, lkid) == 16, "handoff lkid");
 _Static_assert(offsetof(struct msg_handoff_wire, lvb) == 24, "handoff lvb");
+_Static_assert(sizeof(struct msg_held_wire) == 88, "held size");
+_Static_assert(offsetof(struct msg_held_wire, epoch) == 8, "held epoch");
+_Static_assert(offsetof(struct msg_held_wire, mode) == 16, "held mode");
+_Static_assert(offsetof(struct msg_held_wire, name) == 24, "held name");
 _Static_assert(sizeof(struct msg_join_wire) == 48, "join size");
 _Static_assert(offsetof(struct msg_join_wire, round) == 40, "join round");
 _Static_assert(offsetof(struct msg_join_wire, digest) == 8, "join digest");
@@ -170,6 +184,8 @@ static size_t payload_len(const struct msg *m)
 		return sizeof(struct msg_gate_wire);
 	case MSG_HANDOFF_RELEASE:
 		return sizeof(struct msg_handoff_wire);
+	case MSG_HELD:
+		return sizeof(struct msg_held_wire);
 	case MSG_JOIN:
 		return sizeof(struct msg_join_wire);
 	case MSG_SNAPSHOT:
@@ -233,6 +249,12 @@ static bool handoff_is_sane(const struct msg_handoff *h)
 	       (h->has_lvb || bytes_zero(h->lvb, LS_LVB_LEN));
 }
 
+static bool held_is_sane(const struct msg_held *h)
+{
+	return mode_valid(h->mode) && h->namelen >= 1 && h->namelen <= LS_NAME_MAX &&
+	       bytes_zero(h->name + h->namelen, LS_NAME_MAX - h->namelen);
+}
+
 static bool snap_is_sane(const struct msg_snapshot *s)
 {
 	return s->len >= 1 && s->len <= MSG_SNAP_CHUNK_MAX && s->data &&
@@ -258,6 +280,8 @@ static bool msg_is_sane(const struct msg *m)
 		return true;
 	case MSG_HANDOFF_RELEASE:
 		return handoff_is_sane(&m->u.handoff);
+	case MSG_HELD:
+		return held_is_sane(&m->u.held);
 	case MSG_JOIN:
 		return join_is_sane(&m->u.join);
 	case MSG_SNAPSHOT:
@@ -339,6 +363,17 @@ static void payload_out(const struct msg *m, uint8_t *p)
 		};
 		if (ho->has_lvb)
 			memcpy(w.lvb, ho->lvb, LS_LVB_LEN);
+		memcpy(p, &w, sizeof(w));
+		break;
+	}
+	case MSG_HELD: {
+		struct msg_held_wire w = {
+			.lkid = htole64(m->u.held.lkid),
+			.epoch = htole64(m->u.held.epoch),
+			.mode = (uint8_t)m->u.held.mode,
+			.namelen = m->u.held.namelen,
+		};
+		memcpy(w.name, m->u.held.name, m->u.held.namelen);
 		memcpy(p, &w, sizeof(w));
 		break;
 	}
@@ -492,6 +527,17 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		return w.has_lvb <= 1 &&
 		       bytes_zero(w.reserved, sizeof(w.reserved));
 	}
+	case MSG_HELD: {
+		struct msg_held_wire w;
+
+		memcpy(&w, p, sizeof(w));
+		m->u.held.lkid = le64toh(w.lkid);
+		m->u.held.epoch = le64toh(w.epoch);
+		m->u.held.mode = w.mode;
+		m->u.held.namelen = w.namelen;
+		memcpy(m->u.held.name, w.name, LS_NAME_MAX);
+		return w.reserved16 == 0 && w.reserved == 0;
+	}
 	case MSG_JOIN: {
 		struct msg_join_wire w;
 
@@ -644,6 +690,16 @@ int msg_from_event(const struct ls_event *ev, struct msg *m)
 			memcpy(m->u.handoff.lvb, ev->ev_lvb, LS_LVB_LEN);
 		}
 		return handoff_is_sane(&m->u.handoff) ? 0 : -EINVAL;
+	case LS_EV_HELD:
+		if (ev->ev_namelen < 1 || ev->ev_namelen > LS_NAME_MAX || !ev->ev_name)
+			return -EINVAL;
+		m->m_type = MSG_HELD;
+		m->u.held.lkid = ev->ev_lkid;
+		m->u.held.epoch = ev->ev_epoch;
+		m->u.held.mode = ev->ev_mode;
+		m->u.held.namelen = (uint8_t)ev->ev_namelen;
+		memcpy(m->u.held.name, ev->ev_name, ev->ev_namelen);
+		return held_is_sane(&m->u.held) ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}
@@ -708,6 +764,16 @@ int msg_to_event(const struct msg *m, struct ls_event *ev)
 		if (m->u.handoff.has_lvb)
 			ev->ev_lvb = m->u.handoff.lvb;
 		return 0;
+	case MSG_HELD:
+		/* ev_dirty is the host's to set (its dirty set) */
+		ev->ev_kind = LS_EV_HELD;
+		ev->ev_nodeid = m->m_nodeid;
+		ev->ev_lkid = m->u.held.lkid;
+		ev->ev_epoch = m->u.held.epoch;
+		ev->ev_mode = m->u.held.mode;
+		ev->ev_name = m->u.held.name;
+		ev->ev_namelen = m->u.held.namelen;
+		return 0;
 	case MSG_JOIN:
 	case MSG_SNAPSHOT:
 		break;
@@ -765,6 +831,8 @@ uint16_t msg_type_proto(int type)
 		return MSG_PROTO_MIN;
 	case MSG_HANDOFF_RELEASE:
 		return 3;
+	case MSG_HELD:
+		return 4;
 	}
 	return 0;
 }
@@ -780,6 +848,7 @@ const char *msg_type_name(int type)
 	case MSG_NODE_FENCED:	return "NODE_FENCED";
 	case MSG_GATE:		return "GATE";
 	case MSG_HANDOFF_RELEASE: return "HANDOFF_RELEASE";
+	case MSG_HELD:		return "HELD";
 	case MSG_JOIN:		return "JOIN";
 	case MSG_SNAPSHOT:	return "SNAPSHOT";
 	}

@@ -38,6 +38,11 @@
  *	                 rsvd[3], incarnation u64 (V's), lkid u64, lvb[32]
  *	                 (zero unless has_lvb; none: the value block is
  *	                 invalidated, as after a fence) - protocol 3
+ *	HELD         88  lkid u64, epoch u64, mode u8, namelen u8, rsvd u16,
+ *	                 rsvd u32, name[64] (zero padded): a lock the sender
+ *	                 still holds, reported to a fresh replica that is
+ *	                 rebuilt (docs/protocol.md "Rebuilding a fresh
+ *	                 replica") - protocol 4
  *	SNAPSHOT  48+C+pad  xfer_id u64, basis_incarnation u64, basis_seq
  *	                 u64, basis_nodeid u32, total_len u32, offset u32,
  *	                 chunk_len u32 (= C), total_crc u32, rsvd u32, then C
@@ -45,7 +50,7 @@
  *
  * The lock events' node is the sender (header nodeid); NODE_STATUS,
  * NODE_FENCED, GATE and HANDOFF_RELEASE come from the fencer and name
- * their target in the payload.  Type values 1..8 and 10 equal enum
+ * their target in the payload.  Type values 1..8, 10 and 18 equal enum
  * ls_event_kind; 5 (CONFCHG) and 9 (HOLD) are no message: configuration
  * changes come from CPG itself, HOLD is local.
  *
@@ -61,8 +66,9 @@
  *	payload fields: reserved/padding not zero, mode out of range,
  *	unknown lock flags, name length not 1..64, booleans not 0/1, LVB
  *	bytes without has_lvb, chunk outside total_len; HANDOFF_RELEASE:
- *	nodeid or incarnation 0, an lkid whose upper half is not nodeid
- *							SDLM_EPROTO
+ *	nodeid or incarnation 0, an lkid whose upper half is not nodeid;
+ *	HELD: mode not one of the six (MODE_NONE included), name length
+ *	not 1..64, name padding or reserved bytes not zero	SDLM_EPROTO
  * A valid CRC does not make a message sane; semantic rules (lock id of
  * the sender, membership) are ls_apply()'s, so every replica rejects the
  * same message alike and the requester learns why.
@@ -115,6 +121,7 @@ enum msg_type {
 	MSG_HANDOFF_RELEASE = 10,	/* protocol 3 */
 	MSG_JOIN	= 16,
 	MSG_SNAPSHOT	= 17,
+	MSG_HELD	= 18,		/* protocol 4 */
 };
 
 struct msg_lock {		/* REQUEST, CONVERT, RELEASE, CANCEL */
@@ -151,6 +158,22 @@ struct msg_handoff {
 	uint64_t	lkid;
 	bool		has_lvb;
 	uint8_t		lvb[LS_LVB_LEN];
+};
+
+/*
+ * HELD: one lock the sender still holds (cache state HELD or CONVERTING:
+ * its granted mode), reported to a fresh replica that takes reports
+ * (docs/protocol.md "Rebuilding a fresh replica").  epoch is the one its
+ * grant carried (0 for a lock that never had a write tenure).  That the
+ * lkid is the sender's, and whether the replica takes the report, are
+ * ls_apply()'s rules (LS_EV_HELD).
+ */
+struct msg_held {
+	uint64_t	lkid;
+	uint64_t	epoch;
+	int		mode;		/* enum lk_mode, granted */
+	uint8_t		namelen;	/* 1..LS_NAME_MAX */
+	uint8_t		name[LS_NAME_MAX];
 };
 
 /*
@@ -243,6 +266,7 @@ struct msg {
 		struct msg_node_fenced	fenced;
 		struct msg_gate		gate;
 		struct msg_handoff	handoff;
+		struct msg_held		held;
 		struct msg_join		join;
 		struct msg_snapshot	snap;
 	} u;
@@ -276,7 +300,8 @@ void msg_detach(struct msg *m);
 
 /*
  * Fill m's type and payload from a lock-state event (REQUEST, CONVERT,
- * RELEASE, CANCEL, NODE_STATUS, NODE_FENCED, GATE); the header fields are
+ * RELEASE, CANCEL, NODE_STATUS, NODE_FENCED, GATE, HANDOFF_RELEASE, HELD);
+ * the header fields are
  * left alone (cpg.c stamps them).  -EINVAL for CONFCHG or a field that
  * does not fit the wire (name length, mode, flags).
  */
@@ -308,8 +333,8 @@ int msg_version_agree(const struct msg_proto_range *ranges, size_t n,
 
 /*
  * The protocol version that introduced a type: MSG_PROTO_MIN for every
- * type a member may always send, 3 for HANDOFF_RELEASE; 0 for an unknown
- * type.  The sender sends a type only if this is <= MSG_PROTO_MIN or <=
+ * type a member may always send, 3 for HANDOFF_RELEASE, 4 for HELD; 0 for
+ * an unknown type.  The sender sends a type only if this is <= MSG_PROTO_MIN or <=
  * the lockspace's agreed version (send_event, dlm/lockspace.c).
  */
 uint16_t msg_type_proto(int type);

@@ -27,7 +27,7 @@ void msg_sample(struct msg *m, int which)
 	static const enum msg_type types[MSG_NSAMPLES] = {
 		MSG_REQUEST, MSG_CONVERT, MSG_RELEASE, MSG_CANCEL,
 		MSG_NODE_STATUS, MSG_NODE_FENCED, MSG_GATE, MSG_JOIN,
-		MSG_SNAPSHOT, MSG_HANDOFF_RELEASE,
+		MSG_SNAPSHOT, MSG_HANDOFF_RELEASE, MSG_HELD,
 	};
 	static uint8_t chunk[1001];
 	size_t i;
@@ -76,6 +76,13 @@ void msg_sample(struct msg *m, int which)
 		m->u.handoff.has_lvb = true;
 		for (i = 0; i < LS_LVB_LEN; i++)
 			m->u.handoff.lvb[i] = (uint8_t)(0xc0 + i);
+		break;
+	case MSG_HELD:
+		m->u.held.lkid = LKID(3, 0x21);
+		m->u.held.epoch = 0x0a0b0c0d0e0f1011ULL;
+		m->u.held.mode = MODE_PW;
+		m->u.held.namelen = 9;
+		memcpy(m->u.held.name, "uid/\0mbox", 9);
 		break;
 	case MSG_JOIN:
 		m->u.join.proto_min = 1;

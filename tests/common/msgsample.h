@@ -9,8 +9,8 @@
 #include "msg.h"
 
 /* REQUEST, CONVERT, RELEASE, CANCEL, NODE_STATUS, NODE_FENCED, GATE, JOIN,
- * SNAPSHOT, HANDOFF_RELEASE: sample i is of the i-th of these types. */
-#define MSG_NSAMPLES	10
+ * SNAPSHOT, HANDOFF_RELEASE, HELD: sample i is of the i-th of these types. */
+#define MSG_NSAMPLES	11
 
 /* A zeroed message of type with a fixed sender header (node 3, seq 42). */
 void msg_sample_hdr(struct msg *m, enum msg_type type);

@@ -104,6 +104,13 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 		assert_int_equal(a->u.handoff.has_lvb, b->u.handoff.has_lvb);
 		assert_memory_equal(a->u.handoff.lvb, b->u.handoff.lvb, LS_LVB_LEN);
 		break;
+	case MSG_HELD:
+		assert_true(a->u.held.lkid == b->u.held.lkid);
+		assert_true(a->u.held.epoch == b->u.held.epoch);
+		assert_int_equal(a->u.held.mode, b->u.held.mode);
+		assert_int_equal(a->u.held.namelen, b->u.held.namelen);
+		assert_memory_equal(a->u.held.name, b->u.held.name, LS_NAME_MAX);
+		break;
 	case MSG_JOIN:
 		assert_int_equal(a->u.join.proto_min, b->u.join.proto_min);
 		assert_int_equal(a->u.join.proto_max, b->u.join.proto_max);
@@ -245,6 +252,9 @@ static void test_event_mapping(void **state)
 		  .ev_incarnation = 6, .ev_lkid = LKID(9, 4), .ev_lvb = lvb },
 		{ .ev_kind = LS_EV_HANDOFF_RELEASE, .ev_nodeid = 9,
 		  .ev_incarnation = 6, .ev_lkid = LKID(9, 5) },
+		{ .ev_kind = LS_EV_HELD, .ev_nodeid = 3, .ev_lkid = LKID(3, 6),
+		  .ev_mode = MODE_EX, .ev_epoch = 77, .ev_name = "mbox\0x",
+		  .ev_namelen = 6 },
 	};
 	struct ls_event out;
 	struct msg m, d;
@@ -263,7 +273,7 @@ static void test_event_mapping(void **state)
 		assert_int_equal(msg_decode(buf, n, &d), 0);
 		assert_int_equal(msg_to_event(&d, &out), 0);
 		assert_int_equal(out.ev_kind, e->ev_kind);
-		if (e->ev_kind <= LS_EV_CANCEL) {
+		if (e->ev_kind <= LS_EV_CANCEL || e->ev_kind == LS_EV_HELD) {
 			/* lock events: the node is the sender */
 			assert_int_equal(out.ev_nodeid, 3);
 			assert_true(out.ev_lkid == e->ev_lkid);
@@ -302,6 +312,15 @@ static void test_event_mapping(void **state)
 			if (e->ev_lvb)
 				assert_memory_equal(out.ev_lvb, e->ev_lvb, LS_LVB_LEN);
 			break;
+		case LS_EV_HELD:
+			/* the sender's own lock; dirty is the host's to say */
+			assert_int_equal(out.ev_mode, e->ev_mode);
+			assert_true(out.ev_epoch == e->ev_epoch);
+			assert_int_equal(out.ev_namelen, e->ev_namelen);
+			assert_memory_equal(out.ev_name, e->ev_name, e->ev_namelen);
+			assert_false(out.ev_dirty);
+			assert_null(out.ev_lvb);
+			break;
 		default:
 			break;
 		}
@@ -326,6 +345,12 @@ static void test_event_mapping_refusals(void **state)
 				    .ev_nodeid = 2, .ev_incarnation = 1,
 				    .ev_lkid = LKID(3, 1) };
 	struct ls_event ho_hold = { .ev_kind = LS_EV_HOLD, .ev_hold = true };
+	struct ls_event held_none = { .ev_kind = LS_EV_HELD, .ev_nodeid = 1,
+				      .ev_lkid = LKID(1, 1), .ev_mode = MODE_NONE,
+				      .ev_name = "x", .ev_namelen = 1 };
+	struct ls_event held_noname = { .ev_kind = LS_EV_HELD, .ev_nodeid = 1,
+					.ev_lkid = LKID(1, 1), .ev_mode = MODE_EX,
+					.ev_name = "x", .ev_namelen = 0 };
 	struct msg m, j;
 	struct ls_event ev;
 	char name[LS_NAME_MAX + 1];
@@ -349,6 +374,9 @@ static void test_event_mapping_refusals(void **state)
 	assert_int_equal(msg_from_event(&ho_inc0, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&ho_node, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&ho_hold, &m), -EINVAL);
+	/* HELD: a granted mode (not NONE), a name */
+	assert_int_equal(msg_from_event(&held_none, &m), -EINVAL);
+	assert_int_equal(msg_from_event(&held_noname, &m), -EINVAL);
 	longname.ev_namelen = LS_NAME_MAX;
 	assert_int_equal(msg_from_event(&longname, &m), 0);
 	assert_int_equal(m.u.lock.namelen, LS_NAME_MAX);
@@ -497,8 +525,46 @@ static void test_handoff_release_golden(void **state)
 	assert_string_equal(msg_type_name(MSG_HANDOFF_RELEASE), "HANDOFF_RELEASE");
 }
 
-/* Which protocol a type needs: only HANDOFF_RELEASE is above the minimum
- * (send_event refuses it below an agreed 3). */
+/*
+ * HELD byte for byte (docs/protocol.md "Rebuilding a fresh replica"):
+ * written from the layout in msg.h, not from msg.c.
+ */
+static void test_held_golden(void **state)
+{
+	static const uint8_t payload[88] = {
+		0x21, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,	/* lkid 3 << 32 | 0x21 */
+		0x11, 0x10, 0x0f, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a,	/* epoch */
+		0x04,						/* mode PW */
+		0x09,						/* namelen 9 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00,		/* reserved */
+		'u', 'i', 'd', '/', 0x00, 'm', 'b', 'o', 'x',	/* name, then zeros */
+	};
+	struct msg m, d;
+	struct ls_event ev;
+	uint32_t v32;
+	size_t n;
+
+	(void)state;
+	msg_sample(&m, 10);
+	assert_int_equal(m.m_type, MSG_HELD);
+	n = enc(&m);
+	assert_int_equal(n, MSG_OVERHEAD + 88);
+	assert_int_equal(buf[8] | buf[9] << 8, 18);		/* type */
+	memcpy(&v32, buf + 40, 4);
+	assert_int_equal(le32toh(v32), 88);			/* payload_len */
+	assert_memory_equal(buf + MSG_HDR_LEN, payload, sizeof(payload));
+	memcpy(&v32, buf + n - 4, 4);
+	assert_int_equal(le32toh(v32), crc32c(0, buf, n - 4));
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_int_equal(msg_to_event(&d, &ev), 0);
+	assert_int_equal(ev.ev_kind, LS_EV_HELD);
+	assert_int_equal(ev.ev_nodeid, 3);	/* the sender */
+	assert_true(ev.ev_epoch == 0x0a0b0c0d0e0f1011ULL);
+	assert_string_equal(msg_type_name(MSG_HELD), "HELD");
+}
+
+/* Which protocol a type needs: HANDOFF_RELEASE 3, HELD 4, every other type
+ * the minimum (send_event refuses one above the agreed version). */
 static void test_type_proto(void **state)
 {
 	int i;
@@ -509,7 +575,8 @@ static void test_type_proto(void **state)
 
 		msg_sample(&m, i);
 		assert_int_equal(msg_type_proto(m.m_type),
-				 m.m_type == MSG_HANDOFF_RELEASE ? 3 : MSG_PROTO_MIN);
+				 m.m_type == MSG_HANDOFF_RELEASE ? 3 :
+				 m.m_type == MSG_HELD ? 4 : MSG_PROTO_MIN);
 	}
 	assert_int_equal(msg_type_proto(5), 0);
 	assert_int_equal(msg_type_proto(9), 0);
@@ -520,7 +587,7 @@ static void test_type_proto(void **state)
 
 static void test_unknown_type(void **state)
 {
-	static const uint16_t bad[] = { 0, 5, 9, 15, 18, 0xffff };
+	static const uint16_t bad[] = { 0, 5, 9, 11, 15, 19, 0xffff };
 	struct msg m, d;
 	size_t n, i;
 
@@ -599,6 +666,15 @@ static void test_field_checks(void **state)
 	expect_proto(9, P + 4, 2);		/* has_lvb not boolean */
 	expect_proto(9, P + 5, 1);		/* reserved */
 	expect_proto(9, P + 7, 1);
+	expect_proto(10, P + 16, 6);		/* HELD: mode out of range */
+	expect_proto(10, P + 16, 0xff);		/* MODE_NONE: not a held mode */
+	expect_proto(10, P + 17, 0);		/* namelen 0 */
+	expect_proto(10, P + 17, 65);		/* namelen > 64 */
+	expect_proto(10, P + 18, 1);		/* reserved16 */
+	expect_proto(10, P + 20, 1);		/* reserved */
+	expect_proto(10, P + 23, 0x80);
+	expect_proto(10, P + 24 + 9, 'z');	/* name padding */
+	expect_proto(10, P + 24 + 63, 1);
 
 	/* HANDOFF_RELEASE: incarnation 0; LVB bytes without has_lvb */
 	{
@@ -668,6 +744,12 @@ static void test_encode_refusals(void **state)
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
 	msg_sample(&m, 7);
 	m.u.join.proto_min = 0;
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	msg_sample(&m, 10);
+	m.u.held.name[20] = 'q';	/* HELD: garbage behind namelen */
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
+	msg_sample(&m, 10);
+	m.u.held.mode = MODE_NONE;
 	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &n), -EINVAL);
 	assert_int_equal(msg_encode(NULL, buf, sizeof(buf), &n), -EINVAL);
 }
@@ -939,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_length_lies),
 		cmocka_unit_test(test_unknown_type),
 		cmocka_unit_test(test_handoff_release_golden),
+		cmocka_unit_test(test_held_golden),
 		cmocka_unit_test(test_type_proto),
 		cmocka_unit_test(test_field_checks),
 		cmocka_unit_test(test_encode_refusals),
