@@ -970,10 +970,24 @@ static int setup_identity(void)
 	struct timespec ts;
 	uint32_t r = 0;
 
+	sigset_t stop;
+
 	/* Until the main loop handles them (sdlmd.8, SIGNALS). */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
+	/*
+	 * A stop asked for during the start waits for the loop (setup_signals
+	 * unblocks it): from setup_marker on, the default action would leave
+	 * the marker, and from setup_watchdog on an armed watchdog that
+	 * nothing feeds - the node reset for a systemctl restart (review
+	 * s25-rev2 R3).  SIGKILL still ends a start that hangs, and then the
+	 * reset is right.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	D.start_ms = clock_boottime_ms();
 	snprintf(D.node_name, sizeof(D.node_name), "%s", conf_str(&D.conf, OPT_NODE_NAME));
 	if (!D.node_name[0])
@@ -1489,6 +1503,7 @@ static void close_cluster(void)
 static int setup_signals(void)
 {
 	qb_loop_signal_handle sh;
+	sigset_t stop;
 
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGTERM, NULL, sig_term, &sh);
 	qb_loop_signal_add(D.loop, QB_LOOP_HIGH, SIGINT, NULL, sig_term, &sh);
@@ -1500,6 +1515,12 @@ static int setup_signals(void)
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPROF, SIG_IGN);
 	signal(SIGVTALRM, SIG_IGN);
+	/* A stop asked for during the start (setup_identity) reaches the
+	 * loop now: it stops cleanly once it runs. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 	return 0;
 }
 

@@ -107,4 +107,22 @@ check "node 3 fenced-safe" wait_for "node 3 fenced-safe" 30 safe 3
 check "node 3 logs to its file" grep -q "starting" "$TD/n3/sdlmd.log"
 check "stderr is the journal and syslog is on: nothing on stderr" \
 	test "$(grep -c . "$TD/n3/out.log")" = 0
+
+# --- SIGTERM during the start (review s25-rev2 R3) ----------------------------
+# The watchdog is armed before the first heartbeat and nothing feeds it
+# until the loop runs; a SIGTERM in between (systemctl restart right after
+# a start) used to end sdlmd by the default action: the node was reset by
+# its watchdog and the marker left behind.  Slot 4 shows a previous life
+# ALIVE, so the slot claim waits I + T with the watchdog armed.
+python3 "$SDLM_SRCDIR/tests/fence/hbslot.py" "$DISK" 4 --minor 1 --state alive \
+	--counter 7 --incarnation 5eed >/dev/null || nok "hbslot node 4"
+node_start 4 || nok "start node 4"
+check "node 4's watchdog armed" wait_for "node 4 armed" 20 grep -q "armed" "$TD/n4/wd.log"
+kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
+check "node 4 stops after a SIGTERM during its start" \
+	wait_for "node 4 stopped" $(( (I + T) / 1000 + 20 )) sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+check "its watchdog disarmed by the magic close, not left to reset the node" \
+	grep -q "magic close: disarmed" "$TD/n4/wd.log"
+check "its log says it exited cleanly" grep -q "sdlmd exiting (0)" "$TD/n4/sdlmd.log"
+check "no marker left for the next start" sh -c "! ls '$TD'/n4/*.running 2>/dev/null | grep -q ."
 t_done
