@@ -338,6 +338,7 @@ bool ipcreq_name_reserved(const void *res, size_t len)
 	if (!res)
 		return false;
 	return (len == 9 && !memcmp(res, "uid-table", 9)) ||
+	       has_prefix(res, len, "uid-table.") ||
 	       has_prefix(res, len, "uid:") || has_prefix(res, len, "sdlm:");
 }
 

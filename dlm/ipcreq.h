@@ -129,7 +129,8 @@ bool ipcreq_admin_only(const struct ipcreq *r);
 
 /*
  * true if res[0..len) is a name sdlmd locks itself, in every lockspace:
- * "uid-table", anything starting with "uid:" (a mailbox's lock, whose value
+ * "uid-table", anything starting with "uid-table." (the UID table's
+ * segment locks, uidseg.h), anything starting with "uid:" (a mailbox's lock, whose value
  * block carries its UID state) and anything starting with "sdlm:" (kept
  * for names the daemon adds later).
  */

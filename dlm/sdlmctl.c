@@ -133,6 +133,8 @@ static void usage(FILE *f)
 		"                         UID table slots used / free, from the device\n"
 		"  uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
 		"                         add a table of N slots online (default: double)\n"
+		"  uid segments [-d DEV] [--enable [--force]]\n"
+		"                         creators take the table's segment locks only\n"
 		"  uid settle LOCKSPACE MAILBOX NEXT_UID   rejoin repair done: clear the\n"
 		"                         provisional mark, next UID >= NEXT_UID\n"
 		"  uid delete LOCKSPACE MAILBOX            the mailbox is gone: free its record\n"
@@ -468,6 +470,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 		"       sdlmctl uid list\n"
 		"       sdlmctl uid summary [-d DEV] [--prometheus]\n"
 		"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
+		"       sdlmctl uid segments [-d DEV] [--enable [--force]]\n"
 		"MAILBOX: its GUID as 32 hex digits, or a name";
 	const char *sub = argc > 1 ? argv[1] : "";
 	unsigned long v = 0;
@@ -480,7 +483,7 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 
 		return uidtab_main(ipc, ctl_dev, 1, sv, json);
 	}
-	if (!strcmp(sub, "summary") || !strcmp(sub, "grow"))
+	if (!strcmp(sub, "summary") || !strcmp(sub, "grow") || !strcmp(sub, "segments"))
 		return uidtab_main(ipc, ctl_dev, argc - 1, argv + 1, json);
 	if (!strcmp(sub, "list")) {
 		if (argc != 2) {

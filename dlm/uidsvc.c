@@ -15,14 +15,20 @@
  *   READY --blocking, and no allocation left uncommitted--> uid_release()
  *       puts the next UID in the LVB; unlock --> IDLE
  *
- * The table lock serialises the creators of new mailboxes: two must never
- * pick the same free slot of the area's one UID table.  It is one per
- * area, whatever the mailbox's lockspace: "uid-table" (EX) in the fixed
- * lockspace UIDSVC_TABLE_LS.  Before it, a creator takes "uid-table" in
- * the mailbox's own lockspace, the lock an older daemon takes (alone), so
- * that a node not upgraded yet, creating in the same lockspace, is still
- * serialised with this one during a rolling upgrade.  Always in this
- * order (mailbox, lockspace's uid-table, area's uid-table): no cycle.
+ * The table locks serialise the creators of new mailboxes: two must never
+ * pick the same free slot of the area's UID table, nor put one GUID in
+ * two slots.  The table is cut into segments with one lock each
+ * ("uid-table.<t>.<n>" (EX) in the fixed lockspace UIDSVC_TABLE_LS,
+ * whatever the mailbox's lockspace); which ones a creator holds is the
+ * pure uidseg.c's decision: its GUID's home segment first, then, once
+ * its probe has found the slot, every segment of the path to it (more
+ * asked for and the probe made again under them when the path runs
+ * over).  Until the area's header says every node takes segments
+ * (SDLM_HDR_F_UID_SEGLOCK), a creator takes first the locks of the
+ * older releases too: "uid-table" in the mailbox's own lockspace, then
+ * "uid-table" in UIDSVC_TABLE_LS, the area's, so that a node not upgraded
+ * yet is still serialised with this one.  Always in this order (mailbox,
+ * lockspace's uid-table, area's uid-table, segments ascending): no cycle.
  *
  * An allocation stays "uncommitted" until its client commits or aborts it
  * (or dies: then it is aborted and its UIDs are a gap).  Meanwhile the
@@ -92,6 +98,7 @@
 #include "uidrec.h"
 #include "uid.h"
 #include "uidio.h"
+#include "uidseg.h"
 #include "lockspace.h"
 #include "uidsvc.h"
 
@@ -139,6 +146,14 @@ struct entry {
 	uint64_t lkid;
 	uint64_t ls_table_lkid;	/* "uid-table" in e->ls (older daemons') */
 	uint64_t table_lkid;	/* "uid-table" in UIDSVC_TABLE_LS: the area's */
+	unsigned legacy;	/* UIDSEG_L_*: which of those two this create
+				   takes (uidseg_legacy) */
+	struct uidseg_set segs;	/* the table segments held, in order */
+	uint64_t seg_lkid[UIDSEG_SET_MAX];	/* their locks (0: lost) */
+	struct uidseg_set seg_take;	/* segments to ask for, in order */
+	unsigned seg_next;	/* seg_take.s[seg_next]: the next one */
+	bool tables_held;	/* every table lock asked for is held: the
+				   create (stamp, restore) runs under them */
 	uint64_t want_lkid;	/* the request the entry waits for (LOCKING:
 				   the mailbox's, TABLE: a table lock's), 0:
 				   none; any other grant is given back */
@@ -421,17 +436,48 @@ static void kill_allocs(struct alloc *kill_list)
 
 static void serve(struct entry *e);
 
+/* Give the table segments held back (the segment locks only). */
+static void seg_release(struct entry *e)
+{
+	unsigned i;
+
+	for (i = 0; i < e->segs.n; i++)
+		if (e->seg_lkid[i])
+			lsm_unlock(UIDSVC_CLIENT, e->seg_lkid[i], 0, NULL);
+	memset(&e->segs, 0, sizeof(e->segs));
+	memset(e->seg_lkid, 0, sizeof(e->seg_lkid));
+	e->tables_held = false;
+}
+
 /* Give the table locks back (those held: a request still queued is given
  * back by uidsvc_ast when it is granted: the entry stops waiting for it). */
 static void table_unlock(struct entry *e)
 {
 	e->want_lkid = 0;
+	seg_release(e);
 	if (e->table_lkid)
 		lsm_unlock(UIDSVC_CLIENT, e->table_lkid, 0, NULL);
 	if (e->ls_table_lkid)
 		lsm_unlock(UIDSVC_CLIENT, e->ls_table_lkid, 0, NULL);
 	e->table_lkid = 0;
 	e->ls_table_lkid = 0;
+	memset(&e->seg_take, 0, sizeof(e->seg_take));
+	e->seg_next = 0;
+}
+
+/* lkid is one of the table locks the entry holds. */
+static bool own_table_lkid(const struct entry *e, uint64_t lkid)
+{
+	unsigned i;
+
+	if (!lkid)
+		return false;
+	if (lkid == e->table_lkid || lkid == e->ls_table_lkid)
+		return true;
+	for (i = 0; i < e->segs.n; i++)
+		if (lkid == e->seg_lkid[i])
+			return true;
+	return false;
 }
 
 static void release(struct entry *e)
@@ -555,10 +601,116 @@ static int lock_ex(struct entry *e, const char *name, size_t len)
 	return want_lock(e, e->ls, name, len);
 }
 
-/* The area's table lock, after the lockspace's one was granted. */
-static int lock_area_table(struct entry *e)
+/*
+ * Ask for the next table lock of the entry's plan (docs/uid.md, "The
+ * table lock"), in the one order of every node: the lockspace's
+ * uid-table and the area's (e->legacy: while a node of an older release
+ * may share the area), then the segments of e->seg_take, ascending.
+ * Returns 0 (asked: its grant, maybe delivered inside the call, goes on
+ * in uidsvc_ast), 1 (every one is held) or an error.
+ */
+static int table_next(struct entry *e)
 {
-	return want_lock(e, UIDSVC_TABLE_LS, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
+	char name[UIDSEG_NAME_MAX];
+	int n;
+
+	if ((e->legacy & UIDSEG_L_LS) && !e->ls_table_lkid)
+		return lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
+	if ((e->legacy & UIDSEG_L_AREA) && !e->table_lkid)
+		return want_lock(e, UIDSVC_TABLE_LS, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
+	if (e->seg_next < e->seg_take.n) {
+		n = uidseg_name(&e->seg_take.s[e->seg_next], name, sizeof(name));
+		if (n < 0)
+			return n;
+		return want_lock(e, UIDSVC_TABLE_LS, name, (size_t)n);
+	}
+	e->tables_held = true;
+	return 1;
+}
+
+/* The table lock table_next asked for was granted: which one it is
+ * follows from what is held already (one request at a time). */
+static void table_granted(struct entry *e, uint64_t lkid)
+{
+	if ((e->legacy & UIDSEG_L_LS) && !e->ls_table_lkid) {
+		e->ls_table_lkid = lkid;
+		log_debug("uid %s: table lock of lockspace %s granted", e->name, e->ls);
+		return;
+	}
+	if ((e->legacy & UIDSEG_L_AREA) && !e->table_lkid) {
+		e->table_lkid = lkid;
+		log_debug("uid %s: table lock %s/%s granted", e->name, UIDSVC_TABLE_LS,
+			  UIDSVC_TABLE_RES);
+		return;
+	}
+	/* a segment: taken in ascending order, so appended in order */
+	e->segs.s[e->segs.n] = e->seg_take.s[e->seg_next++];
+	e->seg_lkid[e->segs.n++] = lkid;
+	log_debug("uid %s: table segment %u.%llu granted", e->name,
+		  e->segs.s[e->segs.n - 1].table,
+		  (unsigned long long)e->segs.s[e->segs.n - 1].seg);
+}
+
+/*
+ * A new mailbox (a restore, a stamp): the table locks, starting with the
+ * older releases' (if the area may be shared with one) and the GUID's
+ * home segment.  Returns 0 or an error (nothing asked).
+ */
+static int table_start(struct entry *e)
+{
+	int rc;
+
+	e->legacy = uidseg_legacy(U.a->hdr.flags, e->ls, UIDSVC_TABLE_LS);
+	memset(&e->segs, 0, sizeof(e->segs));
+	e->seg_next = 0;
+	e->tables_held = false;
+	rc = uidseg_need(uio_geom(U.io), e->guid, false, 0, &e->seg_take);
+	if (rc < 0)
+		return rc;
+	rc = table_next(e);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Does what the entry holds cover a write into slot (uidseg_need)?  1:
+ * yes; 0: no, more segments are asked for (after giving back those held
+ * if one needed is below them: one order), and their grant runs the
+ * create again (its probe made again under them); or an error.
+ */
+static int segs_step(const struct entry *e, uint64_t slot, struct uidseg_set *take)
+{
+	struct uidseg_set need;
+	int rc;
+
+	rc = uidseg_need(uio_geom(U.io), e->guid, true, slot, &need);
+	if (rc < 0)
+		return rc;
+	return (int)uidseg_next(&e->segs, &need, take);
+}
+
+static int segs_cover(struct entry *e, uint64_t slot)
+{
+	struct uidseg_set take;
+	enum uidseg_step st;
+	int rc;
+
+	rc = segs_step(e, slot, &take);
+	if (rc < 0)
+		return rc;
+	st = (enum uidseg_step)rc;
+	if (st == UIDSEG_HELD)
+		return 1;
+	log_debug("uid %s: slot %llu is past the table segments held: %s %u more", e->name,
+		  (unsigned long long)slot, st == UIDSEG_EXTEND ? "asking for" : "giving them back, then",
+		  take.n);
+	U.st.table_seg_more++;
+	if (st == UIDSEG_RESTART)
+		seg_release(e);
+	e->seg_take = take;
+	e->seg_next = 0;
+	e->tables_held = false;
+	rc = table_next(e);
+	return rc < 0 ? rc : 0;
 }
 
 /* The core is ready to serve this entry (normal: the lock's takeover is
@@ -906,6 +1058,28 @@ static void import_start(struct entry *e, struct uio_op *op, int found)
 	rc = import_plan(e, p, found, &op->v, &e->imp);
 	if (rc == 0 && e->imp.act == UID_IMPORT_RESTORE)
 		rc = restore_slot(e, p, op);
+	if (rc == 0 && e->imp.act == UID_IMPORT_RESTORE) {
+		/* the damaged slot must be in the segments held: if not,
+		 * the restore goes back to the head of the queue (first:
+		 * a grant may run the create again inside segs_cover) and
+		 * is served again once more are held */
+		struct uidseg_set take;
+		int c = segs_step(e, op->slot, &take);
+
+		if (c != UIDSEG_HELD) {
+			e->cur = NULL;
+			e->imp.act = 0;
+			p->next = e->pend;
+			if (!e->pend)
+				e->pend_tail = &p->next;
+			e->pend = p;
+			if (c >= 0)
+				c = segs_cover(e, op->slot);
+			if (c < 0)
+				start_failed(e, "restore", c);
+			return;
+		}
+	}
 	if (rc < 0) {
 		log_warn("uid %s: import refused: %s", e->name, sdlm_strerror(rc));
 		answer_cur(e, rc, NULL);
@@ -936,7 +1110,7 @@ static void takeover_looked(struct uio_op *op, int rc)
 		nobody_waits(e);
 		return;
 	}
-	if (rc == 0 && !e->table_lkid) {
+	if (rc == 0 && !e->tables_held) {
 		/* The record must be this lockspace's (review s24 F2). */
 		enum uid_lstag_verdict lv = uid_lstag_check(&op->v, e->lstag);
 
@@ -947,7 +1121,7 @@ static void takeover_looked(struct uio_op *op, int rc)
 		}
 		e->stamp = lv == UID_LSTAG_STAMP;
 	}
-	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e)) || (rc == 0 && e->stamp && !e->table_lkid)) {
+	if (rc == -ENOENT || (rec_damaged(op, rc) && restore_first(e)) || (rc == 0 && e->stamp && !e->tables_held)) {
 		/* A new mailbox: creating takes the table lock (two creators
 		 * must not pick the same free slot); so does a restore (two
 		 * mailboxes may claim one damaged slot), and the stamp of an
@@ -955,9 +1129,10 @@ static void takeover_looked(struct uio_op *op, int rc)
 		 * record is looked up again under the lock, create_looked). */
 		e->state = ENT_TABLE;
 		log_debug("uid %s: new mailbox: requesting the table locks", e->name);
-		rc = lock_ex(e, UIDSVC_TABLE_RES, strlen(UIDSVC_TABLE_RES));
+		rc = table_start(e);
 		if (rc < 0) {
 			fail_pending(e, rc);
+			table_unlock(e);
 			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
 			e->lkid = 0;
 			e->state = ENT_IDLE;
@@ -968,7 +1143,7 @@ static void takeover_looked(struct uio_op *op, int rc)
 	if (rc == 0) {
 		/* stamping only with the table locks held, after the lookup
 		 * made under them */
-		uid_set_lstag(&e->m, e->lstag, e->stamp && e->table_lkid);
+		uid_set_lstag(&e->m, e->lstag, e->stamp && e->tables_held);
 		rc = uid_takeover(&e->m, &U.params, op->rec_guid, op->slot, &op->v,
 				  e->lvb_valid ? e->lvb : NULL, e->lock_epoch,
 				  U.h.nodeid, U.h.incarnation, now_ns(), &w);
@@ -1030,7 +1205,7 @@ static void takeover_written(struct uio_op *op, int rc)
 			   e->name, (unsigned long long)op->slot, e->ls);
 		e->stamp = false;
 	}
-	if (e->table_lkid || e->ls_table_lkid)
+	if (e->tables_held)
 		table_unlock(e);	/* held for a stamp */
 	if (!e->name[0] && v->latest.name_len)
 		snprintf(e->name, sizeof(e->name), "%s", v->latest.name);
@@ -1099,6 +1274,18 @@ static void create_probed(struct uio_op *op, int rc)
 		nobody_waits(e);
 		return;
 	}
+	if (rc == 0) {
+		/* the free slot must be in the segments held, else more are
+		 * taken and the probe made again under them */
+		int c = segs_cover(e, op->slot);
+
+		if (c < 0) {
+			start_failed(e, "create", c);
+			return;
+		}
+		if (!c)
+			return;
+	}
 	uid_set_lstag(&e->m, e->lstag, false);
 	if (rc == 0 && import_next(e, false)) {
 		import_start(e, op, -ENOENT);	/* adopted from the store */
@@ -1158,8 +1345,11 @@ static void lost_while_busy(struct entry *e, uint64_t lkid, int err)
 		e->lkid = 0;
 	else if (lkid == e->ls_table_lkid)
 		e->ls_table_lkid = 0;
-	else
+	else if (lkid == e->table_lkid)
 		e->table_lkid = 0;
+	for (unsigned i = 0; i < e->segs.n; i++)
+		if (lkid == e->seg_lkid[i])
+			e->seg_lkid[i] = 0;
 	e->drop = true;
 	uio_stop(&e->op);
 	stop_clients(e, err, &kill_list);
@@ -1183,8 +1373,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	 */
 	if (lkid && lkid == e->want_lkid) {
 		e->want_lkid = 0;
-	} else if (lkid && lkid != e->lkid && lkid != e->ls_table_lkid &&
-		   lkid != e->table_lkid) {
+	} else if (lkid && lkid != e->lkid && !own_table_lkid(e, lkid)) {
 		if (!err) {
 			log_info("uid %s: a lock request given up while queued was granted: released",
 				 e->name);
@@ -1203,7 +1392,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	 * degraded core.
 	 */
 	if (U.degraded &&
-	    ((e->state == ENT_LOCKING && !e->lkid) || (e->state == ENT_TABLE && !e->table_lkid))) {
+	    ((e->state == ENT_LOCKING && !e->lkid) || (e->state == ENT_TABLE && !e->tables_held))) {
 		if (err && e->state == ENT_LOCKING) {
 			log_warn("uid %s: lock: %s (degraded mode)", e->name, sdlm_strerror(err));
 			e->state = ENT_IDLE;
@@ -1228,7 +1417,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	 * part-overlap stall: one UID service lock granted, another waiting
 	 * behind it).  Give it straight back; nothing was allocated under it.
 	 */
-	if (!err && lkid != e->lkid && lkid != e->table_lkid && lkid != e->ls_table_lkid &&
+	if (!err && lkid != e->lkid && !own_table_lkid(e, lkid) &&
 	    (busy(e) || (e->state != ENT_LOCKING && e->state != ENT_TABLE))) {
 		log_info("uid %s: a lock request given up while queued was granted: released",
 			 e->name);
@@ -1238,8 +1427,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (busy(e)) {
 		/* Every lock this entry waits for is granted before its
 		 * operation starts: only a loss can come now. */
-		if (!err || !lkid ||
-		    (lkid != e->lkid && lkid != e->table_lkid && lkid != e->ls_table_lkid))
+		if (!err || !lkid || (lkid != e->lkid && !own_table_lkid(e, lkid)))
 			return;
 		if (U.degraded && lkid == e->lkid) {
 			/* the degraded core does not depend on it */
@@ -1262,39 +1450,23 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	if (e->state == ENT_TABLE) {
 		int rc = err;
 
-		if (!rc && !e->ls_table_lkid && !strcmp(e->ls, UIDSVC_TABLE_LS)) {
-			/* The mailbox's lockspace is the area's table lock's:
-			 * the two table locks are one, held now.  Asked for
-			 * again, it would wait behind itself for ever (review
-			 * s24 F6: no creation anywhere in the cluster). */
-			e->table_lkid = lkid;
-			log_debug("uid %s: table lock granted (the area's: the mailbox's lockspace is %s)",
-				  e->name, UIDSVC_TABLE_LS);
-			create(e);
-			return;
-		}
-		if (!rc && !e->ls_table_lkid) {
-			/* the lockspace's table lock: now the area's (its
-			 * grant, maybe delivered inside the call, continues) */
-			e->ls_table_lkid = lkid;
-			log_debug("uid %s: table lock of lockspace %s granted", e->name, e->ls);
-			rc = lock_area_table(e);
-			if (!rc)
+		if (!rc) {
+			/* the next table lock of the plan, or the create */
+			table_granted(e, lkid);
+			rc = table_next(e);
+			if (rc == 0)
+				return;	/* its grant (maybe delivered already) goes on */
+			if (rc == 1) {
+				create(e);
 				return;
-			log_warn("uid %s: the table lock %s/%s: %s", e->name, UIDSVC_TABLE_LS,
-				 UIDSVC_TABLE_RES, sdlm_strerror(rc));
+			}
+			log_warn("uid %s: a table lock: %s", e->name, sdlm_strerror(rc));
 		}
-		if (rc) {
-			fail_pending(e, rc);
-			table_unlock(e);
-			lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
-			e->state = ENT_IDLE;
-			e->lkid = 0;
-			return;
-		}
-		e->table_lkid = lkid;
-		log_debug("uid %s: table lock granted", e->name);
-		create(e);
+		fail_pending(e, rc);
+		table_unlock(e);
+		lsm_unlock(UIDSVC_CLIENT, e->lkid, 0, NULL);
+		e->state = ENT_IDLE;
+		e->lkid = 0;
 		return;
 	}
 	if (e->state == ENT_READY && err && lkid == e->lkid) {
@@ -2175,6 +2347,11 @@ int uidsvc_init(const struct uidsvc_host *host, struct area *a)
 	if (rc < 0)
 		return rc;
 	U.on = true;
+	if (a->hdr.flags & SDLM_HDR_F_UID_SEGLOCK)
+		log_info("uid: new mailboxes are created under the UID table's segment locks only (the area is marked UID_SEGLOCK)");
+	else
+		log_info("uid: new mailboxes are created under the UID table's segment locks and the older table locks (uid-table in the lockspace and in %s: a node of an older release may share the area; 'sdlmctl uid segments --enable' once every node runs this one)",
+			 UIDSVC_TABLE_LS);
 	return 0;
 }
 

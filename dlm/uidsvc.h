@@ -79,6 +79,8 @@ struct uidsvc_stats {
 	uint64_t table_slots;	/* slots of the UID tables this node knows */
 	uint32_t table_tables;	/* and how many tables */
 	uint64_t table_full;	/* creations refused: the table is full */
+	uint64_t table_seg_more;	/* creates whose slot was past the table
+					   segments held: more taken, probed again */
 	struct hist alloc_latency;	/* request in to allocation answered */
 };
 void uidsvc_get_stats(struct uidsvc_stats *st);

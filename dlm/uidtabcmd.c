@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidtabcmd.c - `sdlmctl uid summary` (slots used / free, per table, from
- * the device) and `sdlmctl uid grow` (a table added online).
+ * the device), `sdlmctl uid grow` (a table added online) and `sdlmctl uid
+ * segments [--enable]` (creators take the table's segment locks only).
  *
  * Both read the device directly, like `sdlmctl fence dump`.  The grow
  * takes the cluster lock UIDTAB_GROW_LS/UIDTAB_GROW_RES (EX) through the
@@ -40,9 +41,13 @@ struct tab_count {
 static const char usage_s[] =
 	"usage: sdlmctl uid summary [-d DEV] [--prometheus]\n"
 	"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
+	"       sdlmctl uid segments [-d DEV] [--enable [--force]]\n"
 	"  summary  slots used / free of the UID table, per table, read from the device\n"
 	"  grow     add a table of N slots (default: as many as there are), online:\n"
 	"           every node uses it from its next probe that needs it; refused\n"
+	"           while a node alive on the disk runs another version (--force)\n"
+	"  segments whether creators take the UID table's segment locks only;\n"
+	"           --enable: from now on (older builds refuse the area), refused\n"
 	"           while a node alive on the disk runs another version (--force)";
 
 /* Count one table's slots by reading it in chunks.  Returns 0 or an error. */
@@ -177,7 +182,7 @@ static int summary(struct area *a, bool json, bool prom)
  * unknown), unless force (the operator knows it is a dead node's slot).
  * Returns 0 or CTL_FAIL, having printed the nodes.
  */
-static int versions_ok(struct area *a, bool force)
+static int versions_ok(struct area *a, bool force, const char *verb)
 {
 	static struct sdlm_hb hb[SDLM_MAX_NODES + 1];
 	static struct sdlm_msg msg[SDLM_MAX_NODES + 1];
@@ -186,8 +191,8 @@ static int versions_ok(struct area *a, bool force)
 
 	rc = area_read_slots(a, hb, hb_rc, msg, msg_rc);
 	if (rc < 0) {
-		fprintf(stderr, "sdlmctl: uid grow: %s%s\n", a->why,
-			rc == SDLM_EIOTIMEOUT || rc == -EIO ?
+		fprintf(stderr, "sdlmctl: uid %s: %s%s\n", verb, a->why,
+			(rc == SDLM_EIOTIMEOUT || rc == -EIO) && !strcmp(verb, "grow") ?
 			" (the table may have been added: run 'sdlmctl uid summary' before growing again)" : "");
 		return ctl_exit_for(rc);
 	}
@@ -196,14 +201,14 @@ static int versions_ok(struct area *a, bool force)
 			/* neither its state nor its version can be read: a
 			 * daemon of any version may be writing it (grow
 			 * review, hole 3: such a slot passed the check) */
-			fprintf(stderr, "sdlmctl: uid grow: node %u: its heartbeat slot does not decode (%s): whether a daemon runs there, and which version, cannot be told\n",
-				i, sdlm_strerror(hb_rc[i]));
+			fprintf(stderr, "sdlmctl: uid %s: node %u: its heartbeat slot does not decode (%s): whether a daemon runs there, and which version, cannot be told\n",
+				verb, i, sdlm_strerror(hb_rc[i]));
 			bad++;
 			continue;
 		}
 		if (hb[i].state != HB_ALIVE || !strcmp(hb[i].version, PACKAGE_VERSION))
 			continue;
-		fprintf(stderr, "sdlmctl: uid grow: node %u (%s) runs sdlm %s, this is %s\n", i,
+		fprintf(stderr, "sdlmctl: uid %s: node %u (%s) runs sdlm %s, this is %s\n", verb, i,
 			hb[i].node_name[0] ? hb[i].node_name : "?",
 			hb[i].version[0] ? hb[i].version : "unknown (older than the heartbeat's version field)", PACKAGE_VERSION);
 		bad++;
@@ -211,11 +216,14 @@ static int versions_ok(struct area *a, bool force)
 	if (!bad)
 		return 0;
 	if (force) {
-		fprintf(stderr, "sdlmctl: uid grow: --force: going on with %d node%s of another or unknown version\n",
-			bad, bad == 1 ? "" : "s");
+		fprintf(stderr, "sdlmctl: uid %s: --force: going on with %d node%s of another or unknown version\n",
+			verb, bad, bad == 1 ? "" : "s");
 		return 0;
 	}
-	fprintf(stderr, "sdlmctl: uid grow refused: every node must run a version that knows grown UID tables before the first grow (an older one would create its mailboxes again: UIDs twice).  Finish the upgrade first (a slot that does not decode: check that node, 'sdlmctl fence list' shows the slot); --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md)\n");
+	if (!strcmp(verb, "grow"))
+		fprintf(stderr, "sdlmctl: uid grow refused: every node must run a version that knows grown UID tables before the first grow (an older one would create its mailboxes again: UIDs twice).  Finish the upgrade first (a slot that does not decode: check that node, 'sdlmctl fence list' shows the slot); --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md)\n");
+	else
+		fprintf(stderr, "sdlmctl: uid segments --enable refused: every node must run a version that takes the UID table's segment locks first (an older one creating mailboxes would not be serialised with the others: two mailboxes in one slot).  Finish the upgrade first (a slot that does not decode: check that node, 'sdlmctl fence list' shows the slot); --force only if those slots are of nodes that are dead and will come back upgraded (docs/uid.md, \"The table lock\")\n");
 	return CTL_FAIL;
 }
 
@@ -229,7 +237,7 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
 	uint64_t before = 0;
 	int rc;
 
-	rc = versions_ok(a, force);
+	rc = versions_ok(a, force, "grow");
 	if (rc)
 		return rc;
 	rc = sdlm_connect(ipc, &h);
@@ -277,6 +285,39 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
 	return CTL_OK;
 }
 
+/*
+ * Whether the area's creators take the table's segment locks only (the
+ * header's UID_SEGLOCK; docs/uid.md, "The table lock"); enable: set it,
+ * once every node alive on the disk runs this version.
+ */
+static int segments(struct area *a, bool enable, bool force, bool json)
+{
+	bool on = a->hdr.flags & SDLM_HDR_F_UID_SEGLOCK;
+	int rc;
+
+	if (enable && !on) {
+		rc = versions_ok(a, force, "segments --enable");
+		if (rc)
+			return rc;
+		rc = area_uid_seglock(a);
+		if (rc < 0) {
+			fprintf(stderr, "sdlmctl: uid segments --enable: %s\n", a->why);
+			return ctl_exit_for(rc);
+		}
+	}
+	if (json)
+		printf("{\"segment_locks_only\":%s,\"changed\":%s}\n", on || enable ? "true" : "false",
+		       enable && !on ? "true" : "false");
+	else if (on || enable)
+		printf("segment locks only: creators take the UID table's segment locks alone%s\n"
+		       "(daemons started before it take the older table locks too until restarted; builds before the segment locks refuse this area)\n",
+		       enable && !on ? " (enabled now)" : "");
+	else
+		printf("older table locks too: creators take uid-table in their lockspace and in %s as well as the segment locks, so that nodes of an older release may share the area; once every node runs this version: 'sdlmctl uid segments --enable'\n",
+		       "sdlm-admin");
+	return CTL_OK;
+}
+
 int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool json)
 {
 	static const struct option o[] = {
@@ -285,10 +326,12 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		{ "wait", required_argument, NULL, 'w' },
 		{ "prometheus", no_argument, NULL, 'P' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "enable", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool is_grow = !strcmp(argv[0], "grow"), prom = false, force = false;
+	bool is_grow = !strcmp(argv[0], "grow"), is_seg = !strcmp(argv[0], "segments");
+	bool prom = false, force = false, enable = false, waited = false;
 	unsigned long long slots = 0;
 	unsigned long wait_s = 60;
 	char why[AREA_WHY_LEN], *end;
@@ -317,14 +360,18 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 					optarg);
 				return CTL_USAGE;
 			}
+			waited = true;
 			break;
 		case 'P': prom = true; break;
+		case 'E': enable = true; break;
 		case 'F': force = true; break;
 		case 'h': puts(usage_s); return CTL_OK;
 		default: fprintf(stderr, "%s\n", usage_s); return CTL_USAGE;
 		}
 	}
-	if (optind != argc || (is_grow && prom) || (!is_grow && (slots || force))) {
+	if (optind != argc || (is_grow && (prom || enable)) ||
+	    (is_seg && (prom || slots || waited || (force && !enable))) ||
+	    (!is_grow && !is_seg && (slots || force || enable))) {
 		fprintf(stderr, "%s\n", usage_s);
 		return CTL_USAGE;
 	}
@@ -338,7 +385,8 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		fprintf(stderr, "sdlmctl: %s\n", why);
 		return ctl_exit_for(rc);
 	}
-	rc = is_grow ? grow(ipc, a, slots, (unsigned)wait_s, json, force) : summary(a, json, prom);
+	rc = is_grow ? grow(ipc, a, slots, (unsigned)wait_s, json, force) :
+	     is_seg ? segments(a, enable, force, json) : summary(a, json, prom);
 	area_close(a);
 	return rc;
 }

@@ -642,6 +642,12 @@ out:
 }
 
 /* Returns 0 or -errno / SDLM_E*; see area.h. */
+int area_uid_seglock(struct area *a)
+{
+	return area_set_feature(a, SDLM_HDR_F_UID_SEGLOCK);
+}
+
+/* Returns 0 or -errno / SDLM_E*; see area.h. */
 int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg)
 {

@@ -105,5 +105,13 @@ int area_uid_tables(struct area *a, struct uidtab_geom *g);
 int area_uid_desc_missing(struct area *a, const struct uidtab_geom *g);
 int area_uid_grow(struct area *a, const struct uidtab_geom *g, uint64_t nslots,
 		  const char *host, uint64_t now_s, area_progress_fn progress, void *arg);
+/*
+ * Set the header's SDLM_HDR_F_UID_SEGLOCK feature (docs/uid.md, "The
+ * table lock"): from then on every node creates under the UID table's
+ * segment locks only, and every older build refuses the area.  The
+ * caller has checked the heartbeat slots.  0, or an error (a->why says
+ * it: the header changed since it was opened, I/O).
+ */
+int area_uid_seglock(struct area *a);
 
 #endif

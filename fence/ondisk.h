@@ -99,11 +99,18 @@
  *   table"); set by the first grow before its table's descriptor is
  *   written.  A reader that does not follow the chain would look for a
  *   mailbox in table 0 only and create it there again: UIDs twice.
+ *   UID_SEGLOCK: every node creating mailboxes in this area takes the
+ *   UID table's segment locks (docs/uid.md, "The table lock"), so a
+ *   creator takes no other table lock; set by 'sdlmctl uid segments
+ *   --enable' once no node of an older release runs.  A reader that
+ *   takes only the older table locks would not be serialised with the
+ *   creators: two mailboxes in one slot.
  */
 #define SDLM_HDR_MAJOR_FEATURES	2
 #define SDLM_HDR_MAJOR_MAX	SDLM_HDR_MAJOR_FEATURES
 #define SDLM_HDR_F_UID_CHAIN	0x00000001u
-#define SDLM_HDR_F_KNOWN	SDLM_HDR_F_UID_CHAIN
+#define SDLM_HDR_F_UID_SEGLOCK	0x00000002u
+#define SDLM_HDR_F_KNOWN	(SDLM_HDR_F_UID_CHAIN | SDLM_HDR_F_UID_SEGLOCK)
 #define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
 #define SDLM_HB_REQ_MAX		8	/* release requests per heartbeat */
 #define SDLM_HB_ANS_MAX		4	/* answered grants per heartbeat */

@@ -26,11 +26,16 @@
 
 # Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (1024: a
 # test cluster keeps a small table; fence init's default is a million
-# mailboxes' worth): tests/bench scale runs 16 nodes.
+# mailboxes' worth): tests/bench scale runs 16 nodes.  SD_UID_SEGMENTS=1:
+# the area is marked for the UID table's segment locks only (`sdlmctl uid
+# segments --enable`, docs/uid.md "The table lock") before any node starts.
 sd_disk() {
 	SD_DISK=$(cl_make_disk "${SD_DISK_MB:-8}") || return 1
 	"$SDLMCTL" fence init -d "$SD_DISK" --cluster sdlmtest --nodes "${SD_DISK_NODES:-8}" \
-		--uid-slots "${SD_UID_SLOTS:-1024}" --profile "${1:-test}" >/dev/null
+		--uid-slots "${SD_UID_SLOTS:-1024}" --profile "${1:-test}" >/dev/null || return 1
+	if [ "${SD_UID_SEGMENTS:-0}" = 1 ]; then
+		"$SDLMCTL" uid segments --enable -d "$SD_DISK" >/dev/null || return 1
+	fi
 }
 
 # sd_up N: N nodes, the shared disk ($SD_DISK), corosync on all of them,

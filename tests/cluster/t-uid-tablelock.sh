@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The table lock is one per area, whatever the mailbox's lockspace
-# (docs/uid.md, "What the daemon does"): on a 2-node cluster with a small
-# table (64 slots), node 1 creates new mailboxes in lockspace "t" while
+# The table locks are the area's, whatever the mailbox's lockspace
+# (docs/uid.md, "The table lock"), here the segment locks alone (the area
+# is marked UID_SEGLOCK before the nodes start; the older table locks as
+# well are what every other cluster test takes): on a 2-node cluster with
+# a small table (600 slots: segments 0 and 1 of 256, segment 2 of 88),
+# node 1 creates new mailboxes in lockspace "t" while
 # node 2 creates new ones in lockspace "t2", at the same moment, several
 # clients each, with every record read held back on both nodes (the window
 # between a creator's probe for a free slot and its record landing).  Then:
@@ -11,9 +14,10 @@
 #   - `sdlmctl uid summary` counts exactly one used slot per mailbox and no
 #     damaged slot (two creators in one slot: one record over the other);
 #   - no UID twice in the whole history (uidcheck.py);
-#   - a mailbox in lockspace sdlm-admin (the area's table lock's own) is
-#     created, and creation goes on afterwards (its table lock is taken
-#     once: asked for twice, it waited behind itself for ever).
+#   - a mailbox in lockspace sdlm-admin (the table locks' own) is
+#     created, and creation goes on afterwards (with the older table
+#     locks, the area's was asked for twice and waited behind itself for
+#     ever).
 # The table lock used to be taken in the mailbox's own lockspace: creators
 # in two lockspaces were not serialised and took the same free slot.
 set -u
@@ -31,15 +35,20 @@ summary() {	# node: `uid summary --json` of the shared disk, as node $1 reads it
 	sd_ctl "$1" --json uid summary -d "$SD_DISK"
 }
 
-SLOTS=64
+SLOTS=600
 N=28		# new mailboxes per node (2N <= SLOTS: the table never fills)
+PROBE=$((2 * N + 1))	# at most 2N used slots: a probe meets an EMPTY one within 2N + 1
 PROCS=4
 STALL=100	# ms per record read
-export SD_UID_SLOTS=$SLOTS
+export SD_UID_SLOTS=$SLOTS SD_UID_SEGMENTS=1
 sd_up 2
 sd_timeouts
 H="$CL_DIR/history"
 : >"$H"
+for i in 1 2; do
+	check "node $i creates under the segment locks only (the area is marked)" \
+		grep -q "created under the UID table's segment locks only" "$CL_DIR/n$i/sdlmd-file.log"
+done
 
 for i in 1 2; do
 	sd_fault "$i" "uid read:stall=$STALL"
@@ -48,9 +57,9 @@ for i in 1 2; do
 done
 
 # --- the two lockspaces create at once ------------------------------------------
-# A creation reads at most every slot twice (lookup, insert) and writes a
+# A creation reads at most PROBE slots twice (lookup, insert) and writes a
 # few records; with room for a busy machine.
-limit=$((N * (2 * SLOTS + 4) * (STALL + T) / 1000 + 120))
+limit=$((N * (2 * PROBE + 4) * (STALL + T) / 1000 + 120))
 burst 1 t a "$N" "$PROCS" c1 "$limit" & b1=$!
 burst 2 t2 b "$N" "$PROCS" c2 "$limit" & b2=$!
 wait "$b1"; r1=$?
@@ -89,14 +98,15 @@ for mb in bad:
     print('mailbox', mb, 'first', first.get(mb), 'again', again.get(mb), 'uidvalidity', uv.get(mb))
 assert not bad, bad
 " "$H"
-# --- a mailbox in lockspace sdlm-admin, the area's table lock's own ------------------
-# Its lockspace's uid-table is the area's: taken once.  It used to be asked
-# for a second time while held, waiting behind itself for ever with the
-# area's table lock held: no creation anywhere afterwards.
-# One creation, no fault: reads every slot twice at most and writes a few
-# records, each within T; room for a busy machine.  Past it the call gives
-# up (SDLM_ESLOW: uidclient exits 1) rather than wait for ever.
-one=$(( (2 * SLOTS + 4) * T / 1000 + 30 ))
+# --- a mailbox in lockspace sdlm-admin, the table locks' own ------------------
+# With the older table locks too, its lockspace's uid-table is the area's:
+# taken once (it used to be asked for a second time while held, waiting
+# behind itself for ever: test_uidio test_svc_mailbox_in_table_ls).  Here
+# the segment locks live in that lockspace beside its mailbox lock.
+# One creation, no fault: reads PROBE + 1 slots twice at most and writes a
+# few records, each within T; room for a busy machine.  Past it the call
+# gives up (SDLM_ESLOW: uidclient exits 1) rather than wait for ever.
+one=$(( (2 * (PROBE + 1) + 4) * T / 1000 + 30 ))
 rc1=0; rc2=0
 timeout $((one + 30)) ip netns exec "${CL_PREFIX}n1" env UIDCLIENT_TIMEOUT_MS=$((one * 1000)) \
 	"$UIDCLIENT" sdlm-admin adminbox 1 1 adm1 "$H" || rc1=$?

@@ -11,7 +11,11 @@
 #     naming the node, or while a heartbeat slot does not decode (its
 #     node's state and version unknown); --force goes past it; with every node on this
 #     version it goes on (to the cluster lock: no daemon here, exit 69);
-#   - the table is not touched by a refused grow.
+#   - the table is not touched by a refused grow;
+#   - `uid segments`: off on a fresh area; --enable refused like a grow
+#     while a node alive runs another version (the header is not
+#     touched), set once every node runs this one (docs/uid.md, "The
+#     table lock").
 . "$SDLM_SRCDIR/tests/lib.sh"
 t_init uidtable
 V=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$SDLM_BUILDDIR/config.h")
@@ -41,6 +45,16 @@ python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "0.0.1-older" --name old2 --stat
 grow; rc=$?; cat "$TD/grow.err"
 check "grow refused (exit 1): node 2 alive with another version" test "$rc" = 1
 check "the refusal names node 2 and its version" grep -q "node 2 (old2) runs sdlm 0.0.1-older" "$TD/grow.err"
+seg() { "$C" uid segments -d "$DISK" "$@" 2>"$TD/seg.err"; }
+seg >"$TD/seg.out"; rc=$?; cat "$TD/seg.out"
+check "segments: off on a fresh area (the older table locks too)" \
+	sh -c "[ $rc = 0 ] && grep -q '^older table locks too' '$TD/seg.out'"
+seg --enable; rc=$?; cat "$TD/seg.err"
+check "segments --enable refused (exit 1): node 2 alive with another version" \
+	sh -c "[ $rc = 1 ] && grep -q 'uid segments --enable: node 2 (old2) runs sdlm 0.0.1-older' '$TD/seg.err' &&
+	       grep -q 'segments --enable refused' '$TD/seg.err'"
+check "the refused --enable left the header as it was" \
+	sh -c "'$C' --json uid segments -d '$DISK' | grep -q '\"segment_locks_only\":false'"
 python3 "$HBSLOT" "$DISK" 2 --minor 0 --name old2 --state alive >/dev/null || nok "hbslot node 2 minor 0"
 grow; rc=$?
 check "grow refused (exit 1): node 2 too old to say its version" \
@@ -73,4 +87,19 @@ js=$("$C" --json uid summary -d "$DISK")
 check "no table added by the refused grows" python3 -c "
 import json, sys; d = json.loads(sys.argv[1]); assert len(d['tables']) == 1 and d['slots'] == 8, d" "$js"
 check "uid grow --prometheus is a usage error" sh -c "'$C' uid grow -d '$DISK' --prometheus 2>/dev/null; [ \$? = 64 ]"
+check "uid segments --force without --enable is a usage error" \
+	sh -c "'$C' uid segments -d '$DISK' --force 2>/dev/null; [ \$? = 64 ]"
+check "uid segments --slots is a usage error" \
+	sh -c "'$C' uid segments -d '$DISK' --slots 4 2>/dev/null; [ \$? = 64 ]"
+seg --enable >"$TD/seg.out"; rc=$?; cat "$TD/seg.out" "$TD/seg.err"
+check "every node on $V: segments --enable sets the feature" \
+	sh -c "[ $rc = 0 ] && grep -q 'segment locks only.*(enabled now)' '$TD/seg.out'"
+check "the header says it (UID_SEGLOCK: format 2, flag 0x2)" python3 -c "
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    h = f.read(16)
+major, minor, flags = struct.unpack('<HHI', h[8:16])
+assert major == 2 and flags & 2, (major, flags)" "$DISK"
+check "segments --json after it" sh -c "'$C' --json uid segments -d '$DISK' | grep -q '\"segment_locks_only\":true,\"changed\":false'"
+check "the area still opens (summary)" sh -c "'$C' uid summary -d '$DISK' | grep -q '^used    0 '"
 t_done

@@ -546,6 +546,11 @@ static void test_reserved(void **state)
 		{ "uid:", true },
 		{ "uid:x", true },
 		{ "uid-table", true },		/* creating mailboxes */
+		{ "uid-table.0.0", true },	/* a segment of the UID table */
+		{ "uid-table.1.5580", true },	/* one of a grown table */
+		{ "uid-table.", true },		/* the prefix: all of them */
+		{ "uid-table.x", true },
+		{ "uid-tablex.0.0", false },
 		{ "sdlm:anything", true },	/* kept for what the daemon adds */
 		{ "sdlm:", true },
 		{ "uid-table2", false },

@@ -961,9 +961,21 @@ static void test_hdr_features(void **state)
 		reseal(sector);
 		assert_int_equal(hdr_in(&out, sector, sizes[i]), SDLM_EVERSION);
 		assert_int_equal(out.sector_size, 0);
-		put_le32(sector + 12, 0x2);
+		put_le32(sector + 12, 0x4);
 		reseal(sector);
 		assert_int_equal(hdr_in(&out, sector, sizes[i]), SDLM_EVERSION);
+		/* UID_SEGLOCK (docs/uid.md, "The table lock"): known, alone
+		 * or with UID_CHAIN; a reader of the release before it
+		 * (which knew UID_CHAIN only) refused 0x2 just above */
+		put_le32(sector + 12, SDLM_HDR_F_UID_SEGLOCK);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_int_equal(out.flags, SDLM_HDR_F_UID_SEGLOCK);
+		assert_false(reader_1_0_accepts_hdr(sector));
+		put_le32(sector + 12, SDLM_HDR_F_UID_CHAIN | SDLM_HDR_F_UID_SEGLOCK);
+		reseal(sector);
+		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
+		assert_int_equal(out.flags, SDLM_HDR_F_UID_CHAIN | SDLM_HDR_F_UID_SEGLOCK);
 		/* never written: major 2 without a feature */
 		put_le32(sector + 12, 0);
 		reseal(sector);
@@ -975,7 +987,7 @@ static void test_hdr_features(void **state)
 		assert_int_equal(hdr_in(&out, sector, sizes[i]), 0);
 		assert_int_equal(out.flags, 0);
 		/* an encoder never writes a feature it does not know */
-		h.flags = 0x2;
+		h.flags = 0x4;
 		assert_int_equal(hdr_out(&h, sector, sizes[i]), -EINVAL);
 	}
 }

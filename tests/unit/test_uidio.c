@@ -826,6 +826,28 @@ static void test_destroy_calls_back(void **state)
 /* --- the service over it (dlm/uidsvc.c): locks stubbed, grants by hand --- */
 
 #define MAXLK	64
+/*
+ * The table's segment locks ("uid-table.<t>.<n>", uidseg.h) get lock ids
+ * of their own, from SEGLK0 + 1, and the lock manager is modelled for
+ * them: a request is granted when no other holds the name (inside the
+ * call, as the real one may, or by seg_pump from the test's loop), else
+ * it waits; an unlock lets the next one in.  L.seg_manual: only the test
+ * grants (seg_grant_next).  The other locks keep their numbering.
+ */
+#define SEGLK0	1000
+#define MAXSEG	64
+
+static struct {
+	uint64_t ref[MAXSEG + 1];
+	char name[MAXSEG + 1][48];
+	bool granted[MAXSEG + 1], unlocked[MAXSEG + 1];
+	unsigned n;
+	bool manual;
+	unsigned waited;	/* requests that found the name held */
+	/* the order of events, for the order checks: +k asked, -k unlocked */
+	int ev[4 * MAXSEG];
+	unsigned nev;
+} SG;
 
 static struct {
 	uint64_t ref[MAXLK + 1];
@@ -844,10 +866,57 @@ static struct {
 
 /* The lock manager, as uidsvc.c sees it: a request is queued (its grant
  * is delivered by the test with uidsvc_ast), an unlock is recorded. */
+static bool seg_free(unsigned k)
+{
+	for (unsigned j = 1; j <= SG.n; j++)
+		if (j != k && SG.granted[j] && !SG.unlocked[j] && !strcmp(SG.name[j], SG.name[k]))
+			return false;
+	return true;
+}
+
+/* Grant the first waiting segment request whose name is free: its lock
+ * id, or 0 when none can be granted. */
+static uint64_t seg_grant_next(void)
+{
+	for (unsigned k = 1; k <= SG.n; k++) {
+		if (SG.granted[k] || SG.unlocked[k] || !seg_free(k))
+			continue;
+		SG.granted[k] = true;
+		uidsvc_ast(SEGLK0 + k, SG.ref[k], 0, SDLM_EX, NULL, false, 1);
+		return SEGLK0 + k;
+	}
+	return 0;
+}
+
+static void seg_pump(void)
+{
+	if (!SG.manual)
+		while (seg_grant_next())
+			;
+}
+
 int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	     const void *res, size_t res_len, int mode, uint32_t flags, uint64_t *lkid)
 {
 	(void)client; (void)mode; (void)flags;
+	if (res_len > 10 && !memcmp(res, "uid-table.", 10)) {
+		unsigned k = ++SG.n;
+
+		assert_true(k <= MAXSEG);
+		assert_int_equal(ls_len, strlen(UIDSVC_TABLE_LS));
+		assert_memory_equal(ls, UIDSVC_TABLE_LS, ls_len);
+		SG.ref[k] = ref;
+		snprintf(SG.name[k], sizeof(SG.name[0]), "%.*s", (int)res_len, (const char *)res);
+		SG.ev[SG.nev++] = (int)k;
+		*lkid = SEGLK0 + k;
+		if (!seg_free(k))
+			SG.waited++;
+		else if (!SG.manual) {
+			SG.granted[k] = true;
+			uidsvc_ast(SEGLK0 + k, ref, 0, SDLM_EX, NULL, false, 1);
+		}
+		return 0;
+	}
 	assert_true(L.n < MAXLK);
 	L.n++;
 	L.ref[L.n] = ref;
@@ -860,6 +929,15 @@ int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lvb)
 {
 	(void)client; (void)flags; (void)lvb;
+	if (lkid > SEGLK0) {
+		unsigned k = (unsigned)(lkid - SEGLK0);
+
+		assert_true(k <= SG.n);
+		assert_false(SG.unlocked[k]);
+		SG.unlocked[k] = true;
+		SG.ev[SG.nev++] = -(int)k;
+		return 0;
+	}
 	assert_true(lkid >= 1 && lkid <= L.n);
 	assert_false(L.unlocked[lkid]);
 	L.unlocked[lkid] = true;
@@ -898,6 +976,7 @@ static void svc_init(struct fixture *fx)
 	};
 
 	memset(&L, 0, sizeof(L));
+	memset(&SG, 0, sizeof(SG));
 	h.reserve_min = 4;
 	h.reserve_max = 16;
 	assert_int_equal(uidsvc_init(&h, fx->a), 0);
@@ -977,6 +1056,7 @@ static bool svc_until(bool (*pred)(void *), void *arg)
 		assert_true(poll(&pfd, 1, ms > 20 ? 20 : ms) >= 0);
 		uidsvc_process();
 		uidsvc_tick();
+		seg_pump();
 	}
 	return pred(arg);
 }
@@ -1058,7 +1138,8 @@ static void colliding_names(char x[16], char m[16])
  * New mailbox: mailbox lock (1) granted, lookup, the lockspace's table
  * lock (2: what an older daemon takes) asked and granted, then the
  * area's table lock (3), in the fixed lockspace whatever the mailbox's
- * (creators in two lockspaces must not take the same slot), asked.
+ * (creators in two lockspaces must not take the same slot), asked; its
+ * grant asks for the GUID's home segment (granted at once: free).
  */
 static void svc_to_table(const char *mb)
 {
@@ -2033,6 +2114,262 @@ static void test_svc_untagged_stamped_once(void **state)
 	uidsvc_fini();
 }
 
+/* --- the table's segment locks (uidseg.h; docs/uid.md, "The table lock") --- */
+
+/* A name (prefix + a number) whose GUID in lockspace "ls" has its home
+ * slot h with ok(h, arg). */
+static void name_where(char out[24], const char *prefix, bool (*ok)(uint64_t, uint64_t),
+		       uint64_t arg, uint8_t guid[UID_GUID_LEN])
+{
+	for (unsigned i = 0; i < 1000000; i++) {
+		snprintf(out, 24, "%s%u", prefix, i);
+		assert_int_equal(uid_name_guid("ls", out, strlen(out), UIDNAME_V2, guid), 0);
+		if (ok(uidtab_home(guid, NSLOTS), arg))
+			return;
+	}
+	fail_msg("no name with that home");
+}
+
+static bool home_is(uint64_t h, uint64_t want)
+{
+	return h == want;
+}
+
+static bool home_in_seg(uint64_t h, uint64_t seg)
+{
+	return h / 256 == seg && h % 256 < 200;	/* room after it in the segment */
+}
+
+/* The used slots of the table holding guid (copy 0): how many, the last. */
+static unsigned slots_of(struct fixture *fx, const uint8_t guid[UID_GUID_LEN], uint64_t *slot)
+{
+	uint8_t sec[512];
+	struct uid_rec r;
+	uint64_t off;
+	unsigned n = 0;
+	int fd = open(fx->path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	for (uint64_t sl = 0; sl < NSLOTS; sl++) {
+		assert_int_equal(uidtab_offset(&fx->a->hdr, sl, 0, &off), 0);
+		assert_int_equal(pread(fd, sec, sizeof(sec), (off_t)off), (ssize_t)sizeof(sec));
+		if (uidrec_in(&r, sec, sizeof(sec), fx->a->hdr.uuid, sl, 0) == 0 &&
+		    r.state == UIDREC_USED && !memcmp(r.guid, guid, UID_GUID_LEN)) {
+			n++;
+			*slot = sl;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+static bool seg_count(void *arg)
+{
+	return SG.n >= (unsigned)(uintptr_t)arg;
+}
+
+static void seg_name_is(unsigned k, uint64_t seg)
+{
+	char want[48];
+
+	snprintf(want, sizeof(want), "uid-table.0.%llu", (unsigned long long)seg);
+	assert_string_equal(SG.name[k], want);
+}
+
+/*
+ * Until the area's header says every node takes segments, a creator takes
+ * the older releases' table locks first (a node of an older release may
+ * share the area): the lockspace's, the area's, then its home segment.
+ * Every one is given back after the create.
+ */
+static void test_svc_seg_legacy_first(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t g[UID_GUID_LEN];
+	char mb[24];
+	uint64_t slot;
+
+	name_where(mb, "lg", home_in_seg, 1, g);
+	svc_init(fx);
+	svc_to_table(mb);
+	assert_int_equal(SG.n, 0);		/* nothing before the area's */
+	svc_grant(3);
+	assert_int_equal(SG.n, 1);
+	seg_name_is(1, 1);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.unlocked[2] && L.unlocked[3] && SG.unlocked[1]);
+	assert_false(L.unlocked[1]);
+	assert_int_equal(slots_of(fx, g, &slot), 1);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
+ * With SDLM_HDR_F_UID_SEGLOCK (no build that takes only the older locks
+ * can use the area), the segment is the only table lock.
+ */
+static void test_svc_seg_only(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t g[UID_GUID_LEN];
+	char mb[24];
+	uint64_t slot;
+
+	fx->a->hdr.flags |= SDLM_HDR_F_UID_SEGLOCK;
+	name_where(mb, "so", home_in_seg, 0, g);
+	svc_init(fx);
+	svc_req(7, SDLM_UID_ALLOC, mb, 0);
+	svc_grant(1);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.n, 1);		/* no "uid-table" asked */
+	assert_int_equal(SG.n, 1);
+	seg_name_is(1, 0);
+	assert_true(SG.unlocked[1]);
+	assert_int_equal(slots_of(fx, g, &slot), 1);
+	assert_int_equal(slot / 256, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
+ * Two creators whose GUIDs are homed in different segments hold their
+ * segments at once (neither waits for the other); two in one segment (one
+ * home slot, even) are serialised: the second is granted only once the
+ * first has created its mailbox and given the segment back, and the two
+ * end in two slots.
+ */
+static void test_svc_seg_two_creators(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t ga[UID_GUID_LEN], gb[UID_GUID_LEN], gc[UID_GUID_LEN], gd[UID_GUID_LEN];
+	char a[24], b[24], c[16], d[16];
+	uint64_t sa, sb, sc, sd;
+
+	fx->a->hdr.flags |= SDLM_HDR_F_UID_SEGLOCK;
+	name_where(a, "ta", home_in_seg, 0, ga);
+	name_where(b, "tb", home_in_seg, 1, gb);
+	colliding_names(c, d);
+	assert_int_equal(uid_name_guid("ls", c, strlen(c), UIDNAME_V2, gc), 0);
+	assert_int_equal(uid_name_guid("ls", d, strlen(d), UIDNAME_V2, gd), 0);
+	svc_init(fx);
+	SG.manual = true;
+
+	svc_req(7, SDLM_UID_ALLOC, a, 0);
+	svc_req(8, SDLM_UID_ALLOC, b, 0);
+	svc_grant(1);
+	svc_grant(2);
+	assert_true(svc_until(seg_count, (void *)2));
+	assert_int_equal(seg_grant_next(), SEGLK0 + 1);
+	assert_int_equal(seg_grant_next(), SEGLK0 + 2);	/* while 1 is held */
+	assert_false(SG.unlocked[1]);
+	assert_int_equal(SG.waited, 0);
+	assert_true(svc_until(replied, (void *)2));
+	assert_int_equal(L.last_err, 0);
+	assert_true(SG.unlocked[1] && SG.unlocked[2]);
+
+	svc_req(9, SDLM_UID_ALLOC, c, 0);
+	svc_req(10, SDLM_UID_ALLOC, d, 0);
+	svc_grant(3);
+	svc_grant(4);
+	assert_true(svc_until(seg_count, (void *)4));
+	assert_string_equal(SG.name[3], SG.name[4]);
+	assert_int_equal(seg_grant_next(), SEGLK0 + 3);
+	assert_int_equal(seg_grant_next(), 0);		/* 4 waits for 3 */
+	assert_true(svc_until(replied, (void *)3));
+	assert_int_equal(L.client, 9);
+	assert_int_equal(L.last_err, 0);
+	assert_true(SG.unlocked[3]);
+	assert_false(SG.granted[4]);
+	assert_int_equal(seg_grant_next(), SEGLK0 + 4);
+	assert_true(svc_until(replied, (void *)4));
+	assert_int_equal(L.client, 10);
+	assert_int_equal(L.last_err, 0);
+	assert_true(SG.unlocked[4]);
+
+	assert_int_equal(slots_of(fx, ga, &sa), 1);
+	assert_int_equal(slots_of(fx, gb, &sb), 1);
+	assert_int_equal(slots_of(fx, gc, &sc), 1);
+	assert_int_equal(slots_of(fx, gd, &sd), 1);
+	assert_true(sa != sb && sc != sd && sa != sc && sa != sd && sb != sc && sb != sd);
+	uidsvc_fini();
+}
+
+/*
+ * A probe that runs over its home segment's end (the home slot, the last
+ * of segment 0, is taken): the free slot is in segment 1, which is taken
+ * too, after segment 0 (ascending, segment 0 kept), and the probe made
+ * again under both before the write.
+ */
+static void test_svc_seg_run_over(void **state)
+{
+	struct fixture *fx = *state;
+	struct uidtab_geom g;
+	uint8_t gr[UID_GUID_LEN];
+	char mb[24];
+	uint64_t slot;
+	struct uidsvc_stats st;
+
+	fx->a->hdr.flags |= SDLM_HDR_F_UID_SEGLOCK;
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	name_where(mb, "ro", home_is, 255, gr);
+	put_rec(fx, &g, 255, 31);		/* another mailbox in the home slot */
+	svc_init(fx);
+	svc_req(7, SDLM_UID_ALLOC, mb, 0);
+	svc_grant(1);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(SG.n, 2);
+	seg_name_is(1, 0);
+	seg_name_is(2, 1);
+	/* 0 asked, 1 asked, then both given back after the create */
+	assert_true(SG.nev == 4 && SG.ev[0] == 1 && SG.ev[1] == 2 && SG.ev[2] < 0 && SG.ev[3] < 0);
+	uidsvc_get_stats(&st);
+	assert_int_equal(st.table_seg_more, 1);
+	assert_int_equal(slots_of(fx, gr, &slot), 1);
+	assert_int_equal(slot, 256);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
+/*
+ * A probe that wraps round the table's end (the home slot, the table's
+ * last, is taken: the free slot is slot 0): segment 0 comes first in the
+ * one order, so the creator gives segment 1 back, then takes 0 and 1,
+ * and probes again.
+ */
+static void test_svc_seg_wrap(void **state)
+{
+	struct fixture *fx = *state;
+	struct uidtab_geom g;
+	uint8_t gw[UID_GUID_LEN];
+	char mb[24];
+	uint64_t slot;
+
+	fx->a->hdr.flags |= SDLM_HDR_F_UID_SEGLOCK;
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	name_where(mb, "wr", home_is, NSLOTS - 1, gw);
+	put_rec(fx, &g, NSLOTS - 1, 32);
+	svc_init(fx);
+	svc_req(7, SDLM_UID_ALLOC, mb, 0);
+	svc_grant(1);
+	assert_true(svc_until(replied, (void *)1));
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(SG.n, 3);
+	seg_name_is(1, 1);
+	seg_name_is(2, 0);
+	seg_name_is(3, 1);
+	/* 1 asked, 1 given back BEFORE 0 is asked, then 0 and 1 */
+	assert_true(SG.nev >= 4 && SG.ev[0] == 1 && SG.ev[1] == -1 && SG.ev[2] == 2 &&
+		    SG.ev[3] == 3);
+	assert_true(SG.unlocked[2] && SG.unlocked[3]);
+	assert_int_equal(slots_of(fx, gw, &slot), 1);
+	assert_int_equal(slot, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2062,6 +2399,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_stale_ls_table_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_cancelled_import_creates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_mailbox_in_table_ls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_legacy_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_two_creators, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_run_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_existing, setup, teardown),
