@@ -58,14 +58,6 @@ int ctl_exit_for(int err)
 	}
 }
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	progress_sleep_ms(ms);
@@ -509,7 +501,7 @@ static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool 
 {
 	const struct sdlm_hb *hb = &s->hb[i];
 	const struct sdlm_msg *m = &s->msg[i];
-	uint64_t wall = wall_ms();
+	uint64_t wall = clock_realtime_ms();
 	long long age = hb->wall_time_ms && wall >= hb->wall_time_ms ?
 		(long long)(wall - hb->wall_time_ms) : -1;
 
@@ -740,7 +732,7 @@ static int aim_message(const struct slots *s, uint32_t node, int cmd,
 	m->seq = s->msg_rc[node] ? da->seq : s->msg[node].seq + 1;
 	m->target_incarnation = s->hb_rc[node] ? 0 : hb->incarnation;
 	m->from_node = 0;
-	m->wall_time_ms = wall_ms();
+	m->wall_time_ms = clock_realtime_ms();
 	return 0;
 }
 

@@ -967,7 +967,7 @@ static void close_log(void)
 /* Who this daemon is: its name and incarnation. */
 static int setup_identity(void)
 {
-	struct timespec ts;
+	uint64_t wall;
 	uint32_t r = 0;
 
 	sigset_t stop;
@@ -998,11 +998,10 @@ static int setup_identity(void)
 	 * wall-clock milliseconds in the high bits, 20 random bits below so
 	 * two starts in one millisecond (cloned machines) still differ.
 	 */
-	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = clock_realtime_ms();
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)getpid() ^ (uint32_t)ts.tv_nsec;
-	D.incarnation = (((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 20) |
-			(r & 0xfffff);
+		r = (uint32_t)getpid() ^ (uint32_t)clock_boottime_ns();
+	D.incarnation = (wall << 20) | (r & 0xfffff);
 	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
 		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
 	return 0;

@@ -31,6 +31,7 @@
 #include "sdlm.h"
 #include "log.h"
 #include "aio.h"
+#include "clock.h"
 #include "area.h"
 #include "uidio.h"
 
@@ -51,14 +52,6 @@ struct uio {
 	uint64_t record_writes;
 	struct uidtab_geom g;	/* the tables known (grows, never shrinks) */
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void fifo_push(struct uio_op **head, struct uio_op ***tail, struct uio_op *op)
 {
@@ -215,7 +208,7 @@ static int submit_write(struct uio *io, struct uio_op *op)
 		op->gated = true;
 		return rc;
 	}
-	r->wall_time_ms = wall_ms();
+	r->wall_time_ms = clock_realtime_ms();
 	io->record_writes++;
 	rc = uidtab_geom_offset(&io->g, r->slot, r->copy, &off);
 	if (rc == 0)

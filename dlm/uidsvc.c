@@ -93,6 +93,7 @@
 #include "sdlm_ipc.h"
 #include "log.h"
 #include "aio.h"
+#include "clock.h"
 #include "area.h"
 #include "crc32c.h"
 #include "uidrec.h"
@@ -211,14 +212,6 @@ static struct {
 static uint64_t now_ns(void)
 {
 	return aio_now_ns();
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* --- mailbox identity ---------------------------------------------------- */
@@ -992,7 +985,7 @@ static int import_plan(const struct entry *e, const struct pending *p, int found
 	};
 
 	memcpy(q.guid, e->guid, UID_GUID_LEN);
-	return uid_import_plan(&q, found, v, wall_ms(), pl);
+	return uid_import_plan(&q, found, v, clock_realtime_ms(), pl);
 }
 
 /*
@@ -2577,7 +2570,7 @@ int uidsvc_degraded_set(bool on)
 	U.deg_suspended = 0;
 	U.deg_blocker = 0;
 	if (on) {
-		U.deg_since_ms = wall_ms();
+		U.deg_since_ms = clock_realtime_ms();
 		U.deg_allocs = 0;
 		log_err("uid: DEGRADED MODE ENTERED by an operator: UIDs are handed out WITHOUT the cluster, on this copy of the storage only, and are PROVISIONAL until a rejoin repair");
 	} else {

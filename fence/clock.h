@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * clock.h - the two clocks sdlm reads, one function per meaning.
+ * clock.h - the three clocks sdlm reads, one function per meaning.
  *
  *	clock_boottime_*	CLOCK_BOOTTIME: runs on while the machine is
  *				suspended or the VM paused.  Every time that
@@ -12,6 +12,13 @@
  *				client's own waits (libsdlm, the Dovecot
  *				agent, the test clients and benchmarks),
  *				which guard nothing on the disk.
+ *	clock_realtime_ms	CLOCK_REALTIME: the wall clock, which an
+ *				operator or NTP may step.  Only for dates a
+ *				human reads or that must grow across restarts
+ *				and machines (the wall_time_ms of heartbeat
+ *				slots, pills and UID records, a daemon's
+ *				incarnation, a UID import's age, when a UID
+ *				table became degraded).  Never a deadline.
  *
  * clock_ts_ms and clock_ts_ns are the conversions (pure: unit-tested).
  * Header-only, below every layer (the disk library, the daemon, the
@@ -64,6 +71,14 @@ static inline uint64_t clock_monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return clock_ts_ns(&ts);
+}
+
+static inline uint64_t clock_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return clock_ts_ms(&ts);
 }
 
 #endif /* SDLM_CLOCK_H */

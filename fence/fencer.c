@@ -28,6 +28,7 @@
 
 #include "sdlm_errors.h"
 #include "aio.h"
+#include "clock.h"
 #include "area.h"
 #include "ondisk.h"
 #include "heartbeat.h"
@@ -56,14 +57,6 @@ struct fencer {
 	uint32_t window_s;
 	uint64_t now_ms;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void act(struct fencer *f, const struct fence_decision *d);
 
@@ -105,7 +98,7 @@ static void write_pill(struct fencer *f, const struct fence_decision *d)
 		.seq = d->seq,
 		.target_incarnation = d->target_incarnation,
 		.from_node = f->my_node,
-		.wall_time_ms = wall_ms(),
+		.wall_time_ms = clock_realtime_ms(),
 	};
 	uint64_t off, dl;
 	int rc;

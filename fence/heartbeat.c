@@ -37,6 +37,7 @@
 
 #include "sdlm_errors.h"
 #include "aio.h"
+#include "clock.h"
 #include "area.h"
 #include "heartbeat.h"
 
@@ -71,14 +72,6 @@ struct hb_engine {
 	void *ctx;
 	void *wbuf;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* fencesm decides whether a heartbeat write may go out (no stale one). */
 static bool may_write(const struct hb_engine *e)
@@ -362,7 +355,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			.counter = e->counter + 1,
 			.incarnation = e->incarnation,
 			.hb_interval_ms = e->t->base.hb_interval_ms,
-			.wall_time_ms = wall_ms(),
+			.wall_time_ms = clock_realtime_ms(),
 		};
 
 		if (e->dec.ack_have) {
@@ -471,7 +464,7 @@ int hbe_leave(struct hb_engine *e)
 		.counter = e->counter + 1,
 		.incarnation = e->incarnation,
 		.hb_interval_ms = e->t->base.hb_interval_ms,
-		.wall_time_ms = wall_ms(),
+		.wall_time_ms = clock_realtime_ms(),
 	};
 
 	if (!may_write(e))

@@ -4,7 +4,8 @@
 # silence kills it, the magic close disarms it, a frozen node dies too.
 #
 # Usage: t-watchdog.sh [PATH-TO-sdlm-watchdog]   (or $SDLM_WATCHDOG)
-# Prints PASS:/FAIL:/SKIP: lines; exits 0 when nothing failed, else 1.
+# Prints PASS:/FAIL:/SKIP: lines (tests/checks.sh) and the tally; exits 0
+# when nothing failed, else 1.
 # Work files go under $SDLM_TEST_DIR, else the current directory.  The
 # frozen-cgroup case needs root and the cgroup v1 freezer; without them it
 # is skipped.
@@ -20,13 +21,9 @@ TIMEOUT_S=1
 MARGIN_MS=1500		# scheduling + the kill itself, on a loaded 2-core box
 FREEZER=/sys/fs/cgroup/freezer
 
-failures=0
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 pids=()
 cgroup=
-
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-skip() { echo "SKIP: $*"; }
 
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 
@@ -309,9 +306,5 @@ case_magic_close
 case_exit_on_close
 case_frozen_cgroup
 
-if [ "$failures" -eq 0 ]; then
-	echo "PASS: t-watchdog"
-	exit 0
-fi
-echo "FAIL: t-watchdog ($failures failure(s))"
-exit 1
+t_tally
+[ "$fails" -eq 0 ] && [ "$passes" -gt 0 ]

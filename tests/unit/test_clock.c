@@ -2,7 +2,8 @@
 /*
  * test_clock.c - fence/clock.h, the one clock helper per meaning (issue
  * 18, item 8: the millisecond clock had five copies, two of them
- * different clocks under one name).  The conversions are exact and
+ * different clocks under one name; five more read the wall clock).  The
+ * conversions are exact and
  * truncate; each reader reads its own clock: its value lies between two
  * readings of that clock taken around it.  (Where the machine never
  * slept, BOOTTIME and MONOTONIC agree and the bracket cannot tell them
@@ -80,6 +81,18 @@ static void test_monotonic(void **state)
 	assert_true(lo <= v && v <= hi);
 }
 
+/* The wall clock, for dates only (heartbeat wall_time_ms, incarnations). */
+static void test_realtime(void **state)
+{
+	uint64_t lo, v, hi;
+
+	(void)state;
+	lo = read_ms(CLOCK_REALTIME);
+	v = clock_realtime_ms();
+	hi = read_ms(CLOCK_REALTIME);
+	assert_true(lo <= v && v <= hi);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +100,7 @@ int main(void)
 		cmocka_unit_test(test_ts_no_overflow),
 		cmocka_unit_test(test_boottime),
 		cmocka_unit_test(test_monotonic),
+		cmocka_unit_test(test_realtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
