@@ -929,6 +929,13 @@ static struct lspace *ls_of_lkid(uint64_t lkid, uint64_t *local)
 
 /* --- client calls -------------------------------------------------------- */
 
+/* New lock use: the fence side's word, and none once a clean stop began
+ * (a user granted after lsm_stop_users would never be stopped). */
+static int lsm_may_use(void)
+{
+	return lsm.stopping ? SDLM_EDAEMON : lsm.h.may_use(lsm.h.ctx);
+}
+
 int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	     const void *res, size_t res_len, int mode, uint32_t flags,
 	     uint64_t *lkid)
@@ -948,7 +955,7 @@ int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	if (l->self_refused)
 		return SDLM_EFENCED;
 	nl_set_now(l->nl, qb_util_nano_current_get());
-	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, lsm.h.may_use(lsm.h.ctx),
+	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, lsm_may_use(),
 		     &local, &l->no);
 	if (rc == 0)
 		*lkid = global_lkid(l, local);
@@ -966,7 +973,7 @@ int lsm_convert(uint32_t client, uint64_t lkid, int mode, uint32_t flags,
 	if (!l)
 		return -ENOENT;
 	nl_set_now(l->nl, qb_util_nano_current_get());
-	rc = nl_convert(l->nl, client, local, mode, flags, lvb, lsm.h.may_use(lsm.h.ctx), &l->no);
+	rc = nl_convert(l->nl, client, local, mode, flags, lvb, lsm_may_use(), &l->no);
 	run_nl_out(l);
 	return rc;
 }
@@ -1069,6 +1076,8 @@ void lsm_tick(uint64_t now)
 		}
 		ls_cpg_flush(l->cpg);
 		arm_retry(l);
+		if (l->stale_pending)
+			release_stale(l);
 		maybe_clean(l);
 		fencer_duties(l, now);
 		ls_quorate_now(l, clock_boottime_ms());
@@ -1084,36 +1093,41 @@ void lsm_set_expected(uint32_t n)
 }
 
 /*
- * Clean stop: every local lock user is stopped (killed: its locks are
- * about to go), every cluster lock of this node released or cancelled
- * through the ordered stream - with the value block our cache still had
- * to send - so no other node ever waits for a daemon that left.
+ * Clean stop, in two steps (sdlmd.c, users_gone_check).  First every
+ * local lock user is stopped (killed: its locks are about to go) and no
+ * new lock use is accepted; the value blocks our cache still had are
+ * kept.  Only once every killed user is gone - killed AND reaped, as
+ * before a pill's acknowledgement: a killed process in the middle of a
+ * write is still there - every cluster lock of this node is released or
+ * cancelled through the ordered stream, with those value blocks, so no
+ * other node ever waits for a daemon that left.
  */
+struct shut_lvb {
+	uint64_t lkid;
+	uint8_t lvb[LS_LVB_LEN];
+};
+
 struct shut_ctx {
 	struct lspace *l;
-	struct { uint64_t lkid; bool lvb_valid; uint8_t lvb[LS_LVB_LEN]; } *lv;
-	size_t n, cap;
 };
 
 static int shut_lvb(const struct nl_res_info *res, void *arg)
 {
-	struct shut_ctx *c = arg;
-
+	(void)arg;
 	if (!res->cl_lkid || !res->lvb_valid || !res->lvb)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		void *n = realloc(c->lv, cap * sizeof(*c->lv));
+	if (lsm.shut_n == lsm.shut_cap) {
+		size_t cap = lsm.shut_cap ? 2 * lsm.shut_cap : 16;
+		void *n = realloc(lsm.shut_lv, cap * sizeof(*lsm.shut_lv));
 
 		if (!n)
-			return 0;
-		c->lv = n;
-		c->cap = cap;
+			return 0;	/* released without it: the LVB is invalid */
+		lsm.shut_lv = n;
+		lsm.shut_cap = cap;
 	}
-	c->lv[c->n].lkid = res->cl_lkid;
-	c->lv[c->n].lvb_valid = true;
-	memcpy(c->lv[c->n].lvb, res->lvb, LS_LVB_LEN);
-	c->n++;
+	lsm.shut_lv[lsm.shut_n].lkid = res->cl_lkid;
+	memcpy(lsm.shut_lv[lsm.shut_n].lvb, res->lvb, LS_LVB_LEN);
+	lsm.shut_n++;
 	return 0;
 }
 
@@ -1129,10 +1143,11 @@ static int shut_lock(const struct ls_lock_info *lk, void *arg)
 	ev.ev_nodeid = lsm.h.nodeid;
 	ev.ev_lkid = lk->lkid;
 	ev.ev_kind = lk->queue == LS_Q_GRANTED ? LS_EV_RELEASE : LS_EV_CANCEL;
+	/* lkids are unique across the daemon's lockspaces (nl_lkids) */
 	if (ev.ev_kind == LS_EV_RELEASE && mode_is_write(lk->grmode))
-		for (i = 0; i < c->n; i++)
-			if (c->lv[i].lkid == lk->lkid)
-				ev.ev_lvb = c->lv[i].lvb;
+		for (i = 0; i < lsm.shut_n; i++)
+			if (lsm.shut_lv[i].lkid == lk->lkid)
+				ev.ev_lvb = lsm.shut_lv[i].lvb;
 	send_event(c->l, &ev);
 	return 0;
 }
@@ -1144,7 +1159,22 @@ static int shut_res(const struct ls_res_info *res, void *arg)
 	return ls_foreach_lock(c->l->st, res->name, res->namelen, shut_lock, c);
 }
 
-void lsm_shutdown(void)
+void lsm_stop_users(void)
+{
+	unsigned i;
+
+	lsm.stopping = true;
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = lsm.ls[i];
+
+		if (!l)
+			continue;
+		nl_foreach_resource(l->nl, shut_lvb, NULL);
+		revoke_all(l, SDLM_EDAEMON);
+	}
+}
+
+void lsm_release_own(void)
 {
 	unsigned i;
 
@@ -1154,13 +1184,13 @@ void lsm_shutdown(void)
 
 		if (!l)
 			continue;
-		nl_foreach_resource(l->nl, shut_lvb, &c);
-		revoke_all(l, SDLM_EDAEMON);
 		if (l->ready && l->st)
 			ls_foreach_resource(l->st, shut_res, &c);
 		ls_cpg_flush(l->cpg);
-		free(c.lv);
 	}
+	free(lsm.shut_lv);
+	lsm.shut_lv = NULL;
+	lsm.shut_n = lsm.shut_cap = 0;
 }
 
 /* Locks of this node still in a ready replica (the releases not applied yet). */

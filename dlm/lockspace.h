@@ -135,10 +135,13 @@ void lsm_get_stats(struct lsm_stats *st);
 
 /* The cluster's size changed (a node added to corosync's nodelist). */
 void lsm_set_expected(uint32_t n);
-/* Clean stop: kill local lock users, release every cluster lock of this
- * node through the ordered stream.  lsm_own_locks() reaches 0 once every
- * release was applied. */
-void lsm_shutdown(void);
+/* Clean stop, step 1: kill every local lock user, refuse new lock use
+ * (SDLM_EDAEMON), keep the value blocks of our cache.  Step 2, only once
+ * every killed user is gone (killed and reaped): release every cluster
+ * lock of this node through the ordered stream.  lsm_own_locks() reaches
+ * 0 once every release was applied. */
+void lsm_stop_users(void);
+void lsm_release_own(void);
 size_t lsm_own_locks(void);
 
 #endif

@@ -124,6 +124,7 @@ struct lspace {
 	size_t n_dirty;
 	bool clean_sent;		/* our CLEAN for the current dirty set */
 	bool cache_ok;			/* reconcile found every cached lock */
+	bool stale_pending;		/* stale locks wait for killed users */
 	/* The replica's history (lsround.c "Divergent replicas"): when its
 	 * lineage was formed, the rounds it completed since, whether it
 	 * ever decided anything (opened its gate, fenced a node). */
@@ -180,6 +181,11 @@ struct ls_manager {
 	struct nl_lkids lkids;
 	struct lspace *ls[LS_MAX];
 	struct lsm_stats st;
+	/* clean stop begun (lsm_stop_users): no new lock use; the value
+	 * blocks our cache had, kept for the releases (lsm_release_own) */
+	bool stopping;
+	struct shut_lvb *shut_lv;
+	size_t shut_n, shut_cap;
 };
 
 extern struct ls_manager lsm;
@@ -267,6 +273,7 @@ void collect_chunk(struct lspace *l, const struct msg *m);
 bool has_cached(struct lspace *l);
 void maybe_clean(struct lspace *l);
 void reconcile(struct lspace *l);
+void release_stale(struct lspace *l);
 
 /* lsfencer.c */
 void fencer_duties(struct lspace *l, uint64_t now);

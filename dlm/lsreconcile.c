@@ -17,9 +17,11 @@
 
 /*
  * Our cluster locks in the received state that our cache does not know
- * (released while we were in a minority, or held by a previous
- * incarnation of this daemon): release them.  Locks our cache holds that
- * the state does not: we were fenced meanwhile; revoke everything.
+ * (released while we were in a minority, forgotten when their users were
+ * killed, or held by a previous incarnation of this daemon): release
+ * them, but only once every lock user we killed is gone - killed AND
+ * reaped (release_stale).  Locks our cache holds that the state does
+ * not: we were fenced meanwhile; revoke everything.
  */
 struct mine_ctx {
 	struct lspace *l;
@@ -323,7 +325,6 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 
 void reconcile(struct lspace *l)
 {
-	struct mine_ctx mc = { .l = l };
 	struct cache_ctx cc = { .l = l };
 	size_t i;
 
@@ -365,6 +366,28 @@ void reconcile(struct lspace *l)
 		}
 	}
 	free(cc.fx);
-	ls_foreach_resource(l->st, mine_res, &mc);
+	release_stale(l);
 	maybe_clean(l);
+}
+
+/*
+ * revoke_all kills the users and the cache forgets their locks at once;
+ * a killed user is still there until it leaves the kernel (one in the
+ * middle of a write).  Released now, its lock could be granted elsewhere
+ * while it writes: wait until every killed user is reaped (lsm_tick asks
+ * again).  During a clean stop lsm_release_own releases them all, once
+ * the same is true.
+ */
+void release_stale(struct lspace *l)
+{
+	struct mine_ctx mc = { .l = l };
+
+	l->stale_pending = false;
+	if (!l->ready || !l->st || lsm.stopping)
+		return;
+	if (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)) {
+		l->stale_pending = true;
+		return;
+	}
+	ls_foreach_resource(l->st, mine_res, &mc);
 }

@@ -699,10 +699,15 @@ static void on_quorum(void *ctx, bool quorate, uint64_t ring_seq, uint32_t n,
 }
 
 /*
- * Clean stop.  With the lock manager on, every local lock user is stopped
- * and every cluster lock of this node released through the ordered stream
- * first (nobody must wait for a daemon that left); the loop goes on until
- * the releases are applied, at most a few seconds, then stops.
+ * Clean stop.  With the lock manager on: the UID service's writes are
+ * over (uid_quiet_check), every local lock user is stopped and no new
+ * lock use accepted (lsm_stop_users), every killed user is gone
+ * (users_gone_check), and only then is every cluster lock of this node
+ * released through the ordered stream (nobody must wait for a daemon
+ * that left); the loop goes on until the releases are applied, at most
+ * a few seconds, then stops.  Leaving with releases not yet applied is
+ * safe: nothing of this node can use those locks any more, and the
+ * others fence it (the dead path) before they grant them.
  */
 static void stop_check(void *data)
 {
@@ -710,7 +715,8 @@ static void stop_check(void *data)
 
 	if (lsm_own_locks() == 0 || clock_boottime_ms() - started > 5000) {
 		if (lsm_own_locks())
-			log_warn("leaving with %zu lock(s) not released yet", lsm_own_locks());
+			log_warn("leaving with %zu lock(s) not released yet: the other nodes fence this node before granting them",
+				 lsm_own_locks());
 		qb_loop_stop(D.loop);
 		return;
 	}
@@ -719,11 +725,49 @@ static void stop_check(void *data)
 }
 
 /*
- * Before the release: the UID service's record writes must be over
- * (docs/uid.md, "Leaving").  Its operations end at their current I/O; a
- * write that timed out leaves the kernel when the device gives it back.
- * Past 3 T it is still there: the locks are not released (a write of
- * ours could land under another node's hold), the slot is not marked
+ * Before the release: every lock user we killed is gone, killed AND
+ * reaped, as before a pill's acknowledgement.  SIGKILL ends a process
+ * only when it leaves the kernel: one in the middle of a write is still
+ * there, and a release now would let another node's user write beside
+ * it.  Past 3 T one is still there: the locks are not released, the slot
+ * is not marked free and the watchdog stays armed (exit 6), so that the
+ * others fence this node and its watchdog resets the machine.
+ */
+static void users_gone_check(void *data)
+{
+	static bool told;
+	uint64_t started = (uint64_t)(uintptr_t)data;
+	uint64_t bound = 3ull * D.to.base.io_timeout_ms;
+
+	clients_reap();
+	if (killset_done(&D.killing)) {
+		lsm_release_own();
+		stop_check((void *)(uintptr_t)clock_boottime_ms());
+		return;
+	}
+	if (clock_boottime_ms() - started > bound) {
+		log_err("fence node %u: %s %llu ms after the stop: leaving WITHOUT releasing the locks; the other nodes fence this node",
+			D.node_id, D.killing.ks_lost ? "the lock users killed could not all be recorded" :
+			"a lock user killed is still there", (unsigned long long)bound);
+		D.self_fenced = true;
+		qb_loop_stop(D.loop);
+		return;
+	}
+	if (!told) {
+		told = true;
+		log_notice("stopping: the locks are released once every lock user killed is gone (%zu still there)",
+			   D.killing.ks_n);
+	}
+	qb_loop_timer_add(D.loop, QB_LOOP_HIGH, 20 * QB_TIME_NS_IN_MSEC, data, users_gone_check,
+			  NULL);
+}
+
+/*
+ * Before the lock users are stopped: the UID service's record writes must
+ * be over (docs/uid.md, "Leaving").  Its operations end at their current
+ * I/O; a write that timed out leaves the kernel when the device gives it
+ * back.  Past 3 T it is still there: the locks are not released (a write
+ * of ours could land under another node's hold), the slot is not marked
  * free and the watchdog stays armed, so that the others fence this node.
  */
 static void uid_quiet_check(void *data)
@@ -732,8 +776,8 @@ static void uid_quiet_check(void *data)
 	uint64_t bound = 3ull * D.to.base.io_timeout_ms;
 
 	if (uidsvc_quiet()) {
-		lsm_shutdown();
-		stop_check((void *)(uintptr_t)clock_boottime_ms());
+		lsm_stop_users();
+		users_gone_check((void *)(uintptr_t)clock_boottime_ms());
 		return;
 	}
 	if (clock_boottime_ms() - started > bound) {

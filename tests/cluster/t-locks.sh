@@ -8,7 +8,9 @@
 #   3. a cached lock is re-taken on its node with no corosync message;
 #   4. kill -9 of the node holding a lock: another node gets it only after
 #      the fence completed (the victim is gone and marked fenced), within
-#      the documented bound.
+#      the documented bound;
+#   5. a clean stop kills the node's lock users, refuses new locks, and
+#      releases the locks only once every killed user is gone (reaped).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -95,14 +97,62 @@ echo "bound: grace (token+consensus, twice) or the dead bound $DEAD ms + members
 
 for i in 1 3; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 
-# --- a clean stop releases the node's locks -------------------------------------------
-cl_spawn 3 holder3 "$SDLMCTL" lock -m EX -w 60 t stopme -- sleep 600 >/dev/null
-require "node 3 holds EX on 'stopme'" cl_wait_for "node 3 holds stopme" 30 \
-	sh -c "ip netns exec ${CL_PREFIX}n3 $SDLMCTL locks t | grep -A2 'resource stopme' | grep -q 'node 3 .*granted *EX'"
-cl_kill 3 sdlmd TERM
-holder3_gone() { ! cl_pid 3 holder3 >/dev/null; }
-check "the stopped daemon's lock user was stopped" cl_wait_for "holder3 gone" 20 holder3_gone
-check "node 1 gets the stopped node's lock at once, no fence" sd_lock 1 -w 10 t stopme -- true
+# --- a clean stop releases the node's locks, once its lock users are gone ------------
+# The holder's parent reaps it only when the test says so: killed, it stays
+# in /proc until then, as a process killed in the middle of a write stays
+# until the write leaves the kernel.  Before the fix node 3 released the
+# lock right after the kill and node 1 was granted it while the killed
+# holder was still there.
+reaper='import os, sys, time
+pid, gate = int(sys.argv[1]), sys.argv[2]
+def state():
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+while state() not in ("Z", None):
+    time.sleep(0.1)
+while not os.path.exists(gate):
+    time.sleep(0.1)
+os.waitpid(pid, 0)'
+# The interpreter itself, not a wrapper script (a pyenv shim is a bash
+# that would reap the holder at once).
+py=$(python3 -c 'import sys; print(sys.executable)')
+cl_spawn 3 holder3 sh -c '"$1" lock -m EX -w 60 t stopme -- sleep 600 & echo $! >"$2"; exec "$5" -c "$3" $! "$4"' \
+	sh "$SDLMCTL" "$CL_DIR/stopme.pid" "$reaper" "$CL_DIR/stopme-reap" "$py" >/dev/null
+require "node 3 holds EX on 'stopme'" cl_wait_for "node 3 holds stopme" 30 sd_holds 3 t stopme EX
+read -r hp <"$CL_DIR/stopme.pid"
+sdpid3=$(cl_pid 3 sdlmd)
+kill -TERM "$sdpid3"
+is_zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+require "node 3's lock user killed, not reaped yet" cl_wait_for "holder zombie" 20 is_zombie "$hp"
+# Before the fix the daemon left once its releases were applied; now it
+# waits, and says so.
+stop_left_or_waits() {
+	! kill -0 "$sdpid3" 2>/dev/null ||
+		grep -q "released once every lock user killed is gone" "$CL_DIR/n3/sdlmd-file.log"
+}
+require "node 3's sdlmd left or waits for its killed lock user" cl_wait_for "stop goes on" 20 stop_left_or_waits
+holder_state() {	# node 1 takes 'stopme' (waiting at most $1 s): is the holder there?
+	sd_lock 1 -w "$1" t stopme -- sh -c "if kill -0 $hp 2>/dev/null; then echo holder-present; else echo holder-gone; fi" 2>&1
+}
+out=$(holder_state 1)
+echo "node 1, while the holder is not reaped: $out"
+check "node 1 is not granted 'stopme' while node 3's killed holder is there" \
+	eval '! grep -q holder-present <<<"$out"'
+refused_while_stopping() {
+	! sd_lock 3 -w 1 t other -- true && kill -0 "$sdpid3" 2>/dev/null
+}
+check "node 3 refuses a new lock while it stops" refused_while_stopping
+touch "$CL_DIR/stopme-reap"
+out=$(holder_state 20)
+echo "node 1, once the holder was reaped: $out"
+check "node 1 gets the stopped node's lock once its user is gone, no fence" \
+	eval 'grep -q holder-gone <<<"$out"'
+check "node 3's sdlmd left" cl_wait_for "node 3 sdlmd gone" 30 eval '! kill -0 "$sdpid3" 2>/dev/null'
+check "node 3 was not fenced" eval '! grep -q "node 3 fenced" "$CL_DIR/n1/sdlmd-file.log"'
+check "node 3 stopped cleanly (exit 0: slot free, watchdog disarmed)" \
+	grep -q 'sdlmd exiting (0)' "$CL_DIR/n3/sdlmd-file.log"
 
 # --- metrics ----------------------------------------------------------------------
 prom=$(sd_ctl 1 stats --prometheus)
