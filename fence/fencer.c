@@ -47,6 +47,10 @@ struct fencer {
 	bool busy;
 	uint64_t victim_inc;
 	bool write_pending;
+	uint64_t op_gen;		/* +1 per op started */
+	uint64_t write_gen;		/* the op whose write is pending */
+	bool deferred;			/* the current op's write waits for it */
+	struct fence_decision deferred_d;
 	bool orphan;			/* destroyed: the pill's callback frees it */
 	void *wbuf;
 	uint32_t queue[SDLM_MAX_NODES];
@@ -59,6 +63,7 @@ struct fencer {
 };
 
 static void act(struct fencer *f, const struct fence_decision *d);
+static void write_pill(struct fencer *f, const struct fence_decision *d);
 
 /* The victim's slots as the engine last read them; NULL where that failed. */
 static void victim_slots(struct fencer *f, uint32_t victim,
@@ -84,8 +89,19 @@ static void pill_done(void *arg, int result, const void *data, size_t len)
 		free(f);	/* fencer_destroy left it to this callback */
 		return;
 	}
-	if (!f->busy)
+	if (!f->busy) {
+		f->deferred = false;
 		return;
+	}
+	/* An earlier op's write (cancelled, confirmed): not this op's pill.
+	 * The op's own write, held back by it, goes out now. */
+	if (f->write_gen != f->op_gen) {
+		if (f->deferred) {
+			f->deferred = false;
+			write_pill(f, &f->deferred_d);
+		}
+		return;
+	}
 	if (fence_pill_written(&f->op, f->now_ms, result, &d) == 0)
 		act(f, &d);
 }
@@ -103,8 +119,15 @@ static void write_pill(struct fencer *f, const struct fence_decision *d)
 	uint64_t off, dl;
 	int rc;
 
-	if (f->write_pending)
+	if (f->write_pending) {
+		/* One write at a time: an earlier op's still in flight holds
+		 * this op's back until it completes (pill_done). */
+		if (f->write_gen != f->op_gen) {
+			f->deferred = true;
+			f->deferred_d = *d;
+		}
 		return;
+	}
 	rc = layout_msg_offset(&f->a->hdr, m.node_id, &off);
 	if (rc == 0)
 		rc = msg_out(&m, f->a->hdr.uuid, f->wbuf, f->a->hdr.sector_size);
@@ -115,6 +138,7 @@ static void write_pill(struct fencer *f, const struct fence_decision *d)
 	}
 	if (rc == 0) {
 		f->write_pending = true;
+		f->write_gen = f->op_gen;
 		return;
 	}
 	{
@@ -174,6 +198,8 @@ static void start_next(struct fencer *f)
 	victim = f->queue[0];
 	memmove(f->queue, f->queue + 1, --f->nqueue * sizeof(f->queue[0]));
 	fence_op_init(&f->op, f->t, hbe_peer(f->hb, victim));
+	f->op_gen++;
+	f->deferred = false;
 	f->busy = true;
 	f->victim_inc = 0;
 	victim_slots(f, victim, &min, &mp, &hin, &hp);

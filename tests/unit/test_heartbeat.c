@@ -105,6 +105,8 @@ static void uid_write_done(void *arg, int result, const void *data,
 	fx->uid_write_result = result;
 }
 
+static uint32_t fixture_nodes = 2;	/* the area's slots */
+
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -122,7 +124,7 @@ static int setup(void **state)
 		 test_dir(), (long)getpid());
 	memset(&h, 0, sizeof(h));
 	h.sector_size = 512;
-	h.num_nodes = 2;
+	h.num_nodes = fixture_nodes;
 	snprintf(h.cluster_name, sizeof(h.cluster_name), "hbtest");
 	memset(h.uuid, 0x5a, sizeof(h.uuid));
 	h.io_timeout_ms = b.io_timeout_ms;
@@ -570,6 +572,101 @@ static void test_fencer_destroy_pill_stalled(void **state)
 	assert_int_equal(fx->fenced_path, 0);
 }
 
+static int setup3(void **state)
+{
+	fixture_nodes = 3;
+	return setup(state);
+}
+
+static int teardown3(void **state)
+{
+	fixture_nodes = 2;
+	return teardown(state);
+}
+
+/* Node n's message slot as another node reads it (rc < 0: unread). */
+static int msg_of(struct fixture *fx, uint32_t n, struct sdlm_msg *m)
+{
+	struct sdlm_hb hb[4];
+	struct sdlm_msg msg[4];
+	int hb_rc[4], msg_rc[4], rc;
+
+	rc = area_read_slots(fx->peer, hb, hb_rc, msg, msg_rc);
+	if (rc < 0)
+		return rc;
+	*m = msg[n];
+	return msg_rc[n];
+}
+
+/*
+ * Review s25-rev2 R5: a fence cancelled while its pill write is in flight,
+ * and another begun at once: the new op's write was skipped (one write at
+ * a time) and the old write's completion was reported to the new op as
+ * its own - "pill-sent" with no pill on the disk (the op found out only a
+ * T later, from a read).  The completion belongs to the write it ends;
+ * the new op's pill goes out after it.
+ */
+static void test_fencer_cancel_during_pill_write(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct aio_fault hold = { .ops = AIO_FAULT_WRITE,
+				  .kind = AIO_FAULT_STALL,
+				  .stall_ms = (uint32_t)t->base.io_timeout_ms / 3 };
+	struct sdlm_hb hb3 = { .node_id = 3, .state = HB_ALIVE, .counter = 60,
+			       .incarnation = 0x3e3e,
+			       .hb_interval_ms = t->base.hb_interval_ms };
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	struct sdlm_msg m;
+	const char *st = NULL;
+	uint64_t end;
+
+	peer_write(fx, 50);
+	assert_int_equal(area_write_hb(fx->peer, &hb3), 0);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	hbe_set_member(fx->e, 3, false, clock_boottime_ms());
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_true(engine_idle(fx));
+
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	fencer_set_limit(fx->f, 5, 0);
+	aio_fault_set(fx->a->aio, &hold);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+	assert_int_equal(aio_inflight(fx->a->aio), 1);	/* node 2's pill */
+	fencer_cancel(fx->f, 2);			/* node 2 came back */
+	assert_int_equal(fencer_request(fx->f, 3, clock_boottime_ms()), 0);
+	assert_int_equal(fencer_current(fx->f, &st), 3);
+	aio_fault_set(fx->a->aio, NULL);
+
+	/* Node 2's write completes (no tick meanwhile: no new decision). */
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (aio_inflight(fx->a->aio) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	/* Whatever node 3's op says now is true of the disk: a pill it
+	 * calls sent is in node 3's slot (or its write is on its way). */
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (aio_inflight(fx->a->aio) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_int_equal(fencer_current(fx->f, &st), 3);
+	if (!strcmp(st, "pill-sent")) {
+		assert_int_equal(msg_of(fx, 3, &m), 0);
+		assert_int_equal(m.cmd, MSG_RESET);
+		assert_int_equal(m.target_incarnation, 0x3e3e);
+		assert_int_equal(m.from_node, 1);
+	}
+	assert_string_equal(st, "pill-sent");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +684,8 @@ int main(void)
 			test_fencer_destroy_pill_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_destroy_pill_stalled, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fencer_cancel_during_pill_write, setup3, teardown3),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
