@@ -102,6 +102,10 @@ def main():
             res.add(m.group(1))
         if re.search(r'uid %s: new mailbox: requesting the table lock' % re.escape(mb), ln):
             res.add('uid-table')
+        # its segment locks (docs/uid.md, "The table lock")
+        m = re.search(r'uid %s: table segment (\d+)\.(\d+) granted' % re.escape(mb), ln)
+        if m:
+            res.add('uid-table.%s.%s' % (m.group(1), m.group(2)))
     print('# %s request of node %d, mailbox %s, %s phase: %.0f ms (rank %d of %d)' % (
         stream, node, mb, phase, lat / 1e6, rank, len(reqs)))
     print('# +ms     line (node %d sdlmd log, ms timestamps; client start = 0)' % node)

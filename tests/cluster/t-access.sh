@@ -9,7 +9,8 @@
 #   2. what each may ask: a delivery's UID ops (alloc, commit, raise) are
 #      the client group's; UIDVALIDITY bump, degraded mode, fence confirm
 #      and dump need admin_group;
-#   3. reserved names: uid:*, uid-table, sdlm:* cannot be locked by anyone,
+#   3. reserved names: uid:*, uid-table, uid-table.* (the UID table's
+#      segment locks), sdlm:* cannot be locked by anyone,
 #      root included; the daemon's own lock cannot be unlocked by its id;
 #   4. the forged value block, tried from the other node (take uid:<guid>
 #      in EX: node 1's UID service hands it over with the next UID in the
@@ -118,7 +119,7 @@ check "admin_group is a client too (locks)" ctl "$AG" lock -n t plain-resource -
 # --- 3. reserved names --------------------------------------------------------------
 G=00112233445566778899aabbccddeeff
 for who in "$CG" "$AG"; do
-	for name in "uid:$G" uid-table sdlm:future; do
+	for name in "uid:$G" uid-table uid-table.0.0 sdlm:future; do
 		check "'$name' cannot be locked by group $who" exits "$who" 1 lock -n t "$name" -- true
 		check "... and the error says the name is reserved" says "reserved"
 	done
