@@ -426,7 +426,7 @@ static void run_ls_out(struct lspace *l)
 	ls_out_reset(&l->lo);
 }
 
-void apply_event(struct lspace *l, const struct ls_event *ev)
+int apply_event(struct lspace *l, const struct ls_event *ev)
 {
 	int rc;
 
@@ -441,6 +441,7 @@ void apply_event(struct lspace *l, const struct ls_event *ev)
 	if (ev->ev_kind == LS_EV_CONFCHG && !ev->ev_quorate)
 		l->tainted = true;
 	run_ls_out(l);
+	return rc;
 }
 
 void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,

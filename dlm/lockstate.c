@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff.h"
 #include "hash.h"
 #include "list.h"
 #include "lockstate_int.h"
@@ -1063,6 +1064,103 @@ static int ev_hold(struct ls_state *ls, const struct ls_event *ev,
 	return 0;
 }
 
+/*
+ * HANDOFF_RELEASE (design-handoff.md F3): the lockspace fencer releases
+ * V's grant on V's behalf, after V answered through the disk that it
+ * stopped it for good.  Released only while the replica shows exactly
+ * that grant (ho_release_applies, fence/handoff.c): lkid granted to V,
+ * V's member record naming that incarnation, V not fenced.  Anything else
+ * (released already, by V's own RELEASE or an earlier HANDOFF_RELEASE; a
+ * later grant; another incarnation; V fenced) is refused with the state
+ * unchanged, the same on every replica: a duplicate, a replay, or one
+ * answer turned into events by two successive fencers releases once.
+ * Whether V is a member does not matter: a V that rejoined after listing
+ * the grant never uses it again (V3, V5).  A converting lock is refused
+ * (-EBUSY, as RELEASE): V's conversions were withdrawn when it left, and
+ * it never converts a grant it listed.
+ * The value block: a PW/EX holder's is the answer's, or invalid when the
+ * answer had none (as after a fence); a reader's changes nothing.
+ */
+static int ev_handoff_release(struct ls_state *ls, const struct ls_event *ev,
+			      struct ls_out *out)
+{
+	struct ho_held held = { 0 };
+	struct ls_node *nd;
+	struct ls_lock *lk;
+	struct ls_res *res;
+
+	if (!ev->ev_nodeid || !ev->ev_incarnation ||
+	    (ev->ev_lkid >> 32) != ev->ev_nodeid || ev->ev_flags)
+		return -EINVAL;
+	nd = node_find(ls, ev->ev_nodeid);
+	lk = lock_find(ls, ev->ev_lkid);
+	/* a fenced V holds nothing (NODE_FENCED freed its locks): -ENOENT */
+	if (!nd || !lk || lk->lk_node != nd)
+		return -ENOENT;
+	if (lk->lk_queue != LS_Q_GRANTED)
+		return -EBUSY;
+	held.by_v = true;
+	held.incarnation = nd->nd_inc;
+	held.lkid = lk->lk_id;
+	held.v_fenced = nd->nd_fenced;
+	if (!ho_release_applies(&held, ev->ev_incarnation, ev->ev_lkid))
+		return -ESTALE;
+	res = lk->lk_res;
+	if (mode_is_write(lk->lk_grmode)) {
+		if (ev->ev_lvb) {
+			memcpy(res->res_lvb, ev->ev_lvb, LS_LVB_LEN);
+			res->res_lvb_valid = true;
+		} else {
+			lvb_invalidate(res);
+		}
+	}
+	out_add(out, LS_OUT_RELEASED, 0, nd->nd_id, lk->lk_id, lk->lk_grmode,
+		res);
+	lock_free(ls, lk);
+	res_grant_pending(ls, res, out);
+	res_put(ls, res);
+	return 0;
+}
+
+/*
+ * ROUND (local): the member records.  With the agreed protocol at
+ * HO_PROTOCOL_MIN or above, each member's (incarnation, proto_max) of its
+ * JOIN; below it, none at all, so that a lockspace shared with an older
+ * node has the state (digest, snapshot) an older node has.
+ */
+static int ev_round(struct ls_state *ls, const struct ls_event *ev)
+{
+	size_t i;
+	int rc;
+
+	if (ev->ev_member_count > LS_MAX_NODES ||
+	    (ev->ev_member_count &&
+	     (!ev->ev_members || !ev->ev_incarnations || !ev->ev_protos)))
+		return -EINVAL;
+	for (i = 0; i < ev->ev_member_count; i++)
+		if (!ev->ev_members[i] || !ev->ev_incarnations[i] ||
+		    !ev->ev_protos[i] ||
+		    (i && ev->ev_members[i] <= ev->ev_members[i - 1]))
+			return -EINVAL;
+	if (ev->ev_proto < HO_PROTOCOL_MIN) {
+		for (i = 0; i < ls->ls_node_count; i++) {
+			ls->ls_nodes[i]->nd_inc = 0;
+			ls->ls_nodes[i]->nd_proto = 0;
+		}
+		return 0;
+	}
+	rc = nodes_ensure(ls, ev->ev_members, ev->ev_member_count);
+	if (rc)
+		return rc;
+	for (i = 0; i < ev->ev_member_count; i++) {
+		struct ls_node *nd = node_find(ls, ev->ev_members[i]);
+
+		nd->nd_inc = ev->ev_incarnations[i];
+		nd->nd_proto = ev->ev_protos[i];
+	}
+	return 0;
+}
+
 int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 {
 	int rc;
@@ -1101,6 +1199,12 @@ int ls_apply(struct ls_state *ls, const struct ls_event *ev, struct ls_out *out)
 		break;
 	case LS_EV_HELD:
 		rc = ev_held(ls, ev);
+		break;
+	case LS_EV_HANDOFF_RELEASE:
+		rc = ev_handoff_release(ls, ev, out);
+		break;
+	case LS_EV_ROUND:
+		rc = ev_round(ls, ev);
 		break;
 	default:
 		rc = -EINVAL;
@@ -1231,6 +1335,8 @@ int ls_node_get(const struct ls_state *ls, uint32_t nodeid,
 	info->fenced = nd->nd_fenced;
 	info->eligible = node_eligible(ls, nd);
 	info->fenced_incarnation = nd->nd_fenced_inc;
+	info->incarnation = nd->nd_inc;
+	info->proto = nd->nd_proto;
 	info->lock_count = nd->nd_lock_count;
 	return 0;
 }

@@ -62,8 +62,10 @@ enum ls_event_kind {
 	LS_EV_HOLD		= 9,	/* hold (local: never on the wire) */
 	/* nodeid (the away node V) incarnation lkid [lvb]: the lockspace
 	 * fencer releases V's grant on V's behalf (design-handoff.md F3,
-	 * protocol 3).  ls_apply does not apply it yet (-EINVAL), and
-	 * nothing sends it: §10 step 3. */
+	 * protocol 3).  Applied only while the replica shows exactly that
+	 * grant: lkid granted to V, V's member incarnation (ROUND) equal to
+	 * incarnation, V not fenced; anything else is refused, the state
+	 * unchanged (docs/locking.md "Hand-off release"). */
 	LS_EV_HANDOFF_RELEASE	= 10,
 	/*
 	 * nodeid lkid name mode epoch dirty: a lock the sender still holds,
@@ -78,6 +80,14 @@ enum ls_event_kind {
 	 * block is invalid.  No decision is emitted: the holder has the lock.
 	 */
 	LS_EV_HELD		= 18,
+	/* members incarnations protos proto (local: never on the wire): a
+	 * sync round completed (dlm/lsround.c).  With the agreed protocol
+	 * proto >= 3 each member's incarnation and announced proto_max (its
+	 * JOIN) is recorded as its member record; below 3 every node's
+	 * record is cleared (an older node keeps none: same digest, and the
+	 * snapshot stays at minor 1, which it reads).  Its value is outside
+	 * the message types (msg.h), so no future message can take it. */
+	LS_EV_ROUND		= 64,
 };
 
 /*
@@ -100,9 +110,14 @@ struct ls_event {
 	bool		ev_quorate;	/* CONFCHG */
 	bool		ev_hb_live;	/* NODE_STATUS */
 	bool		ev_pill_pending; /* NODE_STATUS */
-	uint64_t	ev_incarnation;	/* NODE_FENCED */
 	uint64_t	ev_epoch;	/* HELD: the grant's epoch */
 	bool		ev_dirty;	/* HELD: the sender is a dirty member */
+	uint64_t	ev_incarnation;	/* NODE_FENCED, HANDOFF_RELEASE */
+	/* ROUND: ev_members (ascending) and, per member, the incarnation
+	 * (non-zero) and proto_max of its JOIN; ev_proto the agreed version */
+	const uint64_t	*ev_incarnations;
+	const uint16_t	*ev_protos;
+	uint16_t	ev_proto;
 	bool		ev_gate_open;	/* GATE */
 	/*
 	 * HOLD: while set, nothing is granted (a NOQUEUE request fails with
@@ -200,6 +215,9 @@ void ls_destroy(struct ls_state *ls);
  *			or its gate has opened)
  *	-EACCES		HELD from a member that is not dirty
  *	-EBUSY		HELD that conflicts with a granted lock
+ *	-ESTALE		HANDOFF_RELEASE of another incarnation than V's
+ *			member record (none recorded included); its -ENOENT:
+ *			no such grant of V (released, or V fenced)
  *	-EALREADY	CANCEL of a granted lock (the grant won the race);
  *			NODE_FENCED of an incarnation already fenced
  *	-ENOSPC		more than LS_MAX_NODES nodes
@@ -231,6 +249,11 @@ struct ls_node_info {
 	bool		fenced;		/* since its last NODE_FENCED, not rejoined */
 	bool		eligible;	/* may be granted something right now */
 	uint64_t	fenced_incarnation;	/* 0 if never fenced */
+	/* Its member record (ROUND): the incarnation and proto_max of its
+	 * JOIN in the last round it completed as a member while the agreed
+	 * protocol was >= 3; 0 and 0 if none (design-handoff.md F1, F3). */
+	uint64_t	incarnation;
+	uint16_t	proto;
 	size_t		lock_count;
 };
 

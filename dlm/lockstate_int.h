@@ -28,6 +28,8 @@ struct ls_node {
 	bool		nd_has_fenced_inc;
 	bool		nd_need_fence_sent;	/* once per away episode */
 	uint64_t	nd_fenced_inc;
+	uint64_t	nd_inc;		/* member record (ROUND), 0 = none */
+	uint16_t	nd_proto;	/* its JOIN's proto_max, 0 = none */
 	size_t		nd_lock_count;
 	struct dl	nd_locks;		/* creation (lk_seq) order */
 };

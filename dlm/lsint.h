@@ -245,7 +245,8 @@ int send_event(struct lspace *l, const struct ls_event *ev);
 int send_join(struct lspace *l, uint32_t flags);
 void arm_retry(struct lspace *l);
 void run_nl_out(struct lspace *l);
-void apply_event(struct lspace *l, const struct ls_event *ev);
+/* ls_apply's result (the decisions are run either way). */
+int apply_event(struct lspace *l, const struct ls_event *ev);
 void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
 		   bool quorate, uint64_t ring_id);
 void revoke_all(struct lspace *l, int reason);

@@ -427,6 +427,46 @@ static void refuse_fenced(struct lspace *l)
 	}
 }
 
+/*
+ * The member records (lockstate.h LS_EV_ROUND; design-handoff.md F1, F3):
+ * every holder of the replica applies them at the same point, the round's
+ * completion, before a transfer whose basis this is, so the snapshot
+ * carries them.  A refused or incompatible member gets none.  With the
+ * agreed protocol below 3 the event clears every record instead.
+ */
+static void round_records(struct lspace *l)
+{
+	uint32_t ids[NODES_MAX];
+	uint64_t incs[NODES_MAX];
+	uint16_t protos[NODES_MAX];
+	struct ls_event ev;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < l->n_round; i++) {
+		uint32_t id = l->round_members[i];
+
+		if (set_has(l->refused, l->n_refused, id) ||
+		    set_has(l->incompatible, l->n_incompatible, id))
+			continue;
+		ids[n] = id;
+		incs[n] = l->round_inc[i];
+		protos[n] = l->round_proto[i].proto_max;
+		n++;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_ROUND;
+	ev.ev_members = ids;
+	ev.ev_incarnations = incs;
+	ev.ev_protos = protos;
+	ev.ev_member_count = n;
+	ev.ev_proto = l->proto_agreed;
+	rc = apply_event(l, &ev);
+	if (rc < 0)
+		log_err("ls %s: member records of the round not applied: %s",
+			l->name, sdlm_strerror(rc));
+}
+
 static void round_decide(struct lspace *l, const struct msg *last)
 {
 	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
@@ -557,6 +597,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 				return;
 			}
 		}
+		round_records(l);
 	}
 	if (nr == 0)
 		return;
@@ -674,6 +715,7 @@ static void chunk_progress(struct lspace *l, const struct msg *m)
 static void ready_msg(struct lspace *l, const struct msg *m)
 {
 	struct ls_event ev;
+	int rc;
 
 	if (msg_to_event(m, &ev) < 0)
 		return;
@@ -706,10 +748,12 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 			 "a member still uses cached locks");
 		return;
 	}
-	apply_event(l, &ev);
-	/* A replica that may have granted, or fenced a node, has a history
-	 * a divergence must not throw away. */
-	if ((ev.ev_kind == LS_EV_GATE && ev.ev_gate_open) || ev.ev_kind == LS_EV_NODE_FENCED)
+	rc = apply_event(l, &ev);
+	/* A replica that may have granted, or fenced a node, or released a
+	 * grant on an away node's behalf, has a history a divergence must
+	 * not throw away. */
+	if ((ev.ev_kind == LS_EV_GATE && ev.ev_gate_open) || ev.ev_kind == LS_EV_NODE_FENCED ||
+	    (ev.ev_kind == LS_EV_HANDOFF_RELEASE && rc == 0))
 		l->hist_decided = true;
 	if (ev.ev_kind == LS_EV_NODE_FENCED && l->st) {
 		struct ls_node_info ni;

@@ -16,6 +16,8 @@
  *	...	epoch section (minor >= 1)	u64 lockspace epoch, then
  *						res_count x u64 resource
  *						epoch, in resource order
+ *	...	member section (minor 2)	node_count x ls_snap_member,
+ *						16 bytes each, node order
  *	len-8	struct ls_snap_tail		reserved, then CRC32C of
  *						every byte before it
  *
@@ -23,6 +25,15 @@
  * unchanged; a minor 0 snapshot decodes with every epoch 0 (a decoder of
  * minor 0 rejects a minor 1 snapshot by its length: upgrade every node
  * before relying on epochs).  Minors above LS_SNAP_MINOR: SDLM_EVERSION.
+ *
+ * Minor 2 added the member section (the member records of design-handoff.md
+ * F1/F3: each node's incarnation and announced proto_max, lockstate.h
+ * LS_EV_ROUND).  It is written only when some node has a record, which
+ * only a lockspace whose agreed protocol is 3 or more has: a state without
+ * one encodes as minor 1, byte for byte as before, so a node that reads
+ * only minor 1 (protocol 2) never gets a minor 2 snapshot from a lockspace
+ * it is a member of (docs/protocol.md "Version negotiation").  A minor 2
+ * snapshot without any record is refused (one state, one encoding).
  *
  * total_len in the header equals the buffer length.  A mode is one byte,
  * 0xff for MODE_NONE.  Every reserved byte and the unused tail of names
@@ -42,7 +53,7 @@
 
 #define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
 #define LS_SNAP_MAJOR	1
-#define LS_SNAP_MINOR	1
+#define LS_SNAP_MINOR	2
 #define LS_SNAP_MODE_NONE 0xff
 
 #define SNAP_GATE_OPEN		0x1u
@@ -84,6 +95,15 @@ struct ls_snap_node {
 	uint64_t	sn_fenced_inc;
 };
 _Static_assert(sizeof(struct ls_snap_node) == 16, "ls_snap_node layout");
+
+/* Minor 2: a node's member record; incarnation 0 iff proto 0 (none). */
+struct ls_snap_member {
+	uint64_t	sm_incarnation;
+	uint16_t	sm_proto;
+	uint16_t	sm_reserved16;
+	uint32_t	sm_reserved;
+};
+_Static_assert(sizeof(struct ls_snap_member) == 16, "ls_snap_member layout");
 
 struct ls_snap_res {
 	uint8_t		sr_namelen;
@@ -215,6 +235,24 @@ static void snap_node_in(const uint8_t *p, struct ls_snap_node *sn)
 	sn->sn_fenced_inc = GET(64, p, struct ls_snap_node, sn_fenced_inc);
 }
 
+static void snap_member_out(const struct ls_node *nd, uint8_t *p)
+{
+	memset(p, 0, sizeof(struct ls_snap_member));
+	PUT(64, p, struct ls_snap_member, sm_incarnation, nd->nd_inc);
+	PUT(16, p, struct ls_snap_member, sm_proto, nd->nd_proto);
+}
+
+/* Minor 2 (the member section) iff some node has a member record. */
+static bool snap_has_members(const struct ls_state *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->ls_node_count; i++)
+		if (ls->ls_nodes[i]->nd_inc)
+			return true;
+	return false;
+}
+
 static void snap_res_out(const struct ls_res *res, uint8_t *p)
 {
 	memset(p, 0, sizeof(struct ls_snap_res));
@@ -272,7 +310,7 @@ static void snap_hdr_fill(const struct ls_state *ls, struct ls_snap_hdr *h)
 	memset(h, 0, sizeof(*h));
 	h->sh_magic = LS_SNAP_MAGIC;
 	h->sh_major = LS_SNAP_MAJOR;
-	h->sh_minor = LS_SNAP_MINOR;
+	h->sh_minor = snap_has_members(ls) ? 2 : 1;
 	h->sh_flags = (ls->ls_gate_open ? SNAP_GATE_OPEN : 0) |
 		      (ls->ls_quorate ? SNAP_QUORATE : 0) |
 		      (ls->ls_default_live ? SNAP_DEFAULT_LIVE : 0) |
@@ -298,6 +336,8 @@ size_t ls_snapshot_size(const struct ls_state *ls)
 	       ls->ls_res_count * sizeof(struct ls_snap_res) +
 	       ls->ls_lock_count * sizeof(struct ls_snap_lock) +
 	       snap_epoch_size(ls->ls_res_count) +
+	       (snap_has_members(ls) ?
+		ls->ls_node_count * sizeof(struct ls_snap_member) : 0) +
 	       sizeof(struct ls_snap_tail);
 }
 
@@ -325,6 +365,13 @@ uint64_t ls_digest(const struct ls_state *ls)
 		snap_node_out(ls->ls_nodes[i], buf);
 		head = fnv64(head, buf, sizeof(struct ls_snap_node));
 	}
+	/* the member section, as the snapshot has it (minor 2 only: a state
+	 * without records hashes as before) */
+	if (h.sh_minor >= 2)
+		for (i = 0; i < ls->ls_node_count; i++) {
+			snap_member_out(ls->ls_nodes[i], buf);
+			head = fnv64(head, buf, sizeof(struct ls_snap_member));
+		}
 	for (i = 0; i < ls->ls_rhash_size; i++) {
 		for (res = ls->ls_rhash[i]; res; res = res->res_hnext) {
 			snap_res_out(res, buf);
@@ -382,6 +429,11 @@ int ls_snapshot_encode(const struct ls_state *ls, void *buf, size_t len,
 		put64(p + off, arr[i]->res_epoch);
 		off += sizeof(uint64_t);
 	}
+	if (h.sh_minor >= 2)
+		for (i = 0; i < ls->ls_node_count; i++) {
+			snap_member_out(ls->ls_nodes[i], p + off);
+			off += sizeof(struct ls_snap_member);
+		}
 	memset(p + off, 0, sizeof(struct ls_snap_tail));
 	put32(p + off + offsetof(struct ls_snap_tail, st_crc),
 	      crc32c(0, p, off + offsetof(struct ls_snap_tail, st_crc)));
@@ -434,6 +486,28 @@ static int snap_nodes_in(struct ls_state *ls, const uint8_t *p, size_t n)
 		ls->ls_nodes[ls->ls_node_count++] = nd;
 	}
 	return 0;
+}
+
+/* Decode the member section (minor 2): incarnation 0 iff proto 0,
+ * reserved zero, at least one record.  0 or SDLM_EPROTO. */
+static int snap_members_in(struct ls_state *ls, const uint8_t *p)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < ls->ls_node_count; i++, p += sizeof(struct ls_snap_member)) {
+		uint64_t inc = GET(64, p, struct ls_snap_member, sm_incarnation);
+		uint16_t proto = GET(16, p, struct ls_snap_member, sm_proto);
+
+		if (GET(16, p, struct ls_snap_member, sm_reserved16) ||
+		    GET(32, p, struct ls_snap_member, sm_reserved) ||
+		    !inc != !proto)
+			return SDLM_EPROTO;
+		ls->ls_nodes[i]->nd_inc = inc;
+		ls->ls_nodes[i]->nd_proto = proto;
+		any |= inc != 0;
+	}
+	return any ? 0 : SDLM_EPROTO;
 }
 
 /* Check one decoded lock record against its resource and the nodes. */
@@ -507,7 +581,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	struct ls_snap_lock sl;
 	struct ls_node *nd;
 	const uint8_t *p = buf;
-	size_t off, end, i, j, nall = 0, epoch_len = 0;
+	size_t off, end, i, j, nall = 0, epoch_len = 0, member_len = 0;
 	int rc, prev_queue;
 
 	if (!buf || !lsp || len < fixed)
@@ -532,12 +606,14 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 		return SDLM_EPROTO;
 	if (h.sh_minor >= 1)
 		epoch_len = snap_epoch_size(h.sh_res_count);
+	if (h.sh_minor >= 2)
+		member_len = (size_t)h.sh_node_count * sizeof(struct ls_snap_member);
 	if ((uint64_t)h.sh_node_count * sizeof(struct ls_snap_node) +
 	    (uint64_t)h.sh_res_count * sizeof(struct ls_snap_res) +
 	    (uint64_t)h.sh_lock_count * sizeof(struct ls_snap_lock) +
-	    epoch_len != len - fixed)
+	    epoch_len + member_len != len - fixed)
 		return SDLM_EPROTO;
-	end -= epoch_len;
+	end -= epoch_len + member_len;
 
 	params.cold = !(h.sh_flags & SNAP_GATE_OPEN);
 	params.default_live = h.sh_flags & SNAP_DEFAULT_LIVE;
@@ -637,6 +713,12 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 			if (byname[i]->res_epoch > ls->ls_epoch)
 				goto out_free_all;
 		}
+	}
+	if (member_len) {
+		rc = snap_members_in(ls, p + off + epoch_len);
+		if (rc)
+			goto out_free_all;
+		rc = SDLM_EPROTO;
 	}
 
 	/* node lock lists in creation order; lk_seq must be unique */

@@ -161,3 +161,24 @@ uint8_t *snap(struct ls_state *ls, size_t *len)
 	*len = n;
 	return buf;
 }
+
+int horel(struct fx *f, uint32_t node, uint64_t inc, uint32_t n,
+	  const uint8_t *lvb)
+{
+	struct ls_event ev = {
+		.ev_kind = LS_EV_HANDOFF_RELEASE, .ev_nodeid = node,
+		.ev_incarnation = inc, .ev_lkid = LKID(node, n), .ev_lvb = lvb,
+	};
+	return ls_apply(f->ls, &ev, &f->out);
+}
+
+int round_rec(struct fx *f, uint16_t agreed, const uint32_t *members,
+	      const uint64_t *incs, const uint16_t *protos, size_t n)
+{
+	struct ls_event ev = {
+		.ev_kind = LS_EV_ROUND, .ev_members = members,
+		.ev_incarnations = incs, .ev_protos = protos,
+		.ev_member_count = n, .ev_proto = agreed,
+	};
+	return ls_apply(f->ls, &ev, &f->out);
+}

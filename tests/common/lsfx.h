@@ -33,6 +33,12 @@ int confchg(struct fx *f, uint64_t ring, bool quorate,
 int status(struct fx *f, uint32_t node, bool live, bool pill);
 int fenced(struct fx *f, uint32_t node, uint64_t inc);
 int gate(struct fx *f, bool open);
+/* HANDOFF_RELEASE of V's lock n under incarnation inc (lvb may be NULL). */
+int horel(struct fx *f, uint32_t node, uint64_t inc, uint32_t n,
+	  const uint8_t *lvb);
+/* ROUND: the member records of a completed round, agreed protocol. */
+int round_rec(struct fx *f, uint16_t agreed, const uint32_t *members,
+	      const uint64_t *incs, const uint16_t *protos, size_t n);
 
 /* Member lists. */
 extern const uint32_t m123[3];

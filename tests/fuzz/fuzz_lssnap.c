@@ -17,8 +17,9 @@
  *     lssnap_size() equal to the input length (one state, one encoding).
  *
  * --gen-corpus DIR [GOLDEN_DIR] writes transfers of pseudo-random but
- * fixed books and lock states, plus tests/golden/lssnap-sls3.bin when
- * GOLDEN_DIR is given, and exits.
+ * fixed books and lock states, plus tests/golden/lssnap-sls3.bin and
+ * lssnap-sls3-m2.bin (member records: lock state minor 2) when GOLDEN_DIR
+ * is given, and exits.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -224,21 +225,31 @@ static int gen_one(const char *dir, unsigned idx, unsigned nreq)
 	return rv;
 }
 
-static int gen_golden(const char *dir, const char *golden)
+static int gen_golden1(const char *dir, const char *golden, const char *name,
+		       const char *seed)
 {
 	char path[4096];
 	uint8_t buf[8192];
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/lssnap-sls3.bin", golden);
+	snprintf(path, sizeof(path), "%s/%s", golden, name);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/golden-sls3", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, seed);
 	return write_seed(path, buf, n);
+}
+
+/* The golden transfers: a minor 1 lock state, and one with member
+ * records (minor 2). */
+static int gen_golden(const char *dir, const char *golden)
+{
+	return gen_golden1(dir, golden, "lssnap-sls3.bin", "golden-sls3") ||
+	       gen_golden1(dir, golden, "lssnap-sls3-m2.bin", "golden-sls3-m2") ?
+	       -1 : 0;
 }
 
 static int gen_corpus(const char *dir, const char *golden)

@@ -93,6 +93,8 @@ static void event_random(struct ls_state *ls, struct ls_out *out)
 {
 	static const char *const names[] = { "a", "mbox/INBOX", "uid:7", "z" };
 	static const uint32_t all[] = { 1, 2, 3 }, two[] = { 1, 2 };
+	static const uint64_t incs[] = { 11, 22, 33 };
+	static const uint16_t protos[] = { 3, 3, 4 };
 	uint8_t lvb[LS_LVB_LEN];
 	struct ls_event ev;
 	uint32_t node = 1 + rng() % 3;
@@ -101,7 +103,7 @@ static void event_random(struct ls_state *ls, struct ls_out *out)
 	memset(lvb, (int)(rng() & 0xff), sizeof(lvb));
 	ev.ev_nodeid = node;
 	ev.ev_lkid = LKID(node, rng() % 6);
-	switch (rng() % 10) {
+	switch (rng() % 12) {
 	case 0: case 1: case 2:
 		ev.ev_kind = LS_EV_REQUEST;
 		ev.ev_mode = (int)(rng() % MODE_COUNT);
@@ -137,6 +139,19 @@ static void event_random(struct ls_state *ls, struct ls_out *out)
 		ev.ev_kind = LS_EV_NODE_FENCED;
 		ev.ev_nodeid = 3;
 		ev.ev_incarnation = 1 + rng() % 5;
+		break;
+	case 10:	/* the member records (minor 2), or none (minor 1) */
+		ev.ev_kind = LS_EV_ROUND;
+		ev.ev_members = all;
+		ev.ev_incarnations = incs;
+		ev.ev_protos = protos;
+		ev.ev_member_count = 3;
+		ev.ev_proto = rng() % 4 ? 3 : 2;
+		break;
+	case 11:	/* F3: right or wrong incarnation */
+		ev.ev_kind = LS_EV_HANDOFF_RELEASE;
+		ev.ev_incarnation = rng() % 2 ? incs[node - 1] : 1;
+		ev.ev_lvb = rng() % 2 ? lvb : NULL;
 		break;
 	default:
 		ev.ev_kind = LS_EV_GATE;

@@ -806,6 +806,299 @@ static void test_many_resources(void **state)
 	assert_int_equal(ls_lock_count(f->ls), 0);
 }
 
+/* ---- the hand-off (design-handoff.md F1, F3; protocol 3) --------------- */
+
+#define INC_A	0xa11ce0001ULL
+#define INC_B	0xb0b000002ULL
+
+static const uint64_t inc_aaa[3] = { 0x11, INC_A, 0x33 };
+static const uint16_t proto_333[3] = { 3, 3, 3 };
+
+/* The member records of a round at protocol 3, then node 2 (incarnation
+ * INC_A) holds EX on "r" and leaves; node 1 waits for it. */
+static void ho_setup_away(struct fx *f)
+{
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	assert_non_null(find_fence(f, 2));
+}
+
+/* ROUND: records at protocol 3, none below; a round that lowers the
+ * agreed version clears every record, also of nodes not in it. */
+static void test_round_records(void **state)
+{
+	struct fx *f = *state;
+	struct ls_node_info ni;
+	uint64_t d0 = ls_digest(f->ls);
+
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, 0);
+	assert_int_equal(ni.proto, 0);
+	/* protocol 2: nothing recorded, nothing changed */
+	assert_int_equal(round_rec(f, 2, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(ls_digest(f->ls), d0);
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, 0);
+
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, INC_A);
+	assert_int_equal(ni.proto, 3);
+	/* the digest covers them */
+	assert_true(ls_digest(f->ls) != d0);
+
+	/* node 2 away; a later round of 1 and 3 keeps its record */
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 1, 3 },
+				   (const uint64_t[]){ 0x11, 0x34 },
+				   (const uint16_t[]){ 3, 4 }, 2), 0);
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, INC_A);
+	assert_int_equal(ls_node_get(f->ls, 3, &ni), 0);
+	assert_int_equal(ni.incarnation, 0x34);
+	assert_int_equal(ni.proto, 4);
+	/* an older node joins: agreed 2, every record goes */
+	assert_int_equal(round_rec(f, 2, (const uint32_t[]){ 1, 3 },
+				   (const uint64_t[]){ 0x11, 0x34 },
+				   (const uint16_t[]){ 3, 2 }, 2), 0);
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, 0);
+	assert_int_equal(ni.proto, 0);
+	assert_int_equal(ls_node_get(f->ls, 1, &ni), 0);
+	assert_int_equal(ni.incarnation, 0);
+	/* a new node gets a node record from its first ROUND */
+	assert_int_equal(ls_node_get(f->ls, 9, &ni), -ENOENT);
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 9 },
+				   (const uint64_t[]){ 0x99 },
+				   (const uint16_t[]){ 3 }, 1), 0);
+	assert_int_equal(ls_node_get(f->ls, 9, &ni), 0);
+	assert_int_equal(ni.incarnation, 0x99);
+	assert_false(ni.member);
+}
+
+/* ROUND's malformed inputs change nothing. */
+static void test_round_rejects(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d0 = ls_digest(f->ls);
+
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 2, 1 },
+				   (const uint64_t[]){ 1, 2 },
+				   (const uint16_t[]){ 3, 3 }, 2), -EINVAL);
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 1, 2 },
+				   (const uint64_t[]){ 1, 0 },
+				   (const uint16_t[]){ 3, 3 }, 2), -EINVAL);
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 1, 2 },
+				   (const uint64_t[]){ 1, 2 },
+				   (const uint16_t[]){ 3, 0 }, 2), -EINVAL);
+	assert_int_equal(round_rec(f, 3, (const uint32_t[]){ 0 },
+				   (const uint64_t[]){ 1 },
+				   (const uint16_t[]){ 3 }, 1), -EINVAL);
+	assert_int_equal(round_rec(f, 3, m123, NULL, proto_333, 3), -EINVAL);
+	assert_int_equal(ls_digest(f->ls), d0);
+}
+
+/* F3: V's answer, turned into HANDOFF_RELEASE, releases exactly that
+ * grant with the answer's value block, and the waiter is granted. */
+static void test_handoff_release(void **state)
+{
+	struct fx *f = *state;
+	const struct ls_out_item *it;
+	struct ls_node_info ni;
+	uint8_t a[LS_LVB_LEN];
+
+	memset(a, 0x6b, sizeof(a));
+	ho_setup_away(f);
+	assert_int_equal(horel(f, 2, INC_A, 1, a), 0);
+	it = find(f, LS_OUT_RELEASED, LKID(2, 1));
+	assert_non_null(it);
+	assert_int_equal(it->o_nodeid, 2);
+	assert_int_equal(it->o_err, 0);
+	it = find(f, LS_OUT_GRANTED, LKID(1, 1));
+	assert_non_null(it);
+	assert_true(it->o_lvb_valid);
+	assert_memory_equal(it->o_lvb, a, LS_LVB_LEN);
+	/* nobody was fenced: V keeps its record and is no fenced node */
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_false(ni.fenced);
+	assert_int_equal(ni.lock_count, 0);
+	assert_int_equal(ni.incarnation, INC_A);
+
+	/* a duplicate, or the same answer read by the next fencer: nothing */
+	{
+		uint64_t d = ls_digest(f->ls);
+
+		assert_int_equal(horel(f, 2, INC_A, 1, a), -ENOENT);
+		assert_int_equal(f->out.count, 0);
+		assert_int_equal(ls_digest(f->ls), d);
+	}
+}
+
+/* "w" has a valid value block before the hand-off (the test's premise). */
+static int lvb_of_w(const struct ls_res_info *res, void *arg)
+{
+	(void)arg;
+	if (res->namelen == 1 && res->name[0] == 'w')
+		assert_true(res->lvb_valid);
+	return 0;
+}
+
+/* No value block in the answer: a writer's is invalidated, as after a
+ * fence; a reader's release leaves the value block alone. */
+static void test_handoff_release_lvb(void **state)
+{
+	struct fx *f = *state;
+	const struct ls_out_item *it;
+	uint8_t a[LS_LVB_LEN], b[LS_LVB_LEN];
+
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	/* node 3's NL locks keep both resources (and their LVBs) alive */
+	assert_int_equal(req(f, 3, 1, "w", MODE_NL, 0), 0);
+	assert_int_equal(req(f, 3, 2, "p", MODE_NL, 0), 0);
+	assert_int_equal(req(f, 2, 1, "w", MODE_EX, 0), 0);
+	assert_int_equal(rel(f, 2, 1, a), 0);		/* "w" has a valid LVB */
+	assert_int_equal(req(f, 2, 2, "w", MODE_PW, 0), 0);
+	assert_int_equal(req(f, 2, 3, "p", MODE_EX, 0), 0);
+	assert_int_equal(rel(f, 2, 3, a), 0);
+	assert_int_equal(req(f, 2, 4, "p", MODE_PR, 0), 0);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(req(f, 1, 1, "w", MODE_PR, 0), 0);
+	assert_int_equal(req(f, 1, 2, "p", MODE_EX, 0), 0);
+
+	assert_int_equal(ls_foreach_resource(f->ls, lvb_of_w, NULL), 0);
+	assert_int_equal(horel(f, 2, INC_A, 2, NULL), 0);
+	it = find(f, LS_OUT_GRANTED, LKID(1, 1));
+	assert_non_null(it);
+	assert_false(it->o_lvb_valid);
+	/* a PR holder's value block is not its to change */
+	assert_int_equal(horel(f, 2, INC_A, 4, b), 0);
+	it = find(f, LS_OUT_GRANTED, LKID(1, 2));
+	assert_non_null(it);
+	assert_true(it->o_lvb_valid);
+	assert_memory_equal(it->o_lvb, a, LS_LVB_LEN);
+}
+
+/* F3's refusals: each leaves the state exactly as it was. */
+static void test_handoff_release_refused(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d;
+
+	ho_setup_away(f);
+	d = ls_digest(f->ls);
+	/* another incarnation (the model's BAD_OLD_INCARNATION) */
+	assert_int_equal(horel(f, 2, INC_B, 1, NULL), -ESTALE);
+	/* no such lock of V; a lock of another node named as V's */
+	assert_int_equal(horel(f, 2, INC_A, 7, NULL), -ENOENT);
+	{
+		struct ls_event ev = {
+			.ev_kind = LS_EV_HANDOFF_RELEASE, .ev_nodeid = 3,
+			.ev_incarnation = 0x33, .ev_lkid = LKID(1, 1),
+		};
+		assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
+		ev.ev_lkid = LKID(3, 1);	/* node 3 holds nothing */
+		assert_int_equal(ls_apply(f->ls, &ev, &f->out), -ENOENT);
+		ev.ev_nodeid = 2; ev.ev_lkid = LKID(2, 1);
+		ev.ev_incarnation = 0;
+		assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
+		ev.ev_incarnation = INC_A; ev.ev_flags = LS_LKF_IVVALBLK;
+		assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
+		ev.ev_flags = 0; ev.ev_nodeid = 0; ev.ev_lkid = 1;
+		assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
+	}
+	assert_int_equal(ls_digest(f->ls), d);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+
+	/* no member record (the lockspace went down to protocol 2): no
+	 * HANDOFF_RELEASE can release anything */
+	assert_int_equal(round_rec(f, 2, (const uint32_t[]){ 1, 3 },
+				   (const uint64_t[]){ 0x11, 0x33 },
+				   (const uint16_t[]){ 3, 2 }, 2), 0);
+	d = ls_digest(f->ls);
+	assert_int_equal(horel(f, 2, INC_A, 1, NULL), -ESTALE);
+	assert_int_equal(ls_digest(f->ls), d);
+
+	/* V fenced: its grants are gone with it; a late answer is nothing */
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(fenced(f, 2, INC_A), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+	d = ls_digest(f->ls);
+	assert_int_equal(horel(f, 2, INC_A, 1, NULL), -ENOENT);
+	assert_int_equal(ls_digest(f->ls), d);
+}
+
+/* The model's BAD_REPLAY_BY_RES: an answer replayed after V released the
+ * grant itself and took the same resource again must not release the
+ * later grant; and BAD_OLD_INCARNATION with the lkid reused: V restarted,
+ * its new incarnation numbers from 1 again, an answer of the old one
+ * naming that number releases nothing. */
+static void test_handoff_release_replay(void **state)
+{
+	struct fx *f = *state;
+	uint64_t d;
+
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(rel(f, 2, 1, NULL), 0);	/* V's own RELEASE */
+	assert_int_equal(req(f, 2, 2, "r", MODE_EX, 0), 0);
+	d = ls_digest(f->ls);
+	assert_int_equal(horel(f, 2, INC_A, 1, NULL), -ENOENT);
+	assert_int_equal(ls_digest(f->ls), d);
+	assert_int_equal(lk_queue(f, 2, 2), LS_Q_GRANTED);
+
+	/* V is fenced, restarts as INC_B, rejoins; lkid 1 again */
+	assert_int_equal(confchg(f, 3, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(fenced(f, 2, INC_A), 0);
+	assert_int_equal(confchg(f, 4, true, m123, 3), 0);
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_B, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	d = ls_digest(f->ls);
+	assert_int_equal(horel(f, 2, INC_A, 1, NULL), -ESTALE);
+	assert_int_equal(ls_digest(f->ls), d);
+	/* the new incarnation's own answer counts */
+	assert_int_equal(horel(f, 2, INC_B, 1, NULL), 0);
+	assert_int_equal(lk_queue(f, 2, 1), -1);
+}
+
+/* V5: V rejoined and sends its own RELEASE of a grant it listed; the
+ * HANDOFF_RELEASE that comes second is a no-op, and the other way round.
+ * A converting lock is not a grant F3 releases (-EBUSY). */
+static void test_handoff_release_vs_own(void **state)
+{
+	struct fx *f = *state;
+
+	ho_setup_away(f);
+	assert_int_equal(req(f, 2, 2, "s", MODE_EX, 0), -EPERM);	/* away */
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	/* its own RELEASE first */
+	assert_int_equal(rel(f, 2, 1, NULL), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+	assert_int_equal(horel(f, 2, INC_A, 1, NULL), -ENOENT);
+	assert_int_equal(f->out.count, 0);
+
+	/* the hand-off first, V a member again */
+	assert_int_equal(req(f, 2, 3, "t", MODE_EX, 0), 0);
+	assert_int_equal(horel(f, 2, INC_A, 3, NULL), 0);
+	assert_non_null(find(f, LS_OUT_RELEASED, LKID(2, 3)));
+	assert_int_equal(rel(f, 2, 3, NULL), -ENOENT);
+
+	/* converting: refused, the lock stays as it is */
+	assert_int_equal(req(f, 2, 4, "u", MODE_PR, 0), 0);
+	assert_int_equal(req(f, 3, 1, "u", MODE_PR, 0), 0);
+	assert_int_equal(conv(f, 2, 4, MODE_EX, 0, NULL), 0);
+	assert_int_equal(lk_queue(f, 2, 4), LS_Q_CONVERT);
+	assert_int_equal(horel(f, 2, INC_A, 4, NULL), -EBUSY);
+	assert_int_equal(lk_queue(f, 2, 4), LS_Q_CONVERT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +1122,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rejects_leave_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epochs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_resources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release_lvb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release_vs_own, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

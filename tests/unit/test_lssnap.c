@@ -248,8 +248,12 @@ static void test_snapshot_epoch_compat(void **state)
 	buf[6] = 0;
 	recrc(buf, len);
 	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
-	/* an unknown minor */
+	/* minor 2 on a minor 1 body: its member section is missing */
 	buf[6] = 2;
+	recrc(buf, len);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EPROTO);
+	/* an unknown minor */
+	buf[6] = 3;
 	recrc(buf, len);
 	assert_int_equal(ls_snapshot_decode(buf, len, &g), SDLM_EVERSION);
 	buf[6] = 1;
@@ -386,6 +390,119 @@ static void random_event(struct ls_event *ev, uint32_t *members,
 		ev->ev_kind = LS_EV_GATE;
 		ev->ev_gate_open = rnd(4) != 0;
 	}
+}
+
+/*
+ * Minor 2: the member records (design-handoff.md F1/F3) travel in the
+ * snapshot, and only when there are some: a state without any encodes as
+ * minor 1, byte for byte what a node that reads only minor 1 reads.
+ */
+static void add_records(struct fx *f)
+{
+	static const uint32_t ids[4] = { 1, 2, 3, 4 };
+	static const uint64_t incs[4] = { 0x1111, 0x2222000000000001ULL,
+					  0x3333, 0x4444 };
+	static const uint16_t protos[4] = { 3, 3, 4, 3 };
+
+	assert_int_equal(ls_apply(f->ls, &(struct ls_event){
+		.ev_kind = LS_EV_ROUND, .ev_members = ids,
+		.ev_incarnations = incs, .ev_protos = protos,
+		.ev_member_count = 4, .ev_proto = 3 }, &f->out), 0);
+}
+
+static void test_snapshot_members(void **state)
+{
+	struct fx *f = *state;
+	struct ls_state *g = NULL;
+	struct ls_node_info a, b;
+	uint8_t *m1, *m2, *again;
+	size_t len1, len2, len3, sec, i;
+	uint64_t d1;
+
+	build_rich_state(f);
+	m1 = snap(f->ls, &len1);
+	d1 = ls_digest(f->ls);
+	assert_int_equal(m1[6], 1);
+	add_records(f);
+	m2 = snap(f->ls, &len2);
+	assert_int_equal(m2[6], 2);
+	sec = 16 * 4;				/* 4 nodes */
+	assert_int_equal(len2, len1 + sec);
+	assert_true(ls_digest(f->ls) != d1);
+	/* everything before the member section is minor 1's, but the
+	 * header's minor and length */
+	assert_memory_equal(m2 + 48, m1 + 48, len1 - 48 - 8);
+
+	assert_int_equal(ls_snapshot_decode(m2, len2, &g), 0);
+	assert_int_equal(ls_digest(g), ls_digest(f->ls));
+	for (i = 1; i <= 4; i++) {
+		assert_int_equal(ls_node_get(f->ls, (uint32_t)i, &a), 0);
+		assert_int_equal(ls_node_get(g, (uint32_t)i, &b), 0);
+		assert_int_equal(a.incarnation, b.incarnation);
+		assert_int_equal(a.proto, b.proto);
+		assert_true(a.incarnation != 0);
+	}
+	again = snap(g, &len3);
+	assert_int_equal(len3, len2);
+	assert_memory_equal(again, m2, len2);
+	free(again);
+	ls_destroy(g);
+	g = NULL;
+
+	/* the records cleared (an older node joined): minor 1 again, the
+	 * very bytes and digest of before */
+	assert_int_equal(ls_apply(f->ls, &(struct ls_event){
+		.ev_kind = LS_EV_ROUND, .ev_proto = 2 }, &f->out), 0);
+	again = snap(f->ls, &len3);
+	assert_int_equal(len3, len1);
+	assert_memory_equal(again, m1, len1);
+	assert_int_equal(ls_digest(f->ls), d1);
+	free(again);
+
+	/* every truncation, and each rule of the section */
+	for (i = 0; i < len2; i++) {
+		assert_int_equal(ls_snapshot_decode(m2, i, &g), SDLM_EPROTO);
+		assert_null(g);
+	}
+	{
+		size_t s0 = len2 - 8 - sec;	/* node 1's record */
+		uint8_t *bad = malloc(len2);
+
+		assert_non_null(bad);
+		memcpy(bad, m2, len2);
+		bad[s0 + 10] = 1;		/* reserved16 */
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), SDLM_EPROTO);
+		memcpy(bad, m2, len2);
+		bad[s0 + 12] = 1;		/* reserved */
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), SDLM_EPROTO);
+		memcpy(bad, m2, len2);
+		bad[s0 + 8] = 0;		/* incarnation without proto */
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), SDLM_EPROTO);
+		memcpy(bad, m2, len2);
+		memset(bad + s0, 0, 8);		/* proto without incarnation */
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), SDLM_EPROTO);
+		memcpy(bad, m2, len2);
+		memset(bad + s0, 0, sec);	/* minor 2, no record at all */
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), SDLM_EPROTO);
+		/* a node without a record among nodes with one is fine */
+		memcpy(bad, m2, len2);
+		memset(bad + s0, 0, 16);
+		recrc(bad, len2);
+		assert_int_equal(ls_snapshot_decode(bad, len2, &g), 0);
+		assert_int_equal(ls_node_get(g, 1, &a), 0);
+		assert_int_equal(a.incarnation, 0);
+		assert_int_equal(a.proto, 0);
+		ls_destroy(g);
+		g = NULL;
+		free(bad);
+	}
+	free(m1);
+	free(m2);
 }
 
 static void test_replay(void **state)
@@ -643,6 +760,36 @@ static void test_xfer_golden(void **state)
 }
 
 /*
+ * The same with member records: tests/golden/lssnap-sls3-m2.bin, the
+ * framing unchanged around a minor 2 lock state (written by this encoder,
+ * SDLM_GOLDEN_WRITE=1, when minor 2 was added): a later change of the
+ * minor 2 layout fails here.
+ */
+static void test_xfer_golden_members(void **state)
+{
+	struct fx *f = *state;
+	struct lssnap_book b, got;
+	struct ls_state *st = NULL;
+	struct ls_node_info ni;
+	uint8_t *buf;
+	size_t len;
+
+	build_rich_state(f);
+	add_records(f);
+	golden_book(&b);
+	buf = xfer_enc(&b, f->ls, &len);
+	golden_check("lssnap-sls3-m2.bin", buf, len);
+	assert_int_equal(lssnap_decode(buf, len, &got, &st), 0);
+	assert_memory_equal(&got, &b, sizeof(b));
+	assert_int_equal(ls_digest(st), ls_digest(f->ls));
+	assert_int_equal(ls_node_get(st, 2, &ni), 0);
+	assert_int_equal(ni.incarnation, 0x2222000000000001ULL);
+	assert_int_equal(ni.proto, 3);
+	ls_destroy(st);
+	free(buf);
+}
+
+/*
  * The hole of the decoder that lived in lsxfer.c (load_sync): it wrote
  * the ready, waiting, dirty and refused sets, the history and the
  * transfers into the lockspace as it read them, before the lock state's
@@ -800,9 +947,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epoch_in_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_epoch_compat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_members, setup, teardown),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test_setup_teardown(test_xfer_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xfer_golden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfer_golden_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xfer_inner_fails_book_untouched,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xfer_checks, setup, teardown),

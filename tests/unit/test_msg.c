@@ -580,9 +580,10 @@ static void test_type_proto(void **state)
 	}
 	assert_int_equal(msg_type_proto(5), 0);
 	assert_int_equal(msg_type_proto(9), 0);
-	/* this build does not apply it yet (design-handoff.md §10 step 3):
-	 * it never agrees to protocol 3, so it never sends one */
-	assert_true(msg_type_proto(MSG_HANDOFF_RELEASE) > MSG_PROTO_MAX);
+	/* this build applies it (ls_apply, F3): it announces 3 */
+	assert_int_equal(MSG_PROTO_MAX, 3);
+	assert_true(msg_type_proto(MSG_HANDOFF_RELEASE) <= MSG_PROTO_MAX);
+	assert_true(msg_type_proto(MSG_HANDOFF_RELEASE) > MSG_PROTO_MIN);
 }
 
 static void test_unknown_type(void **state)
