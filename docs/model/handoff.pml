@@ -55,6 +55,10 @@
  *   S6  a release event applies to exactly the grant it names, once: the
  *       replica releases (V, incarnation, lkid) only while it shows that
  *       grant held (checked by construction, and by S1 when it is not).
+ *       The fencer's read (F2) and the event's application (F3) are two
+ *       steps: anything ordered in the stream between them (V's own
+ *       RELEASE after a rejoin, a grant, a fence, another read of the
+ *       same answer) happens before the event applies.
  * Liveness (-DLIVE, ltl "live", weak fairness): V sound (never frozen,
  * nothing fenced), a waiter that wants R is eventually granted it.
  *
@@ -73,6 +77,12 @@
  *                        an answer read again releases V's later grant of
  *                        the same resource
  *   BAD_ANSWER_UNDRAINED V answers with the lock's record write in flight
+ *   BAD_APPLY_UNCHECKED  the replica applies a release event to whatever
+ *                        grant of V the resource has when it is delivered,
+ *                        trusting the fencer's read (F2) instead of checking
+ *                        (incarnation, lkid) again (F3): V, a member again,
+ *                        released the grant itself and was granted the
+ *                        resource anew between the read and the delivery
  *   DRAFT_MSG_SLOT       the first draft: requests go into V's MESSAGE slot,
  *                        which the pill uses too; a late request write buries
  *                        a pill the dead path already counted
@@ -120,6 +130,10 @@ bool vmember;		/* V in the membership */
 byte fencer;		/* the lockspace fencer: 1, then 2 */
 byte cuts, flies, freezes, restarts, cancels;
 bool healed;		/* -DLIVE: the faults are over */
+/* release events in the ordered stream, sent by the fencer's read (F2),
+ * not yet applied (F3): one per resource at a time */
+bool pev[NR];
+byte pinc[NR], plk[NR], pval[NR];
 
 /* ---- the waiters (node waiter(r) for resource r) ---- */
 bool wwant[NR], wholds[NR];
@@ -214,6 +228,16 @@ int issued[NR];
 #define acc(r)		(owner[r] == V && (and_mask & GB(and_inc, olk[r])))
 #else
 #define acc(r)		(vgrant(r) && and_inc == repinc && (and_mask & GB(repinc, olk[r])))
+#endif
+/* F3 at the event's delivery: which grant it releases (the daemon:
+ * ls_apply's HANDOFF_RELEASE, through ho_release_applies - V's member
+ * record names the event's incarnation, the lkid is V's granted lock) */
+#if defined(BAD_REPLAY_BY_RES) || defined(BAD_APPLY_UNCHECKED)
+#define app(r)		(owner[r] == V)
+#elif defined(BAD_OLD_INCARNATION)
+#define app(r)		(owner[r] == V && olk[r] == plk[r])
+#else
+#define app(r)		(owner[r] == V && !vfenced && repinc == pinc[r] && olk[r] == plk[r])
 #endif
 
 /* a record write of V lands: readers take the maximum; S4h */
@@ -405,32 +429,43 @@ end:	do
 	/* the fencer reads V's heartbeat slot: each grant the answer lists
 	 * that the replica shows V holding becomes a release event in the
 	 * ordered stream, with its final value block (requested or not) */
-	:: d_step { acc(0) || acc(1) ->
+	:: d_step { acc(0) && !pev[0] || acc(1) && !pev[1] ->
 		if
-		:: acc(0) ->
+		:: acc(0) && !pev[0] ->
 #ifdef BAD_REPLAY_BY_RES
 			f = (lres[0] == 0 && (and_mask & 1) -> 0 : (lres[1] == 0 && (and_mask & 2) -> 1 :
 			     (lres[2] == 0 && (and_mask & 4) -> 2 : (lres[3] == 0 && (and_mask & 8) -> 3 :
 			     (lres[4] == 0 && (and_mask & 16) -> 4 : 5)))));
-			release(0, fin[f], true)
+			pval[0] = fin[f]
 #elif defined(BAD_OLD_INCARNATION)
-			release(0, fin[G(and_inc, olk[0])], true)
+			pval[0] = fin[G(and_inc, olk[0])]
 #else
-			release(0, fin[G(repinc, olk[0])], true)
+			pval[0] = fin[G(repinc, olk[0])]
 #endif
-		:: acc(1) ->
+			; pev[0] = true; pinc[0] = and_inc; plk[0] = olk[0]
+		:: acc(1) && !pev[1] ->
 #ifdef BAD_REPLAY_BY_RES
 			f = (lres[0] == 1 && (and_mask & 1) -> 0 : (lres[1] == 1 && (and_mask & 2) -> 1 :
 			     (lres[2] == 1 && (and_mask & 4) -> 2 : (lres[3] == 1 && (and_mask & 8) -> 3 :
 			     (lres[4] == 1 && (and_mask & 16) -> 4 : 5)))));
-			release(1, fin[f], true)
+			pval[1] = fin[f]
 #elif defined(BAD_OLD_INCARNATION)
-			release(1, fin[G(and_inc, olk[1])], true)
+			pval[1] = fin[G(and_inc, olk[1])]
 #else
-			release(1, fin[G(repinc, olk[1])], true)
+			pval[1] = fin[G(repinc, olk[1])]
 #endif
+			; pev[1] = true; pinc[1] = and_inc; plk[1] = olk[1]
 		fi;
 		f = 0 }
+	/* the release event is delivered: F3 against the replica as it is
+	 * at that point of the stream; one that names no held grant is a
+	 * no-op (a duplicate, a replay, V released it itself) */
+	:: d_step { pev[0] ->
+		if :: app(0) -> release(0, pval[0], true) :: else -> skip fi;
+		pev[0] = false }
+	:: d_step { pev[1] ->
+		if :: app(1) -> release(1, pval[1], true) :: else -> skip fi;
+		pev[1] = false }
 	/* the bound passes with the request unanswered: today's fence.  The
 	 * pill goes into V's message slot, seq above what is there, naming
 	 * V's incarnation.  With -DLIVE V answers in time when sound (the

@@ -11,8 +11,8 @@
 #      one MUST be found, so the liveness search is shown able to fail;
 #   3. each known-bad variant (BAD_OLD_INCARNATION, BAD_USE_AFTER_ANSWER,
 #      BAD_RESUME_ANSWERED, BAD_REJOIN_KEEPS, BAD_REPLAY_BY_RES,
-#      BAD_ANSWER_UNDRAINED, DRAFT_MSG_SLOT: docs/model.md "The hand-off
-#      model") MUST be caught, each with the search that finds it in
+#      BAD_ANSWER_UNDRAINED, BAD_APPLY_UNCHECKED, DRAFT_MSG_SLOT:
+#      docs/model.md "The hand-off model") MUST be caught, each with the search that finds it in
 #      seconds; a variant spin finds nothing wrong with is a FAIL.
 # Two verifiers at a time (2 cores); prints the state counts.
 # The searches and their judges: tests/model/spinlib.sh.
@@ -23,7 +23,7 @@ SPIN_MODEL=handoff.pml SPIN_ASSERTS="S1 S2 S4h S5"
 # their bound (1 minute) only matters when one is no longer caught.
 VARIANTS="BAD_OLD_INCARNATION:bfs BAD_USE_AFTER_ANSWER:dfs
 	BAD_RESUME_ANSWERED:dfs BAD_REJOIN_KEEPS:bfs BAD_REPLAY_BY_RES:bfs
-	BAD_ANSWER_UNDRAINED:dfs DRAFT_MSG_SLOT:bfs"
+	BAD_ANSWER_UNDRAINED:dfs BAD_APPLY_UNCHECKED:bfs DRAFT_MSG_SLOT:bfs"
 
 verify safety-dfs "" "$SAFE_CC" "" &
 verify safety-bfs "" "$BFS_CC" "" &

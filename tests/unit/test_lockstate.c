@@ -1032,9 +1032,10 @@ static void test_handoff_release_refused(void **state)
 	assert_int_equal(ls_digest(f->ls), d);
 }
 
-/* The model's BAD_REPLAY_BY_RES: an answer replayed after V released the
- * grant itself and took the same resource again must not release the
- * later grant; and BAD_OLD_INCARNATION with the lkid reused: V restarted,
+/* The model's BAD_REPLAY_BY_RES and BAD_APPLY_UNCHECKED: an answer read
+ * (or replayed) before V released the grant itself and took the same
+ * resource again must not release the later grant when its event is
+ * delivered after that; and BAD_OLD_INCARNATION with the lkid reused: V restarted,
  * its new incarnation numbers from 1 again, an answer of the old one
  * naming that number releases nothing. */
 static void test_handoff_release_replay(void **state)
