@@ -2370,6 +2370,52 @@ static void test_svc_seg_wrap(void **state)
 	uidsvc_fini();
 }
 
+/*
+ * A restore whose damaged slot is past its home segment's end (the home
+ * slot, the last of segment 0, is another mailbox's; its own damaged
+ * record is in slot 256): segment 1 is taken after 0 before anything is
+ * written, the restore waits at the head of the queue meanwhile, and is
+ * written into 256; the other mailbox's slot is left alone.
+ */
+static void test_svc_seg_restore_run_over(void **state)
+{
+	struct fixture *fx = *state;
+	struct uidtab_geom g;
+	struct uidsvc_stats st;
+	uint8_t gx[UID_GUID_LEN], go[UID_GUID_LEN];
+	char x[24];
+	uint64_t slot;
+
+	fx->a->hdr.flags |= SDLM_HDR_F_UID_SEGLOCK;
+	assert_int_equal(uidtab_geom_init(&g, &fx->a->hdr), 0);
+	name_where(x, "rs", home_is, 255, gx);
+	put_rec(fx, &g, 255, 33);
+	guid_of(33, go);
+	put_damaged(fx, 256, x);
+	svc_init(fx);
+	granted = 0;
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_RESTORED);
+	assert_int_equal(L.last.uidvalidity, 5);
+	assert_int_equal(SG.n, 2);
+	seg_name_is(1, 0);
+	seg_name_is(2, 1);
+	assert_true(SG.unlocked[1] && SG.unlocked[2]);
+	uidsvc_get_stats(&st);
+	assert_int_equal(st.table_seg_more, 1);
+	assert_int_equal(slots_of(fx, gx, &slot), 1);
+	assert_int_equal(slot, 256);
+	assert_int_equal(slots_of(fx, go, &slot), 1);
+	assert_int_equal(slot, 255);
+	assert_int_equal(svc_do(SDLM_UID_ALLOC, x, 0), 0);
+	assert_true(L.last.first >= 100);
+	assert_int_equal(L.last.uidvalidity, 5);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	uidsvc_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2404,6 +2450,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_seg_two_creators, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_seg_run_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_seg_wrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_seg_restore_run_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_existing, setup, teardown),
