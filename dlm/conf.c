@@ -243,6 +243,29 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"the mailbox serves the next delivery, and the late commit "
 		"fails. Keep it well above the longest delivery.",
 	},
+	[OPT_XPORT_PORT] = {
+		"xport_port", 0, CONF_UINT, D, 0,
+		"0", "", 0, 65535, NULL,
+		"UDP port of the fast-path transport, the same on every node: "
+		"one socket on this node's address of corosync's nodelist "
+		"(ring0_addr), frames signed with a key derived from "
+		"xport_key_file. 0: off (nothing uses the transport yet but its "
+		"echo; docs/design-fastpath.md).",
+	},
+	[OPT_XPORT_KEY_FILE] = {
+		"xport_key_file", 0, CONF_PATH, D, 0,
+		"/etc/corosync/authkey", "", 0, PATH_LEN_MAX, NULL,
+		"The secret the fast-path transport's key derives from, the "
+		"same file on every node: corosync's authkey (corosync-keygen). "
+		"16..4096 bytes, readable by no one but its owner.",
+	},
+	[OPT_XPORT_ECHO_MS] = {
+		"xport_echo_ms", 0, CONF_UINT, D, 0,
+		"1000", "ms", 0, 3600000u, NULL,
+		"Interval of the echo each node sends every peer over the "
+		"fast-path transport (its round trip is in sdlmctl status). "
+		"0: no echo.",
+	},
 	[OPT_JSON] = {
 		"json", 0, CONF_BOOL, C, 0,
 		"no", "", 0, 1, NULL,

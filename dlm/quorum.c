@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -192,6 +193,48 @@ size_t quorum_nodelist(uint32_t *ids, size_t max)
 			ids[j - 1] = t;
 		}
 	return n;
+}
+
+int quorum_nodelist_addrs(struct quorum_node *nodes, size_t max)
+{
+	cmap_iter_handle_t it;
+	cmap_handle_t ch;
+	char key[CMAP_KEYNAME_MAXLEN + 1], akey[CMAP_KEYNAME_MAXLEN + 16];
+	size_t len, n = 0, i, j;
+	cmap_value_types_t type;
+
+	if (cmap_initialize(&ch) != CS_OK)
+		return -ENOTCONN;
+	if (cmap_iter_init(ch, "nodelist.node.", &it) == CS_OK) {
+		while (n < max && cmap_iter_next(ch, it, key, &len, &type) == CS_OK) {
+			size_t kl = strlen(key);
+			char *addr = NULL;
+			uint32_t id;
+
+			if (kl <= 7 || strcmp(key + kl - 7, ".nodeid") ||
+			    cmap_get_uint32(ch, key, &id) != CS_OK)
+				continue;
+			/* nodelist.node.X.nodeid -> nodelist.node.X.ring0_addr */
+			snprintf(akey, sizeof(akey), "%.*sring0_addr", (int)(kl - 6), key);
+			nodes[n].qn_id = id;
+			nodes[n].qn_addr[0] = 0;
+			if (cmap_get_string(ch, akey, &addr) == CS_OK && addr) {
+				snprintf(nodes[n].qn_addr, sizeof(nodes[n].qn_addr), "%s", addr);
+				free(addr);
+			}
+			n++;
+		}
+		cmap_iter_finalize(ch, it);
+	}
+	cmap_finalize(ch);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && nodes[j - 1].qn_id > nodes[j].qn_id; j--) {
+			struct quorum_node t = nodes[j];
+
+			nodes[j] = nodes[j - 1];
+			nodes[j - 1] = t;
+		}
+	return (int)n;
 }
 
 /* --- the probe ------------------------------------------------------- */

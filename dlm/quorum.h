@@ -36,6 +36,17 @@ void quorum_cluster_facts(uint32_t *nodes, uint32_t *token_ms, uint32_t *consens
 /* The node ids of corosync's nodelist, ascending; returns how many (<= max). */
 size_t quorum_nodelist(uint32_t *ids, size_t max);
 
+/* A node of corosync's nodelist and the address its link 0 uses
+ * (nodelist.node.X.ring0_addr: a numeric address or a host name). */
+struct quorum_node {
+	uint32_t	qn_id;
+	char		qn_addr[256];	/* "" when the entry has none */
+};
+
+/* corosync's nodelist with the addresses, ascending by id; returns how
+ * many (<= max), or a negative errno when cmap cannot be read. */
+int quorum_nodelist_addrs(struct quorum_node *nodes, size_t max);
+
 /*
  * Is corosync still answering?  A thread with its own connection to
  * corosync's votequorum service (the quorum service when votequorum is

@@ -19,6 +19,12 @@
  *      eventfd and the aio deadline timer;
  *   7. the IPC server last, so clients only reach a daemon that is live.
  *
+ * The fast-path transport's UDP socket (xpedge.c, when xport_port is set)
+ * is opened right after the area (whose header names the cluster, part of
+ * its key) and before the watchdog is armed: a key or a port it cannot
+ * use refuses the start before anything is written.  It only sends once
+ * the loop runs (its first echo is a timer).
+ *
  * Each is a setup_* / close_* pair in the table parts[] at the end of this
  * file (the composition root): main sets them up in that order, runs the
  * loop, and closes what was set up in the reverse order, after a clean
@@ -70,6 +76,7 @@
 #include "uidsvc.h"
 #include "twonode.h"
 #include "uid.h"
+#include "xpedge.h"
 #include "sdlmd_int.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
@@ -869,6 +876,7 @@ static int32_t sig_term(int32_t sig, void *data)
  *			self-fenced), then the engine goes
  *	watchdog	disarmed (magic close) only after the slot is free;
  *			left armed when self-fenced
+ *	xport		the fast-path socket (nothing depends on it yet)
  *	area
  *	marker		removed unless self-fenced (the node is being reset)
  *	pidfile, corosync, log ("sdlmd exiting (rc)"), conf
@@ -1542,6 +1550,46 @@ static void close_cluster(void)
 	quorum_close();
 }
 
+/* The fast-path transport's socket (xport_port; 0: off).  Needs corosync's
+ * nodelist (the addresses) and the area (the cluster's name, part of the
+ * key); the peers' incarnations come from their heartbeat slots, read
+ * once the loop runs. */
+static int setup_xport(void)
+{
+	struct xpedge_cfg xc = {
+		.loop = D.loop,
+		.node = D.node_id,
+		.incarnation = D.incarnation,
+		.cluster = D.area->hdr.cluster_name,
+		.port = (uint16_t)conf_uint(&D.conf, OPT_XPORT_PORT),
+		.key_file = conf_str(&D.conf, OPT_XPORT_KEY_FILE),
+		.echo_ms = conf_uint(&D.conf, OPT_XPORT_ECHO_MS),
+		.node_inc = host_node_inc,
+	};
+	char err[768];
+
+	if (!xc.port)
+		return 0;
+	if (!D.corosync) {
+		log_err("xport: xport_port = %u needs corosync (its nodelist names the peers); "
+			"set xport_port = 0 with corosync = no", xc.port);
+		fprintf(stderr, "sdlmd: xport_port = %u needs corosync: set xport_port = 0 with "
+			"corosync = no\n", xc.port);
+		return SDLMD_EXIT_CONFIG;
+	}
+	if (xpedge_setup(&xc, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		fprintf(stderr, "sdlmd: %s\n", err);
+		return SDLMD_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static void close_xport(void)
+{
+	xpedge_close();
+}
+
 /* The loop's signals (sdlmd.8, SIGNALS); the rest are ignored. */
 static int setup_signals(void)
 {
@@ -1618,6 +1666,7 @@ static const struct sdlmd_part {
 	{ setup_marker,		close_marker },
 	{ setup_harden,		NULL },
 	{ setup_area,		close_area },
+	{ setup_xport,		close_xport },
 	{ setup_watchdog,	close_watchdog },
 	{ setup_heartbeat,	close_heartbeat },
 	{ setup_fencer,		close_fencer },

@@ -27,6 +27,7 @@
 #include "lockspace.h"
 #include "uidsvc.h"
 #include "twonode.h"
+#include "xpedge.h"
 #include "sdlmd_int.h"
 
 static const char *self_word(void)
@@ -138,6 +139,8 @@ static void render_status(struct sbuf *b, bool json)
 
 			sb_printf(b, ",\"degraded\":\"%s\"", !deg ? "off" : susp ? "suspended" : "on");
 		}
+		if (D.corosync)
+			xpedge_render(b, true);
 		render_versions(b, true);
 		sb_printf(b, ",\"incarnation\":\"%016llx\",\"counter\":%llu,"
 			  "\"lease_age_ms\":%lld,\"lease_ms\":%u,\"dead_ms\":%u,"
@@ -186,6 +189,8 @@ static void render_status(struct sbuf *b, bool json)
 			sb_printf(b, "degraded     %s: provisional UIDs without the cluster (sdlmctl degraded status)\n",
 				  susp ? "SUSPENDED" : "ON");
 	}
+	if (D.corosync)
+		xpedge_render(b, false);
 	sb_printf(b, "state        %s%s%s\n", self_word(),
 		  use ? ": " : "", use ? sdlm_strerror(use) : "");
 	sb_printf(b, "incarnation  %016llx\ncounter      %llu\n",
@@ -404,7 +409,16 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		{ "sdlm_heartbeat_submit_gap_max_ms", "the longest time between two heartbeat write submissions", h->submit_gap_max_ms, true },
 		{ "sdlm_uid_table_slots", "slots of the UID tables this node knows (grown tables included once a probe met them)", 0, true },
 		{ "sdlm_uid_table_full_total", "mailbox creations refused: the UID table is full (grow it: sdlmctl uid grow)", 0, false },
+		{ "sdlm_xport_frames_sent_total", "fast-path transport: UDP frames sent", 0, false },
+		{ "sdlm_xport_frames_received_total", "fast-path transport: UDP frames received", 0, false },
+		{ "sdlm_xport_retransmits_total", "fast-path transport: messages sent again (timer and fast retransmissions)", 0, false },
+		{ "sdlm_xport_auth_drops_total", "fast-path transport: frames that failed authentication (HMAC), dropped", 0, false },
+		{ "sdlm_xport_duplicates_total", "fast-path transport: messages received again (acknowledged, not delivered twice)", 0, false },
+		{ "sdlm_xport_malformed_total", "fast-path transport: datagrams that are no frame of this version", 0, false },
+		{ "sdlm_xport_refused_total", "fast-path transport: authentic frames refused (other node, old incarnation, bad ack)", 0, false },
+		{ "sdlm_xport_send_errors_total", "fast-path transport: frames the kernel refused to send (retransmitted)", 0, false },
 	};
+	struct xpedge_stats x;
 	size_t i, n = sizeof(m) / sizeof(m[0]);
 
 	if (D.locks_on) {
@@ -425,6 +439,15 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	m[20].v = l.divergences;
 	m[23].v = u.table_slots;
 	m[24].v = u.table_full;
+	xpedge_get_stats(&x);
+	m[25].v = x.frames_sent;
+	m[26].v = x.frames_received;
+	m[27].v = x.retransmits;
+	m[28].v = x.auth_drops;
+	m[29].v = x.duplicates;
+	m[30].v = x.malformed;
+	m[31].v = x.refused;
+	m[32].v = x.send_errors;
 	if (json)
 		sb_printf(b, "{\"version\":\"%s\",", PACKAGE_VERSION);
 	else if (prom)

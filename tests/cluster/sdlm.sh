@@ -20,6 +20,8 @@
 #   sd_up N               N nodes, disk, corosync, sdlmd, all fenced-safe,
 #                         each step through the caller's `require`
 #   sd_watchdog_start I   (re)start node I's test watchdog on its FIFO
+#   SD_XPORT_PORT=P      sd_start/sd_restart turn the fast-path transport on
+#                         (xport_port P, a key of the run: $CL_DIR/xport.key)
 #   sd_vm_pause I / sd_vm_resume I
 #                         node I paused with its watchdog (a VM pause)
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
@@ -85,8 +87,19 @@ sd_watchdog_start() {
 	cl_wait_for "node $i watchdog ready" 10 test -s "$d/wd.pidfile"
 }
 
+# The fast-path transport's options when SD_XPORT_PORT is set: one key for
+# the run, as corosync's authkey would be on a real cluster.
+_sd_xport_opts() {
+	[ -n "${SD_XPORT_PORT:-}" ] || return 0
+	if [ ! -s "$CL_DIR/xport.key" ]; then
+		(umask 077 && head -c 256 /dev/urandom >"$CL_DIR/xport.key.new" &&
+			mv "$CL_DIR/xport.key.new" "$CL_DIR/xport.key") || return 1
+	fi
+	echo "--xport-port=$SD_XPORT_PORT --xport-key-file=$CL_DIR/xport.key"
+}
+
 sd_start() {
-	local i=$1 d
+	local i=$1 d xo
 	shift
 	d="$CL_DIR/n$i"
 	rm -f "$d/wd.fifo"
@@ -94,10 +107,12 @@ sd_start() {
 	# A node starts with an empty /run, as after a boot: a fenced node's
 	# restart is a reboot here (every process of it was killed).
 	rm -rf "$d/run"
+	xo=$(_sd_xport_opts) || return 1
+	# shellcheck disable=SC2086
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} "$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" $xo ${SD_EXTRA_OPTS:-} "$@" >/dev/null
 }
 
 # sd_vm_pause I / sd_vm_resume I: node I paused as a whole VM is, its
@@ -167,13 +182,15 @@ sd_status_has() { sd_ctl "$1" status 2>/dev/null | grep -qE "$2"; }
 # sd_restart I [opts]: a new sdlmd on node I, fed to the same test watchdog
 # (the old daemon must have stopped cleanly: magic close disarmed it).
 sd_restart() {
-	local i=$1 d
+	local i=$1 d xo
 	shift
 	d="$CL_DIR/n$i"
+	xo=$(_sd_xport_opts) || return 1
+	# shellcheck disable=SC2086
 	cl_spawn "$i" sdlmd "$SDLMD" -f -d "$SD_DISK" --node-name="node$i" \
 		--watchdog-device="$d/wd.fifo" --run-dir="$d/run" \
 		--log-file="$d/sdlmd-file.log" --log-syslog=no --fault-file="$d/fault" \
-		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} "$@" >/dev/null
+		--fence-window-s="${SD_FENCE_WINDOW_S:-20}" $xo ${SD_EXTRA_OPTS:-} "$@" >/dev/null
 }
 
 # sd_holds I LS RES MODE: node I's view says node I holds RES in MODE
