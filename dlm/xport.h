@@ -5,8 +5,9 @@
  * exactly-once delivery of messages between sdlmd peers over a datagram
  * network that drops, duplicates and reorders.  Pure: no sockets, no
  * clock (time is an argument, CLOCK_MONOTONIC ns), no globals, no
- * allocation after xport_new().  NOT USED BY THE DAEMON YET: the UDP edge
- * and the masters that would use it are later steps of section 7.
+ * allocation after xport_new().  sdlmd's edge (xpedge.c) carries it over
+ * UDP; its only message yet is the echo: the masters that will use it are
+ * a later step of section 7.
  *
  * ---- The frame ----
  *
