@@ -175,16 +175,16 @@ xp_snap
 E0="[None, $echo0]"
 R0="[None, $retx0]"
 for i in 1 2 3; do
-	xp_eval "'node $i, ${LOSS_S} s at 2%% loss: echo replies %d, retransmits %d; ' % (sum(P[$i][j]['echo_replies'] for j in P[$i]) - $E0[$i], X[$i]['retransmits'] - $R0[$i]) + ${XP_PEERS//I/$i}"
+	xp_eval "'node $i, ${LOSS_S} s at 2%% loss: echo replies %d, retransmits %d; ' % (sum(P[$i][j]['echo_replies'] for j in P[$i]) - ${E0}[$i], X[$i]['retransmits'] - ${R0}[$i]) + ${XP_PEERS//I/$i}"
 	xp_checks "node $i: echo replies went on through the loss" \
-		"sum(P[$i][j]['echo_replies'] for j in P[$i]) - $E0[$i] >= $LOSS_S" \
+		"sum(P[$i][j]['echo_replies'] for j in P[$i]) - ${E0}[$i] >= $LOSS_S" \
 		"node $i: no frame failed authentication but node 1's forged ones" \
 		"X[$i]['auth_drops'] == (5 if $i == 1 else 0)"
 done
 # 2% of some 1 000 frames per node are lost: a handful per node (a node
 # may see none), some thirty in all
 xp_checks "the transports retransmitted lost frames" \
-	"sum(X[i]['retransmits'] - $R0[i] for i in X) > 0"
+	"sum(X[i]['retransmits'] - ${R0}[i] for i in X) > 0"
 echo "the fast-path transport's checks took $((xp_secs + SECONDS - xp_t0)) s"
 t_tally
 [ "$fails" = 0 ]
