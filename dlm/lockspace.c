@@ -138,6 +138,29 @@ void join_history(const struct lspace *l, struct msg_join *j)
 }
 
 /*
+ * The highest protocol our JOINs announce: MSG_PROTO_MAX.  Test seam
+ * (tests/cluster/t-partition.sh part F): SDLM_TEST_PROTO_MAX=<n> in
+ * sdlmd's environment announces less (never more, never below
+ * MSG_PROTO_MIN), so that a cluster of this build takes the paths of a
+ * lockspace with an older member (a fresh replica revoked, not rebuilt).
+ */
+static uint16_t proto_max_announced(void)
+{
+	static int v = -1;
+
+	if (v < 0) {
+		const char *e = getenv("SDLM_TEST_PROTO_MAX");
+		long n = e && *e ? strtol(e, NULL, 10) : MSG_PROTO_MAX;
+
+		v = n < MSG_PROTO_MIN ? MSG_PROTO_MIN : n > MSG_PROTO_MAX ? MSG_PROTO_MAX : (int)n;
+		if (v != MSG_PROTO_MAX)
+			log_warn("test seam: announcing protocol %d..%d, not %d (SDLM_TEST_PROTO_MAX)",
+				 MSG_PROTO_MIN, v, MSG_PROTO_MAX);
+	}
+	return (uint16_t)v;
+}
+
+/*
  * CACHED: our cache still holds cluster locks, or lock users we killed
  * (revoke_all: the cache forgot their locks at once) are not reaped yet -
  * they may still write.  With SYNC it makes a fresh replica dirty; from a
@@ -156,7 +179,7 @@ int send_join(struct lspace *l, uint32_t flags)
 	memset(&m, 0, sizeof(m));
 	m.m_type = MSG_JOIN;
 	m.u.join.proto_min = MSG_PROTO_MIN;
-	m.u.join.proto_max = MSG_PROTO_MAX;
+	m.u.join.proto_max = proto_max_announced();
 	m.u.join.flags = flags;
 	if (!(flags & MSG_JOIN_CLEAN))
 		m.u.join.round = l->round_tag;

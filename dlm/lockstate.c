@@ -646,6 +646,41 @@ static int sender_lock(const struct ls_state *ls, const struct ls_event *ev,
 	return 0;
 }
 
+/*
+ * A new lock ev->ev_lkid of nd on *resp (created from ev's name if NULL),
+ * requesting ev->ev_mode, granted grmode, in queue q: linked, or nothing
+ * changed (-ENOMEM).
+ */
+static int lock_new(struct ls_state *ls, const struct ls_event *ev,
+		    struct ls_node *nd, struct ls_res **resp, int grmode,
+		    enum ls_queue q, struct ls_lock **lkp)
+{
+	struct ls_lock *lk = calloc(1, sizeof(*lk));
+	int rc;
+
+	if (!lk)
+		return -ENOMEM;
+	if (!*resp) {
+		rc = res_create(ls, ev->ev_name, ev->ev_namelen, resp);
+		if (rc) {
+			free(lk);
+			return rc;
+		}
+	}
+	lk->lk_id = ev->ev_lkid;
+	lk->lk_seq = ls->ls_lock_seq++;
+	lk->lk_flags = ev->ev_flags;
+	lk->lk_grmode = (int8_t)grmode;
+	lk->lk_rqmode = (int8_t)ev->ev_mode;
+	lk->lk_bast_mode = MODE_NONE;
+	lk->lk_queue = (uint8_t)q;
+	lk->lk_res = *resp;
+	lk->lk_node = nd;
+	lock_link(ls, lk);
+	*lkp = lk;
+	return 0;
+}
+
 static int ev_request(struct ls_state *ls, const struct ls_event *ev,
 		      struct ls_out *out)
 {
@@ -684,26 +719,9 @@ static int ev_request(struct ls_state *ls, const struct ls_event *ev,
 		}
 	}
 
-	lk = calloc(1, sizeof(*lk));
-	if (!lk)
-		return -ENOMEM;
-	if (!res) {
-		rc = res_create(ls, ev->ev_name, ev->ev_namelen, &res);
-		if (rc) {
-			free(lk);
-			return rc;
-		}
-	}
-	lk->lk_id = ev->ev_lkid;
-	lk->lk_seq = ls->ls_lock_seq++;
-	lk->lk_flags = ev->ev_flags;
-	lk->lk_grmode = MODE_NONE;
-	lk->lk_rqmode = (int8_t)ev->ev_mode;
-	lk->lk_bast_mode = MODE_NONE;
-	lk->lk_queue = LS_Q_WAIT;
-	lk->lk_res = res;
-	lk->lk_node = nd;
-	lock_link(ls, lk);
+	rc = lock_new(ls, ev, nd, &res, MODE_NONE, LS_Q_WAIT, &lk);
+	if (rc)
+		return rc;
 	if (ev->ev_flags & LS_LKF_NOQUEUE)
 		lock_grant(ls, lk, out);
 	res_grant_pending(ls, res, out);
@@ -1025,25 +1043,9 @@ static int ev_held(struct ls_state *ls, const struct ls_event *ev)
 	res = res_find(ls, ev->ev_name, ev->ev_namelen);
 	if (!res_compat(res, NULL, ev->ev_mode))
 		return -EBUSY;
-	lk = calloc(1, sizeof(*lk));
-	if (!lk)
-		return -ENOMEM;
-	if (!res) {
-		rc = res_create(ls, ev->ev_name, ev->ev_namelen, &res);
-		if (rc) {
-			free(lk);
-			return rc;
-		}
-	}
-	lk->lk_id = ev->ev_lkid;
-	lk->lk_seq = ls->ls_lock_seq++;
-	lk->lk_grmode = (int8_t)ev->ev_mode;
-	lk->lk_rqmode = (int8_t)ev->ev_mode;
-	lk->lk_bast_mode = MODE_NONE;
-	lk->lk_queue = LS_Q_GRANTED;
-	lk->lk_res = res;
-	lk->lk_node = nd;
-	lock_link(ls, lk);
+	rc = lock_new(ls, ev, nd, &res, ev->ev_mode, LS_Q_GRANTED, &lk);
+	if (rc)
+		return rc;
 	if (ev->ev_epoch > ls->ls_epoch)
 		ls->ls_epoch = ev->ev_epoch;
 	if (ev->ev_epoch > res->res_epoch)

@@ -125,6 +125,15 @@ struct lspace {
 	bool clean_sent;		/* our CLEAN for the current dirty set */
 	bool cache_ok;			/* reconcile found every cached lock */
 	bool stale_pending;		/* stale locks wait for killed users */
+	/* Our reports to a rebuilt fresh replica (lsreconcile.c "Rebuilding
+	 * a fresh replica"): cached locks it lacks, the HELDs sent for them
+	 * (for the lineage formed at rb_formed), how many came back, whether
+	 * one was refused and we revoked. */
+	bool rb_to_report;
+	bool rb_reported;
+	uint64_t rb_formed;
+	size_t rb_sent, rb_seen;
+	bool rb_refused, rb_revoked;
 	/* The replica's history (lsround.c "Divergent replicas"): when its
 	 * lineage was formed, the rounds it completed since, whether it
 	 * ever decided anything (opened its gate, fenced a node). */
@@ -272,6 +281,7 @@ void collect_chunk(struct lspace *l, const struct msg *m);
 
 /* lsreconcile.c */
 bool has_cached(struct lspace *l);
+void report_applied(struct lspace *l, const struct ls_event *ev, int rc);
 void maybe_clean(struct lspace *l);
 void reconcile(struct lspace *l);
 void release_stale(struct lspace *l);

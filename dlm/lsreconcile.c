@@ -13,6 +13,7 @@
 #include "sdlm.h"
 #include "log.h"
 #include "modes.h"
+#include "rebuild.h"
 #include "lsint.h"
 
 /*
@@ -86,19 +87,153 @@ bool has_cached(struct lspace *l)
 	return l->nl && nl_foreach_resource(l->nl, cached_cb, NULL) > 0;
 }
 
+/*
+ * Rebuilding a fresh replica (protocol 4, docs/protocol.md; issue 17 item
+ * 6).  When every member speaks protocol 4, the fresh replica is not a
+ * reason to kill anybody: while no partition was quorate nothing could be
+ * granted, so the locks the members still hold are the locks there are.
+ * A dirty member that got the state reports each cached lock the replica
+ * lacks (HELD, in the order of its cache) instead of revoking it, then -
+ * once every report came back to it in the stream - JOIN(CLEAN).  What
+ * it does when is rebuild.c's rb_next(): no report while users it killed
+ * are not reaped (finding 7) or while this node may not use its locks (it
+ * stays dirty until fenced); a refused report (a conflict: never in the
+ * design, model S5) revokes every lock of the lockspace here, and CLEAN
+ * waits until their users are reaped.  The gate is the fencer's, as for
+ * any fresh replica (lsfencer.c).
+ */
+static void resend_convert(struct lspace *l, const struct nl_res_info *res);
+
+struct report_ctx {
+	struct lspace *l;
+	size_t sent;
+};
+
+static int report_res(const struct nl_res_info *res, void *arg)
+{
+	struct report_ctx *c = arg;
+	struct ls_lock_info li;
+	struct ls_event ev;
+
+	if (res->cl_state != NL_CL_HELD && res->cl_state != NL_CL_CONVERTING)
+		return 0;
+	if (ls_lock_get(c->l->st, res->cl_lkid, &li) == 0)
+		return 0;	/* the replica has it (reported already) */
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_kind = LS_EV_HELD;
+	ev.ev_nodeid = lsm.h.nodeid;
+	ev.ev_lkid = res->cl_lkid;
+	ev.ev_mode = res->cl_mode;
+	ev.ev_epoch = res->epoch;
+	ev.ev_name = res->name;
+	ev.ev_namelen = res->namelen;
+	log_info("ls %s: reporting cluster lock %016llx %s on %.*s (epoch %llu) to the rebuilt replica",
+		 c->l->name, (unsigned long long)res->cl_lkid, mode_name(res->cl_mode),
+		 (int)res->namelen, (const char *)res->name, (unsigned long long)res->epoch);
+	if (send_event(c->l, &ev) < 0)
+		return -EIO;
+	c->sent++;
+	/* A conversion in flight when quorum was lost: asked again behind
+	 * the report (refused with it if the report is). */
+	if (res->cl_state == NL_CL_CONVERTING && !res->cancel_sent)
+		resend_convert(c->l, res);
+	return 0;
+}
+
+static void send_reports(struct lspace *l)
+{
+	struct report_ctx c = { .l = l };
+	int rc;
+
+	rc = nl_foreach_resource(l->nl, report_res, &c);
+	l->rb_reported = true;
+	l->rb_formed = l->hist_formed;
+	l->rb_sent = c.sent;
+	l->rb_seen = 0;
+	if (rc < 0) {
+		/* some report did not go out: it never comes back */
+		log_err("ls %s: reporting the cached locks failed: revoking them", l->name);
+		l->rb_refused = true;
+		l->rb_sent = 0;
+	} else if (!c.sent) {
+		l->cache_ok = true;
+	}
+	log_notice("ls %s: %zu cached lock(s) reported to the rebuilt replica", l->name, c.sent);
+}
+
+/* A HELD report applied (rc: ls_apply's answer) on our replica. */
+void report_applied(struct lspace *l, const struct ls_event *ev, int rc)
+{
+	struct ls_lock_info li;
+
+	if (rc == -EBUSY)
+		log_err("ls %s: REBUILD CONFLICT: node %u reports %016llx %s on %.*s, which conflicts with a lock granted before: refused",
+			l->name, ev->ev_nodeid, (unsigned long long)ev->ev_lkid, mode_name(ev->ev_mode),
+			(int)ev->ev_namelen, (const char *)ev->ev_name);
+	else if (rc < 0)
+		log_warn("ls %s: report of %016llx from node %u refused: %s", l->name,
+			 (unsigned long long)ev->ev_lkid, ev->ev_nodeid, sdlm_strerror(rc));
+	if (ev->ev_nodeid != lsm.h.nodeid || !l->rb_reported)
+		return;
+	l->rb_seen++;
+	/* our own report twice (a reconcile resent it): the lock is ours */
+	if (rc == -EEXIST && ls_lock_get(l->st, ev->ev_lkid, &li) == 0 &&
+	    li.nodeid == lsm.h.nodeid && li.queue != LS_Q_WAIT)
+		rc = 0;
+	if (rc < 0)
+		l->rb_refused = true;
+	if (l->rb_seen >= l->rb_sent && !l->rb_refused)
+		l->cache_ok = true;
+	maybe_clean(l);
+}
+
 void maybe_clean(struct lspace *l)
 {
-	if (!l->ready || l->clean_sent || !set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid))
+	struct rb_view v = {
+		.ready = l->ready && l->st,
+		.dirty = set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid),
+		.clean_sent = l->clean_sent,
+		.to_report = l->rb_to_report,
+		.reported = l->rb_reported,
+		.sent = l->rb_sent,
+		.seen = l->rb_seen,
+		.refused = l->rb_refused,
+		.revoked = l->rb_revoked,
+	};
+
+	if (!v.ready || !v.dirty || v.clean_sent)
 		return;
+	v.stopping = lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx);
 	/* Cached locks the replica shows granted to us (re-asserted after a
-	 * divergence) are no reason to wait; any other must be gone. */
-	if ((has_cached(l) && !l->cache_ok) ||
-	    (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)))
-		return;
-	log_notice("ls %s: every user of the locks cached before quorum was lost is gone: reporting clean",
-		   l->name);
-	l->clean_sent = true;
-	send_join(l, MSG_JOIN_CLEAN);
+	 * divergence, or reported) are no reason to wait; any other must be
+	 * gone. */
+	v.cache_missing = has_cached(l) && !l->cache_ok;
+	if (v.to_report && !v.reported)
+		v.may_use = lsm.h.may_use ? lsm.h.may_use(lsm.h.ctx) : 0;
+	switch (rb_next(&v)) {
+	case RB_REPORT:
+		send_reports(l);
+		break;
+	case RB_REVOKE:
+		log_warn("ls %s: a report to the rebuilt replica was refused: revoking every local lock",
+			 l->name);
+		l->rb_revoked = true;
+		revoke_all(l, SDLM_EFENCED);
+		l->cache_ok = true;	/* the cache is empty now */
+		/* what the replica took of our reports is no lock of ours:
+		 * released once the users killed are reaped */
+		release_stale(l);
+		break;
+	case RB_CLEAN:
+		log_notice("ls %s: every lock cached before quorum was lost is %s: reporting clean",
+			   l->name, l->rb_reported && !l->rb_refused ?
+			   "in the rebuilt replica" : "gone with its users");
+		l->clean_sent = true;
+		send_join(l, MSG_JOIN_CLEAN);
+		break;
+	case RB_NONE:
+		break;
+	}
 }
 
 /*
@@ -122,6 +257,8 @@ struct fixup {
 struct cache_ctx {
 	struct lspace *l;
 	bool missing;
+	bool rebuild;		/* the replica takes our reports */
+	size_t to_report;	/* held locks it lacks: reported, not missing */
 	struct fixup *fx;
 	size_t nfx, capfx;
 	/* for the blocking scan of one resource */
@@ -210,6 +347,11 @@ static void resend(struct lspace *l, const struct nl_res_info *res, enum ls_even
 	send_event(l, &ev);
 }
 
+static void resend_convert(struct lspace *l, const struct nl_res_info *res)
+{
+	resend(l, res, LS_EV_CONVERT, res->cl_rqmode);
+}
+
 /*
  * Bring one resource of our cache and the received state together.  What
  * we sent while we had no replica either reached the cluster before the
@@ -267,6 +409,10 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 		}
 		break;
 	case NL_CL_CONVERTING:
+		if (!known && c->rebuild) {
+			c->to_report++;
+			return 0;
+		}
 		if (!known || li.queue == LS_Q_WAIT) {
 			c->missing = true;
 			return 0;
@@ -282,6 +428,10 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 		}
 		break;
 	case NL_CL_HELD:
+		if (!known && c->rebuild) {
+			c->to_report++;
+			return 0;
+		}
 		if (!known || li.queue == LS_Q_WAIT) {
 			c->missing = true;
 			return 0;
@@ -328,8 +478,16 @@ void reconcile(struct lspace *l)
 	struct cache_ctx cc = { .l = l };
 	size_t i;
 
+	/* Reports already in flight to this lineage come back in the stream
+	 * (report_applied); otherwise start over. */
+	if (!l->rb_reported || l->rb_formed != l->hist_formed || l->rb_seen >= l->rb_sent) {
+		l->rb_reported = l->rb_refused = l->rb_revoked = false;
+		l->rb_sent = l->rb_seen = 0;
+	}
+	cc.rebuild = ls_rebuilding(l->st) && set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid);
 	nl_foreach_resource(l->nl, cache_res, &cc);
-	l->cache_ok = !cc.missing;
+	l->rb_to_report = cc.to_report > 0;
+	l->cache_ok = !cc.missing && !cc.to_report;
 	if (cc.missing) {
 		log_warn("ls %s: the cluster state no longer shows locks this node holds: revoking every local lock",
 			 l->name);

@@ -57,7 +57,10 @@
 static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 		      bool quorate, uint64_t ring_id)
 {
-	struct ls_params p = { .cold = true, .default_live = false };
+	/* Protocol 4: rebuilt from the dirty members' reports (every member
+	 * computed the same agreed version from the same JOINs). */
+	struct ls_params p = { .cold = true, .default_live = false,
+			       .rebuild = l->proto_agreed >= 4 };
 	int rc;
 
 	rc = ls_create(&p, &l->st);
@@ -69,7 +72,8 @@ static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 	l->hist_formed = ring_id;
 	l->hist_gen = 0;
 	l->hist_decided = false;
-	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it)", l->name);
+	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it%s)", l->name,
+		   p.rebuild ? "; rebuilt from the locks the members report" : "");
 	apply_confchg(l, members, n, quorate, ring_id);
 	return 0;
 }
@@ -728,8 +732,14 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 	    msg_type_proto(m->m_type) > l->proto_agreed) {
 		log_warn("ls %s: %s from node %u above the agreed protocol %u: ignored",
 			 l->name, msg_type_name(m->m_type), m->m_nodeid, l->proto_agreed);
+		if (ev.ev_kind == LS_EV_HELD)
+			report_applied(l, &ev, SDLM_EVERSION);	/* ours: revoke */
 		return;
 	}
+	/* A report to a rebuilt replica: whether its sender is dirty is the
+	 * replicated dirty set's to say. */
+	if (ev.ev_kind == LS_EV_HELD)
+		ev.ev_dirty = set_has(l->dirty_nodes, l->n_dirty, m->m_nodeid);
 	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
 	     ev.ev_kind == LS_EV_GATE || ev.ev_kind == LS_EV_HANDOFF_RELEASE) &&
@@ -749,6 +759,8 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 		return;
 	}
 	rc = apply_event(l, &ev);
+	if (ev.ev_kind == LS_EV_HELD)
+		report_applied(l, &ev, rc);
 	/* A replica that may have granted, or fenced a node, or released a
 	 * grant on an away node's behalf, has a history a divergence must
 	 * not throw away. */

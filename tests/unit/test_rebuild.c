@@ -27,13 +27,14 @@
 /* ---- fixture: a replica formed fresh to be rebuilt ----------------------- */
 
 /*
- * As lsround.c form_fresh makes it when every member speaks protocol 4:
- * cold (gate closed), nodes not live until the fencer says so, taking
- * reports.  Members 1 and 2 are back, quorate; node 3 is not.
+ * As lsround.c form_fresh makes it: cold (gate closed), nodes not live
+ * until the fencer says so; with rebuild (every member speaks protocol 4)
+ * taking reports, without it today's revoke path.  Members 1 and 2 are
+ * back, quorate; node 3 is not.
  */
-static int setup_rebuild(void **state)
+static int fx_fresh(void **state, bool rebuild)
 {
-	struct ls_params p = { .cold = true, .default_live = false, .rebuild = true };
+	struct ls_params p = { .cold = true, .default_live = false, .rebuild = rebuild };
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f || ls_create(&p, &f->ls))
@@ -46,21 +47,8 @@ static int setup_rebuild(void **state)
 	return 0;
 }
 
-/* The same without the rebuild (protocol below 4: today's revoke path). */
-static int setup_fresh_old(void **state)
-{
-	struct ls_params p = { .cold = true, .default_live = false };
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f || ls_create(&p, &f->ls))
-		return -1;
-	ls_out_init(&f->out);
-	*state = f;
-	if (confchg(f, 7, true, m12, 2) || status(f, 1, true, false) ||
-	    status(f, 2, true, false))
-		return -1;
-	return 0;
-}
+static int setup_rebuild(void **state) { return fx_fresh(state, true); }
+static int setup_fresh_old(void **state) { return fx_fresh(state, false); }
 
 static int held(struct fx *f, uint32_t node, uint32_t n, const char *name,
 		int mode, uint64_t epoch, bool dirty)
