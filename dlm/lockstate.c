@@ -1283,6 +1283,47 @@ void ls_destroy(struct ls_state *ls)
 
 /* ---- introspection ------------------------------------------------------ */
 
+/* The lock the grant scan stopped at on res, as ls_apply leaves it: the
+ * first eligible converter, else the first eligible waiter (every
+ * eligible lock before it that could be granted was), or NULL. */
+static const struct ls_lock *res_blocked(const struct ls_state *ls,
+					 const struct ls_res *res)
+{
+	const struct dl *d;
+	int q;
+
+	for (q = LS_Q_CONVERT; q <= LS_Q_WAIT; q++)
+		for (d = res->res_queue[q].next; d != &res->res_queue[q];
+		     d = d->next)
+			if (node_eligible(ls, lock_of_q(d)->lk_node))
+				return lock_of_q(d);
+	return NULL;
+}
+
+size_t ls_away_wanted(const struct ls_state *ls, uint32_t nodeid,
+		      uint64_t *lkids, size_t max)
+{
+	const struct ls_node *nd = node_find(ls, nodeid);
+	const struct ls_lock *lk, *b;
+	const struct dl *d;
+	size_t n = 0;
+
+	if (!nd || nd->nd_member || nd->nd_fenced)
+		return 0;
+	for (d = nd->nd_locks.next; d != &nd->nd_locks; d = d->next) {
+		lk = lock_of_n(d);
+		if (lk->lk_queue != LS_Q_GRANTED)
+			continue;
+		b = res_blocked(ls, lk->lk_res);
+		if (!b || mode_compat(lk->lk_grmode, b->lk_rqmode))
+			continue;
+		if (n < max && lkids)
+			lkids[n] = lk->lk_id;
+		n++;
+	}
+	return n;
+}
+
 bool ls_grants_blocked(const struct ls_state *ls)
 {
 	return !ls->ls_gate_open;

@@ -280,6 +280,21 @@ struct ls_res_info {
 	size_t		granted, converting, waiting;
 };
 
+/*
+ * The granted locks of an away node (not a member, not fenced) that stand
+ * in the way of an eligible lock right now - per lock, what LS_OUT_NEED_FENCE
+ * says per node; what the lockspace fencer asks such a node to give back
+ * through the disk (design-handoff.md F1).  A lock is in the way when it
+ * conflicts with the first eligible converter of its resource, or with
+ * its first eligible waiter if no converter is eligible.  Fills lkids
+ * with up to max of them, in the node's creation order; returns how many
+ * there are in all (may be above max).  0 for a member, a fenced or an
+ * unknown node, and while nothing is eligible (gate closed, HOLD, no
+ * quorum).
+ */
+size_t ls_away_wanted(const struct ls_state *ls, uint32_t nodeid,
+		      uint64_t *lkids, size_t max);
+
 /* 0 or -ENOENT. */
 int ls_lock_get(const struct ls_state *ls, uint64_t lkid,
 		struct ls_lock_info *info);

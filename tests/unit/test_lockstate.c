@@ -1100,6 +1100,59 @@ static void test_handoff_release_vs_own(void **state)
 	assert_int_equal(lk_queue(f, 2, 4), LS_Q_CONVERT);
 }
 
+/* F1's list: the grants of an away node that are in the way, per lock. */
+static void test_away_wanted(void **state)
+{
+	struct fx *f = *state;
+	uint64_t k[4];
+
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(req(f, 2, 2, "s", MODE_PR, 0), 0);
+	assert_int_equal(req(f, 2, 3, "t", MODE_NL, 0), 0);
+	assert_int_equal(req(f, 2, 4, "u", MODE_PW, 0), 0);
+	/* a member: never (its own BLOCKING) */
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 0);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	/* away: node 1's request (a member: it stays) is blocked by it */
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 1);
+	assert_int_equal(k[0], LKID(2, 1));
+	/* a compatible request is granted: nothing in the way */
+	assert_int_equal(req(f, 3, 1, "s", MODE_PR, 0), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(3, 1)));
+	assert_int_equal(req(f, 3, 2, "t", MODE_EX, 0), 0);	/* NL blocks nobody */
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 1);
+	/* a conflicting converter is in the way of s */
+	assert_int_equal(conv(f, 3, 1, MODE_EX, 0, NULL), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 2);
+	assert_int_equal(k[0], LKID(2, 1));
+	assert_int_equal(k[1], LKID(2, 2));
+	/* max: the count is all of them, the array holds max */
+	k[1] = 0;
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 1), 2);
+	assert_int_equal(k[1], 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, NULL, 0), 2);
+	/* a waiter that is not eligible (no live heartbeat) wants nothing */
+	assert_int_equal(req(f, 3, 3, "u", MODE_PR, 0), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 3);
+	assert_int_equal(status(f, 3, false, false), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 1);	/* node 1's r */
+	assert_int_equal(status(f, 3, true, false), 0);
+	/* nothing eligible at all: the gate closed */
+	assert_int_equal(gate(f, false), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 0);
+	assert_int_equal(gate(f, true), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 3);
+	/* the waiter cancels */
+	assert_int_equal(cancel(f, 1, 1), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 2);
+	assert_int_equal(k[0], LKID(2, 2));
+	/* unknown, fenced */
+	assert_int_equal(ls_away_wanted(f->ls, 9, k, 4), 0);
+	assert_int_equal(fenced(f, 2, 5), 0);
+	assert_int_equal(ls_away_wanted(f->ls, 2, k, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1130,6 +1183,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_release_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_release_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_release_vs_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_away_wanted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
