@@ -23,7 +23,8 @@
  *     command's struct;
  *   - who may have an accepted request served (ipcreq_permit, issue 15),
  *     by rules written here anew: a LOCK of a reserved name (uid:*,
- *     uid-table, sdlm:*) is refused at every level, root's included; the
+ *     uid-table, uid-table.* -- the UID table's segments --, sdlm:*) is
+ *     refused at every level, root's included; the
  *     administrator's commands are refused to a client; a connection of
  *     no level gets nothing.
  *
@@ -189,6 +190,7 @@ static int reserved(const struct ipcreq *q)
 	if (q->cmd != SDLM_CMD_LOCK)
 		return 0;
 	return (len == 9 && !memcmp(n, "uid-table", 9)) ||
+	       (len >= 10 && !memcmp(n, "uid-table.", 10)) ||
 	       (len >= 4 && !memcmp(n, "uid:", 4)) || (len >= 5 && !memcmp(n, "sdlm:", 5));
 }
 
@@ -368,6 +370,7 @@ static int gen_corpus(const char *dir)
 		static const char *const names[][2] = {
 			{ "uid:00112233445566778899aabbccddeeff", "refuse-lock-uid-mailbox" },
 			{ "uid-table", "refuse-lock-uid-table" },
+			{ "uid-table.0.0", "refuse-lock-uid-table-segment" },
 			{ "sdlm:future", "refuse-lock-sdlm-prefix" },
 			{ "uid-tables", "lock-almost-reserved" },
 		};
