@@ -95,7 +95,7 @@
 
 /* Protocol versions this build speaks (JOIN's range). */
 #define MSG_PROTO_MIN		2
-#define MSG_PROTO_MAX		3
+#define MSG_PROTO_MAX		4
 
 #define MSG_HDR_LEN		48
 #define MSG_CRC_LEN		4

@@ -11,12 +11,16 @@
 #      others get its lock within grace + detection + two heartbeats;
 #   C. a cold start with one node cut off grants nothing that node holds
 #      until it is fenced;
-#   D. every partition loses quorum, quorum re-forms: the fresh replica
-#      grants nothing until the lock users of the locks a node kept using
-#      meanwhile are gone (killed and reaped), and then grants;
-#   F. as D, but the killed lock user is not reaped yet when every
-#      partition loses quorum again: the second fresh replica waits for it
-#      too (docs/model.md finding 7);
+#   D. every partition loses quorum, quorum re-forms without node 2: the
+#      fresh replica is rebuilt from the locks the members report (protocol
+#      4): a lock held across the loss stays with its user (not killed), no
+#      second holder is granted, and node 2, which did not come back, is
+#      fenced before anything is granted; then node 2 comes back;
+#   F. with a member of protocol 3 (the fresh replica is not rebuilt): the
+#      cached locks are revoked, and the replica grants nothing until their
+#      users are gone (killed and reaped); a killed user not reaped yet when
+#      every partition loses quorum again is waited for by the second fresh
+#      replica too (docs/model.md findings 2 and 7);
 #   E. a release made while cut off never reaches the others (it is
 #      delivered in the lone node's partition only): after the heal the
 #      node sends it again and the waiter gets the lock, nobody fenced.
@@ -65,53 +69,84 @@ echo "hand-off after the heal took $(elapsed "$t0") s"
 check "node 3 was not fenced" sh -c "$SDLMCTL fence status -d '$SD_DISK' 3 >/dev/null"
 check "node 3 still running" sd_status_has 3 "fenced-safe"
 
-# --- D. total loss of quorum, then a fresh replica -------------------------
+# --- D. total loss of quorum: the fresh replica is rebuilt -----------------
 # Every replica is dropped; the next quorate round forms a fresh one that
-# knows none of the locks the nodes kept using meanwhile.  Node 3's lock
-# user must be gone - killed AND reaped - before that replica grants
-# anything.  Its parent here reaps it only 10 s after it died (a zombie
-# stays in /proc), so a gate that did not wait would grant while it is
-# still there (docs/model.md, finding 2).
-reaper='import os, sys, time
-pid = int(sys.argv[1])
-def state():
-    try:
-        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-while state() not in ("Z", None):
-    time.sleep(0.1)
-time.sleep(10)
-os.waitpid(pid, 0)'
-cl_spawn 3 totholder sh -c '"$1" lock -m EX -w 60 t tot -- sleep 600 & echo $! >"$2"; exec python3 -c "$3" $!' \
-	sh "$SDLMCTL" "$CL_DIR/tot.pid" "$reaper" >/dev/null
+# knows none of the locks the nodes kept using meanwhile.  Every member
+# speaks protocol 4, so it is rebuilt from what they report
+# (docs/protocol.md "Rebuilding a fresh replica", issue 17 item 6): node
+# 3's lock user keeps 'tot' across the loss, is not killed, and nobody
+# else is granted 'tot' while it runs.  Node 2, holding 'abs', does not
+# come back (still cut off): nothing is granted until it is fenced (it
+# may still use 'abs'), so node 1 gets 'abs' only with node 2 fenced.
+# (Part F runs the revoke path of a lockspace with an older member.)
+tD=$(now_s)
+cl_spawn 3 totholder "$SDLMCTL" lock -m EX -w 60 t tot -- \
+	sh -c 'while [ ! -e "$1" ]; do sleep 0.1; done; touch "$2"' sh "$CL_DIR/tot-release" "$CL_DIR/tot-done" >/dev/null
 require "node 3 holds EX on 'tot'" cl_wait_for "node 3 holds tot" 30 sd_holds 3 t tot EX
-read -r hp <"$CL_DIR/tot.pid"
+hp=$(cl_pid 3 totholder)
+cl_spawn 2 absholder "$SDLMCTL" lock -m EX -w 60 t abs -- sleep 600 >/dev/null
+require "node 2 holds EX on 'abs'" cl_wait_for "node 2 holds abs" 30 sd_holds 2 t abs EX
+kills3=$(grep -c "local lock holder" "$CL_DIR/n3/sdlmd-file.log")
 cl_cut 1; cl_cut 2; cl_cut 3
 for i in 1 2 3; do
 	require "node $i alone and inquorate" cl_wait_for "node $i inquorate" 60 cl_inquorate "$i"
 done
 check "node 3 keeps using its cached lock (holder pid $hp runs)" kill -0 "$hp"
-cl_heal_all
-require "healed: [1 2 3] again" cl_wait_members 1 "1 2 3" 90
+cl_heal 1; cl_heal 3
+require "nodes 1,3 see [1 3] (node 2 still cut off)" cl_wait_members 1 "1 3" 90
 t0=$(now_s)
-out=$(sd_lock 1 -w 120 t tot -- sh -c "if kill -0 $hp 2>/dev/null; then echo holder-present; else echo holder-gone; fi" 2>&1)
-echo "node 1 got 'tot' $(elapsed "$t0") s after the heal: $out"
-check "node 1 got 'tot' only after node 3's lock user was reaped" sh -c "echo '$out' | grep -q holder-gone"
-check "the fresh replica waited for node 3 (fencer log)" \
-	grep -q "still use locks cached before quorum was lost" "$CL_DIR/n1/sdlmd-file.log"
-check "node 3 revoked its cached lock and reported clean" \
-	grep -q "reporting clean" "$CL_DIR/n3/sdlmd-file.log"
+out=$(sd_lock 1 -w 240 t abs -- sh -c "$SDLMCTL fence status -d '$SD_DISK' 2 >/dev/null; echo fence-status=\$?" 2>&1)
+echo "node 1 got 'abs' $(elapsed "$t0") s after quorum re-formed: $out"
+check "node 2, which did not come back, was fenced before the gate opened" \
+	sh -c "echo '$out' | grep -q fence-status=2"
+check "the fresh replica waited for the members' cached locks (dirty set)" \
+	grep -q "still use locks cached before quorum was lost" "$CL_DIR"/n[13]/sdlmd-file.log
+check "node 3 reported its cached locks to the rebuilt replica" \
+	grep -q "reported to the rebuilt replica" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3's lock user was not killed (pid $hp runs)" kill -0 "$hp"
+check "node 3 killed no lock user" \
+	test "$(grep -c "local lock holder" "$CL_DIR/n3/sdlmd-file.log")" = "$kills3"
+check "node 3 still holds 'tot' (its view)" sd_holds 3 t tot EX
+node1_sees_3_tot() { sd_ctl 1 locks t 2>/dev/null | grep -E -A8 "resource tot( |\$)" | grep -q "node 3 .*granted *EX"; }
+check "node 1's replica shows node 3 holding 'tot'" node1_sees_3_tot
+out=$(sd_lock 1 -n t tot -- echo granted 2>&1); rc=$?
+check "no second holder: node 1's NOQUEUE request for 'tot' fails (exit $rc)" \
+	sh -c "[ $rc = 75 ] && ! echo '$out' | grep -q granted"
+touch "$CL_DIR/tot-release"
+out=$(sd_lock 1 -w 60 t tot -- sh -c "if [ -e '$CL_DIR/tot-done' ]; then echo holder-done; else echo holder-running; fi" 2>&1)
+check "node 1 gets 'tot' only after node 3's user is done with it ($out)" sh -c "echo '$out' | grep -q holder-done"
 check "node 3 was not fenced" sd_status_has 3 "fenced-safe"
+# node 2 was reset by its watchdog: it comes back (a reboot)
+require "node 2 reset by its watchdog" cl_wait_for "node 2 gone" 90 sd_node_gone 2
+cl_heal_all
+require "node 2 restarts corosync" cl_start_corosync 2
+require "node 2 back in the membership" cl_wait_members 1 "1 2 3" 90
+require "sdlmd on node 2 again" sd_start 2
+require "node 2 fenced-safe again" cl_wait_for "node 2 safe" 60 sd_status_has 2 "fenced-safe"
+echo "part D took $(elapsed "$tD") s (node 2's fence and reboot included)"
 
 # --- F. lock users still being killed at a second total loss of quorum ------
-# As D, but node 3's lock user is reaped only when the test says so, and
-# meanwhile every partition loses quorum again and quorum re-forms.  The
-# node's cache forgot the lock when it killed the user; the second fresh
-# replica must still wait until the user is reaped.  Before the fix
-# (docs/model.md finding 7, AS_IS_FORGET) node 3's JOIN did not say
-# CACHED, the fresh replica did not count it, and node 1 was granted the
-# lock while the killed user was still there.
+# A lockspace with a member that speaks protocol 3 at most (node 3, by the
+# test seam SDLM_TEST_PROTO_MAX) takes the revoke path: a fresh replica's
+# dirty members revoke their cached locks (their users are killed) and
+# report CLEAN once the users are reaped; the replica grants nothing
+# before (docs/model.md finding 2).  Here node 3's lock user is reaped
+# only when the test says so, and meanwhile every partition loses quorum
+# again and quorum re-forms.  The node's cache forgot the lock when it
+# killed the user; the second fresh replica must still wait until the
+# user is reaped.  Before the fix (docs/model.md finding 7, AS_IS_FORGET)
+# node 3's JOIN did not say CACHED, the fresh replica did not count it,
+# and node 1 was granted the lock while the killed user was still there.
+tF=$(now_s)
+cl_kill 3 sdlmd TERM
+require "sdlmd on node 3 stopped cleanly" cl_wait_for "node 3 stopped" 30 \
+	sh -c "! ip netns exec ${CL_PREFIX}n3 $SDLMCTL status >/dev/null 2>&1"
+cl_spawn 3 sdlmd env SDLM_TEST_PROTO_MAX=3 "$SDLMD" -f -d "$SD_DISK" --node-name=node3 \
+	--watchdog-device="$CL_DIR/n3/wd.fifo" --run-dir="$CL_DIR/n3/run" \
+	--log-file="$CL_DIR/n3/sdlmd-file.log" --log-syslog=no --fault-file="$CL_DIR/n3/fault" \
+	--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} >/dev/null
+require "node 3 fenced-safe again (protocol 3 at most)" cl_wait_for "node 3 safe" 60 sd_status_has 3 "fenced-safe"
+echo "node 3's restart at protocol 3 took $(elapsed "$tF") s"
 reaper_f='import os, sys, time
 pid, gate = int(sys.argv[1]), sys.argv[2]
 def state():
