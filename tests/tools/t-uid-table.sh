@@ -55,6 +55,14 @@ check "segments --enable refused (exit 1): node 2 alive with another version" \
 	       grep -q 'segments --enable refused' '$TD/seg.err'"
 check "the refused --enable left the header as it was" \
 	sh -c "'$C' --json uid segments -d '$DISK' | grep -q '\"segment_locks_only\":false'"
+# 0.1.0 is every build before the segment locks (the grown tables'
+# UID_CHAIN included): such a node creates under the older locks alone, so
+# --enable must see it as another version (this build is not 0.1.0).
+python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "0.1.0" --name old2 --state alive >/dev/null ||
+	nok "hbslot node 2 on 0.1.0"
+seg --enable; rc=$?; cat "$TD/seg.err"
+check "segments --enable refused (exit 1): node 2 alive on 0.1.0, before the segment locks" \
+	sh -c "[ $rc = 1 ] && grep -q 'node 2 (old2) runs sdlm 0.1.0' '$TD/seg.err'"
 python3 "$HBSLOT" "$DISK" 2 --minor 0 --name old2 --state alive >/dev/null || nok "hbslot node 2 minor 0"
 grow; rc=$?
 check "grow refused (exit 1): node 2 too old to say its version" \
