@@ -416,7 +416,10 @@ int self_own_read(struct self_state *ss, uint64_t now_ms,
  * it: between two successful reads of the area our clock advanced
  * own_elapsed_ms while a peer (same incarnation) wrote peer_writes more
  * heartbeats, never two within its interval peer_interval_ms, so at least
- * (peer_writes - 1) * peer_interval_ms passed.  Returns how much more
+ * (peer_writes - 1) * peer_interval_ms passed.  The edge must start the
+ * window where every one of those writes is known to come after it: at
+ * the last read that showed an OLDER counter than the first of the two
+ * (a peer's failed writes take counter values too, heartbeat.c).  Returns how much more
  * than own_elapsed_ms + own_interval_ms (the slack) that is: the time
  * our clock missed, 0 when nothing beyond the slack.
  */

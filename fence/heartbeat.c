@@ -59,11 +59,14 @@ struct hb_engine {
 	int msg_rc[SDLM_MAX_NODES + 1];
 	bool write_pending, read_pending;
 	/* Clock check (a VM pause CLOCK_BOOTTIME did not count): each peer's
-	 * counter and incarnation at our last successful read, and when. */
-	bool clk_have;
-	uint64_t clk_read_ms;
+	 * counter and incarnation at our last successful read of its slot,
+	 * that read's submission, and the submission of the last read that
+	 * showed an older counter (clk_base_ms, if clk_base_have). */
 	uint64_t clk_counter[SDLM_MAX_NODES + 1];
 	uint64_t clk_inc[SDLM_MAX_NODES + 1];
+	uint64_t clk_sub_ms[SDLM_MAX_NODES + 1];
+	uint64_t clk_base_ms[SDLM_MAX_NODES + 1];
+	bool clk_base_have[SDLM_MAX_NODES + 1];
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
 	uint64_t read_sub_ms;		/* caller's clock at the read's submit */
 	uint64_t now_ms;		/* of the current hbe_process */
@@ -173,15 +176,9 @@ static void write_done(void *arg, int result, const void *data, size_t len)
  */
 static void clock_check(struct hb_engine *e, uint64_t now)
 {
-	uint64_t missed = 0, m, elapsed;
+	uint64_t missed = 0, m;
 	uint32_t i, n = e->a->hdr.num_nodes;
 
-	/* From the previous read's SUBMISSION to this one's completion: the
-	 * longest the disk can have moved between what the two reads saw.
-	 * (Measured from its completion instead, a stall of our own loop
-	 * between the kernel finishing that read and our processing it would
-	 * shrink the window and look like a pause.) */
-	elapsed = now > e->clk_read_ms ? now - e->clk_read_ms : 0;
 	for (i = 1; i <= n; i++) {
 		if (i == e->node_id)
 			continue;
@@ -189,26 +186,49 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 			/* Unreadable this time: forget its counter.  Kept, it
 			 * would be compared with the next good read over this
 			 * read's window alone, and the writes the gap hid
-			 * would read as a pause (the lease voided; a node
-			 * that is not quorate then fences itself). */
+			 * would read as a pause (the lease voided, and a
+			 * lapsed lease fences). */
 			e->clk_inc[i] = 0;
 			continue;
 		}
-		if (e->clk_have && e->clk_inc[i] != 0 &&
-		    e->hb[i].incarnation == e->clk_inc[i] &&
+		if (e->clk_inc[i] != 0 && e->hb[i].incarnation == e->clk_inc[i] &&
 		    e->hb[i].counter > e->clk_counter[i]) {
-			m = clock_missed_ms(elapsed,
-					    e->hb[i].counter - e->clk_counter[i],
-					    e->hb[i].hb_interval_ms,
-					    e->t->base.hb_interval_ms);
-			if (m > missed)
-				missed = m;
+			/*
+			 * The window: from the submission of the last read
+			 * that showed an OLDER counter than the one we held,
+			 * to now.  Every write above the counter we held was
+			 * submitted after that one completed (one heartbeat
+			 * write in flight per node), so after it landed, so
+			 * after that read.  A later start undercounts: a
+			 * peer's writes that FAILED still take counter values
+			 * (never reused), and they may have been submitted
+			 * long before our previous read (nemesis, disk-lost:
+			 * a healthy node reset for a peer's disk errors).
+			 * Measured to now, not to the read's completion: a
+			 * stall of ours before processing it only widens the
+			 * window.
+			 */
+			if (e->clk_base_have[i]) {
+				m = clock_missed_ms(now > e->clk_base_ms[i] ? now - e->clk_base_ms[i] : 0,
+						    e->hb[i].counter - e->clk_counter[i],
+						    e->hb[i].hb_interval_ms,
+						    e->t->base.hb_interval_ms);
+				if (m > missed)
+					missed = m;
+			}
+			/* The read before this one showed the older counter. */
+			e->clk_base_ms[i] = e->clk_sub_ms[i];
+			e->clk_base_have[i] = true;
+		} else if (e->clk_inc[i] == 0 || e->hb[i].incarnation != e->clk_inc[i] ||
+			   e->hb[i].counter != e->clk_counter[i]) {
+			/* A new baseline: when its later writes began is not
+			 * known until its counter moves once. */
+			e->clk_base_have[i] = false;
 		}
 		e->clk_inc[i] = e->hb[i].incarnation;
 		e->clk_counter[i] = e->hb[i].counter;
+		e->clk_sub_ms[i] = e->read_sub_ms;
 	}
-	e->clk_have = true;
-	e->clk_read_ms = e->read_sub_ms;
 	if (!missed)
 		return;
 	self_clock_missed(&e->self, now);

@@ -395,6 +395,27 @@ static void peer_slot_garble(struct fixture *fx)
 }
 
 /*
+ * Quorate and alive, the peer at 100 seen by two reads, then one more
+ * read on the fake clock f0 (*f0; *r0: the reads before it) that sees it
+ * at 100: where the clock-check tests below start.
+ */
+static void seen_at_100(struct fixture *fx, uint64_t *f0, uint64_t *r0)
+{
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
+
+	hbe_set_quorate(fx->e, true);
+	peer_write(fx, 100);
+	assert_true(run_until(fx, budget, alive));
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+	*f0 = clock_boottime_ms();
+	*r0 = hbe_stats(fx->e)->reads;
+	hbe_tick(fx->e, *f0);
+	process_at(fx, *f0, *r0 + 1);
+}
+
+/*
  * Review s24-review2 F1: the peer's slot does not verify for a few reads
  * (our reads succeed, its sector does not decode) while it goes on
  * writing at its pace.  The clock check must not compare the counter it
@@ -405,20 +426,9 @@ static void peer_slot_garble(struct fixture *fx)
 static void test_no_pause_across_unreadable_slot(void **state)
 {
 	struct fixture *fx = *state;
-	const struct sdlm_timeouts *t = &fx->t;
-	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
-	uint64_t f0, r0, i = t->base.hb_interval_ms, k;
+	uint64_t f0, r0, i = fx->t.base.hb_interval_ms, k;
 
-	hbe_set_quorate(fx->e, true);
-	peer_write(fx, 100);
-	assert_true(run_until(fx, budget, alive));
-	reads_goal = hbe_stats(fx->e)->reads + 2;
-	assert_true(run_until(fx, budget, reads_done));
-
-	f0 = clock_boottime_ms();
-	r0 = hbe_stats(fx->e)->reads;
-	hbe_tick(fx->e, f0);			/* sees the peer at 100 */
-	process_at(fx, f0, r0 + 1);
+	seen_at_100(fx, &f0, &r0);
 	peer_slot_garble(fx);
 	for (k = 1; k <= 4; k++) {		/* four reads: slot unreadable */
 		hbe_tick(fx->e, f0 + k * i);
@@ -427,6 +437,38 @@ static void test_no_pause_across_unreadable_slot(void **state)
 	peer_write(fx, 105);			/* the peer's five intervals */
 	hbe_tick(fx->e, f0 + 5 * i);
 	process_at(fx, f0 + 5 * i, r0 + 6);
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 0);
+	assert_int_equal(fx->clock_missed, 0);
+}
+
+/*
+ * The nemesis short run's disk-lost fault (issue 19 item 3, seed 7): a
+ * peer's writes fail for a few intervals (its disk errors), each failed
+ * write still taking a counter value, then one lands.  Its counter jumps
+ * by the writes that failed, most of them submitted before our previous
+ * read: compared with that read's window alone they read as a pause our
+ * clock missed, and since a lapsed lease fences, every healthy node of
+ * the cluster reset itself for one node's disk fault.  The window must
+ * start at the last read that showed an OLDER counter: every write above
+ * the counter we hold was submitted after that read.
+ */
+static void test_no_pause_across_peer_write_failures(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f0, r0, i = fx->t.base.hb_interval_ms, k;
+
+	seen_at_100(fx, &f0, &r0);
+	peer_write(fx, 101);			/* one interval later: its pace */
+	hbe_tick(fx->e, f0 + i);
+	process_at(fx, f0 + i, r0 + 2);
+	/* Its next four writes (102..105) fail: the slot keeps 101. */
+	for (k = 2; k <= 5; k++) {
+		hbe_tick(fx->e, f0 + k * i);
+		process_at(fx, f0 + k * i, r0 + 1 + k);
+	}
+	peer_write(fx, 106);			/* its disk is back */
+	hbe_tick(fx->e, f0 + 6 * i);
+	process_at(fx, f0 + 6 * i, r0 + 7);
 	assert_int_equal(hbe_stats(fx->e)->clock_misses, 0);
 	assert_int_equal(fx->clock_missed, 0);
 }
@@ -678,6 +720,8 @@ int main(void)
 			test_no_pause_after_own_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_pause_across_unreadable_slot, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_pause_across_peer_write_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_stale_pill_dead_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(
