@@ -571,8 +571,9 @@ static uint64_t corosync_asked(void)
 
 /*
  * Tell the fence side, right before it decides, when corosync last
- * answered: only its self-fence rule reads it (self_corosync_answered).
- * The log says when corosync falls silent before the decision it causes.
+ * answered (self_corosync_answered): what the node believes about quorum,
+ * for the log and status; since issue 19 the self-fence rule does not
+ * read it.  The log says when corosync falls silent.
  */
 static void corosync_stamp(void)
 {
@@ -586,8 +587,8 @@ static void corosync_stamp(void)
 	silent = now > asked && now - asked > D.to.base.membership_ms;
 	if (silent != D.probe_silent) {
 		if (silent)
-			log_err("corosync: no answer for %llu ms (limit M = %u ms): not provably quorate; "
-				"with a lapsed lease this node fences itself",
+			log_err("corosync: no answer for %llu ms (limit M = %u ms): not provably quorate "
+				"(a diagnosis: this node fences itself on a lapsed lease, quorate or not)",
 				(unsigned long long)(now - asked), D.to.base.membership_ms);
 		else
 			log_notice("corosync: answering again");
@@ -612,8 +613,8 @@ static void probe_check(void *data)
 				 "answers nothing while corosync synchronises a membership");
 	}
 	if (slowest >= D.to.base.membership_ms / 2)
-		log_warn("corosync: took %llu ms to answer (a node whose lease has lapsed "
-			 "counts itself not quorate after %u ms without an answer)",
+		log_warn("corosync: took %llu ms to answer (after %u ms without an answer "
+			 "this node reports corosync as not answering)",
 			 (unsigned long long)slowest, D.to.base.membership_ms);
 	if (refused || reconnects)
 		log_debug("corosync: probe: %u questions refused, %u failed connections",
@@ -638,8 +639,8 @@ static void probe_start(void)
 		return;
 	}
 	D.probe_on = true;
-	log_info("corosync: asked every %u ms whether it answers; with a lapsed lease, "
-		 "unanswered for M = %u ms is not quorate", D.probe_period_ms, m);
+	log_info("corosync: asked every %u ms whether it answers; unanswered for "
+		 "M = %u ms is reported as not answering", D.probe_period_ms, m);
 	probe_check(NULL);
 }
 
@@ -1512,8 +1513,8 @@ static int setup_cluster(void)
 		 * loss and re-form (token + consensus), once more for the
 		 * merge, plus two heartbeat intervals. */
 		D.grace_ms = 2 * (token + consensus) + 2 * D.to.base.hb_interval_ms;
-	/* The dead bound must cover the skew between the fencer and the
-	 * victim learning of the same membership change. */
+	/* M: the probe's pace and limit.  Not in the dead bound since
+	 * issue 19 (a lapsed lease fences quorate or not). */
 	start.base.membership_ms = token + consensus;
 	if (timeouts_derive(&start.base, &D.to, &why) < 0) {
 		log_err("timeouts with corosync's token %u + consensus %u ms: %s",

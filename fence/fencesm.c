@@ -16,7 +16,10 @@
  * write the victim saw complete by then was submitted no later than f
  * (counters are never rewritten, so a value cannot come back).  Its lease
  * therefore ended by f + L whatever happened in between, and reads that
- * failed in between prove nothing either way and are ignored.
+ * failed in between prove nothing either way and are ignored.  A lapsed
+ * lease fences the victim quorate or not (self_decide), so it stopped
+ * feeding by f + L and was reset by f + L + W: when it left the membership
+ * does not enter (docs/timeouts.md, "Dead bound").
  */
 #include <errno.h>
 #include <stddef.h>
@@ -98,7 +101,9 @@ uint64_t peer_dead_at(const struct peer_view *pv,
 {
 	if (!pv->pv_have || pv->pv_memb != PEER_MEMB_AWAY)
 		return UINT64_MAX;
-	return max_u64(pv->pv_first_seen_ms, pv->pv_away_since_ms) + t->dead_ms;
+	/* From f alone: the victim fences itself once its lease lapsed,
+	 * quorate or not, so when it left (a) bounds nothing (issue 19). */
+	return pv->pv_first_seen_ms + t->dead_ms;
 }
 
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t)
@@ -504,6 +509,10 @@ void self_init(struct self_state *ss, const struct sdlm_timeouts *t,
 
 void self_renew_submitted(struct self_state *ss, uint64_t sub_ms)
 {
+	if (!ss->ss_first_submit_have) {
+		ss->ss_first_submit_have = true;
+		ss->ss_first_submit_ms = sub_ms;
+	}
 	ss->ss_last_submit_ms = sub_ms;
 	ss->ss_inflight++;
 }
@@ -738,6 +747,19 @@ int self_may_use_locks(const struct self_state *ss, uint64_t now_ms)
 	return 0;
 }
 
+/*
+ * The self-fence rule's lapse: the lease held once and expired, or never
+ * held while renewals have been submitted for L (a write of ours may have
+ * landed unseen: a peer may count its counter as our last life sign).
+ */
+static bool self_lease_lapsed(const struct self_state *ss, uint64_t now_ms)
+{
+	if (ss->ss_lease_have)
+		return !self_lease_valid(ss, now_ms);
+	return ss->ss_first_submit_have && now_ms >= ss->ss_first_submit_ms &&
+	       now_ms - ss->ss_first_submit_ms >= ss->ss_t->lease_ms;
+}
+
 static void self_fence(struct self_state *ss, int reason)
 {
 	if (!ss->ss_self_fenced) {
@@ -759,14 +781,16 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 	}
 
 	/* Sticky: resuming the feed after quorum or disk come back would let
-	 * a node the others may already count as reset use its locks. */
+	 * a node the others may already count as reset use its locks.  A
+	 * lapsed lease fences whatever corosync says (issue 19 item 3): the
+	 * dead bound D = L + W + T + I relies on it, not on the victim
+	 * learning it lost quorum (docs/timeouts.md, "Self-fence"). */
 	if (ss->ss_pill_acked)
 		self_fence(ss, SDLM_EFENCED);
 	else if (ss->ss_pill && now_ms >= ss->ss_pill_seen_ms &&
 		 now_ms - ss->ss_pill_seen_ms >= ss->ss_t->drain_ms)
 		self_fence(ss, SDLM_EPILL);
-	else if (ss->ss_lease_have && !self_lease_valid(ss, now_ms) &&
-		 !self_provably_quorate(ss, now_ms))
+	else if (self_lease_lapsed(ss, now_ms))
 		self_fence(ss, SDLM_ELEASE);
 
 	d->use_err = self_may_use_locks(ss, now_ms);

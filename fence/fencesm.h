@@ -22,14 +22,16 @@
  *	r = local time of the last SUCCESSFUL read (a failed or unverified
  *	    read changes nothing: stillness is measured only between
  *	    successful reads, from f to r)
- *	a = local time the peer was seen leaving the membership
+ *	a = local time the peer was seen leaving the membership (kept for
+ *	    the logs; since issue 19 the dead check does not read it: a
+ *	    victim fences itself once its lease lapsed, quorate or not)
  *
  *	          first sample
  *	UNKNOWN ───────────────► LIVE ◄──────── counter or incarnation changes
  *	                          │  ▲               (f := now)
  *	          now - f > L     ▼  │
  *	                         STILL
- *	                          │   not a member and r >= max(f, a) + D
+ *	                          │   not a member and r >= f + D
  *	                          ▼
  *	                         DEAD (dead by timeout: eligible to be declared)
  *
@@ -85,11 +87,11 @@
  *	         not acked within drain_ms of reading it: stop feeding anyway
  *	         TEST: acked at once, nothing stops; CLEAR: nothing
  *	feed:    yes, until SELF_FENCED (sticky for the incarnation):
- *	           pill acked, pill not drained in time, or
- *	           (lease once held and now expired) and not provably
- *	           quorate: corosync says not quorate, or (once told when
- *	           corosync answered) the last question it answered was
- *	           asked more than M ago - a hung corosync is not quorum
+ *	           pill acked, pill not drained in time, or the lease
+ *	           lapsed: held once and now expired, or never held while
+ *	           renewals have been submitted for L - quorate or not
+ *	           (issue 19 item 3: until then a quorate node kept
+ *	           feeding, and D had to wait M for it to learn otherwise)
  *	dup:     our slot shows a foreign incarnation with two different
  *	         counters after we saw our own: SDLM_EDUPWRITER, sticky
  */
@@ -202,7 +204,7 @@ enum peer_state peer_state(const struct peer_view *pv, uint64_t now_ms,
 bool peer_live(const struct peer_view *pv, uint64_t now_ms,
 	       const struct sdlm_timeouts *t);
 
-/* Dead by timeout: away, and r >= max(f, a) + D. */
+/* Dead by timeout: away, and r >= f + D. */
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t);
 
 /*
@@ -341,6 +343,8 @@ struct self_state {
 	bool ss_lease_have;
 	uint64_t ss_lease_sub_ms;	/* sub of the last completed renewal */
 	uint64_t ss_last_submit_ms;
+	bool ss_first_submit_have;	/* a renewal was ever submitted */
+	uint64_t ss_first_submit_ms;	/* the first one's sub */
 	uint32_t ss_inflight;
 	uint32_t ss_renew_failures;	/* consecutive */
 	bool ss_quorate;
@@ -428,8 +432,8 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 
 /*
  * Our clock missed time (clock_missed_ms > 0) at now_ms: the lease counts
- * as lapsed (self_may_use_locks says SDLM_ELEASE, and without quorum the
- * node self-fences as for any lapse); only a renewal submitted at or after
+ * as lapsed (self_may_use_locks says SDLM_ELEASE, and the next self_decide
+ * self-fences as for any lapse); only a renewal submitted at or after
  * now_ms renews it - a write submitted before the pause does not.
  */
 void self_clock_missed(struct self_state *ss, uint64_t now_ms);
@@ -440,10 +444,10 @@ void self_quorum(struct self_state *ss, bool quorate);
  * corosync answered a question asked at asked_ms (issue 13, hole 6).  Once
  * told, quorate counts only while now - (the newest such ask) <= M
  * (ss_t->base.membership_ms): a corosync hung at h answers no question
- * asked after h, so from h + M on the node is not quorate for the
- * self-fence rule, as the dead bound assumes (docs/timeouts.md, step 3).
- * Only the self-fence rule reads it: a node with a valid lease uses its
- * locks whatever corosync says.
+ * asked after h.  Until issue 19 the self-fence rule read it (a quorate
+ * node whose lease lapsed kept feeding); since then a lapsed lease fences
+ * whatever corosync says and nothing in fencesm decides on quorum: these
+ * stay as what the node believes, for the edge's reports.
  */
 void self_corosync_answered(struct self_state *ss, uint64_t asked_ms);
 

@@ -27,7 +27,7 @@ struct timeouts_profile_entry {
  * both must read as slow, never as dead.  T = 3 s makes such a write late
  * rather than failed; L = 2I + T = 5 s survives a 4 s stall of the
  * renewing daemon; W = 8 s survives a 7 s stall of the feeding loop.  The
- * price is D = 17 s (+ M), acceptable for tests.
+ * price is D = 17 s, acceptable for tests.
  */
 static const struct timeouts_profile_entry profiles[] = {
 	{ "default", { .io_timeout_ms = 1000, .hb_interval_ms = 1000,
@@ -89,7 +89,9 @@ int timeouts_derive(const struct sdlm_timeouts_base *in,
 	}
 
 	lease = 2 * i + t;
-	dead = lease + w + m + t + i;
+	/* M is not in D: a node whose lease lapsed fences itself whatever
+	 * corosync says (docs/timeouts.md, "Dead bound", issue 19 item 3). */
+	dead = lease + w + t + i;
 	ack = 2 * i + 4 * t;
 	if (dead > UINT32_MAX) {
 		reason = "dead bound does not fit 32 bits";

@@ -8,20 +8,25 @@
  *				slot range once per I
  *	W  watchdog_ms		after the last feed the watchdog resets the
  *				node within W
- * plus one local parameter of the observer:
+ * plus one local parameter:
  *	M  membership_ms	worst skew between two nodes learning of the
  *				same membership change (corosync token +
- *				consensus); 0 for the pure-disk case
+ *				consensus); 0 for the pure-disk case.  Checked
+ *				and kept, but in no bound since issue 19: a
+ *				node whose lease lapsed fences itself whether
+ *				or not it is quorate, so the dead bound need
+ *				not wait for the victim to learn it lost quorum
  *
  * Derived (docs/timeouts.md has the argument behind each line):
  *	L  lease_ms	= 2I + T	a node uses its locks only while
  *					now - submit(last completed write) < L;
  *					one lost renewal is tolerated
- *	D  dead_ms	= L + W + M + T + I
- *					a peer is dead by timeout once its
- *					counter stood still for D (observer's
- *					clock, successful reads only), counted
- *					from max(first seen, seen leave)
+ *	D  dead_ms	= L + W + T + I
+ *					a peer is dead by timeout once it is
+ *					not a member and its counter stood
+ *					still for D (observer's clock,
+ *					successful reads only), counted from
+ *					when that counter was first seen
  *	   ack_ms	= 2I + 4T	worst case of the acknowledged path:
  *					pill write, victim's read, ack write,
  *					fencer's read (four I/Os at their
@@ -29,18 +34,21 @@
  *	   drain_ms	= L		a victim that read a pill and cannot
  *					acknowledge within this stops feeding
  *	   self_fence_ms = L + W	worst time from the submission of the
- *					last completed renewal to the reset of a
- *					node without quorum
+ *					last completed renewal to the reset of
+ *					any node whose lease lapsed (quorate
+ *					or not)
  *
  * Timeline of the dead path with the default profile (I = T = 1 s, W = 5 s,
- * M = 0), victim's last write lands at t = 0:
+ * any M), victim's last write lands at t = 0:
  *
  *	0        victim's last write lands; its lease ends at <= 3 s
  *	<= 2     observer first sees that counter (f)
- *	<= 3     victim's lease expired: no lock use; no quorum: stops feeding
+ *	<= 3     victim's lease expired: no lock use, stops feeding
+ *	         (quorate or not)
  *	<= 8     watchdog has reset the victim
- *	>= f+10  the first read completing D after f: declare fenced (dead);
- *	         reads come every I and take up to T, so by f + 12
+ *	>= f+10  the first read completing D after f, the victim not a member
+ *	         and our pill read back: declare fenced (dead); reads come
+ *	         every I and take up to T, so by f + 12
  *
  * Functions return 0 or a negative error; nothing here prints.
  */

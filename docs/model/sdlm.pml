@@ -499,7 +499,12 @@ end:	do
 		ack[n] = true;
 		selffenced[n] = true;
 		deadv[n] = false }
-	/* self_decide: lease expired and not quorate -> stop feeding */
+	/* self_decide: lease expired and (here) not quorate -> stop feeding.
+	 * The code fences on a lapsed lease quorate or not (issue 19 item 3);
+	 * this guard keeps the old rule's quorum term on purpose: the qview
+	 * step is always enabled, so every self-fence of the new rule is
+	 * reached here one step later, and the searches keep their reach
+	 * (docs/model.md, "Abstractions", Time) */
 	:: d_step { up[n] && !frozen[n] && !selffenced[n] && lease_had[n] &&
 		!lease[n] && !qview[n] -> selffenced[n] = true }
 	/* the watchdog resets a node that stopped feeding; an I/O still in

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Losing the disk is not losing the cluster.  Three real corosync nodes,
-# sdlmd in corosync mode on each, one shared file-backed disk:
+# A node that loses the disk fences itself, quorate or not (issue 19
+# item 3; until then a quorate node kept running).  Three real corosync
+# nodes, sdlmd in corosync mode on each, one shared file-backed disk:
 #   - all three join, are quorate and fenced-safe;
-#   - node 3's disk I/O fails while it stays in the quorate membership: its
-#     lease expires (it stops using locks) but it does NOT fence itself;
-#   - node 3 is then cut off the network as well: disk and quorum both lost,
-#     so it fences itself and its watchdog resets it within lease + W;
-#   - nodes 1 and 2 stay up throughout.
+#   - node 3 takes a lock; its disk I/O fails while it stays in the quorate
+#     membership: its lease expires, it fences itself and its watchdog
+#     resets it within lease + W, its lock user with it;
+#   - nodes 1 and 2 stay up throughout, and node 1 gets node 3's lock by
+#     the dead path (D from node 3's last heartbeat).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -29,28 +30,24 @@ for i in 1 2 3; do
 done
 check "node 1 status shows quorum" sd_status_has 1 "quorum +quorate"
 
-# Disk lost, quorum kept: no self-fence.
-sd_fault 3 "all:error=EIO"
-check "node 3 loses its lease" cl_wait_for "node 3 lease lost" $(( L / 1000 + 20 )) \
-	sd_status_has 3 "not-safe.*lease"
-# Wait past the point where a self-fencing node would have been reset.
-deadline=$(( $(date +%s) + (L + W + 3 * I) / 1000 + 2 ))
-alive=1
-while [ "$(date +%s)" -lt "$deadline" ]; do
-	sd_node_gone 3 && { alive=0; break; }
-	sleep 0.5
-done
-check "node 3 (quorate, disk lost) did not fence itself" test "$alive" = 1
-check "node 3 still answers and is quorate" sd_status_has 3 "quorum +quorate"
+cl_spawn 3 holder "$SDLMCTL" lock -m EX -w 60 t lost -- sleep 600 >/dev/null
+require "node 3's client holds EX on 'lost'" cl_wait_for "node 3 holds lost" 30 sd_holds 3 t lost EX
+hp=$(cl_pid 3 holder)
+check "node 3 is quorate" sd_status_has 3 "quorum +quorate"
 
-# Now quorum goes too: self-fence, watchdog reset.
-cl_cut 3
+# Disk lost, quorum kept: the lease lapses after L, the node fences itself
+# at once and its watchdog resets it within W.
+sd_fault 3 "all:error=EIO"
 t0=$(date +%s)
-check "node 3 (disk and quorum lost) is reset by its watchdog" \
-	cl_wait_for "node 3 gone" $(( (W + 3 * I) / 1000 + 30 )) sd_node_gone 3
-echo "node 3 reset $(( $(date +%s) - t0 )) s after it was cut off (token + lease already expired + W)"
-check "node 3's log: self-fencing" grep -q "self-fencing" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3 (quorate, disk lost) is reset by its watchdog within lease + W" \
+	cl_wait_for "node 3 gone" $(( (L + W + 3 * I) / 1000 + 30 )) sd_node_gone 3
+echo "node 3 reset $(( $(date +%s) - t0 )) s after its disk failed (lease $L ms + W $W ms)"
+check "node 3's log: self-fencing on the lapsed lease" grep -q "self-fencing (.*lease" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3's lock user is gone" sh -c '! kill -0 "$1" 2>/dev/null' sh "$hp"
 for i in 1 2; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 check "nodes 1 and 2 quorate as a pair" cl_wait_members 1 "1 2" 60
+out=$(sd_lock 1 -w $(( 2 * DEAD / 1000 + 60 )) t lost -- sh -c "if kill -0 $hp 2>/dev/null; then echo holder-present; else echo holder-gone; fi" 2>&1)
+echo "node 1 asked for 'lost': $out"
+check "node 1 gets 'lost' with node 3's lock user gone" sh -c 'printf "%s\n" "$1" | grep -q holder-gone' sh "$out"
 t_tally
 [ "$fails" = 0 ]

@@ -63,13 +63,15 @@ static void test_peer_normal_liveness(void **state)
 /*
  * Counter last moves at 5000 (first seen then), the peer leaves the
  * membership at 5500: dead exactly on the first read at or after
- * 5500 + D, never before; STILL once L has passed.
+ * 5000 + D (f + D: when it left does not count since issue 19, a lapsed
+ * lease fences the victim quorate or not), never before; STILL once L
+ * has passed.
  */
 static void test_peer_dead_after_D(void **state)
 {
 	struct peer_view pv;
 	struct hb_input hb = hb_make(INC_A, 0);
-	uint64_t now, expect = 5500 + (uint64_t)tmo.dead_ms;
+	uint64_t now, expect = 5000 + (uint64_t)tmo.dead_ms;
 	bool seen_still = false;
 
 	(void)state;
@@ -102,7 +104,14 @@ static void test_peer_dead_after_D(void **state)
 	assert_int_equal(peer_state(&pv, expect, &tmo), PEER_DEAD);
 }
 
-/* Still for ages, but it left the membership late: D counts from then. */
+/*
+ * Still for ages as a member (a quorate node that lost its disk), then it
+ * leaves: dead at the first read after it left, D having long passed
+ * since f.  Until issue 19 D counted from when it left (max(f, a) + D):
+ * a quorate node with a lapsed lease kept feeding its watchdog, so its
+ * reset was bounded only once it knew it was out.  Now it fenced itself
+ * at f + L and was reset by f + L + W.
+ */
 static void test_peer_left_late(void **state)
 {
 	struct peer_view pv;
@@ -118,10 +127,11 @@ static void test_peer_left_late(void **state)
 		assert_false(peer_dead(&pv, &tmo));	/* a member */
 	}
 	peer_membership(&pv, 100000, false);
-	for (; now < 100000 + tmo.dead_ms; now += 1000) {
-		peer_observe(&pv, now, &hb);
-		assert_false(peer_dead(&pv, &tmo));
-	}
+	assert_int_equal(peer_dead_at(&pv, &tmo), 1000 + (uint64_t)tmo.dead_ms);
+	/* A read from before it left shows the counter D after f: enough
+	 * (the fence op still waits for its own pill read back). */
+	assert_true(peer_dead(&pv, &tmo));
+	now = 100000 + 10;
 	peer_observe(&pv, now, &hb);
 	assert_true(peer_dead(&pv, &tmo));
 
@@ -401,7 +411,7 @@ static void test_fence_retry_then_dead(void **state)
 	peer_init(&pv);
 	peer_observe(&pv, 0, &hb);
 	peer_membership(&pv, 500, false);
-	dead_at = 500 + (uint64_t)tmo.dead_ms;
+	dead_at = 0 + (uint64_t)tmo.dead_ms;	/* f + D */
 	fence_op_init(&op, &tmo, &pv);
 	assert_int_equal(fence_start(&op, 3, SM_CMD_RESET, 1000, 0, INC_A, &d),
 			 0);
@@ -658,18 +668,23 @@ static void test_fence_repill_above_disk(void **state)
 
 /* ---- self state ---------------------------------------------------- */
 
+/*
+ * Issue 19 item 3: a quorate node whose disk is gone fences itself once
+ * its lease lapsed, as one without quorum does (until then it kept
+ * feeding: the dead bound had to add M for it to learn it was out).
+ * Failed on the code before the change: fed for ever.
+ */
 static void test_self_lease_with_quorum(void **state)
 {
 	struct self_state ss;
 	struct self_decision d;
-	struct msg_input m = msg_make(SM_CMD_CLEAR, 0, 0);
 	uint64_t now;
 
 	(void)state;
 	self_init(&ss, &tmo, INC_A);
 	assert_int_equal(self_may_use_locks(&ss, 0), SDLM_ELEASE);
 	self_decide(&ss, 0, &d);
-	assert_true(d.feed_watchdog);		/* never held: nothing to fence */
+	assert_true(d.feed_watchdog);		/* nothing submitted yet */
 
 	self_quorum(&ss, true);
 	self_renew_submitted(&ss, 1000);
@@ -679,26 +694,97 @@ static void test_self_lease_with_quorum(void **state)
 	assert_int_equal(self_may_use_locks(&ss, 1000 + tmo.lease_ms),
 			 SDLM_ELEASE);
 
-	/* Disk gone, quorum kept: no lock use, but no self-fence. */
-	for (now = 2000; now < 60000; now += 1000) {
-		self_renew_submitted(&ss, now);
-		self_renew_done(&ss, now, SDLM_EIOTIMEOUT);
+	/* Disk gone, quorum kept: fed while the lease lasts, not a moment
+	 * after.  The decision runs at least once per I. */
+	for (now = 2000; now < 1000 + tmo.lease_ms; now += 100) {
+		if (now % 1000 == 0) {
+			self_renew_submitted(&ss, now);
+			self_renew_done(&ss, now, SDLM_EIOTIMEOUT);
+		}
 		self_decide(&ss, now, &d);
 		assert_true(d.feed_watchdog);
 		assert_int_equal(d.slot_state, SM_SLOT_ALIVE);
+		assert_int_equal(d.use_err, 0);
 	}
-	assert_int_equal(d.use_err, SDLM_ELEASE);
-	assert_int_equal(ss.ss_renew_failures, 58);
-	/* A late completion of an older write never moves the lease back. */
-	self_renew_done(&ss, 70000, 0);
-	self_renew_done(&ss, 65000, 0);
-	assert_int_equal(ss.ss_lease_sub_ms, 70000);
-	/* Renewed after a lapse: a read of our slot submitted after the
-	 * renewal comes first (test_fencesm_self.c has the cases). */
-	assert_int_equal(self_may_use_locks(&ss, 70000), SDLM_ELEASE);
-	self_read_submitted(&ss);
-	self_msg_read(&ss, 70100, &m);
-	assert_int_equal(self_may_use_locks(&ss, 70100), 0);
+	assert_true(self_provably_quorate(&ss, now));
+	self_decide(&ss, 1000 + tmo.lease_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.stop_locks);
+	assert_int_equal(d.slot_state, SM_SLOT_FENCED_SELF);
+	assert_int_equal(d.use_err, SDLM_EFENCED);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+	/* The last feed came while the lease was valid: reset by L + W
+	 * after the last completed renewal's submission. */
+	assert_int_equal(tmo.self_fence_ms, tmo.lease_ms + tmo.base.watchdog_ms);
+
+	/* Sticky: the disk comes back, a late completion of an older write
+	 * and a new renewal change nothing. */
+	self_renew_done(&ss, 3000, 0);
+	self_renew_submitted(&ss, 5000);
+	self_renew_done(&ss, 5000, 0);
+	assert_int_equal(ss.ss_lease_sub_ms, 5000);
+	self_decide(&ss, 5010, &d);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(self_may_use_locks(&ss, 5010), SDLM_EFENCED);
+}
+
+/* A late completion of an older write never moves the lease back. */
+static void test_self_lease_never_back(void **state)
+{
+	struct self_state ss;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_done(&ss, 7000, 0);
+	self_renew_done(&ss, 6500, 0);
+	assert_int_equal(ss.ss_lease_sub_ms, 7000);
+	assert_int_equal(self_may_use_locks(&ss, 7000 + tmo.lease_ms - 1), 0);
+}
+
+/*
+ * A lease never held: renewals submitted, none seen complete (one may
+ * have landed all the same: a peer takes its counter as our last life
+ * sign, f).  The node fences itself L after its first submission, quorate
+ * or not: the dead bound's step 2 counts from a submission <= f.  Failed
+ * on the code before the change (no lease held: nothing to fence).
+ */
+static void test_self_lease_never_held(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	uint64_t now;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	for (now = 0; now < 60000; now += 1000) {
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);	/* nothing submitted */
+	}
+	self_renew_submitted(&ss, 60000);
+	for (now = 60000; now < 60000 + tmo.lease_ms; now += 100) {
+		if (now % 1000 == 0 && now > 60000) {
+			self_renew_done(&ss, now - 1000, SDLM_EIOTIMEOUT);
+			self_renew_submitted(&ss, now);
+		}
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+		assert_int_equal(d.use_err, SDLM_ELEASE);
+	}
+	self_decide(&ss, 60000 + tmo.lease_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+
+	/* One seen complete within L: a lease, and no fence. */
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_submitted(&ss, 1000);
+	self_renew_submitted(&ss, 2000);
+	self_renew_done(&ss, 2000, 0);
+	self_decide(&ss, 1000 + tmo.lease_ms, &d);
+	assert_true(d.feed_watchdog);
+	assert_int_equal(d.use_err, 0);
 }
 
 static void test_self_lease_without_quorum(void **state)
@@ -733,11 +819,12 @@ static void test_self_lease_without_quorum(void **state)
 }
 
 /*
- * Issue 13, hole 6: a hung corosync is not quorum.  Disk lost (lease
- * expired) while quorate: no self-fence as long as corosync answers; once
- * its last answered question was asked more than M ago, the node fences
- * itself - and not a moment before.  A node whose lease is valid never
- * cares what corosync answers.
+ * Issue 13, hole 6 (a hung corosync is not quorum) and issue 19 item 3:
+ * what corosync answers no longer changes the self-fence rule.  A node
+ * whose lease is valid is fed whatever corosync says; one whose lease
+ * lapsed fences itself at once, even with corosync answering every
+ * second (until issue 19 it waited until corosync had been silent for
+ * M).  self_provably_quorate still says what the node believes.
  */
 static void test_self_corosync_silent(void **state)
 {
@@ -745,7 +832,7 @@ static void test_self_corosync_silent(void **state)
 	struct sdlm_timeouts t;
 	struct self_state ss;
 	struct self_decision d;
-	uint64_t now, hung, m;
+	uint64_t now, m;
 
 	(void)state;
 	assert_int_equal(timeouts_profile("default", &b), 0);
@@ -763,32 +850,25 @@ static void test_self_corosync_silent(void **state)
 	assert_true(d.feed_watchdog);
 	assert_int_equal(d.use_err, 0);
 
-	/* Disk lost, corosync answering every second: kept, as before. */
-	self_corosync_answered(&ss, 1000 + t.lease_ms - 1);
-	for (now = 1000 + t.lease_ms; now < 60000; now += 1000) {
-		self_corosync_answered(&ss, now - 500);
-		self_decide(&ss, now, &d);
-		assert_true(d.feed_watchdog);
-		assert_int_equal(d.use_err, SDLM_ELEASE);
-	}
-	/* An older stamp never moves the newest answer back. */
-	hung = now - 1000 - 500;
-	assert_int_equal(ss.ss_answer_asked_ms, hung);
-	self_corosync_answered(&ss, hung - 3000);
-	assert_int_equal(ss.ss_answer_asked_ms, hung);
-	/* corosync hangs: its last answered question was asked at hung. */
-	for (now = hung; now <= hung + m; now += 100) {
+	/* Disk lost, corosync answering every second: fenced at the lapse. */
+	for (now = 1000 + t.lease_ms - 500; now < 1000 + t.lease_ms; now += 100) {
+		self_corosync_answered(&ss, now - 50);
 		self_decide(&ss, now, &d);
 		assert_true(d.feed_watchdog);
 	}
-	self_decide(&ss, hung + m + 1, &d);
+	self_corosync_answered(&ss, now - 50);
+	assert_true(self_provably_quorate(&ss, now));
+	self_decide(&ss, now, &d);
 	assert_false(d.feed_watchdog);
 	assert_true(d.stop_locks);
 	assert_int_equal(d.slot_state, SM_SLOT_FENCED_SELF);
 	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+	/* An older stamp never moves the newest answer back. */
+	self_corosync_answered(&ss, now - 3000);
+	assert_int_equal(ss.ss_answer_asked_ms, now - 50);
 	/* Sticky: corosync answering again does not undo it. */
-	self_corosync_answered(&ss, hung + m + 2);
-	self_decide(&ss, hung + m + 3, &d);
+	self_corosync_answered(&ss, now + m);
+	self_decide(&ss, now + m + 1, &d);
 	assert_false(d.feed_watchdog);
 
 	/* Never told (disk-only or no probe): corosync's word alone. */
@@ -974,11 +1054,8 @@ static void test_self_clock_missed(void **state)
 	self_clock_missed(&ss, 2000);
 	assert_int_equal(self_may_use_locks(&ss, 2000), SDLM_ELEASE);
 	assert_int_equal(ss.ss_clock_misses, 1);
-	/* Quorate: refused, not self-fenced. */
-	self_decide(&ss, 2000, &d);
-	assert_true(d.feed_watchdog);
-	assert_int_equal(d.use_err, SDLM_ELEASE);
-	/* The write submitted before the pause completes now: void. */
+	/* (No decision until the end: a lapse, quorate or not, fences.)
+	 * The write submitted before the pause completes now: void. */
 	self_renew_done(&ss, 1900, 0);
 	assert_int_equal(self_may_use_locks(&ss, 2100), SDLM_ELEASE);
 	/* One submitted after: the lease is back, once a read submitted
@@ -989,6 +1066,17 @@ static void test_self_clock_missed(void **state)
 	self_read_submitted(&ss);
 	self_msg_read(&ss, 2300, &m);
 	assert_int_equal(self_may_use_locks(&ss, 2300), 0);
+
+	/* A decision while the pause counts as a lapse: quorate, the node
+	 * self-fences like any other (issue 19 item 3). */
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_submitted(&ss, 1000);
+	self_renew_done(&ss, 1000, 0);
+	self_clock_missed(&ss, 1500);
+	self_decide(&ss, 1500, &d);
+	assert_false(d.feed_watchdog);
+	assert_int_equal(d.use_err, SDLM_EFENCED);
 
 	/* Not quorate: a lapse like any other, the node self-fences. */
 	self_init(&ss, &tmo, INC_A);
@@ -1097,10 +1185,12 @@ static void test_timeline_ack_path(void **state)
 /*
  * Dead path: the victim loses the disk at 5000 (its writes fail from
  * then on, its process keeps running) and leaves the membership at
- * 5600.  The fencer reads every interval.  Checked: the fencer declares
- * dead exactly on its first read at or after max(f, away) + D, and by
- * then the victim stopped feeding at least W earlier (so the watchdog
- * has reset it) and stopped using locks before that.
+ * 5600, but goes on believing it is quorate (its corosync lags: M
+ * unbounded).  The fencer reads every interval.  Checked: the fencer
+ * declares dead exactly on its first read at or after f + D, and by then
+ * the victim stopped feeding at least W earlier (so the watchdog has
+ * reset it) and stopped using locks before that.  Failed on the code
+ * before issue 19 item 3: the quorate victim fed its watchdog for ever.
  */
 static void test_timeline_dead_path(void **state)
 {
@@ -1125,7 +1215,7 @@ static void test_timeline_dead_path(void **state)
 
 	for (now = 0; now < 40000 && !declared; now += 100) {
 		if (now == away) {
-			self_quorum(&victim, false);	/* M = 0 */
+			/* The victim is not told: still "quorate". */
 			peer_membership(&pv, now, false);
 			assert_int_equal(fence_start(&op, 2, SM_CMD_RESET, now,
 						     0, pv.pv_incarnation,
@@ -1167,9 +1257,9 @@ static void test_timeline_dead_path(void **state)
 	}
 	assert_true(declared > 0);
 	assert_int_equal(f_seen, 4700);
-	assert_true(declared >= (f_seen > away ? f_seen : away) + tmo.dead_ms);
-	assert_true(declared < (f_seen > away ? f_seen : away) +
-			       tmo.dead_ms + i);
+	assert_true(declared >= f_seen + tmo.dead_ms);
+	assert_true(declared < f_seen + tmo.dead_ms + i);
+	assert_true(self_provably_quorate(&victim, declared));
 	/* The safety claim: reset (last feed + W) before the declaration. */
 	assert_true(last_feed + w <= declared);
 	assert_true(last_use < last_feed + 100);
@@ -1196,6 +1286,8 @@ int main(void)
 		cmocka_unit_test(test_fence_dead_path_writes_own_pill),
 		cmocka_unit_test(test_fence_repill_above_disk),
 		cmocka_unit_test(test_self_lease_with_quorum),
+		cmocka_unit_test(test_self_lease_never_back),
+		cmocka_unit_test(test_self_lease_never_held),
 		cmocka_unit_test(test_self_lease_without_quorum),
 		cmocka_unit_test(test_self_corosync_silent),
 		cmocka_unit_test(test_self_pill_stop_then_ack),

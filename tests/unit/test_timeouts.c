@@ -47,7 +47,7 @@ static void test_default_profile(void **state)
 	io = b.io_timeout_ms;
 	w = b.watchdog_ms;
 	assert_int_equal(t.lease_ms, 2 * i + io);
-	assert_int_equal(t.dead_ms, (2 * i + io) + w + 0 + io + i);
+	assert_int_equal(t.dead_ms, (2 * i + io) + w + io + i);
 	assert_int_equal(t.ack_ms, 2 * i + 4 * io);
 	assert_int_equal(t.self_fence_ms, t.lease_ms + w);
 	/* The anchors: dead path within SBD's msgwait = 2 W = 10 s. */
@@ -79,11 +79,20 @@ static void test_test_profile(void **state)
 	assert_int_equal(t.dead_ms, t.lease_ms + b.watchdog_ms +
 				    b.io_timeout_ms + b.hb_interval_ms);
 
-	/* A membership skew adds to D one for one. */
+	/* A membership skew is kept but adds nothing to D since issue 19
+	 * (a lapsed lease fences a node quorate or not): corosync's timing
+	 * is paid once, in its own detection, not again inside D. */
 	b.membership_ms = 6600;
 	assert_int_equal(timeouts_derive(&b, &td, NULL), 0);
-	assert_int_equal(td.dead_ms, t.dead_ms + 6600);
+	assert_int_equal(td.dead_ms, t.dead_ms);
 	assert_int_equal(td.lease_ms, t.lease_ms);
+	assert_int_equal(td.base.membership_ms, 6600);
+
+	/* The default profile with corosync's default timing for 3 nodes
+	 * (token 3000 + 650, consensus 1.2 x token): still D = 10 s. */
+	d.membership_ms = 3650 + 4380;
+	assert_int_equal(timeouts_derive(&d, &td, NULL), 0);
+	assert_int_equal(td.dead_ms, 10000);
 }
 
 static void test_unknown_profile(void **state)
@@ -144,7 +153,7 @@ static void test_boundaries_accepted(void **state)
 	assert_int_equal(t.lease_ms, 210);
 	b = base_of(3000, 1000, 4000, 600000);	/* T = 3I, M at max */
 	assert_int_equal(timeouts_derive(&b, &t, NULL), 0);
-	assert_int_equal(t.dead_ms, 5000 + 4000 + 600000 + 3000 + 1000);
+	assert_int_equal(t.dead_ms, 5000 + 4000 + 3000 + 1000);
 }
 
 int main(void)
