@@ -806,10 +806,14 @@ static int fence_message(int argc, char **argv, bool json)
 	}
 	/*
 	 * Wait for the acknowledgement, or for the counter to stand still
-	 * for the dead bound on our own clock.  The dead path assumes the
-	 * target is not a member of a quorate partition (a member that lost
-	 * the disk keeps running by design): the daemon's fencer checks
-	 * membership; this direct tool says which path it took.
+	 * for the dead bound on our own clock.  A target whose heartbeat
+	 * carries LAPSE_FENCES fences itself once its lease lapsed, quorate
+	 * or not, so D from when its counter stood still is enough.  One of
+	 * a build before that rule (no flag: a rolling upgrade) keeps
+	 * running while it is in a quorate partition: for it the dead path
+	 * assumes it is not (as this tool always did; it knows no
+	 * membership), the daemon's fencer waits D + M from when it left.
+	 * This direct tool says which path it took.
 	 */
 	start = clock_boottime_ms();
 	still_since = start;

@@ -19,7 +19,9 @@
  * failed in between prove nothing either way and are ignored.  A lapsed
  * lease fences the victim quorate or not (self_decide), so it stopped
  * feeding by f + L and was reset by f + L + W: when it left the membership
- * does not enter (docs/timeouts.md, "Dead bound").
+ * does not enter (docs/timeouts.md, "Dead bound") - if the victim runs
+ * that rule, which its heartbeat says (LAPSE_FENCES); an older build is
+ * judged by the older bound, from max(f, a) with M in it.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -76,6 +78,11 @@ enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
 		pv->pv_counter = hb->counter;
 		pv->pv_incarnation = hb->incarnation;
 		pv->pv_first_seen_ms = now_ms;
+		pv->pv_lapse_fences = hb->lapse_fences;
+	} else if (!hb->lapse_fences) {
+		/* One writer per (incarnation, counter): cannot differ; if
+		 * it ever does, the longer bound. */
+		pv->pv_lapse_fences = false;
 	}
 	pv->pv_slot_state = hb->state;
 	pv->pv_last_ok_ms = max_u64(pv->pv_last_ok_ms, now_ms);
@@ -101,9 +108,14 @@ uint64_t peer_dead_at(const struct peer_view *pv,
 {
 	if (!pv->pv_have || pv->pv_memb != PEER_MEMB_AWAY)
 		return UINT64_MAX;
-	/* From f alone: the victim fences itself once its lease lapsed,
-	 * quorate or not, so when it left (a) bounds nothing (issue 19). */
-	return pv->pv_first_seen_ms + t->dead_ms;
+	/* From f alone: a victim that says it runs the lapse rule fences
+	 * itself once its lease lapsed, quorate or not, so when it left (a)
+	 * bounds nothing (issue 19).  An older build keeps feeding while it
+	 * believes it is quorate: up to M after the others saw it leave. */
+	if (pv->pv_lapse_fences)
+		return pv->pv_first_seen_ms + t->dead_ms;
+	return max_u64(pv->pv_first_seen_ms, pv->pv_away_since_ms) +
+	       t->dead_legacy_ms;
 }
 
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t)

@@ -22,16 +22,20 @@
  *	r = local time of the last SUCCESSFUL read (a failed or unverified
  *	    read changes nothing: stillness is measured only between
  *	    successful reads, from f to r)
- *	a = local time the peer was seen leaving the membership (kept for
- *	    the logs; since issue 19 the dead check does not read it: a
- *	    victim fences itself once its lease lapsed, quorate or not)
+ *	a = local time the peer was seen leaving the membership
+ *	D = t->dead_ms from f, for a peer whose heartbeat carries
+ *	    LAPSE_FENCES (it fences itself once its lease lapsed, quorate
+ *	    or not: when it left bounds nothing); for one without it (an
+ *	    older build, in a rolling upgrade: a quorate victim keeps
+ *	    feeding up to M after it left) t->dead_legacy_ms = D + M from
+ *	    max(f, a)
  *
  *	          first sample
  *	UNKNOWN ───────────────► LIVE ◄──────── counter or incarnation changes
  *	                          │  ▲               (f := now)
  *	          now - f > L     ▼  │
  *	                         STILL
- *	                          │   not a member and r >= f + D
+ *	                          │   not a member and r >= dead_at
  *	                          ▼
  *	                         DEAD (dead by timeout: eligible to be declared)
  *
@@ -127,6 +131,8 @@ struct hb_input {
 	uint32_t ack_cmd;		/* enum sm_cmd */
 	uint64_t ack_seq;
 	uint64_t ack_incarnation;	/* the target the pill named, echoed */
+	bool lapse_fences;		/* SDLM_HB_F_LAPSE_FENCES: the writer
+					   fences itself on a lapsed lease */
 };
 
 /* A verified message slot. */
@@ -186,6 +192,9 @@ struct peer_view {
 	uint32_t pv_restarts;
 	enum peer_membership pv_memb;
 	uint64_t pv_away_since_ms;	/* a, valid when AWAY */
+	bool pv_lapse_fences;		/* every read of the current
+					   (incarnation, counter) carried
+					   LAPSE_FENCES */
 };
 
 void peer_init(struct peer_view *pv);
@@ -204,12 +213,14 @@ enum peer_state peer_state(const struct peer_view *pv, uint64_t now_ms,
 bool peer_live(const struct peer_view *pv, uint64_t now_ms,
 	       const struct sdlm_timeouts *t);
 
-/* Dead by timeout: away, and r >= f + D. */
+/* Dead by timeout: away, and r >= peer_dead_at. */
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t);
 
 /*
  * The earliest r at which peer_dead can become true with no further
- * change, or UINT64_MAX (no sample, or not away).
+ * change, or UINT64_MAX (no sample, or not away): f + D for a peer whose
+ * current (incarnation, counter) carried LAPSE_FENCES at every read,
+ * else max(f, a) + D + M (t->dead_legacy_ms).
  */
 uint64_t peer_dead_at(const struct peer_view *pv,
 		      const struct sdlm_timeouts *t);

@@ -126,6 +126,7 @@ static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 	in->ack_cmd = hb->ack_cmd;
 	in->ack_seq = hb->ack_seq;
 	in->ack_incarnation = hb->ack_incarnation;
+	in->lapse_fences = (hb->flags & SDLM_HB_F_LAPSE_FENCES) != 0;
 }
 
 static void decide(struct hb_engine *e, uint64_t now_ms)
@@ -376,6 +377,9 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			.incarnation = e->incarnation,
 			.hb_interval_ms = e->t->base.hb_interval_ms,
 			.wall_time_ms = clock_realtime_ms(),
+			/* This build fences on a lapsed lease, quorate or
+			 * not: observers may use D from f (fencesm.h). */
+			.flags = SDLM_HB_F_LAPSE_FENCES,
 		};
 
 		if (e->dec.ack_have) {
@@ -485,6 +489,7 @@ int hbe_leave(struct hb_engine *e)
 		.incarnation = e->incarnation,
 		.hb_interval_ms = e->t->base.hb_interval_ms,
 		.wall_time_ms = clock_realtime_ms(),
+		.flags = SDLM_HB_F_LAPSE_FENCES,
 	};
 
 	if (!may_write(e))

@@ -111,6 +111,18 @@
 #define SDLM_HDR_F_UID_CHAIN	0x00000001u
 #define SDLM_HDR_F_UID_SEGLOCK	0x00000002u
 #define SDLM_HDR_F_KNOWN	(SDLM_HDR_F_UID_CHAIN | SDLM_HDR_F_UID_SEGLOCK)
+/*
+ * The heartbeat's flags (the prefix's flags word; docs/ondisk.md).  Every
+ * writer before them wrote the word 0 and every reader copied it without
+ * a check, so an old reader ignores them and an old writer's record reads
+ * as "none": no minor is needed.  A reader keeps bits it does not know.
+ *   LAPSE_FENCES: the writer's incarnation fences itself on a lapsed
+ *   lease, quorate or not (issue 19 item 3): an observer may judge it
+ *   dead by f + D.  Without it (a build before the rule, in a rolling
+ *   upgrade) a quorate victim keeps feeding its watchdog up to M after it
+ *   left, and the observer waits max(f, a) + D + M (docs/timeouts.md).
+ */
+#define SDLM_HB_F_LAPSE_FENCES	0x00000001u
 #define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
 #define SDLM_HB_REQ_MAX		8	/* release requests per heartbeat */
 #define SDLM_HB_ANS_MAX		4	/* answered grants per heartbeat */
@@ -172,7 +184,7 @@ struct sdlm_hb_ans {
 };
 
 struct sdlm_hb {
-	uint32_t flags;			/* none defined in 1.0 */
+	uint32_t flags;			/* SDLM_HB_F_* (0 before issue 19) */
 	uint32_t node_id;		/* 1..SDLM_MAX_NODES, = slot index */
 	uint32_t state;			/* enum hb_state */
 	uint64_t counter;		/* +1 per write; liveness */

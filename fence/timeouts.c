@@ -41,7 +41,7 @@ int timeouts_derive(const struct sdlm_timeouts_base *in,
 		    struct sdlm_timeouts *out, const char **why)
 {
 	const char *reason = NULL;
-	uint64_t t, i, w, m, lease, dead, ack;
+	uint64_t t, i, w, m, lease, dead, legacy, ack;
 	int rv = SDLM_ETIMEOUTS;
 
 	if (why)
@@ -92,8 +92,11 @@ int timeouts_derive(const struct sdlm_timeouts_base *in,
 	/* M is not in D: a node whose lease lapsed fences itself whatever
 	 * corosync says (docs/timeouts.md, "Dead bound", issue 19 item 3). */
 	dead = lease + w + t + i;
+	/* ... unless the victim is of a build before that rule (its
+	 * heartbeat lacks LAPSE_FENCES): M back in, from max(f, a). */
+	legacy = dead + m;
 	ack = 2 * i + 4 * t;
-	if (dead > UINT32_MAX) {
+	if (legacy > UINT32_MAX) {
 		reason = "dead bound does not fit 32 bits";
 		goto out;
 	}
@@ -101,6 +104,7 @@ int timeouts_derive(const struct sdlm_timeouts_base *in,
 	out->base = *in;
 	out->lease_ms = (uint32_t)lease;
 	out->dead_ms = (uint32_t)dead;
+	out->dead_legacy_ms = (uint32_t)legacy;
 	out->ack_ms = (uint32_t)ack;
 	out->drain_ms = (uint32_t)lease;
 	out->self_fence_ms = (uint32_t)(lease + w);

@@ -16,6 +16,8 @@
  *				node whose lease lapsed fences itself whether
  *				or not it is quorate, so the dead bound need
  *				not wait for the victim to learn it lost quorum
+ *				- except for a victim of an older build
+ *				(dead_legacy_ms)
  *
  * Derived (docs/timeouts.md has the argument behind each line):
  *	L  lease_ms	= 2I + T	a node uses its locks only while
@@ -26,7 +28,14 @@
  *					not a member and its counter stood
  *					still for D (observer's clock,
  *					successful reads only), counted from
- *					when that counter was first seen
+ *					when that counter was first seen, if
+ *					its heartbeat carries LAPSE_FENCES
+ *	   dead_legacy_ms = L + W + M + T + I
+ *					the same for a victim whose heartbeat
+ *					does not (a build before issue 19 item
+ *					3: a quorate node that lost its disk
+ *					kept feeding until it learned it was
+ *					out), counted from max(f, a)
  *	   ack_ms	= 2I + 4T	worst case of the acknowledged path:
  *					pill write, victim's read, ack write,
  *					fencer's read (four I/Os at their
@@ -75,6 +84,7 @@ struct sdlm_timeouts {
 	struct sdlm_timeouts_base base;
 	uint32_t lease_ms;		/* L */
 	uint32_t dead_ms;		/* D */
+	uint32_t dead_legacy_ms;	/* D + M */
 	uint32_t ack_ms;
 	uint32_t drain_ms;
 	uint32_t self_fence_ms;
@@ -94,7 +104,7 @@ struct sdlm_timeouts {
  *	W >= 2I, W > T			feeding once per I survives one late
  *					tick; an ack write lands before reset
  *	M <= 600000
- *	D <= UINT32_MAX			fits the u32 fields of header and logs
+ *	D + M <= UINT32_MAX		fits the u32 fields of header and logs
  * in == NULL or out == NULL: -EINVAL.
  */
 int timeouts_derive(const struct sdlm_timeouts_base *in,

@@ -24,6 +24,15 @@ struct hb_input hb_make(uint64_t inc, uint64_t counter)
 	hb.incarnation = inc;
 	hb.counter = counter;
 	hb.state = SM_SLOT_ALIVE;
+	hb.lapse_fences = true;
+	return hb;
+}
+
+struct hb_input hb_make_old(uint64_t inc, uint64_t counter)
+{
+	struct hb_input hb = hb_make(inc, counter);
+
+	hb.lapse_fences = false;
 	return hb;
 }
 

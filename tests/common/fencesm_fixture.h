@@ -18,8 +18,11 @@
 extern struct sdlm_timeouts tmo;
 int setup_default(void **state);
 
-/* A verified heartbeat slot: ALIVE, no ack. */
+/* A verified heartbeat slot: ALIVE, no ack, written by this build (it
+ * carries LAPSE_FENCES). */
 struct hb_input hb_make(uint64_t inc, uint64_t counter);
+/* The same from a build before issue 19 item 3 (no LAPSE_FENCES). */
+struct hb_input hb_make_old(uint64_t inc, uint64_t counter);
 /* The same carrying the ack (cmd, seq, ack_inc). */
 struct hb_input hb_ack(uint64_t inc, uint64_t counter, uint32_t cmd,
 		       uint64_t seq, uint64_t ack_inc);

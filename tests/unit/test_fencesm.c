@@ -140,6 +140,109 @@ static void test_peer_left_late(void **state)
 	assert_false(peer_dead(&pv, &tmo));
 }
 
+/*
+ * Review s24-review2 F2: a victim of a build before the lapse rule (its
+ * heartbeat lacks LAPSE_FENCES; a rolling upgrade) that loses its disk
+ * while it believes it is quorate keeps feeding its watchdog until it
+ * learns it is out: up to M after the others saw it leave (a).  Judged by
+ * f + D it would be "dead" while it still runs and its clients still hold
+ * their grants: two EX holders.  Such a peer is judged by the old bound,
+ * max(f, a) + D + M; a peer carrying the flag by f + D.  Failed before
+ * the flag (every peer judged by f + D).
+ */
+static void test_peer_old_build_waits_m(void **state)
+{
+	struct sdlm_timeouts_base b;
+	struct sdlm_timeouts t;
+	struct peer_view pv;
+	struct hb_input old = hb_make_old(INC_A, 7), cur = hb_make(INC_B, 7);
+	uint64_t m = 3650 + 4380, at;
+
+	(void)state;
+	assert_int_equal(timeouts_profile("default", &b), 0);
+	b.membership_ms = (uint32_t)m;
+	assert_int_equal(timeouts_derive(&b, &t, NULL), 0);
+
+	/* Old build: f = 1000, a = 9000. */
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	peer_observe(&pv, 1000, &old);
+	peer_membership(&pv, 9000, false);
+	at = 9000 + t.dead_ms + m;
+	assert_int_equal(peer_dead_at(&pv, &t), at);
+	peer_observe(&pv, 1000 + t.dead_ms, &old);	/* f + D: not yet */
+	assert_false(peer_dead(&pv, &t));
+	peer_observe(&pv, at - 1, &old);
+	assert_false(peer_dead(&pv, &t));
+	peer_observe(&pv, at, &old);
+	assert_true(peer_dead(&pv, &t));
+	/* f later than a: from f. */
+	peer_init(&pv);
+	peer_membership(&pv, 500, false);
+	peer_observe(&pv, 1000, &old);
+	assert_int_equal(peer_dead_at(&pv, &t), 1000 + t.dead_ms + m);
+
+	/* It restarts on this build (new incarnation, flag): f + D. */
+	peer_init(&pv);
+	peer_membership(&pv, 0, true);
+	peer_observe(&pv, 1000, &old);
+	peer_membership(&pv, 9000, false);
+	assert_int_equal(peer_observe(&pv, 9500, &cur), PEER_RESTARTED);
+	assert_int_equal(peer_dead_at(&pv, &t), 9500 + t.dead_ms);
+	/* The same (incarnation, counter) read once without the flag: the
+	 * longer bound from then on (cannot happen with one writer). */
+	cur.lapse_fences = false;
+	peer_observe(&pv, 9600, &cur);
+	assert_int_equal(peer_dead_at(&pv, &t), 9500 + t.dead_ms + m);
+	cur.lapse_fences = true;
+	peer_observe(&pv, 9700, &cur);
+	assert_int_equal(peer_dead_at(&pv, &t), 9500 + t.dead_ms + m);
+	/* Its counter moves (flag on): a new f, the short bound again. */
+	cur.counter++;
+	assert_int_equal(peer_observe(&pv, 9800, &cur), PEER_MOVED);
+	assert_int_equal(peer_dead_at(&pv, &t), 9800 + t.dead_ms);
+}
+
+/*
+ * The bound against each rule's proof (docs/timeouts.md, "Dead bound"),
+ * for every f and a on a grid: a victim with the flag stopped feeding by
+ * f + L and is reset by f + L + W; one without it stopped feeding by
+ * max(f + L, a + M) (its lease, or learning it is out of the quorate
+ * membership).  The verdict's read, submitted T before it completes, must
+ * come after the reset: dead_at - T >= reset.
+ */
+static void test_peer_dead_at_covers_each_rule(void **state)
+{
+	struct sdlm_timeouts_base b;
+	struct sdlm_timeouts t;
+	struct peer_view pv;
+	struct hb_input hb;
+	uint64_t f, a, m, reset, at;
+	int k;
+
+	(void)state;
+	assert_int_equal(timeouts_profile("default", &b), 0);
+	for (m = 0; m <= 12000; m += 4015) {
+		b.membership_ms = (uint32_t)m;
+		assert_int_equal(timeouts_derive(&b, &t, NULL), 0);
+		for (f = 1000; f <= 31000; f += 3000) {
+			for (a = 0; a <= 40000; a += 2500) {
+				for (k = 0; k < 2; k++) {
+					hb = k ? hb_make(INC_A, 3) : hb_make_old(INC_A, 3);
+					peer_init(&pv);
+					peer_membership(&pv, a, false);
+					peer_observe(&pv, f, &hb);
+					at = peer_dead_at(&pv, &t);
+					reset = k ? f + t.lease_ms + t.base.watchdog_ms
+						  : (f + t.lease_ms > a + m ? f + t.lease_ms : a + m) +
+						    t.base.watchdog_ms;
+					assert_true(at - t.base.io_timeout_ms >= reset);
+				}
+			}
+		}
+	}
+}
+
 static void test_peer_membership_unknown_never_dead(void **state)
 {
 	struct peer_view pv;
@@ -1272,6 +1375,8 @@ int main(void)
 		cmocka_unit_test(test_peer_normal_liveness),
 		cmocka_unit_test(test_peer_dead_after_D),
 		cmocka_unit_test(test_peer_left_late),
+		cmocka_unit_test(test_peer_old_build_waits_m),
+		cmocka_unit_test(test_peer_dead_at_covers_each_rule),
 		cmocka_unit_test(test_peer_membership_unknown_never_dead),
 		cmocka_unit_test(test_peer_own_read_failures),
 		cmocka_unit_test(test_peer_restart_and_exit),

@@ -1258,6 +1258,64 @@ static void test_hb_handoff_sanity(void **state)
 	expect_handoff_insane(&hb, "answers with ans_seq 0");
 }
 
+/* ---- heartbeat flags (issue 19 item 3) ---- */
+
+/*
+ * LAPSE_FENCES, bit 0 of the heartbeat's flags word: the writer fences
+ * itself on a lapsed lease, quorate or not.  Golden images hb-flags-*.bin
+ * (fixed_hb with the flag, as this build writes every heartbeat).
+ * Old readers: every hb_in since 1.0 copies the flags word and checks
+ * nothing about it, so a record with the flag is, to them, the record
+ * without it: the two differ in the flags word and the CRC only.  Old
+ * writers wrote 0: their records (the 1.0 and 1.1 images) read as "no
+ * flag".  A bit this reader does not know is kept, not refused (a later
+ * flag is a compatible addition, docs/ondisk.md).
+ */
+static void test_hb_flags(void **state)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	uint8_t sector[SECTOR_MAX], plain[SECTOR_MAX];
+	struct sdlm_hb hb, out;
+	char name[32];
+	size_t i, b;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fixed_hb(&hb);
+		assert_int_equal(hb_out(&hb, uuid_a, plain, sizes[i]), 0);
+		hb.flags = SDLM_HB_F_LAPSE_FENCES;
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		snprintf(name, sizeof(name), "hb-flags-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(get_le32(sector + 12), SDLM_HB_F_LAPSE_FENCES);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags, SDLM_HB_F_LAPSE_FENCES);
+		assert_hb_equal(&out, &hb);
+		for (b = 0; b < sizes[i]; b++) {
+			bool flags = b >= 12 && b < 16;
+			bool crc = b >= SDLM_RECORD_CRC_OFFSET && b < SDLM_RECORD_SIZE;
+
+			if (!flags && !crc && sector[b] != plain[b])
+				fail_msg("byte %zu differs from the record without the flag", b);
+		}
+
+		/* Older writers: no flag. */
+		read_hb_image("1.0", sizes[i], sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags & SDLM_HB_F_LAPSE_FENCES, 0);
+		read_hb_image("1.1", sizes[i], sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags & SDLM_HB_F_LAPSE_FENCES, 0);
+
+		/* A later flag: kept. */
+		fixed_hb(&hb);
+		hb.flags = SDLM_HB_F_LAPSE_FENCES | 0x80000000u;
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags, SDLM_HB_F_LAPSE_FENCES | 0x80000000u);
+	}
+}
+
 /* ---- golden images ---- */
 
 static void test_golden(void **state)
@@ -1322,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_hb_minor2_old_reader),
 		cmocka_unit_test(test_hb_handoff_sanity),
 		cmocka_unit_test(test_hdr_features),
+		cmocka_unit_test(test_hb_flags),
 		cmocka_unit_test(test_golden),
 	};
 

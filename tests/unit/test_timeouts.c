@@ -87,6 +87,10 @@ static void test_test_profile(void **state)
 	assert_int_equal(td.dead_ms, t.dead_ms);
 	assert_int_equal(td.lease_ms, t.lease_ms);
 	assert_int_equal(td.base.membership_ms, 6600);
+	/* ... except for a victim of an older build (no LAPSE_FENCES in its
+	 * heartbeat, a rolling upgrade): D + M, from max(f, a). */
+	assert_int_equal(td.dead_legacy_ms, t.dead_ms + 6600);
+	assert_int_equal(t.dead_legacy_ms, t.dead_ms);	/* M = 0 */
 
 	/* The default profile with corosync's default timing for 3 nodes
 	 * (token 3000 + 650, consensus 1.2 x token): still D = 10 s. */
@@ -123,6 +127,8 @@ static void test_rejects(void **state)
 		{ base_of(5000, 2000, 5000, 0), "not above the I/O" },
 		{ base_of(1000, 1000, 5000, 600001), "membership" },
 		{ base_of(1000, 1000, 4294967000u, 0), "32 bits" },
+		/* D fits, D + M (an older build's bound) does not */
+		{ base_of(1000, 1000, 4294700000u, 600000), "32 bits" },
 	};
 	struct sdlm_timeouts t;
 	const char *why;
@@ -137,6 +143,7 @@ static void test_rejects(void **state)
 		assert_non_null(why);
 		assert_non_null(strstr(why, cases[k].needle));
 		assert_int_equal(t.dead_ms, 0);
+		assert_int_equal(t.dead_legacy_ms, 0);
 		assert_int_equal(t.lease_ms, 0);
 	}
 	assert_int_equal(timeouts_derive(NULL, &t, &why), -EINVAL);
@@ -154,6 +161,7 @@ static void test_boundaries_accepted(void **state)
 	b = base_of(3000, 1000, 4000, 600000);	/* T = 3I, M at max */
 	assert_int_equal(timeouts_derive(&b, &t, NULL), 0);
 	assert_int_equal(t.dead_ms, 5000 + 4000 + 3000 + 1000);
+	assert_int_equal(t.dead_legacy_ms, t.dead_ms + 600000);
 }
 
 int main(void)
