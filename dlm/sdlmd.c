@@ -320,6 +320,36 @@ static void host_uid_kick(void *ctx)
 	arm_aio_timer();
 }
 
+/*
+ * No heartbeat write completed within L of the first one (review
+ * s24-review2 F5): a disk that reads and refuses writes (a reservation
+ * held by another host, a thin LUN out of space, a write-protected path).
+ * This incarnation never held a lease, so it never used a lock or a UID,
+ * and its fence is sticky (fencesm.h, exit_never_held): the process ends,
+ * its watchdog disarmed, as for an area that does not read - not a reset,
+ * which with sdlmd started at boot would be a reboot loop.
+ */
+static void never_held_exit(void)
+{
+	const struct hbe_stats *st = hbe_stats(D.hb);
+	int err = st->last_write_err;
+
+	log_err("fence node %u: the disk took no heartbeat write in %u ms since start "
+		"(%llu written, %llu failed; last error: %s): this node never held a lease "
+		"and used no lock; exiting with the watchdog disarmed instead of a reset. "
+		"Check that %s takes writes from this host (a SCSI reservation of another "
+		"host, a full thin LUN, a read-only path)",
+		D.node_id, D.to.lease_ms, (unsigned long long)st->writes,
+		(unsigned long long)st->write_fail, err ? sdlm_strerror(err) : "unknown",
+		conf_str(&D.conf, OPT_DEVICE));
+	lsm_self_fenced();
+	if (D.wd) {
+		wd_close_magic(D.wd);
+		D.wd = NULL;
+	}
+	exit(SDLMD_EXIT_DEVICE);
+}
+
 static void hb_event(void *ctx, int what, int reason)
 {
 	switch (what) {
@@ -355,6 +385,10 @@ static void hb_event(void *ctx, int what, int reason)
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
 		D.self_fence_reason = reason;
+		if (D.hb && hbe_decision(D.hb)->exit_never_held) {
+			never_held_exit();
+			break;
+		}
 		/* Logged first: leaving the groups asks corosync, which may be
 		 * the part that hung (issue 13, hole 6). */
 		if (D.wd && wd_kind(D.wd) != WD_KIND_NONE) {

@@ -802,8 +802,13 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 	else if (ss->ss_pill && now_ms >= ss->ss_pill_seen_ms &&
 		 now_ms - ss->ss_pill_seen_ms >= ss->ss_t->drain_ms)
 		self_fence(ss, SDLM_EPILL);
-	else if (self_lease_lapsed(ss, now_ms))
+	else if (self_lease_lapsed(ss, now_ms)) {
+		/* Never held: nothing was ever used under a lease (A5), and
+		 * the fence is sticky - the process may end instead. */
+		if (!ss->ss_self_fenced && !ss->ss_lease_have)
+			ss->ss_never_held = true;
 		self_fence(ss, SDLM_ELEASE);
+	}
 
 	d->use_err = self_may_use_locks(ss, now_ms);
 	d->stop_locks = ss->ss_pill || ss->ss_self_fenced || ss->ss_dup;
@@ -816,6 +821,7 @@ void self_decide(struct self_state *ss, uint64_t now_ms,
 	d->ack_incarnation = ss->ss_ack_incarnation;
 	d->slot_state = ss->ss_self_fenced ? SM_SLOT_FENCED_SELF
 					   : SM_SLOT_ALIVE;
+	d->exit_never_held = ss->ss_self_fenced && ss->ss_never_held;
 }
 
 /* ---- 4. verdicts on a peer's slots --------------------------------- */

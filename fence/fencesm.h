@@ -96,6 +96,11 @@
  *	           renewals have been submitted for L - quorate or not
  *	           (issue 19 item 3: until then a quorate node kept
  *	           feeding, and D had to wait M for it to learn otherwise)
+ *	exit:    fenced on the never-held lapse (no renewal ever completed
+ *	           in this incarnation): nothing was used under a lease, so
+ *	           the edge may end the process instead of the reset
+ *	           (exit_never_held; a disk that refuses writes must not
+ *	           reboot the machine at every start)
  *	dup:     our slot shows a foreign incarnation with two different
  *	         counters after we saw our own: SDLM_EDUPWRITER, sticky
  */
@@ -346,6 +351,14 @@ struct self_decision {
 	uint64_t ack_seq;
 	uint64_t ack_incarnation;
 	uint32_t slot_state;		/* SM_SLOT_ALIVE or SM_SLOT_FENCED_SELF */
+	bool exit_never_held;		/* self-fenced on the never-held lapse:
+					   this incarnation never held a lease,
+					   so never used a lock or a UID; the
+					   edge ends the process (watchdog
+					   disarmed) instead of the reset -
+					   as final, and no reboot loop on a
+					   disk that refuses writes (review
+					   s24-review2 F5) */
 };
 
 struct self_state {
@@ -377,6 +390,7 @@ struct self_state {
 	uint64_t ss_ack_incarnation;
 	bool ss_self_fenced;
 	int ss_self_fence_reason;	/* SDLM_EFENCED, SDLM_EPILL, SDLM_ELEASE */
+	bool ss_never_held;		/* fenced on the never-held lapse */
 	bool ss_dup;
 	bool ss_own_seen;
 	bool ss_foreign_have;

@@ -161,8 +161,10 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 	e->write_pending = false;
 	e->st.writes++;
 	e->st.last_write_us = (aio_now_ns() - e->write_sub_ns) / 1000;
-	if (result < 0)
+	if (result < 0) {
 		e->st.write_fail++;
+		e->st.last_write_err = result;
+	}
 	/* After a lapse fencesm owes a fresh read: only a read submitted
 	 * from now on (self_read_submitted) pays it. */
 	self_renew_done(&e->self, e->write_sub_ms, result);

@@ -27,6 +27,7 @@ struct hbe_stats {
 	 * about I when the loop and the disk keep up; a stalled event loop
 	 * or a write still pending shows here first. */
 	uint64_t submit_gap_max_ms;
+	int last_write_err;	/* the last failed write's error, 0 none */
 };
 
 struct hb_engine;

@@ -890,6 +890,85 @@ static void test_self_lease_never_held(void **state)
 	assert_int_equal(d.use_err, 0);
 }
 
+/*
+ * Review s24-review2 F5: a disk that takes reads but refuses writes (a
+ * SCSI reservation held by another host, a thin LUN out of space, a
+ * write-protected path) passes every start-up step; no renewal ever
+ * completes and the never-held clause fences the node L after its first
+ * write.  With a reset that is a reboot loop when sdlmd starts at boot.
+ * A node that never held a lease in this incarnation never used a lock
+ * or a UID (self_may_use_locks needs a valid lease) and its fence is
+ * sticky: ending the process is as final as the reset.  The decision
+ * says so (exit_never_held); a node that held a lease once is reset as
+ * before.  Failed before the change (no such decision: always a reset).
+ */
+static void test_self_never_held_exits(void **state)
+{
+	struct self_state ss;
+	struct self_decision d;
+	uint64_t now;
+
+	(void)state;
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	for (now = 1000; now < 1000 + tmo.lease_ms; now += 1000) {
+		self_renew_submitted(&ss, now);
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+		assert_false(d.exit_never_held);
+		self_renew_done(&ss, now, -EROFS);
+	}
+	self_decide(&ss, 1000 + tmo.lease_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.exit_never_held);
+	assert_int_equal(ss.ss_self_fence_reason, SDLM_ELEASE);
+	/* Sticky: a write that completes now gives no lease and changes
+	 * nothing, nor does a pill read after it. */
+	self_renew_submitted(&ss, 2000 + tmo.lease_ms);
+	self_renew_done(&ss, 2000 + tmo.lease_ms, 0);
+	self_msg_read(&ss, 2000 + tmo.lease_ms, NULL);
+	self_decide(&ss, 2000 + tmo.lease_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.exit_never_held);
+	assert_int_equal(self_may_use_locks(&ss, 2000 + tmo.lease_ms), SDLM_EFENCED);
+
+	/* Held once, then the disk refuses writes: reset, no exit. */
+	self_init(&ss, &tmo, INC_A);
+	self_quorum(&ss, true);
+	self_renew_submitted(&ss, 1000);
+	self_renew_done(&ss, 1000, 0);
+	self_decide(&ss, 1500, &d);
+	assert_int_equal(d.use_err, 0);
+	for (now = 2000; now < 1000 + tmo.lease_ms; now += 1000) {
+		self_renew_submitted(&ss, now);
+		self_renew_done(&ss, now, -EROFS);
+		self_decide(&ss, now, &d);
+		assert_true(d.feed_watchdog);
+	}
+	self_decide(&ss, 1000 + tmo.lease_ms, &d);
+	assert_false(d.feed_watchdog);
+	assert_false(d.exit_never_held);
+
+	/* Never held, but fenced by a pill it acknowledged: reset (the
+	 * fencer waits for the ack, then for the reset). */
+	self_init(&ss, &tmo, INC_A);
+	self_renew_submitted(&ss, 1000);
+	self_read_submitted(&ss);
+	{
+		struct msg_input base = msg_make(SM_CMD_CLEAR, 1, 0);
+		struct msg_input pill = msg_make(SM_CMD_RESET, 2, INC_A);
+
+		self_msg_read(&ss, 1100, &base);
+		self_msg_read(&ss, 1200, &pill);
+	}
+	self_clients_stopped(&ss, true);
+	io_set(&ss, 0, false);
+	self_decide(&ss, 1300, &d);
+	assert_false(d.feed_watchdog);
+	assert_true(d.ack_have);
+	assert_false(d.exit_never_held);
+}
+
 static void test_self_lease_without_quorum(void **state)
 {
 	struct self_state ss;
@@ -1393,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_self_lease_with_quorum),
 		cmocka_unit_test(test_self_lease_never_back),
 		cmocka_unit_test(test_self_lease_never_held),
+		cmocka_unit_test(test_self_never_held_exits),
 		cmocka_unit_test(test_self_lease_without_quorum),
 		cmocka_unit_test(test_self_corosync_silent),
 		cmocka_unit_test(test_self_pill_stop_then_ack),
