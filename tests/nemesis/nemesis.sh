@@ -31,8 +31,9 @@
 #     │                      gets fresh clients; wait for N members
 #     └── every step is a history line "nemesis fault|heal|restart ..."
 #
-# Bound after a heal: grace + dead bound + corosync detection (token +
-# consensus) + 10 s of slack for a 2-core machine running N nodes; the
+# Bound after a heal: the longer of grace + corosync detection (token +
+# consensus) and a disk-lost node's self-fence and reset (L + W + I), +
+# dead bound + 10 s of slack for a 2-core machine running N nodes; the
 # grace comes from `sdlmctl --json status` (grace_ms), the dead bound from
 # the disk header (`sdlmctl --json fence dump`).
 #
@@ -565,8 +566,13 @@ DETECT=$((TOKEN_MS + TOKEN_MS * 12 / 10))
 # The worst recovery the design allows: corosync's detection, the grace
 # before an away holder is fenced, the dead bound, and - since the dead
 # path writes its own pill and declares only once it read it back (issue
-# 13 hole 3) - one more write and read of the slot (2T + I).
-BOUND_S=$(( (GRACE + DEAD + 2 * T + I + DETECT) / 1000 + 10 ))
+# 13 hole 3) - one more write and read of the slot (2T + I).  Since issue
+# 19 item 3 a node whose disk fails for L or more fences itself, quorate
+# or not, and is reset W later: its last counter can be first seen as
+# late as L + W + I after the fault, and D counts from there; the longer
+# of that and detection + grace starts the dead bound.
+START=$(( GRACE + DETECT > L + W + I ? GRACE + DETECT : L + W + I ))
+BOUND_S=$(( (START + DEAD + 2 * T + I) / 1000 + 10 ))
 STALL_MS=$((T * 5 / 6))	# near the I/O timeout, below it
 SETTLE=20
 HOLD_MS=20
