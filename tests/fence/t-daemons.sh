@@ -6,8 +6,9 @@
 # and die within lease + watchdog while the others stay up; a clean stop
 # frees the slot; a second daemon with the same ipc name is refused (exit
 # 5) without touching the first one's pid file; `fence message --wait`
-# stalled after each read (a test seam) does not call a live node dead;
-# nothing is left running.
+# stalled after each read (a test seam) does not call a live node dead; a
+# disk that refuses every write ends the daemon (exit 2, watchdog
+# disarmed), no reset; nothing is left running.
 . "$SDLM_SRCDIR/tests/lib.sh"
 t_init daemons
 C="$SDLMCTL"
@@ -161,5 +162,23 @@ check "node 4, alive with a valid lease, is acknowledged, not called dead (rc $r
 check "node 4's daemon never stopped" kill -0 "$(cat "$TD/n4/sdlmd.pid")"
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
 check "node 4 stops cleanly a third time" wait_for "node 4 stopped" 20 sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
+
+# --- a disk that reads but refuses writes (review s24-review2 F5) ---------
+# Every heartbeat write fails from the start: no lease is ever held, and
+# the never-held lapse ends the process (exit 2, watchdog disarmed by the
+# magic close) instead of a reset - which at boot would be a reboot loop.
+echo "write:error=EIO" > "$TD/n4/fault"
+closes=$(grep -c "magic close" "$TD/n4/wd.log")
+restart4 --fault-file="$TD/n4/fault" >"$TD/n4/rofs.out" 2>&1 &
+ro_pid=$!
+T_PIDS="$T_PIDS $ro_pid"
+check "node 4 with a disk that refuses writes exits within L + T + 2I" \
+	wait_for "node 4 exits" $(( (L + T + 2 * I) / 1000 + 10 )) sh -c "! kill -0 $ro_pid 2>/dev/null"
+wait "$ro_pid"; rc=$?
+check "its exit status is 2, the area cannot be used (rc $rc)" test "$rc" = 2
+check "its log says the disk took no heartbeat write" grep -q "took no heartbeat write" "$TD/n4/sdlmd.log"
+check "its watchdog was disarmed by the magic close" \
+	sh -c "test \$(grep -c 'magic close' '$TD/n4/wd.log') -gt $closes"
+: > "$TD/n4/fault"
 
 t_done
