@@ -246,6 +246,7 @@ enum fix_kind { FIX_GRANTED, FIX_BLOCKING, FIX_RELEASED, FIX_FAILED };
 
 struct fixup {
 	enum fix_kind kind;
+	int err;			/* FIX_FAILED: the client's error */
 	uint8_t name[LS_NAME_MAX];
 	size_t namelen;
 	uint64_t lkid, epoch;
@@ -374,6 +375,29 @@ static void resend_convert(struct lspace *l, const struct nl_res_info *res)
  *   HELD         nothing, or only waiting         we were fenced meanwhile: revoke all
  *   HELD/CONV.   granted, another node waits      fixup BLOCKING
  */
+/* Is lkid one of the locks of resource (name, namelen) in the state? */
+struct on_res {
+	uint64_t lkid;
+	bool found;
+};
+
+static int on_res_cb(const struct ls_lock_info *lk, void *arg)
+{
+	struct on_res *o = arg;
+
+	if (lk->lkid == o->lkid)
+		o->found = true;
+	return 0;
+}
+
+static bool lock_is_on(struct lspace *l, const uint8_t *name, size_t namelen, uint64_t lkid)
+{
+	struct on_res o = { .lkid = lkid };
+
+	ls_foreach_lock(l->st, name, namelen, on_res_cb, &o);
+	return o.found;
+}
+
 static int cache_res(const struct nl_res_info *res, void *arg)
 {
 	struct cache_ctx *c = arg;
@@ -384,6 +408,29 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 	if (res->cl_state == NL_CL_NONE)
 		return 0;
 	known = ls_lock_get(c->l->st, res->cl_lkid, &li) == 0;
+	/*
+	 * A request sent before we had the state whose lock id the state
+	 * knows on another resource, or granted in another mode: the lock
+	 * of a previous incarnation of this daemon (lock ids start again
+	 * at 1 with each incarnation; the replica keeps a node's granted
+	 * locks across its restart until they are released or it is
+	 * fenced).  Our request was refused as a duplicate (-EEXIST):
+	 * taken for ours, that lock's grant made a second EX holder
+	 * (review s25-rev1 R3).  It fails with -EAGAIN; the old lock is
+	 * released below (release_stale), so a new request gets through.
+	 */
+	if (known && res->cl_state == NL_CL_REQUESTING &&
+	    (!lock_is_on(c->l, res->name, res->namelen, res->cl_lkid) ||
+	     (li.queue != LS_Q_WAIT && li.grmode != res->cl_rqmode))) {
+		log_warn("ls %s: lock id %016llx of our request for %.*s is a previous incarnation's lock: the request fails (EAGAIN), retry",
+			 c->l->name, (unsigned long long)res->cl_lkid, (int)res->namelen,
+			 (const char *)res->name);
+		fx = fixup_add(c, FIX_FAILED, res);
+		if (!fx)
+			return -ENOMEM;
+		fx->err = -EAGAIN;
+		return 0;
+	}
 	switch (res->cl_state) {
 	case NL_CL_RELEASING:
 		if (known && li.queue == LS_Q_GRANTED) {
@@ -517,7 +564,7 @@ void reconcile(struct lspace *l)
 				log_debug("ls %s: cancelled before we had the state: %016llx", l->name,
 					  (unsigned long long)f->lkid);
 				nl_cluster_failed(l->nl, f->name, f->namelen, f->lkid,
-						  SDLM_ECANCELED, &l->no);
+						  f->err ? f->err : SDLM_ECANCELED, &l->no);
 				break;
 			}
 			run_nl_out(l);

@@ -6,10 +6,12 @@
 #      critical section, loses no update;
 #   2. PR is shared by two nodes while EX waits;
 #   3. a cached lock is re-taken on its node with no corosync message;
-#   4. kill -9 of the node holding a lock: another node gets it only after
+#   4. a restarted daemon's first request, sent before it has the state
+#      with a lock id its predecessor's lock still holds, is not granted;
+#   5. kill -9 of the node holding a lock: another node gets it only after
 #      the fence completed (the victim is gone and marked fenced), within
 #      the documented bound;
-#   5. a clean stop kills the node's lock users, refuses new locks, and
+#   6. a clean stop kills the node's lock users, refuses new locks, and
 #      releases the locks only once every killed user is gone (reaped).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -81,7 +83,34 @@ s1=$(sent 2 t); d1=$(delivered 1 t)
 check "5 re-takes of a cached lock sent no message (node 2 sent $s0 -> $s1)" test "$s0" = "$s1"
 check "and node 1 received nothing ($d0 -> $d1)" test "$d0" = "$d1"
 
-# --- 4. kill -9 of the holder node ---------------------------------------------
+# --- 4. a restarted daemon's first request is not taken for its predecessor's lock ------
+# Lock ids start at 1 with each incarnation, and the replica keeps a node's
+# granted locks across its restart (here: node 3 stopped while cut off,
+# its cached lock still held in the majority's replica).  The new daemon's
+# first request went out before it had the state, with its predecessor's
+# lock id: refused there as a duplicate, and taken by the reconciliation
+# for granted - node 3 got EX on 'r1' while node 1 held it (review
+# s25-rev1 R3).
+require "node 3 caches EX on 'old3'" sd_lock 3 -m EX -w 30 t old3 -- true
+require "node 3 holds 'old3'" cl_wait_for "node 3 holds old3" 30 sd_holds 3 t old3 EX
+cl_spawn 1 holdr1 "$SDLMCTL" lock -m EX -w 60 t r1 -- sleep 600 >/dev/null
+require "node 1 holds EX on 'r1'" cl_wait_for "node 1 holds r1" 30 sd_holds 1 t r1 EX
+cl_cut 3
+require "node 3 alone and inquorate" cl_wait_for "node 3 inquorate" 60 cl_inquorate 3
+cl_kill 3 sdlmd TERM
+cl_heal 3
+require "healed: [1 2 3] again" cl_wait_members 1 "1 2 3" 90
+sd_restart 3
+require "node 3's new sdlmd fenced-safe" cl_wait_for "node 3 safe" 60 sd_status_has 3 "fenced-safe"
+out=$(sd_lock 3 -m EX -w 5 t r1 -- echo got-r1 2>&1)
+echo "node 3's first request, for 'r1' held by node 1: $out"
+check "node 3 is not granted 'r1' while node 1 holds it" eval '! grep -q got-r1 <<<"$out"'
+check "the predecessor's lock on 'old3' is released" cl_wait_for "old3 released" 30 \
+	eval '! sd_ctl 1 locks t | grep -q "resource old3"'
+check "node 3's next request is served" sd_lock 3 -m EX -w 30 t other3 -- true
+cl_kill 1 holdr1
+
+# --- 5. kill -9 of the holder node ---------------------------------------------
 cl_spawn 2 holder "$SDLMCTL" lock -m EX -w 60 t victim -- sleep 600 >/dev/null
 require "node 2 holds EX on 'victim'" cl_wait_for "node 2 holds victim" 30 \
 	sh -c "ip netns exec ${CL_PREFIX}n1 $SDLMCTL locks t | grep -A2 'resource victim' | grep -q 'node 2 .*granted *EX'"
@@ -97,7 +126,7 @@ echo "bound: grace (token+consensus, twice) or the dead bound $DEAD ms + members
 
 for i in 1 3; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-safe"; done
 
-# --- a clean stop releases the node's locks, once its lock users are gone ------------
+# --- 6. a clean stop releases the node's locks, once its lock users are gone ------------
 # The holder's parent reaps it only when the test says so: killed, it stays
 # in /proc until then, as a process killed in the middle of a write stays
 # until the write leaves the kernel.  Before the fix node 3 released the
