@@ -321,6 +321,11 @@ enum ipcreq_level ipcreq_needs(const struct ipcreq *r)
 	return IPCREQ_ADMIN;
 }
 
+bool ipcreq_uid_inline(const struct req_uid *q)
+{
+	return q->op == SDLM_UID_CANCEL || q->op == SDLM_UID_COMMIT || q->op == SDLM_UID_ABORT;
+}
+
 bool ipcreq_admin_only(const struct ipcreq *r)
 {
 	return ipcreq_needs(r) == IPCREQ_ADMIN;
@@ -342,10 +347,26 @@ bool ipcreq_name_reserved(const void *res, size_t len)
 	       has_prefix(res, len, "uid:") || has_prefix(res, len, "sdlm:");
 }
 
+/*
+ * Locks an administrator's command takes through sdlmd, which only an
+ * administrator may take: sdlm-admin/uid-grow serialises `sdlmctl uid
+ * grow` (uidtabcmd.h); a client holding it would block every grow for
+ * ever.  Not reserved like the daemon's own names: sdlmctl takes it.
+ */
+static bool admin_lock(const struct req_lock *q)
+{
+	static const char ls[] = "sdlm-admin", res[] = "uid-grow";
+
+	return q->ls_len == sizeof(ls) - 1 && !memcmp(q->ls, ls, sizeof(ls) - 1) &&
+	       q->res_len == sizeof(res) - 1 && !memcmp(q->res, res, sizeof(res) - 1);
+}
+
 int ipcreq_permit(const struct ipcreq *r, enum ipcreq_level level)
 {
 	if (r->cmd == SDLM_CMD_LOCK &&
 	    ipcreq_name_reserved(r->u.lock.res, r->u.lock.res_len))
 		return SDLM_ERESERVED;
+	if (r->cmd == SDLM_CMD_LOCK && admin_lock(&r->u.lock) && level < IPCREQ_ADMIN)
+		return -EPERM;
 	return level >= ipcreq_needs(r) ? 0 : -EPERM;
 }

@@ -143,6 +143,10 @@ bool ipcreq_name_reserved(const void *res, size_t len);
  * locks it took, so the name check at LOCK covers those too; the daemon
  * also answers SDLM_ERESERVED when a lock id names one of its own locks.
  */
+/* A UID op the service answers at once, freeing what it names (CANCEL,
+ * COMMIT, ABORT): not held against max_requests_per_client. */
+bool ipcreq_uid_inline(const struct req_uid *q);
+
 int ipcreq_permit(const struct ipcreq *r, enum ipcreq_level level);
 
 /* true if name[0..len) may name a lockspace (1..SDLM_NAME_MAX bytes of

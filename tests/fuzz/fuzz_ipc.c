@@ -213,13 +213,23 @@ static int admin_needed(const struct ipcreq *q)
 	return 0;
 }
 
+/* A lock only an administrator may take, from docs/uid.md ("Two
+ * operators at once"): sdlm-admin/uid-grow, sdlmctl uid grow's. */
+static int admin_lock(const struct ipcreq *q)
+{
+	return q->cmd == SDLM_CMD_LOCK && q->u.lock.ls_len == 10 &&
+	       !memcmp(q->u.lock.ls, "sdlm-admin", 10) && q->u.lock.res_len == 8 &&
+	       !memcmp(q->u.lock.res, "uid-grow", 8);
+}
+
 static int permit_sane(const struct ipcreq *q)
 {
 	int res = reserved(q), adm = admin_needed(q);
 
 	if (ipcreq_permit(q, IPCREQ_ADMIN) != (res ? SDLM_ERESERVED : 0))
 		return 0;
-	if (ipcreq_permit(q, IPCREQ_CLIENT) != (res ? SDLM_ERESERVED : adm ? -EPERM : 0))
+	if (ipcreq_permit(q, IPCREQ_CLIENT) !=
+	    (res ? SDLM_ERESERVED : adm || admin_lock(q) ? -EPERM : 0))
 		return 0;
 	if (ipcreq_permit(q, IPCREQ_NONE) == 0)
 		return 0;

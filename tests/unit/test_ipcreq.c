@@ -581,6 +581,42 @@ static void test_reserved(void **state)
 	assert_true(strstr(sdlm_strerror(SDLM_ERESERVED), "reserved") != NULL);
 }
 
+/*
+ * sdlm-admin/uid-grow serialises `sdlmctl uid grow` (uidtabcmd.h), which
+ * an administrator runs: a client holding it blocked every grow for ever
+ * (review s24, finding left open; s25-rev1 R4).  Only an administrator may
+ * lock it; the same name in another lockspace is anybody's.
+ */
+static void lock_in(const char *ls, const char *res)
+{
+	size_t n = sample_of(SDLM_CMD_LOCK, 0);
+
+	memset(b.lock.ls, 0, sizeof(b.lock.ls));
+	memcpy(b.lock.ls, ls, strlen(ls));
+	b.lock.ls_len = (uint16_t)strlen(ls);
+	memset(b.lock.res, 0, sizeof(b.lock.res));
+	memcpy(b.lock.res, res, strlen(res));
+	b.lock.res_len = (uint16_t)strlen(res);
+	assert_int_equal(ipcreq_decode(&b, n, &r), 0);
+}
+
+static void test_grow_lock_admin_only(void **state)
+{
+	(void)state;
+	lock_in("sdlm-admin", "uid-grow");
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), -EPERM);
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_ADMIN), 0);
+	/* not the grow's: another lockspace, another name, a prefix */
+	lock_in("mail", "uid-grow");
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), 0);
+	lock_in("sdlm-admin", "uid-grow2");
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), 0);
+	lock_in("sdlm-admin", "uid-gro");
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), 0);
+	lock_in("sdlm-admin2", "uid-grow");
+	assert_int_equal(ipcreq_permit(&r, IPCREQ_CLIENT), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_admin_only),
 		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_grow_lock_admin_only),
 		cmocka_unit_test(test_res_hdr),
 	};
 
