@@ -41,14 +41,15 @@ struct tab_count {
 static const char usage_s[] =
 	"usage: sdlmctl uid summary [-d DEV] [--prometheus]\n"
 	"       sdlmctl uid grow [-d DEV] [--slots N] [--wait S] [--force]\n"
-	"       sdlmctl uid segments [-d DEV] [--enable [--force]]\n"
+	"       sdlmctl uid segments [-d DEV] [--enable [--force] [--wait S]]\n"
 	"  summary  slots used / free of the UID table, per table, read from the device\n"
 	"  grow     add a table of N slots (default: as many as there are), online:\n"
 	"           every node uses it from its next probe that needs it; refused\n"
 	"           while a node alive on the disk runs another version (--force)\n"
 	"  segments whether creators take the UID table's segment locks only;\n"
 	"           --enable: from now on (older builds refuse the area), refused\n"
-	"           while a node alive on the disk runs another version (--force)";
+	"           while a node alive on the disk runs another version (--force);\n"
+	"           written under the grow's cluster lock (through the local sdlmd)";
 
 /* Count one table's slots by reading it in chunks.  Returns 0 or an error. */
 static int count_table(struct area *a, const struct uidtab_geom *g, uint32_t t,
@@ -182,7 +183,7 @@ static int summary(struct area *a, bool json, bool prom)
  * unknown), unless force (the operator knows it is a dead node's slot).
  * Returns 0 or CTL_FAIL, having printed the nodes.
  */
-static int versions_ok(struct area *a, bool force, const char *verb)
+static int versions_ok(struct area *a, bool force, const char *verb, unsigned *alive)
 {
 	static struct sdlm_hb hb[SDLM_MAX_NODES + 1];
 	static struct sdlm_msg msg[SDLM_MAX_NODES + 1];
@@ -197,6 +198,8 @@ static int versions_ok(struct area *a, bool force, const char *verb)
 		return ctl_exit_for(rc);
 	}
 	for (i = 1; i <= a->hdr.num_nodes; i++) {
+		if (hb_rc[i] != 0 || hb[i].state == HB_ALIVE)
+			(*alive)++;
 		if (hb_rc[i] != 0) {
 			/* neither its state nor its version can be read: a
 			 * daemon of any version may be writing it (grow
@@ -237,7 +240,9 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
 	uint64_t before = 0;
 	int rc;
 
-	rc = versions_ok(a, force, "grow");
+	unsigned alive = 0;
+
+	rc = versions_ok(a, force, "grow", &alive);
 	if (rc)
 		return rc;
 	rc = sdlm_connect(ipc, &h);
@@ -290,16 +295,52 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
  * header's UID_SEGLOCK; docs/uid.md, "The table lock"); enable: set it,
  * once every node alive on the disk runs this version.
  */
-static int segments(struct area *a, bool enable, bool force, bool json)
+static int segments(const char *ipc, struct area *a, bool enable, bool force,
+		    unsigned wait_s, bool json)
 {
 	bool on = a->hdr.flags & SDLM_HDR_F_UID_SEGLOCK;
+	struct sdlm_lksb lksb;
+	sdlm_handle_t *h = NULL;
+	unsigned alive = 0;
 	int rc;
 
 	if (enable && !on) {
-		rc = versions_ok(a, force, "segments --enable");
+		rc = versions_ok(a, force, "segments --enable", &alive);
 		if (rc)
 			return rc;
+		/*
+		 * The header's features are read, changed and written: a grow
+		 * setting UID_CHAIN at the same time could lose one of the two
+		 * flags (review s25-rev3 R5).  So the flag is set under the
+		 * grow's cluster lock, taken through the local sdlmd; without
+		 * one, only while no node is alive on the disk (a grow needs a
+		 * running daemon, whose slot is alive).
+		 */
+		rc = sdlm_connect(ipc, &h);
+		if (rc < 0) {
+			h = NULL;
+			if (alive) {
+				fprintf(stderr, "sdlmctl: uid segments --enable takes the cluster lock %s/%s (as uid grow does) through the local sdlmd, which is not reachable (ipc '%s'): %s; %u node%s alive on the disk. Run it on a node whose sdlmd runs, or with every sdlmd of the cluster stopped\n",
+					UIDTAB_GROW_LS, UIDTAB_GROW_RES, ipc, sdlm_strerror(rc), alive,
+					alive == 1 ? " is" : "s are");
+				return ctl_exit_for(SDLM_EDAEMON);
+			}
+		} else {
+			memset(&lksb, 0, sizeof(lksb));
+			rc = sdlm_lock(h, UIDTAB_GROW_LS, UIDTAB_GROW_RES, SDLM_EX, 0, wait_s * 1000, &lksb);
+			if (rc < 0) {
+				fprintf(stderr, "sdlmctl: uid segments --enable: the lock %s/%s: %s%s\n",
+					UIDTAB_GROW_LS, UIDTAB_GROW_RES, sdlm_strerror(rc),
+					rc == -ETIMEDOUT ? " (a grow runs? try again, or --wait longer)" : "");
+				sdlm_disconnect(h);
+				return rc == -ETIMEDOUT ? 75 : ctl_exit_for(rc);
+			}
+		}
 		rc = area_uid_seglock(a);
+		if (h) {
+			sdlm_unlock(h, &lksb, 0);
+			sdlm_disconnect(h);
+		}
 		if (rc < 0) {
 			fprintf(stderr, "sdlmctl: uid segments --enable: %s\n", a->why);
 			return ctl_exit_for(rc);
@@ -370,7 +411,7 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		}
 	}
 	if (optind != argc || (is_grow && (prom || enable)) ||
-	    (is_seg && (prom || slots || waited || (force && !enable))) ||
+	    (is_seg && (prom || slots || (waited && !enable) || (force && !enable))) ||
 	    (!is_grow && !is_seg && (slots || force || enable))) {
 		fprintf(stderr, "%s\n", usage_s);
 		return CTL_USAGE;
@@ -386,7 +427,7 @@ int uidtab_main(const char *ipc, const char *dev, int argc, char **argv, bool js
 		return ctl_exit_for(rc);
 	}
 	rc = is_grow ? grow(ipc, a, slots, (unsigned)wait_s, json, force) :
-	     is_seg ? segments(a, enable, force, json) : summary(a, json, prom);
+	     is_seg ? segments(ipc, a, enable, force, (unsigned)wait_s, json) : summary(a, json, prom);
 	area_close(a);
 	return rc;
 }

@@ -99,8 +99,18 @@ check "uid segments --force without --enable is a usage error" \
 	sh -c "'$C' uid segments -d '$DISK' --force 2>/dev/null; [ \$? = 64 ]"
 check "uid segments --slots is a usage error" \
 	sh -c "'$C' uid segments -d '$DISK' --slots 4 2>/dev/null; [ \$? = 64 ]"
+# review s25-rev3 R5: the flag is written under the grow's cluster lock
+# (a grow's UID_CHAIN written at the same time could be lost); with no
+# sdlmd to take it through, only while no node is alive on the disk
+seg --enable; rc=$?; cat "$TD/seg.err"
+check "node 2 alive on $V, no sdlmd here: --enable refused (exit 69), it needs the grow's cluster lock" \
+	sh -c "[ $rc = 69 ] && grep -q 'takes the cluster lock sdlm-admin/uid-grow.*1 node is alive' '$TD/seg.err'"
+check "the refused --enable left the header as it was (no lock)" \
+	sh -c "'$C' --json uid segments -d '$DISK' | grep -q '\"segment_locks_only\":false'"
+python3 "$HBSLOT" "$DISK" 2 --minor 1 --version "$V" --name new2 --state free >/dev/null ||
+	nok "hbslot node 2 stopped"
 seg --enable >"$TD/seg.out"; rc=$?; cat "$TD/seg.out" "$TD/seg.err"
-check "every node on $V: segments --enable sets the feature" \
+check "no node alive on the disk: segments --enable sets the feature without a lock" \
 	sh -c "[ $rc = 0 ] && grep -q 'segment locks only.*(enabled now)' '$TD/seg.out'"
 check "the header says it (UID_SEGLOCK: format 2, flag 0x2)" python3 -c "
 import struct, sys
