@@ -1144,6 +1144,11 @@ static int ev_round(struct ls_state *ls, const struct ls_event *ev)
 		    !ev->ev_protos[i] ||
 		    (i && ev->ev_members[i] <= ev->ev_members[i - 1]))
 			return -EINVAL;
+	/* A member below protocol 4 came in before the gate first opened:
+	 * no more reports (they are ignored above the agreed version), and
+	 * no rebuild flag in a snapshot it may have to read. */
+	if (ev->ev_proto < LS_REBUILD_PROTO)
+		ls->ls_rebuild = false;
 	if (ev->ev_proto < HO_PROTOCOL_MIN) {
 		for (i = 0; i < ls->ls_node_count; i++) {
 			ls->ls_nodes[i]->nd_inc = 0;

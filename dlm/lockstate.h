@@ -50,6 +50,11 @@ enum ls_queue {
 	LS_Q_WAIT	= 2,
 };
 
+/* The protocol version from which a fresh replica is rebuilt from its
+ * dirty members' reports (HELD, docs/protocol.md "Rebuilding a fresh
+ * replica"). */
+#define LS_REBUILD_PROTO	4
+
 enum ls_event_kind {
 	LS_EV_REQUEST		= 1,	/* nodeid lkid name mode flags */
 	LS_EV_CONVERT		= 2,	/* nodeid lkid mode flags [lvb] */
@@ -85,8 +90,12 @@ enum ls_event_kind {
 	 * proto >= 3 each member's incarnation and announced proto_max (its
 	 * JOIN) is recorded as its member record; below 3 every node's
 	 * record is cleared (an older node keeps none: same digest, and the
-	 * snapshot stays at minor 1, which it reads).  Its value is outside
-	 * the message types (msg.h), so no future message can take it. */
+	 * snapshot stays at minor 1, which it reads).  Below
+	 * LS_REBUILD_PROTO it also ends a rebuild for good (ls_rebuilding()
+	 * false: the replica takes no more reports, and its snapshot no
+	 * longer carries the rebuild flag, which a protocol 2 node refuses).
+	 * Its value is outside the message types (msg.h), so no future
+	 * message can take it. */
 	LS_EV_ROUND		= 64,
 };
 
@@ -188,7 +197,8 @@ struct ls_params {
 	bool		default_live;
 	/* With cold: the replica is rebuilt from its dirty members'
 	 * reports (LS_EV_HELD) and takes them until its gate first opens
-	 * (protocol 4; the host sets it only when every member agreed). */
+	 * (protocol 4; the host sets it only when every member agreed).  A
+	 * ROUND agreeing on less than LS_REBUILD_PROTO ends it. */
 	bool		rebuild;
 };
 

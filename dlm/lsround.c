@@ -60,7 +60,7 @@ static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 	/* Protocol 4: rebuilt from the dirty members' reports (every member
 	 * computed the same agreed version from the same JOINs). */
 	struct ls_params p = { .cold = true, .default_live = false,
-			       .rebuild = l->proto_agreed >= 4 };
+			       .rebuild = l->proto_agreed >= LS_REBUILD_PROTO };
 	int rc;
 
 	rc = ls_create(&p, &l->st);

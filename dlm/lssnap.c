@@ -60,8 +60,10 @@
 #define SNAP_QUORATE		0x2u
 #define SNAP_DEFAULT_LIVE	0x4u
 /* The replica takes HELD reports (protocol 4): set only while its gate has
- * never opened, so only a lockspace whose members all speak protocol 4
- * ever sends it; every other state encodes as before. */
+ * never opened and every round since it formed agreed on protocol 4 (a
+ * round below 4 ends the rebuild before its transfer: LS_EV_ROUND), so
+ * only a lockspace whose members all speak protocol 4 ever sends it;
+ * every other state encodes as before. */
 #define SNAP_REBUILD		0x8u
 #define SNAP_HDR_FLAGS		0xfu
 

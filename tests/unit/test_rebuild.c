@@ -321,6 +321,48 @@ static void test_snapshot_carries_rebuild(void **state)
 	free(b);
 }
 
+/*
+ * A round that agrees on less than protocol 4 (a member of an older build
+ * came in before the gate first opened) ends the rebuild at that point of
+ * the stream, as it ends the member records below 3: the replica takes no
+ * more reports (a HELD would be ignored above the agreed version anyway)
+ * and its snapshot no longer carries header flag 0x8, which a node that
+ * reads only flags 0x7 refuses (protocol 2: it would never become ready,
+ * while the others count it ready).  A round at 4 leaves it.
+ */
+static void test_round_below_4_ends_rebuild(void **state)
+{
+	struct fx *f = *state;
+	static const uint64_t incs[2] = { 11, 12 };
+	static const uint16_t p4[2] = { 4, 4 }, p2[2] = { 4, 2 };
+	uint8_t *b;
+	size_t len;
+	uint32_t flags;
+
+	assert_int_equal(held(f, 1, 1, "a", MODE_EX, 3, true), 0);
+	assert_int_equal(round_rec(f, 4, m12, incs, p4, 2), 0);
+	assert_true(ls_rebuilding(f->ls));
+	assert_int_equal(round_rec(f, 2, m12, incs, p2, 2), 0);
+	assert_false(ls_rebuilding(f->ls));
+	assert_true(ls_grants_blocked(f->ls));	/* the gate is as it was */
+	assert_int_equal(held(f, 2, 1, "b", MODE_PR, 0, true), -ESTALE);
+	/* the report applied before stays: its holder keeps it */
+	{
+		struct ls_lock_info li;
+
+		assert_int_equal(ls_lock_get(f->ls, LKID(1, 1), &li), 0);
+		assert_int_equal(li.queue, LS_Q_GRANTED);
+		assert_int_equal(li.grmode, MODE_EX);
+	}
+	b = snap(f->ls, &len);
+	memcpy(&flags, b + 8, 4);
+	assert_int_equal(le32toh(flags) & ~0x7u, 0);
+	free(b);
+	/* a later round at 4 does not make it take reports again */
+	assert_int_equal(round_rec(f, 4, m12, incs, p4, 2), 0);
+	assert_false(ls_rebuilding(f->ls));
+}
+
 /* ---- what a dirty member does next (rebuild.c) ---------------------------- */
 
 static struct rb_view dirty_member(void)
@@ -429,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reports_do_not_open_gate, setup_rebuild, teardown),
 		cmocka_unit_test_setup_teardown(test_report_refusals, setup_rebuild, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_carries_rebuild, setup_rebuild, teardown),
+		cmocka_unit_test_setup_teardown(test_round_below_4_ends_rebuild, setup_rebuild, teardown),
 		cmocka_unit_test(test_rb_reports_then_clean),
 		cmocka_unit_test(test_rb_revoking_waits_for_reaping),
 		cmocka_unit_test(test_rb_stale_reports_nothing),
