@@ -506,7 +506,10 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 		return 0;
 	}
 	if (req.cmd == SDLM_CMD_UID) {
-		if (cl->nreq >= ipcs.pol.max_requests) {
+		/* A cancel, commit or abort is answered at once and frees what
+		 * it names: a client at its limit must still be able to give a
+		 * call up or commit (review s25-rev1 R5). */
+		if (cl->nreq >= ipcs.pol.max_requests && !ipcreq_uid_inline(&req.u.uid)) {
 			send_error(c, cl, &req, SDLM_ELIMIT);
 			return 0;
 		}

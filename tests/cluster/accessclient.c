@@ -83,6 +83,26 @@ static int call(void *req, size_t size, void *res, size_t cap)
 	return ((struct sdlm_res_hdr *)res)->qb.error;
 }
 
+/* As call, but the answer is the one to this request (by seq): others
+ * (a call given up is answered too) are read and dropped. */
+static int call_seq(void *req, size_t size, void *res, size_t cap)
+{
+	uint32_t want = ((struct sdlm_req_hdr *)req)->seq;
+	int i;
+
+	if (qb_ipcc_send(conn, req, size) < 0)
+		return SDLM_EDAEMON;
+	for (i = 0; i < 1000; i++) {
+		ssize_t got = qb_ipcc_recv(conn, res, cap, 30000);
+
+		if (got < (ssize_t)sizeof(struct sdlm_res_hdr))
+			return SDLM_EDAEMON;
+		if (((struct sdlm_res_hdr *)res)->seq == want)
+			return ((struct sdlm_res_hdr *)res)->qb.error;
+	}
+	return SDLM_EDAEMON;
+}
+
 static int lock_req(const char *ls, const void *res, size_t len, int mode, uint32_t flags,
 		    uint64_t *lkid, struct res_lock_ast *out)
 {
@@ -218,7 +238,8 @@ static void count_uid(const struct res_uid *ur, unsigned long *ok, unsigned long
 static int cmd_flood(const char *ls, unsigned long n, const char *pid)
 {
 	unsigned long i, ok = 0, limit = 0, other = 0, uok = 0, ulimit = 0, uother = 0;
-	int first_other = 0, rc;
+	int first_other = 0, rc, crc, mrc;
+	uint64_t first_alloc, first_queued;
 	long before = rss_kb(pid), after_locks, after;
 	char res[64];
 	struct req_uid u;
@@ -252,7 +273,9 @@ static int cmd_flood(const char *ls, unsigned long n, const char *pid)
 	u.mb_len = (uint16_t)strlen("flood-mailbox");
 	memcpy(u.mailbox, "flood-mailbox", u.mb_len);
 	rc = call(&u, sizeof(u), &ur, sizeof(ur));
+	first_alloc = ur.alloc_id;
 	printf("uid: first allocation %d %s (left uncommitted)\n", rc, sdlm_strerror(rc));
+	first_queued = seq + 1;
 	for (i = 0; i < n; i++) {
 		ssize_t sent;
 		int wait = 0;
@@ -287,12 +310,27 @@ static int cmd_flood(const char *ls, unsigned long n, const char *pid)
 	after = rss_kb(pid);
 	printf("uid: %lu requests, %lu refused (%s), %lu answered, %lu other, %lu waiting\n",
 	       n, ulimit, sdlm_strerror(SDLM_ELIMIT), uok, uother, n - ulimit - uok - uother);
+	/* At its limit the client can still give a call up (SDLM_UID_CANCEL
+	 * naming a waiting one's seq) and commit the allocation it holds:
+	 * both are answered at once and free what they name. */
+	memset(&u, 0, sizeof(u));
+	hdr(&u.hdr, SDLM_CMD_UID, sizeof(u), 0);
+	u.op = SDLM_UID_CANCEL;
+	u.alloc_id = first_queued;
+	crc = call_seq(&u, sizeof(u), &ur, sizeof(ur));
+	memset(&u, 0, sizeof(u));
+	hdr(&u.hdr, SDLM_CMD_UID, sizeof(u), 0);
+	u.op = SDLM_UID_COMMIT;
+	u.alloc_id = first_alloc;
+	mrc = call_seq(&u, sizeof(u), &ur, sizeof(ur));
+	printf("uid: at the limit, cancel of a waiting call: %d %s; commit of the allocation held: %d %s\n",
+	       crc, sdlm_strerror(crc), mrc, sdlm_strerror(mrc));
 	printf("daemon rss: %ld kB before, %ld kB after the locks (+%ld kB, %.0f bytes per accepted lock), "
 	       "%ld kB after the UID requests (+%ld kB)\n", before, after_locks, after_locks - before,
 	       ok ? (after_locks - before) * 1024.0 / (double)ok : 0.0, after, after - after_locks);
 	printf("RESULT locks_accepted=%lu locks_refused=%lu uid_refused=%lu uid_waiting=%lu "
-	       "rss_kb_before=%ld rss_kb_after=%ld\n", ok, limit, ulimit,
-	       n - ulimit - uok - uother, before, after);
+	       "rss_kb_before=%ld rss_kb_after=%ld cancel_rc=%d commit_rc=%d\n", ok, limit, ulimit,
+	       n - ulimit - uok - uother, before, after, crc, mrc);
 	return 0;
 }
 

@@ -170,6 +170,9 @@ check "locks: $MAX_LOCKS accepted, every other one refused with the limit" \
 	test "${locks_accepted:-0}" = "$MAX_LOCKS" -a "${locks_refused:-0}" = $((100000 - MAX_LOCKS))
 check "UID requests: $MAX_REQ waiting, every other one refused with the limit" \
 	test "${uid_waiting:-0}" = "$MAX_REQ" -a "${uid_refused:-0}" = $((100000 - MAX_REQ))
+check "at its limit the client can still cancel a waiting call (review s25-rev1 R5; was SDLM_ELIMIT)" \
+	test "${cancel_rc:-x}" = 0
+check "at its limit the client can still commit the allocation it holds" test "${commit_rc:-x}" = 0
 check "another connection is served at once after the flood" ctl "$CG" lock -n t after-flood -- true
 ERR=$out
 check "the limit is told as such" says "per-client limit reached"
