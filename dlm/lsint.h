@@ -131,7 +131,9 @@ struct lspace {
 	 * one was refused and we revoked. */
 	bool rb_to_report;
 	bool rb_reported;
-	uint64_t rb_formed;
+	uint64_t rb_formed, rb_hold;
+	/* Counts our replica holdings: drop_replica starts a new one. */
+	uint64_t hold_gen;
 	size_t rb_sent, rb_seen;
 	bool rb_refused, rb_revoked;
 	/* The replica's history (lsround.c "Divergent replicas"): when its

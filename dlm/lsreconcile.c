@@ -148,6 +148,7 @@ static void send_reports(struct lspace *l)
 	rc = nl_foreach_resource(l->nl, report_res, &c);
 	l->rb_reported = true;
 	l->rb_formed = l->hist_formed;
+	l->rb_hold = l->hold_gen;
 	l->rb_sent = c.sent;
 	l->rb_seen = 0;
 	if (rc < 0) {
@@ -525,9 +526,11 @@ void reconcile(struct lspace *l)
 	struct cache_ctx cc = { .l = l };
 	size_t i;
 
-	/* Reports already in flight to this lineage come back in the stream
-	 * (report_applied); otherwise start over. */
-	if (!l->rb_reported || l->rb_formed != l->hist_formed || l->rb_seen >= l->rb_sent) {
+	/* Reports already in flight to the replica we hold come back in the
+	 * stream (report_applied); otherwise - another lineage, or a replica
+	 * we dropped since (review s25-rev4 R2) - start over. */
+	if (!rb_reports_pending(l->rb_reported, l->rb_formed, l->hist_formed,
+				l->rb_hold, l->hold_gen, l->rb_sent, l->rb_seen)) {
 		l->rb_reported = l->rb_refused = l->rb_revoked = false;
 		l->rb_sent = l->rb_seen = 0;
 	}

@@ -87,6 +87,7 @@ static void drop_replica(struct lspace *l, const char *why)
 	l->drop_formed = l->hist_formed;
 	l->drop_gen = l->hist_gen;
 	l->drop_decided = l->hist_decided;
+	l->hold_gen++;	/* our reports to it come back to nobody */
 	ls_destroy(l->st);
 	l->st = NULL;
 	l->ready = false;

@@ -26,6 +26,12 @@ enum rb_action rb_next(const struct rb_view *v)
 	return RB_CLEAN;
 }
 
+bool rb_reports_pending(bool reported, uint64_t sent_formed, uint64_t formed,
+			uint64_t sent_hold, uint64_t hold, size_t sent, size_t seen)
+{
+	return reported && sent_formed == formed && sent_hold == hold && seen < sent;
+}
+
 const char *rb_action_name(enum rb_action a)
 {
 	switch (a) {

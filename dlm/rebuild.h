@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum rb_action {
 	RB_NONE = 0,	/* nothing now (wait, or not dirty) */
@@ -50,6 +51,17 @@ struct rb_view {
 };
 
 enum rb_action rb_next(const struct rb_view *v);
+
+/*
+ * Whether the reports this node sent earlier are still on their way back
+ * (reconcile keeps counting them) or it starts over.  reported: they went
+ * out; sent_formed/formed: the lineage they went to and the one held now;
+ * sent_hold/hold: the holding of a replica they went to and the one now
+ * (lsint.h hold_gen: every drop_replica starts a new one - reports whose
+ * replica this node dropped never come back to it); sent, seen: counts.
+ */
+bool rb_reports_pending(bool reported, uint64_t sent_formed, uint64_t formed,
+			uint64_t sent_hold, uint64_t hold, size_t sent, size_t seen);
 
 /* "none", "report", "revoke", "clean". */
 const char *rb_action_name(enum rb_action a);

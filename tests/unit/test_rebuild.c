@@ -374,6 +374,36 @@ static struct rb_view dirty_member(void)
 	return v;
 }
 
+/*
+ * Reports whose replica this node dropped (a partition without quorum
+ * between their send and their delivery: its own copies never came back
+ * to it, ready_msg runs only with a replica) are not on their way any
+ * more: once it takes the state again - of the same lineage, the others
+ * kept it - it starts over (reports what the state lacks, or CLEAN).
+ * Counting them still kept it dirty for ever: the gate never opened, the
+ * lockspace granted nothing to anybody (review s25-rev4 R2).
+ */
+static void test_rb_dropped_replica_starts_over(void **state)
+{
+	struct rb_view v = {
+		.ready = true, .dirty = true, .reported = true, .sent = 2,
+	};
+
+	(void)state;
+	/* on the replica it sent them to: wait for them */
+	assert_true(rb_reports_pending(true, 7, 7, 1, 1, 2, 0));
+	assert_false(rb_reports_pending(true, 7, 7, 1, 1, 2, 2));
+	assert_false(rb_reports_pending(false, 7, 7, 1, 1, 0, 0));
+	/* another lineage, or the same lineage taken again after a drop */
+	assert_false(rb_reports_pending(true, 7, 9, 1, 1, 2, 0));
+	assert_false(rb_reports_pending(true, 7, 7, 1, 2, 2, 0));
+	/* what waiting on them looked like: nothing, for ever */
+	assert_int_equal(rb_next(&v), RB_NONE);
+	v.reported = false;
+	v.sent = 0;
+	assert_int_equal(rb_next(&v), RB_CLEAN);
+}
+
 static void test_rb_reports_then_clean(void **state)
 {
 	struct rb_view v = dirty_member();
@@ -473,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_carries_rebuild, setup_rebuild, teardown),
 		cmocka_unit_test_setup_teardown(test_round_below_4_ends_rebuild, setup_rebuild, teardown),
 		cmocka_unit_test(test_rb_reports_then_clean),
+		cmocka_unit_test(test_rb_dropped_replica_starts_over),
 		cmocka_unit_test(test_rb_revoking_waits_for_reaping),
 		cmocka_unit_test(test_rb_stale_reports_nothing),
 		cmocka_unit_test(test_rb_refused_report_revokes),
