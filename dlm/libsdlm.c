@@ -1256,26 +1256,39 @@ static void info_from(struct sdlm_uid_info *info, const struct res_uid *res)
 	info->prov_base = res->prov_base;
 }
 
-int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		  uint32_t op, uint32_t value, struct sdlm_uid_info *info)
+/* SHOW or BUMP (value: the new UIDVALIDITY, 0 = old + 1). */
+static int uid_state(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		     uint32_t op, uint32_t value, struct sdlm_uid_info *info)
 {
 	struct req_uid req;
 	struct res_uid res;
 	int rc;
 
-	if (!h || !info || (op != SDLM_UID_INFO_SHOW && op != SDLM_UID_INFO_BUMP))
+	if (!h || !info)
 		return -EINVAL;
 	memset(&req, 0, sizeof(req));
 	rc = uid_names(&req, lockspace, mailbox);
 	if (rc < 0)
 		return rc;
-	req.op = op == SDLM_UID_INFO_SHOW ? SDLM_UID_SHOW : SDLM_UID_BUMP;
+	req.op = op;
 	req.value = value;
 	rc = uid_request(h, &req, &res);
 	if (rc < 0)
 		return rc;
 	info_from(info, &res);
 	return 0;
+}
+
+int sdlm_uid_show(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  struct sdlm_uid_info *info)
+{
+	return uid_state(h, lockspace, mailbox, SDLM_UID_SHOW, 0, info);
+}
+
+int sdlm_uid_bump(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  uint32_t uidvalidity, struct sdlm_uid_info *info)
+{
+	return uid_state(h, lockspace, mailbox, SDLM_UID_BUMP, uidvalidity, info);
 }
 
 int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,

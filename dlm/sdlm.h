@@ -186,11 +186,14 @@ struct sdlm_uid_info {
 #define SDLM_UID_F_RESTORED	0x8	/* both copies were damaged: rewritten */
 #define SDLM_UID_F_BUMPED	0x10	/* restored with a new UIDVALIDITY */
 
-#define SDLM_UID_INFO_SHOW	1	/* read the mailbox's state */
-#define SDLM_UID_INFO_BUMP	2	/* new UIDVALIDITY (value, or old + 1),
-					   next UID 1; root or admin group */
-int sdlm_uid_info(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		  uint32_t op, uint32_t value, struct sdlm_uid_info *info);
+/* Read the mailbox's state; changes nothing. */
+int sdlm_uid_show(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  struct sdlm_uid_info *info);
+/* Give the mailbox a new UIDVALIDITY (uidvalidity, or 0: the old one + 1)
+ * and start its UIDs again at 1: every IMAP client drops its cache of the
+ * mailbox.  Root or the admin group.  info is the state after the bump. */
+int sdlm_uid_bump(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
+		  uint32_t uidvalidity, struct sdlm_uid_info *info);
 
 /*
  * How long a UID call of this handle waits for its answer once sdlmd has

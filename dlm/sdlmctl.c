@@ -584,9 +584,10 @@ static int cmd_uid(const char *ipc, int argc, char **argv, bool json)
 	} else {
 		struct sdlm_uid_info in;
 
-		rc = sdlm_uid_info(h, argv[2], argv[3],
-				   !strcmp(sub, "show") ? SDLM_UID_INFO_SHOW : SDLM_UID_INFO_BUMP,
-				   (uint32_t)v, &in);
+		if (!strcmp(sub, "show"))
+			rc = sdlm_uid_show(h, argv[2], argv[3], &in);
+		else
+			rc = sdlm_uid_bump(h, argv[2], argv[3], (uint32_t)v, &in);
 		if (rc == 0) {
 			guid_hex(in.guid, g);
 			if (json)

@@ -227,7 +227,7 @@ static void explain(sdlm_handle_t *h, const char *ls, struct item *it, bool rest
 		snprintf(it->why, sizeof(it->why), "its record has an intact copy: it resumes "
 			 "by itself, nothing to restore (sdlmctl uid show)");
 	} else if (rc == -EEXIST) {
-		if (sdlm_uid_info(h, ls, it->mailbox, SDLM_UID_INFO_SHOW, 0, &cur))
+		if (sdlm_uid_show(h, ls, it->mailbox, &cur))
 			cur.uidvalidity = 0;
 		snprintf(it->why, sizeof(it->why), "sdlm's record has UIDVALIDITY %u, the store "
 			 "%u: an import never changes it (sdlmctl uid uidvalidity-bump does; "

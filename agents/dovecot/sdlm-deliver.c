@@ -336,8 +336,7 @@ static void guid_for_new(const struct opts *o, struct uid_src *s, char *guid)
 		memcpy(guid, o->mailbox, UIDLIST_GUID_HEX + 1);
 		return;
 	}
-	if (s->h && sdlm_uid_info(s->h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0,
-				  &info) == 0)
+	if (s->h && sdlm_uid_show(s->h, o->lockspace, o->mailbox, &info) == 0)
 		memcpy(raw, info.guid, sizeof(raw));
 	else if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		memset(raw, 0x5a, sizeof(raw));
@@ -380,7 +379,7 @@ static int src_still_current(const struct opts *o, struct uid_src *s, uint64_t *
 	int rv;
 
 	if (s->h) {
-		rv = sdlm_uid_info(s->h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+		rv = sdlm_uid_show(s->h, o->lockspace, o->mailbox, &info);
 		if (rv)
 			return rv;
 		*cur = info.epoch;

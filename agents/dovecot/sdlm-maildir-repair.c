@@ -664,7 +664,7 @@ static int sdlm_floor(const struct opts *o, sdlm_handle_t **h, uint32_t *floor,
 		return 0;
 	rv = sdlm_connect(o->ipc, h);
 	if (!rv)
-		rv = sdlm_uid_info(*h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+		rv = sdlm_uid_show(*h, o->lockspace, o->mailbox, &info);
 	if (rv) {
 		fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s (ipc '%s', from %s): %s\n",
 			o->lockspace, o->mailbox, o->ipc, o->ipc_from, sdlm_strerror(rv));
@@ -756,7 +756,7 @@ static int cmd_merge(const struct opts *o)
 		/* sdlm's epoch now: every writer that got into A's uidlist
 		 * under the dotlock had its epoch durable in the record first,
 		 * so this is at least the E of any holder's write. */
-		rv = sdlm_uid_info(h, o->lockspace, o->mailbox, SDLM_UID_INFO_SHOW, 0, &info);
+		rv = sdlm_uid_show(h, o->lockspace, o->mailbox, &info);
 		if (rv) {
 			fprintf(stderr, "sdlm-maildir-repair: sdlm %s %s: %s\n", o->lockspace,
 				o->mailbox, sdlm_strerror(rv));

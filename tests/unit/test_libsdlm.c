@@ -360,6 +360,16 @@ static void fk_uid(qb_ipcs_connection_t *c, const struct req_uid *r)
 		fk.aborts++;
 		fk_uid_reply(c, r->hdr.seq, 0, &res);
 		return;
+	case SDLM_UID_SHOW:	/* the fake's mailbox has UIDVALIDITY 42 */
+		res.uidvalidity = 42;
+		res.next = 7;
+		fk_uid_reply(c, r->hdr.seq, 0, &res);
+		return;
+	case SDLM_UID_BUMP:
+		res.uidvalidity = r->value ? r->value : 43;
+		res.next = 1;
+		fk_uid_reply(c, r->hdr.seq, 0, &res);
+		return;
 	}
 	fk_uid_reply(c, r->hdr.seq, -EOPNOTSUPP, &res);
 }
@@ -1147,6 +1157,35 @@ static void test_uid_import_gave_up(void **state)
 	sdlm_disconnect(h);
 }
 
+/*
+ * Issue 18 item 7: reading a mailbox's state and bumping its UIDVALIDITY
+ * are two calls (sdlm_uid_info took the choice as an argument).  Show asks
+ * the daemon for SHOW, bump for BUMP with the caller's UIDVALIDITY (0:
+ * the daemon's old + 1); bad arguments are refused.
+ */
+static void test_uid_show_bump(void **state)
+{
+	sdlm_handle_t *h = conn(state);
+	struct sdlm_uid_info info;
+
+	assert_int_equal(sdlm_uid_show(h, "imap", "box", NULL), -EINVAL);
+	assert_int_equal(sdlm_uid_bump(h, "imap", "box", 0, NULL), -EINVAL);
+	assert_int_equal(sdlm_uid_show(NULL, "imap", "box", &info), -EINVAL);
+	assert_int_equal(sdlm_uid_bump(h, "imap", NULL, 0, &info), -EINVAL);
+
+	memset(&info, 0xa5, sizeof(info));
+	assert_int_equal(sdlm_uid_show(h, "imap", "box", &info), 0);
+	assert_int_equal(info.uidvalidity, 42);
+	assert_int_equal(info.next, 7);
+	assert_int_equal(info.flags, 0);
+	assert_int_equal(sdlm_uid_bump(h, "imap", "box", 0, &info), 0);
+	assert_int_equal(info.uidvalidity, 43);
+	assert_int_equal(info.next, 1);
+	assert_int_equal(sdlm_uid_bump(h, "imap", "box", 1000, &info), 0);
+	assert_int_equal(info.uidvalidity, 1000);
+	sdlm_disconnect(h);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, server_start, server_stop)
 
 int main(void)
@@ -1167,6 +1206,7 @@ int main(void)
 		T(test_daemon_killed),
 		T(test_uid_gave_up),
 		T(test_uid_import_gave_up),
+		T(test_uid_show_bump),
 	};
 
 	int failed;
