@@ -10,9 +10,10 @@
 #     told on a terminal);
 #   - `sdlmctl wait-safe` until this node is fenced-safe: a node whose
 #     heartbeat writes stall from its start never holds a lease (exit 1
-#     at the bound, the reason shown while it waits); the stall cleared,
-#     it becomes fenced-safe (exit 0); after a pill it is fenced (exit 2
-#     at once); no daemon: exit 69.
+#     at the bound, the reason shown while it waits) and ends at the
+#     never-held lapse (exit 2, issue 19 item 3); a node whose disk
+#     answers becomes fenced-safe (exit 0); after a pill it is fenced
+#     (exit 2 at once); no daemon: exit 69.
 . "$SDLM_SRCDIR/tests/lib.sh"
 t_init progress
 C="$SDLMCTL"
@@ -86,19 +87,22 @@ check "wait-safe --progress: the reason and a countdown on stderr" \
 ctl 1 --json wait-safe --timeout=1 --progress >"$TD/w2.out" 2>"$TD/w2.err"; rc=$?
 check "wait-safe --json: exit $rc, one JSON object, no countdown" \
 	sh -c "[ $rc = 1 ] && ! grep -q 's left' '$TD/w2.err' && python3 -c 'import json; d=json.load(open(\"$TD/w2.out\")); assert d[\"result\"]==\"timeout\", d'"
-# The default bound is D: far more than it takes to clear the stall.
-ctl 1 wait-safe --progress >"$TD/w3.out" 2>"$TD/w3.err" &
-WPID=$!; T_PIDS="$T_PIDS $WPID"
-check "wait-safe (default bound) waits, telling why" \
-	wait_for "wait-safe's first progress line" $(( D / 1000 )) grep -q '^waiting until fenced-safe' "$TD/w3.err"
-echo none >"$TD/n1/fault"		# the path comes back
-wait $WPID; rc=$?
-check "the stall cleared: wait-safe exit 0 ($rc)" sh -c "[ $rc = 0 ] && grep -q '^fenced-safe after' '$TD/w3.out'"
-check "status agrees" sh -c "'$C' --ipc '$T_RUN-n1' status | grep -q '^state *fenced-safe'"
-ctl 1 wait-safe >"$TD/w4.out" 2>"$TD/w4.err"; rc=$?
+# Its renewals never complete: at the never-held lapse (L after the
+# first submission) the process ends instead of waiting for the disk
+# (issue 19 item 3, review s24-review2 F5; tests/fence/t-daemons.sh).
+check "node 1, whose renewals never completed, ends at the never-held lapse" \
+	wait_for "node 1's sdlmd exits" $(( (L + D) / 1000 + 10 )) node_gone 1
+check "its log says the disk took no heartbeat write" grep -q "took no heartbeat write" "$TD/n1/sdlmd.log"
+node_start 2 || nok "start node 2"
+check "node 2 answers" wait_for "node 2's ipc" 30 ctl 2 status
+ctl 2 wait-safe --progress >"$TD/w3.out" 2>"$TD/w3.err"; rc=$?
+check "a node whose disk answers: wait-safe (default bound D) exit 0 ($rc)" \
+	sh -c "[ $rc = 0 ] && grep -q '^fenced-safe after' '$TD/w3.out'"
+check "status agrees" sh -c "'$C' --ipc '$T_RUN-n2' status | grep -q '^state *fenced-safe'"
+ctl 2 wait-safe >"$TD/w4.out" 2>"$TD/w4.err"; rc=$?
 check "already safe, not a terminal: exit $rc, quiet" sh -c "[ $rc = 0 ] && ! [ -s '$TD/w4.err' ]"
-$C fence message -d "$DISK" --wait=$W 1 reset >/dev/null 2>&1 || nok "pill to node 1"
-ctl 1 wait-safe --timeout=$(( D / 1000 )) >"$TD/w5.out" 2>"$TD/w5.err"; rc=$?
+$C fence message -d "$DISK" --wait=$W 2 reset >/dev/null 2>&1 || nok "pill to node 2"
+ctl 2 wait-safe --timeout=$(( D / 1000 )) >"$TD/w5.out" 2>"$TD/w5.err"; rc=$?
 check "after a pill: exit 2 at once ($rc), saying it needs a restart" \
 	sh -c "[ $rc = 2 ] && grep -q 'restarted' '$TD/w5.err'"
 $C --ipc "$T_RUN-none" wait-safe >/dev/null 2>"$TD/w6.err"; rc=$?
