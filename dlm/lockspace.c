@@ -64,7 +64,7 @@ struct ls_manager lsm;
  * expected nodes; in a two-node cluster also a lone node that won the
  * arbitration on the disk (its peer is fenced).
  */
-bool view_quorate(const struct ls_cpg_view *v)
+bool lspace_view_quorate(const struct ls_cpg_view *v)
 {
 	if (ls_cpg_quorate(v, lsm.h.expected_nodes))
 		return true;
@@ -74,14 +74,14 @@ bool view_quorate(const struct ls_cpg_view *v)
 
 /* A two-node cluster's lone node keeps its replica: nobody else can
  * advance it, and it either wins the arbitration or is fenced. */
-bool keep_alone(const struct ls_cpg_view *v)
+bool lspace_keep_alone(const struct ls_cpg_view *v)
 {
 	return lsm.h.alone_quorate && lsm.h.expected_nodes == 2 && v->member_count <= 1;
 }
 
 /* --- sending ---------------------------------------------------------- */
 
-int send_msg(struct lspace *l, struct msg *m)
+int lspace_send_msg(struct lspace *l, struct msg *m)
 {
 	int rc;
 
@@ -94,11 +94,11 @@ int send_msg(struct lspace *l, struct msg *m)
 	if (rc < 0)
 		log_warn("ls %s: send %s: %s", l->name, msg_type_name(m->m_type),
 			 sdlm_strerror(rc));
-	arm_retry(l);
+	lspace_arm_retry(l);
 	return rc;
 }
 
-int send_event(struct lspace *l, const struct ls_event *ev)
+int lspace_send_event(struct lspace *l, const struct ls_event *ev)
 {
 	struct msg m;
 	int rc;
@@ -115,11 +115,11 @@ int send_event(struct lspace *l, const struct ls_event *ev)
 			msg_type_proto(m.m_type));
 		return SDLM_EVERSION;
 	}
-	return send_msg(l, &m);
+	return lspace_send_msg(l, &m);
 }
 
 /* What our JOIN says of our replica (nothing without one). */
-void join_history(const struct lspace *l, struct msg_join *j)
+void lspace_join_history(const struct lspace *l, struct msg_join *j)
 {
 	j->digest = j->formed_ring = j->gen = 0;
 	j->hist = 0;
@@ -162,19 +162,19 @@ static uint16_t proto_max_announced(void)
 
 /*
  * CACHED: our cache still holds cluster locks, or lock users we killed
- * (revoke_all: the cache forgot their locks at once) are not reaped yet -
+ * (lspace_revoke_all: the cache forgot their locks at once) are not reaped yet -
  * they may still write.  With SYNC it makes a fresh replica dirty; from a
  * ready member whose replica loses a divergence, it makes the survivor's
  * dirty (lsround.c).  Model finding 7 (docs/model.md): without the second
  * half, a total loss of quorum while users are being killed let the next
  * fresh replica grant their locks before they were gone.
  */
-int send_join(struct lspace *l, uint32_t flags)
+int lspace_send_join(struct lspace *l, uint32_t flags)
 {
 	struct msg m;
 
 	if (!(flags & MSG_JOIN_CLEAN) &&
-	    (has_cached(l) || (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx))))
+	    (lsrec_has_cached(l) || (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx))))
 		flags |= MSG_JOIN_CACHED;
 	memset(&m, 0, sizeof(m));
 	m.m_type = MSG_JOIN;
@@ -184,7 +184,7 @@ int send_join(struct lspace *l, uint32_t flags)
 	if (!(flags & MSG_JOIN_CLEAN))
 		m.u.join.round = l->round_tag;
 	if (!(flags & MSG_JOIN_CLEAN))
-		join_history(l, &m.u.join);
+		lspace_join_history(l, &m.u.join);
 	log_debug("ls %s: JOIN%s%s%s%s digest %016llx formed %llx gen %llu%s", l->name,
 		  flags & MSG_JOIN_SYNC ? " sync" : "",
 		  flags & MSG_JOIN_TAINTED ? " tainted" : "",
@@ -193,7 +193,7 @@ int send_join(struct lspace *l, uint32_t flags)
 		  (unsigned long long)m.u.join.digest, (unsigned long long)m.u.join.formed_ring,
 		  (unsigned long long)m.u.join.gen,
 		  m.u.join.hist & MSG_HIST_DECIDED ? " decided" : "");
-	return send_msg(l, &m);
+	return lspace_send_msg(l, &m);
 }
 
 static void retry_fire(void *data)
@@ -202,10 +202,10 @@ static void retry_fire(void *data)
 
 	l->retry_timer_armed = 0;
 	ls_cpg_flush(l->cpg);
-	arm_retry(l);
+	lspace_arm_retry(l);
 }
 
-void arm_retry(struct lspace *l)
+void lspace_arm_retry(struct lspace *l)
 {
 	int ms = ls_cpg_retry_ms(l->cpg);
 
@@ -237,7 +237,7 @@ static bool ls_quorate_now(struct lspace *l, uint64_t now)
 
 /* What refuse_action() refuses now: new requests and up-conversions
  * (cut off, or on a minority side for longer than settle_ms). */
-const char *ls_refusing(const struct lspace *l)
+const char *lspace_refusing(const struct lspace *l)
 {
 	if (l->cut_off)
 		return "cut-off";
@@ -299,11 +299,11 @@ static void refuse_run(struct lspace *l, const struct refused *rf, size_t n)
 		if (nl_cluster_failed(l->nl, rf[i].name, rf[i].namelen, rf[i].lkid,
 				      SDLM_ENOQUORUM, &l->no) < 0 && l->no.lost)
 			log_err("ls %s: node-level actions lost (out of memory)", l->name);
-		run_nl_out(l);
+		lspace_run_nl_out(l);
 	}
 }
 
-void run_nl_out(struct lspace *l)
+void lspace_run_nl_out(struct lspace *l)
 {
 	struct refused *rf = NULL;
 	size_t i, nrf = 0;
@@ -351,17 +351,17 @@ void run_nl_out(struct lspace *l)
 			}
 			log_debug("ls %s: client %u granted %s (lkid %llx)", l->name, o->o_client,
 				  mode_name(o->o_mode), (unsigned long long)o->o_local_lkid);
-			lsm.h.ast(lsm.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+			lsm.h.ast(lsm.h.ctx, o->o_client, lspace_global_lkid(l, o->o_local_lkid),
 				o->o_client_ref, 0, o->o_mode, o->o_lvb, o->o_lvb_valid,
 				o->o_epoch);
 			break;
 		case NL_OUT_LOCAL_FAIL:
-			lsm.h.ast(lsm.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+			lsm.h.ast(lsm.h.ctx, o->o_client, lspace_global_lkid(l, o->o_local_lkid),
 				o->o_client_ref, o->o_err, o->o_mode, NULL, false, 0);
 			break;
 		case NL_OUT_LOCAL_BAST:
 			lsm.st.local_basts++;
-			lsm.h.bast(lsm.h.ctx, o->o_client, global_lkid(l, o->o_local_lkid),
+			lsm.h.bast(lsm.h.ctx, o->o_client, lspace_global_lkid(l, o->o_local_lkid),
 				 o->o_client_ref, o->o_mode);
 			break;
 		case NL_OUT_CLUSTER_REQUEST:
@@ -371,21 +371,21 @@ void run_nl_out(struct lspace *l)
 				  (int)o->o_namelen, (const char *)o->o_name,
 				  ls_cpg_queued(l->cpg));
 			ev.ev_kind = LS_EV_REQUEST;
-			send_event(l, &ev);
+			lspace_send_event(l, &ev);
 			break;
 		case NL_OUT_CLUSTER_CONVERT:
 			ev.ev_kind = LS_EV_CONVERT;
 			ev.ev_lvb = o->o_lvb_valid ? o->o_lvb : NULL;
-			send_event(l, &ev);
+			lspace_send_event(l, &ev);
 			break;
 		case NL_OUT_CLUSTER_RELEASE:
 			ev.ev_kind = LS_EV_RELEASE;
 			ev.ev_lvb = o->o_lvb_valid ? o->o_lvb : NULL;
-			send_event(l, &ev);
+			lspace_send_event(l, &ev);
 			break;
 		case NL_OUT_CLUSTER_CANCEL:
 			ev.ev_kind = LS_EV_CANCEL;
-			send_event(l, &ev);
+			lspace_send_event(l, &ev);
 			break;
 		}
 	}
@@ -442,14 +442,14 @@ static void run_ls_out(struct lspace *l)
 		default:
 			break;
 		}
-		run_nl_out(l);
+		lspace_run_nl_out(l);
 	}
 	if (l->lo.lost)
 		log_err("ls %s: cluster decisions lost (out of memory)", l->name);
 	ls_out_reset(&l->lo);
 }
 
-int apply_event(struct lspace *l, const struct ls_event *ev)
+int lspace_apply_event(struct lspace *l, const struct ls_event *ev)
 {
 	int rc;
 
@@ -467,7 +467,7 @@ int apply_event(struct lspace *l, const struct ls_event *ev)
 	return rc;
 }
 
-void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
+void lspace_apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
 			  bool quorate, uint64_t ring_id)
 {
 	struct ls_event ev;
@@ -478,7 +478,7 @@ void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
 	ev.ev_member_count = n;
 	ev.ev_quorate = quorate;
 	ev.ev_ring_id = ring_id;
-	apply_event(l, &ev);
+	lspace_apply_event(l, &ev);
 }
 
 /* --- CPG callbacks ------------------------------------------------------ */
@@ -486,22 +486,22 @@ void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
 static void cb_deliver(struct ls_cpg *c, const struct msg *m, bool self, void *arg)
 {
 	struct lspace *l = arg;
-	struct buffered *b;
+	struct lsxfer_buf *b;
 
 	if (l->gone)
 		return;
 	l->n_delivered++;
 	lsm.st.msgs_delivered++;
 	if (!l->ready && l->buffering) {
-		b = buf_add(l, BUF_MSG);
+		b = lsxfer_buf_add(l, LSXFER_BUF_MSG);
 		if (b) {
 			b->m = *m;
 			msg_detach(&b->m);
 		}
 	}
-	handle_msg(l, m);
+	lsround_handle_msg(l, m);
 	if (!l->ready && l->buffering && m->m_type == MSG_SNAPSHOT)
-		collect_chunk(l, m);
+		lsxfer_collect_chunk(l, m);
 }
 
 static void cb_bad(struct ls_cpg *c, uint32_t nodeid, uint32_t pid, int err, void *arg)
@@ -533,7 +533,7 @@ static void corrupt_seam(struct lspace *l)
 	ev.ev_nodeid = 250;
 	ev.ev_hb_live = true;
 	log_err("ls %s: test seam: corrupting this replica (SDLM_TEST_CORRUPT_LS)", l->name);
-	apply_event(l, &ev);
+	lspace_apply_event(l, &ev);
 }
 
 /* "[1 2 3]" for a debug line. */
@@ -557,7 +557,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 {
 	struct lspace *l = arg;
 	uint32_t lids[NODES_MAX];
-	bool q = view_quorate(v);
+	bool q = lspace_view_quorate(v);
 	size_t i;
 
 	if (l->gone)
@@ -580,7 +580,7 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 		l->nbuf = 0;
 		l->buffering = true;
 		if (l->own_join_seen) {
-			struct buffered *b = buf_add(l, BUF_CONFCHG);
+			struct lsxfer_buf *b = lsxfer_buf_add(l, LSXFER_BUF_CONFCHG);
 
 			if (b) {
 				memcpy(b->members, v->members, v->member_count * sizeof(uint32_t));
@@ -596,19 +596,19 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 	}
 	l->view_quorate = q;
 	l->confchg_since_totem = true;
-	handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id,
-		       v->conf_tag);
+	lsround_handle_confchg(l, v->members, v->member_count, lids, n_left, q, v->ring_id,
+			       v->conf_tag);
 	corrupt_seam(l);
-	send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
+	lspace_send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	if (l->ready)
-		fencer_duties(l, clock_boottime_ms());
+		lsfencer_duties(l, clock_boottime_ms());
 	ls_quorate_now(l, clock_boottime_ms());
 }
 
 static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 {
 	struct lspace *l = arg;
-	bool q = view_quorate(v);
+	bool q = lspace_view_quorate(v);
 
 	if (l->gone)
 		return;
@@ -617,7 +617,7 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 		  ids_str(v->ring, v->ring_count).s, q ? "quorate" : "NOT quorate",
 		  l->ready ? "ready" : "not ready");
 	if (!l->ready && l->buffering) {
-		struct buffered *b = buf_add(l, BUF_TOTEM);
+		struct lsxfer_buf *b = lsxfer_buf_add(l, LSXFER_BUF_TOTEM);
 
 		if (b) {
 			memcpy(b->members, v->members, v->member_count * sizeof(uint32_t));
@@ -626,7 +626,7 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 			b->ring_id = v->ring_id;
 		}
 	}
-	handle_view(l, v->members, v->member_count, q, v->ring_id);
+	lsround_handle_view(l, v->members, v->member_count, q, v->ring_id);
 	/* Quorum came back without a change of the group: that is a round
 	 * too (members whose replica was dropped need the state).  Not when
 	 * a group confchg came since the last totem view: that started the
@@ -639,8 +639,8 @@ static void cb_totem(struct ls_cpg *c, const struct ls_cpg_view *v, void *arg)
 			l->nbuf = 0;
 			l->buffering = true;
 		}
-		round_start(l, v->members, v->member_count, view_round_tag(v));
-		send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
+		lsround_start(l, v->members, v->member_count, lsround_view_tag(v));
+		lspace_send_join(l, l->ready ? 0 : MSG_JOIN_SYNC);
 	}
 	l->view_quorate = q;
 	l->confchg_since_totem = false;
@@ -691,7 +691,7 @@ static void fail_waiting(struct lspace *l)
 	if (nl_foreach_resource(l->nl, waiting_cb, &c) < 0) {
 		/* Cannot answer them: stop them rather than leave them hang. */
 		log_err("ls %s: out of memory listing the waiting requests", l->name);
-		revoke_all(l, SDLM_ENOQUORUM);
+		lspace_revoke_all(l, SDLM_ENOQUORUM);
 	} else {
 		refuse_run(l, c.rf, c.n);
 	}
@@ -739,7 +739,7 @@ static int32_t cpg_ready(int32_t fd, int32_t revents, void *data)
 		cut_off(l);
 		return -1;
 	}
-	arm_retry(l);
+	lspace_arm_retry(l);
 	return 0;
 }
 
@@ -773,7 +773,7 @@ static void ls_free(struct lspace *l)
 	ls_out_free(&l->lo);
 	nl_out_free(&l->no);
 	free(l->buf);
-	for (k = 0; k < XFER_MAX; k++)
+	for (k = 0; k < LSXFER_MAX; k++)
 		free(l->col[k].data);
 	free(l);
 }
@@ -788,7 +788,7 @@ static void joined(struct lspace *l)
 		   (unsigned long long)(clock_boottime_ms() - l->join_since));
 	l->joining = false;
 	qb_loop_poll_add(lsm.h.loop, QB_LOOP_HIGH, ls_cpg_fd(l->cpg), POLLIN, l, cpg_ready);
-	arm_retry(l);
+	lspace_arm_retry(l);
 }
 
 static void join_stop_waiting(struct lspace *l)
@@ -982,8 +982,8 @@ int lsm_lock(uint32_t client, uint64_t ref, const char *ls, size_t ls_len,
 	rc = nl_lock(l->nl, client, ref, res, res_len, mode, flags, lsm_may_use(),
 		     &local, &l->no);
 	if (rc == 0)
-		*lkid = global_lkid(l, local);
-	run_nl_out(l);
+		*lkid = lspace_global_lkid(l, local);
+	lspace_run_nl_out(l);
 	return rc;
 }
 
@@ -998,7 +998,7 @@ int lsm_convert(uint32_t client, uint64_t lkid, int mode, uint32_t flags,
 		return -ENOENT;
 	nl_set_now(l->nl, qb_util_nano_current_get());
 	rc = nl_convert(l->nl, client, local, mode, flags, lvb, lsm_may_use(), &l->no);
-	run_nl_out(l);
+	lspace_run_nl_out(l);
 	return rc;
 }
 
@@ -1011,7 +1011,7 @@ int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lv
 	if (!l)
 		return -ENOENT;
 	rc = nl_unlock(l->nl, client, local, flags, lvb, &l->no);
-	run_nl_out(l);
+	lspace_run_nl_out(l);
 	return rc;
 }
 
@@ -1024,7 +1024,7 @@ int lsm_cancel(uint32_t client, uint64_t lkid)
 	if (!l)
 		return -ENOENT;
 	rc = nl_cancel(l->nl, client, local, &l->no);
-	run_nl_out(l);
+	lspace_run_nl_out(l);
 	return rc;
 }
 
@@ -1043,12 +1043,12 @@ void lsm_client_gone(uint32_t client)
 	for (i = 1; i < LS_MAX; i++)
 		if (lsm.ls[i]) {
 			nl_client_gone(lsm.ls[i]->nl, client, &lsm.ls[i]->no);
-			run_nl_out(lsm.ls[i]);
-			maybe_clean(lsm.ls[i]);
+			lspace_run_nl_out(lsm.ls[i]);
+			lsrec_maybe_clean(lsm.ls[i]);
 		}
 }
 
-void revoke_all(struct lspace *l, int reason)
+void lspace_revoke_all(struct lspace *l, int reason)
 {
 	uint32_t *clients = NULL;
 	size_t n = 0;
@@ -1074,7 +1074,7 @@ void lsm_stop_all(int reason)
 
 	for (i = 1; i < LS_MAX; i++)
 		if (lsm.ls[i])
-			revoke_all(lsm.ls[i], reason);
+			lspace_revoke_all(lsm.ls[i], reason);
 }
 void lsm_self_fenced(void)
 {
@@ -1082,7 +1082,7 @@ void lsm_self_fenced(void)
 
 	for (i = 1; i < LS_MAX; i++)
 		if (lsm.ls[i])
-			round_leave(lsm.ls[i]);
+			lsround_leave(lsm.ls[i]);
 }
 
 void lsm_tick(uint64_t now)
@@ -1095,15 +1095,15 @@ void lsm_tick(uint64_t now)
 		if (!l || l->cut_off || l->joining)
 			continue;
 		if (l->gone) {
-			round_leave(l);		/* retries a busy leave */
+			lsround_leave(l);		/* retries a busy leave */
 			continue;
 		}
 		ls_cpg_flush(l->cpg);
-		arm_retry(l);
+		lspace_arm_retry(l);
 		if (l->stale_pending)
-			release_stale(l);
-		maybe_clean(l);
-		fencer_duties(l, now);
+			lsrec_release_stale(l);
+		lsrec_maybe_clean(l);
+		lsfencer_duties(l, now);
 		ls_quorate_now(l, clock_boottime_ms());
 	}
 }
@@ -1172,7 +1172,7 @@ static int shut_lock(const struct ls_lock_info *lk, void *arg)
 		for (i = 0; i < lsm.shut_n; i++)
 			if (lsm.shut_lv[i].lkid == lk->lkid)
 				ev.ev_lvb = lsm.shut_lv[i].lvb;
-	send_event(c->l, &ev);
+	lspace_send_event(c->l, &ev);
 	return 0;
 }
 
@@ -1194,7 +1194,7 @@ void lsm_stop_users(void)
 		if (!l)
 			continue;
 		nl_foreach_resource(l->nl, shut_lvb, NULL);
-		revoke_all(l, SDLM_EDAEMON);
+		lspace_revoke_all(l, SDLM_EDAEMON);
 	}
 }
 

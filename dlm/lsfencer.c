@@ -59,7 +59,7 @@ static void fencer_status(struct lspace *l, uint64_t now)
 		ev.ev_pill_pending = pill;
 		log_debug("ls %s: fencer: node %u %s%s", l->name, n, live ? "live" : "NOT live",
 			  pill ? ", pill pending" : "");
-		send_event(l, &ev);
+		lspace_send_event(l, &ev);
 	}
 }
 
@@ -82,7 +82,7 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	 * the grace to come in before it is fenced; nothing is granted
 	 * meanwhile. */
 	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
-		if (n == lsm.h.nodeid || set_has(v->ring, v->ring_count, n) ||
+		if (n == lsm.h.nodeid || nodeset_has(v->ring, v->ring_count, n) ||
 		    lsm.h.cold_ok(lsm.h.ctx, n)) {
 			l->cold_blocked[n] = l->cold_fencing[n] = false;
 			continue;
@@ -120,7 +120,7 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	for (i = 0; i < l->n_dirty; i++) {
 		n = l->dirty_nodes[i];
 		ok = false;
-		if (!set_has(v->members, v->member_count, n) && n != lsm.h.nodeid &&
+		if (!nodeset_has(v->members, v->member_count, n) && n != lsm.h.nodeid &&
 		    lsm.h.fence(lsm.h.ctx, n) == -EALREADY)
 			lsm_fenced(n, 0);
 	}
@@ -131,7 +131,7 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	ev.ev_kind = LS_EV_GATE;
 	ev.ev_gate_open = true;
 	log_info("ls %s: cold start cleared: opening the gate", l->name);
-	send_event(l, &ev);
+	lspace_send_event(l, &ev);
 }
 
 static void fencer_fence(struct lspace *l, uint64_t now)
@@ -145,7 +145,7 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 
 		if (!since)
 			continue;
-		if (set_has(v->members, v->member_count, n)) {
+		if (nodeset_has(v->members, v->member_count, n)) {
 			/* Came back in time: keeps its locks. */
 			l->need_fence_since[n] = 0;
 			lsm.h.fence_cancel(lsm.h.ctx, n);
@@ -161,7 +161,7 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 	}
 }
 
-void fencer_duties(struct lspace *l, uint64_t now)
+void lsfencer_duties(struct lspace *l, uint64_t now)
 {
 	if (!am_fencer(l))
 		return;
@@ -181,8 +181,8 @@ void lsm_requorum(void)
 		if (!l || !l->ready)
 			continue;
 		v = ls_cpg_view(l->cpg);
-		handle_view(l, v->members, v->member_count, view_quorate(v), v->ring_id);
-		fencer_duties(l, clock_boottime_ms());
+		lsround_handle_view(l, v->members, v->member_count, lspace_view_quorate(v), v->ring_id);
+		lsfencer_duties(l, clock_boottime_ms());
 	}
 	/* Lockspaces that waited for quorum to form or get the state: a
 	 * round, as when quorum comes back through corosync. */
@@ -193,13 +193,13 @@ void lsm_requorum(void)
 		if (!l || l->ready || l->gone)
 			continue;
 		v = ls_cpg_view(l->cpg);
-		if (!view_quorate(v))
+		if (!lspace_view_quorate(v))
 			continue;
 		l->nbuf = 0;
 		l->buffering = true;
 		l->view_quorate = true;
-		round_start(l, v->members, v->member_count, view_round_tag(v));
-		send_join(l, MSG_JOIN_SYNC);
+		lsround_start(l, v->members, v->member_count, lsround_view_tag(v));
+		lspace_send_join(l, MSG_JOIN_SYNC);
 	}
 }
 
@@ -226,6 +226,6 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 		ev.ev_incarnation = incarnation > ni.fenced_incarnation ? incarnation :
 				    ni.fenced_incarnation + 1;
 		log_notice("ls %s: node %u fenced: releasing its locks", l->name, node);
-		send_event(l, &ev);
+		lspace_send_event(l, &ev);
 	}
 }

@@ -2,17 +2,22 @@
 /*
  * lsint.h - the private side of sdlmd's lockspaces (lockspace.h is the
  * public one): struct lspace, the lock manager's table, and the functions
- * its parts share.  One concept a file:
+ * its parts share.  One concept a file; each function a file exports
+ * here carries the file's prefix:
  *
- *	lockspace.c	the table, CPG callbacks, sending, applying decisions,
- *			client calls, clean stop
- *	lsround.c	sync rounds and the ready set
- *	lsxfer.c	state transfer: the snapshot sent, the stream buffered
- *			while waiting, the state collected, loaded and replayed
- *	lsreconcile.c	our cache against a received state; the dirty set of
- *			a fresh replica and the CLEAN reports
- *	lsfencer.c	the lockspace fencer's duties
- *	lsrender.c	status output and counters
+ *	lockspace.c	lspace_: the table, CPG callbacks, sending, applying
+ *			decisions, client calls, clean stop
+ *	lsround.c	lsround_: sync rounds and the ready set
+ *	lsxfer.c	lsxfer_: state transfer: the snapshot sent, the stream
+ *			buffered while waiting, the state collected, loaded
+ *			and replayed
+ *	lsreconcile.c	lsrec_: our cache against a received state; the
+ *			dirty set of a fresh replica and the CLEAN reports
+ *	lsfencer.c	lsfencer_: the lockspace fencer's duties
+ *	lsrender.c	status output and counters (lockspace.h only)
+ *
+ * The daemon's side (lockspace.h) is lsm_; the sorted sets of node ids
+ * below are nodeset_.  ls_ is lockstate's prefix (ls_apply, ls_state).
  */
 #ifndef SDLM_LSINT_H
 #define SDLM_LSINT_H
@@ -40,11 +45,11 @@
 #define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
 
 /* Something delivered while we wait for the state, kept for the replay. */
-enum buf_kind { BUF_MSG, BUF_CONFCHG, BUF_TOTEM };
+enum lsxfer_buf_kind { LSXFER_BUF_MSG, LSXFER_BUF_CONFCHG, LSXFER_BUF_TOTEM };
 
-struct buffered {
-	enum buf_kind kind;
-	struct msg m;			/* BUF_MSG; a chunk keeps no data */
+struct lsxfer_buf {
+	enum lsxfer_buf_kind kind;
+	struct msg m;			/* LSXFER_BUF_MSG; a chunk keeps no data */
 	uint32_t members[NODES_MAX];
 	size_t n_members;
 	uint32_t left[NODES_MAX];
@@ -53,23 +58,23 @@ struct buffered {
 	size_t n_joined;
 	bool quorate;
 	uint64_t ring_id;
-	uint64_t tag;			/* BUF_CONFCHG: its conf_tag */
+	uint64_t tag;			/* LSXFER_BUF_CONFCHG: its conf_tag */
 };
 
 /* A state transfer in progress, as every ready member tracks it (the
  * fields travel in the state transfer: lssnap.h). */
-struct xfer {
+struct lsxfer_track {
 	bool active;
 	struct lssnap_xfer t;	/* t.waiting: who becomes ready when it ends */
 };
 
-#define XFER_MAX	8
+#define LSXFER_MAX	8
 
 _Static_assert(NODES_MAX == LSSNAP_NODES_MAX, "lssnap's node lists hold a group");
-_Static_assert(XFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
+_Static_assert(LSXFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
 
 /* A transfer we (not ready) collect, keyed by (sender, xfer_id). */
-struct collect {
+struct lsxfer_collect {
 	bool active;
 	uint32_t sender;
 	uint64_t xfer_id;
@@ -107,7 +112,7 @@ struct lspace {
 	uint64_t round_inc[NODES_MAX];		/* and the incarnation it came from */
 	size_t n_round, n_round_got;
 	uint64_t round_tag;		/* the round JOINs must answer */
-	struct buffered *buf;
+	struct lsxfer_buf *buf;
 	size_t nbuf, capbuf;
 	/* Replicated bookkeeping, valid while ready (same on every ready
 	 * member because it changes only at points of the ordered stream). */
@@ -161,8 +166,8 @@ struct lspace {
 	/* Since when (clock_boottime_ms) the group's view, as refuse_action() judges
 	 * it, has not been quorate; 0 while it is. */
 	uint64_t unq_since;
-	struct xfer xf[XFER_MAX];
-	struct collect col[XFER_MAX];
+	struct lsxfer_track xf[LSXFER_MAX];
+	struct lsxfer_collect col[LSXFER_MAX];
 	/* fencer duties */
 	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
 	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
@@ -202,12 +207,12 @@ struct ls_manager {
 extern struct ls_manager lsm;
 
 /* "cut-off" or "minority" while new requests are refused, else NULL. */
-const char *ls_refusing(const struct lspace *l);
+const char *lspace_refusing(const struct lspace *l);
 
 
 /* --- small sets of node ids ------------------------------------------- */
 
-static inline bool set_has(const uint32_t *s, size_t n, uint32_t v)
+static inline bool nodeset_has(const uint32_t *s, size_t n, uint32_t v)
 {
 	size_t i;
 
@@ -217,11 +222,11 @@ static inline bool set_has(const uint32_t *s, size_t n, uint32_t v)
 	return false;
 }
 
-static inline void set_add(uint32_t *s, size_t *n, uint32_t v)
+static inline void nodeset_add(uint32_t *s, size_t *n, uint32_t v)
 {
 	size_t i, j;
 
-	if (set_has(s, *n, v) || *n >= NODES_MAX)
+	if (nodeset_has(s, *n, v) || *n >= NODES_MAX)
 		return;
 	for (i = 0; i < *n && s[i] < v; i++)
 		;
@@ -231,7 +236,7 @@ static inline void set_add(uint32_t *s, size_t *n, uint32_t v)
 	(*n)++;
 }
 
-static inline void set_del(uint32_t *s, size_t *n, uint32_t v)
+static inline void nodeset_del(uint32_t *s, size_t *n, uint32_t v)
 {
 	size_t i;
 
@@ -243,52 +248,52 @@ static inline void set_del(uint32_t *s, size_t *n, uint32_t v)
 		}
 }
 
-static inline uint64_t global_lkid(const struct lspace *l, uint64_t local)
+static inline uint64_t lspace_global_lkid(const struct lspace *l, uint64_t local)
 {
 	return ((uint64_t)l->lsid << LSID_SHIFT) | local;
 }
 
 /* lockspace.c */
-bool view_quorate(const struct ls_cpg_view *v);
-bool keep_alone(const struct ls_cpg_view *v);
-int send_msg(struct lspace *l, struct msg *m);
-int send_event(struct lspace *l, const struct ls_event *ev);
-int send_join(struct lspace *l, uint32_t flags);
-void arm_retry(struct lspace *l);
-void run_nl_out(struct lspace *l);
+bool lspace_view_quorate(const struct ls_cpg_view *v);
+bool lspace_keep_alone(const struct ls_cpg_view *v);
+int lspace_send_msg(struct lspace *l, struct msg *m);
+int lspace_send_event(struct lspace *l, const struct ls_event *ev);
+int lspace_send_join(struct lspace *l, uint32_t flags);
+void lspace_arm_retry(struct lspace *l);
+void lspace_run_nl_out(struct lspace *l);
 /* ls_apply's result (the decisions are run either way). */
-int apply_event(struct lspace *l, const struct ls_event *ev);
-void apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
-		   bool quorate, uint64_t ring_id);
-void revoke_all(struct lspace *l, int reason);
-void join_history(const struct lspace *l, struct msg_join *j);
+int lspace_apply_event(struct lspace *l, const struct ls_event *ev);
+void lspace_apply_confchg(struct lspace *l, const uint32_t *members, size_t n,
+			  bool quorate, uint64_t ring_id);
+void lspace_revoke_all(struct lspace *l, int reason);
+void lspace_join_history(const struct lspace *l, struct msg_join *j);
 
 /* lsround.c */
-void round_start(struct lspace *l, const uint32_t *members, size_t n,
-		 uint64_t tag);
-uint64_t view_round_tag(const struct ls_cpg_view *v);
-void handle_msg(struct lspace *l, const struct msg *m);
-void handle_view(struct lspace *l, const uint32_t *members, size_t n,
-		 bool quorate, uint64_t ring_id);
-void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
-		    const uint32_t *left, size_t n_left, bool quorate,
-		    uint64_t ring_id, uint64_t tag);
-void refused_self(struct lspace *l);
-void round_leave(struct lspace *l);
+void lsround_start(struct lspace *l, const uint32_t *members, size_t n,
+		   uint64_t tag);
+uint64_t lsround_view_tag(const struct ls_cpg_view *v);
+void lsround_handle_msg(struct lspace *l, const struct msg *m);
+void lsround_handle_view(struct lspace *l, const uint32_t *members, size_t n,
+			 bool quorate, uint64_t ring_id);
+void lsround_handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
+			    const uint32_t *left, size_t n_left, bool quorate,
+			    uint64_t ring_id, uint64_t tag);
+void lsround_refused_self(struct lspace *l);
+void lsround_leave(struct lspace *l);
 
 /* lsxfer.c */
-void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id);
-struct buffered *buf_add(struct lspace *l, enum buf_kind kind);
-void collect_chunk(struct lspace *l, const struct msg *m);
+void lsxfer_send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id);
+struct lsxfer_buf *lsxfer_buf_add(struct lspace *l, enum lsxfer_buf_kind kind);
+void lsxfer_collect_chunk(struct lspace *l, const struct msg *m);
 
 /* lsreconcile.c */
-bool has_cached(struct lspace *l);
-void report_applied(struct lspace *l, const struct ls_event *ev, int rc);
-void maybe_clean(struct lspace *l);
-void reconcile(struct lspace *l);
-void release_stale(struct lspace *l);
+bool lsrec_has_cached(struct lspace *l);
+void lsrec_report_applied(struct lspace *l, const struct ls_event *ev, int rc);
+void lsrec_maybe_clean(struct lspace *l);
+void lsrec_reconcile(struct lspace *l);
+void lsrec_release_stale(struct lspace *l);
 
 /* lsfencer.c */
-void fencer_duties(struct lspace *l, uint64_t now);
+void lsfencer_duties(struct lspace *l, uint64_t now);
 
 #endif

@@ -21,7 +21,7 @@
  * (released while we were in a minority, forgotten when their users were
  * killed, or held by a previous incarnation of this daemon): release
  * them, but only once every lock user we killed is gone - killed AND
- * reaped (release_stale).  Locks our cache holds that the state does
+ * reaped (lsrec_release_stale).  Locks our cache holds that the state does
  * not: we were fenced meanwhile; revoke everything.
  */
 struct mine_ctx {
@@ -48,7 +48,7 @@ static int mine_lock(const struct ls_lock_info *lk, void *arg)
 	}
 	log_info("ls %s: releasing stale cluster lock %016llx", c->l->name,
 		 (unsigned long long)lk->lkid);
-	send_event(c->l, &ev);
+	lspace_send_event(c->l, &ev);
 	c->n_release++;
 	return 0;
 }
@@ -82,7 +82,7 @@ static int cached_cb(const struct nl_res_info *res, void *arg)
 	return res->cl_state == NL_CL_HELD || res->cl_state == NL_CL_CONVERTING;
 }
 
-bool has_cached(struct lspace *l)
+bool lsrec_has_cached(struct lspace *l)
 {
 	return l->nl && nl_foreach_resource(l->nl, cached_cb, NULL) > 0;
 }
@@ -130,7 +130,7 @@ static int report_res(const struct nl_res_info *res, void *arg)
 	log_info("ls %s: reporting cluster lock %016llx %s on %.*s (epoch %llu) to the rebuilt replica",
 		 c->l->name, (unsigned long long)res->cl_lkid, mode_name(res->cl_mode),
 		 (int)res->namelen, (const char *)res->name, (unsigned long long)res->epoch);
-	if (send_event(c->l, &ev) < 0)
+	if (lspace_send_event(c->l, &ev) < 0)
 		return -EIO;
 	c->sent++;
 	/* A conversion in flight when quorum was lost: asked again behind
@@ -163,7 +163,7 @@ static void send_reports(struct lspace *l)
 }
 
 /* A HELD report applied (rc: ls_apply's answer) on our replica. */
-void report_applied(struct lspace *l, const struct ls_event *ev, int rc)
+void lsrec_report_applied(struct lspace *l, const struct ls_event *ev, int rc)
 {
 	struct ls_lock_info li;
 
@@ -185,14 +185,14 @@ void report_applied(struct lspace *l, const struct ls_event *ev, int rc)
 		l->rb_refused = true;
 	if (l->rb_seen >= l->rb_sent && !l->rb_refused)
 		l->cache_ok = true;
-	maybe_clean(l);
+	lsrec_maybe_clean(l);
 }
 
-void maybe_clean(struct lspace *l)
+void lsrec_maybe_clean(struct lspace *l)
 {
 	struct rb_view v = {
 		.ready = l->ready && l->st,
-		.dirty = set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid),
+		.dirty = nodeset_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid),
 		.clean_sent = l->clean_sent,
 		.to_report = l->rb_to_report,
 		.reported = l->rb_reported,
@@ -208,7 +208,7 @@ void maybe_clean(struct lspace *l)
 	/* Cached locks the replica shows granted to us (re-asserted after a
 	 * divergence, or reported) are no reason to wait; any other must be
 	 * gone. */
-	v.cache_missing = has_cached(l) && !l->cache_ok;
+	v.cache_missing = lsrec_has_cached(l) && !l->cache_ok;
 	if (v.to_report && !v.reported)
 		v.may_use = lsm.h.may_use ? lsm.h.may_use(lsm.h.ctx) : 0;
 	switch (rb_next(&v)) {
@@ -219,18 +219,18 @@ void maybe_clean(struct lspace *l)
 		log_warn("ls %s: a report to the rebuilt replica was refused: revoking every local lock",
 			 l->name);
 		l->rb_revoked = true;
-		revoke_all(l, SDLM_EFENCED);
+		lspace_revoke_all(l, SDLM_EFENCED);
 		l->cache_ok = true;	/* the cache is empty now */
 		/* what the replica took of our reports is no lock of ours:
 		 * released once the users killed are reaped */
-		release_stale(l);
+		lsrec_release_stale(l);
 		break;
 	case RB_CLEAN:
 		log_notice("ls %s: every lock cached before quorum was lost is %s: reporting clean",
 			   l->name, l->rb_reported && !l->rb_refused ?
 			   "in the rebuilt replica" : "gone with its users");
 		l->clean_sent = true;
-		send_join(l, MSG_JOIN_CLEAN);
+		lspace_send_join(l, MSG_JOIN_CLEAN);
 		break;
 	case RB_NONE:
 		break;
@@ -346,7 +346,7 @@ static void resend(struct lspace *l, const struct nl_res_info *res, enum ls_even
 	log_info("ls %s: %s of %016llx never reached the cluster (sent in a partition): sending it again",
 		 l->name, kind == LS_EV_REQUEST ? "REQUEST" : kind == LS_EV_CONVERT ? "CONVERT" :
 		 kind == LS_EV_RELEASE ? "RELEASE" : "CANCEL", (unsigned long long)res->cl_lkid);
-	send_event(l, &ev);
+	lspace_send_event(l, &ev);
 }
 
 static void resend_convert(struct lspace *l, const struct nl_res_info *res)
@@ -418,7 +418,7 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 	 * fenced).  Our request was refused as a duplicate (-EEXIST):
 	 * taken for ours, that lock's grant made a second EX holder
 	 * (review s25-rev1 R3).  It fails with -EAGAIN; the old lock is
-	 * released below (release_stale), so a new request gets through.
+	 * released below (lsrec_release_stale), so a new request gets through.
 	 */
 	if (known && res->cl_state == NL_CL_REQUESTING &&
 	    (!lock_is_on(c->l, res->name, res->namelen, res->cl_lkid) ||
@@ -521,27 +521,27 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 	return 0;
 }
 
-void reconcile(struct lspace *l)
+void lsrec_reconcile(struct lspace *l)
 {
 	struct cache_ctx cc = { .l = l };
 	size_t i;
 
 	/* Reports already in flight to the replica we hold come back in the
-	 * stream (report_applied); otherwise - another lineage, or a replica
+	 * stream (lsrec_report_applied); otherwise - another lineage, or a replica
 	 * we dropped since (review s25-rev4 R2) - start over. */
 	if (!rb_reports_pending(l->rb_reported, l->rb_formed, l->hist_formed,
 				l->rb_hold, l->hold_gen, l->rb_sent, l->rb_seen)) {
 		l->rb_reported = l->rb_refused = l->rb_revoked = false;
 		l->rb_sent = l->rb_seen = 0;
 	}
-	cc.rebuild = ls_rebuilding(l->st) && set_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid);
+	cc.rebuild = ls_rebuilding(l->st) && nodeset_has(l->dirty_nodes, l->n_dirty, lsm.h.nodeid);
 	nl_foreach_resource(l->nl, cache_res, &cc);
 	l->rb_to_report = cc.to_report > 0;
 	l->cache_ok = !cc.missing && !cc.to_report;
 	if (cc.missing) {
 		log_warn("ls %s: the cluster state no longer shows locks this node holds: revoking every local lock",
 			 l->name);
-		revoke_all(l, SDLM_EFENCED);
+		lspace_revoke_all(l, SDLM_EFENCED);
 	} else {
 		for (i = 0; i < cc.nfx; i++) {
 			struct fixup *f = &cc.fx[i];
@@ -570,23 +570,23 @@ void reconcile(struct lspace *l)
 						  f->err ? f->err : SDLM_ECANCELED, &l->no);
 				break;
 			}
-			run_nl_out(l);
+			lspace_run_nl_out(l);
 		}
 	}
 	free(cc.fx);
-	release_stale(l);
-	maybe_clean(l);
+	lsrec_release_stale(l);
+	lsrec_maybe_clean(l);
 }
 
 /*
- * revoke_all kills the users and the cache forgets their locks at once;
+ * lspace_revoke_all kills the users and the cache forgets their locks at once;
  * a killed user is still there until it leaves the kernel (one in the
  * middle of a write).  Released now, its lock could be granted elsewhere
  * while it writes: wait until every killed user is reaped (lsm_tick asks
  * again).  During a clean stop lsm_release_own releases them all, once
  * the same is true.
  */
-void release_stale(struct lspace *l)
+void lsrec_release_stale(struct lspace *l)
 {
 	struct mine_ctx mc = { .l = l };
 

@@ -16,8 +16,8 @@ static const char *ls_state_word(const struct lspace *l)
 {
 	if (l->joining)
 		return "joining";
-	if (ls_refusing(l))
-		return ls_refusing(l);
+	if (lspace_refusing(l))
+		return lspace_refusing(l);
 	return l->ready ? "ready" : "syncing";
 }
 
@@ -136,7 +136,7 @@ static int render_local_lock(const struct nl_lock_info *lk, void *arg)
 		sb_printf(c->b, "%s{\"client\":%u,\"lkid\":\"%016llx\",\"queue\":\"%s\","
 			  "\"granted\":\"%s\",\"requested\":\"%s\"}",
 			  c->first_lock ? "" : ",", lk->client,
-			  (unsigned long long)global_lkid(c->l, lk->local_lkid), q,
+			  (unsigned long long)lspace_global_lkid(c->l, lk->local_lkid), q,
 			  lk->grmode >= 0 ? mode_name(lk->grmode) : "-", mode_name(lk->rqmode));
 	} else {
 		sb_printf(c->b, "    local client %-6u %-10s %-2s", lk->client, q,

@@ -74,7 +74,7 @@ static int form_fresh(struct lspace *l, const uint32_t *members, size_t n,
 	l->hist_decided = false;
 	log_notice("ls %s: formed (cold start: gate closed until the fencer clears it%s)", l->name,
 		   p.rebuild ? "; rebuilt from the locks the members report" : "");
-	apply_confchg(l, members, n, quorate, ring_id);
+	lspace_apply_confchg(l, members, n, quorate, ring_id);
 	return 0;
 }
 
@@ -105,14 +105,14 @@ static void drop_replica(struct lspace *l, const char *why)
  * locks.  Nothing of ours may be used again; only a restart (a new
  * incarnation) comes back.
  */
-void refused_self(struct lspace *l)
+void lsround_refused_self(struct lspace *l)
 {
 	if (l->self_refused)
 		return;
 	l->self_refused = true;
 	log_err("ls %s: the cluster records this incarnation (%016llx) as fenced: stopping every lock use; restart sdlmd to rejoin",
 		l->name, (unsigned long long)lsm.h.incarnation);
-	revoke_all(l, SDLM_EFENCED);
+	lspace_revoke_all(l, SDLM_EFENCED);
 	if (lsm.h.fenced_self)
 		lsm.h.fenced_self(lsm.h.ctx);
 }
@@ -142,7 +142,7 @@ static void set_hold(struct lspace *l, bool hold)
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_kind = LS_EV_HOLD;
 	ev.ev_hold = hold;
-	apply_event(l, &ev);
+	lspace_apply_event(l, &ev);
 }
 
 /*
@@ -153,7 +153,7 @@ static void set_hold(struct lspace *l, bool hold)
  * lowest member; leaving ends all of it, and the others see it gone
  * (away with its locks: fenced already, they take them back).
  */
-void round_leave(struct lspace *l)
+void lsround_leave(struct lspace *l)
 {
 	int rc;
 
@@ -179,7 +179,7 @@ void round_leave(struct lspace *l)
 
 /* The tag of a round that quorum's return starts (no group confchg): the
  * totem ring it came with, and the members.  Salted apart from conf_tag. */
-uint64_t view_round_tag(const struct ls_cpg_view *v)
+uint64_t lsround_view_tag(const struct ls_cpg_view *v)
 {
 	uint64_t t = v->ring_id ^ 0x71756f72756d0000ULL;
 	size_t i;
@@ -191,8 +191,8 @@ uint64_t view_round_tag(const struct ls_cpg_view *v)
 	return t ? t : 1;
 }
 
-void round_start(struct lspace *l, const uint32_t *members, size_t n,
-		 uint64_t tag)
+void lsround_start(struct lspace *l, const uint32_t *members, size_t n,
+		   uint64_t tag)
 {
 	set_hold(l, true);
 	l->round_tag = tag;
@@ -209,10 +209,10 @@ void round_start(struct lspace *l, const uint32_t *members, size_t n,
 static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *basis,
 			   const uint32_t *waiting, size_t n_waiting)
 {
-	struct xfer *xf = NULL;
+	struct lsxfer_track *xf = NULL;
 	size_t i;
 
-	for (i = 0; i < XFER_MAX; i++)
+	for (i = 0; i < LSXFER_MAX; i++)
 		if (!l->xf[i].active) {
 			xf = &l->xf[i];
 			break;
@@ -231,7 +231,7 @@ static void transfer_start(struct lspace *l, uint32_t sender, const struct msg *
 	memcpy(xf->t.waiting, waiting, n_waiting * sizeof(uint32_t));
 	xf->t.n_waiting = n_waiting;
 	if (sender == lsm.h.nodeid && l->ready)
-		send_snapshot(l, basis, xf->t.xfer_id);
+		lsxfer_send_snapshot(l, basis, xf->t.xfer_id);
 }
 
 /*
@@ -408,7 +408,7 @@ static void hold_gate(struct lspace *l)
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_kind = LS_EV_GATE;
 	ev.ev_gate_open = false;
-	apply_event(l, &ev);
+	lspace_apply_event(l, &ev);
 	l->gate_sent_ms = 0;
 }
 
@@ -427,7 +427,7 @@ static void refuse_fenced(struct lspace *l)
 		    l->round_inc[i] <= ni.fenced_incarnation) {
 			log_warn("ls %s: node %u rejoined as incarnation %016llx, which was fenced: it is not a member",
 				 l->name, n, (unsigned long long)l->round_inc[i]);
-			set_add(l->refused, &l->n_refused, n);
+			nodeset_add(l->refused, &l->n_refused, n);
 		}
 	}
 }
@@ -451,8 +451,8 @@ static void round_records(struct lspace *l)
 	for (i = 0; i < l->n_round; i++) {
 		uint32_t id = l->round_members[i];
 
-		if (set_has(l->refused, l->n_refused, id) ||
-		    set_has(l->incompatible, l->n_incompatible, id))
+		if (nodeset_has(l->refused, l->n_refused, id) ||
+		    nodeset_has(l->incompatible, l->n_incompatible, id))
 			continue;
 		ids[n] = id;
 		incs[n] = l->round_inc[i];
@@ -466,7 +466,7 @@ static void round_records(struct lspace *l)
 	ev.ev_protos = protos;
 	ev.ev_member_count = n;
 	ev.ev_proto = l->proto_agreed;
-	rc = apply_event(l, &ev);
+	rc = lspace_apply_event(l, &ev);
 	if (rc < 0)
 		log_err("ls %s: member records of the round not applied: %s",
 			l->name, sdlm_strerror(rc));
@@ -521,14 +521,14 @@ static void round_decide(struct lspace *l, const struct msg *last)
 				me_lost = true;
 		}
 		if (me_lost && l->ready) {
-			struct buffered *b;
+			struct lsxfer_buf *b;
 
 			drop_replica(l, "it diverged from the surviving replica");
 			/* The state comes as of this JOIN: keep the stream
 			 * from here on, this JOIN first (take_state looks
 			 * for its basis in the buffer). */
 			l->buffering = true;
-			b = buf_add(l, BUF_MSG);
+			b = lsxfer_buf_add(l, LSXFER_BUF_MSG);
 			if (b) {
 				b->m = *last;
 				msg_detach(&b->m);
@@ -543,7 +543,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 		else
 			waiting[nw++] = l->round_members[i];
 	}
-	if (nr == 0 && !view_quorate(v)) {
+	if (nr == 0 && !lspace_view_quorate(v)) {
 		/* Nobody has a replica and we may not form one without
 		 * quorum: wait for the round that quorum starts. */
 		memcpy(l->waiting_nodes, waiting, nw * sizeof(uint32_t));
@@ -564,7 +564,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 		ready[nr++] = former;
 		if (former == lsm.h.nodeid && !l->ready) {
 			if (form_fresh(l, v->members, v->member_count,
-				       view_quorate(v), v->ring_id) < 0) {
+				       lspace_view_quorate(v), v->ring_id) < 0) {
 				log_err("ls %s: cannot form the lockspace", l->name);
 				return;
 			}
@@ -579,7 +579,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 			for (i = 0; i < l->n_round; i++)
 				if (round_ready(l, i) && !hist_same(&l->round_join[i], win) &&
 				    (l->round_flags[i] & MSG_JOIN_CACHED))
-					set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
+					nodeset_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
 			l->clean_sent = false;
 		}
 		refuse_fenced(l);
@@ -591,13 +591,13 @@ static void round_decide(struct lspace *l, const struct msg *last)
 			 * makes it ready).  waiting stays a sorted set: the
 			 * state transfer carries it (lssnap.h). */
 			for (i = 0, k = 0; i < nr; i++)
-				if (!set_has(l->refused, l->n_refused, ready[i]))
+				if (!nodeset_has(l->refused, l->n_refused, ready[i]))
 					ready[k++] = ready[i];
 				else
-					set_add(waiting, &nw, ready[i]);
+					nodeset_add(waiting, &nw, ready[i]);
 			nr = k;
-			if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
-				refused_self(l);
+			if (nodeset_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+				lsround_refused_self(l);
 				drop_replica(l, "this incarnation was fenced");
 				return;
 			}
@@ -621,8 +621,8 @@ static void round_decide(struct lspace *l, const struct msg *last)
 		for (i = 0; i < l->n_round; i++)
 			if ((l->round_flags[i] & MSG_JOIN_SYNC) &&
 			    (l->round_flags[i] & MSG_JOIN_CACHED) &&
-			    !set_has(l->dirty_nodes, l->n_dirty, l->round_members[i]))
-				set_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
+			    !nodeset_has(l->dirty_nodes, l->n_dirty, l->round_members[i]))
+				nodeset_add(l->dirty_nodes, &l->n_dirty, l->round_members[i]);
 		if (l->n_dirty > before)
 			log_notice("ls %s: gate closed and %zu member(s) still use locks cached before quorum was lost: nothing is granted until they stopped",
 				   l->name, l->n_dirty);
@@ -640,8 +640,8 @@ static void round_decide(struct lspace *l, const struct msg *last)
 	if (nw)
 		transfer_start(l, ready[0], last, waiting, nw);
 	if (l->ready && ready[0] == lsm.h.nodeid && nr == 1 && l->st) {
-		reconcile(l);
-		fencer_duties(l, clock_boottime_ms());
+		lsrec_reconcile(l);
+		lsfencer_duties(l, clock_boottime_ms());
 	}
 }
 
@@ -658,8 +658,8 @@ static void round_join(struct lspace *l, const struct msg *m)
 
 	if (m->u.join.flags & MSG_JOIN_CLEAN) {
 		/* a report, not a round's JOIN */
-		if (set_has(l->dirty_nodes, l->n_dirty, m->m_nodeid)) {
-			set_del(l->dirty_nodes, &l->n_dirty, m->m_nodeid);
+		if (nodeset_has(l->dirty_nodes, l->n_dirty, m->m_nodeid)) {
+			nodeset_del(l->dirty_nodes, &l->n_dirty, m->m_nodeid);
 			log_info("ls %s: node %u stopped using its old cached locks (%zu still to go)",
 				 l->name, m->m_nodeid, l->n_dirty);
 		}
@@ -695,8 +695,8 @@ static void chunk_progress(struct lspace *l, const struct msg *m)
 	const struct msg_snapshot *s = &m->u.snap;
 	size_t i, k;
 
-	for (i = 0; i < XFER_MAX; i++) {
-		struct xfer *x = &l->xf[i];
+	for (i = 0; i < LSXFER_MAX; i++) {
+		struct lsxfer_track *x = &l->xf[i];
 
 		if (!x->active || x->t.sender != m->m_nodeid || x->t.xfer_id != s->xfer_id)
 			continue;
@@ -707,9 +707,9 @@ static void chunk_progress(struct lspace *l, const struct msg *m)
 		if (x->t.got < x->t.total)
 			return;
 		for (k = 0; k < x->t.n_waiting; k++) {
-			set_del(l->waiting_nodes, &l->n_waiting, x->t.waiting[k]);
-			if (!set_has(l->refused, l->n_refused, x->t.waiting[k]))
-				set_add(l->ready_nodes, &l->n_ready, x->t.waiting[k]);
+			nodeset_del(l->waiting_nodes, &l->n_waiting, x->t.waiting[k]);
+			if (!nodeset_has(l->refused, l->n_refused, x->t.waiting[k]))
+				nodeset_add(l->ready_nodes, &l->n_ready, x->t.waiting[k]);
 		}
 		x->active = false;
 		return;
@@ -724,27 +724,27 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 
 	if (msg_to_event(m, &ev) < 0)
 		return;
-	if (set_has(l->incompatible, l->n_incompatible, m->m_nodeid) ||
-	    set_has(l->refused, l->n_refused, m->m_nodeid))
+	if (nodeset_has(l->incompatible, l->n_incompatible, m->m_nodeid) ||
+	    nodeset_has(l->refused, l->n_refused, m->m_nodeid))
 		return;
 	/* A type above the agreed protocol: a sender broke the agreement
-	 * (send_event refuses it); every member ignores it alike. */
+	 * (lspace_send_event refuses it); every member ignores it alike. */
 	if (msg_type_proto(m->m_type) > MSG_PROTO_MIN &&
 	    msg_type_proto(m->m_type) > l->proto_agreed) {
 		log_warn("ls %s: %s from node %u above the agreed protocol %u: ignored",
 			 l->name, msg_type_name(m->m_type), m->m_nodeid, l->proto_agreed);
 		if (ev.ev_kind == LS_EV_HELD)
-			report_applied(l, &ev, SDLM_EVERSION);	/* ours: revoke */
+			lsrec_report_applied(l, &ev, SDLM_EVERSION);	/* ours: revoke */
 		return;
 	}
 	/* A report to a rebuilt replica: whether its sender is dirty is the
 	 * replicated dirty set's to say. */
 	if (ev.ev_kind == LS_EV_HELD)
-		ev.ev_dirty = set_has(l->dirty_nodes, l->n_dirty, m->m_nodeid);
+		ev.ev_dirty = nodeset_has(l->dirty_nodes, l->n_dirty, m->m_nodeid);
 	/* Only a ready member speaks for the fence side. */
 	if ((ev.ev_kind == LS_EV_NODE_STATUS || ev.ev_kind == LS_EV_NODE_FENCED ||
 	     ev.ev_kind == LS_EV_GATE || ev.ev_kind == LS_EV_HANDOFF_RELEASE) &&
-	    !set_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
+	    !nodeset_has(l->ready_nodes, l->n_ready, m->m_nodeid)) {
 		log_warn("ls %s: fencer message from node %u, which is not ready: ignored",
 			 l->name, m->m_nodeid);
 		return;
@@ -759,9 +759,9 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 			 "a member still uses cached locks");
 		return;
 	}
-	rc = apply_event(l, &ev);
+	rc = lspace_apply_event(l, &ev);
 	if (ev.ev_kind == LS_EV_HELD)
-		report_applied(l, &ev, rc);
+		lsrec_report_applied(l, &ev, rc);
 	/* A replica that may have granted, or fenced a node, or released a
 	 * grant on an away node's behalf, has a history a divergence must
 	 * not throw away. */
@@ -773,12 +773,12 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 
 		/* a fenced node's lock users are gone with it */
 		if (ls_node_get(l->st, ev.ev_nodeid, &ni) == 0 && ni.fenced)
-			set_del(l->dirty_nodes, &l->n_dirty, ev.ev_nodeid);
+			nodeset_del(l->dirty_nodes, &l->n_dirty, ev.ev_nodeid);
 	}
 }
 
 /* One ordered input, whatever our state (replay included). */
-void handle_msg(struct lspace *l, const struct msg *m)
+void lsround_handle_msg(struct lspace *l, const struct msg *m)
 {
 	switch (m->m_type) {
 	case MSG_JOIN:
@@ -793,31 +793,31 @@ void handle_msg(struct lspace *l, const struct msg *m)
 	}
 }
 
-void handle_view(struct lspace *l, const uint32_t *members, size_t n,
+void lsround_handle_view(struct lspace *l, const uint32_t *members, size_t n,
 			bool quorate, uint64_t ring_id)
 {
 	if (!l->ready)
 		return;
-	if (!quorate && !keep_alone(ls_cpg_view(l->cpg))) {
+	if (!quorate && !lspace_keep_alone(ls_cpg_view(l->cpg))) {
 		drop_replica(l, "partition not quorate");
 		return;
 	}
-	apply_confchg(l, members, n, quorate, ring_id);
+	lspace_apply_confchg(l, members, n, quorate, ring_id);
 }
 
-void handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
+void lsround_handle_confchg(struct lspace *l, const uint32_t *members, size_t n,
 			   const uint32_t *left, size_t n_left, bool quorate,
 			   uint64_t ring_id, uint64_t tag)
 {
 	size_t i, k;
 
 	for (i = 0; i < n_left; i++) {
-		set_del(l->ready_nodes, &l->n_ready, left[i]);
-		set_del(l->waiting_nodes, &l->n_waiting, left[i]);
-		for (k = 0; k < XFER_MAX; k++)
+		nodeset_del(l->ready_nodes, &l->n_ready, left[i]);
+		nodeset_del(l->waiting_nodes, &l->n_waiting, left[i]);
+		for (k = 0; k < LSXFER_MAX; k++)
 			if (l->xf[k].active && l->xf[k].t.sender == left[i])
 				l->xf[k].active = false;
 	}
-	round_start(l, members, n, tag);
-	handle_view(l, members, n, quorate, ring_id);
+	lsround_start(l, members, n, tag);
+	lsround_handle_view(l, members, n, quorate, ring_id);
 }

@@ -58,7 +58,7 @@
  * lssnap_encode() refuses (-EINVAL) a book the decoder would refuse, so
  * what one node sends every node can read.
  *
- * Every list the daemon keeps is a sorted set (lsint.h set_add), and a
+ * Every list the daemon keeps is a sorted set (lsint.h nodeset_add), and a
  * transfer's waiting list is the waiting set of its round: sorted too.
  */
 #ifndef SDLM_LSSNAP_H

@@ -47,7 +47,7 @@ static void book_of(const struct lspace *l, struct lssnap_book *b)
 	b->decided = l->hist_decided;
 	b->formed = l->hist_formed;
 	b->gen = l->hist_gen;
-	for (i = 0; i < XFER_MAX; i++)
+	for (i = 0; i < LSXFER_MAX; i++)
 		if (l->xf[i].active)
 			b->xf[b->n_xfer++] = l->xf[i].t;
 }
@@ -79,7 +79,7 @@ static void book_apply(struct lspace *l, const struct lssnap_book *b)
 	}
 }
 
-void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
+void lsxfer_send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 {
 	struct lssnap_book *book = malloc(sizeof(*book));
 	size_t len = 0, w = 0, off;
@@ -116,7 +116,7 @@ void send_snapshot(struct lspace *l, const struct msg *basis, uint64_t xfer_id)
 		m.u.snap.data = buf + off;
 		m.u.snap.len = (uint32_t)(w - off < MSG_SNAP_CHUNK_MAX ?
 					  w - off : MSG_SNAP_CHUNK_MAX);
-		send_msg(l, &m);
+		lspace_send_msg(l, &m);
 	}
 	log_info("ls %s: sent state (%zu bytes, %zu locks) for node %u's join", l->name,
 		 w, ls_lock_count(l->st), basis->m_nodeid);
@@ -127,13 +127,13 @@ out:
 
 /* --- waiting for the state ---------------------------------------------- */
 
-struct buffered *buf_add(struct lspace *l, enum buf_kind kind)
+struct lsxfer_buf *lsxfer_buf_add(struct lspace *l, enum lsxfer_buf_kind kind)
 {
-	struct buffered *b;
+	struct lsxfer_buf *b;
 
 	if (l->nbuf == l->capbuf) {
 		size_t cap = l->capbuf ? 2 * l->capbuf : 64;
-		struct buffered *nb = realloc(l->buf, cap * sizeof(*nb));
+		struct lsxfer_buf *nb = realloc(l->buf, cap * sizeof(*nb));
 
 		if (!nb) {
 			log_err("ls %s: cannot buffer during the state transfer", l->name);
@@ -168,7 +168,7 @@ static int load_sync(struct lspace *l, const uint8_t *p, size_t len)
 }
 
 /* A complete transfer whose basis is in our buffer: take it and replay. */
-static void take_state(struct lspace *l, struct collect *c)
+static void take_state(struct lspace *l, struct lsxfer_collect *c)
 {
 	size_t i, start = SIZE_MAX;
 	int rc;
@@ -176,7 +176,7 @@ static void take_state(struct lspace *l, struct collect *c)
 	for (i = 0; i < l->nbuf; i++) {
 		const struct msg *bm = &l->buf[i].m;
 
-		if (l->buf[i].kind == BUF_MSG && bm->m_type == MSG_JOIN &&
+		if (l->buf[i].kind == LSXFER_BUF_MSG && bm->m_type == MSG_JOIN &&
 		    bm->m_nodeid == c->basis_node && bm->m_incarnation == c->basis_inc &&
 		    bm->m_seq == c->basis_seq) {
 			start = i + 1;
@@ -198,13 +198,13 @@ static void take_state(struct lspace *l, struct collect *c)
 	}
 	l->ready = true;
 	l->drop_have = false;
-	if (set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+	if (nodeset_has(l->refused, l->n_refused, lsm.h.nodeid)) {
 		/* Refused at the basis: this incarnation was fenced. */
 		ls_destroy(l->st);
 		l->st = NULL;
 		l->ready = false;
 		l->nbuf = 0;
-		refused_self(l);
+		lsround_refused_self(l);
 		return;
 	}
 	log_notice("ls %s: state received from node %u (%u bytes, %zu locks, basis %u:%llx:%llu, digest %016llx)",
@@ -215,55 +215,55 @@ static void take_state(struct lspace *l, struct collect *c)
 	 * bookkeeping ends where every other member's is. */
 	l->replaying = true;
 	for (i = start; i < l->nbuf; i++) {
-		struct buffered *b = &l->buf[i];
+		struct lsxfer_buf *b = &l->buf[i];
 
 		switch (b->kind) {
-		case BUF_CONFCHG:
-			handle_confchg(l, b->members, b->n_members, b->left, b->n_left,
-				       b->quorate, b->ring_id, b->tag);
+		case LSXFER_BUF_CONFCHG:
+			lsround_handle_confchg(l, b->members, b->n_members, b->left, b->n_left,
+					       b->quorate, b->ring_id, b->tag);
 			break;
-		case BUF_TOTEM:
-			handle_view(l, b->members, b->n_members, b->quorate, b->ring_id);
+		case LSXFER_BUF_TOTEM:
+			lsround_handle_view(l, b->members, b->n_members, b->quorate, b->ring_id);
 			break;
-		case BUF_MSG:
-			handle_msg(l, &b->m);
+		case LSXFER_BUF_MSG:
+			lsround_handle_msg(l, &b->m);
 			break;
 		}
 	}
 	l->replaying = false;
 	l->nbuf = 0;
-	for (i = 0; i < XFER_MAX; i++) {
+	for (i = 0; i < LSXFER_MAX; i++) {
 		free(l->col[i].data);
 		memset(&l->col[i], 0, sizeof(l->col[i]));
 	}
-	if (l->ready && set_has(l->refused, l->n_refused, lsm.h.nodeid)) {
+	if (l->ready && nodeset_has(l->refused, l->n_refused, lsm.h.nodeid)) {
 		/* refused by a round replayed after the basis */
 		ls_destroy(l->st);
 		l->st = NULL;
 		l->ready = false;
-		refused_self(l);
+		lsround_refused_self(l);
 		return;
 	}
 	if (l->ready) {
-		reconcile(l);
-		fencer_duties(l, clock_boottime_ms());
+		lsrec_reconcile(l);
+		lsfencer_duties(l, clock_boottime_ms());
 	}
 }
 
-void collect_chunk(struct lspace *l, const struct msg *m)
+void lsxfer_collect_chunk(struct lspace *l, const struct msg *m)
 {
 	const struct msg_snapshot *s = &m->u.snap;
-	struct collect *c = NULL;
+	struct lsxfer_collect *c = NULL;
 	size_t i;
 
-	for (i = 0; i < XFER_MAX; i++)
+	for (i = 0; i < LSXFER_MAX; i++)
 		if (l->col[i].active && l->col[i].sender == m->m_nodeid &&
 		    l->col[i].xfer_id == s->xfer_id)
 			c = &l->col[i];
 	if (!c) {
 		if (s->offset != 0)
 			return;		/* joined the transfer midway */
-		for (i = 0; i < XFER_MAX && !c; i++)
+		for (i = 0; i < LSXFER_MAX && !c; i++)
 			if (!l->col[i].active)
 				c = &l->col[i];
 		if (!c)

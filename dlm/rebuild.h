@@ -8,7 +8,7 @@
  * set.  When every member speaks protocol 4 the replica is rebuilt: a
  * dirty member reports each lock it holds (HELD, lockstate.h LS_EV_HELD),
  * then JOIN(CLEAN).  Below protocol 4 it revokes its cached locks instead
- * (reconcile) and reports CLEAN once their users are reaped.  Each rule
+ * (lsrec_reconcile) and reports CLEAN once their users are reaped.  Each rule
  * below stops one of the model's bad variants (docs/model.md):
  *
  *   - no report while lock users it killed are not reaped, and no CLEAN

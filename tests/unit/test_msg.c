@@ -564,7 +564,7 @@ static void test_held_golden(void **state)
 }
 
 /* Which protocol a type needs: HANDOFF_RELEASE 3, HELD 4, every other type
- * the minimum (send_event refuses one above the agreed version). */
+ * the minimum (lspace_send_event refuses one above the agreed version). */
 static void test_type_proto(void **state)
 {
 	int i;
