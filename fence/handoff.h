@@ -75,9 +75,9 @@
  *	F3  ho_release_applies: the replica's test, the same on every
  *	    replica, of whether a release event releases anything
  *
- * The edges (dlm/lsfencer.c, fence/heartbeat.c, the lockspace, the UID
- * service, reconciliation) do not call this yet: design-handoff.md §10,
- * steps 3-5.
+ * The edges: fence/heartbeat.c carries both areas (heartbeat.h,
+ * hbe_set_handoff); dlm/lsfencer.c, the lockspace, the UID service and
+ * reconciliation: design-handoff.md §10, step 4.
  */
 #ifndef SDLM_HANDOFF_H
 #define SDLM_HANDOFF_H

@@ -74,6 +74,11 @@ struct hb_engine {
 	hbe_event_fn fn;
 	void *ctx;
 	void *wbuf;
+	/* the hand-off (heartbeat.h) */
+	struct ho_requester req;
+	struct ho_away away;
+	struct hbe_handoff_ops ho;
+	bool ho_on;
 };
 
 /* fencesm decides whether a heartbeat write may go out (no stale one). */
@@ -165,6 +170,11 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 		e->st.write_fail++;
 		e->st.last_write_err = result;
 	}
+	/* F4: the bound of the entries this write carried runs from its
+	 * completion - only if it completed within its deadline
+	 * (SDLM_EIOTIMEOUT otherwise: it may land at any time later, so it
+	 * proves nothing; the entries wait for the next write). */
+	ho_req_written(&e->req, e->now_ms, result >= 0);
 	/* After a lapse fencesm owes a fresh read: only a read submitted
 	 * from now on (self_read_submitted) pays it. */
 	self_renew_done(&e->self, e->write_sub_ms, result);
@@ -240,6 +250,59 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 	      missed > INT32_MAX ? INT32_MAX : (int)missed);
 }
 
+static void away_acts(struct hb_engine *e, const struct ho_away_out *out)
+{
+	uint32_t i;
+
+	for (i = 0; e->ho_on && i < out->n; i++)
+		e->ho.act(e->ho.ctx, &out->a[i]);
+}
+
+/*
+ * V1 (design-handoff.md §5): the request entries naming our node in
+ * every other slot of this read, and whether the same read found a pill
+ * for us (fencesm: ss_pill).  Only a read that decoded every slot in use
+ * counts: a slot we could not read may hold a request still standing,
+ * and a read without it would withdraw it (V4) - harmless, but it would
+ * undo the stop each time the slot is unreadable.
+ */
+static void away_read(struct hb_engine *e, uint64_t now)
+{
+	struct ho_seen seen[SDLM_MAX_NODES * SDLM_HB_REQ_MAX];
+	struct ho_away_out *out;
+	uint32_t i, n = e->a->hdr.num_nodes, k;
+	size_t ns = 0;
+
+	if (!e->ho_on)
+		return;
+	for (i = 1; i <= n; i++) {
+		/* Never written (an all-zero sector reads as no magic): no
+		 * requests there. */
+		if (i == e->node_id || e->hb_rc[i] == -ENODATA ||
+		    e->hb_rc[i] == SDLM_EMAGIC)
+			continue;
+		if (e->hb_rc[i] != 0)
+			return;
+		for (k = 0; k < SDLM_HB_REQ_MAX && e->hb[i].req[k].lkid; k++) {
+			const struct sdlm_hb_req *r = &e->hb[i].req[k];
+
+			if (ho_lkid_node(r->lkid) != e->node_id ||
+			    r->target_incarnation != e->incarnation)
+				continue;
+			seen[ns].lkid = r->lkid;
+			seen[ns].target_incarnation = r->target_incarnation;
+			seen[ns].held = e->ho.held(e->ho.ctx, r->lkid);
+			ns++;
+		}
+	}
+	out = malloc(sizeof(*out));
+	if (!out)
+		return;		/* this read is skipped; the next one counts */
+	if (ho_away_read(&e->away, now, seen, ns, e->self.ss_pill, out) == 0)
+		away_acts(e, out);
+	free(out);
+}
+
 static void read_done(void *arg, int result, const void *data, size_t len)
 {
 	struct hb_engine *e = arg;
@@ -282,6 +345,7 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 	}
 	hbe_peer_slots(e, e->node_id, &own, &in, &mi);
 	self_msg_read(&e->self, now, own.msg);
+	away_read(e, now);
 	e->fn(e->ctx, HBE_READ, 0);
 }
 
@@ -312,6 +376,8 @@ int hbe_create(struct hb_engine **out, struct area *a,
 	e->fn = fn;
 	e->ctx = ctx;
 	self_init(&e->self, t, incarnation);
+	ho_req_init(&e->req, node_id);
+	ho_away_init(&e->away, node_id, incarnation);
 	/* Without corosync (disk-only mode) nobody is a member and we are
 	 * not quorate: peers can be judged dead, and a lost lease fences. */
 	for (i = 0; i <= SDLM_MAX_NODES; i++) {
@@ -364,6 +430,26 @@ void hbe_destroy(struct hb_engine *e)
 	free(e);
 }
 
+/*
+ * Both hand-off areas of the write about to be submitted.  V3: a grant
+ * the answer lists for the first time leaves our use now, before the
+ * submission (ops->listed), whether or not the write then succeeds.
+ */
+static void handoff_areas(struct hb_engine *e, struct sdlm_hb *hb)
+{
+	enum ho_grant_state before[HO_AWAY_MAX];
+	uint32_t i;
+
+	ho_req_area(&e->req, hb);
+	for (i = 0; i < e->away.n; i++)
+		before[i] = e->away.g[i].state;
+	ho_away_answer(&e->away, hb);
+	/* ho_away_answer changes states only, never the order or count. */
+	for (i = 0; e->ho_on && i < e->away.n; i++)
+		if (before[i] != HO_LISTED && e->away.g[i].state == HO_LISTED)
+			e->ho.listed(e->ho.ctx, e->away.g[i].lkid);
+}
+
 void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 {
 	uint64_t now_ns = aio_now_ns(), dl = now_ns + (uint64_t)e->t->base.io_timeout_ms * 1000000;
@@ -371,6 +457,15 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 	int rc;
 
 	decide(e, now_ms);
+	if (e->ho_on) {
+		struct ho_away_out *out = malloc(sizeof(*out));
+
+		if (out) {
+			ho_away_tick(&e->away, now_ms, e->t, out, NULL);
+			away_acts(e, out);
+			free(out);
+		}
+	}
 	if (may_write(e)) {
 		struct sdlm_hb hb = {
 			.node_id = e->node_id,
@@ -391,6 +486,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 		}
 		snprintf(hb.node_name, sizeof(hb.node_name), "%s", e->name);
 		hb_set_version(&hb);
+		handoff_areas(e, &hb);
 		layout_hb_offset(&e->a->hdr, e->node_id, &off);
 		rc = hb_out(&hb, e->a->hdr.uuid, e->wbuf, e->a->hdr.sector_size);
 		if (rc == 0) {
@@ -408,6 +504,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 		} else {
 			e->st.write_fail++;
 			self_renew_done(&e->self, now_ms, rc);
+			ho_req_written(&e->req, now_ms, false);
 		}
 	}
 	if (!e->read_pending) {
@@ -500,6 +597,30 @@ int hbe_leave(struct hb_engine *e)
 	hb_set_version(&hb);
 	e->counter++;
 	return area_write_hb(e->a, &hb);
+}
+
+void hbe_set_handoff(struct hb_engine *e, const struct hbe_handoff_ops *ops)
+{
+	e->ho_on = ops && ops->held && ops->act && ops->listed;
+	if (e->ho_on)
+		e->ho = *ops;
+	else
+		memset(&e->ho, 0, sizeof(e->ho));
+}
+
+struct ho_requester *hbe_requester(struct hb_engine *e) { return &e->req; }
+struct ho_away *hbe_away(struct hb_engine *e) { return &e->away; }
+
+int hbe_peer_record(const struct hb_engine *e, uint32_t node_id,
+		    uint16_t *minor, uint64_t *incarnation)
+{
+	if (node_id < 1 || node_id > e->a->hdr.num_nodes)
+		return -EINVAL;
+	if (e->hb_rc[node_id] != 0 || e->hb[node_id].state == HB_FREE)
+		return -ENODATA;
+	*minor = e->hb[node_id].minor;
+	*incarnation = e->hb[node_id].incarnation;
+	return 0;
 }
 
 const struct self_state *hbe_self(const struct hb_engine *e) { return &e->self; }

@@ -16,6 +16,7 @@
 #include "ondisk.h"
 #include "timeouts.h"
 #include "fencesm.h"
+#include "handoff.h"
 
 struct area;
 
@@ -87,5 +88,53 @@ void hbe_peer_slots(const struct hb_engine *e, uint32_t node_id,
 const struct hbe_stats *hbe_stats(const struct hb_engine *e);
 uint64_t hbe_counter(const struct hb_engine *e);
 int hbe_aio_fd(const struct hb_engine *e);
+
+/*
+ * The hand-off through the disk (docs/design-handoff.md §3-5).  The
+ * engine carries both areas of our own heartbeat record and keeps the
+ * pure state of fence/handoff.h for them:
+ *
+ *	requester	hbe_requester(): the daemon's one struct ho_requester
+ *			(every lockspace it fences shares it).  Each write
+ *			carries ho_req_area; ho_req_written is told when
+ *			that write COMPLETES within its deadline (ok) - a
+ *			write that failed or missed its deadline is no proof
+ *			that the entries are on the disk, so their bound B
+ *			does not start from it.
+ *	away node V	hbe_away(): our struct ho_away.  Each read that
+ *			completed with every slot decoded goes through
+ *			ho_away_read (the request entries naming our node in
+ *			every other slot, the pill of the same read); its
+ *			STOP and KEEP actions, and ho_away_tick's KILLs at
+ *			each tick, go to ops->act.  Each write carries
+ *			ho_away_answer; every grant it newly lists goes to
+ *			ops->listed BEFORE the write is submitted (V3: the
+ *			submission is the point of no return).
+ *
+ * Without hbe_set_handoff (ops NULL) nothing is held, so no request is
+ * ever taken up: the answer area stays empty.  The request area is
+ * whatever the caller put into hbe_requester().
+ */
+struct hbe_handoff_ops {
+	/* V1: whether this daemon holds the grant lkid now. */
+	bool (*held)(void *ctx, uint64_t lkid);
+	/* STOP, KEEP (a read), KILL (a tick). */
+	void (*act)(void *ctx, const struct ho_away_action *a);
+	/* V3: lkid is in the answer about to be submitted: never use it
+	 * again. */
+	void (*listed)(void *ctx, uint64_t lkid);
+	void *ctx;
+};
+void hbe_set_handoff(struct hb_engine *e, const struct hbe_handoff_ops *ops);
+struct ho_requester *hbe_requester(struct hb_engine *e);
+struct ho_away *hbe_away(struct hb_engine *e);
+
+/*
+ * F1's peer view: node's heartbeat record as our last read decoded it -
+ * its minor and incarnation.  0, or -ENODATA (never read, unreadable,
+ * or a free slot), -EINVAL (no such slot).
+ */
+int hbe_peer_record(const struct hb_engine *e, uint32_t node_id,
+		    uint16_t *minor, uint64_t *incarnation);
 
 #endif

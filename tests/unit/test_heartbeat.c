@@ -66,6 +66,11 @@ struct fixture {
 	int fenced_path;
 	uint64_t fenced_inc;
 	struct sdlm_msg msg_at_verdict;	/* victim's slot when declared */
+	/* the hand-off's ops (hbe_set_handoff) */
+	uint64_t ho_held;		/* the grant we hold, 0 none */
+	int ho_stops, ho_keeps, ho_kills;
+	uint64_t ho_listed;		/* the lkid listed, 0 none */
+	uint64_t ho_listed_counter;	/* hbe_counter() when it was */
 	int msg_at_verdict_rc;
 	int uid_write_result;
 	bool uid_write_done;
@@ -731,6 +736,268 @@ static void test_fencer_cancel_during_pill_write(void **state)
 	assert_string_equal(st, "pill-sent");
 }
 
+/* ---- the hand-off (design-handoff.md §3-5) ---- */
+
+#define HO_LKID_OWN	((1ull << 32) | 7)	/* a grant of node 1 (us) */
+#define HO_LKID_PEER	((2ull << 32) | 5)	/* a grant of node 2 */
+
+static bool ho_held(void *ctx, uint64_t lkid)
+{
+	struct fixture *fx = ctx;
+
+	return lkid == fx->ho_held;
+}
+
+static void ho_act(void *ctx, const struct ho_away_action *a)
+{
+	struct fixture *fx = ctx;
+
+	if (a->act == HO_ACT_STOP)
+		fx->ho_stops++;
+	if (a->act == HO_ACT_KEEP)
+		fx->ho_keeps++;
+	if (a->act == HO_ACT_KILL)
+		fx->ho_kills++;
+}
+
+static void ho_listed(void *ctx, uint64_t lkid)
+{
+	struct fixture *fx = ctx;
+
+	fx->ho_listed = lkid;
+	fx->ho_listed_counter = hbe_counter(fx->e);
+}
+
+/* Node n's heartbeat slot as another node reads it (rc < 0: unread). */
+static int hb_of(struct fixture *fx, uint32_t n, struct sdlm_hb *h)
+{
+	struct sdlm_hb hb[4];
+	struct sdlm_msg msg[4];
+	int hb_rc[4], msg_rc[4], rc;
+
+	rc = area_read_slots(fx->peer, hb, hb_rc, msg, msg_rc);
+	if (rc < 0)
+		return rc;
+	*h = hb[n];
+	return hb_rc[n];
+}
+
+static bool req_on_disk(struct fixture *fx)
+{
+	struct sdlm_hb h;
+
+	return hb_of(fx, 1, &h) == 0 && h.req[0].lkid == HO_LKID_PEER &&
+	       h.req[0].target_incarnation == 0x9e9e && h.req_seq >= 1;
+}
+
+static bool req_carried(struct fixture *fx)
+{
+	const struct ho_requester *r = hbe_requester(fx->e);
+
+	return r->n == 1 && r->e[0].carried;
+}
+
+static bool area_built(struct fixture *fx)
+{
+	return hbe_requester(fx->e)->area[0].lkid == HO_LKID_PEER;
+}
+
+static bool write_timed_out(struct fixture *fx)
+{
+	return hbe_stats(fx->e)->last_write_err == SDLM_EIOTIMEOUT;
+}
+
+/*
+ * The requester's side: an entry goes into our own slot's request area
+ * with the next write, and its bound B starts at that write's completion
+ * (ho_req_written), after which ho_req_tick returns it for the fence.
+ */
+static void test_handoff_request_written(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct ho_requester *r = hbe_requester(fx->e);
+	struct ho_req_out out;
+	uint64_t before, wake;
+	uint16_t minor = 0;
+	uint64_t inc = 0;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	/* F1's peer view: node 2's record as read. */
+	assert_int_equal(hbe_peer_record(fx->e, 2, &minor, &inc), 0);
+	assert_int_equal(minor, SDLM_HB_MINOR);
+	assert_int_equal(inc, 0x9e9e);
+	assert_int_equal(hbe_peer_record(fx->e, 3, &minor, &inc), -EINVAL);
+
+	before = clock_boottime_ms();
+	assert_int_equal(ho_req_want(r, HO_LKID_PEER, 0x9e9e), 0);
+	assert_false(r->e[0].carried);
+	assert_true(run_until(fx, 4 * t->lease_ms, req_carried));
+	assert_true(r->e[0].carried_ms >= before);
+	assert_true(req_on_disk(fx));
+	/* F4: not before B from the completion, then once. */
+	ho_req_tick(r, r->e[0].carried_ms + ho_bound_ms(t) - 1, t, &out, &wake);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(wake, r->e[0].carried_ms + ho_bound_ms(t));
+	ho_req_tick(r, r->e[0].carried_ms + ho_bound_ms(t), t, &out, &wake);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(out.e[0].lkid, HO_LKID_PEER);
+	/* F5: dropped, the next write carries an empty area. */
+	assert_int_equal(ho_req_drop(r, HO_LKID_PEER, 0x9e9e), 0);
+	writes_goal = hbe_stats(fx->e)->writes + 2;
+	assert_true(run_until(fx, 4 * t->lease_ms, writes_done));
+	assert_false(req_on_disk(fx));
+}
+
+/*
+ * A write that completes after its deadline is no proof (the entry may
+ * land at any time later): the bound starts only from the completion of
+ * a later write that made it in time.  Fails if write_done tells
+ * ho_req_written "ok" for a timed-out write, or tells it nothing.
+ */
+static void test_handoff_request_late_write(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct ho_requester *r = hbe_requester(fx->e);
+	struct aio_fault late = { .ops = AIO_FAULT_WRITE,
+				  .kind = AIO_FAULT_STALL,
+				  .stall_ms = (uint32_t)(t->base.io_timeout_ms +
+							 t->base.hb_interval_ms) };
+	uint64_t cleared;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	aio_fault_set(fx->a->aio, &late);
+	assert_int_equal(ho_req_want(r, HO_LKID_PEER, 0x9e9e), 0);
+	/* The area is built only when no write is pending: the next write
+	 * callback is the one that carried the entry. */
+	assert_true(run_until(fx, 4 * t->lease_ms, area_built));
+	writes_goal = hbe_stats(fx->e)->writes + 1;
+	assert_true(run_until(fx, 4 * t->lease_ms, writes_done));
+	assert_true(write_timed_out(fx));
+	assert_false(r->e[0].carried);
+	assert_false(r->e[0].in_write);
+	aio_fault_set(fx->a->aio, NULL);
+	cleared = clock_boottime_ms();
+	assert_true(run_until(fx, 4 * t->lease_ms + 2 * t->base.io_timeout_ms,
+			      req_carried));
+	assert_true(r->e[0].carried_ms >= cleared);
+}
+
+static uint64_t ans_counter;	/* the record that carried the answer */
+
+static bool answer_on_disk(struct fixture *fx)
+{
+	struct sdlm_hb h;
+
+	if (hb_of(fx, 1, &h) != 0 || h.ans_count != 1 ||
+	    h.ans[0].lkid != HO_LKID_OWN)
+		return false;
+	ans_counter = h.counter;
+	return true;
+}
+
+static bool ho_stopped(struct fixture *fx)
+{
+	return fx->ho_stops > 0;
+}
+
+static bool ho_kept(struct fixture *fx)
+{
+	return fx->ho_keeps > 0;
+}
+
+static void peer_request(struct fixture *fx, uint64_t counter, uint64_t lkid,
+			 uint64_t target_inc)
+{
+	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
+			      .counter = counter, .incarnation = 0x9e9e,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms,
+			      .req_seq = 1 };
+
+	hb.req[0].lkid = lkid;
+	hb.req[0].target_incarnation = target_inc;
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+}
+
+/*
+ * The away node's side: a request in another slot naming our grant and
+ * incarnation is read (STOP); once final (ho_away_progress, the daemon's
+ * part) the grant is listed - and leaves our use (ops->listed) - before
+ * the write carrying the answer is submitted; the answer names it with
+ * its value block.  A request for another incarnation, or for a grant we
+ * do not hold, starts nothing.
+ */
+static void test_handoff_away_answers(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+	struct sdlm_hb h;
+
+	memset(lvb, 0x4c, sizeof(lvb));
+	hbe_set_handoff(fx->e, &ops);
+	fx->ho_held = HO_LKID_OWN;
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+
+	/* Another incarnation's request, and one for a grant not held. */
+	peer_request(fx, 51, HO_LKID_OWN, INC_SELF + 1);
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, 4 * t->lease_ms, reads_done));
+	peer_request(fx, 52, (1ull << 32) | 8, INC_SELF);
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, 4 * t->lease_ms, reads_done));
+	assert_int_equal(fx->ho_stops, 0);
+	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_HELD);
+
+	/* Ours: stopping; nothing listed while not final. */
+	peer_request(fx, 53, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
+	assert_int_equal(fx->ho_stops, 1);
+	writes_goal = hbe_stats(fx->e)->writes + 2;
+	assert_true(run_until(fx, 4 * t->lease_ms, writes_done));
+	assert_int_equal(fx->ho_listed, 0);
+	assert_int_equal(hb_of(fx, 1, &h), 0);
+	assert_int_equal(h.ans_count, 0);
+
+	/* Final: listed before the write that carries it is submitted. */
+	assert_int_equal(ho_away_progress(hbe_away(fx->e), HO_LKID_OWN, 0, 0, lvb), 1);
+	assert_true(run_until(fx, 4 * t->lease_ms, answer_on_disk));
+	assert_int_equal(fx->ho_listed, HO_LKID_OWN);
+	assert_true(ans_counter > fx->ho_listed_counter);
+	assert_int_equal(hb_of(fx, 1, &h), 0);
+	assert_int_equal(h.ans_lvb, 1);
+	assert_memory_equal(h.ans[0].lvb, lvb, sizeof(lvb));
+	assert_int_equal(h.incarnation, INC_SELF);
+	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_LISTED);
+}
+
+/* V4 through the engine: a request withdrawn before the grant was final
+ * gives it back (KEEP); an unreadable slot withdraws nothing. */
+static void test_handoff_away_withdrawn(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+
+	hbe_set_handoff(fx->e, &ops);
+	fx->ho_held = HO_LKID_OWN;
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	peer_request(fx, 51, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
+	peer_write(fx, 52);		/* its area empty now */
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_kept));
+	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_HELD);
+	assert_int_equal(fx->ho_listed, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +1019,14 @@ int main(void)
 			test_fencer_destroy_pill_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_cancel_during_pill_write, setup3, teardown3),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_request_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_request_late_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_away_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_away_withdrawn, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
