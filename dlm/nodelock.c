@@ -78,6 +78,7 @@ struct nl_res {
 	bool		r_touched;
 	bool		r_lvb_valid;
 	bool		r_lvb_dirty;	/* changed locally, not yet sent */
+	bool		r_handoff;	/* asked for through the disk: stopping */
 	uint8_t		r_namelen;
 	uint8_t		r_name[LS_NAME_MAX];
 	uint8_t		r_lvb[LS_LVB_LEN];
@@ -424,6 +425,9 @@ static bool held_conflicts(const struct nl_res *r, int mode, int skip)
  */
 static bool fits_locally(const struct nl_res *r, const struct nl_lock *lk)
 {
+	/* V6: a lock being handed off is granted to no local client. */
+	if (r->r_handoff)
+		return false;
 	if (r->r_wanted != MODE_NONE &&
 	    !mode_compat(lk->lk_rqmode, r->r_wanted) &&
 	    (lk->lk_queue != NL_Q_CONVERT ||
@@ -583,6 +587,10 @@ static void res_update(struct nl_state *nl, struct nl_res *r,
 	switch (r->r_cl_state) {
 	case NL_CL_HELD:
 		grant_scan(r, out);
+		/* Being handed off through the disk: it goes back that way
+		 * (or is kept), never through a cluster action from here. */
+		if (r->r_handoff)
+			break;
 		if (r->r_wanted != MODE_NONE &&
 		    mode_compat(r->r_cl_mode, r->r_wanted))
 			bast_clear(r);
@@ -636,7 +644,7 @@ static void res_update(struct nl_state *nl, struct nl_res *r,
 	}
 
 	if (r->r_cl_state == NL_CL_HELD && !res_nlocks(r) &&
-	    r->r_wanted == MODE_NONE) {
+	    r->r_wanted == MODE_NONE && !r->r_handoff) {
 		if (dl_empty(&r->r_idle))
 			dl_add_tail(&nl->nl_idle, &r->r_idle);
 	} else {
@@ -783,6 +791,8 @@ static bool noqueue_ok(const struct nl_res *r, const struct nl_lock *lk,
 	int skip = lk ? lk->lk_grmode : MODE_NONE;
 
 	if (r->r_qcount[NL_Q_CONVERT] || (!lk && r->r_qcount[NL_Q_WAIT]))
+		return false;
+	if (r->r_handoff)
 		return false;
 	if (r->r_wanted != MODE_NONE && !mode_compat(mode, r->r_wanted))
 		return false;
@@ -1243,6 +1253,100 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 	r->r_lvb_dirty = false;
 	memset(r->r_lvb, 0, LS_LVB_LEN);
 	res_update(nl, r, out);
+	return out_status(out);
+}
+
+/* ---- the hand-off through the disk -------------------------------------- */
+
+/* The resource whose cluster lock is lkid (a walk: rare, bounded by the
+ * few grants a hand-off names). */
+static struct nl_res *res_by_cl_lkid(const struct nl_state *nl, uint64_t lkid)
+{
+	struct nl_res *r;
+	size_t i;
+
+	if (!nl || !lkid)
+		return NULL;
+	for (i = 0; i < nl->nl_rhash_size; i++)
+		for (r = nl->nl_rhash[i]; r; r = r->r_hnext)
+			if (r->r_cl_state != NL_CL_NONE && r->r_cl_lkid == lkid)
+				return r;
+	return NULL;
+}
+
+bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid)
+{
+	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
+
+	return r && r->r_cl_state == NL_CL_HELD;
+}
+
+int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out)
+{
+	struct nl_res *r = res_by_cl_lkid(nl, lkid);
+	struct nl_lock *lk;
+	struct dl *p;
+	int q;
+
+	if (out)
+		nl_out_reset(out);
+	if (!r)
+		return -ENOENT;
+	if (r->r_cl_state != NL_CL_HELD)
+		return -EBUSY;
+	if (r->r_handoff)
+		return 0;
+	r->r_handoff = true;
+	dl_del(&r->r_idle);
+	for (q = NL_Q_GRANTED; q <= NL_Q_CONVERT; q++)
+		for (p = r->r_queue[q].next; p != &r->r_queue[q]; p = p->next) {
+			lk = container_of(p, struct nl_lock, lk_qlink);
+			if (lk->lk_bast_sent)
+				continue;
+			lk->lk_bast_sent = true;
+			out_local(out, NL_OUT_LOCAL_BAST, 0, lk, MODE_EX);
+		}
+	return out_status(out);
+}
+
+int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
+		     uint32_t *holders, uint8_t *lvb, bool *lvb_valid)
+{
+	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
+
+	if (!r || !r->r_handoff)
+		return -ENOENT;
+	*holders = (uint32_t)(r->r_qcount[NL_Q_GRANTED] + r->r_qcount[NL_Q_CONVERT]);
+	*lvb_valid = r->r_lvb_valid;
+	memcpy(lvb, r->r_lvb, LS_LVB_LEN);
+	return 0;
+}
+
+int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out)
+{
+	struct nl_res *r = res_by_cl_lkid(nl, lkid);
+
+	if (out)
+		nl_out_reset(out);
+	if (!r || !r->r_handoff)
+		return -ENOENT;
+	r->r_handoff = false;
+	if (r->r_wanted == MODE_NONE)
+		bast_clear(r);
+	res_update(nl, r, out);
+	return out_status(out);
+}
+
+int nl_handoff_gone(struct nl_state *nl, uint64_t lkid, int err,
+		    struct nl_out *out)
+{
+	struct nl_res *r = res_by_cl_lkid(nl, lkid);
+
+	if (out)
+		nl_out_reset(out);
+	if (!r)
+		return -ENOENT;
+	res_lose(nl, r, err, out);
 	return out_status(out);
 }
 

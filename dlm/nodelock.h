@@ -236,6 +236,36 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 			size_t namelen, uint64_t lkid, int err,
 			struct nl_out *out);
 
+/* --- the hand-off through the disk (docs/design-handoff.md) ---------- */
+/*
+ * This node, away (cut off the cluster network, its disk kept), is asked
+ * through the disk for its cluster lock lkid (fence/handoff.h names the
+ * rules V1-V6).  The caches are per lockspace; lkid is unique across
+ * them (struct nl_lkids), so the daemon asks each.
+ *
+ * nl_handoff_held: lkid is this cache's cluster lock, HELD (stopping
+ *	included): what V1 calls "a grant V holds".
+ * nl_handoff_stop (V1): one LOCAL_BAST (wanted EX) to every local holder
+ *	not yet told; from now on no local request on the resource is
+ *	granted (V6) and the cache takes no cluster action for it (no
+ *	release, no convert, not cached idle).  0, -ENOENT (not ours),
+ *	-EBUSY (not HELD: requesting, converting or releasing).
+ * nl_handoff_state (V2): the local holders left (granted + converting)
+ *	and the resource's value block now.  0 or -ENOENT (not stopping).
+ * nl_handoff_keep (V4): not stopping any more: local waiters are
+ *	granted again.  0 or -ENOENT.
+ * nl_handoff_gone (V3): listed in the answer - the cluster lock leaves
+ *	the cache for good; every local lock on it fails with err (there
+ *	are no holders left by then, V2: waiters).  0 or -ENOENT.
+ */
+bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid);
+int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
+int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
+		     uint32_t *holders, uint8_t *lvb, bool *lvb_valid);
+int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
+int nl_handoff_gone(struct nl_state *nl, uint64_t lkid, int err,
+		    struct nl_out *out);
+
 /* --- introspection (sdlmctl locks) ----------------------------------- */
 
 size_t nl_resource_count(const struct nl_state *nl);

@@ -1435,6 +1435,100 @@ static void test_random_against_model(void **state)
 	free(s);
 }
 
+
+/* ---- the hand-off through the disk (design-handoff.md V1-V6) ----------- */
+
+/*
+ * V1, V6, V2, V3: asked for a held lock, the holders get one BAST (EX
+ * wanted), no new local client gets it (NOQUEUE is refused), nothing
+ * goes to the cluster; once the holder let go the state shows no holder
+ * and the value block it left; gone, the waiter fails with the error
+ * given and the resource is forgotten.
+ */
+static void test_handoff_stop_drain_gone(void **state)
+{
+	struct fx *f = *state;
+	uint8_t lvb[LS_LVB_LEN], want[LS_LVB_LEN] = { 0 };
+	uint32_t holders = 9;
+	bool lvb_valid = false;
+	uint64_t id, id2, id3 = 0;
+
+	id = lock_held(f, 1, "mbox", MODE_EX, CLID(1));
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
+	assert_false(nl_handoff_held(f->nl, CLID(2)));
+	assert_int_equal(nl_handoff_state(f->nl, CLID(1), &holders, lvb, &lvb_valid),
+			 -ENOENT);	/* not stopping yet */
+
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_bast(f, 0, id, MODE_EX);
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	assert_int_equal(f->out.count, 0);	/* told once */
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(2), &f->out), -ENOENT);
+
+	/* V6: a new local request waits, NOQUEUE fails; nothing asked of
+	 * the cluster. */
+	id2 = lock_ok(f, 2, "mbox", MODE_PR, 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(queue_of(f, id2), NL_Q_WAIT);
+	assert_int_equal(nl_lock(f->nl, 3, 1003, "mbox", 4, MODE_NL,
+				 SDLM_LKF_NOQUEUE, 0, &id3, &f->out), SDLM_EBUSY);
+
+	/* V2: the holder writes the value and lets go: no cluster release
+	 * (it goes back through the disk), the waiter is not granted. */
+	memcpy(want, "final", 5);
+	assert_int_equal(nl_unlock(f->nl, 1, id, SDLM_LKF_VALBLK, want, &f->out), 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(nl_handoff_state(f->nl, CLID(1), &holders, lvb, &lvb_valid), 0);
+	assert_int_equal(holders, 0);
+	assert_true(lvb_valid);
+	assert_memory_equal(lvb, want, LS_LVB_LEN);
+
+	/* Not dropped as an idle cached lock either. */
+	assert_int_equal(nl_drop_cached(f->nl, 10, NULL, &f->out), 0);
+	assert_int_equal(f->out.count, 0);
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
+
+	/* V3: listed - gone for good; the waiter fails. */
+	assert_int_equal(nl_handoff_gone(f->nl, CLID(1), SDLM_EFENCED, &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_fail(f, 0, 2, id2, SDLM_EFENCED);
+	assert_false(nl_handoff_held(f->nl, CLID(1)));
+	assert_int_equal(nl_resource_count(f->nl), 0);
+	assert_int_equal(nl_handoff_gone(f->nl, CLID(1), SDLM_EFENCED, &f->out), -ENOENT);
+}
+
+/* V4: the request withdrawn before the answer: the lock is the node's
+ * again, the waiter is granted locally, the holder's BAST episode ends. */
+static void test_handoff_keep(void **state)
+{
+	struct fx *f = *state;
+	uint64_t id, id2;
+
+	id = lock_held(f, 1, "mbox", MODE_PR, CLID(1));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	is_bast(f, 0, id, MODE_EX);
+	id2 = lock_ok(f, 2, "mbox", MODE_PR, 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(nl_handoff_keep(f->nl, CLID(1), &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_grant(f, 0, 2, id2, MODE_PR);
+	assert_int_equal(nl_handoff_keep(f->nl, CLID(1), &f->out), -ENOENT);
+	/* Asked again: a new episode, the holders told again. */
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	assert_int_equal(f->out.count, 2);
+}
+
+/* Only a HELD lock can be handed off: one still requested is not. */
+static void test_handoff_not_held(void **state)
+{
+	struct fx *f = *state;
+
+	(void)lock_ok(f, 1, "mbox", MODE_EX, 0);	/* REQUESTING */
+	assert_false(nl_handoff_held(f->nl, CLID(1)));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), -EBUSY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1456,6 +1550,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lkids_unique_across_lockspaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lkids_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_stop_drain_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_cached, setup, teardown),
