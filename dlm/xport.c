@@ -614,6 +614,8 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 	int rc = 0;
 
 	out_init(out);
+	/* a refusal too names the deadline: the caller's timer follows it */
+	out->deadline = deadline_of(xp);
 	if (!node || node == xp->node || !inc)
 		return -EINVAL;
 	p = peer_get(xp, node);
@@ -640,6 +642,8 @@ int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 	int rc = 0;
 
 	out_init(out);
+	/* a refusal too names the deadline: the caller's timer follows it */
+	out->deadline = deadline_of(xp);
 	if (!node || node == xp->node)
 		return -EINVAL;
 	if (!len || len > XP_PAYLOAD_MAX)
@@ -647,10 +651,8 @@ int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 	p = peer_get(xp, node);
 	if (!p)
 		return -ENOSPC;
-	if (p->snd_next - p->snd_una >= XP_WINDOW) {
-		out->deadline = deadline_of(xp);
+	if (p->snd_next - p->snd_una >= XP_WINDOW)
 		return -EAGAIN;
-	}
 	m = &p->tx[p->snd_next % XP_WINDOW];
 	memset(m, 0, offsetof(struct xp_txslot, data));
 	m->seq = p->snd_next++;

@@ -125,7 +125,8 @@
  *
  * Every call fills a struct xport_out: the frames to send now (in order),
  * the messages to deliver (in order), a reset if one happened, and the
- * next timer deadline (xport_timer() is due then; XP_NEVER: none).
+ * next timer deadline (xport_timer() is due then; XP_NEVER: none), a
+ * refused call's output too (its deadline is the one before the call).
  * Pointers in the output are valid until the next call on the xport (and,
  * for a delivery out of xport_input(), while its input buffer lives).
  *

@@ -881,6 +881,44 @@ static void test_peer_table_full(void **state)
 	assert_int_equal(xport_new(&c, &xp), -EINVAL);
 }
 
+/*
+ * Every call's output names the next timer deadline, a refused call's too:
+ * the edge moves its one loop timer to out.deadline after every call, so a
+ * refusal answered with XP_NEVER would cancel the retransmission of every
+ * message in flight (review s26-rev-xport X1).
+ */
+static void test_refused_call_keeps_deadline(void **state)
+{
+	struct ep a, b;
+	uint64_t d;
+	uint32_t n;
+
+	(void)state;
+	pair(&a, &b);
+	send1(&a, 2, "in flight", 0);
+	d = a.out.deadline;
+	assert_true(d != XP_NEVER);
+	assert_int_equal(xport_send(a.xp, 1, 1, "me", 2, 5, &a.out), -EINVAL);
+	assert_true(a.out.deadline == d);
+	assert_int_equal(xport_send(a.xp, 2, 1, "", 0, 5, &a.out), -EMSGSIZE);
+	assert_true(a.out.deadline == d);
+	assert_int_equal(xport_peer_learn(a.xp, 1, 11, 5, &a.out), -EINVAL);
+	assert_true(a.out.deadline == d);
+	assert_int_equal(xport_peer_learn(a.xp, 2, 0, 5, &a.out), -EINVAL);
+	assert_true(a.out.deadline == d);
+	/* a full peer table (max_peers 4: 2 and three more) */
+	for (n = 3; n <= 5; n++)
+		assert_int_equal(xport_peer_learn(a.xp, n, 33, 5, &a.out), 0);
+	assert_int_equal(xport_peer_learn(a.xp, 6, 66, 5, &a.out), -ENOSPC);
+	assert_true(a.out.deadline == d);
+	assert_int_equal(xport_send(a.xp, 6, 1, "x", 1, 5, &a.out), -ENOSPC);
+	assert_true(a.out.deadline == d);
+	/* an old incarnation learnt: refused, the deadline stays */
+	assert_int_equal(xport_peer_learn(a.xp, 2, 21, 5, &a.out), -ESTALE);
+	assert_true(a.out.deadline == d);
+	unpair(&a, &b);
+}
+
 static void test_incarnations(void **state)
 {
 	struct ep a, b, b2;
@@ -1112,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(test_send_window_backpressure),
 		cmocka_unit_test(test_reorder_buffer_bound_and_ack_range),
 		cmocka_unit_test(test_peer_table_full),
+		cmocka_unit_test(test_refused_call_keeps_deadline),
 		cmocka_unit_test(test_incarnations),
 		cmocka_unit_test(test_sim_two_2pct),
 		cmocka_unit_test(test_sim_two_20pct),
