@@ -129,9 +129,9 @@ static void send_frames(const struct xport_out *o)
 		const struct xe_peer *p = peer_of(o->tx[i].node);
 
 		if (!p) {
-			/* an authentic frame from a node the nodelist had not
-			 * when we started (a nodelist grown since): answered
-			 * by nobody until sdlmd restarts */
+			/* cannot happen: the transport's peers are the
+			 * nodelist's (xport_cfg peers), another node's frame
+			 * is refused before anything answers it */
 			if (!E.st.send_errors++)
 				log_warn("xport: node %u is not in the nodelist sdlmd started "
 					 "with: no frame to it until sdlmd restarts", o->tx[i].node);
@@ -464,6 +464,7 @@ int xpedge_setup(const struct xpedge_cfg *cfg, char *err, size_t errlen)
 	uint8_t key[XPM_KEY_LEN];
 	struct xport_cfg xc;
 	struct xe_peer *self = NULL;
+	uint32_t *ids = NULL;
 	int n, i, rc, family;
 
 	E.cfg = *cfg;
@@ -539,14 +540,26 @@ int xpedge_setup(const struct xpedge_cfg *cfg, char *err, size_t errlen)
 			 strerror(-rc));
 		goto out_close;
 	}
+	/* the nodelist is the peer table: a frame of any other node, even
+	 * authentic, is refused and takes no peer's place */
+	ids = calloc(E.npeers, sizeof(*ids));
+	if (!ids) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "xport: out of memory");
+		goto out_close;
+	}
+	for (i = 1; i < (int)E.npeers; i++)
+		ids[i - 1] = E.peers[i].node;
 	xc = (struct xport_cfg) {
 		.node = cfg->node,
 		.incarnation = cfg->incarnation,
 		.key = key,
 		.keylen = sizeof(key),
-		.max_peers = E.npeers > 1 ? E.npeers - 1 : 1,
+		.peers = ids,
+		.npeers = E.npeers - 1,
 	};
 	rc = xport_new(&xc, &E.xp);
+	free(ids);
 	if (rc < 0) {
 		snprintf(err, errlen, "xport: %s", strerror(-rc));
 		goto out_close;

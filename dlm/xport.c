@@ -305,19 +305,36 @@ struct xport {
 	uint64_t	rto_min, rto_max, rto_initial, backoff_max;
 	struct xport_key key;
 	unsigned	max_peers;
+	bool		closed;		/* cfg->peers: no other node */
 	struct xp_peer	*peers;
 	uint8_t		(*arena)[XP_FRAME_MAX];	/* out->tx[i].buf */
 };
 
+static void stream_start(struct xport *xp, struct xp_peer *p);
+
 int xport_new(const struct xport_cfg *cfg, struct xport **xpp)
 {
 	struct xport *xp;
-	unsigned i, j;
+	unsigned i, j, slots = cfg->max_peers;
 
 	*xpp = NULL;
-	if (!cfg->node || !cfg->incarnation || !cfg->key || !cfg->keylen ||
-	    !cfg->max_peers || cfg->max_peers > 1024)
+	if (!cfg->node || !cfg->incarnation || !cfg->key || !cfg->keylen)
 		return -EINVAL;
+	if (cfg->peers) {
+		/* the fixed list: each node once, neither 0 nor this one */
+		if (cfg->npeers > 1024)
+			return -EINVAL;
+		for (i = 0; i < cfg->npeers; i++) {
+			if (!cfg->peers[i] || cfg->peers[i] == cfg->node)
+				return -EINVAL;
+			for (j = 0; j < i; j++)
+				if (cfg->peers[j] == cfg->peers[i])
+					return -EINVAL;
+		}
+		slots = cfg->npeers ? cfg->npeers : 1;
+	} else if (!cfg->max_peers || cfg->max_peers > 1024) {
+		return -EINVAL;
+	}
 	xp = calloc(1, sizeof(*xp));
 	if (!xp)
 		return -ENOMEM;
@@ -332,21 +349,27 @@ int xport_new(const struct xport_cfg *cfg, struct xport **xpp)
 		return -EINVAL;
 	}
 	xport_key_init(&xp->key, cfg->key, cfg->keylen);
-	xp->max_peers = cfg->max_peers;
+	xp->max_peers = slots;
+	xp->closed = cfg->peers != NULL;
 	/* payload buffers are always written before they are read: only the
 	 * slots are zeroed (no page of payload touched before it is used) */
-	xp->peers = malloc(cfg->max_peers * sizeof(*xp->peers));
+	xp->peers = malloc(slots * sizeof(*xp->peers));
 	xp->arena = malloc((size_t)XP_OUT_MAX * XP_FRAME_MAX);
 	if (!xp->peers || !xp->arena) {
 		xport_free(xp);
 		return -ENOMEM;
 	}
-	for (i = 0; i < cfg->max_peers; i++) {
+	for (i = 0; i < slots; i++) {
 		memset(&xp->peers[i], 0, offsetof(struct xp_peer, txbuf));
 		for (j = 0; j < XP_WINDOW; j++) {
 			xp->peers[i].tx[j].data = xp->peers[i].txbuf[j];
 			xp->peers[i].rx[j].data = xp->peers[i].rxbuf[j];
 		}
+	}
+	/* the fixed list's peers exist from the start, incarnation unknown */
+	for (i = 0; xp->closed && i < cfg->npeers; i++) {
+		xp->peers[i].node = cfg->peers[i];
+		stream_start(xp, &xp->peers[i]);
 	}
 	*xpp = xp;
 	return 0;
@@ -401,20 +424,25 @@ static void stream_start(struct xport *xp, struct xp_peer *p)
 		p->rto = xp->rto_initial;
 }
 
-/* The peer, made on first use; NULL when the table is full. */
-static struct xp_peer *peer_get(struct xport *xp, uint32_t node)
+/* The peer, made on first use.  -EPERM: a node the fixed list (cfg->peers)
+ * does not name; -ENOSPC: the table is full. */
+static int peer_get(struct xport *xp, uint32_t node, struct xp_peer **pp)
 {
 	struct xp_peer *p = peer_find(xp, node);
 
+	*pp = p;
 	if (p)
-		return p;
+		return 0;
+	if (xp->closed)
+		return -EPERM;
 	p = peer_find(xp, 0);
 	if (!p)
-		return NULL;
+		return -ENOSPC;
 	memset(p, 0, offsetof(struct xp_peer, tx));
 	p->node = node;
 	stream_start(xp, p);
-	return p;
+	*pp = p;
+	return 0;
 }
 
 static uint64_t clamp_rto(const struct xport *xp, uint64_t v)
@@ -618,9 +646,8 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 	out->deadline = deadline_of(xp);
 	if (!node || node == xp->node || !inc)
 		return -EINVAL;
-	p = peer_get(xp, node);
-	if (!p)
-		return -ENOSPC;
+	if ((rc = peer_get(xp, node, &p)))
+		return rc;
 	if (p->inc && inc < p->inc)
 		rc = -ESTALE;
 	else if (p->inc && inc > p->inc)
@@ -648,9 +675,8 @@ int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 		return -EINVAL;
 	if (!len || len > XP_PAYLOAD_MAX)
 		return -EMSGSIZE;
-	p = peer_get(xp, node);
-	if (!p)
-		return -ENOSPC;
+	if ((rc = peer_get(xp, node, &p)))
+		return rc;
 	if (p->snd_next - p->snd_una >= XP_WINDOW)
 		return -EAGAIN;
 	m = &p->tx[p->snd_next % XP_WINDOW];
@@ -827,11 +853,8 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 		rc = -EXDEV;
 		goto out;
 	}
-	p = peer_get(xp, f.f_src_node);
-	if (!p) {
-		rc = -ENOSPC;
+	if ((rc = peer_get(xp, f.f_src_node, &p)))
 		goto out;
-	}
 	if (p->inc && f.f_src_inc < p->inc) {
 		p->refused++;
 		rc = -ESTALE;

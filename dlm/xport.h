@@ -116,6 +116,7 @@
  *	an ack of a seq never sent, a SACK block above it	-ERANGE
  *	a seq beyond the reorder buffer				-ERANGE
  *	a new peer when max_peers are known			-ENOSPC
+ *	a node the fixed peer list (cfg peers) does not name	-EPERM
  * A frame from a newer incarnation of a known peer (it restarted) resets
  * both streams with that peer: its unacknowledged messages are dropped and
  * reported (struct xport_reset: "never silent loss"; they were meant for
@@ -221,7 +222,13 @@ struct xport_cfg {
 	uint64_t	incarnation;	/* this daemon, non-zero */
 	const void	*key;		/* HMAC key, 1.. bytes */
 	size_t		keylen;
-	unsigned	max_peers;	/* 1..1024 */
+	unsigned	max_peers;	/* 1..1024; ignored with peers */
+	/* The only nodes this endpoint exchanges frames with (sdlmd's edge:
+	 * corosync's nodelist), npeers (0..1024) distinct ids, neither 0 nor
+	 * node; a frame of any other node is refused (-EPERM) after its tag
+	 * and takes no place.  NULL: any node, the first max_peers to come. */
+	const uint32_t	*peers;
+	unsigned	npeers;
 	/* 0 = default: 2 ms, 100 ms, 100 ms, 1 s (ns) */
 	uint64_t	rto_min, rto_max, rto_initial, backoff_max;
 };
@@ -285,7 +292,7 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
  * Queue one message (1..XP_PAYLOAD_MAX bytes, copied) for node and send
  * it now if node's incarnation is known, else a HELLO.  -EAGAIN: the send
  * window is full (nothing kept); -EMSGSIZE; -EINVAL: node 0 or ourselves;
- * -ENOSPC: a new peer beyond max_peers.
+ * -ENOSPC: a new peer beyond max_peers; -EPERM: not in the fixed list.
  */
 int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 	       const void *data, size_t len, uint64_t now,

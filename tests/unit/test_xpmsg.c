@@ -241,6 +241,64 @@ static void test_replay(void **state)
 	xport_free(b.xp);
 }
 
+/*
+ * The edge's peer table is sized by corosync's nodelist.  An authentic
+ * frame from a node the nodelist does not name (a nodelist grown since
+ * sdlmd started, or any holder of the key writing another src_node) must
+ * not take the place of a node it does name: such a frame is refused
+ * after its tag, and a nodelist peer heard later still gets through
+ * (review s26-rev-xport X2).
+ */
+static void edge_ep(struct ep *e, uint32_t node, uint64_t inc,
+		    const uint32_t *nodelist, unsigned n)
+{
+	uint8_t k[XPM_KEY_LEN];
+	struct xport_cfg c = { .node = node, .incarnation = inc, .key = k,
+			       .keylen = sizeof(k) };
+	uint32_t ids[8];
+	unsigned i, m = 0;
+
+	/* as xpedge_setup(): the other nodes of the nodelist, and no other */
+	assert_true(n <= 8);
+	for (i = 0; i < n; i++)
+		if (nodelist[i] != node)
+			ids[m++] = nodelist[i];
+	c.peers = ids;
+	c.npeers = m;
+	assert_int_equal(xpmsg_key_derive(secret, sizeof(secret), "sdlmtest", k), 0);
+	assert_int_equal(xport_new(&c, &e->xp), 0);
+}
+
+static void test_stranger_takes_no_peer_slot(void **state)
+{
+	static const uint32_t nodelist[] = { 1, 2, 3 };
+	struct ep a, s;
+	struct held hello;
+	uint32_t n;
+
+	(void)state;
+	edge_ep(&a, 1, 100, nodelist, 3);
+	/* two nodes the nodelist does not name say HELLO (authentic) */
+	for (n = 8; n <= 9; n++) {
+		ep_new(&s, n, n * 10);
+		assert_int_equal(xport_send(s.xp, 1, 0, "x", 1, 1000, &s.out), 0);
+		hold(&hello, &s.out, 0);
+		assert_int_equal(give(&a, &hello, 1100), -EPERM);
+		assert_int_equal(a.out.ntx, 0);		/* not answered */
+		xport_free(s.xp);
+	}
+	/* node 3 of the nodelist, heard after them: answered */
+	ep_new(&s, 3, 300);
+	assert_int_equal(xport_send(s.xp, 1, 0, "x", 1, 1200, &s.out), 0);
+	hold(&hello, &s.out, 0);
+	assert_int_equal(give(&a, &hello, 1300), 0);
+	assert_int_equal(a.out.ntx, 1);
+	xport_free(s.xp);
+	/* and node 1 can send to node 2, which it has not heard yet */
+	assert_int_equal(xport_send(a.xp, 2, 0, "x", 1, 1400, &a.out), 0);
+	xport_free(a.xp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_other_cluster_or_key_refused),
 		cmocka_unit_test(test_echo_codec),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_stranger_takes_no_peer_slot),
 	};
 
 	return cmocka_run_group_tests(tests, setup_secret, NULL);

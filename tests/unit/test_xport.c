@@ -881,6 +881,69 @@ static void test_peer_table_full(void **state)
 	assert_int_equal(xport_new(&c, &xp), -EINVAL);
 }
 
+/* A fixed peer list (cfg peers): only those nodes, whatever the table. */
+static void test_fixed_peer_list(void **state)
+{
+	static const uint32_t two[] = { 1, 3 }, dup[] = { 1, 1 }, self[] = { 2 },
+			      zero[] = { 0 };
+	struct xport_cfg c;
+	struct xport_peer_info pi;
+	struct xport_frame f;
+	struct xport *xp;
+	struct xport_out out;
+	struct held h;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.node = 2;
+	c.incarnation = 22;
+	c.key = key_a;
+	c.keylen = strlen(key_a);
+	c.peers = two;
+	c.npeers = 2;
+	assert_int_equal(xport_new(&c, &xp), 0);
+	/* both exist from the start, incarnation unknown, nothing due */
+	assert_int_equal(xport_peer_info(xp, 3, &pi), 0);
+	assert_int_equal(pi.incarnation, 0);
+	assert_int_equal(xport_peer_info(xp, 4, &pi), -ENOENT);
+	/* another node's HELLO, authentic: refused after the tag, not
+	 * answered */
+	memset(&f, 0, sizeof(f));
+	f.f_flags = XP_F_HELLO;
+	f.f_src_node = 4;
+	f.f_dst_node = 2;
+	f.f_src_inc = 44;
+	assert_int_equal(xport_frame_encode(&f, &key, h.buf, sizeof(h.buf), &h.len), 0);
+	assert_int_equal(xport_input(xp, h.buf, h.len, 0, &out), -EPERM);
+	assert_int_equal(out.ntx, 0);
+	assert_int_equal(xport_send(xp, 4, 1, "x", 1, 0, &out), -EPERM);
+	assert_int_equal(xport_peer_learn(xp, 4, 44, 0, &out), -EPERM);
+	/* the listed ones: as ever */
+	forge(&h, 1, 2, 11, 22, 0, 0);
+	assert_int_equal(xport_input(xp, h.buf, h.len, 0, &out), 0);
+	assert_int_equal(xport_peer_learn(xp, 3, 33, 0, &out), 0);
+	assert_int_equal(xport_send(xp, 3, 1, "x", 1, 0, &out), 0);
+	assert_int_equal(out.ntx, 1);
+	xport_free(xp);
+	/* an empty list: a node with no peer */
+	c.npeers = 0;
+	assert_int_equal(xport_new(&c, &xp), 0);
+	assert_int_equal(xport_input(xp, h.buf, h.len, 0, &out), -EPERM);
+	xport_free(xp);
+	/* each id once, neither 0 nor this node */
+	c.npeers = 2;
+	c.peers = dup;
+	assert_int_equal(xport_new(&c, &xp), -EINVAL);
+	c.npeers = 1;
+	c.peers = self;
+	assert_int_equal(xport_new(&c, &xp), -EINVAL);
+	c.peers = zero;
+	assert_int_equal(xport_new(&c, &xp), -EINVAL);
+	c.peers = two;
+	c.npeers = 1025;
+	assert_int_equal(xport_new(&c, &xp), -EINVAL);
+}
+
 /*
  * Every call's output names the next timer deadline, a refused call's too:
  * the edge moves its one loop timer to out.deadline after every call, so a
@@ -1151,6 +1214,7 @@ int main(void)
 		cmocka_unit_test(test_reorder_buffer_bound_and_ack_range),
 		cmocka_unit_test(test_peer_table_full),
 		cmocka_unit_test(test_refused_call_keeps_deadline),
+		cmocka_unit_test(test_fixed_peer_list),
 		cmocka_unit_test(test_incarnations),
 		cmocka_unit_test(test_sim_two_2pct),
 		cmocka_unit_test(test_sim_two_20pct),
