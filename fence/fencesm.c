@@ -56,6 +56,12 @@ void peer_init(struct peer_view *pv)
 enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
 			      const struct hb_input *hb)
 {
+	return peer_observe_read(pv, now_ms, now_ms, hb);
+}
+
+enum peer_change peer_observe_read(struct peer_view *pv, uint64_t sub_ms,
+				   uint64_t now_ms, const struct hb_input *hb)
+{
 	enum peer_change ch = PEER_SAME;
 
 	if (!hb) {
@@ -86,6 +92,8 @@ enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
 	}
 	pv->pv_slot_state = hb->state;
 	pv->pv_last_ok_ms = max_u64(pv->pv_last_ok_ms, now_ms);
+	pv->pv_last_ok_sub_ms = max_u64(pv->pv_last_ok_sub_ms,
+					min_u64(sub_ms, now_ms));
 	return ch;
 }
 
@@ -118,11 +126,30 @@ uint64_t peer_dead_at(const struct peer_view *pv,
 	       t->dead_legacy_ms;
 }
 
+/*
+ * r as the bound may use it: the proof needs the read that completed at r
+ * to have been submitted no earlier than r - T (docs/timeouts.md, step
+ * 5).  A read processed later than its submission + T - our loop stalled
+ * after the kernel finished it (a stall shorter than W does not reset
+ * us), or it completed after its deadline and was reaped in the same
+ * pass - shows the disk as it was before then, so it counts as of
+ * r_sub + T at the latest (review s26-rev-lapse R1).
+ */
+static uint64_t peer_r(const struct peer_view *pv,
+		       const struct sdlm_timeouts *t)
+{
+	uint64_t cap = pv->pv_last_ok_sub_ms + t->base.io_timeout_ms;
+
+	if (cap < pv->pv_last_ok_sub_ms)
+		cap = UINT64_MAX;
+	return min_u64(pv->pv_last_ok_ms, cap);
+}
+
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t)
 {
 	uint64_t at = peer_dead_at(pv, t);
 
-	return at != UINT64_MAX && pv->pv_last_ok_ms >= at;
+	return at != UINT64_MAX && peer_r(pv, t) >= at;
 }
 
 bool peer_live(const struct peer_view *pv, uint64_t now_ms,

@@ -11,8 +11,13 @@
  * enum msg_cmd), so the edge copies fields without translation.
  *
  * Time stamps the edge must pass (docs/fencing.md, docs/timeouts.md):
+ *	peer_observe_read: sub_ms = the time taken just BEFORE submitting
+ *		the read (earlier is safe, later not) and now_ms = its
+ *		COMPLETION, or later (later is safe: r counts only up to
+ *		sub_ms + T, whenever the read was processed)
  *	peer_observe, fence_read, self_msg_read, self_own_read:
- *		the COMPLETION time of the read (later is safe, earlier not)
+ *		the COMPLETION time of the read (later is safe, earlier not;
+ *		peer_observe's read counts as submitted then too)
  *	self_renew_done: sub_ms = the time taken just BEFORE submitting the
  *		write (earlier is safe, later not)
  *
@@ -21,7 +26,11 @@
  *	f = local time the current (incarnation, counter) was first seen
  *	r = local time of the last SUCCESSFUL read (a failed or unverified
  *	    read changes nothing: stillness is measured only between
- *	    successful reads, from f to r)
+ *	    successful reads, from f to r), but never later than that
+ *	    read's submission + T: the bound needs r_sub >= r - T, and a
+ *	    read processed late (our loop stalled after the kernel finished
+ *	    it, or reaped after its deadline) shows the disk as it was
+ *	    before then (review s26-rev-lapse R1)
  *	a = local time the peer was seen leaving the membership
  *	D = t->dead_ms from f, for a peer whose heartbeat carries
  *	    LAPSE_FENCES (it fences itself once its lease lapsed, quorate
@@ -191,7 +200,8 @@ struct peer_view {
 	uint64_t pv_incarnation;
 	uint32_t pv_slot_state;
 	uint64_t pv_first_seen_ms;	/* f */
-	uint64_t pv_last_ok_ms;		/* r */
+	uint64_t pv_last_ok_ms;		/* r, as processed */
+	uint64_t pv_last_ok_sub_ms;	/* r_sub: that read's submission */
 	uint64_t pv_last_fail_ms;
 	uint32_t pv_read_failures;	/* consecutive */
 	uint32_t pv_restarts;
@@ -204,7 +214,15 @@ struct peer_view {
 
 void peer_init(struct peer_view *pv);
 
-/* hb == NULL: our read failed or did not verify.  Returns enum peer_change. */
+/*
+ * A read of the peer's slot, submitted at sub_ms, completed (or
+ * processed) at now_ms.  hb == NULL: our read failed or did not verify.
+ * Returns enum peer_change.
+ */
+enum peer_change peer_observe_read(struct peer_view *pv, uint64_t sub_ms,
+				   uint64_t now_ms, const struct hb_input *hb);
+
+/* The same for a read timed at one instant (submitted at now_ms). */
 enum peer_change peer_observe(struct peer_view *pv, uint64_t now_ms,
 			      const struct hb_input *hb);
 
@@ -218,7 +236,7 @@ enum peer_state peer_state(const struct peer_view *pv, uint64_t now_ms,
 bool peer_live(const struct peer_view *pv, uint64_t now_ms,
 	       const struct sdlm_timeouts *t);
 
-/* Dead by timeout: away, and r >= peer_dead_at. */
+/* Dead by timeout: away, and min(r, r_sub + T) >= peer_dead_at. */
 bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t);
 
 /*

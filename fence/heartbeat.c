@@ -319,7 +319,8 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 		e->st.read_fail++;
 		for (i = 1; i <= n; i++)
 			if (i != e->node_id)
-				peer_observe(&e->pv[i], now, NULL);
+				peer_observe_read(&e->pv[i], e->read_sub_ms,
+						  now, NULL);
 		self_msg_read(&e->self, now, NULL);
 		self_own_read(&e->self, now, NULL);
 		e->fn(e->ctx, HBE_READ, result);
@@ -332,9 +333,10 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 			continue;
 		if (e->hb_rc[i] == 0) {
 			hb_to_input(&e->hb[i], &in);
-			peer_observe(&e->pv[i], now, &in);
+			peer_observe_read(&e->pv[i], e->read_sub_ms, now, &in);
 		} else {
-			peer_observe(&e->pv[i], now, NULL);
+			peer_observe_read(&e->pv[i], e->read_sub_ms, now,
+					  NULL);
 		}
 	}
 	if (e->hb_rc[e->node_id] == 0) {

@@ -105,6 +105,50 @@ static void test_peer_dead_after_D(void **state)
 }
 
 /*
+ * Review s26-rev-lapse R1: a read counts as of its submission + T at the
+ * latest.  Step 5 of docs/timeouts.md needs r_sub >= r - T; a read the
+ * daemon processed late (its loop stalled after the kernel finished it,
+ * for less than W) showed the disk as it was at r_sub, and judged by the
+ * processing time it declared dead a victim whose renewal landed just
+ * after r_sub, inside its lease.  test_heartbeat
+ * test_dead_verdict_not_aged_by_late_processing shows it on the engine.
+ */
+static void test_peer_read_counts_until_sub_plus_t(void **state)
+{
+	struct peer_view pv;
+	struct hb_input hb = hb_make(INC_A, 7);
+	uint64_t f = 5000, T = tmo.base.io_timeout_ms;
+	uint64_t at = f + tmo.dead_ms;
+
+	(void)state;
+	peer_init(&pv);
+	peer_observe_read(&pv, f - 1, f, &hb);
+	peer_membership(&pv, f, false);
+	assert_int_equal(peer_dead_at(&pv, &tmo), at);
+
+	/* Submitted 1 ms too early, processed long after f + D. */
+	peer_observe_read(&pv, at - T - 1, at + tmo.dead_ms, &hb);
+	assert_false(peer_dead(&pv, &tmo));
+	assert_int_not_equal(peer_state(&pv, at + tmo.dead_ms, &tmo),
+			     PEER_DEAD);
+	/* Submitted at f + D - T, completed at f + D: proof enough. */
+	peer_observe_read(&pv, at - T, at, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+	/* A later read never takes it back. */
+	peer_observe_read(&pv, at + 10, at + 20, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+
+	/* peer_observe times a read at one instant: as before. */
+	peer_init(&pv);
+	peer_observe(&pv, f, &hb);
+	peer_membership(&pv, f, false);
+	peer_observe(&pv, at - 1, &hb);
+	assert_false(peer_dead(&pv, &tmo));
+	peer_observe(&pv, at, &hb);
+	assert_true(peer_dead(&pv, &tmo));
+}
+
+/*
  * Still for ages as a member (a quorate node that lost its disk), then it
  * leaves: dead at the first read after it left, D having long passed
  * since f.  Until issue 19 D counted from when it left (max(f, a) + D):
@@ -1453,6 +1497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_peer_normal_liveness),
 		cmocka_unit_test(test_peer_dead_after_D),
+		cmocka_unit_test(test_peer_read_counts_until_sub_plus_t),
 		cmocka_unit_test(test_peer_left_late),
 		cmocka_unit_test(test_peer_old_build_waits_m),
 		cmocka_unit_test(test_peer_dead_at_covers_each_rule),

@@ -500,6 +500,67 @@ static void test_no_pause_across_peer_write_failures(void **state)
 	assert_int_equal(fx->clock_missed, 0);
 }
 
+/* The peer's slot as this build writes it: it carries LAPSE_FENCES. */
+static void peer_write_lapse(struct fixture *fx, uint64_t counter)
+{
+	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
+			      .counter = counter, .incarnation = 0x9e9e,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms,
+			      .flags = SDLM_HB_F_LAPSE_FENCES };
+
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+}
+
+/*
+ * Review s26-rev-lapse R1: the dead bound needs r_sub >= r - T (the read
+ * that completes at r was submitted at r_sub, docs/timeouts.md step 5),
+ * but the engine handed peer_observe the time it PROCESSED the read.  A
+ * read submitted before f + D - T and processed at or after f + D (our
+ * loop stalled after the kernel finished it - a stall shorter than W
+ * does not reset us - or the read completed late and was reaped in the
+ * same pass as its deadline) judged the peer dead on what the disk
+ * showed up to T + (W - I) earlier: with T > I (the test profile, or T
+ * raised for a multipath failover) a live victim whose renewal landed
+ * just after that read, inside its lease, was declared dead.  The read
+ * counts only as of r_sub + T at the latest.
+ */
+static void test_dead_verdict_not_aged_by_late_processing(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t budget = 4 * t->lease_ms + 3 * t->base.io_timeout_ms;
+	uint64_t f, r0, s, i = t->base.hb_interval_ms, T = t->base.io_timeout_ms;
+	const struct peer_view *pv;
+
+	peer_write_lapse(fx, 100);
+	assert_true(run_until(fx, budget, alive));
+	reads_goal = hbe_stats(fx->e)->reads + 2;
+	assert_true(run_until(fx, budget, reads_done));
+	pv = hbe_peer(fx->e, 2);
+	assert_true(pv->pv_have);
+	assert_int_equal(pv->pv_counter, 100);
+	assert_true(pv->pv_lapse_fences);
+	f = pv->pv_first_seen_ms;
+	hbe_set_member(fx->e, 2, false, f);
+	assert_int_equal(peer_dead_at(pv, t), f + t->dead_ms);
+
+	/* Submitted before f + D - T, processed after f + D: the disk it
+	 * shows may be older than f + D - T - it proves nothing at f + D. */
+	s = f + t->dead_ms - T - i;
+	r0 = hbe_stats(fx->e)->reads;
+	hbe_tick(fx->e, s);
+	process_at(fx, f + t->dead_ms + i, r0 + 1);
+	assert_int_equal(pv->pv_counter, 100);
+	assert_false(peer_dead(pv, t));
+
+	/* A read submitted at f + D and processed at once does prove it. */
+	r0 = hbe_stats(fx->e)->reads;
+	hbe_tick(fx->e, f + t->dead_ms);
+	process_at(fx, f + t->dead_ms, r0 + 1);
+	assert_int_equal(pv->pv_counter, 100);
+	assert_true(peer_dead(pv, t));
+}
+
 static void on_fenced(void *ctx, uint32_t victim, uint64_t inc, int path)
 {
 	struct fixture *fx = ctx;
@@ -1011,6 +1072,9 @@ int main(void)
 			test_no_pause_across_unreadable_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_pause_across_peer_write_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dead_verdict_not_aged_by_late_processing, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_stale_pill_dead_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(
