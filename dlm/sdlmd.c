@@ -347,6 +347,12 @@ static void never_held_exit(void)
 		wd_close_magic(D.wd);
 		D.wd = NULL;
 	}
+	/* The marker says a reset is on its way for lock users this
+	 * incarnation may have left (setup_marker): it used none, and no
+	 * reset is coming - left, it made the next start wait for one for
+	 * ever (review s26-rev-lapse R2). */
+	if (D.marker_mine)
+		unlink(D.marker_path);
 	exit(SDLMD_EXIT_DEVICE);
 }
 

@@ -179,6 +179,11 @@ check "its exit status is 2, the area cannot be used (rc $rc)" test "$rc" = 2
 check "its log says the disk took no heartbeat write" grep -q "took no heartbeat write" "$TD/n4/sdlmd.log"
 check "its watchdog was disarmed by the magic close" \
 	sh -c "test \$(grep -c 'magic close' '$TD/n4/wd.log') -gt $closes"
+# It left no lock user (it never held a lease) and no reset is coming: the
+# marker of an unclean exit must not make the next start wait for one
+# (review s26-rev-lapse R2: it did, "waiting for the watchdog reset").
+check "it removed the marker: the next start is not refused" \
+	test ! -e "$TD/n4/sdlmd-$T_RUN-n4.running"
 : > "$TD/n4/fault"
 
 t_done
