@@ -1206,10 +1206,14 @@ int fpm_confchg(struct fpm *fp, const uint32_t *members, size_t n, bool quorate)
 		master_drop(fp);
 		return 0;
 	}
-	fp->rep.epoch = fp->phase == FPM_ACTIVE ? fp->epoch : 0;
+	/* the master state of its last epoch is kept through the round
+	 * (never used in it): a configuration change before the round
+	 * completed starts the round again, and the new JOIN must report
+	 * the same grants (finding 9) */
+	fp->rep.epoch = fp->ls ? fp->epoch : 0;
 	fp->rep.last_rid = fp->next_rid - 1;
 	/* finding 9: as old master, the grants to nodes left out */
-	if (fp->phase == FPM_ACTIVE && fp->ls) {
+	if (fp->ls) {
 		w.fp = fp;
 		w.members = members;
 		w.n = n;
@@ -1242,7 +1246,7 @@ int fpm_confchg(struct fpm *fp, const uint32_t *members, size_t n, bool quorate)
 	fp->rep.m = fp->rep_m;
 	/* finding 8: from the JOIN on, nothing is taken or decided */
 	fp->phase = FPM_ROUND;
-	master_drop(fp);
+	fp->npark = 0;
 	return 0;
 }
 

@@ -38,7 +38,9 @@
  * configuration change, i.e. sends its JOIN: from then until the round
  * completes it accepts no P_GRANT, not even one of its current epoch
  * (model finding 8), sends nothing, and masters nothing (its master
- * state is dropped once its report is built).  Requests, conversions,
+ * state is kept, unused, until the round completes: a second
+ * configuration change restarts the round, and its new report must name
+ * the same grants).  Requests, conversions,
  * cancels and releases asked for meanwhile wait in the core and go to
  * the new masters after the round.
  *

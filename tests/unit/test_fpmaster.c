@@ -977,6 +977,28 @@ static void test_model_bad_rebuild_noold(void **state)
 	assert_int_equal(logged(FPM_OUT_NEED_FENCE, 3, 1), 1);
 }
 
+/* A second configuration change before the round completed (the round
+ * starts again): the old master's report still carries the away
+ * holder's grant, so the rebuild keeps it. */
+static void test_confchg_twice_keeps_old_entries(void **state)
+{
+	const uint32_t pair[2] = { 2, 3 };
+	const char *r = name_for(3, pair, 3);
+
+	(void)state;
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_EX), 0);
+	flush();
+	confchg(0xc, 0xc);
+	confchg(0xc, 0xc);
+	assert_int_equal(fpm_report(C.fp[3])->epoch, 1);
+	assert_int_equal(fpm_report(C.fp[3])->nm, 1);
+	complete(0xc, 0xc, 0x2, false);
+	assert_int_equal(lock(2, LK(2, 1), r, MODE_EX), 0);
+	flush_to(0xc);
+	assert_false(holds(2, LK(2, 1)));
+	assert_int_equal(logged(FPM_OUT_NEED_FENCE, 3, 1), 1);
+}
+
 /* The same with the lineage lost (quorum lost everywhere): the old
  * master's entries are not taken, the resource is blocked instead. */
 static void test_rebuild_lost_lineage_blocks(void **state)
@@ -1080,6 +1102,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_model_bad_dup_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_stale_eligible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_rebuild_noold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confchg_twice_keeps_old_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_lost_lineage_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_round_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fm1_later_epoch_kept, setup, teardown),
