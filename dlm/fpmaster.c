@@ -1278,6 +1278,15 @@ static int epoch_check(const struct fpm *fp, const struct fpm_epoch *e)
 	return 0;
 }
 
+/* inc of node is one the ordered stream fenced (NODE_FENCED of it or a
+ * later one): refused, as the model refuses a fenced incarnation. */
+static bool inc_fenced(const struct fpm *fp, uint32_t node, uint64_t inc)
+{
+	const struct fpm_view *v = &fp->view[node];
+
+	return v->fenced && v->fenced_inc && inc <= v->fenced_inc;
+}
+
 static const struct fpm_report *report_of(const struct fpm_report *r, size_t n,
 					  uint32_t node)
 {
@@ -1287,6 +1296,17 @@ static const struct fpm_report *report_of(const struct fpm_report *r, size_t n,
 		if (r[i].node == node)
 			return &r[i];
 	return NULL;
+}
+
+static bool mem_fenced(const struct fpm *fp, const struct fpm_epoch *e,
+		       uint32_t node)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->members[i].node == node)
+			return inc_fenced(fp, node, e->members[i].incarnation);
+	return false;
 }
 
 static void ev_held_of(struct ls_event *ev, const struct fpm_entry *en)
@@ -1366,7 +1386,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 		r = &reports[i];
 		if (!ids_have(ids, e->n, r->node))
 			continue;
-		for (j = 0; j < r->n; j++) {
+		for (j = 0; j < r->n && !mem_fenced(fp, e, r->node); j++) {
 			en = &r->e[j];
 			if (en->node != r->node || en->grmode == MODE_NONE ||
 			    fpm_master_of(en->name, en->namelen, ids, e->n) != fp->self)
@@ -1420,7 +1440,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 		ev.ev_pill_pending = v->pill;
 		if (ls_apply(fp->ls, &ev, NULL) == -ENOMEM)
 			return -ENOMEM;
-		if (v->fenced && !ids_have(ids, e->n, (uint32_t)i)) {
+		if (v->fenced) {
 			memset(&ev, 0, sizeof(ev));
 			ev.ev_kind = LS_EV_NODE_FENCED;
 			ev.ev_nodeid = (uint32_t)i;
@@ -1441,7 +1461,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 	/* requests and conversions the members wait for, in report order */
 	for (i = 0; i < nreports; i++) {
 		r = &reports[i];
-		if (!ids_have(ids, e->n, r->node))
+		if (!ids_have(ids, e->n, r->node) || mem_fenced(fp, e, r->node))
 			continue;
 		for (j = 0; j < r->n; j++) {
 			en = &r->e[j];
@@ -1488,8 +1508,10 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		fp->mem[i].inc = e->members[i].incarnation;
 		mine = report_of(reports, nreports, e->members[i].node);
 		fp->mem[i].last_rid = mine ? mine->last_rid : 0;
-		/* a member rejoined: its fence is history */
-		fp->view[e->members[i].node].fenced = false;
+		/* a member rejoined under a new incarnation: its fence is
+		 * history; its fenced incarnation itself stays refused */
+		if (!inc_fenced(fp, e->members[i].node, e->members[i].incarnation))
+			fp->view[e->members[i].node].fenced = false;
 	}
 	/* the blocks: who is away and not fenced, and the epoch changes
 	 * since the last time nobody was (BAD_REMASTER_NOFENCE) */

@@ -783,6 +783,35 @@ static void test_rebuild_conflict_revokes(void **state)
 	assert_false(holds(2, LK(2, 1)));
 }
 
+/* A member whose incarnation the ordered stream has fenced (NODE_FENCED
+ * of that very incarnation, its JOIN in the same round) is refused: its
+ * report is not entered, it is granted nothing (the model's "a fenced
+ * incarnation is refused"). */
+static void test_fenced_incarnation_refused(void **state)
+{
+	const uint32_t pair[2] = { 1, 2 };
+	const char *r = name_for(3, pair, 2);
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_EX), 0);
+	flush();
+	assert_true(holds(1, LK(1, 1)));
+	for (n = 1; n <= 3; n++) {
+		assert_int_equal(fpm_node_fenced(C.fp[n], 1, INC(1), &C.out), 0);
+		collect(n);
+	}
+	confchg(0xe, 0xe);
+	complete(0xe, 0xe, 0, false);
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[fpm_master(C.fp[2], r, strlen(r))])), 0);
+	assert_int_equal(lock(1, LK(1, 2), "other", MODE_EX), 0);
+	flush();
+	assert_false(holds(1, LK(1, 2)));
+	assert_int_equal(lock(2, LK(2, 1), r, MODE_EX), 0);
+	flush();
+	assert_true(holds(2, LK(2, 1)));
+}
+
 /* ---- the model's variants ------------------------------------------- */
 
 /*
@@ -1096,6 +1125,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild_from_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_defers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_conflict_revokes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_incarnation_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_remaster_nofence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_release_early, setup, teardown),
