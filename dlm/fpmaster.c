@@ -133,7 +133,7 @@ int fpm_msg_encode(const struct fpm_msg *m, void *buf, size_t len,
 	memset(b, 0, FPM_HDR_LEN);
 	b[0] = m->type;
 	b[1] = m->mode == MODE_NONE ? FPM_MODE_NONE_BYTE : (uint8_t)m->mode;
-	b[2] = (uint8_t)m->flags;
+	b[2] = (uint8_t)ls_lkf_wire(m->flags);
 	b[3] = m->lvb_valid ? 1 : 0;
 	b[4] = m->namelen;
 	put64(b + 8, m->epoch);
@@ -167,7 +167,7 @@ int fpm_msg_decode(const void *buf, size_t len, struct fpm_msg *m)
 		return SDLM_EPROTO;
 	m->type = b[0];
 	m->mode = b[1] == FPM_MODE_NONE_BYTE ? MODE_NONE : b[1];
-	m->flags = b[2];
+	m->flags = ls_lkf_wire(b[2]);
 	m->lvb_valid = b[3];
 	m->namelen = b[4];
 	m->epoch = get64(b + 8);

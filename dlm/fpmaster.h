@@ -104,7 +104,8 @@
  *	offset  size  field
  *	     0     1  type      FPM_P_REQUEST 16 .. FPM_P_FAIL 22
  *	     1     1  mode      0..5 (modes.h), 0xff: none
- *	     2     1  flags     LS_LKF_* as the type allows
+ *	     2     1  flags     LS_LKF_* as the type allows, their wire
+ *	                        values (lockstate.h ls_lkf_wire)
  *	     3     1  has_lvb   0 or 1: LS_LVB_LEN bytes follow the header
  *	     4     1  namelen   1..LS_NAME_MAX
  *	     5     3  reserved  zero

@@ -38,11 +38,29 @@
 #define LS_LVB_LEN	32	/* lock value block */
 #define LS_MAX_NODES	4096	/* node records one lockspace may know */
 
-/* Lock flags (REQUEST, CONVERT, RELEASE). Values travel on the wire. */
-#define LS_LKF_NOQUEUE		0x1u	/* grant now or fail with SDLM_EBUSY */
-#define LS_LKF_NOQUEUEBAST	0x2u	/* a failed NOQUEUE still notifies holders */
-#define LS_LKF_IVVALBLK		0x4u	/* PW/EX holder invalidates the LVB */
-#define LS_LKF_ALL		0x7u
+/*
+ * Cluster lock flags (REQUEST, CONVERT, RELEASE; a lock in the replica).
+ * In memory they have a range of their own, bits 8..15, apart from the
+ * client's SDLM_LKF_* (sdlm.h, bits 0..7: NOQUEUEBAST and VALBLK once
+ * shared 0x2).  On the wire - CPG messages (msg.c) and snapshots
+ * (lssnap.c) - they are one byte lower, the values docs/protocol.md lists
+ * (NOQUEUE 1, NOQUEUEBAST 2, IVVALBLK 4); ls_lkf_wire() translates.
+ */
+#define LS_LKF_NOQUEUE		0x100u	/* grant now or fail with SDLM_EBUSY */
+#define LS_LKF_NOQUEUEBAST	0x200u	/* a failed NOQUEUE still notifies holders */
+#define LS_LKF_IVVALBLK		0x400u	/* PW/EX holder invalidates the LVB */
+#define LS_LKF_ALL		0x700u
+
+/*
+ * The one translation between the two, both ways: it swaps the two low
+ * bytes, so it is its own inverse and loses no bit - a stray bit on the
+ * wire stays a stray bit in memory, which the decoders' check against
+ * LS_LKF_ALL refuses.
+ */
+static inline uint32_t ls_lkf_wire(uint32_t f)
+{
+	return (f & 0xffff0000u) | ((f & 0xffu) << 8) | ((f >> 8) & 0xffu);
+}
 
 enum ls_queue {
 	LS_Q_GRANTED	= 0,

@@ -121,7 +121,7 @@ struct ls_snap_lock {
 	uint64_t	sl_lkid;
 	uint64_t	sl_seq;
 	uint32_t	sl_nodeid;
-	uint32_t	sl_flags;
+	uint32_t	sl_flags;	/* in memory LS_LKF_* (ls_lkf_wire) */
 	uint8_t		sl_grmode;
 	uint8_t		sl_rqmode;
 	uint8_t		sl_bast_mode;
@@ -286,7 +286,7 @@ static void snap_lock_out(const struct ls_lock *lk, uint8_t *p)
 	PUT(64, p, struct ls_snap_lock, sl_lkid, lk->lk_id);
 	PUT(64, p, struct ls_snap_lock, sl_seq, lk->lk_seq);
 	PUT(32, p, struct ls_snap_lock, sl_nodeid, lk->lk_node->nd_id);
-	PUT(32, p, struct ls_snap_lock, sl_flags, lk->lk_flags);
+	PUT(32, p, struct ls_snap_lock, sl_flags, ls_lkf_wire(lk->lk_flags));
 	p[offsetof(struct ls_snap_lock, sl_grmode)] = mode_out(lk->lk_grmode);
 	p[offsetof(struct ls_snap_lock, sl_rqmode)] = mode_out(lk->lk_rqmode);
 	p[offsetof(struct ls_snap_lock, sl_bast_mode)] =
@@ -299,7 +299,7 @@ static void snap_lock_in(const uint8_t *p, struct ls_snap_lock *sl)
 	sl->sl_lkid = GET(64, p, struct ls_snap_lock, sl_lkid);
 	sl->sl_seq = GET(64, p, struct ls_snap_lock, sl_seq);
 	sl->sl_nodeid = GET(32, p, struct ls_snap_lock, sl_nodeid);
-	sl->sl_flags = GET(32, p, struct ls_snap_lock, sl_flags);
+	sl->sl_flags = ls_lkf_wire(GET(32, p, struct ls_snap_lock, sl_flags));
 	sl->sl_grmode = p[offsetof(struct ls_snap_lock, sl_grmode)];
 	sl->sl_rqmode = p[offsetof(struct ls_snap_lock, sl_rqmode)];
 	sl->sl_bast_mode = p[offsetof(struct ls_snap_lock, sl_bast_mode)];

@@ -307,7 +307,7 @@ static void payload_out(const struct msg *m, uint8_t *p)
 			.lkid = htole64(m->u.lock.lkid),
 			.mode = (uint8_t)m->u.lock.mode,
 			.namelen = m->u.lock.namelen,
-			.flags = htole32(m->u.lock.flags),
+			.flags = htole32(ls_lkf_wire(m->u.lock.flags)),
 		};
 		memcpy(w.name, m->u.lock.name, m->u.lock.namelen);
 		memcpy(p, &w, sizeof(w));
@@ -319,7 +319,7 @@ static void payload_out(const struct msg *m, uint8_t *p)
 			.lkid = htole64(m->u.lock.lkid),
 			.mode = m->m_type == MSG_CONVERT ? (uint8_t)m->u.lock.mode : 0,
 			.has_lvb = m->u.lock.has_lvb,
-			.flags = htole32(m->u.lock.flags),
+			.flags = htole32(ls_lkf_wire(m->u.lock.flags)),
 		};
 		if (m->u.lock.has_lvb)
 			memcpy(w.lvb, m->u.lock.lvb, LS_LVB_LEN);
@@ -464,7 +464,7 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.lock.lkid = le64toh(w.lkid);
 		m->u.lock.mode = w.mode;
 		m->u.lock.namelen = w.namelen;
-		m->u.lock.flags = le32toh(w.flags);
+		m->u.lock.flags = ls_lkf_wire(le32toh(w.flags));
 		memcpy(m->u.lock.name, w.name, LS_NAME_MAX);
 		return w.reserved == 0;
 	}
@@ -476,7 +476,7 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.lock.lkid = le64toh(w.lkid);
 		m->u.lock.mode = w.mode;
 		m->u.lock.has_lvb = w.has_lvb == 1;
-		m->u.lock.flags = le32toh(w.flags);
+		m->u.lock.flags = ls_lkf_wire(le32toh(w.flags));
 		memcpy(m->u.lock.lvb, w.lvb, LS_LVB_LEN);
 		if (m->m_type == MSG_RELEASE && w.mode != 0)
 			return false;

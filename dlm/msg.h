@@ -21,7 +21,8 @@
  *	  48+P     4  crc            crc32c(0, bytes [0, 48 + P))
  *
  * All integers little-endian; the total length is 48 + P + 4 and at most
- * MSG_MAX_LEN.  Payloads (P fixed per type except SNAPSHOT):
+ * MSG_MAX_LEN.  Payloads (P fixed per type except SNAPSHOT); a lock's
+ * flags u32 are the wire values of LS_LKF_* (lockstate.h ls_lkf_wire):
  *
  *	REQUEST      80  lkid u64, mode u8, namelen u8, rsvd u16, flags u32,
  *	                 name[64] (zero padded)

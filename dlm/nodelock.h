@@ -100,6 +100,8 @@ void nl_out_free(struct nl_out *out);
 
 /* Local request flags: the client's SDLM_LKF_* (sdlm.h). */
 #define NL_LKF_ALL	0x0007u
+_Static_assert(!(NL_LKF_ALL & LS_LKF_ALL),
+	       "a client's flags and the cluster's have ranges of their own");
 
 struct nl_state;
 

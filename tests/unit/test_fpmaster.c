@@ -196,14 +196,15 @@ static void test_msg_decode_checks(void **state)
 	assert_int_equal(fpm_msg_decode(buf, fl, &d), 0);
 	refused(buf, fl, 1, MODE_NL);
 	/* flags: none allowed in a grant, IVVALBLK not in a request */
-	refused(g, gl, 2, LS_LKF_NOQUEUE);
+	refused(g, gl, 2, (uint8_t)ls_lkf_wire(LS_LKF_NOQUEUE));
 	memcpy(buf, f, fl);
 	buf[0] = FPM_P_REQUEST;
 	buf[1] = MODE_PR;
 	buf[32] = buf[33] = buf[34] = buf[35] = 0;
-	buf[2] = LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST;
+	buf[2] = (uint8_t)ls_lkf_wire(LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST);
 	assert_int_equal(fpm_msg_decode(buf, fl, &d), 0);
-	refused(buf, fl, 2, LS_LKF_IVVALBLK);
+	assert_int_equal(d.flags, LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST);
+	refused(buf, fl, 2, (uint8_t)ls_lkf_wire(LS_LKF_IVVALBLK));
 	/* a value block in a request */
 	memcpy(buf, g, gl);
 	buf[0] = FPM_P_REQUEST;

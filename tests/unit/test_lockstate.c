@@ -677,7 +677,10 @@ static void test_rejects_leave_state(void **state)
 		big2[LS_NAME_MAX + 1] = 0;
 		assert_int_equal(req(f, 2, 1, big2, MODE_PR, 0), -EINVAL);
 	}
-	assert_int_equal(req(f, 2, 1, "r", MODE_PR, 0x100), -EINVAL);
+	/* an unknown cluster flag; a client's SDLM_LKF_NOQUEUE (0x1) is not
+	 * LS_LKF_NOQUEUE (lockstate.h: ranges of their own) */
+	assert_int_equal(req(f, 2, 1, "r", MODE_PR, 0x800), -EINVAL);
+	assert_int_equal(req(f, 2, 1, "r", MODE_PR, 0x1), -EINVAL);
 	assert_int_equal(req(f, 1, 1, "r", MODE_PR, 0), -EEXIST);
 	assert_int_equal(req(f, 9, 1, "r", MODE_PR, 0), -EPERM);
 	ev.ev_kind = LS_EV_REQUEST;

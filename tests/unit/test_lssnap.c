@@ -96,6 +96,45 @@ static void test_snapshot_roundtrip(void **state)
 	free(buf);
 }
 
+/*
+ * A lock record's flags are the wire values (docs/protocol.md: NOQUEUE 1,
+ * NOQUEUEBAST 2), not the daemon's own LS_LKF_* (lockstate.h
+ * ls_lkf_wire): the u32 20 bytes into the record, after lkid, seq and
+ * nodeid.
+ */
+static void test_snapshot_lock_flags_wire(void **state)
+{
+	const uint64_t lkid = LKID(2, 7);
+	struct fx *f = *state, g = { 0 };
+	struct ls_lock_info li;
+	uint8_t *buf, key[8];
+	size_t len, i, at = 0, found = 0;
+
+	build_rich_state(f);
+	assert_int_equal(req(f, 2, 7, "flagged", MODE_EX,
+			     LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST), 0);
+	assert_int_equal(ls_lock_get(f->ls, lkid, &li), 0);
+	assert_int_equal(li.queue, LS_Q_GRANTED);
+	assert_int_equal(li.flags, LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST);
+	buf = snap(f->ls, &len);
+	for (i = 0; i < 8; i++)
+		key[i] = (uint8_t)(lkid >> (8 * i));
+	for (i = 0; i + 24 <= len; i++)
+		if (!memcmp(buf + i, key, sizeof(key))) {
+			at = i;
+			found++;
+		}
+	assert_int_equal(found, 1);
+	assert_int_equal(buf[at + 20], 3);
+	assert_int_equal(buf[at + 21] | buf[at + 22] | buf[at + 23], 0);
+	assert_int_equal(ls_snapshot_decode(buf, len, &g.ls), 0);
+	assert_int_equal(ls_lock_get(g.ls, lkid, &li), 0);
+	assert_int_equal(li.flags, LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST);
+	assert_int_equal(ls_digest(f->ls), ls_digest(g.ls));
+	ls_destroy(g.ls);
+	free(buf);
+}
+
 static void test_snapshot_corrupt(void **state)
 {
 	struct fx *f = *state;
@@ -944,6 +983,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snapshot_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_lock_flags_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epoch_in_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_epoch_compat, setup, teardown),

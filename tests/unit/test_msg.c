@@ -627,6 +627,44 @@ static void expect_proto(int which, size_t off, uint8_t val)
 			 which, off, val, rc);
 }
 
+/*
+ * Lock flags: the daemon's LS_LKF_* have a range of their own, apart from
+ * the client's SDLM_LKF_* (NOQUEUEBAST and VALBLK were both 0x2); on the
+ * wire they keep the values docs/protocol.md lists, and ls_lkf_wire() is
+ * its own inverse.
+ */
+static void test_lock_flags_wire(void **state)
+{
+	struct msg m, d;
+	uint32_t w, x;
+	size_t n, i;
+
+	(void)state;
+	assert_int_equal(LS_LKF_ALL & (SDLM_LKF_NOQUEUE | SDLM_LKF_VALBLK |
+				       SDLM_LKF_IVVALBLK), 0);
+	assert_int_equal(ls_lkf_wire(LS_LKF_NOQUEUE), 1);
+	assert_int_equal(ls_lkf_wire(LS_LKF_NOQUEUEBAST), 2);
+	assert_int_equal(ls_lkf_wire(LS_LKF_IVVALBLK), 4);
+	rng_state = 0xf1a95ULL;
+	for (i = 0; i < 1000; i++) {
+		x = (uint32_t)rng();
+		assert_int_equal(ls_lkf_wire(ls_lkf_wire(x)), x);
+	}
+	/* REQUEST NOQUEUE | NOQUEUEBAST, CONVERT IVVALBLK: flags at 12 */
+	msg_sample(&m, 0);
+	n = enc(&m);
+	memcpy(&w, buf + MSG_HDR_LEN + 12, sizeof(w));
+	assert_int_equal(le32toh(w), 3);
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.u.lock.flags, LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST);
+	msg_sample(&m, 1);
+	n = enc(&m);
+	memcpy(&w, buf + MSG_HDR_LEN + 12, sizeof(w));
+	assert_int_equal(le32toh(w), 4);
+	assert_int_equal(msg_decode(buf, n, &d), 0);
+	assert_int_equal(d.u.lock.flags, LS_LKF_IVVALBLK);
+}
+
 static void test_field_checks(void **state)
 {
 	const size_t P = MSG_HDR_LEN;
@@ -651,6 +689,11 @@ static void test_field_checks(void **state)
 	expect_proto(1, P + 8, 7);		/* CONVERT mode */
 	expect_proto(1, P + 9, 2);		/* has_lvb not boolean */
 	expect_proto(1, P + 15, 0x80);		/* flags */
+	/* lock flags at their in-memory value (LS_LKF_*, bits 8..15) or
+	 * with a bit a one-way shift would lose (ls_lkf_wire) */
+	expect_proto(0, P + 13, 1);
+	expect_proto(1, P + 14, 1);
+	expect_proto(2, P + 15, 1);
 	expect_proto(2, P + 8, 1);		/* RELEASE carries no mode */
 	expect_proto(4, P + 0, 0);		/* NODE_STATUS nodeid 0 */
 	expect_proto(4, P + 4, 0x7);		/* unknown status bit */
@@ -1026,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_handoff_release_golden),
 		cmocka_unit_test(test_held_golden),
 		cmocka_unit_test(test_type_proto),
+		cmocka_unit_test(test_lock_flags_wire),
 		cmocka_unit_test(test_field_checks),
 		cmocka_unit_test(test_encode_refusals),
 		cmocka_unit_test(test_join_history),
