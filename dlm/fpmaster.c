@@ -1298,6 +1298,16 @@ static const struct fpm_report *report_of(const struct fpm_report *r, size_t n,
 	return NULL;
 }
 
+static bool mem_in(const struct fpm_epoch *e, uint32_t node)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->members[i].node == node)
+			return true;
+	return false;
+}
+
 static bool mem_fenced(const struct fpm *fp, const struct fpm_epoch *e,
 		       uint32_t node)
 {
@@ -1494,6 +1504,15 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 	rc = epoch_check(fp, e);
 	if (rc)
 		return rc;
+	/* every member's report, once: a missing one would lose its locks */
+	if (nreports != e->n || (nreports && !reports))
+		return -EINVAL;
+	for (i = 0; i < nreports; i++)
+		if (!mem_in(e, reports[i].node) ||
+		    report_of(reports, i, reports[i].node) ||
+		    (reports[i].n && !reports[i].e) ||
+		    (reports[i].nm && !reports[i].m))
+			return -EINVAL;
 	for (i = 0; i < e->n; i++)
 		ids[i] = e->members[i].node;
 	master_drop(fp);

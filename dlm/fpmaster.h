@@ -314,8 +314,9 @@ const struct fpm_report *fpm_report(const struct fpm *fp);
 
 /* The round completed: epoch e opens, the masters rebuild from the
  * reports of every member (one each, any order; fpm_report()'s of
- * others as their JOINs carried them).  -EINVAL: a malformed epoch; a
- * node not in e->members: OUT (it holds no epoch). */
+ * others as their JOINs carried them).  -EINVAL, nothing changed: a
+ * malformed epoch, a member's report missing or twice, a report of a
+ * non-member.  A node not in e->members: OUT (it holds no epoch). */
 int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		       const struct fpm_report *reports, size_t nreports,
 		       struct fpm_out *out);

@@ -813,6 +813,40 @@ static void test_fenced_incarnation_refused(void **state)
 	assert_true(holds(2, LK(2, 1)));
 }
 
+/* A rebuild without some member's report would lose its locks: refused,
+ * nothing changed; so are a report twice and one of a non-member. */
+static void test_round_needs_every_report(void **state)
+{
+	struct fpm_member mem[2] = { { 1, INC(1) }, { 2, INC(2) } };
+	const uint32_t prev[3] = { 1, 2, 3 };
+	struct fpm_report rep[2];
+	struct fpm_epoch e;
+
+	(void)state;
+	assert_int_equal(lock(2, LK(2, 1), name_for(3, NULL, 0), MODE_EX), 0);
+	flush();
+	confchg(0x6, 0x6);
+	memset(&e, 0, sizeof(e));
+	e.epoch = 2;
+	e.members = mem;
+	e.n = 2;
+	e.prev_epoch = 1;
+	e.prev = prev;
+	e.nprev = 3;
+	rep[0] = *fpm_report(C.fp[1]);
+	rep[1] = *fpm_report(C.fp[2]);
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 1, &C.out), -EINVAL);
+	rep[1] = rep[0];
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 2, &C.out), -EINVAL);
+	rep[1] = *fpm_report(C.fp[2]);
+	rep[1].node = 3;
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 2, &C.out), -EINVAL);
+	assert_int_equal(fpm_phase(C.fp[1]), FPM_ROUND);
+	rep[1].node = 2;
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 2, &C.out), 0);
+	assert_int_equal(fpm_phase(C.fp[1]), FPM_ACTIVE);
+}
+
 /* ---- the model's variants ------------------------------------------- */
 
 /*
@@ -1127,6 +1161,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_defers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_conflict_revokes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_incarnation_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_needs_every_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_remaster_nofence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_release_early, setup, teardown),
