@@ -257,7 +257,8 @@ const struct conf_option conf_options[OPT_COUNT] = {
 		"/etc/corosync/authkey", "", 0, PATH_LEN_MAX, NULL,
 		"The secret the fast-path transport's key derives from, the "
 		"same file on every node: corosync's authkey (corosync-keygen). "
-		"16..4096 bytes, readable by no one but its owner.",
+		"16..4096 bytes, owned by root (or sdlmd's user) and readable "
+		"by no one but its owner.",
 	},
 	[OPT_XPORT_ECHO_MS] = {
 		"xport_echo_ms", 0, CONF_UINT, D, 0,

@@ -372,8 +372,8 @@ static void echo_tick(void *data)
 		E.echo_timer_on = true;
 }
 
-/* The secret: a regular file of 16..4096 bytes that only its owner may
- * read; K derived from it (xpmsg.h). */
+/* The secret: a regular file of 16..4096 bytes that only its owner, root
+ * or sdlmd's user, may read or write; K derived from it (xpmsg.h). */
 static int key_read(const char *path, const char *cluster, uint8_t key[XPM_KEY_LEN],
 		    char *err, size_t errlen)
 {
@@ -382,7 +382,8 @@ static int key_read(const char *path, const char *cluster, uint8_t key[XPM_KEY_L
 	ssize_t n;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put there is refused below, not waited on */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "xport_key_file %s: %s: create it with corosync-keygen and "
@@ -393,6 +394,13 @@ static int key_read(const char *path, const char *cluster, uint8_t key[XPM_KEY_L
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
 		snprintf(err, errlen, "xport_key_file %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		rc = -EPERM;
+		snprintf(err, errlen, "xport_key_file %s: owned by uid %u, neither root nor "
+			 "sdlmd's user (uid %u): its owner may change the key; chown root it",
+			 path, (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (st.st_mode & 0077) {

@@ -96,7 +96,7 @@ check "node 1: the echoes go on after the forgery" \
 # the disk is touched (the socket opens right after the area's header is
 # read), exit 1, naming the cause: a second sdlmd in node 3's namespace
 # (its own ipc name and run dir) whose port node 3's daemon holds, then
-# one whose key file others may read.
+# one whose key file others may read, one owned by another user, a FIFO.
 # xp_refused PATTERN ARGS...: that sdlmd exits 1 and says PATTERN on stderr
 xp_refused() {
 	local pat=$1 rc
@@ -116,6 +116,19 @@ cp "$CL_DIR/xport.key" "$CL_DIR/xport.key.loose" && chmod 0644 "$CL_DIR/xport.ke
 check "a key file others may read: exit 1, 'chmod 0400'" \
 	xp_refused "xport_key_file $CL_DIR/xport.key.loose: .*mode 0644.*chmod 0400" \
 	--xport-key-file="$CL_DIR/xport.key.loose"
+# A key file owned by someone else, 0400: its owner may rewrite the key
+# (review s26-rev-xport X4).
+cp "$CL_DIR/xport.key" "$CL_DIR/xport.key.other" && chmod 0400 "$CL_DIR/xport.key.other" &&
+	chown nobody "$CL_DIR/xport.key.other"
+check "a key file owned by another user: exit 1, 'owned by uid <nobody's>'" \
+	xp_refused "xport_key_file $CL_DIR/xport.key.other: owned by uid $(id -u nobody), .*chown" \
+	--xport-key-file="$CL_DIR/xport.key.other"
+# A FIFO named as the key file: refused at once, the start never waits
+# for a writer (X4).
+rm -f "$CL_DIR/xport.key.fifo" && mkfifo -m 0600 "$CL_DIR/xport.key.fifo"
+check "a FIFO as the key file: exit 1, 'not a regular file'" \
+	xp_refused "xport_key_file $CL_DIR/xport.key.fifo: not a regular file" \
+	--xport-key-file="$CL_DIR/xport.key.fifo"
 xp_secs=$((SECONDS - xp_t0))
 for i in 1 2 3; do require "node $i caches its own lock" sd_lock "$i" -w 60 t "own$i" -- true; done
 ring0=$(cl_ring_id 1)
