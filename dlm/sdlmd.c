@@ -500,10 +500,20 @@ static uint64_t host_node_inc(void *ctx, uint32_t node)
 	const struct sdlm_hb *hb;
 	int hrc = -ENODATA;
 
-	if (node > D.area->hdr.num_nodes)
+	if (!D.hb || node > D.area->hdr.num_nodes)
 		return 0;
 	hb = hbe_slot(D.hb, node, &hrc);
 	return !hrc && hb && hb->state != HB_FREE ? hb->incarnation : 0;
+}
+
+/* The heartbeat engine has read the area's slots once: our own reads back
+ * valid (it is -ENODATA until the first read completes). */
+static bool host_slots_read(void *ctx)
+{
+	int hrc = -ENODATA;
+
+	(void)ctx;
+	return D.hb && hbe_slot(D.hb, D.node_id, &hrc) && hrc == 0;
 }
 
 static int host_fence(void *ctx, uint32_t node)
@@ -1606,6 +1616,7 @@ static int setup_xport(void)
 		.key_file = conf_str(&D.conf, OPT_XPORT_KEY_FILE),
 		.echo_ms = conf_uint(&D.conf, OPT_XPORT_ECHO_MS),
 		.node_inc = host_node_inc,
+		.slots_read = host_slots_read,
 	};
 	char err[768];
 

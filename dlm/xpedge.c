@@ -68,6 +68,7 @@ static struct {
 	char		self_addr[INET6_ADDRSTRLEN];
 	qb_loop_timer_handle xp_timer, echo_timer;
 	bool		xp_timer_on, echo_timer_on;
+	bool		learnt;		/* the peers' slots learnt: socket polled */
 	uint64_t	xp_deadline;
 	struct xpedge_stats st;
 	uint64_t	unknown_msgs;
@@ -296,6 +297,28 @@ static void count_input(int rc, const struct sockaddr_storage *from)
 	}
 }
 
+/*
+ * Every peer's incarnation as its heartbeat slot names it, into the
+ * transport: from then on a replayed frame of an older daemon, a HELLO
+ * included, is refused (-ESTALE) instead of teaching an incarnation that
+ * is gone.  Done before the socket is first polled and at every tick.
+ */
+static void learn_peers(uint64_t now)
+{
+	uint64_t inc;
+	unsigned i;
+
+	if (!E.cfg.node_inc)
+		return;
+	for (i = 1; i < E.npeers; i++) {
+		inc = E.cfg.node_inc(E.cfg.ctx, E.peers[i].node);
+		if (!inc)
+			continue;	/* no daemon there */
+		xport_peer_learn(E.xp, E.peers[i].node, inc, now, &E.sout);
+		handle_out(&E.sout, now);
+	}
+}
+
 static int32_t on_readable(int32_t fd, int32_t revents, void *data)
 {
 	struct sockaddr_storage from;
@@ -331,32 +354,58 @@ static int32_t on_readable(int32_t fd, int32_t revents, void *data)
 	return 0;
 }
 
+/* The tick's interval: the echo's, 1 s with the echo off. */
+static uint64_t tick_ns(void)
+{
+	return (uint64_t)(E.cfg.echo_ms ? E.cfg.echo_ms : 1000) * 1000000u;
+}
+
+/* Until the heartbeat engine has read the slots, the tick looks again
+ * this often (ns). */
+#define XE_LEARN_WAIT_NS	50000000ull
+
+/*
+ * The tick: the peers' incarnations again (learn_peers), then the echo
+ * (xport_echo_ms; with the echo off the tick still learns, every second).
+ * The first ticks wait for the heartbeat engine's first read of the slots
+ * (slots_read): only then are the incarnations learnt and the socket
+ * polled, so no datagram, not even one queued while sdlmd started, is
+ * read by a transport that knows no peer's incarnation yet.
+ */
 static void echo_tick(void *data)
 {
-	uint64_t now = mono_ns(), giveup, inc;
+	uint64_t now = mono_ns(), giveup;
 	uint8_t buf[XPM_ECHO_LEN];
 	struct xpm_echo e;
 	unsigned i;
 
 	(void)data;
 	E.echo_timer_on = false;
+	if (!E.learnt && E.cfg.slots_read && !E.cfg.slots_read(E.cfg.ctx)) {
+		if (qb_loop_timer_add(E.cfg.loop, QB_LOOP_MED, XE_LEARN_WAIT_NS, NULL,
+				      echo_tick, &E.echo_timer) == 0)
+			E.echo_timer_on = true;
+		return;
+	}
+	learn_peers(now);
+	if (!E.learnt) {
+		if (qb_loop_poll_add(E.cfg.loop, QB_LOOP_HIGH, E.fd, POLLIN, NULL,
+				     on_readable) != 0)
+			log_err("xport: cannot poll the socket in the main loop: the "
+				"transport stays silent until sdlmd restarts");
+		E.learnt = true;
+	}
 	/* an echo unanswered for this long is given up (its reply was
 	 * dropped, or the peer is down): the next one measures again */
 	giveup = (uint64_t)E.cfg.echo_ms * 10 * 1000000u;
 	if (giveup < 10000000000ull)
 		giveup = 10000000000ull;
-	for (i = 0; i < E.npeers; i++) {
+	for (i = 1; i < E.npeers && E.cfg.echo_ms; i++) {
 		struct xe_peer *p = &E.peers[i];
 
-		if (p->node == E.cfg.node)
+		/* no daemon in the slot: an echo would only wait for one */
+		if (!E.cfg.node_inc || !E.cfg.node_inc(E.cfg.ctx, p->node))
 			continue;
-		/* the incarnation of the heartbeat slot: a replayed frame of
-		 * an older daemon is refused from now on */
-		inc = E.cfg.node_inc ? E.cfg.node_inc(E.cfg.ctx, p->node) : 0;
-		if (!inc)
-			continue;	/* no daemon there: an echo would only wait for one */
-		xport_peer_learn(E.xp, p->node, inc, now, &E.sout);
-		handle_out(&E.sout, now);
 		if (p->echo_out && now - p->echo_out_ns < giveup)
 			continue;
 		e = (struct xpm_echo) { .type = XPM_ECHO_REQ, .id = ++p->echo_next, .stamp = now };
@@ -367,8 +416,8 @@ static void echo_tick(void *data)
 			E.st.echo_sent++;
 		}
 	}
-	if (qb_loop_timer_add(E.cfg.loop, QB_LOOP_MED, (uint64_t)E.cfg.echo_ms * 1000000u,
-			      NULL, echo_tick, &E.echo_timer) == 0)
+	if (qb_loop_timer_add(E.cfg.loop, QB_LOOP_MED, tick_ns(), NULL, echo_tick,
+			      &E.echo_timer) == 0)
 		E.echo_timer_on = true;
 }
 
@@ -572,26 +621,27 @@ int xpedge_setup(const struct xpedge_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "xport: %s", strerror(-rc));
 		goto out_close;
 	}
-	if (qb_loop_poll_add(cfg->loop, QB_LOOP_HIGH, E.fd, POLLIN, NULL, on_readable) != 0) {
-		rc = -EIO;
-		snprintf(err, errlen, "xport: cannot poll the socket in the main loop");
-		goto out_xport;
-	}
 	E.on = true;
 	memset(key, 0, sizeof(key));
 	free(nl);
 	log_notice("xport: UDP %s port %u, %u peer(s) from corosync's nodelist, key from %s%s",
 		   self->addr, cfg->port, E.npeers - 1, cfg->key_file,
 		   cfg->echo_ms ? "" : ", no echo");
-	/* the first echo once the loop runs (node_inc reads the heartbeat
-	 * engine, which does not exist yet) */
-	if (cfg->echo_ms &&
-	    qb_loop_timer_add(cfg->loop, QB_LOOP_MED, (uint64_t)cfg->echo_ms * 1000000u,
-			      NULL, echo_tick, &E.echo_timer) == 0)
-		E.echo_timer_on = true;
+	/* the first tick once the loop runs (node_inc reads the heartbeat
+	 * engine, which does not exist yet): it polls the socket once the
+	 * peers' incarnations are learnt (echo_tick) */
+	E.learnt = false;
+	if (qb_loop_timer_add(cfg->loop, QB_LOOP_MED, XE_LEARN_WAIT_NS, NULL, echo_tick,
+			      &E.echo_timer) != 0) {
+		rc = -EIO;
+		snprintf(err, errlen, "xport: cannot add a timer to the main loop");
+		goto out_xport;
+	}
+	E.echo_timer_on = true;
 	return 0;
 
 out_xport:
+	E.on = false;
 	xport_free(E.xp);
 	E.xp = NULL;
 out_close:
@@ -614,7 +664,8 @@ void xpedge_close(void)
 		qb_loop_timer_del(E.cfg.loop, E.echo_timer);
 	if (E.xp_timer_on)
 		qb_loop_timer_del(E.cfg.loop, E.xp_timer);
-	qb_loop_poll_del(E.cfg.loop, E.fd);
+	if (E.learnt)
+		qb_loop_poll_del(E.cfg.loop, E.fd);
 	close(E.fd);
 	E.fd = -1;
 	xport_free(E.xp);

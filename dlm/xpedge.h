@@ -40,8 +40,13 @@ struct xpedge_cfg {
 	const char	*key_file;	/* the secret (corosync's authkey) */
 	uint32_t	echo_ms;	/* 0: no echo */
 	/* A peer daemon's incarnation as its heartbeat slot names it, 0
-	 * when not known; asked at every echo tick. */
+	 * when not known; asked before the first datagram is read and at
+	 * every tick (the echo's interval, 1 s with the echo off). */
 	uint64_t	(*node_inc)(void *ctx, uint32_t node);
+	/* True once the slots have been read (node_inc's answers mean
+	 * something): the socket is polled only from then on.  NULL: at
+	 * once. */
+	bool		(*slots_read)(void *ctx);
 	void		*ctx;
 };
 

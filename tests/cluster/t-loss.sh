@@ -9,7 +9,9 @@
 # "The edge"): every daemon echoes every peer over its UDP socket; before
 # the loss the echoes come back and forged frames are dropped and counted
 # as failed authentication, never delivered; through the loss the echoes
-# go on, the lost frames retransmitted by the transport.
+# go on, the lost frames retransmitted by the transport.  A restarting
+# daemon refuses a replayed HELLO of a peer's older daemon; key files that
+# are not the owner's alone, or no file, stop a start.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -129,6 +131,45 @@ rm -f "$CL_DIR/xport.key.fifo" && mkfifo -m 0600 "$CL_DIR/xport.key.fifo"
 check "a FIFO as the key file: exit 1, 'not a regular file'" \
 	xp_refused "xport_key_file $CL_DIR/xport.key.fifo: not a regular file" \
 	--xport-key-file="$CL_DIR/xport.key.fifo"
+
+# A replayed HELLO of an older daemon of node 2 (incarnation 1, signed with
+# the cluster's key as a captured one is), sent to node 3 every 20 ms while
+# node 3's sdlmd restarts: the new daemon learns node 2's incarnation from
+# its heartbeat slot before it reads any frame, so it refuses the HELLO
+# (counted as refused) and never takes incarnation 1 for node 2's, which
+# node 2's first real frame would then reset (review s26-rev-xport X3).
+hello_replay() {
+	ip netns exec "${CL_PREFIX}n2" python3 - "$(_cl_addr 3)" "$SD_XPORT_PORT" "$CL_DIR/xport.key" \
+		"$CL_DIR/hello.stop" <<'PY'
+import hashlib, hmac, os, socket, struct, sys, time
+addr, port, keyf, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+k = hmac.new(open(keyf, "rb").read(), b"sdlm-xport-key-v1\0sdlmtest", hashlib.sha256).digest()
+# HELLO: flags 1, src 2, dst 3, src_inc 1, everything else 0
+body = struct.pack("<IHHHBBIIIQQQQQ", 0x584c4453, 1, 0, 1, 0, 0, 2, 3, 0, 1, 0, 0, 0, 0)
+frame = body + hmac.new(k, body, hashlib.sha256).digest()[:16]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.monotonic() + 600	# a safety net only: the test stops it
+while os.path.exists(keyf) and not os.path.exists(stop) and time.monotonic() < end:
+    s.sendto(frame, (addr, port))
+    open(stop + ".sending", "w").close()
+    time.sleep(0.02)
+PY
+}
+rm -f "$CL_DIR/hello.stop" "$CL_DIR/hello.stop.sending"
+hello_replay &
+hello_pid=$!
+require "the replayed HELLOs are being sent" cl_wait_for "HELLOs sent" 60 test -e "$CL_DIR/hello.stop.sending"
+cl_kill 3 sdlmd TERM
+require "sdlmd on node 3 stopped cleanly" cl_wait_for "node 3 stopped" 60 \
+	sh -c "! ip netns exec ${CL_PREFIX}n3 $SDLMCTL status >/dev/null 2>&1"
+require "sdlmd restarted on node 3 under the replayed HELLOs" sd_restart 3
+require "node 3 fenced-safe again" cl_wait_for "node 3 safe" 60 sd_status_has 3 "fenced-safe"
+check "node 3 refused the replayed HELLO and echoes node 2" \
+	cl_wait_for "node 3 echoes node 2" 60 xp_until "X[3]['refused'] >= 1 and P[3][2]['echo_replies'] >= 1"
+touch "$CL_DIR/hello.stop"
+wait "$hello_pid"
+xp_checks "node 3 never took the old incarnation for node 2's (no reset)" "X[3]['resets'] == 0" \
+	"node 3 knows node 2's live incarnation" "P[3][2]['incarnation'] == P[1][2]['incarnation']"
 xp_secs=$((SECONDS - xp_t0))
 for i in 1 2 3; do require "node $i caches its own lock" sd_lock "$i" -w 60 t "own$i" -- true; done
 ring0=$(cl_ring_id 1)
