@@ -1106,6 +1106,101 @@ void lsm_tick(uint64_t now)
 		lsfencer_duties(l, now);
 		ls_quorate_now(l, clock_boottime_ms());
 	}
+	lsfencer_ho_tick(now);
+}
+
+/* ---- the hand-off through the disk: the away node's side ---------------- */
+
+/* The lockspace whose cache holds cluster lock lkid (HELD), or NULL. */
+static struct lspace *ho_ls(uint64_t lkid)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (lsm.ls[i] && lsm.ls[i]->nl && nl_handoff_held(lsm.ls[i]->nl, lkid))
+			return lsm.ls[i];
+	return NULL;
+}
+
+bool lsm_ho_held(uint64_t lkid)
+{
+	return ho_ls(lkid) != NULL;
+}
+
+size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max)
+{
+	struct lspace *l = ho_ls(lkid);
+
+	return l ? nl_handoff_clients(l->nl, lkid, clients, max) : 0;
+}
+
+int lsm_ho_stop(uint64_t lkid)
+{
+	struct lspace *l = ho_ls(lkid);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	rc = nl_handoff_stop(l->nl, lkid, &l->no);
+	log_notice("ls %s: cluster lock %016llx asked for through the disk: stopping its holders",
+		   l->name, (unsigned long long)lkid);
+	lspace_run_nl_out(l);
+	return rc;
+}
+
+int lsm_ho_keep(uint64_t lkid)
+{
+	struct lspace *l = ho_ls(lkid);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	rc = nl_handoff_keep(l->nl, lkid, &l->no);
+	if (rc == 0)
+		log_notice("ls %s: cluster lock %016llx no longer asked for: kept", l->name,
+			   (unsigned long long)lkid);
+	lspace_run_nl_out(l);
+	return rc;
+}
+
+int lsm_ho_gone(uint64_t lkid)
+{
+	struct lspace *l = ho_ls(lkid);
+	int rc;
+
+	if (!l)
+		return -ENOENT;
+	/* V3: from this write's submission on the lock is never used here
+	 * again; a request still waiting for it fails (the node lost it,
+	 * as to a fence). */
+	rc = nl_handoff_gone(l->nl, lkid, SDLM_EFENCED, &l->no);
+	log_notice("ls %s: cluster lock %016llx handed off through the disk while cut off: gone from this node",
+		   l->name, (unsigned long long)lkid);
+	lspace_run_nl_out(l);
+	return rc;
+}
+
+int lsm_ho_state(uint64_t lkid, uint32_t *holders, uint8_t *lvb, bool *lvb_valid)
+{
+	struct lspace *l = ho_ls(lkid);
+
+	return l ? nl_handoff_state(l->nl, lkid, holders, lvb, lvb_valid) : -ENOENT;
+}
+
+bool lsm_ho_member(void)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		struct lspace *l = lsm.ls[i];
+
+		if (!l || l->gone)
+			continue;
+		if (!l->ready || !l->st || !ls_quorate(l->st) || l->cut_off ||
+		    lspace_refusing(l))
+			return false;
+	}
+	return true;
 }
 
 void lsm_set_expected(uint32_t n)

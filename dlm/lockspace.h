@@ -22,6 +22,10 @@
 #include "render.h"
 #include "hist.h"
 
+struct ho_requester;
+struct sdlm_hb;
+struct sdlm_timeouts;
+
 struct ls_host {
 	uint32_t nodeid;
 	uint64_t incarnation;
@@ -75,6 +79,18 @@ struct ls_host {
 	bool (*is_fenced)(void *ctx);
 	/* node's incarnation as its heartbeat slot shows it (0: unknown). */
 	uint64_t (*node_inc)(void *ctx, uint32_t node);
+	/*
+	 * The hand-off through the disk (docs/design-handoff.md; any NULL:
+	 * off, an away holder is fenced after the grace as before).  The
+	 * daemon's one request area (fence/handoff.h); node's heartbeat
+	 * record as our last read decoded it (NULL: none, unreadable or
+	 * free); whether our fence executor is fencing node now; the
+	 * derived timeouts (the bound B).
+	 */
+	struct ho_requester *(*ho_requester)(void *ctx);
+	const struct sdlm_hb *(*ho_record)(void *ctx, uint32_t node);
+	bool (*fencing)(void *ctx, uint32_t node);
+	const struct sdlm_timeouts *to;
 };
 
 /* 0, or -EINVAL for a host without a node id. */
@@ -143,5 +159,24 @@ void lsm_set_expected(uint32_t n);
 void lsm_stop_users(void);
 void lsm_release_own(void);
 size_t lsm_own_locks(void);
+
+/*
+ * The away node's side of the hand-off (docs/design-handoff.md V1-V6),
+ * over every lockspace's cache (a cluster lock id names one lockspace's
+ * lock, nodelock.h): lsm_ho_held - lkid is a HELD cluster lock of ours;
+ * lsm_ho_clients - its local holders' clients (returns how many);
+ * lsm_ho_stop (V1: BAST to the holders, no new local grant), _keep (V4),
+ * _gone (V3: it leaves the cache, waiters fail) - 0 or -ENOENT;
+ * lsm_ho_state (V2) - 0 and its holders left and value block, or
+ * -ENOENT; lsm_ho_member - every lockspace we are in has a ready,
+ * quorate replica again (V5: the rejoin).
+ */
+bool lsm_ho_held(uint64_t lkid);
+size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max);
+int lsm_ho_stop(uint64_t lkid);
+int lsm_ho_keep(uint64_t lkid);
+int lsm_ho_gone(uint64_t lkid);
+int lsm_ho_state(uint64_t lkid, uint32_t *holders, uint8_t *lvb, bool *lvb_valid);
+bool lsm_ho_member(void);
 
 #endif

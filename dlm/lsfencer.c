@@ -8,17 +8,40 @@
  * ring is dead or fenced) and NODE_FENCED, and asks the fence executor to
  * fence an away holder whose lock is wanted once it has been away longer
  * than the grace.
+ *
+ * The hand-off through the disk (docs/design-handoff.md §5, the rules F1-F6
+ * of fence/handoff.h), in a lockspace whose agreed protocol is >= 3 and
+ * with the daemon's hooks: an away holder that passes F1 (not a member,
+ * heartbeat live and of minor >= 2, the incarnation the replica records,
+ * protocol >= 3 announced, not fenced, no fence in flight) is not fenced
+ * after the grace: each of its locks in the way of a waiter
+ * (ls_away_wanted) goes at once into the daemon's request area, which its
+ * next heartbeat write carries (F1); its answers, read from its slot at
+ * every tick, become HANDOFF_RELEASE events for the locks the replica
+ * still shows granted to it (F2; F3 decides again at apply); a request not
+ * answered within the bound B of the completion of the write that carried
+ * it fences the node by today's path (F4, lsfencer_ho_tick); requests
+ * leave the area when no longer wanted, when the node is a member again or
+ * fenced (F5), and when this node stops being the lockspace's fencer (F6).
+ * Any other F1 verdict: today's path.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "sdlm.h"
 #include "log.h"
+#include "ondisk.h"
+#include "handoff.h"
 #include "lsint.h"
 
 #define STATUS_RESEND_MS 3000
+
+_Static_assert(SDLM_HB_LVB_LEN == LS_LVB_LEN, "an answer's value block is a lock's");
+_Static_assert(LSFENCER_HO_MAX == HO_REQ_MAX, "a lockspace asks for what the area keeps");
 
 static bool am_fencer(const struct lspace *l)
 {
@@ -134,26 +157,238 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	lspace_send_event(l, &ev);
 }
 
+/* ---- the hand-off (design-handoff.md F1-F6) ---- */
+
+static bool ho_on(const struct lspace *l)
+{
+	return lsm.h.ho_requester && lsm.h.ho_record && lsm.h.to &&
+	       l->proto_agreed >= HO_PROTOCOL_MIN;
+}
+
+/* F1 for an away node n; *ni gets the replica's record of it. */
+static enum ho_f1_verdict ho_f1(struct lspace *l, uint32_t n, struct ls_node_info *ni)
+{
+	const struct sdlm_hb *hb = lsm.h.ho_record(lsm.h.ctx, n);
+	struct ho_f1_in in;
+
+	if (ls_node_get(l->st, n, ni) < 0)
+		memset(ni, 0, sizeof(*ni));
+	memset(&in, 0, sizeof(in));
+	in.member = false;
+	in.hb_live = lsm.h.hb_live(lsm.h.ctx, n);
+	in.hb_minor = hb ? hb->minor : 0;
+	in.hb_incarnation = hb ? hb->incarnation : 0;
+	in.replica_incarnation = ni->incarnation;
+	in.fenced = ni->fenced;
+	in.fence_in_flight = lsm.ho_fence[n] ||
+			     (lsm.h.fencing && lsm.h.fencing(lsm.h.ctx, n));
+	in.protocol = l->proto_agreed;
+	in.v_protocol = ni->proto;
+	return ho_f1_check(&in);
+}
+
+static bool ho_has(const struct lspace *l, uint64_t lkid, uint64_t inc)
+{
+	size_t i;
+
+	for (i = 0; i < l->ho_n; i++)
+		if (l->ho_lkid[i] == lkid && l->ho_inc[i] == inc)
+			return true;
+	return false;
+}
+
+static bool ho_has_node(const struct lspace *l, uint32_t n)
+{
+	size_t i;
+
+	for (i = 0; i < l->ho_n; i++)
+		if (ho_lkid_node(l->ho_lkid[i]) == n)
+			return true;
+	return false;
+}
+
+/* F5/F6: our entry i leaves the daemon's area. */
+static void ho_forget(struct lspace *l, size_t i)
+{
+	ho_req_drop(lsm.h.ho_requester(lsm.h.ctx), l->ho_lkid[i], l->ho_inc[i]);
+	memmove(&l->ho_lkid[i], &l->ho_lkid[i + 1], (l->ho_n - i - 1) * sizeof(l->ho_lkid[0]));
+	memmove(&l->ho_inc[i], &l->ho_inc[i + 1], (l->ho_n - i - 1) * sizeof(l->ho_inc[0]));
+	l->ho_n--;
+}
+
+/* F5 (node n a member again, or fenced) and F6 (n == 0: every entry). */
+static void ho_drop_node(struct lspace *l, uint32_t n)
+{
+	size_t i;
+
+	if (!lsm.h.ho_requester)
+		return;
+	for (i = 0; i < l->ho_n;) {
+		if (!n || ho_lkid_node(l->ho_lkid[i]) == n) {
+			ho_forget(l, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * F1 passed for n: every lock of it in the way of a waiter is asked for
+ * (at once, no grace), and what is no longer wanted (its release
+ * delivered, the waiter gone) leaves the area (F5).  False when some
+ * wanted lock could not be asked for (the area full): today's path.
+ */
+static bool ho_request(struct lspace *l, uint32_t n, const struct ls_node_info *ni)
+{
+	struct ho_requester *r = lsm.h.ho_requester(lsm.h.ctx);
+	uint64_t want[LSFENCER_HO_MAX];
+	size_t nw, i, k;
+	bool ok = true, still;
+	int rc;
+
+	nw = ls_away_wanted(l->st, n, want, LSFENCER_HO_MAX);
+	if (nw > LSFENCER_HO_MAX)
+		nw = LSFENCER_HO_MAX;	/* the others once these are answered */
+	for (i = 0; i < l->ho_n;) {
+		if (ho_lkid_node(l->ho_lkid[i]) != n) {
+			i++;
+			continue;
+		}
+		still = false;
+		for (k = 0; k < nw; k++)
+			if (want[k] == l->ho_lkid[i] && l->ho_inc[i] == ni->incarnation)
+				still = true;
+		if (!still) {
+			log_debug("ls %s: node %u: %016llx no longer wanted from it: request withdrawn",
+				  l->name, n, (unsigned long long)l->ho_lkid[i]);
+			ho_forget(l, i);
+			continue;
+		}
+		i++;
+	}
+	for (k = 0; k < nw; k++) {
+		if (ho_has(l, want[k], ni->incarnation))
+			continue;
+		if (l->ho_n == LSFENCER_HO_MAX) {
+			ok = false;
+			break;
+		}
+		rc = ho_req_want(r, want[k], ni->incarnation);
+		if (rc < 0 && rc != -EEXIST) {
+			log_warn("ls %s: node %u: cannot ask for %016llx through the disk: %s: fencing it after the grace instead",
+				 l->name, n, (unsigned long long)want[k], strerror(-rc));
+			ok = false;
+			continue;
+		}
+		log_notice("ls %s: node %u is away and holds %016llx, which is wanted: asking it through the disk to give it back",
+			   l->name, n, (unsigned long long)want[k]);
+		l->ho_lkid[l->ho_n] = want[k];
+		l->ho_inc[l->ho_n] = ni->incarnation;
+		l->ho_n++;
+	}
+	return ok;
+}
+
+/* A release event for lkid was sent within STATUS_RESEND_MS: not again
+ * yet (it is being delivered; F3 would ignore the second anyway). */
+static bool ho_recently_sent(struct lspace *l, uint64_t lkid, uint64_t now)
+{
+	size_t i, old = 0;
+
+	for (i = 0; i < LSFENCER_HO_MAX; i++) {
+		if (l->ho_rel_lkid[i] == lkid && now - l->ho_rel_ms[i] < STATUS_RESEND_MS)
+			return true;
+		if (l->ho_rel_ms[i] < l->ho_rel_ms[old])
+			old = i;
+	}
+	l->ho_rel_lkid[old] = lkid;
+	l->ho_rel_ms[old] = now;
+	return false;
+}
+
+/*
+ * F2: V's answer, as our last read of its slot shows it, counts only if
+ * it is of the incarnation the replica records and V is not fenced
+ * (ho_answer_filter); every listed lock the replica shows granted to V
+ * becomes one HANDOFF_RELEASE, whoever asked for it.
+ */
+static void ho_answers(struct lspace *l, uint32_t n, const struct ls_node_info *ni,
+		       uint64_t now)
+{
+	struct ho_release rel[SDLM_HB_ANS_MAX];
+	struct ho_answer_in in = {
+		.node = n,
+		.hb = lsm.h.ho_record(lsm.h.ctx, n),
+		.replica_incarnation = ni->incarnation,
+		.fenced = ni->fenced,
+	};
+	struct ls_lock_info li;
+	struct ls_event ev;
+	size_t k, m;
+
+	m = ho_answer_filter(&in, rel);
+	if (!m)
+		return;
+	ho_req_note_answer(lsm.h.ho_requester(lsm.h.ctx), rel, m);
+	for (k = 0; k < m; k++) {
+		if (ls_lock_get(l->st, rel[k].lkid, &li) < 0 || li.nodeid != n ||
+		    li.queue != LS_Q_GRANTED)
+			continue;
+		if (ho_recently_sent(l, rel[k].lkid, now))
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.ev_kind = LS_EV_HANDOFF_RELEASE;
+		ev.ev_nodeid = n;
+		ev.ev_lkid = rel[k].lkid;
+		ev.ev_incarnation = rel[k].incarnation;
+		ev.ev_lvb = rel[k].lvb_valid ? rel[k].lvb : NULL;
+		log_notice("ls %s: node %u gave %016llx back through the disk: releasing it on its behalf",
+			   l->name, n, (unsigned long long)rel[k].lkid);
+		lspace_send_event(l, &ev);
+	}
+}
+
 static void fencer_fence(struct lspace *l, uint64_t now)
 {
 	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
+	struct ls_node_info ni;
+	enum ho_f1_verdict f1;
 	uint32_t n;
 
 	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
 		uint64_t since = l->need_fence_since[n];
 		int rc;
 
-		if (!since)
+		if (!since && !ho_has_node(l, n))
 			continue;
 		if (nodeset_has(v->members, v->member_count, n)) {
 			/* Came back in time: keeps its locks. */
 			l->need_fence_since[n] = 0;
+			ho_drop_node(l, n);
+			lsm.ho_fence[n] = false;
 			lsm.h.fence_cancel(lsm.h.ctx, n);
 			continue;
 		}
+		if (ho_on(l)) {
+			f1 = ho_f1(l, n, &ni);
+			/* F2 holds until NODE_FENCED is applied, a fence
+			 * running or not (F4). */
+			ho_answers(l, n, &ni, now);
+			if (f1 == HO_F1_OK && ho_request(l, n, &ni))
+				continue;	/* no grace: the bound B decides */
+			if (f1 != HO_F1_OK && f1 != HO_F1_FENCING && ho_has_node(l, n)) {
+				log_notice("ls %s: node %u: no hand-off any more (%s): today's path",
+					   l->name, n, ho_f1_name(f1));
+				ho_drop_node(l, n);
+			}
+		}
+		if (!since)
+			continue;
 		/* Away and its heartbeat stopped: no reason to wait for the
-		 * grace (the dead path itself waits the dead bound). */
-		if (now - since < lsm.h.grace_ms && lsm.h.hb_live(lsm.h.ctx, n))
+		 * grace (the dead path itself waits the dead bound); nor after
+		 * a hand-off not answered within its bound (F4). */
+		if (now - since < lsm.h.grace_ms && lsm.h.hb_live(lsm.h.ctx, n) &&
+		    !lsm.ho_fence[n])
 			continue;
 		rc = lsm.h.fence(lsm.h.ctx, n);
 		if (rc == -EALREADY)
@@ -161,10 +396,45 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 	}
 }
 
+void lsfencer_ho_tick(uint64_t now)
+{
+	struct ho_req_out *out;
+	uint32_t k, node;
+	int rc;
+
+	if (!lsm.h.ho_requester || !lsm.h.to)
+		return;
+	out = malloc(sizeof(*out));
+	if (!out)
+		return;		/* the next tick */
+	ho_req_tick(lsm.h.ho_requester(lsm.h.ctx), now, lsm.h.to, out, NULL);
+	for (k = 0; k < out->n; k++) {
+		node = ho_lkid_node(out->e[k].lkid);
+		if (!node || node > SDLM_MAX_NODES_LS)
+			continue;
+		if (!lsm.ho_fence[node])
+			log_warn("node %u did not give %016llx back through the disk within %llu ms: fencing it",
+				 node, (unsigned long long)out->e[k].lkid,
+				 (unsigned long long)ho_bound_ms(lsm.h.to));
+		lsm.ho_fence[node] = true;
+		rc = lsm.h.fence(lsm.h.ctx, node);
+		if (rc == -EALREADY)
+			lsm_fenced(node, 0);
+	}
+	free(out);
+}
+
 void lsfencer_duties(struct lspace *l, uint64_t now)
 {
-	if (!am_fencer(l))
+	if (!am_fencer(l)) {
+		/* F6: the role lost - our requests leave the area. */
+		if (l->ho_n) {
+			log_info("ls %s: no longer the fencer: withdrawing %zu hand-off request(s)",
+				 l->name, l->ho_n);
+			ho_drop_node(l, 0);
+		}
 		return;
+	}
 	fencer_status(l, now);
 	fencer_gate(l, now);
 	fencer_fence(l, now);
@@ -208,6 +478,13 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 	struct ls_node_info ni;
 	struct ls_event ev;
 	unsigned i;
+
+	/* F5: fenced - no hand-off request for it any more. */
+	if (node <= SDLM_MAX_NODES_LS)
+		lsm.ho_fence[node] = false;
+	for (i = 1; i < LS_MAX; i++)
+		if (lsm.ls[i])
+			ho_drop_node(lsm.ls[i], node);
 
 	for (i = 1; i < LS_MAX; i++) {
 		struct lspace *l = lsm.ls[i];

@@ -43,6 +43,8 @@
 #define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
 #define NODES_MAX	LS_CPG_MAX_NODES
 #define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
+#define LSFENCER_HO_MAX	64	/* hand-off requests of one lockspace
+				   (fence/handoff.h HO_REQ_MAX) */
 
 /* Something delivered while we wait for the state, kept for the replay. */
 enum lsxfer_buf_kind { LSXFER_BUF_MSG, LSXFER_BUF_CONFCHG, LSXFER_BUF_TOTEM };
@@ -170,6 +172,14 @@ struct lspace {
 	struct lsxfer_collect col[LSXFER_MAX];
 	/* fencer duties */
 	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
+	/* the hand-off: the requests this lockspace's fencer put into the
+	 * daemon's request area (lsfencer.c), and the release events sent
+	 * lately for V's answers (resent at most every few seconds) */
+	uint64_t ho_lkid[LSFENCER_HO_MAX];
+	uint64_t ho_inc[LSFENCER_HO_MAX];
+	size_t ho_n;
+	uint64_t ho_rel_lkid[LSFENCER_HO_MAX];
+	uint64_t ho_rel_ms[LSFENCER_HO_MAX];
 	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
 	uint64_t gate_sent_ms;
 	bool cold_blocked[SDLM_MAX_NODES_LS + 1];
@@ -202,6 +212,9 @@ struct ls_manager {
 	bool stopping;
 	struct shut_lvb *shut_lv;
 	size_t shut_n, shut_cap;
+	/* the hand-off's F4: a request to node was not answered within the
+	 * bound, its fence runs (lsfencer.c) */
+	bool ho_fence[SDLM_MAX_NODES_LS + 1];
 };
 
 extern struct ls_manager lsm;
@@ -295,5 +308,8 @@ void lsrec_release_stale(struct lspace *l);
 
 /* lsfencer.c */
 void lsfencer_duties(struct lspace *l, uint64_t now);
+/* Once per tick after every lockspace's duties: F4, the hand-off's
+ * requests not answered within the bound fence their node. */
+void lsfencer_ho_tick(uint64_t now);
 
 #endif

@@ -1322,6 +1322,26 @@ int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
 	return 0;
 }
 
+size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
+			  uint32_t *clients, size_t max)
+{
+	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
+	const struct dl *p;
+	size_t n = 0;
+	int q;
+
+	if (!r)
+		return 0;
+	for (q = NL_Q_GRANTED; q <= NL_Q_CONVERT; q++)
+		for (p = r->r_queue[q].next; p != &r->r_queue[q]; p = p->next) {
+			if (n < max)
+				clients[n] = container_of(p, struct nl_lock,
+							  lk_qlink)->lk_client;
+			n++;
+		}
+	return n;
+}
+
 int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out)
 {
 	struct nl_res *r = res_by_cl_lkid(nl, lkid);

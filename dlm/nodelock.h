@@ -264,6 +264,11 @@ bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid);
 int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
 int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
 		     uint32_t *holders, uint8_t *lvb, bool *lvb_valid);
+/* The clients of the local holders (granted + converting), up to max into
+ * clients (a client twice if it holds twice); returns how many there are
+ * (0: none, or not ours).  K: the ones to kill. */
+size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
+			  uint32_t *clients, size_t max);
 int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
 int nl_handoff_gone(struct nl_state *nl, uint64_t lkid, int err,
 		    struct nl_out *out);

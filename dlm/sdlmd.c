@@ -95,6 +95,7 @@ static void arm_aio_timer(void);
 static void notify_ready(uint64_t now);
 static void continue_alone(void);
 static void corosync_stamp(void);
+static void handoff_tick(void);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -234,6 +235,7 @@ static void tick(void *data)
 
 	fault_refresh();
 	corosync_stamp();
+	handoff_tick();
 	hbe_tick(D.hb, now);
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
@@ -546,6 +548,139 @@ static void host_bast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref, i
 		uidsvc_bast(lkid, ref, mode);
 	else
 		ipc_send_bast(client, lkid, ref, mode);
+}
+
+/*
+ * The hand-off through the disk (docs/design-handoff.md).  The requester's
+ * side lives in the lock manager (dlm/lsfencer.c) on the engine's request
+ * area; the away node's side is here: the engine reads the requests and
+ * carries the answer (fence/heartbeat.c), the lock manager stops and
+ * drops the locks (lsm_ho_*), and this file decides when a stopping lock
+ * is final (V2) and who is killed after K.
+ */
+static struct ho_requester *host_ho_requester(void *ctx)
+{
+	(void)ctx;
+	return hbe_requester(D.hb);
+}
+
+static const struct sdlm_hb *host_ho_record(void *ctx, uint32_t node)
+{
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA;
+
+	(void)ctx;
+	if (node < 1 || node > D.area->hdr.num_nodes)
+		return NULL;
+	hb = hbe_slot(D.hb, node, &hrc);
+	return !hrc && hb && hb->state != HB_FREE ? hb : NULL;
+}
+
+static bool host_fencing(void *ctx, uint32_t node)
+{
+	const char *st = NULL;
+
+	(void)ctx;
+	return D.fencer && fencer_current(D.fencer, &st) == node;
+}
+
+/* V1: a grant we hold (HELD in some lockspace's cache). */
+static bool ho_held(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	return D.locks_on && !D.locks_stopped && lsm_ho_held(lkid);
+}
+
+static void ho_act(void *ctx, const struct ho_away_action *a)
+{
+	uint32_t cl[64];
+	size_t n, i, k = 0;
+
+	(void)ctx;
+	if (!D.locks_on)
+		return;
+	switch (a->act) {
+	case HO_ACT_STOP:
+		lsm_ho_stop(a->lkid);
+		break;
+	case HO_ACT_KEEP:
+		lsm_ho_keep(a->lkid);
+		break;
+	case HO_ACT_KILL:
+		/* K passed: its holders are killed and reaped as a pill's
+		 * are (the killset).  Not the UID service: killing it would
+		 * stop every mailbox; a mailbox it cannot give up (an
+		 * allocation not committed yet) stays unanswered, and the
+		 * requester fences this node after B - today's path. */
+		n = lsm_ho_clients(a->lkid, cl, 64);
+		if (n > 64)
+			n = 64;
+		for (i = 0; i < n; i++)
+			if (cl[i] != UIDSVC_CLIENT)
+				cl[k++] = cl[i];
+		log_notice("hand-off: the holders of %016llx did not let go within %u ms: killing %zu client(s)",
+			   (unsigned long long)a->lkid, D.to.drain_ms, k);
+		if (k)
+			host_kill_clients(NULL, cl, k);
+		break;
+	case HO_ACT_RELEASE:
+		break;
+	}
+}
+
+/* V3: listed in the answer about to be submitted - never used again. */
+static void ho_listed(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	lsm_ho_gone(lkid);
+}
+
+/*
+ * V2, before each heartbeat write: a stopping grant is final once no
+ * local holder is left and every lock user we killed is reaped (a killed
+ * process in the middle of a write is still there).  The UID service
+ * gives its mailbox up only once its record writes left the kernel
+ * (uidsvc.c, release), so no holder also means none of its I/O.  V5: a
+ * member of every lockspace again, what was stopping is ours again and
+ * what was answered is forgotten (reconciliation releases it if the state
+ * still shows it ours: it left the cache).
+ */
+static void handoff_tick(void)
+{
+	struct ho_away *a = hbe_away(D.hb);
+	struct ho_away_out *out;
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+	uint32_t i, holders;
+	bool valid;
+
+	if (!D.locks_on || !a->n)
+		return;
+	if (lsm_ho_member()) {
+		out = malloc(sizeof(*out));
+		if (!out)
+			return;
+		ho_away_rejoin(a, out);
+		for (i = 0; i < out->n; i++) {
+			if (out->a[i].act == HO_ACT_KEEP)
+				lsm_ho_keep(out->a[i].lkid);
+			else if (out->a[i].act == HO_ACT_RELEASE)
+				ho_away_released(a, out->a[i].lkid);
+		}
+		if (out->n)
+			log_notice("hand-off: a member again: %u lock(s) kept or forgotten", out->n);
+		free(out);
+		return;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->g[i].state != HO_STOPPING)
+			continue;
+		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0 || holders ||
+		    host_clients_stopping(NULL))
+			continue;
+		if (ho_away_progress(a, a->g[i].lkid, 0, 0, valid ? lvb : NULL) == 1)
+			log_notice("hand-off: %016llx stopped: answering through the disk",
+				   (unsigned long long)a->g[i].lkid);
+	}
 }
 
 static void host_uid_reply(void *ctx, uint32_t client, uint32_t seq, int err,
@@ -1538,6 +1673,15 @@ static int setup_cluster(void)
 		.inc_fenced = host_inc_fenced,
 		.is_fenced = host_is_fenced,
 		.node_inc = host_node_inc,
+		.ho_requester = host_ho_requester,
+		.ho_record = host_ho_record,
+		.fencing = host_fencing,
+		.to = &D.to,
+	};
+	struct hbe_handoff_ops ho = {
+		.held = ho_held,
+		.act = ho_act,
+		.listed = ho_listed,
 	};
 	uint32_t token = 0, consensus = 0, i;
 	const char *why = NULL;
@@ -1580,6 +1724,7 @@ static int setup_cluster(void)
 		host.settle_ms = D.grace_ms;
 	fence_limit();
 	lsm_init(&host);
+	hbe_set_handoff(D.hb, &ho);
 	uid_start();
 	D.locks_on = true;
 	ipc_enable_locks(true);

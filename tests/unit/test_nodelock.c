@@ -1462,6 +1462,13 @@ static void test_handoff_stop_drain_gone(void **state)
 	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
 	assert_int_equal(f->out.count, 1);
 	is_bast(f, 0, id, MODE_EX);
+	{
+		uint32_t cl[2] = { 0, 0 };
+
+		assert_int_equal(nl_handoff_clients(f->nl, CLID(1), cl, 2), 1);
+		assert_int_equal(cl[0], 1);
+		assert_int_equal(nl_handoff_clients(f->nl, CLID(2), cl, 2), 0);
+	}
 	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
 	assert_int_equal(f->out.count, 0);	/* told once */
 	assert_int_equal(nl_handoff_stop(f->nl, CLID(2), &f->out), -ENOENT);
