@@ -1171,9 +1171,8 @@ int lsm_ho_gone(uint64_t lkid)
 	if (!l)
 		return -ENOENT;
 	/* V3: from this write's submission on the lock is never used here
-	 * again; a request still waiting for it fails (the node lost it,
-	 * as to a fence). */
-	rc = nl_handoff_gone(l->nl, lkid, SDLM_EFENCED, &l->no);
+	 * again; a request still waiting for it fails and says why. */
+	rc = nl_handoff_gone(l->nl, lkid, SDLM_EHANDEDOFF, &l->no);
 	log_notice("ls %s: cluster lock %016llx handed off through the disk while cut off: gone from this node",
 		   l->name, (unsigned long long)lkid);
 	lspace_run_nl_out(l);

@@ -37,6 +37,7 @@ static const char *const domain_text[] = {
 	[-(SDLM_ELIMIT) - 1001]		= "per-client limit reached (max_locks_per_client, max_requests_per_client or max_connections_per_user): release locks, wait for answers or close connections",
 	[-(SDLM_ESLOW) - 1001]		= "sdlmd has the request queued but gave no answer within the UID timeout (the cluster is slow: retry later)",
 	[-(SDLM_EOTHERLS) - 1001]	= "the mailbox's GUID belongs to a mailbox of another lockspace: a GUID names one mailbox in one lockspace (docs/uid.md, \"One GUID, one lockspace\")",
+	[-(SDLM_EHANDEDOFF) - 1001]	= "the lock was handed off to another node through the shared disk while this node was cut off the cluster network (docs/design-handoff.md): request it again once the node is back in the cluster",
 	[-(SDLM_EEXPIRED) - 1001]	= "UID allocation expired: not committed within uid_alloc_lease_s, its UIDs are a gap (allocate again)",
 };
 

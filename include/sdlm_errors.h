@@ -59,7 +59,9 @@ enum sdlm_error {
 					   caller's UID timeout */
 	SDLM_EOTHERLS	= -1029,	/* the mailbox (its GUID) belongs to
 					   another lockspace */
-	SDLM_ELAST	= -1030,
+	SDLM_EHANDEDOFF	= -1030,	/* the lock was handed off through the
+					   disk while this node was cut off */
+	SDLM_ELAST	= -1031,
 };
 
 /* Text for any value returned by an sdlm call (errno or domain error). */

@@ -32,7 +32,8 @@ static void test_errors_values(void **state)
 		{ SDLM_EPEERLIVE, -1023 },	{ SDLM_EDEGRADED, -1024 },
 		{ SDLM_ERESERVED, -1025 },	{ SDLM_ELIMIT, -1026 },
 		{ SDLM_EEXPIRED, -1027 },	{ SDLM_ESLOW, -1028 },
-		{ SDLM_EOTHERLS, -1029 },	{ SDLM_ELAST, -1030 },
+		{ SDLM_EOTHERLS, -1029 },	{ SDLM_EHANDEDOFF, -1030 },
+		{ SDLM_ELAST, -1031 },
 	};
 	size_t i;
 	(void)state;
