@@ -497,6 +497,13 @@ static bool acked(const struct sdlm_hb *hb, const struct sdlm_msg *m)
 	       (m->target_incarnation == 0 || hb->ack_incarnation == m->target_incarnation);
 }
 
+/* The writer runs with no watchdog (no_watchdog = yes): nothing resets
+ * it, so a still heartbeat or a fenced-self slot proves nothing. */
+static bool no_watchdog(const struct sdlm_hb *hb)
+{
+	return (hb->flags & SDLM_HB_F_NO_WATCHDOG) != 0;
+}
+
 static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool json)
 {
 	const struct sdlm_hb *hb = &s->hb[i];
@@ -521,6 +528,7 @@ static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool 
 				  msg_cmd_name(hb->ack_cmd), (unsigned long long)hb->ack_seq);
 			sb_printf(b, ",\"version\":");
 			sb_json_str(b, hb->version[0] ? hb->version : "unknown");
+			sb_printf(b, ",\"no_watchdog\":%s", no_watchdog(hb) ? "true" : "false");
 		}
 		if (s->msg_rc[i]) {
 			sb_printf(b, ",\"message_error\":");
@@ -553,6 +561,8 @@ static void render_slot(struct sbuf *b, const struct slots *s, uint32_t i, bool 
 			  acked(hb, m) ? " acked" : " pending");
 	else
 		sb_printf(b, "-");
+	if (no_watchdog(hb))
+		sb_printf(b, "  no-watchdog");
 	sb_printf(b, "\n");
 }
 
@@ -745,10 +755,11 @@ static int fence_message(int argc, char **argv, bool json)
 	struct slots *s = NULL;
 	const char *why = NULL;
 	struct area *a;
-	uint64_t start, still_since, last_counter, before;
+	uint64_t start, still_since, last_counter, last_inc, before;
 	struct progress pg;
 	uint32_t node;
 	unsigned reads;
+	bool nowd;
 	int cmd, rc;
 
 	rc = parse_dev_args(argc, argv, &da, usage);
@@ -813,21 +824,30 @@ static int fence_message(int argc, char **argv, bool json)
 	 * running while it is in a quorate partition: for it the dead path
 	 * assumes it is not (as this tool always did; it knows no
 	 * membership), the daemon's fencer waits D + M from when it left.
-	 * This direct tool says which path it took.
+	 * This direct tool says which path it took.  A target whose
+	 * incarnation runs with no watchdog (NO_WATCHDOG) is never dead by
+	 * time: nothing resets it (review s25-rev2); only its ack counts.
 	 */
 	start = clock_boottime_ms();
 	still_since = start;
 	last_counter = s->hb_rc[node] ? 0 : s->hb[node].counter;
+	last_inc = s->hb_rc[node] ? 0 : s->hb[node].incarnation;
+	nowd = !s->hb_rc[node] && no_watchdog(&s->hb[node]);
 	progress_init(&pg, da.progress, json);
 	for (;;) {
 		const char *result = NULL;
 		uint64_t now = clock_boottime_ms(), dead_at = still_since + t.dead_ms;
 		uint64_t end = start + (uint64_t)da.wait * 1000;
 
-		progress_show(&pg, now, "node %u: waiting for the acknowledgement, %llu s left; "
-			      "dead if its heartbeat stands still %.1f s more",
-			      node, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000,
-			      (dead_at > now ? dead_at - now : 0) / 1000.0);
+		if (nowd)
+			progress_show(&pg, now, "node %u: waiting for the acknowledgement, %llu s left; "
+				      "it runs with no watchdog: never dead by time",
+				      node, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000);
+		else
+			progress_show(&pg, now, "node %u: waiting for the acknowledgement, %llu s left; "
+				      "dead if its heartbeat stands still %.1f s more",
+				      node, (unsigned long long)((end > now ? end - now : 0) + 999) / 1000,
+				      (dead_at > now ? dead_at - now : 0) / 1000.0);
 		sleep_ms(t.base.hb_interval_ms);
 		/* A read shows the disk as it was when it was submitted, and
 		 * this tool has no watchdog to bound a stall after it: the dead
@@ -838,18 +858,31 @@ static int fence_message(int argc, char **argv, bool json)
 		rc = area_read_slots(a, s->hb, s->hb_rc, s->msg, s->msg_rc);
 		test_stall_after_read();
 		if (rc == 0 && !s->hb_rc[node]) {
+			/* Per incarnation: one record that said so is enough. */
+			if (s->hb[node].incarnation != last_inc) {
+				last_inc = s->hb[node].incarnation;
+				nowd = false;
+			}
+			nowd = nowd || no_watchdog(&s->hb[node]);
 			if (acked(&s->hb[node], &m))
 				result = "acknowledged";
 			else if (s->hb[node].counter != last_counter) {
 				last_counter = s->hb[node].counter;
 				still_since = clock_boottime_ms();
-			} else if (before >= still_since && before - still_since >= t.dead_ms)
+			} else if (!nowd && before >= still_since && before - still_since >= t.dead_ms)
 				result = "dead";
 		}
 		if (!result && clock_boottime_ms() - start >= (uint64_t)da.wait * 1000) {
 			progress_end(&pg);
-			fprintf(stderr, "sdlmctl: node %u: no acknowledgement and not provably dead after %u s\n",
-				node, da.wait);
+			if (nowd)
+				fprintf(stderr, "sdlmctl: node %u: no acknowledgement after %u s; node %u runs with "
+					"no watchdog (no_watchdog = yes), so it is never dead by time: only its "
+					"acknowledgement fences it.  If the machine is known to be off, say so "
+					"(sdlmctl fence confirm %u on a running node, or your cluster manager's "
+					"manual confirmation)\n", node, da.wait, node, node);
+			else
+				fprintf(stderr, "sdlmctl: node %u: no acknowledgement and not provably dead after %u s\n",
+					node, da.wait);
 			rc = CTL_FAIL;
 			goto out;
 		}
@@ -910,6 +943,15 @@ static int fence_status(int argc, char **argv, bool json)
 		goto report;
 	}
 	c0 = s->hb[node].counter;
+	if (s->hb[node].state == HB_FENCED_SELF && no_watchdog(&s->hb[node]) &&
+	    !(!s->msg_rc[node] && (s->msg[node].cmd == MSG_RESET || s->msg[node].cmd == MSG_OFF) &&
+	      acked(&s->hb[node], &s->msg[node]))) {
+		state = "unknown";
+		reason = "fenced itself with no watchdog: sdlmd exited, nothing resets the node, "
+			 "its lock users are not proven gone; not provably fenced";
+		rc = CTL_FAIL;
+		goto report;
+	}
 	if (s->hb[node].state == HB_FENCED_SELF ||
 	    (!s->msg_rc[node] && (s->msg[node].cmd == MSG_RESET || s->msg[node].cmd == MSG_OFF) &&
 	     acked(&s->hb[node], &s->msg[node]))) {
@@ -934,7 +976,9 @@ static int fence_status(int argc, char **argv, bool json)
 		rc = CTL_OFF;
 	} else {
 		state = "unknown";
-		reason = "heartbeat not moving, not provably dead";
+		reason = no_watchdog(&s->hb[node]) ?
+			 "heartbeat not moving; it runs with no watchdog: never provably dead" :
+			 "heartbeat not moving, not provably dead";
 		rc = CTL_FAIL;
 	}
 report:

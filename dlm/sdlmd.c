@@ -520,8 +520,17 @@ static bool host_slots_read(void *ctx)
 
 static int host_fence(void *ctx, uint32_t node)
 {
+	static uint64_t nowd_told[SDLM_MAX_NODES + 1];	/* incarnation told */
+	const struct peer_view *pv = hbe_peer(D.hb, node);
 	int rc = fencer_request(D.fencer, node, clock_boottime_ms());
 
+	if (rc == 0 && pv && pv->pv_no_watchdog && node <= SDLM_MAX_NODES &&
+	    nowd_told[node] != pv->pv_incarnation) {
+		nowd_told[node] = pv->pv_incarnation;
+		log_warn("fence node %u: it runs with no watchdog (no_watchdog = yes), so it is never dead "
+			 "by time: waiting for its acknowledgement of the pill, or an operator "
+			 "(sdlmctl fence confirm %u once the machine is known to be off)", node, node);
+	}
 	if (rc == -EDQUOT)
 		log_warn("fence node %u: refused by the rate limit: confirm by hand (sdlmctl fence confirm %u)",
 			 node, node);
@@ -1580,6 +1589,10 @@ static int setup_heartbeat(void)
 			D.incarnation, start_counter, hb_event, NULL);
 	if (rc < 0)
 		return SDLMD_EXIT_INTERNAL;
+	/* Peers must never count a node nothing resets as dead by time:
+	 * its heartbeat says so (review s25-rev2). */
+	if (wd_kind(D.wd) == WD_KIND_NONE)
+		hbe_set_no_watchdog(D.hb);
 	return 0;
 }
 

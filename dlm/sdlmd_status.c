@@ -128,8 +128,12 @@ static void render_status(struct sbuf *b, bool json)
 		{
 			const char *fs = NULL;
 			uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
+			const struct peer_view *vpv = victim ? hbe_peer(D.hb, victim) : NULL;
 
 			sb_printf(b, ",\"fencing_node\":%u,\"fencing_phase\":\"%s\"", victim, victim ? fs : "none");
+			if (victim)
+				sb_printf(b, ",\"fencing_no_watchdog\":%s",
+					  vpv && vpv->pv_no_watchdog ? "true" : "false");
 		}
 		if (D.locks_on)
 			sb_printf(b, ",\"lockspaces\":%zu,\"grace_ms\":%u", lsm_count(), D.grace_ms);
@@ -174,8 +178,13 @@ static void render_status(struct sbuf *b, bool json)
 	{
 		const char *fs = NULL;
 		uint32_t victim = D.fencer ? fencer_current(D.fencer, &fs) : 0;
+		const struct peer_view *vpv = victim ? hbe_peer(D.hb, victim) : NULL;
 
-		if (victim)
+		if (victim && vpv && vpv->pv_no_watchdog)
+			sb_printf(b, "fencing      node %u: %s (it runs with no watchdog: never dead by time; "
+				  "waiting for its acknowledgement, or 'sdlmctl fence confirm %u')\n",
+				  victim, fs, victim);
+		else if (victim)
 			sb_printf(b, "fencing      node %u: %s\n", victim, fs);
 		else
 			sb_printf(b, "fencing      none in progress\n");
@@ -226,14 +235,18 @@ static void render_nodes(struct sbuf *b, bool json)
 		int hrc, mrc;
 		const char *live;
 		long long still;
+		bool nowd;
 
 		hb = hbe_slot(D.hb, i, &hrc);
 		m = hbe_msg(D.hb, i, &mrc);
 		if (!hb || (hrc == 0 && hb->state == HB_FREE && hb->counter == 0 && i != D.node_id))
 			continue;
 		live = i == D.node_id ? "self" : peer_state_name(peer_state(pv, now, &D.to));
+		nowd = hrc == 0 && (hb->flags & SDLM_HB_F_NO_WATCHDOG);
+		/* Fenced itself with no watchdog: it exited, nothing resets
+		 * it (review s25-rev2); only our fence or an operator's is. */
 		if (i != D.node_id && hrc == 0 &&
-		    (hb->state == HB_FENCED_SELF ||
+		    ((hb->state == HB_FENCED_SELF && !nowd) ||
 		     (D.fencer && fencer_is_fenced(D.fencer, i, hb->incarnation))))
 			live = "fenced";
 		still = i != D.node_id && pv->pv_have ? (long long)(now - pv->pv_first_seen_ms) : 0;
@@ -250,7 +263,7 @@ static void render_nodes(struct sbuf *b, bool json)
 				  hrc ? "\"" : "");
 			sb_printf(b, ",\"version\":");
 			sb_json_str(b, slot_version(i, hb, hrc));
-			sb_printf(b, "}");
+			sb_printf(b, ",\"no_watchdog\":%s}", nowd ? "true" : "false");
 		} else {
 			sb_printf(b, "%4u  %-16s %-12s %-9s %8llu %12lld  %-16s %s",
 				  i, hrc ? "?" : (hb->node_name[0] ? hb->node_name : "-"),
@@ -260,6 +273,9 @@ static void render_nodes(struct sbuf *b, bool json)
 				  mrc ? "unreadable" : msg_cmd_name(m->cmd));
 			if (!mrc && m->cmd != MSG_CLEAR)
 				sb_printf(b, "#%llu", (unsigned long long)m->seq);
+			/* Never dead by time: the dead path does not apply. */
+			if (nowd)
+				sb_printf(b, "  no-watchdog: never dead by time");
 			sb_printf(b, "\n");
 		}
 		first = false;

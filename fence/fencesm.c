@@ -90,6 +90,11 @@ enum peer_change peer_observe_read(struct peer_view *pv, uint64_t sub_ms,
 		 * it ever does, the longer bound. */
 		pv->pv_lapse_fences = false;
 	}
+	/* Per incarnation, sticky: one read that said so is enough. */
+	if (ch == PEER_FIRST || ch == PEER_RESTARTED)
+		pv->pv_no_watchdog = hb->no_watchdog;
+	else if (hb->no_watchdog)
+		pv->pv_no_watchdog = true;
 	pv->pv_slot_state = hb->state;
 	pv->pv_last_ok_ms = max_u64(pv->pv_last_ok_ms, now_ms);
 	pv->pv_last_ok_sub_ms = max_u64(pv->pv_last_ok_sub_ms,
@@ -115,6 +120,10 @@ uint64_t peer_dead_at(const struct peer_view *pv,
 		      const struct sdlm_timeouts *t)
 {
 	if (!pv->pv_have || pv->pv_memb != PEER_MEMB_AWAY)
+		return UINT64_MAX;
+	/* No watchdog: nothing resets it, a still heartbeat proves nothing
+	 * (review s25-rev2). */
+	if (pv->pv_no_watchdog)
 		return UINT64_MAX;
 	/* From f alone: a victim that says it runs the lapse rule fences
 	 * itself once its lease lapsed, quorate or not, so when it left (a)
@@ -889,8 +898,10 @@ enum peer_seen peer_seen(const struct peer_slots *ps,
 {
 	if (!ps->in_area || !ps->hb || !pv)
 		return PEER_SEEN_UNREAD;
-	if (ps->hb->state == SM_SLOT_FREE ||
-	    ps->hb->state == SM_SLOT_FENCED_SELF || ps->fenced)
+	/* Fenced itself with no watchdog: sdlmd exits without waiting for
+	 * its killed users to be gone, and nothing resets the machine. */
+	if (ps->hb->state == SM_SLOT_FREE || ps->fenced ||
+	    (ps->hb->state == SM_SLOT_FENCED_SELF && !ps->hb->no_watchdog))
 		return PEER_SEEN_STOPPED;
 	switch (peer_state(pv, now_ms, t)) {
 	case PEER_DEAD:

@@ -48,7 +48,11 @@
  *	                          ▼
  *	                         DEAD (dead by timeout: eligible to be declared)
  *
- *	EXITED whenever the last sample's slot state is FREE or EXITING (a
+ *	NO_WATCHDOG (the peer's current incarnation runs with no_watchdog =
+	yes): never DEAD, however long it stands still; a fence of it ends
+	only by its acknowledgement or an operator (sdlmctl fence confirm).
+
+	EXITED whenever the last sample's slot state is FREE or EXITING (a
  *	cleanly exited daemon holds no locks); DEAD takes precedence only
  *	over LIVE and STILL.  A member is never DEAD; a membership of
  *	"unknown" (never told) is never DEAD either: the pure-disk caller
@@ -147,6 +151,8 @@ struct hb_input {
 	uint64_t ack_incarnation;	/* the target the pill named, echoed */
 	bool lapse_fences;		/* SDLM_HB_F_LAPSE_FENCES: the writer
 					   fences itself on a lapsed lease */
+	bool no_watchdog;		/* SDLM_HB_F_NO_WATCHDOG: nothing
+					   resets the writer */
 };
 
 /* A verified message slot. */
@@ -210,6 +216,9 @@ struct peer_view {
 	bool pv_lapse_fences;		/* every read of the current
 					   (incarnation, counter) carried
 					   LAPSE_FENCES */
+	bool pv_no_watchdog;		/* a read of the current incarnation
+					   carried NO_WATCHDOG: never dead
+					   by time */
 };
 
 void peer_init(struct peer_view *pv);
@@ -241,7 +250,9 @@ bool peer_dead(const struct peer_view *pv, const struct sdlm_timeouts *t);
 
 /*
  * The earliest r at which peer_dead can become true with no further
- * change, or UINT64_MAX (no sample, or not away): f + D for a peer whose
+ * change, or UINT64_MAX (no sample, not away, or a peer whose current
+ * incarnation said NO_WATCHDOG: nothing resets it, so a still heartbeat
+ * proves nothing - only its ack or an operator fences it): f + D for a peer whose
  * current (incarnation, counter) carried LAPSE_FENCES at every read,
  * else max(f, a) + D + M (t->dead_legacy_ms).
  */
@@ -576,9 +587,10 @@ enum peer_seen {
 };
 
 /*
- * Stopped only when it left cleanly, fenced itself, was fenced by us, or
- * is dead (or exited) by our own reads on our own clock; never read:
- * unread; anything else: visible.
+ * Stopped only when it left cleanly, fenced itself (with a watchdog: one
+ * run with NO_WATCHDOG exits at once, nothing resets it), was fenced by
+ * us, or is dead (or exited) by our own reads on our own clock; never
+ * read: unread; anything else: visible.
  */
 enum peer_seen peer_seen(const struct peer_slots *ps,
 			 const struct peer_view *pv, uint64_t now_ms,

@@ -48,6 +48,7 @@ struct hb_engine {
 	char name[SDLM_NAME_LEN];
 	uint64_t incarnation;
 	uint64_t counter;
+	uint32_t hb_flags;	/* SDLM_HB_F_* of every write */
 	struct self_state self;
 	struct self_decision dec;
 	bool stop_told, fence_told, dup_told;
@@ -132,6 +133,7 @@ static void hb_to_input(const struct sdlm_hb *hb, struct hb_input *in)
 	in->ack_seq = hb->ack_seq;
 	in->ack_incarnation = hb->ack_incarnation;
 	in->lapse_fences = (hb->flags & SDLM_HB_F_LAPSE_FENCES) != 0;
+	in->no_watchdog = (hb->flags & SDLM_HB_F_NO_WATCHDOG) != 0;
 }
 
 static void decide(struct hb_engine *e, uint64_t now_ms)
@@ -375,6 +377,9 @@ int hbe_create(struct hb_engine **out, struct area *a,
 	snprintf(e->name, sizeof(e->name), "%s", node_name ? node_name : "");
 	e->incarnation = incarnation;
 	e->counter = start_counter;
+	/* This build fences on a lapsed lease, quorate or not: observers
+	 * may use D from f (fencesm.h). */
+	e->hb_flags = SDLM_HB_F_LAPSE_FENCES;
 	e->fn = fn;
 	e->ctx = ctx;
 	self_init(&e->self, t, incarnation);
@@ -476,9 +481,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			.incarnation = e->incarnation,
 			.hb_interval_ms = e->t->base.hb_interval_ms,
 			.wall_time_ms = clock_realtime_ms(),
-			/* This build fences on a lapsed lease, quorate or
-			 * not: observers may use D from f (fencesm.h). */
-			.flags = SDLM_HB_F_LAPSE_FENCES,
+			.flags = e->hb_flags,
 		};
 
 		if (e->dec.ack_have) {
@@ -570,6 +573,11 @@ void hbe_apply_fault(struct hb_engine *e, const char *spec)
 		aio_fault_set(e->a->aio, &f);
 }
 
+void hbe_set_no_watchdog(struct hb_engine *e)
+{
+	e->hb_flags |= SDLM_HB_F_NO_WATCHDOG;
+}
+
 bool hbe_feed_ok(const struct hb_engine *e)
 {
 	return e->dec.feed_watchdog;
@@ -590,7 +598,7 @@ int hbe_leave(struct hb_engine *e)
 		.incarnation = e->incarnation,
 		.hb_interval_ms = e->t->base.hb_interval_ms,
 		.wall_time_ms = clock_realtime_ms(),
-		.flags = SDLM_HB_F_LAPSE_FENCES,
+		.flags = e->hb_flags,
 	};
 
 	if (!may_write(e))

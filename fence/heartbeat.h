@@ -65,6 +65,13 @@ void hbe_set_member(struct hb_engine *e, uint32_t node_id, bool member, uint64_t
 void hbe_clients_stopped(struct hb_engine *e, bool stopped);
 void hbe_apply_fault(struct hb_engine *e, const char *spec_or_null);
 
+/*
+ * This daemon runs with no watchdog (no_watchdog = yes): every heartbeat
+ * from now on says so (SDLM_HB_F_NO_WATCHDOG), and peers never judge it
+ * dead by time.  Call before the first hbe_tick.
+ */
+void hbe_set_no_watchdog(struct hb_engine *e);
+
 bool hbe_feed_ok(const struct hb_engine *e);
 int hbe_may_use_locks(const struct hb_engine *e, uint64_t now_ms);
 

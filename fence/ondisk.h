@@ -123,6 +123,14 @@
  *   left, and the observer waits max(f, a) + D + M (docs/timeouts.md).
  */
 #define SDLM_HB_F_LAPSE_FENCES	0x00000001u
+/*
+ *   NO_WATCHDOG: the writer's incarnation runs with no watchdog
+ *   (no_watchdog = yes): nothing resets it if it hangs, so a still
+ *   heartbeat proves nothing and an observer never judges it dead by time
+ *   (fencesm.h, peer_dead_at): only its acknowledgement of a pill, or an
+ *   operator (sdlmctl fence confirm), fences it.
+ */
+#define SDLM_HB_F_NO_WATCHDOG	0x00000002u
 #define SDLM_VERSION_LEN	32	/* NUL included: 31 characters at most */
 #define SDLM_HB_REQ_MAX		8	/* release requests per heartbeat */
 #define SDLM_HB_ANS_MAX		4	/* answered grants per heartbeat */

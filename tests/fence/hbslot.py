@@ -7,6 +7,8 @@ version field: an sdlm older than it) or of minor 1 with any version.
 
 usage: hbslot.py AREA NODE --minor 0|1 [--version V] [--name N]
                  [--state alive|free] [--counter C] [--incarnation HEX]
+                 [--flags F]
+--flags: the prefix's flags word (bit 0 LAPSE_FENCES, bit 1 NO_WATCHDOG).
 The area's uuid, sector size and slot offset come from its header.
 """
 import argparse
@@ -44,6 +46,7 @@ def main():
     ap.add_argument("--state", default="alive", choices=sorted(STATES))
     ap.add_argument("--counter", type=int, default=1)
     ap.add_argument("--incarnation", default="1234abcd5678ef01")
+    ap.add_argument("--flags", type=lambda v: int(v, 0), default=0)
     a = ap.parse_args()
     if a.minor == 0 and a.version:
         sys.exit("hbslot.py: minor 0 has no version field")
@@ -58,7 +61,7 @@ def main():
         sys.exit("hbslot.py: node %d: not a slot (1..%d)" % (a.node, num_nodes))
 
     rec = bytearray(512)
-    struct.pack_into("<8sHHI", rec, 0, b"SDLMHB\0\0", 1, a.minor, 0)
+    struct.pack_into("<8sHHI", rec, 0, b"SDLMHB\0\0", 1, a.minor, a.flags)
     struct.pack_into("<IIQQQQIIQ", rec, 16, a.node, STATES[a.state], a.counter,
                      int(a.incarnation, 16), 0, 0, 0, 1000, 0)
     rec[72:88] = uuid

@@ -110,4 +110,37 @@ d=json.loads(sys.argv[1]); n=[x for x in d["nodes"] if x["node"]==3][0]
 assert n["message"]["seq"]==2 and n["message"]["cmd"]=="clear", n' "$out"
 expect "status of a free slot is OFF" 2 "Status: OFF" $C fence status -d "$D512" 1
 
+
+# A node run with no_watchdog = yes (review s25-rev2): its heartbeat says
+# so (NO_WATCHDOG, bit 1 of the flags word), and as nothing resets it a
+# still heartbeat proves nothing: `fence message --wait` never declares it
+# dead, it waits for the acknowledgement only and says why it gave up;
+# `fence status` does not call it fenced when it fenced itself (sdlmd
+# exits at once, its killed users not proven gone, no reset); `fence list`
+# shows the flag.  The same still slot of a node with a watchdog is dead
+# by D.  An area with short timeouts: D = 1.9 s, so this adds about 10 s.
+DNW="$TD/nowd.img"
+HBSLOT="$SDLM_SRCDIR/tests/fence/hbslot.py"
+$C fence init -d "$DNW" --cluster nowd --nodes 4 --io-timeout 300 --hb-interval 100 \
+	--watchdog-timeout 1000 --uid-slots 0 >/dev/null || nok "init the no-watchdog area"
+NW_D=$($C --json fence dump -d "$DNW" | python3 -c 'import json,sys; print(json.load(sys.stdin)["timeouts"]["dead_ms"])')
+NW_WAIT=$(( (3 * NW_D + 999) / 1000 + 1 ))	# seconds: well past D
+python3 "$HBSLOT" "$DNW" 2 --minor 1 --name nowd2 --flags 3 >/dev/null || nok "hbslot node 2"
+python3 "$HBSLOT" "$DNW" 3 --minor 1 --name wd3 --flags 1 >/dev/null || nok "hbslot node 3"
+python3 "$HBSLOT" "$DNW" 4 --minor 1 --name nowd4 --flags 3 --state fenced-self >/dev/null || nok "hbslot node 4"
+expect "--wait: a node with no watchdog is never dead by time (waited ${NW_WAIT} s)" 1 \
+	"node 2 runs with no watchdog.*never dead by time.*fence confirm" \
+	$C fence message -d "$DNW" --wait=$NW_WAIT 2 reset
+expect "--wait: the same still slot with a watchdog is dead" 0 "node 3: dead after" \
+	$C fence message -d "$DNW" --wait=$NW_WAIT 3 reset
+expect "status: still with no watchdog is not provably dead" 1 "no watchdog" $C fence status -d "$DNW" 2
+expect "status: fenced itself with no watchdog is not fenced" 1 "fenced itself with no watchdog" \
+	$C fence status -d "$DNW" 4
+out=$($C --json fence list -d "$DNW")
+check "list --json: no_watchdog for nodes 2 and 4 only" python3 -c '
+import json,sys
+d={n["node"]: n for n in json.loads(sys.argv[1])["nodes"]}
+assert d[2]["no_watchdog"] and d[4]["no_watchdog"] and not d[3]["no_watchdog"], d' "$out"
+expect "list: the flag in the table" 0 "nowd2 .*no-watchdog" $C fence list -d "$DNW"
+
 t_done

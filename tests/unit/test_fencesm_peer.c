@@ -217,6 +217,54 @@ static void test_dead_path_never_reuses_pill(void **state)
 	assert_int_equal(d.action, FENCE_ACT_DECLARE_DEAD);
 }
 
+/*
+ * Review s25-rev2: a peer whose heartbeat says NO_WATCHDOG (no_watchdog =
+ * yes) is never dead by time - nothing resets it, its still heartbeat
+ * proves nothing - and its FENCED_SELF slot does not say it stopped (it
+ * exits at once, nothing resets it).  Per incarnation: one read that
+ * said so is enough; a new incarnation is judged by its own records.
+ */
+static void test_peer_no_watchdog_never_dead(void **state)
+{
+	struct hb_input nowd = hb_make(INC_A, 5), plain = hb_make(INC_A, 5);
+	struct hb_input selffenced, next = hb_make(INC_B, 1);
+	struct peer_view pv;
+	struct peer_slots ps;
+	uint64_t t;
+
+	(void)state;
+	nowd.no_watchdog = true;
+	peer_init(&pv);
+	peer_observe(&pv, 0, &nowd);
+	peer_membership(&pv, 0, false);
+	assert_int_equal(peer_dead_at(&pv, &tmo), UINT64_MAX);
+	/* A later read of the same record without the bit changes nothing. */
+	peer_observe(&pv, 10, &plain);
+	for (t = tmo.dead_ms; t <= 100 * (uint64_t)tmo.dead_legacy_ms;
+	     t += tmo.dead_ms) {
+		peer_observe(&pv, t, &nowd);
+		assert_false(peer_dead(&pv, &tmo));
+		assert_int_equal(peer_state(&pv, t, &tmo), PEER_STILL);
+		ps = slots(&nowd, NULL, false);
+		assert_int_equal(peer_seen(&ps, &pv, t, &tmo), PEER_SEEN_VISIBLE);
+		assert_false(peer_cold_ok(&ps, &pv, t, &tmo));
+	}
+	/* Fenced itself with no watchdog: not stopped; fenced by us: is. */
+	selffenced = hb_state(INC_A, 6, SM_SLOT_FENCED_SELF);
+	selffenced.no_watchdog = true;
+	peer_observe(&pv, t, &selffenced);
+	ps = slots(&selffenced, NULL, false);
+	assert_int_equal(peer_seen(&ps, &pv, t, &tmo), PEER_SEEN_VISIBLE);
+	ps = slots(&selffenced, NULL, true);
+	assert_int_equal(peer_seen(&ps, &pv, t, &tmo), PEER_SEEN_STOPPED);
+
+	/* Restarted with a watchdog: the dead bound again. */
+	peer_observe(&pv, t, &next);
+	assert_int_not_equal(peer_dead_at(&pv, &tmo), UINT64_MAX);
+	peer_observe(&pv, t + tmo.dead_ms, &next);
+	assert_true(peer_dead(&pv, &tmo));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_peer_cold_ok),
 		cmocka_unit_test(test_peer_seen),
 		cmocka_unit_test(test_dead_path_never_reuses_pill),
+		cmocka_unit_test(test_peer_no_watchdog_never_dead),
 	};
 
 	return cmocka_run_group_tests(tests, setup_default, NULL);

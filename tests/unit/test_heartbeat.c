@@ -1059,6 +1059,101 @@ static void test_handoff_away_withdrawn(void **state)
 	assert_int_equal(fx->ho_listed, 0);
 }
 
+/*
+ * Review s25-rev2 (left open in stop 25): a node run with no_watchdog = yes
+ * is never reset, so its still heartbeat proves nothing - it may be hung
+ * with its lock users running.  Its heartbeat says so (NO_WATCHDOG) and
+ * the fencer never declares it dead by time: the pill stays in its slot,
+ * and only its acknowledgement (or an operator) fences it.  On the old
+ * code the fencer declared node 2 dead after the dead bound.
+ */
+static void peer_write_nowd(struct fixture *fx, uint64_t counter,
+			    const struct sdlm_msg *ack)
+{
+	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
+			      .counter = counter, .incarnation = 0x9e9e,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms,
+			      .flags = SDLM_HB_F_LAPSE_FENCES |
+				       SDLM_HB_F_NO_WATCHDOG };
+
+	if (ack) {
+		hb.ack_cmd = ack->cmd;
+		hb.ack_seq = ack->seq;
+		hb.ack_incarnation = ack->target_incarnation;
+	}
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+}
+
+static void test_fencer_no_watchdog_never_dead(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	/* Twice what the dead path takes for a victim with a watchdog
+	 * (test_fencer_stale_pill_dead_path), from the older bound. */
+	uint64_t budget = 2 * t->dead_legacy_ms + 4 * t->lease_ms;
+	struct sdlm_msg m;
+	const char *st = NULL;
+
+	peer_write_nowd(fx, 50, NULL);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+
+	assert_false(run_until(fx, budget, fenced));
+	assert_int_equal(fx->fenced_path, 0);
+	assert_int_equal(fencer_current(fx->f, &st), 2);
+	assert_string_equal(st, "pill-sent");
+	assert_int_equal(msg_of(fx, 2, &m), 0);
+	assert_int_equal(m.cmd, MSG_RESET);
+	assert_int_equal(m.target_incarnation, 0x9e9e);
+
+	/* It wakes, stops its users and acknowledges: fenced by the ack. */
+	peer_write_nowd(fx, 51, &m);
+	assert_true(run_until(fx, 4 * t->lease_ms, fenced));
+	assert_int_equal(fx->fenced_path, FENCER_PATH_ACK);
+	assert_int_equal(fx->fenced_inc, 0x9e9e);
+}
+
+/*
+ * The engine of a daemon started with no watchdog writes NO_WATCHDOG in
+ * every heartbeat, the last one (the slot marked free) included, beside
+ * LAPSE_FENCES; one with a watchdog does not.
+ */
+static bool own_flags(struct fixture *fx, uint32_t *flags)
+{
+	struct sdlm_hb hb[3];
+	struct sdlm_msg msg[3];
+	int hb_rc[3], msg_rc[3];
+
+	if (area_read_slots(fx->peer, hb, hb_rc, msg, msg_rc) < 0 || hb_rc[1])
+		return false;
+	*flags = hb[1].flags;
+	return true;
+}
+
+static void test_no_watchdog_in_heartbeat(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t flags = 0;
+
+	assert_true(run_until(fx, 4 * fx->t.lease_ms, alive));
+	assert_true(own_flags(fx, &flags));
+	assert_int_equal(flags, SDLM_HB_F_LAPSE_FENCES);
+
+	hbe_set_no_watchdog(fx->e);
+	writes_goal = hbe_stats(fx->e)->writes + 2;
+	assert_true(run_until(fx, 4 * fx->t.lease_ms, writes_done));
+	assert_true(own_flags(fx, &flags));
+	assert_int_equal(flags, SDLM_HB_F_LAPSE_FENCES | SDLM_HB_F_NO_WATCHDOG);
+
+	assert_true(run_until(fx, 4 * fx->t.lease_ms, engine_idle));
+	assert_int_equal(hbe_leave(fx->e), 0);
+	assert_true(own_flags(fx, &flags));
+	assert_int_equal(flags, SDLM_HB_F_LAPSE_FENCES | SDLM_HB_F_NO_WATCHDOG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1091,6 +1186,10 @@ int main(void)
 			test_handoff_away_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_handoff_away_withdrawn, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fencer_no_watchdog_never_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_watchdog_in_heartbeat, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1307,6 +1307,28 @@ static void test_hb_flags(void **state)
 		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
 		assert_int_equal(out.flags & SDLM_HB_F_LAPSE_FENCES, 0);
 
+		/* NO_WATCHDOG, bit 1 (review s25-rev2): a daemon run with
+		 * no_watchdog = yes; golden images hb-nowd-*.bin.  To an
+		 * older reader the record without it: flags and CRC only. */
+		fixed_hb(&hb);
+		hb.flags = SDLM_HB_F_LAPSE_FENCES | SDLM_HB_F_NO_WATCHDOG;
+		assert_int_equal(hb_out(&hb, uuid_a, sector, sizes[i]), 0);
+		snprintf(name, sizeof(name), "hb-nowd-%u.bin", sizes[i]);
+		golden_check(name, sector, sizes[i]);
+		assert_int_equal(get_le32(sector + 12), 0x3);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags, SDLM_HB_F_LAPSE_FENCES | SDLM_HB_F_NO_WATCHDOG);
+		for (b = 0; b < sizes[i]; b++) {
+			bool flags = b >= 12 && b < 16;
+			bool crc = b >= SDLM_RECORD_CRC_OFFSET && b < SDLM_RECORD_SIZE;
+
+			if (!flags && !crc && sector[b] != plain[b])
+				fail_msg("byte %zu differs from the record without the flags", b);
+		}
+		read_hb_image("1.1", sizes[i], sector);
+		assert_int_equal(hb_in(&out, sector, sizes[i], uuid_a, 7), 0);
+		assert_int_equal(out.flags & SDLM_HB_F_NO_WATCHDOG, 0);
+
 		/* A later flag: kept. */
 		fixed_hb(&hb);
 		hb.flags = SDLM_HB_F_LAPSE_FENCES | 0x80000000u;
