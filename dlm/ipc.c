@@ -599,10 +599,12 @@ int ipc_setup(qb_loop_t *loop, const char *name, const struct ipc_policy *pol,
 	qb_ipcs_poll_handlers_set(ipcs.svc, &ph);
 	qb_ipcs_enforce_buffer_size(ipcs.svc, SDLM_IPC_MAX_MSG);
 	rc = qb_ipcs_run(ipcs.svc);
-	if (rc < 0) {
-		qb_ipcs_destroy(ipcs.svc);
+	/* A failed qb_ipcs_run has withdrawn and dropped the service
+	 * already: destroying it again aborted sdlmd in libqb's
+	 * qb_ipcs_unref assertion (review s25-rev2's failed setup_ipc) -
+	 * with the watchdog armed and unfed, so the node was reset. */
+	if (rc < 0)
 		ipcs.svc = NULL;
-	}
 	return rc;
 }
 

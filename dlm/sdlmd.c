@@ -1087,6 +1087,8 @@ static struct {
 	struct ipc_policy ipol;		/* conf -> ipc */
 	struct sdlm_timeouts_base base;	/* area -> cluster */
 	bool ran;			/* the loop ran and stopped */
+	bool live;			/* setup_live ran: the first heartbeat
+					   (ALIVE) may be on the disk */
 	int exit_code;
 } start;
 
@@ -1596,11 +1598,37 @@ static int setup_heartbeat(void)
 	return 0;
 }
 
-/* A clean stop marks the slot free; a self-fenced node's slot stays as
- * it is (the acknowledgement, or a heartbeat that stands still). */
+/*
+ * Mark the slot free.  hbe_leave refuses while a heartbeat I/O of ours may
+ * still land over the FREE record: wait for it up to T (a start that
+ * fails right after its first tick has that write in flight; T < L, so
+ * the never-held lapse cannot end the process meanwhile).
+ */
+static int leave_slot(void)
+{
+	uint64_t end = clock_boottime_ms() + D.to.base.io_timeout_ms;
+	struct pollfd p = { .fd = hbe_aio_fd(D.hb), .events = POLLIN };
+	int rc;
+
+	while ((rc = hbe_leave(D.hb)) == -EBUSY && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 10);
+		hbe_process(D.hb, clock_boottime_ms());
+	}
+	return rc;
+}
+
+/*
+ * A clean stop marks the slot free; a self-fenced node's slot stays as it
+ * is (the acknowledgement, or a heartbeat that stands still).  So does a
+ * start that fails after the first heartbeat (setup_ipc, review s25-rev2):
+ * it never held a lease (no completion was processed before the loop) and
+ * no client ever reached it, so nothing of it used a lock or a UID - left
+ * ALIVE, its still slot blocked the others' cold-start gate until they
+ * fenced it (D later; never, for a node run with no watchdog).
+ */
 static void close_heartbeat(void)
 {
-	if (start.ran && !D.self_fenced && hbe_leave(D.hb) < 0)
+	if ((start.ran || start.live) && !D.self_fenced && leave_slot() < 0)
 		log_warn("fence node %u: could not mark the slot free; peers will see it stop",
 			 D.node_id);
 	hbe_destroy(D.hb);
@@ -1829,6 +1857,7 @@ static int setup_signals(void)
  * watchdog's first feed, the interval timer. */
 static int setup_live(void)
 {
+	start.live = true;
 	qb_loop_poll_add(D.loop, QB_LOOP_HIGH, hbe_aio_fd(D.hb), POLLIN, NULL, aio_ready);
 	tick(NULL);
 	return 0;

@@ -4,8 +4,10 @@
 # node): all alive; a reset pill is acknowledged within the ack bound and
 # the node dies by its watchdog; failing disk I/O on a node makes it stop
 # and die within lease + watchdog while the others stay up; a clean stop
-# frees the slot; a second daemon with the same ipc name is refused (exit
-# 5) without touching the first one's pid file; `fence message --wait`
+# frees the slot; a start whose IPC server cannot be set up (after its
+# first heartbeat) exits 7 and leaves as a clean stop does; a second
+# daemon with the same ipc name is refused (exit 5) without touching the
+# first one's pid file; `fence message --wait`
 # stalled after each read (a test seam) does not call a live node dead; a
 # disk that refuses every write ends the daemon (exit 2, watchdog
 # disarmed), no reset; nothing is left running.
@@ -95,6 +97,32 @@ T_PIDS="$T_PIDS $!"
 echo $! >"$TD/n4/sdlmd.pid"
 check "with --recover it starts and is fenced-safe" wait_for "node 4 recovered" 30 \
 	sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
+# A start that fails after its first heartbeat (review s25-rev2): the IPC
+# server is set up last, after the first tick wrote the slot ALIVE.  Node
+# 1's daemon with node 4's ipc name (its own run dir: no pid file clash)
+# fails there (exit 7).  It never held a lease and no client reached it,
+# so it leaves as a clean stop does: slot free, watchdog disarmed, no
+# marker.  Before, its slot stayed ALIVE and stood still: the others'
+# cold-start gate waited for it and fenced it after the dead bound.
+c1=$($C --json fence list -d "$DISK" | python3 -c '
+import json,sys; print([n for n in json.load(sys.stdin)["nodes"] if n["node"]==1][0]["counter"])')
+closes1=$(grep -c "magic close" "$TD/n1/wd.log")
+mkdir -p "$TD/n1b"
+bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$(cg_dir 1)" \
+	"$SDLMD" -f -d "$DISK" -n 1 --corosync=no --node-name=node1 \
+	--watchdog-device="$TD/n1/wd.fifo" --ipc-name="$T_RUN-n4" \
+	--run-dir="$TD/n1b" --log-file="$TD/n1/ipcfail.log" --log-syslog=no >"$TD/n1/ipcfail.out" 2>&1; rc=$?
+check "a start whose IPC server cannot be set up fails (exit $rc = 7)" test "$rc" = 7
+check "its log names the ipc" grep -q "ipc '$T_RUN-n4'" "$TD/n1/ipcfail.log"
+check "it had written its slot (counter above $c1) and left it free" python3 -c '
+import json,subprocess,sys
+d=json.loads(subprocess.check_output([sys.argv[1], "--json", "fence", "list", "-d", sys.argv[2]]))
+n=[n for n in d["nodes"] if n["node"]==1][0]
+assert n["counter"] > int(sys.argv[3]) and n["state"] == "free", n' "$C" "$DISK" "$c1"
+check "its watchdog was disarmed by the magic close" \
+	sh -c "test \$(grep -c 'magic close' '$TD/n1/wd.log') -gt $closes1"
+check "it left no marker" test ! -e "$TD/n1b/sdlmd-$T_RUN-n4.running"
+check "node 4 still runs" sh -c "$C --ipc $T_RUN-n4 status | grep -q fenced-safe"
 # A second daemon with the same ipc name is refused (exit 5) and leaves the
 # running one's pid file alone: logrotate finds the daemons to send SIGHUP
 # to by their pid files, and a third start must be refused the same way.
