@@ -456,6 +456,32 @@ static bool hb_ans_is_sane(const struct sdlm_hb *hb)
 	return true;
 }
 
+/*
+ * A record of a minor above ours (docs/ondisk.md, "Versioning"; review
+ * s25-rev2).  By the promise its writer keeps the rules of every field we
+ * know.  A field we would act on that breaks them anyway means something
+ * we cannot tell: it reads as absent - the version "" (unknown), both
+ * hand-off areas empty (no request, no answer: a hand-off with that node
+ * falls back to the fence, as with a writer before minor 2) - and the rest
+ * of the record is read.  Refusing the slot instead would hide a live node
+ * from every older reader, and its acknowledgement of a pill with it: a
+ * fence of it could never end.  What no minor may change (state, ack_cmd,
+ * node, name) is still checked by hb_is_sane.
+ */
+static void later_minor_fields(struct sdlm_hb *hb)
+{
+	if (!version_is_sane(hb->version))
+		memset(hb->version, 0, sizeof(hb->version));
+	if (!hb_req_is_sane(hb) || !hb_ans_is_sane(hb)) {
+		hb->req_seq = 0;
+		memset(hb->req, 0, sizeof(hb->req));
+		hb->ans_seq = 0;
+		hb->ans_count = 0;
+		hb->ans_lvb = 0;
+		memset(hb->ans, 0, sizeof(hb->ans));
+	}
+}
+
 /* minor: the record's (hb_in) or the one written (hb_out). */
 static bool hb_is_sane(const struct sdlm_hb *hb, uint16_t minor)
 {
@@ -569,6 +595,8 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 			memcpy(hb->ans[i].lvb, d.ans[i].lvb, SDLM_HB_LVB_LEN);
 		}
 	}
+	if (hb->minor > SDLM_HB_MINOR)
+		later_minor_fields(hb);
 	if (!hb_is_sane(hb, hb->minor)) {
 		rv = -EUCLEAN;
 		goto out_clear;

@@ -72,6 +72,10 @@
  *	H7  ans_seq == 0 (no answer ever written) => ans_count == 0
  * A reader of minor 2 reads the areas of a minor 0/1 record as zero (no
  * request, no answer) and never looks at those bytes, whatever they hold.
+ * A record of a later minor keeps these rules (a minor only adds fields);
+ * if its areas break one anyway they read as zero too, and a version
+ * that is not printable reads as "": the record is not refused for them
+ * (a record of minor 2 is).
  *
  * -EUCLEAN ("structure needs cleaning") is what Linux file systems return
  * for on-disk metadata that is well checksummed but inconsistent; it keeps
