@@ -761,6 +761,7 @@ static void ls_free(struct lspace *l)
 {
 	size_t k;
 
+	lsfencer_ho_drop(l);
 	if (ls_cpg_joined(l->cpg))
 		qb_loop_poll_del(lsm.h.loop, ls_cpg_fd(l->cpg));
 	if (l->retry_timer_armed)
@@ -1092,7 +1093,13 @@ void lsm_tick(uint64_t now)
 	for (i = 1; i < LS_MAX; i++) {
 		struct lspace *l = lsm.ls[i];
 
-		if (!l || l->cut_off || l->joining)
+		if (!l)
+			continue;
+		/* No fencer duties here any more: F6, before the bound of a
+		 * request no fencer stands behind can fence anybody. */
+		if (l->cut_off || l->joining || l->gone)
+			lsfencer_ho_drop(l);
+		if (l->cut_off || l->joining)
 			continue;
 		if (l->gone) {
 			lsround_leave(l);		/* retries a busy leave */

@@ -396,6 +396,15 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 	}
 }
 
+void lsfencer_ho_drop(struct lspace *l)
+{
+	if (!l->ho_n)
+		return;
+	log_info("ls %s: not the fencer any more: withdrawing %zu hand-off request(s)",
+		 l->name, l->ho_n);
+	ho_drop_node(l, 0);
+}
+
 void lsfencer_ho_tick(uint64_t now)
 {
 	struct ho_req_out *out;
@@ -428,11 +437,7 @@ void lsfencer_duties(struct lspace *l, uint64_t now)
 {
 	if (!am_fencer(l)) {
 		/* F6: the role lost - our requests leave the area. */
-		if (l->ho_n) {
-			log_info("ls %s: no longer the fencer: withdrawing %zu hand-off request(s)",
-				 l->name, l->ho_n);
-			ho_drop_node(l, 0);
-		}
+		lsfencer_ho_drop(l);
 		return;
 	}
 	fencer_status(l, now);

@@ -311,5 +311,8 @@ void lsfencer_duties(struct lspace *l, uint64_t now);
 /* Once per tick after every lockspace's duties: F4, the hand-off's
  * requests not answered within the bound fence their node. */
 void lsfencer_ho_tick(uint64_t now);
+/* F6 for a lockspace whose duties stop (cut off, left, closed): its
+ * requests leave the daemon's area. */
+void lsfencer_ho_drop(struct lspace *l);
 
 #endif
