@@ -53,6 +53,8 @@
 #include "msg.h"
 #include "sdlm.h"
 
+_Static_assert(LS_MEMBERS_MAX == CPG_MEMBERS_MAX, "a group holds what corosync delivers");
+
 #define LS_CPG_RETRY_MIN_MS	1
 #define LS_CPG_RETRY_MAX_MS	64
 
@@ -157,7 +159,7 @@ static bool lockspace_name_ok(const char *name)
 	if (!name)
 		return false;
 	n = strlen(name);
-	if (n < 1 || n > LS_CPG_NAME_MAX)
+	if (n < 1 || n > SDLM_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++)
 		if (name[i] <= ' ' || name[i] > '~')
@@ -223,7 +225,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 		       const struct cpg_address *left_list, size_t n_left,
 		       const struct cpg_address *joined_list, size_t n_joined)
 {
-	struct ls_cpg_member left[LS_CPG_MAX_NODES], joined[LS_CPG_MAX_NODES];
+	struct ls_cpg_member left[LS_MEMBERS_MAX], joined[LS_MEMBERS_MAX];
 	struct ls_cpg_view *v;
 	struct ls_cpg *c = NULL;
 	size_t i, j, out;
@@ -232,12 +234,12 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	if (cpg_context_get(handle, (void **)&c) != CS_OK || !c)
 		return;
 	v = &c->view;
-	if (n_members > LS_CPG_MAX_NODES)
-		n_members = LS_CPG_MAX_NODES;
-	if (n_left > LS_CPG_MAX_NODES)
-		n_left = LS_CPG_MAX_NODES;
-	if (n_joined > LS_CPG_MAX_NODES)
-		n_joined = LS_CPG_MAX_NODES;
+	if (n_members > LS_MEMBERS_MAX)
+		n_members = LS_MEMBERS_MAX;
+	if (n_left > LS_MEMBERS_MAX)
+		n_left = LS_MEMBERS_MAX;
+	if (n_joined > LS_MEMBERS_MAX)
+		n_joined = LS_MEMBERS_MAX;
 	for (i = 0; i < n_members; i++)
 		v->members[i] = member_list[i].nodeid;
 	v->member_count = ids_normalize(v->members, n_members);
@@ -267,8 +269,8 @@ static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id,
 	if (cpg_context_get(handle, (void **)&c) != CS_OK || !c)
 		return;
 	v = &c->view;
-	if (n > LS_CPG_MAX_NODES)
-		n = LS_CPG_MAX_NODES;
+	if (n > LS_MEMBERS_MAX)
+		n = LS_MEMBERS_MAX;
 	v->ring_id = ring_id.seq;
 	v->ring_nodeid = ring_id.nodeid;
 	memcpy(v->ring, member_list, n * sizeof(*member_list));

@@ -48,9 +48,9 @@
 
 #include "msg.h"
 
-#define LS_CPG_NAME_MAX		64	/* lockspace name, printable ASCII */
+/* A lockspace name: 1..SDLM_NAME_MAX printable ASCII; a group holds
+ * LS_MEMBERS_MAX (lockstate.h) nodes at most. */
 #define LS_CPG_PREFIX		"sdlm:"
-#define LS_CPG_MAX_NODES	128	/* CPG_MEMBERS_MAX */
 #define LS_CPG_QUEUE_MAX	65536	/* messages waiting for CPG */
 
 /* Why a member joined or left (values equal corosync's cpg_reason_t). */
@@ -74,9 +74,9 @@ struct ls_cpg_view {
 	uint64_t	ring_id;	/* last totem ring sequence, 0 = none yet */
 	uint32_t	ring_nodeid;	/* the ring's representative */
 	size_t		ring_count;
-	uint32_t	ring[LS_CPG_MAX_NODES];	/* nodes in the ring */
+	uint32_t	ring[LS_MEMBERS_MAX];	/* nodes in the ring */
 	size_t		member_count;
-	uint32_t	members[LS_CPG_MAX_NODES]; /* nodes in the group */
+	uint32_t	members[LS_MEMBERS_MAX]; /* nodes in the group */
 	/* Identifies the group as the last confchg left it, the same on
 	 * every member: a hash of the member list (node id and pid each, in
 	 * any order).  Only the member list: when two partitions merge, each

@@ -251,7 +251,7 @@ static int fence_init(int argc, char **argv, bool json)
 	const char *dev = NULL, *cluster = NULL, *profile = "default", *why = NULL;
 	uint32_t nodes = 16, ss = 0, io = 0, hbi = 0, wd = 0;
 	uint32_t uid_slots = UID_SLOTS_DEFAULT;
-	char err[AREA_WHY_LEN], host[SDLM_NAME_LEN] = "";
+	char err[AREA_WHY_LEN], host[SDLM_DISK_NAME_LEN] = "";
 	bool force = false, have_uuid = false, progress = false;
 	struct init_progress ip;
 	struct sbuf b;
@@ -295,9 +295,9 @@ static int fence_init(int argc, char **argv, bool json)
 		init_usage(stderr);
 		return CTL_USAGE;
 	}
-	if (!cluster[0] || strlen(cluster) >= SDLM_NAME_LEN) {
+	if (!cluster[0] || strlen(cluster) >= SDLM_DISK_NAME_LEN) {
 		fprintf(stderr, "sdlmctl: --cluster: name must have 1..%d characters\n",
-			SDLM_NAME_LEN - 1);
+			SDLM_DISK_NAME_LEN - 1);
 		return CTL_USAGE;
 	}
 	if (timeouts_profile(profile, &base) < 0) {

@@ -70,7 +70,7 @@ static int msg_check(const struct fpm_msg *m)
 
 	if (m->type < FPM_P_REQUEST || m->type > FPM_P_FAIL)
 		return -1;
-	if (!m->namelen || m->namelen > LS_NAME_MAX)
+	if (!m->namelen || m->namelen > SDLM_NAME_MAX)
 		return -1;
 	if (!m->epoch || m->epoch > FPM_EPOCH_MAX || !m->lkid || !(m->lkid >> 32))
 		return -1;
@@ -160,7 +160,7 @@ int fpm_msg_decode(const void *buf, size_t len, struct fpm_msg *m)
 		return SDLM_EPROTO;
 	if (b[5] || b[6] || b[7] || get32(b + 36))
 		return SDLM_EPROTO;
-	if (b[3] > 1 || !b[4] || b[4] > LS_NAME_MAX)
+	if (b[3] > 1 || !b[4] || b[4] > SDLM_NAME_MAX)
 		return SDLM_EPROTO;
 	lvblen = b[3] ? LS_LVB_LEN : 0;
 	if (len != FPM_HDR_LEN + lvblen + b[4])
@@ -224,7 +224,7 @@ struct fpm_own {
 	bool		lvb_valid;
 	uint8_t		lvb[LS_LVB_LEN];
 	uint8_t		namelen;
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 struct fpm_mem {
@@ -1000,7 +1000,7 @@ int fpm_lock(struct fpm *fp, uint64_t lkid, const void *name, size_t namelen,
 
 	out_reset(out);
 	if ((uint32_t)(lkid >> 32) != fp->self || !name || !namelen ||
-	    namelen > LS_NAME_MAX || !mode_valid(mode) ||
+	    namelen > SDLM_NAME_MAX || !mode_valid(mode) ||
 	    (flags & ~(LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST)))
 		return -EINVAL;
 	if (own_find(fp, lkid))

@@ -107,7 +107,7 @@
  *	     2     1  flags     LS_LKF_* as the type allows, their wire
  *	                        values (lockstate.h ls_lkf_wire)
  *	     3     1  has_lvb   0 or 1: LS_LVB_LEN bytes follow the header
- *	     4     1  namelen   1..LS_NAME_MAX
+ *	     4     1  namelen   1..SDLM_NAME_MAX
  *	     5     3  reserved  zero
  *	     8     8  epoch     the master epoch, 1..2^32-1
  *	    16     8  rid       request id; 0 only in P_BAST
@@ -132,7 +132,7 @@
  *	len < FPM_HDR_LEN + 1 or > FPM_MSG_MAX
  *	type outside 16..22
  *	reserved bytes set
- *	has_lvb not 0 or 1, namelen 0 or above LS_NAME_MAX, or
+ *	has_lvb not 0 or 1, namelen 0 or above SDLM_NAME_MAX, or
  *	  len != FPM_HDR_LEN + has_lvb * LS_LVB_LEN + namelen (a length lie)
  *	epoch 0 or above 2^32-1; lkid 0 or of node 0
  *	rid 0 except in P_BAST, non-zero in P_BAST
@@ -160,7 +160,7 @@
 #define FPM_P_FAIL		22
 
 #define FPM_HDR_LEN		48
-#define FPM_MSG_MAX		(FPM_HDR_LEN + LS_LVB_LEN + LS_NAME_MAX)
+#define FPM_MSG_MAX		(FPM_HDR_LEN + LS_LVB_LEN + SDLM_NAME_MAX)
 #define FPM_MODE_NONE_BYTE	0xff
 #define FPM_EPOCH_MAX		UINT32_MAX
 
@@ -182,7 +182,7 @@ struct fpm_msg {
 	int32_t		err;
 	uint64_t	token;
 	uint8_t		lvb[LS_LVB_LEN];
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 /* Encoded length of m (no check). */
@@ -228,7 +228,7 @@ struct fpm_entry {
 	uint32_t	flags;		/* of the request / conversion */
 	uint64_t	token;		/* held: its fencing token */
 	uint8_t		namelen;
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 /* What a member's JOIN carries (fpm_report()). */

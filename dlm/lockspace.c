@@ -278,7 +278,7 @@ static bool refuse_action(struct lspace *l, const struct nl_out_item *o)
 }
 
 struct refused {
-	uint8_t name[LS_NAME_MAX];
+	uint8_t name[SDLM_NAME_MAX];
 	uint8_t namelen;
 	uint64_t lkid;
 };
@@ -405,7 +405,7 @@ static void run_ls_out(struct lspace *l)
 		const struct ls_out_item *o = &l->lo.items[i];
 
 		if (o->o_kind == LS_OUT_NEED_FENCE) {
-			if (o->o_nodeid <= SDLM_MAX_NODES_LS && !l->need_fence_since[o->o_nodeid]) {
+			if (o->o_nodeid <= SDLM_MAX_NODES && !l->need_fence_since[o->o_nodeid]) {
 				l->need_fence_since[o->o_nodeid] = clock_boottime_ms();
 				log_info("ls %s: node %u: away and holding a wanted lock", l->name,
 					 o->o_nodeid);
@@ -537,7 +537,7 @@ static void corrupt_seam(struct lspace *l)
 }
 
 /* "[1 2 3]" for a debug line. */
-struct ids_buf { char s[4 * NODES_MAX + 3]; };
+struct ids_buf { char s[4 * LS_MEMBERS_MAX + 3]; };
 
 static struct ids_buf ids_str(const uint32_t *ids, size_t n)
 {
@@ -556,13 +556,13 @@ static void cb_confchg(struct ls_cpg *c, const struct ls_cpg_view *v,
 		       const struct ls_cpg_member *joined, size_t n_joined, void *arg)
 {
 	struct lspace *l = arg;
-	uint32_t lids[NODES_MAX];
+	uint32_t lids[LS_MEMBERS_MAX];
 	bool q = lspace_view_quorate(v);
 	size_t i;
 
 	if (l->gone)
 		return;
-	for (i = 0; i < n_left && i < NODES_MAX; i++) {
+	for (i = 0; i < n_left && i < LS_MEMBERS_MAX; i++) {
 		lids[i] = left[i].nodeid;
 		log_info("ls %s: node %u left (%s)", l->name, lids[i],
 			 left[i].reason == LS_CPG_REASON_LEAVE ? "clean leave" :

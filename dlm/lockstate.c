@@ -185,7 +185,7 @@ static int nodes_ensure(struct ls_state *ls, const uint32_t *ids, size_t n)
 			missing++;
 	if (!missing)
 		return 0;
-	if (ls->ls_node_count + missing > LS_MAX_NODES)
+	if (ls->ls_node_count + missing > LS_NODE_RECS_MAX)
 		return -ENOSPC;
 	if (ls->ls_node_count + missing > ls->ls_node_cap) {
 		ncap = ls->ls_node_count + missing;
@@ -691,7 +691,7 @@ static int ev_request(struct ls_state *ls, const struct ls_event *ev,
 	int rc;
 
 	if (!mode_valid(ev->ev_mode) || !ev->ev_name || !ev->ev_namelen ||
-	    ev->ev_namelen > LS_NAME_MAX ||
+	    ev->ev_namelen > SDLM_NAME_MAX ||
 	    (ev->ev_flags & ~(LS_LKF_NOQUEUE | LS_LKF_NOQUEUEBAST)) ||
 	    (ev->ev_lkid >> 32) != ev->ev_nodeid)
 		return -EINVAL;
@@ -881,7 +881,7 @@ static int ev_confchg(struct ls_state *ls, const struct ls_event *ev,
 	size_t i;
 	int rc;
 
-	if (ev->ev_member_count > LS_MAX_NODES ||
+	if (ev->ev_member_count > LS_NODE_RECS_MAX ||
 	    (ev->ev_member_count && !ev->ev_members))
 		return -EINVAL;
 	for (i = 0; i < ev->ev_member_count; i++)
@@ -1028,7 +1028,7 @@ static int ev_held(struct ls_state *ls, const struct ls_event *ev)
 	int rc;
 
 	if (!mode_valid(ev->ev_mode) || !ev->ev_name || !ev->ev_namelen ||
-	    ev->ev_namelen > LS_NAME_MAX || ev->ev_flags ||
+	    ev->ev_namelen > SDLM_NAME_MAX || ev->ev_flags ||
 	    (ev->ev_lkid >> 32) != ev->ev_nodeid)
 		return -EINVAL;
 	rc = sender_check(ls, ev->ev_nodeid, &nd);
@@ -1135,7 +1135,7 @@ static int ev_round(struct ls_state *ls, const struct ls_event *ev)
 	size_t i;
 	int rc;
 
-	if (ev->ev_member_count > LS_MAX_NODES ||
+	if (ev->ev_member_count > LS_NODE_RECS_MAX ||
 	    (ev->ev_member_count &&
 	     (!ev->ev_members || !ev->ev_incarnations || !ev->ev_protos)))
 		return -EINVAL;
@@ -1465,7 +1465,7 @@ int ls_foreach_lock(const struct ls_state *ls, const void *name,
 	const struct dl *d;
 	int q, rc = 0;
 
-	if (!name || !namelen || namelen > LS_NAME_MAX)
+	if (!name || !namelen || namelen > SDLM_NAME_MAX)
 		return -ENOENT;
 	res = res_find(ls, name, namelen);
 	if (!res)

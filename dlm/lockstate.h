@@ -33,10 +33,14 @@
 #include <stdint.h>
 
 #include "modes.h"
+#include "sdlm.h"	/* SDLM_NAME_MAX: resource names, 1..64 arbitrary bytes */
 
-#define LS_NAME_MAX	64	/* resource names: 1..64 arbitrary bytes */
 #define LS_LVB_LEN	32	/* lock value block */
-#define LS_MAX_NODES	4096	/* node records one lockspace may know */
+/* Members of one lockspace's group at once (corosync's CPG_MEMBERS_MAX):
+ * the node lists of the daemon and of the state transfer (lssnap.h). */
+#define LS_MEMBERS_MAX	128
+/* Node records one lockspace may know (every node it ever saw). */
+#define LS_NODE_RECS_MAX	4096
 
 /*
  * Cluster lock flags (REQUEST, CONVERT, RELEASE; a lock in the replica).
@@ -177,7 +181,7 @@ struct ls_out_item {
 	uint64_t	o_lkid;
 	int		o_mode;		/* granted mode; BLOCKING: mode wanted */
 	uint8_t		o_namelen;
-	uint8_t		o_name[LS_NAME_MAX];
+	uint8_t		o_name[SDLM_NAME_MAX];
 	bool		o_lvb_valid;	/* GRANTED */
 	uint8_t		o_lvb[LS_LVB_LEN];
 	/*
@@ -248,7 +252,7 @@ void ls_destroy(struct ls_state *ls);
  *			no such grant of V (released, or V fenced)
  *	-EALREADY	CANCEL of a granted lock (the grant won the race);
  *			NODE_FENCED of an incarnation already fenced
- *	-ENOSPC		more than LS_MAX_NODES nodes
+ *	-ENOSPC		more than LS_NODE_RECS_MAX nodes
  *	-ENOMEM		allocation failed before anything changed
  * If an event was applied but out could not hold every decision,
  * out->lost is set and -ENOMEM is returned: the state is correct but the

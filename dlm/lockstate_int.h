@@ -65,7 +65,7 @@ struct ls_res {
 	uint8_t		res_namelen;
 	bool		res_lvb_valid;
 	uint64_t	res_epoch;	/* epoch of the last write tenure */
-	uint8_t		res_name[LS_NAME_MAX];
+	uint8_t		res_name[SDLM_NAME_MAX];
 	uint8_t		res_lvb[LS_LVB_LEN];	/* zero while invalid */
 };
 

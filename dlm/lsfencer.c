@@ -71,9 +71,9 @@ static void fencer_status(struct lspace *l, uint64_t now)
 		if (ls_node_get(l->st, n, &ni) == 0 && ni.hb_live == live &&
 		    ni.pill_pending == pill)
 			continue;
-		if (n <= SDLM_MAX_NODES_LS && now - l->status_sent_ms[n] < STATUS_RESEND_MS)
+		if (n <= SDLM_MAX_NODES && now - l->status_sent_ms[n] < STATUS_RESEND_MS)
 			continue;
-		if (n <= SDLM_MAX_NODES_LS)
+		if (n <= SDLM_MAX_NODES)
 			l->status_sent_ms[n] = now;
 		memset(&ev, 0, sizeof(ev));
 		ev.ev_kind = LS_EV_NODE_STATUS;
@@ -104,7 +104,7 @@ static void fencer_gate(struct lspace *l, uint64_t now)
 	 * merges the nodes of a healed network one ring after another) gets
 	 * the grace to come in before it is fenced; nothing is granted
 	 * meanwhile. */
-	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
+	for (n = 1; n <= SDLM_MAX_NODES; n++) {
 		if (n == lsm.h.nodeid || nodeset_has(v->ring, v->ring_count, n) ||
 		    lsm.h.cold_ok(lsm.h.ctx, n)) {
 			l->cold_blocked[n] = l->cold_fencing[n] = false;
@@ -355,7 +355,7 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 	enum ho_f1_verdict f1;
 	uint32_t n;
 
-	for (n = 1; n <= SDLM_MAX_NODES_LS; n++) {
+	for (n = 1; n <= SDLM_MAX_NODES; n++) {
 		uint64_t since = l->need_fence_since[n];
 		int rc;
 
@@ -419,7 +419,7 @@ void lsfencer_ho_tick(uint64_t now)
 	ho_req_tick(lsm.h.ho_requester(lsm.h.ctx), now, lsm.h.to, out, NULL);
 	for (k = 0; k < out->n; k++) {
 		node = ho_lkid_node(out->e[k].lkid);
-		if (!node || node > SDLM_MAX_NODES_LS)
+		if (!node || node > SDLM_MAX_NODES)
 			continue;
 		if (!lsm.ho_fence[node])
 			log_warn("node %u did not give %016llx back through the disk within %llu ms: fencing it",
@@ -485,7 +485,7 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 	unsigned i;
 
 	/* F5: fenced - no hand-off request for it any more. */
-	if (node <= SDLM_MAX_NODES_LS)
+	if (node <= SDLM_MAX_NODES)
 		lsm.ho_fence[node] = false;
 	for (i = 1; i < LS_MAX; i++)
 		if (lsm.ls[i])

@@ -38,11 +38,10 @@
 #include "cpg.h"
 #include "lockspace.h"
 #include "lssnap.h"
+#include "ondisk.h"	/* SDLM_MAX_NODES: node ids with a disk slot */
 
 #define LS_MAX		256		/* lockspaces per daemon */
 #define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
-#define NODES_MAX	LS_CPG_MAX_NODES
-#define SDLM_MAX_NODES_LS 255	/* node ids with a disk slot */
 #define LSFENCER_HO_MAX	64	/* hand-off requests of one lockspace
 				   (fence/handoff.h HO_REQ_MAX) */
 
@@ -52,11 +51,11 @@ enum lsxfer_buf_kind { LSXFER_BUF_MSG, LSXFER_BUF_CONFCHG, LSXFER_BUF_TOTEM };
 struct lsxfer_buf {
 	enum lsxfer_buf_kind kind;
 	struct msg m;			/* LSXFER_BUF_MSG; a chunk keeps no data */
-	uint32_t members[NODES_MAX];
+	uint32_t members[LS_MEMBERS_MAX];
 	size_t n_members;
-	uint32_t left[NODES_MAX];
+	uint32_t left[LS_MEMBERS_MAX];
 	size_t n_left;
-	uint32_t joined[NODES_MAX];
+	uint32_t joined[LS_MEMBERS_MAX];
 	size_t n_joined;
 	bool quorate;
 	uint64_t ring_id;
@@ -72,7 +71,6 @@ struct lsxfer_track {
 
 #define LSXFER_MAX	8
 
-_Static_assert(NODES_MAX == LSSNAP_NODES_MAX, "lssnap's node lists hold a group");
 _Static_assert(LSXFER_MAX == LSSNAP_XFER_MAX, "lssnap carries every transfer");
 
 /* A transfer we (not ready) collect, keyed by (sender, xfer_id). */
@@ -103,31 +101,31 @@ struct lspace {
 	bool round_active;
 	bool view_quorate;
 	bool confchg_since_totem;	/* a group confchg since the last totem view */
-	uint32_t round_members[NODES_MAX];
-	uint32_t round_flags[NODES_MAX];
-	struct msg_proto_range round_proto[NODES_MAX];
+	uint32_t round_members[LS_MEMBERS_MAX];
+	uint32_t round_flags[LS_MEMBERS_MAX];
+	struct msg_proto_range round_proto[LS_MEMBERS_MAX];
 	uint16_t proto_agreed;		/* protocol version of the lockspace */
-	uint32_t incompatible[NODES_MAX];	/* members outside it: ignored */
+	uint32_t incompatible[LS_MEMBERS_MAX];	/* members outside it: ignored */
 	size_t n_incompatible;
-	bool round_got[NODES_MAX];
-	struct msg_join round_join[NODES_MAX];	/* each member's round JOIN */
-	uint64_t round_inc[NODES_MAX];		/* and the incarnation it came from */
+	bool round_got[LS_MEMBERS_MAX];
+	struct msg_join round_join[LS_MEMBERS_MAX];	/* each member's round JOIN */
+	uint64_t round_inc[LS_MEMBERS_MAX];		/* and the incarnation it came from */
 	size_t n_round, n_round_got;
 	uint64_t round_tag;		/* the round JOINs must answer */
 	struct lsxfer_buf *buf;
 	size_t nbuf, capbuf;
 	/* Replicated bookkeeping, valid while ready (same on every ready
 	 * member because it changes only at points of the ordered stream). */
-	uint32_t ready_nodes[NODES_MAX];
+	uint32_t ready_nodes[LS_MEMBERS_MAX];
 	size_t n_ready;
-	uint32_t tainted_nodes[NODES_MAX];
+	uint32_t tainted_nodes[LS_MEMBERS_MAX];
 	size_t n_tainted;
-	uint32_t waiting_nodes[NODES_MAX];
+	uint32_t waiting_nodes[LS_MEMBERS_MAX];
 	size_t n_waiting;
 	/* Members that still used locks cached before a fresh replica was
 	 * formed: it grants nothing until each reported CLEAN or was
 	 * fenced ("Fresh replicas and cached locks" below). */
-	uint32_t dirty_nodes[NODES_MAX];
+	uint32_t dirty_nodes[LS_MEMBERS_MAX];
 	size_t n_dirty;
 	bool clean_sent;		/* our CLEAN for the current dirty set */
 	bool cache_ok;			/* reconcile found every cached lock */
@@ -157,7 +155,7 @@ struct lspace {
 	bool drop_decided;
 	/* Incarnations the replica records as fenced that are in the group
 	 * again: never members (their messages are ignored). */
-	uint32_t refused[NODES_MAX];
+	uint32_t refused[LS_MEMBERS_MAX];
 	size_t n_refused;
 	bool self_refused;		/* we are one of them: stopped for good */
 	bool gone;			/* left the group (lsm_self_fenced) */
@@ -171,7 +169,7 @@ struct lspace {
 	struct lsxfer_track xf[LSXFER_MAX];
 	struct lsxfer_collect col[LSXFER_MAX];
 	/* fencer duties */
-	uint64_t need_fence_since[SDLM_MAX_NODES_LS + 1];
+	uint64_t need_fence_since[SDLM_MAX_NODES + 1];
 	/* the hand-off: the requests this lockspace's fencer put into the
 	 * daemon's request area (lsfencer.c), and the release events sent
 	 * lately for V's answers (resent at most every few seconds) */
@@ -180,11 +178,11 @@ struct lspace {
 	size_t ho_n;
 	uint64_t ho_rel_lkid[LSFENCER_HO_MAX];
 	uint64_t ho_rel_ms[LSFENCER_HO_MAX];
-	uint64_t status_sent_ms[SDLM_MAX_NODES_LS + 1];
+	uint64_t status_sent_ms[SDLM_MAX_NODES + 1];
 	uint64_t gate_sent_ms;
-	bool cold_blocked[SDLM_MAX_NODES_LS + 1];
-	uint64_t cold_since[SDLM_MAX_NODES_LS + 1];
-	bool cold_fencing[SDLM_MAX_NODES_LS + 1];
+	bool cold_blocked[SDLM_MAX_NODES + 1];
+	uint64_t cold_since[SDLM_MAX_NODES + 1];
+	bool cold_fencing[SDLM_MAX_NODES + 1];
 	uint64_t retry_timer_armed;
 	qb_loop_timer_handle retry_timer;
 	/* Joining the CPG group (lockspace.c "Joining"): since when, the
@@ -214,7 +212,7 @@ struct ls_manager {
 	size_t shut_n, shut_cap;
 	/* the hand-off's F4: a request to node was not answered within the
 	 * bound, its fence runs (lsfencer.c) */
-	bool ho_fence[SDLM_MAX_NODES_LS + 1];
+	bool ho_fence[SDLM_MAX_NODES + 1];
 };
 
 extern struct ls_manager lsm;
@@ -239,7 +237,7 @@ static inline void nodeset_add(uint32_t *s, size_t *n, uint32_t v)
 {
 	size_t i, j;
 
-	if (nodeset_has(s, *n, v) || *n >= NODES_MAX)
+	if (nodeset_has(s, *n, v) || *n >= LS_MEMBERS_MAX)
 		return;
 	for (i = 0; i < *n && s[i] < v; i++)
 		;

@@ -248,7 +248,7 @@ enum fix_kind { FIX_GRANTED, FIX_BLOCKING, FIX_RELEASED, FIX_FAILED };
 struct fixup {
 	enum fix_kind kind;
 	int err;			/* FIX_FAILED: the client's error */
-	uint8_t name[LS_NAME_MAX];
+	uint8_t name[SDLM_NAME_MAX];
 	size_t namelen;
 	uint64_t lkid, epoch;
 	int mode;

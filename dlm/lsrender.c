@@ -86,7 +86,7 @@ struct render_ctx {
 
 static void render_name(struct sbuf *b, const uint8_t *name, size_t len, bool json)
 {
-	char tmp[LS_NAME_MAX * 4 + 1];
+	char tmp[SDLM_NAME_MAX * 4 + 1];
 	size_t i, o = 0;
 
 	for (i = 0; i < len; i++) {

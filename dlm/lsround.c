@@ -303,9 +303,9 @@ static bool round_ready(const struct lspace *l, size_t i)
  */
 static long round_survivor(const struct lspace *l, size_t *n_hist)
 {
-	const struct msg_join *hist[NODES_MAX];
-	uint32_t low[NODES_MAX];
-	size_t first[NODES_MAX], nh = 0, i, k;
+	const struct msg_join *hist[LS_MEMBERS_MAX];
+	uint32_t low[LS_MEMBERS_MAX];
+	size_t first[LS_MEMBERS_MAX], nh = 0, i, k;
 	long best = -1;
 	size_t bk = 0;
 
@@ -441,9 +441,9 @@ static void refuse_fenced(struct lspace *l)
  */
 static void round_records(struct lspace *l)
 {
-	uint32_t ids[NODES_MAX];
-	uint64_t incs[NODES_MAX];
-	uint16_t protos[NODES_MAX];
+	uint32_t ids[LS_MEMBERS_MAX];
+	uint64_t incs[LS_MEMBERS_MAX];
+	uint16_t protos[LS_MEMBERS_MAX];
 	struct ls_event ev;
 	size_t i, n = 0;
 	int rc;
@@ -474,7 +474,7 @@ static void round_records(struct lspace *l)
 
 static void round_decide(struct lspace *l, const struct msg *last)
 {
-	uint32_t ready[NODES_MAX], waiting[NODES_MAX];
+	uint32_t ready[LS_MEMBERS_MAX], waiting[LS_MEMBERS_MAX];
 	size_t nr = 0, nw = 0, n_hist = 0, i;
 	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
 	const struct msg_join *win = NULL;
@@ -486,7 +486,7 @@ static void round_decide(struct lspace *l, const struct msg *last)
 	 * version from the same JOINs; a member that cannot speak it is
 	 * ignored (its lock traffic is not applied) until it leaves. */
 	{
-		bool ok[NODES_MAX];
+		bool ok[LS_MEMBERS_MAX];
 		uint16_t agreed = 0;
 
 		l->n_incompatible = 0;
@@ -749,7 +749,7 @@ static void ready_msg(struct lspace *l, const struct msg *m)
 			 l->name, m->m_nodeid);
 		return;
 	}
-	if (ev.ev_kind == LS_EV_NODE_FENCED && ev.ev_nodeid <= SDLM_MAX_NODES_LS)
+	if (ev.ev_kind == LS_EV_NODE_FENCED && ev.ev_nodeid <= SDLM_MAX_NODES)
 		l->need_fence_since[ev.ev_nodeid] = 0;
 	/* The gate opens only at a point of the stream where every member
 	 * has said whether it still uses cached locks, and none does. */

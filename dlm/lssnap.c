@@ -112,7 +112,7 @@ struct ls_snap_res {
 	uint8_t		sr_flags;
 	uint16_t	sr_reserved;
 	uint32_t	sr_lock_count;
-	uint8_t		sr_name[LS_NAME_MAX];
+	uint8_t		sr_name[SDLM_NAME_MAX];
 	uint8_t		sr_lvb[LS_LVB_LEN];
 };
 _Static_assert(sizeof(struct ls_snap_res) == 104, "ls_snap_res layout");
@@ -275,7 +275,7 @@ static void snap_res_in(const uint8_t *p, struct ls_snap_res *sr)
 	sr->sr_reserved = GET(16, p, struct ls_snap_res, sr_reserved);
 	sr->sr_lock_count = GET(32, p, struct ls_snap_res, sr_lock_count);
 	memcpy(sr->sr_name, p + offsetof(struct ls_snap_res, sr_name),
-	       LS_NAME_MAX);
+	       SDLM_NAME_MAX);
 	memcpy(sr->sr_lvb, p + offsetof(struct ls_snap_res, sr_lvb),
 	       LS_LVB_LEN);
 }
@@ -603,7 +603,7 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 	if (get32(p + end + offsetof(struct ls_snap_tail, st_reserved)) ||
 	    (h.sh_flags & ~SNAP_HDR_FLAGS) ||
 	    ((h.sh_flags & SNAP_REBUILD) && (h.sh_flags & SNAP_GATE_OPEN)) ||
-	    h.sh_node_count > LS_MAX_NODES ||
+	    h.sh_node_count > LS_NODE_RECS_MAX ||
 	    h.sh_res_count > h.sh_lock_count)
 		return SDLM_EPROTO;
 	if (h.sh_minor >= 1)
@@ -646,14 +646,14 @@ int ls_snapshot_decode(const void *buf, size_t len, struct ls_state **lsp)
 			goto out_free_all;
 		snap_res_in(p + off, &sr);
 		off += sizeof(struct ls_snap_res);
-		if (!sr.sr_namelen || sr.sr_namelen > LS_NAME_MAX ||
+		if (!sr.sr_namelen || sr.sr_namelen > SDLM_NAME_MAX ||
 		    (sr.sr_flags & ~SNAPR_LVB_VALID) || sr.sr_reserved ||
 		    !sr.sr_lock_count ||
 		    sr.sr_lock_count > h.sh_lock_count - nall ||
 		    (end - off) / sizeof(struct ls_snap_lock) <
 		    sr.sr_lock_count)
 			goto out_free_all;
-		for (j = sr.sr_namelen; j < LS_NAME_MAX; j++)
+		for (j = sr.sr_namelen; j < SDLM_NAME_MAX; j++)
 			if (sr.sr_name[j])
 				goto out_free_all;
 		if (!(sr.sr_flags & SNAPR_LVB_VALID))
@@ -827,7 +827,7 @@ static bool ids_sane(const uint32_t *ids, size_t n)
 {
 	size_t i;
 
-	if (n > LSSNAP_NODES_MAX)
+	if (n > LS_MEMBERS_MAX)
 		return false;
 	for (i = 0; i < n; i++)
 		if (!ids[i] || (i && ids[i] <= ids[i - 1]))
@@ -984,7 +984,7 @@ int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
 	b.formed = HGET(64, p, formed);
 	b.gen = HGET(64, p, gen);
 	for (i = 0; i < BOOK_LISTS; i++)
-		if (list_n(&b, i) > LSSNAP_NODES_MAX)
+		if (list_n(&b, i) > LS_MEMBERS_MAX)
 			return SDLM_EPROTO;
 	if (b.n_xfer > LSSNAP_XFER_MAX || decided > 1)
 		return SDLM_EPROTO;
@@ -1008,7 +1008,7 @@ int lssnap_decode(const void *buf, size_t len, struct lssnap_book *out,
 		x->n_waiting = XGET(32, p + off, n_waiting);
 		pad = XGET(32, p + off, pad);
 		off += LSSNAP_XFER_LEN;
-		if (pad || x->n_waiting > LSSNAP_NODES_MAX ||
+		if (pad || x->n_waiting > LS_MEMBERS_MAX ||
 		    !ids_in(p, len, &off, x->waiting, x->n_waiting))
 			return SDLM_EPROTO;
 	}

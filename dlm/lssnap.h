@@ -9,12 +9,12 @@
  *
  *	offset	size	field
  *	0	4	magic		0x33534c53 ("SLS3" as bytes)
- *	4	4	n_ready		0..LSSNAP_NODES_MAX
- *	8	4	n_tainted	0..LSSNAP_NODES_MAX
- *	12	4	n_waiting	0..LSSNAP_NODES_MAX
+ *	4	4	n_ready		0..LS_MEMBERS_MAX
+ *	8	4	n_tainted	0..LS_MEMBERS_MAX
+ *	12	4	n_waiting	0..LS_MEMBERS_MAX
  *	16	4	n_xfer		0..LSSNAP_XFER_MAX
- *	20	4	n_dirty		0..LSSNAP_NODES_MAX
- *	24	4	n_refused	0..LSSNAP_NODES_MAX
+ *	20	4	n_dirty		0..LS_MEMBERS_MAX
+ *	24	4	n_refused	0..LS_MEMBERS_MAX
  *	28	4	decided		0 or 1
  *	32	8	formed		the replica's history (lsround.c)
  *	40	8	gen
@@ -28,7 +28,7 @@
  *		24	8	basis_seq
  *		32	4	total		bytes of the transfer
  *		36	4	got		bytes seen so far
- *		40	4	n		0..LSSNAP_NODES_MAX
+ *		40	4	n		0..LS_MEMBERS_MAX
  *		44	4	pad		zero
  *		48	4 each	waiting[n]	node ids
  *	then	the rest	the lock state's snapshot (its own magic,
@@ -73,7 +73,6 @@
 #define LSSNAP_MAGIC		0x33534c53u	/* "SLS3" as bytes */
 #define LSSNAP_HDR_LEN		48
 #define LSSNAP_XFER_LEN		48		/* a transfer record, list aside */
-#define LSSNAP_NODES_MAX	128		/* LS_CPG_MAX_NODES */
 #define LSSNAP_XFER_MAX		8		/* transfers at once */
 
 /* A state transfer in progress, as every ready member tracks it. */
@@ -85,21 +84,21 @@ struct lssnap_xfer {
 	uint64_t	basis_seq;
 	uint32_t	total;
 	uint32_t	got;
-	uint32_t	waiting[LSSNAP_NODES_MAX];
+	uint32_t	waiting[LS_MEMBERS_MAX];
 	size_t		n_waiting;
 };
 
 /* The replicated bookkeeping of a lockspace (lsint.h struct lspace). */
 struct lssnap_book {
-	uint32_t	ready[LSSNAP_NODES_MAX];
+	uint32_t	ready[LS_MEMBERS_MAX];
 	size_t		n_ready;
-	uint32_t	tainted[LSSNAP_NODES_MAX];
+	uint32_t	tainted[LS_MEMBERS_MAX];
 	size_t		n_tainted;
-	uint32_t	waiting[LSSNAP_NODES_MAX];
+	uint32_t	waiting[LS_MEMBERS_MAX];
 	size_t		n_waiting;
-	uint32_t	dirty[LSSNAP_NODES_MAX];
+	uint32_t	dirty[LS_MEMBERS_MAX];
 	size_t		n_dirty;
-	uint32_t	refused[LSSNAP_NODES_MAX];
+	uint32_t	refused[LS_MEMBERS_MAX];
 	size_t		n_refused;
 	bool		decided;
 	uint64_t	formed;

@@ -44,7 +44,7 @@ struct msg_request_wire {
 	uint8_t		namelen;
 	uint16_t	reserved;
 	uint32_t	flags;
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 /* CONVERT and RELEASE */
@@ -97,7 +97,7 @@ struct msg_held_wire {
 	uint8_t		namelen;
 	uint16_t	reserved16;
 	uint32_t	reserved;
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 struct msg_join_wire {
@@ -213,8 +213,8 @@ static bool lock_is_sane(enum msg_type type, const struct msg_lock *l)
 	switch (type) {
 	case MSG_REQUEST:
 		return mode_valid(l->mode) && l->namelen >= 1 &&
-		       l->namelen <= LS_NAME_MAX &&
-		       bytes_zero(l->name + l->namelen, LS_NAME_MAX - l->namelen);
+		       l->namelen <= SDLM_NAME_MAX &&
+		       bytes_zero(l->name + l->namelen, SDLM_NAME_MAX - l->namelen);
 	case MSG_CONVERT:
 		return mode_valid(l->mode) &&
 		       (l->has_lvb || bytes_zero(l->lvb, LS_LVB_LEN));
@@ -251,8 +251,8 @@ static bool handoff_is_sane(const struct msg_handoff *h)
 
 static bool held_is_sane(const struct msg_held *h)
 {
-	return mode_valid(h->mode) && h->namelen >= 1 && h->namelen <= LS_NAME_MAX &&
-	       bytes_zero(h->name + h->namelen, LS_NAME_MAX - h->namelen);
+	return mode_valid(h->mode) && h->namelen >= 1 && h->namelen <= SDLM_NAME_MAX &&
+	       bytes_zero(h->name + h->namelen, SDLM_NAME_MAX - h->namelen);
 }
 
 static bool snap_is_sane(const struct msg_snapshot *s)
@@ -465,7 +465,7 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.lock.mode = w.mode;
 		m->u.lock.namelen = w.namelen;
 		m->u.lock.flags = ls_lkf_wire(le32toh(w.flags));
-		memcpy(m->u.lock.name, w.name, LS_NAME_MAX);
+		memcpy(m->u.lock.name, w.name, SDLM_NAME_MAX);
 		return w.reserved == 0;
 	}
 	case MSG_CONVERT:
@@ -535,7 +535,7 @@ static bool payload_in(struct msg *m, const uint8_t *p, size_t plen)
 		m->u.held.epoch = le64toh(w.epoch);
 		m->u.held.mode = w.mode;
 		m->u.held.namelen = w.namelen;
-		memcpy(m->u.held.name, w.name, LS_NAME_MAX);
+		memcpy(m->u.held.name, w.name, SDLM_NAME_MAX);
 		return w.reserved16 == 0 && w.reserved == 0;
 	}
 	case MSG_JOIN: {
@@ -650,7 +650,7 @@ int msg_from_event(const struct ls_event *ev, struct msg *m)
 	memset(&m->u, 0, sizeof(m->u));
 	switch (ev->ev_kind) {
 	case LS_EV_REQUEST:
-		if (ev->ev_namelen < 1 || ev->ev_namelen > LS_NAME_MAX || !ev->ev_name)
+		if (ev->ev_namelen < 1 || ev->ev_namelen > SDLM_NAME_MAX || !ev->ev_name)
 			return -EINVAL;
 		m->m_type = MSG_REQUEST;
 		l->namelen = (uint8_t)ev->ev_namelen;
@@ -691,7 +691,7 @@ int msg_from_event(const struct ls_event *ev, struct msg *m)
 		}
 		return handoff_is_sane(&m->u.handoff) ? 0 : -EINVAL;
 	case LS_EV_HELD:
-		if (ev->ev_namelen < 1 || ev->ev_namelen > LS_NAME_MAX || !ev->ev_name)
+		if (ev->ev_namelen < 1 || ev->ev_namelen > SDLM_NAME_MAX || !ev->ev_name)
 			return -EINVAL;
 		m->m_type = MSG_HELD;
 		m->u.held.lkid = ev->ev_lkid;

@@ -129,8 +129,8 @@ struct msg_lock {		/* REQUEST, CONVERT, RELEASE, CANCEL */
 	uint64_t	lkid;
 	int		mode;	/* enum lk_mode; REQUEST, CONVERT */
 	uint32_t	flags;	/* LS_LKF_*; REQUEST, CONVERT, RELEASE */
-	uint8_t		namelen; /* REQUEST: 1..LS_NAME_MAX */
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		namelen; /* REQUEST: 1..SDLM_NAME_MAX */
+	uint8_t		name[SDLM_NAME_MAX];
 	bool		has_lvb; /* CONVERT, RELEASE */
 	uint8_t		lvb[LS_LVB_LEN];
 };
@@ -173,8 +173,8 @@ struct msg_held {
 	uint64_t	lkid;
 	uint64_t	epoch;
 	int		mode;		/* enum lk_mode, granted */
-	uint8_t		namelen;	/* 1..LS_NAME_MAX */
-	uint8_t		name[LS_NAME_MAX];
+	uint8_t		namelen;	/* 1..SDLM_NAME_MAX */
+	uint8_t		name[SDLM_NAME_MAX];
 };
 
 /*

@@ -80,7 +80,7 @@ struct nl_res {
 	bool		r_lvb_dirty;	/* changed locally, not yet sent */
 	bool		r_handoff;	/* asked for through the disk: stopping */
 	uint8_t		r_namelen;
-	uint8_t		r_name[LS_NAME_MAX];
+	uint8_t		r_name[SDLM_NAME_MAX];
 	uint8_t		r_lvb[LS_LVB_LEN];
 };
 
@@ -761,7 +761,7 @@ void nl_destroy(struct nl_state *nl)
 
 static bool name_ok(const void *name, size_t namelen)
 {
-	return name && namelen >= 1 && namelen <= LS_NAME_MAX;
+	return name && namelen >= 1 && namelen <= SDLM_NAME_MAX;
 }
 
 /* Apply a local holder's VALBLK / IVVALBLK (PW/EX holders only). */

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lockstate.h"	/* LS_NAME_MAX, LS_LVB_LEN, LS_LKF_* (header only) */
+#include "lockstate.h"	/* SDLM_NAME_MAX, LS_LVB_LEN, LS_LKF_* (header only) */
 #include "modes.h"
 
 /* Cluster side of a resource, as this node sees it. */
@@ -77,7 +77,7 @@ struct nl_out_item {
 	 * LS_LKF_IVVALBLK in o_flags asks the cluster to invalidate it). */
 	bool		o_lvb_valid;
 	uint8_t		o_namelen;
-	uint8_t		o_name[LS_NAME_MAX];
+	uint8_t		o_name[SDLM_NAME_MAX];
 	uint8_t		o_lvb[LS_LVB_LEN];
 	/* LOCAL_GRANT: the epoch of the cluster lock's last GRANTED (the
 	 * fencing token of lockstate.h's o_epoch; 0 before any). */

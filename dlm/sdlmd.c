@@ -1266,7 +1266,7 @@ static int setup_loop(void)
 /* corosync's quorum service: our node id and the cluster's name. */
 static int setup_corosync(void)
 {
-	char cs_cluster[SDLM_NAME_LEN] = "", err[512];
+	char cs_cluster[SDLM_DISK_NAME_LEN] = "", err[512];
 	const char *why = NULL;
 	uint32_t cs_node = 0;
 	int rc;

@@ -38,7 +38,7 @@ struct sdlmd {
 	struct area *area;
 	struct sdlm_timeouts to;
 	uint32_t node_id;
-	char node_name[SDLM_NAME_LEN];
+	char node_name[SDLM_DISK_NAME_LEN];
 	uint64_t incarnation;
 	struct hb_engine *hb;
 	struct wd *wd;

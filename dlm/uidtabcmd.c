@@ -236,7 +236,7 @@ static int grow(const char *ipc, struct area *a, uint64_t slots, unsigned wait_s
 	struct sdlm_lksb lksb;
 	struct uidtab_geom g;
 	sdlm_handle_t *h;
-	char host[SDLM_NAME_LEN] = "";
+	char host[SDLM_DISK_NAME_LEN] = "";
 	uint64_t before = 0;
 	int rc;
 

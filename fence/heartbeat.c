@@ -45,7 +45,7 @@ struct hb_engine {
 	struct area *a;
 	const struct sdlm_timeouts *t;
 	uint32_t node_id;
-	char name[SDLM_NAME_LEN];
+	char name[SDLM_DISK_NAME_LEN];
 	uint64_t incarnation;
 	uint64_t counter;
 	uint32_t hb_flags;	/* SDLM_HB_F_* of every write */

@@ -61,8 +61,8 @@ struct hdr_disk {
 	uint64_t uid_area_start;
 	uint64_t uid_area_sectors;
 	uint8_t uuid[SDLM_UUID_LEN];
-	char cluster_name[SDLM_NAME_LEN];
-	char create_host[SDLM_NAME_LEN];
+	char cluster_name[SDLM_DISK_NAME_LEN];
+	char create_host[SDLM_DISK_NAME_LEN];
 	uint8_t reserved[300];
 	uint32_t crc;
 };
@@ -79,7 +79,7 @@ struct hb_disk {
 	uint32_t hb_interval_ms;
 	uint64_t wall_time_ms;
 	uint8_t uuid[SDLM_UUID_LEN];
-	char node_name[SDLM_NAME_LEN];
+	char node_name[SDLM_DISK_NAME_LEN];
 	char version[SDLM_VERSION_LEN];	/* minor >= 1; reserved in minor 0 */
 	/* minor >= 2; reserved in minor 0 and 1 (docs/design-handoff.md §4) */
 	uint64_t req_seq;
@@ -210,7 +210,7 @@ static bool tail_is_zero(const void *sector, size_t end)
 /* A name field holds its NUL and min_len..63 characters before it. */
 static bool name_is_sane(const char *name, size_t min_len)
 {
-	const char *nul = memchr(name, '\0', SDLM_NAME_LEN);
+	const char *nul = memchr(name, '\0', SDLM_DISK_NAME_LEN);
 
 	return nul && (size_t)(nul - name) >= min_len;
 }
@@ -218,9 +218,9 @@ static bool name_is_sane(const char *name, size_t min_len)
 /* Copy up to the NUL and zero the rest: what follows the NUL is not data. */
 static void name_copy(char *dst, const char *src)
 {
-	size_t n = strnlen(src, SDLM_NAME_LEN - 1);
+	size_t n = strnlen(src, SDLM_DISK_NAME_LEN - 1);
 
-	memset(dst, 0, SDLM_NAME_LEN);
+	memset(dst, 0, SDLM_DISK_NAME_LEN);
 	memcpy(dst, src, n);
 }
 
@@ -338,8 +338,8 @@ int hdr_in(struct sdlm_header *h, const void *sector, size_t len)
 	h->uid_area_sectors = le64toh(d.uid_area_sectors);
 	memcpy(h->uuid, d.uuid, SDLM_UUID_LEN);
 	/* Raw copy: the sanity check must see a missing NUL. */
-	memcpy(h->cluster_name, d.cluster_name, SDLM_NAME_LEN);
-	memcpy(h->create_host, d.create_host, SDLM_NAME_LEN);
+	memcpy(h->cluster_name, d.cluster_name, SDLM_DISK_NAME_LEN);
+	memcpy(h->create_host, d.create_host, SDLM_DISK_NAME_LEN);
 
 	/*
 	 * Only the header's own sector must have a zero tail: a probe read
@@ -575,7 +575,7 @@ int hb_in(struct sdlm_hb *hb, const void *sector, size_t len,
 	hb->hb_interval_ms = le32toh(d.hb_interval_ms);
 	hb->wall_time_ms = le64toh(d.wall_time_ms);
 	memcpy(hb->uuid, d.uuid, SDLM_UUID_LEN);
-	memcpy(hb->node_name, d.node_name, SDLM_NAME_LEN);
+	memcpy(hb->node_name, d.node_name, SDLM_DISK_NAME_LEN);
 	/* Reserved in minor 0: not data, whatever it holds. */
 	if (hb->minor >= HB_MINOR_VERSION)
 		memcpy(hb->version, d.version, SDLM_VERSION_LEN);

@@ -145,7 +145,7 @@
 #define SDLM_SECTOR_SIZE_MIN	512
 #define SDLM_SECTOR_SIZE_MAX	4096
 #define SDLM_MAX_NODES		255
-#define SDLM_NAME_LEN		64	/* NUL included: 63 characters at most */
+#define SDLM_DISK_NAME_LEN	64	/* NUL included: 63 characters at most */
 #define SDLM_UUID_LEN		16
 #define SDLM_UUID_STR_LEN	37	/* 36 characters and the NUL */
 
@@ -157,13 +157,13 @@ struct sdlm_header {
 					   when any is set */
 	uint32_t sector_size;		/* 512 or 4096 */
 	uint32_t num_nodes;		/* N, 1..SDLM_MAX_NODES */
-	char cluster_name[SDLM_NAME_LEN];	/* 1..63 characters */
+	char cluster_name[SDLM_DISK_NAME_LEN];	/* 1..63 characters */
 	uint8_t uuid[SDLM_UUID_LEN];	/* cluster identity, not all zero */
 	uint32_t io_timeout_ms;		/* all three non-zero; their */
 	uint32_t hb_interval_ms;	/* consistency is timeouts.c's */
 	uint32_t watchdog_timeout_ms;	/* business (SDLM_ETIMEOUTS) */
 	uint64_t create_time;		/* unix seconds, information only */
-	char create_host[SDLM_NAME_LEN];	/* 0..63 characters */
+	char create_host[SDLM_DISK_NAME_LEN];	/* 0..63 characters */
 	uint64_t uid_area_start;	/* first sector, >= 2N + 1; 0 = none */
 	uint64_t uid_area_sectors;	/* 0 = none */
 };
@@ -206,7 +206,7 @@ struct sdlm_hb {
 	uint64_t ack_incarnation;	/* the pill's target_incarnation */
 	uint32_t hb_interval_ms;	/* the writer's own interval */
 	uint64_t wall_time_ms;		/* information only, never liveness */
-	char node_name[SDLM_NAME_LEN];	/* 0..63 characters */
+	char node_name[SDLM_DISK_NAME_LEN];	/* 0..63 characters */
 	char version[SDLM_VERSION_LEN];	/* minor 1: the writer's sdlm version,
 					   0..31 printable ASCII; "" unknown
 					   (minor 0 slots read as "") */

@@ -310,7 +310,7 @@ struct uidtab_desc {
 	uint64_t nslots;	/* >= 1 */
 	uint64_t base;		/* = the slots of the tables before it (identity) */
 	uint64_t create_time;	/* unix seconds, information only */
-	char create_host[SDLM_NAME_LEN];
+	char create_host[SDLM_DISK_NAME_LEN];
 };
 
 /*

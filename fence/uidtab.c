@@ -44,7 +44,7 @@ struct desc_disk {
 	uint64_t nslots;
 	uint64_t base;
 	uint64_t create_time;
-	char create_host[SDLM_NAME_LEN];
+	char create_host[SDLM_DISK_NAME_LEN];
 	uint8_t reserved[372];
 	uint32_t crc;
 };

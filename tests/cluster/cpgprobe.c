@@ -176,7 +176,7 @@ static void next_event(struct probe *p, struct ls_event *ev, char *name,
 	ev->ev_lkid = ((uint64_t)nodeid << 32) | ++p->lk_counter;
 	ev->ev_mode = (int)(rnd(p) % MODE_COUNT);
 	ev->ev_flags = rnd(p) % 5 == 0 ? LS_LKF_NOQUEUE : 0;
-	snprintf(name, LS_NAME_MAX + 1, "res-%u", (unsigned)(rnd(p) % p->names));
+	snprintf(name, SDLM_NAME_MAX + 1, "res-%u", (unsigned)(rnd(p) % p->names));
 	ev->ev_name = name;
 	ev->ev_namelen = strlen(name);
 	if (p->own_count < OWN_MAX)
@@ -185,7 +185,7 @@ static void next_event(struct probe *p, struct ls_event *ev, char *name,
 
 static int send_next(struct probe *p)
 {
-	char name[LS_NAME_MAX + 1];
+	char name[SDLM_NAME_MAX + 1];
 	uint8_t lvb[LS_LVB_LEN];
 	struct ls_event ev;
 	struct msg m = { 0 };

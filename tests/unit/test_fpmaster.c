@@ -166,7 +166,7 @@ static void test_msg_decode_checks(void **state)
 	refused(g, gl, 4, 0);
 	refused(g, gl, 4, 6);
 	refused(g, gl, 4, 4);
-	refused(g, gl, 4, LS_NAME_MAX + 1);
+	refused(g, gl, 4, SDLM_NAME_MAX + 1);
 	/* epoch 0, above 2^32-1; lkid 0 / of node 0 */
 	memcpy(buf, g, gl);
 	memset(buf + 8, 0, 8);

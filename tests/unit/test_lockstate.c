@@ -655,13 +655,13 @@ static void test_rejects_leave_state(void **state)
 {
 	struct fx *f = *state;
 	uint64_t d;
-	char big[LS_NAME_MAX + 1];
+	char big[SDLM_NAME_MAX + 1];
 	struct ls_event ev = { 0 };
 
 	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
 	/* the longest name is fine */
 	memset(big, 'x', sizeof(big) - 1);
-	big[LS_NAME_MAX] = 0;
+	big[SDLM_NAME_MAX] = 0;
 	assert_int_equal(req(f, 1, 2, big, MODE_EX, 0), 0);
 	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 2)));
 	assert_int_equal(rel(f, 1, 2, NULL), 0);
@@ -671,10 +671,10 @@ static void test_rejects_leave_state(void **state)
 	assert_int_equal(req(f, 2, 1, "r", MODE_NONE, 0), -EINVAL);
 	assert_int_equal(req(f, 2, 1, "", MODE_PR, 0), -EINVAL);
 	{
-		char big2[LS_NAME_MAX + 2];
+		char big2[SDLM_NAME_MAX + 2];
 
 		memset(big2, 'z', sizeof(big2) - 1);
-		big2[LS_NAME_MAX + 1] = 0;
+		big2[SDLM_NAME_MAX + 1] = 0;
 		assert_int_equal(req(f, 2, 1, big2, MODE_PR, 0), -EINVAL);
 	}
 	/* an unknown cluster flag; a client's SDLM_LKF_NOQUEUE (0x1) is not

@@ -960,7 +960,7 @@ static void test_xfer_encode_refuses(void **state)
 	b.waiting[0] = 0;
 	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
 	small_book(&b);
-	b.n_dirty = LSSNAP_NODES_MAX + 1;
+	b.n_dirty = LS_MEMBERS_MAX + 1;
 	assert_int_equal(lssnap_encode(&b, f->ls, buf, sizeof(buf), &w), -EINVAL);
 	small_book(&b);
 	b.n_xfer = LSSNAP_XFER_MAX + 1;

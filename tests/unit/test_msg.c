@@ -109,7 +109,7 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 		assert_true(a->u.held.epoch == b->u.held.epoch);
 		assert_int_equal(a->u.held.mode, b->u.held.mode);
 		assert_int_equal(a->u.held.namelen, b->u.held.namelen);
-		assert_memory_equal(a->u.held.name, b->u.held.name, LS_NAME_MAX);
+		assert_memory_equal(a->u.held.name, b->u.held.name, SDLM_NAME_MAX);
 		break;
 	case MSG_JOIN:
 		assert_int_equal(a->u.join.proto_min, b->u.join.proto_min);
@@ -178,8 +178,8 @@ static void test_detach_keeps_payload(void **state)
 		msg_sample(&m, k);
 		if (m.m_type == MSG_REQUEST) {
 			/* a name that covers every byte the union shares */
-			m.u.lock.namelen = LS_NAME_MAX;
-			for (i = 0; i < LS_NAME_MAX; i++)
+			m.u.lock.namelen = SDLM_NAME_MAX;
+			for (i = 0; i < SDLM_NAME_MAX; i++)
 				m.u.lock.name[i] = (uint8_t)('a' + i % 26);
 		}
 		n = enc(&m);
@@ -353,12 +353,12 @@ static void test_event_mapping_refusals(void **state)
 					.ev_name = "x", .ev_namelen = 0 };
 	struct msg m, j;
 	struct ls_event ev;
-	char name[LS_NAME_MAX + 1];
+	char name[SDLM_NAME_MAX + 1];
 
 	(void)state;
 	memset(name, 'a', sizeof(name));
 	longname.ev_name = name;
-	longname.ev_namelen = LS_NAME_MAX + 1;
+	longname.ev_namelen = SDLM_NAME_MAX + 1;
 	badmode.ev_namelen = 1;
 	badmode.ev_mode = MODE_COUNT;
 	badflags.ev_namelen = 1;
@@ -377,9 +377,9 @@ static void test_event_mapping_refusals(void **state)
 	/* HELD: a granted mode (not NONE), a name */
 	assert_int_equal(msg_from_event(&held_none, &m), -EINVAL);
 	assert_int_equal(msg_from_event(&held_noname, &m), -EINVAL);
-	longname.ev_namelen = LS_NAME_MAX;
+	longname.ev_namelen = SDLM_NAME_MAX;
 	assert_int_equal(msg_from_event(&longname, &m), 0);
-	assert_int_equal(m.u.lock.namelen, LS_NAME_MAX);
+	assert_int_equal(m.u.lock.namelen, SDLM_NAME_MAX);
 	/* JOIN and SNAPSHOT are not lock-state events */
 	msg_sample(&j, 7);
 	assert_int_equal(msg_to_event(&j, &ev), -EINVAL);
@@ -887,7 +887,7 @@ static void test_snapshot_chunking(void **state)
 	size_t size, written, off, n, chunks = 0;
 	struct msg m, d;
 	uint32_t total_crc, got_crc = 0;
-	char name[LS_NAME_MAX];
+	char name[SDLM_NAME_MAX];
 	uint32_t i;
 
 	(void)state;

@@ -583,8 +583,8 @@ static void test_insane_values(void **state)
 	/* header: nil uuid, empty or unterminated names */
 	expect_bytes_patch(0, 64, 0, SDLM_UUID_LEN, -EUCLEAN);
 	expect_bytes_patch(0, 80, 0, 1, -EUCLEAN);
-	expect_bytes_patch(0, 80, 'x', SDLM_NAME_LEN, -EUCLEAN);
-	expect_bytes_patch(0, 144, 'x', SDLM_NAME_LEN, -EUCLEAN);
+	expect_bytes_patch(0, 80, 'x', SDLM_DISK_NAME_LEN, -EUCLEAN);
+	expect_bytes_patch(0, 144, 'x', SDLM_DISK_NAME_LEN, -EUCLEAN);
 	expect_bytes_patch(0, 144, 0, 1, 0);	/* empty host is fine */
 	/* header with an insane sector_size skips the tail check */
 	expect_u32_patch(0, 4096, 16, 8192, -EUCLEAN);
@@ -593,7 +593,7 @@ static void test_insane_values(void **state)
 	expect_u32_patch(1, 512, 20, HB_STATE_MAX + 1, -EUCLEAN);
 	expect_u32_patch(1, 512, 20, HB_EXITING, 0);
 	expect_u32_patch(1, 512, 56, MSG_CMD_MAX + 1, -EUCLEAN);
-	expect_bytes_patch(1, 88, 'x', SDLM_NAME_LEN, -EUCLEAN);
+	expect_bytes_patch(1, 88, 'x', SDLM_DISK_NAME_LEN, -EUCLEAN);
 	/* an identity check comes before sanity */
 	expect_u32_patch(1, 512, 16, 300, SDLM_EIDENTITY);
 
@@ -610,14 +610,14 @@ static void test_name_garbage_after_nul(void **state)
 {
 	uint8_t sector[512];
 	struct sdlm_hb hb;
-	char want[SDLM_NAME_LEN] = "node7";
+	char want[SDLM_DISK_NAME_LEN] = "node7";
 
 	(void)state;
 	encode_fixed(1, sector, 512);
-	memset(sector + 88 + 6, 'z', SDLM_NAME_LEN - 6);
+	memset(sector + 88 + 6, 'z', SDLM_DISK_NAME_LEN - 6);
 	reseal(sector);
 	assert_int_equal(hb_in(&hb, sector, 512, uuid_a, 7), 0);
-	assert_memory_equal(hb.node_name, want, SDLM_NAME_LEN);
+	assert_memory_equal(hb.node_name, want, SDLM_DISK_NAME_LEN);
 }
 
 /* *_out never writes what *_in would refuse. */
@@ -641,7 +641,7 @@ static void test_out_refuses_insane(void **state)
 	h.cluster_name[0] = '\0';
 	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
 	fixed_header(&h, 512);
-	memset(h.cluster_name, 'c', SDLM_NAME_LEN);
+	memset(h.cluster_name, 'c', SDLM_DISK_NAME_LEN);
 	assert_int_equal(hdr_out(&h, sector, 512), -EINVAL);
 	fixed_header(&h, 512);
 	memcpy(h.uuid, nil, SDLM_UUID_LEN);

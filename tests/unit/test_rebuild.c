@@ -263,7 +263,7 @@ static void test_report_refusals(void **state)
 	ev.ev_mode = MODE_EX;
 	ev.ev_namelen = 0;
 	assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
-	ev.ev_namelen = LS_NAME_MAX + 1;
+	ev.ev_namelen = SDLM_NAME_MAX + 1;
 	assert_int_equal(ls_apply(f->ls, &ev, &f->out), -EINVAL);
 	ev.ev_namelen = 1;
 	ev.ev_flags = LS_LKF_NOQUEUE;
