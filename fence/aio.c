@@ -525,6 +525,26 @@ int aio_process(struct aio_ctx *c, uint64_t now_ns)
 	return calls;
 }
 
+bool aio_drain(struct aio_ctx *c, uint64_t end_ns, aio_busy_fn busy,
+	       void *arg)
+{
+	uint64_t now = aio_now_ns();
+
+	while (busy(arg) && now < end_ns) {
+		struct pollfd pfd = { .fd = c->c_efd, .events = POLLIN };
+		uint64_t until = aio_next_deadline(c);
+
+		if (aio_process(c, now) < 0 || !busy(arg))
+			break;
+		if (until > end_ns)
+			until = end_ns;
+		(void)poll(&pfd, 1, until > now ?
+			   (int)((until - now + NS_PER_MS - 1) / NS_PER_MS) : 0);
+		now = aio_now_ns();
+	}
+	return busy(arg);
+}
+
 int aio_land_late(struct aio_ctx *c)
 {
 	return process_land(c, UINT64_MAX, true);

@@ -63,6 +63,7 @@
 #ifndef SDLM_FENCE_AIO_H
 #define SDLM_FENCE_AIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,6 +143,18 @@ int aio_submit_write_gone(struct aio_ctx *c, int fd, uint64_t off,
  * negative errno if io_getevents failed.
  */
 int aio_process(struct aio_ctx *c, uint64_t now_ns);
+
+/*
+ * For a destroy path, never the event loop (it blocks): run aio_process,
+ * sleeping on the context's eventfd until its next deadline, until
+ * busy(arg) is false, end_ns (on aio_now_ns's clock) has passed, or
+ * aio_process fails.  busy is asked before each pass and after it.
+ * Returns what busy(arg) says at the end: true means still busy - the
+ * caller must then leave arg to the callbacks still to come.
+ */
+typedef bool (*aio_busy_fn)(void *arg);
+bool aio_drain(struct aio_ctx *c, uint64_t end_ns, aio_busy_fn busy,
+	       void *arg);
 
 /*
  * The earliest time aio_process has work to do by the clock (a deadline

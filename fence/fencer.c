@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -236,6 +235,13 @@ int fencer_create(struct fencer **out, struct area *a, struct hb_engine *hb,
 	return 0;
 }
 
+static bool pill_pending(void *arg)
+{
+	const struct fencer *f = arg;
+
+	return f->write_pending;
+}
+
 /*
  * The area's aio context outlives us (the heartbeat engine and the area
  * reap it after; sdlmd closes the fencer first): a pill write still in
@@ -249,8 +255,7 @@ int fencer_create(struct fencer **out, struct area *a, struct hb_engine *hb,
  */
 void fencer_destroy(struct fencer *f)
 {
-	struct aio_ctx *c;
-	uint64_t now, end;
+	uint64_t end;
 
 	if (!f)
 		return;
@@ -258,22 +263,8 @@ void fencer_destroy(struct fencer *f)
 	f->nqueue = 0;
 	free(f->wbuf);
 	f->wbuf = NULL;
-	c = f->a->aio;
-	now = aio_now_ns();
-	end = now + 2 * (uint64_t)f->t->base.io_timeout_ms * 1000000;
-	while (f->write_pending && now < end) {
-		struct pollfd pfd = { .fd = aio_ctx_fd(c), .events = POLLIN };
-		uint64_t until = aio_next_deadline(c);
-
-		if (aio_process(c, now) < 0 || !f->write_pending)
-			break;
-		if (until > end)
-			until = end;
-		(void)poll(&pfd, 1, until > now ?
-			   (int)((until - now + 999999) / 1000000) : 0);
-		now = aio_now_ns();
-	}
-	if (f->write_pending) {
+	end = aio_now_ns() + 2 * (uint64_t)f->t->base.io_timeout_ms * 1000000;
+	if (aio_drain(f->a->aio, end, pill_pending, f)) {
 		f->orphan = true;	/* pill_done frees it */
 		return;
 	}

@@ -29,7 +29,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +397,13 @@ int hbe_create(struct hb_engine **out, struct area *a,
 	return 0;
 }
 
+static bool hb_io_pending(void *arg)
+{
+	const struct hb_engine *e = arg;
+
+	return e->write_pending || e->read_pending;
+}
+
 /*
  * The completion of a write or read still pending calls back into e, and
  * the area's context outlives the engine (area_close reaps or cancels what
@@ -409,29 +415,12 @@ int hbe_create(struct hb_engine **out, struct area *a,
  */
 void hbe_destroy(struct hb_engine *e)
 {
-	struct aio_ctx *c;
-	uint64_t now, end;
+	uint64_t end;
 
 	if (!e)
 		return;
-	c = e->a->aio;
-	now = aio_now_ns();
-	end = now + 2 * (uint64_t)e->t->base.io_timeout_ms * 1000000;
-	while ((e->write_pending || e->read_pending) && now < end) {
-		struct pollfd pfd = { .fd = aio_ctx_fd(c), .events = POLLIN };
-		uint64_t until = aio_next_deadline(c);
-
-		if (aio_process(c, now) < 0)
-			break;
-		if (!e->write_pending && !e->read_pending)
-			break;
-		if (until > end)
-			until = end;
-		(void)poll(&pfd, 1, until > now ?
-			   (int)((until - now + 999999) / 1000000) : 0);
-		now = aio_now_ns();
-	}
-	if (e->write_pending || e->read_pending)
+	end = aio_now_ns() + 2 * (uint64_t)e->t->base.io_timeout_ms * 1000000;
+	if (aio_drain(e->a->aio, end, hb_io_pending, e))
 		return;
 	free(e->wbuf);
 	free(e);
