@@ -43,6 +43,12 @@ static int mine_lock(const struct ls_lock_info *lk, void *arg)
 	ev.ev_lkid = lk->lkid;
 	if (lk->queue == LS_Q_GRANTED) {
 		ev.ev_kind = LS_EV_RELEASE;
+		/* Our cache lost the value a write holder left (a lock handed
+		 * off through the disk while cut off, design-handoff.md V5,
+		 * or forgotten with its killed users): invalidate it rather
+		 * than leave an older holder's value standing (as resend()). */
+		if (mode_is_write(lk->grmode))
+			ev.ev_flags = LS_LKF_IVVALBLK;
 	} else {
 		ev.ev_kind = LS_EV_CANCEL;
 	}
