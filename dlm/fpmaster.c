@@ -1033,6 +1033,12 @@ int fpm_convert(struct fpm *fp, uint64_t lkid, int mode, uint32_t flags,
 		return -ENOENT;
 	if (o->grmode == MODE_NONE || o->outstanding || o->pend || o->pend_release)
 		return -EBUSY;
+	/* a down-conversion gives the higher mode up as it is sent (as a
+	 * release does: the caller's users of it stopped): from here on
+	 * the lock is held in the lower mode only, whatever the master's
+	 * answer, which may let a conflicting request through at once */
+	if (mode_covers(o->grmode, mode))
+		o->grmode = mode;
 	o->rqmode = mode;
 	o->flags = flags;
 	own_lvb(o, lvb);
@@ -1562,11 +1568,17 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		}
 	}
 	fp->phase = FPM_ACTIVE;
-	/* EP: the locks this node reported held are the new epoch's */
+	/* EP: the locks this node reported held are the new epoch's; a
+	 * down-conversion in flight is done (it was reported held in the
+	 * lower mode: no answer will come for it) */
 	for (i = 0; i < fp->nown; i++) {
 		o = &fp->own[i];
 		if (o->grmode != MODE_NONE)
 			o->epoch = e->epoch;
+		if (o->outstanding && o->grmode == o->rqmode) {
+			o->outstanding = false;
+			o->cancel_sent = false;
+		}
 	}
 	rc = rebuild(fp, e, reports, nreports, out);
 	if (rc) {

@@ -1146,6 +1146,132 @@ static void test_fm1_later_epoch_kept(void **state)
 	assert_int_equal(logged(FPM_OUT_GRANTED, 1, LK(1, 1)), 1);
 }
 
+/* ---- random runs ---------------------------------------------------- */
+
+static uint64_t rng;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+#define RUN_LOCKS	64
+
+/* S1 over the requesters' own tables: no two held locks of one resource
+ * in incompatible modes. */
+static void check_s1(const uint64_t *lk, const char (*nm)[4], size_t n)
+{
+	struct fpm_own_info a, b;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (fpm_own_get(C.fp[lk[i] >> 32], lk[i], &a) || a.grmode == MODE_NONE)
+			continue;
+		for (j = i + 1; j < n; j++) {
+			if (strcmp(nm[i], nm[j]) ||
+			    fpm_own_get(C.fp[lk[j] >> 32], lk[j], &b) ||
+			    b.grmode == MODE_NONE)
+				continue;
+			assert_true(mode_compat(a.grmode, b.grmode));
+		}
+	}
+}
+
+/*
+ * Random requests, conversions, cancels and releases of three nodes on
+ * four resources, deliveries in any order between pairs (each pair in
+ * order, as the transport delivers) and whole-membership epoch changes
+ * with messages in flight (refused by the new epoch: the reports carry
+ * what they asked).  After every step S1 holds; at the end, everything
+ * delivered and released, nothing is outstanding and no master holds a
+ * lock: nothing was lost across the epochs.
+ */
+static void test_random_runs(void **state)
+{
+	static const char res[4][4] = { "a", "b", "c", "d" };
+	static const int modes[3] = { MODE_PR, MODE_EX, MODE_CR };
+	uint64_t lk[RUN_LOCKS];
+	char nm[RUN_LOCKS][4];
+	struct fpm_own_info oi;
+	unsigned seed, step, cnt[N + 1], epochs = 0;
+	size_t nlk, i, k;
+	uint32_t n;
+
+	(void)state;
+	for (seed = 1; seed <= 40; seed++) {
+		teardown(NULL);
+		setup(NULL);
+		rng = 0x9e3779b97f4a7c15ull * seed;
+		nlk = 0;
+		memset(cnt, 0, sizeof(cnt));
+		for (step = 0; step < 400; step++) {
+			unsigned op = rnd(100);
+
+			n = 1 + rnd(N);
+			if (op < 15 && nlk < RUN_LOCKS) {
+				k = rnd(4);
+				lk[nlk] = LK(n, ++cnt[n]);
+				memcpy(nm[nlk], res[k], 4);
+				assert_int_equal(fpm_lock(C.fp[n], lk[nlk], res[k], 1,
+							  modes[rnd(3)], 0, &C.out), 0);
+				collect(n);
+				nlk++;
+			} else if (op < 35 && nlk) {
+				i = rnd((unsigned)nlk);
+				n = (uint32_t)(lk[i] >> 32);
+				if (fpm_own_get(C.fp[n], lk[i], &oi))
+					continue;
+				if (op < 25)
+					fpm_unlock(C.fp[n], lk[i], 0, 0, NULL, &C.out);
+				else if (op < 31)
+					fpm_convert(C.fp[n], lk[i], modes[rnd(3)], 0, NULL, &C.out);
+				else
+					fpm_cancel(C.fp[n], lk[i], &C.out);
+				collect(n);
+			} else if (op < 98 && C.nnet) {
+				/* the oldest packet of a random pair */
+				i = rnd((unsigned)C.nnet);
+				for (k = 0; k < i; k++)
+					if (C.net[k].from == C.net[i].from &&
+					    C.net[k].to == C.net[i].to)
+						break;
+				deliver(k, false);
+			} else if (op >= 98 && epochs < 200) {
+				epoch_of(0xe, 0);
+				epochs++;
+			}
+			check_s1(lk, nm, nlk);
+		}
+		/* drain, release everything, drain again */
+		for (k = 0; k < 4; k++) {
+			flush();
+			for (i = 0; i < nlk; i++) {
+				n = (uint32_t)(lk[i] >> 32);
+				if (!fpm_own_get(C.fp[n], lk[i], &oi) && oi.outstanding) {
+					fpm_cancel(C.fp[n], lk[i], &C.out);
+					collect(n);
+				}
+			}
+			flush();
+			for (i = 0; i < nlk; i++) {
+				n = (uint32_t)(lk[i] >> 32);
+				fpm_unlock(C.fp[n], lk[i], 0, 0, NULL, &C.out);
+				collect(n);
+			}
+			check_s1(lk, nm, nlk);
+		}
+		flush();
+		for (i = 0; i < nlk; i++)
+			assert_int_equal(fpm_own_get(C.fp[lk[i] >> 32], lk[i], &oi), -ENOENT);
+		for (n = 1; n <= N; n++)
+			assert_int_equal(ls_lock_count(fpm_ls(C.fp[n])), 0);
+	}
+	assert_true(epochs > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1172,6 +1298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild_lost_lineage_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_round_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fm1_later_epoch_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_runs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
