@@ -24,6 +24,10 @@
 #                         (xport_port P, a key of the run: $CL_DIR/xport.key)
 #   sd_vm_pause I / sd_vm_resume I
 #                         node I paused with its watchdog (a VM pause)
+#   sd_spawn_unreaped I NAME PIDFILE GATE CMD...
+#                         CMD in node I, its pid in PIDFILE; once it ends
+#                         it stays a zombie until the file GATE exists
+#   sd_is_zombie PID      PID has ended and is not reaped yet
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
 # Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (1024: a
@@ -139,6 +143,51 @@ sd_vm_resume() {
 	cl_wait_for "node $i's new watchdog armed" 10 \
 		sh -c '[ "$(grep -c "armed: timeout" "$1")" -gt "$2" ]' sh "$d/watchdog.log" "$n" || return 1
 	cl_resume "$i"
+}
+
+# sd_spawn_unreaped I NAME PIDFILE GATE CMD...: CMD in node I (cl_spawn
+# NAME runs its parent), CMD's pid written to PIDFILE.  The parent reaps
+# CMD only once the file GATE exists: killed, CMD stays in /proc as a
+# zombie until then, as a process killed in the middle of a write stays
+# until the write leaves the kernel.  The parent is the Python interpreter
+# itself (sys.executable): where `python3` is a wrapper script (a pyenv
+# shim is a bash), a shell between them would reap CMD at once.
+_sd_unreaped_py='import os, sys, time
+pidfile, gate, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+with open(pidfile + ".new", "w") as f:
+    f.write("%d\n" % pid)
+os.rename(pidfile + ".new", pidfile)
+def state():
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+while state() not in ("Z", None):
+    time.sleep(0.1)
+while not os.path.exists(gate):
+    time.sleep(0.1)
+os.waitpid(pid, 0)'
+sd_spawn_unreaped() {
+	local i=$1 name=$2 pidfile=$3 gate=$4 py
+	shift 4
+	py=$(python3 -c 'import sys; print(sys.executable)') && [ -x "$py" ] || return 1
+	rm -f "$pidfile"
+	cl_spawn "$i" "$name" "$py" -c "$_sd_unreaped_py" "$pidfile" "$gate" "$@"
+}
+
+# sd_is_zombie PID: PID has ended and its parent has not reaped it.
+sd_is_zombie() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
 }
 
 sd_ctl() {

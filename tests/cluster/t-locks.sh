@@ -132,29 +132,13 @@ for i in 1 3; do check "node $i still fenced-safe" sd_status_has "$i" "fenced-sa
 # until the write leaves the kernel.  Before the fix node 3 released the
 # lock right after the kill and node 1 was granted it while the killed
 # holder was still there.
-reaper='import os, sys, time
-pid, gate = int(sys.argv[1]), sys.argv[2]
-def state():
-    try:
-        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-while state() not in ("Z", None):
-    time.sleep(0.1)
-while not os.path.exists(gate):
-    time.sleep(0.1)
-os.waitpid(pid, 0)'
-# The interpreter itself, not a wrapper script (a pyenv shim is a bash
-# that would reap the holder at once).
-py=$(python3 -c 'import sys; print(sys.executable)')
-cl_spawn 3 holder3 sh -c '"$1" lock -m EX -w 60 t stopme -- sleep 600 & echo $! >"$2"; exec "$5" -c "$3" $! "$4"' \
-	sh "$SDLMCTL" "$CL_DIR/stopme.pid" "$reaper" "$CL_DIR/stopme-reap" "$py" >/dev/null
+sd_spawn_unreaped 3 holder3 "$CL_DIR/stopme.pid" "$CL_DIR/stopme-reap" \
+	"$SDLMCTL" lock -m EX -w 60 t stopme -- sleep 600 >/dev/null
 require "node 3 holds EX on 'stopme'" cl_wait_for "node 3 holds stopme" 30 sd_holds 3 t stopme EX
 read -r hp <"$CL_DIR/stopme.pid"
 sdpid3=$(cl_pid 3 sdlmd)
 kill -TERM "$sdpid3"
-is_zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-require "node 3's lock user killed, not reaped yet" cl_wait_for "holder zombie" 20 is_zombie "$hp"
+require "node 3's lock user killed, not reaped yet" cl_wait_for "holder zombie" 20 sd_is_zombie "$hp"
 # Before the fix the daemon left once its releases were applied; now it
 # waits, and says so.
 stop_left_or_waits() {

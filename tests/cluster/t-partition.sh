@@ -151,23 +151,10 @@ cl_spawn 3 sdlmd env SDLM_TEST_PROTO_MAX=3 "$SDLMD" -f -d "$SD_DISK" --node-name
 	--fence-window-s="${SD_FENCE_WINDOW_S:-20}" ${SD_EXTRA_OPTS:-} >/dev/null
 require "node 3 fenced-safe again (protocol 3 at most)" cl_wait_for "node 3 safe" 60 sd_status_has 3 "fenced-safe"
 echo "node 3's restart at protocol 3 took $(elapsed "$tF") s"
-reaper_f='import os, sys, time
-pid, gate = int(sys.argv[1]), sys.argv[2]
-def state():
-    try:
-        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-while state() not in ("Z", None):
-    time.sleep(0.1)
-while not os.path.exists(gate):
-    time.sleep(0.1)
-os.waitpid(pid, 0)'
-cl_spawn 3 f7holder sh -c '"$1" lock -m EX -w 60 t f7 -- sleep 600 & echo $! >"$2"; exec python3 -c "$3" $! "$4"' \
-	sh "$SDLMCTL" "$CL_DIR/f7.pid" "$reaper_f" "$CL_DIR/f7-reap" >/dev/null
+sd_spawn_unreaped 3 f7holder "$CL_DIR/f7.pid" "$CL_DIR/f7-reap" \
+	"$SDLMCTL" lock -m EX -w 60 t f7 -- sleep 600 >/dev/null
 require "node 3 holds EX on 'f7'" cl_wait_for "node 3 holds f7" 30 sd_holds 3 t f7 EX
 read -r fp <"$CL_DIR/f7.pid"
-is_zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 total_loss() {
 	cl_cut 1; cl_cut 2; cl_cut 3
 	for i in 1 2 3; do
@@ -178,7 +165,7 @@ total_loss() {
 }
 total_loss "first loss"
 require "node 3 killed its lock user (pid $fp), which is not reaped yet" \
-	cl_wait_for "f7 user killed" 60 is_zombie "$fp"
+	cl_wait_for "f7 user killed" 60 sd_is_zombie "$fp"
 dirty_line="still use locks cached before quorum was lost"
 # Logged by the replica's holders when it counts a member dirty (the
 # lowest member of the round that forms it may be any node: corosync
