@@ -28,6 +28,9 @@
 #                         CMD in node I, its pid in PIDFILE; once it ends
 #                         it stays a zombie until the file GATE exists
 #   sd_is_zombie PID      PID has ended and is not reaped yet
+#   sd_diag               what each node is doing now, on stderr (a
+#                         test's T_ON_REQUIRE: the namespaces are gone
+#                         after the teardown, CL_KEEP=1 or not)
 : "${SDLMD:?}" "${SDLMCTL:?}" "${SDLM_WATCHDOG:?}"
 
 # Sized by SD_DISK_MB (8), SD_DISK_NODES (8) and SD_UID_SLOTS (1024: a
@@ -188,6 +191,26 @@ sd_is_zombie() {
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	stat=${stat##*) }
 	[ "${stat%% *}" = Z ]
+}
+
+# sd_diag: for each node, which of its processes run, its nft tables,
+# corosync's view of quorum and of its links, sdlmd's status and the
+# watchdog's last words, on stderr.
+sd_diag() {
+	local i p
+	for ((i = 1; i <= ${CL_N:-0}; i++)); do
+		{
+			echo "--- node $i (diagnosis at $(date -u +%T.%N | cut -c1-12) UTC)"
+			for p in corosync sdlmd watchdog; do
+				echo "$p: $(cl_pid "$i" "$p" >/dev/null && echo running || echo gone)"
+			done
+			ip netns exec "${CL_PREFIX}n$i" nft list tables 2>&1 | sed 's/^/nft: /'
+			_cl_qt "$i" | grep -E '^(Ring ID|Quorate):|^ +[0-9]+ ' | sed 's/^/quorumtool: /'
+			ip netns exec "${CL_PREFIX}n$i" timeout 5 corosync-cfgtool -n 2>&1 | sed 's/^/cfgtool: /'
+			sd_ctl "$i" status 2>&1 | head -12 | sed 's/^/status: /'
+			tail -3 "$CL_DIR/n$i/watchdog.log" 2>/dev/null | sed 's/^/watchdog: /'
+		} >&2
+	done
 }
 
 sd_ctl() {

@@ -34,6 +34,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/sdlm.sh"
 trap sd_teardown EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
+T_ON_REQUIRE=sd_diag
 now_s() { date +%s.%N; }
 elapsed() { python3 -c "print('%.1f' % ($(now_s) - $1))"; }
 
