@@ -208,6 +208,7 @@ totem {
 	token: $CL_TOKEN
 	miss_count_const: 1
 	token_retransmits_before_loss_const: 10
+	knet_pmtud_interval: 5
 	interface {
 		linknumber: 0
 		knet_pong_count: 1
