@@ -376,7 +376,13 @@ static void fencer_fence(struct lspace *l, uint64_t now)
 			ho_answers(l, n, &ni, now);
 			if (f1 == HO_F1_OK && ho_request(l, n, &ni))
 				continue;	/* no grace: the bound B decides */
-			if (f1 != HO_F1_OK && f1 != HO_F1_FENCING && ho_has_node(l, n)) {
+			/* Its slot unreadable this time: what was asked
+			 * stays asked, and the bound B (F4), not the grace,
+			 * decides (review s26-rev-handoff RH1). */
+			if (f1 == HO_F1_UNREAD && ho_has_node(l, n))
+				continue;
+			if (f1 != HO_F1_OK && f1 != HO_F1_FENCING &&
+			    f1 != HO_F1_UNREAD && ho_has_node(l, n)) {
 				log_notice("ls %s: node %u: no hand-off any more (%s): today's path",
 					   l->name, n, ho_f1_name(f1));
 				ho_drop_node(l, n);

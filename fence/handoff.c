@@ -281,8 +281,13 @@ enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in)
 		return HO_F1_FENCING;
 	if (!in->hb_live)
 		return HO_F1_NOT_LIVE;
-	if (!in->replica_incarnation ||
-	    in->hb_incarnation != in->replica_incarnation)
+	if (!in->replica_incarnation)
+		return HO_F1_RESTARTED;
+	/* No record from our last read (unreadable slot): not a restart;
+	 * the next read decides, the bound of what was asked runs on. */
+	if (!in->hb_incarnation)
+		return HO_F1_UNREAD;
+	if (in->hb_incarnation != in->replica_incarnation)
 		return HO_F1_RESTARTED;
 	if (in->hb_minor < HO_HB_MINOR_MIN)
 		return HO_F1_OLD_MINOR;
@@ -305,6 +310,7 @@ const char *ho_f1_name(enum ho_f1_verdict v)
 	case HO_F1_OLD_MINOR:	return "heartbeat minor below 2";
 	case HO_F1_OLD_PROTOCOL: return "lockspace protocol below 3";
 	case HO_F1_V_OLD_PROTOCOL: return "V announced a protocol below 3";
+	case HO_F1_UNREAD:	return "heartbeat slot not read";
 	}
 	return "unknown";
 }

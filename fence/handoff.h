@@ -233,7 +233,8 @@ struct ho_f1_in {
 	bool member;			/* V in the lockspace's membership */
 	bool hb_live;			/* PEER_LIVE in the fencer's peer_view */
 	uint16_t hb_minor;		/* V's heartbeat record's minor */
-	uint64_t hb_incarnation;	/* V's heartbeat record's incarnation */
+	uint64_t hb_incarnation;	/* V's heartbeat record's incarnation
+					   (0: not decoded by our last read) */
 	uint64_t replica_incarnation;	/* V's member incarnation (JOIN) */
 	bool fenced;			/* NODE_FENCED applied for it */
 	bool fence_in_flight;		/* a fence of V is running */
@@ -258,6 +259,12 @@ enum ho_f1_verdict {
 	HO_F1_V_OLD_PROTOCOL	= 8,	/* V announced below 3 (a build whose
 					   lkids are per lockspace, design
 					   §2 finding H2): fence */
+	HO_F1_UNREAD		= 9,	/* V's slot not decoded by our last
+					   read (hb_incarnation 0): no new
+					   request, none withdrawn, no fence
+					   for it; the next read decides and
+					   the bound B of what was asked runs
+					   on (review s26-rev-handoff RH1) */
 };
 
 enum ho_f1_verdict ho_f1_check(const struct ho_f1_in *in);

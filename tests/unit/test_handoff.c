@@ -347,6 +347,21 @@ static void test_f1(void **state)
 	assert_int_equal(ho_f1_check(&in), HO_F1_RESTARTED);
 	in = ok; in.hb_incarnation = 0; in.replica_incarnation = 0;
 	assert_int_equal(ho_f1_check(&in), HO_F1_RESTARTED);
+	/*
+	 * Review s26-rev-handoff RH1: V's slot unreadable at our last read
+	 * (a CRC that does not verify, a torn read): the edge has no record
+	 * and passes incarnation 0.  That is not "V restarted" - taken so,
+	 * the requests were withdrawn (V kept the locks again, its K
+	 * restarting) and, the grace passed, V was fenced at once although
+	 * it was answering.  The next read decides; F4's bound still runs.
+	 */
+	in = ok; in.hb_incarnation = 0; in.hb_minor = 0;
+	assert_int_equal(ho_f1_check(&in), HO_F1_UNREAD);
+	in.replica_incarnation = 0;	/* no member record: today's path */
+	assert_int_equal(ho_f1_check(&in), HO_F1_RESTARTED);
+	in = ok; in.hb_incarnation = 0; in.hb_live = false;
+	assert_int_equal(ho_f1_check(&in), HO_F1_NOT_LIVE);
+	assert_string_equal(ho_f1_name(HO_F1_UNREAD), "heartbeat slot not read");
 	in = ok; in.fenced = true;
 	assert_int_equal(ho_f1_check(&in), HO_F1_FENCED);
 	in = ok; in.fence_in_flight = true;
