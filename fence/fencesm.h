@@ -578,7 +578,7 @@ bool peer_pill_pending(const struct peer_slots *ps);
 bool peer_cold_ok(const struct peer_slots *ps, const struct peer_view *pv,
 		  uint64_t now_ms, const struct sdlm_timeouts *t);
 
-/* What degraded UID mode may assume of a node (values equal dlm/uid.h's
+/* What degraded UID mode may assume of a node (values equal dlm/core/uid.h's
  * UID_PEER_*). */
 enum peer_seen {
 	PEER_SEEN_STOPPED	= 0,	/* left, self-fenced, fenced or dead */

@@ -15,7 +15,7 @@
  * message slot (design §3, the model's finding H1).
  *
  * A grant is named by (incarnation, lkid), lkid = node id << 32 | counter
- * (dlm/nodelock.c); an lkid alone does not name a grant across V's
+ * (dlm/core/nodelock.c); an lkid alone does not name a grant across V's
  * incarnations.
  *
  * 1. The away node V (struct ho_away, one per daemon incarnation)
@@ -76,7 +76,7 @@
  *	    replica, of whether a release event releases anything
  *
  * The edges: fence/heartbeat.c carries both areas (heartbeat.h,
- * hbe_set_handoff); dlm/lsfencer.c, the lockspace, the UID service and
+ * hbe_set_handoff); dlm/daemon/lsfencer.c, the lockspace, the UID service and
  * reconciliation: design-handoff.md §10, step 4.
  */
 #ifndef SDLM_HANDOFF_H

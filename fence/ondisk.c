@@ -397,7 +397,7 @@ static bool bytes_are_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* The node a cluster lock id names: its upper 32 bits (dlm/nodelock.c). */
+/* The node a cluster lock id names: its upper 32 bits (dlm/core/nodelock.c). */
 static uint64_t lkid_node(uint64_t lkid)
 {
 	return lkid >> 32;

@@ -178,7 +178,7 @@ enum hb_state {
 
 /*
  * Minor 2: "node V (target_incarnation): give back your grant lkid".
- * lkid = V's node id << 32 | V's counter (dlm/nodelock.c); 0 = empty.
+ * lkid = V's node id << 32 | V's counter (dlm/core/nodelock.c); 0 = empty.
  */
 struct sdlm_hb_req {
 	uint64_t lkid;

@@ -27,7 +27,7 @@
  * copies carry a watermark at or above it, and every write goes to one
  * copy only, so a single late write (a fenced holder's write that lands
  * after a takeover) can lower at most one copy; readers take the maximum.
- * dlm/uid.c implements the writer side; the argument is in docs/uid.md.
+ * dlm/core/uid.c implements the writer side; the argument is in docs/uid.md.
  *
  * Codec contract, as in ondisk.h: uidrec_out zeroes the whole sector,
  * writes the record and its CRC32C, and refuses (-EINVAL) a record a

@@ -88,7 +88,7 @@
  *                   copy, back in the membership, grants its own node's
  *                   request from its own state before the divergence is
  *                   known (the daemon before "Rounds hold grants",
- *                   dlm/lsround.c)
+ *                   dlm/daemon/lsround.c)
  *   REVOKE_FRESH    the fresh-replica path before issue 17 item 6: a
  *                   member's cached locks are revoked (users killed), not
  *                   reported (a design choice, not a bad variant: safe)
@@ -247,7 +247,7 @@ bool progressed;	/* a UID handed out after the heal */
  * collects JOINs while members process it (node: qview), and completes at
  * the last JOIN (fencer: round_complete()).  in_round is that window.
  * Requests delivered in it are applied by every holder of a replica; the
- * design holds grants from the start to the completion (dlm/lsround.c
+ * design holds grants from the start to the completion (dlm/daemon/lsround.c
  * "Rounds hold grants"), BAD_ROUND_GRANTS does not: then the main lineage
  * grants to a member that holds it, and the stale copy grants its own
  * node's request from its own state, before the divergence is known.

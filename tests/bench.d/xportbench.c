@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * xportbench.c - lock hand-offs over the fast path's transport (dlm/xport.c)
+ * xportbench.c - lock hand-offs over the fast path's transport (dlm/core/xport.c)
  * in the simulated network of tests/common/xportsim.c.  Prints numbers,
  * asserts nothing: it measures docs/design-fastpath.md's claim that with
  * 2% loss a hand-off's p99 is about one retransmission (RTO + RTT).

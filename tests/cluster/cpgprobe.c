@@ -2,8 +2,8 @@
 /*
  * cpgprobe.c - the determinism claim on real corosync.
  *
- * Joins the lockspace's CPG group (dlm/cpg.c), applies every delivered
- * message to its own replica (dlm/lockstate.c), and, once the group has
+ * Joins the lockspace's CPG group (dlm/daemon/cpg.c), applies every delivered
+ * message to its own replica (dlm/core/lockstate.c), and, once the group has
  * --nodes members, sends --count pseudo-random lock events of its own
  * (seeded by --seed and its node id), one at a time: the next is sent
  * when the previous one came back in agreed order.  That wait is also the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * lsfx.h - driving a lock state (dlm/lockstate.h) in unit tests: a state
+ * lsfx.h - driving a lock state (dlm/core/lockstate.h) in unit tests: a state
  * with its decision list, one call per event kind, the cmocka fixtures and
  * a checked snapshot; shared by test_lockstate.c and test_lssnap.c.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * msgsample.h - one valid lockspace CPG message of each type (dlm/msg.h),
+ * msgsample.h - one valid lockspace CPG message of each type (dlm/core/msg.h),
  * shared by the unit test of the wire format and its fuzzer's seed corpus.
  */
 #ifndef SDLM_TEST_MSGSAMPLE_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * xportsim.h - a deterministic network of dlm/xport.c endpoints, shared by
+ * xportsim.h - a deterministic network of dlm/core/xport.c endpoints, shared by
  * the unit test (tests/unit/test_xport.c) and the benchmark
  * (tests/bench.d/xportbench.c).
  *

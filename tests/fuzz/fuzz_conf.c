@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_conf.c - libFuzzer target for the configuration file parser
- * (dlm/conf.c: conf_parse_file, conf_check, conf_dump).
+ * (dlm/daemon/conf.c: conf_parse_file, conf_check, conf_dump).
  *
  * conf.c has no parse-from-buffer entry point, so the input goes into a
  * memfd and is parsed through /proc/self/fd/N: the real conf_parse_file,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_fpmsg.c - libFuzzer target for the fast path's master messages
- * (dlm/fpmaster.c: fpm_msg_decode, fpm_msg_encode, and fpm_input behind
+ * (dlm/core/fpmaster.c: fpm_msg_decode, fpm_msg_encode, and fpm_input behind
  * them).
  *
  * Input: one control byte, then messages, each preceded by its sender

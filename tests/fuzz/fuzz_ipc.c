@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_ipc.c - libFuzzer target for the daemon's decoding of client
- * requests (dlm/ipcreq.c: ipcreq_decode, which msg_process in dlm/ipc.c
+ * requests (dlm/core/ipcreq.c: ipcreq_decode, which msg_process in dlm/daemon/ipc.c
  * calls on every request before anything else).
  *
  * Input: one control byte, then the request as libqb would hand it over.

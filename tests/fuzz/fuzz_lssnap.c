@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz_lssnap.c - libFuzzer target for the state transfer (dlm/lssnap.h:
+ * fuzz_lssnap.c - libFuzzer target for the state transfer (dlm/core/lssnap.h:
  * lssnap_decode, lssnap_encode, lssnap_size): the lockspace's bookkeeping
  * followed by the lock state's snapshot.
  *

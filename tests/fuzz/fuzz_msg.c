@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_msg.c - libFuzzer target for the lockspace CPG messages
- * (dlm/msg.c: msg_decode, msg_encode, msg_to_event, msg_from_event).
+ * (dlm/core/msg.c: msg_decode, msg_encode, msg_to_event, msg_from_event).
  *
  * Input: one control byte, then the message as CPG would deliver it.
  * Control bit 0 "fix the CRC": when the message is at least 52 bytes the

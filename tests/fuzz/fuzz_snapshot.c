@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_snapshot.c - libFuzzer target for the lock state snapshot
- * (dlm/lssnap.c: ls_snapshot_decode, ls_snapshot_encode, ls_digest).
+ * (dlm/core/lssnap.c: ls_snapshot_decode, ls_snapshot_encode, ls_digest).
  *
  * Input: one control byte, then the snapshot bytes.  Control bit 0 "fix
  * the CRC": when the snapshot is at least 8 bytes the harness rewrites

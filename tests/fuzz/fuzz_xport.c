@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz_xport.c - libFuzzer target for the fast path's frames (dlm/xport.c:
+ * fuzz_xport.c - libFuzzer target for the fast path's frames (dlm/core/xport.c:
  * xport_frame_decode, xport_frame_encode, and xport_input behind them).
  *
  * Input: one control byte, then frames as UDP would deliver them, each

@@ -31,7 +31,7 @@ trap 'rm -rf "$work" "$shm"' EXIT
 mkdir -p "$work/inc"
 echo '#define _GNU_SOURCE 1' >"$work/inc/config.h"
 
-D=$src/dlm; F=$src/fence; V=$src/agents/dovecot
+D=$src/dlm/core; DD=$src/dlm/daemon; L=$src/dlm/lib; F=$src/fence; V=$src/agents/dovecot
 # target: the sources it links (besides its own .c) and --gen-corpus args
 declare -A SRCS=(
 	[fuzz_ondisk]="$F/ondisk.c $F/crc32c.c"
@@ -39,7 +39,7 @@ declare -A SRCS=(
 	[fuzz_msg]="$D/msg.c $D/modes.c $F/crc32c.c $src/tests/common/msgsample.c"
 	[fuzz_snapshot]="$D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
 	[fuzz_lssnap]="$D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
-	[fuzz_conf]="$D/conf.c"
+	[fuzz_conf]="$DD/conf.c"
 	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c $src/tests/common/ipcsample.c"
 	[fuzz_uidlist]="$V/uidlist.c"
 	[fuzz_xport]="$D/xport.c $F/sha256.c"
@@ -59,7 +59,7 @@ declare -A GENARGS=(
 )
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror
-	-I$work/inc -I$src/include -I$D -I$F -I$V -I$src/tests/common"
+	-I$work/inc -I$src/include -I$L -I$D -I$DD -I$F -I$V -I$src/tests/common"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SDLM_FUZZ_TMPDIR=$shm

@@ -98,7 +98,7 @@ elapsed_s() { echo "$(( ($(_cl_now_cs) - T_START) / 100 )).$(( ($(_cl_now_cs) - 
 # ---- the client binary --------------------------------------------------------
 lockclient_build() {	# when the build tree has none (a run from the source tree)
 	local out=$CL_DIR/lockclient
-	cc -std=gnu11 -O2 -I"$top/include" -I"$top/dlm" "$here/lockclient.c" -o "$out" \
+	cc -std=gnu11 -O2 -I"$top/include" -I"$top/dlm/lib" -I"$top/fence" "$here/lockclient.c" -o "$out" \
 		-L"$SDLM_BUILDDIR/dlm/.libs" -lsdlm -Wl,-rpath,"$SDLM_BUILDDIR/dlm/.libs" || return 1
 	LOCKCLIENT=$out
 }

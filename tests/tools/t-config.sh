@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One configuration for every tool (issue 16, item 4): the client tools read
-# the same sdlm.conf as sdlmd, through the same option table (dlm/conf.c),
+# the same sdlm.conf as sdlmd, through the same option table (dlm/daemon/conf.c),
 # with --config and --ipc-name overrides, and `device` as the default of
 # the fence commands.  A changed ipc_name must not break them.
 #

@@ -70,7 +70,7 @@ done
 # libsdlm.3: every function sdlm.h declares
 lib=$(groff -man -Tascii -rLL=400n -rHY=0 -P-c "$SDLM_SRCDIR/docs/man/libsdlm.3" 2>/dev/null | col -b)
 missing=""
-for f in $(grep -oE '\bsdlm_[a-z_0-9]+\(' "$SDLM_SRCDIR/dlm/sdlm.h" | tr -d '(' | sort -u); do
+for f in $(grep -oE '\bsdlm_[a-z_0-9]+\(' "$SDLM_SRCDIR/dlm/lib/sdlm.h" | tr -d '(' | sort -u); do
 	grep -q "\b$f\b" <<<"$lib" || missing="$missing $f"
 done
 if [ -z "$missing" ]; then pass "libsdlm.3 documents every function of sdlm.h"

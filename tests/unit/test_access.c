@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_access.c - who may connect to sdlmd (dlm/access.c): the level of
+ * test_access.c - who may connect to sdlmd (dlm/daemon/access.c): the level of
  * a process from its /proc/<pid>/status text, supplementary groups
  * counted; root always; text that does not parse, or names another uid,
  * refused; group values by name or number.

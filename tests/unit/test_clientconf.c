@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_clientconf.c - the ipc_name libsdlm reads from sdlm.conf
- * (dlm/clientconf.c), against files written here.
+ * (dlm/lib/clientconf.c), against files written here.
  */
 #include <errno.h>
 #include <setjmp.h>

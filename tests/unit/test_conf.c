@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_conf.c - unit tests of the option table (dlm/conf.c).
+ * test_conf.c - unit tests of the option table (dlm/daemon/conf.c).
  *
  * Config files are written to a fresh directory under $SDLM_TEST_DIR (or
  * the working directory) and removed afterwards.  The shipped example

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_fpmaster.c - unit tests of dlm/fpmaster.c, the fast path's
+ * test_fpmaster.c - unit tests of dlm/core/fpmaster.c, the fast path's
  * masters (docs/design-fastpath.md 2-3): the messages' codec against
  * bytes written by hand from the table in fpmaster.h and every decoder
  * check, the placement, and three cores exchanging real encoded messages

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_hash.c - dlm/hash.h: the name and lock-id hashes, and the one
+ * test_hash.c - dlm/core/hash.h: the name and lock-id hashes, and the one
  * growth of a chained table (HASH_GROW_FN) that lockstate.c's and
  * nodelock.c's four tables share (issue 18, item 8: it had four copies).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_ipcreq.c - the decoder of client requests (dlm/ipcreq.c): every
+ * test_ipcreq.c - the decoder of client requests (dlm/core/ipcreq.c): every
  * valid request kind decodes to its fields; every check of ipcreq.h fails
  * with its own error, in its order; a failed decode leaves nothing of the
  * payload behind; which requests need an administrator; which resource

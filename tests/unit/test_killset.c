@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_killset.c - the lock users a fenced node killed, until each is
- * gone (dlm/killset.c).  Issue 13, hole 4: no cap on this safety path,
+ * gone (dlm/core/killset.c).  Issue 13, hole 4: no cap on this safety path,
  * and when memory is short the node refuses to count its users as
  * stopped (so it never acknowledges a pill) rather than forget one.
  */

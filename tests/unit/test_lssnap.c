@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_lssnap.c - the lock state as bytes (dlm/lssnap.c): snapshot round
+ * test_lssnap.c - the lock state as bytes (dlm/core/lssnap.c): snapshot round
  * trips, every corruption the decoder must refuse, the epoch section and
  * its minor 0 compatibility, the digest, and a seeded replay across
  * independent replicas (one rebuilt from a snapshot again and again) with
  * a safety check after every step; and the state transfer around it
- * (dlm/lssnap.h: the bookkeeping, then the snapshot): round trip, its
+ * (dlm/core/lssnap.h: the bookkeeping, then the snapshot): round trip, its
  * golden image (tests/golden/lssnap-sls3.bin, written by the encoder that
  * lived in lsxfer.c before, so old and new nodes read each other), each
  * check of lssnap_decode(), and that no failed decode changes anything.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_msg.c - the lockspace CPG wire format (dlm/msg.c): round trips of
+ * test_msg.c - the lockspace CPG wire format (dlm/core/msg.c): round trips of
  * every type, each verification step with its own error, event mapping,
  * snapshot chunking through the real lockstate snapshot, version
  * negotiation, and a seeded fuzz loop whose every accepted input must

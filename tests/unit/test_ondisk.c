@@ -61,7 +61,7 @@ static void put_le64(uint8_t *p, uint64_t v)
 	put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* A cluster lock id of node n (dlm/nodelock.c). */
+/* A cluster lock id of node n (dlm/core/nodelock.c). */
 #define LKID(n, c)	((uint64_t)(n) << 32 | (c))
 
 static void fixed_header(struct sdlm_header *h, uint32_t sector_size)

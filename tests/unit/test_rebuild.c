@@ -4,7 +4,7 @@
  * reports (issue 17 item 6; docs/protocol.md "Rebuilding a fresh
  * replica"): the HELD report applied by the lock state (LS_EV_HELD), the
  * rebuild flag in the snapshot, and what a dirty member does next
- * (dlm/rebuild.c).  Each known-bad variant of the model (docs/model.md,
+ * (dlm/core/rebuild.c).  Each known-bad variant of the model (docs/model.md,
  * BAD_REBUILD_*) has the test of the rule that stops it.
  */
 #include <endian.h>

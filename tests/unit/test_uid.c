@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_uid.c - unit tests of dlm/uid.c, the UID allocator's pure core.
+ * test_uid.c - unit tests of dlm/core/uid.c, the UID allocator's pure core.
  *
  * The "disk" is one slot pair in memory, written and read through the
  * real record codec (fence/uidrec.c), so what a reader trusts is exactly

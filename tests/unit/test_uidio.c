@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_uidio - the UID service's asynchronous record I/O (dlm/uidio.c,
+ * test_uidio - the UID service's asynchronous record I/O (dlm/daemon/uidio.c,
  * issue 13, hole 7) against a file-backed area through the real aio
  * layer and its fault injector, driving the real UID core (uid.c).
  *
@@ -823,7 +823,7 @@ static void test_destroy_calls_back(void **state)
 }
 
 
-/* --- the service over it (dlm/uidsvc.c): locks stubbed, grants by hand --- */
+/* --- the service over it (dlm/daemon/uidsvc.c): locks stubbed, grants by hand --- */
 
 #define MAXLK	64
 /*

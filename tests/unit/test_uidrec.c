@@ -368,7 +368,7 @@ static void test_resolve(void **state)
 	 * One damaged copy, the other intact (issue 13, hole 11 a): the
 	 * slot resolves from the intact copy and says which copy is
 	 * damaged and how (the holder resumes above anything it could have
-	 * reserved: dlm/uid.c).
+	 * reserved: dlm/core/uid.c).
 	 */
 	rec_for(&rec[0], 1, 2, 2, 3, 100, 32);
 	rc[0] = 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_uidseg.c - which table locks a creator of a new mailbox takes
- * (dlm/uidseg.c; docs/uid.md, "The table lock"): the segments of a probe
+ * (dlm/core/uidseg.c; docs/uid.md, "The table lock"): the segments of a probe
  * range, their names and order (run-over, wrap, grown tables), the
  * decision to take more, and the compatibility rule.
  */

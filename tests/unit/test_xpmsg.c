@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_xpmsg.c - what sdlmd's fast-path edge adds to the transport
- * (dlm/xpmsg.c): the key derived from corosync's authkey against bytes
+ * (dlm/core/xpmsg.c): the key derived from corosync's authkey against bytes
  * computed by an independent implementation (Python's hmac), the key's
  * bounds, frames of another cluster or key refused at the tag, the echo
  * message's codec, and the replay rule the edge relies on: once a peer's

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_xport.c - the fast path's transport (dlm/xport.c): the HMAC against
+ * test_xport.c - the fast path's transport (dlm/core/xport.c): the HMAC against
  * RFC 4231, the frame against golden bytes written by an independent
  * encoder (Python's struct and hmac), every decoder check with its own
  * error, a seeded fuzz loop (one frame, one encoding), each rule of the

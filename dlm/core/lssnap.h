@@ -3,7 +3,7 @@
  * lssnap.h - the state a joining member receives (pure: no I/O, no clock):
  * the lockspace's replicated bookkeeping (struct lssnap_book) followed by
  * the lock state's snapshot (lockstate.h, ls_snapshot_encode).  The
- * daemon (dlm/lsxfer.c) cuts these bytes into SNAPSHOT messages (msg.h)
+ * daemon (dlm/daemon/lsxfer.c) cuts these bytes into SNAPSHOT messages (msg.h)
  * and glues them together again; the transfer's CRC32C travels in those
  * messages (total_crc), not here.
  *

@@ -21,7 +21,7 @@
  * actions returned in a struct nl_out, in list order.
  *
  * Errors: every function returns 0 or a negative errno / sdlm domain error
- * (dlm/sdlm.h).  A rejected call changes nothing and emits nothing.  If a
+ * (dlm/lib/sdlm.h).  A rejected call changes nothing and emits nothing.  If a
  * call was applied but out could not hold every action, out->lost is set
  * and -ENOMEM is returned: the state is right but the daemon missed
  * actions and must stop the lockspace (nl_stop_all) and leave it.

@@ -22,7 +22,7 @@
  * the state transfer that carries the snapshot.
  *
  * Errors: functions return 0 or a negative errno / sdlm domain error
- * (dlm/sdlm.h).  An event that ls_apply() rejects leaves the state
+ * (dlm/lib/sdlm.h).  An event that ls_apply() rejects leaves the state
  * untouched, on every replica alike.
  */
 #ifndef SDLM_LOCKSTATE_H
@@ -108,7 +108,7 @@ enum ls_event_kind {
 	 */
 	LS_EV_HELD		= 18,
 	/* members incarnations protos proto (local: never on the wire): a
-	 * sync round completed (dlm/lsround.c).  With the agreed protocol
+	 * sync round completed (dlm/daemon/lsround.c).  With the agreed protocol
 	 * proto >= 3 each member's incarnation and announced proto_max (its
 	 * JOIN) is recorded as its member record; below 3 every node's
 	 * record is cleared (an older node keeps none: same digest, and the

@@ -2,7 +2,7 @@
 /*
  * ipcreq.h - decoding and validation of a client request to sdlmd (the
  * private protocol of sdlm_ipc.h).  Pure: bytes in, a decoded request or
- * an error out; no I/O, no daemon state.  msg_process (dlm/ipc.c) calls it
+ * an error out; no I/O, no daemon state.  msg_process (dlm/daemon/ipc.c) calls it
  * on every request before anything else, so what the fuzzer
  * (tests/fuzz/fuzz_ipc.c) and the unit test see is what the daemon does.
  *
@@ -103,7 +103,7 @@ bool ipcreq_is_lock(int32_t cmd);
 
 /*
  * Who may send what (docs/operations.md, "Security").  A connection gets
- * its level once, when it connects (dlm/access.c): root and members of
+ * its level once, when it connects (dlm/daemon/access.c): root and members of
  * admin_group are ADMIN, members of client_group CLIENT, everyone else is
  * refused before a request is read.
  */

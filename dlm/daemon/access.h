@@ -10,7 +10,7 @@
  * daemon's loop runs: group names are resolved to ids once, at start.
  *
  * access_level() is pure (text in, a level out); the daemon reads the
- * file (dlm/ipc.c) and the tools print access_hint() when refused.
+ * file (dlm/daemon/ipc.c) and the tools print access_hint() when refused.
  */
 #ifndef SDLM_ACCESS_H
 #define SDLM_ACCESS_H

@@ -1133,7 +1133,7 @@ static const char conf_file_header[] =
 	"# sdlmd and sdlmctl share this file; each ignores the other's keys.\n"
 	"#\n"
 	"# Every option is listed below, commented out, with its default. This\n"
-	"# text is generated from the option table in dlm/conf.c (conf_dump) and\n"
+	"# text is generated from the option table in dlm/daemon/conf.c (conf_dump) and\n"
 	"# the unit tests check that the two agree.\n";
 
 void conf_dump(FILE *f, const struct sdlm_conf *cf, unsigned mask,

@@ -336,7 +336,7 @@ int msg_version_agree(const struct msg_proto_range *ranges, size_t n,
  * The protocol version that introduced a type: MSG_PROTO_MIN for every
  * type a member may always send, 3 for HANDOFF_RELEASE, 4 for HELD; 0 for
  * an unknown type.  The sender sends a type only if this is <= MSG_PROTO_MIN or <=
- * the lockspace's agreed version (lspace_send_event, dlm/lockspace.c).
+ * the lockspace's agreed version (lspace_send_event, dlm/daemon/lockspace.c).
  */
 uint16_t msg_type_proto(int type);
 

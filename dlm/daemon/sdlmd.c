@@ -561,7 +561,7 @@ static void host_bast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref, i
 
 /*
  * The hand-off through the disk (docs/design-handoff.md).  The requester's
- * side lives in the lock manager (dlm/lsfencer.c) on the engine's request
+ * side lives in the lock manager (dlm/daemon/lsfencer.c) on the engine's request
  * area; the away node's side is here: the engine reads the requests and
  * carries the answer (fence/heartbeat.c), the lock manager stops and
  * drops the locks (lsm_ho_*), and this file decides when a stopping lock
