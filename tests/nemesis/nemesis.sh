@@ -298,12 +298,19 @@ fault_freeze() {
 # with its watchdog (sd_vm_pause) until another node U, asking for the
 # same mailbox meanwhile, has formed a replica of soleK without V - that
 # is, V was excluded from the ring and U joined: the hazard reached - but
-# never to the dead bound (D - 2I: V is not fenced).  Then V is thawed;
-# both clients go on until the run ends, so later faults meet two
-# replicas that both think they are the lockspace's.  SOLE_TRIES counts
-# the faults, SOLE_REACHED those that reached the hazard.
+# never to the dead bound: V is thawed at the latest D - 2I after the
+# pause (U's fencer may then have fenced it through its pill, which V
+# acknowledges after the thaw, never by the dead path).  The wait for the
+# hazard ends I earlier, for the resume (arm the watchdog, thaw).  A
+# resume that cannot thaw V by D - 2I (a machine so loaded that it could
+# not even run that) resets V instead, as a kill: thawed past D, V's
+# clients would write under locks the dead path gave away - outside the
+# design (docs/timeouts.md A1), not a finding.  Both clients go on until
+# the run ends, so later faults meet two replicas that both think they
+# are the lockspace's.  SOLE_TRIES counts the faults, SOLE_REACHED those
+# that reached the hazard.
 fault_sole_freeze() {
-	local ls u f0 limit m lbl ctr
+	local ls u f0 limit by m lbl ctr wp rc
 	pick_node; VICTIMS=$V
 	SOLE_TRIES=$((SOLE_TRIES + 1))
 	ls=sole$SOLE_TRIES
@@ -321,7 +328,8 @@ fault_sole_freeze() {
 	hist nemesis fault sole-freeze "$V" "$ls,joiner=$u"
 	log "sole-freeze: node $V, sole member of $ls, paused with its watchdog; node $u asks for its mailbox"
 	f0=$(_cl_now_cs)
-	limit=$((f0 + (DEAD - 2 * I) / 10))
+	by=$((f0 + (DEAD - 2 * I) / 10))
+	limit=$((by - I / 10))
 	sd_vm_pause "$V"
 	cl_spawn "$u" "sj$SOLE_TRIES" "$LOCKCLIENT" run "$u" "n${u}j$SOLE_TRIES" "$H" "$ctr" \
 		-l "$ls" -m "$ls" -r "ctr-$ls" -H "$HOLD_MS" -t "$LOCK_TIMEOUT_MS" -s "$STOP" >/dev/null
@@ -333,9 +341,18 @@ fault_sole_freeze() {
 		SOLE_REACHED=$((SOLE_REACHED + 1))
 		log "sole-freeze: hazard reached after $(( ($(_cl_now_cs) - f0) / 100 )) s: node $u formed $ls while node $V was out"
 	else
-		log "sole-freeze: hazard NOT reached within D - 2I = $(( (DEAD - 2 * I) / 1000 )) s"
+		log "sole-freeze: hazard NOT reached within D - 3I = $(( (DEAD - 3 * I) / 1000 )) s"
 	fi
-	sd_vm_resume "$V"
+	sd_vm_resume "$V" "$by"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		f0=$(($(_cl_now_cs) - f0))
+		log "sole-freeze: node $V thawed $((f0 / 100)).$((f0 % 100 / 10)) s after the pause (D - 2I = $(( (DEAD - 2 * I) / 1000 )) s)"
+	else
+		log "sole-freeze: node $V could not be thawed by D - 2I (resume: exit $rc): reset instead, as a kill"
+		cl_kill_node "$V"
+		wp=$(watchdog_pid "$V") && kill -KILL "$wp" 2>/dev/null
+	fi
 	hist nemesis heal sole-freeze
 }
 
