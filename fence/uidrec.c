@@ -267,6 +267,21 @@ int uidrec_claimed_guid(const void *sector, size_t len, uint8_t guid[UID_GUID_LE
 	return 0;
 }
 
+/* Returns 0 or -ENOENT (-EINVAL: bad arguments); see uidrec.h. */
+int uidrec_claimed_lstag(const void *sector, size_t len, uint8_t tag[UIDREC_LSTAG_LEN])
+{
+	const uint8_t *b = sector;
+
+	if (!sector || !tag || len < SDLM_RECORD_SIZE)
+		return -EINVAL;
+	if (memcmp(b, uid_magic, sizeof(uid_magic)) != 0 ||
+	    (uint16_t)(b[10] | b[11] << 8) < 3 ||
+	    bytes_are_zero(b, 392, 392 + UIDREC_LSTAG_LEN))
+		return -ENOENT;
+	memcpy(tag, b + 392, UIDREC_LSTAG_LEN);
+	return 0;
+}
+
 /*
  * Returns 0, UIDREC_ABSENT, -EINVAL, SDLM_EMAGIC/EVERSION/ECHECKSUM/
  * EIDENTITY or -EUCLEAN; see uidrec.h.

@@ -145,6 +145,13 @@ int uidrec_in(struct uid_rec *r, const void *sector, size_t len,
  * (docs/uid.md, damaged records).
  */
 int uidrec_claimed_guid(const void *sector, size_t len, uint8_t guid[UID_GUID_LEN]);
+/*
+ * The lockspace tag such a sector still names, as evidence only: 0 with
+ * tag filled when it starts with the record magic, says minor >= 3 and
+ * its tag is not all zero, else -ENOENT (review s25-rev1 R2: a copy that
+ * names the GUID under another lockspace's tag is that lockspace's).
+ */
+int uidrec_claimed_lstag(const void *sector, size_t len, uint8_t tag[UIDREC_LSTAG_LEN]);
 
 /*
  * Mailbox names: 1..255 bytes of well-formed UTF-8 (no overlong forms, no

@@ -134,6 +134,8 @@ static void read_done(void *arg, int result, const void *data, size_t len)
 						  op->rd_slot, c);
 			op->claim[c] = op->rec_rc[c] == 0 ? 0 :
 				       uidrec_claimed_guid(sec, ss, op->claim_guid[c]);
+			op->claim_tag_have[c] = op->rec_rc[c] != 0 &&
+				uidrec_claimed_lstag(sec, ss, op->claim_tag[c]) == 0;
 			if (op->rec_rc[c] == 0)
 				memcpy(op->claim_guid[c], op->rec[c].guid, UID_GUID_LEN);
 		}
@@ -405,22 +407,31 @@ static int desc_read(struct uio_op *op)
  */
 static void damaged_claims(struct uio_op *op, int err)
 {
-	bool ours = false, other = false;
+	bool ours = false, other = false, other_ls = false, tag_ok;
+	uint8_t tag[UIDREC_LSTAG_LEN];
 	unsigned c, o = 0;
 
+	/* Our lockspace's tag: a copy naming our GUID under another one's is
+	 * that lockspace's mailbox (review s25-rev1 R2).  No tag (an older
+	 * record, or damaged there) proves nothing either way. */
+	tag_ok = uid_lstag(op->ls, tag) == 0;
 	for (c = 0; c < UIDREC_COPIES; c++) {
 		if (op->claim[c] < 0)
 			continue;
-		if (memcmp(op->claim_guid[c], op->p.guid, UID_GUID_LEN) == 0) {
+		if (memcmp(op->claim_guid[c], op->p.guid, UID_GUID_LEN) == 0 &&
+		    !(op->claim_tag_have[c] &&
+		      (!tag_ok || memcmp(op->claim_tag[c], tag, UIDREC_LSTAG_LEN)))) {
 			ours = true;
 		} else if (!other) {
 			other = true;
 			o = c;
+			other_ls = memcmp(op->claim_guid[c], op->p.guid, UID_GUID_LEN) == 0;
 		}
 	}
 	if (other && !op->other_err) {
 		op->other_err = err;
 		op->other_slot = op->rd_slot;
+		op->other_ls = other_ls;
 		memcpy(op->other_guid, op->claim_guid[o], UID_GUID_LEN);
 	} else if (ours && !other && !op->own_err) {
 		op->own_err = err;

@@ -103,6 +103,8 @@ struct uio_op {
 	 * (uidrec_claimed_guid: evidence only), or -ENOENT. */
 	int claim[UIDREC_COPIES];
 	uint8_t claim_guid[UIDREC_COPIES][UID_GUID_LEN];
+	bool claim_tag_have[UIDREC_COPIES];	/* uidrec_claimed_lstag */
+	uint8_t claim_tag[UIDREC_COPIES][UIDREC_LSTAG_LEN];
 	/*
 	 * Results too: the damaged slots (no intact copy) a probe passed,
 	 * by whose their copies say they are (docs/uid.md, damaged
@@ -115,6 +117,8 @@ struct uio_op {
 	int own_err, other_err, blind_err;
 	uint64_t own_slot, other_slot, blind_slot;
 	uint8_t other_guid[UID_GUID_LEN];
+	bool other_ls;		/* other: a copy names this GUID under
+				   another lockspace's tag (s25-rev1 R2) */
 	/* looking for a table after the known ones (UIDTAB_TABLE) */
 	bool rd_desc;
 	uint64_t rd_desc_at;	/* the descriptor's sector when submitted */

@@ -1012,8 +1012,12 @@ static int restore_slot(struct entry *e, const struct pending *p, struct uio_op 
 	if (op->other_err) {
 		for (i = 0; i < UID_GUID_LEN; i++)
 			snprintf(gx + 2 * i, 3, "%02x", op->other_guid[i]);
-		log_warn("uid %s: restore refused: damaged slot %llu on its path names mailbox %s, not this one (left for that mailbox's own restore: sdlmctl uid import %s %s --restore; docs/uid.md, damaged records)",
-			 e->name, (unsigned long long)op->other_slot, gx, e->ls, gx);
+		if (op->other_ls)
+			log_warn("uid %s: restore refused: damaged slot %llu on its path names this mailbox (%s) under another lockspace's tag, not %s's: restore it in the lockspace it belongs to (docs/uid.md, one GUID, one lockspace)",
+				 e->name, (unsigned long long)op->other_slot, gx, e->ls);
+		else
+			log_warn("uid %s: restore refused: damaged slot %llu on its path names mailbox %s, not this one (left for that mailbox's own restore: sdlmctl uid import %s %s --restore; docs/uid.md, damaged records)",
+				 e->name, (unsigned long long)op->other_slot, gx, e->ls, gx);
 	}
 	if (op->blind_err && (p->req.op_flags & SDLM_UID_IMPORT_UNNAMED)) {
 		log_notice("uid %s: restore into damaged slot %llu, which names no mailbox (%s): the operator's word that it was this one's",

@@ -1527,7 +1527,17 @@ static void test_svc_restore_behind_alloc(void **state)
  * mailbox named mb, or, mb NULL, bytes that name no mailbox at all (no
  * record magic).  The test plays the disk's damage.
  */
+static void put_damaged_tag(struct fixture *fx, uint64_t s, const char *mb,
+			    const char *tag_ls);
+
 static void put_damaged(struct fixture *fx, uint64_t s, const char *mb)
+{
+	put_damaged_tag(fx, s, mb, NULL);
+}
+
+/* The same, its copies tagged with lockspace tag_ls's tag (NULL: none). */
+static void put_damaged_tag(struct fixture *fx, uint64_t s, const char *mb,
+			    const char *tag_ls)
 {
 	struct uidtab_geom g;
 	struct uid_rec r;
@@ -1552,6 +1562,8 @@ static void put_damaged(struct fixture *fx, uint64_t s, const char *mb)
 			r.uidvalidity = 9;
 			r.watermark = 10;
 			r.name_len = (uint16_t)snprintf(r.name, sizeof(r.name), "%s", mb);
+			if (tag_ls)
+				assert_int_equal(uid_lstag(tag_ls, r.lstag), 0);
 			assert_int_equal(uidrec_out(&r, fx->a->hdr.uuid, sec, sizeof(sec)), 0);
 			sec[200] ^= 0x5a;	/* the checksum fails */
 		}
@@ -1595,6 +1607,44 @@ static void get_slot(struct fixture *fx, uint64_t s, uint8_t out[1024])
  * Failed on the old code: X's restore wrote into H (the first damaged
  * slot on its path).
  */
+/*
+ * Review s25-rev1 R2: a restore decided whose damaged slot it is by the
+ * GUID alone.  A slot whose copies name this GUID under another
+ * lockspace's tag is that lockspace's mailbox (its holder there may still
+ * write it): a restore in "ls" must not write there.  On the old code it
+ * did (restored, the slot rewritten with ls's tag).  The same slot with
+ * our own tag, or no tag (an older record), is ours.
+ */
+static void test_svc_restore_other_lockspace_tag(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t g[UID_GUID_LEN], before[1024], after[1024];
+	const char *x = "restore-tag-x";
+	uint64_t home, w0;
+
+	svc_init(fx);
+	granted = 0;
+	assert_int_equal(uid_name_guid("ls", x, strlen(x), UIDNAME_V2, g), 0);
+	home = uidtab_home(g, NSLOTS);
+	put_damaged_tag(fx, home, x, "other-ls");
+	get_slot(fx, home, before);
+
+	w0 = svc_writes();
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, -EADDRINUSE);
+	assert_int_equal(svc_writes(), w0);
+	get_slot(fx, home, after);
+	assert_memory_equal(before, after, sizeof(before));
+
+	/* Our own tag: restored there. */
+	put_damaged_tag(fx, home, x, "ls");
+	svc_import(8, x, 5, 100, true);
+	svc_drive(L.replies + 1);
+	assert_int_equal(L.last_err, 0);
+	assert_true(L.last.flags & SDLM_UID_F_RESTORED);
+}
+
 static void test_svc_restore_other_damaged(void **state)
 {
 	struct fixture *fx = *state;
@@ -2452,6 +2502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_seg_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_seg_restore_run_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_other_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_restore_other_lockspace_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_epoch_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_guid_in_two_lockspaces, setup, teardown),
