@@ -14,7 +14,14 @@
 #   variants_verify      run each of $VARIANTS ("NAME:SEARCH[:DEFINES]",
 #                        SEARCH dfs or bfs, DEFINES comma-separated spin
 #                        defines: the bounds that hold its counter-example)
-#                        one after the other, 1 minute each at most;
+#                        one after the other, each bounded by
+#                        SDLM_SPIN_VARIANT_MINUTES (default 10): a caught
+#                        variant ends at its counter-example, so the bound
+#                        costs nothing while the model has its teeth; it
+#                        is long because pan's bound is wall-clock time and
+#                        a loaded machine gives a niced pan a tenth of a
+#                        core (AS_IS_COLDDEAD needs 3.4 million states: 9 s
+#                        at load 6, not found in 1 minute at load 20);
 #                        compiled -O0: each is found in seconds, and the
 #                        compile is what costs (pan.c at -O2: 7 s of CPU,
 #                        at -O0: 1 s; 31 variants in the three models)
@@ -93,7 +100,7 @@ variants_verify() {
 		[ "$rest" != "$how" ] && extra=${rest#*:}
 		cc=$SAFE_CC
 		[ "$how" = bfs ] && cc=$BFS_CC
-		verify "$name" "-D$name ${extra//,/ }" "$cc -O0" "" 1
+		verify "$name" "-D$name ${extra//,/ }" "$cc -O0" "" "${SDLM_SPIN_VARIANT_MINUTES:-10}"
 	done
 }
 variants_judge() {

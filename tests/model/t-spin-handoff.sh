@@ -20,7 +20,8 @@ SPIN_MODEL=handoff.pml SPIN_ASSERTS="S1 S2 S4h S5"
 . "$(dirname "${BASH_SOURCE[0]}")/spinlib.sh"
 
 # The variants are each found in well under a second on an idle machine;
-# their bound (1 minute) only matters when one is no longer caught.
+# their bound (SDLM_SPIN_VARIANT_MINUTES, spinlib.sh) only matters when
+# one is no longer caught.
 VARIANTS="BAD_OLD_INCARNATION:bfs BAD_USE_AFTER_ANSWER:dfs
 	BAD_RESUME_ANSWERED:dfs BAD_REJOIN_KEEPS:bfs BAD_REPLAY_BY_RES:bfs
 	BAD_ANSWER_UNDRAINED:dfs BAD_APPLY_UNCHECKED:bfs DRAFT_MSG_SLOT:bfs"
