@@ -958,6 +958,13 @@ static int ev_node_fenced(struct ls_state *ls, const struct ls_event *ev,
 	if (nd && nd->nd_has_fenced_inc &&
 	    ev->ev_incarnation <= nd->nd_fenced_inc)
 		return -EALREADY;
+	/* A verdict about an incarnation older than the node's member record
+	 * comes after the node restarted and rejoined: the locks on its list
+	 * are the new incarnation's (the old one's were released by it), and
+	 * freeing them would grant a second holder.  A record of 0 is none
+	 * (below HO_PROTOCOL_MIN). */
+	if (nd && nd->nd_inc && ev->ev_incarnation < nd->nd_inc)
+		return -EALREADY;
 	rc = nodes_ensure(ls, &ev->ev_nodeid, 1);
 	if (rc)
 		return rc;

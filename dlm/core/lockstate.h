@@ -251,7 +251,9 @@ void ls_destroy(struct ls_state *ls);
  *			member record (none recorded included); its -ENOENT:
  *			no such grant of V (released, or V fenced)
  *	-EALREADY	CANCEL of a granted lock (the grant won the race);
- *			NODE_FENCED of an incarnation already fenced
+ *			NODE_FENCED of an incarnation already fenced, or
+ *			older than the node's member record (it restarted
+ *			and rejoined: the locks it holds are the new one's)
  *	-ENOSPC		more than LS_NODE_RECS_MAX nodes
  *	-ENOMEM		allocation failed before anything changed
  * If an event was applied but out could not hold every decision,

@@ -511,6 +511,12 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 		 * (lsround.c): the slot's when the executor did not say. */
 		if (!incarnation && lsm.h.node_inc)
 			incarnation = lsm.h.node_inc(lsm.h.ctx, node);
+		/* Still unknown (an operator's confirm of a node whose slot
+		 * does not read): the machine is off, so is the incarnation
+		 * the replica records; a verdict older than that record
+		 * changes nothing (ls_apply, -EALREADY). */
+		if (!incarnation)
+			incarnation = ni.incarnation;
 		ev.ev_incarnation = incarnation > ni.fenced_incarnation ? incarnation :
 				    ni.fenced_incarnation + 1;
 		log_notice("ls %s: node %u fenced: releasing its locks", l->name, node);

@@ -882,6 +882,55 @@ static void test_round_records(void **state)
 	assert_false(ni.member);
 }
 
+/*
+ * A fence verdict that arrives after its node came back as a newer
+ * incarnation is about a daemon that is gone: the executor fenced
+ * incarnation A, the node restarted as B, rejoined, released A's lock and
+ * took its own, and only then was A's NODE_FENCED delivered.  It must not
+ * free B's lock: B's client still uses it, and the waiter granted in its
+ * place would be a second EX holder.
+ */
+static void test_fenced_older_incarnation_after_rejoin(void **state)
+{
+	struct fx *f = *state;
+	struct ls_node_info ni;
+	uint64_t d0;
+
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	/* 2 away; its executor fences A ... */
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	/* ... meanwhile it restarts as B and rejoins */
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_A + 1, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(rel(f, 2, 1, NULL), 0);	/* A's lock, released by B */
+	assert_int_equal(req(f, 2, 1, "s", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	assert_int_equal(req(f, 1, 1, "s", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 1, 1), LS_Q_WAIT);
+
+	/* A's verdict, late: nothing of B's changes */
+	d0 = ls_digest(f->ls);
+	f->out.count = 0;
+	assert_int_equal(fenced(f, 2, INC_A), -EALREADY);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(ls_digest(f->ls), d0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	assert_int_equal(lk_queue(f, 1, 1), LS_Q_WAIT);
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_false(ni.fenced);
+	assert_int_equal(ni.lock_count, 1);
+
+	/* B's own fence still releases, as any fence does */
+	assert_int_equal(confchg(f, 4, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(fenced(f, 2, INC_A + 1), 0);
+	assert_non_null(find(f, LS_OUT_RELEASED, LKID(2, 1)));
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+}
+
 /* ROUND's malformed inputs change nothing. */
 static void test_round_rejects(void **state)
 {
@@ -1170,6 +1219,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blocking_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_away_need_fence_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_releases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_after_rejoin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaver_requests_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_gates_grant, setup, teardown),
