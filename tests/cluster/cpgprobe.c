@@ -15,12 +15,19 @@
  *	-> delivered == nodes * count: print the result, leave
  * Every message of every node is sent after every node joined, so each
  * replica sees the same stream from that point on; the digests, and the
- * applied/rejected counts, must be equal everywhere.
+ * applied/rejected counts, must be equal everywhere - as long as no view
+ * (a group or totem confchg) comes once messages flow: where a view is
+ * delivered among the messages is each node's own (a ring re-formed under
+ * load), and a probe has no sync round to reconcile it as sdlmd has.
+ * late_views counts those views that changed the members or quorum,
+ * views_hash names where each came and what it said (members, quorate,
+ * messages delivered before it).
  *
  * Output (stdout, one line each):
  *	joined node <id> ls <name>
  *	result node <id> delivered <n> applied <a> rejected <r> bad <b>
  *	       locks <l> resources <r> digest <16 hex>
+ *	       late_views <v> views_hash <16 hex>
  *	rtt node <id> n <n> p50_us <..> p99_us <..> max_us <..>
  * Exit 0 when all messages were delivered, 1 on timeout or error.
  */
@@ -55,6 +62,11 @@ struct probe {
 	uint64_t	sent_at_ns;
 	uint64_t	*rtt_ns;
 	uint64_t	delivered, applied, rejected, bad;
+	uint64_t	late_views, views_hash;	/* changes once messages flow */
+	uint64_t	views;
+	bool		last_quorate;
+	size_t		last_count;
+	uint32_t	last_members[LS_MEMBERS_MAX];
 	uint32_t	lk_counter;
 	uint64_t	own[OWN_MAX];	/* lock ids this node created */
 	size_t		own_count;
@@ -81,6 +93,15 @@ static void apply(struct probe *p, const struct ls_event *ev)
 		p->err = -ENOMEM;
 }
 
+/*
+ * Quorum is the group's (more than half of --nodes in it), not the totem
+ * ring's: a newcomer's first totem view comes when its corosync delivers
+ * it, possibly after the others' first messages (they start as soon as
+ * their group has every member), and a replica that applied those while
+ * "not quorate" grants in another order.  sdlmd closes that window with its
+ * sync round; the probe claims only the agreed order of messages and group
+ * confchgs.
+ */
 static void apply_view(struct probe *p, const struct ls_cpg_view *v)
 {
 	struct ls_event ev = {
@@ -88,9 +109,26 @@ static void apply_view(struct probe *p, const struct ls_cpg_view *v)
 		.ev_ring_id = v->ring_id,
 		.ev_members = v->members,
 		.ev_member_count = v->member_count,
-		.ev_quorate = ls_cpg_quorate(v, p->nodes),
+		.ev_quorate = p->nodes && 2 * (uint64_t)v->member_count > p->nodes,
 	};
+	size_t i;
+	bool same = p->views && ev.ev_quorate == p->last_quorate &&
+		    v->member_count == p->last_count &&
+		    !memcmp(v->members, p->last_members, v->member_count * sizeof(uint32_t));
 
+	if (p->delivered && !same) {
+		p->late_views++;
+		p->views_hash = (p->views_hash ^ p->delivered) * 0x100000001b3ULL;
+		p->views_hash = (p->views_hash ^ ev.ev_quorate) * 0x100000001b3ULL;
+		for (i = 0; i < v->member_count; i++)
+			p->views_hash = (p->views_hash ^ v->members[i]) * 0x100000001b3ULL;
+		fprintf(stderr, "view after %" PRIu64 " messages: %zu members, %s\n",
+			p->delivered, v->member_count, ev.ev_quorate ? "quorate" : "NOT quorate");
+	}
+	p->views++;
+	p->last_quorate = ev.ev_quorate;
+	p->last_count = v->member_count;
+	memcpy(p->last_members, v->members, v->member_count * sizeof(uint32_t));
 	ls_apply(p->ls, &ev, &p->out);
 }
 
@@ -327,9 +365,10 @@ int main(int argc, char **argv)
 		ret = 0;
 	printf("result node %u delivered %" PRIu64 " applied %" PRIu64
 	       " rejected %" PRIu64 " bad %" PRIu64 " locks %zu resources %zu"
-	       " digest %016" PRIx64 "\n", nodeid, p.delivered, p.applied,
+	       " digest %016" PRIx64 " late_views %" PRIu64 " views_hash %016" PRIx64 "\n",
+	       nodeid, p.delivered, p.applied,
 	       p.rejected, p.bad, ls_lock_count(p.ls), ls_resource_count(p.ls),
-	       ls_digest(p.ls));
+	       ls_digest(p.ls), p.late_views, p.views_hash);
 	print_rtt(&p, nodeid);
 	fflush(stdout);
 	ls_cpg_close(p.cpg);

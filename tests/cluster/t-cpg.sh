@@ -11,7 +11,11 @@
 #       one at a time, applies everything it delivers to its lockstate
 #   wait until all three exit and printed "result"
 #   check: each delivered 3 * $COUNT messages, none bad, and the three
-#       digests and applied/rejected counts are equal
+#       digests and applied/rejected counts are equal - unless a view
+#       (the ring re-formed under load) came while messages flowed, at
+#       different points of the stream on different nodes: a probe has no
+#       sync round, so equality is not claimed for that run and it runs
+#       again, at most 3 times (a run with no such view is required)
 #   cpgprobe on nodes 1 and 2 only (lockspace "rtt"): round trip = send ->
 #       own delivery; p50/p99 printed (INFO), not asserted
 #   teardown -> nothing of the run is left
@@ -36,7 +40,7 @@ info() { echo "INFO: $*"; }
 check() {
 	local desc=$1
 	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
+	if "$@"; then pass "$desc"; else fail "$desc"; return 1; fi
 }
 
 require() {
@@ -74,34 +78,56 @@ for i in 1 2 3; do
 	require "node $i quorate with 3 members" cl_wait_quorate "$i" 60 3
 done
 
-echo "== determinism: 3 probes, $count events each"
-for i in 1 2 3; do
-	cl_spawn "$i" probe-det "$probe" --ls det --nodes 3 --count "$count" \
-		--seed 7 --timeout 120 >/dev/null
-done
-check "all probes finished" cl_wait_for "probes finished" 150 probes_done det 1 2 3
-digests=()
-for i in 1 2 3; do
-	log="$CL_DIR/n$i/probe-det.log"
-	line=$(grep '^result ' "$log")
-	if [ -z "$line" ]; then
-		fail "node $i printed no result"
-		sed 's/^/    /' "$log"
-		continue
+# One determinism run under lockspace $1: 0 replicas equal, 1 a check
+# failed, 2 void (a view came at different points of the stream on
+# different nodes: each probe applies it where it came, with no round to
+# reconcile; cpgprobe.c).
+det_run() {
+	local ls=$1 i log line digests=() hashes=() late=0 rc=0
+	for i in 1 2 3; do
+		cl_spawn "$i" "probe-$ls" "$probe" --ls "$ls" --nodes 3 --count "$count" \
+			--seed 7 --timeout 120 >/dev/null
+	done
+	check "all probes finished" cl_wait_for "probes finished" 150 probes_done "$ls" 1 2 3 || rc=1
+	for i in 1 2 3; do
+		log="$CL_DIR/n$i/probe-$ls.log"
+		line=$(grep '^result ' "$log")
+		if [ -z "$line" ]; then
+			fail "node $i printed no result"
+			sed 's/^/    /' "$log"
+			rc=1
+			continue
+		fi
+		info "$line"
+		check "node $i delivered $((3 * count)) messages" \
+			test "$(field "$line" delivered)" = $((3 * count)) || rc=1
+		check "node $i saw no bad message" test "$(field "$line" bad)" = 0 || rc=1
+		digests+=("$(field "$line" digest) $(field "$line" applied) $(field "$line" rejected) $(field "$line" locks)")
+		hashes+=("$(field "$line" views_hash)")
+		late=$((late + $(field "$line" late_views)))
+		rtt=$(grep '^rtt ' "$log") && info "under 3 senders: $rtt"
+	done
+	[ "$rc" = 0 ] || return 1
+	if [ "$late" != 0 ] && { [ "${hashes[0]}" != "${hashes[1]}" ] || [ "${hashes[1]}" != "${hashes[2]}" ]; }; then
+		info "views came while messages flowed, at different points on different nodes (views_hash ${hashes[*]}): equality is not claimed for this run"
+		grep -h '^view after' "$CL_DIR"/n[123]/probe-"$ls".log 2>/dev/null | sed 's/^/    /'
+		return 2
 	fi
-	info "$line"
-	check "node $i delivered $((3 * count)) messages" \
-		test "$(field "$line" delivered)" = $((3 * count))
-	check "node $i saw no bad message" test "$(field "$line" bad)" = 0
-	digests+=("$(field "$line" digest) $(field "$line" applied) $(field "$line" rejected) $(field "$line" locks)")
-	rtt=$(grep '^rtt ' "$log") && info "under 3 senders: $rtt"
+	if [ "${digests[0]}" = "${digests[1]}" ] && [ "${digests[1]}" = "${digests[2]}" ]; then
+		pass "digest, applied, rejected and lock counts equal on 3 nodes (${digests[0]}; $late late views)"
+		return 0
+	fi
+	fail "replicas differ: ${digests[*]} (late views $late, views_hash ${hashes[*]})"
+	return 1
+}
+
+echo "== determinism: 3 probes, $count events each"
+for try in 1 2 3; do
+	det_run "det$try"
+	r=$?
+	[ "$r" = 2 ] || break
 done
-if [ "${#digests[@]}" = 3 ] && [ "${digests[0]}" = "${digests[1]}" ] &&
-	[ "${digests[1]}" = "${digests[2]}" ]; then
-	pass "digest, applied, rejected and lock counts equal on 3 nodes (${digests[0]})"
-else
-	fail "replicas differ: ${digests[*]}"
-fi
+[ "$r" = 2 ] && fail "3 determinism runs, each with a view at different points of the stream: nothing was shown"
 
 echo "== CPG round trip between two nodes"
 for i in 1 2; do
