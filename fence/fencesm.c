@@ -752,13 +752,9 @@ bool self_io_is_idle(const struct self_io *io)
 	       io->inflight <= (io->hb_read_pending ? 1u : 0u);
 }
 
-bool self_may_write_hb(uint32_t area_inflight, bool hb_read_pending,
-		       bool hb_write_pending)
+bool self_may_write_hb(uint32_t hb_stale, bool hb_write_pending)
 {
-	uint32_t waited = (hb_read_pending ? 1u : 0u) +
-			  (hb_write_pending ? 1u : 0u);
-
-	return !hb_write_pending && area_inflight <= waited;
+	return !hb_write_pending && hb_stale == 0;
 }
 
 void self_io(struct self_state *ss, const struct self_io *io)

@@ -522,12 +522,14 @@ bool self_io_is_idle(const struct self_io *io);
  * A heartbeat write (a renewal, or the last one marking the slot FREE)
  * may be submitted: none is waited for, and no earlier one that missed
  * its deadline is still in the kernel - it could land over the newer
- * record (a lower counter, without the ack).  area_inflight: requests of
- * the area's aio context the kernel still owns, timed-out ones included;
- * of those, our pending read and write are waited for, the rest stale.
+ * record (a lower counter, without the ack).  hb_stale: our heartbeat
+ * writes that timed out and are still in the kernel.  Nothing else in
+ * flight counts: a pill or any other write goes to another sector and
+ * cannot land over our record, and holding renewals back for it (a slow
+ * path to a victim's slot) would lapse our lease - a reset, under the
+ * lapse rule, for somebody else's sector.
  */
-bool self_may_write_hb(uint32_t area_inflight, bool hb_read_pending,
-		       bool hb_write_pending);
+bool self_may_write_hb(uint32_t hb_stale, bool hb_write_pending);
 void self_clients_stopped(struct self_state *ss, bool stopped);
 
 /*

@@ -58,6 +58,10 @@ struct hb_engine {
 	struct sdlm_msg msg[SDLM_MAX_NODES + 1];
 	int msg_rc[SDLM_MAX_NODES + 1];
 	bool write_pending, read_pending;
+	/* Our heartbeat writes that timed out and are still in the kernel
+	 * (counted at their SDLM_EIOTIMEOUT, uncounted by their gone
+	 * callback): each may land over a newer record of ours. */
+	uint32_t hb_stale;
 	/* Clock check (a VM pause CLOCK_BOOTTIME did not count): each peer's
 	 * counter and incarnation at our last successful read of its slot,
 	 * that read's submission, and the submission of the last read that
@@ -84,8 +88,7 @@ struct hb_engine {
 /* fencesm decides whether a heartbeat write may go out (no stale one). */
 static bool may_write(const struct hb_engine *e)
 {
-	return self_may_write_hb(aio_inflight(e->a->aio), e->read_pending,
-				 e->write_pending);
+	return self_may_write_hb(e->hb_stale, e->write_pending);
 }
 
 /*
@@ -167,6 +170,8 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 	e->write_pending = false;
 	e->st.writes++;
 	e->st.last_write_us = (aio_now_ns() - e->write_sub_ns) / 1000;
+	if (result == SDLM_EIOTIMEOUT)
+		e->hb_stale++;		/* until write_gone */
 	if (result < 0) {
 		e->st.write_fail++;
 		e->st.last_write_err = result;
@@ -179,6 +184,15 @@ static void write_done(void *arg, int result, const void *data, size_t len)
 	/* After a lapse fencesm owes a fresh read: only a read submitted
 	 * from now on (self_read_submitted) pays it. */
 	self_renew_done(&e->self, e->write_sub_ms, result);
+}
+
+/* A heartbeat write of ours that timed out has left the kernel. */
+static void write_gone(void *arg)
+{
+	struct hb_engine *e = arg;
+
+	if (e->hb_stale)
+		e->hb_stale--;
 }
 
 /*
@@ -401,17 +415,17 @@ static bool hb_io_pending(void *arg)
 {
 	const struct hb_engine *e = arg;
 
-	return e->write_pending || e->read_pending;
+	return e->write_pending || e->read_pending || e->hb_stale;
 }
 
 /*
  * The completion of a write or read still pending calls back into e, and
  * the area's context outlives the engine (area_close reaps or cancels what
  * is left, calling back as it goes).  So wait for this engine's callbacks
- * first: every request has a deadline of T, by which its callback has run
- * (a request that misses it stays counted by aio_inflight() - may_write()
- * refuses while it is - but no longer calls back).  If one still has not after 2T, e is leaked rather than
- * freed under a callback to come.
+ * first: every request has a deadline of T, by which its callback has run;
+ * a heartbeat write that missed it calls once more, when it leaves the
+ * kernel (write_gone; may_write() refuses until then).  If one still has
+ * not after 2T, e is leaked rather than freed under a callback to come.
  */
 void hbe_destroy(struct hb_engine *e)
 {
@@ -489,8 +503,9 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			e->write_sub_ms = now_ms;
 			e->write_sub_ns = now_ns;
 			self_renew_submitted(&e->self, now_ms);
-			rc = aio_submit_write(e->a->aio, e->a->fd, off, e->wbuf,
-					      e->a->hdr.sector_size, dl, write_done, e);
+			rc = aio_submit_write_gone(e->a->aio, e->a->fd, off, e->wbuf,
+						   e->a->hdr.sector_size, dl, write_done, e,
+						   write_gone, e);
 		}
 		if (rc == 0) {
 			e->write_pending = true;

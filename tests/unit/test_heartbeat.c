@@ -702,6 +702,56 @@ static void test_fencer_destroy_pill_stalled(void **state)
 	assert_int_equal(fx->fenced_path, 0);
 }
 
+/*
+ * A pill write that sits in the kernel (a slow path to the victim's
+ * sector) must not stop our own renewals: only a timed-out write of our
+ * own heartbeat can land over a newer record of ours (fencesm
+ * self_may_write_hb).  Counted as "stale", the pill kept every renewal
+ * back until it left the kernel, and our lease lapsed: under the lapse
+ * rule, a reset for a write to somebody else's slot.
+ */
+static void test_pill_in_flight_does_not_stop_renewals(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint32_t land_ms = 4 * (uint32_t)t->lease_ms;
+	struct aio_fault late = { .ops = AIO_FAULT_WRITE,
+				  .kind = AIO_FAULT_LATE,
+				  .late_ms = land_ms };
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	uint64_t end;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	assert_true(engine_idle(fx));
+
+	/* the pill is withheld for land_ms; our own writes are not */
+	aio_fault_set(fx->a->aio, &late);
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
+				       fx), 0);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+	assert_int_equal(aio_inflight(fx->a->aio), 1);
+	aio_fault_set(fx->a->aio, NULL);
+
+	/* two leases of renewals while the pill is still in flight */
+	writes_goal = hbe_stats(fx->e)->writes + 2 * t->lease_ms / t->base.hb_interval_ms;
+	assert_true(run_until(fx, 2 * t->lease_ms + 2 * t->base.io_timeout_ms, writes_done));
+	assert_true(aio_inflight(fx->a->aio) >= 1);
+	assert_int_equal(hbe_may_use_locks(fx->e, clock_boottime_ms()), 0);
+	assert_false(fx->stop_told);
+
+	/* the pill lands: nothing of ours is left in the kernel after it */
+	fencer_destroy(fx->f);
+	fx->f = NULL;
+	assert_true(run_until(fx, land_ms + 4 * t->base.io_timeout_ms, engine_idle));
+}
+
 static int setup3(void **state)
 {
 	fixture_nodes = 3;
@@ -866,6 +916,37 @@ static bool area_built(struct fixture *fx)
 static bool write_timed_out(struct fixture *fx)
 {
 	return hbe_stats(fx->e)->last_write_err == SDLM_EIOTIMEOUT;
+}
+
+/*
+ * Our own heartbeat write that timed out and is still in the kernel
+ * holds every renewal back until it leaves (it could land over a newer
+ * record), and only until then.  Withheld for good, it times out once;
+ * no second write goes out in three intervals (a broken count would
+ * submit, and that write would time out too); once it lands, renewals
+ * go on.
+ */
+static void test_own_stale_write_holds_renewals(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct aio_fault late = { .ops = AIO_FAULT_WRITE,
+				  .kind = AIO_FAULT_LATE,
+				  .late_ms = AIO_STALL_FOREVER };
+	uint64_t after;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	aio_fault_set(fx->a->aio, &late);
+	assert_true(run_until(fx, 4 * t->lease_ms, write_timed_out));
+	after = hbe_stats(fx->e)->writes;
+	writes_goal = after + 1;
+	assert_false(run_until(fx, 3 * t->base.hb_interval_ms + 2 * t->base.io_timeout_ms,
+			       writes_done));
+	assert_int_equal(hbe_stats(fx->e)->writes, after);
+	aio_fault_set(fx->a->aio, NULL);	/* it lands */
+	writes_goal = after + 2;
+	assert_true(run_until(fx, 4 * t->lease_ms, writes_done));
 }
 
 /*
@@ -1176,6 +1257,8 @@ int main(void)
 			test_fencer_destroy_pill_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_destroy_pill_stalled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pill_in_flight_does_not_stop_renewals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_stale_write_holds_renewals, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_cancel_during_pill_write, setup3, teardown3),
 		cmocka_unit_test_setup_teardown(
