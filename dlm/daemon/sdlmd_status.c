@@ -433,6 +433,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 		{ "sdlm_xport_malformed_total", "fast-path transport: datagrams that are no frame of this version", 0, false },
 		{ "sdlm_xport_refused_total", "fast-path transport: authentic frames refused (other node, old incarnation, bad ack)", 0, false },
 		{ "sdlm_xport_send_errors_total", "fast-path transport: frames the kernel refused to send (retransmitted)", 0, false },
+		{ "sdlm_xport_foreign_drops_total", "fast-path transport: datagrams from no peer's address and port, dropped before authentication", 0, false },
+		{ "sdlm_xport_receive_errors_total", "fast-path transport: failed socket reads", 0, false },
 	};
 	struct xpedge_stats x;
 	size_t i, n = sizeof(m) / sizeof(m[0]);
@@ -464,6 +466,8 @@ static void render_stats(struct sbuf *b, bool json, bool prom)
 	m[30].v = x.malformed;
 	m[31].v = x.refused;
 	m[32].v = x.send_errors;
+	m[33].v = x.foreign_drops;
+	m[34].v = x.recv_errors;
 	if (json)
 		sb_printf(b, "{\"version\":\"%s\",", PACKAGE_VERSION);
 	else if (prom)

@@ -262,6 +262,12 @@ static void xp_timer_fn(void *data)
 	handle_out(&E.out, now);
 }
 
+/* said at 1, 2, 4, 8...: a flood is no log storm */
+static bool log_now(uint64_t count)
+{
+	return !(count & (count - 1));
+}
+
 static void count_input(int rc, const struct sockaddr_storage *from)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -273,7 +279,7 @@ static void count_input(int rc, const struct sockaddr_storage *from)
 		/* a forgery, another cluster, or another key: never looked
 		 * at further; said at 1, 2, 4, 8... so a flood is no log storm */
 		E.st.auth_drops++;
-		if (!(E.st.auth_drops & (E.st.auth_drops - 1))) {
+		if (log_now(E.st.auth_drops)) {
 			if (from->ss_family == AF_INET)
 				inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr,
 					  a, sizeof(a));
@@ -319,6 +325,51 @@ static void learn_peers(uint64_t now)
 	}
 }
 
+/* The datagram came from a peer's address and port (the nodelist's
+ * ring0_addr, xport_port): the only senders of authentic frames. */
+static bool from_peer(const struct sockaddr_storage *from, socklen_t fl)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)from, *p4;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)from, *p6;
+	unsigned i;
+
+	for (i = 1; i < E.npeers; i++) {
+		if (E.peers[i].sa.ss_family != from->ss_family)
+			continue;
+		if (from->ss_family == AF_INET && fl >= sizeof(*a4)) {
+			p4 = (const struct sockaddr_in *)&E.peers[i].sa;
+			if (p4->sin_port == a4->sin_port &&
+			    p4->sin_addr.s_addr == a4->sin_addr.s_addr)
+				return true;
+		} else if (from->ss_family == AF_INET6 && fl >= sizeof(*a6)) {
+			p6 = (const struct sockaddr_in6 *)&E.peers[i].sa;
+			if (p6->sin6_port == a6->sin6_port &&
+			    !memcmp(&p6->sin6_addr, &a6->sin6_addr, sizeof(a6->sin6_addr)))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void count_foreign(const struct sockaddr_storage *from)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	E.st.foreign_drops++;
+	if (!log_now(E.st.foreign_drops))
+		return;
+	if (from->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, a, sizeof(a));
+	else if (from->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, a, sizeof(a));
+	log_warn("xport: a datagram from %s port %u, which is no peer's address and port "
+		 "(%llu so far): dropped unread; peers send from their nodelist ring0_addr "
+		 "and xport_port", a,
+		 from->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)from)->sin_port) :
+		 from->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)from)->sin6_port) : 0,
+		 (unsigned long long)E.st.foreign_drops);
+}
+
 static int32_t on_readable(int32_t fd, int32_t revents, void *data)
 {
 	struct sockaddr_storage from;
@@ -336,11 +387,17 @@ static int32_t on_readable(int32_t fd, int32_t revents, void *data)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("xport: receive: %s", strerror(errno));
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    log_now(++E.st.recv_errors))
+				log_warn("xport: receive: %s (%llu so far)", strerror(errno),
+					 (unsigned long long)E.st.recv_errors);
 			break;
 		}
 		E.st.frames_received++;
+		if (!from_peer(&from, fl)) {
+			count_foreign(&from);
+			continue;
+		}
 		if ((size_t)n > XP_FRAME_MAX) {
 			E.st.malformed++;	/* MSG_TRUNC: its real length */
 			continue;
@@ -726,23 +783,26 @@ void xpedge_render(struct sbuf *b, bool json)
 		sb_printf(b, ",\"xport\":{\"address\":");
 		sb_json_str(b, E.self_addr);
 		sb_printf(b, ",\"port\":%u,\"frames_sent\":%llu,\"frames_received\":%llu,"
-			  "\"send_errors\":%llu,\"auth_drops\":%llu,\"malformed\":%llu,"
-			  "\"refused\":%llu,\"retransmits\":%llu,\"fast_retransmits\":%llu,"
+			  "\"send_errors\":%llu,\"auth_drops\":%llu,\"foreign_drops\":%llu,"
+			  "\"receive_errors\":%llu,\"malformed\":%llu,\"refused\":%llu,"
+			  "\"retransmits\":%llu,\"fast_retransmits\":%llu,"
 			  "\"duplicates\":%llu,\"delivered\":%llu,\"resets\":%llu,"
 			  "\"echo_sent\":%llu,\"echo_replies\":%llu,\"peers\":[",
 			  E.cfg.port, (unsigned long long)st.frames_sent,
 			  (unsigned long long)st.frames_received, (unsigned long long)st.send_errors,
-			  (unsigned long long)st.auth_drops, (unsigned long long)st.malformed,
+			  (unsigned long long)st.auth_drops, (unsigned long long)st.foreign_drops,
+			  (unsigned long long)st.recv_errors, (unsigned long long)st.malformed,
 			  (unsigned long long)st.refused, (unsigned long long)st.retransmits,
 			  (unsigned long long)st.fast_retransmits, (unsigned long long)st.duplicates,
 			  (unsigned long long)st.delivered, (unsigned long long)st.resets,
 			  (unsigned long long)st.echo_sent, (unsigned long long)st.echo_replies);
 	} else {
 		sb_printf(b, "xport        UDP %s port %u: %llu frames sent (%llu messages "
-			  "retransmitted), %llu received (%llu failed authentication, %llu "
-			  "malformed, %llu refused, %llu duplicate messages)\n",
+			  "retransmitted), %llu received (%llu from no peer's address, %llu failed "
+			  "authentication, %llu malformed, %llu refused, %llu duplicate messages)\n",
 			  E.self_addr, E.cfg.port, (unsigned long long)st.frames_sent,
 			  (unsigned long long)st.retransmits, (unsigned long long)st.frames_received,
+			  (unsigned long long)st.foreign_drops,
 			  (unsigned long long)st.auth_drops, (unsigned long long)st.malformed,
 			  (unsigned long long)st.refused, (unsigned long long)st.duplicates);
 	}

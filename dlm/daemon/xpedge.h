@@ -56,6 +56,9 @@ struct xpedge_stats {
 	uint64_t	frames_received;	/* datagrams read */
 	uint64_t	send_errors;		/* refused by the kernel (retransmitted) */
 	uint64_t	auth_drops;		/* failed the HMAC: dropped */
+	uint64_t	foreign_drops;		/* from no peer's address and port:
+						 * dropped before the HMAC */
+	uint64_t	recv_errors;		/* recvfrom() failed (not EAGAIN) */
 	uint64_t	malformed;		/* no frame of ours (length, magic, version, fields) */
 	uint64_t	refused;		/* verified, refused by the transport's rules */
 	uint64_t	retransmits;		/* messages sent again (timer and fast) */

@@ -7,8 +7,10 @@
 #
 # The fast-path transport's edge runs too (xport_port, docs/protocol.md
 # "The edge"): every daemon echoes every peer over its UDP socket; before
-# the loss the echoes come back and forged frames are dropped and counted
-# as failed authentication, never delivered; through the loss the echoes
+# the loss the echoes come back, datagrams from no peer's address and port
+# are dropped before the HMAC (foreign_drops), and forged frames from a
+# peer's spoofed address and port are dropped and counted as failed
+# authentication, never delivered; through the loss the echoes
 # go on, the lost frames retransmitted by the transport.  A restarting
 # daemon refuses a replayed HELLO of a peer's older daemon; key files that
 # are not the owner's alone, or no file, stop a start.
@@ -58,18 +60,32 @@ xp_checks() {
 # XP_PEERS, I replaced by a node id: that node's peers in one line
 XP_PEERS="'; '.join('node %d echo mean %.0f us (min %.0f, max %.0f), srtt %s us, rto %s us' % (j, P[I][j]['echo_rtt_mean_us'], P[I][j]['echo_rtt_min_us'], P[I][j]['echo_rtt_max_us'], P[I][j]['srtt_us'], P[I][j]['rto_us']) for j in sorted(P[I]))"
 
-# forge I J N: N frames from node I's namespace to node J's port, well
-# formed (magic, version, lengths) but signed with no key of this cluster
+# forge I J N [SPORT]: N frames from node I's namespace to node J's port,
+# well formed (magic, version, lengths) but signed with no key of this
+# cluster.  With SPORT the datagrams carry node I's address and that
+# source port, written through a raw socket (the port node I's daemon
+# holds: what a forger who spoofs a peer's address sends); without, an
+# ordinary socket's random port.
 forge() {
-	ip netns exec "${CL_PREFIX}n$1" python3 - "$(_cl_addr "$2")" "$SD_XPORT_PORT" "$1" "$2" "$3" <<'PY'
+	ip netns exec "${CL_PREFIX}n$1" python3 - "$(_cl_addr "$2")" "$SD_XPORT_PORT" "$1" "$2" "$3" \
+		"$(_cl_addr "$1")" "${4:-0}" <<'PY'
 import os, socket, struct, sys
 addr, port, src, dst, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+saddr, sport = sys.argv[6], int(sys.argv[7])
+if sport:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for seq in range(1, n + 1):
     payload = bytes([1]) + bytes(7) + struct.pack("<QQ", seq, 0)
     hdr = struct.pack("<IHHHBBIIIQQQQQ", 0x584c4453, 1, 0, 0, 0, 0, src, dst,
                       len(payload), 1, 1, 0, seq, 0)
-    s.sendto(hdr + payload + os.urandom(16), (addr, port))
+    data = hdr + payload + os.urandom(16)
+    if sport:
+        # UDP header, checksum 0 (none, IPv4); the kernel writes the IP header
+        s.sendto(struct.pack("!HHHH", sport, port, 8 + len(data), 0) + data, (addr, 0))
+    else:
+        s.sendto(data, (addr, port))
 PY
 }
 
@@ -83,14 +99,23 @@ xp_eval "'node 1, no loss: ' + ${XP_PEERS//I/1}" "'node 2, no loss: ' + ${XP_PEE
 xp_checks "no frame failed authentication before the forgery" \
 	"all(X[i]['auth_drops'] == 0 for i in X)"
 delivered0=$(xp_eval "X[1]['delivered']")
-require "forge 5 frames from node 3's namespace to node 1" forge 3 1 5
+# Not from a peer's address and port: dropped before the HMAC is computed
+# (a flood costs a comparison, not a hash), counted apart.
+require "forge 7 frames from node 3's namespace, another port, to node 1" forge 3 1 7
+check "node 1: the 7 frames from no peer's port were dropped unread" \
+	cl_wait_for "node 1 counts 7 foreign drops" 20 xp_until "X[1]['foreign_drops'] >= 7"
+xp_checks "node 1: exactly 7 foreign, none reached the HMAC" \
+	"X[1]['foreign_drops'] == 7 and X[1]['auth_drops'] == 0"
+# From node 3's address and port (spoofed): only the tag tells.
+require "forge 5 frames as node 3's daemon (its address and port) to node 1" \
+	forge 3 1 5 "$SD_XPORT_PORT"
 check "node 1: the 5 forged frames failed authentication" \
 	cl_wait_for "node 1 counts 5 auth drops" 20 xp_until "X[1]['auth_drops'] >= 5"
 xp_checks "node 1: exactly 5 failed authentication" "X[1]['auth_drops'] == 5" \
-	"node 1: nothing else about them was counted (malformed, refused)" \
-	"X[1]['malformed'] == 0 and X[1]['refused'] == 0" \
-	"node 2 saw no forged frame" "X[2]['auth_drops'] == 0" \
-	"node 3 saw no forged frame" "X[3]['auth_drops'] == 0"
+	"node 1: nothing else about them was counted (malformed, refused, foreign)" \
+	"X[1]['malformed'] == 0 and X[1]['refused'] == 0 and X[1]['foreign_drops'] == 7" \
+	"node 2 saw no forged frame" "X[2]['auth_drops'] == 0 and X[2]['foreign_drops'] == 0" \
+	"node 3 saw no forged frame" "X[3]['auth_drops'] == 0 and X[3]['foreign_drops'] == 0"
 check "node 1: the echoes go on after the forgery" \
 	cl_wait_for "node 1 delivers more" 20 xp_until "X[1]['delivered'] >= $delivered0 + 4"
 
@@ -133,7 +158,9 @@ check "a FIFO as the key file: exit 1, 'not a regular file'" \
 	--xport-key-file="$CL_DIR/xport.key.fifo"
 
 # A replayed HELLO of an older daemon of node 2 (incarnation 1, signed with
-# the cluster's key as a captured one is), sent to node 3 every 20 ms while
+# the cluster's key as a captured one is), sent to node 3 every 20 ms from
+# node 2's address and xport port (a raw socket: what a replay of a captured
+# datagram looks like; from another port it is not even read) while
 # node 3's sdlmd restarts: the new daemon learns node 2's incarnation from
 # its heartbeat slot before it reads any frame, so it refuses the HELLO
 # (counted as refused) and never takes incarnation 1 for node 2's, which
@@ -147,10 +174,11 @@ k = hmac.new(open(keyf, "rb").read(), b"sdlm-xport-key-v1\0sdlmtest", hashlib.sh
 # HELLO: flags 1, src 2, dst 3, src_inc 1, everything else 0
 body = struct.pack("<IHHHBBIIIQQQQQ", 0x584c4453, 1, 0, 1, 0, 0, 2, 3, 0, 1, 0, 0, 0, 0)
 frame = body + hmac.new(k, body, hashlib.sha256).digest()[:16]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+dgram = struct.pack("!HHHH", port, port, 8 + len(frame), 0) + frame
 end = time.monotonic() + 600	# a safety net only: the test stops it
 while os.path.exists(keyf) and not os.path.exists(stop) and time.monotonic() < end:
-    s.sendto(frame, (addr, port))
+    s.sendto(dgram, (addr, 0))
     open(stop + ".sending", "w").close()
     time.sleep(0.02)
 PY
