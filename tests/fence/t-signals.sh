@@ -42,12 +42,22 @@ if command -v logrotate >/dev/null; then
 	sed -e "s|/var/log/sdlm/sdlmd.log|$TD/n1/sdlmd.log|" -e "s|/run/sdlm/|$TD/n1/|" \
 		"$SDLM_SRCDIR/conf/sdlmd.logrotate" >"$TD/logrotate.conf"
 	chmod 644 "$TD/logrotate.conf"
+	# A pid file a crashed daemon left, whose pid is now another program's
+	# (here a sleep, which SIGHUP would end): postrotate must not signal it.
+	sleep 3600 &
+	stranger=$!
+	echo "$stranger" >"$TD/n1/sdlmd-crashed.pid"
 	check "logrotate -f with conf/sdlmd.logrotate succeeds" \
 		logrotate -f -s "$TD/logrotate.state" "$TD/logrotate.conf"
 	check "the log was rotated" test -s "$TD/n1/sdlmd.log.1"
 	check "postrotate's HUP made sdlmd reopen its log" \
 		wait_for "reopened after logrotate" $(( (I + T) / 1000 + 10 )) grep -q "log file reopened" "$TD/n1/sdlmd.log"
 	check "sdlmd still runs after logrotate" alive 1
+	check "the process a stale pid file names got no signal (the file is not locked by a daemon)" \
+		kill -0 "$stranger"
+	kill "$stranger" 2>/dev/null
+	wait "$stranger" 2>/dev/null
+	rm -f "$TD/n1/sdlmd-crashed.pid"
 else
 	nok "logrotate missing (tests/deps.sh installs it)"
 fi
@@ -117,7 +127,7 @@ check "stderr is the journal and syslog is on: nothing on stderr" \
 python3 "$SDLM_SRCDIR/tests/fence/hbslot.py" "$DISK" 4 --minor 1 --state alive \
 	--counter 7 --incarnation 5eed >/dev/null || nok "hbslot node 4"
 node_start 4 || nok "start node 4"
-check "node 4's watchdog armed" wait_for "node 4 armed" 20 grep -q "armed" "$TD/n4/wd.log"
+check "node 4's watchdog armed" wait_for "node 4 armed" 20 grep -q "INFO: armed" "$TD/n4/wd.log"
 kill -TERM "$(cat "$TD/n4/sdlmd.pid")"
 check "node 4 stops after a SIGTERM during its start" \
 	wait_for "node 4 stopped" $(( (I + T) / 1000 + 20 )) sh -c "! kill -0 $(cat "$TD/n4/sdlmd.pid") 2>/dev/null"
