@@ -39,8 +39,10 @@ struct log_setup {
 int log_init(const struct log_setup *ls);
 void log_fini(void);
 
-/* Reopen the log file at its path (SIGHUP, after logrotate moved it).
- * Returns 0, or -errno with the old file still in use. */
+/* Reopen the log file at its path (SIGHUP, after logrotate moved it):
+ * queued after the lines logged so far, done by the log writer, which
+ * logs "log file reopened" into the new file, or a warning with the old
+ * file still in use.  Returns 0. */
 int log_reopen(void);
 
 /* True when stderr is the stream systemd named in $JOURNAL_STREAM. */

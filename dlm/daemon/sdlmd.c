@@ -1014,15 +1014,8 @@ static void notify_ready(uint64_t now)
 /* logrotate's postrotate: `systemctl kill -s HUP sdlmd` (conf/sdlmd.logrotate). */
 static int32_t sig_hup(int32_t sig, void *data)
 {
-	int rc;
-
 	log_notice("SIGHUP: reopening the log file");
-	rc = log_reopen();
-	if (rc < 0)
-		log_warn("log file could not be reopened (%s): still writing the old one",
-			 strerror(-rc));
-	else
-		log_notice("log file reopened");
+	log_reopen();	/* the log writer says how it went */
 	return 0;
 }
 

@@ -135,4 +135,49 @@ check "its watchdog disarmed by the magic close, not left to reset the node" \
 	grep -q "magic close: disarmed" "$TD/n4/wd.log"
 check "its log says it exited cleanly" grep -q "sdlmd exiting (0)" "$TD/n4/sdlmd.log"
 check "no marker left for the next start" sh -c "! ls '$TD'/n4/*.running 2>/dev/null | grep -q ."
+
+# --- a log destination that stalls ---------------------------------------------
+# The log file is a FIFO whose reader stops reading (as a hung /var or a
+# stuck journald stops taking lines), its pipe shrunk to one page so a few
+# debug lines fill it.  Writing the log must not hold the event loop: the
+# node stays fenced-safe and answers for two leases while nothing is read,
+# its watchdog is fed, and once the reader reads again the lines come.
+fifo="$TD/n2/stall.fifo"
+rm -f "$fifo" && mkfifo "$fifo"
+python3 - "$fifo" "$TD/n2/stall.read" <<'EOF_PY' &
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+out = open(sys.argv[2], "ab", buffering=0)
+shrunk = False
+while True:
+    b = os.read(fd, 512)
+    if not b:
+        break
+    out.write(b)
+    if not shrunk:
+        try:
+            fcntl.fcntl(fd, 1031, 4096)   # F_SETPIPE_SZ
+            shrunk = True
+            out.write(b"# pipe shrunk\n")
+        except OSError:
+            pass
+EOF_PY
+reader=$!
+node_start 2 --log-level=debug --log-file="$fifo" || nok "start node 2 logging into a FIFO"
+check "node 2 fenced-safe, logging into the FIFO" wait_for "node 2 fenced-safe" 30 safe 2
+check "the reader shrank the pipe" wait_for "pipe shrunk" 10 grep -q "pipe shrunk" "$TD/n2/stall.read"
+kill -STOP "$reader"
+stall_until=$(( $(now_ms) + 2 * L ))
+safe_through_stall() { timeout 5 "$SDLMCTL" --ipc "$T_RUN-n2" status 2>/dev/null | grep -q fenced-safe && [ "$(now_ms)" -ge "$stall_until" ]; }
+check "with its log unread, node 2 stays fenced-safe and answers for two leases" \
+	wait_for "safe through the stall" $(( 2 * L / 1000 + 30 )) safe_through_stall
+check "its watchdog did not fire" node_alive 2
+kill -CONT "$reader"
+kill -USR2 "$(cat "$TD/n2/sdlmd.pid")"
+check "once read again, the lines come (the SIGUSR2 after the stall)" \
+	wait_for "lines after the stall" 30 grep -q "signal 12" "$TD/n2/stall.read"
+kill -TERM "$(cat "$TD/n2/sdlmd.pid")"
+check "node 2 stops" wait_for "node 2 stopped" 30 sh -c "! kill -0 $(cat "$TD/n2/sdlmd.pid") 2>/dev/null"
+kill "$reader" 2>/dev/null
+wait "$reader" 2>/dev/null
 t_done
