@@ -258,6 +258,8 @@ struct fpm_view {
 	bool		live, pill;
 	bool		fenced;
 	uint64_t	fenced_inc;
+	uint64_t	inc;		/* its member incarnation: of the last
+					   round it was a member of, 0 none */
 };
 
 struct fpm {
@@ -1519,8 +1521,13 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		    (reports[i].n && !reports[i].e) ||
 		    (reports[i].nm && !reports[i].m))
 			return -EINVAL;
-	for (i = 0; i < e->n; i++)
+	for (i = 0; i < e->n; i++) {
 		ids[i] = e->members[i].node;
+		/* recorded here too: a verdict on an older incarnation
+		 * must not act on this one (fpm_node_fenced) */
+		if (e->members[i].incarnation > fp->view[ids[i]].inc)
+			fp->view[ids[i]].inc = e->members[i].incarnation;
+	}
 	master_drop(fp);
 	if (!ids_have(ids, e->n, fp->self) || fp->phase != FPM_ROUND) {
 		fp->phase = FPM_OUT;
@@ -1626,6 +1633,12 @@ int fpm_node_fenced(struct fpm *fp, uint32_t node, uint64_t incarnation,
 	out_reset(out);
 	if (!node || node > FPM_NODES_MAX)
 		return -EINVAL;
+	/* a verdict on an incarnation older than the node's member one
+	 * comes after the node restarted and rejoined: what it holds and
+	 * what a block waits for are the new incarnation's, which this
+	 * fence did not stop (lockstate.c ev_node_fenced, the same rule) */
+	if (fp->view[node].inc && incarnation < fp->view[node].inc)
+		return -EALREADY;
 	fp->view[node].known = true;
 	fp->view[node].fenced = true;
 	fp->view[node].fenced_inc = incarnation;

@@ -75,7 +75,8 @@
  * lockstate.h's (gate open, member, heartbeat live, no pill, not fenced
  * since it rejoined); a holder's lock goes only with its P_RELEASE (sent
  * by fpm_unlock only once its users stopped: users != 0 is refused) or
- * with the ordered NODE_FENCED, never with a NODE_STATUS "dead"; an away
+ * with the ordered NODE_FENCED (of its incarnation: a verdict on an older
+ * one changes nothing), never with a NODE_STATUS "dead"; an away
  * holder in the way of an eligible request is reported (NEED_FENCE) as
  * on the CPG path.
  *
@@ -323,6 +324,10 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 
 int fpm_node_status(struct fpm *fp, uint32_t node, bool hb_live,
 		    bool pill_pending, struct fpm_out *out);
+/* -EALREADY, nothing changed: incarnation is older than node's member
+ * incarnation (of the last round it was a member of, as this core saw
+ * the rounds): the verdict on a predecessor of the incarnation that
+ * rejoined, which holds its own locks and owes its own fence. */
 int fpm_node_fenced(struct fpm *fp, uint32_t node, uint64_t incarnation,
 		    struct fpm_out *out);
 int fpm_gate(struct fpm *fp, bool open, struct fpm_out *out);

@@ -813,6 +813,78 @@ static void test_fenced_incarnation_refused(void **state)
 	assert_true(holds(2, LK(2, 1)));
 }
 
+/*
+ * A NODE_FENCED of an incarnation older than the node's member
+ * incarnation (the verdict on its predecessor, delivered after it
+ * restarted and rejoined) acts on nothing: the block an away node's
+ * member incarnation owes stays until that incarnation's own fence.
+ */
+static void test_old_fence_keeps_block(void **state)
+{
+	const uint32_t pair[2] = { 1, 2 };
+	const char *r = name_for(3, pair, 2);
+	int rc;
+
+	(void)state;
+	epoch_of(0x6, 0x8);		/* node 3 (INC(3) in epoch 1) away */
+	assert_true(fpm_blocked(C.fp[2], r, strlen(r)));
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_EX), 0);
+	flush_to(0x6);
+	assert_false(holds(1, LK(1, 1)));
+	rc = fpm_node_fenced(C.fp[2], 3, INC(3) - 1, &C.out);
+	collect(2);
+	flush_to(0x6);
+	assert_true(fpm_blocked(C.fp[2], r, strlen(r)));
+	assert_false(holds(1, LK(1, 1)));
+	assert_int_equal(rc, -EALREADY);
+	assert_int_equal(fpm_node_fenced(C.fp[2], 3, INC(3), &C.out), 0);
+	collect(2);
+	flush_to(0x6);
+	assert_false(fpm_blocked(C.fp[2], r, strlen(r)));
+	assert_true(holds(1, LK(1, 1)));
+}
+
+/*
+ * The same verdict on a member: the locks it holds now are its member
+ * incarnation's; freeing them would grant a second holder.  They stay,
+ * it stays eligible, and the next round enters its report.
+ */
+static void test_old_fence_keeps_member_locks(void **state)
+{
+	const uint32_t pair[2] = { 1, 2 };
+	const char *r = name_for(3, pair, 1), *q = name_for(3, pair, 2);
+	int rc[N + 1];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_EX), 0);
+	flush();
+	assert_true(holds(1, LK(1, 1)));
+	for (n = 1; n <= N; n++) {
+		rc[n] = fpm_node_fenced(C.fp[n], 1, INC(1) - 1, &C.out);
+		collect(n);
+	}
+	flush();
+	assert_int_equal(logged(FPM_OUT_REVOKE, 1, LK(1, 1)), 0);
+	assert_int_equal(lock(2, LK(2, 1), r, MODE_EX), 0);
+	flush();
+	assert_false(holds(2, LK(2, 1)));
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[3])), 2);
+	for (n = 1; n <= N; n++)
+		assert_int_equal(rc[n], -EALREADY);
+	assert_int_equal(lock(1, LK(1, 2), q, MODE_PR), 0);
+	flush();
+	assert_true(holds(1, LK(1, 2)));
+	epoch_of(0xe, 0);
+	assert_int_equal(lock(2, LK(2, 2), r, MODE_EX), 0);
+	flush();
+	assert_false(holds(2, LK(2, 2)));
+	assert_true(holds(1, LK(1, 1)));
+	assert_int_equal(unlock(1, LK(1, 1), 0), 0);
+	flush();
+	assert_true(holds(2, LK(2, 1)));
+}
+
 /* A rebuild without some member's report would lose its locks: refused,
  * nothing changed; so are a report twice and one of a non-member. */
 static void test_round_needs_every_report(void **state)
@@ -1329,6 +1401,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_defers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_conflict_revokes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_incarnation_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_fence_keeps_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_fence_keeps_member_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_needs_every_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_remaster_nofence, setup, teardown),
