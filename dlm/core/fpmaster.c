@@ -926,7 +926,8 @@ int fpm_input(struct fpm *fp, uint32_t node, uint64_t incarnation,
 	int rc;
 
 	out_reset(out);
-	if (node == fp->self)
+	/* the decoder's checks: the edge may hand over any struct */
+	if (node == fp->self || msg_check(m))
 		return -EINVAL;
 	rc = dispatch(fp, node, incarnation, m, out);
 	local_drain(fp, out);
@@ -1295,6 +1296,35 @@ static bool inc_fenced(const struct fpm *fp, uint32_t node, uint64_t inc)
 	return v->fenced && v->fenced_inc && inc <= v->fenced_inc;
 }
 
+/* The report checks of fpmaster.h, one entry: 0 if it may be read. */
+static int entry_check(const struct fpm_entry *en)
+{
+	if (!en->namelen || en->namelen > SDLM_NAME_MAX)
+		return -EINVAL;
+	if (!en->node || en->node > FPM_NODES_MAX ||
+	    (uint32_t)(en->lkid >> 32) != en->node)
+		return -EINVAL;
+	if ((en->grmode != MODE_NONE && !mode_valid(en->grmode)) ||
+	    !mode_valid(en->rqmode) || (en->flags & ~LS_LKF_ALL))
+		return -EINVAL;
+	return 0;
+}
+
+static int report_check(const struct fpm_report *r)
+{
+	size_t i;
+
+	if ((r->n && !r->e) || (r->nm && !r->m) || r->epoch > FPM_EPOCH_MAX)
+		return -EINVAL;
+	for (i = 0; i < r->n; i++)
+		if (entry_check(&r->e[i]) || r->e[i].node != r->node)
+			return -EINVAL;
+	for (i = 0; i < r->nm; i++)
+		if (entry_check(&r->m[i]))
+			return -EINVAL;
+	return 0;
+}
+
 static const struct fpm_report *report_of(const struct fpm_report *r, size_t n,
 					  uint32_t node)
 {
@@ -1406,7 +1436,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 			continue;
 		for (j = 0; j < r->n && !mem_fenced(fp, e, r->node); j++) {
 			en = &r->e[j];
-			if (en->node != r->node || en->grmode == MODE_NONE ||
+			if (en->grmode == MODE_NONE ||
 			    fpm_master_of(en->name, en->namelen, ids, e->n) != fp->self)
 				continue;
 			ev_held_of(&ev, en);
@@ -1483,7 +1513,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 			continue;
 		for (j = 0; j < r->n; j++) {
 			en = &r->e[j];
-			if (en->node != r->node || en->grmode == en->rqmode ||
+			if (en->grmode == en->rqmode ||
 			    !en->rid ||
 			    fpm_master_of(en->name, en->namelen, ids, e->n) != fp->self)
 				continue;
@@ -1518,8 +1548,7 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 	for (i = 0; i < nreports; i++)
 		if (!mem_in(e, reports[i].node) ||
 		    report_of(reports, i, reports[i].node) ||
-		    (reports[i].n && !reports[i].e) ||
-		    (reports[i].nm && !reports[i].m))
+		    report_check(&reports[i]))
 			return -EINVAL;
 	for (i = 0; i < e->n; i++) {
 		ids[i] = e->members[i].node;

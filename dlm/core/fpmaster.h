@@ -315,9 +315,21 @@ const struct fpm_report *fpm_report(const struct fpm *fp);
 
 /* The round completed: epoch e opens, the masters rebuild from the
  * reports of every member (one each, any order; fpm_report()'s of
- * others as their JOINs carried them).  -EINVAL, nothing changed: a
- * malformed epoch, a member's report missing or twice, a report of a
- * non-member.  A node not in e->members: OUT (it holds no epoch). */
+ * others as their JOINs carried them).  A node not in e->members: OUT
+ * (it holds no epoch).  -EINVAL, nothing changed, reading no byte of an
+ * entry's name before its length is checked:
+ *	a malformed epoch (0, not above the last, above FPM_EPOCH_MAX;
+ *	  members none, unsorted, node 0 or above FPM_NODES_MAX,
+ *	  incarnation 0; prev or away likewise; an away node a member)
+ *	a member's report missing or twice, a report of a non-member
+ *	a report: n or nm without its array, epoch above FPM_EPOCH_MAX
+ *	an entry (e and m alike): namelen 0 or above SDLM_NAME_MAX; node 0
+ *	  or above FPM_NODES_MAX; lkid not of node (lkid >> 32); grmode
+ *	  not MODE_NONE or a mode; rqmode not a mode; flags outside
+ *	  LS_LKF_ALL
+ *	an entry of e not of the reporting node
+ * A refused completion is refused alike on every member (the same
+ * input): the edge leaves the lockspace, as after -ENOMEM. */
 int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		       const struct fpm_report *reports, size_t nreports,
 		       struct fpm_out *out);
@@ -360,7 +372,9 @@ int fpm_own_get(const struct fpm *fp, uint64_t lkid, struct fpm_own_info *info);
 
 /* ---- the transport's deliveries ----
  * One message from node (its incarnation as the transport delivered it).
- * Refused, nothing changed: -EAGAIN not ACTIVE (the round's reports
+ * Refused, nothing changed: -EINVAL a message fpm_msg_decode() would
+ * refuse (the same checks: m need not come from the decoder) or from
+ * this node itself, -EAGAIN not ACTIVE (the round's reports
  * cover it), -ESTALE another epoch or incarnation, -EPERM not a member,
  * -EXDEV not this resource's master (either role), -EALREADY a
  * duplicate request id, -EINVAL a lock id not of the sender; to a

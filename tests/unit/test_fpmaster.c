@@ -919,6 +919,115 @@ static void test_round_needs_every_report(void **state)
 	assert_int_equal(fpm_phase(C.fp[1]), FPM_ACTIVE);
 }
 
+/* One report entry set to something a report check refuses. */
+enum { BAD_NAMELEN0, BAD_NAMELEN65, BAD_NAMELEN255, BAD_NODE, BAD_NODE0,
+       BAD_NODEMAX, BAD_LKID0, BAD_LKID_NODE, BAD_GRMODE, BAD_RQMODE_NONE,
+       BAD_RQMODE, BAD_FLAGS, BAD_COUNT };
+
+static void entry_break(struct fpm_entry *en, int how)
+{
+	switch (how) {
+	case BAD_NAMELEN0:	en->namelen = 0; break;
+	case BAD_NAMELEN65:	en->namelen = SDLM_NAME_MAX + 1; break;
+	case BAD_NAMELEN255:	en->namelen = 255; break;
+	case BAD_NODE:		en->node = en->node == 1 ? 3 : 1; break;
+	case BAD_NODE0:		en->node = 0; break;
+	case BAD_NODEMAX:	en->node = FPM_NODES_MAX + 1; break;
+	case BAD_LKID0:		en->lkid = 0; break;
+	case BAD_LKID_NODE:	en->lkid = LK(en->node == 1 ? 3 : 1, 1); break;
+	case BAD_GRMODE:	en->grmode = MODE_EX + 1; break;
+	case BAD_RQMODE_NONE:	en->rqmode = MODE_NONE; break;
+	case BAD_RQMODE:	en->rqmode = -2; break;
+	default:		en->flags = LS_LKF_ALL << 1; break;
+	}
+}
+
+/*
+ * Every report check of the list in fpmaster.h, on a member's own entry
+ * and on an old master's entry for a non-member: the completion is
+ * refused, nothing changed (the round goes on), and nothing is read
+ * past a name (a name longer than SDLM_NAME_MAX was: the fuzz target's
+ * report mode reaches it under ASan).  A message given to fpm_input that
+ * the decoder would refuse is refused the same way.
+ */
+static void test_report_checks(void **state)
+{
+	const uint32_t pair[2] = { 1, 2 };
+	const char *r = name_for(3, pair, 1);
+	struct fpm_member mem[2] = { { 1, INC(1) }, { 2, INC(2) } };
+	const uint32_t prev[3] = { 1, 2, 3 }, away[1] = { 3 };
+	struct fpm_entry own[2], old[1];
+	struct fpm_report rep[2];
+	struct fpm_epoch e;
+	struct fpm_msg m;
+	int how, rc;
+
+	(void)state;
+	assert_int_equal(lock(2, LK(2, 1), r, MODE_EX), 0);
+	assert_int_equal(lock(2, LK(2, 2), r, MODE_PR), 0);
+	flush();
+	confchg(0x6, 0x6);
+	memset(&e, 0, sizeof(e));
+	e.epoch = 2;
+	e.members = mem;
+	e.n = 2;
+	e.prev_epoch = 1;
+	e.prev = prev;
+	e.nprev = 3;
+	e.away = away;
+	e.naway = 1;
+	for (how = 0; how < BAD_COUNT; how++) {
+		/* node 2's own entries, the broken one last */
+		rep[0] = *fpm_report(C.fp[1]);
+		rep[1] = *fpm_report(C.fp[2]);
+		assert_int_equal(rep[1].n, 2);
+		memcpy(own, rep[1].e, sizeof(own));
+		entry_break(&own[1], how);
+		rep[1].e = own;
+		rc = fpm_round_complete(C.fp[1], &e, rep, 2, &C.out);
+		assert_int_equal(rc, -EINVAL);
+		assert_int_equal(fpm_phase(C.fp[1]), FPM_ROUND);
+		/* an old master's entry for node 3 (of any node: BAD_NODE
+		 * is no error there) */
+		if (how == BAD_NODE)
+			continue;
+		rep[1] = *fpm_report(C.fp[2]);
+		memset(old, 0, sizeof(old));
+		old[0].node = 3;
+		old[0].lkid = LK(3, 1);
+		old[0].rid = 1;
+		old[0].grmode = old[0].rqmode = MODE_PR;
+		old[0].namelen = (uint8_t)strlen(r);
+		memcpy(old[0].name, r, old[0].namelen);
+		entry_break(&old[0], how);
+		rep[0].nm = 1;
+		rep[0].m = old;
+		rc = fpm_round_complete(C.fp[1], &e, rep, 2, &C.out);
+		assert_int_equal(rc, -EINVAL);
+		assert_int_equal(fpm_phase(C.fp[1]), FPM_ROUND);
+	}
+	rep[0] = *fpm_report(C.fp[1]);
+	rep[1] = *fpm_report(C.fp[2]);
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 2, &C.out), 0);
+	assert_int_equal(fpm_phase(C.fp[1]), FPM_ACTIVE);
+	/* the EX entered; the PR waits for node 3's fence */
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[1])), 1);
+	assert_true(fpm_blocked(C.fp[1], r, strlen(r)));
+	/* a message the decoder would refuse, handed to the core */
+	memset(&m, 0, sizeof(m));
+	m.type = FPM_P_REQUEST;
+	m.mode = MODE_EX;
+	m.epoch = 2;
+	m.rid = 9;
+	m.lkid = LK(2, 9);
+	m.namelen = SDLM_NAME_MAX + 1;
+	memset(m.name, 'x', sizeof(m.name));
+	assert_int_equal(fpm_input(C.fp[1], 2, INC(2), &m, &C.out), -EINVAL);
+	m.namelen = 1;
+	m.flags = LS_LKF_IVVALBLK;
+	assert_int_equal(fpm_input(C.fp[1], 2, INC(2), &m, &C.out), -EINVAL);
+}
+
 /* ---- the model's variants ------------------------------------------- */
 
 /*
@@ -1404,6 +1513,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_fence_keeps_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_fence_keeps_member_locks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_needs_every_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_remaster_nofence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_release_early, setup, teardown),
