@@ -726,10 +726,26 @@ static int master_take(struct fpm *fp, uint32_t node, const struct fpm_msg *m,
 				return 0;
 			}
 	}
-	/* a block holds requests and conversions, not releases or cancels */
+	/* a block holds requests and conversions, not releases or cancels;
+	 * a NOQUEUE request or up-conversion cannot be granted now, so it
+	 * fails now (as ls_apply fails it at a closed gate or a HOLD), a
+	 * conversion keeping its granted mode; the fence is asked for all
+	 * the same */
 	if ((m->type == FPM_P_REQUEST || m->type == FPM_P_CONVERT) &&
-	    blocked(fp, m->name, m->namelen))
-		return park_add(fp, node, m, out);
+	    blocked(fp, m->name, m->namelen)) {
+		int left = m->type == FPM_P_CONVERT ?
+			   lock_mode_left(fp, m->lkid) : MODE_NONE;
+
+		if (!(m->flags & LS_LKF_NOQUEUE) ||
+		    (left != MODE_NONE && mode_covers(left, m->mode)))
+			return park_add(fp, node, m, out);
+		msg_fill(&f, FPM_P_FAIL, fp->epoch, m->rid, m->lkid, left,
+			 m->name, m->namelen);
+		f.err = SDLM_EBUSY;
+		send_msg(fp, node, &f, out);
+		blockers_ask(fp, out);
+		return 0;
+	}
 	ev_from_msg(&ev, node, m);
 	if (m->type == FPM_P_REQUEST || m->type == FPM_P_CONVERT) {
 		struct fpm_mrid *r = mrid_find(fp, m->lkid);

@@ -56,7 +56,8 @@
  *     member, was active in the previous epoch and the lineage was not
  *     lost (fpm_epoch.lost: quorum lost everywhere since);
  *   - and the resource is BLOCKED (nothing granted on it; requests and
- *     conversions wait, releases and cancels go on) while some node that
+ *     conversions wait, a NOQUEUE request or up-conversion fails at
+ *     once with SDLM_EBUSY, releases and cancels go on) while some node that
  *     is not a member and not fenced exists (fpm_epoch.away, then each
  *     NODE_FENCED) and some epoch change since the last time there was
  *     none left the resource without its old master, or lost the

@@ -1117,6 +1117,51 @@ static void test_model_bad_remaster_nofence(void **state)
 	assert_false(fpm_blocked(C.fp[2], r, strlen(r)));
 }
 
+/*
+ * A NOQUEUE request or up-conversion on a blocked resource fails at once
+ * (SDLM_EBUSY, as lockstate.c fails it when it cannot grant now: the
+ * gate closed, a HOLD) instead of waiting for the fence; the fence is
+ * asked for all the same.  A conversion keeps its granted mode.
+ */
+static void test_noqueue_blocked_fails(void **state)
+{
+	const uint32_t pair[2] = { 1, 2 };
+	const char *r = name_for(3, pair, 2);
+	struct fpm_own_info oi;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_PR), 0);
+	flush();
+	assert_true(holds(1, LK(1, 1)));
+	epoch_of(0x6, 0x8);		/* node 3 away, not fenced */
+	assert_true(fpm_blocked(C.fp[2], r, strlen(r)));
+	assert_int_equal(fpm_lock(C.fp[1], LK(1, 2), r, strlen(r), MODE_PR,
+				  LS_LKF_NOQUEUE, &C.out), 0);
+	collect(1);
+	assert_int_equal(fpm_convert(C.fp[1], LK(1, 1), MODE_EX, LS_LKF_NOQUEUE,
+				     NULL, &C.out), 0);
+	collect(1);
+	flush_to(0x6);
+	assert_int_equal(logged(FPM_OUT_FAILED, 1, LK(1, 2)), 1);
+	assert_int_equal(logged(FPM_OUT_FAILED, 1, LK(1, 1)), 1);
+	for (i = 0; i < C.nlog; i++)
+		if (C.log[i].it.kind == FPM_OUT_FAILED)
+			assert_int_equal(C.log[i].it.msg.err, SDLM_EBUSY);
+	assert_int_equal(fpm_own_get(C.fp[1], LK(1, 2), &oi), -ENOENT);
+	assert_int_equal(fpm_own_get(C.fp[1], LK(1, 1), &oi), 0);
+	assert_int_equal(oi.grmode, MODE_PR);
+	assert_false(oi.outstanding);
+	assert_int_equal(logged(FPM_OUT_NEED_FENCE, 2, 3), 1);
+	/* fenced, nothing of them is left to grant */
+	assert_int_equal(fpm_node_fenced(C.fp[2], 3, INC(3), &C.out), 0);
+	collect(2);
+	flush_to(0x6);
+	assert_int_equal(fpm_own_get(C.fp[1], LK(1, 1), &oi), 0);
+	assert_int_equal(oi.grmode, MODE_PR);
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[2])), 1);
+}
+
 /* BAD_RELEASE_EARLY: a release while the lock's users still run is
  * refused; nothing is sent, the master still shows it held. */
 static void test_model_bad_release_early(void **state)
@@ -1516,6 +1561,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_remaster_nofence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noqueue_blocked_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_release_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_dup_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_stale_eligible, setup, teardown),
