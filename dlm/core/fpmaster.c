@@ -627,8 +627,10 @@ static void master_emit(struct fpm *fp, struct fpm_out *out)
 			m.err = it->o_err ? it->o_err : SDLM_ECANCELED;
 			if (m.mode == MODE_NONE)
 				mrid_drop(fp, it->o_lkid);
-			/* a fenced node's waiters: nobody to tell */
-			if (m.rid && it->o_err != SDLM_EFENCED)
+			/* a fenced node's waiters: told if it is a member
+			 * (away, nobody listens) */
+			if (m.rid && (it->o_err != SDLM_EFENCED ||
+				      mem_find(fp, it->o_nodeid)))
 				send_msg(fp, it->o_nodeid, &m, out);
 			break;
 		case LS_OUT_BLOCKING:
@@ -640,6 +642,16 @@ static void master_emit(struct fpm *fp, struct fpm_out *out)
 			out_add(out, FPM_OUT_NEED_FENCE, it->o_nodeid, NULL);
 			break;
 		case LS_OUT_RELEASED:
+			/* a member's lock freed by its fence: the member is
+			 * told (its users must go, it holds nothing) */
+			if (it->o_err == SDLM_EFENCED && r && r->rid &&
+			    mem_find(fp, it->o_nodeid)) {
+				msg_fill(&m, FPM_P_FAIL, fp->epoch, r->rid,
+					 it->o_lkid, MODE_NONE, it->o_name,
+					 it->o_namelen);
+				m.err = SDLM_EFENCED;
+				send_msg(fp, it->o_nodeid, &m, out);
+			}
 			mrid_drop(fp, it->o_lkid);
 			break;
 		}
@@ -839,10 +851,15 @@ static int requester_take(struct fpm *fp, uint32_t node, const struct fpm_msg *m
 		return 0;
 	}
 	out_add(out, FPM_OUT_FAILED, fp->self, m);
-	if (o->grmode == MODE_NONE)
+	if (o->grmode != MODE_NONE && m->err == SDLM_EFENCED) {
+		/* fenced: its granted mode went with the fence too */
+		out_add(out, FPM_OUT_REVOKE, fp->self, m);
 		own_drop(fp, o);
-	else
+	} else if (o->grmode == MODE_NONE) {
+		own_drop(fp, o);
+	} else {
 		o->rqmode = o->grmode;
+	}
 	return 0;
 }
 
@@ -1386,7 +1403,8 @@ static void ev_held_of(struct ls_event *ev, const struct fpm_entry *en)
 }
 
 /* A rebuilt lock's report refused (a conflict the model says cannot
- * happen, or a malformed entry): its holder revokes, its requester fails. */
+ * happen, or its reporter's incarnation fenced): its holder revokes, its
+ * requester fails. */
 static void refuse_entry(struct fpm *fp, const struct fpm_entry *en, int rc,
 			 struct fpm_out *out)
 {
@@ -1419,6 +1437,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 	struct ls_event ev;
 	struct fpm_msg m;
 	size_t i, j, nall;
+	bool fenced;
 	uint32_t om;
 	int rc;
 
@@ -1450,10 +1469,18 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 		r = &reports[i];
 		if (!ids_have(ids, e->n, r->node))
 			continue;
-		for (j = 0; j < r->n && !mem_fenced(fp, e, r->node); j++) {
+		fenced = mem_fenced(fp, e, r->node);
+		for (j = 0; j < r->n; j++) {
 			en = &r->e[j];
-			if (en->grmode == MODE_NONE ||
-			    fpm_master_of(en->name, en->namelen, ids, e->n) != fp->self)
+			if (fpm_master_of(en->name, en->namelen, ids, e->n) != fp->self)
+				continue;
+			/* a fenced incarnation holds and asks nothing: each
+			 * lock it reports is refused, and it is told */
+			if (fenced) {
+				refuse_entry(fp, en, SDLM_EFENCED, out);
+				continue;
+			}
+			if (en->grmode == MODE_NONE)
 				continue;
 			ev_held_of(&ev, en);
 			rc = ls_apply(fp->ls, &ev, NULL);

@@ -98,6 +98,13 @@
  * from the resource's master, while ACTIVE.  (Retransmission itself is
  * the transport's, xport.h.)
  *
+ * A member fenced (NODE_FENCED of its member incarnation) is told what it
+ * lost: each master sends P_FAIL with SDLM_EFENCED for each lock of it
+ * the fence freed (active) or the rebuild refused (its report, in a
+ * round), naming the request id the lock was last asked with; the
+ * requester takes it as FAILED for what it asked, REVOKE for what it
+ * held.  A node away is not told: nothing of it listens.
+ *
  * ---- Messages (design 2.2; docs/protocol.md "Fast-path messages") ----
  *
  * The payload of one xport DATA frame, little-endian; types from 16 on
@@ -270,7 +277,10 @@ enum fpm_out_kind {
 	FPM_OUT_NEED_FENCE	= 5,	/* node: fence it (an away holder in
 					   the way, or a block's away node) */
 	FPM_OUT_REVOKE		= 6,	/* own held lock refused by the
-					   rebuild: msg.lkid (users must go) */
+					   rebuild, or freed by this node's
+					   fence (msg.err SDLM_EFENCED; a
+					   conversion's FAILED comes first):
+					   msg.lkid (users must go) */
 };
 
 struct fpm_out_item {

@@ -885,6 +885,97 @@ static void test_old_fence_keeps_member_locks(void **state)
 	assert_true(holds(2, LK(2, 1)));
 }
 
+/* The k-th name (from 0) that node m3 masters among {1,2,3}. */
+static const char *name_nth(uint32_t m3, unsigned k)
+{
+	static char names[4][16];
+	static unsigned next;
+	char *name = names[next++ % 4];
+	const uint32_t all[3] = { 1, 2, 3 };
+	unsigned i;
+
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(names[0]), "r%u", i);
+		if (fpm_master_of(name, strlen(name), all, 3) == m3 && !k--)
+			return name;
+	}
+	fail();
+	return NULL;
+}
+
+/* Node 1 holds r EX, converts s PR->EX behind node 2's PR, waits on q
+ * behind node 2's EX; all mastered by node 3. */
+static void fenced_member_locks(void)
+{
+	const char *r = name_nth(3, 0), *s = name_nth(3, 1), *q = name_nth(3, 2);
+
+	assert_int_equal(lock(1, LK(1, 1), r, MODE_EX), 0);
+	assert_int_equal(lock(1, LK(1, 2), s, MODE_PR), 0);
+	assert_int_equal(lock(2, LK(2, 2), s, MODE_PR), 0);
+	assert_int_equal(lock(2, LK(2, 3), q, MODE_EX), 0);
+	flush();
+	assert_int_equal(lock(1, LK(1, 3), q, MODE_EX), 0);
+	assert_int_equal(fpm_convert(C.fp[1], LK(1, 2), MODE_EX, 0, NULL, &C.out), 0);
+	collect(1);
+	flush();
+	assert_true(holds(1, LK(1, 1)) && holds(1, LK(1, 2)));
+	assert_false(holds(1, LK(1, 3)));
+}
+
+/* ... and is told, each lock gone: FAILED (SDLM_EFENCED) for what it
+ * asked, REVOKE for what it held (the converting lock: both). */
+static void fenced_member_told(void)
+{
+	struct fpm_own_info oi;
+	size_t i;
+
+	assert_int_equal(logged(FPM_OUT_REVOKE, 1, LK(1, 1)), 1);
+	assert_int_equal(logged(FPM_OUT_FAILED, 1, LK(1, 2)), 1);
+	assert_int_equal(logged(FPM_OUT_REVOKE, 1, LK(1, 2)), 1);
+	assert_int_equal(logged(FPM_OUT_FAILED, 1, LK(1, 3)), 1);
+	for (i = 0; i < C.nlog; i++)
+		if (C.log[i].node == 1 && (C.log[i].it.kind == FPM_OUT_FAILED ||
+					   C.log[i].it.kind == FPM_OUT_REVOKE))
+			assert_int_equal(C.log[i].it.msg.err, SDLM_EFENCED);
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(fpm_own_get(C.fp[1], LK(1, i), &oi), -ENOENT);
+	assert_true(holds(2, LK(2, 2)) && holds(2, LK(2, 3)));
+}
+
+/* A member fenced (NODE_FENCED of its incarnation) while its master is
+ * active: the master frees its locks and tells it. */
+static void test_fenced_member_told(void **state)
+{
+	uint32_t n;
+
+	(void)state;
+	fenced_member_locks();
+	for (n = 1; n <= N; n++) {
+		assert_int_equal(fpm_node_fenced(C.fp[n], 1, INC(1), &C.out), 0);
+		collect(n);
+	}
+	flush();
+	fenced_member_told();
+}
+
+/* The same verdict during a round: the rebuild refuses the member's
+ * report (its incarnation is fenced) and tells it. */
+static void test_fenced_member_told_at_rebuild(void **state)
+{
+	uint32_t n;
+
+	(void)state;
+	fenced_member_locks();
+	confchg(0xe, 0xe);
+	for (n = 1; n <= N; n++) {
+		assert_int_equal(fpm_node_fenced(C.fp[n], 1, INC(1), &C.out), 0);
+		collect(n);
+	}
+	complete(0xe, 0xe, 0, false);
+	flush();
+	fenced_member_told();
+}
+
 /* A rebuild without some member's report would lose its locks: refused,
  * nothing changed; so are a report twice and one of a non-member. */
 static void test_round_needs_every_report(void **state)
@@ -1557,6 +1648,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fenced_incarnation_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_fence_keeps_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_fence_keeps_member_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_member_told, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_member_told_at_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_needs_every_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_no_epoch_check, setup, teardown),
