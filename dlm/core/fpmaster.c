@@ -306,6 +306,7 @@ struct fpm {
 	/* messages of a later epoch that came during the round (FM1) */
 	struct fpm_park	*later;
 	size_t		nlater, caplater;
+	uint64_t	later_dropped;
 };
 
 void fpm_out_init(struct fpm_out *out)
@@ -868,11 +869,18 @@ static int requester_take(struct fpm *fp, uint32_t node, const struct fpm_msg *m
  * completion at its own point; a message of the new epoch from a member
  * that already did can come first.  The transport acknowledged it, so
  * refusing it would lose it: it is kept, and taken (or refused) once this
- * node completed the round too.
+ * node completed the round too.  At most FPM_LATER_MAX of them: a peer
+ * that sends more (a bug, a forged key, or far more traffic than a
+ * round's skew lets through) must not grow this node without bound, so
+ * one more is dropped and counted (-ENOBUFS: fpm_input in fpmaster.h).
  */
 static int later_add(struct fpm *fp, uint32_t node, uint64_t inc,
 		     const struct fpm_msg *m)
 {
+	if (fp->nlater >= FPM_LATER_MAX) {
+		fp->later_dropped++;
+		return -ENOBUFS;
+	}
 	if (grow((void **)&fp->later, &fp->caplater, fp->nlater + 1,
 		 sizeof(*fp->later)))
 		return -ENOMEM;
@@ -965,6 +973,11 @@ int fpm_input(struct fpm *fp, uint32_t node, uint64_t incarnation,
 	rc = dispatch(fp, node, incarnation, m, out);
 	local_drain(fp, out);
 	return rc;
+}
+
+uint64_t fpm_later_dropped(const struct fpm *fp)
+{
+	return fp->later_dropped;
 }
 
 /* ---- the requester's calls ------------------------------------------ */

@@ -173,6 +173,10 @@
 #define FPM_MODE_NONE_BYTE	0xff
 #define FPM_EPOCH_MAX		UINT32_MAX
 
+/* Messages of a later epoch kept during a round (design finding FM1;
+ * fpm_input says what happens to one more). */
+#define FPM_LATER_MAX		4096
+
 /* Epoch changes a master remembers for its blocks (then: all blocked). */
 #define FPM_HIST_MAX		8
 /* Nodes of one epoch (sdlm's node ids are 1..255). */
@@ -392,8 +396,20 @@ int fpm_own_get(const struct fpm *fp, uint64_t lkid, struct fpm_own_info *info);
  * requester also -ESTALE for an answer that answers nothing outstanding;
  * ls_apply's errors (a P_REQUEST / P_CONVERT refused is answered by
  * P_FAIL).
+ *
+ * A message of a later epoch during the round (design finding FM1) is
+ * kept (0) and taken or refused once the round completes here, at most
+ * FPM_LATER_MAX of them (168 bytes each on x86_64: 672 KiB); one more is
+ * refused with -ENOBUFS, nothing kept, and counted (fpm_later_dropped).
+ * Such a message is not taken: its sender must send it again, so the
+ * edge must leave it unacknowledged.  The transport as built
+ * (xport.h) acknowledges a message when it delivers it, and has no way
+ * yet to take a delivery back: until the edge has one, an overflow
+ * loses the message, and the counter is how it shows.
  */
 int fpm_input(struct fpm *fp, uint32_t node, uint64_t incarnation,
 	      const struct fpm_msg *m, struct fpm_out *out);
+/* Messages of a later epoch refused since fpm_new (-ENOBUFS). */
+uint64_t fpm_later_dropped(const struct fpm *fp);
 
 #endif /* SDLM_FPMASTER_H */

@@ -1492,6 +1492,69 @@ static void test_fm1_later_epoch_kept(void **state)
 	assert_int_equal(logged(FPM_OUT_GRANTED, 1, LK(1, 1)), 1);
 }
 
+/*
+ * The messages of a later epoch kept during a round are bounded: the
+ * first FPM_LATER_MAX are kept and taken once the round completes here;
+ * one more is refused (-ENOBUFS) and counted, nothing else changed, and
+ * its sender's retransmission after the round is taken.
+ */
+static void test_later_bounded(void **state)
+{
+	const char *r = name_nth(1, 0);
+	struct fpm_member mem[3] = { { 1, INC(1) }, { 2, INC(2) }, { 3, INC(3) } };
+	const uint32_t prev[3] = { 1, 2, 3 };
+	struct fpm_report rep[3];
+	struct fpm_epoch e;
+	struct fpm_out out;
+	struct fpm_msg m;
+	size_t i, grants = 0;
+	int rc;
+
+	(void)state;
+	confchg(0xe, 0xe);
+	memset(&m, 0, sizeof(m));
+	m.type = FPM_P_REQUEST;
+	m.mode = MODE_NL;
+	m.epoch = 2;
+	m.namelen = (uint8_t)strlen(r);
+	memcpy(m.name, r, m.namelen);
+	for (i = 0; i <= FPM_LATER_MAX; i++) {
+		m.rid = 100 + i;
+		m.lkid = LK(2, i + 1);
+		rc = fpm_input(C.fp[1], 2, INC(2), &m, &C.out);
+		assert_int_equal(rc, i < FPM_LATER_MAX ? 0 : -ENOBUFS);
+		assert_int_equal(C.out.count, 0);
+	}
+	assert_int_equal(fpm_later_dropped(C.fp[1]), 1);
+	/* the round completes at node 1 (its own output: FPM_LATER_MAX
+	 * grants do not fit the simulated network) */
+	for (i = 0; i < 3; i++)
+		rep[i] = *fpm_report(C.fp[i + 1]);
+	memset(&e, 0, sizeof(e));
+	e.epoch = 2;
+	e.members = mem;
+	e.n = 3;
+	e.prev_epoch = 1;
+	e.prev = prev;
+	e.nprev = 3;
+	fpm_out_init(&out);
+	assert_int_equal(fpm_round_complete(C.fp[1], &e, rep, 3, &out), 0);
+	assert_false(out.lost);
+	for (i = 0; i < out.count; i++)
+		if (out.items[i].kind == FPM_OUT_SEND && out.items[i].node == 2 &&
+		    out.items[i].msg.type == FPM_P_GRANT)
+			grants++;
+	assert_int_equal(grants, FPM_LATER_MAX);
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[1])), FPM_LATER_MAX);
+	/* the dropped one, sent again */
+	m.rid = 100 + FPM_LATER_MAX;
+	m.lkid = LK(2, FPM_LATER_MAX + 1);
+	assert_int_equal(fpm_input(C.fp[1], 2, INC(2), &m, &out), 0);
+	assert_int_equal(ls_lock_count(fpm_ls(C.fp[1])), FPM_LATER_MAX + 1);
+	assert_int_equal(fpm_later_dropped(C.fp[1]), 1);
+	fpm_out_free(&out);
+}
+
 /* ---- random runs ---------------------------------------------------- */
 
 static uint64_t rng;
@@ -1663,6 +1726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild_lost_lineage_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_bad_round_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fm1_later_epoch_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_runs, setup, teardown),
 	};
 
