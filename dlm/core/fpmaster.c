@@ -249,8 +249,8 @@ struct fpm_park {
 struct fpm_hist {
 	bool		all;		/* no old master for anything */
 	size_t		nprev, nnext;
-	uint32_t	prev[FPM_NODES_MAX];
-	uint32_t	next[FPM_NODES_MAX];
+	uint32_t	prev[SDLM_MAX_NODES];
+	uint32_t	next[SDLM_MAX_NODES];
 };
 
 struct fpm_view {
@@ -274,10 +274,10 @@ struct fpm {
 	size_t		nown, capown;
 
 	/* the epoch */
-	struct fpm_mem	mem[FPM_NODES_MAX];
+	struct fpm_mem	mem[SDLM_MAX_NODES];
 	size_t		nmem;
 	bool		gate;
-	struct fpm_view	view[FPM_NODES_MAX + 1];
+	struct fpm_view	view[SDLM_MAX_NODES + 1];
 
 	/* the master */
 	struct ls_state	*ls;
@@ -288,8 +288,8 @@ struct fpm {
 	size_t		npark, cappark;
 	/* blocks: away nodes, and the epoch changes that left some
 	 * resource without its old master */
-	uint32_t	blocker[FPM_NODES_MAX];
-	bool		asked[FPM_NODES_MAX];
+	uint32_t	blocker[SDLM_MAX_NODES];
+	bool		asked[SDLM_MAX_NODES];
 	size_t		nblocker;
 	bool		hist_all;	/* history unknown or too long */
 	struct fpm_hist	*hist;
@@ -366,10 +366,10 @@ static int nodes_check(const uint32_t *ids, size_t n)
 {
 	size_t i;
 
-	if (n > FPM_NODES_MAX || (n && !ids))
+	if (n > SDLM_MAX_NODES || (n && !ids))
 		return -EINVAL;
 	for (i = 0; i < n; i++)
-		if (!ids[i] || ids[i] > FPM_NODES_MAX || (i && ids[i] <= ids[i - 1]))
+		if (!ids[i] || ids[i] > SDLM_MAX_NODES || (i && ids[i] <= ids[i - 1]))
 			return -EINVAL;
 	return 0;
 }
@@ -396,7 +396,7 @@ static struct fpm_mem *mem_find(struct fpm *fp, uint32_t node)
 
 static uint32_t master_now(const struct fpm *fp, const void *name, size_t len)
 {
-	uint32_t ids[FPM_NODES_MAX];
+	uint32_t ids[SDLM_MAX_NODES];
 	size_t i;
 
 	for (i = 0; i < fp->nmem; i++)
@@ -459,7 +459,7 @@ int fpm_new(uint32_t node, uint64_t incarnation, struct fpm **fpp)
 {
 	struct fpm *fp;
 
-	if (!node || node > FPM_NODES_MAX || !incarnation)
+	if (!node || node > SDLM_MAX_NODES || !incarnation)
 		return -EINVAL;
 	fp = calloc(1, sizeof(*fp));
 	if (!fp)
@@ -1312,11 +1312,11 @@ const struct fpm_report *fpm_report(const struct fpm *fp)
 
 static int epoch_check(const struct fpm *fp, const struct fpm_epoch *e)
 {
-	uint32_t ids[FPM_NODES_MAX];
+	uint32_t ids[SDLM_MAX_NODES];
 	size_t i;
 
 	if (!e->epoch || e->epoch > FPM_EPOCH_MAX || e->epoch <= fp->epoch ||
-	    !e->n || e->n > FPM_NODES_MAX || !e->members ||
+	    !e->n || e->n > SDLM_MAX_NODES || !e->members ||
 	    (e->prev_epoch && e->prev_epoch >= e->epoch))
 		return -EINVAL;
 	for (i = 0; i < e->n; i++) {
@@ -1347,7 +1347,7 @@ static int entry_check(const struct fpm_entry *en)
 {
 	if (!en->namelen || en->namelen > SDLM_NAME_MAX)
 		return -EINVAL;
-	if (!en->node || en->node > FPM_NODES_MAX ||
+	if (!en->node || en->node > SDLM_MAX_NODES ||
 	    (uint32_t)(en->lkid >> 32) != en->node)
 		return -EINVAL;
 	if ((en->grmode != MODE_NONE && !mode_valid(en->grmode)) ||
@@ -1444,7 +1444,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 		   struct fpm_out *out)
 {
 	struct ls_params p = { .cold = true, .default_live = false, .rebuild = true };
-	uint32_t ids[FPM_NODES_MAX], all[FPM_NODES_MAX];
+	uint32_t ids[SDLM_MAX_NODES], all[SDLM_MAX_NODES];
 	const struct fpm_report *r;
 	const struct fpm_entry *en;
 	struct ls_event ev;
@@ -1461,7 +1461,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 		ids[i] = e->members[i].node;
 	/* the members and the away nodes whose grants may be entered */
 	nall = 0;
-	for (i = 1; i <= FPM_NODES_MAX; i++)
+	for (i = 1; i <= SDLM_MAX_NODES; i++)
 		if (ids_have(ids, e->n, (uint32_t)i) ||
 		    ids_have(e->away, e->naway, (uint32_t)i))
 			all[nall++] = (uint32_t)i;
@@ -1532,7 +1532,7 @@ static int rebuild(struct fpm *fp, const struct fpm_epoch *e,
 	if (rc)
 		return rc;
 	/* the ordered stream's view: eligibility as on the CPG path */
-	for (i = 1; i <= FPM_NODES_MAX; i++) {
+	for (i = 1; i <= SDLM_MAX_NODES; i++) {
 		const struct fpm_view *v = &fp->view[i];
 
 		if (!v->known)
@@ -1585,7 +1585,7 @@ int fpm_round_complete(struct fpm *fp, const struct fpm_epoch *e,
 		       const struct fpm_report *reports, size_t nreports,
 		       struct fpm_out *out)
 {
-	uint32_t ids[FPM_NODES_MAX];
+	uint32_t ids[SDLM_MAX_NODES];
 	const struct fpm_report *mine;
 	struct fpm_hist *h;
 	struct fpm_own *o;
@@ -1692,7 +1692,7 @@ int fpm_node_status(struct fpm *fp, uint32_t node, bool hb_live,
 	struct ls_event ev;
 
 	out_reset(out);
-	if (!node || node > FPM_NODES_MAX)
+	if (!node || node > SDLM_MAX_NODES)
 		return -EINVAL;
 	fp->view[node].known = true;
 	fp->view[node].live = hb_live;
@@ -1716,7 +1716,7 @@ int fpm_node_fenced(struct fpm *fp, uint32_t node, uint64_t incarnation,
 	size_t i;
 
 	out_reset(out);
-	if (!node || node > FPM_NODES_MAX)
+	if (!node || node > SDLM_MAX_NODES)
 		return -EINVAL;
 	/* a verdict on an incarnation older than the node's member one
 	 * comes after the node restarted and rejoined: what it holds and

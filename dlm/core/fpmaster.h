@@ -159,6 +159,7 @@
 #include <stdint.h>
 
 #include "lockstate.h"
+#include "ondisk.h"	/* SDLM_MAX_NODES: node ids are 1..SDLM_MAX_NODES */
 
 #define FPM_P_REQUEST		16
 #define FPM_P_CONVERT		17
@@ -179,8 +180,6 @@
 
 /* Epoch changes a master remembers for its blocks (then: all blocked). */
 #define FPM_HIST_MAX		8
-/* Nodes of one epoch (sdlm's node ids are 1..255). */
-#define FPM_NODES_MAX		255
 
 /* The host view of one message. */
 struct fpm_msg {
@@ -304,7 +303,7 @@ void fpm_out_free(struct fpm_out *out);
 
 struct fpm;
 
-/* 0, -EINVAL (node 0 or above FPM_NODES_MAX, incarnation 0), -ENOMEM. */
+/* 0, -EINVAL (node 0 or above SDLM_MAX_NODES, incarnation 0), -ENOMEM. */
 int fpm_new(uint32_t node, uint64_t incarnation, struct fpm **fp);
 void fpm_free(struct fpm *fp);
 
@@ -334,12 +333,12 @@ const struct fpm_report *fpm_report(const struct fpm *fp);
  * (it holds no epoch).  -EINVAL, nothing changed, reading no byte of an
  * entry's name before its length is checked:
  *	a malformed epoch (0, not above the last, above FPM_EPOCH_MAX;
- *	  members none, unsorted, node 0 or above FPM_NODES_MAX,
+ *	  members none, unsorted, node 0 or above SDLM_MAX_NODES,
  *	  incarnation 0; prev or away likewise; an away node a member)
  *	a member's report missing or twice, a report of a non-member
  *	a report: n or nm without its array, epoch above FPM_EPOCH_MAX
  *	an entry (e and m alike): namelen 0 or above SDLM_NAME_MAX; node 0
- *	  or above FPM_NODES_MAX; lkid not of node (lkid >> 32); grmode
+ *	  or above SDLM_MAX_NODES; lkid not of node (lkid >> 32); grmode
  *	  not MODE_NONE or a mode; rqmode not a mode; flags outside
  *	  LS_LKF_ALL
  *	an entry of e not of the reporting node

@@ -140,7 +140,7 @@ static void entry_of(const uint8_t *b, struct fpm_entry *en)
 static int entry_sane(const struct fpm_entry *en)
 {
 	return en->namelen >= 1 && en->namelen <= SDLM_NAME_MAX &&
-	       en->node >= 1 && en->node <= FPM_NODES_MAX &&
+	       en->node >= 1 && en->node <= SDLM_MAX_NODES &&
 	       (en->lkid >> 32) == en->node &&
 	       (en->grmode == MODE_NONE || mode_valid(en->grmode)) &&
 	       mode_valid(en->rqmode) && !(en->flags & ~LS_LKF_ALL);

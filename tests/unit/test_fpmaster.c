@@ -1023,7 +1023,7 @@ static void entry_break(struct fpm_entry *en, int how)
 	case BAD_NAMELEN255:	en->namelen = 255; break;
 	case BAD_NODE:		en->node = en->node == 1 ? 3 : 1; break;
 	case BAD_NODE0:		en->node = 0; break;
-	case BAD_NODEMAX:	en->node = FPM_NODES_MAX + 1; break;
+	case BAD_NODEMAX:	en->node = SDLM_MAX_NODES + 1; break;
 	case BAD_LKID0:		en->lkid = 0; break;
 	case BAD_LKID_NODE:	en->lkid = LK(en->node == 1 ? 3 : 1, 1); break;
 	case BAD_GRMODE:	en->grmode = MODE_EX + 1; break;
