@@ -1023,10 +1023,31 @@ static void own_send(struct fpm *fp, struct fpm_own *o, uint8_t type,
 	send_msg(fp, to, &m, out);
 }
 
-/* Sent now when ACTIVE, else when the next epoch opens (own_flush). */
+/* The own lock lkid for a conversion or a release: granted, nothing
+ * outstanding or waiting to be sent.  0, -ENOENT or -EBUSY. */
+static int own_idle(struct fpm *fp, uint64_t lkid, struct fpm_own **op)
+{
+	struct fpm_own *o = own_find(fp, lkid);
+
+	if (!o)
+		return -ENOENT;
+	if (o->grmode == MODE_NONE || o->outstanding || o->pend || o->pend_release)
+		return -EBUSY;
+	*op = o;
+	return 0;
+}
+
+/* Asked: marked to be sent, and sent now when ACTIVE, else when the next
+ * epoch opens (own_flush); own_send clears the mark. */
 static void own_go(struct fpm *fp, struct fpm_own *o, uint8_t type,
 		   struct fpm_out *out)
 {
+	switch (type) {
+	case FPM_P_REQUEST:	o->pend = PEND_REQUEST; break;
+	case FPM_P_CONVERT:	o->pend = PEND_CONVERT; break;
+	case FPM_P_CANCEL:	o->pend_cancel = true; break;
+	default:		o->pend_release = true; break;
+	}
 	if (fp->phase != FPM_ACTIVE)
 		return;
 	own_send(fp, o, type, out);
@@ -1064,7 +1085,6 @@ int fpm_lock(struct fpm *fp, uint64_t lkid, const void *name, size_t namelen,
 	o->flags = flags;
 	o->namelen = (uint8_t)namelen;
 	memcpy(o->name, name, namelen);
-	o->pend = PEND_REQUEST;
 	own_go(fp, o, FPM_P_REQUEST, out);
 	return 0;
 }
@@ -1073,15 +1093,14 @@ int fpm_convert(struct fpm *fp, uint64_t lkid, int mode, uint32_t flags,
 		const uint8_t *lvb, struct fpm_out *out)
 {
 	struct fpm_own *o;
+	int rc;
 
 	out_reset(out);
 	if (!mode_valid(mode) || (flags & ~LS_LKF_ALL))
 		return -EINVAL;
-	o = own_find(fp, lkid);
-	if (!o)
-		return -ENOENT;
-	if (o->grmode == MODE_NONE || o->outstanding || o->pend || o->pend_release)
-		return -EBUSY;
+	rc = own_idle(fp, lkid, &o);
+	if (rc)
+		return rc;
 	/* a down-conversion gives the higher mode up as it is sent (as a
 	 * release does: the caller's users of it stopped): from here on
 	 * the lock is held in the lower mode only, whatever the master's
@@ -1091,7 +1110,6 @@ int fpm_convert(struct fpm *fp, uint64_t lkid, int mode, uint32_t flags,
 	o->rqmode = mode;
 	o->flags = flags;
 	own_lvb(o, lvb);
-	o->pend = PEND_CONVERT;
 	own_go(fp, o, FPM_P_CONVERT, out);
 	return 0;
 }
@@ -1121,7 +1139,6 @@ int fpm_cancel(struct fpm *fp, uint64_t lkid, struct fpm_out *out)
 	}
 	if (!o->outstanding || o->pend_cancel)
 		return -EBUSY;
-	o->pend_cancel = true;
 	own_go(fp, o, FPM_P_CANCEL, out);
 	return 0;
 }
@@ -1130,19 +1147,17 @@ int fpm_unlock(struct fpm *fp, uint64_t lkid, unsigned users, uint32_t flags,
 	       const uint8_t *lvb, struct fpm_out *out)
 {
 	struct fpm_own *o;
+	int rc;
 
 	out_reset(out);
 	if (flags & ~LS_LKF_IVVALBLK)
 		return -EINVAL;
-	o = own_find(fp, lkid);
-	if (!o)
-		return -ENOENT;
-	if (o->grmode == MODE_NONE || o->outstanding || o->pend || o->pend_release)
-		return -EBUSY;
+	rc = own_idle(fp, lkid, &o);
+	if (rc)
+		return rc;
 	/* BAD_RELEASE_EARLY: a release only once its users stopped */
 	if (users)
 		return -EBUSY;
-	o->pend_release = true;
 	o->rel_flags = flags;
 	own_lvb(o, lvb);
 	own_go(fp, o, FPM_P_RELEASE, out);	/* forgets it once sent */
