@@ -1322,10 +1322,11 @@ int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
 	return 0;
 }
 
-size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
-			  uint32_t *clients, size_t max)
+size_t nl_handoff_locks(const struct nl_state *nl, uint64_t lkid,
+			uint32_t *clients, uint64_t *lkids, size_t max)
 {
 	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
+	const struct nl_lock *lk;
 	const struct dl *p;
 	size_t n = 0;
 	int q;
@@ -1334,12 +1335,21 @@ size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
 		return 0;
 	for (q = NL_Q_GRANTED; q <= NL_Q_CONVERT; q++)
 		for (p = r->r_queue[q].next; p != &r->r_queue[q]; p = p->next) {
-			if (n < max)
-				clients[n] = container_of(p, struct nl_lock,
-							  lk_qlink)->lk_client;
+			lk = container_of(p, struct nl_lock, lk_qlink);
+			if (n < max) {
+				clients[n] = lk->lk_client;
+				if (lkids)
+					lkids[n] = lk->lk_id;
+			}
 			n++;
 		}
 	return n;
+}
+
+size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
+			  uint32_t *clients, size_t max)
+{
+	return nl_handoff_locks(nl, lkid, clients, NULL, max);
 }
 
 int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out)

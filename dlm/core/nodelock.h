@@ -269,6 +269,11 @@ int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
  * (0: none, or not ours).  K: the ones to kill. */
 size_t nl_handoff_clients(const struct nl_state *nl, uint64_t lkid,
 			  uint32_t *clients, size_t max);
+/* The same, with each holder's local lock id (the one nl_lock gave its
+ * client) into lkids: a client holding several locks of the daemon
+ * (the UID service) learns which of them K is about. */
+size_t nl_handoff_locks(const struct nl_state *nl, uint64_t lkid,
+			uint32_t *clients, uint64_t *lkids, size_t max);
 int nl_handoff_keep(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
 int nl_handoff_gone(struct nl_state *nl, uint64_t lkid, int err,
 		    struct nl_out *out);

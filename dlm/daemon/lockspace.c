@@ -1141,6 +1141,19 @@ size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max)
 	return l ? nl_handoff_clients(l->nl, lkid, clients, max) : 0;
 }
 
+size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max)
+{
+	struct lspace *l = ho_ls(lkid);
+	size_t n, i;
+
+	if (!l)
+		return 0;
+	n = nl_handoff_locks(l->nl, lkid, clients, lkids, max);
+	for (i = 0; i < n && i < max; i++)
+		lkids[i] = lspace_global_lkid(l, lkids[i]);
+	return n;
+}
+
 int lsm_ho_stop(uint64_t lkid)
 {
 	struct lspace *l = ho_ls(lkid);

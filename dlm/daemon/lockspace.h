@@ -165,6 +165,7 @@ size_t lsm_own_locks(void);
  * over every lockspace's cache (a cluster lock id names one lockspace's
  * lock, nodelock.h): lsm_ho_held - lkid is a HELD cluster lock of ours;
  * lsm_ho_clients - its local holders' clients (returns how many);
+ * lsm_ho_locks - the same with their lock ids, as lsm_lock gave them;
  * lsm_ho_stop (V1: BAST to the holders, no new local grant), _keep (V4),
  * _gone (V3: it leaves the cache, waiters fail) - 0 or -ENOENT;
  * lsm_ho_state (V2) - 0 and its holders left and value block, or
@@ -173,6 +174,7 @@ size_t lsm_own_locks(void);
  */
 bool lsm_ho_held(uint64_t lkid);
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max);
+size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max);
 int lsm_ho_stop(uint64_t lkid);
 int lsm_ho_keep(uint64_t lkid);
 int lsm_ho_gone(uint64_t lkid);

@@ -603,7 +603,7 @@ static bool ho_held(void *ctx, uint64_t lkid)
 static void ho_act(void *ctx, const struct ho_away_action *a)
 {
 	uint32_t cl[64];
-	size_t n, i, k = 0;
+	size_t n, i, k = 0, u = 0;
 
 	(void)ctx;
 	if (!D.locks_on)
@@ -617,18 +617,19 @@ static void ho_act(void *ctx, const struct ho_away_action *a)
 		break;
 	case HO_ACT_KILL:
 		/* K passed: its holders are killed and reaped as a pill's
-		 * are (the killset).  Not the UID service: killing it would
-		 * stop every mailbox; a mailbox it cannot give up (an
-		 * allocation not committed yet) stays unanswered, and the
-		 * requester fences this node after B - today's path. */
+		 * are (the killset).  Not the UID service (that would stop
+		 * every mailbox): for a lock of its, the clients with an
+		 * allocation uncommitted under it (uidsvc_ho_kill). */
 		n = lsm_ho_clients(a->lkid, cl, 64);
 		if (n > 64)
 			n = 64;
 		for (i = 0; i < n; i++)
 			if (cl[i] != UIDSVC_CLIENT)
 				cl[k++] = cl[i];
+		if (k < n)
+			u = uidsvc_ho_kill(a->lkid);
 		log_notice("hand-off: the holders of %016llx did not let go within %u ms: killing %zu client(s)",
-			   (unsigned long long)a->lkid, D.to.drain_ms, k);
+			   (unsigned long long)a->lkid, D.to.drain_ms, k + u);
 		if (k)
 			host_kill_clients(NULL, cl, k);
 		break;

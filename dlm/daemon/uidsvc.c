@@ -39,7 +39,10 @@
  * reused), the mailbox goes on, and the late commit fails with
  * SDLM_EEXPIRED.  The lock may move before that late writer gives up:
  * the guard against it writing the store is the store-side epoch check
- * (docs/imap.md).
+ * (docs/imap.md).  A hand-off through the disk does not wait for the
+ * lease: K after its blocking callback the allocating client is killed,
+ * as any lock holder is, and the mailbox goes once it is gone
+ * (uidsvc_ho_kill).
  *
  * Disk I/O happens at takeover and once per reserved range, never per
  * UID, and never blocks the event loop (issue 13, hole 7): it runs on the
@@ -162,6 +165,9 @@ struct entry {
 	bool lvb_valid;
 	uint8_t lvb[UID_LVB_LEN];
 	bool wanted;		/* another node waits for the mailbox */
+	bool ho_stop;		/* asked for through the disk and K passed
+				   (uidsvc_ho_kill): nothing more is served,
+				   the mailbox goes once its clients are */
 	bool deg;		/* m holds a degraded (provisional) takeover */
 	unsigned release_waits;	/* ticks a release waited for the disk */
 	bool unlock_wait;	/* a failed sequence left a write stuck: give
@@ -185,6 +191,7 @@ struct entry {
 };
 
 #define NBUCKET 4096
+#define UIDSVC_HO_LOCKS	64	/* holders of one cluster lock looked at */
 #define UID_TRACE_NS	10000000ull	/* log an answer that waited this long */
 
 static struct {
@@ -501,6 +508,7 @@ static void release(struct entry *e)
 	e->state = ENT_IDLE;
 	e->lkid = 0;
 	e->wanted = false;
+	e->ho_stop = false;
 	memset(&e->m, 0, sizeof(e->m));
 	/* requests that arrived meanwhile: take the lock again */
 	if (e->pend)
@@ -540,6 +548,7 @@ static void give_up(struct entry *e)
 	e->lkid = 0;
 	e->state = ENT_IDLE;
 	e->wanted = false;
+	e->ho_stop = false;
 	memset(&e->m, 0, sizeof(e->m));
 }
 
@@ -1478,6 +1487,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		e->state = ENT_IDLE;
 		e->lkid = 0;
 		e->wanted = false;
+		e->ho_stop = false;
 		memset(&e->m, 0, sizeof(e->m));
 		kill_allocs(kill_list);
 		return;
@@ -1493,6 +1503,7 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 	}
 	e->lkid = lkid;
 	e->lock_epoch = epoch;
+	e->ho_stop = false;	/* a holding of its own */
 	e->lvb_valid = lvb_valid && lvb;
 	if (e->lvb_valid)
 		memcpy(e->lvb, lvb, UID_LVB_LEN);
@@ -1509,6 +1520,78 @@ void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode)
 		return;
 	e->wanted = true;
 	maybe_release(e);
+}
+
+/*
+ * The hand-off through the disk (docs/design-handoff.md, V1 and K): the
+ * cluster lock lkid, held here for one of our locks, was asked for while
+ * this node is away, and K has passed since its blocking callback.  The
+ * mailbox gives up like any lock user whose holders are killed after K,
+ * never on its allocation lease: nothing more is served from it
+ * (ho_stop: its queue waits for the lock, which this node no longer
+ * gets), and each client with an allocation uncommitted is killed.  Its
+ * allocation is aborted (a gap) only when its connection goes
+ * (uidsvc_client_gone), that is once the process has exited: a delivery
+ * killed in the middle of its store write is still there until then.
+ * The mailbox is then released as on any blocking callback (the next
+ * UID in the value block), once no record write of it may still land.
+ * A mailbox that waits for a table lock, which the cluster cannot grant
+ * while we are away, gives its locks back now, or when its operation
+ * ends.  The daemon answers only once every killed client is reaped and
+ * the lock has no holder left (sdlmd.c handoff_tick).
+ */
+static size_t ho_kill(struct entry *e)
+{
+	struct alloc *a;
+	size_t n = 0;
+
+	e->ho_stop = true;
+	e->wanted = true;
+	for (a = e->allocs; a; a = a->next) {
+		log_warn("uid %s: asked for through the disk and not given up within K: killing client %u (UIDs %u..%u not committed: a gap once it is gone)",
+			 e->name, a->client, a->first, a->first + a->count - 1);
+		U.h.kill_clients(U.h.ctx, &a->client, 1);
+		n++;
+	}
+	if (e->state == ENT_READY) {
+		maybe_release(e);
+	} else if (!busy(e)) {
+		log_warn("uid %s: asked for through the disk while waiting for a table lock: given back",
+			 e->name);
+		give_up(e);
+		if (e->pend && !e->unlock_wait)
+			serve(e);	/* it asks for the lock again */
+	}
+	return n;
+}
+
+/* The entry that holds our lock lkid (its mailbox's or a table lock). */
+static struct entry *entry_by_lock(uint64_t lkid)
+{
+	struct entry *e;
+	unsigned b;
+
+	for (b = 0; b < NBUCKET; b++)
+		for (e = U.bucket[b]; e; e = e->next)
+			if (e->lkid == lkid || own_table_lkid(e, lkid))
+				return e;
+	return NULL;
+}
+
+size_t uidsvc_ho_kill(uint64_t lkid)
+{
+	uint32_t cl[UIDSVC_HO_LOCKS];
+	uint64_t ids[UIDSVC_HO_LOCKS];
+	struct entry *e;
+	size_t n, i, killed = 0;
+
+	if (!U.on || U.degraded)
+		return 0;	/* degraded: nothing is handed on */
+	n = lsm_ho_locks(lkid, cl, ids, UIDSVC_HO_LOCKS);
+	for (i = 0; i < n && i < UIDSVC_HO_LOCKS; i++)
+		if (cl[i] == UIDSVC_CLIENT && ids[i] && (e = entry_by_lock(ids[i])))
+			killed += ho_kill(e);
+	return killed;
 }
 
 /* --- requests ---------------------------------------------------------------- */
@@ -1797,6 +1880,7 @@ static void admin_answer(struct entry *e, struct pending *p, int rc)
 		e->state = ENT_IDLE;
 		e->lkid = 0;
 		e->wanted = false;
+		e->ho_stop = false;
 		memset(&e->m, 0, sizeof(e->m));
 		break;
 	case SDLM_UID_RENAME:
@@ -1890,7 +1974,7 @@ static void serve_queue(struct entry *e)
 	struct pending *p;
 	enum served s;
 
-	while ((p = e->pend) && core_ready(e) && !busy(e)) {
+	while ((p = e->pend) && core_ready(e) && !busy(e) && !e->ho_stop) {
 		s = serve_one(e, p);
 		if (s == WAITS)
 			break;
@@ -2567,6 +2651,7 @@ int uidsvc_degraded_set(bool on)
 				e->state = ENT_IDLE;
 				e->lkid = 0;
 				e->wanted = false;
+				e->ho_stop = false;
 			}
 		}
 	U.degraded = on;

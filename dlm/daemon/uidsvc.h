@@ -56,6 +56,16 @@ void uidsvc_ast(uint64_t lkid, uint64_t ref, int err, int mode,
 		const uint8_t *lvb, bool lvb_valid, uint64_t epoch);
 void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode);
 
+/*
+ * The hand-off through the disk: the cluster lock lkid, under which the
+ * service holds a lock, was asked for while this node is away and K
+ * passed since its blocking callback (HO_ACT_KILL).  The mailbox serves nothing more; the clients with an
+ * allocation uncommitted under it are killed (host->kill_clients) and
+ * their allocations aborted once they are gone; then it is released as
+ * on a blocking callback.  Returns how many clients were killed.
+ */
+size_t uidsvc_ho_kill(uint64_t lkid);
+
 /* Lock use stops (pill, revocation): forget every holding, kill the
  * clients with allocations not yet committed. */
 void uidsvc_stop_all(void);

@@ -6,9 +6,11 @@
 #      committed in ascending order;
 #   2. kill -9 of the node holding a mailbox in the middle of allocation:
 #      no UID reused; the durable watermark is above every UID received;
-#   3. a node cut off from the network whose mailbox another node then
-#      wants: the same, and the mailbox moves through the disk (the
-#      hand-off): the cut-off node is not fenced;
+#   3. a node cut off from the network whose mailboxes another node then
+#      wants: the same, and the mailboxes move through the disk (the
+#      hand-off): the cut-off node is not fenced, not even for a mailbox
+#      whose allocation a hung delivery never commits (its client is
+#      killed after K, as any lock holder's, its UIDs a gap);
 #   4. a holder frozen (every process of its node) while a reservation
 #      write is in flight, a takeover by another node, then the thaw: no UID
 #      reused, and the frozen node hands out nothing.
@@ -96,19 +98,41 @@ require "node 2 fenced-safe again" cl_wait_for "node 2 safe" 60 sd_status_has 2 
 require "node 2 allocates again after its rejoin" client 2 "n2-rejoined" killbox 1 5
 
 # --- 3. a holder cut off from the network -------------------------------------------
+# hungbox: a delivery on node 3 allocates and hangs before its commit,
+# for far longer than the hand-off's bound B = 3I + 4T + K (K = L,
+# docs/design-handoff.md section 6) and far shorter than the allocation
+# lease (600 s): only K can make node 3 give hungbox up in time.
+B=$((3 * I + 4 * T + L))
+client 3 "n3-hung" hungbox 1 1 $((10 * B)) >"$CL_DIR/hung.out" 2>&1 & hung=$!
+cl_wait_for "node 3 allocated in hungbox" 30 sh -c "grep -q '^got n3-hung' '$H'"
 client 3 "n3-cut" cutbox 1 300 30 >/dev/null 2>&1 & victim=$!
 cl_wait_for "node 3 allocating in cutbox" 30 sh -c "grep -q 'n3-cut' '$H'"
 cl_cut 3
+client 1 "n1-after-hung" hungbox 1 5 >"$CL_DIR/after-hung.out" 2>&1 & after_hung=$!
 require "node 1 takes over cutbox (node 3 hands it off through the disk)" client 1 "n1-after-cut" cutbox 1 20
 wait "$victim" 2>/dev/null
+rc=0; wait "$after_hung" || rc=$?
+cat "$CL_DIR/after-hung.out"
+check "node 1 takes over hungbox (exit $rc)" test "$rc" = 0
+rc=0; wait "$hung" || rc=$?
+check "node 3's hung delivery was killed (exit $rc), its allocation never committed" \
+	sh -c "[ '$rc' = 137 ] && ! grep -q '^commit n3-hung' '$H'"
+check "node 3 killed it after K for the hand-off" \
+	grep -q "uid hungbox: asked for through the disk and not given up within" "$CL_DIR/n3/sdlmd-file.log"
 w=$(watermark 1 cutbox)
-out=$(python3 "$here/uidcheck.py" "$H" "--watermark=cutbox=$w"); echo "$out"
-check "no UID reused after the cut (watermark $w)" sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
+wh=$(watermark 1 hungbox)
+out=$(python3 "$here/uidcheck.py" "$H" "--watermark=cutbox=$w" "--watermark=hungbox=$wh"); echo "$out"
+check "no UID reused after the cut (watermarks $w, $wh)" sh -c "echo '$out' | tail -1 | grep -q ': ok$'"
+check "node 1's hungbox UIDs above the hung delivery's (a gap, never reused)" python3 -c "
+h = [int(l.split()[4]) for l in open('$H') if l.startswith('got n3-hung ')]
+n = [int(l.split()[4]) for l in open('$H') if l.startswith('got n1-after-hung ')]
+assert h and n and min(n) > max(h), (h, n)"
 # The hand-off (docs/design-handoff.md): node 3's UID service gave the
 # mailbox up as to any other node (allocations in flight committed, the
 # record's final state written) and answered through its heartbeat slot;
 # nobody was fenced, and node 3 keeps running.
-check "node 3 handed cutbox off through the disk" grep -q "handed off through the disk while cut off" "$CL_DIR/n3/sdlmd-file.log"
+check "node 3 handed cutbox and hungbox off through the disk" \
+	sh -c "[ \$(grep -c 'handed off through the disk while cut off' '$CL_DIR/n3/sdlmd-file.log') -ge 2 ]"
 check "node 3 read no pill" eval '! grep -q "poison pill" "$CL_DIR/n3/sdlmd-file.log"'
 check "node 3 not fenced, still fenced-safe" sd_status_has 3 "fenced-safe"
 

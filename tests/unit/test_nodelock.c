@@ -1465,9 +1465,16 @@ static void test_handoff_stop_drain_gone(void **state)
 	{
 		uint32_t cl[2] = { 0, 0 };
 
+		uint64_t lk[2] = { 0, 0 };
+
 		assert_int_equal(nl_handoff_clients(f->nl, CLID(1), cl, 2), 1);
 		assert_int_equal(cl[0], 1);
 		assert_int_equal(nl_handoff_clients(f->nl, CLID(2), cl, 2), 0);
+		/* which of the client's locks: the id its lock call gave */
+		cl[0] = 0;
+		assert_int_equal(nl_handoff_locks(f->nl, CLID(1), cl, lk, 2), 1);
+		assert_int_equal(cl[0], 1);
+		assert_true(lk[0] == id);
 	}
 	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
 	assert_int_equal(f->out.count, 0);	/* told once */

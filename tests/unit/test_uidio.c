@@ -862,7 +862,15 @@ static struct {
 	uint32_t client;
 	unsigned may_calls;	/* host may_use calls so far */
 	unsigned fail_call;	/* the one that says SDLM_ELEASE (0: none) */
+	uint32_t unlock_flags;	/* the last unlock's flags and value block */
+	uint8_t unlock_lvb[UID_LVB_LEN];
+	unsigned killed;	/* clients killed (host kill_clients) */
+	uint32_t killed_client;	/* the last one */
+	uint64_t ho_lock;	/* our lock under the cluster lock HO_CL */
 } L;
+
+/* A cluster lock asked for through the disk (lsm_ho_locks). */
+#define HO_CL	(3ull << 32 | 7)
 
 /* The lock manager, as uidsvc.c sees it: a request is queued (its grant
  * is delivered by the test with uidsvc_ast), an unlock is recorded. */
@@ -941,7 +949,24 @@ int lsm_unlock(uint32_t client, uint64_t lkid, uint32_t flags, const uint8_t *lv
 	assert_true(lkid >= 1 && lkid <= L.n);
 	assert_false(L.unlocked[lkid]);
 	L.unlocked[lkid] = true;
+	L.unlock_flags = flags;
+	memset(L.unlock_lvb, 0, sizeof(L.unlock_lvb));
+	if (lvb)
+		memcpy(L.unlock_lvb, lvb, sizeof(L.unlock_lvb));
 	return 0;
+}
+
+/* The local holders of a cluster lock: the UID service's lock
+ * L.ho_lock under HO_CL, and a client's lock beside it. */
+size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max)
+{
+	if (lkid != HO_CL || max < 2)
+		return 0;
+	clients[0] = 42;
+	lkids[0] = 99;
+	clients[1] = UIDSVC_CLIENT;
+	lkids[1] = L.ho_lock;
+	return 2;
 }
 
 static int svc_may_use(void *ctx)
@@ -965,7 +990,10 @@ static void svc_reply(void *ctx, uint32_t client, uint32_t seq, int err, const s
 
 static void svc_kill(void *ctx, const uint32_t *clients, size_t n)
 {
-	(void)ctx; (void)clients; (void)n;
+	(void)ctx;
+	L.killed += (unsigned)n;
+	if (n)
+		L.killed_client = clients[n - 1];
 }
 
 static void svc_init(struct fixture *fx)
@@ -1225,6 +1253,87 @@ static void test_svc_leave_waits_stuck_write(void **state)
 	assert_true(L.unlocked[2]);
 	assert_true(L.unlocked[3]);
 	assert_int_equal(svc_writes(), 1);
+	uidsvc_fini();
+}
+
+/*
+ * Issue 19 item 1, the UID service's side of the hand-off: a mailbox
+ * asked for through the disk while this node is away, whose allocation a
+ * hung delivery never commits, gives up within K like any lock user
+ * (uidsvc_ho_kill, at the hand-off's HO_ACT_KILL), not on its allocation
+ * lease (600 s by default: the away node was fenced after B instead).
+ * The client is killed; nothing more is served from the mailbox; once
+ * the killed client is gone (not before: it may be in the middle of its
+ * store write) its UIDs are a gap and the mailbox is released with a
+ * value block above them.
+ */
+static void test_svc_ho_kill_uncommitted(void **state)
+{
+	struct fixture *fx = *state;
+	struct uid_lvb lv;
+	uint32_t first;
+
+	svc_init(fx);
+	granted = 0;
+	svc_req(7, SDLM_UID_ALLOC, "box30", 0);
+	svc_drive(1);
+	assert_int_equal(L.last_err, 0);
+	assert_int_equal(L.n, 3);	/* the mailbox lock (1), two table locks */
+	first = L.last.first;
+	/* another delivery waits behind the uncommitted allocation */
+	svc_req(8, SDLM_UID_ALLOC, "box30", 0);
+	assert_int_equal(L.replies, 1);
+	/* the hand-off's blocking callback: the allocation keeps the mailbox */
+	uidsvc_bast(1, L.ref[1], SDLM_EX);
+	uidsvc_tick();
+	assert_false(L.unlocked[1]);
+	/* K passed */
+	L.ho_lock = 1;
+	assert_int_equal(uidsvc_ho_kill(HO_CL + 1), 0);	/* another lock */
+	assert_int_equal(L.killed, 0);
+	assert_int_equal(uidsvc_ho_kill(HO_CL), 1);
+	assert_int_equal(L.killed, 1);
+	assert_int_equal(L.killed_client, 7);
+	uidsvc_tick();
+	assert_false(L.unlocked[1]);	/* client 7 is not gone yet */
+	assert_int_equal(L.replies, 1);	/* client 8 is not served */
+	/* client 7 died: its allocation is aborted, the mailbox released */
+	uidsvc_client_gone(7);
+	assert_true(L.unlocked[1]);
+	assert_true(L.unlock_flags & SDLM_LKF_VALBLK);
+	assert_int_equal(uid_lvb_in(&lv, L.unlock_lvb), 0);
+	assert_true(lv.next > first);
+	/* client 8 waits for the lock again, which this node, away, does
+	 * not get (it fails with SDLM_EHANDEDOFF once the lock is listed) */
+	assert_int_equal(L.replies, 1);
+	assert_int_equal(L.n, 4);
+	assert_memory_equal(L.name[4], "uid:", 4);
+	assert_int_equal(L.killed, 1);
+	uidsvc_fini();
+}
+
+/*
+ * The same while the mailbox waits for a table lock the cluster cannot
+ * grant (this node is away): the locks held are given back at once,
+ * nothing was written under them.
+ */
+static void test_svc_ho_kill_table_wait(void **state)
+{
+	struct fixture *fx = *state;
+
+	svc_init(fx);
+	svc_to_table("box32");	/* holds 1 and 2, waits for 3 */
+	L.ho_lock = 2;
+	assert_int_equal(uidsvc_ho_kill(HO_CL), 0);
+	assert_true(L.unlocked[1]);
+	assert_true(L.unlocked[2]);
+	assert_int_equal(svc_writes(), 0);
+	/* the request asks for the mailbox lock again */
+	assert_int_equal(L.n, 4);
+	assert_memory_equal(L.name[4], "uid:", 4);
+	/* the table lock it gave up waiting for is given back when granted */
+	svc_grant(3);
+	assert_true(L.unlocked[3]);
 	uidsvc_fini();
 }
 
@@ -2489,6 +2598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_deg_leave_waits_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ahead_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_ho_kill_uncommitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_ho_kill_table_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_own_tombstone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_behind_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_stale_area_grant, setup, teardown),
