@@ -1256,6 +1256,8 @@ static void test_svc_leave_waits_stuck_write(void **state)
 	uidsvc_fini();
 }
 
+static int svc_alloc1(const char *mb);
+
 /*
  * Issue 19 item 1, the UID service's side of the hand-off: a mailbox
  * asked for through the disk while this node is away, whose allocation a
@@ -1334,6 +1336,47 @@ static void test_svc_ho_kill_table_wait(void **state)
 	/* the table lock it gave up waiting for is given back when granted */
 	svc_grant(3);
 	assert_true(L.unlocked[3]);
+	uidsvc_fini();
+}
+
+/*
+ * Review question V2 (docs/design-handoff.md): the hand-off's blocking
+ * callback comes while a record write of the mailbox is in the kernel
+ * and misses its deadline.  The mailbox is released (which lets the away
+ * node answer) only once that write has left the kernel, never while it
+ * may still land over the next holder's records.
+ */
+static void test_svc_bast_waits_stuck_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct uid_lvb lv;
+	uint64_t w;
+	unsigned n;
+
+	svc_init(fx);
+	granted = 0;
+	svc_req(7, SDLM_UID_ALLOC, "box31", 0);
+	svc_drive(1);
+	assert_int_equal(L.last_err, 0);
+	svc_req(7, SDLM_UID_COMMIT, "", L.alloc_id);
+	/* the next range's write is withheld from the disk past its deadline */
+	uidsvc_apply_fault("write:late=inf");
+	w = svc_writes();
+	for (n = 0; n < 100 && svc_writes() == w; n++)
+		assert_int_equal(svc_alloc1("box31"), 0);
+	assert_int_equal(svc_writes(), w + 1);
+	uidsvc_bast(1, L.ref[1], SDLM_EX);
+	/* timed out after T, still in flight: the mailbox stays, 20 T long */
+	assert_false(svc_until(unlocked, (void *)1));
+	assert_false(uidsvc_quiet());
+	/* the path comes back: the write lands and leaves the kernel */
+	uidsvc_apply_fault(NULL);
+	assert_true(svc_until(unlocked, (void *)1));
+	assert_true(uidsvc_quiet());
+	assert_true(L.unlock_flags & SDLM_LKF_VALBLK);
+	assert_int_equal(uid_lvb_in(&lv, L.unlock_lvb), 0);
+	assert_true(lv.next > L.last.first);
+	assert_int_equal(svc_writes(), w + 1);
 	uidsvc_fini();
 }
 
@@ -2600,6 +2643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_svc_reap_own_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ho_kill_uncommitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_ho_kill_table_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_svc_bast_waits_stuck_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_import_own_tombstone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_restore_behind_alloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_svc_stale_area_grant, setup, teardown),
