@@ -1171,6 +1171,15 @@ static int ev_round(struct ls_state *ls, const struct ls_event *ev)
 
 		nd->nd_inc = ev->ev_incarnations[i];
 		nd->nd_proto = ev->ev_protos[i];
+		/* A verdict on an older incarnation, applied after this one
+		 * joined and before this round recorded it, freed the old
+		 * one's locks and marked the member fenced: the member is not
+		 * the incarnation fenced.  It holds nothing (the verdict freed
+		 * every lock, and each event of it since was refused), so no
+		 * queue changes. */
+		if (nd->nd_fenced && nd->nd_member && nd->nd_has_fenced_inc &&
+		    nd->nd_inc > nd->nd_fenced_inc)
+			nd->nd_fenced = false;
 	}
 	return 0;
 }

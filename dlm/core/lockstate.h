@@ -110,7 +110,9 @@ enum ls_event_kind {
 	/* members incarnations protos proto (local: never on the wire): a
 	 * sync round completed (dlm/daemon/lsround.c).  With the agreed protocol
 	 * proto >= 3 each member's incarnation and announced proto_max (its
-	 * JOIN) is recorded as its member record; below 3 every node's
+	 * JOIN) is recorded as its member record (a member still marked
+	 * fenced by a verdict on an older incarnation, delivered after it
+	 * joined, is fenced no more); below 3 every node's
 	 * record is cleared (an older node keeps none: same digest, and the
 	 * snapshot stays at minor 1, which it reads).  Below
 	 * LS_REBUILD_PROTO it also ends a rebuild for good (ls_rebuilding()

@@ -931,6 +931,51 @@ static void test_fenced_older_incarnation_after_rejoin(void **state)
 	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
 }
 
+/*
+ * The same late verdict, delivered one step earlier: after the node's new
+ * incarnation B joined the group but before the round that records B
+ * completed.  The record still names A, so the verdict applies: A's locks
+ * go, as they must.  But the node it marks fenced is B, a member: every
+ * lock event of B would be refused (SDLM_EFENCED) until B leaves and
+ * rejoins, although nobody fenced B.  The round's record of B, newer than
+ * the incarnation fenced, says the member is not the one fenced.
+ */
+static void test_fenced_older_incarnation_in_rejoin_round(void **state)
+{
+	struct fx *f = *state;
+	struct ls_node_info ni;
+
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 1, 1), LS_Q_WAIT);
+	/* node 2 restarted as B joins: its round holds grants */
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	assert_int_equal(hold(f, true), 0);
+	/* A's verdict, within B's round: A's lock goes */
+	assert_int_equal(fenced(f, 2, INC_A), 0);
+	assert_non_null(find(f, LS_OUT_RELEASED, LKID(2, 1)));
+	assert_int_equal(lk_queue(f, 2, 1), -1);
+	/* B's round completes */
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_B, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(hold(f, false), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(1, 1)));
+	assert_int_equal(ls_node_get(f->ls, 2, &ni), 0);
+	assert_true(ni.member);
+	assert_false(ni.fenced);
+	assert_true(ni.eligible);
+	assert_int_equal(ni.fenced_incarnation, INC_A);
+	/* B's requests are served */
+	assert_int_equal(req(f, 2, 1, "s", MODE_EX, 0), 0);
+	assert_non_null(find(f, LS_OUT_GRANTED, LKID(2, 1)));
+	/* A coming back later is still refused by its verdict */
+	assert_int_equal(fenced(f, 2, INC_A), -EALREADY);
+}
+
 /* ROUND's malformed inputs change nothing. */
 static void test_round_rejects(void **state)
 {
@@ -1220,6 +1265,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_away_need_fence_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_after_rejoin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_in_rejoin_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaver_requests_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_gates_grant, setup, teardown),
