@@ -1345,6 +1345,33 @@ size_t ls_away_wanted(const struct ls_state *ls, uint32_t nodeid,
 	return n;
 }
 
+/*
+ * A verdict names the incarnation the executor fenced; unknown (an
+ * operator's confirm of a node whose slot does not read: the machine is
+ * off), the member record of this replica - per lockspace, since the node
+ * may have joined one as a later incarnation than another.  Only with
+ * neither (below protocol 3) does it become "the last fenced + 1", as
+ * ever.  A known incarnation at or below the last one fenced is no news:
+ * raised to the last fenced + 1 as before, it named the node's next
+ * incarnation, which is exactly that when its clock was behind (the slot's
+ * + 1, docs/recovery.md), and fenced a live member holding locks.
+ */
+uint64_t ls_verdict_incarnation(const struct ls_state *ls, uint32_t nodeid,
+				uint64_t inc)
+{
+	const struct ls_node *nd = node_find(ls, nodeid);
+
+	if (!nd || (nd->nd_fenced && !nd->nd_member))
+		return 0;
+	if (!inc)
+		inc = nd->nd_inc;
+	if (!inc)
+		return nd->nd_fenced_inc + 1;
+	if (nd->nd_has_fenced_inc && inc <= nd->nd_fenced_inc)
+		return 0;
+	return inc;
+}
+
 bool ls_grants_blocked(const struct ls_state *ls)
 {
 	return !ls->ls_gate_open;

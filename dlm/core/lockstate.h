@@ -331,6 +331,18 @@ struct ls_res_info {
 size_t ls_away_wanted(const struct ls_state *ls, uint32_t nodeid,
 		      uint64_t *lkids, size_t max);
 
+/*
+ * The incarnation the NODE_FENCED of a fence verdict about nodeid should
+ * carry, or 0 when none is to be sent (lsfencer.c lsm_fenced, per
+ * lockspace).  inc is the verdict's incarnation as the edge knows it (the
+ * executor's, else the node's heartbeat slot's; 0 unknown).  0 for an
+ * unknown node, one fenced and away, and a known inc at or below the last
+ * one fenced; an unknown inc is the member record's, and with none
+ * either, the last one fenced + 1 (1 if never fenced).
+ */
+uint64_t ls_verdict_incarnation(const struct ls_state *ls, uint32_t nodeid,
+				uint64_t inc);
+
 /* 0 or -ENOENT. */
 int ls_lock_get(const struct ls_state *ls, uint64_t lkid,
 		struct ls_lock_info *info);

@@ -486,8 +486,8 @@ void lsm_requorum(void)
 
 void lsm_fenced(uint32_t node, uint64_t incarnation)
 {
-	struct ls_node_info ni;
 	struct ls_event ev;
+	uint64_t inc;
 	unsigned i;
 
 	/* F5: fenced - no hand-off request for it any more. */
@@ -497,28 +497,23 @@ void lsm_fenced(uint32_t node, uint64_t incarnation)
 		if (lsm.ls[i])
 			ho_drop_node(lsm.ls[i], node);
 
+	/* The incarnation fenced is what a rejoin is refused by (lsround.c):
+	 * the slot's when the executor did not say; still unknown, each
+	 * replica's member record (ls_verdict_incarnation). */
+	if (!incarnation && lsm.h.node_inc)
+		incarnation = lsm.h.node_inc(lsm.h.ctx, node);
 	for (i = 1; i < LS_MAX; i++) {
 		struct lspace *l = lsm.ls[i];
 
 		if (!l || !am_fencer(l))
 			continue;
-		if (ls_node_get(l->st, node, &ni) < 0 || (ni.fenced && !ni.member))
+		inc = ls_verdict_incarnation(l->st, node, incarnation);
+		if (!inc)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.ev_kind = LS_EV_NODE_FENCED;
 		ev.ev_nodeid = node;
-		/* The incarnation fenced is what a rejoin is refused by
-		 * (lsround.c): the slot's when the executor did not say. */
-		if (!incarnation && lsm.h.node_inc)
-			incarnation = lsm.h.node_inc(lsm.h.ctx, node);
-		/* Still unknown (an operator's confirm of a node whose slot
-		 * does not read): the machine is off, so is the incarnation
-		 * the replica records; a verdict older than that record
-		 * changes nothing (ls_apply, -EALREADY). */
-		if (!incarnation)
-			incarnation = ni.incarnation;
-		ev.ev_incarnation = incarnation > ni.fenced_incarnation ? incarnation :
-				    ni.fenced_incarnation + 1;
+		ev.ev_incarnation = inc;
 		log_notice("ls %s: node %u fenced: releasing its locks", l->name, node);
 		lspace_send_event(l, &ev);
 	}

@@ -976,6 +976,73 @@ static void test_fenced_older_incarnation_in_rejoin_round(void **state)
 	assert_int_equal(fenced(f, 2, INC_A), -EALREADY);
 }
 
+/*
+ * What a fence verdict becomes (ls_verdict_incarnation, lsfencer.c
+ * lsm_fenced).  An incarnation already fenced is no news: a repeated
+ * verdict about A, once node 2 came back as the next incarnation, must not
+ * be turned into a verdict about that one.  A daemon whose clock is
+ * behind takes its slot's incarnation plus one (docs/recovery.md), so the
+ * incarnation after A can be exactly A + 1 - which the old rule ("not
+ * above the last fenced: the last fenced + 1") named, fencing the live
+ * member and granting its EX lock to a second holder.
+ */
+static void test_verdict_incarnation(void **state)
+{
+	struct fx *f = *state;
+	struct ls_state *other;
+	struct ls_params p = { .default_live = true };
+	uint64_t v;
+
+	assert_int_equal(ls_verdict_incarnation(f->ls, 9, INC_A), 0);	/* unknown */
+	/* no record, never fenced: the verdict's, or 1 when unknown */
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, 0), 1);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, INC_A), INC_A);
+	/* unknown: the member record's */
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, 0), INC_A);
+	/* A away, fenced: nothing more to say about it */
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(fenced(f, 2, INC_A), 0);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, INC_A), 0);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, 0), 0);
+	/* it restarts as A + 1 (clock behind), rejoins, takes EX; 1 waits */
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_A + 1, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "s", MODE_EX, 0), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	assert_int_equal(req(f, 1, 1, "s", MODE_EX, 0), 0);
+	/* A's verdict again (a second executor's, a confirm): nothing */
+	v = ls_verdict_incarnation(f->ls, 2, INC_A);
+	if (v)
+		assert_int_equal(fenced(f, 2, v), -EALREADY);
+	assert_int_equal(v, 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);
+	assert_int_equal(lk_queue(f, 1, 1), LS_Q_WAIT);
+	/* a verdict about A + 1 itself, or one naming none (the record's) */
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, INC_A + 1), INC_A + 1);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, 0), INC_A + 1);
+
+	/* Per replica: an operator's confirm with the slot unread names, in
+	 * each lockspace, the record of that lockspace - here node 2's
+	 * incarnation A + 1 in one, INC_B in another it joined later. */
+	assert_int_equal(ls_create(&p, &other), 0);
+	{
+		struct fx g = { .ls = other };
+
+		ls_out_init(&g.out);
+		assert_int_equal(confchg(&g, 1, true, m123, 3), 0);
+		assert_int_equal(round_rec(&g, 3, m123,
+					   (const uint64_t[]){ 0x11, INC_B, 0x33 },
+					   proto_333, 3), 0);
+		assert_int_equal(ls_verdict_incarnation(other, 2, 0), INC_B);
+		ls_out_free(&g.out);
+	}
+	ls_destroy(other);
+}
+
 /* ROUND's malformed inputs change nothing. */
 static void test_round_rejects(void **state)
 {
@@ -1266,6 +1333,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fenced_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_after_rejoin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_in_rejoin_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_incarnation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaver_requests_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_gates_grant, setup, teardown),
