@@ -1369,6 +1369,12 @@ uint64_t ls_verdict_incarnation(const struct ls_state *ls, uint32_t nodeid,
 		return nd->nd_fenced_inc + 1;
 	if (nd->nd_has_fenced_inc && inc <= nd->nd_fenced_inc)
 		return 0;
+	/* Below the member record: the node restarted and rejoined since;
+	 * the core would refuse it, and its delivery would end every node's
+	 * wait for a fence of the node (lsround.c ready_msg) while the core
+	 * never asks again (NEED_FENCE once per away episode). */
+	if (inc < nd->nd_inc)
+		return 0;
 	return inc;
 }
 

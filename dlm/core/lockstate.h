@@ -337,8 +337,9 @@ size_t ls_away_wanted(const struct ls_state *ls, uint32_t nodeid,
  * lockspace).  inc is the verdict's incarnation as the edge knows it (the
  * executor's, else the node's heartbeat slot's; 0 unknown).  0 for an
  * unknown node, one fenced and away, and a known inc at or below the last
- * one fenced; an unknown inc is the member record's, and with none
- * either, the last one fenced + 1 (1 if never fenced).
+ * one fenced or below the node's member record; an unknown inc is the
+ * member record's, and with none either, the last one fenced + 1 (1 if
+ * never fenced).
  */
 uint64_t ls_verdict_incarnation(const struct ls_state *ls, uint32_t nodeid,
 				uint64_t inc);

@@ -1043,6 +1043,36 @@ static void test_verdict_incarnation(void **state)
 	ls_destroy(other);
 }
 
+/*
+ * A verdict below the node's member record is not sent either: the core
+ * would refuse it (test_fenced_older_incarnation_after_rejoin), but its
+ * delivery ends every node's wait for a fence of the node (lsround.c
+ * ready_msg), while the core, unchanged, never says NEED_FENCE for it
+ * again.  Node 2 came back as B, was recorded, took a lock and went away
+ * again with it wanted: a late verdict about A, sent then, left B's lock
+ * held by a node nobody would fence, and node 1 waiting for ever.
+ */
+static void test_verdict_below_record(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_B, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "r", MODE_EX, 0), 0);
+	assert_int_equal(confchg(f, 4, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(req(f, 1, 1, "r", MODE_EX, 0), 0);
+	assert_non_null(find_fence(f, 2));
+	/* the executor's verdict about A: nothing to send */
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, INC_A), 0);
+	/* one about B, or naming none: B */
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, INC_B), INC_B);
+	assert_int_equal(ls_verdict_incarnation(f->ls, 2, 0), INC_B);
+}
+
 /* ROUND's malformed inputs change nothing. */
 static void test_round_rejects(void **state)
 {
@@ -1334,6 +1364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_after_rejoin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced_older_incarnation_in_rejoin_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verdict_incarnation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_below_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leaver_requests_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_gates_grant, setup, teardown),
