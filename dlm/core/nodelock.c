@@ -47,8 +47,9 @@
  * GRANTED does not overwrite the newer local value.
  *
  * Cost: resources and local locks are in chained hash tables (FNV-1a over
- * the name, a 64-bit mixer over the lock id), so the common path is O(1)
- * at 100 000 resources.  Output order is deterministic: per-call work
+ * the name, a 64-bit mixer over the lock id), and so are the resources
+ * with a cluster lock, by its id (the hand-off's look-ups), so the common
+ * path is O(1) at 100 000 resources.  Output order is deterministic: per-call work
  * touches one resource; nl_client_gone walks locks in creation order.
  */
 #include <errno.h>
@@ -62,6 +63,7 @@
 
 struct nl_res {
 	struct nl_res	*r_hnext;
+	struct nl_res	*r_knext;	/* nl_khash chain, while r_cl_lkid */
 	uint64_t	r_hash;
 	struct dl	r_queue[3];
 	size_t		r_qcount[3];
@@ -108,6 +110,12 @@ struct nl_state {
 	struct nl_res	**nl_rhash;
 	size_t		nl_rhash_size;	/* power of two */
 	size_t		nl_res_count;
+
+	/* the resources with a cluster lock id, by that id (the hand-off
+	 * names grants by lkid, per read and per tick) */
+	struct nl_res	**nl_khash;
+	size_t		nl_khash_size;	/* power of two */
+	size_t		nl_kcount;
 
 	struct nl_lock	**nl_lhash;
 	size_t		nl_lhash_size;
@@ -261,9 +269,15 @@ static inline uint64_t lock_hashof(const struct nl_lock *lk)
 	return mix64(lk->lk_id);
 }
 
+static inline uint64_t res_khashof(const struct nl_res *r)
+{
+	return mix64(r->r_cl_lkid);
+}
+
 /* On -ENOMEM the old table stays (longer chains, still correct). */
 HASH_GROW_FN(rhash_grow, struct nl_res, r_hnext, res_hashof)
 HASH_GROW_FN(lhash_grow, struct nl_lock, lk_hnext, lock_hashof)
+HASH_GROW_FN(khash_grow, struct nl_res, r_knext, res_khashof)
 
 static struct nl_res *res_find(const struct nl_state *nl, const void *name,
 			       size_t namelen)
@@ -322,10 +336,42 @@ static void res_insert(struct nl_state *nl, struct nl_res *r)
 	nl->nl_res_count++;
 }
 
+/* The cluster lock id index: every resource with r_cl_lkid != 0 is in
+ * it, under that id.  Change r_cl_lkid only through res_set_cl_lkid. */
+static void kindex_del(struct nl_state *nl, struct nl_res *r)
+{
+	struct nl_res **pp = &nl->nl_khash[res_khashof(r) & (nl->nl_khash_size - 1)];
+
+	while (*pp != r)
+		pp = &(*pp)->r_knext;
+	*pp = r->r_knext;
+	r->r_knext = NULL;
+	nl->nl_kcount--;
+}
+
+static void res_set_cl_lkid(struct nl_state *nl, struct nl_res *r, uint64_t lkid)
+{
+	size_t b;
+
+	if (r->r_cl_lkid)
+		kindex_del(nl, r);
+	r->r_cl_lkid = lkid;
+	if (!lkid)
+		return;
+	if (nl->nl_kcount >= nl->nl_khash_size)
+		(void)khash_grow(&nl->nl_khash, &nl->nl_khash_size);
+	b = res_khashof(r) & (nl->nl_khash_size - 1);
+	r->r_knext = nl->nl_khash[b];
+	nl->nl_khash[b] = r;
+	nl->nl_kcount++;
+}
+
 static void res_free(struct nl_state *nl, struct nl_res *r)
 {
 	struct nl_res **pp = &nl->nl_rhash[r->r_hash & (nl->nl_rhash_size - 1)];
 
+	if (r->r_cl_lkid)
+		kindex_del(nl, r);
 	while (*pp != r)
 		pp = &(*pp)->r_hnext;
 	*pp = r->r_hnext;
@@ -549,7 +595,7 @@ static void cluster_request(struct nl_state *nl, struct nl_res *r, int mode,
 		fail_queued(nl, r, -EOVERFLOW, false, out);
 		return;
 	}
-	r->r_cl_lkid = ((uint64_t)ids->nodeid << 32) | ids->next++;
+	res_set_cl_lkid(nl, r, ((uint64_t)ids->nodeid << 32) | ids->next++);
 	r->r_cl_state = NL_CL_REQUESTING;
 	r->r_cl_rqmode = (int8_t)mode;
 	r->r_cancel_sent = false;
@@ -703,8 +749,12 @@ int nl_create(struct nl_lkids *ids, struct nl_state **nlp)
 	nl->nl_lhash = calloc(HASH_INIT, sizeof(*nl->nl_lhash));
 	if (!nl->nl_lhash)
 		goto out_free_rhash;
+	nl->nl_khash = calloc(HASH_INIT, sizeof(*nl->nl_khash));
+	if (!nl->nl_khash)
+		goto out_free_lhash;
 	nl->nl_rhash_size = HASH_INIT;
 	nl->nl_lhash_size = HASH_INIT;
+	nl->nl_khash_size = HASH_INIT;
 	nl->nl_ids = ids;
 	nl->nl_next_local = 1;
 	dl_init(&nl->nl_all);
@@ -712,6 +762,8 @@ int nl_create(struct nl_lkids *ids, struct nl_state **nlp)
 	*nlp = nl;
 	return 0;
 
+out_free_lhash:
+	free(nl->nl_lhash);
 out_free_rhash:
 	free(nl->nl_rhash);
 out_free_nl:
@@ -741,8 +793,10 @@ static void nl_forget(struct nl_state *nl)
 		}
 		nl->nl_rhash[i] = NULL;
 	}
+	memset(nl->nl_khash, 0, nl->nl_khash_size * sizeof(*nl->nl_khash));
 	nl->nl_lock_count = 0;
 	nl->nl_res_count = 0;
+	nl->nl_kcount = 0;
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);
 }
@@ -752,6 +806,7 @@ void nl_destroy(struct nl_state *nl)
 	if (!nl)
 		return;
 	nl_forget(nl);
+	free(nl->nl_khash);
 	free(nl->nl_lhash);
 	free(nl->nl_rhash);
 	free(nl);
@@ -1176,7 +1231,7 @@ int nl_cluster_failed(struct nl_state *nl, const void *name, size_t namelen,
 	withdrawn = r->r_cancel_sent && err == SDLM_ECANCELED;
 	if (r->r_cl_state == NL_CL_REQUESTING) {
 		r->r_cl_state = NL_CL_NONE;
-		r->r_cl_lkid = 0;
+		res_set_cl_lkid(nl, r, 0);
 		r->r_cl_mode = MODE_NONE;
 	} else {
 		r->r_cl_state = NL_CL_HELD;
@@ -1245,7 +1300,7 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 	if (err || r->r_cl_state != NL_CL_RELEASING)
 		return -EINVAL;
 	r->r_cl_state = NL_CL_NONE;
-	r->r_cl_lkid = 0;
+	res_set_cl_lkid(nl, r, 0);
 	r->r_cl_mode = MODE_NONE;
 	bast_clear(r);
 	/* The value now lives in the cluster; the next GRANTED brings it. */
@@ -1258,19 +1313,19 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 
 /* ---- the hand-off through the disk -------------------------------------- */
 
-/* The resource whose cluster lock is lkid (a walk: rare, bounded by the
- * few grants a hand-off names). */
+/* The resource whose cluster lock is lkid: the id index, O(1).  The
+ * daemon asks every lockspace's cache, for every request entry V reads
+ * and every stopping grant at every tick. */
 static struct nl_res *res_by_cl_lkid(const struct nl_state *nl, uint64_t lkid)
 {
 	struct nl_res *r;
-	size_t i;
 
 	if (!nl || !lkid)
 		return NULL;
-	for (i = 0; i < nl->nl_rhash_size; i++)
-		for (r = nl->nl_rhash[i]; r; r = r->r_hnext)
-			if (r->r_cl_state != NL_CL_NONE && r->r_cl_lkid == lkid)
-				return r;
+	for (r = nl->nl_khash[mix64(lkid) & (nl->nl_khash_size - 1)]; r;
+	     r = r->r_knext)
+		if (r->r_cl_lkid == lkid && r->r_cl_state != NL_CL_NONE)
+			return r;
 	return NULL;
 }
 
@@ -1434,6 +1489,20 @@ int nl_res_get(const struct nl_state *nl, const void *name, size_t namelen,
 	if (!nl || !name_ok(name, namelen) || !info)
 		return -EINVAL;
 	r = res_find(nl, name, namelen);
+	if (!r)
+		return -ENOENT;
+	res_info(r, info);
+	return 0;
+}
+
+int nl_res_get_lkid(const struct nl_state *nl, uint64_t lkid,
+		    struct nl_res_info *info)
+{
+	const struct nl_res *r;
+
+	if (!nl || !info)
+		return -EINVAL;
+	r = res_by_cl_lkid(nl, lkid);
 	if (!r)
 		return -ENOENT;
 	res_info(r, info);

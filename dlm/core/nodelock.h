@@ -314,6 +314,10 @@ struct nl_lock_info {
 /* 0 or -ENOENT. */
 int nl_res_get(const struct nl_state *nl, const void *name, size_t namelen,
 	       struct nl_res_info *info);
+/* The resource whose cluster lock is lkid (not NL_CL_NONE), by the id
+ * index the hand-off's look-ups use.  0, -ENOENT or -EINVAL. */
+int nl_res_get_lkid(const struct nl_state *nl, uint64_t lkid,
+		    struct nl_res_info *info);
 int nl_lock_get(const struct nl_state *nl, uint64_t local_lkid,
 		struct nl_lock_info *info);
 

@@ -896,6 +896,130 @@ static void test_scale(void **state)
 	assert_int_equal(nl_lock_count(f->nl), 100000);
 }
 
+/* ---- the cluster lock id index (review RH3) ----------------------------- */
+
+/* The walk's answer (every resource, by name) against the index's: each
+ * resource with a cluster lock is found by its id, as itself. */
+static int index_agrees(const struct nl_res_info *ri, void *arg)
+{
+	const struct nl_state *nl = arg;
+	struct nl_res_info by;
+
+	if (ri->cl_state == NL_CL_NONE) {
+		assert_int_equal(ri->cl_lkid, 0);
+		return 0;
+	}
+	assert_int_equal(nl_res_get_lkid(nl, ri->cl_lkid, &by), 0);
+	assert_int_equal(by.namelen, ri->namelen);
+	assert_memory_equal(by.name, ri->name, ri->namelen);
+	assert_int_equal(by.cl_state, ri->cl_state);
+	return 0;
+}
+
+static void check_index(const struct nl_state *nl)
+{
+	assert_int_equal(nl_foreach_resource(nl, index_agrees, (void *)nl), 0);
+}
+
+#define IX_N	3000	/* past the tables' first size (1024): they grow */
+
+/*
+ * The hand-off finds a resource by its cluster lock id once per request
+ * entry read and per stopping grant per tick; it walked every cached
+ * resource.  The index must follow every change of the id: the request
+ * (new id), a failed request, a release, a lost lock (fenced), the lock
+ * handed off, a new request of the same resource (a new id; the old one
+ * is found no more), and the tables' growth.
+ */
+static void test_lkid_index(void **state)
+{
+	struct fx *f = *state;
+	struct nl_res_info ri;
+	uint64_t id[IX_N + 1], again;
+	char name[32];
+	uint32_t i;
+	size_t n;
+	int len;
+
+	for (i = 1; i <= IX_N; i++) {
+		len = snprintf(name, sizeof(name), "ix%u", i);
+		assert_int_equal(nl_lock(f->nl, 1, 1, name, (size_t)len,
+					 MODE_EX, 0, 0, &id[i], &f->out), 0);
+		assert_int_equal(nl_res_get_lkid(f->nl, CLID(i), &ri), 0);
+		assert_int_equal(ri.cl_state, NL_CL_REQUESTING);
+		assert_int_equal(ri.namelen, (size_t)len);
+		assert_memory_equal(ri.name, name, (size_t)len);
+	}
+	check_index(f->nl);
+	/* every third request fails; the others are granted */
+	for (i = 1; i <= IX_N; i++) {
+		len = snprintf(name, sizeof(name), "ix%u", i);
+		if (i % 3 == 0)
+			assert_int_equal(nl_cluster_failed(f->nl, name, (size_t)len,
+							   CLID(i), -EDEADLK,
+							   &f->out), 0);
+		else
+			assert_int_equal(nl_cluster_granted(f->nl, name, (size_t)len,
+							    CLID(i), MODE_EX, NULL,
+							    false, 0, &f->out), 0);
+	}
+	for (i = 1; i <= IX_N; i++) {
+		assert_int_equal(nl_res_get_lkid(f->nl, CLID(i), &ri),
+				 i % 3 == 0 ? -ENOENT : 0);
+		assert_int_equal(nl_handoff_held(f->nl, CLID(i)), i % 3 != 0);
+	}
+	check_index(f->nl);
+	/* released (unlocked, dropped from the cache, the release answered),
+	 * lost, handed off */
+	for (i = 1; i <= IX_N; i++) {
+		if (i % 3 == 0)
+			continue;
+		len = snprintf(name, sizeof(name), "ix%u", i);
+		if (i % 3 == 1) {
+			assert_int_equal(nl_unlock(f->nl, 1, id[i], 0, NULL, &f->out), 0);
+			continue;
+		}
+		if (i % 6 == 2)
+			assert_int_equal(nl_cluster_failed(f->nl, name, (size_t)len,
+							   CLID(i), SDLM_EFENCED,
+							   &f->out), 0);
+		else
+			assert_int_equal(nl_handoff_gone(f->nl, CLID(i), SDLM_EHANDEDOFF,
+							 &f->out), 0);
+		assert_int_equal(nl_res_get_lkid(f->nl, CLID(i), &ri), -ENOENT);
+	}
+	assert_int_equal(nl_drop_cached(f->nl, (size_t)-1, &n, &f->out), 0);
+	assert_int_equal(n, (IX_N + 2) / 3);
+	for (i = 1; i <= IX_N; i += 3) {
+		assert_int_equal(nl_res_get_lkid(f->nl, CLID(i), &ri), 0);
+		assert_int_equal(ri.cl_state, NL_CL_RELEASING);
+	}
+	check_index(f->nl);
+	for (i = 1; i <= IX_N; i += 3) {
+		len = snprintf(name, sizeof(name), "ix%u", i);
+		assert_int_equal(nl_cluster_released(f->nl, name, (size_t)len,
+						     CLID(i), 0, &f->out), 0);
+		assert_int_equal(nl_res_get_lkid(f->nl, CLID(i), &ri), -ENOENT);
+	}
+	assert_int_equal(nl_resource_count(f->nl), 0);
+	/* the same name again: a new id, the old one gone for good; a
+	 * request refused as busy is asked again under yet another id */
+	assert_int_equal(nl_lock(f->nl, 1, 1, "ix1", 3, MODE_EX, 0, 0, &again,
+				 &f->out), 0);
+	assert_int_equal(nl_res_get_lkid(f->nl, CLID(IX_N + 1), &ri), 0);
+	assert_int_equal(ri.namelen, 3);
+	assert_memory_equal(ri.name, "ix1", 3);
+	assert_int_equal(nl_res_get_lkid(f->nl, CLID(1), &ri), -ENOENT);
+	assert_int_equal(nl_cluster_failed(f->nl, "ix1", 3, CLID(IX_N + 1),
+					   SDLM_EBUSY, &f->out), 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "ix1", CLID(IX_N + 2), MODE_EX, 0);
+	assert_int_equal(nl_res_get_lkid(f->nl, CLID(IX_N + 1), &ri), -ENOENT);
+	assert_int_equal(nl_res_get_lkid(f->nl, CLID(IX_N + 2), &ri), 0);
+	assert_memory_equal(ri.name, "ix1", 3);
+	assert_int_equal(nl_res_get_lkid(f->nl, 0, &ri), -ENOENT);
+	check_index(f->nl);
+}
+
 /* ---- seeded random run against a simulated cluster --------------------- */
 
 #define R_RES		6
@@ -1193,6 +1317,7 @@ static void check(struct sim *s)
 		if (s->h[r].gr != MODE_NONE && s->h[r].rgr != MODE_NONE)
 			assert_true(mode_compat(s->h[r].gr, s->h[r].rgr));
 	}
+	check_index(s->f->nl);
 }
 
 static void deliver(struct sim *s)
@@ -1564,6 +1689,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lkids_unique_across_lockspaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lkids_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lkid_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_stop_drain_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
