@@ -77,33 +77,95 @@ static void out_add(struct ho_away_out *out, enum ho_away_act act,
 	}
 }
 
-int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
-		 size_t n, bool pill, struct ho_away_out *out)
+static bool bit_get(const uint64_t *w, uint32_t n)
+{
+	return (w[n / 64] >> (n % 64)) & 1;
+}
+
+static void bit_set(uint64_t *w, uint32_t n, bool on)
+{
+	if (on)
+		w[n / 64] |= 1ull << (n % 64);
+	else
+		w[n / 64] &= ~(1ull << (n % 64));
+}
+
+/* This read's entries from node n's slot are its requests (they replace
+ * what it asked before). */
+static bool slot_counts(const struct ho_slots *sl, uint32_t n)
+{
+	return !sl || !n || (sl->s[n].rd == HO_SLOT_OK && sl->s[n].live);
+}
+
+/* Node n's slot did not decode this time: what it asked stands, while
+ * its writer is live by its last decode. */
+static bool slot_keeps(const struct ho_slots *sl, uint32_t n)
+{
+	return sl && n && sl->s[n].rd == HO_SLOT_BAD && sl->s[n].live;
+}
+
+/* The BAD slots to tell about: the first time, then once per
+ * HO_SLOT_LOG_MS (a slot that flaps is told no more often). */
+static void slot_log(struct ho_away *a, uint64_t now_ms,
+		     const struct ho_slots *sl, struct ho_slot_log *log)
+{
+	uint32_t i;
+
+	if (log)
+		log->n = 0;
+	if (!sl)
+		return;
+	for (i = 1; i <= SDLM_MAX_NODES; i++) {
+		if (i == a->node_id || sl->s[i].rd != HO_SLOT_BAD)
+			continue;
+		if (a->slot_told[i] && now_ms - a->slot_told_ms[i] < HO_SLOT_LOG_MS)
+			continue;
+		a->slot_told[i] = true;
+		a->slot_told_ms[i] = now_ms;
+		if (log)
+			log->node[log->n++] = i;
+	}
+}
+
+int ho_away_read_slots(struct ho_away *a, uint64_t now_ms,
+		       const struct ho_seen *seen, size_t n,
+		       const struct ho_slots *sl, bool pill,
+		       struct ho_away_out *out, struct ho_slot_log *log)
 {
 	struct ho_grant *g;
-	uint32_t i;
+	uint32_t i, w;
 	size_t k;
 
 	if (!a || !out || (n && !seen))
 		return -EINVAL;
+	for (k = 0; k < n; k++)
+		if (seen[k].from > SDLM_MAX_NODES)
+			return -EINVAL;
 	out->n = 0;
+	slot_log(a, now_ms, sl, log);
 	/* V1: a pill in the same read wins; it answers nothing more. */
 	if (pill)
 		a->pill = true;
 	if (a->pill)
 		return 0;
 
+	/* What each slot asked before stands only if it did not decode
+	 * now and its writer is live; the others say it again below. */
 	for (i = 0; i < a->n; i++)
-		a->g[i].requested = false;
+		for (w = 0; w <= SDLM_MAX_NODES; w++)
+			if (bit_get(a->g[i].req_by, w) && !slot_keeps(sl, w))
+				bit_set(a->g[i].req_by, w, false);
 	for (k = 0; k < n; k++) {
 		const struct ho_seen *s = &seen[k];
 
 		if (ho_lkid_node(s->lkid) != a->node_id ||
 		    s->target_incarnation != a->incarnation)
 			continue;	/* not ours, or for a previous life */
+		if (!slot_counts(sl, s->from))
+			continue;	/* a writer that stopped: RH6 */
 		g = away_find(a, s->lkid);
 		if (g) {
-			g->requested = true;
+			bit_set(g->req_by, s->from, true);
 			continue;
 		}
 		if (!s->held || a->n == HO_AWAY_MAX)
@@ -114,8 +176,15 @@ int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
 		g->state = HO_STOPPING;
 		g->order = a->next_order++;
 		g->stop_ms = now_ms;
-		g->requested = true;
+		bit_set(g->req_by, s->from, true);
 		out_add(out, HO_ACT_STOP, g);
+	}
+	for (i = 0; i < a->n; i++) {
+		g = &a->g[i];
+		g->requested = false;
+		for (w = 0; w < HO_SLOT_WORDS; w++)
+			if (g->req_by[w])
+				g->requested = true;
 	}
 	/* V4: stopping or final, nobody asks any more: V's again. */
 	for (i = 0; i < a->n;) {
@@ -129,6 +198,12 @@ int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
 		i++;
 	}
 	return 0;
+}
+
+int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
+		 size_t n, bool pill, struct ho_away_out *out)
+{
+	return ho_away_read_slots(a, now_ms, seen, n, NULL, pill, out, NULL);
 }
 
 void ho_away_tick(struct ho_away *a, uint64_t now_ms,

@@ -37,6 +37,9 @@
  *	         final value block if the state still shows it granted);
  *	         forgotten by ho_away_released once its release was applied
  *
+ *	V1 reads slot by slot (ho_away_read_slots): a request counts only
+ *	from a slot that decoded and whose writer is live; a slot that did
+ *	not decode adds nothing and keeps what it asked (review RH4, RH6).
  *	A pill for V in a read wins (V1): from then on nothing new stops,
  *	nothing new is listed and the answer area stays what it last was
  *	(valid until NODE_FENCED, design §7).
@@ -115,12 +118,16 @@ enum ho_grant_state {
 	HO_LISTED	= 3,
 };
 
+#define HO_SLOT_WORDS	((SDLM_MAX_NODES + 64) / 64)	/* a bit per node 0..255 */
+
 struct ho_grant {
 	uint64_t lkid;
 	enum ho_grant_state state;
 	uint64_t order;			/* when it started stopping: oldest first */
 	uint64_t stop_ms;		/* the read that started it (K from here) */
-	bool requested;			/* a request names it in the last read */
+	bool requested;			/* some slot's request stands (req_by) */
+	uint64_t req_by[HO_SLOT_WORDS];	/* bit n: node n's slot asks for it
+					   (bit 0: a request of no said slot) */
 	bool kill_sent;
 	bool lvb_valid;
 	uint8_t lvb[SDLM_HB_LVB_LEN];	/* FINAL, LISTED: the final value block */
@@ -130,6 +137,9 @@ struct ho_away {
 	uint32_t node_id;
 	uint64_t incarnation;
 	bool pill;			/* a pill was read: nothing new */
+	/* a slot that did not decode: when it was last told (rate limit) */
+	bool slot_told[SDLM_MAX_NODES + 1];
+	uint64_t slot_told_ms[SDLM_MAX_NODES + 1];
 	uint64_t next_order;
 	uint32_t n;
 	struct ho_grant g[HO_AWAY_MAX];
@@ -144,11 +154,57 @@ struct ho_away {
  * One request entry found by V's read in another node's heartbeat slot.
  * held: V holds a grant of that lkid (the edge's look-up in its
  * node-level cache; a LISTED grant has left it and is not "held").
+ * from: the node whose slot holds it (0: not said - ho_away_read).
  */
 struct ho_seen {
 	uint64_t lkid;
 	uint64_t target_incarnation;
 	bool held;
+	uint32_t from;
+};
+
+/*
+ * What V's read made of each other node's heartbeat slot (V1; review
+ * RH4, RH6).  A slot stands for itself only:
+ *
+ *	NONE  never written (no magic), or not in the area: no request
+ *	OK    decoded: its entries are its requests - while its writer is
+ *	      live; a writer whose counter has not moved for L (crashed,
+ *	      fenced, reset: it never withdraws, and only its next
+ *	      incarnation's first write empties its area) asks for nothing
+ *	BAD   in use but did not decode (a CRC that does not verify, a
+ *	      sanity rule, a version this build does not read): no new
+ *	      request from it; what it asked at its last decode stands
+ *	      while its writer is live by that decode (a damaged read must
+ *	      not undo a stop, V4), then nothing
+ *
+ * One bad slot never stops V answering the others'.  A BAD slot is told
+ * (ho_slot_log) at its first bad read and then at most once per
+ * HO_SLOT_LOG_MS, however it flaps.
+ */
+#define HO_SLOT_LOG_MS	300000
+
+enum ho_slot_read {
+	HO_SLOT_NONE	= 0,
+	HO_SLOT_OK	= 1,
+	HO_SLOT_BAD	= 2,
+};
+
+struct ho_slot_in {
+	enum ho_slot_read rd;
+	bool live;			/* its counter moved within L of now
+					   (fencesm's peer_live) */
+};
+
+/* s[n]: node n's slot, 1..SDLM_MAX_NODES (V's own and 0 are ignored). */
+struct ho_slots {
+	struct ho_slot_in s[SDLM_MAX_NODES + 1];
+};
+
+/* The BAD slots to tell about now (rate-limited). */
+struct ho_slot_log {
+	uint32_t n;
+	uint32_t node[SDLM_MAX_NODES];
 };
 
 enum ho_away_act {
@@ -182,6 +238,18 @@ void ho_away_init(struct ho_away *a, uint32_t node_id, uint64_t incarnation);
  */
 int ho_away_read(struct ho_away *a, uint64_t now_ms, const struct ho_seen *seen,
 		 size_t n, bool pill, struct ho_away_out *out);
+
+/*
+ * The same, slot by slot (struct ho_slots above): each entry's from names
+ * its slot (1..SDLM_MAX_NODES), and counts only if that slot is OK and
+ * live; a BAD live slot's earlier requests stand.  sl NULL: every slot
+ * OK and live (ho_away_read).  log (if not NULL) gets the BAD slots to
+ * tell about now.  Returns 0, or -EINVAL.
+ */
+int ho_away_read_slots(struct ho_away *a, uint64_t now_ms,
+		       const struct ho_seen *seen, size_t n,
+		       const struct ho_slots *sl, bool pill,
+		       struct ho_away_out *out, struct ho_slot_log *log);
 
 /*
  * K: STOPPING grants whose holders have not let go within K of the read

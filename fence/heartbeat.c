@@ -275,29 +275,41 @@ static void away_acts(struct hb_engine *e, const struct ho_away_out *out)
 
 /*
  * V1 (design-handoff.md §5): the request entries naming our node in
- * every other slot of this read, and whether the same read found a pill
- * for us (fencesm: ss_pill).  Only a read that decoded every slot in use
- * counts: a slot we could not read may hold a request still standing,
- * and a read without it would withdraw it (V4) - harmless, but it would
- * undo the stop each time the slot is unreadable.
+ * every other slot of this read, what the read made of each slot, and
+ * whether the same read found a pill for us (fencesm: ss_pill).  What
+ * counts is handoff.c's (ho_away_read_slots): a slot that did not decode
+ * is that slot only, and a requester whose heartbeat stands still asks
+ * for nothing (review RH4, RH6).
  */
 static void away_read(struct hb_engine *e, uint64_t now)
 {
 	struct ho_seen seen[SDLM_MAX_NODES * SDLM_HB_REQ_MAX];
+	struct ho_slots *sl;
+	struct ho_slot_log *log;
 	struct ho_away_out *out;
 	uint32_t i, n = e->a->hdr.num_nodes, k;
 	size_t ns = 0;
 
 	if (!e->ho_on)
 		return;
+	sl = calloc(1, sizeof(*sl));
+	log = malloc(sizeof(*log));
+	out = malloc(sizeof(*out));
+	if (!sl || !log || !out)
+		goto out_free;	/* this read is skipped; the next one counts */
 	for (i = 1; i <= n; i++) {
+		if (i == e->node_id)
+			continue;
+		sl->s[i].live = peer_live(&e->pv[i], now, e->t);
 		/* Never written (an all-zero sector reads as no magic): no
 		 * requests there. */
-		if (i == e->node_id || e->hb_rc[i] == -ENODATA ||
-		    e->hb_rc[i] == SDLM_EMAGIC)
+		if (e->hb_rc[i] == -ENODATA || e->hb_rc[i] == SDLM_EMAGIC)
 			continue;
-		if (e->hb_rc[i] != 0)
-			return;
+		if (e->hb_rc[i] != 0) {
+			sl->s[i].rd = HO_SLOT_BAD;
+			continue;
+		}
+		sl->s[i].rd = HO_SLOT_OK;
 		for (k = 0; k < SDLM_HB_REQ_MAX && e->hb[i].req[k].lkid; k++) {
 			const struct sdlm_hb_req *r = &e->hb[i].req[k];
 
@@ -307,15 +319,20 @@ static void away_read(struct hb_engine *e, uint64_t now)
 			seen[ns].lkid = r->lkid;
 			seen[ns].target_incarnation = r->target_incarnation;
 			seen[ns].held = e->ho.held(e->ho.ctx, r->lkid);
+			seen[ns].from = i;
 			ns++;
 		}
 	}
-	out = malloc(sizeof(*out));
-	if (!out)
-		return;		/* this read is skipped; the next one counts */
-	if (ho_away_read(&e->away, now, seen, ns, e->self.ss_pill, out) == 0)
+	if (ho_away_read_slots(&e->away, now, seen, ns, sl, e->self.ss_pill,
+			       out, log) == 0) {
+		for (k = 0; k < log->n; k++)
+			e->fn(e->ctx, HBE_HO_SLOT_BAD, (int)log->node[k]);
 		away_acts(e, out);
+	}
+out_free:
 	free(out);
+	free(log);
+	free(sl);
 }
 
 static void read_done(void *arg, int result, const void *data, size_t len)

@@ -44,6 +44,11 @@ typedef void (*hbe_event_fn)(void *ctx, int what, int reason);
 #define HBE_CLOCK_MISSED 5	/* peers' counters show a pause our clock
 				   missed: reason = ms missed (at least);
 				   the lease counts as lapsed */
+#define HBE_HO_SLOT_BAD	7	/* the hand-off (V1): a slot in use did
+				   not decode - reason = its node; its
+				   requests are not read, every other
+				   slot's are.  Rate-limited (handoff.h
+				   HO_SLOT_LOG_MS) */
 
 int hbe_create(struct hb_engine **out, struct area *a,
 	       const struct sdlm_timeouts *t, uint32_t node_id,

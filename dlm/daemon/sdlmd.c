@@ -386,6 +386,15 @@ static void hb_event(void *ctx, int what, int reason)
 			 "(a VM pause?): lease lapsed, no lock use until renewed and our pill slot re-read",
 			 D.node_id, reason);
 		break;
+	case HBE_HO_SLOT_BAD: {
+		int hrc = 0;
+
+		(void)hbe_slot(D.hb, (uint32_t)reason, &hrc);
+		log_warn("hand-off: heartbeat slot %d does not verify (%s): requests in it are not read "
+			 "(those of every other slot are); told again at most every %u s",
+			 reason, sdlm_strerror(hrc), HO_SLOT_LOG_MS / 1000);
+		break;
+	}
 	case HBE_READ:
 		if (D.fencer)
 			fencer_on_read(D.fencer, clock_boottime_ms());

@@ -90,6 +90,11 @@
  *   BAD_SILENT           (with -DLIVE) V never answers: the waiter starves,
  *                        since -DLIVE fences only an unsound V; shows the
  *                        liveness search can fail
+ *   BAD_WHOLE_READ       (with -DLIVE) V reads the requests only when every
+ *                        slot in use decoded: a third node's slot that
+ *                        never decodes (BAD3, there from the start in the
+ *                        liveness runs) stops V answering at all (review
+ *                        RH4); the design reads every slot that decodes
  */
 
 #define V	3
@@ -200,14 +205,27 @@ int issued[NR];
 #else
 #define bound_ok	true
 #endif
+/* A third node's heartbeat slot that never decodes (a damaged sector):
+ * it holds no request V can read.  In the liveness runs it is there from
+ * the start; safety does not depend on what V fails to read. */
+#ifdef LIVE
+#define BAD3		true
+#else
+#define BAD3		false
+#endif
+#ifdef BAD_WHOLE_READ
+#define rd_slots	(!BAD3)	/* the old edge: all slots or none */
+#else
+#define rd_slots	true	/* each slot stands for itself */
+#endif
 #define pill_new	(mkind == MPILL && mseq > handled && (minc == vinc || minc == 0))
 #define mine(r)		GB(vinc, vlk[r])
 /* V's read changes something */
-#define rd_stop(r)	(vs[r] == HELD && (vreqs & mine(r)))
+#define rd_stop(r)	(rd_slots && vs[r] == HELD && (vreqs & mine(r)))
 #ifdef BAD_RESUME_ANSWERED
-#define rd_resume(r)	((vs[r] == STOP || vs[r] == DRAINED || vs[r] == GONE) && !(vreqs & mine(r)))
+#define rd_resume(r)	(rd_slots && (vs[r] == STOP || vs[r] == DRAINED || vs[r] == GONE) && !(vreqs & mine(r)))
 #else
-#define rd_resume(r)	((vs[r] == STOP || vs[r] == DRAINED) && !(vreqs & mine(r)))
+#define rd_resume(r)	(rd_slots && (vs[r] == STOP || vs[r] == DRAINED) && !(vreqs & mine(r)))
 #endif
 #define rd_ok		(!vlease || pill_new || (!obeying && \
 			 (rd_stop(0) || rd_stop(1) || rd_resume(0) || rd_resume(1))))

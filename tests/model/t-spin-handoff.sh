@@ -8,7 +8,9 @@
 #      no violation allowed;
 #   2. liveness (-DLIVE, ltl "live", weak fairness): the waiter is granted;
 #      no acceptance cycle allowed - and with BAD_SILENT (V never answers)
-#      one MUST be found, so the liveness search is shown able to fail;
+#      one MUST be found, so the liveness search is shown able to fail,
+#      and with BAD_WHOLE_READ (one slot that never decodes stops V
+#      reading any: review RH4);
 #   3. each known-bad variant (BAD_OLD_INCARNATION, BAD_USE_AFTER_ANSWER,
 #      BAD_RESUME_ANSWERED, BAD_REJOIN_KEEPS, BAD_REPLAY_BY_RES,
 #      BAD_ANSWER_UNDRAINED, BAD_APPLY_UNCHECKED, DRAFT_MSG_SLOT:
@@ -35,11 +37,13 @@ safety safety-bfs
 verify live "-DLIVE" "$LIVE_CC" "-a -f -N live" &
 (
 	verify live-silent "-DLIVE -DBAD_SILENT" "$LIVE_CC" "-a -f -N live" 1
+	verify live-wholeread "-DLIVE -DBAD_WHOLE_READ" "$LIVE_CC" "-a -f -N live" 1
 	variants_verify
 ) &
 wait
 liveness live "liveness: the waiter is granted"
 teeth live-silent "BAD_SILENT (V never answers) starves the waiter"
+teeth live-wholeread "BAD_WHOLE_READ (a slot that never decodes stops V reading every other) starves the waiter"
 variants_judge
 t_tally
 [ "$fails" = 0 ]

@@ -325,6 +325,176 @@ static void test_away_withdrawn_before_answer(void **state)
 	assert_int_equal(answer_of(&a).ans_count, 0);
 }
 
+/* ---- V's read, slot by slot (review RH4, RH6) ---- */
+
+static struct ho_seen seen_from(uint64_t lkid, bool held, uint32_t from)
+{
+	struct ho_seen s = seen(lkid, INC_A, held);
+
+	s.from = from;
+	return s;
+}
+
+/* Every slot but V's live and decoded, as the engine's read found them. */
+static void slots_ok(struct ho_slots *sl)
+{
+	uint32_t i;
+
+	memset(sl, 0, sizeof(*sl));
+	for (i = 1; i <= SDLM_MAX_NODES; i++) {
+		sl->s[i].rd = i == V ? HO_SLOT_NONE : HO_SLOT_OK;
+		sl->s[i].live = i != V;
+	}
+}
+
+/*
+ * RH4: a slot that does not decode is that slot only.  The fencer's
+ * request is read and stops the grant while another slot (node 2's)
+ * never decodes; the bad slot is told at its first bad read, then not
+ * again before HO_SLOT_LOG_MS, however it flaps.  Fails if a bad slot
+ * holds up the others' requests or is told at every read.
+ */
+static void test_away_bad_slot_alone(void **state)
+{
+	struct ho_away a;
+	struct ho_away_out out;
+	struct ho_slot_log log;
+	struct ho_slots sl;
+	struct ho_seen s = seen_from(LK(V, 5), true, F);
+	uint64_t t0 = 1000;
+
+	(void)state;
+	ho_away_init(&a, V, INC_A);
+	slots_ok(&sl);
+	sl.s[F2ND].rd = HO_SLOT_BAD;
+	assert_int_equal(ho_away_read_slots(&a, t0, &s, 1, &sl, false, &out, &log), 0);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 5)), 1);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.node[0], F2ND);
+	/* read after read: still stopping, not told again */
+	assert_int_equal(ho_away_read_slots(&a, t0 + 1000, &s, 1, &sl, false, &out, &log), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
+	/* it decodes once, then not again: a flap is not a new first */
+	sl.s[F2ND].rd = HO_SLOT_OK;
+	assert_int_equal(ho_away_read_slots(&a, t0 + 2000, &s, 1, &sl, false, &out, &log), 0);
+	assert_int_equal(log.n, 0);
+	sl.s[F2ND].rd = HO_SLOT_BAD;
+	assert_int_equal(ho_away_read_slots(&a, t0 + 3000, &s, 1, &sl, false, &out, &log), 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(ho_away_read_slots(&a, t0 + HO_SLOT_LOG_MS - 1, &s, 1, &sl,
+					    false, &out, &log), 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(ho_away_read_slots(&a, t0 + HO_SLOT_LOG_MS, &s, 1, &sl,
+					    false, &out, &log), 0);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.node[0], F2ND);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
+	/* V's own slot and a never-written one are never told */
+	sl.s[V].rd = HO_SLOT_BAD;
+	sl.s[F2ND].rd = HO_SLOT_NONE;
+	assert_int_equal(ho_away_read_slots(&a, t0 + 2 * HO_SLOT_LOG_MS, &s, 1, &sl,
+					    false, &out, &log), 0);
+	assert_int_equal(log.n, 0);
+}
+
+/*
+ * RH4: the requester's own slot unreadable for a read takes back nothing
+ * (V4 would give the grant back and the next good read stop it again,
+ * K restarting) and asks for nothing new; its writer still for L, what
+ * it asked lapses.
+ */
+static void test_away_bad_slot_keeps(void **state)
+{
+	struct ho_away a;
+	struct ho_away_out out;
+	struct ho_slots sl;
+	struct ho_seen s[2] = { seen_from(LK(V, 5), true, F),
+				seen_from(LK(V, 6), true, F) };
+
+	(void)state;
+	ho_away_init(&a, V, INC_A);
+	slots_ok(&sl);
+	assert_int_equal(ho_away_read_slots(&a, 100, s, 1, &sl, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 5)), 1);
+	/* F's slot does not decode: its request stands, no new one (the
+	 * entry for 6 is what a damaged record might show: not read) */
+	sl.s[F].rd = HO_SLOT_BAD;
+	assert_int_equal(ho_away_read_slots(&a, 1100, s, 2, &sl, false, &out, NULL), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
+	assert_int_equal(ho_away_state(&a, LK(V, 6)), HO_HELD);
+	/* final while F's slot is bad: listed, its request standing */
+	assert_int_equal(ho_away_progress(&a, LK(V, 5), 0, 0, NULL), 1);
+	assert_int_equal(answer_of(&a).ans_count, 1);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_LISTED);
+	assert_int_equal(answer_of(&a).ans_count, 1);
+	/* still bad, and F's heartbeat stood still for L: nothing stands,
+	 * the answer lets it go (it stays LISTED: V3) */
+	sl.s[F].live = false;
+	assert_int_equal(ho_away_read_slots(&a, 2100, NULL, 0, &sl, false, &out, NULL), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(answer_of(&a).ans_count, 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_LISTED);
+
+	/* A stopping grant whose requester's slot goes bad and still: V's */
+	slots_ok(&sl);
+	assert_int_equal(ho_away_read_slots(&a, 3100, &s[1], 1, &sl, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 6)), 1);
+	sl.s[F].rd = HO_SLOT_BAD;
+	sl.s[F].live = false;
+	assert_int_equal(ho_away_read_slots(&a, 4100, NULL, 0, &sl, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_KEEP, LK(V, 6)), 1);
+	assert_int_equal(ho_away_state(&a, LK(V, 6)), HO_HELD);
+}
+
+/*
+ * RH6: a requester that crashed or was fenced never withdraws; its slot
+ * keeps its last request until its next incarnation writes an empty
+ * area.  A slot whose writer has stood still for L asks for nothing: no
+ * new stop from it, and a grant only it asked for is V's again (V4).
+ * Another live requester's request for the same grant keeps it.
+ */
+static void test_away_requester_still(void **state)
+{
+	struct ho_away a;
+	struct ho_away_out out;
+	struct ho_slots sl;
+	struct ho_seen s[3] = { seen_from(LK(V, 5), true, F),
+				seen_from(LK(V, 6), true, F),
+				seen_from(LK(V, 6), true, F2ND) };
+
+	(void)state;
+	ho_away_init(&a, V, INC_A);
+	slots_ok(&sl);
+	sl.s[F].live = false;
+	/* a still slot's request starts nothing */
+	assert_int_equal(ho_away_read_slots(&a, 100, s, 1, &sl, false, &out, NULL), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_HELD);
+	/* live: 5 and 6 stop; 6 asked by both */
+	sl.s[F].live = true;
+	assert_int_equal(ho_away_read_slots(&a, 1100, s, 3, &sl, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 5)), 1);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 6)), 1);
+	/* F stands still, its record unchanged: 5 is V's again, 6 stays
+	 * stopping for F2ND */
+	sl.s[F].live = false;
+	assert_int_equal(ho_away_read_slots(&a, 2100, s, 3, &sl, false, &out, NULL), 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(acts(&out, HO_ACT_KEEP, LK(V, 5)), 1);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_HELD);
+	assert_int_equal(ho_away_state(&a, LK(V, 6)), HO_STOPPING);
+	/* F2ND withdraws: 6 is V's again too */
+	assert_int_equal(ho_away_read_slots(&a, 3100, s, 2, &sl, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_KEEP, LK(V, 6)), 1);
+	assert_int_equal(a.n, 0);
+	/* out of range: refused */
+	s[0].from = SDLM_MAX_NODES + 1;
+	assert_int_equal(ho_away_read_slots(&a, 4100, s, 1, &sl, false, &out, NULL), -EINVAL);
+}
+
 /* ---- the requester ---- */
 
 static void test_f1(void **state)
@@ -866,6 +1036,9 @@ int main(void)
 		cmocka_unit_test(test_away_answer_capacity),
 		cmocka_unit_test(test_away_table_full),
 		cmocka_unit_test(test_away_withdrawn_before_answer),
+		cmocka_unit_test(test_away_bad_slot_alone),
+		cmocka_unit_test(test_away_bad_slot_keeps),
+		cmocka_unit_test(test_away_requester_still),
 		cmocka_unit_test(test_f1),
 		cmocka_unit_test(test_req_want),
 		cmocka_unit_test(test_req_area),

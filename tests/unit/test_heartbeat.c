@@ -71,6 +71,14 @@ struct fixture {
 	int ho_stops, ho_keeps, ho_kills;
 	uint64_t ho_listed;		/* the lkid listed, 0 none */
 	uint64_t ho_listed_counter;	/* hbe_counter() when it was */
+	/* node 2 writing at its pace (run_until, each tick): a live
+	 * requester, with its request area peer_req */
+	bool peer_pace;
+	uint64_t peer_counter;
+	struct sdlm_hb_req peer_req;
+	uint64_t peer_written_ms;	/* its last pace write, before it */
+	int slot_bad_told;		/* HBE_HO_SLOT_BAD: times told */
+	uint32_t slot_bad_node;		/* its reason */
 	int msg_at_verdict_rc;
 	int uid_write_result;
 	bool uid_write_done;
@@ -97,6 +105,10 @@ static void on_event(void *ctx, int what, int reason)
 	if (what == HBE_ACK_WAIT) {
 		fx->ack_wait_told++;
 		fx->ack_wait_inflight = reason;
+	}
+	if (what == HBE_HO_SLOT_BAD) {
+		fx->slot_bad_told++;
+		fx->slot_bad_node = (uint32_t)reason;
 	}
 	if (what == HBE_READ && fx->f)
 		fencer_on_read(fx->f, clock_boottime_ms());
@@ -172,6 +184,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Node 2, a live requester: its next heartbeat, with its request area. */
+static void peer_pace_write(struct fixture *fx)
+{
+	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
+			      .counter = ++fx->peer_counter, .incarnation = 0x9e9e,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms };
+
+	fx->peer_written_ms = clock_boottime_ms();
+	if (fx->peer_req.lkid) {
+		hb.req_seq = 1;
+		hb.req[0] = fx->peer_req;
+	}
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+}
+
 /*
  * Run the engine as the daemon's loop does (a tick per interval, reaping
  * on the eventfd and at deadlines; the second context reaped every turn,
@@ -189,6 +216,8 @@ static bool run_until(struct fixture *fx, uint64_t budget_ms,
 		if (now >= next_tick) {
 			if (fx->f)
 				fencer_tick(fx->f, now);
+			if (fx->peer_pace)
+				peer_pace_write(fx);
 			hbe_tick(fx->e, now);
 			next_tick = now + fx->t.base.hb_interval_ms;
 		}
@@ -1051,17 +1080,16 @@ static bool ho_kept(struct fixture *fx)
 	return fx->ho_keeps > 0;
 }
 
+/* Node 2 asks for lkid of target_inc from its heartbeat counter on and
+ * goes on writing at its pace (run_until): a live requester. */
 static void peer_request(struct fixture *fx, uint64_t counter, uint64_t lkid,
 			 uint64_t target_inc)
 {
-	struct sdlm_hb hb = { .node_id = 2, .state = HB_ALIVE,
-			      .counter = counter, .incarnation = 0x9e9e,
-			      .hb_interval_ms = fx->t.base.hb_interval_ms,
-			      .req_seq = 1 };
-
-	hb.req[0].lkid = lkid;
-	hb.req[0].target_incarnation = target_inc;
-	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+	fx->peer_req.lkid = lkid;
+	fx->peer_req.target_incarnation = target_inc;
+	fx->peer_counter = counter - 1;
+	fx->peer_pace = true;
+	peer_pace_write(fx);
 }
 
 /*
@@ -1120,7 +1148,7 @@ static void test_handoff_away_answers(void **state)
 }
 
 /* V4 through the engine: a request withdrawn before the grant was final
- * gives it back (KEEP); an unreadable slot withdraws nothing. */
+ * gives it back (KEEP). */
 static void test_handoff_away_withdrawn(void **state)
 {
 	struct fixture *fx = *state;
@@ -1134,10 +1162,97 @@ static void test_handoff_away_withdrawn(void **state)
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
 	peer_request(fx, 51, HO_LKID_OWN, INC_SELF);
 	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
-	peer_write(fx, 52);		/* its area empty now */
+	fx->peer_req.lkid = 0;		/* its area empty now, still live */
 	assert_true(run_until(fx, 4 * t->lease_ms, ho_kept));
 	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_HELD);
 	assert_int_equal(fx->ho_listed, 0);
+}
+
+/* Node n's heartbeat slot as a record that does not verify: a valid
+ * one with a byte flipped (its CRC fails), not a never-written sector. */
+static void slot_corrupt(struct fixture *fx, uint32_t n)
+{
+	struct sdlm_hb hb = { .node_id = n, .state = HB_ALIVE, .counter = 9,
+			      .incarnation = 0x7a7a,
+			      .hb_interval_ms = fx->t.base.hb_interval_ms };
+	unsigned char *buf = NULL;
+	uint64_t off;
+
+	assert_int_equal(area_write_hb(fx->peer, &hb), 0);
+	assert_int_equal(layout_hb_offset(&fx->peer->hdr, n, &off), 0);
+	assert_int_equal(posix_memalign((void **)&buf, AIO_BUF_ALIGN, 512), 0);
+	assert_int_equal(aio_read_sync(fx->peer->aio, fx->peer->fd, off, buf,
+				       512, 2000), 0);
+	buf[100] ^= 0x5a;
+	assert_int_equal(aio_write_sync(fx->peer->aio, fx->peer->fd, off, buf,
+					512, 2000), 0);
+	free(buf);
+}
+
+/*
+ * Review RH4 (issue 19 item 1): one heartbeat slot that never decodes
+ * (node 3's: a damaged sector) must not stop V answering the requests of
+ * every other slot.  On the old code away_read gave up on the whole read
+ * when any slot in use did not decode: node 2's request was never read,
+ * no STOP, and every hand-off ended in a fence after B.  The bad slot is
+ * told once (HBE_HO_SLOT_BAD, the daemon logs it), not at every read.
+ */
+static void test_handoff_away_bad_slot(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+
+	hbe_set_handoff(fx->e, &ops);
+	fx->ho_held = HO_LKID_OWN;
+	peer_write(fx, 50);
+	slot_corrupt(fx, 3);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	peer_request(fx, 51, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
+	reads_goal = hbe_stats(fx->e)->reads + 4;
+	assert_true(run_until(fx, 4 * t->lease_ms, reads_done));
+	assert_int_equal(fx->ho_stops, 1);
+	assert_int_equal(fx->ho_keeps, 0);
+	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_STOPPING);
+	assert_int_equal(fx->slot_bad_told, 1);
+	assert_int_equal(fx->slot_bad_node, 3);
+}
+
+/*
+ * Review RH6: a requester that crashed (or was fenced) never withdraws:
+ * its last request stays in its slot until its next incarnation writes
+ * an empty area.  V counts a slot's requests only while its writer is
+ * live (its counter moved within L): once node 2 stands still for L, its
+ * request no longer stands and the grant, not answered yet, is V's again
+ * (V4).  On the old code it stayed stopping for as long as the slot
+ * showed the request.
+ */
+static void test_handoff_away_requester_still(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+	uint64_t kept_ms;
+
+	hbe_set_handoff(fx->e, &ops);
+	fx->ho_held = HO_LKID_OWN;
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	peer_request(fx, 51, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
+	fx->peer_pace = false;		/* crashed: the request stays on disk */
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_kept));
+	kept_ms = clock_boottime_ms();
+	assert_true(kept_ms - fx->peer_written_ms > t->lease_ms);
+	assert_int_equal(ho_away_state(hbe_away(fx->e), HO_LKID_OWN), HO_HELD);
+	assert_int_equal(fx->ho_listed, 0);
+	/* Its next incarnation asking again is a live request again. */
+	fx->ho_stops = 0;
+	peer_request(fx, 60, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
 }
 
 /*
@@ -1269,6 +1384,10 @@ int main(void)
 			test_handoff_away_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_handoff_away_withdrawn, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_away_bad_slot, setup3, teardown3),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_away_requester_still, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_no_watchdog_never_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
