@@ -569,6 +569,170 @@ void ho_req_note_answer(struct ho_requester *r, const struct ho_release *rel,
 	}
 }
 
+/* ---- the requester's lockspace ---- */
+
+bool ho_ls_has_node(const struct ho_ls *s, uint32_t node)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (ho_lkid_node(s->lkid[i]) == node)
+			return true;
+	return false;
+}
+
+static bool ls_has(const struct ho_ls *s, uint64_t lkid, uint64_t inc)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->lkid[i] == lkid && s->inc[i] == inc)
+			return true;
+	return false;
+}
+
+/* Entry i leaves the lockspace and the daemon's area. */
+static void ls_forget(struct ho_ls *s, struct ho_requester *r, size_t i,
+		      struct ho_ls_chg *chg)
+{
+	(void)ho_req_drop(r, s->lkid[i], s->inc[i]);
+	if (chg)
+		chg->drop[chg->n_drop++] = s->lkid[i];
+	memmove(&s->lkid[i], &s->lkid[i + 1], (s->n - i - 1) * sizeof(s->lkid[0]));
+	memmove(&s->inc[i], &s->inc[i + 1], (s->n - i - 1) * sizeof(s->inc[0]));
+	s->n--;
+}
+
+static void chg_reset(struct ho_ls_chg *chg)
+{
+	if (chg)
+		chg->n_drop = chg->n_add = chg->n_refused = 0;
+}
+
+bool ho_ls_request(struct ho_ls *s, struct ho_requester *r, uint32_t node,
+		   uint64_t inc, const uint64_t *want, size_t nw,
+		   struct ho_ls_chg *chg)
+{
+	bool ok = true, still;
+	size_t i, k;
+	int rc;
+
+	chg_reset(chg);
+	if (nw > HO_LS_MAX)
+		nw = HO_LS_MAX;
+	/* F5: no longer wanted (its release delivered, the waiter gone) or
+	 * asked of another incarnation. */
+	for (i = 0; i < s->n;) {
+		if (ho_lkid_node(s->lkid[i]) != node) {
+			i++;
+			continue;
+		}
+		still = false;
+		for (k = 0; k < nw; k++)
+			if (want[k] == s->lkid[i] && s->inc[i] == inc)
+				still = true;
+		if (!still) {
+			ls_forget(s, r, i, chg);
+			continue;
+		}
+		i++;
+	}
+	/* F1: at once, no grace. */
+	for (k = 0; k < nw; k++) {
+		if (ls_has(s, want[k], inc))
+			continue;
+		if (s->n == HO_LS_MAX) {
+			ok = false;
+			break;
+		}
+		rc = ho_req_want(r, want[k], inc);
+		if (rc < 0 && rc != -EEXIST) {
+			if (chg) {
+				chg->refused[chg->n_refused] = want[k];
+				chg->refused_rc[chg->n_refused++] = rc;
+			}
+			ok = false;
+			continue;
+		}
+		if (chg)
+			chg->add[chg->n_add++] = want[k];
+		s->lkid[s->n] = want[k];
+		s->inc[s->n] = inc;
+		s->n++;
+	}
+	return ok;
+}
+
+void ho_ls_drop_node(struct ho_ls *s, struct ho_requester *r, uint32_t node,
+		     struct ho_ls_chg *chg)
+{
+	size_t i;
+
+	chg_reset(chg);
+	for (i = 0; i < s->n;) {
+		if (!node || ho_lkid_node(s->lkid[i]) == node) {
+			ls_forget(s, r, i, chg);
+			continue;
+		}
+		i++;
+	}
+}
+
+bool ho_ls_resend_due(struct ho_ls *s, uint64_t lkid, uint64_t now_ms,
+		      uint64_t interval_ms)
+{
+	size_t i, old = 0;
+
+	for (i = 0; i < HO_LS_MAX; i++) {
+		if (s->rel_lkid[i] == lkid && now_ms - s->rel_ms[i] < interval_ms)
+			return false;
+		if (s->rel_ms[i] < s->rel_ms[old])
+			old = i;
+	}
+	s->rel_lkid[old] = lkid;
+	s->rel_ms[old] = now_ms;
+	return true;
+}
+
+void ho_node_decide(const struct ho_node_in *in, struct ho_node_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!in->since_ms && !in->has_entries)
+		return;
+	if (in->member) {
+		/* Came back in time: keeps its locks. */
+		out->act = HO_NODE_MEMBER;
+		return;
+	}
+	if (in->ho_on) {
+		if (in->f1 == HO_F1_OK && in->asked_all) {
+			out->act = HO_NODE_HANDOFF;
+			return;
+		}
+		/* Its slot unreadable this time: what was asked stays
+		 * asked, and the bound B (F4), not the grace, decides
+		 * (review s26-rev-handoff RH1). */
+		if (in->f1 == HO_F1_UNREAD && in->has_entries) {
+			out->act = HO_NODE_HANDOFF;
+			return;
+		}
+		/* A fence in flight keeps what was asked (F4: an answer
+		 * that comes first still counts); F1 OK with some lock not
+		 * asked keeps the rest asked. */
+		out->drop = in->has_entries && in->f1 != HO_F1_OK &&
+			    in->f1 != HO_F1_FENCING && in->f1 != HO_F1_UNREAD;
+	}
+	if (!in->since_ms)
+		return;
+	/* Away and its heartbeat stopped: no reason to wait for the grace
+	 * (the dead path itself waits the dead bound); nor after a hand-off
+	 * not answered within its bound (F4). */
+	if (in->now_ms - in->since_ms < in->grace_ms && in->hb_live &&
+	    !in->bound_passed)
+		return;
+	out->act = HO_NODE_FENCE;
+}
+
 bool ho_release_applies(const struct ho_held *h, uint64_t incarnation,
 			uint64_t lkid)
 {

@@ -423,6 +423,119 @@ size_t ho_answer_filter(const struct ho_answer_in *in, struct ho_release *out);
 void ho_req_note_answer(struct ho_requester *r, const struct ho_release *rel,
 			size_t n);
 
+/* ---- 3. the requester's lockspace (dlm/daemon/lsfencer.c, the edge) ---- */
+
+/*
+ * A lockspace fencer keeps the entries IT asked for (F5 drops only its
+ * own; they share the daemon's struct ho_requester with the other
+ * lockspaces it fences) and the release events it sent lately.
+ *
+ * Per away node n and tick, in this order:
+ *	ho_f1_check                   may n be asked at all
+ *	ho_answer_filter, ho_ls_resend_due   F2: which answers become
+ *	                              release events now
+ *	ho_ls_request (F1 passed)     the entries for n become exactly the
+ *	                              wanted locks: F5 withdraws, F1 asks
+ *	ho_node_decide                member again, the hand-off decides
+ *	                              (no grace), the entries dropped (any
+ *	                              other F1 verdict), or the grace and
+ *	                              the fence (today's path)
+ */
+#define HO_LS_MAX		HO_REQ_MAX
+
+struct ho_ls {
+	size_t n;
+	uint64_t lkid[HO_LS_MAX];
+	uint64_t inc[HO_LS_MAX];
+	/* release events sent (F2), each with when */
+	uint64_t rel_lkid[HO_LS_MAX];
+	uint64_t rel_ms[HO_LS_MAX];
+};
+
+/* What ho_ls_request and ho_ls_drop_node changed, for the edge's log. */
+struct ho_ls_chg {
+	uint32_t n_drop, n_add, n_refused;
+	uint64_t drop[HO_LS_MAX];
+	uint64_t add[HO_LS_MAX];
+	uint64_t refused[HO_LS_MAX];
+	int refused_rc[HO_LS_MAX];	/* ho_req_want's error */
+};
+
+bool ho_ls_has_node(const struct ho_ls *s, uint32_t node);
+
+/*
+ * F1 passed for node (its member incarnation inc): want[nw] are its
+ * locks in the way of a waiter (at most HO_LS_MAX count; the others once
+ * these are answered).  Entries of node no longer wanted, or of another
+ * incarnation, leave the lockspace and the daemon's area r (F5); wanted
+ * ones not asked yet are asked at once (F1: ho_req_want; -EEXIST counts
+ * as asked).  Returns true if every wanted lock is asked for; false if
+ * some could not be (the lockspace's entries full, or ho_req_want
+ * refused it: chg->refused): the grace and the fence then decide, what
+ * was asked stays asked.  chg may be NULL.
+ */
+bool ho_ls_request(struct ho_ls *s, struct ho_requester *r, uint32_t node,
+		   uint64_t inc, const uint64_t *want, size_t nw,
+		   struct ho_ls_chg *chg);
+
+/* F5 (node a member again, or fenced; another F1 verdict) and F6 (node
+ * 0: every entry, the role lost): the entries leave the lockspace and
+ * the daemon's area r.  chg may be NULL. */
+void ho_ls_drop_node(struct ho_ls *s, struct ho_requester *r, uint32_t node,
+		     struct ho_ls_chg *chg);
+
+/*
+ * F2: a release event for lkid may be sent now - none was within
+ * interval_ms (it is being delivered; F3 would ignore the second anyway).
+ * True records now as its sending (the oldest record makes room).
+ */
+bool ho_ls_resend_due(struct ho_ls *s, uint64_t lkid, uint64_t now_ms,
+		      uint64_t interval_ms);
+
+/* One away node of the lockspace, at one tick of the fencer's duties. */
+struct ho_node_in {
+	bool member;			/* in the lockspace's membership */
+	bool ho_on;			/* the hand-off applies here (the
+					   daemon's hooks, protocol >= 3) */
+	enum ho_f1_verdict f1;		/* ho_f1_check (ho_on only) */
+	bool asked_all;			/* F1 OK: ho_ls_request's result */
+	bool has_entries;		/* ho_ls_has_node, before this tick */
+	uint64_t since_ms;		/* a lock of it in the way of a waiter
+					   since (0: none) */
+	uint64_t now_ms;
+	uint64_t grace_ms;
+	bool hb_live;			/* its heartbeat live */
+	bool bound_passed;		/* an entry for it unanswered B after
+					   its write (F4, ho_req_tick) */
+};
+
+enum ho_node_act {
+	HO_NODE_NONE	= 0,	/* nothing to do, or the grace runs */
+	HO_NODE_MEMBER	= 1,	/* a member again: keeps its locks - its
+				   entries leave, no fence (cancel one) */
+	HO_NODE_HANDOFF	= 2,	/* the hand-off decides, no grace: its
+				   bound B, not the grace, may fence */
+	HO_NODE_FENCE	= 3,	/* today's path: fence it */
+};
+
+struct ho_node_out {
+	enum ho_node_act act;
+	bool drop;			/* its entries leave: F1 gave another
+					   verdict (heartbeat not live,
+					   another incarnation, old minor or
+					   protocol, fenced) */
+};
+
+/*
+ * The requester's decision for one away node: a member again keeps its
+ * locks; F1 passed with every wanted lock asked, or its slot unread
+ * (RH1) with entries standing: the hand-off decides; another verdict
+ * but "fence in flight" drops the entries; then today's path - fenced
+ * once a lock of it waited the grace, at once if its heartbeat is not
+ * live or an entry's bound B passed.
+ */
+void ho_node_decide(const struct ho_node_in *in, struct ho_node_out *out);
+
 /* F3: the replica's record of a resource's grant to V. */
 struct ho_held {
 	bool by_v;			/* the resource is granted to V */

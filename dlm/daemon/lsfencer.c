@@ -23,7 +23,9 @@
  * it fences the node by today's path (F4, lsfencer_ho_tick); requests
  * leave the area when no longer wanted, when the node is a member again or
  * fenced (F5), and when this node stops being the lockspace's fencer (F6).
- * Any other F1 verdict: today's path.
+ * Any other F1 verdict: today's path.  What to ask, withdraw or resend and
+ * when to fence are decided in fence/handoff.c (section 3 of handoff.h:
+ * ho_ls_*, ho_node_decide); this file feeds them and carries them out.
  */
 #include "config.h"
 
@@ -187,123 +189,46 @@ static enum ho_f1_verdict ho_f1(struct lspace *l, uint32_t n, struct ls_node_inf
 	return ho_f1_check(&in);
 }
 
-static bool ho_has(const struct lspace *l, uint64_t lkid, uint64_t inc)
-{
-	size_t i;
-
-	for (i = 0; i < l->ho_n; i++)
-		if (l->ho_lkid[i] == lkid && l->ho_inc[i] == inc)
-			return true;
-	return false;
-}
-
-static bool ho_has_node(const struct lspace *l, uint32_t n)
-{
-	size_t i;
-
-	for (i = 0; i < l->ho_n; i++)
-		if (ho_lkid_node(l->ho_lkid[i]) == n)
-			return true;
-	return false;
-}
-
-/* F5/F6: our entry i leaves the daemon's area. */
-static void ho_forget(struct lspace *l, size_t i)
-{
-	ho_req_drop(lsm.h.ho_requester(lsm.h.ctx), l->ho_lkid[i], l->ho_inc[i]);
-	memmove(&l->ho_lkid[i], &l->ho_lkid[i + 1], (l->ho_n - i - 1) * sizeof(l->ho_lkid[0]));
-	memmove(&l->ho_inc[i], &l->ho_inc[i + 1], (l->ho_n - i - 1) * sizeof(l->ho_inc[0]));
-	l->ho_n--;
-}
-
 /* F5 (node n a member again, or fenced) and F6 (n == 0: every entry). */
 static void ho_drop_node(struct lspace *l, uint32_t n)
 {
-	size_t i;
-
 	if (!lsm.h.ho_requester)
 		return;
-	for (i = 0; i < l->ho_n;) {
-		if (!n || ho_lkid_node(l->ho_lkid[i]) == n) {
-			ho_forget(l, i);
-			continue;
-		}
-		i++;
-	}
+	ho_ls_drop_node(&l->ho, lsm.h.ho_requester(lsm.h.ctx), n, NULL);
 }
 
 /*
  * F1 passed for n: every lock of it in the way of a waiter is asked for
  * (at once, no grace), and what is no longer wanted (its release
- * delivered, the waiter gone) leaves the area (F5).  False when some
- * wanted lock could not be asked for (the area full): today's path.
+ * delivered, the waiter gone) leaves the area (F5): ho_ls_request.  False
+ * when some wanted lock could not be asked for (the area full): today's
+ * path.
  */
 static bool ho_request(struct lspace *l, uint32_t n, const struct ls_node_info *ni)
 {
-	struct ho_requester *r = lsm.h.ho_requester(lsm.h.ctx);
+	struct ho_ls_chg *chg = malloc(sizeof(*chg));
 	uint64_t want[LSFENCER_HO_MAX];
-	size_t nw, i, k;
-	bool ok = true, still;
-	int rc;
+	size_t nw;
+	uint32_t k;
+	bool ok;
 
 	nw = ls_away_wanted(l->st, n, want, LSFENCER_HO_MAX);
 	if (nw > LSFENCER_HO_MAX)
 		nw = LSFENCER_HO_MAX;	/* the others once these are answered */
-	for (i = 0; i < l->ho_n;) {
-		if (ho_lkid_node(l->ho_lkid[i]) != n) {
-			i++;
-			continue;
-		}
-		still = false;
-		for (k = 0; k < nw; k++)
-			if (want[k] == l->ho_lkid[i] && l->ho_inc[i] == ni->incarnation)
-				still = true;
-		if (!still) {
-			log_debug("ls %s: node %u: %016llx no longer wanted from it: request withdrawn",
-				  l->name, n, (unsigned long long)l->ho_lkid[i]);
-			ho_forget(l, i);
-			continue;
-		}
-		i++;
-	}
-	for (k = 0; k < nw; k++) {
-		if (ho_has(l, want[k], ni->incarnation))
-			continue;
-		if (l->ho_n == LSFENCER_HO_MAX) {
-			ok = false;
-			break;
-		}
-		rc = ho_req_want(r, want[k], ni->incarnation);
-		if (rc < 0 && rc != -EEXIST) {
-			log_warn("ls %s: node %u: cannot ask for %016llx through the disk: %s: fencing it after the grace instead",
-				 l->name, n, (unsigned long long)want[k], strerror(-rc));
-			ok = false;
-			continue;
-		}
+	ok = ho_ls_request(&l->ho, lsm.h.ho_requester(lsm.h.ctx), n, ni->incarnation,
+			   want, nw, chg);
+	for (k = 0; chg && k < chg->n_drop; k++)
+		log_debug("ls %s: node %u: %016llx no longer wanted from it: request withdrawn",
+			  l->name, n, (unsigned long long)chg->drop[k]);
+	for (k = 0; chg && k < chg->n_refused; k++)
+		log_warn("ls %s: node %u: cannot ask for %016llx through the disk: %s: fencing it after the grace instead",
+			 l->name, n, (unsigned long long)chg->refused[k],
+			 strerror(-chg->refused_rc[k]));
+	for (k = 0; chg && k < chg->n_add; k++)
 		log_notice("ls %s: node %u is away and holds %016llx, which is wanted: asking it through the disk to give it back",
-			   l->name, n, (unsigned long long)want[k]);
-		l->ho_lkid[l->ho_n] = want[k];
-		l->ho_inc[l->ho_n] = ni->incarnation;
-		l->ho_n++;
-	}
+			   l->name, n, (unsigned long long)chg->add[k]);
+	free(chg);
 	return ok;
-}
-
-/* A release event for lkid was sent within STATUS_RESEND_MS: not again
- * yet (it is being delivered; F3 would ignore the second anyway). */
-static bool ho_recently_sent(struct lspace *l, uint64_t lkid, uint64_t now)
-{
-	size_t i, old = 0;
-
-	for (i = 0; i < LSFENCER_HO_MAX; i++) {
-		if (l->ho_rel_lkid[i] == lkid && now - l->ho_rel_ms[i] < STATUS_RESEND_MS)
-			return true;
-		if (l->ho_rel_ms[i] < l->ho_rel_ms[old])
-			old = i;
-	}
-	l->ho_rel_lkid[old] = lkid;
-	l->ho_rel_ms[old] = now;
-	return false;
 }
 
 /*
@@ -334,7 +259,7 @@ static void ho_answers(struct lspace *l, uint32_t n, const struct ls_node_info *
 		if (ls_lock_get(l->st, rel[k].lkid, &li) < 0 || li.nodeid != n ||
 		    li.queue != LS_Q_GRANTED)
 			continue;
-		if (ho_recently_sent(l, rel[k].lkid, now))
+		if (!ho_ls_resend_due(&l->ho, rel[k].lkid, now, STATUS_RESEND_MS))
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.ev_kind = LS_EV_HANDOFF_RELEASE;
@@ -348,66 +273,70 @@ static void ho_answers(struct lspace *l, uint32_t n, const struct ls_node_info *
 	}
 }
 
+/* The decisions are ho_node_decide's (fence/handoff.h); this carries them
+ * out. */
 static void fencer_fence(struct lspace *l, uint64_t now)
 {
 	const struct ls_cpg_view *v = ls_cpg_view(l->cpg);
 	struct ls_node_info ni;
-	enum ho_f1_verdict f1;
+	struct ho_node_in in;
+	struct ho_node_out out;
 	uint32_t n;
 
 	for (n = 1; n <= SDLM_MAX_NODES; n++) {
 		uint64_t since = l->need_fence_since[n];
 		int rc;
 
-		if (!since && !ho_has_node(l, n))
+		memset(&in, 0, sizeof(in));
+		in.has_entries = ho_ls_has_node(&l->ho, n);
+		if (!since && !in.has_entries)
 			continue;
-		if (nodeset_has(v->members, v->member_count, n)) {
-			/* Came back in time: keeps its locks. */
+		in.member = nodeset_has(v->members, v->member_count, n);
+		in.ho_on = !in.member && ho_on(l);
+		if (in.ho_on) {
+			in.f1 = ho_f1(l, n, &ni);
+			/* F2 holds until NODE_FENCED is applied, a fence
+			 * running or not (F4). */
+			ho_answers(l, n, &ni, now);
+			if (in.f1 == HO_F1_OK)
+				in.asked_all = ho_request(l, n, &ni);
+		}
+		in.since_ms = since;
+		in.now_ms = now;
+		in.grace_ms = lsm.h.grace_ms;
+		in.hb_live = lsm.h.hb_live(lsm.h.ctx, n);
+		in.bound_passed = lsm.ho_fence[n];
+		ho_node_decide(&in, &out);
+		if (out.drop) {
+			log_notice("ls %s: node %u: no hand-off any more (%s): today's path",
+				   l->name, n, ho_f1_name(in.f1));
+			ho_drop_node(l, n);
+		}
+		switch (out.act) {
+		case HO_NODE_MEMBER:
 			l->need_fence_since[n] = 0;
 			ho_drop_node(l, n);
 			lsm.ho_fence[n] = false;
 			lsm.h.fence_cancel(lsm.h.ctx, n);
-			continue;
+			break;
+		case HO_NODE_FENCE:
+			rc = lsm.h.fence(lsm.h.ctx, n);
+			if (rc == -EALREADY)
+				lsm_fenced(n, 0);
+			break;
+		case HO_NODE_NONE:
+		case HO_NODE_HANDOFF:
+			break;
 		}
-		if (ho_on(l)) {
-			f1 = ho_f1(l, n, &ni);
-			/* F2 holds until NODE_FENCED is applied, a fence
-			 * running or not (F4). */
-			ho_answers(l, n, &ni, now);
-			if (f1 == HO_F1_OK && ho_request(l, n, &ni))
-				continue;	/* no grace: the bound B decides */
-			/* Its slot unreadable this time: what was asked
-			 * stays asked, and the bound B (F4), not the grace,
-			 * decides (review s26-rev-handoff RH1). */
-			if (f1 == HO_F1_UNREAD && ho_has_node(l, n))
-				continue;
-			if (f1 != HO_F1_OK && f1 != HO_F1_FENCING &&
-			    f1 != HO_F1_UNREAD && ho_has_node(l, n)) {
-				log_notice("ls %s: node %u: no hand-off any more (%s): today's path",
-					   l->name, n, ho_f1_name(f1));
-				ho_drop_node(l, n);
-			}
-		}
-		if (!since)
-			continue;
-		/* Away and its heartbeat stopped: no reason to wait for the
-		 * grace (the dead path itself waits the dead bound); nor after
-		 * a hand-off not answered within its bound (F4). */
-		if (now - since < lsm.h.grace_ms && lsm.h.hb_live(lsm.h.ctx, n) &&
-		    !lsm.ho_fence[n])
-			continue;
-		rc = lsm.h.fence(lsm.h.ctx, n);
-		if (rc == -EALREADY)
-			lsm_fenced(n, 0);
 	}
 }
 
 void lsfencer_ho_drop(struct lspace *l)
 {
-	if (!l->ho_n)
+	if (!l->ho.n)
 		return;
 	log_info("ls %s: not the fencer any more: withdrawing %zu hand-off request(s)",
-		 l->name, l->ho_n);
+		 l->name, l->ho.n);
 	ho_drop_node(l, 0);
 }
 

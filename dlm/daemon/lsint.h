@@ -39,6 +39,7 @@
 #include "lockspace.h"
 #include "lssnap.h"
 #include "ondisk.h"	/* SDLM_MAX_NODES: node ids with a disk slot */
+#include "handoff.h"	/* struct ho_ls: a fencer's hand-off requests */
 
 #define LS_MAX		256		/* lockspaces per daemon */
 #define LSID_SHIFT	48		/* global lkid = lsid << 48 | local */
@@ -173,11 +174,7 @@ struct lspace {
 	/* the hand-off: the requests this lockspace's fencer put into the
 	 * daemon's request area (lsfencer.c), and the release events sent
 	 * lately for V's answers (resent at most every few seconds) */
-	uint64_t ho_lkid[LSFENCER_HO_MAX];
-	uint64_t ho_inc[LSFENCER_HO_MAX];
-	size_t ho_n;
-	uint64_t ho_rel_lkid[LSFENCER_HO_MAX];
-	uint64_t ho_rel_ms[LSFENCER_HO_MAX];
+	struct ho_ls ho;
 	uint64_t status_sent_ms[SDLM_MAX_NODES + 1];
 	uint64_t gate_sent_ms;
 	bool cold_blocked[SDLM_MAX_NODES + 1];

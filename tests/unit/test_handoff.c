@@ -713,6 +713,246 @@ static void test_f2_filter(void **state)
 	assert_int_equal(ho_answer_filter(&in, rel), 0);
 }
 
+/* ---- the requester's lockspace (lsfencer.c's decisions) ---- */
+
+/* Is (lkid, inc) in the daemon's area r? */
+static bool in_area(const struct ho_requester *r, uint64_t lkid, uint64_t inc)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->e[i].lkid == lkid && r->e[i].target_incarnation == inc)
+			return true;
+	return false;
+}
+
+/*
+ * F1 and F5 for one lockspace: the entries for V become exactly the
+ * wanted locks of V's member incarnation, in the lockspace and in the
+ * daemon's area; another node's entries are left alone; a lock asked for
+ * already by the daemon (-EEXIST) counts as asked; one that cannot be
+ * asked, or no room, is "not all asked" (the grace decides) with what
+ * was asked staying asked.
+ */
+static void test_ls_request(void **state)
+{
+	static struct ho_requester r;
+	static struct ho_ls ls;
+	struct ho_ls_chg chg;
+	uint64_t want[HO_LS_MAX + 1];
+	uint32_t i;
+
+	(void)state;
+	ho_req_init(&r, F);
+	memset(&ls, 0, sizeof(ls));
+	want[0] = LK(V, 5);
+	want[1] = LK(V, 6);
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, 2, &chg));
+	assert_int_equal(chg.n_add, 2);
+	assert_int_equal(chg.n_drop, 0);
+	assert_true(in_area(&r, LK(V, 5), INC_A) && in_area(&r, LK(V, 6), INC_A));
+	assert_true(ho_ls_has_node(&ls, V));
+	assert_false(ho_ls_has_node(&ls, F2ND));
+	/* another away node's entry is not V's business */
+	want[0] = LK(F2ND, 1);
+	assert_true(ho_ls_request(&ls, &r, F2ND, INC_B, want, 1, &chg));
+	/* the same again: nothing changes */
+	want[0] = LK(V, 5);
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, 2, &chg));
+	assert_int_equal(chg.n_add + chg.n_drop + chg.n_refused, 0);
+	/* 6 no longer wanted, 7 wanted: F5 withdraws 6 from both */
+	want[1] = LK(V, 7);
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, 2, &chg));
+	assert_int_equal(chg.n_drop, 1);
+	assert_int_equal(chg.drop[0], LK(V, 6));
+	assert_int_equal(chg.n_add, 1);
+	assert_int_equal(chg.add[0], LK(V, 7));
+	assert_false(in_area(&r, LK(V, 6), INC_A));
+	assert_true(in_area(&r, LK(F2ND, 1), INC_B));
+	/* V restarted (its member incarnation now INC_B): the old ones go */
+	assert_true(ho_ls_request(&ls, &r, V, INC_B, want, 2, &chg));
+	assert_int_equal(chg.n_drop, 2);
+	assert_int_equal(chg.n_add, 2);
+	assert_false(in_area(&r, LK(V, 5), INC_A));
+	assert_true(in_area(&r, LK(V, 5), INC_B));
+	/* asked already by the daemon (another lockspace's entry): counts */
+	assert_int_equal(ho_req_want(&r, LK(V, 8), INC_B), 0);
+	want[2] = LK(V, 8);
+	assert_true(ho_ls_request(&ls, &r, V, INC_B, want, 3, &chg));
+	assert_int_equal(chg.n_add, 1);
+	/* refused by the area (our own node's lkid): not all asked, the
+	 * others stay */
+	want[3] = LK(F, 9);
+	assert_false(ho_ls_request(&ls, &r, V, INC_B, want, 4, &chg));
+	assert_int_equal(chg.n_refused, 1);
+	assert_int_equal(chg.refused[0], LK(F, 9));
+	assert_int_equal(chg.refused_rc[0], -EINVAL);
+	assert_true(in_area(&r, LK(V, 8), INC_B));
+	/* the lockspace full: not all asked, nothing withdrawn */
+	for (i = 0; i < HO_LS_MAX + 1; i++)
+		want[i] = LK(V, 100 + i);
+	ho_req_init(&r, F);
+	memset(&ls, 0, sizeof(ls));
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, HO_LS_MAX, &chg));
+	assert_int_equal(ls.n, HO_LS_MAX);
+	ls.n--;		/* one entry of the lockspace taken by another node */
+	memmove(&ls.lkid[1], &ls.lkid[0], (HO_LS_MAX - 1) * sizeof(ls.lkid[0]));
+	memmove(&ls.inc[1], &ls.inc[0], (HO_LS_MAX - 1) * sizeof(ls.inc[0]));
+	ls.lkid[0] = LK(F2ND, 1);
+	ls.inc[0] = INC_A;
+	ls.n++;
+	assert_false(ho_ls_request(&ls, &r, V, INC_A, want, HO_LS_MAX, &chg));
+	assert_int_equal(chg.n_drop, 0);
+	assert_int_equal(chg.n_add, 0);
+}
+
+/* F5/F6: one node's entries, or all, leave the lockspace and the area. */
+static void test_ls_drop(void **state)
+{
+	static struct ho_requester r;
+	static struct ho_ls ls;
+	struct ho_ls_chg chg;
+	uint64_t want[2] = { LK(V, 5), LK(V, 6) }, other = LK(F2ND, 1);
+
+	(void)state;
+	ho_req_init(&r, F);
+	memset(&ls, 0, sizeof(ls));
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, 2, NULL));
+	assert_true(ho_ls_request(&ls, &r, F2ND, INC_B, &other, 1, NULL));
+	ho_ls_drop_node(&ls, &r, V, &chg);
+	assert_int_equal(chg.n_drop, 2);
+	assert_false(ho_ls_has_node(&ls, V));
+	assert_false(in_area(&r, LK(V, 5), INC_A));
+	assert_true(in_area(&r, other, INC_B));
+	assert_true(ho_ls_request(&ls, &r, V, INC_A, want, 2, NULL));
+	ho_ls_drop_node(&ls, &r, 0, NULL);	/* the role lost */
+	assert_int_equal(ls.n, 0);
+	assert_int_equal(r.n, 0);
+}
+
+/* F2: a release event for a lock is sent again only after the interval;
+ * a full table forgets the oldest. */
+static void test_ls_resend(void **state)
+{
+	static struct ho_ls ls;
+	uint32_t i;
+
+	(void)state;
+	memset(&ls, 0, sizeof(ls));
+	assert_true(ho_ls_resend_due(&ls, LK(V, 5), 10000, 3000));
+	assert_false(ho_ls_resend_due(&ls, LK(V, 5), 12999, 3000));
+	assert_true(ho_ls_resend_due(&ls, LK(V, 6), 12999, 3000));
+	assert_true(ho_ls_resend_due(&ls, LK(V, 5), 13000, 3000));
+	assert_false(ho_ls_resend_due(&ls, LK(V, 5), 13001, 3000));
+	for (i = 0; i < HO_LS_MAX; i++)
+		assert_true(ho_ls_resend_due(&ls, LK(V, 100 + i), 14000 + i, 3000));
+	/* 5's record (the oldest) was the one replaced */
+	assert_true(ho_ls_resend_due(&ls, LK(V, 5), 14000 + HO_LS_MAX, 3000));
+	assert_false(ho_ls_resend_due(&ls, LK(V, 100 + HO_LS_MAX - 1),
+				      14000 + HO_LS_MAX, 3000));
+}
+
+/* The requester's decision for one away node, case by case (what
+ * lsfencer.c's fencer_fence did inline). */
+static void test_node_decide(void **state)
+{
+	const uint64_t grace = 30000, t0 = 100000;
+	struct ho_node_in base = {
+		.ho_on = true, .f1 = HO_F1_OK, .asked_all = true,
+		.since_ms = t0, .now_ms = t0 + 1, .grace_ms = grace,
+		.hb_live = true,
+	}, in;
+	struct ho_node_out out;
+
+	(void)state;
+	/* nothing in the way, nothing asked: nothing */
+	in = base;
+	in.since_ms = 0;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_NONE);
+	assert_false(out.drop);
+	/* a member again: keeps its locks, before anything else */
+	in = base;
+	in.member = true;
+	in.bound_passed = true;
+	in.has_entries = true;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_MEMBER);
+	/* F1 passed, all asked: the hand-off, no grace, even past it */
+	in = base;
+	in.now_ms = t0 + 10 * grace;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_HANDOFF);
+	/* ... but not all asked: the grace, then the fence; nothing dropped */
+	in.asked_all = false;
+	in.has_entries = true;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+	assert_false(out.drop);
+	in.now_ms = t0 + grace - 1;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_NONE);
+	/* its slot unread (RH1): with entries the bound decides; without,
+	 * today's path */
+	in = base;
+	in.f1 = HO_F1_UNREAD;
+	in.has_entries = true;
+	in.now_ms = t0 + 10 * grace;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_HANDOFF);
+	assert_false(out.drop);
+	in.has_entries = false;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+	/* a fence in flight keeps the entries (F4), today's path runs */
+	in = base;
+	in.f1 = HO_F1_FENCING;
+	in.has_entries = true;
+	ho_node_decide(&in, &out);
+	assert_false(out.drop);
+	assert_int_equal(out.act, HO_NODE_NONE);	/* within the grace */
+	/* any other verdict drops them: the heartbeat stopped fences at
+	 * once, another incarnation after the grace */
+	in.f1 = HO_F1_NOT_LIVE;
+	in.hb_live = false;
+	ho_node_decide(&in, &out);
+	assert_true(out.drop);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+	in.f1 = HO_F1_RESTARTED;
+	in.hb_live = true;
+	ho_node_decide(&in, &out);
+	assert_true(out.drop);
+	assert_int_equal(out.act, HO_NODE_NONE);
+	in.now_ms = t0 + grace;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+	/* entries but no lock in the way any more, another verdict: dropped,
+	 * nobody fenced */
+	in.since_ms = 0;
+	ho_node_decide(&in, &out);
+	assert_true(out.drop);
+	assert_int_equal(out.act, HO_NODE_NONE);
+	/* an entry's bound B passed (F4): fenced, grace or not; the entries
+	 * stay while it runs */
+	in = base;
+	in.asked_all = false;
+	in.f1 = HO_F1_FENCING;
+	in.has_entries = true;
+	in.bound_passed = true;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+	assert_false(out.drop);
+	/* the hand-off off here (protocol below 3, no hooks): today's path */
+	in = base;
+	in.ho_on = false;
+	in.f1 = HO_F1_OK;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_NONE);
+	in.now_ms = t0 + grace;
+	ho_node_decide(&in, &out);
+	assert_int_equal(out.act, HO_NODE_FENCE);
+}
+
 /* ---- the model's known-bad variants, each stopped by its rule ---- */
 
 /*
@@ -1044,6 +1284,10 @@ int main(void)
 		cmocka_unit_test(test_req_area),
 		cmocka_unit_test(test_req_bound),
 		cmocka_unit_test(test_f2_filter),
+		cmocka_unit_test(test_ls_request),
+		cmocka_unit_test(test_ls_drop),
+		cmocka_unit_test(test_ls_resend),
+		cmocka_unit_test(test_node_decide),
 		cmocka_unit_test(test_model_bad_old_incarnation),
 		cmocka_unit_test(test_model_bad_use_after_answer),
 		cmocka_unit_test(test_model_bad_resume_answered),
