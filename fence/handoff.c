@@ -168,15 +168,21 @@ int ho_away_read_slots(struct ho_away *a, uint64_t now_ms,
 			bit_set(g->req_by, s->from, true);
 			continue;
 		}
-		if (!s->held || a->n == HO_AWAY_MAX)
-			continue;	/* not held: ignored; full: later */
+		if ((!s->held && !s->gone) || a->n == HO_AWAY_MAX)
+			continue;	/* known, not held: ignored; full: later */
 		g = &a->g[a->n++];
 		memset(g, 0, sizeof(*g));
 		g->lkid = s->lkid;
-		g->state = HO_STOPPING;
 		g->order = a->next_order++;
 		g->stop_ms = now_ms;
 		bit_set(g->req_by, s->from, true);
+		if (!s->held) {
+			/* released here, the release lost to the cut: nothing
+			 * to stop, nothing left of it (no value block) */
+			g->state = HO_FINAL;
+			continue;
+		}
+		g->state = HO_STOPPING;
 		out_add(out, HO_ACT_STOP, g);
 	}
 	for (i = 0; i < a->n; i++) {

@@ -154,12 +154,18 @@ struct ho_away {
  * One request entry found by V's read in another node's heartbeat slot.
  * held: V holds a grant of that lkid (the edge's look-up in its
  * node-level cache; a LISTED grant has left it and is not "held").
+ * gone: no cache of V knows the lkid any more, or only as released (V
+ * let it go and its release did not reach the requester's side: the
+ * cut came first).  Lock ids are never reused within an incarnation, so
+ * it is never used here again: answered at once, final, with no value
+ * block.  Neither (a cache still requests or converts it): ignored.
  * from: the node whose slot holds it (0: not said - ho_away_read).
  */
 struct ho_seen {
 	uint64_t lkid;
 	uint64_t target_incarnation;
 	bool held;
+	bool gone;
 	uint32_t from;
 };
 

@@ -319,6 +319,8 @@ static void away_read(struct hb_engine *e, uint64_t now)
 			seen[ns].lkid = r->lkid;
 			seen[ns].target_incarnation = r->target_incarnation;
 			seen[ns].held = e->ho.held(e->ho.ctx, r->lkid);
+			seen[ns].gone = !seen[ns].held && e->ho.gone &&
+					e->ho.gone(e->ho.ctx, r->lkid);
 			seen[ns].from = i;
 			ns++;
 		}

@@ -128,8 +128,11 @@ int hbe_aio_fd(const struct hb_engine *e);
  * whatever the caller put into hbe_requester().
  */
 struct hbe_handoff_ops {
-	/* V1: whether this daemon holds the grant lkid now. */
+	/* V1: whether this daemon holds the grant lkid now; whether none of
+	 * its caches knows lkid any more, or only as released (NULL: never;
+	 * struct ho_seen). */
 	bool (*held)(void *ctx, uint64_t lkid);
+	bool (*gone)(void *ctx, uint64_t lkid);
 	/* STOP, KEEP (a read), KILL (a tick). */
 	void (*act)(void *ctx, const struct ho_away_action *a);
 	/* V3: lkid is in the answer about to be submitted: never use it

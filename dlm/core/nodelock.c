@@ -1336,6 +1336,13 @@ bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid)
 	return r && r->r_cl_state == NL_CL_HELD;
 }
 
+bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid)
+{
+	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
+
+	return !r || r->r_cl_state == NL_CL_RELEASING;
+}
+
 int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out)
 {
 	struct nl_res *r = res_by_cl_lkid(nl, lkid);

@@ -247,6 +247,9 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
  *
  * nl_handoff_held: lkid is this cache's cluster lock, HELD (stopping
  *	included): what V1 calls "a grant V holds".
+ * nl_handoff_unknown: lkid is no cluster lock of this cache, or one
+ *	being released (its release sent): never used here again (V1's
+ *	"gone", struct ho_seen).
  * nl_handoff_stop (V1): one LOCAL_BAST (wanted EX) to every local holder
  *	not yet told; from now on no local request on the resource is
  *	granted (V6) and the cache takes no cluster action for it (no
@@ -261,6 +264,7 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
  *	are no holders left by then, V2: waiters).  0 or -ENOENT.
  */
 bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid);
+bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid);
 int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
 int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
 		     uint32_t *holders, uint8_t *lvb, bool *lvb_valid);

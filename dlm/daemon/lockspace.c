@@ -1134,6 +1134,16 @@ bool lsm_ho_held(uint64_t lkid)
 	return ho_ls(lkid) != NULL;
 }
 
+bool lsm_ho_unknown(uint64_t lkid)
+{
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++)
+		if (lsm.ls[i] && lsm.ls[i]->nl && !nl_handoff_unknown(lsm.ls[i]->nl, lkid))
+			return false;
+	return true;
+}
+
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max)
 {
 	struct lspace *l = ho_ls(lkid);

@@ -173,6 +173,8 @@ size_t lsm_own_locks(void);
  * quorate replica again (V5: the rejoin).
  */
 bool lsm_ho_held(uint64_t lkid);
+/* No lockspace's cache knows lkid, or only as released (V1's "gone"). */
+bool lsm_ho_unknown(uint64_t lkid);
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max);
 size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max);
 int lsm_ho_stop(uint64_t lkid);

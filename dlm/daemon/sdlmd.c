@@ -609,6 +609,13 @@ static bool ho_held(void *ctx, uint64_t lkid)
 	return D.locks_on && !D.locks_stopped && lsm_ho_held(lkid);
 }
 
+/* V1: released here, its release lost to the cut (struct ho_seen). */
+static bool ho_gone(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	return D.locks_on && !D.locks_stopped && lsm_ho_unknown(lkid);
+}
+
 static void ho_act(void *ctx, const struct ho_away_action *a)
 {
 	uint32_t cl[64];
@@ -1724,6 +1731,7 @@ static int setup_cluster(void)
 	};
 	struct hbe_handoff_ops ho = {
 		.held = ho_held,
+		.gone = ho_gone,
 		.act = ho_act,
 		.listed = ho_listed,
 	};

@@ -203,6 +203,45 @@ static void test_away_ignores(void **state)
 	assert_int_equal(ho_away_read(&a, 0, NULL, 1, false, &out), -EINVAL);
 }
 
+/*
+ * V1, a lock V let go of just as it was cut off (nemesis cut-off, seed
+ * 13): its release reached only V's own side, so the others still show
+ * the grant V's and ask for it, while no cache of V knows the lock id any
+ * more (or only as released).  Lock ids are never reused within an
+ * incarnation, so it is never used here again: answered at once, final,
+ * with no value block (the next holder reads the disk) - not ignored
+ * until the requester fences V after B.  A lock id V's caches still know
+ * (requesting, converting) is not "gone": ignored, as before.
+ */
+static void test_away_released_lock_answered(void **state)
+{
+	struct ho_away a;
+	struct ho_away_out out;
+	struct ho_seen s[2] = { seen(LK(V, 8), INC_A, false), seen(LK(V, 9), INC_A, false) };
+	struct sdlm_hb hb;
+
+	(void)state;
+	ho_away_init(&a, V, INC_A);
+	s[0].gone = true;	/* released: no cache knows it */
+	s[0].from = F;
+	s[1].from = F;		/* known to a cache, not held: ignored */
+	assert_int_equal(ho_away_read_slots(&a, 100, s, 2, NULL, false, &out, NULL), 0);
+	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 8)), 0);	/* nobody to stop */
+	assert_int_equal(ho_away_state(&a, LK(V, 8)), HO_FINAL);
+	assert_int_equal(ho_away_state(&a, LK(V, 9)), HO_HELD);
+	assert_false(ho_away_may_use(&a, LK(V, 8)));
+	hb = answer_of(&a);
+	assert_int_equal(hb.ans_count, 1);
+	assert_int_equal(hb.ans[0].lkid, LK(V, 8));
+	assert_int_equal(hb.ans_lvb, 0);		/* no valid value block */
+	assert_int_equal(ho_away_state(&a, LK(V, 8)), HO_LISTED);
+	/* a previous life's lock id is never ours to answer for */
+	ho_away_init(&a, V, INC_A);
+	s[0].target_incarnation = INC_B;
+	assert_int_equal(ho_away_read_slots(&a, 100, s, 1, NULL, false, &out, NULL), 0);
+	assert_int_equal(a.n, 0);
+}
+
 /* K: holders that do not let go are killed, once, K after the read. */
 static void test_away_kill_after_k(void **state)
 {
@@ -1272,6 +1311,7 @@ int main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_away_path),
 		cmocka_unit_test(test_away_ignores),
+		cmocka_unit_test(test_away_released_lock_answered),
 		cmocka_unit_test(test_away_kill_after_k),
 		cmocka_unit_test(test_away_answer_capacity),
 		cmocka_unit_test(test_away_table_full),
