@@ -14,7 +14,9 @@ adds
   nemesis fault KIND NODES DETAIL T     NODES: "2", "1,3" or "all"; DETAIL no spaces
   nemesis heal KIND T
   nemesis restart NODE T
-  recover KIND SECONDS BOUND ok|timeout T
+  nemesis fences KIND N T               N: fences, pills, self-fences and
+                                        restarts seen since the fault began
+  recover KIND SECONDS BOUND ok|timeout|no-handoff T
 
 Checks, each printing the offending history lines:
 
@@ -28,7 +30,13 @@ Checks, each printing the offending history lines:
   counter     no lost update: the values written to the lock-protected
               counter are exactly 1..final, each written once
   recovery    after each heal a quorate node allocated and locked within
-              the bound the driver derived from the timeouts
+              the bound the driver derived from the timeouts; after a
+              cut-off, the lock moved through the disk (cut-off/handoff)
+              and the node cut off served again (cut-off/rejoin)
+  no fence    a node cut off the network with its disk kept gives its
+              wanted locks back through the disk: until the next fault,
+              the driver's "nemesis fences cut-off N" says N = 0 and no
+              node restarted
 
 Client failures ("fail" lines: timeouts in a minority, a fenced node's
 clients) are expected during faults and are counted, never violations.
@@ -54,6 +62,7 @@ class History:
         self.faults = []       # (kind, nodes, t, detail, line)
         self.heals = []
         self.restarts = []
+        self.fences = []       # (kind, n, t, line)
         self.recovers = []     # (kind, secs, bound, verdict, line)
         self.bad_lines = []
         last_inv = {}
@@ -105,6 +114,8 @@ class History:
             self.heals.append((f[2], int(f[3]), ln))
         elif k == 'nemesis' and f[1] == 'restart':
             self.restarts.append((f[2], int(f[3]), ln))
+        elif k == 'nemesis' and f[1] == 'fences':
+            self.fences.append((f[2], int(f[3]), int(f[4]), ln))
         elif k == 'recover':
             self.recovers.append((f[1], float(f[2]), float(f[3]), f[4], ln))
         else:
@@ -221,8 +232,40 @@ def check_counter(h, counter_file):
 def check_recovery(h):
     out = []
     for kind, secs, bound, verdict, ln in h.recovers:
-        if verdict != 'ok' or secs > bound:
+        if verdict == 'ok' and secs <= bound:
+            continue
+        if kind == 'cut-off/handoff':
+            out.append(('LOCK NOT HANDED OFF through the disk within %.1f s of the cut (%s)' %
+                        (bound, verdict), [ln]))
+        else:
             out.append(('NOT SERVING AGAIN within %.1f s after %s' % (bound, kind), [ln]))
+    return out
+
+
+def check_cut_off(h):
+    """A node cut off the network, its disk kept, gives its wanted locks
+    back through the disk (docs/design-handoff.md): nobody is fenced or
+    reset for it.  Each cut-off fault, up to the next fault, must carry the
+    driver's fence count, zero, and no node restart."""
+    out = []
+    faults = sorted(h.faults, key=lambda f: f[2])
+    for i, (kind, nodes, t, detail, ln) in enumerate(faults):
+        if kind != 'cut-off':
+            continue
+        t_end = faults[i + 1][2] if i + 1 < len(faults) else float('inf')
+        counts = [c for c in h.fences if c[0] == kind and t <= c[2] < t_end]
+        if not counts:
+            out.append(('CUT-OFF NOT JUDGED: no fence count after the cut-off of node %s' %
+                        nodes, [ln]))
+        for _, n, _, cln in counts:
+            if n:
+                out.append(('FENCED during the cut-off of node %s: %d fence(s), pill(s), '
+                            'self-fence(s) or restart(s) (the driver printed the log lines)' %
+                            (nodes, n), [ln, cln]))
+        for node, tr, rln in h.restarts:
+            if t <= tr < t_end:
+                out.append(('RESET during the cut-off of node %s: node %s restarted' %
+                            (nodes, node), [ln, rln]))
     return out
 
 
@@ -277,6 +320,7 @@ def check(path, marks, counter_file, uidcheck, table=True, quiet=False):
     viol += check_exclusion(h)
     viol += check_counter(h, counter_file)
     viol += check_recovery(h)
+    viol += check_cut_off(h)
     for ln in h.bad_lines:
         viol.append(('UNPARSABLE history line', [ln]))
     for msg, lns in viol:
@@ -323,7 +367,11 @@ def selftest():
             ['fail 3 c lock counter -110 650',
              'nemesis fault kill 3 - 640', 'nemesis heal kill 700',
              'nemesis fault part-split 1 4s 720', 'nemesis restart 3 730',
-             'recover kill 3.2 40 ok 710'])
+             'recover kill 3.2 40 ok 710',
+             'nemesis fault cut-off 2 cut1,wanted-by=1,26s 800',
+             'recover cut-off/handoff 9.4 56 ok 810', 'nemesis heal cut-off 820',
+             'recover cut-off 0.3 58 ok 830', 'recover cut-off/rejoin 2.1 58 ok 840',
+             'nemesis fences cut-off 0 850'])
     cases.append(('clean history', good, 3, {'mb': 2}, None))
     landed = (_cs('a', '1', 0, 'init', 300) + _cs('b', '2', 1, 'a', 400, finish=False) +
               _cs('c', '3', 2, 'b', 500))                   # killed after its write
@@ -344,6 +392,16 @@ def selftest():
     cases.append(('late recovery', rec, 3, {}, 'NOT SERVING'))
     rec2 = ['recover kill 1.0 30 timeout 100']
     cases.append(('failed recovery probe', rec2, 3, {}, 'NOT SERVING'))
+    cut = 'nemesis fault cut-off 2 cut1,wanted-by=1,26s 100'
+    cases.append(('lock not handed off', [cut, 'recover cut-off/handoff 9.4 56 no-handoff 110',
+                                          'nemesis fences cut-off 0 150'], 3, {}, 'NOT HANDED OFF'))
+    cases.append(('fenced during a cut-off', [cut, 'nemesis fences cut-off 1 150'], 3, {},
+                  'FENCED during the cut-off'))
+    cases.append(('reset during a cut-off', [cut, 'nemesis restart 2 140',
+                                             'nemesis fences cut-off 0 150'], 3, {},
+                  'RESET during the cut-off'))
+    cases.append(('cut-off not judged', [cut, 'nemesis fault kill 3 - 200',
+                                         'nemesis fences cut-off 0 250'], 3, {}, 'NOT JUDGED'))
     here = os.path.dirname(os.path.abspath(__file__))
     uidcheck = os.path.join(here, '..', 'cluster', 'uidcheck.py')
     failed = 0

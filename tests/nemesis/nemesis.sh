@@ -9,7 +9,8 @@
 #              [--short] [--history FILE] [--kinds "K1 K2 ..."]
 #
 #   --short      every fault kind once, in a seeded order, with short
-#                durations (tests/nemesis/t-nemesis.sh: < 3 min in all)
+#                durations (part-split left out with 3 or 4 nodes: it
+#                is part-alone there); tests/nemesis/t-nemesis.sh
 #   --duration   (long run) inject random faults until SECS have passed
 #   --kinds      draw faults only from these kinds (default: all, see
 #                KINDS below); with --short each listed kind runs once
@@ -194,10 +195,13 @@ restore() {
 }
 
 # ---- recovery probe -----------------------------------------------------------
-probe_node() {	# PROBE = lowest quorate node with a safe daemon, not in $1
+# probe_node VICTIMS [NODE]: PROBE = the lowest quorate node with a safe
+# daemon not in VICTIMS, or NODE alone when given.
+probe_node() {
 	local i
 	for ((i = 1; i <= NODES; i++)); do
 		case " $1 " in *" $i "*) continue ;; esac
+		[ -n "${2:-}" ] && [ "$i" != "$2" ] && continue
 		cl_quorate "$i" 2>/dev/null && [ "$(node_state "$i")" = ok ] && { PROBE=$i; return 0; }
 	done
 	return 1
@@ -224,16 +228,17 @@ diagnose() {
 	done
 }
 
-# probe KIND VICTIMS: time until a surviving quorate node completes one
-# allocation and one EX lock of the counter (the resource every client
-# contends for, so a dead or away holder must have been dealt with).
+# probe KIND VICTIMS [NODE]: time until a surviving quorate node (NODE
+# itself, when given) completes one allocation and one EX lock of the
+# counter (the resource every client contends for, so a dead or away
+# holder must have been dealt with).
 probe() {
-	local kind=$1 victims=$2 t0 left secs verdict=timeout n=0
+	local kind=$1 victims=$2 node=${3:-} t0 left secs verdict=timeout n=0
 	t0=$(_cl_now_cs)
 	while :; do
 		left=$(( BOUND_S - ($(_cl_now_cs) - t0) / 100 ))
 		[ "$left" -le 0 ] && break
-		if probe_node "$victims"; then
+		if probe_node "$victims" "$node"; then
 			n=$((n + 1))
 			if ip netns exec "${CL_PREFIX}n$PROBE" timeout "$left" "$LOCKCLIENT" run "$PROBE" \
 				"probe${PROBES}n$PROBE.$n" "$H" "$CTR" -l t -m mb -r counter -H 0 \
@@ -431,6 +436,103 @@ fault_pill_uid_late() {
 	hist nemesis heal pill-uid-late
 }
 
+# A node cut off the cluster network, its disk kept (issue 19 item 4,
+# docs/design-handoff.md): every packet of node V but loopback dropped
+# (cl_cut: corosync and the fast path gone; the shared disk is a local
+# device and keeps working) for d seconds, longer than corosync's
+# detection + the grace, while another node wants V's locks.  So that V
+# surely holds something wanted, a client of V's runs alone on a
+# resource and a mailbox of their own (cut<K>, its counter ctr-cut<K>)
+# until it has entered once: V keeps both cached.  Then V is cut and a
+# client on another node U asks for both.  Expected: U's side asks V
+# through the disk (no grace), V answers in its own slot, the fencer
+# releases on its behalf, and U gets the mailbox and then the lock -
+# two hand-offs in series, within detection + 2B - with nobody fenced or
+# reset; after the heal V rejoins and serves again.  Recorded: recover
+# cut-off/handoff (the cut to U's first critical section of cut<K>;
+# verdict no-handoff when U got it without "node V gave ... back through
+# the disk" in a daemon's log), and, by cut_off_judge after the restore,
+# recover cut-off/rejoin and nemesis fences.  Both clients go on to the
+# end of the run, so the checker judges cut<K>'s sections and UIDs
+# across the hand-off.  CUT_TRIES counts the faults, CUT_MOVED those
+# whose lock moved through the disk.
+fault_cut_off() {
+	local d=$1 u k res ctr lbl t0 off secs verdict=timeout i
+	pick_node; VICTIMS=$V
+	CUT_TRIES=$((CUT_TRIES + 1)); k=$CUT_TRIES
+	res=cut$k ctr=$CL_DIR/ctr-cut$k lbl=n${V}v$k
+	"$LOCKCLIENT" counter-init "$ctr" || return 0
+	cl_spawn "$V" "cv$k" "$LOCKCLIENT" run "$V" "$lbl" "$H" "$ctr" \
+		-l t -m "$res" -r "$res" -H "$HOLD_MS" -t "$LOCK_TIMEOUT_MS" -s "$STOP" >/dev/null
+	if ! cl_wait_for "node $V holds $res" "$BOUND_S" grep -q "^enter $lbl " "$H" >/dev/null 2>&1; then
+		log "cut-off: node $V could not take $res: not tried"
+		return 0
+	fi
+	while :; do rnd "$NODES"; u=$((R + 1)); [ "$u" != "$V" ] && break; done
+	for ((i = 1; i <= NODES; i++)); do CUT_M[i]=$(wc -l <"$CL_DIR/n$i/sdlmd-file.log"); done
+	CUT_R0=$RESTARTS CUT_NODE=$V
+	off=$(stat -c %s "$H")
+	hist nemesis fault cut-off "$V" "$res,wanted-by=$u,${d}s"
+	log "cut-off: node $V, holding $res, cut off the cluster network (its disk kept) for $d s; node $u asks for $res"
+	t0=$(_cl_now_cs)
+	cl_cut "$V"
+	cl_spawn "$u" "cu$k" "$LOCKCLIENT" run "$u" "n${u}u$k" "$H" "$ctr" \
+		-l t -m "$res" -r "$res" -H "$HOLD_MS" -t $((HO_BOUND_S * 1000)) -s "$STOP" >/dev/null
+	while [ $(( ($(_cl_now_cs) - t0) / 100 )) -lt "$HO_BOUND_S" ]; do
+		tail -c +$((off + 1)) "$H" | grep -q "^enter n${u}u$k " && { verdict=ok; break; }
+		sleep 0.2
+	done
+	secs=$(( ($(_cl_now_cs) - t0) / 100 )).$(( ($(_cl_now_cs) - t0) % 100 / 10 ))
+	if [ "$verdict" = ok ] && ! cut_off_grep "node $V gave [0-9a-f]* back through the disk" >/dev/null; then
+		verdict=no-handoff
+	fi
+	[ "$verdict" = ok ] && CUT_MOVED=$((CUT_MOVED + 1))
+	hist recover cut-off/handoff "$secs" "$HO_BOUND_S" "$verdict"
+	log "cut-off: node $u got $res after $secs s (bound detection + 2B + 10 s = $HO_BOUND_S s): $verdict"
+	cut_off_grep "handed off through the disk while cut off" | head -4 | sed 's/^/    /'
+	while [ "$(_cl_now_cs)" -lt $((t0 + d * 100)) ]; do sleep 0.2; done
+	cl_heal "$V"
+	hist nemesis heal cut-off
+	CUT_JUDGE=1
+}
+
+# cut_off_grep ERE: the lines every daemon logged since the cut that match,
+# each prefixed with its node (a log shorter than at the cut - the node
+# restarted with a new one - is read whole).
+cut_off_grep() {
+	local i m f
+	for ((i = 1; i <= NODES; i++)); do
+		f=$CL_DIR/n$i/sdlmd-file.log
+		m=${CUT_M[$i]:-0}
+		[ "$(wc -l <"$f")" -lt "$m" ] && m=0
+		tail -n +$((m + 1)) "$f" | grep -E -- "$1" | sed "s/^/node $i: /"
+	done | grep .
+}
+
+# After a cut-off's heal, probe and restore: the node cut off serves again
+# (recover cut-off/rejoin, on that node), and nobody was fenced or reset
+# for it - counted from every daemon's log since the cut (a fence
+# completed, the fallback after the bound B or the grace, a pill read,
+# lock use stopped, a self-fence) and from the driver's restarts; the
+# count is "nemesis fences cut-off N" and the checker wants N = 0.
+FENCE_ERE='fence node [0-9]+: fenced \(|back through the disk within [0-9]+ ms: fencing it|fencing it after the grace instead|stopping all lock use|self-fencing|pill read|the cluster fenced this incarnation|cold start: fencing node'
+cut_off_judge() {
+	local ev n r
+	[ "${CUT_JUDGE:-0}" = 1 ] || return 0
+	CUT_JUDGE=0
+	probe cut-off/rejoin "" "$CUT_NODE"
+	ev=$(cut_off_grep "$FENCE_ERE")
+	n=$(printf '%s' "$ev" | grep -c .)
+	r=$((RESTARTS - CUT_R0))
+	hist nemesis fences cut-off $((n + r))
+	if [ $((n + r)) = 0 ]; then
+		log "cut-off: nobody fenced or reset (no fence, pill or self-fence in any daemon's log since the cut, no restart)"
+	else
+		log "cut-off: $n fence line(s) in the daemons' logs since the cut, $r node restart(s):"
+		printf '%s\n' "$ev" | sed 's/^/    /'
+	fi
+}
+
 fault_partition() {	# part-alone | part-split | part-overlap
 	local kind=$1 d=$2 a b minority='' majority='' i size
 	pick_node; a=$V
@@ -506,19 +608,30 @@ run_fault() {
 	uid-late) fault_uid_late "$d" ;;
 	pill-uid-late) fault_pill_uid_late ;;
 	part-*) fault_partition "$kind" "$d" ;;
+	cut-off) fault_cut_off "$d" ;;
 	loss-*) fault_loss "$kind" "$d" ;;
 	disk-*) fault_disk "$kind" "$d" ;;
 	esac
 	FAULTS=$((FAULTS + 1))
 	# A cluster that does not serve again makes every later fault moot:
 	# stop the schedule there and judge the history.
-	probe "$kind" "$VICTIMS" || { fail "$kind: the cluster serves again within $BOUND_S s"; return 1; }
-	restore || { fail "$kind: every node back after the fault"; return 1; }
+	if ! probe "$kind" "$VICTIMS"; then
+		fail "$kind: the cluster serves again within $BOUND_S s"
+		cut_off_judge
+		return 1
+	fi
+	if ! restore; then
+		fail "$kind: every node back after the fault"
+		cut_off_judge
+		return 1
+	fi
+	cut_off_judge
 }
 
 # Durations.  Short run: one of each kind, around the corosync token for
-# pauses, below the grace for partitions (no fence needed), packet loss in
-# a short phase and a 20 % burst of a few seconds.
+# pauses, below corosync's detection for partitions, past detection + the
+# grace for the cut-off (what it is about), packet loss in a short phase
+# and a 20 % burst of a few seconds.
 short_duration() {
 	case "$1" in
 	kill | sole-freeze | pill-uid-late) D_S=0 ;;
@@ -530,12 +643,14 @@ short_duration() {
 	disk-stall) D_S=3 ;;
 	disk-lost) D_S=5 ;;
 	uid-late) D_S=$(( (T + 2 * I) / 1000 + 3 )) ;;
+	cut-off) D_S=$(( (DETECT + GRACE) / 1000 + 2 )) ;;
 	esac
 }
 
 # Long run: pauses either around the token timeout or around the dead
-# bound; partitions up to past the grace (a wanted holder is then fenced
-# and restarted); loss phases of at most 90 s; disk faults past the lease.
+# bound; partitions up to past the grace (past detection a wanted holder
+# gives its locks back through the disk); cut-offs up to 8 s longer than
+# the short one; loss phases of at most 90 s; disk faults past the lease.
 long_duration() {
 	local dead_s=$((DEAD / 1000)) grace_s=$((GRACE / 1000)) tok=$((TOKEN_MS / 1000))
 	case "$1" in
@@ -547,10 +662,11 @@ long_duration() {
 	loss-2pct) rnd 81; D_S=$((10 + R)) ;;
 	loss-20pct) rnd 5; D_S=$((2 + R)) ;;
 	disk-* | uid-late) rnd $((L / 1000 + 6)); D_S=$((2 + R)) ;;
+	cut-off) rnd 9; D_S=$(( (DETECT + GRACE) / 1000 + 2 + R )) ;;
 	esac
 }
 
-KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap loss-2pct loss-20pct disk-eio disk-stall disk-lost uid-late pill-uid-late"
+KINDS="kill stop-sdlmd stop-corosync freeze sole-freeze part-alone part-split part-overlap cut-off loss-2pct loss-20pct disk-eio disk-stall disk-lost uid-late pill-uid-late"
 if [ -n "$ONLY_KINDS" ]; then
 	for k in $ONLY_KINDS; do
 		case " $KINDS " in *" $k "*) ;; *)
@@ -558,6 +674,11 @@ if [ -n "$ONLY_KINDS" ]; then
 		esac
 	done
 	KINDS=$ONLY_KINDS
+elif [ "$SHORT" = 1 ] && [ $(( (NODES - 1) / 2 )) = 1 ]; then
+	# With 3 or 4 nodes a clean split's minority is one node: part-split
+	# is part-alone, and the short run runs it once (the time went to
+	# cut-off, which needs detection + the grace).
+	KINDS=${KINDS/ part-split/}
 fi
 
 # ---- main ---------------------------------------------------------------------
@@ -590,6 +711,10 @@ DETECT=$((TOKEN_MS + TOKEN_MS * 12 / 10))
 # of that and detection + grace starts the dead bound.
 START=$(( GRACE + DETECT > L + W + I ? GRACE + DETECT : L + W + I ))
 BOUND_S=$(( (START + DEAD + 2 * T + I) / 1000 + 10 ))
+# A cut-off node's wanted mailbox and then its lock move through the disk:
+# detection + two hand-offs in series, each within B = 3I + 4T + K with
+# K = L (docs/design-handoff.md section 6), + the same 10 s of slack.
+HO_BOUND_S=$(( (DETECT + 2 * (3 * I + 4 * T + L)) / 1000 + 10 ))
 STALL_MS=$((T * 5 / 6))	# near the I/O timeout, below it
 SETTLE=20
 HOLD_MS=20
@@ -613,8 +738,9 @@ H=$CL_DIR/history CTR=$CL_DIR/counter STOP=$CL_DIR/stop
 : >"$H"
 "$LOCKCLIENT" counter-init "$CTR" || { fail "counter file"; finish; }
 echo "nemesis: seed $SEED, $NODES nodes, $CLIENTS clients each, $([ "$SHORT" = 1 ] && echo short || echo "${DURATION}s") run"
-echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s"
+echo "nemesis: timeouts I=$I T=$T W=$W L=$L dead=$DEAD grace=$GRACE token=$TOKEN_MS ms; recovery bound $BOUND_S s, hand-off bound $HO_BOUND_S s"
 FAULTS=0 RESTARTS=0 PROBES=0 SOLE_TRIES=0 SOLE_REACHED=0 LATE_TRIES=0 LATE_REACHED=0 ACKW_TRIES=0 ACKW_REACHED=0
+CUT_TRIES=0 CUT_MOVED=0
 for ((i = 1; i <= NODES; i++)); do clients_start "$i"; done
 sleep 1
 
@@ -645,7 +771,7 @@ touch "$STOP"
 sleep 3
 for ((i = 1; i <= NODES; i++)); do
 	for ((k = 1; k <= CLIENTS; k++)); do cl_kill "$i" "lc$k" 2>/dev/null; done
-	for f in "$CL_DIR/n$i"/s[vj][0-9]*.pid; do
+	for f in "$CL_DIR/n$i"/[sc][vju][0-9]*.pid; do
 		[ -f "$f" ] && cl_kill "$i" "$(basename "$f" .pid)" 2>/dev/null
 	done
 done
@@ -660,6 +786,7 @@ echo "nemesis: $FAULTS faults, $RESTARTS node restarts, $(grep -c '^invoke' "$H"
 echo "nemesis: sole-freeze hazard reached $SOLE_REACHED of $SOLE_TRIES time(s) (the sole member of a lockspace out of the ring while another node joined it)"
 echo "nemesis: uid-late hazard reached $LATE_REACHED of $LATE_TRIES time(s) (a timed-out UID record write kept in flight until it landed)"
 echo "nemesis: pill-uid-late hazard reached $ACKW_REACHED of $ACKW_TRIES time(s) (a pill read with a UID record write in flight)"
+echo "nemesis: cut-off: the wanted locks moved through the disk $CUT_MOVED of $CUT_TRIES time(s) (a node cut off the network past detection + the grace)"
 echo "---- checker"
 if python3 "$here/checker.py" "$H" ${WM:+"--watermark=mb=$WM"} "--counter=$CTR"; then
 	pass "history: no violation"

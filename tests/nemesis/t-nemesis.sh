@@ -6,9 +6,13 @@
 # kind once, in the order seed 7 gives, with short durations: kill -9;
 # SIGSTOP of sdlmd, of corosync, and a freeze of a whole node, each for the
 # token timeout; the sole member of a lockspace paused with its watchdog
-# while another node joins that lockspace (sole-freeze); three partitions of 4 s (one node alone, a majority/minority
-# split, overlapping majorities); 5 s of 2 % loss and 2 s of 20 % loss; 2 s
-# of disk write errors, 3 s of stalls near the I/O timeout and 5 s of a lost
+# while another node joins that lockspace (sole-freeze); two partitions of
+# 4 s (one node alone - with 3 nodes also the majority/minority split - and
+# overlapping majorities); one node cut off the network, its disk kept,
+# past detection + the grace while another node wants its lock: the lock
+# moves through the disk, nobody is fenced or reset, the node serves again
+# after the heal (cut-off); 5 s of 2 % loss and 2 s of 20 % loss; 2 s of
+# disk write errors, 3 s of stalls near the I/O timeout and 5 s of a lost
 # disk on one node.  Fenced nodes are restarted.  Then the history checker and the
 # replica digests of every sync round.  About 2 min on an idle machine.
 # It is judged by what happened (each fault healed within the bound its
