@@ -44,8 +44,8 @@
  * cancels and releases asked for meanwhile wait in the core and go to
  * the new masters after the round.
  *
- * The report (fpm_report, carried by the node's JOIN; its CPG encoding
- * is the edge's, not written yet): the locks the node holds, converts
+ * The report (fpm_report, sent just before the node's JOIN, in the
+ * chunks of fprep.h): the locks the node holds, converts
  * and waits for (with the request ids), its highest request id, the
  * epoch it was active in, and, as old master, its grants to nodes
  * outside the new membership (model finding 9).  The new master of a
