@@ -44,6 +44,7 @@ declare -A SRCS=(
 	[fuzz_uidlist]="$V/uidlist.c"
 	[fuzz_xport]="$D/xport.c $F/sha256.c"
 	[fuzz_fpmsg]="$D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
+	[fuzz_fprep]="$D/fprep.c $D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
 )
 declare -A GENARGS=(
 	[fuzz_ondisk]="$src/tests/golden"
@@ -56,6 +57,7 @@ declare -A GENARGS=(
 	[fuzz_uidlist]=""
 	[fuzz_xport]=""
 	[fuzz_fpmsg]=""
+	[fuzz_fprep]=""
 )
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Wall -Wextra -Werror
@@ -64,7 +66,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SDLM_FUZZ_TMPDIR=$shm
 
-for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport fuzz_fpmsg; do
+for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport fuzz_fpmsg fuzz_fprep; do
 	bin=$work/$t
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then
