@@ -9,6 +9,7 @@
  *   sdlmbench handoff  --ls LS --res R [--count N] [--secs S] [--at NS]
  *                      [--samples FILE]
  *   sdlmbench hold     --ls LS --res R --count N [--window W]
+ *   sdlmbench yield    --ls LS --res R [--secs S]
  *
  * loop: EX lock + unlock of one resource, as fast as the client can, from
  * --at (CLOCK_MONOTONIC ns; every "node" of a test cluster shares the
@@ -50,6 +51,13 @@
  * (sdlm_lock_async), then prints "held <n> secs <s>" and keeps them until
  * SIGTERM or SIGINT (the daemon releases the client's locks
  * when its connection closes; the node keeps the cluster locks cached).
+ *
+ * yield: one EX lock on R, kept until its blocking callback says another
+ * node waits, then released at once: a lock user that lets go when asked
+ * (tests/bench recovery's holder cut off the network: the bast comes
+ * from its own daemon, through the disk hand-off).  Prints "held" once
+ * granted, then "yielded <s>" (seconds from the grant to the bast) or
+ * "kept" if S seconds passed without one (default 10; give more).
  *
  * --samples FILE gets every sample in microseconds, one per line (plots).
  */
@@ -416,6 +424,38 @@ out:
 	return rc;
 }
 
+static int bench_yield(sdlm_handle_t *h, const struct opts *o)
+{
+	struct sdlm_lksb lksb;
+	struct ho_state st;
+	uint64_t t0;
+	int rc;
+
+	memset(&lksb, 0, sizeof(lksb));
+	memset(&st, 0, sizeof(st));
+	rc = sdlm_lock_async(h, o->ls, o->res, SDLM_EX, 0, &lksb, ho_ast,
+			     ho_bast, &st);
+	if (rc)
+		return rc;
+	rc = ho_wait(h, &st.granted, now_ns() + 60000000000ull);
+	if (rc)
+		return rc;
+	if (st.status)
+		return st.status;
+	t0 = now_ns();
+	printf("held\n");
+	fflush(stdout);
+	rc = ho_wait(h, &st.blocked, t0 + (uint64_t)(o->secs * 1e9));
+	if (rc && rc != -ETIMEDOUT)
+		return rc;
+	if (rc)
+		printf("kept\n");
+	else
+		printf("yielded %.3f\n", (now_ns() - t0) / 1e9);
+	fflush(stdout);
+	return sdlm_unlock(h, &lksb, 0);
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -425,7 +465,7 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sdlmbench loop|pingpong|handoff|hold --ls LS --res R [--secs S] [--at NS]\n"
+		"usage: sdlmbench loop|pingpong|handoff|hold|yield --ls LS --res R [--secs S] [--at NS]\n"
 		"                 [--count N] [--window W] [--node I] [--samples FILE]\n");
 }
 
@@ -487,6 +527,8 @@ int main(int argc, char **argv)
 		rc = bench_handoff(h, &o);
 	} else if (!strcmp(mode, "hold")) {
 		rc = bench_hold(h, &o);
+	} else if (!strcmp(mode, "yield")) {
+		rc = bench_yield(h, &o);
 	} else {
 		usage();
 		rc = -EINVAL;
