@@ -87,11 +87,11 @@ def main():
             if pr:
                 i, m, d, l = pr['I'], pr['M'], pr['D'], pr['L']
                 if key == 'kill':
-                    exp = '≈ max(D + I, M + I) = %.1f s' % (max(d + i, m + i) / 1000)
+                    exp = 'design: ≈ max(D + I, M + I) = %.1f s' % (max(d + i, m + i) / 1000)
                 elif key == 'cut-stuck':
-                    exp = '≈ M + K + 2I = %.1f s (K = L)' % ((m + l + 2 * i) / 1000)
+                    exp = 'design: ≈ M + K + 2I = %.1f s (K = L)' % ((m + l + 2 * i) / 1000)
                 else:
-                    exp = '≈ M + 2I = %.1f s' % ((m + 2 * i) / 1000)
+                    exp = 'design: ≈ M + 2I = %.1f s' % ((m + 2 * i) / 1000)
             fenced = sorted({s[7] for s in rows})
             reset = sorted({s[8] for s in rows})
             print('| %s | %d | %d%s | %s | %s | %s | %s (%s–%s) | %s | %s | %.1f–%.1f | %s | %s |' % (
