@@ -72,12 +72,16 @@ static struct {
 	size_t head, used;	/* first byte of the oldest record; bytes held */
 	uint64_t dropped[SINK_N];
 	bool running;
+	bool joined;		/* the writer stopped: buf and the file are free */
+	bool at_exit;		/* q_stop is an exit handler */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int targets[SINK_N];
 } q = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
 	.targets = { -1, -1, -1 } };
+
+static void q_stop(void);
 
 /* Called with ring.lock held. */
 static void ring_put(const char *s, size_t n)
@@ -370,6 +374,8 @@ int log_init(const struct log_setup *ls)
 		q.running = false;
 		return -rc;
 	}
+	if (!q.at_exit)
+		q.at_exit = atexit(q_stop) == 0;
 	if (ls->syslog) {
 		openlog(ls->ident, LOG_PID, LOG_DAEMON);
 		rc = q_target(SINK_SYSLOG, syslog_log, "%b", ls->level);
@@ -444,32 +450,42 @@ bool log_stderr_is_journal(void)
  */
 #define LOG_FINI_WAIT_MS	2000
 
-void log_fini(void)
+/*
+ * Stop the writer once what is queued is written, or LOG_FINI_WAIT_MS
+ * has passed.  log_fini's first step, and an exit handler: sdlmd also
+ * ends by exit() where it logged why (it never held a lease, or it
+ * self-fences with no watchdog), and exit() would end the writer with
+ * those last lines still queued.
+ */
+static void q_stop(void)
 {
 	struct timespec dl;
-	bool joined = false;
-	int rc;
 
-	if (q.running) {
-		q_put(SINK_STOP, 0, "", 0);
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += LOG_FINI_WAIT_MS / 1000;
-		rc = pthread_timedjoin_np(q.thread, NULL, &dl);
-		joined = rc == 0;
-		if (!joined)
-			pthread_detach(q.thread);
-	}
-	qb_log_fini();
-	logfile.target = -1;
+	if (!q.running)
+		return;
+	q_put(SINK_STOP, 0, "", 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += LOG_FINI_WAIT_MS / 1000;
+	q.joined = pthread_timedjoin_np(q.thread, NULL, &dl) == 0;
+	if (!q.joined)
+		pthread_detach(q.thread);
 	pthread_mutex_lock(&q.lock);
 	q.running = false;
 	pthread_mutex_unlock(&q.lock);
-	if (joined) {
+}
+
+void log_fini(void)
+{
+	q_stop();
+	qb_log_fini();
+	logfile.target = -1;
+	if (q.joined) {
 		if (logfile.fd >= 0)
 			close(logfile.fd);
 		logfile.fd = -1;
 		free(q.buf);
 		q.buf = NULL;
+		q.joined = false;
 	}
 	pthread_mutex_lock(&ring.lock);
 	free(ring.buf);

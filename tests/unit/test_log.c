@@ -12,6 +12,14 @@
  * interleaved with another, and the write position can move between
  * computing the room and the copy: a write past the buffer (ASan's run
  * sees that too).
+ *
+ * test_exit_writes_queued: the log file is written by a writer thread from
+ * a queue, and sdlmd also ends by exit() right after logging why (it never
+ * held a lease; it self-fences with no watchdog).  A child logs more than
+ * a pipe holds into a FIFO whose reader (the parent) reads only once the
+ * child says it is done, then calls exit(): every line, the last one
+ * included, must come out.  exit() ends the writer thread wherever it is
+ * unless the log waits for it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "log.h"
@@ -141,10 +153,85 @@ static void test_ring_threads(void **state)
 	log_fini();
 }
 
+#define EXIT_LINES	3000	/* ~100 bytes each: several pipes full */
+
+static void exit_child(const char *fifo, int rfd, int done_fd)
+{
+	struct log_setup ls = { .ident = "test_log", .file = fifo, .level = LOG_INFO,
+				.ring_size = RING };
+	char pad[81];
+	unsigned n;
+
+	close(rfd);
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	if (log_init(&ls) < 0)
+		_exit(2);
+	for (n = 0; n < EXIT_LINES; n++)
+		qb_log(LOG_INFO, "line %u %s", n, pad);
+	qb_log(LOG_INFO, "the last line");
+	if (write(done_fd, "d", 1) != 1)
+		_exit(3);
+	exit(0);	/* as sdlmd's never_held_exit: no log_fini */
+}
+
+static void test_exit_writes_queued(void **state)
+{
+	char dir[] = "/tmp/test_log.XXXXXX", fifo[64], c, *buf, *p;
+	size_t len = 0, cap = 1 << 20;
+	int sync[2], rfd, st;
+	unsigned lines = 0;
+	ssize_t r;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/log", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* a reader first, so that the child's open does not wait */
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(rfd >= 0);
+	assert_int_equal(pipe(sync), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sync[0]);
+		exit_child(fifo, rfd, sync[1]);
+	}
+	close(sync[1]);
+	/* the child has logged everything (or died: EOF) */
+	(void)read(sync[0], &c, 1);
+	close(sync[0]);
+	assert_int_equal(fcntl(rfd, F_SETFL, 0), 0);
+	buf = malloc(cap);
+	assert_non_null(buf);
+	while (len < cap - 1 && (r = read(rfd, buf + len, cap - 1 - len)) != 0) {
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	close(rfd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (lines != EXIT_LINES + 1)
+		print_message("%u of %u lines reached the log file before exit()\n", lines,
+			      EXIT_LINES + 1);
+	assert_int_equal(lines, EXIT_LINES + 1);
+	assert_non_null(strstr(buf, "the last line\n"));
+	free(buf);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_threads),
+		cmocka_unit_test(test_exit_writes_queued),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
