@@ -35,6 +35,18 @@
 
 #define FENCE_HISTORY 64
 
+/*
+ * Our pill writes that timed out stay in the kernel until the path gives
+ * them back, and each holds a request of the area's aio context (area.c:
+ * 8), which our own heartbeat writes and reads share.  A pill that keeps
+ * timing out is rewritten every T + I: unbounded, those writes took every
+ * request and our renewals failed to submit - a lapse, and under the
+ * lapse rule a reset, for a slow path to somebody else's sector.  So no
+ * pill is submitted while this many of ours are still in the kernel; the
+ * op counts that as a failed write and tries again after I (fencesm).
+ */
+#define FENCER_STALE_MAX 2
+
 struct fencer {
 	struct area *a;
 	struct hb_engine *hb;
@@ -51,6 +63,7 @@ struct fencer {
 	bool deferred;			/* the current op's write waits for it */
 	struct fence_decision deferred_d;
 	bool orphan;			/* destroyed: the pill's callback frees it */
+	unsigned pill_stale;		/* timed-out pill writes still in the kernel */
 	void *wbuf;
 	uint32_t queue[SDLM_MAX_NODES];
 	unsigned nqueue;
@@ -84,8 +97,11 @@ static void pill_done(void *arg, int result, const void *data, size_t len)
 	struct fence_decision d;
 
 	f->write_pending = false;
+	if (result == SDLM_EIOTIMEOUT)
+		f->pill_stale++;	/* until pill_gone */
 	if (f->orphan) {
-		free(f);	/* fencer_destroy left it to this callback */
+		if (!f->pill_stale)
+			free(f);	/* fencer_destroy left it to this callback */
 		return;
 	}
 	if (!f->busy) {
@@ -103,6 +119,17 @@ static void pill_done(void *arg, int result, const void *data, size_t len)
 	}
 	if (fence_pill_written(&f->op, f->now_ms, result, &d) == 0)
 		act(f, &d);
+}
+
+/* A pill write of ours that timed out has left the kernel. */
+static void pill_gone(void *arg)
+{
+	struct fencer *f = arg;
+
+	if (f->pill_stale)
+		f->pill_stale--;
+	if (f->orphan && !f->pill_stale && !f->write_pending)
+		free(f);
 }
 
 static void write_pill(struct fencer *f, const struct fence_decision *d)
@@ -127,13 +154,16 @@ static void write_pill(struct fencer *f, const struct fence_decision *d)
 		}
 		return;
 	}
-	rc = layout_msg_offset(&f->a->hdr, m.node_id, &off);
+	rc = f->pill_stale >= FENCER_STALE_MAX ? -EAGAIN : 0;
+	if (rc == 0)
+		rc = layout_msg_offset(&f->a->hdr, m.node_id, &off);
 	if (rc == 0)
 		rc = msg_out(&m, f->a->hdr.uuid, f->wbuf, f->a->hdr.sector_size);
 	if (rc == 0) {
 		dl = aio_now_ns() + (uint64_t)f->t->base.io_timeout_ms * 1000000;
-		rc = aio_submit_write(f->a->aio, f->a->fd, off, f->wbuf,
-				      f->a->hdr.sector_size, dl, pill_done, f);
+		rc = aio_submit_write_gone(f->a->aio, f->a->fd, off, f->wbuf,
+					   f->a->hdr.sector_size, dl, pill_done, f,
+					   pill_gone, f);
 	}
 	if (rc == 0) {
 		f->write_pending = true;
@@ -248,10 +278,13 @@ static bool pill_pending(void *arg)
  * flight would have its callback run on freed memory.  So: nothing new
  * starts (not busy, nothing queued: pill_done and fencer_on_read, which
  * the engine's callbacks may call meanwhile, do nothing), the write is
- * waited for up to twice the I/O timeout, and if the kernel still has it
- * f is left to its callback, which frees it (the aio layer makes exactly
- * one per accepted request, aio_ctx_destroy's SDLM_ECANCELED at the
- * latest).  wbuf can go either way: the aio layer copied it.
+ * waited for up to twice the I/O timeout.  If the kernel still has it,
+ * or a timed-out one of ours (pill_stale: not waited for, the stop would
+ * only get slower), f is left to the last of their callbacks, which frees
+ * it (the aio layer makes exactly one done callback per accepted request,
+ * aio_ctx_destroy's SDLM_ECANCELED at the latest, and a gone callback
+ * when a timed-out one leaves the kernel; one that never leaves leaks f
+ * with its request).  wbuf can go either way: the aio layer copied it.
  */
 void fencer_destroy(struct fencer *f)
 {
@@ -264,8 +297,8 @@ void fencer_destroy(struct fencer *f)
 	free(f->wbuf);
 	f->wbuf = NULL;
 	end = aio_now_ns() + 2 * (uint64_t)f->t->base.io_timeout_ms * 1000000;
-	if (aio_drain(f->a->aio, end, pill_pending, f)) {
-		f->orphan = true;	/* pill_done frees it */
+	if (aio_drain(f->a->aio, end, pill_pending, f) || f->pill_stale) {
+		f->orphan = true;	/* pill_done or pill_gone frees it */
 		return;
 	}
 	free(f);

@@ -781,6 +781,70 @@ static void test_pill_in_flight_does_not_stop_renewals(void **state)
 	assert_true(run_until(fx, land_ms + 4 * t->base.io_timeout_ms, engine_idle));
 }
 
+/*
+ * A pill that keeps timing out is rewritten every T + I (fencesm: same seq,
+ * idempotent), and each timed-out write stays in the kernel until the
+ * path gives it back.  Since 4856d70 they do not count against our
+ * renewals, but they still hold request slots of the area's context,
+ * which our heartbeat writes share: after a few (the context has 8), a
+ * renewal cannot be submitted at all (-EAGAIN) and the lease lapses -
+ * the reset for a write to somebody else's sector that 4856d70 meant to
+ * end.  Here only the pills are late (the fault is on while the fencer
+ * and the reads' callbacks run, off while the engine submits), for 40
+ * times T + I; for 12 times T + I lock use must not be stopped.
+ */
+static void test_pills_timing_out_do_not_stop_renewals(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint32_t round_ms = t->base.io_timeout_ms + t->base.hb_interval_ms;
+	struct aio_fault late = { .ops = AIO_FAULT_WRITE,
+				  .kind = AIO_FAULT_LATE,
+				  .late_ms = 40 * round_ms };
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	uint64_t end, next_tick = 0, now, writes0, ticks = 0, dl;
+	int wait;
+
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced, fx), 0);
+	aio_fault_set(fx->a->aio, &late);
+	assert_int_equal(fencer_request(fx->f, 2, clock_boottime_ms()), 0);
+	writes0 = hbe_stats(fx->e)->writes;
+	end = clock_boottime_ms() + 12 * (uint64_t)round_ms;
+	while ((now = clock_boottime_ms()) < end) {
+		if (now >= next_tick) {
+			fencer_tick(fx->f, now);
+			aio_fault_set(fx->a->aio, NULL);
+			hbe_tick(fx->e, now);
+			aio_fault_set(fx->a->aio, &late);
+			next_tick = now + t->base.hb_interval_ms;
+			ticks++;
+		}
+		dl = hbe_next_deadline_ms(fx->e);
+		if (dl > next_tick)
+			dl = next_tick;
+		wait = dl > now ? (int)(dl - now) : 0;
+		(void)poll(&p, 1, wait > 20 ? 20 : wait);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	aio_fault_set(fx->a->aio, NULL);
+	if (fx->stop_told)
+		print_message("lease lapsed with %u requests in flight, %llu of %llu renewals "
+			      "written, %llu failed\n", aio_inflight(fx->a->aio),
+			      (unsigned long long)(hbe_stats(fx->e)->writes - writes0),
+			      (unsigned long long)ticks,
+			      (unsigned long long)hbe_stats(fx->e)->write_fail);
+	assert_false(fx->stop_told);
+	assert_int_equal(hbe_may_use_locks(fx->e, clock_boottime_ms()), 0);
+	/* the late pills land (40 rounds) before the teardown's drain */
+	fencer_destroy(fx->f);
+	fx->f = NULL;
+	assert_true(run_until(fx, 40 * (uint64_t)round_ms + 4 * t->base.io_timeout_ms,
+			      engine_idle));
+}
+
 static int setup3(void **state)
 {
 	fixture_nodes = 3;
@@ -1374,6 +1438,8 @@ int main(void)
 			test_fencer_destroy_pill_stalled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pill_in_flight_does_not_stop_renewals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_stale_write_holds_renewals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pills_timing_out_do_not_stop_renewals, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_cancel_during_pill_write, setup3, teardown3),
 		cmocka_unit_test_setup_teardown(
