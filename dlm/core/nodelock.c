@@ -27,6 +27,10 @@
  *	  race is simply cached.
  *	- an answer with SDLM_EFENCED: the node lost the lock; every local
  *	  lock on the resource fails and the resource is forgotten.
+ *	- held (nl_hold_requests, docs/nodelock.md "Held requests"): a new
+ *	  REQUEST is emitted o_held and not sent; the resource is REQUESTING
+ *	  but unsent, no cluster answer names it, a withdrawal needs no
+ *	  CANCEL; nl_send_held sends it.
  *
  * Per resource, the LOCAL side: three FIFO queues as in the DLM (granted,
  * converting, waiting).  A local request is granted iff the cluster lock
@@ -81,6 +85,9 @@ struct nl_res {
 	bool		r_lvb_valid;
 	bool		r_lvb_dirty;	/* changed locally, not yet sent */
 	bool		r_handoff;	/* asked for through the disk: stopping */
+	bool		r_unsent;	/* REQUESTING, held: not sent yet */
+	uint32_t	r_req_flags;	/* r_unsent: the REQUEST's LS_LKF_* */
+	struct dl	r_unsent_link;	/* on nl_unsent while r_unsent */
 	uint8_t		r_namelen;
 	uint8_t		r_name[SDLM_NAME_MAX];
 	uint8_t		r_lvb[LS_LVB_LEN];
@@ -123,6 +130,8 @@ struct nl_state {
 
 	struct dl	nl_all;		/* every local lock, creation order */
 	struct dl	nl_idle;	/* idle cached resources, LRU first */
+	bool		nl_hold;	/* nl_hold_requests: requests wait */
+	struct dl	nl_unsent;	/* held requests, in lock id order */
 };
 
 #define HASH_INIT	1024
@@ -251,6 +260,7 @@ static void out_cluster(struct nl_out *out, enum nl_out_kind kind,
 	it->o_lkid = res->r_cl_lkid;
 	it->o_mode = mode;
 	it->o_flags = flags;
+	it->o_held = res->r_unsent;
 	if (with_lvb && res->r_lvb_valid) {
 		it->o_lvb_valid = true;
 		memcpy(it->o_lvb, res->r_lvb, LS_LVB_LEN);
@@ -315,6 +325,7 @@ static struct nl_res *res_alloc(const void *name, size_t namelen)
 		dl_init(&r->r_queue[q]);
 	dl_init(&r->r_idle);
 	dl_init(&r->r_touch);
+	dl_init(&r->r_unsent_link);
 	r->r_cl_state = NL_CL_NONE;
 	r->r_cl_mode = MODE_NONE;
 	r->r_cl_rqmode = MODE_NONE;
@@ -377,6 +388,7 @@ static void res_free(struct nl_state *nl, struct nl_res *r)
 	*pp = r->r_hnext;
 	dl_del(&r->r_idle);
 	dl_del(&r->r_touch);
+	dl_del(&r->r_unsent_link);
 	nl->nl_res_count--;
 	free(r);
 }
@@ -599,7 +611,21 @@ static void cluster_request(struct nl_state *nl, struct nl_res *r, int mode,
 	r->r_cl_state = NL_CL_REQUESTING;
 	r->r_cl_rqmode = (int8_t)mode;
 	r->r_cancel_sent = false;
+	if (nl->nl_hold) {
+		/* Held (nl_hold_requests): nl_send_held sends it. */
+		r->r_unsent = true;
+		r->r_req_flags = flags;
+		dl_add_tail(&nl->nl_unsent, &r->r_unsent_link);
+	}
 	out_cluster(out, NL_OUT_CLUSTER_REQUEST, r, mode, flags, false);
+}
+
+/* A held request is no cluster request any more: it leaves nl_unsent. */
+static void unsent_clear(struct nl_res *r)
+{
+	r->r_unsent = false;
+	r->r_req_flags = 0;
+	dl_del(&r->r_unsent_link);
 }
 
 static void cluster_convert(struct nl_res *r, int mode, uint32_t flags,
@@ -672,6 +698,18 @@ static void res_update(struct nl_state *nl, struct nl_res *r,
 	case NL_CL_CONVERTING:
 		if (r->r_cancel_sent)
 			break;
+		if (r->r_unsent) {
+			/* Never sent: withdrawn here, with no CANCEL.  A
+			 * waiter left behind asks again (a new lock id). */
+			if (first_queued(r))
+				break;
+			unsent_clear(r);
+			r->r_cl_state = NL_CL_NONE;
+			res_set_cl_lkid(nl, r, 0);
+			r->r_cl_rqmode = MODE_NONE;
+			res_update(nl, r, out);
+			return;
+		}
 		if (r->r_cl_state == NL_CL_CONVERTING &&
 		    mode_covers(r->r_cl_mode, r->r_cl_rqmode))
 			break;	/* a down-convert is never withdrawn */
@@ -759,6 +797,7 @@ int nl_create(struct nl_lkids *ids, struct nl_state **nlp)
 	nl->nl_next_local = 1;
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);
+	dl_init(&nl->nl_unsent);
 	*nlp = nl;
 	return 0;
 
@@ -799,6 +838,7 @@ static void nl_forget(struct nl_state *nl)
 	nl->nl_kcount = 0;
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);
+	dl_init(&nl->nl_unsent);
 }
 
 void nl_destroy(struct nl_state *nl)
@@ -1167,6 +1207,10 @@ static int cl_lookup(struct nl_state *nl, const void *name, size_t namelen,
 	r = res_find(nl, name, namelen);
 	if (!r || r->r_cl_state == NL_CL_NONE || r->r_cl_lkid != lkid)
 		return -ENOENT;
+	/* A held request never reached the cluster: a decision naming its
+	 * lock id is about a predecessor's lock (nodelock.h). */
+	if (r->r_unsent)
+		return -ENOENT;
 	*rp = r;
 	return 0;
 }
@@ -1307,6 +1351,62 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 	r->r_lvb_valid = false;
 	r->r_lvb_dirty = false;
 	memset(r->r_lvb, 0, LS_LVB_LEN);
+	res_update(nl, r, out);
+	return out_status(out);
+}
+
+/* ---- held requests ------------------------------------------------------ */
+
+void nl_hold_requests(struct nl_state *nl)
+{
+	if (nl)
+		nl->nl_hold = true;
+}
+
+bool nl_holding(const struct nl_state *nl)
+{
+	return nl && nl->nl_hold;
+}
+
+int nl_send_held(struct nl_state *nl, struct nl_out *out)
+{
+	struct nl_res *r;
+	uint32_t flags;
+
+	if (out)
+		nl_out_reset(out);
+	if (!nl)
+		return -EINVAL;
+	nl->nl_hold = false;
+	while (!dl_empty(&nl->nl_unsent)) {
+		r = container_of(nl->nl_unsent.next, struct nl_res, r_unsent_link);
+		flags = r->r_req_flags;
+		unsent_clear(r);
+		out_cluster(out, NL_OUT_CLUSTER_REQUEST, r, r->r_cl_rqmode,
+			    flags, false);
+	}
+	return out_status(out);
+}
+
+int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
+		     uint64_t lkid, int err, struct nl_out *out)
+{
+	struct nl_res *r;
+
+	if (out)
+		nl_out_reset(out);
+	if (!nl || !name_ok(name, namelen))
+		return -EINVAL;
+	r = res_find(nl, name, namelen);
+	if (!r || !r->r_unsent || r->r_cl_lkid != lkid)
+		return -ENOENT;
+	if (err >= 0)
+		return -EINVAL;
+	unsent_clear(r);
+	r->r_cl_state = NL_CL_NONE;
+	res_set_cl_lkid(nl, r, 0);
+	r->r_cl_rqmode = MODE_NONE;
+	fail_queued(nl, r, err, false, out);
 	res_update(nl, r, out);
 	return out_status(out);
 }
@@ -1465,6 +1565,7 @@ static void res_info(const struct nl_res *r, struct nl_res_info *info)
 	info->cl_rqmode = r->r_cl_rqmode;
 	info->wanted = r->r_wanted;
 	info->cancel_sent = r->r_cancel_sent;
+	info->unsent = r->r_unsent;
 	info->idle = !dl_empty(&r->r_idle);
 	info->lvb_valid = r->r_lvb_valid;
 	info->lvb = r->r_lvb;

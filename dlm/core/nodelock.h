@@ -70,6 +70,10 @@ struct nl_out_item {
 	uint64_t	o_local_lkid;
 	uint64_t	o_client_ref;
 	uint64_t	o_lkid;		/* CLUSTER_*: the cluster lock id */
+	/* CLUSTER_REQUEST: held (nl_hold_requests): not to be sent; the
+	 * caller may refuse it (nl_unsent_failed), else nl_send_held
+	 * emits it again, not held. */
+	bool		o_held;
 	int		o_mode;
 	uint32_t	o_flags;	/* CLUSTER_*: LS_LKF_* */
 	/* LOCAL_GRANT: o_lvb is the resource's value.  CLUSTER_CONVERT /
@@ -238,6 +242,33 @@ int nl_cluster_released(struct nl_state *nl, const void *name,
 			size_t namelen, uint64_t lkid, int err,
 			struct nl_out *out);
 
+/* --- held requests (docs/nodelock.md "Held requests") ---------------- */
+/*
+ * A lock id restarts at 1 with each incarnation, and the replica keeps a
+ * predecessor's locks until they are released: a request sent before the
+ * daemon knows which of its ids the replica holds may carry one of them
+ * (review s27-increv H2, H4).  The daemon holds its requests until it
+ * has the replica and sent the releases of its predecessor's locks.
+ *
+ * nl_hold_requests: from now on a new cluster request is not emitted.
+ *	The resource is REQUESTING with its lock id, unsent (res_info's
+ *	unsent), and the CLUSTER_REQUEST is emitted with o_held (the
+ *	caller's refusal still applies to it); no cluster decision names it (nl_cluster_* answer -ENOENT:
+ *	a decision with its lock id is about a predecessor's lock).  A held
+ *	request nobody needs any more is withdrawn here, with no CANCEL.
+ * nl_holding: whether requests are held.
+ * nl_send_held: not held any more; one CLUSTER_REQUEST for each held
+ *	request, in lock id order.  0, -EINVAL, -ENOMEM (out->lost).
+ * nl_unsent_failed: the held request lkid fails (the daemon refuses it,
+ *	e.g. SDLM_ENOQUORUM: cut off); its local waiters fail with err, as
+ *	nl_cluster_failed.  0, -EINVAL, -ENOENT (no such held request).
+ */
+void nl_hold_requests(struct nl_state *nl);
+bool nl_holding(const struct nl_state *nl);
+int nl_send_held(struct nl_state *nl, struct nl_out *out);
+int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
+		     uint64_t lkid, int err, struct nl_out *out);
+
 /* --- the hand-off through the disk (docs/design-handoff.md) ---------- */
 /*
  * This node, away (cut off the cluster network, its disk kept), is asked
@@ -296,6 +327,7 @@ struct nl_res_info {
 	int		cl_rqmode;	/* asked (REQUESTING, CONVERTING) */
 	int		wanted;		/* mode another node waits for, or NONE */
 	bool		cancel_sent;	/* a CANCEL of cl_lkid's request is out */
+	bool		unsent;		/* REQUESTING, held: not sent yet */
 	bool		idle;		/* cached: held, no local lock */
 	bool		lvb_valid;
 	const uint8_t	*lvb;

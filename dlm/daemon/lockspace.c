@@ -40,6 +40,22 @@
  * and the lockspace is closed (a join still in corosync is abandoned to
  * its thread): the next request tries afresh.
  *
+ * Held requests.  Lock ids start again at 1 with each incarnation of the
+ * daemon, and the replica keeps a predecessor's locks until they are
+ * released (lsrec_release_stale) or its node is fenced: a REQUEST with
+ * the id of one of them is refused as a duplicate (-EEXIST), and, on the
+ * same resource in the same mode, reconciliation would take that lock's
+ * grant - and its value block from before the predecessor's last write -
+ * for ours (review s27-increv H2); a ready member's would wait for ever
+ * (H4).  So the cache holds its new requests (nl_hold_requests) while
+ * the lockspace has no replica, from each reconciliation on, and while
+ * the releases of stale locks wait for killed users; they go out behind
+ * those releases (lsrec_release_stale), so a RELEASE of the old lock
+ * N:k is applied before our REQUEST N:k.  A held request is refused
+ * like any other (cut off, minority, a join given up: SDLM_ENOQUORUM),
+ * and withdrawn without a CANCEL.  A joiner's first request waits for
+ * the state: it could not be granted before its round completes anyway.
+ *
  * The parts (lsint.h): sync rounds and the ready set in lsround.c, state
  * transfer in lsxfer.c, reconciliation after it in lsreconcile.c, the
  * fencer in lsfencer.c, status output in lsrender.c.
@@ -287,7 +303,9 @@ struct refused {
  * with SDLM_ENOQUORUM (nodelock keeps what the node held). */
 static void refuse_run(struct lspace *l, const struct refused *rf, size_t n)
 {
+	struct nl_res_info ri;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		log_info("ls %s: %.*s needs the cluster, which %s: refused (%s)", l->name,
@@ -296,8 +314,14 @@ static void refuse_run(struct lspace *l, const struct refused *rf, size_t n)
 			 l->cut_off ? "this node cannot reach (no corosync)" :
 				      "has not been quorate here for the settle time",
 			 sdlm_strerror(SDLM_ENOQUORUM));
-		if (nl_cluster_failed(l->nl, rf[i].name, rf[i].namelen, rf[i].lkid,
-				      SDLM_ENOQUORUM, &l->no) < 0 && l->no.lost)
+		/* a held request (never sent) is no cluster lock yet */
+		if (nl_res_get(l->nl, rf[i].name, rf[i].namelen, &ri) == 0 && ri.unsent)
+			rc = nl_unsent_failed(l->nl, rf[i].name, rf[i].namelen, rf[i].lkid,
+					      SDLM_ENOQUORUM, &l->no);
+		else
+			rc = nl_cluster_failed(l->nl, rf[i].name, rf[i].namelen, rf[i].lkid,
+					       SDLM_ENOQUORUM, &l->no);
+		if (rc < 0 && l->no.lost)
 			log_err("ls %s: node-level actions lost (out of memory)", l->name);
 		lspace_run_nl_out(l);
 	}
@@ -325,6 +349,15 @@ void lspace_run_nl_out(struct lspace *l)
 			/* Out of memory: it goes out (or nowhere, cut off) and
 			 * waits as before. */
 			log_err("ls %s: out of memory refusing a cluster request", l->name);
+		}
+		if (o->o_kind == NL_OUT_CLUSTER_REQUEST && o->o_held) {
+			/* Until we have the replica and released what a
+			 * predecessor of ours holds in it (lsrec_release_stale
+			 * sends it then): "Held requests" above. */
+			log_debug("ls %s: REQUEST %016llx %s res %.*s held", l->name,
+				  (unsigned long long)o->o_lkid, mode_name(o->o_mode),
+				  (int)o->o_namelen, (const char *)o->o_name);
+			continue;
 		}
 		if (l->cut_off && o->o_kind != NL_OUT_LOCAL_GRANT &&
 		    o->o_kind != NL_OUT_LOCAL_FAIL && o->o_kind != NL_OUT_LOCAL_BAST) {
@@ -708,6 +741,7 @@ static void cut_off(struct lspace *l)
 {
 	l->cut_off = true;
 	l->ready = false;
+	nl_hold_requests(l->nl);
 	l->buffering = false;
 	l->round_active = false;
 	l->view_quorate = false;
@@ -888,6 +922,7 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	rc = nl_create(&lsm.lkids, &l->nl);
 	if (rc < 0)
 		goto out_free;
+	nl_hold_requests(l->nl);	/* until the replica: "Held requests" */
 	rc = ls_cpg_open(l->name, lsm.h.nodeid, lsm.h.incarnation, &cpg_cbs, l, &l->cpg);
 	if (rc < 0) {
 		log_err("ls %s: cannot join its CPG group: %s", l->name, sdlm_strerror(rc));

@@ -29,6 +29,7 @@ struct mine_ctx {
 	const struct ls_res_info *res;
 	uint64_t cached_lkid;
 	int n_release;
+	bool count_only;	/* count them, send nothing */
 };
 
 static int mine_lock(const struct ls_lock_info *lk, void *arg)
@@ -38,6 +39,10 @@ static int mine_lock(const struct ls_lock_info *lk, void *arg)
 
 	if (lk->nodeid != lsm.h.nodeid || lk->lkid == c->cached_lkid)
 		return 0;
+	if (c->count_only) {
+		c->n_release++;
+		return 0;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_nodeid = lsm.h.nodeid;
 	ev.ev_lkid = lk->lkid;
@@ -65,8 +70,10 @@ static int mine_res(const struct ls_res_info *res, void *arg)
 	struct nl_res_info ni;
 
 	c->res = res;
-	c->cached_lkid = nl_res_get(c->l->nl, res->name, res->namelen, &ni) == 0 ?
-		ni.cl_lkid : 0;
+	/* A held request of ours never reached the cluster: a lock with
+	 * its id is a predecessor's. */
+	c->cached_lkid = nl_res_get(c->l->nl, res->name, res->namelen, &ni) == 0 &&
+		!ni.unsent ? ni.cl_lkid : 0;
 	return ls_foreach_lock(c->l->st, res->name, res->namelen, mine_lock, c);
 }
 
@@ -412,7 +419,10 @@ static int cache_res(const struct nl_res_info *res, void *arg)
 	struct fixup *fx;
 	bool known;
 
-	if (res->cl_state == NL_CL_NONE)
+	/* Held (lockspace.c "Held requests"): never sent, so nothing in
+	 * the state is about it; a lock with its id is a predecessor's,
+	 * released (lsrec_release_stale) before it goes out. */
+	if (res->cl_state == NL_CL_NONE || res->unsent)
 		return 0;
 	known = ls_lock_get(c->l->st, res->cl_lkid, &li) == 0;
 	/*
@@ -532,6 +542,9 @@ void lsrec_reconcile(struct lspace *l)
 	struct cache_ctx cc = { .l = l };
 	size_t i;
 
+	/* What our cache asks for from now on waits behind the releases of
+	 * our predecessor's locks (lsrec_release_stale sends it). */
+	nl_hold_requests(l->nl);
 	/* Reports already in flight to the replica we hold come back in the
 	 * stream (lsrec_report_applied); otherwise - another lineage, or a replica
 	 * we dropped since (review s25-rev4 R2) - start over. */
@@ -584,24 +597,47 @@ void lsrec_reconcile(struct lspace *l)
 	lsrec_maybe_clean(l);
 }
 
+/* The requests held until now go out, behind the releases just sent:
+ * one whose lock id a predecessor's lock had is applied after that lock
+ * is gone (lockspace.c "Held requests"). */
+static void send_held(struct lspace *l)
+{
+	if (!nl_holding(l->nl))
+		return;
+	if (nl_send_held(l->nl, &l->no) < 0)
+		log_err("ls %s: node-level actions lost (out of memory)", l->name);
+	lspace_run_nl_out(l);
+}
+
 /*
  * lspace_revoke_all kills the users and the cache forgets their locks at once;
  * a killed user is still there until it leaves the kernel (one in the
  * middle of a write).  Released now, its lock could be granted elsewhere
  * while it writes: wait until every killed user is reaped (lsm_tick asks
  * again).  During a clean stop lsm_release_own releases them all, once
- * the same is true.
+ * the same is true.  Our held requests go out after the releases (a lock
+ * id of theirs may be one of these locks' - review s27-increv H2, H4):
+ * while the releases wait, they wait too.
  */
 void lsrec_release_stale(struct lspace *l)
 {
 	struct mine_ctx mc = { .l = l };
 
 	l->stale_pending = false;
-	if (!l->ready || !l->st || lsm.stopping)
+	if (!l->ready || !l->st)
 		return;
-	if (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)) {
-		l->stale_pending = true;
-		return;
+	if (!lsm.stopping) {
+		if (lsm.h.clients_stopping && lsm.h.clients_stopping(lsm.h.ctx)) {
+			/* none to release: nothing to wait for */
+			mc.count_only = true;
+			ls_foreach_resource(l->st, mine_res, &mc);
+			if (mc.n_release) {
+				l->stale_pending = true;
+				return;
+			}
+			mc.count_only = false;
+		}
+		ls_foreach_resource(l->st, mine_res, &mc);
 	}
-	ls_foreach_resource(l->st, mine_res, &mc);
+	send_held(l);
 }

@@ -91,6 +91,7 @@ static void drop_replica(struct lspace *l, const char *why)
 	ls_destroy(l->st);
 	l->st = NULL;
 	l->ready = false;
+	nl_hold_requests(l->nl);	/* lockspace.c "Held requests" */
 	l->nbuf = 0;
 	l->n_ready = l->n_waiting = l->n_tainted = l->n_dirty = l->n_refused = 0;
 	l->hist_formed = l->hist_gen = 0;

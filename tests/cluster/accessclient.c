@@ -20,6 +20,10 @@
  *       connection of docs/operations.md)
  *   accessclient conns N PID             N idle connections: the daemon's
  *       memory per connection before any request
+ *   accessclient lvb LS RES [VALUE]      EX on RES (waiting up to 60 s):
+ *       prints "lvb valid TEXT" or "lvb invalid"; then the unlock writes
+ *       VALUE (zero padded) into the value block, or leaves it alone
+ *       (tests/cluster/t-incarnation.sh)
  *   IPC name: $SDLM_IPC, else "sdlm".
  */
 #include <errno.h>
@@ -334,6 +338,46 @@ static int cmd_flood(const char *ls, unsigned long n, const char *pid)
 	return 0;
 }
 
+static int cmd_lvb(const char *ls, const char *res, const char *value)
+{
+	uint8_t lvb[SDLM_LVB_LEN] = { 0 };
+	struct res_lock_ast a;
+	struct ev_ast ev;
+	const uint8_t *got;
+	uint64_t lkid = 0;
+	int rc;
+
+	rc = lock_req(ls, res, strlen(res), SDLM_EX, 0, &lkid, &a);
+	if (rc) {
+		printf("lock EX %s: rc %d %s\n", res, rc, sdlm_strerror(rc));
+		return 2;
+	}
+	if (a.hdr.flags & SDLM_F_AST_INLINE) {
+		rc = a.ast_status;
+		got = a.lvb_valid ? a.lvb : NULL;
+	} else {
+		rc = wait_ast(lkid, &ev, 60000);
+		got = rc == 0 && ev.lvb_valid ? ev.lvb : NULL;
+	}
+	if (rc) {
+		printf("lock EX %s: granted rc %d %s\n", res, rc, sdlm_strerror(rc));
+		return 2;
+	}
+	if (got)
+		printf("lvb valid %.*s\n", (int)strnlen((const char *)got, SDLM_LVB_LEN),
+		       (const char *)got);
+	else
+		printf("lvb invalid\n");
+	if (value)
+		memcpy(lvb, value, strnlen(value, sizeof(lvb)));
+	rc = unlock_req(lkid, value ? lvb : NULL);
+	if (rc) {
+		printf("unlock: rc %d %s\n", rc, sdlm_strerror(rc));
+		return 2;
+	}
+	return 0;
+}
+
 static int cmd_conns(unsigned long n, const char *pid)
 {
 	qb_ipcc_connection_t **c = calloc(n, sizeof(*c));
@@ -358,7 +402,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: accessclient connect|lock|unlock|forge|flood|conns ...\n");
+		fprintf(stderr, "usage: accessclient connect|lock|unlock|forge|flood|conns|lvb ...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "conns") && argc == 4)
@@ -380,6 +424,8 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (!strcmp(argv[1], "forge") && argc == 4)
 		rc = cmd_forge(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "lvb") && (argc == 4 || argc == 5))
+		rc = cmd_lvb(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	else if (!strcmp(argv[1], "flood") && argc == 5)
 		rc = cmd_flood(argv[2], strtoul(argv[3], NULL, 10), argv[4]);
 	else {

@@ -603,6 +603,112 @@ static void test_cancel(void **state)
 	(void)b;
 }
 
+/*
+ * Held requests (review s27-increv H2, H4): a request made while held
+ * is REQUESTING with its lock id but marked held, no cluster decision
+ * names it (a decision with its id is about a predecessor's lock: a
+ * GRANTED of that lock must not become ours), a cancel withdraws it with
+ * no CANCEL, the daemon may refuse it, and nl_send_held sends the rest in
+ * lock id order.
+ */
+static void test_held_requests(void **state)
+{
+	struct fx *f = *state;
+	struct nl_res_info ri;
+	uint64_t a, b, c;
+	uint8_t v1[LS_LVB_LEN] = "v1";
+
+	nl_hold_requests(f->nl);
+	assert_true(nl_holding(f->nl));
+	a = lock_ok(f, 1, "alias", MODE_EX, 0);
+	assert_int_equal(f->out.count, 1);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "alias", CLID(1), MODE_EX, 0);
+	assert_true(item(f, 0)->o_held);
+	assert_int_equal(nl_res_get(f->nl, "alias", 5, &ri), 0);
+	assert_int_equal(ri.cl_state, NL_CL_REQUESTING);
+	assert_int_equal(ri.cl_lkid, CLID(1));
+	assert_true(ri.unsent);
+
+	/* the predecessor's lock 7:1 on the same resource: its decisions
+	 * are not ours */
+	assert_int_equal(nl_cluster_granted(f->nl, "alias", 5, CLID(1), MODE_EX,
+					    v1, true, 4, &f->out), -ENOENT);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(nl_cluster_failed(f->nl, "alias", 5, CLID(1),
+					   SDLM_ECANCELED, &f->out), -ENOENT);
+	assert_int_equal(nl_cluster_blocking(f->nl, "alias", 5, CLID(1), MODE_EX,
+					     &f->out), -ENOENT);
+	assert_int_equal(nl_cluster_released(f->nl, "alias", 5, CLID(1), 0,
+					     &f->out), -ENOENT);
+	assert_int_equal(queue_of(f, a), NL_Q_WAIT);
+
+	/* cancelled while held: answered here, no CANCEL */
+	b = lock_ok(f, 2, "b", MODE_PR, SDLM_LKF_NOQUEUE);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "b", CLID(2), MODE_PR,
+		   LS_LKF_NOQUEUE);
+	assert_true(item(f, 0)->o_held);
+	assert_int_equal(nl_cancel(f->nl, 2, b, &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_fail(f, 0, 2, b, SDLM_ECANCELED);
+	assert_int_equal(nl_res_get(f->nl, "b", 1, &ri), -ENOENT);
+
+	/* refused by the daemon (e.g. cut off) */
+	c = lock_ok(f, 3, "c", MODE_CR, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "c", CLID(3), MODE_CR, 0);
+	assert_int_equal(nl_unsent_failed(f->nl, "c", 1, CLID(4), SDLM_ENOQUORUM,
+					  &f->out), -ENOENT);
+	assert_int_equal(nl_unsent_failed(f->nl, "c", 1, CLID(3), SDLM_ENOQUORUM,
+					  &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_fail(f, 0, 3, c, SDLM_ENOQUORUM);
+	assert_int_equal(nl_res_get(f->nl, "c", 1, &ri), -ENOENT);
+	/* a request that went out is no held one */
+	assert_int_equal(nl_unsent_failed(f->nl, "alias", 5, CLID(2),
+					  SDLM_ENOQUORUM, &f->out), -ENOENT);
+
+	/* a second held one, then both go out in lock id order, not held */
+	b = lock_ok(f, 2, "b", MODE_PW, SDLM_LKF_NOQUEUE);
+	assert_true(item(f, 0)->o_held);
+	assert_int_equal(nl_send_held(f->nl, &f->out), 0);
+	assert_false(nl_holding(f->nl));
+	assert_int_equal(f->out.count, 2);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "alias", CLID(1), MODE_EX, 0);
+	is_cluster(f, 1, NL_OUT_CLUSTER_REQUEST, "b", CLID(4), MODE_PW,
+		   LS_LKF_NOQUEUE);
+	assert_false(item(f, 0)->o_held);
+	assert_false(item(f, 1)->o_held);
+	assert_int_equal(nl_send_held(f->nl, &f->out), 0);
+	assert_int_equal(f->out.count, 0);
+
+	/* sent: the cluster's answers are ours now, a cancel is a CANCEL */
+	assert_int_equal(nl_res_get(f->nl, "alias", 5, &ri), 0);
+	assert_false(ri.unsent);
+	assert_int_equal(nl_cluster_granted(f->nl, "alias", 5, CLID(1), MODE_EX,
+					    v1, true, 4, &f->out), 0);
+	is_grant(f, 0, 1, a, MODE_EX);
+	assert_int_equal(nl_cancel(f->nl, 2, b, &f->out), 0);
+	is_cluster(f, 1, NL_OUT_CLUSTER_CANCEL, "b", CLID(4), MODE_NONE, 0);
+
+	/* not held: a new request goes out at once */
+	c = lock_ok(f, 3, "d", MODE_EX, 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_REQUEST, "d", CLID(5), MODE_EX, 0);
+	assert_false(item(f, 0)->o_held);
+
+	/* held again, then stop_all: nothing is left to send */
+	nl_hold_requests(f->nl);
+	(void)lock_ok(f, 4, "e", MODE_EX, 0);
+	assert_true(item(f, 0)->o_held);
+	{
+		uint32_t *clients = NULL;
+		size_t n = 0;
+
+		assert_int_equal(nl_stop_all(f->nl, &clients, &n), 0);
+		free(clients);
+	}
+	assert_int_equal(nl_send_held(f->nl, &f->out), 0);
+	assert_int_equal(f->out.count, 0);
+}
+
 static void test_cluster_deadlock(void **state)
 {
 	struct fx *f = *state;
@@ -1684,6 +1790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blocking_idle_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noqueue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_deadlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_all, setup, teardown),
