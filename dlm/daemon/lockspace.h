@@ -118,6 +118,8 @@ int lsm_lock_owner(uint64_t lkid, uint32_t *client);
 
 /* Every interval: fencer duties, retries. */
 void lsm_tick(uint64_t now_ms);
+/* A heartbeat read completed: the hand-off answers it brought, now. */
+void lsm_ho_read(uint64_t now_ms);
 /* The fence executor finished with node. */
 void lsm_fenced(uint32_t node, uint64_t incarnation);
 /* Stop every lock use now (pill, lease): revoke and kill clients. */

@@ -236,13 +236,17 @@ static void tick(void *data)
 	fault_refresh();
 	corosync_stamp();
 	handoff_tick();
+	/* Before the heartbeat write: the hand-off requests the lockspace
+	 * fencers decide now go out in this tick's write, not the next
+	 * (an interval of every hand-off, issue 19 item 4). */
+	if (D.locks_on)
+		lsm_tick(now);
 	hbe_tick(D.hb, now);
 	if (D.fencer)
 		fencer_tick(D.fencer, now);
 	if (twonode_tick(&D.tn, D.hb, D.fencer, &D.to, D.grace_ms, D.quorate, D.n_members, now))
 		continue_alone();
 	if (D.locks_on) {
-		lsm_tick(now);
 		uidsvc_tick();
 		if (uidsvc_degraded(&rc) && !rc) {
 			uint32_t blocker;
@@ -398,6 +402,8 @@ static void hb_event(void *ctx, int what, int reason)
 	case HBE_READ:
 		if (D.fencer)
 			fencer_on_read(D.fencer, clock_boottime_ms());
+		if (D.locks_on && !D.locks_stopped)
+			lsm_ho_read(clock_boottime_ms());
 		break;
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
