@@ -6,7 +6,8 @@
 #   2. replay every regression seed in tests/fuzz/regress/<target>/ (inputs
 #      that once crashed or broke a property; they must pass now);
 #   3. fuzz for SDLM_FUZZ_SECONDS (default 15) from the checked-in seeds in
-#      tests/fuzz/corpus/<target>/ plus what --gen-corpus writes now.
+#      tests/fuzz/corpus/<target>/ plus what --gen-corpus writes now;
+# two targets at a time (SDLM_FUZZ_JOBS, default 2).
 # A crash, leak or broken property is a FAIL; its input is copied to
 # tests/fuzz/regress/<target>/ (so the next run replays it first) and the
 # stack is printed.  Work files live in a mktemp dir under /var/tmp (and
@@ -66,11 +67,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SDLM_FUZZ_TMPDIR=$shm
 
-for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport fuzz_fpmsg fuzz_fprep; do
+# fuzz_one TARGET: build, replay, fuzz; prints PASS:/FAIL: lines and the
+# details of a failure (run in the background, its output to a file)
+fuzz_one() {
+	local t=$1 bin reg seeds rc runs cov crash
 	bin=$work/$t
 	# shellcheck disable=SC2086
 	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then
-		fail "$t: build"; cat "$work/$t.build"; continue
+		fail "$t: build"; cat "$work/$t.build"; return
 	fi
 	reg=$here/regress/$t
 	if [ -d "$reg" ] && [ -n "$(ls -A "$reg" 2>/dev/null)" ]; then
@@ -79,13 +83,13 @@ for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fu
 		else
 			fail "$t: a regression seed fails again"
 			grep -A25 -m1 'ERROR\|runtime error' "$work/$t.replay"
-			continue
+			return
 		fi
 	fi
 	mkdir -p "$work/$t.corpus" "$work/$t.gen" "$work/$t.art"
 	# shellcheck disable=SC2086
 	if ! "$bin" --gen-corpus "$work/$t.gen" ${GENARGS[$t]} >"$work/$t.genlog" 2>&1; then
-		fail "$t: --gen-corpus"; cat "$work/$t.genlog"; continue
+		fail "$t: --gen-corpus"; cat "$work/$t.genlog"; return
 	fi
 	seeds="$work/$t.gen"
 	[ -d "$here/corpus/$t" ] && seeds="$seeds $here/corpus/$t"
@@ -108,6 +112,29 @@ for t in fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fu
 			echo "saved as regression seed: tests/fuzz/regress/$t/$crash"
 		fi
 	fi
+}
+
+# Two targets at a time (SDLM_FUZZ_JOBS): each fuzzes for $secs of wall
+# time on one core, and a machine of 2 cores runs two (the suite's other
+# test beside this one mostly waits on a cluster's timeouts); the runs each
+# target got are in its PASS line.  The reports are read back in the
+# order of the list and counted here.
+jobs=${SDLM_FUZZ_JOBS:-2}
+targets="fuzz_ondisk fuzz_uidrec fuzz_msg fuzz_snapshot fuzz_lssnap fuzz_conf fuzz_ipc fuzz_uidlist fuzz_xport fuzz_fpmsg fuzz_fprep"
+for t in $targets; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+	{ fuzz_one "$t"; : >"$work/$t.done"; } >"$work/$t.out" 2>&1 &
+done
+wait
+for t in $targets; do
+	[ -e "$work/$t.done" ] || fail "$t: its run did not finish"
+	while IFS= read -r l; do
+		case $l in
+		"PASS: "*) pass "${l#PASS: }" ;;
+		"FAIL: "*) fail "${l#FAIL: }" ;;
+		*) printf '%s\n' "$l" ;;
+		esac
+	done <"$work/$t.out"
 done
 t_tally
 [ "$fails" = 0 ]
