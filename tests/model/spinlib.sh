@@ -20,8 +20,9 @@
 #                        costs nothing while the model has its teeth; it
 #                        is long because pan's bound is wall-clock time and
 #                        a loaded machine gives a niced pan a tenth of a
-#                        core (AS_IS_COLDDEAD needs 3.4 million states: 9 s
-#                        at load 6, not found in 1 minute at load 20);
+#                        core (AS_IS_COLDDEAD at the model's bounds needed
+#                        3.4 million states: 9 s at load 6, not found in 1
+#                        minute at load 20);
 #                        compiled -O0: each is found in seconds, and the
 #                        compile is what costs (pan.c at -O2: 7 s of CPU,
 #                        at -O0: 1 s; 31 variants in the three models)
