@@ -655,23 +655,31 @@ static bool engine_idle(struct fixture *fx)
 	return aio_inflight(fx->a->aio) == 0;
 }
 
+/* The engine reaps (no tick) until nothing of the area's context is in
+ * the kernel, for at most 2T; whether it got there. */
+static bool reap_until_idle(struct fixture *fx)
+{
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+	uint64_t end = clock_boottime_ms() + 2 * (uint64_t)fx->t.base.io_timeout_ms;
+
+	while (!engine_idle(fx) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, clock_boottime_ms());
+	}
+	return engine_idle(fx);
+}
+
 static void test_fencer_destroy_pill_in_flight(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
 	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
-	uint64_t end;
 
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
 	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
 	/* The engine's own I/O done (no tick meanwhile): only the pill's. */
-	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
-	while (!engine_idle(fx) && clock_boottime_ms() < end) {
-		(void)poll(&p, 1, 20);
-		hbe_process(fx->e, clock_boottime_ms());
-	}
-	assert_true(engine_idle(fx));
+	assert_true(reap_until_idle(fx));
 
 	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
 				       fx), 0);
@@ -699,18 +707,11 @@ static void test_fencer_destroy_pill_stalled(void **state)
 	struct aio_fault stall = { .ops = AIO_FAULT_WRITE,
 				   .kind = AIO_FAULT_STALL,
 				   .stall_ms = AIO_STALL_FOREVER };
-	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
-	uint64_t end;
 
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
 	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
-	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
-	while (!engine_idle(fx) && clock_boottime_ms() < end) {
-		(void)poll(&p, 1, 20);
-		hbe_process(fx->e, clock_boottime_ms());
-	}
-	assert_true(engine_idle(fx));
+	assert_true(reap_until_idle(fx));
 
 	aio_fault_set(fx->a->aio, &stall);
 	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
@@ -722,12 +723,7 @@ static void test_fencer_destroy_pill_stalled(void **state)
 	assert_int_equal(aio_inflight(fx->a->aio), 1);	/* still the kernel's */
 	/* The path comes back: the late completion finds nothing to act on. */
 	aio_fault_set(fx->a->aio, NULL);
-	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
-	while (!engine_idle(fx) && clock_boottime_ms() < end) {
-		(void)poll(&p, 1, 20);
-		hbe_process(fx->e, clock_boottime_ms());
-	}
-	assert_true(engine_idle(fx));
+	assert_true(reap_until_idle(fx));
 	assert_int_equal(fx->fenced_path, 0);
 }
 
@@ -747,18 +743,11 @@ static void test_pill_in_flight_does_not_stop_renewals(void **state)
 	struct aio_fault late = { .ops = AIO_FAULT_WRITE,
 				  .kind = AIO_FAULT_LATE,
 				  .late_ms = land_ms };
-	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
-	uint64_t end;
 
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
 	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
-	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
-	while (!engine_idle(fx) && clock_boottime_ms() < end) {
-		(void)poll(&p, 1, 20);
-		hbe_process(fx->e, clock_boottime_ms());
-	}
-	assert_true(engine_idle(fx));
+	assert_true(reap_until_idle(fx));
 
 	/* the pill is withheld for land_ms; our own writes are not */
 	aio_fault_set(fx->a->aio, &late);
@@ -899,12 +888,7 @@ static void test_fencer_cancel_during_pill_write(void **state)
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
 	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
 	hbe_set_member(fx->e, 3, false, clock_boottime_ms());
-	end = clock_boottime_ms() + 2 * (uint64_t)t->base.io_timeout_ms;
-	while (!engine_idle(fx) && clock_boottime_ms() < end) {
-		(void)poll(&p, 1, 20);
-		hbe_process(fx->e, clock_boottime_ms());
-	}
-	assert_true(engine_idle(fx));
+	assert_true(reap_until_idle(fx));
 
 	assert_int_equal(fencer_create(&fx->f, fx->a, fx->e, t, 1, on_fenced,
 				       fx), 0);
