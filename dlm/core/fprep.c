@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fprep.h"
+#include "le.h"
 #include "modes.h"
 #include "sdlm_errors.h"
 
@@ -16,49 +17,6 @@ _Static_assert(FPREP_CHUNK_MAX + MSG_OVERHEAD <= MSG_MAX_LEN,
 	       "a chunk fits one CPG message");
 _Static_assert(FPREP_ENTS_IN(FPREP_CHUNK_MAX) <= UINT16_MAX,
 	       "n_own and n_master are u16");
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static bool all_zero(const uint8_t *p, size_t n)
 {

@@ -49,6 +49,7 @@
 #include "list.h"
 #include "lockstate_int.h"
 #include "lssnap.h"
+#include "le.h"
 #include "sdlm.h"
 
 #define LS_SNAP_MAGIC	0x534c4453u	/* "SDLS" read as little-endian */
@@ -135,39 +136,6 @@ struct ls_snap_tail {
 	uint32_t	st_crc;
 };
 _Static_assert(sizeof(struct ls_snap_tail) == 8, "ls_snap_tail layout");
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 #define PUT(sz, buf, type, field, v) \
 	put##sz((buf) + offsetof(type, field), (v))
