@@ -32,16 +32,12 @@ done
 agent=${SDLM_FENCE_AGENT:-$SDLM_SRCDIR/agents/fence_sdlm}
 # stonith_admin runs agents from /usr/sbin only: a symlink while the test
 # runs, never over an installed fence_sdlm.
-link=/usr/sbin/fence_sdlm
-made_link=0
+. "$SDLM_SRCDIR/tests/agents/fence-link.sh"
 cleanup() {
-	[ "$made_link" = 1 ] && [ -L "$link" ] && rm -f "$link"
+	fence_link_drop
 	cl_teardown
 }
 trap cleanup EXIT
-if [ ! -e "$link" ] && [ ! -L "$link" ]; then
-	ln -s "$agent" "$link" && made_link=1
-fi
 
 # fence ACTION [KEY=VALUE...]: the agent the way Pacemaker runs it (no
 # argv, name=value lines on stdin); stdout in $out, stderr in $err.
@@ -74,7 +70,7 @@ done
 # Metadata and validation.
 check "metadata valid against metadata.rng" \
 	bash -c '"$1" -o metadata | xmllint --noout --relaxng "$2" -' _ "$agent" "$rng"
-if [ "$made_link" = 1 ] || [ "$(readlink -f "$link")" = "$(readlink -f "$agent")" ]; then
+if fence_link_take "$agent"; then
 	check "stonith_admin --metadata accepts it" \
 		bash -c 'stonith_admin --metadata -a fence_sdlm | grep -q "<parameter name=\"devices\""'
 	check "stonith_admin --validate accepts devices" \
@@ -82,8 +78,9 @@ if [ "$made_link" = 1 ] || [ "$(readlink -f "$link")" = "$(readlink -f "$agent")
 			grep -q "Validation of fence_sdlm succeeded"' _ "$SD_DISK" "$SDLMCTL"
 	check "stonith_admin --validate rejects a missing devices option" \
 		bash -c '! stonith_admin --validate -a fence_sdlm -o "sdlmctl_path=$1" >/dev/null 2>&1' _ "$SDLMCTL"
+	fence_link_drop
 else
-	echo "note: $link is another fence_sdlm; stonith_admin checks skipped"
+	check "$FENCE_LINK runs this fence_sdlm" false
 fi
 fence validate-all port=node3
 check "validate-all: 0" test "$frc" = 0

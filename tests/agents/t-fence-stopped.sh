@@ -27,13 +27,12 @@ DISK="$TD/disk.img"
 WD_S=8
 agent=${SDLM_FENCE_AGENT:-$SDLM_SRCDIR/agents/fence_sdlm}
 NS="$T_RUN-fenced"
-link=/usr/sbin/fence_sdlm
-made_link=0
+. "$SDLM_SRCDIR/tests/agents/fence-link.sh"
 finish() {
 	[ -n "${fenced_pid:-}" ] && kill -TERM "$fenced_pid" 2>/dev/null
 	[ -n "${fenced_pid:-}" ] && wait "$fenced_pid" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	[ "$made_link" = 1 ] && [ -L "$link" ] && rm -f "$link"
+	fence_link_drop
 	t_cleanup
 }
 trap finish EXIT
@@ -87,11 +86,8 @@ check "the failure names the damaged slot" grep -q "message slot does not verify
 check "the failure is not called a timeout" bash -c '! grep -qi "timed out" "$1"' _ "$TD/agent4.err"
 
 # --- real Pacemaker: stonith_admin --reboot of the stopped node 2 -------------
-if [ ! -e "$link" ] && [ ! -L "$link" ]; then
-	ln -s "$agent" "$link" && made_link=1
-fi
-if [ "$(readlink -f "$link")" != "$(readlink -f "$agent")" ]; then
-	nok "$link is another fence_sdlm: stonith_admin would not run this one"
+if ! fence_link_take "$agent"; then
+	nok "$FENCE_LINK runs this fence_sdlm"
 	t_done; exit 1
 fi
 ip netns add "$NS" || { nok "netns"; t_done; exit 1; }
