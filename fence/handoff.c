@@ -13,6 +13,18 @@ uint64_t ho_kill_ms(const struct sdlm_timeouts *t)
 	return t->drain_ms;
 }
 
+uint32_t ho_read_interval_ms(bool ho_on, bool peer_away, uint32_t waiting,
+			     uint32_t hb_interval_ms)
+{
+	uint32_t fast = hb_interval_ms / 4;
+
+	if (!ho_on || (!peer_away && !waiting))
+		return hb_interval_ms;
+	if (fast < HO_READ_MIN_MS)
+		fast = HO_READ_MIN_MS;
+	return fast < hb_interval_ms ? fast : hb_interval_ms;
+}
+
 /*
  * Design §6, in series from the completion of the requester's write:
  * V's read (I + T), holders let go or killed (K), the grant's I/O leaves

@@ -109,6 +109,24 @@ static inline uint32_t ho_lkid_node(uint64_t lkid)
 uint64_t ho_bound_ms(const struct sdlm_timeouts *t);
 uint64_t ho_kill_ms(const struct sdlm_timeouts *t);
 
+/*
+ * The read cadence (design §6).  A read of the area is due this long
+ * after the last one: I as a rule, one read per heartbeat write; every
+ * I/4 (at least HO_READ_MIN_MS) while a hand-off may be under way: some
+ * peer live on the disk has left our membership (peer_away: it may be
+ * asked for its locks, or we may be the one asked), or requests of ours
+ * wait for their answers (waiting > 0).  A request is then seen, and an
+ * answer turned into releases, within I/4 of landing instead of up to I:
+ * an interval off each of the exchange's two reads.  Reads change
+ * nothing on the disk, so more of them weakens no rule (the clock
+ * check's window starts at a read's submission; a dead verdict's f is
+ * the completion of the first read that saw a counter, whichever read
+ * that is); writes stay one per I.
+ */
+#define HO_READ_MIN_MS	50
+uint32_t ho_read_interval_ms(bool ho_on, bool peer_away, uint32_t waiting,
+			     uint32_t hb_interval_ms);
+
 /* ---- 1. the away node V ------------------------------------------- */
 
 enum ho_grant_state {

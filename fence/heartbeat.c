@@ -12,7 +12,9 @@
  *	        slot (peer_observe), our own slot read back (duplicate
  *	        writer check) and our message slot (pills).
  *
- * Exactly one write and one read per interval, whatever else happens.
+ * Exactly one write per interval, whatever else happens, and one read;
+ * while a hand-off may be under way, a read every I/4 between the ticks
+ * (hbe_process, handoff.h ho_read_interval_ms).
  *
  * A write that missed its deadline may still be in the kernel and may
  * land later.  No new write is submitted while such a stale write exists:
@@ -479,6 +481,43 @@ static void handoff_areas(struct hb_engine *e, struct sdlm_hb *hb)
 			e->ho.listed(e->ho.ctx, e->away.g[i].lkid);
 }
 
+static void submit_read(struct hb_engine *e, uint64_t now_ms, uint64_t now_ns,
+			uint64_t dl_ns)
+{
+	int rc;
+
+	e->read_sub_ns = now_ns;
+	e->read_sub_ms = now_ms;
+	self_read_submitted(&e->self);
+	rc = aio_submit_read(e->a->aio, e->a->fd, layout_slots_offset(&e->a->hdr),
+			     layout_slots_len(&e->a->hdr), dl_ns, read_done, e);
+	if (rc == 0)
+		e->read_pending = true;
+	else
+		e->st.read_fail++;
+}
+
+/*
+ * When the next read outside the tick is due (handoff.h,
+ * ho_read_interval_ms: every I/4 while a hand-off may be under way), or
+ * UINT64_MAX: none before the tick's.
+ */
+static uint64_t fast_read_due(const struct hb_engine *e, uint64_t now_ms)
+{
+	uint32_t i, n = e->a->hdr.num_nodes, waiting = 0, iv;
+	bool away = false;
+
+	if (!e->ho_on || e->read_pending || !e->read_sub_ms)
+		return UINT64_MAX;
+	for (i = 1; i <= n && !away; i++)
+		away = i != e->node_id && e->pv[i].pv_memb == PEER_MEMB_AWAY &&
+		       peer_live(&e->pv[i], now_ms, e->t);
+	for (i = 0; i < e->req.n; i++)
+		waiting += !e->req.e[i].answered;
+	iv = ho_read_interval_ms(e->ho_on, away, waiting, e->t->base.hb_interval_ms);
+	return iv < e->t->base.hb_interval_ms ? e->read_sub_ms + iv : UINT64_MAX;
+}
+
 void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 {
 	uint64_t now_ns = aio_now_ns(), dl = now_ns + (uint64_t)e->t->base.io_timeout_ms * 1000000;
@@ -535,17 +574,8 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 			ho_req_written(&e->req, now_ms, false);
 		}
 	}
-	if (!e->read_pending) {
-		e->read_sub_ns = now_ns;
-		e->read_sub_ms = now_ms;
-		self_read_submitted(&e->self);
-		rc = aio_submit_read(e->a->aio, e->a->fd, layout_slots_offset(&e->a->hdr),
-				     layout_slots_len(&e->a->hdr), dl, read_done, e);
-		if (rc == 0)
-			e->read_pending = true;
-		else
-			e->st.read_fail++;
-	}
+	if (!e->read_pending)
+		submit_read(e, now_ms, now_ns, dl);
 }
 
 int hbe_process(struct hb_engine *e, uint64_t now_ms)
@@ -555,14 +585,23 @@ int hbe_process(struct hb_engine *e, uint64_t now_ms)
 	e->now_ms = now_ms;
 	rc = aio_process(e->a->aio, aio_now_ns());
 	decide(e, now_ms);
+	if (now_ms >= fast_read_due(e, now_ms)) {
+		uint64_t now_ns = aio_now_ns();
+
+		e->st.fast_reads++;
+		submit_read(e, now_ms, now_ns,
+			    now_ns + (uint64_t)e->t->base.io_timeout_ms * 1000000);
+	}
 	return rc;
 }
 
 uint64_t hbe_next_deadline_ms(struct hb_engine *e)
 {
-	uint64_t d = aio_next_deadline(e->a->aio);
+	uint64_t d = aio_next_deadline(e->a->aio), r;
 
-	return d == UINT64_MAX ? d : d / 1000000 + 1;
+	d = d == UINT64_MAX ? d : d / 1000000 + 1;
+	r = fast_read_due(e, e->now_ms > e->read_sub_ms ? e->now_ms : e->read_sub_ms);
+	return r < d ? r : d;
 }
 
 void hbe_set_quorate(struct hb_engine *e, bool quorate)

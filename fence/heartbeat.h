@@ -22,6 +22,7 @@ struct area;
 
 struct hbe_stats {
 	uint64_t writes, write_fail, reads, read_fail;
+	uint64_t fast_reads;	/* reads between the ticks (a hand-off) */
 	uint64_t last_write_us, last_read_us;	/* latency of the last ones */
 	uint64_t clock_misses;	/* pauses our clock missed (peers' counters) */
 	/* The longest time between two heartbeat write submissions (ms):

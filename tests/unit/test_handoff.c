@@ -115,6 +115,19 @@ static void test_bound(void **state)
 	assert_int_equal(ho_bound_ms(&t), 20000);
 }
 
+/* The read cadence: I, or I/4 (at least HO_READ_MIN_MS, at most I) while
+ * a hand-off may be under way. */
+static void test_read_interval(void **state)
+{
+	(void)state;
+	assert_int_equal(ho_read_interval_ms(true, false, 0, 1000), 1000);
+	assert_int_equal(ho_read_interval_ms(true, true, 0, 1000), 250);
+	assert_int_equal(ho_read_interval_ms(true, false, 2, 1000), 250);
+	assert_int_equal(ho_read_interval_ms(false, true, 2, 1000), 1000);
+	assert_int_equal(ho_read_interval_ms(true, true, 0, 120), HO_READ_MIN_MS);
+	assert_int_equal(ho_read_interval_ms(true, true, 0, 40), 40);
+}
+
 /* ---- the away node ---- */
 
 /* V1 -> V2 -> V3: the ordinary path, and what may be used when. */
@@ -1309,6 +1322,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_read_interval),
 		cmocka_unit_test(test_away_path),
 		cmocka_unit_test(test_away_ignores),
 		cmocka_unit_test(test_away_released_lock_answered),

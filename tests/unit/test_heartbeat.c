@@ -1304,6 +1304,63 @@ static void test_handoff_away_requester_still(void **state)
 }
 
 /*
+ * Issue 19 item 4: while a hand-off may be under way the engine reads the
+ * area every I/4 between its ticks (handoff.h ho_read_interval_ms), so a
+ * request or an answer is seen within I/4 of landing, not up to I; the
+ * writes stay one per tick.  Node 2, live on the disk: a member, no
+ * read between the ticks; away (left our membership), reads between
+ * them; a member again, none; a request of ours waiting for its answer,
+ * reads between them again.  On the old engine no read ever came between
+ * two ticks.
+ */
+static int64_t extra_goal;
+
+/* Reads beyond one per write (either may be in flight: +-1). */
+static int64_t reads_extra(struct fixture *fx)
+{
+	return (int64_t)hbe_stats(fx->e)->reads - (int64_t)hbe_stats(fx->e)->writes;
+}
+
+static bool extra_reads_done(struct fixture *fx)
+{
+	return reads_extra(fx) >= extra_goal;
+}
+
+static void test_handoff_fast_reads(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+	int64_t extra;
+
+	hbe_set_handoff(fx->e, &ops);
+	fx->peer_pace = true;
+	hbe_set_member(fx->e, 2, true, clock_boottime_ms());
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	extra = reads_extra(fx);
+	writes_goal = hbe_stats(fx->e)->writes + 3;
+	assert_true(run_until(fx, 8 * t->lease_ms, writes_done));
+	assert_true(reads_extra(fx) <= extra + 1);
+
+	hbe_set_member(fx->e, 2, false, clock_boottime_ms());
+	extra_goal = reads_extra(fx) + 3;
+	assert_true(run_until(fx, 8 * t->lease_ms, extra_reads_done));
+
+	hbe_set_member(fx->e, 2, true, clock_boottime_ms());
+	writes_goal = hbe_stats(fx->e)->writes + 1;	/* one in flight */
+	assert_true(run_until(fx, 4 * t->lease_ms, writes_done));
+	extra = reads_extra(fx);
+	writes_goal = hbe_stats(fx->e)->writes + 3;
+	assert_true(run_until(fx, 8 * t->lease_ms, writes_done));
+	assert_true(reads_extra(fx) <= extra + 1);
+
+	assert_int_equal(ho_req_want(hbe_requester(fx->e), (2ull << 32) | 7, 0x9e9e), 0);
+	extra_goal = reads_extra(fx) + 3;
+	assert_true(run_until(fx, 8 * t->lease_ms, extra_reads_done));
+}
+
+/*
  * Review s25-rev2 (left open in stop 25): a node run with no_watchdog = yes
  * is never reset, so its still heartbeat proves nothing - it may be hung
  * with its lock users running.  Its heartbeat says so (NO_WATCHDOG) and
@@ -1438,6 +1495,8 @@ int main(void)
 			test_handoff_away_bad_slot, setup3, teardown3),
 		cmocka_unit_test_setup_teardown(
 			test_handoff_away_requester_still, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_fast_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_no_watchdog_never_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
