@@ -718,6 +718,17 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 	return peer_min > ours ? peer_min - ours : 0;
 }
 
+uint64_t self_early_tick_at(uint64_t last_write_sub_ms, uint64_t last_early_ms,
+			    const struct sdlm_timeouts *t)
+{
+	uint64_t i = t->base.hb_interval_ms, io = t->base.io_timeout_ms;
+	uint64_t at = last_write_sub_ms + i / 2;
+
+	if (last_early_ms && last_early_ms + 4 * i + 2 * io > at)
+		at = last_early_ms + 4 * i + 2 * io;
+	return at;
+}
+
 void self_clock_missed(struct self_state *ss, uint64_t now_ms)
 {
 	ss->ss_clock_misses++;

@@ -485,6 +485,27 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 			 uint32_t peer_interval_ms, uint32_t own_interval_ms);
 
 /*
+ * A tick before its time (issue 19 item 4: a hand-off answer written as
+ * soon as it is final, not at the next tick).  The peers' clock check
+ * above counts at least the writer's interval I between any two of its
+ * heartbeat writes, with one interval of slack; a write out of cadence
+ * breaks that count by the part of the interval it cut short.  So:
+ *   - an early tick runs no sooner than I/2 after the submission of our
+ *     last heartbeat write (the count is off by at most I/2, half the
+ *     slack), and the cadence restarts from it (the next tick a whole I
+ *     later);
+ *   - at most one early tick in any 4I + 2T: a window a peer counts over
+ *     spans its read cadence, a read's deadline and a stall of its own
+ *     short of its lease (I + T + 2I + T); a longer stall lapses its lease
+ *     whatever it counts.  So a window holds at most one early tick.
+ * The pause the check can see is unchanged (the records still say I).
+ * Returns the earliest time an early tick may run: the later of the two
+ * (last_early_ms 0: none yet).
+ */
+uint64_t self_early_tick_at(uint64_t last_write_sub_ms, uint64_t last_early_ms,
+			    const struct sdlm_timeouts *t);
+
+/*
  * Our clock missed time (clock_missed_ms > 0) at now_ms: the lease counts
  * as lapsed (self_may_use_locks says SDLM_ELEASE, and the next self_decide
  * self-fences as for any lapse); only a renewal submitted at or after

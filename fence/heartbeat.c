@@ -74,6 +74,7 @@ struct hb_engine {
 	uint64_t clk_base_ms[SDLM_MAX_NODES + 1];
 	bool clk_base_have[SDLM_MAX_NODES + 1];
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
+	uint64_t early_ms;		/* the last write out of cadence, 0 none */
 	uint64_t read_sub_ms;		/* caller's clock at the read's submit */
 	uint64_t now_ms;		/* of the current hbe_process */
 	struct hbe_stats st;
@@ -558,6 +559,12 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 		if (rc == 0) {
 			if (e->write_sub_ms && now_ms - e->write_sub_ms > e->st.submit_gap_max_ms)
 				e->st.submit_gap_max_ms = now_ms - e->write_sub_ms;
+			/* Out of cadence (hbe_early_tick_at): the next one
+			 * waits for self_early_tick_at's rate limit. */
+			if (e->write_sub_ms && now_ms - e->write_sub_ms < e->t->base.hb_interval_ms) {
+				e->early_ms = now_ms;
+				e->st.early_writes++;
+			}
 			e->write_sub_ms = now_ms;
 			e->write_sub_ns = now_ns;
 			self_renew_submitted(&e->self, now_ms);
@@ -602,6 +609,13 @@ uint64_t hbe_next_deadline_ms(struct hb_engine *e)
 	d = d == UINT64_MAX ? d : d / 1000000 + 1;
 	r = fast_read_due(e, e->now_ms > e->read_sub_ms ? e->now_ms : e->read_sub_ms);
 	return r < d ? r : d;
+}
+
+uint64_t hbe_early_tick_at(const struct hb_engine *e)
+{
+	if (!may_write(e) || !e->write_sub_ms)
+		return UINT64_MAX;
+	return self_early_tick_at(e->write_sub_ms, e->early_ms, e->t);
 }
 
 void hbe_set_quorate(struct hb_engine *e, bool quorate)

@@ -23,6 +23,7 @@ struct area;
 struct hbe_stats {
 	uint64_t writes, write_fail, reads, read_fail;
 	uint64_t fast_reads;	/* reads between the ticks (a hand-off) */
+	uint64_t early_writes;	/* writes of a tick before its time */
 	uint64_t last_write_us, last_read_us;	/* latency of the last ones */
 	uint64_t clock_misses;	/* pauses our clock missed (peers' counters) */
 	/* The longest time between two heartbeat write submissions (ms):
@@ -63,6 +64,15 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms);
 int hbe_process(struct hb_engine *e, uint64_t now_ms);
 /* Earliest aio deadline in ms of CLOCK_BOOTTIME, or UINT64_MAX. */
 uint64_t hbe_next_deadline_ms(struct hb_engine *e);
+
+/*
+ * The earliest time a tick may run before its time, so that its write
+ * goes out early (a hand-off answer final between two ticks): fencesm's
+ * self_early_tick_at (at least I/2 after our last write, one such tick
+ * per 4I + 2T), UINT64_MAX while no write may go out or none went yet.
+ * The caller restarts its cadence from that tick.
+ */
+uint64_t hbe_early_tick_at(const struct hb_engine *e);
 
 void hbe_set_quorate(struct hb_engine *e, bool quorate);
 /* corosync answered a question asked at asked_ms (self_corosync_answered). */

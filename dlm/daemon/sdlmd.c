@@ -96,6 +96,7 @@ static void notify_ready(uint64_t now);
 static void continue_alone(void);
 static void corosync_stamp(void);
 static void handoff_tick(void);
+static void arm_tick(uint64_t due_ms);
 
 /*
  * Clients killed because their locks were revoked: the node acknowledges
@@ -261,9 +262,30 @@ static void tick(void *data)
 		feed_watchdog();
 	notify_ready(now);
 	arm_aio_timer();
+	arm_tick(clock_boottime_ms() + D.to.base.hb_interval_ms);
+}
+
+/* The next tick at due_ms (the cadence restarts from each tick). */
+static void arm_tick(uint64_t due_ms)
+{
+	uint64_t now = clock_boottime_ms();
+
+	D.tick_due_ms = due_ms;
 	qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
-			  (uint64_t)D.to.base.hb_interval_ms * QB_TIME_NS_IN_MSEC,
+			  (due_ms > now ? due_ms - now : 0) * QB_TIME_NS_IN_MSEC,
 			  NULL, tick, &D.tick_timer);
+}
+
+void sdlmd_tick_soon(void)
+{
+	uint64_t at = hbe_early_tick_at(D.hb);
+
+	if (at >= D.tick_due_ms || !qb_loop_timer_is_running(D.loop, D.tick_timer))
+		return;
+	qb_loop_timer_del(D.loop, D.tick_timer);
+	log_debug("tick before its time, in %lld ms: a hand-off answer is final",
+		  (long long)at - (long long)clock_boottime_ms());
+	arm_tick(at);
 }
 
 static void aio_timer_fire(void *data)

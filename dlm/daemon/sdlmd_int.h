@@ -43,6 +43,7 @@ struct sdlmd {
 	struct hb_engine *hb;
 	struct wd *wd;
 	qb_loop_timer_handle tick_timer, aio_timer;
+	uint64_t tick_due_ms;		/* when tick_timer fires */
 	bool aio_timer_armed;
 	bool self_fenced;
 	int self_fence_reason;
@@ -83,6 +84,9 @@ extern struct sdlmd D;
 
 /* sdlmd.c */
 bool quorate_now(void);
+/* Run the tick before its time, as soon as the heartbeat engine allows
+ * (hbe_early_tick_at): its write carries a hand-off answer now. */
+void sdlmd_tick_soon(void);
 bool host_hb_live(void *ctx, uint32_t node);
 int degraded_check(uint32_t *blocker);
 

@@ -1249,6 +1249,104 @@ static void test_self_duplicate_writer(void **state)
 }
 
 /*
+ * Issue 19 item 4: early ticks (self_early_tick_at) never make a peer's
+ * clock check see a pause that did not happen.  A writer ticks every I
+ * (+ up to I/10 late) and is asked for early ticks at random moments; a
+ * reader reads every I (+ jitter, I/O latency up to T, now and then a
+ * stall of its own short of its lease) and runs the engine's check
+ * (heartbeat.c clock_check: the window from the submission of the read
+ * before the one that showed the counter it held).  The rule as built
+ * never reports a miss; without its I/2 gap, some run does (so the
+ * simulation can fail).  Without the rate limit no run here does either
+ * (printed): the limit is margin for windows these runs do not reach.
+ */
+enum early_rule { EARLY_RULE, EARLY_NO_RATE, EARLY_NO_GAP };
+
+static uint32_t sim_rand(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*x >> 33);
+}
+
+/* Returns the largest miss any read reported over one run of n_ms. */
+static uint64_t early_sim(uint64_t seed, enum early_rule rule, uint64_t n_ms)
+{
+	const uint64_t i = tmo.base.hb_interval_ms, io = tmo.base.io_timeout_ms;
+	static uint64_t land[4096];	/* landing time of write k (counter k) */
+	uint64_t x = seed, now, next_tick = 100, last_sub = 0, last_early = 0;
+	uint64_t want = 0, n_w = 0, worst = 0;
+	/* reader */
+	uint64_t r_sub = 50, r_prev_sub = 0, held = 0, base = 0;
+	bool have = false, base_have = false;
+
+	for (now = 0; now < n_ms && n_w < 4096; now++) {
+		bool tick = now >= next_tick;
+
+		if (!want && sim_rand(&x) % 300 == 0)
+			want = now;		/* a hand-off answer is final */
+		if (!tick && want) {
+			uint64_t at = rule == EARLY_NO_GAP ? last_sub :
+				      self_early_tick_at(last_sub, rule == EARLY_NO_RATE ? 0 : last_early,
+							 &tmo);
+
+			if (now >= at && now - last_sub < i) {
+				tick = true;
+				last_early = now;
+			}
+		}
+		if (tick) {
+			want = 0;
+			last_sub = now;
+			land[n_w++] = now + sim_rand(&x) % (io / 4 + 1);
+			next_tick = now + i + sim_rand(&x) % (i / 10 + 1);
+		}
+		if (now == r_sub) {
+			uint64_t lat = sim_rand(&x) % (io + 1), sample = now + lat, proc = sample, c = 0, k;
+
+			if (sim_rand(&x) % 50 == 0)
+				proc += sim_rand(&x) % (tmo.lease_ms - i);	/* our stall */
+			for (k = 0; k < n_w; k++)
+				if (land[k] <= sample)
+					c = k + 1;
+			if (have && c > held) {
+				if (base_have) {
+					uint64_t m = clock_missed_ms(proc - base, c - held,
+								     (uint32_t)i, (uint32_t)i);
+
+					if (m > worst)
+						worst = m;
+				}
+				base = r_prev_sub;
+				base_have = true;
+			}
+			have = true;
+			held = c;
+			r_prev_sub = now;
+			r_sub = proc + 1 + (i - sim_rand(&x) % (i / 10 + 1)) / 1;
+		}
+	}
+	return worst;
+}
+
+static void test_early_tick_no_false_pause(void **state)
+{
+	uint64_t seed, bad_rate = 0, bad_gap = 0;
+
+	(void)state;
+	assert_int_equal(self_early_tick_at(1000, 0, &tmo), 1000 + tmo.base.hb_interval_ms / 2);
+	assert_int_equal(self_early_tick_at(1000, 900, &tmo),
+			 900 + 4ull * tmo.base.hb_interval_ms + 2ull * tmo.base.io_timeout_ms);
+	for (seed = 1; seed <= 60; seed++) {
+		assert_int_equal(early_sim(seed, EARLY_RULE, 120000), 0);
+		bad_rate += early_sim(seed, EARLY_NO_RATE, 120000) > 0;
+		bad_gap += early_sim(seed, EARLY_NO_GAP, 120000) > 0;
+	}
+	print_message("early ticks: runs with a false pause: rule 0, no rate limit %llu, no gap %llu (of 60)\n",
+		      (unsigned long long)bad_rate, (unsigned long long)bad_gap);
+	assert_true(bad_gap > 0);
+}
+
+/*
  * Issue 13, hole 8: a pause our clock did not count, seen in a peer's
  * counter; the lease counts as lapsed, a write submitted before it renews
  * nothing, one submitted after does.
@@ -1524,6 +1622,7 @@ int main(void)
 		cmocka_unit_test(test_self_test_clear_and_drain),
 		cmocka_unit_test(test_self_duplicate_writer),
 		cmocka_unit_test(test_self_clock_missed),
+		cmocka_unit_test(test_early_tick_no_false_pause),
 		cmocka_unit_test(test_timeline_ack_path),
 		cmocka_unit_test(test_timeline_dead_path),
 	};

@@ -669,6 +669,37 @@ static bool reap_until_idle(struct fixture *fx)
 	return engine_idle(fx);
 }
 
+/*
+ * Issue 19 item 4: a tick before its time (a hand-off answer final
+ * between two ticks) may run I/2 after our last write, and then not
+ * again for 4I + 2T (fencesm self_early_tick_at); the engine counts a
+ * write out of cadence and keeps the rate limit from it.  Nothing while
+ * a write is pending.
+ */
+static void test_early_tick(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	uint64_t i = t->base.hb_interval_ms, f0, e1;
+
+	assert_int_equal(hbe_early_tick_at(fx->e), UINT64_MAX);	/* none yet */
+	f0 = clock_boottime_ms();
+	hbe_tick(fx->e, f0);
+	assert_int_equal(hbe_early_tick_at(fx->e), UINT64_MAX);	/* pending */
+	assert_true(reap_until_idle(fx));
+	assert_int_equal(hbe_early_tick_at(fx->e), f0 + i / 2);
+	e1 = f0 + i / 2;
+	hbe_tick(fx->e, e1);
+	assert_true(reap_until_idle(fx));
+	assert_int_equal(hbe_stats(fx->e)->early_writes, 1);
+	assert_int_equal(hbe_early_tick_at(fx->e), e1 + 4 * i + 2ull * t->base.io_timeout_ms);
+	/* The cadence from it: the next tick a whole interval later. */
+	hbe_tick(fx->e, e1 + i);
+	assert_true(reap_until_idle(fx));
+	assert_int_equal(hbe_stats(fx->e)->early_writes, 1);
+	assert_int_equal(hbe_stats(fx->e)->writes, 3);
+}
+
 static void test_fencer_destroy_pill_in_flight(void **state)
 {
 	struct fixture *fx = *state;
@@ -1497,6 +1528,7 @@ int main(void)
 			test_handoff_away_requester_still, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_handoff_fast_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_no_watchdog_never_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
