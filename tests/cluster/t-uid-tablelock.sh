@@ -101,7 +101,7 @@ assert not bad, bad
 # --- a mailbox in lockspace sdlm-admin, the table locks' own ------------------
 # With the older table locks too, its lockspace's uid-table is the area's:
 # taken once (it used to be asked for a second time while held, waiting
-# behind itself for ever: test_uidio test_svc_mailbox_in_table_ls).  Here
+# behind itself for ever: test_uidsvc test_svc_mailbox_in_table_ls).  Here
 # the segment locks live in that lockspace beside its mailbox lock.
 # One creation, no fault: reads PROBE + 1 slots twice at most and writes a
 # few records, each within T; room for a busy machine.  Past it the call
