@@ -46,12 +46,15 @@
  * SDLM_EDAEMON and marks the handle dead.  The next sdlm_dispatch()
  * completes every pending request with SDLM_EDAEMON (its ast runs) and
  * forgets all locks (the daemon's death released them); later
- * dispatches return SDLM_EDAEMON.  A daemon that does not answer a request
- * within REPLY_TIMEOUT_MS is treated as lost: the protocol state is then
- * unknown, and disconnecting is the only way to make the daemon drop it.
+ * dispatches return SDLM_EDAEMON.  A daemon that does not answer a
+ * request within LIBSDLM_REPLY_TIMEOUT_MS is treated as lost: the
+ * protocol state is then unknown, and disconnecting is the only way to
+ * make the daemon drop it.
  *
- * UID requests:   send --> ACCEPTED ack (queued) --> answer
- *   no ack and no answer within REPLY_TIMEOUT_MS -> SDLM_EDAEMON (lost)
+ * UID requests (the calls: libsdlm_uid.c):
+ *   send --> ACCEPTED ack (queued) --> answer
+ *   no ack and no answer within LIBSDLM_REPLY_TIMEOUT_MS -> SDLM_EDAEMON
+ *   (lost)
  *   acked, no answer within the handle's UID timeout -> SDLM_ESLOW, the
  *   handle stays usable, and sdlmd is told at once that an allocation
  *   gave up (SDLM_UID_CANCEL naming its seq: sdlmd drops it if still
@@ -92,13 +95,10 @@
 #include "clock.h"
 #include "sdlm_ipc.h"
 #include "clientconf.h"
+#include "libsdlm_int.h"
 
-#define REPLY_TIMEOUT_MS	30000	/* immediate reply, and a cancel's ast */
-#define FF_MAX			16	/* aborts whose replies are skipped */
 #define LEGACY_UID_WAIT_MS	120000	/* no ack ever seen: an older sdlmd */
-#define LOCK_HASH_SIZE		256	/* power of two */
 #define DISPATCH_MAX_READ	4096	/* fresh events per sdlm_dispatch() */
-#define EV_BUF_SIZE		4096	/* larger than any event we know */
 #define ALL_LKF	(SDLM_LKF_NOQUEUE | SDLM_LKF_VALBLK | SDLM_LKF_IVVALBLK)
 
 _Static_assert(sizeof(((struct req_lock *)0)->ls) == SDLM_NAME_MAX,
@@ -136,30 +136,6 @@ struct ev_queued {
 	} u;
 };
 
-struct sdlm_handle {
-	qb_ipcc_connection_t *conn;
-	uint32_t seq;
-	uint64_t next_ref;
-	int dead;			/* connection lost */
-	int dead_reported;		/* pending asts already completed */
-	struct lock_ent *by_ref[LOCK_HASH_SIZE];
-	struct lock_ent *by_id[LOCK_HASH_SIZE];
-	struct ev_queued *q_head, *q_tail;
-	size_t reply_len;		/* bytes of the last good reply */
-	unsigned uid_timeout_ms;	/* wait after sdlmd took a UID request */
-	/* Sequence numbers of the aborts sent for allocations answered after
-	 * their call gave up (SDLM_ESLOW): their replies are skipped. */
-	uint32_t ff_seq[FF_MAX];
-	unsigned ff_next;
-	bool daemon_acks;		/* a UID acknowledgement was seen */
-	union {
-		struct sdlm_res_hdr hdr;
-		struct ev_ast ast;
-		struct ev_bast bast;
-		char raw[EV_BUF_SIZE];
-	} evbuf;
-};
-
 /* ---- small helpers ---------------------------------------------------- */
 
 static unsigned hash_u64(uint64_t v)
@@ -167,7 +143,7 @@ static unsigned hash_u64(uint64_t v)
 	v ^= v >> 33;
 	v *= 0xff51afd7ed558ccdull;
 	v ^= v >> 33;
-	return (unsigned)v & (LOCK_HASH_SIZE - 1);
+	return (unsigned)v & (LIBSDLM_LOCK_HASH_SIZE - 1);
 }
 
 static int is_conn_error(long rc)
@@ -264,7 +240,7 @@ static void table_free(struct sdlm_handle *h)
 	struct ev_queued *q, *qn;
 	unsigned i;
 
-	for (i = 0; i < LOCK_HASH_SIZE; i++) {
+	for (i = 0; i < LIBSDLM_LOCK_HASH_SIZE; i++) {
 		for (e = h->by_ref[i]; e; e = next) {
 			next = e->lk_next_ref;
 			free(e);
@@ -328,15 +304,8 @@ static int handle_lost(struct sdlm_handle *h)
 	return SDLM_EDAEMON;
 }
 
-/*
- * A reply older than the request being waited for: left by a call that
- * gave up.  An allocation in it is aborted at once (its UIDs become a
- * gap): it would hold the mailbox here, and keep later allocations of the
- * mailbox waiting behind it, until the daemon's allocation lease.  The
- * abort is not waited for: its reply is skipped when it comes.
- */
 /* Send a UID op (ABORT, CANCEL) whose reply is skipped, not waited for. */
-static void uid_fire_and_forget(struct sdlm_handle *h, uint32_t op, uint64_t alloc_id)
+void libsdlm_uid_fire_and_forget(struct sdlm_handle *h, uint32_t op, uint64_t alloc_id)
 {
 	struct req_uid req;
 
@@ -350,9 +319,16 @@ static void uid_fire_and_forget(struct sdlm_handle *h, uint32_t op, uint64_t all
 	req.alloc_id = alloc_id;
 	if (qb_ipcc_send(h->conn, &req, sizeof(req)) < 0)
 		return;		/* the daemon's lease ends it */
-	h->ff_seq[h->ff_next++ % FF_MAX] = req.hdr.seq;
+	h->ff_seq[h->ff_next++ % LIBSDLM_FF_MAX] = req.hdr.seq;
 }
 
+/*
+ * A reply older than the request being waited for: left by a call that
+ * gave up.  An allocation in it is aborted at once (its UIDs become a
+ * gap): it would hold the mailbox here, and keep later allocations of the
+ * mailbox waiting behind it, until the daemon's allocation lease.  The
+ * abort is not waited for: its reply is skipped when it comes.
+ */
 static void late_reply(struct sdlm_handle *h, const void *res, size_t got)
 {
 	const struct res_uid *u = res;
@@ -361,7 +337,7 @@ static void late_reply(struct sdlm_handle *h, const void *res, size_t got)
 	    u->hdr.qb.error || (u->flags & SDLM_UIDRES_ACCEPTED) || !u->alloc_id ||
 	    !u->count)
 		return;
-	uid_fire_and_forget(h, SDLM_UID_ABORT, u->alloc_id);
+	libsdlm_uid_fire_and_forget(h, SDLM_UID_ABORT, u->alloc_id);
 }
 
 /* Is seq one of the aborts late_reply sent? */
@@ -369,7 +345,7 @@ static bool ff_reply(const struct sdlm_handle *h, uint32_t seq)
 {
 	unsigned i;
 
-	for (i = 0; i < FF_MAX; i++)
+	for (i = 0; i < LIBSDLM_FF_MAX; i++)
 		if (h->ff_seq[i] == seq && seq)
 			return true;
 	return false;
@@ -385,9 +361,9 @@ static bool ff_reply(const struct sdlm_handle *h, uint32_t seq)
  * least min_len bytes, with no error; else the daemon's error, or
  * SDLM_EDAEMON / SDLM_EPROTO / SDLM_ESLOW.
  */
-static int exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
-			  int cmd, unsigned timeout_ms, unsigned acked_ms, void *res,
-			  size_t res_cap, size_t min_len)
+int libsdlm_exchange_acked(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size,
+			   int cmd, unsigned timeout_ms, unsigned acked_ms, void *res,
+			   size_t res_cap, size_t min_len)
 {
 	struct sdlm_res_hdr *hdr = res;
 	uint64_t deadline, sent;
@@ -460,7 +436,7 @@ static int exchange(struct sdlm_handle *h, struct sdlm_req_hdr *req, size_t size
 		    int cmd, unsigned timeout_ms, void *res, size_t res_cap,
 		    size_t min_len)
 {
-	return exchange_acked(h, req, size, cmd, timeout_ms, 0, res, res_cap, min_len);
+	return libsdlm_exchange_acked(h, req, size, cmd, timeout_ms, 0, res, res_cap, min_len);
 }
 
 union res_lock_any {
@@ -473,7 +449,7 @@ union res_lock_any {
 static int request_send_res(struct sdlm_handle *h, struct sdlm_req_hdr *req,
 			    size_t size, int cmd, union res_lock_any *res)
 {
-	return exchange(h, req, size, cmd, REPLY_TIMEOUT_MS, res, sizeof(*res),
+	return exchange(h, req, size, cmd, LIBSDLM_REPLY_TIMEOUT_MS, res, sizeof(*res),
 			sizeof(struct res_lock));
 }
 
@@ -646,7 +622,7 @@ static int dispatch_dead(struct sdlm_handle *h)
 	int ran = 0;
 
 	/* Unhook everything first: callbacks may call us (and get EDAEMON). */
-	for (i = 0; i < LOCK_HASH_SIZE; i++) {
+	for (i = 0; i < LIBSDLM_LOCK_HASH_SIZE; i++) {
 		for (e = h->by_ref[i]; e; e = next) {
 			next = e->lk_next_ref;
 			if (e->lk_pending) {
@@ -839,7 +815,7 @@ static int sync_cancel(struct sdlm_handle *h, struct lock_ent *e)
 	rc = cancel_send(h, e);
 	if (rc == SDLM_EDAEMON || rc == SDLM_EPROTO)
 		return handle_lost(h);
-	rc = ast_wait(h, e, clock_monotonic_ms() + REPLY_TIMEOUT_MS);
+	rc = ast_wait(h, e, clock_monotonic_ms() + LIBSDLM_REPLY_TIMEOUT_MS);
 	if (rc == -ETIMEDOUT)
 		return handle_lost(h);
 	return rc;
@@ -1089,7 +1065,7 @@ int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 		return -ENOMEM;
 	/* exchange: a late UID answer left by a call that gave up is
 	 * skipped (and its allocation aborted), not taken for this reply */
-	rc = exchange(h, &req.hdr, sizeof(req), text_cmds[i].cmd, REPLY_TIMEOUT_MS, res,
+	rc = exchange(h, &req.hdr, sizeof(req), text_cmds[i].cmd, LIBSDLM_REPLY_TIMEOUT_MS, res,
 		      SDLM_IPC_MAX_MSG, sizeof(*res));
 	if (rc < 0)
 		goto out_free;
@@ -1105,257 +1081,4 @@ int sdlm_admin_text(sdlm_handle_t *h, const char *cmd, const char *arg,
 out_free:
 	free(res);
 	return rc;
-}
-
-/* ---- UID allocation ---------------------------------------------------- */
-
-/*
- * One UID request and its reply.  sdlmd acknowledges a request it queues
- * (within REPLY_TIMEOUT_MS, else it is lost); the answer may then take a
- * lock hand-off and a takeover, and is waited for up to the handle's UID
- * timeout (SDLM_ESLOW after it).  Returns 0 and fills *out, or the
- * daemon's error, SDLM_EDAEMON, SDLM_EPROTO, SDLM_ESLOW.
- */
-static int uid_request(struct sdlm_handle *h, struct req_uid *req, struct res_uid *out)
-{
-	struct res_uid res;
-	int rc;
-
-	req->req_flags |= SDLM_UIDREQ_ACK;
-	rc = exchange_acked(h, &req->hdr, sizeof(*req), SDLM_CMD_UID, REPLY_TIMEOUT_MS,
-			    h->uid_timeout_ms, &res, sizeof(res), sizeof(res));
-	if (rc == SDLM_ESLOW && req->op == SDLM_UID_ALLOC)
-		/* the allocation gave up: sdlmd must not keep it, nor hold
-		 * the mailbox for it (an older sdlmd refuses the op:
-		 * skipped).  Any other call holds nothing once served and
-		 * stays queued: an import must still come before the
-		 * allocation a delivery makes next (review s24 F7). */
-		uid_fire_and_forget(h, SDLM_UID_CANCEL, req->hdr.seq);
-	if (rc == 0 && out)
-		*out = res;
-	return rc;
-}
-
-int sdlm_uid_set_timeout(sdlm_handle_t *h, unsigned int timeout_ms)
-{
-	if (!h)
-		return -EINVAL;
-	h->uid_timeout_ms = timeout_ms;
-	return 0;
-}
-
-static int uid_names(struct req_uid *req, const char *lockspace, const char *mailbox)
-{
-	size_t ll, ml;
-
-	if (!lockspace || !mailbox)
-		return -EINVAL;
-	ll = strlen(lockspace);
-	ml = strlen(mailbox);
-	if (ll == 0 || ml == 0)
-		return -EINVAL;
-	if (ll > SDLM_NAME_MAX || ml > sizeof(req->mailbox) - 1)
-		return -ENAMETOOLONG;
-	memcpy(req->ls, lockspace, ll);
-	memcpy(req->mailbox, mailbox, ml);
-	req->ls_len = (uint16_t)ll;
-	req->mb_len = (uint16_t)ml;
-	return 0;
-}
-
-int sdlm_uid_alloc(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		   uint32_t count, struct sdlm_uid_result *r)
-{
-	struct req_uid req;
-	struct res_uid res;
-	int rc;
-
-	if (!h || !r || count == 0)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = SDLM_UID_ALLOC;
-	req.count = count;
-	rc = uid_request(h, &req, &res);
-	if (rc < 0)
-		return rc;
-	memset(r, 0, sizeof(*r));
-	r->first = res.first;
-	r->count = res.count;
-	r->uidvalidity = res.uidvalidity;
-	r->epoch = res.epoch;
-	r->alloc_id = res.alloc_id;
-	return 0;
-}
-
-static int uid_finish(sdlm_handle_t *h, const struct sdlm_uid_result *r, uint32_t op)
-{
-	struct req_uid req;
-
-	if (!h || !r || !r->alloc_id)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	req.op = op;
-	req.alloc_id = r->alloc_id;
-	return uid_request(h, &req, NULL);
-}
-
-int sdlm_uid_commit(sdlm_handle_t *h, const struct sdlm_uid_result *r)
-{
-	return uid_finish(h, r, SDLM_UID_COMMIT);
-}
-
-int sdlm_uid_abort(sdlm_handle_t *h, const struct sdlm_uid_result *r)
-{
-	return uid_finish(h, r, SDLM_UID_ABORT);
-}
-
-static int uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		     uint32_t next_uid, uint32_t how, uint64_t epoch_min)
-{
-	struct req_uid req;
-	int rc;
-
-	if (!h || next_uid == 0)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = SDLM_UID_RAISE;
-	req.value = next_uid;
-	req.count = how;
-	req.alloc_id = epoch_min;
-	return uid_request(h, &req, NULL);
-}
-
-int sdlm_uid_raise(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		   uint32_t next_uid)
-{
-	return uid_raise(h, lockspace, mailbox, next_uid, 0, 0);
-}
-
-int sdlm_uid_settle(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		    uint32_t next_uid, uint64_t epoch_min)
-{
-	return uid_raise(h, lockspace, mailbox, next_uid, SDLM_UID_RAISE_SETTLE, epoch_min);
-}
-
-static void info_from(struct sdlm_uid_info *info, const struct res_uid *res)
-{
-	memset(info, 0, sizeof(*info));
-	info->uidvalidity = res->uidvalidity;
-	info->next = res->next;
-	info->watermark = res->watermark;
-	info->held = res->held;
-	info->epoch = res->epoch;
-	memcpy(info->guid, res->guid, sizeof(info->guid));
-	info->flags = res->flags;
-	info->prov_base = res->prov_base;
-}
-
-/* SHOW or BUMP (value: the new UIDVALIDITY, 0 = old + 1). */
-static int uid_state(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		     uint32_t op, uint32_t value, struct sdlm_uid_info *info)
-{
-	struct req_uid req;
-	struct res_uid res;
-	int rc;
-
-	if (!h || !info)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = op;
-	req.value = value;
-	rc = uid_request(h, &req, &res);
-	if (rc < 0)
-		return rc;
-	info_from(info, &res);
-	return 0;
-}
-
-int sdlm_uid_show(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		  struct sdlm_uid_info *info)
-{
-	return uid_state(h, lockspace, mailbox, SDLM_UID_SHOW, 0, info);
-}
-
-int sdlm_uid_bump(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		  uint32_t uidvalidity, struct sdlm_uid_info *info)
-{
-	return uid_state(h, lockspace, mailbox, SDLM_UID_BUMP, uidvalidity, info);
-}
-
-int sdlm_uid_import(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		    uint32_t uidvalidity, uint32_t next_uid, uint64_t epoch_min,
-		    uint32_t flags, struct sdlm_uid_info *info)
-{
-	struct req_uid req;
-	struct res_uid res;
-	int rc;
-
-	if (!h || !info || (flags & ~(uint32_t)SDLM_UID_IMPORT_FLAGS) ||
-	    ((flags & SDLM_UID_IMPORT_UNNAMED) && !(flags & SDLM_UID_IMPORT_RESTORE)) ||
-	    (!(flags & SDLM_UID_IMPORT_RESTORE) && (!uidvalidity || !next_uid)))
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = SDLM_UID_IMPORT;
-	req.value = uidvalidity;
-	req.count = next_uid;
-	req.alloc_id = epoch_min;
-	req.op_flags = (uint16_t)flags;
-	rc = uid_request(h, &req, &res);
-	if (rc < 0)
-		return rc;
-	info_from(info, &res);
-	return 0;
-}
-
-/* Delete a mailbox's record (reclaimed) or rename it (GUID-named
- * mailboxes keep their UIDs).  Root or the admin group. */
-int sdlm_uid_delete(sdlm_handle_t *h, const char *lockspace, const char *mailbox)
-{
-	struct req_uid req;
-	int rc;
-
-	if (!h)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = SDLM_UID_DELETE;
-	return uid_request(h, &req, NULL);
-}
-
-int sdlm_uid_rename(sdlm_handle_t *h, const char *lockspace, const char *mailbox,
-		    const char *new_name)
-{
-	struct req_uid req;
-	size_t n;
-	int rc;
-
-	if (!h || !new_name)
-		return -EINVAL;
-	n = strlen(new_name);
-	if (n == 0)
-		return -EINVAL;
-	if (n > sizeof(req.arg) - 1)
-		return -ENAMETOOLONG;
-	memset(&req, 0, sizeof(req));
-	rc = uid_names(&req, lockspace, mailbox);
-	if (rc < 0)
-		return rc;
-	req.op = SDLM_UID_RENAME;
-	memcpy(req.arg, new_name, n);
-	req.arg_len = (uint16_t)n;
-	return uid_request(h, &req, NULL);
 }

@@ -10,7 +10,7 @@
 set -u
 src=${SDLM_SRCDIR:?}
 fails=0; n=0
-lgpl=" dlm/lib/libsdlm.c dlm/lib/strerror.c dlm/lib/clientconf.c dlm/lib/clientconf.h dlm/lib/sdlm.h include/sdlm_errors.h dlm/lib/sdlm_ipc.h dlm/lib/libsdlm.map dlm/lib/libsdlm.pc.in "
+lgpl=" dlm/lib/libsdlm.c dlm/lib/libsdlm_uid.c dlm/lib/libsdlm_int.h dlm/lib/strerror.c dlm/lib/clientconf.c dlm/lib/clientconf.h dlm/lib/sdlm.h include/sdlm_errors.h dlm/lib/sdlm_ipc.h dlm/lib/libsdlm.map dlm/lib/libsdlm.pc.in "
 for f in COPYING COPYING.LGPL LICENSE; do
 	[ -s "$src/$f" ] || { echo "FAIL: $f missing"; fails=$((fails + 1)); }
 done
