@@ -161,7 +161,7 @@ static struct uidsvc_entry *entry_by_id(uint64_t id)
 	return NULL;
 }
 
-/* --- record I/O (uidio.c) ------------------------------------------------- */
+/* --- answers ------------------------------------------------------------- */
 
 static void reply(uint32_t client, uint32_t seq, int err, const struct res_uid *r)
 {
@@ -268,6 +268,8 @@ static void kill_allocs(struct uidsvc_alloc *kill_list)
 	}
 }
 
+/* --- holdings given up --------------------------------------------------- */
+
 static void release(struct uidsvc_entry *e)
 {
 	uint8_t lvb[UID_LVB_LEN];
@@ -371,8 +373,10 @@ static void maybe_release(struct uidsvc_entry *e)
 bool uidsvc_core_ready(const struct uidsvc_entry *e)
 {
 	return uidsvc.degraded ? e->deg && e->m.um_phase == UID_READY
-			  : e->state == UIDSVC_ENT_READY;
+			       : e->state == UIDSVC_ENT_READY;
 }
+
+/* --- the internal lock's completions ------------------------------------- */
 
 /* Lost the mailbox (or table) lock while an operation runs: answer and
  * stop the clients now, give the mailbox up when the operation ends. */
@@ -630,6 +634,8 @@ size_t uidsvc_ho_kill(uint64_t lkid)
 			killed += ho_kill(e);
 	return killed;
 }
+
+/* --- requests ------------------------------------------------------------ */
 
 void uidsvc_serve(struct uidsvc_entry *e)
 {
@@ -997,6 +1003,8 @@ void uidsvc_client_gone(uint32_t client)
 		}
 }
 
+/* --- stop, leave, start, shut down --------------------------------------- */
+
 void uidsvc_stop_all(void)
 {
 	struct uidsvc_alloc *kill_list = NULL;
@@ -1110,6 +1118,8 @@ void uidsvc_fini(void)
 		}
 	memset(&uidsvc, 0, sizeof(uidsvc));
 }
+
+/* --- status and the loop ------------------------------------------------- */
 
 static const char *ent_word(const struct uidsvc_entry *e)
 {
