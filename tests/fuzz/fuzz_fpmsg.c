@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_fpmsg.c - libFuzzer target for the fast path's master messages
- * (dlm/core/fpmaster.c: fpm_msg_decode, fpm_msg_encode, and fpm_input behind
- * them).
+ * (dlm/core/fpmsg.c: fpm_msg_decode, fpm_msg_encode; and fpm_input of
+ * dlm/core/fpmaster.c behind them).
  *
  * Input: one control byte, then messages, each preceded by its sender
  * (one byte: node 1 + b % 3) and its length (u8; the last one takes what

@@ -44,8 +44,8 @@ declare -A SRCS=(
 	[fuzz_ipc]="$D/ipcreq.c $D/modes.c $F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c $src/tests/common/ipcsample.c"
 	[fuzz_uidlist]="$V/uidlist.c"
 	[fuzz_xport]="$D/xport.c $F/sha256.c"
-	[fuzz_fpmsg]="$D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
-	[fuzz_fprep]="$D/fprep.c $D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
+	[fuzz_fpmsg]="$D/fpmsg.c $D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
+	[fuzz_fprep]="$D/fprep.c $D/fpmsg.c $D/fpmaster.c $D/lockstate.c $D/lssnap.c $D/modes.c $F/crc32c.c $F/handoff.c"
 )
 declare -A GENARGS=(
 	[fuzz_ondisk]="$src/tests/golden"
