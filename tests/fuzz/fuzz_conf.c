@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fuzzseed.h"
 
 static int fd_in = -1, fd_dump = -1;
 
@@ -97,24 +98,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- seed corpus ---- */
 
-static int seed_write(const char *dir, const char *name, uint8_t ctl,
-		      const char *text, size_t n)
-{
-	char path[4096];
-	FILE *f;
-	int rv = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
-		return -1;
-	if (fwrite(&ctl, 1, 1, f) == 1 && fwrite(text, 1, n, f) == n)
-		rv = 0;
-	if (fclose(f))
-		rv = -1;
-	return rv;
-}
-
 static int gen_corpus(const char *dir, const char *srcdir)
 {
 	static const char *const files[] = {
@@ -138,8 +121,8 @@ static int gen_corpus(const char *dir, const char *srcdir)
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(name, sizeof(name), "file-%zu", i);
-		if (seed_write(dir, name, (uint8_t)i, files[i],
-			       strlen(files[i])))
+		if (fuzzseed_write(dir, name, (uint8_t)i, files[i],
+				   strlen(files[i])))
 			return -1;
 	}
 	if (!srcdir)
@@ -151,7 +134,7 @@ static int gen_corpus(const char *dir, const char *srcdir)
 	buf = malloc(65536);
 	n = buf ? fread(buf, 1, 65536, f) : 0;
 	fclose(f);
-	if (!buf || seed_write(dir, "sdlm.conf", 2, buf, n)) {
+	if (!buf || fuzzseed_write(dir, "sdlm.conf", 2, buf, n)) {
 		free(buf);
 		return -1;
 	}

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "fpmaster.h"
+#include "fuzzseed.h"
 #include "modes.h"
 #include "sdlm_errors.h"
 
@@ -261,34 +262,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- seed corpus ---- */
 
+/* Each seed twice: decoder only, and with CTL_CORE. */
 static int put(const char *dir, const char *name, uint32_t from,
 	       const struct fpm_msg *m)
 {
-	char path[4096];
-	uint8_t ctl, hdr[2];
+	uint8_t hdr[2];
 	size_t n;
-	FILE *fp;
-	int k;
 
 	if (fpm_msg_encode(m, enc, sizeof(enc), &n))
 		return -1;
 	hdr[0] = (uint8_t)(from - 1);
 	hdr[1] = (uint8_t)n;
-	for (k = 0; k < 2; k++) {
-		ctl = k ? CTL_CORE : 0;
-		snprintf(path, sizeof(path), "%s/%s%s", dir, name, k ? "-core" : "");
-		fp = fopen(path, "we");
-		if (!fp)
-			return -1;
-		if (fwrite(&ctl, 1, 1, fp) != 1 || fwrite(hdr, 1, 2, fp) != 2 ||
-		    fwrite(enc, 1, n, fp) != n) {
-			fclose(fp);
-			return -1;
-		}
-		if (fclose(fp))
-			return -1;
-	}
-	return 0;
+	return fuzzseed_frame(dir, name, "-core", CTL_CORE, hdr, enc, n);
 }
 
 static void msg(struct fpm_msg *m, uint8_t type, int mode, uint64_t rid,
@@ -315,11 +300,10 @@ static int put_report(const char *dir, const char *name, bool away,
 		{ 0, 1, 1, 8, 4, 0xff, MODE_EX, 0, 2, 'r', '1' },
 		{ 1, 3, 3, 1, 1, MODE_EX, MODE_EX, 0, 2, 'r', '2' },
 	};
-	uint8_t ent[3][ENT_LEN], ctl, k = 3, hdr[2];
+	uint8_t ent[3][ENT_LEN], hdr[2];
 	struct fpm_msg m;
-	char path[4096];
+	struct fuzzseed s;
 	size_t n;
-	FILE *fp;
 
 	memcpy(ent, ents, sizeof(ent));
 	ent[2][8] = namelen;
@@ -329,18 +313,14 @@ static int put_report(const char *dir, const char *name, bool away,
 		return -1;
 	hdr[0] = 0;
 	hdr[1] = (uint8_t)n;
-	ctl = CTL_CORE | CTL_REPORT | (away ? CTL_AWAY : 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "we");
-	if (!fp)
+	if (fuzzseed_open(&s, dir, name, NULL))
 		return -1;
-	if (fwrite(&ctl, 1, 1, fp) != 1 || fwrite(&k, 1, 1, fp) != 1 ||
-	    fwrite(ent, 1, sizeof(ent), fp) != sizeof(ent) ||
-	    fwrite(hdr, 1, 2, fp) != 2 || fwrite(enc, 1, n, fp) != n) {
-		fclose(fp);
-		return -1;
-	}
-	return fclose(fp) ? -1 : 0;
+	fuzzseed_put8(&s, CTL_CORE | CTL_REPORT | (away ? CTL_AWAY : 0));
+	fuzzseed_put8(&s, 3);	/* entries */
+	fuzzseed_put(&s, ent, sizeof(ent));
+	fuzzseed_put(&s, hdr, 2);
+	fuzzseed_put(&s, enc, n);
+	return fuzzseed_close(&s);
 }
 
 static int gen_corpus(const char *dir)

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "fprep.h"
+#include "fuzzseed.h"
 #include "modes.h"
 #include "sdlm_errors.h"
 
@@ -188,27 +189,21 @@ static int put(const char *dir, const char *name, const struct fpm_report *r,
 	       size_t chunk_max)
 {
 	struct fprep_enc en;
-	char path[4096];
+	struct fuzzseed s;
 	uint8_t hdr[2];
 	size_t n;
-	FILE *fp;
-	int rc = 0;
 
 	if (fprep_enc_init(&en, r, 5, chunk_max))
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "we");
-	if (!fp)
+	if (fuzzseed_open(&s, dir, name, NULL))
 		return -1;
 	while (fprep_enc_next(&en, enc, sizeof(enc), &n) == 0) {
 		hdr[0] = (uint8_t)n;
 		hdr[1] = (uint8_t)(n >> 8);
-		if (fwrite(hdr, 1, 2, fp) != 2 || fwrite(enc, 1, n, fp) != n)
-			rc = -1;
+		fuzzseed_put(&s, hdr, 2);
+		fuzzseed_put(&s, enc, n);
 	}
-	if (fclose(fp))
-		rc = -1;
-	return rc;
+	return fuzzseed_close(&s);
 }
 
 static int gen_corpus(const char *dir)

@@ -40,6 +40,7 @@
 #include "sdlm.h"
 #include "sdlm_ipc.h"
 #include "ipcreq.h"
+#include "fuzzseed.h"
 #include "ipcsample.h"
 
 #define CTL_FIXSIZE	0x1u
@@ -301,23 +302,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- seed corpus ---- */
 
-static int write_seed(const char *dir, const char *name, uint8_t ctl,
-		      const void *p, size_t n)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
-		return -1;
-	if (fwrite(&ctl, 1, 1, f) != 1 || fwrite(p, 1, n, f) != n) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f) ? -1 : 0;
-}
-
 /* The sample called `want` (ipcsample.c's names: the indices moved when
  * commands were added). */
 static size_t sample_named(const char *want, union ipc_sample_buf *b)
@@ -344,37 +328,37 @@ static int gen_corpus(const char *dir)
 
 	for (i = 0; i < IPC_NSAMPLES; i++) {
 		n = ipc_sample(i, &b, &name);
-		rc |= write_seed(dir, name, CTL_FIXSIZE, &b, n);
+		rc |= fuzzseed_write(dir, name, CTL_FIXSIZE, &b, n);
 	}
 	/* bad ones: each stops at a different check of ipcreq.h */
 	n = ipc_sample(0, &b, &name);
-	rc |= write_seed(dir, "bad-short-header", 0, &b, sizeof(b.hdr) - 1);
+	rc |= fuzzseed_write(dir, "bad-short-header", 0, &b, sizeof(b.hdr) - 1);
 	b.hdr.magic = 0x4c4d4453u;
-	rc |= write_seed(dir, "bad-magic", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-magic", 0, &b, n);
 	n = ipc_sample(0, &b, &name);
 	b.hdr.version = SDLM_IPC_VERSION + 1;
-	rc |= write_seed(dir, "bad-version", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-version", 0, &b, n);
 	n = ipc_sample(0, &b, &name);
 	b.hdr.qb.id = 77;
-	rc |= write_seed(dir, "bad-command", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-command", 0, &b, n);
 	n = sample_named("lock", &b);
 	b.hdr.qb.size = (int32_t)(n - 8);
-	rc |= write_seed(dir, "bad-lock-truncated", 0, &b, n - 8);
+	rc |= fuzzseed_write(dir, "bad-lock-truncated", 0, &b, n - 8);
 	n = sample_named("lock", &b);
 	b.lock.mode = 6;
-	rc |= write_seed(dir, "bad-lock-mode", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-lock-mode", 0, &b, n);
 	n = sample_named("lock", &b);
 	b.lock.ls_len = 65;
-	rc |= write_seed(dir, "bad-lock-ls-len", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-lock-ls-len", 0, &b, n);
 	n = sample_named("locks", &b);
 	memset(b.text.arg, 'x', sizeof(b.text.arg));
-	rc |= write_seed(dir, "bad-text-unterminated", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-text-unterminated", 0, &b, n);
 	n = sample_named("fence-confirm", &b);
 	strcpy(b.text.arg, "3 forced");
-	rc |= write_seed(dir, "bad-fence-arg", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-fence-arg", 0, &b, n);
 	n = sample_named("uid-alloc", &b);
 	b.uid.mailbox[3] = (char)0xff;
-	rc |= write_seed(dir, "bad-uid-mailbox-utf8", 0, &b, n);
+	rc |= fuzzseed_write(dir, "bad-uid-mailbox-utf8", 0, &b, n);
 	/* refusals (ipcreq_permit): reserved names, and settle is admin's */
 	{
 		static const char *const names[][2] = {
@@ -391,12 +375,12 @@ static int gen_corpus(const char *dir)
 			memset(b.lock.res, 0, sizeof(b.lock.res));
 			b.lock.res_len = (uint16_t)strlen(names[k][0]);
 			memcpy(b.lock.res, names[k][0], b.lock.res_len);
-			rc |= write_seed(dir, names[k][1], CTL_FIXSIZE, &b, n);
+			rc |= fuzzseed_write(dir, names[k][1], CTL_FIXSIZE, &b, n);
 		}
 	}
 	n = sample_named("uid-raise", &b);
 	b.uid.count = SDLM_UID_RAISE_SETTLE;
-	rc |= write_seed(dir, "refuse-uid-settle-as-client", CTL_FIXSIZE, &b, n);
+	rc |= fuzzseed_write(dir, "refuse-uid-settle-as-client", CTL_FIXSIZE, &b, n);
 	return rc;
 }
 

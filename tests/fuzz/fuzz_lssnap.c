@@ -28,6 +28,7 @@
 
 #include "sdlm.h"
 #include "crc32c.h"
+#include "fuzzseed.h"
 #include "lockstate.h"
 #include "lssnap.h"
 
@@ -185,27 +186,12 @@ static struct ls_state *state_random(unsigned nreq)
 	return ls;
 }
 
-static int write_seed(const char *path, const uint8_t *buf, size_t n)
-{
-	uint8_t ctl = 0;
-	FILE *f = fopen(path, "we");
-	int rv = -1;
-
-	if (!f)
-		return -1;
-	if (fwrite(&ctl, 1, 1, f) == 1 && fwrite(buf, 1, n, f) == n)
-		rv = 0;
-	if (fclose(f))
-		rv = -1;
-	return rv;
-}
-
 static int gen_one(const char *dir, unsigned idx, unsigned nreq)
 {
 	struct lssnap_book b;
 	struct ls_state *ls;
 	uint8_t *buf = NULL;
-	char path[4096];
+	char name[64];
 	size_t n = 0;
 	int rv = -1;
 
@@ -217,8 +203,8 @@ static int gen_one(const char *dir, unsigned idx, unsigned nreq)
 	n = lssnap_size(&b, ls);
 	buf = malloc(n);
 	if (buf && lssnap_encode(&b, ls, buf, n, &n) == 0) {
-		snprintf(path, sizeof(path), "%s/xfer-%u-%u", dir, idx, nreq);
-		rv = write_seed(path, buf, n);
+		snprintf(name, sizeof(name), "xfer-%u-%u", idx, nreq);
+		rv = fuzzseed_write(dir, name, 0, buf, n);
 	}
 	free(buf);
 	ls_destroy(ls);
@@ -239,8 +225,7 @@ static int gen_golden1(const char *dir, const char *golden, const char *name,
 		return -1;
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/%s", dir, seed);
-	return write_seed(path, buf, n);
+	return fuzzseed_write(dir, seed, 0, buf, n);
 }
 
 /* The golden transfers: a minor 1 lock state, and one with member

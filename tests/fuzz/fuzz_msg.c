@@ -26,6 +26,7 @@
 
 #include "sdlm.h"
 #include "crc32c.h"
+#include "fuzzseed.h"
 #include "msg.h"
 #include "msgsample.h"
 
@@ -120,26 +121,13 @@ out_free:
 static int gen_corpus(const char *dir)
 {
 	struct msg m;
-	char path[4096];
-	uint8_t ctl = 0;
 	size_t n;
 	int i;
-	FILE *f;
 
 	for (i = 0; i < MSG_NSAMPLES; i++) {
 		msg_sample(&m, i);
-		if (msg_encode(&m, enc, sizeof(enc), &n))
-			return -1;
-		snprintf(path, sizeof(path), "%s/%s", dir,
-			 msg_type_name(m.m_type));
-		f = fopen(path, "we");
-		if (!f)
-			return -1;
-		if (fwrite(&ctl, 1, 1, f) != 1 || fwrite(enc, 1, n, f) != n) {
-			fclose(f);
-			return -1;
-		}
-		if (fclose(f))
+		if (msg_encode(&m, enc, sizeof(enc), &n) ||
+		    fuzzseed_write(dir, msg_type_name(m.m_type), 0, enc, n))
 			return -1;
 	}
 	return 0;

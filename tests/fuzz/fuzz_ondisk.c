@@ -38,6 +38,7 @@
 
 #include "sdlm.h"
 #include "crc32c.h"
+#include "fuzzseed.h"
 #include "ondisk.h"
 
 #define PFX_LEN		18
@@ -209,21 +210,15 @@ static int seed_write(const char *dir, const char *name, uint8_t ctl,
 		      const uint8_t *uuid, uint8_t node, const void *sec,
 		      size_t len)
 {
-	char path[4096];
-	FILE *f;
-	int rv = -1;
+	struct fuzzseed s;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
+	if (fuzzseed_open(&s, dir, name, NULL))
 		return -1;
-	if (fwrite(&ctl, 1, 1, f) == 1 &&
-	    fwrite(uuid, 1, SDLM_UUID_LEN, f) == SDLM_UUID_LEN &&
-	    fwrite(&node, 1, 1, f) == 1 && fwrite(sec, 1, len, f) == len)
-		rv = 0;
-	if (fclose(f))
-		rv = -1;
-	return rv;
+	fuzzseed_put8(&s, ctl);
+	fuzzseed_put(&s, uuid, SDLM_UUID_LEN);
+	fuzzseed_put8(&s, node);
+	fuzzseed_put(&s, sec, len);
+	return fuzzseed_close(&s);
 }
 
 static size_t file_read(const char *path, uint8_t *buf, size_t cap)

@@ -25,6 +25,7 @@
 
 #include "sdlm.h"
 #include "crc32c.h"
+#include "fuzzseed.h"
 #include "lockstate.h"
 
 #define CTL_FIXCRC	0x1u
@@ -168,10 +169,9 @@ static int gen_one(const char *dir, unsigned idx, unsigned nevents)
 	struct ls_event ev;
 	struct ls_state *ls = NULL;
 	struct ls_out out;
-	uint8_t *buf = NULL, ctl = 0;
-	char path[4096];
+	uint8_t *buf = NULL;
+	char name[64];
 	size_t n = 0, i;
-	FILE *f;
 	int rv = -1;
 
 	ls_out_init(&out);
@@ -192,14 +192,8 @@ static int gen_one(const char *dir, unsigned idx, unsigned nevents)
 	buf = malloc(n);
 	if (!buf || ls_snapshot_encode(ls, buf, n, &n))
 		goto out;
-	snprintf(path, sizeof(path), "%s/state-%u-%u", dir, idx, nevents);
-	f = fopen(path, "we");
-	if (!f)
-		goto out;
-	if (fwrite(&ctl, 1, 1, f) == 1 && fwrite(buf, 1, n, f) == n)
-		rv = 0;
-	if (fclose(f))
-		rv = -1;
+	snprintf(name, sizeof(name), "state-%u-%u", idx, nevents);
+	rv = fuzzseed_write(dir, name, 0, buf, n);
 out:
 	free(buf);
 	ls_destroy(ls);

@@ -53,6 +53,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzzseed.h"
 #include "uidlist.h"
 
 static char scratch[4096];
@@ -469,20 +470,15 @@ static const struct seed seeds[] = {
 	{ "bad-partial", "3 V1 N1\n1 :a\n2 :b" },
 };
 
+/* This target's input has no control byte: the list's bytes alone. */
 static int write_seed(const char *dir, const char *name, const char *p, size_t n)
 {
-	char path[4096];
-	FILE *f;
+	struct fuzzseed s;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
+	if (fuzzseed_open(&s, dir, name, NULL))
 		return -1;
-	if (n && fwrite(p, 1, n, f) != n) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f) ? -1 : 0;
+	fuzzseed_put(&s, p, n);
+	return fuzzseed_close(&s);
 }
 
 /* A header of exactly UIDLIST_LINE_MAX bytes with a lagging N, then a

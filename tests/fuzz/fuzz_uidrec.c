@@ -36,6 +36,7 @@
 
 #include "sdlm.h"
 #include "crc32c.h"
+#include "fuzzseed.h"
 #include "uidrec.h"
 
 #define PFX_LEN		25
@@ -176,24 +177,19 @@ static int seed_write(const char *dir, const char *name, const uint8_t *uuid,
 		      size_t len)
 {
 	uint8_t pfx[PFX_LEN];
-	char path[4096];
-	FILE *f;
-	int c, rv = -1;
+	struct fuzzseed s;
+	int c;
 
 	pfx[0] = 0;
 	memcpy(pfx + 1, uuid, SDLM_UUID_LEN);
 	for (c = 0; c < 8; c++)
 		pfx[17 + c] = (slot >> (8 * c)) & 0xff;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "we");
-	if (!f)
+	if (fuzzseed_open(&s, dir, name, NULL))
 		return -1;
-	if (fwrite(pfx, 1, PFX_LEN, f) == PFX_LEN &&
-	    fwrite(s0, 1, len, f) == len && fwrite(s1, 1, len, f) == len)
-		rv = 0;
-	if (fclose(f))
-		rv = -1;
-	return rv;
+	fuzzseed_put(&s, pfx, PFX_LEN);
+	fuzzseed_put(&s, s0, len);
+	fuzzseed_put(&s, s1, len);
+	return fuzzseed_close(&s);
 }
 
 static void rec_fill(struct uid_rec *r, uint32_t copy, uint64_t gen,

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzseed.h"
 #include "sdlm_errors.h"
 #include "xport.h"
 
@@ -151,31 +152,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 /* Each seed twice: decoder only, and with CTL_STREAM. */
 static int put(const char *dir, const char *name, const struct xport_frame *f)
 {
-	char path[4096];
-	uint8_t ctl, lenb[2];
+	uint8_t lenb[2];
 	size_t n;
-	FILE *fp;
-	int k;
 
 	if (xport_frame_encode(f, &key, enc, sizeof(enc), &n))
 		return -1;
 	lenb[0] = n & 0xff;
 	lenb[1] = n >> 8;
-	for (k = 0; k < 2; k++) {
-		ctl = k ? CTL_STREAM : 0;
-		snprintf(path, sizeof(path), "%s/%s%s", dir, name, k ? "-stream" : "");
-		fp = fopen(path, "we");
-		if (!fp)
-			return -1;
-		if (fwrite(&ctl, 1, 1, fp) != 1 || fwrite(lenb, 1, 2, fp) != 2 ||
-		    fwrite(enc, 1, n, fp) != n) {
-			fclose(fp);
-			return -1;
-		}
-		if (fclose(fp))
-			return -1;
-	}
-	return 0;
+	return fuzzseed_frame(dir, name, "-stream", CTL_STREAM, lenb, enc, n);
 }
 
 static int gen_corpus(const char *dir)

@@ -33,7 +33,8 @@ mkdir -p "$work/inc"
 echo '#define _GNU_SOURCE 1' >"$work/inc/config.h"
 
 D=$src/dlm/core; DD=$src/dlm/daemon; L=$src/dlm/lib; F=$src/fence; V=$src/agents/dovecot
-# target: the sources it links (besides its own .c) and --gen-corpus args
+# target: the sources it links (besides its own .c and the seed writer of
+# every --gen-corpus, tests/common/fuzzseed.c) and --gen-corpus args
 declare -A SRCS=(
 	[fuzz_ondisk]="$F/ondisk.c $F/crc32c.c"
 	[fuzz_uidrec]="$F/uidrec.c $F/ondisk.c $F/crc32c.c $F/sha256.c"
@@ -73,7 +74,8 @@ fuzz_one() {
 	local t=$1 bin reg seeds rc runs cov crash
 	bin=$work/$t
 	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS "$here/$t.c" ${SRCS[$t]} -o "$bin" >"$work/$t.build" 2>&1; then
+	if ! $CC $CFLAGS "$here/$t.c" "$src/tests/common/fuzzseed.c" ${SRCS[$t]} \
+		-o "$bin" >"$work/$t.build" 2>&1; then
 		fail "$t: build"; cat "$work/$t.build"; return
 	fi
 	reg=$here/regress/$t
