@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * le.h - little-endian fixed-width fields of the wire and disk formats the
- * pure cores encode (lssnap, fpmsg, fprep): byte i holds bits
+ * pure cores encode (lssnap, fpmsg, fprep, xpmsg): byte i holds bits
  * 8i..8i+7, whatever the host's byte order.  p need not be aligned.
  */
 #ifndef SDLM_LE_H

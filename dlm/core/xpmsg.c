@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "le.h"
 #include "sdlm_errors.h"
 #include "xport.h"
 #include "xpmsg.h"
@@ -30,24 +31,6 @@ int xpmsg_key_derive(const void *secret, size_t len, const char *cluster,
 	xport_hmac(&k, msg, sizeof(key_label) + cl, key);
 	memset(&k, 0, sizeof(k));
 	return 0;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 int xpmsg_echo_encode(const struct xpm_echo *e, uint8_t buf[XPM_ECHO_LEN])
