@@ -91,9 +91,10 @@ struct fpm_msg {
 /* Encoded length of m (no check). */
 size_t fpm_msg_len(const struct fpm_msg *m);
 
-/* 0 if m may travel: the field rules of the table above (what
- * fpm_msg_decode checks after the lengths); -EINVAL otherwise.  For a
- * message that does not come from the decoder (fpm_input). */
+/* 0 if m may travel; -EINVAL if it fails a check of the list above
+ * (those a struct can fail: all but the buffer's length, has_lvb and
+ * the reserved bytes).  For a message that does not come from the
+ * decoder (fpm_input); the encoder and the decoder apply it too. */
 int fpm_msg_check(const struct fpm_msg *m);
 
 /* Into buf (len bytes); -EINVAL: anything the decoder would refuse;
