@@ -79,7 +79,9 @@
  *	    replica, of whether a release event releases anything
  *
  * The edges: fence/heartbeat.c carries both areas (heartbeat.h,
- * hbe_set_handoff); dlm/daemon/lsfencer.c, the lockspace, the UID service and
+ * hbe_set_handoff); dlm/daemon/hoedge.c joins them to the daemon's state
+ * (the host operations of both sides, V2 and V5 before each write);
+ * dlm/daemon/lsfencer.c, the lockspace, the UID service and
  * reconciliation: design-handoff.md §10, step 4.
  */
 #ifndef SDLM_HANDOFF_H

@@ -37,6 +37,10 @@
  *
  * sdlmd_status.c answers sdlmctl's text commands (status, nodes, stats,
  * dump, fence confirm, degraded...) from the state kept here (sdlmd_int.h).
+ * hoedge.c is the hand-off's edge (docs/design-handoff.md): the lock
+ * manager's and the heartbeat engine's hand-off operations, set up with
+ * the cluster (setup_cluster), and its work before each heartbeat write
+ * (tick).
  */
 #include "config.h"
 
@@ -77,6 +81,7 @@
 #include "twonode.h"
 #include "uid.h"
 #include "xpedge.h"
+#include "hoedge.h"
 #include "sdlmd_int.h"
 
 /* Exit codes of sdlmd (sdlmd(8)). */
@@ -95,7 +100,6 @@ static void arm_aio_timer(void);
 static void notify_ready(uint64_t now);
 static void continue_alone(void);
 static void corosync_stamp(void);
-static void handoff_tick(void);
 static void arm_tick(uint64_t due_ms);
 
 /*
@@ -134,7 +138,7 @@ static void clients_reap(void)
 	}
 }
 
-static void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
+void host_kill_clients(void *ctx, const uint32_t *clients, size_t n)
 {
 	size_t i;
 
@@ -167,7 +171,7 @@ static void host_kill_lost(void *ctx)
 	clients_reap();
 }
 
-static bool host_clients_stopping(void *ctx)
+bool host_clients_stopping(void *ctx)
 {
 	(void)ctx;
 	clients_reap();
@@ -236,7 +240,7 @@ static void tick(void *data)
 
 	fault_refresh();
 	corosync_stamp();
-	handoff_tick();
+	hoedge_tick();
 	/* Before the heartbeat write: the hand-off requests the lockspace
 	 * fencers decide now go out in this tick's write, not the next
 	 * (an interval of every hand-off, issue 19 item 4). */
@@ -412,20 +416,13 @@ static void hb_event(void *ctx, int what, int reason)
 			 "(a VM pause?): lease lapsed, no lock use until renewed and our pill slot re-read",
 			 D.node_id, reason);
 		break;
-	case HBE_HO_SLOT_BAD: {
-		int hrc = 0;
-
-		(void)hbe_slot(D.hb, (uint32_t)reason, &hrc);
-		log_warn("hand-off: heartbeat slot %d does not verify (%s): requests in it are not read "
-			 "(those of every other slot are); told again at most every %u s",
-			 reason, sdlm_strerror(hrc), HO_SLOT_LOG_MS / 1000);
+	case HBE_HO_SLOT_BAD:
+		hoedge_slot_bad(reason);
 		break;
-	}
 	case HBE_READ:
 		if (D.fencer)
 			fencer_on_read(D.fencer, clock_boottime_ms());
-		if (D.locks_on && !D.locks_stopped)
-			lsm_ho_read(clock_boottime_ms());
+		hoedge_read(clock_boottime_ms());
 		break;
 	case HBE_SELF_FENCE:
 		D.self_fenced = true;
@@ -594,147 +591,6 @@ static void host_bast(void *ctx, uint32_t client, uint64_t lkid, uint64_t ref, i
 		uidsvc_bast(lkid, ref, mode);
 	else
 		ipc_send_bast(client, lkid, ref, mode);
-}
-
-/*
- * The hand-off through the disk (docs/design-handoff.md).  The requester's
- * side lives in the lock manager (dlm/daemon/lsfencer.c) on the engine's request
- * area; the away node's side is here: the engine reads the requests and
- * carries the answer (fence/heartbeat.c), the lock manager stops and
- * drops the locks (lsm_ho_*), and this file decides when a stopping lock
- * is final (V2) and who is killed after K.
- */
-static struct ho_requester *host_ho_requester(void *ctx)
-{
-	(void)ctx;
-	return hbe_requester(D.hb);
-}
-
-static const struct sdlm_hb *host_ho_record(void *ctx, uint32_t node)
-{
-	const struct sdlm_hb *hb;
-	int hrc = -ENODATA;
-
-	(void)ctx;
-	if (node < 1 || node > D.area->hdr.num_nodes)
-		return NULL;
-	hb = hbe_slot(D.hb, node, &hrc);
-	return !hrc && hb && hb->state != HB_FREE ? hb : NULL;
-}
-
-static bool host_fencing(void *ctx, uint32_t node)
-{
-	const char *st = NULL;
-
-	(void)ctx;
-	return D.fencer && fencer_current(D.fencer, &st) == node;
-}
-
-/* V1: a grant we hold (HELD in some lockspace's cache). */
-static bool ho_held(void *ctx, uint64_t lkid)
-{
-	(void)ctx;
-	return D.locks_on && !D.locks_stopped && lsm_ho_held(lkid);
-}
-
-/* V1: released here, its release lost to the cut (struct ho_seen). */
-static bool ho_gone(void *ctx, uint64_t lkid)
-{
-	(void)ctx;
-	return D.locks_on && !D.locks_stopped && lsm_ho_unknown(lkid);
-}
-
-static void ho_act(void *ctx, const struct ho_away_action *a)
-{
-	uint32_t cl[64];
-	size_t n, i, k = 0, u = 0;
-
-	(void)ctx;
-	if (!D.locks_on)
-		return;
-	switch (a->act) {
-	case HO_ACT_STOP:
-		lsm_ho_stop(a->lkid);
-		break;
-	case HO_ACT_KEEP:
-		lsm_ho_keep(a->lkid);
-		break;
-	case HO_ACT_KILL:
-		/* K passed: its holders are killed and reaped as a pill's
-		 * are (the killset).  Not the UID service (that would stop
-		 * every mailbox): for a lock of its, the clients with an
-		 * allocation uncommitted under it (uidsvc_ho_kill). */
-		n = lsm_ho_clients(a->lkid, cl, 64);
-		if (n > 64)
-			n = 64;
-		for (i = 0; i < n; i++)
-			if (cl[i] != UIDSVC_CLIENT)
-				cl[k++] = cl[i];
-		if (k < n)
-			u = uidsvc_ho_kill(a->lkid);
-		log_notice("hand-off: the holders of %016llx did not let go within %u ms: killing %zu client(s)",
-			   (unsigned long long)a->lkid, D.to.drain_ms, k + u);
-		if (k)
-			host_kill_clients(NULL, cl, k);
-		break;
-	case HO_ACT_RELEASE:
-		break;
-	}
-}
-
-/* V3: listed in the answer about to be submitted - never used again. */
-static void ho_listed(void *ctx, uint64_t lkid)
-{
-	(void)ctx;
-	lsm_ho_gone(lkid);
-}
-
-/*
- * V2, before each heartbeat write: a stopping grant is final once no
- * local holder is left and every lock user we killed is reaped (a killed
- * process in the middle of a write is still there).  The UID service
- * gives its mailbox up only once its record writes left the kernel
- * (uidsvc.c, release), so no holder also means none of its I/O.  V5: a
- * member of every lockspace again, what was stopping is ours again and
- * what was answered is forgotten (reconciliation releases it if the state
- * still shows it ours: it left the cache).
- */
-static void handoff_tick(void)
-{
-	struct ho_away *a = hbe_away(D.hb);
-	struct ho_away_out *out;
-	uint8_t lvb[SDLM_HB_LVB_LEN];
-	uint32_t i, holders;
-	bool valid;
-
-	if (!D.locks_on || !a->n)
-		return;
-	if (lsm_ho_member()) {
-		out = malloc(sizeof(*out));
-		if (!out)
-			return;
-		ho_away_rejoin(a, out);
-		for (i = 0; i < out->n; i++) {
-			if (out->a[i].act == HO_ACT_KEEP)
-				lsm_ho_keep(out->a[i].lkid);
-			else if (out->a[i].act == HO_ACT_RELEASE)
-				ho_away_released(a, out->a[i].lkid);
-		}
-		if (out->n)
-			log_notice("hand-off: a member again: %u lock(s) kept or forgotten", out->n);
-		free(out);
-		return;
-	}
-	for (i = 0; i < a->n; i++) {
-		if (a->g[i].state != HO_STOPPING)
-			continue;
-		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0 || holders ||
-		    host_clients_stopping(NULL))
-			continue;
-		if (ho_away_progress(a, a->g[i].lkid, 0, 0, valid ? lvb : NULL) == 1)
-			log_notice("hand-off: %016llx stopped: answering through the disk",
-				   (unsigned long long)a->g[i].lkid);
-	}
 }
 
 static void host_uid_reply(void *ctx, uint32_t client, uint32_t seq, int err,
@@ -1752,16 +1608,7 @@ static int setup_cluster(void)
 		.inc_fenced = host_inc_fenced,
 		.is_fenced = host_is_fenced,
 		.node_inc = host_node_inc,
-		.ho_requester = host_ho_requester,
-		.ho_record = host_ho_record,
-		.fencing = host_fencing,
 		.to = &D.to,
-	};
-	struct hbe_handoff_ops ho = {
-		.held = ho_held,
-		.gone = ho_gone,
-		.act = ho_act,
-		.listed = ho_listed,
 	};
 	uint32_t token = 0, consensus = 0, i;
 	const char *why = NULL;
@@ -1803,8 +1650,9 @@ static int setup_cluster(void)
 	if (!host.settle_ms)
 		host.settle_ms = D.grace_ms;
 	fence_limit();
+	hoedge_host_ops(&host);
 	lsm_init(&host);
-	hbe_set_handoff(D.hb, &ho);
+	hoedge_start();
 	uid_start();
 	D.locks_on = true;
 	ipc_enable_locks(true);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdlmd_int.h - the private side of the daemon: struct sdlmd, its one
- * instance D, and the functions its two files share.
+ * instance D, and the functions its files share.
  *
  *	sdlmd.c		the parts' setup/close pairs and main, the heartbeat, aio and
  *			watchdog glue, the lockspaces' host callbacks,
@@ -9,6 +9,8 @@
  *			signals
  *	sdlmd_status.c	the text commands: status, nodes, stats, dump,
  *			fence confirm, degraded...
+ *	hoedge.c	the hand-off's edge: its host operations, between
+ *			fence/handoff.c's rules and the daemon's state
  */
 #ifndef SDLM_SDLMD_INT_H
 #define SDLM_SDLMD_INT_H
@@ -88,6 +90,10 @@ bool quorate_now(void);
  * (hbe_early_tick_at): its write carries a hand-off answer now. */
 void sdlmd_tick_soon(void);
 bool host_hb_live(void *ctx, uint32_t node);
+/* Kill lock users (their locks were revoked or handed off); true while
+ * one killed is not reaped yet (the killset). */
+void host_kill_clients(void *ctx, const uint32_t *clients, size_t n);
+bool host_clients_stopping(void *ctx);
 int degraded_check(uint32_t *blocker);
 
 /* sdlmd_status.c: ipc.c's text command handler */

@@ -579,7 +579,7 @@ void uidsvc_bast(uint64_t lkid, uint64_t ref, int mode)
  * A mailbox that waits for a table lock, which the cluster cannot grant
  * while we are away, gives its locks back now, or when its operation
  * ends.  The daemon answers only once every killed client is reaped and
- * the lock has no holder left (sdlmd.c handoff_tick).
+ * the lock has no holder left (hoedge.c hoedge_tick).
  */
 static size_t ho_kill(struct uidsvc_entry *e)
 {

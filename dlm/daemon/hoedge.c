@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hoedge.c - sdlmd's edge of the hand-off through the disk
+ * (docs/design-handoff.md; rule names V1-V6, F1-F6 are the design's).
+ *
+ * Who does what:
+ *
+ *	fence/handoff.c		the pure rules of both sides: an away node's
+ *				per-grant states and its answer, a
+ *				requester's entries, their bound B and which
+ *				answers count.  No I/O, no clock, no daemon
+ *				state; tested by tests/unit/test_handoff.c
+ *	fence/heartbeat.c	carries both areas in our own heartbeat
+ *				record and keeps handoff.c's state for them
+ *				(hbe_requester, hbe_away): reads the other
+ *				slots' requests (V1), builds the answer of
+ *				each write (V3), runs K (ho_away_tick)
+ *	dlm/daemon/lsfencer.c	the requester's side in the lock manager:
+ *				which entries to ask for and what an answer
+ *				releases (F1-F6), on this file's host
+ *				operations
+ *	dlm/daemon/lockspace.c	lsm_ho_*: the node-level caches that stop,
+ *				keep and drop a grant and name its holders
+ *	this file		the glue between them and the daemon's state
+ *				(struct sdlmd D): the requester's host
+ *				operations (our one request area, a node's
+ *				record as last read, whether our fence
+ *				executor is fencing it); the away node's
+ *				engine callbacks (held and gone for V1, the
+ *				STOP / KEEP / KILL actions, V3's listed); and,
+ *				before each heartbeat write, V2 (a stopping
+ *				grant becomes final) and V5 (a member again)
+ *
+ * It gathers the facts the pure core asks for and carries its actions
+ * out.  It runs in the daemon's loop and never blocks.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sdlm.h"
+#include "log.h"
+#include "ondisk.h"
+#include "handoff.h"
+#include "heartbeat.h"
+#include "fencer.h"
+#include "lockspace.h"
+#include "uidsvc.h"
+#include "sdlmd_int.h"
+#include "hoedge.h"
+
+/* ---- the requester (dlm/daemon/lsfencer.c) ---- */
+
+static struct ho_requester *host_ho_requester(void *ctx)
+{
+	(void)ctx;
+	return hbe_requester(D.hb);
+}
+
+static const struct sdlm_hb *host_ho_record(void *ctx, uint32_t node)
+{
+	const struct sdlm_hb *hb;
+	int hrc = -ENODATA;
+
+	(void)ctx;
+	if (node < 1 || node > D.area->hdr.num_nodes)
+		return NULL;
+	hb = hbe_slot(D.hb, node, &hrc);
+	return !hrc && hb && hb->state != HB_FREE ? hb : NULL;
+}
+
+static bool host_fencing(void *ctx, uint32_t node)
+{
+	const char *st = NULL;
+
+	(void)ctx;
+	return D.fencer && fencer_current(D.fencer, &st) == node;
+}
+
+void hoedge_host_ops(struct ls_host *host)
+{
+	host->ho_requester = host_ho_requester;
+	host->ho_record = host_ho_record;
+	host->fencing = host_fencing;
+}
+
+/* ---- the away node: the heartbeat engine's callbacks ---- */
+
+/* V1: a grant we hold (HELD in some lockspace's cache). */
+static bool ho_held(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	return D.locks_on && !D.locks_stopped && lsm_ho_held(lkid);
+}
+
+/* V1: released here, its release lost to the cut (struct ho_seen). */
+static bool ho_gone(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	return D.locks_on && !D.locks_stopped && lsm_ho_unknown(lkid);
+}
+
+static void ho_act(void *ctx, const struct ho_away_action *a)
+{
+	uint32_t cl[64];
+	size_t n, i, k = 0, u = 0;
+
+	(void)ctx;
+	if (!D.locks_on)
+		return;
+	switch (a->act) {
+	case HO_ACT_STOP:
+		lsm_ho_stop(a->lkid);
+		break;
+	case HO_ACT_KEEP:
+		lsm_ho_keep(a->lkid);
+		break;
+	case HO_ACT_KILL:
+		/* K passed: its holders are killed and reaped as a pill's
+		 * are (the killset).  Not the UID service (that would stop
+		 * every mailbox): for a lock of its, the clients with an
+		 * allocation uncommitted under it (uidsvc_ho_kill). */
+		n = lsm_ho_clients(a->lkid, cl, 64);
+		if (n > 64)
+			n = 64;
+		for (i = 0; i < n; i++)
+			if (cl[i] != UIDSVC_CLIENT)
+				cl[k++] = cl[i];
+		if (k < n)
+			u = uidsvc_ho_kill(a->lkid);
+		log_notice("hand-off: the holders of %016llx did not let go within %u ms: killing %zu client(s)",
+			   (unsigned long long)a->lkid, D.to.drain_ms, k + u);
+		if (k)
+			host_kill_clients(NULL, cl, k);
+		break;
+	case HO_ACT_RELEASE:
+		break;
+	}
+}
+
+/* V3: listed in the answer about to be submitted - never used again. */
+static void ho_listed(void *ctx, uint64_t lkid)
+{
+	(void)ctx;
+	lsm_ho_gone(lkid);
+}
+
+void hoedge_start(void)
+{
+	struct hbe_handoff_ops ho = {
+		.held = ho_held,
+		.gone = ho_gone,
+		.act = ho_act,
+		.listed = ho_listed,
+	};
+
+	hbe_set_handoff(D.hb, &ho);
+}
+
+void hoedge_read(uint64_t now_ms)
+{
+	if (D.locks_on && !D.locks_stopped)
+		lsm_ho_read(now_ms);
+}
+
+void hoedge_slot_bad(int node)
+{
+	int hrc = 0;
+
+	(void)hbe_slot(D.hb, (uint32_t)node, &hrc);
+	log_warn("hand-off: heartbeat slot %d does not verify (%s): requests in it are not read "
+		 "(those of every other slot are); told again at most every %u s",
+		 node, sdlm_strerror(hrc), HO_SLOT_LOG_MS / 1000);
+}
+
+/*
+ * V2, before each heartbeat write: a stopping grant is final once no
+ * local holder is left and every lock user we killed is reaped (a killed
+ * process in the middle of a write is still there).  The UID service
+ * gives its mailbox up only once its record writes left the kernel
+ * (uidsvc.c, release), so no holder also means none of its I/O.  V5: a
+ * member of every lockspace again, what was stopping is ours again and
+ * what was answered is forgotten (reconciliation releases it if the state
+ * still shows it ours: it left the cache).
+ */
+void hoedge_tick(void)
+{
+	struct ho_away *a = hbe_away(D.hb);
+	struct ho_away_out *out;
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+	uint32_t i, holders;
+	bool valid;
+
+	if (!D.locks_on || !a->n)
+		return;
+	if (lsm_ho_member()) {
+		out = malloc(sizeof(*out));
+		if (!out)
+			return;
+		ho_away_rejoin(a, out);
+		for (i = 0; i < out->n; i++) {
+			if (out->a[i].act == HO_ACT_KEEP)
+				lsm_ho_keep(out->a[i].lkid);
+			else if (out->a[i].act == HO_ACT_RELEASE)
+				ho_away_released(a, out->a[i].lkid);
+		}
+		if (out->n)
+			log_notice("hand-off: a member again: %u lock(s) kept or forgotten", out->n);
+		free(out);
+		return;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (a->g[i].state != HO_STOPPING)
+			continue;
+		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0 || holders ||
+		    host_clients_stopping(NULL))
+			continue;
+		if (ho_away_progress(a, a->g[i].lkid, 0, 0, valid ? lvb : NULL) == 1)
+			log_notice("hand-off: %016llx stopped: answering through the disk",
+				   (unsigned long long)a->g[i].lkid);
+	}
+}
