@@ -31,8 +31,10 @@
  *				before each heartbeat write, V2 (a stopping
  *				grant becomes final) and V5 (a member again)
  *
- * It gathers the facts the pure core asks for and carries its actions
- * out.  It runs in the daemon's loop and never blocks.
+ * Nothing here decides a rule of the design: it gathers the facts the
+ * pure core asks for (a grant's holders left, lock users killed and not
+ * reaped yet) and carries its actions out.  It runs in the daemon's loop
+ * and never blocks.
  */
 #include "config.h"
 
@@ -177,9 +179,11 @@ void hoedge_slot_bad(int node)
 /*
  * V2, before each heartbeat write: a stopping grant is final once no
  * local holder is left and every lock user we killed is reaped (a killed
- * process in the middle of a write is still there).  The UID service
- * gives its mailbox up only once its record writes left the kernel
- * (uidsvc.c, release), so no holder also means none of its I/O.  V5: a
+ * process in the middle of a write is still there) - the rule is
+ * ho_away_progress's, told the holders left.  The UID service gives its
+ * mailbox up only once its record writes left the kernel (uidsvc.c,
+ * release), so no holder also means none of its I/O: none is in flight
+ * for the rule.  V5: a
  * member of every lockspace again, what was stopping is ours again and
  * what was answered is forgotten (reconciliation releases it if the state
  * still shows it ours: it left the cache).
@@ -213,10 +217,15 @@ void hoedge_tick(void)
 	for (i = 0; i < a->n; i++) {
 		if (a->g[i].state != HO_STOPPING)
 			continue;
-		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0 || holders ||
-		    host_clients_stopping(NULL))
+		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0)
 			continue;
-		if (ho_away_progress(a, a->g[i].lkid, 0, 0, valid ? lvb : NULL) == 1)
+		/* A lock user we killed that is not reaped yet may still be
+		 * one of its holders (the killset does not say whose lock it
+		 * used): it counts as one.  Asked, as before, only once no
+		 * holder is left: the question reaps (clients_reap). */
+		if (!holders && host_clients_stopping(NULL))
+			holders = 1;
+		if (ho_away_progress(a, a->g[i].lkid, holders, 0, valid ? lvb : NULL) == 1)
 			log_notice("hand-off: %016llx stopped: answering through the disk",
 				   (unsigned long long)a->g[i].lkid);
 	}
