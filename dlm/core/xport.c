@@ -283,6 +283,7 @@ struct xp_rxslot {
 struct xp_peer {
 	uint32_t	node;		/* 0: unused */
 	uint64_t	inc;		/* 0: not known, HELLO */
+	bool		vouched;	/* inc is the caller's (xport_peer_learn) */
 	uint64_t	snd_una, snd_next;
 	uint64_t	srtt, rttvar, rto;
 	bool		have_rtt;
@@ -648,14 +649,18 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 		return -EINVAL;
 	if ((rc = peer_get(xp, node, &p)))
 		return rc;
-	if (p->inc && inc < p->inc)
+	/* the caller's word moves only forward; one a frame taught (any key
+	 * holder could have signed it) gives way to it in either direction */
+	if (p->inc && inc < p->inc && p->vouched)
 		rc = -ESTALE;
-	else if (p->inc && inc > p->inc)
+	else if (p->inc && inc != p->inc)
 		peer_reset(xp, p, inc, out);
 	else if (!p->inc) {
 		p->inc = inc;
 		rc = flush_queued(xp, p, now, out);
 	}
+	if (rc == 0)
+		p->vouched = true;
 	out->deadline = deadline_of(xp);
 	return rc;
 }
@@ -860,8 +865,18 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 		rc = -ESTALE;
 		goto out;
 	}
-	if (p->inc && f.f_src_inc > p->inc)
+	if (p->inc && f.f_src_inc > p->inc) {
+		/* a restart the caller has not confirmed (or a forgery: every
+		 * holder of the key can sign any incarnation): not taken, not
+		 * acknowledged, so the sender sends it again; it gets through
+		 * once the caller learns the incarnation */
+		if (p->vouched) {
+			p->refused++;
+			rc = -ESRCH;
+			goto out;
+		}
 		peer_reset(xp, p, f.f_src_inc, out);
+	}
 	if (f.f_flags & XP_F_HELLO) {
 		p->ack_owed = true;
 		if (!p->inc) {

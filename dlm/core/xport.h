@@ -104,11 +104,26 @@
  * node that does not know a peer's incarnation yet queues its messages
  * (in the window) and sends a HELLO (retransmitted on the RTO like a
  * message), answered by an ACK frame; xport_peer_learn() skips that when
- * the caller knows the incarnation already (e.g. from CPG).  xport_input()
- * refuses:
+ * the caller knows the incarnation already (e.g. from CPG).
+ *
+ * The caller's word is final.  Every holder of the cluster's one key can
+ * sign a frame as any node with any incarnation, and "greater is newer":
+ * a frame naming 2^64 - 1 would otherwise be a restart that no later
+ * daemon of that node could follow.  So an incarnation the caller vouched
+ * for (xport_peer_learn) is moved by the caller only: a frame of a newer
+ * one is refused (-ESRCH) and not acknowledged, so it is sent again and
+ * taken once the caller learns the restart (sdlmd: at its next read of
+ * the heartbeat slots); and an incarnation a frame taught (a HELLO, for a
+ * peer the caller named none for) gives way to the caller's, older or
+ * newer (a reset, reported).  Only the caller's own word is monotonic: a
+ * learnt incarnation older than the vouched one is -ESTALE.
+ *
+ * xport_input() refuses:
  *	a frame for another node				-EXDEV
  *	a frame from an incarnation of the peer older than the one
  *	  it knows (a packet of a daemon that restarted since)	-ESTALE
+ *	a frame from a newer incarnation than the one the
+ *	  caller vouched for (not acknowledged)			-ESRCH
  *	a DATA or ACK frame naming another incarnation of this
  *	  node (sent to a predecessor): refused, and a DATA frame
  *	  is answered by an ACK frame that tells the sender who
@@ -117,7 +132,8 @@
  *	a seq beyond the reorder buffer				-ERANGE
  *	a new peer when max_peers are known			-ENOSPC
  *	a node the fixed peer list (cfg peers) does not name	-EPERM
- * A frame from a newer incarnation of a known peer (it restarted) resets
+ * A frame from a newer incarnation of a peer known from frames only (it
+ * restarted), or a learnt incarnation other than the known one, resets
  * both streams with that peer: its unacknowledged messages are dropped and
  * reported (struct xport_reset: "never silent loss"; they were meant for
  * a daemon that is gone), buffered ones of the old incarnation discarded,
@@ -283,8 +299,10 @@ void xport_free(struct xport *xp);
 /* The epoch ACK frames and HELLOs carry (DATA frames carry their own). */
 void xport_set_epoch(struct xport *xp, uint64_t epoch);
 
-/* The caller knows node's incarnation (e.g. from CPG): no HELLO needed.
- * A newer one than known resets the streams (out gets the reset). */
+/* The caller knows node's incarnation (e.g. from CPG or the heartbeat
+ * slots): no HELLO needed, and from now on only the caller moves it (the
+ * rules at the top).  Another one than known resets the streams (out gets
+ * the reset); -ESTALE: older than one the caller vouched for. */
 int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 		     uint64_t now, struct xport_out *out);
 

@@ -1008,8 +1008,13 @@ static void test_incarnations(void **state)
 	f = peek(&answer);
 	assert_true(f.f_src_inc == 23 && f.f_dst_inc == 11 && f.f_seq == 0);
 	assert_true(f.f_ack == 0 && f.f_nsack == 0);
+	/* which 1 does not take from a frame: 2's incarnation is the one
+	 * the caller vouched for (test_forged_max_incarnation) */
+	assert_int_equal(give(&a, &answer, 4), -ESRCH);
+	assert_false(a.out.has_reset);
+	assert_true(info(&a, 2).incarnation == 22);
 	/* 1 learns 2 restarted: the two messages are dropped, reported */
-	assert_int_equal(give(&a, &answer, 4), 0);
+	assert_int_equal(xport_peer_learn(a.xp, 2, 23, 4, &a.out), 0);
 	assert_true(a.out.has_reset);
 	assert_int_equal(a.out.reset.node, 2);
 	assert_true(a.out.reset.old_inc == 22 && a.out.reset.new_inc == 23);
@@ -1053,8 +1058,11 @@ static void test_incarnations(void **state)
 	/* a frame of 1's first daemon reaches 2 late: stale */
 	forge(&h, 1, 2, 11, 23, 0, 0);
 	assert_int_equal(give(&b2, &h, 14), -ESTALE);
-	/* a learned incarnation older than known is refused, a newer one
-	 * resets like a frame of it */
+	/* the caller vouches for the incarnation the HELLO taught (nothing
+	 * changes); then a learned incarnation older than it is refused, a
+	 * newer one resets like a frame of it */
+	assert_int_equal(xport_peer_learn(b2.xp, 1, 12, 15, &b2.out), 0);
+	assert_false(b2.out.has_reset);
 	assert_int_equal(xport_peer_learn(b2.xp, 1, 11, 15, &b2.out), -ESTALE);
 	send1(&b2, 1, "for a2", 15);
 	assert_int_equal(xport_peer_learn(b2.xp, 1, 13, 16, &b2.out), 0);
@@ -1068,6 +1076,88 @@ static void test_incarnations(void **state)
 	assert_int_equal(b2.out.ntx, 0);
 	xport_free(b.xp);
 	unpair(&a, &b2);
+}
+
+/*
+ * Every holder of the cluster's one key can sign a frame as any node, with
+ * any incarnation.  Incarnations order by "greater is newer", so a frame
+ * naming 2^64 - 1 as node 2's would be a restart no later daemon of node 2
+ * could ever follow: the live daemon, and every later one, refused as
+ * stale for good (review s26-rev-xport O2).  An incarnation the caller
+ * vouched for (xport_peer_learn: sdlmd's heartbeat slots) is moved by the
+ * caller only; a frame of another incarnation is refused, and an
+ * incarnation a frame taught gives way to the caller's word.
+ */
+static void test_forged_max_incarnation(void **state)
+{
+	struct ep a, b, b2;
+	struct held h;
+
+	(void)state;
+	pair(&a, &b);
+	/* a forged HELLO and DATA frame of "node 2" at the top of the range */
+	forge(&h, 2, 1, UINT64_MAX, 11, 1, 0);
+	assert_int_equal(give(&a, &h, 1), -ESRCH);
+	assert_false(a.out.has_reset);
+	assert_int_equal(a.out.nrx, 0);
+	assert_int_equal(a.out.ntx, 0);
+	memset(&h, 0, sizeof(h));
+	{
+		struct xport_frame f;
+
+		memset(&f, 0, sizeof(f));
+		f.f_flags = XP_F_HELLO;
+		f.f_src_node = 2;
+		f.f_dst_node = 1;
+		f.f_src_inc = UINT64_MAX;
+		assert_int_equal(xport_frame_encode(&f, &key, h.buf, sizeof(h.buf), &h.len), 0);
+	}
+	assert_int_equal(give(&a, &h, 2), -ESRCH);
+	assert_int_equal(a.out.ntx, 0);
+	assert_true(info(&a, 2).incarnation == 22);
+	/* the live daemon still gets through */
+	send1(&b, 1, "live", 3);
+	hold(&h, &b.out, 0);
+	assert_int_equal(give(&a, &h, 4), 0);
+	assert_int_equal(a.out.nrx, 1);
+	/* 2 restarts: its first frame waits for the caller's word (refused,
+	 * unacknowledged: it is sent again), then it is taken */
+	ep_new(&b2, 2, 23);
+	assert_int_equal(xport_peer_learn(b2.xp, 1, 11, 5, &b2.out), 0);
+	send1(&b2, 1, "restarted", 5);
+	hold(&h, &b2.out, 0);
+	assert_int_equal(give(&a, &h, 6), -ESRCH);
+	assert_int_equal(a.out.ntx, 0);
+	assert_int_equal(xport_peer_learn(a.xp, 2, 23, 7, &a.out), 0);
+	assert_true(a.out.has_reset);
+	assert_true(a.out.reset.old_inc == 22 && a.out.reset.new_inc == 23);
+	assert_int_equal(give(&a, &h, 8), 0);
+	assert_int_equal(a.out.nrx, 1);
+	assert_memory_equal(a.out.rx[0].data, "restarted", 9);
+	xport_free(b.xp);
+	unpair(&a, &b2);
+
+	/* a peer nobody vouched for yet is taught the top of the range by a
+	 * forged frame; its daemon's slot (the caller) names another: the
+	 * caller's word wins, whatever the order, and the daemon gets through */
+	ep_new(&a, 1, 11);
+	forge(&h, 2, 1, UINT64_MAX, 11, 1, 0);
+	assert_int_equal(give(&a, &h, 1), 0);
+	assert_true(info(&a, 2).incarnation == UINT64_MAX);
+	assert_int_equal(xport_peer_learn(a.xp, 2, 22, 2, &a.out), 0);
+	assert_true(a.out.has_reset);
+	assert_true(a.out.reset.old_inc == UINT64_MAX && a.out.reset.new_inc == 22);
+	assert_true(info(&a, 2).incarnation == 22);
+	ep_new(&b, 2, 22);
+	assert_int_equal(xport_peer_learn(b.xp, 1, 11, 3, &b.out), 0);
+	send1(&b, 1, "real", 3);
+	hold(&h, &b.out, 0);
+	assert_int_equal(give(&a, &h, 4), 0);
+	assert_int_equal(a.out.nrx, 1);
+	assert_memory_equal(a.out.rx[0].data, "real", 4);
+	/* once vouched for, an older incarnation from the caller is refused */
+	assert_int_equal(xport_peer_learn(a.xp, 2, 21, 5, &a.out), -ESTALE);
+	unpair(&a, &b);
 }
 
 /* ---- simulations ---- */
@@ -1216,6 +1306,7 @@ int main(void)
 		cmocka_unit_test(test_refused_call_keeps_deadline),
 		cmocka_unit_test(test_fixed_peer_list),
 		cmocka_unit_test(test_incarnations),
+		cmocka_unit_test(test_forged_max_incarnation),
 		cmocka_unit_test(test_sim_two_2pct),
 		cmocka_unit_test(test_sim_two_20pct),
 		cmocka_unit_test(test_sim_three_2pct),
