@@ -254,12 +254,14 @@ bad:
 #define DEF_RTO_MIN	2000000ULL	/* 2 ms */
 #define DEF_RTO_MAX	100000000ULL	/* 100 ms */
 #define DEF_BACKOFF_MAX	1000000000ULL	/* 1 s */
+#define DEF_GIVE_UP	5000000000ULL	/* 5 s */
 /* Retransmissions at the plain RTO before the back-off starts. */
 #define XP_BACKOFF_AFTER	3
 
 struct xp_txslot {
 	uint64_t	seq;		/* 0: free */
 	uint64_t	epoch;
+	uint64_t	first_sent;
 	uint64_t	last_sent;
 	uint64_t	deadline;	/* next retransmission */
 	unsigned	ntx;		/* transmissions so far; 0: queued */
@@ -284,6 +286,7 @@ struct xp_peer {
 	uint32_t	node;		/* 0: unused */
 	uint64_t	inc;		/* 0: not known, HELLO */
 	bool		vouched;	/* inc is the caller's (xport_peer_learn) */
+	bool		unreachable;	/* given up on: only the probe goes */
 	uint64_t	snd_una, snd_next;
 	uint64_t	srtt, rttvar, rto;
 	bool		have_rtt;
@@ -303,7 +306,7 @@ struct xport {
 	uint32_t	node;
 	uint64_t	inc;
 	uint64_t	epoch;
-	uint64_t	rto_min, rto_max, rto_initial, backoff_max;
+	uint64_t	rto_min, rto_max, rto_initial, backoff_max, give_up;
 	struct xport_key key;
 	unsigned	max_peers;
 	bool		closed;		/* cfg->peers: no other node */
@@ -345,7 +348,9 @@ int xport_new(const struct xport_cfg *cfg, struct xport **xpp)
 	xp->rto_max = cfg->rto_max ? cfg->rto_max : DEF_RTO_MAX;
 	xp->rto_initial = cfg->rto_initial ? cfg->rto_initial : xp->rto_max;
 	xp->backoff_max = cfg->backoff_max ? cfg->backoff_max : DEF_BACKOFF_MAX;
-	if (xp->rto_min > xp->rto_max || xp->backoff_max < xp->rto_max) {
+	xp->give_up = cfg->give_up ? cfg->give_up : DEF_GIVE_UP;
+	if (xp->rto_min > xp->rto_max || xp->backoff_max < xp->rto_max ||
+	    xp->give_up < xp->backoff_max) {
 		free(xp);
 		return -EINVAL;
 	}
@@ -395,6 +400,7 @@ static void out_init(struct xport_out *out)
 	out->ntx = 0;
 	out->nrx = 0;
 	out->has_reset = false;
+	out->nreach = 0;
 	out->deadline = XP_NEVER;
 }
 
@@ -421,6 +427,7 @@ static void stream_start(struct xport *xp, struct xp_peer *p)
 	p->rcv_next = 1;
 	p->hello_ntx = 0;
 	p->ack_owed = false;
+	p->unreachable = false;
 	if (!p->have_rtt)
 		p->rto = xp->rto_initial;
 }
@@ -563,6 +570,8 @@ static int transmit(struct xport *xp, struct xp_peer *p, struct xp_txslot *m,
 		return rc;
 	if (m->ntx)
 		p->retx++;
+	else
+		m->first_sent = now;
 	p->sent++;
 	m->ntx++;
 	m->last_sent = now;
@@ -631,9 +640,22 @@ static uint64_t deadline_of(const struct xport *xp)
 
 			if (m->ntx && !m->sacked && m->deadline < d)
 				d = m->deadline;
+			if (m->ntx && !m->sacked && p->unreachable)
+				break;	/* the probe alone */
 		}
 	}
 	return d;
+}
+
+static void report_reach(struct xp_peer *p, bool reachable, struct xport_out *out)
+{
+	struct xport_reach *r = &out->reach[out->nreach++];
+
+	p->unreachable = !reachable;
+	r->node = p->node;
+	r->incarnation = p->inc;
+	r->reachable = reachable;
+	r->pending = (unsigned)(p->snd_next - p->snd_una);
 }
 
 int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
@@ -682,6 +704,8 @@ int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 		return -EMSGSIZE;
 	if ((rc = peer_get(xp, node, &p)))
 		return rc;
+	if (p->unreachable)
+		return -EHOSTDOWN;
 	if (p->snd_next - p->snd_una >= XP_WINDOW)
 		return -EAGAIN;
 	m = &p->tx[p->snd_next % XP_WINDOW];
@@ -905,6 +929,17 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 		p->refused++;
 		goto out;
 	}
+	if (p->unreachable) {
+		/* it answered: the rest of the window goes now, not at its
+		 * backed-off deadline */
+		report_reach(p, true, out);
+		for (s = p->snd_una; s < p->snd_next; s++) {
+			struct xp_txslot *m = &p->tx[s % XP_WINDOW];
+
+			if (m->ntx && !m->sacked && m->deadline > now)
+				m->deadline = now;
+		}
+	}
 	if (f.f_seq && (rc = take_data(p, &f, out)))
 		goto out;
 	/* fast retransmission, then what waited for the incarnation */
@@ -946,9 +981,23 @@ int xport_timer(struct xport *xp, uint64_t now, struct xport_out *out)
 		for (s = p->snd_una; s < p->snd_next; s++) {
 			struct xp_txslot *m = &p->tx[s % XP_WINDOW];
 
-			if (m->ntx && !m->sacked && m->deadline <= now &&
-			    transmit(xp, p, m, now, out))
+			if (!m->ntx || m->sacked)
+				continue;
+			if (!p->unreachable && now - m->first_sent >= xp->give_up) {
+				if (out->nreach == XP_REACH_MAX)
+					goto full;
+				report_reach(p, false, out);
+				/* the probe: the oldest, at backoff_max */
+				if (m->deadline > now + xp->backoff_max)
+					m->deadline = now + xp->backoff_max;
+			}
+			if (m->deadline <= now && transmit(xp, p, m, now, out))
 				goto full;
+			if (p->unreachable) {
+				if (m->deadline < now + xp->backoff_max)
+					m->deadline = m->last_sent + xp->backoff_max;
+				break;	/* the probe alone */
+			}
 		}
 	}
 	out->deadline = deadline_of(xp);
@@ -975,6 +1024,7 @@ int xport_peer_info(const struct xport *xp, uint32_t node,
 	info->snd_next = p->snd_next;
 	info->rcv_next = p->rcv_next;
 	info->inflight = (unsigned)(p->snd_next - p->snd_una);
+	info->unreachable = p->unreachable;
 	info->sent = p->sent;
 	info->retransmits = p->retx;
 	info->fast_retransmits = p->fast_retx;

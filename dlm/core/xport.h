@@ -140,8 +140,27 @@
  * sequence numbers start at 1 again.  Frames of the old incarnation are
  * refused from then on.
  *
+ * Giving up.  A peer that stops answering (its node died, its daemon
+ * hangs) would otherwise have every message of its window retransmitted
+ * at backoff_max for ever, and its sender never told.  When a message has
+ * waited give_up (5 s by default) since its first transmission, the peer
+ * is unreachable: reported once (struct xport_reach, with the messages
+ * that wait), xport_send() to it refuses (-EHOSTDOWN) instead of queuing,
+ * and of its window only the oldest unacknowledged message is sent again,
+ * once every backoff_max: the probe.  The queued messages are kept, not
+ * dropped: the peer may be alive behind a cut, and its receive stream
+ * waits for exactly these sequence numbers.  The first acceptable frame
+ * of that incarnation makes it reachable again (reported; the rest of
+ * the window goes at once); a new incarnation (a reset) drops the window
+ * as ever.  What the layer above does about an unreachable peer is its
+ * own (sdlmd: logged and counted; membership and fencing stay
+ * corosync's).  A HELLO that is never answered is not given up on: it
+ * goes once every backoff_max and nothing else waits behind it but the
+ * queued messages.
+ *
  * Every call fills a struct xport_out: the frames to send now (in order),
- * the messages to deliver (in order), a reset if one happened, and the
+ * the messages to deliver (in order), a reset if one happened, the peers
+ * given up on or back (reach), and the
  * next timer deadline (xport_timer() is due then; XP_NEVER: none), a
  * refused call's output too (its deadline is the one before the call).
  * Pointers in the output are valid until the next call on the xport (and,
@@ -247,6 +266,10 @@ struct xport_cfg {
 	unsigned	npeers;
 	/* 0 = default: 2 ms, 100 ms, 100 ms, 1 s (ns) */
 	uint64_t	rto_min, rto_max, rto_initial, backoff_max;
+	/* A message unacknowledged this long after its first transmission
+	 * makes its peer unreachable (0 = default: 5 s; at least
+	 * backoff_max). */
+	uint64_t	give_up;
 };
 
 struct xport_tx {		/* a frame to send */
@@ -270,6 +293,17 @@ struct xport_reset {		/* the peer restarted: its streams start over */
 	unsigned	dropped;	/* our unacknowledged messages, lost */
 };
 
+/* A peer given up on, or back (the rules at the top, "Giving up"). */
+struct xport_reach {
+	uint32_t	node;
+	uint64_t	incarnation;
+	bool		reachable;	/* false: given up on; true: back */
+	unsigned	pending;	/* our unacknowledged messages */
+};
+
+/* Reports of one call; more wait for the next xport_timer (due at once). */
+#define XP_REACH_MAX		8
+
 struct xport_out {
 	struct xport_tx	tx[XP_OUT_MAX];
 	unsigned	ntx;
@@ -277,6 +311,8 @@ struct xport_out {
 	unsigned	nrx;
 	bool		has_reset;
 	struct xport_reset reset;
+	struct xport_reach reach[XP_REACH_MAX];
+	unsigned	nreach;
 	uint64_t	deadline;	/* next xport_timer(); XP_NEVER: none */
 };
 
@@ -286,6 +322,7 @@ struct xport_peer_info {
 	uint64_t	srtt, rttvar, rto;	/* ns; srtt 0: no sample yet */
 	uint64_t	snd_una, snd_next, rcv_next;
 	unsigned	inflight;	/* unacknowledged messages */
+	bool		unreachable;	/* given up on ("Giving up") */
 	uint64_t	sent, retransmits, fast_retransmits, rtt_samples;
 	uint64_t	delivered, duplicates, refused;
 };
@@ -309,7 +346,8 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 /*
  * Queue one message (1..XP_PAYLOAD_MAX bytes, copied) for node and send
  * it now if node's incarnation is known, else a HELLO.  -EAGAIN: the send
- * window is full (nothing kept); -EMSGSIZE; -EINVAL: node 0 or ourselves;
+ * window is full (nothing kept); -EHOSTDOWN: node is given up on (nothing
+ * kept: "Giving up"); -EMSGSIZE; -EINVAL: node 0 or ourselves;
  * -ENOSPC: a new peer beyond max_peers; -EPERM: not in the fixed list.
  */
 int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,

@@ -164,6 +164,23 @@ static void on_reset(const struct xport_reset *r)
 		p->echo_out = 0;
 }
 
+/* The transport gave a peer up (or it is back): the layer above is told
+ * here; the echo to it stops until it answers (xport_send refuses). */
+static void on_reach(const struct xport_reach *r)
+{
+	if (r->reachable) {
+		log_notice("xport: node %u answers again (incarnation %016llx): %u message(s) "
+			   "that waited for it go now", r->node,
+			   (unsigned long long)r->incarnation, r->pending);
+		return;
+	}
+	E.st.unreachable++;
+	log_warn("xport: node %u (incarnation %016llx) is unreachable: a message waited "
+		 "for its acknowledgement longer than the transport's give-up time; %u "
+		 "message(s) wait, one probe a second until it answers", r->node,
+		 (unsigned long long)r->incarnation, r->pending);
+}
+
 static void handle_msgs(unsigned n, uint64_t now);
 
 /* Everything one call decided (the flow at the top of this file). */
@@ -174,6 +191,8 @@ static void handle_out(struct xport_out *o, uint64_t now)
 	send_frames(o);
 	if (o->has_reset)
 		on_reset(&o->reset);
+	for (i = 0; i < o->nreach; i++)
+		on_reach(&o->reach[i]);
 	for (i = 0; i < o->nrx; i++) {
 		const struct xport_rx *rx = &o->rx[i];
 
@@ -786,7 +805,7 @@ void xpedge_render(struct sbuf *b, bool json)
 			  "\"send_errors\":%llu,\"auth_drops\":%llu,\"foreign_drops\":%llu,"
 			  "\"receive_errors\":%llu,\"malformed\":%llu,\"refused\":%llu,"
 			  "\"retransmits\":%llu,\"fast_retransmits\":%llu,"
-			  "\"duplicates\":%llu,\"delivered\":%llu,\"resets\":%llu,"
+			  "\"duplicates\":%llu,\"delivered\":%llu,\"resets\":%llu,\"unreachable\":%llu,"
 			  "\"echo_sent\":%llu,\"echo_replies\":%llu,\"peers\":[",
 			  E.cfg.port, (unsigned long long)st.frames_sent,
 			  (unsigned long long)st.frames_received, (unsigned long long)st.send_errors,
@@ -795,6 +814,7 @@ void xpedge_render(struct sbuf *b, bool json)
 			  (unsigned long long)st.refused, (unsigned long long)st.retransmits,
 			  (unsigned long long)st.fast_retransmits, (unsigned long long)st.duplicates,
 			  (unsigned long long)st.delivered, (unsigned long long)st.resets,
+			  (unsigned long long)st.unreachable,
 			  (unsigned long long)st.echo_sent, (unsigned long long)st.echo_replies);
 	} else {
 		sb_printf(b, "xport        UDP %s port %u: %llu frames sent (%llu messages "
@@ -819,7 +839,8 @@ void xpedge_render(struct sbuf *b, bool json)
 			us_or_null(b, "srtt_us", pi.rtt_samples > 0, pi.srtt);
 			us_or_null(b, "rttvar_us", pi.rtt_samples > 0, pi.rttvar);
 			us_or_null(b, "rto_us", have, pi.rto);
-			sb_printf(b, ",\"inflight\":%u,\"echo_replies\":%llu", pi.inflight,
+			sb_printf(b, ",\"inflight\":%u,\"unreachable\":%s,\"echo_replies\":%llu",
+				  pi.inflight, pi.unreachable ? "true" : "false",
 				  (unsigned long long)p->rtt_n);
 			us_or_null(b, "echo_rtt_us", p->rtt_n > 0, p->rtt_last);
 			us_or_null(b, "echo_rtt_min_us", p->rtt_n > 0, p->rtt_min);
@@ -839,7 +860,8 @@ void xpedge_render(struct sbuf *b, bool json)
 			sb_printf(b, "no echo reply yet");
 		if (pi.rtt_samples)
 			sb_printf(b, ", srtt %.3f ms, rto %.3f ms", pi.srtt / 1e6, pi.rto / 1e6);
-		sb_printf(b, "%s\n", pi.inflight ? ", messages in flight" : "");
+		sb_printf(b, "%s\n", pi.unreachable ? ", UNREACHABLE (given up on, probed)" :
+			  pi.inflight ? ", messages in flight" : "");
 	}
 	if (json)
 		sb_printf(b, "]}");

@@ -66,6 +66,7 @@ struct xpedge_stats {
 	uint64_t	duplicates;		/* messages received again, not delivered */
 	uint64_t	delivered;		/* messages delivered */
 	uint64_t	resets;			/* a peer restarted */
+	uint64_t	unreachable;		/* a peer given up on (xport.h) */
 	uint64_t	echo_sent, echo_replies;
 };
 

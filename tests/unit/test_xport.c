@@ -1160,6 +1160,64 @@ static void test_forged_max_incarnation(void **state)
 	unpair(&a, &b);
 }
 
+/*
+ * A peer that never answers again (its node died, its daemon hangs) is
+ * given up on: once a message has waited give_up (5 s) since its first
+ * transmission, the peer is reported unreachable with what waits for it,
+ * new messages to it are refused (-EHOSTDOWN) rather than queued, and
+ * one message a backoff_max probes whether it is back instead of every
+ * message in the window at that rate for ever (review s26-rev-xport O6).
+ * The first answer brings it back, reported too.
+ */
+static void test_dead_peer_given_up(void **state)
+{
+	struct ep a, b;
+	struct held h, ack;
+	uint64_t t, frames = 0;
+	unsigned k, down = 0;
+
+	(void)state;
+	pair(&a, &b);
+	round_trip(&a, &b, 0, 1 * MS);
+	send1(&a, 2, "m1", 10 * MS);
+	send1(&a, 2, "m2", 10 * MS);
+	send1(&a, 2, "m3", 10 * MS);
+	/* 30 s of timers with nobody answering */
+	for (t = 10 * MS; t < 30000 * MS; ) {
+		t = a.out.deadline;
+		assert_true(t != XP_NEVER);
+		assert_int_equal(xport_timer(a.xp, t, &a.out), 0);
+		for (k = 0; k < a.out.nreach; k++) {
+			assert_int_equal(a.out.reach[k].node, 2);
+			assert_false(a.out.reach[k].reachable);
+			assert_int_equal(a.out.reach[k].pending, 3);
+			assert_true(t >= 10 * MS + 5000 * MS);
+			down++;
+		}
+		if (t >= 10 * MS + 5000 * MS + 1000 * MS)
+			frames += a.out.ntx;
+		if (a.out.ntx)
+			hold(&h, &a.out, 0);
+	}
+	assert_int_equal(down, 1);
+	assert_true(info(&a, 2).unreachable);
+	/* after the give-up, one probe a second: about 24 in 24 s, not 72 */
+	assert_true(frames >= 20 && frames <= 25);
+	assert_int_equal(xport_send(a.xp, 2, 1, "m4", 2, t, &a.out), -EHOSTDOWN);
+	assert_int_equal(info(&a, 2).inflight, 3);
+	/* the peer answers the probe: reachable again, the rest goes at once */
+	assert_true(peek(&h).f_seq == 2);	/* the oldest unacknowledged */
+	assert_int_equal(give(&b, &h, t + 1 * MS), 0);
+	hold(&ack, &b.out, 0);
+	assert_int_equal(give(&a, &ack, t + 2 * MS), 0);
+	assert_int_equal(a.out.nreach, 1);
+	assert_true(a.out.reach[0].reachable && a.out.reach[0].node == 2);
+	assert_false(info(&a, 2).unreachable);
+	assert_int_equal(a.out.ntx, 2);		/* the other two, sent again now */
+	send1(&a, 2, "m4", t + 3 * MS);
+	unpair(&a, &b);
+}
+
 /* ---- simulations ---- */
 
 /* Every message is (from, to, index); the receiver checks the index is the
@@ -1307,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_peer_list),
 		cmocka_unit_test(test_incarnations),
 		cmocka_unit_test(test_forged_max_incarnation),
+		cmocka_unit_test(test_dead_peer_given_up),
 		cmocka_unit_test(test_sim_two_2pct),
 		cmocka_unit_test(test_sim_two_20pct),
 		cmocka_unit_test(test_sim_three_2pct),
