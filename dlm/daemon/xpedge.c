@@ -33,6 +33,7 @@
 #include "quorum.h"
 #include "xport.h"
 #include "xpmsg.h"
+#include "xpecho.h"
 #include "xpedge.h"
 
 /* xport's max_peers bound */
@@ -45,9 +46,6 @@ struct xe_peer {
 	struct sockaddr_storage sa;
 	socklen_t	salen;
 	char		addr[INET6_ADDRSTRLEN];
-	/* the echo: the next id, the outstanding one (0: none) and its send */
-	uint64_t	echo_next, echo_out, echo_out_ns;
-	uint64_t	rtt_last, rtt_min, rtt_max, rtt_sum, rtt_n;
 };
 
 /* A delivered message, copied out of the transport's output. */
@@ -63,6 +61,7 @@ static struct {
 	char		key_file[512];
 	int		fd;
 	struct xport	*xp;
+	struct xpecho	*echo;		/* the echo's decisions (xpecho.h) */
 	struct xe_peer	*peers;
 	unsigned	npeers;
 	char		self_addr[INET6_ADDRSTRLEN];
@@ -154,14 +153,11 @@ static void send_frames(const struct xport_out *o)
 
 static void on_reset(const struct xport_reset *r)
 {
-	struct xe_peer *p = peer_of(r->node);
-
 	E.st.resets++;
 	log_info("xport: node %u restarted (incarnation %016llx -> %016llx): %u message(s) "
 		 "for the old one dropped", r->node, (unsigned long long)r->old_inc,
 		 (unsigned long long)r->new_inc, r->dropped);
-	if (p)
-		p->echo_out = 0;
+	xpecho_reset(E.echo, r->node);
 }
 
 /* The transport gave a peer up (or it is back): the layer above is told
@@ -220,54 +216,27 @@ static int send_msg(uint32_t node, const uint8_t *data, size_t len, uint64_t now
 	return rc;
 }
 
-static void on_echo(uint32_t node, const struct xpm_echo *e, uint64_t now)
-{
-	struct xe_peer *p = peer_of(node);
-	uint8_t buf[XPM_ECHO_LEN];
-	struct xpm_echo r;
-	uint64_t rtt;
-
-	if (!p)
-		return;
-	if (e->type == XPM_ECHO_REQ) {
-		r = *e;
-		r.type = XPM_ECHO_REPLY;
-		xpmsg_echo_encode(&r, buf);
-		/* a full window drops the reply: the requester gives its
-		 * echo up and sends another (echo_tick) */
-		send_msg(node, buf, sizeof(buf), now);
-		return;
-	}
-	if (!p->echo_out || e->id != p->echo_out || now < e->stamp)
-		return;		/* one we gave up on */
-	rtt = now - e->stamp;
-	p->echo_out = 0;
-	p->rtt_last = rtt;
-	if (!p->rtt_n || rtt < p->rtt_min)
-		p->rtt_min = rtt;
-	if (rtt > p->rtt_max)
-		p->rtt_max = rtt;
-	p->rtt_sum += rtt;
-	p->rtt_n++;
-	E.st.echo_replies++;
-}
-
 static void handle_msgs(unsigned n, uint64_t now)
 {
 	struct xe_msg m[XP_WINDOW];
-	struct xpm_echo e;
+	uint8_t buf[XPM_ECHO_LEN];
 	unsigned i;
+	int rc;
 
 	/* handling sends, which may deliver nothing but reuses E.msgs */
 	memcpy(m, E.msgs, n * sizeof(m[0]));
 	for (i = 0; i < n; i++) {
-		if (xpmsg_echo_decode(m[i].data, m[i].len, &e) < 0) {
-			if (!E.unknown_msgs++)
-				log_warn("xport: node %u sent a message this version does "
-					 "not know (type %u)", m[i].node, m[i].data[0]);
-			continue;
+		rc = xpecho_input(E.echo, m[i].node, m[i].data, m[i].len, now, buf);
+		if (rc == XPE_REPLY) {
+			/* a full window drops the reply: the requester gives
+			 * its echo up and sends another (xpecho.h) */
+			send_msg(m[i].node, buf, sizeof(buf), now);
+		} else if (rc == XPE_RTT) {
+			E.st.echo_replies++;
+		} else if (rc < 0 && !E.unknown_msgs++) {
+			log_warn("xport: node %u sent a message this version does "
+				 "not know (type %u)", m[i].node, m[i].data[0]);
 		}
-		on_echo(m[i].node, &e, now);
 	}
 }
 
@@ -450,9 +419,8 @@ static uint64_t tick_ns(void)
  */
 static void echo_tick(void *data)
 {
-	uint64_t now = mono_ns(), giveup;
+	uint64_t now = mono_ns();
 	uint8_t buf[XPM_ECHO_LEN];
-	struct xpm_echo e;
 	unsigned i;
 
 	(void)data;
@@ -471,24 +439,16 @@ static void echo_tick(void *data)
 				"transport stays silent until sdlmd restarts");
 		E.learnt = true;
 	}
-	/* an echo unanswered for this long is given up (its reply was
-	 * dropped, or the peer is down): the next one measures again */
-	giveup = (uint64_t)E.cfg.echo_ms * 10 * 1000000u;
-	if (giveup < 10000000000ull)
-		giveup = 10000000000ull;
 	for (i = 1; i < E.npeers && E.cfg.echo_ms; i++) {
 		struct xe_peer *p = &E.peers[i];
 
 		/* no daemon in the slot: an echo would only wait for one */
 		if (!E.cfg.node_inc || !E.cfg.node_inc(E.cfg.ctx, p->node))
 			continue;
-		if (p->echo_out && now - p->echo_out_ns < giveup)
+		if (xpecho_request(E.echo, p->node, now, buf) != 1)
 			continue;
-		e = (struct xpm_echo) { .type = XPM_ECHO_REQ, .id = ++p->echo_next, .stamp = now };
-		xpmsg_echo_encode(&e, buf);
 		if (send_msg(p->node, buf, sizeof(buf), now) == 0) {
-			p->echo_out = e.id;
-			p->echo_out_ns = now;
+			xpecho_sent(E.echo, p->node, now);
 			E.st.echo_sent++;
 		}
 	}
@@ -692,10 +652,12 @@ int xpedge_setup(const struct xpedge_cfg *cfg, char *err, size_t errlen)
 		.npeers = E.npeers - 1,
 	};
 	rc = xport_new(&xc, &E.xp);
+	if (rc == 0 && E.npeers > 1)
+		rc = xpecho_new(ids, E.npeers - 1, tick_ns(), &E.echo);
 	free(ids);
 	if (rc < 0) {
 		snprintf(err, errlen, "xport: %s", strerror(-rc));
-		goto out_close;
+		goto out_xport;
 	}
 	E.on = true;
 	memset(key, 0, sizeof(key));
@@ -718,6 +680,8 @@ int xpedge_setup(const struct xpedge_cfg *cfg, char *err, size_t errlen)
 
 out_xport:
 	E.on = false;
+	xpecho_free(E.echo);
+	E.echo = NULL;
 	xport_free(E.xp);
 	E.xp = NULL;
 out_close:
@@ -744,6 +708,8 @@ void xpedge_close(void)
 		qb_loop_poll_del(E.cfg.loop, E.fd);
 	close(E.fd);
 	E.fd = -1;
+	xpecho_free(E.echo);
+	E.echo = NULL;
 	xport_free(E.xp);
 	E.xp = NULL;
 	free(E.peers);
@@ -788,6 +754,7 @@ void xpedge_render(struct sbuf *b, bool json)
 {
 	struct xpedge_stats st;
 	struct xport_peer_info pi;
+	struct xpe_figures ef;
 	unsigned i;
 
 	if (!E.on) {
@@ -832,6 +799,7 @@ void xpedge_render(struct sbuf *b, bool json)
 
 		if (!have)
 			memset(&pi, 0, sizeof(pi));
+		(void)xpecho_figures(E.echo, p->node, &ef);
 		if (json) {
 			sb_printf(b, "%s{\"node\":%u,\"address\":", i > 1 ? "," : "", p->node);
 			sb_json_str(b, p->addr);
@@ -841,21 +809,21 @@ void xpedge_render(struct sbuf *b, bool json)
 			us_or_null(b, "rto_us", have, pi.rto);
 			sb_printf(b, ",\"inflight\":%u,\"unreachable\":%s,\"echo_replies\":%llu",
 				  pi.inflight, pi.unreachable ? "true" : "false",
-				  (unsigned long long)p->rtt_n);
-			us_or_null(b, "echo_rtt_us", p->rtt_n > 0, p->rtt_last);
-			us_or_null(b, "echo_rtt_min_us", p->rtt_n > 0, p->rtt_min);
-			us_or_null(b, "echo_rtt_max_us", p->rtt_n > 0, p->rtt_max);
-			us_or_null(b, "echo_rtt_mean_us", p->rtt_n > 0,
-				   p->rtt_n ? p->rtt_sum / p->rtt_n : 0);
+				  (unsigned long long)ef.replies);
+			us_or_null(b, "echo_rtt_us", ef.replies > 0, ef.rtt_last);
+			us_or_null(b, "echo_rtt_min_us", ef.replies > 0, ef.rtt_min);
+			us_or_null(b, "echo_rtt_max_us", ef.replies > 0, ef.rtt_max);
+			us_or_null(b, "echo_rtt_mean_us", ef.replies > 0,
+				   ef.replies ? ef.rtt_sum / ef.replies : 0);
 			sb_printf(b, "}");
 			continue;
 		}
 		sb_printf(b, "  node %-6u %s: ", p->node, p->addr);
-		if (p->rtt_n)
+		if (ef.replies)
 			sb_printf(b, "echo %.3f ms (min %.3f, mean %.3f, max %.3f; %llu replies)",
-				  p->rtt_last / 1e6, p->rtt_min / 1e6,
-				  (double)(p->rtt_sum / p->rtt_n) / 1e6, p->rtt_max / 1e6,
-				  (unsigned long long)p->rtt_n);
+				  ef.rtt_last / 1e6, ef.rtt_min / 1e6,
+				  (double)(ef.rtt_sum / ef.replies) / 1e6, ef.rtt_max / 1e6,
+				  (unsigned long long)ef.replies);
 		else
 			sb_printf(b, "no echo reply yet");
 		if (pi.rtt_samples)
