@@ -14,6 +14,8 @@ struct xpe_peer {
 	uint64_t	next_id;	/* the last id made */
 	uint64_t	out_id;		/* outstanding; 0: none */
 	uint64_t	out_sent;	/* its send, by our clock */
+	uint64_t	out_stamp;	/* the stamp it carries */
+	uint64_t	made_stamp;	/* the stamp of the request made last */
 	struct xpe_figures f;
 };
 
@@ -85,6 +87,7 @@ int xpecho_request(struct xpecho *e, uint32_t node, uint64_t now,
 	if (p->out_id && now - p->out_sent < e->giveup)
 		return 0;
 	m = (struct xpm_echo) { .type = XPM_ECHO_REQ, .id = ++p->next_id, .stamp = now };
+	p->made_stamp = now;
 	return xpmsg_echo_encode(&m, buf) < 0 ? -EINVAL : 1;
 }
 
@@ -96,6 +99,7 @@ void xpecho_sent(struct xpecho *e, uint32_t node, uint64_t now)
 		return;
 	p->out_id = p->next_id;
 	p->out_sent = now;
+	p->out_stamp = p->made_stamp;
 	p->f.sent++;
 	p->f.outstanding = true;
 }
@@ -128,13 +132,17 @@ int xpecho_input(struct xpecho *e, uint32_t node, const void *data, size_t len,
 		m.type = XPM_ECHO_REPLY;
 		return xpmsg_echo_encode(&m, buf) < 0 ? -EINVAL : XPE_REPLY;
 	}
-	if (!p->out_id || m.id != p->out_id || now < m.stamp) {
+	/* one we gave up on, or not returned unchanged: not ours.  The
+	 * stamp is only compared: the round trip is our own clock's, a
+	 * reply's stamp would let its sender make it anything */
+	if (!p->out_id || m.id != p->out_id || m.stamp != p->out_stamp ||
+	    now < p->out_sent) {
 		p->f.ignored++;
-		return XPE_IGNORED;	/* one we gave up on */
+		return XPE_IGNORED;
 	}
 	p->out_id = 0;
 	p->f.outstanding = false;
-	rtt_take(p, now - m.stamp);
+	rtt_take(p, now - p->out_sent);
 	return XPE_RTT;
 }
 

@@ -17,8 +17,10 @@
  *
  * A request delivered is answered with a reply of the same id and stamp.
  * A reply delivered is taken only when it is the outstanding request's
- * (same id); its round trip is the edge's clock at the delivery minus
- * the time of the request's send.
+ * (same id, and the stamp that request carried, returned unchanged); its
+ * round trip is the edge's clock at the delivery minus the time of the
+ * request's send (xpecho_sent), never anything the reply carries: the
+ * peer, or any holder of the key, cannot set our estimate.
  */
 #ifndef SDLM_XPECHO_H
 #define SDLM_XPECHO_H

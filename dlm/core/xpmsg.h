@@ -31,9 +31,11 @@
  *	                          opaque to the replier, returned unchanged
  *
  * A request is answered by a reply with the same id and stamp; the
- * requester's round trip is its clock at the reply's delivery minus the
- * stamp: the time of one message each way through the transport,
- * retransmissions included.
+ * requester takes a reply only with the id and stamp of its outstanding
+ * request, and its round trip is its clock at the reply's delivery minus
+ * its own time of the request's send (xpecho.h: never the stamp, which
+ * the replier could set): the time of one message each way through the
+ * transport, retransmissions included.
  */
 #ifndef SDLM_XPMSG_H
 #define SDLM_XPMSG_H

@@ -156,6 +156,39 @@ static void test_reply_taken_once(void **state)
 	xpecho_free(e);
 }
 
+/*
+ * The round trip is our own clock: the send of the request the reply
+ * answers to the reply's delivery.  It was the reply's stamp subtracted
+ * from now, so a peer (or any holder of the key) could make our estimate
+ * anything, from 0 to hours (review s26-rev-xport O1).  A reply whose
+ * stamp is not the one we sent did not return it unchanged: not ours.
+ */
+static void test_rtt_from_own_send(void **state)
+{
+	struct xpecho *e = mk(S);
+	uint8_t b[XPM_ECHO_LEN], r[XPM_ECHO_LEN];
+	struct xpm_echo m;
+
+	(void)state;
+	/* the request is made at a tick, the transport takes it later */
+	assert_int_equal(xpecho_request(e, 2, 3600 * S, b), 1);
+	xpecho_sent(e, 2, 3600 * S);
+	m = dec(b);
+	/* the right id, a stamp an hour back: no round trip of an hour */
+	enc(XPM_ECHO_REPLY, m.id, m.stamp - 3600 * S, r);
+	assert_int_equal(xpecho_input(e, 2, r, sizeof(r), 3600 * S + 2 * MS, b), XPE_IGNORED);
+	/* the right id, a stamp of the future: no round trip of 0 */
+	enc(XPM_ECHO_REPLY, m.id, 3600 * S + 2 * MS, r);
+	assert_int_equal(xpecho_input(e, 2, r, sizeof(r), 3600 * S + 2 * MS, b), XPE_IGNORED);
+	assert_int_equal(fig(e, 2).replies, 0);
+	assert_true(fig(e, 2).outstanding);
+	/* the true reply: 3 ms by our clock */
+	enc(XPM_ECHO_REPLY, m.id, m.stamp, r);
+	assert_int_equal(xpecho_input(e, 2, r, sizeof(r), 3600 * S + 3 * MS, b), XPE_RTT);
+	assert_true(fig(e, 2).rtt_last == 3 * MS);
+	xpecho_free(e);
+}
+
 static void test_reset_forgets(void **state)
 {
 	struct xpecho *e = mk(S);
@@ -201,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_one_outstanding_and_give_up),
 		cmocka_unit_test(test_request_answered),
 		cmocka_unit_test(test_reply_taken_once),
+		cmocka_unit_test(test_rtt_from_own_send),
 		cmocka_unit_test(test_reset_forgets),
 		cmocka_unit_test(test_not_an_echo),
 	};
