@@ -296,10 +296,27 @@ struct xp_peer {
 	bool		ack_owed;
 	uint64_t	sent, retx, fast_retx, samples;
 	uint64_t	delivered, dups, refused;
+	uint64_t	unacked, reneged;
 	struct xp_txslot tx[XP_WINDOW];
 	struct xp_rxslot rx[XP_WINDOW];
 	uint8_t		txbuf[XP_WINDOW][XP_PAYLOAD_MAX];
 	uint8_t		rxbuf[XP_WINDOW][XP_PAYLOAD_MAX];
+};
+
+enum emit_kind {
+	EMIT_STREAM,	/* DATA (msg) or ACK, with p's ack state */
+	EMIT_HELLO,
+	EMIT_STRANGER,	/* ACK naming dst_inc, no ack state: to a frame sent
+			 * to a predecessor of ours */
+};
+
+/* What each frame of the current output was made of: xport_unack()
+ * encodes a peer's frames again with the ack state it took back. */
+struct xp_txmeta {
+	struct xp_peer	*p;
+	const struct xp_txslot *msg;
+	uint64_t	dst_inc;
+	enum emit_kind	kind;
 };
 
 struct xport {
@@ -312,6 +329,8 @@ struct xport {
 	bool		closed;		/* cfg->peers: no other node */
 	struct xp_peer	*peers;
 	uint8_t		(*arena)[XP_FRAME_MAX];	/* out->tx[i].buf */
+	struct xp_txmeta meta[XP_OUT_MAX];	/* of out->tx[i] */
+	const struct xport_out *last_out;	/* of the latest call */
 };
 
 static void stream_start(struct xport *xp, struct xp_peer *p);
@@ -397,6 +416,8 @@ void xport_set_epoch(struct xport *xp, uint64_t epoch)
 
 static void out_init(struct xport_out *out)
 {
+	/* xport_unack() checks it is given the latest output (xp->last_out,
+	 * set by the callers) */
 	out->ntx = 0;
 	out->nrx = 0;
 	out->has_reset = false;
@@ -511,25 +532,15 @@ static void fill_ack(const struct xp_peer *p, struct xport_frame *f)
 	f->f_nsack = n;
 }
 
-enum emit_kind {
-	EMIT_STREAM,	/* DATA (msg) or ACK, with p's ack state */
-	EMIT_HELLO,
-	EMIT_STRANGER,	/* ACK naming dst_inc, no ack state: to a frame sent
-			 * to a predecessor of ours */
-};
-
-/* Encode one frame to p into the next output slot.  -ENOBUFS: the output
- * is full. */
-static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
-		const struct xp_txslot *msg, enum emit_kind kind,
-		struct xport_out *out)
+/* Encode one frame to p into output slot i (< XP_OUT_MAX). */
+static int emit_at(struct xport *xp, unsigned i, struct xp_peer *p, uint64_t dst_inc,
+		   const struct xp_txslot *msg, enum emit_kind kind,
+		   struct xport_out *out)
 {
 	struct xport_frame f;
 	size_t n;
 	int rc;
 
-	if (out->ntx >= XP_OUT_MAX)
-		return -ENOBUFS;
 	memset(&f, 0, sizeof(f));
 	f.f_src_node = xp->node;
 	f.f_dst_node = p->node;
@@ -550,14 +561,31 @@ static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
 			f.f_len = msg->len;
 		}
 	}
-	rc = xport_frame_encode(&f, &xp->key, xp->arena[out->ntx], XP_FRAME_MAX, &n);
+	rc = xport_frame_encode(&f, &xp->key, xp->arena[i], XP_FRAME_MAX, &n);
 	if (rc)
 		return rc;	/* cannot happen: every field is ours */
-	out->tx[out->ntx].node = p->node;
-	out->tx[out->ntx].buf = xp->arena[out->ntx];
-	out->tx[out->ntx].len = n;
-	out->ntx++;
+	out->tx[i].node = p->node;
+	out->tx[i].buf = xp->arena[i];
+	out->tx[i].len = n;
+	xp->meta[i] = (struct xp_txmeta) { .p = p, .msg = msg, .dst_inc = dst_inc,
+					   .kind = kind };
 	return 0;
+}
+
+/* Encode one frame to p into the next output slot.  -ENOBUFS: the output
+ * is full. */
+static int emit(struct xport *xp, struct xp_peer *p, uint64_t dst_inc,
+		const struct xp_txslot *msg, enum emit_kind kind,
+		struct xport_out *out)
+{
+	int rc;
+
+	if (out->ntx >= XP_OUT_MAX)
+		return -ENOBUFS;
+	rc = emit_at(xp, out->ntx, p, dst_inc, msg, kind, out);
+	if (rc == 0)
+		out->ntx++;
+	return rc;
 }
 
 /* (Re)transmit message m to p now. */
@@ -665,6 +693,7 @@ int xport_peer_learn(struct xport *xp, uint32_t node, uint64_t inc,
 	int rc = 0;
 
 	out_init(out);
+	xp->last_out = out;
 	/* a refusal too names the deadline: the caller's timer follows it */
 	out->deadline = deadline_of(xp);
 	if (!node || node == xp->node || !inc)
@@ -696,6 +725,7 @@ int xport_send(struct xport *xp, uint32_t node, uint64_t epoch,
 	int rc = 0;
 
 	out_init(out);
+	xp->last_out = out;
 	/* a refusal too names the deadline: the caller's timer follows it */
 	out->deadline = deadline_of(xp);
 	if (!node || node == xp->node)
@@ -780,6 +810,19 @@ static int take_ack(struct xport *xp, struct xp_peer *p,
 	}
 	if (f->f_ack >= p->snd_una)
 		p->snd_una = f->f_ack + 1;
+	/* The receiver SACKed the message the ack now stops at, and yet does
+	 * not acknowledge it: it took it back (xport_unack: its caller could
+	 * not take it).  Send it again now, not never (a SACKed message is
+	 * otherwise never sent again). */
+	if (p->snd_una < p->snd_next) {
+		struct xp_txslot *m = &p->tx[p->snd_una % XP_WINDOW];
+
+		if (m->seq == p->snd_una && m->sacked) {
+			m->sacked = false;
+			m->deadline = now;
+			p->reneged++;
+		}
+	}
 	for (i = 0; i < f->f_nsack; i++) {
 		for (s = f->f_sack[i].start; s < f->f_sack[i].end; s++) {
 			struct xp_txslot *m = &p->tx[s % XP_WINDOW];
@@ -875,6 +918,7 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 	int rc;
 
 	out_init(out);
+	xp->last_out = out;
 	rc = xport_frame_decode(buf, len, &xp->key, &f);
 	if (rc)
 		goto out;
@@ -967,6 +1011,7 @@ int xport_timer(struct xport *xp, uint64_t now, struct xport_out *out)
 	uint64_t s;
 
 	out_init(out);
+	xp->last_out = out;
 	for (i = 0; i < xp->max_peers; i++) {
 		struct xp_peer *p = &xp->peers[i];
 
@@ -1032,5 +1077,51 @@ int xport_peer_info(const struct xport *xp, uint32_t node,
 	info->delivered = p->delivered;
 	info->duplicates = p->dups;
 	info->refused = p->refused;
+	info->unacked = p->unacked;
+	info->reneged = p->reneged;
+	return 0;
+}
+
+int xport_unack(struct xport *xp, uint32_t node, uint64_t seq, struct xport_out *out)
+{
+	struct xp_peer *p = node ? peer_find(xp, node) : NULL;
+	unsigned i, j, k, n = 0;
+
+	if (!p || out != xp->last_out)
+		return -ENOENT;
+	for (i = 0; i < out->nrx; i++)
+		if (out->rx[i].node == node && out->rx[i].seq == seq)
+			break;
+	if (i == out->nrx)
+		return -ENOENT;
+	/* seq and every later message of node leave the output; the ones
+	 * that came out of the reorder buffer go back into it (their bytes
+	 * are still in their slots: nothing was buffered since), the one the
+	 * frame carried is forgotten: unacknowledged, it is sent again */
+	for (j = k = i; j < out->nrx; j++) {
+		const struct xport_rx *d = &out->rx[j];
+		struct xp_rxslot *r;
+
+		if (d->node != node) {
+			out->rx[k++] = *d;
+			continue;
+		}
+		r = &p->rx[d->seq % XP_WINDOW];
+		if (d->data == r->data) {
+			r->seq = d->seq;
+			r->epoch = d->epoch;
+			r->len = (uint32_t)d->len;
+		}
+		n++;
+	}
+	out->nrx = k;
+	p->rcv_next = seq;
+	p->delivered -= n;
+	p->unacked += n;
+	/* the frames to node in this output carry the ack state taken back */
+	for (j = 0; j < out->ntx; j++)
+		if (xp->meta[j].p == p && xp->meta[j].kind == EMIT_STREAM)
+			(void)emit_at(xp, j, p, xp->meta[j].dst_inc, xp->meta[j].msg,
+				      EMIT_STREAM, out);
 	return 0;
 }

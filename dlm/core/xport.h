@@ -140,6 +140,18 @@
  * sequence numbers start at 1 again.  Frames of the old incarnation are
  * refused from then on.
  *
+ * Taking a delivery back.  A delivered message counts as taken by the
+ * caller: it is acknowledged in the same call's output.  A caller that
+ * cannot take one (its buffer for it is full) calls xport_unack() on that
+ * output before sending its frames: the message and every later one of
+ * that peer are no longer delivered, the output's frames to the peer are
+ * encoded again with the cumulative ack before it, and the ones that had
+ * waited in the reorder buffer go back into it.  The sender sends the
+ * refused message again: on its timer when it was never SACKed; at once
+ * when it was (the ack stops right before a message the peer SACKed: the
+ * receiver took it back, so the SACK no longer holds).  Every message is
+ * still delivered in order and taken once.
+ *
  * Giving up.  A peer that stops answering (its node died, its daemon
  * hangs) would otherwise have every message of its window retransmitted
  * at backoff_max for ever, and its sender never told.  When a message has
@@ -325,6 +337,8 @@ struct xport_peer_info {
 	bool		unreachable;	/* given up on ("Giving up") */
 	uint64_t	sent, retransmits, fast_retransmits, rtt_samples;
 	uint64_t	delivered, duplicates, refused;
+	uint64_t	unacked;	/* deliveries taken back (xport_unack) */
+	uint64_t	reneged;	/* SACKed messages the peer took back */
 };
 
 struct xport;
@@ -361,6 +375,20 @@ unsigned xport_send_space(const struct xport *xp, uint32_t node);
 /* One datagram received (errors: the decoder's, then the list above; out
  * is valid whatever the result: a refused frame may still be answered). */
 int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
+		struct xport_out *out);
+
+/*
+ * The caller could not take message seq of node that out delivered (e.g.
+ * the lock layer's queue for a later epoch is full): neither it nor any
+ * later message of node counts as delivered or acknowledged.  They leave
+ * out->rx (the caller must not act on them: in order means that none
+ * after a refused one is taken either), the frames to node in out are
+ * encoded again with the ack state taken back, and the peer sends them
+ * again ("Taking a delivery back" at the top).  Only on the output of the
+ * latest call, before its frames are sent.  -ENOENT: out is not the
+ * latest output, or delivered no such message.
+ */
+int xport_unack(struct xport *xp, uint32_t node, uint64_t seq,
 		struct xport_out *out);
 
 /* The timer: retransmissions due at now. */

@@ -1218,6 +1218,101 @@ static void test_dead_peer_given_up(void **state)
 	unpair(&a, &b);
 }
 
+/*
+ * A message the caller could not take (the lock layer's later-epoch queue
+ * full: fpmaster's -ENOBUFS, docs/design-fastpath.md finding FM1) must
+ * not count as delivered: xport_unack() on the output that delivered it,
+ * before its frames go, and neither it nor any later one of that peer is
+ * acknowledged; the sender sends it again, and it is delivered again,
+ * still in order and once to whoever takes it (fpmaster review F6).
+ */
+static void test_unack_refused_sent_again(void **state)
+{
+	struct ep a, b;
+	struct held m[3], ack, again;
+	struct xport_frame f;
+	uint64_t t;
+
+	(void)state;
+	pair(&a, &b);
+	round_trip(&a, &b, 0, 1 * MS);		/* seq 1 */
+	/* the message of the frame itself refused: its ack is taken back */
+	send1(&a, 2, "m2", 10 * MS);
+	hold(&m[0], &a.out, 0);
+	assert_int_equal(give(&b, &m[0], 10 * MS + 100 * US), 0);
+	assert_int_equal(b.out.nrx, 1);
+	assert_int_equal(xport_unack(b.xp, 1, 2, &b.out), 0);
+	assert_int_equal(b.out.nrx, 0);
+	assert_int_equal(b.out.ntx, 1);
+	hold(&ack, &b.out, 0);
+	assert_true(peek(&ack).f_ack == 1);
+	assert_int_equal(info(&b, 1).delivered, 1);
+	assert_int_equal(give(&a, &ack, 10 * MS + 200 * US), 0);
+	assert_int_equal(info(&a, 2).inflight, 1);
+	/* sent again on its timer, delivered this time */
+	t = a.out.deadline;
+	assert_true(t != XP_NEVER);
+	assert_int_equal(xport_timer(a.xp, t, &a.out), 0);
+	assert_int_equal(a.out.ntx, 1);
+	hold(&again, &a.out, 0);
+	assert_int_equal(give(&b, &again, t + 100 * US), 0);
+	assert_int_equal(b.out.nrx, 1);
+	assert_true(b.out.rx[0].seq == 2);
+	assert_memory_equal(b.out.rx[0].data, "m2", 2);
+	hold(&ack, &b.out, 0);
+	assert_int_equal(give(&a, &ack, t + 200 * US), 0);
+	assert_int_equal(info(&a, 2).inflight, 0);
+
+	/* one that waited in the reorder buffer (SACKed already) refused */
+	t = 100 * MS;
+	send1(&a, 2, "m3", t);
+	hold(&m[0], &a.out, 0);
+	send1(&a, 2, "m4", t);
+	hold(&m[1], &a.out, 0);
+	send1(&a, 2, "m5", t);
+	hold(&m[2], &a.out, 0);
+	assert_int_equal(give(&b, &m[1], t + 100 * US), 0);
+	assert_int_equal(give(&b, &m[2], t + 110 * US), 0);
+	hold(&ack, &b.out, 0);
+	assert_int_equal(give(&a, &ack, t + 200 * US), 0);	/* 4, 5 SACKed */
+	assert_int_equal(give(&b, &m[0], t + 300 * US), 0);
+	assert_int_equal(b.out.nrx, 3);
+	/* m3 taken, m4 refused (and so m5, which comes after it) */
+	assert_int_equal(xport_unack(b.xp, 1, 4, &b.out), 0);
+	assert_int_equal(b.out.nrx, 1);
+	assert_true(b.out.rx[0].seq == 3);
+	hold(&ack, &b.out, 0);
+	f = peek(&ack);
+	assert_true(f.f_ack == 3);
+	assert_true(f.f_nsack == 1 && f.f_sack[0].start == 5 && f.f_sack[0].end == 6);
+	/* the sender sees the receiver took back what it SACKed: m4 goes
+	 * again at once, not at the end of a timer */
+	assert_int_equal(give(&a, &ack, t + 400 * US), 0);
+	assert_true(a.out.deadline <= t + 400 * US);
+	if (!a.out.ntx)
+		assert_int_equal(xport_timer(a.xp, t + 400 * US, &a.out), 0);
+	assert_int_equal(a.out.ntx, 1);
+	hold(&again, &a.out, 0);
+	assert_true(peek(&again).f_seq == 4);
+	assert_int_equal(give(&b, &again, t + 500 * US), 0);
+	assert_int_equal(b.out.nrx, 2);
+	assert_true(b.out.rx[0].seq == 4 && b.out.rx[1].seq == 5);
+	assert_memory_equal(b.out.rx[0].data, "m4", 2);
+	assert_memory_equal(b.out.rx[1].data, "m5", 2);
+	hold(&ack, &b.out, 0);
+	assert_int_equal(give(&a, &ack, t + 600 * US), 0);
+	assert_int_equal(info(&a, 2).inflight, 0);
+	assert_int_equal(info(&b, 1).delivered, 5);
+	/* only on the latest output, of a message it delivered */
+	assert_int_equal(xport_unack(b.xp, 1, 3, &b.out), -ENOENT);
+	assert_int_equal(xport_unack(b.xp, 1, 5, &a.out), -ENOENT);
+	assert_int_equal(xport_timer(b.xp, t + 700 * US, &b.out), 0);
+	assert_int_equal(xport_unack(b.xp, 1, 5, &b.out), -ENOENT);
+	assert_int_equal(info(&b, 1).unacked, 3);
+	assert_int_equal(info(&a, 2).reneged, 1);
+	unpair(&a, &b);
+}
+
 /* ---- simulations ---- */
 
 /* Every message is (from, to, index); the receiver checks the index is the
@@ -1366,6 +1461,7 @@ int main(void)
 		cmocka_unit_test(test_incarnations),
 		cmocka_unit_test(test_forged_max_incarnation),
 		cmocka_unit_test(test_dead_peer_given_up),
+		cmocka_unit_test(test_unack_refused_sent_again),
 		cmocka_unit_test(test_sim_two_2pct),
 		cmocka_unit_test(test_sim_two_20pct),
 		cmocka_unit_test(test_sim_three_2pct),
