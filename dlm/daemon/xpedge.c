@@ -9,8 +9,13 @@
  *	out = the transport's decisions
  *	  tx    -> sendto() each frame to its node's nodelist address, now
  *	  reset -> the peer restarted: its outstanding echo is forgotten
+ *	  reach -> a peer given up on, or back: logged, counted
  *	  rx    -> copied (their bytes live only until the next call), then
- *	           handled: an echo request is answered (a new xport_send)
+ *	           handled as the echo's core decides (xpecho.h): a request
+ *	           is answered (a new xport_send), a reply is a round trip.
+ *	           The echo takes every message; a consumer that may refuse
+ *	           one (the masters) must be asked before the frames go, and
+ *	           the refusal passed to xport_unack()
  *	  deadline -> the one loop timer, moved to it
  */
 #include "config.h"

@@ -4,7 +4,8 @@
  * 2.2 and 7 step 2; docs/protocol.md "Fast-path transport", "The edge"):
  * one UDP socket per daemon on its address of corosync's nodelist, the
  * frames of xport.h over it, the transport's timer, and its first user,
- * the echo (xpmsg.h) that measures the round trip to every peer.
+ * the echo (xpmsg.h; its decisions in the pure xpecho.h) that measures
+ * the round trip to every peer.
  *
  * The pure transport decides (what to send, deliver, retransmit, when);
  * this file only moves bytes and time in the daemon's libqb loop, never
