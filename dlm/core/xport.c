@@ -330,7 +330,8 @@ struct xport {
 	struct xp_peer	*peers;
 	uint8_t		(*arena)[XP_FRAME_MAX];	/* out->tx[i].buf */
 	struct xp_txmeta meta[XP_OUT_MAX];	/* of out->tx[i] */
-	const struct xport_out *last_out;	/* of the latest call */
+	/* the latest call's output: the only one xport_unack() takes */
+	const struct xport_out *last_out;
 };
 
 static void stream_start(struct xport *xp, struct xp_peer *p);
@@ -416,8 +417,6 @@ void xport_set_epoch(struct xport *xp, uint64_t epoch)
 
 static void out_init(struct xport_out *out)
 {
-	/* xport_unack() checks it is given the latest output (xp->last_out,
-	 * set by the callers) */
 	out->ntx = 0;
 	out->nrx = 0;
 	out->has_reset = false;
@@ -975,13 +974,15 @@ int xport_input(struct xport *xp, const void *buf, size_t len, uint64_t now,
 	}
 	if (p->unreachable) {
 		/* it answered: the rest of the window goes now, not at its
-		 * backed-off deadline */
+		 * backed-off deadline, and has give_up from now again */
 		report_reach(p, true, out);
 		for (s = p->snd_una; s < p->snd_next; s++) {
 			struct xp_txslot *m = &p->tx[s % XP_WINDOW];
 
 			if (m->ntx && !m->sacked && m->deadline > now)
 				m->deadline = now;
+			if (m->ntx)
+				m->first_sent = now;
 		}
 	}
 	if (f.f_seq && (rc = take_data(p, &f, out)))

@@ -1215,6 +1215,19 @@ static void test_dead_peer_given_up(void **state)
 	assert_false(info(&a, 2).unreachable);
 	assert_int_equal(a.out.ntx, 2);		/* the other two, sent again now */
 	send1(&a, 2, "m4", t + 3 * MS);
+	/* those are lost too: the peer is given up on again only give_up
+	 * after it answered, not at the next timer */
+	t += 2 * MS;
+	down = 0;
+	while (a.out.deadline != XP_NEVER && a.out.deadline < t + 5000 * MS) {
+		assert_int_equal(xport_timer(a.xp, a.out.deadline, &a.out), 0);
+		down += a.out.nreach;
+	}
+	assert_int_equal(down, 0);
+	assert_false(info(&a, 2).unreachable);
+	assert_int_equal(xport_timer(a.xp, t + 5000 * MS, &a.out), 0);
+	assert_int_equal(a.out.nreach, 1);
+	assert_false(a.out.reach[0].reachable);
 	unpair(&a, &b);
 }
 
