@@ -10,7 +10,10 @@
  * so the fuzzer reaches the checks behind the tag.  Control bit 1
  * "stream": the frames also go, in order, to an endpoint (costly: an
  * endpoint is made per input, so decoder-only inputs run many times
- * faster).
+ * faster).  Control bit 2 "refuse" (with bit 1): the harness's consumer
+ * refuses every delivered message whose first byte is odd and takes it
+ * back (xport_unack), as the lock layer does with a message it has no
+ * room for.
  *
  * Properties checked, besides "no crash, no out-of-bounds read":
  *   - xport_frame_decode zeroes the frame on error;
@@ -20,7 +23,11 @@
  *   - with CTL_STREAM, fed in order to one endpoint (node 2, incarnation 22, peers 1 and 3
  *     known), a sequence of frames never yields more deliveries or frames
  *     than an output holds, every delivery is of a frame's payload size
- *     range, and seqs delivered from one peer are consecutive.
+ *     range, and seqs delivered from one peer are consecutive;
+ *   - with CTL_REFUSE too, xport_unack takes every refused delivery back,
+ *     none of that peer's is left in the output after it, and the seqs
+ *     the consumer takes from one peer are still consecutive (a refused
+ *     one comes again, with the same seq).
  *
  * --gen-corpus DIR writes a HELLO, an ACK and DATA frames (one with a SACK
  * block), all to node 2, each without and with CTL_STREAM, and exits.
@@ -36,6 +43,7 @@
 
 #define CTL_RESIGN	0x1u
 #define CTL_STREAM	0x2u
+#define CTL_REFUSE	0x4u
 
 static const char fuzz_key[] = "fuzz_xport key";
 static struct xport_key key;
@@ -132,6 +140,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (r->len < 1 || r->len > XP_PAYLOAD_MAX || !r->data ||
 			    r->node < 1 || r->node > 3 || r->seq == 0)
 				abort();
+			if ((ctl & CTL_REFUSE) && (r->data[0] & 1)) {
+				uint32_t node = r->node;
+				unsigned k, n = out.nrx;
+
+				if (xport_unack(xp, node, r->seq, &out) != 0 || out.nrx >= n)
+					abort();
+				for (k = i; k < out.nrx; k++)
+					if (out.rx[k].node == node)
+						abort();
+				i--;	/* out.rx[i] is the next one now */
+				continue;
+			}
 			/* consecutive per peer (a reset starts again at 1) */
 			if (r->seq != last[r->node] + 1 && r->seq != 1)
 				abort();
