@@ -40,6 +40,17 @@
  * its write in flight; V rejoins and leaves the membership mid-exchange;
  * V is reset and restarts as a new incarnation after it was fenced; a
  * waiter takes its request back; no answer within the bound -> the fence.
+ * V1's "gone" (9ce4c58): away, V lets a lock go on its own and its
+ * RELEASE is lost in the cut (the replica still shows the grant V's, V's
+ * cache knows it only as RELEASING); V's read of a request for a lock id
+ * of its incarnation that neither a cache nor the hand-off's table knows
+ * makes it final at once, listed with no value block, and the replica
+ * invalidates its own when it releases it; after a rejoin the lost
+ * release is sent again with the cache's value block.  Beside it, what
+ * must not count as gone: a lock V converts while away (still used, the
+ * CONVERT unanswered until the rejoin), and a clean stop of V's daemon
+ * (the caches forget every lock at once while the killed users are
+ * reaped, one of them possibly in the kernel mid-write).
  *
  * Safety (assertions):
  *   S1  at every use of a lock (a UID handed out), at most one node may
@@ -59,6 +70,11 @@
  *       steps: anything ordered in the stream between them (V's own
  *       RELEASE after a rejoin, a grant, a fence, another read of the
  *       same answer) happens before the event applies.
+ *   S7  no stale value block marked valid: whenever a release sets the
+ *       replica's value block valid, no UID at or above it was handed out
+ *       (the takers also read the disk - the UID service's epoch check -
+ *       so a stale one would not break S2 here; it would for any other
+ *       use of the value block).
  * Liveness (-DLIVE, ltl "live", weak fairness): V sound (never frozen,
  * nothing fenced), a waiter that wants R is eventually granted it.
  *
@@ -83,6 +99,20 @@
  *                        (incarnation, lkid) again (F3): V, a member again,
  *                        released the grant itself and was granted the
  *                        resource anew between the read and the delivery
+ *   BAD_GONE_CONVERTING  V answers "gone" for a lock its cache converts
+ *                        (neither held nor unknown: V still uses it)
+ *   BAD_GONE_LVB         the "gone" answer carries the value block V was
+ *                        granted with, marked valid (stale: V handed out
+ *                        UIDs under the grant since)
+ *   BAD_GONE_KEEPLVB     the replica, given an answer with no value block,
+ *                        keeps its own (valid, from before V's grant)
+ *                        instead of invalidating it
+ *   AS_IS_GONE_STOPPING  the code of 9ce4c58 (sdlmd.c ho_gone): during a
+ *                        clean stop the caches forgot every lock while a
+ *                        killed user may still be mid-write, and a request
+ *                        for one is answered "gone" at once; the design
+ *                        answers "gone" only once every killed user is
+ *                        reaped, as V2 does (docs/model.md, finding H3)
  *   DRAFT_MSG_SLOT       the first draft: requests go into V's MESSAGE slot,
  *                        which the pill uses too; a late request write buries
  *                        a pill the dead path already counted
@@ -109,18 +139,29 @@
 #ifndef FLY
 #define FLY	2	/* writes that stay in flight */
 #endif
+#ifndef LOSTS
+#define LOSTS	2	/* releases of V lost in the cut */
+#endif
 #ifdef LIVE
 #define FREEZES	0
 #define RESTARTS 0
 #define CANCELS	0
+#define CONVS	0	/* a converting lock is ignored: fenced after B */
 #else
 #define FREEZES	1
 #define RESTARTS 1
 #define CANCELS	1
+#ifndef CONVS
+#define CONVS	1	/* conversions V starts while away */
+#endif
+#endif
+#ifndef STOPS
+#define STOPS	1	/* clean stops of V's daemon */
 #endif
 
 #define G(i, k)		(((i) - 1) * LK + (k) - 1)	/* grant bit index */
 #define GB(i, k)	(1 << G(i, k))
+#define INCB(i)		(7 << (((i) - 1) * LK))		/* incarnation i's grants */
 #define waiter(r)	(2 - (r))
 
 /* ---- the replicated lock state of the quorate side (one copy: the
@@ -133,12 +174,13 @@ byte repinc;		/* V's incarnation as the replica knows it */
 bool vfenced;		/* NODE_FENCED applied for repinc */
 bool vmember;		/* V in the membership */
 byte fencer;		/* the lockspace fencer: 1, then 2 */
-byte cuts, flies, freezes, restarts, cancels;
+byte cuts, flies, freezes, restarts, cancels, convs, stops, losts;
 bool healed;		/* -DLIVE: the faults are over */
 /* release events in the ordered stream, sent by the fencer's read (F2),
  * not yet applied (F3): one per resource at a time */
 bool pev[NR];
 byte pinc[NR], plk[NR], pval[NR];
+bool pvd[NR];		/* the event carries a value block (else: invalidate) */
 
 /* ---- the waiters (node waiter(r) for resource r) ---- */
 bool wwant[NR], wholds[NR];
@@ -155,7 +197,19 @@ byte vctr;		/* lkids used in this incarnation */
 			 * still hold it until they let go or are killed */
 #define DRAINED	3	/* users gone, record write drained: final */
 #define GONE	4	/* answer listing it submitted: gone for good */
+#define CONV	5	/* converting (CONVERT sent): still used in the mode
+			 * held, neither "held" nor "gone" for the hand-off */
+#define KILLED	6	/* a clean stop: the cache forgot it, its users were
+			 * killed; one may still be in the kernel mid-write
+			 * (vio) until it is reaped */
 byte vs[NR], vlk[NR], vcur[NR];
+byte vlost[NR];		/* lkid of V's release of r sent in its partition
+			 * (lost: the cut came first); the cache knows it
+			 * only as RELEASING, with its value block (vcur) */
+byte vgf;		/* V1 "gone": grants (bits G) V found asked for that
+			 * none of its caches knows (or only as released):
+			 * final at once, in the next answer, no value block */
+bool vstopping;		/* a clean stop of V's daemon is under way */
 bool vreq[NR];		/* V asked for it again (after a rejoin) */
 byte vrlk[NR];
 byte vans;		/* grants (bits G) listed in V's answers, this incarnation */
@@ -165,6 +219,7 @@ byte viov[NR], viog[NR];
 /* ---- the disk ---- */
 byte dwm[NR];		/* UID record: readers take the maximum (docs/uid.md) */
 byte fin[LK * 2];	/* final LVB of a grant, fixed when first answered */
+byte finiv;		/* grants (bits G) answered with no value block */
 byte lres[LK * 2];	/* resource of a grant (for BAD_REPLAY_BY_RES) */
 /* release requests: in the requester's own heartbeat slot (node 1, 2) */
 byte rqd[3], rqf[3];	/* on disk, in flight */
@@ -188,7 +243,7 @@ bool deadv;		/* V still for D (timing lemma, docs/timeouts.md) */
 int issued[NR];
 
 #define vmay(r)		(vup && !vfrozen && vlease && !obeying && !vselffenced && \
-			 (vs[r] == HELD || vs[r] == STOP))
+			 !vstopping && (vs[r] == HELD || vs[r] == STOP || vs[r] == CONV))
 #define users(r)	(vmay(r) + wholds[r])
 #define vgrant(r)	(owner[r] == V && oinc[r] == repinc)
 #define wanted(r)	(wwant[r] && !wholds[r])
@@ -220,6 +275,26 @@ int issued[NR];
 #endif
 #define pill_new	(mkind == MPILL && mseq > handled && (minc == vinc || minc == 0))
 #define mine(r)		GB(vinc, vlk[r])
+/* V1 "gone": the grants of V's incarnation a cache or the hand-off's
+ * table still knows: held, stopping, final, listed, converting; or a
+ * request not answered yet.  A lock the cache forgot (KILLED) or sent
+ * the release of (vlost) is not known. */
+#ifdef BAD_GONE_CONVERTING
+#define kn(r)		((vs[r] != NONE && vs[r] != KILLED && vs[r] != CONV -> GB(vinc, vlk[r]) : 0) | \
+			 (vreq[r] -> GB(vinc, vrlk[r]) : 0))
+#else
+#define kn(r)		((vs[r] != NONE && vs[r] != KILLED -> GB(vinc, vlk[r]) : 0) | \
+			 (vreq[r] -> GB(vinc, vrlk[r]) : 0))
+#endif
+/* A stop's killed lock users are all reaped (killset_done): none of
+ * their writes is still in the kernel. */
+#ifdef AS_IS_GONE_STOPPING
+#define gone_ok		true
+#else
+#define gone_ok		(!vstopping || !vio[0] && !vio[1])
+#endif
+#define gonenew		((rd_slots && gone_ok) -> \
+			 (vreqs & INCB(vinc) & ~(kn(0) | kn(1)) & ~vans & ~vgf) : 0)
 /* V's read changes something */
 #define rd_stop(r)	(rd_slots && vs[r] == HELD && (vreqs & mine(r)))
 #ifdef BAD_RESUME_ANSWERED
@@ -228,7 +303,8 @@ int issued[NR];
 #define rd_resume(r)	(rd_slots && (vs[r] == STOP || vs[r] == DRAINED) && !(vreqs & mine(r)))
 #endif
 #define rd_ok		(!vlease || pill_new || (!obeying && \
-			 (rd_stop(0) || rd_stop(1) || rd_resume(0) || rd_resume(1))))
+			 (rd_stop(0) || rd_stop(1) || rd_resume(0) || rd_resume(1) || \
+			  gonenew != 0 || rd_slots && (vgf & ~vreqs) != 0)))
 #if defined(BAD_SILENT)
 #define ans_ready(r)	false	/* liveness has teeth: V never answers */
 #elif defined(BAD_USE_AFTER_ANSWER)
@@ -258,6 +334,18 @@ int issued[NR];
 #define app(r)		(owner[r] == V && !vfenced && repinc == pinc[r] && olk[r] == plk[r])
 #endif
 
+/* F3's value block: the answer's, or none - the replica invalidates its
+ * own (lockstate.c ev_handoff_release).  BAD_GONE_KEEPLVB: an answer
+ * with none leaves the replica's value block as it was, valid if it was. */
+inline keep_lvb(r)
+{
+#ifdef BAD_GONE_KEEPLVB
+	if :: !pvd[r] -> pval[r] = lvb[r]; pvd[r] = lvbv[r] :: else -> skip fi
+#else
+	skip
+#endif
+}
+
 /* a record write of V lands: readers take the maximum; S4h */
 inline vland(r)
 {
@@ -269,6 +357,9 @@ inline vland(r)
 /* release of r in the ordered stream, the value block given */
 inline release(r, v, valid)
 {
+	/* S7: a value block marked valid is never stale: no UID at or above
+	 * it was handed out */
+	assert(!(valid) || (issued[r] >> (v)) == 0);
 	/* v is read before the grant is cleared (it may name olk[r]) */
 	lvb[r] = v;
 	owner[r] = 0; oinc[r] = 0; olk[r] = 0;
@@ -298,6 +389,13 @@ end:	do
 #endif
 		if
 		:: !obeying ->
+			/* V1 "gone" (handoff.c ho_away_read_slots): asked for
+			 * a lock no cache knows: final now, nothing to stop;
+			 * V4: one nobody asks for any more leaves the table */
+			if
+			:: rd_slots -> vgf = (vgf & vreqs) | gonenew
+			:: else -> skip
+			fi;
 			r = 0;
 			do
 			:: r < NR ->
@@ -333,7 +431,7 @@ end:	do
 	 * incarnation, each with its final value block.  Submitting it is the
 	 * point of no return. */
 	:: d_step { vup && !vfrozen && !vselffenced && !obeying && !aw &&
-		(ans_ready(0) || ans_ready(1) ||
+		(ans_ready(0) || ans_ready(1) || vgf != 0 ||
 		 (and_inc != vinc || and_mask != vans) && !afly) ->
 		if
 		:: ans_ready(0) ->
@@ -349,6 +447,13 @@ end:	do
 			if :: vs[1] == DRAINED -> vs[1] = GONE :: else -> skip fi
 		:: else -> skip
 		fi;
+		/* the gone ones: listed with no value block (BAD_GONE_LVB:
+		 * with the one V was granted, fin[] set at the grant) */
+#ifndef BAD_GONE_LVB
+		finiv = finiv | vgf;
+#endif
+		vans = vans | vgf;
+		vgf = 0;
 		aw = true }
 	/* the write lands, or stays in flight (a pending one is lost) */
 	:: d_step { aw -> aw = false; and_inc = vinc; and_mask = vans }
@@ -385,13 +490,55 @@ end:	do
 			release(1, vcur[1], true); vs[1] = NONE
 		fi }
 	/* a member: a client of V asks for a lock again (a new lkid) */
-	:: d_step { vup && !vfrozen && vmember && !obeying && vctr < LK &&
+	:: d_step { vup && !vfrozen && vmember && !obeying && !vstopping && vctr < LK &&
 		(vs[0] == NONE && !vreq[0] || vs[1] == NONE && !vreq[1]) ->
 		vctr++;
 		if
 		:: vs[0] == NONE && !vreq[0] -> vreq[0] = true; vrlk[0] = vctr
 		:: vs[1] == NONE && !vreq[1] -> vreq[1] = true; vrlk[1] = vctr
 		fi }
+	/* away: V lets a lock go on its own (its users let go, its write
+	 * drained); the RELEASE goes out in V's partition and is lost (the
+	 * cut came first: EVS delivers it there only).  The replica still
+	 * shows the grant V's; V's cache knows it only as RELEASING. */
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vselffenced && !vstopping &&
+		losts < LOSTS && vs[0] == HELD && !vio[0] -> losts++; vlost[0] = vlk[0]; vs[0] = NONE }
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vselffenced && !vstopping &&
+		losts < LOSTS && vs[1] == HELD && !vio[1] -> losts++; vlost[1] = vlk[1]; vs[1] = NONE }
+	/* away: a client of V asks for another mode; the CONVERT cannot be
+	 * answered before V rejoins (the grant is used meanwhile) */
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && convs < CONVS &&
+		vs[0] == HELD -> convs++; vs[0] = CONV }
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && convs < CONVS &&
+		vs[1] == HELD -> convs++; vs[1] = CONV }
+	/* a clean stop of V's daemon (sdlmd.c uid_quiet_check,
+	 * lsm_stop_users): the UID service is quiet first - here a write in
+	 * flight is a killed client's, still in the kernel mid-write - then
+	 * every lock user is killed and the caches forget their locks at
+	 * once; requests fail.  A stopping grant stays in the table. */
+	:: d_step { vup && !vfrozen && !vselffenced && !obeying && !vstopping && stops < STOPS ->
+		stops++; vstopping = true; vreq[0] = false; vreq[1] = false;
+		if :: vs[0] == HELD || vs[0] == CONV -> vs[0] = KILLED :: else -> skip fi;
+		if :: vs[1] == HELD || vs[1] == CONV -> vs[1] = KILLED :: else -> skip fi }
+	/* every killed user reaped (users_gone_check): the locks are
+	 * released with the value blocks kept (lsm_release_own), through
+	 * the stream if V is a member, else in V's partition: lost */
+	:: d_step { vup && !vfrozen && vstopping && !vio[0] && !vio[1] &&
+		(vs[0] == KILLED || vs[1] == KILLED) ->
+		if
+		:: vs[0] == KILLED && vmember && vgrant(0) && olk[0] == vlk[0] ->
+			release(0, vcur[0], true)
+		:: vs[0] == KILLED && !vmember -> vlost[0] = vlk[0]
+		:: else -> skip
+		fi;
+		if
+		:: vs[1] == KILLED && vmember && vgrant(1) && olk[1] == vlk[1] ->
+			release(1, vcur[1], true)
+		:: vs[1] == KILLED && !vmember -> vlost[1] = vlk[1]
+		:: else -> skip
+		fi;
+		if :: vs[0] == KILLED -> vs[0] = NONE :: else -> skip fi;
+		if :: vs[1] == KILLED -> vs[1] = NONE :: else -> skip fi }
 	/* obey the pill: ack once every write drained (users were stopped
 	 * when it was read) */
 	:: d_step { vup && !vfrozen && obeying && !vacked && !vio[0] && !vio[1] ->
@@ -407,14 +554,15 @@ end:	do
 		if :: vio[0] -> vland(0) :: else -> skip fi;
 		if :: vio[1] -> vland(1) :: else -> skip fi;
 		vup = false; vlease = false;
-		vs[0] = NONE; vs[1] = NONE; vreq[0] = false; vreq[1] = false }
+		vs[0] = NONE; vs[1] = NONE; vreq[0] = false; vreq[1] = false;
+		vlost[0] = 0; vlost[1] = 0; vgf = 0 }
 	/* restart, once its incarnation was fenced: a new incarnation, lkids
 	 * from 1 again; the pill in the slot is its baseline */
 	:: d_step { !vup && vfenced && repinc == vinc && restarts < RESTARTS ->
 		restarts++;
 		vinc++; vctr = 0; vans = 0;
 		vup = true; vlease = true; obeying = false; vacked = false;
-		vselffenced = false; handled = mseq }
+		vselffenced = false; vstopping = false; handled = mseq }
 	od
 }
 
@@ -453,36 +601,36 @@ end:	do
 #ifdef BAD_REPLAY_BY_RES
 			f = (lres[0] == 0 && (and_mask & 1) -> 0 : (lres[1] == 0 && (and_mask & 2) -> 1 :
 			     (lres[2] == 0 && (and_mask & 4) -> 2 : (lres[3] == 0 && (and_mask & 8) -> 3 :
-			     (lres[4] == 0 && (and_mask & 16) -> 4 : 5)))));
-			pval[0] = fin[f]
+			     (lres[4] == 0 && (and_mask & 16) -> 4 : 5)))))
 #elif defined(BAD_OLD_INCARNATION)
-			pval[0] = fin[G(and_inc, olk[0])]
+			f = G(and_inc, olk[0])
 #else
-			pval[0] = fin[G(repinc, olk[0])]
+			f = G(repinc, olk[0])
 #endif
-			; pev[0] = true; pinc[0] = and_inc; plk[0] = olk[0]
+			; pval[0] = fin[f]; pvd[0] = ((finiv >> f) & 1) == 0;
+			pev[0] = true; pinc[0] = and_inc; plk[0] = olk[0]
 		:: acc(1) && !pev[1] ->
 #ifdef BAD_REPLAY_BY_RES
 			f = (lres[0] == 1 && (and_mask & 1) -> 0 : (lres[1] == 1 && (and_mask & 2) -> 1 :
 			     (lres[2] == 1 && (and_mask & 4) -> 2 : (lres[3] == 1 && (and_mask & 8) -> 3 :
-			     (lres[4] == 1 && (and_mask & 16) -> 4 : 5)))));
-			pval[1] = fin[f]
+			     (lres[4] == 1 && (and_mask & 16) -> 4 : 5)))))
 #elif defined(BAD_OLD_INCARNATION)
-			pval[1] = fin[G(and_inc, olk[1])]
+			f = G(and_inc, olk[1])
 #else
-			pval[1] = fin[G(repinc, olk[1])]
+			f = G(repinc, olk[1])
 #endif
-			; pev[1] = true; pinc[1] = and_inc; plk[1] = olk[1]
+			; pval[1] = fin[f]; pvd[1] = ((finiv >> f) & 1) == 0;
+			pev[1] = true; pinc[1] = and_inc; plk[1] = olk[1]
 		fi;
 		f = 0 }
 	/* the release event is delivered: F3 against the replica as it is
 	 * at that point of the stream; one that names no held grant is a
 	 * no-op (a duplicate, a replay, V released it itself) */
 	:: d_step { pev[0] ->
-		if :: app(0) -> release(0, pval[0], true) :: else -> skip fi;
+		if :: app(0) -> keep_lvb(0); release(0, pval[0], pvd[0]) :: else -> skip fi;
 		pev[0] = false }
 	:: d_step { pev[1] ->
-		if :: app(1) -> release(1, pval[1], true) :: else -> skip fi;
+		if :: app(1) -> keep_lvb(1); release(1, pval[1], pvd[1]) :: else -> skip fi;
 		pev[1] = false }
 	/* the bound passes with the request unanswered: today's fence.  The
 	 * pill goes into V's message slot, seq above what is there, naming
@@ -521,6 +669,9 @@ end:	do
 		vreq[r] = false; vs[r] = HELD; vlk[r] = vrlk[r];
 		vcur[r] = (lvbv[r] -> lvb[r] : dwm[r]);
 		vcur[r] = (vcur[r] > dwm[r] -> vcur[r] : dwm[r]);
+#ifdef BAD_GONE_LVB
+		fin[G(vinc, vrlk[r])] = vcur[r];	/* the value block it was granted */
+#endif
 		r = 0 }
 	/* a waiter asks (twice at most), takes its request back, uses the
 	 * lock (the UID record is written before the UID leaves: its own
@@ -562,13 +713,29 @@ end:	do
 	 * the replica no longer shows is dropped. */
 	:: d_step { !healed && cuts < CUTS && vmember -> cuts++; vmember = false }
 	:: d_step { !healed && cuts < CUTS && !vmember && vup && !vfrozen && !vselffenced &&
-		!(vfenced && repinc == vinc) ->
+		!vstopping && !(vfenced && repinc == vinc) ->
 		cuts++;
 		vmember = true;
 		if
 		:: repinc != vinc -> repinc = vinc; vfenced = false
 		:: else -> skip
 		fi;
+		/* a release lost in the cut: sent again, with the value block
+		 * the cache kept, if the replica still shows the grant V's
+		 * (lsreconcile.c: RELEASING, granted); otherwise it was
+		 * released meanwhile (the gone answer, a fence): forgotten.
+		 * Gone entries not answered yet leave the table (V4). */
+		if
+		:: vlost[0] != 0 && vgrant(0) && olk[0] == vlost[0] -> release(0, vcur[0], true)
+		:: else -> skip
+		fi;
+		if
+		:: vlost[1] != 0 && vgrant(1) && olk[1] == vlost[1] -> release(1, vcur[1], true)
+		:: else -> skip
+		fi;
+		vlost[0] = 0; vlost[1] = 0; vgf = 0;
+		if :: vs[0] == CONV -> vs[0] = HELD :: else -> skip fi;
+		if :: vs[1] == CONV -> vs[1] = HELD :: else -> skip fi;
 		if
 		:: vs[0] == GONE && vgrant(0) && olk[0] == vlk[0] ->
 #ifdef BAD_REJOIN_KEEPS
@@ -639,6 +806,9 @@ init {
 		   vs[0] = HELD; vlk[0] = 1; vcur[0] = 2; dwm[0] = 2; issued[0] = 2;
 		   vs[1] = HELD; vlk[1] = 2; vcur[1] = 2; dwm[1] = 2; issued[1] = 2;
 		   wwant[0] = true; wants[0] = 1
+#ifdef BAD_GONE_LVB
+		   ; fin[0] = 1; fin[1] = 1	/* granted with UID 1 next */
+#endif
 #ifndef LIVE
 		:: /* V's incarnation 1 answered for R (lkid 1, value block 2)
 		    * and was fenced (a pill, then its reset) before that answer
@@ -663,15 +833,18 @@ init {
 		   vs[1] = HELD; vlk[1] = 2; vcur[1] = 2; dwm[1] = 2; issued[1] = 2;
 		   wwant[0] = true; wants[0] = 1
 		:: /* replay: V's answer for R (incarnation 1, lkid 1) was accepted,
-		    * R went to node 2 and back: V, a member again, holds R under
-		    * lkid 3; the old answer is still in its heartbeat slot */
+		    * R went to node 2 and back (node 2 released it with the
+		    * value block 2, valid): V, a member again, holds R under
+		    * lkid 3 and handed out UID 2 under it; the old answer is
+		    * still in its heartbeat slot */
 		   vup = true; vlease = true; vinc = 1; repinc = 1; vctr = 3;
 		   vmember = true; cuts = 1;
 		   and_inc = 1; and_mask = GB(1, 1); vans = GB(1, 1); fin[0] = 2;
 		   owner[0] = V; oinc[0] = 1; olk[0] = 3; lres[0] = 0; lres[2] = 0;
 		   owner[1] = V; oinc[1] = 1; olk[1] = 2; lres[1] = 1;
-		   vs[0] = HELD; vlk[0] = 3; vcur[0] = 2; dwm[0] = 2; issued[0] = 2;
+		   vs[0] = HELD; vlk[0] = 3; vcur[0] = 3; dwm[0] = 3; issued[0] = 6;
 		   vs[1] = HELD; vlk[1] = 2; vcur[1] = 2; dwm[1] = 2; issued[1] = 2;
+		   lvb[0] = 2; lvbv[0] = true;
 		   wants[0] = 1
 #endif
 		fi;
