@@ -107,7 +107,7 @@
  *   BAD_GONE_KEEPLVB     the replica, given an answer with no value block,
  *                        keeps its own (valid, from before V's grant)
  *                        instead of invalidating it
- *   AS_IS_GONE_STOPPING  the code of 9ce4c58 (sdlmd.c ho_gone): during a
+ *   AS_IS_GONE_STOPPING  the code of 9ce4c58 (hoedge.c ho_gone): during a
  *                        clean stop the caches forgot every lock while a
  *                        killed user may still be mid-write, and a request
  *                        for one is answered "gone" at once; the design
