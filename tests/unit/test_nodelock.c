@@ -1774,6 +1774,43 @@ static void test_handoff_not_held(void **state)
 	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), -EBUSY);
 }
 
+/*
+ * V1's "gone" (9ce4c58): a lock id no cache knows any more is answered at
+ * once, final, because "lock ids are never reused within an incarnation,
+ * so it is never used here again".  That holds only for an id this
+ * incarnation already gave out.  An id above the counter is no lock of
+ * ours yet: the replica can still show it granted to our node after a
+ * restart (the predecessor's lock with the same number, its release lost
+ * or waiting for killed users; the member record, and so F1, already
+ * names our incarnation), and this daemon gives that very id to one of
+ * its own requests later.  A final answer for it would then name our own
+ * future grant (F3 releases whatever the replica shows granted to
+ * (node, incarnation, lkid)).  Not gone: ignored, as before 9ce4c58.
+ * Review s28-rev19 C2: failed on 9ce4c58 (unknown for CLID(3) with the
+ * counter at 1).
+ */
+static void test_handoff_unknown_unallocated(void **state)
+{
+	struct fx *f = *state;
+	uint64_t id;
+
+	/* Released here: gone for good. */
+	id = lock_held(f, 1, "mbox", MODE_EX, CLID(1));
+	assert_int_equal(nl_unlock(f->nl, 1, id, 0, NULL, &f->out), 0);
+	assert_int_equal(nl_drop_cached(f->nl, 10, NULL, &f->out), 0);
+	assert_true(nl_handoff_unknown(f->nl, CLID(1)));	/* RELEASING ... */
+	assert_int_equal(nl_cluster_released(f->nl, "mbox", 4, CLID(1), 0, &f->out), 0);
+	assert_true(nl_handoff_unknown(f->nl, CLID(1)));	/* ... and after */
+
+	/* Never given out by this incarnation: not ours to call gone. */
+	assert_false(nl_handoff_unknown(f->nl, CLID(3)));
+	(void)lock_ok(f, 2, "other", MODE_EX, 0);		/* CLID(2) */
+	(void)lock_ok(f, 3, "third", MODE_EX, 0);		/* CLID(3): ours now */
+	assert_false(nl_handoff_unknown(f->nl, CLID(3)));
+	/* another node's id is never ours either */
+	assert_false(nl_handoff_unknown(f->nl, ((uint64_t)(NODE + 1) << 32) | 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1798,6 +1835,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lkids_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lkid_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_stop_drain_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_unknown_unallocated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_use, setup, teardown),
