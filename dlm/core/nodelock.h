@@ -278,9 +278,11 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  *
  * nl_handoff_held: lkid is this cache's cluster lock, HELD (stopping
  *	included): what V1 calls "a grant V holds".
- * nl_handoff_unknown: lkid is no cluster lock of this cache, or one
- *	being released (its release sent): never used here again (V1's
- *	"gone", struct ho_seen).
+ * nl_handoff_unknown: lkid is an id this incarnation gave out (below
+ *	the counter) and no cluster lock of this cache, or one being
+ *	released (its release sent): never used here again (V1's "gone",
+ *	struct ho_seen).  An id not given out yet is not: the replica may
+ *	show a predecessor's lock under it, and it names a later request.
  * nl_handoff_stop (V1): one LOCAL_BAST (wanted EX) to every local holder
  *	not yet told; from now on no local request on the resource is
  *	granted (V6) and the cache takes no cluster action for it (no
