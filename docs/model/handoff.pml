@@ -107,7 +107,7 @@
  *   BAD_GONE_KEEPLVB     the replica, given an answer with no value block,
  *                        keeps its own (valid, from before V's grant)
  *                        instead of invalidating it
- *   AS_IS_GONE_STOPPING  the code of 9ce4c58 (hoedge.c ho_gone): during a
+ *   BAD_GONE_STOPPING    the code of 9ce4c58 (ho_gone, fixed since): during a
  *                        clean stop the caches forgot every lock while a
  *                        killed user may still be mid-write, and a request
  *                        for one is answered "gone" at once; the design
@@ -288,7 +288,7 @@ int issued[NR];
 #endif
 /* A stop's killed lock users are all reaped (killset_done): none of
  * their writes is still in the kernel. */
-#ifdef AS_IS_GONE_STOPPING
+#ifdef BAD_GONE_STOPPING
 #define gone_ok		true
 #else
 #define gone_ok		(!vstopping || !vio[0] && !vio[1])

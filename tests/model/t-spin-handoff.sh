@@ -16,7 +16,7 @@
 #      BAD_RESUME_ANSWERED, BAD_REJOIN_KEEPS, BAD_REPLAY_BY_RES,
 #      BAD_ANSWER_UNDRAINED, BAD_APPLY_UNCHECKED, DRAFT_MSG_SLOT, and V1's
 #      "gone" answer: BAD_GONE_CONVERTING, BAD_GONE_LVB, BAD_GONE_KEEPLVB,
-#      AS_IS_GONE_STOPPING: docs/model.md "The hand-off model") MUST be
+#      BAD_GONE_STOPPING: docs/model.md "The hand-off model") MUST be
 #      caught, each with the search that finds it in seconds; a variant
 #      spin finds nothing wrong with is a FAIL.
 # Two verifiers at a time (2 cores); prints the state counts.
@@ -40,7 +40,7 @@ VARIANTS="BAD_OLD_INCARNATION:bfs:$NOGONE BAD_USE_AFTER_ANSWER:dfs:$NOGONE
 	BAD_GONE_CONVERTING:bfs:-DLOSTS=0,-DSTOPS=0
 	BAD_GONE_LVB:bfs:-DLOSTS=1,-DCONVS=0,-DSTOPS=0
 	BAD_GONE_KEEPLVB:bfs:-DLOSTS=1,-DCONVS=0,-DSTOPS=0,-DCUTS=1,-DFLY=0,-DUMAX=3
-	AS_IS_GONE_STOPPING:bfs:-DLOSTS=0,-DCONVS=0"
+	BAD_GONE_STOPPING:bfs:-DLOSTS=0,-DCONVS=0"
 
 verify safety-dfs "" "$SAFE_CC" "" &
 verify safety-bfs "" "$BFS_CC" "" &
