@@ -357,6 +357,16 @@ bool ho_away_may_use(const struct ho_away *a, uint64_t lkid)
 	return s == HO_HELD || s == HO_STOPPING;
 }
 
+bool ho_away_answer_due(const struct ho_away *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->g[i].state == HO_FINAL)
+			return true;
+	return false;
+}
+
 bool ho_away_may_grant_local(const struct ho_away *a, uint64_t lkid)
 {
 	return ho_away_state(a, lkid) == HO_HELD;

@@ -317,6 +317,11 @@ int ho_away_released(struct ho_away *a, uint64_t lkid);
 enum ho_grant_state ho_away_state(const struct ho_away *a, uint64_t lkid);
 /* Its holders may go on using it: HELD or STOPPING (V3: never LISTED). */
 bool ho_away_may_use(const struct ho_away *a, uint64_t lkid);
+/* Some grant is final and not yet in an answer written: the next
+ * heartbeat write carries it (the edge may run that tick early:
+ * hbe_early_tick_at). */
+bool ho_away_answer_due(const struct ho_away *a);
+
 /* A new local client may be granted it: HELD only (V6). */
 bool ho_away_may_grant_local(const struct ho_away *a, uint64_t lkid);
 

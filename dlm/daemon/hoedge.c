@@ -80,8 +80,15 @@ static bool host_fencing(void *ctx, uint32_t node)
 	return D.fencer && fencer_current(D.fencer, &st) == node;
 }
 
+static void host_tick_soon(void *ctx)
+{
+	(void)ctx;
+	sdlmd_tick_soon();
+}
+
 void hoedge_host_ops(struct ls_host *host)
 {
+	host->tick_soon = host_tick_soon;
 	host->ho_requester = host_ho_requester;
 	host->ho_record = host_ho_record;
 	host->fencing = host_fencing;
@@ -169,10 +176,28 @@ void hoedge_start(void)
 	hbe_set_handoff(D.hb, &ho);
 }
 
+static void progress(struct ho_away *a);
+
+/*
+ * A heartbeat read completed.  As the requester: the answers it brought
+ * become releases now.  As the away node: a grant it asked us to stop
+ * may be final already (a lock only cached, holders that let go at once,
+ * a "gone" lock id): its answer goes out in a tick run before its time
+ * (sdlmd_tick_soon), not up to an interval later (issue 19 item 4).
+ */
 void hoedge_read(uint64_t now_ms)
 {
-	if (D.locks_on && !D.locks_stopped)
-		lsm_ho_read(now_ms);
+	struct ho_away *a;
+
+	if (!D.locks_on || D.locks_stopped)
+		return;
+	lsm_ho_read(now_ms);
+	a = hbe_away(D.hb);
+	if (!a->n || lsm_ho_member())
+		return;
+	progress(a);
+	if (ho_away_answer_due(a))
+		sdlmd_tick_soon();
 }
 
 void hoedge_slot_bad(int node)
@@ -197,13 +222,35 @@ void hoedge_slot_bad(int node)
  * what was answered is forgotten (reconciliation releases it if the state
  * still shows it ours: it left the cache).
  */
+/* V2 for every stopping grant: final once no holder is left. */
+static void progress(struct ho_away *a)
+{
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+	uint32_t i, holders;
+	bool valid;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->g[i].state != HO_STOPPING)
+			continue;
+		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0)
+			continue;
+		/* A lock user we killed that is not reaped yet may still be
+		 * one of its holders (the killset does not say whose lock it
+		 * used): it counts as one.  Asked, as before, only once no
+		 * holder is left: the question reaps (clients_reap). */
+		if (!holders && host_clients_stopping(NULL))
+			holders = 1;
+		if (ho_away_progress(a, a->g[i].lkid, holders, 0, valid ? lvb : NULL) == 1)
+			log_notice("hand-off: %016llx stopped: answering through the disk",
+				   (unsigned long long)a->g[i].lkid);
+	}
+}
+
 void hoedge_tick(void)
 {
 	struct ho_away *a = hbe_away(D.hb);
 	struct ho_away_out *out;
-	uint8_t lvb[SDLM_HB_LVB_LEN];
-	uint32_t i, holders;
-	bool valid;
+	uint32_t i;
 
 	if (!D.locks_on || !a->n)
 		return;
@@ -223,19 +270,5 @@ void hoedge_tick(void)
 		free(out);
 		return;
 	}
-	for (i = 0; i < a->n; i++) {
-		if (a->g[i].state != HO_STOPPING)
-			continue;
-		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0)
-			continue;
-		/* A lock user we killed that is not reaped yet may still be
-		 * one of its holders (the killset does not say whose lock it
-		 * used): it counts as one.  Asked, as before, only once no
-		 * holder is left: the question reaps (clients_reap). */
-		if (!holders && host_clients_stopping(NULL))
-			holders = 1;
-		if (ho_away_progress(a, a->g[i].lkid, holders, 0, valid ? lvb : NULL) == 1)
-			log_notice("hand-off: %016llx stopped: answering through the disk",
-				   (unsigned long long)a->g[i].lkid);
-	}
+	progress(a);
 }

@@ -442,6 +442,10 @@ static void run_ls_out(struct lspace *l)
 				l->need_fence_since[o->o_nodeid] = clock_boottime_ms();
 				log_info("ls %s: node %u: away and holding a wanted lock", l->name,
 					 o->o_nodeid);
+				/* The fencer's request (or fence) at a tick run
+				 * now, not at the next (issue 19 item 4). */
+				if (lsm.h.tick_soon)
+					lsm.h.tick_soon(lsm.h.ctx);
 			}
 			continue;
 		}

@@ -90,6 +90,9 @@ struct ls_host {
 	struct ho_requester *(*ho_requester)(void *ctx);
 	const struct sdlm_hb *(*ho_record)(void *ctx, uint32_t node);
 	bool (*fencing)(void *ctx, uint32_t node);
+	/* Run the daemon's tick before its time (NULL: never): a node
+	 * away holds a wanted lock, and the request goes out now. */
+	void (*tick_soon)(void *ctx);
 	const struct sdlm_timeouts *to;
 };
 

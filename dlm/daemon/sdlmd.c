@@ -287,7 +287,7 @@ void sdlmd_tick_soon(void)
 	if (at >= D.tick_due_ms || !qb_loop_timer_is_running(D.loop, D.tick_timer))
 		return;
 	qb_loop_timer_del(D.loop, D.tick_timer);
-	log_debug("tick before its time, in %lld ms: a hand-off answer is final",
+	log_debug("hand-off: the tick before its time, in %lld ms",
 		  (long long)at - (long long)clock_boottime_ms());
 	arm_tick(at);
 }

@@ -151,6 +151,7 @@ static void test_away_path(void **state)
 	assert_int_equal(acts(&out, HO_ACT_STOP, LK(V, 5)), 1);
 	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
 	assert_int_equal(ho_away_state(&a, LK(V, 6)), HO_HELD);
+	assert_false(ho_away_answer_due(&a));
 	assert_true(ho_away_may_use(&a, LK(V, 5)));	/* holders not gone yet */
 	assert_false(ho_away_may_grant_local(&a, LK(V, 5)));	/* V6 */
 	/* the same request read again: nothing new */
@@ -164,6 +165,7 @@ static void test_away_path(void **state)
 	lvb_fill(lvb, 0x42);
 	assert_int_equal(ho_away_progress(&a, LK(V, 5), 0, 0, lvb), 1);
 	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_FINAL);
+	assert_true(ho_away_answer_due(&a));
 	assert_false(ho_away_may_use(&a, LK(V, 5)));
 	assert_int_equal(ho_away_progress(&a, LK(V, 5), 0, 0, lvb), -ENOENT);
 
@@ -175,6 +177,7 @@ static void test_away_path(void **state)
 	assert_int_equal(hb.ans[0].lkid, LK(V, 5));
 	assert_memory_equal(hb.ans[0].lvb, lvb, SDLM_HB_LVB_LEN);
 	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_LISTED);
+	assert_false(ho_away_answer_due(&a));
 	assert_false(ho_away_may_use(&a, LK(V, 5)));
 	assert_false(ho_away_may_grant_local(&a, LK(V, 5)));
 	/* the same content: the same seq */
