@@ -89,9 +89,9 @@ def main():
                 if key == 'kill':
                     exp = 'design: ≈ max(D + I, M + I) = %.1f s' % (max(d + i, m + i) / 1000)
                 elif key == 'cut-stuck':
-                    exp = 'design: ≈ M + K + 2I = %.1f s (K = L)' % ((m + l + 2 * i) / 1000)
+                    exp = 'goal: ≤ M + K + 2I = %.1f s (K = L)' % ((m + l + 2 * i) / 1000)
                 else:
-                    exp = 'design: ≈ M + 2I = %.1f s' % ((m + 2 * i) / 1000)
+                    exp = 'goal: ≤ M + 2I = %.1f s' % ((m + 2 * i) / 1000)
             fenced = sorted({s[7] for s in rows})
             reset = sorted({s[8] for s in rows})
             print('| %s | %d | %d%s | %s | %s | %s | %s (%s–%s) | %s | %s | %.1f–%.1f | %s | %s |' % (
