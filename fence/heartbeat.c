@@ -75,6 +75,7 @@ struct hb_engine {
 	bool clk_base_have[SDLM_MAX_NODES + 1];
 	uint64_t write_sub_ms, write_sub_ns, read_sub_ns;
 	uint64_t early_ms;		/* the last write out of cadence, 0 none */
+	uint64_t away_wake_ms;		/* the next kill due (away_tick) */
 	uint64_t read_sub_ms;		/* caller's clock at the read's submit */
 	uint64_t now_ms;		/* of the current hbe_process */
 	struct hbe_stats st;
@@ -284,6 +285,8 @@ static void away_acts(struct hb_engine *e, const struct ho_away_out *out)
  * is that slot only, and a requester whose heartbeat stands still asks
  * for nothing (review RH4, RH6).
  */
+static void away_tick(struct hb_engine *e, uint64_t now_ms);
+
 static void away_read(struct hb_engine *e, uint64_t now)
 {
 	struct ho_seen seen[SDLM_MAX_NODES * SDLM_HB_REQ_MAX];
@@ -333,6 +336,7 @@ static void away_read(struct hb_engine *e, uint64_t now)
 		for (k = 0; k < log->n; k++)
 			e->fn(e->ctx, HBE_HO_SLOT_BAD, (int)log->node[k]);
 		away_acts(e, out);
+		away_tick(e, now);	/* K of what it started stopping */
 	}
 out_free:
 	free(out);
@@ -412,6 +416,7 @@ int hbe_create(struct hb_engine **out, struct area *a,
 	snprintf(e->name, sizeof(e->name), "%s", node_name ? node_name : "");
 	e->incarnation = incarnation;
 	e->counter = start_counter;
+	e->away_wake_ms = UINT64_MAX;
 	/* This build fences on a lapsed lease, quorate or not: observers
 	 * may use D from f (fencesm.h). */
 	e->hb_flags = SDLM_HB_F_LAPSE_FENCES;
@@ -482,6 +487,26 @@ static void handoff_areas(struct hb_engine *e, struct sdlm_hb *hb)
 			e->ho.listed(e->ho.ctx, e->away.g[i].lkid);
 }
 
+/* K for the away node's stopping grants (ho_away_tick): at the tick and
+ * at every turn, so a kill is not an interval late; away_wake_ms is the
+ * next one due. */
+static void away_tick(struct hb_engine *e, uint64_t now_ms)
+{
+	struct ho_away_out *out;
+
+	e->away_wake_ms = UINT64_MAX;
+	if (!e->ho_on || !e->away.n)
+		return;
+	out = malloc(sizeof(*out));
+	if (!out) {
+		e->away_wake_ms = now_ms + e->t->base.hb_interval_ms;
+		return;
+	}
+	ho_away_tick(&e->away, now_ms, e->t, out, &e->away_wake_ms);
+	away_acts(e, out);
+	free(out);
+}
+
 static void submit_read(struct hb_engine *e, uint64_t now_ms, uint64_t now_ns,
 			uint64_t dl_ns)
 {
@@ -526,15 +551,7 @@ void hbe_tick(struct hb_engine *e, uint64_t now_ms)
 	int rc;
 
 	decide(e, now_ms);
-	if (e->ho_on) {
-		struct ho_away_out *out = malloc(sizeof(*out));
-
-		if (out) {
-			ho_away_tick(&e->away, now_ms, e->t, out, NULL);
-			away_acts(e, out);
-			free(out);
-		}
-	}
+	away_tick(e, now_ms);
 	if (may_write(e)) {
 		struct sdlm_hb hb = {
 			.node_id = e->node_id,
@@ -592,6 +609,8 @@ int hbe_process(struct hb_engine *e, uint64_t now_ms)
 	e->now_ms = now_ms;
 	rc = aio_process(e->a->aio, aio_now_ns());
 	decide(e, now_ms);
+	if (now_ms >= e->away_wake_ms)
+		away_tick(e, now_ms);
 	if (now_ms >= fast_read_due(e, now_ms)) {
 		uint64_t now_ns = aio_now_ns();
 
@@ -608,7 +627,9 @@ uint64_t hbe_next_deadline_ms(struct hb_engine *e)
 
 	d = d == UINT64_MAX ? d : d / 1000000 + 1;
 	r = fast_read_due(e, e->now_ms > e->read_sub_ms ? e->now_ms : e->read_sub_ms);
-	return r < d ? r : d;
+	if (r < d)
+		d = r;
+	return e->away_wake_ms < d ? e->away_wake_ms : d;
 }
 
 uint64_t hbe_early_tick_at(const struct hb_engine *e)

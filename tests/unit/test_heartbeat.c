@@ -1335,6 +1335,36 @@ static void test_handoff_away_requester_still(void **state)
 }
 
 /*
+ * Issue 19 item 4: the holders of a stopping grant that did not let go
+ * are killed when K has passed, at whatever turn of the loop that is, not
+ * at the next tick (up to I later: an interval of every hand-off with a
+ * stuck client); the engine's next deadline includes it.  On the old
+ * engine only hbe_tick decided the kill.
+ */
+static void test_handoff_kill_between_ticks(void **state)
+{
+	struct fixture *fx = *state;
+	const struct sdlm_timeouts *t = &fx->t;
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+	uint64_t stop_ms, k = ho_kill_ms(t);
+
+	hbe_set_handoff(fx->e, &ops);
+	fx->ho_held = HO_LKID_OWN;
+	peer_write(fx, 50);
+	assert_true(run_until(fx, 4 * t->lease_ms, alive));
+	peer_request(fx, 51, HO_LKID_OWN, INC_SELF);
+	assert_true(run_until(fx, 4 * t->lease_ms, ho_stopped));
+	stop_ms = clock_boottime_ms();
+	assert_true(reap_until_idle(fx));
+	assert_int_equal(fx->ho_kills, 0);
+	/* No tick from here: the deadline, then the turn at it, kill. */
+	assert_true(hbe_next_deadline_ms(fx->e) <= stop_ms + k + 1);
+	hbe_process(fx->e, stop_ms + k);
+	assert_int_equal(fx->ho_kills, 1);
+}
+
+/*
  * Issue 19 item 4: while a hand-off may be under way the engine reads the
  * area every I/4 between its ticks (handoff.h ho_read_interval_ms), so a
  * request or an answer is seen within I/4 of landing, not up to I; the
@@ -1529,6 +1559,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_handoff_fast_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_kill_between_ticks, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fencer_no_watchdog_never_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
