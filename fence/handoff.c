@@ -268,6 +268,13 @@ int ho_away_progress(struct ho_away *a, uint64_t lkid, uint32_t holders,
 	return 1;
 }
 
+int ho_away_forgotten(struct ho_away *a, uint64_t lkid, bool users_left)
+{
+	/* No holder the cache knows of; a killed user not reaped yet may
+	 * still be one (V2: final only once every holder is gone). */
+	return ho_away_progress(a, lkid, users_left ? 1 : 0, 0, NULL);
+}
+
 /* Put g in the answer being built at index *count. */
 static void answer_add(struct sdlm_hb_ans *ans, uint32_t *count, uint32_t *bits,
 		       const struct ho_grant *g)

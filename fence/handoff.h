@@ -297,6 +297,21 @@ int ho_away_progress(struct ho_away *a, uint64_t lkid, uint32_t holders,
 		     uint32_t io_inflight, const uint8_t *lvb);
 
 /*
+ * V2 for a STOPPING grant no cache of V knows any more (the edge's
+ * look-up of its holders finds nothing: a clean stop or a revocation
+ * forgot every lock at once, killing its users, after V1 started stopping
+ * it; review s28-rev19 L1).  Lock ids are never reused within an
+ * incarnation, so nothing here uses it again - except a lock user killed
+ * and not reaped yet (users_left): it may be in the middle of a write
+ * under it, and the caches do not say whose lock it used (9e0621f, V1's
+ * "gone").  users_left false: FINAL with no valid value block (the
+ * requester invalidates its own: what the last holder wrote is lost with
+ * the cache), returns 1; true: still stopping, 0.  -ENOENT if lkid is not
+ * a STOPPING grant (a FINAL one keeps the value block it had).
+ */
+int ho_away_forgotten(struct ho_away *a, uint64_t lkid, bool users_left);
+
+/*
  * V3: the answer area for the heartbeat write about to be SUBMITTED:
  * fills hb's ans_seq, ans_count, ans_lvb and ans[].  Every FINAL grant it
  * lists is LISTED from this call on: the edge drops it from its node

@@ -222,7 +222,8 @@ void hoedge_slot_bad(int node)
  * what was answered is forgotten (reconciliation releases it if the state
  * still shows it ours: it left the cache).
  */
-/* V2 for every stopping grant: final once no holder is left. */
+/* V2 for every stopping grant: final once no holder is left, the cache's
+ * or a killed lock user not reaped yet. */
 static void progress(struct ho_away *a)
 {
 	uint8_t lvb[SDLM_HB_LVB_LEN];
@@ -232,8 +233,23 @@ static void progress(struct ho_away *a)
 	for (i = 0; i < a->n; i++) {
 		if (a->g[i].state != HO_STOPPING)
 			continue;
-		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0)
+		if (lsm_ho_state(a->g[i].lkid, &holders, lvb, &valid) < 0) {
+			/* Forgotten since V1 (a clean stop, a revocation):
+			 * final once every killed lock user is reaped, with
+			 * no value block (review s28-rev19 L1; the rule is
+			 * ho_away_forgotten's).  The UID service's record
+			 * writes count as users: its mailbox was taken from
+			 * it, not given up after its I/O (uidsvc_quiet).
+			 * Known to a cache but not stopping there: left as
+			 * it is. */
+			if (!D.locks_stopped && lsm_ho_unknown(a->g[i].lkid) &&
+			    ho_away_forgotten(a, a->g[i].lkid,
+					      host_clients_stopping(NULL) || !uidsvc_quiet()) == 1)
+				log_notice("hand-off: %016llx forgotten by the cache since it was asked for, "
+					   "its lock users gone: answering through the disk (no value block)",
+					   (unsigned long long)a->g[i].lkid);
 			continue;
+		}
 		/* A lock user we killed that is not reaped yet may still be
 		 * one of its holders (the killset does not say whose lock it
 		 * used): it counts as one.  Asked, as before, only once no

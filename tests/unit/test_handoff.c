@@ -258,6 +258,55 @@ static void test_away_released_lock_answered(void **state)
 	assert_int_equal(a.n, 0);
 }
 
+/*
+ * V2 for a stopping grant whose lock V's caches forgot after V1 started
+ * stopping it (a clean stop or a revocation: the caches forget every lock
+ * at once and kill its users).  Review s28-rev19 L1: its state was never
+ * asked again (the edge's look-up fails), so it never became final and V
+ * was fenced after B.  Not while a killed lock user is still there (it may
+ * be mid-write under the lock: 9e0621f); then final with no value block
+ * (the requester invalidates its own).
+ */
+static void test_away_stopping_forgotten(void **state)
+{
+	struct ho_away a;
+	struct ho_away_out out;
+	struct ho_seen s = seen(LK(V, 5), INC_A, true);
+	uint8_t lvb[SDLM_HB_LVB_LEN];
+	struct sdlm_hb hb;
+
+	(void)state;
+	memset(lvb, 0x5a, sizeof(lvb));
+	ho_away_init(&a, V, INC_A);
+	assert_int_equal(ho_away_read(&a, 100, &s, 1, false, &out), 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
+	/* a killed user not reaped yet: still stopping, nothing answered */
+	assert_int_equal(ho_away_forgotten(&a, LK(V, 5), true), 0);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_STOPPING);
+	assert_false(ho_away_answer_due(&a));
+	hb = answer_of(&a);
+	assert_int_equal(hb.ans_count, 0);
+	/* every killed user gone: final, no value block */
+	assert_int_equal(ho_away_forgotten(&a, LK(V, 5), false), 1);
+	assert_int_equal(ho_away_state(&a, LK(V, 5)), HO_FINAL);
+	assert_true(ho_away_answer_due(&a));
+	hb = answer_of(&a);
+	assert_int_equal(hb.ans_count, 1);
+	assert_int_equal(hb.ans[0].lkid, LK(V, 5));
+	assert_int_equal(hb.ans_lvb, 0);
+	/* only a STOPPING grant: final already, or never asked for */
+	assert_int_equal(ho_away_forgotten(&a, LK(V, 5), false), -ENOENT);
+	assert_int_equal(ho_away_forgotten(&a, LK(V, 6), false), -ENOENT);
+	/* a grant final before it was forgotten keeps its value block */
+	ho_away_init(&a, V, INC_A);
+	assert_int_equal(ho_away_read(&a, 100, &s, 1, false, &out), 0);
+	assert_int_equal(ho_away_progress(&a, LK(V, 5), 0, 0, lvb), 1);
+	assert_int_equal(ho_away_forgotten(&a, LK(V, 5), false), -ENOENT);
+	hb = answer_of(&a);
+	assert_int_equal(hb.ans_lvb, 1);
+	assert_memory_equal(hb.ans[0].lvb, lvb, SDLM_HB_LVB_LEN);
+}
+
 /* K: holders that do not let go are killed, once, K after the read. */
 static void test_away_kill_after_k(void **state)
 {
@@ -1329,6 +1378,7 @@ int main(void)
 		cmocka_unit_test(test_away_path),
 		cmocka_unit_test(test_away_ignores),
 		cmocka_unit_test(test_away_released_lock_answered),
+		cmocka_unit_test(test_away_stopping_forgotten),
 		cmocka_unit_test(test_away_kill_after_k),
 		cmocka_unit_test(test_away_answer_capacity),
 		cmocka_unit_test(test_away_table_full),
