@@ -702,6 +702,25 @@ out:
 	return ss->ss_dup ? SDLM_EDUPWRITER : 0;
 }
 
+/* The milliseconds are compared first, so nothing is shifted out of the
+ * 64 bits: a clock beyond SELF_INC_MS_MAX is not used, and the slot's
+ * top millisecond has no successor. */
+enum self_inc_basis self_incarnation(uint64_t wall_ms, uint32_t rnd,
+				     uint64_t slot_inc, uint64_t *inc)
+{
+	uint64_t low = rnd & 0xfffff;
+	uint64_t slot_ms = slot_inc >> 20;
+
+	if (wall_ms <= SELF_INC_MS_MAX && ((wall_ms << 20) | low) > slot_inc) {
+		*inc = (wall_ms << 20) | low;
+		return SELF_INC_CLOCK;
+	}
+	if (slot_ms >= SELF_INC_MS_MAX)
+		return SELF_INC_EXHAUSTED;
+	*inc = ((slot_ms + 1) << 20) | low;
+	return SELF_INC_AFTER_SLOT;
+}
+
 uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 			 uint32_t peer_interval_ms, uint32_t own_interval_ms)
 {

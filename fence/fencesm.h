@@ -485,6 +485,37 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 			 uint32_t peer_interval_ms, uint32_t own_interval_ms);
 
 /*
+ * The incarnation a starting daemon takes (docs/fencing.md,
+ * "Incarnations").  Greater is newer everywhere: a peer's transport
+ * refuses a slot or frame naming an incarnation below the one it knows
+ * (-ESTALE), a lockspace replica never takes back an incarnation at or
+ * below one it records as fenced, and the hand-off's F2 drops an answer
+ * whose record names another incarnation.  So a new daemon must start
+ * above every incarnation this node had: above the one its heartbeat slot
+ * names (slot_inc; 0 for a free or never used slot).
+ *
+ *	incarnation = ms << 20 | (rnd & 0xfffff)
+ *
+ * ms is wall_ms (wall-clock milliseconds: two starts in one millisecond,
+ * cloned machines, still differ by the 20 random bits) when that is above
+ * slot_inc; else (the clock went back, or reads beyond the 44 bits of
+ * milliseconds, after the year 2527) the slot's milliseconds + 1.  The
+ * top millisecond (slot_inc >> 20 == SELF_INC_MS_MAX) leaves nothing
+ * above it: a clock once set that far ahead, or a slot some other writer
+ * or a damage filled with a valid checksum.  Never wraps to a lower one.
+ */
+#define SELF_INC_MS_MAX		((UINT64_C(1) << 44) - 1)
+
+enum self_inc_basis {
+	SELF_INC_CLOCK,		/* the wall clock, above the slot's */
+	SELF_INC_AFTER_SLOT,	/* the slot's milliseconds + 1 */
+	SELF_INC_EXHAUSTED,	/* none above the slot's: *inc untouched */
+};
+
+enum self_inc_basis self_incarnation(uint64_t wall_ms, uint32_t rnd,
+				     uint64_t slot_inc, uint64_t *inc);
+
+/*
  * A tick before its time (issue 19 item 4: a hand-off answer written as
  * soon as it is final, not at the next tick).  The peers' clock check
  * above counts at least the writer's interval I between any two of its

@@ -9,7 +9,9 @@
  *   2. memory locking and real-time priority: wanted, not required (a
  *      container refuses both: warn and go on);
  *   3. the fencing area (area.c): header verified, timeouts derived and
- *      checked before anything is written;
+ *      checked before anything is written; our incarnation raised above
+ *      the one our slot names, or the start refused if none is
+ *      (self_incarnation), before the transport or the heartbeat carry it;
  *   4. the watchdog (watchdog.c) armed BEFORE the first heartbeat: a node
  *      must never announce itself live on the disk without something that
  *      resets it if it stops;
@@ -93,6 +95,7 @@
 #define SDLMD_EXIT_RUNNING	5	/* another sdlmd runs with this ipc name */
 #define SDLMD_EXIT_FENCED	6	/* self-fenced with no watchdog */
 #define SDLMD_EXIT_INTERNAL	7
+#define SDLMD_EXIT_INCARNATION	8	/* no incarnation above our slot's */
 
 struct sdlmd D;
 
@@ -983,6 +986,8 @@ static struct {
 	bool ran;			/* the loop ran and stopped */
 	bool live;			/* setup_live ran: the first heartbeat
 					   (ALIVE) may be on the disk */
+	uint64_t inc_wall_ms;		/* identity -> incarnation: the */
+	uint32_t inc_rnd;		/* clock and random bits drawn */
 	int exit_code;
 } start;
 
@@ -1110,7 +1115,6 @@ static void close_log(void)
 /* Who this daemon is: its name and incarnation. */
 static int setup_identity(void)
 {
-	uint64_t wall;
 	uint32_t r = 0;
 
 	sigset_t stop;
@@ -1136,15 +1140,17 @@ static int setup_identity(void)
 	if (!D.node_name[0])
 		gethostname(D.node_name, sizeof(D.node_name) - 1);
 	/*
-	 * Incarnations grow across restarts (the lock state machine ignores a
-	 * "node fenced" for an incarnation not above the last one fenced):
+	 * Incarnations grow across restarts (self_incarnation, fencesm.h):
 	 * wall-clock milliseconds in the high bits, 20 random bits below so
 	 * two starts in one millisecond (cloned machines) still differ.
+	 * This one, from the clock alone, names the start until the area is
+	 * read: setup_incarnation raises it above our slot's.
 	 */
-	wall = clock_realtime_ms();
+	start.inc_wall_ms = clock_realtime_ms();
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = (uint32_t)getpid() ^ (uint32_t)clock_boottime_ns();
-	D.incarnation = (wall << 20) | (r & 0xfffff);
+	start.inc_rnd = r;
+	self_incarnation(start.inc_wall_ms, r, 0, &D.incarnation);
 	log_notice("sdlmd %s starting: node %u (%s), incarnation %016llx",
 		   PACKAGE_VERSION, D.node_id, D.node_name, (unsigned long long)D.incarnation);
 	return 0;
@@ -1396,6 +1402,74 @@ static void close_watchdog(void)
 }
 
 /*
+ * Our incarnation, above every one this node had (self_incarnation): the
+ * slot names the last.  Chosen before anything hands it on - the
+ * transport's frames carry it from setup_xport on, the heartbeat from
+ * setup_heartbeat - and before the watchdog is armed, so a refusal leaves
+ * nothing behind.  An unreadable slot names nothing: slot_claim warns and
+ * rewrites it, and the clock's incarnation stands.
+ */
+static int setup_incarnation(void)
+{
+	struct sdlm_hb *hb = calloc(SDLM_MAX_NODES + 1, sizeof(*hb));
+	struct sdlm_msg *msg = calloc(SDLM_MAX_NODES + 1, sizeof(*msg));
+	int *hrc = calloc(SDLM_MAX_NODES + 1, sizeof(int));
+	int *mrc = calloc(SDLM_MAX_NODES + 1, sizeof(int));
+	uint64_t prev, clock_inc = D.incarnation;
+	int rc;
+
+	if (!hb || !msg || !hrc || !mrc) {
+		rc = SDLMD_EXIT_INTERNAL;
+		goto out;
+	}
+	rc = area_read_slots(D.area, hb, hrc, msg, mrc);
+	if (rc < 0) {
+		log_err("fence node %u: %s", D.node_id, D.area->why);
+		rc = SDLMD_EXIT_DEVICE;
+		goto out;
+	}
+	rc = 0;
+	if (hrc[D.node_id])
+		goto out;
+	prev = hb[D.node_id].incarnation;
+	switch (self_incarnation(start.inc_wall_ms, start.inc_rnd, prev, &D.incarnation)) {
+	case SELF_INC_CLOCK:
+		goto out;
+	case SELF_INC_AFTER_SLOT:
+		log_warn("fence node %u: the clock (%llu ms) is behind the previous incarnation %016llx "
+			 "or beyond the range: starting as %016llx, not %016llx",
+			 D.node_id, (unsigned long long)start.inc_wall_ms, (unsigned long long)prev,
+			 (unsigned long long)D.incarnation, (unsigned long long)clock_inc);
+		break;
+	case SELF_INC_EXHAUSTED:
+		log_err("fence node %u: slot %u of %s names incarnation %016llx, the last millisecond "
+			"of the range: no incarnation above it exists, and peers would take any lower "
+			"one for an older daemon; not starting (a slot some other writer or a damage "
+			"filled, or an older sdlmd's clock beyond the year 2527): see sdlmd(8), EXIT STATUS",
+			D.node_id, D.node_id, D.area->path, (unsigned long long)prev);
+		fprintf(stderr, "sdlmd: heartbeat slot %u of %s names incarnation %016llx: "
+			"no incarnation above it; not starting (see sdlmd(8), exit status 8)\n",
+			D.node_id, D.area->path, (unsigned long long)prev);
+		rc = SDLMD_EXIT_INCARNATION;
+		goto out;
+	}
+	if (D.marker_mine) {
+		FILE *f = fopen(D.marker_path, "w");
+
+		if (f) {
+			fprintf(f, "%016llx\n", (unsigned long long)D.incarnation);
+			fclose(f);
+		}
+	}
+out:
+	free(hb);
+	free(msg);
+	free(hrc);
+	free(mrc);
+	return rc;
+}
+
+/*
  * Our slot must not be in use by another live incarnation: read it, wait
  * one interval plus the I/O timeout, read again.  A moving counter under a
  * foreign incarnation means a duplicate node id or a cloned machine.
@@ -1426,23 +1500,15 @@ static int slot_claim(uint64_t *start_counter)
 		goto out;
 	}
 	c0 = hb[D.node_id].counter;
-	/* Incarnations must grow across restarts even if the wall clock
-	 * went back (a "node fenced" for one not above the last is ignored):
-	 * never start at or below the one our slot names. */
+	/* setup_incarnation chose ours above the slot's: a slot at or above
+	 * it now was written since (or unreadable then) by another writer. */
 	if (hb[D.node_id].incarnation >= D.incarnation) {
-		uint64_t prev = hb[D.node_id].incarnation;
-
-		D.incarnation = (((prev >> 20) + 1) << 20) | (D.incarnation & 0xfffff);
-		log_warn("fence node %u: the clock is behind the previous incarnation %016llx: starting as %016llx",
-			 D.node_id, (unsigned long long)prev, (unsigned long long)D.incarnation);
-		if (D.marker_mine) {
-			FILE *f = fopen(D.marker_path, "w");
-
-			if (f) {
-				fprintf(f, "%016llx\n", (unsigned long long)D.incarnation);
-				fclose(f);
-			}
-		}
+		log_err("fence node %u: slot names incarnation %016llx (%s), not below ours %016llx: "
+			"another writer? not starting",
+			D.node_id, (unsigned long long)hb[D.node_id].incarnation,
+			hb[D.node_id].node_name, (unsigned long long)D.incarnation);
+		rc = SDLM_EDUPWRITER;
+		goto out;
 	}
 	if (hb[D.node_id].state == HB_ALIVE) {
 		ts.tv_sec = (D.to.base.hb_interval_ms + D.to.base.io_timeout_ms) / 1000;
@@ -1792,6 +1858,7 @@ static const struct sdlmd_part {
 	{ setup_marker,		close_marker },
 	{ setup_harden,		NULL },
 	{ setup_area,		close_area },
+	{ setup_incarnation,	NULL },
 	{ setup_xport,		close_xport },
 	{ setup_watchdog,	close_watchdog },
 	{ setup_heartbeat,	close_heartbeat },

@@ -10,7 +10,8 @@
  *   - a pill is acknowledged only when no write of this node can still
  *     land: our heartbeat read in flight is harmless, anything else (a
  *     UID record write, a timed-out write, our heartbeat write) is not;
- *   - no heartbeat write while a timed-out one is still in the kernel.
+ *   - no heartbeat write while a timed-out one is still in the kernel;
+ *   - a new daemon's incarnation is above its slot's, or it is refused.
  *
  * Synthetic time, as test_fencesm.c.
  */
@@ -320,6 +321,87 @@ static void test_self_ack_never_idle_drain(void **state)
 	assert_int_equal(ss.ss_self_fence_reason, SDLM_EPILL);
 }
 
+/*
+ * A new daemon's incarnation (self_incarnation): the wall clock above the
+ * slot's, the slot's milliseconds + 1 when the clock is behind it, and
+ * never one at or below the slot's.
+ */
+static void test_self_incarnation_rule(void **state)
+{
+	const uint64_t now = UINT64_C(1765000000000);	/* Dec 2025, in ms */
+	uint64_t inc = 0;
+
+	(void)state;
+	/* A free slot (0) or an older one: the clock, random bits below. */
+	assert_int_equal(self_incarnation(now, 0xabcde, 0, &inc), SELF_INC_CLOCK);
+	assert_int_equal(inc, (now << 20) | 0xabcde);
+	assert_int_equal(self_incarnation(now, 0xfff12345, (now - 5) << 20, &inc),
+			 SELF_INC_CLOCK);
+	assert_int_equal(inc, (now << 20) | 0x12345);
+	/* Same millisecond, higher random bits: still above, the clock. */
+	assert_int_equal(self_incarnation(now, 0x10, (now << 20) | 0xf, &inc),
+			 SELF_INC_CLOCK);
+	assert_int_equal(inc, (now << 20) | 0x10);
+	/* The clock went back (or the same ms, lower bits): the slot's + 1. */
+	assert_int_equal(self_incarnation(now, 0x1, (now << 20) | 0x1, &inc),
+			 SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, ((now + 1) << 20) | 0x1);
+	assert_int_equal(self_incarnation(now - 3600000, 0x7, (now << 20) | 0xfffff, &inc),
+			 SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, ((now + 1) << 20) | 0x7);
+	/* A clock at the epoch and a free slot: never incarnation 0. */
+	assert_int_equal(self_incarnation(0, 0, 0, &inc), SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, UINT64_C(1) << 20);
+}
+
+/*
+ * Near the top of the 64 bits (a clock once set far ahead, a slot some
+ * other writer or a damage left with a valid checksum) there is no room
+ * above the slot's: refused, never a wrap to a lower incarnation, which
+ * every peer would take for an older daemon (xport -ESTALE) and a replica
+ * that fenced the slot's for one fenced for good.
+ */
+static void test_self_incarnation_no_wrap(void **state)
+{
+	const uint64_t now = UINT64_C(1765000000000);
+	const uint64_t top = SELF_INC_MS_MAX << 20;
+	uint64_t inc = 42;
+
+	(void)state;
+	/* One millisecond below the top: the top one, still above. */
+	assert_int_equal(self_incarnation(now, 0x5, top - 1, &inc),
+			 SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, top | 0x5);
+	assert_true(inc > top - 1);
+	/* In the top millisecond, or the very top: nothing above. */
+	inc = 42;
+	assert_int_equal(self_incarnation(now, 0x5, top, &inc), SELF_INC_EXHAUSTED);
+	assert_int_equal(inc, 42);
+	assert_int_equal(self_incarnation(now, 0xfffff, UINT64_MAX, &inc),
+			 SELF_INC_EXHAUSTED);
+	assert_int_equal(inc, 42);
+}
+
+/* A wall clock beyond the 44 bits of milliseconds does not wrap either:
+ * it is not used, the slot's milliseconds + 1 are. */
+static void test_self_incarnation_clock_beyond_range(void **state)
+{
+	const uint64_t slot = (UINT64_C(1765000000000) << 20) | 0x3;
+	uint64_t inc = 0;
+
+	(void)state;
+	assert_int_equal(self_incarnation(SELF_INC_MS_MAX + 1, 0x9, slot, &inc),
+			 SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, (((slot >> 20) + 1) << 20) | 0x9);
+	assert_int_equal(self_incarnation(UINT64_MAX, 0x9, 0, &inc),
+			 SELF_INC_AFTER_SLOT);
+	assert_int_equal(inc, (UINT64_C(1) << 20) | 0x9);
+	/* The last millisecond the clock may name is used as such. */
+	assert_int_equal(self_incarnation(SELF_INC_MS_MAX, 0x9, slot, &inc),
+			 SELF_INC_CLOCK);
+	assert_int_equal(inc, (SELF_INC_MS_MAX << 20) | 0x9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +415,9 @@ int main(void)
 		cmocka_unit_test(test_self_no_write_over_stale),
 		cmocka_unit_test(test_self_ack_waits_for_uid_write),
 		cmocka_unit_test(test_self_ack_never_idle_drain),
+		cmocka_unit_test(test_self_incarnation_rule),
+		cmocka_unit_test(test_self_incarnation_no_wrap),
+		cmocka_unit_test(test_self_incarnation_clock_beyond_range),
 	};
 
 	return cmocka_run_group_tests(tests, setup_default, NULL);
