@@ -99,7 +99,8 @@
  *
  * Incarnations.  They grow across restarts of a node's daemon (sdlmd:
  * milliseconds << 20, never at or below the one its heartbeat slot
- * names), so "newer" is "greater".  A DATA or ACK frame names the
+ * names; none above it, it refuses to start: fencesm's
+ * self_incarnation), so "newer" is "greater".  A DATA or ACK frame names the
  * receiver's incarnation; a
  * node that does not know a peer's incarnation yet queues its messages
  * (in the window) and sends a HELLO (retransmitted on the RTO like a
