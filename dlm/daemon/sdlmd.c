@@ -1436,9 +1436,9 @@ static int setup_incarnation(void)
 	case SELF_INC_CLOCK:
 		goto out;
 	case SELF_INC_AFTER_SLOT:
-		log_warn("fence node %u: the clock (%llu ms) is behind the previous incarnation %016llx "
-			 "or beyond the range: starting as %016llx, not %016llx",
-			 D.node_id, (unsigned long long)start.inc_wall_ms, (unsigned long long)prev,
+		log_warn("fence node %u: the clock is behind the previous incarnation %016llx "
+			 "(or beyond the range: %llu ms): starting as %016llx, not %016llx",
+			 D.node_id, (unsigned long long)prev, (unsigned long long)start.inc_wall_ms,
 			 (unsigned long long)D.incarnation, (unsigned long long)clock_inc);
 		break;
 	case SELF_INC_EXHAUSTED:
