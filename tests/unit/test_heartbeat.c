@@ -529,6 +529,72 @@ static void test_no_pause_across_peer_write_failures(void **state)
 	assert_int_equal(fx->clock_missed, 0);
 }
 
+/*
+ * Review s28-revearly: early ticks (fencesm self_early_tick_at) against a
+ * window our failed reads stretched.  The rule bounds a peer's early
+ * writes to one per 4I + 2T, each at least I/2 after its previous write,
+ * and counts on a clock-check window being shorter than that (fencesm.h:
+ * "a window a peer counts over spans its read cadence, a read's deadline
+ * and a stall of its own").  But a read that fails keeps the baseline
+ * (read_done returns before clock_check), so reads failing for a while
+ * stretch the window over several early writes of a healthy peer: three
+ * of them cut 3 I/2 from its writes' span, more than the check's slack I.
+ *
+ * The peer (I = 100, T = 300 here), every step allowed by the rule:
+ * write 101 lands just after our read at f0 (submitted I before), 102 at
+ * f0 + 1, then early writes 50 ms after their predecessor at f0 + 51,
+ * f0 + 1101 and f0 + 2151 (1050 apart, the rate limit 1000), regular
+ * ones every I in between: 125 at f0 + 2151.  Our read at f0 + 60 (an
+ * early tick of ours) sees 101; our reads then fail until the one at
+ * f0 + 2160, which sees 125: 23 intervals of the peer's counted against
+ * our 2160 ms + I.  No pause happened.
+ */
+/* Reap on the test's clock at fake_now until the area's context is idle
+ * (our heartbeat write completed, its renewal counted at fake_now). */
+static void idle_at(struct fixture *fx, uint64_t fake_now)
+{
+	uint64_t end = clock_boottime_ms() + 4 * fx->t.base.io_timeout_ms;
+	struct pollfd p = { .fd = hbe_aio_fd(fx->e), .events = POLLIN };
+
+	while (aio_inflight(fx->a->aio) && clock_boottime_ms() < end) {
+		(void)poll(&p, 1, 20);
+		hbe_process(fx->e, fake_now);
+	}
+	assert_int_equal(aio_inflight(fx->a->aio), 0);
+}
+
+static void test_no_pause_early_ticks_across_failed_reads(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t f0, r0, i = fx->t.base.hb_interval_ms, k, now;
+	struct aio_fault f;
+
+	assert_int_equal(i, 100);
+	assert_int_equal(fx->t.base.io_timeout_ms, 300);
+	seen_at_100(fx, &f0, &r0);		/* our read at f0 sees 100 */
+	peer_write(fx, 101);
+	hbe_tick(fx->e, f0 + 60);		/* sees 101: the baseline f0 */
+	process_at(fx, f0 + 60, r0 + 2);
+	idle_at(fx, f0 + 60);
+	assert_int_equal(aio_fault_parse("read:error=EIO", &f), 0);
+	aio_fault_set(fx->a->aio, &f);
+	for (k = 1; k <= 20; k++) {		/* our reads fail */
+		now = f0 + 60 + k * i;
+		hbe_tick(fx->e, now);
+		process_at(fx, now, r0 + 2 + k);
+		idle_at(fx, now);
+	}
+	aio_fault_set(fx->a->aio, NULL);
+	peer_write(fx, 125);
+	now = f0 + 60 + 21 * i;			/* f0 + 2160 */
+	hbe_tick(fx->e, now);
+	process_at(fx, now, r0 + 23);
+	idle_at(fx, now);
+	assert_int_equal(fx->clock_missed, 0);
+	assert_int_equal(hbe_stats(fx->e)->clock_misses, 0);
+	assert_int_equal(fx->self_fence_reason, 0);
+}
+
 /* The peer's slot as this build writes it: it carries LAPSE_FENCES. */
 static void peer_write_lapse(struct fixture *fx, uint64_t counter)
 {
@@ -1529,6 +1595,8 @@ int main(void)
 			test_no_pause_across_unreadable_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_pause_across_peer_write_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_pause_early_ticks_across_failed_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_dead_verdict_not_aged_by_late_processing, setup,
 			teardown),
