@@ -737,6 +737,20 @@ uint64_t clock_missed_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
 	return peer_min > ours ? peer_min - ours : 0;
 }
 
+uint64_t clock_missed_early_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
+			       uint32_t peer_interval_ms, uint32_t own_interval_ms,
+			       const struct sdlm_timeouts *t)
+{
+	uint64_t rate = 4 * (uint64_t)peer_interval_ms + 2 * (uint64_t)t->base.io_timeout_ms;
+	uint64_t early = rate ? own_elapsed_ms / rate : 0;
+	uint64_t allow = early * (peer_interval_ms / 2);
+
+	if (own_elapsed_ms > UINT64_MAX - allow)
+		return 0;
+	return clock_missed_ms(own_elapsed_ms + allow, peer_writes,
+			       peer_interval_ms, own_interval_ms);
+}
+
 uint64_t self_early_tick_at(uint64_t last_write_sub_ms, uint64_t last_early_ms,
 			    const struct sdlm_timeouts *t)
 {

@@ -537,6 +537,24 @@ uint64_t self_early_tick_at(uint64_t last_write_sub_ms, uint64_t last_early_ms,
 			    const struct sdlm_timeouts *t);
 
 /*
+ * The clock check against a peer that may tick before its time
+ * (self_early_tick_at): clock_missed_ms with its slack widened by I/2
+ * (the peer's interval) for every whole 4I + 2T in the window.  Each early
+ * write cuts at most I/2 from the span of the writes counted, and there is
+ * at most one per 4I + 2T, so a window of own_elapsed_ms holds at most
+ * own_elapsed_ms / (4I + 2T) + 1 of them; the slack of one interval
+ * covers two.  A window of good reads (read cadence, a deadline, a stall
+ * short of the lease) is shorter than 4I + 2T, and nothing changes; one
+ * that failed reads stretched keeps its baseline (a pause before a failed
+ * read is still seen) and counts the early writes it may hold (review
+ * s28-revearly: without it, three early writes of a healthy peer across
+ * failed reads of ours read as a pause, and a clock miss fences).
+ */
+uint64_t clock_missed_early_ms(uint64_t own_elapsed_ms, uint64_t peer_writes,
+			       uint32_t peer_interval_ms, uint32_t own_interval_ms,
+			       const struct sdlm_timeouts *t);
+
+/*
  * Our clock missed time (clock_missed_ms > 0) at now_ms: the lease counts
  * as lapsed (self_may_use_locks says SDLM_ELEASE, and the next self_decide
  * self-fences as for any lapse); only a renewal submitted at or after

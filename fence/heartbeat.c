@@ -241,10 +241,13 @@ static void clock_check(struct hb_engine *e, uint64_t now)
 			 * window.
 			 */
 			if (e->clk_base_have[i]) {
-				m = clock_missed_ms(now > e->clk_base_ms[i] ? now - e->clk_base_ms[i] : 0,
-						    e->hb[i].counter - e->clk_counter[i],
-						    e->hb[i].hb_interval_ms,
-						    e->t->base.hb_interval_ms);
+				/* The peer may tick before its time: the
+				 * window's early writes (a failed read of
+				 * ours stretches it) count (fencesm.h). */
+				m = clock_missed_early_ms(now > e->clk_base_ms[i] ? now - e->clk_base_ms[i] : 0,
+							  e->hb[i].counter - e->clk_counter[i],
+							  e->hb[i].hb_interval_ms,
+							  e->t->base.hb_interval_ms, e->t);
 				if (m > missed)
 					missed = m;
 			}

@@ -1347,6 +1347,45 @@ static void test_early_tick_no_false_pause(void **state)
 }
 
 /*
+ * Review s28-revearly: clock_missed_early_ms.  A window shorter than
+ * 4I + 2T is judged as by clock_missed_ms; a longer one (failed reads of
+ * ours stretched it) allows I/2 per whole 4I + 2T for the peer's early
+ * writes: the most the rule lets a healthy peer write in it reads as no
+ * pause, and a real pause of a few intervals is still seen.
+ */
+static void test_clock_missed_early(void **state)
+{
+	const uint64_t i = tmo.base.hb_interval_ms, io = tmo.base.io_timeout_ms;
+	const uint64_t rate = 4 * i + 2 * io;
+	uint64_t w, e, n, r;
+
+	(void)state;
+	assert_int_equal(rate % i, 0);
+	assert_int_equal(i % 2, 0);
+	for (w = 0; w < rate; w += i / 4)
+		for (n = 2; n < 40; n++)
+			assert_int_equal(clock_missed_early_ms(w, n, (uint32_t)i, (uint32_t)i, &tmo),
+					 clock_missed_ms(w, n, (uint32_t)i, (uint32_t)i));
+	/* The densest writer the rule allows: e early gaps of I/2, each early
+	 * write at least 4I + 2T after the one before (rate / I regular gaps
+	 * between them), its n writes spanning exactly the window w. */
+	for (e = 1; e <= 12; e++) {
+		r = (e - 1) * (rate / i);
+		w = e * (i / 2) + r * i;
+		n = 1 + e + r;
+		assert_int_equal(clock_missed_early_ms(w, n, (uint32_t)i, (uint32_t)i, &tmo), 0);
+		/* From three early writes on, the plain check sees a pause. */
+		if (e >= 3)
+			assert_true(clock_missed_ms(w, n, (uint32_t)i, (uint32_t)i) > 0);
+	}
+	/* A pause of 3I in a long window (4 rates: the allowance 2I) is
+	 * still seen, all of it. */
+	w = 4 * rate;
+	n = 1 + (w + i + 2 * i + 3 * i) / i;
+	assert_int_equal(clock_missed_early_ms(w, n, (uint32_t)i, (uint32_t)i, &tmo), 3 * i);
+}
+
+/*
  * Issue 13, hole 8: a pause our clock did not count, seen in a peer's
  * counter; the lease counts as lapsed, a write submitted before it renews
  * nothing, one submitted after does.
@@ -1623,6 +1662,7 @@ int main(void)
 		cmocka_unit_test(test_self_duplicate_writer),
 		cmocka_unit_test(test_self_clock_missed),
 		cmocka_unit_test(test_early_tick_no_false_pause),
+		cmocka_unit_test(test_clock_missed_early),
 		cmocka_unit_test(test_timeline_ack_path),
 		cmocka_unit_test(test_timeline_dead_path),
 	};
