@@ -272,27 +272,48 @@ static void tick(void *data)
 	arm_tick(clock_boottime_ms() + D.to.base.hb_interval_ms);
 }
 
-/* The next tick at due_ms (the cadence restarts from each tick). */
-static void arm_tick(uint64_t due_ms)
+/*
+ * The next tick at due_ms (the cadence restarts from each tick), in
+ * *th.  Returns 0 or what qb_loop_timer_add returned (out of memory):
+ * then no tick is armed, no heartbeat goes out and the watchdog resets
+ * the node - said loudly.
+ */
+static int arm_tick_at(uint64_t due_ms, qb_loop_timer_handle *th)
 {
 	uint64_t now = clock_boottime_ms();
+	int rc;
 
-	D.tick_due_ms = due_ms;
-	qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
-			  (due_ms > now ? due_ms - now : 0) * QB_TIME_NS_IN_MSEC,
-			  NULL, tick, &D.tick_timer);
+	rc = qb_loop_timer_add(D.loop, QB_LOOP_HIGH,
+			       (due_ms > now ? due_ms - now : 0) * QB_TIME_NS_IN_MSEC,
+			       NULL, tick, th);
+	if (rc)
+		log_err("fence node %u: cannot arm the next tick (%s): no heartbeat will go out",
+			D.node_id, strerror(-rc));
+	return rc;
+}
+
+static void arm_tick(uint64_t due_ms)
+{
+	if (arm_tick_at(due_ms, &D.tick_timer) == 0)
+		D.tick_due_ms = due_ms;
 }
 
 void sdlmd_tick_soon(void)
 {
 	uint64_t at = hbe_early_tick_at(D.hb);
+	qb_loop_timer_handle th;
 
 	if (at >= D.tick_due_ms || !qb_loop_timer_is_running(D.loop, D.tick_timer))
 		return;
+	/* The new one first: the old stays armed if it cannot be added
+	 * (review s28-revearly O1). */
+	if (arm_tick_at(at, &th))
+		return;
 	qb_loop_timer_del(D.loop, D.tick_timer);
+	D.tick_timer = th;
+	D.tick_due_ms = at;
 	log_debug("hand-off: the tick before its time, in %lld ms",
 		  (long long)at - (long long)clock_boottime_ms());
-	arm_tick(at);
 }
 
 static void aio_timer_fire(void *data)
