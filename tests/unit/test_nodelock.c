@@ -1811,6 +1811,45 @@ static void test_handoff_unknown_unallocated(void **state)
 	assert_false(nl_handoff_unknown(f->nl, ((uint64_t)(NODE + 1) << 32) | 1));
 }
 
+/*
+ * Review s28-rev19 M1.  Lock ids are the daemon's, not a lockspace's
+ * (struct nl_lkids), and start again at 1 with each incarnation.  After a
+ * restart, a lockspace L1 we JOINed shows our predecessor's locks under
+ * our member incarnation until their stale releases are applied
+ * (lsrec_release_stale); a hand-off request (node, our incarnation, X)
+ * for the predecessor's lock X there names, by its id alone, our own
+ * lock X of another lockspace L2 opened before.  V1 took it for that
+ * grant: it stopped L2's unrelated lock, killed its holders after K and
+ * answered with L2's value block, which L1's fencer applied to the
+ * predecessor's lock X as valid (F3 checks the member record only), L2's
+ * replica still showing X granted to us.  So while some cache of the
+ * daemon is new - its lockspace's replica may still show a predecessor's
+ * lock - no id is held or gone for V1: the request is ignored and the
+ * requester fences after B, as before the hand-off.  Failed on main:
+ * nl_handoff_held was true for L2's lock with L1's cache just created.
+ */
+static void test_handoff_predecessor_unsure(void **state)
+{
+	struct fx *f = *state;
+	struct nl_state *l1 = NULL;
+	uint64_t id;
+
+	/* L2 (f->nl): our own lock CLID(1), and CLID(2) released here */
+	(void)lock_held(f, 1, "mbox", MODE_EX, CLID(1));
+	id = lock_held(f, 2, "other", MODE_EX, CLID(2));
+	assert_int_equal(nl_unlock(f->nl, 2, id, 0, NULL, &f->out), 0);
+	assert_int_equal(nl_drop_cached(f->nl, 10, NULL, &f->out), 0);
+	assert_int_equal(nl_cluster_released(f->nl, "other", 5, CLID(2), 0, &f->out), 0);
+
+	/* L1 opened: its replica may show the predecessor's CLID(1), CLID(2) */
+	assert_int_equal(nl_create(&f->ids, &l1), 0);
+	assert_false(nl_handoff_held(f->nl, CLID(1)));
+	assert_false(nl_handoff_unknown(f->nl, CLID(2)));
+	assert_false(nl_handoff_held(l1, CLID(1)));
+	assert_false(nl_handoff_unknown(l1, CLID(2)));
+	nl_destroy(l1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1836,6 +1875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lkid_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_stop_drain_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_unknown_unallocated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_predecessor_unsure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_use, setup, teardown),
