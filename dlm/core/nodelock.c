@@ -131,6 +131,7 @@ struct nl_state {
 	struct dl	nl_all;		/* every local lock, creation order */
 	struct dl	nl_idle;	/* idle cached resources, LRU first */
 	bool		nl_hold;	/* nl_hold_requests: requests wait */
+	bool		nl_unsure;	/* counted in nl_ids->unsure */
 	struct dl	nl_unsent;	/* held requests, in lock id order */
 };
 
@@ -769,6 +770,7 @@ int nl_lkids_init(struct nl_lkids *ids, uint32_t nodeid)
 		return -EINVAL;
 	ids->nodeid = nodeid;
 	ids->next = 1;
+	ids->unsure = 0;
 	return 0;
 }
 
@@ -794,6 +796,8 @@ int nl_create(struct nl_lkids *ids, struct nl_state **nlp)
 	nl->nl_lhash_size = HASH_INIT;
 	nl->nl_khash_size = HASH_INIT;
 	nl->nl_ids = ids;
+	nl->nl_unsure = true;
+	ids->unsure++;
 	nl->nl_next_local = 1;
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);
@@ -839,6 +843,19 @@ static void nl_forget(struct nl_state *nl)
 	dl_init(&nl->nl_all);
 	dl_init(&nl->nl_idle);
 	dl_init(&nl->nl_unsent);
+}
+
+void nl_predecessor_gone(struct nl_state *nl)
+{
+	if (!nl || !nl->nl_unsure)
+		return;
+	nl->nl_unsure = false;
+	nl->nl_ids->unsure--;
+}
+
+bool nl_predecessor_unsure(const struct nl_state *nl)
+{
+	return nl && nl->nl_unsure;
 }
 
 void nl_destroy(struct nl_state *nl)
@@ -1429,11 +1446,24 @@ static struct nl_res *res_by_cl_lkid(const struct nl_state *nl, uint64_t lkid)
 	return NULL;
 }
 
+/*
+ * Review s28-rev19 M1: while a cache of the daemon is unsure, a request
+ * for lkid may be for a predecessor's lock with the same number in that
+ * cache's lockspace (the replica names it by our member incarnation);
+ * our own lock of that id elsewhere is not what it asks for.  A grant
+ * stopping already was asked for while every cache was sure.
+ */
+static bool handoff_sure(const struct nl_state *nl)
+{
+	return nl && !nl->nl_ids->unsure;
+}
+
 bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid)
 {
 	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
 
-	return r && r->r_cl_state == NL_CL_HELD;
+	return r && r->r_cl_state == NL_CL_HELD &&
+	       (r->r_handoff || handoff_sure(nl));
 }
 
 bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid)
@@ -1442,7 +1472,7 @@ bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid)
 
 	/* Only an id this incarnation gave out is never used again: one
 	 * above the counter is a predecessor's, and ours later. */
-	if (!nl || (uint32_t)(lkid >> 32) != nl->nl_ids->nodeid ||
+	if (!handoff_sure(nl) || (uint32_t)(lkid >> 32) != nl->nl_ids->nodeid ||
 	    (lkid & CL_COUNTER_MAX) == 0 || (lkid & CL_COUNTER_MAX) >= nl->nl_ids->next)
 		return false;
 	r = res_by_cl_lkid(nl, lkid);

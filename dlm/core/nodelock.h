@@ -125,19 +125,41 @@ struct nl_state;
  * with -EOVERFLOW in every lockspace; locks already held and cached keep
  * working.  Only a restart of the daemon (a new incarnation) gives new
  * ids.  The fields are the module's; tests may set next to reach the end.
+ *
+ * Because the ids are the daemon's and start again at 1, an id alone does
+ * not tell our lock in one lockspace from a predecessor's lock with the
+ * same number in another, which that lockspace's replica shows under our
+ * member incarnation from our JOIN until its stale release is applied
+ * (review s28-rev19 M1).  unsure counts the caches whose lockspace's
+ * replica may still show such a lock (nl_predecessor_gone); while it is
+ * not 0 the hand-off names no lock of ours (nl_handoff_held).
  */
 struct nl_lkids {
 	uint32_t	nodeid;
 	uint64_t	next;	/* the next n; above 2^32 - 1: exhausted */
+	uint32_t	unsure;	/* caches not told nl_predecessor_gone,
+				   destroyed ones included */
 };
 
 /* nodeid: this node (non-zero).  0 or -EINVAL. */
 int nl_lkids_init(struct nl_lkids *ids, uint32_t nodeid);
 
 /* ids: the daemon's one source (nl_lkids_init), which gives the node id.
- * 0, -EINVAL or -ENOMEM. */
+ * A new cache is unsure (ids->unsure + 1): its lockspace's replica may
+ * show a predecessor's locks.  0, -EINVAL or -ENOMEM. */
 int nl_create(struct nl_lkids *ids, struct nl_state **nlp);
+/* A cache destroyed while unsure stays counted: its lockspace's replica
+ * may still show a predecessor's lock under our member incarnation. */
 void nl_destroy(struct nl_state *nl);
+
+/*
+ * nl_predecessor_gone: the daemon knows that this cache's lockspace shows
+ * no predecessor's lock under our member incarnation (a quorate replica
+ * showed no lock of our node the cache does not know, or we never sent
+ * a JOIN in it): ids->unsure - 1, once.  nl_predecessor_unsure: not yet.
+ */
+void nl_predecessor_gone(struct nl_state *nl);
+bool nl_predecessor_unsure(const struct nl_state *nl);
 
 /* The weakest mode that blocks everything a or b blocks (DLM lattice:
  * NL < CR < CW, PR < PW < EX, sup(CW, PR) = PW).  MODE_NONE is the
@@ -277,12 +299,17 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  * them (struct nl_lkids), so the daemon asks each.
  *
  * nl_handoff_held: lkid is this cache's cluster lock, HELD (stopping
- *	included): what V1 calls "a grant V holds".
+ *	included): what V1 calls "a grant V holds".  While any cache of
+ *	the daemon is unsure (struct nl_lkids) only a stopping one is: a
+ *	new request may be for a predecessor's lock with that id in
+ *	another lockspace (review s28-rev19 M1); ignored, the requester
+ *	fences after B.
  * nl_handoff_unknown: lkid is an id this incarnation gave out (below
  *	the counter) and no cluster lock of this cache, or one being
  *	released (its release sent): never used here again (V1's "gone",
  *	struct ho_seen).  An id not given out yet is not: the replica may
  *	show a predecessor's lock under it, and it names a later request.
+ *	Nor any id while a cache of the daemon is unsure (M1).
  * nl_handoff_stop (V1): one LOCAL_BAST (wanted EX) to every local holder
  *	not yet told; from now on no local request on the resource is
  *	granted (V6) and the cache takes no cluster action for it (no

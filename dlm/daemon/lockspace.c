@@ -856,6 +856,10 @@ static void join_give_up(struct lspace *l, int why)
 		sdlm_strerror(SDLM_ENOQUORUM));
 	lsm.ls[l->lsid] = NULL;
 	l->cut_off = true;	/* refuse_action: what follows fails too */
+	/* Never joined, so no JOIN of ours was sent in it (rounds start
+	 * once joined): its member record is not ours through this open,
+	 * and the hand-off's gate need not wait for it (M1). */
+	nl_predecessor_gone(l->nl);
 	ls_cpg_leave(l->cpg);
 	fail_waiting(l);
 	ls_free(l);
@@ -1148,6 +1152,7 @@ void lsm_tick(uint64_t now)
 		lspace_arm_retry(l);
 		if (l->stale_pending)
 			lsrec_release_stale(l);
+		lsrec_predecessor_check(l);
 		lsrec_maybe_clean(l);
 		lsfencer_duties(l, now);
 		ls_quorate_now(l, clock_boottime_ms());
@@ -1173,14 +1178,21 @@ bool lsm_ho_held(uint64_t lkid)
 	return ho_ls(lkid) != NULL;
 }
 
+/* Some cache must say so: with none open nothing vouches for the id
+ * (and none can say the hand-off's gate is open, review s28-rev19 M1). */
 bool lsm_ho_unknown(uint64_t lkid)
 {
+	bool asked = false;
 	unsigned i;
 
-	for (i = 1; i < LS_MAX; i++)
-		if (lsm.ls[i] && lsm.ls[i]->nl && !nl_handoff_unknown(lsm.ls[i]->nl, lkid))
+	for (i = 1; i < LS_MAX; i++) {
+		if (!lsm.ls[i] || !lsm.ls[i]->nl)
+			continue;
+		if (!nl_handoff_unknown(lsm.ls[i]->nl, lkid))
 			return false;
-	return true;
+		asked = true;
+	}
+	return asked;
 }
 
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max)

@@ -178,7 +178,10 @@ size_t lsm_own_locks(void);
  * quorate replica again (V5: the rejoin).
  */
 bool lsm_ho_held(uint64_t lkid);
-/* No lockspace's cache knows lkid, or only as released (V1's "gone"). */
+/* No lockspace's cache knows lkid, or only as released (V1's "gone");
+ * false with no lockspace open.  Both lsm_ho_held and this are false for
+ * a new request while a lockspace's replica may still show a predecessor's
+ * lock (nodelock.h struct nl_lkids, review s28-rev19 M1). */
 bool lsm_ho_unknown(uint64_t lkid);
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max);
 size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max);

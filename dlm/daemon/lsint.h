@@ -300,6 +300,10 @@ void lsrec_report_applied(struct lspace *l, const struct ls_event *ev, int rc);
 void lsrec_maybe_clean(struct lspace *l);
 void lsrec_reconcile(struct lspace *l);
 void lsrec_release_stale(struct lspace *l);
+/* The hand-off's gate (review s28-rev19 M1, nodelock.h struct nl_lkids):
+ * tells the cache once a quorate replica shows no lock of ours it does
+ * not know - none of a predecessor's is left under our incarnation. */
+void lsrec_predecessor_check(struct lspace *l);
 
 /* lsfencer.c */
 void lsfencer_duties(struct lspace *l, uint64_t now);

@@ -640,4 +640,36 @@ void lsrec_release_stale(struct lspace *l)
 		ls_foreach_resource(l->st, mine_res, &mc);
 	}
 	send_held(l);
+	lsrec_predecessor_check(l);
+}
+
+/*
+ * The hand-off names a grant by (node, our member incarnation, lkid), and
+ * our lock ids start again at 1: from our JOIN until the release of a
+ * predecessor's lock is applied, the replica shows that lock under our
+ * incarnation, and a request for it names by its id alone a lock of ours
+ * in another lockspace (review s28-rev19 M1: V1 stopped that unrelated
+ * lock and its value block was applied to the predecessor's lock, marked
+ * valid).  So the daemon answers no request (nl_handoff_held, _unknown)
+ * until, in every lockspace it opened, a quorate replica showed no lock
+ * of our node that our cache does not know: the releases were applied,
+ * not only sent - one sent as we were cut off may never be.  Quorate
+ * only: a minority partition's replica may apply a release the quorate
+ * one never sees.  A lock of ours the cache forgot (its users killed)
+ * keeps the gate shut until it is released too: availability only
+ * (ignored, the requester fences after B).  lsm_tick asks again.
+ */
+void lsrec_predecessor_check(struct lspace *l)
+{
+	struct mine_ctx mc = { .l = l, .count_only = true };
+
+	if (!nl_predecessor_unsure(l->nl) || !l->ready || !l->st ||
+	    l->cut_off || !ls_quorate(l->st))
+		return;
+	ls_foreach_resource(l->st, mine_res, &mc);
+	if (mc.n_release)
+		return;
+	nl_predecessor_gone(l->nl);
+	log_info("ls %s: no lock of a previous incarnation of this daemon left here: "
+		 "hand-off requests are answered once every lockspace says so", l->name);
 }

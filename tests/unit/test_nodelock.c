@@ -37,6 +37,9 @@ static int setup(void **state)
 	assert_non_null(f);
 	assert_int_equal(nl_lkids_init(&f->ids, NODE), 0);
 	assert_int_equal(nl_create(&f->ids, &f->nl), 0);
+	/* no predecessor's lock in its lockspace (nl_predecessor_gone): the
+	 * hand-off's tests ask for our own locks */
+	nl_predecessor_gone(f->nl);
 	nl_out_init(&f->out);
 	*state = f;
 	return 0;
@@ -1827,11 +1830,15 @@ static void test_handoff_unknown_unallocated(void **state)
  * lock - no id is held or gone for V1: the request is ignored and the
  * requester fences after B, as before the hand-off.  Failed on main:
  * nl_handoff_held was true for L2's lock with L1's cache just created.
+ * Once the daemon says L1 shows no predecessor's lock any more, both are
+ * answered again; a grant already stopping stays held when a new cache
+ * comes (it was asked for while every cache was sure); a cache destroyed
+ * unsure keeps the daemon unsure.
  */
 static void test_handoff_predecessor_unsure(void **state)
 {
 	struct fx *f = *state;
-	struct nl_state *l1 = NULL;
+	struct nl_state *l1 = NULL, *l3 = NULL;
 	uint64_t id;
 
 	/* L2 (f->nl): our own lock CLID(1), and CLID(2) released here */
@@ -1847,6 +1854,28 @@ static void test_handoff_predecessor_unsure(void **state)
 	assert_false(nl_handoff_unknown(f->nl, CLID(2)));
 	assert_false(nl_handoff_held(l1, CLID(1)));
 	assert_false(nl_handoff_unknown(l1, CLID(2)));
+	assert_int_equal(f->ids.unsure, 1);
+	assert_true(nl_predecessor_unsure(l1));
+	assert_false(nl_predecessor_unsure(f->nl));
+
+	/* L1's replica showed none of our locks its cache does not know */
+	nl_predecessor_gone(l1);
+	nl_predecessor_gone(l1);		/* once */
+	assert_int_equal(f->ids.unsure, 0);
+	assert_false(nl_predecessor_unsure(l1));
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
+	assert_true(nl_handoff_unknown(f->nl, CLID(2)));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+
+	/* a third lockspace opened: the stopping grant stays held (V2, V3
+	 * go on); a new request for CLID(2) is ignored */
+	assert_int_equal(nl_create(&f->ids, &l3), 0);
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
+	assert_false(nl_handoff_unknown(f->nl, CLID(2)));
+	nl_destroy(l3);					/* still unsure */
+	assert_int_equal(f->ids.unsure, 1);
+	assert_false(nl_handoff_unknown(f->nl, CLID(2)));
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
 	nl_destroy(l1);
 }
 
