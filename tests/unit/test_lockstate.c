@@ -1263,6 +1263,43 @@ static void test_handoff_release_replay(void **state)
 	assert_int_equal(lk_queue(f, 2, 1), -1);
 }
 
+/*
+ * Review s28-rev19 M1, the replica's half: it keeps no incarnation per
+ * lock.  Node 2 holds "x" as INC_A, restarts and JOINs as INC_B before
+ * its stale release of LKID(2, 1) is applied (nothing fences it: it came
+ * back), then is cut off with "x" wanted.  F3 takes a HANDOFF_RELEASE
+ * (2, INC_B, LKID(2, 1)) for the predecessor's lock, value block marked
+ * valid: an answer of INC_B about its OWN lock 1 of another lockspace
+ * (ids restart at 1 and are the daemon's) is applied here.  Only V can
+ * tell the two apart - nodelock's gate, test_nodelock
+ * test_handoff_predecessor_unsure, design-handoff.md section 8.
+ */
+static void test_handoff_release_predecessor(void **state)
+{
+	struct fx *f = *state;
+	const struct ls_out_item *it;
+	uint8_t b[LS_LVB_LEN];
+
+	memset(b, 0x5b, sizeof(b));
+	assert_int_equal(round_rec(f, 3, m123, inc_aaa, proto_333, 3), 0);
+	assert_int_equal(req(f, 2, 1, "x", MODE_EX, 0), 0);	/* INC_A's */
+	assert_int_equal(confchg(f, 2, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(confchg(f, 3, true, m123, 3), 0);
+	assert_int_equal(round_rec(f, 3, m123,
+				   (const uint64_t[]){ 0x11, INC_B, 0x33 },
+				   proto_333, 3), 0);
+	assert_int_equal(lk_queue(f, 2, 1), LS_Q_GRANTED);	/* still there */
+	assert_int_equal(confchg(f, 4, true, (const uint32_t[]){ 1, 3 }, 2), 0);
+	assert_int_equal(req(f, 1, 1, "x", MODE_EX, 0), 0);
+	assert_non_null(find_fence(f, 2));
+	assert_int_equal(horel(f, 2, INC_A, 1, b), -ESTALE);
+	assert_int_equal(horel(f, 2, INC_B, 1, b), 0);
+	it = find(f, LS_OUT_GRANTED, LKID(1, 1));
+	assert_non_null(it);
+	assert_true(it->o_lvb_valid);
+	assert_memory_equal(it->o_lvb, b, LS_LVB_LEN);
+}
+
 /* V5: V rejoined and sends its own RELEASE of a grant it listed; the
  * HANDOFF_RELEASE that comes second is a no-op, and the other way round.
  * A converting lock is not a grant F3 releases (-EBUSY). */
@@ -1380,6 +1417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_release_lvb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_release_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_release_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_release_predecessor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_release_vs_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_away_wanted, setup, teardown),
 	};
