@@ -1767,6 +1767,67 @@ static void test_handoff_keep(void **state)
 	assert_int_equal(f->out.count, 2);
 }
 
+/*
+ * A down-conversion sent just before the cut and lost in it (review
+ * s28-rev19 L2): another node wanted the lock, its holder let go of the
+ * write mode, the cache asked the cluster for less - and the cut came
+ * first; on a minority side a down-conversion is never refused, so it
+ * stays CONVERTING, while the other side's replica still shows the grant
+ * at its old mode and asks for it through the disk.  Neither held nor
+ * gone, it was ignored and the node fenced after B.  It is a grant the
+ * node holds (at the old mode, as far as anybody else knows): stopped as
+ * a HELD one is - its remaining holders told, none granted anew - and,
+ * once they are gone, final with the value block the holder left; the
+ * answer releases the whole grant, and nothing here uses any of it again.
+ * An up-conversion is not (it may yet be refused or cancelled here).
+ */
+static void test_handoff_down_converting(void **state)
+{
+	struct fx *f = *state;
+	uint8_t v[LS_LVB_LEN] = "w", lvb[LS_LVB_LEN];
+	uint32_t holders = 9;
+	bool lvb_valid = false;
+	uint64_t a, b, c;
+
+	a = lock_held(f, 1, "r", MODE_EX, CLID(1));
+	assert_int_equal(nl_convert(f->nl, 1, a, MODE_PW, SDLM_LKF_VALBLK, v, 0,
+				    &f->out), 0);
+	b = lock_ok(f, 2, "r", MODE_CR, 0);
+	assert_int_equal(nl_cluster_blocking(f->nl, "r", 1, CLID(1), MODE_PR,
+					     &f->out), 0);
+	assert_int_equal(nl_unlock(f->nl, 1, a, 0, NULL, &f->out), 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_CONVERT, "r", CLID(1), MODE_CR, 0);
+	/* the cut: the conversion's answer never comes */
+	assert_true(nl_handoff_held(f->nl, CLID(1)));
+	assert_false(nl_handoff_unknown(f->nl, CLID(1)));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	assert_int_equal(f->out.count, 1);
+	is_bast(f, 0, b, MODE_EX);
+	/* V6: nothing new granted, nothing asked of the cluster */
+	c = lock_ok(f, 3, "r", MODE_CR, 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(queue_of(f, c), NL_Q_WAIT);
+	assert_int_equal(nl_handoff_state(f->nl, CLID(1), &holders, lvb, &lvb_valid), 0);
+	assert_int_equal(holders, 1);
+	assert_int_equal(nl_unlock(f->nl, 2, b, 0, NULL, &f->out), 0);
+	assert_int_equal(f->out.count, 0);
+	assert_int_equal(nl_handoff_state(f->nl, CLID(1), &holders, lvb, &lvb_valid), 0);
+	assert_int_equal(holders, 0);
+	assert_true(lvb_valid);
+	assert_memory_equal(lvb, v, LS_LVB_LEN);
+	/* V3: listed - gone, the waiter fails */
+	assert_int_equal(nl_handoff_gone(f->nl, CLID(1), SDLM_EFENCED, &f->out), 0);
+	is_fail(f, 0, 3, c, SDLM_EFENCED);
+	assert_int_equal(nl_resource_count(f->nl), 0);
+
+	/* an up-conversion waiting for the cluster is not stopped */
+	a = lock_held(f, 4, "u", MODE_PR, CLID(2));
+	assert_int_equal(nl_convert(f->nl, 4, a, MODE_EX, 0, NULL, 0, &f->out), 0);
+	is_cluster(f, 0, NL_OUT_CLUSTER_CONVERT, "u", CLID(2), MODE_EX, 0);
+	assert_false(nl_handoff_held(f->nl, CLID(2)));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(2), &f->out), -EBUSY);
+}
+
 /* Only a HELD lock can be handed off: one still requested is not. */
 static void test_handoff_not_held(void **state)
 {
@@ -1907,6 +1968,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_predecessor_unsure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_down_converting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_may_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_cached, setup, teardown),
