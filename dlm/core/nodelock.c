@@ -1458,11 +1458,27 @@ static bool handoff_sure(const struct nl_state *nl)
 	return nl && !nl->nl_ids->unsure;
 }
 
+/*
+ * A grant the hand-off may stop: HELD, or down-converting - a
+ * down-conversion is never refused on a minority side nor withdrawn
+ * (res_update), so one sent just before a cut waits there for good while
+ * the other side still shows the grant at its old mode and asks for it
+ * (review s28-rev19 L2).  Stopping it takes no cluster action either way;
+ * its holders go as a HELD grant's do, and the answer releases the whole
+ * grant.  An up-conversion is not: it may still be refused or cancelled.
+ */
+static bool handoff_holds(const struct nl_res *r)
+{
+	return r->r_cl_state == NL_CL_HELD ||
+	       (r->r_cl_state == NL_CL_CONVERTING &&
+		mode_covers(r->r_cl_mode, r->r_cl_rqmode));
+}
+
 bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid)
 {
 	const struct nl_res *r = res_by_cl_lkid(nl, lkid);
 
-	return r && r->r_cl_state == NL_CL_HELD &&
+	return r && handoff_holds(r) &&
 	       (r->r_handoff || handoff_sure(nl));
 }
 
@@ -1490,7 +1506,7 @@ int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out)
 		nl_out_reset(out);
 	if (!r)
 		return -ENOENT;
-	if (r->r_cl_state != NL_CL_HELD)
+	if (!handoff_holds(r))
 		return -EBUSY;
 	if (r->r_handoff)
 		return 0;

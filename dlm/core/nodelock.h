@@ -299,11 +299,12 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  * them (struct nl_lkids), so the daemon asks each.
  *
  * nl_handoff_held: lkid is this cache's cluster lock, HELD (stopping
- *	included): what V1 calls "a grant V holds".  While any cache of
- *	the daemon is unsure (struct nl_lkids) only a stopping one is: a
- *	new request may be for a predecessor's lock with that id in
- *	another lockspace (review s28-rev19 M1); ignored, the requester
- *	fences after B.
+ *	included) or down-converting (a conversion lost in the cut waits
+ *	for good on a minority side): what V1 calls "a grant V holds".
+ *	While any cache of the daemon is unsure (struct nl_lkids) only a
+ *	stopping one is: a new request may be for a predecessor's lock
+ *	with that id in another lockspace (review s28-rev19 M1); ignored,
+ *	the requester fences after B.
  * nl_handoff_unknown: lkid is an id this incarnation gave out (below
  *	the counter) and no cluster lock of this cache, or one being
  *	released (its release sent): never used here again (V1's "gone",
@@ -314,7 +315,7 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  *	not yet told; from now on no local request on the resource is
  *	granted (V6) and the cache takes no cluster action for it (no
  *	release, no convert, not cached idle).  0, -ENOENT (not ours),
- *	-EBUSY (not HELD: requesting, converting or releasing).
+ *	-EBUSY (not held: requesting, up-converting or releasing).
  * nl_handoff_state (V2): the local holders left (granted + converting)
  *	and the resource's value block now.  0 or -ENOENT (not stopping).
  * nl_handoff_keep (V4): not stopping any more: local waiters are
