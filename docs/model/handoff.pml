@@ -50,7 +50,10 @@
  * must not count as gone: a lock V converts while away (still used, the
  * CONVERT unanswered until the rejoin), and a clean stop of V's daemon
  * (the caches forget every lock at once while the killed users are
- * reaped, one of them possibly in the kernel mid-write).
+ * reaped, one of them possibly in the kernel mid-write).  Since 80b0a4b
+ * a DOWN-conversion lost in the cut (CONVERTING for good on a minority
+ * side) is a grant V's read stops as a HELD one; an up-conversion is
+ * still ignored (V fenced after B).
  *
  * Safety (assertions):
  *   S1  at every use of a lock (a UID handed out), at most one node may
@@ -101,6 +104,10 @@
  *                        resource anew between the read and the delivery
  *   BAD_GONE_CONVERTING  V answers "gone" for a lock its cache converts
  *                        (neither held nor unknown: V still uses it)
+ *   BAD_GONE_DOWNCONV    a down-conversion lost in the cut answered "gone"
+ *                        at once, not stopped, while its holders still use
+ *                        it in the lower mode (the other way 80b0a4b could
+ *                        have taken)
  *   BAD_GONE_LVB         the "gone" answer carries the value block V was
  *                        granted with, marked valid (stale: V handed out
  *                        UIDs under the grant since)
@@ -120,6 +127,10 @@
  *   BAD_SILENT           (with -DLIVE) V never answers: the waiter starves,
  *                        since -DLIVE fences only an unsound V; shows the
  *                        liveness search can fail
+ *   BAD_IGNORE_DOWNCONV  (with -DLIVE) the code before 80b0a4b: V's read
+ *                        ignores a down-converting grant (neither held nor
+ *                        gone), so the waiter starves (review s28-rev19 L2;
+ *                        without -DLIVE the bound fences V)
  *   BAD_WHOLE_READ       (with -DLIVE) V reads the requests only when every
  *                        slot in use decoded: a third node's slot that
  *                        never decodes (BAD3, there from the start in the
@@ -146,13 +157,19 @@
 #define FREEZES	0
 #define RESTARTS 0
 #define CANCELS	0
-#define CONVS	0	/* a converting lock is ignored: fenced after B */
+#define CONVS	0	/* an up-converting lock is ignored: fenced after B */
+#ifndef DCONVS
+#define DCONVS	1	/* a down-converting one is stopped: in the runs */
+#endif
 #else
 #define FREEZES	1
 #define RESTARTS 1
 #define CANCELS	1
 #ifndef CONVS
-#define CONVS	1	/* conversions V starts while away */
+#define CONVS	1	/* up-conversions V starts while away */
+#endif
+#ifndef DCONVS
+#define DCONVS	1	/* down-conversions lost in the cut */
 #endif
 #endif
 #ifndef STOPS
@@ -174,7 +191,7 @@ byte repinc;		/* V's incarnation as the replica knows it */
 bool vfenced;		/* NODE_FENCED applied for repinc */
 bool vmember;		/* V in the membership */
 byte fencer;		/* the lockspace fencer: 1, then 2 */
-byte cuts, flies, freezes, restarts, cancels, convs, stops, losts;
+byte cuts, flies, freezes, restarts, cancels, convs, dconvs, stops, losts;
 bool healed;		/* -DLIVE: the faults are over */
 /* release events in the ordered stream, sent by the fencer's read (F2),
  * not yet applied (F3): one per resource at a time */
@@ -197,11 +214,19 @@ byte vctr;		/* lkids used in this incarnation */
 			 * still hold it until they let go or are killed */
 #define DRAINED	3	/* users gone, record write drained: final */
 #define GONE	4	/* answer listing it submitted: gone for good */
-#define CONV	5	/* converting (CONVERT sent): still used in the mode
-			 * held, neither "held" nor "gone" for the hand-off */
+#define CONV	5	/* up-converting (CONVERT sent): still used in the mode
+			 * held, neither "held" nor "gone" for the hand-off:
+			 * ignored, V is fenced after B */
 #define KILLED	6	/* a clean stop: the cache forgot it, its users were
 			 * killed; one may still be in the kernel mid-write
 			 * (vio) until it is reaped */
+#define DCONV	7	/* down-converting (80b0a4b, review s28-rev19 L2): the
+			 * holder let go of the write mode and the cache
+			 * asked for less, the CONVERT lost in the cut (on a
+			 * minority side never answered nor refused); the
+			 * holders left still use it in the lower mode.  The
+			 * hand-off stops it as a HELD grant (nl_handoff_held)
+			 * and the answer releases the whole grant */
 byte vs[NR], vlk[NR], vcur[NR];
 byte vlost[NR];		/* lkid of V's release of r sent in its partition
 			 * (lost: the cut came first); the cache knows it
@@ -243,7 +268,8 @@ bool deadv;		/* V still for D (timing lemma, docs/timeouts.md) */
 int issued[NR];
 
 #define vmay(r)		(vup && !vfrozen && vlease && !obeying && !vselffenced && \
-			 !vstopping && (vs[r] == HELD || vs[r] == STOP || vs[r] == CONV))
+			 !vstopping && (vs[r] == HELD || vs[r] == STOP || vs[r] == CONV || \
+			 vs[r] == DCONV))
 #define users(r)	(vmay(r) + wholds[r])
 #define vgrant(r)	(owner[r] == V && oinc[r] == repinc)
 #define wanted(r)	(wwant[r] && !wholds[r])
@@ -276,11 +302,14 @@ int issued[NR];
 #define pill_new	(mkind == MPILL && mseq > handled && (minc == vinc || minc == 0))
 #define mine(r)		GB(vinc, vlk[r])
 /* V1 "gone": the grants of V's incarnation a cache or the hand-off's
- * table still knows: held, stopping, final, listed, converting; or a
- * request not answered yet.  A lock the cache forgot (KILLED) or sent
- * the release of (vlost) is not known. */
+ * table still knows: held, stopping, final, listed, converting (up or
+ * down); or a request not answered yet.  A lock the cache forgot
+ * (KILLED) or sent the release of (vlost) is not known. */
 #ifdef BAD_GONE_CONVERTING
 #define kn(r)		((vs[r] != NONE && vs[r] != KILLED && vs[r] != CONV -> GB(vinc, vlk[r]) : 0) | \
+			 (vreq[r] -> GB(vinc, vrlk[r]) : 0))
+#elif defined(BAD_GONE_DOWNCONV)
+#define kn(r)		((vs[r] != NONE && vs[r] != KILLED && vs[r] != DCONV -> GB(vinc, vlk[r]) : 0) | \
 			 (vreq[r] -> GB(vinc, vrlk[r]) : 0))
 #else
 #define kn(r)		((vs[r] != NONE && vs[r] != KILLED -> GB(vinc, vlk[r]) : 0) | \
@@ -295,8 +324,16 @@ int issued[NR];
 #endif
 #define gonenew		((rd_slots && gone_ok) -> \
 			 (vreqs & INCB(vinc) & ~(kn(0) | kn(1)) & ~vans & ~vgf) : 0)
-/* V's read changes something */
-#define rd_stop(r)	(rd_slots && vs[r] == HELD && (vreqs & mine(r)))
+/* V's read changes something.  A grant to stop: HELD, or down-converting
+ * (nl_handoff_held since 80b0a4b); an up-converting one is ignored.
+ * BAD_IGNORE_DOWNCONV: the code before 80b0a4b, HELD only;
+ * BAD_GONE_DOWNCONV: the other fix 80b0a4b could have been, "gone". */
+#if defined(BAD_IGNORE_DOWNCONV) || defined(BAD_GONE_DOWNCONV)
+#define stoppable(r)	(vs[r] == HELD)
+#else
+#define stoppable(r)	(vs[r] == HELD || vs[r] == DCONV)
+#endif
+#define rd_stop(r)	(rd_slots && stoppable(r) && (vreqs & mine(r)))
 #ifdef BAD_RESUME_ANSWERED
 #define rd_resume(r)	(rd_slots && (vs[r] == STOP || vs[r] == DRAINED || vs[r] == GONE) && !(vreqs & mine(r)))
 #else
@@ -505,12 +542,22 @@ end:	do
 		losts < LOSTS && vs[0] == HELD && !vio[0] -> losts++; vlost[0] = vlk[0]; vs[0] = NONE }
 	:: d_step { vup && !vfrozen && !vmember && !obeying && !vselffenced && !vstopping &&
 		losts < LOSTS && vs[1] == HELD && !vio[1] -> losts++; vlost[1] = vlk[1]; vs[1] = NONE }
-	/* away: a client of V asks for another mode; the CONVERT cannot be
+	/* away: a client of V asks for a higher mode; the CONVERT cannot be
 	 * answered before V rejoins (the grant is used meanwhile) */
 	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && convs < CONVS &&
 		vs[0] == HELD -> convs++; vs[0] = CONV }
 	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && convs < CONVS &&
 		vs[1] == HELD -> convs++; vs[1] = CONV }
+	/* a down-conversion sent just before the cut and lost in it (another
+	 * node wanted the lock, its holder let go of the write mode): never
+	 * answered nor refused before the rejoin; the holders left use the
+	 * lock in the lower mode - here, as any use, UIDs may still be handed
+	 * out under it (more than the code does; the answer's value block
+	 * covers them) */
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && dconvs < DCONVS &&
+		vs[0] == HELD -> dconvs++; vs[0] = DCONV }
+	:: d_step { vup && !vfrozen && !vmember && !obeying && !vstopping && dconvs < DCONVS &&
+		vs[1] == HELD -> dconvs++; vs[1] = DCONV }
 	/* a clean stop of V's daemon (sdlmd.c uid_quiet_check,
 	 * lsm_stop_users): the UID service is quiet first - here a write in
 	 * flight is a killed client's, still in the kernel mid-write - then
@@ -518,8 +565,8 @@ end:	do
 	 * once; requests fail.  A stopping grant stays in the table. */
 	:: d_step { vup && !vfrozen && !vselffenced && !obeying && !vstopping && stops < STOPS ->
 		stops++; vstopping = true; vreq[0] = false; vreq[1] = false;
-		if :: vs[0] == HELD || vs[0] == CONV -> vs[0] = KILLED :: else -> skip fi;
-		if :: vs[1] == HELD || vs[1] == CONV -> vs[1] = KILLED :: else -> skip fi }
+		if :: vs[0] == HELD || vs[0] == CONV || vs[0] == DCONV -> vs[0] = KILLED :: else -> skip fi;
+		if :: vs[1] == HELD || vs[1] == CONV || vs[1] == DCONV -> vs[1] = KILLED :: else -> skip fi }
 	/* every killed user reaped (users_gone_check): the locks are
 	 * released with the value blocks kept (lsm_release_own), through
 	 * the stream if V is a member, else in V's partition: lost */
@@ -734,8 +781,8 @@ end:	do
 		:: else -> skip
 		fi;
 		vlost[0] = 0; vlost[1] = 0; vgf = 0;
-		if :: vs[0] == CONV -> vs[0] = HELD :: else -> skip fi;
-		if :: vs[1] == CONV -> vs[1] = HELD :: else -> skip fi;
+		if :: vs[0] == CONV || vs[0] == DCONV -> vs[0] = HELD :: else -> skip fi;
+		if :: vs[1] == CONV || vs[1] == DCONV -> vs[1] = HELD :: else -> skip fi;
 		if
 		:: vs[0] == GONE && vgrant(0) && olk[0] == vlk[0] ->
 #ifdef BAD_REJOIN_KEEPS
