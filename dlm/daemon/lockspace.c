@@ -950,6 +950,10 @@ static int ls_open(const char *name, size_t len, struct lspace **out)
 	*out = l;
 	return 0;
 out_nl:
+	/* No CPG handle, so no JOIN of ours in it: a cache destroyed
+	 * unsure stays counted and would shut the hand-off's gate for the
+	 * daemon's life (review s28-revgate, M1's counter). */
+	nl_predecessor_gone(l->nl);
 	nl_destroy(l->nl);
 out_free:
 	free(l);
