@@ -1940,6 +1940,54 @@ static void test_handoff_predecessor_unsure(void **state)
 	nl_destroy(l1);
 }
 
+/*
+ * Review s28-revgate G2 (L1 x M1): a grant asked for while every cache
+ * was sure and stopping since, then forgotten by the cache (a revocation
+ * killed its users), must still be recognised as gone once a later cache
+ * is unsure - hoedge progress() (ho_away_forgotten) asked nl_handoff_unknown,
+ * which the gate makes false for every id, so V2 never made it final, V
+ * never answered and was fenced after B.  nl_handoff_forgotten is V2's
+ * question for a grant already stopping: the gate is for new requests.
+ */
+static void test_handoff_stopping_forgotten_unsure(void **state)
+{
+	struct fx *f = *state;
+	struct nl_state *l3 = NULL;
+	uint32_t *clients;
+	size_t n;
+
+	(void)lock_held(f, 1, "mbox", MODE_EX, CLID(1));
+	(void)lock_held(f, 2, "kept", MODE_PR, CLID(2));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+
+	/* a lockspace opened while cut off: unsure until quorate */
+	assert_int_equal(nl_create(&f->ids, &l3), 0);
+	assert_int_equal(f->ids.unsure, 1);
+
+	/* revoked: users killed, the cache forgets every lock at once */
+	assert_int_equal(nl_stop_all(f->nl, &clients, &n), 0);
+	free(clients);
+	assert_false(nl_handoff_unknown(f->nl, CLID(1)));	/* M1's gate */
+	assert_true(nl_handoff_forgotten(f->nl, CLID(1)));
+	assert_true(nl_handoff_forgotten(l3, CLID(1)));
+	/* never an id not given out yet (a predecessor's, ours later) */
+	assert_false(nl_handoff_forgotten(f->nl, CLID(3)));
+	assert_false(nl_handoff_forgotten(f->nl, 0));
+	assert_false(nl_handoff_forgotten(NULL, CLID(1)));
+	nl_destroy(l3);
+}
+
+/* A lock still known (held, not released) is not forgotten. */
+static void test_handoff_forgotten_known(void **state)
+{
+	struct fx *f = *state;
+
+	(void)lock_held(f, 1, "mbox", MODE_EX, CLID(1));
+	assert_false(nl_handoff_forgotten(f->nl, CLID(1)));
+	assert_int_equal(nl_handoff_stop(f->nl, CLID(1), &f->out), 0);
+	assert_false(nl_handoff_forgotten(f->nl, CLID(1)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1966,6 +2014,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_stop_drain_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_unknown_unallocated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_predecessor_unsure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_stopping_forgotten_unsure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_forgotten_known, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_down_converting, setup, teardown),
