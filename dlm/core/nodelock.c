@@ -1482,17 +1482,22 @@ bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid)
 	       (r->r_handoff || handoff_sure(nl));
 }
 
-bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid)
+bool nl_handoff_forgotten(const struct nl_state *nl, uint64_t lkid)
 {
 	const struct nl_res *r;
 
 	/* Only an id this incarnation gave out is never used again: one
 	 * above the counter is a predecessor's, and ours later. */
-	if (!handoff_sure(nl) || (uint32_t)(lkid >> 32) != nl->nl_ids->nodeid ||
+	if (!nl || (uint32_t)(lkid >> 32) != nl->nl_ids->nodeid ||
 	    (lkid & CL_COUNTER_MAX) == 0 || (lkid & CL_COUNTER_MAX) >= nl->nl_ids->next)
 		return false;
 	r = res_by_cl_lkid(nl, lkid);
 	return !r || r->r_cl_state == NL_CL_RELEASING;
+}
+
+bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid)
+{
+	return handoff_sure(nl) && nl_handoff_forgotten(nl, lkid);
 }
 
 int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out)

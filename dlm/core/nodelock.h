@@ -311,6 +311,10 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  *	struct ho_seen).  An id not given out yet is not: the replica may
  *	show a predecessor's lock under it, and it names a later request.
  *	Nor any id while a cache of the daemon is unsure (M1).
+ * nl_handoff_forgotten: nl_handoff_unknown without M1's gate - V2's
+ *	question for a grant already stopping (asked for while every cache
+ *	was sure) that the cache forgot since (review s28-revgate G2): the
+ *	gate is for new requests only.
  * nl_handoff_stop (V1): one LOCAL_BAST (wanted EX) to every local holder
  *	not yet told; from now on no local request on the resource is
  *	granted (V6) and the cache takes no cluster action for it (no
@@ -326,6 +330,7 @@ int nl_unsent_failed(struct nl_state *nl, const void *name, size_t namelen,
  */
 bool nl_handoff_held(const struct nl_state *nl, uint64_t lkid);
 bool nl_handoff_unknown(const struct nl_state *nl, uint64_t lkid);
+bool nl_handoff_forgotten(const struct nl_state *nl, uint64_t lkid);
 int nl_handoff_stop(struct nl_state *nl, uint64_t lkid, struct nl_out *out);
 int nl_handoff_state(const struct nl_state *nl, uint64_t lkid,
 		     uint32_t *holders, uint8_t *lvb, bool *lvb_valid);

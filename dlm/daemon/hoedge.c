@@ -241,8 +241,10 @@ static void progress(struct ho_away *a)
 			 * writes count as users: its mailbox was taken from
 			 * it, not given up after its I/O (uidsvc_quiet).
 			 * Known to a cache but not stopping there: left as
-			 * it is. */
-			if (!D.locks_stopped && lsm_ho_unknown(a->g[i].lkid) &&
+			 * it is.  Not M1's gate: it was asked for while every
+			 * cache was sure, and its answer names no value block
+			 * (review s28-revgate G2). */
+			if (!D.locks_stopped && lsm_ho_forgotten(a->g[i].lkid) &&
 			    ho_away_forgotten(a, a->g[i].lkid,
 					      host_clients_stopping(NULL) || !uidsvc_quiet()) == 1)
 				log_notice("hand-off: %016llx forgotten by the cache since it was asked for, "

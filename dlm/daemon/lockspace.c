@@ -1199,6 +1199,22 @@ bool lsm_ho_unknown(uint64_t lkid)
 	return asked;
 }
 
+/* lsm_ho_unknown for a grant already stopping: M1's gate left out. */
+bool lsm_ho_forgotten(uint64_t lkid)
+{
+	bool asked = false;
+	unsigned i;
+
+	for (i = 1; i < LS_MAX; i++) {
+		if (!lsm.ls[i] || !lsm.ls[i]->nl)
+			continue;
+		if (!nl_handoff_forgotten(lsm.ls[i]->nl, lkid))
+			return false;
+		asked = true;
+	}
+	return asked;
+}
+
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max)
 {
 	struct lspace *l = ho_ls(lkid);

@@ -183,6 +183,9 @@ bool lsm_ho_held(uint64_t lkid);
  * a new request while a lockspace's replica may still show a predecessor's
  * lock (nodelock.h struct nl_lkids, review s28-rev19 M1). */
 bool lsm_ho_unknown(uint64_t lkid);
+/* lsm_ho_unknown without M1's gate, for a grant already stopping (V2 of a
+ * grant the caches forgot since it was asked for: hoedge progress()). */
+bool lsm_ho_forgotten(uint64_t lkid);
 size_t lsm_ho_clients(uint64_t lkid, uint32_t *clients, size_t max);
 size_t lsm_ho_locks(uint64_t lkid, uint32_t *clients, uint64_t *lkids, size_t max);
 int lsm_ho_stop(uint64_t lkid);
