@@ -1053,6 +1053,16 @@ static void ho_listed(void *ctx, uint64_t lkid)
 	fx->ho_listed_counter = hbe_counter(fx->e);
 }
 
+/* The engine's hand-off on, with the fixture's callbacks (the engine
+ * keeps a copy of the ops). */
+static void handoff_on(struct fixture *fx)
+{
+	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
+				       .listed = ho_listed, .ctx = fx };
+
+	hbe_set_handoff(fx->e, &ops);
+}
+
 /* Node n's heartbeat slot as another node reads it (rc < 0: unread). */
 static int hb_of(struct fixture *fx, uint32_t n, struct sdlm_hb *h)
 {
@@ -1249,13 +1259,11 @@ static void test_handoff_away_answers(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 	uint8_t lvb[SDLM_HB_LVB_LEN];
 	struct sdlm_hb h;
 
 	memset(lvb, 0x4c, sizeof(lvb));
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->ho_held = HO_LKID_OWN;
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
@@ -1298,10 +1306,8 @@ static void test_handoff_away_withdrawn(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->ho_held = HO_LKID_OWN;
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
@@ -1346,10 +1352,8 @@ static void test_handoff_away_bad_slot(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->ho_held = HO_LKID_OWN;
 	peer_write(fx, 50);
 	slot_corrupt(fx, 3);
@@ -1378,11 +1382,9 @@ static void test_handoff_away_requester_still(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 	uint64_t kept_ms;
 
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->ho_held = HO_LKID_OWN;
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
@@ -1411,11 +1413,9 @@ static void test_handoff_kill_between_ticks(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 	uint64_t stop_ms, k = ho_kill_ms(t);
 
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->ho_held = HO_LKID_OWN;
 	peer_write(fx, 50);
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
@@ -1457,11 +1457,9 @@ static void test_handoff_fast_reads(void **state)
 {
 	struct fixture *fx = *state;
 	const struct sdlm_timeouts *t = &fx->t;
-	struct hbe_handoff_ops ops = { .held = ho_held, .act = ho_act,
-				       .listed = ho_listed, .ctx = fx };
 	int64_t extra;
 
-	hbe_set_handoff(fx->e, &ops);
+	handoff_on(fx);
 	fx->peer_pace = true;
 	hbe_set_member(fx->e, 2, true, clock_boottime_ms());
 	assert_true(run_until(fx, 4 * t->lease_ms, alive));
